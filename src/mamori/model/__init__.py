@@ -1,0 +1,25 @@
+"""The internal SBOM model, free of I/O. Readers fill it, writers serialise it."""
+
+from mamori.model.sbom import (
+    Component,
+    Contact,
+    Document,
+    ExternalReference,
+    Hash,
+    Property,
+    Relationship,
+    Service,
+    Tool,
+)
+
+__all__ = [
+    "Component",
+    "Contact",
+    "Document",
+    "ExternalReference",
+    "Hash",
+    "Property",
+    "Relationship",
+    "Service",
+    "Tool",
+]

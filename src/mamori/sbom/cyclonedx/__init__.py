@@ -1,0 +1,1 @@
+"""sbom/cyclonedx format support."""
