@@ -1,0 +1,1 @@
+"""Prioritisation of vulnerabilities: SSVC decision tables (and, later, CVSS/EPSS/KEV inputs)."""
