@@ -44,3 +44,45 @@ def convert(
     doc = read_input(source, columns, input_format)
     fmt = sbom.write(doc, output, to, spec_version)
     typer.echo(f"{output} ({fmt}, {sum(1 for _ in doc.all_components())} components)")
+
+
+# ---------------------------------------------------------------- generate
+
+
+@app.command()
+def generate(
+    path: Path = typer.Argument(..., help="Project folder (walked for lockfiles and manifests) or one lockfile."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Output file (default: stdout)."),
+    output_format: str | None = typer.Option(
+        None, "--format", help="Output format: " + "|".join(sbom.WRITE_FORMATS) + " (default: from -o, else cyclonedx-json)."
+    ),
+    spec_version: str | None = typer.Option(None, "--spec-version", help="CycloneDX 1.4, 1.5 or 1.6 (default)."),
+    name: str | None = typer.Option(None, "--name", help="Product name of the root component."),
+    version: str | None = typer.Option(None, "--version", help="Product version of the root component."),
+    supplier: str | None = typer.Option(None, "--supplier", help='Supplier and SBOM author, e.g. "Example KK <psirt@example.jp>".'),
+    exclude_dev: bool = typer.Option(False, "--exclude-dev", help="Leave out development-only dependencies."),
+    rootfs: Path | None = typer.Option(None, "--rootfs", help="Also read OS package databases under this root."),
+    python_env: Path | None = typer.Option(None, "--python-env", help="Also read an installed Python environment (venv or site-packages)."),
+) -> None:
+    """Make an SBOM from lockfiles, manifests and installed packages."""
+    import sys
+
+    from mamori.sbom.generate import GenerateOptions, notices
+    from mamori.sbom.generate import generate as generate_sbom
+
+    fmt = output_format or (sbom.format_from_filename(output) if output else None) or "cyclonedx-json"
+    if fmt not in sbom.WRITE_FORMATS:
+        raise InputError(None, f"--format: expected one of {', '.join(sbom.WRITE_FORMATS)}, got {fmt!r}")
+    options = GenerateOptions(name=name, version=version, supplier=supplier, exclude_dev=exclude_dev,
+                              python_env=python_env, rootfs=rootfs)
+    doc = generate_sbom(path, options)
+    for note in notices(doc):
+        sys.stderr.write(f"mamori: notice: {note}\n")
+    count = sum(1 for _ in doc.all_components())
+    if output is None:
+        sys.stdout.buffer.write(sbom.dumps(doc, fmt, spec_version))
+        sys.stdout.flush()
+        sys.stderr.write(f"({fmt}, {count} components)\n")
+    else:
+        sbom.write(doc, output, fmt, spec_version)
+        typer.echo(f"{output} ({fmt}, {count} components)")

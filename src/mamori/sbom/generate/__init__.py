@@ -1,0 +1,110 @@
+"""``mamori sbom generate``: lockfiles, manifests and installed packages → one SBOM.
+
+>>> doc = generate(Path("."), GenerateOptions(exclude_dev=True))
+
+The pieces: ``registry`` (which file names go to which parser), ``discover`` (walk PATH, lockfiles
+over manifests), the parsers (``python/`` …, interface in ``base``), ``assemble`` (one root,
+merged components, edges, scopes) and ``metadata`` (NTIA document fields).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from mamori.errors import InputError
+from mamori.fileio import read_bytes
+from mamori.model import Document, Property
+from mamori.sbom.generate import registry
+from mamori.sbom.generate.assemble import ProjectInput, assemble
+from mamori.sbom.generate.base import NOTICE, SOURCE_FILE, SUPERSEDED, Found
+from mamori.sbom.generate.discover import Project, discover
+from mamori.sbom.generate.metadata import document_for, root_info
+
+__all__ = ["GenerateOptions", "generate", "notices"]
+
+
+@dataclass(slots=True)
+class GenerateOptions:
+    name: str | None = None
+    version: str | None = None
+    supplier: str | None = None
+    exclude_dev: bool = False
+    python_env: Path | None = None
+    rootfs: Path | None = None
+
+
+def _label(path: Path, base: Path) -> str:
+    try:
+        return path.relative_to(base).as_posix() or "."
+    except ValueError:
+        return str(path)
+
+
+def read_text(path: Path) -> str:
+    try:
+        return read_bytes(path).decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"not UTF-8 text (byte {exc.start})") from None
+
+
+def _read_project(project: Project, base: Path, props: list[Property]) -> ProjectInput:
+    result = ProjectInput(_label(project.folder, base))
+    for path, spec in project.files:
+        found: Found = registry.resolve(spec.target)(path, read_text(path))
+        label = _label(path, base)
+        result.results.append((label, found))
+        props.append(Property(SOURCE_FILE, label))
+        props += [Property(NOTICE, f"{label}: {text}") for text in found.notices]
+    for path, magic in project.binaries:
+        found = registry.resolve(magic.target)(path, "")
+        if found.components or found.project is not None:
+            label = _label(path, base)
+            result.results.append((label, found))
+            props.append(Property(SOURCE_FILE, label))
+            props += [Property(NOTICE, f"{label}: {text}") for text in found.notices]
+    for path, lock in project.superseded:
+        props.append(Property(SUPERSEDED, f"{_label(path, base)} (read {_label(lock, base)} instead)"))
+        spec = registry.spec_for(path)
+        if result.named_by is None and spec is not None:  # the manifest still names the project
+            result.named_by = registry.resolve(spec.target)(path, read_text(path)).project
+    for path, why in project.not_read:
+        props.append(Property(NOTICE, f"{_label(path, base)}: not read: {why}"))
+    return result
+
+
+def generate(path: Path, options: GenerateOptions | None = None) -> Document:
+    """Read every lockfile/manifest under ``path`` (and the scanned directories) into one SBOM."""
+    options = options or GenerateOptions()
+    path = Path(path)
+    base = path if path.is_dir() else path.parent
+    props: list[Property] = []
+    projects = [_read_project(p, base, props) for p in discover(path)]
+    projects = [p for p in projects if p.results]
+    extra: list[tuple[str, Found]] = []
+    for option in ("python_env", "rootfs"):
+        target: Path | None = getattr(options, option)
+        if target is not None:
+            if not target.is_dir():
+                raise InputError(target, f"--{option.replace('_', '-')}: not a folder")
+            found = registry.scanner(option)(target)
+            label = _label(target, base)
+            extra.append((label, found))
+            props.append(Property(SOURCE_FILE, label))
+            props += [Property(NOTICE, f"{label}: {text}") for text in found.notices]
+    if not projects and not extra:
+        notes = "; ".join(p.value for p in props if p.name == NOTICE)
+        raise InputError(
+            path, "no lockfile, manifest or package database mamori reads" + (f" ({notes})" if notes else "")
+        )
+    info = root_info(base.resolve(), options.name, options.version, options.supplier)
+    assembled = assemble(projects, extra, info, options.exclude_dev)
+    resolved = any(found.resolved for p in projects for _, found in p.results) or any(
+        f.resolved for _, f in extra
+    )
+    return document_for(assembled, info, base.resolve(), props, resolved)
+
+
+def notices(doc: Document) -> list[str]:
+    """The notices a generated document carries (for the CLI to print)."""
+    return [p.value for p in doc.properties if p.name == NOTICE]

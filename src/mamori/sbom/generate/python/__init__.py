@@ -1,0 +1,1 @@
+"""Python ecosystem parsers (purl type pypi)."""
