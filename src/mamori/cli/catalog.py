@@ -2,6 +2,254 @@
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+from typing import Any
+
 import typer
 
-app = typer.Typer(help="Catalogs of the guideline, SSDF, checklist, JC-STAR ☆1 and SBOM models.", no_args_is_help=True)
+from mamori.compliance import catalog as cat
+from mamori.compliance.sources import source_problems
+from mamori.errors import InputError
+
+app = typer.Typer(
+    help="Catalogs of the guideline, SSDF, checklist, JC-STAR ☆1 and SBOM models.", no_args_is_help=True
+)
+
+FORMATS = ("text", "json")
+
+_LABELS: dict[str, dict[str, str]] = {
+    "framework": {"ja": "フレームワーク", "en": "Framework"},
+    "kind": {"ja": "種別", "en": "Kind"},
+    "parents": {"ja": "上位", "en": "Under"},
+    "summary": {"ja": "概要", "en": "Summary"},
+    "source": {"ja": "出典", "en": "Source"},
+    "roles": {"ja": "対象の役割", "en": "Roles"},
+    "target": {"ja": "対象", "en": "Target"},
+    "level": {"ja": "レベル", "en": "Level"},
+    "periodicity": {"ja": "頻度", "en": "Periodicity"},
+    "evidence": {"ja": "証跡の例", "en": "Evidence hints"},
+    "children": {"ja": "下位項目", "en": "Contains"},
+    "refs": {"ja": "関連項目", "en": "Related"},
+    "referenced_by": {"ja": "参照元", "en": "Referenced by"},
+    "mapping": {"ja": "国内ガイドラインとの対応", "en": "Japanese guideline mapping"},
+    "demo_level": {"ja": "実証での達成レベル", "en": "Demonstration level"},
+    "text": {"ja": "原文に記載", "en": "stated in the text"},
+    "inferred": {"ja": "推定", "en": "inferred"},
+}
+
+
+def default_lang() -> cat.Lang:
+    """``MAMORI_LANG``, else Japanese when the locale is Japanese, else English."""
+    for name in ("MAMORI_LANG", "LC_ALL", "LANG"):
+        value = os.environ.get(name, "")
+        if value:
+            return "ja" if value.lower().startswith("ja") else "en"
+    return "en"
+
+
+def _lang(value: str | None) -> cat.Lang:
+    if value is None:
+        return default_lang()
+    if value not in cat.LANGS:
+        raise InputError(None, f"--lang must be ja or en, not {value!r}")
+    return value  # type: ignore[return-value]
+
+
+def _format(value: str) -> str:
+    if value not in FORMATS:
+        raise InputError(None, f"--format must be text or json, not {value!r}")
+    return value
+
+
+def _label(key: str, lang: cat.Lang) -> str:
+    return _LABELS[key][lang]
+
+
+def _echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _flag_text(flag: cat.Flagged, lang: cat.Lang) -> str:
+    value = ", ".join(flag.value) if isinstance(flag.value, tuple) else str(flag.value)
+    return f"{value} ({_label(flag.basis, lang) if flag.basis in _LABELS else flag.basis})"
+
+
+@app.command("list")
+def list_items(
+    framework: str | None = typer.Argument(None, help="guideline, ssdf, ...; omit to list the catalogs."),
+    fmt: str = typer.Option("text", "--format", help="text or json."),
+    lang: str | None = typer.Option(
+        None, "--lang", help="ja or en (default: from MAMORI_LANG or the locale)."
+    ),
+    kind: str | None = typer.Option(
+        None, "--kind", help="Only these item kinds, comma-separated (e.g. individual)."
+    ),
+) -> None:
+    """List the items of a catalog, or the installed catalogs."""
+    fmt, language = _format(fmt), _lang(lang)
+    if framework is None:
+        catalogs = cat.all_catalogs()
+        if fmt == "json":
+            _echo_json(
+                [
+                    {
+                        "framework": c.framework,
+                        "catalog_version": c.version,
+                        "title": {"ja": c.title.ja, "en": c.title.en},
+                        "counts": c.counts(),
+                    }
+                    for c in catalogs.values()
+                ]
+            )
+            return
+        for c in catalogs.values():
+            counts = ", ".join(f"{n} {k}" for k, n in c.counts().items())
+            typer.echo(f"{c.framework}\t{c.title.get(language)} ({counts})")
+        return
+    catalog = cat.load(framework)
+    kinds = [k.strip() for k in kind.split(",") if k.strip()] if kind else list(catalog.levels)
+    unknown = [k for k in kinds if k not in catalog.levels]
+    if unknown:
+        raise InputError(
+            None, f"--kind {', '.join(unknown)}: {catalog.framework} has kinds {', '.join(catalog.levels)}"
+        )
+    items = catalog.of_kind(*kinds)
+    if fmt == "json":
+        _echo_json(
+            {
+                "framework": catalog.framework,
+                "catalog_version": catalog.version,
+                "title": {"ja": catalog.title.ja, "en": catalog.title.en},
+                "source": catalog.source,
+                "levels": list(catalog.levels),
+                "count": len(items),
+                "items": [item.to_dict() for item in items],
+            }
+        )
+        return
+    indent = kind is None
+    for item in items:
+        pad = "  " * catalog.levels.index(item.kind) if indent else ""
+        typer.echo(f"{pad}{item.id}  {item.title.get(language)}")
+
+
+@app.command()
+def show(
+    item_id: str = typer.Argument(
+        ..., metavar="ID", help="Item id, e.g. S(2)-2.3 or PW.4.1 (full-width is fine)."
+    ),
+    framework: str | None = typer.Option(None, "--framework", help="Search only this catalog."),
+    fmt: str = typer.Option("text", "--format", help="text or json."),
+    lang: str | None = typer.Option(
+        None, "--lang", help="ja or en (default: from MAMORI_LANG or the locale)."
+    ),
+) -> None:
+    """Show one item with its hierarchy, applicability, evidence hints and cross-references."""
+    fmt, language = _format(fmt), _lang(lang)
+    found = cat.find(item_id, framework)
+    if not found:
+        where = f"the {framework} catalog" if framework else "any catalog"
+        raise InputError(None, f"no item {item_id!r} in {where}")
+    if len(found) > 1:
+        names = ", ".join(item.framework for item in found)
+        raise InputError(None, f"{item_id!r} is in several catalogs ({names}); choose one with --framework")
+    item = found[0]
+    catalog = cat.load(item.framework)
+    catalogs = cat.all_catalogs()
+    refs = cat.references(item, catalogs)
+    incoming = cat.referenced_by(item, catalogs)
+    if fmt == "json":
+        data = item.to_dict()
+        data["ancestors"] = [parent.id for parent in catalog.ancestors(item)]
+        data["children"] = [child.id for child in catalog.children(item)]
+        data["referenced_by"] = [{"framework": other.framework, "id": other.id} for other in incoming]
+        data["unresolved_refs"] = [{"framework": r.framework, "id": r.id} for r in refs if r.target is None]
+        _echo_json(data)
+        return
+    for line in _show_lines(item, catalog, refs, incoming, language):
+        typer.echo(line)
+
+
+def _show_lines(
+    item: cat.Item, catalog: cat.Catalog, refs: list[cat.Reference], incoming: list[cat.Item], lang: cat.Lang
+) -> list[str]:
+    lines = [f"{item.id}  {item.title.get(lang)}"]
+    other = item.title.en if lang == "ja" else item.title.ja
+    lines.append(f"  ({other})")
+    lines.append(
+        f"{_label('framework', lang)}: {catalog.title.get(lang)} [{catalog.framework} {catalog.version}]"
+    )
+    lines.append(f"{_label('kind', lang)}: {item.kind}")
+    ancestors = catalog.ancestors(item)
+    if ancestors:
+        lines.append(
+            f"{_label('parents', lang)}: " + " > ".join(f"{a.id} {a.title.get(lang)}" for a in ancestors)
+        )
+    lines.append(f"{_label('summary', lang)}: {item.summary.get(lang)}")
+    lines.append(f"{_label('source', lang)}: {item.source.file}:{item.source.line}")
+    for name in ("roles", "target", "level"):
+        flag = getattr(item.applicability, name)
+        if flag is not None:
+            lines.append(f"{_label(name, lang)}: {_flag_text(flag, lang)}")
+    if item.periodicity is not None:
+        lines.append(f"{_label('periodicity', lang)}: {_flag_text(item.periodicity, lang)}")
+    hints = item.evidence_hints.get(lang)
+    if hints:
+        lines.append(f"{_label('evidence', lang)}:")
+        lines += [f"  - {hint}" for hint in hints]
+    mapping = item.extra.get("mapping")
+    if isinstance(mapping, dict):
+        names = (catalog.extra.get("mapping_guidelines") or {}).get("guidelines") or {}
+        lines.append(f"{_label('mapping', lang)}:")
+        for key, cell in mapping.items():
+            title = (names.get(key) or {}).get("title_ja" if lang == "ja" else "title_en", key)
+            clauses = f" [{cell['clauses']}]" if cell.get("clauses") else ""
+            lines.append(f"  {cell['grade']} {title}{clauses}")
+    if "demo_level" in item.extra:
+        lines.append(f"{_label('demo_level', lang)}: {item.extra['demo_level']}")
+    children = catalog.children(item)
+    if children:
+        lines.append(f"{_label('children', lang)}:")
+        lines += [f"  {child.id}  {child.title.get(lang)}" for child in children]
+    if refs:
+        lines.append(f"{_label('refs', lang)}:")
+        for ref in refs:
+            title = ref.target.title.get(lang) if ref.target else "?"
+            lines.append(f"  {ref.framework} {ref.id}  {title}")
+    if incoming:
+        lines.append(f"{_label('referenced_by', lang)}:")
+        lines += [f"  {o.framework} {o.id}  {o.title.get(lang)}" for o in incoming]
+    return lines
+
+
+@app.command()
+def check(
+    frameworks: list[str] | None = typer.Argument(None, help="Catalogs to check (default: all installed)."),
+    seeds: Path | None = typer.Option(
+        None,
+        "--seeds",
+        help="Folder with the seed texts; when given, each item's id and title are looked up there.",
+    ),
+    strict: bool = typer.Option(
+        False, "--strict", help="Require both the id and the title near the source line."
+    ),
+) -> None:
+    """Validate catalogs: schema, hierarchy, cross-references, and (with --seeds) the cited seed lines."""
+    names = [cat.load(name).framework for name in frameworks] if frameworks else cat.frameworks()
+    catalogs = cat.all_catalogs()
+    problems = [
+        f"{r.holder.framework} {r.holder.id}: no {r.framework} item {r.id!r}"
+        for r in cat.broken_references(catalogs)
+        if r.holder.framework in names
+    ]
+    for name in names:
+        catalog = cat.load(name)
+        if seeds is not None:
+            problems += [str(p) for p in source_problems(catalog, seeds, strict)]
+        typer.echo(f"{catalog.framework}: {len(catalog)} items ({catalog.path.name})")
+    for problem in problems:
+        typer.echo(f"problem: {problem}")
+    if problems:
+        raise typer.Exit(1)
