@@ -1,0 +1,205 @@
+"""Spreadsheet bytes → rows of cell text, for CSV (any Japanese Excel encoding) and XLSX.
+
+Both readers (SPDX Lite and plain component lists) work on :class:`Sheet` objects so that the same logic
+serves CSV and XLSX. Cell text is stripped; empty cells are ``""``. Row numbers in messages are 1-based,
+as Excel shows them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import functools
+import io
+import re
+import unicodedata
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mamori.errors import InputError
+
+MAX_CELLS = 5_000_000  # refuse workbooks that expand to more cells than this (zip bombs, runaway sheets)
+_CSV_QUOTE_ESCAPED = re.compile(r"^'(?=[=+\-@\t\r])")
+_FORMULA_START = ("=", "@", "\t", "\r")
+_SIGNED = re.compile(r"^[+\-](?![\d.]*$)")  # "+x" / "-x" unless a plain number
+_LABEL_DROP = re.compile(r"[\s_\-.・:：()\[\]（）［］「」【】*※]+")
+_NUMBERING = re.compile(r"^(?:L\d+(?:\.\d+)*|\d+(?:\.\d+)*\.?|No\.?\s*\d*)\s+", re.I)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # never meaningful in a cell; XML cannot hold them
+_PAREN = re.compile(r"^(.*?)\s*[(（](.+?)[)）]\s*$", re.S)
+
+
+@dataclass(slots=True)
+class Sheet:
+    """One table of cell text. ``name`` is the worksheet title, or None for CSV."""
+
+    name: str | None
+    rows: list[list[str]]
+
+    def where(self, row: int, column: str | None = None) -> str:
+        """``sheet 'x', row 4, column '版'`` for error messages."""
+        parts = [f"sheet {self.name!r}"] if self.name is not None else []
+        parts.append(f"row {row}")
+        if column is not None:
+            parts.append(f"column {column!r}")
+        return ", ".join(parts)
+
+
+@functools.cache
+def load_data(name: str) -> Any:
+    """A YAML data file from mamori/data/sbom."""
+    text = resources.files("mamori").joinpath("data", "sbom", name).read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def norm_label(text: str) -> str:
+    """Fold a header label for comparison: NFKC, case, spaces and punctuation removed."""
+    return _LABEL_DROP.sub("", unicodedata.normalize("NFKC", text)).casefold()
+
+
+def label_variants(cell: str) -> list[str]:
+    """The folded forms a header cell may be matched by, most specific first.
+
+    ``"パッケージ名 / Package Name"``, ``"Package Name\\nパッケージ名"`` and ``"パッケージ名 (Package Name)"``
+    all yield both labels; a leading item number such as ``L2.1`` is ignored.
+    """
+    out: list[str] = []
+    pieces = [cell, *re.split(r"\n|\s/\s|／|/", cell)]
+    for piece in pieces:
+        piece = _NUMBERING.sub("", piece.strip())
+        candidates = [piece]
+        match = _PAREN.match(piece)
+        if match:
+            candidates += [match.group(1), match.group(2)]
+        for cand in candidates:
+            folded = norm_label(cand)
+            if folded and folded not in out:
+                out.append(folded)
+    return out
+
+
+def cell_text(value: object) -> str:
+    """Text of an openpyxl cell value. Dates become ISO 8601; integral floats keep their ``.0``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return clean(str(value))
+
+
+def clean(text: str) -> str:
+    """Cell text stripped of surrounding space and of control characters (tab and new line stay)."""
+    return _CONTROL.sub("", text).strip()
+
+
+def decode_text(data: bytes, path: Path) -> str:
+    """Decode CSV bytes: UTF-8 (with or without BOM), UTF-16 with BOM, or cp932 (Shift_JIS, Japanese Excel)."""
+    if data.startswith(codecs.BOM_UTF8):
+        return _decode(data[len(codecs.BOM_UTF8) :], "utf-8", path)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _decode(data, "utf-16", path)
+    for encoding in ("utf-8", "cp932"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InputError(path, "cannot decode the text: it is neither UTF-8 nor Shift_JIS (cp932)")
+
+
+def _decode(data: bytes, encoding: str, path: Path) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"invalid {encoding} text at byte {exc.start}") from None
+
+
+def _delimiter(text: str, path: Path) -> str:
+    if path.suffix.lower() == ".tsv":
+        return "\t"
+    head = text[:8192]
+    return "\t" if head.count("\t") > head.count(",") else ","
+
+
+def load_csv(data: bytes, path: Path, *, max_rows: int | None = None) -> Sheet:
+    """Parse CSV/TSV bytes into one :class:`Sheet`. ``max_rows`` stops early (for sniffing)."""
+    text = decode_text(data, path)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text, path), strict=False)
+    rows: list[list[str]] = []
+    try:
+        for record in reader:
+            rows.append([_CSV_QUOTE_ESCAPED.sub("", clean(cell)) for cell in record])
+            if max_rows is not None and len(rows) >= max_rows:
+                break
+    except csv.Error as exc:
+        raise InputError(path, f"malformed CSV at row {reader.line_num}: {exc}") from None
+    return Sheet(None, rows)
+
+
+def load_xlsx(data: bytes, path: Path, *, max_rows: int | None = None) -> list[Sheet]:
+    """Every worksheet of an XLSX workbook, read with openpyxl in read-only mode.
+
+    Anything openpyxl cannot read (not a zip, a damaged part, bad XML) becomes one InputError.
+    """
+    import openpyxl
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            try:
+                return _sheets(workbook.worksheets, path, max_rows)
+            finally:
+                workbook.close()
+    except InputError:
+        raise
+    except Exception as exc:  # openpyxl raises anything from zipfile, zlib, XML and its own checks
+        raise InputError(path, f"not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
+
+
+def _sheets(worksheets: Iterable[Any], path: Path, max_rows: int | None) -> list[Sheet]:
+    sheets: list[Sheet] = []
+    cells = 0
+    for worksheet in worksheets:
+        if not hasattr(worksheet, "iter_rows"):
+            continue
+        rows: list[list[str]] = []
+        for values in worksheet.iter_rows(values_only=True, max_row=max_rows):
+            row = [cell_text(v) for v in values]
+            while row and not row[-1]:
+                row.pop()
+            rows.append(row)
+            cells += len(row)
+            if cells > MAX_CELLS:
+                raise InputError(path, f"workbook has more than {MAX_CELLS} filled cells; split it")
+        while rows and not rows[-1]:
+            rows.pop()
+        sheets.append(Sheet(str(worksheet.title), rows))
+    return sheets
+
+
+def csv_safe(value: str) -> str:
+    """Quote-prefix text Excel would take as a formula; :func:`load_csv` removes the prefix again."""
+    return "'" + value if value.startswith(_FORMULA_START) or _SIGNED.match(value) else value
+
+
+def write_csv_rows(rows: Iterable[list[str]]) -> bytes:
+    """CSV bytes in UTF-8 with BOM and CRLF, so that Excel opens Japanese text correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([csv_safe(cell) for cell in row])
+    return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
+
+
+def nonempty(row: list[str]) -> bool:
+    return any(row)
