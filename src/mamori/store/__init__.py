@@ -1,0 +1,7 @@
+"""The vulnerability knowledge base store: SQLAlchemy 2 on SQLite (default) or PostgreSQL, Alembic migrations."""
+
+from mamori.store.database import Store, open_store
+from mamori.store.engine import default_path, resolve_url
+from mamori.store.reader import Lookup
+
+__all__ = ["Lookup", "Store", "default_path", "open_store", "resolve_url"]

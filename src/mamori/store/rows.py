@@ -1,0 +1,148 @@
+"""Flat index rows of a merged vulnerability: affected packages and affected CPEs for fast matching."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mamori.model.vulnerability import AffectedProduct, ProductVersion, Vulnerability
+from mamori.vulndb.cpe import CpeName, index_key, parse_cpe
+from mamori.vulndb.names import ecosystem_for_collection, normalise_name, split_ecosystem
+
+_NO_VERSION = {"", "*", "-", "0", "unspecified", "n/a", "all"}
+
+
+def package_rows(v: Vulnerability, vuln_id: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for position, pkg in enumerate(v.affected_packages):
+        if not pkg.name:
+            continue
+        base, variant = split_ecosystem(pkg.ecosystem)
+        rows.append(
+            {
+                "vuln_id": vuln_id,
+                "source": pkg.source,
+                "record_id": pkg.record_id,
+                "origin": "package",
+                "position": position,
+                "ecosystem": base,
+                "ecosystem_variant": variant,
+                "name": pkg.name,
+                "name_key": normalise_name(base, pkg.name),
+                "purl": pkg.purl,
+            }
+        )
+    for position, product in enumerate(v.affected_products):
+        ecosystem = ecosystem_for_collection(product.collection_url)
+        if ecosystem and product.package_name:
+            rows.append(
+                {
+                    "vuln_id": vuln_id,
+                    "source": product.source,
+                    "record_id": product.record_id,
+                    "origin": "product",
+                    "position": position,
+                    "ecosystem": ecosystem,
+                    "ecosystem_variant": "",
+                    "name": product.package_name,
+                    "name_key": normalise_name(ecosystem, product.package_name),
+                    "purl": None,
+                }
+            )
+    return rows
+
+
+def _cpe_row(vuln_id: str, cpe: CpeName, text: str, **values: Any) -> dict[str, Any]:
+    row = {
+        "vuln_id": vuln_id,
+        "part": cpe.part[:1],
+        "vendor": index_key(cpe.vendor),
+        "product": index_key(cpe.product),
+        "cpe": text,
+        "version": cpe.version if cpe.version not in ("*", "-") else None,
+        "start_including": None,
+        "start_excluding": None,
+        "end_including": None,
+        "end_excluding": None,
+        "version_type": None,
+    }
+    row.update(values)
+    return row
+
+
+def _version_values(pv: ProductVersion) -> dict[str, Any]:
+    bounded = bool(pv.less_than or pv.less_than_or_equal)
+    version = pv.version.strip()
+    values: dict[str, Any] = {
+        "end_excluding": pv.less_than if pv.less_than not in (None, "*") else None,
+        "end_including": pv.less_than_or_equal if pv.less_than_or_equal not in (None, "*") else None,
+        "version_type": pv.version_type,
+        "status": pv.status,
+        "vulnerable": pv.status == "affected",
+    }
+    if bounded:
+        values["start_including"] = None if version.lower() in _NO_VERSION else version
+    elif pv.version_type != "text" and version.lower() not in _NO_VERSION:
+        values["version"] = version
+    return values
+
+
+def _product_rows(vuln_id: str, position: int, product: AffectedProduct) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    default = product.default_status or ("affected" if product.source == "jvn" else "unknown")
+    for text in product.cpes:
+        cpe = parse_cpe(text)
+        if cpe is None or cpe.vendor in ("*", "") or cpe.product in ("*", ""):
+            continue
+        base = {
+            "source": product.source,
+            "record_id": product.record_id,
+            "origin": "product",
+            "position": position,
+        }
+        if not product.versions or all(pv.version_type == "text" for pv in product.versions):
+            kind = "text" if product.versions else None
+            rows.append(
+                _cpe_row(
+                    vuln_id,
+                    cpe,
+                    text,
+                    **base,
+                    status=default,
+                    vulnerable=default == "affected",
+                    version_type=kind,
+                )
+            )
+            continue
+        for pv in product.versions:
+            rows.append(_cpe_row(vuln_id, cpe, text, **base, **_version_values(pv)))
+    return rows
+
+
+def cpe_rows(v: Vulnerability, vuln_id: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for position, config in enumerate(v.cpe_configurations):
+        for node in config.nodes:
+            for match in node.matches:
+                cpe = parse_cpe(match.criteria)
+                if cpe is None:
+                    continue
+                rows.append(
+                    _cpe_row(
+                        vuln_id,
+                        cpe,
+                        match.criteria,
+                        source=config.source,
+                        record_id=config.record_id,
+                        origin="configuration",
+                        position=position,
+                        start_including=match.version_start_including,
+                        start_excluding=match.version_start_excluding,
+                        end_including=match.version_end_including,
+                        end_excluding=match.version_end_excluding,
+                        status="affected" if match.vulnerable else "platform",
+                        vulnerable=match.vulnerable,
+                    )
+                )
+    for position, product in enumerate(v.affected_products):
+        rows.extend(_product_rows(vuln_id, position, product))
+    return rows

@@ -1,0 +1,290 @@
+"""Writes inside one transaction: source records, regrouping by alias, index rows, KEV, EPSS, purl2cpe.
+
+Re-importing the same record is a no-op (its digest is unchanged); a changed record rebuilds only
+the merged vulnerabilities it touches, old or new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Table, bindparam, delete, select, update
+
+from mamori.model.vulnerability import Epss, Kev, Vulnerability, vulnerability_from_dict
+from mamori.store import schema
+from mamori.store.rows import cpe_rows, package_rows
+from mamori.vulndb import merge
+from mamori.vulndb.purl2cpe import PurlCpeLink
+
+CHUNK = 5000
+RecordKey = tuple[str, str, str]  # source, record id, feed
+
+
+@dataclass(slots=True)
+class WriteCounts:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def add(self, other: WriteCounts) -> None:
+        self.new += other.new
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+
+
+def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _insert(conn: Connection, table: Table) -> Any:
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
+def upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: list[str]) -> None:
+    if not rows:
+        return
+    stmt = _insert(conn, table)
+    updates = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
+    stmt = (
+        stmt.on_conflict_do_update(index_elements=keys, set_=updates)
+        if updates
+        else stmt.on_conflict_do_nothing()
+    )
+    for part in chunks(rows):
+        conn.execute(stmt, list(part))
+
+
+def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    for part in chunks(rows):
+        conn.execute(table.insert(), list(part))
+
+
+def _key(v: Vulnerability) -> RecordKey:
+    ref = v.sources[0]
+    return (ref.source, v.id, ref.feed)
+
+
+def encode(v: Vulnerability) -> bytes:
+    return orjson.dumps(v)
+
+
+def digest(doc: bytes) -> str:
+    return hashlib.blake2b(doc, digest_size=16).hexdigest()
+
+
+def now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+class Writer:
+    """All writes of one import run; the caller owns the transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # -- vulnerability records -------------------------------------------------------------
+    def put_vulnerabilities(self, records: Iterable[Vulnerability]) -> WriteCounts:
+        batch: dict[RecordKey, tuple[Vulnerability, bytes, str]] = {}
+        for record in records:
+            doc = encode(record)
+            batch[_key(record)] = (record, doc, digest(doc))
+        counts = WriteCounts()
+        if not batch:
+            return counts
+        existing = self._existing(list(batch))
+        changed = {k: v for k, v in batch.items() if k not in existing or existing[k][0] != v[2]}
+        counts.unchanged = len(batch) - len(changed)
+        counts.updated = sum(1 for k in changed if k in existing)
+        counts.new = len(changed) - counts.updated
+        if changed:
+            self._regroup(changed, {k: existing[k][1] for k in changed if k in existing})
+        return counts
+
+    def _existing(self, keys: list[RecordKey]) -> dict[RecordKey, tuple[str, str]]:
+        t = schema.SourceRecord.__table__
+        found: dict[RecordKey, tuple[str, str]] = {}
+        by_source: dict[str, list[str]] = {}
+        for source, rid, _feed in keys:
+            by_source.setdefault(source, []).append(rid)
+        for source, ids in by_source.items():
+            for part in chunks(sorted(set(ids))):
+                stmt = select(t.c.source, t.c.record_id, t.c.feed, t.c.digest, t.c.vuln_id).where(
+                    t.c.source == source, t.c.record_id.in_(part)
+                )
+                for row in self.conn.execute(stmt):
+                    found[(row.source, row.record_id, row.feed)] = (row.digest, row.vuln_id)
+        return found
+
+    def _groups_linked_to(self, identifiers: set[str]) -> set[str]:
+        t = schema.Alias.__table__
+        out: set[str] = set()
+        for part in chunks(sorted(identifiers)):
+            out.update(self.conn.scalars(select(t.c.vuln_id).where(t.c.alias_key.in_(part)).distinct()))
+        return out
+
+    def _members_of(
+        self, groups: set[str], skip: set[RecordKey]
+    ) -> dict[RecordKey, tuple[Vulnerability, str]]:
+        t = schema.SourceRecord.__table__
+        out: dict[RecordKey, tuple[Vulnerability, str]] = {}
+        for part in chunks(sorted(groups)):
+            stmt = select(t.c.source, t.c.record_id, t.c.feed, t.c.vuln_id, t.c.doc).where(
+                t.c.vuln_id.in_(part)
+            )
+            for row in self.conn.execute(stmt):
+                key = (row.source, row.record_id, row.feed)
+                if key not in skip:
+                    out[key] = (vulnerability_from_dict(orjson.loads(row.doc)), row.vuln_id)
+        return out
+
+    def _taken(self, ids: set[str], rebuilding: set[str]) -> set[str]:
+        t = schema.Vulnerability.__table__
+        out: set[str] = set()
+        for part in chunks(sorted(ids - rebuilding)):
+            out.update(self.conn.scalars(select(t.c.id).where(t.c.id.in_(part))))
+        return out
+
+    def _regroup(
+        self, changed: dict[RecordKey, tuple[Vulnerability, bytes, str]], old: dict[RecordKey, str]
+    ) -> None:
+        identifiers = {merge.key(i) for record, _, _ in changed.values() for i in record.all_ids()}
+        rebuild = set(old.values()) | self._groups_linked_to(identifiers)
+        while True:
+            members = self._members_of(rebuild, set(changed)) if rebuild else {}
+            records = [m[0] for m in members.values()] + [c[0] for c in changed.values()]
+            groups = [(merge.canonical_id(g), g) for g in merge.group(records)]
+            clashes = self._taken({cid for cid, _ in groups}, rebuild)
+            if not clashes:
+                break
+            rebuild |= clashes
+        self._delete_groups(rebuild)
+        home = {_key(r): cid for cid, g in groups for r in g}
+        source_rows = [
+            {
+                "source": k[0],
+                "record_id": k[1],
+                "feed": k[2],
+                "vuln_id": home[k],
+                "modified": record.modified,
+                "withdrawn": record.withdrawn,
+                "digest": dig,
+                "doc": doc,
+            }
+            for k, (record, doc, dig) in changed.items()
+        ]
+        upsert(self.conn, schema.SourceRecord.__table__, source_rows, ["source", "record_id", "feed"])
+        moved = [
+            {"k_source": k[0], "k_record_id": k[1], "k_feed": k[2], "new_vuln_id": home[k]}
+            for k, (_, vid) in members.items()
+            if home[k] != vid
+        ]
+        if moved:
+            t = schema.SourceRecord.__table__
+            stmt = (
+                update(t)
+                .where(t.c.source == bindparam("k_source"))
+                .where(t.c.record_id == bindparam("k_record_id"))
+                .where(t.c.feed == bindparam("k_feed"))
+                .values(vuln_id=bindparam("new_vuln_id"))
+            )
+            for part in chunks(moved):
+                self.conn.execute(stmt, list(part))
+        self._insert_groups(groups)
+
+    def _delete_groups(self, groups: set[str]) -> None:
+        if not groups:
+            return
+        for table in (schema.Vulnerability, schema.Alias, schema.AffectedPackage, schema.AffectedCpe):
+            t = table.__table__
+            column = t.c.id if table is schema.Vulnerability else t.c.vuln_id
+            for part in chunks(sorted(groups)):
+                self.conn.execute(delete(t).where(column.in_(part)))
+
+    def _insert_groups(self, groups: list[tuple[str, list[Vulnerability]]]) -> None:
+        """Merged rows; a group of one record stores no document of its own (the record's is read)."""
+        vulns, aliases, packages, cpes = [], [], [], []
+        for vid, members in groups:
+            if len(members) == 1:
+                v, doc = members[0], None
+                sources = v.sources[0].source
+            else:
+                v = merge.combine(members, vid)
+                doc, sources = encode(v), ",".join(v.source_names)
+            vulns.append(
+                {
+                    "id": vid,
+                    "sources": sources,
+                    "published": v.published,
+                    "modified": v.modified,
+                    "withdrawn": v.withdrawn,
+                    "doc": doc,
+                }
+            )
+            seen: set[str] = set()
+            for identifier in (vid, *v.all_ids()):
+                k = merge.key(identifier)
+                if k not in seen:
+                    seen.add(k)
+                    aliases.append({"alias_key": k, "vuln_id": vid, "alias": identifier})
+            packages.extend(package_rows(v, vid))
+            cpes.extend(cpe_rows(v, vid))
+        insert_rows(self.conn, schema.Vulnerability.__table__, vulns)
+        insert_rows(self.conn, schema.Alias.__table__, aliases)
+        insert_rows(self.conn, schema.AffectedPackage.__table__, packages)
+        insert_rows(self.conn, schema.AffectedCpe.__table__, cpes)
+
+    # -- enrichment and links ----------------------------------------------------------------
+    def put_kev(self, entries: Iterable[Kev]) -> int:
+        rows = {
+            e.cve_id: {
+                "cve_id": e.cve_id,
+                "date_added": e.date_added,
+                "due_date": e.due_date,
+                "known_ransomware_use": e.known_ransomware_use,
+                "doc": orjson.dumps(e),
+            }
+            for e in entries
+        }
+        upsert(self.conn, schema.KevEntry.__table__, list(rows.values()), ["cve_id"])
+        return len(rows)
+
+    def put_epss(self, entries: Iterable[Epss]) -> int:
+        rows = {
+            e.cve_id: {"cve_id": e.cve_id, "score": e.score, "percentile": e.percentile, "date": e.date}
+            for e in entries
+        }
+        upsert(self.conn, schema.EpssScore.__table__, list(rows.values()), ["cve_id"])
+        return len(rows)
+
+    def put_purl_cpe(self, links: Iterable[PurlCpeLink]) -> int:
+        rows = {
+            (link.purl, link.cpe_vendor, link.cpe_product): {
+                "purl_type": link.purl_type,
+                "purl_namespace": link.purl_namespace,
+                "purl_name": link.purl_name,
+                "purl": link.purl,
+                "cpe_vendor": link.cpe_vendor,
+                "cpe_product": link.cpe_product,
+            }
+            for link in links
+        }
+        upsert(
+            self.conn, schema.PurlCpe.__table__, list(rows.values()), ["purl", "cpe_vendor", "cpe_product"]
+        )
+        return len(rows)
+
+    def touch(self, source: str, origin: str | None, cursor: str | None = None) -> None:
+        row = {"source": source, "updated_at": now(), "origin": origin}
+        if cursor is not None:
+            row["cursor"] = cursor
+        upsert(self.conn, schema.SourceState.__table__, [row], ["source"])

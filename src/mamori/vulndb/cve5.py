@@ -1,0 +1,203 @@
+"""CVE JSON 5.x records (cvelistV5 layout and single files), CNA and ADP containers (CISA ADP SSVC, KEV)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from mamori.errors import InputError
+from mamori.model.vulnerability import (
+    AffectedProduct,
+    Kev,
+    ProductVersion,
+    Reference,
+    Severity,
+    SourceRef,
+    Ssvc,
+    Vulnerability,
+)
+from mamori.vulndb.references import dedupe, typed_reference
+from mamori.vulndb.severity import make_severity
+from mamori.vulndb.timestamps import iso_date, iso_utc
+
+SOURCE = "cve5"
+_METRIC_KEYS = {"cvssV2_0": "2.0", "cvssV3_0": "3.0", "cvssV3_1": "3.1", "cvssV4_0": "4.0"}
+_CWE = re.compile(r"\bCWE-\d+\b")
+
+
+def language(tag: str) -> str:
+    """``en-US`` / ``eng`` → en, ``ja-JP`` / ``jpn`` → ja."""
+    t = tag.lower()
+    if t.startswith("en"):
+        return "en"
+    if t.startswith(("ja", "jp")):
+        return "ja"
+    return t
+
+
+def _texts(entries: Any) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for entry in entries or []:
+        value = entry.get("value")
+        if isinstance(value, str) and value.strip():
+            out.setdefault(language(str(entry.get("lang") or "en")), value.strip())
+    return out
+
+
+def _severities(metrics: Any, provider: str | None) -> list[Severity]:
+    out: list[Severity] = []
+    for metric in metrics or []:
+        for key, version in _METRIC_KEYS.items():
+            data = metric.get(key)
+            if isinstance(data, dict) and isinstance(data.get("vectorString"), str):
+                out.append(
+                    make_severity(
+                        data["vectorString"],
+                        source=SOURCE,
+                        version=version,
+                        source_score=data.get("baseScore"),
+                        source_rating=data.get("baseSeverity"),
+                        provider=provider,
+                    )
+                )
+    return out
+
+
+def _cwes(problem_types: Any) -> set[str]:
+    out: set[str] = set()
+    for pt in problem_types or []:
+        for d in pt.get("descriptions") or []:
+            cwe = d.get("cweId")
+            if isinstance(cwe, str) and cwe.startswith("CWE-"):
+                out.add(cwe)
+            elif isinstance(d.get("description"), str):
+                out.update(_CWE.findall(d["description"]))
+    return out
+
+
+def _products(entries: Any, provider: str | None, record_id: str) -> list[AffectedProduct]:
+    out: list[AffectedProduct] = []
+    for entry in entries or []:
+        versions = [
+            ProductVersion(
+                version=str(v.get("version", "")),
+                status=str(v.get("status") or "affected"),
+                version_type=v.get("versionType"),
+                less_than=v.get("lessThan"),
+                less_than_or_equal=v.get("lessThanOrEqual"),
+                changes=list(v.get("changes") or []),
+            )
+            for v in entry.get("versions") or []
+        ]
+        out.append(
+            AffectedProduct(
+                vendor=entry.get("vendor"),
+                product=entry.get("product"),
+                cpes=[c for c in entry.get("cpes") or [] if isinstance(c, str)],
+                versions=versions,
+                default_status=entry.get("defaultStatus"),
+                package_name=entry.get("packageName"),
+                collection_url=entry.get("collectionURL"),
+                repo=entry.get("repo"),
+                platforms=[p for p in entry.get("platforms") or [] if isinstance(p, str)],
+                source=SOURCE,
+                provider=provider,
+                record_id=record_id,
+            )
+        )
+    return out
+
+
+def _ssvc(content: dict[str, Any], provider: str | None) -> Ssvc:
+    options: dict[str, str] = {}
+    for option in content.get("options") or []:
+        if isinstance(option, dict):
+            options.update({k.lower(): str(v).lower() for k, v in option.items()})
+    return Ssvc(
+        exploitation=options.get("exploitation"),
+        automatable=options.get("automatable"),
+        technical_impact=options.get("technical impact"),
+        role=content.get("role"),
+        version=content.get("version"),
+        timestamp=iso_utc(content.get("timestamp")),
+        provider=provider,
+        cve_id=content.get("id"),
+    )
+
+
+def parse_record(doc: Any, name: str) -> Vulnerability:
+    """One CVE JSON 5 record → :class:`Vulnerability`."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("cveMetadata"), dict):
+        raise InputError(name, "not a CVE JSON 5 record (no cveMetadata)")
+    meta = doc["cveMetadata"]
+    record_id = meta.get("cveId")
+    if not isinstance(record_id, str) or not record_id.startswith("CVE-"):
+        raise InputError(name, "CVE record has no cveMetadata.cveId")
+    try:
+        return _record(doc, meta, record_id)
+    except (AttributeError, KeyError, TypeError) as exc:
+        raise InputError(name, f"{record_id}: malformed CVE 5 record ({type(exc).__name__}: {exc})") from None
+
+
+def _record(doc: dict[str, Any], meta: dict[str, Any], record_id: str) -> Vulnerability:
+    state = meta.get("state")
+    containers = doc.get("containers") or {}
+    cna = containers.get("cna") or {}
+    cna_name = (cna.get("providerMetadata") or {}).get("shortName") or meta.get("assignerShortName")
+    published, modified = iso_utc(meta.get("datePublished")), iso_utc(meta.get("dateUpdated"))
+    withdrawn = iso_utc(meta.get("dateRejected") or meta.get("dateUpdated")) if state == "REJECTED" else None
+    summaries = _texts(cna.get("descriptions")) or _texts(cna.get("rejectedReasons"))
+    title = cna.get("title")
+    severities = _severities(cna.get("metrics"), cna_name)
+    cwes = _cwes(cna.get("problemTypes"))
+    references: list[Reference] = [
+        typed_reference(r["url"], r.get("tags"), SOURCE) for r in cna.get("references") or [] if r.get("url")
+    ]
+    products = _products(cna.get("affected"), cna_name, record_id)
+    ssvc: list[Ssvc] = []
+    kev: list[Kev] = []
+    for adp in containers.get("adp") or []:
+        provider = (adp.get("providerMetadata") or {}).get("shortName")
+        severities += _severities(adp.get("metrics"), provider)
+        cwes |= _cwes(adp.get("problemTypes"))
+        references += [
+            typed_reference(r["url"], r.get("tags"), SOURCE)
+            for r in adp.get("references") or []
+            if r.get("url")
+        ]
+        products += _products(adp.get("affected"), provider, record_id)
+        for metric in adp.get("metrics") or []:
+            other = metric.get("other") or {}
+            content = other.get("content") or {}
+            if other.get("type") == "ssvc":
+                ssvc.append(_ssvc(content, provider))
+            elif other.get("type") == "kev":
+                kev.append(
+                    Kev(cve_id=record_id, date_added=iso_date(content.get("dateAdded")), source=SOURCE)
+                )
+    return Vulnerability(
+        id=record_id,
+        sources=[SourceRef(SOURCE, record_id, "", published, modified, withdrawn, state)],
+        titles={"en": title.strip()} if isinstance(title, str) and title.strip() else {},
+        summaries=summaries,
+        published=published,
+        modified=modified,
+        withdrawn=withdrawn,
+        severities=severities,
+        cwes=sorted(cwes),
+        references=dedupe(references),
+        affected_products=products,
+        kev=kev,
+        ssvc=ssvc,
+    )
+
+
+def parse_document(doc: Any, name: str) -> Iterator[Vulnerability]:
+    yield parse_record(doc, name)
+
+
+def looks_like(doc: Any) -> bool:
+    return isinstance(doc, dict) and (
+        doc.get("dataType") == "CVE_RECORD" or isinstance(doc.get("cveMetadata"), dict)
+    )

@@ -1,0 +1,82 @@
+"""FIRST EPSS scores: the daily CSV (``epss_scores-YYYY-MM-DD.csv.gz``) and the API's JSON answer."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from mamori.errors import InputError
+from mamori.model.vulnerability import Epss
+from mamori.vulndb.timestamps import iso_date
+
+SOURCE = "epss"
+_SCORE_DATE = re.compile(r"score_date:(\d{4}-\d{2}-\d{2})")
+_NAME_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
+
+
+def _number(value: str, name: str, line: int, what: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise InputError(name, f"line {line}: {what} {value!r} is not a number") from None
+    if not 0.0 <= number <= 1.0:
+        raise InputError(name, f"line {line}: {what} {value} is outside 0..1")
+    return number
+
+
+def parse_csv(name: str, data: bytes) -> Iterator[Epss]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(name, "EPSS CSV is not UTF-8") from None
+    lines = text.splitlines()
+    day = None
+    header_seen = False
+    file_date = _NAME_DATE.search(name.rsplit("/", 1)[-1])
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        if line.startswith("#"):
+            found = _SCORE_DATE.search(line)
+            day = found.group(1) if found else day
+            continue
+        fields = line.split(",")
+        if not header_seen:
+            if [f.strip().lower() for f in fields[:2]] != ["cve", "epss"]:
+                raise InputError(name, f"line {number}: expected the header 'cve,epss,percentile'")
+            header_seen = True
+            continue
+        if len(fields) < 3 or not fields[0].startswith("CVE-"):
+            raise InputError(name, f"line {number}: expected CVE,epss,percentile")
+        yield Epss(
+            cve_id=fields[0].strip(),
+            score=_number(fields[1], name, number, "epss"),
+            percentile=_number(fields[2], name, number, "percentile"),
+            date=day or (file_date.group(1) if file_date else None),
+        )
+    if not header_seen:
+        raise InputError(name, "EPSS CSV has no 'cve,epss,percentile' header")
+
+
+def parse_document(doc: Any, name: str) -> Iterator[Epss]:
+    """The EPSS API answer: ``{"data": [{"cve", "epss", "percentile", "date"}]}``."""
+    if not looks_like(doc):
+        raise InputError(name, "not an EPSS API answer (no 'data' with epss)")
+    for i, row in enumerate(doc["data"], start=1):
+        yield Epss(
+            cve_id=str(row.get("cve")),
+            score=_number(str(row.get("epss")), name, i, "epss"),
+            percentile=_number(str(row.get("percentile")), name, i, "percentile"),
+            date=iso_date(row.get("date")),
+        )
+
+
+def looks_like(doc: Any) -> bool:
+    rows = doc.get("data") if isinstance(doc, dict) else None
+    return isinstance(rows, list) and (not rows or (isinstance(rows[0], dict) and "epss" in rows[0]))
+
+
+def looks_like_csv(data: bytes) -> bool:
+    head = data[:512].lstrip().lower()
+    return head.startswith(b"#model_version") or head.startswith(b"cve,epss")

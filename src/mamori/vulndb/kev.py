@@ -1,0 +1,42 @@
+"""CISA Known Exploited Vulnerabilities catalog (JSON)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from mamori.errors import InputError
+from mamori.model.vulnerability import Kev
+from mamori.vulndb.timestamps import iso_date
+
+SOURCE = "kev"
+
+
+def parse_document(doc: Any, name: str) -> Iterator[Kev]:
+    if not looks_like(doc):
+        raise InputError(name, "not a CISA KEV catalog (no 'vulnerabilities' with cveID)")
+    for i, item in enumerate(doc["vulnerabilities"]):
+        cve = item.get("cveID") if isinstance(item, dict) else None
+        if not isinstance(cve, str) or not cve.startswith("CVE-"):
+            raise InputError(name, f"vulnerabilities[{i}] has no cveID")
+        yield Kev(
+            cve_id=cve.strip(),
+            date_added=iso_date(item.get("dateAdded")),
+            due_date=iso_date(item.get("dueDate")),
+            known_ransomware_use=item.get("knownRansomwareCampaignUse"),
+            vendor_project=item.get("vendorProject"),
+            product=item.get("product"),
+            name=item.get("vulnerabilityName"),
+            short_description=item.get("shortDescription"),
+            required_action=item.get("requiredAction"),
+            notes=item.get("notes") or None,
+            cwes=[c for c in item.get("cwes") or [] if isinstance(c, str)],
+            source=SOURCE,
+        )
+
+
+def looks_like(doc: Any) -> bool:
+    if not isinstance(doc, dict) or "$schema" in doc or not isinstance(doc.get("vulnerabilities"), list):
+        return False
+    items = doc["vulnerabilities"]
+    return "catalogVersion" in doc or (bool(items) and isinstance(items[0], dict) and "cveID" in items[0])

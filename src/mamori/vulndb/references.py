@@ -1,0 +1,66 @@
+"""Typed references: NVD and CVE 5 tags mapped onto the OSV reference types."""
+
+from __future__ import annotations
+
+from mamori.model.vulnerability import REFERENCE_TYPES, Reference
+
+_TAG_TYPES = {
+    "patch": "FIX",
+    "vendor-advisory": "ADVISORY",
+    "third-party-advisory": "ADVISORY",
+    "us-government-resource": "ADVISORY",
+    "government-resource": "ADVISORY",
+    "exploit": "EVIDENCE",
+    "issue-tracking": "REPORT",
+    "mailing-list": "DISCUSSION",
+    "technical-description": "ARTICLE",
+    "release-notes": "PACKAGE",
+    "product": "PACKAGE",
+    "broken-link": "WEB",
+    "permissions-required": "WEB",
+    "mitigation": "ADVISORY",
+    "signature": "DETECTION",
+    "confirm": "ADVISORY",
+    "bid": "ADVISORY",
+    "cert-vn": "ADVISORY",
+    "misc": "WEB",
+}
+
+# The first tag that maps decides; advisory and fix outrank the rest.
+_RANK = {"FIX": 0, "ADVISORY": 1, "EVIDENCE": 2, "REPORT": 3, "ARTICLE": 4, "DISCUSSION": 5, "PACKAGE": 6}
+
+
+def normalise_tag(tag: str) -> str:
+    t = tag.strip().lower().replace(" ", "-").replace("_", "-")
+    return t.removeprefix("x-refsource-")
+
+
+def typed_reference(url: str, tags: list[str] | None, source: str) -> Reference:
+    """A reference whose type comes from its tags (OSV types pass through unchanged)."""
+    tags = [t for t in (tags or []) if isinstance(t, str)]
+    kinds = []
+    for tag in tags:
+        if tag in REFERENCE_TYPES:
+            kinds.append(tag)
+            continue
+        mapped = _TAG_TYPES.get(normalise_tag(tag))
+        if mapped:
+            kinds.append(mapped)
+    kind = min(kinds, key=lambda k: _RANK.get(k, 9)) if kinds else "WEB"
+    return Reference(url=url, type=kind, tags=tags, source=source)
+
+
+def dedupe(references: list[Reference]) -> list[Reference]:
+    """One reference per URL; tags are united, the more specific type wins."""
+    seen: dict[str, Reference] = {}
+    for ref in references:
+        old = seen.get(ref.url)
+        if old is None:
+            seen[ref.url] = Reference(ref.url, ref.type, list(ref.tags), ref.source)
+            continue
+        old.tags.extend(t for t in ref.tags if t not in old.tags)
+        if _RANK.get(ref.type, 9) < _RANK.get(old.type, 9):
+            old.type = ref.type
+        if ref.source and ref.source not in old.source.split(","):
+            old.source = f"{old.source},{ref.source}" if old.source else ref.source
+    return list(seen.values())

@@ -1,0 +1,32 @@
+"""Dates from every source as ISO 8601 UTC strings (``2024-02-15T14:15:46Z``), so they sort and compare."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+
+def iso_utc(value: object) -> str | None:
+    """Normalise a timestamp or date; naive times are taken as UTC; unparsable text is kept as is."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, date):
+        return value.isoformat()
+    else:
+        text = str(value).strip()
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            return text
+        if len(text) == 10:  # a bare date stays a date
+            return text
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(UTC).replace(tzinfo=None)
+    return dt.replace(microsecond=0).isoformat() + "Z"
+
+
+def iso_date(value: object) -> str | None:
+    """A date (YYYY-MM-DD) from a date or timestamp."""
+    text = iso_utc(value)
+    return text[:10] if text else None
