@@ -212,6 +212,15 @@ def test_single_root_without_components_has_nothing_to_relate():
     assert check_document(doc).to_json()["ntia"]["pass"] is True
 
 
+def test_an_sbom_without_components_fails_every_component_element():
+    doc = Document(serial_number="urn:uuid:x", authors=[Contact("me")], timestamp=datetime.now(UTC))
+    out = check_document(doc).to_json()
+    assert out["ntia"]["pass"] is False
+    assert out["ntia"]["elements"]["supplier"] == {"required": True, "present": 0, "total": 0, "pass": False}
+    assert out["score"] < 20
+    assert bilingual("no_components") in [p["message"] for p in out["problems"]]
+
+
 def test_other_relationships_are_types_outside_composition():
     doc = complete_doc()
     doc.relationships = [r for r in doc.relationships if r.type != "VARIANT_OF"]
@@ -313,6 +322,7 @@ def test_every_ui_message_exists_in_both_languages():
     for section in ("ui", "levels", "dependency", "notes"):
         for key, entry in data[section].items():
             assert set(entry) == set(LANGS), f"{section}.{key}"
+    assert set(data["no_components"]) == set(LANGS)
 
 
 # ---------------------------------------------------------------- real files (need the readers)
@@ -371,6 +381,26 @@ def test_keycloak_root_has_no_edges(shared_data):
     assert (
         out["ntia"]["elements"]["supplier"]["present"] == 756
     )  # publisher only, as the Framing mapping allows
+
+
+@pytest.mark.parametrize("name", ["01-MinimalSBOM.json", "03-SBOMwDependency.json"])
+def test_spdx_lite_spreadsheet_of_a_compliant_sbom_loses_ntia_minimum(shared_data, tmp_path, name):
+    source = SHARED_DATA / "sbom/spdx/presentations/OSS-NA-2023/SPDXVersion2.3" / name
+    doc = read_or_skip(source)
+    assert check_document(doc).passed  # the SPDX 2.3 original meets the NTIA minimum
+    lite = tmp_path / "sbom.xlsx"
+    try:
+        sbom.write(doc, lite, "spdx-lite-xlsx")
+    except ModuleNotFoundError as exc:
+        pytest.skip(f"writer module {exc.name} not available yet")
+    out = check_document(read_or_skip(lite), "spdx-lite").to_json()
+    assert out["format"] == "spdx-lite"
+    ntia = out["ntia"]["elements"]
+    # SPDX Lite has no relationship and no hash column: both are lost, the NTIA verdict turns to fail
+    assert ntia["dependency"]["pass"] is False and ntia["hash"]["present"] == 0
+    assert out["ntia"]["pass"] is False
+    assert [n["id"] for n in out["notes"]] == ["spdx_lite_lacks_hash_and_relationships"]
+    assert out["spdx_lite"]["elements"]["name"]["present"] == out["components"]
 
 
 def test_cli_check_json_and_exit_code(shared_data, capsys):

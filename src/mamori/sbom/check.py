@@ -332,7 +332,9 @@ class ElementResult:
 
     @property
     def ratio(self) -> float:
-        return self.present / self.total if self.total else 1.0
+        if self.total:
+            return self.present / self.total
+        return 1.0 if self.passed else 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -429,6 +431,9 @@ def _component_element(spec: ElementSpec, ctx: _Context) -> tuple[ElementResult,
         problems.append(Problem(spec.id, spec.level, component_label(comp), comp.bom_ref, message))
     total = len(ctx.components)
     passed = present == total
+    if not ctx.components:  # an SBOM that lists nothing has no element of any component
+        passed = False
+        problems.append(Problem(spec.id, spec.level, None, None, bilingual("no_components")))
     if spec.test == "dependency" and not ctx.graph.roots and ctx.components:
         passed = False
         problems.insert(0, Problem(spec.id, spec.level, None, None, bilingual("dependency", "no_root")))
