@@ -3,6 +3,7 @@ idempotent re-imports, alias resolution, status."""
 
 from __future__ import annotations
 
+import gzip
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -149,6 +150,32 @@ def test_status_counts_sizes_and_kev_only_lookup(db_url: str, shared_data: Path)
         (entry,) = log4shell.vulnerability.kev
         assert (entry.date_added, entry.known_ransomware_use, entry.source) == ("2021-12-10", "Known", "kev")
         assert store.lookup("CVE-1999-99999999") is None
+
+
+def test_epss_scores_attach_to_cves_and_sync_state(db_url: str, shared_data: Path, tmp_path: Path) -> None:
+    from test_vulndb_parse import EPSS_FORMAT_SAMPLE
+
+    sample = tmp_path / "epss_scores-2025-08-25.csv.gz"
+    sample.write_bytes(gzip.compress(EPSS_FORMAT_SAMPLE))
+    with open_store(db_url) as store:
+        import_path(store, shared_data / "nvd" / "CVE-2017-5638-cvssv3-rating.json")
+        summary = import_path(store, sample)
+        assert summary.sources["epss"].read == 2
+        struts = store.lookup("CVE-2017-5638")
+        assert struts is not None and [
+            (e.score, e.percentile, e.date) for e in struts.vulnerability.epss
+        ] == [(0.94, 0.999, "2025-08-25")]
+        git = store.lookup("CVE-2025-48384")  # known to EPSS only
+        assert git is not None and [s.source for s in git.vulnerability.sources] == ["epss"]
+        assert store.status()["sources"]["epss"]["records"] == 2
+        state = store.source_state("epss")
+        assert state is not None and state["origin"] == str(sample.resolve()) and state["cursor"] is None
+        with store.writer() as writer:
+            writer.touch(
+                "nvd", "https://services.nvd.nist.gov/rest/json/cves/2.0", cursor="2025-08-25T00:00:00Z"
+            )
+        assert store.source_state("nvd")["cursor"] == "2025-08-25T00:00:00Z"  # type: ignore[index]
+        assert store.source_state("jvn") is None
 
 
 def test_default_location_and_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

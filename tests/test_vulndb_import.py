@@ -14,8 +14,8 @@ import orjson
 import pytest
 import yaml
 from sqlalchemy import func, select
-from tests.conftest import SHARED_DATA
 
+from conftest import SHARED_DATA
 from mamori.store import Store, open_store, schema
 from mamori.store.throwaway import throwaway_postgres
 from mamori.vulndb import Blob, ImportSummary, import_blobs, import_path

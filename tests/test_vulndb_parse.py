@@ -28,7 +28,7 @@ def test_osv_every_pypi_advisory_parses_with_versions_kept_as_text(shared_data: 
     for path in files:
         data = path.read_bytes()
         (record,) = list(osv.parse_bytes(str(path), data))
-        raw = yaml.load(data, Loader=yaml.BaseLoader)  # every scalar as written
+        raw = yaml.load(data, Loader=yaml.CBaseLoader)  # every scalar as written
         assert record.id == raw["id"] == path.stem
         assert record.aliases == [a for a in raw.get("aliases", []) if a != record.id]
         assert [p.versions for p in record.affected_packages] == [
@@ -44,6 +44,15 @@ def test_osv_every_pypi_advisory_parses_with_versions_kept_as_text(shared_data: 
         for sev in record.severities:
             assert sev.score is not None and sev.problem is None, (record.id, sev.vector)
     assert withdrawn == sum(1 for p in files if b"\nwithdrawn:" in p.read_bytes())
+
+
+def test_osv_yaml_loader_agrees_with_pyyaml_on_real_records(shared_data: Path) -> None:
+    for path in sorted((shared_data / "osv" / "misc").glob("*.json")):
+        record = orjson.loads(path.read_bytes())  # booleans, nested objects, lists
+        text = yaml.safe_dump(record, allow_unicode=True).encode()
+        assert osv.load(path.name + ".yaml", text) == record == yaml.safe_load(text)
+    shared = b"a: &v [1.10, 'x']\nb: *v\nc: ~\nd: no\n"
+    assert osv.load("anchors.yaml", shared) == {"a": ["1.10", "x"], "b": ["1.10", "x"], "c": None, "d": "no"}
 
 
 def test_osv_misc_records_keep_ecosystems_git_ranges_and_cwes(shared_data: Path) -> None:

@@ -45,7 +45,14 @@ def import_(
 ) -> None:
     """Import vulnerability data; one transaction: a bad file imports nothing."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     from mamori.store import open_store
     from mamori.vulndb import SOURCES, import_path
@@ -65,6 +72,7 @@ def import_(
         MofNCompleteColumn(),
         TextColumn("{task.fields[records]} " + text(lang, "import", "records")),
         TimeElapsedColumn(),
+        TimeRemainingColumn(),
     )
     try:
         with Progress(

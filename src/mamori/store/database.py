@@ -37,6 +37,11 @@ class Store:
         with self.engine.connect() as conn:
             return reader.lookup(conn, identifier)
 
+    def source_state(self, source: str) -> dict[str, Any] | None:
+        """``updated_at``, ``origin`` and ``cursor`` (for incremental sync) of one source."""
+        with self.engine.connect() as conn:
+            return reader.source_state(conn, source)
+
     def status(self) -> dict[str, Any]:
         with self.engine.connect() as conn:
             result = reader.status(conn)

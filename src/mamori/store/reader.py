@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, func, select
 
-from mamori.model.vulnerability import Epss, Kev, SourceRef, Vulnerability, from_dict, vulnerability_from_dict
-from mamori.store import schema
+from mamori.model.vulnerability import Epss, Kev, SourceRef, Vulnerability, from_dict
+from mamori.store import documents, schema
 from mamori.vulndb import merge
 
 ENRICHMENT_SOURCES = {"kev": schema.KevEntry, "epss": schema.EpssScore, "purl2cpe": schema.PurlCpe}
@@ -31,7 +30,7 @@ def vuln_ids_for(conn: Connection, identifier: str) -> list[str]:
 def _kev(conn: Connection, cves: list[str]) -> dict[str, Kev]:
     t = schema.KevEntry.__table__
     rows = conn.execute(select(t.c.cve_id, t.c.doc).where(t.c.cve_id.in_(cves))) if cves else []
-    return {r.cve_id: from_dict(Kev, orjson.loads(r.doc)) for r in rows}
+    return {r.cve_id: from_dict(Kev, documents.unpack(r.doc)) for r in rows}
 
 
 def _epss(conn: Connection, cves: list[str]) -> list[Epss]:
@@ -67,7 +66,7 @@ def load(conn: Connection, vuln_id: str) -> Vulnerability | None:
         doc = conn.scalar(select(sr.c.doc).where(sr.c.vuln_id == vuln_id).limit(1))
         if doc is None:
             return None
-    merged = merge.combine([vulnerability_from_dict(orjson.loads(doc))], row.id)
+    merged = merge.combine([documents.load_vulnerability(doc)], row.id)
     return enrich(conn, merged)
 
 
@@ -82,6 +81,10 @@ def lookup(conn: Connection, identifier: str) -> Lookup | None:
             return Lookup(found, [i for i in ids if i != best])
     if merge.is_cve(identifier):
         bare = enrich(conn, Vulnerability(id=identifier.strip().upper()))
+        if bare.kev:  # the catalog's words are all there is to say about it
+            first = bare.kev[0]
+            bare.titles = {"en": first.name} if first.name else {}
+            bare.summaries = {"en": first.short_description} if first.short_description else {}
         if bare.kev or bare.epss:
             bare.sources = [
                 SourceRef(s, bare.id)
@@ -89,6 +92,13 @@ def lookup(conn: Connection, identifier: str) -> Lookup | None:
             ]
             return Lookup(bare)
     return None
+
+
+def source_state(conn: Connection, source: str) -> dict[str, Any] | None:
+    """Last update, origin and sync cursor of one source (None before its first import)."""
+    t = schema.SourceState.__table__
+    row = conn.execute(select(t).where(t.c.source == source)).first()
+    return dict(row._mapping) if row is not None else None
 
 
 def database_size(conn: Connection) -> int:

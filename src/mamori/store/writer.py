@@ -6,17 +6,15 @@ the merged vulnerabilities it touches, old or new.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, Table, bindparam, delete, select, update
 
-from mamori.model.vulnerability import Epss, Kev, Vulnerability, vulnerability_from_dict
-from mamori.store import schema
+from mamori.model.vulnerability import Epss, Kev, Vulnerability
+from mamori.store import documents, schema
 from mamori.store.rows import cpe_rows, package_rows
 from mamori.vulndb import merge
 from mamori.vulndb.purl2cpe import PurlCpeLink
@@ -74,14 +72,6 @@ def _key(v: Vulnerability) -> RecordKey:
     return (ref.source, v.id, ref.feed)
 
 
-def encode(v: Vulnerability) -> bytes:
-    return orjson.dumps(v)
-
-
-def digest(doc: bytes) -> str:
-    return hashlib.blake2b(doc, digest_size=16).hexdigest()
-
-
 def now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
@@ -96,8 +86,8 @@ class Writer:
     def put_vulnerabilities(self, records: Iterable[Vulnerability]) -> WriteCounts:
         batch: dict[RecordKey, tuple[Vulnerability, bytes, str]] = {}
         for record in records:
-            doc = encode(record)
-            batch[_key(record)] = (record, doc, digest(doc))
+            doc = documents.to_json(record)
+            batch[_key(record)] = (record, documents.pack(doc), documents.digest(doc))
         counts = WriteCounts()
         if not batch:
             return counts
@@ -144,7 +134,7 @@ class Writer:
             for row in self.conn.execute(stmt):
                 key = (row.source, row.record_id, row.feed)
                 if key not in skip:
-                    out[key] = (vulnerability_from_dict(orjson.loads(row.doc)), row.vuln_id)
+                    out[key] = (documents.load_vulnerability(row.doc), row.vuln_id)
         return out
 
     def _taken(self, ids: set[str], rebuilding: set[str]) -> set[str]:
@@ -219,7 +209,7 @@ class Writer:
                 sources = v.sources[0].source
             else:
                 v = merge.combine(members, vid)
-                doc, sources = encode(v), ",".join(v.source_names)
+                doc, sources = documents.pack(documents.to_json(v)), ",".join(v.source_names)
             vulns.append(
                 {
                     "id": vid,
@@ -251,7 +241,7 @@ class Writer:
                 "date_added": e.date_added,
                 "due_date": e.due_date,
                 "known_ransomware_use": e.known_ransomware_use,
-                "doc": orjson.dumps(e),
+                "doc": documents.pack(documents.to_json(e)),
             }
             for e in entries
         }

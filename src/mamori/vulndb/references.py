@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from mamori.model.vulnerability import REFERENCE_TYPES, Reference
 
 _TAG_TYPES = {
@@ -35,9 +37,8 @@ def normalise_tag(tag: str) -> str:
     return t.removeprefix("x-refsource-")
 
 
-def typed_reference(url: str, tags: list[str] | None, source: str) -> Reference:
-    """A reference whose type comes from its tags (OSV types pass through unchanged)."""
-    tags = [t for t in (tags or []) if isinstance(t, str)]
+@lru_cache(maxsize=4096)
+def _type_of(tags: tuple[str, ...]) -> str:
     kinds = []
     for tag in tags:
         if tag in REFERENCE_TYPES:
@@ -46,8 +47,13 @@ def typed_reference(url: str, tags: list[str] | None, source: str) -> Reference:
         mapped = _TAG_TYPES.get(normalise_tag(tag))
         if mapped:
             kinds.append(mapped)
-    kind = min(kinds, key=lambda k: _RANK.get(k, 9)) if kinds else "WEB"
-    return Reference(url=url, type=kind, tags=tags, source=source)
+    return min(kinds, key=lambda k: _RANK.get(k, 9)) if kinds else "WEB"
+
+
+def typed_reference(url: str, tags: list[str] | None, source: str) -> Reference:
+    """A reference whose type comes from its tags (OSV types pass through unchanged)."""
+    tags = [t for t in (tags or []) if isinstance(t, str)]
+    return Reference(url=url, type=_type_of(tuple(tags)), tags=tags, source=source)
 
 
 def dedupe(references: list[Reference]) -> list[Reference]:

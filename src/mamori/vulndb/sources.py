@@ -80,17 +80,20 @@ def open_input(path: str | Path) -> InputSet:
     if p.is_file():
         total, blobs = _file_blobs(p)
         return InputSet(total, blobs)
-    files: list[Path] = []
+    files: list[str] = []
     for folder, dirs, names in os.walk(p):
         dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__MACOSX"]
-        files.extend(Path(folder, n) for n in names if not n.startswith("."))
+        files.extend(os.path.join(folder, n) for n in names if not n.startswith("."))
     files.sort()
 
     def walk() -> Iterator[Blob]:
         for f in files:
-            yield from _file_blobs(f)[1]
+            if f.lower().endswith(".zip"):
+                yield from _file_blobs(Path(f))[1]
+            else:
+                yield Blob(f, read_bytes(f))
 
-    archives = [f for f in files if f.suffix.lower() == ".zip"]
+    archives = [f for f in files if f.lower().endswith(".zip")]
     return InputSet(None if archives else len(files), walk())
 
 

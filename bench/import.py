@@ -1,0 +1,81 @@
+"""Knowledge-base import speed: records/s, CPU, peak RSS and bytes per record.
+
+Imports ../shared/data/osv/pypi (2,661 OSV YAML advisories) and ../shared/data/cve5 (8,127 CVE 5 records)
+each into a fresh SQLite file and, when a server URL is given (``--pg`` or MAMORI_TEST_PG_URL), into a
+throw-away PostgreSQL database. Every run is its own process, so its peak RSS is its own.
+
+Usage: .venv/bin/python bench/import.py [--pg postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+Prints one JSON object; not run by pytest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("MAMORI_SHARED_DATA", REPO.parent / "shared" / "data"))
+DATASETS = {"osv-pypi": DATA / "osv" / "pypi", "cve5": DATA / "cve5"}
+
+
+def one_run(dataset: str, url: str) -> dict[str, object]:
+    """Runs inside the child process: import, then measure."""
+    from mamori.store import open_store
+    from mamori.vulndb import import_path
+
+    with open_store(url) as store:
+        cpu, wall = time.process_time(), time.perf_counter()
+        summary = import_path(store, DATASETS[dataset])
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        status = store.status()
+    records = summary.records
+    size = Path(url).stat().st_size if "://" not in url else status["size_bytes"]
+    return {
+        "dataset": dataset,
+        "backend": status["backend"],
+        "records": records,
+        "vulnerabilities": status["vulnerabilities"],
+        "seconds": round(wall, 3),
+        "cpu_seconds": round(cpu, 3),
+        "records_per_second": round(records / wall),
+        "records_per_cpu_second": round(records / cpu),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "database_bytes": size,
+        "bytes_per_record": round(size / records),
+    }
+
+
+def run_child(dataset: str, url: str) -> dict[str, object]:
+    code = (
+        f"import json, sys; sys.path.insert(0, {str(REPO / 'bench')!r}); import importlib; "
+        f"m = importlib.import_module('import'); print(json.dumps(m.one_run({dataset!r}, {url!r})))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pg", default=os.environ.get("MAMORI_TEST_PG_URL"), help="PostgreSQL server URL")
+    args = parser.parse_args()
+    results = []
+    for dataset in DATASETS:
+        with tempfile.TemporaryDirectory() as tmp:
+            results.append(run_child(dataset, str(Path(tmp) / "bench.db")))
+        if args.pg:
+            from mamori.store.throwaway import throwaway_postgres
+
+            with throwaway_postgres(args.pg, prefix="mamori_bench") as url:
+                results.append(run_child(dataset, url))
+    print(json.dumps({"cpus": os.cpu_count(), "load_average": os.getloadavg(), "runs": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
