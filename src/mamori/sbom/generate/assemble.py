@@ -10,11 +10,12 @@
 - **Edges**: project → its direct dependencies; component → component as the lockfiles say.
   When a file cannot tell direct from transitive, the components nothing depends on are direct
   (and any left unreachable in a cycle too), so every component is linked to the root.
-- **Scope**: a parser's explicit scope counts; otherwise the scope is derived from the graph —
-  the best scope of any path from a project's direct dependency (required > optional > dev).
-  Components no path reaches are required. dev → CycloneDX ``excluded`` + ``mamori:scope=dev``;
-  optional → ``optional`` + ``mamori:scope=optional``; ``exclude_dev`` drops dev components and
-  their edges.
+- **Scope**: the best (required > optional > dev) of the scope a parser states for the component in
+  any file and of every path from a project's direct dependency, a path carrying the scope of its
+  start and of every stated scope on the way. Components no path reaches keep their stated scope,
+  else required. dev → CycloneDX ``excluded`` + ``mamori:scope=dev``; optional → ``optional`` +
+  ``mamori:scope=optional``; ``exclude_dev`` drops dev components and their edges.
+- A component declared-only in one file and resolved in another counts as resolved.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 
 from mamori.model import Component, Contact, Property, Relationship
 from mamori.sbom.generate.base import (
+    DECLARED_ONLY,
     DEV,
     EVIDENCE_FILE,
     OPTIONAL,
@@ -32,7 +34,9 @@ from mamori.sbom.generate.base import (
     REQUIRED,
     SCOPE,
     SCOPE_RANK,
+    VERSION_RANGE,
     Found,
+    entry_points,
 )
 
 _MODEL_SCOPE = {REQUIRED: "required", OPTIONAL: "optional", DEV: "excluded"}
@@ -86,6 +90,8 @@ def _merge(into: Component, other: Component) -> None:
     into.external_references += [r for r in other.external_references if (r.type, r.url) not in seen_r]
     seen_p = {(p.name, p.value) for p in into.properties}
     into.properties += [p for p in other.properties if (p.name, p.value) not in seen_p]
+    if into.property(DECLARED_ONLY) is None or other.property(DECLARED_ONLY) is None:  # resolved somewhere
+        into.properties = [p for p in into.properties if p.name not in (DECLARED_ONLY, VERSION_RANGE)]
 
 
 class Assembler:
@@ -122,7 +128,7 @@ class Assembler:
         if found.direct:
             pairs = [(ref, SCOPE_RANK.get(scope, 0)) for ref, scope in found.direct.items()]
         else:
-            pairs = [(ref, self.explicit_scope.get(ref, 0)) for ref in _entry_points(found)]
+            pairs = [(ref, self.explicit_scope.get(ref, 0)) for ref in entry_points(found)]
         for ref, rank in pairs:
             direct[ref] = min(rank, direct.get(ref, rank))
 
@@ -138,7 +144,7 @@ class Assembler:
                 queue.append((ref, rank))
         while queue:
             ref, rank = queue.popleft()
-            rank = self.explicit_scope.get(ref, rank)  # what the lockfile states wins over the path
+            rank = min(rank, self.explicit_scope.get(ref, rank))  # a stated scope or a better path
             if ref in best and best[ref] <= rank:
                 continue
             best[ref] = rank
@@ -148,34 +154,6 @@ class Assembler:
             if ref not in best:
                 best[ref] = self.explicit_scope.get(ref, SCOPE_RANK[REQUIRED])
         return best
-
-
-def _entry_points(found: Found) -> list[str]:
-    """Components of ``found`` that nothing in it depends on, plus one per cycle left unreachable."""
-    refs = [c.bom_ref for c in found.components if c.bom_ref]
-    targets = {rel.target for rel in found.edges if rel.source != rel.target}
-    entries = [ref for ref in refs if ref not in targets]
-    adjacency: dict[str, list[str]] = {}
-    for rel in found.edges:
-        adjacency.setdefault(rel.source, []).append(rel.target)
-    seen: set[str] = set()
-
-    def flood(start: str) -> None:
-        seen.add(start)
-        stack = [start]
-        while stack:
-            for nxt in adjacency.get(stack.pop(), ()):
-                if nxt not in seen:
-                    seen.add(nxt)
-                    stack.append(nxt)
-
-    for ref in entries:
-        flood(ref)
-    for ref in refs:
-        if ref not in seen:  # the first member of a cycle nothing outside it reaches
-            entries.append(ref)
-            flood(ref)
-    return entries
 
 
 def _project_component(project: ProjectInput) -> Component | None:

@@ -134,3 +134,34 @@ def add_hashes(comp: Component, hashes: list[Hash | None]) -> None:
         if h is not None and (h.alg, h.value) not in seen:
             seen.add((h.alg, h.value))
             comp.hashes.append(h)
+
+
+def entry_points(found: Found) -> list[str]:
+    """Bom-refs of the components nothing in ``found`` depends on, plus one per cycle nothing reaches.
+
+    The assembler uses them as the direct dependencies when a parser leaves ``direct`` empty.
+    """
+    refs = [c.bom_ref for c in found.components if c.bom_ref]
+    targets = {rel.target for rel in found.edges if rel.source != rel.target}
+    entries = [ref for ref in refs if ref not in targets]
+    adjacency: dict[str, list[str]] = {}
+    for rel in found.edges:
+        adjacency.setdefault(rel.source, []).append(rel.target)
+    seen: set[str] = set()
+
+    def flood(start: str) -> None:
+        seen.add(start)
+        stack = [start]
+        while stack:
+            for nxt in adjacency.get(stack.pop(), ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
+
+    for ref in entries:
+        flood(ref)
+    for ref in refs:
+        if ref not in seen:  # the first member of a cycle nothing outside it reaches
+            entries.append(ref)
+            flood(ref)
+    return entries

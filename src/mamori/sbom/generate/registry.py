@@ -62,6 +62,7 @@ FILES: list[FileSpec] = [
     FileSpec("requirements/*.txt", f"{_PY}.requirements:parse", "pypi"),  # matched on "parent/name"
     FileSpec("pyproject.toml", f"{_PY}.pyproject:parse", "pypi", MANIFEST),
     FileSpec("Pipfile", f"{_PY}.pipfile:parse_manifest", "pypi", MANIFEST),
+    FileSpec("requirements*.in", f"{_PY}.requirements:parse", "pypi", MANIFEST),  # pip-compile input
     # ---- JavaScript (npm): added by the JavaScript part
     # ---- Go, Cargo, Maven, Gradle, Ruby, PHP, .NET, Dart, Swift, Conan: added by their part
 ]
@@ -73,7 +74,6 @@ NOT_READ: dict[str, str] = {
     "environment.yml": "a conda environment; conda packages are not read",
     "environment.yaml": "a conda environment; conda packages are not read",
     "conda-lock.yml": "a conda lockfile; conda packages are not read",
-    "requirements.in": "pip-compile input; compile it to requirements.txt",
 }
 
 MAGIC: list[MagicSpec] = [

@@ -1,0 +1,270 @@
+"""An installed Python environment (``--python-env``): a virtualenv folder or a site-packages folder.
+
+Every ``*.dist-info`` (and legacy ``*.egg-info``) folder is one component. From its METADATA
+headers (the description body is not read):
+
+- name, version, summary; purl ``pkg:pypi/<PEP 503 name>@<version>``;
+- licence: ``License-Expression`` (PEP 639) when present; else the ``License ::`` classifiers that
+  name exactly one SPDX licence (data/generate/python-license-classifiers.yaml; ambiguous ones such
+  as "BSD License" are kept in ``mamori:python:license-classifier``); else a ``License`` field that
+  is itself a valid SPDX expression; any other ``License`` text is kept in ``mamori:python:license-text``;
+- supplier: the maintainer (``Maintainer``, else the name in ``Maintainer-email``), else the author
+  (``Author``, else ``Author-email``) — the party that publishes the package on the index; the
+  author also goes to ``author``;
+- external references: Home-page (website), Download-URL (distribution), Project-URL (vcs,
+  documentation, issue-tracker, release-notes, website by label);
+- edges: ``Requires-Dist`` entries without an ``extra`` marker whose target is installed (the
+  environment is the evidence of what a marker selected).
+
+Direct dependencies: distributions with a ``REQUESTED`` file (installed by name, PEP 376) and those
+nothing installed requires. Scope is not known in an environment: everything is required.
+
+Hash (``SHA-256``, property ``mamori:python:hash-of = installed-record``): the SHA-256 of the
+RECORD entries that carry a hash and lie inside site-packages, excluding the installer's own
+files (``INSTALLER``, ``REQUESTED``, ``direct_url.json``, ``RECORD``), each written as
+``path,hash\\n`` in sorted order. The same digest can be computed from the RECORD inside the
+wheel (less its ``*.data/`` entries), so it identifies the installed content independently of
+the installer and of the environment's location. pip does not keep the wheel's own hash; when
+``direct_url.json`` names an archive hash (PEP 610), that hash is added too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from email.parser import HeaderParser
+from email.utils import getaddresses
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import orjson
+import yaml
+from license_expression import ExpressionError, get_spdx_licensing
+from packaging.requirements import InvalidRequirement, Requirement
+
+from mamori.errors import InputError
+from mamori.model import Component, Contact, ExternalReference, Property
+from mamori.sbom.generate.base import REQUIRED, Found, entry_points, hash_from_pair
+from mamori.sbom.generate.python.common import ECOSYSTEM, canonical, component
+
+HASH_OF = "mamori:python:hash-of"
+DIST_INFO = "mamori:python:dist-info"
+LICENSE_CLASSIFIER = "mamori:python:license-classifier"
+LICENSE_TEXT = "mamori:python:license-text"
+_INSTALLER_FILES = frozenset({"INSTALLER", "REQUESTED", "direct_url.json", "RECORD"})
+_URL_TYPES = (
+    (re.compile(r"source|repository|code|github|gitlab", re.I), "vcs"),
+    (re.compile(r"doc", re.I), "documentation"),
+    (re.compile(r"issue|tracker|bug", re.I), "issue-tracker"),
+    (re.compile(r"change|release|history|news", re.I), "release-notes"),
+    (re.compile(r"download", re.I), "distribution"),
+)
+
+
+@cache
+def classifier_licences() -> dict[str, str]:
+    raw = (
+        resources.files("mamori").joinpath("data/generate/python-license-classifiers.yaml").read_text("utf-8")
+    )
+    return yaml.safe_load(raw)["classifiers"]
+
+
+@cache
+def _spdx_expression(text: str) -> str | None:
+    """``text`` when it is a valid SPDX expression of known ids (normalised), else None."""
+    licensing = get_spdx_licensing()
+    try:
+        parsed = licensing.parse(text, validate=True, strict=True)
+    except (ExpressionError, ValueError, TypeError):
+        return None
+    if parsed is None or licensing.unknown_license_keys(parsed):
+        return None
+    return str(parsed)
+
+
+def site_packages(path: Path) -> list[Path]:
+    """The site-packages folders of a virtualenv, or ``path`` itself when it holds distributions."""
+    if (path / "pyvenv.cfg").is_file() or (path / "lib").is_dir() or (path / "Lib").is_dir():
+        found = sorted(path.glob("lib/python*/site-packages")) + sorted(
+            path.glob("lib64/python*/site-packages")
+        )
+        found += [p for p in [path / "Lib" / "site-packages"] if p.is_dir()]
+        unique = list(dict.fromkeys(p.resolve() for p in found))
+        if unique:
+            return unique
+    if any(path.glob("*.dist-info")) or any(path.glob("*.egg-info")):
+        return [path]
+    raise InputError(path, "--python-env: no site-packages folder and no *.dist-info here")
+
+
+def _contact(name: str | None, email_field: str | None) -> Contact | None:
+    if name and name.strip() and name.strip().upper() != "UNKNOWN":
+        email = getaddresses([email_field])[0][1] if email_field else None
+        return Contact(name=" ".join(name.split()), email=email or None)
+    if email_field:
+        pairs = [(n, e) for n, e in getaddresses([email_field]) if n or e]
+        if pairs:
+            names = ", ".join(n or e for n, e in pairs)
+            return Contact(name=names, email=pairs[0][1] or None)
+    return None
+
+
+def _licence(comp: Component, headers) -> None:  # headers: email.message.Message
+    expression = headers.get("License-Expression")
+    if expression and expression.strip():
+        comp.license_declared = _spdx_expression(expression.strip()) or expression.strip()
+        return
+    mapped = []
+    for classifier in headers.get_all("Classifier") or []:
+        if classifier.startswith("License ::"):
+            spdx = classifier_licences().get(classifier)
+            if spdx:
+                mapped.append(spdx)
+            elif classifier not in ("License :: OSI Approved", "License :: Other/Proprietary License"):
+                comp.properties.append(Property(LICENSE_CLASSIFIER, classifier))
+    text = (headers.get("License") or "").strip()
+    if mapped:
+        comp.license_declared = " OR ".join(dict.fromkeys(mapped)) if len(set(mapped)) > 1 else mapped[0]
+    elif (
+        text and text.upper() != "UNKNOWN" and "\n" not in text and len(text) < 100 and _spdx_expression(text)
+    ):
+        comp.license_declared = _spdx_expression(text)
+    if text and text.upper() != "UNKNOWN" and comp.license_declared != _spdx_expression(text):
+        comp.properties.append(Property(LICENSE_TEXT, text.splitlines()[0][:200]))
+
+
+def _references(comp: Component, headers) -> None:
+    refs: list[ExternalReference] = []
+    home = headers.get("Home-page")
+    if home and home.strip().upper() != "UNKNOWN":
+        refs.append(ExternalReference("website", home.strip()))
+    download = headers.get("Download-URL")
+    if download and download.strip().upper() != "UNKNOWN":
+        refs.append(ExternalReference("distribution", download.strip()))
+    for entry in headers.get_all("Project-URL") or []:
+        label, _, url = entry.partition(",")
+        url = url.strip()
+        if not url:
+            continue
+        kind = next((t for pattern, t in _URL_TYPES if pattern.search(label)), "website")
+        refs.append(ExternalReference(kind, url, comment=label.strip() or None))
+    seen: set[tuple[str, str]] = set()
+    comp.external_references = [r for r in refs if not ((r.type, r.url) in seen or seen.add((r.type, r.url)))]
+
+
+def record_digest(record_text: str) -> str | None:
+    """SHA-256 of the sorted ``path,hash`` RECORD lines inside site-packages (see module docstring)."""
+    lines = []
+    for row in record_text.splitlines():
+        if row.startswith('"'):
+            import csv
+
+            parts = next(csv.reader([row]))
+        else:
+            parts = row.split(",")
+        if len(parts) < 2 or not parts[1] or parts[0].startswith("../") or parts[0].startswith("/"):
+            continue
+        path = parts[0]
+        if ".dist-info/" in path and path.rsplit("/", 1)[-1] in _INSTALLER_FILES:
+            continue
+        lines.append(f"{path},{parts[1]}\n")
+    if not lines:
+        return None
+    return hashlib.sha256("".join(sorted(lines)).encode("utf-8")).hexdigest()
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def _headers(text: str):
+    """The METADATA header block (the body — the long description — is skipped)."""
+    end = text.find("\n\n")
+    return HeaderParser().parsestr(text if end < 0 else text[: end + 1])
+
+
+def _distribution(info: Path) -> tuple[Component, list[Requirement], bool] | None:
+    egg = info.name.endswith(".egg-info")
+    text = _read(info / ("PKG-INFO" if egg else "METADATA"))
+    if text is None:
+        return None
+    headers = _headers(text)
+    name, version = headers.get("Name"), headers.get("Version")
+    if not name or not version:
+        return None
+    comp = component(name.strip(), version.strip())
+    summary = headers.get("Summary")
+    if summary and summary.strip() and summary.strip().upper() != "UNKNOWN":
+        comp.description = " ".join(summary.split())
+    comp.supplier = _contact(headers.get("Maintainer"), headers.get("Maintainer-email")) or _contact(
+        headers.get("Author"), headers.get("Author-email")
+    )
+    author = _contact(headers.get("Author"), headers.get("Author-email"))
+    comp.author = author.name if author else None
+    _licence(comp, headers)
+    _references(comp, headers)
+    comp.properties.append(Property(DIST_INFO, info.name))
+    record = None if egg else _read(info / "RECORD")
+    digest = record_digest(record) if record else None
+    if digest:
+        comp.hashes.append(hash_from_pair(f"sha256:{digest}"))  # type: ignore[arg-type]
+        comp.properties.append(Property(HASH_OF, "installed-record"))
+    direct_url = _read(info / "direct_url.json")
+    if direct_url:
+        try:
+            archive = orjson.loads(direct_url).get("archive_info") or {}
+        except (orjson.JSONDecodeError, AttributeError):
+            archive = {}
+        for alg, value in (archive.get("hashes") or {}).items():
+            if (h := hash_from_pair(f"{alg}:{value}")) is not None:
+                comp.hashes.append(h)
+    requires = []
+    for spec in headers.get_all("Requires-Dist") or []:
+        try:
+            req = Requirement(spec)
+        except InvalidRequirement:
+            continue
+        if req.marker is None or "extra" not in str(req.marker):
+            requires.append(req)
+    return comp, requires, (info / "REQUESTED").exists()
+
+
+def scan(path: Path) -> Found:
+    found = Found(ECOSYSTEM)
+    by_name: dict[str, Component] = {}
+    requires: list[tuple[Component, list[Requirement]]] = []
+    requested: list[Component] = []
+    for folder in site_packages(path):
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError as exc:
+            raise InputError(folder, f"cannot list folder: {exc.strerror}") from None
+        for entry in names:
+            if not entry.endswith((".dist-info", ".egg-info")):
+                continue
+            result = _distribution(folder / entry)
+            if result is None:
+                found.notices.append(f"{entry}: no readable metadata (name and version)")
+                continue
+            comp, reqs, was_requested = result
+            key = canonical(comp.name)
+            if key in by_name:
+                found.notices.append(f"{entry}: {comp.name} is installed twice; the first one is listed")
+                continue
+            by_name[key] = found.add(comp)
+            requires.append((comp, reqs))
+            if was_requested:
+                requested.append(comp)
+    for comp, reqs in requires:
+        for req in reqs:
+            target = by_name.get(canonical(req.name))
+            if target is not None and target is not comp:
+                found.depends(comp.bom_ref or "", target.bom_ref or "")
+    for ref in [c.bom_ref or "" for c in requested] + entry_points(found):
+        found.direct[ref] = REQUIRED
+    return found
