@@ -1,0 +1,416 @@
+"""An SPDX 2 document as a JSON-like dict (from JSON, YAML or spdx-tools) → the model.
+
+What goes where (see mapping.py for NOASSERTION/NONE and ``spdx:`` properties):
+
+* packages → components; files → components of type ``file``; the root is the one element the
+  document DESCRIBES (relationship, ``documentDescribes`` or ``DESCRIBED_BY``). When the document
+  describes several elements there is no root: all stay in ``components`` and the DESCRIBES edges
+  stay in ``relationships`` (source ``SPDXRef-DOCUMENT``). A document with one element and no
+  DESCRIBES at all describes that element.
+* relationships are kept with their SPDX type; ``A DEPENDENCY_OF B`` becomes ``B DEPENDS_ON A``;
+  ``hasFiles`` becomes CONTAINS.
+* snippets, extracted licensing infos, external document refs and annotations are kept as
+  ``spdx:`` properties so that SPDX → model → SPDX writes them again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NoReturn
+
+import orjson
+
+from mamori.errors import InputError
+from mamori.model import Component, Document, ExternalReference, Hash, Property, Relationship
+from mamori.sbom.spdx import licenses
+from mamori.sbom.spdx.mapping import (
+    CDX_REFERENCE_TYPES,
+    DOCUMENT_ID,
+    NOASSERTION,
+    NONE,
+    PROP,
+    PURPOSE_TO_TYPE,
+    SPDX_TO_MODEL_ALG,
+    parse_actor,
+    parse_tool,
+    spdx_algorithm,
+)
+
+SUPPORTED_VERSIONS = ("SPDX-2.1", "SPDX-2.2", "SPDX-2.3")
+
+# keys kept verbatim as spdx:<key> properties; values of JSON_VALUED keys are JSON text
+PACKAGE_KEPT = (
+    "comment", "summary", "primaryPackagePurpose", "filesAnalyzed", "packageFileName", "packageVerificationCode",
+    "sourceInfo", "licenseInfoFromFiles", "licenseComments", "attributionTexts", "builtDate", "releaseDate",
+    "validUntilDate", "annotations",
+)  # fmt: skip
+FILE_KEPT = (
+    "comment", "fileTypes", "licenseInfoInFiles", "licenseComments", "noticeText", "fileContributors",
+    "attributionTexts", "annotations", "artifactOfs", "fileDependencies",
+)  # fmt: skip
+DOCUMENT_KEPT = (
+    "comment",
+    "externalDocumentRefs",
+    "hasExtractedLicensingInfos",
+    "snippets",
+    "annotations",
+    "revieweds",
+)
+# the JSON shape each kept non-string value must have (deeper content is kept as it is)
+JSON_SHAPES: dict[str, str] = {
+    "filesAnalyzed": "boolean",
+    "packageVerificationCode": "object",
+    "licenseInfoFromFiles": "strings",
+    "licenseInfoInFiles": "strings",
+    "attributionTexts": "strings",
+    "fileTypes": "strings",
+    "fileContributors": "strings",
+    "annotations": "objects",
+    "externalDocumentRefs": "objects",
+    "hasExtractedLicensingInfos": "objects",
+    "snippets": "objects",
+    "artifactOfs": "objects",
+    "fileDependencies": "list",
+    "revieweds": "list",
+}
+JSON_VALUED = frozenset(JSON_SHAPES)
+_SHAPE_TEST = {
+    "boolean": lambda v: isinstance(v, bool),
+    "object": lambda v: isinstance(v, dict),
+    "list": lambda v: isinstance(v, list),
+    "strings": lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v),
+    "objects": lambda v: isinstance(v, list) and all(isinstance(i, dict) for i in v),
+}
+_SHAPE_NAMES = {"boolean": "a boolean", "object": "an object", "list": "a list", "strings": "a list of strings",
+                "objects": "a list of objects"}  # fmt: skip
+
+
+class _Object:
+    """Typed access to one SPDX object; problems become InputError naming the object."""
+
+    __slots__ = ("data", "index", "path", "where")
+
+    def __init__(self, data: object, where: str, path: Path, index: int | None = None) -> None:
+        self.where = where
+        self.index = index
+        self.path = path
+        if not isinstance(data, dict):
+            self.fail(f"must be an object, not {_kind(data)}")
+        self.data: dict = data
+
+    def fail(self, problem: str) -> NoReturn:
+        where = self.where if self.index is None else f"{self.where}[{self.index}]"
+        raise InputError(self.path, problem if where == "document" else f"{where}: {problem}")
+
+    def text(self, key: str) -> str | None:
+        value = self.data.get(key)
+        if value is None or isinstance(value, str):
+            return value
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, int | float):
+            return str(value)
+        self.fail(f"'{key}' must be a string, not {_kind(value)}")
+
+    def required(self, key: str) -> str:
+        value = self.text(key)
+        if not value:
+            self.fail(f"'{key}' is missing")
+        return value
+
+    def asserted(self, key: str) -> str | None:
+        """The text, with NOASSERTION and NONE (and empty text) read as absent."""
+        value = self.text(key)
+        if value is None:
+            return None
+        value = value.strip()
+        return None if value.upper() in (NOASSERTION, NONE) or not value else value
+
+    def items(self, key: str) -> list:
+        value = self.data.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.fail(f"'{key}' must be a list, not {_kind(value)}")
+        return value
+
+    def objects(self, key: str) -> list[_Object]:
+        where = f"{self.where}.{key}"
+        return [_Object(item, where, self.path, i) for i, item in enumerate(self.items(key))]
+
+    def strings(self, key: str) -> list[str]:
+        values = self.items(key)
+        for value in values:
+            if not isinstance(value, str):
+                self.fail(f"'{key}' must hold strings, not {_kind(value)}")
+        return values
+
+    def kept(self, keys: tuple[str, ...]) -> list[Property]:
+        props = []
+        for key in keys:
+            value = self.data.get(key)
+            if value is None:
+                continue
+            if key in JSON_VALUED:
+                shape = JSON_SHAPES[key]
+                if (
+                    shape == "boolean"
+                    and isinstance(value, str)
+                    and value.strip().lower() in ("true", "false")
+                ):
+                    value = value.strip().lower() == "true"
+                if not _SHAPE_TEST[shape](value):
+                    self.fail(f"'{key}' must be {_SHAPE_NAMES[shape]}, not {_kind(value)}")
+                try:
+                    text = orjson.dumps(value).decode()
+                except TypeError as exc:  # orjson.JSONEncodeError: e.g. YAML keys that are not strings
+                    self.fail(f"'{key}' cannot be kept: {exc}")
+            else:
+                text = self.text(key)
+            props.append(Property(PROP + key, text))
+        return props
+
+    def none_markers(self, keys: tuple[str, ...]) -> list[Property]:
+        """``spdx:<key> = NONE`` for fields that say NONE (the model keeps None)."""
+        props = []
+        for key in keys:
+            value = self.data.get(key)
+            if isinstance(value, str) and value.strip().upper() == NONE:
+                props.append(Property(PROP + key, NONE))
+        return props
+
+
+def _kind(value: object) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), type(value).__name__
+    )
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a big tree of new objects is built (about twice as fast:
+    the objects are all alive, so the collections it would run find nothing)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def document_from_dict(data: object, path: Path) -> Document:
+    """Map an SPDX 2.1-2.3 JSON-like document to the model; InputError on anything malformed."""
+    if not isinstance(data, dict):
+        raise InputError(path, f"not an SPDX 2 document: the top level is {_kind(data)}, not an object")
+    doc_obj = _Object(data, "document", path)
+    version = _spec_version(doc_obj)
+    doc_id = doc_obj.text("SPDXID") or DOCUMENT_ID
+    info = _Object(data.get("creationInfo") or {}, "creationInfo", path)
+    doc = Document(
+        spec="spdx",
+        spec_version=version.removeprefix("SPDX-"),
+        serial_number=doc_obj.text("documentNamespace"),
+        name=doc_obj.text("name"),
+        data_license=doc_obj.text("dataLicense"),
+        timestamp=_created(info),
+        comment=info.text("comment"),
+    )
+    for creator in info.strings("creators"):
+        _add_creator(doc, creator)
+    doc.properties.extend(doc_obj.kept(DOCUMENT_KEPT))
+    doc.properties.extend(info.kept(("licenseListVersion",)))
+
+    components = [_package(obj) for obj in doc_obj.objects("packages")]
+    components += [_file(obj) for obj in doc_obj.objects("files")]
+    relationships = _relationships(doc_obj, doc_id)
+    _set_root(doc, components, relationships)
+    return doc
+
+
+def _spec_version(doc: _Object) -> str:
+    version = doc.text("spdxVersion")
+    if version is None:
+        if "@context" in doc.data or "@graph" in doc.data:
+            doc.fail("this is SPDX 3 (JSON-LD); only SPDX 2.1-2.3 documents are supported")
+        doc.fail("'spdxVersion' is missing: not an SPDX 2 document")
+    version = version.strip()
+    if version not in SUPPORTED_VERSIONS:
+        if version.startswith("SPDX-3"):
+            doc.fail(f"spdxVersion {version!r}: SPDX 3 is not supported, only SPDX 2.1-2.3")
+        doc.fail(f"unknown spdxVersion {version!r}; supported: {', '.join(SUPPORTED_VERSIONS)}")
+    return version
+
+
+def _created(info: _Object) -> datetime | None:
+    text = info.text("created")
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        info.fail(f"'created' is not an ISO 8601 date-time: {text!r}")
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _add_creator(doc: Document, creator: str) -> None:
+    kind, _, rest = creator.partition(":")
+    if kind.strip().lower() == "tool":
+        if rest.strip():
+            doc.tools.append(parse_tool(rest))
+        return
+    contact = parse_actor(creator)
+    if contact is not None:
+        doc.authors.append(contact)
+
+
+def _hashes(obj: _Object) -> list[Hash]:
+    hashes = []
+    for checksum in obj.objects("checksums"):
+        alg = checksum.required("algorithm")
+        spdx_alg = spdx_algorithm(alg)
+        hashes.append(
+            Hash(
+                alg=SPDX_TO_MODEL_ALG[spdx_alg] if spdx_alg else alg, value=checksum.required("checksumValue")
+            )
+        )
+    return hashes
+
+
+def _licence(obj: _Object, key: str) -> str | None:
+    value = obj.asserted(key)
+    return licenses.normalise(value) if value else None
+
+
+def _package(obj: _Object) -> Component:
+    spdx_id = obj.required("SPDXID")
+    obj.where, obj.index = f"package {spdx_id}", None
+    purpose = (obj.text("primaryPackagePurpose") or "").strip().upper().replace("_", "-")
+    comp = Component(
+        name=obj.required("name"),
+        version=obj.text("versionInfo"),
+        type=PURPOSE_TO_TYPE.get(purpose, "library"),
+        bom_ref=spdx_id,
+        description=obj.text("description") or obj.text("summary"),
+        hashes=_hashes(obj),
+        license_concluded=_licence(obj, "licenseConcluded"),
+        license_declared=_licence(obj, "licenseDeclared"),
+        copyright=obj.asserted("copyrightText"),
+        download_location=obj.asserted("downloadLocation"),
+    )
+    supplier = obj.asserted("supplier")
+    comp.supplier = parse_actor(supplier) if supplier else None
+    originator = obj.asserted("originator")
+    if originator:
+        actor = parse_actor(originator)
+        comp.author = actor.name if actor else originator
+        comp.properties.append(Property(PROP + "originator", originator))
+    homepage = obj.asserted("homepage")
+    if homepage:
+        comp.external_references.append(ExternalReference(type="website", url=homepage))
+    _external_refs(obj, comp)
+    comp.properties.extend(obj.kept(PACKAGE_KEPT))
+    if "filesAnalyzed" not in obj.data:  # absent means true in SPDX 2.x
+        comp.properties.append(Property(PROP + "filesAnalyzed", "true"))
+    comp.properties.extend(
+        obj.none_markers(
+            ("licenseConcluded", "licenseDeclared", "copyrightText", "downloadLocation", "homepage")
+        )
+    )
+    return comp
+
+
+def _external_refs(obj: _Object, comp: Component) -> None:
+    for ref in obj.objects("externalRefs"):
+        category = (ref.required("referenceCategory")).strip().upper().replace("_", "-")
+        ref_type = ref.required("referenceType").strip()
+        locator = ref.required("referenceLocator").strip()
+        comment = ref.text("comment")
+        if category == "PACKAGE-MANAGER" and ref_type == "purl" and comp.purl is None and not comment:
+            comp.purl = locator
+        elif category == "SECURITY" and ref_type in ("cpe22Type", "cpe23Type") and not comment:
+            comp.cpes.append(locator)
+        elif category == "SECURITY" and ref_type == "advisory":
+            comp.external_references.append(
+                ExternalReference(type="advisories", url=locator, comment=comment)
+            )
+        elif category == "OTHER" and ref_type in CDX_REFERENCE_TYPES:
+            comp.external_references.append(ExternalReference(type=ref_type, url=locator, comment=comment))
+        else:
+            kept = {"referenceCategory": category, "referenceType": ref_type, "referenceLocator": locator}
+            if comment:
+                kept["comment"] = comment
+            comp.properties.append(Property(PROP + "externalRef", orjson.dumps(kept).decode()))
+
+
+def _file(obj: _Object) -> Component:
+    spdx_id = obj.required("SPDXID")
+    obj.where, obj.index = f"file {spdx_id}", None
+    comp = Component(
+        name=obj.required("fileName"),
+        type="file",
+        bom_ref=spdx_id,
+        hashes=_hashes(obj),
+        license_concluded=_licence(obj, "licenseConcluded"),
+        copyright=obj.asserted("copyrightText"),
+    )
+    comp.properties.extend(obj.kept(FILE_KEPT))
+    comp.properties.extend(obj.none_markers(("licenseConcluded", "copyrightText")))
+    return comp
+
+
+def _relationships(doc: _Object, doc_id: str) -> list[Relationship]:
+    """Every edge in one list: relationships, documentDescribes and packages' hasFiles."""
+
+    def ref(value: str) -> str:
+        value = value.strip()
+        return DOCUMENT_ID if value == doc_id else value
+
+    edges: list[Relationship] = []
+    for target in doc.strings("documentDescribes"):
+        edges.append(Relationship(DOCUMENT_ID, ref(target), "DESCRIBES"))
+    for package in doc.items("packages"):
+        pkg = _Object(package, "package", doc.path)
+        source = pkg.text("SPDXID")
+        for target in pkg.strings("hasFiles"):
+            edges.append(Relationship(ref(source or ""), ref(target), "CONTAINS"))
+    for rel in doc.objects("relationships"):
+        source = ref(rel.required("spdxElementId"))
+        target = ref(rel.required("relatedSpdxElement"))
+        rel_type = rel.required("relationshipType").strip().upper().replace("-", "_")
+        comment = rel.text("comment")
+        if rel_type == "DEPENDENCY_OF":
+            source, target, rel_type = target, source, "DEPENDS_ON"
+        elif rel_type == "DESCRIBED_BY" and target == DOCUMENT_ID:
+            source, target, rel_type = target, source, "DESCRIBES"
+        edges.append(Relationship(source, target, rel_type, comment))
+    contained_by = {(e.target, e.source) for e in edges if e.type == "CONTAINED_BY"}
+    unique: dict[tuple[str, str, str, str | None], Relationship] = {}
+    for edge in edges:
+        if edge.type == "CONTAINS" and edge.comment is None and (edge.source, edge.target) in contained_by:
+            continue  # hasFiles repeating a CONTAINED_BY edge (spdx-tools drops these too)
+        unique.setdefault((edge.source, edge.target, edge.type, edge.comment), edge)
+    return list(unique.values())
+
+
+def _set_root(doc: Document, components: list[Component], relationships: list[Relationship]) -> None:
+    described = [r for r in relationships if r.type == "DESCRIBES" and r.source == DOCUMENT_ID]
+    targets = {r.target for r in described}
+    root = None
+    if len(targets) == 1:
+        (target,) = targets
+        root = next((c for c in components if c.bom_ref == target), None)
+    elif (
+        not targets and len(components) == 1
+    ):  # a lone package is described implicitly (as spdx-tools has it)
+        root = components[0]
+    if root is not None:
+        doc.root = root
+        components = [c for c in components if c is not root]
+        relationships = [r for r in relationships if r not in described]
+    doc.components = components
+    doc.relationships = relationships

@@ -1,0 +1,126 @@
+"""SPDX 2 JSON and YAML readers: orjson / libyaml straight into the model (no spdx-tools on this path)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import orjson
+import yaml
+
+from mamori.errors import InputError
+from mamori.model import Document
+from mamori.sbom.spdx.from_dict import document_from_dict, paused_gc
+
+if TYPE_CHECKING:
+    from mamori.sbom.formats import ReadOptions
+
+_BOM = b"\xef\xbb\xbf"
+# libyaml composes nested nodes recursively in C: very deep nesting crashes the process, so it is refused
+MAX_YAML_DEPTH = 1000
+_CHEAP_DEPTH_BOUND = MAX_YAML_DEPTH  # the bound below is at least the real depth
+
+
+def read_json(data: bytes, path: Path, options: ReadOptions) -> Document:
+    """Read SPDX 2.1-2.3 JSON."""
+    with paused_gc():
+        try:
+            obj = orjson.loads(data.removeprefix(_BOM))
+        except orjson.JSONDecodeError as exc:
+            raise InputError(
+                path, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+            ) from None
+        return document_from_dict(obj, path)
+
+
+class _SpdxYamlLoader(yaml.CSafeLoader):
+    """CSafeLoader that reads only true/false, null and plain decimal integers as non-strings.
+
+    YAML 1.1 would turn ``versionInfo: 1.10`` into the float 1.1, ``010`` into 8 and ``no`` into False;
+    SPDX values are strings, so those stay text.
+    """
+
+
+_SpdxYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag == "tag:yaml.org,2002:null"]
+    for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
+}
+_SpdxYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_SpdxYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^(?:0|-?[1-9][0-9]*)$"), list("-0123456789")
+)
+
+
+def read_yaml(data: bytes, path: Path, options: ReadOptions) -> Document:
+    """Read SPDX 2.1-2.3 YAML (the JSON structure in YAML syntax)."""
+    _check_yaml_depth(data, path)
+    with paused_gc():
+        try:
+            obj = yaml.load(data, Loader=_SpdxYamlLoader)  # a SafeLoader subclass
+        except yaml.YAMLError as exc:
+            raise InputError(path, f"invalid YAML{_yaml_where(exc)}: {_yaml_problem(exc)}") from None
+        except (ValueError, TypeError, RecursionError) as exc:  # e.g. NUL bytes, unhashable keys
+            raise InputError(path, f"invalid YAML: {exc}") from None
+        if (b"&" in data or b"*" in data) and _has_shared_nodes(obj):
+            raise InputError(path, "YAML anchors and aliases are not allowed in an SPDX document")
+        return document_from_dict(obj, path)
+
+
+def _yaml_where(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    return f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    problem = getattr(exc, "problem", None)
+    context = getattr(exc, "context", None)
+    if problem:
+        return f"{context} {problem}" if context else str(problem)
+    return " ".join(str(exc).split())
+
+
+def _check_yaml_depth(data: bytes, path: Path) -> None:
+    """Refuse nesting deeper than MAX_YAML_DEPTH before libyaml composes it.
+
+    Cheap bound first: nesting depth is at most the number of flow brackets plus the longest line
+    (block nesting needs indentation or ``- `` on one line). Only when that bound is high are the
+    parser events counted, which costs about a tenth of a full load.
+    """
+    bound = data.count(b"[") + data.count(b"{") + max(map(len, data.split(b"\n")))
+    if bound <= _CHEAP_DEPTH_BOUND:
+        return
+    depth = 0
+    try:
+        for event in yaml.parse(data, Loader=_SpdxYamlLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    raise InputError(path, f"YAML nested deeper than {MAX_YAML_DEPTH} levels")
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError as exc:
+        raise InputError(path, f"invalid YAML{_yaml_where(exc)}: {_yaml_problem(exc)}") from None
+    except (ValueError, TypeError) as exc:
+        raise InputError(path, f"invalid YAML: {exc}") from None
+
+
+def _has_shared_nodes(obj: object) -> bool:
+    """True when a list or mapping occurs twice (what anchors/aliases produce): it could expand exponentially."""
+    seen: set[int] = set()
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if id(item) in seen:
+            return True
+        seen.add(id(item))
+        stack.extend(children)
+    return False

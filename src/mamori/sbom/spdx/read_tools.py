@@ -1,0 +1,162 @@
+"""SPDX 2 tag-value and RDF/XML readers built on spdx-tools' parsers.
+
+spdx-tools parses into its own Document; its JSON converter turns that into the SPDX JSON structure,
+which from_dict maps into the model exactly as for JSON input (one mapping for every format).
+
+spdx-tools is a third-party parser that raises more than its own SPDXParsingError on odd input
+(TypeError, ValueError, beartype errors …), so every failure inside it becomes one InputError.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mamori.errors import InputError
+from mamori.model import Document
+from mamori.sbom.spdx.from_dict import document_from_dict
+
+if TYPE_CHECKING:
+    from mamori.sbom.formats import ReadOptions
+
+_LINE = re.compile(r"(?:Line:|in line)\s*(\d+)", re.I)
+_WRAPPED = re.compile(r"^Error while (?:parsing|constructing) (\w+): (.*)$", re.S)
+_MISSING = re.compile(r"missing \d+ required positional arguments?: (.*)$")
+
+
+def read_tagvalue(data: bytes, path: Path, options: ReadOptions) -> Document:
+    """Read SPDX 2.1-2.3 tag-value."""
+    from ply import yacc
+    from spdx_tools.spdx.parser.error import SPDXParsingError
+    from spdx_tools.spdx.parser.tagvalue.parser import Parser
+
+    share_licensing()
+    text = _decode(data, path)
+    try:
+        parser = Parser(write_tables=False, debug=False, errorlog=yacc.NullLogger())
+        spdx_doc = parser.parse(text)
+    except SPDXParsingError as exc:
+        raise InputError(path, f"tag-value: {first_problem(exc.get_messages())}") from None
+    except (Exception, SystemExit) as exc:
+        raise InputError(path, f"tag-value: cannot parse: {_short(exc)}") from None
+    return document_from_dict(_as_dict(spdx_doc, path), path)
+
+
+@cache
+def share_licensing() -> None:
+    """spdx-tools' tag-value parser builds a new SPDX licensing (~50 ms) for every licence field it reads;
+    let it use the one instance the rest of spdx-tools shares (same list, same behaviour; the change
+    upstream is spdx/tools-python pull request 749)."""
+    from spdx_tools.common.spdx_licensing import spdx_licensing
+    from spdx_tools.spdx.parser.tagvalue import parser
+
+    parser.get_spdx_licensing = lambda: spdx_licensing
+
+
+def read_rdf(data: bytes, path: Path, options: ReadOptions) -> Document:
+    """Read SPDX 2.1-2.3 RDF/XML. DOCTYPE declarations (and so any entity) are refused before rdflib sees the bytes."""
+    from rdflib import Graph
+    from spdx_tools.spdx.parser.error import SPDXParsingError
+    from spdx_tools.spdx.parser.rdf.rdf_parser import translate_graph_to_document
+
+    _check_xml(data, path)
+    try:
+        graph = Graph()
+        graph.parse(data=data, format="xml")
+    except Exception as exc:
+        raise InputError(path, f"RDF: cannot parse: {_short(exc)}") from None
+    _check_document_node(graph, path)
+    try:
+        spdx_doc = translate_graph_to_document(graph)
+    except SPDXParsingError as exc:
+        raise InputError(path, f"RDF: {first_problem(exc.get_messages())}") from None
+    except (Exception, SystemExit) as exc:  # spdx-tools calls sys.exit() on some graphs
+        raise InputError(path, f"RDF: cannot parse: {_short(exc)}") from None
+    return document_from_dict(_as_dict(spdx_doc, path), path)
+
+
+def _check_document_node(graph: object, path: Path) -> None:
+    """What spdx-tools would otherwise answer with logging.error and sys.exit(1)."""
+    from rdflib import RDF, URIRef
+    from spdx_tools.spdx.rdfschema.namespace import SPDX_NAMESPACE
+
+    nodes = list(graph.subjects(RDF.type, SPDX_NAMESPACE.SpdxDocument))
+    if len(nodes) != 1:
+        raise InputError(path, f"RDF: expected one spdx:SpdxDocument, found {len(nodes)}")
+    node = nodes[0]
+    namespace, _, spdx_id = str(node).partition("#")
+    if not isinstance(node, URIRef) or not namespace or not spdx_id:
+        raise InputError(
+            path, f"RDF: the SpdxDocument URI must be <namespace>#SPDXRef-DOCUMENT, not {str(node)!r}"
+        )
+
+
+def _check_xml(data: bytes, path: Path) -> None:
+    """Well-formed XML without DOCTYPE: rdflib's SAX parser would expand internal entities."""
+    from lxml import etree
+
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
+    )
+    try:
+        tree = etree.fromstring(data, parser).getroottree()
+    except etree.XMLSyntaxError as exc:
+        line = f" at line {exc.lineno}" if exc.lineno else ""
+        raise InputError(path, f"invalid XML{line}: {exc.msg}") from None
+    except ValueError as exc:
+        raise InputError(path, f"invalid XML: {exc}") from None
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise InputError(path, "XML with a DOCTYPE (DTD or entity declarations) is refused")
+
+
+def _decode(data: bytes, path: Path) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"not UTF-8 text (byte {exc.start})") from None
+
+
+def _as_dict(spdx_doc: object, path: Path) -> dict:
+    from spdx_tools.spdx.jsonschema.document_converter import DocumentConverter
+
+    try:
+        return DocumentConverter().convert(spdx_doc)
+    except (Exception, SystemExit) as exc:
+        raise InputError(path, f"inconsistent SPDX document: {_short(exc)}") from None
+
+
+def first_problem(messages: list[str]) -> str:
+    """spdx-tools' nested messages → ``line 14: Package: PackageVersion: … (and 2 more problems)``."""
+    if not messages:
+        return "cannot parse"
+    message, context = messages[0], []
+    while match := _WRAPPED.match(message):
+        context.append(match.group(1))
+        message = match.group(2)
+        if message.startswith("["):
+            try:
+                inner = ast.literal_eval(message)
+            except (ValueError, SyntaxError):
+                break
+            if not isinstance(inner, list) or not inner:
+                break
+            message = str(inner[0])
+    line = _LINE.search(message)
+    message = _LINE.sub("", message).strip().rstrip(".").strip()
+    missing = _MISSING.search(message)
+    if missing:
+        message = f"missing required field(s) {missing.group(1)}"
+    text = ": ".join([*context, message])
+    if line:
+        text = f"line {line.group(1)}: {text}"
+    if len(messages) > 1:
+        text += f" (and {len(messages) - 1} more problem{'s' if len(messages) > 2 else ''})"
+    return text
+
+
+def _short(exc: Exception) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."

@@ -1,0 +1,59 @@
+"""SPDX 2.3 (or 2.2) JSON and tag-value writers.
+
+JSON is built as a dict by to_dict and serialised with orjson: the SPDX JSON structure *is* the dict
+the readers map from, so one mapping serves both directions, and no spdx-tools objects (checked by
+beartype on every construction) are built for the common case. Tag-value has escaping and ordering
+rules that spdx-tools already implements, so the same dict goes through spdx-tools' JSON-dict parser
+into its Document and out through its tag-value writer.
+"""
+
+from __future__ import annotations
+
+import io
+
+import orjson
+
+from mamori.errors import InputError
+from mamori.model import Document
+from mamori.sbom.spdx.to_dict import DocumentWriter
+
+_VERSIONS = {"2.3": "SPDX-2.3", "2.2": "SPDX-2.2"}
+
+
+def spdx_version(spec_version: str | None) -> str:
+    """``None``/``2.3``/``SPDX-2.3`` → ``SPDX-2.3``; ``2.2`` likewise; anything else is refused."""
+    if spec_version is None:
+        return "SPDX-2.3"
+    key = spec_version.strip().upper().removeprefix("SPDX-").removeprefix("SPDX")
+    if key not in _VERSIONS:
+        raise InputError(None, f"cannot write SPDX version {spec_version!r}; choose 2.3 or 2.2")
+    return _VERSIONS[key]
+
+
+def document_dict(doc: Document, spec_version: str | None = None) -> dict[str, object]:
+    return DocumentWriter(doc, spdx_version(spec_version)).build()
+
+
+def write_json(doc: Document, spec_version: str | None) -> bytes:
+    """SPDX JSON, indented by two spaces, ending in a newline."""
+    return orjson.dumps(document_dict(doc, spec_version), option=orjson.OPT_INDENT_2) + b"\n"
+
+
+def write_tagvalue(doc: Document, spec_version: str | None) -> bytes:
+    """SPDX tag-value, written by spdx-tools from the same dict as the JSON writer."""
+    from spdx_tools.spdx.parser.error import SPDXParsingError
+    from spdx_tools.spdx.parser.jsonlikedict.json_like_dict_parser import JsonLikeDictParser
+    from spdx_tools.spdx.writer.tagvalue.tagvalue_writer import write_document
+
+    from mamori.sbom.spdx.read_tools import first_problem
+
+    data = document_dict(doc, spec_version)
+    try:
+        spdx_doc = JsonLikeDictParser().parse(data)
+        out = io.StringIO()
+        write_document(spdx_doc, out)
+    except SPDXParsingError as exc:
+        raise InputError(None, f"cannot write SPDX tag-value: {first_problem(exc.get_messages())}") from None
+    except Exception as exc:  # spdx-tools on odd kept values (AttributeError, TypeError …)
+        raise InputError(None, f"cannot write SPDX tag-value: {type(exc).__name__}: {exc}") from None
+    return out.getvalue().encode("utf-8")
