@@ -11,6 +11,8 @@ _HEAD = 65536
 _CDX_NS = re.compile(rb"<(?:\w+:)?bom\b[^>]*xmlns(?::\w+)?=[\"']http://cyclonedx\.org/schema/bom/", re.S)
 _RDF = re.compile(rb"<(?:rdf:)?RDF\b|spdx\.org/rdf/terms", re.S)
 _XML_ROOT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
+# SPDX YAML: the version key, or the document's own SPDXID (PyYAML sorts keys, so either may come late)
+_SPDX_YAML = re.compile(rb"(?m)^[\"']?(?:spdxVersion|SPDXID)[\"']?\s*:\s*[\"']?(?:SPDX-2|SPDXRef-DOCUMENT)")
 
 
 def _strip(data: bytes) -> bytes:
@@ -33,6 +35,8 @@ def sniff(data: bytes, path: Path) -> str:
             return "cyclonedx-json"
         if b'"spdxVersion"' in head or b'"SPDXID"' in head:
             return "spdx-json"
+        if b"spdx.org/rdf/3" in head:
+            raise UnsupportedFormat(path, "SPDX 3 (JSON-LD) is not supported yet; mamori reads SPDX 2.2 and 2.3")
         return _json_fallback(body, path)
     if first == b"<":
         if _CDX_NS.search(head):
@@ -46,7 +50,7 @@ def sniff(data: bytes, path: Path) -> str:
                                       "is neither CycloneDX nor SPDX RDF")
     if re.search(rb"(?m)^\s*SPDXVersion\s*:", head):
         return "spdx-tv"
-    if re.search(rb"(?m)^\s*[\"']?spdxVersion[\"']?\s*:", head):
+    if _SPDX_YAML.search(head) or _SPDX_YAML.search(body):
         return "spdx-yaml"
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv") or _looks_like_csv(head):
