@@ -1,0 +1,224 @@
+"""``mamori vex ...``: read, check and convert VEX (CycloneDX VEX, OpenVEX, CSAF VEX)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from mamori import vex
+from mamori.errors import InputError
+from mamori.model.vex import VexDocument, VexProduct, VexStatement
+from mamori.vex.fields import iso
+from mamori.vex.mapping import mapping
+
+app = typer.Typer(help="VEX: import and convert CycloneDX VEX, OpenVEX and CSAF VEX.", no_args_is_help=True)
+
+LENIENT_HELP = "Report statements that break the VEX rules as warnings instead of refusing the file."
+_SUFFIXES = (
+    ("openvex", "openvex"),
+    ("csaf", "csaf"),
+    (".cdx", "cyclonedx"),
+    ("cyclonedx", "cyclonedx"),
+    ("bom", "cyclonedx"),
+)
+_HEADINGS = {
+    "en": {
+        "statements": "statements",
+        "vulnerabilities": "vulnerabilities",
+        "author": "author",
+        "none": "none",
+        "timestamp": "timestamp",
+        "id": "document id",
+        "warning": "warning",
+        "all": "all products",
+        "impact": "impact",
+        "action": "action",
+        "notes": "notes",
+    },
+    "ja": {
+        "statements": "ステートメント",
+        "vulnerabilities": "脆弱性",
+        "author": "作成者",
+        "none": "なし",
+        "timestamp": "作成日時",
+        "id": "文書ID",
+        "warning": "警告",
+        "all": "全製品",
+        "impact": "影響",
+        "action": "対応",
+        "notes": "備考",
+    },
+}
+
+
+def _lang(lang: str) -> str:
+    if lang not in _HEADINGS:
+        raise InputError(None, f"--lang: expected en or ja, got {lang!r}")
+    return lang
+
+
+def _product_dict(p: VexProduct) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        k: getattr(p, k)
+        for k in ("ref", "name", "version", "version_range", "vendor", "purl", "cpe", "csaf_id")
+        if getattr(p, k)
+    }
+    if p.hashes:
+        out["hashes"] = dict(p.hashes)
+    if p.subcomponents:
+        out["subcomponents"] = [_product_dict(s) for s in p.subcomponents]
+    return out
+
+
+def _statement_dict(st: VexStatement) -> dict[str, Any]:
+    vuln = st.vulnerability
+    out: dict[str, Any] = {
+        "vulnerability": {
+            k: v
+            for k, v in (
+                ("id", vuln.id),
+                ("aliases", vuln.aliases),
+                ("description", vuln.description),
+                ("url", vuln.url),
+            )
+            if v
+        },
+        "status": st.status,
+        "products": [_product_dict(p) for p in st.products],
+    }
+    for key in (
+        "justification",
+        "impact_statement",
+        "action_statement",
+        "detail",
+        "cdx_state",
+        "cdx_justification",
+    ):
+        if getattr(st, key):
+            out[key] = getattr(st, key)
+    if st.responses:
+        out["responses"] = list(st.responses)
+    for key in ("timestamp", "last_updated", "action_statement_timestamp"):
+        if getattr(st, key):
+            out[key] = iso(getattr(st, key))
+    return out
+
+
+def document_dict(doc: VexDocument, path: Path) -> dict[str, Any]:
+    """The document as JSON-ready data (the ``--format json`` output of ``vex import``)."""
+    return {
+        "file": str(path),
+        "format": doc.source_format,
+        "spec_version": doc.spec_version,
+        "id": doc.id,
+        "author": doc.author,
+        "author_role": doc.author_role,
+        "timestamp": iso(doc.timestamp) if doc.timestamp else None,
+        "version": doc.version,
+        "tool": doc.tool,
+        "status_counts": doc.status_counts(),
+        "statements": [_statement_dict(st) for st in doc.statements],
+        "warnings": list(doc.warnings),
+    }
+
+
+def _summary(doc: VexDocument, path: Path, lang: str) -> list[str]:
+    h, table = _HEADINGS[lang], mapping()
+    lines = [
+        f"{path}: {doc.source_format} {doc.spec_version or ''} VEX — {len(doc.statements)} {h['statements']}, "
+        f"{len(doc.vulnerability_ids())} {h['vulnerabilities']}",
+        f"  {h['id']}: {doc.id or h['none']}; {h['author']}: {doc.author or h['none']}"
+        + (f" ({doc.author_role})" if doc.author_role else "")
+        + f"; {h['timestamp']}: {iso(doc.timestamp) if doc.timestamp else h['none']}",
+        "  " + ", ".join(f"{table.status_label[s][lang]} {n}" for s, n in doc.status_counts().items()),
+    ]
+    for st in doc.statements:
+        status = table.status_label[st.status][lang]
+        if st.justification:
+            status += f" ({table.justification_label[st.justification][lang]})"
+        products = ", ".join(dict.fromkeys(p.label for p in st.products)) or h["all"]
+        lines.append(f"  {st.vulnerability.id}  {status}  {products}")
+        for key, text in (
+            ("impact", st.impact_statement),
+            ("action", st.action_statement or table.responses_text(st.responses, lang)),
+            ("notes", st.detail),
+        ):
+            if text:
+                lines.append(f"      {h[key]}: {' '.join(text.split())[:200]}")
+    lines.extend(f"{h['warning']}: {w}" for w in doc.warnings)
+    return lines
+
+
+@app.command("import")
+def import_cmd(
+    file: Path = typer.Argument(..., help="A VEX file: CycloneDX (JSON/XML), OpenVEX or CSAF."),
+    fmt: str = typer.Option("text", "--format", help="Output format: text or json."),
+    lenient: bool = typer.Option(False, "--lenient", help=LENIENT_HELP),
+    lang: str = typer.Option("en", "--lang", help="Language of labels: en or ja."),
+) -> None:
+    """Read and check a VEX file and print its statements (storing them as triage records comes later)."""
+    if fmt not in ("text", "json"):
+        raise InputError(None, f"--format: expected text or json, got {fmt!r}")
+    lg = _lang(lang)
+    doc = vex.read(file, strict=not lenient)
+    if fmt == "json":
+        typer.echo(json.dumps(document_dict(doc, file), ensure_ascii=False, indent=2))
+        return
+    for line in _summary(doc, file, lg):
+        typer.echo(line)
+
+
+def target_format(output: Path, to: str | None) -> str:
+    """``--to`` if given, else guessed from the output file name (…openvex…, …csaf…, ….cdx.json / bom)."""
+    if to is not None:
+        if to not in vex.FORMATS:
+            raise InputError(None, f"--to: expected one of {', '.join(vex.FORMATS)}, got {to!r}")
+        return to
+    name = output.name.lower()
+    for needle, fmt in _SUFFIXES:
+        if needle in name:
+            return fmt
+    raise InputError(
+        None, f"cannot tell the VEX format from the name {output.name!r}: give --to cyclonedx|openvex|csaf"
+    )
+
+
+@app.command("convert")
+def convert_cmd(
+    src: Path = typer.Argument(..., help="The VEX file to convert."),
+    output: Path = typer.Option(..., "-o", "--output", help="Where to write the converted VEX."),
+    to: str = typer.Option(
+        None, "--to", help="Target format: cyclonedx, openvex or csaf (default: from the output name)."
+    ),
+    spec_version: str = typer.Option(
+        None, "--spec-version", help="CycloneDX spec version: 1.4, 1.5 or 1.6 (default 1.6)."
+    ),
+    author: str = typer.Option(
+        None, "--author", help="Document author, when the source names none (OpenVEX and CSAF need one)."
+    ),
+    role: str = typer.Option(
+        None, "--role", help="The author's role (vendor, coordinator ...); CSAF publisher category."
+    ),
+    namespace: str = typer.Option(
+        None, "--namespace", help="CSAF publisher namespace: a URL the publisher controls."
+    ),
+    lenient: bool = typer.Option(False, "--lenient", help=LENIENT_HELP),
+) -> None:
+    """Convert between CycloneDX VEX, OpenVEX and CSAF VEX; the output is schema-checked before it is written."""
+    fmt = target_format(output, to)
+    doc = vex.read(src, strict=not lenient)
+    options = vex.WriteOptions(
+        spec_version=spec_version,
+        author=author,
+        author_role=role,
+        namespace=namespace,
+        strict=not lenient,
+        source=src,
+    )
+    vex.write(doc, output, fmt, options)
+    typer.echo(f"{output}: {fmt} VEX, {len(doc.statements)} statements")
+    for warning in doc.warnings:
+        typer.echo(f"warning: {warning}", err=True)

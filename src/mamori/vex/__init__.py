@@ -1,0 +1,160 @@
+"""VEX in and out: CycloneDX VEX (1.4-1.6), OpenVEX 0.2 and CSAF 2.0 VEX, through one model.
+
+``read(path)`` detects the format, reads it into a :class:`~mamori.model.vex.VexDocument` and
+enforces the VEX rules (validate.py); ``dumps(doc, fmt)`` / ``write(doc, path, fmt)`` serialise it
+and check the result against the target format's schema before anything is written. The status,
+justification and response mapping between the formats is data (mapping.yaml, docs/vex-mapping.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from mamori.errors import InputError, UnsupportedFormat
+from mamori.fileio import read_bytes, write_bytes_atomic
+from mamori.model.vex import VexDocument
+from mamori.sbom.cyclonedx.read_json import parse_json
+from mamori.vex import csaf, cyclonedx, openvex
+from mamori.vex.fields import now
+from mamori.vex.schemas import csaf_problems, cyclonedx_problems, openvex_problems
+from mamori.vex.validate import enforce
+
+FORMATS = ("cyclonedx", "openvex", "csaf")
+_JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    """What a writer may need beyond the document; values here override the document's own."""
+
+    spec_version: str | None = None  # CycloneDX 1.4 / 1.5 / 1.6 (default 1.6)
+    author: str | None = None
+    author_role: str | None = None
+    namespace: str | None = None  # CSAF publisher namespace (a URL the publisher controls)
+    timestamp: datetime | None = None  # the time of writing (default: now)
+    strict: bool = True  # refuse statements that break the VEX rules
+    csaf_schema: Path | None = None  # check CSAF output against this schema file instead of csaf-lib's
+    source: str | Path | None = None  # the input file, named in error messages
+
+
+def detect(obj: Any) -> str:
+    """The VEX format of parsed JSON: cyclonedx, openvex or csaf."""
+    if isinstance(obj, dict):
+        if obj.get("bomFormat") == "CycloneDX":
+            return "cyclonedx"
+        context = obj.get("@context")
+        if isinstance(context, str) and context.startswith(openvex.CONTEXT_PREFIX):
+            return "openvex"
+        document = obj.get("document")
+        if isinstance(document, dict) and "csaf_version" in document:
+            return "csaf"
+    raise UnsupportedFormat(
+        None, "not a VEX document mamori reads (CycloneDX, OpenVEX or CSAF JSON, CycloneDX XML)"
+    )
+
+
+def parse(data: bytes, path: str | Path, strict: bool = True) -> VexDocument:
+    """A VEX document from bytes; InputError (naming ``path``) for anything wrong."""
+    path = Path(path)
+    head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    try:
+        if head.startswith(b"<"):
+            doc = cyclonedx.read_xml(data, path)
+        else:
+            obj = parse_json(data, path)
+            try:
+                fmt = detect(obj)
+            except UnsupportedFormat as exc:
+                raise UnsupportedFormat(path, exc.problem) from None
+            reader = {"cyclonedx": cyclonedx.read_json, "openvex": openvex.read, "csaf": csaf.read}[fmt]
+            doc = reader(obj, path)
+    except RecursionError:
+        raise InputError(path, "structure nested too deeply") from None
+    enforce(doc, path, strict)
+    return doc
+
+
+def read(path: str | Path, strict: bool = True) -> VexDocument:
+    """Read and check a VEX file (CycloneDX JSON/XML, OpenVEX, CSAF)."""
+    return parse(read_bytes(path), path, strict)
+
+
+def _content_hash(doc: VexDocument) -> str:
+    body = orjson.dumps([doc.author, doc.statements], option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(body).hexdigest()
+
+
+def _prepared(doc: VexDocument, opts: WriteOptions, written: datetime) -> VexDocument:
+    return replace(
+        doc,
+        author=opts.author or doc.author,
+        author_role=opts.author_role or doc.author_role,
+        author_url=opts.namespace or doc.author_url,
+        timestamp=doc.timestamp or written,
+        warnings=list(doc.warnings),
+    )
+
+
+def _needs(doc: VexDocument, fmt: str, opts: WriteOptions) -> None:
+    if not doc.statements:
+        raise InputError(opts.source, f"no VEX statements to write: {fmt} needs at least one")
+    if not doc.author:
+        raise InputError(
+            opts.source, f"{fmt} needs the document author (the source names none): give --author"
+        )
+
+
+def to_data(doc: VexDocument, fmt: str, options: WriteOptions | None = None) -> dict[str, Any]:
+    """The target format's JSON as a dict, rules enforced; not yet schema-checked."""
+    opts = options or WriteOptions()
+    if fmt not in FORMATS:
+        raise InputError(None, f"unknown VEX format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    written = opts.timestamp or now()
+    doc = _prepared(doc, opts, written)
+    enforce(doc, opts.source, opts.strict)
+    if fmt == "cyclonedx":
+        try:
+            return cyclonedx.to_json(doc, opts.spec_version)
+        except ValueError as exc:
+            raise InputError(None, str(exc)) from None
+    _needs(doc, fmt, opts)
+    digest = _content_hash(doc)
+    if fmt == "openvex":
+        return openvex.to_json(doc, openvex.document_id(doc, digest))
+    namespace = (
+        doc.author_url if doc.author_url and doc.author_url.startswith(("https://", "http://")) else None
+    )
+    if namespace is None:
+        raise InputError(
+            opts.source,
+            "CSAF needs the publisher's namespace, a URL the publisher controls: give --namespace",
+        )
+    tracking_id = doc.id if doc.id and doc.id.strip() == doc.id and doc.id else f"VEX-{digest[:16].upper()}"
+    return csaf.to_json(doc, namespace, tracking_id, written)
+
+
+def dumps(doc: VexDocument, fmt: str, options: WriteOptions | None = None) -> bytes:
+    """Serialised VEX in ``fmt``; InputError when the rules or the target schema are not met."""
+    opts = options or WriteOptions()
+    data = to_data(doc, fmt, opts)
+    out = orjson.dumps(data, option=_JSON_OPTIONS)
+    if fmt == "cyclonedx":
+        problems = cyclonedx_problems(out.decode("utf-8"), data["specVersion"])
+    elif fmt == "openvex":
+        problems = openvex_problems(data)
+    else:
+        problems = csaf_problems(data, opts.csaf_schema)
+    if problems:
+        raise InputError(opts.source, f"the {fmt} output would not be valid: {problems[0]}")
+    return out
+
+
+def write(doc: VexDocument, path: str | Path, fmt: str, options: WriteOptions | None = None) -> None:
+    """Write VEX atomically (nothing is written when a check fails)."""
+    write_bytes_atomic(path, dumps(doc, fmt, options))

@@ -1,0 +1,100 @@
+"""Schema checks of what the VEX writers produce.
+
+* CSAF 2.0: the official OASIS JSON schema as shipped by the ``csaf-lib`` package (with the FIRST
+  CVSS 2.0/3.0/3.1 schemas it references), or a schema file the caller names.
+* OpenVEX 0.2: ``mamori/data/vex/openvex-0.2.schema.json``, written from the specification's rules
+  (no installable package ships one).
+* CycloneDX 1.4-1.6: cyclonedx-python-lib's ``JsonStrictValidator``.
+
+Each function returns a list of problems (empty when valid), each "<json path>: <message>".
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT7, DRAFT202012
+
+_CVSS_FILES = {
+    "https://www.first.org/cvss/cvss-v2.0.json": "cvss_v2_0.json",
+    "https://www.first.org/cvss/cvss-v3.0.json": "cvss_v3_0.json",
+    "https://www.first.org/cvss/cvss-v3.1.json": "cvss_v3_1.json",
+}
+_MAX_SHOWN = 20
+
+
+def csaf_lib_schema_dir() -> Path | None:
+    """Where the csaf-lib package keeps the official CSAF 2.0 schema (found without importing it)."""
+    spec = importlib.util.find_spec("csaf_lib")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations))) / "verification" / "schemas"
+    return folder if (folder / "csaf_2_0.json").is_file() else None
+
+
+@cache
+def _csaf_validator(schema_path: Path | None) -> Draft202012Validator:
+    folder = csaf_lib_schema_dir()
+    if schema_path is None:
+        if folder is None:
+            raise RuntimeError(
+                "the CSAF 2.0 JSON schema is not available: install csaf-lib or give a schema path"
+            )
+        schema_path = folder / "csaf_2_0.json"
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    registry: Registry = Registry()
+    for uri, name in _CVSS_FILES.items():
+        for candidate in (schema_path.parent / name, (folder / name) if folder else None):
+            if candidate is not None and candidate.is_file():
+                cvss = json.loads(candidate.read_text(encoding="utf-8"))
+                registry = registry.with_resource(
+                    uri, Resource.from_contents(cvss, default_specification=DRAFT7)
+                )
+                break
+    return Draft202012Validator(schema, registry=registry)
+
+
+def _problems(validator: Draft202012Validator, data: Any) -> list[str]:
+    out = []
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
+        where = "/" + "/".join(str(p) for p in error.absolute_path)
+        out.append(f"{where}: {error.message[:300]}")
+        if len(out) >= _MAX_SHOWN:
+            break
+    return out
+
+
+def csaf_problems(data: Any, schema_path: Path | None = None) -> list[str]:
+    """CSAF 2.0 JSON schema violations of ``data``."""
+    return _problems(_csaf_validator(schema_path), data)
+
+
+@cache
+def _openvex_validator() -> Draft202012Validator:
+    text = resources.files("mamori").joinpath("data/vex/openvex-0.2.schema.json").read_text(encoding="utf-8")
+    schema = json.loads(text)
+    return Draft202012Validator(
+        schema, registry=Registry().with_resource(schema["$id"], DRAFT202012.create_resource(schema))
+    )
+
+
+def openvex_problems(data: Any) -> list[str]:
+    """OpenVEX 0.2 rule violations of ``data``."""
+    return _problems(_openvex_validator(), data)
+
+
+def cyclonedx_problems(text: str, spec_version: str) -> list[str]:
+    """CycloneDX JSON schema violations (strict: no unknown keys)."""
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    version = SchemaVersion.from_version(spec_version)
+    error = JsonStrictValidator(version).validate_str(text)
+    return [] if error is None else [str(error)[:600]]
