@@ -33,7 +33,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from email.parser import HeaderParser
 from email.utils import getaddresses
 from functools import cache
 from importlib import resources
@@ -41,8 +40,8 @@ from pathlib import Path
 
 import orjson
 import yaml
+from cyclonedx.spdx import fixup_id
 from license_expression import ExpressionError, get_spdx_licensing
-from packaging.requirements import InvalidRequirement, Requirement
 
 from mamori.errors import InputError
 from mamori.model import Component, Contact, ExternalReference, Property
@@ -53,6 +52,9 @@ HASH_OF = "mamori:python:hash-of"
 DIST_INFO = "mamori:python:dist-info"
 LICENSE_CLASSIFIER = "mamori:python:license-classifier"
 LICENSE_TEXT = "mamori:python:license-text"
+_COMPOUND = re.compile(r"[\s()]")
+_REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+_HEADER = re.compile(r"^([A-Za-z0-9-]+):[ \t]?(.*)$")
 _INSTALLER_FILES = frozenset({"INSTALLER", "REQUESTED", "direct_url.json", "RECORD"})
 _URL_TYPES = (
     (re.compile(r"source|repository|code|github|gitlab", re.I), "vcs"),
@@ -72,9 +74,16 @@ def classifier_licences() -> dict[str, str]:
 
 
 @cache
+def _licensing():  # -> license_expression.Licensing (building it takes about 30 ms)
+    return get_spdx_licensing()
+
+
+@cache
 def _spdx_expression(text: str) -> str | None:
     """``text`` when it is a valid SPDX expression of known ids (normalised), else None."""
-    licensing = get_spdx_licensing()
+    if not _COMPOUND.search(text):  # one id: the SPDX list of cyclonedx-python-lib, no parser needed
+        return fixup_id(text)
+    licensing = _licensing()
     try:
         parsed = licensing.parse(text, validate=True, strict=True)
     except (ExpressionError, ValueError, TypeError):
@@ -111,13 +120,13 @@ def _contact(name: str | None, email_field: str | None) -> Contact | None:
     return None
 
 
-def _licence(comp: Component, headers) -> None:  # headers: email.message.Message
+def _licence(comp: Component, headers: Headers) -> None:
     expression = headers.get("License-Expression")
     if expression and expression.strip():
         comp.license_declared = _spdx_expression(expression.strip()) or expression.strip()
         return
     mapped = []
-    for classifier in headers.get_all("Classifier") or []:
+    for classifier in headers.get_all("Classifier"):
         if classifier.startswith("License ::"):
             spdx = classifier_licences().get(classifier)
             if spdx:
@@ -135,7 +144,7 @@ def _licence(comp: Component, headers) -> None:  # headers: email.message.Messag
         comp.properties.append(Property(LICENSE_TEXT, text.splitlines()[0][:200]))
 
 
-def _references(comp: Component, headers) -> None:
+def _references(comp: Component, headers: Headers) -> None:
     refs: list[ExternalReference] = []
     home = headers.get("Home-page")
     if home and home.strip().upper() != "UNKNOWN":
@@ -143,7 +152,7 @@ def _references(comp: Component, headers) -> None:
     download = headers.get("Download-URL")
     if download and download.strip().upper() != "UNKNOWN":
         refs.append(ExternalReference("distribution", download.strip()))
-    for entry in headers.get_all("Project-URL") or []:
+    for entry in headers.get_all("Project-URL"):
         label, _, url = entry.partition(",")
         url = url.strip()
         if not url:
@@ -182,18 +191,46 @@ def _read(path: Path) -> str | None:
         return None
 
 
-def _headers(text: str):
-    """The METADATA header block (the body — the long description — is skipped)."""
-    end = text.find("\n\n")
-    return HeaderParser().parsestr(text if end < 0 else text[: end + 1])
+class Headers:
+    """The METADATA header block (RFC 822 style; the body, the long description, is not read)."""
+
+    def __init__(self, text: str) -> None:
+        self.fields: dict[str, list[str]] = {}
+        last: list[str] | None = None
+        for line in text.splitlines():
+            if not line:
+                break
+            if line[0] in " \t" and last is not None:  # a folded continuation line
+                last[-1] += "\n" + line.strip()
+                continue
+            match = _HEADER.match(line)
+            if match:
+                last = self.fields.setdefault(match.group(1).lower(), [])
+                last.append(match.group(2).strip())
+
+    def get(self, name: str) -> str | None:
+        values = self.fields.get(name.lower())
+        return values[0] if values else None
+
+    def get_all(self, name: str) -> list[str]:
+        return self.fields.get(name.lower(), [])
 
 
-def _distribution(info: Path) -> tuple[Component, list[Requirement], bool] | None:
+def requirement_name(spec: str) -> str | None:
+    """The distribution a Requires-Dist entry names, or None when it only applies to an extra."""
+    _, semicolon, marker = spec.partition(";")
+    if semicolon and "extra" in marker:
+        return None
+    match = _REQUIREMENT_NAME.match(spec)
+    return match.group(1) if match else None
+
+
+def _distribution(info: Path) -> tuple[Component, list[str], bool] | None:
     egg = info.name.endswith(".egg-info")
     text = _read(info / ("PKG-INFO" if egg else "METADATA"))
     if text is None:
         return None
-    headers = _headers(text)
+    headers = Headers(text)
     name, version = headers.get("Name"), headers.get("Version")
     if not name or not version:
         return None
@@ -223,21 +260,14 @@ def _distribution(info: Path) -> tuple[Component, list[Requirement], bool] | Non
         for alg, value in (archive.get("hashes") or {}).items():
             if (h := hash_from_pair(f"{alg}:{value}")) is not None:
                 comp.hashes.append(h)
-    requires = []
-    for spec in headers.get_all("Requires-Dist") or []:
-        try:
-            req = Requirement(spec)
-        except InvalidRequirement:
-            continue
-        if req.marker is None or "extra" not in str(req.marker):
-            requires.append(req)
+    requires = [name for spec in headers.get_all("Requires-Dist") if (name := requirement_name(spec))]
     return comp, requires, (info / "REQUESTED").exists()
 
 
 def scan(path: Path) -> Found:
     found = Found(ECOSYSTEM)
     by_name: dict[str, Component] = {}
-    requires: list[tuple[Component, list[Requirement]]] = []
+    requires: list[tuple[Component, list[str]]] = []
     requested: list[Component] = []
     for folder in site_packages(path):
         try:
@@ -261,8 +291,8 @@ def scan(path: Path) -> Found:
             if was_requested:
                 requested.append(comp)
     for comp, reqs in requires:
-        for req in reqs:
-            target = by_name.get(canonical(req.name))
+        for name in reqs:
+            target = by_name.get(canonical(name))
             if target is not None and target is not comp:
                 found.depends(comp.bom_ref or "", target.bom_ref or "")
     for ref in [c.bom_ref or "" for c in requested] + entry_points(found):
