@@ -51,6 +51,7 @@ class MagicSpec:
 
 
 _PY = "mamori.sbom.generate.python"
+_JS = "mamori.sbom.generate.javascript"
 
 FILES: list[FileSpec] = [
     # ---- Python (pypi)
@@ -63,7 +64,12 @@ FILES: list[FileSpec] = [
     FileSpec("pyproject.toml", f"{_PY}.pyproject:parse", "pypi", MANIFEST),
     FileSpec("Pipfile", f"{_PY}.pipfile:parse_manifest", "pypi", MANIFEST),
     FileSpec("requirements*.in", f"{_PY}.requirements:parse", "pypi", MANIFEST),  # pip-compile input
-    # ---- JavaScript (npm): added by the JavaScript part
+    # ---- JavaScript (npm)
+    FileSpec("package-lock.json", f"{_JS}.npm_lock:parse", "npm"),
+    FileSpec("npm-shrinkwrap.json", f"{_JS}.npm_lock:parse", "npm"),
+    FileSpec("yarn.lock", f"{_JS}.yarn:parse", "npm"),
+    FileSpec("pnpm-lock.yaml", f"{_JS}.pnpm:parse", "npm"),
+    FileSpec("package.json", f"{_JS}.manifest:parse", "npm", MANIFEST),
     # ---- Go, Cargo, Maven, Gradle, Ruby, PHP, .NET, Dart, Swift, Conan: added by their part
 ]
 
