@@ -61,9 +61,8 @@ def parse_lock(path: Path, text: str) -> Found:
 
 def parse_manifest(path: Path, text: str) -> Found:
     found = Found("test", resolved=False)
-    found.project = Component(
-        name=text.split()[0], version=text.split()[1], purl=f"pkg:test/{text.split()[0]}"
-    )
+    name, version = text.split()[:2]
+    found.project = Component(name=name, version=version, purl=f"pkg:test/{name}@{version}")
     found.notices.append("manifest seen")
     return found
 
@@ -153,6 +152,14 @@ def test_scope_is_derived_along_edges_and_exclude_dev_drops(tmp_path: Path, test
     slim = generate(tmp_path, GenerateOptions(name="p", version="1", exclude_dev=True))
     assert sorted(c.name for c in slim.components) == ["e", "f", "o", "r"]
     assert all("pkg:test/d@1" not in (r.source, r.target) for r in slim.relationships)
+
+
+def test_product_listed_in_its_own_lock_becomes_the_root(tmp_path: Path, test_registry: None) -> None:
+    _write(tmp_path, {"test.lock": "app 1.0 -> a\na 1\n", "test.toml": "app 1.0\n"})
+    doc = generate(tmp_path, GenerateOptions())
+    assert doc.root is not None and doc.root.bom_ref == "pkg:test/app@1.0"
+    assert [c.name for c in doc.components] == ["a"]
+    assert {(r.source, r.target) for r in doc.relationships} == {("pkg:test/app@1.0", "pkg:test/a@1")}
 
 
 def test_cycle_without_entry_is_still_linked(tmp_path: Path, test_registry: None) -> None:

@@ -250,6 +250,18 @@ def test_ntia_passes_when_the_inputs_carry_the_data(venv: Path) -> None:
     assert {name for name, e in elements.items() if e["required"] and not e["pass"]} == {"supplier"}
 
 
+def test_declared_dependencies_resolved_by_the_environment(venv: Path) -> None:
+    doc = generate(FIXTURES / "declared" / "pep621", GenerateOptions(version="1", python_env=venv))
+    assert doc.lifecycles == ["build"]
+    by_ref = doc.by_ref()
+    assert "pkg:pypi/requests" not in by_ref  # ">=2.31" is met by the one installed version
+    requests = by_ref["pkg:pypi/requests@2.34.2"]
+    assert requests.property(DECLARED_ONLY) is None
+    assert {p.value for p in requests.properties if p.name == EVIDENCE_FILE} == {"pyproject.toml", str(venv)}
+    assert "pkg:pypi/requests@2.34.2" in direct(doc)
+    assert by_ref["pkg:pypi/pyyaml"].property(DECLARED_ONLY) == "true"  # not installed: stays declared
+
+
 # ---------------------------------------------------------------- malformed input: file and line
 
 

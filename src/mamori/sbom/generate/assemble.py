@@ -15,7 +15,11 @@
   start and of every stated scope on the way. Components no path reaches keep their stated scope,
   else required. dev → CycloneDX ``excluded`` + ``mamori:scope=dev``; optional → ``optional`` +
   ``mamori:scope=optional``; ``exclude_dev`` drops dev components and their edges.
-- A component declared-only in one file and resolved in another counts as resolved.
+- A component declared-only in one file and resolved in another counts as resolved. A project's
+  declared-only dependency (a range) for which the project's own lockfiles or the scanned
+  environment hold exactly one version of that package is pointed at that version.
+- A component with the root's own bom-ref (the product installed editable, or listed in its own
+  lock) is merged into the root rather than listed twice.
 """
 
 from __future__ import annotations
@@ -100,6 +104,8 @@ class Assembler:
         self.explicit_scope: dict[str, int] = {}
         self.edges: dict[tuple[str, str], None] = {}  # ordered set
         self.direct: dict[str, dict[str, int]] = {}  # project ref → {dependency ref: scope rank}
+        self.members: dict[str, set[str]] = {}  # project ref → refs its files list
+        self.scanned: set[str] = set()  # refs found by directory scanners (installed packages)
 
     def add_component(self, comp: Component, ecosystem: str, evidence: str) -> str:
         if not comp.bom_ref:
@@ -119,8 +125,9 @@ class Assembler:
         return ref
 
     def add_found(self, project_ref: str, found: Found, evidence: str) -> None:
+        members = self.members.setdefault(project_ref, set())
         for comp in found.components:
-            self.add_component(comp, found.ecosystem, evidence)
+            members.add(self.add_component(comp, found.ecosystem, evidence))
         for rel in found.edges:
             if rel.source != rel.target:
                 self.edges[(rel.source, rel.target)] = None
@@ -131,6 +138,31 @@ class Assembler:
             pairs = [(ref, self.explicit_scope.get(ref, 0)) for ref in entry_points(found)]
         for ref, rank in pairs:
             direct[ref] = min(rank, direct.get(ref, rank))
+
+    def resolve_declared(self) -> None:
+        """Point a project's declared-only dependency at the one version its own lockfiles or the scanned
+        environment resolve for that package; the declared-only entry then goes (its evidence stays)."""
+        resolved: dict[str, list[str]] = {}
+        for ref, comp in self.components.items():
+            if comp.property(DECLARED_ONLY) is None and ref.startswith("pkg:") and comp.version:
+                resolved.setdefault(_purl_base(ref), []).append(ref)
+        moved: dict[str, str] = {}
+        for project_ref, deps in self.direct.items():
+            visible = self.members.get(project_ref, set()) | self.scanned
+            for ref in list(deps):
+                comp = self.components.get(ref)
+                if comp is None or comp.version is not None or comp.property(DECLARED_ONLY) is None:
+                    continue
+                candidates = [r for r in resolved.get(_purl_base(ref), []) if r in visible]
+                if len(candidates) == 1:
+                    rank = deps.pop(ref)
+                    deps[candidates[0]] = min(rank, deps.get(candidates[0], rank))
+                    moved[ref] = candidates[0]
+        still_used = {ref for deps in self.direct.values() for ref in deps}
+        for ref, target in moved.items():
+            if ref not in still_used:
+                declared = self.components.pop(ref)
+                self.components[target].properties += [p for p in declared.properties if p.name == EVIDENCE_FILE]
 
     def derive_scopes(self) -> dict[str, int]:
         """Best scope rank of any path from a project's direct dependency; explicit scopes count too."""
@@ -154,6 +186,12 @@ class Assembler:
             if ref not in best:
                 best[ref] = self.explicit_scope.get(ref, SCOPE_RANK[REQUIRED])
         return best
+
+
+def _purl_base(ref: str) -> str:
+    """``pkg:pypi/requests@2.1?x=y`` → ``pkg:pypi/requests``."""
+    head = ref.split("?", 1)[0].split("#", 1)[0]
+    return head.rsplit("@", 1)[0] if "@" in head else head
 
 
 def _project_component(project: ProjectInput) -> Component | None:
@@ -201,6 +239,10 @@ def assemble(
             asm.add_found(project_ref, found, label)
     for label, found in extra:
         asm.add_found(root.bom_ref, found, label)
+        asm.scanned.update(c.bom_ref for c in found.components if c.bom_ref)
+    if root.bom_ref in asm.components:  # the product itself is installed (an editable install) or locked
+        _merge(root, asm.components.pop(root.bom_ref))
+    asm.resolve_declared()
 
     ranks = asm.derive_scopes()
     for ref in sub_refs:
