@@ -358,3 +358,43 @@ def test_component_set_matches_cdxgen(tmp_path: Path, name: str) -> None:
     ours = _purls(generate(FIXTURES / name))
     only_ours, only_theirs, _why = EXPECTED_DIFFERENCES.get(name, (set(), set(), "equal"))
     assert (ours - theirs, theirs - ours) == (only_ours, only_theirs)
+
+
+# ---------------------------------------------------------------- sources and notices
+
+
+def test_registry_and_source_qualifiers() -> None:
+    from mamori.sbom.generate.javascript.common import package
+
+    mirror = package("@acme/ui", "1.0.0", resolved="https://npm.example.jp/repo/@acme/ui/-/ui-1.0.0.tgz")
+    assert mirror.purl == "pkg:npm/%40acme/ui@1.0.0?repository_url=https://npm.example.jp/repo"
+    tarball = package("x", "2.0.0", resolved="https://downloads.example.jp/x-latest.tgz")
+    assert tarball.purl == "pkg:npm/x@2.0.0?download_url=https://downloads.example.jp/x-latest.tgz"
+    assert tarball.property(SOURCE) == "url https://downloads.example.jp/x-latest.tgz"
+    default = package("lodash", "4.18.1", resolved="https://registry.yarnpkg.com/lodash/-/lodash-4.18.1.tgz")
+    assert default.purl == "pkg:npm/lodash@4.18.1"
+
+
+def test_monorepo_without_lockfile_is_declared_with_notices(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURES / "npm-ws", tmp_path / "repo")
+    (tmp_path / "repo" / "package-lock.json").unlink()
+    doc = generate(tmp_path / "repo")
+    assert doc.lifecycles == ["pre-build"]
+    notes = [p.value for p in doc.properties if p.name == "mamori:notice"]
+    assert any("tiny-git-dep" in n and "git+file:" in n for n in notes)
+    assert any("local-lib" in n and "file:./local-lib" in n for n in notes)
+    debug = next(c for c in doc.components if c.name == "debug")  # one purl without a version
+    assert debug.purl == "pkg:npm/debug" and debug.property(DECLARED_ONLY) == "true"
+    assert {p.value for p in debug.properties if p.name == VERSION_RANGE} == {"^2.6.9", "^4.3.4"}
+    edges = _edges(doc)
+    assert {(WEB, UTIL), (WEB, "pkg:npm/debug"), (UTIL, "pkg:npm/debug")} <= edges  # util: the workspace
+    assert "pkg:npm/%40mamori-fixture/util" not in _purls(doc)
+
+
+def test_newer_lockfile_version_is_read_with_a_notice(tmp_path: Path) -> None:
+    data = json.loads((FIXTURES / "npm-v3" / "package-lock.json").read_text())
+    data["lockfileVersion"] = 4
+    (tmp_path / "package-lock.json").write_text(json.dumps(data))
+    doc = generate(tmp_path)
+    assert len(doc.components) == 149
+    assert any("lockfileVersion 4" in p.value for p in doc.properties if p.name == "mamori:notice")

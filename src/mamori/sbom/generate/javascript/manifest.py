@@ -27,6 +27,7 @@ from mamori.sbom.generate.javascript.common import (
     project_component,
 )
 from mamori.sbom.generate.javascript.lockgraph import covering
+from mamori.sbom.generate.javascript.workspaces import sibling_workspaces
 
 _EXACT = re.compile(r"=?v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)")
 
@@ -40,8 +41,12 @@ def parse(path: Path, text: str) -> Found:
         _, entry = cover
         return Found(ECOSYSTEM, project=project, direct=dict(entry.deps))
     found = Found(ECOSYSTEM, project=project, resolved=False)
+    siblings = sibling_workspaces(path.parent)
     for name, (spec, scope) in manifest_sections(data).items():
         spec = spec.strip()
+        if name in siblings:  # another workspace of the same monorepo: its sub-project
+            found.direct.setdefault(siblings[name], scope)
+            continue
         if spec.startswith(FOLDER_PREFIXES) or is_git(spec) or spec.startswith(("http://", "https://")):
             found.notices.append(
                 f"{name}: {spec!r} is not a registry version; it is resolved only by a lockfile"

@@ -109,13 +109,13 @@ class _Packages:
             installed = _installed_name(key)
             name = entry.get("name") if isinstance(entry.get("name"), str) else installed
             resolved = entry.get("resolved") if isinstance(entry.get("resolved"), str) else None
-            if resolved and resolved.startswith(FOLDER_PREFIXES):
-                resolved = None
+            copied = resolved.split(":", 1)[1] if resolved and resolved.startswith(FOLDER_PREFIXES) else None
             comp = package(
                 name,
                 entry.get("version") if isinstance(entry.get("version"), str) else None,
                 scope=_scope(entry),
-                resolved=resolved,
+                resolved=None if copied is not None else resolved,
+                folder=copied,  # a folder copied in (install-links): no registry identity
                 integrity=entry.get("integrity") if isinstance(entry.get("integrity"), str) else None,
                 licence=entry.get("license", entry.get("licenses")),
                 alias=installed,

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from mamori.model import Component
-from mamori.sbom.generate.javascript.common import project_component, read_manifest
+from mamori.sbom.generate.javascript.common import load_yaml, project_component, purl_for, read_manifest
 
 
 @dataclass(slots=True)
@@ -20,10 +20,16 @@ class Member:
     manifest: dict[str, Any] = field(default_factory=dict)
 
 
-def _patterns(manifest: dict[str, Any]) -> list[str]:
+def _patterns(folder: Path, manifest: dict[str, Any]) -> list[str]:
+    """Workspace globs: package.json ``workspaces`` (npm, yarn) or pnpm-workspace.yaml ``packages``."""
     value = manifest.get("workspaces")
     if isinstance(value, dict):
         value = value.get("packages")
+    pnpm = folder / "pnpm-workspace.yaml"
+    if value is None and pnpm.is_file():
+        from mamori.sbom.generate import read_text
+
+        value = (load_yaml(pnpm, read_text(pnpm), "pnpm workspace file") or {}).get("packages")
     return [p for p in value if isinstance(p, str)] if isinstance(value, list) else []
 
 
@@ -33,7 +39,7 @@ def root_and_workspaces(folder: Path) -> tuple[Component | None, list[Member]]:
     if manifest is None:
         return None, []
     members = [Member(".", manifest.get("name"), manifest.get("version"), manifest)]
-    patterns = _patterns(manifest)
+    patterns = _patterns(folder, manifest)
     excluded = {
         p.relative_to(folder).as_posix()
         for pat in patterns
@@ -53,3 +59,19 @@ def root_and_workspaces(folder: Path) -> tuple[Component | None, list[Member]]:
                 seen.add(rel)
                 members.append(Member(rel, data.get("name"), data.get("version"), data))
     return project_component(manifest), members
+
+
+def sibling_workspaces(folder: Path) -> dict[str, str]:
+    """Name → purl of the other workspaces of the monorepo ``folder`` belongs to (none: {})."""
+    folder = folder.resolve()
+    for parent in (folder, *folder.parents):
+        if not (parent / "package.json").is_file():
+            continue
+        _, members = root_and_workspaces(parent)
+        if len(members) < 2:
+            continue  # not a workspace root: keep looking up
+        rel = folder.relative_to(parent).as_posix() or "."
+        if any(m.path == rel for m in members):
+            return {m.name: purl_for(m.name, m.version) for m in members if m.name and m.path != rel}
+        return {}
+    return {}
