@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from conftest import shared_files
 from mamori import vex
 from mamori.errors import InputError
+from mamori.vex.statements import read_statements
 
 SEEDS = [
     *[p for p in shared_files("vex", "cyclonedx", pattern="vex*.json")][:12],
@@ -97,3 +98,18 @@ def test_mutated_real_files(data: st.DataObject) -> None:
 def test_truncated_real_files(data: st.DataObject) -> None:
     raw = data.draw(st.sampled_from(SEEDS)).read_bytes()
     _parse(raw[: data.draw(st.integers(0, len(raw)))])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.one_of(
+        st.binary(max_size=200), st.text(max_size=200).map(lambda t: ("statements:\n  - " + t).encode())
+    )
+)
+def test_random_statement_files(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
+    path = tmp_path_factory.mktemp("yaml") / "statements.yaml"
+    path.write_bytes(data)
+    try:
+        read_statements(path)
+    except InputError as exc:
+        assert str(exc).startswith(str(path))

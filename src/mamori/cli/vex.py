@@ -13,8 +13,11 @@ from mamori.errors import InputError
 from mamori.model.vex import VexDocument, VexProduct, VexStatement
 from mamori.vex.fields import iso
 from mamori.vex.mapping import mapping
+from mamori.vex.statements import read_statements
 
-app = typer.Typer(help="VEX: import and convert CycloneDX VEX, OpenVEX and CSAF VEX.", no_args_is_help=True)
+app = typer.Typer(
+    help="VEX: import, convert and export CycloneDX VEX, OpenVEX and CSAF VEX.", no_args_is_help=True
+)
 
 LENIENT_HELP = "Report statements that break the VEX rules as warnings instead of refusing the file."
 _SUFFIXES = (
@@ -186,6 +189,13 @@ def target_format(output: Path, to: str | None) -> str:
     )
 
 
+def _write(doc: VexDocument, output: Path, fmt: str, options: vex.WriteOptions) -> None:
+    vex.write(doc, output, fmt, options)
+    typer.echo(f"{output}: {fmt} VEX, {len(doc.statements)} statements")
+    for warning in doc.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+
+
 @app.command("convert")
 def convert_cmd(
     src: Path = typer.Argument(..., help="The VEX file to convert."),
@@ -218,7 +228,25 @@ def convert_cmd(
         strict=not lenient,
         source=src,
     )
-    vex.write(doc, output, fmt, options)
-    typer.echo(f"{output}: {fmt} VEX, {len(doc.statements)} statements")
-    for warning in doc.warnings:
-        typer.echo(f"warning: {warning}", err=True)
+    _write(doc, output, fmt, options)
+
+
+@app.command("export")
+def export_cmd(
+    statements: Path = typer.Argument(
+        ..., help="A YAML file of VEX statements (format: docs/vex-mapping.md)."
+    ),
+    output: Path = typer.Option(..., "-o", "--output", help="Where to write the VEX document."),
+    to: str = typer.Option(
+        None, "--to", help="Target format: cyclonedx, openvex or csaf (default: from the output name)."
+    ),
+    spec_version: str = typer.Option(
+        None, "--spec-version", help="CycloneDX spec version: 1.4, 1.5 or 1.6 (default 1.6)."
+    ),
+    lenient: bool = typer.Option(False, "--lenient", help=LENIENT_HELP),
+) -> None:
+    """Write VEX from a YAML file of statements (exporting stored triage records comes later)."""
+    fmt = target_format(output, to)
+    doc = read_statements(statements)
+    options = vex.WriteOptions(spec_version=spec_version, strict=not lenient, source=statements)
+    _write(doc, output, fmt, options)

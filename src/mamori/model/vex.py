@@ -133,6 +133,7 @@ class VexDocument:
     warnings: list[str] = field(default_factory=list)  # what the reader skipped, in plain words
 
     def status_counts(self) -> dict[str, int]:
+        """How many products have each status (a statement without products counts once)."""
         counts = dict.fromkeys(VEX_STATUSES, 0)
         for st in self.statements:
             counts[st.status] = counts.get(st.status, 0) + max(1, len(st.products))
