@@ -10,6 +10,7 @@ import typer
 from mamori import __version__
 from mamori.cli import catalog as catalog_cli
 from mamori.cli import db as db_cli
+from mamori.cli import demo as demo_cli
 from mamori.cli import sbom as sbom_cli
 from mamori.cli import ssvc as ssvc_cli
 from mamori.cli import vex as vex_cli
@@ -26,6 +27,7 @@ app.add_typer(sbom_cli.app, name="sbom")
 app.add_typer(db_cli.app, name="db")
 app.add_typer(ssvc_cli.app, name="ssvc")
 app.add_typer(catalog_cli.app, name="catalog")
+app.command("demo")(demo_cli.demo)
 app.add_typer(vex_cli.app, name="vex")
 
 

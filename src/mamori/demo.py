@@ -1,0 +1,85 @@
+"""The main job on the embedded default: the bundled demo product and demo vulnerability set.
+
+Everything is local: the demo SBOM and the demo OSV/KEV set ship inside the package, the store is one SQLite
+file of its own (``demo.db`` beside the default store, or ``--db``) loaded on first use, and the outputs are
+written atomically into one folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from mamori import sbom
+from mamori.sbom.check import check_document
+from mamori.store import open_store
+from mamori.store.engine import default_path
+
+DEMO_SBOM = "shop-portal-2.1.0.cdx.json"
+DEMO_LABEL = {
+    "en": "Demo data: a fictional product with real public components, scanned against mamori's demo "
+    "vulnerability set (13 public CVEs), not a full vulnerability database.",
+    "ja": "デモデータ: 実在の公開コンポーネントで構成した架空の製品を、mamori のデモ用脆弱性セット"
+    "（公開済み CVE 13 件）で照合した結果です。完全な脆弱性データベースではありません。",
+}
+
+
+@dataclass(slots=True)
+class DemoResult:
+    sbom_path: Path
+    database: str
+    loaded: dict[str, int]
+    outputs: dict[str, Path] = field(default_factory=dict)
+    ntia_pass: bool = False
+    score: int = 0
+    components: int = 0
+
+
+def demo_data() -> Path:
+    """The folder of bundled demo data (inside the installed package)."""
+    return Path(str(resources.files("mamori") / "data" / "demo"))
+
+
+def default_demo_db() -> Path:
+    return default_path().with_name("demo.db")
+
+
+def load_demo_vulnerabilities(db: str | Path) -> tuple[str, dict[str, int]]:
+    """Import the demo OSV and KEV set into ``db`` unless it is already there. Returns (db url, new records)."""
+    from mamori.vulndb import import_path
+
+    loaded: dict[str, int] = {}
+    with open_store(str(db)) as store:
+        have = set(store.status()["sources"])
+        for folder, source in (("osv", "osv"), ("kev", "kev")):
+            if source in have:
+                continue
+            summary = import_path(store, demo_data() / folder, source=source)
+            loaded[source] = summary.records
+        return store.display_url, loaded
+
+
+def run_demo(out_dir: Path, db: str | Path | None = None) -> DemoResult:
+    """Check and convert the demo SBOM, and load the demo vulnerability set."""
+    sbom_path = demo_data() / DEMO_SBOM
+    doc = sbom.read(sbom_path)
+    report = check_document(doc, file=str(sbom_path), fmt="cyclonedx-json")
+    url, loaded = load_demo_vulnerabilities(db or default_demo_db())
+    result = DemoResult(
+        sbom_path=sbom_path,
+        database=url,
+        loaded=loaded,
+        ntia_pass=report.passed,
+        score=report.result.score,
+        components=report.components,
+    )
+    for name, fmt in (
+        ("shop-portal-2.1.0.spdx.json", "spdx-json"),
+        ("shop-portal-2.1.0-spdx-lite.xlsx", "spdx-lite-xlsx"),
+        ("shop-portal-2.1.0.cdx.xml", "cyclonedx-xml"),
+    ):
+        target = out_dir / name
+        sbom.write(doc, target, fmt)
+        result.outputs[fmt] = target
+    return result
