@@ -398,3 +398,13 @@ def test_newer_lockfile_version_is_read_with_a_notice(tmp_path: Path) -> None:
     doc = generate(tmp_path)
     assert len(doc.components) == 149
     assert any("lockfileVersion 4" in p.value for p in doc.properties if p.name == "mamori:notice")
+
+
+def test_package_json_author_is_the_project_supplier(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURES / "npm-v3", tmp_path / "app")
+    manifest = json.loads((tmp_path / "app" / "package.json").read_text())
+    manifest["author"] = "Example KK <oss@example.jp> (https://example.jp)"
+    (tmp_path / "app" / "package.json").write_text(json.dumps(manifest))
+    doc = generate(tmp_path / "app")
+    assert doc.root is not None and doc.root.supplier is not None
+    assert (doc.root.supplier.name, doc.root.supplier.email) == ("Example KK", "oss@example.jp")

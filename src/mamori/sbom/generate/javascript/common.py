@@ -258,6 +258,16 @@ def project_component(data: dict[str, Any] | None) -> Component | None:
     comp.license_declared = licence_of(data.get("license", data.get("licenses")))
     if isinstance(data.get("description"), str) and data["description"].strip():
         comp.description = data["description"].strip()
+    author = data.get("author")
+    if isinstance(author, dict):  # {"name", "email", "url"}
+        author = " ".join(
+            f"<{v}>" if k == "email" else v for k, v in author.items() if k in ("name", "email")
+        )
+    if isinstance(author, str) and author.strip():
+        from mamori.sbom.generate.metadata import supplier_contact
+
+        comp.author = author.strip()
+        comp.supplier = supplier_contact(re.sub(r"\s*\(.*?\)\s*$", "", author.strip()))  # drop "(url)"
     return comp
 
 
