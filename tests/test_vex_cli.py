@@ -179,3 +179,23 @@ def test_xml_with_a_dtd_is_refused(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert main(["vex", "import", str(path)]) == 2
+
+
+def test_csaf_status_conflict_names_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _need(CISA / "Case-8/vex.json")
+    out = tmp_path / "case8.csaf.json"
+    args = [
+        "vex",
+        "convert",
+        str(path),
+        "-o",
+        str(out),
+        "--author",
+        "Example",
+        "--namespace",
+        "https://example.org",
+    ]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"mamori: error: {path}: CVE-2021-45105: CSAF cannot give one product two statuses")
+    assert not out.exists()

@@ -19,6 +19,12 @@ app = typer.Typer(
     help="VEX: import, convert and export CycloneDX VEX, OpenVEX and CSAF VEX.", no_args_is_help=True
 )
 
+TO_OPTION = typer.Option(
+    None, "--to", help="Target format: cyclonedx, openvex or csaf (default: from the output name)."
+)
+SPEC_VERSION_OPTION = typer.Option(
+    None, "--spec-version", help="CycloneDX spec version: 1.4, 1.5 or 1.6 (default 1.6)."
+)
 LENIENT_HELP = "Report statements that break the VEX rules as warnings instead of refusing the file."
 _SUFFIXES = (
     ("openvex", "openvex"),
@@ -200,12 +206,8 @@ def _write(doc: VexDocument, output: Path, fmt: str, options: vex.WriteOptions) 
 def convert_cmd(
     src: Path = typer.Argument(..., help="The VEX file to convert."),
     output: Path = typer.Option(..., "-o", "--output", help="Where to write the converted VEX."),
-    to: str = typer.Option(
-        None, "--to", help="Target format: cyclonedx, openvex or csaf (default: from the output name)."
-    ),
-    spec_version: str = typer.Option(
-        None, "--spec-version", help="CycloneDX spec version: 1.4, 1.5 or 1.6 (default 1.6)."
-    ),
+    to: str = TO_OPTION,
+    spec_version: str = SPEC_VERSION_OPTION,
     author: str = typer.Option(
         None, "--author", help="Document author, when the source names none (OpenVEX and CSAF need one)."
     ),
@@ -237,12 +239,8 @@ def export_cmd(
         ..., help="A YAML file of VEX statements (format: docs/vex-mapping.md)."
     ),
     output: Path = typer.Option(..., "-o", "--output", help="Where to write the VEX document."),
-    to: str = typer.Option(
-        None, "--to", help="Target format: cyclonedx, openvex or csaf (default: from the output name)."
-    ),
-    spec_version: str = typer.Option(
-        None, "--spec-version", help="CycloneDX spec version: 1.4, 1.5 or 1.6 (default 1.6)."
-    ),
+    to: str = TO_OPTION,
+    spec_version: str = SPEC_VERSION_OPTION,
     lenient: bool = typer.Option(False, "--lenient", help=LENIENT_HELP),
 ) -> None:
     """Write VEX from a YAML file of statements (exporting stored triage records comes later)."""

@@ -136,7 +136,10 @@ def to_data(doc: VexDocument, fmt: str, options: WriteOptions | None = None) -> 
             "CSAF needs the publisher's namespace, a URL the publisher controls: give --namespace",
         )
     tracking_id = doc.id if doc.id and doc.id.strip() == doc.id and doc.id else f"VEX-{digest[:16].upper()}"
-    return csaf.to_json(doc, namespace, tracking_id, written)
+    try:
+        return csaf.to_json(doc, namespace, tracking_id, written)
+    except InputError as exc:  # a conflict found while building: name the input file
+        raise InputError(opts.source, exc.problem) from None
 
 
 def dumps(doc: VexDocument, fmt: str, options: WriteOptions | None = None) -> bytes:

@@ -284,7 +284,7 @@ def _vulnerability(statements: list[VexStatement], builder: TreeBuilder, author:
         pids = [builder.product_id(p) for p in st.products] or [builder.all_products_id(author)]
         for pid in pids:
             if seen.setdefault(pid, st.status) != st.status:
-                raise _conflict(info.id, st, pid, seen[pid])
+                raise _conflict(info.id, st, pids.index(pid), seen[pid])
         _merge_ids(status_ids, table.status_to_csaf_key[st.status], pids)
         if st.status == "not_affected" and st.justification:
             _merge_ids(flags, st.justification, pids)
@@ -325,10 +325,10 @@ def _vulnerability(statements: list[VexStatement], builder: TreeBuilder, author:
     return out
 
 
-def _conflict(vid: str, st: VexStatement, pid: str, other: str) -> InputError:
-    labels = ", ".join(p.label for p in st.products) or "all products"
+def _conflict(vid: str, st: VexStatement, index: int, other: str) -> InputError:
+    label = st.products[index].label if st.products else "all products"
     return InputError(
-        None, f"{vid}: CSAF cannot give product {pid} ({labels}) two statuses ({other} and {st.status})"
+        None, f"{vid}: CSAF cannot give one product two statuses: {label} is {other} and {st.status}"
     )
 
 
