@@ -51,6 +51,7 @@ class MagicSpec:
 
 
 _PY = "mamori.sbom.generate.python"
+_G = "mamori.sbom.generate"
 _JS = "mamori.sbom.generate.javascript"
 
 FILES: list[FileSpec] = [
@@ -70,7 +71,24 @@ FILES: list[FileSpec] = [
     FileSpec("yarn.lock", f"{_JS}.yarn:parse", "npm"),
     FileSpec("pnpm-lock.yaml", f"{_JS}.pnpm:parse", "npm"),
     FileSpec("package.json", f"{_JS}.manifest:parse", "npm", MANIFEST),
-    # ---- Go, Cargo, Maven, Gradle, Ruby, PHP, .NET, Dart, Swift, Conan: added by their part
+    # ---- Go, Cargo, Maven, Gradle, Ruby, PHP, .NET, Dart, Swift, Conan
+    FileSpec("go.mod", f"{_G}.golang.gomod:parse", "golang"),  # reads go.sum beside it
+    FileSpec("Cargo.lock", f"{_G}.rust.cargo:parse", "cargo"),
+    FileSpec("Cargo.toml", f"{_G}.rust.cargo:parse_manifest", "cargo", MANIFEST),
+    FileSpec("gradle.lockfile", f"{_G}.jvm.gradle:parse", "maven"),
+    FileSpec("buildscript-gradle.lockfile", f"{_G}.jvm.gradle:parse", "maven"),
+    FileSpec("pom.xml", f"{_G}.jvm.maven:parse", "maven", MANIFEST),
+    FileSpec("Gemfile.lock", f"{_G}.ruby.bundler:parse", "gem"),
+    FileSpec("gems.locked", f"{_G}.ruby.bundler:parse", "gem"),
+    FileSpec("Gemfile", f"{_G}.ruby.bundler:parse_manifest", "gem", MANIFEST),
+    FileSpec("gems.rb", f"{_G}.ruby.bundler:parse_manifest", "gem", MANIFEST),
+    FileSpec("composer.lock", f"{_G}.php.composer:parse", "composer"),
+    FileSpec("composer.json", f"{_G}.php.composer:parse_manifest", "composer", MANIFEST),
+    FileSpec("packages.lock.json", f"{_G}.dotnet.nuget:parse", "nuget"),
+    FileSpec("pubspec.lock", f"{_G}.dart.pub:parse", "pub"),
+    FileSpec("pubspec.yaml", f"{_G}.dart.pub:parse_manifest", "pub", MANIFEST),
+    FileSpec("Package.resolved", f"{_G}.swift.swiftpm:parse", "swift"),
+    FileSpec("conan.lock", f"{_G}.conan.lockfile:parse", "conan"),
 ]
 
 # file names recognised as manifests that mamori does not read → why / what to do instead
@@ -80,15 +98,24 @@ NOT_READ: dict[str, str] = {
     "environment.yml": "a conda environment; conda packages are not read",
     "environment.yaml": "a conda environment; conda packages are not read",
     "conda-lock.yml": "a conda lockfile; conda packages are not read",
+    "Package.swift": "a Swift manifest (Swift code); mamori reads Package.resolved ('swift package resolve')",
+    "build.gradle": "a Gradle build script; mamori reads gradle.lockfile ('gradle dependencies --write-locks')",
+    "build.gradle.kts": "a Gradle build script; mamori reads gradle.lockfile ('gradle dependencies --write-locks')",
+    "conanfile.py": "a Conan recipe; mamori reads conan.lock ('conan lock create')",
+    "conanfile.txt": "a Conan recipe; mamori reads conan.lock ('conan lock create')",
+    "packages.config": "a NuGet package list of old .NET projects; mamori reads packages.lock.json",
 }
 
 MAGIC: list[MagicSpec] = [
-    # compiled binaries with build info (Go): added by the Go part
+    # compiled programs that may carry Go build information (ELF, PE, Mach-O)
+    MagicSpec(b"\x7fELF", f"{_G}.golang.buildinfo:parse", "golang"),
+    MagicSpec(b"MZ", f"{_G}.golang.buildinfo:parse", "golang"),
+    MagicSpec(b"\xcf\xfa\xed\xfe", f"{_G}.golang.buildinfo:parse", "golang"),
 ]
 
 SCANNERS: dict[str, str] = {
     "python_env": f"{_PY}.environment:scan",
-    # "rootfs": OS package databases, added by the OS part
+    "rootfs": f"{_G}.ospkg.rootfs:scan",
 }
 
 

@@ -1,0 +1,1 @@
+""".NET: packages.lock.json (NuGet)."""

@@ -1,0 +1,1 @@
+"""Go: go.mod with go.sum, and the build information inside compiled Go programs."""

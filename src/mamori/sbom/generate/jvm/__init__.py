@@ -1,0 +1,1 @@
+"""Java: Maven pom.xml (declared) and gradle.lockfile (locked)."""

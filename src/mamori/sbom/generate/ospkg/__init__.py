@@ -1,0 +1,1 @@
+"""OS package databases under ``--rootfs``: dpkg, apk and RPM (see rootfs.py)."""

@@ -1,0 +1,1 @@
+"""Rust: Cargo.lock (versions 1-4) and Cargo.toml."""

@@ -1,0 +1,1 @@
+"""Swift: Package.resolved (SwiftPM)."""
