@@ -16,11 +16,10 @@ import json
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT7, DRAFT202012
+if TYPE_CHECKING:  # jsonschema costs ~1 s to import (rfc3987-syntax): loaded on first validation only
+    from jsonschema import Draft202012Validator
 
 _CVSS_FILES = {
     "https://www.first.org/cvss/cvss-v2.0.json": "cvss_v2_0.json",
@@ -48,6 +47,10 @@ def _csaf_validator(schema_path: Path | None) -> Draft202012Validator:
                 "the CSAF 2.0 JSON schema is not available: install csaf-lib or give a schema path"
             )
         schema_path = folder / "csaf_2_0.json"
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT7
+
     schema = json.loads(schema_path.read_text(encoding="utf-8"))
     registry: Registry = Registry()
     for uri, name in _CVSS_FILES.items():
@@ -78,6 +81,10 @@ def csaf_problems(data: Any, schema_path: Path | None = None) -> list[str]:
 
 @cache
 def _openvex_validator() -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+    from referencing import Registry
+    from referencing.jsonschema import DRAFT202012
+
     text = resources.files("mamori").joinpath("data/vex/openvex-0.2.schema.json").read_text(encoding="utf-8")
     schema = json.loads(text)
     return Draft202012Validator(
