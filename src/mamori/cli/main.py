@@ -12,6 +12,7 @@ from mamori.cli import catalog as catalog_cli
 from mamori.cli import db as db_cli
 from mamori.cli import demo as demo_cli
 from mamori.cli import sbom as sbom_cli
+from mamori.cli import scan as scan_cli
 from mamori.cli import ssvc as ssvc_cli
 from mamori.cli import vex as vex_cli
 from mamori.errors import MamoriError
@@ -27,6 +28,7 @@ app.add_typer(sbom_cli.app, name="sbom")
 app.add_typer(db_cli.app, name="db")
 app.add_typer(ssvc_cli.app, name="ssvc")
 app.add_typer(catalog_cli.app, name="catalog")
+app.command("scan")(scan_cli.scan)
 app.command("demo")(demo_cli.demo)
 app.add_typer(vex_cli.app, name="vex")
 

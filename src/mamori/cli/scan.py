@@ -1,0 +1,77 @@
+"""``mamori scan TARGET``: match an SBOM (or a folder, turned into one) against the knowledge base."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import typer
+
+from mamori.errors import InputError
+
+FORMATS = ("table", "json", "sarif", "cyclonedx-vdr", "csv", "xlsx", "html")
+FAIL_ON = ("low", "medium", "high", "critical", "kev")
+LANGS = ("en", "ja")
+
+
+def _choice(value: str | None, allowed: tuple[str, ...], option: str) -> None:
+    if value is not None and value not in allowed:
+        raise InputError(None, f"{option}: expected one of {', '.join(allowed)}, got {value!r}")
+
+
+def scan(
+    target: Path = typer.Argument(..., help="An SBOM in any format mamori reads, or a project folder."),
+    output_format: str = typer.Option("table", "--format", "-f", help=" | ".join(FORMATS)),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report to this file."),
+    fail_on: str | None = typer.Option(
+        None,
+        "--fail-on",
+        help="Exit 1 when a finding reaches this severity: low | medium | high | critical | kev.",
+    ),
+    lang: str = typer.Option("en", "--lang", help="Language of the report: en or ja."),
+    db: str | None = typer.Option(
+        None, "--db", help="Knowledge base: SQLite path or URL; default $MAMORI_DB or the user data dir."
+    ),
+) -> None:
+    """Find known vulnerabilities in an SBOM's components (offline, against the local knowledge base)."""
+    from rich.console import Console
+
+    from mamori.fileio import write_bytes_atomic
+    from mamori.report import render
+    from mamori.report.messages import text
+    from mamori.report.table import print_result
+    from mamori.scan.run import scan_path
+    from mamori.store import open_store
+
+    _choice(output_format, FORMATS, "--format")
+    _choice(fail_on, FAIL_ON, "--fail-on")
+    _choice(lang, LANGS, "--lang")
+    if output_format == "xlsx" and output is None:
+        raise InputError(None, "--format xlsx writes a binary file: give it with -o FILE")
+    if output_format == "html" and importlib.util.find_spec("mamori.report.html") is None:
+        raise InputError(None, "--format html: this report is not available in this version of mamori yet")
+    if not target.exists():
+        raise InputError(target, "file not found")
+    with open_store(db) as store:
+        result = scan_path(target, store)
+    err = Console(stderr=True)
+    if not result.sources:
+        err.print("mamori: the knowledge base is empty: run `mamori db import PATH` first", style="yellow")
+    if output is None and output_format == "table":
+        print_result(result, Console(), lang)
+    else:
+        data = render(output_format, result, lang)
+        if output is None:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        else:
+            write_bytes_atomic(output, data)
+            err.print(text(lang, "text", "written", path=output), highlight=False)
+        if result.not_evaluated:
+            err.print(
+                text(lang, "text", "not_evaluated", count=result.components_not_evaluated()), style="yellow"
+            )
+    if fail_on and result.reaches(fail_on):
+        err.print(text(lang, "text", "fail", level=fail_on), style="red")
+        raise typer.Exit(1)

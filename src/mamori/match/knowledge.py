@@ -1,0 +1,264 @@
+"""Bulk, cached reads of the knowledge base for matching.
+
+Every read takes a whole batch of keys in one query per chunk (never one query per component) and
+caches what it read: index rows per (ecosystem, name) and per (vendor, product), the purl2cpe links,
+and per advisory its affected entries parsed once (ranges with their versions). The caches belong to
+one *generation* of the store — the ``source_state`` rows every import updates — and are dropped when
+it changes, so a long-lived :class:`Knowledge` never answers from stale data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, select, tuple_
+
+from mamori.match.cpe import Configuration, parse_configuration, product_names
+from mamori.match.purl import OsvAffected, parse_affected
+from mamori.match.purl2cpe import LinkKey, load_links
+from mamori.model.vulnerability import Epss, Kev, Vulnerability, from_dict
+from mamori.store import Store, documents, schema
+from mamori.vulndb import merge
+from mamori.vulndb.cpe import CpeName
+
+CHUNK = 500
+T = TypeVar("T")
+
+
+def chunked(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+@dataclass(frozen=True, slots=True)
+class PackageRow:
+    """An ``affected_package`` index row: where in which record a package is named."""
+
+    vuln_id: str
+    source: str
+    record_id: str
+    origin: str  # package (OSV affected) | product (CVE 5 collectionURL + packageName)
+    position: int
+    variant: str  # Debian:12 → "12"
+
+
+@dataclass(frozen=True, slots=True)
+class CpeRow:
+    """An ``affected_cpe`` index row reduced to what locates the configuration or product."""
+
+    vuln_id: str
+    origin: str  # configuration (NVD) | product (CVE 5, JVN)
+    position: int
+
+
+@dataclass(slots=True)
+class Advisory:
+    """The matching-relevant parts of one merged record; entries are parsed on first use."""
+
+    vuln_id: str
+    withdrawn: bool
+    withdrawn_records: frozenset[tuple[str, str]]
+    raw_packages: list[dict[str, Any]]
+    raw_configurations: list[dict[str, Any]]
+    raw_products: list[dict[str, Any]]
+    _packages: dict[int, OsvAffected] = field(default_factory=dict)
+    _configurations: dict[int, Configuration] = field(default_factory=dict)
+    _products: dict[int, list[CpeName]] = field(default_factory=dict)
+
+    def record_withdrawn(self, source: str, record_id: str) -> bool:
+        return (source, record_id) in self.withdrawn_records
+
+    def package(self, position: int) -> OsvAffected | None:
+        found = self._packages.get(position)
+        if found is None and 0 <= position < len(self.raw_packages):
+            found = self._packages[position] = parse_affected(self.vuln_id, self.raw_packages[position])
+        return found
+
+    def configuration(self, position: int) -> Configuration | None:
+        found = self._configurations.get(position)
+        if found is None and 0 <= position < len(self.raw_configurations):
+            found = parse_configuration(self.raw_configurations[position], position)
+            self._configurations[position] = found
+        return found
+
+    def product(self, position: int) -> tuple[dict[str, Any], list[CpeName]] | None:
+        if not 0 <= position < len(self.raw_products):
+            return None
+        raw = self.raw_products[position]
+        names = self._products.get(position)
+        if names is None:
+            names = self._products[position] = product_names(raw)
+        return raw, names
+
+
+def _advisory(vuln_id: str, doc: dict[str, Any], withdrawn: bool) -> Advisory:
+    gone = frozenset(
+        (str(s.get("source")), str(s.get("id"))) for s in doc.get("sources") or [] if s.get("withdrawn")
+    )
+    return Advisory(
+        vuln_id=vuln_id,
+        withdrawn=withdrawn,
+        withdrawn_records=gone,
+        raw_packages=doc.get("affected_packages") or [],
+        raw_configurations=doc.get("cpe_configurations") or [],
+        raw_products=doc.get("affected_products") or [],
+    )
+
+
+class Knowledge:
+    """Cached, batched access to one store for the matcher."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._generation: tuple[Any, ...] | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self._packages: dict[tuple[str, str], list[PackageRow]] = {}
+        self._cpes: dict[tuple[str, str], list[CpeRow]] = {}
+        self._advisories: dict[str, Advisory | None] = {}
+        self._records: dict[str, Vulnerability | None] = {}
+        self._links: dict[LinkKey, list[tuple[str, str]]] | None = None
+        self._ecosystems: set[str] | None = None
+        self._status: dict[str, Any] | None = None
+
+    def refresh(self) -> None:
+        """Drop the caches when an import changed the store since they were filled."""
+        t = schema.SourceState.__table__
+        with self.store.engine.connect() as conn:
+            generation = tuple(
+                conn.execute(select(t.c.source, t.c.updated_at, t.c.cursor).order_by(t.c.source))
+            )
+        if generation != self._generation:
+            self._reset()
+            self._generation = generation
+
+    # -- index rows ---------------------------------------------------------------------------
+    def package_rows(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[PackageRow]]:
+        missing = sorted({k for k in keys if k not in self._packages})
+        if missing:
+            t = schema.AffectedPackage.__table__
+            by_ecosystem: dict[str, list[str]] = {}
+            for ecosystem, name_key in missing:
+                by_ecosystem.setdefault(ecosystem, []).append(name_key)
+                self._packages[(ecosystem, name_key)] = []
+            cols = (t.c.ecosystem, t.c.name_key, t.c.vuln_id, t.c.source, t.c.record_id, t.c.origin)
+            with self.store.engine.connect() as conn:
+                for ecosystem, names in by_ecosystem.items():
+                    for part in chunked(names):
+                        stmt = select(*cols, t.c.position, t.c.ecosystem_variant).where(
+                            t.c.ecosystem == ecosystem, t.c.name_key.in_(part)
+                        )
+                        for r in conn.execute(stmt):
+                            self._packages[(r[0], r[1])].append(
+                                PackageRow(r[2], r[3], r[4], r[5], r[6], r[7] or "")
+                            )
+        return {k: self._packages.get(k, []) for k in keys}
+
+    def cpe_rows(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[CpeRow]]:
+        missing = sorted({k for k in keys if k not in self._cpes})
+        if missing:
+            t = schema.AffectedCpe.__table__
+            found: dict[tuple[str, str], set[CpeRow]] = {k: set() for k in missing}
+            with self.store.engine.connect() as conn:
+                for part in chunked(missing):
+                    stmt = select(t.c.vendor, t.c.product, t.c.vuln_id, t.c.origin, t.c.position).where(
+                        tuple_(t.c.vendor, t.c.product).in_(part)
+                    )
+                    for vendor, product, vuln_id, origin, position in conn.execute(stmt):
+                        found[(vendor, product)].add(CpeRow(vuln_id, origin, position))
+            for key, rows in found.items():
+                self._cpes[key] = sorted(rows, key=lambda r: (r.vuln_id, r.origin, r.position))
+        return {k: self._cpes.get(k, []) for k in keys}
+
+    @property
+    def links(self) -> dict[LinkKey, list[tuple[str, str]]]:
+        if self._links is None:
+            with self.store.engine.connect() as conn:
+                self._links = load_links(conn)
+        return self._links
+
+    @property
+    def ecosystems(self) -> set[str]:
+        """The ecosystems the store holds any advisory for."""
+        if self._ecosystems is None:
+            t = schema.AffectedPackage.__table__
+            with self.store.engine.connect() as conn:
+                self._ecosystems = set(conn.scalars(select(t.c.ecosystem).distinct()))
+        return self._ecosystems
+
+    # -- documents ----------------------------------------------------------------------------
+    def _documents(self, conn: Connection, ids: Sequence[str]) -> Iterator[tuple[str, bool, bytes, bool]]:
+        """(vuln id, withdrawn, packed document, merged?) for each id that exists."""
+        vt, sr = schema.Vulnerability.__table__, schema.SourceRecord.__table__
+        for part in chunked(ids):
+            single: dict[str, bool] = {}
+            for vid, doc, withdrawn in conn.execute(
+                select(vt.c.id, vt.c.doc, vt.c.withdrawn).where(vt.c.id.in_(part))
+            ):
+                if doc is None:
+                    single[vid] = withdrawn is not None
+                else:
+                    yield vid, withdrawn is not None, doc, True
+            if single:
+                for vid, doc in conn.execute(
+                    select(sr.c.vuln_id, sr.c.doc).where(sr.c.vuln_id.in_(list(single)))
+                ):
+                    yield vid, single[vid], doc, False
+
+    def advisories(self, ids: Iterable[str]) -> dict[str, Advisory]:
+        wanted = set(ids)
+        missing = sorted(i for i in wanted if i not in self._advisories)
+        if missing:
+            for vid in missing:
+                self._advisories[vid] = None
+            with self.store.engine.connect() as conn:
+                for vid, withdrawn, doc, _merged in self._documents(conn, missing):
+                    self._advisories[vid] = _advisory(vid, documents.unpack(doc), withdrawn)
+        return {i: a for i in wanted if (a := self._advisories.get(i)) is not None}
+
+    def vulnerabilities(self, ids: Iterable[str]) -> dict[str, Vulnerability]:
+        """The merged records (as ``db show`` gives them, without KEV/EPSS: see :meth:`kev`)."""
+        wanted = set(ids)
+        missing = sorted(i for i in wanted if i not in self._records)
+        if missing:
+            for vid in missing:
+                self._records[vid] = None
+            with self.store.engine.connect() as conn:
+                for vid, _withdrawn, doc, merged in self._documents(conn, missing):
+                    record = documents.load_vulnerability(doc)
+                    self._records[vid] = record if merged else merge.combine([record], vid)
+        return {i: r for i in wanted if (r := self._records.get(i)) is not None}
+
+    # -- enrichment ---------------------------------------------------------------------------
+    def kev(self, cves: Iterable[str]) -> dict[str, Kev]:
+        t = schema.KevEntry.__table__
+        out: dict[str, Kev] = {}
+        with self.store.engine.connect() as conn:
+            for part in chunked(sorted(set(cves))):
+                for cve_id, doc in conn.execute(select(t.c.cve_id, t.c.doc).where(t.c.cve_id.in_(part))):
+                    out[cve_id] = from_dict(Kev, documents.unpack(doc))
+        return out
+
+    def epss(self, cves: Iterable[str]) -> dict[str, Epss]:
+        t = schema.EpssScore.__table__
+        out: dict[str, Epss] = {}
+        with self.store.engine.connect() as conn:
+            for part in chunked(sorted(set(cves))):
+                for row in conn.execute(select(t).where(t.c.cve_id.in_(part))):
+                    out[row.cve_id] = Epss(row.cve_id, row.score, row.percentile, row.date)
+        return out
+
+    def status(self) -> dict[str, Any]:
+        """``Store.status()`` once per generation."""
+        if self._status is None:
+            self._status = self.store.status()
+        return self._status

@@ -1,0 +1,217 @@
+"""The matcher: components → hits (one per component, record entry and way of matching) and
+"not evaluated" notes, reading the store in bulk through :class:`Knowledge`.
+
+Per batch of components: one query per chunk of (ecosystem, name) keys on ``affected_package``, one
+per chunk of (vendor, product) keys on ``affected_cpe``, one per chunk of candidate advisories
+(documents parsed once and cached), nothing per component.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from mamori.match import cpe as cpe_rules
+from mamori.match import cve5, purl
+from mamori.match.cpe import CpeMatch, CpeTarget
+from mamori.match.ecosystems import GENERIC
+from mamori.match.knowledge import Advisory, CpeRow, Knowledge, PackageRow
+from mamori.match.target import Target, target_for
+from mamori.match.verdict import CPE_CONFIG, PURL2CPE, PURL_RANGE, Verdict
+from mamori.model.sbom import Component
+from mamori.store import Store
+from mamori.vulndb.cpe import CpeName, index_key
+
+CONFIDENCE = {PURL_RANGE: "high", "purl-version-list": "high", CPE_CONFIG: "medium", PURL2CPE: "low"}
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One component affected according to one entry of one record."""
+
+    component: int
+    vuln_id: str
+    method: str
+    confidence: str
+    detail: str
+    source: str
+    record_id: str
+    fixed: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """A component, or one record for it, that could not be evaluated."""
+
+    component: int
+    reason: str
+    vuln_id: str | None = None
+
+
+@dataclass(slots=True)
+class MatchOutput:
+    targets: list[Target]
+    hits: list[Hit] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)
+
+
+def _cpe_version(name: CpeName, fallback: str | None) -> str | None:
+    if name.version not in ("*", "-", ""):
+        return cpe_rules.plain(name.version)
+    return fallback
+
+
+class Matcher:
+    """Matches components against one store; keep it to reuse its caches across scans."""
+
+    def __init__(self, store: Store) -> None:
+        self.knowledge = Knowledge(store)
+
+    def match(self, components: Sequence[Component]) -> MatchOutput:
+        k = self.knowledge
+        k.refresh()
+        targets = [target_for(c) for c in components]
+        out = MatchOutput(targets)
+        cpe_targets = self._cpe_targets(targets, out)
+        package_keys = {
+            (t.package.ecosystem, t.package.name_key) for t in targets if t.package and not t.problem
+        }
+        package_rows = k.package_rows(package_keys)
+        cpe_keys = {
+            (index_key(ct.name.vendor), index_key(ct.name.product)) for cts in cpe_targets for ct in cts
+        }
+        cpe_rows = k.cpe_rows(cpe_keys)
+        wanted = {r.vuln_id for rows in package_rows.values() for r in rows}
+        wanted |= {r.vuln_id for rows in cpe_rows.values() for r in rows}
+        advisories = k.advisories(wanted)
+        by_product: dict[tuple[str, str], list[CpeTarget]] = {}
+        for cts in cpe_targets:
+            for ct in cts:
+                by_product.setdefault((index_key(ct.name.vendor), index_key(ct.name.product)), []).append(ct)
+
+        def elsewhere(m: CpeMatch) -> bool:
+            key = (index_key(m.name.vendor), index_key(m.name.product))
+            return any(cpe_rules.hit(m, ct) is True for ct in by_product.get(key, ()))
+
+        ecosystems = k.ecosystems
+        for i, t in enumerate(targets):
+            if t.problem:
+                continue
+            if t.package is not None:
+                if t.package.ecosystem not in ecosystems and not cpe_targets[i]:
+                    out.skipped.append(
+                        Skip(i, f"the knowledge base holds no {t.package.ecosystem} advisories")
+                    )
+                rows = package_rows.get((t.package.ecosystem, t.package.name_key), [])
+                self._packages(i, t, rows, advisories, out)
+            elif not cpe_targets[i]:
+                out.skipped.append(
+                    Skip(
+                        i,
+                        f"purl type {t.purl_type!r} is no ecosystem mamori has advisories for, and no CPE is known",
+                    )
+                )
+            for ct in cpe_targets[i]:
+                rows_c = cpe_rows.get((index_key(ct.name.vendor), index_key(ct.name.product)), [])
+                self._cpes(i, t, ct, rows_c, advisories, elsewhere, out)
+        return out
+
+    def _cpe_targets(self, targets: list[Target], out: MatchOutput) -> list[list[CpeTarget]]:
+        links = self.knowledge.links
+        result: list[list[CpeTarget]] = []
+        for i, t in enumerate(targets):
+            found: list[CpeTarget] = []
+            if t.problem:
+                out.skipped.append(Skip(i, t.problem))
+                result.append(found)
+                continue
+            cls = t.cls or GENERIC
+            for name in t.cpes:
+                version = _cpe_version(name, t.version)
+                if version:
+                    found.append(CpeTarget(name, version, cls))
+            if t.link is not None and t.version:
+                seen = {(index_key(n.vendor), index_key(n.product)) for n in t.cpes}
+                for vendor, product in links.get(t.link, ()):
+                    if (vendor, product) not in seen:
+                        found.append(
+                            CpeTarget(CpeName("*", vendor, product, t.version), t.version, cls, True)
+                        )
+            result.append(found)
+        return result
+
+    @staticmethod
+    def _record(
+        out: MatchOutput, i: int, verdict: Verdict, vuln_id: str, method: str, source: str, record: str
+    ) -> None:
+        if verdict.affected:
+            out.hits.append(
+                Hit(i, vuln_id, method, CONFIDENCE[method], verdict.detail, source, record, verdict.fixed)
+            )
+        elif verdict.affected is None:
+            out.skipped.append(Skip(i, verdict.reason or "cannot be evaluated", vuln_id))
+
+    def _packages(
+        self, i: int, t: Target, rows: list[PackageRow], advisories: dict[str, Advisory], out: MatchOutput
+    ) -> None:
+        assert t.package is not None and t.version is not None
+        for row in rows:
+            adv = advisories.get(row.vuln_id)
+            if adv is None or adv.withdrawn or adv.record_withdrawn(row.source, row.record_id):
+                continue
+            if row.variant and t.package.release and row.variant != t.package.release:
+                continue
+            if row.origin == "package":
+                entry = adv.package(row.position)
+                if entry is None:
+                    continue
+                verdict = purl.evaluate(entry, t.version)
+                method = verdict.method or PURL_RANGE
+            else:
+                found = adv.product(row.position)
+                if found is None:
+                    continue
+                label = f"{t.package.ecosystem} {t.package.name}"
+                verdict = cve5.evaluate_product(found[0], t.version, t.cls, label)
+                method = PURL_RANGE
+            self._record(out, i, verdict, row.vuln_id, method, row.source, row.record_id)
+
+    def _cpes(
+        self,
+        i: int,
+        t: Target,
+        ct: CpeTarget,
+        rows: list[CpeRow],
+        advisories: dict[str, Advisory],
+        elsewhere: cpe_rules.Elsewhere,
+        out: MatchOutput,
+    ) -> None:
+        method = PURL2CPE if ct.derived else CPE_CONFIG
+        hint = t.cls
+        for row in rows:
+            adv = advisories.get(row.vuln_id)
+            if adv is None or adv.withdrawn:
+                continue
+            if row.origin == "configuration":
+                config = adv.configuration(row.position)
+                if config is None or adv.record_withdrawn(config.source, config.record_id):
+                    continue
+                verdict = cpe_rules.evaluate_configuration(config, ct, elsewhere)
+                source, record = config.source, config.record_id
+            else:
+                found = adv.product(row.position)
+                if found is None:
+                    continue
+                raw, names = found
+                source, record = str(raw.get("source") or ""), str(raw.get("record_id") or "")
+                if adv.record_withdrawn(source, record) or not cpe_rules.product_matches(names, ct.name):
+                    continue
+                label = f"{ct.name.vendor}:{ct.name.product}"
+                verdict = cve5.evaluate_product(raw, ct.version, hint, label)
+            if ct.derived and verdict.affected:
+                verdict = Verdict(
+                    True,
+                    detail=f"purl2cpe → {ct.name.vendor}:{ct.name.product}; {verdict.detail}",
+                    fixed=verdict.fixed,
+                )
+            self._record(out, i, verdict, row.vuln_id, method, source, record)

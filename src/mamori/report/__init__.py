@@ -1,0 +1,38 @@
+"""Scan reports: one ``render(scan_result, lang) -> bytes`` per format, imported lazily.
+
+``html`` lives in :mod:`mamori.report.html` (same signature); until that module exists, asking for
+it raises a clear error.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from mamori.errors import InputError
+from mamori.scan.result import ScanResult
+
+FORMATS: dict[str, str] = {
+    "table": "mamori.report.table",
+    "json": "mamori.report.json_report",
+    "sarif": "mamori.report.sarif",
+    "cyclonedx-vdr": "mamori.report.cyclonedx_vdr",
+    "csv": "mamori.report.csv_report",
+    "xlsx": "mamori.report.xlsx_report",
+    "html": "mamori.report.html",
+}
+BINARY = {"xlsx"}
+
+
+def render(fmt: str, result: ScanResult, lang: str = "en") -> bytes:
+    """The report in ``fmt`` (one of :data:`FORMATS`) and ``lang`` (en or ja)."""
+    if fmt not in FORMATS:
+        raise InputError(None, f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    try:
+        module = importlib.import_module(FORMATS[fmt])
+    except ModuleNotFoundError as exc:
+        if exc.name != FORMATS[fmt]:
+            raise
+        raise InputError(
+            None, f"--format {fmt}: this report is not available in this version of mamori yet"
+        ) from None
+    return module.render(result, lang)

@@ -1,0 +1,147 @@
+"""CycloneDX 1.6 VDR (vulnerability disclosure report): the affected components and
+``vulnerabilities[]`` with ``affects``, ratings, CWEs, advisories and the recommended fix.
+
+One vulnerability entry per vulnerability id, affecting every component it was found in. Facts
+CycloneDX has no field for (KEV, EPSS, how it matched) travel as ``mamori:`` properties.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import orjson
+
+from mamori import __version__
+from mamori.report.messages import text
+from mamori.scan.result import ComponentRef, Finding, ScanResult, VulnerabilityInfo
+
+_METHOD = {"2.0": "CVSSv2", "3.0": "CVSSv3", "3.1": "CVSSv31", "4.0": "CVSSv4"}
+_SOURCE = {
+    "CVE": ("NVD", "https://nvd.nist.gov/vuln/detail/{id}"),
+    "GHSA": ("GitHub", "https://github.com/advisories/{id}"),
+    "PYSEC": ("PyPA", "https://osv.dev/vulnerability/{id}"),
+    "GO": ("Go", "https://pkg.go.dev/vuln/{id}"),
+    "JVNDB": (
+        "JVN iPedia",
+        "https://jvndb.jvn.jp/search/index.php?mode=_vulnerability_search_IA_VulnSearch&keyword={id}",
+    ),
+}
+
+
+def _source(identifier: str) -> dict[str, str]:
+    prefix = identifier.split("-", 1)[0].upper()
+    name, url = _SOURCE.get(prefix, ("OSV", "https://osv.dev/vulnerability/{id}"))
+    return {"name": name, "url": url.format(id=identifier)}
+
+
+def _component(ref: str, c: ComponentRef) -> dict[str, Any]:
+    entry: dict[str, Any] = {"type": "library", "bom-ref": ref, "name": c.name}
+    if c.group and not c.purl:
+        entry["group"] = c.group
+    if c.version:
+        entry["version"] = c.version
+    if c.cpe:
+        entry["cpe"] = c.cpe
+    if c.purl:
+        entry["purl"] = c.purl
+    return entry
+
+
+def _cwe(identifier: str) -> int | None:
+    number = identifier.upper().removeprefix("CWE-")
+    return int(number) if number.isdigit() else None
+
+
+def _vulnerability(v: VulnerabilityInfo, findings: list[tuple[str, Finding]], lang: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {"bom-ref": f"vuln:{v.id}", "id": v.id, "source": _source(v.id)}
+    if v.aliases:
+        entry["references"] = [{"id": a, "source": _source(a)} for a in v.aliases]
+    if v.severity is not None and v.severity.version in _METHOD:
+        rating: dict[str, Any] = {"source": {"name": v.severity.provider or v.severity.source or "unknown"}}
+        if v.severity.score is not None:
+            rating["score"] = v.severity.score
+        rating.update(
+            {
+                "severity": v.severity.rating,
+                "method": _METHOD[v.severity.version],
+                "vector": v.severity.vector,
+            }
+        )
+        entry["ratings"] = [rating]
+    cwes = [n for n in (_cwe(c) for c in v.cwes) if n is not None]
+    if cwes:
+        entry["cwes"] = cwes
+    summary = v.summary(lang)
+    if summary:
+        entry["description"] = summary
+    fixes = [
+        text(lang, "text", "upgrade", component=f.component.label, fixed=f.nearest_fixed)
+        for _, f in findings
+        if f.nearest_fixed
+    ]
+    if fixes:
+        entry["recommendation"] = " ".join(dict.fromkeys(fixes))
+    if v.references:
+        entry["advisories"] = [{"url": r.url} for r in v.references]
+    if v.published:
+        entry["published"] = v.published
+    if v.modified:
+        entry["updated"] = v.modified
+    entry["affects"] = [
+        {"ref": ref, "versions": [{"version": f.component.version, "status": "affected"}]}
+        if f.component.version
+        else {"ref": ref}
+        for ref, f in findings
+    ]
+    props = [
+        {"name": "mamori:match", "value": f"{f.component.label}: {f.match.method} ({f.match.confidence})"}
+        for _, f in findings
+    ]
+    if v.kev is not None:
+        props.append({"name": "mamori:kev:date-added", "value": v.kev.date_added or "yes"})
+    if v.epss is not None:
+        props.append({"name": "mamori:epss", "value": f"{v.epss.score:.5f}"})
+    entry["properties"] = props
+    return entry
+
+
+def vdr_dict(result: ScanResult, lang: str = "en") -> dict[str, Any]:
+    refs: dict[tuple[str | None, ...], str] = {}
+    components: list[dict[str, Any]] = []
+    used: set[str] = set()
+    by_vuln: dict[str, list[tuple[str, Finding]]] = {}
+    for f in result.findings:
+        c = f.component
+        key = (c.bom_ref, c.purl, c.name, c.version)
+        if key not in refs:
+            ref = base = c.bom_ref or c.purl or c.label
+            n = 2
+            while ref in used:
+                ref, n = f"{base}#{n}", n + 1
+            used.add(ref)
+            refs[key] = ref
+            components.append(_component(ref, c))
+        by_vuln.setdefault(f.vulnerability.id, []).append((refs[key], f))
+    generated = result.generated_at or None
+    metadata: dict[str, Any] = {
+        "tools": {"components": [{"type": "application", "name": "mamori", "version": __version__}]},
+        "component": {"type": "application", "bom-ref": "scan-target", "name": result.target},
+    }
+    if generated:
+        metadata["timestamp"] = generated
+    return {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "serialNumber": f"urn:uuid:{uuid.uuid4()}",
+        "version": 1,
+        "metadata": metadata,
+        "components": components,
+        "vulnerabilities": [
+            _vulnerability(items[0][1].vulnerability, items, lang) for items in by_vuln.values()
+        ],
+    }
+
+
+def render(result: ScanResult, lang: str = "en") -> bytes:
+    return orjson.dumps(vdr_dict(result, lang), option=orjson.OPT_INDENT_2) + b"\n"

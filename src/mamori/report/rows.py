@@ -1,0 +1,65 @@
+"""Findings as flat rows with bilingual headers (table, CSV, XLSX share them)."""
+
+from __future__ import annotations
+
+from mamori.report.messages import text
+from mamori.scan.result import Finding, ScanResult
+
+FINDING_COLUMNS = (
+    "component",
+    "version",
+    "purl",
+    "vulnerability",
+    "aliases",
+    "rating",
+    "score",
+    "vector",
+    "kev",
+    "epss",
+    "fixed",
+    "method",
+    "confidence",
+    "sources",
+    "summary",
+    "detail",
+)
+NOT_EVALUATED_COLUMNS = ("component", "version", "purl", "vulnerability", "reason")
+
+
+def headers(columns: tuple[str, ...], lang: str) -> list[str]:
+    return [text(lang, "columns", c) for c in columns]
+
+
+def finding_row(f: Finding, lang: str) -> list[object]:
+    v = f.vulnerability
+    return [
+        f.component.name,
+        f.component.version or "",
+        f.component.purl or "",
+        v.id,
+        ", ".join(v.aliases),
+        text(lang, "ratings", v.rating),
+        v.score if v.score is not None else "",
+        v.severity.vector if v.severity is not None else "",
+        v.kev.date_added or text(lang, "text", "kev_yes") if v.kev is not None else "",
+        round(v.epss.score, 5) if v.epss is not None else "",
+        ", ".join(f.fixed_versions),
+        f.match.method,
+        text(lang, "confidence", f.match.confidence),
+        ", ".join(v.sources),
+        v.summary(lang) or "",
+        f.match.detail,
+    ]
+
+
+def not_evaluated_rows(result: ScanResult) -> list[list[object]]:
+    return [
+        [
+            n.component.name,
+            n.component.version or "",
+            n.component.purl or "",
+            n.vulnerability_id or "",
+            n.reason,
+        ]
+        for n in result.not_evaluated
+    ]

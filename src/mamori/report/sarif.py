@@ -1,0 +1,109 @@
+"""SARIF 2.1.0: one rule per vulnerability, one result per finding, located at the SBOM file.
+
+Levels: critical and high → ``error``, medium → ``warning``, low, none and unknown → ``note``.
+``properties.security-severity`` carries the CVSS base score (what code-scanning UIs sort by).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from mamori import __version__
+from mamori.report.messages import text
+from mamori.scan.result import Finding, ScanResult, VulnerabilityInfo
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_LEVEL = {"critical": "error", "high": "error", "medium": "warning"}
+
+
+def _rule(v: VulnerabilityInfo, lang: str) -> dict[str, Any]:
+    summary = v.summary(lang) or v.id
+    rule: dict[str, Any] = {
+        "id": v.id,
+        "name": v.id.replace("-", ""),
+        "shortDescription": {"text": (v.titles.get(lang) or v.titles.get("en") or summary)[:1000]},
+        "fullDescription": {"text": summary[:4000]},
+        "defaultConfiguration": {"level": _LEVEL.get(v.rating, "note")},
+        "properties": {
+            "tags": ["security", "vulnerability", *v.cwes],
+            "aliases": v.aliases,
+            "sources": v.sources,
+        },
+    }
+    if v.references:
+        rule["helpUri"] = v.references[0].url
+    if v.score is not None:
+        rule["properties"]["security-severity"] = f"{v.score:.1f}"
+    return rule
+
+
+def _message(f: Finding, lang: str) -> str:
+    v = f.vulnerability
+    label = f.component.label
+    fix = (
+        text(lang, "text", "upgrade", component=label, fixed=f.nearest_fixed)
+        if f.nearest_fixed
+        else text(lang, "text", "no_fix")
+    )
+    return f"{v.id} ({text(lang, 'ratings', v.rating)}) in {label}. {fix}"
+
+
+def sarif_dict(result: ScanResult, lang: str = "en") -> dict[str, Any]:
+    rules: list[dict[str, Any]] = []
+    index: dict[str, int] = {}
+    results: list[dict[str, Any]] = []
+    for f in result.findings:
+        v = f.vulnerability
+        if v.id not in index:
+            index[v.id] = len(rules)
+            rules.append(_rule(v, lang))
+        location: dict[str, Any] = {
+            "physicalLocation": {"artifactLocation": {"uri": result.target.replace("\\", "/")}},
+            "logicalLocations": [
+                {"name": f.component.label, "fullyQualifiedName": f.component.purl or f.component.label}
+            ],
+        }
+        results.append(
+            {
+                "ruleId": v.id,
+                "ruleIndex": index[v.id],
+                "level": _LEVEL.get(v.rating, "note"),
+                "message": {"text": _message(f, lang)},
+                "locations": [location],
+                "partialFingerprints": {
+                    "mamori/component-vulnerability": f"{f.component.purl or f.component.label}|{v.id}"
+                },
+                "properties": {
+                    "match": {
+                        "method": f.match.method,
+                        "confidence": f.match.confidence,
+                        "detail": f.match.detail,
+                    },
+                    "fixedVersions": f.fixed_versions,
+                    "kev": v.kev is not None,
+                },
+            }
+        )
+    return {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "mamori",
+                        "version": __version__,
+                        "rules": rules,
+                    }
+                },
+                "results": results,
+                "columnKind": "unicodeCodePoints",
+            }
+        ],
+    }
+
+
+def render(result: ScanResult, lang: str = "en") -> bytes:
+    return orjson.dumps(sarif_dict(result, lang), option=orjson.OPT_INDENT_2) + b"\n"

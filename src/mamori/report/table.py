@@ -1,0 +1,82 @@
+"""The terminal table (rich): findings sorted by severity, a summary, components not evaluated."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.table import Table
+
+from mamori.report.messages import text
+from mamori.scan.result import RATING_ORDER, RATINGS, Finding, ScanResult
+
+_STYLE = {
+    "critical": "bold red",
+    "high": "red",
+    "medium": "yellow",
+    "low": "cyan",
+    "none": "dim",
+    "unknown": "dim",
+}
+
+
+def _order(f: Finding) -> tuple[int, float, str, str]:
+    v = f.vulnerability
+    return (-RATING_ORDER.get(v.rating, -1), -(v.score or 0.0), f.component.name, v.id)
+
+
+def print_result(result: ScanResult, console: Console, lang: str = "en") -> None:
+    console.print(text(lang, "text", "title", target=result.target), style="bold")
+    if result.demo:
+        console.print(text(lang, "text", "demo"), style="yellow")
+    if result.findings:
+        table = Table(show_lines=False)
+        for column in ("component", "version", "vulnerability", "rating", "kev", "fixed", "method"):
+            keep = column in ("vulnerability", "version", "rating")
+            table.add_column(text(lang, "columns", column), overflow="fold", no_wrap=keep)
+        for f in sorted(result.findings, key=_order):
+            v = f.vulnerability
+            score = f" {v.score:.1f}" if v.score is not None else ""
+            table.add_row(
+                f.component.name,
+                f.component.version or "",
+                v.id,
+                f"[{_STYLE[v.rating]}]{text(lang, 'ratings', v.rating)}{score}[/]",
+                text(lang, "text", "kev_yes") if v.kev is not None else "",
+                ", ".join(f.fixed_versions[:2]),
+                f"{f.match.method} ({text(lang, 'confidence', f.match.confidence)})",
+            )
+        console.print(table)
+    else:
+        console.print(text(lang, "text", "none_found"))
+    counts = result.by_rating()
+    console.print(
+        text(
+            lang,
+            "text",
+            "counts",
+            components=result.components,
+            findings=len(result.findings),
+            affected=result.components_affected(),
+        )
+    )
+    console.print(
+        text(lang, "text", "by_rating")
+        + ": "
+        + ", ".join(f"{text(lang, 'ratings', r)} {counts[r]}" for r in RATINGS if counts[r])
+    )
+    if result.not_evaluated:
+        console.print(
+            text(lang, "text", "not_evaluated", count=result.components_not_evaluated()), style="yellow"
+        )
+        for n in result.not_evaluated[:50]:
+            console.print(f"  {n.component.label}: {n.reason}", markup=False, highlight=False)
+        if len(result.not_evaluated) > 50:
+            console.print(f"  … +{len(result.not_evaluated) - 50}")
+
+
+def render(result: ScanResult, lang: str = "en") -> bytes:
+    """Plain text (no colours) for ``-o FILE``."""
+    buffer = io.StringIO()
+    print_result(result, Console(file=buffer, width=160, color_system=None, force_terminal=False), lang)
+    return buffer.getvalue().encode("utf-8")

@@ -1,0 +1,67 @@
+"""Excel report (openpyxl): findings, components not evaluated, and a summary sheet."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.worksheet.worksheet import Worksheet
+
+from mamori.report.messages import text
+from mamori.report.rows import (
+    FINDING_COLUMNS,
+    NOT_EVALUATED_COLUMNS,
+    finding_row,
+    headers,
+    not_evaluated_rows,
+)
+from mamori.scan.result import RATINGS, ScanResult
+
+_ILLEGAL = {i for i in range(32) if i not in (9, 10, 13)}
+
+
+def _clean(value: object) -> object:
+    if isinstance(value, str) and any(ord(ch) in _ILLEGAL for ch in value):
+        return "".join(ch for ch in value if ord(ch) not in _ILLEGAL)
+    return value
+
+
+def _table(ws: Worksheet, head: list[str], rows: list[list[object]]) -> None:
+    ws.append(head)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        ws.append([_clean(v) for v in row])
+    ws.freeze_panes = "A2"
+    if rows:
+        ws.auto_filter.ref = ws.dimensions
+
+
+def render(result: ScanResult, lang: str = "en") -> bytes:
+    wb = Workbook()
+    findings = wb.active
+    findings.title = text(lang, "sheets", "findings")
+    _table(findings, headers(FINDING_COLUMNS, lang), [finding_row(f, lang) for f in result.findings])
+    skipped = wb.create_sheet(text(lang, "sheets", "not_evaluated"))
+    _table(skipped, headers(NOT_EVALUATED_COLUMNS, lang), not_evaluated_rows(result))
+    summary = wb.create_sheet(text(lang, "sheets", "summary"))
+    summary.append([text(lang, "text", "title", target=result.target)])
+    summary.append(
+        [
+            text(
+                lang,
+                "text",
+                "counts",
+                components=result.components,
+                findings=len(result.findings),
+                affected=result.components_affected(),
+            )
+        ]
+    )
+    counts = result.by_rating()
+    for rating in RATINGS:
+        summary.append([text(lang, "ratings", rating), counts[rating]])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
