@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from packageurl import PackageURL
 
+from mamori.errors import InputError
 from mamori.model import Component, Hash, Property
 from mamori.sbom.generate.base import bad_line
 
@@ -144,3 +145,22 @@ def declare(found: Any, comp: Component, version_range: str | None, scope: str) 
         return
     found.add(declared_only(comp, version_range))
     found.direct[comp.bom_ref or ""] = scope
+
+
+def structure_checked(parse: Any) -> Any:
+    """Decorator for ``parse(path, text)``: a file of the right syntax but an unexpected shape (a list
+    where an object belongs …) becomes the one-line ``InputError`` naming the file, not a traceback."""
+    import functools
+
+    @functools.wraps(parse)
+    def checked(path: Path, text: str) -> Any:
+        try:
+            return parse(path, text)
+        except (TypeError, AttributeError, KeyError, ValueError) as exc:
+            if isinstance(exc, InputError):
+                raise
+            raise bad_line(
+                path, None, f"unexpected structure ({type(exc).__name__}: {str(exc)[:80]})"
+            ) from None
+
+    return checked

@@ -20,7 +20,7 @@ from typing import Any
 
 from mamori.model import Component, Property
 from mamori.sbom.generate.base import DEV, REQUIRED, Found, bad_line
-from mamori.sbom.generate.components import line_with, load_json, purl_component
+from mamori.sbom.generate.components import line_with, load_json, purl_component, structure_checked
 
 ECOSYSTEM = "conan"
 PACKAGE_ID = "mamori:conan:package-id"
@@ -73,6 +73,7 @@ def _graph_lock(path: Path, text: str, nodes: dict[str, Any], found: Found) -> N
                         next(c for c in found.components if c.bom_ref == refs[str(target)]).scope = DEV
 
 
+@structure_checked
 def parse(path: Path, text: str) -> Found:
     data = load_json(path, text)
     if not isinstance(data, dict):

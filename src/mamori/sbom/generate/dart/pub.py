@@ -21,6 +21,7 @@ from mamori.sbom.generate.components import (
     load_yaml,
     local_component,
     purl_component,
+    structure_checked,
     vcs_qualifier,
 )
 
@@ -29,6 +30,7 @@ TRANSITIVE = "mamori:pub:transitive"
 PUB_HOSTS = ("https://pub.dev", "https://pub.dartlang.org")
 
 
+@structure_checked
 def parse(path: Path, text: str) -> Found:
     data = load_yaml(path, text)
     if not isinstance(data, dict) or not isinstance(data.get("packages", {}), dict):
@@ -72,6 +74,7 @@ def parse(path: Path, text: str) -> Found:
     return found
 
 
+@structure_checked
 def parse_manifest(path: Path, text: str) -> Found:
     """pubspec.yaml without a pubspec.lock: the declared dependencies (declared-only)."""
     data = load_yaml(path, text)

@@ -16,12 +16,20 @@ from typing import Any
 
 from mamori.model import Component, Property
 from mamori.sbom.generate.base import REQUIRED, Found, add_hashes, bad_line
-from mamori.sbom.generate.components import b64_hash, line_with, load_json, local_component, purl_component
+from mamori.sbom.generate.components import (
+    b64_hash,
+    line_with,
+    load_json,
+    local_component,
+    purl_component,
+    structure_checked,
+)
 
 ECOSYSTEM = "nuget"
 FRAMEWORKS = "mamori:nuget:frameworks"
 
 
+@structure_checked
 def parse(path: Path, text: str) -> Found:
     data = load_json(path, text)
     if not isinstance(data, dict) or not isinstance(data.get("dependencies"), dict):

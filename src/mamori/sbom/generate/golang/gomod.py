@@ -21,7 +21,7 @@ from pathlib import Path
 
 from mamori.model import Component, Property
 from mamori.sbom.generate.base import REQUIRED, Found, bad_line
-from mamori.sbom.generate.components import local_component, purl_component
+from mamori.sbom.generate.components import local_component, purl_component, structure_checked
 
 ECOSYSTEM = "golang"
 H1 = "mamori:go:h1"
@@ -58,7 +58,18 @@ def _tokens(line: str) -> tuple[list[str], str]:
     return [t.strip('"`') for t in _TOKEN.findall(code)], comment.strip()
 
 
+_MODULE_PATH = re.compile(r"^[^\s/.][^\s]*[^\s/]$|^[^\s/.]$")
+
+
+def _checked(path: Path, number: int, module: str) -> str:
+    if not _MODULE_PATH.match(module):
+        raise bad_line(path, number, f"not a module path: {module!r}")
+    return module
+
+
 def _entry(mod: GoMod, path: Path, verb: str, words: list[str], comment: str, number: int) -> None:
+    if verb in ("module", "require") and words:
+        _checked(path, number, words[0])
     if verb == "module":
         mod.module = words[0] if words else None
     elif verb == "go":
@@ -144,6 +155,7 @@ def replaced(module: str, version: str, replaces: Replaces) -> tuple[str, str | 
     return replaces.get((module, version)) or replaces.get((module, None))
 
 
+@structure_checked
 def parse(path: Path, text: str) -> Found:
     mod = parse_gomod(path, text)
     sums = read_gosum(path)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mamori.sbom.generate.base import DEV, REQUIRED, Found, bad_line
-from mamori.sbom.generate.components import purl_component
+from mamori.sbom.generate.components import purl_component, structure_checked
 
 ECOSYSTEM = "maven"
 CONFIGURATIONS = "mamori:gradle:configurations"
@@ -23,6 +23,7 @@ def _is_main(configuration: str) -> bool:
     return "test" not in lower and lower.endswith(("compileclasspath", "runtimeclasspath"))
 
 
+@structure_checked
 def parse(path: Path, text: str) -> Found:
     from mamori.model import Property
 

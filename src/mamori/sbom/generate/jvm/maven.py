@@ -27,7 +27,7 @@ from lxml import etree
 from mamori.errors import InputError
 from mamori.model import Component
 from mamori.sbom.generate.base import DEV, OPTIONAL, REQUIRED, Found, bad_line, declared_only
-from mamori.sbom.generate.components import purl_component
+from mamori.sbom.generate.components import purl_component, structure_checked
 from mamori.vulndb.xmlsafe import child, children, local
 
 ECOSYSTEM = "maven"
@@ -125,6 +125,7 @@ def _scope(scope: str | None, optional: str | None) -> str:
     return REQUIRED
 
 
+@structure_checked
 def parse(path: Path, text: str) -> Found:
     pom = Pom(path, _parse_xml(path, text))
     found = Found(ECOSYSTEM, resolved=False)

@@ -25,6 +25,7 @@ from mamori.sbom.generate.components import (
     load_json,
     purl_component,
     spdx_or_none,
+    structure_checked,
 )
 
 ECOSYSTEM = "composer"
@@ -63,6 +64,7 @@ def _component(path: Path, text: str, package: Any, scope: str) -> Component:
     return comp
 
 
+@structure_checked
 def parse(path: Path, text: str) -> Found:
     data = load_json(path, text)
     if not isinstance(data, dict) or not isinstance(data.get("packages"), list):
@@ -103,6 +105,7 @@ def parse(path: Path, text: str) -> Found:
     return found
 
 
+@structure_checked
 def parse_manifest(path: Path, text: str) -> Found:
     """composer.json without a composer.lock: the declared requirements (declared-only)."""
     data = load_json(path, text)

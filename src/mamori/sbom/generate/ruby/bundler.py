@@ -18,7 +18,13 @@ from pathlib import Path
 
 from mamori.model import Component, Property
 from mamori.sbom.generate.base import DEV, REQUIRED, Found, add_hashes, bad_line, hash_from_pair
-from mamori.sbom.generate.components import declare, local_component, purl_component, vcs_qualifier
+from mamori.sbom.generate.components import (
+    declare,
+    local_component,
+    purl_component,
+    structure_checked,
+    vcs_qualifier,
+)
 
 ECOSYSTEM = "gem"
 RUBYGEMS = ("https://rubygems.org", "http://rubygems.org", "https://rubygems.org/", "http://rubygems.org/")
@@ -71,6 +77,7 @@ def dev_gems(gemfile: Path) -> set[str]:
     return dev
 
 
+@structure_checked
 def parse(path: Path, text: str) -> Found:
     found = Found(ECOSYSTEM)
     by_name: dict[str, Component] = {}
@@ -143,6 +150,7 @@ def parse(path: Path, text: str) -> Found:
     return found
 
 
+@structure_checked
 def parse_manifest(path: Path, text: str) -> Found:
     """A Gemfile without a Gemfile.lock: its ``gem`` lines (declared-only; the Ruby is not run)."""
     found = Found(ECOSYSTEM, resolved=False)

@@ -28,6 +28,7 @@ from mamori.sbom.generate.components import (
     line_with,
     local_component,
     purl_component,
+    structure_checked,
     vcs_qualifier,
 )
 from mamori.sbom.generate.python.common import load_toml
@@ -79,6 +80,7 @@ def _manifest_deps(path: Path) -> tuple[str | None, dict[str, str]]:
     return (package.get("name") if isinstance(package.get("name"), str) else None), scopes
 
 
+@structure_checked
 def parse(path: Path, text: str) -> Found:
     data = load_toml(path, text)
     packages = data.get("package")
@@ -132,6 +134,7 @@ def parse(path: Path, text: str) -> Found:
     return found
 
 
+@structure_checked
 def parse_manifest(path: Path, text: str) -> Found:
     """Cargo.toml without a Cargo.lock beside it: the declared dependencies only (declared-only)."""
     data = load_toml(path, text)

@@ -17,7 +17,13 @@ from typing import Any
 
 from mamori.model import Component, Property
 from mamori.sbom.generate.base import REQUIRED, Found, bad_line
-from mamori.sbom.generate.components import line_with, load_json, local_component, purl_component
+from mamori.sbom.generate.components import (
+    line_with,
+    load_json,
+    local_component,
+    purl_component,
+    structure_checked,
+)
 
 ECOSYSTEM = "swift"
 REVISION = "mamori:swift:revision"
@@ -55,6 +61,7 @@ def _pin(path: Path, text: str, name_hint: str, location: str, kind: str, state:
     return comp
 
 
+@structure_checked
 def parse(path: Path, text: str) -> Found:
     data = load_json(path, text)
     if not isinstance(data, dict):
