@@ -89,24 +89,24 @@ def test_reimport_is_idempotent_and_changes_update(db_url: str, shared_data: Pat
         assert found is not None and found.vulnerability.titles["en"] == "changed upstream"
 
 
-def test_a_bad_file_imports_nothing_from_that_run(db_url: str, shared_data: Path, tmp_path: Path) -> None:
+def test_a_bad_file_is_reported_and_the_others_imported(db_url: str, shared_data: Path, tmp_path: Path) -> None:
     with open_store(db_url) as store:
         import_path(store, shared_data / "kev")
-        before = store.status()
         mixed = tmp_path / "mixed"
         mixed.mkdir()
         for path in sorted((shared_data / "osv" / "pypi" / "pillow").glob("*.yaml"))[:5]:
             (mixed / path.name).write_bytes(path.read_bytes())
         (mixed / "zz-broken.json").write_bytes(b'{"id": "GHSA-xxxx", "affected": ')
-        with pytest.raises(InputError) as err:
-            import_path(store, mixed)
-        assert "zz-broken.json" in str(err.value) and "not valid JSON" in str(err.value)
-        after = store.status()
-        assert (
-            after["sources"] == before["sources"]
-            and after["vulnerabilities"] == before["vulnerabilities"] == 0
-        )
-        assert _count(db_url, schema.SourceRecord) == 0
+        summary = import_path(store, mixed)
+        assert [str(f).split(": ", 1) for f in summary.failed] == [
+            [str(mixed / "zz-broken.json"), summary.failed[0].reason]
+        ]
+        assert "not valid JSON" in summary.failed[0].reason and not summary.complete
+        assert summary.files == 6 and summary.sources["osv"].new == 5
+        assert store.status()["sources"]["osv"]["records"] == 5
+        assert _count(db_url, schema.SourceRecord) == 5
+        with pytest.raises(InputError, match="zz-broken.json: not valid JSON"):  # the only input
+            import_path(store, mixed / "zz-broken.json")
 
 
 def test_merge_by_alias_across_sources_and_show_under_every_id(db_url: str, shared_data: Path) -> None:

@@ -307,8 +307,11 @@ def test_epss_csv_and_gzip() -> None:
     ]
     parsed = parse_blob(Blob("epss_scores-2025-08-25.csv.gz", gzip.compress(EPSS_FORMAT_SAMPLE)))
     assert parsed is not None and parsed.source == "epss" and len(list(parsed.items)) == 2
-    with pytest.raises(InputError, match=r"e.csv: line 3: epss 'high' is not a number"):
-        list(epss.parse_csv("e.csv", b"cve,epss,percentile\nCVE-2025-1,0.1,0.2\nCVE-2025-2,high,0.3\n"))
+    # a bad row is rejected with its line and reason; the rows after it are still read
+    data = b"cve,epss,percentile\nCVE-2025-1,0.1,0.2\nCVE-2025-2,high,0.3\nCVE-2025-3,0.5,0.6\n"
+    items = list(epss.parse_csv("e.csv", data))
+    assert [str(i) for i in items if isinstance(i, Rejected)] == ["e.csv: line 3: epss 'high' is not a number"]
+    assert [i.cve_id for i in items if not isinstance(i, Rejected)] == ["CVE-2025-1", "CVE-2025-3"]
 
 
 # ------------------------------------------------------------------------------------- purl2cpe

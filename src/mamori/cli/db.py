@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import orjson
 import typer
@@ -35,16 +36,13 @@ def _echo_json(data: object) -> None:
     typer.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode())
 
 
-@app.command("import")
-def import_(
-    path: Path = typer.Argument(..., help="A file, a directory or a zip (e.g. OSV's all.zip)."),
-    source: str | None = typer.Option(None, "--source", help=SOURCE_HELP),
-    db: str | None = DB_OPTION,
-    output_format: str = FORMAT_OPTION,
-    lang: str = LANG_OPTION,
-) -> None:
-    """Import vulnerability data; one transaction: a bad file imports nothing."""
-    from rich.console import Console
+BATCH_OPTION = typer.Option(2000, "--batch", min=1, help="Records per commit (each commit is a checkpoint).")
+EXIT_NOTE = (
+    "Exit code 0: all imported; 1: imported, but some records or files were skipped (listed); 2: error."
+)
+
+
+def _progress_bar(console: Any, label: str, disabled: bool) -> Any:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -54,39 +52,63 @@ def import_(
         TimeRemainingColumn,
     )
 
+    columns = (
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[records]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    return Progress(*columns, console=console, transient=True, disable=disabled)
+
+
+@app.command("import", epilog=EXIT_NOTE)
+def import_(
+    path: str = typer.Argument(
+        ..., metavar="PATH|URL", help="A file, a directory, a zip (e.g. OSV's all.zip) or an http(s) URL."
+    ),
+    source: str | None = typer.Option(None, "--source", help=SOURCE_HELP),
+    db: str | None = DB_OPTION,
+    batch: int = BATCH_OPTION,
+    output_format: str = FORMAT_OPTION,
+    lang: str = LANG_OPTION,
+) -> None:
+    """Import vulnerability data, committed in batches: a rerun of an interrupted import resumes;
+    bad records and files are reported and skipped."""
+    from rich.console import Console
+
     from mamori.store import open_store
     from mamori.vulndb import SOURCES, import_path
     from mamori.vulndb.importer import Progress as ImportProgress
     from mamori.vulndb.messages import text
+    from mamori.vulndb.online.http import Fetcher
+    from mamori.vulndb.online.urls import import_url, is_url
 
     _check_output(output_format, lang)
     if source is not None:
         _choice(source, SOURCES, "--source")
-    if not path.exists():
+    remote = is_url(path)
+    if not remote and not Path(path).exists():
         raise InputError(path, "file not found")
     store = open_store(db)
     console = Console(stderr=True)
-    columns = (
-        TextColumn(text(lang, "import", "progress")),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[records]} " + text(lang, "import", "records")),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
+    bar = _progress_bar(
+        console, text(lang, "import", "progress"), output_format == "json" or not console.is_terminal
     )
     try:
-        with Progress(
-            *columns,
-            console=console,
-            transient=True,
-            disable=output_format == "json" or not console.is_terminal,
-        ) as bar:
+        with bar:
             task = bar.add_task("import", total=None, records=0)
 
             def report(p: ImportProgress) -> None:
-                bar.update(task, completed=p.files_done, total=p.files_total, records=p.records)
+                records = f"{p.records} {text(lang, 'import', 'records')}"
+                bar.update(task, completed=p.files_done, total=p.files_total, records=records)
 
-            summary = import_path(store, path, source=source, progress=report)
+            if remote:
+                with Fetcher(on_retry=_retry_note(console, lang)) as fetcher:
+                    summary = import_url(store, path, fetcher, source=source, progress=report, batch=batch)
+            else:
+                summary = import_path(store, path, source=source, progress=report, batch=batch)
     finally:
         store.close()
     if output_format == "json":
@@ -96,34 +118,194 @@ def import_(
                 "database": store.display_url,
                 "files": summary.files,
                 "seconds": round(summary.seconds, 3),
+                "resumed": summary.resumed,
+                "batches": summary.batches,
                 "sources": summary.sources,
                 "skipped": summary.skipped,
                 "rejected": [str(r) for r in summary.rejected],
+                "failed": [str(r) for r in summary.failed],
             }
         )
-        return
-    for name, counts in summary.sources.items():
+    else:
+        if summary.resumed:
+            typer.echo(text(lang, "import", "resumed", count=summary.resumed))
+        for name, counts in summary.sources.items():
+            typer.echo(
+                text(
+                    lang,
+                    "import",
+                    "summary",
+                    source=name,
+                    read=counts.read,
+                    new=counts.new,
+                    updated=counts.updated,
+                    unchanged=counts.unchanged,
+                    withdrawn=counts.withdrawn,
+                    rejected=counts.rejected,
+                )
+            )
+        if summary.skipped:
+            typer.echo(text(lang, "import", "skipped", count=len(summary.skipped)))
+        for rejected in summary.rejected:
+            typer.echo(f"{text(lang, 'import', 'rejected')}: {rejected}", err=True)
+        for failed in summary.failed:
+            typer.echo(f"{text(lang, 'import', 'failed')}: {failed}", err=True)
+        if summary.failed:
+            typer.echo(text(lang, "import", "failed_count", count=len(summary.failed)))
         typer.echo(
             text(
                 lang,
                 "import",
-                "summary",
-                source=name,
-                read=counts.read,
-                new=counts.new,
-                updated=counts.updated,
-                unchanged=counts.unchanged,
-                withdrawn=counts.withdrawn,
-                rejected=counts.rejected,
+                "done",
+                files=summary.files,
+                seconds=summary.seconds,
+                database=store.display_url,
             )
         )
-    if summary.skipped:
-        typer.echo(text(lang, "import", "skipped", count=len(summary.skipped)))
-    for rejected in summary.rejected:
-        typer.echo(f"{text(lang, 'import', 'rejected')}: {rejected}", err=True)
-    typer.echo(
-        text(lang, "import", "done", files=summary.files, seconds=summary.seconds, database=store.display_url)
+    if not summary.complete:
+        raise typer.Exit(1)
+
+
+def _retry_note(console: Any, lang: str) -> Any:
+    from mamori.vulndb.messages import text
+
+    def note(url: str, reason: str, seconds: float) -> None:
+        console.print(f"{url}: {text(lang, 'sync', 'retry', seconds=seconds, reason=reason)}", markup=False)
+
+    return note
+
+
+@app.command(epilog=EXIT_NOTE)
+def sync(
+    source: list[str] = typer.Option(
+        [], "--source", help="kev | epss | nvd | jvn | osv (repeatable; default: all five)."
+    ),
+    since: str | None = typer.Option(
+        None,
+        "--since",
+        metavar="DATE",
+        help="NVD and JVN: changes since this day (YYYY-MM-DD), not since the last sync.",
+    ),
+    api_key: str | None = typer.Option(
+        None, "--api-key", help="NVD API key (else $MAMORI_NVD_API_KEY): 50 instead of 5 requests per 30 s."
+    ),
+    ecosystem: list[str] = typer.Option(
+        [],
+        "--ecosystem",
+        help="OSV exports (all.zip) to fetch, e.g. PyPI (default: those already in the store).",
+    ),
+    purl: list[str] = typer.Option([], "--purl", help="OSV: look these packages up with querybatch instead."),
+    cve: list[str] = typer.Option(
+        [], "--cve", help="EPSS: ask the API for these CVEs instead of the daily CSV."
+    ),
+    jvn_lang: str = typer.Option("ja", "--jvn-lang", help="MyJVN language: ja or en."),
+    force: bool = typer.Option(
+        False, "--force", help="Download KEV, EPSS and OSV exports even if unchanged."
+    ),
+    db: str | None = DB_OPTION,
+    batch: int = BATCH_OPTION,
+    output_format: str = FORMAT_OPTION,
+    lang: str = LANG_OPTION,
+) -> None:
+    """Fetch the online sources and import them; incremental from the last sync (progress, then a summary)."""
+    from datetime import date
+
+    from rich.console import Console
+
+    from mamori.store import open_store
+    from mamori.vulndb.importer import Progress as ImportProgress
+    from mamori.vulndb.messages import text
+    from mamori.vulndb.online import SYNC_SOURCES, Fetcher, SyncOptions, sync_source
+    from mamori.vulndb.online.plan import Reporter
+
+    _check_output(output_format, lang)
+    sources = source or list(SYNC_SOURCES)
+    for name in sources:
+        _choice(name, SYNC_SOURCES, "--source")
+    try:
+        day = date.fromisoformat(since) if since else None
+    except ValueError:
+        raise InputError(None, f"--since: expected a date YYYY-MM-DD, got {since!r}") from None
+    options = SyncOptions(
+        since=day,
+        api_key=api_key,
+        ecosystems=ecosystem,
+        purls=purl,
+        cves=cve,
+        jvn_lang=_choice(jvn_lang, ("ja", "en"), "--jvn-lang"),
+        force=force,
+        batch=batch,
     )
+    console = Console(stderr=True)
+    quiet = output_format == "json" or not console.is_terminal
+    results = []
+    store = open_store(db)
+    try:
+        with Fetcher(on_retry=_retry_note(console, lang)) as fetcher:
+            for name in sources:
+                with _progress_bar(console, text(lang, "sync", "progress", source=name), quiet) as bar:
+                    task = bar.add_task(name, total=None, records="")
+                    done = {"records": 0, "base": 0}
+
+                    def expect(records: int, bar: Any = bar, task: Any = task) -> None:
+                        current = bar.tasks[0].total or 0
+                        bar.update(task, total=current + records)
+
+                    def report(p: ImportProgress, bar: Any = bar, task: Any = task, done: Any = done) -> None:
+                        if p.records < done["records"]:  # a new step started counting from zero
+                            done["base"] += done["records"]
+                        done["records"] = p.records
+                        bar.update(task, completed=done["base"] + p.records, records=p.current[-60:])
+
+                    def note(message: str) -> None:
+                        console.print(f"{text(lang, 'sync', 'note')}: {message}", markup=False)
+
+                    reporter = Reporter(expect=expect, note=note)
+                    results.append(sync_source(store, name, fetcher, options, reporter, report))
+    finally:
+        store.close()
+    if output_format == "json":
+        _echo_json(
+            {
+                "database": store.display_url,
+                "sources": {
+                    r.source: {
+                        "steps": r.steps,
+                        "files": r.files,
+                        "counts": r.counts,
+                        "rejected": [str(x) for x in r.rejected],
+                        "failed": [str(x) for x in r.failed],
+                        "error": r.error,
+                    }
+                    for r in results
+                },
+            }
+        )
+    else:
+        for r in results:
+            c = r.counts
+            typer.echo(
+                text(
+                    lang,
+                    "sync",
+                    "summary",
+                    source=r.source,
+                    steps=r.steps,
+                    read=c.read,
+                    new=c.new,
+                    updated=c.updated,
+                    unchanged=c.unchanged,
+                    rejected=c.rejected,
+                )
+            )
+            for item in r.rejected:
+                typer.echo(f"{text(lang, 'import', 'rejected')}: {item}", err=True)
+            for item in r.failed:
+                typer.echo(f"{text(lang, 'import', 'failed')}: {item}", err=True)
+            if r.error:
+                typer.echo(text(lang, "sync", "failed", source=r.source, error=r.error), err=True)
+    if not all(r.complete for r in results):
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -42,6 +42,11 @@ class Store:
         with self.engine.connect() as conn:
             return reader.source_state(conn, source)
 
+    def checkpoint(self, key: str) -> dict[str, Any] | None:
+        """Where an interrupted import stopped (what :meth:`Writer.save_checkpoint` kept), or None."""
+        with self.engine.connect() as conn:
+            return reader.checkpoint(conn, key)
+
     def status(self) -> dict[str, Any]:
         with self.engine.connect() as conn:
             result = reader.status(conn)

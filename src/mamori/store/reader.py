@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, func, select
 
 from mamori.model.vulnerability import Epss, Kev, SourceRef, Vulnerability, from_dict
 from mamori.store import documents, schema
+from mamori.store.writer import CHECKPOINT_PREFIX
 from mamori.vulndb import merge
 
 ENRICHMENT_SOURCES = {"kev": schema.KevEntry, "epss": schema.EpssScore, "purl2cpe": schema.PurlCpe}
@@ -101,6 +103,13 @@ def source_state(conn: Connection, source: str) -> dict[str, Any] | None:
     return dict(row._mapping) if row is not None else None
 
 
+def checkpoint(conn: Connection, key: str) -> dict[str, Any] | None:
+    """The checkpoint an interrupted import left (None when the last one finished)."""
+    t = schema.SourceState.__table__
+    row = conn.execute(select(t.c.cursor).where(t.c.source == CHECKPOINT_PREFIX + key)).first()
+    return orjson.loads(row.cursor) if row is not None and row.cursor else None
+
+
 def database_size(conn: Connection) -> int:
     if conn.dialect.name == "postgresql":
         return int(conn.scalar(select(func.pg_database_size(func.current_database()))) or 0)
@@ -125,7 +134,7 @@ def status(conn: Connection) -> dict[str, Any]:
         if count:
             per_source[source] = {"records": int(count)}
     state = schema.SourceState.__table__
-    for row in conn.execute(select(state)):
+    for row in conn.execute(select(state).where(~state.c.source.startswith(CHECKPOINT_PREFIX))):
         entry = per_source.setdefault(row.source, {"records": 0})
         entry["updated_at"] = row.updated_at
         entry["origin"] = row.origin

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Table, bindparam, delete, select, update
 
 from mamori.model.vulnerability import Epss, Kev, Vulnerability
@@ -20,6 +21,7 @@ from mamori.vulndb import merge
 from mamori.vulndb.purl2cpe import PurlCpeLink
 
 CHUNK = 5000
+CHECKPOINT_PREFIX = "~"  # source_state rows of unfinished imports, not sources
 RecordKey = tuple[str, str, str]  # source, record id, feed
 
 
@@ -301,3 +303,17 @@ class Writer:
         if cursor is not None:
             row["cursor"] = cursor
         upsert(self.conn, schema.SourceState.__table__, [row], ["source"])
+
+    # -- import checkpoints ------------------------------------------------------------------
+    def save_checkpoint(self, key: str, origin: str, state: dict[str, Any]) -> None:
+        """How far an import got, committed in the same transaction as the batch it follows.
+
+        Kept as a ``source_state`` row named ``~<key>`` (see :func:`mamori.store.reader.checkpoint`).
+        """
+        row = {"source": CHECKPOINT_PREFIX + key, "updated_at": now(), "origin": origin}
+        row["cursor"] = orjson.dumps(state).decode()
+        upsert(self.conn, schema.SourceState.__table__, [row], ["source"])
+
+    def drop_checkpoint(self, key: str) -> None:
+        t = schema.SourceState.__table__
+        self.conn.execute(delete(t).where(t.c.source == CHECKPOINT_PREFIX + key))

@@ -8,6 +8,7 @@ from typing import Any
 
 from mamori.errors import InputError
 from mamori.model.vulnerability import Epss
+from mamori.vulndb.rejected import Rejected, guarded
 from mamori.vulndb.timestamps import iso_date
 
 SOURCE = "epss"
@@ -15,17 +16,18 @@ _SCORE_DATE = re.compile(r"score_date:(\d{4}-\d{2}-\d{2})")
 _NAME_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
 
-def _number(value: str, name: str, line: int, what: str) -> float:
+def _number(value: str, name: str, what: str) -> float:
+    """A probability; the caller's :func:`guarded` names the line or row."""
     try:
         number = float(value)
     except ValueError:
-        raise InputError(name, f"line {line}: {what} {value!r} is not a number") from None
+        raise InputError(name, f"{what} {value!r} is not a number") from None
     if not 0.0 <= number <= 1.0:
-        raise InputError(name, f"line {line}: {what} {value} is outside 0..1")
+        raise InputError(name, f"{what} {value} is outside 0..1")
     return number
 
 
-def parse_csv(name: str, data: bytes) -> Iterator[Epss]:
+def parse_csv(name: str, data: bytes) -> Iterator[Epss | Rejected]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -48,28 +50,41 @@ def parse_csv(name: str, data: bytes) -> Iterator[Epss]:
             header_seen = True
             continue
         if len(fields) < 3 or not fields[0].startswith("CVE-"):
-            raise InputError(name, f"line {number}: expected CVE,epss,percentile")
-        yield Epss(
-            cve_id=fields[0].strip(),
-            score=_number(fields[1], name, number, "epss"),
-            percentile=_number(fields[2], name, number, "percentile"),
-            date=day or (file_date.group(1) if file_date else None),
-        )
+            yield Rejected(name, f"line {number}", "expected CVE,epss,percentile")
+            continue
+        when = day or (file_date.group(1) if file_date else None)
+        yield guarded(name, f"line {number}", lambda f=fields, d=when: _row(f, name, d))
     if not header_seen:
         raise InputError(name, "EPSS CSV has no 'cve,epss,percentile' header")
 
 
-def parse_document(doc: Any, name: str) -> Iterator[Epss]:
+def _row(fields: list[str], name: str, day: str | None) -> Epss:
+    return Epss(
+        cve_id=fields[0].strip(),
+        score=_number(fields[1], name, "epss"),
+        percentile=_number(fields[2], name, "percentile"),
+        date=day,
+    )
+
+
+def _api_row(row: Any, name: str) -> Epss:
+    cve = row.get("cve")
+    if not isinstance(cve, str) or not cve.startswith("CVE-"):
+        raise InputError(name, "no cve")
+    return Epss(
+        cve_id=cve,
+        score=_number(str(row.get("epss")), name, "epss"),
+        percentile=_number(str(row.get("percentile")), name, "percentile"),
+        date=iso_date(row.get("date")),
+    )
+
+
+def parse_document(doc: Any, name: str) -> Iterator[Epss | Rejected]:
     """The EPSS API answer: ``{"data": [{"cve", "epss", "percentile", "date"}]}``."""
     if not looks_like(doc):
         raise InputError(name, "not an EPSS API answer (no 'data' with epss)")
-    for i, row in enumerate(doc["data"], start=1):
-        yield Epss(
-            cve_id=str(row.get("cve")),
-            score=_number(str(row.get("epss")), name, i, "epss"),
-            percentile=_number(str(row.get("percentile")), name, i, "percentile"),
-            date=iso_date(row.get("date")),
-        )
+    for i, row in enumerate(doc["data"]):
+        yield guarded(name, f"data[{i}]", lambda row=row: _api_row(row, name))
 
 
 def looks_like(doc: Any) -> bool:

@@ -1,20 +1,29 @@
-"""Import runs: documents from any input → parsed items → the store, in one transaction.
+"""Import runs: documents from any input → parsed items → the store, committed in batches.
 
-A run is all or nothing: the first bad document raises :class:`InputError` naming it and nothing
-of the run is kept. Running the same import again changes nothing (records are keyed and digested).
+Nothing is lost:
+
+- items are committed in batches of ``batch`` records; each commit also stores a checkpoint (the
+  documents, and items of the next document, that are in), so a run killed at any moment leaves the
+  data of its committed batches intact, and rerunning the same input resumes after them;
+- a bad record is rejected (file, record, reason), counted in the summary, and the others are read;
+- a bad file is reported (file, reason) and the other files are still imported. Only when the input
+  is one single file does a file-level problem stop the run with :class:`InputError` (one line, exit 2).
+
+Running the same import again changes nothing (records are keyed and digested).
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mamori.errors import InputError
 from mamori.model.vulnerability import Epss, Kev, Vulnerability
-from mamori.vulndb.detect import SOURCES, Item, parse_blob
+from mamori.vulndb.detect import SOURCES, Item, Parsed, parse_blob
 from mamori.vulndb.purl2cpe import PurlCpeLink
 from mamori.vulndb.rejected import Rejected
 from mamori.vulndb.sources import Blob, open_input
@@ -24,6 +33,8 @@ if TYPE_CHECKING:
     from mamori.store.writer import Writer
 
 BATCH = 2000
+_EPSS_BATCH_FACTOR = 25  # EPSS rows are tiny: more of them per commit
+_MALFORMED = (AttributeError, KeyError, TypeError, ValueError)
 
 
 @dataclass(slots=True)
@@ -40,14 +51,43 @@ class SourceCounts:
 class ImportSummary:
     origin: str
     files: int = 0
-    skipped: list[str] = field(default_factory=list)
-    rejected: list[Rejected] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # documents that are not vulnerability data
+    rejected: list[Rejected] = field(default_factory=list)  # records skipped, with the reason
+    failed: list[Rejected] = field(default_factory=list)  # files that could not be read, with the reason
     sources: dict[str, SourceCounts] = field(default_factory=dict)
     seconds: float = 0.0
+    resumed: int = 0  # documents an earlier, interrupted run had already committed
+    batches: int = 0
 
     @property
     def records(self) -> int:
         return sum(c.read for c in self.sources.values())
+
+    @property
+    def complete(self) -> bool:
+        """Nothing was rejected or failed (the CLI exits 1 otherwise)."""
+        return not self.rejected and not self.failed
+
+    def state(self) -> dict[str, Any]:
+        """What a checkpoint keeps, so a resumed run reports the whole import."""
+        return {
+            "files": self.files,
+            "skipped": self.skipped,
+            "rejected": [[r.name, r.record, r.reason] for r in self.rejected],
+            "failed": [[r.name, r.record, r.reason] for r in self.failed],
+            "sources": {k: asdict(v) for k, v in self.sources.items()},
+        }
+
+    @classmethod
+    def from_state(cls, origin: str, state: dict[str, Any]) -> ImportSummary:
+        return cls(
+            origin=origin,
+            files=int(state["files"]),
+            skipped=list(state["skipped"]),
+            rejected=[Rejected(*r) for r in state["rejected"]],
+            failed=[Rejected(*r) for r in state["failed"]],
+            sources={k: SourceCounts(**v) for k, v in state["sources"].items()},
+        )
 
 
 @dataclass(slots=True)
@@ -61,13 +101,31 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
-class _Run:
-    """Buffers parsed items per kind and flushes them to the writer in batches."""
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """How an input can be resumed: its listing's fingerprint and its documents from position n."""
 
-    def __init__(self, writer: Writer, summary: ImportSummary, batch: int) -> None:
-        self.writer = writer
+    fingerprint: str
+    start: Callable[[int], Iterable[Blob]]
+
+
+def checkpoint_key(origin: str, source: str | None) -> str:
+    """15 hex digits: with the ``~`` prefix it fits the store's source column (16 characters)."""
+    return hashlib.blake2b(f"{origin}\0{source or ''}".encode(), digest_size=8).hexdigest()[:15]
+
+
+class _Run:
+    """Buffers parsed items and commits them, with a checkpoint, every ``batch`` records."""
+
+    def __init__(
+        self, store: Store, summary: ImportSummary, batch: int, key: str, fingerprint: str | None
+    ) -> None:
+        self.store = store
         self.summary = summary
         self.batch = batch
+        self.key = key
+        self.fingerprint = fingerprint
+        self.pending = 0
         self.vulns: dict[str, list[Vulnerability]] = {}
         self.kev: list[Kev] = []
         self.epss: list[Epss] = []
@@ -85,43 +143,70 @@ class _Run:
         counts.read += 1
         if isinstance(item, Vulnerability):
             counts.withdrawn += item.withdrawn is not None
-            pending = self.vulns.setdefault(source, [])
-            pending.append(item)
-            if len(pending) >= self.batch:
-                self._flush_vulns(source)
+            self.vulns.setdefault(source, []).append(item)
+            self.pending += 1
         elif isinstance(item, Kev):
             self.kev.append(item)
+            self.pending += 1
         elif isinstance(item, Epss):
             self.epss.append(item)
-            if len(self.epss) >= 50 * self.batch:
-                self._flush_epss()
+            self.pending += len(self.epss) % _EPSS_BATCH_FACTOR == 0
         else:
             self.links.append(item)
+            self.pending += len(self.links) % _EPSS_BATCH_FACTOR == 0
 
-    def _flush_vulns(self, source: str) -> None:
-        pending = self.vulns.pop(source, [])
-        if pending:
-            result = self.writer.put_vulnerabilities(pending)
+    @property
+    def full(self) -> bool:
+        return self.pending >= self.batch
+
+    def _flush(self, writer: Writer) -> None:
+        for source, pending in self.vulns.items():
+            result = writer.put_vulnerabilities(pending)
             counts = self.counts(source)
             counts.new += result.new
             counts.updated += result.updated
             counts.unchanged += result.unchanged
-
-    def _flush_epss(self) -> None:
-        if self.epss:
-            self.counts("epss").new += self.writer.put_epss(self.epss)
-            self.epss = []
-
-    def finish(self) -> None:
-        for source in list(self.vulns):
-            self._flush_vulns(source)
-        self._flush_epss()
         if self.kev:
-            self.counts("kev").new += self.writer.put_kev(self.kev)
+            self.counts("kev").new += writer.put_kev(self.kev)
+        if self.epss:
+            self.counts("epss").new += writer.put_epss(self.epss)
         if self.links:
-            self.counts("purl2cpe").new += self.writer.put_purl_cpe(self.links)
-        for source in self.summary.sources:
-            self.writer.touch(source, self.summary.origin)
+            self.counts("purl2cpe").new += writer.put_purl_cpe(self.links)
+        self.vulns, self.kev, self.epss, self.links, self.pending = {}, [], [], [], 0
+
+    def commit(self, position: int, item: int) -> None:
+        """One transaction: the buffered items and how far the run got."""
+        with self.store.writer() as writer:
+            self._flush(writer)
+            if self.fingerprint is not None:
+                state = {
+                    "fingerprint": self.fingerprint,
+                    "position": position,
+                    "item": item,
+                    "summary": self.summary.state(),
+                }
+                writer.save_checkpoint(self.key, self.summary.origin, state)
+        self.summary.batches += 1
+
+    def finish(self, cursors: dict[str, str]) -> None:
+        with self.store.writer() as writer:
+            self._flush(writer)
+            for source in sorted(set(self.summary.sources) | set(cursors)):
+                writer.touch(source, self.summary.origin, cursors.get(source))
+            writer.drop_checkpoint(self.key)
+        self.summary.batches += 1
+
+
+def _parse(blob: Blob, source: str | None) -> Parsed | None:
+    try:
+        return parse_blob(blob, source)
+    except _MALFORMED as exc:
+        raise InputError(blob.name, f"malformed document ({type(exc).__name__}: {exc})") from None
+
+
+def _not_data(blob: Blob, source: str | None) -> InputError:
+    expected = f"{source} data" if source else "vulnerability data mamori reads"
+    return InputError(blob.name, f"not {expected}")
 
 
 def import_blobs(
@@ -134,32 +219,60 @@ def import_blobs(
     strict: bool = False,
     progress: ProgressCallback | None = None,
     batch: int = BATCH,
+    resume: Resume | None = None,
+    cursors: dict[str, str] | None = None,
 ) -> ImportSummary:
     """Import documents from any source of blobs (files, zip members, HTTP answers).
 
-    ``strict``: a document that is not vulnerability data is an error (a single named file);
-    otherwise it is skipped and listed in the summary (a directory or archive walk).
+    ``strict``: the input is one named file, so a problem with it is an error (nothing to go on with);
+    otherwise a bad document is listed in ``failed`` and the others are imported.
+    ``resume``: with it, every commit records a checkpoint and a rerun of an interrupted import of the
+    same, unchanged input starts after what was committed. ``cursors`` (sync state per source) are
+    stored with the last commit.
     """
     if source is not None and source not in SOURCES:
         raise InputError(None, f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
+    if batch < 1:
+        raise InputError(None, f"batch size must be at least 1, got {batch}")
     started = time.perf_counter()
+    key = checkpoint_key(origin, source)
     summary = ImportSummary(origin=origin)
-    with store.writer() as writer:
-        run = _Run(writer, summary, batch)
-        for blob in blobs:
-            parsed = parse_blob(blob, source)
-            summary.files += 1
+    position = skip_items = 0
+    saved = store.checkpoint(key) if resume is not None else None
+    if resume is not None and saved is not None and saved.get("fingerprint") == resume.fingerprint:
+        summary = ImportSummary.from_state(origin, saved["summary"])
+        position, skip_items = int(saved["position"]), int(saved["item"])
+        summary.resumed = position
+        blobs = resume.start(position)
+    run = _Run(store, summary, batch, key, resume.fingerprint if resume else None)
+    for index, blob in enumerate(blobs, start=position):
+        done = 0
+        try:
+            parsed = _parse(blob, source)
             if parsed is None:
                 if strict:
-                    expected = f"{source} data" if source else "vulnerability data mamori reads"
-                    raise InputError(blob.name, f"not {expected}")
+                    raise _not_data(blob, source)
                 summary.skipped.append(blob.name)
             else:
                 for item in parsed.items:
+                    done += 1
+                    if index == position and done <= skip_items:
+                        continue  # committed by the interrupted run
                     run.add(parsed.source, item)
-            if progress is not None:
-                progress(Progress(summary.files, total, summary.records, blob.name))
-        run.finish()
+                    if run.full:
+                        run.commit(index, done)
+        except _MALFORMED as exc:
+            if strict:
+                raise InputError(blob.name, f"malformed document ({type(exc).__name__}: {exc})") from None
+            summary.failed.append(Rejected(blob.name, "", f"malformed document ({type(exc).__name__})"))
+        except InputError as exc:
+            if strict:
+                raise
+            summary.failed.append(Rejected(blob.name, "", exc.problem))
+        summary.files += 1
+        if progress is not None:
+            progress(Progress(summary.files, total, summary.records, blob.name))
+    run.finish(cursors or {})
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -172,10 +285,11 @@ def import_path(
     progress: ProgressCallback | None = None,
     batch: int = BATCH,
 ) -> ImportSummary:
-    """Import a file, a directory or a zip (e.g. OSV's per-ecosystem ``all.zip``)."""
+    """Import a file, a directory or a zip (e.g. OSV's per-ecosystem ``all.zip``); resumable."""
     p = Path(path)
     inputs = open_input(p)
     strict = p.is_file() and inputs.total == 1
+    resume = Resume(inputs.fingerprint, inputs.start) if inputs.fingerprint and inputs.start else None
     return import_blobs(
         store,
         inputs.blobs,
@@ -185,7 +299,16 @@ def import_path(
         strict=strict,
         progress=progress,
         batch=batch,
+        resume=resume,
     )
 
 
-__all__ = ["ImportSummary", "Progress", "SourceCounts", "import_blobs", "import_path"]
+__all__ = [
+    "ImportSummary",
+    "Progress",
+    "Resume",
+    "SourceCounts",
+    "checkpoint_key",
+    "import_blobs",
+    "import_path",
+]

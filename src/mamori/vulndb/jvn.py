@@ -21,6 +21,7 @@ from mamori.model.vulnerability import (
     Vulnerability,
 )
 from mamori.vulndb.references import dedupe
+from mamori.vulndb.rejected import Rejected, guarded
 from mamori.vulndb.severity import make_severity
 from mamori.vulndb.timestamps import iso_utc
 from mamori.vulndb.xmlsafe import attr, child, children, local, parse, text
@@ -180,18 +181,20 @@ def _rss_record(item: etree._Element, lang: str, name: str) -> Vulnerability:
     )
 
 
-def parse_root(root: etree._Element, name: str) -> Iterator[Vulnerability]:
+def parse_root(root: etree._Element, name: str) -> Iterator[Vulnerability | Rejected]:
     kind = document_kind(root)
     lang = _lang(root)
     if kind == "vuldef":
-        for info in children(root, "Vulinfo"):
-            yield _vuldef_record(info, lang, name)
+        for i, info in enumerate(children(root, "Vulinfo")):
+            label = text(info, "VulinfoID") or f"Vulinfo[{i}]"
+            yield guarded(name, label, lambda info=info: _vuldef_record(info, lang, name))
     elif kind == "rss":
-        for item in children(root, "item"):
-            yield _rss_record(item, lang, name)
+        for i, item in enumerate(children(root, "item")):
+            label = text(item, "identifier") or f"item[{i}]"
+            yield guarded(name, label, lambda item=item: _rss_record(item, lang, name))
     else:
         raise InputError(name, f"not a MyJVN vulnerability document (root element {local(root.tag)})")
 
 
-def parse_bytes(name: str, data: bytes) -> Iterator[Vulnerability]:
+def parse_bytes(name: str, data: bytes) -> Iterator[Vulnerability | Rejected]:
     yield from parse_root(parse(name, data), name)

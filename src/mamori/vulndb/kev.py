@@ -7,18 +7,20 @@ from typing import Any
 
 from mamori.errors import InputError
 from mamori.model.vulnerability import Kev
+from mamori.vulndb.rejected import Rejected
 from mamori.vulndb.timestamps import iso_date
 
 SOURCE = "kev"
 
 
-def parse_document(doc: Any, name: str) -> Iterator[Kev]:
+def parse_document(doc: Any, name: str) -> Iterator[Kev | Rejected]:
     if not looks_like(doc):
         raise InputError(name, "not a CISA KEV catalog (no 'vulnerabilities' with cveID)")
     for i, item in enumerate(doc["vulnerabilities"]):
         cve = item.get("cveID") if isinstance(item, dict) else None
         if not isinstance(cve, str) or not cve.startswith("CVE-"):
-            raise InputError(name, f"vulnerabilities[{i}] has no cveID")
+            yield Rejected(name, f"vulnerabilities[{i}]", "no cveID")
+            continue
         yield Kev(
             cve_id=cve.strip(),
             date_added=iso_date(item.get("dateAdded")),

@@ -16,6 +16,7 @@ from mamori.model.vulnerability import (
     Vulnerability,
 )
 from mamori.vulndb.references import typed_reference
+from mamori.vulndb.rejected import Rejected, guarded
 from mamori.vulndb.severity import make_severity
 from mamori.vulndb.timestamps import iso_date, iso_utc
 
@@ -125,12 +126,19 @@ def parse_cve(cve: Any, name: str) -> Vulnerability:
         raise InputError(name, f"{record_id}: malformed NVD record ({type(exc).__name__}: {exc})") from None
 
 
-def parse_document(doc: Any, name: str) -> Iterator[Vulnerability]:
+def _label(cve: Any, index: int) -> str:
+    rid = cve.get("id") if isinstance(cve, dict) else None
+    return rid.strip() if isinstance(rid, str) and rid.strip() else f"vulnerabilities[{index}]"
+
+
+def parse_document(doc: Any, name: str) -> Iterator[Vulnerability | Rejected]:
+    """An API page or feed (a bad item is :class:`Rejected`, the others are read) or one item."""
     if isinstance(doc, dict) and isinstance(doc.get("vulnerabilities"), list):
-        for item in doc["vulnerabilities"]:
-            yield parse_cve(item.get("cve") if isinstance(item, dict) else None, name)
+        for i, item in enumerate(doc["vulnerabilities"]):
+            cve = item.get("cve") if isinstance(item, dict) else None
+            yield guarded(name, _label(cve, i), lambda cve=cve: parse_cve(cve, name))
     elif isinstance(doc, dict) and "cve" in doc:
-        yield parse_cve(doc["cve"], name)
+        yield guarded(name, _label(doc["cve"], 0), lambda: parse_cve(doc["cve"], name))
     else:
         raise InputError(name, "not an NVD CVE API 2.0 document (no 'vulnerabilities' or 'cve')")
 

@@ -11,6 +11,7 @@ import yaml
 from mamori.errors import InputError
 from mamori.model.vulnerability import AffectedPackage, Event, Range, Severity, SourceRef, Vulnerability
 from mamori.vulndb.references import typed_reference
+from mamori.vulndb.rejected import Rejected, guarded
 from mamori.vulndb.severity import make_severity
 from mamori.vulndb.timestamps import iso_utc
 
@@ -212,19 +213,25 @@ def parse_record(doc: Any, name: str) -> Vulnerability:
     )
 
 
-def parse_document(doc: Any, name: str) -> Iterator[Vulnerability]:
-    """A record, a list of records, or an API answer with ``vulns``."""
-    if isinstance(doc, list):
-        for item in doc:
-            yield parse_record(item, name)
-    elif isinstance(doc, dict) and "id" not in doc and isinstance(doc.get("vulns"), list):
-        for item in doc["vulns"]:
-            yield parse_record(item, name)
-    else:
+def _label(item: Any, index: int) -> str:
+    rid = item.get("id") if isinstance(item, dict) else None
+    return rid if isinstance(rid, str) and rid.strip() else f"[{index}]"
+
+
+def parse_document(doc: Any, name: str) -> Iterator[Vulnerability | Rejected]:
+    """A record, a list of records, or an API answer with ``vulns``; in a list a bad record is
+    :class:`Rejected` and the others are still read."""
+    items = doc if isinstance(doc, list) else None
+    if isinstance(doc, dict) and "id" not in doc and isinstance(doc.get("vulns"), list):
+        items = doc["vulns"]
+    if items is None:
         yield parse_record(doc, name)
+        return
+    for i, item in enumerate(items):
+        yield guarded(name, _label(item, i), lambda item=item: parse_record(item, name))
 
 
-def parse_bytes(name: str, data: bytes) -> Iterator[Vulnerability]:
+def parse_bytes(name: str, data: bytes) -> Iterator[Vulnerability | Rejected]:
     yield from parse_document(load(name, data), name)
 
 

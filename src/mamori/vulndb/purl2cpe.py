@@ -66,7 +66,8 @@ def parse_tsv(name: str, data: bytes) -> Iterator[PurlCpeLink | Rejected]:
             continue
         fields = line.split("\t")
         if len(fields) != 3 or not all(f.strip() for f in fields):
-            raise InputError(name, f"line {number}: expected vendor, product and purl separated by tabs")
+            yield Rejected(name, f"line {number}", "expected vendor, product and purl separated by tabs")
+            continue
         yield make_link(fields[2], fields[0], fields[1], name, f"line {number}")
 
 

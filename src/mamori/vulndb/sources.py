@@ -3,11 +3,12 @@ produce the same :class:`Blob` objects, so every parser serves all of them."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,10 +26,24 @@ class Blob:
 
 @dataclass(slots=True)
 class InputSet:
-    """The documents of one import: their count when known up front, and the documents."""
+    """The documents of one import: their count when known up front, and the documents.
+
+    ``fingerprint`` identifies the listing (names, sizes, times) and ``start(n)`` gives the documents
+    from the n-th on without reading the ones before: together they let an interrupted import resume.
+    """
 
     total: int | None
     blobs: Iterator[Blob]
+    fingerprint: str | None = None
+    start: Callable[[int], Iterator[Blob]] | None = None
+
+
+def _fingerprint(parts: Iterable[object]) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        h.update(repr(part).encode())
+        h.update(b"\0")
+    return h.hexdigest()
 
 
 def gunzip(blob: Blob) -> Blob:
@@ -44,7 +59,13 @@ def gunzip(blob: Blob) -> Blob:
     return Blob(blob.name.removesuffix(".gz"), data)
 
 
-def _zip_members(path: Path, data: bytes) -> tuple[int, Iterator[Blob]]:
+def _zip_members(path: Path | str, data: bytes) -> tuple[int, Iterator[Blob]]:
+    inputs = zip_input(path, data)
+    return inputs.total or 0, inputs.blobs
+
+
+def zip_input(path: Path | str, data: bytes) -> InputSet:
+    """The members of a zip (a file or a download such as OSV's ``all.zip``), resumable by position."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = [i for i in archive.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
@@ -52,8 +73,8 @@ def _zip_members(path: Path, data: bytes) -> tuple[int, Iterator[Blob]]:
         raise InputError(path, f"not a valid zip file ({exc})") from None
     limit = max_input_bytes()
 
-    def members() -> Iterator[Blob]:
-        for info in infos:
+    def members(first: int = 0) -> Iterator[Blob]:
+        for info in infos[first:]:
             name = f"{path}:{info.filename}"
             if info.file_size > limit:
                 raise InputError(name, f"member is {info.file_size} bytes, over the input size limit")
@@ -62,14 +83,24 @@ def _zip_members(path: Path, data: bytes) -> tuple[int, Iterator[Blob]]:
             except (zipfile.BadZipFile, zlib.error, OSError) as exc:
                 raise InputError(name, f"cannot read zip member ({exc})") from None
 
-    return len(infos), members()
+    fingerprint = _fingerprint((i.filename, i.file_size, i.CRC) for i in infos)
+    return InputSet(len(infos), members(), fingerprint, members)
 
 
 def _file_blobs(path: Path) -> tuple[int, Iterator[Blob]]:
+    inputs = _file_input(path)
+    return inputs.total or 0, inputs.blobs
+
+
+def _file_input(path: Path) -> InputSet:
     data = read_bytes(path)
     if data.startswith(b"PK\x03\x04") or path.suffix.lower() == ".zip":
-        return _zip_members(path, data)
-    return 1, iter([Blob(str(path), data)])
+        return zip_input(path, data)
+    stat = path.stat()
+    only = [Blob(str(path), data)]
+    return InputSet(
+        1, iter(only), _fingerprint([(str(path), stat.st_size, stat.st_mtime_ns)]), lambda n: iter(only[n:])
+    )
 
 
 def open_input(path: str | Path) -> InputSet:
@@ -78,23 +109,26 @@ def open_input(path: str | Path) -> InputSet:
     if not p.exists():
         raise InputError(p, "file not found")
     if p.is_file():
-        total, blobs = _file_blobs(p)
-        return InputSet(total, blobs)
+        return _file_input(p)
     files: list[str] = []
     for folder, dirs, names in os.walk(p):
         dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__MACOSX"]
         files.extend(os.path.join(folder, n) for n in names if not n.startswith("."))
     files.sort()
 
-    def walk() -> Iterator[Blob]:
-        for f in files:
+    def walk(first: int = 0) -> Iterator[Blob]:
+        for f in files[first:]:
             if f.lower().endswith(".zip"):
                 yield from _file_blobs(Path(f))[1]
             else:
                 yield Blob(f, read_bytes(f))
 
     archives = [f for f in files if f.lower().endswith(".zip")]
-    return InputSet(None if archives else len(files), walk())
+    if archives:  # positions count zip members: no resuming by file position
+        return InputSet(None, walk())
+    stats = ((f, os.stat(f)) for f in files)
+    fingerprint = _fingerprint((f, st.st_size, st.st_mtime_ns) for f, st in stats)
+    return InputSet(len(files), walk(), fingerprint, walk)
 
 
 def maybe_gunzip(blob: Blob) -> Blob:
@@ -103,4 +137,4 @@ def maybe_gunzip(blob: Blob) -> Blob:
     return blob
 
 
-__all__ = ["Blob", "InputSet", "gunzip", "maybe_gunzip", "open_input"]
+__all__ = ["Blob", "InputSet", "gunzip", "maybe_gunzip", "open_input", "zip_input"]

@@ -1,0 +1,42 @@
+"""CISA KEV catalog (JSON) by URL; a conditional GET (ETag / Last-Modified) skips an unchanged catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+
+from mamori.vulndb.online.http import Fetcher, conditional_headers, validators
+from mamori.vulndb.online.plan import Reporter, Step, endpoint, read_cursor
+from mamori.vulndb.sources import Blob
+
+SOURCE = "kev"
+
+
+def download_steps(
+    fetcher: Fetcher,
+    variable: str,
+    cursor: str | None,
+    *,
+    url: str | None = None,
+    force: bool = False,
+    reporter: Reporter | None = None,
+) -> Iterator[Step]:
+    """One step with the document at ``url`` (else ``$variable``, else the public address), or none
+    when the server says it has not changed since the last sync (304)."""
+    where = endpoint(variable, url)
+    reporter = reporter or Reporter()
+    headers = {} if force else conditional_headers(read_cursor(cursor)[0])
+    answer = fetcher.get(where, headers=headers, ok=(200, 304))
+    if answer.status == 304:
+        reporter.note(f"{where}: not modified since the last sync")
+        return
+    reporter.expect(1)
+    name = where if answer.content[:2] == b"\x1f\x8b" else where.removesuffix(".gz")
+    yield Step(where, [Blob(name, answer.content)], orjson.dumps(validators(answer)).decode(), 1)
+
+
+def steps(fetcher: Fetcher, cursor: str | None, **options: Any) -> Iterator[Step]:
+    """The KEV catalog; ``url``, ``force`` and ``reporter`` as for :func:`download_steps`."""
+    return download_steps(fetcher, "MAMORI_KEV_URL", cursor, **options)

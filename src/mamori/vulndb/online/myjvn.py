@@ -1,0 +1,160 @@
+"""JVN iPedia through the MyJVN API: ``getVulnOverviewList`` pages, then ``getVulnDetailInfo``.
+
+- The overview list (JVNRSS 3.2) is paged with ``startItem`` / ``maxCountItem`` (at most 50) and
+  filtered by last-update date (``rangeDatePublished=n`` with ``datePublishedStart*``/``End*``; MyJVN
+  calls the last-update date "datePublished"); the first sync asks for every entry.
+- The JVNDB ids of each page are fetched as VULDEF 3.2 in batches of 10 (``vulnId=ID+ID+…``); those
+  detail documents are what is imported (Japanese title and overview, CPE, CVSS, CVE aliases).
+- MyJVN reports errors inside ``status:Status`` (``retCd``), also with HTTP 200.
+- Answers with and without xmlns declarations are accepted (:mod:`mamori.vulndb.xmlsafe`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import orjson
+
+from mamori.errors import InputError
+from mamori.vulndb.online.http import Clock, Fetcher, TokenBucket
+from mamori.vulndb.online.plan import Reporter, Step, endpoint, read_cursor
+from mamori.vulndb.sources import Blob
+from mamori.vulndb.xmlsafe import child, children, local, parse, text
+
+SOURCE = "jvn"
+PAGE_SIZE = 50
+DETAIL_BATCH = 10
+
+
+def politeness(clock: Clock | None = None) -> TokenBucket:
+    """MyJVN publishes no limit but asks for moderation: at most 2 requests per second."""
+    return TokenBucket(3, 1.0, burst=1, clock=clock)
+
+
+def _status(root: Any) -> dict[str, str]:
+    status = child(root, "Status")
+    if status is None:
+        return {}
+    return {local(k): v for k, v in status.attrib.items()}
+
+
+def _check(name: str, root: Any) -> dict[str, str]:
+    status = _status(root)
+    if status.get("retCd", "0") not in ("0", ""):
+        raise InputError(name, f"MyJVN error {status.get('errCd', '')}: {status.get('errMsg', '')}".strip())
+    return status
+
+
+def overview_ids(name: str, data: bytes) -> tuple[list[str], int]:
+    """The JVNDB ids of one overview page and the total number of entries (``totalRes``)."""
+    root = parse(name, data)
+    status = _check(name, root)
+    ids = [i for item in children(root, "item") if (i := text(item, "identifier"))]
+    try:
+        total = int(status.get("totalRes", len(ids)))
+    except ValueError:
+        raise InputError(name, f"MyJVN totalRes is not a number: {status.get('totalRes')!r}") from None
+    return ids, total
+
+
+def _date_params(prefix: str, start: date, end: date) -> dict[str, Any]:
+    return {
+        f"{prefix}StartY": start.year,
+        f"{prefix}StartM": start.month,
+        f"{prefix}StartD": start.day,
+        f"{prefix}EndY": end.year,
+        f"{prefix}EndM": end.month,
+        f"{prefix}EndD": end.day,
+    }
+
+
+class MyJvn:
+    def __init__(
+        self,
+        fetcher: Fetcher,
+        *,
+        base_url: str | None = None,
+        lang: str = "ja",
+        page_size: int = PAGE_SIZE,
+        clock: Clock | None = None,
+    ) -> None:
+        if lang not in ("ja", "en"):
+            raise InputError(None, f"--jvn-lang: expected ja or en, got {lang!r}")
+        self.fetcher = fetcher
+        self.base = endpoint("MAMORI_MYJVN_URL", base_url)
+        self.lang = lang
+        self.page_size = page_size
+        self.limiter = politeness(clock or fetcher.clock)
+
+    def overview(self, start_item: int, since: date | None, until: date) -> tuple[list[str], int]:
+        params: dict[str, Any] = {
+            "method": "getVulnOverviewList",
+            "feed": "hnd",
+            "startItem": start_item,
+            "maxCountItem": self.page_size,
+            "lang": self.lang,
+            "rangeDatePublic": "n",
+            "rangeDatePublished": "n",
+            "rangeDateFirstPublished": "n",
+        }
+        if since is not None:
+            params.update(_date_params("datePublished", since, until))
+        answer = self.fetcher.get(self.base, params=params, limiter=self.limiter)
+        return overview_ids(answer.url, answer.content)
+
+    def details(self, ids: list[str]) -> Iterator[Blob]:
+        """VULDEF documents for the ids, ``DETAIL_BATCH`` per request (ids joined by ``+``)."""
+        for first in range(0, len(ids), DETAIL_BATCH):
+            batch = ids[first : first + DETAIL_BATCH]
+            query = f"method=getVulnDetailInfo&feed=hnd&lang={self.lang}&vulnId={'+'.join(batch)}"
+            answer = self.fetcher.get(f"{self.base}?{query}", limiter=self.limiter)
+            _check(answer.url, parse(answer.url, answer.content))
+            yield Blob(answer.url, answer.content)
+
+    def steps(
+        self,
+        cursor: str | None,
+        *,
+        since: date | None = None,
+        today: date | None = None,
+        reporter: Reporter | None = None,
+    ) -> Iterator[Step]:
+        """One step per overview page (its details); the cursor keeps the date range and next item."""
+        reporter = reporter or Reporter()
+        state, partial = read_cursor(cursor, since)
+        if partial:
+            until = date.fromisoformat(partial["until"])
+            start = date.fromisoformat(partial["from"]) if partial.get("from") else None
+            item = int(partial["item"])
+        else:
+            until = today or datetime.now(UTC).date()
+            start = since if since is not None else _day(state.get("updated"))
+            item = 1
+        first = True
+        while True:
+            ids, total = self.overview(item, start, until)
+            if first:
+                reporter.expect(max(0, total - item + 1))
+                first = False
+            item += len(ids)
+            done = not ids or item > total
+            if done:
+                next_cursor: dict[str, Any] = {"updated": until.isoformat()}
+            else:
+                next_cursor = {
+                    "updated": state.get("updated"),
+                    "partial": {
+                        "until": until.isoformat(),
+                        "from": start.isoformat() if start else None,
+                        "item": item,
+                    },
+                }
+            yield Step(self.base, self.details(ids), orjson.dumps(next_cursor).decode(), None)
+            if done:
+                return
+
+
+def _day(value: object) -> date | None:
+    return date.fromisoformat(str(value)) if value else None

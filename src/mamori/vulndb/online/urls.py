@@ -1,0 +1,50 @@
+"""``mamori db import URL``: one download (with retries), then a document or a zip like a local file."""
+
+from __future__ import annotations
+
+from mamori.store import Store
+from mamori.vulndb.importer import BATCH, ImportSummary, ProgressCallback, Resume, import_blobs
+from mamori.vulndb.online.http import Fetcher
+from mamori.vulndb.sources import Blob, zip_input
+
+
+def is_url(text: str) -> bool:
+    return text.lower().startswith(("http://", "https://"))
+
+
+def import_url(
+    store: Store,
+    url: str,
+    fetcher: Fetcher,
+    *,
+    source: str | None = None,
+    progress: ProgressCallback | None = None,
+    batch: int = BATCH,
+) -> ImportSummary:
+    """A single document is strict (a bad one is an error); a zip's members are imported one by one."""
+    answer = fetcher.get(url)
+    data = answer.content
+    if data.startswith(b"PK\x03\x04"):
+        inputs = zip_input(url, data)
+        resume = Resume(inputs.fingerprint, inputs.start) if inputs.fingerprint and inputs.start else None
+        return import_blobs(
+            store,
+            inputs.blobs,
+            origin=url,
+            source=source,
+            total=inputs.total,
+            progress=progress,
+            batch=batch,
+            resume=resume,
+        )
+    name = url if data[:2] == b"\x1f\x8b" or not url.lower().endswith(".gz") else url[:-3]
+    return import_blobs(
+        store,
+        [Blob(name, data)],
+        origin=url,
+        source=source,
+        total=1,
+        strict=True,
+        progress=progress,
+        batch=batch,
+    )
