@@ -87,3 +87,20 @@ def test_components_that_cannot_be_evaluated_are_reported_never_safe(store) -> N
     assert reasons["left-pad"] == "the knowledge base holds no npm advisories"
     assert result.findings == []
     assert result.components_not_evaluated() == len(components)
+
+
+def test_a_kept_matcher_reuses_its_caches_until_the_store_changes(shared_data, tmp_path) -> None:
+    from mamori.match import Matcher
+
+    component = Component("reportlab", "3.5.26", purl="pkg:pypi/reportlab@3.5.26")
+    with build_store(tmp_path, [PYSEC]) as kb:
+        matcher = Matcher(kb)
+        first = scan_document(document(component), kb, target="t", sbom_format="x", matcher=matcher)
+        again = scan_document(document(component), kb, target="t", sbom_format="x", matcher=matcher)
+        assert [f.vulnerability.id for f in again.findings] == [f.vulnerability.id for f in first.findings]
+        assert [f.vulnerability.id for f in first.findings] == ["CVE-2019-17626"]  # canonical id: the CVE alias
+        from mamori.vulndb import import_path
+
+        import_path(kb, PYSEC.with_name("PYSEC-2021-146.yaml"))  # a second reportlab advisory
+        after = scan_document(document(component), kb, target="t", sbom_format="x", matcher=matcher)
+        assert len(after.findings) == 2

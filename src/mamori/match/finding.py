@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from mamori.match.ecosystems import GENERIC
 from mamori.match.matcher import Hit, MatchOutput
@@ -26,7 +27,7 @@ from mamori.match.versions import parse
 from mamori.model.sbom import Component
 from mamori.model.vulnerability import Epss, Kev, Vulnerability
 from mamori.scan.describe import vulnerability_info
-from mamori.scan.result import ComponentRef, Evidence, Finding, NotEvaluated
+from mamori.scan.result import ComponentRef, Evidence, Finding, NotEvaluated, VulnerabilityInfo
 from mamori.vulndb import merge
 
 CONFIDENCE_RANK = {"high": 0, "medium": 1, "low": 2}
@@ -50,15 +51,20 @@ def group_hits(hits: Sequence[Hit], records: dict[str, Vulnerability]) -> dict[i
     for h in hits:
         per_component.setdefault(h.component, set()).add(h.vuln_id)
     result: dict[int, dict[str, list[str]]] = {}
+    named: dict[str, set[str]] = {}
     for component, vuln_ids in per_component.items():
         groups = {vid: [vid] for vid in sorted(vuln_ids)}
+        if len(vuln_ids) == 1:
+            result[component] = groups
+            continue
         for vid in sorted(vuln_ids, key=lambda v: (merge.is_cve(v), v)):
             record = records.get(vid)
-            if record is None or vid not in groups:
+            if record is None or vid not in groups or merge.is_cve(vid):
                 continue
-            named = {merge.key(i) for i in record.all_ids()}
-            into = [other for other in groups if other != vid and merge.key(other) in named]
-            if into and not merge.is_cve(vid):
+            if vid not in named:
+                named[vid] = {merge.key(i) for i in record.all_ids()}
+            into = [other for other in groups if other != vid and merge.key(other) in named[vid]]
+            if into:
                 for other in into:
                     groups[other].extend(groups[vid])
                 del groups[vid]
@@ -89,34 +95,64 @@ def build_findings(
     records: dict[str, Vulnerability],
     kev: dict[str, Kev],
     epss: dict[str, Epss],
+    infos: dict[Any, VulnerabilityInfo] | None = None,
 ) -> list[Finding]:
-    """Findings in component order, most severe first within a component."""
+    """Findings in component order.
+
+    ``infos`` caches the description of each vulnerability (keyed by its member ids) across
+    findings and scans of one store generation; findings of one vulnerability share that object.
+    """
+    infos = {} if infos is None else infos
     by_key: dict[tuple[int, str], list[Hit]] = {}
     for h in output.hits:
         by_key.setdefault((h.component, h.vuln_id), []).append(h)
     findings: list[Finding] = []
-    refs = [component_ref(c) for c in components]
+    refs: dict[int, ComponentRef] = {}
     for component, groups in sorted(group_hits(output.hits, records).items()):
         for members in groups.values():
-            hits = [h for m in members for h in by_key.get((component, m), [])]
+            hits = (
+                by_key.get((component, members[0]), [])
+                if len(members) == 1
+                else [h for m in members for h in by_key.get((component, m), [])]
+            )
             member_records = [records[m] for m in members if m in records]
             if not hits or not member_records:
                 continue
-            evidence = sorted(
-                {(h.method, h.detail, h.source, h.record_id): _evidence(h) for h in hits}.values(),
-                key=lambda e: (CONFIDENCE_RANK[e.confidence], METHOD_RANK.get(e.method, 9), e.record_id),
-            )
+            if len(hits) == 1:
+                evidence = [_evidence(hits[0])]
+            else:
+                evidence = sorted(
+                    {(h.method, h.detail, h.source, h.record_id): _evidence(h) for h in hits}.values(),
+                    key=lambda e: (CONFIDENCE_RANK[e.confidence], METHOD_RANK.get(e.method, 9), e.record_id),
+                )
             fixes = {e.fixed for e in evidence if e.fixed}
-            target = output.targets[component]
+            ref = refs.get(component)
+            if ref is None:
+                ref = refs[component] = component_ref(components[component])
             findings.append(
                 Finding(
-                    component=refs[component],
-                    vulnerability=vulnerability_info(member_records, kev, epss),
+                    component=ref,
+                    vulnerability=_info(infos, tuple(members), member_records, kev, epss),
                     evidence=evidence,
-                    fixed_versions=_order_fixes(fixes, target.cls),
+                    fixed_versions=(
+                        _order_fixes(fixes, output.targets[component].cls) if len(fixes) > 1 else list(fixes)
+                    ),
                 )
             )
     return findings
+
+
+def _info(
+    infos: dict[Any, VulnerabilityInfo],
+    key: tuple[str, ...],
+    records: list[Vulnerability],
+    kev: dict[str, Kev],
+    epss: dict[str, Epss],
+) -> VulnerabilityInfo:
+    found = infos.get(key)
+    if found is None:
+        found = infos[key] = vulnerability_info(records, kev, epss)
+    return found
 
 
 def not_evaluated(components: Sequence[Component], output: MatchOutput) -> list[NotEvaluated]:

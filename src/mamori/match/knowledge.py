@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, select, tuple_
+from sqlalchemy import Connection, func, select, tuple_
 
 from mamori.match.cpe import Configuration, parse_configuration, product_names
 from mamori.match.purl import OsvAffected, parse_affected
@@ -119,6 +119,7 @@ class Knowledge:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._generation: tuple[Any, ...] | None = None
+        self.epoch = 0  # bumped whenever the caches are dropped; callers key their own caches on it
         self._reset()
 
     def _reset(self) -> None:
@@ -132,14 +133,18 @@ class Knowledge:
 
     def refresh(self) -> None:
         """Drop the caches when an import changed the store since they were filled."""
-        t = schema.SourceState.__table__
+        t, sr = schema.SourceState.__table__, schema.SourceRecord.__table__
         with self.store.engine.connect() as conn:
-            generation = tuple(
-                conn.execute(select(t.c.source, t.c.updated_at, t.c.cursor).order_by(t.c.source))
-            )
+            state = tuple(conn.execute(select(t.c.source, t.c.updated_at, t.c.cursor).order_by(t.c.source)))
+            # updated_at has one-second resolution: the records' count and newest change, and the
+            # number of links, tell two imports within the same second apart
+            records = tuple(conn.execute(select(func.count(), func.max(sr.c.modified))).one())
+            links = conn.scalar(select(func.count()).select_from(schema.PurlCpe.__table__))
+        generation = (state, records, links)
         if generation != self._generation:
             self._reset()
             self._generation = generation
+            self.epoch += 1
 
     # -- index rows ---------------------------------------------------------------------------
     def package_rows(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[PackageRow]]:

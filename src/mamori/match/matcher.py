@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from mamori.match import cpe as cpe_rules
 from mamori.match import cve5, purl
@@ -38,6 +39,19 @@ class Hit:
     record_id: str
     fixed: str | None = None
 
+    def at(self, component: int) -> Hit:
+        """The same hit for another component index (cached results are reused across SBOMs)."""
+        return Hit(
+            component,
+            self.vuln_id,
+            self.method,
+            self.confidence,
+            self.detail,
+            self.source,
+            self.record_id,
+            self.fixed,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Skip:
@@ -47,12 +61,16 @@ class Skip:
     reason: str
     vuln_id: str | None = None
 
+    def at(self, component: int) -> Skip:
+        return Skip(component, self.reason, self.vuln_id)
+
 
 @dataclass(slots=True)
 class MatchOutput:
     targets: list[Target]
     hits: list[Hit] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
+    uncachable: set[int] = field(default_factory=set)  # components whose result used the rest of the SBOM
 
 
 def _cpe_version(name: CpeName, fallback: str | None) -> str | None:
@@ -61,17 +79,73 @@ def _cpe_version(name: CpeName, fallback: str | None) -> str | None:
     return fallback
 
 
+class _Elsewhere:
+    """The rest of the SBOM, for AND configurations; remembers whether it was asked."""
+
+    def __init__(self, by_product: dict[tuple[str, str], list[CpeTarget]]) -> None:
+        self.by_product = by_product
+        self.asked = False
+
+    def __call__(self, m: CpeMatch) -> bool:
+        self.asked = True
+        key = (index_key(m.name.vendor), index_key(m.name.product))
+        return any(cpe_rules.hit(m, ct) is True for ct in self.by_product.get(key, ()))
+
+
 class Matcher:
-    """Matches components against one store; keep it to reuse its caches across scans."""
+    """Matches components against one store; keep it to reuse its caches across scans.
+
+    What a component gives (its hits and notes) depends only on the component and the store, so it
+    is cached per component identity for the store's current generation — except when an AND
+    configuration consulted the rest of the SBOM, which is never cached.
+    """
 
     def __init__(self, store: Store) -> None:
         self.knowledge = Knowledge(store)
+        self._epoch = -1
+        self._results: dict[Target, tuple[list[Hit], list[Skip]]] = {}
+        self.shared: dict[str, dict[Any, Any]] = {}  # other per-generation caches (finding descriptions)
 
     def match(self, components: Sequence[Component]) -> MatchOutput:
         k = self.knowledge
         k.refresh()
+        if k.epoch != self._epoch:
+            self._results.clear()
+            self.shared.clear()
+            self._epoch = k.epoch
         targets = [target_for(c) for c in components]
         out = MatchOutput(targets)
+        todo = []
+        for i, t in enumerate(targets):
+            cached = self._results.get(t)
+            if cached is None:
+                todo.append(i)
+                continue
+            out.hits.extend(h.at(i) for h in cached[0])
+            out.skipped.extend(sk.at(i) for sk in cached[1])
+        if todo:
+            self._match_new(targets, todo, out)
+        return out
+
+    def _match_new(self, all_targets: list[Target], todo: list[int], out: MatchOutput) -> None:
+        targets = [all_targets[i] for i in todo]
+        part = MatchOutput(targets)
+        self._evaluate(targets, part, all_targets)
+        hits: dict[int, list[Hit]] = {}
+        skips: dict[int, list[Skip]] = {}
+        for h in part.hits:
+            hits.setdefault(h.component, []).append(h)
+        for sk in part.skipped:
+            skips.setdefault(sk.component, []).append(sk)
+        for local, index in enumerate(todo):
+            mine, notes = hits.get(local, []), skips.get(local, [])
+            if local not in part.uncachable:
+                self._results[targets[local]] = (mine, notes)
+            out.hits.extend(h.at(index) for h in mine)
+            out.skipped.extend(sk.at(index) for sk in notes)
+
+    def _evaluate(self, targets: list[Target], out: MatchOutput, sbom: list[Target]) -> None:
+        k = self.knowledge
         cpe_targets = self._cpe_targets(targets, out)
         package_keys = {
             (t.package.ecosystem, t.package.name_key) for t in targets if t.package and not t.problem
@@ -85,13 +159,9 @@ class Matcher:
         wanted |= {r.vuln_id for rows in cpe_rows.values() for r in rows}
         advisories = k.advisories(wanted)
         by_product: dict[tuple[str, str], list[CpeTarget]] = {}
-        for cts in cpe_targets:
+        for cts in self._cpe_targets(sbom, MatchOutput(sbom)) if len(sbom) != len(targets) else cpe_targets:
             for ct in cts:
                 by_product.setdefault((index_key(ct.name.vendor), index_key(ct.name.product)), []).append(ct)
-
-        def elsewhere(m: CpeMatch) -> bool:
-            key = (index_key(m.name.vendor), index_key(m.name.product))
-            return any(cpe_rules.hit(m, ct) is True for ct in by_product.get(key, ()))
 
         ecosystems = k.ecosystems
         for i, t in enumerate(targets):
@@ -111,10 +181,12 @@ class Matcher:
                         f"purl type {t.purl_type!r} is no ecosystem mamori has advisories for, and no CPE is known",
                     )
                 )
+            elsewhere = _Elsewhere(by_product)
             for ct in cpe_targets[i]:
                 rows_c = cpe_rows.get((index_key(ct.name.vendor), index_key(ct.name.product)), [])
                 self._cpes(i, t, ct, rows_c, advisories, elsewhere, out)
-        return out
+            if elsewhere.asked:
+                out.uncachable.add(i)
 
     def _cpe_targets(self, targets: list[Target], out: MatchOutput) -> list[list[CpeTarget]]:
         links = self.knowledge.links

@@ -52,6 +52,7 @@ def scan_components(
     knowledge = matcher.knowledge
     output = matcher.match(comps)
     records = knowledge.vulnerabilities({h.vuln_id for h in output.hits})
+    infos = matcher.shared.setdefault("infos", {})
     cves = {c for r in records.values() for c in r.cve_ids()}
     kev, epss = knowledge.kev(cves), knowledge.epss(cves)
     status = knowledge.status()
@@ -63,7 +64,7 @@ def scan_components(
             name: SourceInfo(int(info.get("records") or 0), info.get("updated_at"))
             for name, info in status.get("sources", {}).items()
         },
-        findings=build_findings(comps, output, records, kev, epss),
+        findings=build_findings(comps, output, records, kev, epss, infos),
         not_evaluated=not_evaluated(comps, output),
         generated_at=_now(),
         database=str(status.get("database") or ""),
