@@ -98,7 +98,9 @@ def test_a_kept_matcher_reuses_its_caches_until_the_store_changes(shared_data, t
         first = scan_document(document(component), kb, target="t", sbom_format="x", matcher=matcher)
         again = scan_document(document(component), kb, target="t", sbom_format="x", matcher=matcher)
         assert [f.vulnerability.id for f in again.findings] == [f.vulnerability.id for f in first.findings]
-        assert [f.vulnerability.id for f in first.findings] == ["CVE-2019-17626"]  # canonical id: the CVE alias
+        assert [f.vulnerability.id for f in first.findings] == [
+            "CVE-2019-17626"
+        ]  # canonical id: the CVE alias
         from mamori.vulndb import import_path
 
         import_path(kb, PYSEC.with_name("PYSEC-2021-146.yaml"))  # a second reportlab advisory
