@@ -8,9 +8,11 @@ import click
 import typer
 
 from mamori import __version__
+from mamori.cli import assess as assess_cli
 from mamori.cli import catalog as catalog_cli
 from mamori.cli import db as db_cli
 from mamori.cli import demo as demo_cli
+from mamori.cli import plan as plan_cli
 from mamori.cli import sbom as sbom_cli
 from mamori.cli import scan as scan_cli
 from mamori.cli import ssvc as ssvc_cli
@@ -28,6 +30,8 @@ app.add_typer(sbom_cli.app, name="sbom")
 app.add_typer(db_cli.app, name="db")
 app.add_typer(ssvc_cli.app, name="ssvc")
 app.add_typer(catalog_cli.app, name="catalog")
+app.add_typer(assess_cli.app, name="assess")
+app.add_typer(plan_cli.app, name="plan")
 app.command("scan")(scan_cli.scan)
 app.command("demo")(demo_cli.demo)
 app.add_typer(vex_cli.app, name="vex")

@@ -1,0 +1,690 @@
+"""``mamori assess ...``: self-assessment against the guideline, SSDF, checklist or JC-STAR ☆1, with evidence,
+gap analysis, roadmap, self-conformity declaration, a customer's comparison and the ☆1 label page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from mamori.cli.catalog import default_lang
+from mamori.compliance import catalog as cat
+from mamori.compliance.assessment import FRAMEWORKS, STATUSES, Assessment, parse_date, parse_roles
+from mamori.compliance.messages import t
+from mamori.compliance.repository import UNSET, Assessments
+from mamori.errors import InputError
+from mamori.fileio import write_bytes_atomic
+
+app = typer.Typer(
+    help="Self-assessment: guideline, SSDF, checklist, JC-STAR ☆1; evidence, gaps, roadmap, declaration.",
+    no_args_is_help=True,
+)
+
+DB = typer.Option(
+    None, "--db", help="Store: a SQLite path or a database URL (default: MAMORI_DB or the user data dir)."
+)
+LANG = typer.Option(None, "--lang", help="ja or en (default: from MAMORI_LANG or the locale).")
+FORMAT = typer.Option("text", "--format", help="text or json.")
+BY = typer.Option(None, "--by", help="Who makes the change (default: MAMORI_USER or the login name).")
+
+
+def _lang(value: str | None) -> cat.Lang:
+    if value is None:
+        return default_lang()
+    if value not in cat.LANGS:
+        raise InputError(None, f"--lang must be ja or en, not {value!r}")
+    return value  # type: ignore[return-value]
+
+
+def _fmt(value: str) -> str:
+    if value not in ("text", "json"):
+        raise InputError(None, f"--format must be text or json, not {value!r}")
+    return value
+
+
+def _json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@contextmanager
+def _book(db: str | None) -> Iterator[Assessments]:
+    from mamori.store import open_store
+
+    with open_store(db) as store:
+        yield Assessments(store)
+
+
+def _get(db: str | None, assessment_id: str) -> Assessment:
+    with _book(db) as book:
+        return book.get(assessment_id)
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+def _status(status: str | None, lang: cat.Lang) -> str:
+    return t(f"status.{status or 'unanswered'}", lang)
+
+
+def _expiry_note(a: Assessment, lang: cat.Lang) -> str | None:
+    from mamori.compliance.jcstar import reminder
+
+    found = reminder(a)
+    if found is None:
+        return None
+    kind, days = found
+    return (
+        t("list.expired", lang, date=a.valid_until)
+        if kind == "expired"
+        else t("list.expires_soon", lang, days=days)
+    )
+
+
+# --------------------------------------------------------------------------------------------- create, list, show
+
+
+@app.command()
+def new(
+    framework: str = typer.Option(..., "--framework", help=f"One of {', '.join(FRAMEWORKS)}."),
+    org: str = typer.Option(..., "--org", help="The organisation that assesses itself."),
+    roles: str = typer.Option(
+        ..., "--roles", help="Comma-separated: developer, supplier, operator, customer."
+    ),
+    scope: str = typer.Option(..., "--scope", help='What is assessed, e.g. "product X 2.1".'),
+    db: str | None = DB,
+    lang: str | None = LANG,
+) -> None:
+    """Start an assessment: the catalog items that apply to the roles become its questions."""
+    language, role_list = _lang(lang), parse_roles(roles)
+    with _book(db) as book:
+        a = book.create(framework, org, role_list, scope)
+    typer.echo(t("new.created", language, id=a.id, framework=a.framework, count=len(a.items())))
+
+
+@app.command("list")
+def list_assessments(db: str | None = DB, lang: str | None = LANG, fmt: str = FORMAT) -> None:
+    """List assessments with their progress, declaration and label expiry (reminds within 90 days)."""
+    language, fmt = _lang(lang), _fmt(fmt)
+    with _book(db) as book:
+        assessments = book.all()
+    if fmt == "json":
+        _json(
+            [
+                {
+                    "id": a.id,
+                    "framework": a.framework,
+                    "organization": a.organization,
+                    "scope": a.scope,
+                    "roles": list(a.roles),
+                    "counts": a.counts(),
+                    "declared_on": a.declared_on,
+                    "valid_until": a.valid_until,
+                    "reminder": _expiry_note(a, language),
+                }
+                for a in assessments
+            ]
+        )
+        return
+    if not assessments:
+        typer.echo(t("list.none", language))
+        return
+    from rich.table import Table
+
+    table = Table(show_lines=False)
+    for key in ("assessment", "framework", "organization", "scope", "counts", "declared", "valid_until"):
+        table.add_column(t(f"label.{key}", language))
+    notes = []
+    for a in assessments:
+        counts = a.counts()
+        done = sum(v for k, v in counts.items() if k != "unanswered")
+        table.add_row(
+            str(a.id),
+            a.framework,
+            a.organization,
+            a.scope,
+            f"{done}/{sum(counts.values())}",
+            a.declared_on or "-",
+            a.valid_until or "-",
+        )
+        note = _expiry_note(a, language)
+        if note:
+            notes.append(f"#{a.id}: {note}")
+    console = _console()
+    console.print(table)
+    for note in notes:
+        console.print(f"[bold yellow]{note}[/]")
+
+
+@app.command()
+def show(
+    assessment_id: str = typer.Argument(..., metavar="ID"),
+    history: bool = typer.Option(False, "--history", help="Also list every recorded change."),
+    db: str | None = DB,
+    lang: str | None = LANG,
+    fmt: str = FORMAT,
+) -> None:
+    """Show an assessment: each applicable item with status, level, owner, due date and evidence."""
+    from mamori.compliance.evidence import describe
+    from mamori.compliance.gaps import group_key
+
+    language, fmt = _lang(lang), _fmt(fmt)
+    with _book(db) as book:
+        a = book.get(assessment_id)
+        changes = book.history(a.id) if history else []
+    catalog = a.catalog
+    if fmt == "json":
+        data = {
+            "id": a.id,
+            "framework": a.framework,
+            "catalog_version": a.catalog_version,
+            "organization": a.organization,
+            "scope": a.scope,
+            "roles": list(a.roles),
+            "created_at": a.created_at,
+            "updated_at": a.updated_at,
+            "approver": a.approver,
+            "declared_on": a.declared_on,
+            "valid_from": a.valid_from,
+            "valid_until": a.valid_until,
+            "counts": a.counts(),
+            "items": [
+                {
+                    "id": item.id,
+                    "title": {"ja": item.title.ja, "en": item.title.en},
+                    "group": group_key(catalog, item)[0],
+                    "status": (ans := a.answer(item.id)).status,
+                    "level": ans.level,
+                    "owner": ans.owner,
+                    "due": ans.due,
+                    "reason": ans.reason,
+                    "evidence": [e.to_dict() for e in ans.evidence],
+                }
+                for item in a.items()
+            ],
+        }
+        if history:
+            data["history"] = changes
+        _json(data)
+        return
+    console = _console()
+    console.print(f"[bold]#{a.id}[/] {catalog.title.get(language)} [{a.framework} {a.catalog_version}]")
+    console.print(f"{t('label.organization', language)}: {a.organization}")
+    console.print(f"{t('label.scope', language)}: {a.scope}")
+    console.print(f"{t('label.roles', language)}: " + ", ".join(t(f"role.{r}", language) for r in a.roles))
+    if a.catalog_version != catalog.version:
+        console.print(
+            f"[yellow]catalog {catalog.version} installed; assessment made with {a.catalog_version}[/]"
+        )
+    current = None
+    for item in a.items():
+        key, title = group_key(catalog, item)
+        if key != current:
+            current = key
+            console.print(f"\n[bold]{key} {title.get(language)}[/]")
+        ans = a.answer(item.id)
+        extra = [
+            f"L{ans.level}" if ans.level is not None else "",
+            f"{t('label.owner', language)}: {ans.owner}" if ans.owner else "",
+            f"{t('label.due', language)}: {ans.due}" if ans.due else "",
+        ]
+        console.print(
+            f"  {item.id:<10} {_status(ans.status, language):<8} {item.title.get(language)}  {' '.join(x for x in extra if x)}"
+        )
+        if ans.reason:
+            console.print(f"             {t('label.reason', language)}: {ans.reason}")
+        for ev in ans.evidence:
+            console.print(f"             - {describe(ev)}")
+    counts = a.counts()
+    console.print("\n" + "  ".join(f"{_status(k, language)} {v}" for k, v in counts.items()))
+    for change in changes:
+        console.print(
+            f"{change['at']} {change['actor'] or '-'} ({change['via']}) {change['item'] or '-'} "
+            f"{change['field']}: {change['old'] or '-'} → {change['new'] or '-'}"
+        )
+
+
+# --------------------------------------------------------------------------------------------- answering
+
+
+@app.command()
+def answer(
+    assessment_id: str = typer.Argument(..., metavar="ID"),
+    item_id: str = typer.Argument(..., metavar="ITEM", help="Catalog item, e.g. S(2)-2.3 or PW.4.1."),
+    status: str | None = typer.Option(None, "--status", help=", ".join(STATUSES) + "."),
+    level: int | None = typer.Option(None, "--level", help="SSDF level 0-3."),
+    owner: str | None = typer.Option(None, "--owner", help="Who is responsible."),
+    due: str | None = typer.Option(None, "--due", help="Due date, YYYY-MM-DD."),
+    evidence: list[str] | None = typer.Option(
+        None, "--evidence", help="A file, an http(s) URL, or sbom:/scan:/vex:FILE (repeatable)."
+    ),
+    reason: str | None = typer.Option(None, "--reason", help="Why (required for not_applicable)."),
+    by: str | None = BY,
+    db: str | None = DB,
+    lang: str | None = LANG,
+) -> None:
+    """Answer one item from the command line."""
+    from mamori.compliance.evidence import parse_evidence
+
+    language = _lang(lang)
+    records = [parse_evidence(spec) for spec in evidence or []]
+    values = {
+        "status": UNSET if status is None else status.strip().lower().replace(" ", "_").replace("-", "_"),
+        "level": UNSET if level is None else level,
+        "owner": UNSET if owner is None else owner,
+        "due": UNSET if due is None else due,
+        "reason": UNSET if reason is None else reason,
+    }
+    with _book(db) as book:
+        a = book.get(assessment_id)
+        changes = book.answer(a, item_id, **values, evidence=records, actor=by)
+    typer.echo(
+        t("answer.changed", language, count=len(changes)) if changes else t("answer.unchanged", language)
+    )
+
+
+@app.command("export-xlsx")
+def export_xlsx(
+    assessment_id: str = typer.Argument(..., metavar="ID"),
+    output: Path = typer.Option(..., "-o", "--output", help="The .xlsx file to write."),
+    db: str | None = DB,
+) -> None:
+    """Write the bilingual questionnaire workbook (one row per applicable item, drop-downs for answers)."""
+    from mamori.compliance.questionnaire import export
+
+    a = _get(db, assessment_id)
+    rows = export(a, output)
+    typer.echo(f"{output}: {rows} items")
+
+
+@app.command("import-xlsx")
+def import_xlsx(
+    assessment_id: str = typer.Argument(..., metavar="ID"),
+    workbook: Path = typer.Argument(..., metavar="FILE"),
+    by: str | None = BY,
+    db: str | None = DB,
+    lang: str | None = LANG,
+) -> None:
+    """Read answers back from the questionnaire; any problem (listed by sheet/row/column) imports nothing."""
+    from mamori.compliance.questionnaire import QuestionnaireProblems, read
+
+    language = _lang(lang)
+    with _book(db) as book:
+        a = book.get(assessment_id)
+        try:
+            rows = read(a, workbook)
+        except QuestionnaireProblems as exc:
+            for problem in exc.problems:
+                sys.stderr.write(f"{workbook}: {problem}\n")
+            raise InputError(workbook, t("xlsx.problems", "en", count=len(exc.problems))) from None
+        changes = book.answer_many(a, rows, via="xlsx", actor=by)
+    typer.echo(t("xlsx.imported", language, rows=len(rows), changes=len(changes)))
+
+
+# --------------------------------------------------------------------------------------------- evidence proposals
+
+
+@app.command()
+def propose(
+    assessment_id: str = typer.Argument(..., metavar="ID"),
+    sbom: list[Path] | None = typer.Option(None, "--sbom", help="An SBOM of the release (repeatable)."),
+    scan: list[Path] | None = typer.Option(
+        None, "--scan", help="A `mamori scan --format json` report (repeatable)."
+    ),
+    vex_file: list[Path] | None = typer.Option(None, "--vex", help="A VEX document (repeatable)."),
+    db: str | None = DB,
+    lang: str | None = LANG,
+) -> None:
+    """Propose artifacts as evidence for the items they serve, with a suggested status to confirm."""
+    from mamori.compliance.artifacts import FileArtifacts
+    from mamori.compliance.proposals import artifact_label
+    from mamori.compliance.proposals import propose as make
+
+    language = _lang(lang)
+    source = FileArtifacts(sboms=sbom or [], scans=scan or [], vexes=vex_file or [])
+    with _book(db) as book:
+        a = book.get(assessment_id)
+        artifacts, proposals = make(a, [source])
+        added = book.add_proposals(a, proposals)
+    for artifact in artifacts:
+        typer.echo(
+            f"{t('propose.artifact', language)}: {artifact_label(artifact.kind, language)} {artifact.ref}"
+        )
+        if artifact.matches_scope(a.scope) is False:
+            typer.echo(t("propose.scope_mismatch", language, subject=artifact.subject, scope=a.scope))
+    for p in added:
+        typer.echo(
+            f"  #{p.id} {p.item_id:<10} {_status(p.suggested_status, language)}"
+            + (f" L{p.suggested_level}" if p.suggested_level is not None else "")
+            + f"  {p.reason[language]}"
+        )
+    if not proposals:
+        typer.echo(t("propose.none", language))
+        return
+    typer.echo(t("propose.added", language, count=len(added), id=a.id))
+    if len(proposals) > len(added):
+        typer.echo(t("propose.skipped", language, count=len(proposals) - len(added)))
+
+
+@app.command()
+def confirm(
+    assessment_id: str = typer.Argument(..., metavar="ID"),
+    proposal: list[int] | None = typer.Option(None, "--proposal", help="Proposal number (repeatable)."),
+    item: list[str] | None = typer.Option(
+        None, "--item", help="Every pending proposal for this item (repeatable)."
+    ),
+    every: bool = typer.Option(False, "--all", help="Every pending proposal."),
+    reject: bool = typer.Option(False, "--reject", help="Reject instead of confirming."),
+    override: bool = typer.Option(
+        False, "--override", help="Let the suggestion replace a status already given."
+    ),
+    by: str | None = BY,
+    db: str | None = DB,
+    lang: str | None = LANG,
+) -> None:
+    """Confirm or reject proposed evidence; without a choice, list what is pending."""
+    language = _lang(lang)
+    with _book(db) as book:
+        a = book.get(assessment_id)
+        pending = book.proposals(a.id, "pending")
+        if not pending:
+            typer.echo(t("confirm.nothing", language))
+            return
+        if not (proposal or item or every):
+            for p in pending:
+                typer.echo(
+                    f"#{p.id} {p.item_id:<10} {_status(p.suggested_status, language)}  [{p.artifact_kind}] {p.artifact_ref}"
+                )
+                typer.echo(f"      {p.reason[language]}")
+            return
+        keys = {cat.id_key(i) for i in item or []}
+        numbers = set(proposal or [])
+        known = {p.id for p in pending}
+        unknown = sorted(numbers - known)
+        if unknown:
+            raise InputError(None, f"no pending proposal {', '.join(f'#{n}' for n in unknown)}")
+        chosen = [p for p in pending if every or p.id in numbers or cat.id_key(p.item_id) in keys]
+        book.settle_proposals(a, chosen, accept=not reject, override=override, actor=by)
+    action = t("confirm.rejected" if reject else "confirm.accepted", language)
+    typer.echo(t("confirm.done", language, count=len(chosen), action=action))
+
+
+# --------------------------------------------------------------------------------------------- gaps, roadmap
+
+
+@app.command()
+def gaps(
+    assessment_id: str = typer.Argument(..., metavar="ID"),
+    db: str | None = DB,
+    lang: str | None = LANG,
+    fmt: str = FORMAT,
+) -> None:
+    """Unmet items, mandatory first, grouped by duty / category / requirement; totals per group."""
+    from mamori.compliance.gaps import analyse
+
+    language, fmt = _lang(lang), _fmt(fmt)
+    a = _get(db, assessment_id)
+    report = analyse(a)
+    if fmt == "json":
+        _json(report.to_dict())
+        return
+    from rich.table import Table
+
+    console = _console()
+    console.print(f"[bold]{t('gaps.title', language)}[/] #{a.id} {a.catalog.title.get(language)} — {a.scope}")
+    table = Table()
+    table.add_column(t("label.group", language))
+    for s in (*STATUSES, "unanswered"):
+        table.add_column(_status(s, language), justify="right")
+    table.add_column(t("label.met_percent", language), justify="right")
+    for tally in [*report.groups, report.total]:
+        table.add_row(
+            f"{tally.key} {tally.title.get(language)}" if tally.key != "total" else tally.title.get(language),
+            *[str(tally.counts[s]) for s in (*STATUSES, "unanswered")],
+            f"{tally.met_percent} %",
+        )
+    console.print(table)
+    if report.levels is not None:
+        _print_levels(console, report.levels, report.unrated, language)
+    if not report.gaps:
+        console.print(t("gaps.none", language))
+        return
+    for mandatory in (True, False):
+        chosen = [g for g in report.gaps if g.mandatory == mandatory]
+        if not chosen:
+            continue
+        console.print(
+            f"\n[bold]{t('gaps.mandatory_first' if mandatory else 'gaps.optional', language)} ({len(chosen)})[/]"
+        )
+        shown: set[str] = set()
+        for gap in chosen:
+            for depth, parent in enumerate(gap.path):
+                if parent.id not in shown:
+                    shown.add(parent.id)
+                    console.print(f"{'  ' * depth}{parent.id} {parent.title.get(language)}")
+            pad = "  " * len(gap.path)
+            notes = [_status(gap.status, language)]
+            if gap.owner:
+                notes.append(f"{t('label.owner', language)}: {gap.owner}")
+            if gap.due:
+                notes.append(
+                    f"{t('label.due', language)}: {gap.due}"
+                    + (f" ({t('label.overdue', language)})" if gap.overdue else "")
+                )
+            console.print(f"{pad}[red]{gap.item.id}[/] {gap.item.title.get(language)}  [{' / '.join(notes)}]")
+            if gap.guidance:
+                console.print(f"{pad}    {t('label.guidance', language)}: {', '.join(gap.guidance)}")
+
+
+def _print_levels(console: Any, rows: dict[str, list[int]], unrated: int, lang: cat.Lang) -> None:
+    from rich.table import Table
+
+    table = Table(title=t("label.level_table", lang))
+    table.add_column(t("label.group", lang))
+    for n in range(4):
+        table.add_column(t("label.level_n", lang, n=n), justify="right")
+    for group, counts in rows.items():
+        name = t("group.total", lang) if group == "total" else group
+        table.add_row(name, *[str(c) for c in counts])
+    console.print(table)
+    if unrated:
+        console.print(f"{t('label.unrated', lang)}: {unrated}")
+
+
+@app.command()
+def roadmap(
+    assessment_id: str = typer.Argument(..., metavar="ID"),
+    target_level: int | None = typer.Option(
+        None, "--target-level", help="SSDF: depth to reach in the last step (1-3)."
+    ),
+    db: str | None = DB,
+    lang: str | None = LANG,
+    fmt: str = FORMAT,
+) -> None:
+    """Step-up plan: 50 % → 80 % → 100 % of tasks (SSDF demonstration), easiest first; then depth."""
+    from mamori.compliance.roadmap import plan
+
+    language, fmt = _lang(lang), _fmt(fmt)
+    if target_level is not None and target_level not in (1, 2, 3):
+        raise InputError(None, f"--target-level must be 1, 2 or 3, not {target_level}")
+    a = _get(db, assessment_id)
+    result = plan(a, target_level)
+    if fmt == "json":
+        _json(result.to_dict())
+        return
+    typer.echo(f"{t('roadmap.title', language)} #{a.id} {a.catalog.title.get(language)}")
+    typer.echo(t("roadmap.method", language))
+    typer.echo(
+        t(
+            "roadmap.coverage",
+            language,
+            covered=len(result.covered),
+            base=result.base,
+            percent=result.coverage_percent,
+        )
+    )
+    add_key = "roadmap.add" if a.framework == "ssdf" else "roadmap.add_other"
+    for n, step in enumerate(result.steps, start=1):
+        head = t("roadmap.step", language, n=n, percent=step.percent, count=step.target_count)
+        typer.echo(f"\n{head}" + (f" — {t('roadmap.reached', language)}" if step.reached else ""))
+        if step.add:
+            typer.echo(f"  {t(add_key, language)}:")
+            for item in step.add:
+                typer.echo(f"    {item.id:<10} {item.title.get(language)}")
+        if step.raise_to:
+            typer.echo(f"  {t('roadmap.raise', language, level=target_level)}: {', '.join(step.raise_to)}")
+
+
+# --------------------------------------------------------------------------------------------- declaration
+
+
+@app.command()
+def declare(
+    assessment_id: str = typer.Argument(..., metavar="ID"),
+    approver: str = typer.Option(..., "--approver", help='"name, title" of the approver from management.'),
+    date: str | None = typer.Option(None, "--date", help="Date of the declaration (default: today)."),
+    output: Path = typer.Option(
+        ..., "-o", "--output", help="Folder for declaration.json, .ja/.en .html and .pdf."
+    ),
+    allow_unanswered: bool = typer.Option(
+        False, "--allow-unanswered", help="Declare even with items unanswered."
+    ),
+    only: str | None = typer.Option(
+        None, "--only-lang", help="Write HTML/PDF in this language only (ja or en)."
+    ),
+    by: str | None = BY,
+    db: str | None = DB,
+    lang: str | None = LANG,
+) -> None:
+    """Write the self-conformity declaration (JSON, and HTML + PDF in Japanese and English)."""
+    from mamori.compliance.declaration import build, parse_approver, write_all
+
+    language = _lang(lang)
+    person = parse_approver(approver)
+    day = parse_date(date, "--date") if date else dt.date.today().isoformat()
+    langs = (_lang(only),) if only else cat.LANGS
+    with _book(db) as book:
+        a = book.get(assessment_id)
+        unanswered = a.counts()["unanswered"]
+        if unanswered and not allow_unanswered:
+            raise InputError(None, t("declaration.unanswered", "en", count=unanswered))
+        paths = write_all(build(a, person, day), output, langs)
+        book.update_header(
+            a, {"approver": f"{person['name']}, {person['title']}", "declared_on": day}, actor=by
+        )
+    for path in paths:
+        typer.echo(t("declaration.written", language, path=path))
+
+
+@app.command()
+def compare(
+    declaration: Path = typer.Argument(
+        ..., metavar="DECLARATION.json", help="A supplier's declaration.json."
+    ),
+    profile: Path = typer.Option(..., "--profile", help="Your procurement requirement profile (YAML)."),
+    lang: str | None = LANG,
+    fmt: str = FORMAT,
+) -> None:
+    """Compare a supplier's declaration with your requirement profile; exit 1 when there are gaps."""
+    from mamori.compliance.compare import compare as run
+    from mamori.compliance.compare import load_profile
+    from mamori.compliance.declaration import load
+
+    language, fmt = _lang(lang), _fmt(fmt)
+    wanted = load_profile(profile)
+    supplied = load(declaration)
+    findings = run(supplied, wanted)
+    if fmt == "json":
+        _json(
+            {
+                "declaration": {
+                    "organization": supplied["organization"],
+                    "scope": supplied["scope"],
+                    "date": supplied["date"],
+                },
+                "profile": wanted["profile"],
+                "gaps": [f.to_dict() for f in findings],
+            }
+        )
+    else:
+        typer.echo(f"{t('compare.title', language)}: {wanted['profile']}")
+        typer.echo(
+            f"{t('compare.supplier', language)}: {supplied['organization']} — {supplied['scope']} ({supplied['date']})"
+        )
+        for f in findings:
+            head = f"{f.item} {f.title[language]}: " if f.item and f.title else ""
+            typer.echo(f"  - {head}{f.message[language]}")
+        typer.echo(
+            t("compare.gaps", language, count=len(findings)) if findings else t("compare.ok", language)
+        )
+    if findings:
+        raise typer.Exit(1)
+
+
+# --------------------------------------------------------------------------------------------- JC-STAR ☆1 label
+
+
+@app.command()
+def label(
+    assessment_id: str = typer.Argument(..., metavar="ID"),
+    output: Path = typer.Option(..., "-o", "--output", help="The label information page (.html)."),
+    fields: Path | None = typer.Option(
+        None, "--fields", help="YAML with field values: 'LP-02: Product name'."
+    ),
+    issued: str | None = typer.Option(
+        None, "--issued", help="Date the label was obtained; sets the 2-year validity."
+    ),
+    draft: bool = typer.Option(False, "--draft", help="Render even with fields missing or items not met."),
+    by: str | None = BY,
+    db: str | None = DB,
+    lang: str | None = LANG,
+) -> None:
+    """Render the JC-STAR ☆1 label information page from its 22 fields (jcstar1 assessments)."""
+    from mamori.compliance import jcstar
+
+    language = _lang(lang)
+    values = jcstar.read_fields(fields) if fields else {}
+    with _book(db) as book:
+        a = book.get(assessment_id)
+        if a.framework != "jcstar1":
+            raise InputError(
+                None, f"assessment {a.id} is a {a.framework} assessment; the label page is for jcstar1"
+            )
+        header: dict[str, Any] = {}
+        if values:
+            header["label_fields"] = {**a.label_fields, **values}
+        if issued:
+            start = dt.date.fromisoformat(parse_date(issued, "--issued"))
+            header["valid_from"], header["valid_until"] = (
+                start.isoformat(),
+                jcstar.valid_until(start).isoformat(),
+            )
+        if header:
+            book.update_header(a, header, actor=by)
+            a = book.get(a.id)
+    missing = jcstar.missing_required(jcstar.field_values(a, language))
+    _, _, open_items = jcstar.conformity(a)
+    if not draft and (missing or open_items):
+        problems = []
+        if missing:
+            problems.append(t("label_page.missing", "en", fields=", ".join(i.id for i in missing)))
+        if open_items:
+            problems.append(t("label_page.not_conforming", "en", items=", ".join(open_items)))
+        raise InputError(None, "; ".join(problems) + " (or pass --draft)")
+    write_bytes_atomic(
+        output, jcstar.render(a, language, draft=draft or bool(missing or open_items)).encode("utf-8")
+    )
+    typer.echo(t("declaration.written", language, path=output))
+    if a.valid_until:
+        typer.echo(t("label_page.issued", language, issued=a.valid_from, until=a.valid_until))
+    note = _expiry_note(a, language)
+    if note:
+        typer.echo(note)

@@ -1,0 +1,141 @@
+"""Artifacts mamori holds that can serve as evidence: SBOMs per release, scan reports, VEX, triage records.
+
+:class:`ArtifactSource` is the one interface the evidence proposer uses: ``artifacts(scope)`` lists what a
+source holds for a scope (a product and release). :class:`FileArtifacts` reads files named on the command line
+(an SBOM in any format mamori reads, a ``mamori scan`` JSON report, a VEX document) and learns the facts the
+evidence map's rules test (NTIA minimum elements met, standard format, components, findings, statements).
+A store-backed source (SBOMs per release, scans, triage records) implements the same protocol and is passed
+to :func:`mamori.compliance.proposals.propose` alongside.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import orjson
+
+from mamori.compliance.evidence import sha256_file
+from mamori.errors import InputError
+from mamori.fileio import read_bytes
+
+STANDARD_SPECS = ("cyclonedx", "spdx", "spdx-lite")
+
+
+@dataclass(frozen=True)
+class Artifact:
+    kind: str  # sbom | scan | vex | triage
+    ref: str  # "sbom:/abs/path" for a file, "store:sbom/42" for a stored one
+    sha256: str | None
+    subject: str | None  # what the artifact is about (product name and version), when it says
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def matches_scope(self, scope: str) -> bool | None:
+        """Whether the artifact's product name appears in the scope text (None when it names none)."""
+        name = self.facts.get("subject_name")
+        if not name:
+            return None
+        return str(name).casefold() in scope.casefold()
+
+
+class ArtifactSource(Protocol):
+    def artifacts(self, scope: str) -> list[Artifact]:
+        """The artifacts this source holds for ``scope``."""
+        ...
+
+
+class FileArtifacts:
+    """Artifacts given as files; each is read and checked when listed (bad files raise InputError)."""
+
+    def __init__(
+        self,
+        sboms: list[Path] = (),
+        scans: list[Path] = (),
+        vexes: list[Path] = (),  # type: ignore[assignment]
+    ) -> None:
+        self.sboms, self.scans, self.vexes = list(sboms), list(scans), list(vexes)
+
+    def artifacts(self, scope: str) -> list[Artifact]:
+        return (
+            [sbom_artifact(p) for p in self.sboms]
+            + [scan_artifact(p) for p in self.scans]
+            + [vex_artifact(p) for p in self.vexes]
+        )
+
+
+def _ref(kind: str, path: Path) -> str:
+    return f"{kind}:{path.resolve()}"
+
+
+def sbom_artifact(path: Path) -> Artifact:
+    from mamori.sbom import formats
+    from mamori.sbom.check import check_document
+
+    fmt = formats.detect_format(read_bytes(path), path)
+    doc = formats.read(path, fmt=fmt)
+    report = check_document(doc, file=str(path), fmt=fmt)
+    root = doc.root
+    name = root.name if root is not None else doc.name
+    version = root.version if root is not None else None
+    digest, _ = sha256_file(path)
+    facts = {
+        "format": fmt,
+        "spec": doc.spec,
+        "spec_version": doc.spec_version,
+        "components": report.components,
+        "ntia_pass": report.ntia.passed,
+        "ntia_score": report.ntia.score,
+        "standard_format": doc.spec in STANDARD_SPECS,
+        "subject_name": name,
+    }
+    subject = f"{name} {version}".strip() if name else None
+    return Artifact("sbom", _ref("sbom", path), digest, subject, facts)
+
+
+def scan_artifact(path: Path) -> Artifact:
+    """A ``mamori scan --format json`` report: ``{"target", "sbom": {...}, "findings": [...], ...}``."""
+    try:
+        data = orjson.loads(read_bytes(path))
+    except orjson.JSONDecodeError as exc:
+        raise InputError(path, f"not JSON: {exc}") from None
+    if not (isinstance(data, dict) and isinstance(data.get("findings"), list) and "sbom" in data):
+        raise InputError(path, "not a mamori scan report (a JSON object with target, sbom and findings)")
+    findings = data["findings"]
+    sbom = data.get("sbom") if isinstance(data.get("sbom"), dict) else {}
+    not_evaluated = data.get("not_evaluated")
+    kev = sum(
+        1
+        for f in findings
+        if isinstance(f, dict) and isinstance(f.get("vulnerability"), dict) and f["vulnerability"].get("kev")
+    )
+    target = data.get("target")
+    facts = {
+        "findings": len(findings),
+        "kev_findings": kev,
+        "components": sbom.get("components"),
+        "not_evaluated": len(not_evaluated) if isinstance(not_evaluated, list) else 0,
+        "all_evaluated": not not_evaluated,
+        "subject_name": Path(str(target)).stem.split(".")[0] if target else None,
+    }
+    digest, _ = sha256_file(path)
+    return Artifact("scan", _ref("scan", path), digest, str(target) if target else None, facts)
+
+
+def vex_artifact(path: Path) -> Artifact:
+    from mamori import vex
+
+    doc = vex.read(path)
+    statuses = Counter(st.status for st in doc.statements)
+    products = sorted({p.name for st in doc.statements for p in st.products if p.name})
+    facts = {
+        "statements": len(doc.statements),
+        "has_statements": bool(doc.statements),
+        "statuses": dict(statuses),
+        "format": doc.source_format,
+        "subject_name": products[0] if len(products) == 1 else None,
+    }
+    digest, _ = sha256_file(path)
+    subject = ", ".join(products[:3]) if products else None
+    return Artifact("vex", _ref("vex", path), digest, subject, facts)

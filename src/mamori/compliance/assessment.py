@@ -1,0 +1,170 @@
+"""Self-assessment model: which catalog items an assessment covers, what an answer may say, and the loaded view.
+
+An assessment answers the leaf items of one catalog (guideline: individual requirements, SSDF: tasks, checklist:
+items, JC-STAR ☆1: items) that apply to the roles the organisation plays. Per item: a status (implemented,
+partial, not implemented, not applicable with a reason), for SSDF a level 0-3, an owner, a due date and evidence.
+
+"Mandatory" is what the catalog says (checklist ``mandatory``, transaction model ``basic``); where a catalog has
+no level at all (guideline, SSDF, ☆1) every item counts as mandatory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from mamori.compliance import catalog as cat
+from mamori.errors import InputError
+
+FRAMEWORKS = ("guideline", "ssdf", "checklist", "jcstar1")
+#: The kind of item an assessment answers, per framework.
+LEAF_KIND = {"guideline": "individual", "ssdf": "task", "checklist": "item", "jcstar1": "item"}
+STATUSES = ("implemented", "partial", "not_implemented", "not_applicable")
+MET = ("implemented", "not_applicable")
+LEVELS = (0, 1, 2, 3)
+MANDATORY_LEVELS = ("mandatory", "basic")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def check_framework(framework: str) -> str:
+    name = framework.strip().lower()
+    if name not in FRAMEWORKS:
+        raise InputError(None, f"--framework must be one of {', '.join(FRAMEWORKS)}, not {framework!r}")
+    return name
+
+
+def parse_roles(text: str) -> tuple[str, ...]:
+    """``developer,supplier`` → roles in the catalog's order; unknown roles are an error."""
+    given = [part.strip().lower() for part in text.split(",") if part.strip()]
+    unknown = [role for role in given if role not in cat.ROLES]
+    if unknown or not given:
+        raise InputError(
+            None, f"--roles takes a comma-separated list of {', '.join(cat.ROLES)}; got {text!r}"
+        )
+    return tuple(role for role in cat.ROLES if role in given)
+
+
+def parse_date(value: str, what: str) -> str:
+    """An ISO date (YYYY-MM-DD) that exists; else an error naming ``what``."""
+    text = value.strip()
+    if _DATE.match(text):
+        try:
+            return dt.date.fromisoformat(text).isoformat()
+        except ValueError:
+            pass
+    raise InputError(None, f"{what} must be a date like 2025-04-01, not {value!r}")
+
+
+def is_mandatory(item: cat.Item) -> bool:
+    level = item.applicability.level
+    return level is None or level.value in MANDATORY_LEVELS
+
+
+def applies(item: cat.Item, roles: tuple[str, ...]) -> bool:
+    """An item applies when it names one of the roles (items without roles apply to everyone)."""
+    item_roles = item.applicability.role_list()
+    return not item_roles or any(role in item_roles for role in roles)
+
+
+def leaf_items(catalog: cat.Catalog) -> list[cat.Item]:
+    return catalog.of_kind(LEAF_KIND[catalog.framework])
+
+
+def applicable_items(catalog: cat.Catalog, roles: tuple[str, ...]) -> list[cat.Item]:
+    return [item for item in leaf_items(catalog) if applies(item, roles)]
+
+
+def group_of(catalog: cat.Catalog, item: cat.Item) -> cat.Item | None:
+    """The outermost ancestor (duty, SSDF group, checklist table); None for flat catalogs."""
+    chain = catalog.ancestors(item)
+    return chain[0] if chain else None
+
+
+@dataclass
+class Evidence:
+    """One piece of evidence attached to an item."""
+
+    kind: str  # file | url | artifact
+    ref: str
+    artifact_kind: str | None = None
+    sha256: str | None = None
+    size: int | None = None
+    file_time: str | None = None
+    recorded_at: str = ""
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "ref": self.ref}
+        for name in ("artifact_kind", "sha256", "size", "file_time", "recorded_at", "note"):
+            value = getattr(self, name)
+            if value not in (None, ""):
+                out[name] = value
+        return out
+
+
+@dataclass
+class Answer:
+    item_id: str
+    status: str | None = None
+    level: int | None = None
+    owner: str | None = None
+    due: str | None = None
+    reason: str | None = None
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
+class Assessment:
+    """An assessment as loaded from the store, with its answers keyed by item id."""
+
+    id: int
+    framework: str
+    catalog_version: str
+    organization: str
+    roles: tuple[str, ...]
+    scope: str
+    created_at: str
+    updated_at: str
+    approver: str | None = None
+    declared_on: str | None = None
+    valid_from: str | None = None
+    valid_until: str | None = None
+    label_fields: dict[str, Any] = field(default_factory=dict)
+    answers: dict[str, Answer] = field(default_factory=dict)
+
+    @property
+    def catalog(self) -> cat.Catalog:
+        return cat.load(self.framework)
+
+    def items(self) -> list[cat.Item]:
+        """The catalog items this assessment answers, in catalog order."""
+        return applicable_items(self.catalog, self.roles)
+
+    def answer(self, item_id: str) -> Answer:
+        return self.answers.get(item_id) or Answer(item_id)
+
+    def counts(self) -> dict[str, int]:
+        """Applicable items per status (``unanswered`` for none yet)."""
+        out = dict.fromkeys((*STATUSES, "unanswered"), 0)
+        for item in self.items():
+            out[self.answer(item.id).status or "unanswered"] += 1
+        return out
+
+
+def resolve_item(assessment: Assessment, item_id: str) -> cat.Item:
+    """The applicable catalog item for ``item_id`` (any NFKC spelling); an error names why not."""
+    catalog = assessment.catalog
+    item = catalog.get(item_id)
+    if item is None:
+        raise InputError(None, f"no item {item_id!r} in the {catalog.framework} catalog")
+    leaf = LEAF_KIND[catalog.framework]
+    if item.kind != leaf:
+        raise InputError(None, f"{item.id} is a {item.kind}; answers are given per {leaf}")
+    if not applies(item, assessment.roles):
+        roles = ", ".join(item.applicability.role_list())
+        raise InputError(
+            None, f"{item.id} applies to {roles}, not to the assessment's roles {', '.join(assessment.roles)}"
+        )
+    return item

@@ -1,0 +1,171 @@
+"""Self-conformity declaration (自己適合宣言): scope, catalog and its version, the approver from management, the
+date, and each applicable item's status with its evidence references — as JSON (both languages in one file,
+the exchange format a customer imports), and as HTML and PDF in Japanese and in English.
+
+The JSON shape is checked by ``data/compliance/declaration.schema.json`` when a customer reads it back
+(:func:`load`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import orjson
+
+from mamori import __version__
+from mamori.compliance import catalog as cat
+from mamori.compliance.assessment import STATUSES, Assessment, is_mandatory
+from mamori.compliance.gaps import analyse, group_key
+from mamori.compliance.messages import both, t
+from mamori.errors import InputError
+from mamori.fileio import read_bytes, write_bytes_atomic
+
+FORMAT_VERSION = "1"
+SCHEMA_PATH = "data/compliance/declaration.schema.json"
+
+
+def parse_approver(text: str) -> dict[str, str]:
+    """``"Taro Yamada, CEO"`` → name and title; both are required (the approver is from management)."""
+    name, sep, title = text.partition(",")
+    if not sep or not name.strip() or not title.strip():
+        raise InputError(
+            None, f'--approver must be "name, title" (e.g. "山田太郎, 代表取締役"), not {text!r}'
+        )
+    return {"name": name.strip(), "title": title.strip()}
+
+
+def _evidence_ref(ev: dict[str, Any]) -> dict[str, Any]:
+    """What a declaration shows of a piece of evidence: local paths become file names (the hash identifies
+    the file); URLs and store references are kept."""
+    out = {k: v for k, v in ev.items() if k in ("kind", "artifact_kind", "sha256", "recorded_at")}
+    ref = ev["ref"]
+    if ev["kind"] == "file":
+        ref = Path(ref).name
+    elif ev["kind"] == "artifact" and not ref.startswith("store:"):
+        kind, _, path = ref.partition(":")
+        ref = f"{kind}:{Path(path).name}"
+    out["ref"] = ref
+    return out
+
+
+def build(assessment: Assessment, approver: dict[str, str], date: str) -> dict[str, Any]:
+    catalog = assessment.catalog
+    report = analyse(assessment)
+    items = []
+    for item in assessment.items():
+        answer = assessment.answer(item.id)
+        key, title = group_key(catalog, item)
+        entry: dict[str, Any] = {
+            "id": item.id,
+            "title": {"ja": item.title.ja, "en": item.title.en},
+            "group": {"id": key, "title": {"ja": title.ja, "en": title.en}},
+            "mandatory": is_mandatory(item),
+            "status": answer.status or "unanswered",
+            "evidence": [_evidence_ref(ev.to_dict()) for ev in answer.evidence],
+        }
+        for name in ("level", "owner", "due", "reason"):
+            value = getattr(answer, name)
+            if value is not None:
+                entry[name] = value
+        items.append(entry)
+    out: dict[str, Any] = {
+        "mamori_declaration": FORMAT_VERSION,
+        "title": both("declaration.title"),
+        "framework": assessment.framework,
+        "catalog": {
+            "framework": catalog.framework,
+            "version": assessment.catalog_version,
+            "title": {"ja": catalog.title.ja, "en": catalog.title.en},
+            "source": catalog.source.get("file"),
+        },
+        "organization": assessment.organization,
+        "scope": assessment.scope,
+        "roles": list(assessment.roles),
+        "approver": approver,
+        "date": date,
+        "assessment": {"id": assessment.id, "updated_at": assessment.updated_at},
+        "generated_by": f"mamori {__version__}",
+        "summary": report.total.to_dict(),
+        "items": items,
+    }
+    if report.levels is not None:
+        out["levels"] = {"rows": report.levels, "unrated": report.unrated}
+    return out
+
+
+# --------------------------------------------------------------------------------------------- rendering
+
+
+@cache
+def templates() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("mamori", "data/templates"),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env
+
+
+def render_html(declaration: dict[str, Any], lang: cat.Lang) -> str:
+    template = templates().get_template("declaration.html.j2")
+    return template.render(
+        d=declaration, lang=lang, t=lambda key, **kw: t(key, lang, **kw), statuses=STATUSES
+    )
+
+
+def write_all(
+    declaration: dict[str, Any], out_dir: Path, langs: tuple[cat.Lang, ...] = cat.LANGS
+) -> list[Path]:
+    """declaration.json plus declaration.<lang>.html and .pdf for each language; returns the paths."""
+    from mamori.compliance.pdf import declaration_pdf
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = [out_dir / "declaration.json"]
+    write_bytes_atomic(written[0], orjson.dumps(declaration, option=orjson.OPT_INDENT_2) + b"\n")
+    for lang in langs:
+        html = out_dir / f"declaration.{lang}.html"
+        write_bytes_atomic(html, render_html(declaration, lang).encode("utf-8"))
+        pdf = out_dir / f"declaration.{lang}.pdf"
+        write_bytes_atomic(pdf, declaration_pdf(declaration, lang))
+        written += [html, pdf]
+    return written
+
+
+# --------------------------------------------------------------------------------------------- reading back
+
+
+@cache
+def _validator() -> Any:
+    import jsonschema
+
+    schema = json.loads(resources.files("mamori").joinpath(SCHEMA_PATH).read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def load(path: str | Path) -> dict[str, Any]:
+    """A declaration JSON written by mamori (by this organisation or a supplier), checked against its schema."""
+    from jsonschema.exceptions import best_match
+
+    try:
+        data = orjson.loads(read_bytes(path))
+    except orjson.JSONDecodeError as exc:
+        raise InputError(path, f"not JSON: {exc}") from None
+    error = best_match(_validator().iter_errors(data))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "top level"
+        raise InputError(path, f"not a mamori self-conformity declaration: {where}: {error.message[:200]}")
+    try:
+        dt.date.fromisoformat(data["date"])
+    except ValueError:
+        raise InputError(path, f"date {data['date']!r} is not a date") from None
+    return data
