@@ -151,3 +151,47 @@ def test_propose_and_confirm_from_the_cli(tmp_path, capsys):
     assert items["PS.3.2"]["status"] == "implemented" and items["PS.3.2"]["level"] == 1
     assert items["PS.3.2"]["evidence"][0]["artifact_kind"] == "sbom"
     assert items["PW.4.1"]["status"] is None  # still pending
+
+
+def test_triage_records_in_the_store_are_proposed_for_the_scope(tmp_path, capsys):
+    if importlib.util.find_spec("mamori.triage.records") is None:
+        pytest.skip("triage records are not in this build")
+    from mamori.compliance.artifacts import StoreTriage
+    from mamori.triage.records import TriageRecord, set_record
+
+    store, book = book_at(tmp_path / "m.db")
+    with store:
+        purl = "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"
+        for product, release, status in (
+            ("shop-portal", "2.1.0", "affected"),
+            ("shop-portal", "2.0.0", "fixed"),
+            ("other-app", "2.1.0", "not_affected"),
+        ):
+            record = TriageRecord(
+                product,
+                release,
+                purl,
+                "CVE-2021-44228",
+                status,
+                responses=("update",) if status == "affected" else (),
+                detail="component not loaded" if status == "not_affected" else None,
+                who="tester",
+                at="2026-11-01T00:00:00Z",
+            )
+            set_record(store, record)
+        a = book.create("guideline", "Demo", ("developer",), "shop-portal 2.1.0")
+        artifacts = StoreTriage(store.engine).artifacts(a.scope)
+        assert [(x.ref, x.facts["records"], x.facts["statuses"]) for x in artifacts] == [
+            ("store:triage/shop-portal@2.1.0", 1, {"affected": 1})
+        ]
+    code, out, _ = run(capsys, "assess", "propose", "1", "--db", str(tmp_path / "m.db"), "--lang", "en")
+    assert code == 0 and "store:triage/shop-portal@2.1.0" in out and "S(3)-2.1" in out and "S(3)-2.2" in out
+
+
+def test_store_without_triage_table_lists_nothing(tmp_path):
+    from sqlalchemy import create_engine
+
+    from mamori.compliance.artifacts import StoreTriage
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    assert StoreTriage(engine).artifacts("anything") == []

@@ -343,8 +343,10 @@ def propose(
     db: str | None = DB,
     lang: str | None = LANG,
 ) -> None:
-    """Propose artifacts as evidence for the items they serve, with a suggested status to confirm."""
-    from mamori.compliance.artifacts import FileArtifacts
+    """Propose artifacts as evidence for the items they serve, with a suggested status to confirm.
+
+    Besides the files given, the store's triage records for the releases the scope names are proposed."""
+    from mamori.compliance.artifacts import FileArtifacts, StoreTriage
     from mamori.compliance.proposals import artifact_label
     from mamori.compliance.proposals import propose as make
 
@@ -352,7 +354,7 @@ def propose(
     source = FileArtifacts(sboms=sbom or [], scans=scan or [], vexes=vex_file or [])
     with _book(db) as book:
         a = book.get(assessment_id)
-        artifacts, proposals = make(a, [source])
+        artifacts, proposals = make(a, [source, StoreTriage(book.store.engine)])
         added = book.add_proposals(a, proposals)
     for artifact in artifacts:
         typer.echo(

@@ -4,12 +4,13 @@
 source holds for a scope (a product and release). :class:`FileArtifacts` reads files named on the command line
 (an SBOM in any format mamori reads, a ``mamori scan`` JSON report, a VEX document) and learns the facts the
 evidence map's rules test (NTIA minimum elements met, standard format, components, findings, statements).
-A store-backed source (SBOMs per release, scans, triage records) implements the same protocol and is passed
-to :func:`mamori.compliance.proposals.propose` alongside.
+:class:`StoreTriage` lists the triage records the store holds for the releases the scope names. Sources over
+further store tables (SBOMs per release, scan runs) implement the same protocol when those tables exist.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,3 +140,41 @@ def vex_artifact(path: Path) -> Artifact:
     digest, _ = sha256_file(path)
     subject = ", ".join(products[:3]) if products else None
     return Artifact("vex", _ref("vex", path), digest, subject, facts)
+
+
+class StoreTriage:
+    """Triage records in the store (table ``triage_record``, when the store has it) for the releases the scope
+    names: one artifact per (product, release) whose product and release both appear in the scope text. The
+    hash covers the records' current values, so a changed triage gives a new proposal."""
+
+    TABLE = "triage_record"
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+
+    def artifacts(self, scope: str) -> list[Artifact]:
+        from sqlalchemy import column, inspect, select, table
+
+        if not inspect(self.engine).has_table(self.TABLE):
+            return []
+        names = ("product", "release", "component_purl", "vuln_id", "status", "justification", "detail", "at")
+        records = table(self.TABLE, *(column(n) for n in names))
+        wanted = scope.casefold()
+        groups: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
+        with self.engine.connect() as conn:
+            for row in conn.execute(select(records).order_by(*records.c)):
+                product, release = str(row[0]), str(row[1])
+                if product.casefold() in wanted and release.casefold() in wanted:
+                    groups.setdefault((product, release), []).append(tuple(row))
+        out = []
+        for (product, release), rows in groups.items():
+            digest = hashlib.sha256(orjson.dumps([list(map(str, r)) for r in rows])).hexdigest()
+            statuses = Counter(str(r[4]) for r in rows)
+            facts = {
+                "records": len(rows),
+                "statuses": dict(statuses),
+                "subject_name": product,
+            }
+            ref = f"store:triage/{product}@{release}"
+            out.append(Artifact("triage", ref, digest, f"{product} {release}", facts))
+        return out
