@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import os
 
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from assess_helpers import book_at
+from assess_helpers import DEMO_SBOM, book_at
 from mamori.compliance import catalog as cat
+from mamori.compliance.artifacts import FileArtifacts
 from mamori.compliance.assessment import applicable_items, parse_roles
 from mamori.compliance.evidence import file_evidence, parse_evidence
+from mamori.compliance.proposals import propose
+from mamori.compliance.repository import Assessments
 from mamori.errors import InputError
+from mamori.store import open_store
 from mamori.store.engine import alembic_config
+from mamori.store.throwaway import throwaway_postgres
 
 
 def test_one_migration_head_and_tables_created(tmp_path):
@@ -128,3 +134,26 @@ def test_parse_evidence_kinds(tmp_path):
         parse_evidence("missing.pdf", base=tmp_path)
     with pytest.raises(InputError, match="artifact kind"):
         parse_evidence("store:report/1")
+
+
+PG_URL = os.environ.get("MAMORI_TEST_PG_URL")
+
+
+@pytest.mark.skipif(not PG_URL, reason="MAMORI_TEST_PG_URL not set")
+def test_assessments_on_postgresql():
+    with throwaway_postgres(PG_URL) as url, open_store(url) as store:
+        book = Assessments(store)
+        a = book.create("guideline", "株式会社サンプル", ("developer", "supplier"), "shop-portal 2.1.0")
+        book.answer(a, "S(1)-1.1", status="not_applicable", reason="設計は顧客が行う", owner="佐藤")
+        a = book.get(a.id)
+        _, proposals = propose(a, [FileArtifacts(sboms=[DEMO_SBOM])])
+        added = book.add_proposals(a, proposals)
+        book.settle_proposals(a, added, accept=True)
+        a = book.get(a.id)
+        assert a.answer("S(1)-1.1").reason == "設計は顧客が行う"
+        assert (
+            a.answer("S(2)-2.3").status == "implemented"
+            and a.answer("S(2)-2.3").evidence[0].artifact_kind == "sbom"
+        )
+        assert book.proposals(a.id)[0].reason["ja"]  # JSON column round trip
+        assert len(book.history(a.id)) >= 8
