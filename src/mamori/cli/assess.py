@@ -296,13 +296,14 @@ def export_xlsx(
     assessment_id: str = typer.Argument(..., metavar="ID"),
     output: Path = typer.Option(..., "-o", "--output", help="The .xlsx file to write."),
     db: str | None = DB,
+    lang: str | None = LANG,
 ) -> None:
     """Write the bilingual questionnaire workbook (one row per applicable item, drop-downs for answers)."""
     from mamori.compliance.questionnaire import export
 
     a = _get(db, assessment_id)
     rows = export(a, output)
-    typer.echo(f"{output}: {rows} items")
+    typer.echo(t("xlsx.exported", _lang(lang), path=output, count=rows))
 
 
 @app.command("import-xlsx")

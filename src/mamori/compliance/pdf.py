@@ -174,7 +174,8 @@ def declaration_pdf(d: dict[str, Any], lang: cat.Lang) -> bytes:
             + [_p(t("label.level_n", lang, n=n), s["small"]) for n in range(4)]
         ]
         rows += [
-            [_p(group, s["base"])] + [_p(c, s["base"]) for c in counts_]
+            [_p(t("group.total", lang) if group == "total" else group, s["base"])]
+            + [_p(c, s["base"]) for c in counts_]
             for group, counts_ in levels["rows"].items()
         ]
         story.append(_table(rows, None, font))
@@ -183,7 +184,7 @@ def declaration_pdf(d: dict[str, Any], lang: cat.Lang) -> bytes:
     header = [t("label.item", lang), t("label.title", lang), t("label.status", lang)]
     widths = [22 * mm, 62 * mm, 25 * mm]
     if has_level:
-        header.append(t("label.level", lang))
+        header.append(t("label.level_short", lang))
         widths.append(14 * mm)
     header.append(f"{t('label.evidence', lang)} / {t('label.reason', lang)}")
     widths.append(width - sum(widths))
