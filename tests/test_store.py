@@ -90,7 +90,9 @@ def test_reimport_is_idempotent_and_changes_update(db_url: str, shared_data: Pat
         assert found is not None and found.vulnerability.titles["en"] == "changed upstream"
 
 
-def test_a_bad_file_is_reported_and_the_others_imported(db_url: str, shared_data: Path, tmp_path: Path) -> None:
+def test_a_bad_file_is_reported_and_the_others_imported(
+    db_url: str, shared_data: Path, tmp_path: Path
+) -> None:
     with open_store(db_url) as store:
         import_path(store, shared_data / "kev")
         mixed = tmp_path / "mixed"

@@ -310,7 +310,9 @@ def test_epss_csv_and_gzip() -> None:
     # a bad row is rejected with its line and reason; the rows after it are still read
     data = b"cve,epss,percentile\nCVE-2025-1,0.1,0.2\nCVE-2025-2,high,0.3\nCVE-2025-3,0.5,0.6\n"
     items = list(epss.parse_csv("e.csv", data))
-    assert [str(i) for i in items if isinstance(i, Rejected)] == ["e.csv: line 3: epss 'high' is not a number"]
+    assert [str(i) for i in items if isinstance(i, Rejected)] == [
+        "e.csv: line 3: epss 'high' is not a number"
+    ]
     assert [i.cve_id for i in items if not isinstance(i, Rejected)] == ["CVE-2025-1", "CVE-2025-3"]
 
 

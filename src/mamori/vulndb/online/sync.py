@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from mamori.errors import InputError
 from mamori.store import Store, schema
@@ -72,7 +72,7 @@ def _ecosystems(store: Store, options: SyncOptions) -> list[str]:
         return options.ecosystems
     t = schema.AffectedPackage.__table__
     with store.engine.connect() as conn:
-        stmt = select(distinct(t.c.ecosystem)).where(t.c.source == "osv").order_by(t.c.ecosystem)
+        stmt = select(t.c.ecosystem).where(t.c.source == "osv").distinct().order_by(t.c.ecosystem)
         known = [e for e in conn.scalars(stmt) if e]
     return known or list(osv_feed.DEFAULT_ECOSYSTEMS)
 
