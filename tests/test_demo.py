@@ -39,3 +39,46 @@ def test_demo_runs_offline_and_writes_outputs(tmp_path: Path, capsys) -> None:
     # a second run finds the demo set already loaded and imports nothing
     assert main(["demo", "--out", str(out), "--db", str(db)]) == 0
     assert "already loaded" in capsys.readouterr().out
+
+
+EXPECTED_DEMO_FINDINGS = {
+    ("log4j-core", "2.14.1", "CVE-2021-44228"),
+    ("log4j-core", "2.14.1", "CVE-2021-45046"),
+    ("lodash", "4.17.15", "CVE-2020-8203"),
+    ("lodash", "4.17.15", "CVE-2021-23337"),
+    ("text", "0.3.7", "CVE-2022-32149"),  # purl version v0.3.7
+    ("spring-beans", "5.3.15", "CVE-2022-22965"),
+    ("jackson-databind", "2.12.3", "CVE-2020-36518"),
+    ("commons-text", "1.9", "CVE-2022-42889"),
+    ("minimist", "1.2.5", "CVE-2021-44906"),
+    ("requests", "2.19.1", "CVE-2018-18074"),
+    ("urllib3", "1.24.1", "CVE-2019-11324"),
+    ("PyYAML", "3.13", "CVE-2017-18342"),
+    ("Django", "3.2.12", "CVE-2022-34265"),
+}
+
+
+def test_demo_scans_and_writes_the_html_report(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    assert main(["demo", "--out", str(out), "--db", str(tmp_path / "demo.db"), "--lang", "ja"]) == 0
+    printed = capsys.readouterr().out
+    report = out / "shop-portal-2.1.0.scan.html"
+    assert f"HTMLレポート: {report.resolve()}" in printed.splitlines()
+    assert "緊急 8, 重要 5, KEV 2" in printed
+    scan = json.loads((out / "shop-portal-2.1.0.scan.json").read_text(encoding="utf-8"))
+    found = {
+        (f["component"]["name"], f["component"]["version"], f["vulnerability"]["id"])
+        for f in scan["findings"]
+    }
+    assert found == EXPECTED_DEMO_FINDINGS
+    kev = {f["vulnerability"]["id"] for f in scan["findings"] if f["vulnerability"]["kev"]}
+    assert kev == {"CVE-2021-44228", "CVE-2022-22965"}
+    fixes = {f["vulnerability"]["id"]: f["vulnerability"]["fixed_versions"][0] for f in scan["findings"]}
+    assert fixes["CVE-2021-44228"] == "2.15.0" and fixes["CVE-2022-32149"] == "0.3.8"
+    assert all(f["match"]["method"] == "purl-range" for f in scan["findings"])
+    assert scan["database"]["sources"]["osv"]["records"] == 13
+    # the HTML report: Japanese first, labelled as demo data in both languages, one group per finding
+    html = report.read_text(encoding="utf-8")
+    assert '<html lang="ja"' in html and 'id="demo-banner"' in html
+    assert "mamori に同梱のデモ用セット" in html and "bundled demonstration set (13 records" in html
+    assert html.count('<tbody id="f') == 13 and html.count('data-kev="1"') == 2

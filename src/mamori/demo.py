@@ -2,7 +2,8 @@
 
 Everything is local: the demo SBOM and the demo OSV/KEV set ship inside the package, the store is one SQLite
 file of its own (``demo.db`` beside the default store, or ``--db``) loaded on first use, and the outputs are
-written atomically into one folder.
+written atomically into one folder: the SBOM converted to SPDX JSON, SPDX Lite (Excel) and CycloneDX XML,
+and the scan of the demo product against the demo set as an HTML report (labelled as demo data) and JSON.
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ from importlib import resources
 from pathlib import Path
 
 from mamori import sbom
+from mamori.fileio import write_bytes_atomic
+from mamori.model.sbom import Document
 from mamori.sbom.check import check_document
+from mamori.scan.result import ScanResult
 from mamori.store import open_store
 from mamori.store.engine import default_path
 
 DEMO_SBOM = "shop-portal-2.1.0.cdx.json"
+DEMO_REPORT = "shop-portal-2.1.0.scan"  # + .html / .json
 DEMO_LABEL = {
     "en": "Demo data: a fictional product with real public components, scanned against mamori's demo "
     "vulnerability set (13 public CVEs), not a full vulnerability database.",
@@ -34,6 +39,12 @@ class DemoResult:
     ntia_pass: bool = False
     score: int = 0
     components: int = 0
+    scan: ScanResult | None = None
+
+    @property
+    def report(self) -> Path:
+        """The HTML scan report (the file to open first)."""
+        return self.outputs["html"]
 
 
 def demo_data() -> Path:
@@ -60,12 +71,35 @@ def load_demo_vulnerabilities(db: str | Path) -> tuple[str, dict[str, int]]:
         return store.display_url, loaded
 
 
-def run_demo(out_dir: Path, db: str | Path | None = None) -> DemoResult:
-    """Check and convert the demo SBOM, and load the demo vulnerability set."""
+def scan_demo(doc: Document, db: str | Path) -> ScanResult:
+    """Scan the demo product against the demo set in ``db``; the result is marked as demo data."""
+    from mamori.scan.run import scan_document
+
+    with open_store(str(db)) as store:
+        result = scan_document(doc, store, target=DEMO_SBOM, sbom_format="cyclonedx-json")
+    result.demo = True
+    return result
+
+
+def write_reports(result: ScanResult, out_dir: Path, lang: str) -> dict[str, Path]:
+    """The scan as an HTML report (``lang`` shown first, both included) and as JSON."""
+    from mamori.report import render
+
+    written: dict[str, Path] = {}
+    for fmt in ("html", "json"):
+        target = out_dir / f"{DEMO_REPORT}.{fmt}"
+        write_bytes_atomic(target, render(fmt, result, lang))
+        written[fmt] = target
+    return written
+
+
+def run_demo(out_dir: Path, db: str | Path | None = None, lang: str = "en") -> DemoResult:
+    """Check and convert the demo SBOM, load the demo vulnerability set, scan and write the reports."""
     sbom_path = demo_data() / DEMO_SBOM
     doc = sbom.read(sbom_path)
     report = check_document(doc, file=str(sbom_path), fmt="cyclonedx-json")
-    url, loaded = load_demo_vulnerabilities(db or default_demo_db())
+    db = db or default_demo_db()
+    url, loaded = load_demo_vulnerabilities(db)
     result = DemoResult(
         sbom_path=sbom_path,
         database=url,
@@ -82,4 +116,6 @@ def run_demo(out_dir: Path, db: str | Path | None = None) -> DemoResult:
         target = out_dir / name
         sbom.write(doc, target, fmt)
         result.outputs[fmt] = target
+    result.scan = scan_demo(doc, db)
+    result.outputs.update(write_reports(result.scan, out_dir, lang))
     return result

@@ -12,15 +12,20 @@ def demo(
     db: str | None = typer.Option(
         None, "--db", help="Demo database (default: demo.db in the user data dir)."
     ),
-    lang: str = typer.Option("en", "--lang", help="en or ja."),
+    lang: str = typer.Option("en", "--lang", help="en or ja (the report's first language; it has both)."),
 ) -> None:
     """Run mamori on the bundled demo product and demo vulnerability set (no network)."""
     from rich.console import Console
+    from rich.markup import escape
 
     from mamori.demo import DEMO_LABEL, run_demo
+    from mamori.errors import InputError
+    from mamori.report.messages import text
 
+    if lang not in ("en", "ja"):
+        raise InputError(None, f"--lang: expected one of en, ja, got {lang!r}")
     console = Console()
-    result = run_demo(out, db)
+    result = run_demo(out, db, lang)
     ja = lang == "ja"
     console.print(f"[bold]{DEMO_LABEL['ja' if ja else 'en']}[/bold]")
     verdict = ("合格" if ja else "pass") if result.ntia_pass else ("不合格" if ja else "fail")
@@ -34,4 +39,25 @@ def demo(
     )
     console.print(("脆弱性DB: " if ja else "Vulnerability DB: ") + f"{result.database} ({loaded})")
     for fmt, path in result.outputs.items():
-        console.print(f"  {fmt:16} {path}")
+        console.print(f"  {fmt:16} {escape(str(path))}", highlight=False)
+    if result.scan is not None:
+        scan = result.scan
+        counts = scan.by_rating()
+        console.print(
+            text(
+                lang,
+                "text",
+                "counts",
+                components=scan.components,
+                findings=len(scan.findings),
+                affected=scan.components_affected(),
+            )
+            + " — "
+            + ", ".join(f"{text(lang, 'ratings', r)} {n}" for r, n in counts.items() if n)
+            + f", KEV {sum(1 for f in scan.findings if f.vulnerability.kev is not None)}",
+            soft_wrap=True,
+        )
+    label = "HTMLレポート" if ja else "HTML report"
+    console.print(
+        f"[bold]{label}:[/bold] {escape(str(result.report.resolve()))}", highlight=False, soft_wrap=True
+    )

@@ -1,0 +1,437 @@
+"""A :class:`ScanResult` reduced to plain values the HTML report template shows (no markup here).
+
+Every text a person reads is a :data:`Bi` (``{"en": ..., "ja": ...}``); the template writes both
+languages and the page shows one. Attacker-controlled text (names, summaries, details) stays plain
+``str`` here and is escaped by the template engine.
+
+Fields the triage step may add to a :class:`Finding` (``ssvc``, ``priority_score``, ``epss``, ``kev``,
+``vex``) are read with ``getattr`` and shown when present: SSVC as an assessment object with
+``ssvc_dict(lang)``, or such a dict, or a plain outcome; VEX as a statement object, a dict or a status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+from packageurl import PackageURL
+
+from mamori import __version__
+from mamori.report import messages as scan_messages
+from mamori.scan.result import RATING_ORDER, RATINGS, Finding, ScanResult
+
+LANGS = ("en", "ja")
+Bi = dict[str, str]
+MESSAGES = "data/report/messages.yaml"
+SAFE_SCHEMES = ("https://", "http://")
+
+
+@cache
+def _catalog() -> dict[str, Any]:
+    return yaml.safe_load(resources.files("mamori").joinpath(MESSAGES).read_text(encoding="utf-8"))
+
+
+def msg(*path: str, **values: object) -> Bi:
+    """The HTML report's own words (data/report/messages.yaml) in both languages, placeholders filled."""
+    entry: dict[str, str] = _catalog()
+    for key in path:
+        entry = entry[key]  # type: ignore[assignment]
+    return {lang: entry[lang].format(**values) if values else entry[lang] for lang in LANGS}
+
+
+def plain_messages() -> dict[str, Bi]:
+    """Every top-level entry of the report's words that needs no placeholder, by key."""
+    return {
+        key: {lang: entry[lang] for lang in LANGS}
+        for key, entry in _catalog().items()
+        if isinstance(entry, dict) and set(entry) == set(LANGS) and "{" not in entry["en"]
+    }
+
+
+def shared(*path: str) -> Bi:
+    """Words shared with the other scan reports (data/scan/messages.yaml): columns, ratings, confidences."""
+    return {lang: scan_messages.text(lang, *path) for lang in LANGS}
+
+
+def same(text: str) -> Bi:
+    return dict.fromkeys(LANGS, text)
+
+
+@dataclass(slots=True)
+class Text:
+    """A text from the data, in one language or two: ``by_lang`` holds one entry per shown language."""
+
+    by_lang: dict[str, str]
+
+    @property
+    def single(self) -> bool:
+        return len(self.by_lang) == 1
+
+
+@dataclass(slots=True)
+class EvidenceView:
+    method: str
+    confidence: Bi
+    source: str
+    record: str
+    detail: str
+    fixed: str | None
+
+
+@dataclass(slots=True)
+class LinkView:
+    url: str
+    type: str
+    linkable: bool  # http(s) only; anything else is shown as text, never as a link
+
+
+@dataclass(slots=True)
+class SsvcView:
+    outcome: Bi
+    table: str
+    path: Bi
+
+
+@dataclass(slots=True)
+class VexView:
+    status: str
+    justification: str | None
+    statement: str | None
+
+
+@dataclass(slots=True)
+class FindingView:
+    anchor: str
+    rating: str
+    rating_label: Bi
+    rating_key: float  # rank × 100 + score: sorts like the default order
+    score: float | None
+    vector: str | None
+    severity_source: str | None
+    vuln_id: str
+    aliases: list[str]
+    sources: list[str]
+    summary: Text | None
+    component: str
+    version: str
+    purl: str | None
+    cpe: str | None
+    ecosystem: str
+    kev: Bi | None
+    epss: float | None
+    epss_text: Bi | None
+    priority: float | None
+    ssvc: SsvcView | None
+    vex: VexView | None
+    fixed: list[str]
+    fix_text: Bi
+    methods: list[str]
+    match_label: Bi
+    evidence: list[EvidenceView]
+    cwes: list[str]
+    references: list[LinkView]
+    search: str
+
+
+@dataclass(slots=True)
+class Option:
+    value: str
+    label: Bi
+
+
+@dataclass(slots=True)
+class SourceView:
+    name: str
+    records: int
+    updated: str
+
+
+@dataclass(slots=True)
+class ChartBar:
+    rating: str
+    label: Bi
+    count: int
+    width: float
+    y: int
+
+
+@dataclass(slots=True)
+class NotEvaluatedView:
+    component: str
+    purl: str | None
+    vulnerability: str | None
+    reason: str
+
+
+@dataclass(slots=True)
+class ReportView:
+    lang: str
+    target: str
+    sbom_format: str
+    components: int
+    generated: str
+    demo: Bi | None
+    sources: list[SourceView]
+    findings: list[FindingView]
+    affected: int
+    not_evaluated: list[NotEvaluatedView]
+    not_evaluated_components: int
+    chart: list[ChartBar]
+    chart_height: int
+    ratings: list[Option]
+    ecosystems: list[Option]
+    methods: list[Option]
+    has_epss: bool
+    has_priority: bool
+    has_ssvc: bool
+    has_vex: bool
+    version: str = __version__
+    columns: int = field(default=0)
+
+
+def ecosystem(purl: str | None, cpe: str | None) -> str:
+    """The purl type (maven, npm, pypi, golang …), ``cpe`` for a CPE-only component, else ``none``."""
+    if purl:
+        try:
+            return PackageURL.from_string(purl).type
+        except ValueError:
+            return "other"
+    return "cpe" if cpe else "none"
+
+
+def _ecosystem_label(key: str) -> Bi:
+    return msg("ecosystems", key) if key in ("cpe", "none", "other") else same(key)
+
+
+def _summary(f: Finding) -> Text | None:
+    v = f.vulnerability
+    texts = {lang: v.summary(lang) for lang in LANGS}
+    if not texts["en"] and not texts["ja"]:
+        return None
+    if texts["en"] == texts["ja"]:
+        own = "ja" if texts["ja"] in (v.summaries.get("ja"), v.titles.get("ja")) else "en"
+        return Text({own: str(texts[own])})
+    return Text({lang: str(text) for lang, text in texts.items() if text})
+
+
+def _attr(obj: Any, name: str) -> Any:
+    if isinstance(obj, dict):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def _kev(f: Finding) -> Bi | None:
+    own = getattr(f, "kev", None)
+    kev = own if own not in (None, False) else f.vulnerability.kev
+    if kev in (None, False):
+        return None
+    unknown = msg("unknown_value")
+    return {
+        lang: msg(
+            "kev_detail",
+            added=_attr(kev, "date_added") or unknown[lang],
+            due=_attr(kev, "due_date") or unknown[lang],
+            ransomware=_attr(kev, "known_ransomware_use") or unknown[lang],
+        )[lang]
+        for lang in LANGS
+    }
+
+
+def _epss(f: Finding) -> tuple[float | None, Bi | None]:
+    own = getattr(f, "epss", None)
+    epss = own if own is not None else f.vulnerability.epss
+    if epss is None:
+        return None, None
+    if isinstance(epss, int | float):
+        return float(epss), same(f"EPSS {float(epss):.5f}")
+    score = float(_attr(epss, "score") or 0.0)
+    percentile = _attr(epss, "percentile")
+    unknown = msg("unknown_value")
+    text = {
+        lang: msg(
+            "epss_detail",
+            score=f"{score:.5f}",
+            percentile=f"{float(percentile):.5f}" if percentile is not None else unknown[lang],
+            date=_attr(epss, "date") or unknown[lang],
+        )[lang]
+        for lang in LANGS
+    }
+    return score, text
+
+
+def _ssvc(f: Finding) -> SsvcView | None:
+    value = getattr(f, "ssvc", None)
+    if value is None:
+        return None
+    if hasattr(value, "ssvc_dict"):
+        by_lang = {lang: value.ssvc_dict(lang) for lang in LANGS}
+        paths = {lang: value.path_text(lang) if hasattr(value, "path_text") else "" for lang in LANGS}
+    elif isinstance(value, dict):
+        by_lang = dict.fromkeys(LANGS, value)
+        paths = dict.fromkeys(LANGS, "")
+    else:
+        return SsvcView(same(str(value)), "", same(""))
+    outcome = {lang: str(d.get("outcome_name") or d.get("outcome") or "") for lang, d in by_lang.items()}
+    return SsvcView(outcome, str(by_lang["en"].get("table") or ""), paths)
+
+
+def _vex(f: Finding) -> VexView | None:
+    value = getattr(f, "vex", None)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return VexView(value, None, None)
+    statement = _attr(value, "impact_statement") or _attr(value, "action_statement") or _attr(value, "detail")
+    return VexView(str(_attr(value, "status") or ""), _attr(value, "justification"), statement)
+
+
+def _references(f: Finding) -> list[LinkView]:
+    return [
+        LinkView(r.url, r.type, r.url.lower().startswith(SAFE_SCHEMES)) for r in f.vulnerability.references
+    ]
+
+
+def _severity_source(f: Finding) -> str | None:
+    """Who scored the vector: the source, and the provider when it names one (not a record id)."""
+    severity = f.vulnerability.severity
+    if severity is None:
+        return None
+    ids = {f.vulnerability.id, *f.vulnerability.aliases}
+    provider = severity.provider if severity.provider and severity.provider not in ids else None
+    return " · ".join(p for p in (severity.source, provider) if p) or None
+
+
+def _fix_text(f: Finding) -> Bi:
+    if f.nearest_fixed:
+        return {
+            lang: scan_messages.text(
+                lang, "text", "upgrade", component=f.component.label, fixed=f.nearest_fixed
+            )
+            for lang in LANGS
+        }
+    return shared("text", "no_fix")
+
+
+def finding_view(index: int, f: Finding) -> FindingView:
+    v = f.vulnerability
+    c = f.component
+    rating = v.rating
+    score = v.score
+    eco = ecosystem(c.purl, c.cpe)
+    epss, epss_text = _epss(f)
+    priority = getattr(f, "priority_score", None)
+    summary = _summary(f)
+    evidence = [
+        EvidenceView(e.method, shared("confidence", e.confidence), e.source, e.record_id, e.detail, e.fixed)
+        for e in f.evidence
+    ]
+    methods = sorted({e.method for e in f.evidence})
+    search = " ".join(
+        [
+            c.label,
+            c.purl or "",
+            c.cpe or "",
+            v.id,
+            *v.aliases,
+            *v.cwes,
+            *(summary.by_lang.values() if summary else ()),
+        ]
+    ).lower()
+    return FindingView(
+        anchor=f"f{index}",
+        rating=rating,
+        rating_label=shared("ratings", rating),
+        rating_key=RATING_ORDER.get(rating, -1) * 100 + (score or 0.0),
+        score=score,
+        vector=v.severity.vector if v.severity else None,
+        severity_source=_severity_source(f),
+        vuln_id=v.id,
+        aliases=list(v.aliases),
+        sources=list(v.sources),
+        summary=summary,
+        component=c.name if not c.group or c.purl else f"{c.group}/{c.name}",
+        version=c.version or "",
+        purl=c.purl,
+        cpe=c.cpe,
+        ecosystem=eco,
+        kev=_kev(f),
+        epss=epss,
+        epss_text=epss_text,
+        priority=float(priority) if priority is not None else None,
+        ssvc=_ssvc(f),
+        vex=_vex(f),
+        fixed=list(f.fixed_versions),
+        fix_text=_fix_text(f),
+        methods=methods,
+        match_label={
+            lang: f"{f.match.method} ({scan_messages.text(lang, 'confidence', f.match.confidence)})"
+            for lang in LANGS
+        },
+        evidence=evidence,
+        cwes=list(v.cwes),
+        references=_references(f),
+        search=" ".join(search.split()),
+    )
+
+
+def _order(f: Finding) -> tuple[int, float, str, str, str]:
+    v = f.vulnerability
+    return (
+        -RATING_ORDER.get(v.rating, -1),
+        -(v.score or 0.0),
+        f.component.name,
+        f.component.version or "",
+        v.id,
+    )
+
+
+CHART_ROW = 30
+
+
+def _chart(counts: dict[str, int]) -> list[ChartBar]:
+    top = max(counts.values(), default=0) or 1
+    return [
+        ChartBar(
+            rating,
+            shared("ratings", rating),
+            counts[rating],
+            round(300 * counts[rating] / top, 1),
+            i * CHART_ROW,
+        )
+        for i, rating in enumerate(RATINGS)
+    ]
+
+
+def report_view(result: ScanResult, lang: str) -> ReportView:
+    findings = [finding_view(i, f) for i, f in enumerate(sorted(result.findings, key=_order), start=1)]
+    demo_records = sum(s.records for name, s in result.sources.items() if name == "osv")
+    view = ReportView(
+        lang=lang if lang in LANGS else "en",
+        target=result.target,
+        sbom_format=result.sbom_format,
+        components=result.components,
+        generated=result.generated_at,
+        demo=msg("demo_banner", records=demo_records) if result.demo else None,
+        sources=[SourceView(name, s.records, s.updated or "") for name, s in sorted(result.sources.items())],
+        findings=findings,
+        affected=result.components_affected(),
+        not_evaluated=[
+            NotEvaluatedView(n.component.label, n.component.purl, n.vulnerability_id, n.reason)
+            for n in result.not_evaluated
+        ],
+        not_evaluated_components=result.components_not_evaluated(),
+        chart=_chart(result.by_rating()),
+        chart_height=CHART_ROW * len(RATINGS),
+        ratings=[Option(r, shared("ratings", r)) for r in RATINGS],
+        ecosystems=[Option(e, _ecosystem_label(e)) for e in sorted({f.ecosystem for f in findings})],
+        methods=[Option(m, same(m)) for m in sorted({m for f in findings for m in f.methods})],
+        has_epss=any(f.epss is not None for f in findings),
+        has_priority=any(f.priority is not None for f in findings),
+        has_ssvc=any(f.ssvc is not None for f in findings),
+        has_vex=any(f.vex is not None for f in findings),
+    )
+    view.columns = 7 + sum((view.has_epss, view.has_priority, view.has_ssvc, view.has_vex))
+    return view
