@@ -82,3 +82,16 @@ def test_demo_scans_and_writes_the_html_report(tmp_path: Path, capsys) -> None:
     assert '<html lang="ja"' in html and 'id="demo-banner"' in html
     assert "mamori に同梱のデモ用セット" in html and "bundled demonstration set (13 records" in html
     assert html.count('<tbody id="f') == 13 and html.count('data-kev="1"') == 2
+
+
+def test_outputs_get_ordinary_file_permissions(tmp_path: Path) -> None:
+    import os
+
+    from mamori.fileio import write_bytes_atomic
+
+    target = tmp_path / "x.json"
+    write_bytes_atomic(target, b"{}")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask
+    assert [p.name for p in tmp_path.iterdir()] == ["x.json"]

@@ -14,6 +14,12 @@ from mamori.errors import InputError
 DEFAULT_MAX_BYTES = 1 << 30  # 1 GiB, configurable with MAMORI_MAX_INPUT_BYTES
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def max_input_bytes() -> int:
     raw = os.environ.get("MAMORI_MAX_INPUT_BYTES")
     if raw:
@@ -54,6 +60,8 @@ def atomic_writer(path: str | Path, mode: str = "wb") -> Iterator[IO]:
         encoding = None if "b" in mode else "utf-8"
         with os.fdopen(fd, mode, encoding=encoding, newline="" if encoding else None) as fh:
             yield fh
+        # mkstemp creates 0600; a finished output gets the permissions an ordinary new file would
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
