@@ -13,9 +13,11 @@ from mamori.cli import catalog as catalog_cli
 from mamori.cli import db as db_cli
 from mamori.cli import demo as demo_cli
 from mamori.cli import plan as plan_cli
+from mamori.cli import product as product_cli
 from mamori.cli import sbom as sbom_cli
 from mamori.cli import scan as scan_cli
 from mamori.cli import ssvc as ssvc_cli
+from mamori.cli import triage as triage_cli
 from mamori.cli import vex as vex_cli
 from mamori.errors import MamoriError
 
@@ -35,6 +37,10 @@ app.add_typer(plan_cli.app, name="plan")
 app.command("scan")(scan_cli.scan)
 app.command("demo")(demo_cli.demo)
 app.add_typer(vex_cli.app, name="vex")
+app.add_typer(product_cli.product_app, name="product")
+app.add_typer(product_cli.release_app, name="release")
+app.add_typer(product_cli.portfolio_app, name="portfolio")
+app.add_typer(triage_cli.app, name="triage")
 
 
 def _version(value: bool) -> None:

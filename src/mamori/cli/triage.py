@@ -1,0 +1,322 @@
+"""``mamori triage ...``: SSVC prioritisation by role and skill, triage records, VEX export.
+
+``mamori triage FILE ...`` is short for ``mamori triage prioritize FILE ...``. Heavy imports stay inside
+the commands so that ``mamori --version`` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from mamori.errors import InputError
+
+DEFAULT_COMMAND = "prioritize"
+LANGS = ("en", "ja")
+
+
+class _DefaultCommandGroup(TyperGroup):
+    """Dispatch ``mamori triage FILE`` to the default command; subcommand names still win."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = [DEFAULT_COMMAND, *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    cls=_DefaultCommandGroup,
+    help=(
+        "Prioritise findings with SSVC by role (developer|user) and skill (high|low); keep triage records; "
+        "export them as VEX. `mamori triage FILE` runs `prioritize`."
+    ),
+    no_args_is_help=True,
+)
+
+DB_HELP = "Knowledge base / record store: SQLite path or URL; default $MAMORI_DB or the user data dir."
+
+
+def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
+    if value not in allowed:
+        raise InputError(None, f"{option}: expected one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _load_input(path: Path, db: str | None) -> tuple[Any, Any, Any]:
+    """(ScanResult, SBOM Document or None, store or None): scan JSON is read back, an SBOM is scanned."""
+    import orjson
+
+    from mamori.fileio import read_bytes
+    from mamori.triage.scanjson import looks_like_scan, scan_result_from_json
+
+    if not path.exists():
+        raise InputError(path, "file not found")
+    if path.is_file():
+        data = read_bytes(path)
+        if data.lstrip()[:1] == b"{":
+            try:
+                obj = orjson.loads(data)
+            except orjson.JSONDecodeError:
+                obj = None
+            if looks_like_scan(obj):
+                from mamori.store import open_store
+
+                return scan_result_from_json(obj, path), None, open_store(db) if db else None
+    from mamori.scan.run import load_target, scan_document
+    from mamori.store import open_store
+
+    doc, fmt = load_target(path)
+    store = open_store(db)
+    try:
+        return scan_document(doc, store, target=str(path), sbom_format=fmt), doc, store
+    except BaseException:
+        store.close()
+        raise
+
+
+def _product_name(given: str | None, doc: Any, path: Path) -> str:
+    if given:
+        return given
+    if doc is not None and doc.root is not None and doc.root.name:
+        return str(doc.root.name)
+    if doc is not None and doc.name:
+        return str(doc.name)
+    return path.name
+
+
+@app.command(DEFAULT_COMMAND)
+def prioritize(
+    target: Path = typer.Argument(
+        ..., help="An SBOM (scanned first) or the JSON of `mamori scan --format json`."
+    ),
+    role: str = typer.Option(..., "--role", help="developer (supplier tree) or user (deployer tree)."),
+    skill: str = typer.Option(..., "--skill", help="high (set/override any point) or low (plain questions)."),
+    context_file: Path | None = typer.Option(
+        None, "--context", help="YAML context per product (docs/triage-context.md)."
+    ),
+    set_values: list[str] = typer.Option(
+        [], "--set", help="POINT=VALUE, repeatable (low skill: context points only)."
+    ),
+    fmt: str = typer.Option("text", "--format", help="text or json."),
+    lang: str = typer.Option("en", "--lang", help="en or ja."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    product: str | None = typer.Option(None, "--product", help="Product name for the context and records."),
+    release: str | None = typer.Option(
+        None, "--release", help="Apply the stored triage records of this release."
+    ),
+    vex_files: list[Path] = typer.Option(
+        [], "--vex", help="VEX file(s) whose statements apply to the findings."
+    ),
+    policy_file: Path | None = typer.Option(
+        None, "--policy", help="Policy YAML (docs/triage-policy.md); exit 1 on fail."
+    ),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the output to this file."),
+) -> None:
+    """Prioritise the findings of an SBOM or a scan report: SSVC outcome, path and evidence, score."""
+    from mamori.cli.ssvc import parse_assignments
+    from mamori.triage import integrate, report
+    from mamori.triage.context import load_context
+    from mamori.triage.engine import ordered
+    from mamori.triage.policy import failed, load_policy
+    from mamori.triage.variants import overrides, variant
+
+    _choice(fmt, ("text", "json"), "--format")
+    lg = _choice(lang, LANGS, "--lang")
+    chosen = variant(role, skill)
+    given = overrides(chosen, parse_assignments(set_values))
+    context = load_context(context_file) if context_file else None
+    policy = load_policy(policy_file) if policy_file else None
+    vex_docs = _read_vex(vex_files)
+    result, doc, store = _load_input(target, db)
+    try:
+        name = _product_name(product, doc, target)
+        records = integrate.stored_records(store, result) if store is not None else None
+        extra = integrate.enrich(
+            result, chosen, context=context, set_values=given, records=records, product=name, lang=lg
+        )
+        if release is not None:
+            vex_docs = [*_records_as_vex(store, db, name, release), *vex_docs]
+        if vex_docs:
+            integrate.apply_vex(result, vex_docs, root=doc.root if doc is not None else None, extra=extra)
+        violations, notices = (
+            integrate.evaluate_policy(
+                policy, result, extra, doc.all_components() if doc is not None else None
+            )
+            if policy is not None
+            else ([], [])
+        )
+    finally:
+        if store is not None:
+            store.close()
+    triaged = ordered(t for f in result.findings if (t := extra[id(f)].triaged) is not None)
+    warnings = list(notices)
+    if context is not None and context.products and context.product(name) is None:
+        from mamori.triage.texts import text
+
+        warnings.append(text("context_missing", lg, path=context.path, product=name))
+    shown = report.TriageReport(result, chosen, triaged, lg, name, context, violations, warnings)
+    report.emit(shown.render(fmt), output)
+    if policy is not None and failed(violations):
+        raise typer.Exit(1)
+
+
+def _read_vex(paths: list[Path]) -> list[tuple[str, Any]]:
+    from mamori import vex
+
+    return [(str(p), vex.read(p)) for p in paths]
+
+
+def _records_as_vex(store: Any, db: str | None, product: str, release: str) -> list[tuple[str, Any]]:
+    from mamori.store import open_store
+    from mamori.triage import records
+
+    own = store if store is not None else open_store(db)
+    try:
+        found = records.list_records(own, product, release)
+    finally:
+        if store is None:
+            own.close()
+    return [(f"triage records {product} {release}", records.to_vex(found))] if found else []
+
+
+@app.command("record")
+def record_cmd(
+    product: str = typer.Option(..., "--product", help="Product name."),
+    release: str = typer.Option(..., "--release", help="Product release (version)."),
+    component: str = typer.Option(..., "--component", help="Component package URL (purl)."),
+    vulnerability: str = typer.Option(..., "--vulnerability", help="Vulnerability id (CVE, GHSA, ...)."),
+    status: str = typer.Option(
+        ..., "--status", help="not_affected | affected | fixed | under_investigation."
+    ),
+    justification: str | None = typer.Option(
+        None, "--justification", help="Why not_affected (CISA or CycloneDX label)."
+    ),
+    responses: list[str] = typer.Option(
+        [], "--response", help="CycloneDX response, repeatable (update, workaround_available, ...)."
+    ),
+    detail: str | None = typer.Option(
+        None, "--detail", help="Free text: impact statement (not_affected) or action (affected)."
+    ),
+    who: str | None = typer.Option(
+        None, "--who", help="Who decides (default: $MAMORI_USER or the login name)."
+    ),
+    fmt: str = typer.Option("text", "--format", help="text or json."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Set the triage record of one vulnerability in one component of a product release (history is kept)."""
+    from mamori.store import open_store
+    from mamori.triage import records
+
+    _choice(fmt, ("text", "json"), "--format")
+    rec = records.validated(
+        product, release, component, vulnerability, status, justification, responses, detail, who
+    )
+    with open_store(db) as store:
+        stored, change = records.set_record(store, rec)
+    if fmt == "json":
+        _echo_json({"change": change, "record": _record_dict(stored)})
+    else:
+        typer.echo(f"{change}: {_record_line(stored)}")
+
+
+@app.command("records")
+def records_cmd(
+    product: str = typer.Option(..., "--product", help="Product name."),
+    release: str | None = typer.Option(None, "--release", help="One release (default: all)."),
+    history_of: str | None = typer.Option(
+        None,
+        "--history",
+        help="COMPONENT_PURL,VULNERABILITY: show every version of that record (needs --release).",
+    ),
+    fmt: str = typer.Option("text", "--format", help="text or json."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """List a product's triage records, or the history of one record."""
+    from mamori.store import open_store
+    from mamori.triage import records
+
+    _choice(fmt, ("text", "json"), "--format")
+    with open_store(db) as store:
+        if history_of is not None:
+            purl, sep, vuln = history_of.rpartition(",")
+            if not sep or release is None:
+                raise InputError(None, "--history needs COMPONENT_PURL,VULNERABILITY and --release")
+            found = records.history(store, product, release, purl, vuln)
+        else:
+            found = records.list_records(store, product, release)
+    if fmt == "json":
+        _echo_json([_record_dict(r) for r in found])
+        return
+    if not found:
+        typer.echo("no triage records")
+    for r in found:
+        typer.echo(_record_line(r))
+
+
+@app.command("export")
+def export_cmd(
+    product: str = typer.Option(..., "--product", help="Product name."),
+    release: str = typer.Option(..., "--release", help="Product release."),
+    fmt: str = typer.Option(..., "--format", help="cyclonedx | openvex | csaf."),
+    output: Path = typer.Option(..., "--output", "-o", help="The VEX file to write."),
+    author: str | None = typer.Option(
+        None, "--author", help="Document author (required by OpenVEX and CSAF)."
+    ),
+    namespace: str | None = typer.Option(None, "--namespace", help="CSAF publisher namespace (https URL)."),
+    spec_version: str | None = typer.Option(None, "--spec-version", help="CycloneDX 1.4, 1.5 or 1.6."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Export a product release's triage records as VEX (CycloneDX, OpenVEX or CSAF)."""
+    from mamori import vex
+    from mamori.store import open_store
+    from mamori.triage import records
+
+    _choice(fmt, vex.FORMATS, "--format")
+    with open_store(db) as store:
+        found = records.list_records(store, product, release)
+    if not found:
+        raise InputError(
+            None, f"no triage records for {product} {release}: set some with `mamori triage record`"
+        )
+    doc = records.to_vex(found, author=author)
+    vex.write(doc, output, fmt, vex.WriteOptions(spec_version=spec_version, namespace=namespace))
+    typer.echo(f"{output}: {fmt} VEX with {len(found)} statement(s) for {product} {release}", err=True)
+
+
+def _record_dict(r: Any) -> dict[str, Any]:
+    out = {
+        "product": r.product,
+        "release": r.release,
+        "component": r.component_purl,
+        "vulnerability": r.vulnerability,
+        "status": r.status,
+        "justification": r.justification,
+        "responses": list(r.responses),
+        "detail": r.detail,
+        "who": r.who,
+        "at": r.at,
+        "version": r.version,
+    }
+    if r.change:
+        out["change"] = r.change
+    return out
+
+
+def _record_line(r: Any) -> str:
+    extra = [x for x in (r.justification, ",".join(r.responses), r.detail) if x]
+    tail = f" ({'; '.join(extra)})" if extra else ""
+    change = f" {r.change}" if r.change else ""
+    return (
+        f"{r.product} {r.release} {r.component_purl} {r.vulnerability}: {r.status}{tail} "
+        f"— v{r.version}{change} by {r.who} at {r.at}"
+    )
+
+
+def _echo_json(data: Any) -> None:
+    import json
+
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))

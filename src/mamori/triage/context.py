@@ -1,0 +1,173 @@
+"""The triage context: facts about how each product is used, given by the user in YAML (``--context FILE``).
+
+Schema (documented with an example in docs/triage-context.md)::
+
+    version: 1
+    default:                       # every product without its own entry (optional)
+      system_exposure: controlled
+      mission_impact: {value: mef_support_crippled, reason: order intake stops}
+    products:
+      shop-portal:                 # the product name (the SBOM's root component, or --product)
+        system_exposure: open
+        components:                # optional, by purl without version (or with one, to pin it)
+          pkg:npm/lodash: {system_exposure: small}
+
+A point value is a scalar or ``{value: ..., reason: ...}``. Points are those listed under
+``context_points`` in ``mamori/data/triage/variants.yaml``; values are any name the SSVC data accepts
+(id, key, English or Japanese name). The most specific entry wins: component, then product, then default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from packageurl import PackageURL
+
+from mamori.errors import InputError
+from mamori.fileio import read_bytes
+from mamori.triage import ssvc
+from mamori.triage.inputs import Input
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    value: str  # the point's value id
+    reason: str | None
+    where: str  # products.shop-portal.system_exposure
+
+
+@dataclass(slots=True)
+class ProductContext:
+    name: str
+    points: dict[str, Entry] = field(default_factory=dict)
+    components: list[tuple[tuple[str, str | None, str, str | None], dict[str, Entry]]] = field(
+        default_factory=list
+    )
+
+
+def _purl_key(text: str) -> tuple[str, str | None, str, str | None] | None:
+    try:
+        p = PackageURL.from_string(text)
+    except ValueError:
+        return None
+    return (p.type, p.namespace, p.name, p.version)
+
+
+@dataclass(slots=True)
+class Context:
+    path: str
+    default: dict[str, Entry] = field(default_factory=dict)
+    products: dict[str, ProductContext] = field(default_factory=dict)
+
+    def product(self, name: str | None) -> ProductContext | None:
+        return self.products.get(ssvc.norm(name)) if name else None
+
+    def entries(self, product: str | None, purl: str | None = None) -> dict[str, Entry]:
+        """Point → entry for one component of one product (component, then product, then default)."""
+        out = dict(self.default)
+        found = self.product(product)
+        if found is None:
+            return out
+        out.update(found.points)
+        key = _purl_key(purl) if purl else None
+        if key is not None:
+            for (ptype, ns, name, version), points in found.components:
+                if (ptype, ns, name) == key[:3] and (version is None or version == key[3]):
+                    out.update(points)
+        return out
+
+    def inputs(self, product: str | None, purl: str | None = None) -> dict[str, Input]:
+        return {
+            point: Input(
+                point,
+                e.value,
+                "context",
+                "context",
+                f"{Path(self.path).name}: {e.where}" + (f" ({e.reason})" if e.reason else ""),
+            )
+            for point, e in self.entries(product, purl).items()
+        }
+
+
+def context_points() -> tuple[str, ...]:
+    from mamori.triage.variants import variant_data
+
+    return variant_data().context_points
+
+
+def _points(raw: Any, where: str, path: str, *, allow_components: bool) -> tuple[dict[str, Entry], Any]:
+    if raw is None:
+        return {}, None
+    if not isinstance(raw, Mapping):
+        raise InputError(path, f"{where}: expected a mapping of decision points")
+    catalog = ssvc.default_catalog()
+    allowed = context_points()
+    out: dict[str, Entry] = {}
+    components = None
+    for key, value in raw.items():
+        k = str(key)
+        if k == "components" and allow_components:
+            components = value
+            continue
+        if k not in allowed:
+            raise InputError(path, f"{where}.{k}: not a context point; allowed: {', '.join(allowed)}")
+        reason = None
+        if isinstance(value, Mapping):
+            reason = value.get("reason")
+            value = value.get("value")
+        if value is None or isinstance(value, list | Mapping):
+            raise InputError(path, f"{where}.{k}: expected a value or {{value: ..., reason: ...}}")
+        try:
+            chosen = catalog.points[k].value(str(value))
+        except InputError as exc:
+            raise InputError(path, f"{where}.{k}: {exc.problem}") from None
+        out[k] = Entry(chosen.id, str(reason) if reason else None, f"{where}.{k}")
+    return out, components
+
+
+def parse_context(raw: Any, path: str | Path) -> Context:
+    p = str(path)
+    if not isinstance(raw, Mapping):
+        raise InputError(p, "a triage context must be a YAML mapping with 'default' and/or 'products'")
+    unknown = sorted(set(map(str, raw)) - {"version", "default", "products"})
+    if unknown:
+        raise InputError(p, f"unknown top-level key {unknown[0]!r}; expected version, default, products")
+    if str(raw.get("version", 1)) != "1":
+        raise InputError(p, f"unsupported context version {raw.get('version')!r}; expected 1")
+    ctx = Context(p)
+    ctx.default, _ = _points(raw.get("default"), "default", p, allow_components=False)
+    products = raw.get("products") or {}
+    if not isinstance(products, Mapping):
+        raise InputError(p, "products: expected a mapping of product name → decision points")
+    for name, body in products.items():
+        where = f"products.{name}"
+        points, comps = _points(body, where, p, allow_components=True)
+        product = ProductContext(str(name), points)
+        if comps is not None:
+            if not isinstance(comps, Mapping):
+                raise InputError(p, f"{where}.components: expected a mapping of purl → decision points")
+            for purl, cbody in comps.items():
+                key = _purl_key(str(purl))
+                if key is None:
+                    raise InputError(p, f"{where}.components: {purl!r} is not a package URL")
+                cpoints, _ = _points(cbody, f"{where}.components.{purl}", p, allow_components=False)
+                product.components.append((key, cpoints))
+        if ssvc.norm(str(name)) in ctx.products:
+            raise InputError(p, f"{where}: product given twice")
+        ctx.products[ssvc.norm(str(name))] = product
+    return ctx
+
+
+def load_context(path: str | Path) -> Context:
+    """Read and check a context file; InputError names the file and the key for anything wrong."""
+    try:
+        raw = yaml.safe_load(read_bytes(path).decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(path, "not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        raise InputError(path, f"not valid YAML: {str(exc).splitlines()[0]}") from None
+    return parse_context(raw, path)

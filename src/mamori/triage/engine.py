@@ -1,0 +1,128 @@
+"""Triage many findings at once: inputs from data and context, one SSVC decision each, a score, an order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mamori.scan.result import ComponentRef
+from mamori.triage import ssvc
+from mamori.triage.context import Context
+from mamori.triage.facts import Facts
+from mamori.triage.inputs import Input, gather
+from mamori.triage.score import order_key, score_facts
+from mamori.triage.variants import Assessment, Variant, assess
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """One vulnerability in one component of one product."""
+
+    facts: Facts
+    component: ComponentRef
+    product: str | None = None
+
+
+@dataclass(slots=True)
+class Triaged:
+    subject: Subject
+    assessment: Assessment
+    score: float | None
+    vex: dict[str, Any] | None = None  # the VEX status that applies, when one was given
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def outcome(self) -> ssvc.PointValue:
+        return self.assessment.outcome
+
+    def rank(self) -> int:
+        return self.assessment.decision.table.outcome.index(self.outcome.id)
+
+    def as_dict(self, lang: ssvc.Lang = "en") -> dict[str, Any]:
+        f = self.subject.facts
+        c = self.subject.component
+        out: dict[str, Any] = {
+            "component": {"name": c.name, "version": c.version, "purl": c.purl},
+            "product": self.subject.product,
+            "vulnerability": {
+                "id": f.vuln_id,
+                "aliases": list(f.aliases),
+                "summary": f.summary,
+                "cvss": (
+                    {
+                        "version": f.cvss.version,
+                        "vector": f.cvss.vector,
+                        "score": f.cvss.score,
+                        "rating": f.cvss.rating,
+                    }
+                    if f.cvss
+                    else None
+                ),
+            },
+            "kev": {"cve_id": f.kev.cve_id, "source": f.kev.source, "date_added": f.kev.date_added}
+            if f.kev
+            else None,
+            "epss": (
+                {
+                    "cve_id": f.epss.cve_id,
+                    "score": f.epss.score,
+                    "percentile": f.epss.percentile,
+                    "date": f.epss.date,
+                }
+                if f.epss
+                else None
+            ),
+            "priority_score": self.score,
+            "ssvc": self.assessment.ssvc_dict(lang),
+        }
+        if self.vex is not None:
+            out["vex"] = self.vex
+        return out
+
+
+def triage(
+    subjects: Iterable[Subject],
+    v: Variant,
+    context: Context | None = None,
+    set_values: Mapping[str, Input] | None = None,
+) -> list[Triaged]:
+    """Decide every subject; most urgent outcome first, then by priority score (unscored first)."""
+    out: list[Triaged] = []
+    context_cache: dict[tuple[str | None, str | None], dict[str, Input]] = {}
+    for s in subjects:
+        ctx: dict[str, Input] = {}
+        if context is not None:
+            key = (s.product, s.component.purl)
+            if key not in context_cache:
+                context_cache[key] = context.inputs(s.product, s.component.purl)
+            ctx = context_cache[key]
+        assessment = assess(v, gather(s.facts), ctx, set_values)
+        out.append(Triaged(s, assessment, score_facts(s.facts)))
+    return ordered(out)
+
+
+def ordered(items: Iterable[Triaged]) -> list[Triaged]:
+    """Most urgent outcome first, then by priority score (unscored first), then id and component."""
+    return sorted(
+        items,
+        key=lambda t: (*order_key(t.rank(), t.score), t.subject.facts.vuln_id, t.subject.component.label),
+    )
+
+
+def group_by_outcome(items: Sequence[Triaged]) -> list[tuple[ssvc.PointValue, list[Triaged]]]:
+    """Outcomes most urgent first, each with its findings in order (outcomes without findings omitted)."""
+    groups: dict[str, list[Triaged]] = {}
+    values: dict[str, ssvc.PointValue] = {}
+    for t in ordered(items):
+        groups.setdefault(t.outcome.id, []).append(t)
+        values[t.outcome.id] = t.outcome
+    outcomes = sorted(groups, key=lambda oid: -groups[oid][0].rank())
+    return [(values[oid], groups[oid]) for oid in outcomes]
+
+
+def distribution(items: Iterable[Triaged]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for t in ordered(items):
+        counts[t.outcome.id] = counts.get(t.outcome.id, 0) + 1
+    return counts

@@ -1,0 +1,321 @@
+"""Triage records in the store: the response decided per (product, release, component purl, vulnerability).
+
+Tables (on the store's shared ``Base``; created by the Alembic migration ``triage1``,
+store/migrations/versions/0003_triage_records.py):
+
+- ``triage_record``: the current status (VEX vocabulary: not_affected, affected, fixed,
+  under_investigation), justification (CISA label), responses (CycloneDX labels), detail, who and when,
+  and a version that counts the changes;
+- ``triage_history``: append-only, one row per version of a record (the values it took, who, when,
+  created or updated). Nothing here ever updates or deletes a history row.
+
+A record must meet the VEX rules (mamori.vex.validate): ``not_affected`` needs a justification or a
+detail (the impact statement), ``affected`` a response or a detail (the action statement). Exported as
+VEX through :mod:`mamori.vex` (:func:`to_vex`).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from packageurl import PackageURL
+from sqlalchemy import Connection, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mamori.errors import InputError
+from mamori.model.vex import (
+    JUSTIFICATIONS,
+    RESPONSES,
+    VEX_STATUSES,
+    VexDocument,
+    VexProduct,
+    VexStatement,
+    VexVulnerability,
+)
+from mamori.store import Store
+from mamori.store.schema import Base
+from mamori.vex.mapping import mapping
+from mamori.vex.validate import check
+
+
+class TriageRecordRow(Base):
+    __tablename__ = "triage_record"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    product: Mapped[str] = mapped_column(String(200))
+    release: Mapped[str] = mapped_column(String(100))
+    component_purl: Mapped[str] = mapped_column(Text)
+    vuln_id: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(24))
+    justification: Mapped[str | None] = mapped_column(String(64))
+    responses: Mapped[str | None] = mapped_column(String(200))  # comma-separated CycloneDX labels
+    detail: Mapped[str | None] = mapped_column(Text)
+    who: Mapped[str] = mapped_column(String(200))
+    at: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        UniqueConstraint("product", "release", "component_purl", "vuln_id", name="uq_triage_record_subject"),
+        Index("ix_triage_record_product_release", "product", "release"),
+    )
+
+
+class TriageHistoryRow(Base):
+    __tablename__ = "triage_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_id: Mapped[int] = mapped_column(Integer, ForeignKey("triage_record.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    change: Mapped[str] = mapped_column(String(16))  # created | updated
+    status: Mapped[str] = mapped_column(String(24))
+    justification: Mapped[str | None] = mapped_column(String(64))
+    responses: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[str | None] = mapped_column(Text)
+    who: Mapped[str] = mapped_column(String(200))
+    at: Mapped[str] = mapped_column(String(32))
+
+    __table_args__ = (UniqueConstraint("record_id", "version", name="uq_triage_history_record_version"),)
+
+
+@dataclass(frozen=True, slots=True)
+class TriageRecord:
+    product: str
+    release: str
+    component_purl: str
+    vulnerability: str
+    status: str
+    justification: str | None = None
+    responses: tuple[str, ...] = ()
+    detail: str | None = None
+    who: str = ""
+    at: str = ""
+    version: int = 1
+    change: str | None = None  # history rows: created | updated
+
+    @property
+    def subject(self) -> tuple[str, str, str, str]:
+        return (self.product, self.release, self.component_purl, self.vulnerability)
+
+    def values(self) -> tuple[str, str | None, tuple[str, ...], str | None]:
+        return (self.status, self.justification, self.responses, self.detail)
+
+
+def default_who() -> str:
+    try:
+        return os.environ.get("MAMORI_USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def canonical_purl(text: str) -> str:
+    try:
+        return PackageURL.from_string(text.strip()).to_string()
+    except ValueError as exc:
+        raise InputError(None, f"component {text!r} is not a package URL: {exc}") from None
+
+
+def _required(value: str | None, what: str, limit: int) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise InputError(None, f"{what} is required")
+    if len(text) > limit:
+        raise InputError(None, f"{what} is longer than {limit} characters")
+    return text
+
+
+def validated(
+    product: str,
+    release: str,
+    component: str,
+    vulnerability: str,
+    status: str,
+    justification: str | None = None,
+    responses: Iterable[str] = (),
+    detail: str | None = None,
+    who: str | None = None,
+    at: str | None = None,
+) -> TriageRecord:
+    """A record with every value checked: VEX status, CISA (or CycloneDX) justification, CycloneDX responses,
+    and the VEX rules for not_affected and affected."""
+    status = status.strip().lower()
+    if status not in VEX_STATUSES:
+        raise InputError(None, f"status {status!r}: expected one of {', '.join(VEX_STATUSES)}")
+    table = mapping()
+    if justification:
+        j = justification.strip().lower()
+        j = table.cdx_justification_to_cisa.get(j, j)
+        if j not in JUSTIFICATIONS:
+            raise InputError(
+                None, f"justification {justification!r}: expected one of {', '.join(JUSTIFICATIONS)}"
+            )
+        if status != "not_affected":
+            raise InputError(None, f"a justification only goes with status not_affected, not {status}")
+        justification = j
+    resp = tuple(dict.fromkeys(r.strip().lower() for r in responses if r.strip()))
+    for r in resp:
+        if r not in RESPONSES:
+            raise InputError(None, f"response {r!r}: expected one of {', '.join(RESPONSES)}")
+    record = TriageRecord(
+        product=_required(product, "--product", 200),
+        release=_required(release, "--release", 100),
+        component_purl=canonical_purl(_required(component, "--component", 4000)),
+        vulnerability=_required(vulnerability, "--vulnerability", 200),
+        status=status,
+        justification=justification or None,
+        responses=resp,
+        detail=(detail or "").strip() or None,
+        who=_required(who or default_who(), "--who", 200),
+        at=at or _now(),
+    )
+    breaches = check(VexDocument(statements=[statement(record)]))
+    if breaches:
+        raise InputError(None, breaches[0].problem)
+    return record
+
+
+def _record(row: TriageRecordRow | TriageHistoryRow, base: TriageRecordRow | None = None) -> TriageRecord:
+    owner = base if base is not None else row
+    assert isinstance(owner, TriageRecordRow)
+    return TriageRecord(
+        product=owner.product,
+        release=owner.release,
+        component_purl=owner.component_purl,
+        vulnerability=owner.vuln_id,
+        status=row.status,
+        justification=row.justification,
+        responses=tuple(r for r in (row.responses or "").split(",") if r),
+        detail=row.detail,
+        who=row.who,
+        at=row.at,
+        version=row.version,
+        change=row.change if isinstance(row, TriageHistoryRow) else None,
+    )
+
+
+def _row(conn: Connection, subject: tuple[str, str, str, str]) -> TriageRecordRow | None:
+    t = TriageRecordRow.__table__
+    found = conn.execute(
+        select(t).where(
+            t.c.product == subject[0],
+            t.c.release == subject[1],
+            t.c.component_purl == subject[2],
+            t.c.vuln_id == subject[3],
+        )
+    ).first()
+    return TriageRecordRow(**found._mapping) if found is not None else None
+
+
+def set_record(store: Store, record: TriageRecord) -> tuple[TriageRecord, str]:
+    """Create or update one record (one transaction with its history row). Returns the stored record and
+    ``created``, ``updated`` or ``unchanged`` (same values: nothing written)."""
+    rt, ht = TriageRecordRow.__table__, TriageHistoryRow.__table__
+    responses = ",".join(record.responses) or None
+    with store.engine.connect().execution_options(write=True) as conn, conn.begin():
+        old = _row(conn, record.subject)
+        if old is not None and _record(old).values() == record.values():
+            return _record(old), "unchanged"
+        values = {
+            "status": record.status,
+            "justification": record.justification,
+            "responses": responses,
+            "detail": record.detail,
+            "who": record.who,
+            "at": record.at,
+        }
+        if old is None:
+            version, change = 1, "created"
+            record_id = conn.execute(
+                rt.insert().values(
+                    product=record.product,
+                    release=record.release,
+                    component_purl=record.component_purl,
+                    vuln_id=record.vulnerability,
+                    version=version,
+                    **values,
+                )
+            ).inserted_primary_key[0]
+        else:
+            version, change, record_id = old.version + 1, "updated", old.id
+            conn.execute(update(rt).where(rt.c.id == record_id).values(version=version, **values))
+        conn.execute(ht.insert().values(record_id=record_id, version=version, change=change, **values))
+    return replace(record, version=version), change
+
+
+def list_records(store: Store, product: str, release: str | None = None) -> list[TriageRecord]:
+    """Current records of a product (one release, or all), ordered by release, vulnerability, component."""
+    t = TriageRecordRow.__table__
+    stmt = select(t).where(t.c.product == product)
+    if release is not None:
+        stmt = stmt.where(t.c.release == release)
+    stmt = stmt.order_by(t.c.release, t.c.vuln_id, t.c.component_purl)
+    with store.engine.connect() as conn:
+        return [_record(TriageRecordRow(**r._mapping)) for r in conn.execute(stmt)]
+
+
+def history(
+    store: Store, product: str, release: str, component: str, vulnerability: str
+) -> list[TriageRecord]:
+    """Every version of one record, oldest first (empty when there is no such record)."""
+    ht = TriageHistoryRow.__table__
+    with store.engine.connect() as conn:
+        base = _row(conn, (product, release, canonical_purl(component), vulnerability))
+        if base is None:
+            return []
+        rows = conn.execute(select(ht).where(ht.c.record_id == base.id).order_by(ht.c.version))
+        return [_record(TriageHistoryRow(**r._mapping), base) for r in rows]
+
+
+def _time(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def statement(record: TriageRecord) -> VexStatement:
+    """The VEX statement of one record: the product release with the component as its subcomponent.
+
+    The detail becomes the impact statement of ``not_affected`` and the action statement of ``affected``
+    (and the status notes otherwise)."""
+    product = VexProduct(
+        ref=f"{record.product}@{record.release}:{record.component_purl}",
+        name=record.product,
+        version=record.release,
+        subcomponents=[VexProduct(purl=record.component_purl)],
+    )
+    when = _time(record.at)
+    return VexStatement(
+        vulnerability=VexVulnerability(record.vulnerability),
+        status=record.status,
+        products=[product],
+        justification=record.justification,
+        impact_statement=record.detail if record.status == "not_affected" else None,
+        action_statement=record.detail if record.status == "affected" else None,
+        action_statement_timestamp=when if record.status == "affected" and record.detail else None,
+        responses=list(record.responses),
+        detail=record.detail if record.status in ("fixed", "under_investigation") else None,
+        timestamp=when,
+        last_updated=when,
+    )
+
+
+def to_vex(
+    records: Sequence[TriageRecord], author: str | None = None, doc_id: str | None = None
+) -> VexDocument:
+    """A VEX document of records (write it with :func:`mamori.vex.write`)."""
+    return VexDocument(
+        statements=[statement(r) for r in records],
+        id=doc_id,
+        author=author,
+        tool="mamori triage",
+        title="mamori triage records",
+        source_format="triage",
+    )

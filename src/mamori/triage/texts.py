@@ -1,0 +1,24 @@
+"""Bilingual texts of triage output, from ``mamori/data/triage/messages.yaml``."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+
+@cache
+def _messages() -> dict[str, Any]:
+    text = (resources.files("mamori") / "data" / "triage" / "messages.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def basis_label(basis: str, lang: str, short: bool = False) -> str:
+    return str(_messages()["basis_short" if short else "basis"][basis][lang])
+
+
+def text(key: str, lang: str, **values: Any) -> str:
+    template = str(_messages()["text"][key][lang])
+    return template.format(**values) if values else template
