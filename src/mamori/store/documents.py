@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -30,6 +31,20 @@ def unpack(blob: bytes) -> Any:
 def digest(json_bytes: bytes) -> str:
     """What tells a changed record from the one already stored."""
     return hashlib.blake2b(json_bytes, digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A record with its stored form already made (by an import worker process)."""
+
+    vulnerability: Vulnerability
+    packed: bytes
+    digest: str
+
+
+def prepare(record: Vulnerability) -> Prepared:
+    doc = to_json(record)
+    return Prepared(record, pack(doc), digest(doc))
 
 
 def load_vulnerability(blob: bytes) -> Vulnerability:

@@ -91,11 +91,11 @@ class Writer:
         self.conn = conn
 
     # -- vulnerability records -------------------------------------------------------------
-    def put_vulnerabilities(self, records: Iterable[Vulnerability]) -> WriteCounts:
+    def put_vulnerabilities(self, records: Iterable[Vulnerability | documents.Prepared]) -> WriteCounts:
         batch: dict[RecordKey, tuple[Vulnerability, bytes, str]] = {}
         for record in records:
-            doc = documents.to_json(record)
-            batch[_key(record)] = (record, documents.pack(doc), documents.digest(doc))
+            ready = record if isinstance(record, documents.Prepared) else documents.prepare(record)
+            batch[_key(ready.vulnerability)] = (ready.vulnerability, ready.packed, ready.digest)
         counts = WriteCounts()
         if not batch:
             return counts

@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from mamori.errors import InputError
 from mamori.model.vulnerability import Epss, Kev, Vulnerability
+from mamori.store.documents import Prepared
 from mamori.vulndb.detect import SOURCES, Item, Parsed, parse_blob
+from mamori.vulndb.parallel import decoded
 from mamori.vulndb.purl2cpe import PurlCpeLink
 from mamori.vulndb.rejected import Rejected
 from mamori.vulndb.sources import Blob, open_input
@@ -126,7 +128,7 @@ class _Run:
         self.key = key
         self.fingerprint = fingerprint
         self.pending = 0
-        self.vulns: dict[str, list[Vulnerability]] = {}
+        self.vulns: dict[str, list[Vulnerability | Prepared]] = {}
         self.kev: list[Kev] = []
         self.epss: list[Epss] = []
         self.links: list[PurlCpeLink] = []
@@ -134,15 +136,16 @@ class _Run:
     def counts(self, source: str) -> SourceCounts:
         return self.summary.sources.setdefault(source, SourceCounts())
 
-    def add(self, source: str, item: Item) -> None:
+    def add(self, source: str, item: Item | Prepared) -> None:
         counts = self.counts(source)
         if isinstance(item, Rejected):
             counts.rejected += 1
             self.summary.rejected.append(item)
             return
         counts.read += 1
-        if isinstance(item, Vulnerability):
-            counts.withdrawn += item.withdrawn is not None
+        if isinstance(item, Vulnerability | Prepared):
+            record = item.vulnerability if isinstance(item, Prepared) else item
+            counts.withdrawn += record.withdrawn is not None
             self.vulns.setdefault(source, []).append(item)
             self.pending += 1
         elif isinstance(item, Kev):
@@ -245,8 +248,8 @@ def import_blobs(
         summary.resumed = position
         blobs = resume.start(position)
     run = _Run(store, summary, batch, key, resume.fingerprint if resume else None)
-    for index, blob in enumerate(blobs, start=position):
-        done = 0
+    for index, document in enumerate(decoded(blobs, total, source), start=position):
+        blob, done = document.blob, 0
         try:
             parsed = _parse(blob, source)
             if parsed is None:
@@ -258,7 +261,7 @@ def import_blobs(
                     done += 1
                     if index == position and done <= skip_items:
                         continue  # committed by the interrupted run
-                    run.add(parsed.source, item)
+                    run.add(parsed.source, document.attach(item))
                     if run.full:
                         run.commit(index, done)
         except _MALFORMED as exc:

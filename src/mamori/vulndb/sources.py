@@ -103,6 +103,18 @@ def _file_input(path: Path) -> InputSet:
     )
 
 
+def _read_member(path: str, limit: int) -> bytes:
+    """One file of a directory walk: one open and fstat (thousands of small files), else as
+    :func:`mamori.fileio.read_bytes` (which names the problem)."""
+    try:
+        with open(path, "rb") as fh:
+            if os.fstat(fh.fileno()).st_size <= limit:
+                return fh.read()
+    except OSError:
+        pass
+    return read_bytes(path, limit)
+
+
 def open_input(path: str | Path) -> InputSet:
     """A file, a zip or a directory (walked in sorted order, hidden entries skipped)."""
     p = Path(path)
@@ -117,11 +129,12 @@ def open_input(path: str | Path) -> InputSet:
     files.sort()
 
     def walk(first: int = 0) -> Iterator[Blob]:
+        limit = max_input_bytes()
         for f in files[first:]:
             if f.lower().endswith(".zip"):
                 yield from _file_blobs(Path(f))[1]
             else:
-                yield Blob(f, read_bytes(f))
+                yield Blob(f, _read_member(f, limit))
 
     archives = [f for f in files if f.lower().endswith(".zip")]
     if archives:  # positions count zip members: no resuming by file position
