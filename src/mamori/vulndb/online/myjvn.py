@@ -29,7 +29,7 @@ DETAIL_BATCH = 10
 
 
 def politeness(clock: Clock | None = None) -> TokenBucket:
-    """MyJVN publishes no limit but asks for moderation: at most 2 requests per second."""
+    """MyJVN publishes no limit but asks for moderation: 2 per second, never more than 3 in one second."""
     return TokenBucket(3, 1.0, burst=1, clock=clock)
 
 
