@@ -108,7 +108,7 @@ def test_a_bad_file_is_reported_and_the_others_imported(
         assert summary.files == 6 and summary.sources["osv"].new == 5
         assert store.status()["sources"]["osv"]["records"] == 5
         assert _count(db_url, schema.SourceRecord) == 5
-        with pytest.raises(InputError, match="zz-broken.json: not valid JSON"):  # the only input
+        with pytest.raises(InputError, match=r"zz-broken\.json: not valid JSON"):  # the only input
             import_path(store, mixed / "zz-broken.json")
 
 
