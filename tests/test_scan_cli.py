@@ -53,7 +53,7 @@ def test_json_has_the_issue_shape(setup, tmp_path) -> None:
     assert set(data["database"]["sources"]) == {"osv", "cve5", "purl2cpe"}
     assert set(data["database"]["sources"]["osv"]) == {"records", "updated"}
     (finding,) = data["findings"]
-    assert set(finding) == {"component", "vulnerability", "match"}
+    assert set(finding) == {"component", "vulnerability", "match", "ssvc", "priority_score", "vex"}
     assert finding["component"] == {
         "name": "reportlab",
         "version": "3.5.26",

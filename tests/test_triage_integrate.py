@@ -116,6 +116,17 @@ def test_vex_statements_match_by_alias_purl_version_and_product() -> None:
         justification="component_not_present",
     )
     assert id(result.findings[0]) not in integrate.apply_vex(result, [("d.json", _doc(outside))], root=ROOT)
+    # a statement about the component inside another product says nothing about this one
+    elsewhere = _st(
+        "CVE-2021-44228",
+        "not_affected",
+        VexProduct(name="other-product", version="1.0", subcomponents=[VexProduct(purl=LOG4J.purl)]),
+        justification="component_not_present",
+    )
+    assert id(result.findings[0]) not in integrate.apply_vex(result, [("e.json", _doc(elsewhere))], root=ROOT)
+    assert id(result.findings[0]) in integrate.apply_vex(result, [("e.json", _doc(elsewhere))], root=None)
+    named = integrate.apply_vex(result, [("e.json", _doc(elsewhere))], root=ROOT, product="Other Product")
+    assert named[id(result.findings[0])].vex["status"] == "not_affected"
 
 
 def test_policy_gate_on_a_scan_with_vex_and_licences() -> None:

@@ -33,16 +33,32 @@ def scan(
     db: str | None = typer.Option(
         None, "--db", help="Knowledge base: SQLite path or URL; default $MAMORI_DB or the user data dir."
     ),
+    role: str = typer.Option(
+        "user", "--role", help="SSVC tree per finding: user (deployer) or developer (supplier)."
+    ),
+    skill: str = typer.Option("low", "--skill", help="low or high: what --set may change (docs/triage.md)."),
+    context: Path | None = typer.Option(
+        None, "--context", help="Triage context per product (docs/triage-context.md)."
+    ),
+    set_values: list[str] = typer.Option([], "--set", help="SSVC POINT=VALUE for every finding, repeatable."),
+    vex_files: list[Path] = typer.Option(
+        [], "--vex", help="VEX file, repeatable: findings get its status; not_affected/fixed leave the gate."
+    ),
+    policy: Path | None = typer.Option(
+        None, "--policy", help="Policy YAML (docs/triage-policy.md): exit 1 when a fail rule fires."
+    ),
 ) -> None:
     """Find known vulnerabilities in an SBOM's components (offline, against the local knowledge base)."""
     from rich.console import Console
 
     from mamori.fileio import write_bytes_atomic
+    from mamori.match import Matcher
     from mamori.report import render
     from mamori.report.messages import text
     from mamori.report.table import print_result
-    from mamori.scan.run import scan_path
+    from mamori.scan.run import load_target, scan_document
     from mamori.store import open_store
+    from mamori.triage.integrate import triage_scan
 
     _choice(output_format, FORMATS, "--format")
     _choice(fail_on, FAIL_ON, "--fail-on")
@@ -54,7 +70,22 @@ def scan(
     if not target.exists():
         raise InputError(target, "file not found")
     with open_store(db) as store:
-        result = scan_path(target, store)
+        matcher = Matcher(store)
+        doc, fmt = load_target(target)
+        result = scan_document(doc, store, target=str(target), sbom_format=fmt, matcher=matcher)
+        triaged = triage_scan(
+            result,
+            matcher.knowledge,
+            role=role,
+            skill=skill,
+            context_path=context,
+            assignments=set_values,
+            vex_paths=vex_files,
+            policy_path=policy,
+            components=doc.all_components(),
+            root=doc.root,
+            lang=lang,
+        )
     err = Console(stderr=True)
     if not result.sources:
         err.print("mamori: the knowledge base is empty: run `mamori db import PATH` first", style="yellow")
@@ -72,6 +103,17 @@ def scan(
             err.print(
                 text(lang, "text", "not_evaluated", count=result.components_not_evaluated()), style="yellow"
             )
+    for notice in triaged.notices:
+        err.print(f"mamori: {notice}", style="yellow", highlight=False, markup=False)
+    for violation in triaged.violations:
+        err.print(
+            violation.message(lang),
+            style="red" if violation.action == "fail" else "yellow",
+            highlight=False,
+            markup=False,
+        )
     if fail_on and result.reaches(fail_on):
         err.print(text(lang, "text", "fail", level=fail_on), style="red")
+        raise typer.Exit(1)
+    if triaged.failed:
         raise typer.Exit(1)

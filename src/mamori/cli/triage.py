@@ -141,7 +141,14 @@ def prioritize(
         if release is not None:
             vex_docs = [*_records_as_vex(store, db, name, release), *vex_docs]
         if vex_docs:
-            integrate.apply_vex(result, vex_docs, root=doc.root if doc is not None else None, extra=extra)
+            integrate.apply_vex(
+                result,
+                vex_docs,
+                root=doc.root if doc is not None else None,
+                product=product,
+                release=release,
+                extra=extra,
+            )
         violations, notices = (
             integrate.evaluate_policy(
                 policy, result, extra, doc.all_components() if doc is not None else None

@@ -52,7 +52,16 @@ def finding_dict(f: Finding, lang: str) -> dict[str, Any]:
             "references": [{"url": r.url, "type": r.type} for r in v.references],
         },
         "match": {"method": f.match.method, "confidence": f.match.confidence, "detail": f.match.detail},
+        **triage_fields(f, lang),
     }
+
+
+def triage_fields(f: Finding, lang: str) -> dict[str, Any]:
+    """``ssvc``, ``priority_score`` and ``vex`` when mamori.triage set them on the finding."""
+    if f.ssvc is None and f.vex is None:
+        return {}
+    ssvc = f.ssvc.ssvc_dict(lang) if hasattr(f.ssvc, "ssvc_dict") else f.ssvc
+    return {"ssvc": ssvc, "priority_score": f.priority_score, "vex": f.vex}
 
 
 def result_dict(result: ScanResult, lang: str = "en") -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from mamori import __version__
+from mamori.report.json_report import triage_fields
 from mamori.report.messages import text
 from mamori.scan.result import Finding, ScanResult, VulnerabilityInfo
 
@@ -83,6 +84,7 @@ def sarif_dict(result: ScanResult, lang: str = "en") -> dict[str, Any]:
                     },
                     "fixedVersions": f.fixed_versions,
                     "kev": v.kev is not None,
+                    **triage_fields(f, lang),
                 },
             }
         )

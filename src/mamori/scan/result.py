@@ -29,6 +29,7 @@ known for the vulnerability.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 RATINGS = ("critical", "high", "medium", "low", "none", "unknown")
 RATING_ORDER = {"none": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
@@ -142,6 +143,16 @@ class Finding:
     vulnerability: VulnerabilityInfo
     evidence: list[Evidence] = field(default_factory=list)  # best first
     fixed_versions: list[str] = field(default_factory=list)  # above the installed version, nearest first
+    # Set by mamori.triage.integrate: the SSVC assessment (``ssvc_dict(lang)``, ``path_text(lang)``), the
+    # priority score within its outcome, and the VEX statement that applies ({status, justification, ...}).
+    ssvc: Any = None
+    priority_score: float | None = None
+    vex: dict[str, Any] | None = None
+
+    @property
+    def out_of_gate(self) -> bool:
+        """A VEX statement says not_affected or fixed: the finding stays in reports but trips no gate."""
+        return self.vex is not None and self.vex.get("status") in ("not_affected", "fixed")
 
     @property
     def match(self) -> Evidence:
@@ -156,6 +167,8 @@ class Finding:
 
         A finding with no CVSS (rating ``unknown``) reaches no severity threshold; KEV is its own gate.
         """
+        if self.out_of_gate:
+            return False
         if threshold == "kev":
             return self.vulnerability.kev is not None
         rating = self.vulnerability.rating

@@ -19,6 +19,7 @@ from mamori.model.vulnerability import Vulnerability
 from mamori.scan.result import ComponentRef, Finding, ScanResult
 from mamori.triage import facts as facts_mod
 from mamori.triage import policy as policy_mod
+from mamori.triage import ssvc
 from mamori.triage.context import Context
 from mamori.triage.engine import Subject, Triaged, triage
 from mamori.triage.inputs import Input
@@ -53,12 +54,16 @@ def _set_on_finding(f: Finding, **values: Any) -> None:
             setattr(f, name, value)
 
 
-def stored_records(store: Any, result: ScanResult) -> dict[str, Vulnerability]:
-    """The full stored record of every finding (CISA ADP points, reference tags), read in bulk."""
+def stored_records(source: Any, result: ScanResult) -> dict[str, Vulnerability]:
+    """The full stored record of every finding (CISA ADP points, reference tags), read in bulk from a
+    :class:`~mamori.store.Store` or, reusing what the scan already read, its matcher's ``Knowledge``."""
     from mamori.match.knowledge import Knowledge
 
     ids = {f.vulnerability.id for f in result.findings}
-    return Knowledge(store).vulnerabilities(ids) if ids else {}
+    if not ids:
+        return {}
+    knowledge = source if isinstance(source, Knowledge) else Knowledge(source)
+    return knowledge.vulnerabilities(ids)
 
 
 def subjects(
@@ -97,7 +102,7 @@ def enrich(
         entry.ssvc = t.assessment.ssvc_dict(lang)  # type: ignore[arg-type]
         entry.priority_score = t.score
         t.vex = entry.vex
-        _set_on_finding(f, ssvc=entry.ssvc, priority_score=entry.priority_score)
+        _set_on_finding(f, ssvc=t.assessment, priority_score=entry.priority_score)
     return out
 
 
@@ -131,31 +136,55 @@ def _version_in(range_text: str, version: str | None) -> bool | None:
         return None
 
 
-def _matches(product: VexProduct, c: ComponentRef, root: Component | None) -> bool:
-    own = _purl_parts(c.purl)
-    for candidate in (product, *product.subcomponents):
-        theirs = _purl_parts(candidate.purl)
-        if theirs is not None and own is not None and theirs[0] == own[0]:
-            if candidate.version_range:
-                return _version_in(candidate.version_range, own[1]) is True
-            if theirs[1] is None or theirs[1] == own[1]:
-                return True
-        if candidate.ref and candidate.ref in (c.bom_ref, c.purl):
+@dataclass(frozen=True, slots=True)
+class ScannedProduct:
+    """What the scan is about: the SBOM's root (or the product name given for triage records)."""
+
+    name: str | None = None
+    version: str | None = None
+    purl: str | None = None
+
+    @classmethod
+    def of(
+        cls, root: Component | None, name: str | None = None, release: str | None = None
+    ) -> ScannedProduct | None:
+        """The SBOM's root; a product name or release given for triage replaces the root's."""
+        if root is None:
+            return cls(name, release) if name is not None else None
+        if name is not None:
+            return cls(name, release)
+        return cls(root.name, release or root.version, root.purl if release is None else None)
+
+    def same_as(self, product: VexProduct) -> bool | None:
+        """Whether a VEX product names this product (None: it cannot be told)."""
+        mine, theirs = _purl_parts(self.purl), _purl_parts(product.purl)
+        if mine is not None and theirs is not None:
+            return mine[0] == theirs[0] and theirs[1] in (None, mine[1])
+        if product.name and self.name:
+            same = ssvc.norm(product.name) == ssvc.norm(self.name)
+            return same and (not product.version or not self.version or product.version == self.version)
+        return None
+
+
+def _component_match(candidate: VexProduct, c: ComponentRef) -> bool:
+    own, theirs = _purl_parts(c.purl), _purl_parts(candidate.purl)
+    if theirs is not None and own is not None and theirs[0] == own[0]:
+        if candidate.version_range:
+            return _version_in(candidate.version_range, own[1]) is True
+        if theirs[1] is None or theirs[1] == own[1]:
             return True
-        if candidate.cpe and c.cpe and candidate.cpe == c.cpe:
-            return True
-    if not product.subcomponents and root is not None:  # the product as a whole: the scanned root itself
-        root_purl = _purl_parts(root.purl)
-        mine = _purl_parts(product.purl)
-        if root_purl is not None and mine is not None and root_purl[0] == mine[0]:
-            return mine[1] is None or mine[1] == root_purl[1]
-        if (
-            product.name
-            and product.name == root.name
-            and (not product.version or product.version == root.version)
-        ):
-            return True
-    return False
+    if candidate.ref and candidate.ref in (c.bom_ref, c.purl):
+        return True
+    return bool(candidate.cpe and c.cpe and candidate.cpe == c.cpe)
+
+
+def _matches(product: VexProduct, c: ComponentRef, scanned: ScannedProduct | None) -> bool:
+    """A product with subcomponents speaks about those components inside that product only; a product
+    without them is the component itself, or the scanned product as a whole."""
+    same = scanned.same_as(product) if scanned is not None else None
+    if product.subcomponents:
+        return same is not False and any(_component_match(sub, c) for sub in product.subcomponents)
+    return _component_match(product, c) or same is True
 
 
 def _names(f: Finding) -> set[str]:
@@ -180,12 +209,16 @@ def apply_vex(
     documents: Sequence[tuple[str | Path, VexDocument]],
     *,
     root: Component | None = None,
+    product: str | None = None,
+    release: str | None = None,
     extra: dict[int, FindingTriage] | None = None,
 ) -> dict[int, FindingTriage]:
     """Give each finding the status of the VEX statements about it (by vulnerability id or alias, and by
-    component purl, bom-ref or CPE, or the scanned product as a whole). Among several, the latest
-    statement wins; with equal times, the later file. Returns the entries by ``id(finding)``."""
+    component purl, bom-ref or CPE, or the scanned product as a whole). ``root`` (the SBOM's root), or
+    ``product`` and ``release`` when given instead, identify the scanned product. Among several statements
+    the latest wins; with equal times, the later file. Returns the entries by ``id(finding)``."""
     out = extra if extra is not None else {}
+    scanned = ScannedProduct.of(root, product, release)
     chosen: dict[int, tuple[tuple[str, int], dict[str, Any]]] = {}
     for order, (path, doc) in enumerate(documents):
         for st in doc.statements:
@@ -195,7 +228,7 @@ def apply_vex(
             for f in result.findings:
                 if not ids & _names(f):
                     continue
-                if st.products and not any(_matches(p, f.component, root) for p in st.products):
+                if st.products and not any(_matches(p, f.component, scanned) for p in st.products):
                     continue
                 previous = chosen.get(_key(f))
                 if previous is None or rank >= previous[0]:
@@ -257,3 +290,65 @@ def evaluate_policy(
         policy_findings(result, extra or {}),
         policy_components(components) if components is not None else None,
     )
+
+
+# ----------------------------------------------------------------------------------------- mamori scan
+
+
+@dataclass(slots=True)
+class ScanTriage:
+    """What ``mamori scan`` gets from triage: per-finding results and the policy's verdict."""
+
+    extra: dict[int, FindingTriage]
+    violations: list[policy_mod.Violation]
+    notices: list[str]
+
+    @property
+    def failed(self) -> bool:
+        return policy_mod.failed(self.violations)
+
+
+def triage_scan(
+    result: ScanResult,
+    source: Any,
+    *,
+    role: str = "user",
+    skill: str = "low",
+    context_path: str | Path | None = None,
+    assignments: Sequence[str] = (),
+    vex_paths: Sequence[str | Path] = (),
+    policy_path: str | Path | None = None,
+    components: Iterable[Component] | None = None,
+    root: Component | None = None,
+    lang: str = "en",
+) -> ScanTriage:
+    """SSVC, score, VEX and policy on a scan, with every input file read (and checked) first.
+
+    ``source`` is the store or the scan matcher's ``Knowledge`` (for the stored records' CISA ADP points).
+    """
+    from mamori import vex
+    from mamori.cli.ssvc import parse_assignments
+    from mamori.triage.context import load_context
+    from mamori.triage.variants import overrides, variant
+
+    chosen = variant(role, skill)
+    set_values = overrides(chosen, parse_assignments(list(assignments)))
+    context = load_context(context_path) if context_path else None
+    policy = policy_mod.load_policy(policy_path) if policy_path else None
+    documents = [(str(p), vex.read(p)) for p in vex_paths]
+    product = root.name if root is not None else None
+    extra = enrich(
+        result,
+        chosen,
+        context=context,
+        set_values=set_values,
+        records=stored_records(source, result) if source is not None else None,
+        product=product,
+        lang=lang,
+    )
+    if documents:
+        apply_vex(result, documents, root=root, extra=extra)
+    violations, notices = (
+        evaluate_policy(policy, result, extra, components) if policy is not None else ([], [])
+    )
+    return ScanTriage(extra, violations, notices)
