@@ -73,3 +73,61 @@ def test_bad_cell_is_one_line_error_and_no_output(tmp_path: Path, capsys: pytest
         f"mamori: error: {source}: sheet '部品表', row 2, column 'PURL': invalid purl 'zlib-1.3'"
     )
     assert not out.exists()
+
+
+def _two_sheet_workbooks(tmp_path: Path) -> tuple[Path, Path]:
+    """Two releases of a parts list, each workbook with a draft sheet first and the real list second."""
+    paths = []
+    for release, zlib in (("r1", "1.2.13"), ("r2", "1.3.1")):
+        path = tmp_path / f"{release}.xlsx"
+        path.write_bytes(
+            workbook_bytes(
+                {
+                    "下書き": [["部品名", "版"], ["draft-only", "0.1"]],
+                    "部品表": [
+                        ["部品名", "版", "仕入先"],
+                        ["zlib", zlib, "zlib project"],
+                        ["busybox", "1.36.1", "BusyBox"],
+                    ],
+                }
+            )
+        )
+        paths.append(path)
+    return paths[0], paths[1]
+
+
+@pytest.mark.parametrize("sheet", ["部品表", "2"])
+def test_sheet_option_reaches_the_reader_in_every_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], sheet: str
+) -> None:
+    first, second = _two_sheet_workbooks(tmp_path)
+    out = tmp_path / "out.cdx.json"
+    assert main(["sbom", "convert", str(first), "-o", str(out)]) == 0  # without --sheet: the first list
+    assert [c["name"] for c in json.loads(out.read_text(encoding="utf-8"))["components"]] == ["draft-only"]
+    assert main(["sbom", "convert", str(first), "-o", str(out), "--sheet", sheet]) == 0
+    assert [c["name"] for c in json.loads(out.read_text(encoding="utf-8"))["components"]] == [
+        "zlib",
+        "busybox",
+    ]
+    capsys.readouterr()
+
+    assert main(["sbom", "check", str(first), "--sheet", sheet, "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["components"] == 2 and report["ntia"]["elements"]["supplier"]["present"] == 2
+
+    assert main(["sbom", "diff", str(first), str(second), "--sheet", sheet, "--format", "json"]) == 0
+    changed = json.loads(capsys.readouterr().out)["version_changed"]
+    assert [(c["name"], c["before"], c["after"]) for c in changed] == [("zlib", "1.2.13", "1.3.1")]
+
+    merged = tmp_path / "merged.cdx.json"
+    assert main(["sbom", "merge", str(first), str(second), "-o", str(merged), "--sheet", sheet]) == 0
+    names = sorted(c["name"] for c in json.loads(merged.read_text(encoding="utf-8"))["components"])
+    # each input under a root named after its file; without purls nothing is a duplicate
+    assert names == ["busybox", "busybox", "r1", "r2", "zlib", "zlib"]
+
+
+def test_unknown_sheet_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first, _ = _two_sheet_workbooks(tmp_path)
+    assert main(["sbom", "check", str(first), "--sheet", "仕様"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"mamori: error: {first}: no sheet named '仕様'; sheets: '下書き', '部品表'\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -27,8 +28,30 @@ def parse_columns(spec: str | None) -> dict[str, str]:
     return mapping
 
 
-def read_input(path: Path, columns: str | None = None, fmt: str | None = None) -> sbom.Document:
-    return sbom.read(path, fmt=fmt, options=sbom.ReadOptions(columns=parse_columns(columns)))
+# options of every command that reads SBOMs (convert, check, diff, merge); defined once
+Columns = Annotated[
+    str | None,
+    typer.Option(
+        "--columns", help="Spreadsheet input: header map, e.g. name=部品名,version=版,supplier=仕入先"
+    ),
+]
+Sheet = Annotated[
+    str | None,
+    typer.Option("--sheet", help="Spreadsheet input: the sheet to read, by name or 1-based number."),
+]
+InputFormat = Annotated[
+    str | None,
+    typer.Option(
+        "--from", help="Force the input format instead of detecting it: " + "|".join(sbom.READ_FORMATS)
+    ),
+]
+
+
+def read_input(
+    path: Path, columns: str | None = None, fmt: str | None = None, sheet: str | None = None
+) -> sbom.Document:
+    options = sbom.ReadOptions(columns=parse_columns(columns), sheet=sheet)
+    return sbom.read(path, fmt=fmt, options=options)
 
 
 @app.command()
@@ -37,11 +60,12 @@ def convert(
     output: Path = typer.Option(..., "-o", "--output", help="Output file; written atomically."),
     to: str | None = typer.Option(None, "--to", help="Output format: " + "|".join(sbom.WRITE_FORMATS)),
     spec_version: str | None = typer.Option(None, "--spec-version", help="CycloneDX 1.4, 1.5 or 1.6 (default)."),
-    columns: str | None = typer.Option(None, "--columns", help="Spreadsheet header map, e.g. name=部品名,version=版"),
-    input_format: str | None = typer.Option(None, "--from", help="Force the input format instead of detecting it."),
+    columns: Columns = None,
+    sheet: Sheet = None,
+    input_format: InputFormat = None,
 ) -> None:
     """Convert an SBOM between CycloneDX, SPDX and SPDX Lite."""
-    doc = read_input(source, columns, input_format)
+    doc = read_input(source, columns, input_format, sheet)
     fmt = sbom.write(doc, output, to, spec_version)
     typer.echo(f"{output} ({fmt}, {sum(1 for _ in doc.all_components())} components)")
 
@@ -51,12 +75,14 @@ def convert(
 _LANG_HELP = "Language of the text output: en or ja."
 
 
-def _read_detected(path: Path, columns: str | None = None, fmt: str | None = None) -> tuple[sbom.Document, str]:
+def _read_detected(
+    path: Path, columns: str | None = None, fmt: str | None = None, sheet: str | None = None
+) -> tuple[sbom.Document, str]:
     """Read an SBOM and say which format it was read as."""
     from mamori.fileio import read_bytes
 
     fmt = fmt or sbom.detect_format(read_bytes(path), path)
-    return read_input(path, columns, fmt), fmt
+    return read_input(path, columns, fmt, sheet), fmt
 
 
 def _echo_json(obj: object) -> None:
@@ -76,9 +102,10 @@ def check(
     source: Path = typer.Argument(..., help="SBOM to check (any format mamori reads)."),
     profile: str = typer.Option("ntia", "--profile", help="ntia (NTIA minimum elements) or spdx-lite."),
     output_format: str = typer.Option("text", "--format", help="text or json."),
-    columns: str | None = typer.Option(None, "--columns", help="Spreadsheet header map, e.g. name=部品名,version=版"),
+    columns: Columns = None,
+    sheet: Sheet = None,
     lang: str = typer.Option("en", "--lang", help=_LANG_HELP),
-    input_format: str | None = typer.Option(None, "--from", help="Force the input format instead of detecting it."),
+    input_format: InputFormat = None,
 ) -> None:
     """Check NTIA minimum elements (or SPDX Lite fields) and score the SBOM; exit 1 when it fails."""
     from rich.console import Console
@@ -89,7 +116,7 @@ def check(
     _choice(output_format, ("text", "json"), "--format")
     _choice(lang, ("en", "ja"), "--lang")
     load_profile(profile)  # unknown profile: one-line error before reading
-    doc, fmt = _read_detected(source, columns, input_format)
+    doc, fmt = _read_detected(source, columns, input_format, sheet)
     report = check_document(doc, profile, file=str(source), fmt=fmt)
     if output_format == "json":
         _echo_json(report.to_json())
@@ -105,6 +132,9 @@ def diff(
     new: Path = typer.Argument(..., help="The later SBOM (B)."),
     output_format: str = typer.Option("text", "--format", help="text or json."),
     lang: str = typer.Option("en", "--lang", help=_LANG_HELP),
+    columns: Columns = None,
+    sheet: Sheet = None,
+    input_format: InputFormat = None,
 ) -> None:
     """Added, removed, version/licence/supplier/hash changes between two SBOMs."""
     from rich.console import Console
@@ -114,7 +144,8 @@ def diff(
 
     _choice(output_format, ("text", "json"), "--format")
     _choice(lang, ("en", "ja"), "--lang")
-    report = diff_documents(_read_detected(old)[0], _read_detected(new)[0], a_name=str(old), b_name=str(new))
+    a, b = (read_input(path, columns, input_format, sheet) for path in (old, new))
+    report = diff_documents(a, b, a_name=str(old), b_name=str(new))
     if output_format == "json":
         _echo_json(report.to_json())
     else:
@@ -130,13 +161,16 @@ def merge(
     to: str | None = typer.Option(None, "--to", help="Output format: " + "|".join(sbom.WRITE_FORMATS)),
     spec_version: str | None = typer.Option(None, "--spec-version", help="CycloneDX 1.4, 1.5 or 1.6 (default)."),
     lang: str = typer.Option("en", "--lang", help=_LANG_HELP),
+    columns: Columns = None,
+    sheet: Sheet = None,
+    input_format: InputFormat = None,
 ) -> None:
     """Merge SBOMs under a new product root: duplicates by purl united, bom-ref collisions renamed."""
     from mamori.sbom.merge import merge_documents
     from mamori.sbom.messages import text
 
     _choice(lang, ("en", "ja"), "--lang")
-    inputs = [(str(path), _read_detected(path)[0]) for path in sources]
+    inputs = [(str(path), read_input(path, columns, input_format, sheet)) for path in sources]
     name = root_name or output.name.split(".")[0] or "product"
     result = merge_documents(inputs, root_name=name, root_version=root_version)
     fmt = sbom.write(result.document, output, to, spec_version)

@@ -153,6 +153,9 @@ class Document:
     relationships: list[Relationship] = field(default_factory=list)
     properties: list[Property] = field(default_factory=list)
     comment: str | None = None
+    # bom-refs stated to have no dependencies at all (CycloneDX: an empty ``dependsOn``; SPDX:
+    # ``DEPENDS_ON NONE``), as opposed to refs about which nothing is said (dependencies unknown)
+    no_dependencies: set[str] = field(default_factory=set)
 
     def all_components(self) -> Iterator[Component]:
         """Every component including nested ones, the root excluded."""

@@ -17,9 +17,9 @@ from mamori.sbom.formats import (
 )
 
 __all__ = [
-    "Document",
     "READ_FORMATS",
     "WRITE_FORMATS",
+    "Document",
     "ReadOptions",
     "detect_format",
     "dumps",

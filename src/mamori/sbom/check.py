@@ -10,13 +10,11 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from typing import Any
-
-import yaml
 
 from mamori.errors import InputError
 from mamori.model import Component, Document
+from mamori.sbom.data import load_data
 from mamori.sbom.messages import bilingual
 
 NTIA = "ntia"
@@ -50,8 +48,7 @@ class Profile:
 
 @cache
 def _profile_data() -> dict[str, Any]:
-    raw = resources.files("mamori").joinpath("data/sbom/profiles.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(raw)
+    return load_data("profiles.yaml")
 
 
 def _specs(rows: Iterable[Mapping[str, Any]]) -> tuple[ElementSpec, ...]:
@@ -165,6 +162,9 @@ class DependencyGraph:
                 self._add(self._keys[id(comp)], self._keys[id(child)])
         self.roots &= known
         self.only_roots = known <= self.roots
+        # "no dependencies" stated (CycloneDX empty dependsOn, SPDX DEPENDS_ON NONE) is a relationship too:
+        # NTIA asks to tell a component without dependencies from one whose dependencies are unknown
+        self.declared_none = doc.no_dependencies & known
         # included by something: an edge leads to it (also from an element of another SPDX document)
         self.targets = {t for targets in self.edges.values() for t in targets}
         self.reachable = self._reach(self.roots)
@@ -190,8 +190,11 @@ class DependencyGraph:
         return self.key(comp) in self.roots
 
     def linked(self, comp: Component) -> bool:
-        """Root: has edges (or is alone). Others: reachable, included by something, or declaring edges."""
+        """Root: has edges, states it has none, or is alone. Others: reachable, included by something,
+        declaring edges, or stating that they have no dependencies."""
         key = self.key(comp)
+        if key in self.declared_none:
+            return True
         if key in self.roots:
             return bool(self.edges.get(key)) or self.only_roots
         return key in self.reachable or key in self.targets or bool(self.edges.get(key))

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
-from license_expression import ExpressionError, Licensing, get_spdx_licensing
 from packageurl import PackageURL
 
 from mamori.model import Component, Document
 from mamori.sbom.check import checked_components, given
+from mamori.sbom.licenses import LicenceError, equivalent
 
 # purl qualifiers that name a different artifact of the same package (not a different release)
 IDENTITY_QUALIFIERS = frozenset({"classifier", "type", "arch", "os", "platform", "extension"})
@@ -76,11 +75,6 @@ def identity_key(comp: Component) -> str:
     return f"{comp.group.strip()}/{name}" if comp.group else name
 
 
-@cache
-def _licensing() -> Licensing:
-    return get_spdx_licensing()
-
-
 def same_license(a: str | None, b: str | None) -> bool:
     """Equal licence expressions, order and case aside (``MIT OR Apache-2.0`` == ``apache-2.0 or mit``)."""
     a = a.strip() if given(a) else None
@@ -90,8 +84,8 @@ def same_license(a: str | None, b: str | None) -> bool:
     if a == b:
         return True
     try:
-        return bool(_licensing().is_equivalent(a, b))
-    except (ExpressionError, TypeError, ValueError):
+        return equivalent(a, b)
+    except LicenceError:
         return a.casefold() == b.casefold()
 
 

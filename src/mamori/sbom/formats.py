@@ -121,5 +121,11 @@ def write(doc: Document, path: str | Path, fmt: str | None = None, spec_version:
         raise InputError(path, "cannot tell the output format from the file name; pass --to")
     if fmt == "spdx-yaml":
         raise InputError(path, "SPDX YAML is read, not written; use .spdx.json or .spdx")
-    write_bytes_atomic(path, dumps(doc, fmt, spec_version))
+    try:
+        data = dumps(doc, fmt, spec_version)
+    except InputError as exc:
+        if exc.path is not None:
+            raise
+        raise InputError(path, exc.problem) from None  # name the output file in the one-line error
+    write_bytes_atomic(path, data)
     return fmt

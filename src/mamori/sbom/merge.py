@@ -7,7 +7,8 @@ Structure of the result (flat, so that it writes to CycloneDX and SPDX alike and
   is kept as it was.
 - Edges (DEPENDS_ON, which both formats carry): new root -> each input root; each input's own edges with
   renamed refs; and input root -> every component of that input that had no incoming inclusion edge there,
-  so that everything stays reachable (these edges carry a comment saying mamori added them).
+  so that everything stays reachable (these edges carry a comment saying mamori added them). A
+  component an input states to have no dependencies keeps that statement unless it gained edges.
 - Components with the same purl (canonical form, version included) are merged into one: hashes, CPEs,
   external references and properties united, licences combined with AND when they differ, empty fields
   filled from the duplicate. Later refs to a merged duplicate point to the kept component.
@@ -27,12 +28,12 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 import orjson
-from license_expression import ExpressionError, combine_expressions, get_spdx_licensing
 
 from mamori import __version__
 from mamori.model import Component, Contact, Document, Hash, Property, Relationship, Tool
 from mamori.sbom.check import composition_types, given
 from mamori.sbom.diff import canonical_purl
+from mamori.sbom.licenses import LicenceError, conjoin, equivalent
 
 T = TypeVar("T")
 # SPDX document-level lists the SPDX reader keeps as JSON-text properties, united by their id, so that
@@ -75,11 +76,8 @@ def _combine_licenses(a: str | None, b: str | None) -> str | None:
     if not given(b) or a == b:
         return a
     try:
-        licensing = get_spdx_licensing()
-        if licensing.is_equivalent(a, b):
-            return a
-        return str(combine_expressions([a, b], licensing=licensing))
-    except (ExpressionError, TypeError, ValueError):
+        return a if equivalent(a, b) else conjoin([a, b])
+    except LicenceError:
         return f"({a}) AND ({b})"
 
 
@@ -114,6 +112,7 @@ class _Merger:
     components: list[Component] = field(default_factory=list)
     relationships: list[Relationship] = field(default_factory=list)
     edges: set[tuple[str, str, str]] = field(default_factory=set)
+    no_dependencies: set[str] = field(default_factory=set)
     duplicates: int = 0
     renamed: int = 0
 
@@ -196,6 +195,7 @@ class _Merger:
                 included.add(target)
             elif kind in reverse:
                 included.add(source)
+        self.no_dependencies.update(mapping[ref] for ref in doc.no_dependencies if ref in mapping)
         comment = ADDED_EDGE_COMMENT.format(input=name)
         for member in members:
             if member.bom_ref not in included and member is not root:
@@ -273,4 +273,7 @@ def merge_documents(
             *_united_lists([doc for _, doc in inputs]),
         ],
     )
+    document.no_dependencies = merger.no_dependencies - {
+        rel.source for rel in merger.relationships if rel.type == "DEPENDS_ON"
+    }
     return MergeResult(document, len(inputs), merger.duplicates, merger.renamed)

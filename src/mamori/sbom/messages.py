@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 from typing import Any
 
-import yaml
+from mamori.sbom.data import load_data
 
 LANGS = ("en", "ja")
 
 
 @cache
 def _messages() -> dict[str, Any]:
-    text = resources.files("mamori").joinpath("data/sbom/messages.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return load_data("messages.yaml")
 
 
 def bilingual(*path: str) -> dict[str, str]:

@@ -11,7 +11,8 @@ Mapping (model field ← CycloneDX):
   ``timestamp``/``tools``/``authors``/``supplier``/``lifecycles`` ← metadata.*, ``root`` ←
   metadata.component, ``data_license`` ← metadata.licenses (the BOM's own licence),
   ``properties`` ← metadata.properties and (1.5+) the BOM-level properties, ``name`` ← the root
-  component's name, ``relationships`` ← dependencies (DEPENDS_ON).
+  component's name, ``relationships`` ← dependencies (DEPENDS_ON), ``no_dependencies`` ← the refs
+  listed in dependencies with an empty (or no) ``dependsOn``.
 - Tools: the legacy array (vendor, name, version) and the 1.5+ ``{components, services}`` form,
   where the vendor is the component's or service's ``group`` (as cyclonedx-python-lib does).
 - Component: every model field; ``author`` ← author, else the 1.6 ``authors`` names joined with
@@ -26,9 +27,6 @@ Mapping (model field ← CycloneDX):
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -51,23 +49,6 @@ from mamori.sbom.cyclonedx import carried
 from mamori.sbom.cyclonedx.licenses import LicenceError, combine, from_id
 
 MAX_DEPTH = 100  # nested components/services; deeper input is refused, not a RecursionError
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a BOM is parsed and mapped.
-
-    Building a few hundred thousand containers triggers collection after collection, each walking
-    everything built so far: on 50,000 components that triples the time. Nothing made here forms
-    reference cycles that need the collector; it is switched back on afterwards.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _kind(value: object) -> str:
@@ -142,7 +123,7 @@ class BomReader:
                     break
         doc.components = self.components(bom.get("components"), "components", 0)
         doc.services = self.services(bom.get("services"), "services", 0)
-        doc.relationships = self.dependencies(bom.get("dependencies"))
+        doc.relationships, doc.no_dependencies = self.dependencies(bom.get("dependencies"))
         doc.properties = self.document_carried(doc, properties)
         if doc.name is None and doc.root is not None and doc.root.name:
             doc.name = doc.root.name
@@ -574,10 +555,17 @@ class BomReader:
 
     # -- dependencies ---------------------------------------------------------------------------
 
-    def dependencies(self, value: object) -> list[Relationship]:
+    def dependencies(self, value: object) -> tuple[list[Relationship], set[str]]:
+        """DEPENDS_ON edges, and the refs listed with an empty or absent ``dependsOn``.
+
+        CycloneDX: "Components that do not have their own dependencies MUST be declared as empty
+        elements within the graph", so such an entry states "no dependencies" (a ref that is not
+        listed at all has unknown dependencies). A ref listed both ways keeps its edges.
+        """
         rels: list[Relationship] = []
         extend = rels.extend
         only_str = {str}
+        empty: set[str] = set()
         for i, item in enumerate(self.arr(value, "dependencies")):
             if type(item) is not dict:
                 self.fail(f"dependencies[{i}]", f"expected an object, got {_kind(item)}")
@@ -586,6 +574,8 @@ class BomReader:
                 self.fail(f"dependencies[{i}].ref", f"expected a string, got {_kind(ref)}")
             targets = item.get("dependsOn")
             if not targets:
+                if targets is None or type(targets) is list:
+                    empty.add(ref)
                 continue
             if type(targets) is not list or not set(map(type, targets)) <= only_str:
                 for j, target in enumerate(self.arr(targets, f"dependencies[{i}].dependsOn")):
@@ -594,7 +584,9 @@ class BomReader:
                             f"dependencies[{i}].dependsOn[{j}]", f"expected a string, got {_kind(target)}"
                         )
             extend([Relationship(ref, target, "DEPENDS_ON") for target in targets])
-        return rels
+        if empty and rels:
+            empty -= {rel.source for rel in rels}
+        return rels, empty
 
 
 def document_from_bom(bom: dict[str, Any], path: Path, spec_version: str) -> Document:

@@ -12,8 +12,9 @@ import orjson
 
 from mamori.errors import InputError
 from mamori.model import Document
-from mamori.sbom.cyclonedx.from_bom import document_from_bom, gc_paused
+from mamori.sbom.cyclonedx.from_bom import document_from_bom
 from mamori.sbom.cyclonedx.versions import READ_VERSIONS
+from mamori.sbom.gc_pause import gc_paused
 
 if TYPE_CHECKING:
     from mamori.sbom.formats import ReadOptions

@@ -16,8 +16,9 @@ from lxml import etree
 
 from mamori.errors import InputError
 from mamori.model import Document
-from mamori.sbom.cyclonedx.from_bom import MAX_DEPTH, document_from_bom, gc_paused
+from mamori.sbom.cyclonedx.from_bom import MAX_DEPTH, document_from_bom
 from mamori.sbom.cyclonedx.versions import READ_VERSIONS, XML_DEPENDENCY_GRAPH_NS, XML_NS_PREFIX
+from mamori.sbom.gc_pause import gc_paused
 
 if TYPE_CHECKING:
     from mamori.sbom.formats import ReadOptions

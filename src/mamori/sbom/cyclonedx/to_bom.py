@@ -15,8 +15,9 @@ Decisions (see also carried.py for fields that travel as ``mamori:`` properties)
   only references refs that exist. CONTAINS is not turned into nesting: a target can be contained
   by several sources and moving components under another would change the component tree that
   the rest of mamori (diff, merge, scans) walks. Relationship comments on dependency edges are
-  dropped (CycloneDX has no place for them). ``dependencies`` lists only components with edges:
-  the model cannot tell "no dependencies" from "unknown".
+  dropped (CycloneDX has no place for them). ``dependencies`` lists the components with edges, then
+  those in ``Document.no_dependencies`` (stated to have none) with an empty ``dependsOn``; a
+  component about which nothing is said is not listed (its dependencies are unknown).
 - Licences: a single SPDX id the schema enumerates → ``{license: {id}}``, a single LicenseRef →
   ``{license: {name}}``, anything else → ``{expression}``. 1.6 marks declared and concluded with
   ``acknowledgement``; a component holds either licence entries or one expression, so a concluded
@@ -175,6 +176,13 @@ class BomWriter:
             ]
         return bom
 
+    def no_dependencies(self, graph: dict[str, list[str]]) -> None:
+        """Add ``ref → []`` for every written component or service stated to have no dependencies."""
+        stated = self.doc.no_dependencies
+        for model_ref, ref in self.model_refs.items():
+            if model_ref in stated and ref not in graph:
+                graph[ref] = []
+
     def dependencies(self) -> tuple[dict[str, list[str]], list[dict[str, str]]]:
         graph: dict[str, list[str]] = {}
         seen: set[tuple[str, str]] = set()
@@ -194,6 +202,8 @@ class BomWriter:
             if (source, target) not in seen:
                 seen.add((source, target))
                 graph.setdefault(source, []).append(target)
+        if self.doc.no_dependencies:
+            self.no_dependencies(graph)
         return graph, kept
 
     def metadata(self, doc_carried: list[dict[str, str]]) -> dict[str, Any]:

@@ -8,16 +8,13 @@ What goes where (see mapping.py for NOASSERTION/NONE and ``spdx:`` properties):
   stay in ``relationships`` (source ``SPDXRef-DOCUMENT``). A document with one element and no
   DESCRIBES at all describes that element.
 * relationships are kept with their SPDX type; ``A DEPENDENCY_OF B`` becomes ``B DEPENDS_ON A``;
-  ``hasFiles`` becomes CONTAINS.
+  ``hasFiles`` becomes CONTAINS; ``A DEPENDS_ON NONE`` puts A in ``Document.no_dependencies``.
 * snippets, extracted licensing infos, external document refs and annotations are kept as
   ``spdx:`` properties so that SPDX → model → SPDX writes them again.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
@@ -190,19 +187,6 @@ def _kind(value: object) -> str:
     )
 
 
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a big tree of new objects is built (about twice as fast:
-    the objects are all alive, so the collections it would run find nothing)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def document_from_dict(data: object, path: Path) -> Document:
     """Map an SPDX 2.1-2.3 JSON-like document to the model; InputError on anything malformed."""
     if not isinstance(data, dict):
@@ -228,8 +212,15 @@ def document_from_dict(data: object, path: Path) -> Document:
     components = [_package(obj) for obj in doc_obj.objects("packages")]
     components += [_file(obj) for obj in doc_obj.objects("files")]
     relationships = _relationships(doc_obj, doc_id)
+    doc.no_dependencies = {r.source for r in relationships if _says_no_dependencies(r)}
+    relationships = [r for r in relationships if not _says_no_dependencies(r)]
     _set_root(doc, components, relationships)
     return doc
+
+
+def _says_no_dependencies(rel: Relationship) -> bool:
+    """``X DEPENDS_ON NONE`` (without a comment, which the model could not keep): X has no dependencies."""
+    return rel.type == "DEPENDS_ON" and rel.target == NONE and not rel.comment
 
 
 def _spec_version(doc: _Object) -> str:

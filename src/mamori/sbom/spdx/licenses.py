@@ -1,77 +1,72 @@
-"""SPDX licence expressions: normalise on reading, make valid (with LicenseRefs) on writing.
+"""SPDX licence fields: normalised on reading (mamori.sbom.licenses), made valid with declared LicenseRefs on writing.
 
-license-expression's SPDX licensing maps some ``LicenseRef-…`` names to list licences as aliases
-(``LicenseRef-Apache`` → ``Apache-2.0``). A document may define its own ``LicenseRef-Apache`` with a
-different text, so normalisation here uses the SPDX licence list *without* those aliases: ids get
-their canonical case and deprecated spellings their current id (``gpl-2.0+`` → ``GPL-2.0-or-later``),
-and LicenseRefs stay what the document says.
+Reading uses :func:`mamori.sbom.licenses.normalise`: canonical ids, unknown keys as LicenseRefs, and text that
+is no expression at all kept as it is, so that the writer can still name it. Writing is what only SPDX has:
+every LicenseRef used must be declared in ``hasExtractedLicensingInfos``, and a few deprecated ids that
+spdx-tools cannot validate are written as their replacement (:func:`replace_deprecated`).
 """
 
 from __future__ import annotations
 
 import re
-from functools import cache, lru_cache
+from functools import cache
 
-from license_expression import ExpressionError, LicenseSymbol, Licensing, get_spdx_licensing
+from license_expression import ExpressionError
 
-from mamori.sbom.spdx.mapping import NOASSERTION, NONE, id_part
+from mamori.sbom.data import load_data
+from mamori.sbom.licenses import (
+    LICENSE_REF,
+    NOASSERTION,
+    NONE,
+    LicenceError,
+    licence_ref,
+    licensing,
+    normalise,
+    parse,
+    render,
+    spdx_licensing,
+)
 
-_LICENSE_REF = re.compile(r"^LicenseRef-[A-Za-z0-9.-]+$")
+__all__ = ["EXTRACTED_TEXT_COMMENT", "LicenseWriter", "normalise", "replace_deprecated"]
+
 EXTRACTED_TEXT_COMMENT = (
     "The licence text was not in the source SBOM; the extracted text is the licence name it gave."
 )
 
 
 @cache
-def spdx_licensing() -> Licensing:
-    """license-expression's SPDX licensing, as spdx-tools validates with it (built once: it is slow to build)."""
-    return get_spdx_licensing()
+def _replacements() -> tuple[dict[str, str], re.Pattern[str]]:
+    table: dict[str, str] = load_data("license_replacements.yaml")["replacements"]
+    keys = "|".join(re.escape(key) for key in sorted(table, key=len, reverse=True))
+    return table, re.compile(rf"(?<![A-Za-z0-9.+:-])(?:{keys})(?![A-Za-z0-9.+-])")
 
 
-@cache
-def licensing() -> Licensing:
-    """The SPDX licence list with canonical ids and their plain aliases, but no LicenseRef aliases."""
-    spdx = spdx_licensing()
-    symbols = [
-        LicenseSymbol(
-            key,
-            aliases=tuple(a for a in sym.aliases if not a.lower().startswith("licenseref-")),
-            is_exception=sym.is_exception,
-        )
-        for key, sym in spdx.known_symbols.items()
-    ]
-    return Licensing(symbols)
+def replace_deprecated(expression: str) -> str:
+    """Deprecated ids that spdx-tools cannot validate as licences, written as their replacement
+    (``GPL-2.0-with-classpath-exception`` → ``GPL-2.0-only WITH Classpath-exception-2.0``; see
+    data/sbom/license_replacements.yaml)."""
+    table, pattern = _replacements()
+    return pattern.sub(lambda match: table[match.group(0)], expression)
 
 
-@lru_cache(maxsize=8192)
-def normalise(expression: str) -> str:
-    """Canonical rendering of an SPDX expression; text that does not parse is returned stripped."""
-    text = " ".join(expression.split())
-    try:
-        parsed = licensing().parse(text)
-    except Exception:  # license-expression raises TypeError/ExpressionError on odd input
-        return text
-    return parsed.render() if parsed is not None else text
-
-
-def _is_listed(key: str) -> bool:
-    return key in licensing().known_symbols and not key.startswith("LicenseRef-")
+def _is_local_ref(key: str) -> bool:
+    return LICENSE_REF.fullmatch(key) is not None and not key.startswith("DocumentRef-")
 
 
 class LicenseWriter:
     """Turns model licence strings into expressions spdx-tools accepts, declaring LicenseRefs as needed.
 
-    Symbols that are not on the SPDX licence list become ``LicenseRef-<name>``; text that is not an
-    expression at all (``Apache License, Version 2.0``) becomes one LicenseRef for the whole text.
-    Every LicenseRef used gets a ``hasExtractedLicensingInfos`` entry: the document's own entry when it
-    has one, else one whose extracted text is the name from the source.
+    Symbols that are not on the SPDX licence list become LicenseRefs (mamori.sbom.licenses.licence_ref);
+    text that is not an expression at all (``Apache License, Version 2.0``) becomes one LicenseRef for the
+    whole text. Every LicenseRef used gets a ``hasExtractedLicensingInfos`` entry: the document's own entry
+    when it has one, else one whose extracted text is the name from the source.
     """
 
     def __init__(self, declared: list[dict[str, object]], document_refs: set[str]) -> None:
         self.infos: dict[str, dict[str, object]] = {}
         for info in declared:
             lic_id = info.get("licenseId")
-            if isinstance(lic_id, str) and _LICENSE_REF.match(lic_id) and info.get("extractedText"):
+            if isinstance(lic_id, str) and _is_local_ref(lic_id) and info.get("extractedText"):
                 self.infos.setdefault(lic_id, info)
         self._document_refs = document_refs
         self._names: dict[str, str] = {}  # source name -> LicenseRef id
@@ -93,25 +88,22 @@ class LicenseWriter:
         return list(self.infos.values())
 
     def _convert(self, text: str) -> str:
-        lic = licensing()
         try:
-            parsed = lic.parse(text)
-        except Exception:  # not an expression: one LicenseRef for the whole text
+            parsed = parse(text)
+        except LicenceError:  # not an expression: one LicenseRef for the whole text
             return self._ref(text)
-        if parsed is None:
-            return NOASSERTION
         pending: dict[str, str] = {}  # name -> LicenseRef id, declared only when the result is valid
-        substitutions = {}
-        for symbol in lic.license_symbols(parsed, unique=True, decompose=True):
-            key = symbol.key
-            if _is_listed(key) or self._external(key):
-                continue
+
+        def unknown(key: str) -> str:
+            if self._external(key):
+                return key
             pending[key] = self._ref_id(key)
-            substitutions[symbol] = LicenseSymbol(pending[key])
+            return pending[key]
+
         try:
-            rendered = (parsed.subs(substitutions) if substitutions else parsed).render()
+            rendered = replace_deprecated(render(parsed, unknown))
             valid = self._valid(rendered, set(pending.values()))
-        except Exception:
+        except Exception:  # license-expression on odd symbols
             valid = False
         if not valid:
             return self._ref(text)
@@ -121,7 +113,7 @@ class LicenseWriter:
 
     def _external(self, key: str) -> bool:
         doc_ref, sep, lic_ref = key.partition(":")
-        return bool(sep) and doc_ref in self._document_refs and bool(_LICENSE_REF.match(lic_ref))
+        return bool(sep) and doc_ref in self._document_refs and _is_local_ref(lic_ref)
 
     def _valid(self, rendered: str, pending: set[str]) -> bool:
         """The checks spdx-tools' validator makes: known or declared symbols, exceptions only after WITH."""
@@ -139,7 +131,7 @@ class LicenseWriter:
         known = self._names.get(name)
         if known:
             return known
-        ref = name if _LICENSE_REF.match(name) else f"LicenseRef-{id_part(name)}"
+        ref = licence_ref(name)
         base, n = ref, 2
         while ref in self.infos and ref != name and self.infos[ref].get("name") != name:
             ref = f"{base}-{n}"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from mamori.model import Contact, Tool
+from mamori.model import Component, Contact, Tool
 
 NOASSERTION = "NOASSERTION"
 NONE = "NONE"
@@ -152,6 +152,20 @@ def format_actor(contact: Contact, default: str = "Organization") -> str:
         kind = default
     name = " ".join(contact.name.split()) or NOASSERTION
     return f"{kind}: {name} ({contact.email})" if contact.email else f"{kind}: {name}"
+
+
+def package_supplier(comp: Component) -> str | None:
+    """PackageSupplier: the supplier, else the CycloneDX publisher as an organisation, else None.
+
+    NTIA's mapping takes CycloneDX ``publisher`` as the supplier when ``supplier`` is missing; SPDX has
+    only PackageSupplier, so the publisher goes there (and reads back as the supplier).
+    """
+    if comp.supplier is not None and comp.supplier.name.strip() and comp.supplier.name.strip() != NOASSERTION:
+        return format_actor(comp.supplier)
+    publisher = " ".join((comp.publisher or "").split())
+    if publisher and publisher.upper() != NOASSERTION:
+        return format_actor(Contact(name=publisher))
+    return None
 
 
 def parse_tool(name: str) -> Tool:

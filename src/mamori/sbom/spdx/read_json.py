@@ -11,7 +11,8 @@ import yaml
 
 from mamori.errors import InputError
 from mamori.model import Document
-from mamori.sbom.spdx.from_dict import document_from_dict, paused_gc
+from mamori.sbom.gc_pause import gc_paused
+from mamori.sbom.spdx.from_dict import document_from_dict
 
 if TYPE_CHECKING:
     from mamori.sbom.formats import ReadOptions
@@ -24,7 +25,7 @@ _CHEAP_DEPTH_BOUND = MAX_YAML_DEPTH  # the bound below is at least the real dept
 
 def read_json(data: bytes, path: Path, options: ReadOptions) -> Document:
     """Read SPDX 2.1-2.3 JSON."""
-    with paused_gc():
+    with gc_paused():
         try:
             obj = orjson.loads(data.removeprefix(_BOM))
         except orjson.JSONDecodeError as exc:
@@ -57,7 +58,7 @@ _SpdxYamlLoader.add_implicit_resolver(
 def read_yaml(data: bytes, path: Path, options: ReadOptions) -> Document:
     """Read SPDX 2.1-2.3 YAML (the JSON structure in YAML syntax)."""
     _check_yaml_depth(data, path)
-    with paused_gc():
+    with gc_paused():
         try:
             obj = yaml.load(data, Loader=_SpdxYamlLoader)  # a SafeLoader subclass
         except yaml.YAMLError as exc:

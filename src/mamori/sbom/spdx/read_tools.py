@@ -47,13 +47,25 @@ def read_tagvalue(data: bytes, path: Path, options: ReadOptions) -> Document:
 
 @cache
 def share_licensing() -> None:
-    """spdx-tools' tag-value parser builds a new SPDX licensing (~50 ms) for every licence field it reads;
-    let it use the one instance the rest of spdx-tools shares (same list, same behaviour; the change
-    upstream is spdx/tools-python pull request 749)."""
-    from spdx_tools.common.spdx_licensing import spdx_licensing
+    """Let spdx-tools' parsers (tag-value, RDF and the JSON-like dict parser the tag-value writer goes
+    through) read licence expressions with mamori's licensing (mamori.sbom.licenses.licensing).
+
+    Theirs is license-expression's SPDX licensing, which maps some ``LicenseRef-…`` names to listed
+    licences (``LicenseRef-lgpl`` → ``LGPL-2.0-or-later``): a document's own LicenseRef would change on
+    the way through spdx-tools, in tag-value and RDF but not in JSON. mamori's licensing is the same list
+    without those aliases. It is also built once, where the tag-value parser builds a new licensing
+    (~50 ms) for every licence field it reads (upstream: spdx/tools-python pull request 749).
+    """
+    from spdx_tools.spdx.parser.jsonlikedict import license_expression_parser as dict_parser
+    from spdx_tools.spdx.parser.rdf import license_expression_parser as rdf_parser
     from spdx_tools.spdx.parser.tagvalue import parser
 
-    parser.get_spdx_licensing = lambda: spdx_licensing
+    from mamori.sbom.licenses import licensing
+
+    shared = licensing()
+    parser.get_spdx_licensing = lambda: shared
+    dict_parser.spdx_licensing = shared
+    rdf_parser.spdx_licensing = shared
 
 
 def read_rdf(data: bytes, path: Path, options: ReadOptions) -> Document:
@@ -63,6 +75,7 @@ def read_rdf(data: bytes, path: Path, options: ReadOptions) -> Document:
     from spdx_tools.spdx.parser.rdf.rdf_parser import translate_graph_to_document
 
     _check_xml(data, path)
+    share_licensing()
     try:
         graph = Graph()
         graph.parse(data=data, format="xml")

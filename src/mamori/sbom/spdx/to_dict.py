@@ -12,6 +12,9 @@ Any model can be written, also one read from CycloneDX:
   purls/CPEs/refs become ``OTHER`` references, checksums with a wrong length are left out, licence
   names become LicenseRefs, edges to unknown elements are left out, unknown relationship types
   become ``OTHER`` with the type in the comment.
+* ``Document.no_dependencies`` becomes ``X DEPENDS_ON NONE``.
+* PackageSupplier is the supplier, else the CycloneDX publisher (``Organization: <publisher>``), as NTIA's
+  field mapping reads a publisher as the supplier; it reads back as the supplier.
 * services, CycloneDX properties, group, scope and lifecycles have no SPDX 2 field and are not written.
 """
 
@@ -45,6 +48,7 @@ from mamori.sbom.spdx.mapping import (
     format_actor,
     format_tool,
     id_part,
+    package_supplier,
     parse_actor,
     spdx_algorithm,
 )
@@ -269,8 +273,9 @@ class DocumentWriter:
         pkg: dict[str, object] = {"SPDXID": sid, "name": " ".join(comp.name.split()) or NOASSERTION}
         if comp.version:
             pkg["versionInfo"] = comp.version
-        if comp.supplier is not None and comp.supplier.name.strip():
-            pkg["supplier"] = format_actor(comp.supplier)
+        supplier = package_supplier(comp)
+        if supplier:
+            pkg["supplier"] = supplier
         originator = self._originator(comp, props)
         if originator:
             pkg["originator"] = originator
@@ -418,6 +423,7 @@ class DocumentWriter:
                 rel_type = "OTHER"
             edges.append((source, rel_type, target, comment))
         edges += [(parent, "CONTAINS", child, None) for parent, child in contains]
+        edges += self._no_dependencies(edges)
         if not any(e[0] == DOCUMENT_ID and e[1] == "DESCRIBES" for e in edges):
             top = {id(c) for c in self.doc.components}
             described = [sid for comp, sid in elements if id(comp) in top] or [NONE]
@@ -428,6 +434,21 @@ class DocumentWriter:
             if comment:
                 rel["comment"] = comment
             out.append(rel)
+        return out
+
+    def _no_dependencies(
+        self, edges: list[tuple[str, str, str, str | None]]
+    ) -> list[tuple[str, str, str, None]]:
+        """``X DEPENDS_ON NONE`` for every element stated to have no dependencies (and written without any)."""
+        stated = self.doc.no_dependencies
+        if not stated:
+            return []
+        depending = {source for source, rel_type, _, _ in edges if rel_type == "DEPENDS_ON"}
+        out = []
+        for ref, sid in self.ids.items():
+            if ref in stated and sid not in depending:
+                depending.add(sid)
+                out.append((sid, "DEPENDS_ON", NONE, None))
         return out
 
     @staticmethod

@@ -45,8 +45,9 @@ def write_tagvalue(doc: Document, spec_version: str | None) -> bytes:
     from spdx_tools.spdx.parser.jsonlikedict.json_like_dict_parser import JsonLikeDictParser
     from spdx_tools.spdx.writer.tagvalue.tagvalue_writer import write_document
 
-    from mamori.sbom.spdx.read_tools import first_problem
+    from mamori.sbom.spdx.read_tools import first_problem, share_licensing
 
+    share_licensing()
     data = document_dict(doc, spec_version)
     try:
         spdx_doc = JsonLikeDictParser().parse(data)

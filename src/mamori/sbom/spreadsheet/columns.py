@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mamori.errors import InputError
-from mamori.sbom.spreadsheet.table import Sheet, label_variants, load_data, norm_label
+from mamori.sbom.data import load_data
+from mamori.sbom.spreadsheet.table import Sheet, label_variants, norm_label
 
 HEADER_SCAN_ROWS = 20
 

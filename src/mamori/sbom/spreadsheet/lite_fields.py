@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from mamori.sbom.spreadsheet.table import label_variants, load_data, norm_label
+from mamori.sbom.data import load_data
+from mamori.sbom.spreadsheet.table import label_variants, norm_label
 
 DOCUMENT, PACKAGE, LICENSE = "document", "package", "license"
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from mamori import __version__
 from mamori.errors import InputError
 from mamori.model import Component, Document, Property, Tool
+from mamori.sbom.licenses import REFS_IN_EXPRESSION
 from mamori.sbom.spdx.mapping import (
     CDX_REFERENCE_TYPES,
     DOCUMENT_ID,
@@ -24,6 +25,7 @@ from mamori.sbom.spdx.mapping import (
     format_actor,
     format_tool,
     id_part,
+    package_supplier,
 )
 from mamori.sbom.spreadsheet.lite_fields import DOCUMENT, LICENSE, PACKAGE, LiteField, fields_at
 from mamori.sbom.spreadsheet.lite_read import (
@@ -37,7 +39,6 @@ from mamori.sbom.spreadsheet.lite_read import (
 )
 
 VERSIONS = ("2.2", "2.3")
-_LICENSE_REF = re.compile(r"(?<![\w:.-])LicenseRef-[A-Za-z0-9.\-]+")
 
 
 @dataclass(slots=True)
@@ -151,9 +152,7 @@ def _package_row(comp: Component, spdx_id: str, version: str) -> dict[str, str]:
         "package_spdx_id": spdx_id,
         "package_version": comp.version or "",
         "package_file_name": comp.property(P_FILE_NAME) or "",
-        "package_supplier": format_actor(comp.supplier)
-        if comp.supplier and comp.supplier.name.strip()
-        else NOASSERTION,
+        "package_supplier": package_supplier(comp) or NOASSERTION,
         "package_download_location": none_or("package_download_location", download),
         "files_analyzed": "false",
         "package_home_page": home.url if home else "",
@@ -206,7 +205,7 @@ def _license_rows(doc: Document, packages: list[dict[str, str]]) -> list[dict[st
     used: list[str] = []
     for row in packages:
         for key in ("license_concluded", "license_declared"):
-            used += _LICENSE_REF.findall(row.get(key, ""))
+            used += REFS_IN_EXPRESSION.findall(row.get(key, ""))
     rows = []
     for ref in dict.fromkeys([*used, *known]):
         item = known.get(ref, {})

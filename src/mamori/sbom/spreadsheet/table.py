@@ -17,11 +17,8 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from mamori.errors import InputError
 
@@ -52,12 +49,6 @@ class Sheet:
 
 
 @functools.cache
-def load_data(name: str) -> Any:
-    """A YAML data file from mamori/data/sbom."""
-    text = resources.files("mamori").joinpath("data", "sbom", name).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
-
-
 def norm_label(text: str) -> str:
     """Fold a header label for comparison: NFKC, case, spaces and punctuation removed."""
     return _LABEL_DROP.sub("", unicodedata.normalize("NFKC", text)).casefold()
