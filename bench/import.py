@@ -56,6 +56,7 @@ def one_run(dataset: str, url: str) -> dict[str, object]:
         "records_per_second": round(records / wall),
         "records_per_cpu_second": round(records / (cpu + workers_cpu)),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "worker_peak_rss_mb": round(children.ru_maxrss / 1024, 1),  # the largest worker process
         "added_bytes": size,
         "bytes_per_record": round(size / records),
     }

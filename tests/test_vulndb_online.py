@@ -219,13 +219,13 @@ def test_myjvn_asks_details_ten_ids_at_a_time_joined_by_plus(server: Server, fet
 
 
 def test_kev_and_epss_downloads_are_conditional(
-    server: Server, fetcher: Fetcher, fake: FakeClock, store: Store
+    server: Server, fetcher: Fetcher, store: Store, retries: list[tuple[str, float]]
 ) -> None:
     catalog = orjson.loads(server.services.kev)
-    server.services.faults["/kev.json"] = ["429"]
+    server.services.faults["/kev.json"] = ["403", "429"]
     kev = sync_source(store, "kev", fetcher, _options(server))
     assert kev.complete and kev.counts.read == len(catalog["vulnerabilities"]) == 1404
-    assert any(s >= 2.0 for s in fake.sleeps)
+    assert [r for r, _ in retries] == ["HTTP 403", "HTTP 429"] and retries[1][1] >= 2.0
     epss = sync_source(store, "epss", fetcher, _options(server))
     assert epss.complete and epss.counts.read == 3
     found = store.lookup("CVE-2024-23113")
@@ -317,5 +317,9 @@ def test_cli_sync_and_import_url(
     code = main(["db", "import", server.url("/nowhere.json"), "--db", db])
     err = capsys.readouterr().err
     assert code == 2 and err == f"mamori: error: {server.url('/nowhere.json')}: HTTP 404\n"
+    code = main(["db", "sync", "--source", "jvn", "--url", f"jvn={server.url('/myjvn')}", "--db", db])
+    assert code == 0 and "jvn: 1 steps, 1 read, 1 new" in capsys.readouterr().out
+    code = main(["db", "sync", "--url", "jvn:nowhere", "--db", db])
+    assert code == 2 and "--url: expected NAME=http(s)://" in capsys.readouterr().err
     code = main(["db", "sync", "--source", "ghsa", "--db", db])
     assert code == 2 and "--source: expected one of kev, epss, nvd, jvn, osv" in capsys.readouterr().err

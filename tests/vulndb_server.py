@@ -9,8 +9,8 @@ It answers the way the real services do, from real records in ../shared/data:
 - the KEV catalog, an EPSS CSV.gz and an OSV ``all.zip``, with ETag and 304 answers;
 - the EPSS API and the OSV API (``querybatch`` with ``next_page_token``, ``vulns/{id}``).
 
-``faults[path]`` lists what the next requests to a path get instead of the answer: ``429`` or
-``503`` (with ``Retry-After``), ``drop`` (connection closed before any answer), ``cut`` (headers
+``faults[path]`` lists what the next requests to a path get instead of the answer: ``403``, ``429``
+or ``503`` (the last two with ``Retry-After``), ``drop`` (connection closed before any answer), ``cut`` (headers
 sent, half the body, then closed) or ``ok`` (the real answer).
 """
 
@@ -237,7 +237,9 @@ def _handler(services: Services) -> type[BaseHTTPRequestHandler]:
             fault = queue.pop(0)
             if fault == "ok":
                 return False
-            if fault in ("429", "503"):
+            if fault == "403":  # how NVD answers a client over its rate limit
+                self._send(403, b"forbidden")
+            elif fault in ("429", "503"):
                 retry = "2" if fault == "429" else "1"
                 self._send(int(fault), b"slow down", {"Retry-After": retry})
             elif fault == "drop":

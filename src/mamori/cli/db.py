@@ -166,6 +166,18 @@ def import_(
         raise typer.Exit(1)
 
 
+def _base_urls(values: list[str]) -> dict[str, str]:
+    names = ("nvd", "jvn", "kev", "epss", "epss-api", "osv", "osv-api")
+    urls = {}
+    for value in values:
+        name, _, where = value.partition("=")
+        if name not in names or not where.startswith(("http://", "https://")):
+            expected = f"NAME=http(s)://… with NAME one of {', '.join(names)}"
+            raise InputError(None, f"--url: expected {expected}, got {value!r}")
+        urls[name] = where
+    return urls
+
+
 def _retry_note(console: Any, lang: str) -> Any:
     from mamori.vulndb.messages import text
 
@@ -202,6 +214,12 @@ def sync(
     force: bool = typer.Option(
         False, "--force", help="Download KEV, EPSS and OSV exports even if unchanged."
     ),
+    url: list[str] = typer.Option(
+        [],
+        "--url",
+        metavar="NAME=URL",
+        help="Base URL of a service: nvd, jvn, kev, epss, epss-api, osv, osv-api (else $MAMORI_*_URL).",
+    ),
     db: str | None = DB_OPTION,
     batch: int = BATCH_OPTION,
     output_format: str = FORMAT_OPTION,
@@ -235,6 +253,7 @@ def sync(
         jvn_lang=_choice(jvn_lang, ("ja", "en"), "--jvn-lang"),
         force=force,
         batch=batch,
+        urls=_base_urls(url),
     )
     console = Console(stderr=True)
     quiet = output_format == "json" or not console.is_terminal
