@@ -71,8 +71,12 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
             for row in rows:
                 copy.write_row([row[c] for c in columns])
         return
+    columns = list(rows[0])
+    marks = ", ".join("?" for _ in columns)
+    names = ", ".join(f'"{c}"' for c in columns)
+    sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'  # SQLite: plain tuples, no per-row compile
     for part in chunks(rows):
-        conn.execute(table.insert(), list(part))
+        conn.exec_driver_sql(sql, [tuple(row[c] for c in columns) for row in part])
 
 
 def _key(v: Vulnerability) -> RecordKey:
