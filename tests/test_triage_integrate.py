@@ -10,6 +10,7 @@ from mamori.model.sbom import Component
 from mamori.model.vex import VexDocument, VexProduct, VexStatement, VexVulnerability
 from mamori.scan.result import (
     ComponentRef,
+    EpssInfo,
     Evidence,
     Finding,
     KevInfo,
@@ -29,12 +30,15 @@ LODASH = ComponentRef("lodash", "4.17.15", "pkg:npm/lodash@4.17.15", bom_ref="lo
 ROOT = Component("shop-portal", "2.1.0", purl="pkg:generic/example/shop-portal@2.1.0")
 
 
-def _finding(component: ComponentRef, vid: str, aliases: list[str], score: float, kev: bool) -> Finding:
+def _finding(
+    component: ComponentRef, vid: str, aliases: list[str], score: float, kev: bool, epss: float | None = None
+) -> Finding:
     info = VulnerabilityInfo(
         id=vid,
         aliases=aliases,
         severity=SeverityInfo("3.1", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H", score, "critical"),
         kev=KevInfo(vid, "2021-12-10") if kev else None,
+        epss=EpssInfo(aliases[0], epss, 0.5) if epss is not None else None,
     )
     return Finding(component, info, [Evidence("purl-range", "high", "", "osv", vid)])
 
@@ -47,7 +51,7 @@ def _result() -> ScanResult:
         sources={"osv": SourceInfo(2), "kev": SourceInfo(1)},
         findings=[
             _finding(LOG4J, "CVE-2021-44228", ["GHSA-jfh8-c2jp-5v3q"], 10.0, True),
-            _finding(LODASH, "GHSA-p6mc-m468-83gw", ["CVE-2020-8203"], 7.4, False),
+            _finding(LODASH, "GHSA-p6mc-m468-83gw", ["CVE-2020-8203"], 7.4, False, epss=0.04),
         ],
     )
 
@@ -66,6 +70,8 @@ def test_enrich_gives_every_finding_ssvc_and_score() -> None:
     log4j, lodash = (extra[id(f)] for f in result.findings)
     assert log4j.ssvc is not None and log4j.ssvc["outcome"] == "immediate" and log4j.priority_score == 20.0
     assert lodash.ssvc is not None and lodash.ssvc["inputs"]["exploitation"]["basis"] == "absence"
+    assert lodash.priority_score == round(1.2 * 7.4, 2)
+    assert result.findings[1].priority_score == lodash.priority_score  # also on the scan's finding
     assert set(log4j.ssvc) >= {"table", "outcome", "inputs", "path"}
 
 

@@ -102,6 +102,9 @@ def test_context_and_bad_triage_inputs(
     outcomes = {f["ssvc"]["outcome"] for f in json.loads(out.read_text())["findings"]}
     assert outcomes <= {"defer", "scheduled"}  # a small, unimportant system: nothing urgent
     capsys.readouterr()
+    context.write_text("products:\n  other-product: {system_exposure: small}\n", encoding="utf-8")
+    assert _scan(demo, "--format", "json", "-o", str(out), "--context", str(context)) == 0
+    assert "has no entry for product 'shop-portal'" in capsys.readouterr().err
     context.write_text("products:\n  shop-portal: {system_exposure: everywhere}\n", encoding="utf-8")
     assert _scan(demo, "--context", str(context)) == 2
     assert "unknown value 'everywhere'" in capsys.readouterr().err

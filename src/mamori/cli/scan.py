@@ -104,13 +104,14 @@ def scan(
                 text(lang, "text", "not_evaluated", count=result.components_not_evaluated()), style="yellow"
             )
     for notice in triaged.notices:
-        err.print(f"mamori: {notice}", style="yellow", highlight=False, markup=False)
+        err.print(f"mamori: {notice}", style="yellow", highlight=False, markup=False, soft_wrap=True)
     for violation in triaged.violations:
         err.print(
             violation.message(lang),
             style="red" if violation.action == "fail" else "yellow",
             highlight=False,
             markup=False,
+            soft_wrap=True,
         )
     if fail_on and result.reaches(fail_on):
         err.print(text(lang, "text", "fail", level=fail_on), style="red")

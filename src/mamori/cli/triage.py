@@ -212,6 +212,7 @@ def record_cmd(
         None, "--who", help="Who decides (default: $MAMORI_USER or the login name)."
     ),
     fmt: str = typer.Option("text", "--format", help="text or json."),
+    lang: str = typer.Option("en", "--lang", help="en or ja."),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Set the triage record of one vulnerability in one component of a product release (history is kept)."""
@@ -219,6 +220,7 @@ def record_cmd(
     from mamori.triage import records
 
     _choice(fmt, ("text", "json"), "--format")
+    lg = _choice(lang, LANGS, "--lang")
     rec = records.validated(
         product, release, component, vulnerability, status, justification, responses, detail, who
     )
@@ -227,7 +229,9 @@ def record_cmd(
     if fmt == "json":
         _echo_json({"change": change, "record": _record_dict(stored)})
     else:
-        typer.echo(f"{change}: {_record_line(stored)}")
+        from mamori.triage.texts import change_label
+
+        typer.echo(f"{change_label(change, lg)}: {_record_line(stored)}")
 
 
 @app.command("records")
@@ -240,6 +244,7 @@ def records_cmd(
         help="COMPONENT_PURL,VULNERABILITY: show every version of that record (needs --release).",
     ),
     fmt: str = typer.Option("text", "--format", help="text or json."),
+    lang: str = typer.Option("en", "--lang", help="en or ja."),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """List a product's triage records, or the history of one record."""
@@ -247,6 +252,7 @@ def records_cmd(
     from mamori.triage import records
 
     _choice(fmt, ("text", "json"), "--format")
+    lg = _choice(lang, LANGS, "--lang")
     with open_store(db) as store:
         if history_of is not None:
             purl, sep, vuln = history_of.rpartition(",")
@@ -259,7 +265,9 @@ def records_cmd(
         _echo_json([_record_dict(r) for r in found])
         return
     if not found:
-        typer.echo("no triage records")
+        from mamori.triage.texts import text
+
+        typer.echo(text("no_records", lg))
     for r in found:
         typer.echo(_record_line(r))
 
@@ -275,6 +283,7 @@ def export_cmd(
     ),
     namespace: str | None = typer.Option(None, "--namespace", help="CSAF publisher namespace (https URL)."),
     spec_version: str | None = typer.Option(None, "--spec-version", help="CycloneDX 1.4, 1.5 or 1.6."),
+    lang: str = typer.Option("en", "--lang", help="en or ja."),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Export a product release's triage records as VEX (CycloneDX, OpenVEX or CSAF)."""
@@ -283,6 +292,7 @@ def export_cmd(
     from mamori.triage import records
 
     _choice(fmt, vex.FORMATS, "--format")
+    lg = _choice(lang, LANGS, "--lang")
     with open_store(db) as store:
         found = records.list_records(store, product, release)
     if not found:
@@ -291,7 +301,10 @@ def export_cmd(
         )
     doc = records.to_vex(found, author=author)
     vex.write(doc, output, fmt, vex.WriteOptions(spec_version=spec_version, namespace=namespace))
-    typer.echo(f"{output}: {fmt} VEX with {len(found)} statement(s) for {product} {release}", err=True)
+    from mamori.triage.texts import text
+
+    shown = text("exported", lg, output=output, fmt=fmt, count=len(found), product=product, release=release)
+    typer.echo(shown, err=True)
 
 
 def _record_dict(r: Any) -> dict[str, Any]:

@@ -53,7 +53,6 @@ class Input:
 
     def as_dict(self, lang: str = "en") -> dict[str, Any]:
         return {
-            "point": self.point,
             "value": self.value,
             "basis": self.basis,
             "source": self.source,

@@ -32,10 +32,22 @@ from mamori.vulndb import merge
 class FindingTriage:
     """What triage adds to one finding."""
 
-    ssvc: dict[str, Any] | None = None
-    priority_score: float | None = None
-    vex: dict[str, Any] | None = None
     triaged: Triaged | None = field(default=None, repr=False)
+    vex: dict[str, Any] | None = None
+    lang: str = "en"
+
+    @property
+    def ssvc(self) -> dict[str, Any] | None:
+        """``{table, outcome, inputs, path, …}`` (built on demand: reports build it once more in their language)."""
+        return self.triaged.assessment.ssvc_dict(self.lang) if self.triaged is not None else None  # type: ignore[arg-type]
+
+    @property
+    def outcome(self) -> str | None:
+        return self.triaged.outcome.id if self.triaged is not None else None
+
+    @property
+    def priority_score(self) -> float | None:
+        return self.triaged.score if self.triaged is not None else None
 
     @property
     def in_gate(self) -> bool:
@@ -70,14 +82,17 @@ def subjects(
     result: ScanResult, records: Mapping[str, Vulnerability] | None = None, product: str | None = None
 ) -> list[Subject]:
     kev_checked = "kev" in result.sources and result.sources["kev"].records > 0
-    return [
-        Subject(
-            facts_mod.from_scan_finding(f, (records or {}).get(f.vulnerability.id), kev_checked=kev_checked),
-            f.component,
-            product,
-        )
-        for f in result.findings
-    ]
+    known: dict[tuple[object, ...], facts_mod.Facts] = {}  # one vulnerability in many components: facts once
+    out = []
+    for f in result.findings:
+        v = f.vulnerability
+        vector = v.severity.vector if v.severity else None
+        key = (v.id, tuple(v.aliases), vector, v.kev is not None, v.epss.score if v.epss else None)
+        if key not in known:
+            record = (records or {}).get(v.id)
+            known[key] = facts_mod.from_scan_finding(f, record, kev_checked=kev_checked)
+        out.append(Subject(known[key], f.component, product))
+    return out
 
 
 def enrich(
@@ -99,10 +114,9 @@ def enrich(
         f = by_subject[id(t.subject)]
         entry = out.setdefault(_key(f), FindingTriage())
         entry.triaged = t
-        entry.ssvc = t.assessment.ssvc_dict(lang)  # type: ignore[arg-type]
-        entry.priority_score = t.score
+        entry.lang = lang
         t.vex = entry.vex
-        _set_on_finding(f, ssvc=t.assessment, priority_score=entry.priority_score)
+        _set_on_finding(f, ssvc=t.assessment, priority_score=t.score)
     return out
 
 
@@ -258,7 +272,7 @@ def policy_findings(result: ScanResult, extra: Mapping[int, FindingTriage]) -> l
                 rating=v.rating,
                 kev=v.kev is not None,
                 epss=v.epss.score if v.epss is not None else None,
-                ssvc=entry.ssvc["outcome"] if entry.ssvc else None,
+                ssvc=entry.outcome,
                 priority=entry.priority_score,
                 vex_status=entry.vex["status"] if entry.vex else None,
             )
@@ -351,4 +365,8 @@ def triage_scan(
     violations, notices = (
         evaluate_policy(policy, result, extra, components) if policy is not None else ([], [])
     )
+    if context is not None and context.products and context.product(product) is None:
+        from mamori.triage.texts import text
+
+        notices.append(text("context_missing", lang, path=context.path, product=product))
     return ScanTriage(extra, violations, notices)

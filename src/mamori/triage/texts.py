@@ -22,3 +22,7 @@ def basis_label(basis: str, lang: str, short: bool = False) -> str:
 def text(key: str, lang: str, **values: Any) -> str:
     template = str(_messages()["text"][key][lang])
     return template.format(**values) if values else template
+
+
+def change_label(change: str, lang: str) -> str:
+    return str(_messages()["text"]["record_change"][change][lang])

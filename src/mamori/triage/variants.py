@@ -144,40 +144,24 @@ class Assessment:
     def assumed(self) -> list[Input]:
         return [i for i in self.inputs.values() if not i.evidenced]
 
-    def _steps(self, decision: ssvc.Decision, lang: ssvc.Lang) -> list[dict[str, Any]]:
-        steps = []
-        for step in decision.path:
-            entry: dict[str, Any] = {
-                "point": step.point.id,
-                "ref": step.point.ref,
-                "point_name": step.point.name.get(lang),
-                "value": step.value.id,
-                "value_name": step.value.name.get(lang),
-            }
-            if step.via is not None:
-                entry["basis"] = "table"
-                entry["via"] = {"table": step.via.table.id, "path": self._steps(step.via, lang)}
-            else:
-                given = self.inputs[step.point.id]
-                entry.update(basis=given.basis, source=given.source, detail=given.describe(lang))
-            steps.append(entry)
-        return steps
-
     def ssvc_dict(self, lang: ssvc.Lang = "en") -> dict[str, Any]:
-        """``{table, outcome, inputs, path}`` as scan reports carry it."""
+        """``{table, variant, outcome, inputs, evidenced, assumed, path}`` as reports carry it: every input
+        with its basis, source and detail once under ``inputs``; ``path`` the points and values in tree order
+        (sub-tables under ``via``)."""
         out = self.outcome
-        return {
+        data: dict[str, Any] = {
             "table": self.decision.table.id,
             "variant": self.variant.name,
             "outcome": out.id,
             "outcome_name": out.name.get(lang),
-            "outcome_description": out.description.get(lang),
             "inputs": {pid: i.as_dict(lang) for pid, i in self.inputs.items()},
-            "evidenced": [i.point for i in self.evidenced],
-            "assumed": [i.point for i in self.assumed],
-            "overridden": [i.as_dict(lang) for i in self.overridden],
-            "path": self._steps(self.decision, lang),
+            "evidenced": [i.point for i in self.inputs.values() if i.evidenced],
+            "assumed": [i.point for i in self.inputs.values() if not i.evidenced],
+            "path": _path_steps(self.decision.table.id, _values_key(self.inputs)),
         }
+        if self.overridden:
+            data["overridden"] = [i.as_dict(lang) for i in self.overridden]
+        return data
 
     def path_text(self, lang: ssvc.Lang = "en", decision: ssvc.Decision | None = None) -> str:
         """``exploitation=active [evidence: kev] → …`` with sub-tables in parentheses."""
@@ -257,8 +241,33 @@ def assess(
         known[pid] = given
     used: dict[str, Input] = {}
     _resolve(v.table, known, catalog.conservative(v.table), used)
-    decision = catalog.decide(v.table, {pid: i.value for pid, i in used.items()})
-    return Assessment(v, decision, used, tuple(replaced))
+    return Assessment(v, _decision(v.table.id, _values_key(used)), used, tuple(replaced))
+
+
+def _values_key(inputs: Mapping[str, Input]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((pid, i.value) for pid, i in inputs.items()))
+
+
+@cache
+def _decision(table: str, values: tuple[tuple[str, str], ...]) -> ssvc.Decision:
+    """Decisions depend on the values only, and the value combinations are few: decide each once."""
+    return ssvc.default_catalog().decide(table, dict(values))
+
+
+def _steps(decision: ssvc.Decision) -> list[dict[str, Any]]:
+    steps: list[dict[str, Any]] = []
+    for step in decision.path:
+        entry: dict[str, Any] = {"point": step.point.id, "value": step.value.id}
+        if step.via is not None:
+            entry["via"] = {"table": step.via.table.id, "path": _steps(step.via)}
+        steps.append(entry)
+    return steps
+
+
+@cache
+def _path_steps(table: str, values: tuple[tuple[str, str], ...]) -> list[dict[str, Any]]:
+    """The path of a decision as JSON-ready steps (shared between findings with the same values)."""
+    return _steps(_decision(table, values))
 
 
 def question_dict(point_id: str, lang: ssvc.Lang) -> dict[str, Any]:
