@@ -1,0 +1,106 @@
+"""A component's identity in the portfolio and the keys it is looked up by.
+
+The identity is what matching depends on — purl, name, group, version and CPEs — so two SBOMs that
+list the same library share one ``portfolio_component`` row and one evaluation. Its keys are the ones
+the matcher looks records up by (:func:`mamori.match.target.target_for`): the OSV ecosystem and
+normalised name, the purl2cpe link key, and vendor:product of every CPE the SBOM declares.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from packageurl import PackageURL
+
+from mamori.match.target import target_for
+from mamori.model.sbom import Component
+from mamori.vulndb.cpe import index_key
+
+_SEP = "\x1f"
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    key: str  # SHA-1 of the identity fields, the unique key of portfolio_component
+    ref: str  # how people and triage records name it: the canonical purl, else name@version
+    name: str
+    group: str | None
+    version: str | None
+    purl: str | None
+    purl_base: str | None
+    cpes: tuple[str, ...]
+    ecosystem: str | None
+    name_key: str | None
+    link: tuple[str, str, str] | None
+    cpe_keys: frozenset[tuple[str, str]]
+    problem: str | None
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "ref": self.ref,
+            "name": self.name,
+            "component_group": self.group,
+            "version": self.version,
+            "purl": self.purl,
+            "purl_base": self.purl_base,
+            "cpes": "\n".join(self.cpes) or None,
+            "ecosystem": self.ecosystem,
+            "name_key": self.name_key,
+            "link_type": self.link[0] if self.link else None,
+            "link_namespace": self.link[1] if self.link else None,
+            "link_name": self.link[2] if self.link else None,
+            "problem": self.problem,
+        }
+
+
+def _canonical(purl: str | None) -> tuple[str | None, str | None]:
+    """The canonical purl and the purl without version; (None, None) when it does not parse."""
+    if not purl:
+        return None, None
+    try:
+        parsed = PackageURL.from_string(purl.strip())
+    except ValueError:
+        return None, None
+    base = PackageURL(type=parsed.type, namespace=parsed.namespace, name=parsed.name)
+    return parsed.to_string(), base.to_string()
+
+
+def identity_of(component: Component) -> Identity:
+    canonical, base = _canonical(component.purl)
+    label = f"{component.group}/{component.name}" if component.group else component.name
+    ref = canonical or (f"{label}@{component.version}" if component.version else label)
+    cpes = tuple(component.cpes)
+    fields = (component.purl or "", component.group or "", component.name, component.version or "", *cpes)
+    key = hashlib.sha1(_SEP.join(fields).encode("utf-8"), usedforsecurity=False).hexdigest()
+    target = target_for(component)
+    package = target.package
+    return Identity(
+        key=key,
+        ref=ref,
+        name=component.name,
+        group=component.group,
+        version=component.version,
+        purl=component.purl,
+        purl_base=base,
+        cpes=cpes,
+        ecosystem=package.ecosystem if package else None,
+        name_key=package.name_key if package else None,
+        link=target.link,
+        cpe_keys=frozenset((index_key(n.vendor), index_key(n.product)) for n in target.cpes),
+        problem=target.problem,
+    )
+
+
+def component_of(row: Any, local_ref: str) -> Component:
+    """A ``portfolio_component`` row back as a model component (``bom_ref`` = ``local_ref``)."""
+    return Component(
+        name=row.name,
+        version=row.version,
+        group=row.component_group,
+        purl=row.purl,
+        cpes=row.cpes.split("\n") if row.cpes else [],
+        bom_ref=local_ref,
+    )

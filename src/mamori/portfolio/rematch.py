@@ -1,0 +1,497 @@
+"""Re-matching the portfolio: every stored release, or only what changed since the last run.
+
+The unit of work is the component *identity* (:mod:`mamori.portfolio.identity`), not the
+(release, component) pair: identities are grouped by ecosystem and matched in bulk batches through
+the scan matcher (:class:`mamori.match.Matcher`: one query per chunk of keys, advisories parsed once
+and cached, version ranges evaluated with the ecosystem's rules), then the result fans out to every
+release whose current SBOM lists the identity.
+
+One exception keeps results exact: an NVD configuration that needs *another* component of the same
+SBOM (an ``AND`` of two vulnerable CPEs) can only be decided per SBOM. Components whose CPE keys
+appear in such a configuration are matched per release, together with the other such components of
+that release.
+
+Per (release, identity, vulnerability) a finding is opened (first run), kept, resolved (no longer
+matched, or the component left the release's SBOM) or reopened; matches are written only when their
+content changed. Each batch commits on its own; the run's marks (see :mod:`mamori.portfolio.changes`)
+are written last, so an interrupted run is simply redone by the next one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, bindparam, func, select, update
+
+from mamori.match import Matcher
+from mamori.match.finding import build_findings, not_evaluated
+from mamori.portfolio import changes as changelog
+from mamori.portfolio import tables as t
+from mamori.portfolio.identity import component_of
+from mamori.scan.result import Finding, NotEvaluated
+from mamori.store import Store, schema
+from mamori.store.writer import chunks, insert_rows, now
+from mamori.vulndb.cpe import index_key
+
+BATCH = 4000  # identities per matcher call
+Progress = Callable[[int, int], None]  # identities done, identities in the run
+PairKey = tuple[int, str]  # component id, vulnerability id
+
+
+@dataclass(slots=True)
+class RunSummary:
+    """What one run did; ``seconds`` is the wall time of the whole run."""
+
+    run_id: int
+    mode: str  # full | changed | release
+    seconds: float = 0.0
+    vulnerabilities_changed: int | None = None  # changed-only: merged vulnerabilities that changed
+    components: int = 0  # identities re-matched
+    placements: int = 0  # (release, component) pairs they stand for
+    releases: int = 0
+    opened: int = 0
+    reopened: int = 0
+    resolved: int = 0
+    open_findings: int = 0  # across the portfolio after the run
+    not_evaluated: int = 0  # open "cannot tell" notes across the portfolio
+    by_rating: dict[str, int] = field(default_factory=dict)
+    note: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What matching says about one identity and one vulnerability: affected, or cannot tell."""
+
+    vuln_id: str
+    verdict: str
+    aliases: str | None
+    method: str | None
+    confidence: str | None
+    detail: str
+    fixed: str | None
+    rating: str
+    score: float | None
+
+    @property
+    def ids(self) -> set[str]:
+        return {self.vuln_id, *(self.aliases or "").split()}
+
+    def row(self, component_id: int) -> dict[str, Any]:
+        values = {k: getattr(self, k) for k in Entry.__slots__}
+        values["component_id"] = component_id
+        values["digest"] = hashlib.blake2b(
+            orjson.dumps([getattr(self, k) for k in Entry.__slots__]), digest_size=16
+        ).hexdigest()
+        return values
+
+
+def _affected(finding: Finding) -> Entry:
+    info, best = finding.vulnerability, finding.match
+    return Entry(
+        vuln_id=info.id,
+        verdict="affected",
+        aliases=" ".join(info.aliases) or None,
+        method=best.method,
+        confidence=best.confidence,
+        detail=best.detail,
+        fixed=", ".join(finding.fixed_versions) or None,
+        rating=info.rating,
+        score=info.score,
+    )
+
+
+def _unknown(note: NotEvaluated) -> Entry:
+    assert note.vulnerability_id is not None
+    return Entry(note.vulnerability_id, "unknown", None, None, None, note.reason, None, "unknown", None)
+
+
+class Engine:
+    """Matches identities and writes their matches and findings; one engine per run."""
+
+    def __init__(self, store: Store, matcher: Matcher, run_id: int, progress: Progress | None) -> None:
+        self.store = store
+        self.matcher = matcher
+        self.run_id = run_id
+        self.progress = progress
+        self.summary = RunSummary(run_id, "")
+        self._releases: set[int] = set()
+        self._current: dict[int, int] | None = None  # current SBOM id → its release
+
+    # -- reading -------------------------------------------------------------------------------
+    def _placements(self, conn: Connection, ids: Sequence[int]) -> dict[int, set[int]]:
+        """identity → releases whose current SBOM lists it."""
+        if self._current is None:
+            r = t.ReleaseRow.__table__
+            stmt = select(r.c.current_sbom_id, r.c.id).where(r.c.current_sbom_id.is_not(None))
+            self._current = dict(conn.execute(stmt).all())
+        current = self._current
+        sc = t.SbomComponentRow.__table__
+        out: dict[int, set[int]] = {i: set() for i in ids}
+        for part in chunks(list(ids), 500):
+            stmt = select(sc.c.component_id, sc.c.sbom_id).where(sc.c.component_id.in_(part))
+            for cid, sbom_id in conn.execute(stmt):
+                rid = current.get(sbom_id)
+                if rid is not None:
+                    out[cid].add(rid)
+        return out
+
+    def _rows(self, conn: Connection, ids: Sequence[int]) -> list[Any]:
+        c = t.ComponentRow.__table__
+        rows: list[Any] = []
+        for part in chunks(list(ids), 500):
+            rows.extend(conn.execute(select(c).where(c.c.id.in_(part))))
+        return rows
+
+    def context_keys(self) -> set[tuple[str, str]]:
+        """vendor:product of every vulnerable CPE in configurations that need another component."""
+        ac = schema.AffectedCpe.__table__
+        stmt = (
+            select(ac.c.vuln_id, ac.c.position)
+            .where(ac.c.origin == "configuration", ac.c.vulnerable.is_(True))
+            .group_by(ac.c.vuln_id, ac.c.position)
+            .having(func.count() >= 2)
+        )
+        with self.store.engine.connect() as conn:
+            pairs = [(v, p) for v, p in conn.execute(stmt)]
+        advisories = self.matcher.knowledge.advisories({v for v, _ in pairs})
+        keys: set[tuple[str, str]] = set()
+        for vuln_id, position in pairs:
+            advisory = advisories.get(vuln_id)
+            config = advisory.configuration(position) if advisory else None
+            if config is None:
+                continue
+            vulnerable = [m for node in config.nodes for m in node.matches if m.vulnerable]
+            joined = config.operator == "AND" or any(node.operator == "AND" for node in config.nodes)
+            if joined and len(vulnerable) > 1:
+                keys.update((index_key(m.name.vendor), index_key(m.name.product)) for m in vulnerable)
+        return keys
+
+    def _in_context(self, conn: Connection, rows: list[Any], keys: set[tuple[str, str]]) -> set[int]:
+        """Identities that must be matched per release (see the module's note)."""
+        if not keys:
+            return set()
+        links = self.matcher.knowledge.links
+        out = {
+            r.id
+            for r in rows
+            if r.link_type is not None
+            and any(
+                pair in keys for pair in links.get((r.link_type, r.link_namespace or "", r.link_name), ())
+            )
+        }
+        cc = t.ComponentCpeRow.__table__
+        ids = [r.id for r in rows]
+        for part in chunks(ids, 500):
+            stmt = select(cc.c.component_id, cc.c.vendor, cc.c.product).where(cc.c.component_id.in_(part))
+            out.update(cid for cid, vendor, product in conn.execute(stmt) if (vendor, product) in keys)
+        return out
+
+    # -- matching ------------------------------------------------------------------------------
+    def _evaluate(self, rows: Sequence[Any]) -> dict[int, dict[str, Entry]]:
+        comps = [component_of(r, str(i)) for i, r in enumerate(rows)]
+        output = self.matcher.match(comps)
+        records = self.matcher.knowledge.vulnerabilities({h.vuln_id for h in output.hits})
+        result: dict[int, dict[str, Entry]] = {r.id: {} for r in rows}
+        for finding in build_findings(comps, output, records, {}, {}):
+            index = int(finding.component.bom_ref or 0)
+            entry = _affected(finding)
+            result[rows[index].id][entry.vuln_id] = entry
+        for note in not_evaluated(comps, output):
+            if note.vulnerability_id is None:
+                continue  # the component as a whole: its ``problem``, or an ecosystem without records
+            entries = result[rows[int(note.component.bom_ref or 0)].id]
+            if not any(note.vulnerability_id in e.ids for e in entries.values()):
+                entries.setdefault(note.vulnerability_id, _unknown(note))
+        return result
+
+    def run(self, conn: Connection, ids: Iterable[int]) -> None:
+        """Re-match the identities and bring their matches and findings up to date."""
+        rows = self._rows(conn, sorted(set(ids)))
+        total = len(rows)
+        self.summary.components = total
+        context = self._in_context(conn, rows, self.context_keys())
+        by_ecosystem: dict[str, list[Any]] = {}
+        for row in rows:
+            if row.id not in context:
+                by_ecosystem.setdefault(row.ecosystem or "", []).append(row)
+        done = 0
+        for _ecosystem, group in sorted(by_ecosystem.items()):
+            for part in chunks(group, BATCH):
+                placed = self._placements(conn, [r.id for r in part])
+                found = self._evaluate(part)
+                wanted = {
+                    (rid, cid, vid)
+                    for cid, entries in found.items()
+                    for vid in entries
+                    for rid in placed[cid]
+                }
+                self._write(conn, part, found, wanted, placed)
+                done += len(part)
+                if self.progress:
+                    self.progress(done, total)
+        if context:
+            self._run_in_context(conn, [r for r in rows if r.id in context])
+            if self.progress:
+                self.progress(total, total)
+
+    def _run_in_context(self, conn: Connection, rows: list[Any]) -> None:
+        placed = self._placements(conn, [r.id for r in rows])
+        per_release: dict[int, list[Any]] = {}
+        for row in rows:
+            for rid in placed[row.id]:
+                per_release.setdefault(rid, []).append(row)
+        found: dict[int, dict[str, Entry]] = {r.id: {} for r in rows}
+        wanted: set[tuple[int, int, str]] = set()
+        for rid, members in sorted(per_release.items()):
+            for cid, entries in self._evaluate(members).items():
+                found[cid].update(entries)
+                wanted.update((rid, cid, vid) for vid in entries)
+        self._write(conn, rows, found, wanted, placed)
+
+    # -- writing -------------------------------------------------------------------------------
+    def _match_ids(
+        self, conn: Connection, ids: list[int], found: dict[int, dict[str, Entry]]
+    ) -> dict[PairKey, int]:
+        """Insert new matches, update changed ones; (identity, vulnerability) → match id."""
+        m = t.MatchRow.__table__
+        existing: dict[PairKey, tuple[int, str]] = {}
+        for part in chunks(ids, 500):
+            stmt = select(m.c.id, m.c.component_id, m.c.vuln_id, m.c.digest).where(m.c.component_id.in_(part))
+            for mid, cid, vid, digest in conn.execute(stmt):
+                existing[(cid, vid)] = (mid, digest)
+        fresh: list[dict[str, Any]] = []
+        changed: list[dict[str, Any]] = []
+        for cid, entries in found.items():
+            for vid, entry in entries.items():
+                row = entry.row(cid)
+                old = existing.get((cid, vid))
+                if old is None:
+                    fresh.append(row)
+                elif old[1] != row["digest"]:
+                    row["match_id"] = old[0]
+                    changed.append(row)
+        insert_rows(conn, m, fresh)
+        if changed:
+            columns = [k for k in changed[0] if k not in ("match_id", "component_id", "vuln_id")]
+            stmt = update(m).where(m.c.id == bindparam("match_id")).values({k: bindparam(k) for k in columns})
+            for part in chunks(changed, 2000):
+                conn.execute(stmt, [{k: r[k] for k in [*columns, "match_id"]} for r in part])
+        ids_by_pair = {pair: mid for pair, (mid, _) in existing.items()}
+        if fresh:
+            for part in chunks(sorted({r["component_id"] for r in fresh}), 500):
+                stmt = select(m.c.id, m.c.component_id, m.c.vuln_id).where(m.c.component_id.in_(part))
+                ids_by_pair.update({(cid, vid): mid for mid, cid, vid in conn.execute(stmt)})
+        return ids_by_pair
+
+    def _write(
+        self,
+        conn: Connection,
+        rows: Sequence[Any],
+        found: dict[int, dict[str, Entry]],
+        wanted: set[tuple[int, int, str]],
+        placed: dict[int, set[int]],
+    ) -> None:
+        ids = [r.id for r in rows]
+        previous = {r.id: r.matched_run for r in rows}
+        match_ids = self._match_ids(conn, ids, found)
+        owner = {mid: cid for (cid, _vid), mid in match_ids.items()}
+        desired = {(rid, match_ids[(cid, vid)]) for rid, cid, vid in wanted}
+        f = t.FindingRow.__table__
+        existing: dict[tuple[int, int], int | None] = {}
+        for part in chunks(ids, 500):
+            stmt = (
+                select(f.c.release_id, f.c.match_id, f.c.resolved_run)
+                .join(t.MatchRow.__table__, t.MatchRow.__table__.c.id == f.c.match_id)
+                .where(t.MatchRow.__table__.c.component_id.in_(part))
+            )
+            for rid, mid, resolved in conn.execute(stmt):
+                existing[(rid, mid)] = resolved
+        opened = [
+            {"release_id": rid, "match_id": mid, "first_run": self.run_id}
+            for rid, mid in desired
+            if (rid, mid) not in existing
+        ]
+        reopened = [
+            {"r": rid, "m": mid}
+            for rid, mid in desired
+            if (rid, mid) in existing and existing[(rid, mid)] is not None
+        ]
+        resolved = [
+            {
+                "r": rid,
+                "m": mid,
+                "last": previous.get(owner.get(mid, -1)),
+                "why": "not-matched" if rid in placed.get(owner.get(mid, -1), ()) else "component-removed",
+            }
+            for (rid, mid), was in existing.items()
+            if was is None and (rid, mid) not in desired
+        ]
+        insert_rows(conn, f, opened)
+        key = (f.c.release_id == bindparam("r")) & (f.c.match_id == bindparam("m"))
+        for part in chunks(reopened, 2000):
+            conn.execute(
+                update(f).where(key).values(resolved_run=None, last_run=None, resolution=None), list(part)
+            )
+        stmt = (
+            update(f)
+            .where(key)
+            .values(resolved_run=self.run_id, last_run=bindparam("last"), resolution=bindparam("why"))
+        )
+        for part in chunks(resolved, 2000):
+            conn.execute(stmt, list(part))
+        c = t.ComponentRow.__table__
+        for part in chunks(ids, 500):
+            conn.execute(update(c).where(c.c.id.in_(part)).values(matched_run=self.run_id))
+        conn.commit()
+        s = self.summary
+        s.opened += len(opened)
+        s.reopened += len(reopened)
+        s.resolved += len(resolved)
+        s.placements += sum(len(placed.get(i, ())) for i in ids)
+        for i in ids:
+            self._releases.update(placed.get(i, ()))
+        s.releases = len(self._releases)
+
+
+def _totals(conn: Connection, summary: RunSummary) -> None:
+    f, m = t.FindingRow.__table__, t.MatchRow.__table__
+    stmt = (
+        select(m.c.verdict, m.c.rating, func.count())
+        .select_from(f.join(m, m.c.id == f.c.match_id))
+        .where(f.c.resolved_run.is_(None))
+        .group_by(m.c.verdict, m.c.rating)
+    )
+    summary.by_rating = {}
+    summary.open_findings = summary.not_evaluated = 0
+    for verdict, rating, count in conn.execute(stmt):
+        if verdict == "affected":
+            summary.open_findings += int(count)
+            summary.by_rating[rating] = summary.by_rating.get(rating, 0) + int(count)
+        else:
+            summary.not_evaluated += int(count)
+
+
+def _start(conn: Connection, mode: str) -> int:
+    r = t.RunRow.__table__
+    values = {
+        "mode": mode,
+        "started_at": now(),
+        "done": False,
+        **dict.fromkeys(
+            ("vulnerabilities", "components", "placements", "releases", "opened", "reopened", "resolved"), 0
+        ),
+    }
+    run_id = int(conn.execute(r.insert().values(**values)).inserted_primary_key[0])
+    conn.commit()
+    return run_id
+
+
+def _finish(conn: Connection, summary: RunSummary, marks: changelog.Marks | None) -> None:
+    r = t.RunRow.__table__
+    conn.execute(
+        update(r)
+        .where(r.c.id == summary.run_id)
+        .values(
+            mode=summary.mode,
+            finished_at=now(),
+            seconds=summary.seconds,
+            done=True,
+            link_mark=marks.link if marks else None,
+            sbom_mark=marks.sbom if marks else None,
+            vulnerabilities=summary.vulnerabilities_changed or 0,
+            components=summary.components,
+            placements=summary.placements,
+            releases=summary.releases,
+            opened=summary.opened,
+            reopened=summary.reopened,
+            resolved=summary.resolved,
+        )
+    )
+    conn.commit()
+
+
+def _portfolio_components(conn: Connection) -> set[int]:
+    """Identities in a current SBOM, and identities with open findings (to resolve what left)."""
+    sc, r = t.SbomComponentRow.__table__, t.ReleaseRow.__table__
+    f, m = t.FindingRow.__table__, t.MatchRow.__table__
+    ids = set(conn.scalars(select(sc.c.component_id).join(r, r.c.current_sbom_id == sc.c.sbom_id).distinct()))
+    open_ = (
+        select(m.c.component_id).join(f, f.c.match_id == m.c.id).where(f.c.resolved_run.is_(None)).distinct()
+    )
+    ids.update(conn.scalars(open_))
+    return ids
+
+
+def rematch(
+    store: Store,
+    *,
+    changed_only: bool = False,
+    matcher: Matcher | None = None,
+    progress: Progress | None = None,
+) -> RunSummary:
+    """Re-match the whole portfolio, or (``changed_only``) what changed since the last run."""
+    started = time.perf_counter()
+    matcher = matcher or Matcher(store)
+    with store.engine.connect().execution_options(write=True) as conn:
+        run_id = _start(conn, "changed" if changed_only else "full")
+        engine = Engine(store, matcher, run_id, progress)
+        summary = engine.summary
+        marks = changelog.current_marks(conn)
+        last = changelog.last_marks(conn) if changed_only else None
+        if changed_only and last is None:
+            summary.note = "no earlier full run: everything was matched"
+        if last is None:
+            summary.mode = "full"
+            snapshot = changelog.all_records(conn)
+            ids = _portfolio_components(conn)
+            conn.commit()
+            engine.run(conn, ids)
+            changelog.replace_snapshot(conn, snapshot)
+        else:
+            summary.mode = "changed"
+            found = changelog.record_changes(conn)
+            summary.vulnerabilities_changed = len(found.vuln_ids)
+            matcher.knowledge.refresh()
+            ids = changelog.touched_components(conn, found.vuln_ids, matcher.knowledge.links)
+            ids |= changelog.new_link_components(conn, last.link)
+            ids |= changelog.new_revision_components(conn, last.sbom)
+            conn.commit()
+            engine.run(conn, ids)
+            changelog.update_snapshot(conn, found)
+        _totals(conn, summary)
+        summary.seconds = round(time.perf_counter() - started, 3)
+        _finish(conn, summary, marks)
+    return summary
+
+
+def match_release(
+    store: Store,
+    sbom_id: int,
+    previous_sbom_id: int | None,
+    *,
+    matcher: Matcher | None = None,
+    progress: Progress | None = None,
+) -> RunSummary:
+    """Match a newly stored SBOM revision (and resolve what the previous revision listed and this one drops)."""
+    from mamori.portfolio.archive import sbom_component_ids
+
+    started = time.perf_counter()
+    with store.engine.connect().execution_options(write=True) as conn:
+        run_id = _start(conn, "release")
+        engine = Engine(store, matcher or Matcher(store), run_id, progress)
+        engine.summary.mode = "release"
+        ids = sbom_component_ids(conn, [sbom_id] + ([previous_sbom_id] if previous_sbom_id else []))
+        conn.commit()
+        engine.run(conn, ids)
+        _totals(conn, engine.summary)
+        engine.summary.seconds = round(time.perf_counter() - started, 3)
+        _finish(conn, engine.summary, None)
+    return engine.summary

@@ -1,0 +1,268 @@
+"""Reading the portfolio back: products, one release (provenance, components, findings), findings
+across releases. Plain dicts, ready for JSON; the CLI renders them as tables.
+
+Times are those of the runs: a finding was *first seen* by the run that opened it, is *last seen*
+by the latest run that matched its component (or, once resolved, the run before it was resolved).
+KEV membership is read from the store when the view is built, so a KEV import shows at once;
+severity is as of the latest match of the component.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from mamori.errors import InputError
+from mamori.portfolio import tables as t
+from mamori.portfolio.archive import release_id
+from mamori.store import Store, schema
+from mamori.store.writer import chunks
+from mamori.vulndb import merge
+
+RATING_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "none": 4, "unknown": 5}
+
+
+def _run_times(conn: Connection) -> dict[int, str]:
+    r = t.RunRow.__table__
+    return dict(conn.execute(select(r.c.id, r.c.started_at)).all())
+
+
+def _kev(conn: Connection, ids: Iterable[str]) -> set[str]:
+    cves = sorted({i.upper() for i in ids if merge.is_cve(i)})
+    k = schema.KevEntry.__table__
+    out: set[str] = set()
+    for part in chunks(cves, 500):
+        out.update(conn.scalars(select(k.c.cve_id).where(k.c.cve_id.in_(part))))
+    return out
+
+
+def products(store: Store) -> list[dict[str, Any]]:
+    """Every product with its releases (newest first) and open findings per release."""
+    p, r = t.ProductRow.__table__, t.ReleaseRow.__table__
+    f, m = t.FindingRow.__table__, t.MatchRow.__table__
+    with store.engine.connect() as conn:
+        counts = dict(
+            conn.execute(
+                select(f.c.release_id, func.count())
+                .select_from(f.join(m, m.c.id == f.c.match_id))
+                .where(f.c.resolved_run.is_(None), m.c.verdict == "affected")
+                .group_by(f.c.release_id)
+            ).all()
+        )
+        releases: dict[int, list[dict[str, Any]]] = {}
+        for row in conn.execute(select(r).order_by(r.c.id.desc())):
+            releases.setdefault(row.product_id, []).append(
+                {"version": row.version, "created_at": row.created_at, "open_findings": counts.get(row.id, 0)}
+            )
+        return [
+            {
+                "name": row.name,
+                "supplier": row.supplier,
+                "created_at": row.created_at,
+                "created_by": row.created_by,
+                "releases": releases.get(row.id, []),
+            }
+            for row in conn.execute(select(p).order_by(p.c.name))
+        ]
+
+
+def _finding(row: Any, runs: dict[int, str], kev: set[str]) -> dict[str, Any]:
+    ids = [row.vuln_id, *(row.aliases or "").split()]
+    resolved = row.resolved_run is not None
+    last = row.last_run if resolved else row.matched_run
+    return {
+        "component": {"name": row.name, "version": row.version, "purl": row.purl, "ref": row.ref},
+        "vulnerability": {
+            "id": row.vuln_id,
+            "aliases": ids[1:],
+            "rating": row.rating,
+            "score": row.score,
+            "kev": any(i.upper() in kev for i in ids),
+        },
+        "status": "resolved" if resolved else "open",
+        "fixed_versions": row.fixed.split(", ") if row.fixed else [],
+        "match": {"method": row.method, "confidence": row.confidence, "detail": row.detail},
+        "first_seen": runs.get(row.first_run),
+        "last_seen": runs.get(last) if last is not None else None,
+        "resolved_at": runs.get(row.resolved_run) if resolved else None,
+        "resolution": row.resolution,
+    }
+
+
+def _finding_rows(conn: Connection, where: Any, include_resolved: bool) -> list[Any]:
+    f, m, c = t.FindingRow.__table__, t.MatchRow.__table__, t.ComponentRow.__table__
+    p, r = t.ProductRow.__table__, t.ReleaseRow.__table__
+    stmt = (
+        select(
+            p.c.name.label("product"),
+            r.c.version.label("release"),
+            c.c.name,
+            c.c.version,
+            c.c.purl,
+            c.c.ref,
+            c.c.matched_run,
+            m.c.vuln_id,
+            m.c.verdict,
+            m.c.aliases,
+            m.c.method,
+            m.c.confidence,
+            m.c.detail,
+            m.c.fixed,
+            m.c.rating,
+            m.c.score,
+            f.c.first_run,
+            f.c.last_run,
+            f.c.resolved_run,
+            f.c.resolution,
+        )
+        .select_from(f.join(m, m.c.id == f.c.match_id).join(c, c.c.id == m.c.component_id))
+        .join(r, r.c.id == f.c.release_id)
+        .join(p, p.c.id == r.c.product_id)
+        .where(where)
+    )
+    if not include_resolved:
+        stmt = stmt.where(f.c.resolved_run.is_(None))
+    return list(conn.execute(stmt))
+
+
+def _sort_key(item: dict[str, Any]) -> tuple[Any, ...]:
+    v = item["vulnerability"]
+    return (
+        item["status"] != "open",
+        not v["kev"],
+        RATING_ORDER.get(v["rating"], 9),
+        -(v["score"] or 0),
+        item.get("product", ""),
+        item.get("release", ""),
+        item["component"]["ref"],
+        v["id"],
+    )
+
+
+def _split(conn: Connection, rows: list[Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Findings (affected) and not-evaluated notes, most urgent first."""
+    runs = _run_times(conn)
+    kev = _kev(conn, (i for row in rows for i in [row.vuln_id, *(row.aliases or "").split()]))
+    findings, notes = [], []
+    for row in rows:
+        item = _finding(row, runs, kev)
+        item["product"], item["release"] = row.product, row.release
+        if row.verdict == "affected":
+            findings.append(item)
+        else:
+            notes.append(
+                {
+                    "product": row.product,
+                    "release": row.release,
+                    "component": item["component"],
+                    "vulnerability": row.vuln_id,
+                    "reason": row.detail,
+                    "status": item["status"],
+                }
+            )
+    findings.sort(key=_sort_key)
+    notes.sort(key=lambda n: (n["product"], n["release"], n["component"]["ref"], n["vulnerability"]))
+    return findings, notes
+
+
+def summary(findings: list[dict[str, Any]], notes: list[dict[str, Any]]) -> dict[str, Any]:
+    open_ = [f for f in findings if f["status"] == "open"]
+    by_rating = dict.fromkeys(RATING_ORDER, 0)
+    for f in open_:
+        by_rating[f["vulnerability"]["rating"]] = by_rating.get(f["vulnerability"]["rating"], 0) + 1
+    return {
+        "open_findings": len(open_),
+        "resolved_findings": len(findings) - len(open_),
+        "by_rating": by_rating,
+        "kev": sum(1 for f in open_ if f["vulnerability"]["kev"]),
+        "components_affected": len({(f["product"], f["release"], f["component"]["ref"]) for f in open_}),
+        "not_evaluated": sum(1 for n in notes if n["status"] == "open"),
+    }
+
+
+def _revision(row: Any) -> dict[str, Any]:
+    return {
+        "revision": row.revision,
+        "file_name": row.file_name,
+        "format": row.format,
+        "spec_version": row.spec_version,
+        "serial_number": row.serial_number,
+        "timestamp": row.sbom_timestamp,
+        "tools": row.tools,
+        "sha256": row.sha256,
+        "size": row.size,
+        "components": row.components,
+        "imported_at": row.imported_at,
+        "imported_by": row.imported_by,
+        "importer": row.importer,
+    }
+
+
+def release(store: Store, product: str, version: str, include_resolved: bool = False) -> dict[str, Any]:
+    """One release: its SBOM revisions with provenance, the current SBOM's components, findings."""
+    s, r, p = t.SbomRow.__table__, t.ReleaseRow.__table__, t.ProductRow.__table__
+    c, sc = t.ComponentRow.__table__, t.SbomComponentRow.__table__
+    with store.engine.connect() as conn:
+        rid = release_id(conn, product, version)
+        head = conn.execute(
+            select(p.c.name, p.c.supplier, r.c.current_sbom_id, r.c.created_at)
+            .join(p, p.c.id == r.c.product_id)
+            .where(r.c.id == rid)
+        ).one()
+        cols = [col for col in s.c if col.name != "content"]
+        revisions = [
+            _revision(row)
+            for row in conn.execute(select(*cols).where(s.c.release_id == rid).order_by(s.c.revision))
+        ]
+        components = conn.execute(
+            select(c).join(sc, sc.c.component_id == c.c.id).where(sc.c.sbom_id == head.current_sbom_id)
+        ).all()
+        findings, notes = _split(
+            conn, _finding_rows(conn, t.FindingRow.__table__.c.release_id == rid, include_resolved)
+        )
+    per_component: dict[str, int] = {}
+    for f in findings:
+        if f["status"] == "open":
+            per_component[f["component"]["ref"]] = per_component.get(f["component"]["ref"], 0) + 1
+    totals = summary(findings, notes)
+    for item in (*findings, *notes):
+        item.pop("product", None)
+        item.pop("release", None)
+    return {
+        "product": {"name": head.name, "supplier": head.supplier},
+        "release": version,
+        "created_at": head.created_at,
+        "sbom": revisions[-1] if revisions else None,
+        "revisions": revisions,
+        "components": sorted(
+            (
+                {
+                    "name": row.name,
+                    "group": row.component_group,
+                    "version": row.version,
+                    "purl": row.purl,
+                    "cpes": row.cpes.split("\n") if row.cpes else [],
+                    "problem": row.problem,
+                    "open_findings": per_component.get(row.ref, 0),
+                }
+                for row in components
+            ),
+            key=lambda x: (-x["open_findings"], x["name"], x["version"] or ""),
+        ),
+        "findings": findings,
+        "not_evaluated": notes,
+        "summary": {"components": len(components), **totals},
+    }
+
+
+def findings(store: Store, product: str | None = None, include_resolved: bool = False) -> dict[str, Any]:
+    """Findings across every release (or one product's), most urgent first, with a summary."""
+    p = t.ProductRow.__table__
+    with store.engine.connect() as conn:
+        if product is not None and conn.scalar(select(p.c.id).where(p.c.name == product)) is None:
+            raise InputError(None, f"no product {product!r}")
+        where = p.c.name == product if product is not None else p.c.id.is_not(None)
+        found, notes = _split(conn, _finding_rows(conn, where, include_resolved))
+    return {"product": product, "findings": found, "not_evaluated": notes, "summary": summary(found, notes)}
