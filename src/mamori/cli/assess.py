@@ -9,17 +9,18 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from mamori.cli.catalog import default_lang
-from mamori.compliance import catalog as cat
 from mamori.compliance.assessment import FRAMEWORKS, STATUSES, Assessment, parse_date, parse_roles
 from mamori.compliance.messages import t
-from mamori.compliance.repository import UNSET, Assessments
 from mamori.errors import InputError
 from mamori.fileio import write_bytes_atomic
+from mamori.i18n import LANGS, Lang, choose_lang
+
+if TYPE_CHECKING:
+    from mamori.compliance.repository import Assessments
 
 app = typer.Typer(
     help="Self-assessment: guideline, SSDF, checklist, JC-STAR ☆1; evidence, gaps, roadmap, declaration.",
@@ -34,14 +35,6 @@ FORMAT = typer.Option("text", "--format", help="text or json.")
 BY = typer.Option(None, "--by", help="Who makes the change (default: MAMORI_USER or the login name).")
 
 
-def _lang(value: str | None) -> cat.Lang:
-    if value is None:
-        return default_lang()
-    if value not in cat.LANGS:
-        raise InputError(None, f"--lang must be ja or en, not {value!r}")
-    return value  # type: ignore[return-value]
-
-
 def _fmt(value: str) -> str:
     if value not in ("text", "json"):
         raise InputError(None, f"--format must be text or json, not {value!r}")
@@ -54,6 +47,7 @@ def _json(data: Any) -> None:
 
 @contextmanager
 def _book(db: str | None) -> Iterator[Assessments]:
+    from mamori.compliance.repository import Assessments
     from mamori.store import open_store
 
     with open_store(db) as store:
@@ -71,11 +65,11 @@ def _console() -> Any:
     return Console(highlight=False, soft_wrap=False)
 
 
-def _status(status: str | None, lang: cat.Lang) -> str:
+def _status(status: str | None, lang: Lang) -> str:
     return t(f"status.{status or 'unanswered'}", lang)
 
 
-def _expiry_note(a: Assessment, lang: cat.Lang) -> str | None:
+def _expiry_note(a: Assessment, lang: Lang) -> str | None:
     from mamori.compliance.jcstar import reminder
 
     found = reminder(a)
@@ -104,7 +98,7 @@ def new(
     lang: str | None = LANG,
 ) -> None:
     """Start an assessment: the catalog items that apply to the roles become its questions."""
-    language, role_list = _lang(lang), parse_roles(roles)
+    language, role_list = choose_lang(lang), parse_roles(roles)
     with _book(db) as book:
         a = book.create(framework, org, role_list, scope)
     typer.echo(t("new.created", language, id=a.id, framework=a.framework, count=len(a.items())))
@@ -113,7 +107,7 @@ def new(
 @app.command("list")
 def list_assessments(db: str | None = DB, lang: str | None = LANG, fmt: str = FORMAT) -> None:
     """List assessments with their progress, declaration and label expiry (reminds within 90 days)."""
-    language, fmt = _lang(lang), _fmt(fmt)
+    language, fmt = choose_lang(lang), _fmt(fmt)
     with _book(db) as book:
         assessments = book.all()
     if fmt == "json":
@@ -176,7 +170,7 @@ def show(
     from mamori.compliance.evidence import describe
     from mamori.compliance.gaps import group_key
 
-    language, fmt = _lang(lang), _fmt(fmt)
+    language, fmt = choose_lang(lang), _fmt(fmt)
     with _book(db) as book:
         a = book.get(assessment_id)
         changes = book.history(a.id) if history else []
@@ -273,8 +267,9 @@ def answer(
 ) -> None:
     """Answer one item from the command line."""
     from mamori.compliance.evidence import parse_evidence
+    from mamori.compliance.repository import UNSET
 
-    language = _lang(lang)
+    language = choose_lang(lang)
     records = [parse_evidence(spec) for spec in evidence or []]
     values = {
         "status": UNSET if status is None else status.strip().lower().replace(" ", "_").replace("-", "_"),
@@ -303,7 +298,7 @@ def export_xlsx(
 
     a = _get(db, assessment_id)
     rows = export(a, output)
-    typer.echo(t("xlsx.exported", _lang(lang), path=output, count=rows))
+    typer.echo(t("xlsx.exported", choose_lang(lang), path=output, count=rows))
 
 
 @app.command("import-xlsx")
@@ -317,7 +312,7 @@ def import_xlsx(
     """Read answers back from the questionnaire; any problem (listed by sheet/row/column) imports nothing."""
     from mamori.compliance.questionnaire import QuestionnaireProblems, read
 
-    language = _lang(lang)
+    language = choose_lang(lang)
     with _book(db) as book:
         a = book.get(assessment_id)
         try:
@@ -351,7 +346,7 @@ def propose(
     from mamori.compliance.proposals import artifact_label
     from mamori.compliance.proposals import propose as make
 
-    language = _lang(lang)
+    language = choose_lang(lang)
     source = FileArtifacts(sboms=sbom or [], scans=scan or [], vexes=vex_file or [])
     with _book(db) as book:
         a = book.get(assessment_id)
@@ -394,7 +389,9 @@ def confirm(
     lang: str | None = LANG,
 ) -> None:
     """Confirm or reject proposed evidence; without a choice, list what is pending."""
-    language = _lang(lang)
+    from mamori.compliance.catalog import id_key
+
+    language = choose_lang(lang)
     with _book(db) as book:
         a = book.get(assessment_id)
         pending = book.proposals(a.id, "pending")
@@ -408,13 +405,13 @@ def confirm(
                 )
                 typer.echo(f"      {p.reason[language]}")
             return
-        keys = {cat.id_key(i) for i in item or []}
+        keys = {id_key(i) for i in item or []}
         numbers = set(proposal or [])
         known = {p.id for p in pending}
         unknown = sorted(numbers - known)
         if unknown:
             raise InputError(None, f"no pending proposal {', '.join(f'#{n}' for n in unknown)}")
-        chosen = [p for p in pending if every or p.id in numbers or cat.id_key(p.item_id) in keys]
+        chosen = [p for p in pending if every or p.id in numbers or id_key(p.item_id) in keys]
         book.settle_proposals(a, chosen, accept=not reject, override=override, actor=by)
     action = t("confirm.rejected" if reject else "confirm.accepted", language)
     typer.echo(t("confirm.done", language, count=len(chosen), action=action))
@@ -433,7 +430,7 @@ def gaps(
     """Unmet items, mandatory first, grouped by duty / category / requirement; totals per group."""
     from mamori.compliance.gaps import analyse
 
-    language, fmt = _lang(lang), _fmt(fmt)
+    language, fmt = choose_lang(lang), _fmt(fmt)
     a = _get(db, assessment_id)
     report = analyse(a)
     if fmt == "json":
@@ -487,7 +484,7 @@ def gaps(
                 console.print(f"{pad}    {t('label.guidance', language)}: {', '.join(gap.guidance)}")
 
 
-def _print_levels(console: Any, rows: dict[str, list[int]], unrated: int, lang: cat.Lang) -> None:
+def _print_levels(console: Any, rows: dict[str, list[int]], unrated: int, lang: Lang) -> None:
     from rich.table import Table
 
     table = Table(title=t("label.level_table", lang))
@@ -515,7 +512,7 @@ def roadmap(
     """Step-up plan: 50 % → 80 % → 100 % of tasks (SSDF demonstration), easiest first; then depth."""
     from mamori.compliance.roadmap import plan
 
-    language, fmt = _lang(lang), _fmt(fmt)
+    language, fmt = choose_lang(lang), _fmt(fmt)
     if target_level is not None and target_level not in (1, 2, 3):
         raise InputError(None, f"--target-level must be 1, 2 or 3, not {target_level}")
     a = _get(db, assessment_id)
@@ -570,10 +567,10 @@ def declare(
     """Write the self-conformity declaration (JSON, and HTML + PDF in Japanese and English)."""
     from mamori.compliance.declaration import build, parse_approver, write_all
 
-    language = _lang(lang)
+    language = choose_lang(lang)
     person = parse_approver(approver)
     day = parse_date(date, "--date") if date else dt.date.today().isoformat()
-    langs = (_lang(only),) if only else cat.LANGS
+    langs = (choose_lang(only),) if only else LANGS
     with _book(db) as book:
         a = book.get(assessment_id)
         unanswered = a.counts()["unanswered"]
@@ -601,7 +598,7 @@ def compare(
     from mamori.compliance.compare import load_profile
     from mamori.compliance.declaration import load
 
-    language, fmt = _lang(lang), _fmt(fmt)
+    language, fmt = choose_lang(lang), _fmt(fmt)
     wanted = load_profile(profile)
     supplied = load(declaration)
     findings = run(supplied, wanted)
@@ -653,7 +650,7 @@ def label(
     """Render the JC-STAR ☆1 label information page from its 22 fields (jcstar1 assessments)."""
     from mamori.compliance import jcstar
 
-    language = _lang(lang)
+    language = choose_lang(lang)
     values = jcstar.read_fields(fields) if fields else {}
     with _book(db) as book:
         a = book.get(assessment_id)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from mamori.compliance import catalog as cat
-from mamori.compliance.sources import source_problems
 from mamori.errors import InputError
+from mamori.i18n import Lang, choose_lang
+
+if TYPE_CHECKING:
+    from mamori.compliance import catalog as cat
 
 app = typer.Typer(
     help="Catalogs of the guideline, SSDF, checklist, JC-STAR ☆1 and SBOM models.", no_args_is_help=True
@@ -40,30 +41,13 @@ _LABELS: dict[str, dict[str, str]] = {
 }
 
 
-def default_lang() -> cat.Lang:
-    """``MAMORI_LANG``, else Japanese when the locale is Japanese, else English."""
-    for name in ("MAMORI_LANG", "LC_ALL", "LANG"):
-        value = os.environ.get(name, "")
-        if value:
-            return "ja" if value.lower().startswith("ja") else "en"
-    return "en"
-
-
-def _lang(value: str | None) -> cat.Lang:
-    if value is None:
-        return default_lang()
-    if value not in cat.LANGS:
-        raise InputError(None, f"--lang must be ja or en, not {value!r}")
-    return value  # type: ignore[return-value]
-
-
 def _format(value: str) -> str:
     if value not in FORMATS:
         raise InputError(None, f"--format must be text or json, not {value!r}")
     return value
 
 
-def _label(key: str, lang: cat.Lang) -> str:
+def _label(key: str, lang: Lang) -> str:
     return _LABELS[key][lang]
 
 
@@ -71,7 +55,7 @@ def _echo_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def _flag_text(flag: cat.Flagged, lang: cat.Lang) -> str:
+def _flag_text(flag: cat.Flagged, lang: Lang) -> str:
     value = ", ".join(flag.value) if isinstance(flag.value, tuple) else str(flag.value)
     return f"{value} ({_label(flag.basis, lang) if flag.basis in _LABELS else flag.basis})"
 
@@ -88,7 +72,9 @@ def list_items(
     ),
 ) -> None:
     """List the items of a catalog, or the installed catalogs."""
-    fmt, language = _format(fmt), _lang(lang)
+    from mamori.compliance import catalog as cat
+
+    fmt, language = _format(fmt), choose_lang(lang)
     if framework is None:
         catalogs = cat.all_catalogs()
         if fmt == "json":
@@ -147,7 +133,9 @@ def show(
     ),
 ) -> None:
     """Show one item with its hierarchy, applicability, evidence hints and cross-references."""
-    fmt, language = _format(fmt), _lang(lang)
+    from mamori.compliance import catalog as cat
+
+    fmt, language = _format(fmt), choose_lang(lang)
     found = cat.find(item_id, framework)
     if not found:
         where = f"the {framework} catalog" if framework else "any catalog"
@@ -173,7 +161,7 @@ def show(
 
 
 def _show_lines(
-    item: cat.Item, catalog: cat.Catalog, refs: list[cat.Reference], incoming: list[cat.Item], lang: cat.Lang
+    item: cat.Item, catalog: cat.Catalog, refs: list[cat.Reference], incoming: list[cat.Item], lang: Lang
 ) -> list[str]:
     lines = [f"{item.id}  {item.title.get(lang)}"]
     other = item.title.en if lang == "ja" else item.title.ja
@@ -237,6 +225,9 @@ def check(
     ),
 ) -> None:
     """Validate catalogs: schema, hierarchy, cross-references, and (with --seeds) the cited seed lines."""
+    from mamori.compliance import catalog as cat
+    from mamori.compliance.sources import source_problems
+
     names = [cat.load(name).framework for name in frameworks] if frameworks else cat.frameworks()
     catalogs = cat.all_catalogs()
     problems = [

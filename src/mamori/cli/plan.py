@@ -7,9 +7,8 @@ from pathlib import Path
 
 import typer
 
-from mamori.cli.assess import LANG, _fmt, _lang
-from mamori.compliance import planner
-from mamori.compliance.messages import t
+from mamori.cli.assess import LANG, _fmt
+from mamori.i18n import choose_lang
 
 app = typer.Typer(
     help="SBOM response-model planner and transaction-model contract checklist.", no_args_is_help=True
@@ -25,7 +24,9 @@ def response(
     fmt: str = typer.Option("text", "--format", help="text or json."),
 ) -> None:
     """Cost profile and coverage of a choice of SBOM response-model options."""
-    language, fmt = _lang(lang), _fmt(fmt)
+    from mamori.compliance import planner
+
+    language, fmt = choose_lang(lang), _fmt(fmt)
     result = planner.plan_response(planner.parse_options(options))
     if fmt == "json":
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
@@ -41,6 +42,9 @@ def contract(
     lang: str | None = LANG,
 ) -> None:
     """Write the SBOM transaction-model contract-clause checklist for a procurement."""
-    language = _lang(lang)
+    from mamori.compliance import planner
+    from mamori.compliance.messages import t
+
+    language = choose_lang(lang)
     count = planner.write_contract(level, output, language)
     typer.echo(f"{t('declaration.written', language, path=output)} ({count})")

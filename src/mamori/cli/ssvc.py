@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from mamori.errors import InputError
-from mamori.triage import ssvc
+
+if TYPE_CHECKING:
+    from mamori.triage import ssvc
 
 app = typer.Typer(help="SSVC decision points and tables: list them, decide an outcome.", no_args_is_help=True)
 
@@ -70,6 +72,8 @@ def tables_cmd(
     lang: str = typer.Option("en", "--lang", help=LANG_HELP),
 ) -> None:
     """List the decision tables with their decision points and outcomes."""
+    from mamori.triage import ssvc
+
     fmt, lg = _options(fmt, lang)
     catalog = ssvc.default_catalog()
     if fmt == "json":
@@ -126,6 +130,8 @@ def decide_cmd(
     ),
 ) -> None:
     """Decide the outcome of TABLE for the given decision-point values and show the path."""
+    from mamori.triage import ssvc
+
     fmt, lg = _options(fmt, lang)
     catalog = ssvc.default_catalog()
     t = catalog.table(table)

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from mamori import vex
 from mamori.errors import InputError
-from mamori.model.vex import VexDocument, VexProduct, VexStatement
-from mamori.vex.fields import iso
-from mamori.vex.mapping import mapping
-from mamori.vex.statements import read_statements
+
+if TYPE_CHECKING:
+    from mamori import vex
+    from mamori.model.vex import VexDocument, VexProduct, VexStatement
 
 app = typer.Typer(
     help="VEX: import, convert and export CycloneDX VEX, OpenVEX and CSAF VEX.", no_args_is_help=True
@@ -83,6 +82,8 @@ def _product_dict(p: VexProduct) -> dict[str, Any]:
 
 
 def _statement_dict(st: VexStatement) -> dict[str, Any]:
+    from mamori.vex.fields import iso
+
     vuln = st.vulnerability
     out: dict[str, Any] = {
         "vulnerability": {
@@ -118,6 +119,8 @@ def _statement_dict(st: VexStatement) -> dict[str, Any]:
 
 def document_dict(doc: VexDocument, path: Path) -> dict[str, Any]:
     """The document as JSON-ready data (the ``--format json`` output of ``vex import``)."""
+    from mamori.vex.fields import iso
+
     return {
         "file": str(path),
         "format": doc.source_format,
@@ -135,6 +138,9 @@ def document_dict(doc: VexDocument, path: Path) -> dict[str, Any]:
 
 
 def _summary(doc: VexDocument, path: Path, lang: str) -> list[str]:
+    from mamori.vex.fields import iso
+    from mamori.vex.mapping import mapping
+
     h, table = _HEADINGS[lang], mapping()
     lines = [
         f"{path}: {doc.source_format} {doc.spec_version or ''} VEX — {len(doc.statements)} {h['statements']}, "
@@ -169,6 +175,8 @@ def import_cmd(
     lang: str = typer.Option("en", "--lang", help="Language of labels: en or ja."),
 ) -> None:
     """Read and check a VEX file and print its statements (storing them as triage records comes later)."""
+    from mamori import vex
+
     if fmt not in ("text", "json"):
         raise InputError(None, f"--format: expected text or json, got {fmt!r}")
     lg = _lang(lang)
@@ -182,6 +190,8 @@ def import_cmd(
 
 def target_format(output: Path, to: str | None) -> str:
     """``--to`` if given, else guessed from the output file name (…openvex…, …csaf…, ….cdx.json / bom)."""
+    from mamori import vex
+
     if to is not None:
         if to not in vex.FORMATS:
             raise InputError(None, f"--to: expected one of {', '.join(vex.FORMATS)}, got {to!r}")
@@ -196,6 +206,8 @@ def target_format(output: Path, to: str | None) -> str:
 
 
 def _write(doc: VexDocument, output: Path, fmt: str, options: vex.WriteOptions) -> None:
+    from mamori import vex
+
     vex.write(doc, output, fmt, options)
     typer.echo(f"{output}: {fmt} VEX, {len(doc.statements)} statements")
     for warning in doc.warnings:
@@ -220,6 +232,8 @@ def convert_cmd(
     lenient: bool = typer.Option(False, "--lenient", help=LENIENT_HELP),
 ) -> None:
     """Convert between CycloneDX VEX, OpenVEX and CSAF VEX; the output is schema-checked before it is written."""
+    from mamori import vex
+
     fmt = target_format(output, to)
     doc = vex.read(src, strict=not lenient)
     options = vex.WriteOptions(
@@ -244,6 +258,9 @@ def export_cmd(
     lenient: bool = typer.Option(False, "--lenient", help=LENIENT_HELP),
 ) -> None:
     """Write VEX from a YAML file of statements (exporting stored triage records comes later)."""
+    from mamori import vex
+    from mamori.vex.statements import read_statements
+
     fmt = target_format(output, to)
     doc = read_statements(statements)
     options = vex.WriteOptions(spec_version=spec_version, strict=not lenient, source=statements)

@@ -1,0 +1,73 @@
+"""Japanese and English: the language type, the ja/en text pair, bilingual message files and the one rule
+that picks the language when ``--lang`` is not given. Light on purpose (no YAML import until a file is read)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Literal
+
+from mamori.errors import InputError
+
+Lang = Literal["ja", "en"]
+LANGS: tuple[Lang, ...] = ("ja", "en")
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text that exists in Japanese and English."""
+
+    ja: str
+    en: str
+
+    def get(self, lang: Lang) -> str:
+        return self.ja if lang == "ja" else self.en
+
+
+def default_lang() -> Lang:
+    """``MAMORI_LANG``, else the locale (``LC_ALL``, then ``LANG``; ``ja*`` → ja), else English."""
+    for name in ("MAMORI_LANG", "LC_ALL", "LANG"):
+        value = os.environ.get(name, "")
+        if value:
+            return "ja" if value.lower().startswith("ja") else "en"
+    return "en"
+
+
+def choose_lang(value: str | None) -> Lang:
+    """The ``--lang`` value when given (ja or en, else an InputError), else :func:`default_lang`."""
+    if value is None:
+        return default_lang()
+    if value not in LANGS:
+        raise InputError(None, f"--lang must be ja or en, not {value!r}")
+    return value  # type: ignore[return-value]
+
+
+@cache
+def _load(resource: str) -> Any:
+    from importlib import resources
+
+    import yaml
+
+    return yaml.safe_load(resources.files("mamori").joinpath(resource).read_text(encoding="utf-8"))
+
+
+class Messages:
+    """A bilingual message file under ``mamori/`` (YAML: nested keys, leaves ``{ja: ..., en: ...}``), read once."""
+
+    def __init__(self, resource: str, *, strip: bool = False) -> None:
+        self.resource = resource
+        self.strip = strip
+
+    def pair(self, *path: str) -> dict[str, str]:
+        """The ``{"ja": ..., "en": ...}`` leaf at ``path``."""
+        node: Any = _load(self.resource)
+        for part in path:
+            node = node[part]
+        return {lang: str(node[lang]).strip() if self.strip else str(node[lang]) for lang in LANGS}
+
+    def text(self, lang: str, *path: str, **values: object) -> str:
+        """The message at ``path`` in ``lang`` (English when the language is unknown), placeholders filled."""
+        entry = self.pair(*path)
+        message = entry.get(lang) or entry["en"]
+        return message.format(**values) if values else message
