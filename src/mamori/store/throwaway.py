@@ -6,9 +6,7 @@ import contextlib
 import secrets
 from collections.abc import Iterator
 
-from sqlalchemy import create_engine, make_url
-
-from mamori.store.schema import Base
+from sqlalchemy import MetaData, create_engine, make_url
 
 
 @contextlib.contextmanager
@@ -34,7 +32,9 @@ def reset(url: str) -> None:
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
-            Base.metadata.drop_all(conn)
+            existing = MetaData()
+            existing.reflect(conn)  # every table present, whichever feature's module defined it
+            existing.drop_all(conn)
             conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
     finally:
         engine.dispose()

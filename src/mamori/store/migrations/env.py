@@ -6,13 +6,13 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection
 
-from mamori.store.schema import Base
+from mamori.store.registry import all_metadata
 
 
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        target_metadata=all_metadata(),
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():
