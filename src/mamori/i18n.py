@@ -25,6 +25,10 @@ class Text:
         return self.ja if lang == "ja" else self.en
 
 
+#: The ``--help`` note on how the language is chosen when ``--lang`` is not given.
+DEFAULT_NOTE = "default: MAMORI_LANG, else the locale (ja_* → ja), else en"
+
+
 def default_lang() -> Lang:
     """``MAMORI_LANG``, else the locale (``LC_ALL``, then ``LANG``; ``ja*`` → ja), else English."""
     for name in ("MAMORI_LANG", "LC_ALL", "LANG"):
@@ -59,9 +63,13 @@ class Messages:
         self.resource = resource
         self.strip = strip
 
+    def table(self) -> dict[str, Any]:
+        """The whole file, parsed (cached: do not change it)."""
+        return _load(self.resource)
+
     def pair(self, *path: str) -> dict[str, str]:
         """The ``{"ja": ..., "en": ...}`` leaf at ``path``."""
-        node: Any = _load(self.resource)
+        node: Any = self.table()
         for part in path:
             node = node[part]
         return {lang: str(node[lang]).strip() if self.strip else str(node[lang]) for lang in LANGS}

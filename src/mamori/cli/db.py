@@ -9,6 +9,7 @@ import orjson
 import typer
 
 from mamori.errors import InputError
+from mamori.i18n import DEFAULT_NOTE, Lang, choose_lang
 
 app = typer.Typer(help="Vulnerability knowledge base: import, sync, status, show.", no_args_is_help=True)
 
@@ -18,7 +19,7 @@ DB_HELP = (
 SOURCE_HELP = "osv | nvd | cve5 | jvn | kev | epss | purl2cpe (detected when omitted)."
 DB_OPTION = typer.Option(None, "--db", help=DB_HELP)
 FORMAT_OPTION = typer.Option("text", "--format", help="text or json.")
-LANG_OPTION = typer.Option("en", "--lang", help="Language of the text output: en or ja.")
+LANG_OPTION = typer.Option(None, "--lang", help=f"Language of the text output: en or ja ({DEFAULT_NOTE}).")
 
 
 def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
@@ -27,9 +28,10 @@ def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
     return value
 
 
-def _check_output(output_format: str, lang: str) -> None:
+def _check_output(output_format: str, lang: str | None) -> Lang:
+    """Check ``--format``; the language to use."""
     _choice(output_format, ("text", "json"), "--format")
-    _choice(lang, ("en", "ja"), "--lang")
+    return choose_lang(lang)
 
 
 def _echo_json(data: object) -> None:
@@ -72,7 +74,7 @@ def import_(
     db: str | None = DB_OPTION,
     batch: int = BATCH_OPTION,
     output_format: str = FORMAT_OPTION,
-    lang: str = LANG_OPTION,
+    lang: str | None = LANG_OPTION,
 ) -> None:
     """Import vulnerability data, committed in batches: a rerun of an interrupted import resumes;
     bad records and files are reported and skipped."""
@@ -85,7 +87,7 @@ def import_(
     from mamori.vulndb.online.http import Fetcher
     from mamori.vulndb.online.urls import import_url, is_url
 
-    _check_output(output_format, lang)
+    lang = _check_output(output_format, lang)
     if source is not None:
         _choice(source, SOURCES, "--source")
     remote = is_url(path)
@@ -223,7 +225,7 @@ def sync(
     db: str | None = DB_OPTION,
     batch: int = BATCH_OPTION,
     output_format: str = FORMAT_OPTION,
-    lang: str = LANG_OPTION,
+    lang: str | None = LANG_OPTION,
 ) -> None:
     """Fetch the online sources and import them; incremental from the last sync (progress, then a summary)."""
     from datetime import date
@@ -236,7 +238,7 @@ def sync(
     from mamori.vulndb.online import SYNC_SOURCES, Fetcher, SyncOptions, sync_source
     from mamori.vulndb.online.plan import Reporter
 
-    _check_output(output_format, lang)
+    lang = _check_output(output_format, lang)
     sources = source or list(SYNC_SOURCES)
     for name in sources:
         _choice(name, SYNC_SOURCES, "--source")
@@ -331,13 +333,13 @@ def sync(
 def status(
     db: str | None = DB_OPTION,
     output_format: str = FORMAT_OPTION,
-    lang: str = LANG_OPTION,
+    lang: str | None = LANG_OPTION,
 ) -> None:
     """Records per source, last update per source, database size."""
     from mamori.store import open_store
     from mamori.vulndb.show_text import status_lines
 
-    _check_output(output_format, lang)
+    lang = _check_output(output_format, lang)
     with open_store(db) as store:
         result = store.status()
     if output_format == "json":
@@ -353,14 +355,14 @@ def show(
     ),
     db: str | None = DB_OPTION,
     output_format: str = FORMAT_OPTION,
-    lang: str = LANG_OPTION,
+    lang: str | None = LANG_OPTION,
 ) -> None:
     """The merged vulnerability record under any of its ids, with KEV, EPSS and SSVC."""
     from mamori.store import open_store
     from mamori.vulndb.messages import text
     from mamori.vulndb.show_text import show_lines
 
-    _check_output(output_format, lang)
+    lang = _check_output(output_format, lang)
     with open_store(db) as store:
         found = store.lookup(identifier)
     if found is None:

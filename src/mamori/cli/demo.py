@@ -6,24 +6,26 @@ from pathlib import Path
 
 import typer
 
+from mamori.i18n import DEFAULT_NOTE, choose_lang
+
 
 def demo(
     out: Path = typer.Option(Path("mamori-demo"), "--out", help="Folder for the demo outputs."),
     db: str | None = typer.Option(
         None, "--db", help="Demo database (default: demo.db in the user data dir)."
     ),
-    lang: str = typer.Option("en", "--lang", help="en or ja (the report's first language; it has both)."),
+    lang: str | None = typer.Option(
+        None, "--lang", help=f"en or ja, the report's first language; it has both ({DEFAULT_NOTE})."
+    ),
 ) -> None:
     """Run mamori on the bundled demo product and demo vulnerability set (no network)."""
     from rich.console import Console
     from rich.markup import escape
 
     from mamori.demo import DEMO_LABEL, run_demo
-    from mamori.errors import InputError
     from mamori.report.messages import text
 
-    if lang not in ("en", "ja"):
-        raise InputError(None, f"--lang: expected one of en, ja, got {lang!r}")
+    lang = choose_lang(lang)
     console = Console()
     result = run_demo(out, db, lang)
     ja = lang == "ja"

@@ -9,6 +9,7 @@ import typer
 
 from mamori import sbom
 from mamori.errors import InputError
+from mamori.i18n import DEFAULT_NOTE, choose_lang
 
 app = typer.Typer(help="Read, convert, check, compare and merge SBOMs.", no_args_is_help=True)
 
@@ -59,7 +60,9 @@ def convert(
     source: Path = typer.Argument(..., help="Input SBOM in any format mamori reads."),
     output: Path = typer.Option(..., "-o", "--output", help="Output file; written atomically."),
     to: str | None = typer.Option(None, "--to", help="Output format: " + "|".join(sbom.WRITE_FORMATS)),
-    spec_version: str | None = typer.Option(None, "--spec-version", help="CycloneDX 1.4, 1.5 or 1.6 (default)."),
+    spec_version: str | None = typer.Option(
+        None, "--spec-version", help="CycloneDX 1.4, 1.5 or 1.6 (default)."
+    ),
     columns: Columns = None,
     sheet: Sheet = None,
     input_format: InputFormat = None,
@@ -72,7 +75,7 @@ def convert(
 
 # ---------------------------------------------------------------- check, diff, merge
 
-_LANG_HELP = "Language of the text output: en or ja."
+_LANG_HELP = f"Language of the text output: en or ja ({DEFAULT_NOTE})."
 
 
 def _read_detected(
@@ -104,7 +107,7 @@ def check(
     output_format: str = typer.Option("text", "--format", help="text or json."),
     columns: Columns = None,
     sheet: Sheet = None,
-    lang: str = typer.Option("en", "--lang", help=_LANG_HELP),
+    lang: str | None = typer.Option(None, "--lang", help=_LANG_HELP),
     input_format: InputFormat = None,
 ) -> None:
     """Check NTIA minimum elements (or SPDX Lite fields) and score the SBOM; exit 1 when it fails."""
@@ -114,7 +117,7 @@ def check(
     from mamori.sbom.report_text import render_check
 
     _choice(output_format, ("text", "json"), "--format")
-    _choice(lang, ("en", "ja"), "--lang")
+    lang = choose_lang(lang)
     load_profile(profile)  # unknown profile: one-line error before reading
     doc, fmt = _read_detected(source, columns, input_format, sheet)
     report = check_document(doc, profile, file=str(source), fmt=fmt)
@@ -131,7 +134,7 @@ def diff(
     old: Path = typer.Argument(..., help="The earlier SBOM (A)."),
     new: Path = typer.Argument(..., help="The later SBOM (B)."),
     output_format: str = typer.Option("text", "--format", help="text or json."),
-    lang: str = typer.Option("en", "--lang", help=_LANG_HELP),
+    lang: str | None = typer.Option(None, "--lang", help=_LANG_HELP),
     columns: Columns = None,
     sheet: Sheet = None,
     input_format: InputFormat = None,
@@ -143,7 +146,7 @@ def diff(
     from mamori.sbom.report_text import render_diff
 
     _choice(output_format, ("text", "json"), "--format")
-    _choice(lang, ("en", "ja"), "--lang")
+    lang = choose_lang(lang)
     a, b = (read_input(path, columns, input_format, sheet) for path in (old, new))
     report = diff_documents(a, b, a_name=str(old), b_name=str(new))
     if output_format == "json":
@@ -156,11 +159,15 @@ def diff(
 def merge(
     sources: list[Path] = typer.Argument(..., help="Supplier SBOMs to gather under one product root."),
     output: Path = typer.Option(..., "-o", "--output", help="Output file; written atomically."),
-    root_name: str | None = typer.Option(None, "--root-name", help="Product name (default: output file name)."),
+    root_name: str | None = typer.Option(
+        None, "--root-name", help="Product name (default: output file name)."
+    ),
     root_version: str | None = typer.Option(None, "--root-version", help="Product version."),
     to: str | None = typer.Option(None, "--to", help="Output format: " + "|".join(sbom.WRITE_FORMATS)),
-    spec_version: str | None = typer.Option(None, "--spec-version", help="CycloneDX 1.4, 1.5 or 1.6 (default)."),
-    lang: str = typer.Option("en", "--lang", help=_LANG_HELP),
+    spec_version: str | None = typer.Option(
+        None, "--spec-version", help="CycloneDX 1.4, 1.5 or 1.6 (default)."
+    ),
+    lang: str | None = typer.Option(None, "--lang", help=_LANG_HELP),
     columns: Columns = None,
     sheet: Sheet = None,
     input_format: InputFormat = None,
@@ -169,13 +176,24 @@ def merge(
     from mamori.sbom.merge import merge_documents
     from mamori.sbom.messages import text
 
-    _choice(lang, ("en", "ja"), "--lang")
+    lang = choose_lang(lang)
     inputs = [(str(path), read_input(path, columns, input_format, sheet)) for path in sources]
     name = root_name or output.name.split(".")[0] or "product"
     result = merge_documents(inputs, root_name=name, root_version=root_version)
     fmt = sbom.write(result.document, output, to, spec_version)
-    typer.echo(text(lang, "ui", "merged", out=output, fmt=fmt, components=result.components,
-                    inputs=result.inputs, duplicates=result.duplicates, renamed=result.renamed))
+    typer.echo(
+        text(
+            lang,
+            "ui",
+            "merged",
+            out=output,
+            fmt=fmt,
+            components=result.components,
+            inputs=result.inputs,
+            duplicates=result.duplicates,
+            renamed=result.renamed,
+        )
+    )
 
 
 # ---------------------------------------------------------------- generate
@@ -183,18 +201,30 @@ def merge(
 
 @app.command()
 def generate(
-    path: Path = typer.Argument(..., help="Project folder (walked for lockfiles and manifests) or one lockfile."),
+    path: Path = typer.Argument(
+        ..., help="Project folder (walked for lockfiles and manifests) or one lockfile."
+    ),
     output: Path | None = typer.Option(None, "-o", "--output", help="Output file (default: stdout)."),
     output_format: str | None = typer.Option(
-        None, "--format", help="Output format: " + "|".join(sbom.WRITE_FORMATS) + " (default: from -o, else cyclonedx-json)."
+        None,
+        "--format",
+        help="Output format: " + "|".join(sbom.WRITE_FORMATS) + " (default: from -o, else cyclonedx-json).",
     ),
-    spec_version: str | None = typer.Option(None, "--spec-version", help="CycloneDX 1.4, 1.5 or 1.6 (default)."),
+    spec_version: str | None = typer.Option(
+        None, "--spec-version", help="CycloneDX 1.4, 1.5 or 1.6 (default)."
+    ),
     name: str | None = typer.Option(None, "--name", help="Product name of the root component."),
     version: str | None = typer.Option(None, "--version", help="Product version of the root component."),
-    supplier: str | None = typer.Option(None, "--supplier", help='Supplier and SBOM author, e.g. "Example KK <psirt@example.jp>".'),
+    supplier: str | None = typer.Option(
+        None, "--supplier", help='Supplier and SBOM author, e.g. "Example KK <psirt@example.jp>".'
+    ),
     exclude_dev: bool = typer.Option(False, "--exclude-dev", help="Leave out development-only dependencies."),
-    rootfs: Path | None = typer.Option(None, "--rootfs", help="Also read OS package databases under this root."),
-    python_env: Path | None = typer.Option(None, "--python-env", help="Also read an installed Python environment (venv or site-packages)."),
+    rootfs: Path | None = typer.Option(
+        None, "--rootfs", help="Also read OS package databases under this root."
+    ),
+    python_env: Path | None = typer.Option(
+        None, "--python-env", help="Also read an installed Python environment (venv or site-packages)."
+    ),
 ) -> None:
     """Make an SBOM from lockfiles, manifests and installed packages."""
     import sys
@@ -205,8 +235,14 @@ def generate(
     fmt = output_format or (sbom.format_from_filename(output) if output else None) or "cyclonedx-json"
     if fmt not in sbom.WRITE_FORMATS:
         raise InputError(None, f"--format: expected one of {', '.join(sbom.WRITE_FORMATS)}, got {fmt!r}")
-    options = GenerateOptions(name=name, version=version, supplier=supplier, exclude_dev=exclude_dev,
-                              python_env=python_env, rootfs=rootfs)
+    options = GenerateOptions(
+        name=name,
+        version=version,
+        supplier=supplier,
+        exclude_dev=exclude_dev,
+        python_env=python_env,
+        rootfs=rootfs,
+    )
     doc = generate_sbom(path, options)
     for note in notices(doc):
         sys.stderr.write(f"mamori: notice: {note}\n")

@@ -9,10 +9,10 @@ from pathlib import Path
 import typer
 
 from mamori.errors import InputError
+from mamori.i18n import DEFAULT_NOTE, choose_lang
 
 FORMATS = ("table", "json", "sarif", "cyclonedx-vdr", "csv", "xlsx", "html")
 FAIL_ON = ("low", "medium", "high", "critical", "kev")
-LANGS = ("en", "ja")
 
 
 def _choice(value: str | None, allowed: tuple[str, ...], option: str) -> None:
@@ -29,7 +29,9 @@ def scan(
         "--fail-on",
         help="Exit 1 when a finding reaches this severity: low | medium | high | critical | kev.",
     ),
-    lang: str = typer.Option("en", "--lang", help="Language of the report: en or ja."),
+    lang: str | None = typer.Option(
+        None, "--lang", help=f"Language of the report: en or ja ({DEFAULT_NOTE})."
+    ),
     db: str | None = typer.Option(
         None, "--db", help="Knowledge base: SQLite path or URL; default $MAMORI_DB or the user data dir."
     ),
@@ -62,7 +64,7 @@ def scan(
 
     _choice(output_format, FORMATS, "--format")
     _choice(fail_on, FAIL_ON, "--fail-on")
-    _choice(lang, LANGS, "--lang")
+    lang = choose_lang(lang)
     if output_format == "xlsx" and output is None:
         raise InputError(None, "--format xlsx writes a binary file: give it with -o FILE")
     if output_format == "html" and importlib.util.find_spec("mamori.report.html") is None:

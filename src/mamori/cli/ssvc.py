@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mamori.errors import InputError
+from mamori.i18n import DEFAULT_NOTE, default_lang
 
 if TYPE_CHECKING:
     from mamori.triage import ssvc
@@ -15,12 +16,14 @@ if TYPE_CHECKING:
 app = typer.Typer(help="SSVC decision points and tables: list them, decide an outcome.", no_args_is_help=True)
 
 FORMAT_HELP = "Output format: text or json."
-LANG_HELP = "Language of names and texts: en or ja."
+LANG_HELP = f"Language of names and texts: en or ja ({DEFAULT_NOTE})."
 
 
-def _options(fmt: str, lang: str) -> tuple[str, ssvc.Lang]:
+def _options(fmt: str, lang: str | None) -> tuple[str, ssvc.Lang]:
     if fmt not in ("text", "json"):
         raise InputError(None, f"--format: expected text or json, got {fmt!r}")
+    if lang is None:
+        return fmt, default_lang()
     if lang not in ("en", "ja"):
         raise InputError(None, f"--lang: expected en or ja, got {lang!r}")
     return fmt, lang  # type: ignore[return-value]
@@ -69,7 +72,7 @@ def table_dict(catalog: ssvc.Catalog, table: ssvc.DecisionTable, lang: ssvc.Lang
 @app.command("tables")
 def tables_cmd(
     fmt: str = typer.Option("text", "--format", help=FORMAT_HELP),
-    lang: str = typer.Option("en", "--lang", help=LANG_HELP),
+    lang: str | None = typer.Option(None, "--lang", help=LANG_HELP),
 ) -> None:
     """List the decision tables with their decision points and outcomes."""
     from mamori.triage import ssvc
@@ -122,7 +125,7 @@ def decide_cmd(
         None, help="POINT=VALUE pairs, e.g. exploitation=active automatable=yes"
     ),
     fmt: str = typer.Option("text", "--format", help=FORMAT_HELP),
-    lang: str = typer.Option("en", "--lang", help=LANG_HELP),
+    lang: str | None = typer.Option(None, "--lang", help=LANG_HELP),
     conservative: bool = typer.Option(
         False,
         "--conservative",

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mamori.errors import InputError
+from mamori.i18n import DEFAULT_NOTE, default_lang
 
 if TYPE_CHECKING:
     from mamori import vex
@@ -62,7 +63,9 @@ _HEADINGS = {
 }
 
 
-def _lang(lang: str) -> str:
+def _lang(lang: str | None) -> str:
+    if lang is None:
+        return default_lang()
     if lang not in _HEADINGS:
         raise InputError(None, f"--lang: expected en or ja, got {lang!r}")
     return lang
@@ -172,7 +175,7 @@ def import_cmd(
     file: Path = typer.Argument(..., help="A VEX file: CycloneDX (JSON/XML), OpenVEX or CSAF."),
     fmt: str = typer.Option("text", "--format", help="Output format: text or json."),
     lenient: bool = typer.Option(False, "--lenient", help=LENIENT_HELP),
-    lang: str = typer.Option("en", "--lang", help="Language of labels: en or ja."),
+    lang: str | None = typer.Option(None, "--lang", help=f"Language of labels: en or ja ({DEFAULT_NOTE})."),
 ) -> None:
     """Read and check a VEX file and print its statements (storing them as triage records comes later)."""
     from mamori import vex

@@ -16,18 +16,17 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 
 from mamori.errors import InputError
 from mamori.fileio import read_bytes
+from mamori.i18n import Lang, Text
 
 CATALOG_DIR = Path(__file__).resolve().parent.parent / "data" / "catalogs"
 SCHEMA_PATH = CATALOG_DIR / "catalog.schema.json"
 
-Lang = Literal["ja", "en"]
-LANGS: tuple[Lang, ...] = ("ja", "en")
 ROLES = ("developer", "supplier", "operator", "customer")
 #: SSDF ↔ Japanese guideline mapping grades (001): includes, equivalent, partial, none.
 GRADES = ("◎", "○", "△", "×")
@@ -39,17 +38,6 @@ def id_key(value: str) -> str:
     """The lookup key of an id: NFKC, ASCII hyphens, no whitespace, case-folded."""
     text = unicodedata.normalize("NFKC", value).translate(_DASHES)
     return re.sub(r"\s+", "", text).casefold()
-
-
-@dataclass(frozen=True)
-class Text:
-    """A text that exists in Japanese and English."""
-
-    ja: str
-    en: str
-
-    def get(self, lang: Lang) -> str:
-        return self.ja if lang == "ja" else self.en
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from mamori.compliance.assessment import LEAF_KIND
 from mamori.compliance.messages import both
 from mamori.errors import InputError
 from mamori.fileio import read_bytes
+from mamori.i18n import LANGS
 
 SCHEMA_PATH = "data/compliance/profile.schema.json"
 _RANK = {"unanswered": 0, "not_implemented": 0, "partial": 1, "implemented": 2}
@@ -163,7 +164,7 @@ def compare(
             need = both(f"status.{rule['status']}")
             message = {
                 lang: both("compare.status_low")[lang].format(have=have[lang], need=need[lang])
-                for lang in cat.LANGS
+                for lang in LANGS
             }
             findings.append(Finding(item_id, title, "status", message))
         if "level" in rule and (entry.get("level") or 0) < rule["level"]:

@@ -25,6 +25,7 @@ from mamori.compliance.gaps import analyse, group_key
 from mamori.compliance.messages import both, t
 from mamori.errors import InputError
 from mamori.fileio import read_bytes, write_bytes_atomic
+from mamori.i18n import LANGS
 
 FORMAT_VERSION = "1"
 SCHEMA_PATH = "data/compliance/declaration.schema.json"
@@ -121,9 +122,7 @@ def render_html(declaration: dict[str, Any], lang: cat.Lang) -> str:
     )
 
 
-def write_all(
-    declaration: dict[str, Any], out_dir: Path, langs: tuple[cat.Lang, ...] = cat.LANGS
-) -> list[Path]:
+def write_all(declaration: dict[str, Any], out_dir: Path, langs: tuple[cat.Lang, ...] = LANGS) -> list[Path]:
     """declaration.json plus declaration.<lang>.html and .pdf for each language; returns the paths."""
     from mamori.compliance.pdf import declaration_pdf
 

@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
-from typing import Any
+from mamori.i18n import Lang, Messages
 
-import yaml
-
-from mamori.compliance.catalog import Lang
-
-
-@cache
-def _table() -> dict[str, Any]:
-    text = resources.files("mamori").joinpath("data/compliance/messages.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+MESSAGES = Messages("data/compliance/messages.yaml")
 
 
 def both(key: str) -> dict[str, str]:
     """The ``{"ja", "en"}`` entry at a dotted key such as ``status.partial``."""
-    node: Any = _table()
-    for part in key.split("."):
-        node = node[part]
-    return {"ja": str(node["ja"]), "en": str(node["en"])}
+    return MESSAGES.pair(*key.split("."))
 
 
 def t(key: str, lang: Lang, **values: object) -> str:
     """One message in ``lang`` with ``{placeholders}`` filled in."""
-    text = both(key)[lang]
-    return text.format(**values) if values else text
+    return MESSAGES.text(lang, *key.split("."), **values)

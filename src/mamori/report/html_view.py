@@ -12,41 +12,31 @@ Fields the triage step may add to a :class:`Finding` (``ssvc``, ``priority_score
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from typing import Any
 
-import yaml
 from packageurl import PackageURL
 
 from mamori import __version__
+from mamori.i18n import Messages
 from mamori.report import messages as scan_messages
 from mamori.scan.result import RATING_ORDER, RATINGS, Finding, ScanResult
 
 LANGS = ("en", "ja")
 Bi = dict[str, str]
-MESSAGES = "data/report/messages.yaml"
+MESSAGES = Messages("data/report/messages.yaml")
 SAFE_SCHEMES = ("https://", "http://")
-
-
-@cache
-def _catalog() -> dict[str, Any]:
-    return yaml.safe_load(resources.files("mamori").joinpath(MESSAGES).read_text(encoding="utf-8"))
 
 
 def msg(*path: str, **values: object) -> Bi:
     """The HTML report's own words (data/report/messages.yaml) in both languages, placeholders filled."""
-    entry: dict[str, str] = _catalog()
-    for key in path:
-        entry = entry[key]  # type: ignore[assignment]
-    return {lang: entry[lang].format(**values) if values else entry[lang] for lang in LANGS}
+    return {lang: MESSAGES.text(lang, *path, **values) for lang in LANGS}
 
 
 def plain_messages() -> dict[str, Bi]:
     """Every top-level entry of the report's words that needs no placeholder, by key."""
     return {
         key: {lang: entry[lang] for lang in LANGS}
-        for key, entry in _catalog().items()
+        for key, entry in MESSAGES.table().items()
         if isinstance(entry, dict) and set(entry) == set(LANGS) and "{" not in entry["en"]
     }
 

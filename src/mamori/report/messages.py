@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from functools import cache, reduce
-from importlib import resources
-from typing import Any
+from mamori.i18n import Messages
 
-import yaml
-
-MESSAGES = "data/scan/messages.yaml"
-
-
-@cache
-def _catalog() -> dict[str, Any]:
-    return yaml.safe_load(resources.files("mamori").joinpath(MESSAGES).read_text(encoding="utf-8"))
+MESSAGES = Messages("data/scan/messages.yaml")
 
 
 def text(lang: str, *path: str, **values: object) -> str:
     """The entry at ``path`` in ``lang`` (English when the language is unknown), placeholders filled."""
-    entry: dict[str, str] = reduce(lambda node, key: node[key], path, _catalog())
-    message = entry.get(lang) or entry["en"]
-    return message.format(**values) if values else message
+    return MESSAGES.text(lang, *path, **values)

@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Any
-
-from mamori.sbom.data import load_data
+from mamori.i18n import Messages
 
 LANGS = ("en", "ja")
-
-
-@cache
-def _messages() -> dict[str, Any]:
-    return load_data("messages.yaml")
+MESSAGES = Messages("data/sbom/messages.yaml", strip=True)
 
 
 def bilingual(*path: str) -> dict[str, str]:
     """The {"en": ..., "ja": ...} entry at ``path`` (e.g. ``"elements", "supplier", "missing"``)."""
-    node: Any = _messages()
-    for part in path:
-        node = node[part]
-    return {lang: str(node[lang]).strip() for lang in LANGS}
+    return MESSAGES.pair(*path)
 
 
 def text(lang: str, *path: str, **values: object) -> str:
     """One message in ``lang``, with ``{placeholders}`` filled from ``values``."""
-    message = bilingual(*path)[lang if lang in LANGS else "en"]
-    return message.format(**values) if values else message
+    return MESSAGES.text(lang, *path, **values)
 
 
 def label(element: str, lang: str) -> str:

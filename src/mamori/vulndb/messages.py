@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
-from typing import Any
+from mamori.i18n import Messages
 
-import yaml
-
-LANGS = ("en", "ja")
-
-
-@cache
-def _messages() -> dict[str, Any]:
-    text = resources.files("mamori").joinpath("data/vulndb/messages.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+MESSAGES = Messages("data/vulndb/messages.yaml")
 
 
 def text(lang: str, *path: str, **values: object) -> str:
     """One message in ``lang`` (en or ja), ``{placeholders}`` filled from ``values``."""
-    node: Any = _messages()
-    for part in path:
-        node = node[part]
-    message = str(node[lang if lang in LANGS else "en"])
-    return message.format(**values) if values else message
+    return MESSAGES.text(lang, *path, **values)
