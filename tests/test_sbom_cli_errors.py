@@ -196,6 +196,6 @@ def test_spdx_3_is_named_as_unsupported(
         _assert_one_line(
             capsys.readouterr().err,
             path,
-            "SPDX 3 (JSON-LD) is not supported yet; mamori reads SPDX 2.2 and 2.3",
+            "SPDX 3 (JSON-LD) is not supported yet; mamori reads SPDX 2.1, 2.2 and 2.3",
         )
     assert not (tmp_path / "x.cdx.json").exists()

@@ -14,7 +14,7 @@ from mamori.fileio import read_bytes
 from mamori.sbom import detect_format, read
 
 SBOM = SHARED_DATA / "sbom"
-SPDX3 = "SPDX 3 (JSON-LD) is not supported yet; mamori reads SPDX 2.2 and 2.3"
+SPDX3 = "SPDX 3 (JSON-LD) is not supported yet; mamori reads SPDX 2.1, 2.2 and 2.3"
 POM = "not an SBOM: XML root element <project> is neither CycloneDX nor SPDX RDF"
 
 # file -> (format detected, spec version, components) when it parses, else the InputError problem

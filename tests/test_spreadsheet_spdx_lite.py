@@ -101,6 +101,18 @@ def test_table_led_by_a_row_number_column() -> None:
     assert [(c.name, c.version) for c in doc.components] == [("zlib", "1.3.1"), ("libpng", "1.6.43")]
 
 
+def test_sheet_option_reads_only_that_sheet() -> None:
+    header = ["Package Name", "Package Version"]
+    data = workbook_bytes({"ECU-A": [header, ["zlib", "1.3.1"]], "ECU-B": [header, ["libpng", "1.6.43"]]})
+    names = {
+        sheet: [c.name for c in spdx_lite.read_xlsx(data, XLSX, ReadOptions(sheet=sheet)).components]
+        for sheet in (None, "ECU-B", "1")
+    }
+    assert names == {None: ["zlib", "libpng"], "ECU-B": ["libpng"], "1": ["zlib"]}
+    with pytest.raises(InputError, match=r"no sheet named 'ECU-C'; sheets: 'ECU-A', 'ECU-B'"):
+        spdx_lite.read_xlsx(data, XLSX, ReadOptions(sheet="ECU-C"))
+
+
 def test_tag_value_like_rows_and_vertical_package_columns() -> None:
     sequence = (
         "SPDXVersion,SPDX-2.3\nDocumentName,seq\nPackageName,zlib\nSPDXID,SPDXRef-zlib\nPackageVersion,1.3.1\n"

@@ -48,11 +48,19 @@ InputFormat = Annotated[
 ]
 
 
+def _read_detected(
+    path: Path, columns: str | None = None, fmt: str | None = None, sheet: str | None = None
+) -> tuple[sbom.Document, str]:
+    """Read an SBOM (once) and say which format it was read as."""
+    from mamori.sbom.formats import read_detected
+
+    return read_detected(path, fmt=fmt, options=sbom.ReadOptions(columns=parse_columns(columns), sheet=sheet))
+
+
 def read_input(
     path: Path, columns: str | None = None, fmt: str | None = None, sheet: str | None = None
 ) -> sbom.Document:
-    options = sbom.ReadOptions(columns=parse_columns(columns), sheet=sheet)
-    return sbom.read(path, fmt=fmt, options=options)
+    return _read_detected(path, columns, fmt, sheet)[0]
 
 
 @app.command()
@@ -76,16 +84,6 @@ def convert(
 # ---------------------------------------------------------------- check, diff, merge
 
 _LANG_HELP = f"Language of the text output: en or ja ({DEFAULT_NOTE})."
-
-
-def _read_detected(
-    path: Path, columns: str | None = None, fmt: str | None = None, sheet: str | None = None
-) -> tuple[sbom.Document, str]:
-    """Read an SBOM and say which format it was read as."""
-    from mamori.fileio import read_bytes
-
-    fmt = fmt or sbom.detect_format(read_bytes(path), path)
-    return read_input(path, columns, fmt, sheet), fmt
 
 
 def _echo_json(obj: object) -> None:

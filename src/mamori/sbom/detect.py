@@ -36,7 +36,7 @@ def sniff(data: bytes, path: Path) -> str:
         if b'"spdxVersion"' in head or b'"SPDXID"' in head:
             return "spdx-json"
         if b"spdx.org/rdf/3" in head:
-            raise UnsupportedFormat(path, "SPDX 3 (JSON-LD) is not supported yet; mamori reads SPDX 2.2 and 2.3")
+            raise UnsupportedFormat(path, "SPDX 3 (JSON-LD) is not supported yet; mamori reads SPDX 2.1, 2.2 and 2.3")
         return _json_fallback(body, path)
     if first == b"<":
         if _CDX_NS.search(head):

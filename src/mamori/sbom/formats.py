@@ -98,13 +98,20 @@ def detect_format(data: bytes, path: str | Path) -> str:
 
 def read(path: str | Path, *, fmt: str | None = None, options: ReadOptions | None = None) -> Document:
     """Read any supported SBOM file into the model. Raises InputError with the file and the problem."""
+    return read_detected(path, fmt=fmt, options=options)[0]
+
+
+def read_detected(
+    path: str | Path, *, fmt: str | None = None, options: ReadOptions | None = None
+) -> tuple[Document, str]:
+    """Like :func:`read` (the file is read once), and the format it was read as (``fmt`` or detected)."""
     p = Path(path)
     data = read_bytes(p)
     fmt = fmt or detect_format(data, p)
     if fmt not in READ_FORMATS:
         raise UnsupportedFormat(p, f"unknown input format {fmt!r}; known: {', '.join(READ_FORMATS)}")
     reader: Reader = _resolve(READ_FORMATS[fmt])
-    return reader(data, p, options or ReadOptions())
+    return reader(data, p, options or ReadOptions()), fmt
 
 
 def dumps(doc: Document, fmt: str, spec_version: str | None = None) -> bytes:

@@ -41,7 +41,7 @@ from mamori.sbom.spreadsheet.columns import (
 )
 from mamori.sbom.spreadsheet.licenses import normalise_license, unstated
 from mamori.sbom.spreadsheet.lite_read import P_EXTRACTED, WARNING
-from mamori.sbom.spreadsheet.table import Sheet, load_csv, load_xlsx, norm_label
+from mamori.sbom.spreadsheet.table import Sheet, choose_sheet, load_csv, load_xlsx, norm_label
 
 COLUMN_PROPERTY = "mamori:column:"
 _HASH_FIELDS = {
@@ -78,16 +78,7 @@ def _pick_sheet(sheets: list[Sheet], options: ReadOptions, path: Path) -> tuple[
     check_overrides(overrides, path)
     if not sheets or not any(sheet.rows for sheet in sheets):
         raise InputError(path, "the spreadsheet is empty")
-    if options.sheet is not None:
-        chosen = [s for s in sheets if s.name == options.sheet]
-        if not chosen and options.sheet.isdigit() and 1 <= int(options.sheet) <= len(sheets):
-            chosen = [sheets[int(options.sheet) - 1]]
-        if not chosen:
-            names = ", ".join(repr(s.name) for s in sheets)
-            raise InputError(path, f"no sheet named {options.sheet!r}; sheets: {names}")
-        candidates = chosen
-    else:
-        candidates = sheets
+    candidates = sheets if options.sheet is None else [choose_sheet(sheets, options.sheet, path)]
     for sheet in candidates:
         header = find_header(sheet, overrides)
         if header is not None:

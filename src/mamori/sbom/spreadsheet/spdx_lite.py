@@ -28,7 +28,7 @@ from mamori.sbom.formats import ReadOptions
 from mamori.sbom.spreadsheet.lite_fields import DROPPED, LiteField
 from mamori.sbom.spreadsheet.lite_read import read_sheets
 from mamori.sbom.spreadsheet.lite_write import LiteTables, build_tables
-from mamori.sbom.spreadsheet.table import load_csv, load_xlsx, write_csv_rows
+from mamori.sbom.spreadsheet.table import Sheet, choose_sheet, load_csv, load_xlsx, write_csv_rows
 
 __all__ = ["DROPPED", "read_csv", "read_xlsx", "write_csv", "write_xlsx"]
 
@@ -39,13 +39,18 @@ SHEET_DOCUMENT, SHEET_PACKAGES, SHEET_LICENSES = (
 )
 
 
+def _chosen(sheets: list[Sheet], path: Path, options: ReadOptions) -> list[Sheet]:
+    return sheets if options.sheet is None else [choose_sheet(sheets, options.sheet, path)]
+
+
 def read_csv(data: bytes, path: Path, options: ReadOptions) -> Document:
-    return read_sheets([load_csv(data, path)], path)
+    return read_sheets(_chosen([load_csv(data, path)], path, options), path)
 
 
 def read_xlsx(data: bytes, path: Path, options: ReadOptions) -> Document:
-    """Every sheet is read (document, package and licence parts usually sit on different sheets)."""
-    return read_sheets(load_xlsx(data, path), path)
+    """Every sheet is read (document, package and licence parts usually sit on different sheets),
+    or only the one ``options.sheet`` names (``--sheet``: a name or a 1-based number)."""
+    return read_sheets(_chosen(load_xlsx(data, path), path, options), path)
 
 
 def _table(fields: list[LiteField], rows: list[dict[str, str]]) -> list[list[str]]:

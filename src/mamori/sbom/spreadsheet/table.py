@@ -48,6 +48,17 @@ class Sheet:
         return ", ".join(parts)
 
 
+def choose_sheet(sheets: list[Sheet], wanted: str, path: Path) -> Sheet:
+    """The sheet named ``wanted``, else the one at that 1-based number (``--sheet``); InputError otherwise."""
+    for sheet in sheets:
+        if sheet.name == wanted:
+            return sheet
+    if wanted.isdigit() and 1 <= int(wanted) <= len(sheets):
+        return sheets[int(wanted) - 1]
+    names = ", ".join(repr(s.name) for s in sheets)
+    raise InputError(path, f"no sheet named {wanted!r}; sheets: {names}")
+
+
 @functools.cache
 def norm_label(text: str) -> str:
     """Fold a header label for comparison: NFKC, case, spaces and punctuation removed."""
