@@ -471,9 +471,12 @@ def _table(raw: Mapping[str, Any], points: Mapping[str, DecisionPoint]) -> Decis
     )
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: the tables load ~4x faster
+
+
 def _yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise InputError(path, f"cannot read SSVC data: {exc}".splitlines()[0]) from None
 
