@@ -4,7 +4,6 @@ gap analysis, roadmap, self-conformity declaration, a customer's comparison and 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from mamori.cli.catalog import FORMAT, LANG, check_format, echo_json
 from mamori.compliance.assessment import FRAMEWORKS, STATUSES, Assessment, parse_date, parse_roles
 from mamori.compliance.messages import t
 from mamori.errors import InputError
@@ -30,19 +30,7 @@ app = typer.Typer(
 DB = typer.Option(
     None, "--db", help="Store: a SQLite path or a database URL (default: MAMORI_DB or the user data dir)."
 )
-LANG = typer.Option(None, "--lang", help="ja or en (default: from MAMORI_LANG or the locale).")
-FORMAT = typer.Option("text", "--format", help="text or json.")
 BY = typer.Option(None, "--by", help="Who makes the change (default: MAMORI_USER or the login name).")
-
-
-def _fmt(value: str) -> str:
-    if value not in ("text", "json"):
-        raise InputError(None, f"--format must be text or json, not {value!r}")
-    return value
-
-
-def _json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 @contextmanager
@@ -107,11 +95,11 @@ def new(
 @app.command("list")
 def list_assessments(db: str | None = DB, lang: str | None = LANG, fmt: str = FORMAT) -> None:
     """List assessments with their progress, declaration and label expiry (reminds within 90 days)."""
-    language, fmt = choose_lang(lang), _fmt(fmt)
+    language, fmt = choose_lang(lang), check_format(fmt)
     with _book(db) as book:
         assessments = book.all()
     if fmt == "json":
-        _json(
+        echo_json(
             [
                 {
                     "id": a.id,
@@ -170,7 +158,7 @@ def show(
     from mamori.compliance.evidence import describe
     from mamori.compliance.gaps import group_key
 
-    language, fmt = choose_lang(lang), _fmt(fmt)
+    language, fmt = choose_lang(lang), check_format(fmt)
     with _book(db) as book:
         a = book.get(assessment_id)
         changes = book.history(a.id) if history else []
@@ -207,7 +195,7 @@ def show(
         }
         if history:
             data["history"] = changes
-        _json(data)
+        echo_json(data)
         return
     console = _console()
     console.print(f"[bold]#{a.id}[/] {catalog.title.get(language)} [{a.framework} {a.catalog_version}]")
@@ -430,11 +418,11 @@ def gaps(
     """Unmet items, mandatory first, grouped by duty / category / requirement; totals per group."""
     from mamori.compliance.gaps import analyse
 
-    language, fmt = choose_lang(lang), _fmt(fmt)
+    language, fmt = choose_lang(lang), check_format(fmt)
     a = _get(db, assessment_id)
     report = analyse(a)
     if fmt == "json":
-        _json(report.to_dict())
+        echo_json(report.to_dict())
         return
     from rich.table import Table
 
@@ -512,13 +500,13 @@ def roadmap(
     """Step-up plan: 50 % → 80 % → 100 % of tasks (SSDF demonstration), easiest first; then depth."""
     from mamori.compliance.roadmap import plan
 
-    language, fmt = choose_lang(lang), _fmt(fmt)
+    language, fmt = choose_lang(lang), check_format(fmt)
     if target_level is not None and target_level not in (1, 2, 3):
         raise InputError(None, f"--target-level must be 1, 2 or 3, not {target_level}")
     a = _get(db, assessment_id)
     result = plan(a, target_level)
     if fmt == "json":
-        _json(result.to_dict())
+        echo_json(result.to_dict())
         return
     typer.echo(f"{t('roadmap.title', language)} #{a.id} {a.catalog.title.get(language)}")
     typer.echo(t("roadmap.method", language))
@@ -598,12 +586,12 @@ def compare(
     from mamori.compliance.compare import load_profile
     from mamori.compliance.declaration import load
 
-    language, fmt = choose_lang(lang), _fmt(fmt)
+    language, fmt = choose_lang(lang), check_format(fmt)
     wanted = load_profile(profile)
     supplied = load(declaration)
     findings = run(supplied, wanted)
     if fmt == "json":
-        _json(
+        echo_json(
             {
                 "declaration": {
                     "organization": supplied["organization"],

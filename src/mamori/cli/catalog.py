@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mamori.errors import InputError
-from mamori.i18n import Lang, choose_lang
+from mamori.i18n import DEFAULT_NOTE, Lang, choose_lang
 
 if TYPE_CHECKING:
     from mamori.compliance import catalog as cat
@@ -41,7 +41,13 @@ _LABELS: dict[str, dict[str, str]] = {
 }
 
 
-def _format(value: str) -> str:
+# options shared with ``mamori assess`` and ``mamori plan``
+LANG = typer.Option(None, "--lang", help=f"ja or en ({DEFAULT_NOTE}).")
+FORMAT = typer.Option("text", "--format", help="text or json.")
+
+
+def check_format(value: str) -> str:
+    """The ``--format`` value, if it is text or json."""
     if value not in FORMATS:
         raise InputError(None, f"--format must be text or json, not {value!r}")
     return value
@@ -51,7 +57,8 @@ def _label(key: str, lang: Lang) -> str:
     return _LABELS[key][lang]
 
 
-def _echo_json(data: Any) -> None:
+def echo_json(data: Any) -> None:
+    """Indented JSON, non-ASCII kept."""
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
@@ -63,10 +70,8 @@ def _flag_text(flag: cat.Flagged, lang: Lang) -> str:
 @app.command("list")
 def list_items(
     framework: str | None = typer.Argument(None, help="guideline, ssdf, ...; omit to list the catalogs."),
-    fmt: str = typer.Option("text", "--format", help="text or json."),
-    lang: str | None = typer.Option(
-        None, "--lang", help="ja or en (default: from MAMORI_LANG or the locale)."
-    ),
+    fmt: str = FORMAT,
+    lang: str | None = LANG,
     kind: str | None = typer.Option(
         None, "--kind", help="Only these item kinds, comma-separated (e.g. individual)."
     ),
@@ -74,11 +79,11 @@ def list_items(
     """List the items of a catalog, or the installed catalogs."""
     from mamori.compliance import catalog as cat
 
-    fmt, language = _format(fmt), choose_lang(lang)
+    fmt, language = check_format(fmt), choose_lang(lang)
     if framework is None:
         catalogs = cat.all_catalogs()
         if fmt == "json":
-            _echo_json(
+            echo_json(
                 [
                     {
                         "framework": c.framework,
@@ -103,7 +108,7 @@ def list_items(
         )
     items = catalog.of_kind(*kinds)
     if fmt == "json":
-        _echo_json(
+        echo_json(
             {
                 "framework": catalog.framework,
                 "catalog_version": catalog.version,
@@ -127,15 +132,13 @@ def show(
         ..., metavar="ID", help="Item id, e.g. S(2)-2.3 or PW.4.1 (full-width is fine)."
     ),
     framework: str | None = typer.Option(None, "--framework", help="Search only this catalog."),
-    fmt: str = typer.Option("text", "--format", help="text or json."),
-    lang: str | None = typer.Option(
-        None, "--lang", help="ja or en (default: from MAMORI_LANG or the locale)."
-    ),
+    fmt: str = FORMAT,
+    lang: str | None = LANG,
 ) -> None:
     """Show one item with its hierarchy, applicability, evidence hints and cross-references."""
     from mamori.compliance import catalog as cat
 
-    fmt, language = _format(fmt), choose_lang(lang)
+    fmt, language = check_format(fmt), choose_lang(lang)
     found = cat.find(item_id, framework)
     if not found:
         where = f"the {framework} catalog" if framework else "any catalog"
@@ -154,7 +157,7 @@ def show(
         data["children"] = [child.id for child in catalog.children(item)]
         data["referenced_by"] = [{"framework": other.framework, "id": other.id} for other in incoming]
         data["unresolved_refs"] = [{"framework": r.framework, "id": r.id} for r in refs if r.target is None]
-        _echo_json(data)
+        echo_json(data)
         return
     for line in _show_lines(item, catalog, refs, incoming, language):
         typer.echo(line)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,16 @@ def _check_output(output_format: str, lang: str | None) -> Lang:
     """Check ``--format``; the language to use."""
     _choice(output_format, ("text", "json"), "--format")
     return choose_lang(lang)
+
+
+def _echo_problems(lang: str, rejected: Iterable[object], failed: Iterable[object]) -> None:
+    """Each rejected record and each failed file on stderr, one line each."""
+    from mamori.vulndb.messages import text
+
+    for item in rejected:
+        typer.echo(f"{text(lang, 'import', 'rejected')}: {item}", err=True)
+    for item in failed:
+        typer.echo(f"{text(lang, 'import', 'failed')}: {item}", err=True)
 
 
 def _echo_json(data: object) -> None:
@@ -148,10 +159,7 @@ def import_(
             )
         if summary.skipped:
             typer.echo(text(lang, "import", "skipped", count=len(summary.skipped)))
-        for rejected in summary.rejected:
-            typer.echo(f"{text(lang, 'import', 'rejected')}: {rejected}", err=True)
-        for failed in summary.failed:
-            typer.echo(f"{text(lang, 'import', 'failed')}: {failed}", err=True)
+        _echo_problems(lang, summary.rejected, summary.failed)
         if summary.failed:
             typer.echo(text(lang, "import", "failed_count", count=len(summary.failed)))
         typer.echo(
@@ -319,10 +327,7 @@ def sync(
                     rejected=c.rejected,
                 )
             )
-            for item in r.rejected:
-                typer.echo(f"{text(lang, 'import', 'rejected')}: {item}", err=True)
-            for item in r.failed:
-                typer.echo(f"{text(lang, 'import', 'failed')}: {item}", err=True)
+            _echo_problems(lang, r.rejected, r.failed)
             if r.error:
                 typer.echo(text(lang, "sync", "failed", source=r.source, error=r.error), err=True)
     if not all(r.complete for r in results):

@@ -24,6 +24,7 @@ def demo(
 
     from mamori.demo import DEMO_LABEL, run_demo
     from mamori.report.messages import text
+    from mamori.report.rows import counts_line
 
     lang = choose_lang(lang)
     console = Console()
@@ -46,14 +47,7 @@ def demo(
         scan = result.scan
         counts = scan.by_rating()
         console.print(
-            text(
-                lang,
-                "text",
-                "counts",
-                components=scan.components,
-                findings=len(scan.findings),
-                affected=scan.components_affected(),
-            )
+            counts_line(scan, lang)
             + " — "
             + ", ".join(f"{text(lang, 'ratings', r)} {n}" for r, n in counts.items() if n)
             + f", KEV {sum(1 for f in scan.findings if f.vulnerability.kev is not None)}",

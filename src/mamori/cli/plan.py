@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from mamori.cli.assess import LANG, _fmt
+from mamori.cli.catalog import FORMAT, LANG, check_format
 from mamori.i18n import choose_lang
 
 app = typer.Typer(
@@ -21,12 +21,12 @@ def response(
         ..., "--options", help="Chosen options, comma-separated: a1,b2,c1,c'1,d1,e1,f2 ..."
     ),
     lang: str | None = LANG,
-    fmt: str = typer.Option("text", "--format", help="text or json."),
+    fmt: str = FORMAT,
 ) -> None:
     """Cost profile and coverage of a choice of SBOM response-model options."""
     from mamori.compliance import planner
 
-    language, fmt = choose_lang(lang), _fmt(fmt)
+    language, fmt = choose_lang(lang), check_format(fmt)
     result = planner.plan_response(planner.parse_options(options))
     if fmt == "json":
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))

@@ -26,6 +26,18 @@ FINDING_COLUMNS = (
 NOT_EVALUATED_COLUMNS = ("component", "version", "purl", "vulnerability", "reason")
 
 
+def counts_line(result: ScanResult, lang: str) -> str:
+    """How many components were scanned, findings made and components affected, in ``lang``."""
+    return text(
+        lang,
+        "text",
+        "counts",
+        components=result.components,
+        findings=len(result.findings),
+        affected=result.components_affected(),
+    )
+
+
 def headers(columns: tuple[str, ...], lang: str) -> list[str]:
     return [text(lang, "columns", c) for c in columns]
 

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mamori.report.messages import text
+from mamori.report.rows import counts_line
 from mamori.scan.result import RATING_ORDER, RATINGS, Finding, ScanResult
 
 _STYLE = {
@@ -50,16 +51,7 @@ def print_result(result: ScanResult, console: Console, lang: str = "en") -> None
     else:
         console.print(text(lang, "text", "none_found"))
     counts = result.by_rating()
-    console.print(
-        text(
-            lang,
-            "text",
-            "counts",
-            components=result.components,
-            findings=len(result.findings),
-            affected=result.components_affected(),
-        )
-    )
+    console.print(counts_line(result, lang))
     console.print(
         text(lang, "text", "by_rating")
         + ": "

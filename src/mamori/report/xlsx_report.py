@@ -12,6 +12,7 @@ from mamori.report.messages import text
 from mamori.report.rows import (
     FINDING_COLUMNS,
     NOT_EVALUATED_COLUMNS,
+    counts_line,
     finding_row,
     headers,
     not_evaluated_rows,
@@ -47,18 +48,7 @@ def render(result: ScanResult, lang: str = "en") -> bytes:
     _table(skipped, headers(NOT_EVALUATED_COLUMNS, lang), not_evaluated_rows(result))
     summary = wb.create_sheet(text(lang, "sheets", "summary"))
     summary.append([text(lang, "text", "title", target=result.target)])
-    summary.append(
-        [
-            text(
-                lang,
-                "text",
-                "counts",
-                components=result.components,
-                findings=len(result.findings),
-                affected=result.components_affected(),
-            )
-        ]
-    )
+    summary.append([counts_line(result, lang)])
     counts = result.by_rating()
     for rating in RATINGS:
         summary.append([text(lang, "ratings", rating), counts[rating]])
