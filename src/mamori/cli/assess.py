@@ -16,7 +16,6 @@ from mamori.cli.catalog import FORMAT, LANG, check_format, echo_json
 from mamori.compliance.assessment import FRAMEWORKS, STATUSES, Assessment, parse_date, parse_roles
 from mamori.compliance.messages import t
 from mamori.errors import InputError
-from mamori.fileio import write_bytes_atomic
 from mamori.i18n import LANGS, Lang, choose_lang
 
 if TYPE_CHECKING:
@@ -637,6 +636,7 @@ def label(
 ) -> None:
     """Render the JC-STAR ☆1 label information page from its 22 fields (jcstar1 assessments)."""
     from mamori.compliance import jcstar
+    from mamori.fileio import write_bytes_atomic
 
     language = choose_lang(lang)
     values = jcstar.read_fields(fields) if fields else {}

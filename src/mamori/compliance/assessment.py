@@ -13,10 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mamori.compliance import catalog as cat
 from mamori.errors import InputError
+
+if TYPE_CHECKING:  # the catalogs (YAML) load on first use, not when the CLI starts
+    from mamori.compliance import catalog as cat
 
 FRAMEWORKS = ("guideline", "ssdf", "checklist", "jcstar1")
 #: The kind of item an assessment answers, per framework.
@@ -37,13 +39,13 @@ def check_framework(framework: str) -> str:
 
 def parse_roles(text: str) -> tuple[str, ...]:
     """``developer,supplier`` → roles in the catalog's order; unknown roles are an error."""
+    from mamori.compliance.catalog import ROLES
+
     given = [part.strip().lower() for part in text.split(",") if part.strip()]
-    unknown = [role for role in given if role not in cat.ROLES]
+    unknown = [role for role in given if role not in ROLES]
     if unknown or not given:
-        raise InputError(
-            None, f"--roles takes a comma-separated list of {', '.join(cat.ROLES)}; got {text!r}"
-        )
-    return tuple(role for role in cat.ROLES if role in given)
+        raise InputError(None, f"--roles takes a comma-separated list of {', '.join(ROLES)}; got {text!r}")
+    return tuple(role for role in ROLES if role in given)
 
 
 def parse_date(value: str, what: str) -> str:
@@ -136,7 +138,9 @@ class Assessment:
 
     @property
     def catalog(self) -> cat.Catalog:
-        return cat.load(self.framework)
+        from mamori.compliance.catalog import load
+
+        return load(self.framework)
 
     def items(self) -> list[cat.Item]:
         """The catalog items this assessment answers, in catalog order."""
