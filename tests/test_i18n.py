@@ -64,3 +64,12 @@ def test_commands_follow_the_locale_without_lang(
     no_lang_env.setenv("MAMORI_LANG", "en")  # MAMORI_LANG wins over the Japanese locale
     assert main(argv) == 0
     assert capsys.readouterr().out == outputs["en_US.UTF-8"]
+
+
+def test_pair_key_order_is_each_module_s_own() -> None:
+    """The pairs show up in JSON output: SBOM messages keep en first, compliance ja first, as before."""
+    from mamori.compliance.messages import both
+    from mamori.sbom.messages import bilingual
+
+    assert list(bilingual("no_components")) == ["en", "ja"]
+    assert list(both("status.partial")) == ["ja", "en"]

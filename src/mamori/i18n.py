@@ -59,9 +59,10 @@ def _load(resource: str) -> Any:
 class Messages:
     """A bilingual message file under ``mamori/`` (YAML: nested keys, leaves ``{ja: ..., en: ...}``), read once."""
 
-    def __init__(self, resource: str, *, strip: bool = False) -> None:
+    def __init__(self, resource: str, *, strip: bool = False, langs: tuple[str, ...] = LANGS) -> None:
         self.resource = resource
         self.strip = strip
+        self.langs = langs  # the key order of :meth:`pair` (it shows in JSON output)
 
     def table(self) -> dict[str, Any]:
         """The whole file, parsed (cached: do not change it)."""
@@ -72,7 +73,7 @@ class Messages:
         node: Any = self.table()
         for part in path:
             node = node[part]
-        return {lang: str(node[lang]).strip() if self.strip else str(node[lang]) for lang in LANGS}
+        return {lang: str(node[lang]).strip() if self.strip else str(node[lang]) for lang in self.langs}
 
     def text(self, lang: str, *path: str, **values: object) -> str:
         """The message at ``path`` in ``lang`` (English when the language is unknown), placeholders filled."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from mamori.i18n import Messages
 
 LANGS = ("en", "ja")
-MESSAGES = Messages("data/sbom/messages.yaml", strip=True)
+MESSAGES = Messages("data/sbom/messages.yaml", strip=True, langs=LANGS)
 
 
 def bilingual(*path: str) -> dict[str, str]:
