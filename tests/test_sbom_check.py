@@ -485,3 +485,23 @@ def test_verdict_agrees_with_ntia_conformance_checker(path: Path):
     assert ("version" in failed) is bool(checker.components_without_versions)
     assert ("author" in failed) is not checker.doc_author
     assert ("timestamp" in failed) is not checker.doc_timestamp
+
+
+def test_check_reads_the_input_file_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    import mamori.fileio
+    import mamori.sbom.formats
+
+    path = tmp_path / "bom.cdx.json"
+    path.write_bytes(b'{"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": []}\n')
+    reads: list[Path] = []
+    real = mamori.fileio.read_bytes
+
+    def counting(p: str | Path, *args: object, **kwargs: object) -> bytes:
+        reads.append(Path(p))
+        return real(p, *args, **kwargs)
+
+    monkeypatch.setattr(mamori.sbom.formats, "read_bytes", counting)
+    monkeypatch.setattr(mamori.fileio, "read_bytes", counting)
+    main(["sbom", "check", str(path), "--format", "json", "--lang", "en"])
+    assert json.loads(capsys.readouterr().out)["format"] == "cyclonedx-json"
+    assert reads == [path]
