@@ -14,9 +14,11 @@ Running the same import again changes nothing (records are keyed and digested).
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +39,20 @@ if TYPE_CHECKING:
 BATCH = 2000
 _EPSS_BATCH_FACTOR = 25  # EPSS rows are tiny: more of them per commit
 _MALFORMED = (AttributeError, KeyError, TypeError, ValueError)
+_GC_YOUNG = 50_000  # allocations between young-generation collections while importing
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector less often (an import allocates millions of short-lived
+    objects, and a batch of records kept alive makes every full collection costly: about 20 % of
+    an OSV import's time). Collection still runs, so memory stays bounded."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], _GC_YOUNG), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 @dataclass(slots=True)
@@ -248,34 +264,35 @@ def import_blobs(
         summary.resumed = position
         blobs = resume.start(position)
     run = _Run(store, summary, batch, key, resume.fingerprint if resume else None)
-    for index, document in enumerate(decoded(blobs, total, source), start=position):
-        blob, done = document.blob, 0
-        try:
-            parsed = _parse(blob, source)
-            if parsed is None:
+    with fewer_collections():
+        for index, document in enumerate(decoded(blobs, total, source), start=position):
+            blob, done = document.blob, 0
+            try:
+                parsed = _parse(blob, source)
+                if parsed is None:
+                    if strict:
+                        raise _not_data(blob, source)
+                    summary.skipped.append(blob.name)
+                else:
+                    for item in parsed.items:
+                        done += 1
+                        if index == position and done <= skip_items:
+                            continue  # committed by the interrupted run
+                        run.add(parsed.source, document.attach(item))
+                        if run.full:
+                            run.commit(index, done)
+            except _MALFORMED as exc:
                 if strict:
-                    raise _not_data(blob, source)
-                summary.skipped.append(blob.name)
-            else:
-                for item in parsed.items:
-                    done += 1
-                    if index == position and done <= skip_items:
-                        continue  # committed by the interrupted run
-                    run.add(parsed.source, document.attach(item))
-                    if run.full:
-                        run.commit(index, done)
-        except _MALFORMED as exc:
-            if strict:
-                raise InputError(blob.name, f"malformed document ({type(exc).__name__}: {exc})") from None
-            summary.failed.append(Rejected(blob.name, "", f"malformed document ({type(exc).__name__})"))
-        except InputError as exc:
-            if strict:
-                raise
-            summary.failed.append(Rejected(blob.name, "", exc.problem))
-        summary.files += 1
-        if progress is not None:
-            progress(Progress(summary.files, total, summary.records, blob.name))
-    run.finish(cursors or {})
+                    raise InputError(blob.name, f"malformed document ({type(exc).__name__}: {exc})") from None
+                summary.failed.append(Rejected(blob.name, "", f"malformed document ({type(exc).__name__})"))
+            except InputError as exc:
+                if strict:
+                    raise
+                summary.failed.append(Rejected(blob.name, "", exc.problem))
+            summary.files += 1
+            if progress is not None:
+                progress(Progress(summary.files, total, summary.records, blob.name))
+        run.finish(cursors or {})
     summary.seconds = time.perf_counter() - started
     return summary
 
