@@ -1,7 +1,9 @@
 """How records are kept in the store: JSON (orjson) compressed with zlib.
 
 JSON documents of vulnerability records repeat their keys a lot; level-1 zlib keeps them about
-five times smaller for little CPU, which also shortens the write-ahead log and the commit.
+five times smaller for little CPU, which also shortens the write-ahead log and the commit. The
+compressing is done by ISA-L (``isal``) when it is installed: the same zlib format, which the
+standard ``zlib`` reads, written about three times faster (and a little smaller) than zlib's level 1.
 """
 
 from __future__ import annotations
@@ -13,6 +15,11 @@ from typing import Any
 
 import orjson
 
+try:
+    from isal.isal_zlib import compress as _compress
+except ImportError:  # no ISA-L wheel for this platform
+    from zlib import compress as _compress
+
 from mamori.model.vulnerability import Vulnerability, vulnerability_from_dict
 
 
@@ -21,7 +28,7 @@ def to_json(value: Any) -> bytes:
 
 
 def pack(json_bytes: bytes) -> bytes:
-    return zlib.compress(json_bytes, 1)
+    return _compress(json_bytes, 1)
 
 
 def unpack(blob: bytes) -> Any:
