@@ -10,6 +10,7 @@ import yaml
 
 from mamori.errors import InputError
 from mamori.model.vulnerability import AffectedPackage, Event, Range, Severity, SourceRef, Vulnerability
+from mamori.vulndb import yamlblock
 from mamori.vulndb.references import typed_reference
 from mamori.vulndb.rejected import Rejected, guarded
 from mamori.vulndb.severity import make_severity
@@ -78,6 +79,13 @@ except ImportError:  # PyYAML without libyaml
 
 
 def load_yaml(data: bytes) -> Any:
+    """YAML → data: dumper-style block YAML by :mod:`mamori.vulndb.yamlblock` (a third faster),
+    anything else by libyaml; both give the same data."""
+    value = yamlblock.load(data)
+    return value if value is not yamlblock.DECLINED else load_yaml_libyaml(data)
+
+
+def load_yaml_libyaml(data: bytes) -> Any:
     """YAML → data with libyaml composing and a small converter (twice PyYAML's constructor speed)."""
     if _Composer is None:
         return yaml.load(data, Loader=_TextLoader)

@@ -1,0 +1,150 @@
+"""The fast block-YAML reader gives exactly what libyaml gives, or declines the document.
+
+Checked on every OSV file of the shared data, on hand-written edge cases and on documents that
+PyYAML's own dumper writes from generated data (strings chosen to hit quoting, folding, booleans,
+nulls, numbers and unusual characters).
+"""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import SHARED_DATA, requires_shared
+from mamori.vulndb import osv, yamlblock
+
+
+def _same_or_declined(data: bytes) -> bool:
+    """True when the fast reader answered (False: it declined); fails when it answers differently."""
+    fast = yamlblock.load(data)
+    if fast is yamlblock.DECLINED:
+        return False
+    assert fast == osv.load_yaml_libyaml(data), data[:300]
+    return True
+
+
+def test_every_shared_osv_file_reads_as_libyaml_reads_it() -> None:
+    root = requires_shared(SHARED_DATA / "osv")
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml", ".json"))
+    yaml_files = [p for p in files if p.suffix != ".json"]
+    assert len(yaml_files) >= 2000
+    answered = sum(_same_or_declined(p.read_bytes()) for p in files)
+    # the dumper-written PyPI advisories are what it is for: nearly all of them take the fast path
+    assert answered >= 0.9 * len(yaml_files)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("id: A\nversions:\n- 1.0\n- '2.0'\n- \"3.0\"\n", {"id": "A", "versions": ["1.0", "2.0", "3.0"]}),
+        (
+            "a: true\nb: No\nc: null\nd: ~\ne:\nf: ''\n",
+            {"a": True, "b": "No", "c": None, "d": None, "e": None, "f": ""},
+        ),
+        ("null: 1\ntrue: x\n", {None: "1", True: "x"}),
+        ("d: one two\n  three\n\n  four\n\n\n  five\nn: 1\n", {"d": "one two three\nfour\n\nfive", "n": "1"}),
+        ("d: 'it''s\n  a: b # c\n\n  end'\n", {"d": "it's a: b # c\nend"}),
+        ('d: "tab\\there \\u00e9 \\x41 \\\\ \\""\n', {"d": 'tab\there é A \\ "'}),
+        (
+            "x:\n- a:\n    b: c\n  d:\n  - e\n  - - f\n    - g\n-\n- []\n- {}\n",
+            {"x": [{"a": {"b": "c"}, "d": ["e", ["f", "g"]]}, None, [], {}]},
+        ),
+        ("u: https://example.com/a:b#c\nv: x-y\n", {"u": "https://example.com/a:b#c", "v": "x-y"}),
+    ],
+)
+def test_edge_cases_read_as_libyaml_reads_them(text: str, expected: object) -> None:
+    data = text.encode()
+    assert yamlblock.load(data) == expected
+    assert osv.load_yaml_libyaml(data) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: &x 1\nb: *x\n",  # anchors and aliases
+        "a: !!str 1\n",  # tags
+        "a: [1, 2]\n",  # flow collections
+        "a: |\n  text\n",  # block scalars
+        "a: 1 # comment\n",
+        "# comment\na: 1\n",
+        "---\na: 1\n",
+        'a: "two\n  lines"\n',
+        "a:\tb\n",
+        "a: b: c\n",  # an error for libyaml
+        "a: b\n   c: d\n",  # an error for libyaml
+        "- a\n- b\n",  # not one mapping
+        "plain text\n",
+        "a: b\r\nc: d\r\n",
+        "a: \x85b\n",
+    ],
+)
+def test_anything_else_is_left_to_libyaml(text: str) -> None:
+    assert yamlblock.load(text.encode()) is yamlblock.DECLINED
+
+
+_WORDS = st.sampled_from(
+    [
+        "0",
+        "1.10",
+        "true",
+        "no",
+        "null",
+        "~",
+        "",
+        " ",
+        "a b",
+        "a: b",
+        "#x",
+        "x #y",
+        "- x",
+        "'q'",
+        '"d"',
+        "é",
+        "2021-01-01",
+        "-1",
+        "[x]",
+        "{y}",
+        "*z",
+        "&w",
+        "!v",
+        "%u",
+        "@t",
+        "`s`",
+        "a\nb",
+        "a\n\nb",
+        "é\u2028",
+        "\\",
+    ]
+)
+_ORDINARY = string.ascii_letters + string.digits + "      .,-_:/#'\"`[]{}()*&!|>%@?=+éあ\u00a0"
+_TEXT = st.one_of(
+    _WORDS,
+    st.text(_ORDINARY, max_size=120),
+    st.text(_ORDINARY + "\n\t\\\x85", max_size=60),
+    st.lists(_WORDS, max_size=12).map(" ".join),
+)
+_PLAIN_KEY = st.from_regex(r"[a-z_][a-z0-9_.-]{0,12}", fullmatch=True)
+_KEYS = _PLAIN_KEY  # a key the dumper quotes makes the whole document declined
+_DATA = st.recursive(
+    st.one_of(_TEXT, st.none(), st.booleans()),
+    lambda inner: st.one_of(st.lists(inner, max_size=5), st.dictionaries(_KEYS, inner, max_size=5)),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_KEYS, _DATA, min_size=1, max_size=6), st.sampled_from([20, 40, 80]), st.booleans())
+def test_dumper_written_documents_read_as_libyaml_reads_them(doc: dict, width: int, unicode: bool) -> None:
+    data = yaml.safe_dump(doc, default_flow_style=False, width=width, allow_unicode=unicode, sort_keys=False)
+    _same_or_declined(data.encode())
+
+
+def test_load_yaml_uses_both_readers_alike() -> None:
+    text = b"id: PYSEC-1\naffected:\n- package:\n    name: x\n  versions:\n  - 1.0\n"
+    assert osv.load_yaml(text) == osv.load_yaml_libyaml(text) == yamlblock.load(text)
+    declined = b"id: PYSEC-1\nsummary: &s text\ndetails: *s\n"
+    assert osv.load_yaml(declined) == {"id": "PYSEC-1", "summary": "text", "details": "text"}
