@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -75,8 +76,9 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     marks = ", ".join("?" for _ in columns)
     names = ", ".join(f'"{c}"' for c in columns)
     sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'  # SQLite: plain tuples, no per-row compile
+    values = itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
     for part in chunks(rows):
-        conn.exec_driver_sql(sql, [tuple(row[c] for c in columns) for row in part])
+        conn.exec_driver_sql(sql, list(map(values, part)))
 
 
 def _key(v: Vulnerability) -> RecordKey:

@@ -167,9 +167,13 @@ class _Reader:
                 and following < count
                 and text[following]
                 and depth[following] <= indent
-            ):
-                value, i = _PLAIN.get(rest, rest), following
-            elif rest:
+            ):  # the usual entry: a one-line plain value, the next line filled and not deeper
+                out[_PLAIN.get(key, key)] = _PLAIN.get(rest, rest)
+                i, content = following, text[following]
+                if depth[i] != indent:
+                    return out, i
+                continue
+            if rest:
                 if rest[:2] == "- " or _KEY.match(rest):
                     raise _Decline  # a collection on the line of its key: not what dumpers write
                 value, i = self.scalar(rest, i, indent)
