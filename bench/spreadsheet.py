@@ -1,6 +1,6 @@
 """Spreadsheet reading/writing speed: a generated vendor list of N rows as XLSX and cp932 CSV, and SPDX Lite.
 
-Usage: .venv/bin/python bench/bench_spreadsheet.py [rows]   (prints one JSON object; not run by pytest)
+Usage: .venv/bin/python bench/spreadsheet.py [rows]   (prints one JSON object; not run by pytest)
 The rows are synthetic (name-N / 1.N.0 / MIT or GPLv2 ...); only their number and shape matter here.
 """
 
