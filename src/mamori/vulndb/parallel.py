@@ -29,8 +29,8 @@ from mamori.vulndb import osv, purl2cpe
 from mamori.vulndb.sources import Blob
 
 MIN_DOCUMENTS = 256  # below this, starting workers costs more than it saves
-CHUNK = 32
-AHEAD = 3  # chunks per worker handed out before the main process catches up
+CHUNK = 64  # documents per task: fewer, larger messages cost the main process less
+AHEAD = 8  # chunks per worker handed out ahead: workers go on while the main process writes a batch
 _YAML = (".yaml", ".yml")
 
 
