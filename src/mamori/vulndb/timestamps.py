@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
+
+# already in the normal form but for a fraction of a second (most OSV, NVD and CVE 5 times)
+_UTC_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?Z")
 
 
 def iso_utc(value: object) -> str | None:
@@ -15,6 +19,12 @@ def iso_utc(value: object) -> str | None:
         return value.isoformat()
     else:
         text = str(value).strip()
+        if _UTC_Z.fullmatch(text):  # the result is its first 19 characters and Z, if it is a real time
+            try:
+                datetime.fromisoformat(text)
+            except ValueError:
+                return text
+            return text[:19] + "Z"
         try:
             dt = datetime.fromisoformat(text)
         except ValueError:
