@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import repeat
 from typing import Any
 
 import orjson
@@ -114,7 +115,7 @@ def load(name: str, data: bytes) -> Any:
 def _str_list(value: Any, name: str, what: str) -> list[str]:
     if value is None:
         return []
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+    if not isinstance(value, list) or not all(map(isinstance, value, repeat(str))):
         raise InputError(name, f"{what} must be a list of strings")
     return list(value)
 
@@ -130,7 +131,7 @@ def _dict(value: Any, name: str, what: str) -> dict[str, Any]:
 def _list_of_dicts(value: Any, name: str, what: str) -> list[dict[str, Any]]:
     if value is None:
         return []
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+    if not isinstance(value, list) or not all(map(isinstance, value, repeat(dict))):
         raise InputError(name, f"{what} must be a list of objects")
     return value
 
