@@ -104,14 +104,22 @@ def _file_input(path: Path) -> InputSet:
 
 
 def _read_member(path: str, limit: int) -> bytes:
-    """One file of a directory walk: one open and fstat (thousands of small files), else as
-    :func:`mamori.fileio.read_bytes` (which names the problem)."""
+    """One file of a directory walk: one open, fstat and read without a Python file object
+    (thousands of small files), else as :func:`mamori.fileio.read_bytes` (which names the problem)."""
     try:
-        with open(path, "rb") as fh:
-            if os.fstat(fh.fileno()).st_size <= limit:
-                return fh.read()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return read_bytes(path, limit)
+    try:
+        size = os.fstat(fd).st_size
+        if size <= limit:
+            data = os.read(fd, size + 1)
+            if len(data) == size:  # the whole file at once, as usual
+                return data
     except OSError:
         pass
+    finally:
+        os.close(fd)
     return read_bytes(path, limit)
 
 
