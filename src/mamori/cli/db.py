@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 import typer
 
+from mamori.cli.options import choice as _choice
 from mamori.errors import InputError
 from mamori.i18n import DEFAULT_NOTE, Lang, choose_lang
 
@@ -22,11 +23,6 @@ DB_OPTION = typer.Option(None, "--db", help=DB_HELP)
 FORMAT_OPTION = typer.Option("text", "--format", help="text or json.")
 LANG_OPTION = typer.Option(None, "--lang", help=f"Language of the text output: en or ja ({DEFAULT_NOTE}).")
 
-
-def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
-    if value not in allowed:
-        raise InputError(None, f"{option}: expected one of {', '.join(allowed)}, got {value!r}")
-    return value
 
 
 def _check_output(output_format: str, lang: str | None) -> Lang:

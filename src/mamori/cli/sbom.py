@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from mamori import sbom
+from mamori.cli.options import choice as _choice
 from mamori.errors import InputError
 from mamori.i18n import DEFAULT_NOTE, choose_lang
 
@@ -91,11 +92,6 @@ def _echo_json(obj: object) -> None:
 
     typer.echo(orjson.dumps(obj, option=orjson.OPT_INDENT_2).decode())
 
-
-def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
-    if value not in allowed:
-        raise InputError(None, f"{option}: expected one of {', '.join(allowed)}, got {value!r}")
-    return value
 
 
 @app.command()

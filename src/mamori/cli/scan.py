@@ -8,16 +8,13 @@ from pathlib import Path
 
 import typer
 
+from mamori.cli.options import choice as _choice
 from mamori.errors import InputError
 from mamori.i18n import DEFAULT_NOTE, choose_lang
 
 FORMATS = ("table", "json", "sarif", "cyclonedx-vdr", "csv", "xlsx", "html")
 FAIL_ON = ("low", "medium", "high", "critical", "kev")
 
-
-def _choice(value: str | None, allowed: tuple[str, ...], option: str) -> None:
-    if value is not None and value not in allowed:
-        raise InputError(None, f"{option}: expected one of {', '.join(allowed)}, got {value!r}")
 
 
 def scan(

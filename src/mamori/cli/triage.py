@@ -13,6 +13,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
+from mamori.cli.options import choice as _choice
 from mamori.errors import InputError
 
 DEFAULT_COMMAND = "prioritize"
@@ -39,11 +40,6 @@ app = typer.Typer(
 
 DB_HELP = "Knowledge base / record store: SQLite path or URL; default $MAMORI_DB or the user data dir."
 
-
-def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
-    if value not in allowed:
-        raise InputError(None, f"{option}: expected one of {', '.join(allowed)}, got {value!r}")
-    return value
 
 
 def _load_input(path: Path, db: str | None) -> tuple[Any, Any, Any]:
