@@ -1,0 +1,67 @@
+"""OSV YAML read by yaml-rs (a YAML 1.2 reader written in Rust), accepted only when its answer is
+the one :func:`mamori.vulndb.osv.load_yaml_libyaml` gives.
+
+That loader keeps every scalar as text except ``true``/``false``/``null`` (``1.10`` is a version,
+not the number 1.1). yaml-rs reads numbers as numbers, so a document whose answer holds a number, a
+key that is not a string, or anything but strings, booleans, null, lists and mappings is
+:data:`DECLINED`, and so is a document using what the two readers treat differently (tags, merge
+keys, several documents, YAML 1.1's extra line breaks and unusual characters, non-UTF-8 bytes) or
+one yaml-rs cannot read (duplicate keys among them): the caller then reads it with libyaml, which
+also names any problem. On the shared OSV data yaml-rs answers for every file, in about a third of
+the time of the previous hand-written reader (bench/import.py, tests/test_vulndb_yamlfast.py).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml_rs
+
+DECLINED: Any = object()  # read this document with libyaml
+
+# Characters that make the document fall back: tabs, CR, non-printable ones, YAML 1.1's extra line
+# breaks (NEL, LS, PS), surrogates, BOM and non-characters.
+_UNSAFE = re.compile("[\t\r\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
+# A tag (libyaml's loader ignores tags, yaml-rs applies them); looked for only when there is a "!".
+_TAG = re.compile(r"(?:^|[\s\[{,])!", re.MULTILINE)
+_MARKERS = ("---", "...")  # several documents, or a directive before one
+_TEXT = (str, bool, type(None))
+
+
+def _plain(value: Any) -> bool:
+    """Only strings, booleans, null, lists and string-keyed mappings, however deep."""
+    stack = [value]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        kind = item.__class__
+        if kind is dict:
+            for key in item:
+                if key.__class__ is not str:
+                    return False
+            push(item.values())
+        elif kind is list:
+            push(item)
+        elif not isinstance(item, _TEXT):
+            return False
+    return True
+
+
+def _has_marker(text: str) -> bool:
+    return text.startswith(_MARKERS) or "\n---" in text or "\n..." in text
+
+
+def load(data: bytes) -> Any:
+    """The document as the libyaml loader reads it, or :data:`DECLINED`."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return DECLINED
+    if _UNSAFE.search(text) or "<<" in text or _has_marker(text) or ("!" in text and _TAG.search(text)):
+        return DECLINED
+    try:
+        value = yaml_rs.loads(text, parse_datetime=False)
+    except Exception:  # any problem is libyaml's to name
+        return DECLINED
+    return value if _plain(value) else DECLINED
