@@ -58,9 +58,7 @@ def test_open_migrates_to_head_and_schema_matches_models(db_url: str) -> None:
     with open_store(db_url) as store, store.engine.connect() as conn:
         context = MigrationContext.configure(conn)
         assert context.get_current_revision() == head_revision()
-        diff = compare_metadata(
-            MigrationContext.configure(conn, opts={"compare_type": True}), all_metadata()
-        )
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), all_metadata())
         assert diff == []
     with open_store(db_url) as again:  # opening a current store is a no-op
         assert again.status()["vulnerabilities"] == 0

@@ -24,7 +24,6 @@ FORMAT_OPTION = typer.Option("text", "--format", help="text or json.")
 LANG_OPTION = typer.Option(None, "--lang", help=f"Language of the text output: en or ja ({DEFAULT_NOTE}).")
 
 
-
 def _check_output(output_format: str, lang: str | None) -> Lang:
     """Check ``--format``; the language to use."""
     _choice(output_format, ("text", "json"), "--format")

@@ -93,7 +93,6 @@ def _echo_json(obj: object) -> None:
     typer.echo(orjson.dumps(obj, option=orjson.OPT_INDENT_2).decode())
 
 
-
 @app.command()
 def check(
     source: Path = typer.Argument(..., help="SBOM to check (any format mamori reads)."),

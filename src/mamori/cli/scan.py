@@ -16,7 +16,6 @@ FORMATS = ("table", "json", "sarif", "cyclonedx-vdr", "csv", "xlsx", "html")
 FAIL_ON = ("low", "medium", "high", "critical", "kev")
 
 
-
 def scan(
     target: Path = typer.Argument(..., help="An SBOM in any format mamori reads, or a project folder."),
     output_format: str = typer.Option("table", "--format", "-f", help=" | ".join(FORMATS)),

@@ -41,7 +41,6 @@ app = typer.Typer(
 DB_HELP = "Knowledge base / record store: SQLite path or URL; default $MAMORI_DB or the user data dir."
 
 
-
 def _load_input(path: Path, db: str | None) -> tuple[Any, Any, Any]:
     """(ScanResult, SBOM Document or None, store or None): scan JSON is read back, an SBOM is scanned."""
     import orjson

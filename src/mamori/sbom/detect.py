@@ -36,7 +36,9 @@ def sniff(data: bytes, path: Path) -> str:
         if b'"spdxVersion"' in head or b'"SPDXID"' in head:
             return "spdx-json"
         if b"spdx.org/rdf/3" in head:
-            raise UnsupportedFormat(path, "SPDX 3 (JSON-LD) is not supported yet; mamori reads SPDX 2.1, 2.2 and 2.3")
+            raise UnsupportedFormat(
+                path, "SPDX 3 (JSON-LD) is not supported yet; mamori reads SPDX 2.1, 2.2 and 2.3"
+            )
         return _json_fallback(body, path)
     if first == b"<":
         if _CDX_NS.search(head):
@@ -46,8 +48,11 @@ def sniff(data: bytes, path: Path) -> str:
         root = _root_name(head)
         if root == b"bom":
             return "cyclonedx-xml"  # the reader reports the missing/unknown namespace
-        raise UnsupportedFormat(path, f"not an SBOM: XML root element <{(root or b'?').decode(errors='replace')}> "
-                                      "is neither CycloneDX nor SPDX RDF")
+        raise UnsupportedFormat(
+            path,
+            f"not an SBOM: XML root element <{(root or b'?').decode(errors='replace')}> "
+            "is neither CycloneDX nor SPDX RDF",
+        )
     if re.search(rb"(?m)^\s*SPDXVersion\s*:", head):
         return "spdx-tv"
     if _SPDX_YAML.search(head) or _SPDX_YAML.search(body):
@@ -73,7 +78,9 @@ def _json_fallback(body: bytes, path: Path) -> str:
     try:
         obj = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise UnsupportedFormat(path, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        raise UnsupportedFormat(
+            path, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
     if isinstance(obj, dict):
         if obj.get("bomFormat") == "CycloneDX":
             return "cyclonedx-json"

@@ -162,7 +162,9 @@ class Assembler:
         for ref, target in moved.items():
             if ref not in still_used:
                 declared = self.components.pop(ref)
-                self.components[target].properties += [p for p in declared.properties if p.name == EVIDENCE_FILE]
+                self.components[target].properties += [
+                    p for p in declared.properties if p.name == EVIDENCE_FILE
+                ]
 
     def derive_scopes(self) -> dict[str, int]:
         """Best scope rank of any path from a project's direct dependency; explicit scopes count too."""
