@@ -7,8 +7,14 @@ throw-away PostgreSQL database. Every run is its own process, so its peak RSS is
 OSV YAML is decoded by worker processes (``MAMORI_IMPORT_WORKERS``, default one per CPU up to four):
 ``--workers 0`` measures the single-process import. CPU seconds count the workers too.
 
+``osv-pypi-json-zip`` is the same 2,661 advisories as osv.dev publishes them (JSON members of one
+``all.zip``), written to a temporary zip before timing: what ``mamori db sync --source osv`` reads.
+
+Machines differ: ``reference_seconds`` (a fixed pure-Python loop, best of 3) is printed beside the
+figures so runs on different machines can be compared.
+
 Usage: .venv/bin/python bench/import.py [--pg postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
-       [--repeat N] [--workers N]
+       [--repeat N] [--workers N] [--dataset osv-pypi|cve5 ...]
 Prints one JSON object; not run by pytest.
 """
 
@@ -26,10 +32,46 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("MAMORI_SHARED_DATA", REPO.parent / "shared" / "data"))
-DATASETS = {"osv-pypi": DATA / "osv" / "pypi", "cve5": DATA / "cve5"}
+DATASETS = {
+    "osv-pypi": DATA / "osv" / "pypi",
+    "cve5": DATA / "cve5",
+    "osv-pypi-json-zip": DATA / "osv" / "pypi",
+}
 
 
-def one_run(dataset: str, url: str) -> dict[str, object]:
+def reference_seconds() -> float:
+    """How fast this machine runs plain Python: 10 million additions in a loop, best of 3."""
+    best = float("inf")
+    for _ in range(3):
+        started, total = time.perf_counter(), 0
+        for i in range(10_000_000):
+            total += i
+        best = min(best, time.perf_counter() - started)
+    return round(best, 3)
+
+
+def json_zip(folder: Path, target: Path) -> Path:
+    """The YAML advisories as one zip of JSON records, named by id as in osv.dev's all.zip."""
+    import zipfile
+
+    import orjson
+
+    from mamori.vulndb import osv
+
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*.yaml")):
+            doc = osv.load_yaml(path.read_bytes())
+            archive.writestr(f"{doc['id']}.json", orjson.dumps(doc))
+    return target
+
+
+def _input(dataset: str, tmp: str) -> str:
+    if dataset == "osv-pypi-json-zip":
+        return str(json_zip(DATASETS[dataset], Path(tmp) / "all.zip"))
+    return str(DATASETS[dataset])
+
+
+def one_run(dataset: str, url: str, source: str) -> dict[str, object]:
     """Runs inside the child process: import, then measure."""
     from mamori.store import open_store
     from mamori.vulndb import import_path
@@ -37,7 +79,7 @@ def one_run(dataset: str, url: str) -> dict[str, object]:
     with open_store(url) as store:
         empty = store.status()["size_bytes"]  # the schema alone (and PostgreSQL's catalog)
         cpu, wall = time.process_time(), time.perf_counter()
-        summary = import_path(store, DATASETS[dataset])
+        summary = import_path(store, source)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         workers_cpu = children.ru_utime + children.ru_stime  # the pool has been joined by now
@@ -62,10 +104,10 @@ def one_run(dataset: str, url: str) -> dict[str, object]:
     }
 
 
-def run_child(dataset: str, url: str) -> dict[str, object]:
+def run_child(dataset: str, url: str, source: str) -> dict[str, object]:
     code = (
         f"import json, sys; sys.path.insert(0, {str(REPO / 'bench')!r}); import importlib; "
-        f"m = importlib.import_module('import'); print(json.dumps(m.one_run({dataset!r}, {url!r})))"
+        f"m = importlib.import_module('import'); print(json.dumps(m.one_run({dataset!r}, {url!r}, {source!r})))"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -88,25 +130,41 @@ def main() -> None:
         "--repeat", type=int, default=1, help="runs per case; the fastest is reported, and the median"
     )
     parser.add_argument("--workers", help="MAMORI_IMPORT_WORKERS for the runs (0: a single process)")
+    parser.add_argument(
+        "--dataset", choices=sorted(DATASETS), action="append", help="only these (repeatable)"
+    )
     args = parser.parse_args()
     if args.workers is not None:
         os.environ["MAMORI_IMPORT_WORKERS"] = args.workers
     results = []
-    for dataset in DATASETS:
-        runs = []
-        for _ in range(args.repeat):
-            with tempfile.TemporaryDirectory() as tmp:
-                runs.append(run_child(dataset, str(Path(tmp) / "bench.db")))
-        results.append(_best_with_median(runs))
-        if args.pg:
-            from mamori.store.throwaway import throwaway_postgres
-
+    reference = reference_seconds()
+    for dataset in args.dataset or DATASETS:
+        with tempfile.TemporaryDirectory() as inputs:
+            source = _input(dataset, inputs)
             runs = []
             for _ in range(args.repeat):
-                with throwaway_postgres(args.pg, prefix="mamori_bench") as url:
-                    runs.append(run_child(dataset, url))
+                with tempfile.TemporaryDirectory() as tmp:
+                    runs.append(run_child(dataset, str(Path(tmp) / "bench.db"), source))
             results.append(_best_with_median(runs))
-    print(json.dumps({"cpus": os.cpu_count(), "load_average": os.getloadavg(), "runs": results}, indent=2))
+            if args.pg:
+                from mamori.store.throwaway import throwaway_postgres
+
+                runs = []
+                for _ in range(args.repeat):
+                    with throwaway_postgres(args.pg, prefix="mamori_bench") as url:
+                        runs.append(run_child(dataset, url, source))
+                results.append(_best_with_median(runs))
+    print(
+        json.dumps(
+            {
+                "cpus": os.cpu_count(),
+                "load_average": os.getloadavg(),
+                "reference_seconds": reference,
+                "runs": results,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

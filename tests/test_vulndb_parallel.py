@@ -1,10 +1,13 @@
-"""OSV YAML decoded by worker processes gives exactly the store a single process gives: same
-records, same stored documents and digests, same merged vulnerabilities, aliases and indexes, and
-the same report for a broken file."""
+"""Documents parsed by worker processes give exactly the store a single process gives: same
+records, same stored documents and digests, same merged vulnerabilities, aliases and indexes (package
+and CPE rows), and the same report for a broken file and a rejected record. The input mixes OSV
+YAML, CVE 5 JSON (with rejected CVEs), NVD 2.0, JVN and a KEV catalog, as a mirror folder would."""
 
 from __future__ import annotations
 
+import json
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,14 @@ from sqlalchemy import select
 from mamori.store import Store, open_store, schema
 from mamori.vulndb import import_path, parallel
 
-TABLES = (schema.SourceRecord, schema.Vulnerability, schema.Alias, schema.AffectedPackage)
+TABLES = (
+    schema.SourceRecord,
+    schema.Vulnerability,
+    schema.Alias,
+    schema.AffectedPackage,
+    schema.AffectedCpe,
+    schema.KevEntry,
+)
 
 
 def _content(store: Store) -> dict[str, list[tuple]]:
@@ -22,7 +32,7 @@ def _content(store: Store) -> dict[str, list[tuple]]:
         for table in TABLES:
             t = table.__table__
             columns = [c for c in t.c if c.name != "id" or table is schema.Vulnerability]
-            out[t.name] = sorted(tuple(row) for row in conn.execute(select(*columns)))
+            out[t.name] = sorted((tuple(row) for row in conn.execute(select(*columns))), key=repr)
     return out
 
 
@@ -35,25 +45,70 @@ def test_workers_give_the_same_store(
         target = folder / path.parent.name / path.name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
+    (folder / "cve5").mkdir()
+    cve5 = sorted((shared_data / "cve5").rglob("CVE-*.json"))[::25]  # every year, 326 records
+    cve5.append(shared_data / "cve5" / "2019" / "25xxx" / "CVE-2019-25161.json")  # rejected: withdrawn
+    for path in cve5:
+        shutil.copyfile(path, folder / "cve5" / path.name)
+    (folder / "other").mkdir()
+    for path in [*(shared_data / "nvd").glob("*.json"), *(shared_data / "jvn").glob("*.xml")]:
+        shutil.copyfile(path, folder / "other" / path.name)
+    shutil.copyfile(
+        shared_data / "kev" / "known_exploited_vulnerabilities.json", folder / "other" / "kev.json"
+    )
     (folder / "zz" / "BROKEN-1.yaml").parent.mkdir()
     (folder / "zz" / "BROKEN-1.yaml").write_bytes(b"id: BROKEN-1\naffected: [\n")
+    good = {"id": "MAMORI-TEST-1", "modified": "2024-01-01T00:00:00Z", "affected": []}
+    bad = {"id": "MAMORI-TEST-2", "modified": "2024-01-01T00:00:00Z", "aliases": "not a list"}
+    (folder / "zz" / "list.json").write_text(json.dumps([good, bad]))
     runs = {}
     for workers in ("0", "2"):
         monkeypatch.setenv("MAMORI_IMPORT_WORKERS", workers)
-        used = []
-        original = parallel._pooled
+        prepared: list[str] = []  # the sources of the documents workers prepared
+        original = parallel._unwire
 
-        def spy(*args: object, used: list = used, original: object = original) -> object:
-            used.append(True)
-            return original(*args)  # type: ignore[operator]
+        def spy(wired: list, prepared: list = prepared, original: object = original) -> object:
+            prepared.extend(source for _, _, source, records in wired if records is not None)
+            return original(wired)  # type: ignore[operator]
 
-        monkeypatch.setattr(parallel, "_pooled", spy)
+        monkeypatch.setattr(parallel, "_unwire", spy)
         with open_store(tmp_path / f"kb-{workers}.db") as store:
             summary = import_path(store, folder, batch=300)
-            runs[workers] = (summary, _content(store), bool(used))
+            runs[workers] = (summary, _content(store), Counter(prepared))
     (serial, serial_rows, serial_pool), (pooled, pooled_rows, pooled_pool) = runs["0"], runs["2"]
-    assert not serial_pool and pooled_pool
-    assert pooled_rows == serial_rows and len(serial_rows["source_record"]) == len(files)
+    assert not serial_pool
+    # OSV, CVE 5, NVD and JVN documents went through the workers; KEV, the broken file and the
+    # list with a bad record were parsed by the main process
+    assert pooled_pool["osv"] == len(files) and pooled_pool["cve5"] == len(cve5)
+    assert pooled_pool["nvd"] > 0 and pooled_pool["jvn"] > 0
+    assert [r.record for r in pooled.rejected] == ["MAMORI-TEST-2"]  # the list went to the main process
+    assert pooled.sources["cve5"].withdrawn == serial.sources["cve5"].withdrawn == 1
+    assert pooled_rows == serial_rows
+    assert {k: len(v) for k, v in pooled_rows.items()} == {k: len(v) for k, v in serial_rows.items()}
+    assert serial.sources["osv"].read == len(files) + 1 and serial.sources["cve5"].read == len(cve5)
+    assert serial_rows["affected_cpe"] and serial_rows["kev"]
     assert [str(f) for f in pooled.failed] == [str(f) for f in serial.failed]
     assert len(serial.failed) == 1 and "BROKEN-1.yaml: not valid OSV JSON/YAML" in str(serial.failed[0])
-    assert pooled.sources == serial.sources
+    assert [str(r) for r in pooled.rejected] == [str(r) for r in serial.rejected]
+    assert pooled.sources == serial.sources and pooled.skipped == serial.skipped
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_file_over_the_size_limit_is_reported_and_the_others_imported(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
+    folder = tmp_path / "osv"
+    folder.mkdir()
+    files = sorted((shared_data / "osv" / "pypi").rglob("*.yaml"))[:300]
+    for path in files:
+        shutil.copyfile(path, folder / path.name)
+    limit = max(p.stat().st_size for p in files) + 1
+    big = folder / "ZZZ-big.yaml"
+    big.write_bytes(files[0].read_bytes() + b"#" * limit)
+    monkeypatch.setenv("MAMORI_MAX_INPUT_BYTES", str(limit))
+    monkeypatch.setenv("MAMORI_IMPORT_WORKERS", workers)
+    with open_store(tmp_path / "kb.db") as store:
+        summary = import_path(store, folder)
+    assert summary.sources["osv"].read == len(files)
+    assert [f.name for f in summary.failed] == [str(big)]
+    assert "over" in summary.failed[0].reason or "limit" in summary.failed[0].reason

@@ -20,7 +20,7 @@ try:
 except ImportError:  # no ISA-L wheel for this platform
     from zlib import compress as _compress
 
-from mamori.model.vulnerability import Vulnerability, vulnerability_from_dict
+from mamori.model.vulnerability import SourceRef, Vulnerability, vulnerability_from_dict
 
 
 def to_json(value: Any) -> bytes:
@@ -41,10 +41,36 @@ def digest(json_bytes: bytes) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Prepared:
-    """A record with its stored form already made (by an import worker process)."""
+class Outline:
+    """What the store needs of one source record to key, merge and index it, made where the record
+    was parsed (an import worker process), so the process that writes never parses it again.
 
-    vulnerability: Vulnerability
+    ``package_rows`` and ``cpe_rows`` are the record's index rows without ``vuln_id``; the whole
+    record is ``packed``: :meth:`whole` reads it back when the record must be merged with others.
+    """
+
+    id: str
+    aliases: list[str]
+    sources: list[SourceRef]
+    published: str | None
+    modified: str | None
+    withdrawn: str | None
+    package_rows: list[dict[str, Any]]
+    cpe_rows: list[dict[str, Any]]
+    packed: bytes
+
+    def all_ids(self) -> list[str]:
+        return [self.id, *self.aliases]
+
+    def whole(self) -> Vulnerability:
+        return load_vulnerability(self.packed)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A record with its stored form already made; an import worker sends an :class:`Outline`."""
+
+    vulnerability: Vulnerability | Outline
     packed: bytes
     digest: str
 
@@ -52,6 +78,11 @@ class Prepared:
 def prepare(record: Vulnerability) -> Prepared:
     doc = to_json(record)
     return Prepared(record, pack(doc), digest(doc))
+
+
+def whole(record: Vulnerability | Outline) -> Vulnerability:
+    """The full record, read back from its stored form when it is an outline."""
+    return record if isinstance(record, Vulnerability) else record.whole()
 
 
 def load_vulnerability(blob: bytes) -> Vulnerability:

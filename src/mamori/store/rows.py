@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from mamori.model.vulnerability import AffectedProduct, ProductVersion, Vulnerability
+from mamori.store.documents import Outline, Prepared, digest, pack, to_json
 from mamori.vulndb.cpe import CpeName, index_key, parse_cpe
 from mamori.vulndb.names import ecosystem_for_collection, normalise_name, split_ecosystem
 
 _NO_VERSION = {"", "*", "-", "0", "unspecified", "n/a", "all"}
 
 
-def package_rows(v: Vulnerability, vuln_id: str) -> list[dict[str, Any]]:
+def package_rows(v: Vulnerability | Outline, vuln_id: str) -> list[dict[str, Any]]:
+    if isinstance(v, Outline):
+        return [{**row, "vuln_id": vuln_id} for row in v.package_rows]
     rows: list[dict[str, Any]] = []
     for position, pkg in enumerate(v.affected_packages):
         if not pkg.name:
@@ -118,7 +121,9 @@ def _product_rows(vuln_id: str, position: int, product: AffectedProduct) -> list
     return rows
 
 
-def cpe_rows(v: Vulnerability, vuln_id: str) -> list[dict[str, Any]]:
+def cpe_rows(v: Vulnerability | Outline, vuln_id: str) -> list[dict[str, Any]]:
+    if isinstance(v, Outline):
+        return [{**row, "vuln_id": vuln_id} for row in v.cpe_rows]
     rows: list[dict[str, Any]] = []
     for position, config in enumerate(v.cpe_configurations):
         for node in config.nodes:
@@ -146,3 +151,21 @@ def cpe_rows(v: Vulnerability, vuln_id: str) -> list[dict[str, Any]]:
     for position, product in enumerate(v.affected_products):
         rows.extend(_product_rows(vuln_id, position, product))
     return rows
+
+
+def prepare_outline(record: Vulnerability) -> Prepared:
+    """The record's stored form with its :class:`Outline` (what an import worker sends back)."""
+    doc = to_json(record)
+    packed = pack(doc)
+    outline = Outline(
+        record.id,
+        record.aliases,
+        record.sources,
+        record.published,
+        record.modified,
+        record.withdrawn,
+        package_rows(record, ""),
+        cpe_rows(record, ""),
+        packed,
+    )
+    return Prepared(outline, packed, digest(doc))

@@ -105,7 +105,10 @@ def select_in(
     return conn.exec_driver_sql(sql, (orjson.dumps(list(values)).decode(), *equal.values())).all()
 
 
-def _key(v: Vulnerability) -> RecordKey:
+Record = Vulnerability | documents.Outline  # a parsed record, or the outline an import worker made
+
+
+def _key(v: Record) -> RecordKey:
     ref = v.sources[0]
     return (ref.source, v.id, ref.feed)
 
@@ -122,7 +125,7 @@ class Writer:
 
     # -- vulnerability records -------------------------------------------------------------
     def put_vulnerabilities(self, records: Iterable[Vulnerability | documents.Prepared]) -> WriteCounts:
-        batch: dict[RecordKey, tuple[Vulnerability, bytes, str]] = {}
+        batch: dict[RecordKey, tuple[Record, bytes, str]] = {}
         for record in records:
             ready = record if isinstance(record, documents.Prepared) else documents.prepare(record)
             batch[_key(ready.vulnerability)] = (ready.vulnerability, ready.packed, ready.digest)
@@ -181,7 +184,7 @@ class Writer:
         return out
 
     def _regroup(
-        self, changed: dict[RecordKey, tuple[Vulnerability, bytes, str]], old: dict[RecordKey, str]
+        self, changed: dict[RecordKey, tuple[Record, bytes, str]], old: dict[RecordKey, str]
     ) -> None:
         """Rebuild every merged vulnerability the changed records touch: the groups they were in
         (``old``: record → its previous group) and the groups any of their ids already belongs to."""
@@ -203,7 +206,7 @@ class Writer:
 
     def _write_records(
         self,
-        changed: dict[RecordKey, tuple[Vulnerability, bytes, str]],
+        changed: dict[RecordKey, tuple[Record, bytes, str]],
         stored: set[RecordKey],
         home: dict[RecordKey, str],
     ) -> None:
@@ -253,7 +256,7 @@ class Writer:
             for part in chunks(sorted(groups)):
                 self.conn.execute(delete(t).where(column.in_(part)))
 
-    def _insert_groups(self, groups: list[tuple[str, list[Vulnerability]]]) -> None:
+    def _insert_groups(self, groups: list[tuple[str, list[Record]]]) -> None:
         """Merged rows; a group of one record stores no document of its own (the record's is read)."""
         vulns, aliases, packages, cpes = [], [], [], []
         for vid, members in groups:
@@ -261,7 +264,7 @@ class Writer:
                 v, doc = members[0], None
                 sources = v.sources[0].source
             else:
-                v = merge.combine(members, vid)
+                v = merge.combine([documents.whole(m) for m in members], vid)
                 doc, sources = documents.pack(documents.to_json(v)), ",".join(v.source_names)
             vulns.append(
                 {

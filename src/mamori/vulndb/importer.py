@@ -268,7 +268,7 @@ def import_blobs(
         for index, document in enumerate(decoded(blobs, total, source), start=position):
             blob, done = document.blob, 0
             try:
-                parsed = _parse(blob, source)
+                parsed = document.parsed() or _parse(blob, source)
                 if parsed is None:
                     if strict:
                         raise _not_data(blob, source)
@@ -278,7 +278,7 @@ def import_blobs(
                         done += 1
                         if index == position and done <= skip_items:
                             continue  # committed by the interrupted run
-                        run.add(parsed.source, document.attach(item))
+                        run.add(parsed.source, item)
                         if run.full:
                             run.commit(index, done)
             except _MALFORMED as exc:

@@ -1,13 +1,14 @@
-"""OSV YAML decoding in worker processes: what limits OSV imports, spread over the CPUs.
+"""Parsing vulnerability documents in worker processes: what limits imports of many files (OSV
+YAML or JSON, an OSV ``all.zip``, the cvelistV5 tree), spread over the CPUs.
 
-A worker reads an OSV YAML document with the usual libyaml loader and sends back the same data as
-JSON, plus the record's stored form (JSON, compressed, digested: the other costly step). The main
-process then parses that JSON with the usual code, in input order, and writes the batches; when the
-record it parses is the one the worker prepared, the prepared form is used. A document a worker
-cannot convert (not OSV, broken YAML) goes through unchanged, so it is reported exactly as before.
+A worker parses a document exactly as the main process would (:func:`parse_blob`) and sends back,
+for each record, its stored form (JSON, compressed, digested) with the few fields and index rows
+the store needs (:class:`~mamori.store.documents.Outline`): the main process only writes them, in
+input order. A document a worker does not fully read (KEV, EPSS or purl2cpe data, a broken file, a
+rejected record) goes to the main process unchanged, so it is parsed and reported exactly as before.
 
-Work is handed out a few chunks ahead of the main process only, so memory stays bounded however
-large the input.
+Work is handed out a few chunks (of at most ``CHUNK`` documents and ``CHUNK_BYTES``) ahead of the
+main process only, so memory stays bounded however large the input.
 """
 
 from __future__ import annotations
@@ -17,76 +18,99 @@ import os
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import islice
+from typing import Any
 
-import orjson
-
-from mamori.model.vulnerability import Vulnerability
-from mamori.store.documents import Prepared, pack
-from mamori.store.documents import digest as digest_of
-from mamori.store.documents import to_json as record_json
-from mamori.vulndb import osv, purl2cpe
-from mamori.vulndb.sources import Blob
+from mamori.errors import InputError
+from mamori.fileio import max_input_bytes
+from mamori.model.vulnerability import SourceRef, Vulnerability
+from mamori.store import rows  # a module: store.rows and vulndb import each other
+from mamori.store.documents import Outline, Prepared
+from mamori.vulndb.detect import VULNERABILITY_SOURCES, Parsed, parse_blob
+from mamori.vulndb.sources import Blob, read_member
 
 MIN_DOCUMENTS = 256  # below this, starting workers costs more than it saves
 CHUNK = 64  # documents per task: fewer, larger messages cost the main process less
+CHUNK_BYTES = 4 << 20  # ... and input bytes per task (large documents: an NVD page, a KEV catalog)
 AHEAD = 8  # chunks per worker handed out ahead: workers go on while the main process writes a batch
-_YAML = (".yaml", ".yml")
 
 
 @dataclass(frozen=True, slots=True)
 class Decoded:
-    """A document as the main process reads it, and the stored form a worker made for its record."""
+    """A document as the main process receives it: with its records ready, or to be parsed."""
 
     blob: Blob
-    record_id: str | None = None
-    packed: bytes = b""
-    digest: str = ""
+    source: str = ""
+    records: tuple[Prepared, ...] | None = None
 
-    def attach(self, item: object) -> object:
-        """The parsed item, with the worker's stored form when it is that record."""
-        if self.record_id is not None and isinstance(item, Vulnerability) and item.id == self.record_id:
-            return Prepared(item, self.packed, self.digest)
-        return item
+    def parsed(self) -> Parsed | None:
+        """The worker's result as the parser would give it; None: parse ``blob`` as usual."""
+        return None if self.records is None else Parsed(self.source, iter(self.records))
 
 
-def _is_osv_yaml(blob: Blob) -> bool:
-    if not blob.name.lower().endswith(_YAML):
-        return False
-    head = blob.data.lstrip()[:1]
-    return head not in (b"", b"{", b"[", b"<") and not purl2cpe.looks_like_scanoss(blob.name, blob.data)
-
-
-def decode(blob: Blob) -> Decoded:
-    """In a worker: an OSV YAML record as JSON with its stored form; anything else unchanged."""
-    if not _is_osv_yaml(blob):
-        return Decoded(blob)
+def decode(blob: Blob, source: str | None = None) -> Decoded:
+    """In a worker: a document's vulnerability records, prepared for the store; anything else
+    (other data, a problem of any kind) unchanged, for the main process to parse and report."""
     try:
-        doc = osv.load_yaml(blob.data)
-        if not osv.looks_like(doc):
-            return Decoded(blob)
-        as_json = Blob(blob.name, orjson.dumps(doc))
-        record = osv.parse_record(doc, blob.name)
-        stored = record_json(record)
-        return Decoded(as_json, record.id, pack(stored), digest_of(stored))
+        parsed = parse_blob(blob, source)
+        items = list(parsed.items) if parsed is not None and parsed.source in VULNERABILITY_SOURCES else []
     except Exception:  # the main process parses it again and names the problem
         return Decoded(blob)
+    if not items or not all(isinstance(item, Vulnerability) for item in items):
+        return Decoded(blob)
+    return Decoded(Blob(blob.name, b""), parsed.source, tuple(rows.prepare_outline(item) for item in items))
 
 
-Wire = tuple[str, bytes, str | None, bytes, str]  # plain tuples pickle several times faster
+# Plain tuples pickle several times faster than dataclasses: what crosses the process boundary.
+WireRecord = tuple[Any, ...]
+Wire = tuple[str, bytes | None, str, tuple[WireRecord, ...] | None]
 
 
-def _decode_chunk(blobs: list[tuple[str, bytes]]) -> list[Wire]:
+def _to_wire(record: Prepared) -> WireRecord:
+    o = record.vulnerability
+    assert isinstance(o, Outline)
+    refs = tuple((r.source, r.id, r.feed, r.published, r.modified, r.withdrawn, r.status) for r in o.sources)
+    return (
+        o.id,
+        o.aliases,
+        refs,
+        o.published,
+        o.modified,
+        o.withdrawn,
+        o.package_rows,
+        o.cpe_rows,
+        o.packed,
+        record.digest,
+    )
+
+
+def _from_wire(w: WireRecord) -> Prepared:
+    rid, aliases, refs, published, modified, withdrawn, packages, cpes, packed, digest = w
+    sources = [SourceRef(*ref) for ref in refs]
+    outline = Outline(rid, aliases, sources, published, modified, withdrawn, packages, cpes, packed)
+    return Prepared(outline, packed, digest)
+
+
+def _decode_chunk(blobs: list[tuple[str, bytes | None]], source: str | None) -> list[Wire]:
+    """In a worker: a chunk of documents; a file sent by name only is read here."""
     out: list[Wire] = []
+    limit = max_input_bytes()
     for name, data in blobs:
-        d = decode(Blob(name, data))
-        out.append((d.blob.name, d.blob.data, d.record_id, d.packed, d.digest))
+        if data is None:
+            try:
+                data = read_member(name, limit)
+            except InputError:  # the main process reads it again and reports the problem
+                out.append((name, None, "", None))
+                continue
+        d = decode(Blob(name, data), source)
+        records = None if d.records is None else tuple(_to_wire(r) for r in d.records)
+        out.append((d.blob.name, d.blob.data, d.source, records))
     return out
 
 
 def _unwire(wired: list[Wire]) -> Iterator[Decoded]:
-    for name, data, record_id, packed, digest in wired:
-        yield Decoded(Blob(name, data), record_id, packed, digest)
+    for name, data, source, records in wired:
+        blob = Blob.file(name, 0) if data is None else Blob(name, data)
+        yield Decoded(blob, source, None if records is None else tuple(map(_from_wire, records)))
 
 
 def workers() -> int:
@@ -98,33 +122,39 @@ def workers() -> int:
 
 
 def decoded(blobs: Iterable[Blob], total: int | None, source: str | None) -> Iterator[Decoded]:
-    """The same documents in the same order; OSV YAML ones decoded by worker processes when there
-    are enough of them and the platform can fork."""
+    """The same documents in the same order; parsed by worker processes when there are enough of
+    them, they may hold vulnerability records, and the platform can fork."""
     count = workers()
-    stream = iter(blobs)
-    first = next(stream, None)
-    if first is None:
-        return
     if (
         count < 2
         or (total or 0) < MIN_DOCUMENTS
-        or source not in (None, "osv")
-        or not _is_osv_yaml(first)
+        or (source is not None and source not in VULNERABILITY_SOURCES)
         or "fork" not in multiprocessing.get_all_start_methods()
     ):
-        yield Decoded(first)
-        yield from (Decoded(b) for b in stream)
+        yield from (Decoded(b) for b in blobs)
         return
-    yield from _pooled(first, stream, count)
+    yield from _pooled(iter(blobs), count, source)
 
 
-def _pooled(first: Blob, stream: Iterator[Blob], count: int) -> Iterator[Decoded]:
+def _chunks(stream: Iterator[Blob]) -> Iterator[list[tuple[str, bytes | None]]]:
+    """Tasks for the workers; a file not read yet goes by name, for the worker to read."""
+    chunk: list[tuple[str, bytes | None]] = []
+    size = 0
+    for blob in stream:
+        chunk.append((blob.name, None if blob.unread else blob.data))
+        size += blob.size
+        if len(chunk) >= CHUNK or size >= CHUNK_BYTES:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+def _pooled(stream: Iterator[Blob], count: int, source: str | None) -> Iterator[Decoded]:
     pending: deque = deque()
-    chunks = iter(lambda: [(b.name, b.data) for b in islice(stream, CHUNK)], [])
     with multiprocessing.get_context("fork").Pool(count) as pool:
-        pending.append(pool.apply_async(_decode_chunk, ([(first.name, first.data)],)))
-        for chunk in chunks:
-            pending.append(pool.apply_async(_decode_chunk, (chunk,)))
+        for chunk in _chunks(stream):
+            pending.append(pool.apply_async(_decode_chunk, (chunk, source)))
             while len(pending) > count * AHEAD:
                 yield from _unwire(pending.popleft().get())
         while pending:

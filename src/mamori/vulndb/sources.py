@@ -16,12 +16,45 @@ from mamori.errors import InputError
 from mamori.fileio import max_input_bytes, read_bytes
 
 
-@dataclass(frozen=True, slots=True)
 class Blob:
-    """One input document: ``name`` is what errors show (path, ``archive.zip:member`` or URL)."""
+    """One input document: ``name`` is what errors show (path, ``archive.zip:member`` or URL).
 
-    name: str
-    data: bytes
+    A file of a directory is read when its ``data`` is first asked for (:meth:`file`), so an import
+    worker process can read it instead of the main process, and a file that cannot be read is
+    reported as that file's problem when it is reached, while the others are still imported.
+    """
+
+    __slots__ = ("_data", "name", "size")
+
+    def __init__(self, name: str, data: bytes, *, size: int | None = None) -> None:
+        self.name = name
+        self._data: bytes | None = data
+        self.size = len(data) if size is None else size  # of an unread file: what stat said
+
+    @classmethod
+    def file(cls, path: str, size: int) -> Blob:
+        """A file read on first use (within the input size limit)."""
+        blob = cls(path, b"", size=size)
+        blob._data = None
+        return blob
+
+    @property
+    def unread(self) -> bool:
+        return self._data is None
+
+    @property
+    def data(self) -> bytes:
+        if self._data is None:
+            self._data = read_member(self.name, max_input_bytes())
+        return self._data
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Blob) and (self.name, self.data) == (other.name, other.data)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Blob({self.name!r}, {self.size} bytes)"
 
 
 @dataclass(slots=True)
@@ -103,7 +136,7 @@ def _file_input(path: Path) -> InputSet:
     )
 
 
-def _read_member(path: str, limit: int) -> bytes:
+def read_member(path: str, limit: int) -> bytes:
     """One file of a directory walk: one open, fstat and read without a Python file object
     (thousands of small files), else as :func:`mamori.fileio.read_bytes` (which names the problem)."""
     try:
@@ -135,20 +168,19 @@ def open_input(path: str | Path) -> InputSet:
         dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__MACOSX"]
         files.extend(os.path.join(folder, n) for n in names if not n.startswith("."))
     files.sort()
+    stats = [os.stat(f) for f in files]
 
     def walk(first: int = 0) -> Iterator[Blob]:
-        limit = max_input_bytes()
-        for f in files[first:]:
+        for f, st in zip(files[first:], stats[first:], strict=True):
             if f.lower().endswith(".zip"):
                 yield from _file_blobs(Path(f))[1]
             else:
-                yield Blob(f, _read_member(f, limit))
+                yield Blob.file(f, st.st_size)
 
     archives = [f for f in files if f.lower().endswith(".zip")]
     if archives:  # positions count zip members: no resuming by file position
         return InputSet(None, walk())
-    stats = ((f, os.stat(f)) for f in files)
-    fingerprint = _fingerprint((f, st.st_size, st.st_mtime_ns) for f, st in stats)
+    fingerprint = _fingerprint((f, st.st_size, st.st_mtime_ns) for f, st in zip(files, stats, strict=True))
     return InputSet(len(files), walk(), fingerprint, walk)
 
 
@@ -158,4 +190,4 @@ def maybe_gunzip(blob: Blob) -> Blob:
     return blob
 
 
-__all__ = ["Blob", "InputSet", "gunzip", "maybe_gunzip", "open_input", "zip_input"]
+__all__ = ["Blob", "InputSet", "gunzip", "maybe_gunzip", "open_input", "read_member", "zip_input"]
