@@ -9,7 +9,8 @@ import orjson
 
 from mamori.model.vulnerability import Vulnerability, vulnerability_from_dict
 from mamori.store import open_store
-from mamori.vulndb import cve5, jvn, merge, osv
+from mamori.store.rows import cpe_rows, merged_rows, package_rows, prepare_outline
+from mamori.vulndb import cve5, jvn, merge, nvd, osv
 from mamori.vulndb.importer import import_blobs
 from mamori.vulndb.sources import Blob
 
@@ -86,3 +87,39 @@ def test_store_regroups_when_a_record_changes_its_aliases(shared_data: Path, tmp
         assert found.vulnerability.aliases == ["CVE-2020-5595", "CVE-2020-5596"]
         assert store.lookup("CVE-2020-5596") is not None
         assert store.status()["vulnerabilities"] == 1
+
+
+def test_merged_rows_come_from_the_members_rows(shared_data: Path) -> None:
+    """The store builds a merged vulnerability's index rows from its members' own rows (made by the
+    import workers) and its document from their stored data; both equal what the merged record
+    itself gives, for every multi-source group of the OSV PyPI advisories, the CVE 5 records they
+    name, NVD and JVN, with members given as records and as worker outlines alike."""
+    records = [
+        r
+        for path in sorted((shared_data / "osv" / "pypi").rglob("*.yaml"))
+        for r in osv.parse_bytes(str(path), path.read_bytes())
+    ]
+    named = sorted({a for r in records for a in r.aliases if a.startswith("CVE-")})
+    for cve in named:
+        try:
+            records.append(_cve5(shared_data, cve))
+        except FileNotFoundError:
+            continue
+    for path in sorted((shared_data / "nvd").glob("*.json")):
+        records.extend(
+            r
+            for r in nvd.parse_document(orjson.loads(path.read_bytes()), str(path))
+            if isinstance(r, Vulnerability)
+        )
+    records.extend(jvn.parse_bytes("detail", (shared_data / "jvn" / "get_vuln_detail_info.xml").read_bytes()))
+    groups = [g for g in merge.group(records) if len(g) > 1]
+    assert len(groups) > 300 and any({m.sources[0].source for m in g} >= {"osv", "cve5"} for g in groups)
+    for i, members in enumerate(groups):
+        vid = merge.canonical_id(members)
+        merged = merge.combine(members, vid)
+        given = [prepare_outline(m).vulnerability if i % 2 else m for m in members]  # outlines too
+        packages, cpes = merged_rows(sorted(given, key=merge.record_order), vid)
+        assert packages == package_rows(merged, vid), vid
+        assert cpes == cpe_rows(merged, vid), vid
+        data = [m.data() if i % 2 else merge.as_data(m) for m in given]
+        assert vulnerability_from_dict(merge.combine_data(data, vid)) == merged

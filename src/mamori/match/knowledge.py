@@ -18,7 +18,7 @@ from sqlalchemy import Connection, func, select, tuple_
 from mamori.match.cpe import Configuration, parse_configuration, product_names
 from mamori.match.purl import OsvAffected, parse_affected
 from mamori.match.purl2cpe import LinkKey, load_links
-from mamori.model.vulnerability import Epss, Kev, Vulnerability, from_dict
+from mamori.model.vulnerability import Epss, Kev, Vulnerability, from_dict, vulnerability_from_dict
 from mamori.store import Store, documents, schema
 from mamori.vulndb import merge
 from mamori.vulndb.cpe import CpeName
@@ -239,8 +239,10 @@ class Knowledge:
                 self._records[vid] = None
             with self.store.engine.connect() as conn:
                 for vid, _withdrawn, doc, merged in self._documents(conn, missing):
-                    record = documents.load_vulnerability(doc)
-                    self._records[vid] = record if merged else merge.combine([record], vid)
+                    data = documents.unpack(doc)
+                    self._records[vid] = vulnerability_from_dict(
+                        data if merged else merge.combine_data([data], vid)
+                    )
         return {i: r for i in wanted if (r := self._records.get(i)) is not None}
 
     # -- enrichment ---------------------------------------------------------------------------

@@ -45,8 +45,10 @@ class Outline:
     """What the store needs of one source record to key, merge and index it, made where the record
     was parsed (an import worker process), so the process that writes never parses it again.
 
-    ``package_rows`` and ``cpe_rows`` are the record's index rows without ``vuln_id``; the whole
-    record is ``packed``: :meth:`whole` reads it back when the record must be merged with others.
+    ``package_rows`` and ``cpe_rows`` are the record's index rows without ``vuln_id``; ``counts``
+    the lengths of its affected packages, affected products and CPE configurations (where its rows'
+    positions start when it is merged); the whole record is ``packed``, read back by :meth:`data`
+    when the record is merged with others.
     """
 
     id: str
@@ -57,13 +59,14 @@ class Outline:
     withdrawn: str | None
     package_rows: list[dict[str, Any]]
     cpe_rows: list[dict[str, Any]]
+    counts: tuple[int, int, int]
     packed: bytes
 
     def all_ids(self) -> list[str]:
         return [self.id, *self.aliases]
 
-    def whole(self) -> Vulnerability:
-        return load_vulnerability(self.packed)
+    def data(self) -> dict[str, Any]:
+        return unpack(self.packed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,11 +81,6 @@ class Prepared:
 def prepare(record: Vulnerability) -> Prepared:
     doc = to_json(record)
     return Prepared(record, pack(doc), digest(doc))
-
-
-def whole(record: Vulnerability | Outline) -> Vulnerability:
-    """The full record, read back from its stored form when it is an outline."""
-    return record if isinstance(record, Vulnerability) else record.whole()
 
 
 def load_vulnerability(blob: bytes) -> Vulnerability:

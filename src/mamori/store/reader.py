@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, func, select
 
-from mamori.model.vulnerability import Epss, Kev, SourceRef, Vulnerability, from_dict
+from mamori.model.vulnerability import Epss, Kev, SourceRef, Vulnerability, from_dict, vulnerability_from_dict
 from mamori.store import documents, schema
 from mamori.store.writer import CHECKPOINT_PREFIX
 from mamori.vulndb import merge
@@ -68,7 +68,7 @@ def load(conn: Connection, vuln_id: str) -> Vulnerability | None:
         doc = conn.scalar(select(sr.c.doc).where(sr.c.vuln_id == vuln_id).limit(1))
         if doc is None:
             return None
-    merged = merge.combine([documents.load_vulnerability(doc)], row.id)
+    merged = vulnerability_from_dict(merge.combine_data([documents.unpack(doc)], row.id))
     return enrich(conn, merged)
 
 

@@ -166,6 +166,34 @@ def prepare_outline(record: Vulnerability) -> Prepared:
         record.withdrawn,
         package_rows(record, ""),
         cpe_rows(record, ""),
+        _counts(record),
         packed,
     )
     return Prepared(outline, packed, digest(doc))
+
+
+def _counts(v: Vulnerability | Outline) -> tuple[int, int, int]:
+    if isinstance(v, Outline):
+        return v.counts
+    return (len(v.affected_packages), len(v.affected_products), len(v.cpe_configurations))
+
+
+def merged_rows(
+    members: list[Vulnerability | Outline], vuln_id: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The package and CPE rows of the record merged from ``members`` (in merge order), made from
+    each member's own rows: a row's position moves past the lists of the members before it, as the
+    merged record concatenates them."""
+    packages: list[dict[str, Any]] = []
+    cpes: list[dict[str, Any]] = []
+    start = {"package": 0, "product": 0, "configuration": 0}
+    for member in members:
+        for target, made in ((packages, package_rows(member, vuln_id)), (cpes, cpe_rows(member, vuln_id))):
+            for row in made:
+                row["position"] += start[row["origin"]]
+                target.append(row)
+        n_packages, n_products, n_configurations = _counts(member)
+        start["package"] += n_packages
+        start["product"] += n_products
+        start["configuration"] += n_configurations
+    return packages, cpes

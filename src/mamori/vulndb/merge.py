@@ -10,9 +10,12 @@ databases). Every source's data is kept; each list item carries its ``source``.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from mamori.model.vulnerability import Kev, Vulnerability
-from mamori.vulndb.references import dedupe
+import orjson
+
+from mamori.model.vulnerability import Vulnerability, vulnerability_from_dict
+from mamori.vulndb.references import dedupe_data
 
 SOURCE_PRIORITY = {"cve5": 0, "nvd": 1, "osv": 2, "jvn": 3}
 _PREFIX_RANK = {"CVE": 0, "GHSA": 1, "JVNDB": 8}
@@ -57,10 +60,11 @@ def group(records: Iterable[Vulnerability]) -> list[list[Vulnerability]]:
     components: dict[str, list[Vulnerability]] = {}
     for record in items:
         components.setdefault(find(key(record.id)), []).append(record)
-    return [sorted(members, key=_member_order) for _, members in sorted(components.items())]
+    return [sorted(members, key=record_order) for _, members in sorted(components.items())]
 
 
-def _member_order(record: Vulnerability) -> tuple[int, str, str]:
+def record_order(record: Vulnerability) -> tuple[int, str, str]:
+    """How a group's members are ordered when merged: by source priority, then id and feed."""
     source = record.sources[0] if record.sources else None
     return (SOURCE_PRIORITY.get(source.source, 9) if source else 9, record.id, source.feed if source else "")
 
@@ -78,47 +82,66 @@ def canonical_id(members: list[Vulnerability]) -> str:
     return min(own, key=_rank)
 
 
-def _first_texts(members: list[Vulnerability], attr: str) -> dict[str, str]:
+def _first_texts(members: list[dict[str, Any]], key: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for member in members:
-        for lang, text in getattr(member, attr).items():
+        for lang, text in member[key].items():
             out.setdefault(lang, text)
     return out
 
 
-def _dedupe_kev(entries: list[Kev]) -> list[Kev]:
-    seen: dict[tuple[str, str], Kev] = {}
+def _dedupe_kev(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
     for entry in entries:
-        seen.setdefault((entry.cve_id, entry.source), entry)
+        seen.setdefault((entry["cve_id"], entry["source"]), entry)
     return list(seen.values())
+
+
+def _data_order(doc: dict[str, Any]) -> tuple[int, str, str]:
+    source = doc["sources"][0] if doc["sources"] else None
+    return (
+        SOURCE_PRIORITY.get(source["source"], 9) if source else 9,
+        doc["id"],
+        source["feed"] if source else "",
+    )
+
+
+def combine_data(docs: list[dict[str, Any]], canonical: str) -> dict[str, Any]:
+    """One merged record from its members as stored (JSON data of :class:`Vulnerability`, the form
+    the store keeps), without rebuilding objects: the single implementation of the merge rule."""
+    docs = sorted(docs, key=_data_order)  # as record_order orders records
+    ids = {i for d in docs for i in (d["id"], *d["aliases"])}
+    published = [d["published"] for d in docs if d["published"]]
+    modified = [d["modified"] for d in docs if d["modified"]]
+    withdrawn = [d["withdrawn"] for d in docs]
+    return {  # the fields of Vulnerability, in their order
+        "id": canonical,
+        "aliases": sorted(ids - {canonical}),
+        "related": sorted({r for d in docs for r in d["related"]} - ids),
+        "sources": [s for d in docs for s in d["sources"]],
+        "titles": _first_texts(docs, "titles"),
+        "summaries": _first_texts(docs, "summaries"),
+        "published": min(published) if published else None,
+        "modified": max(modified) if modified else None,
+        "withdrawn": max(w for w in withdrawn if w) if withdrawn and all(withdrawn) else None,
+        "severities": [x for d in docs for x in d["severities"]],
+        "cwes": sorted({c for d in docs for c in d["cwes"]}),
+        "references": dedupe_data([r for d in docs for r in d["references"]]),
+        "affected_packages": [x for d in docs for x in d["affected_packages"]],
+        "cpe_configurations": [x for d in docs for x in d["cpe_configurations"]],
+        "affected_products": [x for d in docs for x in d["affected_products"]],
+        "kev": _dedupe_kev([k for d in docs for k in d["kev"]]),
+        "epss": [],
+        "ssvc": [x for d in docs for x in d["ssvc"]],
+    }
+
+
+def as_data(record: Vulnerability) -> dict[str, Any]:
+    """A record as the store keeps it (JSON data)."""
+    return orjson.loads(orjson.dumps(record))
 
 
 def combine(members: list[Vulnerability], canonical: str | None = None) -> Vulnerability:
     """One merged record from the members of a group (ordered by source priority)."""
-    members = sorted(members, key=_member_order)
     vid = canonical or canonical_id(members)
-    ids = {i for m in members for i in m.all_ids()}
-    aliases = sorted(ids - {vid})
-    related = sorted({r for m in members for r in m.related} - ids)
-    published = [m.published for m in members if m.published]
-    modified = [m.modified for m in members if m.modified]
-    withdrawn = [m.withdrawn for m in members]
-    return Vulnerability(
-        id=vid,
-        aliases=aliases,
-        related=related,
-        sources=[s for m in members for s in m.sources],
-        titles=_first_texts(members, "titles"),
-        summaries=_first_texts(members, "summaries"),
-        published=min(published) if published else None,
-        modified=max(modified) if modified else None,
-        withdrawn=max(w for w in withdrawn if w) if withdrawn and all(withdrawn) else None,
-        severities=[s for m in members for s in m.severities],
-        cwes=sorted({c for m in members for c in m.cwes}),
-        references=dedupe([r for m in members for r in m.references]),
-        affected_packages=[p for m in members for p in m.affected_packages],
-        cpe_configurations=[c for m in members for c in m.cpe_configurations],
-        affected_products=[p for m in members for p in m.affected_products],
-        kev=_dedupe_kev([k for m in members for k in m.kev]),
-        ssvc=[s for m in members for s in m.ssvc],
-    )
+    return vulnerability_from_dict(combine_data([as_data(m) for m in members], vid))

@@ -78,15 +78,16 @@ def _to_wire(record: Prepared) -> WireRecord:
         o.withdrawn,
         o.package_rows,
         o.cpe_rows,
+        o.counts,
         o.packed,
         record.digest,
     )
 
 
 def _from_wire(w: WireRecord) -> Prepared:
-    rid, aliases, refs, published, modified, withdrawn, packages, cpes, packed, digest = w
+    rid, aliases, refs, published, modified, withdrawn, packages, cpes, counts, packed, digest = w
     sources = [SourceRef(*ref) for ref in refs]
-    outline = Outline(rid, aliases, sources, published, modified, withdrawn, packages, cpes, packed)
+    outline = Outline(rid, aliases, sources, published, modified, withdrawn, packages, cpes, counts, packed)
     return Prepared(outline, packed, digest)
 
 

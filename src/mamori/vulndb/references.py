@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from mamori.model.vulnerability import REFERENCE_TYPES, Reference
 
@@ -56,6 +57,16 @@ def typed_reference(url: str, tags: list[str] | None, source: str) -> Reference:
     return Reference(url=url, type=_type_of(tuple(tags)), tags=tags, source=source)
 
 
+def _better_type(old: str, new: str) -> str:
+    return new if _RANK.get(new, 9) < _RANK.get(old, 9) else old
+
+
+def _joined_source(old: str, new: str) -> str:
+    if not new or new in old.split(","):
+        return old
+    return f"{old},{new}" if old else new
+
+
 def dedupe(references: list[Reference]) -> list[Reference]:
     """One reference per URL; tags are united, the more specific type wins."""
     seen: dict[str, Reference] = {}
@@ -65,8 +76,20 @@ def dedupe(references: list[Reference]) -> list[Reference]:
             seen[ref.url] = Reference(ref.url, ref.type, list(ref.tags), ref.source)
             continue
         old.tags.extend(t for t in ref.tags if t not in old.tags)
-        if _RANK.get(ref.type, 9) < _RANK.get(old.type, 9):
-            old.type = ref.type
-        if ref.source and ref.source not in old.source.split(","):
-            old.source = f"{old.source},{ref.source}" if old.source else ref.source
+        old.type = _better_type(old.type, ref.type)
+        old.source = _joined_source(old.source, ref.source)
+    return list(seen.values())
+
+
+def dedupe_data(references: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """:func:`dedupe` on references as stored (JSON data), for merging stored records."""
+    seen: dict[str, dict[str, Any]] = {}
+    for ref in references:
+        old = seen.get(ref["url"])
+        if old is None:
+            seen[ref["url"]] = {**ref, "tags": list(ref["tags"])}
+            continue
+        old["tags"].extend(t for t in ref["tags"] if t not in old["tags"])
+        old["type"] = _better_type(old["type"], ref["type"])
+        old["source"] = _joined_source(old["source"], ref["source"])
     return list(seen.values())
