@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -42,17 +43,33 @@ _MALFORMED = (AttributeError, KeyError, TypeError, ValueError)
 _GC_YOUNG = 50_000  # allocations between young-generation collections while importing
 
 
+_collections_lock = threading.Lock()
+_collections_depth = 0  # imports running (the collector's settings are the process's)
+
+
 @contextmanager
 def fewer_collections() -> Iterator[None]:
-    """Run the cyclic garbage collector less often (an import allocates millions of short-lived
-    objects, and a batch of records kept alive makes every full collection costly: about 20 % of
-    an OSV import's time). Collection still runs, so memory stays bounded."""
-    before = gc.get_threshold()
-    gc.set_threshold(max(before[0], _GC_YOUNG), *before[1:])
+    """Run the cyclic garbage collector less often and over less (an import allocates millions of
+    short-lived objects while a batch of records is kept alive: collections took about 20 % of an
+    OSV import's time). Objects that existed before the import (modules, the database engine) are
+    frozen out of it, so a full collection looks only at what the import made (45 ms → a few ms
+    each). Collection still runs, so memory stays bounded."""
+    global _collections_depth
+    with _collections_lock:
+        _collections_depth += 1
+        first = _collections_depth == 1
+        if first:
+            before = gc.get_threshold()
+            gc.set_threshold(max(before[0], _GC_YOUNG), *before[1:])
+            gc.freeze()
     try:
         yield
     finally:
-        gc.set_threshold(*before)
+        with _collections_lock:
+            _collections_depth -= 1
+            if first:
+                gc.unfreeze()
+                gc.set_threshold(*before)
 
 
 @dataclass(slots=True)
@@ -307,20 +324,21 @@ def import_path(
 ) -> ImportSummary:
     """Import a file, a directory or a zip (e.g. OSV's per-ecosystem ``all.zip``); resumable."""
     p = Path(path)
-    inputs = open_input(p)
-    strict = p.is_file() and inputs.total == 1
-    resume = Resume(inputs.fingerprint, inputs.start) if inputs.fingerprint and inputs.start else None
-    return import_blobs(
-        store,
-        inputs.blobs,
-        origin=str(p.resolve()),
-        source=source,
-        total=inputs.total,
-        strict=strict,
-        progress=progress,
-        batch=batch,
-        resume=resume,
-    )
+    with fewer_collections():  # listing a large tree allocates too
+        inputs = open_input(p)
+        strict = p.is_file() and inputs.total == 1
+        resume = Resume(inputs.fingerprint, inputs.start) if inputs.fingerprint and inputs.start else None
+        return import_blobs(
+            store,
+            inputs.blobs,
+            origin=str(p.resolve()),
+            source=source,
+            total=inputs.total,
+            strict=strict,
+            progress=progress,
+            batch=batch,
+            resume=resume,
+        )
 
 
 __all__ = [
