@@ -7,8 +7,9 @@ key that is not a string, or anything but strings, booleans, null, lists and map
 :data:`DECLINED`, and so is a document using what the two readers treat differently (tags, merge
 keys, several documents, YAML 1.1's extra line breaks and unusual characters, non-UTF-8 bytes) or
 one yaml-rs cannot read (duplicate keys among them): the caller then reads it with libyaml, which
-also names any problem. On the shared OSV data yaml-rs answers for every file, in about a third of
-the time of the previous hand-written reader (bench/import.py, tests/test_vulndb_yamlfast.py).
+also names any problem. On the 2,661 shared PyPI advisories yaml-rs answers for all but one (a "!"
+that could be a tag), checks included in 0.21 s where the previous hand-written reader took 0.39 s
+and libyaml 1.3 s (tests/test_vulndb_yamlfast.py proves the answers equal).
 """
 
 from __future__ import annotations
