@@ -15,6 +15,12 @@ from mamori.vulndb.importer import import_blobs
 from mamori.vulndb.sources import Blob
 
 
+def _combine(members: list[Vulnerability], canonical: str | None = None) -> Vulnerability:
+    """The merged record as objects, as the store reads it back."""
+    vid = canonical or merge.canonical_id(members)
+    return vulnerability_from_dict(merge.combine_data([merge.as_data(m) for m in members], vid))
+
+
 def _osv(shared_data: Path, relative: str) -> Vulnerability:
     path = shared_data / "osv" / "pypi" / relative
     return next(osv.parse_bytes(str(path), path.read_bytes()))
@@ -32,7 +38,7 @@ def test_group_and_combine_keep_every_source(shared_data: Path) -> None:
     other = _osv(shared_data, "pillow/PYSEC-2022-10.yaml")
     groups = merge.group([pysec, record, other])
     assert [[m.id for m in g] for g in groups] == [["CVE-2020-35662", "PYSEC-2021-75"], ["PYSEC-2022-10"]]
-    merged = merge.combine(groups[0])
+    merged = _combine(groups[0])
     assert merged.id == "CVE-2020-35662" == merge.canonical_id(groups[0])
     assert set(merged.aliases) == {"PYSEC-2021-75", *pysec.aliases} - {"CVE-2020-35662"}
     assert merged.summaries["en"] == record.summaries["en"]
@@ -43,7 +49,7 @@ def test_group_and_combine_keep_every_source(shared_data: Path) -> None:
     assert merged.affected_packages == pysec.affected_packages
     assert merged.affected_products == record.affected_products
     assert merged.published == min(pysec.published or "9", record.published or "9")
-    assert merge.combine([merged], merged.id) == merged  # idempotent: what the store reads back
+    assert _combine([merged], merged.id) == merged  # idempotent: what the store reads back
     assert vulnerability_from_dict(orjson.loads(orjson.dumps(merged))) == merged
 
 
@@ -116,7 +122,7 @@ def test_merged_rows_come_from_the_members_rows(shared_data: Path) -> None:
     assert len(groups) > 300 and any({m.sources[0].source for m in g} >= {"osv", "cve5"} for g in groups)
     for i, members in enumerate(groups):
         vid = merge.canonical_id(members)
-        merged = merge.combine(members, vid)
+        merged = _combine(members, vid)
         given = [prepare_outline(m).vulnerability if i % 2 else m for m in members]  # outlines too
         packages, cpes = merged_rows(sorted(given, key=merge.record_order), vid)
         assert packages == package_rows(merged, vid), vid

@@ -91,22 +91,19 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     executemany; binary, the compressed documents go as they are instead of as hex text)."""
     if not rows:
         return
+    columns = list(rows[0])
+    names = ", ".join(f'"{c}"' for c in columns)
+    values = itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
     if conn.dialect.name == "postgresql":
-        columns = list(rows[0])
-        names = ", ".join(f'"{c}"' for c in columns)
         driver = conn.connection.driver_connection
         sql = f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT BINARY)'
-        values = itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
         with driver.cursor() as cursor, cursor.copy(sql) as copy:
             copy.set_types([_copy_type(table.c[c].type) for c in columns])
             for row in map(values, rows):
                 copy.write_row(row)
         return
-    columns = list(rows[0])
     marks = ", ".join("?" for _ in columns)
-    names = ", ".join(f'"{c}"' for c in columns)
     sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'  # SQLite: plain tuples, no per-row compile
-    values = itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
     for part in chunks(rows):
         conn.exec_driver_sql(sql, list(map(values, part)))
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from mamori.model.vulnerability import Vulnerability, vulnerability_from_dict
+from mamori.model.vulnerability import Vulnerability
 from mamori.vulndb.references import dedupe_data
 
 SOURCE_PRIORITY = {"cve5": 0, "nvd": 1, "osv": 2, "jvn": 3}
@@ -139,9 +139,3 @@ def combine_data(docs: list[dict[str, Any]], canonical: str) -> dict[str, Any]:
 def as_data(record: Vulnerability) -> dict[str, Any]:
     """A record as the store keeps it (JSON data)."""
     return orjson.loads(orjson.dumps(record))
-
-
-def combine(members: list[Vulnerability], canonical: str | None = None) -> Vulnerability:
-    """One merged record from the members of a group (ordered by source priority)."""
-    vid = canonical or canonical_id(members)
-    return vulnerability_from_dict(combine_data([as_data(m) for m in members], vid))
