@@ -10,6 +10,13 @@ OSV YAML is decoded by worker processes (``MAMORI_IMPORT_WORKERS``, default one 
 ``osv-pypi-json-zip`` is the same 2,661 advisories as osv.dev publishes them (JSON members of one
 ``all.zip``), written to a temporary zip before timing: what ``mamori db sync --source osv`` reads.
 
+Peer: AppThreat's vulnerability-db (``vdb``, the store behind OWASP dep-scan; ``pip install -e '.[bench]'``)
+imports the same ``all.zip`` into its SQLite store through its own OSV source (``OSVSource.fetch``, served
+from a loopback HTTP server, as it downloads osv.dev's zips), timed the same way in the same kind of child
+process. It does different work per record: it converts OSV to CVE 5 and keeps one row per CVE (it drops
+PYSEC records that repeat a GHSA), where mamori keeps every record whole, merges them by alias and
+indexes their packages; both read and store every record of the input, so records/s compare the two.
+
 Machines differ: ``reference_seconds`` (a fixed pure-Python loop, best of 3) is printed beside the
 figures so runs on different machines can be compared.
 
@@ -37,6 +44,7 @@ DATASETS = {
     "cve5": DATA / "cve5",
     "osv-pypi-json-zip": DATA / "osv" / "pypi",
 }
+PEER_DATASETS = {"osv-pypi-json-zip"}  # vulnerability-db reads osv.dev's JSON zips only
 
 
 def reference_seconds() -> float:
@@ -104,10 +112,65 @@ def one_run(dataset: str, url: str, source: str) -> dict[str, object]:
     }
 
 
-def run_child(dataset: str, url: str, source: str) -> dict[str, object]:
+def peer_run(dataset: str, folder: str, source: str) -> dict[str, object]:
+    """Runs inside the child process: vulnerability-db imports the zip from a loopback server."""
+    import functools
+    import http.server
+    import threading
+
+    os.environ["VDB_HOME"], os.environ["VDB_CACHE"] = f"{folder}/vdb", f"{folder}/cache"
+    try:
+        from vdb.lib.osv import OSVSource  # reads VDB_HOME when imported
+    except ImportError:
+        return {"dataset": dataset, "peer": "vulnerability-db not installed: pip install -e '.[bench]'"}
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    zip_path = Path(source)
+    handler = functools.partial(Quiet, directory=str(zip_path.parent))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/{zip_path.name}"
+    import zipfile
+
+    with zipfile.ZipFile(zip_path) as archive:
+        records = sum(1 for name in archive.namelist() if name.endswith(".json"))
+    try:
+        cpu, wall = time.process_time(), time.perf_counter()
+        peer = OSVSource()
+        peer.fetch(url, store_results=True, feed_key="python")  # PyPI: no year floor
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    finally:
+        server.shutdown()
+    stored = Path(folder, "vdb")
+    return {
+        "dataset": dataset,
+        "peer": "vulnerability-db " + _version("appthreat-vulnerability-db"),
+        "backend": "sqlite",
+        "records": records,
+        "rows_stored": peer._stored_cve_count,
+        "seconds": round(wall, 3),
+        "cpu_seconds": round(cpu, 3),
+        "records_per_second": round(records / wall),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "added_bytes": sum(f.stat().st_size for f in stored.iterdir()),
+        "bytes_per_record": round(sum(f.stat().st_size for f in stored.iterdir()) / records),
+    }
+
+
+def _version(distribution: str) -> str:
+    from importlib.metadata import version
+
+    return version(distribution)
+
+
+def run_child(dataset: str, url: str, source: str, function: str = "one_run") -> dict[str, object]:
     code = (
         f"import json, sys; sys.path.insert(0, {str(REPO / 'bench')!r}); import importlib; "
-        f"m = importlib.import_module('import'); print(json.dumps(m.one_run({dataset!r}, {url!r}, {source!r})))"
+        f"m = importlib.import_module('import'); "
+        f"print(json.dumps(m.{function}({dataset!r}, {url!r}, {source!r})))"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -136,7 +199,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.workers is not None:
         os.environ["MAMORI_IMPORT_WORKERS"] = args.workers
-    results = []
+    results: list[dict[str, object]] = []
+    peers: list[dict[str, object]] = []
     reference = reference_seconds()
     for dataset in args.dataset or DATASETS:
         with tempfile.TemporaryDirectory() as inputs:
@@ -146,6 +210,18 @@ def main() -> None:
                 with tempfile.TemporaryDirectory() as tmp:
                     runs.append(run_child(dataset, str(Path(tmp) / "bench.db"), source))
             results.append(_best_with_median(runs))
+            if dataset in PEER_DATASETS:
+                runs = []
+                for _ in range(args.repeat):
+                    with tempfile.TemporaryDirectory() as tmp:
+                        runs.append(run_child(dataset, tmp, source, "peer_run"))
+                peer = _best_with_median(runs) if "seconds" in runs[0] else runs[0]
+                if "seconds" in peer:
+                    mine = results[-1]
+                    peer["mamori_speedup_median"] = round(
+                        float(peer["median_seconds"]) / float(mine["median_seconds"]), 2
+                    )
+                peers.append(peer)
             if args.pg:
                 from mamori.store.throwaway import throwaway_postgres
 
@@ -161,6 +237,7 @@ def main() -> None:
                 "load_average": os.getloadavg(),
                 "reference_seconds": reference,
                 "runs": results,
+                "peers": peers,
             },
             indent=2,
         )
