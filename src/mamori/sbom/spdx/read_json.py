@@ -103,6 +103,8 @@ def _check_yaml_depth(data: bytes, path: Path) -> None:
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
     except yaml.YAMLError as exc:
+        if "maximum nesting depth" in _yaml_problem(exc):  # libyaml 0.2.6 (PyYAML 6.0.4) has the same limit
+            raise InputError(path, f"YAML nested deeper than {MAX_YAML_DEPTH} levels") from None
         raise InputError(path, f"invalid YAML{_yaml_where(exc)}: {_yaml_problem(exc)}") from None
     except (ValueError, TypeError) as exc:
         raise InputError(path, f"invalid YAML: {exc}") from None
