@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import orjson
+
 from mamori import sbom
 from mamori.cli.main import main
 from mamori.demo import demo_data
+from mamori.store import open_store
 
 
 def test_demo_sbom_is_bundled_and_passes_ntia() -> None:
@@ -95,3 +98,57 @@ def test_outputs_get_ordinary_file_permissions(tmp_path: Path) -> None:
     os.umask(mask)
     assert target.stat().st_mode & 0o777 == 0o666 & ~mask
     assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
+
+
+def test_demo_refuses_a_database_holding_other_data(tmp_path: Path, capsys) -> None:
+    """A real store given as --db: refused in one line naming it, and nothing demo-made written into it."""
+    db = tmp_path / "real.db"
+    advisory = {
+        "id": "GHSA-aaaa-bbbb-cccc",
+        "modified": "2024-01-01T00:00:00Z",
+        "aliases": ["CVE-2021-44228"],
+        "affected": [{"package": {"ecosystem": "PyPI", "name": "example"}, "versions": ["1.0"]}],
+    }
+    (tmp_path / "GHSA-aaaa-bbbb-cccc.json").write_bytes(orjson.dumps(advisory))
+    assert main(["db", "import", str(tmp_path / "GHSA-aaaa-bbbb-cccc.json"), "--db", str(db)]) == 0
+    capsys.readouterr()
+    assert main(["demo", "--out", str(tmp_path / "out"), "--db", str(db)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error == (
+        f"mamori: error: sqlite+pysqlite:///{db}: holds other vulnerability data (osv 1); "
+        "the demo needs a database of its own (leave out --db, or give a new file)"
+    )
+    with open_store(str(db)) as store:
+        status = store.status()
+    assert status["sources"]["osv"]["records"] == 1 and "kev" not in status["sources"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_demo_database_grown_past_the_demo_set_is_refused(tmp_path: Path, capsys) -> None:
+    """A demo database that a real import later went into is no longer the demo's."""
+    db = tmp_path / "demo.db"
+    assert main(["demo", "--out", str(tmp_path / "out"), "--db", str(db)]) == 0
+    kev = {
+        "catalogVersion": "1",
+        "dateReleased": "2024-01-01T00:00:00Z",
+        "count": 1,
+        "vulnerabilities": [
+            {
+                "cveID": "CVE-2024-0001",
+                "vendorProject": "x",
+                "product": "y",
+                "vulnerabilityName": "z",
+                "dateAdded": "2024-01-02",
+                "shortDescription": "d",
+                "requiredAction": "a",
+                "dueDate": "2024-01-23",
+                "knownRansomwareCampaignUse": "Unknown",
+                "notes": "",
+            }
+        ],
+    }
+    (tmp_path / "kev.json").write_bytes(orjson.dumps(kev))
+    assert main(["db", "import", str(tmp_path / "kev.json"), "--source", "kev", "--db", str(db)]) == 0
+    capsys.readouterr()
+    assert main(["demo", "--out", str(tmp_path / "out"), "--db", str(db)]) == 2
+    assert "holds other vulnerability data (kev 3)" in capsys.readouterr().err

@@ -56,15 +56,45 @@ def default_demo_db() -> Path:
     return default_path().with_name("demo.db")
 
 
+def demo_counts() -> dict[str, int]:
+    """Records of the bundled demo set per source: what a demo database holds once loaded."""
+    import orjson
+
+    kev = demo_data() / "kev"
+    entries = sum(len(orjson.loads(f.read_bytes())["vulnerabilities"]) for f in kev.glob("*.json"))
+    return {"osv": len(list((demo_data() / "osv").glob("*.json"))), "kev": entries}
+
+
+def _from_demo(source: str, state: dict[str, object]) -> bool:
+    """The source's last import was the bundled demo folder (wherever mamori is installed)."""
+    origin = str(state.get("origin") or "")
+    return Path(origin).parts[-4:] == ("mamori", "data", "demo", source)
+
+
 def load_demo_vulnerabilities(db: str | Path) -> tuple[str, dict[str, int]]:
-    """Import the demo OSV and KEV set into ``db`` unless it is already there. Returns (db url, new records)."""
+    """Import the demo OSV and KEV set into ``db`` unless it is already there. Returns (db url, new records).
+
+    The demo's database holds the demo set only: a store with any other vulnerability data (a real
+    ``mamori db import``) is refused, so the demo never mixes made-for-demo records into it and its
+    results are never labelled as the demo set's when they are not."""
+    from mamori.errors import InputError
     from mamori.vulndb import import_path
 
+    expected = demo_counts()
     loaded: dict[str, int] = {}
     with open_store(str(db)) as store:
-        have = set(store.status()["sources"])
+        sources = store.status()["sources"]
+        have = {k: v["records"] for k, v in sources.items() if v["records"]}
+        other = {k: n for k, n in have.items() if n > expected.get(k, 0) or not _from_demo(k, sources[k])}
+        if other:
+            held = ", ".join(f"{k} {n}" for k, n in sorted(other.items()))
+            raise InputError(
+                store.display_url,
+                f"holds other vulnerability data ({held}); the demo needs a database of its own "
+                "(leave out --db, or give a new file)",
+            )
         for folder, source in (("osv", "osv"), ("kev", "kev")):
-            if source in have:
+            if have.get(source) == expected[source]:
                 continue
             summary = import_path(store, demo_data() / folder, source=source)
             loaded[source] = summary.records

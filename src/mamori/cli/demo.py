@@ -12,7 +12,7 @@ from mamori.i18n import DEFAULT_NOTE, choose_lang
 def demo(
     out: Path = typer.Option(Path("mamori-demo"), "--out", help="Folder for the demo outputs."),
     db: str | None = typer.Option(
-        None, "--db", help="Demo database (default: demo.db in the user data dir)."
+        None, "--db", help="Demo database, holding the demo set only (default: demo.db in the user data dir)."
     ),
     lang: str | None = typer.Option(
         None, "--lang", help=f"en or ja, the report's first language; it has both ({DEFAULT_NOTE})."
