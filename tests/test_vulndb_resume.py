@@ -11,7 +11,9 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -82,6 +84,19 @@ class _Boom(RuntimeError):
     pass
 
 
+def _failing_on(method: Callable[..., Any], call: int, error: Exception) -> Callable[..., Any]:
+    """``method`` that raises ``error`` on its ``call``-th call (counted in ``.calls``)."""
+
+    def failing(self: Writer, items: Any) -> Any:
+        failing.calls += 1  # type: ignore[attr-defined]
+        if failing.calls == call:  # type: ignore[attr-defined]
+            raise error
+        return method(self, items)
+
+    failing.calls = 0  # type: ignore[attr-defined]
+    return failing
+
+
 def test_stopped_inside_one_document_resumes_at_the_record(
     shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -92,16 +107,8 @@ def test_stopped_inside_one_document_resumes_at_the_record(
         whole = import_blobs(store, [blob], origin="head", resume=resume)
         expected = store.status()["sources"]["purl2cpe"]["records"]
 
-    calls = {"n": 0}
     original = Writer.put_purl_cpe
-
-    def failing(self: Writer, links: object) -> int:
-        calls["n"] += 1
-        if calls["n"] == 4:
-            raise _Boom("the machine went down")
-        return original(self, links)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Writer, "put_purl_cpe", failing)
+    monkeypatch.setattr(Writer, "put_purl_cpe", _failing_on(original, 4, _Boom("the machine went down")))
     with open_store(tmp_path / "kb.db") as store:
         with pytest.raises(_Boom):
             import_blobs(store, [blob], origin="head", batch=10, resume=resume)
@@ -133,3 +140,78 @@ def test_a_changed_input_is_not_resumed(shared_data: Path, tmp_path: Path) -> No
             )
         summary = import_path(store, folder)
     assert summary.resumed == 0 and summary.sources["osv"].new == len(list(folder.glob("*.yaml")))
+
+
+def _osv_folder(folder: Path, count: int) -> Path:
+    """``count`` small OSV records, one per file (made here: the batch schedule needs an exact count)."""
+    folder.mkdir()
+    for i in range(count):
+        record = {
+            "id": f"MAMORI-TEST-{i:04d}",
+            "modified": "2024-01-01T00:00:00Z",
+            "aliases": [f"CVE-2099-{i:04d}"],
+            "affected": [{"package": {"ecosystem": "PyPI", "name": f"pkg{i}"}, "versions": ["1.0"]}],
+        }
+        (folder / f"MAMORI-TEST-{i:04d}.json").write_bytes(orjson.dumps(record))
+    return folder
+
+
+def test_batches_start_small_then_double(tmp_path: Path) -> None:
+    """Writing starts after 500 records (the next batches double up to --batch), the last batch is
+    written when the input ends; a smaller --batch is kept from the start."""
+    folder = _osv_folder(tmp_path / "osv", 1600)
+    sizes: list[int] = []
+    original = Writer.put_vulnerabilities
+
+    def recording(self: Writer, records: list) -> object:
+        sizes.append(len(records))
+        return original(self, records)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Writer, "put_vulnerabilities", recording)
+        for batch, expected in ((2000, [500, 1000, 100]), (300, [300] * 5 + [100])):
+            sizes.clear()
+            with open_store(tmp_path / f"b{batch}.db") as store:
+                summary = import_path(store, folder, batch=batch)
+                assert store.status()["sources"]["osv"]["records"] == 1600
+            assert sizes == expected and summary.batches == len(expected)
+            assert summary.sources["osv"].new == 1600 and summary.complete
+
+
+def test_a_failed_write_stops_the_import_and_a_rerun_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch that cannot be written stops the run at the next hand-over with that error, even a
+    ValueError (which, raised by a document, only marks that document as failed); the batches
+    before it stay committed and a rerun resumes after them."""
+    folder = _osv_folder(tmp_path / "osv", 1600)
+    original = Writer.put_vulnerabilities
+    failing = _failing_on(original, 2, ValueError("the disk is full"))
+    monkeypatch.setattr(Writer, "put_vulnerabilities", failing)
+    read: list[int] = []
+    with open_store(tmp_path / "kb.db") as store:
+        with pytest.raises(ValueError, match="the disk is full"):
+            import_path(store, folder, batch=300, progress=lambda p: read.append(p.files_done))
+        assert max(read, default=0) < 900  # stopped when the third batch was handed over
+        assert failing.calls == 2  # type: ignore[attr-defined]
+        saved = store.checkpoint(checkpoint_key(str(folder.resolve()), None))
+        assert saved is not None and (saved["position"], saved["item"]) == (299, 1)
+        assert saved["summary"]["sources"]["osv"]["new"] == saved["summary"]["sources"]["osv"]["read"] == 300
+        assert saved["summary"]["failed"] == []
+        assert store.status()["sources"]["osv"]["records"] == 300
+
+        monkeypatch.setattr(Writer, "put_vulnerabilities", original)
+        again = import_path(store, folder, batch=300)
+        assert store.status()["sources"]["osv"]["records"] == 1600
+    assert again.resumed == 299 and again.complete
+    assert (again.files, again.sources["osv"].read, again.sources["osv"].new) == (1600, 1600, 1600)
+
+
+def test_an_in_memory_store_is_written_in_the_importing_thread(tmp_path: Path) -> None:
+    """SQLite in memory has one connection per thread: its batches are written in the caller's thread."""
+    folder = _osv_folder(tmp_path / "osv", 1600)
+    with open_store("sqlite://") as store:
+        summary = import_path(store, folder)
+        status = store.status()
+    assert summary.batches == 3 and summary.sources["osv"].new == 1600
+    assert status["sources"]["osv"]["records"] == status["vulnerabilities"] == 1600

@@ -44,7 +44,12 @@ def _echo_json(data: object) -> None:
     typer.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode())
 
 
-BATCH_OPTION = typer.Option(2000, "--batch", min=1, help="Records per commit (each commit is a checkpoint).")
+BATCH_OPTION = typer.Option(
+    2000,
+    "--batch",
+    min=1,
+    help="Records per commit at most; the first commits hold fewer (500, then twice as many). Each commit is a checkpoint.",
+)
 EXIT_NOTE = (
     "Exit code 0: all imported; 1: imported, but some records or files were skipped (listed); 2: error."
 )
