@@ -117,6 +117,8 @@ def peer_run(dataset: str, folder: str, source: str) -> dict[str, object]:
     import functools
     import http.server
     import threading
+    import zipfile
+    from importlib.metadata import version
 
     os.environ["VDB_HOME"], os.environ["VDB_CACHE"] = f"{folder}/vdb", f"{folder}/cache"
     try:
@@ -133,8 +135,6 @@ def peer_run(dataset: str, folder: str, source: str) -> dict[str, object]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/{zip_path.name}"
-    import zipfile
-
     with zipfile.ZipFile(zip_path) as archive:
         records = sum(1 for name in archive.namelist() if name.endswith(".json"))
     try:
@@ -144,10 +144,10 @@ def peer_run(dataset: str, folder: str, source: str) -> dict[str, object]:
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     finally:
         server.shutdown()
-    stored = Path(folder, "vdb")
+    size = sum(f.stat().st_size for f in Path(folder, "vdb").iterdir())
     return {
         "dataset": dataset,
-        "peer": "vulnerability-db " + _version("appthreat-vulnerability-db"),
+        "peer": "vulnerability-db " + version("appthreat-vulnerability-db"),
         "backend": "sqlite",
         "records": records,
         "rows_stored": peer._stored_cve_count,
@@ -155,15 +155,9 @@ def peer_run(dataset: str, folder: str, source: str) -> dict[str, object]:
         "cpu_seconds": round(cpu, 3),
         "records_per_second": round(records / wall),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "added_bytes": sum(f.stat().st_size for f in stored.iterdir()),
-        "bytes_per_record": round(sum(f.stat().st_size for f in stored.iterdir()) / records),
+        "added_bytes": size,
+        "bytes_per_record": round(size / records),
     }
-
-
-def _version(distribution: str) -> str:
-    from importlib.metadata import version
-
-    return version(distribution)
 
 
 def run_child(dataset: str, url: str, source: str, function: str = "one_run") -> dict[str, object]:
