@@ -47,6 +47,12 @@ class Store:
         with self.engine.connect() as conn:
             return reader.checkpoint(conn, key)
 
+    def coverage(self) -> list[dict[str, Any]]:
+        """Per source and scope: complete (when, from where) or partial, and records (see
+        :mod:`mamori.vulndb.coverage`)."""
+        with self.engine.connect() as conn:
+            return reader.coverage(conn)
+
     def status(self) -> dict[str, Any]:
         with self.engine.connect() as conn:
             result = reader.status(conn)

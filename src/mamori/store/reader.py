@@ -118,6 +118,33 @@ def database_size(conn: Connection) -> int:
     return int(pages) * int(size)
 
 
+def coverage(conn: Connection) -> list[dict[str, Any]]:
+    """Every (source, scope) the knowledge base holds records of or a complete feed for, with the
+    number of vulnerabilities indexed under it (OSV: by ecosystem; NVD, CVE 5, JVN: by CPE)."""
+    t = schema.Coverage.__table__
+    ap = schema.AffectedPackage.__table__
+    counts: dict[tuple[str, str], int] = {}
+    stmt = (
+        select(ap.c.source, ap.c.ecosystem, func.count(func.distinct(ap.c.vuln_id)))
+        .where(ap.c.origin == "package")
+        .group_by(ap.c.source, ap.c.ecosystem)
+    )
+    for source, scope, n in conn.execute(stmt):
+        counts[(source, scope)] = int(n)
+    sr = schema.SourceRecord.__table__
+    stmt = (
+        select(sr.c.source, func.count(func.distinct(sr.c.vuln_id)))
+        .where(sr.c.source.in_(("nvd", "cve5", "jvn")))
+        .group_by(sr.c.source)
+    )
+    for source, n in conn.execute(stmt):
+        counts[(source, "cpe")] = int(n)
+    out = []
+    for row in conn.execute(select(t).order_by(t.c.source, t.c.scope)):
+        out.append({**row._asdict(), "records": counts.get((row.source, row.scope), 0)})
+    return out
+
+
 def status(conn: Connection) -> dict[str, Any]:
     """Records per source (withdrawn ones counted apart), last update per source, sizes."""
     sr = schema.SourceRecord.__table__
@@ -152,4 +179,5 @@ def status(conn: Connection) -> dict[str, Any]:
             conn.scalar(select(func.count()).select_from(schema.AffectedCpe.__table__)) or 0
         ),
         "sources": dict(sorted(per_source.items())),
+        "coverage": coverage(conn),
     }

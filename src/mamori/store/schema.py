@@ -7,6 +7,9 @@
   (ecosystem, normalised name) and (vendor, product); ``position`` points into the document.
 - ``kev``, ``epss``: enrichment by CVE id; ``purl_cpe``: purl ↔ CPE vendor:product links.
 - ``source_state``: last update and origin per source (and a cursor for incremental sync).
+- ``coverage``: per source and scope (an OSV ecosystem, or ``cpe`` for NVD, CVE 5 and JVN) whether a
+  complete feed was imported (an OSV ecosystem export or sync, an NVD or JVN sync, or an import the user
+  declared complete), when and from where; loose records imported from files only make a partial scope.
 """
 
 from __future__ import annotations
@@ -147,3 +150,18 @@ class SourceState(Base):
     updated_at: Mapped[str] = mapped_column(String(32))
     origin: Mapped[str | None] = mapped_column(Text)
     cursor: Mapped[str | None] = mapped_column(Text)
+
+
+class Coverage(Base):
+    """What the knowledge base can vouch for: a scope is *complete* once a whole feed of it was
+    imported; ``complete_at`` is when that feed was last fetched (the data age a scan reports)."""
+
+    __tablename__ = "coverage"
+
+    source: Mapped[str] = mapped_column(String(16), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    complete: Mapped[bool] = mapped_column(Boolean)
+    complete_at: Mapped[str | None] = mapped_column(String(32))
+    complete_origin: Mapped[str | None] = mapped_column(Text)
+    partial_at: Mapped[str | None] = mapped_column(String(32))
+    partial_origin: Mapped[str | None] = mapped_column(Text)

@@ -374,6 +374,36 @@ class Writer:
             row["cursor"] = cursor
         upsert(self.conn, schema.SourceState.__table__, [row], ["source"])
 
+    # -- coverage ----------------------------------------------------------------------------
+    def put_coverage(self, source: str, scopes: Iterable[str], *, complete: bool, origin: str | None) -> None:
+        """Record ``scopes`` of ``source`` as imported whole now (``complete``) or in part: a partial
+        import never takes completeness away from a scope a whole feed made complete."""
+        scopes = sorted(set(scopes))
+        if not scopes:
+            return
+        at = now()
+        if complete:
+            rows = [
+                {"source": source, "scope": s, "complete": True, "complete_at": at, "complete_origin": origin}
+                for s in scopes
+            ]
+        else:
+            rows = [
+                {"source": source, "scope": s, "complete": False, "partial_at": at, "partial_origin": origin}
+                for s in scopes
+            ]
+        table = schema.Coverage.__table__
+        stmt = _insert(self.conn, table)
+        keep = {"complete"} if not complete else set()
+        updates = {c: stmt.excluded[c] for c in rows[0] if c not in ("source", "scope", *keep)}
+        self.conn.execute(stmt.on_conflict_do_update(index_elements=["source", "scope"], set_=updates), rows)
+
+    def scopes_from(self, source: str, origin: str) -> list[str]:
+        """The scopes of ``source`` whose records were last imported (in part) from ``origin``."""
+        t = schema.Coverage.__table__
+        stmt = select(t.c.scope).where(t.c.source == source, t.c.partial_origin == origin)
+        return sorted(self.conn.scalars(stmt))
+
     # -- import checkpoints ------------------------------------------------------------------
     def save_checkpoint(self, key: str, origin: str, state: dict[str, Any]) -> None:
         """How far an import got, committed in the same transaction as the batch it follows.

@@ -30,6 +30,7 @@ from sqlalchemy.pool import SingletonThreadPool, StaticPool
 from mamori.errors import InputError
 from mamori.model.vulnerability import Epss, Kev, Vulnerability
 from mamori.store.documents import Prepared
+from mamori.vulndb.coverage import CoverageClaim, record_scopes
 from mamori.vulndb.detect import SOURCES, Item, Parsed, parse_blob
 from mamori.vulndb.parallel import decoded
 from mamori.vulndb.purl2cpe import PurlCpeLink
@@ -161,6 +162,7 @@ class _Batch:
     kev: list[Kev] = field(default_factory=list)
     epss: list[Epss] = field(default_factory=list)
     links: list[PurlCpeLink] = field(default_factory=list)
+    scopes: dict[str, set[str]] = field(default_factory=dict)  # source → scopes of its records
 
 
 class _WriteFailed(Exception):
@@ -212,6 +214,10 @@ class _Run:
             record = item.vulnerability if isinstance(item, Prepared) else item
             counts.withdrawn += record.withdrawn is not None
             buffer.vulns.setdefault(source, []).append(item)
+            scopes = buffer.scopes.get(source)
+            if scopes is None:
+                scopes = buffer.scopes[source] = set()
+            scopes.update(record_scopes(source, item))
             self.pending += 1
         elif isinstance(item, Kev):
             buffer.kev.append(item)
@@ -244,6 +250,8 @@ class _Run:
             self.counts("epss").new += writer.put_epss(batch.epss)
         if batch.links:
             self.counts("purl2cpe").new += writer.put_purl_cpe(batch.links)
+        for source, scopes in batch.scopes.items():
+            writer.put_coverage(source, scopes, complete=False, origin=self.summary.origin)
 
     def _write(self, batch: _Batch, state: dict[str, Any] | None) -> None:
         """One transaction: the batch and, when resumable, the checkpoint taken when it was handed over
@@ -289,12 +297,17 @@ class _Run:
         self.writing = threading.Thread(target=self._write, args=(batch, state), name="mamori-import-writer")
         self.writing.start()
 
-    def finish(self, cursors: dict[str, str]) -> None:
+    def finish(self, cursors: dict[str, str], claims: Iterable[CoverageClaim] = ()) -> None:
         self._join()
         with self.store.writer() as writer:
             self._flush(writer, self._take())
             for source in sorted(set(self.summary.sources) | set(cursors)):
                 writer.touch(source, self.summary.origin, cursors.get(source))
+            for claim in claims:
+                scopes = claim.scopes
+                if scopes is None:  # every scope this input's records belong to (resumed runs included)
+                    scopes = writer.scopes_from(claim.source, self.summary.origin)
+                writer.put_coverage(claim.source, scopes, complete=True, origin=self.summary.origin)
             writer.drop_checkpoint(self.key)
         self.summary.batches += 1
 
@@ -337,6 +350,7 @@ def import_blobs(
     batch: int = BATCH,
     resume: Resume | None = None,
     cursors: dict[str, str] | None = None,
+    complete: Iterable[CoverageClaim] = (),
 ) -> ImportSummary:
     """Import documents from any source of blobs (files, zip members, HTTP answers).
 
@@ -344,7 +358,10 @@ def import_blobs(
     otherwise a bad document is listed in ``failed`` and the others are imported.
     ``resume``: with it, every commit records a checkpoint and a rerun of an interrupted import of the
     same, unchanged input starts after what was committed. ``cursors`` (sync state per source) are
-    stored with the last commit.
+    stored with the last commit. Coverage (:mod:`mamori.vulndb.coverage`): every batch records the
+    scopes of its records as partial (from ``origin``); the last commit records each scope a
+    ``complete`` claim names as complete, fetched now from ``origin`` (a claim without scopes: every
+    scope this origin's records belong to, those of an interrupted earlier run included).
     """
     if source is not None and source not in SOURCES:
         raise InputError(None, f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
@@ -389,7 +406,7 @@ def import_blobs(
             summary.files += 1
             if progress is not None:
                 progress(Progress(summary.files, total, summary.records, blob.name))
-        run.finish(cursors or {})
+        run.finish(cursors or {}, complete)
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -401,8 +418,10 @@ def import_path(
     source: str | None = None,
     progress: ProgressCallback | None = None,
     batch: int = BATCH,
+    complete: Iterable[CoverageClaim] = (),
 ) -> ImportSummary:
-    """Import a file, a directory or a zip (e.g. OSV's per-ecosystem ``all.zip``); resumable."""
+    """Import a file, a directory or a zip (e.g. OSV's per-ecosystem ``all.zip``); resumable.
+    ``complete``: what the input holds whole (see :func:`import_blobs`)."""
     p = Path(path)
     with fewer_collections():  # listing a large tree allocates too
         inputs = open_input(p)
@@ -418,10 +437,12 @@ def import_path(
             progress=progress,
             batch=batch,
             resume=resume,
+            complete=complete,
         )
 
 
 __all__ = [
+    "CoverageClaim",
     "ImportSummary",
     "Progress",
     "Resume",
