@@ -1,10 +1,17 @@
-"""Entry point: one Typer app with a sub-app per noun; errors become one line and exit 2."""
+"""Entry point: one Typer app with a sub-app per noun; errors become one line and exit 2.
+
+Typer up to 0.25 runs on click; from 0.26 it carries its own copy of click (``typer._click``) whose
+exceptions are other classes. Both kinds are caught here, so a usage error (unknown option or command,
+missing argument, bad value) is one line on stderr and exit 2 whichever Typer the declared range
+installs; tests/test_cli_usage.py runs the installed ``mamori`` for each kind.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
+from types import ModuleType
 
-import click
 import typer
 
 from mamori import __version__
@@ -58,19 +65,65 @@ def _root(
     """mamori command line."""
 
 
+EXIT_USAGE = 2
+EXIT_ABORTED = 130
+
+
+def _click_modules() -> list[ModuleType]:
+    """The exception modules of every click Typer may run on (its own copy, and click itself)."""
+    found = []
+    for name in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            found.append(importlib.import_module(name))
+        except ImportError:
+            continue
+    return found
+
+
+_MODULES = _click_modules()
+_CLICK_ERRORS: tuple[type[BaseException], ...] = tuple(m.ClickException for m in _MODULES)
+_ABORTS: tuple[type[BaseException], ...] = (
+    typer.Abort,
+    *(m.Abort for m in _MODULES if hasattr(m, "Abort")),
+)
+_NO_ARGS_HELP: tuple[type[BaseException], ...] = tuple(
+    m.NoArgsIsHelpError for m in _MODULES if hasattr(m, "NoArgsIsHelpError")
+)
+
+
+def visible(text: str) -> str:
+    """``text`` on one line with control characters shown as escapes (input may hold any bytes)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def usage_line(exc: BaseException) -> str:
+    """One line for a usage error: the command, the problem, where to read more."""
+    ctx = getattr(exc, "ctx", None)
+    command = getattr(ctx, "command_path", None) or "mamori"
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    return f"{command}: error: {visible(message).rstrip('.')} (see '{command} --help')"
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI and return the exit code; MamoriError → one line on stderr and 2."""
+    """Run the CLI and return the exit code.
+
+    0 clean, 1 gate fired, 2 bad input or usage (one line on stderr), 3 cannot judge, 130 interrupted.
+    A group run without a command prints its help and returns 0.
+    """
     try:
         result = app(args=argv, prog_name="mamori", standalone_mode=False)
     except MamoriError as exc:
-        sys.stderr.write(f"mamori: error: {exc}\n")
-        return 2
-    except click.exceptions.Abort:
+        sys.stderr.write(f"mamori: error: {visible(str(exc))}\n")
+        return EXIT_USAGE
+    except (KeyboardInterrupt, *_ABORTS):
         sys.stderr.write("mamori: aborted\n")
-        return 130
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
+        return EXIT_ABORTED
+    except _NO_ARGS_HELP as exc:
+        sys.stdout.write(exc.format_message().rstrip("\n") + "\n")  # type: ignore[attr-defined]
+        return 0
+    except _CLICK_ERRORS as exc:
+        sys.stderr.write(usage_line(exc) + "\n")
+        return EXIT_USAGE
     return result if isinstance(result, int) else 0
 
 
