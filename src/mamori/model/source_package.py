@@ -14,7 +14,9 @@ Where SBOMs carry the source:
 - Syft's CycloneDX properties ``syft:metadata:source`` and ``sourceVersion`` (deb),
   ``sourceRpm`` (rpm), ``originPackage`` (apk);
 - mamori's own properties ``mamori:deb:source`` (the dpkg ``Source`` field as written),
-  ``mamori:rpm:source`` (the source RPM file name) and ``mamori:apk:origin``.
+  ``mamori:rpm:source`` (the source RPM file name) and ``mamori:apk:origin``, and
+  ``mamori:source-package`` (``name@version``, the version as compared), which the portfolio
+  gives the components it stores.
 
 A source without a version of its own has the binary's version (what dpkg does when ``Source``
 names no version, and what apk does for every subpackage); a source RPM has the epoch of the
@@ -33,6 +35,7 @@ UPSTREAM = "upstream"
 DEB_SOURCE = "mamori:deb:source"
 RPM_SOURCE = "mamori:rpm:source"
 APK_ORIGIN = "mamori:apk:origin"
+SOURCE_PACKAGE = "mamori:source-package"
 TRIVY_NAME = "aquasecurity:trivy:SrcName"
 TRIVY_VERSION = "aquasecurity:trivy:SrcVersion"
 TRIVY_RELEASE = "aquasecurity:trivy:SrcRelease"
@@ -44,6 +47,7 @@ SYFT_ORIGIN = "syft:metadata:originPackage"
 OS_PURL_TYPES = frozenset({"deb", "rpm", "apk"})
 PROPERTY_NAMES = frozenset(
     {
+        SOURCE_PACKAGE,
         DEB_SOURCE,
         RPM_SOURCE,
         APK_ORIGIN,
@@ -125,6 +129,10 @@ def _from_upstream(purl_type: str, value: str, epoch: str | None) -> SourcePacka
 
 def _from_properties(purl_type: str, props: Mapping[str, str], epoch: str | None) -> SourcePackage | None:
     found: SourcePackage | None = None
+    if props.get(SOURCE_PACKAGE):
+        name, _, version = props[SOURCE_PACKAGE].partition("@")
+        if name.strip():
+            return SourcePackage(name.strip(), version.strip() or None)
     if purl_type == "deb":
         if props.get(DEB_SOURCE):
             found = parse_dpkg_source(props[DEB_SOURCE])
@@ -149,6 +157,11 @@ def _from_properties(purl_type: str, props: Mapping[str, str], epoch: str | None
     release = (props.get(TRIVY_RELEASE) or "").strip()
     full = f"{version}-{release}" if release else version
     return SourcePackage(name, with_epoch(full, (props.get(TRIVY_EPOCH) or "").strip()))
+
+
+def stored_property(name: str, version: str | None) -> Property:
+    """The property that carries a source package resolved once (``name@version``)."""
+    return Property(SOURCE_PACKAGE, f"{name}@{version}" if version else name)
 
 
 def source_properties(properties: Iterable[Property]) -> tuple[tuple[str, str], ...]:
