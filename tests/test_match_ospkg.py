@@ -436,3 +436,19 @@ def test_this_machine_openssl_and_glibc_reach_every_binary(tmp_path: Path) -> No
         }
     expected = {name for (name, _), (source, _) in dpkg.items() if source in ("openssl", "glibc")}
     assert expected and reached == expected
+
+
+@pytest.mark.parametrize(
+    ("distro", "fixed"),
+    [("debian-12.4", "3.20230808.1~deb12u1"), ("debian-11.7", "3.20230808.1~deb11u1"), ("debian-10", None)],
+)
+def test_real_dsa_entry_per_point_release(
+    shared_data: Path, tmp_path: Path, distro: str, fixed: str | None
+) -> None:
+    """DSA-5474-1 (Debian:11 and Debian:12 entries): a point release in the ``distro`` qualifier, as
+    Trivy writes it, selects its major release's entry; Debian 10 has none."""
+    purl = f"pkg:deb/debian/intel-microcode@3.20230512.1?arch=amd64&distro={distro}"
+    with build_store(tmp_path, [shared_data / "osv" / "misc" / "osv-DSA-5474-1.json"]) as store:
+        doc = Document(name="t", components=[Component("intel-microcode", "3.20230512.1", purl=purl)])
+        result = scan_document(doc, store, target="t", sbom_format="x")
+    assert [f.fixed_versions for f in result.findings] == ([[fixed]] if fixed else [])
