@@ -391,7 +391,7 @@ def _dpkg_query() -> list[tuple[str, str, str, str, str]]:
     rows = []
     for line in text.splitlines():
         status, name, arch, source, version = line.split("\t")
-        if status.strip() == "ii":
+        if status[1:2] == "i":  # installed, whatever the selection (install, hold)
             rows.append((name, arch, source, version, ""))
     return rows
 
