@@ -213,7 +213,10 @@ def generate(
     ),
     exclude_dev: bool = typer.Option(False, "--exclude-dev", help="Leave out development-only dependencies."),
     rootfs: Path | None = typer.Option(
-        None, "--rootfs", help="Also read OS package databases under this root."
+        None,
+        "--rootfs",
+        help="Also read OS package databases under this root (dpkg, apk, RPM SQLite); each package's "
+        "source package goes in its purl's upstream qualifier (docs/generate.md).",
     ),
     python_env: Path | None = typer.Option(
         None, "--python-env", help="Also read an installed Python environment (venv or site-packages)."

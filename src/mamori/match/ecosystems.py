@@ -4,7 +4,12 @@
   ranges are compared with that univers version class.
 - :func:`ecosystem_for_purl`: a purl → the OSV ecosystem and the package name as OSV spells it
   (``group:artifact`` for Maven, ``namespace/name`` for Go, Packagist and npm scopes), plus the
-  release (``Debian:12``) when the purl's ``distro`` qualifier tells it.
+  release when the purl's ``distro`` qualifier tells it (``debian-12`` → 12, Trivy's
+  ``debian-12.4`` → 12.4, ``alpine-3.18.4`` → 3.18.4).
+- :func:`release_matches`: whether an advisory entry filed for one release of a distribution
+  (``Debian:12``, ``Alpine:v3.18``, ``Ubuntu:22.04:LTS``, ``Rocky Linux:9``) applies to that
+  release: the entry's release number against as many leading parts of the purl's (12 covers
+  12.4; v3.18 covers 3.18.4, not 3.19).
 - :data:`GENERIC`: the rules used when nothing says which apply (a CPE without a purl, CVE 5
   ``custom`` versions): Maven's ComparableVersion ordering, which compares dotted numbers
   numerically, orders the usual qualifiers (alpha < beta < milestone < rc < snapshot < release <
@@ -104,16 +109,20 @@ _DISTRO_ECOSYSTEMS = {
     "apk": {"alpine": "Alpine", "wolfi": "Wolfi", "chainguard": "Chainguard"},
     "rpm": {
         "redhat": "Red Hat",
+        "rhel": "Red Hat",
         "rocky": "Rocky Linux",
         "rocky-linux": "Rocky Linux",
         "almalinux": "AlmaLinux",
         "opensuse": "openSUSE",
+        "opensuse-leap": "openSUSE",
+        "opensuse-tumbleweed": "openSUSE",
         "suse": "SUSE",
+        "sles": "SUSE",
         "mageia": "Mageia",
         "openeuler": "openEuler",
     },
 }
-_RELEASE = re.compile(r"(\d+(?:\.\d+)?)")
+_RELEASE = re.compile(r"(\d+(?:\.\d+)*)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +132,7 @@ class PackageKey:
     ecosystem: str
     name: str
     name_key: str
-    release: str = ""  # Debian:12 → "12"; empty when the purl does not tell
+    release: str = ""  # distro=debian-12 → "12"; empty when the purl does not tell
 
 
 def _distro_release(purl: PackageURL) -> str:
@@ -156,6 +165,23 @@ def ecosystem_for_purl(purl: PackageURL) -> PackageKey | None:
         release = _distro_release(purl)
     name = osv_name(purl)
     return PackageKey(ecosystem, name, normalise_name(ecosystem, name), release)
+
+
+def _numbers(text: str) -> list[int] | None:
+    found = _RELEASE.search(text)
+    return [int(part) for part in found.group(1).split(".")] if found else None
+
+
+def release_matches(variant: str, release: str) -> bool:
+    """Whether an entry filed for the ecosystem variant ``variant`` (``12``, ``v3.18``,
+    ``22.04:LTS``) applies to a package of distribution release ``release``; True when either
+    does not say (a variant without a release number, a purl without ``distro``)."""
+    if not variant or not release:
+        return True
+    wanted, have = _numbers(variant), _numbers(release)
+    if wanted is None or have is None:
+        return True
+    return have[: len(wanted)] == wanted
 
 
 def version_class(ecosystem: str) -> VersionClass | None:

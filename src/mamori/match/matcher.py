@@ -1,6 +1,9 @@
 """The matcher: components → hits (one per component, record entry and way of matching) and
 "not evaluated" notes, reading the store in bulk through :class:`Knowledge`.
 
+An OS package is looked up by its own name and by its source package's (``Target.lookups``), both
+keys in the same bulk query.
+
 Per batch of components: one query per chunk of (ecosystem, name) keys on ``affected_package``, one
 per chunk of (vendor, product) keys on ``affected_cpe``, one per chunk of candidate advisories
 (documents parsed once and cached), nothing per component.
@@ -15,7 +18,7 @@ from typing import Any
 from mamori.match import cpe as cpe_rules
 from mamori.match import cve5, purl
 from mamori.match.cpe import CpeMatch, CpeTarget
-from mamori.match.ecosystems import GENERIC
+from mamori.match.ecosystems import GENERIC, PackageKey, release_matches
 from mamori.match.knowledge import Advisory, CpeRow, Knowledge, PackageRow
 from mamori.match.target import Target, target_for
 from mamori.match.verdict import CPE_CONFIG, PURL2CPE, PURL_RANGE, Verdict
@@ -71,6 +74,16 @@ class MatchOutput:
     hits: list[Hit] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
     uncachable: set[int] = field(default_factory=set)  # components whose result used the rest of the SBOM
+
+
+def _through_source(verdict: Verdict, name: str, version: str) -> Verdict:
+    """The verdict of a lookup by source package, saying so in its detail or reason."""
+    said = f"source package {name} {version}"
+    if verdict.affected:
+        return Verdict(True, verdict.method, f"{said}; {verdict.detail}", verdict.fixed)
+    if verdict.affected is None:
+        return Verdict(None, verdict.method, verdict.detail, reason=f"{said}: {verdict.reason}")
+    return verdict
 
 
 def _cpe_version(name: CpeName, fallback: str | None) -> str | None:
@@ -148,7 +161,7 @@ class Matcher:
         k = self.knowledge
         cpe_targets = self._cpe_targets(targets, out)
         package_keys = {
-            (t.package.ecosystem, t.package.name_key) for t in targets if t.package and not t.problem
+            (key.ecosystem, key.name_key) for t in targets if not t.problem for key, _, _ in t.lookups()
         }
         package_rows = k.package_rows(package_keys)
         cpe_keys = {
@@ -172,8 +185,9 @@ class Matcher:
                     out.skipped.append(
                         Skip(i, f"the knowledge base holds no {t.package.ecosystem} advisories")
                     )
-                rows = package_rows.get((t.package.ecosystem, t.package.name_key), [])
-                self._packages(i, t, rows, advisories, out)
+                for key, version, through_source in t.lookups():
+                    rows = package_rows.get((key.ecosystem, key.name_key), [])
+                    self._packages(i, t, key, version, through_source, rows, advisories, out)
             elif not cpe_targets[i]:
                 out.skipped.append(
                     Skip(
@@ -224,28 +238,39 @@ class Matcher:
             out.skipped.append(Skip(i, verdict.reason or "cannot be evaluated", vuln_id))
 
     def _packages(
-        self, i: int, t: Target, rows: list[PackageRow], advisories: dict[str, Advisory], out: MatchOutput
+        self,
+        i: int,
+        t: Target,
+        key: PackageKey,
+        version: str,
+        through_source: bool,
+        rows: list[PackageRow],
+        advisories: dict[str, Advisory],
+        out: MatchOutput,
     ) -> None:
-        assert t.package is not None and t.version is not None
+        """The advisories naming ``key``, evaluated at ``version`` (the source package's name and
+        version when ``through_source``, which the evidence then says)."""
         for row in rows:
             adv = advisories.get(row.vuln_id)
             if adv is None or adv.withdrawn or adv.record_withdrawn(row.source, row.record_id):
                 continue
-            if row.variant and t.package.release and row.variant != t.package.release:
+            if not release_matches(row.variant, key.release):
                 continue
             if row.origin == "package":
                 entry = adv.package(row.position)
                 if entry is None:
                     continue
-                verdict = purl.evaluate(entry, t.version)
+                verdict = purl.evaluate(entry, version)
                 method = verdict.method or PURL_RANGE
             else:
                 found = adv.product(row.position)
                 if found is None:
                     continue
-                label = f"{t.package.ecosystem} {t.package.name}"
-                verdict = cve5.evaluate_product(found[0], t.version, t.cls, label)
+                label = f"{key.ecosystem} {key.name}"
+                verdict = cve5.evaluate_product(found[0], version, t.cls, label)
                 method = PURL_RANGE
+            if through_source:
+                verdict = _through_source(verdict, key.name, version)
             self._record(out, i, verdict, row.vuln_id, method, row.source, row.record_id)
 
     def _cpes(

@@ -1,4 +1,12 @@
-"""What a component is looked up by: its purl's ecosystem and name, its CPEs, its version."""
+"""What a component is looked up by: its purl's ecosystem and name, its CPEs, its version.
+
+An OS package (deb, rpm, apk purl) is also looked up by the source package it was built from
+(:mod:`mamori.model.source_package`: the ``upstream`` qualifier, mamori's or Trivy's properties),
+with the source's version: distributions file their advisories by source package. Against the
+distribution's advisories the version of a deb, rpm or apk purl carries its ``epoch`` qualifier
+(``epoch=2``, version ``1.4-3`` → ``2:1.4-3``), as the distribution compares it; CPE matching keeps
+the version without it (upstream version strings have no epoch).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +19,9 @@ from mamori.match.cpe import cpe_name
 from mamori.match.ecosystems import PackageKey, VersionClass, ecosystem_for_purl, version_class
 from mamori.match.purl2cpe import LinkKey, key_for
 from mamori.model.sbom import Component
+from mamori.model.source_package import OS_PURL_TYPES, source_of, source_properties, with_epoch
 from mamori.vulndb.cpe import CpeName
+from mamori.vulndb.names import normalise_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +36,26 @@ class Target:
     purl_type: str | None = None
     problem: str | None = None
     notes: tuple[str, ...] = field(default=())
+    source: PackageKey | None = None  # the source package, when it is not the package itself
+    source_version: str | None = None
+    package_version: str | None = None  # the version with the purl's epoch qualifier (OS packages)
+
+    def lookups(self) -> list[tuple[PackageKey, str, bool]]:
+        """(key, version compared, through the source package?) for the advisory index.
+
+        The binary by its own name and version, and its source package by the source's name and
+        version; one lookup when they share the name (the source's version then decides: the
+        advisories give source versions, and a binary rebuild adds ``+b1`` to its own).
+        """
+        version = self.package_version or self.version
+        if self.package is None or version is None:
+            return []
+        if self.source is None or self.source_version is None:
+            return [(self.package, version, False)]
+        through = (self.source, self.source_version, True)
+        if self.source.name_key == self.package.name_key:
+            return [through]
+        return [(self.package, version, False), through]
 
 
 @lru_cache(maxsize=1 << 16)
@@ -36,8 +66,29 @@ def _purl(text: str) -> PackageURL | str:
         return str(exc)
 
 
+def _source(
+    purl: PackageURL, package: PackageKey, version: str | None, props: tuple[tuple[str, str], ...]
+) -> tuple[PackageKey | None, str | None]:
+    qualifiers = purl.qualifiers if isinstance(purl.qualifiers, dict) else {}
+    found = source_of(purl.type, qualifiers, props)
+    if found is None or not version:
+        return None, None
+    source_version = found.version or version
+    if found.name == package.name and source_version == version:
+        return None, None
+    key = PackageKey(
+        package.ecosystem, found.name, normalise_name(package.ecosystem, found.name), package.release
+    )
+    return key, source_version
+
+
 @lru_cache(maxsize=1 << 17)
-def _target(purl_text: str | None, version: str | None, cpes: tuple[str, ...]) -> Target:
+def _target(
+    purl_text: str | None,
+    version: str | None,
+    cpes: tuple[str, ...],
+    props: tuple[tuple[str, str], ...] = (),
+) -> Target:
     names: list[CpeName] = []
     bad: list[str] = []
     for text in cpes:
@@ -54,11 +105,19 @@ def _target(purl_text: str | None, version: str | None, cpes: tuple[str, ...]) -
         else:
             purl = parsed_purl
     wanted = (purl.version if purl is not None and purl.version else None) or (version or None)
+    package_version = wanted
+    if purl is not None and purl.version and purl.type in OS_PURL_TYPES and isinstance(purl.qualifiers, dict):
+        package_version = with_epoch(purl.version, purl.qualifiers.get("epoch"))
     if purl is None and not names:
         return Target(wanted, problem="; ".join(bad) if bad else "no purl or CPE to look it up by")
     if not wanted and not any(n.version not in ("*", "-", "") for n in names):
         return Target(None, problem="no version")
     package = ecosystem_for_purl(purl) if purl is not None else None
+    source, source_version = (
+        _source(purl, package, package_version, props)
+        if purl is not None and package is not None
+        else (None, None)
+    )
     return Target(
         version=wanted,
         package=package,
@@ -67,9 +126,13 @@ def _target(purl_text: str | None, version: str | None, cpes: tuple[str, ...]) -
         cpes=tuple(names),
         purl_type=purl.type if purl is not None else None,
         notes=tuple(bad),
+        source=source,
+        source_version=source_version,
+        package_version=package_version if package_version != wanted else None,
     )
 
 
 def target_for(component: Component) -> Target:
     """The lookup identity of a component (memoised: SBOMs of one portfolio repeat components)."""
-    return _target(component.purl, component.version, tuple(component.cpes))
+    props = source_properties(component.properties) if component.properties else ()
+    return _target(component.purl, component.version, tuple(component.cpes), props)

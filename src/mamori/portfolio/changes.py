@@ -167,6 +167,11 @@ def touched_components(
         lambda part: select(c.c.id).where(tuple_(c.c.ecosystem, c.c.name_key).in_(part)),
         sorted(packages),
     )
+    found |= _ids(  # OS packages whose source package the records name
+        conn,
+        lambda part: select(c.c.id).where(tuple_(c.c.ecosystem, c.c.source_name_key).in_(part)),
+        sorted(packages),
+    )
     found |= _ids(
         conn,
         lambda part: select(cc.c.component_id).where(tuple_(cc.c.vendor, cc.c.product).in_(part)),

@@ -3,7 +3,10 @@
 The identity is what matching depends on — purl, name, group, version and CPEs — so two SBOMs that
 list the same library share one ``portfolio_component`` row and one evaluation. Its keys are the ones
 the matcher looks records up by (:func:`mamori.match.target.target_for`): the OSV ecosystem and
-normalised name, the purl2cpe link key, and vendor:product of every CPE the SBOM declares.
+normalised name, the purl2cpe link key, and vendor:product of every CPE the SBOM declares. An OS
+package's source package (purl ``upstream`` qualifier, mamori's, Syft's or Trivy's properties) is
+part of the identity and kept in the row (name, version, index key), so a stored component is
+matched through its source like a scanned one and a new advisory for the source finds it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from packageurl import PackageURL
 
 from mamori.match.target import target_for
 from mamori.model.sbom import Component
+from mamori.model.source_package import stored_property
 from mamori.vulndb.cpe import index_key
 
 _SEP = "\x1f"
@@ -36,6 +40,9 @@ class Identity:
     link: tuple[str, str, str] | None
     cpe_keys: frozenset[tuple[str, str]]
     problem: str | None
+    source_name: str | None = None
+    source_version: str | None = None
+    source_name_key: str | None = None
 
     def row(self) -> dict[str, Any]:
         return {
@@ -53,6 +60,9 @@ class Identity:
             "link_namespace": self.link[1] if self.link else None,
             "link_name": self.link[2] if self.link else None,
             "problem": self.problem,
+            "source_name": self.source_name,
+            "source_version": self.source_version,
+            "source_name_key": self.source_name_key,
         }
 
 
@@ -73,10 +83,12 @@ def identity_of(component: Component) -> Identity:
     label = f"{component.group}/{component.name}" if component.group else component.name
     ref = canonical or (f"{label}@{component.version}" if component.version else label)
     cpes = tuple(component.cpes)
-    fields = (component.purl or "", component.group or "", component.name, component.version or "", *cpes)
-    key = hashlib.sha1(_SEP.join(fields).encode("utf-8"), usedforsecurity=False).hexdigest()
     target = target_for(component)
-    package = target.package
+    package, source = target.package, target.source
+    fields = (component.purl or "", component.group or "", component.name, component.version or "", *cpes)
+    if source is not None:  # only then: the keys of other components stay what they were
+        fields += ("source", source.name, target.source_version or "")
+    key = hashlib.sha1(_SEP.join(fields).encode("utf-8"), usedforsecurity=False).hexdigest()
     return Identity(
         key=key,
         ref=ref,
@@ -91,6 +103,9 @@ def identity_of(component: Component) -> Identity:
         link=target.link,
         cpe_keys=frozenset((index_key(n.vendor), index_key(n.product)) for n in target.cpes),
         problem=target.problem,
+        source_name=source.name if source else None,
+        source_version=target.source_version if source else None,
+        source_name_key=source.name_key if source else None,
     )
 
 
@@ -103,4 +118,5 @@ def component_of(row: Any, local_ref: str) -> Component:
         purl=row.purl,
         cpes=row.cpes.split("\n") if row.cpes else [],
         bom_ref=local_ref,
+        properties=[stored_property(row.source_name, row.source_version)] if row.source_name else [],
     )

@@ -106,10 +106,15 @@ class ComponentRow(Base):
     link_name: Mapped[str | None] = mapped_column(Text)
     problem: Mapped[str | None] = mapped_column(Text)
     matched_run: Mapped[int | None] = mapped_column(Integer)
+    # an OS package's source package (migration portfolio_source1)
+    source_name: Mapped[str | None] = mapped_column(Text)
+    source_version: Mapped[str | None] = mapped_column(Text)
+    source_name_key: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         Index("ix_portfolio_component_ecosystem_name_key", "ecosystem", "name_key"),
         Index("ix_portfolio_component_link", "link_type", "link_namespace", "link_name"),
+        Index("ix_portfolio_component_ecosystem_source", "ecosystem", "source_name_key"),
     )
 
 

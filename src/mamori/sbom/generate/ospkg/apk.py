@@ -6,7 +6,9 @@ Per package (one paragraph of ``K:value`` lines): ``P`` name, ``V`` version, ``A
 ``C`` the package checksum (``Q1`` + base64 SHA-1, ``Q2`` + base64 SHA-256). ``D`` dependencies
 (names, ``so:``/``cmd:`` capabilities, ``/bin/sh``; ``!`` conflicts skipped) are resolved through the
 names and ``p`` provides of the installed packages into edges. purl:
-``pkg:apk/<ID>/<name>@<version>?arch=…&distro=<ID>-<VERSION_ID>`` (namespace alpine by default).
+``pkg:apk/<ID>/<name>@<version>?arch=…&distro=<ID>-<VERSION_ID>&upstream=<origin>`` (namespace
+alpine by default; ``upstream`` as Syft writes it, when the origin is another package: a
+subpackage has its origin's version).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import re
 from pathlib import Path
 
 from mamori.model import ExternalReference, Property
+from mamori.model.source_package import APK_ORIGIN, UPSTREAM, SourcePackage, upstream_qualifier
 from mamori.sbom.generate.base import Found, add_hashes, bad_line
 from mamori.sbom.generate.components import b64_hash, purl_component, spdx_or_none
 from mamori.sbom.generate.metadata import supplier_contact
@@ -22,7 +25,7 @@ from mamori.sbom.generate.ospkg.rootfs import distro, inside, link
 from mamori.sbom.generate.ospkg.stanzas import apk_records
 
 ECOSYSTEM = "apk"
-ORIGIN = "mamori:apk:origin"
+ORIGIN = APK_ORIGIN
 LICENSE_TEXT = "mamori:apk:license"
 _CAPABILITY = re.compile(r"^([^<>=~]+)")
 
@@ -42,13 +45,15 @@ def parse_installed(path: Path, text: str, release: dict[str, str]) -> Found:
         if not name or not version:
             raise bad_line(path, line, "a package without P: (name) or V: (version)")
         arch = _first(record, "A") or ""
+        origin = (_first(record, "o") or "").strip()
+        upstream = upstream_qualifier(ECOSYSTEM, name, version, SourcePackage(origin)) if origin else None
         comp = found.add(
             purl_component(
                 ECOSYSTEM,
                 name,
                 version,
                 namespace=namespace,
-                qualifiers={"arch": arch, "distro": distro_q or ""},
+                qualifiers={"arch": arch, "distro": distro_q or "", UPSTREAM: upstream or ""},
             )
         )
         comp.group = None
@@ -58,8 +63,8 @@ def parse_installed(path: Path, text: str, release: dict[str, str]) -> Found:
             comp.license_declared = spdx
         elif licence:
             comp.properties.append(Property(LICENSE_TEXT, licence))
-        if _first(record, "o"):
-            comp.properties.append(Property(ORIGIN, _first(record, "o") or ""))
+        if origin:
+            comp.properties.append(Property(ORIGIN, origin))
         if _first(record, "m"):
             comp.supplier = supplier_contact(_first(record, "m") or "")
         if _first(record, "U"):

@@ -2,8 +2,11 @@
 
 Only packages whose ``Status`` ends in ``installed`` count (removed packages whose configuration
 files remain are left out). Per package: ``pkg:deb/<distribution>/<Package>@<Version>?arch=…&
-distro=<ID>-<VERSION_ID>``, ``Maintainer`` as supplier, ``Homepage``, the first line of
-``Description``, ``Source`` in ``mamori:deb:source``; ``Depends`` and ``Pre-Depends`` give edges
+distro=<ID>-<VERSION_ID>&upstream=<source>[@<source version>]`` (the version keeps its epoch,
+``1:1.2.13.dfsg-1``; ``upstream`` as Syft writes it, from the ``Source`` field, which dpkg writes
+only when the source differs from the binary, with a version only when that differs too),
+``Maintainer`` as supplier, ``Homepage``, the first line of ``Description``, ``Source`` as written
+in ``mamori:deb:source``; ``Depends`` and ``Pre-Depends`` give edges
 (the first installed alternative; virtual packages through ``Provides``). Licences are read from
 ``usr/share/doc/<package>/copyright`` when it is in the machine-readable (DEP-5) format: the
 ``License:`` names of its paragraphs, as an SPDX expression when each one is an SPDX id, else kept
@@ -16,6 +19,7 @@ import re
 from pathlib import Path
 
 from mamori.model import Component, ExternalReference, Property
+from mamori.model.source_package import DEB_SOURCE, UPSTREAM, parse_dpkg_source, upstream_qualifier
 from mamori.sbom.generate.base import Found
 from mamori.sbom.generate.components import purl_component, spdx_or_none
 from mamori.sbom.generate.metadata import supplier_contact
@@ -23,7 +27,7 @@ from mamori.sbom.generate.ospkg.rootfs import distro, inside, link
 from mamori.sbom.generate.ospkg.stanzas import deb822
 
 ECOSYSTEM = "deb"
-SOURCE_PACKAGE = "mamori:deb:source"
+SOURCE_PACKAGE = DEB_SOURCE
 COPYRIGHT_LICENSES = "mamori:deb:copyright-licenses"
 _DEP5 = "copyright-format/1.0"
 _NAME = re.compile(r"^\s*([^\s(\[:]+)(?::\S+)?")
@@ -60,12 +64,14 @@ def _copyright_licence(root: Path, package: str) -> tuple[str | None, str | None
 
 def _component(fields: dict[str, str], namespace: str, distro_q: str | None, root: Path) -> Component:
     name, version, arch = fields["Package"], fields["Version"], fields.get("Architecture")
+    source = parse_dpkg_source(fields["Source"]) if fields.get("Source") else None
+    upstream = upstream_qualifier(ECOSYSTEM, name, version, source) if source else None
     comp = purl_component(
         ECOSYSTEM,
         name,
         version,
         namespace=namespace,
-        qualifiers={"arch": arch or "", "distro": distro_q or ""},
+        qualifiers={"arch": arch or "", "distro": distro_q or "", UPSTREAM: upstream or ""},
     )
     comp.group = None
     comp.type = "library" if name.startswith("lib") else "application"

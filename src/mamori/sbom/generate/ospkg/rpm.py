@@ -4,10 +4,14 @@ Each row of the ``Packages`` table is an RPM header blob: a count of index entri
 the data store (big-endian 32-bit), the index entries (tag, type, offset, count: 16 bytes each) and
 the data. The tags read: name (1000), version (1001), release (1002), epoch (1003), summary (1004),
 vendor (1011), licence (1014), URL (1020), arch (1022), source RPM (1044), provides (1047) and
-requires (1049). purl: ``pkg:rpm/<ID>/<name>@<version>-<release>?arch=…&epoch=…&distro=…``; the
-licence is an SPDX expression when it is one (Fedora writes SPDX since 2022), else kept in
-``mamori:rpm:license``. Requires are resolved through the provides of the installed packages into
-edges (``rpmlib(…)`` and file paths nothing provides are skipped).
+requires (1049). purl: ``pkg:rpm/<ID>/<name>@<version>-<release>?arch=…&epoch=…&distro=<ID>-<VERSION_ID>
+&upstream=<source RPM>`` as Syft writes it: the epoch in its qualifier, not in the version (the
+component's version is ``epoch:version-release``); ``upstream`` the source RPM's file name
+(``openssl-3.0.7-27.el9.src.rpm``, also in ``mamori:rpm:source``); the namespace is os-release's
+``ID``, with ``rhel`` written ``redhat`` and ``opensuse-leap``/``opensuse-tumbleweed``
+``opensuse``. The licence is an SPDX expression when it is one (Fedora writes SPDX since 2022),
+else kept in ``mamori:rpm:license``. Requires are resolved through the provides of the installed
+packages into edges (``rpmlib(…)`` and file paths nothing provides are skipped).
 
 Not read: the Berkeley DB (``Packages``) and NDB (``Packages.db``) databases of older systems
 (RHEL/CentOS 7-8, SUSE before 2021); they are reported. ``rpm --rebuilddb`` on a copy with a
@@ -24,13 +28,14 @@ from pathlib import Path
 
 from mamori.errors import InputError
 from mamori.model import ExternalReference, Property
+from mamori.model.source_package import RPM_SOURCE, UPSTREAM
 from mamori.sbom.generate.base import Found
 from mamori.sbom.generate.components import purl_component, spdx_or_none
 from mamori.sbom.generate.ospkg.rootfs import distro, inside, link
 
 ECOSYSTEM = "rpm"
 LICENSE_TEXT = "mamori:rpm:license"
-SOURCE_RPM = "mamori:rpm:source"
+SOURCE_RPM = RPM_SOURCE
 VENDOR = "mamori:rpm:vendor"
 
 NAME, VERSION, RELEASE, EPOCH, SUMMARY = 1000, 1001, 1002, 1003, 1004
@@ -105,8 +110,13 @@ def _rows(path: Path) -> list[tuple[int, bytes]]:
             raise InputError(path, f"not a readable RPM SQLite database: {exc}") from None
 
 
+# os-release IDs → the purl namespace other tools write (Syft: redhat, opensuse).
+_NAMESPACES = {"rhel": "redhat", "opensuse-leap": "opensuse", "opensuse-tumbleweed": "opensuse"}
+
+
 def parse_rpmdb(path: Path, release: dict[str, str]) -> Found:
     namespace, distro_q = distro(release, "")
+    namespace = _NAMESPACES.get(namespace, namespace)
     rows = _rows(path)
     found = Found(ECOSYSTEM)
     providers: dict[str, str] = {}
@@ -122,13 +132,19 @@ def parse_rpmdb(path: Path, release: dict[str, str]) -> Found:
         epoch = header.get(EPOCH)
         epoch_text = str(epoch[0]) if isinstance(epoch, list) and epoch else ""
         full = f"{version}-{rel}" if rel else version
+        source_rpm = _text(header, SOURCERPM) or ""
         comp = found.add(
             purl_component(
                 ECOSYSTEM,
                 name,
                 full,
                 namespace=namespace or None,
-                qualifiers={"arch": _text(header, ARCH) or "", "epoch": epoch_text, "distro": distro_q or ""},
+                qualifiers={
+                    "arch": _text(header, ARCH) or "",
+                    "epoch": epoch_text,
+                    "distro": distro_q or "",
+                    UPSTREAM: source_rpm,
+                },
             )
         )
         comp.group = None
@@ -146,8 +162,8 @@ def parse_rpmdb(path: Path, release: dict[str, str]) -> Found:
             comp.publisher = _text(header, VENDOR_TAG)
         if _text(header, URL):
             comp.external_references.append(ExternalReference("website", _text(header, URL) or ""))
-        if _text(header, SOURCERPM):
-            comp.properties.append(Property(SOURCE_RPM, _text(header, SOURCERPM) or ""))
+        if source_rpm:
+            comp.properties.append(Property(SOURCE_RPM, source_rpm))
         ref = comp.bom_ref or ""
         providers.setdefault(name, ref)
         for provided in _names(header, PROVIDENAME):
