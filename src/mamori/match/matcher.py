@@ -227,6 +227,7 @@ class Matcher:
         self, i: int, t: Target, rows: list[PackageRow], advisories: dict[str, Advisory], out: MatchOutput
     ) -> None:
         assert t.package is not None and t.version is not None
+        records: dict[tuple[str, str, str], list[dict[str, Any]]] = {}  # CVE 5 products, read per record
         for row in rows:
             adv = advisories.get(row.vuln_id)
             if adv is None or adv.withdrawn or adv.record_withdrawn(row.source, row.record_id):
@@ -241,12 +242,14 @@ class Matcher:
                 method = verdict.method or PURL_RANGE
             else:
                 found = adv.product(row.position)
-                if found is None:
-                    continue
-                label = f"{t.package.ecosystem} {t.package.name}"
-                verdict = cve5.evaluate_product(found[0], t.version, t.cls, label)
-                method = PURL_RANGE
+                if found is not None:
+                    records.setdefault((row.vuln_id, row.source, row.record_id), []).append(found[0])
+                continue
             self._record(out, i, verdict, row.vuln_id, method, row.source, row.record_id)
+        label = f"{t.package.ecosystem} {t.package.name}"
+        for (vuln_id, source, record), products in records.items():
+            verdict = cve5.evaluate_record(products, t.version, t.cls, label)
+            self._record(out, i, verdict, vuln_id, PURL_RANGE, source, record)
 
     def _cpes(
         self,
@@ -260,6 +263,7 @@ class Matcher:
     ) -> None:
         method = PURL2CPE if ct.derived else CPE_CONFIG
         hint = t.cls
+        records: dict[tuple[str, str, str], list[dict[str, Any]]] = {}  # CVE 5 products, read per record
         for row in rows:
             adv = advisories.get(row.vuln_id)
             if adv is None or adv.withdrawn:
@@ -278,12 +282,29 @@ class Matcher:
                 source, record = str(raw.get("source") or ""), str(raw.get("record_id") or "")
                 if adv.record_withdrawn(source, record) or not cpe_rules.product_matches(names, ct.name):
                     continue
-                label = f"{ct.name.vendor}:{ct.name.product}"
-                verdict = cve5.evaluate_product(raw, ct.version, hint, label)
-            if ct.derived and verdict.affected:
-                verdict = Verdict(
-                    True,
-                    detail=f"purl2cpe → {ct.name.vendor}:{ct.name.product}; {verdict.detail}",
-                    fixed=verdict.fixed,
-                )
-            self._record(out, i, verdict, row.vuln_id, method, source, record)
+                records.setdefault((row.vuln_id, source, record), []).append(raw)
+                continue
+            self._cpe_hit(out, i, ct, verdict, row.vuln_id, method, source, record)
+        label = f"{ct.name.vendor}:{ct.name.product}"
+        for (vuln_id, source, record), products in records.items():
+            verdict = cve5.evaluate_record(products, ct.version, hint, label)
+            self._cpe_hit(out, i, ct, verdict, vuln_id, method, source, record)
+
+    def _cpe_hit(
+        self,
+        out: MatchOutput,
+        i: int,
+        ct: CpeTarget,
+        verdict: Verdict,
+        vuln_id: str,
+        method: str,
+        source: str,
+        record: str,
+    ) -> None:
+        if ct.derived and verdict.affected:
+            verdict = Verdict(
+                True,
+                detail=f"purl2cpe → {ct.name.vendor}:{ct.name.product}; {verdict.detail}",
+                fixed=verdict.fixed,
+            )
+        self._record(out, i, verdict, vuln_id, method, source, record)
