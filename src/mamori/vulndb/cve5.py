@@ -17,6 +17,7 @@ from mamori.model.vulnerability import (
     Ssvc,
     Vulnerability,
 )
+from mamori.vulndb.products import derived_cpes
 from mamori.vulndb.references import dedupe, typed_reference
 from mamori.vulndb.severity import make_severity
 from mamori.vulndb.timestamps import iso_date, iso_utc
@@ -107,6 +108,7 @@ def _products(entries: Any, provider: str | None, record_id: str, container: str
                 provider=provider,
                 record_id=record_id,
                 container=container,
+                derived_cpes=[] if cpes else derived_cpes(vendor, product, repo),
             )
         )
     return out
