@@ -273,7 +273,9 @@ def evaluate_configuration(config: Configuration, target: CpeTarget, elsewhere: 
 
 
 def product_names(product: dict[str, Any]) -> list[CpeName]:
-    return [n for n in (cpe_name(str(c)) for c in product.get("cpes") or []) if n is not None]
+    """The CPE names of a CVE 5 product: its own, else those mamori derives (vulndb.products)."""
+    given = product.get("cpes") or product.get("derived_cpes") or []
+    return [n for n in (cpe_name(str(c)) for c in given) if n is not None]
 
 
 def product_matches(names: list[CpeName], target: CpeName) -> bool:

@@ -249,7 +249,9 @@ class Matcher:
         out: MatchOutput,
     ) -> None:
         """The advisories naming ``key``, evaluated at ``version`` (the source package's name and
-        version when ``through_source``, which the evidence then says)."""
+        version when ``through_source``, which the evidence then says). CVE 5 products are read per
+        record, together (the CNA's before CISA ADP's)."""
+        records: dict[tuple[str, str, str], list[dict[str, Any]]] = {}  # CVE 5 products, read per record
         for row in rows:
             adv = advisories.get(row.vuln_id)
             if adv is None or adv.withdrawn or adv.record_withdrawn(row.source, row.record_id):
@@ -264,14 +266,18 @@ class Matcher:
                 method = verdict.method or PURL_RANGE
             else:
                 found = adv.product(row.position)
-                if found is None:
-                    continue
-                label = f"{key.ecosystem} {key.name}"
-                verdict = cve5.evaluate_product(found[0], version, t.cls, label)
-                method = PURL_RANGE
+                if found is not None:
+                    records.setdefault((row.vuln_id, row.source, row.record_id), []).append(found[0])
+                continue
             if through_source:
                 verdict = _through_source(verdict, key.name, version)
             self._record(out, i, verdict, row.vuln_id, method, row.source, row.record_id)
+        label = f"{key.ecosystem} {key.name}"
+        for (vuln_id, source, record), products in records.items():
+            verdict = cve5.evaluate_record(products, version, t.cls, label)
+            if through_source:
+                verdict = _through_source(verdict, key.name, version)
+            self._record(out, i, verdict, vuln_id, PURL_RANGE, source, record)
 
     def _cpes(
         self,
@@ -285,6 +291,7 @@ class Matcher:
     ) -> None:
         method = PURL2CPE if ct.derived else CPE_CONFIG
         hint = t.cls
+        records: dict[tuple[str, str, str], list[dict[str, Any]]] = {}  # CVE 5 products, read per record
         for row in rows:
             adv = advisories.get(row.vuln_id)
             if adv is None or adv.withdrawn:
@@ -303,12 +310,29 @@ class Matcher:
                 source, record = str(raw.get("source") or ""), str(raw.get("record_id") or "")
                 if adv.record_withdrawn(source, record) or not cpe_rules.product_matches(names, ct.name):
                     continue
-                label = f"{ct.name.vendor}:{ct.name.product}"
-                verdict = cve5.evaluate_product(raw, ct.version, hint, label)
-            if ct.derived and verdict.affected:
-                verdict = Verdict(
-                    True,
-                    detail=f"purl2cpe → {ct.name.vendor}:{ct.name.product}; {verdict.detail}",
-                    fixed=verdict.fixed,
-                )
-            self._record(out, i, verdict, row.vuln_id, method, source, record)
+                records.setdefault((row.vuln_id, source, record), []).append(raw)
+                continue
+            self._cpe_hit(out, i, ct, verdict, row.vuln_id, method, source, record)
+        label = f"{ct.name.vendor}:{ct.name.product}"
+        for (vuln_id, source, record), products in records.items():
+            verdict = cve5.evaluate_record(products, ct.version, hint, label)
+            self._cpe_hit(out, i, ct, verdict, vuln_id, method, source, record)
+
+    def _cpe_hit(
+        self,
+        out: MatchOutput,
+        i: int,
+        ct: CpeTarget,
+        verdict: Verdict,
+        vuln_id: str,
+        method: str,
+        source: str,
+        record: str,
+    ) -> None:
+        if ct.derived and verdict.affected:
+            verdict = Verdict(
+                True,
+                detail=f"purl2cpe → {ct.name.vendor}:{ct.name.product}; {verdict.detail}",
+                fixed=verdict.fixed,
+            )
+        self._record(out, i, verdict, vuln_id, method, source, record)

@@ -92,7 +92,7 @@ def _version_values(pv: ProductVersion) -> dict[str, Any]:
 def _product_rows(vuln_id: str, position: int, product: AffectedProduct) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     default = product.default_status or ("affected" if product.source == "jvn" else "unknown")
-    for text in product.cpes:
+    for text in product.cpes or product.derived_cpes:
         cpe = parse_cpe(text)
         if cpe is None or cpe.vendor in ("*", "") or cpe.product in ("*", ""):
             continue

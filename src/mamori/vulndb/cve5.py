@@ -17,6 +17,7 @@ from mamori.model.vulnerability import (
     Ssvc,
     Vulnerability,
 )
+from mamori.vulndb.products import derived_cpes
 from mamori.vulndb.references import dedupe, typed_reference
 from mamori.vulndb.severity import make_severity
 from mamori.vulndb.timestamps import iso_date, iso_utc
@@ -76,7 +77,7 @@ def _cwes(problem_types: Any) -> set[str]:
     return out
 
 
-def _products(entries: Any, provider: str | None, record_id: str) -> list[AffectedProduct]:
+def _products(entries: Any, provider: str | None, record_id: str, container: str) -> list[AffectedProduct]:
     out: list[AffectedProduct] = []
     for entry in entries or []:
         versions = [
@@ -90,20 +91,24 @@ def _products(entries: Any, provider: str | None, record_id: str) -> list[Affect
             )
             for v in entry.get("versions") or []
         ]
+        cpes = [c for c in entry.get("cpes") or [] if isinstance(c, str)]
+        vendor, product, repo = entry.get("vendor"), entry.get("product"), entry.get("repo")
         out.append(
             AffectedProduct(
-                vendor=entry.get("vendor"),
-                product=entry.get("product"),
-                cpes=[c for c in entry.get("cpes") or [] if isinstance(c, str)],
+                vendor=vendor,
+                product=product,
+                cpes=cpes,
                 versions=versions,
                 default_status=entry.get("defaultStatus"),
                 package_name=entry.get("packageName"),
                 collection_url=entry.get("collectionURL"),
-                repo=entry.get("repo"),
+                repo=repo,
                 platforms=[p for p in entry.get("platforms") or [] if isinstance(p, str)],
                 source=SOURCE,
                 provider=provider,
                 record_id=record_id,
+                container=container,
+                derived_cpes=[] if cpes else derived_cpes(vendor, product, repo),
             )
         )
     return out
@@ -154,7 +159,7 @@ def _record(doc: dict[str, Any], meta: dict[str, Any], record_id: str) -> Vulner
     references: list[Reference] = [
         typed_reference(r["url"], r.get("tags"), SOURCE) for r in cna.get("references") or [] if r.get("url")
     ]
-    products = _products(cna.get("affected"), cna_name, record_id)
+    products = _products(cna.get("affected"), cna_name, record_id, "cna")
     ssvc: list[Ssvc] = []
     kev: list[Kev] = []
     for adp in containers.get("adp") or []:
@@ -166,7 +171,7 @@ def _record(doc: dict[str, Any], meta: dict[str, Any], record_id: str) -> Vulner
             for r in adp.get("references") or []
             if r.get("url")
         ]
-        products += _products(adp.get("affected"), provider, record_id)
+        products += _products(adp.get("affected"), provider, record_id, "adp")
         for metric in adp.get("metrics") or []:
             other = metric.get("other") or {}
             content = other.get("content") or {}

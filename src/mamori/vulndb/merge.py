@@ -16,6 +16,7 @@ import orjson
 
 from mamori.model.vulnerability import Vulnerability
 from mamori.vulndb.references import dedupe_data
+from mamori.vulndb.timestamps import placeholder, real_date
 
 SOURCE_PRIORITY = {"cve5": 0, "nvd": 1, "osv": 2, "jvn": 3}
 _PREFIX_RANK = {"CVE": 0, "GHSA": 1, "JVNDB": 8}
@@ -91,10 +92,30 @@ def _first_texts(members: list[dict[str, Any]], key: str) -> dict[str, str]:
 
 
 def _dedupe_kev(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per (CVE, source): the first, unless only a later one carries a real date added."""
     seen: dict[tuple[str, str], dict[str, Any]] = {}
     for entry in entries:
-        seen.setdefault((entry["cve_id"], entry["source"]), entry)
-    return list(seen.values())
+        key = (entry["cve_id"], entry["source"])
+        kept = seen.get(key)
+        if kept is None or (not real_date(kept.get("date_added")) and real_date(entry.get("date_added"))):
+            seen[key] = entry
+    return [_no_placeholder(entry, "date_added") for entry in seen.values()]
+
+
+def _no_placeholder(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    return {**data, key: None} if isinstance(value, str) and placeholder(value) else data
+
+
+def _dates(values: Iterable[Any]) -> list[str]:
+    """The candidates for a merged date: the real ones; text that is no date only when no source
+    gives a real one; placeholders (0001-01-01 …) never."""
+    given = [v for v in values if isinstance(v, str) and v and not placeholder(v)]
+    return [v for v in given if real_date(v)] or given
+
+
+def _date(value: Any) -> Any:
+    return None if isinstance(value, str) and placeholder(value) else value
 
 
 def _data_order(doc: dict[str, Any]) -> tuple[int, str, str]:
@@ -111,9 +132,9 @@ def combine_data(docs: list[dict[str, Any]], canonical: str) -> dict[str, Any]:
     the store keeps), without rebuilding objects: the single implementation of the merge rule."""
     docs = sorted(docs, key=_data_order)  # as record_order orders records
     ids = {i for d in docs for i in (d["id"], *d["aliases"])}
-    published = [d["published"] for d in docs if d["published"]]
-    modified = [d["modified"] for d in docs if d["modified"]]
-    withdrawn = [d["withdrawn"] for d in docs]
+    published = _dates(d["published"] for d in docs)
+    modified = _dates(d["modified"] for d in docs)
+    withdrawn = [_date(d["withdrawn"]) for d in docs]
     return {  # the fields of Vulnerability, in their order
         "id": canonical,
         "aliases": sorted(ids - {canonical}),

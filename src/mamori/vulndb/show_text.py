@@ -100,11 +100,20 @@ def show_lines(v: Vulnerability, lang: str, also: list[str] | None = None) -> li
         unique = list(dict.fromkeys(cpes))
         lines.append(f"  {t('cpes')} ({len(unique)}):")
         lines += _more([f"    {c}" for c in unique[:MAX_LISTED]], len(unique), lang)
+    derived = {c: p for p in v.affected_products for c in p.derived_cpes if c not in cpes}
+    for cpe, product in derived.items():
+        named = " / ".join(_visible(str(x)) for x in (product.vendor, product.product, product.repo) if x)
+        lines.append(f"  {text(lang, 'show', 'derived_cpe', cpe=cpe, named=named)}")
     if v.references:
         lines.append(f"  {t('references')} ({len(v.references)}):")
         listed = [f"    [{r.type}] {r.url}" for r in v.references[:MAX_LISTED]]
         lines += _more(listed, len(v.references), lang)
     return lines
+
+
+def _visible(value: str) -> str:
+    """Record text with control characters shown as escapes."""
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in value)
 
 
 def _size(n: int) -> str:
