@@ -50,6 +50,7 @@ def held_back(rng: random.Random, count: int) -> list[Path]:
 def import_store(db: str, hold: list[Path]) -> dict[str, float]:
     from mamori.store import open_store
     from mamori.vulndb import Blob, import_blobs, import_path
+    from mamori.vulndb.coverage import CoverageClaim
 
     seconds: dict[str, float] = {}
     skip = set(hold)
@@ -60,11 +61,13 @@ def import_store(db: str, hold: list[Path]) -> dict[str, float]:
             for p in sorted((DATA / "osv").rglob("*"))
             if p.is_file() and p not in skip
         ]
-        import_blobs(store, blobs, origin=str(DATA / "osv"))
+        # the shared data stands for whole feeds (mirrors), so that matching evaluates what it covers
+        import_blobs(store, blobs, origin=str(DATA / "osv"), complete=[CoverageClaim("osv")])
         seconds["osv"] = round(time.perf_counter() - start, 2)
         for name in ("cve5", "nvd", "kev", "purl2cpe"):
             start = time.perf_counter()
-            import_path(store, DATA / name)
+            claims = [CoverageClaim(name)] if name in ("cve5", "nvd") else []
+            import_path(store, DATA / name, complete=claims)
             seconds[name] = round(time.perf_counter() - start, 2)
     return seconds
 

@@ -11,6 +11,7 @@ from conftest import SHARED_DATA
 from mamori.model.sbom import Component, Document
 from mamori.store import Store, open_store
 from mamori.vulndb import import_path
+from mamori.vulndb.coverage import FEED_SOURCES, CoverageClaim
 from mamori.vulndb.purl2cpe import TSV_HEADER
 
 CVE5 = SHARED_DATA / "cve5"
@@ -45,10 +46,13 @@ def purl2cpe_subset(folder: Path, purls: Iterable[str]) -> Path:
     return path
 
 
-def build_store(folder: Path, files: Iterable[Path]) -> Store:
+def build_store(folder: Path, files: Iterable[Path], *, complete: bool = False) -> Store:
+    """A store of these files; ``complete``: each file is declared a whole feed of the scopes its
+    records carry (what ``mamori db import --complete`` does), so scans evaluate those scopes."""
     store = open_store(folder / "kb.db")
+    claims = [CoverageClaim(source) for source in FEED_SOURCES] if complete else []
     for path in files:
-        import_path(store, path)
+        import_path(store, path, complete=claims)
     return store
 
 

@@ -5,6 +5,11 @@ The store holds, from ../shared/data: every OSV advisory of five PyPI packages e
 scan matcher finds for dropwizard 1.3.15 through purl2cpe, the NVD sample records, the KEV catalog,
 and the purl2cpe lines of the Maven packages concerned (copied from purl2cpe.tsv into the test's
 temp folder, never into the repository).
+
+Coverage: the store stands for a knowledge base of complete feeds, as a team mirroring OSV, CVE 5 and
+NVD would have (``db import --complete``): the OSV import claims the scopes ``OSV_SCOPES`` (PyPI, and
+Maven, whose packages are matched here by CPE through purl2cpe), the CVE 5 and NVD imports the ``cpe``
+scope. Leave Maven out to see components of an uncovered ecosystem.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from mamori.sbom import write
 from mamori.store import Store, open_store
 from mamori.store.throwaway import throwaway_postgres
 from mamori.vulndb import Blob, import_blobs, import_path
+from mamori.vulndb.coverage import CoverageClaim
 
 PG_URL = os.environ.get("MAMORI_TEST_PG_URL")
 BACKENDS = [
@@ -30,6 +36,7 @@ BACKENDS = [
 ]
 
 OSV_PACKAGES = ("django", "jinja2", "requests", "urllib3", "pyyaml")
+OSV_SCOPES = ("PyPI", "Maven")
 HELD_BACK = "django/PYSEC-2019-11.yaml"
 CVE5 = (
     "2018/14xxx/CVE-2018-14335.json",
@@ -59,14 +66,15 @@ def _blobs(paths: list[Path]) -> list[Blob]:
     return [Blob(str(p), p.read_bytes()) for p in paths]
 
 
-def import_knowledge(store: Store, folder: Path) -> None:
+def import_knowledge(store: Store, folder: Path, osv_scopes: tuple[str, ...] = OSV_SCOPES) -> None:
     """Import the test knowledge base (see the module's note) into ``store``."""
     osv = SHARED_DATA / "osv" / "pypi"
     held = osv / HELD_BACK
     files = [p for name in OSV_PACKAGES for p in sorted((osv / name).glob("*.yaml")) if p != held]
-    import_blobs(store, _blobs(files), origin="test-osv")
-    import_blobs(store, _blobs([SHARED_DATA / "cve5" / c for c in CVE5]), origin="test-cve5")
-    import_path(store, SHARED_DATA / "nvd")
+    import_blobs(store, _blobs(files), origin="test-osv", complete=[CoverageClaim("osv", osv_scopes)])
+    cve5 = _blobs([SHARED_DATA / "cve5" / c for c in CVE5])
+    import_blobs(store, cve5, origin="test-cve5", complete=[CoverageClaim("cve5")])
+    import_path(store, SHARED_DATA / "nvd", complete=[CoverageClaim("nvd")])
     import_path(store, SHARED_DATA / "kev")
     lines = (SHARED_DATA / "purl2cpe" / "purl2cpe.tsv").read_text(encoding="utf-8").splitlines()
     kept = [lines[0]] + [line for line in lines[1:] if line.split("\t")[-1] in LINKED_PURLS]

@@ -152,3 +152,30 @@ def test_demo_database_grown_past_the_demo_set_is_refused(tmp_path: Path, capsys
     capsys.readouterr()
     assert main(["demo", "--out", str(tmp_path / "out"), "--db", str(db)]) == 2
     assert "holds other vulnerability data (kev 3)" in capsys.readouterr().err
+
+
+def test_demo_set_covers_its_ecosystems_and_is_never_stale(tmp_path: Path, capsys) -> None:
+    from sqlalchemy import update
+
+    from mamori.store import schema
+    from mamori.vulndb import import_path
+
+    db = tmp_path / "demo.db"
+    with open_store(str(db)) as store:  # a demo database loaded before coverage was kept: loose records
+        import_path(store, demo_data() / "osv", source="osv")
+        import_path(store, demo_data() / "kev", source="kev")
+    out = tmp_path / "out"
+    assert main(["demo", "--out", str(out), "--db", str(db)]) == 0
+    printed = capsys.readouterr().out
+    line = "Coverage: Go ✓ (demo set) · Maven ✓ (demo set) · npm ✓ (demo set) · PyPI ✓ (demo set)"
+    assert f"{line} — all 14 components evaluated" in printed
+    with open_store(str(db)) as store, store.engine.begin() as conn:  # a year later
+        table = schema.Coverage.__table__
+        conn.execute(update(table).values(complete_at="2020-01-01T00:00:00Z"))
+    assert main(["demo", "--out", str(out), "--db", str(db)]) == 0
+    coverage = json.loads((out / "shop-portal-2.1.0.scan.json").read_text(encoding="utf-8"))["coverage"]
+    assert coverage["demo"] and coverage["complete"] and coverage["problems"] == []
+    assert coverage["max_age_days"] is None and not any(s["stale"] for s in coverage["scopes"])
+    assert {s["scope"] for s in coverage["scopes"] if s["complete"]} == {"Go", "Maven", "npm", "PyPI"}
+    html = (out / "shop-portal-2.1.0.scan.html").read_text(encoding="utf-8")
+    assert "PyPI ✓ (demo set)" in html and "PyPI ✓ (デモ用セット)" in html

@@ -23,7 +23,7 @@ GHSA = "GHSA-qpg2-vx7j-3869"
 def store(shared_data, tmp_path_factory):
     folder = tmp_path_factory.mktemp("findings")
     files = [PYSEC, cve_file(CVE), purl2cpe_subset(folder, ["pkg:pypi/reportlab"])]
-    with build_store(folder, files) as kb:
+    with build_store(folder, files, complete=True) as kb:  # PyPI and cpe held whole
         yield kb
 
 
@@ -73,8 +73,18 @@ def test_components_that_cannot_be_evaluated_are_reported_never_safe(store) -> N
     ]
     result = _scan(store, *components)
     reasons: dict[str, str] = {}
+    codes: dict[str, set[str]] = {}
     for n in result.not_evaluated:
         reasons[n.component.name] = (reasons.get(n.component.name, "") + " | " + n.reason).strip(" |")
+        codes.setdefault(n.component.name, set()).add(n.code)
+    assert codes == {
+        "no-version": {"no-version"},
+        "unknown-type": {"unknown-ecosystem"},
+        "bad-purl": {"bad-identifier"},
+        "nothing": {"no-identifier"},
+        "reportlab": {"cannot-compare"},
+        "left-pad": {"coverage"},
+    }
     assert reasons["no-version"] == "no version"
     assert "no ecosystem" in reasons["unknown-type"] and "'foo'" in reasons["unknown-type"]
     assert "is not valid" in reasons["bad-purl"]
@@ -84,7 +94,9 @@ def test_components_that_cannot_be_evaluated_are_reported_never_safe(store) -> N
         "CVE-2019-17626: reportlab:reportlab: installed version 'not a version!' cannot be compared"
         in reasons["reportlab"]
     )
-    assert reasons["left-pad"] == "the knowledge base holds no npm advisories"
+    assert reasons["left-pad"] == "no npm data in the knowledge base"
+    (left_pad,) = [n for n in result.not_evaluated if n.component.name == "left-pad"]
+    assert left_pad.text("ja") == "ナレッジベースに npm のデータがありません"
     assert result.findings == []
     assert result.components_not_evaluated() == len(components)
 

@@ -76,7 +76,7 @@ def test_go_semver_and_exact_npm(shared_data) -> None:
 def test_withdrawn_records_give_no_finding(shared_data, tmp_path) -> None:
     withdrawn = PYPI / "redis" / "PYSEC-2023-73.yaml"
     assert b"withdrawn:" in withdrawn.read_bytes()
-    with build_store(tmp_path, [withdrawn]) as kb:
+    with build_store(tmp_path, [withdrawn], complete=True) as kb:
         result = scan_document(
             document(Component("redis", "1.34", purl="pkg:pypi/redis@1.34")), kb, target="t", sbom_format="x"
         )

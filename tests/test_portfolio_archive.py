@@ -170,6 +170,8 @@ def test_cli_product_release_portfolio(kb: Store, tmp_path: Path, capsys: pytest
     assert json.loads(out)["products"][0]["releases"][0]["open_findings"] == view["summary"]["open_findings"]
     code, out, _ = _cli(capsys, "portfolio", "findings", "--db", db, "--lang", "ja")
     assert code == 0 and "未対応の検出" in out
+    assert "PyPI ✓ (osv、" in out and "カバレッジ: " in out  # the coverage under the summary
+    assert {c["scope"]: c["complete"] for c in listed["coverage"]}["PyPI"] is True
 
 
 def test_cli_errors_are_one_line(kb: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

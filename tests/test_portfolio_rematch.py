@@ -18,7 +18,16 @@ from mamori.sbom import read
 from mamori.scan.run import scan_document
 from mamori.store import Store, open_store
 from mamori.vulndb import Blob, import_blobs, import_path
-from portfolio_support import DROPWIZARD, SHARED_DATA, import_held_back, kb, knowledge_template, sbom_file
+from mamori.vulndb.coverage import CoverageClaim
+from portfolio_support import (
+    DROPWIZARD,
+    SHARED_DATA,
+    import_held_back,
+    import_knowledge,
+    kb,
+    knowledge_template,
+    sbom_file,
+)
 
 __all__ = ["kb", "knowledge_template"]  # fixtures used below
 
@@ -201,6 +210,36 @@ def test_new_purl2cpe_link_rematches_that_package(kb: Store, tmp_path: Path) -> 
     import_path(kb, links)
     summary = rematch(kb, changed_only=True)
     assert (summary.vulnerabilities_changed, summary.components) == (0, 2)
+
+
+def test_an_uncovered_ecosystem_is_noted_until_a_complete_feed_comes(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """jackson-databind (Maven) with no complete Maven feed: a ``coverage`` note, counted and shown, its
+    purl2cpe findings kept; a complete Maven feed resolves the note in the next changed-only run."""
+    with open_store(tmp_path / "kb.db") as store:
+        import_knowledge(store, tmp_path, osv_scopes=("PyPI",))
+        _portfolio(store, tmp_path)
+        first = rematch(store)
+        assert first.not_evaluated_by_reason == {"coverage": 1} and first.not_evaluated == 1
+        view = release(store, "shop", "1.0")
+        (note,) = view["not_evaluated"]
+        assert (note["component"]["name"], note["vulnerability"], note["reason_code"]) == (
+            "jackson-databind",
+            "coverage:Maven",
+            "coverage",
+        )
+        assert note["reason"] == "no Maven data in the knowledge base"
+        assert view["summary"]["not_evaluated_by_reason"] == {"coverage": 1}
+        assert any(f["component"]["name"] == "jackson-databind" for f in view["findings"])
+        assert {(c["scope"], c["complete"]) for c in view["coverage"]} == {("PyPI", True), ("cpe", True)}
+        assert rematch(store, changed_only=True).components == 0
+        empty = tmp_path / "maven-export"
+        empty.mkdir()  # an ecosystem export with no record still vouches for the ecosystem
+        import_path(store, empty, complete=[CoverageClaim("osv", ("Maven",))])
+        covered = rematch(store, changed_only=True)
+        assert (covered.components, covered.resolved, covered.not_evaluated) == (1, 1, 0)
+        assert release(store, "shop", "1.0")["not_evaluated"] == []
 
 
 def test_and_configuration_is_decided_per_release(tmp_path: Path) -> None:

@@ -432,7 +432,17 @@ def test_no_findings() -> None:
     result.findings = []
     doc = parse(render(result, "en"))
     assert not doc.xpath("//table[@id='findings-table']") and not doc.xpath("//form[@id='filters']")
-    assert "No known vulnerability was found" in doc.text_content()
+    (said,) = doc.xpath("//p[@id='nothing-found']/span[@lang='en']")
+    # one component of 42 was not evaluated: never a plain "no known vulnerability"
+    assert said.text.startswith(
+        "No known vulnerability was found in the 41 components evaluated; 1 components"
+    )
+    assert said.getparent().get("class") == "warn"
+    result.not_evaluated = []
+    doc = parse(render(result, "en"))
+    (said,) = doc.xpath("//p[@id='nothing-found']/span[@lang='en']")
+    assert said.text == "No known vulnerability was found in the components of this SBOM."
+    assert said.getparent().get("class") == "ok"
 
 
 # --- in the browser --------------------------------------------------------------------------------

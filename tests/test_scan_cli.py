@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 def setup(shared_data, tmp_path_factory) -> dict[str, str]:
     folder = tmp_path_factory.mktemp("scan-cli")
     files = [PYSEC, cve_file("CVE-2019-17626"), purl2cpe_subset(folder, ["pkg:pypi/reportlab"])]
-    build_store(folder, files).close()
+    build_store(folder, files, complete=True).close()  # as `db import --complete` would
     doc = document(
         Component("reportlab", "3.5.26", purl="pkg:pypi/reportlab@3.5.26", bom_ref="reportlab"),
         Component("six", "1.16.0", purl="pkg:pypi/six@1.16.0", bom_ref="six"),
@@ -48,7 +48,13 @@ def test_json_has_the_issue_shape(setup, tmp_path) -> None:
     out = tmp_path / "r.json"
     assert _run(setup, "--format", "json", "-o", str(out)) == 0
     data = json.loads(out.read_text(encoding="utf-8"))
-    assert set(data) == {"target", "sbom", "database", "findings", "not_evaluated", "summary"}
+    assert set(data) == {"target", "sbom", "database", "coverage", "findings", "not_evaluated", "summary"}
+    coverage = data["coverage"]
+    assert coverage["complete"] is True and coverage["problems"] == [] and not coverage["empty"]
+    assert [(s["scope"], s["complete"], s["source"], s["components"]) for s in coverage["scopes"]] == [
+        ("PyPI", True, "osv", 2),
+        ("cpe", True, "cve5", 1),  # reportlab's purl2cpe link
+    ]
     assert data["sbom"] == {"format": "cyclonedx-json", "components": 2}
     assert set(data["database"]["sources"]) == {"osv", "cve5", "purl2cpe"}
     assert set(data["database"]["sources"]["osv"]) == {"records", "updated"}
@@ -170,8 +176,9 @@ def test_csv_and_xlsx_in_japanese(setup, tmp_path) -> None:
     assert rows[1][3] == "CVE-2019-17626" and rows[1][5] == "緊急" and len(rows) == 2
     assert _run(setup, "--format", "xlsx", "--lang", "ja", "-o", str(xlsx_path)) == 0
     book = openpyxl.load_workbook(xlsx_path)
-    assert book.sheetnames == ["検出結果", "未評価", "概要"]
+    assert book.sheetnames == ["検出結果", "未評価", "カバレッジ", "概要"]
     assert book["検出結果"]["D2"].value == "CVE-2019-17626"
+    assert [c.value for c in book["カバレッジ"][2][:3]] == ["PyPI", "完全", "osv"]
 
 
 def test_a_folder_is_turned_into_an_sbom_first(setup, tmp_path, capsys) -> None:

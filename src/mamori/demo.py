@@ -74,11 +74,13 @@ def _from_demo(source: str, state: dict[str, object]) -> bool:
 def load_demo_vulnerabilities(db: str | Path) -> tuple[str, dict[str, int]]:
     """Import the demo OSV and KEV set into ``db`` unless it is already there. Returns (db url, new records).
 
-    The demo's database holds the demo set only: a store with any other vulnerability data (a real
+    The demo set is loaded as complete for its ecosystems (scans label it as the demo set). The demo's
+    database holds the demo set only: a store with any other vulnerability data (a real
     ``mamori db import``) is refused, so the demo never mixes made-for-demo records into it and its
     results are never labelled as the demo set's when they are not."""
     from mamori.errors import InputError
     from mamori.vulndb import import_path
+    from mamori.vulndb.coverage import CoverageClaim
 
     expected = demo_counts()
     loaded: dict[str, int] = {}
@@ -93,20 +95,25 @@ def load_demo_vulnerabilities(db: str | Path) -> tuple[str, dict[str, int]]:
                 f"holds other vulnerability data ({held}); the demo needs a database of its own "
                 "(leave out --db, or give a new file)",
             )
+        osv_scopes = [c for c in store.coverage() if c["source"] == "osv"]
+        covered = bool(osv_scopes) and all(c["complete"] for c in osv_scopes)
         for folder, source in (("osv", "osv"), ("kev", "kev")):
-            if have.get(source) == expected[source]:
+            if have.get(source) == expected[source] and (source != "osv" or covered):
                 continue
-            summary = import_path(store, demo_data() / folder, source=source)
+            # the demo set stands for whole feeds of its ecosystems (it is labelled as the demo set)
+            claims = [CoverageClaim("osv")] if source == "osv" else []
+            summary = import_path(store, demo_data() / folder, source=source, complete=claims)
             loaded[source] = summary.records
         return store.display_url, loaded
 
 
 def scan_demo(doc: Document, db: str | Path) -> ScanResult:
-    """Scan the demo product against the demo set in ``db``; the result is marked as demo data."""
+    """Scan the demo product against the demo set in ``db``; the result is marked as demo data and
+    never judged stale (the demo set is as old as the installed mamori)."""
     from mamori.scan.run import scan_document
 
     with open_store(str(db)) as store:
-        result = scan_document(doc, store, target=DEMO_SBOM, sbom_format="cyclonedx-json")
+        result = scan_document(doc, store, target=DEMO_SBOM, sbom_format="cyclonedx-json", max_age=None)
     result.demo = True
     return result
 

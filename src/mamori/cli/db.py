@@ -84,15 +84,23 @@ def import_(
     source: str | None = typer.Option(None, "--source", help=SOURCE_HELP),
     db: str | None = DB_OPTION,
     batch: int = BATCH_OPTION,
+    complete: bool = typer.Option(
+        False,
+        "--complete",
+        help="The input is a whole feed (a mirror): it covers every ecosystem (or CPE) its records carry, so "
+        "scans judge components of those scopes. An OSV export named all.zip is complete without it.",
+    ),
     output_format: str = FORMAT_OPTION,
     lang: str | None = LANG_OPTION,
 ) -> None:
     """Import vulnerability data, committed in batches: a rerun of an interrupted import resumes;
-    bad records and files are reported and skipped."""
+    bad records and files are reported and skipped. Loose records cover their ecosystems only in part:
+    `mamori scan` does not evaluate components of an ecosystem no complete feed covers."""
     from rich.console import Console
 
     from mamori.store import open_store
     from mamori.vulndb import SOURCES, import_path
+    from mamori.vulndb.coverage import claimed_by, import_claims
     from mamori.vulndb.importer import Progress as ImportProgress
     from mamori.vulndb.messages import text
     from mamori.vulndb.online.http import Fetcher
@@ -101,6 +109,7 @@ def import_(
     lang = _check_output(output_format, lang)
     if source is not None:
         _choice(source, SOURCES, "--source")
+    claims = import_claims(path, source, complete)
     remote = is_url(path)
     if not remote and not Path(path).exists():
         raise InputError(path, "file not found")
@@ -119,11 +128,22 @@ def import_(
 
             if remote:
                 with Fetcher(on_retry=_retry_note(console, lang)) as fetcher:
-                    summary = import_url(store, path, fetcher, source=source, progress=report, batch=batch)
+                    summary = import_url(
+                        store, path, fetcher, source=source, progress=report, batch=batch, complete=claims
+                    )
             else:
-                summary = import_path(store, path, source=source, progress=report, batch=batch)
+                summary = import_path(
+                    store, path, source=source, progress=report, batch=batch, complete=claims
+                )
+        coverage = store.coverage()
     finally:
         store.close()
+    made_complete = claimed_by(coverage, summary.origin)
+    partial = sorted(
+        (str(r["source"]), str(r["scope"]))
+        for r in coverage
+        if not r["complete"] and r.get("partial_origin") == summary.origin
+    )
     if output_format == "json":
         _echo_json(
             {
@@ -137,6 +157,10 @@ def import_(
                 "skipped": summary.skipped,
                 "rejected": [str(r) for r in summary.rejected],
                 "failed": [str(r) for r in summary.failed],
+                "coverage": {
+                    "complete": [{"source": s, "scope": c} for s, c in made_complete],
+                    "partial": [{"source": s, "scope": c} for s, c in partial],
+                },
             }
         )
     else:
@@ -162,6 +186,12 @@ def import_(
         _echo_problems(lang, summary.rejected, summary.failed)
         if summary.failed:
             typer.echo(text(lang, "import", "failed_count", count=len(summary.failed)))
+        if made_complete:
+            scopes = ", ".join(f"{s} {c}" for s, c in made_complete)
+            typer.echo(text(lang, "import", "complete", scopes=scopes))
+        if partial:
+            scopes = ", ".join(f"{s} {c}" for s, c in partial)
+            typer.echo(text(lang, "import", "partial", scopes=scopes))
         typer.echo(
             text(
                 lang,
@@ -340,13 +370,14 @@ def status(
     output_format: str = FORMAT_OPTION,
     lang: str | None = LANG_OPTION,
 ) -> None:
-    """Records per source, last update per source, database size."""
+    """Records per source, last update per source, database size, and coverage per source and scope
+    (complete feed or partial, when, data age, records)."""
     from mamori.store import open_store
-    from mamori.vulndb.show_text import status_lines
+    from mamori.vulndb.show_text import status_lines, with_ages
 
     lang = _check_output(output_format, lang)
     with open_store(db) as store:
-        result = store.status()
+        result = with_ages(store.status())
     if output_format == "json":
         _echo_json(result)
     else:

@@ -24,7 +24,7 @@ def demo(
 
     from mamori.demo import DEMO_LABEL, run_demo
     from mamori.report.messages import text
-    from mamori.report.rows import counts_line
+    from mamori.report.rows import counts_line, coverage_line
 
     lang = choose_lang(lang)
     console = Console()
@@ -53,6 +53,7 @@ def demo(
             + f", KEV {sum(1 for f in scan.findings if f.vulnerability.kev is not None)}",
             soft_wrap=True,
         )
+        console.print(coverage_line(scan, lang), markup=False, highlight=False, soft_wrap=True)
     label = "HTMLレポート" if ja else "HTML report"
     console.print(
         f"[bold]{label}:[/bold] {escape(str(result.report.resolve()))}", highlight=False, soft_wrap=True

@@ -103,11 +103,13 @@ def _findings_table(lang: str, findings: list[dict[str, Any]], with_release: boo
 def _print_findings(console: Any, lang: str, view: dict[str, Any], with_release: bool, summary: str) -> None:
     from mamori.portfolio.messages import text
 
+    s = view["summary"]
     if view["findings"]:
         console.print(_findings_table(lang, view["findings"], with_release=with_release))
+    elif s["not_evaluated"]:  # never "no findings" for what was not checked
+        console.print(text(lang, "text", "no_findings_partial", count=s["not_evaluated"]), style="yellow")
     else:
         console.print(text(lang, "text", "no_findings"))
-    s = view["summary"]
     counts = {
         "components": s.get("components", 0),
         "affected": s["components_affected"],
@@ -117,6 +119,35 @@ def _print_findings(console: Any, lang: str, view: dict[str, Any], with_release:
         "not_evaluated": s["not_evaluated"],
     }
     console.print(text(lang, "text", summary, **counts))
+    console.print(
+        _coverage_line(lang, view.get("coverage") or []), highlight=False, markup=False, soft_wrap=True
+    )
+    if s.get("not_evaluated_by_reason"):
+        console.print(_reasons_line(lang, s["not_evaluated_by_reason"]), highlight=False, markup=False)
+
+
+def _coverage_line(lang: str, scopes: list[dict[str, Any]]) -> str:
+    """The knowledge base's coverage per scope, as ``mamori scan`` shows it."""
+    from mamori.display import visible
+    from mamori.report.messages import text as report_text
+    from mamori.scan.result import age_text, scope_label
+
+    parts = []
+    for c in scopes:
+        label = visible(scope_label(c["scope"], lang))
+        if c["complete"]:
+            age = age_text(c["age_days"], lang) if c.get("age_days") is not None else "?"
+            parts.append(report_text(lang, "coverage", "complete", scope=label, source=c["source"], age=age))
+        else:
+            parts.append(report_text(lang, "coverage", "partial", scope=label, records=c["records"]))
+    shown = " · ".join(parts) if parts else report_text(lang, "coverage", "empty")
+    return f"{report_text(lang, 'coverage', 'title')}: {shown}"
+
+
+def _reasons_line(lang: str, reasons: dict[str, int]) -> str:
+    from mamori.portfolio.messages import text
+
+    return text(lang, "text", "reasons", reasons=", ".join(f"{code} {n}" for code, n in reasons.items()))
 
 
 # -- products ------------------------------------------------------------------------------------
@@ -232,6 +263,7 @@ def release_show(
     """A release: its SBOM revisions with provenance, components, findings."""
     from rich.console import Console
 
+    from mamori.display import visible
     from mamori.portfolio.messages import text
     from mamori.portfolio.views import release
 
@@ -275,7 +307,7 @@ def release_show(
         console.print(text(lang, "text", "not_evaluated"), style="yellow")
         for note in view["not_evaluated"][:20]:
             line = f"  {note['component']['ref']} {note['vulnerability']}: {note['reason']}"
-            console.print(line, highlight=False, markup=False)
+            console.print(visible(line), highlight=False, markup=False)
 
 
 # -- portfolio -----------------------------------------------------------------------------------
@@ -308,6 +340,8 @@ def _print_run(lang: str, summary: dict[str, Any]) -> None:
             not_evaluated=summary["not_evaluated"],
         )
     )
+    if summary.get("not_evaluated_by_reason"):
+        typer.echo(_reasons_line(lang, summary["not_evaluated_by_reason"]))
     if summary.get("note"):
         typer.echo(text(lang, "text", "no_earlier_run"))
 

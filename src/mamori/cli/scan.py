@@ -14,6 +14,13 @@ from mamori.i18n import DEFAULT_NOTE, choose_lang
 
 FORMATS = ("table", "json", "sarif", "cyclonedx-vdr", "csv", "xlsx", "html")
 FAIL_ON = ("low", "medium", "high", "critical", "kev")
+EPILOG = (
+    "Exit codes: 0 clean; 1 the gate fired (--fail-on, or a fail rule of --policy); 2 bad input or usage; "
+    "3 cannot judge: the knowledge base is empty, a complete feed the scan used is older than --max-age, "
+    "or components were not evaluated (no complete feed of their ecosystem, no version, a version that "
+    "cannot be compared …), unless --allow-partial (then the same warning, and 0 or 1). "
+    "When the gate fires on a partial result, 1 wins. Every report shows the coverage and the data age."
+)
 
 
 def scan(
@@ -45,6 +52,17 @@ def scan(
     policy: Path | None = typer.Option(
         None, "--policy", help="Policy YAML (docs/triage-policy.md): exit 1 when a fail rule fires."
     ),
+    max_age: str = typer.Option(
+        "7d",
+        "--max-age",
+        metavar="AGE",
+        help="A complete feed older than this is stale (exit 3): e.g. 7d, 36h, 2w; 0 = no age check.",
+    ),
+    allow_partial: bool = typer.Option(
+        False,
+        "--allow-partial",
+        help="Accept a partial result (empty or stale knowledge base, components not evaluated): warn, exit 0 or 1.",
+    ),
 ) -> None:
     """Find known vulnerabilities in an SBOM's components (offline, against the local knowledge base)."""
     from rich.console import Console
@@ -54,6 +72,7 @@ def scan(
     from mamori.report import render
     from mamori.report.messages import text
     from mamori.report.table import print_result
+    from mamori.scan.coverage import parse_max_age
     from mamori.scan.run import load_target, scan_document
     from mamori.store import open_store
     from mamori.triage.integrate import triage_scan
@@ -61,6 +80,7 @@ def scan(
     _choice(output_format, FORMATS, "--format")
     _choice(fail_on, FAIL_ON, "--fail-on")
     lang = choose_lang(lang)
+    oldest = parse_max_age(max_age)
     if output_format == "xlsx" and output is None:
         raise InputError(None, "--format xlsx writes a binary file: give it with -o FILE")
     if output_format == "html" and importlib.util.find_spec("mamori.report.html") is None:
@@ -70,7 +90,9 @@ def scan(
     with open_store(db) as store:
         matcher = Matcher(store)
         doc, fmt = load_target(target)
-        result = scan_document(doc, store, target=str(target), sbom_format=fmt, matcher=matcher)
+        result = scan_document(
+            doc, store, target=str(target), sbom_format=fmt, matcher=matcher, max_age=oldest
+        )
         triaged = triage_scan(
             result,
             matcher.knowledge,
@@ -85,8 +107,6 @@ def scan(
             lang=lang,
         )
     err = Console(stderr=True)
-    if not result.sources:
-        err.print("mamori: the knowledge base is empty: run `mamori db import PATH` first", style="yellow")
     if output is None and output_format == "table":
         print_result(result, Console(), lang)
     else:
@@ -96,11 +116,7 @@ def scan(
             sys.stdout.flush()
         else:
             write_bytes_atomic(output, data)
-            err.print(text(lang, "text", "written", path=output), highlight=False)
-        if result.not_evaluated:
-            err.print(
-                text(lang, "text", "not_evaluated", count=result.components_not_evaluated()), style="yellow"
-            )
+            err.print(text(lang, "text", "written", path=output), highlight=False, markup=False)
     for notice in triaged.notices:
         err.print(f"mamori: {notice}", style="yellow", highlight=False, markup=False, soft_wrap=True)
     for violation in triaged.violations:
@@ -111,8 +127,21 @@ def scan(
             markup=False,
             soft_wrap=True,
         )
-    if fail_on and result.reaches(fail_on):
+    gate = bool(fail_on and result.reaches(fail_on))
+    if gate:
         err.print(text(lang, "text", "fail", level=fail_on), style="red")
+    problems = "; ".join(p.text(lang) for p in result.problems())
+    judged = allow_partial or gate or triaged.failed
+    if problems:
+        line = text(lang, "text", "partial" if judged else "cannot_judge", problems=problems)
+        err.print(
+            f"mamori: {line}",
+            style="yellow" if judged else "red",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    if gate or triaged.failed:
         raise typer.Exit(1)
-    if triaged.failed:
-        raise typer.Exit(1)
+    if problems and not allow_partial:
+        raise typer.Exit(3)

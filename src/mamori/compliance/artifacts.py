@@ -106,6 +106,7 @@ def scan_artifact(path: Path) -> Artifact:
     findings = data["findings"]
     sbom = data.get("sbom") if isinstance(data.get("sbom"), dict) else {}
     not_evaluated = data.get("not_evaluated")
+    coverage = data.get("coverage") if isinstance(data.get("coverage"), dict) else {}
     kev = sum(
         1
         for f in findings
@@ -117,7 +118,8 @@ def scan_artifact(path: Path) -> Artifact:
         "kev_findings": kev,
         "components": sbom.get("components"),
         "not_evaluated": len(not_evaluated) if isinstance(not_evaluated, list) else 0,
-        "all_evaluated": not not_evaluated,
+        # every component evaluated, against a knowledge base that was neither empty nor stale
+        "all_evaluated": not not_evaluated and coverage.get("complete") is not False,
         "subject_name": Path(str(target)).stem.split(".")[0] if target else None,
     }
     digest, _ = sha256_file(path)

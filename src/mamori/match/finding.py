@@ -27,7 +27,7 @@ from mamori.match.versions import parse
 from mamori.model.sbom import Component
 from mamori.model.vulnerability import Epss, Kev, Vulnerability
 from mamori.scan.describe import vulnerability_info
-from mamori.scan.result import ComponentRef, Evidence, Finding, NotEvaluated, VulnerabilityInfo
+from mamori.scan.result import ComponentRef, Evidence, Finding, NotEvaluated, VulnerabilityInfo, reason_text
 from mamori.vulndb import merge
 
 CONFIDENCE_RANK = {"high": 0, "medium": 1, "low": 2}
@@ -156,11 +156,18 @@ def _info(
 
 
 def not_evaluated(components: Sequence[Component], output: MatchOutput) -> list[NotEvaluated]:
-    seen: set[tuple[int, str, str | None]] = set()
+    """One note per (component, reason, record), with its reason code and the English words."""
+    seen: set[tuple[int, str, tuple[tuple[str, str | int], ...], str | None]] = set()
     out: list[NotEvaluated] = []
+    refs: dict[int, ComponentRef] = {}
     for skip in output.skipped:
-        key = (skip.component, skip.reason, skip.vuln_id)
-        if key not in seen:
-            seen.add(key)
-            out.append(NotEvaluated(component_ref(components[skip.component]), skip.reason, skip.vuln_id))
+        key = (skip.component, skip.code, skip.values, skip.vuln_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        ref = refs.get(skip.component)
+        if ref is None:
+            ref = refs[skip.component] = component_ref(components[skip.component])
+        values = dict(skip.values)
+        out.append(NotEvaluated(ref, reason_text(skip.code, values), skip.vuln_id, skip.code, values))
     return out

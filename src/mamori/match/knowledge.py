@@ -2,9 +2,10 @@
 
 Every read takes a whole batch of keys in one query per chunk (never one query per component) and
 caches what it read: index rows per (ecosystem, name) and per (vendor, product), the purl2cpe links,
-and per advisory its affected entries parsed once (ranges with their versions). The caches belong to
-one *generation* of the store — the ``source_state`` rows every import updates — and are dropped when
-it changes, so a long-lived :class:`Knowledge` never answers from stale data.
+the coverage per scope, and per advisory its affected entries parsed once (ranges with their
+versions). The caches belong to one *generation* of the store — the ``source_state`` rows every
+import updates, and the ``coverage`` rows — and are dropped when it changes, so a long-lived
+:class:`Knowledge` never answers from stale data.
 """
 
 from __future__ import annotations
@@ -113,6 +114,41 @@ def _advisory(vuln_id: str, doc: dict[str, Any], withdrawn: bool) -> Advisory:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ScopeState:
+    """What the knowledge base holds of one scope (an OSV ecosystem, or ``cpe``) across its sources:
+    the ``coverage`` rows (:meth:`mamori.store.Store.coverage`), complete feeds first, newest first."""
+
+    scope: str
+    rows: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return any(r["complete"] for r in self.rows)
+
+    @property
+    def records(self) -> int:
+        return sum(int(r.get("records") or 0) for r in self.rows)
+
+    @property
+    def feed(self) -> dict[str, Any] | None:
+        """The freshest complete feed of the scope (the one a scan's data age is told from)."""
+        return self.rows[0] if self.rows and self.rows[0]["complete"] else None
+
+
+def scope_states(rows: Iterable[dict[str, Any]]) -> dict[str, ScopeState]:
+    by_scope: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_scope.setdefault(str(row["scope"]), []).append(row)
+    out: dict[str, ScopeState] = {}
+    for scope, found in by_scope.items():
+        found.sort(key=lambda r: r["source"])
+        found.sort(key=lambda r: r.get("complete_at") or "", reverse=True)
+        found.sort(key=lambda r: not r["complete"])
+        out[scope] = ScopeState(scope, tuple(found))
+    return out
+
+
 class Knowledge:
     """Cached, batched access to one store for the matcher."""
 
@@ -120,6 +156,7 @@ class Knowledge:
         self.store = store
         self._generation: tuple[Any, ...] | None = None
         self.epoch = 0  # bumped whenever the caches are dropped; callers key their own caches on it
+        self.newest_record: str | None = None  # the newest ``modified`` among the records
         self._reset()
 
     def _reset(self) -> None:
@@ -128,19 +165,28 @@ class Knowledge:
         self._advisories: dict[str, Advisory | None] = {}
         self._records: dict[str, Vulnerability | None] = {}
         self._links: dict[LinkKey, list[tuple[str, str]]] | None = None
-        self._ecosystems: set[str] | None = None
         self._status: dict[str, Any] | None = None
+        self._coverage: dict[str, ScopeState] | None = None
 
     def refresh(self) -> None:
         """Drop the caches when an import changed the store since they were filled."""
         t, sr = schema.SourceState.__table__, schema.SourceRecord.__table__
+        ct = schema.Coverage.__table__
         with self.store.engine.connect() as conn:
             state = tuple(conn.execute(select(t.c.source, t.c.updated_at, t.c.cursor).order_by(t.c.source)))
+            state += tuple(
+                conn.execute(
+                    select(ct.c.source, ct.c.scope, ct.c.complete, ct.c.complete_at).order_by(
+                        ct.c.source, ct.c.scope
+                    )
+                )
+            )
             # updated_at has one-second resolution: the records' count and newest change, and the
             # number of links, tell two imports within the same second apart
             records = tuple(conn.execute(select(func.count(), func.max(sr.c.modified))).one())
             links = conn.scalar(select(func.count()).select_from(schema.PurlCpe.__table__))
         generation = (state, records, links)
+        self.newest_record = str(records[1]) if records[1] else None
         if generation != self._generation:
             self._reset()
             self._generation = generation
@@ -192,13 +238,14 @@ class Knowledge:
         return self._links
 
     @property
-    def ecosystems(self) -> set[str]:
-        """The ecosystems the store holds any advisory for."""
-        if self._ecosystems is None:
-            t = schema.AffectedPackage.__table__
-            with self.store.engine.connect() as conn:
-                self._ecosystems = set(conn.scalars(select(t.c.ecosystem).distinct()))
-        return self._ecosystems
+    def coverage(self) -> dict[str, ScopeState]:
+        """Per scope (OSV ecosystem, or ``cpe``): which sources hold it, whole or in part."""
+        if self._coverage is None:
+            self._coverage = scope_states(self.status().get("coverage") or [])
+        return self._coverage
+
+    def scope(self, name: str) -> ScopeState:
+        return self.coverage.get(name) or ScopeState(name)
 
     # -- documents ----------------------------------------------------------------------------
     def _documents(self, conn: Connection, ids: Sequence[str]) -> Iterator[tuple[str, bool, bytes, bool]]:

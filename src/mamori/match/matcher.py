@@ -4,6 +4,11 @@
 An OS package is looked up by its own name and by its source package's (``Target.lookups``), both
 keys in the same bulk query.
 
+Coverage: a component whose purl names an OSV ecosystem is evaluated only when some source holds
+that ecosystem whole (a complete feed, :mod:`mamori.vulndb.coverage`); one looked up by CPE only
+needs the ``cpe`` scope complete (NVD, JVN or CVE 5). Otherwise it is "not evaluated" (reason
+``coverage``) — the loose records that are there are still matched and their hits reported.
+
 Per batch of components: one query per chunk of (ecosystem, name) keys on ``affected_package``, one
 per chunk of (vendor, product) keys on ``affected_cpe``, one per chunk of candidate advisories
 (documents parsed once and cached), nothing per component.
@@ -16,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mamori.match import cpe as cpe_rules
-from mamori.match import cve5, purl
+from mamori.match import cve5, purl, reasons
 from mamori.match.cpe import CpeMatch, CpeTarget
 from mamori.match.ecosystems import GENERIC, PackageKey, release_matches
 from mamori.match.knowledge import Advisory, CpeRow, Knowledge, PackageRow
@@ -24,6 +29,7 @@ from mamori.match.target import Target, target_for
 from mamori.match.verdict import CPE_CONFIG, PURL2CPE, PURL_RANGE, Verdict
 from mamori.model.sbom import Component
 from mamori.store import Store
+from mamori.vulndb.coverage import CPE_SCOPE
 from mamori.vulndb.cpe import CpeName, index_key
 
 CONFIDENCE = {PURL_RANGE: "high", "purl-version-list": "high", CPE_CONFIG: "medium", PURL2CPE: "low"}
@@ -58,14 +64,16 @@ class Hit:
 
 @dataclass(frozen=True, slots=True)
 class Skip:
-    """A component, or one record for it, that could not be evaluated."""
+    """A component, or one record for it (``vuln_id``), that could not be evaluated: the reason code
+    (:mod:`mamori.match.reasons`) and the values its words are filled with."""
 
     component: int
-    reason: str
+    code: str
+    values: tuple[tuple[str, str | int], ...] = ()
     vuln_id: str | None = None
 
     def at(self, component: int) -> Skip:
-        return Skip(component, self.reason, self.vuln_id)
+        return Skip(component, self.code, self.values, self.vuln_id)
 
 
 @dataclass(slots=True)
@@ -176,25 +184,18 @@ class Matcher:
             for ct in cts:
                 by_product.setdefault((index_key(ct.name.vendor), index_key(ct.name.product)), []).append(ct)
 
-        ecosystems = k.ecosystems
         for i, t in enumerate(targets):
             if t.problem:
                 continue
             if t.package is not None:
-                if t.package.ecosystem not in ecosystems and not cpe_targets[i]:
-                    out.skipped.append(
-                        Skip(i, f"the knowledge base holds no {t.package.ecosystem} advisories")
-                    )
+                self._covered(i, t.package.ecosystem, out)
                 for key, version, through_source in t.lookups():
                     rows = package_rows.get((key.ecosystem, key.name_key), [])
                     self._packages(i, t, key, version, through_source, rows, advisories, out)
             elif not cpe_targets[i]:
-                out.skipped.append(
-                    Skip(
-                        i,
-                        f"purl type {t.purl_type!r} is no ecosystem mamori has advisories for, and no CPE is known",
-                    )
-                )
+                out.skipped.append(Skip(i, reasons.UNKNOWN_ECOSYSTEM, (("type", t.purl_type or ""),)))
+            else:
+                self._covered(i, CPE_SCOPE, out)
             elsewhere = _Elsewhere(by_product)
             for ct in cpe_targets[i]:
                 rows_c = cpe_rows.get((index_key(ct.name.vendor), index_key(ct.name.product)), [])
@@ -202,13 +203,31 @@ class Matcher:
             if elsewhere.asked:
                 out.uncachable.add(i)
 
+    def _covered(self, i: int, scope: str, out: MatchOutput) -> None:
+        """Note the component as not evaluated unless some source holds ``scope`` whole."""
+        state = self.knowledge.scope(scope)
+        if not state.complete:
+            out.skipped.append(Skip(i, reasons.COVERAGE, (("scope", scope), ("records", state.records))))
+
+    def scopes(self, target: Target) -> tuple[str, ...]:
+        """The coverage scopes a component is looked up in: its purl's OSV ecosystem, and ``cpe`` when
+        it has a CPE to match (declared, or linked to its purl through purl2cpe)."""
+        if target.problem:
+            return ()
+        found = [target.package.ecosystem] if target.package is not None else []
+        linked = target.link is not None and target.version and self.knowledge.links.get(target.link)
+        if target.cpes or linked:
+            found.append(CPE_SCOPE)
+        return tuple(found)
+
     def _cpe_targets(self, targets: list[Target], out: MatchOutput) -> list[list[CpeTarget]]:
         links = self.knowledge.links
         result: list[list[CpeTarget]] = []
         for i, t in enumerate(targets):
             found: list[CpeTarget] = []
             if t.problem:
-                out.skipped.append(Skip(i, t.problem))
+                code = t.problem_code or reasons.BAD_IDENTIFIER
+                out.skipped.append(Skip(i, code, (("detail", t.problem),)))
                 result.append(found)
                 continue
             cls = t.cls or GENERIC
@@ -235,7 +254,8 @@ class Matcher:
                 Hit(i, vuln_id, method, CONFIDENCE[method], verdict.detail, source, record, verdict.fixed)
             )
         elif verdict.affected is None:
-            out.skipped.append(Skip(i, verdict.reason or "cannot be evaluated", vuln_id))
+            detail = verdict.reason or f"{record}: cannot be evaluated"
+            out.skipped.append(Skip(i, reasons.CANNOT_COMPARE, (("detail", detail),), vuln_id))
 
     def _packages(
         self,

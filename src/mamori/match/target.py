@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from packageurl import PackageURL
 
+from mamori.match import reasons
 from mamori.match.cpe import cpe_name
 from mamori.match.ecosystems import PackageKey, VersionClass, ecosystem_for_purl, version_class
 from mamori.match.purl2cpe import LinkKey, key_for
@@ -26,7 +27,8 @@ from mamori.vulndb.names import normalise_name
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """A component ready for lookup; ``problem`` says why it cannot be evaluated at all."""
+    """A component ready for lookup; ``problem`` says why it cannot be evaluated at all and
+    ``problem_code`` says it for machines (:mod:`mamori.match.reasons`)."""
 
     version: str | None
     package: PackageKey | None = None
@@ -35,6 +37,7 @@ class Target:
     cpes: tuple[CpeName, ...] = ()
     purl_type: str | None = None
     problem: str | None = None
+    problem_code: str | None = None
     notes: tuple[str, ...] = field(default=())
     source: PackageKey | None = None  # the source package, when it is not the package itself
     source_version: str | None = None
@@ -109,9 +112,11 @@ def _target(
     if purl is not None and purl.version and purl.type in OS_PURL_TYPES and isinstance(purl.qualifiers, dict):
         package_version = with_epoch(purl.version, purl.qualifiers.get("epoch"))
     if purl is None and not names:
-        return Target(wanted, problem="; ".join(bad) if bad else "no purl or CPE to look it up by")
+        if bad:
+            return Target(wanted, problem="; ".join(bad), problem_code=reasons.BAD_IDENTIFIER)
+        return Target(wanted, problem="no purl or CPE to look it up by", problem_code=reasons.NO_IDENTIFIER)
     if not wanted and not any(n.version not in ("*", "-", "") for n in names):
-        return Target(None, problem="no version")
+        return Target(None, problem="no version", problem_code=reasons.NO_VERSION)
     package = ecosystem_for_purl(purl) if purl is not None else None
     source, source_version = (
         _source(purl, package, package_version, props)

@@ -6,6 +6,11 @@ the scan matcher (:class:`mamori.match.Matcher`: one query per chunk of keys, ad
 and cached, version ranges evaluated with the ecosystem's rules), then the result fans out to every
 release whose current SBOM lists the identity.
 
+Coverage: a component whose scope (its purl's OSV ecosystem, or ``cpe``) no complete feed covers gets
+an open "unknown" note ``coverage:<scope>`` (reason code ``coverage`` in ``method``), counted among the
+portfolio's not-evaluated notes; it resolves on the first run after a complete feed of the scope was
+imported (a changed-only run re-matches the components whose noted scope is complete now).
+
 One exception keeps results exact: an NVD configuration that needs *another* component of the same
 SBOM (an ``AND`` of two vulnerable CPEs) can only be decided per SBOM. Components whose CPE keys
 appear in such a configuration are matched per release, together with the other such components of
@@ -30,6 +35,8 @@ from sqlalchemy import Connection, bindparam, func, select, update
 
 from mamori.match import Matcher
 from mamori.match.finding import build_findings, not_evaluated
+from mamori.match.knowledge import Knowledge
+from mamori.match.reasons import CANNOT_COMPARE, COVERAGE
 from mamori.portfolio import changes as changelog
 from mamori.portfolio import tables as t
 from mamori.portfolio.identity import component_of
@@ -59,6 +66,7 @@ class RunSummary:
     resolved: int = 0
     open_findings: int = 0  # across the portfolio after the run
     not_evaluated: int = 0  # open "cannot tell" notes across the portfolio
+    not_evaluated_by_reason: dict[str, int] = field(default_factory=dict)  # reason code → open notes
     by_rating: dict[str, int] = field(default_factory=dict)
     note: str | None = None
 
@@ -108,9 +116,13 @@ def _affected(finding: Finding) -> Entry:
     )
 
 
+COVERAGE_NOTE = "coverage:"  # vuln_id prefix of the note a component gets when its scope is not covered
+
+
 def _unknown(note: NotEvaluated) -> Entry:
-    assert note.vulnerability_id is not None
-    return Entry(note.vulnerability_id, "unknown", None, None, None, note.reason, None, "unknown", None)
+    """A "cannot tell" note: one record (its id), or the whole component for want of coverage."""
+    vuln_id = note.vulnerability_id or f"{COVERAGE_NOTE}{note.values.get('scope')}"
+    return Entry(vuln_id, "unknown", None, note.code, None, note.reason, None, "unknown", None)
 
 
 class Engine:
@@ -205,11 +217,12 @@ class Engine:
             entry = _affected(finding)
             result[rows[index].id][entry.vuln_id] = entry
         for note in not_evaluated(comps, output):
-            if note.vulnerability_id is None:
-                continue  # the component as a whole: its ``problem``, or an ecosystem without records
+            if note.vulnerability_id is None and note.code != COVERAGE:
+                continue  # the component as a whole: its ``problem`` (kept on the component row)
             entries = result[rows[int(note.component.bom_ref or 0)].id]
-            if not any(note.vulnerability_id in e.ids for e in entries.values()):
-                entries.setdefault(note.vulnerability_id, _unknown(note))
+            entry = _unknown(note)
+            if not any(entry.vuln_id in e.ids for e in entries.values()):
+                entries.setdefault(entry.vuln_id, entry)
         return result
 
     def run(self, conn: Connection, ids: Iterable[int]) -> None:
@@ -364,19 +377,22 @@ class Engine:
 def _totals(conn: Connection, summary: RunSummary) -> None:
     f, m = t.FindingRow.__table__, t.MatchRow.__table__
     stmt = (
-        select(m.c.verdict, m.c.rating, func.count())
+        select(m.c.verdict, m.c.rating, m.c.method, func.count())
         .select_from(f.join(m, m.c.id == f.c.match_id))
         .where(f.c.resolved_run.is_(None))
-        .group_by(m.c.verdict, m.c.rating)
+        .group_by(m.c.verdict, m.c.rating, m.c.method)
     )
     summary.by_rating = {}
+    summary.not_evaluated_by_reason = {}
     summary.open_findings = summary.not_evaluated = 0
-    for verdict, rating, count in conn.execute(stmt):
+    for verdict, rating, method, count in conn.execute(stmt):
         if verdict == "affected":
             summary.open_findings += int(count)
             summary.by_rating[rating] = summary.by_rating.get(rating, 0) + int(count)
         else:
             summary.not_evaluated += int(count)
+            code = method or CANNOT_COMPARE  # notes stored before reason codes were kept
+            summary.not_evaluated_by_reason[code] = summary.not_evaluated_by_reason.get(code, 0) + int(count)
 
 
 def _start(conn: Connection, mode: str) -> int:
@@ -416,6 +432,22 @@ def _finish(conn: Connection, summary: RunSummary, marks: changelog.Marks | None
         )
     )
     conn.commit()
+
+
+def _newly_covered(conn: Connection, knowledge: Knowledge) -> set[int]:
+    """Identities holding an open "no complete feed" note for a scope that is complete now."""
+    f, m = t.FindingRow.__table__, t.MatchRow.__table__
+    stmt = (
+        select(m.c.component_id, m.c.vuln_id)
+        .join(f, f.c.match_id == m.c.id)
+        .where(f.c.resolved_run.is_(None), m.c.verdict == "unknown", m.c.method == COVERAGE)
+        .distinct()
+    )
+    return {
+        cid
+        for cid, vuln_id in conn.execute(stmt)
+        if knowledge.scope(vuln_id.removeprefix(COVERAGE_NOTE)).complete
+    }
 
 
 def _portfolio_components(conn: Connection) -> set[int]:
@@ -463,6 +495,7 @@ def rematch(
             ids = changelog.touched_components(conn, found.vuln_ids, matcher.knowledge.links)
             ids |= changelog.new_link_components(conn, last.link)
             ids |= changelog.new_revision_components(conn, last.sbom)
+            ids |= _newly_covered(conn, matcher.knowledge)  # a complete feed came for their scope
             conn.commit()
             engine.run(conn, ids)
             changelog.update_snapshot(conn, found)

@@ -4,12 +4,15 @@ across releases. Plain dicts, ready for JSON; the CLI renders them as tables.
 Times are those of the runs: a finding was *first seen* by the run that opened it, is *last seen*
 by the latest run that matched its component (or, once resolved, the run before it was resolved).
 KEV membership is read from the store when the view is built, so a KEV import shows at once;
-severity is as of the latest match of the component.
+severity is as of the latest match of the component. Not-evaluated notes carry their reason code
+(``coverage`` for a component whose scope no complete feed covers); the views also carry the
+knowledge base's ``coverage`` per scope (complete or partial, source, date, age, records).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -20,6 +23,7 @@ from mamori.portfolio.archive import release_id
 from mamori.store import Store, schema
 from mamori.store.writer import chunks
 from mamori.vulndb import merge
+from mamori.vulndb.coverage import age_days
 
 RATING_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "none": 4, "unknown": 5}
 
@@ -159,6 +163,7 @@ def _split(conn: Connection, rows: list[Any]) -> tuple[list[dict[str, Any]], lis
                     "component": item["component"],
                     "vulnerability": row.vuln_id,
                     "reason": row.detail,
+                    "reason_code": row.method or "cannot-compare",
                     "status": item["status"],
                 }
             )
@@ -167,8 +172,39 @@ def _split(conn: Connection, rows: list[Any]) -> tuple[list[dict[str, Any]], lis
     return findings, notes
 
 
+def coverage(store: Store) -> list[dict[str, Any]]:
+    """Per scope of the knowledge base: complete (source, date, age of the freshest complete feed) or
+    partial, and the records it holds across sources."""
+    now = datetime.now(UTC)
+    by_scope: dict[str, list[dict[str, Any]]] = {}
+    for row in store.coverage():
+        by_scope.setdefault(str(row["scope"]), []).append(row)
+    out = []
+    for scope, rows in sorted(by_scope.items(), key=lambda x: (x[0] == "cpe", x[0].lower())):
+        feeds = sorted(
+            (r for r in rows if r["complete"]), key=lambda r: r.get("complete_at") or "", reverse=True
+        )
+        feed = feeds[0] if feeds else None
+        out.append(
+            {
+                "scope": scope,
+                "complete": feed is not None,
+                "source": feed["source"] if feed else None,
+                "complete_at": feed.get("complete_at") if feed else None,
+                "age_days": age_days(feed.get("complete_at"), now) if feed else None,
+                "records": sum(int(r.get("records") or 0) for r in rows),
+                "sources": sorted({str(r["source"]) for r in rows}),
+            }
+        )
+    return out
+
+
 def summary(findings: list[dict[str, Any]], notes: list[dict[str, Any]]) -> dict[str, Any]:
     open_ = [f for f in findings if f["status"] == "open"]
+    by_reason: dict[str, int] = {}
+    for n in notes:
+        if n["status"] == "open":
+            by_reason[n["reason_code"]] = by_reason.get(n["reason_code"], 0) + 1
     by_rating = dict.fromkeys(RATING_ORDER, 0)
     for f in open_:
         by_rating[f["vulnerability"]["rating"]] = by_rating.get(f["vulnerability"]["rating"], 0) + 1
@@ -179,6 +215,7 @@ def summary(findings: list[dict[str, Any]], notes: list[dict[str, Any]]) -> dict
         "kev": sum(1 for f in open_ if f["vulnerability"]["kev"]),
         "components_affected": len({(f["product"], f["release"], f["component"]["ref"]) for f in open_}),
         "not_evaluated": sum(1 for n in notes if n["status"] == "open"),
+        "not_evaluated_by_reason": dict(sorted(by_reason.items(), key=lambda x: (-x[1], x[0]))),
     }
 
 
@@ -254,6 +291,7 @@ def release(store: Store, product: str, version: str, include_resolved: bool = F
         "findings": findings,
         "not_evaluated": notes,
         "summary": {"components": len(components), **totals},
+        "coverage": coverage(store),
     }
 
 
@@ -265,4 +303,10 @@ def findings(store: Store, product: str | None = None, include_resolved: bool = 
             raise InputError(None, f"no product {product!r}")
         where = p.c.name == product if product is not None else p.c.id.is_not(None)
         found, notes = _split(conn, _finding_rows(conn, where, include_resolved))
-    return {"product": product, "findings": found, "not_evaluated": notes, "summary": summary(found, notes)}
+    return {
+        "product": product,
+        "findings": found,
+        "not_evaluated": notes,
+        "summary": summary(found, notes),
+        "coverage": coverage(store),
+    }

@@ -2,7 +2,12 @@
 ``vulnerabilities[]`` with ``affects``, ratings, CWEs, advisories and the recommended fix.
 
 One vulnerability entry per vulnerability id, affecting every component it was found in. Facts
-CycloneDX has no field for (KEV, EPSS, how it matched) travel as ``mamori:`` properties.
+CycloneDX has no field for (KEV, EPSS, how it matched) travel as ``mamori:`` properties; so does the
+coverage, in ``metadata.properties``: ``mamori:coverage:complete`` (true when nothing keeps the result
+from being judged), per scope ``mamori:coverage:<scope>`` (complete, demo, partial or none) with
+``…:source``, ``…:complete-at``, ``…:age-days``, ``…:records``, ``…:components``, ``…:not-evaluated``
+and ``…:stale``, then ``mamori:coverage:not-evaluated`` (components) and one
+``mamori:coverage:not-evaluated:<reason code>`` per reason, and each ``mamori:coverage:problem``.
 """
 
 from __future__ import annotations
@@ -106,6 +111,45 @@ def _vulnerability(v: VulnerabilityInfo, findings: list[tuple[str, Finding]], la
     return entry
 
 
+def coverage_properties(result: ScanResult, lang: str = "en") -> list[dict[str, str]]:
+    """The coverage as CycloneDX name/value properties (see the module's note)."""
+    cov = result.coverage
+    problems = result.problems()
+    props: list[tuple[str, object]] = [("mamori:coverage:complete", not problems)]
+    if result.demo:
+        props.append(("mamori:coverage:demo", True))
+    props += [
+        ("mamori:coverage:empty", cov.empty),
+        ("mamori:coverage:updated", cov.updated),
+        ("mamori:coverage:newest-record", cov.newest_record),
+        ("mamori:coverage:max-age-days", cov.max_age_days),
+    ]
+    for s in cov.scopes:
+        state = (
+            ("demo" if result.demo else "complete") if s.complete else ("partial" if s.records else "none")
+        )
+        key = f"mamori:coverage:{s.scope}"
+        props += [
+            (key, state),
+            (f"{key}:source", s.source or ", ".join(s.sources)),
+            (f"{key}:complete-at", s.complete_at),
+            (f"{key}:age-days", s.age_days),
+            (f"{key}:records", s.records),
+            (f"{key}:components", s.components),
+            (f"{key}:not-evaluated", s.not_evaluated),
+            (f"{key}:stale", s.stale),
+        ]
+    props.append(("mamori:coverage:not-evaluated", result.components_not_evaluated()))
+    for code, count in result.not_evaluated_by_reason().items():
+        props.append((f"mamori:coverage:not-evaluated:{code}", count))
+    props += [("mamori:coverage:problem", p.text(lang)) for p in problems]
+    return [
+        {"name": name, "value": str(value).lower() if isinstance(value, bool) else str(value)}
+        for name, value in props
+        if value is not None and value != ""
+    ]
+
+
 def vdr_dict(result: ScanResult, lang: str = "en") -> dict[str, Any]:
     refs: dict[tuple[str | None, ...], str] = {}
     components: list[dict[str, Any]] = []
@@ -127,6 +171,7 @@ def vdr_dict(result: ScanResult, lang: str = "en") -> dict[str, Any]:
     metadata: dict[str, Any] = {
         "tools": {"components": [{"type": "application", "name": "mamori", "version": __version__}]},
         "component": {"type": "application", "bom-ref": "scan-target", "name": result.target},
+        "properties": coverage_properties(result, lang),
     }
     if generated:
         metadata["timestamp"] = generated

@@ -19,6 +19,7 @@ from packageurl import PackageURL
 from mamori import __version__
 from mamori.i18n import Messages
 from mamori.report import messages as scan_messages
+from mamori.report.rows import COVERAGE_COLUMNS, coverage_line, coverage_rows
 from mamori.scan.result import RATING_ORDER, RATINGS, Finding, ScanResult
 
 LANGS = ("en", "ja")
@@ -153,7 +154,21 @@ class NotEvaluatedView:
     component: str
     purl: str | None
     vulnerability: str | None
-    reason: str
+    reason: Bi
+    code: str
+
+
+@dataclass(slots=True)
+class CoverageView:
+    """The coverage section: the one-line summary, a row per scope, why the result is partial."""
+
+    line: Bi
+    headers: list[Bi]
+    rows: list[list[Bi]]
+    problems: list[Bi]
+    max_age: Bi | None
+    updated: str
+    newest_record: str
 
 
 @dataclass(slots=True)
@@ -169,6 +184,9 @@ class ReportView:
     affected: int
     not_evaluated: list[NotEvaluatedView]
     not_evaluated_components: int
+    coverage: CoverageView
+    partial: bool
+    nothing_found: Bi
     chart: list[ChartBar]
     chart_height: int
     ratings: list[Option]
@@ -395,6 +413,39 @@ def _chart(counts: dict[str, int]) -> list[ChartBar]:
     ]
 
 
+def coverage_view(result: ScanResult) -> CoverageView:
+    by_lang = {lang: coverage_rows(result, lang) for lang in LANGS}
+    rows = [
+        [{lang: str(by_lang[lang][r][c]) for lang in LANGS} for c in range(len(COVERAGE_COLUMNS))]
+        for r in range(len(result.coverage.scopes))
+    ]
+    problems = result.problems()
+    days = result.coverage.max_age_days
+    return CoverageView(
+        line={lang: coverage_line(result, lang) for lang in LANGS},
+        headers=[shared("coverage", c) for c in COVERAGE_COLUMNS],
+        rows=rows,
+        problems=[{lang: p.text(lang) for lang in LANGS} for p in problems],
+        max_age={lang: scan_messages.text(lang, "coverage", "days", count=f"{days:g}") for lang in LANGS}
+        if days is not None
+        else None,
+        updated=result.coverage.updated or "",
+        newest_record=result.coverage.newest_record or "",
+    )
+
+
+def _nothing_found(result: ScanResult) -> Bi:
+    """Never "no known vulnerability" for what was not checked."""
+    missing = result.components_not_evaluated()
+    if result.coverage.empty:
+        return msg("empty_store")
+    if missing and missing >= result.components:
+        return msg("nothing_evaluated")
+    if missing:
+        return msg("none_evaluated", evaluated=result.components - missing, count=missing)
+    return msg("none_found")
+
+
 def report_view(result: ScanResult, lang: str) -> ReportView:
     findings = [finding_view(i, f) for i, f in enumerate(sorted(result.findings, key=_order), start=1)]
     demo_records = sum(s.records for name, s in result.sources.items() if name == "osv")
@@ -409,10 +460,19 @@ def report_view(result: ScanResult, lang: str) -> ReportView:
         findings=findings,
         affected=result.components_affected(),
         not_evaluated=[
-            NotEvaluatedView(n.component.label, n.component.purl, n.vulnerability_id, n.reason)
+            NotEvaluatedView(
+                n.component.label,
+                n.component.purl,
+                n.vulnerability_id,
+                {lang_: n.text(lang_) for lang_ in LANGS},
+                n.code,
+            )
             for n in result.not_evaluated
         ],
         not_evaluated_components=result.components_not_evaluated(),
+        coverage=coverage_view(result),
+        partial=result.partial,
+        nothing_found=_nothing_found(result),
         chart=_chart(result.by_rating()),
         chart_height=CHART_ROW * len(RATINGS),
         ratings=[Option(r, shared("ratings", r)) for r in RATINGS],

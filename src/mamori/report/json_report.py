@@ -1,8 +1,16 @@
-"""The JSON report, in the shape issue 5 gives (plus ``not_evaluated``, which the issue asks to show).
+"""The JSON report, in the shape issue 5 gives (plus ``not_evaluated`` and ``coverage``).
 
 ``{"target", "sbom": {"format", "components"}, "database": {"sources": {src: {"records", "updated"}}},
-"findings": [{"component": {...}, "vulnerability": {...}, "match": {...}}], "not_evaluated": [...],
+"coverage": {...}, "findings": [{"component": {...}, "vulnerability": {...}, "match": {...}}],
+"not_evaluated": [{"component", "reason", "reason_code", "vulnerability"}],
 "summary": {"by_rating", "components_affected", "components_not_evaluated"}}``
+
+``coverage`` (:func:`coverage_dict`): ``complete`` (nothing keeps the result from being judged),
+``demo``, ``empty``, ``updated`` (newest import), ``newest_record``, ``max_age_days``,
+``components_not_evaluated``, ``not_evaluated_by_reason`` (reason code → components), ``problems``
+(``code``, ``message`` and values: why ``mamori scan`` exits 3) and ``scopes``: per scope the scan
+used, ``complete``, ``source``, ``complete_at``, ``age_days``, ``origin``, ``records``, ``sources``,
+``components``, ``not_evaluated``, ``stale``.
 """
 
 from __future__ import annotations
@@ -64,6 +72,39 @@ def triage_fields(f: Finding, lang: str) -> dict[str, Any]:
     return {"ssvc": ssvc, "priority_score": f.priority_score, "vex": f.vex}
 
 
+def coverage_dict(result: ScanResult, lang: str = "en") -> dict[str, Any]:
+    """What the knowledge base could vouch for in this scan (also SARIF run properties)."""
+    cov = result.coverage
+    problems = result.problems()
+    return {
+        "complete": not problems,
+        "demo": result.demo,
+        "empty": cov.empty,
+        "updated": cov.updated,
+        "newest_record": cov.newest_record,
+        "max_age_days": cov.max_age_days,
+        "components_not_evaluated": result.components_not_evaluated(),
+        "not_evaluated_by_reason": result.not_evaluated_by_reason(),
+        "problems": [{"code": p.code, "message": p.text(lang), **p.values} for p in problems],
+        "scopes": [
+            {
+                "scope": s.scope,
+                "complete": s.complete,
+                "source": s.source,
+                "complete_at": s.complete_at,
+                "age_days": s.age_days,
+                "origin": s.origin,
+                "records": s.records,
+                "sources": s.sources,
+                "components": s.components,
+                "not_evaluated": s.not_evaluated,
+                "stale": s.stale,
+            }
+            for s in cov.scopes
+        ],
+    }
+
+
 def result_dict(result: ScanResult, lang: str = "en") -> dict[str, Any]:
     return {
         "target": result.target,
@@ -74,11 +115,13 @@ def result_dict(result: ScanResult, lang: str = "en") -> dict[str, Any]:
                 for name, info in sorted(result.sources.items())
             }
         },
+        "coverage": coverage_dict(result, lang),
         "findings": [finding_dict(f, lang) for f in result.findings],
         "not_evaluated": [
             {
                 "component": component_dict(n.component),
-                "reason": n.reason,
+                "reason": n.text(lang),
+                "reason_code": n.code,
                 "vulnerability": n.vulnerability_id,
             }
             for n in result.not_evaluated

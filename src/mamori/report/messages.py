@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from mamori.i18n import Messages
+from mamori.scan.messages import MESSAGES, text, visible
 
-MESSAGES = Messages("data/scan/messages.yaml")
-
-
-def text(lang: str, *path: str, **values: object) -> str:
-    """The entry at ``path`` in ``lang`` (English when the language is unknown), placeholders filled."""
-    return MESSAGES.text(lang, *path, **values)
+__all__ = ["MESSAGES", "text", "visible"]

@@ -2,6 +2,9 @@
 
 Levels: critical and high → ``error``, medium → ``warning``, low, none and unknown → ``note``.
 ``properties.security-severity`` carries the CVSS base score (what code-scanning UIs sort by).
+``runs[0].properties.coverage`` is the JSON report's ``coverage`` object (complete or partial per
+scope, data age, components not evaluated and why); a partial result also says so in
+``runs[0].invocations[0].toolExecutionNotifications``.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from typing import Any
 import orjson
 
 from mamori import __version__
-from mamori.report.json_report import triage_fields
+from mamori.report.json_report import coverage_dict, triage_fields
 from mamori.report.messages import text
 from mamori.scan.result import Finding, ScanResult, VulnerabilityInfo
 
@@ -100,11 +103,29 @@ def sarif_dict(result: ScanResult, lang: str = "en") -> dict[str, Any]:
                         "rules": rules,
                     }
                 },
+                "invocations": [_invocation(result, lang)],
                 "results": results,
                 "columnKind": "unicodeCodePoints",
+                "properties": {"coverage": coverage_dict(result, lang)},
             }
         ],
     }
+
+
+def _invocation(result: ScanResult, lang: str) -> dict[str, Any]:
+    """The scan ran; a partial result (empty or stale store, components not evaluated) is a warning."""
+    invocation: dict[str, Any] = {"executionSuccessful": True}
+    problems = result.problems()
+    if problems:
+        invocation["toolExecutionNotifications"] = [
+            {
+                "level": "warning",
+                "descriptor": {"id": f"mamori/coverage/{p.code}"},
+                "message": {"text": p.text(lang)},
+            }
+            for p in problems
+        ]
+    return invocation
 
 
 def render(result: ScanResult, lang: str = "en") -> bytes:

@@ -1,4 +1,5 @@
-"""The terminal table (rich): findings sorted by severity, a summary, components not evaluated."""
+"""The terminal table (rich): findings sorted by severity, a summary with the coverage line, components
+not evaluated (with the reason in the report's language)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import io
 from rich.console import Console
 from rich.table import Table
 
-from mamori.report.messages import text
-from mamori.report.rows import counts_line
-from mamori.scan.result import RATING_ORDER, RATINGS, Finding, ScanResult
+from mamori.report.messages import text, visible
+from mamori.report.rows import counts_line, coverage_line
+from mamori.scan.result import RATING_ORDER, RATINGS, Finding, NotEvaluated, ScanResult
 
 _STYLE = {
     "critical": "bold red",
@@ -49,7 +50,7 @@ def print_result(result: ScanResult, console: Console, lang: str = "en") -> None
             )
         console.print(table)
     else:
-        console.print(text(lang, "text", "none_found"))
+        console.print(nothing_found(result, lang), style="yellow" if result.partial else None)
     counts = result.by_rating()
     console.print(counts_line(result, lang))
     console.print(
@@ -57,14 +58,45 @@ def print_result(result: ScanResult, console: Console, lang: str = "en") -> None
         + ": "
         + ", ".join(f"{text(lang, 'ratings', r)} {counts[r]}" for r in RATINGS if counts[r])
     )
+    console.print(
+        coverage_line(result, lang),
+        style="yellow" if result.partial else None,
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
     if result.not_evaluated:
         console.print(
             text(lang, "text", "not_evaluated", count=result.components_not_evaluated()), style="yellow"
         )
-        for n in result.not_evaluated[:50]:
-            console.print(f"  {n.component.label}: {n.reason}", markup=False, highlight=False)
-        if len(result.not_evaluated) > 50:
-            console.print(f"  … +{len(result.not_evaluated) - 50}")
+        grouped: dict[str, list[NotEvaluated]] = {}
+        others: list[NotEvaluated] = []
+        for n in result.not_evaluated:
+            if n.code == "coverage":
+                grouped.setdefault(str(n.values.get("scope")), []).append(n)
+            else:
+                others.append(n)
+        for notes in grouped.values():  # one line per scope: the reason is the same for all
+            line = text(lang, "text", "coverage_group", count=len(notes), reason=notes[0].text(lang))
+            console.print(f"  {visible(line)}", markup=False, highlight=False)
+        for n in others[:50]:
+            console.print(
+                f"  {visible(n.component.label)}: {visible(n.text(lang))}", markup=False, highlight=False
+            )
+        if len(others) > 50:
+            console.print(f"  … +{len(others) - 50}")
+
+
+def nothing_found(result: ScanResult, lang: str) -> str:
+    """What to say when there is no finding: never "no known vulnerability" for what was not checked."""
+    missing = result.components_not_evaluated()
+    if result.coverage.empty:
+        return text(lang, "text", "empty_store")
+    if missing and missing >= result.components:
+        return text(lang, "text", "nothing_evaluated")
+    if missing:
+        return text(lang, "text", "none_evaluated", evaluated=result.components - missing, count=missing)
+    return text(lang, "text", "none_found")
 
 
 def render(result: ScanResult, lang: str = "en") -> bytes:

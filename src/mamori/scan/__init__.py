@@ -6,13 +6,16 @@ The result type lives in :mod:`mamori.scan.result`; :func:`mamori.scan.run.scan_
 
 from mamori.scan.result import (
     ComponentRef,
+    Coverage,
     EpssInfo,
     Evidence,
     Finding,
     KevInfo,
     NotEvaluated,
+    Problem,
     ReferenceInfo,
     ScanResult,
+    ScopeCoverage,
     SeverityInfo,
     SourceInfo,
     VulnerabilityInfo,
@@ -20,13 +23,16 @@ from mamori.scan.result import (
 
 __all__ = [
     "ComponentRef",
+    "Coverage",
     "EpssInfo",
     "Evidence",
     "Finding",
     "KevInfo",
     "NotEvaluated",
+    "Problem",
     "ReferenceInfo",
     "ScanResult",
+    "ScopeCoverage",
     "SeverityInfo",
     "SourceInfo",
     "VulnerabilityInfo",

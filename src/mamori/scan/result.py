@@ -4,9 +4,13 @@ HTML) is rendered from.
 A :class:`ScanResult` holds one :class:`Finding` per (component, vulnerability): the vulnerability
 merged across sources and aliases (CVE ↔ GHSA ↔ PYSEC ↔ GO ↔ JVNDB …) with every id and source,
 the chosen CVSS severity, KEV and EPSS, and the evidence of each way it matched, best first.
-Components that could not be evaluated (no version, unknown ecosystem, a version or a record the
-rules cannot compare) are listed in :attr:`ScanResult.not_evaluated` with the reason — they are
-never counted as safe.
+Components that could not be evaluated (no complete feed of their ecosystem in the knowledge base, no
+version, unknown ecosystem, a version or a record the rules cannot compare) are listed in
+:attr:`ScanResult.not_evaluated` with the reason, as a code (:mod:`mamori.match.reasons`) and in
+words — they are never counted as safe. :attr:`ScanResult.coverage` says what the knowledge base
+could vouch for: per scope the scan used, complete or partial, the feed's source, date, age and
+origin, and the store's newest data; :meth:`ScanResult.problems` says why the result cannot be
+judged (empty store, stale feed, components not evaluated), which ``mamori scan`` exits 3 on.
 
 Match methods and confidences (see :mod:`mamori.match.finding`):
 
@@ -30,6 +34,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+from mamori.scan.messages import text
 
 RATINGS = ("critical", "high", "medium", "low", "none", "unknown")
 RATING_ORDER = {"none": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
@@ -177,11 +183,112 @@ class Finding:
 
 @dataclass(slots=True)
 class NotEvaluated:
-    """A component (or one record for it) that could not be evaluated, and why."""
+    """A component (or one record for it) that could not be evaluated, and why: ``code`` (see
+    :mod:`mamori.match.reasons`), ``values`` the words are filled with, ``reason`` in English."""
 
     component: ComponentRef
     reason: str
     vulnerability_id: str | None = None
+    code: str = "cannot-compare"
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def text(self, lang: str = "en") -> str:
+        """The reason in ``lang`` (en or ja)."""
+        return reason_text(self.code, self.values or {"detail": self.reason}, lang)
+
+
+def scope_label(scope: str, lang: str = "en") -> str:
+    """An ecosystem as named, ``cpe`` as the CPE-keyed feeds (NVD, JVN, CVE 5)."""
+    return text(lang, "coverage", "cpe_scope") if scope == "cpe" else scope
+
+
+def reason_text(code: str, values: dict[str, Any], lang: str = "en") -> str:
+    """The words for a reason code (data/scan/messages.yaml ``reasons``) in ``lang``."""
+    if code == "coverage":
+        records = int(values.get("records") or 0)
+        key = "coverage" if records else "coverage_none"
+        return text(lang, "reasons", key, scope=scope_label(str(values.get("scope")), lang), records=records)
+    try:
+        return text(lang, "reasons", code, **{k: v for k, v in values.items()})
+    except KeyError:
+        return str(values.get("detail") or code)
+
+
+@dataclass(slots=True)
+class ScopeCoverage:
+    """One scope (an OSV ecosystem, or ``cpe``) a scan looked components up in.
+
+    ``complete``: some source holds it whole; then ``source``, ``complete_at`` (when that feed was
+    imported), ``age_days`` at scan time and ``origin`` tell the freshest such feed. ``records``: the
+    vulnerabilities indexed under it, all sources; ``components``: this scan's components looked up in
+    it; ``not_evaluated``: of those, the ones not evaluated for want of a complete feed; ``stale``: the
+    feed is older than the scan's ``--max-age``."""
+
+    scope: str
+    complete: bool
+    records: int = 0
+    sources: list[str] = field(default_factory=list)
+    source: str | None = None
+    complete_at: str | None = None
+    age_days: float | None = None
+    origin: str | None = None
+    components: int = 0
+    not_evaluated: int = 0
+    stale: bool = False
+
+    def label(self, lang: str = "en") -> str:
+        return scope_label(self.scope, lang)
+
+
+@dataclass(slots=True)
+class Coverage:
+    """What the knowledge base could vouch for in one scan (see :class:`ScopeCoverage`).
+
+    ``empty``: the store holds no vulnerability record at all; ``updated``: its newest import;
+    ``newest_record``: the newest modification date among its records; ``max_age_days``: the age a
+    complete feed may reach before the scan calls it stale (None: not checked)."""
+
+    scopes: list[ScopeCoverage] = field(default_factory=list)
+    empty: bool = False
+    updated: str | None = None
+    newest_record: str | None = None
+    max_age_days: float | None = None
+
+    @property
+    def stale(self) -> list[ScopeCoverage]:
+        return [s for s in self.scopes if s.stale]
+
+
+@dataclass(slots=True)
+class Problem:
+    """Why a scan's result cannot be judged: ``empty`` store, ``stale`` feed, ``not-evaluated``."""
+
+    code: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def text(self, lang: str = "en") -> str:
+        v = self.values
+        if self.code == "stale":
+            return text(
+                lang,
+                "problems",
+                "stale",
+                scope=scope_label(str(v["scope"]), lang),
+                source=v["source"],
+                age=age_text(float(v["age_days"]), lang),
+                max_age=age_text(float(v["max_age_days"]), lang),
+            )
+        if self.code == "not-evaluated":
+            why = ", ".join(f"{code} {n}" for code, n in v["reasons"].items())
+            return text(lang, "problems", "not_evaluated", count=v["count"], total=v["total"], reasons=why)
+        return text(lang, "problems", self.code, **v)
+
+
+def age_text(days: float, lang: str = "en") -> str:
+    """An age in days as people say it: hours under two days, else whole days."""
+    if days < 2:
+        return text(lang, "coverage", "hours", count=max(0, round(days * 24)))
+    return text(lang, "coverage", "days", count=int(days))
 
 
 @dataclass(slots=True)
@@ -203,6 +310,7 @@ class ScanResult:
     generated_at: str = ""
     database: str = ""
     demo: bool = False  # the knowledge base is the bundled demonstration set
+    coverage: Coverage = field(default_factory=Coverage)
 
     def by_rating(self) -> dict[str, int]:
         counts = dict.fromkeys(RATINGS, 0)
@@ -218,6 +326,46 @@ class ScanResult:
 
     def reaches(self, threshold: str) -> bool:
         return any(f.reaches(threshold) for f in self.findings)
+
+    def not_evaluated_by_reason(self) -> dict[str, int]:
+        """Components not evaluated per reason code (a component counts once per code), most first."""
+        seen: dict[str, set[tuple[str | None, ...]]] = {}
+        for n in self.not_evaluated:
+            seen.setdefault(n.code, set()).add(_identity(n.component))
+        return dict(sorted(((c, len(ids)) for c, ids in seen.items()), key=lambda x: (-x[1], x[0])))
+
+    def problems(self) -> list[Problem]:
+        """Why this result cannot be judged: the store is empty, a complete feed it used is older
+        than the maximum age, or components were not evaluated. Empty: the result is whole."""
+        found: list[Problem] = []
+        cov = self.coverage
+        if cov.empty:
+            found.append(Problem("empty"))
+        for s in cov.stale:
+            found.append(
+                Problem(
+                    "stale",
+                    {
+                        "scope": s.scope,
+                        "source": s.source,
+                        "age_days": s.age_days,
+                        "max_age_days": cov.max_age_days,
+                    },
+                )
+            )
+        count = self.components_not_evaluated()
+        if count:
+            found.append(
+                Problem(
+                    "not-evaluated",
+                    {"count": count, "total": self.components, "reasons": self.not_evaluated_by_reason()},
+                )
+            )
+        return found
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.problems())
 
 
 def _identity(component: ComponentRef) -> tuple[str | None, ...]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from mamori.errors import InputError
@@ -11,6 +11,7 @@ from mamori.fileio import read_bytes
 from mamori.match import Matcher
 from mamori.match.finding import build_findings, not_evaluated
 from mamori.model.sbom import Component, Document
+from mamori.scan.coverage import DEFAULT_MAX_AGE, scan_coverage
 from mamori.scan.result import ScanResult, SourceInfo
 from mamori.store import Store
 
@@ -41,14 +42,21 @@ def unique_components(doc: Document) -> list[Component]:
     return out
 
 
-def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+def _stamp(at: datetime) -> str:
+    return at.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def scan_components(
-    components: Iterable[Component], matcher: Matcher, *, target: str, sbom_format: str
+    components: Iterable[Component],
+    matcher: Matcher,
+    *,
+    target: str,
+    sbom_format: str,
+    max_age: timedelta | None = DEFAULT_MAX_AGE,
 ) -> ScanResult:
+    """Match the components; ``max_age``: a complete feed older than this is stale (None: no check)."""
     comps = list(components)
+    now = datetime.now(UTC)
     knowledge = matcher.knowledge
     output = matcher.match(comps)
     records = knowledge.vulnerabilities({h.vuln_id for h in output.hits})
@@ -66,22 +74,35 @@ def scan_components(
         },
         findings=build_findings(comps, output, records, kev, epss, infos),
         not_evaluated=not_evaluated(comps, output),
-        generated_at=_now(),
+        generated_at=_stamp(now),
         database=str(status.get("database") or ""),
+        coverage=scan_coverage(matcher, output.targets, output, now=now, max_age=max_age),
     )
 
 
 def scan_document(
-    doc: Document, store: Store, *, target: str, sbom_format: str, matcher: Matcher | None = None
+    doc: Document,
+    store: Store,
+    *,
+    target: str,
+    sbom_format: str,
+    matcher: Matcher | None = None,
+    max_age: timedelta | None = DEFAULT_MAX_AGE,
 ) -> ScanResult:
     """Match one SBOM; pass a kept :class:`Matcher` to reuse its caches across scans."""
     return scan_components(
-        unique_components(doc), matcher or Matcher(store), target=target, sbom_format=sbom_format
+        unique_components(doc),
+        matcher or Matcher(store),
+        target=target,
+        sbom_format=sbom_format,
+        max_age=max_age,
     )
 
 
-def scan_path(path: Path, store: Store, matcher: Matcher | None = None) -> ScanResult:
+def scan_path(
+    path: Path, store: Store, matcher: Matcher | None = None, max_age: timedelta | None = DEFAULT_MAX_AGE
+) -> ScanResult:
     if not path.exists():
         raise InputError(path, "file not found")
     doc, fmt = load_target(path)
-    return scan_document(doc, store, target=str(path), sbom_format=fmt, matcher=matcher)
+    return scan_document(doc, store, target=str(path), sbom_format=fmt, matcher=matcher, max_age=max_age)

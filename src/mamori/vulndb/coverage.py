@@ -12,13 +12,20 @@ files make a scope *partial* only, and never take completeness away from a scope
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import PurePosixPath
+from urllib.parse import urlsplit
 
+from mamori.errors import InputError
 from mamori.store.documents import Outline, Prepared
 from mamori.vulndb.names import split_ecosystem
 
 CPE_SCOPE = "cpe"
 CPE_SOURCES = ("nvd", "cve5", "jvn")
+FEED_SOURCES = ("osv", *CPE_SOURCES)  # the sources whose records have scopes (not kev, epss, purl2cpe)
+OSV_EXPORT = "all.zip"  # OSV's per-ecosystem export: every record of the ecosystem
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,3 +46,41 @@ def record_scopes(source: str, item: object) -> set[str]:
         return {row["ecosystem"] for row in record.package_rows if row.get("origin") == "package"}
     packages = getattr(record, "affected_packages", None) or []
     return {split_ecosystem(p.ecosystem)[0] for p in packages if p.ecosystem and p.name}
+
+
+def import_claims(path: str, source: str | None, declared: bool) -> list[CoverageClaim]:
+    """What ``mamori db import PATH`` claims: with ``--complete`` (``declared``), the input holds whole
+    every scope its records carry (of ``source``, or of every feed source when it is detected); an
+    OSV export named ``all.zip`` (a file or a URL) holds its ecosystems whole without saying so."""
+    if declared:
+        if source is not None and source not in FEED_SOURCES:
+            raise InputError(
+                None, f"--complete: {source} records have no coverage scope (only {', '.join(FEED_SOURCES)})"
+            )
+        return [CoverageClaim(s) for s in ((source,) if source else FEED_SOURCES)]
+    name = PurePosixPath(urlsplit(path).path if "://" in path else path.replace("\\", "/")).name
+    if name.lower() == OSV_EXPORT and source in (None, "osv"):
+        return [CoverageClaim("osv")]
+    return []
+
+
+def claimed_by(rows: Iterable[dict[str, object]], origin: str) -> list[tuple[str, str]]:
+    """(source, scope) of the coverage rows a whole feed from ``origin`` made complete."""
+    return sorted(
+        (str(r["source"]), str(r["scope"]))
+        for r in rows
+        if r["complete"] and r.get("complete_origin") == origin
+    )
+
+
+def age_days(when: str | None, now: datetime) -> float | None:
+    """Days from ``when`` (an ISO date-time, UTC when it names no zone) to ``now``, never negative;
+    None when missing or unreadable."""
+    if not when:
+        return None
+    try:
+        at = datetime.fromisoformat(when)
+    except ValueError:
+        return None
+    at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    return round(max(0.0, (now - at).total_seconds() / 86400), 2)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+from mamori.display import visible
 from mamori.model.vulnerability import AffectedPackage, Vulnerability
+from mamori.vulndb.coverage import age_days
 from mamori.vulndb.messages import text
 
 MAX_LISTED = 15
@@ -124,6 +127,45 @@ def _size(n: int) -> str:
     return str(n)
 
 
+def with_ages(status: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
+    """``status`` with ``age_days`` on each coverage row: days since its complete feed was imported
+    (None when partial)."""
+    now = now or datetime.now(UTC)
+    for row in status.get("coverage") or []:
+        row["age_days"] = age_days(row.get("complete_at"), now) if row.get("complete") else None
+    return status
+
+
+def _age(days: float | None, lang: str) -> str:
+    if days is None:
+        return "-"
+    if days < 2:
+        return text(lang, "status", "hours", count=round(days * 24))
+    return text(lang, "status", "days", count=int(days))
+
+
+def coverage_lines(status: dict[str, Any], lang: str) -> list[str]:
+    """The coverage table of ``db status``: per source and scope, complete or partial, when, age, records."""
+    t = lambda key: text(lang, "status", key)  # noqa: E731
+    rows = status.get("coverage") or []
+    lines = [t("coverage")]
+    if not rows:
+        return [*lines, t("no_coverage")]
+    lines.append(
+        f"{t('source'):<8} {t('scope'):<16} {t('state'):<9} {t('records'):>9}  {t('updated_at'):<21}"
+        f" {t('age'):>6}  {t('origin')}"
+    )
+    for row in rows:
+        state = t("complete") if row["complete"] else t("partial")
+        when = (row.get("complete_at") if row["complete"] else row.get("partial_at")) or "-"
+        origin = (row.get("complete_origin") if row["complete"] else row.get("partial_origin")) or "-"
+        lines.append(
+            f"{row['source']:<8} {visible(row['scope']):<16} {state:<9} {row.get('records', 0):>9}  {when:<21}"
+            f" {_age(row.get('age_days'), lang):>6}  {visible(origin)}"
+        )
+    return lines
+
+
 def status_lines(status: dict[str, Any], lang: str) -> list[str]:
     t = lambda key: text(lang, "status", key)  # noqa: E731
     lines = [
@@ -142,4 +184,4 @@ def status_lines(status: dict[str, Any], lang: str) -> list[str]:
             f"{source:<10} {entry.get('records', 0):>9} {withdrawn!s:>9}  {entry.get('updated_at', '-'):<21}"
             f" {entry.get('origin') or '-'}"
         )
-    return lines
+    return [*lines, *coverage_lines(status, lang)]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from mamori.store import Store
+from mamori.vulndb.coverage import CoverageClaim
 from mamori.vulndb.importer import BATCH, ImportSummary, ProgressCallback, Resume, import_blobs
 from mamori.vulndb.online.http import Fetcher
 from mamori.vulndb.sources import Blob, zip_input
@@ -20,8 +23,10 @@ def import_url(
     source: str | None = None,
     progress: ProgressCallback | None = None,
     batch: int = BATCH,
+    complete: Iterable[CoverageClaim] = (),
 ) -> ImportSummary:
-    """A single document is strict (a bad one is an error); a zip's members are imported one by one."""
+    """A single document is strict (a bad one is an error); a zip's members are imported one by one.
+    ``complete``: what the input holds whole (see :func:`mamori.vulndb.importer.import_blobs`)."""
     answer = fetcher.get(url)
     data = answer.content
     if data.startswith(b"PK\x03\x04"):
@@ -36,6 +41,7 @@ def import_url(
             progress=progress,
             batch=batch,
             resume=resume,
+            complete=complete,
         )
     name = url if data[:2] == b"\x1f\x8b" or not url.lower().endswith(".gz") else url[:-3]
     return import_blobs(
@@ -47,4 +53,5 @@ def import_url(
         strict=True,
         progress=progress,
         batch=batch,
+        complete=complete,
     )
