@@ -177,7 +177,7 @@ def import_(
 
 
 def _base_urls(values: list[str]) -> dict[str, str]:
-    names = ("nvd", "jvn", "kev", "epss", "epss-api", "osv", "osv-api")
+    names = ("nvd", "jvn", "kev", "epss", "epss-api", "osv", "osv-api", "purl2cpe")
     urls = {}
     for value in values:
         name, _, where = value.partition("=")
@@ -197,10 +197,24 @@ def _retry_note(console: Any, lang: str) -> Any:
     return note
 
 
+SCOPED_SOURCES = ("nvd", "jvn", "osv")  # sources whose feeds make coverage complete
+
+
+def _claims_text(claims: Iterable[Any]) -> str:
+    """``osv PyPI, npm; nvd cpe``: the scopes each source's claims recorded as complete."""
+    by_source: dict[str, list[str]] = {}
+    for claim in claims:
+        scopes = by_source.setdefault(claim.source, [])
+        scopes += [s for s in claim.scopes or () if s not in scopes]
+    return "; ".join(f"{source} {', '.join(scopes)}" for source, scopes in by_source.items())
+
+
 @app.command(epilog=EXIT_NOTE)
 def sync(
     source: list[str] = typer.Option(
-        [], "--source", help="kev | epss | nvd | jvn | osv (repeatable; default: all five)."
+        [],
+        "--source",
+        help="kev | epss | nvd | jvn | osv | purl2cpe (repeatable; default: all six, every OSV ecosystem).",
     ),
     since: str | None = typer.Option(
         None,
@@ -214,7 +228,7 @@ def sync(
     ecosystem: list[str] = typer.Option(
         [],
         "--ecosystem",
-        help="OSV exports (all.zip) to fetch, e.g. PyPI (default: those already in the store).",
+        help="OSV exports (all.zip) to fetch, e.g. PyPI (repeatable; default: every ecosystem OSV lists).",
     ),
     purl: list[str] = typer.Option([], "--purl", help="OSV: look these packages up with querybatch instead."),
     cve: list[str] = typer.Option(
@@ -222,20 +236,23 @@ def sync(
     ),
     jvn_lang: str = typer.Option("ja", "--jvn-lang", help="MyJVN language: ja or en."),
     force: bool = typer.Option(
-        False, "--force", help="Download KEV, EPSS and OSV exports even if unchanged."
+        False,
+        "--force",
+        help="Download KEV, EPSS, OSV exports and purl2cpe even if unchanged; NVD and JVN: a full run again.",
     ),
     url: list[str] = typer.Option(
         [],
         "--url",
         metavar="NAME=URL",
-        help="Base URL of a service: nvd, jvn, kev, epss, epss-api, osv, osv-api (else $MAMORI_*_URL).",
+        help="Base URL of a service: nvd, jvn, kev, epss, epss-api, osv, osv-api, purl2cpe (else $MAMORI_*_URL).",
     ),
     db: str | None = DB_OPTION,
     batch: int = BATCH_OPTION,
     output_format: str = FORMAT_OPTION,
     lang: str | None = LANG_OPTION,
 ) -> None:
-    """Fetch the online sources and import them; incremental from the last sync (progress, then a summary)."""
+    """Fetch the online sources and import them: every source when none is chosen; incremental from the
+    last sync, resumable after an interruption (progress, then one line per source)."""
     from datetime import date
 
     from rich.console import Console
@@ -305,15 +322,20 @@ def sync(
                         "rejected": [str(x) for x in r.rejected],
                         "failed": [str(x) for x in r.failed],
                         "error": r.error,
+                        "seconds": round(r.seconds, 3),
+                        "not_modified": r.not_modified,
+                        "resumed": r.resumed,
+                        "complete": [{"source": c.source, "scopes": list(c.scopes or ())} for c in r.claims],
                     }
                     for r in results
                 },
             }
         )
     else:
+        sep = text(lang, "sync", "separator")
         for r in results:
             c = r.counts
-            typer.echo(
+            parts = [
                 text(
                     lang,
                     "sync",
@@ -325,8 +347,16 @@ def sync(
                     updated=c.updated,
                     unchanged=c.unchanged,
                     rejected=c.rejected,
-                )
-            )
+                ),
+                text(lang, "sync", "timing", seconds=r.seconds),
+            ]
+            if r.not_modified:
+                parts.append(text(lang, "sync", "not_modified", count=r.not_modified))
+            if r.claims:
+                parts.append(text(lang, "sync", "claimed", scopes=_claims_text(r.claims)))
+            elif r.source in SCOPED_SOURCES:
+                parts.append(text(lang, "sync", "claimed_none"))
+            typer.echo(sep.join(parts))
             _echo_problems(lang, r.rejected, r.failed)
             if r.error:
                 typer.echo(text(lang, "sync", "failed", source=r.source, error=r.error), err=True)
