@@ -22,7 +22,6 @@ import orjson
 import pytest
 from packageurl import PackageURL
 
-from conftest import SHARED_DATA
 from kb_support import BACKENDS, fresh_store_url, kb_rows, pg_server, service_env  # noqa: F401
 from mamori.cli.main import main
 from mamori.errors import InputError
@@ -33,7 +32,6 @@ from mamori.vulndb.online.osv_feed import parse_ecosystems
 from mamori.vulndb.online.purl2cpe_feed import is_purls_member
 from vulndb_server import Server, Services
 
-OSV = SHARED_DATA / "osv"
 EMPTY = ("GitHub Actions", "Red Hat")  # listed by OSV, exported with no record here; names with a space
 
 
