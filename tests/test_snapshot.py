@@ -322,6 +322,24 @@ def test_a_refused_snapshot_is_one_line_exit_2_and_changes_nothing(
     assert kb_rows(target, moments=True) == before
 
 
+@pytest.mark.parametrize("case", ["row of the wrong type", "other schema"])
+@pytest.mark.skipif(not PG_URL, reason="MAMORI_TEST_PG_URL not set")
+def test_a_refused_snapshot_leaves_a_postgresql_store_as_it_was(
+    case: str, snapshot: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    change, consistent, sidecar, problem = REFUSALS[case]
+    file = tmp_path / "mamori-kb.zip"
+    _rewrite(file, change(_members(snapshot)), consistent=consistent, sidecar=bool(sidecar))
+    with throwaway_postgres(PG_URL) as target:
+        with open_store(target) as store:
+            import_path(store, SHARED_DATA / "nvd")
+        before = kb_rows(target, moments=True)
+        code = main(["db", "snapshot", "import", str(file), "--db", target])
+        err = capsys.readouterr().err
+        assert code == 2 and problem in err and err.count("\n") == 1
+        assert kb_rows(target, moments=True) == before  # the bad row rolled the deletes back too
+
+
 def test_cut_short_oversize_not_a_file_and_a_wrong_sha256_are_refused(
     snapshot: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
