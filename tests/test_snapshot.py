@@ -370,6 +370,9 @@ def test_cut_short_oversize_not_a_file_and_a_wrong_sha256_are_refused(
     os.mkfifo(fifo)
     assert "not a regular file" in refused(fifo)
     assert "file not found" in refused(tmp_path / "nowhere.zip")
+    link = tmp_path / "link.zip"
+    link.symlink_to(tmp_path)
+    assert "not a regular file" in refused(link)  # a link is followed, to what it points to
     with open_store(target) as store:
         assert store.status()["vulnerabilities"] == 0
 

@@ -380,7 +380,7 @@ def _expected_hash(path: Path, given: str | None) -> tuple[str | None, str]:
         return value, "option"
     side = sidecar_path(path)
     try:
-        info = side.lstat()
+        info = side.stat()
     except FileNotFoundError:
         return None, "manifest"
     if not stat.S_ISREG(info.st_mode) or info.st_size > 4096:
@@ -623,7 +623,7 @@ def import_snapshot(
     limit = max_snapshot_bytes() if max_bytes is None else max_bytes
     expected, verified = _expected_hash(p, sha256)
     try:
-        info = p.lstat()
+        info = p.stat()  # a link to a snapshot is followed; what it points to must be a regular file
     except FileNotFoundError:
         raise InputError(p, "file not found") from None
     if not stat.S_ISREG(info.st_mode):
