@@ -354,6 +354,8 @@ def sync(
             ]
             if r.not_modified:
                 parts.append(text(lang, "sync", "not_modified", count=r.not_modified))
+            if r.resumed:
+                parts.append(text(lang, "import", "resumed", count=r.resumed))
             if r.claims:
                 parts.append(text(lang, "sync", "claimed", scopes=_claims_text(r.claims)))
             elif r.source in SCOPED_SOURCES:
