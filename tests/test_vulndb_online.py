@@ -260,8 +260,9 @@ def test_osv_all_zip_then_unchanged(server: Server, fetcher: Fetcher, store: Sto
     first = sync_source(store, "osv", fetcher, _options(server, ecosystems=["PyPI"]))
     assert first.complete and first.files == len(records) and first.counts.new == len(records)
     assert store.status()["sources"]["osv"]["records"] == len(records)
-    second = sync_source(store, "osv", fetcher, _options(server))  # ecosystems from the store: PyPI
-    assert second.steps == 0 and second.complete
+    second = sync_source(store, "osv", fetcher, _options(server))  # every ecosystem listed: PyPI only
+    assert second.steps == 0 and second.complete and second.not_modified == 1
+    assert [(c.source, c.scopes) for c in second.claims] == [("osv", ("PyPI",))]  # checked: still whole
 
 
 def test_osv_querybatch_follows_page_tokens(server: Server, fetcher: Fetcher, store: Store) -> None:

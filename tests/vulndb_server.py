@@ -6,7 +6,10 @@ It answers the way the real services do, from real records in ../shared/data:
   ``lastModStartDate``/``lastModEndDate`` (and refusing ranges over 120 days, as NVD does);
 - MyJVN (``/myjvn``): ``getVulnOverviewList`` (JVNRSS, paged by ``startItem``/``maxCountItem``) and
   ``getVulnDetailInfo`` (VULDEF, ids joined by ``+``), built from the published fixtures;
-- the KEV catalog, an EPSS CSV.gz and an OSV ``all.zip``, with ETag and 304 answers;
+- the KEV catalog, an EPSS CSV.gz, OSV's ``ecosystems.txt`` and one ``<ecosystem>/all.zip`` per
+  ecosystem (each record in the export of every ecosystem it affects, as OSV exports them; listed
+  ecosystems without records get an empty zip), and a purl2cpe repository archive (``purls.yml`` per
+  CPE vendor and product, from the rows of the shared purl2cpe TSV), all with ETag and 304 answers;
 - the EPSS API and the OSV API (``querybatch`` with ``next_page_token``, ``vulns/{id}``).
 
 ``faults[path]`` lists what the next requests to a path get instead of the answer: ``403``, ``429``
@@ -27,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import orjson
 from lxml import etree
@@ -60,17 +63,66 @@ def nvd_records(data: Path) -> list[dict[str, Any]]:
     return [by_id[k] for k in sorted(by_id)]
 
 
-def osv_zip(folder: Path, limit: int | None = None) -> tuple[bytes, dict[str, dict[str, Any]]]:
-    """An all.zip like OSV's (one ``<id>.json`` per record) from the YAML advisories of a folder."""
-    records: dict[str, dict[str, Any]] = {}
-    for path in sorted(folder.rglob("*.yaml"))[:limit]:
-        doc = load_osv(str(path), path.read_bytes())
-        records[doc["id"]] = doc
+def zip_of(records: dict[str, dict[str, Any]]) -> bytes:
+    """An all.zip like OSV's: one ``<id>.json`` per record, in id order."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for rid, doc in records.items():
-            archive.writestr(f"{rid}.json", orjson.dumps(doc))
-    return buffer.getvalue(), records
+        for rid in sorted(records):
+            archive.writestr(f"{rid}.json", orjson.dumps(records[rid]))
+    return buffer.getvalue()
+
+
+def osv_records(paths: list[Path]) -> dict[str, dict[str, Any]]:
+    """OSV records of YAML or JSON files (a later file with the same id wins)."""
+    records: dict[str, dict[str, Any]] = {}
+    for path in paths:
+        doc = (
+            load_osv(str(path), path.read_bytes())
+            if path.suffix == ".yaml"
+            else orjson.loads(path.read_bytes())
+        )
+        records[doc["id"]] = doc
+    return records
+
+
+def osv_zip(folder: Path, limit: int | None = None) -> tuple[bytes, dict[str, dict[str, Any]]]:
+    """An all.zip like OSV's from the YAML advisories of a folder."""
+    records = osv_records(sorted(folder.rglob("*.yaml"))[:limit])
+    return zip_of(records), records
+
+
+def by_ecosystem(records: dict[str, dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Each record under every base ecosystem it affects (``Debian:12`` → ``Debian``)."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for rid, doc in records.items():
+        for affected in doc.get("affected") or []:
+            ecosystem = ((affected.get("package") or {}).get("ecosystem") or "").partition(":")[0]
+            if ecosystem:
+                out.setdefault(ecosystem, {})[rid] = doc
+    return out
+
+
+def purl2cpe_archive(tsv: Path, rows: int | None = None, top: str = "purl2cpe-main") -> tuple[bytes, set]:
+    """A zip like GitHub's archive of scanoss/purl2cpe: ``data/<vendor>/<product>/purls.yml`` (with
+    ``cpes.yml`` beside it, and repository files that are not data) from the TSV's first ``rows``; the
+    (purl, vendor, product) links it holds."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    lines = tsv.read_text(encoding="utf-8").splitlines()[1:]
+    for line in lines[:rows]:
+        vendor, product, purl = line.split("\t")
+        grouped.setdefault((vendor, product), []).append(purl)
+    buffer = io.BytesIO()
+    links = set()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"{top}/", b"")
+        archive.writestr(f"{top}/README.md", b"# Introduction\n\nThe purl2cpe project is a dataset.\n")
+        archive.writestr(f"{top}/.github/workflows/update.yml", b"name: update\non: [push]\njobs: {}\n")
+        for (vendor, product), purls in sorted(grouped.items()):
+            folder = f"{top}/data/{vendor}/{product}"
+            archive.writestr(f"{folder}/cpes.yml", f"cpes:\n- cpe:2.3:a:{vendor}:{product}:*:*:*:*:*:*:*:*\n")
+            archive.writestr(f"{folder}/purls.yml", "purls:\n" + "".join(f"- {p}\n" for p in purls))
+            links.update((p, vendor, product) for p in purls)
+    return buffer.getvalue(), links
 
 
 def _parse_nvd_time(text: str) -> datetime:
@@ -80,10 +132,13 @@ def _parse_nvd_time(text: str) -> datetime:
 @dataclass
 class Services:
     data: Path
-    osv_folder: Path
+    osv_folder: Path  # PyPI advisories (YAML): the PyPI export and what the OSV API answers from
     osv_limit: int | None = None
     osv_page: int = 1  # vulns per querybatch result page (next_page_token beyond)
     epss_api_page: int = 2
+    osv_more: tuple[Path, ...] = ()  # further OSV record files, exported under their ecosystems
+    empty_ecosystems: tuple[str, ...] = ()  # listed in ecosystems.txt, with an all.zip of no record
+    purl2cpe_rows: int | None = 1000  # rows of the shared TSV in the purl2cpe archive (None: all)
     faults: dict[str, list[str]] = field(default_factory=dict)
     requests: list[tuple[str, str, dict[str, list[str]], dict[str, str]]] = field(default_factory=list)
     nvd: list[dict[str, Any]] = field(init=False)
@@ -91,12 +146,24 @@ class Services:
     epss_gz: bytes = field(init=False)
     zip_bytes: bytes = field(init=False)
     osv: dict[str, dict[str, Any]] = field(init=False)
+    exports: dict[str, bytes] = field(init=False)  # ecosystem → all.zip
+    exported: dict[str, dict[str, dict[str, Any]]] = field(init=False)  # ecosystem → its records
+    ecosystems_txt: bytes = field(init=False)
+    purl2cpe_zip: bytes = field(init=False)
+    purl2cpe_links: set[tuple[str, str, str]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.nvd = nvd_records(self.data)
         self.kev = (self.data / "kev" / "known_exploited_vulnerabilities.json").read_bytes()
         self.epss_gz = gzip.compress(EPSS_SAMPLE, mtime=0)
         self.zip_bytes, self.osv = osv_zip(self.osv_folder, self.osv_limit)
+        self.exported = by_ecosystem({**self.osv, **osv_records(list(self.osv_more))})
+        for name in self.empty_ecosystems:
+            self.exported.setdefault(name, {})
+        self.exports = {name: zip_of(records) for name, records in self.exported.items()}
+        self.ecosystems_txt = "".join(f"{name}\n" for name in sorted(self.exports)).encode()
+        tsv = self.data / "purl2cpe" / "purl2cpe.tsv"
+        self.purl2cpe_zip, self.purl2cpe_links = purl2cpe_archive(tsv, self.purl2cpe_rows)
         jvn = self.data / "jvn"
         self.overview_fixture = (jvn / "get_vuln_overview_list.xml").read_bytes()
         self.detail_fixture = (jvn / "get_vuln_detail_info.xml").read_bytes()
@@ -292,8 +359,16 @@ def _handler(services: Services) -> type[BaseHTTPRequestHandler]:
                 return services.kev, 200, {"ETag": '"kev-1"', "Content-Type": "application/json"}
             if path == "/epss_scores-current.csv.gz":
                 return services.epss_gz, 200, {"ETag": '"epss-1"', "Content-Type": "application/gzip"}
-            if path == "/osv/PyPI/all.zip":
-                return services.zip_bytes, 200, {"ETag": '"zip-1"', "Content-Type": "application/zip"}
+            if path == "/osv/ecosystems.txt":
+                return services.ecosystems_txt, 200, {"Content-Type": "text/plain"}
+            if path.startswith("/osv/") and path.endswith("/all.zip"):
+                ecosystem = unquote(path.removeprefix("/osv/").removesuffix("/all.zip"))
+                if ecosystem not in services.exports:
+                    return b"<Error><Code>NoSuchKey</Code></Error>", 404, {}
+                etag = f'"zip-{quote(ecosystem)}-1"'
+                return services.exports[ecosystem], 200, {"ETag": etag, "Content-Type": "application/zip"}
+            if path == "/purl2cpe.zip":
+                return services.purl2cpe_zip, 200, {"ETag": '"p2c-1"', "Content-Type": "application/zip"}
             if path == "/osv-api/querybatch" and method == "POST":
                 return services.querybatch(orjson.loads(payload)), 200, {"Content-Type": "application/json"}
             if path.startswith("/osv-api/vulns/"):

@@ -13,7 +13,9 @@ from mamori.cli.options import choice as _choice
 from mamori.errors import InputError
 from mamori.i18n import DEFAULT_NOTE, Lang, choose_lang
 
-app = typer.Typer(help="Vulnerability knowledge base: import, sync, status, show.", no_args_is_help=True)
+app = typer.Typer(
+    help="Vulnerability knowledge base: import, sync, snapshot, status, show.", no_args_is_help=True
+)
 
 DB_HELP = (
     "Database: a SQLite file path or a URL (postgresql+psycopg://…); default $MAMORI_DB or the user data dir."
@@ -207,7 +209,7 @@ def import_(
 
 
 def _base_urls(values: list[str]) -> dict[str, str]:
-    names = ("nvd", "jvn", "kev", "epss", "epss-api", "osv", "osv-api")
+    names = ("nvd", "jvn", "kev", "epss", "epss-api", "osv", "osv-api", "purl2cpe")
     urls = {}
     for value in values:
         name, _, where = value.partition("=")
@@ -227,10 +229,24 @@ def _retry_note(console: Any, lang: str) -> Any:
     return note
 
 
+SCOPED_SOURCES = ("nvd", "jvn", "osv")  # sources whose feeds make coverage complete
+
+
+def _claims_text(claims: Iterable[Any]) -> str:
+    """``osv PyPI, npm; nvd cpe``: the scopes each source's claims recorded as complete."""
+    by_source: dict[str, list[str]] = {}
+    for claim in claims:
+        scopes = by_source.setdefault(claim.source, [])
+        scopes += [s for s in claim.scopes or () if s not in scopes]
+    return "; ".join(f"{source} {', '.join(scopes)}" for source, scopes in by_source.items())
+
+
 @app.command(epilog=EXIT_NOTE)
 def sync(
     source: list[str] = typer.Option(
-        [], "--source", help="kev | epss | nvd | jvn | osv (repeatable; default: all five)."
+        [],
+        "--source",
+        help="kev | epss | nvd | jvn | osv | purl2cpe (repeatable; default: all six, every OSV ecosystem).",
     ),
     since: str | None = typer.Option(
         None,
@@ -244,7 +260,7 @@ def sync(
     ecosystem: list[str] = typer.Option(
         [],
         "--ecosystem",
-        help="OSV exports (all.zip) to fetch, e.g. PyPI (default: those already in the store).",
+        help="OSV exports (all.zip) to fetch, e.g. PyPI (repeatable; default: every ecosystem OSV lists).",
     ),
     purl: list[str] = typer.Option([], "--purl", help="OSV: look these packages up with querybatch instead."),
     cve: list[str] = typer.Option(
@@ -252,20 +268,23 @@ def sync(
     ),
     jvn_lang: str = typer.Option("ja", "--jvn-lang", help="MyJVN language: ja or en."),
     force: bool = typer.Option(
-        False, "--force", help="Download KEV, EPSS and OSV exports even if unchanged."
+        False,
+        "--force",
+        help="Download KEV, EPSS, OSV exports and purl2cpe even if unchanged; NVD and JVN: a full run again.",
     ),
     url: list[str] = typer.Option(
         [],
         "--url",
         metavar="NAME=URL",
-        help="Base URL of a service: nvd, jvn, kev, epss, epss-api, osv, osv-api (else $MAMORI_*_URL).",
+        help="Base URL of a service: nvd, jvn, kev, epss, epss-api, osv, osv-api, purl2cpe (else $MAMORI_*_URL).",
     ),
     db: str | None = DB_OPTION,
     batch: int = BATCH_OPTION,
     output_format: str = FORMAT_OPTION,
     lang: str | None = LANG_OPTION,
 ) -> None:
-    """Fetch the online sources and import them; incremental from the last sync (progress, then a summary)."""
+    """Fetch the online sources and import them: every source when none is chosen; incremental from the
+    last sync, resumable after an interruption (progress, then one line per source)."""
     from datetime import date
 
     from rich.console import Console
@@ -335,15 +354,20 @@ def sync(
                         "rejected": [str(x) for x in r.rejected],
                         "failed": [str(x) for x in r.failed],
                         "error": r.error,
+                        "seconds": round(r.seconds, 3),
+                        "not_modified": r.not_modified,
+                        "resumed": r.resumed,
+                        "complete": [{"source": c.source, "scopes": list(c.scopes or ())} for c in r.claims],
                     }
                     for r in results
                 },
             }
         )
     else:
+        sep = text(lang, "sync", "separator")
         for r in results:
             c = r.counts
-            typer.echo(
+            parts = [
                 text(
                     lang,
                     "sync",
@@ -355,8 +379,18 @@ def sync(
                     updated=c.updated,
                     unchanged=c.unchanged,
                     rejected=c.rejected,
-                )
-            )
+                ),
+                text(lang, "sync", "timing", seconds=r.seconds),
+            ]
+            if r.not_modified:
+                parts.append(text(lang, "sync", "not_modified", count=r.not_modified))
+            if r.resumed:
+                parts.append(text(lang, "import", "resumed", count=r.resumed))
+            if r.claims:
+                parts.append(text(lang, "sync", "claimed", scopes=_claims_text(r.claims)))
+            elif r.source in SCOPED_SOURCES:
+                parts.append(text(lang, "sync", "claimed_none"))
+            typer.echo(sep.join(parts))
             _echo_problems(lang, r.rejected, r.failed)
             if r.error:
                 typer.echo(text(lang, "sync", "failed", source=r.source, error=r.error), err=True)
@@ -409,3 +443,179 @@ def show(
         _echo_json(data)
     else:
         typer.echo("\n".join(show_lines(found.vulnerability, lang, found.also)))
+
+
+# ------------------------------------------------------------------------------------------ snapshots
+
+snapshot_app = typer.Typer(
+    help="The knowledge base in one compressed file (with FILE.sha256), to cache in CI or move between stores.",
+    no_args_is_help=True,
+)
+app.add_typer(snapshot_app, name="snapshot")
+SNAPSHOT_NOTE = (
+    "A snapshot holds the vulnerability data, the coverage and each source's sync state; never your own "
+    "assessments, triage records or portfolio. Exit code 0: done; 2: refused or error (nothing written)."
+)
+
+
+def _visible(value: object) -> str:
+    """Text read from a file, with control characters shown as escapes."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(value))
+
+
+def _snapshot_lines(lang: str, manifest: dict[str, Any]) -> list[str]:
+    from mamori.vulndb.messages import text
+
+    unknown = text(lang, "snapshot", "unknown")
+    lines = []
+    for source, facts in manifest["sources"].items():
+        lines.append(
+            "  "
+            + text(
+                lang,
+                "snapshot",
+                "source",
+                source=_visible(source),
+                records=facts.get("records", 0),
+                updated_at=_visible(facts.get("updated_at") or unknown),
+                newest=_visible(facts.get("newest") or unknown),
+            )
+        )
+    by_source: dict[str, list[str]] = {}
+    for row in manifest["coverage"]:
+        if row["complete"]:
+            by_source.setdefault(_visible(row["source"]), []).append(_visible(row["scope"]))
+    scopes = "; ".join(f"{k} {', '.join(v)}" for k, v in by_source.items()) or text(lang, "snapshot", "none")
+    lines.append("  " + text(lang, "snapshot", "coverage", scopes=scopes))
+    return lines
+
+
+def _snapshot_json(info: Any, store_url: str) -> dict[str, Any]:
+    from mamori.store.snapshot import sidecar_path
+
+    manifest = info.manifest
+    return {
+        "path": str(info.path),
+        "sidecar": str(sidecar_path(info.path)),
+        "database": store_url,
+        "size": info.size,
+        "sha256": info.sha256,
+        "verified": info.verified,
+        "seconds": round(info.seconds, 3),
+        "rows": info.rows,
+        "replaced": info.previous,
+        "mamori_version": manifest["mamori_version"],
+        "schema_revision": manifest["schema_revision"],
+        "created_at": manifest["created_at"],
+        "sources": manifest["sources"],
+        "coverage": manifest["coverage"],
+        "tables": {
+            t["name"]: {"rows": t["rows"], "bytes": t["bytes"], "sha256": t["sha256"]}
+            for t in manifest["tables"]
+        },
+    }
+
+
+def _table_progress(console: Any, label: str, quiet: bool) -> tuple[Any, Any]:
+    bar = _progress_bar(console, label, quiet)
+    task = bar.add_task("snapshot", total=None, records="")
+
+    def report(table: str, done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total, records=table)
+
+    return bar, report
+
+
+@snapshot_app.command("export", epilog=SNAPSHOT_NOTE)
+def snapshot_export(
+    file: Path = typer.Argument(..., metavar="FILE", help="The snapshot to write, e.g. mamori-kb.zip."),
+    level: int = typer.Option(6, "--level", min=1, max=9, help="Deflate level: 1 is fastest, 9 smallest."),
+    db: str | None = DB_OPTION,
+    output_format: str = FORMAT_OPTION,
+    lang: str | None = LANG_OPTION,
+) -> None:
+    """Write the knowledge base to FILE (a zip: manifest.json and one table a member) and its SHA-256 to
+    FILE.sha256, from one consistent read; written to a temporary file and renamed."""
+    from rich.console import Console
+
+    from mamori.store import open_store
+    from mamori.store.snapshot import export_snapshot, sidecar_path
+    from mamori.vulndb.messages import text
+
+    lang = _check_output(output_format, lang)
+    console = Console(stderr=True)
+    bar, report = _table_progress(console, "snapshot", output_format == "json" or not console.is_terminal)
+    with open_store(db) as store, bar:
+        info = export_snapshot(store, file, progress=report, level=level)
+    if output_format == "json":
+        _echo_json(_snapshot_json(info, store.display_url))
+        return
+    typer.echo(
+        text(
+            lang,
+            "snapshot",
+            "written",
+            path=file,
+            size=info.size,
+            rows=info.rows,
+            seconds=info.seconds,
+            database=store.display_url,
+        )
+    )
+    typer.echo("  " + text(lang, "snapshot", "checksum", sha256=info.sha256, sidecar=sidecar_path(file)))
+    typer.echo("\n".join(_snapshot_lines(lang, info.manifest)))
+
+
+@snapshot_app.command("import", epilog=SNAPSHOT_NOTE)
+def snapshot_import(
+    file: Path = typer.Argument(
+        ..., metavar="FILE", help="A snapshot written by `mamori db snapshot export`."
+    ),
+    sha256: str | None = typer.Option(
+        None, "--sha256", metavar="HEX", help="The SHA-256 FILE must have (else FILE.sha256 when present)."
+    ),
+    max_size: int | None = typer.Option(
+        None,
+        "--max-size",
+        min=1,
+        metavar="BYTES",
+        help="Largest file and decompressed tables accepted (else $MAMORI_SNAPSHOT_MAX_BYTES, else 16 GiB).",
+    ),
+    db: str | None = DB_OPTION,
+    output_format: str = FORMAT_OPTION,
+    lang: str | None = LANG_OPTION,
+) -> None:
+    """Replace the knowledge base with FILE in one transaction, after checking its SHA-256 (FILE.sha256 or
+    --sha256), every member's SHA-256 and size, and its schema revision; refused with nothing written
+    when anything does not match. Coverage and data dates travel with it."""
+    from rich.console import Console
+
+    from mamori.store import open_store
+    from mamori.store.snapshot import import_snapshot, sidecar_path
+    from mamori.vulndb.messages import text
+
+    lang = _check_output(output_format, lang)
+    console = Console(stderr=True)
+    bar, report = _table_progress(console, "snapshot", output_format == "json" or not console.is_terminal)
+    with open_store(db) as store, bar:
+        info = import_snapshot(store, file, sha256=sha256, max_bytes=max_size, progress=report)
+    if output_format == "json":
+        _echo_json(_snapshot_json(info, store.display_url))
+        return
+    manifest = info.manifest
+    typer.echo(
+        text(
+            lang,
+            "snapshot",
+            "imported",
+            path=file,
+            created_at=_visible(manifest["created_at"]),
+            version=_visible(manifest["mamori_version"]),
+            rows=info.rows,
+            seconds=info.seconds,
+            database=store.display_url,
+        )
+    )
+    key = {"sidecar": "verified_sidecar", "option": "verified_option"}.get(info.verified, "verified_manifest")
+    typer.echo("  " + text(lang, "snapshot", key, sidecar=sidecar_path(file).name))
+    typer.echo("\n".join(_snapshot_lines(lang, manifest)))

@@ -97,13 +97,16 @@ def _zip_members(path: Path | str, data: bytes) -> tuple[int, Iterator[Blob]]:
     return inputs.total or 0, inputs.blobs
 
 
-def zip_input(path: Path | str, data: bytes) -> InputSet:
-    """The members of a zip (a file or a download such as OSV's ``all.zip``), resumable by position."""
+def zip_input(path: Path | str, data: bytes, select: Callable[[str], bool] | None = None) -> InputSet:
+    """The members of a zip (a file or a download such as OSV's ``all.zip``), resumable by position;
+    ``select``: only the members whose name it accepts (e.g. the data files of a repository archive)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = [i for i in archive.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
     except zipfile.BadZipFile as exc:
         raise InputError(path, f"not a valid zip file ({exc})") from None
+    if select is not None:
+        infos = [i for i in infos if select(i.filename)]
     limit = max_input_bytes()
 
     def members(first: int = 0) -> Iterator[Blob]:

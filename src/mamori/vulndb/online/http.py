@@ -102,6 +102,10 @@ def retry_after(value: str | None, wall: Callable[[], float] = time.time) -> flo
 RetryNote = Callable[[str, str, float], None]  # url, reason, seconds before the next attempt
 
 
+class GaveUp(InputError):
+    """The service kept failing through every retry (down, unreachable): not one document's problem."""
+
+
 @dataclass
 class Fetcher:
     """GET/POST with rate limit and retries; a 4xx other than 403/429 is an error at once."""
@@ -188,7 +192,7 @@ class Fetcher:
                 if self.on_retry is not None:
                     self.on_retry(shown, problem, pause)
                 self.clock.sleep(pause)
-        raise InputError(shown, f"gave up after {self.retry.attempts} attempts ({problem})")
+        raise GaveUp(shown, f"gave up after {self.retry.attempts} attempts ({problem})")
 
     def get(self, url: str, **kwargs: Any) -> Answer:
         return self.request("GET", url, **kwargs)

@@ -23,14 +23,15 @@ def download_steps(
     force: bool = False,
     reporter: Reporter | None = None,
 ) -> Iterator[Step]:
-    """One step with the document at ``url`` (else ``$variable``, else the public address), or none
-    when the server says it has not changed since the last sync (304)."""
+    """One step with the document at ``url`` (else ``$variable``, else the public address), or an
+    ``unchanged`` step when the server says it has not changed since the last sync (304)."""
     where = endpoint(variable, url)
     reporter = reporter or Reporter()
     headers = {} if force else conditional_headers(read_cursor(cursor)[0])
     answer = fetcher.get(where, headers=headers, ok=(200, 304))
     if answer.status == 304:
         reporter.note(f"{where}: not modified since the last sync")
+        yield Step(where, [], cursor, 0, unchanged=True)
         return
     name = where if answer.content[:2] == b"\x1f\x8b" else where.removesuffix(".gz")
     yield Step(where, [Blob(name, answer.content)], orjson.dumps(validators(answer)).decode(), 1)

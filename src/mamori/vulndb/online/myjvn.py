@@ -7,6 +7,9 @@
   detail documents are what is imported (Japanese title and overview, CPE, CVSS, CVE aliases).
 - MyJVN reports errors inside ``status:Status`` (``retCd``), also with HTTP 200.
 - Answers with and without xmlns declarations are accepted (:mod:`mamori.vulndb.xmlsafe`).
+- Coverage as for NVD (:mod:`mamori.vulndb.online.nvd_api`): the run that leaves the store holding
+  all of JVN iPedia (the first, full run, or an incremental one after a whole one) claims the
+  ``cpe`` scope with its last page; ``whole`` in the cursor records it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 import orjson
 
 from mamori.errors import InputError
+from mamori.vulndb.coverage import CPE_SCOPE, CoverageClaim
 from mamori.vulndb.online.http import Clock, Fetcher, TokenBucket
 from mamori.vulndb.online.plan import Reporter, Step, endpoint, read_cursor
 from mamori.vulndb.sources import Blob
@@ -120,18 +124,25 @@ class MyJvn:
         since: date | None = None,
         today: date | None = None,
         reporter: Reporter | None = None,
+        force: bool = False,
     ) -> Iterator[Step]:
         """One step per overview page (its details); the cursor keeps the date range and next item."""
         reporter = reporter or Reporter()
-        state, partial = read_cursor(cursor, since)
+        state, partial = read_cursor(None if force else cursor, since)
         if partial:
             until = date.fromisoformat(partial["until"])
             start = date.fromisoformat(partial["from"]) if partial.get("from") else None
             item = int(partial["item"])
+            whole = bool(partial.get("whole"))
+            advance = bool(partial.get("advance", True))
         else:
             until = today or datetime.now(UTC).date()
-            start = since if since is not None else _day(state.get("updated"))
+            stored = _day(state.get("updated"))
+            start = since if since is not None else stored
             item = 1
+            whole = start is None or (bool(state.get("whole")) and stored is not None and start <= stored)
+            advance = whole or since is None  # a --since run leaving a gap keeps the old mark
+        kept = {"updated": state.get("updated"), "whole": bool(state.get("whole"))}
         first = True
         while True:
             ids, total = self.overview(item, start, until)
@@ -141,17 +152,23 @@ class MyJvn:
             item += len(ids)
             done = not ids or item > total
             if done:
-                next_cursor: dict[str, Any] = {"updated": until.isoformat()}
+                next_cursor: dict[str, Any] = (
+                    {"updated": until.isoformat(), "whole": whole} if advance else kept
+                )
             else:
                 next_cursor = {
-                    "updated": state.get("updated"),
+                    **kept,
                     "partial": {
                         "until": until.isoformat(),
                         "from": start.isoformat() if start else None,
                         "item": item,
+                        "whole": whole,
+                        "advance": advance,
                     },
                 }
-            yield Step(self.base, self.details(ids), orjson.dumps(next_cursor).decode(), None)
+            claims = (CoverageClaim(SOURCE, (CPE_SCOPE,)),) if done and whole else ()
+            cursor_text = orjson.dumps(next_cursor).decode()
+            yield Step(self.base, self.details(ids), cursor_text, None, claims=claims)
             if done:
                 return
 

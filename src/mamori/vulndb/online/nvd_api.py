@@ -6,7 +6,13 @@
 - ``apiKey`` header from ``--api-key`` or ``MAMORI_NVD_API_KEY``; rate limits as published:
   5 requests in a rolling 30 s without a key, 50 with one.
 - Every page is a step: its cursor records the window and next index, so a killed sync resumes at
-  the page it was on; the last page's cursor is ``{"lastmod": <sync start>}``.
+  the page it was on; the last page's cursor is ``{"lastmod": <sync start>, "whole": …}``.
+- Coverage: a run that leaves the store holding all of NVD (the first, full run; an incremental run
+  after a whole one; a ``--since`` run that starts no later than the last sync) claims the ``cpe``
+  scope on its last page, committed with it, so an interrupted run claims nothing until it is
+  resumed and finished. ``whole`` in the cursor says the store holds all of NVD as of ``lastmod``.
+  A ``--since`` run on a store that never had a whole run claims nothing and leaves ``lastmod``
+  alone, so the next plain sync is the full run; ``force`` starts a full run again.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from typing import Any
 import orjson
 
 from mamori.errors import InputError
+from mamori.vulndb.coverage import CPE_SCOPE, CoverageClaim
 from mamori.vulndb.online.http import Clock, Fetcher, TokenBucket
 from mamori.vulndb.online.plan import Reporter, Step, endpoint, read_cursor
 from mamori.vulndb.sources import Blob
@@ -94,19 +101,26 @@ class NvdApi:
         since: datetime | None = None,
         now: datetime | None = None,
         reporter: Reporter | None = None,
+        force: bool = False,
     ) -> Iterator[Step]:
         """Pages to import, from the cursor (or ``since``) on; see the module notes."""
         reporter = reporter or Reporter()
-        state, partial = read_cursor(cursor, since)
+        state, partial = read_cursor(None if force else cursor, since)
+        lastmod = state.get("lastmod")
         if partial:
             until = parse_time(partial["until"])
             start = parse_time(partial["from"]) if partial.get("from") else None
             first_index = int(partial.get("index", 0))
+            whole = bool(partial.get("whole"))
+            advance = bool(partial.get("advance", True))
         else:
             until = now or datetime.now(UTC)
-            lastmod = state.get("lastmod")
-            start = since if since is not None else (parse_time(lastmod) if lastmod else None)
+            stored = parse_time(lastmod) if lastmod else None
+            start = since if since is not None else stored
             first_index = 0
+            whole = start is None or (bool(state.get("whole")) and stored is not None and start <= stored)
+            # a --since run that leaves a gap keeps the old mark, so the next plain sync fills it
+            advance = whole or since is None
         spans: list[tuple[datetime | None, datetime | None]] = (
             [(None, None)] if start is None else list(windows(start, until))
         )
@@ -123,18 +137,25 @@ class NvdApi:
                     reporter.expect(max(0, total - index))
                 index += got
                 window_done = got == 0 or index >= total
-                if window_done and number == len(spans) - 1:
-                    next_cursor: dict[str, Any] = {"lastmod": nvd_time(until)}
+                last = window_done and number == len(spans) - 1
+                kept = {"lastmod": lastmod, "whole": bool(state.get("whole"))}
+                if last:
+                    next_cursor: dict[str, Any] = (
+                        {"lastmod": nvd_time(until), "whole": whole} if advance else kept
+                    )
                 else:
                     resume_from = w_end if window_done else w_start
                     next_cursor = {
-                        "lastmod": state.get("lastmod"),
+                        **kept,
                         "partial": {
                             "until": nvd_time(until),
                             "from": nvd_time(resume_from) if resume_from else None,
                             "index": 0 if window_done else index,
+                            "whole": whole,
+                            "advance": advance,
                         },
                     }
-                yield Step(self.base, [blob], orjson.dumps(next_cursor).decode(), 1)
+                claims = (CoverageClaim(SOURCE, (CPE_SCOPE,)),) if last and whole else ()
+                yield Step(self.base, [blob], orjson.dumps(next_cursor).decode(), 1, claims=claims)
                 if window_done:
                     break

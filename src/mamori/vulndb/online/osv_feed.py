@@ -1,7 +1,11 @@
 """OSV online: per-ecosystem ``all.zip`` exports, and the API for per-purl look-ups.
 
+- ``{base}/ecosystems.txt`` lists every ecosystem OSV exports (one base name a line: ``PyPI``,
+  ``Debian``, ``Red Hat``; releases such as ``Debian:12`` are inside their base's export).
 - ``{base}/{ecosystem}/all.zip`` (conditional GET: an unchanged export is not downloaded again);
-  its members are imported like a local zip, resumable by position.
+  its members are imported like a local zip, resumable by position. A whole export, imported to the
+  end, makes its ecosystem's coverage complete (also an empty one, and an unchanged one: it was
+  checked); one export that is missing or broken is reported and the others still sync.
 - ``POST {api}/querybatch`` with ``{"queries": [{"package": {"purl": …}}]}``: each result lists
   ``vulns`` (id, modified) and may carry ``next_page_token``, asked again with ``page_token`` until
   none is left; then ``GET {api}/vulns/{id}`` gives each full record.
@@ -15,41 +19,87 @@ from urllib.parse import quote
 import orjson
 
 from mamori.errors import InputError
+from mamori.vulndb.coverage import CoverageClaim
 from mamori.vulndb.importer import Resume
-from mamori.vulndb.online.http import Fetcher, conditional_headers, validators
+from mamori.vulndb.names import split_ecosystem
+from mamori.vulndb.online.http import Fetcher, GaveUp, conditional_headers, validators
 from mamori.vulndb.online.plan import Reporter, Step, endpoint, read_cursor
 from mamori.vulndb.sources import Blob, zip_input
 
 SOURCE = "osv"
 QUERY_BATCH = 1000  # the API's limit of queries per querybatch request
-DEFAULT_ECOSYSTEMS = ("PyPI", "npm", "Maven", "Go", "crates.io", "NuGet", "RubyGems", "Packagist")
+ECOSYSTEMS_FILE = "ecosystems.txt"
+MAX_ECOSYSTEMS = 1000  # OSV lists about 40; a list far longer is not OSV's
+MAX_NAME = 64  # the store's coverage scope column
+
+
+def base_ecosystems(names: list[str]) -> list[str]:
+    """Each export once, under its base name (``Debian:12`` is inside ``Debian``'s export)."""
+    return list(dict.fromkeys(b for b in (split_ecosystem(n)[0] for n in names) if b))
+
+
+def parse_ecosystems(name: str, data: bytes) -> list[str]:
+    """The ecosystem names of an ``ecosystems.txt`` (one a line, blank lines ignored)."""
+    try:
+        lines = data.decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise InputError(name, "not UTF-8 text (expected one ecosystem name a line)") from None
+    names = []
+    for number, line in enumerate(lines, start=1):
+        entry = line.strip()
+        if not entry:
+            continue
+        if len(entry) > MAX_NAME or not entry.isprintable() or "/" in entry:
+            raise InputError(name, f"line {number}: not an ecosystem name: {entry[:80]!r}")
+        names.append(entry)
+    if not names:
+        raise InputError(name, "lists no ecosystem")
+    if len(names) > MAX_ECOSYSTEMS:
+        raise InputError(name, f"lists {len(names)} ecosystems, more than {MAX_ECOSYSTEMS}")
+    return base_ecosystems(names)
+
+
+def list_ecosystems(fetcher: Fetcher, *, url: str | None = None) -> list[str]:
+    """Every ecosystem the OSV bucket exports, from its ``ecosystems.txt``."""
+    answer = fetcher.get(f"{endpoint('MAMORI_OSV_URL', url)}/{ECOSYSTEMS_FILE}")
+    return parse_ecosystems(answer.url, answer.content)
 
 
 def zip_steps(
     fetcher: Fetcher,
-    ecosystems: list[str],
+    ecosystems: list[str] | None,
     cursor: str | None,
     *,
     url: str | None = None,
     force: bool = False,
     reporter: Reporter | None = None,
 ) -> Iterator[Step]:
-    """One step per ecosystem whose export changed; the cursor keeps each export's validators."""
+    """One step per ecosystem (``None``: every one ``ecosystems.txt`` lists), each claiming its
+    ecosystem; an unchanged export is an ``unchanged`` step. The cursor keeps each export's validators."""
     reporter = reporter or Reporter()
     base = endpoint("MAMORI_OSV_URL", url)
     state = read_cursor(cursor)[0]
-    for ecosystem in ecosystems:
+    chosen = base_ecosystems(ecosystems) if ecosystems else list_ecosystems(fetcher, url=url)
+    for ecosystem in chosen:
         where = f"{base}/{quote(ecosystem, safe='')}/all.zip"
+        claims = (CoverageClaim(SOURCE, (ecosystem,)),)
         headers = {} if force else conditional_headers(state.get(ecosystem) or {})
-        answer = fetcher.get(where, headers=headers, ok=(200, 304))
-        if answer.status == 304:
-            reporter.note(f"{where}: not modified since the last sync")
+        try:
+            answer = fetcher.get(where, headers=headers, ok=(200, 304))
+            if answer.status == 304:
+                reporter.note(f"{where}: not modified since the last sync")
+                yield Step(where, [], orjson.dumps(state).decode(), 0, claims=claims, unchanged=True)
+                continue
+            inputs = zip_input(where, answer.content)
+        except GaveUp:
+            raise  # the service is down: the other exports would fail the same way
+        except InputError as exc:  # this export is missing or broken
+            yield Step(where, [], failed=exc.problem)
             continue
-        inputs = zip_input(where, answer.content)
         reporter.expect(inputs.total or 0)
         state = {**state, ecosystem: validators(answer)}
         resume = Resume(inputs.fingerprint, inputs.start) if inputs.fingerprint and inputs.start else None
-        yield Step(where, inputs.blobs, orjson.dumps(state).decode(), inputs.total, resume)
+        yield Step(where, inputs.blobs, orjson.dumps(state).decode(), inputs.total, resume, claims)
 
 
 def query_ids(fetcher: Fetcher, purls: list[str], *, api: str | None = None) -> dict[str, list[str]]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from mamori.vulndb.coverage import CoverageClaim
 from mamori.vulndb.importer import Resume
 from mamori.vulndb.sources import Blob
 
@@ -24,6 +25,8 @@ DEFAULT_URLS = {
     "MAMORI_EPSS_API_URL": "https://api.first.org/data/v1/epss",
     "MAMORI_OSV_URL": "https://osv-vulnerabilities.storage.googleapis.com",
     "MAMORI_OSV_API_URL": "https://api.osv.dev/v1",
+    # SCANOSS publishes purl2cpe as a Git repository only: its archive of the main branch
+    "MAMORI_PURL2CPE_URL": "https://codeload.github.com/scanoss/purl2cpe/zip/refs/heads/main",
 }
 
 
@@ -41,11 +44,21 @@ def read_cursor(cursor: str | None, since: object = None) -> tuple[dict[str, Any
 
 @dataclass(slots=True)
 class Step:
+    """Documents to import as one input. A step whose ``claims`` are set finishes a whole feed: the
+    claims are recorded (coverage complete) in the same commit as its last batch and its cursor.
+    ``unchanged``: the server said the feed has not changed since the last sync (nothing to import;
+    the cursor, the source's last update and the claims are still committed: the data was checked).
+    ``failed``: this part of the source could not be fetched (reported; the source's other parts go on).
+    """
+
     origin: str  # what status shows as "from" (a URL)
     blobs: Iterable[Blob]
     cursor: str | None = None  # sync state once this step is in
     total: int | None = None  # documents, when known
     resume: Resume | None = None
+    claims: tuple[CoverageClaim, ...] = ()
+    unchanged: bool = False
+    failed: str | None = None
 
 
 @dataclass(slots=True)

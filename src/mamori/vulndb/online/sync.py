@@ -4,20 +4,24 @@ Every source's steps go through :func:`mamori.vulndb.importer.import_blobs` (the
 file goes through), each step committed with the source's new cursor, so a second sync is
 incremental and an interrupted one goes on from its last finished step. A source that fails (the
 service keeps refusing after every retry) is reported; the other sources are still synced.
+
+Without a choice of sources every one is synced: KEV, EPSS, NVD, JVN, every OSV ecosystem export and
+purl2cpe. A step that finishes a whole feed carries its coverage claim (an OSV ecosystem export, a
+whole NVD or JVN run), recorded in the commit of its last batch: an interrupted feed claims nothing.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select
-
 from mamori.errors import InputError
-from mamori.store import Store, schema
+from mamori.store import Store
+from mamori.vulndb.coverage import CoverageClaim
 from mamori.vulndb.importer import BATCH, ImportSummary, Progress, SourceCounts, import_blobs
-from mamori.vulndb.online import epss_feed, kev_feed, osv_feed
+from mamori.vulndb.online import epss_feed, kev_feed, osv_feed, purl2cpe_feed
 from mamori.vulndb.online.http import Fetcher
 from mamori.vulndb.online.myjvn import PAGE_SIZE as JVN_PAGE
 from mamori.vulndb.online.myjvn import MyJvn
@@ -25,18 +29,18 @@ from mamori.vulndb.online.nvd_api import PAGE_SIZE, NvdApi
 from mamori.vulndb.online.plan import Reporter, Step
 from mamori.vulndb.rejected import Rejected
 
-SYNC_SOURCES = ("kev", "epss", "nvd", "jvn", "osv")
+SYNC_SOURCES = ("kev", "epss", "nvd", "jvn", "osv", "purl2cpe")
 
 
 @dataclass(slots=True)
 class SyncOptions:
     since: date | None = None  # NVD and JVN: changes since this day instead of since the last sync
     api_key: str | None = None  # NVD
-    ecosystems: list[str] = field(default_factory=list)  # OSV all.zip exports
+    ecosystems: list[str] = field(default_factory=list)  # OSV all.zip exports (none: every one OSV lists)
     purls: list[str] = field(default_factory=list)  # OSV querybatch instead of exports
     cves: list[str] = field(default_factory=list)  # EPSS API instead of the daily CSV
     jvn_lang: str = "ja"
-    force: bool = False  # download KEV, EPSS and OSV exports even when unchanged
+    force: bool = False  # download even when unchanged; NVD and JVN: a full run again
     batch: int = BATCH
     page_size: int | None = None  # NVD and MyJVN pages smaller than the services' maximum
     urls: dict[str, str] = field(default_factory=dict)  # base URL per source (else env or public)
@@ -51,9 +55,18 @@ class SourceSync:
     rejected: list[Rejected] = field(default_factory=list)
     failed: list[Rejected] = field(default_factory=list)
     error: str | None = None  # why this source stopped early
+    seconds: float = 0.0
+    not_modified: int = 0  # downloads the server said had not changed since the last sync
+    resumed: int = 0  # documents an interrupted earlier sync had already committed
+    claims: list[CoverageClaim] = field(default_factory=list)  # feeds recorded as complete
 
-    def add(self, summary: ImportSummary) -> None:
-        self.steps += 1
+    def add(self, summary: ImportSummary, step: Step) -> None:
+        if step.unchanged:
+            self.not_modified += 1
+        else:
+            self.steps += 1
+        self.claims += step.claims
+        self.resumed += summary.resumed
         self.files += summary.files
         self.rejected += summary.rejected
         self.failed += summary.failed
@@ -66,17 +79,6 @@ class SourceSync:
         return self.error is None and not self.rejected and not self.failed
 
 
-def _ecosystems(store: Store, options: SyncOptions) -> list[str]:
-    """The chosen exports, else the ecosystems OSV records in the store come from, else common ones."""
-    if options.ecosystems:
-        return options.ecosystems
-    t = schema.AffectedPackage.__table__
-    with store.engine.connect() as conn:
-        stmt = select(t.c.ecosystem).where(t.c.source == "osv").distinct().order_by(t.c.ecosystem)
-        known = [e for e in conn.scalars(stmt) if e]
-    return known or list(osv_feed.DEFAULT_ECOSYSTEMS)
-
-
 def plan(
     store: Store, source: str, fetcher: Fetcher, options: SyncOptions, reporter: Reporter
 ) -> Iterator[Step]:
@@ -86,10 +88,10 @@ def plan(
     if source == "nvd":
         since = datetime.combine(options.since, datetime.min.time(), UTC) if options.since else None
         api = NvdApi(fetcher, base_url=url, key=options.api_key, page_size=options.page_size or PAGE_SIZE)
-        return api.steps(cursor, since=since, reporter=reporter)
+        return api.steps(cursor, since=since, reporter=reporter, force=options.force)
     if source == "jvn":
         jvn = MyJvn(fetcher, base_url=url, lang=options.jvn_lang, page_size=options.page_size or JVN_PAGE)
-        return jvn.steps(cursor, since=options.since, reporter=reporter)
+        return jvn.steps(cursor, since=options.since, reporter=reporter, force=options.force)
     if source == "kev":
         return kev_feed.steps(fetcher, cursor, url=url, force=options.force, reporter=reporter)
     if source == "epss":
@@ -103,10 +105,11 @@ def plan(
             return osv_feed.purl_steps(
                 fetcher, options.purls, api=options.urls.get("osv-api"), reporter=reporter
             )
-        ecosystems = _ecosystems(store, options)
         return osv_feed.zip_steps(
-            fetcher, ecosystems, cursor, url=url, force=options.force, reporter=reporter
+            fetcher, options.ecosystems or None, cursor, url=url, force=options.force, reporter=reporter
         )
+    if source == "purl2cpe":
+        return purl2cpe_feed.steps(fetcher, cursor, url=url, force=options.force, reporter=reporter)
     raise InputError(None, f"--source: expected one of {', '.join(SYNC_SOURCES)}, got {source!r}")
 
 
@@ -121,8 +124,12 @@ def sync_source(
     """Every step of one source; a failure after the retries ends this source, not the sync."""
     reporter = reporter or Reporter()
     result = SourceSync(source)
+    started = time.perf_counter()
     try:
         for step in plan(store, source, fetcher, options, reporter):
+            if step.failed is not None:
+                result.failed.append(Rejected(step.origin, "", step.failed))
+                continue
             summary = import_blobs(
                 store,
                 step.blobs,
@@ -133,10 +140,13 @@ def sync_source(
                 batch=options.batch,
                 resume=step.resume,
                 cursors={source: step.cursor} if step.cursor else None,
+                complete=step.claims,
             )
-            result.add(summary)
+            result.add(summary, step)
     except InputError as exc:
         result.error = str(exc)
+    finally:
+        result.seconds = time.perf_counter() - started
     return result
 
 
