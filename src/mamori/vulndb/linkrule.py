@@ -279,18 +279,21 @@ def judge(purl_type: str, namespace: str, name: str, vendor: str, product: str) 
     name_raw, product_raw = tokens(name), tokens(product)
     if not name_raw or not product_raw:
         return Judgement("unrelated")
-    vendor_words = set(tokens(vendor)) - {"project"}
-    projects, owners = _namespaces(purl_type, namespace, w)
-    namespace_names = projects | owners
-    same = _compact(name_raw) == _compact(product_raw) or any(
-        _compact(a) == prefix + _compact(b) and len(_compact(b)) >= 2
+    name_compact, product_compact = _compact(name_raw), _compact(product_raw)
+    same = name_compact == product_compact or any(
+        a == prefix + b and len(b) >= 2
         for prefix in w.glued
-        for a, b in ((name_raw, product_raw), (product_raw, name_raw))
+        for a, b in ((name_compact, product_compact), (product_compact, name_compact))
     )
     if same:
-        if len(name_raw) == 1 and name_raw[0] in w.vague and not _vendor_in(vendor, namespace_names, w):
-            return Judgement("generic")  # pkg:npm/core is not adonisjs:core
+        if len(name_raw) == 1 and name_raw[0] in w.vague:
+            projects, owners = _namespaces(purl_type, namespace, w)
+            if not _vendor_in(vendor, projects | owners, w):
+                return Judgement("generic")  # pkg:npm/core is not adonisjs:core
         return Judgement("same-name")
+    projects, owners = _namespaces(purl_type, namespace, w)
+    namespace_names = projects | owners
+    vendor_words = set(tokens(vendor)) - {"project"}
 
     langs = _languages(w, purl_type, name_raw)
     prefixes = frozenset().union(*(w.prefixes[lang] for lang in langs))

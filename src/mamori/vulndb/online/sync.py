@@ -23,7 +23,7 @@ from mamori.vulndb.online.myjvn import PAGE_SIZE as JVN_PAGE
 from mamori.vulndb.online.myjvn import MyJvn
 from mamori.vulndb.online.nvd_api import PAGE_SIZE, NvdApi
 from mamori.vulndb.online.plan import Reporter, Step
-from mamori.vulndb.rejected import Rejected
+from mamori.vulndb.rejected import DataWarning, Rejected
 
 SYNC_SOURCES = ("kev", "epss", "nvd", "jvn", "osv")
 
@@ -50,6 +50,7 @@ class SourceSync:
     counts: SourceCounts = field(default_factory=SourceCounts)
     rejected: list[Rejected] = field(default_factory=list)
     failed: list[Rejected] = field(default_factory=list)
+    warnings: list[DataWarning] = field(default_factory=list)  # malformed upstream lines (no failure)
     error: str | None = None  # why this source stopped early
 
     def add(self, summary: ImportSummary) -> None:
@@ -57,8 +58,9 @@ class SourceSync:
         self.files += summary.files
         self.rejected += summary.rejected
         self.failed += summary.failed
+        self.warnings += summary.warnings
         for counts in summary.sources.values():
-            for name in ("read", "new", "updated", "unchanged", "withdrawn", "rejected"):
+            for name in ("read", "new", "updated", "unchanged", "withdrawn", "rejected", "warnings"):
                 setattr(self.counts, name, getattr(self.counts, name) + getattr(counts, name))
 
     @property
