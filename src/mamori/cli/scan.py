@@ -45,6 +45,12 @@ def scan(
     policy: Path | None = typer.Option(
         None, "--policy", help="Policy YAML (docs/triage-policy.md): exit 1 when a fail rule fires."
     ),
+    purl2cpe_weak: bool = typer.Option(
+        False,
+        "--purl2cpe-weak",
+        help="Also match through weak purl2cpe links (the CPE product does not plausibly name the package,"
+        " docs/purl2cpe.md); their findings have confidence weak.",
+    ),
 ) -> None:
     """Find known vulnerabilities in an SBOM's components (offline, against the local knowledge base)."""
     from rich.console import Console
@@ -68,7 +74,7 @@ def scan(
     if not target.exists():
         raise InputError(target, "file not found")
     with open_store(db) as store:
-        matcher = Matcher(store)
+        matcher = Matcher(store, weak_links=purl2cpe_weak)
         doc, fmt = load_target(target)
         result = scan_document(doc, store, target=str(target), sbom_format=fmt, matcher=matcher)
         triaged = triage_scan(

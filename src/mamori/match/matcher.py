@@ -18,12 +18,19 @@ from mamori.match.cpe import CpeMatch, CpeTarget
 from mamori.match.ecosystems import GENERIC
 from mamori.match.knowledge import Advisory, CpeRow, Knowledge, PackageRow
 from mamori.match.target import Target, target_for
-from mamori.match.verdict import CPE_CONFIG, PURL2CPE, PURL_RANGE, Verdict
+from mamori.match.verdict import CPE_CONFIG, PURL2CPE, PURL2CPE_WEAK, PURL_RANGE, Verdict
 from mamori.model.sbom import Component
 from mamori.store import Store
 from mamori.vulndb.cpe import CpeName, index_key
+from mamori.vulndb.linkrule import reason as link_reason
 
-CONFIDENCE = {PURL_RANGE: "high", "purl-version-list": "high", CPE_CONFIG: "medium", PURL2CPE: "low"}
+CONFIDENCE = {
+    PURL_RANGE: "high",
+    "purl-version-list": "high",
+    CPE_CONFIG: "medium",
+    PURL2CPE: "low",
+    PURL2CPE_WEAK: "weak",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +105,14 @@ class Matcher:
     What a component gives (its hits and notes) depends only on the component and the store, so it
     is cached per component identity for the store's current generation — except when an AND
     configuration consulted the rest of the SBOM, which is never cached.
+
+    ``weak_links``: also match through weak purl2cpe links (the CPE product does not plausibly name
+    the package, docs/purl2cpe.md); their findings carry method ``purl2cpe-weak``, confidence weak.
     """
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, weak_links: bool = False) -> None:
         self.knowledge = Knowledge(store)
+        self.weak_links = weak_links
         self._epoch = -1
         self._results: dict[Target, tuple[list[Hit], list[Skip]]] = {}
         self.shared: dict[str, dict[Any, Any]] = {}  # other per-generation caches (finding descriptions)
@@ -189,7 +200,9 @@ class Matcher:
                 out.uncachable.add(i)
 
     def _cpe_targets(self, targets: list[Target], out: MatchOutput) -> list[list[CpeTarget]]:
-        links = self.knowledge.links
+        types = {t.link[0] for t in targets if t.link is not None and t.version and not t.problem}
+        links = self.knowledge.links_for(types)
+        weak = self.knowledge.weak_links_for(types) if self.weak_links else {}
         result: list[list[CpeTarget]] = []
         for i, t in enumerate(targets):
             found: list[CpeTarget] = []
@@ -206,9 +219,15 @@ class Matcher:
                 seen = {(index_key(n.vendor), index_key(n.product)) for n in t.cpes}
                 for vendor, product in links.get(t.link, ()):
                     if (vendor, product) not in seen:
+                        seen.add((vendor, product))
                         found.append(
                             CpeTarget(CpeName("*", vendor, product, t.version), t.version, cls, True)
                         )
+                for vendor, product, rule in weak.get(t.link, ()):
+                    if (vendor, product) not in seen:
+                        seen.add((vendor, product))
+                        name = CpeName("*", vendor, product, t.version)
+                        found.append(CpeTarget(name, t.version, cls, True, weak=rule))
             result.append(found)
         return result
 
@@ -258,7 +277,7 @@ class Matcher:
         elsewhere: cpe_rules.Elsewhere,
         out: MatchOutput,
     ) -> None:
-        method = PURL2CPE if ct.derived else CPE_CONFIG
+        method = (PURL2CPE_WEAK if ct.weak else PURL2CPE) if ct.derived else CPE_CONFIG
         hint = t.cls
         for row in rows:
             adv = advisories.get(row.vuln_id)
@@ -281,9 +300,10 @@ class Matcher:
                 label = f"{ct.name.vendor}:{ct.name.product}"
                 verdict = cve5.evaluate_product(raw, ct.version, hint, label)
             if ct.derived and verdict.affected:
+                via = f"purl2cpe weak link ({ct.weak}: {link_reason(ct.weak)})" if ct.weak else "purl2cpe"
                 verdict = Verdict(
                     True,
-                    detail=f"purl2cpe → {ct.name.vendor}:{ct.name.product}; {verdict.detail}",
+                    detail=f"{via} → {ct.name.vendor}:{ct.name.product}; {verdict.detail}",
                     fixed=verdict.fixed,
                 )
             self._record(out, i, verdict, row.vuln_id, method, source, record)
