@@ -90,7 +90,8 @@ BATCH_OPTION = typer.Option(
     help="Records per commit at most; the first commits hold fewer (500, then twice as many). Each commit is a checkpoint.",
 )
 EXIT_NOTE = (
-    "Exit code 0: all imported; 1: imported, but some records or files were skipped (listed); 2: error."
+    "Exit code 0: all imported (malformed lines of upstream purl2cpe data are warnings); 1: imported,"
+    " but some records or files were skipped (listed); 2: error."
 )
 
 
