@@ -106,8 +106,12 @@ def test_counts_equal_the_files_record_counts(loaded: Loaded) -> None:
     assert status["jvn"]["records"] == 2
     assert status["kev"]["records"] == 1404
     purl2cpe = loaded.summaries["purl2cpe"].sources["purl2cpe"]
-    assert purl2cpe.read + purl2cpe.rejected == len(tsv) and purl2cpe.rejected == 1  # line 5394
+    assert purl2cpe.read + purl2cpe.warnings == len(tsv) and purl2cpe.warnings == 1  # line 5394
+    assert purl2cpe.rejected == 0 and loaded.summaries["purl2cpe"].complete  # a warning fails nothing
     assert status["purl2cpe"]["records"] == purl2cpe.new  # duplicate rows collapse into one link
+    links = loaded.summaries["purl2cpe"].links
+    assert links.strong + links.weak == purl2cpe.read
+    assert status["purl2cpe"]["strong"] + status["purl2cpe"]["weak"] == purl2cpe.new
     assert loaded.summaries["jvn"].skipped and loaded.summaries["kev"].skipped  # product lists, KEV schema
 
 

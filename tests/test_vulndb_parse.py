@@ -15,7 +15,7 @@ from mamori.errors import InputError
 from mamori.vulndb import cve5, epss, jvn, kev, nvd, osv, purl2cpe
 from mamori.vulndb.cpe import parse_cpe
 from mamori.vulndb.detect import parse_blob
-from mamori.vulndb.rejected import Rejected
+from mamori.vulndb.rejected import DataWarning, Rejected
 from mamori.vulndb.sources import Blob
 
 # ------------------------------------------------------------------------------------------- OSV
@@ -319,14 +319,15 @@ def test_epss_csv_and_gzip() -> None:
 # ------------------------------------------------------------------------------------- purl2cpe
 
 
-def test_purl2cpe_tsv_rejects_bad_purls_by_line(shared_data: Path) -> None:
+def test_purl2cpe_tsv_warns_about_bad_purls_by_line(shared_data: Path) -> None:
     path = shared_data / "purl2cpe" / "purl2cpe.tsv"
     items = list(purl2cpe.parse_tsv(str(path), path.read_bytes()))
-    rejected = [i for i in items if isinstance(i, Rejected)]
-    links = [i for i in items if not isinstance(i, Rejected)]
+    warnings = [i for i in items if isinstance(i, DataWarning)]
+    links = [i for i in items if isinstance(i, purl2cpe.PurlCpeLink)]
     lines = path.read_text(encoding="utf-8").splitlines()
-    assert len(items) == len(lines) - 1
-    assert [r.record for r in rejected] == ["line 5394", "line 23522", "line 29555", "line 43894"]
+    assert len(items) == len(lines) - 1 == len(links) + len(warnings)
+    assert [r.record for r in warnings] == ["line 5394", "line 23522", "line 29555", "line 43894"]
+    assert all("invalid purl" in r.reason for r in warnings)
     tools = [link for link in links if link.cpe_product == "tpm2.0-tools"]
     assert {link.purl for link in tools} >= {
         "pkg:github/tpm2-software/tpm2-tools",

@@ -42,6 +42,45 @@ def _echo_problems(lang: str, rejected: Iterable[object], failed: Iterable[objec
         typer.echo(f"{text(lang, 'import', 'failed')}: {item}", err=True)
 
 
+WARNINGS_SHOWN = 10  # malformed upstream lines listed in the text output (all are counted)
+WARNINGS_LISTED = 100  # ... and in the JSON output
+
+
+def _echo_warnings(lang: str, warnings: list[Any]) -> None:
+    """The first malformed upstream lines on stderr, then how many there were in all."""
+    from mamori.vulndb.messages import text
+
+    if not warnings:
+        return
+    for item in warnings[:WARNINGS_SHOWN]:
+        typer.echo(f"{text(lang, 'import', 'warning')}: {_visible(str(item))}", err=True)
+    if len(warnings) > WARNINGS_SHOWN:
+        typer.echo(text(lang, "import", "warnings_more", count=len(warnings) - WARNINGS_SHOWN), err=True)
+    typer.echo(text(lang, "import", "warnings_count", count=len(warnings)))
+
+
+def _visible(value: str) -> str:
+    """Control characters of upstream text shown as escapes, not interpreted by the terminal."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in value)
+
+
+def _links_json(links: Any) -> dict[str, Any]:
+    return {"strong": links.strong, "weak": links.weak, "rules": links.rules, "weak_examples": links.examples}
+
+
+def _echo_links(lang: str, links: Any) -> None:
+    """purl2cpe links kept strong and weak, with a few weak ones and why."""
+    from mamori.vulndb.messages import text
+
+    if not links.strong and not links.weak:
+        return
+    typer.echo(text(lang, "import", "links", strong=links.strong, weak=links.weak))
+    for example in links.examples:
+        reason = text(lang, "link_rules", example["rule"])
+        line = text(lang, "import", "weak_example", purl=example["purl"], cpe=example["cpe"], reason=reason)
+        typer.echo(_visible(line))
+
+
 def _echo_json(data: object) -> None:
     typer.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode())
 
@@ -53,7 +92,8 @@ BATCH_OPTION = typer.Option(
     help="Records per commit at most; the first commits hold fewer (500, then twice as many). Each commit is a checkpoint.",
 )
 EXIT_NOTE = (
-    "Exit code 0: all imported; 1: imported, but some records or files were skipped (listed); 2: error."
+    "Exit code 0: all imported (malformed lines of upstream purl2cpe data are warnings); 1: imported,"
+    " but some records or files were skipped (listed); 2: error."
 )
 
 
@@ -163,6 +203,8 @@ def import_(
                     "complete": [{"source": s, "scope": c} for s, c in made_complete],
                     "partial": [{"source": s, "scope": c} for s, c in partial],
                 },
+                "warnings": [str(r) for r in summary.warnings[:WARNINGS_LISTED]],
+                "purl2cpe": _links_json(summary.links),
             }
         )
     else:
@@ -185,6 +227,8 @@ def import_(
             )
         if summary.skipped:
             typer.echo(text(lang, "import", "skipped", count=len(summary.skipped)))
+        _echo_links(lang, summary.links)
+        _echo_warnings(lang, summary.warnings)
         _echo_problems(lang, summary.rejected, summary.failed)
         if summary.failed:
             typer.echo(text(lang, "import", "failed_count", count=len(summary.failed)))
@@ -353,6 +397,7 @@ def sync(
                         "counts": r.counts,
                         "rejected": [str(x) for x in r.rejected],
                         "failed": [str(x) for x in r.failed],
+                        "warnings": [str(x) for x in r.warnings[:WARNINGS_LISTED]],
                         "error": r.error,
                         "seconds": round(r.seconds, 3),
                         "not_modified": r.not_modified,
@@ -391,6 +436,7 @@ def sync(
             elif r.source in SCOPED_SOURCES:
                 parts.append(text(lang, "sync", "claimed_none"))
             typer.echo(sep.join(parts))
+            _echo_warnings(lang, r.warnings)
             _echo_problems(lang, r.rejected, r.failed)
             if r.error:
                 typer.echo(text(lang, "sync", "failed", source=r.source, error=r.error), err=True)

@@ -63,6 +63,12 @@ def scan(
         "--allow-partial",
         help="Accept a partial result (empty or stale knowledge base, components not evaluated): warn, exit 0 or 1.",
     ),
+    purl2cpe_weak: bool = typer.Option(
+        False,
+        "--purl2cpe-weak",
+        help="Also match through weak purl2cpe links (the CPE product does not plausibly name the package,"
+        " docs/purl2cpe.md); their findings have confidence weak.",
+    ),
 ) -> None:
     """Find known vulnerabilities in an SBOM's components (offline, against the local knowledge base)."""
     from rich.console import Console
@@ -88,7 +94,7 @@ def scan(
     if not target.exists():
         raise InputError(target, "file not found")
     with open_store(db) as store:
-        matcher = Matcher(store)
+        matcher = Matcher(store, weak_links=purl2cpe_weak)
         doc, fmt = load_target(target)
         result = scan_document(
             doc, store, target=str(target), sbom_format=fmt, matcher=matcher, max_age=oldest

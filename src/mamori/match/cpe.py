@@ -206,12 +206,14 @@ def _version_matches(match: CpeMatch, version: str, cls: VersionClass) -> bool |
 
 @dataclass(frozen=True, slots=True)
 class CpeTarget:
-    """A CPE to look up: the SBOM's own, or vendor:product derived through purl2cpe."""
+    """A CPE to look up: the SBOM's own, or vendor:product derived through purl2cpe (``weak``: the
+    rule that made the link weak, for a weak link used on request)."""
 
     name: CpeName
     version: str
     cls: VersionClass
     derived: bool = False
+    weak: str = ""
 
 
 Elsewhere = Callable[[CpeMatch], bool]

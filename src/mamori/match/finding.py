@@ -9,8 +9,10 @@
   ecosystem and package name, version decided by the ecosystem's own rules or the record's own
   list), ``cpe-config`` **medium** (a CPE the SBOM declares; CPE names and vendor version strings
   are coarser than package identities), ``purl2cpe`` **low** (vendor:product guessed from the purl
-  through purl2cpe; one purl may map to a whole product line). The finding's ``match`` is its best
-  evidence.
+  through purl2cpe; one purl may map to a whole product line), ``purl2cpe-weak`` **weak** (through
+  a purl2cpe link whose CPE product does not plausibly name the package: only with
+  ``mamori scan --purl2cpe-weak``; the detail says why the link is weak). The finding's ``match`` is
+  its best evidence.
 - Fixed versions: every fix above the installed version the evidence found, nearest first (ordered
   with the component's ecosystem rules, else the generic rules).
 """
@@ -22,7 +24,7 @@ from typing import Any
 
 from mamori.match.ecosystems import GENERIC
 from mamori.match.matcher import Hit, MatchOutput
-from mamori.match.verdict import CPE_CONFIG, PURL2CPE, PURL_RANGE, PURL_VERSION_LIST
+from mamori.match.verdict import CPE_CONFIG, PURL2CPE, PURL2CPE_WEAK, PURL_RANGE, PURL_VERSION_LIST
 from mamori.match.versions import parse
 from mamori.model.sbom import Component
 from mamori.model.vulnerability import Epss, Kev, Vulnerability
@@ -30,8 +32,8 @@ from mamori.scan.describe import vulnerability_info
 from mamori.scan.result import ComponentRef, Evidence, Finding, NotEvaluated, VulnerabilityInfo, reason_text
 from mamori.vulndb import merge
 
-CONFIDENCE_RANK = {"high": 0, "medium": 1, "low": 2}
-METHOD_RANK = {PURL_RANGE: 0, PURL_VERSION_LIST: 1, CPE_CONFIG: 2, PURL2CPE: 3}
+CONFIDENCE_RANK = {"high": 0, "medium": 1, "low": 2, "weak": 3}
+METHOD_RANK = {PURL_RANGE: 0, PURL_VERSION_LIST: 1, CPE_CONFIG: 2, PURL2CPE: 3, PURL2CPE_WEAK: 4}
 
 
 def component_ref(component: Component) -> ComponentRef:

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, func, select, tuple_
 
 from mamori.match.cpe import Configuration, parse_configuration, product_names
 from mamori.match.purl import OsvAffected, parse_affected
-from mamori.match.purl2cpe import LinkKey, load_links
+from mamori.match.purl2cpe import LinkKey, load_links, load_weak_links
 from mamori.model.vulnerability import Epss, Kev, Vulnerability, from_dict, vulnerability_from_dict
 from mamori.store import Store, documents, schema
 from mamori.vulndb import merge
@@ -164,7 +164,10 @@ class Knowledge:
         self._cpes: dict[tuple[str, str], list[CpeRow]] = {}
         self._advisories: dict[str, Advisory | None] = {}
         self._records: dict[str, Vulnerability | None] = {}
-        self._links: dict[LinkKey, list[tuple[str, str]]] | None = None
+        self._links: dict[LinkKey, list[tuple[str, str]]] = {}
+        self._link_types: set[str] | None = set()  # purl types whose strong links are read; None: all
+        self._weak: dict[LinkKey, list[tuple[str, str, str]]] = {}
+        self._weak_types: set[str] = set()
         self._status: dict[str, Any] | None = None
         self._coverage: dict[str, ScopeState] | None = None
 
@@ -232,10 +235,32 @@ class Knowledge:
 
     @property
     def links(self) -> dict[LinkKey, list[tuple[str, str]]]:
-        if self._links is None:
+        """Every strong purl2cpe link (read once per generation)."""
+        if self._link_types is not None:
             with self.store.engine.connect() as conn:
                 self._links = load_links(conn)
+            self._link_types = None
         return self._links
+
+    def links_for(self, types: Iterable[str]) -> dict[LinkKey, list[tuple[str, str]]]:
+        """The strong links, read for these purl types at least (each type once per generation): a
+        scan of a Maven SBOM reads the Maven links, not the 47,000 of every type."""
+        if self._link_types is not None:
+            missing = set(types) - self._link_types
+            if missing:
+                with self.store.engine.connect() as conn:
+                    self._links.update(load_links(conn, missing))
+                self._link_types |= missing
+        return self._links
+
+    def weak_links_for(self, types: Iterable[str]) -> dict[LinkKey, list[tuple[str, str, str]]]:
+        """The weak links (vendor, product, rule) for these purl types at least; read only when asked."""
+        missing = set(types) - self._weak_types
+        if missing:
+            with self.store.engine.connect() as conn:
+                self._weak.update(load_weak_links(conn, missing))
+            self._weak_types |= missing
+        return self._weak
 
     @property
     def coverage(self) -> dict[str, ScopeState]:

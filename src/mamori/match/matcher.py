@@ -26,13 +26,20 @@ from mamori.match.cpe import CpeMatch, CpeTarget
 from mamori.match.ecosystems import GENERIC, PackageKey, release_matches
 from mamori.match.knowledge import Advisory, CpeRow, Knowledge, PackageRow
 from mamori.match.target import Target, target_for
-from mamori.match.verdict import CPE_CONFIG, PURL2CPE, PURL_RANGE, Verdict
+from mamori.match.verdict import CPE_CONFIG, PURL2CPE, PURL2CPE_WEAK, PURL_RANGE, Verdict
 from mamori.model.sbom import Component
 from mamori.store import Store
 from mamori.vulndb.coverage import CPE_SCOPE
 from mamori.vulndb.cpe import CpeName, index_key
+from mamori.vulndb.linkrule import reason as link_reason
 
-CONFIDENCE = {PURL_RANGE: "high", "purl-version-list": "high", CPE_CONFIG: "medium", PURL2CPE: "low"}
+CONFIDENCE = {
+    PURL_RANGE: "high",
+    "purl-version-list": "high",
+    CPE_CONFIG: "medium",
+    PURL2CPE: "low",
+    PURL2CPE_WEAK: "weak",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,10 +126,14 @@ class Matcher:
     What a component gives (its hits and notes) depends only on the component and the store, so it
     is cached per component identity for the store's current generation — except when an AND
     configuration consulted the rest of the SBOM, which is never cached.
+
+    ``weak_links``: also match through weak purl2cpe links (the CPE product does not plausibly name
+    the package, docs/purl2cpe.md); their findings carry method ``purl2cpe-weak``, confidence weak.
     """
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, weak_links: bool = False) -> None:
         self.knowledge = Knowledge(store)
+        self.weak_links = weak_links
         self._epoch = -1
         self._results: dict[Target, tuple[list[Hit], list[Skip]]] = {}
         self.shared: dict[str, dict[Any, Any]] = {}  # other per-generation caches (finding descriptions)
@@ -215,13 +226,19 @@ class Matcher:
         if target.problem:
             return ()
         found = [target.package.ecosystem] if target.package is not None else []
-        linked = target.link is not None and target.version and self.knowledge.links.get(target.link)
+        linked = (
+            target.link is not None
+            and target.version
+            and self.knowledge.links_for((target.link[0],)).get(target.link)
+        )
         if target.cpes or linked:
             found.append(CPE_SCOPE)
         return tuple(found)
 
     def _cpe_targets(self, targets: list[Target], out: MatchOutput) -> list[list[CpeTarget]]:
-        links = self.knowledge.links
+        types = {t.link[0] for t in targets if t.link is not None and t.version and not t.problem}
+        links = self.knowledge.links_for(types)
+        weak = self.knowledge.weak_links_for(types) if self.weak_links else {}
         result: list[list[CpeTarget]] = []
         for i, t in enumerate(targets):
             found: list[CpeTarget] = []
@@ -239,9 +256,15 @@ class Matcher:
                 seen = {(index_key(n.vendor), index_key(n.product)) for n in t.cpes}
                 for vendor, product in links.get(t.link, ()):
                     if (vendor, product) not in seen:
+                        seen.add((vendor, product))
                         found.append(
                             CpeTarget(CpeName("*", vendor, product, t.version), t.version, cls, True)
                         )
+                for vendor, product, rule in weak.get(t.link, ()):
+                    if (vendor, product) not in seen:
+                        seen.add((vendor, product))
+                        name = CpeName("*", vendor, product, t.version)
+                        found.append(CpeTarget(name, t.version, cls, True, weak=rule))
             result.append(found)
         return result
 
@@ -309,7 +332,7 @@ class Matcher:
         elsewhere: cpe_rules.Elsewhere,
         out: MatchOutput,
     ) -> None:
-        method = PURL2CPE if ct.derived else CPE_CONFIG
+        method = (PURL2CPE_WEAK if ct.weak else PURL2CPE) if ct.derived else CPE_CONFIG
         hint = t.cls
         records: dict[tuple[str, str, str], list[dict[str, Any]]] = {}  # CVE 5 products, read per record
         for row in rows:
@@ -350,9 +373,10 @@ class Matcher:
         record: str,
     ) -> None:
         if ct.derived and verdict.affected:
+            via = f"purl2cpe weak link ({ct.weak}: {link_reason(ct.weak)})" if ct.weak else "purl2cpe"
             verdict = Verdict(
                 True,
-                detail=f"purl2cpe → {ct.name.vendor}:{ct.name.product}; {verdict.detail}",
+                detail=f"{via} → {ct.name.vendor}:{ct.name.product}; {verdict.detail}",
                 fixed=verdict.fixed,
             )
         self._record(out, i, verdict, vuln_id, method, source, record)

@@ -3,16 +3,21 @@
 The table is small (tens of thousands of links) and read once per knowledge-base generation into a
 dict keyed by (purl type, namespace, name), names folded the way the registry compares them (PEP 503
 for PyPI, lower case elsewhere), so a lookup costs a dict access and never a query per component.
+Only *strong* links are matched by default (the CPE product plausibly names the package,
+:mod:`mamori.vulndb.linkrule`); *weak* ones are read only when asked for. Both can be read for some
+purl types only (those of the SBOM being scanned).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from packageurl import PackageURL
 from sqlalchemy import Connection, select
 
 from mamori.store import schema
+from mamori.vulndb.linkrule import STRONG
 
 LinkKey = tuple[str, str, str]
 _PEP503 = re.compile(r"[-_.]+")
@@ -28,14 +33,35 @@ def key_for(purl: PackageURL) -> LinkKey:
     return link_key(purl.type, purl.namespace or "", purl.name)
 
 
-def load_links(conn: Connection) -> dict[LinkKey, list[tuple[str, str]]]:
-    """Every purl → [(cpe vendor, cpe product)] link of the store."""
+def load_links(conn: Connection, types: Iterable[str] | None = None) -> dict[LinkKey, list[tuple[str, str]]]:
+    """The store's strong purl → [(cpe vendor, cpe product)] links (of these purl types only, when given)."""
     t = schema.PurlCpe.__table__
     links: dict[LinkKey, list[tuple[str, str]]] = {}
-    stmt = select(t.c.purl_type, t.c.purl_namespace, t.c.purl_name, t.c.cpe_vendor, t.c.cpe_product)
+    stmt = select(t.c.purl_type, t.c.purl_namespace, t.c.purl_name, t.c.cpe_vendor, t.c.cpe_product).where(
+        t.c.strength == STRONG
+    )
+    if types is not None:
+        stmt = stmt.where(t.c.purl_type.in_(sorted(types)))
     for purl_type, namespace, name, vendor, product in conn.execute(stmt):
         pair = (vendor, product)
         bucket = links.setdefault(link_key(purl_type, namespace or "", name), [])
         if pair not in bucket:
             bucket.append(pair)
+    return links
+
+
+def load_weak_links(
+    conn: Connection, types: Iterable[str] | None = None
+) -> dict[LinkKey, list[tuple[str, str, str]]]:
+    """The store's weak links: purl → [(cpe vendor, cpe product, the rule that made it weak)]."""
+    t = schema.PurlCpe.__table__
+    links: dict[LinkKey, list[tuple[str, str, str]]] = {}
+    cols = (t.c.purl_type, t.c.purl_namespace, t.c.purl_name, t.c.cpe_vendor, t.c.cpe_product, t.c.rule)
+    stmt = select(*cols).where(t.c.strength != STRONG)
+    if types is not None:
+        stmt = stmt.where(t.c.purl_type.in_(sorted(types)))
+    for purl_type, namespace, name, vendor, product, rule in conn.execute(stmt):
+        bucket = links.setdefault(link_key(purl_type, namespace or "", name), [])
+        if not any((v, p) == (vendor, product) for v, p, _ in bucket):
+            bucket.append((vendor, product, rule or "unrelated"))
     return links

@@ -9,6 +9,7 @@ PURL_RANGE = "purl-range"
 PURL_VERSION_LIST = "purl-version-list"
 CPE_CONFIG = "cpe-config"
 PURL2CPE = "purl2cpe"
+PURL2CPE_WEAK = "purl2cpe-weak"  # through a weak purl2cpe link, only on request
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,8 +22,11 @@ method                    confidence  meaning
 ``purl-version-list``     high        version listed in the record's enumerated versions
 ``cpe-config``            medium      a CPE the SBOM declares matches an NVD configuration
                                       or a CVE 5 product's CPE and version range
-``purl2cpe``              low         CPE vendor:product derived from the purl through the
-                                      purl2cpe table, then matched as ``cpe-config``
+``purl2cpe``              low         CPE vendor:product derived from the purl through a
+                                      strong purl2cpe link, then matched as ``cpe-config``
+``purl2cpe-weak``         weak        the same through a weak link (the CPE product does not
+                                      plausibly name the package); only with
+                                      ``mamori scan --purl2cpe-weak`` (docs/purl2cpe.md)
 ========================  ==========  ======================================================
 
 Ratings are the CVSS qualitative ratings in lower case, plus ``unknown`` when no CVSS vector is
@@ -63,8 +66,8 @@ class ComponentRef:
 class Evidence:
     """One way a finding matched: method, confidence, the bounds or list that matched, the record."""
 
-    method: str  # purl-range | purl-version-list | cpe-config | purl2cpe
-    confidence: str  # high | medium | low
+    method: str  # purl-range | purl-version-list | cpe-config | purl2cpe | purl2cpe-weak
+    confidence: str  # high | medium | low | weak
     detail: str
     source: str  # osv | nvd | cve5 | jvn
     record_id: str

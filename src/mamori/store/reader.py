@@ -160,6 +160,12 @@ def status(conn: Connection) -> dict[str, Any]:
         count = conn.scalar(select(func.count()).select_from(table.__table__)) or 0
         if count:
             per_source[source] = {"records": int(count)}
+    if "purl2cpe" in per_source:  # links by strength: weak ones are not matched by default
+        pc = schema.PurlCpe.__table__
+        strengths = dict(conn.execute(select(pc.c.strength, func.count()).group_by(pc.c.strength)).all())
+        per_source["purl2cpe"].update(
+            strong=int(strengths.get("strong", 0)), weak=int(strengths.get("weak", 0))
+        )
     state = schema.SourceState.__table__
     for row in conn.execute(select(state).where(~state.c.source.startswith(CHECKPOINT_PREFIX))):
         entry = per_source.setdefault(row.source, {"records": 0})

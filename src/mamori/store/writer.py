@@ -32,7 +32,7 @@ from mamori.model.vulnerability import Epss, Kev, Vulnerability
 from mamori.store import documents, schema
 from mamori.store.rows import cpe_rows, merged_rows, package_rows
 from mamori.vulndb import merge
-from mamori.vulndb.purl2cpe import PurlCpeLink
+from mamori.vulndb.purl2cpe import PurlCpeLink, judged
 
 CHUNK = 5000
 CHECKPOINT_PREFIX = "~"  # source_state rows of unfinished imports, not sources
@@ -352,6 +352,8 @@ class Writer:
         return len(rows)
 
     def put_purl_cpe(self, links: Iterable[PurlCpeLink]) -> int:
+        """Store links with their strength (judged now when they come without it); a link imported
+        again takes the strength the rule gives it now."""
         rows = {
             (link.purl, link.cpe_vendor, link.cpe_product): {
                 "purl_type": link.purl_type,
@@ -360,8 +362,10 @@ class Writer:
                 "purl": link.purl,
                 "cpe_vendor": link.cpe_vendor,
                 "cpe_product": link.cpe_product,
+                "strength": link.strength,
+                "rule": link.rule,
             }
-            for link in links
+            for link in map(judged, links)
         }
         upsert(
             self.conn, schema.PurlCpe.__table__, list(rows.values()), ["purl", "cpe_vendor", "cpe_product"]

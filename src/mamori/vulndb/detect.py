@@ -17,14 +17,14 @@ from mamori.errors import InputError
 from mamori.model.vulnerability import Epss, Kev, Vulnerability
 from mamori.vulndb import cve5, epss, jvn, kev, nvd, osv, purl2cpe
 from mamori.vulndb.purl2cpe import PurlCpeLink
-from mamori.vulndb.rejected import Rejected
+from mamori.vulndb.rejected import DataWarning, Rejected
 from mamori.vulndb.sources import Blob, maybe_gunzip
 from mamori.vulndb.xmlsafe import parse as parse_xml
 
 SOURCES = ("osv", "nvd", "cve5", "jvn", "kev", "epss", "purl2cpe")
 VULNERABILITY_SOURCES = ("osv", "nvd", "cve5", "jvn")
 _JVN_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:VULDEF-Document|RDF)[\s>/]")
-Item = Vulnerability | Kev | Epss | PurlCpeLink | Rejected
+Item = Vulnerability | Kev | Epss | PurlCpeLink | Rejected | DataWarning
 
 
 @dataclass(slots=True)

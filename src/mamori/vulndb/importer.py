@@ -7,6 +7,9 @@ Nothing is lost:
   documents, and items of the next document, that are in), so a run killed at any moment leaves the
   data of its committed batches intact, and rerunning the same input resumes after them;
 - a bad record is rejected (file, record, reason), counted in the summary, and the others are read;
+- a malformed line of upstream purl2cpe data is a warning (counted and listed, the import still
+  complete); every purl2cpe link is counted as strong or weak (:mod:`mamori.vulndb.linkrule`), with
+  a few weak ones as examples;
 - a bad file is reported (file, reason) and the other files are still imported. Only when the input
   is one single file does a file-level problem stop the run with :class:`InputError` (one line, exit 2).
 
@@ -33,8 +36,8 @@ from mamori.store.documents import Prepared
 from mamori.vulndb.coverage import CoverageClaim, record_scopes
 from mamori.vulndb.detect import SOURCES, Item, Parsed, parse_blob
 from mamori.vulndb.parallel import decoded
-from mamori.vulndb.purl2cpe import PurlCpeLink
-from mamori.vulndb.rejected import Rejected
+from mamori.vulndb.purl2cpe import PurlCpeLink, judged
+from mamori.vulndb.rejected import DataWarning, Rejected
 from mamori.vulndb.sources import Blob, open_input
 
 if TYPE_CHECKING:
@@ -85,6 +88,30 @@ class SourceCounts:
     unchanged: int = 0
     withdrawn: int = 0
     rejected: int = 0
+    warnings: int = 0
+
+
+WEAK_EXAMPLES = 3  # weak links kept as examples, per rule that made them weak
+
+
+@dataclass(slots=True)
+class LinkTally:
+    """purl2cpe links read, by strength and by the rule that judged them, with weak examples."""
+
+    strong: int = 0
+    weak: int = 0
+    rules: dict[str, int] = field(default_factory=dict)
+    examples: list[dict[str, str]] = field(default_factory=list)  # purl, cpe, rule
+
+    def add(self, link: PurlCpeLink) -> None:
+        self.rules[link.rule] = self.rules.get(link.rule, 0) + 1
+        if link.strong:
+            self.strong += 1
+            return
+        self.weak += 1
+        if self.rules[link.rule] <= WEAK_EXAMPLES:
+            cpe = f"{link.cpe_vendor}:{link.cpe_product}"
+            self.examples.append({"purl": link.purl, "cpe": cpe, "rule": link.rule})
 
 
 @dataclass(slots=True)
@@ -94,7 +121,9 @@ class ImportSummary:
     skipped: list[str] = field(default_factory=list)  # documents that are not vulnerability data
     rejected: list[Rejected] = field(default_factory=list)  # records skipped, with the reason
     failed: list[Rejected] = field(default_factory=list)  # files that could not be read, with the reason
+    warnings: list[DataWarning] = field(default_factory=list)  # malformed upstream lines, skipped
     sources: dict[str, SourceCounts] = field(default_factory=dict)
+    links: LinkTally = field(default_factory=LinkTally)
     seconds: float = 0.0
     resumed: int = 0  # documents an earlier, interrupted run had already committed
     batches: int = 0
@@ -105,7 +134,7 @@ class ImportSummary:
 
     @property
     def complete(self) -> bool:
-        """Nothing was rejected or failed (the CLI exits 1 otherwise)."""
+        """Nothing was rejected or failed (the CLI exits 1 otherwise); warnings do not count."""
         return not self.rejected and not self.failed
 
     def state(self) -> dict[str, Any]:
@@ -115,7 +144,9 @@ class ImportSummary:
             "skipped": self.skipped,
             "rejected": [[r.name, r.record, r.reason] for r in self.rejected],
             "failed": [[r.name, r.record, r.reason] for r in self.failed],
+            "warnings": [[r.name, r.record, r.reason] for r in self.warnings],
             "sources": {k: asdict(v) for k, v in self.sources.items()},
+            "links": asdict(self.links),
         }
 
     @classmethod
@@ -126,7 +157,9 @@ class ImportSummary:
             skipped=list(state["skipped"]),
             rejected=[Rejected(*r) for r in state["rejected"]],
             failed=[Rejected(*r) for r in state["failed"]],
+            warnings=[DataWarning(*r) for r in state.get("warnings", [])],
             sources={k: SourceCounts(**v) for k, v in state["sources"].items()},
+            links=LinkTally(**state["links"]) if "links" in state else LinkTally(),
         )
 
 
@@ -208,6 +241,10 @@ class _Run:
             counts.rejected += 1
             self.summary.rejected.append(item)
             return
+        if isinstance(item, DataWarning):
+            counts.warnings += 1
+            self.summary.warnings.append(item)
+            return
         counts.read += 1
         buffer = self.buffer
         if isinstance(item, Vulnerability | Prepared):
@@ -226,7 +263,9 @@ class _Run:
             buffer.epss.append(item)
             self.pending += len(buffer.epss) % _EPSS_BATCH_FACTOR == 0
         else:
-            buffer.links.append(item)
+            link = judged(item)
+            self.summary.links.add(link)
+            buffer.links.append(link)
             self.pending += len(buffer.links) % _EPSS_BATCH_FACTOR == 0
 
     @property
@@ -444,6 +483,7 @@ def import_path(
 __all__ = [
     "CoverageClaim",
     "ImportSummary",
+    "LinkTally",
     "Progress",
     "Resume",
     "SourceCounts",

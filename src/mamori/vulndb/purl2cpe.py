@@ -2,12 +2,23 @@
 
 SCANOSS keeps ``data/<vendor>/<product>/purls.yml`` (vendor and product from the path) and older
 ``data/<vendor>/<product>.yml`` files holding both ``cpes`` and ``purls``.
+
+Every link is judged when it is read (:mod:`mamori.vulndb.linkrule`): *strong* when its CPE product
+plausibly names the package, *weak* otherwise; the rule that decided is kept with the link.
+
+What is wrong with one line of upstream data is a :class:`DataWarning` (the line is skipped, the
+import goes on and still succeeds): a TSV line without vendor, product and purl, a purl that does
+not parse, a vendor or product that cannot be a CPE component, a ``cpes`` entry that is no CPE, a
+``purls`` entry that is not a string, a ``purls`` that is not a list. What makes a whole file
+unreadable is an :class:`InputError` (the file fails): a TSV that is not UTF-8 or lacks the header,
+YAML that does not parse, a file whose CPE vendor and product cannot be told.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
 import yaml
@@ -15,10 +26,14 @@ from packageurl import PackageURL
 
 from mamori.errors import InputError
 from mamori.vulndb.cpe import parse_cpe
-from mamori.vulndb.rejected import Rejected
+from mamori.vulndb.linkrule import STRONG, WEAK, Judgement, judge
+from mamori.vulndb.rejected import DataWarning, Rejected
 
 SOURCE = "purl2cpe"
 TSV_HEADER = "cpe_vendor\tcpe_product\tpurl"
+_CPE_PLAIN = re.compile(r"[a-z0-9._\-]+")  # nearly every upstream vendor and product
+_CPE_BAD = re.compile(r"[\s:*?\x00-\x1f\x7f]")  # never in a CPE vendor or product of a link
+_CPE_SPECIAL = re.compile(r"(?<!\\)([^a-z0-9_.\-\\])")  # escaped in a CPE 2.3 formatted string
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,30 +46,67 @@ class PurlCpeLink:
     purl: str
     cpe_vendor: str
     cpe_product: str
+    rule: str = ""  # the linkrule rule that judged it ("" until judged, see :func:`judged`)
+
+    @property
+    def strong(self) -> bool:
+        """Used for matching by default; a weak link only on request."""
+        return Judgement(judged(self).rule).strong
+
+    @property
+    def strength(self) -> str:
+        return STRONG if self.strong else WEAK
 
 
-def make_link(purl: str, vendor: str, product: str, name: str, where: str) -> PurlCpeLink | Rejected:
-    """The link, or a :class:`Rejected` note when the purl does not parse (the row is skipped)."""
+def judged(link: PurlCpeLink) -> PurlCpeLink:
+    """The link with its rule (links built without one are judged now)."""
+    if link.rule:
+        return link
+    verdict = judge(link.purl_type, link.purl_namespace, link.purl_name, link.cpe_vendor, link.cpe_product)
+    return replace(link, rule=verdict.rule)
+
+
+def cpe_component(value: str) -> str | None:
+    """A vendor or product as a CPE 2.3 formatted-string component (lower case, specials escaped);
+    None when it cannot be one (empty, "-", white space, a colon, a wildcard, a control character)."""
+    value = value.strip().lower()
+    if value != "-" and _CPE_PLAIN.fullmatch(value):
+        return value
+    if not value or value == "-" or _CPE_BAD.search(value):
+        return None
+    return _CPE_SPECIAL.sub(r"\\\1", value)
+
+
+def make_link(purl: str, vendor: str, product: str, name: str, where: str) -> PurlCpeLink | DataWarning:
+    """The link, judged; or a :class:`DataWarning` when the purl does not parse or the vendor or
+    product cannot be a CPE component (the line is skipped)."""
     try:
         parsed = PackageURL.from_string(purl.strip())
     except ValueError as exc:
-        return Rejected(name, where, f"invalid purl {purl.strip()[:120]!r}: {str(exc).split(':')[0]}")
+        return DataWarning(name, where, f"invalid purl {purl.strip()[:120]!r}: {str(exc).split(':')[0]}")
+    cpe_vendor, cpe_product = cpe_component(vendor), cpe_component(product)
+    if cpe_vendor is None or cpe_product is None:
+        bad = vendor if cpe_vendor is None else product
+        which = "vendor" if cpe_vendor is None else "product"
+        return DataWarning(name, where, f"invalid CPE {which} {bad.strip()[:120]!r}")
     base = (
         parsed._replace(version=None, qualifiers={}, subpath=None)
         if parsed.version or parsed.qualifiers or parsed.subpath
         else parsed
     )
+    namespace = parsed.namespace or ""
     return PurlCpeLink(
         purl_type=parsed.type,
-        purl_namespace=parsed.namespace or "",
+        purl_namespace=namespace,
         purl_name=parsed.name,
         purl=base.to_string(),
-        cpe_vendor=vendor.strip().lower(),
-        cpe_product=product.strip().lower(),
+        cpe_vendor=cpe_vendor,
+        cpe_product=cpe_product,
+        rule=judge(parsed.type, namespace, parsed.name, cpe_vendor, cpe_product).rule,
     )
 
 
-def parse_tsv(name: str, data: bytes) -> Iterator[PurlCpeLink | Rejected]:
+def parse_tsv(name: str, data: bytes) -> Iterator[PurlCpeLink | Rejected | DataWarning]:
     try:
         lines = data.decode("utf-8-sig").splitlines()
     except UnicodeDecodeError:
@@ -66,25 +118,42 @@ def parse_tsv(name: str, data: bytes) -> Iterator[PurlCpeLink | Rejected]:
             continue
         fields = line.split("\t")
         if len(fields) != 3 or not all(f.strip() for f in fields):
-            yield Rejected(name, f"line {number}", "expected vendor, product and purl separated by tabs")
+            yield DataWarning(name, f"line {number}", "expected vendor, product and purl separated by tabs")
             continue
         yield make_link(fields[2], fields[0], fields[1], name, f"line {number}")
 
 
-def parse_scanoss_yaml(name: str, data: bytes) -> Iterator[PurlCpeLink | Rejected]:
+def parse_scanoss_yaml(name: str, data: bytes) -> Iterator[PurlCpeLink | Rejected | DataWarning]:
     try:
         doc = yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise InputError(name, f"not valid YAML: {str(exc).splitlines()[0]}") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("purls"), list):
-        raise InputError(name, "a SCANOSS purl2cpe file needs a 'purls' list")
-    purls = [p for p in doc["purls"] if isinstance(p, str)]
+    if not isinstance(doc, dict):
+        yield DataWarning(name, "", f"expected a mapping with a 'purls' list, got {type(doc).__name__}")
+        return
+    if not isinstance(doc.get("purls"), list):
+        yield DataWarning(name, "purls", "a SCANOSS purl2cpe file needs a 'purls' list")
+        return
+    purls: list[str] = []
+    for index, purl in enumerate(doc["purls"]):
+        if isinstance(purl, str):
+            purls.append(purl)
+        else:
+            yield DataWarning(name, f"purls[{index}]", f"expected a purl string, got {type(purl).__name__}")
     pairs: list[tuple[str, str]] = []
-    for cpe in doc.get("cpes") or []:
+    cpes = doc.get("cpes") or []
+    if not isinstance(cpes, list):
+        yield DataWarning(name, "cpes", f"expected a list of CPEs, got {type(cpes).__name__}")
+        cpes = []
+    for index, cpe in enumerate(cpes):
         parsed = parse_cpe(str(cpe))
-        if parsed and (parsed.vendor, parsed.product) not in pairs:
+        if parsed is None or parsed.vendor in ("*", "-", "") or parsed.product in ("*", "-", ""):
+            yield DataWarning(
+                name, f"cpes[{index}]", f"not a CPE naming a vendor and product: {str(cpe)[:120]!r}"
+            )
+        elif (parsed.vendor, parsed.product) not in pairs:
             pairs.append((parsed.vendor, parsed.product))
-    if not pairs:  # data/<vendor>/<product>/purls.yml
+    if not pairs and not cpes:  # data/<vendor>/<product>/purls.yml
         path = PurePosixPath(name.replace("\\", "/").rsplit(":", 1)[-1])
         if path.name != "purls.yml" or len(path.parts) < 3:
             raise InputError(

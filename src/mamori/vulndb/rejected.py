@@ -1,4 +1,6 @@
-"""A record that a parser skipped: which file, which record, why. Counted and reported, never silent."""
+"""A record that a parser skipped: which file, which record, why. Counted and reported, never silent.
+
+:class:`Rejected` records make an import incomplete (exit 1); :class:`DataWarning` lines do not."""
 
 from __future__ import annotations
 
@@ -13,6 +15,19 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class Rejected:
+    name: str
+    record: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.record}: {self.reason}" if self.record else f"{self.name}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class DataWarning:
+    """A malformed line of upstream data that was skipped with a warning: counted and shown, but it
+    does not fail the import (an upstream table's stray line is no lost record of ours)."""
+
     name: str
     record: str
     reason: str

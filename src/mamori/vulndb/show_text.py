@@ -184,4 +184,7 @@ def status_lines(status: dict[str, Any], lang: str) -> list[str]:
             f"{source:<10} {entry.get('records', 0):>9} {withdrawn!s:>9}  {entry.get('updated_at', '-'):<21}"
             f" {entry.get('origin') or '-'}"
         )
+    links = status["sources"].get("purl2cpe")
+    if links and "strong" in links:
+        lines.append(text(lang, "status", "links", strong=links["strong"], weak=links["weak"]))
     return [*lines, *coverage_lines(status, lang)]

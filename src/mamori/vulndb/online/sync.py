@@ -27,7 +27,7 @@ from mamori.vulndb.online.myjvn import PAGE_SIZE as JVN_PAGE
 from mamori.vulndb.online.myjvn import MyJvn
 from mamori.vulndb.online.nvd_api import PAGE_SIZE, NvdApi
 from mamori.vulndb.online.plan import Reporter, Step
-from mamori.vulndb.rejected import Rejected
+from mamori.vulndb.rejected import DataWarning, Rejected
 
 SYNC_SOURCES = ("kev", "epss", "nvd", "jvn", "osv", "purl2cpe")
 
@@ -54,6 +54,7 @@ class SourceSync:
     counts: SourceCounts = field(default_factory=SourceCounts)
     rejected: list[Rejected] = field(default_factory=list)
     failed: list[Rejected] = field(default_factory=list)
+    warnings: list[DataWarning] = field(default_factory=list)  # malformed upstream lines (no failure)
     error: str | None = None  # why this source stopped early
     seconds: float = 0.0
     not_modified: int = 0  # downloads the server said had not changed since the last sync
@@ -70,8 +71,9 @@ class SourceSync:
         self.files += summary.files
         self.rejected += summary.rejected
         self.failed += summary.failed
+        self.warnings += summary.warnings
         for counts in summary.sources.values():
-            for name in ("read", "new", "updated", "unchanged", "withdrawn", "rejected"):
+            for name in ("read", "new", "updated", "unchanged", "withdrawn", "rejected", "warnings"):
                 setattr(self.counts, name, getattr(self.counts, name) + getattr(counts, name))
 
     @property

@@ -1,0 +1,113 @@
+"""Scans through purl2cpe links: a weak link (jackson-databind → fasterxml:jackson-dataformats-text,
+CVE-2023-3894) is not matched by default and is, marked weak, with ``--purl2cpe-weak``; only the
+strong links of the SBOM's purl types are read.
+
+``fixtures/nvd/CVE-2023-3894.json`` is the NVD API 2.0 record of CVE-2023-3894 reduced to what the
+importer reads (description, CVSS 3.1, CWE, configuration); the links come from the shared table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import orjson
+import pytest
+
+from conftest import SHARED_DATA
+from mamori.cli.main import main
+from mamori.match import Matcher
+from mamori.model.sbom import Component
+from mamori.scan.run import scan_document
+from match_support import build_store, document, purl2cpe_subset
+
+TSV = SHARED_DATA / "purl2cpe" / "purl2cpe.tsv"
+CVE_2023_3894 = Path(__file__).parent / "fixtures" / "nvd" / "CVE-2023-3894.json"
+JACKSON = "pkg:maven/com.fasterxml.jackson.core/jackson-databind"
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# -------------------------------------------------------------------------------------------- scans
+
+
+@pytest.fixture(scope="module")
+def jackson_store(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """CVE-2023-3894 (fasterxml:jackson-dataformats-text < 2.15.0, NVD 2.0) and the shared table's
+    links of jackson-databind (strong: jackson-databind; weak: jackson-dataformats-text), of its
+    GitHub repository and of PyPI protobuf."""
+    if not TSV.is_file():
+        pytest.skip(f"{TSV} is absent")
+    folder = tmp_path_factory.mktemp("jackson")
+    purls = [JACKSON, "pkg:github/fasterxml/jackson-databind", "pkg:pypi/protobuf"]
+    with build_store(folder, [CVE_2023_3894, purl2cpe_subset(folder, purls)]) as store:
+        yield store
+
+
+def _jackson(version: str) -> Component:
+    return Component(name="jackson-databind", version=version, purl=f"{JACKSON}@{version}")
+
+
+def test_a_weak_link_is_not_matched_by_default(jackson_store) -> None:  # type: ignore[no-untyped-def]
+    result = scan_document(
+        document(_jackson("2.14.2")), jackson_store, target="t", sbom_format="cyclonedx-json"
+    )
+    assert [f.vulnerability.id for f in result.findings] == []
+
+
+def test_a_weak_link_is_matched_on_request_and_marked_weak(jackson_store) -> None:  # type: ignore[no-untyped-def]
+    matcher = Matcher(jackson_store, weak_links=True)
+    doc = document(_jackson("2.14.2"), _jackson("2.15.2"))
+    result = scan_document(doc, jackson_store, target="t", sbom_format="cyclonedx-json", matcher=matcher)
+    (finding,) = result.findings  # 2.15.2 is past the fix
+    assert (finding.component.version, finding.vulnerability.id) == ("2.14.2", "CVE-2023-3894")
+    assert (finding.match.method, finding.match.confidence) == ("purl2cpe-weak", "weak")
+    assert finding.match.detail.startswith(
+        "purl2cpe weak link (sibling: the product names another part of the same project)"
+        " → fasterxml:jackson-dataformats-text;"
+    )
+    assert finding.nearest_fixed == "2.15.0"
+
+
+def test_only_the_strong_links_of_the_sbom_purl_types_are_read(jackson_store) -> None:  # type: ignore[no-untyped-def]
+    matcher = Matcher(jackson_store)
+    matcher.match([_jackson("2.14.2")])
+    knowledge = matcher.knowledge
+    assert knowledge._link_types == {"maven"} and knowledge._weak_types == set()
+    assert {key[0] for key in knowledge._links} == {"maven"}  # the store has github and pypi links too
+    assert {key[0] for key in knowledge.links} == {"maven", "github", "pypi"}  # all, when asked
+    key = ("maven", "com.fasterxml.jackson.core", "jackson-databind")
+    assert sorted(knowledge.links_for({"maven"})[key]) == [
+        ("fasterxml", "jackson-databind"),
+        ("fastxml", "jackson-databind"),  # an upstream typo of the vendor: same product name
+    ]
+    assert knowledge.weak_links_for({"maven"})[key] == [("fasterxml", "jackson-dataformats-text", "sibling")]
+
+
+def test_scan_cli_option(  # type: ignore[no-untyped-def]
+    jackson_store, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # the table on one line per finding
+    sbom = tmp_path / "bom.json"
+    component = {
+        "type": "library",
+        "name": "jackson-databind",
+        "version": "2.14.2",
+        "purl": f"{JACKSON}@2.14.2",
+    }
+    sbom.write_bytes(
+        orjson.dumps(
+            {"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": [component]}
+        )
+    )
+    db = str(jackson_store.engine.url.database)
+    code, out, _ = _run(capsys, "scan", str(sbom), "--db", db, "-f", "json")
+    assert code == 0 and json.loads(out)["findings"] == []
+    code, out, _ = _run(capsys, "scan", str(sbom), "--db", db, "-f", "json", "--purl2cpe-weak")
+    (finding,) = json.loads(out)["findings"]
+    assert finding["match"]["method"] == "purl2cpe-weak" and finding["match"]["confidence"] == "weak"
+    code, out, _ = _run(capsys, "scan", str(sbom), "--db", db, "--purl2cpe-weak", "--lang", "ja")
+    assert "purl2cpe-weak (弱)" in out
