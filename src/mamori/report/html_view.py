@@ -5,8 +5,10 @@ languages and the page shows one. Attacker-controlled text (names, summaries, de
 ``str`` here and is escaped by the template engine.
 
 Fields the triage step may add to a :class:`Finding` (``ssvc``, ``priority_score``, ``epss``, ``kev``,
-``vex``) are read with ``getattr`` and shown when present: SSVC as an assessment object with
+``vex``, ``state``) are read with ``getattr`` and shown when present: SSVC as an assessment object with
 ``ssvc_dict(lang)``, or such a dict, or a plain outcome; VEX as a statement object, a dict or a status.
+Every finding has a status (:attr:`Finding.status`: open, under investigation, affected, not affected,
+fixed), shown in its own column with a filter; not affected and fixed ones are marked outside the gate.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from packageurl import PackageURL
 from mamori import __version__
 from mamori.i18n import Messages
 from mamori.report import messages as scan_messages
-from mamori.scan.result import RATING_ORDER, RATINGS, Finding, ScanResult
+from mamori.scan.result import RATING_ORDER, RATINGS, STATUSES, Finding, ScanResult
+from mamori.triage.texts import state_label
 
 LANGS = ("en", "ja")
 Bi = dict[str, str]
@@ -93,6 +96,16 @@ class VexView:
 
 
 @dataclass(slots=True)
+class StatusView:
+    status: str
+    label: Bi
+    in_gate: bool
+    justification: Bi | None
+    detail: str | None
+    origin: Bi | None
+
+
+@dataclass(slots=True)
 class FindingView:
     anchor: str
     rating: str
@@ -116,6 +129,7 @@ class FindingView:
     priority: float | None
     ssvc: SsvcView | None
     vex: VexView | None
+    status: StatusView
     fixed: list[str]
     fix_text: Bi
     methods: list[str]
@@ -172,6 +186,7 @@ class ReportView:
     chart: list[ChartBar]
     chart_height: int
     ratings: list[Option]
+    statuses: list[Option]
     ecosystems: list[Option]
     methods: list[Option]
     has_epss: bool
@@ -278,6 +293,19 @@ def _vex(f: Finding) -> VexView | None:
     return VexView(str(_attr(value, "status") or ""), _attr(value, "justification"), statement)
 
 
+def _status(f: Finding) -> StatusView:
+    state = getattr(f, "state", None)
+    status = f.status
+    label = {lang: state_label(status, lang) for lang in LANGS}
+    if state is None or not hasattr(state, "origin"):
+        vex = f.vex or {}
+        why = vex.get("justification")
+        return StatusView(status, label, not f.out_of_gate, same(why) if why else None, None, None)
+    why = {lang: state.justification_label(lang) for lang in LANGS} if state.justification else None
+    origin = {lang: state.origin.describe(lang) for lang in LANGS} if state.origin is not None else None
+    return StatusView(status, label, state.in_gate, why, state.detail, origin)
+
+
 def _references(f: Finding) -> list[LinkView]:
     return [
         LinkView(r.url, r.type, r.url.lower().startswith(SAFE_SCHEMES)) for r in f.vulnerability.references
@@ -353,6 +381,7 @@ def finding_view(index: int, f: Finding) -> FindingView:
         priority=float(priority) if priority is not None else None,
         ssvc=_ssvc(f),
         vex=_vex(f),
+        status=_status(f),
         fixed=list(f.fixed_versions),
         fix_text=_fix_text(f),
         methods=methods,
@@ -416,6 +445,11 @@ def report_view(result: ScanResult, lang: str) -> ReportView:
         chart=_chart(result.by_rating()),
         chart_height=CHART_ROW * len(RATINGS),
         ratings=[Option(r, shared("ratings", r)) for r in RATINGS],
+        statuses=[
+            Option(s, {lang: state_label(s, lang) for lang in LANGS})
+            for s in STATUSES
+            if any(f.status.status == s for f in findings)
+        ],
         ecosystems=[Option(e, _ecosystem_label(e)) for e in sorted({f.ecosystem for f in findings})],
         methods=[Option(m, same(m)) for m in sorted({m for f in findings for m in f.methods})],
         has_epss=any(f.epss is not None for f in findings),
@@ -423,5 +457,5 @@ def report_view(result: ScanResult, lang: str) -> ReportView:
         has_ssvc=any(f.ssvc is not None for f in findings),
         has_vex=any(f.vex is not None for f in findings),
     )
-    view.columns = 7 + sum((view.has_epss, view.has_priority, view.has_ssvc, view.has_vex))
+    view.columns = 8 + sum((view.has_epss, view.has_priority, view.has_ssvc))
     return view
