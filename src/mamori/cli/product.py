@@ -66,6 +66,15 @@ def _rating(lang: str, rating: str, score: float | None) -> str:
     return f"[{_STYLE[rating]}]{shown}[/]" if rating in _STYLE else shown
 
 
+def _status(lang: str, finding: dict[str, Any]) -> str:
+    """The finding's status as scan shows it (resolved: no longer matched)."""
+    from mamori.portfolio.messages import text
+    from mamori.triage.texts import state_label
+
+    status = finding["status"]
+    return text(lang, "status", status) if status == "resolved" else state_label(status, lang)
+
+
 def _findings_table(lang: str, findings: list[dict[str, Any]], with_release: bool) -> Any:
     from rich.markup import escape
     from rich.table import Table
@@ -81,6 +90,7 @@ def _findings_table(lang: str, findings: list[dict[str, Any]], with_release: boo
     ]
     columns += [text(lang, "columns", "first_seen"), text(lang, "columns", "status")]
     keep = {report_text(lang, "columns", c) for c in ("vulnerability", "version", "rating")}
+    keep.add(text(lang, "columns", "status"))
     for column in columns:
         table.add_column(column, overflow="fold", no_wrap=column in keep)
     for f in findings:
@@ -94,9 +104,9 @@ def _findings_table(lang: str, findings: list[dict[str, Any]], with_release: boo
             "KEV" if v["kev"] else "",
             escape(", ".join(f["fixed_versions"][:2])),
             (f["first_seen"] or "")[:10],
-            text(lang, "status", f["status"]),
+            escape(_status(lang, f)),
         ]
-        table.add_row(*cells)
+        table.add_row(*cells, style=None if f["in_gate"] or f["status"] == "resolved" else "dim")
     return table
 
 
@@ -112,11 +122,12 @@ def _print_findings(console: Any, lang: str, view: dict[str, Any], with_release:
         "components": s.get("components", 0),
         "affected": s["components_affected"],
         "open": s["open_findings"],
+        "outside": s["not_affected_or_fixed"],
         "kev": s["kev"],
         "resolved": s["resolved_findings"],
         "not_evaluated": s["not_evaluated"],
     }
-    console.print(text(lang, "text", summary, **counts))
+    console.print(text(lang, "text", summary, **counts), soft_wrap=True, highlight=False)
 
 
 # -- products ------------------------------------------------------------------------------------
@@ -235,7 +246,7 @@ def release_show(
     from mamori.portfolio.messages import text
     from mamori.portfolio.views import release
 
-    view = _view(db, output_format, lang, lambda store: release(store, product, version, resolved))
+    view = _view(db, output_format, lang, lambda store: release(store, product, version, resolved, lang))
     if view is None:
         return
     console = Console()
@@ -305,6 +316,7 @@ def _print_run(lang: str, summary: dict[str, Any]) -> None:
             reopened=summary["reopened"],
             resolved=summary["resolved"],
             open=summary["open_findings"],
+            outside=summary.get("not_affected_or_fixed", 0),
             not_evaluated=summary["not_evaluated"],
         )
     )
@@ -358,12 +370,14 @@ def portfolio_findings(
     db: str | None = DB_OPTION,
     lang: str = LANG_OPTION,
 ) -> None:
-    """Findings across the portfolio, KEV and most severe first."""
+    """Findings across the portfolio, KEV and most severe first, each with the status `mamori scan` shows
+    for its release (triage records and imported VEX; not affected / fixed ones listed last, not counted
+    as open)."""
     from rich.console import Console
 
     from mamori.portfolio.views import findings
 
-    view = _view(db, output_format, lang, lambda store: findings(store, product, resolved))
+    view = _view(db, output_format, lang, lambda store: findings(store, product, resolved, lang))
     if view is None:
         return
     _print_findings(Console(), lang, view, with_release=True, summary="findings_summary")

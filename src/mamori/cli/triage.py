@@ -322,6 +322,8 @@ def _record_dict(r: Any) -> dict[str, Any]:
         "who": r.who,
         "at": r.at,
         "version": r.version,
+        "origin": r.origin,
+        "source": r.source,
     }
     if r.change:
         out["change"] = r.change
@@ -332,9 +334,10 @@ def _record_line(r: Any) -> str:
     extra = [x for x in (r.justification, ",".join(r.responses), r.detail) if x]
     tail = f" ({'; '.join(extra)})" if extra else ""
     change = f" {r.change}" if r.change else ""
+    origin = f" [VEX: {r.source}]" if r.origin == "vex" else ""
     return (
         f"{r.product} {r.release} {r.component_purl} {r.vulnerability}: {r.status}{tail} "
-        f"— v{r.version}{change} by {r.who} at {r.at}"
+        f"— v{r.version}{change} by {r.who} at {r.at}{origin}"
     )
 
 

@@ -330,17 +330,27 @@ def list_records(
         return [_record(TriageRecordRow(**r._mapping)) for r in conn.execute(stmt)]
 
 
-def records_of_releases(store: Store, releases: Iterable[tuple[str, str]]) -> list[TriageRecord]:
-    """Current records (both origins) of the given (product, release) pairs."""
-    wanted = set(releases)
+def records_of_releases(
+    source: Store | Connection, releases: Iterable[tuple[str, str]] | None = None
+) -> list[TriageRecord]:
+    """Current records (both origins) of the given (product, release) pairs, or of every release."""
+    wanted = set(releases) if releases is not None else None
     t = TriageRecordRow.__table__
-    out: list[TriageRecord] = []
-    with store.engine.connect() as conn:
+
+    def read(conn: Connection) -> list[TriageRecord]:
+        out: list[TriageRecord] = []
+        if wanted is None:
+            return [_record(TriageRecordRow(**r._mapping)) for r in conn.execute(select(t))]
         for product in sorted({p for p, _ in wanted}):
             for r in conn.execute(select(t).where(t.c.product == product)):
                 if (r.product, r.release) in wanted:
                     out.append(_record(TriageRecordRow(**r._mapping)))
-    return out
+        return out
+
+    if isinstance(source, Connection):
+        return read(source)
+    with source.engine.connect() as conn:
+        return read(conn)
 
 
 def history(

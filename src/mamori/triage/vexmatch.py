@@ -151,7 +151,8 @@ class ScannedProduct:
         if link is not None and self.serial is not None:
             if link.serial != self.serial or link.version != self.bom_version:
                 return False
-            return link.ref is None or (self.root_ref is not None and link.ref == self.root_ref)
+            is_root = link.ref is None or (self.root_ref is not None and link.ref == self.root_ref)
+            return is_root and self._version_matches(product)
         mine, theirs = purl_parts(self.purl), purl_parts(product.purl)
         if mine is not None and theirs is not None:
             if mine[0] != theirs[0]:
@@ -163,6 +164,22 @@ class ScannedProduct:
             same = any(ssvc.norm(product.name) == ssvc.norm(n) for n in self.names)
             return same and self._version_matches(product)
         return None
+
+
+def elsewhere(product: VexProduct, scanned: ScannedProduct) -> bool:
+    """Whether a product that names nothing here is another release of this product or an element of
+    another BOM (rather than a component this release does not have)."""
+    link = parse_bomlink(product.ref)
+    if link is not None and scanned.serial is not None:
+        return (
+            link.serial != scanned.serial
+            or link.version != scanned.bom_version
+            or link.ref == scanned.root_ref
+        )
+    mine, theirs = purl_parts(scanned.purl), purl_parts(product.purl)
+    if mine is not None and theirs is not None and mine[0] == theirs[0]:
+        return True
+    return bool(product.name) and any(ssvc.norm(product.name or "") == ssvc.norm(n) for n in scanned.names)
 
 
 def component_match(candidate: VexProduct, c: ComponentRef, scanned: ScannedProduct | None = None) -> bool:
