@@ -288,24 +288,28 @@ def export_cmd(
     lang: str = typer.Option("en", "--lang", help="en or ja."),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
-    """Export a product release's triage records as VEX (CycloneDX, OpenVEX or CSAF)."""
+    """Export a product release's triage state as VEX that other tools can apply to the release's SBOM.
+
+    One statement per component and vulnerability (your own record, else the imported VEX statement).
+    CycloneDX VEX names components with BOM-Links into the release's stored SBOM
+    (urn:cdx:<serialNumber>/<version>#<bom-ref>) and lists their purls; OpenVEX and CSAF name them by purl.
+    """
     from mamori import vex
+    from mamori.portfolio.vexout import release_vex
     from mamori.store import open_store
-    from mamori.triage import records
 
     _choice(fmt, vex.FORMATS, "--format")
     lg = _choice(lang, LANGS, "--lang")
     with open_store(db) as store:
-        found = records.list_records(store, product, release)
-    if not found:
-        raise InputError(
-            None, f"no triage records for {product} {release}: set some with `mamori triage record`"
-        )
-    doc = records.to_vex(found, author=author)
-    vex.write(doc, output, fmt, vex.WriteOptions(spec_version=spec_version, namespace=namespace))
+        made = release_vex(store, product, release, fmt, author=author)
+    vex.write(made.document, output, fmt, vex.WriteOptions(spec_version=spec_version, namespace=namespace))
     from mamori.triage.texts import text
 
-    shown = text("exported", lg, output=output, fmt=fmt, count=len(found), product=product, release=release)
+    for warning in made.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    shown = text(
+        "exported", lg, output=output, fmt=fmt, count=made.statements, product=product, release=release
+    )
     typer.echo(shown, err=True)
 
 

@@ -377,22 +377,27 @@ def _time(text: str) -> datetime | None:
         return None
 
 
-def statement(record: TriageRecord) -> VexStatement:
-    """The VEX statement of one record: the product release with the component as its subcomponent.
+def statement(record: TriageRecord, products: Sequence[VexProduct] | None = None) -> VexStatement:
+    """The VEX statement of one record: about ``products`` when given, else the product release with the
+    component as its subcomponent (the release itself for ``*``).
 
     The detail becomes the impact statement of ``not_affected`` and the action statement of ``affected``
     (and the status notes otherwise)."""
-    product = VexProduct(
-        ref=f"{record.product}@{record.release}:{record.component_purl}",
-        name=record.product,
-        version=record.release,
-        subcomponents=[VexProduct(purl=record.component_purl)],
-    )
+    if products is None:
+        whole = record.component_purl == WHOLE_RELEASE
+        products = [
+            VexProduct(
+                ref=f"{record.product}@{record.release}" + ("" if whole else f":{record.component_purl}"),
+                name=record.product,
+                version=record.release,
+                subcomponents=[] if whole else [VexProduct(purl=record.component_purl)],
+            )
+        ]
     when = _time(record.at)
     return VexStatement(
         vulnerability=VexVulnerability(record.vulnerability),
         status=record.status,
-        products=[product],
+        products=list(products),
         justification=record.justification,
         impact_statement=record.detail if record.status == "not_affected" else None,
         action_statement=record.detail if record.status == "affected" else None,
