@@ -39,7 +39,13 @@ def _order(f: Finding) -> tuple[bool, int, float, str, str]:
 
 
 def print_result(result: ScanResult, console: Console, lang: str = "en") -> None:
-    console.print(text(lang, "text", "title", target=result.target), style="bold")
+    console.print(
+        text(lang, "text", "title", target=result.target),
+        style="bold",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
     if result.demo:
         console.print(text(lang, "text", "demo"), style="yellow")
     notice = (result.triage or {}).get("notice")

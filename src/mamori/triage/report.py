@@ -108,38 +108,52 @@ def _finding_line(t: Triaged, lang: ssvc.Lang) -> str:
     return f"{t.subject.facts.vuln_id}  {c.label}  {_facts_line(t, lang)}"
 
 
-def _reasons(t: Triaged, v: Variant, lang: ssvc.Lang) -> tuple[str, ...]:
-    """The lines that explain a decision (its path, the evidence, what --set replaced): findings with the
-    same lines are shown once, with a count."""
+def _path(t: Triaged, v: Variant, lang: ssvc.Lang) -> tuple[str, ...]:
+    """The path through the tree (and, with high skill, what --set replaced): findings with the same path
+    are shown once, with a count."""
     lines = [f"    {t.assessment.path_text(lang)}"]
-    if v.skill == "low":
-        lines.extend(f"      · {line}" for line in t.assessment.explanations(lang, evidenced_only=True))
     if v.skill == "high":
         for o in t.assessment.overridden:
             lines.append(f"    ! --set replaced {o.point}={o.value} ({o.source}: {o.describe(lang)})")
     return tuple(lines)
 
 
+def _evidence(t: Triaged, v: Variant, lang: ssvc.Lang) -> tuple[str, ...]:
+    if v.skill != "low":
+        return ()
+    return tuple(f"      · {line}" for line in t.assessment.explanations(lang, evidenced_only=True))
+
+
 def _group_lines(r: TriageReport) -> list[str]:
-    """Per outcome, findings with the same reasons once: the reasons, the count, examples (every finding
-    with ``verbose``)."""
+    """Per outcome, findings decided along the same path once: the path, the count, the evidence when
+    it is the same for all, and examples (every finding, each with its evidence, with ``verbose``)."""
     lines: list[str] = []
     v, lang = r.variant, r.lang
     for outcome, group in group_by_outcome(r.items):
         lines.append(f"{outcome.name.get(lang)} ({outcome.id}) — {len(group)} {text('findings', lang)}")
         lines.append(f"  {outcome.description.get(lang)}")
-        by_reason: dict[tuple[str, ...], list[Triaged]] = {}
+        by_path: dict[tuple[str, ...], list[Triaged]] = {}
         for t in group:
-            by_reason.setdefault(_reasons(t, v, lang), []).append(t)
-        for reasons, members in by_reason.items():
+            by_path.setdefault(_path(t, v, lang), []).append(t)
+        for path, members in by_path.items():
             if len(members) == 1:
                 lines.append(f"  {_finding_line(members[0], lang)}")
-                lines.extend(reasons)
+                lines.extend(path)
+                lines.extend(_evidence(members[0], v, lang))
                 continue
             lines.append(f"  {text('same_reason', lang, count=len(members))}")
-            lines.extend(reasons)
+            lines.extend(path)
+            evidence = {_evidence(t, v, lang) for t in members}
+            same = len(evidence) == 1
+            if same:
+                lines.extend(next(iter(evidence)))
+            elif v.skill == "low" and not r.verbose:
+                lines.append(f"      · {text('evidence_differs', lang)}")
             shown = members if r.verbose else members[:EXAMPLES]
-            lines.extend(f"      - {_finding_line(t, lang)}" for t in shown)
+            for t in shown:
+                lines.append(f"      - {_finding_line(t, lang)}")
+                if r.verbose and not same:
+                    lines.extend(f"    {x}" for x in _evidence(t, v, lang))
             if len(members) > len(shown):
                 lines.append(f"      {text('more_findings', lang, count=len(members) - len(shown))}")
         lines.append("")
