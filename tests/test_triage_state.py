@@ -255,3 +255,12 @@ def test_a_not_affected_record_shows_in_every_scan_format_and_leaves_the_gate(
     policy.write_text("rules:\n  - {id: no-kev, action: fail, kev: true}\n", encoding="utf-8")
     assert _scan(db, "--policy", str(policy), "--release", "2.0.0") == 1  # another release: no record
     assert _scan(db, "--policy", str(policy)) == 0
+
+
+def test_policy_vex_status_open_is_none() -> None:
+    from mamori.triage.policy import parse_policy
+
+    policy = parse_policy(
+        {"rules": [{"id": "untriaged", "action": "fail", "vex_status": ["open"]}]}, "p.yaml"
+    )
+    assert policy.rules[0].conditions["vex_status"] == ("none",)

@@ -82,6 +82,13 @@ def _check_everywhere(
     assert statuses["CVE-2021-44228"] == "not_affected" and statuses["CVE-2021-45046"] == "open"
     listing = _out(capsys, ["portfolio", "findings", "--product", "ABC", "--db", db, "--lang", "ja"])
     assert "影響なし" in listing and "影響なし・修正済み 1 件" in listing
+    # the counts leave it out of the open findings, everywhere they are given
+    (release,) = json.loads(_out(capsys, ["product", "list", "--db", db, "--format", "json"]))["products"][0][
+        "releases"
+    ]
+    assert (release["open_findings"], release["not_affected_or_fixed"]) == (len(scanned) - 1, 1)
+    run = json.loads(_out(capsys, ["portfolio", "rematch", "--db", db, "--format", "json"]))
+    assert (run["open_findings"], run["not_affected_or_fixed"]) == (len(scanned) - 1, 1)
 
 
 def test_a_triage_record_changes_scan_portfolio_and_gate_alike(

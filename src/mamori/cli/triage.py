@@ -305,7 +305,7 @@ def export_cmd(
     vex.write(made.document, output, fmt, vex.WriteOptions(spec_version=spec_version, namespace=namespace))
     from mamori.triage.texts import text
 
-    for warning in made.warnings:
+    for warning in made.warning_texts(lg):
         typer.echo(f"warning: {warning}", err=True)
     shown = text(
         "exported", lg, output=output, fmt=fmt, count=made.statements, product=product, release=release

@@ -35,7 +35,12 @@ class ReleaseVex:
     statements: int = 0
     linked: int = 0  # products named by a BOM-Link into the release's SBOM
     by_purl: int = 0  # products named by purl
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # message key, values
+
+    def warning_texts(self, lang: str = "en") -> list[str]:
+        from mamori.portfolio.messages import text
+
+        return [text(lang, "vex_export", key, **values) for key, values in self.warnings]
 
 
 def _canonical(purl: str | None) -> str | None:
@@ -94,13 +99,11 @@ def release_vex(store: Store, product: str, release: str, fmt: str, author: str 
         )
     sbom = _sbom(store, product, release)
     out = ReleaseVex(VexDocument(), len(records))
+    names = {"product": product, "release": release}
     if sbom is None:
-        out.warnings.append(f"{product} {release} has no stored SBOM: products are named by purl only")
+        out.warnings.append(("no_sbom", names))
     elif fmt == "cyclonedx" and not bomlink(sbom.serial_number, sbom.version, "x"):
-        out.warnings.append(
-            f"the SBOM of {product} {release} has no serial number (urn:uuid:…) to link to: "
-            "components are named by their purls"
-        )
+        out.warnings.append(("no_serial", names))
     components: dict[str, list[Component]] = {}
     if sbom is not None:
         for c in sbom.all_components():
@@ -121,7 +124,7 @@ def release_vex(store: Store, product: str, release: str, fmt: str, author: str 
         else:
             found = components.get(r.component_purl, [])
             if not found:
-                out.warnings.append(f"{r.component_purl} is not in the SBOM of {product} {release}")
+                out.warnings.append(("not_in_sbom", {**names, "purl": r.component_purl}))
                 name = PackageURL.from_string(r.component_purl)
                 found = [Component(name.name, name.version, group=name.namespace, purl=r.component_purl)]
             products = [_product(c, sbom, fmt) for c in found]
