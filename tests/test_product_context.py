@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+from lxml import html as lxml_html
 
 from mamori.cli.main import main
 from mamori.demo import demo_data
@@ -104,6 +105,13 @@ def test_scan_triage_and_portfolio_use_the_product_context_alike(
     assert "defer" not in worst.values() and "out_of_cycle" in worst.values()
     table, _ = _run(capsys, ["scan", str(sbom), "--db", db, "--lang", "en"])
     assert table.splitlines()[1].startswith("No triage context is set for ABC")  # the table's first line
+    page = tmp_path / "r.html"
+    _run(capsys, ["scan", str(sbom), "--db", db, "--format", "html", "-o", str(page)])
+    (note,) = lxml_html.document_fromstring(page.read_bytes()).xpath("//p[@id='triage-notice']")
+    assert (
+        "No triage context is set for ABC" in note.text_content()
+        and "ABC のトリアージ" in note.text_content()
+    )
     text, _ = _run(capsys, ["triage", str(sbom), "--db", db, "--role", "user", "--skill", "low"])
     assert (
         text.splitlines()[1].startswith("! No triage context is set for ABC")
@@ -114,6 +122,8 @@ def test_scan_triage_and_portfolio_use_the_product_context_alike(
     _run(capsys, [*argv, "--mission-impact", "degraded", "--safety-impact", "negligible"])
     calm, err = _scan(db, sbom, capsys)
     assert "No triage context" not in err
+    _run(capsys, ["scan", str(sbom), "--db", db, "--format", "html", "-o", str(page)])
+    assert not lxml_html.document_fromstring(page.read_bytes()).xpath("//p[@id='triage-notice']")
     assert set(calm.values()) <= {"defer", "scheduled"} and calm != worst
     portfolio, said = _portfolio(db, capsys)
     assert portfolio == calm and said["notice"] is None

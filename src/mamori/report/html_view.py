@@ -178,6 +178,7 @@ class ReportView:
     components: int
     generated: str
     demo: Bi | None
+    triage_notice: Bi | None  # the ranking assumed the worst case for context nobody gave
     sources: list[SourceView]
     findings: list[FindingView]
     affected: int
@@ -424,6 +425,13 @@ def _chart(counts: dict[str, int]) -> list[ChartBar]:
     ]
 
 
+def _triage_notice(result: ScanResult) -> Bi | None:
+    notices = (result.triage or {}).get("notices") or {}
+    if not all(notices.get(lang) for lang in LANGS):
+        return None
+    return {lang: str(notices[lang]) for lang in LANGS}
+
+
 def report_view(result: ScanResult, lang: str) -> ReportView:
     findings = [finding_view(i, f) for i, f in enumerate(sorted(result.findings, key=_order), start=1)]
     demo_records = sum(s.records for name, s in result.sources.items() if name == "osv")
@@ -434,6 +442,7 @@ def report_view(result: ScanResult, lang: str) -> ReportView:
         components=result.components,
         generated=result.generated_at,
         demo=msg("demo_banner", records=demo_records) if result.demo else None,
+        triage_notice=_triage_notice(result),
         sources=[SourceView(name, s.records, s.updated or "") for name, s in sorted(result.sources.items())],
         findings=findings,
         affected=result.components_affected(),

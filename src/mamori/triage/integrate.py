@@ -318,5 +318,6 @@ def triage_scan(
         "vex_files": [Path(p).name for p, _ in documents],
         "context": {"sources": sources, "assumed": assumed},
         "notice": notice,
+        "notices": {lg: worst_case(triaged, chosen, context, name, lg)[0] for lg in ("en", "ja")},
     }
     return ScanTriage(extra, violations, notices, notice, assumed)
