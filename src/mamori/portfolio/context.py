@@ -48,7 +48,8 @@ class ContextValue:
 
 
 def _product(conn: Connection, name: str) -> int | None:
-    found = conn.scalar(select(t.ProductRow.id).where(t.ProductRow.name == name.strip()))
+    p = t.ProductRow.__table__
+    found = conn.scalar(select(p.c.id).where(p.c.name == name.strip()))
     return int(found) if found is not None else None
 
 
@@ -149,7 +150,8 @@ def as_context(product: str, values: Mapping[str, ContextValue]) -> Context | No
 
 def product_names(store: Store) -> list[str]:
     with store.engine.connect() as conn:
-        return list(conn.scalars(select(t.ProductRow.name).order_by(t.ProductRow.name)))
+        p = t.ProductRow.__table__
+        return list(conn.scalars(select(p.c.name).order_by(p.c.name)))
 
 
 def find_product(store: Store, name: str | None) -> str | None:
