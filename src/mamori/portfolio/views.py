@@ -62,35 +62,42 @@ def _state(resolver: Resolver | None, row: Any) -> FindingState:
 
 def out_of_gate(conn: Connection) -> dict[int, set[int]]:
     """release id → match ids of its unresolved findings that a triage record calls not_affected or fixed
-    (only releases with records are looked at)."""
+    (only releases with records are read)."""
     releases = {(r.product, r.release) for r in records_of_releases(conn)}
     if not releases:
         return {}
     f, m, c = t.FindingRow.__table__, t.MatchRow.__table__, t.ComponentRow.__table__
     p, r = t.ProductRow.__table__, t.ReleaseRow.__table__
-    stmt = (
-        select(
-            f.c.release_id,
-            f.c.match_id,
-            p.c.name.label("product"),
-            r.c.version.label("release"),
-            c.c.name,
-            c.c.version,
-            c.c.purl,
-            m.c.vuln_id,
-            m.c.aliases,
+    ids = [
+        rid
+        for rid, product, version in conn.execute(
+            select(r.c.id, p.c.name, r.c.version).join(p, p.c.id == r.c.product_id)
         )
-        .select_from(f.join(m, m.c.id == f.c.match_id).join(c, c.c.id == m.c.component_id))
-        .join(r, r.c.id == f.c.release_id)
-        .join(p, p.c.id == r.c.product_id)
-        .where(f.c.resolved_run.is_(None), m.c.verdict == "affected")
-    )
-    rows = [row for row in conn.execute(stmt) if (row.product, row.release) in releases]
+        if (product, version) in releases
+    ]
     resolver = _resolver(conn, releases)
     out: dict[int, set[int]] = {}
-    for row in rows:
-        if _state(resolver, row).status in OUT_OF_GATE:
-            out.setdefault(row.release_id, set()).add(row.match_id)
+    for part in chunks(ids, 500):
+        stmt = (
+            select(
+                f.c.release_id,
+                f.c.match_id,
+                p.c.name.label("product"),
+                r.c.version.label("release"),
+                c.c.name,
+                c.c.version,
+                c.c.purl,
+                m.c.vuln_id,
+                m.c.aliases,
+            )
+            .select_from(f.join(m, m.c.id == f.c.match_id).join(c, c.c.id == m.c.component_id))
+            .join(r, r.c.id == f.c.release_id)
+            .join(p, p.c.id == r.c.product_id)
+            .where(f.c.resolved_run.is_(None), m.c.verdict == "affected", f.c.release_id.in_(part))
+        )
+        for row in conn.execute(stmt):
+            if _state(resolver, row).status in OUT_OF_GATE:
+                out.setdefault(row.release_id, set()).add(row.match_id)
     return out
 
 
