@@ -284,7 +284,7 @@ def test_self_contained_bilingual_with_chart_table_evidence_and_fix() -> None:
     assert [g.get("data-kev") for g in groups] == ["1", "0", "0", "0", "0", "0"]
     assert groups[0].get("data-methods") == "purl-range purl2cpe"
     assert {th.get("data-sort") for th in doc.xpath("//table[@id='findings-table']/thead//th")} == {
-        "rating", "id", "component", "eco", "kev", "epss", "fixed", "method",
+        "rating", "id", "component", "eco", "kev", "epss", "fixed", "method", "status",
     }  # fmt: skip
     # evidence and fix of the first finding
     log4j = groups[0].text_content()
@@ -418,7 +418,7 @@ def test_triage_fields_are_shown_when_present() -> None:
     )
     doc = parse(render(result, "en"))
     heads = [th.get("data-sort") for th in doc.xpath("//table[@id='findings-table']/thead//th")]
-    assert {"priority", "ssvc", "vex"} <= set(heads)
+    assert {"priority", "ssvc", "status"} <= set(heads)
     row = doc.xpath("//tbody[@id='f1']")[0]
     assert row.get("data-k-priority") == "20.0" and row.get("data-k-ssvc") == "Immediate"
     content = row.text_content()

@@ -48,7 +48,7 @@ def test_json_has_the_issue_shape(setup, tmp_path) -> None:
     out = tmp_path / "r.json"
     assert _run(setup, "--format", "json", "-o", str(out)) == 0
     data = json.loads(out.read_text(encoding="utf-8"))
-    assert set(data) == {"target", "sbom", "database", "coverage", "findings", "not_evaluated", "summary"}
+    assert set(data) == {"target", "sbom", "database", "coverage", "findings", "not_evaluated", "summary", "triage"}
     coverage = data["coverage"]
     assert coverage["complete"] is True and coverage["problems"] == [] and not coverage["empty"]
     assert [(s["scope"], s["complete"], s["source"], s["components"]) for s in coverage["scopes"]] == [
@@ -59,7 +59,10 @@ def test_json_has_the_issue_shape(setup, tmp_path) -> None:
     assert set(data["database"]["sources"]) == {"osv", "cve5", "purl2cpe"}
     assert set(data["database"]["sources"]["osv"]) == {"records", "updated"}
     (finding,) = data["findings"]
-    assert set(finding) == {"component", "vulnerability", "match", "ssvc", "priority_score", "vex"}
+    assert set(finding) == {
+        "component", "vulnerability", "match", "ssvc", "priority_score", "vex", "status", "state"
+    }  # fmt: skip
+    assert finding["status"] == "open" and finding["state"]["origin"] is None and finding["state"]["in_gate"]
     assert finding["component"] == {
         "name": "reportlab",
         "version": "3.5.26",

@@ -196,3 +196,54 @@ def test_export_round_trips_through_every_vex_format(tmp_path: Path) -> None:
             if s.status == "not_affected":
                 assert s.impact_statement == "JNDI disabled", fmt
     assert records.statement(recs[0]).products[0].name == "shop-portal"
+
+
+def test_records_made_before_origins_become_the_users_own_and_a_vex_record_sits_beside(db_url: str) -> None:
+    """A store at revision coverage1 (records without origin) upgraded to head keeps its records as the
+    user's own; then a VEX record of the same subject is stored beside it, and an older VEX statement does
+    not replace a newer one."""
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    with open_store(db_url):
+        pass
+    config = alembic_config()
+    engine = create_engine(db_url if "://" in db_url else f"sqlite:///{db_url}")
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "coverage1")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO triage_record (product, release, component_purl, vuln_id, status, who, at, version)"
+                " VALUES ('shop-portal', '2.1.0', :purl, 'CVE-2021-44228', 'under_investigation', 'alice',"
+                " '2026-01-01T00:00:00Z', 1)"
+            ),
+            {"purl": LOG4J},
+        )
+    engine.dispose()
+    with open_store(db_url) as store:
+        (old,) = list_records(store, "shop-portal", "2.1.0")
+        assert (old.origin, old.status, old.who) == ("user", "under_investigation", "alice")
+        vex_record = validated(
+            "shop-portal", "2.1.0", LOG4J, "CVE-2021-44228", "not_affected",
+            justification="component_not_present", who="Apache", at="2026-02-01T00:00:00Z",
+            origin=records.VEX, source="a.cdx.json",
+        )  # fmt: skip
+        assert set_record(store, vex_record)[1] == "created"
+        older = validated(
+            "shop-portal", "2.1.0", LOG4J, "CVE-2021-44228", "affected", detail="update",
+            who="Apache", at="2026-01-15T00:00:00Z", origin=records.VEX, source="b.cdx.json",
+        )  # fmt: skip
+        assert set_record(store, older)[1] == "older"
+        both = list_records(store, "shop-portal", "2.1.0")
+        assert [(r.origin, r.status) for r in both] == [
+            ("user", "under_investigation"),
+            ("vex", "not_affected"),
+        ]
+        assert [
+            (h.origin, h.version, h.source)
+            for h in history(store, "shop-portal", "2.1.0", LOG4J, "CVE-2021-44228")
+        ] == [
+            ("vex", 1, "a.cdx.json")
+        ]  # the record made before origins has no history row; the VEX one has its document

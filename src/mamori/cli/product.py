@@ -14,7 +14,19 @@ import typer
 
 from mamori.errors import InputError
 
-product_app = typer.Typer(help="Products: add, list.", no_args_is_help=True)
+product_app = typer.Typer(
+    help="Products: add, list, show; their triage context (set once, used by scan, triage, portfolio).",
+    no_args_is_help=True,
+)
+context_app = typer.Typer(
+    help=(
+        "The product's triage context: who can reach it, what its failure does to the work and to people. "
+        "Set once; `mamori scan --product`, `mamori triage` and `mamori portfolio findings` use it "
+        "(a --context file still wins for a run)."
+    ),
+    no_args_is_help=True,
+)
+product_app.add_typer(context_app, name="context")
 release_app = typer.Typer(
     help="Releases: store an SBOM per release (with provenance), show one.", no_args_is_help=True
 )
@@ -28,6 +40,9 @@ DB_OPTION = typer.Option(
 LANG_OPTION = typer.Option("en", "--lang", help="Language of the text output: en or ja.")
 FORMAT_OPTION = typer.Option("table", "--format", help="table or json.")
 RESOLVED_OPTION = typer.Option(False, "--resolved", help="Also list findings already resolved.")
+ROLE_OPTION = typer.Option(
+    "user", "--role", help="SSVC tree for the outcome column: user (deployer) or developer (supplier)."
+)
 TABLE_FORMATS = ("table", "json")
 _STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 
@@ -66,6 +81,15 @@ def _rating(lang: str, rating: str, score: float | None) -> str:
     return f"[{_STYLE[rating]}]{shown}[/]" if rating in _STYLE else shown
 
 
+def _status(lang: str, finding: dict[str, Any]) -> str:
+    """The finding's status as scan shows it (resolved: no longer matched)."""
+    from mamori.portfolio.messages import text
+    from mamori.triage.texts import state_label
+
+    status = finding["status"]
+    return text(lang, "status", status) if status == "resolved" else state_label(status, lang)
+
+
 def _findings_table(lang: str, findings: list[dict[str, Any]], with_release: bool) -> Any:
     from rich.markup import escape
     from rich.table import Table
@@ -79,8 +103,9 @@ def _findings_table(lang: str, findings: list[dict[str, Any]], with_release: boo
         report_text(lang, "columns", c)
         for c in ("component", "version", "vulnerability", "rating", "kev", "fixed")
     ]
-    columns += [text(lang, "columns", "first_seen"), text(lang, "columns", "status")]
+    columns += [text(lang, "columns", "first_seen"), text(lang, "columns", "status"), "SSVC"]
     keep = {report_text(lang, "columns", c) for c in ("vulnerability", "version", "rating")}
+    keep.add(text(lang, "columns", "status"))
     for column in columns:
         table.add_column(column, overflow="fold", no_wrap=column in keep)
     for f in findings:
@@ -94,9 +119,10 @@ def _findings_table(lang: str, findings: list[dict[str, Any]], with_release: boo
             "KEV" if v["kev"] else "",
             escape(", ".join(f["fixed_versions"][:2])),
             (f["first_seen"] or "")[:10],
-            text(lang, "status", f["status"]),
+            escape(_status(lang, f)),
+            escape((f.get("ssvc") or {}).get("outcome_name") or "") if f["status"] != "resolved" else "",
         ]
-        table.add_row(*cells)
+        table.add_row(*cells, style=None if f["in_gate"] or f["status"] == "resolved" else "dim")
     return table
 
 
@@ -104,6 +130,9 @@ def _print_findings(console: Any, lang: str, view: dict[str, Any], with_release:
     from mamori.portfolio.messages import text
 
     s = view["summary"]
+    notice = (view.get("triage") or {}).get("notice")
+    if notice:
+        console.print(notice, style="yellow", markup=False, highlight=False, soft_wrap=True)
     if view["findings"]:
         console.print(_findings_table(lang, view["findings"], with_release=with_release))
     elif s["not_evaluated"]:  # never "no findings" for what was not checked
@@ -114,11 +143,12 @@ def _print_findings(console: Any, lang: str, view: dict[str, Any], with_release:
         "components": s.get("components", 0),
         "affected": s["components_affected"],
         "open": s["open_findings"],
+        "outside": s["not_affected_or_fixed"],
         "kev": s["kev"],
         "resolved": s["resolved_findings"],
         "not_evaluated": s["not_evaluated"],
     }
-    console.print(text(lang, "text", summary, **counts))
+    console.print(text(lang, "text", summary, **counts), soft_wrap=True, highlight=False)
     console.print(
         _coverage_line(lang, view.get("coverage") or []), highlight=False, markup=False, soft_wrap=True
     )
@@ -206,6 +236,181 @@ def product_list(
     Console().print(table)
 
 
+@product_app.command("show")
+def product_show(
+    name: str = typer.Argument(..., help="The product."),
+    output_format: str = FORMAT_OPTION,
+    db: str | None = DB_OPTION,
+    lang: str = LANG_OPTION,
+) -> None:
+    """A product: supplier, releases with open findings, and its triage context."""
+    from rich.console import Console
+
+    from mamori.portfolio.context import get_context
+    from mamori.portfolio.messages import text
+    from mamori.portfolio.views import products
+
+    def build(store: Any) -> dict[str, Any]:
+        found = next((p for p in products(store) if p["name"] == name.strip()), None)
+        if found is None:
+            raise InputError(None, f"no product {name!r}: add it with `mamori product add {name}` first")
+        values = get_context(store, found["name"]) or {}
+        return {**found, "context": {k: v.as_dict() for k, v in values.items()}}
+
+    view = _view(db, output_format, lang, build)
+    if view is None:
+        return
+    console = Console()
+    console.print(view["name"], style="bold", markup=False, highlight=False)
+    if view["supplier"]:
+        console.print(
+            text(lang, "text", "supplier", supplier=view["supplier"]), markup=False, highlight=False
+        )
+    for r in view["releases"]:
+        line = text(
+            lang, "text", "release_line", version=r["version"], open=r["open_findings"],
+            outside=r.get("not_affected_or_fixed", 0),
+        )  # fmt: skip
+        console.print(f"  {line}", markup=False, highlight=False)
+    _print_context(console, lang, view["name"], view["context"])
+
+
+def _print_context(console: Any, lang: str, product: str, values: dict[str, dict[str, Any]]) -> None:
+    from mamori.portfolio.messages import text
+    from mamori.triage import ssvc
+    from mamori.triage.notice import set_command
+
+    catalog = ssvc.default_catalog()
+    if not values:
+        command = set_command(product, ["system_exposure", "mission_impact", "safety_impact"])
+        console.print(
+            text(lang, "context", "none", command=command), markup=False, highlight=False, soft_wrap=True
+        )
+        return
+    console.print(text(lang, "context", "heading"), markup=False, highlight=False)
+    for point, v in values.items():
+        dp = catalog.points[point]
+        value = dp.value(v["value"])
+        line = f"  {dp.name.get(lang)} ({point}) = {value.name.get(lang)} ({value.id})"
+        if v["reason"]:
+            line += f" — {v['reason']}"
+        line += " " + text(lang, "context", "set_by", who=v["set_by"], at=v["set_at"])
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+VALUES_HELP = "Any name the SSVC data accepts: id, key, English or Japanese name."
+
+
+@context_app.command("set")
+def context_set(
+    product: str = typer.Argument(..., help="The product (added when it does not exist yet)."),
+    system_exposure: str | None = typer.Option(
+        None,
+        "--system-exposure",
+        "--exposure",
+        help=f"Who can reach it: small | controlled | open. {VALUES_HELP}",
+    ),
+    mission_impact: str | None = typer.Option(
+        None,
+        "--mission-impact",
+        help="What its failure does to your essential work: degraded | mef_support_crippled | mef_failure | "
+        "mission_failure.",
+    ),
+    safety_impact: str | None = typer.Option(
+        None,
+        "--safety-impact",
+        help="Harm to people if exploited: negligible | marginal | critical | catastrophic.",
+    ),
+    value_density: str | None = typer.Option(
+        None, "--value-density", help="Supplier tree: is a target rich in resources? diffuse | concentrated."
+    ),
+    set_values: list[str] = typer.Option(
+        [], "--set", help="POINT=VALUE for another context point (docs/triage-context.md), repeatable."
+    ),
+    reason: str | None = typer.Option(None, "--reason", help="Why (kept with the values)."),
+    by: str | None = typer.Option(None, "--by", help="Who sets it (default $MAMORI_USER or the login name)."),
+    db: str | None = DB_OPTION,
+    lang: str = LANG_OPTION,
+) -> None:
+    """Set the product's triage context once (other points keep their values)."""
+    from rich.console import Console
+
+    from mamori.cli.ssvc import parse_assignments
+    from mamori.portfolio.context import set_context
+    from mamori.portfolio.messages import text
+    from mamori.store import open_store
+
+    _check("table", lang)
+    values = {
+        k: v
+        for k, v in (
+            ("system_exposure", system_exposure),
+            ("mission_impact", mission_impact),
+            ("safety_impact", safety_impact),
+            ("value_density", value_density),
+        )
+        if v is not None
+    }
+    for point, value in parse_assignments(set_values).items():
+        values[point] = value
+    if not values:
+        raise InputError(
+            None, "give at least one point: --system-exposure, --mission-impact, --safety-impact …"
+        )
+    with open_store(db) as store:
+        stored, added = set_context(store, product, values, reason, by)
+    console = Console()
+    if added:
+        console.print(
+            text(lang, "text", "product_added", name=product.strip()), markup=False, highlight=False
+        )
+    console.print(text(lang, "context", "set", count=len(values), product=product.strip()), markup=False)
+    _print_context(console, lang, product.strip(), {k: v.as_dict() for k, v in stored.items()})
+
+
+@context_app.command("show")
+def context_show(
+    product: str = typer.Argument(..., help="The product."),
+    output_format: str = FORMAT_OPTION,
+    db: str | None = DB_OPTION,
+    lang: str = LANG_OPTION,
+) -> None:
+    """Show the product's triage context."""
+    from rich.console import Console
+
+    from mamori.portfolio.context import get_context
+
+    def build(store: Any) -> dict[str, Any]:
+        values = get_context(store, product)
+        if values is None:
+            raise InputError(
+                None, f"no product {product!r}: add it with `mamori product add {product}` first"
+            )
+        return {"product": product.strip(), "context": {k: v.as_dict() for k, v in values.items()}}
+
+    view = _view(db, output_format, lang, build)
+    if view is not None:
+        _print_context(Console(), lang, view["product"], view["context"])
+
+
+@context_app.command("clear")
+def context_clear(
+    product: str = typer.Argument(..., help="The product."),
+    points: list[str] = typer.Option([], "--point", help="Only this point, repeatable (default: all)."),
+    db: str | None = DB_OPTION,
+    lang: str = LANG_OPTION,
+) -> None:
+    """Remove the product's triage context (or some points of it): rankings assume the worst case again."""
+    from mamori.portfolio.context import clear_context
+    from mamori.portfolio.messages import text
+    from mamori.store import open_store
+
+    _check("table", lang)
+    with open_store(db) as store:
+        removed = clear_context(store, product, points)
+    typer.echo(text(lang, "context", "cleared", count=removed, product=product.strip()))
+
+
 # -- releases ------------------------------------------------------------------------------------
 @release_app.command("add")
 def release_add(
@@ -257,17 +462,29 @@ def release_show(
     version: str = typer.Argument(...),
     output_format: str = FORMAT_OPTION,
     resolved: bool = RESOLVED_OPTION,
+    role: str = ROLE_OPTION,
     db: str | None = DB_OPTION,
     lang: str = LANG_OPTION,
 ) -> None:
-    """A release: its SBOM revisions with provenance, components, findings."""
+    """A release: its SBOM revisions with provenance, components, findings (status and SSVC outcome)."""
     from rich.console import Console
 
     from mamori.display import visible
     from mamori.portfolio.messages import text
     from mamori.portfolio.views import release
 
-    view = _view(db, output_format, lang, lambda store: release(store, product, version, resolved))
+    def build(store: Any) -> dict[str, Any]:
+        from mamori.portfolio.ssvc_view import add_ssvc
+
+        view = release(store, product, version, resolved, lang)
+        for f in view["findings"]:
+            f["product"] = view["product"]["name"]
+        view["triage"] = add_ssvc(store, view["findings"], role, lang)
+        for f in view["findings"]:
+            f.pop("product", None)
+        return view
+
+    view = _view(db, output_format, lang, build)
     if view is None:
         return
     console = Console()
@@ -337,6 +554,7 @@ def _print_run(lang: str, summary: dict[str, Any]) -> None:
             reopened=summary["reopened"],
             resolved=summary["resolved"],
             open=summary["open_findings"],
+            outside=summary.get("not_affected_or_fixed", 0),
             not_evaluated=summary["not_evaluated"],
         )
     )
@@ -389,15 +607,25 @@ def portfolio_findings(
     product: str | None = typer.Option(None, "--product", help="Only this product's releases."),
     output_format: str = FORMAT_OPTION,
     resolved: bool = RESOLVED_OPTION,
+    role: str = ROLE_OPTION,
     db: str | None = DB_OPTION,
     lang: str = LANG_OPTION,
 ) -> None:
-    """Findings across the portfolio, KEV and most severe first."""
+    """Findings across the portfolio, KEV and most severe first, each with the status `mamori scan` shows
+    for its release (triage records and imported VEX; not affected / fixed ones listed last, not counted
+    as open)."""
     from rich.console import Console
 
     from mamori.portfolio.views import findings
 
-    view = _view(db, output_format, lang, lambda store: findings(store, product, resolved))
+    def build(store: Any) -> dict[str, Any]:
+        from mamori.portfolio.ssvc_view import add_ssvc
+
+        view = findings(store, product, resolved, lang)
+        view["triage"] = add_ssvc(store, view["findings"], role, lang)
+        return view
+
+    view = _view(db, output_format, lang, build)
     if view is None:
         return
     _print_findings(Console(), lang, view, with_release=True, summary="findings_summary")

@@ -69,12 +69,27 @@ def scan(
         help="Also match through weak purl2cpe links (the CPE product does not plausibly name the package,"
         " docs/purl2cpe.md); their findings have confidence weak.",
     ),
+    product: str | None = typer.Option(
+        None,
+        "--product",
+        help="The product this SBOM is (default: the stored product named like its root component): "
+        "its triage context and the release's triage records apply.",
+    ),
+    release: str | None = typer.Option(
+        None, "--release", help="The product's release (default: the root component's version)."
+    ),
 ) -> None:
-    """Find known vulnerabilities in an SBOM's components (offline, against the local knowledge base)."""
+    """Find known vulnerabilities in an SBOM's components (offline, against the local knowledge base).
+
+    Every finding gets one status (open, under investigation, affected, not affected, fixed) from the
+    release's triage records (`mamori triage record`, `mamori vex import`) and --vex files; not affected
+    and fixed findings stay in the report, marked, and trip neither --fail-on nor a policy.
+    """
     from rich.console import Console
 
     from mamori.fileio import write_bytes_atomic
     from mamori.match import Matcher
+    from mamori.portfolio.context import release_triage
     from mamori.report import render
     from mamori.report.messages import text
     from mamori.report.table import print_result
@@ -99,6 +114,10 @@ def scan(
         result = scan_document(
             doc, store, target=str(target), sbom_format=fmt, matcher=matcher, max_age=oldest
         )
+        root = doc.root
+        stored = release_triage(
+            store, product, release, root.name if root else None, root.version if root else None
+        )
         triaged = triage_scan(
             result,
             matcher.knowledge,
@@ -111,8 +130,17 @@ def scan(
             components=doc.all_components(),
             root=doc.root,
             lang=lang,
+            product=stored.product or product,
+            release=stored.release,
+            records=stored.records,
+            stored_context=stored.context,
+            doc=doc,
         )
     err = Console(stderr=True)
+    if triaged.worst_case and not (output is None and output_format == "table"):
+        err.print(
+            f"mamori: {triaged.worst_case}", style="yellow", highlight=False, markup=False, soft_wrap=True
+        )
     if output is None and output_format == "table":
         print_result(result, Console(), lang)
     else:

@@ -40,8 +40,9 @@ app = typer.Typer(
 DB_HELP = "Knowledge base / record store: SQLite path or URL; default $MAMORI_DB or the user data dir."
 
 
-def _load_input(path: Path, db: str | None) -> tuple[Any, Any, Any]:
-    """(ScanResult, SBOM Document or None, store or None): scan JSON is read back, an SBOM is scanned."""
+def _load_input(path: Path, db: str | None, wants_store: bool = False) -> tuple[Any, Any, Any]:
+    """(ScanResult, SBOM Document or None, store or None): scan JSON is read back (with the store when
+    ``--db`` is given or records are wanted), an SBOM is scanned."""
     import orjson
 
     from mamori.fileio import read_bytes
@@ -59,7 +60,7 @@ def _load_input(path: Path, db: str | None) -> tuple[Any, Any, Any]:
             if looks_like_scan(obj):
                 from mamori.store import open_store
 
-                return scan_result_from_json(obj, path), None, open_store(db) if db else None
+                return scan_result_from_json(obj, path), None, open_store(db) if db or wants_store else None
     from mamori.scan.run import load_target, scan_document
     from mamori.store import open_store
 
@@ -90,7 +91,9 @@ def prioritize(
     role: str = typer.Option(..., "--role", help="developer (supplier tree) or user (deployer tree)."),
     skill: str = typer.Option(..., "--skill", help="high (set/override any point) or low (plain questions)."),
     context_file: Path | None = typer.Option(
-        None, "--context", help="YAML context per product (docs/triage-context.md)."
+        None,
+        "--context",
+        help="YAML context per product (docs/triage-context.md); wins over the product's stored context.",
     ),
     set_values: list[str] = typer.Option(
         [], "--set", help="POINT=VALUE, repeatable (low skill: context points only)."
@@ -98,9 +101,15 @@ def prioritize(
     fmt: str = typer.Option("text", "--format", help="text or json."),
     lang: str = typer.Option("en", "--lang", help="en or ja."),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
-    product: str | None = typer.Option(None, "--product", help="Product name for the context and records."),
+    product: str | None = typer.Option(
+        None,
+        "--product",
+        help="Product name (default: the SBOM's root component): its stored context and records apply.",
+    ),
     release: str | None = typer.Option(
-        None, "--release", help="Apply the stored triage records of this release."
+        None,
+        "--release",
+        help="Apply the stored triage records of this release (default: the root component's version).",
     ),
     vex_files: list[Path] = typer.Option(
         [], "--vex", help="VEX file(s) whose statements apply to the findings."
@@ -108,41 +117,49 @@ def prioritize(
     policy_file: Path | None = typer.Option(
         None, "--policy", help="Policy YAML (docs/triage-policy.md); exit 1 on fail."
     ),
+    verbose: bool = typer.Option(
+        False, "--verbose", help="Text: list every finding (default: findings decided alike are grouped)."
+    ),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the output to this file."),
 ) -> None:
-    """Prioritise the findings of an SBOM or a scan report: SSVC outcome, path and evidence, score."""
+    """Prioritise the findings of an SBOM or a scan report: SSVC outcome, path and evidence, score, and
+    each finding's one status (records and VEX; not affected / fixed ones stay listed, outside the gate)."""
     from mamori.cli.ssvc import parse_assignments
+    from mamori.portfolio.context import ReleaseTriage, release_triage
     from mamori.triage import integrate, report
-    from mamori.triage.context import load_context
+    from mamori.triage.context import layered, load_context
     from mamori.triage.engine import ordered
+    from mamori.triage.notice import worst_case
     from mamori.triage.policy import failed, load_policy
+    from mamori.triage.state import Resolver
     from mamori.triage.variants import overrides, variant
+    from mamori.triage.vexmatch import ScannedProduct
 
     _choice(fmt, ("text", "json"), "--format")
     lg = _choice(lang, LANGS, "--lang")
     chosen = variant(role, skill)
     given = overrides(chosen, parse_assignments(set_values))
-    context = load_context(context_file) if context_file else None
+    context_given = load_context(context_file) if context_file else None
     policy = load_policy(policy_file) if policy_file else None
     vex_docs = _read_vex(vex_files)
-    result, doc, store = _load_input(target, db)
+    result, doc, store = _load_input(target, db, wants_store=product is not None or release is not None)
     try:
-        name = _product_name(product, doc, target)
+        root = doc.root if doc is not None else None
+        stored = (
+            release_triage(
+                store, product, release, root.name if root else None, root.version if root else None
+            )
+            if store is not None
+            else ReleaseTriage(None, release, [], None)
+        )
+        name = stored.product or _product_name(product, doc, target)
+        context = layered(stored.context, context_given)
         records = integrate.stored_records(store, result) if store is not None else None
         extra = integrate.enrich(
             result, chosen, context=context, set_values=given, records=records, product=name, lang=lg
         )
-        if release is not None:
-            vex_docs = [*_records_as_vex(store, db, name, release), *vex_docs]
-        if vex_docs:
-            integrate.apply_vex(
-                result,
-                vex_docs,
-                root=doc.root if doc is not None else None,
-                product=product,
-                release=release,
-                extra=extra,
-            )
+        scanned = ScannedProduct.of(root, product or stored.product, stored.release, doc)
+        integrate.apply_states(result, Resolver(stored.records, vex_docs, scanned), extra)
         violations, notices = (
             integrate.evaluate_policy(
                 policy, result, extra, doc.all_components() if doc is not None else None
@@ -155,11 +172,14 @@ def prioritize(
             store.close()
     triaged = ordered(t for f in result.findings if (t := extra[id(f)].triaged) is not None)
     warnings = list(notices)
-    if context is not None and context.products and context.product(name) is None:
+    if context_given is not None and context_given.products and context_given.product(name) is None:
         from mamori.triage.texts import text
 
-        warnings.append(text("context_missing", lg, path=context.path, product=name))
-    shown = report.TriageReport(result, chosen, triaged, lg, name, context, violations, warnings)
+        warnings.append(text("context_missing", lg, path=context_given.path, product=name))
+    notice, assumed = worst_case(triaged, chosen, context, name, lg)
+    shown = report.TriageReport(
+        result, chosen, triaged, lg, name, context, violations, warnings, notice, assumed, verbose
+    )
     report.emit(shown.render(fmt), output)
     if policy is not None and failed(violations):
         raise typer.Exit(1)
@@ -169,19 +189,6 @@ def _read_vex(paths: list[Path]) -> list[tuple[str, Any]]:
     from mamori import vex
 
     return [(str(p), vex.read(p)) for p in paths]
-
-
-def _records_as_vex(store: Any, db: str | None, product: str, release: str) -> list[tuple[str, Any]]:
-    from mamori.store import open_store
-    from mamori.triage import records
-
-    own = store if store is not None else open_store(db)
-    try:
-        found = records.list_records(own, product, release)
-    finally:
-        if store is None:
-            own.close()
-    return [(f"triage records {product} {release}", records.to_vex(found))] if found else []
 
 
 @app.command("record")
@@ -280,24 +287,28 @@ def export_cmd(
     lang: str = typer.Option("en", "--lang", help="en or ja."),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
-    """Export a product release's triage records as VEX (CycloneDX, OpenVEX or CSAF)."""
+    """Export a product release's triage state as VEX that other tools can apply to the release's SBOM.
+
+    One statement per component and vulnerability (your own record, else the imported VEX statement).
+    CycloneDX VEX names components with BOM-Links into the release's stored SBOM
+    (urn:cdx:<serialNumber>/<version>#<bom-ref>) and lists their purls; OpenVEX and CSAF name them by purl.
+    """
     from mamori import vex
+    from mamori.portfolio.vexout import release_vex
     from mamori.store import open_store
-    from mamori.triage import records
 
     _choice(fmt, vex.FORMATS, "--format")
     lg = _choice(lang, LANGS, "--lang")
     with open_store(db) as store:
-        found = records.list_records(store, product, release)
-    if not found:
-        raise InputError(
-            None, f"no triage records for {product} {release}: set some with `mamori triage record`"
-        )
-    doc = records.to_vex(found, author=author)
-    vex.write(doc, output, fmt, vex.WriteOptions(spec_version=spec_version, namespace=namespace))
+        made = release_vex(store, product, release, fmt, author=author)
+    vex.write(made.document, output, fmt, vex.WriteOptions(spec_version=spec_version, namespace=namespace))
     from mamori.triage.texts import text
 
-    shown = text("exported", lg, output=output, fmt=fmt, count=len(found), product=product, release=release)
+    for warning in made.warning_texts(lg):
+        typer.echo(f"warning: {warning}", err=True)
+    shown = text(
+        "exported", lg, output=output, fmt=fmt, count=made.statements, product=product, release=release
+    )
     typer.echo(shown, err=True)
 
 
@@ -314,6 +325,8 @@ def _record_dict(r: Any) -> dict[str, Any]:
         "who": r.who,
         "at": r.at,
         "version": r.version,
+        "origin": r.origin,
+        "source": r.source,
     }
     if r.change:
         out["change"] = r.change
@@ -324,9 +337,10 @@ def _record_line(r: Any) -> str:
     extra = [x for x in (r.justification, ",".join(r.responses), r.detail) if x]
     tail = f" ({'; '.join(extra)})" if extra else ""
     change = f" {r.change}" if r.change else ""
+    origin = f" [VEX: {r.source}]" if r.origin == "vex" else ""
     return (
         f"{r.product} {r.release} {r.component_purl} {r.vulnerability}: {r.status}{tail} "
-        f"— v{r.version}{change} by {r.who} at {r.at}"
+        f"— v{r.version}{change} by {r.who} at {r.at}{origin}"
     )
 
 

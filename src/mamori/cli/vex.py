@@ -173,22 +173,102 @@ def _summary(doc: VexDocument, path: Path, lang: str) -> list[str]:
 @app.command("import")
 def import_cmd(
     file: Path = typer.Argument(..., help="A VEX file: CycloneDX (JSON/XML), OpenVEX or CSAF."),
+    product: str | None = typer.Option(
+        None, "--product", help="Store the statements as triage records of this product's release."
+    ),
+    release: str | None = typer.Option(
+        None, "--release", help="The release (its stored SBOM resolves the statements' components)."
+    ),
     fmt: str = typer.Option("text", "--format", help="Output format: text or json."),
     lenient: bool = typer.Option(False, "--lenient", help=LENIENT_HELP),
+    db: str | None = typer.Option(
+        None, "--db", help="Database: SQLite path or URL; default $MAMORI_DB or the user data dir."
+    ),
     lang: str | None = typer.Option(None, "--lang", help=f"Language of labels: en or ja ({DEFAULT_NOTE})."),
 ) -> None:
-    """Read and check a VEX file and print its statements (storing them as triage records comes later)."""
+    """Read and check a VEX file and print its statements; with --product and --release, store them as
+    triage records of that release (origin: the VEX document and its author).
+
+    Each statement is resolved against the release's stored SBOM (purl, bom-ref, BOM-Link, CPE, or the
+    product itself for the whole release). Statements naming components the release does not have, or
+    another product, are counted with examples; one breaking the VEX rules is rejected alone (exit 1);
+    the others are stored in one transaction. Importing the same file again changes nothing. `mamori
+    scan`, `mamori triage` and `mamori portfolio findings` then show the statuses (your own triage
+    records win over VEX).
+    """
     from mamori import vex
 
     if fmt not in ("text", "json"):
         raise InputError(None, f"--format: expected text or json, got {fmt!r}")
     lg = _lang(lang)
+    if (product is None) != (release is None):
+        raise InputError(
+            None, "--product and --release go together: the release's SBOM resolves the statements"
+        )
+    if product is not None and release is not None:
+        _store_vex(file, product, release, fmt, lg, db)
+        return
     doc = vex.read(file, strict=not lenient)
     if fmt == "json":
         typer.echo(json.dumps(document_dict(doc, file), ensure_ascii=False, indent=2))
         return
     for line in _summary(doc, file, lg):
         typer.echo(line)
+
+
+def _store_vex(file: Path, product: str, release: str, fmt: str, lang: str, db: str | None) -> None:
+    from mamori import vex
+    from mamori.portfolio.messages import text
+    from mamori.portfolio.vexin import import_vex
+    from mamori.store import open_store
+
+    doc = vex.read(file, strict=False)  # a statement breaking the VEX rules is rejected alone, below
+    with open_store(db) as store:
+        done = import_vex(store, product, release, file, doc)
+    if fmt == "json":
+        typer.echo(json.dumps(done.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(
+            text(
+                lang,
+                "vex_import",
+                "stored",
+                file=file.name,
+                statements=done.statements,
+                author=done.author,
+                product=product,
+                release=release,
+                records=done.records,
+                created=done.created,
+                updated=done.updated,
+                unchanged=done.unchanged,
+                older=done.older,
+                whole=done.whole_release,
+            )
+        )
+        for kind in ("not_in_release", "other_product", "without_purl"):
+            count = getattr(done, kind)
+            if count:
+                typer.echo(text(lang, "vex_import", kind, count=count, product=product, release=release))
+                for example in getattr(done, f"{kind}_examples"):
+                    typer.echo(f"  {_visible(example)}")
+    for r in done.rejected:
+        message = text(
+            lang,
+            "vex_import",
+            "rejected",
+            index=r["statement"],
+            vulnerability=_visible(r["vulnerability"]),
+            problem=_visible(r["problem"]),
+        )
+        typer.echo(f"{file}: {message}", err=True)
+    if done.rejected:
+        raise typer.Exit(1)
+
+
+def _visible(value: str) -> str:
+    """Text from the VEX file with control characters made visible."""
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in value)
 
 
 def target_format(output: Path, to: str | None) -> str:
@@ -260,7 +340,7 @@ def export_cmd(
     spec_version: str = SPEC_VERSION_OPTION,
     lenient: bool = typer.Option(False, "--lenient", help=LENIENT_HELP),
 ) -> None:
-    """Write VEX from a YAML file of statements (exporting stored triage records comes later)."""
+    """Write VEX from a YAML file of statements (stored triage records: `mamori triage export`)."""
     from mamori import vex
     from mamori.vex.statements import read_statements
 

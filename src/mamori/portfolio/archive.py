@@ -80,17 +80,23 @@ def release_id(conn: Connection, product: str, version: str) -> int:
     return int(found)
 
 
-def read_sbom(path: Path) -> tuple[bytes, str, Document]:
-    """The file's bytes, the format detected from them, and the document parsed from those bytes."""
+def parse_sbom(data: bytes, path: Path) -> tuple[str, Document]:
+    """The format detected from the bytes and the document parsed from them (``path`` names them)."""
     from mamori.sbom import READ_FORMATS, ReadOptions, detect_format
 
-    data = read_bytes(path)
     fmt = detect_format(data, path)
     if fmt not in READ_FORMATS:
         raise InputError(path, f"not an SBOM format mamori reads ({fmt})")
     module, _, function = READ_FORMATS[fmt].partition(":")
     reader = getattr(importlib.import_module(module), function)
-    return data, fmt, reader(data, path, ReadOptions())
+    return fmt, reader(data, path, ReadOptions())
+
+
+def read_sbom(path: Path) -> tuple[bytes, str, Document]:
+    """The file's bytes, the format detected from them, and the document parsed from those bytes."""
+    data = read_bytes(path)
+    fmt, doc = parse_sbom(data, path)
+    return data, fmt, doc
 
 
 def unique_identities(doc: Document) -> list[Identity]:

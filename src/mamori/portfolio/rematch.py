@@ -64,7 +64,8 @@ class RunSummary:
     opened: int = 0
     reopened: int = 0
     resolved: int = 0
-    open_findings: int = 0  # across the portfolio after the run
+    open_findings: int = 0  # across the portfolio after the run (not_affected/fixed ones left out)
+    not_affected_or_fixed: int = 0  # unresolved findings a triage record took out of the gate
     not_evaluated: int = 0  # open "cannot tell" notes across the portfolio
     not_evaluated_by_reason: dict[str, int] = field(default_factory=dict)  # reason code → open notes
     by_rating: dict[str, int] = field(default_factory=dict)
@@ -375,6 +376,10 @@ class Engine:
 
 
 def _totals(conn: Connection, summary: RunSummary) -> None:
+    """Open findings across the portfolio by rating; those a triage record calls not_affected or fixed
+    are counted apart (``not_affected_or_fixed``), as ``portfolio findings`` shows them."""
+    from mamori.portfolio.views import out_of_gate
+
     f, m = t.FindingRow.__table__, t.MatchRow.__table__
     stmt = (
         select(m.c.verdict, m.c.rating, m.c.method, func.count())
@@ -393,6 +398,17 @@ def _totals(conn: Connection, summary: RunSummary) -> None:
             summary.not_evaluated += int(count)
             code = method or CANNOT_COMPARE  # notes stored before reason codes were kept
             summary.not_evaluated_by_reason[code] = summary.not_evaluated_by_reason.get(code, 0) + int(count)
+    outside = out_of_gate(conn)
+    ids = sorted({mid for mids in outside.values() for mid in mids})
+    ratings: dict[int, str] = {}
+    for part in chunks(ids, 500):
+        ratings.update(conn.execute(select(m.c.id, m.c.rating).where(m.c.id.in_(part))).all())
+    summary.not_affected_or_fixed = 0
+    for mids in outside.values():
+        for mid in mids:
+            summary.not_affected_or_fixed += 1
+            summary.open_findings -= 1
+            summary.by_rating[ratings[mid]] -= 1
 
 
 def _start(conn: Connection, mode: str) -> int:

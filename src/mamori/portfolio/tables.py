@@ -17,6 +17,9 @@ The Alembic migration ``portfolio1`` (store/migrations/versions/0004_portfolio.p
 - ``portfolio_run``: each matching run (full, changed-only, or one release) with its counts and time.
 - ``portfolio_record_seen``: the digest and merged vulnerability of every source record as of the
   last full or changed-only run — what ``rematch --changed-only`` compares the store against.
+- ``product_context``: the product's triage context, set once (migration ``product_context``,
+  0007_product_context.py): one row per SSVC context point (system exposure, mission impact, safety
+  impact …) with the value, the reason given, who set it and when.
 """
 
 from __future__ import annotations
@@ -211,3 +214,16 @@ class RecordSeenRow(Base):
     feed: Mapped[str] = mapped_column(String(32), primary_key=True)
     digest: Mapped[str] = mapped_column(String(32))
     vuln_id: Mapped[str] = mapped_column(String(200))
+
+
+class ProductContextRow(Base):
+    __tablename__ = "product_context"
+
+    product_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("product.id", name="fk_product_context_product"), primary_key=True
+    )
+    point: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    set_by: Mapped[str] = mapped_column(String(200))
+    set_at: Mapped[str] = mapped_column(String(32))

@@ -7,6 +7,11 @@ KEV membership is read from the store when the view is built, so a KEV import sh
 severity is as of the latest match of the component. Not-evaluated notes carry their reason code
 (``coverage`` for a component whose scope no complete feed covers); the views also carry the
 knowledge base's ``coverage`` per scope (complete or partial, source, date, age, records).
+
+A finding's ``status`` is the one triage state ``mamori scan`` shows for the same release
+(:mod:`mamori.triage.state`: the release's triage records — the user's own, then imported VEX — or
+``open`` when nothing says anything), or ``resolved`` once the component no longer matches. Findings
+``not_affected`` or ``fixed`` stay listed, marked ``in_gate: false``, and are not counted as open.
 """
 
 from __future__ import annotations
@@ -20,8 +25,11 @@ from sqlalchemy import Connection, func, select
 from mamori.errors import InputError
 from mamori.portfolio import tables as t
 from mamori.portfolio.archive import release_id
+from mamori.scan.result import ComponentRef
 from mamori.store import Store, schema
 from mamori.store.writer import chunks
+from mamori.triage.records import records_of_releases
+from mamori.triage.state import OUT_OF_GATE, STATUSES, UNSTATED, FindingState, Resolver
 from mamori.vulndb import merge
 from mamori.vulndb.coverage import age_days
 
@@ -42,8 +50,64 @@ def _kev(conn: Connection, ids: Iterable[str]) -> set[str]:
     return out
 
 
+def _resolver(conn: Connection, releases: set[tuple[str, str]]) -> Resolver | None:
+    """The triage records of these (product, release) pairs as a resolver (None: there are none)."""
+    found = records_of_releases(conn, releases) if releases else []
+    return Resolver(found) if found else None
+
+
+def _state(resolver: Resolver | None, row: Any) -> FindingState:
+    if resolver is None:
+        return UNSTATED
+    ids = [row.vuln_id, *(row.aliases or "").split()]
+    component = ComponentRef(row.name, row.version, row.purl)
+    return resolver.state(component, ids, (row.product, row.release))
+
+
+def out_of_gate(conn: Connection) -> dict[int, set[int]]:
+    """release id → match ids of its unresolved findings that a triage record calls not_affected or fixed
+    (only releases with records are read)."""
+    releases = {(r.product, r.release) for r in records_of_releases(conn)}
+    if not releases:
+        return {}
+    f, m, c = t.FindingRow.__table__, t.MatchRow.__table__, t.ComponentRow.__table__
+    p, r = t.ProductRow.__table__, t.ReleaseRow.__table__
+    ids = [
+        rid
+        for rid, product, version in conn.execute(
+            select(r.c.id, p.c.name, r.c.version).join(p, p.c.id == r.c.product_id)
+        )
+        if (product, version) in releases
+    ]
+    resolver = _resolver(conn, releases)
+    out: dict[int, set[int]] = {}
+    for part in chunks(ids, 500):
+        stmt = (
+            select(
+                f.c.release_id,
+                f.c.match_id,
+                p.c.name.label("product"),
+                r.c.version.label("release"),
+                c.c.name,
+                c.c.version,
+                c.c.purl,
+                m.c.vuln_id,
+                m.c.aliases,
+            )
+            .select_from(f.join(m, m.c.id == f.c.match_id).join(c, c.c.id == m.c.component_id))
+            .join(r, r.c.id == f.c.release_id)
+            .join(p, p.c.id == r.c.product_id)
+            .where(f.c.resolved_run.is_(None), m.c.verdict == "affected", f.c.release_id.in_(part))
+        )
+        for row in conn.execute(stmt):
+            if _state(resolver, row).status in OUT_OF_GATE:
+                out.setdefault(row.release_id, set()).add(row.match_id)
+    return out
+
+
 def products(store: Store) -> list[dict[str, Any]]:
-    """Every product with its releases (newest first) and open findings per release."""
+    """Every product with its releases (newest first) and open findings per release (findings a triage
+    record calls not_affected or fixed are not open)."""
     p, r = t.ProductRow.__table__, t.ReleaseRow.__table__
     f, m = t.FindingRow.__table__, t.MatchRow.__table__
     with store.engine.connect() as conn:
@@ -55,10 +119,16 @@ def products(store: Store) -> list[dict[str, Any]]:
                 .group_by(f.c.release_id)
             ).all()
         )
+        outside = out_of_gate(conn)
         releases: dict[int, list[dict[str, Any]]] = {}
         for row in conn.execute(select(r).order_by(r.c.id.desc())):
             releases.setdefault(row.product_id, []).append(
-                {"version": row.version, "created_at": row.created_at, "open_findings": counts.get(row.id, 0)}
+                {
+                    "version": row.version,
+                    "created_at": row.created_at,
+                    "open_findings": counts.get(row.id, 0) - len(outside.get(row.id, ())),
+                    "not_affected_or_fixed": len(outside.get(row.id, ())),
+                }
             )
         return [
             {
@@ -72,7 +142,7 @@ def products(store: Store) -> list[dict[str, Any]]:
         ]
 
 
-def _finding(row: Any, runs: dict[int, str], kev: set[str]) -> dict[str, Any]:
+def _finding(row: Any, runs: dict[int, str], kev: set[str], state: FindingState, lang: str) -> dict[str, Any]:
     ids = [row.vuln_id, *(row.aliases or "").split()]
     resolved = row.resolved_run is not None
     last = row.last_run if resolved else row.matched_run
@@ -85,7 +155,9 @@ def _finding(row: Any, runs: dict[int, str], kev: set[str]) -> dict[str, Any]:
             "score": row.score,
             "kev": any(i.upper() in kev for i in ids),
         },
-        "status": "resolved" if resolved else "open",
+        "status": "resolved" if resolved else state.status,
+        "state": state.as_dict(lang),
+        "in_gate": not resolved and state.in_gate,
         "fixed_versions": row.fixed.split(", ") if row.fixed else [],
         "match": {"method": row.method, "confidence": row.confidence, "detail": row.detail},
         "first_seen": runs.get(row.first_run),
@@ -134,7 +206,8 @@ def _finding_rows(conn: Connection, where: Any, include_resolved: bool) -> list[
 def _sort_key(item: dict[str, Any]) -> tuple[Any, ...]:
     v = item["vulnerability"]
     return (
-        item["status"] != "open",
+        item["status"] == "resolved",
+        not item["in_gate"],
         not v["kev"],
         RATING_ORDER.get(v["rating"], 9),
         -(v["score"] or 0),
@@ -145,13 +218,17 @@ def _sort_key(item: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def _split(conn: Connection, rows: list[Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Findings (affected) and not-evaluated notes, most urgent first."""
+def _split(
+    conn: Connection, rows: list[Any], lang: str = "en"
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Findings (affected, each with its triage state) and not-evaluated notes, most urgent first."""
     runs = _run_times(conn)
     kev = _kev(conn, (i for row in rows for i in [row.vuln_id, *(row.aliases or "").split()]))
+    resolver = _resolver(conn, {(row.product, row.release) for row in rows if row.verdict == "affected"})
     findings, notes = [], []
     for row in rows:
-        item = _finding(row, runs, kev)
+        state = _state(resolver, row) if row.verdict == "affected" else UNSTATED
+        item = _finding(row, runs, kev, state, lang)
         item["product"], item["release"] = row.product, row.release
         if row.verdict == "affected":
             findings.append(item)
@@ -164,7 +241,7 @@ def _split(conn: Connection, rows: list[Any]) -> tuple[list[dict[str, Any]], lis
                     "vulnerability": row.vuln_id,
                     "reason": row.detail,
                     "reason_code": row.method or "cannot-compare",
-                    "status": item["status"],
+                    "status": "resolved" if row.resolved_run is not None else "open",
                 }
             )
     findings.sort(key=_sort_key)
@@ -200,7 +277,11 @@ def coverage(store: Store) -> list[dict[str, Any]]:
 
 
 def summary(findings: list[dict[str, Any]], notes: list[dict[str, Any]]) -> dict[str, Any]:
-    open_ = [f for f in findings if f["status"] == "open"]
+    """Counts: ``open_findings`` are the unresolved findings in the gate (open, under investigation,
+    affected); ``not_affected_or_fixed`` the unresolved ones a record took out of it; ``by_status`` all
+    unresolved ones per triage status."""
+    current = [f for f in findings if f["status"] != "resolved"]
+    open_ = [f for f in current if f["in_gate"]]
     by_reason: dict[str, int] = {}
     for n in notes:
         if n["status"] == "open":
@@ -208,10 +289,15 @@ def summary(findings: list[dict[str, Any]], notes: list[dict[str, Any]]) -> dict
     by_rating = dict.fromkeys(RATING_ORDER, 0)
     for f in open_:
         by_rating[f["vulnerability"]["rating"]] = by_rating.get(f["vulnerability"]["rating"], 0) + 1
+    by_status = dict.fromkeys(STATUSES, 0)
+    for f in current:
+        by_status[f["status"]] = by_status.get(f["status"], 0) + 1
     return {
         "open_findings": len(open_),
-        "resolved_findings": len(findings) - len(open_),
+        "not_affected_or_fixed": len(current) - len(open_),
+        "resolved_findings": len(findings) - len(current),
         "by_rating": by_rating,
+        "by_status": by_status,
         "kev": sum(1 for f in open_ if f["vulnerability"]["kev"]),
         "components_affected": len({(f["product"], f["release"], f["component"]["ref"]) for f in open_}),
         "not_evaluated": sum(1 for n in notes if n["status"] == "open"),
@@ -237,7 +323,9 @@ def _revision(row: Any) -> dict[str, Any]:
     }
 
 
-def release(store: Store, product: str, version: str, include_resolved: bool = False) -> dict[str, Any]:
+def release(
+    store: Store, product: str, version: str, include_resolved: bool = False, lang: str = "en"
+) -> dict[str, Any]:
     """One release: its SBOM revisions with provenance, the current SBOM's components, findings."""
     s, r, p = t.SbomRow.__table__, t.ReleaseRow.__table__, t.ProductRow.__table__
     c, sc = t.ComponentRow.__table__, t.SbomComponentRow.__table__
@@ -257,11 +345,11 @@ def release(store: Store, product: str, version: str, include_resolved: bool = F
             select(c).join(sc, sc.c.component_id == c.c.id).where(sc.c.sbom_id == head.current_sbom_id)
         ).all()
         findings, notes = _split(
-            conn, _finding_rows(conn, t.FindingRow.__table__.c.release_id == rid, include_resolved)
+            conn, _finding_rows(conn, t.FindingRow.__table__.c.release_id == rid, include_resolved), lang
         )
     per_component: dict[str, int] = {}
     for f in findings:
-        if f["status"] == "open":
+        if f["in_gate"]:
             per_component[f["component"]["ref"]] = per_component.get(f["component"]["ref"], 0) + 1
     totals = summary(findings, notes)
     for item in (*findings, *notes):
@@ -295,14 +383,16 @@ def release(store: Store, product: str, version: str, include_resolved: bool = F
     }
 
 
-def findings(store: Store, product: str | None = None, include_resolved: bool = False) -> dict[str, Any]:
+def findings(
+    store: Store, product: str | None = None, include_resolved: bool = False, lang: str = "en"
+) -> dict[str, Any]:
     """Findings across every release (or one product's), most urgent first, with a summary."""
     p = t.ProductRow.__table__
     with store.engine.connect() as conn:
         if product is not None and conn.scalar(select(p.c.id).where(p.c.name == product)) is None:
             raise InputError(None, f"no product {product!r}")
         where = p.c.name == product if product is not None else p.c.id.is_not(None)
-        found, notes = _split(conn, _finding_rows(conn, where, include_resolved))
+        found, notes = _split(conn, _finding_rows(conn, where, include_resolved), lang)
     return {
         "product": product,
         "findings": found,

@@ -26,7 +26,7 @@ from mamori.scan.result import ScanResult
 
 DATA = "data/report"
 COLUMNS = ("component", "vulnerability", "rating", "kev", "epss", "fixed", "method", "confidence")
-COLUMNS_MORE = ("sources", "purl", "cpe", "detail", "reason", "code")
+COLUMNS_MORE = ("sources", "purl", "cpe", "detail", "reason", "code", "status")
 
 
 def _asset(name: str) -> str:

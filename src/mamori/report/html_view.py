@@ -5,8 +5,10 @@ languages and the page shows one. Attacker-controlled text (names, summaries, de
 ``str`` here and is escaped by the template engine.
 
 Fields the triage step may add to a :class:`Finding` (``ssvc``, ``priority_score``, ``epss``, ``kev``,
-``vex``) are read with ``getattr`` and shown when present: SSVC as an assessment object with
+``vex``, ``state``) are read with ``getattr`` and shown when present: SSVC as an assessment object with
 ``ssvc_dict(lang)``, or such a dict, or a plain outcome; VEX as a statement object, a dict or a status.
+Every finding has a status (:attr:`Finding.status`: open, under investigation, affected, not affected,
+fixed), shown in its own column with a filter; not affected and fixed ones are marked outside the gate.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from mamori import __version__
 from mamori.i18n import Messages
 from mamori.report import messages as scan_messages
 from mamori.report.rows import COVERAGE_COLUMNS, coverage_line, coverage_rows
-from mamori.scan.result import RATING_ORDER, RATINGS, Finding, ScanResult
+from mamori.scan.result import RATING_ORDER, RATINGS, STATUSES, Finding, ScanResult
+from mamori.triage.texts import state_label
 
 LANGS = ("en", "ja")
 Bi = dict[str, str]
@@ -94,6 +97,16 @@ class VexView:
 
 
 @dataclass(slots=True)
+class StatusView:
+    status: str
+    label: Bi
+    in_gate: bool
+    justification: Bi | None
+    detail: str | None
+    origin: Bi | None
+
+
+@dataclass(slots=True)
 class FindingView:
     anchor: str
     rating: str
@@ -117,6 +130,7 @@ class FindingView:
     priority: float | None
     ssvc: SsvcView | None
     vex: VexView | None
+    status: StatusView
     fixed: list[str]
     fix_text: Bi
     methods: list[str]
@@ -179,6 +193,7 @@ class ReportView:
     components: int
     generated: str
     demo: Bi | None
+    triage_notice: Bi | None  # the ranking assumed the worst case for context nobody gave
     sources: list[SourceView]
     findings: list[FindingView]
     affected: int
@@ -190,6 +205,7 @@ class ReportView:
     chart: list[ChartBar]
     chart_height: int
     ratings: list[Option]
+    statuses: list[Option]
     ecosystems: list[Option]
     methods: list[Option]
     has_epss: bool
@@ -296,6 +312,19 @@ def _vex(f: Finding) -> VexView | None:
     return VexView(str(_attr(value, "status") or ""), _attr(value, "justification"), statement)
 
 
+def _status(f: Finding) -> StatusView:
+    state = getattr(f, "state", None)
+    status = f.status
+    label = {lang: state_label(status, lang) for lang in LANGS}
+    if state is None or not hasattr(state, "origin"):
+        vex = f.vex or {}
+        why = vex.get("justification")
+        return StatusView(status, label, not f.out_of_gate, same(why) if why else None, None, None)
+    why = {lang: state.justification_label(lang) for lang in LANGS} if state.justification else None
+    origin = {lang: state.origin.describe(lang) for lang in LANGS} if state.origin is not None else None
+    return StatusView(status, label, state.in_gate, why, state.detail, origin)
+
+
 def _references(f: Finding) -> list[LinkView]:
     return [
         LinkView(r.url, r.type, r.url.lower().startswith(SAFE_SCHEMES)) for r in f.vulnerability.references
@@ -371,6 +400,7 @@ def finding_view(index: int, f: Finding) -> FindingView:
         priority=float(priority) if priority is not None else None,
         ssvc=_ssvc(f),
         vex=_vex(f),
+        status=_status(f),
         fixed=list(f.fixed_versions),
         fix_text=_fix_text(f),
         methods=methods,
@@ -446,6 +476,13 @@ def _nothing_found(result: ScanResult) -> Bi:
     return msg("none_found")
 
 
+def _triage_notice(result: ScanResult) -> Bi | None:
+    notices = (result.triage or {}).get("notices") or {}
+    if not all(notices.get(lang) for lang in LANGS):
+        return None
+    return {lang: str(notices[lang]) for lang in LANGS}
+
+
 def report_view(result: ScanResult, lang: str) -> ReportView:
     findings = [finding_view(i, f) for i, f in enumerate(sorted(result.findings, key=_order), start=1)]
     demo_records = sum(s.records for name, s in result.sources.items() if name == "osv")
@@ -456,6 +493,7 @@ def report_view(result: ScanResult, lang: str) -> ReportView:
         components=result.components,
         generated=result.generated_at,
         demo=msg("demo_banner", records=demo_records) if result.demo else None,
+        triage_notice=_triage_notice(result),
         sources=[SourceView(name, s.records, s.updated or "") for name, s in sorted(result.sources.items())],
         findings=findings,
         affected=result.components_affected(),
@@ -476,6 +514,11 @@ def report_view(result: ScanResult, lang: str) -> ReportView:
         chart=_chart(result.by_rating()),
         chart_height=CHART_ROW * len(RATINGS),
         ratings=[Option(r, shared("ratings", r)) for r in RATINGS],
+        statuses=[
+            Option(s, {lang: state_label(s, lang) for lang in LANGS})
+            for s in STATUSES
+            if any(f.status.status == s for f in findings)
+        ],
         ecosystems=[Option(e, _ecosystem_label(e)) for e in sorted({f.ecosystem for f in findings})],
         methods=[Option(m, same(m)) for m in sorted({m for f in findings for m in f.methods})],
         has_epss=any(f.epss is not None for f in findings),
@@ -483,5 +526,5 @@ def report_view(result: ScanResult, lang: str) -> ReportView:
         has_ssvc=any(f.ssvc is not None for f in findings),
         has_vex=any(f.vex is not None for f in findings),
     )
-    view.columns = 7 + sum((view.has_epss, view.has_priority, view.has_ssvc, view.has_vex))
+    view.columns = 8 + sum((view.has_epss, view.has_priority, view.has_ssvc))
     return view

@@ -1,9 +1,12 @@
 """The JSON report, in the shape issue 5 gives (plus ``not_evaluated`` and ``coverage``).
 
 ``{"target", "sbom": {"format", "components"}, "database": {"sources": {src: {"records", "updated"}}},
-"coverage": {...}, "findings": [{"component": {...}, "vulnerability": {...}, "match": {...}}],
+"coverage": {...}, "findings": [{"component": {...}, "vulnerability": {...}, "match": {...}, "status", "state": {...}}],
 "not_evaluated": [{"component", "reason", "reason_code", "vulnerability"}],
-"summary": {"by_rating", "components_affected", "components_not_evaluated"}}``
+"summary": {"by_rating", "by_status", "components_affected", "components_not_evaluated"}}``
+
+``status`` is the finding's one triage status (mamori.triage.state: open, under_investigation, affected,
+not_affected, fixed) and ``state`` what it rests on.
 
 ``coverage`` (:func:`coverage_dict`): ``complete`` (nothing keeps the result from being judged),
 ``demo``, ``empty``, ``updated`` (newest import), ``newest_record``, ``max_age_days``,
@@ -64,12 +67,28 @@ def finding_dict(f: Finding, lang: str) -> dict[str, Any]:
     }
 
 
+def state_dict(f: Finding, lang: str) -> dict[str, Any]:
+    """The finding's one triage state (mamori.triage.state): status, justification, detail, who said it
+    and when, whether it is in the gate, and the statements it overrode."""
+    if f.state is not None and hasattr(f.state, "as_dict"):
+        return dict(f.state.as_dict(lang))
+    vex = f.vex or {}
+    return {
+        "status": f.status,
+        "justification": vex.get("justification"),
+        "in_gate": not f.out_of_gate,
+        "origin": {"kind": "vex", "source": vex.get("source")} if vex else None,
+    }
+
+
 def triage_fields(f: Finding, lang: str) -> dict[str, Any]:
-    """``ssvc``, ``priority_score`` and ``vex`` when mamori.triage set them on the finding."""
+    """``status`` and ``state`` always; ``ssvc``, ``priority_score`` and ``vex`` when mamori.triage set
+    them on the finding."""
+    out: dict[str, Any] = {"status": f.status, "state": state_dict(f, lang)}
     if f.ssvc is None and f.vex is None:
-        return {}
+        return out
     ssvc = f.ssvc.ssvc_dict(lang) if hasattr(f.ssvc, "ssvc_dict") else f.ssvc
-    return {"ssvc": ssvc, "priority_score": f.priority_score, "vex": f.vex}
+    return {**out, "ssvc": ssvc, "priority_score": f.priority_score, "vex": f.vex}
 
 
 def coverage_dict(result: ScanResult, lang: str = "en") -> dict[str, Any]:
@@ -106,7 +125,7 @@ def coverage_dict(result: ScanResult, lang: str = "en") -> dict[str, Any]:
 
 
 def result_dict(result: ScanResult, lang: str = "en") -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "target": result.target,
         "sbom": {"format": result.sbom_format, "components": result.components},
         "database": {
@@ -128,10 +147,14 @@ def result_dict(result: ScanResult, lang: str = "en") -> dict[str, Any]:
         ],
         "summary": {
             "by_rating": result.by_rating(),
+            "by_status": result.by_status(),
             "components_affected": result.components_affected(),
             "components_not_evaluated": result.components_not_evaluated(),
         },
     }
+    if result.triage is not None:
+        out["triage"] = result.triage
+    return out
 
 
 def render(result: ScanResult, lang: str = "en") -> bytes:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from mamori.report.messages import text
-from mamori.scan.result import Finding, ScanResult, ScopeCoverage, age_text
+from mamori.scan.result import STATUSES, Finding, ScanResult, ScopeCoverage, age_text
+from mamori.triage.texts import state_label
 
 FINDING_COLUMNS = (
     "component",
@@ -22,6 +23,10 @@ FINDING_COLUMNS = (
     "sources",
     "summary",
     "detail",
+    "status",
+    "justification",
+    "status_detail",
+    "status_origin",
 )
 NOT_EVALUATED_COLUMNS = ("component", "version", "purl", "vulnerability", "code", "reason")
 COVERAGE_COLUMNS = (
@@ -107,6 +112,27 @@ def coverage_rows(result: ScanResult, lang: str) -> list[list[object]]:
     return rows
 
 
+def status_line(result: ScanResult, lang: str) -> str:
+    """``By status: open 70, not affected 2, …`` (statuses with findings only)."""
+    counts = result.by_status()
+    shown = ", ".join(f"{state_label(s, lang)} {counts[s]}" for s in STATUSES if counts.get(s))
+    return f"{text(lang, 'text', 'by_status')}: {shown}"
+
+
+def status_cells(f: Finding, lang: str) -> list[object]:
+    """Status, justification, detail and who said it (empty cells when nothing says anything)."""
+    state = f.state
+    if state is None:
+        vex = f.vex or {}
+        return [state_label(f.status, lang), vex.get("justification") or "", "", vex.get("source") or ""]
+    return [
+        state.label(lang),
+        state.justification_label(lang) or "",
+        state.detail or "",
+        state.origin.describe(lang) if state.origin is not None else "",
+    ]
+
+
 def headers(columns: tuple[str, ...], lang: str, section: str = "columns") -> list[str]:
     return [text(lang, section, c) for c in columns]
 
@@ -130,6 +156,7 @@ def finding_row(f: Finding, lang: str) -> list[object]:
         ", ".join(v.sources),
         v.summary(lang) or "",
         f.match.detail,
+        *status_cells(f, lang),
     ]
 
 

@@ -5,6 +5,12 @@ Levels: critical and high → ``error``, medium → ``warning``, low, none and u
 ``runs[0].properties.coverage`` is the JSON report's ``coverage`` object (complete or partial per
 scope, data age, components not evaluated and why); a partial result also says so in
 ``runs[0].invocations[0].toolExecutionNotifications``.
+
+A finding a triage record or VEX statement calls ``not_affected`` or ``fixed`` carries a suppression
+(``kind`` external, ``status`` accepted, the justification and who said it): GitHub code scanning and other
+SARIF consumers show it as suppressed, not as an open alert. One ``under_investigation`` carries a
+suppression under review (``status`` underReview), which leaves the result open. ``properties.status``
+and ``properties.state`` carry the triage state as the JSON report does.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from mamori import __version__
 from mamori.report.json_report import coverage_dict, triage_fields
 from mamori.report.messages import text
 from mamori.scan.result import Finding, ScanResult, VulnerabilityInfo
+from mamori.triage.texts import state_label
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"critical": "error", "high": "error", "medium": "warning"}
@@ -52,6 +59,31 @@ def _message(f: Finding, lang: str) -> str:
         else text(lang, "text", "no_fix")
     )
     return f"{v.id} ({text(lang, 'ratings', v.rating)}) in {label}. {fix}"
+
+
+def _suppressions(f: Finding, lang: str) -> list[dict[str, Any]]:
+    status = f.status
+    if status not in ("not_affected", "fixed", "under_investigation"):
+        return []
+    state = f.state
+    parts = [state_label(status, lang)]
+    if state is not None:
+        why = state.justification_label(lang)
+        if why:
+            parts.append(why)
+        if state.detail:
+            parts.append(" ".join(state.detail.split())[:1000])
+        if state.origin is not None:
+            parts.append(state.origin.describe(lang))
+    elif f.vex:
+        parts.extend(str(f.vex[k]) for k in ("justification", "source") if f.vex.get(k))
+    return [
+        {
+            "kind": "external",
+            "status": "underReview" if status == "under_investigation" else "accepted",
+            "justification": " — ".join(parts),
+        }
+    ]
 
 
 def sarif_dict(result: ScanResult, lang: str = "en") -> dict[str, Any]:
@@ -91,6 +123,9 @@ def sarif_dict(result: ScanResult, lang: str = "en") -> dict[str, Any]:
                 },
             }
         )
+        suppressions = _suppressions(f, lang)
+        if suppressions:
+            results[-1]["suppressions"] = suppressions
     return {
         "$schema": SCHEMA,
         "version": "2.1.0",

@@ -7,10 +7,12 @@ import io
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from mamori.report.messages import text, visible
-from mamori.report.rows import counts_line, coverage_line
+from mamori.report.rows import counts_line, coverage_line, status_line
 from mamori.scan.result import RATING_ORDER, RATINGS, Finding, NotEvaluated, ScanResult
+from mamori.triage.texts import state_label
 
 _STYLE = {
     "critical": "bold red",
@@ -22,41 +24,63 @@ _STYLE = {
 }
 
 
-def _order(f: Finding) -> tuple[int, float, str, str]:
+_STATUS_STYLE = {
+    "affected": "bold",
+    "under_investigation": "",
+    "open": "",
+    "not_affected": "dim",
+    "fixed": "dim",
+}
+
+
+def _order(f: Finding) -> tuple[bool, int, float, str, str]:
+    """Findings in the gate first (most severe first), then those not affected or fixed."""
     v = f.vulnerability
-    return (-RATING_ORDER.get(v.rating, -1), -(v.score or 0.0), f.component.name, v.id)
+    return (f.out_of_gate, -RATING_ORDER.get(v.rating, -1), -(v.score or 0.0), f.component.name, v.id)
 
 
 def print_result(result: ScanResult, console: Console, lang: str = "en") -> None:
-    console.print(text(lang, "text", "title", target=result.target), style="bold")
+    console.print(
+        text(lang, "text", "title", target=result.target),
+        style="bold",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
     if result.demo:
         console.print(text(lang, "text", "demo"), style="yellow")
+    notice = (result.triage or {}).get("notice")
+    if notice:
+        console.print(notice, style="yellow", markup=False, highlight=False, soft_wrap=True)
     if result.findings:
         table = Table(show_lines=False)
-        for column in ("component", "version", "vulnerability", "rating", "kev", "fixed", "method"):
-            keep = column in ("vulnerability", "version", "rating")
+        for column in ("component", "version", "vulnerability", "rating", "kev", "fixed", "method", "status"):
+            keep = column in ("vulnerability", "version", "rating", "status")
             table.add_column(text(lang, "columns", column), overflow="fold", no_wrap=keep)
         for f in sorted(result.findings, key=_order):
             v = f.vulnerability
             score = f" {v.score:.1f}" if v.score is not None else ""
             table.add_row(
-                f.component.name,
-                f.component.version or "",
-                v.id,
-                f"[{_STYLE[v.rating]}]{text(lang, 'ratings', v.rating)}{score}[/]",
+                Text(f.component.name),
+                Text(f.component.version or ""),
+                Text(v.id),
+                Text.from_markup(f"[{_STYLE[v.rating]}]{text(lang, 'ratings', v.rating)}{score}[/]"),
                 text(lang, "text", "kev_yes") if v.kev is not None else "",
-                ", ".join(f.fixed_versions[:2]),
-                f"{f.match.method} ({text(lang, 'confidence', f.match.confidence)})",
+                Text(", ".join(f.fixed_versions[:2])),
+                Text(f"{f.match.method} ({text(lang, 'confidence', f.match.confidence)})"),
+                Text(state_label(f.status, lang), style=_STATUS_STYLE.get(f.status, "")),
+                style="dim" if f.out_of_gate else None,
             )
         console.print(table)
     else:
         console.print(nothing_found(result, lang), style="yellow" if result.partial else None)
     counts = result.by_rating()
-    console.print(counts_line(result, lang))
+    console.print(counts_line(result, lang), highlight=False)
     console.print(
         text(lang, "text", "by_rating")
         + ": "
-        + ", ".join(f"{text(lang, 'ratings', r)} {counts[r]}" for r in RATINGS if counts[r])
+        + ", ".join(f"{text(lang, 'ratings', r)} {counts[r]}" for r in RATINGS if counts[r]),
+        highlight=False,
     )
     console.print(
         coverage_line(result, lang),
@@ -65,6 +89,13 @@ def print_result(result: ScanResult, console: Console, lang: str = "en") -> None
         highlight=False,
         soft_wrap=True,
     )
+    if result.findings:
+        console.print(status_line(result, lang), highlight=False, soft_wrap=True)
+    outside = sum(1 for f in result.findings if f.out_of_gate)
+    if outside:
+        console.print(
+            text(lang, "text", "out_of_gate", count=outside), style="dim", highlight=False, soft_wrap=True
+        )
     if result.not_evaluated:
         console.print(
             text(lang, "text", "not_evaluated", count=result.components_not_evaluated()), style="yellow"

@@ -43,6 +43,8 @@ from mamori.scan.messages import text
 RATINGS = ("critical", "high", "medium", "low", "none", "unknown")
 RATING_ORDER = {"none": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 FAIL_ON = ("low", "medium", "high", "critical", "kev")
+STATUSES = ("open", "under_investigation", "affected", "not_affected", "fixed")  # mamori.triage.state
+OUT_OF_GATE = frozenset({"not_affected", "fixed"})
 
 
 @dataclass(slots=True)
@@ -153,15 +155,26 @@ class Finding:
     evidence: list[Evidence] = field(default_factory=list)  # best first
     fixed_versions: list[str] = field(default_factory=list)  # above the installed version, nearest first
     # Set by mamori.triage.integrate: the SSVC assessment (``ssvc_dict(lang)``, ``path_text(lang)``), the
-    # priority score within its outcome, and the VEX statement that applies ({status, justification, ...}).
+    # priority score within its outcome, the newest VEX statement that applies ({status, justification,
+    # ...}) and the finding's one triage state (mamori.triage.state.FindingState: the user's records, then
+    # VEX; ``status``, ``origin``, ``as_dict(lang)``).
     ssvc: Any = None
     priority_score: float | None = None
     vex: dict[str, Any] | None = None
+    state: Any = None
+
+    @property
+    def status(self) -> str:
+        """The triage status: open (nothing said), under_investigation, affected, not_affected or fixed."""
+        if self.state is not None:
+            return str(self.state.status)
+        return str(self.vex.get("status")) if self.vex else "open"
 
     @property
     def out_of_gate(self) -> bool:
-        """A VEX statement says not_affected or fixed: the finding stays in reports but trips no gate."""
-        return self.vex is not None and self.vex.get("status") in ("not_affected", "fixed")
+        """A triage record or VEX statement says not_affected or fixed: the finding stays in reports but
+        trips no gate."""
+        return self.status in OUT_OF_GATE
 
     @property
     def match(self) -> Evidence:
@@ -314,6 +327,9 @@ class ScanResult:
     database: str = ""
     demo: bool = False  # the knowledge base is the bundled demonstration set
     coverage: Coverage = field(default_factory=Coverage)
+    # Set by mamori.triage.integrate: the product release the findings were triaged for, where the triage
+    # context came from and, when context points had to be assumed, the notice to show first.
+    triage: dict[str, Any] | None = None
 
     def by_rating(self) -> dict[str, int]:
         counts = dict.fromkeys(RATINGS, 0)
@@ -369,6 +385,13 @@ class ScanResult:
     @property
     def partial(self) -> bool:
         return bool(self.problems())
+
+    def by_status(self) -> dict[str, int]:
+        """Findings per triage status (every status listed)."""
+        counts = dict.fromkeys(STATUSES, 0)
+        for finding in self.findings:
+            counts[finding.status] = counts.get(finding.status, 0) + 1
+        return counts
 
 
 def _identity(component: ComponentRef) -> tuple[str | None, ...]:

@@ -15,6 +15,10 @@ Schema (documented with an example in docs/triage-context.md)::
 A point value is a scalar or ``{value: ..., reason: ...}``. Points are those listed under
 ``context_points`` in ``mamori/data/triage/variants.yaml``; values are any name the SSVC data accepts
 (id, key, English or Japanese name). The most specific entry wins: component, then product, then default.
+
+The context can also be a property of the product, set once with ``mamori product context set`` and kept
+in the store (:mod:`mamori.portfolio.context`); :func:`product_context` turns it into a :class:`Context`
+and :func:`layered` puts a context file over it (the file wins, point by point).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ class Entry:
     value: str  # the point's value id
     reason: str | None
     where: str  # products.shop-portal.system_exposure
+    origin: str | None = None  # how the input names it (default: "<file name>: <where>")
 
 
 @dataclass(slots=True)
@@ -62,13 +67,20 @@ class Context:
     path: str
     default: dict[str, Entry] = field(default_factory=dict)
     products: dict[str, ProductContext] = field(default_factory=dict)
+    base: dict[str, Entry] = field(default_factory=dict)  # the product's stored context, under the file
 
     def product(self, name: str | None) -> ProductContext | None:
         return self.products.get(ssvc.norm(name)) if name else None
 
+    @property
+    def empty(self) -> bool:
+        return not (self.default or self.products or self.base)
+
     def entries(self, product: str | None, purl: str | None = None) -> dict[str, Entry]:
-        """Point → entry for one component of one product (component, then product, then default)."""
-        out = dict(self.default)
+        """Point → entry for one component of one product (component, then product, then default, then
+        the product's stored context)."""
+        out = dict(self.base)
+        out.update(self.default)
         found = self.product(product)
         if found is None:
             return out
@@ -87,7 +99,7 @@ class Context:
                 e.value,
                 "context",
                 "context",
-                f"{Path(self.path).name}: {e.where}" + (f" ({e.reason})" if e.reason else ""),
+                (e.origin or f"{Path(self.path).name}: {e.where}") + (f" ({e.reason})" if e.reason else ""),
             )
             for point, e in self.entries(product, purl).items()
         }
@@ -97,6 +109,36 @@ def context_points() -> tuple[str, ...]:
     from mamori.triage.variants import variant_data
 
     return variant_data().context_points
+
+
+def check_point(point: str, value: str, where: str | None = None) -> str:
+    """The id of ``value`` for a context ``point`` (any name the SSVC data accepts); InputError naming
+    ``where`` (default: the point) when the point is not a context point or the value not one of its."""
+    allowed = context_points()
+    if point not in allowed:
+        raise InputError(None, f"{where or point}: not a context point; allowed: {', '.join(allowed)}")
+    try:
+        return ssvc.default_catalog().points[point].value(str(value)).id
+    except InputError as exc:
+        raise InputError(None, f"{where or point}: {exc.problem}") from None
+
+
+def product_context(product: str, points: Mapping[str, tuple[str, str | None, str]]) -> Context:
+    """A context of one product's stored points: point → (value id, reason, how to name its origin)."""
+    base = {
+        point: Entry(value, reason, f"product {product}: {point}", origin)
+        for point, (value, reason, origin) in points.items()
+    }
+    return Context(f"product {product}", base=base)
+
+
+def layered(stored: Context | None, given: Context | None) -> Context | None:
+    """A context file (``given``) over the product's stored context: the file wins, point by point."""
+    if stored is None or stored.empty:
+        return given
+    if given is None:
+        return stored
+    return Context(given.path, dict(given.default), dict(given.products), {**stored.base, **given.base})
 
 
 def _points(raw: Any, where: str, path: str, *, allow_components: bool) -> tuple[dict[str, Entry], Any]:

@@ -29,8 +29,15 @@ class Triaged:
     subject: Subject
     assessment: Assessment
     score: float | None
-    vex: dict[str, Any] | None = None  # the VEX status that applies, when one was given
+    vex: dict[str, Any] | None = None  # the newest VEX statement that applies, when one was given
     extra: dict[str, Any] = field(default_factory=dict)
+    state: Any = None  # mamori.triage.state.FindingState: the finding's one status (records, then VEX)
+
+    @property
+    def status(self) -> str:
+        if self.state is not None:
+            return str(self.state.status)
+        return str(self.vex["status"]) if self.vex else "open"
 
     @property
     def outcome(self) -> ssvc.PointValue:
@@ -76,6 +83,9 @@ class Triaged:
             "priority_score": self.score,
             "ssvc": self.assessment.ssvc_dict(lang),
         }
+        out["status"] = self.status
+        if self.state is not None:
+            out["state"] = self.state.as_dict(lang)
         if self.vex is not None:
             out["vex"] = self.vex
         return out

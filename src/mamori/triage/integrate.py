@@ -13,19 +13,19 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from mamori.model.sbom import Component
-from mamori.model.vex import VexDocument, VexProduct, VexStatement
+from mamori.model.sbom import Component, Document
+from mamori.model.vex import VexDocument
 from mamori.model.vulnerability import Vulnerability
-from mamori.scan.result import ComponentRef, Finding, ScanResult
+from mamori.scan.result import Finding, ScanResult
 from mamori.triage import facts as facts_mod
 from mamori.triage import policy as policy_mod
-from mamori.triage import ssvc
 from mamori.triage.context import Context
 from mamori.triage.engine import Subject, Triaged, triage
 from mamori.triage.inputs import Input
+from mamori.triage.records import TriageRecord
+from mamori.triage.state import OPEN, FindingState, Resolver
 from mamori.triage.variants import Variant
-from mamori.vex.fields import iso
-from mamori.vulndb import merge
+from mamori.triage.vexmatch import ScannedProduct
 
 
 @dataclass(slots=True)
@@ -34,6 +34,7 @@ class FindingTriage:
 
     triaged: Triaged | None = field(default=None, repr=False)
     vex: dict[str, Any] | None = None
+    state: FindingState | None = None  # the one triage state (records and VEX; None: not resolved)
     lang: str = "en"
 
     @property
@@ -50,9 +51,17 @@ class FindingTriage:
         return self.triaged.score if self.triaged is not None else None
 
     @property
+    def status(self) -> str:
+        """The finding's triage status (``open`` when nothing says anything)."""
+        if self.state is not None:
+            return self.state.status
+        return str(self.vex["status"]) if self.vex else OPEN
+
+    @property
     def in_gate(self) -> bool:
-        """False when a VEX statement says not_affected or fixed: the finding stays visible, outside the gate."""
-        return not (self.vex and self.vex.get("status") in policy_mod.OUT_OF_GATE)
+        """False when a record or VEX statement says not_affected or fixed: the finding stays visible,
+        outside the gate."""
+        return self.status not in policy_mod.OUT_OF_GATE
 
 
 def _key(f: Finding) -> int:
@@ -120,101 +129,25 @@ def enrich(
     return out
 
 
-# ------------------------------------------------------------------------------------------------ VEX
+# ---------------------------------------------------------------------------------------- VEX, state
 
 
-def _purl_parts(text: str | None) -> tuple[str, str | None] | None:
-    """(purl without version, qualifiers, subpath; version) or None."""
-    if not text:
-        return None
-    from packageurl import PackageURL
-
-    try:
-        p = PackageURL.from_string(text)
-    except ValueError:
-        return None
-    base = PackageURL(p.type, p.namespace, p.name).to_string()
-    return base, p.version
-
-
-def _version_in(range_text: str, version: str | None) -> bool | None:
-    """Whether ``version`` is inside a ``vers:`` range; None when that cannot be decided."""
-    if not version:
-        return None
-    try:
-        from univers.version_range import VersionRange
-
-        vr = VersionRange.from_string(range_text)
-        return vr.version_class(version) in vr
-    except Exception:  # univers raises many types for unknown schemes or versions
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class ScannedProduct:
-    """What the scan is about: the SBOM's root (or the product name given for triage records)."""
-
-    name: str | None = None
-    version: str | None = None
-    purl: str | None = None
-
-    @classmethod
-    def of(
-        cls, root: Component | None, name: str | None = None, release: str | None = None
-    ) -> ScannedProduct | None:
-        """The SBOM's root; a product name or release given for triage replaces the root's."""
-        if root is None:
-            return cls(name, release) if name is not None else None
-        if name is not None:
-            return cls(name, release)
-        return cls(root.name, release or root.version, root.purl if release is None else None)
-
-    def same_as(self, product: VexProduct) -> bool | None:
-        """Whether a VEX product names this product (None: it cannot be told)."""
-        mine, theirs = _purl_parts(self.purl), _purl_parts(product.purl)
-        if mine is not None and theirs is not None:
-            return mine[0] == theirs[0] and theirs[1] in (None, mine[1])
-        if product.name and self.name:
-            same = ssvc.norm(product.name) == ssvc.norm(self.name)
-            return same and (not product.version or not self.version or product.version == self.version)
-        return None
-
-
-def _component_match(candidate: VexProduct, c: ComponentRef) -> bool:
-    own, theirs = _purl_parts(c.purl), _purl_parts(candidate.purl)
-    if theirs is not None and own is not None and theirs[0] == own[0]:
-        if candidate.version_range:
-            return _version_in(candidate.version_range, own[1]) is True
-        if theirs[1] is None or theirs[1] == own[1]:
-            return True
-    if candidate.ref and candidate.ref in (c.bom_ref, c.purl):
-        return True
-    return bool(candidate.cpe and c.cpe and candidate.cpe == c.cpe)
-
-
-def _matches(product: VexProduct, c: ComponentRef, scanned: ScannedProduct | None) -> bool:
-    """A product with subcomponents speaks about those components inside that product only; a product
-    without them is the component itself, or the scanned product as a whole."""
-    same = scanned.same_as(product) if scanned is not None else None
-    if product.subcomponents:
-        return same is not False and any(_component_match(sub, c) for sub in product.subcomponents)
-    return _component_match(product, c) or same is True
-
-
-def _names(f: Finding) -> set[str]:
-    return {merge.key(i) for i in (f.vulnerability.id, *f.vulnerability.aliases)}
-
-
-def _vex_dict(st: VexStatement, source: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"status": st.status, "source": source}
-    for key in ("justification", "impact_statement", "action_statement", "detail"):
-        if getattr(st, key):
-            out[key] = getattr(st, key)
-    if st.responses:
-        out["responses"] = list(st.responses)
-    stamp = st.last_updated or st.timestamp
-    if stamp is not None:
-        out["timestamp"] = iso(stamp)
+def apply_states(
+    result: ScanResult, resolver: Resolver, extra: dict[int, FindingTriage] | None = None
+) -> dict[int, FindingTriage]:
+    """Give every finding its one triage state (:mod:`mamori.triage.state`: the user's records, then the
+    newest VEX statement) and the newest VEX statement that applies to it. Returns the entries by
+    ``id(finding)``; every finding has one."""
+    out = extra if extra is not None else {}
+    for f in result.findings:
+        found = resolver.resolve(f.component, (f.vulnerability.id, *f.vulnerability.aliases))
+        entry = out.setdefault(_key(f), FindingTriage())
+        entry.state = found.state
+        entry.vex = found.vex
+        if entry.triaged is not None:
+            entry.triaged.vex = entry.vex
+            entry.triaged.state = entry.state
+        _set_on_finding(f, vex=entry.vex, state=entry.state)
     return out
 
 
@@ -226,34 +159,25 @@ def apply_vex(
     product: str | None = None,
     release: str | None = None,
     extra: dict[int, FindingTriage] | None = None,
+    doc: Document | None = None,
 ) -> dict[int, FindingTriage]:
     """Give each finding the status of the VEX statements about it (by vulnerability id or alias, and by
-    component purl, bom-ref or CPE, or the scanned product as a whole). ``root`` (the SBOM's root), or
-    ``product`` and ``release`` when given instead, identify the scanned product. Among several statements
-    the latest wins; with equal times, the later file. Returns the entries by ``id(finding)``."""
+    component purl, bom-ref, BOM-Link or CPE, or the scanned product as a whole). ``root`` (the SBOM's
+    root), or ``product`` and ``release`` when given instead, identify the scanned product. Among several
+    statements the latest wins; with equal times, the later file. Returns the entries of the findings
+    some statement speaks about, by ``id(finding)``."""
+    resolver = Resolver((), documents, ScannedProduct.of(root, product, release, doc))
     out = extra if extra is not None else {}
-    scanned = ScannedProduct.of(root, product, release)
-    chosen: dict[int, tuple[tuple[str, int], dict[str, Any]]] = {}
-    for order, (path, doc) in enumerate(documents):
-        for st in doc.statements:
-            ids = {merge.key(i) for i in (st.vulnerability.id, *st.vulnerability.aliases)}
-            stamp = st.last_updated or st.timestamp or doc.last_updated or doc.timestamp
-            rank = (iso(stamp) if stamp else "", order)
-            for f in result.findings:
-                if not ids & _names(f):
-                    continue
-                if st.products and not any(_matches(p, f.component, scanned) for p in st.products):
-                    continue
-                previous = chosen.get(_key(f))
-                if previous is None or rank >= previous[0]:
-                    chosen[_key(f)] = (rank, _vex_dict(st, Path(path).name))
     for f in result.findings:
-        if _key(f) in chosen:
-            entry = out.setdefault(_key(f), FindingTriage())
-            entry.vex = chosen[_key(f)][1]
-            if entry.triaged is not None:
-                entry.triaged.vex = entry.vex
-            _set_on_finding(f, vex=entry.vex)
+        found = resolver.resolve(f.component, (f.vulnerability.id, *f.vulnerability.aliases))
+        if found.vex is None:
+            continue
+        entry = out.setdefault(_key(f), FindingTriage())
+        entry.vex, entry.state = found.vex, found.state
+        if entry.triaged is not None:
+            entry.triaged.vex = entry.vex
+            entry.triaged.state = entry.state
+        _set_on_finding(f, vex=entry.vex, state=entry.state)
     return out
 
 
@@ -274,7 +198,7 @@ def policy_findings(result: ScanResult, extra: Mapping[int, FindingTriage]) -> l
                 epss=v.epss.score if v.epss is not None else None,
                 ssvc=entry.outcome,
                 priority=entry.priority_score,
-                vex_status=entry.vex["status"] if entry.vex else None,
+                vex_status=entry.status if entry.status != OPEN else None,
             )
         )
     return out
@@ -311,11 +235,14 @@ def evaluate_policy(
 
 @dataclass(slots=True)
 class ScanTriage:
-    """What ``mamori scan`` gets from triage: per-finding results and the policy's verdict."""
+    """What ``mamori scan`` gets from triage: per-finding results, the policy's verdict, and the notice to
+    show first when the ranking had to assume the worst for context nobody gave."""
 
     extra: dict[int, FindingTriage]
     violations: list[policy_mod.Violation]
     notices: list[str]
+    worst_case: str | None = None  # the notice, in the chosen language
+    assumed: list[dict[str, Any]] = field(default_factory=list)  # the context points assumed, with counts
 
     @property
     def failed(self) -> bool:
@@ -335,38 +262,62 @@ def triage_scan(
     components: Iterable[Component] | None = None,
     root: Component | None = None,
     lang: str = "en",
+    product: str | None = None,
+    release: str | None = None,
+    records: Sequence[TriageRecord] = (),
+    stored_context: Context | None = None,
+    doc: Document | None = None,
 ) -> ScanTriage:
-    """SSVC, score, VEX and policy on a scan, with every input file read (and checked) first.
+    """SSVC, score, the one triage state and the policy on a scan, with every input file read (and
+    checked) first.
 
     ``source`` is the store or the scan matcher's ``Knowledge`` (for the stored records' CISA ADP points).
+    ``product`` and ``release`` name the product release the SBOM is (default: its root component);
+    ``records`` are that release's triage records, ``stored_context`` the product's stored triage context
+    (a context file given with ``context_path`` wins over it, point by point).
     """
     from mamori import vex
     from mamori.cli.ssvc import parse_assignments
-    from mamori.triage.context import load_context
+    from mamori.triage.context import layered, load_context
+    from mamori.triage.notice import worst_case
     from mamori.triage.variants import overrides, variant
 
     chosen = variant(role, skill)
     set_values = overrides(chosen, parse_assignments(list(assignments)))
-    context = load_context(context_path) if context_path else None
+    given = load_context(context_path) if context_path else None
+    context = layered(stored_context, given)
     policy = policy_mod.load_policy(policy_path) if policy_path else None
     documents = [(str(p), vex.read(p)) for p in vex_paths]
-    product = root.name if root is not None else None
+    name = product or (root.name if root is not None else None)
     extra = enrich(
         result,
         chosen,
         context=context,
         set_values=set_values,
         records=stored_records(source, result) if source is not None else None,
-        product=product,
+        product=name,
         lang=lang,
     )
-    if documents:
-        apply_vex(result, documents, root=root, extra=extra)
+    scanned = ScannedProduct.of(root, product, release, doc)
+    apply_states(result, Resolver(records, documents, scanned), extra)
     violations, notices = (
         evaluate_policy(policy, result, extra, components) if policy is not None else ([], [])
     )
-    if context is not None and context.products and context.product(product) is None:
+    if given is not None and given.products and given.product(name) is None:
         from mamori.triage.texts import text
 
-        notices.append(text("context_missing", lang, path=context.path, product=product))
-    return ScanTriage(extra, violations, notices)
+        notices.append(text("context_missing", lang, path=given.path, product=name))
+    triaged = [e.triaged for e in extra.values() if e.triaged is not None]
+    notice, assumed = worst_case(triaged, chosen, context, name, lang)
+    sources = [k for k, c in (("product", stored_context), ("file", given)) if c is not None and not c.empty]
+    result.triage = {
+        "product": name,
+        "release": release,
+        "variant": chosen.name,
+        "records": len(records),
+        "vex_files": [Path(p).name for p, _ in documents],
+        "context": {"sources": sources, "assumed": assumed},
+        "notice": notice,
+        "notices": {lg: worst_case(triaged, chosen, context, name, lg)[0] for lg in ("en", "ja")},
+    }
+    return ScanTriage(extra, violations, notices, notice, assumed)

@@ -172,7 +172,8 @@ def _conditions(raw: Mapping[str, Any], where: str, path: str) -> dict[str, Any]
     if "priority_above" in raw:
         cond["priority_above"] = _number(raw["priority_above"], f"{where}.priority_above", path, 20.0)
     if "vex_status" in raw:
-        cond["vex_status"] = _list(raw["vex_status"], f"{where}.vex_status", path, (*VEX_STATUSES, "none"))
+        given = _list(raw["vex_status"], f"{where}.vex_status", path, (*VEX_STATUSES, "none", "open"))
+        cond["vex_status"] = tuple(dict.fromkeys("none" if s == "open" else s for s in given))
     for key in LICENSE_KEYS:
         if key in raw:
             cond[key] = _list(raw[key], f"{where}.{key}", path)

@@ -1,13 +1,20 @@
 """Triage records in the store: the response decided per (product, release, component purl, vulnerability).
 
-Tables (on the store's shared ``Base``; created by the Alembic migration ``triage1``,
-store/migrations/versions/0003_triage_records.py):
+Tables (on the store's shared ``Base``; created by the Alembic migrations ``triage1``,
+store/migrations/versions/0003_triage_records.py, and ``triage_origin``, 0008_triage_origin.py):
 
 - ``triage_record``: the current status (VEX vocabulary: not_affected, affected, fixed,
   under_investigation), justification (CISA label), responses (CycloneDX labels), detail, who and when,
-  and a version that counts the changes;
+  and a version that counts the changes; its ``origin`` says whose decision it is: ``user`` (set with
+  ``mamori triage record``) or ``vex`` (a statement of an imported VEX document, named in ``source``).
+  A subject holds at most one record of each origin; :mod:`mamori.triage.state` decides between them
+  (the user's own record wins);
 - ``triage_history``: append-only, one row per version of a record (the values it took, who, when,
-  created or updated). Nothing here ever updates or deletes a history row.
+  created or updated, and the VEX document for a ``vex`` record). Nothing here ever updates or deletes a
+  history row.
+
+The component ``*`` (:data:`WHOLE_RELEASE`) stands for the whole release: a statement about the product
+as a whole (a VEX statement naming the product itself), which applies to every component.
 
 A record must meet the VEX rules (mamori.vex.validate): ``not_affected`` needs a justification or a
 detail (the impact statement), ``affected`` a response or a detail (the action statement). Exported as
@@ -57,9 +64,18 @@ class TriageRecordRow(Base):
     who: Mapped[str] = mapped_column(String(200))
     at: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer)
+    origin: Mapped[str] = mapped_column(String(8), server_default="user")  # user | vex
+    source: Mapped[str | None] = mapped_column(Text)  # vex: the document (file name, id)
 
     __table_args__ = (
-        UniqueConstraint("product", "release", "component_purl", "vuln_id", name="uq_triage_record_subject"),
+        UniqueConstraint(
+            "product",
+            "release",
+            "component_purl",
+            "vuln_id",
+            "origin",
+            name="uq_triage_record_subject_origin",
+        ),
         Index("ix_triage_record_product_release", "product", "release"),
     )
 
@@ -77,8 +93,15 @@ class TriageHistoryRow(Base):
     detail: Mapped[str | None] = mapped_column(Text)
     who: Mapped[str] = mapped_column(String(200))
     at: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (UniqueConstraint("record_id", "version", name="uq_triage_history_record_version"),)
+
+
+USER = "user"
+VEX = "vex"
+ORIGINS = (USER, VEX)
+WHOLE_RELEASE = "*"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +118,16 @@ class TriageRecord:
     at: str = ""
     version: int = 1
     change: str | None = None  # history rows: created | updated
+    origin: str = USER  # user: the user's own decision; vex: a statement of an imported VEX document
+    source: str | None = None  # vex: the document it came from
 
     @property
     def subject(self) -> tuple[str, str, str, str]:
         return (self.product, self.release, self.component_purl, self.vulnerability)
+
+    @property
+    def key(self) -> tuple[str, str, str, str, str]:
+        return (*self.subject, self.origin)
 
     def values(self) -> tuple[str, str | None, tuple[str, ...], str | None]:
         return (self.status, self.justification, self.responses, self.detail)
@@ -116,6 +145,9 @@ def _now() -> str:
 
 
 def canonical_purl(text: str) -> str:
+    """The purl in canonical form (``*``, the whole release, stays as it is)."""
+    if text.strip() == WHOLE_RELEASE:
+        return WHOLE_RELEASE
     try:
         return PackageURL.from_string(text.strip()).to_string()
     except ValueError as exc:
@@ -142,9 +174,13 @@ def validated(
     detail: str | None = None,
     who: str | None = None,
     at: str | None = None,
+    origin: str = USER,
+    source: str | None = None,
 ) -> TriageRecord:
     """A record with every value checked: VEX status, CISA (or CycloneDX) justification, CycloneDX responses,
     and the VEX rules for not_affected and affected."""
+    if origin not in ORIGINS:
+        raise InputError(None, f"origin {origin!r}: expected one of {', '.join(ORIGINS)}")
     status = status.strip().lower()
     if status not in VEX_STATUSES:
         raise InputError(None, f"status {status!r}: expected one of {', '.join(VEX_STATUSES)}")
@@ -174,6 +210,8 @@ def validated(
         detail=(detail or "").strip() or None,
         who=_required(who or default_who(), "--who", 200),
         at=at or _now(),
+        origin=origin,
+        source=(source or "").strip() or None,
     )
     breaches = check(VexDocument(statements=[statement(record)]))
     if breaches:
@@ -197,80 +235,139 @@ def _record(row: TriageRecordRow | TriageHistoryRow, base: TriageRecordRow | Non
         at=row.at,
         version=row.version,
         change=row.change if isinstance(row, TriageHistoryRow) else None,
+        origin=owner.origin,
+        source=row.source,
     )
 
 
-def _row(conn: Connection, subject: tuple[str, str, str, str]) -> TriageRecordRow | None:
+def _row(conn: Connection, key: tuple[str, str, str, str, str]) -> TriageRecordRow | None:
     t = TriageRecordRow.__table__
     found = conn.execute(
         select(t).where(
-            t.c.product == subject[0],
-            t.c.release == subject[1],
-            t.c.component_purl == subject[2],
-            t.c.vuln_id == subject[3],
+            t.c.product == key[0],
+            t.c.release == key[1],
+            t.c.component_purl == key[2],
+            t.c.vuln_id == key[3],
+            t.c.origin == key[4],
         )
     ).first()
     return TriageRecordRow(**found._mapping) if found is not None else None
 
 
-def set_record(store: Store, record: TriageRecord) -> tuple[TriageRecord, str]:
-    """Create or update one record (one transaction with its history row). Returns the stored record and
-    ``created``, ``updated`` or ``unchanged`` (same values: nothing written)."""
+def _later(new: str, old: str) -> bool:
+    """Whether a statement made at ``new`` is at least as recent as one made at ``old``."""
+    a, b = _time(new), _time(old)
+    if a is None or b is None:
+        return True
+    return a >= b
+
+
+def write_record(conn: Connection, record: TriageRecord) -> tuple[TriageRecord, str]:
+    """Create or update one record and its history row on an open transaction. Returns the stored
+    record and ``created``, ``updated``, ``unchanged`` (same values: nothing written) or ``older`` (a VEX
+    statement older than the stored one of the same origin: nothing written, the newer one stays)."""
     rt, ht = TriageRecordRow.__table__, TriageHistoryRow.__table__
     responses = ",".join(record.responses) or None
-    with store.engine.connect().execution_options(write=True) as conn, conn.begin():
-        old = _row(conn, record.subject)
-        if old is not None and _record(old).values() == record.values():
-            return _record(old), "unchanged"
-        values = {
-            "status": record.status,
-            "justification": record.justification,
-            "responses": responses,
-            "detail": record.detail,
-            "who": record.who,
-            "at": record.at,
-        }
-        if old is None:
-            version, change = 1, "created"
-            record_id = conn.execute(
-                rt.insert().values(
-                    product=record.product,
-                    release=record.release,
-                    component_purl=record.component_purl,
-                    vuln_id=record.vulnerability,
-                    version=version,
-                    **values,
-                )
-            ).inserted_primary_key[0]
-        else:
-            version, change, record_id = old.version + 1, "updated", old.id
-            conn.execute(update(rt).where(rt.c.id == record_id).values(version=version, **values))
-        conn.execute(ht.insert().values(record_id=record_id, version=version, change=change, **values))
+    old = _row(conn, record.key)
+    if old is not None and _record(old).values() == record.values():
+        return _record(old), "unchanged"
+    if old is not None and record.origin == VEX and not _later(record.at, old.at):
+        return _record(old), "older"
+    values = {
+        "status": record.status,
+        "justification": record.justification,
+        "responses": responses,
+        "detail": record.detail,
+        "who": record.who,
+        "at": record.at,
+        "source": record.source,
+    }
+    if old is None:
+        version, change = 1, "created"
+        record_id = conn.execute(
+            rt.insert().values(
+                product=record.product,
+                release=record.release,
+                component_purl=record.component_purl,
+                vuln_id=record.vulnerability,
+                version=version,
+                origin=record.origin,
+                **values,
+            )
+        ).inserted_primary_key[0]
+    else:
+        version, change, record_id = old.version + 1, "updated", old.id
+        conn.execute(update(rt).where(rt.c.id == record_id).values(version=version, **values))
+    conn.execute(ht.insert().values(record_id=record_id, version=version, change=change, **values))
     return replace(record, version=version), change
 
 
-def list_records(store: Store, product: str, release: str | None = None) -> list[TriageRecord]:
-    """Current records of a product (one release, or all), ordered by release, vulnerability, component."""
+def set_record(store: Store, record: TriageRecord) -> tuple[TriageRecord, str]:
+    """Create or update one record (one transaction with its history row); see :func:`write_record`."""
+    with store.engine.connect().execution_options(write=True) as conn, conn.begin():
+        return write_record(conn, record)
+
+
+def set_records(store: Store, records: Sequence[TriageRecord]) -> list[tuple[TriageRecord, str]]:
+    """Write many records in one transaction (all or nothing); see :func:`write_record`."""
+    with store.engine.connect().execution_options(write=True) as conn, conn.begin():
+        return [write_record(conn, r) for r in records]
+
+
+def list_records(
+    store: Store, product: str, release: str | None = None, origin: str | None = None
+) -> list[TriageRecord]:
+    """Current records of a product (one release, or all; one origin, or both), ordered by release,
+    vulnerability, component and origin."""
     t = TriageRecordRow.__table__
     stmt = select(t).where(t.c.product == product)
     if release is not None:
         stmt = stmt.where(t.c.release == release)
-    stmt = stmt.order_by(t.c.release, t.c.vuln_id, t.c.component_purl)
+    if origin is not None:
+        stmt = stmt.where(t.c.origin == origin)
+    stmt = stmt.order_by(t.c.release, t.c.vuln_id, t.c.component_purl, t.c.origin)
     with store.engine.connect() as conn:
         return [_record(TriageRecordRow(**r._mapping)) for r in conn.execute(stmt)]
+
+
+def records_of_releases(
+    source: Store | Connection, releases: Iterable[tuple[str, str]] | None = None
+) -> list[TriageRecord]:
+    """Current records (both origins) of the given (product, release) pairs, or of every release."""
+    wanted = set(releases) if releases is not None else None
+    t = TriageRecordRow.__table__
+
+    def read(conn: Connection) -> list[TriageRecord]:
+        out: list[TriageRecord] = []
+        if wanted is None:
+            return [_record(TriageRecordRow(**r._mapping)) for r in conn.execute(select(t))]
+        for product in sorted({p for p, _ in wanted}):
+            for r in conn.execute(select(t).where(t.c.product == product)):
+                if (r.product, r.release) in wanted:
+                    out.append(_record(TriageRecordRow(**r._mapping)))
+        return out
+
+    if isinstance(source, Connection):
+        return read(source)
+    with source.engine.connect() as conn:
+        return read(conn)
 
 
 def history(
     store: Store, product: str, release: str, component: str, vulnerability: str
 ) -> list[TriageRecord]:
-    """Every version of one record, oldest first (empty when there is no such record)."""
+    """Every version of the subject's records (the user's own first, then the VEX one), oldest first
+    (empty when there is no such record)."""
     ht = TriageHistoryRow.__table__
+    out: list[TriageRecord] = []
     with store.engine.connect() as conn:
-        base = _row(conn, (product, release, canonical_purl(component), vulnerability))
-        if base is None:
-            return []
-        rows = conn.execute(select(ht).where(ht.c.record_id == base.id).order_by(ht.c.version))
-        return [_record(TriageHistoryRow(**r._mapping), base) for r in rows]
+        for origin in ORIGINS:
+            base = _row(conn, (product, release, canonical_purl(component), vulnerability, origin))
+            if base is None:
+                continue
+            rows = conn.execute(select(ht).where(ht.c.record_id == base.id).order_by(ht.c.version))
+            out.extend(_record(TriageHistoryRow(**r._mapping), base) for r in rows)
+    return out
 
 
 def _time(text: str) -> datetime | None:
@@ -280,22 +377,27 @@ def _time(text: str) -> datetime | None:
         return None
 
 
-def statement(record: TriageRecord) -> VexStatement:
-    """The VEX statement of one record: the product release with the component as its subcomponent.
+def statement(record: TriageRecord, products: Sequence[VexProduct] | None = None) -> VexStatement:
+    """The VEX statement of one record: about ``products`` when given, else the product release with the
+    component as its subcomponent (the release itself for ``*``).
 
     The detail becomes the impact statement of ``not_affected`` and the action statement of ``affected``
     (and the status notes otherwise)."""
-    product = VexProduct(
-        ref=f"{record.product}@{record.release}:{record.component_purl}",
-        name=record.product,
-        version=record.release,
-        subcomponents=[VexProduct(purl=record.component_purl)],
-    )
+    if products is None:
+        whole = record.component_purl == WHOLE_RELEASE
+        products = [
+            VexProduct(
+                ref=f"{record.product}@{record.release}" + ("" if whole else f":{record.component_purl}"),
+                name=record.product,
+                version=record.release,
+                subcomponents=[] if whole else [VexProduct(purl=record.component_purl)],
+            )
+        ]
     when = _time(record.at)
     return VexStatement(
         vulnerability=VexVulnerability(record.vulnerability),
         status=record.status,
-        products=[product],
+        products=list(products),
         justification=record.justification,
         impact_statement=record.detail if record.status == "not_affected" else None,
         action_statement=record.detail if record.status == "affected" else None,

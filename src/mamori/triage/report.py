@@ -16,8 +16,20 @@ from mamori.triage import ssvc
 from mamori.triage.context import Context
 from mamori.triage.engine import Triaged, distribution, group_by_outcome
 from mamori.triage.policy import Violation
-from mamori.triage.texts import basis_label, text
+from mamori.triage.texts import basis_label, state_label, text
 from mamori.triage.variants import Variant, question_dict
+
+EXAMPLES = 3  # findings shown per group of findings with the same reasons (--verbose: all)
+
+
+def counts_by_status(items: Sequence[Triaged]) -> dict[str, int]:
+    """Findings per triage status (open, under_investigation, affected, not_affected, fixed)."""
+    from mamori.triage.state import STATUSES
+
+    out = dict.fromkeys(STATUSES, 0)
+    for t in items:
+        out[t.status] = out.get(t.status, 0) + 1
+    return out
 
 
 def questions(items: Sequence[Triaged], lang: ssvc.Lang) -> list[dict[str, Any]]:
@@ -49,6 +61,9 @@ class TriageReport:
     context: Context | None = None
     violations: Sequence[Violation] = ()
     warnings: Sequence[str] = ()
+    notice: str | None = None  # the ranking assumed the worst case for context: said first
+    assumed: Sequence[dict[str, Any]] = ()
+    verbose: bool = False  # list every finding, not examples per group
 
     def render(self, fmt: str) -> bytes:
         if fmt == "json":
@@ -68,6 +83,8 @@ def as_data(r: TriageReport) -> dict[str, Any]:
             "by_outcome": {val.id: len(group) for val, group in group_by_outcome(items)},
         },
         "findings": [t.as_dict(lang) for t in items],
+        "by_status": counts_by_status(items),
+        "worst_case": {"assumed": list(r.assumed), "notice": r.notice},
         "questions": questions(items, lang),
         "policy": [x.as_dict(lang) for x in r.violations],
         "warnings": list(r.warnings),
@@ -81,27 +98,64 @@ def _facts_line(t: Triaged, lang: ssvc.Lang) -> str:
     if f.kev:
         parts.append("KEV")
     score = f"{text('score', lang)} {t.score:g}" if t.score is not None else f"{text('score', lang)} —"
-    vex = f"  [{text('vex', lang)}: {t.vex['status']}]" if t.vex else ""
-    return f"{score} ({', '.join(parts)}){vex}"
+    status = t.status
+    shown = f"  [{state_label(status, lang)}]" if status != "open" else ""
+    return f"{score} ({', '.join(parts)}){shown}"
+
+
+def _finding_line(t: Triaged, lang: ssvc.Lang) -> str:
+    c = t.subject.component
+    return f"{t.subject.facts.vuln_id}  {c.label}  {_facts_line(t, lang)}"
+
+
+def _path(t: Triaged, v: Variant, lang: ssvc.Lang) -> tuple[str, ...]:
+    """The path through the tree (and, with high skill, what --set replaced): findings with the same path
+    are shown once, with a count."""
+    lines = [f"    {t.assessment.path_text(lang)}"]
+    if v.skill == "high":
+        for o in t.assessment.overridden:
+            lines.append(f"    ! --set replaced {o.point}={o.value} ({o.source}: {o.describe(lang)})")
+    return tuple(lines)
+
+
+def _evidence(t: Triaged, v: Variant, lang: ssvc.Lang) -> tuple[str, ...]:
+    if v.skill != "low":
+        return ()
+    return tuple(f"      · {line}" for line in t.assessment.explanations(lang, evidenced_only=True))
 
 
 def _group_lines(r: TriageReport) -> list[str]:
+    """Per outcome, findings decided along the same path once: the path, the count, the evidence when
+    it is the same for all, and examples (every finding, each with its evidence, with ``verbose``)."""
     lines: list[str] = []
     v, lang = r.variant, r.lang
     for outcome, group in group_by_outcome(r.items):
         lines.append(f"{outcome.name.get(lang)} ({outcome.id}) — {len(group)} {text('findings', lang)}")
         lines.append(f"  {outcome.description.get(lang)}")
+        by_path: dict[tuple[str, ...], list[Triaged]] = {}
         for t in group:
-            c = t.subject.component
-            lines.append(f"  {t.subject.facts.vuln_id}  {c.label}  {_facts_line(t, lang)}")
-            lines.append(f"    {t.assessment.path_text(lang)}")
-            if v.skill == "low":
-                lines.extend(
-                    f"      · {line}" for line in t.assessment.explanations(lang, evidenced_only=True)
-                )
-            if v.skill == "high":
-                for o in t.assessment.overridden:
-                    lines.append(f"    ! --set replaced {o.point}={o.value} ({o.source}: {o.describe(lang)})")
+            by_path.setdefault(_path(t, v, lang), []).append(t)
+        for path, members in by_path.items():
+            if len(members) == 1:
+                lines.append(f"  {_finding_line(members[0], lang)}")
+                lines.extend(path)
+                lines.extend(_evidence(members[0], v, lang))
+                continue
+            lines.append(f"  {text('same_reason', lang, count=len(members))}")
+            lines.extend(path)
+            evidence = {_evidence(t, v, lang) for t in members}
+            same = len(evidence) == 1
+            if same:
+                lines.extend(next(iter(evidence)))
+            elif v.skill == "low" and not r.verbose:
+                lines.append(f"      · {text('evidence_differs', lang)}")
+            shown = members if r.verbose else members[:EXAMPLES]
+            for t in shown:
+                lines.append(f"      - {_finding_line(t, lang)}")
+                if r.verbose and not same:
+                    lines.extend(f"    {x}" for x in _evidence(t, v, lang))
+            if len(members) > len(shown):
+                lines.append(f"      {text('more_findings', lang, count=len(members) - len(shown))}")
         lines.append("")
     return lines
 
@@ -125,8 +179,10 @@ def _question_lines(r: TriageReport) -> list[str]:
 
 def as_text(r: TriageReport) -> str:
     v, lang = r.variant, r.lang
-    lines = [
-        f"mamori triage: {r.result.target} ({r.product})",
+    lines = [f"mamori triage: {r.result.target} ({r.product})"]
+    if r.notice:
+        lines.append(f"! {r.notice}")
+    lines += [
         f"{text('variant', lang)}: {v.label(lang)} — {text('table', lang)}: {v.table.name.get(lang)} ({v.table.id})",
         f"  {v.summary(lang)}",
         "",
@@ -138,6 +194,11 @@ def as_text(r: TriageReport) -> str:
     counts = distribution(r.items)
     if counts:
         lines.append(", ".join(f"{k}: {n}" for k, n in counts.items()))
+        statuses = counts_by_status(r.items)
+        lines.append(
+            f"{text('by_status', lang)}: "
+            + ", ".join(f"{state_label(k, lang)} {n}" for k, n in statuses.items() if n)
+        )
     lines.extend(x.message(lang) for x in r.violations)
     lines.extend(f"warning: {w}" for w in r.warnings)
     return "\n".join(lines).rstrip() + "\n"

@@ -26,3 +26,9 @@ def text(key: str, lang: str, **values: Any) -> str:
 
 def change_label(change: str, lang: str) -> str:
     return str(_messages()["text"]["record_change"][change][lang])
+
+
+def state_label(status: str, lang: str) -> str:
+    """The words of a finding's triage status (open, affected, not_affected, fixed, under_investigation)."""
+    entry = _messages()["states"].get(status)
+    return str(entry[lang if lang in entry else "en"]) if entry else status

@@ -15,6 +15,7 @@ nested components.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -261,6 +262,9 @@ class _Reader(Fields):
         ref = self.get_str(target, "ref", where, required=True)
         assert ref is not None
         comp = components.get(ref, {})
+        if not comp and ref.startswith("urn:cdx:"):
+            # a BOM-Link; the document may carry a copy of the element it names (its name and purl)
+            comp = components.get(_link_target(ref) or "", {})
         base = self.product_from_component(comp, ref, where) if comp else VexProduct(ref=ref)
         versions = self.get_list(target, "versions", where)
         if not versions:
@@ -384,9 +388,21 @@ def _components(doc: VexDocument) -> tuple[list[dict[str, Any]], dict[str, str]]
     used: set[str] = set(by_ref)
     out: list[dict[str, Any]] = []
     versioned: dict[str, str] = {}
+    mirrored: set[str] = set()
     for ref, products in by_ref.items():
         first = products[0]
-        if ref.startswith("urn:cdx:") or not (first.name or first.purl or first.cpe):
+        if ref.startswith("urn:cdx:"):
+            # a BOM-Link: the element lives in another BOM; a copy under its bom-ref carries its purl
+            target = _link_target(ref)
+            if target and (first.purl or first.name) and target not in by_ref and target not in mirrored:
+                mirrored.add(target)
+                used.add(target)
+                versions = {(p.version, p.version_range) for p in products}
+                if len(versions) == 1 and first.version and first.version_range is None:
+                    versioned[ref] = first.version
+                out.append(_component(replace(first, subcomponents=[]), target, versioned.get(ref), used, 1))
+            continue
+        if not (first.name or first.purl or first.cpe):
             continue
         versions = {(p.version, p.version_range) for p in products}
         version, vrange = next(iter(versions)) if len(versions) == 1 else (None, None)
@@ -394,6 +410,14 @@ def _components(doc: VexDocument) -> tuple[list[dict[str, Any]], dict[str, str]]
             versioned[ref] = version
         out.append(_component(first, ref, versioned.get(ref), used, 0))
     return out, versioned
+
+
+def _link_target(ref: str) -> str | None:
+    """The bom-ref a BOM-Link points at (percent-decoded), or None."""
+    from urllib.parse import unquote
+
+    _, sep, fragment = ref.partition("#")
+    return unquote(fragment) if sep and fragment else None
 
 
 def _component(

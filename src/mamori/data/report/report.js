@@ -1,10 +1,12 @@
 // mamori HTML report: language toggle, filters and sorting. State lives in the URL fragment
-// (#q=…&rating=…&kev=1&eco=…&method=…&sort=…&dir=asc|desc&lang=ja) so a filtered view can be shared.
+// (#q=…&rating=…&status=…&kev=1&eco=…&method=…&sort=…&dir=asc|desc&lang=ja) so a filtered view can be
+// shared. status is a triage status (open, affected, not_affected …) or "in-gate" (all but not_affected
+// and fixed).
 (function () {
   "use strict";
   var d = document;
   var root = d.documentElement;
-  var KEYS = ["q", "rating", "kev", "eco", "method", "sort", "dir", "lang"];
+  var KEYS = ["q", "rating", "status", "kev", "eco", "method", "sort", "dir", "lang"];
   var defaultLang = root.getAttribute("data-default-lang") || "en";
   var form = d.getElementById("filters");
   var table = d.getElementById("findings-table");
@@ -41,7 +43,7 @@
   function toControls() {
     if (!form) { return; }
     form.elements.q.value = state.q;
-    ["rating", "eco", "method"].forEach(function (k) {
+    ["rating", "status", "eco", "method"].forEach(function (k) {
       var select = form.elements[k];
       select.value = state[k];
       if (select.value !== state[k]) { select.value = ""; state[k] = ""; }
@@ -52,6 +54,7 @@
   function fromControls() {
     state.q = form.elements.q.value.trim();
     state.rating = form.elements.rating.value;
+    state.status = form.elements.status.value;
     state.eco = form.elements.eco.value;
     state.method = form.elements.method.value;
     state.kev = form.elements.kev.checked ? "1" : "";
@@ -64,6 +67,7 @@
       var ds = tb.dataset;
       var ok = terms.every(function (t) { return ds.text.indexOf(t) !== -1; }) &&
         (!state.rating || ds.rating === state.rating) &&
+        (!state.status || ds.status === state.status || (state.status === "in-gate" && ds.gate === "1")) &&
         (!state.eco || ds.eco === state.eco) &&
         (!state.method || ds.methods.split(" ").indexOf(state.method) !== -1) &&
         (state.kev !== "1" || ds.kev === "1");

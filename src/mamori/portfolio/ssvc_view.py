@@ -1,0 +1,104 @@
+"""SSVC for the portfolio's findings, with each product's stored triage context.
+
+The same path as ``mamori scan``: each finding becomes a scan :class:`~mamori.scan.result.Finding` (its
+merged record, the KEV catalog entry and EPSS score of its CVEs), then :func:`mamori.triage.integrate.enrich`
+decides it with the chosen role's tree and the product's context (:mod:`mamori.portfolio.context`). So a
+finding gets the outcome ``mamori scan --product P`` gives it for the same release.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from mamori.match.knowledge import Knowledge
+from mamori.portfolio.context import as_context, contexts
+from mamori.scan.describe import vulnerability_info
+from mamori.scan.result import ComponentRef, Evidence, Finding, ScanResult, SourceInfo
+from mamori.store import Store
+from mamori.triage import integrate
+from mamori.triage.notice import assumed_context, set_command
+from mamori.triage.texts import text
+from mamori.triage.variants import variant
+
+
+def add_ssvc(
+    store: Store, items: Sequence[dict[str, Any]], role: str = "user", lang: str = "en"
+) -> dict[str, Any]:
+    """Add ``ssvc`` ({outcome, outcome_name, table, assumed}) to every unresolved finding of ``items``;
+    returns what the context said: per product the points set, the points assumed, and one notice when
+    some product's ranking had to assume the worst case."""
+    chosen = variant(role, "low")
+    current = [f for f in items if f["status"] != "resolved"]
+    knowledge = Knowledge(store)
+    records = knowledge.vulnerabilities({f["vulnerability"]["id"] for f in current})
+    cves = {c for r in records.values() for c in r.cve_ids()}
+    kev, epss = knowledge.kev(cves), knowledge.epss(cves)
+    sources = {
+        name: SourceInfo(int(info.get("records") or 0), info.get("updated_at"))
+        for name, info in store.status().get("sources", {}).items()
+    }
+    stored = contexts(store)
+    by_product: dict[str, list[dict[str, Any]]] = {}
+    for f in current:
+        by_product.setdefault(f["product"], []).append(f)
+    report: dict[str, Any] = {"role": chosen.name, "products": {}, "notice": None}
+    lacking: list[str] = []
+    assumed_points: dict[str, None] = {}
+    for product, group in sorted(by_product.items()):
+        pairs: list[tuple[dict[str, Any], Finding]] = []
+        for f in group:
+            record = records.get(f["vulnerability"]["id"])
+            if record is None:
+                continue
+            c, m = f["component"], f["match"]
+            evidence = Evidence(m["method"] or "", m["confidence"] or "", m["detail"], "", record.id)
+            pairs.append(
+                (
+                    f,
+                    Finding(
+                        ComponentRef(c["name"], c["version"], c["purl"], bom_ref=c["ref"]),
+                        vulnerability_info([record], kev, epss),
+                        [evidence],
+                    ),
+                )
+            )
+        findings = [finding for _, finding in pairs]
+        result = ScanResult(product, "portfolio", len(findings), sources, findings)
+        values = stored.get(product, {})
+        extra = integrate.enrich(
+            result,
+            chosen,
+            context=as_context(product, values),
+            records=records,
+            product=product,
+            lang=lang,
+        )
+        triaged = []
+        for f, finding in pairs:
+            t = extra[id(finding)].triaged
+            if t is None:
+                continue
+            triaged.append(t)
+            d = t.assessment.ssvc_dict(lang)  # type: ignore[arg-type]
+            f["ssvc"] = {
+                "outcome": d["outcome"],
+                "outcome_name": d.get("outcome_name"),
+                "table": d["table"],
+                "assumed": d.get("assumed", []),
+            }
+        assumed = assumed_context(triaged)
+        report["products"][product] = {
+            "context": {k: v.as_dict() for k, v in values.items()},
+            "assumed": assumed,
+        }
+        if assumed:
+            lacking.append(product)
+            assumed_points.update(dict.fromkeys(a["point"] for a in assumed))
+    if lacking:
+        shown = ", ".join(lacking[:5]) + (f" (+{len(lacking) - 5})" if len(lacking) > 5 else "")
+        command = set_command(lacking[0] if len(lacking) == 1 else None, list(assumed_points))
+        report["notice"] = text(
+            "portfolio_worst_case", lang, products=shown, points=", ".join(assumed_points), command=command
+        )
+    return report
