@@ -48,7 +48,16 @@ def test_json_has_the_issue_shape(setup, tmp_path) -> None:
     out = tmp_path / "r.json"
     assert _run(setup, "--format", "json", "-o", str(out)) == 0
     data = json.loads(out.read_text(encoding="utf-8"))
-    assert set(data) == {"target", "sbom", "database", "coverage", "findings", "not_evaluated", "summary", "triage"}
+    assert set(data) == {
+        "target",
+        "sbom",
+        "database",
+        "coverage",
+        "findings",
+        "not_evaluated",
+        "summary",
+        "triage",
+    }
     coverage = data["coverage"]
     assert coverage["complete"] is True and coverage["problems"] == [] and not coverage["empty"]
     assert [(s["scope"], s["complete"], s["source"], s["components"]) for s in coverage["scopes"]] == [
