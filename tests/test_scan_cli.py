@@ -48,7 +48,7 @@ def test_json_has_the_issue_shape(setup, tmp_path) -> None:
     out = tmp_path / "r.json"
     assert _run(setup, "--format", "json", "-o", str(out)) == 0
     data = json.loads(out.read_text(encoding="utf-8"))
-    assert set(data) == {"target", "sbom", "database", "findings", "not_evaluated", "summary"}
+    assert set(data) == {"target", "sbom", "database", "findings", "not_evaluated", "warnings", "summary"}
     assert data["sbom"] == {"format": "cyclonedx-json", "components": 2}
     assert set(data["database"]["sources"]) == {"osv", "cve5", "purl2cpe"}
     assert set(data["database"]["sources"]["osv"]) == {"records", "updated"}

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from mamori.cli.options import choice as _choice
+from mamori.cli.options import print_read_warnings
 from mamori.errors import InputError
 from mamori.i18n import DEFAULT_NOTE, choose_lang
 
@@ -70,6 +71,7 @@ def scan(
     with open_store(db) as store:
         matcher = Matcher(store)
         doc, fmt = load_target(target)
+        print_read_warnings(doc.warnings, lang)
         result = scan_document(doc, store, target=str(target), sbom_format=fmt, matcher=matcher)
         triaged = triage_scan(
             result,

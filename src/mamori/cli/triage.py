@@ -41,7 +41,7 @@ app = typer.Typer(
 DB_HELP = "Knowledge base / record store: SQLite path or URL; default $MAMORI_DB or the user data dir."
 
 
-def _load_input(path: Path, db: str | None) -> tuple[Any, Any, Any]:
+def _load_input(path: Path, db: str | None, lang: str = "en") -> tuple[Any, Any, Any]:
     """(ScanResult, SBOM Document or None, store or None): scan JSON is read back, an SBOM is scanned."""
     import orjson
 
@@ -61,10 +61,12 @@ def _load_input(path: Path, db: str | None) -> tuple[Any, Any, Any]:
                 from mamori.store import open_store
 
                 return scan_result_from_json(obj, path), None, open_store(db) if db else None
+    from mamori.cli.options import print_read_warnings
     from mamori.scan.run import load_target, scan_document
     from mamori.store import open_store
 
     doc, fmt = load_target(path)
+    print_read_warnings(doc.warnings, lang)
     store = open_store(db)
     try:
         return scan_document(doc, store, target=str(path), sbom_format=fmt), doc, store
@@ -126,7 +128,7 @@ def prioritize(
     context = load_context(context_file) if context_file else None
     policy = load_policy(policy_file) if policy_file else None
     vex_docs = _read_vex(vex_files)
-    result, doc, store = _load_input(target, db)
+    result, doc, store = _load_input(target, db, lang)
     try:
         name = _product_name(product, doc, target)
         records = integrate.stored_records(store, result) if store is not None else None

@@ -2,7 +2,10 @@
 
 ``{"target", "sbom": {"format", "components"}, "database": {"sources": {src: {"records", "updated"}}},
 "findings": [{"component": {...}, "vulnerability": {...}, "match": {...}}], "not_evaluated": [...],
-"summary": {"by_rating", "components_affected", "components_not_evaluated"}}``
+"warnings": [...], "summary": {"by_rating", "components_affected", "components_not_evaluated"}}``
+
+``warnings``: the flaws in single fields of the SBOM that the scan read past (file, component, field,
+code, value, message in the report's language; see mamori.sbom.problems).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from mamori.sbom.problems import warning_dict
 from mamori.scan.result import ComponentRef, Finding, ScanResult
 
 
@@ -83,6 +87,7 @@ def result_dict(result: ScanResult, lang: str = "en") -> dict[str, Any]:
             }
             for n in result.not_evaluated
         ],
+        "warnings": [warning_dict(w, lang) for w in result.warnings],
         "summary": {
             "by_rating": result.by_rating(),
             "components_affected": result.components_affected(),

@@ -31,6 +31,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mamori.model.sbom import ReadWarning
+
 RATINGS = ("critical", "high", "medium", "low", "none", "unknown")
 RATING_ORDER = {"none": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 FAIL_ON = ("low", "medium", "high", "critical", "kev")
@@ -203,6 +205,8 @@ class ScanResult:
     generated_at: str = ""
     database: str = ""
     demo: bool = False  # the knowledge base is the bundled demonstration set
+    # flaws in single fields of the SBOM that the lenient read went past (mamori.sbom.problems)
+    warnings: list[ReadWarning] = field(default_factory=list)
 
     def by_rating(self) -> dict[str, int]:
         counts = dict.fromkeys(RATINGS, 0)

@@ -74,10 +74,15 @@ def scan_components(
 def scan_document(
     doc: Document, store: Store, *, target: str, sbom_format: str, matcher: Matcher | None = None
 ) -> ScanResult:
-    """Match one SBOM; pass a kept :class:`Matcher` to reuse its caches across scans."""
-    return scan_components(
+    """Match one SBOM; pass a kept :class:`Matcher` to reuse its caches across scans.
+
+    The warnings of a lenient read (``doc.warnings``) travel with the result.
+    """
+    result = scan_components(
         unique_components(doc), matcher or Matcher(store), target=target, sbom_format=sbom_format
     )
+    result.warnings = list(doc.warnings)
+    return result
 
 
 def scan_path(path: Path, store: Store, matcher: Matcher | None = None) -> ScanResult:
