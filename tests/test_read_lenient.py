@@ -200,8 +200,8 @@ BASE: dict[str, Any] = {
 FLAWS: list[tuple[str, dict[str, Any], str, str, dict[str, Any]]] = [
     ("licence", {"licenses": [{"expression": "MIT AND (("}]}, pr.INVALID_LICENCE, "licenses", {"license_declared": None}),
     ("licence type", {"licenses": [{"license": {"id": 7}}]}, pr.WRONG_TYPE, "licenses[0].license.id", {"license_declared": None}),
-    ("version type", {"version": 1.0}, pr.WRONG_TYPE, "version", {"version": None}),
-    ("empty version", {"version": ""}, pr.NO_VERSION, "version", {"version": ""}),
+    ("version type", {"version": 1.0, "purl": "pkg:npm/a"}, pr.WRONG_TYPE, "version", {"version": None}),
+    ("empty version", {"version": "", "purl": "pkg:npm/a"}, pr.NO_VERSION, "version", {"version": ""}),
     ("purl", {"purl": "pkg:npm"}, pr.INVALID_PURL, "purl", {"purl": "pkg:npm"}),
     ("cpe", {"cpe": "not a cpe"}, pr.INVALID_CPE, "cpe", {"cpes": ["not a cpe"]}),
     ("type", {"type": "widget"}, pr.UNKNOWN_VALUE, "type", {"type": "widget"}),
@@ -253,6 +253,12 @@ def test_one_flaw_in_one_component_is_a_warning_and_the_rest_is_read(
     else:
         with pytest.raises(InputError, match=re.escape(f"components[0].{field.split('[')[0]}")):
             read_json.read(data, Path("flawed.cdx.json"), STRICT)
+
+
+def test_a_version_in_the_purl_is_enough() -> None:
+    """No version field but a purl with one: the matcher evaluates it by the purl, so no warning."""
+    doc = read_json.read(orjson.dumps(_bom_with({"version": None})), Path("v.json"), LENIENT)
+    assert doc.components[0].version is None and doc.warnings == []
 
 
 def test_entries_and_document_fields_with_flaws_are_skipped_with_a_warning() -> None:

@@ -55,7 +55,8 @@ def _target(purl_text: str | None, version: str | None, cpes: tuple[str, ...]) -
             purl = parsed_purl
     wanted = (purl.version if purl is not None and purl.version else None) or (version or None)
     if purl is None and not names:
-        return Target(wanted, problem="; ".join(bad) if bad else "no purl or CPE to look it up by")
+        problem = "; ".join(bad) if bad else "no purl or CPE to look it up by"
+        return Target(wanted, problem=problem if wanted else f"{problem}; no version")
     if not wanted and not any(n.version not in ("*", "-", "") for n in names):
         return Target(None, problem="no version")
     package = ecosystem_for_purl(purl) if purl is not None else None

@@ -149,6 +149,15 @@ def purl_problem(text: str) -> str | None:
     return _purl_problem_slow(text)
 
 
+def purl_has_version(purl: str | None) -> bool:
+    """Whether a purl names a version (``…/name@1.2``): a component without a version field is then
+    still evaluated by the purl's version."""
+    if not purl:
+        return False
+    last = purl.split("?", 1)[0].split("#", 1)[0].rsplit("/", 1)[-1]
+    return "@" in last and not last.endswith("@")
+
+
 def hex_digest_problem(value: str, lengths: frozenset[int]) -> bool:
     """True unless ``value`` is hexadecimal of one of ``lengths`` (bytes.fromhex: faster than a regex)."""
     if len(value) not in lengths:
@@ -167,8 +176,9 @@ def cpe_problem(text: str) -> bool:
 
 
 def english(code: str, value: str | None, detail: str | None) -> str:
-    """The problem in English (the text of the InputError that strict mode raises)."""
-    return message("en", code, value, detail)
+    """The problem in English, without what a lenient read does about it (the text of strict mode's InputError)."""
+    text = message("en", code, value, detail)
+    return text.rsplit("; ", 1)[0] if code not in (INVALID_LICENCE, NO_VERSION) else text
 
 
 def message(lang: str, code: str, value: str | None, detail: str | None) -> str:

@@ -424,7 +424,7 @@ class BomReader:
         if comp.scope is not None and comp.scope not in self.scopes:
             label = label or pr.component_label(comp.bom_ref, comp.name, comp.version)
             report(f"{where}.scope", label, pr.UNKNOWN_VALUE, comp.scope, f"{self.spec_label} scope")
-        if not comp.version and not root:
+        if not comp.version and not root and not pr.purl_has_version(comp.purl):
             label = label or pr.component_label(comp.bom_ref, comp.name, comp.version)
             report(f"{where}.version", label, pr.NO_VERSION)
         if comp.purl is not None and (problem := pr.purl_problem(comp.purl)) is not None:

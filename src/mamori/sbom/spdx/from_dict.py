@@ -323,7 +323,7 @@ def document_from_dict(data: object, path: Path, strict: bool = False) -> Docume
     relationships = [r for r in relationships if not _says_no_dependencies(r)]
     _set_root(doc, [c for c in components if c is not None], relationships)
     for comp in doc.components:
-        if comp.type != "file" and not comp.version:
+        if comp.type != "file" and not comp.version and not pr.purl_has_version(comp.purl):
             problems.report(
                 f"package {comp.bom_ref}.versionInfo",
                 _who({"SPDXID": comp.bom_ref, "name": comp.name}),
