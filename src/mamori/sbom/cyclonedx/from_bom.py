@@ -511,6 +511,9 @@ class BomReader:
         if refs:
             comp.external_references = self.references(refs, f"{where}.externalReferences")
         self.check_component(comp, where, where == "metadata.component")
+        evidence = get("evidence")
+        if evidence is not None:
+            comp.occurrences += self.occurrences(evidence, f"{where}.evidence")
         props = get("properties")
         if props:
             comp.properties = self.component_carried(comp, self.properties(props, f"{where}.properties"))
@@ -521,9 +524,6 @@ class BomReader:
         manufacturer = get("manufacturer")
         if manufacturer is not None:
             comp.properties.append(self.manufacturer(manufacturer, f"{where}.manufacturer"))
-        evidence = get("evidence")
-        if evidence is not None:
-            comp.occurrences += self.occurrences(evidence, f"{where}.evidence")
         children = get("components")
         if children:
             comp.components = self.components(children, f"{where}.components", depth + 1)
@@ -573,8 +573,15 @@ class BomReader:
                 occurrence = self.carried_occurrence(prop.value)
                 if occurrence is None:
                     kept.append(prop)
-                else:
+                    continue
+                same = next(
+                    (o for o in comp.occurrences if o.location == occurrence.location and o.line is None),
+                    None,
+                )
+                if same is None:
                     comp.occurrences.append(occurrence)
+                else:  # 1.5: the location is in evidence, the line was carried
+                    same.line = occurrence.line
             else:
                 alg, sep, content = prop.value.partition(":")
                 if sep:
