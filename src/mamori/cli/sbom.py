@@ -105,10 +105,9 @@ def convert(
 ) -> None:
     """Convert an SBOM between CycloneDX, SPDX and SPDX Lite.
 
-    A flaw in one field (a bad licence expression, an unknown enumeration value, a purl that does not
-    parse …) is a warning on stderr naming the component, and the rest is converted (the flawed value
-    is left out or kept as text); --strict refuses the file instead (exit 2). A component without a
-    version is a warning in both modes (the specs allow it).
+    Lenient by default: a flaw in one field is a warning naming the component, the rest is converted.
+
+    --strict refuses the file on the first flaw instead (exit 2); a missing version is never refused.
     """
     doc = read_input(source, columns, input_format, sheet, strict=strict, lang=choose_lang(lang))
     fmt = sbom.write(doc, output, to, spec_version)

@@ -18,7 +18,11 @@ FAIL_ON = ("low", "medium", "high", "critical", "kev")
 
 
 def scan(
-    target: Path = typer.Argument(..., help="An SBOM in any format mamori reads, or a project folder."),
+    target: Path = typer.Argument(
+        ...,
+        help="An SBOM in any format mamori reads, a lockfile or manifest `mamori sbom generate` reads "
+        "(package-lock.json, poetry.lock, go.mod …), or a project folder.",
+    ),
     output_format: str = typer.Option("table", "--format", "-f", help=" | ".join(FORMATS)),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the report to this file."),
     fail_on: str | None = typer.Option(
@@ -47,7 +51,12 @@ def scan(
         None, "--policy", help="Policy YAML (docs/triage-policy.md): exit 1 when a fail rule fires."
     ),
 ) -> None:
-    """Find known vulnerabilities in an SBOM's components (offline, against the local knowledge base)."""
+    """Find known vulnerabilities in an SBOM's components (offline, against the local knowledge base).
+
+    A folder or lockfile is read as `sbom generate` reads it; SARIF then points at the declaring line.
+
+    A flaw in one field of an SBOM is a warning (stderr, JSON "warnings"); only a non-SBOM exits 2.
+    """
     from rich.console import Console
 
     from mamori.fileio import write_bytes_atomic

@@ -19,7 +19,12 @@ from mamori.scan.result import ComponentRef, Finding, ScanResult
 
 
 def component_dict(c: ComponentRef) -> dict[str, Any]:
-    return {"name": c.name, "version": c.version, "purl": c.purl, "cpe": c.cpe}
+    """The component; ``locations`` (file relative to the scanned folder, line or null) when the scan
+    knows where it is declared (a folder or lockfile scanned, or an SBOM with evidence occurrences)."""
+    out: dict[str, Any] = {"name": c.name, "version": c.version, "purl": c.purl, "cpe": c.cpe}
+    if c.occurrences:
+        out["locations"] = [{"file": o.location, "line": o.line} for o in c.occurrences]
+    return out
 
 
 def finding_dict(f: Finding, lang: str) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mamori.model.sbom import ReadWarning
+from mamori.model.sbom import Occurrence, ReadWarning
 
 RATINGS = ("critical", "high", "medium", "low", "none", "unknown")
 RATING_ORDER = {"none": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
@@ -48,6 +48,8 @@ class ComponentRef:
     cpe: str | None = None
     bom_ref: str | None = None
     group: str | None = None
+    # where the component is declared (a lockfile or manifest and its line), when known
+    occurrences: list[Occurrence] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -207,6 +209,9 @@ class ScanResult:
     demo: bool = False  # the knowledge base is the bundled demonstration set
     # flaws in single fields of the SBOM that the lenient read went past (mamori.sbom.problems)
     warnings: list[ReadWarning] = field(default_factory=list)
+    # the folder occurrence locations are relative to: the scanned folder, the lockfile's or the SBOM's
+    # folder ("" when the target is no file, e.g. an archived SBOM)
+    root: str = ""
 
     def by_rating(self) -> dict[str, int]:
         counts = dict.fromkeys(RATINGS, 0)
