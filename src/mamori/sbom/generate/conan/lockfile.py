@@ -21,7 +21,7 @@ from typing import Any
 from mamori.model import Component, Property
 from mamori.sbom.generate.base import DEV, REQUIRED, Found, bad_line
 from mamori.sbom.generate.components import line_with, load_json, purl_component, structure_checked
-from mamori.sbom.generate.lines import Cursor, declared_at, json_string, json_value
+from mamori.sbom.generate.lines import Cursor, declared_at
 
 ECOSYSTEM = "conan"
 PACKAGE_ID = "mamori:conan:package-id"
@@ -50,7 +50,7 @@ def _graph_lock(path: Path, text: str, nodes: dict[str, Any], found: Found) -> N
         if not isinstance(node.get("ref"), str):
             raise bad_line(path, line_with(text, f'"{key}": {{'), f"node {key} has no ref")
         comp = found.add(reference(path, text, node["ref"]))
-        declared_at(comp, cursor.find(json_value("ref", node["ref"])))
+        declared_at(comp, cursor.value("ref", node["ref"]))
         if node.get("package_id"):
             comp.properties.append(Property(PACKAGE_ID, str(node["package_id"])))
         refs[key] = comp.bom_ref or ""
@@ -98,7 +98,7 @@ def parse(path: Path, text: str) -> Found:
         cursor.key(field, "[")
         for ref in data.get(field) or []:
             comp = reference(path, text, str(ref))
-            line = cursor.find(json_string(str(ref)))
+            line = cursor.string(str(ref))
             if comp.bom_ref in found.direct:
                 continue
             found.add(declared_at(comp, line))

@@ -15,7 +15,6 @@ dependencies are not in a version 1 file, so they come from the package.json bes
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -34,22 +33,11 @@ from mamori.sbom.generate.javascript.common import (
     read_manifest,
 )
 from mamori.sbom.generate.javascript.lockgraph import LockBuilder, normal_folder
-from mamori.sbom.generate.lines import Cursor, LineCounter, declared_at
+from mamori.sbom.generate.lines import Cursor, declared_at
 
 _RUNTIME = tuple(s for s in SECTIONS if s[0] != "devDependencies")  # what an installed package pulls in
-# a "packages" key of an installed package, as npm writes it (no escapes in package paths)
-_INSTALLED_KEY = re.compile(r'"([^"\\\n]*node_modules/[^"\\\n]*)"\s*:\s*\{')
 # names a v1 entry cannot be told apart from the entry's own members by
 _MEMBER_NAMES = frozenset(("dependencies", "requires", "version", "resolved", "integrity", "dev", "optional"))
-
-
-def installed_key_lines(text: str) -> dict[str, int]:
-    """``"node_modules/…"`` package key → the line of ``"node_modules/…": {`` (first one wins)."""
-    counter = LineCounter(text)
-    lines: dict[str, int] = {}
-    for found in _INSTALLED_KEY.finditer(text):
-        lines.setdefault(found.group(1), counter.at(found.start()))
-    return lines
 
 
 def _scope(entry: dict[str, Any]) -> str:
@@ -115,8 +103,10 @@ class _Packages:
     def read(self) -> None:
         self.refs: dict[str, str] = {}
         folders = []
-        lines = installed_key_lines(self.text)
+        cursor = Cursor(self.text)  # the map's keys, in the order of the text (orjson keeps it)
+        cursor.key("packages")
         for key, entry in self.packages.items():
+            line = cursor.key(key)
             if entry.get("link"):
                 continue
             if key == "" or "node_modules/" not in f"/{key}":
@@ -137,7 +127,7 @@ class _Packages:
                 alias=installed,
                 peer=bool(entry.get("peer")),
             )
-            self.refs[key] = self.b.add(declared_at(comp, lines.get(key)))
+            self.refs[key] = self.b.add(declared_at(comp, line))
         for key, ref in self.refs.items():
             for target in self.deps_of(key, _RUNTIME):
                 self.b.depends(ref, target)

@@ -27,7 +27,7 @@ from mamori.sbom.generate.components import (
     spdx_or_none,
     structure_checked,
 )
-from mamori.sbom.generate.lines import Cursor, declared_at, json_value, locate_declared
+from mamori.sbom.generate.lines import Cursor, declared_at, locate_declared
 
 ECOSYSTEM = "composer"
 LICENSE_TEXT = "mamori:composer:license"
@@ -78,7 +78,7 @@ def parse(path: Path, text: str) -> Found:
         cursor.key(key, "[")
         for package in data.get(key) or []:
             comp = found.add(_component(path, text, package, scope))
-            declared_at(comp, cursor.find(json_value("name", package.get("name"))))
+            declared_at(comp, cursor.value("name", package.get("name")))
             by_name[f"{comp.group}/{comp.name}".lower()] = comp
             requires.append((comp.bom_ref or "", list((package.get("require") or {}).keys())))
     for source, names in requires:

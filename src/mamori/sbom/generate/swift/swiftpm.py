@@ -24,7 +24,7 @@ from mamori.sbom.generate.components import (
     purl_component,
     structure_checked,
 )
-from mamori.sbom.generate.lines import Cursor, declared_at, json_value
+from mamori.sbom.generate.lines import Cursor, declared_at
 
 ECOSYSTEM = "swift"
 REVISION = "mamori:swift:revision"
@@ -82,7 +82,7 @@ def parse(path: Path, text: str) -> Found:
     for pin in pins:
         if not isinstance(pin, dict):
             raise bad_line(path, None, "a pin that is not an object")
-        line = cursor.find(json_value(name_key, pin.get(name_key)))
+        line = cursor.value(name_key, pin.get(name_key))
         state = pin.get("state") if isinstance(pin.get("state"), dict) else {}
         if version == 1:
             comp = _pin(
