@@ -314,6 +314,13 @@ def test_nesting_too_deep_is_refused_in_lenient_mode_too() -> None:
     deep += "[]" + "}]" * 120 + "}"
     with pytest.raises(InputError, match="nested more than 100 levels deep"):
         read_json.read(deep.encode(), Path("deep.json"), LENIENT)
+    xml = '<bom xmlns="http://cyclonedx.org/schema/bom/1.4"><components>'
+    xml += '<component type="library"><name>x</name><version>1</version><components>' * 120
+    xml += "</components></component>" * 120 + "</components></bom>"
+    with pytest.raises(InputError) as err:
+        read_xml.read(xml.encode(), Path("deep.xml"), LENIENT)
+    assert err.value.problem.endswith("components nested more than 100 levels deep")
+    assert len(err.value.problem) < 220  # one readable line
 
 
 def test_xml_flaws_are_warnings_too() -> None:

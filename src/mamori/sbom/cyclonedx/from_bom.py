@@ -116,6 +116,8 @@ class BomReader:
         raise pr.Flaw(self.path, where, problem, code, value, detail)
 
     def structural(self, where: str, problem: str) -> NoReturn:
+        if len(where) > 160:  # deep nesting: keep the line readable
+            where = f"{where[:60]}…{where[-80:]}"
         raise pr.Structural(self.path, f"{where}: {problem}" if where else problem)
 
     def warn_flaw(self, flaw: pr.Flaw, component: str | None) -> None:
