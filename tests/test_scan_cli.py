@@ -55,6 +55,7 @@ def test_json_has_the_issue_shape(setup, tmp_path) -> None:
         "coverage",
         "findings",
         "not_evaluated",
+        "warnings",
         "summary",
         "triage",
     }

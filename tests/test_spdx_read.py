@@ -324,8 +324,10 @@ def test_licence_expressions_are_normalised() -> None:
     ],
 )
 def test_json_errors(data: bytes, message: str) -> None:
+    """Read strictly, every flaw refuses the file (read leniently, field flaws are warnings:
+    tests/test_read_lenient.py)."""
     with pytest.raises(InputError, match=r"^t\.spdx\.json: ") as err:
-        read_json(data, Path("t.spdx.json"), ReadOptions())
+        read_json(data, Path("t.spdx.json"), ReadOptions(strict=True))
     assert message in str(err.value)
 
 

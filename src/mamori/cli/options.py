@@ -10,3 +10,15 @@ def choice(value: str | None, allowed: tuple[str, ...], option: str) -> str | No
     if value is not None and value not in allowed:
         raise InputError(None, f"{option}: expected one of {', '.join(allowed)}, got {value!r}")
     return value
+
+
+def print_read_warnings(warnings: list, lang: str, limit: int = 20) -> None:
+    """The warnings of a lenient SBOM read on stderr: one line each (control characters made visible,
+    no markup), at most ``limit``, then one "... and N more" line."""
+    import sys
+
+    from mamori.sbom.problems import warning_lines
+
+    for line in warning_lines(warnings, lang, limit):
+        sys.stderr.write(line + "\n")
+    sys.stderr.flush()

@@ -427,6 +427,7 @@ def release_add(
     lang: str = LANG_OPTION,
 ) -> None:
     """Store the SBOM of a release with its provenance (a second SBOM is a new revision), then match it."""
+    from mamori.cli.options import print_read_warnings
     from mamori.portfolio import match_release, store_sbom
     from mamori.portfolio.messages import text
     from mamori.store import open_store
@@ -434,6 +435,7 @@ def release_add(
     _check("table", lang)
     with open_store(db) as store:
         stored = store_sbom(store, product, version, sbom, who=by)
+        print_read_warnings(list(stored.warnings), lang)
         values = {"product": stored.product, "version": stored.version, "revision": stored.revision}
         if stored.unchanged:
             typer.echo(text(lang, "text", "unchanged", sha256=stored.sha256, **values))

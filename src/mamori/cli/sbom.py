@@ -9,6 +9,7 @@ import typer
 
 from mamori import sbom
 from mamori.cli.options import choice as _choice
+from mamori.cli.options import print_read_warnings
 from mamori.errors import InputError
 from mamori.i18n import DEFAULT_NOTE, choose_lang
 
@@ -50,18 +51,40 @@ InputFormat = Annotated[
 
 
 def _read_detected(
-    path: Path, columns: str | None = None, fmt: str | None = None, sheet: str | None = None
+    path: Path,
+    columns: str | None = None,
+    fmt: str | None = None,
+    sheet: str | None = None,
+    *,
+    strict: bool = False,
+    lang: str | None = None,
 ) -> tuple[sbom.Document, str]:
-    """Read an SBOM (once) and say which format it was read as."""
+    """Read an SBOM (once) and say which format it was read as; the read's warnings go to stderr."""
     from mamori.sbom.formats import read_detected
 
-    return read_detected(path, fmt=fmt, options=sbom.ReadOptions(columns=parse_columns(columns), sheet=sheet))
+    options = sbom.ReadOptions(columns=parse_columns(columns), sheet=sheet, strict=strict)
+    doc, detected = read_detected(path, fmt=fmt, options=options)
+    print_read_warnings(doc.warnings, lang or choose_lang(None))
+    return doc, detected
 
 
 def read_input(
-    path: Path, columns: str | None = None, fmt: str | None = None, sheet: str | None = None
+    path: Path,
+    columns: str | None = None,
+    fmt: str | None = None,
+    sheet: str | None = None,
+    *,
+    strict: bool = False,
+    lang: str | None = None,
 ) -> sbom.Document:
-    return _read_detected(path, columns, fmt, sheet)[0]
+    return _read_detected(path, columns, fmt, sheet, strict=strict, lang=lang)[0]
+
+
+STRICT_HELP = (
+    "Refuse the input on the first flaw in a field (a licence that is no SPDX expression, a value the "
+    "spec does not allow, a purl or CPE that does not parse, a bad date) instead of warning about it "
+    "on stderr and converting the rest."
+)
 
 
 @app.command()
@@ -75,9 +98,18 @@ def convert(
     columns: Columns = None,
     sheet: Sheet = None,
     input_format: InputFormat = None,
+    strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
+    lang: str | None = typer.Option(
+        None, "--lang", help=f"Language of the warnings: en or ja ({DEFAULT_NOTE})."
+    ),
 ) -> None:
-    """Convert an SBOM between CycloneDX, SPDX and SPDX Lite."""
-    doc = read_input(source, columns, input_format, sheet)
+    """Convert an SBOM between CycloneDX, SPDX and SPDX Lite.
+
+    Lenient by default: a flaw in one field is a warning naming the component, the rest is converted.
+
+    --strict refuses the file on the first flaw instead (exit 2); a missing version is never refused.
+    """
+    doc = read_input(source, columns, input_format, sheet, strict=strict, lang=choose_lang(lang))
     fmt = sbom.write(doc, output, to, spec_version)
     typer.echo(f"{output} ({fmt}, {sum(1 for _ in doc.all_components())} components)")
 
@@ -112,7 +144,7 @@ def check(
     _choice(output_format, ("text", "json"), "--format")
     lang = choose_lang(lang)
     load_profile(profile)  # unknown profile: one-line error before reading
-    doc, fmt = _read_detected(source, columns, input_format, sheet)
+    doc, fmt = _read_detected(source, columns, input_format, sheet, lang=lang)
     report = check_document(doc, profile, file=str(source), fmt=fmt)
     if output_format == "json":
         _echo_json(report.to_json())
@@ -140,7 +172,7 @@ def diff(
 
     _choice(output_format, ("text", "json"), "--format")
     lang = choose_lang(lang)
-    a, b = (read_input(path, columns, input_format, sheet) for path in (old, new))
+    a, b = (read_input(path, columns, input_format, sheet, lang=lang) for path in (old, new))
     report = diff_documents(a, b, a_name=str(old), b_name=str(new))
     if output_format == "json":
         _echo_json(report.to_json())
@@ -170,7 +202,7 @@ def merge(
     from mamori.sbom.messages import text
 
     lang = choose_lang(lang)
-    inputs = [(str(path), read_input(path, columns, input_format, sheet)) for path in sources]
+    inputs = [(str(path), read_input(path, columns, input_format, sheet, lang=lang)) for path in sources]
     name = root_name or output.name.split(".")[0] or "product"
     result = merge_documents(inputs, root_name=name, root_version=root_version)
     fmt = sbom.write(result.document, output, to, spec_version)

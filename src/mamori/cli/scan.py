@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from mamori.cli.options import choice as _choice
+from mamori.cli.options import print_read_warnings
 from mamori.errors import InputError
 from mamori.i18n import DEFAULT_NOTE, choose_lang
 
@@ -24,7 +25,11 @@ EPILOG = (
 
 
 def scan(
-    target: Path = typer.Argument(..., help="An SBOM in any format mamori reads, or a project folder."),
+    target: Path = typer.Argument(
+        ...,
+        help="An SBOM in any format mamori reads, a lockfile or manifest `mamori sbom generate` reads "
+        "(package-lock.json, poetry.lock, go.mod …), or a project folder.",
+    ),
     output_format: str = typer.Option("table", "--format", "-f", help=" | ".join(FORMATS)),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the report to this file."),
     fail_on: str | None = typer.Option(
@@ -84,6 +89,10 @@ def scan(
     Every finding gets one status (open, under investigation, affected, not affected, fixed) from the
     release's triage records (`mamori triage record`, `mamori vex import`) and --vex files; not affected
     and fixed findings stay in the report, marked, and trip neither --fail-on nor a policy.
+
+    A folder or lockfile is read as `sbom generate` reads it; SARIF then points at the declaring line.
+
+    A flaw in one field of an SBOM is a warning (stderr, JSON "warnings"); only a non-SBOM exits 2.
     """
     from rich.console import Console
 
@@ -111,6 +120,7 @@ def scan(
     with open_store(db) as store:
         matcher = Matcher(store, weak_links=purl2cpe_weak)
         doc, fmt = load_target(target)
+        print_read_warnings(doc.warnings, lang)
         result = scan_document(
             doc, store, target=str(target), sbom_format=fmt, matcher=matcher, max_age=oldest
         )

@@ -40,9 +40,11 @@ app = typer.Typer(
 DB_HELP = "Knowledge base / record store: SQLite path or URL; default $MAMORI_DB or the user data dir."
 
 
-def _load_input(path: Path, db: str | None, wants_store: bool = False) -> tuple[Any, Any, Any]:
+def _load_input(
+    path: Path, db: str | None, wants_store: bool = False, lang: str = "en"
+) -> tuple[Any, Any, Any]:
     """(ScanResult, SBOM Document or None, store or None): scan JSON is read back (with the store when
-    ``--db`` is given or records are wanted), an SBOM is scanned."""
+    ``--db`` is given or records are wanted), an SBOM is scanned (its read warnings on stderr)."""
     import orjson
 
     from mamori.fileio import read_bytes
@@ -61,10 +63,12 @@ def _load_input(path: Path, db: str | None, wants_store: bool = False) -> tuple[
                 from mamori.store import open_store
 
                 return scan_result_from_json(obj, path), None, open_store(db) if db or wants_store else None
+    from mamori.cli.options import print_read_warnings
     from mamori.scan.run import load_target, scan_document
     from mamori.store import open_store
 
     doc, fmt = load_target(path)
+    print_read_warnings(doc.warnings, lang)
     store = open_store(db)
     try:
         return scan_document(doc, store, target=str(path), sbom_format=fmt), doc, store
@@ -142,7 +146,9 @@ def prioritize(
     context_given = load_context(context_file) if context_file else None
     policy = load_policy(policy_file) if policy_file else None
     vex_docs = _read_vex(vex_files)
-    result, doc, store = _load_input(target, db, wants_store=product is not None or release is not None)
+    result, doc, store = _load_input(
+        target, db, wants_store=product is not None or release is not None, lang=lg
+    )
     try:
         root = doc.root if doc is not None else None
         stored = (

@@ -44,6 +44,7 @@ def component_ref(component: Component) -> ComponentRef:
         cpe=component.cpes[0] if component.cpes else None,
         bom_ref=component.bom_ref,
         group=component.group,
+        occurrences=list(component.occurrences),
     )
 
 

@@ -112,9 +112,9 @@ def _target(
     if purl is not None and purl.version and purl.type in OS_PURL_TYPES and isinstance(purl.qualifiers, dict):
         package_version = with_epoch(purl.version, purl.qualifiers.get("epoch"))
     if purl is None and not names:
-        if bad:
-            return Target(wanted, problem="; ".join(bad), problem_code=reasons.BAD_IDENTIFIER)
-        return Target(wanted, problem="no purl or CPE to look it up by", problem_code=reasons.NO_IDENTIFIER)
+        problem = "; ".join(bad) if bad else "no purl or CPE to look it up by"
+        code = reasons.BAD_IDENTIFIER if bad else reasons.NO_IDENTIFIER
+        return Target(wanted, problem=problem if wanted else f"{problem}; no version", problem_code=code)
     if not wanted and not any(n.version not in ("*", "-", "") for n in names):
         return Target(None, problem="no version", problem_code=reasons.NO_VERSION)
     package = ecosystem_for_purl(purl) if purl is not None else None

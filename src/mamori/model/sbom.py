@@ -53,6 +53,35 @@ class Property:
 
 
 @dataclass(slots=True)
+class Occurrence:
+    """Where a component is declared: a file and, when the file gives one, its 1-based line.
+
+    Generated SBOMs record the lockfile or manifest (relative to the scanned folder) and the line of
+    the entry; CycloneDX 1.5+ carries it as ``evidence.occurrences[]`` (``line`` from 1.6).
+    """
+
+    location: str
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReadWarning:
+    """A flaw in one field of an SBOM that a lenient read kept going past.
+
+    ``component`` names the component (its bom-ref, else name@version) or is None for the document;
+    ``field`` is where the value sits (a JSON path such as ``components[3].licenses``); ``code`` says
+    what is wrong (see :mod:`mamori.sbom.problems`) and ``value`` is the offending value as text.
+    """
+
+    file: str
+    component: str | None
+    field: str
+    code: str
+    value: str | None = None
+    detail: str | None = None
+
+
+@dataclass(slots=True)
 class Relationship:
     """A directed edge between two bom-refs.
 
@@ -88,6 +117,7 @@ class Component:
     properties: list[Property] = field(default_factory=list)
     scope: str | None = None  # "required" | "optional" | "excluded"
     components: list[Component] = field(default_factory=list)
+    occurrences: list[Occurrence] = field(default_factory=list)  # where it is declared (evidence)
 
     @property
     def licenses(self) -> str | None:
@@ -156,6 +186,8 @@ class Document:
     # bom-refs stated to have no dependencies at all (CycloneDX: an empty ``dependsOn``; SPDX:
     # ``DEPENDS_ON NONE``), as opposed to refs about which nothing is said (dependencies unknown)
     no_dependencies: set[str] = field(default_factory=set)
+    # what a lenient read found wrong and went past (never written out: it describes the reading)
+    warnings: list[ReadWarning] = field(default_factory=list, compare=False)
 
     def all_components(self) -> Iterator[Component]:
         """Every component including nested ones, the root excluded."""

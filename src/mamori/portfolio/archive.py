@@ -21,7 +21,7 @@ from sqlalchemy import Connection, func, select
 from mamori import __version__
 from mamori.errors import InputError
 from mamori.fileio import read_bytes
-from mamori.model.sbom import Document
+from mamori.model.sbom import Document, ReadWarning
 from mamori.portfolio import tables as t
 from mamori.portfolio.identity import Identity, identity_of
 from mamori.store import Store
@@ -47,6 +47,7 @@ class StoredSbom:
     components: int
     unchanged: bool  # the same bytes were already the release's current SBOM
     previous_sbom_id: int | None
+    warnings: tuple[ReadWarning, ...] = ()  # flaws in single fields that the lenient read went past
 
 
 def add_product(store: Store, name: str, supplier: str | None = None, who: str | None = None) -> int:
@@ -157,7 +158,17 @@ def store_sbom(store: Store, product: str, version: str, path: Path, who: str | 
             ).one()
             if last.sha256 == digest:
                 return StoredSbom(
-                    product, version, rid, current, last.revision, digest, fmt, last.components, True, current
+                    product,
+                    version,
+                    rid,
+                    current,
+                    last.revision,
+                    digest,
+                    fmt,
+                    last.components,
+                    True,
+                    current,
+                    tuple(doc.warnings),
                 )
         revision = (
             int(
@@ -195,7 +206,19 @@ def store_sbom(store: Store, product: str, version: str, path: Path, who: str | 
         )
         r = t.ReleaseRow.__table__
         conn.execute(r.update().where(r.c.id == rid).values(current_sbom_id=sbom_id))
-    return StoredSbom(product, version, rid, sbom_id, revision, digest, fmt, len(identities), False, current)
+    return StoredSbom(
+        product,
+        version,
+        rid,
+        sbom_id,
+        revision,
+        digest,
+        fmt,
+        len(identities),
+        False,
+        current,
+        tuple(doc.warnings),
+    )
 
 
 def sbom_component_ids(conn: Connection, sbom_ids: Sequence[int]) -> set[int]:

@@ -2,7 +2,7 @@
 
 ``{"target", "sbom": {"format", "components"}, "database": {"sources": {src: {"records", "updated"}}},
 "coverage": {...}, "findings": [{"component": {...}, "vulnerability": {...}, "match": {...}, "status", "state": {...}}],
-"not_evaluated": [{"component", "reason", "reason_code", "vulnerability"}],
+"not_evaluated": [{"component", "reason", "reason_code", "vulnerability"}], "warnings": [...],
 "summary": {"by_rating", "by_status", "components_affected", "components_not_evaluated"}}``
 
 ``status`` is the finding's one triage status (mamori.triage.state: open, under_investigation, affected,
@@ -14,6 +14,9 @@ not_affected, fixed) and ``state`` what it rests on.
 (``code``, ``message`` and values: why ``mamori scan`` exits 3) and ``scopes``: per scope the scan
 used, ``complete``, ``source``, ``complete_at``, ``age_days``, ``origin``, ``records``, ``sources``,
 ``components``, ``not_evaluated``, ``stale``.
+
+``warnings``: the flaws in single fields of the SBOM that the scan read past (file, component, field,
+code, value, message in the report's language; see mamori.sbom.problems).
 """
 
 from __future__ import annotations
@@ -22,11 +25,17 @@ from typing import Any
 
 import orjson
 
+from mamori.sbom.problems import warning_dict
 from mamori.scan.result import ComponentRef, Finding, ScanResult
 
 
 def component_dict(c: ComponentRef) -> dict[str, Any]:
-    return {"name": c.name, "version": c.version, "purl": c.purl, "cpe": c.cpe}
+    """The component; ``locations`` (file relative to the scanned folder, line or null) when the scan
+    knows where it is declared (a folder or lockfile scanned, or an SBOM with evidence occurrences)."""
+    out: dict[str, Any] = {"name": c.name, "version": c.version, "purl": c.purl, "cpe": c.cpe}
+    if c.occurrences:
+        out["locations"] = [{"file": o.location, "line": o.line} for o in c.occurrences]
+    return out
 
 
 def finding_dict(f: Finding, lang: str) -> dict[str, Any]:
@@ -145,6 +154,7 @@ def result_dict(result: ScanResult, lang: str = "en") -> dict[str, Any]:
             }
             for n in result.not_evaluated
         ],
+        "warnings": [warning_dict(w, lang) for w in result.warnings],
         "summary": {
             "by_rating": result.by_rating(),
             "by_status": result.by_status(),

@@ -1,4 +1,20 @@
-"""SARIF 2.1.0: one rule per vulnerability, one result per finding, located at the SBOM file.
+"""SARIF 2.1.0: one rule per vulnerability, one result per finding and file that declares the component.
+
+Where a result points (``locations[0].physicalLocation``), so that code-scanning annotations land where
+the fix is made:
+
+- a folder or a lockfile was scanned (or an SBOM whose components carry evidence occurrences): the
+  lockfile or manifest that declares the component, ``uri`` relative to the scan root with
+  ``uriBaseId`` ``%SRCROOT%`` (``run.originalUriBaseIds`` gives the root as a ``file:`` URI) and
+  ``region.startLine`` when the file gives a line. A component declared in several files (two
+  lockfiles of a monorepo) gives one result per file, since code scanning shows only the first
+  location of a result;
+- otherwise: the SBOM file, as given on the command line (an absolute path inside the working folder
+  made relative to it).
+
+``partialFingerprints`` hold the component, the vulnerability and (for a declaring file) that file, not
+the line, so a result keeps its identity from run to run while the lockfile changes around it.
+Warnings of a lenient SBOM read are ``invocations[0].toolExecutionNotifications``.
 
 Levels: critical and high → ``error``, medium → ``warning``, low, none and unknown → ``note``.
 ``properties.security-severity`` carries the CVSS base score (what code-scanning UIs sort by).
@@ -15,18 +31,24 @@ and ``properties.state`` carry the triage state as the JSON report does.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 
 from mamori import __version__
 from mamori.report.json_report import coverage_dict, triage_fields
 from mamori.report.messages import text
+from mamori.sbom.problems import message as warning_message
 from mamori.scan.result import Finding, ScanResult, VulnerabilityInfo
 from mamori.triage.texts import state_label
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SRCROOT = "%SRCROOT%"
 _LEVEL = {"critical": "error", "high": "error", "medium": "warning"}
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 def _rule(v: VulnerabilityInfo, lang: str) -> dict[str, Any]:
@@ -86,65 +108,132 @@ def _suppressions(f: Finding, lang: str) -> list[dict[str, Any]]:
     ]
 
 
+def relative_uri(location: str) -> str | None:
+    """``location`` as a URI reference relative to the scan root, or None when it is not a plain
+    relative path (absolute, a URL, climbing out with ``..``: an SBOM's evidence is input too)."""
+    text_ = location.replace("\\", "/").strip()
+    parts = text_.split("/")
+    if not text_ or text_.startswith("/") or _SCHEME.match(text_) or ".." in parts:
+        return None
+    return quote("/".join(p for p in parts if p not in ("", ".")), safe="/-._~@+")
+
+
+def declaring_files(f: Finding) -> list[tuple[str, int | None]]:
+    """(uri relative to the scan root, first line or None) of each file that declares the component."""
+    files: dict[str, int | None] = {}
+    for occurrence in f.component.occurrences:
+        uri = relative_uri(occurrence.location)
+        if not uri:
+            continue
+        line = occurrence.line if occurrence.line is not None and occurrence.line >= 1 else None
+        known = files.get(uri)
+        if uri not in files or (line is not None and (known is None or line < known)):
+            files[uri] = line
+    return list(files.items())
+
+
+def target_uri(target: str) -> str:
+    """The scanned SBOM file as a result's location: as given, an absolute path inside the working
+    folder made relative to it (code scanning resolves relative paths from the repository root)."""
+    path = Path(target)
+    if path.is_absolute():
+        try:
+            return quote(path.resolve().relative_to(Path.cwd().resolve()).as_posix(), safe="/-._~@+")
+        except (ValueError, OSError):
+            pass
+    return target.replace("\\", "/")
+
+
+def _physical(uri: str, line: int | None) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": {"uri": uri, "uriBaseId": SRCROOT}}
+    if line is not None:
+        physical["region"] = {"startLine": line}
+    return physical
+
+
 def sarif_dict(result: ScanResult, lang: str = "en") -> dict[str, Any]:
     rules: list[dict[str, Any]] = []
     index: dict[str, int] = {}
     results: list[dict[str, Any]] = []
+    rooted = False
     for f in result.findings:
         v = f.vulnerability
         if v.id not in index:
             index[v.id] = len(rules)
             rules.append(_rule(v, lang))
-        location: dict[str, Any] = {
-            "physicalLocation": {"artifactLocation": {"uri": result.target.replace("\\", "/")}},
-            "logicalLocations": [
-                {"name": f.component.label, "fullyQualifiedName": f.component.purl or f.component.label}
-            ],
-        }
-        results.append(
-            {
-                "ruleId": v.id,
-                "ruleIndex": index[v.id],
-                "level": _LEVEL.get(v.rating, "note"),
-                "message": {"text": _message(f, lang)},
-                "locations": [location],
-                "partialFingerprints": {
-                    "mamori/component-vulnerability": f"{f.component.purl or f.component.label}|{v.id}"
+        logical = [{"name": f.component.label, "fullyQualifiedName": f.component.purl or f.component.label}]
+        identity = f"{f.component.purl or f.component.label}|{v.id}"
+        files = declaring_files(f) if result.root else []
+        rooted = rooted or bool(files)
+        places: list[tuple[dict[str, Any], str]] = [
+            ({"physicalLocation": _physical(uri, line), "logicalLocations": logical}, f"{identity}|{uri}")
+            for uri, line in files
+        ] or [
+            (
+                {
+                    "physicalLocation": {"artifactLocation": {"uri": target_uri(result.target)}},
+                    "logicalLocations": logical,
                 },
-                "properties": {
-                    "match": {
-                        "method": f.match.method,
-                        "confidence": f.match.confidence,
-                        "detail": f.match.detail,
+                identity,
+            )
+        ]
+        for location, fingerprint in places:
+            results.append(
+                {
+                    "ruleId": v.id,
+                    "ruleIndex": index[v.id],
+                    "level": _LEVEL.get(v.rating, "note"),
+                    "message": {"text": _message(f, lang)},
+                    "locations": [location],
+                    "partialFingerprints": {"mamori/component-vulnerability": fingerprint},
+                    "properties": {
+                        "match": {
+                            "method": f.match.method,
+                            "confidence": f.match.confidence,
+                            "detail": f.match.detail,
+                        },
+                        "fixedVersions": f.fixed_versions,
+                        "kev": v.kev is not None,
+                        **triage_fields(f, lang),
                     },
-                    "fixedVersions": f.fixed_versions,
-                    "kev": v.kev is not None,
-                    **triage_fields(f, lang),
-                },
+                }
+            )
+            suppressions = _suppressions(f, lang)
+            if suppressions:
+                results[-1]["suppressions"] = suppressions
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "mamori",
+                "version": __version__,
+                "rules": rules,
             }
-        )
-        suppressions = _suppressions(f, lang)
-        if suppressions:
-            results[-1]["suppressions"] = suppressions
-    return {
-        "$schema": SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "mamori",
-                        "version": __version__,
-                        "rules": rules,
-                    }
-                },
-                "invocations": [_invocation(result, lang)],
-                "results": results,
-                "columnKind": "unicodeCodePoints",
-                "properties": {"coverage": coverage_dict(result, lang)},
-            }
-        ],
+        },
+        "invocations": [_invocation(result, lang)],
+        "results": results,
+        "columnKind": "unicodeCodePoints",
+        "properties": {"coverage": coverage_dict(result, lang)},
     }
+    if rooted:
+        run["originalUriBaseIds"] = {SRCROOT: {"uri": Path(result.root).resolve().as_uri().rstrip("/") + "/"}}
+    if result.warnings:
+        run["invocations"][0].setdefault("toolExecutionNotifications", []).extend(
+            [
+                {
+                    "level": "warning",
+                    "descriptor": {"id": w.code},
+                    "message": {
+                        "text": f"{w.component + ': ' if w.component else ''}{w.field}: "
+                        + warning_message(lang, w.code, w.value, w.detail)
+                    },
+                    "locations": [
+                        {"physicalLocation": {"artifactLocation": {"uri": w.file.replace("\\", "/")}}}
+                    ],
+                }
+                for w in result.warnings
+            ]
+        )
+    return {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
 def _invocation(result: ScanResult, lang: str) -> dict[str, Any]:

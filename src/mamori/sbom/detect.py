@@ -63,6 +63,17 @@ def sniff(data: bytes, path: Path) -> str:
     raise UnsupportedFormat(path, "not an SBOM: no CycloneDX, SPDX or spreadsheet content recognised")
 
 
+def has_sbom_signature(data: bytes) -> bool:
+    """Whether the first bytes name CycloneDX or SPDX (a cheap look, no parse): tells an SBOM that
+    happens to carry a lockfile's name from the lockfile itself."""
+    head = _strip(data[: _HEAD + 3])[:_HEAD]
+    if head[:1] in (b"{", b"["):
+        return b'"bomFormat"' in head or b'"spdxVersion"' in head
+    if head[:1] == b"<":
+        return bool(_CDX_NS.search(head) or _RDF.search(head))
+    return bool(re.search(rb"(?m)^\s*SPDXVersion\s*:", head) or _SPDX_YAML.search(head))
+
+
 def _root_name(head: bytes) -> bytes | None:
     for match in _XML_ROOT.finditer(head):
         name = match.group(1)

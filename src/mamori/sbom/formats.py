@@ -19,10 +19,16 @@ from mamori.model import Document
 
 @dataclass(slots=True)
 class ReadOptions:
-    """Options a reader may use. ``columns`` maps model fields to a spreadsheet's own headers."""
+    """Options a reader may use. ``columns`` maps model fields to a spreadsheet's own headers.
+
+    ``strict``: refuse the file on the first flaw in a field (a bad licence, an unknown enumeration
+    value, a purl that does not parse …). Off by default: such flaws become ``Document.warnings``
+    and the rest of the SBOM is read (see mamori.sbom.problems).
+    """
 
     columns: dict[str, str] = field(default_factory=dict)
     sheet: str | None = None
+    strict: bool = False
 
 
 Reader = Callable[[bytes, Path, ReadOptions], Document]

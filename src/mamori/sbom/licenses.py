@@ -56,7 +56,15 @@ _DIGEST_DIGITS = 12
 
 
 class LicenceError(ValueError):
-    """Licence text that is not an SPDX expression (raised by the strict functions only)."""
+    """Licence text that is not an SPDX expression (raised by the strict functions only).
+
+    ``text`` is the offending licence text and ``detail`` the parser's own words, when known.
+    """
+
+    def __init__(self, message: str, text: str | None = None, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.text = text
+        self.detail = detail
 
 
 @cache
@@ -106,15 +114,14 @@ def parse(text: str) -> LicenseExpression:
     """Parse an expression without judging its keys; LicenceError when it is not one."""
     stripped = " ".join(text.split())
     if not stripped:
-        raise LicenceError("empty SPDX licence expression")
+        raise LicenceError("empty SPDX licence expression", text, "empty")
     try:
         parsed = licensing().parse(stripped, validate=False, strict=False)
     except Exception as exc:  # license-expression raises several types on odd input
-        raise LicenceError(
-            f"invalid SPDX licence expression {text!r}: {' '.join(str(exc).split())}"
-        ) from None
+        detail = " ".join(str(exc).split())
+        raise LicenceError(f"invalid SPDX licence expression {text!r}: {detail}", text, detail) from None
     if parsed is None:
-        raise LicenceError(f"invalid SPDX licence expression {text!r}")
+        raise LicenceError(f"invalid SPDX licence expression {text!r}", text, "no expression")
     return parsed
 
 

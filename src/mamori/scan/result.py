@@ -38,6 +38,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mamori.model.sbom import Occurrence, ReadWarning
 from mamori.scan.messages import text
 
 RATINGS = ("critical", "high", "medium", "low", "none", "unknown")
@@ -57,6 +58,8 @@ class ComponentRef:
     cpe: str | None = None
     bom_ref: str | None = None
     group: str | None = None
+    # where the component is declared (a lockfile or manifest and its line), when known
+    occurrences: list[Occurrence] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -330,6 +333,11 @@ class ScanResult:
     # Set by mamori.triage.integrate: the product release the findings were triaged for, where the triage
     # context came from and, when context points had to be assumed, the notice to show first.
     triage: dict[str, Any] | None = None
+    # flaws in single fields of the SBOM that the lenient read went past (mamori.sbom.problems)
+    warnings: list[ReadWarning] = field(default_factory=list)
+    # the folder occurrence locations are relative to: the scanned folder, the lockfile's or the SBOM's
+    # folder ("" when the target is no file, e.g. an archived SBOM)
+    root: str = ""
 
     def by_rating(self) -> dict[str, int]:
         counts = dict.fromkeys(RATINGS, 0)

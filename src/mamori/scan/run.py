@@ -15,19 +15,61 @@ from mamori.scan.coverage import DEFAULT_MAX_AGE, scan_coverage
 from mamori.scan.result import ScanResult, SourceInfo
 from mamori.store import Store
 
-GENERATED = "generated"  # sbom.format of a folder scanned through `sbom generate`
+GENERATED = "generated"  # sbom.format of a folder or lockfile scanned through `sbom generate`
+
+
+def lockfile_for(path: Path, data: bytes) -> Path | None:
+    """The lockfile or manifest to generate from when ``path`` is one mamori reads (by its name, the
+    same table `sbom generate` uses), unless its content is a CycloneDX or SPDX SBOM; None otherwise.
+    A go.sum stands for the go.mod beside it (go.sum lists checksums, go.mod the build)."""
+    from mamori.sbom.detect import has_sbom_signature
+    from mamori.sbom.generate import registry
+
+    if path.name == "go.sum":
+        gomod = path.with_name("go.mod")
+        if not gomod.is_file():
+            raise InputError(
+                path, "go.sum lists module checksums, not what is built: scan the go.mod beside it"
+            )
+        return gomod
+    if registry.spec_for(path) is None or has_sbom_signature(data):
+        return None
+    return path
 
 
 def load_target(path: Path) -> tuple[Document, str]:
-    """An SBOM file in any format mamori reads, or a folder turned into an SBOM first."""
+    """A folder or a lockfile/manifest (turned into an SBOM first, see :func:`lockfile_for`), or an SBOM
+    file in any format mamori reads."""
     from mamori import sbom
 
     if path.is_dir():
         from mamori.sbom.generate import generate
 
         return generate(path), GENERATED
-    fmt = sbom.detect_format(read_bytes(path), path)
+    if not path.is_file():
+        raise InputError(path, "not a regular file")
+    data = read_bytes(path)
+    lockfile = lockfile_for(path, data)
+    if lockfile is not None:
+        from mamori.sbom.generate import generate
+
+        return generate(lockfile), GENERATED
+    fmt = sbom.detect_format(data, path)
     return sbom.read(path, fmt=fmt), fmt
+
+
+def scan_root(target: str) -> str:
+    """The folder a result's file locations are relative to: the target folder itself, else the folder of
+    the target file; "" when the target is no path on this machine."""
+    path = Path(target)
+    try:
+        if path.is_dir():
+            return str(path)
+        if path.is_file():
+            return str(path.parent)
+    except OSError:
+        return ""
+    return ""
 
 
 def unique_components(doc: Document) -> list[Component]:
@@ -89,14 +131,20 @@ def scan_document(
     matcher: Matcher | None = None,
     max_age: timedelta | None = DEFAULT_MAX_AGE,
 ) -> ScanResult:
-    """Match one SBOM; pass a kept :class:`Matcher` to reuse its caches across scans."""
-    return scan_components(
+    """Match one SBOM; pass a kept :class:`Matcher` to reuse its caches across scans.
+
+    The warnings of a lenient read (``doc.warnings``) travel with the result.
+    """
+    result = scan_components(
         unique_components(doc),
         matcher or Matcher(store),
         target=target,
         sbom_format=sbom_format,
         max_age=max_age,
     )
+    result.warnings = list(doc.warnings)
+    result.root = scan_root(target)
+    return result
 
 
 def scan_path(

@@ -27,6 +27,8 @@ Component level (``component.properties``):
   whose URL the schema's iri-reference format refuses (``https://github.com/x/${project}``); the
   reader puts it back at its index (also used on services)
 - ``mamori:type`` — a component type the target version does not know (written as ``library``)
+- ``mamori:occurrence`` — ``["location", line]`` (line or null) for an occurrence the target version
+  cannot hold in ``evidence.occurrences`` (1.4 has no such element, 1.5 has no ``line``)
 - ``mamori:manufacturer`` — as above, for ``component.manufacturer`` (1.6+)
 """
 
@@ -46,10 +48,11 @@ CPE = "mamori:cpe"
 HASH = "mamori:hash"
 TYPE = "mamori:type"
 EXTERNAL_REFERENCE = "mamori:external-reference"
+OCCURRENCE = "mamori:occurrence"
 
 # component properties a reader takes back into model fields
 COMPONENT_FIELDS = frozenset(
-    (LICENSE_CONCLUDED, LICENSES_ACKNOWLEDGEMENT, CPE, HASH, TYPE, EXTERNAL_REFERENCE)
+    (LICENSE_CONCLUDED, LICENSES_ACKNOWLEDGEMENT, CPE, HASH, TYPE, EXTERNAL_REFERENCE, OCCURRENCE)
 )
 # document properties a reader takes back into model fields
 DOCUMENT_FIELDS = frozenset((DOCUMENT_NAME, COMMENT, SERIAL_NUMBER, RELATIONSHIP))

@@ -20,13 +20,24 @@ Mapping (model field ← CycloneDX):
   reference of type distribution (the reference stays in ``external_references`` too);
   licences with acknowledgement "concluded" (1.6+) → ``license_concluded``, all others →
   ``license_declared`` (see licenses.py for how entries become one expression).
-- What the model has no field for (pedigree, evidence, vulnerabilities, compositions, licence
-  texts and URLs, phone numbers, dependencies' ``provides`` …) is not kept. The manufacturer is
-  kept as a ``mamori:manufacturer`` property (see carried.py).
+- ``occurrences`` ← evidence.occurrences (1.5+: ``location``, 1.6+: ``line``), and the
+  ``mamori:occurrence`` properties that carry them in versions without that element.
+- What the model has no field for (pedigree, the rest of evidence, vulnerabilities, compositions,
+  licence texts and URLs, phone numbers, dependencies' ``provides`` …) is not kept. The
+  manufacturer is kept as a ``mamori:manufacturer`` property (see carried.py).
+
+Lenient and strict reading (mamori.sbom.problems): a flaw inside one component (a field of the wrong
+type, a licence that does not parse, a value outside the spec version's enumeration, a purl or CPE
+that does not parse, no version), one service, one dependency entry or one metadata field is a
+warning in ``Document.warnings`` and the rest is read; with ``strict`` the first flaw is an
+InputError. The components are read on a fast path; only a component with a flaw is read again
+key by key to find and drop what is wrong. What stays refused in both modes: not a BOM, a top-level
+array of the wrong type, nesting deeper than MAX_DEPTH.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -40,15 +51,25 @@ from mamori.model import (
     Document,
     ExternalReference,
     Hash,
+    Occurrence,
     Property,
     Relationship,
     Service,
     Tool,
 )
+from mamori.sbom import problems as pr
 from mamori.sbom.cyclonedx import carried
 from mamori.sbom.cyclonedx.licenses import LicenceError, combine, from_id
+from mamori.sbom.cyclonedx.versions import (
+    HASH_CONTENT_LENGTHS,
+    READ_COMPONENT_TYPES,
+    READ_HASH_ALGORITHMS,
+    READ_REFERENCE_TYPES,
+    READ_SCOPES,
+)
 
 MAX_DEPTH = 100  # nested components/services; deeper input is refused, not a RecursionError
+_EXPECTED = re.compile(r"^expected (.+), got (.+)$")
 
 
 def _kind(value: object) -> str:
@@ -62,16 +83,90 @@ def _kind(value: object) -> str:
 class BomReader:
     """Turns one BOM (JSON shape) into a Document; ``path`` only names the file in errors."""
 
-    def __init__(self, path: Path, spec_version: str) -> None:
+    def __init__(self, path: Path, spec_version: str, problems: pr.Problems | None = None) -> None:
         self.path = path
         self.spec_version = spec_version
+        self.problems = problems if problems is not None else pr.Problems(path, strict=True)
+        self.strict = self.problems.strict
+        self.types = READ_COMPONENT_TYPES[spec_version]
+        self.scopes = READ_SCOPES[spec_version]
+        self.hash_algorithms = READ_HASH_ALGORITHMS[spec_version]
+        self.reference_types = READ_REFERENCE_TYPES[spec_version]
+        self.spec_label = f"CycloneDX {spec_version}"
 
     # -- checks ---------------------------------------------------------------------------------
 
-    def fail(self, where: str, problem: str) -> NoReturn:
+    def fail(
+        self,
+        where: str,
+        problem: str,
+        code: str | None = None,
+        value: str | None = None,
+        detail: str | None = None,
+    ) -> NoReturn:
+        """Raise the flaw: InputError text ``where: problem``; the code is read from "expected X, got Y"."""
         if len(where) > 160:  # deep nesting: keep the line readable
             where = f"{where[:60]}…{where[-80:]}"
-        raise InputError(self.path, f"{where}: {problem}" if where else problem)
+        if code is None:
+            found = _EXPECTED.match(problem)
+            if found is not None:
+                code, value, detail = pr.WRONG_TYPE, pr.kind_of(found.group(2)), pr.kind_of(found.group(1))
+            else:
+                code, detail = "other", problem
+        raise pr.Flaw(self.path, where, problem, code, value, detail)
+
+    def structural(self, where: str, problem: str) -> NoReturn:
+        if len(where) > 160:  # deep nesting: keep the line readable
+            where = f"{where[:60]}…{where[-80:]}"
+        raise pr.Structural(self.path, f"{where}: {problem}" if where else problem)
+
+    def warn_flaw(self, flaw: pr.Flaw, component: str | None) -> None:
+        self.problems.report(flaw.where, component, flaw.code, flaw.value, flaw.detail)
+
+    def lenient(self, read: Any, obj: dict[str, Any], where: str, depth: int, label: str | None) -> Any:
+        """Read ``obj`` with ``read`` after dropping (and reporting) each key that ``read`` refuses alone."""
+        warnings = self.problems.warnings
+        clean: dict[str, Any] = {}
+        for key, val in obj.items():
+            mark = len(warnings)
+            try:
+                read({key: val}, where, depth)
+            except pr.Structural:
+                raise
+            except pr.Flaw as flaw:
+                del warnings[mark:]
+                self.warn_flaw(flaw, label)
+                continue
+            del warnings[mark:]  # the probe's own notes (no version …) come again below
+            clean[key] = val
+        return read(clean, where, depth)
+
+    def guarded(self, read: Any, obj: dict[str, Any], where: str, depth: int) -> Any:
+        """``read(obj)``; in lenient mode a flaw in it makes :meth:`lenient` read it key by key."""
+        if self.strict:
+            return read(obj, where, depth)
+        warnings = self.problems.warnings
+        mark = len(warnings)
+        try:
+            return read(obj, where, depth)
+        except pr.Structural:
+            raise
+        except pr.Flaw:
+            del warnings[mark:]
+            label = pr.component_label(obj.get("bom-ref"), obj.get("name"), obj.get("version"))
+            return self.lenient(read, obj, where, depth, label)
+
+    def part(self, read: Any, *args: Any) -> Any:
+        """One document-level part (a metadata field …): in lenient mode a flaw is a warning and None."""
+        if self.strict:
+            return read(*args)
+        try:
+            return read(*args)
+        except pr.Structural:
+            raise
+        except pr.Flaw as flaw:
+            self.warn_flaw(flaw, None)
+            return None
 
     def obj(self, value: object, where: str) -> dict[str, Any]:
         if type(value) is not dict:
@@ -103,51 +198,62 @@ class BomReader:
 
     def document(self, bom: dict[str, Any]) -> Document:
         doc = Document(spec="cyclonedx", spec_version=self.spec_version)
-        doc.serial_number = self.text(bom, "serialNumber", "")
-        version = bom.get("version", 1)
-        if type(version) is not int:
-            if type(version) is str and version.isdigit():
-                version = int(version)
-            else:
-                self.fail("version", f"expected a whole number, got {_kind(version)}")
-        doc.version = version
+        part = self.part
+        doc.serial_number = part(self.text, bom, "serialNumber", "")
+        doc.version = part(self.bom_version, bom.get("version", 1)) or 1
         properties: list[Property] = []
         metadata = bom.get("metadata")
         if metadata is not None:
-            properties = self.metadata(doc, self.obj(metadata, "metadata"))
-        properties += self.properties(bom.get("properties"), "properties")
+            if type(metadata) is not dict:
+                self.structural("metadata", f"expected an object, got {_kind(metadata)}")
+            properties = self.metadata(doc, metadata)
+        properties += part(self.properties, bom.get("properties"), "properties") or []
         if metadata is not None:
             for key in ("manufacturer", "manufacture"):
                 if metadata.get(key) is not None:
-                    properties.append(self.manufacturer(metadata[key], f"metadata.{key}"))
+                    made = part(self.manufacturer, metadata[key], f"metadata.{key}")
+                    if made is not None:
+                        properties.append(made)
                     break
         doc.components = self.components(bom.get("components"), "components", 0)
         doc.services = self.services(bom.get("services"), "services", 0)
         doc.relationships, doc.no_dependencies = self.dependencies(bom.get("dependencies"))
         doc.properties = self.document_carried(doc, properties)
+        doc.warnings = self.problems.warnings
         if doc.name is None and doc.root is not None and doc.root.name:
             doc.name = doc.root.name
         return doc
 
+    def bom_version(self, version: object) -> int:
+        if type(version) is not int:
+            if type(version) is str and version.isdigit():
+                return int(version)
+            self.fail("version", f"expected a whole number, got {_kind(version)}")
+        return version  # type: ignore[return-value]
+
     def metadata(self, doc: Document, meta: dict[str, Any]) -> list[Property]:
+        part = self.part
         stamp = meta.get("timestamp")
         if stamp is not None:
-            doc.timestamp = self.timestamp(stamp, "metadata.timestamp")
-        doc.lifecycles = self.lifecycles(meta.get("lifecycles"))
-        doc.tools = self.tools(meta.get("tools"))
-        doc.authors = [
-            self.contact(a, f"metadata.authors[{i}]", "person")
-            for i, a in enumerate(self.arr(meta.get("authors"), "metadata.authors"))
-        ]
+            doc.timestamp = part(self.timestamp, stamp, "metadata.timestamp")
+        doc.lifecycles = part(self.lifecycles, meta.get("lifecycles")) or []
+        doc.tools = part(self.tools, meta.get("tools")) or []
+        doc.authors = part(self.authors, meta.get("authors")) or []
         root = meta.get("component")
         if root is not None:
-            doc.root = self.component(root, "metadata.component", 0)
+            doc.root = self.component(root, "metadata.component", 0, root=True)
         supplier = meta.get("supplier")
         if supplier is not None:
-            doc.supplier = self.entity(supplier, "metadata.supplier")
-        declared, _ = self.licenses(meta.get("licenses"), "metadata.licenses")
-        doc.data_license = declared
-        return self.properties(meta.get("properties"), "metadata.properties")
+            doc.supplier = part(self.entity, supplier, "metadata.supplier")
+        licences = part(self.licenses, meta.get("licenses"), "metadata.licenses")
+        doc.data_license = licences[0] if licences else None
+        return part(self.properties, meta.get("properties"), "metadata.properties") or []
+
+    def authors(self, value: object) -> list[Contact]:
+        return [
+            self.contact(a, f"metadata.authors[{i}]", "person")
+            for i, a in enumerate(self.arr(value, "metadata.authors"))
+        ]
 
     def timestamp(self, value: object, where: str) -> datetime:
         if type(value) is not str:
@@ -155,7 +261,7 @@ class BomReader:
         try:
             stamp = datetime.fromisoformat(value.strip())
         except ValueError:
-            self.fail(where, f"not an ISO 8601 date-time: {value[:60]!r}")
+            self.fail(where, f"not an ISO 8601 date-time: {value[:60]!r}", pr.INVALID_DATE, value)
         # a time without an offset is taken as UTC, so that every timestamp can be written back
         return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)
 
@@ -273,11 +379,14 @@ class BomReader:
     # -- components -----------------------------------------------------------------------------
 
     def components(self, value: object, where: str, depth: int) -> list[Component]:
+        if value is not None and type(value) is not list and depth == 0:
+            self.structural(where, f"expected an array, got {_kind(value)}")
         items = self.arr(value, where)
         if items and depth >= MAX_DEPTH:
-            self.fail(where, f"components nested more than {MAX_DEPTH} levels deep")
+            self.structural(where, f"components nested more than {MAX_DEPTH} levels deep")
         component = self.component
-        return [component(item, f"{where}[{i}]", depth) for i, item in enumerate(items)]
+        out = [component(item, f"{where}[{i}]", depth) for i, item in enumerate(items)]
+        return out if None not in out else [c for c in out if c is not None]
 
     _COMPONENT_TEXT = (
         "name",
@@ -294,10 +403,60 @@ class BomReader:
         "cpe",
     )
 
-    def component(self, value: object, where: str, depth: int) -> Component:
+    def component(self, value: object, where: str, depth: int, root: bool = False) -> Component | None:
+        """One component; in lenient mode None (and a warning) for an entry that is not an object."""
         if type(value) is not dict:
-            self.fail(where, f"expected an object, got {_kind(value)}")
-        obj: dict[str, Any] = value  # type: ignore[assignment]
+            if self.strict:
+                self.fail(where, f"expected an object, got {_kind(value)}")
+            self.problems.report(where, None, pr.SKIPPED_ENTRY, pr.kind_of(_kind(value)))
+            return None
+        return self.guarded(self.read_component, value, where, depth)  # type: ignore[arg-type]
+
+    def check_component(self, comp: Component, where: str, root: bool) -> None:
+        """Report what the spec (or a scan) cannot use: enumeration values, version, purl, CPE, hashes.
+
+        Called before the ``mamori:`` properties are taken back into fields: a value the writer carried
+        there (a type or hash the target version has no name for) is not a flaw of the BOM.
+        """
+        report = self.problems.report
+        label = None
+        if comp.type not in self.types:
+            label = pr.component_label(comp.bom_ref, comp.name, comp.version)
+            report(f"{where}.type", label, pr.UNKNOWN_VALUE, comp.type, f"{self.spec_label} type")
+        if comp.scope is not None and comp.scope not in self.scopes:
+            label = label or pr.component_label(comp.bom_ref, comp.name, comp.version)
+            report(f"{where}.scope", label, pr.UNKNOWN_VALUE, comp.scope, f"{self.spec_label} scope")
+        if not comp.version and not root and not pr.purl_has_version(comp.purl):
+            label = label or pr.component_label(comp.bom_ref, comp.name, comp.version)
+            report(f"{where}.version", label, pr.NO_VERSION)
+        if comp.purl is not None and (problem := pr.purl_problem(comp.purl)) is not None:
+            label = label or pr.component_label(comp.bom_ref, comp.name, comp.version)
+            report(f"{where}.purl", label, pr.INVALID_PURL, comp.purl, problem)
+        for cpe in comp.cpes:
+            if pr.cpe_problem(cpe):
+                label = label or pr.component_label(comp.bom_ref, comp.name, comp.version)
+                report(f"{where}.cpe", label, pr.INVALID_CPE, cpe)
+        algorithms = self.hash_algorithms
+        for i, h in enumerate(comp.hashes):
+            if h.alg not in algorithms:
+                label = label or pr.component_label(comp.bom_ref, comp.name, comp.version)
+                report(f"{where}.hashes[{i}].alg", label, pr.UNKNOWN_VALUE, h.alg, f"{self.spec_label} hash")
+            elif pr.hex_digest_problem(h.value, HASH_CONTENT_LENGTHS):
+                label = label or pr.component_label(comp.bom_ref, comp.name, comp.version)
+                report(f"{where}.hashes[{i}].content", label, pr.INVALID_HASH, f"{h.alg}:{h.value}")
+        references = self.reference_types
+        for i, ref in enumerate(comp.external_references):
+            if ref.type not in references:
+                label = label or pr.component_label(comp.bom_ref, comp.name, comp.version)
+                report(
+                    f"{where}.externalReferences[{i}].type",
+                    label,
+                    pr.UNKNOWN_VALUE,
+                    ref.type,
+                    f"{self.spec_label} external reference type",
+                )
+
+    def read_component(self, obj: dict[str, Any], where: str, depth: int) -> Component:
         get = obj.get
         values = (
             name,
@@ -353,6 +512,10 @@ class BomReader:
         refs = get("externalReferences")
         if refs:
             comp.external_references = self.references(refs, f"{where}.externalReferences")
+        self.check_component(comp, where, where == "metadata.component")
+        evidence = get("evidence")
+        if evidence is not None:
+            comp.occurrences += self.occurrences(evidence, f"{where}.evidence")
         props = get("properties")
         if props:
             comp.properties = self.component_carried(comp, self.properties(props, f"{where}.properties"))
@@ -367,6 +530,23 @@ class BomReader:
         if children:
             comp.components = self.components(children, f"{where}.components", depth + 1)
         return comp
+
+    def occurrences(self, value: object, where: str) -> list[Occurrence]:
+        """evidence.occurrences[]: ``location`` and (1.6+) ``line``; the rest of evidence is not kept."""
+        entries = self.obj(value, where).get("occurrences")
+        out: list[Occurrence] = []
+        for i, item in enumerate(self.arr(entries, f"{where}.occurrences")):
+            spot = f"{where}.occurrences[{i}]"
+            entry = self.obj(item, spot)
+            location = self.text(entry, "location", spot)
+            line = entry.get("line")
+            if type(line) is str and line.isdigit():  # from XML
+                line = int(line)
+            if line is not None and (type(line) is not int or line < 1):
+                self.fail(f"{spot}.line", f"expected a whole number, got {_kind(line)}")
+            if location:
+                out.append(Occurrence(location, line))
+        return out
 
     def component_carried(self, comp: Component, properties: list[Property]) -> list[Property]:
         fields = carried.COMPONENT_FIELDS
@@ -391,6 +571,19 @@ class BomReader:
             elif name == carried.EXTERNAL_REFERENCE:
                 if not self.restore_reference(comp.external_references, prop.value):
                     kept.append(prop)
+            elif name == carried.OCCURRENCE:
+                occurrence = self.carried_occurrence(prop.value)
+                if occurrence is None:
+                    kept.append(prop)
+                    continue
+                same = next(
+                    (o for o in comp.occurrences if o.location == occurrence.location and o.line is None),
+                    None,
+                )
+                if same is None:
+                    comp.occurrences.append(occurrence)
+                else:  # 1.5: the location is in evidence, the line was carried
+                    same.line = occurrence.line
             else:
                 alg, sep, content = prop.value.partition(":")
                 if sep:
@@ -398,6 +591,20 @@ class BomReader:
                 else:
                     kept.append(prop)
         return kept
+
+    @staticmethod
+    def carried_occurrence(value: str) -> Occurrence | None:
+        """``["location", line or null]`` → Occurrence; None when malformed."""
+        try:
+            parts = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return None
+        if type(parts) is not list or len(parts) != 2 or type(parts[0]) is not str or not parts[0]:
+            return None
+        line = parts[1]
+        if line is not None and (type(line) is not int or line < 1):
+            return None
+        return Occurrence(parts[0], line)
 
     @staticmethod
     def restore_reference(refs: list[ExternalReference], value: str) -> bool:
@@ -464,7 +671,7 @@ class BomReader:
                 try:
                     return from_id(lic["id"]), None
                 except LicenceError as exc:
-                    self.fail(where, str(exc))
+                    self.fail(where, str(exc), pr.INVALID_LICENCE, exc.text, exc.detail)
         declared: list[tuple[str, str]] = []
         concluded: list[tuple[str, str]] = []
         for i, item in enumerate(self.arr(value, where)):
@@ -499,18 +706,28 @@ class BomReader:
                 combine(tuple(concluded)) if concluded else None,
             )
         except LicenceError as exc:
-            self.fail(where, str(exc))
+            self.fail(where, str(exc), pr.INVALID_LICENCE, exc.text, exc.detail)
 
     # -- services -------------------------------------------------------------------------------
 
     def services(self, value: object, where: str, depth: int) -> list[Service]:
+        if value is not None and type(value) is not list and depth == 0:
+            self.structural(where, f"expected an array, got {_kind(value)}")
         items = self.arr(value, where)
         if items and depth >= MAX_DEPTH:
-            self.fail(where, f"services nested more than {MAX_DEPTH} levels deep")
-        return [self.service(item, f"{where}[{i}]", depth) for i, item in enumerate(items)]
+            self.structural(where, f"services nested more than {MAX_DEPTH} levels deep")
+        out = [self.service(item, f"{where}[{i}]", depth) for i, item in enumerate(items)]
+        return [s for s in out if s is not None]
 
-    def service(self, value: object, where: str, depth: int) -> Service:
-        obj = self.obj(value, where)
+    def service(self, value: object, where: str, depth: int) -> Service | None:
+        if type(value) is not dict:
+            if self.strict:
+                self.fail(where, f"expected an object, got {_kind(value)}")
+            self.problems.report(where, None, pr.SKIPPED_ENTRY, pr.kind_of(_kind(value)))
+            return None
+        return self.guarded(self.read_service, value, where, depth)  # type: ignore[arg-type]
+
+    def read_service(self, obj: dict[str, Any], where: str, depth: int) -> Service:
         text = self.text
         svc = Service(
             name=text(obj, "name", where) or "",
@@ -562,11 +779,35 @@ class BomReader:
         elements within the graph", so such an entry states "no dependencies" (a ref that is not
         listed at all has unknown dependencies). A ref listed both ways keeps its edges.
         """
+        if value is not None and type(value) is not list:
+            self.structural("dependencies", f"expected an array, got {_kind(value)}")
+        items: list[Any] = value or []  # type: ignore[assignment]
+        if self.strict:
+            rels, empty = self.read_dependencies(enumerate(items))
+        else:
+            try:
+                rels, empty = self.read_dependencies(enumerate(items))
+            except pr.Flaw:
+                rels, empty = [], set()
+                for i, item in enumerate(items):
+                    try:
+                        some, none = self.read_dependencies([(i, item)])
+                    except pr.Flaw as flaw:
+                        ref = item.get("ref") if type(item) is dict else None
+                        self.warn_flaw(flaw, ref if type(ref) is str else None)
+                        continue
+                    rels += some
+                    empty |= none
+        if empty and rels:
+            empty -= {rel.source for rel in rels}
+        return rels, empty
+
+    def read_dependencies(self, items: Any) -> tuple[list[Relationship], set[str]]:
         rels: list[Relationship] = []
         extend = rels.extend
         only_str = {str}
         empty: set[str] = set()
-        for i, item in enumerate(self.arr(value, "dependencies")):
+        for i, item in items:
             if type(item) is not dict:
                 self.fail(f"dependencies[{i}]", f"expected an object, got {_kind(item)}")
             ref = item.get("ref")
@@ -584,14 +825,12 @@ class BomReader:
                             f"dependencies[{i}].dependsOn[{j}]", f"expected a string, got {_kind(target)}"
                         )
             extend([Relationship(ref, target, "DEPENDS_ON") for target in targets])
-        if empty and rels:
-            empty -= {rel.source for rel in rels}
         return rels, empty
 
 
-def document_from_bom(bom: dict[str, Any], path: Path, spec_version: str) -> Document:
-    """The model of one BOM in JSON shape; raises InputError only."""
-    reader = BomReader(path, spec_version)
+def document_from_bom(bom: dict[str, Any], path: Path, spec_version: str, strict: bool = False) -> Document:
+    """The model of one BOM in JSON shape (flaws in ``Document.warnings``, or InputError when ``strict``)."""
+    reader = BomReader(path, spec_version, pr.Problems(path, strict))
     try:
         return reader.document(bom)
     except InputError:

@@ -53,4 +53,4 @@ def read(data: bytes, path: Path, options: ReadOptions | None = None) -> Documen
     with gc_paused():
         bom = parse_json(data, path)
         version = check_bom(bom, path)
-        return document_from_bom(bom, path, version)
+        return document_from_bom(bom, path, version, strict=bool(options and options.strict))

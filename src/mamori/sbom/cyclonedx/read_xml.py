@@ -269,7 +269,20 @@ class _Shape:
                 comp["authors"] = [self.contact(c) for n, c in self.children(child) if n == "author"]
             elif name == "swid":
                 comp["swid"] = {"tagId": child.get("tagId")}
+            elif name == "evidence":
+                comp["evidence"] = self.evidence(child)
         return comp
+
+    def evidence(self, el: etree._Element) -> dict[str, Any]:
+        """Only ``occurrences`` (location, line) is read; the rest of evidence is not kept."""
+        occurrences: list[dict[str, Any]] = []
+        for name, child in self.children(el):
+            if name == "occurrences":
+                for n, item in self.children(child):
+                    if n == "occurrence":
+                        entry = {k: self.text(c) for k, c in self.children(item) if k in ("location", "line")}
+                        occurrences.append(entry)
+        return {"occurrences": occurrences}
 
     def services(self, el: etree._Element, depth: int) -> list[dict[str, Any]]:
         if depth >= MAX_DEPTH:
@@ -333,4 +346,4 @@ def read(data: bytes, path: Path, options: ReadOptions | None = None) -> Documen
         root = parse_xml(data, path)
         version = spec_version(root, path)
         bom = _Shape(etree.QName(root).namespace).bom(root)
-        return document_from_bom(bom, path, version)
+        return document_from_bom(bom, path, version, strict=bool(options and options.strict))

@@ -348,11 +348,30 @@ class BomWriter:
         refs = self.references(comp.external_references, comp.download_location, extra)
         if refs:
             out["externalReferences"] = refs
+        occurrences = self.occurrences(comp, extra)
         props = _props(properties) + extra
         if props:
             out["properties"] = props
         if comp.components:
             out["components"] = [self.component(c) for c in comp.components]
+        if occurrences:
+            out["evidence"] = {"occurrences": occurrences}
+        return out
+
+    def occurrences(self, comp: Component, extra: list[dict[str, str]]) -> list[dict[str, Any]]:
+        """evidence.occurrences: ``location`` from 1.5, ``line`` from 1.6; what the version cannot hold
+        (all of it in 1.4, the line in 1.5) travels as ``mamori:occurrence`` properties."""
+        out: list[dict[str, Any]] = []
+        for occurrence in comp.occurrences:
+            if self.v15:
+                entry: dict[str, Any] = {"location": occurrence.location}
+                if occurrence.line is not None and self.v16:
+                    entry["line"] = occurrence.line
+                out.append(entry)
+            if not self.v15 or (occurrence.line is not None and not self.v16):
+                extra.append(
+                    _carry(carried.OCCURRENCE, orjson.dumps([occurrence.location, occurrence.line]).decode())
+                )
         return out
 
     def licence(self, expression: str, acknowledgement: str | None) -> dict[str, Any]:

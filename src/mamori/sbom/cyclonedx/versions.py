@@ -111,3 +111,41 @@ LIFECYCLE_PHASES = frozenset(
     ["design", "pre-build", "build", "post-build", "operations", "discovery", "decommission"]
 )
 DATA_FLOWS = frozenset(["inbound", "outbound", "bi-directional", "unknown"])
+
+# What a document of each spec version may say, for the readers' warnings (a value outside these is
+# kept as text and reported, see mamori.sbom.problems). Taken from the official schemas (JSON for
+# 1.2+, XSD for 1.0 and 1.1); tests/test_read_lenient.py compares them with the schemas that
+# cyclonedx-python-lib ships.
+_TYPES_10 = ("application", "framework", "library", "operating-system", "device")
+_TYPES_16 = (*_TYPES_15, "cryptographic-asset")
+READ_COMPONENT_TYPES: dict[str, frozenset[str]] = {
+    "1.0": frozenset(_TYPES_10),
+    "1.1": frozenset((*_TYPES_10, "file")),
+    "1.2": frozenset(_TYPES_14),
+    "1.3": frozenset(_TYPES_14),
+    "1.4": frozenset(_TYPES_14),
+    "1.5": frozenset(_TYPES_15),
+    "1.6": frozenset(_TYPES_16),
+    "1.7": frozenset(_TYPES_16),
+}
+READ_SCOPES: dict[str, frozenset[str]] = {
+    version: frozenset(("required", "optional")) if version == "1.0" else SCOPES for version in READ_VERSIONS
+}
+_HASHES_10 = frozenset(("MD5", "SHA-1", "SHA-256", "SHA-384", "SHA-512", "SHA3-256", "SHA3-512"))
+READ_HASH_ALGORITHMS: dict[str, frozenset[str]] = {
+    **{version: HASH_ALGORITHMS for version in READ_VERSIONS},
+    "1.0": _HASHES_10,
+    "1.1": _HASHES_10,
+    "1.7": HASH_ALGORITHMS | {"Streebog-256", "Streebog-512"},
+}
+_REFS_11 = frozenset(r for r in _REFS_14 if r != "release-notes")
+READ_REFERENCE_TYPES: dict[str, frozenset[str]] = {
+    "1.0": _REFS_11,  # 1.0 has no external references; the 1.1 list keeps odd input quiet
+    "1.1": _REFS_11,
+    "1.2": _REFS_11,
+    "1.3": _REFS_11,
+    "1.4": EXTERNAL_REFERENCE_TYPES["1.4"],
+    "1.5": EXTERNAL_REFERENCE_TYPES["1.5"],
+    "1.6": EXTERNAL_REFERENCE_TYPES["1.6"],
+    "1.7": EXTERNAL_REFERENCE_TYPES["1.6"] | {"patent", "patent-family", "patent-assertion", "citation"},
+}

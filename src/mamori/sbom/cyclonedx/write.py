@@ -191,6 +191,13 @@ class _XmlBom:
                 self.properties(el, value)
             elif key == "components":
                 self.components(self.sub(el, key), value)
+            elif key == "evidence":
+                wrap = self.sub(self.sub(el, "evidence"), "occurrences")
+                for occurrence in value["occurrences"]:
+                    item = self.sub(wrap, "occurrence")
+                    self.sub(item, "location", occurrence["location"])
+                    if "line" in occurrence:
+                        self.sub(item, "line", str(occurrence["line"]))
 
     def services(self, parent: etree._Element, services: list[dict[str, Any]]) -> None:
         for svc in services:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from mamori.errors import InputError
 from mamori.fileio import read_bytes
-from mamori.model import Document, Property
+from mamori.model import Document, Occurrence, Property
 from mamori.sbom.generate import registry
 from mamori.sbom.generate.assemble import ProjectInput, assemble
 from mamori.sbom.generate.base import NOTICE, SOURCE_FILE, SUPERSEDED, Found
@@ -48,11 +48,27 @@ def read_text(path: Path) -> str:
         raise InputError(path, f"not UTF-8 text (byte {exc.start})") from None
 
 
+def _locate(found: Found, label: str, base: Path) -> None:
+    """Occurrences a parser recorded: the file parsed (``label``) where it gave none, other files made
+    relative to ``base``; a component with none gets the file alone (its line unknown)."""
+    for comp in found.components:
+        occurrences = comp.occurrences
+        if not occurrences:
+            occurrences.append(Occurrence(label, None))
+            continue
+        for occurrence in occurrences:
+            if not occurrence.location:
+                occurrence.location = label
+            elif Path(occurrence.location).is_absolute():
+                occurrence.location = _label(Path(occurrence.location), base)
+
+
 def _read_project(project: Project, base: Path, props: list[Property]) -> ProjectInput:
     result = ProjectInput(_label(project.folder, base))
     for path, spec in project.files:
         found: Found = registry.resolve(spec.target)(path, read_text(path))
         label = _label(path, base)
+        _locate(found, label, base)
         result.results.append((label, found))
         props.append(Property(SOURCE_FILE, label))
         props += [Property(NOTICE, f"{label}: {text}") for text in found.notices]
@@ -60,6 +76,7 @@ def _read_project(project: Project, base: Path, props: list[Property]) -> Projec
         found = registry.resolve(magic.target)(path, "")
         if found.components or found.project is not None:
             label = _label(path, base)
+            _locate(found, label, base)
             result.results.append((label, found))
             props.append(Property(SOURCE_FILE, label))
             props += [Property(NOTICE, f"{label}: {text}") for text in found.notices]
@@ -89,6 +106,7 @@ def generate(path: Path, options: GenerateOptions | None = None) -> Document:
                 raise InputError(target, f"--{option.replace('_', '-')}: not a folder")
             found = registry.scanner(option)(target)
             label = _label(target, base)
+            _locate(found, label, base)
             extra.append((label, found))
             props.append(Property(SOURCE_FILE, label))
             props += [Property(NOTICE, f"{label}: {text}") for text in found.notices]

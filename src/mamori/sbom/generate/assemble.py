@@ -5,8 +5,8 @@
   says. Every other project is a sub-project component (type application) that the root depends
   on — a monorepo is one SBOM.
 - **Components** are merged by bom-ref (the purl) across files and projects: empty fields are filled
-  from the other copy, hashes and properties are united, and each file the component was found in
-  becomes one ``mamori:evidence:file`` property (paths relative to PATH).
+  from the other copy, hashes, properties and occurrences (file and line) are united, and each file
+  the component was found in becomes one ``mamori:evidence:file`` property (paths relative to PATH).
 - **Edges**: project → its direct dependencies; component → component as the lockfiles say.
   When a file cannot tell direct from transitive, the components nothing depends on are direct
   (and any left unreachable in a cycle too), so every component is linked to the root.
@@ -94,6 +94,9 @@ def _merge(into: Component, other: Component) -> None:
     into.external_references += [r for r in other.external_references if (r.type, r.url) not in seen_r]
     seen_p = {(p.name, p.value) for p in into.properties}
     into.properties += [p for p in other.properties if (p.name, p.value) not in seen_p]
+    if other.occurrences:
+        seen_o = {(o.location, o.line) for o in into.occurrences}
+        into.occurrences += [o for o in other.occurrences if (o.location, o.line) not in seen_o]
     if into.property(DECLARED_ONLY) is None or other.property(DECLARED_ONLY) is None:  # resolved somewhere
         into.properties = [p for p in into.properties if p.name not in (DECLARED_ONLY, VERSION_RANGE)]
 
@@ -165,6 +168,7 @@ class Assembler:
                 self.components[target].properties += [
                     p for p in declared.properties if p.name == EVIDENCE_FILE
                 ]
+                self.components[target].occurrences += declared.occurrences
 
     def derive_scopes(self) -> dict[str, int]:
         """Best scope rank of any path from a project's direct dependency; explicit scopes count too."""

@@ -32,6 +32,11 @@ Rules for parsers:
   ``poetry.lock: line 12: <problem>`` — never a traceback, never a partial result.
 - The source file of each component (CycloneDX-style evidence) is added by the assembler as the
   property ``EVIDENCE_FILE``; parsers do not set it.
+- Where the file says it, a parser records the line that declares each component with
+  ``lines.declared_at(comp, line)`` (``Component.occurrences``; the framework fills in the file,
+  relative to the scanned folder). A component read from another file (a ``-r`` include, the
+  lockfile above a workspace member) gives that file's absolute path. Lines are found in the text
+  the parser already holds (see lines.py), never by parsing the file again.
 """
 
 from __future__ import annotations

@@ -11,18 +11,30 @@ What goes where (see mapping.py for NOASSERTION/NONE and ``spdx:`` properties):
   ``hasFiles`` becomes CONTAINS; ``A DEPENDS_ON NONE`` puts A in ``Document.no_dependencies``.
 * snippets, extracted licensing infos, external document refs and annotations are kept as
   ``spdx:`` properties so that SPDX → model → SPDX writes them again.
+
+Lenient and strict reading (mamori.sbom.problems): a flaw in one package or file (a field of the
+wrong type, a licence that is no SPDX expression — kept as text, as before —, a purl or CPE that
+does not parse, an unknown checksum algorithm or package purpose, a date that is not ISO 8601, no
+version) or in one relationship is a warning in ``Document.warnings``; a package or file without its
+SPDXID or name is skipped with a warning. With ``strict`` the first flaw is an InputError. The
+document itself (not an object, no or an unknown spdxVersion, ``packages`` not a list) is refused
+in both modes.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import orjson
 
 from mamori.errors import InputError
 from mamori.model import Component, Document, ExternalReference, Hash, Property, Relationship
+from mamori.sbom import problems as pr
+from mamori.sbom.licenses import LicenceError, normalise_expression
 from mamori.sbom.spdx import licenses
 from mamori.sbom.spdx.mapping import (
     CDX_REFERENCE_TYPES,
@@ -86,22 +98,44 @@ _SHAPE_NAMES = {"boolean": "a boolean", "object": "an object", "list": "a list",
                 "objects": "a list of objects"}  # fmt: skip
 
 
+_MUST_BE = re.compile(r"^'([^']+)' must be (a string|a list|an object|a boolean), not (.+)$")
+_DATE_KEYS = ("builtDate", "releaseDate", "validUntilDate")
+
+
 class _Object:
-    """Typed access to one SPDX object; problems become InputError naming the object."""
+    """Typed access to one SPDX object; problems become InputError (a Flaw) naming the object."""
 
-    __slots__ = ("data", "index", "path", "where")
+    __slots__ = ("data", "index", "path", "problems", "where")
 
-    def __init__(self, data: object, where: str, path: Path, index: int | None = None) -> None:
+    def __init__(
+        self,
+        data: object,
+        where: str,
+        path: Path,
+        index: int | None = None,
+        problems: pr.Problems | None = None,
+    ) -> None:
         self.where = where
         self.index = index
         self.path = path
+        self.problems = problems if problems is not None else pr.Problems(path, strict=True)
         if not isinstance(data, dict):
             self.fail(f"must be an object, not {_kind(data)}")
         self.data: dict = data
 
+    @property
+    def label(self) -> str:
+        return self.where if self.index is None else f"{self.where}[{self.index}]"
+
     def fail(self, problem: str) -> NoReturn:
-        where = self.where if self.index is None else f"{self.where}[{self.index}]"
-        raise InputError(self.path, problem if where == "document" else f"{where}: {problem}")
+        where = "" if self.label == "document" else self.label
+        flaw = pr.Flaw(self.path, where, problem, "other", None, problem)
+        found = _MUST_BE.match(problem)
+        if found is not None:  # a warning names the field and the kinds, in either language
+            flaw.where = f"{where}.{found.group(1)}" if where else found.group(1)
+            flaw.code, flaw.value = pr.WRONG_TYPE, pr.kind_of(found.group(3))
+            flaw.detail = pr.kind_of(found.group(2))
+        raise flaw
 
     def text(self, key: str) -> str | None:
         value = self.data.get(key)
@@ -136,8 +170,16 @@ class _Object:
         return value
 
     def objects(self, key: str) -> list[_Object]:
+        """The objects of a list; in lenient mode an entry that is no object is skipped with a warning."""
         where = f"{self.where}.{key}"
-        return [_Object(item, where, self.path, i) for i, item in enumerate(self.items(key))]
+        problems = self.problems
+        out = []
+        for i, item in enumerate(self.items(key)):
+            if not isinstance(item, dict) and not problems.strict:
+                problems.report(f"{where}[{i}]", None, pr.SKIPPED_ENTRY, pr.kind_of(_kind(item)))
+                continue
+            out.append(_Object(item, where, self.path, i, problems))
+        return out
 
     def strings(self, key: str) -> list[str]:
         values = self.items(key)
@@ -187,34 +229,107 @@ def _kind(value: object) -> str:
     )
 
 
-def document_from_dict(data: object, path: Path) -> Document:
-    """Map an SPDX 2.1-2.3 JSON-like document to the model; InputError on anything malformed."""
+def _who(data: dict) -> str | None:
+    """How a warning names a package or file: ``name (SPDXID)``."""
+    spdx_id, name = data.get("SPDXID"), data.get("name") or data.get("fileName")
+    spdx_id = spdx_id.strip() if isinstance(spdx_id, str) else ""
+    name = name.strip() if isinstance(name, str) else ""
+    if name and spdx_id:
+        return f"{name} ({spdx_id})"
+    return name or spdx_id or None
+
+
+def _part(problems: pr.Problems, read: Any, *args: Any) -> Any:
+    """A document-level field: in lenient mode a flaw is a warning and the field None."""
+    if problems.strict:
+        return read(*args)
+    try:
+        return read(*args)
+    except pr.Flaw as flaw:
+        problems.report(flaw.where, None, flaw.code, flaw.value, flaw.detail)
+        return None
+
+
+def _element(read: Any, obj: _Object) -> Component | None:
+    """One package or file; in lenient mode a flawed key is dropped with a warning (see the module docstring)."""
+    problems = obj.problems
+    if problems.strict:
+        return read(obj)
+    warnings = problems.warnings
+    mark = len(warnings)
+    try:
+        return read(obj)
+    except pr.Flaw:
+        del warnings[mark:]
+    data = obj.data
+    label = _who(data)
+    ident = {k: data[k] for k in ("SPDXID", "name", "fileName") if k in data}
+    mark = len(warnings)
+    try:
+        read(_Object(ident, obj.where, obj.path, obj.index, problems))
+    except pr.Flaw as flaw:  # no SPDXID or name: nothing can refer to it
+        del warnings[mark:]
+        problems.report(flaw.where, label, pr.INCOMPLETE_ENTRY, None, flaw.detail)
+        return None
+    del warnings[mark:]
+    clean = dict(ident)
+    for key, value in data.items():
+        if key in ident:
+            continue
+        mark = len(warnings)
+        try:
+            read(_Object({**ident, key: value}, obj.where, obj.path, obj.index, problems))
+        except pr.Flaw as flaw:
+            del warnings[mark:]
+            problems.report(flaw.where, label, flaw.code, flaw.value, flaw.detail)
+            continue
+        del warnings[mark:]
+        clean[key] = value
+    return read(_Object(clean, obj.where, obj.path, obj.index, problems))
+
+
+def document_from_dict(data: object, path: Path, strict: bool = False) -> Document:
+    """Map an SPDX 2.1-2.3 JSON-like document to the model; flaws in ``Document.warnings`` (InputError
+    when ``strict``), InputError for a document that is not SPDX 2 at all."""
     if not isinstance(data, dict):
         raise InputError(path, f"not an SPDX 2 document: the top level is {_kind(data)}, not an object")
-    doc_obj = _Object(data, "document", path)
+    problems = pr.Problems(path, strict)
+    doc_obj = _Object(data, "document", path, problems=problems)
     version = _spec_version(doc_obj)
     doc_id = doc_obj.text("SPDXID") or DOCUMENT_ID
-    info = _Object(data.get("creationInfo") or {}, "creationInfo", path)
+    creation = data.get("creationInfo") or {}
+    if not isinstance(creation, dict) and not strict:
+        problems.report("creationInfo", None, pr.WRONG_TYPE, pr.kind_of(_kind(creation)), "object")
+        creation = {}
+    info = _Object(creation, "creationInfo", path, problems=problems)
     doc = Document(
         spec="spdx",
         spec_version=version.removeprefix("SPDX-"),
-        serial_number=doc_obj.text("documentNamespace"),
-        name=doc_obj.text("name"),
-        data_license=doc_obj.text("dataLicense"),
-        timestamp=_created(info),
-        comment=info.text("comment"),
+        serial_number=_part(problems, doc_obj.text, "documentNamespace"),
+        name=_part(problems, doc_obj.text, "name"),
+        data_license=_part(problems, doc_obj.text, "dataLicense"),
+        timestamp=_part(problems, _created, info),
+        comment=_part(problems, info.text, "comment"),
     )
-    for creator in info.strings("creators"):
+    for creator in _part(problems, info.strings, "creators") or []:
         _add_creator(doc, creator)
-    doc.properties.extend(doc_obj.kept(DOCUMENT_KEPT))
-    doc.properties.extend(info.kept(("licenseListVersion",)))
+    doc.properties.extend(_part(problems, doc_obj.kept, DOCUMENT_KEPT) or [])
+    doc.properties.extend(_part(problems, info.kept, ("licenseListVersion",)) or [])
 
-    components = [_package(obj) for obj in doc_obj.objects("packages")]
-    components += [_file(obj) for obj in doc_obj.objects("files")]
+    components = [_element(_package, obj) for obj in doc_obj.objects("packages")]
+    components += [_element(_file, obj) for obj in doc_obj.objects("files")]
     relationships = _relationships(doc_obj, doc_id)
     doc.no_dependencies = {r.source for r in relationships if _says_no_dependencies(r)}
     relationships = [r for r in relationships if not _says_no_dependencies(r)]
-    _set_root(doc, components, relationships)
+    _set_root(doc, [c for c in components if c is not None], relationships)
+    for comp in doc.components:
+        if comp.type != "file" and not comp.version and not pr.purl_has_version(comp.purl):
+            problems.report(
+                f"package {comp.bom_ref}.versionInfo",
+                _who({"SPDXID": comp.bom_ref, "name": comp.name}),
+                pr.NO_VERSION,
+            )
+    doc.warnings = problems.warnings
     return doc
 
 
@@ -244,7 +359,8 @@ def _created(info: _Object) -> datetime | None:
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
-        info.fail(f"'created' is not an ISO 8601 date-time: {text!r}")
+        problem = f"'created' is not an ISO 8601 date-time: {text!r}"
+        raise pr.Flaw(info.path, "creationInfo", problem, pr.INVALID_DATE, text) from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -261,9 +377,17 @@ def _add_creator(doc: Document, creator: str) -> None:
 
 def _hashes(obj: _Object) -> list[Hash]:
     hashes = []
-    for checksum in obj.objects("checksums"):
+    for i, checksum in enumerate(obj.objects("checksums")):
         alg = checksum.required("algorithm")
         spdx_alg = spdx_algorithm(alg)
+        if spdx_alg is None:
+            obj.problems.report(
+                f"{obj.label}.checksums[{i}].algorithm",
+                _who(obj.data),
+                pr.UNKNOWN_VALUE,
+                alg,
+                "SPDX 2 checksum algorithm",
+            )
         hashes.append(
             Hash(
                 alg=SPDX_TO_MODEL_ALG[spdx_alg] if spdx_alg else alg, value=checksum.required("checksumValue")
@@ -272,15 +396,37 @@ def _hashes(obj: _Object) -> list[Hash]:
     return hashes
 
 
+@lru_cache(maxsize=8192)
+def _checked_licence(text: str) -> tuple[str, str | None]:
+    """(normalised expression or the text as it is, the parser's complaint or None)."""
+    try:
+        return normalise_expression(text), None
+    except LicenceError as exc:
+        return licenses.normalise(text), exc.detail or str(exc)
+
+
 def _licence(obj: _Object, key: str) -> str | None:
     value = obj.asserted(key)
-    return licenses.normalise(value) if value else None
+    if not value:
+        return None
+    expression, problem = _checked_licence(value)
+    if problem is not None:  # kept as text (the writer names it with a LicenseRef), and reported
+        obj.problems.report(f"{obj.label}.{key}", _who(obj.data), pr.INVALID_LICENCE, value, problem)
+    return expression
 
 
 def _package(obj: _Object) -> Component:
     spdx_id = obj.required("SPDXID")
     obj.where, obj.index = f"package {spdx_id}", None
     purpose = (obj.text("primaryPackagePurpose") or "").strip().upper().replace("_", "-")
+    if purpose and purpose not in PURPOSE_TO_TYPE:
+        obj.problems.report(
+            f"{obj.label}.primaryPackagePurpose",
+            _who(obj.data),
+            pr.UNKNOWN_VALUE,
+            purpose,
+            "SPDX 2 package purpose",
+        )
     comp = Component(
         name=obj.required("name"),
         version=obj.text("versionInfo"),
@@ -304,6 +450,15 @@ def _package(obj: _Object) -> Component:
     if homepage:
         comp.external_references.append(ExternalReference(type="website", url=homepage))
     _external_refs(obj, comp)
+    if comp.purl is not None and (problem := pr.purl_problem(comp.purl)) is not None:
+        obj.problems.report(f"{obj.label}.externalRefs", _who(obj.data), pr.INVALID_PURL, comp.purl, problem)
+    for cpe in comp.cpes:
+        if pr.cpe_problem(cpe):
+            obj.problems.report(f"{obj.label}.externalRefs", _who(obj.data), pr.INVALID_CPE, cpe)
+    for key in _DATE_KEYS:
+        value = obj.data.get(key)
+        if isinstance(value, str) and value.strip() and not _is_date(value):
+            obj.problems.report(f"{obj.label}.{key}", _who(obj.data), pr.INVALID_DATE, value)
     comp.properties.extend(obj.kept(PACKAGE_KEPT))
     if "filesAnalyzed" not in obj.data:  # absent means true in SPDX 2.x
         comp.properties.append(Property(PROP + "filesAnalyzed", "true"))
@@ -338,6 +493,14 @@ def _external_refs(obj: _Object, comp: Component) -> None:
             comp.properties.append(Property(PROP + "externalRef", orjson.dumps(kept).decode()))
 
 
+def _is_date(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
 def _file(obj: _Object) -> Component:
     spdx_id = obj.required("SPDXID")
     obj.where, obj.index = f"file {spdx_id}", None
@@ -361,15 +524,19 @@ def _relationships(doc: _Object, doc_id: str) -> list[Relationship]:
         value = value.strip()
         return DOCUMENT_ID if value == doc_id else value
 
+    problems = doc.problems
     edges: list[Relationship] = []
-    for target in doc.strings("documentDescribes"):
+    for target in _part(problems, doc.strings, "documentDescribes") or []:
         edges.append(Relationship(DOCUMENT_ID, ref(target), "DESCRIBES"))
     for package in doc.items("packages"):
-        pkg = _Object(package, "package", doc.path)
-        source = pkg.text("SPDXID")
-        for target in pkg.strings("hasFiles"):
+        if not isinstance(package, dict):
+            continue  # reported with the packages
+        pkg = _Object(package, "package", doc.path, problems=problems)
+        source = _part(problems, pkg.text, "SPDXID")
+        for target in _part(problems, pkg.strings, "hasFiles") or []:
             edges.append(Relationship(ref(source or ""), ref(target), "CONTAINS"))
-    for rel in doc.objects("relationships"):
+
+    def relationship(rel: _Object) -> Relationship:
         source = ref(rel.required("spdxElementId"))
         target = ref(rel.required("relatedSpdxElement"))
         rel_type = rel.required("relationshipType").strip().upper().replace("-", "_")
@@ -378,7 +545,12 @@ def _relationships(doc: _Object, doc_id: str) -> list[Relationship]:
             source, target, rel_type = target, source, "DEPENDS_ON"
         elif rel_type == "DESCRIBED_BY" and target == DOCUMENT_ID:
             source, target, rel_type = target, source, "DESCRIBES"
-        edges.append(Relationship(source, target, rel_type, comment))
+        return Relationship(source, target, rel_type, comment)
+
+    for rel in doc.objects("relationships"):
+        edge = _part(problems, relationship, rel)
+        if edge is not None:
+            edges.append(edge)
     contained_by = {(e.target, e.source) for e in edges if e.type == "CONTAINED_BY"}
     unique: dict[tuple[str, str, str, str | None], Relationship] = {}
     for edge in edges:

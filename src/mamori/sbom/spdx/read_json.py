@@ -32,7 +32,7 @@ def read_json(data: bytes, path: Path, options: ReadOptions) -> Document:
             raise InputError(
                 path, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
             ) from None
-        return document_from_dict(obj, path)
+        return document_from_dict(obj, path, strict=options.strict)
 
 
 class _SpdxYamlLoader(yaml.CSafeLoader):
@@ -67,7 +67,7 @@ def read_yaml(data: bytes, path: Path, options: ReadOptions) -> Document:
             raise InputError(path, f"invalid YAML: {exc}") from None
         if (b"&" in data or b"*" in data) and _has_shared_nodes(obj):
             raise InputError(path, "YAML anchors and aliases are not allowed in an SPDX document")
-        return document_from_dict(obj, path)
+        return document_from_dict(obj, path, strict=options.strict)
 
 
 def _yaml_where(exc: yaml.YAMLError) -> str:

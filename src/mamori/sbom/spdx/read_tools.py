@@ -42,7 +42,7 @@ def read_tagvalue(data: bytes, path: Path, options: ReadOptions) -> Document:
         raise InputError(path, f"tag-value: {first_problem(exc.get_messages())}") from None
     except (Exception, SystemExit) as exc:
         raise InputError(path, f"tag-value: cannot parse: {_short(exc)}") from None
-    return document_from_dict(_as_dict(spdx_doc, path), path)
+    return document_from_dict(_as_dict(spdx_doc, path), path, strict=options.strict)
 
 
 @cache
@@ -88,7 +88,7 @@ def read_rdf(data: bytes, path: Path, options: ReadOptions) -> Document:
         raise InputError(path, f"RDF: {first_problem(exc.get_messages())}") from None
     except (Exception, SystemExit) as exc:  # spdx-tools calls sys.exit() on some graphs
         raise InputError(path, f"RDF: cannot parse: {_short(exc)}") from None
-    return document_from_dict(_as_dict(spdx_doc, path), path)
+    return document_from_dict(_as_dict(spdx_doc, path), path, strict=options.strict)
 
 
 def _check_document_node(graph: object, path: Path) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 from mamori.model import Component, Property
 from mamori.sbom.generate.base import DEV, REQUIRED, Found, bad_line
 from mamori.sbom.generate.components import line_with, load_json, purl_component, structure_checked
+from mamori.sbom.generate.lines import Cursor, declared_at
 
 ECOSYSTEM = "conan"
 PACKAGE_ID = "mamori:conan:package-id"
@@ -42,12 +43,14 @@ def reference(path: Path, text: str, ref: str) -> Component:
 
 def _graph_lock(path: Path, text: str, nodes: dict[str, Any], found: Found) -> None:
     refs: dict[str, str] = {}
+    cursor = Cursor(text)
     for key, node in nodes.items():
         if key == "0" or not isinstance(node, dict):
             continue
         if not isinstance(node.get("ref"), str):
             raise bad_line(path, line_with(text, f'"{key}": {{'), f"node {key} has no ref")
         comp = found.add(reference(path, text, node["ref"]))
+        declared_at(comp, cursor.value("ref", node["ref"]))
         if node.get("package_id"):
             comp.properties.append(Property(PACKAGE_ID, str(node["package_id"])))
         refs[key] = comp.bom_ref or ""
@@ -91,10 +94,13 @@ def parse(path: Path, text: str) -> Found:
         ("python_requires", DEV),
         ("config_requires", DEV),
     ):
+        cursor = Cursor(text)
+        cursor.key(field, "[")
         for ref in data.get(field) or []:
             comp = reference(path, text, str(ref))
+            line = cursor.string(str(ref))
             if comp.bom_ref in found.direct:
                 continue
-            found.add(comp)
+            found.add(declared_at(comp, line))
             found.direct[comp.bom_ref or ""] = scope
     return found

@@ -24,6 +24,7 @@ from mamori.sbom.generate.components import (
     structure_checked,
     vcs_qualifier,
 )
+from mamori.sbom.generate.lines import declared_at, locate_declared, yaml_key_lines
 
 ECOSYSTEM = "pub"
 TRANSITIVE = "mamori:pub:transitive"
@@ -36,6 +37,7 @@ def parse(path: Path, text: str) -> Found:
     if not isinstance(data, dict) or not isinstance(data.get("packages", {}), dict):
         raise bad_line(path, None, "no 'packages' mapping: not a pubspec.lock")
     found = Found(ECOSYSTEM)
+    lines = yaml_key_lines(text, 2, "packages")
     for name, entry in (data.get("packages") or {}).items():
         if not isinstance(entry, dict) or not isinstance(entry.get("version"), str):
             raise bad_line(path, line_with(text, f"  {name}:"), f"{name}: no version")
@@ -69,7 +71,7 @@ def parse(path: Path, text: str) -> Found:
         if kind == "transitive":
             comp.properties.append(Property(TRANSITIVE, "true"))
             scope = REQUIRED
-        found.add(comp)
+        found.add(declared_at(comp, lines.get(str(name))))
         found.direct[comp.bom_ref or ""] = scope
     return found
 
@@ -91,4 +93,5 @@ def parse_manifest(path: Path, text: str) -> Found:
             else:
                 comp = purl_component(ECOSYSTEM, str(name), None, scope=scope)
             declare(found, comp, spec if isinstance(spec, str) else None, scope)
+    locate_declared(found.components, text)
     return found

@@ -24,6 +24,7 @@ from mamori.sbom.generate.components import (
     purl_component,
     structure_checked,
 )
+from mamori.sbom.generate.lines import Cursor, declared_at
 
 ECOSYSTEM = "nuget"
 FRAMEWORKS = "mamori:nuget:frameworks"
@@ -44,7 +45,10 @@ def parse(path: Path, text: str) -> Found:
             )
         refs: dict[str, str] = {}
         pending: list[tuple[str, dict[str, Any]]] = []
+        cursor = Cursor(text)  # the framework's entries follow its key, in the order orjson keeps
+        cursor.key(framework)
         for name, entry in packages.items():
+            line = cursor.key(name)
             if not isinstance(entry, dict):
                 raise bad_line(path, line_with(text, f'"{name}"'), f"{name}: expected an object")
             kind = entry.get("type")
@@ -57,7 +61,7 @@ def parse(path: Path, text: str) -> Found:
                 raise bad_line(path, line_with(text, f'"{name}"'), f"{name}: no resolved version")
             ref = comp.bom_ref or ""
             if ref not in components:
-                components[ref] = found.add(comp)
+                components[ref] = found.add(declared_at(comp, line))
                 add_hashes(comp, [b64_hash("SHA-512", entry.get("contentHash", ""))])
             frameworks.setdefault(ref, [])
             if framework not in frameworks[ref]:

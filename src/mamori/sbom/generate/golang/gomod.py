@@ -22,6 +22,7 @@ from pathlib import Path
 from mamori.model import Component, Property
 from mamori.sbom.generate.base import REQUIRED, Found, bad_line
 from mamori.sbom.generate.components import local_component, purl_component, structure_checked
+from mamori.sbom.generate.lines import declared_at
 
 ECOSYSTEM = "golang"
 H1 = "mamori:go:h1"
@@ -163,7 +164,7 @@ def parse(path: Path, text: str) -> Found:
     found.project = module_component(mod.module or "", None)
     if mod.go:
         found.project.properties.append(Property(TOOLCHAIN, mod.go))
-    for module, version, indirect, _ in mod.requires:
+    for module, version, indirect, number in mod.requires:
         target = replaced(module, version, mod.replaces)
         if target is not None and target[1] is None:  # a local folder
             comp = local_component(ECOSYSTEM, module, version, f"path {target[0]}")
@@ -174,6 +175,6 @@ def parse(path: Path, text: str) -> Found:
             comp.properties.append(Property(REPLACES, f"{module}@{version}"))
         if indirect:
             comp.properties.append(Property(INDIRECT, "true"))
-        found.add(comp)
+        found.add(declared_at(comp, number))
         found.direct[comp.bom_ref or ""] = REQUIRED
     return found

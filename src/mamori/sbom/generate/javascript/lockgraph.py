@@ -99,6 +99,7 @@ class LockBuilder:
         prior.properties += [p for p in comp.properties if (p.name, p.value) not in seen]
         urls = {r.url for r in prior.external_references}
         prior.external_references += [r for r in comp.external_references if r.url not in urls]
+        prior.occurrences += comp.occurrences
         return ref
 
     def depends(self, source: str, target: str) -> None:

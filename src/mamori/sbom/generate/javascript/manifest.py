@@ -28,6 +28,7 @@ from mamori.sbom.generate.javascript.common import (
 )
 from mamori.sbom.generate.javascript.lockgraph import covering
 from mamori.sbom.generate.javascript.workspaces import sibling_workspaces
+from mamori.sbom.generate.lines import declared_at, manifest_line
 
 _EXACT = re.compile(r"=?v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)")
 
@@ -57,6 +58,6 @@ def parse(path: Path, text: str) -> Found:
         comp = declared_only(package(real, exact.group(1) if exact else None, scope=scope, alias=name), rng)
         ref = comp.bom_ref or ""
         if ref not in found.direct:
-            found.add(comp)
+            found.add(declared_at(comp, manifest_line(text, name)))
             found.direct[ref] = scope
     return found

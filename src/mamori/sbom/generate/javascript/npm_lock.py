@@ -33,8 +33,11 @@ from mamori.sbom.generate.javascript.common import (
     read_manifest,
 )
 from mamori.sbom.generate.javascript.lockgraph import LockBuilder, normal_folder
+from mamori.sbom.generate.lines import Cursor, declared_at
 
 _RUNTIME = tuple(s for s in SECTIONS if s[0] != "devDependencies")  # what an installed package pulls in
+# names a v1 entry cannot be told apart from the entry's own members by
+_MEMBER_NAMES = frozenset(("dependencies", "requires", "version", "resolved", "integrity", "dev", "optional"))
 
 
 def _scope(entry: dict[str, Any]) -> str:
@@ -100,7 +103,10 @@ class _Packages:
     def read(self) -> None:
         self.refs: dict[str, str] = {}
         folders = []
+        cursor = Cursor(self.text)  # the map's keys, in the order of the text (orjson keeps it)
+        cursor.key("packages")
         for key, entry in self.packages.items():
+            line = cursor.key(key)
             if entry.get("link"):
                 continue
             if key == "" or "node_modules/" not in f"/{key}":
@@ -121,7 +127,7 @@ class _Packages:
                 alias=installed,
                 peer=bool(entry.get("peer")),
             )
-            self.refs[key] = self.b.add(comp)
+            self.refs[key] = self.b.add(declared_at(comp, line))
         for key, ref in self.refs.items():
             for target in self.deps_of(key, _RUNTIME):
                 self.b.depends(ref, target)
@@ -139,6 +145,7 @@ class _Tree:
     def __init__(self, path: Path, text: str, builder: LockBuilder) -> None:
         self.path, self.text, self.b = path, text, builder
         self.refs: dict[int, str] = {}  # id(entry) → bom-ref
+        self.cursor = Cursor(text)  # entries are met depth first, in the order of the text
 
     def read(self, table: dict[str, Any], chain: list[dict[str, Any]]) -> None:
         """Add every entry of ``table`` (chain: the tables from the root down to ``table``)."""
@@ -146,6 +153,7 @@ class _Tree:
             if not isinstance(entry, dict) or not isinstance(entry.get("version"), str):
                 raise bad_line(self.path, key_line(self.text, name), f"dependency {name!r} has no version")
             version: str = entry["version"]
+            line = None if name in _MEMBER_NAMES else self.cursor.key(name)
             resolved = entry.get("resolved") if isinstance(entry.get("resolved"), str) else None
             real, alias = name, None
             if (target := alias_target(version)) is not None:
@@ -164,7 +172,7 @@ class _Tree:
                     alias=alias,
                     peer=bool(entry.get("peer")),
                 )
-                self.refs[id(entry)] = self.b.add(comp)
+                self.refs[id(entry)] = self.b.add(declared_at(comp, line))
             nested = entry.get("dependencies")
             if isinstance(nested, dict):
                 self.read(nested, [*chain, nested])

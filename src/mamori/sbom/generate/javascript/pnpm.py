@@ -29,6 +29,7 @@ from mamori.sbom.generate.javascript.common import (
     split_spec,
 )
 from mamori.sbom.generate.javascript.lockgraph import LockBuilder, normal_folder
+from mamori.sbom.generate.lines import declared_at, yaml_key_lines
 
 _RUNTIME = ("dependencies", "optionalDependencies")
 
@@ -105,6 +106,7 @@ class _Reader:
                 for dep, value in self.section(entry, section).items():
                     if value in table:
                         self.hints.setdefault(value, dep)
+        self.lines = yaml_key_lines(self.text, 2, "packages")
         for key, entry in table.items():
             meta = self.packages.get(_strip_peers(key), entry) if self.snapshots else entry
             self.refs[key] = self.add_package(key, meta, entry)
@@ -148,9 +150,8 @@ class _Reader:
             scope = REQUIRED
         else:  # 5.x/6.x: no dev flag = used by dev and prod alike; 9.x: not stated
             scope = REQUIRED if self.major < 9 else None
-        return self.b.add(
-            package(name, version, scope=scope, resolved=resolved, integrity=resolution.get("integrity"))
-        )
+        comp = package(name, version, scope=scope, resolved=resolved, integrity=resolution.get("integrity"))
+        return self.b.add(declared_at(comp, self.lines.get(key) or self.lines.get(_strip_peers(key))))
 
     def section(self, entry: dict[str, Any], section: str) -> dict[str, str]:
         value = entry.get(section)

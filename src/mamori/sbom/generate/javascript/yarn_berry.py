@@ -36,6 +36,7 @@ from mamori.sbom.generate.javascript.common import (
     split_spec,
 )
 from mamori.sbom.generate.javascript.lockgraph import Folder, LockBuilder, normal_folder
+from mamori.sbom.generate.lines import declared_at, yaml_key_lines
 
 _LOCATOR_WORKSPACE = re.compile(r"locator=[^&]*?%40workspace%3A([^&]*)")
 _FOLDER_PROTOCOLS = ("workspace:", "file:", "link:", "portal:")
@@ -64,6 +65,7 @@ def parse(path: Path, text: str) -> Found:
     by_descriptor: dict[str, str] = {}  # descriptor → bom-ref
     folders: dict[str, Folder] = {}  # bom-ref of a folder package → its node
     entries: list[tuple[str, dict[str, Any]]] = []
+    key_lines = yaml_key_lines(text, 0)
     for key, entry in data.items():
         if key == "__metadata":
             continue
@@ -88,7 +90,7 @@ def parse(path: Path, text: str) -> Found:
             )
             if isinstance(entry.get("checksum"), str):
                 comp.properties.append(Property(YARN_CHECKSUM, entry["checksum"]))
-            ref = builder.add(comp)
+            ref = builder.add(declared_at(comp, key_lines.get(key)))
         for descriptor in key.split(","):
             by_descriptor[descriptor.strip()] = ref
         entries.append((ref, entry))

@@ -26,6 +26,7 @@ from mamori.sbom.generate.javascript.common import (
 )
 from mamori.sbom.generate.javascript.lockgraph import Folder, LockBuilder, normal_folder
 from mamori.sbom.generate.javascript.workspaces import root_and_workspaces
+from mamori.sbom.generate.lines import declared_at
 
 _PAIR = re.compile(r'("(?:[^"\\]|\\.)*"|\S+)\s+("(?:[^"\\]|\\.)*"|\S+)$')
 _SECTIONS = ("dependencies", "optionalDependencies")
@@ -38,8 +39,9 @@ def _unquote(text: str) -> str:
     return text
 
 
-def read_entries(path: Path, text: str) -> dict[str, dict[str, Any]]:
-    """Descriptor → entry (entries listed under several descriptors are shared)."""
+def read_entries(path: Path, text: str, lines: dict[int, int] | None = None) -> dict[str, dict[str, Any]]:
+    """Descriptor → entry (entries listed under several descriptors are shared); ``lines`` gets
+    id(entry) → the line of its descriptor header."""
     entries: dict[str, dict[str, Any]] = {}
     entry: dict[str, Any] | None = None
     section: dict[str, str] | None = None
@@ -52,6 +54,8 @@ def read_entries(path: Path, text: str) -> dict[str, dict[str, Any]]:
             if not stripped.endswith(":"):
                 raise bad_line(path, number, "expected 'name@range:' to start an entry")
             entry, section = {}, None
+            if lines is not None:
+                lines[id(entry)] = number
             for descriptor in stripped[:-1].split(","):
                 if descriptor.strip():
                     entries[_unquote(descriptor)] = entry
@@ -75,7 +79,8 @@ def read_entries(path: Path, text: str) -> dict[str, dict[str, Any]]:
 
 @guarded("yarn lockfile")
 def parse(path: Path, text: str) -> Found:
-    entries = read_entries(path, text)
+    header_lines: dict[int, int] = {}
+    entries = read_entries(path, text, header_lines)
     builder = LockBuilder(path)
     refs: dict[int, str] = {}
     folder_nodes: dict[int, Folder] = {}
@@ -93,12 +98,15 @@ def parse(path: Path, text: str) -> Found:
         if (target := alias_target(rng)) is not None:
             real, alias = target[0], name
         refs[id(entry)] = builder.add(
-            package(
-                real,
-                entry["version"],
-                resolved=entry.get("resolved"),
-                integrity=entry.get("integrity"),
-                alias=alias,
+            declared_at(
+                package(
+                    real,
+                    entry["version"],
+                    resolved=entry.get("resolved"),
+                    integrity=entry.get("integrity"),
+                    alias=alias,
+                ),
+                header_lines.get(id(entry)),
             )
         )
     project, folders = root_and_workspaces(path.parent)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from mamori.sbom.generate.base import DEV, REQUIRED, Found, bad_line
 from mamori.sbom.generate.components import purl_component, structure_checked
+from mamori.sbom.generate.lines import declared_at
 
 ECOSYSTEM = "maven"
 CONFIGURATIONS = "mamori:gradle:configurations"
@@ -45,6 +46,7 @@ def parse(path: Path, text: str) -> Found:
         configurations = [c for c in confs.split(",") if c]
         scope = REQUIRED if not build_script and any(_is_main(c) for c in configurations) else DEV
         comp = found.add(purl_component(ECOSYSTEM, name, version, namespace=group, scope=scope))
+        declared_at(comp, number)
         comp.properties.append(Property(CONFIGURATIONS, ",".join(configurations)))
         found.direct[comp.bom_ref or ""] = scope
     return found

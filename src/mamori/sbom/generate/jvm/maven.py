@@ -28,6 +28,7 @@ from mamori.errors import InputError
 from mamori.model import Component
 from mamori.sbom.generate.base import DEV, OPTIONAL, REQUIRED, Found, bad_line, declared_only
 from mamori.sbom.generate.components import purl_component, structure_checked
+from mamori.sbom.generate.lines import declared_at
 from mamori.vulndb.xmlsafe import child, children, local
 
 ECOSYSTEM = "maven"
@@ -155,7 +156,7 @@ def parse(path: Path, text: str) -> Found:
         if comp.bom_ref in seen:
             continue
         seen.add(comp.bom_ref or "")
-        found.add(comp)
+        found.add(declared_at(comp, dep.sourceline))
         found.direct[comp.bom_ref or ""] = scope
         if exact is None:
             found.notices.append(

@@ -27,6 +27,7 @@ from mamori.sbom.generate.components import (
     spdx_or_none,
     structure_checked,
 )
+from mamori.sbom.generate.lines import Cursor, declared_at, locate_declared
 
 ECOSYSTEM = "composer"
 LICENSE_TEXT = "mamori:composer:license"
@@ -73,8 +74,11 @@ def parse(path: Path, text: str) -> Found:
     by_name: dict[str, Component] = {}
     requires: list[tuple[str, list[str]]] = []
     for key, scope in (("packages", REQUIRED), ("packages-dev", DEV)):
+        cursor = Cursor(text)
+        cursor.key(key, "[")
         for package in data.get(key) or []:
             comp = found.add(_component(path, text, package, scope))
+            declared_at(comp, cursor.value("name", package.get("name")))
             by_name[f"{comp.group}/{comp.name}".lower()] = comp
             requires.append((comp.bom_ref or "", list((package.get("require") or {}).keys())))
     for source, names in requires:
@@ -127,4 +131,5 @@ def parse_manifest(path: Path, text: str) -> Found:
                 str(wanted),
                 scope,
             )
+    locate_declared(found.components, text, lambda c: f"{c.group}/{c.name}")
     return found

@@ -14,6 +14,7 @@ from typing import Any
 
 from mamori.model import Component
 from mamori.sbom.generate.base import DEV, OPTIONAL, REQUIRED, Found, add_hashes, bad_line, hash_from_pair
+from mamori.sbom.generate.lines import array_table_lines, declared_at
 from mamori.sbom.generate.python.common import (
     ECOSYSTEM,
     canonical,
@@ -55,7 +56,8 @@ def parse(path: Path, text: str) -> Found:
     refs: dict[str, str] = {}
     comps: dict[str, Component] = {}
     deps: list[tuple[str, str, list[Any]]] = []
-    for package in packages:
+    lines = array_table_lines(text, "package", len(packages))
+    for package, line in zip(packages, lines, strict=True):
         name, version = package.get("name"), package.get("version")
         if not isinstance(name, str) or not isinstance(version, str):
             raise bad_line(path, key_line(text, str(name)), "a [[package]] entry lacks a name or version")
@@ -70,6 +72,7 @@ def parse(path: Path, text: str) -> Found:
                     **_source(package),
                 )
             )
+            declared_at(comp, line)
             if isinstance(package.get("summary"), str) and package["summary"]:
                 comp.description = package["summary"]
             ref = refs[canonical(name)] = comp.bom_ref or ""

@@ -24,6 +24,7 @@ from mamori.sbom.generate.base import (
     declared_only,
     hash_from_pair,
 )
+from mamori.sbom.generate.lines import Cursor, declared_at, manifest_line
 from mamori.sbom.generate.python.common import ECOSYSTEM, canonical, component, load_toml
 
 
@@ -78,13 +79,17 @@ def parse_lock(path: Path, text: str) -> Found:
         entries = data.get(section) or {}
         if not isinstance(entries, dict):
             raise bad_line(path, None, f"{section!r} is not an object")
+        cursor = Cursor(text)  # the section's entries follow its key, in the order orjson keeps
+        cursor.key(section)
         for name, entry in entries.items():
             if not isinstance(entry, dict):
                 raise bad_line(path, None, f"{section}.{name} is not an object")
+            line = cursor.key(name)
             key = canonical(name)
             if key in by_name:  # in default and develop: required wins (default comes first)
+                declared_at(by_name[key], line)
                 continue
-            by_name[key] = found.add(_lock_component(name, entry, scope, found.notices))
+            by_name[key] = found.add(declared_at(_lock_component(name, entry, scope, found.notices), line))
     direct = _pipfile_direct(path.parent)
     if direct is not None:
         for key, comp in by_name.items():
@@ -109,5 +114,5 @@ def parse_manifest(path: Path, text: str) -> Found:
                 version_range if version_range and version_range != "*" else None,
             )
             found.direct[comp.bom_ref or ""] = scope
-            found.add(comp)
+            found.add(declared_at(comp, manifest_line(text, name)))
     return found

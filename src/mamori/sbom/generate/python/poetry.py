@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mamori.sbom.generate.base import DEV, OPTIONAL, REQUIRED, Found, add_hashes, bad_line, hash_from_pair
+from mamori.sbom.generate.lines import array_table_lines, declared_at
 from mamori.sbom.generate.python.common import (
     ECOSYSTEM,
     canonical,
@@ -56,7 +57,8 @@ def parse(path: Path, text: str) -> Found:
     found = Found(ECOSYSTEM)
     refs: dict[str, str] = {}
     deps: list[tuple[str, list[str]]] = []
-    for package in packages:
+    lines = array_table_lines(text, "package", len(packages))
+    for package, line in zip(packages, lines, strict=True):
         name, version = package.get("name"), package.get("version")
         if not isinstance(name, str) or not isinstance(version, str):
             raise bad_line(path, key_line(text, str(name)), "a [[package]] entry lacks a name or version")
@@ -69,6 +71,7 @@ def parse(path: Path, text: str) -> Found:
                 **_source(package),
             )
         )
+        declared_at(comp, line)
         if isinstance(package.get("description"), str) and package["description"]:
             comp.description = package["description"]
         files = package.get("files") or []

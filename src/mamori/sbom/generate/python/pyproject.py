@@ -16,6 +16,7 @@ from typing import Any
 
 from mamori.model import Component
 from mamori.sbom.generate.base import DEV, OPTIONAL, REQUIRED, SCOPE_RANK, Found, declared_only
+from mamori.sbom.generate.lines import locate_declared
 from mamori.sbom.generate.python.common import (
     ECOSYSTEM,
     canonical,
@@ -120,6 +121,7 @@ def parse(path: Path, text: str) -> Found:
         declared.poetry((table or {}).get("dependencies") or {}, REQUIRED if group == "main" else DEV)
     if "dynamic" in project and "dependencies" in (project.get("dynamic") or []):
         found.notices.append("dependencies are dynamic (computed by the build backend) and were not read")
+    locate_declared(found.components, text)
     return found
 
 

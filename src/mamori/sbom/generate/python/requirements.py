@@ -37,6 +37,7 @@ from mamori.sbom.generate.base import (
     declared_only,
     hash_from_pair,
 )
+from mamori.sbom.generate.lines import declared_at
 from mamori.sbom.generate.python.common import ECOSYSTEM, canonical, component, exact_version, requirement
 
 _DEV_NAME = re.compile(r"(^|[-_./])(dev|devel|develop|test|tests|testing|lint|docs?|ci|typing)([-_.]|$)")
@@ -179,6 +180,7 @@ class _Reader:
         elif version is None:
             declared_only(comp, str(req.specifier) or None)
         add_hashes(comp, hashes)
+        declared_at(comp, number, "" if path == self.top else str(path))
         key = canonical(req.name)
         if key in self.by_name:
             add_hashes(self.by_name[key], comp.hashes)

@@ -16,6 +16,7 @@ from typing import Any
 
 from mamori.model import Component
 from mamori.sbom.generate.base import DEV, OPTIONAL, REQUIRED, Found, add_hashes, bad_line, hash_from_pair
+from mamori.sbom.generate.lines import array_table_lines, declared_at
 from mamori.sbom.generate.python.common import ECOSYSTEM, canonical, component, key_line, load_toml
 
 _LOCAL = ("virtual", "editable", "directory", "path", "workspace")
@@ -53,14 +54,15 @@ def parse(path: Path, text: str) -> Found:
     found = Found(ECOSYSTEM)
     by_name: dict[str, list[tuple[str | None, str]]] = {}  # canonical name → [(version, ref)]
     project: dict[str, Any] | None = None
-    for package in packages:
+    lines = array_table_lines(text, "package", len(packages))
+    for package, line in zip(packages, lines, strict=True):
         if not isinstance(package.get("name"), str):
             raise bad_line(path, None, "a [[package]] entry has no name")
         if _is_project(package) and project is None:
             project = package
             found.project = component(package["name"], package.get("version"))
             continue
-        comp = found.add(_component(package))
+        comp = found.add(declared_at(_component(package), line))
         by_name.setdefault(canonical(package["name"]), []).append(
             (package.get("version"), comp.bom_ref or "")
         )

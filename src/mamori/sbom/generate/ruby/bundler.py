@@ -25,6 +25,7 @@ from mamori.sbom.generate.components import (
     structure_checked,
     vcs_qualifier,
 )
+from mamori.sbom.generate.lines import declared_at
 
 ECOSYSTEM = "gem"
 RUBYGEMS = ("https://rubygems.org", "http://rubygems.org", "https://rubygems.org/", "http://rubygems.org/")
@@ -86,6 +87,7 @@ def parse(path: Path, text: str) -> Found:
     checksums: dict[tuple[str, str], list[str]] = {}
     section = remote = revision = None
     bundler: str | None = None
+    bundler_line: int | None = None
     current: Component | None = None
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -112,7 +114,7 @@ def parse(path: Path, text: str) -> Found:
                 if name in by_name and by_name[name].bom_ref == current.bom_ref:
                     current = by_name[name]
                     continue
-                found.add(current)
+                found.add(declared_at(current, number))
                 by_name.setdefault(name, current)
             elif (dep := _DEP.match(line)) is not None and current is not None:
                 deps.append((current.bom_ref or "", dep.group(1)))
@@ -130,7 +132,7 @@ def parse(path: Path, text: str) -> Found:
             if entry and entry.group(3):
                 checksums[(entry.group(1), _split_version(entry.group(2))[0])] = entry.group(3).split(",")
         elif section == "BUNDLED WITH":
-            bundler = line.strip()
+            bundler, bundler_line = line.strip(), number
     if not found.components and not direct:
         raise bad_line(path, None, "no GEM, GIT or PATH specs: not a Gemfile.lock")
     for comp in found.components:
@@ -144,7 +146,7 @@ def parse(path: Path, text: str) -> Found:
         if name in by_name:
             found.direct[by_name[name].bom_ref or ""] = DEV if name in dev else REQUIRED
     if bundler:
-        tool = found.add(purl_component(ECOSYSTEM, "bundler", bundler, scope=DEV))
+        tool = found.add(declared_at(purl_component(ECOSYSTEM, "bundler", bundler, scope=DEV), bundler_line))
         tool.properties.append(Property("mamori:ruby:bundled-with", "true"))
         found.direct[tool.bom_ref or ""] = DEV
     return found
@@ -155,7 +157,7 @@ def parse_manifest(path: Path, text: str) -> Found:
     """A Gemfile without a Gemfile.lock: its ``gem`` lines (declared-only; the Ruby is not run)."""
     found = Found(ECOSYSTEM, resolved=False)
     dev = dev_gems(path)
-    for line in text.splitlines():
+    for number, line in enumerate(text.splitlines(), 1):
         gem = _GEM_LINE.match(line.split("#", 1)[0])
         if gem is None:
             continue
@@ -166,7 +168,7 @@ def parse_manifest(path: Path, text: str) -> Found:
             rest = rest[quoted.end() :]
         wanted = ", ".join(ranges) or None
         scope = DEV if name in dev else REQUIRED
-        declare(found, purl_component(ECOSYSTEM, name, None, scope=scope), wanted, scope)
+        declare(found, declared_at(purl_component(ECOSYSTEM, name, None, scope=scope), number), wanted, scope)
     if not found.components:
         found.notices.append("no gem lines found")
     return found

@@ -31,6 +31,7 @@ from mamori.sbom.generate.components import (
     structure_checked,
     vcs_qualifier,
 )
+from mamori.sbom.generate.lines import array_table_lines, declared_at, locate_declared
 from mamori.sbom.generate.python.common import load_toml
 
 ECOSYSTEM = "cargo"
@@ -91,13 +92,15 @@ def parse(path: Path, text: str) -> Found:
     by_key: dict[tuple[str, str | None, str | None], Component] = {}
     by_name: dict[str, list[Component]] = {}
     pending: list[tuple[Component, list[Any]]] = []
-    for package in packages:
+    lines = array_table_lines(text, "package", len(packages))
+    for package, line in zip(packages, lines, strict=True):
         name, version, source = package.get("name"), package.get("version"), package.get("source")
         if not isinstance(name, str) or not isinstance(version, str):
             raise bad_line(
                 path, line_with(text, f'name = "{name}"'), "a [[package]] entry lacks a name or version"
             )
         comp = found.add(_component(name, version, source if isinstance(source, str) else None))
+        declared_at(comp, line)
         checksum = package.get("checksum") or metadata.get(f"checksum {name} {version} ({source})")
         if checksum is not None:
             digest = hex_hash("SHA-256", checksum)
@@ -154,4 +157,5 @@ def parse_manifest(path: Path, text: str) -> Found:
                 )
                 comp = purl_component(ECOSYSTEM, name, None)
                 declare(found, comp, wanted if isinstance(wanted, str) else None, scopes.get(name, REQUIRED))
+    locate_declared(found.components, text)
     return found

@@ -24,6 +24,7 @@ from mamori.sbom.generate.components import (
     purl_component,
     structure_checked,
 )
+from mamori.sbom.generate.lines import Cursor, declared_at
 
 ECOSYSTEM = "swift"
 REVISION = "mamori:swift:revision"
@@ -76,9 +77,12 @@ def parse(path: Path, text: str) -> Found:
         raise bad_line(path, line_with(text, '"version"'), f"unknown Package.resolved version {version!r}")
     if not isinstance(pins, list):
         raise bad_line(path, None, "no 'pins' list")
+    cursor = Cursor(text)
+    name_key = "package" if version == 1 else "identity"
     for pin in pins:
         if not isinstance(pin, dict):
             raise bad_line(path, None, "a pin that is not an object")
+        line = cursor.value(name_key, pin.get(name_key))
         state = pin.get("state") if isinstance(pin.get("state"), dict) else {}
         if version == 1:
             comp = _pin(
@@ -98,6 +102,6 @@ def parse(path: Path, text: str) -> Found:
                 str(pin.get("kind", "")),
                 state,
             )
-        found.add(comp)
+        found.add(declared_at(comp, line))
         found.direct[comp.bom_ref or ""] = REQUIRED
     return found
