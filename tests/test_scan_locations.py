@@ -24,6 +24,7 @@ from sarif_kit.builder import GITHUB_MAX_RESULTS, normalize_uri
 from mamori.sbom import read
 from mamori.store import open_store
 from mamori.vulndb import import_path
+from mamori.vulndb.coverage import CoverageClaim
 
 MAMORI = str(Path(sys.executable).parent / "mamori")
 FIXTURES = Path(__file__).parent / "fixtures" / "generate"
@@ -193,9 +194,9 @@ def _expected(root: Path) -> dict[str, tuple[str, dict[tuple[str, str], int]]]:
 def kb(tmp_path_factory: pytest.TempPathFactory) -> str:
     folder = tmp_path_factory.mktemp("locations-kb")
     osv = resources.files("mamori").joinpath("data/demo/osv")
-    with open_store(folder / "kb.db") as store:
+    with open_store(folder / "kb.db") as store:  # the demo records stand for whole feeds of their ecosystems
         for entry in sorted(osv.iterdir(), key=lambda e: e.name):
-            import_path(store, Path(str(entry)))
+            import_path(store, Path(str(entry)), complete=[CoverageClaim("osv")])
     return str(folder / "kb.db")
 
 

@@ -244,7 +244,7 @@ class Matcher:
             found: list[CpeTarget] = []
             if t.problem:
                 code = t.problem_code or reasons.BAD_IDENTIFIER
-                out.skipped.append(Skip(i, code, (("detail", t.problem),)))
+                out.skipped.append(Skip(i, code, (("detail", t.problem), ("no_version", not t.version))))
                 result.append(found)
                 continue
             cls = t.cls or GENERIC

@@ -11,6 +11,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
+# A component that stands for one of the user's own projects inside a scanned folder (its folder relative to
+# the scanned path): written by ``sbom generate``; a scan does not look the user's own projects up.
+PROJECT_PATH = "mamori:project-path"
+
 
 @dataclass(slots=True)
 class Hash:

@@ -227,6 +227,8 @@ def reason_text(code: str, values: dict[str, Any], lang: str = "en") -> str:
         records = int(values.get("records") or 0)
         key = "coverage" if records else "coverage_none"
         return text(lang, "reasons", key, scope=scope_label(str(values.get("scope")), lang), records=records)
+    if code == "no-identifier" and values.get("no_version"):
+        code = "no-identifier-version"
     try:
         return text(lang, "reasons", code, **{k: v for k, v in values.items()})
     except KeyError:

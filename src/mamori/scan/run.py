@@ -10,7 +10,7 @@ from mamori.errors import InputError
 from mamori.fileio import read_bytes
 from mamori.match import Matcher
 from mamori.match.finding import build_findings, not_evaluated
-from mamori.model.sbom import Component, Document
+from mamori.model.sbom import PROJECT_PATH, Component, Document
 from mamori.scan.coverage import DEFAULT_MAX_AGE, scan_coverage
 from mamori.scan.result import ScanResult, SourceInfo
 from mamori.store import Store
@@ -73,10 +73,14 @@ def scan_root(target: str) -> str:
 
 
 def unique_components(doc: Document) -> list[Component]:
-    """Every component (root excluded), identical ones (same purl, name, version, CPEs) once."""
+    """Every component but the root and the user's own sub-projects of a scanned folder (``sbom generate``
+    marks them: they are what is being built, not what it depends on), identical ones (same purl, name,
+    version, CPEs) once."""
     seen: set[tuple[object, ...]] = set()
     out: list[Component] = []
     for comp in doc.all_components():
+        if comp.property(PROJECT_PATH) is not None:
+            continue
         key = (comp.purl, comp.group, comp.name, comp.version, tuple(comp.cpes))
         if key not in seen:
             seen.add(key)

@@ -46,6 +46,7 @@ from pathlib import Path
 
 from mamori.errors import InputError
 from mamori.model import Component, Hash, Property, Relationship
+from mamori.model.sbom import PROJECT_PATH  # noqa: F401  (re-exported for the generators)
 
 # scope words parsers use (model scope is CycloneDX's: required | optional | excluded)
 REQUIRED = "required"
@@ -61,7 +62,6 @@ VERSION_RANGE = "mamori:version-range"  # the declared requirement (">=2.0,<3")
 NOTICE = "mamori:notice"  # document: something read but not (fully) understood
 SOURCE_FILE = "mamori:source-file"  # document: every input file read, relative to PATH
 SUPERSEDED = "mamori:superseded"  # document: a manifest not read because a lockfile beside it was
-PROJECT_PATH = "mamori:project-path"  # a sub-project component: its folder relative to PATH
 
 
 @dataclass(slots=True)
