@@ -255,10 +255,10 @@ def changed_records(db: str, rng: random.Random, count: int, avoid: set[str]) ->
     import yaml
     from sqlalchemy import select
 
+    from mamori.model.names import normalise_name
     from mamori.portfolio import tables
     from mamori.store import open_store
     from mamori.vulndb import Blob
-    from mamori.vulndb.names import normalise_name
 
     held: dict[str, set[str]] = defaultdict(set)
     with open_store(db) as store, store.engine.connect() as conn:

@@ -14,10 +14,10 @@ from conftest import SHARED_DATA
 from mamori.match.cpe import CpeTarget, evaluate_configuration, parse_configuration
 from mamori.match.cve5 import evaluate_product
 from mamori.match.ecosystems import GENERIC
+from mamori.model.cpe import parse_cpe
 from mamori.sbom import read
 from mamori.scan.run import scan_document, unique_components
 from mamori.vulndb import nvd
-from mamori.vulndb.cpe import parse_cpe
 from match_support import build_store, cve_file, purl2cpe_subset
 
 SBOMS = SHARED_DATA / "sbom" / "cyclonedx"

@@ -19,12 +19,13 @@ import pytest
 
 from conftest import SHARED_DATA
 from mamori.match.cve5 import commit_like, evaluate_product, evaluate_record, version_text
+from mamori.model import merge
 from mamori.model.vulnerability import vulnerability_from_dict
 from mamori.sbom import read
 from mamori.scan.result import ScanResult
 from mamori.scan.run import scan_document
 from mamori.store import open_store
-from mamori.vulndb import cve5, merge
+from mamori.vulndb import cve5
 from mamori.vulndb.importer import import_blobs
 from mamori.vulndb.products import derived_cpes, parse_catalog
 from mamori.vulndb.show_text import show_lines

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from conftest import SHARED_DATA
-from mamori.match.finding import group_hits
 from mamori.match.matcher import Hit
 from mamori.model.sbom import Component
+from mamori.scan.finding import group_hits
 from mamori.scan.run import scan_document
 from mamori.vulndb import cve5, osv
 from match_support import build_store, cve_file, document, purl2cpe_subset

@@ -15,12 +15,12 @@ from sqlalchemy import create_engine, insert, select
 from conftest import SHARED_DATA
 from mamori.cli.main import main
 from mamori.errors import InputError
+from mamori.model.linkrule import WEAK_RULES
 from mamori.store import open_store, resolve_url, schema
 from mamori.store.engine import alembic_config
 from mamori.store.throwaway import throwaway_postgres
 from mamori.vulndb import purl2cpe
 from mamori.vulndb.detect import parse_blob
-from mamori.vulndb.linkrule import WEAK_RULES
 from mamori.vulndb.rejected import DataWarning
 from mamori.vulndb.sources import Blob
 

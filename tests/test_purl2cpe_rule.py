@@ -9,8 +9,8 @@ from collections import Counter
 import pytest
 
 from conftest import SHARED_DATA
+from mamori.model.linkrule import RULES, STRONG_RULES, WEAK_RULES, Judgement, judge, reason
 from mamori.vulndb import purl2cpe
-from mamori.vulndb.linkrule import RULES, STRONG_RULES, WEAK_RULES, Judgement, judge, reason
 
 TSV = SHARED_DATA / "purl2cpe" / "purl2cpe.tsv"
 JACKSON = "pkg:maven/com.fasterxml.jackson.core/jackson-databind"

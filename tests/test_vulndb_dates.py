@@ -9,12 +9,13 @@ from pathlib import Path
 import orjson
 import pytest
 
+from mamori.model import merge
+from mamori.model.timestamps import iso_date, iso_utc, placeholder, real_date
 from mamori.model.vulnerability import Kev, Vulnerability, vulnerability_from_dict
 from mamori.store import open_store
-from mamori.vulndb import cve5, merge, osv
+from mamori.vulndb import cve5, osv
 from mamori.vulndb.importer import import_blobs
 from mamori.vulndb.sources import Blob
-from mamori.vulndb.timestamps import iso_date, iso_utc, placeholder, real_date
 
 ZERO = "0001-01-01T00:00:00Z"
 

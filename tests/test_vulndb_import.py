@@ -16,10 +16,10 @@ import yaml
 from sqlalchemy import func, select
 
 from conftest import SHARED_DATA
+from mamori.model.names import normalise_name
 from mamori.store import Store, open_store, schema
 from mamori.store.throwaway import throwaway_postgres
 from mamori.vulndb import Blob, ImportSummary, import_blobs, import_path
-from mamori.vulndb.names import normalise_name
 
 PG_URL = os.environ.get("MAMORI_TEST_PG_URL")
 FULL = os.environ.get("MAMORI_TEST_FULL") == "1"

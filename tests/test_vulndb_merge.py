@@ -7,10 +7,11 @@ from pathlib import Path
 
 import orjson
 
+from mamori.model import merge
 from mamori.model.vulnerability import Vulnerability, vulnerability_from_dict
 from mamori.store import open_store
 from mamori.store.rows import cpe_rows, merged_rows, package_rows, prepare_outline
-from mamori.vulndb import cve5, jvn, merge, nvd, osv
+from mamori.vulndb import cve5, jvn, nvd, osv
 from mamori.vulndb.importer import import_blobs
 from mamori.vulndb.sources import Blob
 

@@ -12,8 +12,8 @@ import yaml
 from cvss import CVSS3
 
 from mamori.errors import InputError
+from mamori.model.cpe import parse_cpe
 from mamori.vulndb import cve5, epss, jvn, kev, nvd, osv, purl2cpe
-from mamori.vulndb.cpe import parse_cpe
 from mamori.vulndb.detect import parse_blob
 from mamori.vulndb.rejected import DataWarning, Rejected
 from mamori.vulndb.sources import Blob

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from mamori.vulndb.timestamps import iso_utc
+from mamori.model.timestamps import iso_utc
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 import orjson
 from lxml import etree
 
-from mamori.vulndb.names import normalise_name
+from mamori.model.names import normalise_name
 from mamori.vulndb.osv import load as load_osv
 
 # The EPSS daily CSV layout (comment line, header, rows); the scores are a format sample, not FIRST's.

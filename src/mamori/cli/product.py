@@ -335,10 +335,10 @@ def context_set(
     """Set the product's triage context once (other points keep their values)."""
     from rich.console import Console
 
-    from mamori.cli.ssvc import parse_assignments
     from mamori.portfolio.context import set_context
     from mamori.portfolio.messages import text
     from mamori.store import open_store
+    from mamori.triage.ssvc import parse_assignments
 
     _check("table", lang)
     values = {

@@ -92,19 +92,6 @@ def tables_cmd(
         typer.echo(f"  -> {t.outcome.id}: {' | '.join(v.id for v in t.outcome.values)}")
 
 
-def parse_assignments(pairs: list[str]) -> dict[str, str]:
-    """``["exploitation=active", "automatable=yes"]`` → mapping; every item must be POINT=VALUE."""
-    values: dict[str, str] = {}
-    for item in pairs:
-        point, sep, value = item.partition("=")
-        if not sep or not point.strip() or not value.strip():
-            raise InputError(None, f"expected POINT=VALUE, got {item!r}")
-        if point.strip() in values:
-            raise InputError(None, f"{point.strip()} given twice")
-        values[point.strip()] = value.strip()
-    return values
-
-
 def _print_path(decision: ssvc.Decision, lang: ssvc.Lang, indent: str) -> None:
     for step in decision.path:
         how = f"via {step.via.table.id}" if step.via is not None else step.source
@@ -139,7 +126,7 @@ def decide_cmd(
     catalog = ssvc.default_catalog()
     t = catalog.table(table)
     defaults = catalog.conservative(t) if conservative else None
-    decision = catalog.decide(t, parse_assignments(assignments or []), defaults)
+    decision = catalog.decide(t, ssvc.parse_assignments(assignments or []), defaults)
     if fmt == "json":
         _echo_json(decision.as_dict(lg))
         return

@@ -128,13 +128,13 @@ def prioritize(
 ) -> None:
     """Prioritise the findings of an SBOM or a scan report: SSVC outcome, path and evidence, score, and
     each finding's one status (records and VEX; not affected / fixed ones stay listed, outside the gate)."""
-    from mamori.cli.ssvc import parse_assignments
     from mamori.portfolio.context import ReleaseTriage, release_triage
     from mamori.triage import integrate, report
     from mamori.triage.context import layered, load_context
     from mamori.triage.engine import ordered
     from mamori.triage.notice import worst_case
     from mamori.triage.policy import failed, load_policy
+    from mamori.triage.ssvc import parse_assignments
     from mamori.triage.state import Resolver
     from mamori.triage.variants import overrides, variant
     from mamori.triage.vexmatch import ScannedProduct

@@ -1,6 +1,6 @@
 """CPE names against NVD configurations and CVE 5 affected products.
 
-CPE 2.3 formatted strings and CPE 2.2 URIs are both read (:func:`mamori.vulndb.cpe.parse_cpe`).
+CPE 2.3 formatted strings and CPE 2.2 URIs are both read (:func:`mamori.model.cpe.parse_cpe`).
 
 **Attributes** other than the version (part, vendor, product, update, edition, language,
 sw_edition, target_sw, target_hw, other) compare case-insensitively with escapes resolved; ``*``
@@ -36,7 +36,7 @@ from typing import Any
 from mamori.match.ecosystems import GENERIC, VersionClass
 from mamori.match.verdict import NOT_AFFECTED, Verdict, unknown
 from mamori.match.versions import parse, parse_installed
-from mamori.vulndb.cpe import CpeName, parse_cpe
+from mamori.model.cpe import CpeName, parse_cpe
 
 _ATTRS = (
     "part",

@@ -37,7 +37,7 @@ from univers.versions import (
     Version,
 )
 
-from mamori.vulndb.names import normalise_name, split_ecosystem
+from mamori.model.names import normalise_name, split_ecosystem
 
 VersionClass = type[Version]
 GENERIC: VersionClass = MavenVersion

@@ -19,10 +19,10 @@ from sqlalchemy import Connection, func, select, tuple_
 from mamori.match.cpe import Configuration, parse_configuration, product_names
 from mamori.match.purl import OsvAffected, parse_affected
 from mamori.match.purl2cpe import LinkKey, load_links, load_weak_links
+from mamori.model import merge
+from mamori.model.cpe import CpeName
 from mamori.model.vulnerability import Epss, Kev, Vulnerability, from_dict, vulnerability_from_dict
 from mamori.store import Store, documents, schema
-from mamori.vulndb import merge
-from mamori.vulndb.cpe import CpeName
 
 CHUNK = 500
 T = TypeVar("T")

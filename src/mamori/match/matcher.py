@@ -27,11 +27,11 @@ from mamori.match.ecosystems import GENERIC, PackageKey, release_matches
 from mamori.match.knowledge import Advisory, CpeRow, Knowledge, PackageRow
 from mamori.match.target import Target, target_for
 from mamori.match.verdict import CPE_CONFIG, PURL2CPE, PURL2CPE_WEAK, PURL_RANGE, Verdict
+from mamori.model.cpe import CpeName, index_key
+from mamori.model.linkrule import reason as link_reason
 from mamori.model.sbom import Component
 from mamori.store import Store
 from mamori.vulndb.coverage import CPE_SCOPE
-from mamori.vulndb.cpe import CpeName, index_key
-from mamori.vulndb.linkrule import reason as link_reason
 
 CONFIDENCE = {
     PURL_RANGE: "high",

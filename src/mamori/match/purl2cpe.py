@@ -4,7 +4,7 @@ The table is small (tens of thousands of links) and read once per knowledge-base
 dict keyed by (purl type, namespace, name), names folded the way the registry compares them (PEP 503
 for PyPI, lower case elsewhere), so a lookup costs a dict access and never a query per component.
 Only *strong* links are matched by default (the CPE product plausibly names the package,
-:mod:`mamori.vulndb.linkrule`); *weak* ones are read only when asked for. Both can be read for some
+:mod:`mamori.model.linkrule`); *weak* ones are read only when asked for. Both can be read for some
 purl types only (those of the SBOM being scanned).
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from packageurl import PackageURL
 from sqlalchemy import Connection, select
 
+from mamori.model.linkrule import STRONG
 from mamori.store import schema
-from mamori.vulndb.linkrule import STRONG
 
 LinkKey = tuple[str, str, str]
 _PEP503 = re.compile(r"[-_.]+")

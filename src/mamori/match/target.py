@@ -19,10 +19,10 @@ from mamori.match import reasons
 from mamori.match.cpe import cpe_name
 from mamori.match.ecosystems import PackageKey, VersionClass, ecosystem_for_purl, version_class
 from mamori.match.purl2cpe import LinkKey, key_for
+from mamori.model.cpe import CpeName
+from mamori.model.names import normalise_name
 from mamori.model.sbom import Component
 from mamori.model.source_package import OS_PURL_TYPES, source_of, source_properties, with_epoch
-from mamori.vulndb.cpe import CpeName
-from mamori.vulndb.names import normalise_name
 
 
 @dataclass(frozen=True, slots=True)

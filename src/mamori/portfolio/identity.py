@@ -18,9 +18,9 @@ from typing import Any
 from packageurl import PackageURL
 
 from mamori.match.target import target_for
+from mamori.model.cpe import index_key
 from mamori.model.sbom import Component
 from mamori.model.source_package import stored_property
-from mamori.vulndb.cpe import index_key
 
 _SEP = "\x1f"
 

@@ -34,16 +34,16 @@ import orjson
 from sqlalchemy import Connection, bindparam, func, select, update
 
 from mamori.match import Matcher
-from mamori.match.finding import build_findings, not_evaluated
 from mamori.match.knowledge import Knowledge
 from mamori.match.reasons import CANNOT_COMPARE, COVERAGE
+from mamori.model.cpe import index_key
 from mamori.portfolio import changes as changelog
 from mamori.portfolio import tables as t
 from mamori.portfolio.identity import component_of
+from mamori.scan.finding import build_findings, not_evaluated
 from mamori.scan.result import Finding, NotEvaluated
 from mamori.store import Store, schema
 from mamori.store.writer import chunks, insert_rows, now
-from mamori.vulndb.cpe import index_key
 
 BATCH = 4000  # identities per matcher call
 Progress = Callable[[int, int], None]  # identities done, identities in the run

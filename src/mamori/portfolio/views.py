@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from mamori.errors import InputError
+from mamori.model import merge
 from mamori.portfolio import tables as t
 from mamori.portfolio.archive import release_id
 from mamori.scan.result import ComponentRef
@@ -30,7 +31,6 @@ from mamori.store import Store, schema
 from mamori.store.writer import chunks
 from mamori.triage.records import records_of_releases
 from mamori.triage.state import OUT_OF_GATE, STATUSES, UNSTATED, FindingState, Resolver
-from mamori.vulndb import merge
 from mamori.vulndb.coverage import age_days
 
 RATING_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "none": 4, "unknown": 5}

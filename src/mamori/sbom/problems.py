@@ -170,7 +170,7 @@ def hex_digest_problem(value: str, lengths: frozenset[int]) -> bool:
 
 def cpe_problem(text: str) -> bool:
     """True when ``text`` is neither a CPE 2.3 formatted string nor a CPE 2.2 URI."""
-    from mamori.vulndb.cpe import parse_cpe
+    from mamori.model.cpe import parse_cpe
 
     return parse_cpe(text) is None
 

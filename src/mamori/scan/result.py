@@ -12,7 +12,7 @@ could vouch for: per scope the scan used, complete or partial, the feed's source
 origin, and the store's newest data; :meth:`ScanResult.problems` says why the result cannot be
 judged (empty store, stale feed, components not evaluated), which ``mamori scan`` exits 3 on.
 
-Match methods and confidences (see :mod:`mamori.match.finding`):
+Match methods and confidences (see :mod:`mamori.scan.finding`):
 
 ========================  ==========  ======================================================
 method                    confidence  meaning

@@ -9,9 +9,9 @@ from pathlib import Path
 from mamori.errors import InputError
 from mamori.fileio import read_bytes
 from mamori.match import Matcher
-from mamori.match.finding import build_findings, not_evaluated
 from mamori.model.sbom import PROJECT_PATH, Component, Document
 from mamori.scan.coverage import DEFAULT_MAX_AGE, scan_coverage
+from mamori.scan.finding import build_findings, not_evaluated
 from mamori.scan.result import ScanResult, SourceInfo
 from mamori.store import Store
 

@@ -8,10 +8,10 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, func, select
 
+from mamori.model import merge
 from mamori.model.vulnerability import Epss, Kev, SourceRef, Vulnerability, from_dict, vulnerability_from_dict
 from mamori.store import documents, schema
 from mamori.store.writer import CHECKPOINT_PREFIX
-from mamori.vulndb import merge
 
 ENRICHMENT_SOURCES = {"kev": schema.KevEntry, "epss": schema.EpssScore, "purl2cpe": schema.PurlCpe}
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from mamori.model.cpe import CpeName, index_key, parse_cpe
+from mamori.model.names import ecosystem_for_collection, normalise_name, split_ecosystem
 from mamori.model.vulnerability import AffectedProduct, ProductVersion, Vulnerability
 from mamori.store.documents import Outline, Prepared, digest, pack, to_json
-from mamori.vulndb.cpe import CpeName, index_key, parse_cpe
-from mamori.vulndb.names import ecosystem_for_collection, normalise_name, split_ecosystem
 
 _NO_VERSION = {"", "*", "-", "0", "unspecified", "n/a", "all"}
 

@@ -136,7 +136,7 @@ class PurlCpe(Base):
     cpe_vendor: Mapped[str] = mapped_column(Text)
     cpe_product: Mapped[str] = mapped_column(Text)
     # strong: the product plausibly names the package, used for matching; weak: only on request.
-    # rule: the mamori.vulndb.linkrule rule that decided (docs/purl2cpe.md).
+    # rule: the mamori.model.linkrule rule that decided (docs/purl2cpe.md).
     strength: Mapped[str] = mapped_column(String(8), server_default="weak")
     rule: Mapped[str] = mapped_column(String(16), server_default="")
 

@@ -28,11 +28,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeEngine
 
+from mamori.model import merge
+from mamori.model.purl2cpe import PurlCpeLink, judged
 from mamori.model.vulnerability import Epss, Kev, Vulnerability
 from mamori.store import documents, schema
 from mamori.store.rows import cpe_rows, merged_rows, package_rows
-from mamori.vulndb import merge
-from mamori.vulndb.purl2cpe import PurlCpeLink, judged
 
 CHUNK = 5000
 CHECKPOINT_PREFIX = "~"  # source_state rows of unfinished imports, not sources

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mamori.model.references import normalise_tag
 from mamori.model.vulnerability import Reference, Severity, Vulnerability
-from mamori.vulndb.references import normalise_tag
 
 if TYPE_CHECKING:
     from mamori.scan.result import Finding

@@ -277,9 +277,9 @@ def triage_scan(
     (a context file given with ``context_path`` wins over it, point by point).
     """
     from mamori import vex
-    from mamori.cli.ssvc import parse_assignments
     from mamori.triage.context import layered, load_context
     from mamori.triage.notice import worst_case
+    from mamori.triage.ssvc import parse_assignments
     from mamori.triage.variants import overrides, variant
 
     chosen = variant(role, skill)

@@ -537,3 +537,16 @@ def decide(
 ) -> Decision:
     """Outcome and path of ``table`` (id, alias or object) for ``values`` with the packaged data."""
     return default_catalog().decide(table, values, defaults, ignore_unknown=ignore_unknown)
+
+
+def parse_assignments(pairs: list[str]) -> dict[str, str]:
+    """``["exploitation=active", "automatable=yes"]`` → mapping; every item must be POINT=VALUE."""
+    values: dict[str, str] = {}
+    for item in pairs:
+        point, sep, value = item.partition("=")
+        if not sep or not point.strip() or not value.strip():
+            raise InputError(None, f"expected POINT=VALUE, got {item!r}")
+        if point.strip() in values:
+            raise InputError(None, f"{point.strip()} given twice")
+        values[point.strip()] = value.strip()
+    return values

@@ -36,6 +36,7 @@ from typing import Any
 
 from packageurl import PackageURL
 
+from mamori.model import merge
 from mamori.model.vex import VexDocument, VexStatement
 from mamori.scan.result import ComponentRef
 from mamori.triage.records import USER, WHOLE_RELEASE, TriageRecord
@@ -43,7 +44,6 @@ from mamori.triage.texts import state_label, text
 from mamori.triage.vexmatch import ScannedProduct, matches, whole_product
 from mamori.vex.fields import iso
 from mamori.vex.mapping import mapping
-from mamori.vulndb import merge
 
 OPEN = "open"
 STATUSES = (OPEN, "under_investigation", "affected", "not_affected", "fixed")

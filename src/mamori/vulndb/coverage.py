@@ -19,8 +19,8 @@ from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 from mamori.errors import InputError
+from mamori.model.names import split_ecosystem
 from mamori.store.documents import Outline, Prepared
-from mamori.vulndb.names import split_ecosystem
 
 CPE_SCOPE = "cpe"
 CPE_SOURCES = ("nvd", "cve5", "jvn")

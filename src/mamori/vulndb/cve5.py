@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from mamori.errors import InputError
+from mamori.model.references import dedupe, typed_reference
+from mamori.model.timestamps import iso_date, iso_utc
 from mamori.model.vulnerability import (
     AffectedProduct,
     Kev,
@@ -18,9 +20,7 @@ from mamori.model.vulnerability import (
     Vulnerability,
 )
 from mamori.vulndb.products import derived_cpes
-from mamori.vulndb.references import dedupe, typed_reference
 from mamori.vulndb.severity import make_severity
-from mamori.vulndb.timestamps import iso_date, iso_utc
 
 SOURCE = "cve5"
 _METRIC_KEYS = {"cvssV2_0": "2.0", "cvssV3_0": "3.0", "cvssV3_1": "3.1", "cvssV4_0": "4.0"}

@@ -14,9 +14,9 @@ from typing import Any
 import orjson
 
 from mamori.errors import InputError
+from mamori.model.purl2cpe import PurlCpeLink
 from mamori.model.vulnerability import Epss, Kev, Vulnerability
 from mamori.vulndb import cve5, epss, jvn, kev, nvd, osv, purl2cpe
-from mamori.vulndb.purl2cpe import PurlCpeLink
 from mamori.vulndb.rejected import DataWarning, Rejected
 from mamori.vulndb.sources import Blob, maybe_gunzip
 from mamori.vulndb.xmlsafe import parse as parse_xml

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from mamori.errors import InputError
+from mamori.model.timestamps import iso_date
 from mamori.model.vulnerability import Epss
 from mamori.vulndb.rejected import Rejected, guarded
-from mamori.vulndb.timestamps import iso_date
 
 SOURCE = "epss"
 _SCORE_DATE = re.compile(r"score_date:(\d{4}-\d{2}-\d{2})")

@@ -8,7 +8,7 @@ Nothing is lost:
   data of its committed batches intact, and rerunning the same input resumes after them;
 - a bad record is rejected (file, record, reason), counted in the summary, and the others are read;
 - a malformed line of upstream purl2cpe data is a warning (counted and listed, the import still
-  complete); every purl2cpe link is counted as strong or weak (:mod:`mamori.vulndb.linkrule`), with
+  complete); every purl2cpe link is counted as strong or weak (:mod:`mamori.model.linkrule`), with
   a few weak ones as examples;
 - a bad file is reported (file, reason) and the other files are still imported. Only when the input
   is one single file does a file-level problem stop the run with :class:`InputError` (one line, exit 2).
@@ -31,12 +31,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from mamori.errors import InputError
+from mamori.model.purl2cpe import PurlCpeLink, judged
 from mamori.model.vulnerability import Epss, Kev, Vulnerability
 from mamori.store.documents import Prepared
 from mamori.vulndb.coverage import CoverageClaim, record_scopes
 from mamori.vulndb.detect import SOURCES, Item, Parsed, parse_blob
 from mamori.vulndb.parallel import decoded
-from mamori.vulndb.purl2cpe import PurlCpeLink, judged
 from mamori.vulndb.rejected import DataWarning, Rejected
 from mamori.vulndb.sources import Blob, open_input
 

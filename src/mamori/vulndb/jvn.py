@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from lxml import etree
 
 from mamori.errors import InputError
+from mamori.model.references import dedupe
+from mamori.model.timestamps import iso_utc
 from mamori.model.vulnerability import (
     AffectedProduct,
     ProductVersion,
@@ -20,10 +22,8 @@ from mamori.model.vulnerability import (
     SourceRef,
     Vulnerability,
 )
-from mamori.vulndb.references import dedupe
 from mamori.vulndb.rejected import Rejected, guarded
 from mamori.vulndb.severity import make_severity
-from mamori.vulndb.timestamps import iso_utc
 from mamori.vulndb.xmlsafe import attr, child, children, local, parse, text
 
 SOURCE = "jvn"

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from mamori.errors import InputError
+from mamori.model.timestamps import iso_date
 from mamori.model.vulnerability import Kev
 from mamori.vulndb.rejected import Rejected
-from mamori.vulndb.timestamps import iso_date
 
 SOURCE = "kev"
 

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from mamori.errors import InputError
+from mamori.model.references import typed_reference
+from mamori.model.timestamps import iso_date, iso_utc
 from mamori.model.vulnerability import (
     CpeConfiguration,
     CpeMatch,
@@ -15,10 +17,8 @@ from mamori.model.vulnerability import (
     SourceRef,
     Vulnerability,
 )
-from mamori.vulndb.references import typed_reference
 from mamori.vulndb.rejected import Rejected, guarded
 from mamori.vulndb.severity import make_severity
-from mamori.vulndb.timestamps import iso_date, iso_utc
 
 SOURCE = "nvd"
 _METRIC_KEYS = ("cvssMetricV2", "cvssMetricV30", "cvssMetricV31", "cvssMetricV40")

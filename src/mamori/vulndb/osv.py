@@ -10,12 +10,12 @@ import orjson
 import yaml
 
 from mamori.errors import InputError
+from mamori.model.references import typed_reference
+from mamori.model.timestamps import iso_utc
 from mamori.model.vulnerability import AffectedPackage, Event, Range, Severity, SourceRef, Vulnerability
 from mamori.vulndb import yamlfast
-from mamori.vulndb.references import typed_reference
 from mamori.vulndb.rejected import Rejected, guarded
 from mamori.vulndb.severity import make_severity
-from mamori.vulndb.timestamps import iso_utc
 
 SOURCE = "osv"
 _EVENT_KINDS = ("introduced", "fixed", "last_affected", "limit")

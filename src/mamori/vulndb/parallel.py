@@ -23,7 +23,7 @@ from typing import Any
 from mamori.errors import InputError
 from mamori.fileio import max_input_bytes
 from mamori.model.vulnerability import SourceRef, Vulnerability
-from mamori.store import rows  # a module: store.rows and vulndb import each other
+from mamori.store import rows
 from mamori.store.documents import Outline, Prepared
 from mamori.vulndb.detect import VULNERABILITY_SOURCES, Parsed, parse_blob
 from mamori.vulndb.sources import Blob, read_member

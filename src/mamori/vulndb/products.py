@@ -15,7 +15,7 @@ from importlib import resources
 
 import yaml
 
-from mamori.vulndb.cpe import parse_cpe
+from mamori.model.cpe import parse_cpe
 
 CATALOG = "data/vulndb/cve5-products.yaml"
 _SEPARATORS = re.compile(r"[ _\-]+")

@@ -3,7 +3,7 @@
 SCANOSS keeps ``data/<vendor>/<product>/purls.yml`` (vendor and product from the path) and older
 ``data/<vendor>/<product>.yml`` files holding both ``cpes`` and ``purls``.
 
-Every link is judged when it is read (:mod:`mamori.vulndb.linkrule`): *strong* when its CPE product
+Every link is judged when it is read (:mod:`mamori.model.linkrule`): *strong* when its CPE product
 plausibly names the package, *weak* otherwise; the rule that decided is kept with the link.
 
 What is wrong with one line of upstream data is a :class:`DataWarning` (the line is skipped, the
@@ -18,15 +18,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
 import yaml
 from packageurl import PackageURL
 
 from mamori.errors import InputError
-from mamori.vulndb.cpe import parse_cpe
-from mamori.vulndb.linkrule import STRONG, WEAK, Judgement, judge
+from mamori.model.cpe import parse_cpe
+from mamori.model.linkrule import judge
+from mamori.model.purl2cpe import PurlCpeLink, judged  # noqa: F401  (judged: read by the importer)
 from mamori.vulndb.rejected import DataWarning, Rejected
 
 SOURCE = "purl2cpe"
@@ -34,36 +34,6 @@ TSV_HEADER = "cpe_vendor\tcpe_product\tpurl"
 _CPE_PLAIN = re.compile(r"[a-z0-9._\-]+")  # nearly every upstream vendor and product
 _CPE_BAD = re.compile(r"[\s:*?\x00-\x1f\x7f]")  # never in a CPE vendor or product of a link
 _CPE_SPECIAL = re.compile(r"(?<!\\)([^a-z0-9_.\-\\])")  # escaped in a CPE 2.3 formatted string
-
-
-@dataclass(frozen=True, slots=True)
-class PurlCpeLink:
-    """A package (purl without version) known under a CPE vendor and product."""
-
-    purl_type: str
-    purl_namespace: str
-    purl_name: str
-    purl: str
-    cpe_vendor: str
-    cpe_product: str
-    rule: str = ""  # the linkrule rule that judged it ("" until judged, see :func:`judged`)
-
-    @property
-    def strong(self) -> bool:
-        """Used for matching by default; a weak link only on request."""
-        return Judgement(judged(self).rule).strong
-
-    @property
-    def strength(self) -> str:
-        return STRONG if self.strong else WEAK
-
-
-def judged(link: PurlCpeLink) -> PurlCpeLink:
-    """The link with its rule (links built without one are judged now)."""
-    if link.rule:
-        return link
-    verdict = judge(link.purl_type, link.purl_namespace, link.purl_name, link.cpe_vendor, link.cpe_product)
-    return replace(link, rule=verdict.rule)
 
 
 def cpe_component(value: str) -> str | None:

@@ -19,9 +19,9 @@ from urllib.parse import quote
 import orjson
 
 from mamori.errors import InputError
+from mamori.model.names import split_ecosystem
 from mamori.vulndb.coverage import CoverageClaim
 from mamori.vulndb.importer import Resume
-from mamori.vulndb.names import split_ecosystem
 from mamori.vulndb.online.http import Fetcher, GaveUp, conditional_headers, validators
 from mamori.vulndb.online.plan import Reporter, Step, endpoint, read_cursor
 from mamori.vulndb.sources import Blob, zip_input

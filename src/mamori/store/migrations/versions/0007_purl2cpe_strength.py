@@ -1,5 +1,5 @@
 """purl2cpe link strength: ``purl_cpe.strength`` (strong: the CPE product plausibly names the package,
-used for matching; weak: only on request) and ``purl_cpe.rule`` (the rule of mamori.vulndb.linkrule
+used for matching; weak: only on request) and ``purl_cpe.rule`` (the rule of mamori.model.linkrule
 that decided, docs/purl2cpe.md). Links already stored are judged here, with the rule as installed.
 
 Revision ID: purl2cpe2
@@ -24,7 +24,7 @@ def upgrade() -> None:
     with op.batch_alter_table("purl_cpe") as batch:
         batch.add_column(sa.Column("strength", sa.String(8), server_default="weak", nullable=False))
         batch.add_column(sa.Column("rule", sa.String(16), server_default="", nullable=False))
-    from mamori.vulndb.linkrule import judge
+    from mamori.model.linkrule import judge
 
     links = sa.table(
         "purl_cpe",

@@ -26,11 +26,11 @@ from mamori.match.ecosystems import GENERIC
 from mamori.match.matcher import Hit, MatchOutput
 from mamori.match.verdict import CPE_CONFIG, PURL2CPE, PURL2CPE_WEAK, PURL_RANGE, PURL_VERSION_LIST
 from mamori.match.versions import parse
+from mamori.model import merge
 from mamori.model.sbom import Component
 from mamori.model.vulnerability import Epss, Kev, Vulnerability
 from mamori.scan.describe import vulnerability_info
 from mamori.scan.result import ComponentRef, Evidence, Finding, NotEvaluated, VulnerabilityInfo, reason_text
-from mamori.vulndb import merge
 
 CONFIDENCE_RANK = {"high": 0, "medium": 1, "low": 2, "weak": 3}
 METHOD_RANK = {PURL_RANGE: 0, PURL_VERSION_LIST: 1, CPE_CONFIG: 2, PURL2CPE: 3, PURL2CPE_WEAK: 4}

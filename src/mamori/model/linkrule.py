@@ -48,6 +48,10 @@ from typing import Any
 
 import yaml
 
+from mamori.i18n import Messages
+
+_WORDS = Messages("data/vulndb/messages.yaml")
+
 STRONG = "strong"
 WEAK = "weak"
 STRONG_RULES = ("same-name", "decorated", "part-of", "qualified", "namespace")
@@ -131,10 +135,8 @@ def words() -> _Words:
 
 
 def reason(rule: str, lang: str = "en") -> str:
-    """Why a rule makes a link strong or weak, in words (data/vulndb/messages.yaml)."""
-    from mamori.vulndb.messages import text
-
-    return text(lang, "link_rules", rule) if rule in RULES else rule
+    """Why a rule makes a link strong or weak, in words (data/vulndb/messages.yaml ``link_rules``)."""
+    return _WORDS.text(lang, "link_rules", rule) if rule in RULES else rule
 
 
 def tokens(text: str) -> Tokens:

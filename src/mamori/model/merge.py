@@ -14,9 +14,9 @@ from typing import Any
 
 import orjson
 
+from mamori.model.references import dedupe_data
+from mamori.model.timestamps import placeholder, real_date
 from mamori.model.vulnerability import Vulnerability
-from mamori.vulndb.references import dedupe_data
-from mamori.vulndb.timestamps import placeholder, real_date
 
 SOURCE_PRIORITY = {"cve5": 0, "nvd": 1, "osv": 2, "jvn": 3}
 _PREFIX_RANK = {"CVE": 0, "GHSA": 1, "JVNDB": 8}
