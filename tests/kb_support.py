@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, select
 
-from mamori.store import resolve_url, schema
+from mamori.store import resolve_url
+from mamori.store.snapshot import TABLES
 from mamori.store.throwaway import reset, throwaway_postgres
 from mamori.store.writer import CHECKPOINT_PREFIX
 from vulndb_server import Server
@@ -58,18 +59,7 @@ def service_env(server: Server) -> dict[str, str]:
 
 
 # the knowledge base: every table but the user's own (assessments, triage records, the portfolio)
-KB_TABLES = (
-    schema.SourceRecord,
-    schema.Vulnerability,
-    schema.Alias,
-    schema.AffectedPackage,
-    schema.AffectedCpe,
-    schema.KevEntry,
-    schema.EpssScore,
-    schema.PurlCpe,
-    schema.SourceState,
-    schema.Coverage,
-)
+KB_TABLES = TABLES
 SURROGATE = {"affected_package", "affected_cpe", "purl_cpe"}  # tables whose "id" the store gives
 
 # what a sync or an import sets to the time it ran: equal data, different moments

@@ -27,10 +27,9 @@ from mamori.model.vex import VexDocument, VexProduct, VexStatement
 from mamori.scan.result import ComponentRef
 from mamori.store import Store
 from mamori.triage.records import VEX, WHOLE_RELEASE, TriageRecord, set_records, validated
-from mamori.triage.state import source_label
+from mamori.triage.state import source_label, statement_detail
 from mamori.triage.vexmatch import ScannedProduct, component_match, elsewhere, serial_uuid
 from mamori.vex.fields import iso
-from mamori.vex.mapping import mapping
 
 EXAMPLES = 5
 
@@ -104,14 +103,6 @@ def components_of(doc: Document) -> list[ComponentRef]:
     return out
 
 
-def _detail(st: VexStatement) -> str | None:
-    if st.status == "not_affected":
-        return st.impact_statement or st.detail
-    if st.status == "affected":
-        return st.action_statement or st.detail or mapping().responses_text(st.responses) or None
-    return st.detail or st.impact_statement or st.action_statement
-
-
 def _when(st: VexStatement, doc: VexDocument) -> str:
     stamp = st.last_updated or st.timestamp or doc.last_updated or doc.timestamp
     return iso(stamp) if stamp is not None else iso(datetime.now(UTC).replace(microsecond=0))
@@ -177,7 +168,7 @@ def import_vex(store: Store, product: str, release: str, path: str | Path, doc: 
                     st.status,
                     st.justification if st.status == "not_affected" else None,
                     st.responses,
-                    _detail(st),
+                    statement_detail(st),
                     who=author[:200],
                     at=_when(st, doc),
                     origin=VEX,

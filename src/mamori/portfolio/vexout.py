@@ -26,6 +26,7 @@ from mamori.model.sbom import Component, Document
 from mamori.model.vex import VexDocument, VexProduct
 from mamori.store import Store
 from mamori.triage.records import USER, WHOLE_RELEASE, TriageRecord, list_records, statement
+from mamori.triage.state import canonical_purl
 from mamori.triage.vexmatch import bomlink
 
 
@@ -41,15 +42,6 @@ class ReleaseVex:
         from mamori.portfolio.messages import text
 
         return [text(lang, "vex_export", key, **values) for key, values in self.warnings]
-
-
-def _canonical(purl: str | None) -> str | None:
-    if not purl:
-        return None
-    try:
-        return PackageURL.from_string(purl.strip()).to_string()
-    except ValueError:
-        return None
 
 
 def chosen_records(records: Sequence[TriageRecord]) -> list[TriageRecord]:
@@ -107,7 +99,7 @@ def release_vex(store: Store, product: str, release: str, fmt: str, author: str 
     components: dict[str, list[Component]] = {}
     if sbom is not None:
         for c in sbom.all_components():
-            key = _canonical(c.purl)
+            key = canonical_purl(c.purl)
             if key is not None and c not in components.get(key, []):
                 components.setdefault(key, []).append(c)
     statements = []

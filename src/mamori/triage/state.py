@@ -150,7 +150,8 @@ def _stamp(text_or_time: str | datetime | None) -> str:
     return when.astimezone(UTC).isoformat()
 
 
-def _canonical(purl: str | None) -> str | None:
+def canonical_purl(purl: str | None) -> str | None:
+    """The purl in its canonical spelling (qualifiers sorted, encodings normalised); None when it is no purl."""
     if not purl:
         return None
     try:
@@ -165,7 +166,9 @@ class _Claim:
     state: FindingState
 
 
-def _detail(st: VexStatement) -> str | None:
+def statement_detail(st: VexStatement) -> str | None:
+    """What a VEX statement says besides its status: the impact of a not_affected one, the action of an
+    affected one (its responses in words when it gives no text), else its detail."""
     if st.status == "not_affected":
         return st.impact_statement or st.detail
     if st.status == "affected":
@@ -203,7 +206,7 @@ def _vex_claim(path: str, doc: VexDocument, st: VexStatement, whole: bool, order
         st.status,
         st.justification if st.status == "not_affected" else None,
         tuple(st.responses),
-        _detail(st),
+        statement_detail(st),
         origin,
         (),
         whole,
@@ -266,7 +269,7 @@ class Resolver:
         records of several releases, ``release`` = (product, release) says which apply."""
         keys = list(dict.fromkeys(merge.key(i) for i in ids))
         claims: list[_Claim] = []
-        purl = _canonical(component.purl)
+        purl = canonical_purl(component.purl)
         seen: set[tuple[str, ...]] = set()
         for key in keys:
             for r in self._by_vuln.get(key, ()):

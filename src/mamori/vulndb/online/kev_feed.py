@@ -7,8 +7,8 @@ from typing import Any
 
 import orjson
 
-from mamori.vulndb.online.http import Fetcher, conditional_headers, validators
-from mamori.vulndb.online.plan import Reporter, Step, endpoint, read_cursor
+from mamori.vulndb.online.http import Fetcher, validators
+from mamori.vulndb.online.plan import Reporter, Step, endpoint, fetch_if_changed
 from mamori.vulndb.sources import Blob
 
 SOURCE = "kev"
@@ -27,10 +27,8 @@ def download_steps(
     ``unchanged`` step when the server says it has not changed since the last sync (304)."""
     where = endpoint(variable, url)
     reporter = reporter or Reporter()
-    headers = {} if force else conditional_headers(read_cursor(cursor)[0])
-    answer = fetcher.get(where, headers=headers, ok=(200, 304))
-    if answer.status == 304:
-        reporter.note(f"{where}: not modified since the last sync")
+    answer = fetch_if_changed(fetcher, where, cursor, force=force, reporter=reporter)
+    if answer is None:
         yield Step(where, [], cursor, 0, unchanged=True)
         return
     name = where if answer.content[:2] == b"\x1f\x8b" else where.removesuffix(".gz")

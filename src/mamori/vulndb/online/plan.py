@@ -15,6 +15,7 @@ import orjson
 
 from mamori.vulndb.coverage import CoverageClaim
 from mamori.vulndb.importer import Resume
+from mamori.vulndb.online.http import Answer, Fetcher, conditional_headers
 from mamori.vulndb.sources import Blob
 
 DEFAULT_URLS = {
@@ -67,3 +68,16 @@ class Reporter:
 
     expect: Callable[[int], None] = lambda records: None  # more records announced by the source
     note: Callable[[str], None] = lambda text: None  # a retry, a skipped download
+
+
+def fetch_if_changed(
+    fetcher: Fetcher, where: str, cursor: str | None, *, force: bool, reporter: Reporter
+) -> Answer | None:
+    """The document at ``where``; None when the server says it has not changed since the sync whose
+    state ``cursor`` holds (304, told to the reporter). ``force`` asks without the validators."""
+    headers = {} if force else conditional_headers(read_cursor(cursor)[0])
+    answer = fetcher.get(where, headers=headers, ok=(200, 304))
+    if answer.status == 304:
+        reporter.note(f"{where}: not modified since the last sync")
+        return None
+    return answer

@@ -18,8 +18,8 @@ import orjson
 
 from mamori.errors import InputError
 from mamori.vulndb.importer import Resume
-from mamori.vulndb.online.http import Fetcher, conditional_headers, validators
-from mamori.vulndb.online.plan import Reporter, Step, endpoint, read_cursor
+from mamori.vulndb.online.http import Fetcher, validators
+from mamori.vulndb.online.plan import Reporter, Step, endpoint, fetch_if_changed
 from mamori.vulndb.sources import zip_input
 
 SOURCE = "purl2cpe"
@@ -45,10 +45,8 @@ def steps(
     """One step with the archive's ``purls.yml`` files, or an ``unchanged`` step (304)."""
     where = endpoint(VARIABLE, url)
     reporter = reporter or Reporter()
-    headers = {} if force else conditional_headers(read_cursor(cursor)[0])
-    answer = fetcher.get(where, headers=headers, ok=(200, 304))
-    if answer.status == 304:
-        reporter.note(f"{where}: not modified since the last sync")
+    answer = fetch_if_changed(fetcher, where, cursor, force=force, reporter=reporter)
+    if answer is None:
         yield Step(where, [], cursor, 0, unchanged=True)
         return
     inputs = zip_input(where, answer.content, is_purls_member)
