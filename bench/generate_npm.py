@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from generate import measure
+from process_timing import measure
 
 LOCK_FOLDER = Path(__file__).parent / "fixtures" / "npm-large"
 BIN = Path(sys.executable).parent

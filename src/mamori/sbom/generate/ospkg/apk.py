@@ -21,7 +21,7 @@ from mamori.model.source_package import APK_ORIGIN, UPSTREAM, SourcePackage, ups
 from mamori.sbom.generate.base import Found, add_hashes, bad_line
 from mamori.sbom.generate.components import b64_hash, purl_component, spdx_or_none
 from mamori.sbom.generate.metadata import supplier_contact
-from mamori.sbom.generate.ospkg.rootfs import distro, inside, link
+from mamori.sbom.generate.ospkg.common import distro, inside, link
 from mamori.sbom.generate.ospkg.stanzas import apk_records
 
 ECOSYSTEM = "apk"

@@ -23,7 +23,7 @@ from mamori.model.source_package import DEB_SOURCE, UPSTREAM, parse_dpkg_source,
 from mamori.sbom.generate.base import Found
 from mamori.sbom.generate.components import purl_component, spdx_or_none
 from mamori.sbom.generate.metadata import supplier_contact
-from mamori.sbom.generate.ospkg.rootfs import distro, inside, link
+from mamori.sbom.generate.ospkg.common import distro, inside, link
 from mamori.sbom.generate.ospkg.stanzas import deb822
 
 ECOSYSTEM = "deb"

@@ -31,7 +31,7 @@ from mamori.model import ExternalReference, Property
 from mamori.model.source_package import RPM_SOURCE, UPSTREAM
 from mamori.sbom.generate.base import Found
 from mamori.sbom.generate.components import purl_component, spdx_or_none
-from mamori.sbom.generate.ospkg.rootfs import distro, inside, link
+from mamori.sbom.generate.ospkg.common import distro, inside, link
 
 ECOSYSTEM = "rpm"
 LICENSE_TEXT = "mamori:rpm:license"
