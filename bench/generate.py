@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from process_timing import measure, run  # noqa: F401  (run: used by the Python part)
+from process_timing import measure
 
 PYTHON_PACKAGES = [
     "jupyterlab", "sphinx", "boto3", "django", "fastapi", "flask", "requests", "pandas", "black", "mypy",
