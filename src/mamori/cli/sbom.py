@@ -239,7 +239,12 @@ def generate(
         None, "--spec-version", help="CycloneDX 1.4, 1.5 or 1.6 (default)."
     ),
     name: str | None = typer.Option(None, "--name", help="Product name of the root component."),
-    version: str | None = typer.Option(None, "--version", help="Product version of the root component."),
+    version: str | None = typer.Option(
+        None,
+        "--version",
+        help="Product version of the root component (default: the manifest's, else what git describe "
+        "--tags --always gives, read from the repository's files: git is never run; docs/generate.md).",
+    ),
     supplier: str | None = typer.Option(
         None, "--supplier", help='Supplier and SBOM author, e.g. "Example KK <psirt@example.jp>".'
     ),

@@ -1,11 +1,13 @@
 """Document metadata for the NTIA elements: author, timestamp, tool, root, lifecycle.
 
-- Author: ``--supplier`` (also the document's and the root component's supplier); else the
-  ``git config user.name`` / ``user.email`` that applies in PATH (a person); the tool (mamori)
-  is always listed too, which NTIA accepts as the author when no person is known.
+- Author: ``--supplier`` (also the document's and the root component's supplier); else the git
+  ``user.name`` / ``user.email`` that applies in PATH (a person; the repository's own config only when
+  git would trust it); the tool (mamori) is always listed too, which NTIA accepts as the author when no
+  person is known.
 - Timestamp: now, in UTC, to the second; ``SOURCE_DATE_EPOCH`` (reproducible builds) when set.
-- Root version when neither ``--version`` nor the manifest gives one: ``git describe --tags
-  --always --dirty`` of PATH's repository.
+- Root version when neither ``--version`` nor the manifest gives one: what ``git describe --tags
+  --always`` gives for PATH's repository, read from its files (:mod:`gitrepo`): git is never run, since a
+  scanned folder's ``.git/config`` can name programs git would run.
 - Lifecycle: ``build`` when something was resolved (a lockfile, an installed environment, a
   package database), ``pre-build`` when only manifests were read.
 - Serial number: a random ``urn:uuid``, so bom-refs are document-scoped identifiers NTIA accepts.
@@ -14,7 +16,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import uuid
 from datetime import UTC, datetime
 from email.utils import parseaddr
@@ -22,18 +23,8 @@ from pathlib import Path
 
 from mamori import __version__
 from mamori.model import Contact, Document, Property, Tool
+from mamori.sbom.generate import gitrepo
 from mamori.sbom.generate.assemble import Assembled, RootInfo
-
-
-def _git(folder: Path, *args: str) -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(folder), *args], capture_output=True, text=True, timeout=10, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    value = out.stdout.strip()
-    return value if out.returncode == 0 and value else None
 
 
 def supplier_contact(text: str) -> Contact:
@@ -49,7 +40,7 @@ def root_info(folder: Path, name: str | None, version: str | None, supplier: str
         name=folder.name or "project",
         override_name=name,
         override_version=version,
-        fallback_version=None if version else _git(folder, "describe", "--tags", "--always", "--dirty"),
+        fallback_version=None if version else gitrepo.describe(folder),
         supplier=supplier_contact(supplier) if supplier else None,
     )
 
@@ -57,8 +48,7 @@ def root_info(folder: Path, name: str | None, version: str | None, supplier: str
 def _author(folder: Path, info: RootInfo) -> Contact | None:
     if info.supplier is not None:
         return info.supplier
-    name = _git(folder, "config", "user.name")
-    email = _git(folder, "config", "user.email")
+    name, email = gitrepo.user_identity(folder)
     if name or email:
         return Contact(name=name or email or "", email=email, kind="person")
     return None
