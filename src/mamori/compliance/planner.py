@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mamori import cells
 from mamori.compliance import catalog as cat
 from mamori.compliance.messages import t
 from mamori.errors import InputError
@@ -234,14 +235,14 @@ def _write_contract_xlsx(level: str, path: Path, lang: cat.Lang) -> None:
     wb = Workbook()
     ws = wb.active
     ws.title = "SBOM contract"[:31]
-    ws.append([t("plan.contract_title", lang, level=t("plan.level_" + level, lang))])
+    ws.append(cells.xlsx_row(ws, [t("plan.contract_title", lang, level=t("plan.level_" + level, lang))]))
     ws["A1"].font = Font(bold=True, size=13)
-    ws.append([name for _, name, _ in keys])
+    ws.append(cells.xlsx_row(ws, [name for _, name, _ in keys]))
     for n, (_, _, width) in enumerate(keys, start=1):
         ws.column_dimensions[get_column_letter(n)].width = width
         ws.cell(row=2, column=n).font = Font(bold=True)
     for row in rows:
-        ws.append([row.get(key, None) for key, _, _ in keys])
+        ws.append(cells.xlsx_row(ws, [row.get(key, None) for key, _, _ in keys]))
     for line in ws.iter_rows(min_row=3):
         for cell in line:
             cell.alignment = Alignment(wrap_text=True, vertical="top")

@@ -5,6 +5,9 @@ current answers, drop-downs for status (and for SSDF the level), a date check on
 already recorded, and a column for evidence to add (URLs or file paths, one per line). ``read(assessment,
 path)`` checks every row first and reports each problem by sheet, row and column; only a workbook without
 problems is applied, in one transaction.
+
+Every cell is written through :mod:`mamori.cells`: an organisation, owner, reason or evidence that starts
+with ``=`` is typed text with Excel's quote prefix, never a formula, and reads back exactly.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mamori import __version__
+from mamori import __version__, cells
 from mamori.compliance.assessment import STATUSES, Assessment, Evidence, is_mandatory, resolve_item
 from mamori.compliance.evidence import describe, parse_evidence
 from mamori.compliance.messages import both, t
@@ -98,7 +101,7 @@ def export(assessment: Assessment, path: Path) -> int:
         ("How to answer", t("xlsx.intro", "en")),
     ]
     for row in rows:
-        about.append(list(row))
+        about.append(cells.xlsx_row(about, list(row)))
     about.column_dimensions["A"].width = 28
     about.column_dimensions["B"].width = 100
     for cell in about["B"]:
@@ -106,12 +109,12 @@ def export(assessment: Assessment, path: Path) -> int:
 
     lists = wb.create_sheet(LISTS_SHEET)
     for n, status in enumerate(STATUSES, start=1):
-        lists.cell(row=n, column=1, value=status_label(status))
+        cells.xlsx_put(lists, n, 1, status_label(status))
     lists.sheet_state = "hidden"
 
     ws = wb.create_sheet(ITEMS_SHEET)
     keys = _columns(assessment)
-    ws.append([COLUMNS[k][0] for k in keys])
+    ws.append(cells.xlsx_row(ws, [COLUMNS[k][0] for k in keys]))
     for n, key in enumerate(keys, start=1):
         ws.column_dimensions[get_column_letter(n)].width = COLUMNS[key][1]
         head = ws.cell(row=1, column=n)
@@ -135,7 +138,7 @@ def export(assessment: Assessment, path: Path) -> int:
             "evidence": None,
             "reason": answer.reason,
         }
-        ws.append([values[k] for k in keys])
+        ws.append(cells.xlsx_row(ws, [values[k] for k in keys]))
     last = len(items) + 1
     for n, key in enumerate(keys, start=1):
         letter = get_column_letter(n)

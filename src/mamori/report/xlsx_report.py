@@ -1,5 +1,8 @@
 """Excel report (openpyxl): findings, components not evaluated (reason code and reason), the coverage
-per scope, and a summary sheet (counts, the coverage line, why the result is partial)."""
+per scope, and a summary sheet (counts, the coverage line, why the result is partial).
+
+Every cell goes through :mod:`mamori.cells`: text is a typed string (never a formula, whatever a component
+or a feed calls itself), numbers stay numbers."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
+from mamori import cells
 from mamori.report.messages import text
 from mamori.report.rows import (
     COVERAGE_COLUMNS,
@@ -23,21 +27,17 @@ from mamori.report.rows import (
 )
 from mamori.scan.result import RATINGS, ScanResult
 
-_ILLEGAL = {i for i in range(32) if i not in (9, 10, 13)}
 
-
-def _clean(value: object) -> object:
-    if isinstance(value, str) and any(ord(ch) in _ILLEGAL for ch in value):
-        return "".join(ch for ch in value if ord(ch) not in _ILLEGAL)
-    return value
+def _append(ws: Worksheet, values: list[object]) -> None:
+    ws.append(cells.xlsx_row(ws, values))
 
 
 def _table(ws: Worksheet, head: list[str], rows: list[list[object]]) -> None:
-    ws.append(head)
+    _append(ws, list(head))
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        ws.append([_clean(v) for v in row])
+        _append(ws, row)
     ws.freeze_panes = "A2"
     if rows:
         ws.auto_filter.ref = ws.dimensions
@@ -53,20 +53,20 @@ def render(result: ScanResult, lang: str = "en") -> bytes:
     coverage = wb.create_sheet(text(lang, "sheets", "coverage"))
     _table(coverage, headers(COVERAGE_COLUMNS, lang, "coverage"), coverage_rows(result, lang))
     summary = wb.create_sheet(text(lang, "sheets", "summary"))
-    summary.append([_clean(text(lang, "text", "title", target=result.target))])
-    summary.append([counts_line(result, lang)])
-    summary.append([_clean(coverage_line(result, lang))])
+    _append(summary, [text(lang, "text", "title", target=result.target)])
+    _append(summary, [counts_line(result, lang)])
+    _append(summary, [coverage_line(result, lang)])
     for problem in result.problems():
-        summary.append([_clean(problem.text(lang))])
+        _append(summary, [problem.text(lang)])
     cov = result.coverage
     for key, value in (("updated", cov.updated), ("newest_record", cov.newest_record)):
         if value:
-            summary.append([text(lang, "coverage", key), value])
+            _append(summary, [text(lang, "coverage", key), value])
     if cov.max_age_days is not None:
-        summary.append([text(lang, "coverage", "max_age"), cov.max_age_days])
+        _append(summary, [text(lang, "coverage", "max_age"), cov.max_age_days])
     counts = result.by_rating()
     for rating in RATINGS:
-        summary.append([text(lang, "ratings", rating), counts[rating]])
+        _append(summary, [text(lang, "ratings", rating), counts[rating]])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -10,7 +10,8 @@ XLSX written by mamori, like the OpenChain Japan template, has three sheets:
 CSV written by mamori holds the same three parts in one file, **document fields as leading label/value rows**,
 then a blank row, the package table, a blank row and the licence table. It is UTF-8 with a BOM and CRLF line ends
 so that Excel opens Japanese text correctly; cells Excel would run as formulas get a leading ``'`` that the
-reader removes again.
+reader removes again (:mod:`mamori.cells`, shared by every CSV and XLSX writer; in XLSX the cells are typed
+text with Excel's quote prefix, so the text itself is unchanged).
 
 Headers are bilingual, ``Package Name / パッケージ名``. On read, a header may be the SPDX tag, the English or the
 Japanese label, or both; document fields may also be columns of the package table, and CSV may be UTF-8 (with
@@ -23,6 +24,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from mamori import cells
 from mamori.model import Document
 from mamori.sbom.formats import ReadOptions
 from mamori.sbom.spreadsheet.lite_fields import DROPPED, LiteField
@@ -74,8 +76,6 @@ def write_csv(doc: Document, spec_version: str | None) -> bytes:
 
 def write_xlsx(doc: Document, spec_version: str | None) -> bytes:
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Alignment, Font
 
     document, packages, licenses = _parts(build_tables(doc, spec_version))
@@ -94,19 +94,15 @@ def write_xlsx(doc: Document, spec_version: str | None) -> bytes:
         if header:
             sheet.freeze_panes = "A2"
         for number, values in enumerate(rows):
-            out = []
-            for index, value in enumerate(values):
-                value = ILLEGAL_CHARACTERS_RE.sub("", value)
-                if not value:
-                    out.append(None)
+            # text always (mamori.cells): never a formula, never a number ("1.10" stays "1.10")
+            out = cells.xlsx_row(sheet, values)
+            for index, cell in enumerate(out):
+                if cell.value is None:
                     continue
-                cell = WriteOnlyCell(sheet, value)
-                cell.data_type = "s"  # text always: never a formula, never a number ("1.10" stays "1.10")
                 if (header and number == 0) or (not header and index == 0):
                     cell.font = bold
-                if "\n" in value or (header and number == 0):
+                if "\n" in cell.value or (header and number == 0):
                     cell.alignment = wrap
-                out.append(cell)
             sheet.append(out)
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -20,12 +20,10 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from mamori import cells
 from mamori.errors import InputError
 
 MAX_CELLS = 5_000_000  # refuse workbooks that expand to more cells than this (zip bombs, runaway sheets)
-_CSV_QUOTE_ESCAPED = re.compile(r"^'(?=[=+\-@\t\r])")
-_FORMULA_START = ("=", "@", "\t", "\r")
-_SIGNED = re.compile(r"^[+\-](?![\d.]*$)")  # "+x" / "-x" unless a plain number
 _LABEL_DROP = re.compile(r"[\s_\-.・:：()\[\]（）［］「」【】*※]+")
 _NUMBERING = re.compile(r"^(?:L\d+(?:\.\d+)*|\d+(?:\.\d+)*\.?|No\.?\s*\d*)\s+", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # never meaningful in a cell; XML cannot hold them
@@ -139,7 +137,7 @@ def load_csv(data: bytes, path: Path, *, max_rows: int | None = None) -> Sheet:
     rows: list[list[str]] = []
     try:
         for record in reader:
-            rows.append([_CSV_QUOTE_ESCAPED.sub("", clean(cell)) for cell in record])
+            rows.append([cells.restore(clean(cell)) for cell in record])  # undo the formula guard
             if max_rows is not None and len(rows) >= max_rows:
                 break
     except csv.Error as exc:
@@ -189,18 +187,11 @@ def _sheets(worksheets: Iterable[Any], path: Path, max_rows: int | None) -> list
     return sheets
 
 
-def csv_safe(value: str) -> str:
-    """Quote-prefix text Excel would take as a formula; :func:`load_csv` removes the prefix again."""
-    return "'" + value if value.startswith(_FORMULA_START) or _SIGNED.match(value) else value
-
-
 def write_csv_rows(rows: Iterable[list[str]]) -> bytes:
-    """CSV bytes in UTF-8 with BOM and CRLF, so that Excel opens Japanese text correctly."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow([csv_safe(cell) for cell in row])
-    return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
+    """CSV bytes in UTF-8 with BOM and CRLF, so that Excel opens Japanese text correctly; cells a
+    spreadsheet would run as formulas are quote-prefixed (:mod:`mamori.cells`), which :func:`load_csv`
+    undoes."""
+    return cells.csv_bytes(rows)
 
 
 def nonempty(row: list[str]) -> bool:
