@@ -497,6 +497,8 @@ def test_identity_from_a_repository_git_would_not_trust(
 ) -> None:
     home = tmp_path / "home"
     home.mkdir()
+    monkeypatch.delenv("GIT_CONFIG_GLOBAL", raising=False)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     (home / ".gitconfig").write_text("[user]\n\tname = Global Person\n\temail = global@example.jp\n")

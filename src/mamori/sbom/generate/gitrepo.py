@@ -19,8 +19,9 @@ names the commit. Not read (→ the commit id, or no version): alternates, refta
 beyond the bounds below.
 
 Reads are bounded in size and count; symbolic links inside the git folder are not followed out of it; a
-``.git`` file (worktrees, submodules) is followed to the folder its ``gitdir:`` line names. ``GIT_DIR``
-and the other ``GIT_*`` variables are ignored. Anything unreadable gives ``None``, never an error.
+``.git`` file (worktrees, submodules) is followed to the folder its ``gitdir:`` line names. ``GIT_DIR``,
+``GIT_WORK_TREE`` and the like are ignored (only the user's ``GIT_CONFIG_NOSYSTEM``/``GIT_CONFIG_GLOBAL``
+choose which config files name the author). Anything unreadable gives ``None``, never an error.
 """
 
 from __future__ import annotations
@@ -354,7 +355,7 @@ class _Pack:
 
     def offset(self, index: int) -> int:
         base = 8 + 1024 + self.count * (self.hashlen + 4)
-        (value,) = (int.from_bytes(os.pread(self.idx, 4, base + index * 4), "big"),)
+        value = int.from_bytes(os.pread(self.idx, 4, base + index * 4), "big")
         if value & 0x80000000:
             large = base + self.count * 4 + (value & 0x7FFFFFFF) * 8
             value = int.from_bytes(os.pread(self.idx, 8, large), "big")
@@ -818,8 +819,8 @@ def describe(folder: Path) -> str | None:
         if head is None:
             return None
         return _Describer(repo).describe(head)
-    except (OSError, ValueError, RecursionError):
-        return None
+    except (OSError, ValueError, LookupError, RecursionError, zlib.error):
+        return None  # whatever a damaged repository makes the reader trip on: no version, no error
     finally:
         repo.objects.close()
 
@@ -842,8 +843,13 @@ def _read_file(path: Path, limit: int) -> bytes | None:
 
 
 def _user_config_files() -> list[Path]:
-    """The system and global git config files, in the order git reads them."""
-    files = [Path("/etc/gitconfig")]
+    """The system and global git config files, in the order git reads them; the user's own
+    ``GIT_CONFIG_NOSYSTEM`` and ``GIT_CONFIG_GLOBAL`` are honoured as git honours them."""
+    nosystem = os.environ.get("GIT_CONFIG_NOSYSTEM", "").strip().lower() in ("1", "true", "yes", "on")
+    files = [] if nosystem else [Path("/etc/gitconfig")]
+    chosen = os.environ.get("GIT_CONFIG_GLOBAL")
+    if chosen:
+        return [*files, Path(chosen)]
     try:
         home = Path.home()
     except (RuntimeError, KeyError):
