@@ -237,7 +237,12 @@ CASES: dict[str, Callable[[Repo], None]] = {
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_describe_agrees_with_git(tmp_path: Path, name: str) -> None:
     init = ("--object-format=sha256",) if name.startswith("sha256") else ()
-    repo = Repo(tmp_path / "repo", *init)
+    try:
+        repo = Repo(tmp_path / "repo", *init)
+    except AssertionError as exc:
+        if init:
+            pytest.skip(f"this git makes no SHA-256 repositories: {exc}")
+        raise
     CASES[name](repo)
     expected = repo.describe()
     assert expected
