@@ -97,6 +97,69 @@ EXIT_NOTE = (
 )
 
 
+TIMEOUT_OPTION = typer.Option(
+    60.0,
+    "--timeout",
+    min=1,
+    metavar="SECONDS",
+    help="Downloads: connect and read timeout (the longest silence).",
+)
+DEADLINE_OPTION = typer.Option(
+    None,
+    "--deadline",
+    min=1,
+    metavar="SECONDS",
+    help="Downloads: the longest one attempt may take, headers and body (default per source, 2 to 30 min).",
+)
+RETRY_WAIT_OPTION = typer.Option(
+    300.0,
+    "--max-retry-wait",
+    min=0,
+    metavar="SECONDS",
+    help="Downloads: the longest Retry-After honoured; a server asking for more is given up at once.",
+)
+
+
+def _fetcher(
+    console: Any,
+    lang: str,
+    timeout: float,
+    deadline: float | None,
+    retry_wait: float,
+    max_bytes: dict[str, int],
+    total: float | None = None,
+) -> Any:
+    """The downloader of `db import URL` and `db sync`, with the bounds the options set."""
+    from mamori.vulndb.online.http import Fetcher, RetryPolicy
+
+    return Fetcher(
+        retry=RetryPolicy(max_wait=retry_wait),
+        timeout=timeout,
+        deadline=deadline,
+        total=total,
+        max_bytes=max_bytes,
+        on_retry=_retry_note(console, lang),
+        lang=lang,
+    )
+
+
+def _max_downloads(values: list[str], lang: str) -> dict[str, int]:
+    """``--max-download NAME=BYTES`` values by source name."""
+    from mamori.vulndb.messages import text
+    from mamori.vulndb.online.http import DOWNLOAD_NAMES
+
+    names = [n for n in DOWNLOAD_NAMES if n != "url"]
+    limits = {}
+    for value in values:
+        name, _, size = value.partition("=")
+        if name not in names or not size.isdigit() or int(size) < 1:
+            raise InputError(
+                None, text(lang, "sync", "bad_max_download", names=", ".join(names), value=value)
+            )
+        limits[name] = int(size)
+    return limits
+
+
 def _progress_bar(console: Any, label: str, disabled: bool) -> Any:
     from rich.progress import (
         BarColumn,
@@ -132,6 +195,16 @@ def import_(
         help="The input is a whole feed (a mirror): it covers every ecosystem (or CPE) its records carry, so "
         "scans judge components of those scopes. An OSV export named all.zip is complete without it.",
     ),
+    max_download: int | None = typer.Option(
+        None,
+        "--max-download",
+        min=1,
+        metavar="BYTES",
+        help="URL: the largest download accepted (default 1 GiB, at most the input size limit).",
+    ),
+    timeout: float = TIMEOUT_OPTION,
+    deadline: float | None = DEADLINE_OPTION,
+    max_retry_wait: float = RETRY_WAIT_OPTION,
     output_format: str = FORMAT_OPTION,
     lang: str | None = LANG_OPTION,
 ) -> None:
@@ -145,7 +218,6 @@ def import_(
     from mamori.vulndb.coverage import claimed_by, import_claims
     from mamori.vulndb.importer import Progress as ImportProgress
     from mamori.vulndb.messages import text
-    from mamori.vulndb.online.http import Fetcher
     from mamori.vulndb.online.urls import import_url, is_url
 
     lang = _check_output(output_format, lang)
@@ -169,7 +241,8 @@ def import_(
                 bar.update(task, completed=p.files_done, total=p.files_total, records=records)
 
             if remote:
-                with Fetcher(on_retry=_retry_note(console, lang)) as fetcher:
+                limits = {"url": max_download} if max_download else {}
+                with _fetcher(console, lang, timeout, deadline, max_retry_wait, limits) as fetcher:
                     summary = import_url(
                         store, path, fetcher, source=source, progress=report, batch=batch, complete=claims
                     )
@@ -322,6 +395,22 @@ def sync(
         metavar="NAME=URL",
         help="Base URL of a service: nvd, jvn, kev, epss, epss-api, osv, osv-api, purl2cpe (else $MAMORI_*_URL).",
     ),
+    max_download: list[str] = typer.Option(
+        [],
+        "--max-download",
+        metavar="NAME=BYTES",
+        help="The largest download accepted from a service (NAME as for --url; defaults sized from the real feeds).",
+    ),
+    timeout: float = TIMEOUT_OPTION,
+    deadline: float | None = DEADLINE_OPTION,
+    max_retry_wait: float = RETRY_WAIT_OPTION,
+    total_deadline: float = typer.Option(
+        43200.0,
+        "--total-deadline",
+        min=1,
+        metavar="SECONDS",
+        help="The longest the whole sync may take (default 12 h); the sources not done by then stop.",
+    ),
     db: str | None = DB_OPTION,
     batch: int = BATCH_OPTION,
     output_format: str = FORMAT_OPTION,
@@ -336,7 +425,7 @@ def sync(
     from mamori.store import open_store
     from mamori.vulndb.importer import Progress as ImportProgress
     from mamori.vulndb.messages import text
-    from mamori.vulndb.online import SYNC_SOURCES, Fetcher, SyncOptions, sync_source
+    from mamori.vulndb.online import SYNC_SOURCES, SyncOptions, sync_source
     from mamori.vulndb.online.plan import Reporter
 
     lang = _check_output(output_format, lang)
@@ -358,12 +447,14 @@ def sync(
         batch=batch,
         urls=_base_urls(url),
     )
+    limits = _max_downloads(max_download, lang)
     console = Console(stderr=True)
     quiet = output_format == "json" or not console.is_terminal
     results = []
     store = open_store(db)
     try:
-        with Fetcher(on_retry=_retry_note(console, lang)) as fetcher:
+        fetcher = _fetcher(console, lang, timeout, deadline, max_retry_wait, limits, total_deadline)
+        with fetcher:
             for name in sources:
                 with _progress_bar(console, text(lang, "sync", "progress", source=name), quiet) as bar:
                     task = bar.add_task(name, total=None, records="")

@@ -24,7 +24,7 @@ BATCH = 100
 
 def steps(fetcher: Fetcher, cursor: str | None, **options: Any) -> Iterator[Step]:
     """The daily CSV (skipped when unchanged); ``url``, ``force``, ``reporter`` as for KEV."""
-    return download_steps(fetcher, "MAMORI_EPSS_URL", cursor, **options)
+    return download_steps(fetcher, "MAMORI_EPSS_URL", cursor, source=SOURCE, **options)
 
 
 def api_pages(fetcher: Fetcher, cves: list[str], *, url: str | None = None) -> Iterator[Blob]:
@@ -35,7 +35,9 @@ def api_pages(fetcher: Fetcher, cves: list[str], *, url: str | None = None) -> I
         batch = ",".join(wanted[first : first + BATCH])
         offset = 0
         while True:
-            answer = fetcher.get(base, params={"cve": batch, "offset": offset, "limit": BATCH})
+            answer = fetcher.get(
+                base, source="epss-api", params={"cve": batch, "offset": offset, "limit": BATCH}
+            )
             try:
                 doc = orjson.loads(answer.content)
                 total, rows = int(doc.get("total", 0)), len(doc["data"])

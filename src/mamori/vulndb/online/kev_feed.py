@@ -22,12 +22,14 @@ def download_steps(
     url: str | None = None,
     force: bool = False,
     reporter: Reporter | None = None,
+    source: str = SOURCE,
 ) -> Iterator[Step]:
     """One step with the document at ``url`` (else ``$variable``, else the public address), or an
-    ``unchanged`` step when the server says it has not changed since the last sync (304)."""
+    ``unchanged`` step when the server says it has not changed since the last sync (304); ``source``
+    names its download bounds."""
     where = endpoint(variable, url)
     reporter = reporter or Reporter()
-    answer = fetch_if_changed(fetcher, where, cursor, force=force, reporter=reporter)
+    answer = fetch_if_changed(fetcher, where, cursor, force=force, reporter=reporter, source=source)
     if answer is None:
         yield Step(where, [], cursor, 0, unchanged=True)
         return

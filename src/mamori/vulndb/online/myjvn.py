@@ -105,7 +105,7 @@ class MyJvn:
         }
         if since is not None:
             params.update(_date_params("datePublished", since, until))
-        answer = self.fetcher.get(self.base, params=params, limiter=self.limiter)
+        answer = self.fetcher.get(self.base, source=SOURCE, params=params, limiter=self.limiter)
         return overview_ids(answer.url, answer.content)
 
     def details(self, ids: list[str]) -> Iterator[Blob]:
@@ -113,7 +113,7 @@ class MyJvn:
         for first in range(0, len(ids), DETAIL_BATCH):
             batch = ids[first : first + DETAIL_BATCH]
             query = f"method=getVulnDetailInfo&feed=hnd&lang={self.lang}&vulnId={'+'.join(batch)}"
-            answer = self.fetcher.get(f"{self.base}?{query}", limiter=self.limiter)
+            answer = self.fetcher.get(f"{self.base}?{query}", source=SOURCE, limiter=self.limiter)
             _check(answer.url, parse(answer.url, answer.content))
             yield Blob(answer.url, answer.content)
 

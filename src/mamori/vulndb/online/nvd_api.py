@@ -91,7 +91,9 @@ class NvdApi:
 
     def page(self, params: dict[str, Any]) -> Blob:
         headers = {"apiKey": self.key} if self.key else None
-        answer = self.fetcher.get(self.base, params=params, headers=headers, limiter=self.limiter)
+        answer = self.fetcher.get(
+            self.base, source=SOURCE, params=params, headers=headers, limiter=self.limiter
+        )
         return Blob(answer.url, answer.content)
 
     def steps(

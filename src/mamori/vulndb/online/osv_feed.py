@@ -27,6 +27,7 @@ from mamori.vulndb.online.plan import Reporter, Step, endpoint, read_cursor
 from mamori.vulndb.sources import Blob, zip_input
 
 SOURCE = "osv"
+API = "osv-api"  # the download bounds of querybatch and vulns/{id}
 QUERY_BATCH = 1000  # the API's limit of queries per querybatch request
 ECOSYSTEMS_FILE = "ecosystems.txt"
 MAX_ECOSYSTEMS = 1000  # OSV lists about 40; a list far longer is not OSV's
@@ -61,7 +62,7 @@ def parse_ecosystems(name: str, data: bytes) -> list[str]:
 
 def list_ecosystems(fetcher: Fetcher, *, url: str | None = None) -> list[str]:
     """Every ecosystem the OSV bucket exports, from its ``ecosystems.txt``."""
-    answer = fetcher.get(f"{endpoint('MAMORI_OSV_URL', url)}/{ECOSYSTEMS_FILE}")
+    answer = fetcher.get(f"{endpoint('MAMORI_OSV_URL', url)}/{ECOSYSTEMS_FILE}", source=SOURCE)
     return parse_ecosystems(answer.url, answer.content)
 
 
@@ -85,7 +86,7 @@ def zip_steps(
         claims = (CoverageClaim(SOURCE, (ecosystem,)),)
         headers = {} if force else conditional_headers(state.get(ecosystem) or {})
         try:
-            answer = fetcher.get(where, headers=headers, ok=(200, 304))
+            answer = fetcher.get(where, source=SOURCE, headers=headers, ok=(200, 304))
             if answer.status == 304:
                 reporter.note(f"{where}: not modified since the last sync")
                 yield Step(where, [], orjson.dumps(state).decode(), 0, claims=claims, unchanged=True)
@@ -110,7 +111,7 @@ def query_ids(fetcher: Fetcher, purls: list[str], *, api: str | None = None) -> 
     while pending:
         batch, pending = pending[:QUERY_BATCH], pending[QUERY_BATCH:]
         queries = [{"package": {"purl": p}, **({"page_token": token} if token else {})} for p, token in batch]
-        answer = fetcher.post_json(f"{base}/querybatch", {"queries": queries})
+        answer = fetcher.post_json(f"{base}/querybatch", {"queries": queries}, source=API)
         try:
             results = orjson.loads(answer.content)["results"]
         except (orjson.JSONDecodeError, KeyError, TypeError):
@@ -134,7 +135,7 @@ def query_ids(fetcher: Fetcher, purls: list[str], *, api: str | None = None) -> 
 def vuln_records(fetcher: Fetcher, ids: list[str], *, api: str | None = None) -> Iterator[Blob]:
     base = endpoint("MAMORI_OSV_API_URL", api)
     for vuln_id in ids:
-        answer = fetcher.get(f"{base}/vulns/{quote(vuln_id, safe='')}")
+        answer = fetcher.get(f"{base}/vulns/{quote(vuln_id, safe='')}", source=API)
         yield Blob(answer.url, answer.content)
 
 

@@ -71,12 +71,12 @@ class Reporter:
 
 
 def fetch_if_changed(
-    fetcher: Fetcher, where: str, cursor: str | None, *, force: bool, reporter: Reporter
+    fetcher: Fetcher, where: str, cursor: str | None, *, force: bool, reporter: Reporter, source: str = "url"
 ) -> Answer | None:
     """The document at ``where``; None when the server says it has not changed since the sync whose
     state ``cursor`` holds (304, told to the reporter). ``force`` asks without the validators."""
     headers = {} if force else conditional_headers(read_cursor(cursor)[0])
-    answer = fetcher.get(where, headers=headers, ok=(200, 304))
+    answer = fetcher.get(where, source=source, headers=headers, ok=(200, 304))
     if answer.status == 304:
         reporter.note(f"{where}: not modified since the last sync")
         return None

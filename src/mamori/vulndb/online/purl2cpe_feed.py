@@ -45,7 +45,7 @@ def steps(
     """One step with the archive's ``purls.yml`` files, or an ``unchanged`` step (304)."""
     where = endpoint(VARIABLE, url)
     reporter = reporter or Reporter()
-    answer = fetch_if_changed(fetcher, where, cursor, force=force, reporter=reporter)
+    answer = fetch_if_changed(fetcher, where, cursor, force=force, reporter=reporter, source=SOURCE)
     if answer is None:
         yield Step(where, [], cursor, 0, unchanged=True)
         return

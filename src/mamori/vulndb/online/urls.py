@@ -27,7 +27,7 @@ def import_url(
 ) -> ImportSummary:
     """A single document is strict (a bad one is an error); a zip's members are imported one by one.
     ``complete``: what the input holds whole (see :func:`mamori.vulndb.importer.import_blobs`)."""
-    answer = fetcher.get(url)
+    answer = fetcher.get(url, source="url")
     data = answer.content
     if data.startswith(b"PK\x03\x04"):
         inputs = zip_input(url, data)
