@@ -15,8 +15,10 @@ from __future__ import annotations
 import os
 import random
 import re
+import shutil
 import socket
 import socketserver
+import ssl
 import subprocess
 import sys
 import threading
@@ -68,6 +70,7 @@ class Hostile:
     """A raw HTTP/1.1 server: ``routes[path](seen, send)`` writes whatever it likes."""
 
     host: str = "127.0.0.1"
+    tls: ssl.SSLContext | None = None  # https with this server context
     routes: dict[str, Callable[[Seen, Callable[[bytes], None]], None]] = field(default_factory=dict)
     seen: list[Seen] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
@@ -78,6 +81,11 @@ class Hostile:
         class Handler(socketserver.BaseRequestHandler):
             def handle(self) -> None:
                 sock: socket.socket = self.request
+                if hostile.tls is not None:
+                    try:
+                        sock = hostile.tls.wrap_socket(sock, server_side=True)
+                    except OSError:
+                        return
                 head = b""
                 while b"\r\n\r\n" not in head and len(head) < 65536:
                     chunk = sock.recv(4096)
@@ -107,7 +115,8 @@ class Hostile:
             allow_reuse_address = True
 
         self.server = Server((self.host, 0), Handler)
-        self.base = f"http://{self.host}:{self.server.server_address[1]}"
+        scheme = "https" if self.tls is not None else "http"
+        self.base = f"{scheme}://{self.host}:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -488,6 +497,36 @@ def test_an_https_to_http_redirect_is_refused() -> None:
 
 
 # ------------------------------------------------------------- 5. credentials never reach another host
+
+
+def test_cli_sync_refuses_a_redirect_from_https_to_http(hostile: Hostile, tmp_path: Path) -> None:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make the test server's certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    make = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1"
+    make += " -addext subjectAltName=IP:127.0.0.1"
+    subprocess.run([*make.split(), "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    secure = Hostile(tls=context)
+    try:
+        hostile.routes["/nvd"] = hostile.answer("200 OK", {"Content-Type": "application/json"}, NVD_EMPTY)
+        secure.routes["/nvd"] = secure.answer("302 Found", {"Location": hostile.url("/nvd")})
+        url = secure.url("/nvd")
+        done = run(
+            *("db", "sync", "--source", "nvd", "--url", f"nvd={url}"),
+            env={"MAMORI_NVD_API_KEY": "k-secret-123", "SSL_CERT_FILE": str(cert)},
+            tmp=tmp_path,
+        )
+        assert secure.to("/nvd")[0].headers["apikey"] == "k-secret-123"  # https: the key is safe
+        assert hostile.to("/nvd") == []  # never asked over plain http
+        assert done.returncode == 1
+        assert one_line(done.stderr).startswith(f"nvd: stopped: {url}?")
+        assert done.stderr.rstrip().endswith(
+            f"redirected from https to http ({hostile.url('/nvd')}): refused"
+        )
+    finally:
+        secure.close()
 
 
 def test_credentials_are_dropped_on_a_redirect_to_another_origin(hostile: Hostile, fake: FakeClock) -> None:
