@@ -486,6 +486,13 @@ def test_an_answer_that_is_not_http_is_one_line(hostile: Hostile, fake: FakeCloc
     assert "\n" not in str(caught.value) and "\x1b" not in str(caught.value)
 
 
+@pytest.mark.parametrize("url", ["http://[::1", "http://127.0.0.1:99999/kev.json", "http:///kev.json"])
+def test_cli_import_of_a_malformed_url_is_one_line(tmp_path: Path, url: str) -> None:
+    done = run("db", "import", url, tmp=tmp_path)
+    assert done.returncode == 2
+    assert "not an http(s) URL with a host and a valid port" in one_line(done.stderr)
+
+
 def test_an_https_to_http_redirect_is_refused() -> None:
     with Fetcher() as fetcher:
         original = httpx.Request("GET", "https://services.nvd.nist.gov/rest/json/cves/2.0")

@@ -218,13 +218,16 @@ def import_(
     from mamori.vulndb.coverage import claimed_by, import_claims
     from mamori.vulndb.importer import Progress as ImportProgress
     from mamori.vulndb.messages import text
+    from mamori.vulndb.online.http import check_url
     from mamori.vulndb.online.urls import import_url, is_url
 
     lang = _check_output(output_format, lang)
     if source is not None:
         _choice(source, SOURCES, "--source")
-    claims = import_claims(path, source, complete)
     remote = is_url(path)
+    if remote:
+        check_url(path, lang)
+    claims = import_claims(path, source, complete)
     if not remote and not Path(path).exists():
         raise InputError(path, "file not found")
     store = open_store(db)

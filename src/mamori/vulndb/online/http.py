@@ -182,6 +182,18 @@ class TooLarge(InputError):
     """An answer over the size limit of its source."""
 
 
+def check_url(url: str, lang: str = "en") -> httpx.URL:
+    """``url`` parsed, or an InputError when it is not an http(s) URL with a host and a valid port."""
+    try:
+        parsed = httpx.URL(url)
+        port = parsed.port
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise InputError(visible(url), text(lang, "download", "bad_url", reason=visible(exc))) from None
+    if parsed.scheme not in ("http", "https") or not parsed.host or not 0 < (port or 80) < 65536:
+        raise InputError(visible(url), text(lang, "download", "bad_url", reason=visible(parsed)))
+    return parsed
+
+
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
     default = {"http": 80, "https": 443}.get(url.scheme)
     return url.scheme, url.host, url.port or default
@@ -349,6 +361,7 @@ class Fetcher:
         the bounds of ``source`` (a :data:`SOURCE_BOUNDS` name)."""
         bucket = limiter or self.limiter
         bounds = self.bounds(source)
+        check_url(url, self.lang)
         client = self._start()
         try:
             request = client.build_request(method, url, params=params, headers=headers, json=json)
