@@ -361,13 +361,13 @@ def test_the_run_deadline_bounds_a_sync_and_the_sources_after_it(hostile: Hostil
     hostile.routes["/epss.csv.gz"] = hostile.drip("headers")
     urls = ["--url", f"kev={hostile.url('/kev.json')}", "--url", f"epss={hostile.url('/epss.csv.gz')}"]
     done = run(
-        "db", "sync", "--source", "kev", "--source", "epss", *urls, "--total-deadline", "3", tmp=tmp_path
+        "db", "sync", "--source", "kev", "--source", "epss", *urls, "--total-deadline", "2", tmp=tmp_path
     )
     assert done.returncode == 1 and "Traceback" not in done.stderr
     lines = done.stderr.strip().splitlines()
     assert lines == [
-        f"kev: stopped: {hostile.url('/kev.json')}: the run's deadline of 3 s has passed (--total-deadline): gave up",
-        f"epss: stopped: {hostile.url('/epss.csv.gz')}: the run's deadline of 3 s has passed (--total-deadline): gave up",
+        f"kev: stopped: {hostile.url('/kev.json')}: the run's deadline of 2 s has passed (--total-deadline): gave up",
+        f"epss: stopped: {hostile.url('/epss.csv.gz')}: the run's deadline of 2 s has passed (--total-deadline): gave up",
     ]
 
 
@@ -487,10 +487,18 @@ def test_an_answer_that_is_not_http_is_one_line(hostile: Hostile, fake: FakeCloc
 
 
 @pytest.mark.parametrize("url", ["http://[::1", "http://127.0.0.1:99999/kev.json", "http:///kev.json"])
-def test_cli_import_of_a_malformed_url_is_one_line(tmp_path: Path, url: str) -> None:
-    done = run("db", "import", url, tmp=tmp_path)
+def test_a_malformed_url_is_refused_before_any_request(fake: FakeClock, url: str) -> None:
+    with _fetcher(fake) as fetcher, pytest.raises(InputError, match=r"not an http\(s\) URL with a host"):
+        fetcher.get(url)
+    assert fake.sleeps == []
+
+
+def test_cli_import_of_a_malformed_url_is_one_line(tmp_path: Path) -> None:
+    done = run("db", "import", "http://[::1", tmp=tmp_path)
     assert done.returncode == 2
-    assert "not an http(s) URL with a host and a valid port" in one_line(done.stderr)
+    assert one_line(done.stderr) == (
+        "mamori: error: http://[::1: not an http(s) URL with a host and a valid port (Invalid port: ':1')"
+    )
 
 
 def test_an_https_to_http_redirect_is_refused() -> None:
