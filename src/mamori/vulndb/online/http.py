@@ -378,7 +378,7 @@ class Fetcher:
                 answer = self._once(request, shown, bounds)
             except RETRYABLE as exc:  # refused, dropped, timed out
                 problem = _describe(exc)
-            except (httpx.HTTPError, httpx.InvalidURL) as exc:  # not worth another attempt
+            except (httpx.HTTPError, httpx.InvalidURL, OSError, ExceptionGroup) as exc:  # not worth retrying
                 why = text(self.lang, "download", "failed", reason=_describe(exc))
                 raise InputError(shown, why) from None
             else:
