@@ -497,3 +497,46 @@ def test_sigterm_to_the_main_process_only_is_one_line(tmp_path: Path, cve5_year:
             child.wait()
     assert child.returncode == 143 and err.splitlines() == ["mamori: interrupted"], err[-3000:]
     _wait_for(lambda: _group_gone(child.pid), "the workers gone")
+
+
+def _blocked_writing(pid: int) -> bool:
+    """The process waits for its reader: the pipe of its standard output is full."""
+    try:
+        return Path(f"/proc/{pid}/wchan").read_text().endswith("pipe_write")
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/wchan").exists(), reason="needs Linux /proc")
+def test_sigterm_during_a_scan_is_one_line(tmp_path: Path, mamori_store: Path) -> None:
+    """A scan whose report fills the pipe nobody reads yet: stopped mid-output, it exits 143 with one line."""
+    with (tmp_path / "err.txt").open("w+") as err:
+        child = subprocess.Popen(
+            [
+                str(MAMORI),
+                "scan",
+                str(SBOM),
+                "--db",
+                str(mamori_store),
+                "--format",
+                "json",
+                "--allow-partial",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=err,
+            env=_env(tmp_path),
+            cwd=tmp_path,
+        )
+        try:
+            _wait_for(lambda: _blocked_writing(child.pid) or child.poll() is not None, "the report mid-way")
+            assert child.poll() is None, "the scan ended with its report in the pipe"
+            child.send_signal(signal.SIGTERM)
+            child.communicate(timeout=TIMEOUT)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+        err.seek(0)
+        lines = err.read().splitlines()
+    assert child.returncode == 143, lines[-20:]
+    assert lines[-1] == "mamori: interrupted" and not any("Traceback" in line for line in lines), lines[-20:]
