@@ -364,7 +364,7 @@ def test_a_postgresql_connection_lost_mid_import_is_one_line_and_the_rerun_resum
             with admin.connect() as conn:
                 writing = text(
                     "SELECT pid FROM pg_stat_activity WHERE datname = :db AND pid <> pg_backend_pid()"
-                    " AND query ILIKE 'INSERT%'"
+                    " AND query ILIKE 'INSERT%' AND state IN ('active', 'idle in transaction')"
                 )
                 pids: list[int] = []
 
@@ -475,10 +475,12 @@ def test_a_signal_to_the_process_group_mid_import_is_one_line(
         assert kb_rows(str(path)) == kb_rows(str(whole_import))
 
 
-def test_sigterm_to_the_main_process_only_is_one_line(tmp_path: Path, cve5_year: Path) -> None:
+def test_sigterm_to_the_main_process_only_is_one_line_in_the_chosen_language(
+    tmp_path: Path, cve5_year: Path
+) -> None:
     path = tmp_path / "kb.db"
     child = subprocess.Popen(
-        [str(MAMORI), "db", "import", str(cve5_year), "--db", str(path)],
+        [str(MAMORI), "db", "import", str(cve5_year), "--db", str(path), "--lang", "ja"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -495,7 +497,7 @@ def test_sigterm_to_the_main_process_only_is_one_line(tmp_path: Path, cve5_year:
         if child.poll() is None:
             os.killpg(child.pid, signal.SIGKILL)
             child.wait()
-    assert child.returncode == 143 and err.splitlines() == ["mamori: interrupted"], err[-3000:]
+    assert child.returncode == 143 and err.splitlines() == ["mamori: 中断しました"], err[-3000:]
     _wait_for(lambda: _group_gone(child.pid), "the workers gone")
 
 
