@@ -542,3 +542,28 @@ def test_sigterm_during_a_scan_is_one_line(tmp_path: Path, mamori_store: Path) -
         lines = err.read().splitlines()
     assert child.returncode == 143, lines[-20:]
     assert lines[-1] == "mamori: interrupted" and not any("Traceback" in line for line in lines), lines[-20:]
+
+
+@needs_pg
+def test_a_postgresql_connection_cut_while_idle_in_the_pool_is_replaced() -> None:
+    """Only a connection lost while in use stops the command: an idle one is replaced (pre-ping)."""
+    from mamori.store import open_store
+
+    assert PG_URL is not None
+    with throwaway_postgres(PG_URL, prefix="mamori_idle") as url:
+        store = open_store(url)
+        try:
+            assert store.status()["database"].endswith(url.rsplit("/", 1)[1])
+            admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+            try:
+                with admin.connect() as conn:
+                    cut = conn.execute(
+                        text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :db"),
+                        {"db": url.rsplit("/", 1)[1]},
+                    ).scalars()
+                    assert list(cut) == [True]
+            finally:
+                admin.dispose()
+            assert store.status()["database"].endswith(url.rsplit("/", 1)[1])
+        finally:
+            store.close()

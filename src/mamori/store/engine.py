@@ -79,6 +79,8 @@ def _error_events(engine: Engine) -> None:
 
     @event.listens_for(engine, "handle_error")
     def _handle(context: ExceptionContext) -> None:
+        if context.is_pre_ping:  # a pooled connection found dead before use: the pool opens a new one
+            return
         original = context.original_exception
         if context.is_disconnect:
             detail = " ".join(str(original).split())[:200]
