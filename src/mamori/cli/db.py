@@ -19,6 +19,7 @@ app = typer.Typer(
 
 DB_HELP = (
     "Database: a SQLite file path or a URL (postgresql+psycopg://…); default $MAMORI_DB or the user data dir."
+    " A new or empty one becomes a mamori store; another program's database is refused (docs/store.md)."
 )
 SOURCE_HELP = "osv | nvd | cve5 | jvn | kev | epss | purl2cpe (detected when omitted)."
 DB_OPTION = typer.Option(None, "--db", help=DB_HELP)
@@ -93,7 +94,8 @@ BATCH_OPTION = typer.Option(
 )
 EXIT_NOTE = (
     "Exit code 0: all imported (malformed lines of upstream purl2cpe data are warnings); 1: imported,"
-    " but some records or files were skipped (listed); 2: error."
+    " but some records or files were skipped (listed); 2: error (a --db that is not a usable mamori store"
+    " too); 3: the connection to the database was lost (rerun to resume); 130, 143: interrupted."
 )
 
 

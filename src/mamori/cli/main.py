@@ -8,9 +8,12 @@ installs; tests/test_cli_usage.py runs the installed ``mamori`` for each kind.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import signal
 import sys
-from types import ModuleType
+from collections.abc import Iterator
+from types import FrameType, ModuleType
 
 import typer
 
@@ -27,6 +30,7 @@ from mamori.cli import ssvc as ssvc_cli
 from mamori.cli import triage as triage_cli
 from mamori.cli import vex as vex_cli
 from mamori.errors import MamoriError
+from mamori.i18n import LANGS, Lang, Text, default_lang
 
 app = typer.Typer(
     name="mamori",
@@ -66,7 +70,57 @@ def _root(
 
 
 EXIT_USAGE = 2
-EXIT_ABORTED = 130
+EXIT_ABORTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+INTERRUPTED = Text(ja="中断しました", en="interrupted")
+
+
+class Stopped(BaseException):
+    """A signal that stops the command, raised in the main thread: what runs unwinds (transactions roll back,
+    the write in progress finishes or rolls back whole, temporary files are removed), then mamori exits
+    128 + the signal's number with one line. Not a KeyboardInterrupt, which click and Typer turn into
+    their own exits (silently, or after an empty line)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.exit_code = 128 + signum
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    signal.signal(signum, signal.SIG_DFL)  # the same signal again ends the process at once
+    raise Stopped(signum)
+
+
+@contextlib.contextmanager
+def _signals_unwind() -> Iterator[None]:
+    """While the command runs, SIGTERM and SIGINT (Ctrl-C; unless ignored, as in a background job) raise
+    :class:`Stopped`; left alone outside the main thread, where no handler can be installed. Worker
+    processes of an import ignore both: the main process ends them (:mod:`mamori.vulndb.parallel`)."""
+    try:
+        previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, _stop)}
+    except ValueError:  # not the main thread
+        yield
+        return
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, _stop)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _lang(argv: list[str] | None) -> Lang:
+    """The ``--lang`` of the command line when it names ja or en, else the default (for error lines
+    raised before, or outside, the command's own language handling)."""
+    args = sys.argv[1:] if argv is None else argv
+    for index, arg in enumerate(args):
+        if arg == "--":
+            break
+        value = args[index + 1] if arg == "--lang" and index + 1 < len(args) else arg.removeprefix("--lang=")
+        if (arg == "--lang" or arg.startswith("--lang=")) and value in LANGS:
+            return value  # type: ignore[return-value]
+    return default_lang()
 
 
 def _click_modules() -> list[ModuleType]:
@@ -107,16 +161,21 @@ def usage_line(exc: BaseException) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code.
 
-    0 clean, 1 gate fired, 2 bad input or usage (one line on stderr), 3 cannot judge, 130 interrupted.
-    A group run without a command prints its help and returns 0.
+    0 clean, 1 gate fired, 2 bad input or usage (one line on stderr), 3 cannot judge (the store went away
+    mid-way too), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). A group run without a command
+    prints its help and returns 0.
     """
     try:
-        result = app(args=argv, prog_name="mamori", standalone_mode=False)
+        with _signals_unwind():
+            result = app(args=argv, prog_name="mamori", standalone_mode=False)
     except MamoriError as exc:
-        sys.stderr.write(f"mamori: error: {visible(str(exc))}\n")
-        return EXIT_USAGE
+        sys.stderr.write(f"mamori: error: {visible(exc.message(_lang(argv)))}\n")
+        return exc.exit_code
+    except Stopped as exc:
+        sys.stderr.write(f"mamori: {INTERRUPTED.get(_lang(argv))}\n")
+        return exc.exit_code
     except (KeyboardInterrupt, *_ABORTS):
-        sys.stderr.write("mamori: aborted\n")
+        sys.stderr.write(f"mamori: {INTERRUPTED.get(_lang(argv))}\n")
         return EXIT_ABORTED
     except _NO_ARGS_HELP as exc:
         sys.stdout.write(exc.format_message().rstrip("\n") + "\n")  # type: ignore[attr-defined]

@@ -5,14 +5,15 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from mamori.errors import InputError
+from mamori.errors import InputError, StoreError
 from mamori.store import engine as engines
-from mamori.store import reader
+from mamori.store import identity, reader
 from mamori.store.writer import Writer
 
 
@@ -69,12 +70,35 @@ class Store:
         self.close()
 
 
+def _check_identity(engine: Engine) -> None:
+    """Refuse (a :class:`StoreError`, nothing written) a database that is neither new, empty nor a mamori
+    store this mamori knows (see :mod:`mamori.store.identity`)."""
+    from mamori import __version__
+
+    where = engines.where(engine)
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return
+        found = identity.sqlite_found(Path(database), where)
+    else:
+        with engine.connect() as conn:
+            found = identity.connection_found(conn)
+    identity.judge(found, where, engines.known_revisions(), engines.head_revision(), __version__)
+
+
 def open_store(db: str | os.PathLike[str] | None = None) -> Store:
-    """Open (creating and migrating when needed) the store named by ``--db``, ``MAMORI_DB`` or the default."""
+    """Open the store named by ``--db``, ``MAMORI_DB`` or the default: a new or empty database becomes
+    an empty mamori store, an older mamori store is migrated to this mamori's schema, anything else is
+    refused before anything is written (:mod:`mamori.store.identity`)."""
     url = engines.resolve_url(db)
     engine = engines.create(url)
     try:
+        _check_identity(engine)
         engines.migrate(engine)
+    except StoreError:
+        engine.dispose()
+        raise
     except OperationalError as exc:
         engine.dispose()
         raise InputError(

@@ -15,9 +15,12 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import SQLAlchemyError
 
-from mamori.errors import InputError
+from mamori.errors import InputError, StoreError
+from mamori.store.identity import DAMAGE_CODES, damaged
+from mamori.store.messages import texts
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -57,6 +60,36 @@ def _sqlite_events(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
 
 
+#: exit code when the database goes away mid-way: the input was fine, the command could not finish
+EXIT_UNAVAILABLE = 3
+
+
+def where(engine: Engine) -> str:
+    """How errors name the store: the SQLite file's path, else the URL without its password."""
+    if engine.dialect.name == "sqlite" and engine.url.database:
+        return engine.url.database
+    return engine.url.render_as_string(hide_password=True)
+
+
+def _error_events(engine: Engine) -> None:
+    """Errors that say the store itself cannot be used become one :class:`StoreError`, whatever was running:
+    a SQLite file found damaged while reading it (exit 2), a connection to the server lost (exit 3; the
+    transaction it carried is rolled back by the server, so nothing of it was written)."""
+    name = where(engine)
+
+    @event.listens_for(engine, "handle_error")
+    def _handle(context: ExceptionContext) -> None:
+        if context.is_pre_ping:  # a pooled connection found dead before use: the pool opens a new one
+            return
+        original = context.original_exception
+        if context.is_disconnect:
+            detail = " ".join(str(original).split())[:200]
+            raise StoreError(name, texts("lost", detail=detail), exit_code=EXIT_UNAVAILABLE) from None
+        code = getattr(original, "sqlite_errorcode", None)
+        if code is not None and code & 0xFF in DAMAGE_CODES:
+            raise damaged(name, "malformed", detail=" ".join(str(original).split())) from None
+
+
 def create(url: str) -> Engine:
     try:
         engine = create_engine(url, future=True, pool_pre_ping=not url.startswith("sqlite"))
@@ -64,6 +97,7 @@ def create(url: str) -> Engine:
         raise InputError(url, f"cannot open the database: {exc}") from None
     if engine.dialect.name == "sqlite":
         _sqlite_events(engine)
+    _error_events(engine)
     return engine
 
 
@@ -75,6 +109,11 @@ def alembic_config() -> Config:
 
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def known_revisions() -> frozenset[str]:
+    """Every revision this mamori ships."""
+    return frozenset(r.revision for r in ScriptDirectory.from_config(alembic_config()).walk_revisions())
 
 
 def migrate(engine: Engine) -> None:

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,12 +153,28 @@ def _chunks(stream: Iterator[Blob]) -> Iterator[list[tuple[str, bytes | None]]]:
         yield chunk
 
 
+def _quiet_worker() -> None:
+    """In a worker: Ctrl-C and SIGTERM (sent to the whole process group) are the main process's to handle.
+    A worker stopped half-way through a message to or from the main process would leave the queues
+    broken and the main process waiting for ever; interrupted, the main process cancels the work not
+    started and the workers exit once their current chunk is done."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def _pooled(stream: Iterator[Blob], count: int, source: str | None) -> Iterator[Decoded]:
-    pending: deque = deque()
-    with multiprocessing.get_context("fork").Pool(count) as pool:
+    pending: deque[Future[list[Wire]]] = deque()
+    pool = ProcessPoolExecutor(
+        count, mp_context=multiprocessing.get_context("fork"), initializer=_quiet_worker
+    )
+    try:
         for chunk in _chunks(stream):
-            pending.append(pool.apply_async(_decode_chunk, (chunk, source)))
+            pending.append(pool.submit(_decode_chunk, chunk, source))
             while len(pending) > count * AHEAD:
-                yield from _unwire(pending.popleft().get())
+                yield from _unwire(pending.popleft().result())
         while pending:
-            yield from _unwire(pending.popleft().get())
+            yield from _unwire(pending.popleft().result())
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM), an error, or the consumer stopped early
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
