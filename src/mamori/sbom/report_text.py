@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from mamori.display import escaped
 from mamori.sbom.check import CheckReport, Problem
 from mamori.sbom.diff import Change, DiffReport
 from mamori.sbom.messages import label, text
@@ -21,32 +21,32 @@ def _status(ok: bool, lang: str) -> str:
 
 def _problem_lines(problems: list[Problem], element: str, lang: str) -> list[str]:
     mine = [p for p in problems if p.element == element]
-    lines = [f"  {escape(p.message[lang])}" for p in mine if p.component is None]
+    lines = [f"  {escaped(p.message[lang])}" for p in mine if p.component is None]
     by_message: dict[str, list[str]] = {}
     for p in mine:
         if p.component is not None:
             by_message.setdefault(p.message[lang], []).append(p.component)
     for message, names in by_message.items():
-        shown = ", ".join(escape(n) for n in names[:MAX_LISTED])
+        shown = ", ".join(escaped(n) for n in names[:MAX_LISTED])
         more = (
             f" {text(lang, 'ui', 'and_more', count=len(names) - MAX_LISTED)}"
             if len(names) > MAX_LISTED
             else ""
         )
-        lines.append(f"  {escape(message)} ({len(names)}): {shown}{more}")
+        lines.append(f"  {escaped(message)} ({len(names)}): {shown}{more}")
     return lines
 
 
 def render_check(report: CheckReport, console: Console, lang: str = "en") -> None:
     result = report.result
-    console.print(f"[bold]{text(lang, 'ui', 'check_title', profile=report.profile)}[/]")
+    console.print(f"[bold]{escaped(text(lang, 'ui', 'check_title', profile=report.profile))}[/]")
     for key, value in (
         ("file", report.file),
         ("format", report.format),
         ("spec_version", report.spec_version or "-"),
         ("components", report.components),
     ):
-        console.print(f"  {text(lang, 'ui', key)}: {escape(str(value))}")
+        console.print(f"  {text(lang, 'ui', key)}: {escaped(str(value))}")
     table = Table(show_header=True, header_style="bold")
     for column in ("element", "level", "present", "status"):
         table.add_column(text(lang, "ui", column), justify="right" if column == "present" else "left")
@@ -88,19 +88,19 @@ def render_check(report: CheckReport, console: Console, lang: str = "en") -> Non
     if report.notes:
         console.print(f"[bold]{text(lang, 'ui', 'notes')}[/]")
         for note in report.notes:
-            console.print(f"  [yellow]{escape(text(lang, 'notes', note))}[/]")
+            console.print(f"  [yellow]{escaped(text(lang, 'notes', note))}[/]")
 
 
 def _row(change: Change, category: str) -> list[str]:
-    name = escape(change.key)
+    name = escaped(change.key)
     if category in ("added", "removed"):
-        return [name, escape(change.version or "-")]
+        return [name, escaped(change.version or "-")]
     cells = [name]
     if category != "version_changed":
-        cells.append(escape(change.version or "-"))
+        cells.append(escaped(change.version or "-"))
     if category == "hash_changed":
-        cells.append(change.alg or "")
-    return [*cells, escape(change.before or "-"), escape(change.after or "-")]
+        cells.append(escaped(change.alg or ""))
+    return [*cells, escaped(change.before or "-"), escaped(change.after or "-")]
 
 
 def _columns(category: str, lang: str) -> list[str]:
@@ -116,7 +116,7 @@ def _columns(category: str, lang: str) -> list[str]:
 
 
 def render_diff(report: DiffReport, console: Console, lang: str = "en") -> None:
-    console.print(f"[bold]{escape(text(lang, 'ui', 'diff_title', a=report.a, b=report.b))}[/]")
+    console.print(f"[bold]{escaped(text(lang, 'ui', 'diff_title', a=report.a, b=report.b))}[/]")
     summary = Table(title=text(lang, "ui", "summary"), show_header=True, header_style="bold")
     summary.add_column(text(lang, "ui", "change"))
     summary.add_column(text(lang, "ui", "count"), justify="right")

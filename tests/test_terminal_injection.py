@@ -1,0 +1,390 @@
+"""Hostile text from inputs never drives the terminal, never becomes rich markup, and reports carry only
+http(s) links (issue 13, point 3).
+
+A real SBOM (CERN's lhc-vdm-editor CycloneDX) and a real OSV record (PYSEC-2019-117, reportlab) get one
+hostile text in names, versions, suppliers, licences, purls, the advisory's summary, details and
+references, the assessment's fields, a triage record, a VEX statement, zip member names and an HTTP
+header. Each command runs once as the installed ``mamori``; each cause is then checked on what it printed:
+
+- markup: no traceback, the expected exit code, ``[/]x`` and ``[link=…]`` shown as the text they are;
+- control: no raw ESC, BEL, C1 CSI, CR or bidi override on stdout, stderr or the text file written, and
+  the sequences shown escaped (``\\x1b[2J``);
+- urls: every link in SARIF, HTML and CycloneDX output is http(s).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+import yaml
+
+from conftest import SHARED_DATA
+
+MAMORI = str(Path(sys.executable).with_name("mamori"))
+SBOM = SHARED_DATA / "sbom" / "cyclonedx" / "cern-lhc-vdm-editor-e564943" / "bom.json"
+OSV = SHARED_DATA / "osv" / "pypi" / "reportlab" / "PYSEC-2019-117.yaml"
+VEX = SHARED_DATA / "vex" / "cyclonedx" / "CISA-Use-Cases" / "Case-1" / "vex-not_affected.json"
+
+# every kind of hostile text at once: markup, a link, clear screen, window title, an OSC 8 hyperlink,
+# C1 CSI, BEL, a carriage return and a right-to-left override
+HOSTILE = (
+    "[/]x [link=http://evil.example/]L[/link] \x1b[2J \x1b]0;T\x07 "
+    "\x1b]8;;http://evil.example/\x1b\\O\x1b]8;;\x1b\\ \x9b31m R\rS \u202eB"
+)
+RAW = ("\x1b", "\x07", "\x9b", "\r", "\u202e")
+MARKUP_SHOWN = ("[/]x", "[link=http://evil.example/]L[/link]")
+CONTROL_SHOWN = ("\\x1b[2J", "\\x1b]0;T\\x07", "\\x9b31m", "\\u202eB")
+BAD_URLS = (
+    "javascript:alert(1)",
+    "data:text/html,<b>x</b>",
+    "file:///etc/passwd",
+    "https://ok.example/\x1b[2J",
+)
+
+
+@dataclass
+class Case:
+    """One command: its arguments, the exit codes it may end with, what it must show, what it wrote."""
+
+    args: list[str]
+    codes: tuple[int, ...] = (0,)
+    shows: bool = True  # the hostile text appears in the output (else: only the no-raw checks apply)
+    data: bool = False  # stdout is a JSON document (data, escaped as JSON escapes), not text for a person
+    markup: tuple[str, ...] = MARKUP_SHOWN
+    control: tuple[str, ...] = CONTROL_SHOWN
+    file: str | None = None  # a text file the command writes for a person to read (checked like stdout)
+    urls: Callable[[str], list[str]] | None = None  # the links the output carries
+    before: list[list[str]] = field(default_factory=list)  # commands to run first (state they need)
+
+
+def _json_urls(text: str) -> list[str]:
+    """Every value under a key named like a URL in the JSON document."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key.lower() in ("url", "helpuri") and isinstance(value, str):
+                    found.append(value)
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(json.loads(text))
+    return found
+
+
+def _html_urls(text: str) -> list[str]:
+    return [u for u in re.findall(r'href="([^"]*)"', text) if not u.startswith("#") and u != "data:,"]
+
+
+def _is_web(url: str) -> bool:
+    return bool(re.fullmatch(r"https?://[^\s\x00-\x1f\x7f-\x9f]+", url))
+
+
+# ----------------------------------------------------------------------------------------- the inputs
+
+
+def _hostile_sbom(folder: Path) -> Path:
+    doc = json.loads(SBOM.read_text(encoding="utf-8"))
+    doc["metadata"]["component"]["name"] = f"app{HOSTILE}"
+    first = doc["components"][0]
+    first["name"] = HOSTILE
+    first["publisher"] = HOSTILE
+    first["licenses"] = [{"license": {"name": HOSTILE}}]
+    second = doc["components"][1]
+    second["version"] = f"4.1.1{HOSTILE}"
+    doc["components"].append(
+        {
+            "type": "library",
+            "bom-ref": "reportlab",
+            "name": HOSTILE,
+            "version": "3.5.26",
+            "supplier": {"name": HOSTILE},
+            "purl": "pkg:pypi/reportlab@3.5.26",
+        }
+    )
+    doc["components"].append(
+        {
+            "type": "library",
+            "bom-ref": "evil",
+            "name": "evil",
+            "version": HOSTILE,
+            "purl": f"pkg:npm/evil@{quote(HOSTILE, safe='')}",
+        }
+    )
+    path = folder / "hostile.cdx.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def _hostile_advisory(folder: Path) -> Path:
+    record = yaml.safe_load(OSV.read_text(encoding="utf-8"))
+    record["summary"] = HOSTILE
+    record["details"] = f"{HOSTILE} {record['details']}"
+    record["aliases"] = [*record.get("aliases", []), f"GHSA-{HOSTILE}"]
+    record["references"] = [{"type": "WEB", "url": u} for u in BAD_URLS] + record.get("references", [])
+    path = folder / "PYSEC-2019-117.json"
+    path.write_text(json.dumps(record), encoding="utf-8")
+    return path
+
+
+def _hostile_zip(folder: Path) -> Path:
+    """An OSV export whose member names carry the hostile text; one member is not JSON."""
+    record = yaml.safe_load(OSV.read_text(encoding="utf-8"))
+    path = folder / "export.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(f"{HOSTILE}.json", b"{not json")
+        broken = copy.deepcopy(record)
+        broken["id"] = "PYSEC-0000-1"
+        broken["affected"] = "not a list"
+        archive.writestr(f"b{HOSTILE}.json", json.dumps(broken))
+    return path
+
+
+def _hostile_vex(folder: Path) -> Path:
+    doc = json.loads(VEX.read_text(encoding="utf-8"))
+    vuln = doc["vulnerabilities"][0]
+    vuln["analysis"]["detail"] = HOSTILE
+    vuln["source"] = {"name": HOSTILE, "url": "javascript:alert(1)"}
+    doc["metadata"]["component"]["name"] = HOSTILE
+    second = copy.deepcopy(vuln)
+    second["id"] = f"CVE-{HOSTILE}"
+    second["affects"] = [{"ref": f"pkg:npm/x{HOSTILE}"}]
+    doc["vulnerabilities"].append(second)
+    path = folder / "hostile.vex.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+class _Headers(BaseHTTPRequestHandler):
+    """Answers every request with an error whose explanation header carries C1 and bidi controls."""
+
+    def do_GET(self) -> None:
+        text = "nope \u009b2J [/]x \u202eB".encode()
+        self.wfile.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nmessage: " + text + b"\r\n\r\n")
+
+    def log_message(self, *args: object) -> None:
+        return
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Headers)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def _env(folder: Path) -> dict[str, str]:
+    env = {
+        "PATH": str(Path(sys.executable).parent) + os.pathsep + "/usr/bin:/bin",
+        "HOME": str(folder),
+        "XDG_DATA_HOME": str(folder / "data"),
+        "MAMORI_DB": str(folder / "kb.db"),
+        "MAMORI_LANG": "en",
+        "MAMORI_USER": HOSTILE,
+        "COLUMNS": "1000",
+    }
+    if "PYTHONPATH" in os.environ:  # to run the same tests against another checkout
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    return env
+
+
+def _run(args: list[str], folder: Path) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [MAMORI, *args], capture_output=True, env=_env(folder), cwd=folder, timeout=300, check=False
+    )
+
+
+@pytest.fixture(scope="module")
+def world(shared_data: Path, tmp_path_factory: pytest.TempPathFactory, server: str) -> dict[str, Any]:
+    """The store with the hostile advisory, a product with a release, an assessment; the input files."""
+    for path in (SBOM, OSV, VEX):
+        if not path.exists():
+            pytest.skip(f"{path} is absent")
+    folder = tmp_path_factory.mktemp("terminal")
+    files = {
+        "sbom": str(_hostile_sbom(folder)),
+        "plain": str(SBOM),
+        "advisory": str(_hostile_advisory(folder)),
+        "zip": str(_hostile_zip(folder)),
+        "vex": str(_hostile_vex(folder)),
+        "server": server,
+        "folder": str(folder),
+    }
+    setup = [
+        ["db", "import", "--complete", files["advisory"]],
+        ["product", "add", HOSTILE, "--supplier", HOSTILE],
+        ["release", "add", HOSTILE, "1.0", "--sbom", files["sbom"]],
+        ["product", "context", "set", HOSTILE, "--system-exposure", "open", "--reason", HOSTILE],
+        [
+            "triage",
+            "record",
+            "--product",
+            HOSTILE,
+            "--release",
+            "1.0",
+            "--component",
+            "pkg:pypi/reportlab@3.5.26",
+            "--vulnerability",
+            "PYSEC-2019-117",
+            "--status",
+            "affected",
+            "--detail",
+            HOSTILE,
+        ],
+        [
+            "assess",
+            "new",
+            "--framework",
+            "ssdf",
+            "--org",
+            HOSTILE,
+            "--roles",
+            "developer",
+            "--scope",
+            HOSTILE,
+        ],
+        ["assess", "answer", "1", "PO.1.1", "--status", "partial", "--owner", HOSTILE, "--reason", HOSTILE],
+    ]
+    for args in setup:
+        done = _run(args, folder)
+        assert b"Traceback" not in done.stderr, (args, done.stderr.decode(errors="replace")[-2000:])
+    return files
+
+
+def _cases(w: dict[str, Any]) -> dict[str, Case]:
+    folder = Path(w["folder"])
+    sbom, vex = w["sbom"], w["vex"]
+    return {
+        "scan table": Case(["scan", sbom], codes=(3,)),
+        "scan table -o": Case(["scan", sbom, "-f", "table", "-o", str(folder / "r.txt")], (3,), file="r.txt"),
+        "scan sarif": Case(
+            ["scan", sbom, "-f", "sarif", "--allow-partial"], shows=False, data=True, urls=_json_urls
+        ),
+        "scan html": Case(
+            ["scan", sbom, "-f", "html", "-o", str(folder / "r.html"), "--allow-partial"],
+            shows=False,
+            urls=lambda _: _html_urls((folder / "r.html").read_text(encoding="utf-8")),
+        ),
+        "scan cyclonedx-vdr": Case(
+            ["scan", sbom, "-f", "cyclonedx-vdr", "--allow-partial"], shows=False, data=True, urls=_json_urls
+        ),
+        "sbom check": Case(["sbom", "check", sbom], codes=(0, 1)),
+        "sbom diff": Case(["sbom", "diff", w["plain"], sbom]),
+        "db show": Case(["db", "show", "PYSEC-2019-117"]),
+        "db status": Case(["db", "status"], shows=False),
+        "db import zip": Case(
+            ["db", "import", w["zip"]], codes=(1,), markup=("[/]x",), control=("\\x1b]0;T\\x07",)
+        ),
+        "db import url": Case(
+            ["db", "import", f"{w['server']}/{quote(HOSTILE)}.json"],
+            codes=(2,),
+            markup=("[/]x",),
+            control=("\\x9b2J", "\\u202eB"),
+        ),
+        "missing file": Case(["scan", str(folder / f"{HOSTILE}.json")], codes=(2,), markup=("[/]x",)),
+        "not an sbom": Case(["sbom", "check", w["advisory"]], codes=(2,), shows=False),
+        "triage": Case(["triage", sbom, "--role", "user", "--skill", "low"]),
+        "triage -o": Case(
+            ["triage", sbom, "--role", "user", "--skill", "low", "-o", str(folder / "t.txt")], file="t.txt"
+        ),
+        "triage records": Case(["triage", "records", "--product", HOSTILE]),
+        "vex import": Case(["vex", "import", vex, "--lenient"]),
+        "vex import release": Case(
+            ["vex", "import", vex, "--product", HOSTILE, "--release", "1.0"], codes=(0, 1)
+        ),
+        "vex convert": Case(
+            ["vex", "convert", vex, "-o", str(folder / "v.cdx.json"), "--lenient"],
+            shows=False,
+            urls=lambda _: _json_urls((folder / "v.cdx.json").read_text(encoding="utf-8")),
+        ),
+        "product list": Case(["product", "list"]),
+        "product show": Case(["product", "show", HOSTILE]),
+        "context show": Case(["product", "context", "show", HOSTILE]),
+        "release show": Case(["release", "show", HOSTILE, "1.0"]),
+        "portfolio findings": Case(["portfolio", "findings"]),
+        "assess list": Case(["assess", "list"]),
+        "assess show": Case(["assess", "show", "1", "--history"]),
+        "assess gaps": Case(["assess", "gaps", "1"]),
+    }
+
+
+CASE_NAMES = [
+    "scan table", "scan table -o", "scan sarif", "scan html", "scan cyclonedx-vdr", "sbom check",
+    "sbom diff", "db show", "db status", "db import zip", "db import url", "missing file", "not an sbom",
+    "triage", "triage -o", "triage records", "vex import", "vex import release", "vex convert",
+    "product list", "product show", "context show", "release show", "portfolio findings", "assess list",
+    "assess show", "assess gaps",
+]  # fmt: skip
+URL_CASES = ["scan sarif", "scan html", "scan cyclonedx-vdr", "vex convert"]
+_DONE: dict[str, tuple[Case, int, str, str, str]] = {}
+
+
+def _outcome(world: dict[str, Any], name: str) -> tuple[Case, int, str, str, str]:
+    """(case, exit code, stdout, stderr, the file written) of one command, run once per module."""
+    if name not in _DONE:
+        case = _cases(world)[name]
+        folder = Path(world["folder"])
+        done = _run(case.args, folder)
+        written = ""
+        if case.file and (folder / case.file).exists():
+            written = (folder / case.file).read_text(encoding="utf-8", errors="replace")
+        out = done.stdout.decode("utf-8", errors="replace")
+        err = done.stderr.decode("utf-8", errors="replace")
+        _DONE[name] = (case, done.returncode, out, err, written)
+    return _DONE[name]
+
+
+@pytest.mark.parametrize("name", CASE_NAMES)
+def test_markup_is_shown_as_text(world: dict[str, Any], name: str) -> None:
+    case, code, out, err, written = _outcome(world, name)
+    assert "Traceback" not in err, err[-3000:]
+    assert code in case.codes, (code, err[-2000:])
+    if case.shows:
+        shown = out + err + written
+        missing = [m for m in case.markup if m not in shown]
+        assert not missing, (missing, shown[-3000:])
+
+
+@pytest.mark.parametrize("name", CASE_NAMES)
+def test_control_characters_are_shown_escaped(world: dict[str, Any], name: str) -> None:
+    case, _code, out, err, written = _outcome(world, name)
+    for where, text in (("stdout", "" if case.data else out), ("stderr", err), ("file", written)):
+        raw = [repr(c) for c in RAW if c in text]
+        assert not raw, (where, raw, text[-2000:])
+    assert "Traceback" not in err, err[-3000:]
+    if case.shows:
+        shown = out + err + written
+        missing = [m for m in case.control if m not in shown]
+        assert not missing, (missing, shown[-3000:])
+
+
+@pytest.mark.parametrize("name", URL_CASES)
+def test_report_links_are_http(world: dict[str, Any], name: str) -> None:
+    case, code, out, err, _ = _outcome(world, name)
+    assert code in case.codes, (code, err[-2000:])
+    assert case.urls is not None
+    urls = case.urls(out)
+    assert urls, "the report carries the advisory's web links"
+    assert [u for u in urls if not _is_web(u)] == []
