@@ -109,6 +109,7 @@ def _hostile_sbom(folder: Path) -> Path:
     first["licenses"] = [{"license": {"name": HOSTILE}}]
     second = doc["components"][1]
     second["version"] = f"4.1.1{HOSTILE}"
+    doc["components"].insert(0, {"type": "library", "bom-ref": "bare", "name": HOSTILE, "version": "1.0"})
     doc["components"].append(
         {
             "type": "library",
@@ -161,10 +162,10 @@ def _hostile_vex(folder: Path) -> Path:
     doc = json.loads(VEX.read_text(encoding="utf-8"))
     vuln = doc["vulnerabilities"][0]
     vuln["analysis"]["detail"] = HOSTILE
-    vuln["source"] = {"name": HOSTILE, "url": "javascript:alert(1)"}
     doc["metadata"]["component"]["name"] = HOSTILE
     second = copy.deepcopy(vuln)
     second["id"] = f"CVE-{HOSTILE}"
+    second["source"] = {"name": HOSTILE, "url": "javascript:alert(1)"}
     second["affects"] = [{"ref": f"pkg:npm/x{HOSTILE}"}]
     doc["vulnerabilities"].append(second)
     path = folder / "hostile.vex.json"

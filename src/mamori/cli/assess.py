@@ -485,8 +485,8 @@ def gaps(
                     f"{t('label.due', language)}: {gap.due}"
                     + (f" ({t('label.overdue', language)})" if gap.overdue else "")
                 )
-            shown = escaped(f"{gap.item.title.get(language)}  [{' / '.join(notes)}]")
-            console.print(f"{pad}[red]{escaped(gap.item.id)}[/] {shown}")
+            rest = escaped(f"{gap.item.title.get(language)}  [{' / '.join(notes)}]")
+            console.print(f"{pad}[red]{escaped(gap.item.id)}[/] {rest}")
             if gap.guidance:
                 console.print(plain(f"{pad}    {t('label.guidance', language)}: {', '.join(gap.guidance)}"))
 
