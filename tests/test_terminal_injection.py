@@ -23,10 +23,10 @@ import sys
 import threading
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 import pytest
@@ -68,7 +68,6 @@ class Case:
     control: tuple[str, ...] = CONTROL_SHOWN
     file: str | None = None  # a text file the command writes for a person to read (checked like stdout)
     urls: Callable[[str], list[str]] | None = None  # the links the output carries
-    before: list[list[str]] = field(default_factory=list)  # commands to run first (state they need)
 
 
 def _json_urls(text: str) -> list[str]:
@@ -109,6 +108,8 @@ def _hostile_sbom(folder: Path) -> Path:
     first["licenses"] = [{"license": {"name": HOSTILE}}]
     second = doc["components"][1]
     second["version"] = f"4.1.1{HOSTILE}"
+    doc["components"][3]["hashes"] = [{"alg": HOSTILE, "content": "00"}]  # read warnings quote the value
+    doc["components"][4]["type"] = HOSTILE
     doc["components"].insert(0, {"type": "library", "bom-ref": "bare", "name": HOSTILE, "version": "1.0"})
     doc["components"].append(
         {
@@ -173,12 +174,37 @@ def _hostile_vex(folder: Path) -> Path:
     return path
 
 
+def _hostile_project(folder: Path) -> Path:
+    """A project folder whose sub-project (a name a file system allows: no slash) has a broken lockfile."""
+    project = folder / "project"
+    sub = project / "sub[red]x \x1b[2J \x1b]0;T\x07 \x9bm \u202eB"
+    sub.mkdir(parents=True)
+    (sub / "package-lock.json").write_text("{broken", encoding="utf-8")
+    return project
+
+
 class _Headers(BaseHTTPRequestHandler):
-    """Answers every request with an error whose explanation header carries C1 and bidi controls."""
+    """An error whose explanation header (NVD's ``message``) carries C1 and bidi controls: 404 at once,
+    or for ``/retry…`` a 503 first (retried) and then the real OSV record."""
+
+    seen: ClassVar[set[str]] = set()
 
     def do_GET(self) -> None:
         text = "nope \u009b2J [/]x \u202eB".encode()
-        self.wfile.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nmessage: " + text + b"\r\n\r\n")
+        if self.path.startswith("/retry") and self.path in self.seen:
+            body = json.dumps(yaml.safe_load(OSV.read_text(encoding="utf-8"))).encode()
+            head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+            self.wfile.write(head.encode() + body)
+            return
+        self.seen.add(self.path)
+        status = b"503 Service Unavailable" if self.path.startswith("/retry") else b"404 Not Found"
+        self.wfile.write(
+            b"HTTP/1.1 "
+            + status
+            + b"\r\nContent-Length: 0\r\nRetry-After: 0\r\nmessage: "
+            + text
+            + b"\r\n\r\n"
+        )
 
     def log_message(self, *args: object) -> None:
         return
@@ -230,6 +256,7 @@ def world(shared_data: Path, tmp_path_factory: pytest.TempPathFactory, server: s
         "advisory": str(_hostile_advisory(folder)),
         "zip": str(_hostile_zip(folder)),
         "vex": str(_hostile_vex(folder)),
+        "project": str(_hostile_project(folder)),
         "server": server,
         "folder": str(folder),
     }
@@ -304,6 +331,17 @@ def _cases(w: dict[str, Any]) -> dict[str, Case]:
             markup=("[/]x",),
             control=("\\x9b2J", "\\u202eB"),
         ),
+        "db import url retried": Case(
+            ["db", "import", "--db", str(folder / "other.db"), f"{w['server']}/retry{quote(HOSTILE)}.json"],
+            markup=("[/]x",),
+            control=("\\x9b2J", "\\u202eB"),
+        ),
+        "sbom generate": Case(
+            ["sbom", "generate", w["project"], "-o", str(folder / "g.cdx.json")],
+            codes=(2,),  # the broken lockfile is refused, named in the one error line
+            markup=("[red]x",),
+            control=("\\x1b[2J", "\\x1b]0;T\\x07", "\\x9bm", "\\u202eB"),
+        ),
         "missing file": Case(["scan", str(folder / f"{HOSTILE}.json")], codes=(2,), markup=("[/]x",)),
         "not an sbom": Case(["sbom", "check", w["advisory"]], codes=(2,), shows=False),
         "triage": Case(["triage", sbom, "--role", "user", "--skill", "low"]),
@@ -333,7 +371,8 @@ def _cases(w: dict[str, Any]) -> dict[str, Case]:
 
 CASE_NAMES = [
     "scan table", "scan table -o", "scan sarif", "scan html", "scan cyclonedx-vdr", "sbom check",
-    "sbom diff", "db show", "db status", "db import zip", "db import url", "missing file", "not an sbom",
+    "sbom diff", "db show", "db status", "db import zip", "db import url", "db import url retried",
+    "sbom generate", "missing file", "not an sbom",
     "triage", "triage -o", "triage records", "vex import", "vex import release", "vex convert",
     "product list", "product show", "context show", "release show", "portfolio findings", "assess list",
     "assess show", "assess gaps",
