@@ -15,11 +15,15 @@ header. Each command runs once as the installed ``mamori``; each cause is then c
 from __future__ import annotations
 
 import copy
+import fcntl
 import json
 import os
+import pty
 import re
+import struct
 import subprocess
 import sys
+import termios
 import threading
 import zipfile
 from collections.abc import Callable, Iterator
@@ -428,3 +432,47 @@ def test_report_links_are_http(world: dict[str, Any], name: str) -> None:
     urls = case.urls(out)
     assert urls, "the report carries the advisory's web links"
     assert [u for u in urls if not _is_web(u)] == []
+
+
+# what a terminal would act on: clear screen, window title, an OSC 8 hyperlink (rich's [link] or raw),
+# BEL, C1 CSI, a right-to-left override (mamori's own colours are SGR sequences and may stay)
+ACTIVE = ("\x1b[2J", "\x1b]0;", "\x1b]8;", "\x07", "\x9b", "\u202e")
+TERMINAL_CASES = [
+    "scan table", "sbom check", "sbom diff", "db show", "db import zip", "triage", "vex import", "release show",
+    "portfolio findings", "assess list", "assess show", "assess gaps",
+]  # fmt: skip
+
+
+def _run_in_terminal(args: list[str], folder: Path) -> tuple[int, str]:
+    """Run ``mamori ARGS`` with a pseudo-terminal as stdin, stdout and stderr (rich colours, progress
+    bars and links on); what the terminal received."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 60, 1000, 0, 0))
+    env = {**_env(folder), "TERM": "xterm-256color"}
+    env.pop("COLUMNS")
+    proc = subprocess.Popen([MAMORI, *args], stdin=slave, stdout=slave, stderr=slave, env=env, cwd=folder)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # the other end closed
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    return proc.wait(timeout=300), b"".join(chunks).decode("utf-8", errors="replace")
+
+
+@pytest.mark.parametrize("name", TERMINAL_CASES)
+def test_under_a_terminal_nothing_is_acted_on(world: dict[str, Any], name: str) -> None:
+    case = _cases(world)[name]
+    code, shown = _run_in_terminal(case.args, Path(world["folder"]))
+    assert "Traceback" not in shown, shown[-3000:]
+    assert code in case.codes, (code, shown[-2000:])
+    active = [repr(c) for c in ACTIVE if c in shown]
+    assert not active, (active, shown[-2000:])
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown)  # without mamori's colours and cursor moves
+    missing = [m for m in (*case.markup, *case.control) if m not in plain]
+    assert not missing, (missing, plain[-3000:])

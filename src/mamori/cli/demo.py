@@ -20,9 +20,9 @@ def demo(
 ) -> None:
     """Run mamori on the bundled demo product and demo vulnerability set (no network)."""
     from rich.console import Console
-    from rich.markup import escape
 
     from mamori.demo import DEMO_LABEL, run_demo
+    from mamori.display import escaped, visible
     from mamori.report.messages import text
     from mamori.report.rows import counts_line, coverage_line
 
@@ -33,16 +33,16 @@ def demo(
     console.print(f"[bold]{DEMO_LABEL['ja' if ja else 'en']}[/bold]")
     verdict = ("合格" if ja else "pass") if result.ntia_pass else ("不合格" if ja else "fail")
     console.print(
-        f"SBOM: {result.sbom_path} — {result.components} "
+        f"SBOM: {escaped(result.sbom_path)} — {result.components} "
         + ("コンポーネント" if ja else "components")
         + f", NTIA {verdict}, score {result.score}/100"
     )
     loaded = ", ".join(f"{k} {v}" for k, v in result.loaded.items()) or (
         "読込済み" if ja else "already loaded"
     )
-    console.print(("脆弱性DB: " if ja else "Vulnerability DB: ") + f"{result.database} ({loaded})")
+    console.print(("脆弱性DB: " if ja else "Vulnerability DB: ") + f"{escaped(result.database)} ({loaded})")
     for fmt, path in result.outputs.items():
-        console.print(f"  {fmt:16} {escape(str(path))}", highlight=False)
+        console.print(f"  {fmt:16} {escaped(path)}", highlight=False)
     if result.scan is not None:
         scan = result.scan
         counts = scan.by_rating()
@@ -53,8 +53,8 @@ def demo(
             + f", KEV {sum(1 for f in scan.findings if f.vulnerability.kev is not None)}",
             soft_wrap=True,
         )
-        console.print(coverage_line(scan, lang), markup=False, highlight=False, soft_wrap=True)
+        console.print(visible(coverage_line(scan, lang)), markup=False, highlight=False, soft_wrap=True)
     label = "HTMLレポート" if ja else "HTML report"
     console.print(
-        f"[bold]{label}:[/bold] {escape(str(result.report.resolve()))}", highlight=False, soft_wrap=True
+        f"[bold]{label}:[/bold] {escaped(result.report.resolve())}", highlight=False, soft_wrap=True
     )
