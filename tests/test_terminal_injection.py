@@ -515,3 +515,55 @@ def test_under_a_terminal_nothing_is_acted_on(world: dict[str, Any], name: str) 
     plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown)  # without mamori's colours and cursor moves
     missing = [m for m in (*case.markup, *case.control) if m not in plain]
     assert not missing, (missing, plain[-3000:])
+
+
+# ------------------------------------------------------------------------- the two helpers, directly
+
+CONTROLS = [
+    *map(chr, range(0x20)), "\x7f", *map(chr, range(0x80, 0xA0)), "\u2028", "\u2029",
+    "\u061c", "\u200e", "\u200f", *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A)),
+    "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("char", CONTROLS, ids=lambda c: f"U+{ord(c):04X}")
+def test_visible_escapes_control_and_bidi_characters(char: str) -> None:
+    from mamori.display import visible
+
+    shown = visible(f"a{char}b")
+    assert shown.startswith("a\\") and shown.endswith("b") and shown.isascii() and shown.isprintable()
+
+
+def test_visible_keeps_japanese_text() -> None:
+    from mamori.display import visible
+
+    text = "脆弱性　ｶﾀｶﾅ ひらがな — “quotes” ☆1 [bold]x[/]"
+    assert visible(text) == text
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("https://nvd.nist.gov/vuln/detail/CVE-2021-44228", True),
+        ("HTTP://Example.org/a?b=c#d", True),
+        ("https://[2001:db8::1]:8443/x", True),
+        ("javascript:alert(1)", False),
+        ("JavaScript:alert(1)", False),
+        ("data:text/html,<script>x</script>", False),
+        ("file:///etc/passwd", False),
+        ("vbscript:x", False),
+        ("//evil.example/x", False),
+        ("https:///no-host", False),
+        ("https://a.example:port/", False),
+        ("https://[::1/", False),
+        (" https://a.example/", False),
+        ("https://a.example/\x1b[2J", False),
+        ("https://a.example/\u202egpj.exe", False),
+        ("https://a example/", False),
+        ("", False),
+    ],
+)
+def test_web_url(url: str, kept: bool) -> None:
+    from mamori.model.references import web_url
+
+    assert (web_url(url) == url) is kept
