@@ -178,6 +178,31 @@ def _hostile_vex(folder: Path) -> Path:
     return path
 
 
+def _declaration(folder: Path) -> tuple[Path, Path]:
+    """A supplier's declaration.json and the customer's requirement profile, both carrying the text."""
+    declaration = folder / "declaration.json"
+    declaration.write_text(
+        json.dumps(
+            {
+                "mamori_declaration": "1",
+                "framework": "ssdf",
+                "catalog": {"framework": "ssdf", "version": "1"},
+                "organization": HOSTILE,
+                "scope": HOSTILE,
+                "roles": ["developer"],
+                "approver": {"name": HOSTILE, "title": "CEO"},
+                "date": "2026-01-01",
+                "items": [{"id": "PW.4.4", "status": "partial", "evidence": [], "level": 1}],
+            }
+        ),
+        encoding="utf-8",
+    )
+    profile = folder / "profile.yaml"  # JSON is YAML: the escapes stay valid
+    requirement = {"id": "PW.4.4", "level": 2}
+    profile.write_text(json.dumps({"profile": HOSTILE, "framework": "ssdf", "requirements": [requirement]}))
+    return declaration, profile
+
+
 def _link_vex(folder: Path) -> Path:
     """The real VEX with a second statement whose source link is javascript: (and a data: supplier)."""
     doc = json.loads(VEX.read_text(encoding="utf-8"))
@@ -278,6 +303,8 @@ def world(shared_data: Path, tmp_path_factory: pytest.TempPathFactory, server: s
         "vex": str(_hostile_vex(folder)),
         "project": str(_hostile_project(folder)),
         "links": str(_link_vex(folder)),
+        "declaration": str(_declaration(folder)[0]),
+        "profile": str(folder / "profile.yaml"),
         "server": server,
         "folder": str(folder),
     }
@@ -405,6 +432,9 @@ def _cases(w: dict[str, Any]) -> dict[str, Case]:
         "assess list": Case(["assess", "list"]),
         "assess show": Case(["assess", "show", "1", "--history"]),
         "assess gaps": Case(["assess", "gaps", "1"]),
+        "assess compare": Case(
+            ["assess", "compare", w["declaration"], "--profile", w["profile"]], codes=(1,)
+        ),
     }
 
 
@@ -415,7 +445,7 @@ CASE_NAMES = [
     "triage", "triage -o", "triage records", "vex import", "vex import release", "vex convert",
     "vex convert cyclonedx", "vex convert openvex", "vex convert csaf",
     "product list", "product show", "context show", "release show", "portfolio findings", "assess list",
-    "assess show", "assess gaps",
+    "assess show", "assess gaps", "assess compare",
 ]  # fmt: skip
 URL_CASES = [
     "scan sarif", "scan html", "scan cyclonedx-vdr", "vex convert cyclonedx", "vex convert openvex",
