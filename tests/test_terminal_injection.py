@@ -35,6 +35,8 @@ from urllib.parse import quote
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import SHARED_DATA
 
@@ -618,3 +620,34 @@ def test_web_url(url: str, kept: bool) -> None:
     from mamori.model.references import web_url
 
     assert (web_url(url) == url) is kept
+
+
+_PIECES = st.sampled_from(
+    ["[", "]", "/", "\\", "[/]", "[link=http://evil.example/]", "[bold]", "\x1b", "\x9b"]
+)
+_TEXT = st.lists(st.one_of(st.text(max_size=4), _PIECES), max_size=12).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXT)
+def test_any_text_beside_mamori_styles_or_in_a_cell_is_shown_as_it_is(value: str) -> None:
+    """Whatever an input holds, beside mamori's own styled words (``Text.assemble``) or as a table cell
+    (``plain``), rich prints exactly its visible form: no markup error, no tag taken from it."""
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from mamori.display import plain, visible
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=10_000, color_system=None, force_terminal=False)
+    console.print(Text.assemble(("<", "bold"), plain(value), ("[/]>", "red")), soft_wrap=True)
+    table = Table(box=None, show_header=False, pad_edge=False)
+    table.add_column(no_wrap=True)
+    table.add_row(plain(value))
+    console.print(table)
+    first, second = buffer.getvalue().split("\n")[:2]
+    assert first == f"<{visible(value)}[/]>"
+    assert second.rstrip() == visible(value).rstrip()

@@ -4,8 +4,9 @@ Every text that came from an input (an SBOM, a VEX or advisory file, a zip membe
 assessment field) goes through :func:`visible` before it reaches a terminal: escape sequences (clear
 screen, window title, OSC 8 hyperlinks), C1 controls, BEL, carriage returns and the bidirectional and
 invisible format characters that reorder or hide text are shown as ``\\x1b``, ``\\u202e`` … . Where the
-text goes into rich output it goes in as :func:`plain` (a ``rich.text.Text``, never markup) or, inside a
-markup message mamori writes itself, as :func:`escaped`.
+text goes into rich output it goes in as :func:`plain` (a ``rich.text.Text``, never markup), or joined
+with mamori's own styled words by ``Text.assemble``, or printed with ``markup=False``: never substituted
+into markup (escaping cannot be right whatever follows a trailing backslash).
 """
 
 from __future__ import annotations
@@ -30,13 +31,6 @@ _CONTROL = re.compile(
 def visible(value: object) -> str:
     """``value`` as text with control characters shown as escapes (``\\x1b``, ``\\n``, ``\\u202e``)."""
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(value))
-
-
-def escaped(value: object) -> str:
-    """``value`` made :func:`visible` and escaped for rich markup: to put into a message that has markup."""
-    from rich.markup import escape
-
-    return escape(visible(value))
 
 
 def plain(value: object, style: str = "") -> Text:

@@ -15,7 +15,7 @@ import typer
 from mamori.cli.catalog import FORMAT, LANG, check_format, echo_json
 from mamori.compliance.assessment import FRAMEWORKS, STATUSES, Assessment, parse_date, parse_roles
 from mamori.compliance.messages import t
-from mamori.display import escaped, plain, visible
+from mamori.display import plain, visible
 from mamori.errors import InputError
 from mamori.i18n import LANGS, Lang, choose_lang
 
@@ -155,6 +155,8 @@ def show(
     fmt: str = FORMAT,
 ) -> None:
     """Show an assessment: each applicable item with status, level, owner, due date and evidence."""
+    from rich.text import Text
+
     from mamori.compliance.evidence import describe
     from mamori.compliance.gaps import group_key
 
@@ -198,22 +200,25 @@ def show(
         echo_json(data)
         return
     console = _console()
-    console.print(
-        f"[bold]#{a.id}[/] {escaped(catalog.title.get(language))} {escaped(f'[{a.framework} {a.catalog_version}]')}"
-    )
-    console.print(f"{t('label.organization', language)}: {escaped(a.organization)}")
-    console.print(f"{t('label.scope', language)}: {escaped(a.scope)}")
+    head = visible(f" {catalog.title.get(language)} [{a.framework} {a.catalog_version}]")
+    console.print(Text.assemble((f"#{a.id}", "bold"), head))
+    console.print(plain(f"{t('label.organization', language)}: {a.organization}"))
+    console.print(plain(f"{t('label.scope', language)}: {a.scope}"))
     console.print(f"{t('label.roles', language)}: " + ", ".join(t(f"role.{r}", language) for r in a.roles))
     if a.catalog_version != catalog.version:
         console.print(
-            f"[yellow]catalog {escaped(catalog.version)} installed; assessment made with {escaped(a.catalog_version)}[/]"
+            plain(
+                f"catalog {catalog.version} installed; assessment made with {a.catalog_version}",
+                style="yellow",
+            )
         )
     current = None
     for item in a.items():
         key, title = group_key(catalog, item)
         if key != current:
             current = key
-            console.print(f"\n[bold]{escaped(key)} {escaped(title.get(language))}[/]")
+            console.print()
+            console.print(plain(f"{key} {title.get(language)}", style="bold"))
         ans = a.answer(item.id)
         extra = [
             f"L{ans.level}" if ans.level is not None else "",
@@ -428,6 +433,8 @@ def gaps(
     fmt: str = FORMAT,
 ) -> None:
     """Unmet items, mandatory first, grouped by duty / category / requirement; totals per group."""
+    from rich.text import Text
+
     from mamori.compliance.gaps import analyse
 
     language, fmt = choose_lang(lang), check_format(fmt)
@@ -440,7 +447,10 @@ def gaps(
 
     console = _console()
     console.print(
-        f"[bold]{t('gaps.title', language)}[/] #{a.id} {escaped(a.catalog.title.get(language))} — {escaped(a.scope)}"
+        Text.assemble(
+            (t("gaps.title", language), "bold"),
+            visible(f" #{a.id} {a.catalog.title.get(language)} — {a.scope}"),
+        )
     )
     table = Table()
     table.add_column(t("label.group", language))
@@ -485,8 +495,8 @@ def gaps(
                     f"{t('label.due', language)}: {gap.due}"
                     + (f" ({t('label.overdue', language)})" if gap.overdue else "")
                 )
-            rest = escaped(f"{gap.item.title.get(language)}  [{' / '.join(notes)}]")
-            console.print(f"{pad}[red]{escaped(gap.item.id)}[/] {rest}")
+            rest = visible(f" {gap.item.title.get(language)}  [{' / '.join(notes)}]")
+            console.print(Text.assemble(pad, (visible(gap.item.id), "red"), rest))
             if gap.guidance:
                 console.print(plain(f"{pad}    {t('label.guidance', language)}: {', '.join(gap.guidance)}"))
 
