@@ -382,6 +382,9 @@ def _cases(w: dict[str, Any]) -> dict[str, Case]:
         "scan sarif": Case(
             ["scan", sbom, "-f", "sarif", "--allow-partial"], shows=False, data=True, urls=_json_urls
         ),
+        "scan json": Case(
+            ["scan", sbom, "-f", "json", "--allow-partial"], shows=False, data=True, urls=_json_urls
+        ),
         "scan html": Case(
             ["scan", sbom, "-f", "html", "-o", str(folder / "r.html"), "--allow-partial"],
             shows=False,
@@ -453,7 +456,7 @@ def _cases(w: dict[str, Any]) -> dict[str, Case]:
 
 CASE_NAMES = [
     "db import", "product add", "release add", "context set", "triage record", "assess new", "assess answer",
-    "scan table", "scan table -o", "scan sarif", "scan html", "scan cyclonedx-vdr", "sbom check",
+    "scan table", "scan table -o", "scan json", "scan sarif", "scan html", "scan cyclonedx-vdr", "sbom check",
     "sbom diff", "db show", "db import zip", "db import url", "db import url retried", "sbom generate",
     "missing file", "triage", "triage records", "vex import", "vex import release",
     "vex convert cyclonedx", "vex convert openvex", "vex convert csaf", "product list", "product show",
@@ -466,7 +469,7 @@ TERMINAL = {
     "release show", "portfolio findings", "assess list", "assess show", "assess gaps", "context set",
 }  # fmt: skip
 URL_CASES = [
-    "scan sarif", "scan html", "scan cyclonedx-vdr", "vex convert cyclonedx", "vex convert openvex",
+    "scan json", "scan sarif", "scan html", "scan cyclonedx-vdr", "vex convert cyclonedx", "vex convert openvex",
     "vex convert csaf",
 ]  # fmt: skip
 # what a terminal would act on: clear screen, window title, an OSC 8 hyperlink (rich's [link] or raw),
