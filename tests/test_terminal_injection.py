@@ -469,8 +469,8 @@ TERMINAL = {
     "release show", "portfolio findings", "assess list", "assess show", "assess gaps", "context set",
 }  # fmt: skip
 URL_CASES = [
-    "scan json", "scan sarif", "scan html", "scan cyclonedx-vdr", "vex convert cyclonedx", "vex convert openvex",
-    "vex convert csaf",
+    "scan json", "scan sarif", "scan html", "scan cyclonedx-vdr", "vex convert cyclonedx",
+    "vex convert openvex", "vex convert csaf",
 ]  # fmt: skip
 # what a terminal would act on: clear screen, window title, an OSC 8 hyperlink (rich's [link] or raw),
 # BEL, C1 CSI, a right-to-left override; mamori's own colours and cursor moves (CSI) may stay
