@@ -15,6 +15,7 @@ import typer
 from mamori.cli.catalog import FORMAT, LANG, check_format, echo_json
 from mamori.compliance.assessment import FRAMEWORKS, STATUSES, Assessment, parse_date, parse_roles
 from mamori.compliance.messages import t
+from mamori.display import plain, visible
 from mamori.errors import InputError
 from mamori.i18n import LANGS, Lang, choose_lang
 
@@ -88,7 +89,7 @@ def new(
     language, role_list = choose_lang(lang), parse_roles(roles)
     with _book(db) as book:
         a = book.create(framework, org, role_list, scope)
-    typer.echo(t("new.created", language, id=a.id, framework=a.framework, count=len(a.items())))
+    typer.echo(visible(t("new.created", language, id=a.id, framework=a.framework, count=len(a.items()))))
 
 
 @app.command("list")
@@ -129,12 +130,12 @@ def list_assessments(db: str | None = DB, lang: str | None = LANG, fmt: str = FO
         done = sum(v for k, v in counts.items() if k != "unanswered")
         table.add_row(
             str(a.id),
-            a.framework,
-            a.organization,
-            a.scope,
+            plain(a.framework),
+            plain(a.organization),
+            plain(a.scope),
             f"{done}/{sum(counts.values())}",
-            a.declared_on or "-",
-            a.valid_until or "-",
+            plain(a.declared_on or "-"),
+            plain(a.valid_until or "-"),
         )
         note = _expiry_note(a, language)
         if note:
@@ -142,7 +143,7 @@ def list_assessments(db: str | None = DB, lang: str | None = LANG, fmt: str = FO
     console = _console()
     console.print(table)
     for note in notes:
-        console.print(f"[bold yellow]{note}[/]")
+        console.print(plain(note, style="bold yellow"))
 
 
 @app.command()
@@ -154,6 +155,8 @@ def show(
     fmt: str = FORMAT,
 ) -> None:
     """Show an assessment: each applicable item with status, level, owner, due date and evidence."""
+    from rich.text import Text
+
     from mamori.compliance.evidence import describe
     from mamori.compliance.gaps import group_key
 
@@ -197,39 +200,45 @@ def show(
         echo_json(data)
         return
     console = _console()
-    console.print(f"[bold]#{a.id}[/] {catalog.title.get(language)} [{a.framework} {a.catalog_version}]")
-    console.print(f"{t('label.organization', language)}: {a.organization}")
-    console.print(f"{t('label.scope', language)}: {a.scope}")
+    head = visible(f" {catalog.title.get(language)} [{a.framework} {a.catalog_version}]")
+    console.print(Text.assemble((f"#{a.id}", "bold"), head))
+    console.print(plain(f"{t('label.organization', language)}: {a.organization}"))
+    console.print(plain(f"{t('label.scope', language)}: {a.scope}"))
     console.print(f"{t('label.roles', language)}: " + ", ".join(t(f"role.{r}", language) for r in a.roles))
     if a.catalog_version != catalog.version:
         console.print(
-            f"[yellow]catalog {catalog.version} installed; assessment made with {a.catalog_version}[/]"
+            plain(
+                f"catalog {catalog.version} installed; assessment made with {a.catalog_version}",
+                style="yellow",
+            )
         )
     current = None
     for item in a.items():
         key, title = group_key(catalog, item)
         if key != current:
             current = key
-            console.print(f"\n[bold]{key} {title.get(language)}[/]")
+            console.print()
+            console.print(plain(f"{key} {title.get(language)}", style="bold"))
         ans = a.answer(item.id)
         extra = [
             f"L{ans.level}" if ans.level is not None else "",
             f"{t('label.owner', language)}: {ans.owner}" if ans.owner else "",
             f"{t('label.due', language)}: {ans.due}" if ans.due else "",
         ]
-        console.print(
-            f"  {item.id:<10} {_status(ans.status, language):<8} {item.title.get(language)}  {' '.join(x for x in extra if x)}"
-        )
+        line = f"  {item.id:<10} {_status(ans.status, language):<8} {item.title.get(language)}"
+        console.print(plain(f"{line}  {' '.join(x for x in extra if x)}"))
         if ans.reason:
-            console.print(f"             {t('label.reason', language)}: {ans.reason}")
+            console.print(plain(f"             {t('label.reason', language)}: {ans.reason}"))
         for ev in ans.evidence:
-            console.print(f"             - {describe(ev)}")
+            console.print(plain(f"             - {describe(ev)}"))
     counts = a.counts()
-    console.print("\n" + "  ".join(f"{_status(k, language)} {v}" for k, v in counts.items()))
+    console.print("\n" + "  ".join(f"{_status(k, language)} {v}" for k, v in counts.items()), markup=False)
     for change in changes:
         console.print(
-            f"{change['at']} {change['actor'] or '-'} ({change['via']}) {change['item'] or '-'} "
-            f"{change['field']}: {change['old'] or '-'} → {change['new'] or '-'}"
+            plain(
+                f"{change['at']} {change['actor'] or '-'} ({change['via']}) {change['item'] or '-'} "
+                f"{change['field']}: {change['old'] or '-'} → {change['new'] or '-'}"
+            )
         )
 
 
@@ -285,7 +294,7 @@ def export_xlsx(
 
     a = _get(db, assessment_id)
     rows = export(a, output)
-    typer.echo(t("xlsx.exported", choose_lang(lang), path=output, count=rows))
+    typer.echo(visible(t("xlsx.exported", choose_lang(lang), path=output, count=rows)))
 
 
 @app.command("import-xlsx")
@@ -306,7 +315,7 @@ def import_xlsx(
             rows = read(a, workbook)
         except QuestionnaireProblems as exc:
             for problem in exc.problems:
-                sys.stderr.write(f"{workbook}: {problem}\n")
+                sys.stderr.write(visible(f"{workbook}: {problem}") + "\n")
             raise InputError(workbook, t("xlsx.problems", "en", count=len(exc.problems))) from None
         changes = book.answer_many(a, rows, via="xlsx", actor=by)
     typer.echo(t("xlsx.imported", language, rows=len(rows), changes=len(changes)))
@@ -341,15 +350,21 @@ def propose(
         added = book.add_proposals(a, proposals)
     for artifact in artifacts:
         typer.echo(
-            f"{t('propose.artifact', language)}: {artifact_label(artifact.kind, language)} {artifact.ref}"
+            visible(
+                f"{t('propose.artifact', language)}: {artifact_label(artifact.kind, language)} {artifact.ref}"
+            )
         )
         if artifact.matches_scope(a.scope) is False:
-            typer.echo(t("propose.scope_mismatch", language, subject=artifact.subject, scope=a.scope))
+            typer.echo(
+                visible(t("propose.scope_mismatch", language, subject=artifact.subject, scope=a.scope))
+            )
     for p in added:
         typer.echo(
-            f"  #{p.id} {p.item_id:<10} {_status(p.suggested_status, language)}"
-            + (f" L{p.suggested_level}" if p.suggested_level is not None else "")
-            + f"  {p.reason[language]}"
+            visible(
+                f"  #{p.id} {p.item_id:<10} {_status(p.suggested_status, language)}"
+                + (f" L{p.suggested_level}" if p.suggested_level is not None else "")
+                + f"  {p.reason[language]}"
+            )
         )
     if not proposals:
         typer.echo(t("propose.none", language))
@@ -388,9 +403,12 @@ def confirm(
         if not (proposal or item or every):
             for p in pending:
                 typer.echo(
-                    f"#{p.id} {p.item_id:<10} {_status(p.suggested_status, language)}  [{p.artifact_kind}] {p.artifact_ref}"
+                    visible(
+                        f"#{p.id} {p.item_id:<10} {_status(p.suggested_status, language)}"
+                        f"  [{p.artifact_kind}] {p.artifact_ref}"
+                    )
                 )
-                typer.echo(f"      {p.reason[language]}")
+                typer.echo(visible(f"      {p.reason[language]}"))
             return
         keys = {id_key(i) for i in item or []}
         numbers = set(proposal or [])
@@ -415,6 +433,8 @@ def gaps(
     fmt: str = FORMAT,
 ) -> None:
     """Unmet items, mandatory first, grouped by duty / category / requirement; totals per group."""
+    from rich.text import Text
+
     from mamori.compliance.gaps import analyse
 
     language, fmt = choose_lang(lang), check_format(fmt)
@@ -426,7 +446,12 @@ def gaps(
     from rich.table import Table
 
     console = _console()
-    console.print(f"[bold]{t('gaps.title', language)}[/] #{a.id} {a.catalog.title.get(language)} — {a.scope}")
+    console.print(
+        Text.assemble(
+            (t("gaps.title", language), "bold"),
+            visible(f" #{a.id} {a.catalog.title.get(language)} — {a.scope}"),
+        )
+    )
     table = Table()
     table.add_column(t("label.group", language))
     for s in (*STATUSES, "unanswered"):
@@ -434,7 +459,11 @@ def gaps(
     table.add_column(t("label.met_percent", language), justify="right")
     for tally in [*report.groups, report.total]:
         table.add_row(
-            f"{tally.key} {tally.title.get(language)}" if tally.key != "total" else tally.title.get(language),
+            plain(
+                f"{tally.key} {tally.title.get(language)}"
+                if tally.key != "total"
+                else tally.title.get(language)
+            ),
             *[str(tally.counts[s]) for s in (*STATUSES, "unanswered")],
             f"{tally.met_percent} %",
         )
@@ -456,7 +485,7 @@ def gaps(
             for depth, parent in enumerate(gap.path):
                 if parent.id not in shown:
                     shown.add(parent.id)
-                    console.print(f"{'  ' * depth}{parent.id} {parent.title.get(language)}")
+                    console.print(plain(f"{'  ' * depth}{parent.id} {parent.title.get(language)}"))
             pad = "  " * len(gap.path)
             notes = [_status(gap.status, language)]
             if gap.owner:
@@ -466,9 +495,10 @@ def gaps(
                     f"{t('label.due', language)}: {gap.due}"
                     + (f" ({t('label.overdue', language)})" if gap.overdue else "")
                 )
-            console.print(f"{pad}[red]{gap.item.id}[/] {gap.item.title.get(language)}  [{' / '.join(notes)}]")
+            rest = visible(f" {gap.item.title.get(language)}  [{' / '.join(notes)}]")
+            console.print(Text.assemble(pad, (visible(gap.item.id), "red"), rest))
             if gap.guidance:
-                console.print(f"{pad}    {t('label.guidance', language)}: {', '.join(gap.guidance)}")
+                console.print(plain(f"{pad}    {t('label.guidance', language)}: {', '.join(gap.guidance)}"))
 
 
 def _print_levels(console: Any, rows: dict[str, list[int]], unrated: int, lang: Lang) -> None:
@@ -480,7 +510,7 @@ def _print_levels(console: Any, rows: dict[str, list[int]], unrated: int, lang: 
         table.add_column(t("label.level_n", lang, n=n), justify="right")
     for group, counts in rows.items():
         name = t("group.total", lang) if group == "total" else group
-        table.add_row(name, *[str(c) for c in counts])
+        table.add_row(plain(name), *[str(c) for c in counts])
     console.print(table)
     if unrated:
         console.print(f"{t('label.unrated', lang)}: {unrated}")
@@ -507,7 +537,7 @@ def roadmap(
     if fmt == "json":
         echo_json(result.to_dict())
         return
-    typer.echo(f"{t('roadmap.title', language)} #{a.id} {a.catalog.title.get(language)}")
+    typer.echo(visible(f"{t('roadmap.title', language)} #{a.id} {a.catalog.title.get(language)}"))
     typer.echo(t("roadmap.method", language))
     typer.echo(
         t(
@@ -525,7 +555,7 @@ def roadmap(
         if step.add:
             typer.echo(f"  {t(add_key, language)}:")
             for item in step.add:
-                typer.echo(f"    {item.id:<10} {item.title.get(language)}")
+                typer.echo(visible(f"    {item.id:<10} {item.title.get(language)}"))
         if step.raise_to:
             typer.echo(f"  {t('roadmap.raise', language, level=target_level)}: {', '.join(step.raise_to)}")
 
@@ -568,7 +598,7 @@ def declare(
             a, {"approver": f"{person['name']}, {person['title']}", "declared_on": day}, actor=by
         )
     for path in paths:
-        typer.echo(t("declaration.written", language, path=path))
+        typer.echo(visible(t("declaration.written", language, path=path)))
 
 
 @app.command()
@@ -602,13 +632,16 @@ def compare(
             }
         )
     else:
-        typer.echo(f"{t('compare.title', language)}: {wanted['profile']}")
+        typer.echo(visible(f"{t('compare.title', language)}: {wanted['profile']}"))
         typer.echo(
-            f"{t('compare.supplier', language)}: {supplied['organization']} — {supplied['scope']} ({supplied['date']})"
+            visible(
+                f"{t('compare.supplier', language)}: {supplied['organization']} — {supplied['scope']}"
+                f" ({supplied['date']})"
+            )
         )
         for f in findings:
             head = f"{f.item} {f.title[language]}: " if f.item and f.title else ""
-            typer.echo(f"  - {head}{f.message[language]}")
+            typer.echo(visible(f"  - {head}{f.message[language]}"))
         typer.echo(
             t("compare.gaps", language, count=len(findings)) if findings else t("compare.ok", language)
         )
@@ -670,9 +703,9 @@ def label(
     write_bytes_atomic(
         output, jcstar.render(a, language, draft=draft or bool(missing or open_items)).encode("utf-8")
     )
-    typer.echo(t("declaration.written", language, path=output))
+    typer.echo(visible(t("declaration.written", language, path=output)))
     if a.valid_until:
-        typer.echo(t("label_page.issued", language, issued=a.valid_from, until=a.valid_until))
+        typer.echo(visible(t("label_page.issued", language, issued=a.valid_from, until=a.valid_until)))
     note = _expiry_note(a, language)
     if note:
-        typer.echo(note)
+        typer.echo(visible(note))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from mamori.display import visible
 from mamori.errors import InputError
 from mamori.i18n import DEFAULT_NOTE, Lang, choose_lang
 
@@ -244,6 +245,6 @@ def check(
             problems += [str(p) for p in source_problems(catalog, seeds, strict)]
         typer.echo(f"{catalog.framework}: {len(catalog)} items ({catalog.path.name})")
     for problem in problems:
-        typer.echo(f"problem: {problem}")
+        typer.echo(visible(f"problem: {problem}"))
     if problems:
         raise typer.Exit(1)

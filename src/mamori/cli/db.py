@@ -10,6 +10,7 @@ import orjson
 import typer
 
 from mamori.cli.options import choice as _choice
+from mamori.display import visible
 from mamori.errors import InputError
 from mamori.i18n import DEFAULT_NOTE, Lang, choose_lang
 
@@ -38,9 +39,9 @@ def _echo_problems(lang: str, rejected: Iterable[object], failed: Iterable[objec
     from mamori.vulndb.messages import text
 
     for item in rejected:
-        typer.echo(f"{text(lang, 'import', 'rejected')}: {item}", err=True)
+        typer.echo(visible(f"{text(lang, 'import', 'rejected')}: {item}"), err=True)
     for item in failed:
-        typer.echo(f"{text(lang, 'import', 'failed')}: {item}", err=True)
+        typer.echo(visible(f"{text(lang, 'import', 'failed')}: {item}"), err=True)
 
 
 WARNINGS_SHOWN = 10  # malformed upstream lines listed in the text output (all are counted)
@@ -54,15 +55,10 @@ def _echo_warnings(lang: str, warnings: list[Any]) -> None:
     if not warnings:
         return
     for item in warnings[:WARNINGS_SHOWN]:
-        typer.echo(f"{text(lang, 'import', 'warning')}: {_visible(str(item))}", err=True)
+        typer.echo(visible(f"{text(lang, 'import', 'warning')}: {item}"), err=True)
     if len(warnings) > WARNINGS_SHOWN:
         typer.echo(text(lang, "import", "warnings_more", count=len(warnings) - WARNINGS_SHOWN), err=True)
     typer.echo(text(lang, "import", "warnings_count", count=len(warnings)))
-
-
-def _visible(value: str) -> str:
-    """Control characters of upstream text shown as escapes, not interpreted by the terminal."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in value)
 
 
 def _links_json(links: Any) -> dict[str, Any]:
@@ -79,7 +75,7 @@ def _echo_links(lang: str, links: Any) -> None:
     for example in links.examples:
         reason = text(lang, "link_rules", example["rule"])
         line = text(lang, "import", "weak_example", purl=example["purl"], cpe=example["cpe"], reason=reason)
-        typer.echo(_visible(line))
+        typer.echo(visible(line))
 
 
 def _echo_json(data: object) -> None:
@@ -176,7 +172,7 @@ def _progress_bar(console: Any, label: str, disabled: bool) -> Any:
         TextColumn(label),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[records]}"),
+        TextColumn("{task.fields[records]}", markup=False),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
@@ -312,18 +308,20 @@ def import_(
             typer.echo(text(lang, "import", "failed_count", count=len(summary.failed)))
         if made_complete:
             scopes = ", ".join(f"{s} {c}" for s, c in made_complete)
-            typer.echo(text(lang, "import", "complete", scopes=scopes))
+            typer.echo(visible(text(lang, "import", "complete", scopes=scopes)))
         if partial:
             scopes = ", ".join(f"{s} {c}" for s, c in partial)
-            typer.echo(text(lang, "import", "partial", scopes=scopes))
+            typer.echo(visible(text(lang, "import", "partial", scopes=scopes)))
         typer.echo(
-            text(
-                lang,
-                "import",
-                "done",
-                files=summary.files,
-                seconds=summary.seconds,
-                database=store.display_url,
+            visible(
+                text(
+                    lang,
+                    "import",
+                    "done",
+                    files=summary.files,
+                    seconds=summary.seconds,
+                    database=store.display_url,
+                )
             )
         )
     if not summary.complete:
@@ -346,7 +344,8 @@ def _retry_note(console: Any, lang: str) -> Any:
     from mamori.vulndb.messages import text
 
     def note(url: str, reason: str, seconds: float) -> None:
-        console.print(f"{url}: {text(lang, 'sync', 'retry', seconds=seconds, reason=reason)}", markup=False)
+        line = f"{url}: {text(lang, 'sync', 'retry', seconds=seconds, reason=reason)}"
+        console.print(visible(line), markup=False, highlight=False)
 
     return note
 
@@ -473,10 +472,10 @@ def sync(
                         if p.records < done["records"]:  # a new step started counting from zero
                             done["base"] += done["records"]
                         done["records"] = p.records
-                        bar.update(task, completed=done["base"] + p.records, records=p.current[-60:])
+                        bar.update(task, completed=done["base"] + p.records, records=visible(p.current[-60:]))
 
                     def note(message: str) -> None:
-                        console.print(f"{text(lang, 'sync', 'note')}: {message}", markup=False)
+                        console.print(visible(f"{text(lang, 'sync', 'note')}: {message}"), markup=False)
 
                     reporter = Reporter(expect=expect, note=note)
                     results.append(sync_source(store, name, fetcher, options, reporter, report))
@@ -531,11 +530,11 @@ def sync(
                 parts.append(text(lang, "sync", "claimed", scopes=_claims_text(r.claims)))
             elif r.source in SCOPED_SOURCES:
                 parts.append(text(lang, "sync", "claimed_none"))
-            typer.echo(sep.join(parts))
+            typer.echo(visible(sep.join(parts)))
             _echo_warnings(lang, r.warnings)
             _echo_problems(lang, r.rejected, r.failed)
             if r.error:
-                typer.echo(text(lang, "sync", "failed", source=r.source, error=r.error), err=True)
+                typer.echo(visible(text(lang, "sync", "failed", source=r.source, error=r.error)), err=True)
     if not all(r.complete for r in results):
         raise typer.Exit(1)
 
@@ -600,11 +599,6 @@ SNAPSHOT_NOTE = (
 )
 
 
-def _visible(value: object) -> str:
-    """Text read from a file, with control characters shown as escapes."""
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(value))
-
-
 def _snapshot_lines(lang: str, manifest: dict[str, Any]) -> list[str]:
     from mamori.vulndb.messages import text
 
@@ -617,16 +611,16 @@ def _snapshot_lines(lang: str, manifest: dict[str, Any]) -> list[str]:
                 lang,
                 "snapshot",
                 "source",
-                source=_visible(source),
+                source=visible(source),
                 records=facts.get("records", 0),
-                updated_at=_visible(facts.get("updated_at") or unknown),
-                newest=_visible(facts.get("newest") or unknown),
+                updated_at=visible(facts.get("updated_at") or unknown),
+                newest=visible(facts.get("newest") or unknown),
             )
         )
     by_source: dict[str, list[str]] = {}
     for row in manifest["coverage"]:
         if row["complete"]:
-            by_source.setdefault(_visible(row["source"]), []).append(_visible(row["scope"]))
+            by_source.setdefault(visible(row["source"]), []).append(visible(row["scope"]))
     scopes = "; ".join(f"{k} {', '.join(v)}" for k, v in by_source.items()) or text(lang, "snapshot", "none")
     lines.append("  " + text(lang, "snapshot", "coverage", scopes=scopes))
     return lines
@@ -697,14 +691,16 @@ def snapshot_export(
             lang,
             "snapshot",
             "written",
-            path=file,
+            path=visible(file),
             size=info.size,
             rows=info.rows,
             seconds=info.seconds,
             database=store.display_url,
         )
     )
-    typer.echo("  " + text(lang, "snapshot", "checksum", sha256=info.sha256, sidecar=sidecar_path(file)))
+    typer.echo(
+        "  " + text(lang, "snapshot", "checksum", sha256=info.sha256, sidecar=visible(sidecar_path(file)))
+    )
     typer.echo("\n".join(_snapshot_lines(lang, info.manifest)))
 
 
@@ -750,14 +746,14 @@ def snapshot_import(
             lang,
             "snapshot",
             "imported",
-            path=file,
-            created_at=_visible(manifest["created_at"]),
-            version=_visible(manifest["mamori_version"]),
+            path=visible(file),
+            created_at=visible(manifest["created_at"]),
+            version=visible(manifest["mamori_version"]),
             rows=info.rows,
             seconds=info.seconds,
             database=store.display_url,
         )
     )
     key = {"sidecar": "verified_sidecar", "option": "verified_option"}.get(info.verified, "verified_manifest")
-    typer.echo("  " + text(lang, "snapshot", key, sidecar=sidecar_path(file).name))
+    typer.echo("  " + text(lang, "snapshot", key, sidecar=visible(sidecar_path(file).name)))
     typer.echo("\n".join(_snapshot_lines(lang, manifest)))

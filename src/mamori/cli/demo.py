@@ -20,9 +20,10 @@ def demo(
 ) -> None:
     """Run mamori on the bundled demo product and demo vulnerability set (no network)."""
     from rich.console import Console
-    from rich.markup import escape
+    from rich.text import Text
 
     from mamori.demo import DEMO_LABEL, run_demo
+    from mamori.display import visible
     from mamori.report.messages import text
     from mamori.report.rows import counts_line, coverage_line
 
@@ -33,16 +34,18 @@ def demo(
     console.print(f"[bold]{DEMO_LABEL['ja' if ja else 'en']}[/bold]")
     verdict = ("合格" if ja else "pass") if result.ntia_pass else ("不合格" if ja else "fail")
     console.print(
-        f"SBOM: {result.sbom_path} — {result.components} "
+        f"SBOM: {visible(result.sbom_path)} — {result.components} "
         + ("コンポーネント" if ja else "components")
-        + f", NTIA {verdict}, score {result.score}/100"
+        + f", NTIA {verdict}, score {result.score}/100",
+        markup=False,
     )
     loaded = ", ".join(f"{k} {v}" for k, v in result.loaded.items()) or (
         "読込済み" if ja else "already loaded"
     )
-    console.print(("脆弱性DB: " if ja else "Vulnerability DB: ") + f"{result.database} ({loaded})")
+    database = visible(f"{result.database} ({loaded})")
+    console.print(("脆弱性DB: " if ja else "Vulnerability DB: ") + database, markup=False)
     for fmt, path in result.outputs.items():
-        console.print(f"  {fmt:16} {escape(str(path))}", highlight=False)
+        console.print(f"  {fmt:16} {visible(path)}", highlight=False, markup=False)
     if result.scan is not None:
         scan = result.scan
         counts = scan.by_rating()
@@ -53,8 +56,10 @@ def demo(
             + f", KEV {sum(1 for f in scan.findings if f.vulnerability.kev is not None)}",
             soft_wrap=True,
         )
-        console.print(coverage_line(scan, lang), markup=False, highlight=False, soft_wrap=True)
+        console.print(visible(coverage_line(scan, lang)), markup=False, highlight=False, soft_wrap=True)
     label = "HTMLレポート" if ja else "HTML report"
     console.print(
-        f"[bold]{label}:[/bold] {escape(str(result.report.resolve()))}", highlight=False, soft_wrap=True
+        Text.assemble((f"{label}:", "bold"), f" {visible(result.report.resolve())}"),
+        highlight=False,
+        soft_wrap=True,
     )

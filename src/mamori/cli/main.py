@@ -29,6 +29,7 @@ from mamori.cli import scan as scan_cli
 from mamori.cli import ssvc as ssvc_cli
 from mamori.cli import triage as triage_cli
 from mamori.cli import vex as vex_cli
+from mamori.display import visible
 from mamori.errors import MamoriError
 from mamori.i18n import LANGS, Lang, Text, default_lang
 
@@ -143,11 +144,6 @@ _ABORTS: tuple[type[BaseException], ...] = (
 _NO_ARGS_HELP: tuple[type[BaseException], ...] = tuple(
     m.NoArgsIsHelpError for m in _MODULES if hasattr(m, "NoArgsIsHelpError")
 )
-
-
-def visible(text: str) -> str:
-    """``text`` on one line with control characters shown as escapes (input may hold any bytes)."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def usage_line(exc: BaseException) -> str:

@@ -17,8 +17,9 @@ def print_read_warnings(warnings: list, lang: str, limit: int = 20) -> None:
     no markup), at most ``limit``, then one "... and N more" line."""
     import sys
 
+    from mamori.display import visible
     from mamori.sbom.problems import warning_lines
 
     for line in warning_lines(warnings, lang, limit):
-        sys.stderr.write(line + "\n")
+        sys.stderr.write(visible(line) + "\n")
     sys.stderr.flush()

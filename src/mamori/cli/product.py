@@ -12,6 +12,7 @@ from typing import Any
 
 import typer
 
+from mamori.display import plain, visible
 from mamori.errors import InputError
 
 product_app = typer.Typer(
@@ -91,7 +92,6 @@ def _status(lang: str, finding: dict[str, Any]) -> str:
 
 
 def _findings_table(lang: str, findings: list[dict[str, Any]], with_release: bool) -> Any:
-    from rich.markup import escape
     from rich.table import Table
 
     from mamori.portfolio.messages import text
@@ -110,17 +110,17 @@ def _findings_table(lang: str, findings: list[dict[str, Any]], with_release: boo
         table.add_column(column, overflow="fold", no_wrap=column in keep)
     for f in findings:
         v = f["vulnerability"]
-        cells = [escape(f["product"]), escape(f["release"])] if with_release else []
+        cells = [plain(f["product"]), plain(f["release"])] if with_release else []
         cells += [
-            escape(f["component"]["name"]),
-            escape(f["component"]["version"] or ""),
-            escape(v["id"]),
+            plain(f["component"]["name"]),
+            plain(f["component"]["version"] or ""),
+            plain(v["id"]),
             _rating(lang, v["rating"], v["score"]),
             "KEV" if v["kev"] else "",
-            escape(", ".join(f["fixed_versions"][:2])),
-            (f["first_seen"] or "")[:10],
-            escape(_status(lang, f)),
-            escape((f.get("ssvc") or {}).get("outcome_name") or "") if f["status"] != "resolved" else "",
+            plain(", ".join(f["fixed_versions"][:2])),
+            plain((f["first_seen"] or "")[:10]),
+            plain(_status(lang, f)),
+            plain((f.get("ssvc") or {}).get("outcome_name") or "") if f["status"] != "resolved" else "",
         ]
         table.add_row(*cells, style=None if f["in_gate"] or f["status"] == "resolved" else "dim")
     return table
@@ -132,7 +132,7 @@ def _print_findings(console: Any, lang: str, view: dict[str, Any], with_release:
     s = view["summary"]
     notice = (view.get("triage") or {}).get("notice")
     if notice:
-        console.print(notice, style="yellow", markup=False, highlight=False, soft_wrap=True)
+        console.print(visible(notice), style="yellow", markup=False, highlight=False, soft_wrap=True)
     if view["findings"]:
         console.print(_findings_table(lang, view["findings"], with_release=with_release))
     elif s["not_evaluated"]:  # never "no findings" for what was not checked
@@ -158,7 +158,6 @@ def _print_findings(console: Any, lang: str, view: dict[str, Any], with_release:
 
 def _coverage_line(lang: str, scopes: list[dict[str, Any]]) -> str:
     """The knowledge base's coverage per scope, as ``mamori scan`` shows it."""
-    from mamori.display import visible
     from mamori.report.messages import text as report_text
     from mamori.scan.result import age_text, scope_label
 
@@ -171,7 +170,7 @@ def _coverage_line(lang: str, scopes: list[dict[str, Any]]) -> str:
         else:
             parts.append(report_text(lang, "coverage", "partial", scope=label, records=c["records"]))
     shown = " · ".join(parts) if parts else report_text(lang, "coverage", "empty")
-    return f"{report_text(lang, 'coverage', 'title')}: {shown}"
+    return visible(f"{report_text(lang, 'coverage', 'title')}: {shown}")
 
 
 def _reasons_line(lang: str, reasons: dict[str, int]) -> str:
@@ -196,7 +195,7 @@ def product_add(
     _check("table", lang)
     with open_store(db) as store:
         add_product(store, name, supplier)
-    typer.echo(text(lang, "text", "product_added", name=name.strip()))
+    typer.echo(visible(text(lang, "text", "product_added", name=name.strip())))
 
 
 @product_app.command("list")
@@ -219,18 +218,16 @@ def product_list(
     if not found:
         typer.echo(text(lang, "text", "no_products"))
         return
-    from rich.markup import escape
-
     table = Table()
     for key in ("product", "supplier", "releases", "latest", "open"):
         table.add_column(text(lang, "columns", key), overflow="fold")
     for p in found:
         latest = p["releases"][0] if p["releases"] else None
         table.add_row(
-            escape(p["name"]),
-            escape(p["supplier"] or ""),
+            plain(p["name"]),
+            plain(p["supplier"] or ""),
             str(len(p["releases"])),
-            escape(latest["version"]) if latest else "",
+            plain(latest["version"]) if latest else "",
             str(sum(r["open_findings"] for r in p["releases"])),
         )
     Console().print(table)
@@ -261,17 +258,17 @@ def product_show(
     if view is None:
         return
     console = Console()
-    console.print(view["name"], style="bold", markup=False, highlight=False)
+    console.print(visible(view["name"]), style="bold", markup=False, highlight=False)
     if view["supplier"]:
         console.print(
-            text(lang, "text", "supplier", supplier=view["supplier"]), markup=False, highlight=False
+            visible(text(lang, "text", "supplier", supplier=view["supplier"])), markup=False, highlight=False
         )
     for r in view["releases"]:
         line = text(
             lang, "text", "release_line", version=r["version"], open=r["open_findings"],
             outside=r.get("not_affected_or_fixed", 0),
         )  # fmt: skip
-        console.print(f"  {line}", markup=False, highlight=False)
+        console.print(visible(f"  {line}"), markup=False, highlight=False)
     _print_context(console, lang, view["name"], view["context"])
 
 
@@ -284,7 +281,10 @@ def _print_context(console: Any, lang: str, product: str, values: dict[str, dict
     if not values:
         command = set_command(product, ["system_exposure", "mission_impact", "safety_impact"])
         console.print(
-            text(lang, "context", "none", command=command), markup=False, highlight=False, soft_wrap=True
+            visible(text(lang, "context", "none", command=command)),
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
         )
         return
     console.print(text(lang, "context", "heading"), markup=False, highlight=False)
@@ -295,7 +295,7 @@ def _print_context(console: Any, lang: str, product: str, values: dict[str, dict
         if v["reason"]:
             line += f" — {v['reason']}"
         line += " " + text(lang, "context", "set_by", who=v["set_by"], at=v["set_at"])
-        console.print(line, markup=False, highlight=False, soft_wrap=True)
+        console.print(visible(line), markup=False, highlight=False, soft_wrap=True)
 
 
 VALUES_HELP = "Any name the SSVC data accepts: id, key, English or Japanese name."
@@ -362,9 +362,10 @@ def context_set(
     console = Console()
     if added:
         console.print(
-            text(lang, "text", "product_added", name=product.strip()), markup=False, highlight=False
+            visible(text(lang, "text", "product_added", name=product.strip())), markup=False, highlight=False
         )
-    console.print(text(lang, "context", "set", count=len(values), product=product.strip()), markup=False)
+    shown = text(lang, "context", "set", count=len(values), product=product.strip())
+    console.print(visible(shown), markup=False, highlight=False)
     _print_context(console, lang, product.strip(), {k: v.as_dict() for k, v in stored.items()})
 
 
@@ -408,7 +409,7 @@ def context_clear(
     _check("table", lang)
     with open_store(db) as store:
         removed = clear_context(store, product, points)
-    typer.echo(text(lang, "context", "cleared", count=removed, product=product.strip()))
+    typer.echo(visible(text(lang, "context", "cleared", count=removed, product=product.strip())))
 
 
 # -- releases ------------------------------------------------------------------------------------
@@ -438,17 +439,19 @@ def release_add(
         print_read_warnings(list(stored.warnings), lang)
         values = {"product": stored.product, "version": stored.version, "revision": stored.revision}
         if stored.unchanged:
-            typer.echo(text(lang, "text", "unchanged", sha256=stored.sha256, **values))
+            typer.echo(visible(text(lang, "text", "unchanged", sha256=stored.sha256, **values)))
             return
         typer.echo(
-            text(
-                lang,
-                "text",
-                "stored",
-                components=stored.components,
-                format=stored.format,
-                sha256=stored.sha256,
-                **values,
+            visible(
+                text(
+                    lang,
+                    "text",
+                    "stored",
+                    components=stored.components,
+                    format=stored.format,
+                    sha256=stored.sha256,
+                    **values,
+                )
             )
         )
         if no_match:
@@ -471,7 +474,6 @@ def release_show(
     """A release: its SBOM revisions with provenance, components, findings (status and SSVC outcome)."""
     from rich.console import Console
 
-    from mamori.display import visible
     from mamori.portfolio.messages import text
     from mamori.portfolio.views import release
 
@@ -490,33 +492,37 @@ def release_show(
     if view is None:
         return
     console = Console()
-    console.print(f"{view['product']['name']} {view['release']}", style="bold", markup=False)
+    console.print(visible(f"{view['product']['name']} {view['release']}"), style="bold", markup=False)
     sbom = view["sbom"]
     if sbom is not None:
         console.print(
-            text(
-                lang,
-                "text",
-                "sbom",
-                revision=sbom["revision"],
-                count=len(view["revisions"]),
-                file=sbom["file_name"],
-                format=sbom["format"],
-                spec=sbom["spec_version"] or "",
-                sha256=sbom["sha256"],
+            visible(
+                text(
+                    lang,
+                    "text",
+                    "sbom",
+                    revision=sbom["revision"],
+                    count=len(view["revisions"]),
+                    file=sbom["file_name"],
+                    format=sbom["format"],
+                    spec=sbom["spec_version"] or "",
+                    sha256=sbom["sha256"],
+                )
             ),
             highlight=False,
             markup=False,
         )
         console.print(
-            text(
-                lang,
-                "text",
-                "provenance",
-                at=sbom["imported_at"],
-                by=sbom["imported_by"],
-                importer=sbom["importer"],
-                tools=sbom["tools"] or text(lang, "text", "none"),
+            visible(
+                text(
+                    lang,
+                    "text",
+                    "provenance",
+                    at=sbom["imported_at"],
+                    by=sbom["imported_by"],
+                    importer=sbom["importer"],
+                    tools=sbom["tools"] or text(lang, "text", "none"),
+                )
             ),
             highlight=False,
             markup=False,

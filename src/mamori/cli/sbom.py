@@ -10,6 +10,7 @@ import typer
 from mamori import sbom
 from mamori.cli.options import choice as _choice
 from mamori.cli.options import print_read_warnings
+from mamori.display import visible
 from mamori.errors import InputError
 from mamori.i18n import DEFAULT_NOTE, choose_lang
 
@@ -111,7 +112,7 @@ def convert(
     """
     doc = read_input(source, columns, input_format, sheet, strict=strict, lang=choose_lang(lang))
     fmt = sbom.write(doc, output, to, spec_version)
-    typer.echo(f"{output} ({fmt}, {sum(1 for _ in doc.all_components())} components)")
+    typer.echo(visible(f"{output} ({fmt}, {sum(1 for _ in doc.all_components())} components)"))
 
 
 # ---------------------------------------------------------------- check, diff, merge
@@ -211,7 +212,7 @@ def merge(
             lang,
             "ui",
             "merged",
-            out=output,
+            out=visible(output),
             fmt=fmt,
             components=result.components,
             inputs=result.inputs,
@@ -278,7 +279,7 @@ def generate(
     )
     doc = generate_sbom(path, options)
     for note in notices(doc):
-        sys.stderr.write(f"mamori: notice: {note}\n")
+        sys.stderr.write(visible(f"mamori: notice: {note}") + "\n")
     count = sum(1 for _ in doc.all_components())
     if output is None:
         sys.stdout.buffer.write(sbom.dumps(doc, fmt, spec_version))
@@ -286,4 +287,4 @@ def generate(
         sys.stderr.write(f"({fmt}, {count} components)\n")
     else:
         sbom.write(doc, output, fmt, spec_version)
-        typer.echo(f"{output} ({fmt}, {count} components)")
+        typer.echo(visible(f"{output} ({fmt}, {count} components)"))

@@ -96,6 +96,7 @@ def scan(
     """
     from rich.console import Console
 
+    from mamori.display import visible
     from mamori.fileio import write_bytes_atomic
     from mamori.match import Matcher
     from mamori.portfolio.context import release_triage
@@ -149,7 +150,11 @@ def scan(
     err = Console(stderr=True)
     if triaged.worst_case and not (output is None and output_format == "table"):
         err.print(
-            f"mamori: {triaged.worst_case}", style="yellow", highlight=False, markup=False, soft_wrap=True
+            visible(f"mamori: {triaged.worst_case}"),
+            style="yellow",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
         )
     if output is None and output_format == "table":
         print_result(result, Console(), lang)
@@ -160,12 +165,12 @@ def scan(
             sys.stdout.flush()
         else:
             write_bytes_atomic(output, data)
-            err.print(text(lang, "text", "written", path=output), highlight=False, markup=False)
+            err.print(visible(text(lang, "text", "written", path=output)), highlight=False, markup=False)
     for notice in triaged.notices:
-        err.print(f"mamori: {notice}", style="yellow", highlight=False, markup=False, soft_wrap=True)
+        err.print(visible(f"mamori: {notice}"), style="yellow", highlight=False, markup=False, soft_wrap=True)
     for violation in triaged.violations:
         err.print(
-            violation.message(lang),
+            visible(violation.message(lang)),
             style="red" if violation.action == "fail" else "yellow",
             highlight=False,
             markup=False,
@@ -179,7 +184,7 @@ def scan(
     if problems:
         line = text(lang, "text", "partial" if judged else "cannot_judge", problems=problems)
         err.print(
-            f"mamori: {line}",
+            visible(f"mamori: {line}"),
             style="yellow" if judged else "red",
             markup=False,
             highlight=False,

@@ -13,6 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from mamori.cli.options import choice as _choice
+from mamori.display import visible
 from mamori.errors import InputError
 
 DEFAULT_COMMAND = "prioritize"
@@ -238,7 +239,7 @@ def record_cmd(
     else:
         from mamori.triage.texts import change_label
 
-        typer.echo(f"{change_label(change, lg)}: {_record_line(stored)}")
+        typer.echo(f"{change_label(change, lg)}: {visible(_record_line(stored))}")
 
 
 @app.command("records")
@@ -276,7 +277,7 @@ def records_cmd(
 
         typer.echo(text("no_records", lg))
     for r in found:
-        typer.echo(_record_line(r))
+        typer.echo(visible(_record_line(r)))
 
 
 @app.command("export")
@@ -311,11 +312,11 @@ def export_cmd(
     from mamori.triage.texts import text
 
     for warning in made.warning_texts(lg):
-        typer.echo(f"warning: {warning}", err=True)
+        typer.echo(visible(f"warning: {warning}"), err=True)
     shown = text(
         "exported", lg, output=output, fmt=fmt, count=made.statements, product=product, release=release
     )
-    typer.echo(shown, err=True)
+    typer.echo(visible(shown), err=True)
 
 
 def _record_dict(r: Any) -> dict[str, Any]:

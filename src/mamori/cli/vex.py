@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from mamori.display import visible
 from mamori.errors import InputError
 from mamori.i18n import DEFAULT_NOTE, default_lang
 
@@ -167,7 +168,7 @@ def _summary(doc: VexDocument, path: Path, lang: str) -> list[str]:
             if text:
                 lines.append(f"      {h[key]}: {' '.join(text.split())[:200]}")
     lines.extend(f"{h['warning']}: {w}" for w in doc.warnings)
-    return lines
+    return [visible(line) for line in lines]
 
 
 @app.command("import")
@@ -233,11 +234,11 @@ def _store_vex(file: Path, product: str, release: str, fmt: str, lang: str, db: 
                 lang,
                 "vex_import",
                 "stored",
-                file=file.name,
+                file=visible(file.name),
                 statements=done.statements,
-                author=done.author,
-                product=product,
-                release=release,
+                author=visible(done.author),
+                product=visible(product),
+                release=visible(release),
                 records=done.records,
                 created=done.created,
                 updated=done.updated,
@@ -249,26 +250,22 @@ def _store_vex(file: Path, product: str, release: str, fmt: str, lang: str, db: 
         for kind in ("not_in_release", "other_product", "without_purl"):
             count = getattr(done, kind)
             if count:
-                typer.echo(text(lang, "vex_import", kind, count=count, product=product, release=release))
+                shown = text(lang, "vex_import", kind, count=count, product=product, release=release)
+                typer.echo(visible(shown))
                 for example in getattr(done, f"{kind}_examples"):
-                    typer.echo(f"  {_visible(example)}")
+                    typer.echo(f"  {visible(example)}")
     for r in done.rejected:
         message = text(
             lang,
             "vex_import",
             "rejected",
             index=r["statement"],
-            vulnerability=_visible(r["vulnerability"]),
-            problem=_visible(r["problem"]),
+            vulnerability=r["vulnerability"],
+            problem=r["problem"],
         )
-        typer.echo(f"{file}: {message}", err=True)
+        typer.echo(visible(f"{file}: {message}"), err=True)
     if done.rejected:
         raise typer.Exit(1)
-
-
-def _visible(value: str) -> str:
-    """Text from the VEX file with control characters made visible."""
-    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in value)
 
 
 def target_format(output: Path, to: str | None) -> str:
@@ -292,9 +289,9 @@ def _write(doc: VexDocument, output: Path, fmt: str, options: vex.WriteOptions) 
     from mamori import vex
 
     vex.write(doc, output, fmt, options)
-    typer.echo(f"{output}: {fmt} VEX, {len(doc.statements)} statements")
+    typer.echo(visible(f"{output}: {fmt} VEX, {len(doc.statements)} statements"))
     for warning in doc.warnings:
-        typer.echo(f"warning: {warning}", err=True)
+        typer.echo(visible(f"warning: {warning}"), err=True)
 
 
 @app.command("convert")

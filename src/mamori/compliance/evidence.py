@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from mamori.compliance.assessment import Evidence
 from mamori.errors import InputError
+from mamori.model.references import web_url
 
 ARTIFACT_KINDS = ("sbom", "scan", "vex", "triage")
 _CHUNK = 1 << 20
@@ -54,8 +54,8 @@ def file_evidence(path: str | Path, note: str | None = None) -> Evidence:
 
 
 def is_url(text: str) -> bool:
-    parts = urlsplit(text.strip())
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
+    """An http(s) URL (surrounding blanks aside) that is safe as a link: :func:`web_url`."""
+    return web_url(text.strip()) is not None
 
 
 def url_evidence(url: str, note: str | None = None) -> Evidence:

@@ -20,6 +20,7 @@ from mamori.compliance.evidence import is_url
 from mamori.compliance.messages import t
 from mamori.errors import InputError
 from mamori.fileio import read_bytes
+from mamori.model.references import web_url
 
 LABEL_CATALOG = "jcstar1-label"
 REMIND_DAYS = 90
@@ -154,7 +155,8 @@ def render(assessment: Assessment, lang: cat.Lang, draft: bool = False, today: d
             value = values.get(item.id)
             if item.id == "LP-19" and value == EVALUATOR_SELF:
                 value = t("label_page.self", lang)
-            fields.append({"item": item, "value": value})
+            link = web_url(value) if isinstance(value, str) else None  # http(s) only
+            fields.append({"item": item, "value": value, "link": link})
         sections.append({"item": section, "fields": fields})
     template = templates().get_template("label.html.j2")
     return template.render(

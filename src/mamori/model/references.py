@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
+from mamori.display import visible
 from mamori.model.vulnerability import REFERENCE_TYPES, Reference
+
+WEB_SCHEMES = ("http", "https")
+_SPACE = re.compile(r"\s")
 
 _TAG_TYPES = {
     "patch": "FIX",
@@ -93,3 +99,27 @@ def dedupe_data(references: list[dict[str, Any]]) -> list[dict[str, Any]]:
         old["type"] = _better_type(old["type"], ref["type"])
         old["source"] = _joined_source(old["source"], ref["source"])
     return list(seen.values())
+
+
+def web_url(value: object) -> str | None:
+    """``value`` when it is an absolute http(s) URL with a host and nothing a browser or terminal would
+    read otherwise (no whitespace, control or bidi characters); else None.
+
+    Every URL mamori writes into a report or a VEX document goes through this: a ``javascript:``,
+    ``data:`` or ``file:`` reference, or a malformed one, from an advisory or a VEX file is never a link.
+    """
+    if not isinstance(value, str) or not value or visible(value) != value or _SPACE.search(value):
+        return None
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (a port that is not a number raises)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in WEB_SCHEMES or not parts.hostname:
+        return None
+    return value
+
+
+def web_urls(values: list[str]) -> list[str]:
+    """The :func:`web_url` ones of ``values``, in order."""
+    return [v for v in values if web_url(v) is not None]

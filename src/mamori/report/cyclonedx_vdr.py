@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 
 from mamori import __version__
+from mamori.model.references import web_url
 from mamori.report.messages import text
 from mamori.scan.result import ComponentRef, Finding, ScanResult, VulnerabilityInfo
 
@@ -37,7 +39,7 @@ _SOURCE = {
 def _source(identifier: str) -> dict[str, str]:
     prefix = identifier.split("-", 1)[0].upper()
     name, url = _SOURCE.get(prefix, ("OSV", "https://osv.dev/vulnerability/{id}"))
-    return {"name": name, "url": url.format(id=identifier)}
+    return {"name": name, "url": url.format(id=quote(identifier, safe=""))}
 
 
 def _component(ref: str, c: ComponentRef) -> dict[str, Any]:
@@ -87,8 +89,9 @@ def _vulnerability(v: VulnerabilityInfo, findings: list[tuple[str, Finding]], la
     ]
     if fixes:
         entry["recommendation"] = " ".join(dict.fromkeys(fixes))
-    if v.references:
-        entry["advisories"] = [{"url": r.url} for r in v.references]
+    advisories = [{"url": r.url} for r in v.references if web_url(r.url)]  # http(s) only
+    if advisories:
+        entry["advisories"] = advisories
     if v.published:
         entry["published"] = v.published
     if v.modified:

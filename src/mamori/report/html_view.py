@@ -20,6 +20,7 @@ from packageurl import PackageURL
 
 from mamori import __version__
 from mamori.i18n import Messages
+from mamori.model.references import web_url
 from mamori.report import messages as scan_messages
 from mamori.report.rows import COVERAGE_COLUMNS, coverage_line, coverage_rows
 from mamori.scan.result import RATING_ORDER, RATINGS, STATUSES, Finding, ScanResult
@@ -28,7 +29,6 @@ from mamori.triage.texts import state_label
 LANGS = ("en", "ja")
 Bi = dict[str, str]
 MESSAGES = Messages("data/report/messages.yaml")
-SAFE_SCHEMES = ("https://", "http://")
 
 
 def msg(*path: str, **values: object) -> Bi:
@@ -326,9 +326,7 @@ def _status(f: Finding) -> StatusView:
 
 
 def _references(f: Finding) -> list[LinkView]:
-    return [
-        LinkView(r.url, r.type, r.url.lower().startswith(SAFE_SCHEMES)) for r in f.vulnerability.references
-    ]
+    return [LinkView(r.url, r.type, web_url(r.url) is not None) for r in f.vulnerability.references]
 
 
 def _severity_source(f: Finding) -> str | None:

@@ -25,6 +25,7 @@ from typing import Any
 
 import orjson
 
+from mamori.model.references import web_url
 from mamori.sbom.problems import warning_dict
 from mamori.scan.result import ComponentRef, Finding, ScanResult
 
@@ -69,7 +70,7 @@ def finding_dict(f: Finding, lang: str) -> dict[str, Any]:
             if v.epss is not None
             else None,
             "fixed_versions": f.fixed_versions,
-            "references": [{"url": r.url, "type": r.type} for r in v.references],
+            "references": [{"url": r.url, "type": r.type} for r in v.references if web_url(r.url)],
         },
         "match": {"method": f.match.method, "confidence": f.match.confidence, "detail": f.match.detail},
         **triage_fields(f, lang),

@@ -39,6 +39,7 @@ from urllib.parse import quote
 import orjson
 
 from mamori import __version__
+from mamori.model.references import web_url
 from mamori.report.json_report import coverage_dict, triage_fields
 from mamori.report.messages import text
 from mamori.sbom.problems import message as warning_message
@@ -65,8 +66,9 @@ def _rule(v: VulnerabilityInfo, lang: str) -> dict[str, Any]:
             "sources": v.sources,
         },
     }
-    if v.references:
-        rule["helpUri"] = v.references[0].url
+    link = next((r.url for r in v.references if web_url(r.url)), None)
+    if link:  # http(s) only: an advisory's javascript:, data: or file: reference is never a link
+        rule["helpUri"] = link
     if v.score is not None:
         rule["properties"]["security-severity"] = f"{v.score:.1f}"
     return rule

@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from mamori.report.messages import text, visible
+from mamori.display import plain, visible
+from mamori.report.messages import text
 from mamori.report.rows import counts_line, coverage_line, status_line
 from mamori.scan.result import RATING_ORDER, RATINGS, Finding, NotEvaluated, ScanResult
 from mamori.triage.texts import state_label
@@ -41,7 +42,7 @@ def _order(f: Finding) -> tuple[bool, int, float, str, str]:
 
 def print_result(result: ScanResult, console: Console, lang: str = "en") -> None:
     console.print(
-        text(lang, "text", "title", target=result.target),
+        visible(text(lang, "text", "title", target=result.target)),
         style="bold",
         markup=False,
         highlight=False,
@@ -51,7 +52,7 @@ def print_result(result: ScanResult, console: Console, lang: str = "en") -> None
         console.print(text(lang, "text", "demo"), style="yellow")
     notice = (result.triage or {}).get("notice")
     if notice:
-        console.print(notice, style="yellow", markup=False, highlight=False, soft_wrap=True)
+        console.print(visible(notice), style="yellow", markup=False, highlight=False, soft_wrap=True)
     if result.findings:
         table = Table(show_lines=False)
         for column in ("component", "version", "vulnerability", "rating", "kev", "fixed", "method", "status"):
@@ -61,12 +62,12 @@ def print_result(result: ScanResult, console: Console, lang: str = "en") -> None
             v = f.vulnerability
             score = f" {v.score:.1f}" if v.score is not None else ""
             table.add_row(
-                Text(f.component.name),
-                Text(f.component.version or ""),
-                Text(v.id),
+                plain(f.component.name),
+                plain(f.component.version or ""),
+                plain(v.id),
                 Text.from_markup(f"[{_STYLE[v.rating]}]{text(lang, 'ratings', v.rating)}{score}[/]"),
                 text(lang, "text", "kev_yes") if v.kev is not None else "",
-                Text(", ".join(f.fixed_versions[:2])),
+                plain(", ".join(f.fixed_versions[:2])),
                 Text(f"{f.match.method} ({text(lang, 'confidence', f.match.confidence)})"),
                 Text(state_label(f.status, lang), style=_STATUS_STYLE.get(f.status, "")),
                 style="dim" if f.out_of_gate else None,
@@ -75,22 +76,23 @@ def print_result(result: ScanResult, console: Console, lang: str = "en") -> None
     else:
         console.print(nothing_found(result, lang), style="yellow" if result.partial else None)
     counts = result.by_rating()
-    console.print(counts_line(result, lang), highlight=False)
+    console.print(counts_line(result, lang), highlight=False, markup=False)
     console.print(
         text(lang, "text", "by_rating")
         + ": "
         + ", ".join(f"{text(lang, 'ratings', r)} {counts[r]}" for r in RATINGS if counts[r]),
         highlight=False,
+        markup=False,
     )
     console.print(
-        coverage_line(result, lang),
+        visible(coverage_line(result, lang)),
         style="yellow" if result.partial else None,
         markup=False,
         highlight=False,
         soft_wrap=True,
     )
     if result.findings:
-        console.print(status_line(result, lang), highlight=False, soft_wrap=True)
+        console.print(status_line(result, lang), highlight=False, markup=False, soft_wrap=True)
     outside = sum(1 for f in result.findings if f.out_of_gate)
     if outside:
         console.print(

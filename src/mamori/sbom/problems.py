@@ -36,6 +36,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
+from mamori.display import visible
 from mamori.errors import InputError
 from mamori.model import ReadWarning
 
@@ -104,14 +105,6 @@ class Structural(InputError):
 def kind_of(phrase: str) -> str:
     """``"a string"`` → ``"string"`` (the key :data:`KINDS` uses); unknown phrases pass through."""
     return _KIND_OF_PHRASE.get(phrase, phrase)
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
-
-
-def visible(text: str) -> str:
-    """``text`` with control and bidi characters shown as escapes (``\\x1b``), never interpreted."""
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def shown(value: object) -> str:

@@ -1,13 +1,17 @@
-"""Rich text output of ``mamori sbom check`` and ``mamori sbom diff`` in English or Japanese."""
+"""Rich text output of ``mamori sbom check`` and ``mamori sbom diff`` in English or Japanese.
+
+Text from the SBOMs (file names, component names, versions, hashes, problem details) goes in as
+:func:`mamori.display.plain` or with ``markup=False``, never as rich markup."""
 
 from __future__ import annotations
 
 import math
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
+from mamori.display import plain, visible
 from mamori.sbom.check import CheckReport, Problem
 from mamori.sbom.diff import Change, DiffReport
 from mamori.sbom.messages import label, text
@@ -21,32 +25,32 @@ def _status(ok: bool, lang: str) -> str:
 
 def _problem_lines(problems: list[Problem], element: str, lang: str) -> list[str]:
     mine = [p for p in problems if p.element == element]
-    lines = [f"  {escape(p.message[lang])}" for p in mine if p.component is None]
+    lines = [visible(f"  {p.message[lang]}") for p in mine if p.component is None]
     by_message: dict[str, list[str]] = {}
     for p in mine:
         if p.component is not None:
             by_message.setdefault(p.message[lang], []).append(p.component)
     for message, names in by_message.items():
-        shown = ", ".join(escape(n) for n in names[:MAX_LISTED])
+        shown = ", ".join(names[:MAX_LISTED])
         more = (
             f" {text(lang, 'ui', 'and_more', count=len(names) - MAX_LISTED)}"
             if len(names) > MAX_LISTED
             else ""
         )
-        lines.append(f"  {escape(message)} ({len(names)}): {shown}{more}")
+        lines.append(visible(f"  {message} ({len(names)}): {shown}{more}"))
     return lines
 
 
 def render_check(report: CheckReport, console: Console, lang: str = "en") -> None:
     result = report.result
-    console.print(f"[bold]{text(lang, 'ui', 'check_title', profile=report.profile)}[/]")
+    console.print(plain(text(lang, "ui", "check_title", profile=report.profile), style="bold"))
     for key, value in (
         ("file", report.file),
         ("format", report.format),
         ("spec_version", report.spec_version or "-"),
         ("components", report.components),
     ):
-        console.print(f"  {text(lang, 'ui', key)}: {escape(str(value))}")
+        console.print(plain(f"  {text(lang, 'ui', key)}: {value}"))
     table = Table(show_header=True, header_style="bold")
     for column in ("element", "level", "present", "status"):
         table.add_column(text(lang, "ui", column), justify="right" if column == "present" else "left")
@@ -84,23 +88,23 @@ def render_check(report: CheckReport, console: Console, lang: str = "en") -> Non
             if lines:
                 console.print(f" {label(element.id, lang)}")
                 for line in lines:
-                    console.print(line)
+                    console.print(line, markup=False, highlight=False)
     if report.notes:
         console.print(f"[bold]{text(lang, 'ui', 'notes')}[/]")
         for note in report.notes:
-            console.print(f"  [yellow]{escape(text(lang, 'notes', note))}[/]")
+            console.print(plain(f"  {text(lang, 'notes', note)}", style="yellow"))
 
 
-def _row(change: Change, category: str) -> list[str]:
-    name = escape(change.key)
+def _row(change: Change, category: str) -> list[Text]:
+    name = plain(change.key)
     if category in ("added", "removed"):
-        return [name, escape(change.version or "-")]
+        return [name, plain(change.version or "-")]
     cells = [name]
     if category != "version_changed":
-        cells.append(escape(change.version or "-"))
+        cells.append(plain(change.version or "-"))
     if category == "hash_changed":
-        cells.append(change.alg or "")
-    return [*cells, escape(change.before or "-"), escape(change.after or "-")]
+        cells.append(plain(change.alg or ""))
+    return [*cells, plain(change.before or "-"), plain(change.after or "-")]
 
 
 def _columns(category: str, lang: str) -> list[str]:
@@ -116,7 +120,7 @@ def _columns(category: str, lang: str) -> list[str]:
 
 
 def render_diff(report: DiffReport, console: Console, lang: str = "en") -> None:
-    console.print(f"[bold]{escape(text(lang, 'ui', 'diff_title', a=report.a, b=report.b))}[/]")
+    console.print(plain(text(lang, "ui", "diff_title", a=report.a, b=report.b), style="bold"))
     summary = Table(title=text(lang, "ui", "summary"), show_header=True, header_style="bold")
     summary.add_column(text(lang, "ui", "change"))
     summary.add_column(text(lang, "ui", "count"), justify="right")

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from mamori.display import visible
 from mamori.fileio import write_bytes_atomic
 from mamori.scan.result import ScanResult
 from mamori.triage import ssvc
@@ -201,7 +202,9 @@ def as_text(r: TriageReport) -> str:
         )
     lines.extend(x.message(lang) for x in r.violations)
     lines.extend(f"warning: {w}" for w in r.warnings)
-    return "\n".join(lines).rstrip() + "\n"
+    # text from inputs (names, versions, the target, context and policy texts) shows its control
+    # characters as escapes, in the terminal and in the file a person reads
+    return "\n".join(visible(line) for line in lines).rstrip() + "\n"
 
 
 def emit(data: bytes, output: Path | None) -> None:
@@ -210,4 +213,4 @@ def emit(data: bytes, output: Path | None) -> None:
         sys.stdout.flush()
         return
     write_bytes_atomic(output, data)
-    sys.stderr.write(f"{output}\n")
+    sys.stderr.write(f"{visible(output)}\n")

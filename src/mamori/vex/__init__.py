@@ -18,6 +18,7 @@ import orjson
 
 from mamori.errors import InputError, UnsupportedFormat
 from mamori.fileio import read_bytes, write_bytes_atomic
+from mamori.model.references import web_url
 from mamori.model.vex import VexDocument
 from mamori.sbom.cyclonedx.read_json import parse_json
 from mamori.vex import csaf, cyclonedx, openvex
@@ -127,9 +128,7 @@ def to_data(doc: VexDocument, fmt: str, options: WriteOptions | None = None) -> 
     digest = _content_hash(doc)
     if fmt == "openvex":
         return openvex.to_json(doc, openvex.document_id(doc, digest))
-    namespace = (
-        doc.author_url if doc.author_url and doc.author_url.startswith(("https://", "http://")) else None
-    )
+    namespace = web_url(doc.author_url)
     if namespace is None:
         raise InputError(
             opts.source,

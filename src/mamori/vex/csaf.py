@@ -21,6 +21,7 @@ from typing import Any
 
 from mamori import __version__
 from mamori.errors import InputError
+from mamori.model.references import web_url
 from mamori.model.vex import JUSTIFICATIONS, VexDocument, VexProduct, VexStatement, VexVulnerability
 from mamori.vex.csaf_tree import ProductTree, TreeBuilder, read_tree
 from mamori.vex.fields import Fields, iso
@@ -305,7 +306,7 @@ def _vulnerability(statements: list[VexStatement], builder: TreeBuilder, author:
         out["flags"] = [{"label": label, "product_ids": pids} for label, pids in flags.items()]
     out["notes"] = [_note(info, statements)]
     out["product_status"] = status_ids
-    if info.url:
+    if web_url(info.url):  # http(s) only
         out["references"] = [
             {"category": "external", "summary": f"{info.source or 'Source'}: {info.id}", "url": info.url}
         ]

@@ -23,6 +23,7 @@ from lxml import etree
 
 from mamori import __version__
 from mamori.errors import InputError
+from mamori.model.references import web_url
 from mamori.model.vex import VexDocument, VexProduct, VexStatement, VexVulnerability
 from mamori.sbom.cyclonedx.read_json import check_bom
 from mamori.sbom.cyclonedx.read_xml import _Shape, parse_xml, spec_version
@@ -365,7 +366,7 @@ def _metadata(doc: VexDocument, version: str) -> dict[str, Any]:
     meta["tools"] = {"components": [{"type": "application", **tool}]} if at_least(version, "1.5") else [tool]
     if doc.author:
         meta["authors"] = [{"name": doc.author}]
-        if doc.author_url:
+        if web_url(doc.author_url):
             meta["supplier"] = {"name": doc.author, "url": [doc.author_url]}
     return meta
 
@@ -451,12 +452,13 @@ def _vulnerability(st: VexStatement, version: str, versioned: dict[str, str]) ->
     if st.id:
         vuln["bom-ref"] = st.id
     vuln["id"] = st.vulnerability.id
-    if st.vulnerability.source or st.vulnerability.url:
+    url = web_url(st.vulnerability.url)  # http(s) only
+    if st.vulnerability.source or url:
         source = {}
         if st.vulnerability.source:
             source["name"] = st.vulnerability.source
-        if st.vulnerability.url:
-            source["url"] = st.vulnerability.url
+        if url:
+            source["url"] = url
         vuln["source"] = source
     if st.vulnerability.aliases:
         vuln["references"] = [{"id": alias, "source": {}} for alias in st.vulnerability.aliases]

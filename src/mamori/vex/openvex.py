@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from mamori import __version__
+from mamori.model.references import web_url
 from mamori.model.vex import (
     JUSTIFICATIONS,
     VEX_STATUSES,
@@ -187,7 +188,7 @@ def _statement(st: VexStatement) -> dict[str, Any]:
     if st.id and ":" in st.id:
         out["@id"] = st.id
     vuln: dict[str, Any] = {}
-    if st.vulnerability.url:
+    if web_url(st.vulnerability.url):  # http(s) only
         vuln["@id"] = st.vulnerability.url
     vuln["name"] = st.vulnerability.id
     if st.vulnerability.description:

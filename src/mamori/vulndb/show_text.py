@@ -105,18 +105,13 @@ def show_lines(v: Vulnerability, lang: str, also: list[str] | None = None) -> li
         lines += _more([f"    {c}" for c in unique[:MAX_LISTED]], len(unique), lang)
     derived = {c: p for p in v.affected_products for c in p.derived_cpes if c not in cpes}
     for cpe, product in derived.items():
-        named = " / ".join(_visible(str(x)) for x in (product.vendor, product.product, product.repo) if x)
+        named = " / ".join(str(x) for x in (product.vendor, product.product, product.repo) if x)
         lines.append(f"  {text(lang, 'show', 'derived_cpe', cpe=cpe, named=named)}")
     if v.references:
         lines.append(f"  {t('references')} ({len(v.references)}):")
         listed = [f"    [{r.type}] {r.url}" for r in v.references[:MAX_LISTED]]
         lines += _more(listed, len(v.references), lang)
-    return lines
-
-
-def _visible(value: str) -> str:
-    """Record text with control characters shown as escapes."""
-    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in value)
+    return [visible(line) for line in lines]  # record text: control characters shown as escapes
 
 
 def _size(n: int) -> str:
@@ -175,7 +170,7 @@ def status_lines(status: dict[str, Any], lang: str) -> list[str]:
     ]
     if not status["sources"]:
         lines.append(t("empty"))
-        return lines
+        return [visible(line) for line in lines]
     header = f"{t('source'):<10} {t('records'):>9} {t('withdrawn'):>9}  {t('updated_at'):<21} {t('origin')}"
     lines.append(header)
     for source, entry in status["sources"].items():
@@ -187,4 +182,4 @@ def status_lines(status: dict[str, Any], lang: str) -> list[str]:
     links = status["sources"].get("purl2cpe")
     if links and "strong" in links:
         lines.append(text(lang, "status", "links", strong=links["strong"], weak=links["weak"]))
-    return [*lines, *coverage_lines(status, lang)]
+    return [visible(line) for line in (*lines, *coverage_lines(status, lang))]
