@@ -351,38 +351,51 @@ def test_a_postgresql_connection_lost_mid_import_is_one_line_and_the_rerun_resum
     ):
         name = url.rsplit("/", 1)[1]
         assert mamori(tmp_path, "db", "status", "--db", url).returncode == 0
+        # Hold every table of the store in EXCLUSIVE mode: reads go on, the import's first write waits on the lock,
+        # and its connection is cut while that write is in flight (no race with a fast import).
+        holder = create_engine(url)
         admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-        child = subprocess.Popen(
-            [str(MAMORI), "db", "import", str(OSV), "--db", url],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=_env(tmp_path),
-            cwd=tmp_path,
-        )
+        child = None
         try:
-            with admin.connect() as conn:
-                writing = text(
+            with holder.connect() as lock_conn, admin.connect() as conn:
+                tables = lock_conn.execute(
+                    text(
+                        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                    )
+                ).scalars()
+                lock_conn.execute(text(f"LOCK TABLE {', '.join(tables)} IN EXCLUSIVE MODE"))
+                child = subprocess.Popen(
+                    [str(MAMORI), "db", "import", str(OSV), "--db", url],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    env=_env(tmp_path),
+                    cwd=tmp_path,
+                )
+                waiting = text(
                     "SELECT pid FROM pg_stat_activity WHERE datname = :db AND pid <> pg_backend_pid()"
-                    " AND query ILIKE 'INSERT%' AND state IN ('active', 'idle in transaction')"
+                    " AND wait_event_type = 'Lock' AND state = 'active'"
+                    " AND (query ILIKE 'INSERT%' OR query ILIKE 'COPY%' OR query ILIKE 'UPDATE%' OR query ILIKE 'DELETE%')"
                 )
                 pids: list[int] = []
 
-                def insert_seen() -> bool:
-                    pids[:] = list(conn.execute(writing, {"db": name}).scalars())
+                def write_waiting() -> bool:
+                    pids[:] = list(conn.execute(waiting, {"db": name}).scalars())
                     return bool(pids) or child.poll() is not None
 
-                _wait_for(insert_seen, "an INSERT of the import")
+                _wait_for(write_waiting, "a write of the import")
                 assert child.poll() is None, "the import ended before its connection could be cut"
                 conn.execute(
-                    text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :db"),
-                    {"db": name},
+                    text("SELECT pg_terminate_backend(pid) FROM unnest(CAST(:p AS int[])) AS pid"),
+                    {"p": pids},
                 )
+                lock_conn.rollback()
             _out, err = child.communicate(timeout=TIMEOUT)
         finally:
-            if child.poll() is None:
+            if child is not None and child.poll() is None:
                 child.kill()
             admin.dispose()
+            holder.dispose()
         assert child.returncode == 3, err[-3000:]
         assert "Traceback" not in err and len(err.splitlines()) == 1, err[-3000:]
         assert "the connection to the database was lost" in err and url.split("@")[1] in err
