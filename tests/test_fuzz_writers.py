@@ -1,0 +1,3 @@
+"""placeholder"""
+
+SOAK_TARGETS: dict = {}
