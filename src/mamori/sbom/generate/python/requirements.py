@@ -140,7 +140,11 @@ class _Reader:
         included = (path.parent / target).resolve()
         if included in self.stack:
             raise bad_line(path, number, f"-r {target}: includes itself")
-        if not included.is_file():
+        try:
+            is_file = included.is_file()
+        except OSError as exc:  # a name too long for the file system, and the like
+            raise bad_line(path, number, f"-r {target}: cannot be read ({exc.strerror})") from None
+        if not is_file:
             raise bad_line(path, number, f"-r {target}: no such file")
         self.read(included, read_text(included))
 
