@@ -192,7 +192,9 @@ def _atheris(names: list[str], seconds: int) -> dict[str, Any]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--examples", type=int, default=1000, help="hypothesis cases per target (1000)")
     parser.add_argument("--only", action="append", default=[], help="a target name (repeatable)")
     parser.add_argument("--kind", choices=["reader", "writer"], help="only readers or only writers")
@@ -214,7 +216,11 @@ def main() -> int:
         print("\n".join(f"{t.kind}\t{t.name}" for t in targets))
         return 0
     started = time.monotonic()
-    report: dict[str, Any] = {"profile": "mamori-fuzz-long", "examples_per_target": args.examples, "targets": {}}
+    report: dict[str, Any] = {
+        "profile": "mamori-fuzz-long",
+        "examples_per_target": args.examples,
+        "targets": {},
+    }
     if not args.no_hypothesis:
         for target in targets:
             result = _hypothesis(target, args.examples, args.seed)

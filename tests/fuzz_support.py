@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from lxml import etree
 
@@ -39,6 +39,7 @@ settings.register_profile(
     "mamori-fuzz",
     deadline=None,
     derandomize=True,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking: a failure shows as found
     database=None,
     print_blob=True,
     suppress_health_check=list(HealthCheck),
@@ -208,7 +209,18 @@ def mutated_tree(draw: st.DrawFn, seeds: Sequence[Any]) -> bytes:
         container, key = slots[draw(st.integers(0, len(slots) - 1))]
         op = draw(
             st.sampled_from(
-                ["replace", "replace", "delete", "duplicate", "nest", "text", "surrogate", "utf8", "empty", "number"]
+                [
+                    "replace",
+                    "replace",
+                    "delete",
+                    "duplicate",
+                    "nest",
+                    "text",
+                    "surrogate",
+                    "utf8",
+                    "empty",
+                    "number",
+                ]
             )
         )
         if op == "delete":
@@ -230,7 +242,9 @@ def mutated_tree(draw: st.DrawFn, seeds: Sequence[Any]) -> bytes:
             raw_bytes.append(draw(st.sampled_from(_INVALID_UTF8)))
             container[key] = marker
         elif op == "empty":
-            container[key] = {} if isinstance(container[key], dict) else [] if isinstance(container[key], list) else ""
+            container[key] = (
+                {} if isinstance(container[key], dict) else [] if isinstance(container[key], list) else ""
+            )
         else:
             container[key] = draw(JSON_JUNK)
     text = orjson.dumps(doc)
@@ -242,7 +256,9 @@ def mutated_tree(draw: st.DrawFn, seeds: Sequence[Any]) -> bytes:
     nest_close = b"]" if nest_open == b"[" else b"}"
     text = text.replace(orjson.dumps(_NEST), nest_open * depth + b"1" + nest_close * depth)
     text = text.replace(orjson.dumps(_SURROGATE), b'"\\ud800x\\udfff"')
-    text = text.replace(orjson.dumps(_BIGNUM), draw(st.sampled_from([b"1e400", b"-1e400", b"1" * 400, b"-0.0"])))
+    text = text.replace(
+        orjson.dumps(_BIGNUM), draw(st.sampled_from([b"1e400", b"-1e400", b"1" * 400, b"-0.0"]))
+    )
     for n, raw in enumerate(raw_bytes):
         text = text.replace(orjson.dumps(f"\x00mamori-bytes-{n}\x00"), b'"x' + raw + b'y"')
     return text
@@ -263,7 +279,21 @@ def mutated_bytes(draw: st.DrawFn, seeds: Sequence[bytes]) -> bytes:
         elif op == "replace":
             data[start:end] = draw(
                 st.sampled_from(
-                    [b"", b"\x00", b'"', b"<", b">", b"{", b"[", b":", b"\n", b"\t", b",", b"=", *_INVALID_UTF8]
+                    [
+                        b"",
+                        b"\x00",
+                        b'"',
+                        b"<",
+                        b">",
+                        b"{",
+                        b"[",
+                        b":",
+                        b"\n",
+                        b"\t",
+                        b",",
+                        b"=",
+                        *_INVALID_UTF8,
+                    ]
                 )
             )
         elif op == "duplicate":
@@ -327,7 +357,9 @@ def mutated_xml(draw: st.DrawFn, seeds: Sequence[bytes]) -> bytes:
     entity = None
     for _ in range(draw(st.integers(1, 3))):
         element = elements[draw(st.integers(0, len(elements) - 1))]
-        op = draw(st.sampled_from(["text", "text", "attribute", "delete", "duplicate", "nest", "entity", "empty"]))
+        op = draw(
+            st.sampled_from(["text", "text", "attribute", "delete", "duplicate", "nest", "entity", "empty"])
+        )
         parent = element.getparent()
         if op == "text" and isinstance(element.tag, str):
             element.text = _XML_ILLEGAL.sub("", draw(hostile_text()))

@@ -45,8 +45,8 @@ from fuzz_support import (
     mutated_tree,
     mutated_xml,
     mutated_zip,
-    reads_or_refuses,
     raised_in,
+    reads_or_refuses,
     scratch_file,
     shuffled,
 )
@@ -210,7 +210,9 @@ def _vex_seeds() -> list[bytes]:
     csaf = _files(SHARED_DATA / "csaf" / "examples" / "csaf" / "csaf_vex", "*.json", limit=3)
     seeds = _bytes(cdx + csaf)
     if cdx:  # OpenVEX: a real CycloneDX VEX written as OpenVEX by mamori
-        options = vex.WriteOptions(author="Example PSIRT", namespace="https://psirt.example.com", strict=False)
+        options = vex.WriteOptions(
+            author="Example PSIRT", namespace="https://psirt.example.com", strict=False
+        )
         seeds.append(vex.dumps(vex.read(cdx[0]), "openvex", options))
     return seeds
 
@@ -353,7 +355,9 @@ def _kev() -> list[bytes]:
 
 @functools.cache
 def _jvn() -> list[bytes]:
-    return _bytes([SHARED_DATA / "jvn" / n for n in ("get_vuln_detail_info.xml", "get_vuln_overview_list.xml")])
+    return _bytes(
+        [SHARED_DATA / "jvn" / n for n in ("get_vuln_detail_info.xml", "get_vuln_overview_list.xml")]
+    )
 
 
 EPSS_SAMPLE = b"""#model_version:v2025.03.14,score_date:2025-08-25T12:55:00Z
@@ -451,7 +455,9 @@ def _import_xlsx(data: bytes) -> Any:
 # ---------------------------------------------------------------------------------------------- table
 
 
-def _shared(name: str, read: Callable[[bytes], Any], seeds: Callable[[], list[bytes]], *shapes: str) -> Reader:
+def _shared(
+    name: str, read: Callable[[bytes], Any], seeds: Callable[[], list[bytes]], *shapes: str
+) -> Reader:
     return Reader(name, read, seeds, shapes, shared=True)
 
 
@@ -475,7 +481,13 @@ READERS: list[Reader] = [
     ),
     _shared("spdx-tv", _sbom_reader("spdx-tv", ".spdx"), _spdx_tv, "lines"),
     _shared("spdx-rdf", _sbom_reader("spdx-rdf", ".spdx.rdf.xml"), _spdx_rdf, "xml"),
-    _shared("sbom-detected", _detected, lambda: _spdx_tv()[:2] + _bytes(_files(DT, "*.json", limit=3)), "tree", "lines"),
+    _shared(
+        "sbom-detected",
+        _detected,
+        lambda: _spdx_tv()[:2] + _bytes(_files(DT, "*.json", limit=3)),
+        "tree",
+        "lines",
+    ),
     _shared("spdx-lite-csv", _sbom_reader("spdx-lite-csv", ".csv"), _lite_csv, "lines"),
     Reader("spdx-lite-xlsx", _sbom_reader("spdx-lite-xlsx", ".xlsx"), _lite_xlsx, ("zip",)),
     Reader(
@@ -487,13 +499,25 @@ READERS: list[Reader] = [
     Reader("spreadsheet-xlsx", _sbom_reader("spreadsheet-xlsx", ".xlsx"), _vendor_xlsx, ("zip",)),
     _shared("vex", _vex, _vex_seeds, "tree"),
     _shared("vex-strict", _vex_strict, _vex_seeds, "tree"),
-    Reader("vex-statements", _statements, lambda: [STATEMENTS_EXAMPLE], ("tree", "lines"), known=KNOWN["yaml-depth"]),
+    Reader(
+        "vex-statements",
+        _statements,
+        lambda: [STATEMENTS_EXAMPLE],
+        ("tree", "lines"),
+        known=KNOWN["yaml-depth"],
+    ),
     *[
-        Reader(f"generate:{pattern}", _generate_reader(path), lambda path=path: [path.read_bytes()],
-               ("tree", "lines") if path.read_bytes().lstrip()[:1] == b"{" else ("lines",))
+        Reader(
+            f"generate:{pattern}",
+            _generate_reader(path),
+            lambda path=path: [path.read_bytes()],
+            ("tree", "lines") if path.read_bytes().lstrip()[:1] == b"{" else ("lines",),
+        )
         for pattern, path in sorted(_generate_files().items())
     ],
-    Reader("generate:go-binary", _go_binary, lambda: [(GENERATE / "golang" / "bin" / "idgen").read_bytes()], ()),
+    Reader(
+        "generate:go-binary", _go_binary, lambda: [(GENERATE / "golang" / "bin" / "idgen").read_bytes()], ()
+    ),
     Reader(
         "ospkg:dpkg-status",
         _dpkg,
@@ -507,7 +531,12 @@ READERS: list[Reader] = [
         ("lines",),
     ),
     Reader("ospkg:rpm-header", _rpm, _rpm_headers, ()),
-    _shared("osv-json", _vulndb("osv/GHSA-x.json"), lambda: _bytes(_files(SHARED_DATA / "osv" / "misc", "*.json")), "tree"),
+    _shared(
+        "osv-json",
+        _vulndb("osv/GHSA-x.json"),
+        lambda: _bytes(_files(SHARED_DATA / "osv" / "misc", "*.json")),
+        "tree",
+    ),
     _shared(
         "osv-yaml",
         _vulndb("PYSEC-x.yaml"),
@@ -518,17 +547,32 @@ READERS: list[Reader] = [
     _shared(
         "nvd",
         _vulndb("nvd/CVE-x.json"),
-        lambda: _bytes(_files(SHARED_DATA / "nvd", "*.json", limit=4)) + [(FIXTURES / "nvd" / "CVE-2023-3894.json").read_bytes()],
+        lambda: (
+            _bytes(_files(SHARED_DATA / "nvd", "*.json", limit=4))
+            + [(FIXTURES / "nvd" / "CVE-2023-3894.json").read_bytes()]
+        ),
         "tree",
     ),
-    _shared("cve5", _vulndb("cve5/CVE-x.json"), lambda: _bytes(_files(SHARED_DATA / "cve5", "CVE-*.json", limit=8, size=20_000)), "tree"),
+    _shared(
+        "cve5",
+        _vulndb("cve5/CVE-x.json"),
+        lambda: _bytes(_files(SHARED_DATA / "cve5", "CVE-*.json", limit=8, size=20_000)),
+        "tree",
+    ),
     _shared("kev", _vulndb("known_exploited_vulnerabilities.json"), _kev, "tree"),
     _shared("jvn-xml", _vulndb("jvn/vuln.xml"), _jvn, "xml"),
     Reader("epss-csv", _vulndb("epss_scores-2025-08-25.csv"), lambda: [EPSS_SAMPLE], ("lines",)),
     _shared("purl2cpe-tsv", _vulndb("purl2cpe.tsv"), _purl2cpe, "lines"),
-    Reader("purl2cpe-yaml", _vulndb("data/google/protobuf.yml", "purl2cpe"), lambda: [SCANOSS_SAMPLE], ("tree", "lines")),
+    Reader(
+        "purl2cpe-yaml",
+        _vulndb("data/google/protobuf.yml", "purl2cpe"),
+        lambda: [SCANOSS_SAMPLE],
+        ("tree", "lines"),
+    ),
     Reader("triage-policy", _policy, lambda: [POLICY_EXAMPLE], ("tree", "lines"), known=KNOWN["yaml-depth"]),
-    Reader("triage-context", _context, lambda: [CONTEXT_EXAMPLE], ("tree", "lines"), known=KNOWN["yaml-depth"]),
+    Reader(
+        "triage-context", _context, lambda: [CONTEXT_EXAMPLE], ("tree", "lines"), known=KNOWN["yaml-depth"]
+    ),
     Reader(
         "assess-import-xlsx",
         _import_xlsx,
@@ -658,10 +702,19 @@ DEEP_JSON = b"[" * 100_000 + b"]" * 100_000
 # Each case: the reader, the input, and what the person sees. These failed on the code before the
 # fuzzing ran (a traceback, or an error message of several lines) and must stay fixed.
 FOUND = {
-    "spdx-rdf: a NUL byte gives a one-line error": ("spdx-rdf", lambda: b"<?xml version='1.0'?>\n<rdf:RDF\x00>"),
+    "spdx-rdf: a NUL byte gives a one-line error": (
+        "spdx-rdf",
+        lambda: b"<?xml version='1.0'?>\n<rdf:RDF\x00>",
+    ),
     "xlsx: a damaged workbook gives a one-line error (SPDX Lite)": ("spdx-lite-xlsx", _broken_workbook),
-    "xlsx: a damaged workbook gives a one-line error (component list)": ("spreadsheet-xlsx", _broken_workbook),
-    "VEX statements: a byte YAML does not allow gives a one-line error": ("vex-statements", lambda: b"statements:\n- \x81"),
+    "xlsx: a damaged workbook gives a one-line error (component list)": (
+        "spreadsheet-xlsx",
+        _broken_workbook,
+    ),
+    "VEX statements: a byte YAML does not allow gives a one-line error": (
+        "vex-statements",
+        lambda: b"statements:\n- \x81",
+    ),
     "composer.json nested 100,000 deep is refused": ("generate:composer.json", lambda: DEEP_JSON),
     "Package.resolved nested 100,000 deep is refused": ("generate:Package.resolved", lambda: DEEP_JSON),
     "conan.lock nested 100,000 deep is refused": ("generate:conan.lock", lambda: DEEP_JSON),
@@ -676,8 +729,10 @@ FOUND = {
     ),
     "dpkg status: a stanza with an empty package name is skipped": (
         "ospkg:dpkg-status",
-        lambda: b"Package: \nStatus: install ok installed\nVersion: 1.0\n\nPackage: bash\n"
-        b"Status: install ok installed\nVersion: 5.2.15-2+b2\nArchitecture: amd64\n",
+        lambda: (
+            b"Package: \nStatus: install ok installed\nVersion: 1.0\n\nPackage: bash\n"
+            b"Status: install ok installed\nVersion: 5.2.15-2+b2\nArchitecture: amd64\n"
+        ),
     ),
 }
 
