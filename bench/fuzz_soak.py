@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import os
 import subprocess
@@ -136,10 +137,8 @@ def _atheris_child(name: str) -> None:
     reader = readers.BY_NAME[name]
 
     def one(data: bytes) -> None:
-        try:
+        with contextlib.suppress(MamoriError):
             reader.read(data)
-        except MamoriError:
-            pass
 
     atheris.Setup(sys.argv[:1] + sys.argv[sys.argv.index("--") + 1 :], one)
     atheris.Fuzz()
