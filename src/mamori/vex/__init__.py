@@ -104,7 +104,7 @@ def _prepared(doc: VexDocument, opts: WriteOptions, written: datetime) -> VexDoc
 def _needs(doc: VexDocument, fmt: str, opts: WriteOptions) -> None:
     if not doc.statements:
         raise InputError(opts.source, f"no VEX statements to write: {fmt} needs at least one")
-    if not doc.author:
+    if not (doc.author or "").strip():
         raise InputError(
             opts.source, f"{fmt} needs the document author (the source names none): give --author"
         )
