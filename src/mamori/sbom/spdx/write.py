@@ -48,7 +48,7 @@ def write_tagvalue(doc: Document, spec_version: str | None) -> bytes:
     from mamori.sbom.spdx.read_tools import first_problem, share_licensing
 
     share_licensing()
-    data = _single_lines(document_dict(doc, spec_version))
+    data = _no_keywords(_single_lines(document_dict(doc, spec_version)))
     try:
         spdx_doc = JsonLikeDictParser().parse(data)
         out = io.StringIO()
@@ -88,3 +88,28 @@ def _single_lines(value: object, key: str = "") -> object:
     if isinstance(value, str) and key not in _TEXT_FIELDS and ("\n" in value or "\r" in value):
         return " ".join(value.split())
     return value
+
+
+_KEYWORDS = frozenset({"NONE", "NOASSERTION"})
+_NAMES = {"name": "name", "fileName": "file name"}
+
+
+def _no_keywords(value: object) -> object:
+    """Tag-value reads NONE and NOASSERTION as keywords, never as text: a version that says so is
+    left out (it asserts nothing), a name that says so cannot be written and is refused."""
+    if isinstance(value, list):
+        return [_no_keywords(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for key, item in value.items():
+        if isinstance(item, str) and item.strip() in _KEYWORDS:
+            if key == "versionInfo":
+                continue
+            if key in _NAMES:
+                raise InputError(
+                    None,
+                    f"cannot write SPDX tag-value: a {_NAMES[key]} {item.strip()!r} reads back as a keyword",
+                )
+        out[key] = _no_keywords(item)
+    return out
