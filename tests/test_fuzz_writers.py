@@ -40,6 +40,7 @@ from conftest import SHARED_DATA
 from fuzz_support import HOSTILE, LONG, STATS, fuzz, hostile_text, scratch_file
 from mamori import cells
 from mamori.errors import InputError, MamoriError
+from mamori.model import Contact
 
 DT = SHARED_DATA / "sbom" / "dependency-track-tests"
 needs_shared = pytest.mark.skipif(not DT.is_dir(), reason="../shared/data is absent")
@@ -540,3 +541,85 @@ def test_the_properties_catch_what_they_should() -> None:
         check_xlsx(out.getvalue())
     with pytest.raises(InputError):
         raise InputError("x", "y")
+
+
+# ------------------------------------------------------------------ what the fuzzing found, one by one
+
+
+def _sbom_with(**changes: Any) -> Any:
+    doc = _sbom()
+    first = dataclasses.replace(doc.components[0], **changes)
+    return dataclasses.replace(doc, components=[first, *doc.components[1:]])
+
+
+def _vex_with(author: str = "Example PSIRT", **changes: Any) -> tuple[Any, str]:
+    doc = _vex_document()
+    st0 = doc.statements[0]
+    vuln = dataclasses.replace(st0.vulnerability, **changes.pop("vulnerability", {}))
+    products = [dataclasses.replace(p, **changes.pop("product", {})) for p in st0.products]
+    first = dataclasses.replace(st0, vulnerability=vuln, products=products, **changes)
+    return dataclasses.replace(doc, statements=[first, *doc.statements[1:]]), author
+
+
+def _result_with(**changes: Any) -> Any:
+    from test_report_html import sample_result
+
+    result = sample_result()
+    first = result.findings[0]
+    component = dataclasses.replace(first.component, **changes.pop("component", {}))
+    vuln = dataclasses.replace(first.vulnerability, **changes.pop("vulnerability", {}))
+    result.findings[0] = dataclasses.replace(first, component=component, vulnerability=vuln)
+    return result
+
+
+WRITER_CASES: dict[str, Callable[[], None]] = {
+    "HTML report: a component whose purl does not parse": lambda: check_html(
+        _report("html", _result_with(component={"purl": "pkg:"}), "en")
+    ),
+    "VDR: a CWE id beyond 64 bits": lambda: _check_vdr(
+        _report("cyclonedx-vdr", _result_with(vulnerability={"cwes": ["CWE-" + "9" * 30]}), "en")
+    ),
+    "VDR: a published date that is no date": lambda: _check_vdr(
+        _report("cyclonedx-vdr", _result_with(vulnerability={"published": "NaN"}), "en")
+    ),
+    "CycloneDX JSON: a version longer than the schema allows": lambda: writes_or_refuses(
+        "found", lambda: _write_sbom("cyclonedx-json", _sbom_with(version="1." * 600)), _check_cdx_json
+    ),
+    "CycloneDX XML: a version longer than the schema allows": lambda: writes_or_refuses(
+        "found", lambda: _write_sbom("cyclonedx-xml", _sbom_with(version="1." * 600)), _check_cdx_xml
+    ),
+    "SPDX JSON: a supplier e-mail over two lines": lambda: writes_or_refuses(
+        "found",
+        lambda: _write_sbom(
+            "spdx-json",
+            _sbom_with(supplier=Contact("Acme", email="a\nb (c)")),
+        ),
+        _check_spdx_json,
+    ),
+    "SPDX tag-value: a version that says NOASSERTION": lambda: writes_or_refuses(
+        "found", lambda: _write_sbom("spdx-tv", _sbom_with(version="NOASSERTION")), _check_spdx_tv
+    ),
+    "SPDX tag-value: a package named NONE": lambda: writes_or_refuses(
+        "found", lambda: _write_sbom("spdx-tv", _sbom_with(name="NONE")), _check_spdx_tv
+    ),
+    "OpenVEX: a blank author": lambda: writes_or_refuses(
+        "found", lambda: _vex_write("openvex", *_vex_with(author=" ")), _vex_check
+    ),
+    "CycloneDX VEX: a statement whose vulnerability id is empty": lambda: writes_or_refuses(
+        "found", lambda: _vex_write("cyclonedx", *_vex_with(vulnerability={"id": ""})), _vex_check
+    ),
+    "CSAF: a blank impact statement": lambda: writes_or_refuses(
+        "found",
+        lambda: _vex_write("csaf", *_vex_with(impact_statement=" ", detail=" ")),
+        _vex_check,
+    ),
+    "CSAF: a blank product name": lambda: writes_or_refuses(
+        "found", lambda: _vex_write("csaf", *_vex_with(product={"name": " "})), _vex_check
+    ),
+}
+
+
+@needs_shared
+@pytest.mark.parametrize("case", sorted(WRITER_CASES))
+def test_found_by_fuzzing(case: str) -> None:
+    WRITER_CASES[case]()

@@ -48,7 +48,7 @@ def write_tagvalue(doc: Document, spec_version: str | None) -> bytes:
     from mamori.sbom.spdx.read_tools import first_problem, share_licensing
 
     share_licensing()
-    data = _no_keywords(_single_lines(document_dict(doc, spec_version)))
+    data = _no_keywords(document_dict(doc, spec_version))
     try:
         spdx_doc = JsonLikeDictParser().parse(data)
         out = io.StringIO()
@@ -60,34 +60,6 @@ def write_tagvalue(doc: Document, spec_version: str | None) -> bytes:
         problem = " ".join(str(exc).split())
         raise InputError(None, f"cannot write SPDX tag-value: {type(exc).__name__}: {problem}") from None
     return out.getvalue().encode("utf-8")
-
-
-# tag-value writes these in <text>…</text>, where new lines are kept; every other value is one line
-_TEXT_FIELDS = frozenset(
-    {
-        "comment",
-        "description",
-        "summary",
-        "copyrightText",
-        "licenseComments",
-        "attributionTexts",
-        "extractedText",
-        "sourceInfo",
-        "noticeText",
-    }
-)
-
-
-def _single_lines(value: object, key: str = "") -> object:
-    """The document dict with new lines in one-line values turned into spaces: a new line in a package
-    name would end the tag-value line and start a line spdx-tools cannot parse."""
-    if isinstance(value, dict):
-        return {k: _single_lines(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_single_lines(v, key) for v in value]
-    if isinstance(value, str) and key not in _TEXT_FIELDS and ("\n" in value or "\r" in value):
-        return " ".join(value.split())
-    return value
 
 
 _KEYWORDS = frozenset({"NONE", "NOASSERTION"})
