@@ -727,6 +727,14 @@ FOUND = {
         "generate:requirements*.txt",
         lambda: b"-r " + b"A" * 5000 + b"\nrequests==2.31.0\n",
     ),
+    "requirements: -r with a NUL byte is refused": (
+        "generate:requirements*.txt",
+        lambda: b"-r \x00base.txt\nrequests==2.31.0\n",
+    ),
+    "component list CSV: a header cell over several lines gives a one-line error": (
+        "spreadsheet-csv",
+        lambda: b'"foo\nbar",x\n1,2\n',
+    ),
     "dpkg status: a stanza with an empty package name is skipped": (
         "ospkg:dpkg-status",
         lambda: (
