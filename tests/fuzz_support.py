@@ -12,11 +12,13 @@ Profiles (issue 13, point 7):
 
 from __future__ import annotations
 
+import atexit
 import copy
 import io
 import os
 import random
 import re
+import shutil
 import tempfile
 import traceback
 import zipfile
@@ -64,6 +66,7 @@ def fuzz(examples: int) -> settings:
 
 
 _SCRATCH = Path(tempfile.mkdtemp(prefix="mamori-fuzz-"))
+atexit.register(shutil.rmtree, _SCRATCH, ignore_errors=True)
 
 
 def scratch_file(name: str, data: bytes) -> Path:
