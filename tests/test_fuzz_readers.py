@@ -735,6 +735,14 @@ FOUND = {
         "spreadsheet-csv",
         lambda: b'"foo\nbar",x\n1,2\n',
     ),
+    "Pipfile: a package entry that is a boolean": (
+        "generate:Pipfile",
+        lambda: b"[packages]\nrequests = true\n",
+    ),
+    "Pipfile.lock: a package with an empty name": (
+        "generate:Pipfile.lock",
+        lambda: b'{"_meta": {}, "default": {"": {"version": "==1.0"}}, "develop": {}}',
+    ),
     "dpkg status: a stanza with an empty package name is skipped": (
         "ospkg:dpkg-status",
         lambda: (
@@ -756,5 +764,7 @@ def test_found_by_fuzzing(case: str) -> None:
         return
     if name == "ospkg:dpkg-status":
         assert [c.name for c in result.components] == ["bash"]
+    elif name == "generate:Pipfile":  # declared without a version: read, with no version
+        assert [(c.name, c.version) for c in result.components] == [("requests", None)]
     else:
         raise AssertionError(f"{case}: read without an error: {result!r}"[:500])

@@ -129,9 +129,12 @@ def to_data(doc: VexDocument, fmt: str, options: WriteOptions | None = None) -> 
         raise InputError(None, f"unknown VEX format {fmt!r}: expected one of {', '.join(FORMATS)}")
     written = opts.timestamp or now()
     doc = _prepared(doc, opts, written)
-    for n, st in enumerate(doc.statements, 1):  # every format names the vulnerability of a statement
+    for n, st in enumerate(doc.statements, 1):  # every format names the vulnerability and the products
         if not st.vulnerability.id.strip():
             raise InputError(opts.source, f"statement {n}: the vulnerability has no id")
+        for m, product in enumerate(st.products, 1):
+            if not product.key.strip():
+                raise InputError(opts.source, f"statement {n}, product {m}: names no product (no identifier)")
     enforce(doc, opts.source, opts.strict)
     if fmt == "cyclonedx":
         try:

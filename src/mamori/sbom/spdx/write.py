@@ -48,7 +48,7 @@ def write_tagvalue(doc: Document, spec_version: str | None) -> bytes:
     from mamori.sbom.spdx.read_tools import first_problem, share_licensing
 
     share_licensing()
-    data = _no_keywords(document_dict(doc, spec_version))
+    data = _no_keywords(_single_lines(document_dict(doc, spec_version)))
     try:
         spdx_doc = JsonLikeDictParser().parse(data)
         out = io.StringIO()
@@ -85,3 +85,31 @@ def _no_keywords(value: object) -> object:
                 )
         out[key] = _no_keywords(item)
     return out
+
+
+# tag-value writes these in <text>…</text>, where new lines are kept; every other value is one line
+_TEXT_FIELDS = frozenset(
+    {
+        "comment",
+        "description",
+        "summary",
+        "copyrightText",
+        "licenseComments",
+        "attributionTexts",
+        "extractedText",
+        "sourceInfo",
+        "noticeText",
+    }
+)
+
+
+def _single_lines(value: object, key: str = "") -> object:
+    """The document dict with new lines in one-line values turned into spaces: spdx-tools writes a
+    PackageVersion (and other one-line values) as given, and a new line would start a line of its own."""
+    if isinstance(value, dict):
+        return {k: _single_lines(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_single_lines(v, key) for v in value]
+    if isinstance(value, str) and key not in _TEXT_FIELDS and ("\n" in value or "\r" in value):
+        return " ".join(value.split())
+    return value
