@@ -598,15 +598,17 @@ WRITER_CASES: dict[str, Callable[[], None]] = {
     ),
     "SPDX tag-value: a version over two lines": lambda: writes_or_refuses(
         "found",
-        lambda: _write_sbom("spdx-tv", _sbom_with(version="1.0\r\nPackageComment: x")),
+        lambda: _write_sbom("spdx-tv", _sbom_with(version="a\nb\r\nc")),
         _check_spdx_tv,
     ),
-    "OpenVEX: a product whose every identifier is blank": lambda: writes_or_refuses(
-        "found",
-        lambda: _vex_write(
-            "openvex", *_vex_with(product={"ref": " ", "purl": None, "cpe": None, "name": None})
-        ),
-        _vex_check,
+    "OpenVEX: a product whose every identifier is blank (a guard for the blank-field rule)": lambda: (
+        writes_or_refuses(
+            "found",
+            lambda: _vex_write(
+                "openvex", *_vex_with(product={"ref": " ", "purl": None, "cpe": None, "name": None})
+            ),
+            _vex_check,
+        )
     ),
     "SARIF: a CWE named twice": lambda: _check_sarif(
         _report("sarif", _result_with(vulnerability={"cwes": ["CWE-502", "CWE-502"]}), "en")
