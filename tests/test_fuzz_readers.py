@@ -308,7 +308,7 @@ RPMDB = GENERATE / "ospkg" / "rocky" / "var" / "lib" / "rpm" / "rpmdb.sqlite"
 
 @functools.cache
 def _rpm_headers() -> list[bytes]:
-    db = sqlite3.connect(f"file:{RPMDB}?mode=ro", uri=True)
+    db = sqlite3.connect(f"file:{RPMDB}?mode=ro&immutable=1", uri=True)  # writes nothing beside it
     try:
         return [bytes(b) for (b,) in db.execute("SELECT blob FROM Packages ORDER BY hnum LIMIT 3")]
     finally:
