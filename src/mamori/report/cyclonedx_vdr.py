@@ -12,6 +12,7 @@ and ``…:stale``, then ``mamori:coverage:not-evaluated`` (components) and one
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 from urllib.parse import quote
@@ -57,7 +58,20 @@ def _component(ref: str, c: ComponentRef) -> dict[str, Any]:
 
 def _cwe(identifier: str) -> int | None:
     number = identifier.upper().removeprefix("CWE-")
-    return int(number) if number.isdigit() else None
+    # CWE ids are small numbers; CycloneDX (and orjson) take integers up to 64 bits
+    return int(number) if number.isascii() and number.isdigit() and len(number) <= 9 else None
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})")
+
+
+def _date_time(value: str) -> str | None:
+    """The value as the RFC 3339 date-time CycloneDX requires (a date alone: its midnight UTC); None
+    when it is neither (a record's date field may hold anything)."""
+    if _DATE_TIME.fullmatch(value):
+        return value
+    return f"{value}T00:00:00Z" if _DATE.fullmatch(value) else None
 
 
 def _vulnerability(v: VulnerabilityInfo, findings: list[tuple[str, Finding]], lang: str) -> dict[str, Any]:
@@ -92,10 +106,10 @@ def _vulnerability(v: VulnerabilityInfo, findings: list[tuple[str, Finding]], la
     advisories = [{"url": r.url} for r in v.references if web_url(r.url)]  # http(s) only
     if advisories:
         entry["advisories"] = advisories
-    if v.published:
-        entry["published"] = v.published
-    if v.modified:
-        entry["updated"] = v.modified
+    if v.published and _date_time(v.published):
+        entry["published"] = _date_time(v.published)
+    if v.modified and _date_time(v.modified):
+        entry["updated"] = _date_time(v.modified)
     entry["affects"] = [
         {"ref": ref, "versions": [{"version": f.component.version, "status": "affected"}]}
         if f.component.version
@@ -170,7 +184,7 @@ def vdr_dict(result: ScanResult, lang: str = "en") -> dict[str, Any]:
             refs[key] = ref
             components.append(_component(ref, c))
         by_vuln.setdefault(f.vulnerability.id, []).append((refs[key], f))
-    generated = result.generated_at or None
+    generated = _date_time(result.generated_at) if result.generated_at else None
     metadata: dict[str, Any] = {
         "tools": {"components": [{"type": "application", "name": "mamori", "version": __version__}]},
         "component": {"type": "application", "bom-ref": "scan-target", "name": result.target},

@@ -61,7 +61,7 @@ def _rule(v: VulnerabilityInfo, lang: str) -> dict[str, Any]:
         "fullDescription": {"text": summary[:4000]},
         "defaultConfiguration": {"level": _LEVEL.get(v.rating, "note")},
         "properties": {
-            "tags": ["security", "vulnerability", *v.cwes],
+            "tags": list(dict.fromkeys(["security", "vulnerability", *v.cwes])),  # SARIF: unique
             "aliases": v.aliases,
             "sources": v.sources,
         },

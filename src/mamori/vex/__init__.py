@@ -19,7 +19,7 @@ import orjson
 from mamori.errors import InputError, UnsupportedFormat
 from mamori.fileio import read_bytes, write_bytes_atomic
 from mamori.model.references import web_url
-from mamori.model.vex import VexDocument
+from mamori.model.vex import VexDocument, VexProduct
 from mamori.sbom.cyclonedx.read_json import parse_json
 from mamori.vex import csaf, cyclonedx, openvex
 from mamori.vex.fields import now
@@ -91,9 +91,21 @@ def _content_hash(doc: VexDocument) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
+def _filled(product: VexProduct) -> VexProduct:
+    """The product with blank text fields left out: a blank name or version would be written as a
+    value that every VEX reader (mamori's too) refuses as empty."""
+    blank = {
+        f: None
+        for f in ("ref", "name", "version", "version_range", "vendor", "purl", "cpe", "csaf_id")
+        if isinstance(getattr(product, f), str) and not getattr(product, f).strip()
+    }
+    return replace(product, **blank, subcomponents=[_filled(s) for s in product.subcomponents])
+
+
 def _prepared(doc: VexDocument, opts: WriteOptions, written: datetime) -> VexDocument:
     return replace(
         doc,
+        statements=[replace(s, products=[_filled(p) for p in s.products]) for s in doc.statements],
         author=opts.author or doc.author,
         author_role=opts.author_role or doc.author_role,
         author_url=opts.namespace or doc.author_url,
@@ -105,7 +117,7 @@ def _prepared(doc: VexDocument, opts: WriteOptions, written: datetime) -> VexDoc
 def _needs(doc: VexDocument, fmt: str, opts: WriteOptions) -> None:
     if not doc.statements:
         raise InputError(opts.source, f"no VEX statements to write: {fmt} needs at least one")
-    if not doc.author:
+    if not (doc.author or "").strip():
         raise InputError(
             opts.source, f"{fmt} needs the document author (the source names none): give --author"
         )
@@ -118,6 +130,12 @@ def to_data(doc: VexDocument, fmt: str, options: WriteOptions | None = None) -> 
         raise InputError(None, f"unknown VEX format {fmt!r}: expected one of {', '.join(FORMATS)}")
     written = opts.timestamp or now()
     doc = _prepared(doc, opts, written)
+    for n, st in enumerate(doc.statements, 1):  # every format names the vulnerability and the products
+        if not st.vulnerability.id.strip():
+            raise InputError(opts.source, f"statement {n}: the vulnerability has no id")
+        for m, product in enumerate(st.products, 1):
+            if not product.key.strip():
+                raise InputError(opts.source, f"statement {n}, product {m}: names no product (no identifier)")
     enforce(doc, opts.source, opts.strict)
     if fmt == "cyclonedx":
         try:

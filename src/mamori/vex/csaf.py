@@ -290,7 +290,7 @@ def _vulnerability(statements: list[VexStatement], builder: TreeBuilder, author:
         if st.status == "not_affected" and st.justification:
             _merge_ids(flags, st.justification, pids)
         impact = st.impact_statement if st.status == "not_affected" else st.detail
-        if impact:
+        if impact and impact.strip():  # the reader (and CSAF) need a threat's details to say something
             _merge_ids(threats, impact, pids)
         if st.status in ("affected", "fixed"):
             when = iso(st.action_statement_timestamp) if st.action_statement_timestamp else None
@@ -335,12 +335,13 @@ def _conflict(vid: str, st: VexStatement, index: int, other: str) -> InputError:
 
 def _remediations(st: VexStatement) -> list[tuple[str, str]]:
     table = mapping()
+    action = st.action_statement if st.action_statement and st.action_statement.strip() else None
     if not st.responses:
-        return [(table.csaf_remediation_without_response, st.action_statement)] if st.action_statement else []
+        return [(table.csaf_remediation_without_response, action)] if action else []
     by_category: dict[str, list[str]] = {}
     for response in st.responses:
         by_category.setdefault(table.response_to_csaf[response], []).append(response)
-    return [(cat, st.action_statement or table.responses_text(rs) or cat) for cat, rs in by_category.items()]
+    return [(cat, action or table.responses_text(rs) or cat) for cat, rs in by_category.items()]
 
 
 def _system_name(name: str, info: VexVulnerability) -> str:

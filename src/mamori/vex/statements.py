@@ -69,7 +69,8 @@ def read_statements(path: str | Path) -> VexDocument:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        raise InputError(path, f"invalid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]  # the reader's error: 2 lines
+        raise InputError(path, f"invalid YAML{where}: {problem}") from None
     return _Reader(path).document(raw)
 
 

@@ -24,13 +24,14 @@ def parse(name: str, data: bytes) -> etree._Element:
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
-        raise InputError(name, f"not well-formed XML: {exc}") from None
+        raise InputError(name, f"not well-formed XML: {' '.join(str(exc).split())}") from None
     errors = [
         e for e in parser.error_log if e.domain_name != "NAMESPACE" and e.level_name in ("ERROR", "FATAL")
     ]
     if root is None or errors:
         first = errors[0] if errors else None
-        where = f" (line {first.line}: {first.message})" if first is not None else ""
+        # the message may quote the document, new lines included: the error stays one line
+        where = f" (line {first.line}: {' '.join(first.message.split())})" if first is not None else ""
         raise InputError(name, f"not well-formed XML{where}")
     doctype = root.getroottree().docinfo
     if doctype.internalDTD is not None or doctype.doctype:

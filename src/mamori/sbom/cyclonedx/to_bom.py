@@ -44,6 +44,7 @@ from typing import Any
 
 import orjson
 
+from mamori.errors import InputError
 from mamori.model import Component, Contact, Document, ExternalReference, Property, Service
 from mamori.sbom.cyclonedx import carried
 from mamori.sbom.cyclonedx.licenses import to_entry
@@ -256,7 +257,7 @@ class BomWriter:
             comp["group"] = vendor
         comp["name"] = name
         if version:
-            comp["version"] = version
+            comp["version"] = _version(version, name)
         return comp
 
     @staticmethod
@@ -315,7 +316,7 @@ class BomWriter:
                 out[key] = value
         out["name"] = comp.name
         if comp.version is not None:
-            out["version"] = comp.version
+            out["version"] = _version(comp.version, comp.name)
         if comp.description is not None:
             out["description"] = comp.description
         if comp.scope in SCOPES:
@@ -440,9 +441,10 @@ class BomWriter:
         if svc.group is not None:
             out["group"] = svc.group
         out["name"] = svc.name
-        for key, value in (("version", svc.version), ("description", svc.description)):
-            if value is not None:
-                out[key] = value
+        if svc.version is not None:
+            out["version"] = _version(svc.version, svc.name)
+        if svc.description is not None:
+            out["description"] = svc.description
         endpoints = [url for url in svc.endpoints if is_iri_reference(url)]
         if endpoints:
             out["endpoints"] = endpoints
@@ -478,3 +480,17 @@ class BomWriter:
 def bom_from_document(doc: Document, version: str) -> dict[str, Any]:
     """The JSON shape of ``doc`` as a CycloneDX ``version`` BOM."""
     return BomWriter(doc, version).bom()
+
+
+MAX_VERSION = 1024  # the CycloneDX schemas' maxLength of a version
+
+
+def _version(value: str, name: str) -> str:
+    """A version CycloneDX can hold; a longer one is refused (naming its component), never cut."""
+    if len(value) > MAX_VERSION:
+        shown = " ".join(name.split())[:80]
+        raise InputError(
+            None,
+            f"component {shown!r}: its version has {len(value):,} characters; CycloneDX allows {MAX_VERSION:,}",
+        )
+    return value

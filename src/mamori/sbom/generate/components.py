@@ -86,6 +86,8 @@ def load_json(path: Path, text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise bad_line(path, exc.lineno, f"not valid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise bad_line(path, None, "not valid JSON: nested too deeply") from None
 
 
 def load_yaml(path: Path, text: str) -> Any:
@@ -98,6 +100,8 @@ def load_yaml(path: Path, text: str) -> Any:
         raise bad_line(
             path, mark.line + 1 if mark is not None else None, f"not valid YAML: {problem}"
         ) from None
+    except RecursionError:
+        raise bad_line(path, None, "not valid YAML: nested too deeply") from None
 
 
 def expect_dict(path: Path, value: Any, what: str) -> dict[str, Any]:

@@ -151,7 +151,9 @@ def format_actor(contact: Contact, default: str = "Organization") -> str:
     if kind == "Tool":
         kind = default
     name = " ".join(contact.name.split()) or NOASSERTION
-    return f"{kind}: {name} ({contact.email})" if contact.email else f"{kind}: {name}"
+    # an actor is one line, and its email sits in the one pair of parentheses
+    email = " ".join((contact.email or "").replace("(", " ").replace(")", " ").split())
+    return f"{kind}: {name} ({email})" if email else f"{kind}: {name}"
 
 
 def package_supplier(comp: Component) -> str | None:

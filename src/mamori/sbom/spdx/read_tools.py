@@ -118,9 +118,9 @@ def _check_xml(data: bytes, path: Path) -> None:
         tree = etree.fromstring(data, parser).getroottree()
     except etree.XMLSyntaxError as exc:
         line = f" at line {exc.lineno}" if exc.lineno else ""
-        raise InputError(path, f"invalid XML{line}: {exc.msg}") from None
+        raise InputError(path, f"invalid XML{line}: {' '.join(str(exc.msg).split())}") from None
     except ValueError as exc:
-        raise InputError(path, f"invalid XML: {exc}") from None
+        raise InputError(path, f"invalid XML: {' '.join(str(exc).split())}") from None
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise InputError(path, "XML with a DOCTYPE (DTD or entity declarations) is refused")
 

@@ -48,13 +48,68 @@ def write_tagvalue(doc: Document, spec_version: str | None) -> bytes:
     from mamori.sbom.spdx.read_tools import first_problem, share_licensing
 
     share_licensing()
-    data = document_dict(doc, spec_version)
+    data = _no_keywords(_single_lines(document_dict(doc, spec_version)))
     try:
         spdx_doc = JsonLikeDictParser().parse(data)
         out = io.StringIO()
         write_document(spdx_doc, out)
     except SPDXParsingError as exc:
-        raise InputError(None, f"cannot write SPDX tag-value: {first_problem(exc.get_messages())}") from None
+        problem = " ".join(first_problem(exc.get_messages()).split())
+        raise InputError(None, f"cannot write SPDX tag-value: {problem}") from None
     except Exception as exc:  # spdx-tools on odd kept values (AttributeError, TypeError …)
-        raise InputError(None, f"cannot write SPDX tag-value: {type(exc).__name__}: {exc}") from None
+        problem = " ".join(str(exc).split())
+        raise InputError(None, f"cannot write SPDX tag-value: {type(exc).__name__}: {problem}") from None
     return out.getvalue().encode("utf-8")
+
+
+_KEYWORDS = frozenset({"NONE", "NOASSERTION"})
+_NAMES = {"name": "name", "fileName": "file name"}
+
+
+def _no_keywords(value: object) -> object:
+    """Tag-value reads NONE and NOASSERTION as keywords, never as text: a version that says so is
+    left out (it asserts nothing), a name that says so cannot be written and is refused."""
+    if isinstance(value, list):
+        return [_no_keywords(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for key, item in value.items():
+        if isinstance(item, str) and item.strip() in _KEYWORDS:
+            if key == "versionInfo":
+                continue
+            if key in _NAMES:
+                raise InputError(
+                    None,
+                    f"cannot write SPDX tag-value: a {_NAMES[key]} {item.strip()!r} reads back as a keyword",
+                )
+        out[key] = _no_keywords(item)
+    return out
+
+
+# tag-value writes these in <text>…</text>, where new lines are kept; every other value is one line
+_TEXT_FIELDS = frozenset(
+    {
+        "comment",
+        "description",
+        "summary",
+        "copyrightText",
+        "licenseComments",
+        "attributionTexts",
+        "extractedText",
+        "sourceInfo",
+        "noticeText",
+    }
+)
+
+
+def _single_lines(value: object, key: str = "") -> object:
+    """The document dict with new lines in one-line values turned into spaces: spdx-tools writes a
+    PackageVersion (and other one-line values) as given, and a new line would start a line of its own."""
+    if isinstance(value, dict):
+        return {k: _single_lines(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_single_lines(v, key) for v in value]
+    if isinstance(value, str) and key not in _TEXT_FIELDS and ("\n" in value or "\r" in value):
+        return " ".join(value.split())
+    return value

@@ -86,10 +86,11 @@ def _pick_sheet(sheets: list[Sheet], options: ReadOptions, path: Path) -> tuple[
             return sheet, header
     sheet = candidates[0]
     where = f" of sheet {sheet.name!r}" if sheet.name is not None else ""
+    seen = ", ".join(" ".join(h.split()) for h in seen_headers(sheet))  # a cell may span lines
     raise InputError(
         path,
         f"no component name column found in the first 20 rows{where}; headers seen: "
-        f"{', '.join(seen_headers(sheet)) or '(none)'}; name one with --columns name=<header>",
+        f"{seen or '(none)'}; name one with --columns name=<header>",
     )
 
 

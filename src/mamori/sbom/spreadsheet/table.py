@@ -163,7 +163,8 @@ def load_xlsx(data: bytes, path: Path, *, max_rows: int | None = None) -> list[S
     except InputError:
         raise
     except Exception as exc:  # openpyxl raises anything from zipfile, zlib, XML and its own checks
-        raise InputError(path, f"not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
+        detail = " ".join(str(exc).split())  # zipfile and openpyxl messages may span lines
+        raise InputError(path, f"not a readable XLSX workbook ({type(exc).__name__}: {detail})") from None
 
 
 def _sheets(worksheets: Iterable[Any], path: Path, max_rows: int | None) -> list[Sheet]:

@@ -112,8 +112,8 @@ def _read(
 ) -> None:
     namespace, distro_q = names
     for _, fields in deb822(path, text):
-        if "Package" not in fields or "Version" not in fields:
-            continue
+        if not fields.get("Package", "").strip() or not fields.get("Version", "").strip():
+            continue  # a stanza without a package name or version names no package
         status = fields.get("Status", "install ok installed").split()
         if not status or status[-1] != "installed":
             continue

@@ -86,6 +86,8 @@ def parse_lock(path: Path, text: str) -> Found:
                 raise bad_line(path, None, f"{section}.{name} is not an object")
             line = cursor.key(name)
             key = canonical(name)
+            if not key:
+                raise bad_line(path, line, f"{section}: {name!r} is not a package name")
             if key in by_name:  # in default and develop: required wins (default comes first)
                 declared_at(by_name[key], line)
                 continue
@@ -102,8 +104,15 @@ def parse_manifest(path: Path, text: str) -> Found:
     data = load_toml(path, text)
     found = Found(ECOSYSTEM, resolved=False)
     for section, scope in (("packages", REQUIRED), ("dev-packages", DEV)):
-        for name, spec in (data.get(section) or {}).items():
-            version_range = spec if isinstance(spec, str) else (spec or {}).get("version")
+        entries = data.get(section) or {}
+        if not isinstance(entries, dict):
+            raise bad_line(path, None, f"[{section}] is not a table")
+        for name, spec in entries.items():
+            if not canonical(name):
+                raise bad_line(path, None, f"[{section}]: {name!r} is not a package name")
+            version_range = (
+                spec if isinstance(spec, str) else spec.get("version") if isinstance(spec, dict) else None
+            )
             pinned = (
                 version_range[2:]
                 if isinstance(version_range, str) and version_range.startswith("==")

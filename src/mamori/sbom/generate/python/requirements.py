@@ -137,10 +137,15 @@ class _Reader:
     def include(self, path: Path, number: int, target: str) -> None:
         from mamori.sbom.generate import read_text
 
-        included = (path.parent / target).resolve()
+        try:
+            included = (path.parent / target).resolve()
+            is_file = included.is_file()
+        except (OSError, ValueError) as exc:  # a name too long for the file system, a NUL byte ...
+            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+            raise bad_line(path, number, f"-r {target!r}: cannot be read ({reason})") from None
         if included in self.stack:
             raise bad_line(path, number, f"-r {target}: includes itself")
-        if not included.is_file():
+        if not is_file:
             raise bad_line(path, number, f"-r {target}: no such file")
         self.read(included, read_text(included))
 
