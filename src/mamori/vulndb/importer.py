@@ -142,8 +142,8 @@ class ImportSummary:
         return {
             "files": self.files,
             "skipped": self.skipped,
-            "rejected": [[r.name, r.record, r.reason] for r in self.rejected],
-            "failed": [[r.name, r.record, r.reason] for r in self.failed],
+            "rejected": [[r.name, r.record, r.reason, r.reason_ja] for r in self.rejected],
+            "failed": [[r.name, r.record, r.reason, r.reason_ja] for r in self.failed],
             "warnings": [[r.name, r.record, r.reason] for r in self.warnings],
             "sources": {k: asdict(v) for k, v in self.sources.items()},
             "links": asdict(self.links),
@@ -441,7 +441,7 @@ def import_blobs(
             except InputError as exc:
                 if strict:
                     raise
-                summary.failed.append(Rejected(blob.name, "", exc.problem))
+                summary.failed.append(Rejected.of(blob.name, "", exc))
             summary.files += 1
             if progress is not None:
                 progress(Progress(summary.files, total, summary.records, blob.name))

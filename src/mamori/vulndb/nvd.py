@@ -17,6 +17,7 @@ from mamori.model.vulnerability import (
     SourceRef,
     Vulnerability,
 )
+from mamori.vulndb import shapes
 from mamori.vulndb.rejected import Rejected, guarded
 from mamori.vulndb.severity import make_severity
 
@@ -77,7 +78,10 @@ def _configurations(entries: list[dict[str, Any]], record_id: str) -> list[CpeCo
 
 def parse_cve(cve: Any, name: str) -> Vulnerability:
     """The ``cve`` object of one NVD item → :class:`Vulnerability`."""
-    if not isinstance(cve, dict) or not isinstance(cve.get("id"), str):
+    if not isinstance(cve, dict):
+        raise InputError(name, "NVD item has no cve.id")
+    shapes.NVD.check(cve, name, cve["id"].strip() if isinstance(cve.get("id"), str) else "")
+    if not isinstance(cve.get("id"), str):
         raise InputError(name, "NVD item has no cve.id")
     record_id = cve["id"].strip()
     try:
