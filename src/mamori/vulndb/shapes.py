@@ -86,6 +86,11 @@ _GOT = {
 }
 
 
+def type_name(value: Any) -> str:
+    """The JSON name of ``value``'s type (string, number, boolean, list, object, null), else other."""
+    return _GOT.get(type(value), "other")
+
+
 def key_path(loc: tuple[str | int, ...]) -> str:
     """``('containers', 'cna', 'affected', 0, 'lessThan')`` → ``containers.cna.affected[0].lessThan``."""
     out = ""
@@ -125,7 +130,7 @@ def _problem(error: Any, prefix: tuple[str | int, ...], name: str, record: str) 
             texts[lang] = message(lang, "record", "too_long", path=where, limit=limit)
         else:
             expected = message(lang, "record", "types", _EXPECTED.get(kind, "string"))
-            got = message(lang, "record", "types", _GOT.get(type(error["input"]), "other"))
+            got = message(lang, "record", "types", type_name(error["input"]))
             texts[lang] = message(lang, "record", "wrong_type", path=where, expected=expected, got=got)
     return RecordTypeProblem(name, record, where, texts)
 

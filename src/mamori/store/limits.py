@@ -1,0 +1,160 @@
+"""What a row may hold, checked in Python per record before it is written: SQLite and PostgreSQL
+then store the same thing.
+
+Left to the drivers, a value the column does not take is handled differently by each backend:
+SQLite aborts the whole batch on a list, PostgreSQL turns it into an array literal (``{Known}``);
+PostgreSQL refuses a string longer than its ``VARCHAR(n)`` column or holding a NUL character, which
+SQLite stores. :func:`row_problem` tells, for one row, the first column whose value the store would
+not take as it is; the importer rejects that one record (:func:`record_problem`) and writes the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Boolean, Float, Integer, LargeBinary, String, Table
+
+from mamori.model import merge
+from mamori.model.vulnerability import SourceRef
+from mamori.store import schema
+from mamori.store.documents import Outline, Prepared
+
+_Rule = tuple[tuple[type, ...], int | None, bool]  # accepted types, length limit, nullable
+
+
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    """``column`` of ``table`` would not store ``value``: ``limit`` is set when the text is too long;
+    ``nul`` when it holds a NUL character or cannot be encoded; else the type is wrong."""
+
+    table: str
+    column: str
+    value: Any
+    limit: int | None = None
+    nul: bool = False
+
+
+def _rule(column: Any) -> _Rule:
+    kind = column.type
+    if isinstance(kind, LargeBinary):
+        types: tuple[type, ...] = (bytes, bytearray, memoryview)
+    elif isinstance(kind, Boolean):
+        types = (bool,)
+    elif isinstance(kind, Integer):
+        types = (int,)
+    elif isinstance(kind, Float):
+        types = (float, int)
+    else:
+        types = (str,)
+    length = kind.length if isinstance(kind, String) else None
+    return types, length, bool(column.nullable)
+
+
+_RULES: dict[str, dict[str, _Rule]] = {}
+
+
+def _rules(table: Table) -> dict[str, _Rule]:
+    rules = _RULES.get(table.name)
+    if rules is None:
+        rules = _RULES[table.name] = {c.name: _rule(c) for c in table.columns}
+    return rules
+
+
+def row_problem(table: Table, row: Mapping[str, Any]) -> RowProblem | None:
+    """The first value of ``row`` that ``table`` would not store as it is, or None."""
+    rules = _rules(table)
+    for column, value in row.items():
+        types, length, nullable = rules[column]
+        if value is None:
+            if nullable:
+                continue
+            return RowProblem(table.name, column, value)
+        if type(value) not in types:
+            return RowProblem(table.name, column, value)
+        if type(value) is str:
+            if length is not None and len(value) > length:
+                return RowProblem(table.name, column, value, limit=length)
+            if "\x00" in value or not (value.isascii() or _encodable(value)):
+                return RowProblem(table.name, column, value, nul=True)
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return True
+
+
+def rows_problem(table: Table, rows: list[dict[str, Any]]) -> RowProblem | None:
+    for row in rows:
+        problem = row_problem(table, row)
+        if problem is not None:
+            return problem
+    return None
+
+
+def record_problem(record: Prepared) -> RowProblem | None:
+    """The first value of one prepared vulnerability record's rows (its source record, merged
+    vulnerability, aliases, affected packages and CPEs) that the store would not take, or None."""
+    v = record.vulnerability
+    ref: SourceRef = v.sources[0]
+    dates = {"modified": v.modified, "withdrawn": v.withdrawn}
+    source = {"source": ref.source, "record_id": v.id, "feed": ref.feed, "vuln_id": v.id, **dates}
+    problem = row_problem(schema.SourceRecord.__table__, source)
+    if problem is None:
+        problem = row_problem(schema.Vulnerability.__table__, {"id": v.id, "published": v.published, **dates})
+    aliases = schema.Alias.__table__
+    for identifier in v.aliases:
+        if problem is not None:
+            break
+        problem = row_problem(aliases, {"alias": identifier})
+        if problem is None and isinstance(identifier, str):
+            problem = row_problem(aliases, {"alias_key": merge.key(identifier)})
+    if problem is None and isinstance(v, Outline):
+        problem = rows_problem(schema.AffectedPackage.__table__, v.package_rows) or rows_problem(
+            schema.AffectedCpe.__table__, v.cpe_rows
+        )
+    return problem
+
+
+def kev_row(entry: Any) -> dict[str, Any]:
+    """The ``kev`` row of a KEV entry, without its document."""
+    return {
+        "cve_id": entry.cve_id,
+        "date_added": entry.date_added,
+        "due_date": entry.due_date,
+        "known_ransomware_use": entry.known_ransomware_use,
+    }
+
+
+def epss_row(entry: Any) -> dict[str, Any]:
+    return {"cve_id": entry.cve_id, "score": entry.score, "percentile": entry.percentile, "date": entry.date}
+
+
+def link_row(link: Any) -> dict[str, Any]:
+    """The ``purl_cpe`` row of a judged purl2cpe link."""
+    return {
+        "purl_type": link.purl_type,
+        "purl_namespace": link.purl_namespace,
+        "purl_name": link.purl_name,
+        "purl": link.purl,
+        "cpe_vendor": link.cpe_vendor,
+        "cpe_product": link.cpe_product,
+        "strength": link.strength,
+        "rule": link.rule,
+    }
+
+
+__all__ = [
+    "RowProblem",
+    "epss_row",
+    "kev_row",
+    "link_row",
+    "record_problem",
+    "row_problem",
+    "rows_problem",
+]
