@@ -88,7 +88,11 @@ def parse_cve(cve: Any, name: str) -> Vulnerability:
         status = cve.get("vulnStatus")
         published, modified = iso_utc(cve.get("published")), iso_utc(cve.get("lastModified"))
         withdrawn = modified if status == "Rejected" else None
-        descriptions = {d["lang"]: d["value"] for d in cve.get("descriptions") or [] if d.get("lang") == "en"}
+        descriptions = {
+            d["lang"]: d["value"]
+            for d in cve.get("descriptions") or []
+            if d.get("lang") == "en" and isinstance(d.get("value"), str)
+        }
         cwes = sorted(
             {
                 d["value"]
@@ -132,7 +136,8 @@ def parse_cve(cve: Any, name: str) -> Vulnerability:
 
 def _label(cve: Any, index: int) -> str:
     rid = cve.get("id") if isinstance(cve, dict) else None
-    return rid.strip() if isinstance(rid, str) and rid.strip() else f"vulnerabilities[{index}]"
+    good = isinstance(rid, str) and rid.strip() and len(rid) <= shapes.ID_LIMIT
+    return rid.strip() if good else f"vulnerabilities[{index}]"
 
 
 def parse_document(doc: Any, name: str) -> Iterator[Vulnerability | Rejected]:

@@ -49,8 +49,9 @@ STRING = string()
 NUMBER = Leaf(_NUMBER)
 BOOLEAN = Leaf(cs.bool_schema(strict=True))
 OBJECT = Leaf(cs.dict_schema(strict=True))  # free-form: kept as it is in the record's document
-ID = string(200)  # record ids and aliases: the store's key columns
-DATE = string(32)  # a date that could not be read is kept as it is
+ID_LIMIT, DATE_LIMIT = 200, 32
+ID = string(ID_LIMIT)  # record ids and aliases: the store's key columns
+DATE = string(DATE_LIMIT)  # a date that could not be read is kept as it is
 STRINGS: list[Any] = [STRING]
 
 
@@ -132,6 +133,12 @@ def _problem(error: Any, prefix: tuple[str | int, ...], name: str, record: str) 
             expected = message(lang, "record", "types", _EXPECTED.get(kind, "string"))
             got = message(lang, "record", "types", type_name(error["input"]))
             texts[lang] = message(lang, "record", "wrong_type", path=where, expected=expected, got=got)
+    return RecordTypeProblem(name, record, where, texts)
+
+
+def too_long(name: str, record: str, where: str, limit: int) -> RecordTypeProblem:
+    """The problem of a text at ``where`` longer than ``limit`` (for formats checked without a shape)."""
+    texts = {lang: message(lang, "record", "too_long", path=where, limit=limit) for lang in ("en", "ja")}
     return RecordTypeProblem(name, record, where, texts)
 
 
