@@ -786,12 +786,10 @@ def _singles(data: Input, folder: Path) -> list[Path]:
     """Each mutated record of an input in a file of its own (text formats: with the header)."""
     folder.mkdir()
     out: list[Path] = []
+    if data.source == "jvn":
+        return _jvn_singles(data.path, folder)
     if data.path.is_dir():
-        for path in sorted(data.path.iterdir()):
-            if data.source == "jvn":
-                continue
-            out.append(path)
-        return out
+        return sorted(data.path.iterdir())
     raw = data.path.read_bytes()
     if data.path.suffix in (".csv", ".tsv"):
         lines = raw.decode().splitlines()
@@ -809,6 +807,27 @@ def _singles(data: Input, folder: Path) -> list[Path]:
         path = folder / f"{number}-{data.path.name}"
         path.write_bytes(orjson.dumps(single))
         out.append(path)
+    return out
+
+
+def _jvn_singles(source: Path, folder: Path) -> list[Path]:
+    from lxml import etree
+
+    from mamori.vulndb import xmlsafe
+
+    out: list[Path] = []
+    for path in sorted(source.iterdir()):
+        tree = xmlsafe.parse(path.name, path.read_bytes())
+        tag = "Vulinfo" if xmlsafe.local(tree.tag) == "VULDEF-Document" else "item"
+        count = sum(1 for e in tree.iter() if xmlsafe.local(e.tag) == tag)
+        for keep in range(count):
+            single = copy.deepcopy(tree)
+            for index, e in enumerate([e for e in single.iter() if xmlsafe.local(e.tag) == tag]):
+                if index != keep:
+                    e.getparent().remove(e)
+            target = folder / f"{keep}-{path.name}"
+            target.write_bytes(etree.tostring(single, encoding="utf-8", xml_declaration=True))
+            out.append(target)
     return out
 
 

@@ -89,6 +89,30 @@ def _encodable(text: str) -> bool:
     return True
 
 
+def fit_row(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` as ``table`` stores it the same on every backend: a NUL character or a lone
+    surrogate in a text becomes U+FFFD, and a text too long for an optional short column (an
+    identifier the store indexes, such as a purl type) is left out. What is still wrong for the
+    column (a required text too long, a wrong type) is left for :func:`row_problem` to tell."""
+    rules = _rules(table)
+    out = row
+    for column, value in row.items():
+        if type(value) is not str:
+            continue
+        fixed = value
+        if "\x00" in fixed or not (fixed.isascii() or _encodable(fixed)):
+            fixed = (
+                fixed.replace("\x00", "\ufffd").encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+            )
+        _, length, nullable = rules[column]
+        if length is not None and len(fixed) > length and nullable:
+            fixed = None
+        if fixed is not value:
+            out = dict(out) if out is row else out
+            out[column] = fixed
+    return out
+
+
 def rows_problem(table: Table, rows: list[dict[str, Any]]) -> RowProblem | None:
     for row in rows:
         problem = row_problem(table, row)

@@ -247,9 +247,14 @@ class _Run:
             self.summary.warnings.append(item)
             return
         if not isinstance(item, Rejected):
-            if isinstance(item, Vulnerability):
-                item = prepare_outline(item)  # its rows are checked now and not made again
-            item = _storable(item, name)
+            try:
+                if isinstance(item, Vulnerability):
+                    item = prepare_outline(item)  # its rows are checked now and not made again
+                item = _storable(item, name)
+            except _MALFORMED as exc:  # a value no check foresaw: this record only is left out
+                label = getattr(item, "id", None) or getattr(item, "cve_id", None) or ""
+                reason = f"malformed record ({type(exc).__name__}: {exc})"
+                item = Rejected(name, _label(label), reason)
         if isinstance(item, Rejected):
             counts.rejected += 1
             self.summary.rejected.append(item)
@@ -379,10 +384,15 @@ def _storable(
         problem, label = row_problem(schema.PurlCpe.__table__, link_row(item)), item.purl
     if problem is None:
         return item
-    label = label if isinstance(label, str) else repr(label)
-    label = label if len(label) <= _LABEL else label[:_LABEL] + "…"
+    label = _label(label)
     texts = {lang: _row_reason(lang, problem) for lang in ("en", "ja")}
     return Rejected(name, label, texts["en"], texts["ja"])
+
+
+def _label(value: object) -> str:
+    """A record's id as it names the record in a report: at most ``_LABEL`` characters."""
+    label = value if isinstance(value, str) else repr(value)
+    return label if len(label) <= _LABEL else label[:_LABEL] + "…"
 
 
 def _row_reason(lang: str, problem: RowProblem) -> str:

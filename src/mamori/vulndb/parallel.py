@@ -53,11 +53,13 @@ def decode(blob: Blob, source: str | None = None) -> Decoded:
     try:
         parsed = parse_blob(blob, source)
         items = list(parsed.items) if parsed is not None and parsed.source in VULNERABILITY_SOURCES else []
+        if not items or not all(isinstance(item, Vulnerability) for item in items):
+            return Decoded(blob)
+        return Decoded(
+            Blob(blob.name, b""), parsed.source, tuple(rows.prepare_outline(item) for item in items)
+        )
     except Exception:  # the main process parses it again and names the problem
         return Decoded(blob)
-    if not items or not all(isinstance(item, Vulnerability) for item in items):
-        return Decoded(blob)
-    return Decoded(Blob(blob.name, b""), parsed.source, tuple(rows.prepare_outline(item) for item in items))
 
 
 # Plain tuples pickle several times faster than dataclasses: what crosses the process boundary.
