@@ -43,7 +43,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from conftest import SHARED_DATA
+from conftest import SHARED_DATA, requires_shared
 
 PG_URL = os.environ.get("MAMORI_TEST_PG_URL")
 MAMORI = str(Path(sys.executable).with_name("mamori"))
@@ -727,6 +727,76 @@ def test_the_rejected_line_names_the_key_path_in_both_languages(shared_data: Pat
         line = f"{path}: {cve}: vulnerabilities[3].knownRansomwareCampaignUse: {words}"
         assert line in done.stderr
         assert f"{len(catalog['vulnerabilities']) - 1}" in done.stdout
+
+
+# -- SBOMs stored per release ---------------------------------------------------------------------------
+
+SBOM = SHARED_DATA / "sbom" / "cyclonedx" / "laravel-7.12.0" / "bom.1.3.json"
+SBOM_MUTATIONS: list[tuple[str, Any]] = [
+    ("purl", "pkg:" + "a" * 100 + "/x@1"),  # a purl type longer than the link key column
+    ("purl", "pkg:composer/acme/x\u0000y@1"),
+    ("name", "N\u0000ul"),
+    ("version", LONG),
+    ("group", LONG),
+]
+PORTFOLIO_TABLES = {
+    "portfolio_component": [
+        "key", "ref", "name", "component_group", "version", "purl", "purl_base", "cpes", "ecosystem",
+        "name_key", "link_type", "link_namespace", "link_name", "problem",
+    ],
+    "release_sbom": ["revision", "file_name", "format", "spec_version", "serial_number", "sbom_timestamp", "tools", "sha256", "size", "components"],
+}  # fmt: skip
+
+
+@pytest.mark.shared
+@pytest.mark.skipif(not PG_URL, reason="MAMORI_TEST_PG_URL not set")
+def test_release_sbom_components_are_stored_the_same(shared_data: Path, tmp_path: Path) -> None:
+    """A component whose purl type is longer than the store's link key, or whose texts hold a NUL
+    character or are long, is stored by ``mamori release add`` the same on SQLite and PostgreSQL."""
+    from mamori.store.throwaway import throwaway_postgres
+
+    doc = orjson.loads(requires_shared(SBOM).read_bytes())
+    for index, (key, value) in enumerate(SBOM_MUTATIONS):
+        doc["components"][index][key] = value
+    path = tmp_path / "bom.json"
+    path.write_bytes(orjson.dumps(doc))
+    env = {**os.environ, "MAMORI_LANG": "en", "HOME": "/nonexistent"}
+    env.pop("MAMORI_DB", None)
+    stored = {}
+    with throwaway_postgres(PG_URL or "", prefix="mamori_rectypes") as pg:
+        for backend, db in (("sqlite", f"sqlite:///{tmp_path}/kb.db"), ("postgresql", pg)):
+            for args in (["product", "add", "acme"], ["release", "add", "acme", "1.0", "--sbom", str(path)]):
+                done = subprocess.run(
+                    [MAMORI, *args, "--db", db],
+                    capture_output=True,
+                    text=True,
+                    timeout=300,
+                    env=env,
+                    check=False,
+                )
+                assert done.returncode == 0 and "Traceback" not in done.stderr, (backend, done.stderr[-800:])
+            stored[backend] = _portfolio_rows(db)
+    assert stored["sqlite"] == stored["postgresql"]
+    components = stored["sqlite"]["portfolio_component"]
+    assert len(components) == len(doc["components"])
+    names = {orjson.loads(row[2]) for row in components}
+    assert "N\ufffdul" in names
+
+
+def _portfolio_rows(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    out = {}
+    try:
+        with engine.connect() as conn:
+            for table, columns in PORTFOLIO_TABLES.items():
+                names = ", ".join(f'"{c}"' for c in columns)
+                rows = conn.exec_driver_sql(f'SELECT {names} FROM "{table}"').all()
+                out[table] = sorted(tuple(orjson.dumps(_plain(v)) for v in row) for row in rows)
+    finally:
+        engine.dispose()
+    return out
 
 
 # -- counting, per mutation imported alone (python tests/test_record_types.py) ------------------------
