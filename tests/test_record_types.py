@@ -799,6 +799,57 @@ def _portfolio_rows(url: str) -> dict[str, list[tuple[Any, ...]]]:
     return out
 
 
+@pytest.mark.shared
+@pytest.mark.skipif(not PG_URL, reason="MAMORI_TEST_PG_URL not set")
+def test_vex_statements_are_stored_the_same(shared_data: Path, tmp_path: Path) -> None:
+    """A real CycloneDX VEX statement whose id and detail hold a NUL character becomes the same
+    triage record on SQLite and PostgreSQL (no traceback on PostgreSQL)."""
+    from sqlalchemy import create_engine
+
+    from mamori.store.throwaway import throwaway_postgres
+
+    bom = requires_shared(SHARED_DATA / "vex" / "cyclonedx" / "bom.json")
+    vex = orjson.loads(requires_shared(SHARED_DATA / "vex" / "cyclonedx" / "vex.json").read_bytes())
+    statement = vex["vulnerabilities"][0]
+    statement["id"] += "\u0000x"
+    statement["analysis"]["detail"] = "not \u0000 reachable"
+    statement["affects"] = [{"ref": orjson.loads(bom.read_bytes())["components"][0]["bom-ref"]}]
+    path = tmp_path / "vex.json"
+    path.write_bytes(orjson.dumps(vex))
+    env = {**os.environ, "MAMORI_LANG": "en", "HOME": "/nonexistent"}
+    env.pop("MAMORI_DB", None)
+    columns = (
+        "product, release, component_purl, vuln_id, status, justification, responses, detail, origin, source"
+    )
+    stored = {}
+    with throwaway_postgres(PG_URL or "", prefix="mamori_rectypes") as pg:
+        for backend, db in (("sqlite", f"sqlite:///{tmp_path}/kb.db"), ("postgresql", pg)):
+            for args in (
+                ["product", "add", "acme"],
+                ["release", "add", "acme", "1.0", "--sbom", str(bom)],
+                ["vex", "import", str(path), "--product", "acme", "--release", "1.0"],
+            ):
+                done = subprocess.run(
+                    [MAMORI, *args, "--db", db],
+                    capture_output=True,
+                    text=True,
+                    timeout=300,
+                    env=env,
+                    check=False,
+                )
+                assert done.returncode == 0 and "Traceback" not in done.stderr, (backend, done.stderr[-800:])
+            engine = create_engine(db)
+            try:
+                with engine.connect() as conn:
+                    stored[backend] = sorted(
+                        conn.exec_driver_sql(f"SELECT {columns} FROM triage_record").all()
+                    )
+            finally:
+                engine.dispose()
+    assert stored["sqlite"] == stored["postgresql"]
+    assert [row[3] for row in stored["sqlite"]] == [statement["id"].replace("\x00", "\ufffd")]
+
+
 # -- counting, per mutation imported alone (python tests/test_record_types.py) ------------------------
 
 

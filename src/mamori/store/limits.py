@@ -99,18 +99,22 @@ def fit_row(table: Table, row: dict[str, Any]) -> dict[str, Any]:
     for column, value in row.items():
         if type(value) is not str:
             continue
-        fixed = value
-        if "\x00" in fixed or not (fixed.isascii() or _encodable(fixed)):
-            fixed = (
-                fixed.replace("\x00", "\ufffd").encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-            )
+        fixed: str | None = storable_text(value)
         _, length, nullable = rules[column]
-        if length is not None and len(fixed) > length and nullable:
+        if length is not None and fixed is not None and len(fixed) > length and nullable:
             fixed = None
         if fixed is not value:
             out = dict(out) if out is row else out
             out[column] = fixed
     return out
+
+
+def storable_text(value: str) -> str:
+    """``value`` as every backend stores it: NUL (PostgreSQL refuses it in text) and lone surrogates
+    (no backend can encode them) become U+FFFD; any other text is returned as it is."""
+    if "\x00" not in value and (value.isascii() or _encodable(value)):
+        return value
+    return value.replace("\x00", "\ufffd").encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
 
 def rows_problem(table: Table, rows: list[dict[str, Any]]) -> RowProblem | None:
