@@ -854,10 +854,13 @@ def test_vex_statements_are_stored_the_same(shared_data: Path, tmp_path: Path) -
 
 
 def count() -> dict[str, dict[str, int]]:
-    """Per source: mutations tried, aborting an import (an exception on either backend) and stored
-    differently on SQLite and PostgreSQL, each record imported alone into one store per backend."""
+    """Per source, each record imported alone (one file) into one store per backend: records tried,
+    refused with one line on both backends (a file that is one bad record), aborting the import
+    (any other exception, a traceback, on either backend), and stored differently (or refused on
+    one backend only) on SQLite and PostgreSQL."""
     import tempfile
 
+    from mamori.errors import InputError
     from mamori.store import open_store
     from mamori.store.throwaway import throwaway_postgres
     from mamori.vulndb import import_path
@@ -868,21 +871,28 @@ def count() -> dict[str, dict[str, int]]:
         for name, build in BUILDERS.items():
             data = build(folder)
             singles = _singles(data, folder / f"single-{name}")
-            tally = totals.setdefault(name, {"tried": 0, "aborting": 0, "diverging": 0})
+            tally = totals.setdefault(name, {"tried": 0, "refused": 0, "aborting": 0, "diverging": 0})
             with throwaway_postgres(PG_URL or "", prefix="mamori_rectypes") as pg:
                 urls = {"sqlite": f"sqlite:///{folder}/{name}.db", "postgresql": pg}
                 for path in singles:
                     tally["tried"] += 1
-                    aborted = False
+                    outcome = set()
                     for url in urls.values():
                         try:
                             with open_store(url) as store:
                                 import_path(store, path)
-                        except Exception:
-                            aborted = True
+                            outcome.add("imported")
+                        except InputError:  # a file of one bad record: one line, exit 2
+                            outcome.add("refused")
+                        except Exception:  # a traceback
+                            outcome.add("aborting")
                     stored = {b: export(u) for b, u in urls.items()}
-                    tally["aborting"] += aborted
-                    tally["diverging"] += not aborted and stored["sqlite"] != stored["postgresql"]
+                    if "aborting" in outcome:
+                        tally["aborting"] += 1
+                    elif len(outcome) > 1 or stored["sqlite"] != stored["postgresql"]:
+                        tally["diverging"] += 1
+                    elif outcome == {"refused"}:
+                        tally["refused"] += 1
                     for url in urls.values():
                         clear(url)
     return totals
