@@ -246,7 +246,7 @@ class _Run:
             counts.warnings += 1
             self.summary.warnings.append(item)
             return
-        if not isinstance(item, Rejected):
+        if not isinstance(item, Rejected | Prepared):  # a worker's prepared record was checked there
             try:
                 if isinstance(item, Vulnerability):
                     item = prepare_outline(item)  # its rows are checked now and not made again
