@@ -10,6 +10,7 @@ not take as it is; the importer rejects that one record (:func:`record_problem`)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -66,18 +67,20 @@ def row_problem(table: Table, row: Mapping[str, Any]) -> RowProblem | None:
     """The first value of ``row`` that ``table`` would not store as it is, or None."""
     rules = _rules(table)
     for column, value in row.items():
-        types, length, nullable = rules[column]
-        if value is None:
-            if nullable:
-                continue
-            return RowProblem(table.name, column, value)
-        if type(value) not in types:
-            return RowProblem(table.name, column, value)
-        if type(value) is str:
+        kind = type(value)
+        if kind is str:  # the values that come from input: checked first and quickly
+            types, length, _ = rules[column]
+            if str not in types:
+                return RowProblem(table.name, column, value)
             if length is not None and len(value) > length:
                 return RowProblem(table.name, column, value, limit=length)
             if "\x00" in value or not (value.isascii() or _encodable(value)):
                 return RowProblem(table.name, column, value, nul=True)
+        elif value is None:
+            if not rules[column][2]:
+                return RowProblem(table.name, column, value)
+        elif kind not in rules[column][0]:
+            return RowProblem(table.name, column, value)
     return None
 
 
@@ -117,6 +120,44 @@ def storable_text(value: str) -> str:
     return value.replace("\x00", "\ufffd").encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
 
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+class TextNotStorable(ValueError):
+    """A text of a record holds a NUL character, which PostgreSQL does not store in text."""
+
+
+def check_document(doc: bytes) -> None:
+    """Raise :class:`TextNotStorable` when a record's JSON document (orjson writes NUL as ``\\u0000``
+    and refuses lone surrogates) holds a NUL character: one scan covers every text of the record and
+    of the index rows made from it."""
+    if b"\\u0000" in doc and _NUL_ESCAPE.search(doc):  # not an escaped backslash before "u0000"
+        raise TextNotStorable("a text holds a NUL character")
+
+
+_LIMITED: dict[str, tuple[tuple[str, int, bool], ...]] = {}
+
+
+def _limited_problem(table: Table, rows: list[dict[str, Any]]) -> RowProblem | None:
+    """Like :func:`rows_problem` for index rows made by mamori from a checked record: only the
+    columns with a length limit are looked at (their texts come from the record; NUL is found by
+    :func:`check_document`), which keeps the check of large records cheap."""
+    limited = _LIMITED.get(table.name)
+    if limited is None:
+        limited = _LIMITED[table.name] = tuple(
+            (name, length, nullable) for name, (_, length, nullable) in _rules(table).items() if length
+        )
+    for row in rows:
+        for column, length, nullable in limited:
+            value = row.get(column)
+            if type(value) is str:
+                if len(value) > length:
+                    return RowProblem(table.name, column, value, limit=length)
+            elif value is not None or not nullable:
+                return RowProblem(table.name, column, value)
+    return None
+
+
 def rows_problem(table: Table, rows: list[dict[str, Any]]) -> RowProblem | None:
     for row in rows:
         problem = row_problem(table, row)
@@ -142,8 +183,8 @@ def record_problem(record: Prepared) -> RowProblem | None:
         problem = row_problem(aliases, {"alias": identifier})
         if problem is None and isinstance(identifier, str):
             problem = row_problem(aliases, {"alias_key": merge.key(identifier)})
-    if problem is None and isinstance(v, Outline):
-        problem = rows_problem(schema.AffectedPackage.__table__, v.package_rows) or rows_problem(
+    if problem is None and isinstance(v, Outline):  # NUL: see :func:`check_document`
+        problem = _limited_problem(schema.AffectedPackage.__table__, v.package_rows) or _limited_problem(
             schema.AffectedCpe.__table__, v.cpe_rows
         )
     return problem

@@ -8,6 +8,7 @@ from mamori.model.cpe import CpeName, index_key, parse_cpe
 from mamori.model.names import ecosystem_for_collection, normalise_name, split_ecosystem
 from mamori.model.vulnerability import AffectedProduct, ProductVersion, Vulnerability
 from mamori.store.documents import Outline, Prepared, digest, pack, to_json
+from mamori.store.limits import check_document
 
 _NO_VERSION = {"", "*", "-", "0", "unspecified", "n/a", "all"}
 
@@ -156,6 +157,7 @@ def cpe_rows(v: Vulnerability | Outline, vuln_id: str) -> list[dict[str, Any]]:
 def prepare_outline(record: Vulnerability) -> Prepared:
     """The record's stored form with its :class:`Outline` (what an import worker sends back)."""
     doc = to_json(record)
+    check_document(doc)
     packed = pack(doc)
     outline = Outline(
         record.id,
