@@ -2,7 +2,7 @@
 
 For every source, real records from ../shared/data get, in each leaf field (every field of the record,
 each distinct key path once), each wrong type in turn: a list, an object, an integer, a float, a
-boolean, null, a long string, and a numeric string where a number is. Each mutated record carries one
+boolean, null, a long string, a numeric string where a number is, and a NUL character in a string. Each mutated record carries one
 mutation and gets its own id; good copies of the real records go beside them. The installed
 ``mamori db import`` reads the lot into SQLite and into a throw-away PostgreSQL database
 (MAMORI_TEST_PG_URL); then:
@@ -60,6 +60,7 @@ MUTATIONS: dict[str, Callable[[Any], Any]] = {
     "null": lambda v: None,
     "long": lambda v: LONG,
     "numstr": lambda v: "7.5",  # only where the real value is a number
+    "nul": lambda v: f"{v}\u0000x",  # only where the real value is a string: PostgreSQL keeps no NUL in text
 }
 TEXT_MUTATIONS = {
     "list": "[1, 2]",
@@ -144,7 +145,7 @@ def set_at(doc: Any, path: Path_, value: Any) -> Any:
 
 def mutations_of(value: Any) -> list[str]:
     number = isinstance(value, int | float) and not isinstance(value, bool)
-    return [m for m in MUTATIONS if m != "numstr" or number]
+    return [m for m in MUTATIONS if (m != "numstr" or number) and (m != "nul" or isinstance(value, str))]
 
 
 # -- the inputs, one builder per source ----------------------------------------------------------------

@@ -123,16 +123,10 @@ def storable_text(value: str) -> str:
 _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
-class TextNotStorable(ValueError):
-    """A text of a record holds a NUL character, which PostgreSQL does not store in text."""
-
-
-def check_document(doc: bytes) -> None:
-    """Raise :class:`TextNotStorable` when a record's JSON document (orjson writes NUL as ``\\u0000``
-    and refuses lone surrogates) holds a NUL character: one scan covers every text of the record and
-    of the index rows made from it."""
-    if b"\\u0000" in doc and _NUL_ESCAPE.search(doc):  # not an escaped backslash before "u0000"
-        raise TextNotStorable("a text holds a NUL character")
+def has_nul(doc: bytes) -> bool:
+    """Whether a record's JSON document holds a NUL character (orjson writes it ``\\u0000``): one
+    scan of the document, so the index rows of the few records that do are checked whole."""
+    return b"\\u0000" in doc and _NUL_ESCAPE.search(doc) is not None  # not an escaped backslash
 
 
 _LIMITED: dict[str, tuple[tuple[str, int, bool], ...]] = {}
@@ -140,8 +134,8 @@ _LIMITED: dict[str, tuple[tuple[str, int, bool], ...]] = {}
 
 def _limited_problem(table: Table, rows: list[dict[str, Any]]) -> RowProblem | None:
     """Like :func:`rows_problem` for index rows made by mamori from a checked record: only the
-    columns with a length limit are looked at (their texts come from the record; NUL is found by
-    :func:`check_document`), which keeps the check of large records cheap."""
+    columns with a length limit are looked at (their texts come from the record, whose document
+    told whether any holds NUL: :func:`has_nul`), which keeps the check of large records cheap."""
     limited = _LIMITED.get(table.name)
     if limited is None:
         limited = _LIMITED[table.name] = tuple(
@@ -183,8 +177,9 @@ def record_problem(record: Prepared) -> RowProblem | None:
         problem = row_problem(aliases, {"alias": identifier})
         if problem is None and isinstance(identifier, str):
             problem = row_problem(aliases, {"alias_key": merge.key(identifier)})
-    if problem is None and isinstance(v, Outline):  # NUL: see :func:`check_document`
-        problem = _limited_problem(schema.AffectedPackage.__table__, v.package_rows) or _limited_problem(
+    if problem is None and isinstance(v, Outline):
+        check = rows_problem if record.nul else _limited_problem  # NUL: see :func:`has_nul`
+        problem = check(schema.AffectedPackage.__table__, v.package_rows) or check(
             schema.AffectedCpe.__table__, v.cpe_rows
         )
     return problem

@@ -8,7 +8,7 @@ from mamori.model.cpe import CpeName, index_key, parse_cpe
 from mamori.model.names import ecosystem_for_collection, normalise_name, split_ecosystem
 from mamori.model.vulnerability import AffectedProduct, ProductVersion, Vulnerability
 from mamori.store.documents import Outline, Prepared, digest, pack, to_json
-from mamori.store.limits import check_document
+from mamori.store.limits import has_nul
 
 _NO_VERSION = {"", "*", "-", "0", "unspecified", "n/a", "all"}
 
@@ -157,7 +157,6 @@ def cpe_rows(v: Vulnerability | Outline, vuln_id: str) -> list[dict[str, Any]]:
 def prepare_outline(record: Vulnerability) -> Prepared:
     """The record's stored form with its :class:`Outline` (what an import worker sends back)."""
     doc = to_json(record)
-    check_document(doc)
     packed = pack(doc)
     outline = Outline(
         record.id,
@@ -171,7 +170,7 @@ def prepare_outline(record: Vulnerability) -> Prepared:
         _counts(record),
         packed,
     )
-    return Prepared(outline, packed, digest(doc))
+    return Prepared(outline, packed, digest(doc), has_nul(doc))
 
 
 def _counts(v: Vulnerability | Outline) -> tuple[int, int, int]:

@@ -37,7 +37,6 @@ from mamori.store import schema
 from mamori.store.documents import Prepared
 from mamori.store.limits import (
     RowProblem,
-    TextNotStorable,
     epss_row,
     kev_row,
     link_row,
@@ -259,10 +258,6 @@ class _Run:
                 if isinstance(item, Vulnerability):
                     item = prepare_outline(item)  # its rows are checked now and not made again
                 item = _storable(item, name)
-            except TextNotStorable:
-                label = _label(getattr(item, "id", None) or "")
-                texts = {lang: message(lang, "record", "nul") for lang in ("en", "ja")}
-                item = Rejected(name, label, texts["en"], texts["ja"])
             except _MALFORMED as exc:  # a value no check foresaw: this record only is left out
                 label = getattr(item, "id", None) or getattr(item, "cve_id", None) or ""
                 reason = f"malformed record ({type(exc).__name__}: {exc})"

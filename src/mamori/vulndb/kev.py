@@ -20,7 +20,7 @@ def parse_document(doc: Any, name: str) -> Iterator[Kev | Rejected]:
         raise InputError(name, "not a CISA KEV catalog (no 'vulnerabilities' with cveID)")
     for i, item in enumerate(doc["vulnerabilities"]):
         cve = item.get("cveID") if isinstance(item, dict) else None
-        good = isinstance(cve, str) and cve.startswith("CVE-") and len(cve) <= _LABEL
+        good = shapes.usable_label(cve, _LABEL) and cve.startswith("CVE-")
         label = cve.strip() if good else f"vulnerabilities[{i}]"
         yield guarded(name, label, lambda item=item, i=i: _entry(item, name, i))
 

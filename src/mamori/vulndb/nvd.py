@@ -136,8 +136,7 @@ def parse_cve(cve: Any, name: str) -> Vulnerability:
 
 def _label(cve: Any, index: int) -> str:
     rid = cve.get("id") if isinstance(cve, dict) else None
-    good = isinstance(rid, str) and rid.strip() and len(rid) <= shapes.ID_LIMIT
-    return rid.strip() if good else f"vulnerabilities[{index}]"
+    return rid.strip() if shapes.usable_label(rid) else f"vulnerabilities[{index}]"
 
 
 def parse_document(doc: Any, name: str) -> Iterator[Vulnerability | Rejected]:

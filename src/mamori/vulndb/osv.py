@@ -225,7 +225,7 @@ def parse_record(doc: Any, name: str) -> Vulnerability:
 
 def _label(item: Any, index: int) -> str:
     rid = item.get("id") if isinstance(item, dict) else None
-    return rid if isinstance(rid, str) and rid.strip() and len(rid) <= shapes.ID_LIMIT else f"[{index}]"
+    return rid if shapes.usable_label(rid) else f"[{index}]"
 
 
 def parse_document(doc: Any, name: str) -> Iterator[Vulnerability | Rejected]:

@@ -35,9 +35,13 @@ class Leaf:
 Spec = dict[str, Any] | list[Any] | Leaf
 
 
-def string(max_length: int | None = None) -> Leaf:
-    """A string; ``max_length``: the store's limit for a value that is stored as it is."""
-    return Leaf(cs.str_schema(strict=True, max_length=max_length))
+def string(max_length: int | None = None, *, column: bool = False) -> Leaf:
+    """A string; ``max_length``: the store's limit for a value that is stored as it is; ``column``:
+    the value (or one made from it) goes to a text column, where PostgreSQL keeps no NUL."""
+    return Leaf(cs.str_schema(strict=True, max_length=max_length, pattern=_NO_NUL if column else None))
+
+
+_NO_NUL = "^[^\x00]*$"
 
 
 _NUMBER = cs.union_schema(
@@ -46,12 +50,13 @@ _NUMBER = cs.union_schema(
     custom_error_message="number",
 )
 STRING = string()
+TEXT = string(column=True)  # stored in an index column
 NUMBER = Leaf(_NUMBER)
 BOOLEAN = Leaf(cs.bool_schema(strict=True))
 OBJECT = Leaf(cs.dict_schema(strict=True))  # free-form: kept as it is in the record's document
 ID_LIMIT, DATE_LIMIT = 200, 32
-ID = string(ID_LIMIT)  # record ids and aliases: the store's key columns
-DATE = string(DATE_LIMIT)  # a date that could not be read is kept as it is
+ID = string(ID_LIMIT, column=True)  # record ids and aliases: the store's key columns
+DATE = string(DATE_LIMIT, column=True)  # a date that could not be read is kept as it is
 STRINGS: list[Any] = [STRING]
 
 
@@ -85,6 +90,12 @@ _GOT = {
     dict: "object",
     type(None): "null",
 }
+
+
+def usable_label(value: Any, limit: int = ID_LIMIT) -> bool:
+    """Whether a record's id can name it in a report: a string with text, at most ``limit``
+    characters, printable (else the record is named by its place in the document)."""
+    return isinstance(value, str) and bool(value.strip()) and len(value) <= limit and value.isprintable()
 
 
 def type_name(value: Any) -> str:
@@ -129,6 +140,8 @@ def _problem(error: Any, prefix: tuple[str | int, ...], name: str, record: str) 
         if kind == "string_too_long":
             limit = error.get("ctx", {}).get("max_length")
             texts[lang] = message(lang, "record", "too_long", path=where, limit=limit)
+        elif kind == "string_pattern_mismatch":
+            texts[lang] = message(lang, "record", "nul", path=where)
         else:
             expected = message(lang, "record", "types", _EXPECTED.get(kind, "string"))
             got = message(lang, "record", "types", type_name(error["input"]))
@@ -167,7 +180,7 @@ OSV = shape(
         "references": [{"type": STRING, "url": STRING}],
         "affected": [
             {
-                "package": {"ecosystem": string(64), "name": STRING, "purl": STRING},
+                "package": {"ecosystem": string(64, column=True), "name": TEXT, "purl": TEXT},
                 "ranges": [_OSV_RANGE],
                 "versions": STRINGS,
                 "ecosystem_specific": OBJECT,
@@ -198,21 +211,21 @@ _CVE5_CONTAINER = {
     "references": [{"url": STRING, "tags": STRINGS}],
     "affected": [
         {
-            "vendor": STRING,
-            "product": STRING,
-            "repo": STRING,
-            "defaultStatus": string(16),
-            "packageName": STRING,
-            "collectionURL": STRING,
-            "cpes": STRINGS,
+            "vendor": TEXT,
+            "product": TEXT,
+            "repo": TEXT,
+            "defaultStatus": string(16, column=True),
+            "packageName": TEXT,
+            "collectionURL": TEXT,
+            "cpes": [TEXT],
             "platforms": STRINGS,
             "versions": [
                 {
-                    "version": STRING,
-                    "status": string(16),
-                    "versionType": string(32),
-                    "lessThan": STRING,
-                    "lessThanOrEqual": STRING,
+                    "version": TEXT,
+                    "status": string(16, column=True),
+                    "versionType": string(32, column=True),
+                    "lessThan": TEXT,
+                    "lessThanOrEqual": TEXT,
                     "changes": [OBJECT],
                 }
             ],
@@ -278,12 +291,12 @@ NVD = shape(
                         "negate": BOOLEAN,
                         "cpeMatch": [
                             {
-                                "criteria": STRING,
+                                "criteria": TEXT,
                                 "vulnerable": BOOLEAN,
-                                "versionStartIncluding": STRING,
-                                "versionStartExcluding": STRING,
-                                "versionEndIncluding": STRING,
-                                "versionEndExcluding": STRING,
+                                "versionStartIncluding": TEXT,
+                                "versionStartExcluding": TEXT,
+                                "versionEndIncluding": TEXT,
+                                "versionEndExcluding": TEXT,
                                 "matchCriteriaId": STRING,
                             }
                         ],
@@ -297,10 +310,10 @@ NVD = shape(
 
 KEV = shape(
     {
-        "cveID": string(32),
-        "dateAdded": STRING,
-        "dueDate": STRING,
-        "knownRansomwareCampaignUse": string(16),
+        "cveID": string(32, column=True),
+        "dateAdded": TEXT,
+        "dueDate": TEXT,
+        "knownRansomwareCampaignUse": string(16, column=True),
         "vendorProject": STRING,
         "product": STRING,
         "vulnerabilityName": STRING,
@@ -316,4 +329,4 @@ _SCORE = Leaf(
         [_NUMBER, cs.str_schema(strict=True)], custom_error_type="number_type", custom_error_message="number"
     )
 )
-EPSS = shape({"cve": string(32), "epss": _SCORE, "percentile": _SCORE, "date": STRING})
+EPSS = shape({"cve": string(32, column=True), "epss": _SCORE, "percentile": _SCORE, "date": TEXT})
