@@ -130,6 +130,8 @@ def has_nul(doc: bytes) -> bool:
 
 
 _LIMITED: dict[str, tuple[tuple[str, int, bool], ...]] = {}
+# index-row columns mamori fills itself, or with the record's id (checked in its source_record row)
+_OURS = frozenset({"source", "origin", "part", "record_id", "vuln_id"})
 
 
 def _limited_problem(table: Table, rows: list[dict[str, Any]]) -> RowProblem | None:
@@ -139,7 +141,9 @@ def _limited_problem(table: Table, rows: list[dict[str, Any]]) -> RowProblem | N
     limited = _LIMITED.get(table.name)
     if limited is None:
         limited = _LIMITED[table.name] = tuple(
-            (name, length, nullable) for name, (_, length, nullable) in _rules(table).items() if length
+            (name, length, nullable)
+            for name, (_, length, nullable) in _rules(table).items()
+            if length and name not in _OURS
         )
     for row in rows:
         for column, length, nullable in limited:
