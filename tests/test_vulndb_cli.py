@@ -88,7 +88,7 @@ def test_bad_input_is_reported_and_the_rest_imported_or_one_line_exit_2(
     (folder / "b.json").write_bytes(b'{"cve": {"id": "CVE-2024-0001", "descriptions": 7}}')
     code, out, err = _run(capsys, "db", "import", str(folder), "--db", db)
     assert code == 1 and "nvd: 1 read, 1 new" in out and "1 rejected" in out
-    assert f"{folder / 'b.json'}: CVE-2024-0001: malformed NVD record" in err
+    assert f"{folder / 'b.json'}: CVE-2024-0001: cve.descriptions: expected a list, got a number" in err
     code, out, _ = _run(capsys, "db", "status", "--db", db, "--format", "json")
     assert json.loads(out)["sources"]["nvd"]["records"] == 1
     code, _, err = _run(

@@ -88,7 +88,7 @@ def test_osv_structural_errors_name_the_file() -> None:
         list(osv.parse_bytes("bad.json", b'{"summary": "x"}'))
     with pytest.raises(InputError, match=r"bad\.yaml: not valid OSV JSON/YAML"):
         list(osv.parse_bytes("bad.yaml", b"id: [unclosed"))
-    with pytest.raises(InputError, match="affected must be a list of objects"):
+    with pytest.raises(InputError, match="GHSA-x: affected: expected a list, got a string"):
         list(osv.parse_bytes("x.json", b'{"id": "GHSA-x", "affected": "pkg"}'))
 
 

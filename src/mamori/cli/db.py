@@ -39,9 +39,15 @@ def _echo_problems(lang: str, rejected: Iterable[object], failed: Iterable[objec
     from mamori.vulndb.messages import text
 
     for item in rejected:
-        typer.echo(visible(f"{text(lang, 'import', 'rejected')}: {item}"), err=True)
+        typer.echo(visible(f"{text(lang, 'import', 'rejected')}: {_line(item, lang)}"), err=True)
     for item in failed:
-        typer.echo(visible(f"{text(lang, 'import', 'failed')}: {item}"), err=True)
+        typer.echo(visible(f"{text(lang, 'import', 'failed')}: {_line(item, lang)}"), err=True)
+
+
+def _line(item: object, lang: str) -> str:
+    """A rejected record or failed file in ``lang`` where it has a Japanese reason."""
+    line = getattr(item, "line", None)
+    return line(lang) if callable(line) else str(item)
 
 
 WARNINGS_SHOWN = 10  # malformed upstream lines listed in the text output (all are counted)

@@ -25,6 +25,7 @@ from mamori.model.sbom import Document, ReadWarning
 from mamori.portfolio import tables as t
 from mamori.portfolio.identity import Identity, identity_of
 from mamori.store import Store
+from mamori.store.limits import fit_row
 from mamori.store.writer import chunks, insert_rows, now
 from mamori.triage.records import _required as _text  # the same rule as triage records' names
 from mamori.triage.records import default_who
@@ -197,6 +198,7 @@ def store_sbom(store: Store, product: str, version: str, path: Path, who: str | 
             "components": len(identities),
             "content": zlib.compress(data, 6),
         }
+        row = fit_row(s, row)  # stored the same on every backend
         sbom_id = int(conn.execute(s.insert().values(**row)).inserted_primary_key[0])
         ids = component_ids(conn, identities)
         insert_rows(

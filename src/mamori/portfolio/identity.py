@@ -21,6 +21,8 @@ from mamori.match.target import target_for
 from mamori.model.cpe import index_key
 from mamori.model.sbom import Component
 from mamori.model.source_package import stored_property
+from mamori.portfolio.tables import ComponentRow
+from mamori.store.limits import fit_row
 
 _SEP = "\x1f"
 
@@ -45,6 +47,10 @@ class Identity:
     source_name_key: str | None = None
 
     def row(self) -> dict[str, Any]:
+        """The ``portfolio_component`` row, as every backend stores it the same (:func:`fit_row`)."""
+        return fit_row(ComponentRow.__table__, self._row())
+
+    def _row(self) -> dict[str, Any]:
         return {
             "key": self.key,
             "ref": self.ref,

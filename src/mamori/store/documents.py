@@ -76,6 +76,7 @@ class Prepared:
     vulnerability: Vulnerability | Outline
     packed: bytes
     digest: str
+    nul: bool = False  # a text of the record holds NUL: its index rows are checked whole (store.limits)
 
 
 def prepare(record: Vulnerability) -> Prepared:

@@ -8,6 +8,7 @@ from mamori.model.cpe import CpeName, index_key, parse_cpe
 from mamori.model.names import ecosystem_for_collection, normalise_name, split_ecosystem
 from mamori.model.vulnerability import AffectedProduct, ProductVersion, Vulnerability
 from mamori.store.documents import Outline, Prepared, digest, pack, to_json
+from mamori.store.limits import has_nul
 
 _NO_VERSION = {"", "*", "-", "0", "unspecified", "n/a", "all"}
 
@@ -169,7 +170,7 @@ def prepare_outline(record: Vulnerability) -> Prepared:
         _counts(record),
         packed,
     )
-    return Prepared(outline, packed, digest(doc))
+    return Prepared(outline, packed, digest(doc), has_nul(doc))
 
 
 def _counts(v: Vulnerability | Outline) -> tuple[int, int, int]:

@@ -32,6 +32,7 @@ from mamori.model import merge
 from mamori.model.purl2cpe import PurlCpeLink, judged
 from mamori.model.vulnerability import Epss, Kev, Vulnerability
 from mamori.store import documents, schema
+from mamori.store.limits import epss_row, kev_row, link_row
 from mamori.store.rows import cpe_rows, merged_rows, package_rows
 
 CHUNK = 5000
@@ -330,43 +331,19 @@ class Writer:
 
     # -- enrichment and links ----------------------------------------------------------------
     def put_kev(self, entries: Iterable[Kev]) -> int:
-        rows = {
-            e.cve_id: {
-                "cve_id": e.cve_id,
-                "date_added": e.date_added,
-                "due_date": e.due_date,
-                "known_ransomware_use": e.known_ransomware_use,
-                "doc": documents.pack(documents.to_json(e)),
-            }
-            for e in entries
-        }
+        rows = {e.cve_id: {**kev_row(e), "doc": documents.pack(documents.to_json(e))} for e in entries}
         upsert(self.conn, schema.KevEntry.__table__, list(rows.values()), ["cve_id"])
         return len(rows)
 
     def put_epss(self, entries: Iterable[Epss]) -> int:
-        rows = {
-            e.cve_id: {"cve_id": e.cve_id, "score": e.score, "percentile": e.percentile, "date": e.date}
-            for e in entries
-        }
+        rows = {e.cve_id: epss_row(e) for e in entries}
         upsert(self.conn, schema.EpssScore.__table__, list(rows.values()), ["cve_id"])
         return len(rows)
 
     def put_purl_cpe(self, links: Iterable[PurlCpeLink]) -> int:
         """Store links with their strength (judged now when they come without it); a link imported
         again takes the strength the rule gives it now."""
-        rows = {
-            (link.purl, link.cpe_vendor, link.cpe_product): {
-                "purl_type": link.purl_type,
-                "purl_namespace": link.purl_namespace,
-                "purl_name": link.purl_name,
-                "purl": link.purl,
-                "cpe_vendor": link.cpe_vendor,
-                "cpe_product": link.cpe_product,
-                "strength": link.strength,
-                "rule": link.rule,
-            }
-            for link in map(judged, links)
-        }
+        rows = {(link.purl, link.cpe_vendor, link.cpe_product): link_row(link) for link in map(judged, links)}
         upsert(
             self.conn, schema.PurlCpe.__table__, list(rows.values()), ["purl", "cpe_vendor", "cpe_product"]
         )

@@ -44,6 +44,7 @@ from mamori.model.vex import (
     VexVulnerability,
 )
 from mamori.store import Store
+from mamori.store.limits import storable_text
 from mamori.store.schema import Base
 from mamori.vex.mapping import mapping
 from mamori.vex.validate import check
@@ -155,7 +156,7 @@ def canonical_purl(text: str) -> str:
 
 
 def _required(value: str | None, what: str, limit: int) -> str:
-    text = (value or "").strip()
+    text = storable_text((value or "").strip())  # the same on every backend
     if not text:
         raise InputError(None, f"{what} is required")
     if len(text) > limit:
@@ -207,11 +208,11 @@ def validated(
         status=status,
         justification=justification or None,
         responses=resp,
-        detail=(detail or "").strip() or None,
+        detail=storable_text((detail or "").strip()) or None,
         who=_required(who or default_who(), "--who", 200),
         at=at or _now(),
         origin=origin,
-        source=(source or "").strip() or None,
+        source=storable_text((source or "").strip()) or None,
     )
     breaches = check(VexDocument(statements=[statement(record)]))
     if breaches:

@@ -19,6 +19,7 @@ from mamori.model.vulnerability import (
     Ssvc,
     Vulnerability,
 )
+from mamori.vulndb import shapes
 from mamori.vulndb.products import derived_cpes
 from mamori.vulndb.severity import make_severity
 
@@ -137,6 +138,7 @@ def parse_record(doc: Any, name: str) -> Vulnerability:
         raise InputError(name, "not a CVE JSON 5 record (no cveMetadata)")
     meta = doc["cveMetadata"]
     record_id = meta.get("cveId")
+    shapes.CVE5.check(doc, name, record_id if isinstance(record_id, str) else "")
     if not isinstance(record_id, str) or not record_id.startswith("CVE-"):
         raise InputError(name, "CVE record has no cveMetadata.cveId")
     try:
@@ -162,7 +164,7 @@ def _record(doc: dict[str, Any], meta: dict[str, Any], record_id: str) -> Vulner
     products = _products(cna.get("affected"), cna_name, record_id, "cna")
     ssvc: list[Ssvc] = []
     kev: list[Kev] = []
-    for adp in containers.get("adp") or []:
+    for index, adp in enumerate(containers.get("adp") or []):
         provider = (adp.get("providerMetadata") or {}).get("shortName")
         severities += _severities(adp.get("metrics"), provider)
         cwes |= _cwes(adp.get("problemTypes"))
@@ -172,12 +174,15 @@ def _record(doc: dict[str, Any], meta: dict[str, Any], record_id: str) -> Vulner
             if r.get("url")
         ]
         products += _products(adp.get("affected"), provider, record_id, "adp")
-        for metric in adp.get("metrics") or []:
+        for number, metric in enumerate(adp.get("metrics") or []):
             other = metric.get("other") or {}
             content = other.get("content") or {}
+            where = ("containers", "adp", index, "metrics", number, "other", "content")
             if other.get("type") == "ssvc":
+                shapes.CVE5_SSVC.check(content, "", record_id, where)
                 ssvc.append(_ssvc(content, provider))
             elif other.get("type") == "kev":
+                shapes.CVE5_KEV.check(content, "", record_id, where)
                 kev.append(
                     Kev(cve_id=record_id, date_added=iso_date(content.get("dateAdded")), source=SOURCE)
                 )

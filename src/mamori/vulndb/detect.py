@@ -46,7 +46,7 @@ def _json_source(doc: Any) -> str | None:
         return "nvd"
     if epss.looks_like(doc):
         return "epss"
-    if osv.looks_like(doc) or (isinstance(doc, list) and doc and all(osv.looks_like(d) for d in doc[:5])):
+    if osv.looks_like(doc) or (isinstance(doc, list) and doc and any(osv.looks_like(d) for d in doc[:5])):
         return "osv"
     if isinstance(doc, dict) and isinstance(doc.get("vulns"), list):
         return "osv"

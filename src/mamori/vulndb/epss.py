@@ -9,6 +9,7 @@ from typing import Any
 from mamori.errors import InputError
 from mamori.model.timestamps import iso_date
 from mamori.model.vulnerability import Epss
+from mamori.vulndb import shapes
 from mamori.vulndb.rejected import Rejected, guarded
 
 SOURCE = "epss"
@@ -68,6 +69,9 @@ def _row(fields: list[str], name: str, day: str | None) -> Epss:
 
 
 def _api_row(row: Any, name: str) -> Epss:
+    if not isinstance(row, dict):
+        raise InputError(name, "no cve")
+    shapes.EPSS.check(row, name)
     cve = row.get("cve")
     if not isinstance(cve, str) or not cve.startswith("CVE-"):
         raise InputError(name, "no cve")

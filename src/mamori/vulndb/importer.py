@@ -33,11 +33,23 @@ from sqlalchemy.pool import SingletonThreadPool, StaticPool
 from mamori.errors import InputError
 from mamori.model.purl2cpe import PurlCpeLink, judged
 from mamori.model.vulnerability import Epss, Kev, Vulnerability
+from mamori.store import schema
 from mamori.store.documents import Prepared
+from mamori.store.limits import (
+    RowProblem,
+    epss_row,
+    kev_row,
+    link_row,
+    record_problem,
+    row_problem,
+)
+from mamori.store.rows import prepare_outline
 from mamori.vulndb.coverage import CoverageClaim, record_scopes
 from mamori.vulndb.detect import SOURCES, Item, Parsed, parse_blob
+from mamori.vulndb.messages import text as message
 from mamori.vulndb.parallel import decoded
 from mamori.vulndb.rejected import DataWarning, Rejected
+from mamori.vulndb.shapes import type_name
 from mamori.vulndb.sources import Blob, open_input
 
 if TYPE_CHECKING:
@@ -142,8 +154,8 @@ class ImportSummary:
         return {
             "files": self.files,
             "skipped": self.skipped,
-            "rejected": [[r.name, r.record, r.reason] for r in self.rejected],
-            "failed": [[r.name, r.record, r.reason] for r in self.failed],
+            "rejected": [[r.name, r.record, r.reason, r.reason_ja] for r in self.rejected],
+            "failed": [[r.name, r.record, r.reason, r.reason_ja] for r in self.failed],
             "warnings": [[r.name, r.record, r.reason] for r in self.warnings],
             "sources": {k: asdict(v) for k, v in self.sources.items()},
             "links": asdict(self.links),
@@ -235,15 +247,24 @@ class _Run:
     def counts(self, source: str) -> SourceCounts:
         return self.summary.sources.setdefault(source, SourceCounts())
 
-    def add(self, source: str, item: Item | Prepared) -> None:
+    def add(self, source: str, item: Item | Prepared, name: str) -> None:
         counts = self.counts(source)
-        if isinstance(item, Rejected):
-            counts.rejected += 1
-            self.summary.rejected.append(item)
-            return
         if isinstance(item, DataWarning):
             counts.warnings += 1
             self.summary.warnings.append(item)
+            return
+        if not isinstance(item, Rejected | Prepared):  # a worker's prepared record was checked there
+            try:
+                if isinstance(item, Vulnerability):
+                    item = prepare_outline(item)  # its rows are checked now and not made again
+                item = _storable(item, name)
+            except _MALFORMED as exc:  # a value no check foresaw: this record only is left out
+                label = getattr(item, "id", None) or getattr(item, "cve_id", None) or ""
+                reason = f"malformed record ({type(exc).__name__}: {exc})"
+                item = Rejected(name, _label(label), reason)
+        if isinstance(item, Rejected):
+            counts.rejected += 1
+            self.summary.rejected.append(item)
             return
         counts.read += 1
         buffer = self.buffer
@@ -263,7 +284,7 @@ class _Run:
             buffer.epss.append(item)
             self.pending += len(buffer.epss) % _EPSS_BATCH_FACTOR == 0
         else:
-            link = judged(item)
+            link = item  # judged by _storable
             self.summary.links.add(link)
             buffer.links.append(link)
             self.pending += len(buffer.links) % _EPSS_BATCH_FACTOR == 0
@@ -351,6 +372,45 @@ class _Run:
         self.summary.batches += 1
 
 
+_LABEL = 120  # characters of a record's id shown when it is rejected
+
+
+def _storable(
+    item: Prepared | Kev | Epss | PurlCpeLink, name: str
+) -> Prepared | Kev | Epss | PurlCpeLink | Rejected:
+    """The item, or a :class:`Rejected` note when a value of its rows is one the store would not
+    take as it is (:mod:`mamori.store.limits`): checked here so both backends store the same."""
+    if isinstance(item, Prepared):
+        problem, label = record_problem(item), item.vulnerability.id
+    elif isinstance(item, Kev):
+        problem, label = row_problem(schema.KevEntry.__table__, kev_row(item)), item.cve_id
+    elif isinstance(item, Epss):
+        problem, label = row_problem(schema.EpssScore.__table__, epss_row(item)), item.cve_id
+    else:
+        item = judged(item)
+        problem, label = row_problem(schema.PurlCpe.__table__, link_row(item)), item.purl
+    if problem is None:
+        return item
+    label = _label(label)
+    texts = {lang: _row_reason(lang, problem) for lang in ("en", "ja")}
+    return Rejected(name, label, texts["en"], texts["ja"])
+
+
+def _label(value: object) -> str:
+    """A record's id as it names the record in a report: at most ``_LABEL`` characters."""
+    label = value if isinstance(value, str) else repr(value)
+    return label if len(label) <= _LABEL else label[:_LABEL] + "…"
+
+
+def _row_reason(lang: str, problem: RowProblem) -> str:
+    if problem.limit is not None:
+        return message(lang, "record", "too_long", path=problem.column, limit=problem.limit)
+    if problem.nul:
+        return message(lang, "record", "not_text", path=problem.column)
+    got = message(lang, "record", "types", type_name(problem.value))
+    return message(lang, "record", "not_stored", path=problem.column, got=got)
+
+
 @contextmanager
 def _writes_joined(run: _Run) -> Iterator[None]:
     """A failed write is raised as itself; on any other error the write in progress is waited for
@@ -431,7 +491,7 @@ def import_blobs(
                         done += 1
                         if index == position and done <= skip_items:
                             continue  # committed by the interrupted run
-                        run.add(parsed.source, item)
+                        run.add(parsed.source, item, blob.name)
                         if run.full:
                             run.commit(index, done)
             except _MALFORMED as exc:
@@ -441,7 +501,7 @@ def import_blobs(
             except InputError as exc:
                 if strict:
                     raise
-                summary.failed.append(Rejected(blob.name, "", exc.problem))
+                summary.failed.append(Rejected.of(blob.name, "", exc))
             summary.files += 1
             if progress is not None:
                 progress(Progress(summary.files, total, summary.records, blob.name))

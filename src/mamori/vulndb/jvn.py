@@ -22,6 +22,7 @@ from mamori.model.vulnerability import (
     SourceRef,
     Vulnerability,
 )
+from mamori.vulndb import shapes
 from mamori.vulndb.rejected import Rejected, guarded
 from mamori.vulndb.severity import make_severity
 from mamori.vulndb.xmlsafe import attr, child, children, local, parse, text
@@ -55,6 +56,14 @@ def _severity(vector: str, version: str | None, score: str | None, rating: str |
     return make_severity(
         vector, source=SOURCE, version=v2, source_score=score, source_rating=rating, provider=PROVIDER
     )
+
+
+def _date(parent: etree._Element, tag: str, name: str, record_id: str) -> str | None:
+    """The text of a date element; a text longer than any date rejects the record."""
+    value = text(parent, tag)
+    if value is not None and len(value) > shapes.DATE_LIMIT:
+        raise shapes.too_long(name, record_id, tag, shapes.DATE_LIMIT)
+    return value
 
 
 def _record(
@@ -130,7 +139,10 @@ def _vuldef_record(info: etree._Element, lang: str, name: str) -> Vulnerability:
         if (vector := text(cvss, "Vector"))
     ]
     texts = {"title": text(data, "Title"), "summary": text(child(data, "VulinfoDescription"), "Overview")}
-    dates = (text(data, "DateFirstPublished"), text(data, "DateLastUpdated"))
+    dates = (
+        _date(data, "DateFirstPublished", name, record_id),
+        _date(data, "DateLastUpdated", name, record_id),
+    )
     return _record(
         record_id, f"vuldef:{lang}", lang, texts, dates, aliases, cwes, references, severities, products
     )
@@ -175,7 +187,10 @@ def _rss_record(item: etree._Element, lang: str, name: str) -> Vulnerability:
         if c.get("vector")
     ]
     texts = {"title": text(item, "title"), "summary": text(item, "description")}
-    dates = (text(item, "issued"), text(item, "modified") or text(item, "date"))
+    dates = (
+        _date(item, "issued", name, record_id),
+        _date(item, "modified", name, record_id) or _date(item, "date", name, record_id),
+    )
     return _record(
         record_id, f"rss:{lang}", lang, texts, dates, aliases, cwes, references, severities, products
     )

@@ -8,9 +8,11 @@ from typing import Any
 from mamori.errors import InputError
 from mamori.model.timestamps import iso_date
 from mamori.model.vulnerability import Kev
-from mamori.vulndb.rejected import Rejected
+from mamori.vulndb import shapes
+from mamori.vulndb.rejected import Rejected, guarded
 
 SOURCE = "kev"
+_LABEL = 32  # a cveID longer than this is not shown as the record's name
 
 
 def parse_document(doc: Any, name: str) -> Iterator[Kev | Rejected]:
@@ -18,23 +20,32 @@ def parse_document(doc: Any, name: str) -> Iterator[Kev | Rejected]:
         raise InputError(name, "not a CISA KEV catalog (no 'vulnerabilities' with cveID)")
     for i, item in enumerate(doc["vulnerabilities"]):
         cve = item.get("cveID") if isinstance(item, dict) else None
-        if not isinstance(cve, str) or not cve.startswith("CVE-"):
-            yield Rejected(name, f"vulnerabilities[{i}]", "no cveID")
-            continue
-        yield Kev(
-            cve_id=cve.strip(),
-            date_added=iso_date(item.get("dateAdded")),
-            due_date=iso_date(item.get("dueDate")),
-            known_ransomware_use=item.get("knownRansomwareCampaignUse"),
-            vendor_project=item.get("vendorProject"),
-            product=item.get("product"),
-            name=item.get("vulnerabilityName"),
-            short_description=item.get("shortDescription"),
-            required_action=item.get("requiredAction"),
-            notes=item.get("notes") or None,
-            cwes=[c for c in item.get("cwes") or [] if isinstance(c, str)],
-            source=SOURCE,
-        )
+        good = shapes.usable_label(cve, _LABEL) and cve.startswith("CVE-")
+        label = cve.strip() if good else f"vulnerabilities[{i}]"
+        yield guarded(name, label, lambda item=item, i=i: _entry(item, name, i))
+
+
+def _entry(item: Any, name: str, index: int) -> Kev:
+    if not isinstance(item, dict):
+        raise InputError(name, "no cveID")
+    shapes.KEV.check(item, name, prefix=("vulnerabilities", index))
+    cve = item.get("cveID")
+    if not isinstance(cve, str) or not cve.startswith("CVE-"):
+        raise InputError(name, "no cveID")
+    return Kev(
+        cve_id=cve.strip(),
+        date_added=iso_date(item.get("dateAdded")),
+        due_date=iso_date(item.get("dueDate")),
+        known_ransomware_use=item.get("knownRansomwareCampaignUse"),
+        vendor_project=item.get("vendorProject"),
+        product=item.get("product"),
+        name=item.get("vulnerabilityName"),
+        short_description=item.get("shortDescription"),
+        required_action=item.get("requiredAction"),
+        notes=item.get("notes") or None,
+        cwes=[c for c in item.get("cwes") or [] if isinstance(c, str)],
+        source=SOURCE,
+    )
 
 
 def looks_like(doc: Any) -> bool:

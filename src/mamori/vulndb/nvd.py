@@ -17,6 +17,7 @@ from mamori.model.vulnerability import (
     SourceRef,
     Vulnerability,
 )
+from mamori.vulndb import shapes
 from mamori.vulndb.rejected import Rejected, guarded
 from mamori.vulndb.severity import make_severity
 
@@ -77,14 +78,21 @@ def _configurations(entries: list[dict[str, Any]], record_id: str) -> list[CpeCo
 
 def parse_cve(cve: Any, name: str) -> Vulnerability:
     """The ``cve`` object of one NVD item → :class:`Vulnerability`."""
-    if not isinstance(cve, dict) or not isinstance(cve.get("id"), str):
+    if not isinstance(cve, dict):
+        raise InputError(name, "NVD item has no cve.id")
+    shapes.NVD.check(cve, name, cve["id"].strip() if isinstance(cve.get("id"), str) else "")
+    if not isinstance(cve.get("id"), str):
         raise InputError(name, "NVD item has no cve.id")
     record_id = cve["id"].strip()
     try:
         status = cve.get("vulnStatus")
         published, modified = iso_utc(cve.get("published")), iso_utc(cve.get("lastModified"))
         withdrawn = modified if status == "Rejected" else None
-        descriptions = {d["lang"]: d["value"] for d in cve.get("descriptions") or [] if d.get("lang") == "en"}
+        descriptions = {
+            d["lang"]: d["value"]
+            for d in cve.get("descriptions") or []
+            if d.get("lang") == "en" and isinstance(d.get("value"), str)
+        }
         cwes = sorted(
             {
                 d["value"]
@@ -128,7 +136,7 @@ def parse_cve(cve: Any, name: str) -> Vulnerability:
 
 def _label(cve: Any, index: int) -> str:
     rid = cve.get("id") if isinstance(cve, dict) else None
-    return rid.strip() if isinstance(rid, str) and rid.strip() else f"vulnerabilities[{index}]"
+    return rid.strip() if shapes.usable_label(rid) else f"vulnerabilities[{index}]"
 
 
 def parse_document(doc: Any, name: str) -> Iterator[Vulnerability | Rejected]:

@@ -13,7 +13,7 @@ from mamori.errors import InputError
 from mamori.model.references import typed_reference
 from mamori.model.timestamps import iso_utc
 from mamori.model.vulnerability import AffectedPackage, Event, Range, Severity, SourceRef, Vulnerability
-from mamori.vulndb import yamlfast
+from mamori.vulndb import shapes, yamlfast
 from mamori.vulndb.rejected import Rejected, guarded
 from mamori.vulndb.severity import make_severity
 
@@ -191,6 +191,7 @@ def parse_record(doc: Any, name: str) -> Vulnerability:
     if not isinstance(doc, dict):
         raise InputError(name, "an OSV record must be an object")
     record_id = doc.get("id")
+    shapes.OSV.check(doc, name, record_id.strip() if isinstance(record_id, str) else "")
     if not isinstance(record_id, str) or not record_id.strip():
         raise InputError(name, "OSV record has no id")
     record_id = record_id.strip()
@@ -224,7 +225,7 @@ def parse_record(doc: Any, name: str) -> Vulnerability:
 
 def _label(item: Any, index: int) -> str:
     rid = item.get("id") if isinstance(item, dict) else None
-    return rid if isinstance(rid, str) and rid.strip() else f"[{index}]"
+    return rid if shapes.usable_label(rid) else f"[{index}]"
 
 
 def parse_document(doc: Any, name: str) -> Iterator[Vulnerability | Rejected]:

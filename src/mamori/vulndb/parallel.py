@@ -5,7 +5,9 @@ A worker parses a document exactly as the main process would (:func:`parse_blob`
 for each record, its stored form (JSON, compressed, digested) with the few fields and index rows
 the store needs (:class:`~mamori.store.documents.Outline`): the main process only writes them, in
 input order. A document a worker does not fully read (KEV, EPSS or purl2cpe data, a broken file, a
-rejected record) goes to the main process unchanged, so it is parsed and reported exactly as before.
+rejected record, a record with a value the store would not take: :mod:`mamori.store.limits`) goes to
+the main process unchanged, so it is parsed and reported exactly as before. A record a worker sends
+has been checked there: the main process only writes it.
 
 Work is handed out a few chunks (of at most ``CHUNK`` documents and ``CHUNK_BYTES``) ahead of the
 main process only, so memory stays bounded however large the input.
@@ -27,6 +29,7 @@ from mamori.fileio import max_input_bytes
 from mamori.model.vulnerability import SourceRef, Vulnerability
 from mamori.store import rows
 from mamori.store.documents import Outline, Prepared
+from mamori.store.limits import record_problem
 from mamori.vulndb.detect import VULNERABILITY_SOURCES, Parsed, parse_blob
 from mamori.vulndb.sources import Blob, read_member
 
@@ -55,11 +58,14 @@ def decode(blob: Blob, source: str | None = None) -> Decoded:
     try:
         parsed = parse_blob(blob, source)
         items = list(parsed.items) if parsed is not None and parsed.source in VULNERABILITY_SOURCES else []
+        if not items or not all(isinstance(item, Vulnerability) for item in items):
+            return Decoded(blob)
+        prepared = tuple(rows.prepare_outline(item) for item in items)
+        if any(record_problem(record) is not None for record in prepared):
+            return Decoded(blob)  # a value the store would not take: the main process rejects its record
+        return Decoded(Blob(blob.name, b""), parsed.source, prepared)
     except Exception:  # the main process parses it again and names the problem
         return Decoded(blob)
-    if not items or not all(isinstance(item, Vulnerability) for item in items):
-        return Decoded(blob)
-    return Decoded(Blob(blob.name, b""), parsed.source, tuple(rows.prepare_outline(item) for item in items))
 
 
 # Plain tuples pickle several times faster than dataclasses: what crosses the process boundary.

@@ -13,14 +13,41 @@ from mamori.errors import InputError
 T = TypeVar("T")
 
 
+class RecordTypeProblem(InputError):
+    """A field of one record holds the wrong type: the key path and the reason, in English and Japanese
+    (raised by :mod:`mamori.vulndb.shapes`)."""
+
+    def __init__(self, path: str | None, record: str, where: str, texts: dict[str, str]) -> None:
+        self.record = record
+        self.where = where
+        self.texts = texts
+        super().__init__(path, f"{record}: {texts['en']}" if record else texts["en"])
+
+    def reason(self, lang: str) -> str:
+        return self.texts.get(lang) or self.texts["en"]
+
+
 @dataclass(frozen=True, slots=True)
 class Rejected:
     name: str
     record: str
     reason: str
+    reason_ja: str = ""  # the reason in Japanese, where mamori words it (a wrongly typed field)
 
     def __str__(self) -> str:
-        return f"{self.name}: {self.record}: {self.reason}" if self.record else f"{self.name}: {self.reason}"
+        return self.line("en")
+
+    def line(self, lang: str) -> str:
+        """``file: record: reason`` in ``lang`` (the English reason when there is no Japanese one)."""
+        reason = self.reason_ja if lang == "ja" and self.reason_ja else self.reason
+        return f"{self.name}: {self.record}: {reason}" if self.record else f"{self.name}: {reason}"
+
+    @classmethod
+    def of(cls, name: str, record: str, exc: InputError) -> Rejected:
+        """The record rejected for ``exc`` (its problem without the record's own label)."""
+        if isinstance(exc, RecordTypeProblem):
+            return cls(name, record or exc.record, exc.reason("en"), exc.reason("ja"))
+        return cls(name, record, exc.problem.removeprefix(f"{record}: "))
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +69,6 @@ def guarded(name: str, record: str, make: Callable[[], T]) -> T | Rejected:
     try:
         return make()
     except InputError as exc:
-        return Rejected(name, record, exc.problem.removeprefix(f"{record}: "))
+        return Rejected.of(name, record, exc)
     except (AttributeError, KeyError, TypeError, ValueError) as exc:  # a shape the parser did not expect
         return Rejected(name, record, f"malformed record ({type(exc).__name__}: {exc})")
