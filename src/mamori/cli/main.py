@@ -8,7 +8,10 @@ installs; tests/test_cli_usage.py runs the installed ``mamori`` for each kind.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import importlib
+import os
 import sys
 from types import ModuleType
 
@@ -26,7 +29,9 @@ from mamori.cli import scan as scan_cli
 from mamori.cli import ssvc as ssvc_cli
 from mamori.cli import triage as triage_cli
 from mamori.cli import vex as vex_cli
-from mamori.errors import MamoriError
+from mamori.errors import InputError, MamoriError
+from mamori.fileio import message
+from mamori.i18n import LANGS, Lang, set_lang
 
 app = typer.Typer(
     name="mamori",
@@ -66,6 +71,8 @@ def _root(
 
 
 EXIT_USAGE = 2
+# what a write to a full disk, /dev/full or a closed pipe fails with
+_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
 EXIT_ABORTED = 130
 
 
@@ -110,10 +117,22 @@ def main(argv: list[str] | None = None) -> int:
     0 clean, 1 gate fired, 2 bad input or usage (one line on stderr), 3 cannot judge, 130 interrupted.
     A group run without a command prints its help and returns 0.
     """
+    set_lang(_lang_option(sys.argv[1:] if argv is None else argv))
     try:
         result = app(args=argv, prog_name="mamori", standalone_mode=False)
+        _flush_stdout()
     except MamoriError as exc:
         sys.stderr.write(f"mamori: error: {visible(str(exc))}\n")
+        return EXIT_USAGE
+    except OSError as exc:  # an output or input mamori did not wrap: still one line, never a traceback
+        line = f"{exc.filename}: {exc.strerror or exc}" if exc.filename else str(exc.strerror or exc)
+        try:
+            _flush_stdout()
+            if exc.filename is None and exc.errno in _OUTPUT_ERRNOS:  # a write to standard output
+                line = message("write", "stdout", reason=exc.strerror or exc)
+        except InputError as failed:
+            line = str(failed)
+        sys.stderr.write(f"mamori: error: {visible(line)}\n")
         return EXIT_USAGE
     except (KeyboardInterrupt, *_ABORTS):
         sys.stderr.write("mamori: aborted\n")
@@ -124,7 +143,34 @@ def main(argv: list[str] | None = None) -> int:
     except _CLICK_ERRORS as exc:
         sys.stderr.write(usage_line(exc) + "\n")
         return EXIT_USAGE
+    finally:
+        set_lang(None)
+        _flush_stdout(quiet=True)
     return result if isinstance(result, int) else 0
+
+
+def _lang_option(argv: list[str]) -> Lang | None:
+    """The ``--lang`` of the command line, read before the command runs: the language of an error
+    raised before the command itself chooses it (a file that cannot be read or written)."""
+    for i, arg in enumerate(argv):
+        value = argv[i + 1] if arg == "--lang" and i + 1 < len(argv) else arg.removeprefix("--lang=")
+        if arg.startswith("--lang") and value in LANGS:
+            return value  # type: ignore[return-value]
+    return None
+
+
+def _flush_stdout(quiet: bool = False) -> None:
+    """Flush standard output now, so that a full disk or /dev/full is one line and exit 2 here, not a
+    traceback when Python exits; after a failure the unwritten rest is dropped."""
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the rest goes nowhere
+            sys.stdout.flush()
+        if quiet:
+            return
+        raise InputError(None, message("write", "stdout", reason=exc.strerror or exc)) from None
 
 
 def run() -> None:
