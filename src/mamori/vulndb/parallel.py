@@ -137,26 +137,34 @@ def decoded(blobs: Iterable[Blob], total: int | None, source: str | None) -> Ite
     yield from _pooled(iter(blobs), count, source)
 
 
-def _chunks(stream: Iterator[Blob]) -> Iterator[list[tuple[str, bytes | None]]]:
-    """Tasks for the workers; a file not read yet goes by name, for the worker to read."""
+def _chunks(stream: Iterator[Blob]) -> Iterator[tuple[list[Blob], list[tuple[str, bytes | None]]]]:
+    """Tasks for the workers (with the documents they stand for); a file not read yet goes by name,
+    for the worker to read; a document that could not be read goes as nothing to parse."""
+    blobs: list[Blob] = []
     chunk: list[tuple[str, bytes | None]] = []
     size = 0
     for blob in stream:
-        chunk.append((blob.name, None if blob.unread else blob.data))
+        blobs.append(blob)
+        chunk.append((blob.name, b"" if blob.error is not None else None if blob.unread else blob.data))
         size += blob.size
         if len(chunk) >= CHUNK or size >= CHUNK_BYTES:
-            yield chunk
-            chunk, size = [], 0
+            yield blobs, chunk
+            blobs, chunk, size = [], [], 0
     if chunk:
-        yield chunk
+        yield blobs, chunk
 
 
 def _pooled(stream: Iterator[Blob], count: int, source: str | None) -> Iterator[Decoded]:
     pending: deque = deque()
+
+    def done(blobs: list[Blob], result: Any) -> Iterator[Decoded]:
+        for blob, decoded in zip(blobs, _unwire(result.get()), strict=True):
+            yield Decoded(blob) if blob.error is not None else decoded  # the main process reports it
+
     with multiprocessing.get_context("fork").Pool(count) as pool:
-        for chunk in _chunks(stream):
-            pending.append(pool.apply_async(_decode_chunk, (chunk, source)))
+        for blobs, chunk in _chunks(stream):
+            pending.append((blobs, pool.apply_async(_decode_chunk, (chunk, source))))
             while len(pending) > count * AHEAD:
-                yield from _unwire(pending.popleft().get())
+                yield from done(*pending.popleft())
         while pending:
-            yield from _unwire(pending.popleft().get())
+            yield from done(*pending.popleft())
