@@ -73,7 +73,7 @@ READS: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
     ("assess compare", "declaration"): (("assess", "compare", "{}", "--profile", "@profile"), "json"),
     ("assess compare", "profile"): (("assess", "compare", str(SBOM), "--profile", "{}"), "yaml"),
     ("assess import-xlsx", "workbook"): (("assess", "import-xlsx", "1", "{}"), "xlsx"),
-    ("assess label", "fields"): (("assess", "label", "1", "-o", "@out/label.html", "--fields", "{}"), "yaml"),
+    ("assess label", "fields"): (("assess", "label", "2", "-o", "@out/label.html", "--fields", "{}"), "yaml"),
     ("assess propose", "sbom"): (("assess", "propose", "1", "--sbom", "{}"), "sbom"),
     ("assess propose", "scan"): (("assess", "propose", "1", "--scan", "{}"), "json"),
     ("assess propose", "vex_file"): (("assess", "propose", "1", "--vex", "{}"), "vex"),
@@ -108,9 +108,9 @@ READS: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
 
 # (command, parameter) → argv with {} where the output goes
 WRITES: dict[tuple[str, str], tuple[str, ...]] = {
-    ("assess declare", "output"): ("assess", "declare", "1", "--approver", "a", "--allow-unanswered", "-o", "{}"),
+    ("assess declare", "output"): ("assess", "declare", "1", "--approver", "A, CEO", "--allow-unanswered", "-o", "{}"),
     ("assess export-xlsx", "output"): ("assess", "export-xlsx", "1", "-o", "{}"),
-    ("assess label", "output"): ("assess", "label", "1", "-o", "{}", "--draft"),
+    ("assess label", "output"): ("assess", "label", "2", "-o", "{}", "--draft"),
     ("db snapshot export", "file"): ("db", "snapshot", "export", "{}"),
     ("demo", "out"): ("demo", "--out", "{}"),
     ("plan contract", "output"): ("plan", "contract", "-o", "{}"),
@@ -139,7 +139,10 @@ FILE_KINDS = (
 )
 FOLDER_KINDS = ("missing", "dev-zero", "fifo", "a-file")  # where a folder goes
 ANY_KINDS = ("missing", "directory", "dev-zero", "fifo")  # any regular file is good (evidence)
-OUTPUT_KINDS = ("directory", "dev-full")
+OUTPUT_KINDS = {  # where the output is a folder: a file in its place
+    ("assess declare", "output"): ("a-file", "dev-full"),
+    ("demo", "out"): ("a-file",),
+}
 
 
 def kinds(what: str) -> tuple[str, ...]:
@@ -251,13 +254,22 @@ def make_input(folder: Path, what: str, kind: str) -> str:
     return str(path)
 
 
+FULL = os.environ.get("MAMORI_SWEEP") == "full"  # every kind in every place (slow: a few hundred runs)
+
+
 def _cases() -> dict[str, tuple[tuple[str, str], str, str]]:
+    """By default every place a file goes gets the kinds that hang or read without end (a FIFO,
+    /dev/zero), and the first place of each file type gets every kind; MAMORI_SWEEP=full: all of them."""
     cases: dict[str, tuple[tuple[str, str], str, str]] = {}
+    first: set[str] = set()
     for key, (_, what) in READS.items():
+        every = FULL or what not in first
+        first.add(what)
         for kind in kinds(what):
-            cases[f"read:{key[0]} {key[1]}:{kind}"] = (key, "read", kind)
+            if every or kind in ("dev-zero", "fifo"):
+                cases[f"read:{key[0]} {key[1]}:{kind}"] = (key, "read", kind)
     for key in WRITES:
-        for kind in OUTPUT_KINDS:
+        for kind in OUTPUT_KINDS.get(key, ("directory", "dev-full")):
             cases[f"write:{key[0]} {key[1]}:{kind}"] = (key, "write", kind)
     return cases
 
@@ -278,22 +290,40 @@ def _env(folder: Path) -> dict[str, str]:
 
 
 def _prepare(base: Path) -> Path:
-    """A store with assessment 1 and product shop 1.0 (so every command gets as far as its files),
+    """A store with assessments 1 (guideline) and 2 (jcstar1), product shop 1.0 with a triage record (so
+    every command gets as far as its files),
     a project folder, VEX statements and a profile; copied into each case's folder."""
     base.mkdir(parents=True, exist_ok=True)
     env = _env(base)
     for argv in (
         ("assess", "new", "--framework", "guideline", "--org", "o", "--roles", "developer", "--scope", "s"),
+        ("assess", "new", "--framework", "jcstar1", "--org", "o", "--roles", "developer", "--scope", "s"),
         ("product", "add", "shop"),
         ("release", "add", "shop", "1.0", "--sbom", str(SBOM), "--no-match"),
+        (
+            "triage",
+            "record",
+            "--product",
+            "shop",
+            "--release",
+            "1.0",
+            "--component",
+            "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
+            "--vulnerability",
+            "CVE-2021-44228",
+            "--status",
+            "not_affected",
+            "--justification",
+            "component_not_present",
+        ),
     ):
         run = subprocess.run([str(MAMORI), *argv], env=env, capture_output=True, text=True, timeout=TIMEOUT)
         assert run.returncode == 0, (argv, run.stderr)
     (base / "project").mkdir()
     (base / "project" / "requirements.txt").write_text("requests==2.31.0\n")
     (base / "statements.yaml").write_text(
-        "author: o\nstatements:\n  - vulnerability: CVE-2021-44228\n    products: [pkg:maven/a/b@1]\n"
-        "    status: not_affected\n    justification: component_not_present\n"
+        "document:\n  author: Example Corp PSIRT\nstatements:\n  - vulnerability: CVE-2021-44228\n"
+        "    products: [pkg:maven/a/b@1]\n    status: not_affected\n    justification: component_not_present\n"
     )
     (base / "profile.yaml").write_text(PROFILE)
     return base
@@ -334,6 +364,9 @@ def _run_case(
         if kind == "directory":
             value = str(folder / "out-folder")
             Path(value).mkdir()
+        elif kind == "a-file":
+            value = str(folder / "out-file")
+            Path(value).write_text("not a folder")
         else:
             value = "/dev/full"
     argv = _argv(template, folder, value)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import stat
 import tempfile
@@ -61,8 +62,11 @@ def max_unzipped_bytes() -> int:
     return _env_bytes("MAMORI_MAX_UNZIPPED_BYTES", DEFAULT_MAX_UNZIPPED_BYTES)
 
 
-def kind_of(mode: int) -> str:
-    """What a file that is not a regular file is, in words (the running command's language)."""
+def kind_of(mode: int, *, file: bool = False) -> str:
+    """What a file that is not a regular file is, in words (the running command's language);
+    ``file``: a regular file is named too (where a folder was expected)."""
+    if file and stat.S_ISREG(mode):
+        return message("kinds", "file")
     for test, key in (
         (stat.S_ISDIR, "directory"),
         (stat.S_ISCHR, "character_device"),
@@ -99,6 +103,16 @@ def check_regular(path: str | Path, *, follow: bool = True) -> os.stat_result:
     if not stat.S_ISREG(info.st_mode):
         raise not_regular(path, info.st_mode)
     return info
+
+
+def check_folder(path: str | Path) -> None:
+    """A one-line InputError unless ``path`` is a folder (missing, a file, a FIFO, a device)."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise _stat_error(path, exc) from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise InputError(path, message("read", "not_folder", kind=kind_of(info.st_mode, file=True)))
 
 
 @contextlib.contextmanager
@@ -205,12 +219,16 @@ def atomic_writer(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
     if info is not None and not stat.S_ISREG(info.st_mode):
         if not (stat.S_ISCHR(info.st_mode) or stat.S_ISFIFO(info.st_mode)):
             raise InputError(target, message("write", "not_file", kind=kind_of(info.st_mode)))
+        # The output is made in memory first (a zip writer seeks, a device cannot), then written in one go.
+        spool: io.BytesIO | io.StringIO = io.BytesIO() if encoding is None else io.StringIO(newline=newline)
+        yield spool
+        data = spool.getvalue()
         try:  # without blocking: a FIFO nobody reads is an error (ENXIO), not a hang
             fd = os.open(target, os.O_WRONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
             if hasattr(os, "set_blocking"):
                 os.set_blocking(fd, True)
-            with os.fdopen(fd, mode.replace("x", "w"), encoding=encoding, newline=newline) as fh:
-                yield fh
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data if isinstance(data, bytes) else data.encode("utf-8"))
         except OSError as exc:
             raise _write_error(target, exc) from None
         return
