@@ -393,3 +393,16 @@ def test_yaml_nested_too_deep_is_one_line(tmp_path: Path, reader: str, shape: st
     path.write_text(DEEP_BLOCK if shape == "block" else DEEP_FLOW)
     args = [str(path) if a == "{}" else a for a in YAML_READERS[reader]]
     one_line(mamori(*args, cwd=tmp_path), path, "nested deeper than 1000 levels")
+
+
+# --- the same lines in Japanese --------------------------------------------------------------------------
+
+
+def test_the_lines_follow_lang_ja(tmp_path: Path, fifo: Path) -> None:
+    assert "通常のファイルではなく" in one_line(
+        mamori("sbom", "check", fifo, "--lang", "ja", cwd=tmp_path), fifo
+    )
+    assert "フォルダー" in one_line(mamori("sbom", "convert", SBOM, "-o", tmp_path, "--to", "spdx-json",
+                                         "--lang", "ja", cwd=tmp_path), tmp_path)  # fmt: skip
+    run = mamori("sbom", "check", fifo, cwd=tmp_path, env={"MAMORI_LANG": "ja"})
+    assert "通常のファイルではなく" in one_line(run, fifo)

@@ -118,7 +118,7 @@ WRITES: dict[tuple[str, str], tuple[str, ...]] = {
     ("sbom generate", "output"): ("sbom", "generate", "@project", "-o", "{}", "--format", "cyclonedx-json"),
     ("sbom merge", "output"): ("sbom", "merge", str(SBOM), str(SBOM), "-o", "{}", "--to", "cyclonedx-json"),
     ("scan", "output"): ("scan", str(SBOM), "--output", "{}", "--format", "json"),
-    ("triage export", "output"): ("triage", "export", "--product", "shop", "--release", "1.0", "--format", "openvex",
+    ("triage export", "output"): ("triage", "export", "--product", "shop", "--release", "1.0", "--format", "openvex", "--author", "A",
                                   "-o", "{}"),
     ("triage prioritize", "output"): ("triage", "prioritize", str(SBOM), "--role", "supplier", "--skill", "low",
                                       "--format", "json", "--output", "{}"),
