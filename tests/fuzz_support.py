@@ -21,7 +21,6 @@ import random
 import re
 import shutil
 import tempfile
-import traceback
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -79,27 +78,14 @@ def scratch_file(name: str, data: bytes) -> Path:
     return path
 
 
-def reads_or_refuses(
-    label: str, call: Callable[[], Any], known: Callable[[BaseException], bool] | None = None
-) -> Any:
+def reads_or_refuses(label: str, call: Callable[[], Any]) -> Any:
     """The property of every reader: it returns, or raises a MamoriError of one line. Anything else
-    (TypeError, RecursionError, lxml, openpyxl or yaml errors ...) propagates and fails the test.
-
-    ``known`` tells a failure whose root cause another part of issue 13 fixes: the normal profile
-    counts it and goes on; the long profile (the soak) reports it like any other."""
+    (TypeError, RecursionError, lxml, openpyxl or yaml errors ...) propagates and fails the test."""
     STATS[label] += 1
     try:
         result = call()
     except MamoriError as exc:
-        if "\n" in str(exc) and known is not None and not LONG and known(exc):
-            STATS[f"{label} (known cause)"] += 1
-            return None
         assert "\n" not in str(exc), f"error of more than one line: {exc!r}"
-        return None
-    except Exception as exc:
-        if known is None or LONG or not known(exc):
-            raise
-        STATS[f"{label} (known cause)"] += 1
         return None
     assert "root:x:0:0" not in repr(result)[:2_000_000], "an external entity was resolved"
     return result
@@ -395,14 +381,6 @@ def mutated_xml(draw: st.DrawFn, seeds: Sequence[bytes]) -> bytes:
         data = data.replace(b"MAMORI-ENTITY-HERE", b"&" + entity.encode() + b";")
         data = _ENTITY_DTD.replace(b"<!DOCTYPE r", b"<!DOCTYPE " + _local(root.tag)) + data
     return data
-
-
-def raised_in(exc: BaseException, filename: str, function: str) -> bool:
-    """True when ``exc`` passed through ``function`` of a file named ``filename``."""
-    return any(
-        Path(frame.filename).name == filename and frame.name == function
-        for frame in traceback.extract_tb(exc.__traceback__)
-    )
 
 
 def _local(tag: str) -> bytes:

@@ -45,7 +45,6 @@ from fuzz_support import (
     mutated_tree,
     mutated_xml,
     mutated_zip,
-    raised_in,
     reads_or_refuses,
     scratch_file,
     shuffled,
@@ -67,22 +66,6 @@ class Reader:  # seeds are read once per reader (see _seeds_of)
     seeds: Callable[[], list[bytes]]
     shapes: tuple[str, ...]  # which structure-aware mutators fit: tree, xml, lines, zip (bytes always)
     shared: bool = False  # the seeds come from ../shared/data
-    # a failure whose root cause another part of issue 13 fixes (see KNOWN); None: every failure counts
-    known: Callable[[BaseException], bool] | None = None
-
-
-# Root causes that other parts of issue 13 fix (point 6, "files that are not files"): the normal
-# profile tolerates exactly these failures, so the suite stays green until those fixes land; the long
-# profile (bench/fuzz_soak.py) still reports them. Remove an entry when its fix is merged.
-KNOWN: dict[str, Callable[[BaseException], bool]] = {
-    # 1,000-level nesting in policy, context or VEX-statement YAML gives a RecursionError (point 6):
-    # b"rules: " + b"[" * 5000 + b"]" * 5000
-    "yaml-depth": lambda exc: isinstance(exc, RecursionError),
-    # assess import-xlsx: openpyxl's own errors on a damaged workbook (zlib.error, IndexError,
-    # XMLSyntaxError "Excessive depth" ...) escape questionnaire._open, and its "not an Excel workbook"
-    # error quotes openpyxl's message of three lines (point 6, xlsx inputs and one-line errors)
-    "questionnaire-open": lambda exc: raised_in(exc, "questionnaire.py", "_open"),
-}
 
 
 @functools.cache
@@ -504,7 +487,6 @@ READERS: list[Reader] = [
         _statements,
         lambda: [STATEMENTS_EXAMPLE],
         ("tree", "lines"),
-        known=KNOWN["yaml-depth"],
     ),
     *[
         Reader(
@@ -569,16 +551,13 @@ READERS: list[Reader] = [
         lambda: [SCANOSS_SAMPLE],
         ("tree", "lines"),
     ),
-    Reader("triage-policy", _policy, lambda: [POLICY_EXAMPLE], ("tree", "lines"), known=KNOWN["yaml-depth"]),
-    Reader(
-        "triage-context", _context, lambda: [CONTEXT_EXAMPLE], ("tree", "lines"), known=KNOWN["yaml-depth"]
-    ),
+    Reader("triage-policy", _policy, lambda: [POLICY_EXAMPLE], ("tree", "lines")),
+    Reader("triage-context", _context, lambda: [CONTEXT_EXAMPLE], ("tree", "lines")),
     Reader(
         "assess-import-xlsx",
         _import_xlsx,
         lambda: [_questionnaire()[1]],
         ("zip",),
-        known=KNOWN["questionnaire-open"],
     ),
 ]
 BY_NAME = {r.name: r for r in READERS}
@@ -639,7 +618,7 @@ def test_random_bytes(name: str, data: st.DataObject) -> None:
     reader = _reader(name)
     head = data.draw(st.sampled_from([b"", *[s[:64] for s in _seeds_of(reader)]]))
     raw = head + data.draw(st.binary(max_size=512))
-    reads_or_refuses(name, lambda: reader.read(raw), reader.known)
+    reads_or_refuses(name, lambda: reader.read(raw))
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -648,7 +627,7 @@ def test_random_bytes(name: str, data: st.DataObject) -> None:
 def test_mutated_real_files(name: str, data: st.DataObject) -> None:
     reader = _reader(name)
     raw = data.draw(_mutations(reader))
-    reads_or_refuses(name, lambda: reader.read(raw), reader.known)
+    reads_or_refuses(name, lambda: reader.read(raw))
 
 
 def test_every_reader_has_seeds_and_reads_them() -> None:

@@ -38,13 +38,29 @@ def default_lang() -> Lang:
     return "en"
 
 
+#: The language the running command chose (``--lang``), for messages made far from the command
+#: (a file that cannot be read, an output that cannot be written); empty: :func:`default_lang`.
+_CHOSEN: list[Lang] = []
+
+
 def choose_lang(value: str | None) -> Lang:
     """The ``--lang`` value when given (ja or en, else an InputError), else :func:`default_lang`."""
     if value is None:
         return default_lang()
     if value not in LANGS:
         raise InputError(None, f"--lang must be ja or en, not {value!r}")
+    set_lang(value)  # type: ignore[arg-type]
     return value  # type: ignore[return-value]
+
+
+def set_lang(value: Lang | None) -> None:
+    """Remember the command's ``--lang`` (None: forget it, back to :func:`default_lang`)."""
+    _CHOSEN[:] = [value] if value in LANGS else []
+
+
+def current_lang() -> Lang:
+    """The running command's ``--lang`` when it gave one, else :func:`default_lang`."""
+    return _CHOSEN[0] if _CHOSEN else default_lang()
 
 
 @cache

@@ -231,7 +231,10 @@ def check(
     """Validate catalogs: schema, hierarchy, cross-references, and (with --seeds) the cited seed lines."""
     from mamori.compliance import catalog as cat
     from mamori.compliance.sources import source_problems
+    from mamori.fileio import check_folder
 
+    if seeds is not None:
+        check_folder(seeds)
     names = [cat.load(name).framework for name in frameworks] if frameworks else cat.frameworks()
     catalogs = cat.all_catalogs()
     problems = [

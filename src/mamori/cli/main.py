@@ -9,7 +9,9 @@ installs; tests/test_cli_usage.py runs the installed ``mamori`` for each kind.
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib
+import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -30,8 +32,9 @@ from mamori.cli import ssvc as ssvc_cli
 from mamori.cli import triage as triage_cli
 from mamori.cli import vex as vex_cli
 from mamori.display import visible
-from mamori.errors import MamoriError
-from mamori.i18n import LANGS, Lang, Text, default_lang
+from mamori.errors import InputError, MamoriError
+from mamori.fileio import message
+from mamori.i18n import LANGS, Lang, Text, default_lang, set_lang
 
 app = typer.Typer(
     name="mamori",
@@ -71,6 +74,8 @@ def _root(
 
 
 EXIT_USAGE = 2
+# what a write to a full disk, /dev/full or a closed pipe fails with
+_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
 EXIT_ABORTED = 130  # 128 + SIGINT
 EXIT_TERMINATED = 143  # 128 + SIGTERM
 INTERRUPTED = Text(ja="中断しました", en="interrupted")
@@ -161,15 +166,27 @@ def main(argv: list[str] | None = None) -> int:
     mid-way too), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). A group run without a command
     prints its help and returns 0.
     """
+    set_lang(_lang(argv))
     try:
         with _signals_unwind():
             result = app(args=argv, prog_name="mamori", standalone_mode=False)
+            _flush_stdout()
     except MamoriError as exc:
         sys.stderr.write(f"mamori: error: {visible(exc.message(_lang(argv)))}\n")
         return exc.exit_code
     except Stopped as exc:
         sys.stderr.write(f"mamori: {INTERRUPTED.get(_lang(argv))}\n")
         return exc.exit_code
+    except OSError as exc:  # an output or input mamori did not wrap: still one line, never a traceback
+        line = f"{exc.filename}: {exc.strerror or exc}" if exc.filename else str(exc.strerror or exc)
+        try:
+            _flush_stdout()
+            if exc.filename is None and exc.errno in _OUTPUT_ERRNOS:  # a write to standard output
+                line = message("write", "stdout", reason=exc.strerror or exc)
+        except InputError as failed:
+            line = str(failed)
+        sys.stderr.write(f"mamori: error: {visible(line)}\n")
+        return EXIT_USAGE
     except (KeyboardInterrupt, *_ABORTS):
         sys.stderr.write(f"mamori: {INTERRUPTED.get(_lang(argv))}\n")
         return EXIT_ABORTED
@@ -179,7 +196,24 @@ def main(argv: list[str] | None = None) -> int:
     except _CLICK_ERRORS as exc:
         sys.stderr.write(usage_line(exc) + "\n")
         return EXIT_USAGE
+    finally:
+        set_lang(None)
+        _flush_stdout(quiet=True)
     return result if isinstance(result, int) else 0
+
+
+def _flush_stdout(quiet: bool = False) -> None:
+    """Flush standard output now, so that a full disk or /dev/full is one line and exit 2 here, not a
+    traceback when Python exits; after a failure the unwritten rest is dropped."""
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the rest goes nowhere
+            sys.stdout.flush()
+        if quiet:
+            return
+        raise InputError(None, message("write", "stdout", reason=exc.strerror or exc)) from None
 
 
 def run() -> None:

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from mamori.errors import InputError
-from mamori.fileio import read_bytes
+from mamori.fileio import check_yaml_depth, read_bytes
 from mamori.i18n import Lang, Text
 
 CATALOG_DIR = Path(__file__).resolve().parent.parent / "data" / "catalogs"
@@ -242,6 +242,7 @@ class _UniqueKeyLoader(yaml.CSafeLoader):
 
 def _parse_yaml(path: Path) -> dict[str, Any]:
     raw = read_bytes(path)
+    check_yaml_depth(raw, path)
     try:
         data = yaml.load(raw.decode("utf-8"), Loader=_UniqueKeyLoader)
     except UnicodeDecodeError as exc:

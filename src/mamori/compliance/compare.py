@@ -35,7 +35,7 @@ from mamori.compliance import catalog as cat
 from mamori.compliance.assessment import LEAF_KIND
 from mamori.compliance.messages import both
 from mamori.errors import InputError
-from mamori.fileio import read_bytes
+from mamori.fileio import check_yaml_depth, read_bytes
 from mamori.i18n import LANGS
 
 SCHEMA_PATH = "data/compliance/profile.schema.json"
@@ -67,8 +67,10 @@ def _validator() -> Any:
 def load_profile(path: str | Path) -> dict[str, Any]:
     from jsonschema.exceptions import best_match
 
+    raw = read_bytes(path)
+    check_yaml_depth(raw, path)
     try:
-        data = yaml.safe_load(read_bytes(path).decode("utf-8"))
+        data = yaml.safe_load(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise InputError(path, "not UTF-8 text") from None
     except yaml.YAMLError as exc:

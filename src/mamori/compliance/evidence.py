@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import stat
 from pathlib import Path
 
 from mamori.compliance.assessment import Evidence
 from mamori.errors import InputError
+from mamori.fileio import open_regular
 from mamori.model.references import web_url
 
 ARTIFACT_KINDS = ("sbom", "scan", "vex", "triage")
@@ -25,8 +27,10 @@ def sha256_file(path: Path) -> tuple[str, int]:
     """SHA-256 and size of a file, read in chunks (evidence can be large)."""
     try:
         size = path.stat().st_size
+        if stat.S_ISDIR(path.stat().st_mode):
+            raise IsADirectoryError
         digest = hashlib.sha256()
-        with path.open("rb") as fh:
+        with open_regular(path) as fh:  # a FIFO or /dev/zero is refused, never read without end
             while chunk := fh.read(_CHUNK):
                 digest.update(chunk)
     except FileNotFoundError:

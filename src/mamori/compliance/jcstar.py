@@ -19,7 +19,7 @@ from mamori.compliance.assessment import MET, Assessment, parse_date
 from mamori.compliance.evidence import is_url
 from mamori.compliance.messages import t
 from mamori.errors import InputError
-from mamori.fileio import read_bytes
+from mamori.fileio import check_yaml_depth, read_bytes
 from mamori.model.references import web_url
 
 LABEL_CATALOG = "jcstar1-label"
@@ -61,8 +61,10 @@ def reminder(
 
 def read_fields(path: Path) -> dict[str, Any]:
     """Field values from YAML, keyed by field id (LP-01 ... LP-22, any NFKC spelling)."""
+    raw = read_bytes(path)
+    check_yaml_depth(raw, path)
     try:
-        data = yaml.safe_load(read_bytes(path).decode("utf-8"))
+        data = yaml.safe_load(raw.decode("utf-8"))
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         raise InputError(
             path, f"not a YAML mapping of label fields: {' '.join(str(exc).split())[:200]}"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-import zipfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from mamori.compliance.evidence import describe, parse_evidence
 from mamori.compliance.messages import both, t
 from mamori.compliance.repository import validated_answer
 from mamori.errors import InputError
-from mamori.fileio import atomic_writer
+from mamori.fileio import atomic_writer, check_xlsx, read_bytes
 
 MARKER = "mamori questionnaire"
 FORMAT_VERSION = "1"
@@ -199,14 +199,20 @@ class QuestionnaireProblems(InputError):
 
 
 def _open(path: Path) -> Any:
+    """The workbook at ``path`` whatever its name: a regular file within the size limit whose parts
+    inflate within bounds (:func:`mamori.fileio.check_xlsx`), else one InputError."""
+    import io
+
     from openpyxl import load_workbook
 
+    data = read_bytes(path)
+    check_xlsx(data, path)
     try:
-        return load_workbook(path, data_only=True)
-    except FileNotFoundError:
-        raise InputError(path, "file not found") from None
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise InputError(path, f"not an Excel workbook (.xlsx): {exc}") from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return load_workbook(io.BytesIO(data), data_only=True)
+    except Exception as exc:  # openpyxl raises anything from zipfile, zlib, XML and its own checks
+        raise InputError(path, f"not an Excel workbook (.xlsx): {type(exc).__name__}: {exc}") from None
 
 
 def _about(wb: Any, path: Path) -> dict[str, Any]:

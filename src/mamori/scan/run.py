@@ -46,9 +46,7 @@ def load_target(path: Path) -> tuple[Document, str]:
         from mamori.sbom.generate import generate
 
         return generate(path), GENERATED
-    if not path.is_file():
-        raise InputError(path, "not a regular file")
-    data = read_bytes(path)
+    data = read_bytes(path)  # missing, a FIFO, a device: one line naming what it is
     lockfile = lockfile_for(path, data)
     if lockfile is not None:
         from mamori.sbom.generate import generate

@@ -32,7 +32,7 @@ import yaml
 from packageurl import PackageURL
 
 from mamori.errors import InputError
-from mamori.fileio import read_bytes
+from mamori.fileio import check_yaml_depth, read_bytes
 from mamori.triage import ssvc
 from mamori.triage.inputs import Input
 
@@ -206,8 +206,10 @@ def parse_context(raw: Any, path: str | Path) -> Context:
 
 def load_context(path: str | Path) -> Context:
     """Read and check a context file; InputError names the file and the key for anything wrong."""
+    data = read_bytes(path)
+    check_yaml_depth(data, path)
     try:
-        raw = yaml.safe_load(read_bytes(path).decode("utf-8"))
+        raw = yaml.safe_load(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise InputError(path, "not UTF-8 text") from None
     except yaml.YAMLError as exc:

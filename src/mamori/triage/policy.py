@@ -45,7 +45,7 @@ from typing import Any
 import yaml
 
 from mamori.errors import InputError
-from mamori.fileio import read_bytes
+from mamori.fileio import check_yaml_depth, read_bytes
 from mamori.model.vex import VEX_STATUSES
 from mamori.triage import ssvc
 
@@ -220,8 +220,10 @@ def parse_policy(raw: Any, path: str | Path) -> Policy:
 
 
 def load_policy(path: str | Path) -> Policy:
+    data = read_bytes(path)
+    check_yaml_depth(data, path)
     try:
-        raw = yaml.safe_load(read_bytes(path).decode("utf-8"))
+        raw = yaml.safe_load(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise InputError(path, "not UTF-8 text") from None
     except yaml.YAMLError as exc:

@@ -34,7 +34,7 @@ from typing import Any
 import yaml
 
 from mamori.errors import InputError
-from mamori.fileio import read_bytes
+from mamori.fileio import check_yaml_depth, read_bytes
 from mamori.model.vex import (
     JUSTIFICATIONS,
     VEX_STATUSES,
@@ -64,6 +64,7 @@ _STATEMENT_KEYS = (
 def read_statements(path: str | Path) -> VexDocument:
     """The statements file as a VexDocument (rules not yet enforced: the writers do that)."""
     data = read_bytes(path)
+    check_yaml_depth(data, path)
     try:
         raw = yaml.load(data, Loader=yaml.BaseLoader)  # BaseLoader builds only str/list/dict
     except yaml.YAMLError as exc:

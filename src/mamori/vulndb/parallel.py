@@ -145,18 +145,21 @@ def decoded(blobs: Iterable[Blob], total: int | None, source: str | None) -> Ite
     yield from _pooled(iter(blobs), count, source)
 
 
-def _chunks(stream: Iterator[Blob]) -> Iterator[list[tuple[str, bytes | None]]]:
-    """Tasks for the workers; a file not read yet goes by name, for the worker to read."""
+def _chunks(stream: Iterator[Blob]) -> Iterator[tuple[list[Blob], list[tuple[str, bytes | None]]]]:
+    """Tasks for the workers (with the documents they stand for); a file not read yet goes by name,
+    for the worker to read; a document that could not be read goes as nothing to parse."""
+    blobs: list[Blob] = []
     chunk: list[tuple[str, bytes | None]] = []
     size = 0
     for blob in stream:
-        chunk.append((blob.name, None if blob.unread else blob.data))
+        blobs.append(blob)
+        chunk.append((blob.name, b"" if blob.error is not None else None if blob.unread else blob.data))
         size += blob.size
         if len(chunk) >= CHUNK or size >= CHUNK_BYTES:
-            yield chunk
-            chunk, size = [], 0
+            yield blobs, chunk
+            blobs, chunk, size = [], [], 0
     if chunk:
-        yield chunk
+        yield blobs, chunk
 
 
 def _quiet_worker() -> None:
@@ -169,17 +172,22 @@ def _quiet_worker() -> None:
 
 
 def _pooled(stream: Iterator[Blob], count: int, source: str | None) -> Iterator[Decoded]:
-    pending: deque[Future[list[Wire]]] = deque()
+    pending: deque[tuple[list[Blob], Future[list[Wire]]]] = deque()
+
+    def done(blobs: list[Blob], result: Future[list[Wire]]) -> Iterator[Decoded]:
+        for blob, decoded in zip(blobs, _unwire(result.result()), strict=True):
+            yield Decoded(blob) if blob.error is not None else decoded  # the main process reports it
+
     pool = ProcessPoolExecutor(
         count, mp_context=multiprocessing.get_context("fork"), initializer=_quiet_worker
     )
     try:
-        for chunk in _chunks(stream):
-            pending.append(pool.submit(_decode_chunk, chunk, source))
+        for blobs, chunk in _chunks(stream):
+            pending.append((blobs, pool.submit(_decode_chunk, chunk, source)))
             while len(pending) > count * AHEAD:
-                yield from _unwire(pending.popleft().result())
+                yield from done(*pending.popleft())
         while pending:
-            yield from _unwire(pending.popleft().result())
+            yield from done(*pending.popleft())
     except BaseException:  # interrupted (Ctrl-C, SIGTERM), an error, or the consumer stopped early
         pool.shutdown(wait=False, cancel_futures=True)
         raise

@@ -24,6 +24,7 @@ import yaml
 from packageurl import PackageURL
 
 from mamori.errors import InputError
+from mamori.fileio import check_yaml_depth
 from mamori.model.cpe import parse_cpe
 from mamori.model.linkrule import judge
 from mamori.model.purl2cpe import PurlCpeLink, judged  # noqa: F401  (judged: read by the importer)
@@ -94,6 +95,7 @@ def parse_tsv(name: str, data: bytes) -> Iterator[PurlCpeLink | Rejected | DataW
 
 
 def parse_scanoss_yaml(name: str, data: bytes) -> Iterator[PurlCpeLink | Rejected | DataWarning]:
+    check_yaml_depth(data, name)
     try:
         doc = yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:

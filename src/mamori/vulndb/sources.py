@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import stat
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mamori.errors import InputError
-from mamori.fileio import max_input_bytes, read_bytes
+from mamori.fileio import ZipBudget, check_regular, max_input_bytes, message, read_bytes
 
 
 class Blob:
@@ -24,12 +25,21 @@ class Blob:
     reported as that file's problem when it is reached, while the others are still imported.
     """
 
-    __slots__ = ("_data", "name", "size")
+    __slots__ = ("_data", "error", "name", "size")
 
     def __init__(self, name: str, data: bytes, *, size: int | None = None) -> None:
         self.name = name
         self._data: bytes | None = data
         self.size = len(data) if size is None else size  # of an unread file: what stat said
+        self.error: InputError | None = None
+
+    @classmethod
+    def failed(cls, name: str, error: InputError) -> Blob:
+        """A document that could not be read (an encrypted zip member, a FIFO in a folder): asking
+        for its data raises ``error``, so the import reports it and goes on with the others."""
+        blob = cls(name, b"")
+        blob.error = error
+        return blob
 
     @classmethod
     def file(cls, path: str, size: int) -> Blob:
@@ -44,6 +54,8 @@ class Blob:
 
     @property
     def data(self) -> bytes:
+        if self.error is not None:
+            raise self.error
         if self._data is None:
             self._data = read_member(self.name, max_input_bytes())
         return self._data
@@ -99,25 +111,29 @@ def _zip_members(path: Path | str, data: bytes) -> tuple[int, Iterator[Blob]]:
 
 def zip_input(path: Path | str, data: bytes, select: Callable[[str], bool] | None = None) -> InputSet:
     """The members of a zip (a file or a download such as OSV's ``all.zip``), resumable by position;
-    ``select``: only the members whose name it accepts (e.g. the data files of a repository archive)."""
+    ``select``: only the members whose name it accepts (e.g. the data files of a repository archive).
+    Members are streamed within the bounds of :class:`mamori.fileio.ZipBudget`; one that cannot be
+    read (encrypted, an unknown compression method, damaged, a bomb) is reported and skipped."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = [i for i in archive.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
-    except zipfile.BadZipFile as exc:
-        raise InputError(path, f"not a valid zip file ({exc})") from None
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        raise InputError(path, message("zip", "not_zip", reason=exc)) from None
     if select is not None:
         infos = [i for i in infos if select(i.filename)]
-    limit = max_input_bytes()
+    budget = ZipBudget(max_input_bytes())
 
     def members(first: int = 0) -> Iterator[Blob]:
         for info in infos[first:]:
             name = f"{path}:{info.filename}"
-            if info.file_size > limit:
-                raise InputError(name, f"member is {info.file_size} bytes, over the input size limit")
             try:
-                yield Blob(name, archive.read(info))
-            except (zipfile.BadZipFile, zlib.error, OSError) as exc:
-                raise InputError(name, f"cannot read zip member ({exc})") from None
+                member = Blob(name, budget.read(archive, info, name))
+            except InputError as exc:
+                yield Blob.failed(name, exc)
+                if budget.used > budget.total:
+                    return  # the rest of a zip bomb is not read at all
+                continue
+            yield member
 
     fingerprint = _fingerprint((i.filename, i.file_size, i.CRC) for i in infos)
     return InputSet(len(infos), members(), fingerprint, members)
@@ -132,25 +148,30 @@ def _file_input(path: Path) -> InputSet:
     data = read_bytes(path)
     if data.startswith(b"PK\x03\x04") or path.suffix.lower() == ".zip":
         return zip_input(path, data)
-    stat = path.stat()
+    info = path.stat()
     only = [Blob(str(path), data)]
     return InputSet(
-        1, iter(only), _fingerprint([(str(path), stat.st_size, stat.st_mtime_ns)]), lambda n: iter(only[n:])
+        1, iter(only), _fingerprint([(str(path), info.st_size, info.st_mtime_ns)]), lambda n: iter(only[n:])
     )
 
 
 def read_member(path: str, limit: int) -> bytes:
-    """One file of a directory walk: one open, fstat and read without a Python file object
-    (thousands of small files), else as :func:`mamori.fileio.read_bytes` (which names the problem)."""
+    """One file of a directory walk: only a regular file (a FIFO or device found in the folder is
+    refused without being waited on), within ``limit``: one non-blocking open, fstat and read without
+    a Python file object (thousands of small files), else :func:`mamori.fileio.read_bytes`, whose
+    InputError names the problem; the import reports that file and goes on with the others."""
+    flags = (
+        os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    )
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        fd = os.open(path, flags)
     except OSError:
         return read_bytes(path, limit)
     try:
-        size = os.fstat(fd).st_size
-        if size <= limit:
-            data = os.read(fd, size + 1)
-            if len(data) == size:  # the whole file at once, as usual
+        info = os.fstat(fd)
+        if stat.S_ISREG(info.st_mode) and info.st_size <= limit:
+            data = os.read(fd, info.st_size + 1)
+            if len(data) == info.st_size:  # the whole file at once, as usual
                 return data
     except OSError:
         pass
@@ -159,24 +180,36 @@ def read_member(path: str, limit: int) -> bytes:
     return read_bytes(path, limit)
 
 
+def _stat(path: str) -> os.stat_result:
+    """A walked file's ``stat`` (a dangling link: zeros; reading it then names the problem)."""
+    try:
+        return os.stat(path)
+    except OSError:
+        return os.stat_result((0,) * 10)
+
+
 def open_input(path: str | Path) -> InputSet:
     """A file, a zip or a directory (walked in sorted order, hidden entries skipped)."""
     p = Path(path)
-    if not p.exists():
-        raise InputError(p, "file not found")
-    if p.is_file():
+    if not p.is_dir():
+        check_regular(p)  # missing, a FIFO or a device: one line, before anything is read
         return _file_input(p)
     files: list[str] = []
     for folder, dirs, names in os.walk(p):
         dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__MACOSX"]
         files.extend(os.path.join(folder, n) for n in names if not n.startswith("."))
     files.sort()
-    stats = [os.stat(f) for f in files]
+    stats = [_stat(f) for f in files]
 
     def walk(first: int = 0) -> Iterator[Blob]:
         for f, st in zip(files[first:], stats[first:], strict=True):
             if f.lower().endswith(".zip"):
-                yield from _file_blobs(Path(f))[1]
+                try:
+                    members = _file_blobs(Path(f))[1]
+                except InputError as exc:  # not a zip after all, a FIFO so named: reported, skipped
+                    yield Blob.failed(f, exc)
+                    continue
+                yield from members
             else:
                 yield Blob.file(f, st.st_size)
 

@@ -18,6 +18,7 @@ import yaml
 from packageurl import PackageURL
 
 from mamori.errors import InputError
+from mamori.fileio import check_yaml_depth
 from mamori.model import Component, Hash, Property
 from mamori.sbom.generate.base import bad_line
 
@@ -92,6 +93,7 @@ def load_json(path: Path, text: str) -> Any:
 
 def load_yaml(path: Path, text: str) -> Any:
     """yaml.safe_load with its error turned into ``<file>: line N: not valid YAML: …``."""
+    check_yaml_depth(text, path)
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mamori.errors import InputError
+from mamori.fileio import not_regular
 from mamori.sbom.generate import registry
 from mamori.sbom.generate.registry import LOCK, MANIFEST, FileSpec
 
@@ -83,6 +84,10 @@ def _walk(top: Path, found: dict[Path, Project], is_path: bool = False) -> None:
                 dirs.append(path)
             continue
         if not stat.S_ISREG(st.st_mode):
+            if not stat.S_ISLNK(st.st_mode) and registry.spec_for(path) is not None:  # a FIFO, a device
+                found.setdefault(top, Project(top)).not_read.append(
+                    (path, not_regular(path, st.st_mode).problem)
+                )
             continue
         spec = registry.spec_for(path)
         folder = top.parent if spec is not None and "/" in spec.pattern else top

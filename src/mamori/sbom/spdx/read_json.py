@@ -10,6 +10,7 @@ import orjson
 import yaml
 
 from mamori.errors import InputError
+from mamori.fileio import MAX_YAML_DEPTH, check_yaml_depth
 from mamori.model import Document
 from mamori.sbom.gc_pause import gc_paused
 from mamori.sbom.spdx.from_dict import document_from_dict
@@ -18,9 +19,7 @@ if TYPE_CHECKING:
     from mamori.sbom.formats import ReadOptions
 
 _BOM = b"\xef\xbb\xbf"
-# libyaml composes nested nodes recursively in C: very deep nesting crashes the process, so it is refused
-MAX_YAML_DEPTH = 1000
-_CHEAP_DEPTH_BOUND = MAX_YAML_DEPTH  # the bound below is at least the real depth
+__all__ = ["MAX_YAML_DEPTH", "read_json", "read_yaml"]
 
 
 def read_json(data: bytes, path: Path, options: ReadOptions) -> Document:
@@ -57,7 +56,7 @@ _SpdxYamlLoader.add_implicit_resolver(
 
 def read_yaml(data: bytes, path: Path, options: ReadOptions) -> Document:
     """Read SPDX 2.1-2.3 YAML (the JSON structure in YAML syntax)."""
-    _check_yaml_depth(data, path)
+    check_yaml_depth(data, path)  # libyaml composes nested nodes recursively in C: deeper input is refused
     with gc_paused():
         try:
             obj = yaml.load(data, Loader=_SpdxYamlLoader)  # a SafeLoader subclass
@@ -81,33 +80,6 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
     if problem:
         return f"{context} {problem}" if context else str(problem)
     return " ".join(str(exc).split())
-
-
-def _check_yaml_depth(data: bytes, path: Path) -> None:
-    """Refuse nesting deeper than MAX_YAML_DEPTH before libyaml composes it.
-
-    Cheap bound first: nesting depth is at most the number of flow brackets plus the longest line
-    (block nesting needs indentation or ``- `` on one line). Only when that bound is high are the
-    parser events counted, which costs about a tenth of a full load.
-    """
-    bound = data.count(b"[") + data.count(b"{") + max(map(len, data.split(b"\n")))
-    if bound <= _CHEAP_DEPTH_BOUND:
-        return
-    depth = 0
-    try:
-        for event in yaml.parse(data, Loader=_SpdxYamlLoader):
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > MAX_YAML_DEPTH:
-                    raise InputError(path, f"YAML nested deeper than {MAX_YAML_DEPTH} levels")
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
-    except yaml.YAMLError as exc:
-        if "maximum nesting depth" in _yaml_problem(exc):  # libyaml 0.2.6 (PyYAML 6.0.4) has the same limit
-            raise InputError(path, f"YAML nested deeper than {MAX_YAML_DEPTH} levels") from None
-        raise InputError(path, f"invalid YAML{_yaml_where(exc)}: {_yaml_problem(exc)}") from None
-    except (ValueError, TypeError) as exc:
-        raise InputError(path, f"invalid YAML: {exc}") from None
 
 
 def _has_shared_nodes(obj: object) -> bool:

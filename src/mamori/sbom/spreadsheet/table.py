@@ -22,6 +22,7 @@ from typing import Any
 
 from mamori import cells
 from mamori.errors import InputError
+from mamori.fileio import check_xlsx
 
 MAX_CELLS = 5_000_000  # refuse workbooks that expand to more cells than this (zip bombs, runaway sheets)
 _LABEL_DROP = re.compile(r"[\s_\-.・:：()\[\]（）［］「」【】*※]+")
@@ -152,6 +153,7 @@ def load_xlsx(data: bytes, path: Path, *, max_rows: int | None = None) -> list[S
     """
     import openpyxl
 
+    check_xlsx(data, path)  # sizes and compression ratios of the parts, before openpyxl parses them
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -34,6 +34,7 @@ import orjson
 from packageurl import PackageURL
 
 from mamori.errors import InputError
+from mamori.fileio import check_yaml_depth
 from mamori.model import Component, ExternalReference, Property
 from mamori.sbom.generate.base import (
     DEV,
@@ -204,6 +205,7 @@ def load_yaml(path: Path, text: str, kind: str | None = None) -> Any:
     import yaml
 
     loader = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+    check_yaml_depth(text, path)
     try:
         return _object(path, yaml.load(text, Loader=loader), kind)  # BaseLoader: only str/list/dict
     except yaml.YAMLError as exc:

@@ -7,6 +7,8 @@ import os
 import shlex
 from pathlib import Path
 
+from mamori.errors import InputError
+from mamori.fileio import read_text
 from mamori.sbom.generate.base import Found
 
 _MAX_LINKS = 40
@@ -44,7 +46,7 @@ def os_release(root: Path) -> dict[str, str]:
         path = inside(root, rel)
         if path is not None and path.is_file():
             values: dict[str, str] = {}
-            for line in path.read_text("utf-8", "replace").splitlines():
+            for line in _text(path).splitlines():
                 key, sep, value = line.partition("=")
                 if sep and key.strip() and not key.startswith("#"):
                     try:
@@ -73,3 +75,11 @@ def link(found: Found, providers: dict[str, str], wanted: dict[str, list[list[st
             if target is not None and target != source and target not in seen:
                 seen.add(target)
                 found.depends(source, target)
+
+
+def _text(path: Path) -> str:
+    """The text of a file of the image (a FIFO or device there is read as empty, never waited on)."""
+    try:
+        return read_text(path, errors="replace")
+    except InputError:
+        return ""

@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from mamori.errors import InputError
+from mamori.fileio import read_text as read_image_text
 from mamori.model import Component, ExternalReference, Property
 from mamori.model.source_package import DEB_SOURCE, UPSTREAM, parse_dpkg_source, upstream_qualifier
 from mamori.sbom.generate.base import Found
@@ -47,7 +49,7 @@ def _copyright_licence(root: Path, package: str) -> tuple[str | None, str | None
     path = inside(root, f"usr/share/doc/{package}/copyright")
     if path is None or not path.is_file():
         return None, None
-    text = path.read_text("utf-8", "replace")
+    text = _text(path)
     if _DEP5 not in text.split("\n", 1)[0]:
         return None, None
     names = []
@@ -142,3 +144,11 @@ def scan(root: Path, release: dict[str, str]) -> Found | None:
         found.notices.append("no etc/os-release: dpkg packages named as Debian's")
     parse_status([(p, read_text(p)) for p in files], root, release, found)
     return found
+
+
+def _text(path: Path) -> str:
+    """The text of a file of the image (a FIFO or device there is read as empty, never waited on)."""
+    try:
+        return read_image_text(path, errors="replace")
+    except InputError:
+        return ""

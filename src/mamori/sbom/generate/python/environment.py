@@ -44,6 +44,7 @@ from cyclonedx.spdx import fixup_id
 from license_expression import ExpressionError, get_spdx_licensing
 
 from mamori.errors import InputError
+from mamori.fileio import read_text
 from mamori.model import Component, Contact, ExternalReference, Property
 from mamori.sbom.generate.base import REQUIRED, Found, entry_points, hash_from_pair
 from mamori.sbom.generate.python.common import ECOSYSTEM, canonical, component
@@ -185,9 +186,11 @@ def record_digest(record_text: str) -> str | None:
 
 
 def _read(path: Path) -> str | None:
+    """A metadata file's text; None when it cannot be read or is no regular file (a FIFO is never
+    waited on, /dev/zero never read) or is over the input size limit."""
     try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        return read_text(path, errors="replace")
+    except InputError:
         return None
 
 

@@ -1,0 +1,436 @@
+"""Every error that promises one line is one line: each command that reads or writes a file, run as the
+installed ``mamori`` with each kind of bad file in each place a file goes, exits 2 with exactly one line
+on stderr naming that file, and never a traceback (issue 13, point 6).
+
+The commands and their parameters are read from the application itself: a parameter that is not
+listed here as a file it reads (:data:`READS`), a file it writes (:data:`WRITES`) or something else
+(:data:`NOT_FILES`) fails :func:`test_every_parameter_is_classified`, so a new command or option is
+not forgotten. Every run has a bounded timeout: a command that waits on a FIFO or reads /dev/zero
+without end fails instead of hanging the suite.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import typer
+
+from mamori.cli.main import app
+
+REPO = Path(__file__).resolve().parents[1]
+MAMORI = Path(sys.executable).with_name("mamori")
+DEMO = REPO / "src" / "mamori" / "data" / "demo"
+SBOM = DEMO / "shop-portal-2.1.0.cdx.json"
+OSV = sorted((DEMO / "osv").glob("*.json"))[0]
+KEV = DEMO / "kev" / "known_exploited_demo.json"
+TIMEOUT = 90
+SKIP = "skip"
+PROFILE = "profile: p\nframework: ssdf\nrequirements:\n  - id: PW.4.4\n    level: 2\n"
+
+
+def _tree() -> dict[str, set[str]]:
+    """command path → the names of its parameters."""
+    found: dict[str, set[str]] = {}
+
+    def walk(command: object, path: tuple[str, ...]) -> None:
+        subs = getattr(command, "commands", None)
+        if subs:
+            for name, sub in sorted(subs.items()):
+                walk(sub, (*path, name))
+        else:
+            found[" ".join(path)] = {p.name for p in command.params}  # type: ignore[attr-defined]
+
+    walk(typer.main.get_command(app), ())
+    return found
+
+
+COMMANDS = _tree()
+
+# Parameters that name no file mamori reads or writes here. ``db`` is the store (its own tests).
+NOT_FILES = {
+    "lang", "db", "fmt", "output_format", "assessment_id", "item_id", "status", "level", "owner", "due", "reason",
+    "by", "proposal", "item", "every", "reject", "override", "approver", "date", "allow_unanswered", "only",
+    "issued", "draft", "framework", "org", "roles", "scope", "target_level", "history", "frameworks", "strict",
+    "kind", "source", "batch", "complete", "identifier", "sha256", "max_size", "since", "api_key", "ecosystem",
+    "purl", "cve", "jvn_lang", "force", "url", "options", "product", "resolved", "role", "changed_only", "name",
+    "supplier", "points", "system_exposure", "mission_impact", "safety_impact", "value_density", "set_values",
+    "version", "no_match", "profile", "columns", "sheet", "input_format", "to", "spec_version", "root_name",
+    "root_version", "exclude_dev", "fail_on", "skill", "max_age", "allow_partial", "purl2cpe_weak", "release",
+    "table", "assignments", "conservative", "author", "namespace", "component", "vulnerability", "justification",
+    "responses", "detail", "who", "history_of", "verbose", "lenient",
+}  # fmt: skip
+
+# (command, parameter) → (argv with {} where the file goes, what the file should hold)
+READS: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
+    ("assess answer", "evidence"): (("assess", "answer", "1", "G-1-1", "--status", "done", "--evidence", "{}"), "any"),
+    ("assess compare", "declaration"): (("assess", "compare", "{}", "--profile", "@profile"), "json"),
+    ("assess compare", "profile"): (("assess", "compare", str(SBOM), "--profile", "{}"), "yaml"),
+    ("assess import-xlsx", "workbook"): (("assess", "import-xlsx", "1", "{}"), "xlsx"),
+    ("assess label", "fields"): (("assess", "label", "2", "-o", "@out/label.html", "--fields", "{}"), "yaml"),
+    ("assess propose", "sbom"): (("assess", "propose", "1", "--sbom", "{}"), "sbom"),
+    ("assess propose", "scan"): (("assess", "propose", "1", "--scan", "{}"), "json"),
+    ("assess propose", "vex_file"): (("assess", "propose", "1", "--vex", "{}"), "vex"),
+    ("catalog check", "seeds"): (("catalog", "check", "--seeds", "{}"), "folder"),
+    ("db import", "path"): (("db", "import", "{}"), "advisory"),
+    ("db snapshot import", "file"): (("db", "snapshot", "import", "{}"), "zip"),
+    ("release add", "sbom"): (("release", "add", "shop", "9.9", "--sbom", "{}"), "sbom"),
+    ("sbom check", "source"): (("sbom", "check", "{}"), "sbom"),
+    ("sbom convert", "source"): (("sbom", "convert", "{}", "-o", "@out/x.spdx.json"), "sbom"),
+    ("sbom diff", "old"): (("sbom", "diff", "{}", str(SBOM)), "sbom"),
+    ("sbom diff", "new"): (("sbom", "diff", str(SBOM), "{}"), "sbom"),
+    ("sbom generate", "path"): (("sbom", "generate", "{}", "-o", "@out/g.cdx.json"), "lockfile"),
+    ("sbom generate", "rootfs"): (("sbom", "generate", "@project", "--rootfs", "{}", "-o", "@out/g.cdx.json"), "folder"),
+    ("sbom generate", "python_env"): (
+        ("sbom", "generate", "@project", "--python-env", "{}", "-o", "@out/g.cdx.json"), "folder"),
+    ("sbom merge", "sources"): (("sbom", "merge", str(SBOM), "{}", "-o", "@out/m.cdx.json"), "sbom"),
+    ("scan", "target"): (("scan", "{}"), "sbom"),
+    ("scan", "context"): (("scan", str(SBOM), "--context", "{}"), "yaml"),
+    ("scan", "vex_files"): (("scan", str(SBOM), "--vex", "{}"), "vex"),
+    ("scan", "policy"): (("scan", str(SBOM), "--policy", "{}"), "yaml"),
+    ("triage prioritize", "target"): (("triage", "prioritize", "{}", "--role", "supplier", "--skill", "low"), "sbom"),
+    ("triage prioritize", "context_file"): (
+        ("triage", "prioritize", str(SBOM), "--role", "supplier", "--skill", "low", "--context", "{}"), "yaml"),
+    ("triage prioritize", "vex_files"): (
+        ("triage", "prioritize", str(SBOM), "--role", "supplier", "--skill", "low", "--vex", "{}"), "vex"),
+    ("triage prioritize", "policy_file"): (
+        ("triage", "prioritize", str(SBOM), "--role", "supplier", "--skill", "low", "--policy", "{}"), "yaml"),
+    ("vex convert", "src"): (("vex", "convert", "{}", "-o", "@out/v.json", "--to", "openvex"), "vex"),
+    ("vex export", "statements"): (("vex", "export", "{}", "-o", "@out/v.json", "--to", "openvex"), "yaml"),
+    ("vex import", "file"): (("vex", "import", "{}"), "vex"),
+}  # fmt: skip
+
+# (command, parameter) → argv with {} where the output goes
+WRITES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("assess declare", "output"): ("assess", "declare", "1", "--approver", "A, CEO", "--allow-unanswered", "-o", "{}"),
+    ("assess export-xlsx", "output"): ("assess", "export-xlsx", "1", "-o", "{}"),
+    ("assess label", "output"): ("assess", "label", "2", "-o", "{}", "--draft"),
+    ("db snapshot export", "file"): ("db", "snapshot", "export", "{}"),
+    ("demo", "out"): ("demo", "--out", "{}"),
+    ("plan contract", "output"): ("plan", "contract", "-o", "{}"),
+    ("sbom convert", "output"): ("sbom", "convert", str(SBOM), "-o", "{}", "--to", "spdx-json"),
+    ("sbom generate", "output"): ("sbom", "generate", "@project", "-o", "{}", "--format", "cyclonedx-json"),
+    ("sbom merge", "output"): ("sbom", "merge", str(SBOM), str(SBOM), "-o", "{}", "--to", "cyclonedx-json"),
+    ("scan", "output"): ("scan", str(SBOM), "--output", "{}", "--format", "json"),
+    ("triage export", "output"): ("triage", "export", "--product", "shop", "--release", "1.0", "--format", "openvex", "--author", "A",
+                                  "-o", "{}"),
+    ("triage prioritize", "output"): ("triage", "prioritize", str(SBOM), "--role", "supplier", "--skill", "low",
+                                      "--format", "json", "--output", "{}"),
+    ("vex convert", "output"): ("vex", "convert", "@vex", "-o", "{}", "--to", "openvex"),
+    ("vex export", "output"): ("vex", "export", "@statements", "-o", "{}", "--to", "openvex"),
+}  # fmt: skip
+
+FILE_KINDS = (
+    "missing",
+    "dev-zero",
+    "fifo",
+    "empty",
+    "garbage",
+    "truncated",
+    "wrong-format",
+    "too-deep",
+    "bomb",
+)
+FOLDER_KINDS = ("missing", "dev-zero", "fifo", "a-file")  # where a folder goes
+ANY_KINDS = ("missing", "directory", "dev-zero", "fifo")  # any regular file is good (evidence)
+OUTPUT_KINDS = {  # where the output is a folder: a file in its place
+    ("assess declare", "output"): ("a-file", "dev-full"),
+    ("demo", "out"): ("a-file",),
+}
+
+
+def kinds(what: str) -> tuple[str, ...]:
+    if what == "folder":
+        return FOLDER_KINDS
+    if what == "any":
+        return ANY_KINDS
+    if what == "lockfile":  # a folder is what it usually reads: no "directory" case
+        return ("missing", "dev-zero", "fifo", "empty", "garbage", "too-deep")
+    if what == "advisory":  # a folder is what it usually reads
+        return tuple(k for k in FILE_KINDS if k not in ("directory",))
+    return ("directory", *FILE_KINDS)
+
+
+def _deep(what: str) -> bytes:
+    if what in ("yaml", "lockfile"):
+        return b"a:\n" + b"".join(b"  " * i + b"-\n" for i in range(1, 1200))
+    return b"[" * 100_000 + b"]" * 100_000  # JSON (and any reader that sniffs it)
+
+
+def _zip_bomb(name: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive, archive.open(name, "w") as fh:
+        for _ in range(48):
+            fh.write(bytes(1 << 20))
+    return buffer.getvalue()
+
+
+def _xlsx_bomb() -> bytes:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["Component", "Version"])
+    plain = io.BytesIO()
+    book.save(plain)
+    source = zipfile.ZipFile(plain)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename.startswith("xl/worksheets/"):
+                head, _, tail = data.partition(b"</sheetData>")
+                data = head.replace(b'<dimension ref="A1:B1"/>', b"") + b"<row><c/></row>" * 400_000
+                data += b"</sheetData>" + tail
+            archive.writestr(info.filename, data)
+    return out.getvalue()
+
+
+def _real(what: str) -> bytes:
+    """A real file of the kind the parameter reads (for truncation) ."""
+    return {
+        "advisory": OSV.read_bytes(),
+        "yaml": PROFILE.encode(),
+        "xlsx": _workbook(),
+        "zip": _zip_bytes({"manifest.json": b"{}"}),
+    }.get(what, SBOM.read_bytes())
+
+
+def _workbook() -> bytes:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for row in (["Component", "Version", "Supplier"], ["zlib", "1.3.1", "Jean-loup Gailly, Mark Adler"]):
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _zip_bytes(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def make_input(folder: Path, what: str, kind: str) -> str:
+    """The bad input of ``kind`` for a parameter that reads ``what``; returns the path to pass."""
+    path = folder / f"input-{kind}.{'xlsx' if what == 'xlsx' else 'yaml' if what == 'yaml' else 'json'}"
+    if kind == "missing":
+        return str(folder / "no-such-file.json")
+    if kind == "directory":
+        path.mkdir()
+    elif kind == "dev-zero":
+        return "/dev/zero"
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "a-file":
+        path.write_bytes(SBOM.read_bytes())
+    elif kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "garbage":
+        path.write_bytes(bytes((i * 167 + 13) % 256 for i in range(4096)))
+    elif kind == "truncated":
+        real = _real(what)
+        path.write_bytes(real[: len(real) // 2])
+    elif kind == "wrong-format":  # a real file of another kind: the KEV catalog, or an SBOM for an advisory
+        path.write_bytes((SBOM if what == "advisory" else KEV).read_bytes())
+    elif kind == "too-deep":
+        path.write_bytes(_deep(what))
+    elif kind == "bomb":
+        if what == "xlsx" or what == "sbom":
+            path = path.with_suffix(".xlsx")
+            path.write_bytes(_xlsx_bomb())
+        else:
+            path = path.with_suffix(".zip")
+            path.write_bytes(_zip_bomb("member.json"))
+    return str(path)
+
+
+FULL = os.environ.get("MAMORI_SWEEP") == "full"  # every kind in every place (slow: a few hundred runs)
+
+
+def _cases() -> dict[str, tuple[tuple[str, str], str, str]]:
+    """By default every place a file goes gets the kinds that hang or read without end (a FIFO,
+    /dev/zero), and the first place of each file type gets every kind; MAMORI_SWEEP=full: all of them."""
+    cases: dict[str, tuple[tuple[str, str], str, str]] = {}
+    first: set[str] = set()
+    for key, (_, what) in READS.items():
+        every = FULL or what not in first
+        first.add(what)
+        for kind in kinds(what):
+            if every or kind in ("dev-zero", "fifo"):
+                cases[f"read:{key[0]} {key[1]}:{kind}"] = (key, "read", kind)
+    for key in WRITES:
+        for kind in OUTPUT_KINDS.get(key, ("directory", "dev-full")):
+            cases[f"write:{key[0]} {key[1]}:{kind}"] = (key, "write", kind)
+    return cases
+
+
+CASES = _cases()
+
+
+def _env(folder: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "MAMORI_DB": str(folder / "kb.db"),
+        "XDG_DATA_HOME": str(folder / "data"),
+        "MAMORI_LANG": "en",
+        "NO_COLOR": "1",
+        "COLUMNS": "200",
+        "MAMORI_IMPORT_WORKERS": "0",
+    }
+
+
+def _prepare(base: Path) -> Path:
+    """A store with assessments 1 (guideline) and 2 (jcstar1), product shop 1.0 with a triage record (so
+    every command gets as far as its files),
+    a project folder, VEX statements and a profile; copied into each case's folder."""
+    base.mkdir(parents=True, exist_ok=True)
+    env = _env(base)
+    for argv in (
+        ("assess", "new", "--framework", "guideline", "--org", "o", "--roles", "developer", "--scope", "s"),
+        ("assess", "new", "--framework", "jcstar1", "--org", "o", "--roles", "developer", "--scope", "s"),
+        ("product", "add", "shop"),
+        ("release", "add", "shop", "1.0", "--sbom", str(SBOM), "--no-match"),
+        (
+            "triage",
+            "record",
+            "--product",
+            "shop",
+            "--release",
+            "1.0",
+            "--component",
+            "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
+            "--vulnerability",
+            "CVE-2021-44228",
+            "--status",
+            "not_affected",
+            "--justification",
+            "component_not_present",
+        ),
+    ):
+        run = subprocess.run([str(MAMORI), *argv], env=env, capture_output=True, text=True, timeout=TIMEOUT)
+        assert run.returncode == 0, (argv, run.stderr)
+    (base / "project").mkdir()
+    (base / "project" / "requirements.txt").write_text("requests==2.31.0\n")
+    (base / "statements.yaml").write_text(
+        "document:\n  author: Example Corp PSIRT\nstatements:\n  - vulnerability: CVE-2021-44228\n"
+        "    products: [pkg:maven/a/b@1]\n    status: not_affected\n    justification: component_not_present\n"
+    )
+    (base / "profile.yaml").write_text(PROFILE)
+    return base
+
+
+def _argv(template: tuple[str, ...], folder: Path, value: str) -> list[str]:
+    out = []
+    for arg in template:
+        if arg == "{}":
+            out.append(value)
+        elif arg.startswith("@out/"):
+            out.append(str(folder / arg[5:]))
+        elif arg == "@profile":
+            out.append(str(folder / "profile.yaml"))
+        elif arg == "@project":
+            out.append(str(folder / "project"))
+        elif arg == "@statements":
+            out.append(str(folder / "statements.yaml"))
+        elif arg == "@vex":
+            out.append(str(folder / "vex.json"))
+        else:
+            out.append(arg)
+    return out
+
+
+def _run_case(
+    name: str, template_dir: Path, root: Path
+) -> tuple[subprocess.CompletedProcess[str] | None, str]:
+    key, side, kind = CASES[name]
+    folder = root / f"case{sorted(CASES).index(name)}"
+    shutil.copytree(template_dir, folder)
+    stdout = None
+    if side == "read":
+        template, what = READS[key]
+        value = make_input(folder, what, kind)
+    else:
+        template = WRITES[key]
+        if kind == "directory":
+            value = str(folder / "out-folder")
+            Path(value).mkdir()
+        elif kind == "a-file":
+            value = str(folder / "out-file")
+            Path(value).write_text("not a folder")
+        else:  # a full device of our own: never /dev/full itself, which a faulty writer could replace
+            value = str(folder / "full")
+            try:
+                os.mknod(value, stat.S_IFCHR | 0o666, os.makedev(1, 7))
+            except OSError:
+                return None, SKIP
+    argv = _argv(template, folder, value)
+    try:
+        run = subprocess.run(
+            [str(MAMORI), *argv],
+            cwd=folder,
+            env=_env(folder),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE if stdout is None else stdout,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return None, value
+    return run, value
+
+
+@pytest.fixture(scope="module")
+def results(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, tuple[subprocess.CompletedProcess[str] | None, str]]:
+    if not MAMORI.exists():
+        pytest.skip(f"the installed mamori is not next to {sys.executable}")
+    root = tmp_path_factory.mktemp("sweep")
+    template_dir = _prepare(root / "template")
+    vex = subprocess.run(
+        [str(MAMORI), "vex", "export", str(template_dir / "statements.yaml"), "-o", str(template_dir / "vex.json"),
+         "--to", "openvex"], env=_env(template_dir), capture_output=True, text=True, timeout=TIMEOUT,
+    )  # fmt: skip
+    assert vex.returncode == 0, vex.stderr
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        done = pool.map(lambda n: _run_case(n, template_dir, root), sorted(CASES))
+        return dict(zip(sorted(CASES), done, strict=True))
+
+
+def test_every_parameter_is_classified() -> None:
+    """A new command or option that takes a file must be added to READS or WRITES (or NOT_FILES)."""
+    unknown = {
+        (command, param)
+        for command, params in COMMANDS.items()
+        for param in params
+        if param not in NOT_FILES and (command, param) not in READS and (command, param) not in WRITES
+    }
+    assert unknown == set()
+    assert {k for k in [*READS, *WRITES] if k[0] not in COMMANDS or k[1] not in COMMANDS[k[0]]} == set()
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_file_is_one_line_naming_it(case: str, results: dict) -> None:
+    run, value = results[case]
+    if value == SKIP:
+        pytest.skip("cannot make a device node here (not root, or nodev)")
+    assert run is not None, f"{case}: no answer in {TIMEOUT} s (waits on a FIFO or reads without end)"
+    lines = run.stderr.splitlines()
+    assert "Traceback" not in run.stderr, (case, run.stderr[-3000:])
+    assert run.returncode == 2, (case, run.returncode, run.stderr[-3000:])
+    assert len(lines) == 1, (case, run.stderr[-3000:])
+    assert lines[0].startswith("mamori: error: ") and value in lines[0], (case, lines[0])
