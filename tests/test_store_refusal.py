@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -580,3 +581,28 @@ def test_a_postgresql_connection_cut_while_idle_in_the_pool_is_replaced() -> Non
             assert store.status()["database"].endswith(url.rsplit("/", 1)[1])
         finally:
             store.close()
+
+
+def test_the_workers_of_an_import_end_when_its_main_process_is_killed(
+    tmp_path: Path, cve5_year: Path
+) -> None:
+    """SIGKILL (or the out-of-memory killer) gives the main process no chance to end its workers: they end
+    with it instead of waiting for ever on their queue."""
+    path = tmp_path / "kb.db"
+    child = subprocess.Popen(
+        [str(MAMORI), "db", "import", str(cve5_year), "--db", str(path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=_env(tmp_path, MAMORI_IMPORT_WORKERS="2"),
+        cwd=tmp_path,
+        start_new_session=True,
+    )
+    try:
+        _wait_for(lambda: _records(path) > 0 or child.poll() is not None, "a first committed batch")
+        assert child.poll() is None, "the import ended before the kill"
+        child.kill()
+        child.wait()
+        _wait_for(lambda: _group_gone(child.pid), "the workers gone", limit=60.0)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)

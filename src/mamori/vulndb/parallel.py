@@ -15,9 +15,12 @@ main process only, so memory stays bounded however large the input.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import multiprocessing
 import os
 import signal
+import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -70,6 +73,7 @@ def decode(blob: Blob, source: str | None = None) -> Decoded:
 
 # Plain tuples pickle several times faster than dataclasses: what crosses the process boundary.
 WireRecord = tuple[Any, ...]
+_PR_SET_PDEATHSIG = 1  # prctl(2)
 Wire = tuple[str, bytes | None, str, tuple[WireRecord, ...] | None]
 
 
@@ -162,13 +166,25 @@ def _chunks(stream: Iterator[Blob]) -> Iterator[tuple[list[Blob], list[tuple[str
         yield blobs, chunk
 
 
-def _quiet_worker() -> None:
+def _quiet_worker(parent: int) -> None:
     """In a worker: Ctrl-C and SIGTERM (sent to the whole process group) are the main process's to handle.
     A worker stopped half-way through a message to or from the main process would leave the queues
     broken and the main process waiting for ever; interrupted, the main process cancels the work not
     started and the workers exit once their current chunk is done."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _die_with_parent(parent)
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker whose main process was killed outright (SIGKILL, out of memory) ends too: the kernel sends
+    it SIGKILL when its parent dies (Linux); a parent already gone before that was set ends it at once.
+    Without this, a worker waits for ever on a queue whose other end no one will write to."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _pooled(stream: Iterator[Blob], count: int, source: str | None) -> Iterator[Decoded]:
@@ -179,7 +195,10 @@ def _pooled(stream: Iterator[Blob], count: int, source: str | None) -> Iterator[
             yield Decoded(blob) if blob.error is not None else decoded  # the main process reports it
 
     pool = ProcessPoolExecutor(
-        count, mp_context=multiprocessing.get_context("fork"), initializer=_quiet_worker
+        count,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_quiet_worker,
+        initargs=(os.getpid(),),
     )
     try:
         for blobs, chunk in _chunks(stream):
