@@ -89,3 +89,27 @@ def lite_workbook() -> bytes:
     ]
     # fmt: on
     return workbook_bytes({"文書情報": document, "パッケージ情報": packages, "ライセンス情報": licenses})
+
+
+def xlsx_bomb(rows: int, data: Rows) -> bytes:
+    """A workbook whose sheet holds ``data`` then ``rows`` empty rows and no dimension: small zipped, long to
+    walk (a reader that trusts it parses every row)."""
+    import re
+    import zipfile
+
+    book = openpyxl.Workbook()
+    for row in data:
+        book.active.append(row)
+    plain = io.BytesIO()
+    book.save(plain)
+    source = zipfile.ZipFile(plain)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for info in source.infolist():
+            part = source.read(info)
+            if info.filename.startswith("xl/worksheets/"):
+                head, _, tail = part.partition(b"</sheetData>")
+                head = re.sub(rb"<dimension [^>]*/>", b"", head)
+                part = head + b"<row><c/></row>" * rows + b"</sheetData>" + tail
+            archive.writestr(info.filename, part)
+    return out.getvalue()

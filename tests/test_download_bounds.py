@@ -37,6 +37,7 @@ import pytest
 from mamori.errors import InputError
 from mamori.vulndb.online import http as online_http
 from mamori.vulndb.online.http import Clock, Fetcher, GaveUp, RetryPolicy
+from vulndb_server import FakeClock
 
 MAMORI = str(Path(sys.executable).with_name("mamori"))
 SERVE_CAP = (
@@ -179,19 +180,6 @@ def hostile() -> Iterator[Hostile]:
     server = Hostile()
     yield server
     server.close()
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-        self.sleeps: list[float] = []
-
-    def now(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.t += seconds
 
 
 @pytest.fixture

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from spreadsheet_fixtures import xlsx_bomb
+
 REPO = Path(__file__).resolve().parents[1]
 MAMORI = Path(sys.executable).with_name("mamori")
 DEMO = REPO / "src" / "mamori" / "data" / "demo"
@@ -332,32 +334,10 @@ def test_import_xlsx_of_something_else_is_one_line(tmp_path: Path, name: str) ->
     one_line(mamori("assess", "import-xlsx", "1", path, cwd=tmp_path), path)
 
 
-def _xlsx_bomb(rows: int) -> bytes:
-    """A workbook whose sheet holds ``rows`` empty rows and no dimension: small zipped, long to walk."""
-    import openpyxl
-
-    book = openpyxl.Workbook()
-    book.active.append(["Component", "Version"])
-    book.active.append(["zlib", "1.3.1"])
-    plain = io.BytesIO()
-    book.save(plain)
-    source = zipfile.ZipFile(plain)
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        for info in source.infolist():
-            data = source.read(info)
-            if info.filename.startswith("xl/worksheets/"):
-                head, _, tail = data.partition(b"</sheetData>")
-                head = head.replace(b'<dimension ref="A1:B2"/>', b"")
-                data = head + b"<row><c/></row>" * rows + b"</sheetData>" + tail
-            archive.writestr(info.filename, data)
-    return out.getvalue()
-
-
 @pytest.mark.parametrize("command", [("sbom", "check"), ("sbom", "convert"), ("assess", "import-xlsx", "1")])
 def test_xlsx_bomb_is_refused_before_it_is_parsed(tmp_path: Path, command: tuple[str, ...]) -> None:
     bomb = tmp_path / "parts.xlsx"
-    bomb.write_bytes(_xlsx_bomb(400_000))
+    bomb.write_bytes(xlsx_bomb(400_000, [["Component", "Version"], ["zlib", "1.3.1"]]))
     assert bomb.stat().st_size < 64 << 10
     extra = ("-o", tmp_path / "out.json", "--to", "spdx-json") if command[-1] == "convert" else ()
     one_line(mamori(*command, bomb, *extra, cwd=tmp_path), bomb, "zip bomb")

@@ -25,6 +25,7 @@ import pytest
 import typer
 
 from mamori.cli.main import app
+from spreadsheet_fixtures import xlsx_bomb
 
 REPO = Path(__file__).resolve().parents[1]
 MAMORI = Path(sys.executable).with_name("mamori")
@@ -174,26 +175,6 @@ def _zip_bomb(name: str) -> bytes:
     return buffer.getvalue()
 
 
-def _xlsx_bomb() -> bytes:
-    import openpyxl
-
-    book = openpyxl.Workbook()
-    book.active.append(["Component", "Version"])
-    plain = io.BytesIO()
-    book.save(plain)
-    source = zipfile.ZipFile(plain)
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        for info in source.infolist():
-            data = source.read(info)
-            if info.filename.startswith("xl/worksheets/"):
-                head, _, tail = data.partition(b"</sheetData>")
-                data = head.replace(b'<dimension ref="A1:B1"/>', b"") + b"<row><c/></row>" * 400_000
-                data += b"</sheetData>" + tail
-            archive.writestr(info.filename, data)
-    return out.getvalue()
-
-
 def _real(what: str) -> bytes:
     """A real file of the kind the parameter reads (for truncation) ."""
     return {
@@ -250,7 +231,7 @@ def make_input(folder: Path, what: str, kind: str) -> str:
     elif kind == "bomb":
         if what == "xlsx" or what == "sbom":
             path = path.with_suffix(".xlsx")
-            path.write_bytes(_xlsx_bomb())
+            path.write_bytes(xlsx_bomb(400_000, [["Component", "Version"]]))
         else:
             path = path.with_suffix(".zip")
             path.write_bytes(_zip_bomb("member.json"))

@@ -16,31 +16,15 @@ import pytest
 
 from conftest import SHARED_DATA
 from mamori.store import Store, open_store
-from mamori.vulndb.online import Clock, Fetcher, RetryPolicy, SyncOptions, TokenBucket, sync_source
+from mamori.vulndb.online import Fetcher, RetryPolicy, SyncOptions, TokenBucket, sync_source
 from mamori.vulndb.online.http import retry_after
 from mamori.vulndb.online.myjvn import MyJvn
 from mamori.vulndb.online.nvd_api import windows
 from mamori.vulndb.online.osv_feed import query_ids
 from mamori.vulndb.osv import load as load_osv
-from vulndb_server import Server, Services
+from vulndb_server import FakeClock, Server, Services
 
 OSV_FOLDER = SHARED_DATA / "osv" / "pypi" / "pillow"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-        self.sleeps: list[float] = []
-
-    def now(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.t += seconds
-
-    def clock(self) -> Clock:
-        return Clock(self.now, self.sleep)
 
 
 @pytest.fixture

@@ -36,6 +36,7 @@ import orjson
 from lxml import etree
 
 from mamori.model.names import normalise_name
+from mamori.vulndb.online.http import Clock
 from mamori.vulndb.osv import load as load_osv
 
 # The EPSS daily CSV layout (comment line, header, rows); the scores are a format sample, not FIRST's.
@@ -411,3 +412,21 @@ class Server:
 def running(services: Services) -> Iterator[Server]:
     with Server(services) as server:
         yield server
+
+
+class FakeClock:
+    """Monotonic time that only advances when something sleeps: retry and rate-limit logic without waiting."""
+
+    def __init__(self) -> None:
+        self.t = 1000.0
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.t += seconds
+
+    def clock(self) -> Clock:
+        return Clock(self.now, self.sleep)
