@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 from lxml import etree
@@ -27,6 +28,9 @@ from mamori.sbom.cyclonedx.to_bom import bom_from_document
 from mamori.sbom.cyclonedx.versions import DEFAULT_WRITE_VERSION, WRITE_VERSIONS, XML_NS_PREFIX
 
 # characters XML 1.0 cannot carry at all
+# <purl> is an xs:anyURI in the XML schema (JSON has no such type): what a URI cannot hold (a space,
+# brackets, quotes, non-ASCII) is percent-encoded, as the purl specification wants it anyway
+_URI_SAFE = "!#$%&'()*+,/:;=?@~-._"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
@@ -173,7 +177,9 @@ class _XmlBom:
         for key, value in comp.items():
             if key in ("type", "bom-ref"):
                 continue
-            if isinstance(value, str):
+            if key == "purl":
+                self.sub(el, key, quote(value, safe=_URI_SAFE))
+            elif isinstance(value, str):
                 self.sub(el, key, value)
             elif key in ("supplier", "manufacturer"):
                 self.entity(el, key, value)
