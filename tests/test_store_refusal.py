@@ -606,3 +606,29 @@ def test_the_workers_of_an_import_end_when_its_main_process_is_killed(
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(child.pid, signal.SIGKILL)
+
+
+# ------------------------------------------------------------------ 5. the disk under the store is full
+
+
+def test_a_full_disk_under_the_store_is_one_line_and_the_store_stays_sound(
+    tmp_path: Path, cve5_year: Path
+) -> None:
+    point = tmp_path / "small"
+    point.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(point)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
+    try:
+        path = point / "kb.db"
+        result = mamori(tmp_path, "db", "import", str(cve5_year), "--db", str(path))
+        assert result.returncode == 2, result.stderr[-2000:]
+        line = one_line(result)
+        assert str(path) in line and "the disk holding the store is full" in line
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        try:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        finally:
+            conn.close()
+    finally:
+        subprocess.run(["umount", "-l", str(point)], capture_output=True, check=False)

@@ -19,7 +19,7 @@ from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import SQLAlchemyError
 
 from mamori.errors import InputError, StoreError
-from mamori.store.identity import DAMAGE_CODES, damaged
+from mamori.store.identity import DAMAGE_CODES, SQLITE_FULL, damaged
 from mamori.store.messages import texts
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -62,6 +62,8 @@ def _sqlite_events(engine: Engine) -> None:
 
 #: exit code when the database goes away mid-way: the input was fine, the command could not finish
 EXIT_UNAVAILABLE = 3
+EXIT_FULL = 2  # as an output on a full disk
+PG_DISK_FULL = "53100"  # PostgreSQL's disk_full
 
 
 def where(engine: Engine) -> str:
@@ -74,7 +76,8 @@ def where(engine: Engine) -> str:
 def _error_events(engine: Engine) -> None:
     """Errors that say the store itself cannot be used become one :class:`StoreError`, whatever was running:
     a SQLite file found damaged while reading it (exit 2), a connection to the server lost (exit 3; the
-    transaction it carried is rolled back by the server, so nothing of it was written)."""
+    transaction it carried is rolled back by the server, so nothing of it was written), the disk under the
+    store full (exit 2; the transaction is rolled back)."""
     name = where(engine)
 
     @event.listens_for(engine, "handle_error")
@@ -86,6 +89,11 @@ def _error_events(engine: Engine) -> None:
             detail = " ".join(str(original).split())[:200]
             raise StoreError(name, texts("lost", detail=detail), exit_code=EXIT_UNAVAILABLE) from None
         code = getattr(original, "sqlite_errorcode", None)
+        if (code is not None and code & 0xFF == SQLITE_FULL) or getattr(
+            original, "sqlstate", None
+        ) == PG_DISK_FULL:
+            detail = " ".join(str(original).split())[:200]
+            raise StoreError(name, texts("full", detail=detail), exit_code=EXIT_FULL) from None
         if code is not None and code & 0xFF in DAMAGE_CODES:
             raise damaged(name, "malformed", detail=" ".join(str(original).split())) from None
 

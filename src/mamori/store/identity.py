@@ -50,6 +50,7 @@ HEADER = 100
 # SQLite result codes (the low byte of an extended code) that mean the file itself is not sound
 SQLITE_CORRUPT = 11
 SQLITE_NOTADB = 26
+SQLITE_FULL = 13  # the disk (or the file system's quota) holding the store is full
 DAMAGE_CODES = frozenset({SQLITE_CORRUPT, SQLITE_NOTADB})
 SHOWN_TABLES = 5
 
