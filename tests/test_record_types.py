@@ -749,6 +749,14 @@ PORTFOLIO_TABLES = {
 }  # fmt: skip
 
 
+def _succeeds(args: list[str], db: str, env: dict[str, str], backend: str) -> None:
+    """The installed mamori runs ``args`` on ``db`` without a traceback and exits 0."""
+    done = subprocess.run(
+        [MAMORI, *args, "--db", db], capture_output=True, text=True, timeout=300, env=env, check=False
+    )
+    assert done.returncode == 0 and "Traceback" not in done.stderr, (backend, done.stderr[-800:])
+
+
 @pytest.mark.shared
 @pytest.mark.skipif(not PG_URL, reason="MAMORI_TEST_PG_URL not set")
 def test_release_sbom_components_are_stored_the_same(shared_data: Path, tmp_path: Path) -> None:
@@ -767,15 +775,7 @@ def test_release_sbom_components_are_stored_the_same(shared_data: Path, tmp_path
     with throwaway_postgres(PG_URL or "", prefix="mamori_rectypes") as pg:
         for backend, db in (("sqlite", f"sqlite:///{tmp_path}/kb.db"), ("postgresql", pg)):
             for args in (["product", "add", "acme"], ["release", "add", "acme", "1.0", "--sbom", str(path)]):
-                done = subprocess.run(
-                    [MAMORI, *args, "--db", db],
-                    capture_output=True,
-                    text=True,
-                    timeout=300,
-                    env=env,
-                    check=False,
-                )
-                assert done.returncode == 0 and "Traceback" not in done.stderr, (backend, done.stderr[-800:])
+                _succeeds(args, db, env, backend)
             stored[backend] = _portfolio_rows(db)
     assert stored["sqlite"] == stored["postgresql"]
     components = stored["sqlite"]["portfolio_component"]
@@ -830,15 +830,7 @@ def test_vex_statements_are_stored_the_same(shared_data: Path, tmp_path: Path) -
                 ["release", "add", "acme", "1.0", "--sbom", str(bom)],
                 ["vex", "import", str(path), "--product", "acme", "--release", "1.0"],
             ):
-                done = subprocess.run(
-                    [MAMORI, *args, "--db", db],
-                    capture_output=True,
-                    text=True,
-                    timeout=300,
-                    env=env,
-                    check=False,
-                )
-                assert done.returncode == 0 and "Traceback" not in done.stderr, (backend, done.stderr[-800:])
+                _succeeds(args, db, env, backend)
             engine = create_engine(db)
             try:
                 with engine.connect() as conn:
