@@ -115,15 +115,19 @@ def check_folder(path: str | Path) -> None:
         raise InputError(path, message("read", "not_folder", kind=kind_of(info.st_mode, file=True)))
 
 
+# opening an input: read-only, never waiting on a FIFO or device (its type is checked with fstat next)
+READ_FLAGS = (
+    os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+)
+
+
 @contextlib.contextmanager
 def open_regular(path: str | Path, *, follow: bool = True) -> Iterator[IO[bytes]]:
     """A binary file object for the regular file ``path``: checked with ``stat`` first, opened without
     blocking (a FIFO swapped in meanwhile cannot hang the command) and checked again with ``fstat``;
     ``follow=False``: a symbolic link is refused (for files found in folders mamori walks)."""
     check_regular(path, follow=follow)
-    flags = (
-        os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
-    )
+    flags = READ_FLAGS
     if not follow:
         flags |= getattr(os, "O_NOFOLLOW", 0)
     try:

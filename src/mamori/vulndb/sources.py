@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mamori.errors import InputError
-from mamori.fileio import ZipBudget, check_regular, max_input_bytes, message, read_bytes
+from mamori.fileio import READ_FLAGS, ZipBudget, check_regular, max_input_bytes, message, read_bytes
 
 
 class Blob:
@@ -160,11 +160,8 @@ def read_member(path: str, limit: int) -> bytes:
     refused without being waited on), within ``limit``: one non-blocking open, fstat and read without
     a Python file object (thousands of small files), else :func:`mamori.fileio.read_bytes`, whose
     InputError names the problem; the import reports that file and goes on with the others."""
-    flags = (
-        os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
-    )
     try:
-        fd = os.open(path, flags)
+        fd = os.open(path, READ_FLAGS)
     except OSError:
         return read_bytes(path, limit)
     try:
