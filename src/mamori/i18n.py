@@ -3,6 +3,7 @@ that picks the language when ``--lang`` is not given. Light on purpose (no YAML 
 
 from __future__ import annotations
 
+import gettext as gettext_module
 import os
 from dataclasses import dataclass
 from functools import cache
@@ -61,6 +62,37 @@ def set_lang(value: Lang | None) -> None:
 def current_lang() -> Lang:
     """The running command's ``--lang`` when it gave one, else :func:`default_lang`."""
     return _CHOSEN[0] if _CHOSEN else default_lang()
+
+
+@cache
+def _translations(lang: str) -> gettext_module.NullTranslations:
+    """The compiled gettext catalog of ``lang`` (``mamori/locale/<lang>/LC_MESSAGES/mamori.mo``), read once;
+    English is the source language (msgids are English), so it has no catalog."""
+    from importlib import resources
+
+    if lang == "en":
+        return gettext_module.NullTranslations()
+    localedir = resources.files("mamori").joinpath("locale")
+    return gettext_module.translation("mamori", localedir=str(localedir), languages=[lang], fallback=True)
+
+
+def gettext(message: str) -> str:
+    """``message`` (English, the msgid) in the running command's language (:func:`current_lang`), looked up
+    when called; extracted by Babel from every ``_()`` and ``N_()`` call (see docs/translating.md)."""
+    return _translations(current_lang()).gettext(message) if message else message
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The singular or plural form of an English message for ``n``, in the running command's language."""
+    return _translations(current_lang()).ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention
+    """Mark ``message`` for extraction without translating it now (module constants, translated on use)."""
+    return message
+
+
+_ = gettext
 
 
 @cache
