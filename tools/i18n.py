@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -32,7 +32,7 @@ POT = LOCALE / "mamori.pot"
 LANGS = ("ja",)
 KEYWORDS = {"_": None, "gettext": None, "N_": None, "ngettext": (1, 2)}
 METHODS = [("**.py", "python")]
-CREATED = datetime(2026, 12, 6, tzinfo=timezone.utc)  # fixed, so that a re-run changes no header line
+CREATED = datetime(2026, 12, 6, tzinfo=UTC)  # fixed, so that a re-run changes no header line
 HEADER = "mamori: Japanese messages (English is the source language)."
 
 
@@ -151,7 +151,9 @@ def problems() -> list[str]:
             elif not (entry.string if isinstance(entry.string, str) else all(entry.string)):
                 found.append(f"{lang}: untranslated: {key!r}")
         if not mo_path(lang).exists() or mo_path(lang).read_bytes() != _mo_bytes(catalog):
-            found.append(f"{lang}: {mo_path(lang).relative_to(ROOT)} is stale: run python tools/i18n.py compile")
+            found.append(
+                f"{lang}: {mo_path(lang).relative_to(ROOT)} is stale: run python tools/i18n.py compile"
+            )
     return found
 
 

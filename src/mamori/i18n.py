@@ -87,7 +87,7 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return _translations(current_lang()).ngettext(singular, plural, n)
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention
+def N_(message: str) -> str:
     """Mark ``message`` for extraction without translating it now (module constants, translated on use)."""
     return message
 
