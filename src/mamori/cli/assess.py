@@ -577,15 +577,21 @@ def declare(
     only: str | None = typer.Option(
         None, "--only-lang", help="Write HTML/PDF in this language only (ja or en)."
     ),
+    review_interval: str = typer.Option(
+        "1y",
+        "--review-interval",
+        help="When to review the declaration again: years, months or days after its date (1y, 6m, 90d).",
+    ),
     by: str | None = BY,
     db: str | None = DB,
     lang: str | None = LANG,
 ) -> None:
     """Write the self-conformity declaration (JSON, and HTML + PDF in Japanese and English)."""
-    from mamori.compliance.declaration import build, parse_approver, write_all
+    from mamori.compliance.declaration import build, parse_approver, parse_interval, write_all
 
     language = choose_lang(lang)
     person = parse_approver(approver)
+    parse_interval(review_interval)
     day = parse_date(date, "--date") if date else dt.date.today().isoformat()
     langs = (choose_lang(only),) if only else LANGS
     with _book(db) as book:
@@ -593,7 +599,7 @@ def declare(
         unanswered = a.counts()["unanswered"]
         if unanswered and not allow_unanswered:
             raise InputError(None, t("declaration.unanswered", "en", count=unanswered))
-        paths = write_all(build(a, person, day), output, langs)
+        paths = write_all(build(a, person, day, review_interval), output, langs)
         book.update_header(
             a, {"approver": f"{person['name']}, {person['title']}", "declared_on": day}, actor=by
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -20,15 +21,18 @@ import orjson
 
 from mamori import __version__
 from mamori.compliance import catalog as cat
-from mamori.compliance.assessment import STATUSES, Assessment, is_mandatory
+from mamori.compliance.assessment import STATUSES, Assessment, applies, is_mandatory, leaf_items
 from mamori.compliance.gaps import analyse, group_key
 from mamori.compliance.messages import both, t
 from mamori.errors import InputError
 from mamori.fileio import read_bytes, write_bytes_atomic
-from mamori.i18n import LANGS
+from mamori.i18n import LANGS, _
 
 FORMAT_VERSION = "1"
 SCHEMA_PATH = "data/compliance/declaration.schema.json"
+#: How long a declaration stands before the organisation reviews it again, unless ``--review-interval`` says.
+DEFAULT_REVIEW_INTERVAL = "1y"
+_INTERVAL = re.compile(r"^\s*(\d{1,3})\s*([ymd])\s*$", re.IGNORECASE)
 
 
 def parse_approver(text: str) -> dict[str, str]:
@@ -55,7 +59,124 @@ def _evidence_ref(ev: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def build(assessment: Assessment, approver: dict[str, str], date: str) -> dict[str, Any]:
+def parse_interval(text: str) -> tuple[int, str]:
+    """``"1y"``, ``"6m"``, ``"90d"`` → (count, unit); the review interval of a declaration."""
+    found = _INTERVAL.match(text)
+    if not found or int(found.group(1)) == 0:
+        raise InputError(
+            None,
+            _(
+                "--review-interval must be a number of years, months or days such as 1y, 6m or 90d, not {text}"
+            ).format(text=repr(text)),
+        )
+    return int(found.group(1)), found.group(2).lower()
+
+
+def add_interval(day: dt.date, count: int, unit: str) -> dt.date:
+    """``day`` plus ``count`` years, months or days; a month end that does not exist becomes the last day."""
+    if unit == "d":
+        return day + dt.timedelta(days=count)
+    months = day.month - 1 + count * (12 if unit == "y" else 1)
+    year, month = day.year + months // 12, months % 12 + 1
+    for last in (day.day, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _validity_years(framework: str) -> int | None:
+    """How long a declaration under this framework stays valid at most, where a catalog says (JC-STAR ☆1)."""
+    if framework != "jcstar1":
+        return None
+    from mamori.compliance.jcstar import validity_years
+
+    return validity_years()
+
+
+def review(framework: str, date: str, interval: str = DEFAULT_REVIEW_INTERVAL) -> dict[str, Any]:
+    """The date of the next review: the declaration's date plus the interval, and never later than the end of
+    the declaration's validity where the scheme limits it (a JC-STAR self-declaration: two years)."""
+    count, unit = parse_interval(interval)
+    day = dt.date.fromisoformat(date)
+    next_review = add_interval(day, count, unit)
+    out: dict[str, Any] = {"interval": f"{count}{unit}", "next": next_review.isoformat()}
+    years = _validity_years(framework)
+    if years is not None:
+        until = add_interval(day, years, "y")
+        out["valid_until"] = until.isoformat()
+        out["validity_years"] = years
+        if until < next_review:
+            out["next"] = until.isoformat()
+    return out
+
+
+def sources(catalog: cat.Catalog) -> list[dict[str, Any]]:
+    """The edition of each source text the declaration rests on: the catalog's own title and version, and the
+    document it was built from (title, publication date, edition note) as the catalog records them."""
+    extra = catalog.extra
+    note = extra.get("edition") or extra.get("published_note")
+    entry: dict[str, Any] = {
+        "framework": catalog.framework,
+        "catalog_version": catalog.version,
+        "title": {"ja": catalog.title.ja, "en": catalog.title.en},
+        "document": catalog.source.get("title_ja"),
+        "file": catalog.source.get("file"),
+        "published": catalog.source.get("published"),
+    }
+    if isinstance(note, dict) and {"ja", "en"} <= note.keys():
+        entry["edition_note"] = {"ja": str(note["ja"]), "en": str(note["en"])}
+    if extra.get("ssdf_version"):
+        entry["based_on"] = str(extra["ssdf_version"])
+    return [entry]
+
+
+def _inferred_roles(item: cat.Item) -> bool:
+    roles = item.applicability.roles
+    return roles is not None and roles.basis == "inferred"
+
+
+def excluded(assessment: Assessment) -> list[dict[str, Any]]:
+    """Items the role selection leaves out: each with the roles it applies to (none of which the organisation
+    chose) and whether that role assignment is the catalog's reading rather than the source's words."""
+    out = []
+    for item in leaf_items(assessment.catalog):
+        if applies(item, assessment.roles):
+            continue
+        out.append(
+            {
+                "id": item.id,
+                "title": {"ja": item.title.ja, "en": item.title.en},
+                "roles": list(item.applicability.role_list()),
+                "roles_inferred": _inferred_roles(item),
+            }
+        )
+    return out
+
+
+def role_note(
+    catalog: cat.Catalog, items: list[dict[str, Any]], left_out: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """How many role assignments the declaration relies on are inferred, with the catalog's own explanation."""
+    inferred = sum(1 for i in items if i.get("roles_inferred")) + sum(
+        1 for i in left_out if i["roles_inferred"]
+    )
+    note = catalog.extra.get("roles_note")
+    out: dict[str, Any] = {"inferred": inferred}
+    if inferred:
+        out["note"] = both("declaration.roles_inferred")
+        if isinstance(note, dict) and {"ja", "en"} <= note.keys():
+            out["catalog_note"] = {"ja": str(note["ja"]), "en": str(note["en"])}
+    return out
+
+
+def build(
+    assessment: Assessment,
+    approver: dict[str, str],
+    date: str,
+    review_interval: str = DEFAULT_REVIEW_INTERVAL,
+) -> dict[str, Any]:
     catalog = assessment.catalog
     report = analyse(assessment)
     items = []
@@ -70,6 +191,8 @@ def build(assessment: Assessment, approver: dict[str, str], date: str) -> dict[s
             "status": answer.status or "unanswered",
             "evidence": [_evidence_ref(ev.to_dict()) for ev in answer.evidence],
         }
+        if _inferred_roles(item):
+            entry["roles_inferred"] = True
         for name in ("level", "owner", "due", "reason"):
             value = getattr(answer, name)
             if value is not None:
@@ -93,8 +216,13 @@ def build(assessment: Assessment, approver: dict[str, str], date: str) -> dict[s
         "assessment": {"id": assessment.id, "updated_at": assessment.updated_at},
         "generated_by": f"mamori {__version__}",
         "summary": report.total.to_dict(),
+        "sources": sources(catalog),
+        "review": review(assessment.framework, date, review_interval),
         "items": items,
     }
+    left_out = excluded(assessment)
+    out["excluded"] = left_out
+    out["role_applicability"] = role_note(catalog, items, left_out)
     if report.levels is not None:
         out["levels"] = {"rows": report.levels, "unrated": report.unrated}
     return out
@@ -118,8 +246,23 @@ def templates() -> jinja2.Environment:
 def render_html(declaration: dict[str, Any], lang: cat.Lang) -> str:
     template = templates().get_template("declaration.html.j2")
     return template.render(
-        d=declaration, lang=lang, t=lambda key, **kw: t(key, lang, **kw), statuses=STATUSES
+        d=declaration,
+        lang=lang,
+        t=lambda key, **kw: t(key, lang, **kw),
+        statuses=STATUSES,
+        interval=lambda text: interval_words(text, lang),
+        role_names=lambda roles: role_names(roles, lang),
     )
+
+
+def interval_words(text: str, lang: cat.Lang) -> str:
+    """``"1y"`` → 「1年」 / "1 year(s)"."""
+    count, unit = parse_interval(text)
+    return t(f"declaration.interval_{unit}{'_one' if count == 1 else ''}", lang, n=count)
+
+
+def role_names(roles: list[str] | tuple[str, ...], lang: cat.Lang) -> str:
+    return ("、" if lang == "ja" else ", ").join(t(f"role.{role}", lang) for role in roles)
 
 
 def write_all(declaration: dict[str, Any], out_dir: Path, langs: tuple[cat.Lang, ...] = LANGS) -> list[Path]:

@@ -100,6 +100,34 @@ def _table(rows: list[list[Any]], widths: list[float] | None, font: str, header:
     return table
 
 
+def numbered_canvas(font: str, label: str = "{page} / {pages}") -> type:
+    """A ReportLab canvas class that prints "n / N" at the foot of every page: pages are held back until the
+    document is complete, so the total is known when each number is drawn."""
+    from reportlab.lib.units import mm
+    from reportlab.pdfgen.canvas import Canvas
+
+    class NumberedCanvas(Canvas):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:  # ReportLab's name
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._pages)
+            for number, state in enumerate(self._pages, start=1):
+                self.__dict__.update(state)
+                self.setFont(font, 8)
+                self.setFillGray(0.4)
+                self.drawCentredString(self._pagesize[0] / 2, 8 * mm, label.format(page=number, pages=total))
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas
+
+
 def declaration_pdf(d: dict[str, Any], lang: cat.Lang) -> bytes:
     """The declaration as an A4 PDF in ``lang``."""
     from reportlab.lib.pagesizes import A4
@@ -132,6 +160,16 @@ def declaration_pdf(d: dict[str, Any], lang: cat.Lang) -> bytes:
         ("label.approver", f"{d['approver']['name']} ({d['approver']['title']})"),
         ("label.date", d["date"]),
     ]
+    review = d.get("review")
+    if review:
+        from mamori.compliance.declaration import interval_words
+
+        text = f"{review['next']} ({t('declaration.review_interval', lang, interval=interval_words(review['interval'], lang))})"
+        if review.get("valid_until"):
+            text += "\n" + t(
+                "declaration.valid_until", lang, years=review["validity_years"], date=review["valid_until"]
+            )
+        head.append(("declaration.review", text))
     story: list[Any] = [
         _p(d["title"][lang], s["title"]),
         _p(
@@ -150,8 +188,21 @@ def declaration_pdf(d: dict[str, Any], lang: cat.Lang) -> bytes:
             font,
             False,
         ),
-        _p(t("label.counts", lang), s["h2"]),
     ]
+    if d.get("sources"):
+        story.append(_p(t("declaration.sources", lang), s["h2"]))
+        for src in d["sources"]:
+            lines = [
+                f"{src['title'][lang]} — {t('label.catalog_version', lang)} {src['catalog_version']}"
+                + (f" ({src['based_on']})" if src.get("based_on") else ""),
+                f"{t('declaration.source_document', lang)}: {src.get('document') or '-'}"
+                + (f" ({src['file']})" if src.get("file") else "")
+                + f", {t('declaration.published', lang)}: {src.get('published') or t('declaration.published_unknown', lang)}",
+            ]
+            if src.get("edition_note"):
+                lines.append(src["edition_note"][lang])
+            story.append(_p("\n".join(lines), s["small"]))
+    story.append(_p(t("label.counts", lang), s["h2"]))
     counts = d["summary"]["counts"]
     names = [*STATUSES, "unanswered"]
     story.append(
@@ -182,7 +233,7 @@ def declaration_pdf(d: dict[str, Any], lang: cat.Lang) -> bytes:
     story.append(_p(t("declaration.items", lang), s["h2"]))
     has_level = levels is not None
     header = [t("label.item", lang), t("label.title", lang), t("label.status", lang)]
-    widths = [22 * mm, 62 * mm, 25 * mm]
+    widths = [26 * mm, 58 * mm, 25 * mm]
     if has_level:
         header.append(t("label.level_short", lang))
         widths.append(14 * mm)
@@ -197,7 +248,12 @@ def declaration_pdf(d: dict[str, Any], lang: cat.Lang) -> bytes:
         if item.get("reason"):
             lines.append(f"{t('label.reason', lang)}: {item['reason']}")
         row = [
-            _p(item["id"] + (" *" if item.get("mandatory") else ""), s["base"]),
+            _p(
+                item["id"]
+                + (" *" if item.get("mandatory") else "")
+                + (" †" if item.get("roles_inferred") else ""),
+                s["base"],
+            ),
             _p(item["title"][lang] if "title" in item else "", s["base"]),
             _p(t(f"status.{item['status']}", lang), s["base"]),
         ]
@@ -207,5 +263,68 @@ def declaration_pdf(d: dict[str, Any], lang: cat.Lang) -> bytes:
         rows.append(row)
     story.append(_table(rows, widths, font))
     story.append(_p(f"* {t('label.mandatory', lang)}", s["small"]))
-    doc.build(story)
+    story += _excluded(d, lang, s, font, width)
+    story += _signature(d, lang, s, font)
+    doc.build(
+        story, canvasmaker=numbered_canvas(font, t("declaration.page", lang, page="{page}", pages="{pages}"))
+    )
     return buffer.getvalue()
+
+
+def _excluded(d: dict[str, Any], lang: cat.Lang, s: dict[str, Any], font: str, width: float) -> list[Any]:
+    from reportlab.lib.units import mm
+
+    from mamori.compliance.declaration import role_names
+
+    if "excluded" not in d:
+        return []
+    out: list[Any] = [_p(t("declaration.excluded", lang), s["h2"])]
+    if not d["excluded"]:
+        out.append(_p(t("declaration.excluded_none", lang), s["base"]))
+    else:
+        out.append(_p(t("declaration.excluded_intro", lang, roles=role_names(d["roles"], lang)), s["base"]))
+        rows = [
+            [
+                _p(t("label.item", lang), s["small"]),
+                _p(t("label.title", lang), s["small"]),
+                _p(t("declaration.applies_to", lang), s["small"]),
+            ]
+        ]
+        for item in d["excluded"]:
+            mark = item.get("roles_inferred")
+            rows.append(
+                [
+                    _p(item["id"] + (" †" if mark else ""), s["base"]),
+                    _p(item["title"][lang], s["base"]),
+                    _p(
+                        role_names(item["roles"], lang)
+                        + (f" ({t('declaration.inferred_mark', lang)})" if mark else ""),
+                        s["base"],
+                    ),
+                ]
+            )
+        out.append(_table(rows, [22 * mm, width - 72 * mm, 50 * mm], font))
+    roles = d.get("role_applicability") or {}
+    if roles.get("inferred"):
+        out.append(_p(" ".join(x[lang] for x in (roles["note"], roles.get("catalog_note")) if x), s["small"]))
+    return out
+
+
+def _signature(d: dict[str, Any], lang: cat.Lang, s: dict[str, Any], font: str) -> list[Any]:
+    from reportlab.lib.units import mm
+    from reportlab.platypus import KeepTogether, Spacer
+
+    rows = [
+        [_p(t("declaration.sign_name", lang), s["base"]), _p(d["approver"]["name"], s["base"])],
+        [_p(t("declaration.sign_title", lang), s["base"]), _p(d["approver"]["title"], s["base"])],
+        [_p(t("declaration.sign_seal", lang), s["base"]), Spacer(1, 16 * mm)],
+        [_p(t("declaration.sign_date", lang), s["base"]), _p(d["date"], s["base"])],
+    ]
+    return [
+        KeepTogether(
+            [
+                _p(t("declaration.signature", lang), s["h2"]),
+                _table(rows, [35 * mm, 80 * mm], font, False),
+            ]
+        )
+    ]
