@@ -669,6 +669,15 @@ def label(
         None, "--issued", help="Date the label was obtained; sets the 2-year validity."
     ),
     draft: bool = typer.Option(False, "--draft", help="Render even with fields missing or items not met."),
+    url: str | None = typer.Option(
+        None, "--url", help="Address the page is published at; the page shows it as a QR code (kept)."
+    ),
+    release: str | None = typer.Option(
+        None,
+        "--release",
+        help="PRODUCT@VERSION whose stored findings fill the vulnerability information (kept; default: the "
+        "release named in the scope).",
+    ),
     by: str | None = BY,
     db: str | None = DB,
     lang: str | None = LANG,
@@ -679,6 +688,10 @@ def label(
 
     language = choose_lang(lang)
     values = jcstar.read_fields(fields) if fields else {}
+    if url is not None:
+        values[jcstar.PAGE_URL] = jcstar.check_page_url(url)
+    if release is not None:
+        values[jcstar.RELEASE] = jcstar.check_release(release)
     with _book(db) as book:
         a = book.get(assessment_id)
         if a.framework != "jcstar1":
@@ -697,7 +710,8 @@ def label(
         if header:
             book.update_header(a, header, actor=by)
             a = book.get(a.id)
-    missing = jcstar.missing_required(jcstar.field_values(a, language))
+        vulns = jcstar.vulnerability_info(book.store, a, language)
+    missing = jcstar.missing_required(jcstar.field_values(a, language, vulns=vulns))
     _, _, open_items = jcstar.conformity(a)
     if not draft and (missing or open_items):
         problems = []
@@ -707,7 +721,8 @@ def label(
             problems.append(t("label_page.not_conforming", "en", items=", ".join(open_items)))
         raise InputError(None, "; ".join(problems) + " (or pass --draft)")
     write_bytes_atomic(
-        output, jcstar.render(a, language, draft=draft or bool(missing or open_items)).encode("utf-8")
+        output,
+        jcstar.render(a, language, draft=draft or bool(missing or open_items), vulns=vulns).encode("utf-8"),
     )
     typer.echo(visible(t("declaration.written", language, path=output)))
     if a.valid_until:
