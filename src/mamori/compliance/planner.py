@@ -40,6 +40,11 @@ class ResponsePlan:
         return sum(COST_SCORE[cost(item)] for item in self.chosen)
 
     @property
+    def contributions(self) -> dict[str, int]:
+        """Points each cost level adds to the score: the number of options chosen at that level × its weight."""
+        return {level: self.costs[level] * COST_SCORE[level] for level in COSTS}
+
+    @property
     def peak(self) -> str | None:
         found = [cost(item) for item in self.chosen]
         return max(found, key=COST_SCORE.__getitem__) if found else None
@@ -61,6 +66,7 @@ class ResponsePlan:
             ],
             "missing_axes": [axis.id for axis in self.missing_axes],
             "cost_profile": {**self.costs, "score": self.score, "peak": self.peak},
+            "score": score_explanation(self),
             "related": [{"option": item.id, "with": ids} for item, ids in self.related],
             "clauses": [{"id": c.id, "title": {"ja": c.title.ja, "en": c.title.en}} for c in self.clauses],
         }
@@ -68,6 +74,45 @@ class ResponsePlan:
 
 def cost(item: cat.Item) -> str:
     return item.extra["cost"]["value"]
+
+
+def max_score() -> int:
+    """The highest score with one option on every axis: the costliest option of each axis added up."""
+    catalog = cat.load(RESPONSE)
+    return sum(
+        max((COST_SCORE[cost(o)] for o in catalog.children(axis) if o.kind == "option"), default=0)
+        for axis in catalog.of_kind("axis")
+    )
+
+
+def score_explanation(plan: ResponsePlan) -> dict[str, Any]:
+    """What the score counts, each cost level's share, and the maximum, in both languages."""
+    parts = {
+        level: {
+            "options": plan.costs[level],
+            "weight": COST_SCORE[level],
+            "points": plan.contributions[level],
+        }
+        for level in COSTS
+    }
+    values = {
+        "score": plan.score,
+        "max": max_score(),
+        **{f"{level}_n": plan.costs[level] for level in COSTS},
+        **{f"{level}_points": plan.contributions[level] for level in COSTS},
+    }
+    crowded = [axis for axis, items in plan.by_axis.items() if len(items) > 1]
+    out: dict[str, Any] = {
+        "value": plan.score,
+        "max": values["max"],
+        "weights": dict(COST_SCORE),
+        "components": parts,
+        "explanation": {lang: t("plan.score_explained", lang, **values) for lang in ("ja", "en")},
+        "basis": {lang: t("plan.score_basis", lang) for lang in ("ja", "en")},
+    }
+    if crowded:
+        out["several_on_one_axis"] = crowded
+    return out
 
 
 def parse_options(text: str) -> list[str]:
@@ -134,10 +179,19 @@ def response_lines(plan: ResponsePlan, lang: cat.Lang) -> list[str]:
             small=costs["small"],
             medium=costs["medium"],
             large=costs["large"],
-            score=plan.score,
             peak=t("plan.cost_" + plan.peak, lang) if plan.peak else "-",
         )
     )
+    explained = score_explanation(plan)
+    lines.append("    " + explained["explanation"][lang])
+    lines.append("    " + explained["basis"][lang])
+    if "several_on_one_axis" in explained:
+        lines.append(
+            "    "
+            + t(
+                "plan.score_several", lang, axes=", ".join(f"({a})" for a in explained["several_on_one_axis"])
+            )
+        )
     total = len(catalog.of_kind("axis"))
     lines.append(t("plan.axes", lang, done=total - len(plan.missing_axes), total=total))
     if plan.missing_axes:
