@@ -20,6 +20,7 @@ from mamori.compliance.evidence import is_url
 from mamori.compliance.messages import t
 from mamori.errors import InputError
 from mamori.fileio import check_yaml_depth, read_bytes
+from mamori.i18n import _
 from mamori.model.references import web_url
 
 LABEL_CATALOG = "jcstar1-label"
@@ -103,7 +104,9 @@ def check_page_url(value: Any, path: Path | None = None) -> str:
     """The address the label page is published at (what its QR code encodes): an http(s) URL."""
     text = str(value or "").strip()
     if not is_url(text) or len(text) > 2000:
-        raise InputError(path, f"the label page URL must be an http(s) URL, not {text[:200]!r}")
+        raise InputError(
+            path, _("the label page URL must be an http(s) URL, not {text}").format(text=repr(text[:200]))
+        )
     return text
 
 
@@ -112,7 +115,9 @@ def check_release(value: Any, path: Path | None = None) -> str:
     text = str(value or "").strip()
     product, sep, version = text.rpartition("@")
     if not sep or not product.strip() or not version.strip():
-        raise InputError(path, f"the release must be PRODUCT@VERSION, not {text[:200]!r}")
+        raise InputError(
+            path, _("the release must be PRODUCT@VERSION, not {text}").format(text=repr(text[:200]))
+        )
     return f"{product.strip()}@{version.strip()}"
 
 
