@@ -2,8 +2,8 @@
 
     python .ci/pythons.py [--wheel dist/mamori-*.whl] [--work DIR] [--only 3.12]
 
-Pythons looked for: ``python3.N`` on PATH and ``~/.pyenv/versions/3.N.*/bin/python3`` (N >= 11), one per
-minor version (PATH first). For each: ``python -m venv``, ``pip install WHEEL`` (its dependencies from the
+Pythons looked for: ``python3.N`` on PATH, ``~/.pyenv/versions/3.N.*/bin/python3`` (N >= 11) and the Python
+running the script, one per minor version (in that order). For each: ``python -m venv``, ``pip install WHEEL`` (its dependencies from the
 package index), then ``mamori --version`` and ``mamori demo`` (offline, on bundled data) in that venv.
 Prints one line per version and ``N passed, N failed`` last; exit 0 when all passed (or none was found:
 ``0 passed, 0 failed``), 1 otherwise. Without ``--wheel`` the wheel is built first (``pip wheel``).
@@ -48,6 +48,7 @@ def find_pythons() -> dict[str, tuple[str, str]]:
             candidates.append(found)
     pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
     candidates += sorted(glob.glob(str(pyenv / "3.*" / "bin" / "python3")))
+    candidates.append(sys.executable)  # the Python running this script counts too
     out: dict[str, tuple[str, str]] = {}
     for python in candidates:
         version = _version(python)
