@@ -259,8 +259,34 @@ def generate(
     python_env: Path | None = typer.Option(
         None, "--python-env", help="Also read an installed Python environment (venv or site-packages)."
     ),
+    author: str | None = typer.Option(
+        None,
+        "--author",
+        help='Author of the SBOM data, e.g. "Taro Yamada <taro@example.jp>" (default: author in '
+        "[sbom.generate] of mamori.toml, else --supplier; docs/generate.md).",
+    ),
+    author_from_git: bool = typer.Option(
+        False, "--author-from-git", help="Take the SBOM author from the git user.name/user.email of PATH."
+    ),
+    include_tests: bool = typer.Option(
+        False, "--include-tests", help="Also read test-fixture folders (fixtures, __fixtures__, testdata …)."
+    ),
+    exclude: list[str] = typer.Option(
+        [],
+        "--exclude",
+        "--skip-dirs",
+        help="Skip folders or files matching this glob (path relative to PATH, or name); repeatable.",
+    ),
+    no_default_excludes: bool = typer.Option(
+        False,
+        "--no-default-excludes",
+        help="Read test fixtures and example projects too (skipped by default; docs/generate.md).",
+    ),
 ) -> None:
-    """Make an SBOM from lockfiles, manifests and installed packages."""
+    """Make an SBOM from lockfiles, manifests and installed packages.
+
+    Test fixtures and vendored example projects below PATH are skipped by default.
+    """
     import sys
 
     from mamori.sbom.generate import GenerateOptions, notices
@@ -269,6 +295,8 @@ def generate(
     fmt = output_format or (sbom.format_from_filename(output) if output else None) or "cyclonedx-json"
     if fmt not in sbom.WRITE_FORMATS:
         raise InputError(None, f"--format: expected one of {', '.join(sbom.WRITE_FORMATS)}, got {fmt!r}")
+    from mamori.sbom.generate.author import configured_author
+
     options = GenerateOptions(
         name=name,
         version=version,
@@ -276,6 +304,11 @@ def generate(
         exclude_dev=exclude_dev,
         python_env=python_env,
         rootfs=rootfs,
+        author=author if author and author.strip() else (None if author_from_git else configured_author()),
+        author_from_git=author_from_git,
+        include_tests=include_tests,
+        default_excludes=not no_default_excludes,
+        exclude=tuple(exclude),
     )
     doc = generate_sbom(path, options)
     for note in notices(doc):

@@ -14,6 +14,8 @@ from datetime import datetime
 # A component that stands for one of the user's own projects inside a scanned folder (its folder relative to
 # the scanned path): written by ``sbom generate``; a scan does not look the user's own projects up.
 PROJECT_PATH = "mamori:project-path"
+# Why a component names no supplier (``sbom generate`` records it; ``sbom check`` shows it).
+SUPPLIER_MISSING = "mamori:supplier:missing"
 
 
 @dataclass(slots=True)

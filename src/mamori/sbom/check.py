@@ -14,6 +14,7 @@ from typing import Any
 
 from mamori.errors import InputError
 from mamori.model import Component, Document
+from mamori.model.sbom import SUPPLIER_MISSING
 from mamori.sbom.data import load_data
 from mamori.sbom.messages import bilingual
 
@@ -420,6 +421,18 @@ class CheckReport:
 # ---------------------------------------------------------------- evaluation
 
 
+def supplier_reason(reason: str, lang: str) -> str:
+    """A ``mamori:supplier:missing`` reason in ``lang`` (the generator's reasons are translated in
+    data/sbom/messages.yaml; any other text is shown as written)."""
+    table = _supplier_reasons()
+    return table.get(reason, {}).get(lang) or reason
+
+
+@cache
+def _supplier_reasons() -> dict[str, dict[str, str]]:
+    return {row["en"]: row for row in load_data("supplier_reasons.yaml")["reasons"]}
+
+
 def _component_element(spec: ElementSpec, ctx: _Context) -> tuple[ElementResult, list[Problem]]:
     test = COMPONENT_TESTS[spec.test]
     problems: list[Problem] = []
@@ -429,6 +442,9 @@ def _component_element(spec: ElementSpec, ctx: _Context) -> tuple[ElementResult,
             present += 1
             continue
         message = bilingual("elements", spec.id, "missing")
+        reason = comp.property(SUPPLIER_MISSING) if spec.test == "supplier" else None
+        if reason:  # why the generator could not name one: shown beside the component
+            message = {lang: f"{text} ({supplier_reason(reason, lang)})" for lang, text in message.items()}
         if spec.test == "dependency" and ctx.graph.is_root(comp):
             message = bilingual("dependency", "root_without_edges")
         problems.append(Problem(spec.id, spec.level, component_label(comp), comp.bom_ref, message))

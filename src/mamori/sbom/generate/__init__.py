@@ -17,9 +17,10 @@ from mamori.fileio import read_bytes
 from mamori.model import Document, Occurrence, Property
 from mamori.sbom.generate import registry
 from mamori.sbom.generate.assemble import ProjectInput, assemble
-from mamori.sbom.generate.base import NOTICE, SOURCE_FILE, SUPERSEDED, Found
-from mamori.sbom.generate.discover import Project, discover
+from mamori.sbom.generate.base import NOTICE, SKIPPED, SOURCE_FILE, SUPERSEDED, Found
+from mamori.sbom.generate.discover import Excludes, Project, discover
 from mamori.sbom.generate.metadata import document_for, root_info
+from mamori.sbom.generate.suppliers import fill_suppliers
 
 __all__ = ["GenerateOptions", "generate", "notices"]
 
@@ -32,6 +33,11 @@ class GenerateOptions:
     exclude_dev: bool = False
     python_env: Path | None = None
     rootfs: Path | None = None
+    author: str | None = None  # "Name <email>" (--author, else the config file's [sbom.generate] author)
+    author_from_git: bool = False  # the git identity of PATH as the author (only when asked for)
+    include_tests: bool = False  # read test-fixture folders too
+    default_excludes: bool = True  # False: no default skip of fixture and example folders
+    exclude: tuple[str, ...] = ()  # more globs to skip (relative path or name)
 
 
 def _label(path: Path, base: Path) -> str:
@@ -96,7 +102,19 @@ def generate(path: Path, options: GenerateOptions | None = None) -> Document:
     path = Path(path)
     base = path if path.is_dir() else path.parent
     props: list[Property] = []
-    projects = [_read_project(p, base, props) for p in discover(path)]
+    excludes = Excludes(options.default_excludes, options.include_tests, tuple(options.exclude))
+    projects = [_read_project(p, base, props) for p in discover(path, excludes)]
+    props += [Property(SKIPPED, f"{rel} ({why})") for rel, why in excludes.skipped]
+    if excludes.skipped:
+        shown = ", ".join(rel for rel, _ in excludes.skipped[:5])
+        more = f" and {len(excludes.skipped) - 5} more" if len(excludes.skipped) > 5 else ""
+        props.append(
+            Property(
+                NOTICE,
+                f"not read: {len(excludes.skipped)} folder(s) of test fixtures, examples or --exclude: "
+                f"{shown}{more} (--include-tests, --no-default-excludes read them)",
+            )
+        )
     projects = [p for p in projects if p.results]
     extra: list[tuple[str, Found]] = []
     for option in ("python_env", "rootfs"):
@@ -117,10 +135,14 @@ def generate(path: Path, options: GenerateOptions | None = None) -> Document:
         )
     info = root_info(base.resolve(), options.name, options.version, options.supplier)
     assembled = assemble(projects, extra, info, options.exclude_dev)
+    fill_suppliers(assembled, [base / p.label for p in projects], options.python_env, base)
+    props += [Property(NOTICE, text) for text in assembled.notices]
     resolved = any(found.resolved for p in projects for _, found in p.results) or any(
         f.resolved for _, f in extra
     )
-    return document_for(assembled, info, base.resolve(), props, resolved)
+    return document_for(
+        assembled, info, base.resolve(), props, resolved, options.author, options.author_from_git
+    )
 
 
 def notices(doc: Document) -> list[str]:

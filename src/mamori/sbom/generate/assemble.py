@@ -3,7 +3,10 @@
 - **Root**: the project of the top folder (or of the only project found); else a component named
   after ``--name`` / the folder. ``--name``/``--version``/``--supplier`` override what the manifest
   says. Every other project is a sub-project component (type application) that the root depends
-  on — a monorepo is one SBOM.
+  on — a monorepo is one SBOM. A sub-project whose files give it no version (a ``backend/`` folder
+  with a requirements.txt, a private workspace package) is part of the same source tree and takes the
+  root's version (``mamori:version-source = root``); when the root has none either, the sub-project
+  is not listed: its dependencies are the root's, and a notice says so.
 - **Components** are merged by bom-ref (the purl) across files and projects: empty fields are filled
   from the other copy, hashes, properties and occurrences (file and line) are united, and each file
   the component was found in becomes one ``mamori:evidence:file`` property (paths relative to PATH).
@@ -39,6 +42,7 @@ from mamori.sbom.generate.base import (
     SCOPE,
     SCOPE_RANK,
     VERSION_RANGE,
+    VERSION_SOURCE,
     Found,
     entry_points,
 )
@@ -69,6 +73,7 @@ class Assembled:
     root: Component
     components: list[Component]
     relationships: list[Relationship]
+    notices: list[str] = field(default_factory=list)
 
 
 def _merge(into: Component, other: Component) -> None:
@@ -228,11 +233,24 @@ def assemble(
     root.scope = None
 
     sub_refs: list[str] = []
+    notices: list[str] = []
     for project in projects:
-        if project is top:
+        sub = None if project is top else _project_component(project)
+        if sub is None and project is not top:
+            sub = Component(name=Path(project.label).name or project.label)
+        if sub is not None and not sub.version:
+            if root.version:
+                sub.version = root.version
+                sub.properties.append(Property(VERSION_SOURCE, "root"))
+            else:
+                notices.append(
+                    f"{project.label}: a folder of the project with no version of its own (and the root has "
+                    "none): not listed as a sub-project; its dependencies are the root's"
+                )
+                sub = None
+        if sub is None:
             project_ref = root.bom_ref
         else:
-            sub = _project_component(project) or Component(name=Path(project.label).name or project.label)
             sub.type = "application"
             sub.properties.append(Property(PROJECT_PATH, project.label))
             first_file = project.results[0][0] if project.results else project.label
@@ -277,4 +295,4 @@ def assemble(
         if source != target and source in known and target in known and not ({source, target} & dropped)
     ]
     components = [c for ref, c in asm.components.items() if ref not in dropped]
-    return Assembled(root=root, components=components, relationships=relationships)
+    return Assembled(root=root, components=components, relationships=relationships, notices=notices)

@@ -46,7 +46,10 @@ from pathlib import Path
 
 from mamori.errors import InputError
 from mamori.model import Component, Hash, Property, Relationship
-from mamori.model.sbom import PROJECT_PATH  # noqa: F401  (re-exported for the generators)
+from mamori.model.sbom import (
+    PROJECT_PATH,  # noqa: F401  (re-exported for the generators)
+    SUPPLIER_MISSING,  # noqa: F401  (component: why no supplier could be named)
+)
 
 # scope words parsers use (model scope is CycloneDX's: required | optional | excluded)
 REQUIRED = "required"
@@ -62,6 +65,11 @@ VERSION_RANGE = "mamori:version-range"  # the declared requirement (">=2.0,<3")
 NOTICE = "mamori:notice"  # document: something read but not (fully) understood
 SOURCE_FILE = "mamori:source-file"  # document: every input file read, relative to PATH
 SUPERSEDED = "mamori:superseded"  # document: a manifest not read because a lockfile beside it was
+SKIPPED = "mamori:skipped"  # document: a folder or file not read (default excludes, --exclude): "path (why)"
+VERSION_SOURCE = "mamori:version-source"  # component: "root" when a sub-project took the root's version
+SUPPLIER_SOURCE = (
+    "mamori:supplier:source"  # component: where the supplier was taken from, when not the input file
+)
 
 
 @dataclass(slots=True)

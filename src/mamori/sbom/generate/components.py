@@ -54,6 +54,40 @@ def local_component(
     return comp
 
 
+_FORGES = (
+    "github.com",
+    "gitlab.com",
+    "bitbucket.org",
+    "codeberg.org",
+    "sr.ht",
+    "git.sr.ht",
+    "sourceforge.net",
+)
+
+
+def url_owner(url: str) -> str | None:
+    """Who a project URL names: the owner on a code forge (``https://github.com/pallets/jinja`` →
+    ``pallets``), else the host without ``www.`` (``https://www.sqlalchemy.org`` → ``sqlalchemy.org``)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower()
+    if not host or parts.scheme not in ("http", "https", "git+https", "git"):
+        return None
+    host = host.removeprefix("www.")
+    segments = [s for s in parts.path.split("/") if s]
+    if host in _FORGES or host.endswith(".github.io"):
+        if host.endswith(".github.io"):
+            return host.split(".", 1)[0]
+        if host == "sourceforge.net" and len(segments) >= 2 and segments[0] == "projects":
+            return segments[1]
+        return segments[0].removeprefix("~") if segments else None
+    return host
+
+
 def vcs_qualifier(url: str, revision: str | None) -> str:
     """``vcs_url`` qualifier value: ``git+https://host/repo.git@<rev>``."""
     base = url if url.startswith("git+") else f"git+{url}"

@@ -4,6 +4,13 @@ Folders that hold installed or generated code are not entered (``SKIP_DIRS``, ev
 folder, and any folder with a ``pyvenv.cfg``, i.e. a virtual environment); symbolic links to
 folders are not followed. Inside one folder a lockfile wins over the manifests of its ecosystem
 (see registry.py). Files in a ``requirements/`` folder belong to the project of the folder above.
+
+Default excludes (as cdxgen and Trivy users expect): folders below PATH named like test fixtures
+(``TEST_DIRS``: ``fixtures``, ``__fixtures__``, ``testdata`` …) and like vendored example projects
+(``EXAMPLE_DIRS``: ``examples``, ``samples`` …) are not entered; each one skipped is recorded
+(``Excludes.skipped``). ``include_tests`` enters the fixture folders, ``default=False`` enters both;
+``patterns`` (``--exclude``) skip more: a glob matched against the path relative to PATH (folders and
+files) and against the name alone. PATH itself is never skipped.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 from mamori.errors import InputError
@@ -34,6 +42,33 @@ SKIP_DIRS = frozenset(
         "DerivedData",
     }
 )
+
+# folders skipped by default (names, at any depth below PATH)
+TEST_DIRS = frozenset({"fixtures", "__fixtures__", "testdata", "test-data", "test_data", "test-fixtures"})
+EXAMPLE_DIRS = frozenset({"examples", "example", "samples", "_examples"})
+
+
+@dataclass(slots=True)
+class Excludes:
+    """What the walk leaves out beyond ``SKIP_DIRS`` (see the module docstring)."""
+
+    default: bool = True
+    include_tests: bool = False
+    patterns: tuple[str, ...] = ()
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path relative to PATH, why)
+
+    def why(self, rel: str, name: str, is_dir: bool) -> str | None:
+        """Why ``rel`` (relative to PATH, posix) is left out, or None when it is read."""
+        for pattern in self.patterns:
+            cleaned = pattern.strip().strip("/")
+            if cleaned and (fnmatchcase(rel, cleaned) or fnmatchcase(name, cleaned)):
+                return f"--exclude {pattern}"
+        if is_dir and self.default:
+            if name in TEST_DIRS and not self.include_tests:
+                return "test fixtures"
+            if name in EXAMPLE_DIRS:
+                return "example projects"
+        return None
 
 
 @dataclass(slots=True)
@@ -65,7 +100,14 @@ def _magic(path: Path, mode: int) -> registry.MagicSpec | None:
     return None
 
 
-def _walk(top: Path, found: dict[Path, Project], is_path: bool = False) -> None:
+def _walk(
+    top: Path,
+    found: dict[Path, Project],
+    is_path: bool = False,
+    root: Path | None = None,
+    excludes: Excludes | None = None,
+) -> None:
+    root = top if root is None else root
     try:
         entries = sorted(os.scandir(top), key=lambda e: e.name)
     except OSError as exc:
@@ -79,7 +121,14 @@ def _walk(top: Path, found: dict[Path, Project], is_path: bool = False) -> None:
         except OSError:
             continue
         path = Path(entry.path)
-        if stat.S_ISDIR(st.st_mode):
+        is_dir = stat.S_ISDIR(st.st_mode)
+        if excludes is not None and (not is_dir or not entry.name.startswith(".")):
+            rel = path.relative_to(root).as_posix()
+            if (why := excludes.why(rel, entry.name, is_dir)) is not None:
+                if is_dir or registry.spec_for(path) is not None:
+                    excludes.skipped.append((rel, why))
+                continue
+        if is_dir:
             if not entry.name.startswith(".") and entry.name not in SKIP_DIRS:
                 dirs.append(path)
             continue
@@ -98,7 +147,7 @@ def _walk(top: Path, found: dict[Path, Project], is_path: bool = False) -> None:
         elif (magic := _magic(path, st.st_mode)) is not None:
             found.setdefault(folder, Project(folder)).binaries.append((path, magic))
     for sub in dirs:
-        _walk(sub, found)
+        _walk(sub, found, root=root, excludes=excludes)
 
 
 def _prefer_locks(project: Project) -> None:
@@ -113,8 +162,9 @@ def _prefer_locks(project: Project) -> None:
     project.files = kept
 
 
-def discover(path: Path) -> list[Project]:
-    """Projects under ``path`` (a folder or one file), the top folder first, then by path."""
+def discover(path: Path, excludes: Excludes | None = None) -> list[Project]:
+    """Projects under ``path`` (a folder or one file), the top folder first, then by path; what
+    ``excludes`` leaves out is recorded in ``excludes.skipped``."""
     if not path.exists():
         raise InputError(path, "no such file or folder")
     if path.is_file():
@@ -123,7 +173,7 @@ def discover(path: Path) -> list[Project]:
             raise InputError(path, "not a lockfile or manifest mamori reads")
         return [Project(path.parent, files=[(path, spec)])]
     found: dict[Path, Project] = {}
-    _walk(path, found, is_path=True)
+    _walk(path, found, is_path=True, excludes=excludes)
     projects = sorted(found.values(), key=lambda p: (p.folder != path, str(p.folder)))
     for project in projects:
         _prefer_locks(project)

@@ -1,9 +1,10 @@
 """Document metadata for the NTIA elements: author, timestamp, tool, root, lifecycle.
 
-- Author: ``--supplier`` (also the document's and the root component's supplier); else the git
-  ``user.name`` / ``user.email`` that applies in PATH (a person; the repository's own config only when
-  git would trust it); the tool (mamori) is always listed too, which NTIA accepts as the author when no
-  person is known.
+- Author: ``--author`` (else ``author`` in ``[sbom.generate]`` of the config file, see :mod:`author`);
+  else ``--supplier`` (also the document's and the root component's supplier); else, only with
+  ``--author-from-git``, the git ``user.name`` / ``user.email`` that applies in PATH (a person; the
+  repository's own config only when git would trust it). The tool (mamori) is always listed too,
+  which NTIA accepts as the author when no person is known.
 - Timestamp: now, in UTC, to the second; ``SOURCE_DATE_EPOCH`` (reproducible builds) when set.
 - Root version when neither ``--version`` nor the manifest gives one: what ``git describe --tags
   --always`` gives for PATH's repository, read from its files (:mod:`gitrepo`): git is never run, since a
@@ -45,9 +46,15 @@ def root_info(folder: Path, name: str | None, version: str | None, supplier: str
     )
 
 
-def _author(folder: Path, info: RootInfo) -> Contact | None:
+def _author(folder: Path, info: RootInfo, author: str | None, from_git: bool) -> Contact | None:
+    if author and author.strip():
+        contact = supplier_contact(author)
+        contact.kind = "person"
+        return contact
     if info.supplier is not None:
         return info.supplier
+    if not from_git:
+        return None
     name, email = gitrepo.user_identity(folder)
     if name or email:
         return Contact(name=name or email or "", email=email, kind="person")
@@ -62,9 +69,15 @@ def _timestamp() -> datetime:
 
 
 def document_for(
-    assembled: Assembled, info: RootInfo, folder: Path, properties: list[Property], resolved: bool
+    assembled: Assembled,
+    info: RootInfo,
+    folder: Path,
+    properties: list[Property],
+    resolved: bool,
+    author_text: str | None = None,
+    author_from_git: bool = False,
 ) -> Document:
-    author = _author(folder, info)
+    author = _author(folder, info, author_text, author_from_git)
     root = assembled.root
     return Document(
         spec="cyclonedx",

@@ -20,12 +20,13 @@ XML is read with lxml without entities, network or DTDs.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from lxml import etree
 
 from mamori.errors import InputError
-from mamori.model import Component
+from mamori.model import Component, Contact
 from mamori.sbom.generate.base import DEV, OPTIONAL, REQUIRED, Found, bad_line, declared_only
 from mamori.sbom.generate.components import purl_component, structure_checked
 from mamori.sbom.generate.lines import declared_at
@@ -126,6 +127,20 @@ def _scope(scope: str | None, optional: str | None) -> str:
     return REQUIRED
 
 
+def organization(root: etree._Element, resolve: Callable[[str | None], str | None]) -> Contact | None:
+    """The supplier a POM names: ``<organization>`` (name, url), else the first developer's organization."""
+    org = child(root, "organization")
+    name = resolve(_text(org, "name")) if org is not None else None
+    url = resolve(_text(org, "url")) if org is not None else None
+    if not name:
+        for dev in children(child(root, "developers"), "developer"):
+            name = resolve(_text(dev, "organization"))
+            url = url or resolve(_text(dev, "organizationUrl"))
+            if name:
+                break
+    return Contact(name=" ".join(name.split()), url=url or None) if name and name.strip() else None
+
+
 @structure_checked
 def parse(path: Path, text: str) -> Found:
     pom = Pom(path, _parse_xml(path, text))
@@ -134,6 +149,7 @@ def parse(path: Path, text: str) -> Found:
         found.project = purl_component(
             ECOSYSTEM, pom.artifact, pom.resolve(pom.version), namespace=pom.resolve(pom.group)
         )
+        found.project.supplier = organization(pom.root, pom.resolve)
     seen: set[str] = set()
     for dep in children(child(pom.root, "dependencies"), "dependency"):
         group, artifact = pom.resolve(_text(dep, "groupId")), pom.resolve(_text(dep, "artifactId"))

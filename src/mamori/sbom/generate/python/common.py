@@ -17,7 +17,7 @@ from packageurl import PackageURL
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from mamori.model import Component, Property
+from mamori.model import Component, Contact, Property
 from mamori.sbom.generate.base import bad_line
 
 ECOSYSTEM = "pypi"
@@ -112,4 +112,24 @@ def project_component(data: dict[str, Any]) -> Component | None:
     if not isinstance(name, str) or not name:
         return None
     version = table.get("version") if isinstance(table.get("version"), str) else None
-    return component(name, version)
+    comp = component(name, version)
+    comp.supplier = _people(table.get("maintainers")) or _people(table.get("authors"))
+    return comp
+
+
+def _people(value: Any) -> Contact | None:
+    """The first of PEP 621 ``authors``/``maintainers`` ({name, email}) or poetry's "Name <email>"."""
+    if not isinstance(value, list):
+        return None
+    for person in value:
+        if isinstance(person, dict):
+            name, email = person.get("name"), person.get("email")
+            name = name.strip() if isinstance(name, str) and name.strip() else None
+            email = email.strip() if isinstance(email, str) and email.strip() else None
+            if name or email:
+                return Contact(name=name or email or "", email=email)
+        elif isinstance(person, str) and person.strip():
+            from mamori.sbom.generate.metadata import supplier_contact
+
+            return supplier_contact(person)
+    return None

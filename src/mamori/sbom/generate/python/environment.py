@@ -10,7 +10,10 @@ headers (the description body is not read):
   is itself a valid SPDX expression; any other ``License`` text is kept in ``mamori:python:license-text``;
 - supplier: the maintainer (``Maintainer``, else the name in ``Maintainer-email``), else the author
   (``Author``, else ``Author-email``) — the party that publishes the package on the index; the
-  author also goes to ``author``;
+  author also goes to ``author``; the supplier's url is the home page (``Home-page``, else a
+  ``Project-URL`` labelled home/source/repository); with no author or maintainer, the owner named by
+  that URL (``github.com/<owner>/…``, else its host) is the supplier (``mamori:supplier:source`` =
+  ``project-url``);
 - external references: Home-page (website), Download-URL (distribution), Project-URL (vcs,
   documentation, issue-tracker, release-notes, website by label);
 - edges: ``Requires-Dist`` entries without an ``extra`` marker whose target is installed (the
@@ -46,7 +49,8 @@ from license_expression import ExpressionError, get_spdx_licensing
 from mamori.errors import InputError
 from mamori.fileio import read_text
 from mamori.model import Component, Contact, ExternalReference, Property
-from mamori.sbom.generate.base import REQUIRED, Found, entry_points, hash_from_pair
+from mamori.sbom.generate.base import REQUIRED, SUPPLIER_SOURCE, Found, entry_points, hash_from_pair
+from mamori.sbom.generate.components import url_owner
 from mamori.sbom.generate.python.common import ECOSYSTEM, canonical, component
 
 HASH_OF = "mamori:python:hash-of"
@@ -119,6 +123,35 @@ def _contact(name: str | None, email_field: str | None) -> Contact | None:
             names = ", ".join(n or e for n, e in pairs)
             return Contact(name=names, email=pairs[0][1] or None)
     return None
+
+
+_HOME_LABELS = re.compile(r"home|source|repository|code|github|gitlab", re.I)
+
+
+def home_page(headers: Headers) -> str | None:
+    """``Home-page``, else the first ``Project-URL`` labelled home/source/repository (http(s) only)."""
+    candidates = [headers.get("Home-page") or ""]
+    candidates += [
+        url.strip()
+        for label, _, url in (e.partition(",") for e in headers.get_all("Project-URL"))
+        if _HOME_LABELS.search(label)
+    ]
+    return next(
+        (u.strip() for u in candidates if u.strip().lower().startswith(("https://", "http://"))), None
+    )
+
+
+def supplier_of(headers: Headers) -> tuple[Contact | None, bool]:
+    """The supplier the METADATA headers name (see the module docstring); True when from the URL alone."""
+    contact = _contact(headers.get("Maintainer"), headers.get("Maintainer-email")) or _contact(
+        headers.get("Author"), headers.get("Author-email")
+    )
+    url = home_page(headers)
+    if contact is not None:
+        contact.url = url
+        return contact, False
+    owner = url_owner(url) if url else None
+    return (Contact(name=owner, url=url), True) if owner else (None, False)
 
 
 def _licence(comp: Component, headers: Headers) -> None:
@@ -241,9 +274,9 @@ def _distribution(info: Path) -> tuple[Component, list[str], bool] | None:
     summary = headers.get("Summary")
     if summary and summary.strip() and summary.strip().upper() != "UNKNOWN":
         comp.description = " ".join(summary.split())
-    comp.supplier = _contact(headers.get("Maintainer"), headers.get("Maintainer-email")) or _contact(
-        headers.get("Author"), headers.get("Author-email")
-    )
+    comp.supplier, from_url = supplier_of(headers)
+    if from_url:
+        comp.properties.append(Property(SUPPLIER_SOURCE, "project-url"))
     author = _contact(headers.get("Author"), headers.get("Author-email"))
     comp.author = author.name if author else None
     _licence(comp, headers)
