@@ -17,7 +17,7 @@ from mamori.compliance.assessment import FRAMEWORKS, STATUSES, Assessment, parse
 from mamori.compliance.messages import t
 from mamori.display import plain, visible
 from mamori.errors import InputError
-from mamori.i18n import LANGS, Lang, choose_lang
+from mamori.i18n import LANGS, Lang, _, choose_lang
 
 if TYPE_CHECKING:
     from mamori.compliance.repository import Assessments
@@ -248,7 +248,15 @@ def show(
 @app.command()
 def answer(
     assessment_id: str = typer.Argument(..., metavar="ID"),
-    item_id: str = typer.Argument(..., metavar="ITEM", help="Catalog item, e.g. S(2)-2.3 or PW.4.1."),
+    item_id: str | None = typer.Argument(
+        None, metavar="[ITEM]", help="Catalog item, e.g. S(2)-2.3 or PW.4.1 (or give --from)."
+    ),
+    from_file: Path | None = typer.Option(
+        None,
+        "--from",
+        help="Answers in bulk: a CSV, YAML or XLSX file with columns item, status, level, evidence, note "
+        "(also owner, due). A bad row is rejected alone; the others are recorded together.",
+    ),
     status: str | None = typer.Option(None, "--status", help=", ".join(STATUSES) + "."),
     level: int | None = typer.Option(None, "--level", help="SSDF level 0-3."),
     owner: str | None = typer.Option(None, "--owner", help="Who is responsible."),
@@ -261,11 +269,21 @@ def answer(
     db: str | None = DB,
     lang: str | None = LANG,
 ) -> None:
-    """Answer one item from the command line."""
+    """Answer one item from the command line, or many from a file (--from)."""
     from mamori.compliance.evidence import parse_evidence
     from mamori.compliance.repository import UNSET
 
     language = choose_lang(lang)
+    if from_file is not None:
+        given = [status, level, owner, due, evidence, reason, item_id]
+        if any(value not in (None, []) for value in given):
+            raise InputError(
+                None, _("--from takes the answers from the file; give no ITEM and no other answer option")
+            )
+        _answer_from(assessment_id, from_file, by, db, language)
+        return
+    if item_id is None:
+        raise InputError(None, _("give an ITEM to answer, or --from FILE"))
     records = [parse_evidence(spec) for spec in evidence or []]
     values = {
         "status": UNSET if status is None else status.strip().lower().replace(" ", "_").replace("-", "_"),
@@ -280,6 +298,31 @@ def answer(
     typer.echo(
         t("answer.changed", language, count=len(changes)) if changes else t("answer.unchanged", language)
     )
+
+
+def _answer_from(assessment_id: str, path: Path, by: str | None, db: str | None, language: Lang) -> None:
+    from mamori.compliance.bulk import read
+
+    with _book(db) as book:
+        a = book.get(assessment_id)
+        updates, problems, rows = read(a, path)
+        changes = book.answer_many(a, updates, via="file", actor=by) if updates else []
+    for problem in problems:
+        sys.stderr.write(
+            visible(
+                _("{file}: {where}: {problem}").format(
+                    file=path, where=problem.where, problem=problem.problem
+                )
+            )
+            + "\n"
+        )
+    typer.echo(
+        _("{rows} rows read: {applied} applied, {rejected} rejected; {changes} changes recorded.").format(
+            rows=rows, applied=len(updates), rejected=len(problems), changes=len(changes)
+        )
+    )
+    if problems:
+        raise typer.Exit(1)
 
 
 @app.command("export-xlsx")

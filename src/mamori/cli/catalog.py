@@ -235,7 +235,9 @@ def check(
 
     if seeds is not None:
         check_folder(seeds)
-    names = [cat.load(name).framework for name in frameworks] if frameworks else cat.frameworks()
+    names = [cat.validate(name).framework for name in frameworks] if frameworks else cat.frameworks()
+    for name in names:
+        cat.validate(name)
     catalogs = cat.all_catalogs()
     problems = [
         f"{r.holder.framework} {r.holder.id}: no {r.framework} item {r.id!r}"

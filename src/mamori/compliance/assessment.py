@@ -59,6 +59,15 @@ def parse_date(value: str, what: str) -> str:
     raise InputError(None, f"{what} must be a date like 2025-04-01, not {value!r}")
 
 
+def status_from_level(status: str | None, level: int | None) -> str | None:
+    """The one rule for an SSDF level given without a status, wherever the answer comes from (``assess answer
+    --level``, the questionnaire, a bulk file, an older store): level 1-3 means the task is implemented at that
+    depth, level 0 that it is not implemented. A status that is given stays as it is."""
+    if status is None and level is not None:
+        return "implemented" if level >= 1 else "not_implemented"
+    return status
+
+
 def is_mandatory(item: cat.Item) -> bool:
     level = item.applicability.level
     return level is None or level.value in MANDATORY_LEVELS
