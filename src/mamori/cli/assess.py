@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mamori.cli.catalog import FORMAT, LANG, check_format, echo_json
-from mamori.compliance.assessment import FRAMEWORKS, STATUSES, Assessment, parse_date, parse_roles
+from mamori.compliance.assessment import (
+    FRAMEWORKS,
+    STATUSES,
+    Assessment,
+    is_mandatory,
+    parse_date,
+    parse_roles,
+    parse_target,
+)
 from mamori.compliance.messages import t
 from mamori.display import plain, visible
 from mamori.errors import InputError
@@ -78,15 +86,24 @@ def _expiry_note(a: Assessment, lang: Lang) -> str | None:
 def new(
     framework: str = typer.Option(..., "--framework", help=f"One of {', '.join(FRAMEWORKS)}."),
     org: str = typer.Option(..., "--org", help="The organisation that assesses itself."),
-    roles: str = typer.Option(
-        ..., "--roles", help="Comma-separated: developer, supplier, operator, customer."
+    roles: str | None = typer.Option(
+        None, "--roles", help="Comma-separated: developer, supplier, operator, customer."
+    ),
+    target: str | None = typer.Option(
+        None,
+        "--target",
+        help="Instead of --roles: user (a company using software, ユーザ企業: operator, customer) or provider "
+        "(a company providing it, 提供者: developer, supplier), or both.",
     ),
     scope: str = typer.Option(..., "--scope", help='What is assessed, e.g. "product X 2.1".'),
     db: str | None = DB,
     lang: str | None = LANG,
 ) -> None:
     """Start an assessment: the catalog items that apply to the roles become its questions."""
-    language, role_list = choose_lang(lang), parse_roles(roles)
+    language = choose_lang(lang)
+    if (roles is None) == (target is None):
+        raise InputError(None, _("give either --roles or --target"))
+    role_list = parse_roles(roles) if roles is not None else parse_target(target or "")
     with _book(db) as book:
         a = book.create(framework, org, role_list, scope)
     typer.echo(visible(t("new.created", language, id=a.id, framework=a.framework, count=len(a.items()))))
@@ -523,12 +540,13 @@ def gaps(
         console.print(
             f"\n[bold]{t('gaps.mandatory_first' if mandatory else 'gaps.optional', language)} ({len(chosen)})[/]"
         )
-        shown: set[str] = set()
+        shown: list[str] = []  # the headings above the previous gap
         for gap in chosen:
+            path = [parent.id for parent in gap.path]
             for depth, parent in enumerate(gap.path):
-                if parent.id not in shown:
-                    shown.add(parent.id)
+                if shown[: depth + 1] != path[: depth + 1]:
                     console.print(plain(f"{'  ' * depth}{parent.id} {parent.title.get(language)}"))
+            shown = path
             pad = "  " * len(gap.path)
             notes = [_status(gap.status, language)]
             if gap.owner:
@@ -581,7 +599,7 @@ def roadmap(
         echo_json(result.to_dict())
         return
     typer.echo(visible(f"{t('roadmap.title', language)} #{a.id} {a.catalog.title.get(language)}"))
-    typer.echo(t("roadmap.method", language))
+    typer.echo(t("roadmap.method" if a.framework == "ssdf" else "roadmap.method_levels", language))
     typer.echo(
         t(
             "roadmap.coverage",
@@ -597,8 +615,14 @@ def roadmap(
         typer.echo(f"\n{head}" + (f" — {t('roadmap.reached', language)}" if step.reached else ""))
         if step.add:
             typer.echo(f"  {t(add_key, language)}:")
+            levels = a.framework == "checklist"
             for item in step.add:
-                typer.echo(visible(f"    {item.id:<10} {item.title.get(language)}"))
+                mark = t("roadmap.mandatory" if is_mandatory(item) else "roadmap.advanced", language)
+                typer.echo(
+                    visible(
+                        f"    {item.id:<10} " + (f"[{mark}] " if levels else "") + item.title.get(language)
+                    )
+                )
         if step.raise_to:
             typer.echo(f"  {t('roadmap.raise', language, level=target_level)}: {', '.join(step.raise_to)}")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,36 @@ def parse_roles(text: str) -> tuple[str, ...]:
     if unknown or not given:
         raise InputError(None, f"--roles takes a comma-separated list of {', '.join(ROLES)}; got {text!r}")
     return tuple(role for role in ROLES if role in given)
+
+
+#: ``--target``: whose checklist it is. The checklist prints each row's target (ユーザ企業 = a company that uses
+#: software, 製品提供企業及び上流企業 = one that provides it); the catalogs' roles follow from it.
+TARGET_ROLES = {"user": ("operator", "customer"), "provider": ("developer", "supplier")}
+_TARGET_NAMES = {
+    "user": "user",
+    "user-company": "user",
+    "user_company": "user",
+    "ユーザ企業": "user",
+    "ユーザー企業": "user",
+    "provider": "provider",
+    "提供者": "provider",
+    "提供企業": "provider",
+    "製品提供企業": "provider",
+}
+
+
+def parse_target(text: str) -> tuple[str, ...]:
+    """``user``, ``provider`` or both (comma-separated; Japanese ユーザ企業 / 提供者 too) → roles in catalog order."""
+    from mamori.compliance.catalog import ROLES
+
+    names = [part.strip() for part in text.replace("、", ",").split(",") if part.strip()]
+    targets = [_TARGET_NAMES.get(unicodedata.normalize("NFKC", name).casefold()) for name in names]
+    if not targets or None in targets:
+        raise InputError(
+            None, f"--target takes user or provider (ユーザ企業 or 提供者), comma-separated; got {text!r}"
+        )
+    wanted = {role for target in targets for role in TARGET_ROLES[target]}  # type: ignore[index]
+    return tuple(role for role in ROLES if role in wanted)
 
 
 def parse_date(value: str, what: str) -> str:
