@@ -22,7 +22,8 @@ from mamori.compliance.assessment import (
     parse_roles,
     parse_target,
 )
-from mamori.compliance.messages import t
+from mamori.compliance.messages import guideline_name, t
+from mamori.compliance.messages import label as key_label
 from mamori.display import plain, visible
 from mamori.errors import InputError
 from mamori.i18n import LANGS, Lang, _, choose_lang
@@ -106,7 +107,8 @@ def new(
     role_list = parse_roles(roles) if roles is not None else parse_target(target or "")
     with _book(db) as book:
         a = book.create(framework, org, role_list, scope)
-    typer.echo(visible(t("new.created", language, id=a.id, framework=a.framework, count=len(a.items()))))
+    name = key_label("framework", a.framework, language)
+    typer.echo(visible(t("new.created", language, id=a.id, framework=name, count=len(a.items()))))
 
 
 @app.command("list")
@@ -147,7 +149,7 @@ def list_assessments(db: str | None = DB, lang: str | None = LANG, fmt: str = FO
         done = sum(v for k, v in counts.items() if k != "unanswered")
         table.add_row(
             str(a.id),
-            plain(a.framework),
+            plain(key_label("framework", a.framework, language)),
             plain(a.organization),
             plain(a.scope),
             f"{done}/{sum(counts.values())}",
@@ -217,7 +219,7 @@ def show(
         echo_json(data)
         return
     console = _console()
-    head = visible(f" {catalog.title.get(language)} [{a.framework} {a.catalog_version}]")
+    head = visible(f" {catalog.title.get(language)} [{t('label.version', language)} {a.catalog_version}]")
     console.print(Text.assemble((f"#{a.id}", "bold"), head))
     console.print(plain(f"{t('label.organization', language)}: {a.organization}"))
     console.print(plain(f"{t('label.scope', language)}: {a.scope}"))
@@ -559,7 +561,8 @@ def gaps(
             rest = visible(f" {gap.item.title.get(language)}  [{' / '.join(notes)}]")
             console.print(Text.assemble(pad, (visible(gap.item.id), "red"), rest))
             if gap.guidance:
-                console.print(plain(f"{pad}    {t('label.guidance', language)}: {', '.join(gap.guidance)}"))
+                names = ", ".join(guideline_name(a.catalog, key, language) for key in gap.guidance)
+                console.print(plain(f"{pad}    {t('label.guidance', language)}: {names}"))
 
 
 def _print_levels(console: Any, rows: dict[str, list[int]], unrated: int, lang: Lang) -> None:
