@@ -327,14 +327,7 @@ def _answer_from(assessment_id: str, path: Path, by: str | None, db: str | None,
         updates, problems, rows = read(a, path)
         changes = book.answer_many(a, updates, via="file", actor=by) if updates else []
     for problem in problems:
-        sys.stderr.write(
-            visible(
-                _("{file}: {where}: {problem}").format(
-                    file=path, where=problem.where, problem=problem.problem
-                )
-            )
-            + "\n"
-        )
+        sys.stderr.write(visible(str(problem)) + "\n")
     typer.echo(
         _("{rows} rows read: {applied} applied, {rejected} rejected; {changes} changes recorded.").format(
             rows=rows, applied=len(updates), rejected=len(problems), changes=len(changes)

@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from mamori import cells
-from mamori.compliance.assessment import Assessment, Evidence, resolve_item
+from mamori.compliance.assessment import STATUSES, Assessment, Evidence, resolve_item
 from mamori.compliance.evidence import parse_evidence
 from mamori.errors import InputError
 from mamori.fileio import check_xlsx, check_yaml_depth, read_bytes
+from mamori.i18n import _
 
 MAX_ROWS = 5000
 MAX_CELL = 4000
@@ -78,14 +79,16 @@ def read(assessment: Assessment, path: Path) -> tuple[list[Update], list[RowProb
     for where, raw in rows:
         try:
             if _NOT_MAPPING in raw:
-                raise InputError(None, "not a mapping with item, status, level, evidence, note")
+                raise InputError(None, _("not a mapping with item, status, level, evidence, note"))
             cells_ = {key: _text(raw.get(key), key) for key in FIELDS if key != "evidence"}
             specs = _evidence(raw.get("evidence"))
             if cells_["item"] is None:
-                raise InputError(None, "no item id")
+                raise InputError(None, _("no item id"))
             item = resolve_item(assessment, cells_["item"])
             if item.id in seen:
-                raise InputError(None, f"{item.id} is also on {seen[item.id]}")
+                raise InputError(
+                    None, _("{item} is also on {where}").format(item=item.id, where=seen[item.id])
+                )
             values: dict[str, Any] = {
                 "status": UNSET,
                 "level": UNSET,
@@ -98,12 +101,16 @@ def read(assessment: Assessment, path: Path) -> tuple[list[Update], list[RowProb
                 if status is None:
                     raise InputError(
                         None,
-                        f"status {cells_['status']!r} is not one of {', '.join(sorted(set(statuses.values())))}",
+                        _("status {value} is not one of {allowed}").format(
+                            value=repr(cells_["status"]), allowed=", ".join(STATUSES)
+                        ),
                     )
                 values["status"] = status
             if cells_["level"] is not None:
                 if cells_["level"] not in ("0", "1", "2", "3"):
-                    raise InputError(None, f"level {cells_['level']!r} is not 0, 1, 2 or 3")
+                    raise InputError(
+                        None, _("level {value} is not 0, 1, 2 or 3").format(value=repr(cells_["level"]))
+                    )
                 values["level"] = int(cells_["level"])
             for key, name in (("owner", "owner"), ("due", "due"), ("note", "reason")):
                 if cells_[key] is not None:
@@ -160,12 +167,12 @@ def _rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
         return _table_rows(path, _csv_table(path))
     if suffix == ".xlsx":
         return _table_rows(path, _xlsx_table(path))
-    raise InputError(path, "answers are read from a .csv, .yaml/.yml or .xlsx file")
+    raise InputError(path, _("answers are read from a .csv, .yaml/.yml or .xlsx file"))
 
 
 def _limit(path: Path, count: int) -> None:
     if count > MAX_ROWS:
-        raise InputError(path, f"more than {MAX_ROWS} rows")
+        raise InputError(path, _("more than {count} rows").format(count=MAX_ROWS))
 
 
 def _yaml_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
@@ -184,19 +191,19 @@ def _yaml_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
     if isinstance(doc, dict) and isinstance(doc.get("answers"), list):
         doc = doc["answers"]
     if not isinstance(doc, list):
-        raise InputError(path, "expected a list of answers (item, status, level, evidence, note)")
+        raise InputError(path, _("expected a list of answers (item, status, level, evidence, note)"))
     _limit(path, len(doc))
     out: list[tuple[str, dict[str, Any]]] = []
     for n, entry in enumerate(doc, start=1):
         if not isinstance(entry, dict):
-            out.append((f"entry {n}", {_NOT_MAPPING: True}))
+            out.append((_("entry {n}").format(n=n), {_NOT_MAPPING: True}))
             continue
         row: dict[str, Any] = {}
         for name, value in entry.items():
             key = _HEADER_KEYS.get(unicodedata.normalize("NFKC", str(name)).strip().casefold())
             if key is not None:
                 row[key] = value
-        out.append((f"entry {n}", row))
+        out.append((_("entry {n}").format(n=n), row))
     return out
 
 
@@ -246,17 +253,24 @@ def _xlsx_table(path: Path) -> list[list[Any]]:
 
 def _table_rows(path: Path, table: list[list[Any]]) -> list[tuple[str, dict[str, Any]]]:
     if not table:
-        raise InputError(path, "empty file: expected a header row with item, status, level, evidence, note")
+        raise InputError(
+            path, _("empty file: expected a header row with item, status, level, evidence, note")
+        )
     columns: dict[str, int] = {}
     for n, name in enumerate(table[0]):
         key = _HEADER_KEYS.get(unicodedata.normalize("NFKC", str(name or "")).strip().casefold())
         if key is not None and key not in columns:
             columns[key] = n
     if "item" not in columns:
-        raise InputError(path, "the header row has no 'item' column (item, status, level, evidence, note)")
+        raise InputError(path, _("the header row has no 'item' column (item, status, level, evidence, note)"))
     out: list[tuple[str, dict[str, Any]]] = []
     for number, record in enumerate(table[1:], start=2):
         if not any(cell not in (None, "") for cell in record):
             continue
-        out.append((f"row {number}", {k: record[n] if n < len(record) else None for k, n in columns.items()}))
+        out.append(
+            (
+                _("row {n}").format(n=number),
+                {k: record[n] if n < len(record) else None for k, n in columns.items()},
+            )
+        )
     return out
