@@ -18,8 +18,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mamori.errors import InputError
 from mamori.fileio import check_yaml_depth, read_bytes
 from mamori.i18n import Lang, Text
@@ -260,26 +258,34 @@ def _parse_installed(path: Path) -> dict[str, Any]:
     return data
 
 
-class _UniqueKeyLoader(yaml.CSafeLoader):
-    """Safe YAML loader that refuses duplicate mapping keys (YAML would silently keep the last)."""
+@cache
+def _unique_key_loader() -> Any:
+    """Safe YAML loader that refuses duplicate mapping keys (YAML would silently keep the last); PyYAML is
+    imported here, not when the module is, since installed catalogs are read by yaml-rs."""
+    import yaml
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+    class UniqueKeyLoader(yaml.CSafeLoader):
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key!r}", key_node.start_mark
+                    )
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    return UniqueKeyLoader
 
 
 def _parse_yaml(path: Path) -> dict[str, Any]:
+    import yaml
+
     raw = read_bytes(path)
     check_yaml_depth(raw, path)
     try:
-        data = yaml.load(raw.decode("utf-8"), Loader=_UniqueKeyLoader)
+        data = yaml.load(raw.decode("utf-8"), Loader=_unique_key_loader())
     except UnicodeDecodeError as exc:
         raise InputError(path, f"not UTF-8 text (byte {exc.start})") from None
     except yaml.YAMLError as exc:
