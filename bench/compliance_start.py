@@ -22,92 +22,122 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from process_timing import measure
-
 BULK = 46
 ENTRY = "import sys; from mamori.cli.main import run; sys.argv[0] = 'mamori'; sys.exit(run())"
+
+
+def _env(root: Path, src: Path | None) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "XDG_DATA_HOME": str(root / "data"),
+        "XDG_CACHE_HOME": str(root / "cache"),
+        "MAMORI_DB": str(root / "data" / "kb.db"),
+        "MAMORI_LANG": "en",
+    }
+    env.pop("PYTHONPATH", None)
+    if src is not None:
+        env["PYTHONPATH"] = str(src.resolve())
+    return env
+
+
+def _once(cmd: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, env=env, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def _summary(times: list[float]) -> dict[str, object]:
+    return {
+        "seconds_best": round(min(times), 3),
+        "seconds_median": round(statistics.median(times), 3),
+        "runs": len(times),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--src", type=Path, default=None, help="run this checkout's src instead")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="another checkout's src, measured in turn with this code (run for run, same load) for --version, "
+        "catalog list and one answer",
+    )
     args = parser.parse_args()
+    mamori = [sys.executable, "-c", ENTRY]
     with tempfile.TemporaryDirectory(prefix="mamori-bench-") as tmp:
         root = Path(tmp)
-        os.environ.update(
-            XDG_DATA_HOME=str(root / "data"),
-            XDG_CACHE_HOME=str(root / "cache"),
-            MAMORI_DB=str(root / "data" / "kb.db"),
-            MAMORI_LANG="en",
-        )
-        if args.src is not None:
-            os.environ["PYTHONPATH"] = str(args.src.resolve())
-        mamori = [sys.executable, "-c", ENTRY]
-        out = root / "out.txt"
+        codes = {"code": args.src} if args.baseline is None else {"code": args.src, "baseline": args.baseline}
+        envs = {name: _env(root / name, src) for name, src in codes.items()}
 
-        def call(*argv: str) -> str:
-            done = subprocess.run([*mamori, *argv], capture_output=True, text=True, check=True)
+        def call(env: dict[str, str], *argv: str) -> str:
+            done = subprocess.run([*mamori, *argv], capture_output=True, text=True, check=True, env=env)
             return done.stdout
 
-        call(
-            "assess",
-            "new",
-            "--framework",
-            "checklist",
-            "--org",
-            "Bench",
-            "--roles",
-            "developer,supplier",
-            "--scope",
-            "bench 1",
-        )
+        items: list[str] = []
+        for env in envs.values():
+            call(env, "assess", "new", "--framework", "checklist", "--org", "Bench", "--roles", "developer,supplier",
+                 "--scope", "bench 1")  # fmt: skip
+            data = json.loads(call(env, "assess", "show", "1", "--format", "json"))
+            items = [item["id"] for item in data["items"]][:BULK]
         aid = "1"
-        data = json.loads(call("assess", "show", aid, "--format", "json"))
-        items = [item["id"] for item in data["items"]][:BULK]
-        has_bulk = "--from" in call("assess", "answer", "--help")
-
-        def timed(argv: list[str]) -> dict[str, object]:
-            measure([*mamori, *argv], out, 1)  # warm-up
-            return measure([*mamori, *argv], out, args.runs)
-
+        commands = {
+            "version": ["--version"],
+            "catalog_list": ["catalog", "list"],
+            "answer_one": ["assess", "answer", aid, items[0], "--status", "implemented"],
+        }
         result: dict[str, object] = {
             "runs": args.runs,
             "warm_up": "one unmeasured run of every command; fresh temporary store and cache folder",
-            "code": str(args.src) if args.src else "installed",
-            "version": timed(["--version"]),
-            "catalog_list": timed(["catalog", "list"]),
-            "answer_one": timed(["assess", "answer", aid, items[0], "--status", "implemented"]),
+            "code": {name: str(src) if src else "installed" for name, src in codes.items()},
+            "load_average_at_start": os.getloadavg()[0],
         }
+        for key, argv in commands.items():
+            times: dict[str, list[float]] = {name: [] for name in envs}
+            for env in envs.values():
+                _once([*mamori, *argv], env)  # warm-up
+            for _ in range(args.runs):
+                for name, env in envs.items():  # in turn, so both see the same load
+                    times[name].append(_once([*mamori, *argv], env))
+            result[key] = {name: _summary(t) for name, t in times.items()}
+        env = envs["code"]
+        has_bulk = "--from" in call(env, "assess", "answer", "--help")
         if has_bulk:
             answers = root / "answers.csv"
             answers.write_text(
                 "item,status,level,evidence,note\n" + "".join(f"{i},partial,,,bench\n" for i in items),
                 encoding="utf-8",
             )
-            result[f"answer_bulk_{BULK}"] = timed(["assess", "answer", aid, "--from", str(answers)])
+            bulk = [*mamori, "assess", "answer", aid, "--from", str(answers)]
+            subprocess.run(bulk, env=env, capture_output=True)  # warm-up
+            result[f"answer_bulk_{BULK}"] = _summary([_once_any(bulk, env) for _ in range(args.runs)])
         loops = []
         for _ in range(args.runs):
             start = time.perf_counter()
             for item in items:
-                call("assess", "answer", aid, item, "--status", "not_implemented")
+                call(env, "assess", "answer", aid, item, "--status", "not_implemented")
             loops.append(time.perf_counter() - start)
-        loops.sort()
-        result[f"answer_single_x{BULK}"] = {
-            "seconds_best": round(loops[0], 3),
-            "seconds_median": round(loops[len(loops) // 2], 3),
-            "runs": args.runs,
-        }
+        result[f"answer_single_x{BULK}"] = _summary(loops)
     json.dump(result, sys.stdout, indent=2)
     sys.stdout.write("\n")
+
+
+def _once_any(cmd: list[str], env: dict[str, str]) -> float:
+    """Like :func:`_once`, accepting exit 1 (rows rejected or nothing to change is still a full run)."""
+    start = time.perf_counter()
+    done = subprocess.run(cmd, env=env, capture_output=True)
+    if done.returncode not in (0, 1):
+        raise SystemExit(done.stderr.decode(errors="replace"))
+    return time.perf_counter() - start
 
 
 if __name__ == "__main__":
