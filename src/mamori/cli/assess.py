@@ -13,11 +13,20 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mamori.cli.catalog import FORMAT, LANG, check_format, echo_json
-from mamori.compliance.assessment import FRAMEWORKS, STATUSES, Assessment, parse_date, parse_roles
-from mamori.compliance.messages import t
+from mamori.compliance.assessment import (
+    FRAMEWORKS,
+    STATUSES,
+    Assessment,
+    is_mandatory,
+    parse_date,
+    parse_roles,
+    parse_target,
+)
+from mamori.compliance.messages import guideline_name, t
+from mamori.compliance.messages import label as key_label
 from mamori.display import plain, visible
 from mamori.errors import InputError
-from mamori.i18n import LANGS, Lang, choose_lang
+from mamori.i18n import LANGS, Lang, _, choose_lang
 
 if TYPE_CHECKING:
     from mamori.compliance.repository import Assessments
@@ -78,18 +87,28 @@ def _expiry_note(a: Assessment, lang: Lang) -> str | None:
 def new(
     framework: str = typer.Option(..., "--framework", help=f"One of {', '.join(FRAMEWORKS)}."),
     org: str = typer.Option(..., "--org", help="The organisation that assesses itself."),
-    roles: str = typer.Option(
-        ..., "--roles", help="Comma-separated: developer, supplier, operator, customer."
+    roles: str | None = typer.Option(
+        None, "--roles", help="Comma-separated: developer, supplier, operator, customer."
+    ),
+    target: str | None = typer.Option(
+        None,
+        "--target",
+        help="Instead of --roles: user (a company using software, ユーザ企業: operator, customer) or provider "
+        "(a company providing it, 提供者: developer, supplier), or both.",
     ),
     scope: str = typer.Option(..., "--scope", help='What is assessed, e.g. "product X 2.1".'),
     db: str | None = DB,
     lang: str | None = LANG,
 ) -> None:
     """Start an assessment: the catalog items that apply to the roles become its questions."""
-    language, role_list = choose_lang(lang), parse_roles(roles)
+    language = choose_lang(lang)
+    if (roles is None) == (target is None):
+        raise InputError(None, _("give either --roles or --target"))
+    role_list = parse_roles(roles) if roles is not None else parse_target(target or "")
     with _book(db) as book:
         a = book.create(framework, org, role_list, scope)
-    typer.echo(visible(t("new.created", language, id=a.id, framework=a.framework, count=len(a.items()))))
+    name = key_label("framework", a.framework, language)
+    typer.echo(visible(t("new.created", language, id=a.id, framework=name, count=len(a.items()))))
 
 
 @app.command("list")
@@ -130,7 +149,7 @@ def list_assessments(db: str | None = DB, lang: str | None = LANG, fmt: str = FO
         done = sum(v for k, v in counts.items() if k != "unanswered")
         table.add_row(
             str(a.id),
-            plain(a.framework),
+            plain(key_label("framework", a.framework, language)),
             plain(a.organization),
             plain(a.scope),
             f"{done}/{sum(counts.values())}",
@@ -200,7 +219,7 @@ def show(
         echo_json(data)
         return
     console = _console()
-    head = visible(f" {catalog.title.get(language)} [{a.framework} {a.catalog_version}]")
+    head = visible(f" {catalog.title.get(language)} [{t('label.version', language)} {a.catalog_version}]")
     console.print(Text.assemble((f"#{a.id}", "bold"), head))
     console.print(plain(f"{t('label.organization', language)}: {a.organization}"))
     console.print(plain(f"{t('label.scope', language)}: {a.scope}"))
@@ -248,7 +267,15 @@ def show(
 @app.command()
 def answer(
     assessment_id: str = typer.Argument(..., metavar="ID"),
-    item_id: str = typer.Argument(..., metavar="ITEM", help="Catalog item, e.g. S(2)-2.3 or PW.4.1."),
+    item_id: str | None = typer.Argument(
+        None, metavar="[ITEM]", help="Catalog item, e.g. S(2)-2.3 or PW.4.1 (or give --from)."
+    ),
+    from_file: Path | None = typer.Option(
+        None,
+        "--from",
+        help="Answers in bulk: a CSV, YAML or XLSX file with columns item, status, level, evidence, note "
+        "(also owner, due). A bad row is rejected alone; the others are recorded together.",
+    ),
     status: str | None = typer.Option(None, "--status", help=", ".join(STATUSES) + "."),
     level: int | None = typer.Option(None, "--level", help="SSDF level 0-3."),
     owner: str | None = typer.Option(None, "--owner", help="Who is responsible."),
@@ -261,11 +288,21 @@ def answer(
     db: str | None = DB,
     lang: str | None = LANG,
 ) -> None:
-    """Answer one item from the command line."""
+    """Answer one item from the command line, or many from a file (--from)."""
     from mamori.compliance.evidence import parse_evidence
     from mamori.compliance.repository import UNSET
 
     language = choose_lang(lang)
+    if from_file is not None:
+        given = [status, level, owner, due, evidence, reason, item_id]
+        if any(value not in (None, []) for value in given):
+            raise InputError(
+                None, _("--from takes the answers from the file; give no ITEM and no other answer option")
+            )
+        _answer_from(assessment_id, from_file, by, db, language)
+        return
+    if item_id is None:
+        raise InputError(None, _("give an ITEM to answer, or --from FILE"))
     records = [parse_evidence(spec) for spec in evidence or []]
     values = {
         "status": UNSET if status is None else status.strip().lower().replace(" ", "_").replace("-", "_"),
@@ -280,6 +317,24 @@ def answer(
     typer.echo(
         t("answer.changed", language, count=len(changes)) if changes else t("answer.unchanged", language)
     )
+
+
+def _answer_from(assessment_id: str, path: Path, by: str | None, db: str | None, language: Lang) -> None:
+    from mamori.compliance.bulk import read
+
+    with _book(db) as book:
+        a = book.get(assessment_id)
+        updates, problems, rows = read(a, path)
+        changes = book.answer_many(a, updates, via="file", actor=by) if updates else []
+    for problem in problems:
+        sys.stderr.write(visible(str(problem)) + "\n")
+    typer.echo(
+        _("{rows} rows read: {applied} applied, {rejected} rejected; {changes} changes recorded.").format(
+            rows=rows, applied=len(updates), rejected=len(problems), changes=len(changes)
+        )
+    )
+    if problems:
+        raise typer.Exit(1)
 
 
 @app.command("export-xlsx")
@@ -480,12 +535,13 @@ def gaps(
         console.print(
             f"\n[bold]{t('gaps.mandatory_first' if mandatory else 'gaps.optional', language)} ({len(chosen)})[/]"
         )
-        shown: set[str] = set()
+        shown: list[str] = []  # the headings above the previous gap
         for gap in chosen:
+            path = [parent.id for parent in gap.path]
             for depth, parent in enumerate(gap.path):
-                if parent.id not in shown:
-                    shown.add(parent.id)
+                if shown[: depth + 1] != path[: depth + 1]:
                     console.print(plain(f"{'  ' * depth}{parent.id} {parent.title.get(language)}"))
+            shown = path
             pad = "  " * len(gap.path)
             notes = [_status(gap.status, language)]
             if gap.owner:
@@ -498,7 +554,8 @@ def gaps(
             rest = visible(f" {gap.item.title.get(language)}  [{' / '.join(notes)}]")
             console.print(Text.assemble(pad, (visible(gap.item.id), "red"), rest))
             if gap.guidance:
-                console.print(plain(f"{pad}    {t('label.guidance', language)}: {', '.join(gap.guidance)}"))
+                names = ", ".join(guideline_name(a.catalog, key, language) for key in gap.guidance)
+                console.print(plain(f"{pad}    {t('label.guidance', language)}: {names}"))
 
 
 def _print_levels(console: Any, rows: dict[str, list[int]], unrated: int, lang: Lang) -> None:
@@ -538,7 +595,7 @@ def roadmap(
         echo_json(result.to_dict())
         return
     typer.echo(visible(f"{t('roadmap.title', language)} #{a.id} {a.catalog.title.get(language)}"))
-    typer.echo(t("roadmap.method", language))
+    typer.echo(t("roadmap.method" if a.framework == "ssdf" else "roadmap.method_levels", language))
     typer.echo(
         t(
             "roadmap.coverage",
@@ -554,8 +611,14 @@ def roadmap(
         typer.echo(f"\n{head}" + (f" — {t('roadmap.reached', language)}" if step.reached else ""))
         if step.add:
             typer.echo(f"  {t(add_key, language)}:")
+            levels = a.framework == "checklist"
             for item in step.add:
-                typer.echo(visible(f"    {item.id:<10} {item.title.get(language)}"))
+                mark = t("roadmap.mandatory" if is_mandatory(item) else "roadmap.advanced", language)
+                typer.echo(
+                    visible(
+                        f"    {item.id:<10} " + (f"[{mark}] " if levels else "") + item.title.get(language)
+                    )
+                )
         if step.raise_to:
             typer.echo(f"  {t('roadmap.raise', language, level=target_level)}: {', '.join(step.raise_to)}")
 

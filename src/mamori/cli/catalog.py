@@ -33,6 +33,8 @@ _LABELS: dict[str, dict[str, str]] = {
     "periodicity": {"ja": "頻度", "en": "Periodicity"},
     "evidence": {"ja": "証跡の例", "en": "Evidence hints"},
     "children": {"ja": "下位項目", "en": "Contains"},
+    "version": {"ja": "版", "en": "version"},
+    "examples": {"ja": "原典の例", "en": "Examples in the source"},
     "refs": {"ja": "関連項目", "en": "Related"},
     "referenced_by": {"ja": "参照元", "en": "Referenced by"},
     "mapping": {"ja": "国内ガイドラインとの対応", "en": "Japanese guideline mapping"},
@@ -64,7 +66,10 @@ def echo_json(data: Any) -> None:
 
 
 def _flag_text(flag: cat.Flagged, lang: Lang) -> str:
-    value = ", ".join(flag.value) if isinstance(flag.value, tuple) else str(flag.value)
+    from mamori.compliance.messages import label
+
+    values = flag.value if isinstance(flag.value, tuple) else (flag.value,)
+    value = ", ".join(label("value", str(v), lang) for v in values)
     return f"{value} ({_label(flag.basis, lang) if flag.basis in _LABELS else flag.basis})"
 
 
@@ -79,6 +84,7 @@ def list_items(
 ) -> None:
     """List the items of a catalog, or the installed catalogs."""
     from mamori.compliance import catalog as cat
+    from mamori.compliance.messages import label
 
     fmt, language = check_format(fmt), choose_lang(lang)
     if framework is None:
@@ -97,7 +103,7 @@ def list_items(
             )
             return
         for c in catalogs.values():
-            counts = ", ".join(f"{n} {k}" for k, n in c.counts().items())
+            counts = ", ".join(f"{n} {label('kind', k, language)}" for k, n in c.counts().items())
             typer.echo(f"{c.framework}\t{c.title.get(language)} ({counts})")
         return
     catalog = cat.load(framework)
@@ -167,13 +173,15 @@ def show(
 def _show_lines(
     item: cat.Item, catalog: cat.Catalog, refs: list[cat.Reference], incoming: list[cat.Item], lang: Lang
 ) -> list[str]:
+    from mamori.compliance.messages import guideline_name, label
+
     lines = [f"{item.id}  {item.title.get(lang)}"]
     other = item.title.en if lang == "ja" else item.title.ja
     lines.append(f"  ({other})")
     lines.append(
-        f"{_label('framework', lang)}: {catalog.title.get(lang)} [{catalog.framework} {catalog.version}]"
+        f"{_label('framework', lang)}: {catalog.title.get(lang)} [{_label('version', lang)} {catalog.version}]"
     )
-    lines.append(f"{_label('kind', lang)}: {item.kind}")
+    lines.append(f"{_label('kind', lang)}: {label('kind', item.kind, lang)}")
     ancestors = catalog.ancestors(item)
     if ancestors:
         lines.append(
@@ -191,12 +199,15 @@ def _show_lines(
     if hints:
         lines.append(f"{_label('evidence', lang)}:")
         lines += [f"  - {hint}" for hint in hints]
+    examples = item.extra.get("examples")
+    if isinstance(examples, dict) and examples.get(lang):
+        lines.append(f"{_label('examples', lang)} (L{examples.get('line')}):")
+        lines += [f"  - {example}" for example in examples[lang]]
     mapping = item.extra.get("mapping")
     if isinstance(mapping, dict):
-        names = (catalog.extra.get("mapping_guidelines") or {}).get("guidelines") or {}
         lines.append(f"{_label('mapping', lang)}:")
         for key, cell in mapping.items():
-            title = (names.get(key) or {}).get("title_ja" if lang == "ja" else "title_en", key)
+            title = guideline_name(catalog, key, lang)
             clauses = f" [{cell['clauses']}]" if cell.get("clauses") else ""
             lines.append(f"  {cell['grade']} {title}{clauses}")
     if "demo_level" in item.extra:
@@ -209,10 +220,10 @@ def _show_lines(
         lines.append(f"{_label('refs', lang)}:")
         for ref in refs:
             title = ref.target.title.get(lang) if ref.target else "?"
-            lines.append(f"  {ref.framework} {ref.id}  {title}")
+            lines.append(f"  {label('framework', ref.framework, lang)} {ref.id}  {title}")
     if incoming:
         lines.append(f"{_label('referenced_by', lang)}:")
-        lines += [f"  {o.framework} {o.id}  {o.title.get(lang)}" for o in incoming]
+        lines += [f"  {label('framework', o.framework, lang)} {o.id}  {o.title.get(lang)}" for o in incoming]
     return lines
 
 
@@ -235,7 +246,9 @@ def check(
 
     if seeds is not None:
         check_folder(seeds)
-    names = [cat.load(name).framework for name in frameworks] if frameworks else cat.frameworks()
+    names = [cat.validate(name).framework for name in frameworks] if frameworks else cat.frameworks()
+    for name in names:
+        cat.validate(name)
     catalogs = cat.all_catalogs()
     problems = [
         f"{r.holder.framework} {r.holder.id}: no {r.framework} item {r.id!r}"

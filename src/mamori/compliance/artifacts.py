@@ -115,6 +115,8 @@ def scan_artifact(path: Path) -> Artifact:
     target = data.get("target")
     facts = {
         "findings": len(findings),
+        # each finding's vulnerability names (id and aliases, case-folded): what a VEX statement must name
+        "finding_vulns": [_vuln_names(f) for f in findings if isinstance(f, dict)],
         "kev_findings": kev,
         "components": sbom.get("components"),
         "not_evaluated": len(not_evaluated) if isinstance(not_evaluated, list) else 0,
@@ -126,6 +128,25 @@ def scan_artifact(path: Path) -> Artifact:
     return Artifact("scan", _ref("scan", path), digest, str(target) if target else None, facts)
 
 
+def _vuln_names(finding: dict[str, Any]) -> list[str]:
+    vuln = finding.get("vulnerability")
+    if not isinstance(vuln, dict):
+        return []
+    names = [vuln.get("id"), *(vuln.get("aliases") or [])]
+    return sorted({str(n).strip().casefold() for n in names if isinstance(n, str) and n.strip()})
+
+
+def vex_coverage(vex: Artifact, scans: list[Artifact]) -> tuple[int, int] | None:
+    """(findings the VEX names, findings) over the scan reports given with it; None without a scan report.
+
+    A finding is covered when a statement names its vulnerability (by id or alias)."""
+    findings = [names for scan in scans for names in scan.facts.get("finding_vulns") or []]
+    if not scans:
+        return None
+    named = set(vex.facts.get("vuln_names") or ())
+    return sum(1 for names in findings if named.intersection(names)), len(findings)
+
+
 def vex_artifact(path: Path) -> Artifact:
     from mamori import vex
 
@@ -135,6 +156,14 @@ def vex_artifact(path: Path) -> Artifact:
     facts = {
         "statements": len(doc.statements),
         "has_statements": bool(doc.statements),
+        "vuln_names": sorted(
+            {
+                name.strip().casefold()
+                for st in doc.statements
+                for name in (st.vulnerability.id, *st.vulnerability.aliases)
+                if name and name.strip()
+            }
+        ),
         "statuses": dict(statuses),
         "format": doc.source_format,
         "subject_name": products[0] if len(products) == 1 else None,

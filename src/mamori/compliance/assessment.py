@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +49,36 @@ def parse_roles(text: str) -> tuple[str, ...]:
     return tuple(role for role in ROLES if role in given)
 
 
+#: ``--target``: whose checklist it is. The checklist prints each row's target (ユーザ企業 = a company that uses
+#: software, 製品提供企業及び上流企業 = one that provides it); the catalogs' roles follow from it.
+TARGET_ROLES = {"user": ("operator", "customer"), "provider": ("developer", "supplier")}
+_TARGET_NAMES = {
+    "user": "user",
+    "user-company": "user",
+    "user_company": "user",
+    "ユーザ企業": "user",
+    "ユーザー企業": "user",
+    "provider": "provider",
+    "提供者": "provider",
+    "提供企業": "provider",
+    "製品提供企業": "provider",
+}
+
+
+def parse_target(text: str) -> tuple[str, ...]:
+    """``user``, ``provider`` or both (comma-separated; Japanese ユーザ企業 / 提供者 too) → roles in catalog order."""
+    from mamori.compliance.catalog import ROLES
+
+    names = [part.strip() for part in text.replace("、", ",").split(",") if part.strip()]
+    targets = [_TARGET_NAMES.get(unicodedata.normalize("NFKC", name).casefold()) for name in names]
+    if not targets or None in targets:
+        raise InputError(
+            None, f"--target takes user or provider (ユーザ企業 or 提供者), comma-separated; got {text!r}"
+        )
+    wanted = {role for target in targets for role in TARGET_ROLES[target]}  # type: ignore[index]
+    return tuple(role for role in ROLES if role in wanted)
+
+
 def parse_date(value: str, what: str) -> str:
     """An ISO date (YYYY-MM-DD) that exists; else an error naming ``what``."""
     text = value.strip()
@@ -57,6 +88,15 @@ def parse_date(value: str, what: str) -> str:
         except ValueError:
             pass
     raise InputError(None, f"{what} must be a date like 2025-04-01, not {value!r}")
+
+
+def status_from_level(status: str | None, level: int | None) -> str | None:
+    """The one rule for an SSDF level given without a status, wherever the answer comes from (``assess answer
+    --level``, the questionnaire, a bulk file, an older store): level 1-3 means the task is implemented at that
+    depth, level 0 that it is not implemented. A status that is given stays as it is."""
+    if status is None and level is not None:
+        return "implemented" if level >= 1 else "not_implemented"
+    return status
 
 
 def is_mandatory(item: cat.Item) -> bool:

@@ -160,7 +160,10 @@ def analyse(assessment: Assessment, today: dt.date | None = None) -> GapReport:
             )
         )
     order = {item.id: n for n, item in enumerate(catalog.items)}
-    gaps.sort(key=lambda g: (not g.mandatory, order[g.item.id]))
+    # under their headings: a source may print a heading twice (checklist Table 12 prints 対外対応 at L2762 and
+    # L2915, so T12-31 under T12.B.2 comes after the T12.C items); ordering by the path keeps each item under
+    # its own heading
+    gaps.sort(key=lambda g: (not g.mandatory, [order[p.id] for p in g.path], order[g.item.id]))
     report = GapReport(assessment, gaps, list(groups.values()), total)
     if assessment.framework == "ssdf":
         levels = {item.id: assessment.answer(item.id).level for item in assessment.items()}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from mamori.i18n import Lang, Messages
 
 MESSAGES = Messages("data/compliance/messages.yaml")
@@ -15,3 +17,18 @@ def both(key: str) -> dict[str, str]:
 def t(key: str, lang: Lang, **values: object) -> str:
     """One message in ``lang`` with ``{placeholders}`` filled in."""
     return MESSAGES.text(lang, *key.split("."), **values)
+
+
+def label(group: str, key: str, lang: Lang) -> str:
+    """The name people read for a catalog key (``kind``, ``framework``, ``value``); the key itself if unnamed."""
+    entry = MESSAGES.table().get(group, {}).get(key)
+    if not isinstance(entry, dict):
+        return key
+    return str(entry.get(lang) or entry.get("en") or key)
+
+
+def guideline_name(catalog: Any, key: str, lang: Lang) -> str:
+    """The title of a Japanese guideline the SSDF mapping names by key (``meti_mgmt`` ...)."""
+    names = (catalog.extra.get("mapping_guidelines") or {}).get("guidelines") or {}
+    entry = names.get(key) or {}
+    return str(entry.get("title_ja" if lang == "ja" else "title_en") or key)

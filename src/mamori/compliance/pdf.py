@@ -154,7 +154,7 @@ def declaration_pdf(d: dict[str, Any], lang: cat.Lang) -> bytes:
     head = [
         ("label.organization", d["organization"]),
         ("label.scope", d["scope"]),
-        ("label.framework", f"{d['catalog']['title'][lang]} ({d['framework']})"),
+        ("label.framework", d["catalog"]["title"][lang]),
         ("label.catalog_version", d["catalog"]["version"]),
         ("label.roles", roles),
         ("label.approver", f"{d['approver']['name']} ({d['approver']['title']})"),

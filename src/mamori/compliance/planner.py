@@ -219,6 +219,7 @@ def contract_items(level: str) -> list[cat.Item]:
 
 def _contract_rows(items: list[cat.Item], lang: cat.Lang) -> list[dict[str, str]]:
     catalog = cat.load(TRANSACTION)
+    footnote = ((catalog.extra.get("footnotes") or {}).get("footnote2") or {}).get(lang, "")
     rows = []
     for item in items:
         parent = catalog.get(item.parent or "")
@@ -231,6 +232,7 @@ def _contract_rows(items: list[cat.Item], lang: cat.Lang) -> list[dict[str, str]
                 "summary": item.summary.get(lang),
                 "level": t(f"plan.level_{level}", lang) if level else "",
                 "order_spec": "○" if item.extra.get("order_spec") else "",
+                "common_contract": footnote if item.extra.get("footnote2") else "",
                 "options": ", ".join(item.refs.get(RESPONSE, ())),
             }
         )
@@ -248,6 +250,8 @@ def contract_markdown(level: str, lang: cat.Lang) -> str:
         extras = [row["level"]]
         if row["order_spec"]:
             extras.append(t("plan.order_spec", lang))
+        if row["common_contract"]:
+            extras.append(row["common_contract"])
         if row["options"]:
             extras.append(f"{t('plan.options_ref', lang)}: {row['options']}")
         lines.append(f"- [ ] **{row['id']} {row['title']}** ({'; '.join(extras)})")
@@ -282,6 +286,7 @@ def _write_contract_xlsx(level: str, path: Path, lang: cat.Lang) -> None:
         ("level", t("plan.level_basic", lang) + "/" + t("plan.level_advanced", lang), 10),
         ("order_spec", t("plan.order_spec", lang), 14),
         ("options", t("plan.options_ref", lang), 14),
+        ("common_contract", t("plan.common_contract", lang), 30),
         ("agreed", t("plan.agreed", lang), 10),
         ("clause", t("plan.clause_ref", lang), 18),
         ("note", t("plan.note", lang), 30),

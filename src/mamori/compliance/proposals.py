@@ -7,6 +7,7 @@ Nothing is written to the answers until a person confirms (``Assessments.settle_
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -14,8 +15,9 @@ from typing import Any
 import yaml
 
 from mamori.compliance import catalog as cat
-from mamori.compliance.artifacts import Artifact, ArtifactSource
+from mamori.compliance.artifacts import Artifact, ArtifactSource, vex_coverage
 from mamori.compliance.assessment import LEVELS, STATUSES, Assessment, applies
+from mamori.compliance.messages import both
 from mamori.compliance.repository import Proposal
 from mamori.errors import InputError
 
@@ -23,7 +25,7 @@ MAP_PATH = "data/compliance/evidence-map.yaml"
 FACTS = {
     "sbom": ("ntia_pass", "standard_format"),
     "scan": ("all_evaluated",),
-    "vex": ("has_statements",),
+    "vex": ("has_statements", "covers_all_findings"),
     "triage": (),
 }
 
@@ -91,15 +93,56 @@ def proposals_for(assessment: Assessment, artifact: Artifact) -> list[Proposal]:
                     subject=artifact.subject,
                     suggested_status=_choose(rule["status"], artifact.facts),
                     suggested_level=level,
-                    reason=dict(rule["reason"]),
+                    reason=_reason(rule["reason"], coverage_text(artifact)),
                 )
             )
     return out
 
 
+def _with_coverage(artifact: Artifact, scans: list[Artifact]) -> Artifact:
+    """A VEX with the facts of its coverage of the scan reports' findings (``covers_all_findings`` is true
+    only when a scan report was given, it has findings and the VEX names every one of them)."""
+    if artifact.kind != "vex":
+        return artifact
+    coverage = vex_coverage(artifact, scans)
+    facts = dict(artifact.facts)
+    facts["coverage"] = coverage
+    facts["covers_all_findings"] = coverage is not None and coverage[1] > 0 and coverage[0] == coverage[1]
+    return replace(artifact, facts=facts)
+
+
+def coverage_text(artifact: Artifact) -> dict[str, str] | None:
+    """The sentence, in both languages, stating what a VEX proposal is based on."""
+    if artifact.kind != "vex":
+        return None
+    coverage = artifact.facts.get("coverage")
+    statements = artifact.facts.get("statements", 0)
+    if coverage is None:
+        return both("propose.coverage_unknown")
+    covered, total = coverage
+    pair = both("propose.coverage")
+    return {
+        lang: text.format(statements=statements, covered=covered, total=total) for lang, text in pair.items()
+    }
+
+
+def _reason(reason: dict[str, str], note: dict[str, str] | None) -> dict[str, str]:
+    if note is None:
+        return dict(reason)
+    return {
+        lang: f"{reason[lang]} {note[lang]}" if lang == "en" else f"{reason[lang]}{note[lang]}"
+        for lang in reason
+    }
+
+
 def propose(assessment: Assessment, sources: list[ArtifactSource]) -> tuple[list[Artifact], list[Proposal]]:
-    """Artifacts the sources hold for the assessment's scope and the proposals they give, in catalog order."""
+    """Artifacts the sources hold for the assessment's scope and the proposals they give, in catalog order.
+
+    A VEX is judged against the findings of the scan reports given with it: it suggests implemented only when
+    it covers every finding, and each of its proposals states the coverage it is based on."""
     artifacts = [a for source in sources for a in source.artifacts(assessment.scope)]
+    scans = [a for a in artifacts if a.kind == "scan"]
+    artifacts = [_with_coverage(a, scans) for a in artifacts]
     proposals = [p for a in artifacts for p in proposals_for(assessment, a)]
     order = {item.id: n for n, item in enumerate(assessment.catalog.items)}
     proposals.sort(key=lambda p: order.get(p.item_id, len(order)))

@@ -40,6 +40,8 @@ COLUMNS: dict[str, tuple[str, int]] = {
     "title_en": ("Title", 30),
     "summary_ja": ("概要", 50),
     "summary_en": ("Summary", 50),
+    "reference": ("出典 Reference", 22),
+    "examples": ("例 Examples", 50),
     "mandatory": ("必須 Mandatory", 10),
     "status": ("状況 Status", 24),
     "level": ("レベル Level", 10),
@@ -71,6 +73,26 @@ def _status_lookup() -> dict[str, str]:
 
 def _columns(assessment: Assessment) -> list[str]:
     return [key for key in COLUMNS if key != "level" or assessment.framework == "ssdf"]
+
+
+def reference(item: Any) -> str:
+    """Where the item is printed: seed file and line, and the printed number when the source has one."""
+    where = f"{item.source.file.split('_')[0]} L{item.source.line}"
+    printed, table = item.extra.get("printed_id"), item.extra.get("table")
+    if printed and table:
+        return f"{where}\n表{table} No.{printed} / Table {table} No. {printed}"
+    if printed:
+        return f"{where}\nNo. {printed}"
+    return where
+
+
+def examples(item: Any) -> str | None:
+    """The examples the source prints under the item (own words), Japanese then English."""
+    found = item.extra.get("examples")
+    if not isinstance(found, dict):
+        return None
+    lines = [*found.get("ja", ()), *found.get("en", ())]
+    return "\n".join(lines) or None
 
 
 # --------------------------------------------------------------------------------------------- export
@@ -129,6 +151,8 @@ def export(assessment: Assessment, path: Path) -> int:
             "title_en": item.title.en,
             "summary_ja": item.summary.ja,
             "summary_en": item.summary.en,
+            "reference": reference(item),
+            "examples": examples(item),
             "mandatory": "○" if is_mandatory(item) else "",
             "status": status_label(answer.status) if answer.status else None,
             "level": answer.level,

@@ -25,6 +25,7 @@ from mamori.compliance.assessment import (
     check_framework,
     parse_date,
     resolve_item,
+    status_from_level,
 )
 from mamori.compliance.evidence import now
 from mamori.compliance.records import AnswerRow, AssessmentRow, EvidenceRow, HistoryRow, ProposalRow
@@ -134,7 +135,9 @@ class Assessments:
             if row is None:
                 raise InputError(None, f"no assessment {ident} in {self.store.display_url}")
             answers = {
-                a.item_id: Answer(a.item_id, a.status, a.level, a.owner, a.due, a.reason)
+                a.item_id: Answer(
+                    a.item_id, status_from_level(a.status, a.level), a.level, a.owner, a.due, a.reason
+                )
                 for a in session.scalars(select(AnswerRow).where(AnswerRow.assessment_id == number))
             }
             evidence_rows = session.scalars(
@@ -475,8 +478,8 @@ def validated_answer(assessment: Assessment, item_id: str, values: dict[str, Any
             raise InputError(None, f"{item_id}: a level 0-3 is given for SSDF tasks only")
         if out["level"] not in LEVELS:
             raise InputError(None, f"{item_id}: level must be 0, 1, 2 or 3, not {out['level']!r}")
-        if "status" not in out and current.status is None:
-            out["status"] = "implemented" if out["level"] >= 1 else "not_implemented"
+        if out.get("status") is None and ("status" in out or current.status is None):
+            out["status"] = status_from_level(None, out["level"])
     if out.get("due") is not None:
         out["due"] = parse_date(out["due"], f"{item_id}: the due date")
     status = out.get("status", current.status)

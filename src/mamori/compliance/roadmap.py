@@ -6,7 +6,9 @@ tasks answered not applicable leave the base. The seed proposes ordering tasks b
 so the order here is our reading (documented in the output): tasks already begun (partial) first, then tasks
 for which the Japanese guidelines give guidance (more ◎/○ cells in the mapping first), then tasks that only a
 △ covers, and last the structural gaps no Japanese guideline covers; catalog order breaks ties.
-The same method serves the other catalogs, with mandatory items before the others instead of the mapping.
+The other catalogs are ordered by their own levels instead of the mapping (the checklist: every mandatory
+item 必須 before any advanced one 高度; catalogs without levels count every item as mandatory); within a level,
+items already begun come first, then catalog order.
 """
 
 from __future__ import annotations
@@ -35,7 +37,10 @@ class Step:
             "percent": self.percent,
             "target_count": self.target_count,
             "reached": self.reached,
-            "add": [{"id": i.id, "title": {"ja": i.title.ja, "en": i.title.en}} for i in self.add],
+            "add": [
+                {"id": i.id, "title": {"ja": i.title.ja, "en": i.title.en}, "mandatory": is_mandatory(i)}
+                for i in self.add
+            ],
             "raise_to": self.raise_to,
         }
 
@@ -84,7 +89,7 @@ def difficulty(item: cat.Item, status: str | None) -> tuple[int, int]:
         guiding = sum(grade in GUIDING_GRADES for grade in grades)
         band = 0 if guiding else (1 if "△" in grades else 2)
         return begun * 10 + band, -guiding
-    return begun * 10 + (0 if is_mandatory(item) else 1), 0
+    return (0 if is_mandatory(item) else 1) * 10 + begun, 0
 
 
 def plan(assessment: Assessment, target_level: int | None = None) -> Roadmap:

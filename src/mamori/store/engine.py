@@ -7,14 +7,13 @@ Opening migrates the schema to the newest Alembic revision shipped in :mod:`mamo
 from __future__ import annotations
 
 import os
+import re
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -22,7 +21,15 @@ from mamori.errors import InputError, StoreError
 from mamori.store.identity import DAMAGE_CODES, SQLITE_FULL, damaged
 from mamori.store.messages import texts
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+# Alembic (a third of the time it takes to open the store) is imported only to migrate: the revisions are
+# read from the migration files' own ``revision = "..."`` / ``down_revision = ...`` lines
+# (tests/test_compliance_start.py proves them equal to Alembic's reading).
+_REVISION = re.compile(r"^revision(?:\s*:\s*str)?\s*=\s*[\"']([^\"']+)[\"']", re.MULTILINE)
+_DOWN = re.compile(r"^down_revision(?:\s*:[^=\n]+)?\s*=\s*(?:None|[\"']([^\"']+)[\"'])", re.MULTILINE)
 
 
 def default_path() -> Path:
@@ -110,27 +117,61 @@ def create(url: str) -> Engine:
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
 
 
+@cache
+def revisions() -> dict[str, str | None]:
+    """Every revision this mamori ships → the revision it follows (None for the first)."""
+    out: dict[str, str | None] = {}
+    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        found, down = _REVISION.search(source), _DOWN.search(source)
+        if found is None or down is None:
+            continue
+        out[found.group(1)] = down.group(1)
+    return out
+
+
 def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    shipped = revisions()
+    heads = set(shipped) - {down for down in shipped.values() if down}
+    if len(heads) != 1:  # branches or an unreadable file: Alembic decides (and names the problem)
+        from alembic.script import ScriptDirectory
+
+        return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return heads.pop()
 
 
 def known_revisions() -> frozenset[str]:
     """Every revision this mamori ships."""
-    return frozenset(r.revision for r in ScriptDirectory.from_config(alembic_config()).walk_revisions())
+    return frozenset(revisions())
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None for an empty database)."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        rows = conn.execute(text("SELECT version_num FROM alembic_version")).fetchall()
+    if len(rows) > 1:  # several heads: Alembic's business
+        from alembic.runtime.migration import MigrationContext
+
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    return str(rows[0][0]) if rows else None
 
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (no-op when it is current)."""
-    head = head_revision()
-    with engine.connect() as conn:
-        current = MigrationContext.configure(conn).get_current_revision()
-    if current == head:
+    if current_revision(engine) == head_revision():
         return
+    from alembic import command
+
     config = alembic_config()
     with engine.begin() as conn:
         config.attributes["connection"] = conn
