@@ -57,7 +57,7 @@ CASES: list[tuple[str, tuple[str, ...], str]] = [
             "bogus",
         ),
         "status 'bogus': expected one of",
-    ),  # fmt: skip
+    ),
     (
         "triage",
         (
