@@ -227,3 +227,34 @@ if __name__ == "__main__":  # python tests/test_i18n_errors_cli.py [SRC]: the co
     have = sum(h for h, _ in result.values())
     total = sum(t for _, t in result.values())
     print(f"{'all':28} {have}/{total}")
+
+
+def test_questionnaire_problems_keep_their_column_in_japanese(tmp_path: Path) -> None:
+    """A questionnaire row's problem names the column it is in, whatever the language of the message."""
+    import openpyxl
+
+    from assess_helpers import book_at
+    from mamori.compliance.questionnaire import COLUMNS, ITEMS_SHEET, QuestionnaireProblems, export, read
+    from mamori.i18n import set_lang
+
+    store, book = book_at(tmp_path / "m.db")
+    with store:
+        a = book.get(book.create("ssdf", "Example Corp", ("developer",), "tool 1.0").id)
+        path = tmp_path / "q.xlsx"
+        export(a, path)
+        wb = openpyxl.load_workbook(path)
+        ws = wb[ITEMS_SHEET]
+        header = [c.value for c in ws[1]]
+        rows = {ws.cell(row=r, column=1).value: r for r in range(2, ws.max_row + 1)}
+        ws.cell(row=rows["PO.5.2"], column=header.index(COLUMNS["status"][0]) + 1, value="対象外")
+        ws.cell(row=rows["RV.1.2"], column=header.index(COLUMNS["due"][0]) + 1, value="next week")
+        wb.save(path)
+        set_lang("ja")
+        try:
+            with pytest.raises(QuestionnaireProblems) as caught:
+                read(a, path)
+        finally:
+            set_lang(None)
+    found = {(p.row, p.column): p.problem for p in caught.value.problems}
+    assert set(found) == {(rows["PO.5.2"], COLUMNS["reason"][0]), (rows["RV.1.2"], COLUMNS["due"][0])}
+    assert all(JAPANESE.search(problem) for problem in found.values()), found

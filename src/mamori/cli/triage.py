@@ -15,7 +15,7 @@ from typer.core import TyperGroup
 from mamori.cli.options import choice as _choice
 from mamori.display import visible
 from mamori.errors import InputError
-from mamori.i18n import _
+from mamori.i18n import _, current_lang
 
 DEFAULT_COMMAND = "prioritize"
 LANGS = ("en", "ja")
@@ -70,7 +70,7 @@ def _load_input(
     from mamori.store import open_store
 
     doc, fmt = load_target(path)
-    print_read_warnings(doc.warnings, lang)
+    print_read_warnings(doc.warnings, current_lang())  # stderr: the person's language
     store = open_store(db)
     try:
         return scan_document(doc, store, target=str(path), sbom_format=fmt), doc, store
@@ -312,7 +312,7 @@ def export_cmd(
     vex.write(made.document, output, fmt, vex.WriteOptions(spec_version=spec_version, namespace=namespace))
     from mamori.triage.texts import text
 
-    for warning in made.warning_texts(lg):
+    for warning in made.warning_texts(current_lang()):  # stderr: the person's language
         typer.echo(visible(_("warning: {warning}").format(warning=warning)), err=True)
     shown = text(
         "exported", lg, output=output, fmt=fmt, count=made.statements, product=product, release=release
