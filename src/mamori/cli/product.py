@@ -14,7 +14,7 @@ import typer
 
 from mamori.display import plain, visible
 from mamori.errors import InputError
-from mamori.i18n import _
+from mamori.i18n import _, current_lang
 
 product_app = typer.Typer(
     help="Products: add, list, show; their triage context (set once, used by scan, triage, portfolio).",
@@ -448,7 +448,7 @@ def release_add(
     _check("table", lang)
     with open_store(db) as store:
         stored = store_sbom(store, product, version, sbom, who=by)
-        print_read_warnings(list(stored.warnings), lang)
+        print_read_warnings(list(stored.warnings), current_lang())  # stderr: the person's language
         values = {"product": stored.product, "version": stored.version, "revision": stored.revision}
         if stored.unchanged:
             typer.echo(visible(text(lang, "text", "unchanged", sha256=stored.sha256, **values)))

@@ -20,7 +20,7 @@ from mamori.compliance.evidence import is_url
 from mamori.compliance.messages import t
 from mamori.errors import InputError
 from mamori.fileio import check_yaml_depth, read_bytes
-from mamori.i18n import gettext
+from mamori.i18n import current_lang, gettext
 from mamori.model.references import web_url
 
 LABEL_CATALOG = "jcstar1-label"
@@ -101,20 +101,20 @@ def check_value(item: cat.Item, value: Any) -> Any:
     if kind == "url" and not is_url(text):
         raise InputError(
             None,
-            gettext("{id} ({en}) must be an http(s) URL, not {text!r}").format(
-                id=item.id, en=item.title.en, text=text
+            gettext("{id} ({title}) must be an http(s) URL, not {text!r}").format(
+                id=item.id, title=item.title.get(current_lang()), text=text
             ),
         )
     if kind == "date":
-        return parse_date(text, f"{item.id} ({item.title.en})")
+        return parse_date(text, f"{item.id} ({item.title.get(current_lang())})")
     if kind == "enum":
         allowed = item.extra.get("values")
         allowed = allowed["value"] if isinstance(allowed, dict) else allowed
         if text not in allowed:
             raise InputError(
                 None,
-                gettext("{id} ({en}) must be one of {allowed}, not {text!r}").format(
-                    id=item.id, en=item.title.en, allowed=", ".join(allowed), text=text
+                gettext("{id} ({title}) must be one of {allowed}, not {text!r}").format(
+                    id=item.id, title=item.title.get(current_lang()), allowed=", ".join(allowed), text=text
                 ),
             )
     return text
