@@ -341,8 +341,8 @@ def read(assessment: Assessment, path: Path) -> list[tuple[str, dict[str, Any], 
             validated_answer(assessment, item.id, values)
         except InputError as exc:
             problem = exc.problem  # the English or the Japanese text of validated_answer's message
-            column = "reason" if "reason" in problem or "理由" in problem else "status"
-            column = "due" if "due" in problem or "期限" in problem else column
+            due = "due" if "due" in problem or "期限" in problem else "status"
+            column = "reason" if "reason" in problem or "理由" in problem else due
             bad(column, exc.problem.removeprefix(f"{item.id}: "))
         out.append((item.id, values, evidence))
     if problems:
