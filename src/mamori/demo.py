@@ -14,6 +14,7 @@ from pathlib import Path
 
 from mamori import sbom
 from mamori.fileio import write_bytes_atomic
+from mamori.i18n import _
 from mamori.model.sbom import Document
 from mamori.sbom.check import check_document
 from mamori.scan.result import ScanResult
@@ -92,8 +93,9 @@ def load_demo_vulnerabilities(db: str | Path) -> tuple[str, dict[str, int]]:
             held = ", ".join(f"{k} {n}" for k, n in sorted(other.items()))
             raise InputError(
                 store.display_url,
-                f"holds other vulnerability data ({held}); the demo needs a database of its own "
-                "(leave out --db, or give a new file)",
+                _(
+                    "holds other vulnerability data ({held}); the demo needs a database of its own (leave out --db, or give a new file)"
+                ).format(held=held),
             )
         osv_scopes = [c for c in store.coverage() if c["source"] == "osv"]
         covered = bool(osv_scopes) and all(c["complete"] for c in osv_scopes)

@@ -26,7 +26,7 @@ from mamori.compliance.messages import guideline_name, t
 from mamori.compliance.messages import label as key_label
 from mamori.display import plain, visible
 from mamori.errors import InputError
-from mamori.i18n import LANGS, Lang, _, choose_lang
+from mamori.i18n import LANGS, Lang, _, choose_lang, gettext
 
 if TYPE_CHECKING:
     from mamori.compliance.repository import Assessments
@@ -371,7 +371,7 @@ def import_xlsx(
         except QuestionnaireProblems as exc:
             for problem in exc.problems:
                 sys.stderr.write(visible(f"{workbook}: {problem}") + "\n")
-            raise InputError(workbook, t("xlsx.problems", "en", count=len(exc.problems))) from None
+            raise InputError(workbook, t("xlsx.problems", language, count=len(exc.problems))) from None
         changes = book.answer_many(a, rows, via="xlsx", actor=by)
     typer.echo(t("xlsx.imported", language, rows=len(rows), changes=len(changes)))
 
@@ -470,7 +470,9 @@ def confirm(
         known = {p.id for p in pending}
         unknown = sorted(numbers - known)
         if unknown:
-            raise InputError(None, f"no pending proposal {', '.join(f'#{n}' for n in unknown)}")
+            raise InputError(
+                None, gettext("no pending proposal {names}").format(names=", ".join(f"#{n}" for n in unknown))
+            )
         chosen = [p for p in pending if every or p.id in numbers or id_key(p.item_id) in keys]
         book.settle_proposals(a, chosen, accept=not reject, override=override, actor=by)
     action = t("confirm.rejected" if reject else "confirm.accepted", language)
@@ -588,7 +590,10 @@ def roadmap(
 
     language, fmt = choose_lang(lang), check_format(fmt)
     if target_level is not None and target_level not in (1, 2, 3):
-        raise InputError(None, f"--target-level must be 1, 2 or 3, not {target_level}")
+        raise InputError(
+            None,
+            gettext("--target-level must be 1, 2 or 3, not {target_level}").format(target_level=target_level),
+        )
     a = _get(db, assessment_id)
     result = plan(a, target_level)
     if fmt == "json":
@@ -661,7 +666,7 @@ def declare(
         a = book.get(assessment_id)
         unanswered = a.counts()["unanswered"]
         if unanswered and not allow_unanswered:
-            raise InputError(None, t("declaration.unanswered", "en", count=unanswered))
+            raise InputError(None, t("declaration.unanswered", language, count=unanswered))
         paths = write_all(build(a, person, day, review_interval), output, langs)
         book.update_header(
             a, {"approver": f"{person['name']}, {person['title']}", "declared_on": day}, actor=by
@@ -759,7 +764,10 @@ def label(
         a = book.get(assessment_id)
         if a.framework != "jcstar1":
             raise InputError(
-                None, f"assessment {a.id} is a {a.framework} assessment; the label page is for jcstar1"
+                None,
+                gettext("assessment {id} is a {framework} assessment; the label page is for jcstar1").format(
+                    id=a.id, framework=a.framework
+                ),
             )
         header: dict[str, Any] = {}
         if values:
@@ -779,10 +787,10 @@ def label(
     if not draft and (missing or open_items):
         problems = []
         if missing:
-            problems.append(t("label_page.missing", "en", fields=", ".join(i.id for i in missing)))
+            problems.append(t("label_page.missing", language, fields=", ".join(i.id for i in missing)))
         if open_items:
-            problems.append(t("label_page.not_conforming", "en", items=", ".join(open_items)))
-        raise InputError(None, "; ".join(problems) + " (or pass --draft)")
+            problems.append(t("label_page.not_conforming", language, items=", ".join(open_items)))
+        raise InputError(None, gettext("{problems} (or pass --draft)").format(problems="; ".join(problems)))
     write_bytes_atomic(
         output,
         jcstar.render(a, language, draft=draft or bool(missing or open_items), vulns=vulns).encode("utf-8"),

@@ -10,7 +10,7 @@ import typer
 
 from mamori.display import visible
 from mamori.errors import InputError
-from mamori.i18n import DEFAULT_NOTE, Lang, choose_lang
+from mamori.i18n import DEFAULT_NOTE, Lang, _, choose_lang
 
 if TYPE_CHECKING:
     from mamori.compliance import catalog as cat
@@ -52,7 +52,7 @@ FORMAT = typer.Option("text", "--format", help="text or json.")
 def check_format(value: str) -> str:
     """The ``--format`` value, if it is text or json."""
     if value not in FORMATS:
-        raise InputError(None, f"--format must be text or json, not {value!r}")
+        raise InputError(None, _("--format must be text or json, not {value!r}").format(value=value))
     return value
 
 
@@ -111,7 +111,10 @@ def list_items(
     unknown = [k for k in kinds if k not in catalog.levels]
     if unknown:
         raise InputError(
-            None, f"--kind {', '.join(unknown)}: {catalog.framework} has kinds {', '.join(catalog.levels)}"
+            None,
+            _("--kind {unknown}: {framework} has kinds {levels}").format(
+                unknown=", ".join(unknown), framework=catalog.framework, levels=", ".join(catalog.levels)
+            ),
         )
     items = catalog.of_kind(*kinds)
     if fmt == "json":
@@ -148,11 +151,16 @@ def show(
     fmt, language = check_format(fmt), choose_lang(lang)
     found = cat.find(item_id, framework)
     if not found:
-        where = f"the {framework} catalog" if framework else "any catalog"
-        raise InputError(None, f"no item {item_id!r} in {where}")
+        where = _("the {framework} catalog").format(framework=framework) if framework else _("any catalog")
+        raise InputError(None, _("no item {item_id!r} in {where}").format(item_id=item_id, where=where))
     if len(found) > 1:
         names = ", ".join(item.framework for item in found)
-        raise InputError(None, f"{item_id!r} is in several catalogs ({names}); choose one with --framework")
+        raise InputError(
+            None,
+            _("{item_id!r} is in several catalogs ({names}); choose one with --framework").format(
+                item_id=item_id, names=names
+            ),
+        )
     item = found[0]
     catalog = cat.load(item.framework)
     catalogs = cat.all_catalogs()

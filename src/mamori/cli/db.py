@@ -12,7 +12,7 @@ import typer
 from mamori.cli.options import choice as _choice
 from mamori.display import visible
 from mamori.errors import InputError
-from mamori.i18n import DEFAULT_NOTE, Lang, choose_lang
+from mamori.i18n import DEFAULT_NOTE, Lang, choose_lang, gettext
 
 app = typer.Typer(
     help="Vulnerability knowledge base: import, sync, snapshot, status, show.", no_args_is_help=True
@@ -233,7 +233,7 @@ def import_(
         check_url(path, lang)
     claims = import_claims(path, source, complete)
     if not remote and not Path(path).exists():
-        raise InputError(path, "file not found")
+        raise InputError(path, gettext("file not found"))
     store = open_store(db)
     console = Console(stderr=True)
     bar = _progress_bar(
@@ -340,8 +340,11 @@ def _base_urls(values: list[str]) -> dict[str, str]:
     for value in values:
         name, _, where = value.partition("=")
         if name not in names or not where.startswith(("http://", "https://")):
-            expected = f"NAME=http(s)://… with NAME one of {', '.join(names)}"
-            raise InputError(None, f"--url: expected {expected}, got {value!r}")
+            expected = gettext("NAME=http(s)://… with NAME one of {names}").format(names=", ".join(names))
+            raise InputError(
+                None,
+                gettext("--url: expected {expected}, got {value!r}").format(expected=expected, value=value),
+            )
         urls[name] = where
     return urls
 
@@ -445,7 +448,9 @@ def sync(
     try:
         day = date.fromisoformat(since) if since else None
     except ValueError:
-        raise InputError(None, f"--since: expected a date YYYY-MM-DD, got {since!r}") from None
+        raise InputError(
+            None, gettext("--since: expected a date YYYY-MM-DD, got {since!r}").format(since=since)
+        ) from None
     options = SyncOptions(
         since=day,
         api_key=api_key,

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from mamori.errors import InputError
+from mamori.i18n import _
 
 
 def choice(value: str | None, allowed: tuple[str, ...], option: str) -> str | None:
     """``value`` when it is one of ``allowed`` (None passes through), else a one-line InputError."""
     if value is not None and value not in allowed:
-        raise InputError(None, f"{option}: expected one of {', '.join(allowed)}, got {value!r}")
+        raise InputError(
+            None,
+            _("{option}: expected one of {allowed}, got {value!r}").format(
+                option=option, allowed=", ".join(allowed), value=value
+            ),
+        )
     return value
 
 

@@ -14,6 +14,7 @@ import typer
 
 from mamori.display import plain, visible
 from mamori.errors import InputError
+from mamori.i18n import _, current_lang
 
 product_app = typer.Typer(
     help="Products: add, list, show; their triage context (set once, used by scan, triage, portfolio).",
@@ -50,9 +51,14 @@ _STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cya
 
 def _check(output_format: str, lang: str, formats: tuple[str, ...] = TABLE_FORMATS) -> None:
     if output_format not in formats:
-        raise InputError(None, f"--format: expected one of {', '.join(formats)}, got {output_format!r}")
+        raise InputError(
+            None,
+            _("--format: expected one of {formats}, got {output_format!r}").format(
+                formats=", ".join(formats), output_format=output_format
+            ),
+        )
     if lang not in ("en", "ja"):
-        raise InputError(None, f"--lang: expected en or ja, got {lang!r}")
+        raise InputError(None, _("--lang: expected en or ja, got {lang!r}").format(lang=lang))
 
 
 def _json(data: Any) -> None:
@@ -250,7 +256,10 @@ def product_show(
     def build(store: Any) -> dict[str, Any]:
         found = next((p for p in products(store) if p["name"] == name.strip()), None)
         if found is None:
-            raise InputError(None, f"no product {name!r}: add it with `mamori product add {name}` first")
+            raise InputError(
+                None,
+                _("no product {name!r}: add it with `mamori product add {name}` first").format(name=name),
+            )
         values = get_context(store, found["name"]) or {}
         return {**found, "context": {k: v.as_dict() for k, v in values.items()}}
 
@@ -355,7 +364,7 @@ def context_set(
         values[point] = value
     if not values:
         raise InputError(
-            None, "give at least one point: --system-exposure, --mission-impact, --safety-impact …"
+            None, _("give at least one point: --system-exposure, --mission-impact, --safety-impact …")
         )
     with open_store(db) as store:
         stored, added = set_context(store, product, values, reason, by)
@@ -385,7 +394,10 @@ def context_show(
         values = get_context(store, product)
         if values is None:
             raise InputError(
-                None, f"no product {product!r}: add it with `mamori product add {product}` first"
+                None,
+                _("no product {product!r}: add it with `mamori product add {product}` first").format(
+                    product=product
+                ),
             )
         return {"product": product.strip(), "context": {k: v.as_dict() for k, v in values.items()}}
 
@@ -436,7 +448,7 @@ def release_add(
     _check("table", lang)
     with open_store(db) as store:
         stored = store_sbom(store, product, version, sbom, who=by)
-        print_read_warnings(list(stored.warnings), lang)
+        print_read_warnings(list(stored.warnings), current_lang())  # stderr: the person's language
         values = {"product": stored.product, "version": stored.version, "revision": stored.revision}
         if stored.unchanged:
             typer.echo(visible(text(lang, "text", "unchanged", sha256=stored.sha256, **values)))

@@ -12,7 +12,7 @@ from mamori.cli.options import choice as _choice
 from mamori.cli.options import print_read_warnings
 from mamori.display import visible
 from mamori.errors import InputError
-from mamori.i18n import DEFAULT_NOTE, choose_lang
+from mamori.i18n import DEFAULT_NOTE, choose_lang, gettext
 
 app = typer.Typer(help="Read, convert, check, compare and merge SBOMs.", no_args_is_help=True)
 
@@ -27,7 +27,9 @@ def parse_columns(spec: str | None) -> dict[str, str]:
             continue
         field, sep, header = part.partition("=")
         if not sep or not field.strip() or not header.strip():
-            raise InputError(None, f"--columns: expected FIELD=HEADER, got {part!r}")
+            raise InputError(
+                None, gettext("--columns: expected FIELD=HEADER, got {part!r}").format(part=part)
+            )
         mapping[field.strip()] = header.strip()
     return mapping
 
@@ -294,7 +296,12 @@ def generate(
 
     fmt = output_format or (sbom.format_from_filename(output) if output else None) or "cyclonedx-json"
     if fmt not in sbom.WRITE_FORMATS:
-        raise InputError(None, f"--format: expected one of {', '.join(sbom.WRITE_FORMATS)}, got {fmt!r}")
+        raise InputError(
+            None,
+            gettext("--format: expected one of {allowed}, got {fmt!r}").format(
+                allowed=", ".join(sbom.WRITE_FORMATS), fmt=fmt
+            ),
+        )
     from mamori.sbom.generate.author import configured_author
 
     options = GenerateOptions(
@@ -312,12 +319,12 @@ def generate(
     )
     doc = generate_sbom(path, options)
     for note in notices(doc):
-        sys.stderr.write(visible(f"mamori: notice: {note}") + "\n")
+        sys.stderr.write(visible(gettext("mamori: notice: {note}").format(note=note)) + "\n")
     count = sum(1 for _ in doc.all_components())
     if output is None:
         sys.stdout.buffer.write(sbom.dumps(doc, fmt, spec_version))
         sys.stdout.flush()
-        sys.stderr.write(f"({fmt}, {count} components)\n")
+        sys.stderr.write(gettext("({fmt}, {count} components)").format(fmt=fmt, count=count) + "\n")
     else:
         sbom.write(doc, output, fmt, spec_version)
         typer.echo(visible(f"{output} ({fmt}, {count} components)"))

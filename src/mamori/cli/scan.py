@@ -11,7 +11,7 @@ import typer
 from mamori.cli.options import choice as _choice
 from mamori.cli.options import print_read_warnings
 from mamori.errors import InputError
-from mamori.i18n import DEFAULT_NOTE, choose_lang
+from mamori.i18n import DEFAULT_NOTE, _, choose_lang
 
 FORMATS = ("table", "json", "sarif", "cyclonedx-vdr", "csv", "xlsx", "html")
 FAIL_ON = ("low", "medium", "high", "critical", "kev")
@@ -113,11 +113,11 @@ def scan(
     lang = choose_lang(lang)
     oldest = parse_max_age(max_age)
     if output_format == "xlsx" and output is None:
-        raise InputError(None, "--format xlsx writes a binary file: give it with -o FILE")
+        raise InputError(None, _("--format xlsx writes a binary file: give it with -o FILE"))
     if output_format == "html" and importlib.util.find_spec("mamori.report.html") is None:
-        raise InputError(None, "--format html: this report is not available in this version of mamori yet")
+        raise InputError(None, _("--format html: this report is not available in this version of mamori yet"))
     if not target.exists():
-        raise InputError(target, "file not found")
+        raise InputError(target, _("file not found"))
     with open_store(db) as store:
         matcher = Matcher(store, weak_links=purl2cpe_weak)
         doc, fmt = load_target(target)

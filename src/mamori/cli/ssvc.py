@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mamori.errors import InputError
-from mamori.i18n import DEFAULT_NOTE, default_lang
+from mamori.i18n import DEFAULT_NOTE, _, default_lang
 
 if TYPE_CHECKING:
     from mamori.triage import ssvc
@@ -21,11 +21,11 @@ LANG_HELP = f"Language of names and texts: en or ja ({DEFAULT_NOTE})."
 
 def _options(fmt: str, lang: str | None) -> tuple[str, ssvc.Lang]:
     if fmt not in ("text", "json"):
-        raise InputError(None, f"--format: expected text or json, got {fmt!r}")
+        raise InputError(None, _("--format: expected text or json, got {fmt!r}").format(fmt=fmt))
     if lang is None:
         return fmt, default_lang()
     if lang not in ("en", "ja"):
-        raise InputError(None, f"--lang: expected en or ja, got {lang!r}")
+        raise InputError(None, _("--lang: expected en or ja, got {lang!r}").format(lang=lang))
     return fmt, lang  # type: ignore[return-value]
 
 

@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 from mamori.cli.options import choice as _choice
 from mamori.display import visible
 from mamori.errors import InputError
+from mamori.i18n import _, current_lang
 
 DEFAULT_COMMAND = "prioritize"
 LANGS = ("en", "ja")
@@ -52,7 +53,7 @@ def _load_input(
     from mamori.triage.scanjson import looks_like_scan, scan_result_from_json
 
     if not path.exists():
-        raise InputError(path, "file not found")
+        raise InputError(path, _("file not found"))
     if path.is_file():
         data = read_bytes(path)
         if data.lstrip()[:1] == b"{":
@@ -69,7 +70,7 @@ def _load_input(
     from mamori.store import open_store
 
     doc, fmt = load_target(path)
-    print_read_warnings(doc.warnings, lang)
+    print_read_warnings(doc.warnings, current_lang())  # stderr: the person's language
     store = open_store(db)
     try:
         return scan_document(doc, store, target=str(path), sbom_format=fmt), doc, store
@@ -265,7 +266,7 @@ def records_cmd(
         if history_of is not None:
             purl, sep, vuln = history_of.rpartition(",")
             if not sep or release is None:
-                raise InputError(None, "--history needs COMPONENT_PURL,VULNERABILITY and --release")
+                raise InputError(None, _("--history needs COMPONENT_PURL,VULNERABILITY and --release"))
             found = records.history(store, product, release, purl, vuln)
         else:
             found = records.list_records(store, product, release)
@@ -311,8 +312,8 @@ def export_cmd(
     vex.write(made.document, output, fmt, vex.WriteOptions(spec_version=spec_version, namespace=namespace))
     from mamori.triage.texts import text
 
-    for warning in made.warning_texts(lg):
-        typer.echo(visible(f"warning: {warning}"), err=True)
+    for warning in made.warning_texts(current_lang()):  # stderr: the person's language
+        typer.echo(visible(_("warning: {warning}").format(warning=warning)), err=True)
     shown = text(
         "exported", lg, output=output, fmt=fmt, count=made.statements, product=product, release=release
     )

@@ -10,7 +10,7 @@ import typer
 
 from mamori.display import visible
 from mamori.errors import InputError
-from mamori.i18n import DEFAULT_NOTE, default_lang
+from mamori.i18n import DEFAULT_NOTE, _, default_lang
 
 if TYPE_CHECKING:
     from mamori import vex
@@ -68,7 +68,7 @@ def _lang(lang: str | None) -> str:
     if lang is None:
         return default_lang()
     if lang not in _HEADINGS:
-        raise InputError(None, f"--lang: expected en or ja, got {lang!r}")
+        raise InputError(None, _("--lang: expected en or ja, got {lang!r}").format(lang=lang))
     return lang
 
 
@@ -200,11 +200,11 @@ def import_cmd(
     from mamori import vex
 
     if fmt not in ("text", "json"):
-        raise InputError(None, f"--format: expected text or json, got {fmt!r}")
+        raise InputError(None, _("--format: expected text or json, got {fmt!r}").format(fmt=fmt))
     lg = _lang(lang)
     if (product is None) != (release is None):
         raise InputError(
-            None, "--product and --release go together: the release's SBOM resolves the statements"
+            None, _("--product and --release go together: the release's SBOM resolves the statements")
         )
     if product is not None and release is not None:
         _store_vex(file, product, release, fmt, lg, db)
@@ -274,14 +274,22 @@ def target_format(output: Path, to: str | None) -> str:
 
     if to is not None:
         if to not in vex.FORMATS:
-            raise InputError(None, f"--to: expected one of {', '.join(vex.FORMATS)}, got {to!r}")
+            raise InputError(
+                None,
+                _("--to: expected one of {allowed}, got {to!r}").format(
+                    allowed=", ".join(vex.FORMATS), to=to
+                ),
+            )
         return to
     name = output.name.lower()
     for needle, fmt in _SUFFIXES:
         if needle in name:
             return fmt
     raise InputError(
-        None, f"cannot tell the VEX format from the name {output.name!r}: give --to cyclonedx|openvex|csaf"
+        None,
+        _("cannot tell the VEX format from the name {name!r}: give --to cyclonedx|openvex|csaf").format(
+            name=output.name
+        ),
     )
 
 
@@ -291,7 +299,7 @@ def _write(doc: VexDocument, output: Path, fmt: str, options: vex.WriteOptions) 
     vex.write(doc, output, fmt, options)
     typer.echo(visible(f"{output}: {fmt} VEX, {len(doc.statements)} statements"))
     for warning in doc.warnings:
-        typer.echo(visible(f"warning: {warning}"), err=True)
+        typer.echo(visible(_("warning: {warning}").format(warning=warning)), err=True)
 
 
 @app.command("convert")

@@ -21,6 +21,7 @@ import orjson
 from mamori.compliance.evidence import sha256_file
 from mamori.errors import InputError
 from mamori.fileio import read_bytes
+from mamori.i18n import gettext
 
 STANDARD_SPECS = ("cyclonedx", "spdx", "spdx-lite")
 
@@ -100,9 +101,11 @@ def scan_artifact(path: Path) -> Artifact:
     try:
         data = orjson.loads(read_bytes(path))
     except orjson.JSONDecodeError as exc:
-        raise InputError(path, f"not JSON: {exc}") from None
+        raise InputError(path, gettext("not JSON: {exc}").format(exc=exc)) from None
     if not (isinstance(data, dict) and isinstance(data.get("findings"), list) and "sbom" in data):
-        raise InputError(path, "not a mamori scan report (a JSON object with target, sbom and findings)")
+        raise InputError(
+            path, gettext("not a mamori scan report (a JSON object with target, sbom and findings)")
+        )
     findings = data["findings"]
     sbom = data.get("sbom") if isinstance(data.get("sbom"), dict) else {}
     not_evaluated = data.get("not_evaluated")

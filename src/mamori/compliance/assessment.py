@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mamori.errors import InputError
+from mamori.i18n import _
 
 if TYPE_CHECKING:  # the catalogs (YAML) load on first use, not when the CLI starts
     from mamori.compliance import catalog as cat
@@ -34,7 +35,12 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 def check_framework(framework: str) -> str:
     name = framework.strip().lower()
     if name not in FRAMEWORKS:
-        raise InputError(None, f"--framework must be one of {', '.join(FRAMEWORKS)}, not {framework!r}")
+        raise InputError(
+            None,
+            _("--framework must be one of {allowed}, not {framework!r}").format(
+                allowed=", ".join(FRAMEWORKS), framework=framework
+            ),
+        )
     return name
 
 
@@ -45,7 +51,12 @@ def parse_roles(text: str) -> tuple[str, ...]:
     given = [part.strip().lower() for part in text.split(",") if part.strip()]
     unknown = [role for role in given if role not in ROLES]
     if unknown or not given:
-        raise InputError(None, f"--roles takes a comma-separated list of {', '.join(ROLES)}; got {text!r}")
+        raise InputError(
+            None,
+            _("--roles takes a comma-separated list of {allowed}; got {text!r}").format(
+                allowed=", ".join(ROLES), text=text
+            ),
+        )
     return tuple(role for role in ROLES if role in given)
 
 
@@ -87,7 +98,9 @@ def parse_date(value: str, what: str) -> str:
             return dt.date.fromisoformat(text).isoformat()
         except ValueError:
             pass
-    raise InputError(None, f"{what} must be a date like 2025-04-01, not {value!r}")
+    raise InputError(
+        None, _("{what} must be a date like 2025-04-01, not {value!r}").format(what=what, value=value)
+    )
 
 
 def status_from_level(status: str | None, level: int | None) -> str | None:
@@ -202,13 +215,24 @@ def resolve_item(assessment: Assessment, item_id: str) -> cat.Item:
     catalog = assessment.catalog
     item = catalog.get(item_id)
     if item is None:
-        raise InputError(None, f"no item {item_id!r} in the {catalog.framework} catalog")
+        raise InputError(
+            None,
+            _("no item {item_id!r} in the {framework} catalog").format(
+                item_id=item_id, framework=catalog.framework
+            ),
+        )
     leaf = LEAF_KIND[catalog.framework]
     if item.kind != leaf:
-        raise InputError(None, f"{item.id} is a {item.kind}; answers are given per {leaf}")
+        raise InputError(
+            None,
+            _("{id} is a {kind}; answers are given per {leaf}").format(id=item.id, kind=item.kind, leaf=leaf),
+        )
     if not applies(item, assessment.roles):
         roles = ", ".join(item.applicability.role_list())
         raise InputError(
-            None, f"{item.id} applies to {roles}, not to the assessment's roles {', '.join(assessment.roles)}"
+            None,
+            _("{id} applies to {roles}, not to the assessment's roles {roles2}").format(
+                id=item.id, roles=roles, roles2=", ".join(assessment.roles)
+            ),
         )
     return item

@@ -20,7 +20,7 @@ from typing import Any
 
 from mamori.errors import InputError
 from mamori.fileio import check_yaml_depth, read_bytes
-from mamori.i18n import Lang, Text
+from mamori.i18n import Lang, Text, gettext
 
 CATALOG_DIR = Path(__file__).resolve().parent.parent / "data" / "catalogs"
 SCHEMA_PATH = CATALOG_DIR / "catalog.schema.json"
@@ -206,7 +206,10 @@ def _installed(framework: str) -> Path:
     name = framework.strip().lower().replace("_", "-")
     if name not in files:
         raise InputError(
-            None, f"unknown catalog {framework!r} (available: {', '.join(sorted(files)) or 'none'})"
+            None,
+            gettext("unknown catalog {framework!r} (available: {available})").format(
+                framework=framework, available=", ".join(sorted(files)) or "none"
+            ),
         )
     return files[name]
 
@@ -238,7 +241,12 @@ def load_file(path: str | Path, expect: str | None = None) -> Catalog:
     data = _parse_yaml(path)
     _check_schema(path, data)
     if expect is not None and data["framework"] != expect:
-        raise InputError(path, f"framework is {data['framework']!r} but the file name says {expect!r}")
+        raise InputError(
+            path,
+            gettext("framework is {framework!r} but the file name says {expect!r}").format(
+                framework=data["framework"], expect=expect
+            ),
+        )
     return _build(path, data)
 
 
@@ -287,14 +295,16 @@ def _parse_yaml(path: Path) -> dict[str, Any]:
     try:
         data = yaml.load(raw.decode("utf-8"), Loader=_unique_key_loader())
     except UnicodeDecodeError as exc:
-        raise InputError(path, f"not UTF-8 text (byte {exc.start})") from None
+        raise InputError(path, gettext("not UTF-8 text (byte {start})").format(start=exc.start)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError(path, f"invalid YAML: {where}{problem}") from None
+        raise InputError(
+            path, gettext("invalid YAML: {where}{problem}").format(where=where, problem=problem)
+        ) from None
     if not isinstance(data, dict):
-        raise InputError(path, "a catalog must be a YAML mapping with framework, levels and items")
+        raise InputError(path, gettext("a catalog must be a YAML mapping with framework, levels and items"))
     return data
 
 
@@ -318,7 +328,7 @@ def _where(data: dict[str, Any], path: Iterable[Any]) -> str:
         entry = items[parts[1]] if isinstance(items, list) and parts[1] < len(items) else None
         if isinstance(entry, dict) and isinstance(entry.get("id"), str):
             text = f"item {entry['id']!r} ({text})"
-    return text or "top level"
+    return text or gettext("top level")
 
 
 def _check_schema(path: Path, data: dict[str, Any]) -> None:
@@ -331,7 +341,7 @@ def _check_schema(path: Path, data: dict[str, Any]) -> None:
     if len(message) > 200:
         message = message[:197] + "..."
     if error.validator == "additionalProperties" and not error.path:
-        message += "; put framework-specific data under 'extra'"
+        message += gettext("; put framework-specific data under 'extra'")
     raise InputError(path, f"{_where(data, error.absolute_path)}: {message}")
 
 
@@ -353,15 +363,29 @@ def _build(path: Path, data: dict[str, Any]) -> Catalog:
         where = f"item {item_id!r}"
         if unicodedata.normalize("NFKC", item_id) != item_id:
             normal = unicodedata.normalize("NFKC", item_id)
-            raise InputError(path, f"{where}: id is not NFKC-normalised; write {normal!r}")
+            raise InputError(
+                path,
+                gettext("{where}: id is not NFKC-normalised; write {normal!r}").format(
+                    where=where, normal=normal
+                ),
+            )
         if raw["kind"] not in rank:
-            raise InputError(path, f"{where}: kind {raw['kind']!r} is not one of levels {list(levels)}")
+            raise InputError(
+                path,
+                gettext("{where}: kind {kind!r} is not one of levels {levels}").format(
+                    where=where, kind=raw["kind"], levels=list(levels)
+                ),
+            )
         key = id_key(item_id)
         if key in index:
-            raise InputError(path, f"{where}: duplicate id (same as {index[key].id!r})")
+            raise InputError(
+                path, gettext("{where}: duplicate id (same as {id!r})").format(where=where, id=index[key].id)
+            )
         hints = raw.get("evidence_hints") or {}
         if bool(hints.get("ja")) != bool(hints.get("en")):
-            raise InputError(path, f"{where}: evidence_hints must be given in both ja and en")
+            raise InputError(
+                path, gettext("{where}: evidence_hints must be given in both ja and en").format(where=where)
+            )
         extra = dict(raw.get("extra") or {})
         if framework == "ssdf" and raw["kind"] == "task":
             _check_ssdf_task(path, where, extra, data.get("extra") or {})
@@ -390,11 +414,18 @@ def _build(path: Path, data: dict[str, Any]) -> Catalog:
             continue
         parent = index.get(id_key(item.parent))
         if parent is None:
-            raise InputError(path, f"item {item.id!r}: parent {item.parent!r} is not in the catalog")
+            raise InputError(
+                path,
+                gettext("item {id!r}: parent {parent!r} is not in the catalog").format(
+                    id=item.id, parent=item.parent
+                ),
+            )
         if rank[parent.kind] >= rank[item.kind]:
             raise InputError(
                 path,
-                f"item {item.id!r}: parent {parent.id!r} is a {parent.kind}, not a level above {item.kind}",
+                gettext("item {id!r}: parent {id2!r} is a {kind}, not a level above {kind2}").format(
+                    id=item.id, id2=parent.id, kind=parent.kind, kind2=item.kind
+                ),
             )
         children.setdefault(id_key(parent.id), []).append(item)
     aliases: dict[str, Item] = {}
@@ -423,18 +454,26 @@ def _check_ssdf_task(path: Path, where: str, extra: dict[str, Any], header: dict
     order = (header.get("mapping_guidelines") or {}).get("order") or []
     mapping = extra.get("mapping")
     if not isinstance(mapping, dict) or list(mapping) != list(order) or not order:
-        raise InputError(path, f"{where}: extra.mapping must list the guidelines {order} in that order")
+        raise InputError(
+            path,
+            gettext("{where}: extra.mapping must list the guidelines {order} in that order").format(
+                where=where, order=order
+            ),
+        )
     for guideline, cell in mapping.items():
         grade = cell.get("grade") if isinstance(cell, dict) else None
         grade = _GRADE_ALIASES.get(grade, grade)
         if grade not in GRADES:
             raise InputError(
-                path, f"{where}: extra.mapping.{guideline}.grade must be one of {' '.join(GRADES)}"
+                path,
+                gettext("{where}: extra.mapping.{guideline}.grade must be one of {allowed}").format(
+                    where=where, guideline=guideline, allowed=" ".join(GRADES)
+                ),
             )
         cell["grade"] = grade
     level = extra.get("demo_level")
     if level is not None and level not in (0, 1, 2, 3):
-        raise InputError(path, f"{where}: extra.demo_level must be 0, 1, 2 or 3")
+        raise InputError(path, gettext("{where}: extra.demo_level must be 0, 1, 2 or 3").format(where=where))
 
 
 # ------------------------------------------------------------------------------------ cross-references

@@ -36,7 +36,7 @@ from mamori.compliance.assessment import LEAF_KIND
 from mamori.compliance.messages import both
 from mamori.errors import InputError
 from mamori.fileio import check_yaml_depth, read_bytes
-from mamori.i18n import LANGS
+from mamori.i18n import LANGS, _
 
 SCHEMA_PATH = "data/compliance/profile.schema.json"
 _RANK = {"unanswered": 0, "not_implemented": 0, "partial": 1, "implemented": 2}
@@ -72,25 +72,36 @@ def load_profile(path: str | Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise InputError(path, "not UTF-8 text") from None
+        raise InputError(path, _("not UTF-8 text")) from None
     except yaml.YAMLError as exc:
-        raise InputError(path, f"invalid YAML: {' '.join(str(exc).split())[:200]}") from None
+        raise InputError(
+            path, _("invalid YAML: {reason}").format(reason=" ".join(str(exc).split())[:200])
+        ) from None
     error = best_match(_validator().iter_errors(data))
     if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "top level"
-        raise InputError(path, f"not a requirement profile: {where}: {error.message[:200]}")
+        where = "/".join(str(p) for p in error.absolute_path) or _("top level")
+        raise InputError(
+            path,
+            _("not a requirement profile: {where}: {reason}").format(where=where, reason=error.message[:200]),
+        )
     catalog = cat.load(data["framework"])
     for rule in data["requirements"]:
         ref = rule.get("id") or rule.get("under")
         item = catalog.get(ref)
         if item is None:
-            raise InputError(path, f"no item {ref!r} in the {catalog.framework} catalog")
+            raise InputError(
+                path,
+                _("no item {ref!r} in the {framework} catalog").format(ref=ref, framework=catalog.framework),
+            )
         if "id" in rule and item.kind != LEAF_KIND[catalog.framework]:
             raise InputError(
-                path, f"{item.id} is a {item.kind}; use 'under: {item.id}' for every item under it"
+                path,
+                _("{id} is a {kind}; use 'under: {id}' for every item under it").format(
+                    id=item.id, kind=item.kind
+                ),
             )
         if "level" in rule and catalog.framework != "ssdf":
-            raise InputError(path, f"{ref}: level applies to SSDF tasks only")
+            raise InputError(path, _("{ref}: level applies to SSDF tasks only").format(ref=ref))
     return data
 
 

@@ -26,7 +26,7 @@ from mamori.compliance.gaps import analyse, group_key
 from mamori.compliance.messages import both, t
 from mamori.errors import InputError
 from mamori.fileio import read_bytes, write_bytes_atomic
-from mamori.i18n import LANGS, _
+from mamori.i18n import LANGS, _, gettext
 
 FORMAT_VERSION = "1"
 SCHEMA_PATH = "data/compliance/declaration.schema.json"
@@ -40,7 +40,10 @@ def parse_approver(text: str) -> dict[str, str]:
     name, sep, title = text.partition(",")
     if not sep or not name.strip() or not title.strip():
         raise InputError(
-            None, f'--approver must be "name, title" (e.g. "山田太郎, 代表取締役"), not {text!r}'
+            None,
+            gettext('--approver must be "name, title" (e.g. "山田太郎, 代表取締役"), not {text!r}').format(
+                text=text
+            ),
         )
     return {"name": name.strip(), "title": title.strip()}
 
@@ -301,13 +304,18 @@ def load(path: str | Path) -> dict[str, Any]:
     try:
         data = orjson.loads(read_bytes(path))
     except orjson.JSONDecodeError as exc:
-        raise InputError(path, f"not JSON: {exc}") from None
+        raise InputError(path, gettext("not JSON: {exc}").format(exc=exc)) from None
     error = best_match(_validator().iter_errors(data))
     if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "top level"
-        raise InputError(path, f"not a mamori self-conformity declaration: {where}: {error.message[:200]}")
+        where = "/".join(str(p) for p in error.absolute_path) or gettext("top level")
+        raise InputError(
+            path,
+            gettext("not a mamori self-conformity declaration: {where}: {reason}").format(
+                where=where, reason=error.message[:200]
+            ),
+        )
     try:
         dt.date.fromisoformat(data["date"])
     except ValueError:
-        raise InputError(path, f"date {data['date']!r} is not a date") from None
+        raise InputError(path, gettext("date {date!r} is not a date").format(date=data["date"])) from None
     return data

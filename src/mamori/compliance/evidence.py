@@ -12,6 +12,7 @@ from pathlib import Path
 from mamori.compliance.assessment import Evidence
 from mamori.errors import InputError
 from mamori.fileio import open_regular
+from mamori.i18n import gettext
 from mamori.model.references import web_url
 
 ARTIFACT_KINDS = ("sbom", "scan", "vex", "triage")
@@ -34,11 +35,13 @@ def sha256_file(path: Path) -> tuple[str, int]:
             while chunk := fh.read(_CHUNK):
                 digest.update(chunk)
     except FileNotFoundError:
-        raise InputError(path, "evidence file not found") from None
+        raise InputError(path, gettext("evidence file not found")) from None
     except IsADirectoryError:
-        raise InputError(path, "evidence must be a file, not a directory") from None
+        raise InputError(path, gettext("evidence must be a file, not a directory")) from None
     except OSError as exc:
-        raise InputError(path, f"cannot read the evidence file: {exc.strerror}") from None
+        raise InputError(
+            path, gettext("cannot read the evidence file: {strerror}").format(strerror=exc.strerror)
+        ) from None
     return digest.hexdigest(), size
 
 
@@ -64,13 +67,20 @@ def is_url(text: str) -> bool:
 
 def url_evidence(url: str, note: str | None = None) -> Evidence:
     if not is_url(url):
-        raise InputError(None, f"evidence URL must be an http(s) address with a host, not {url!r}")
+        raise InputError(
+            None, gettext("evidence URL must be an http(s) address with a host, not {url!r}").format(url=url)
+        )
     return Evidence(kind="url", ref=url.strip(), recorded_at=now(), note=note)
 
 
 def artifact_evidence(kind: str, ref: str, sha256: str | None = None, note: str | None = None) -> Evidence:
     if kind not in ARTIFACT_KINDS:
-        raise InputError(None, f"artifact kind must be one of {', '.join(ARTIFACT_KINDS)}, not {kind!r}")
+        raise InputError(
+            None,
+            gettext("artifact kind must be one of {allowed}, not {kind!r}").format(
+                allowed=", ".join(ARTIFACT_KINDS), kind=kind
+            ),
+        )
     return Evidence(kind="artifact", ref=ref, artifact_kind=kind, sha256=sha256, recorded_at=now(), note=note)
 
 
@@ -79,14 +89,16 @@ def parse_evidence(spec: str, base: Path | None = None) -> Evidence:
     artifact; anything else → a file (relative paths against ``base``)."""
     text = spec.strip()
     if not text:
-        raise InputError(None, "empty evidence")
+        raise InputError(None, gettext("empty evidence"))
     if is_url(text):
         return url_evidence(text)
     head, sep, rest = text.partition(":")
     if sep and head == "store":
         kind, _, ident = rest.partition("/")
         if not ident:
-            raise InputError(None, f"store evidence must look like store:sbom/42, not {text!r}")
+            raise InputError(
+                None, gettext("store evidence must look like store:sbom/42, not {text!r}").format(text=text)
+            )
         return artifact_evidence(kind, text)
     if sep and head in ARTIFACT_KINDS and rest:
         path = _path(rest, base)

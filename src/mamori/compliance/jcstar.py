@@ -20,7 +20,7 @@ from mamori.compliance.evidence import is_url
 from mamori.compliance.messages import t
 from mamori.errors import InputError
 from mamori.fileio import check_yaml_depth, read_bytes
-from mamori.i18n import _
+from mamori.i18n import _, current_lang, gettext
 from mamori.model.references import web_url
 
 LABEL_CATALOG = "jcstar1-label"
@@ -77,10 +77,13 @@ def read_fields(path: Path) -> dict[str, Any]:
         data = yaml.safe_load(raw.decode("utf-8"))
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         raise InputError(
-            path, f"not a YAML mapping of label fields: {' '.join(str(exc).split())[:200]}"
+            path,
+            gettext("not a YAML mapping of label fields: {reason}").format(
+                reason=" ".join(str(exc).split())[:200]
+            ),
         ) from None
     if not isinstance(data, dict):
-        raise InputError(path, "label fields must be a YAML mapping like 'LP-02: Product name'")
+        raise InputError(path, gettext("label fields must be a YAML mapping like 'LP-02: Product name'"))
     catalog = label_catalog()
     out: dict[str, Any] = {}
     for key, value in data.items():
@@ -92,7 +95,10 @@ def read_fields(path: Path) -> dict[str, Any]:
             continue
         item = catalog.get(str(key))
         if item is None or item.kind != "field":
-            raise InputError(path, f"{key!r} is not a label field (LP-01 ... LP-22, page_url, release)")
+            raise InputError(
+                path,
+                gettext("{key!r} is not a label field (LP-01 ... LP-22, page_url, release)").format(key=key),
+            )
         try:
             out[item.id] = check_value(item, value)
         except InputError as exc:
@@ -132,15 +138,23 @@ def check_value(item: cat.Item, value: Any) -> Any:
         value = value.isoformat()
     text = str(value).strip()
     if kind == "url" and not is_url(text):
-        raise InputError(None, f"{item.id} ({item.title.en}) must be an http(s) URL, not {text!r}")
+        raise InputError(
+            None,
+            gettext("{id} ({title}) must be an http(s) URL, not {text!r}").format(
+                id=item.id, title=item.title.get(current_lang()), text=text
+            ),
+        )
     if kind == "date":
-        return parse_date(text, f"{item.id} ({item.title.en})")
+        return parse_date(text, f"{item.id} ({item.title.get(current_lang())})")
     if kind == "enum":
         allowed = item.extra.get("values")
         allowed = allowed["value"] if isinstance(allowed, dict) else allowed
         if text not in allowed:
             raise InputError(
-                None, f"{item.id} ({item.title.en}) must be one of {', '.join(allowed)}, not {text!r}"
+                None,
+                gettext("{id} ({title}) must be one of {allowed}, not {text!r}").format(
+                    id=item.id, title=item.title.get(current_lang()), allowed=", ".join(allowed), text=text
+                ),
             )
     return text
 

@@ -18,6 +18,7 @@ from mamori.compliance import catalog as cat
 from mamori.compliance.messages import t
 from mamori.errors import InputError
 from mamori.fileio import atomic_writer, write_bytes_atomic
+from mamori.i18n import gettext
 
 RESPONSE = "sbom-response-model"
 TRANSACTION = "sbom-transaction-model"
@@ -127,12 +128,15 @@ def plan_response(option_ids: list[str]) -> ResponsePlan:
         item = catalog.get(option_id)
         if item is None or item.kind != "option":
             raise InputError(
-                None, f"unknown option {option_id!r}; options are {', '.join(o.id for o in options)}"
+                None,
+                gettext("unknown option {option_id!r}; options are {names}").format(
+                    option_id=option_id, names=", ".join(o.id for o in options)
+                ),
             )
         if item not in chosen:
             chosen.append(item)
     if not chosen:
-        raise InputError(None, "--options needs at least one option, e.g. a1,b1,c2,d1,e1,f2")
+        raise InputError(None, gettext("--options needs at least one option, e.g. a1,b1,c2,d1,e1,f2"))
     order = {item.id: n for n, item in enumerate(catalog.items)}
     chosen.sort(key=lambda i: order[i.id])
     by_axis: dict[str, list[cat.Item]] = {}
@@ -212,7 +216,9 @@ def response_lines(plan: ResponsePlan, lang: cat.Lang) -> list[str]:
 
 def contract_items(level: str) -> list[cat.Item]:
     if level not in CONTRACT_LEVELS:
-        raise InputError(None, f"--level must be basic or advanced, not {level!r}")
+        raise InputError(
+            None, gettext("--level must be basic or advanced, not {level!r}").format(level=level)
+        )
     items = cat.load(TRANSACTION).of_kind("item")
     return [i for i in items if level == "advanced" or i.applicability.level.value == "basic"]  # type: ignore[union-attr]
 
@@ -267,7 +273,7 @@ def write_contract(level: str, path: Path, lang: cat.Lang) -> int:
     elif suffix == ".xlsx":
         _write_contract_xlsx(level, path, lang)
     else:
-        raise InputError(path, "the checklist is written as .xlsx or .md")
+        raise InputError(path, gettext("the checklist is written as .xlsx or .md"))
     return len(contract_items(level))
 
 

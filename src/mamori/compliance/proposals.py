@@ -20,6 +20,7 @@ from mamori.compliance.assessment import LEVELS, STATUSES, Assessment, applies
 from mamori.compliance.messages import both
 from mamori.compliance.repository import Proposal
 from mamori.errors import InputError
+from mamori.i18n import _
 
 MAP_PATH = "data/compliance/evidence-map.yaml"
 FACTS = {
@@ -37,16 +38,23 @@ def evidence_map() -> dict[str, Any]:
     data = yaml.safe_load(text)
     for kind, spec in data["artifacts"].items():
         if kind not in FACTS:
-            raise InputError(MAP_PATH, f"unknown artifact kind {kind!r}")
+            raise InputError(MAP_PATH, _("unknown artifact kind {kind!r}").format(kind=kind))
         for rule in spec["rules"]:
             catalog = cat.load(rule["framework"])
             for item_id in rule["items"]:
                 if catalog.get(item_id) is None:
-                    raise InputError(MAP_PATH, f"{kind}: no item {item_id!r} in {rule['framework']}")
+                    raise InputError(
+                        MAP_PATH,
+                        _("{kind}: no item {item_id!r} in {framework}").format(
+                            kind=kind, item_id=item_id, framework=rule["framework"]
+                        ),
+                    )
             _check_choice(kind, rule.get("status"), STATUSES, "status", required=True)
             _check_choice(kind, rule.get("level"), LEVELS, "level", required=False)
             if not (rule.get("reason") or {}).get("ja") or not rule["reason"].get("en"):
-                raise InputError(MAP_PATH, f"{kind}: every rule needs a reason in ja and en")
+                raise InputError(
+                    MAP_PATH, _("{kind}: every rule needs a reason in ja and en").format(kind=kind)
+                )
     return data
 
 
@@ -55,9 +63,19 @@ def _check_choice(kind: str, value: Any, allowed: tuple[Any, ...], what: str, re
         return
     options = [value["then"], value["else"]] if isinstance(value, dict) else [value]
     if isinstance(value, dict) and value.get("if") not in FACTS[kind]:
-        raise InputError(MAP_PATH, f"{kind}: {what} tests unknown fact {value.get('if')!r}")
+        raise InputError(
+            MAP_PATH,
+            _("{kind}: {what} tests unknown fact {fact!r}").format(
+                kind=kind, what=what, fact=value.get("if")
+            ),
+        )
     if any(option not in allowed for option in options):
-        raise InputError(MAP_PATH, f"{kind}: {what} must be one of {allowed}, not {value!r}")
+        raise InputError(
+            MAP_PATH,
+            _("{kind}: {what} must be one of {allowed}, not {value!r}").format(
+                kind=kind, what=what, allowed=allowed, value=value
+            ),
+        )
 
 
 def _choose(value: Any, facts: dict[str, Any]) -> Any:

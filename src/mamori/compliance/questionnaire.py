@@ -26,6 +26,7 @@ from mamori.compliance.messages import both, t
 from mamori.compliance.repository import validated_answer
 from mamori.errors import InputError
 from mamori.fileio import atomic_writer, check_xlsx, read_bytes
+from mamori.i18n import _
 
 MARKER = "mamori questionnaire"
 FORMAT_VERSION = "1"
@@ -210,7 +211,9 @@ class RowProblem:
     problem: str
 
     def __str__(self) -> str:
-        return f"sheet '{self.sheet}' row {self.row} column '{self.column}': {self.problem}"
+        return _("sheet '{sheet}' row {row} column '{column}': {problem}").format(
+            sheet=self.sheet, row=self.row, column=self.column, problem=self.problem
+        )
 
 
 class QuestionnaireProblems(InputError):
@@ -218,8 +221,8 @@ class QuestionnaireProblems(InputError):
 
     def __init__(self, path: Path, problems: list[RowProblem]) -> None:
         self.problems = problems
-        first = f"; first: {problems[0]}" if problems else ""
-        super().__init__(path, f"{len(problems)} problems, nothing imported{first}")
+        first = _("; first: {problem}").format(problem=problems[0]) if problems else ""
+        super().__init__(path, _("{count} problems, nothing imported").format(count=len(problems)) + first)
 
 
 def _open(path: Path) -> Any:
@@ -236,19 +239,28 @@ def _open(path: Path) -> Any:
             warnings.simplefilter("ignore")
             return load_workbook(io.BytesIO(data), data_only=True)
     except Exception as exc:  # openpyxl raises anything from zipfile, zlib, XML and its own checks
-        raise InputError(path, f"not an Excel workbook (.xlsx): {type(exc).__name__}: {exc}") from None
+        raise InputError(
+            path,
+            _("not an Excel workbook (.xlsx): {error}: {exc}").format(error=type(exc).__name__, exc=exc),
+        ) from None
 
 
 def _about(wb: Any, path: Path) -> dict[str, Any]:
     if ABOUT_SHEET not in wb.sheetnames or ITEMS_SHEET not in wb.sheetnames:
         raise InputError(
-            path, f"not a mamori questionnaire (needs the sheets '{ABOUT_SHEET}' and '{ITEMS_SHEET}')"
+            path,
+            _("not a mamori questionnaire (needs the sheets '{about}' and '{items}')").format(
+                about=ABOUT_SHEET, items=ITEMS_SHEET
+            ),
         )
     values = {
         str(r[0]).split(" / ")[-1]: r[1] for r in wb[ABOUT_SHEET].iter_rows(values_only=True) if r and r[0]
     }
     if MARKER not in values:
-        raise InputError(path, f"sheet '{ABOUT_SHEET}' does not say it is a {MARKER}")
+        raise InputError(
+            path,
+            _("sheet '{sheet}' does not say it is a {marker}").format(sheet=ABOUT_SHEET, marker=MARKER),
+        )
     return values
 
 
@@ -268,12 +280,16 @@ def read(assessment: Assessment, path: Path) -> list[tuple[str, dict[str, Any], 
     if str(about.get("framework")) != assessment.framework:
         raise InputError(
             path,
-            f"the questionnaire is for {about.get('framework')!r}, the assessment for {assessment.framework!r}",
+            _("the questionnaire is for {questionnaire!r}, the assessment for {framework!r}").format(
+                questionnaire=about.get("framework"), framework=assessment.framework
+            ),
         )
     if _cell_text(about.get("assessment")) != str(assessment.id):
         raise InputError(
             path,
-            f"the questionnaire was exported from assessment {about.get('assessment')}, not {assessment.id}",
+            _("the questionnaire was exported from assessment {exported}, not {id}").format(
+                exported=about.get("assessment"), id=assessment.id
+            ),
         )
     ws = wb[ITEMS_SHEET]
     header = [_cell_text(c) for c in next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())]
@@ -281,7 +297,12 @@ def read(assessment: Assessment, path: Path) -> list[tuple[str, dict[str, Any], 
     where = {wanted[h]: n for n, h in enumerate(header) if h in wanted}
     missing = [COLUMNS[k][0] for k in ("id", "status") if k not in where]
     if missing:
-        raise InputError(path, f"sheet '{ITEMS_SHEET}' has no column {', '.join(repr(m) for m in missing)}")
+        raise InputError(
+            path,
+            _("sheet '{sheet}' has no column {names}").format(
+                sheet=ITEMS_SHEET, names=", ".join(repr(m) for m in missing)
+            ),
+        )
     statuses = _status_lookup()
     problems: list[RowProblem] = []
     out: list[tuple[str, dict[str, Any], list[Evidence]]] = []
@@ -301,7 +322,7 @@ def read(assessment: Assessment, path: Path) -> list[tuple[str, dict[str, Any], 
             bad("id", exc.problem)
             continue
         if item.id in seen:
-            bad("id", f"{item.id} is also on row {seen[item.id]}")
+            bad("id", _("{item_id} is also on row {row}").format(item_id=item.id, row=seen[item.id]))
             continue
         seen[item.id] = row_number
         values: dict[str, Any] = {}
@@ -311,7 +332,8 @@ def read(assessment: Assessment, path: Path) -> list[tuple[str, dict[str, Any], 
         elif _norm(status_text) in statuses:
             values["status"] = statuses[_norm(status_text)]
         else:
-            bad("status", f"{status_text!r} is not one of {', '.join(status_label(s) for s in STATUSES)}")
+            allowed = ", ".join(status_label(s) for s in STATUSES)
+            bad("status", _("{status!r} is not one of {allowed}").format(status=status_text, allowed=allowed))
         if "level" in where:
             level_text = _cell_text(cells.get("level"))
             if level_text is None:
@@ -319,7 +341,7 @@ def read(assessment: Assessment, path: Path) -> list[tuple[str, dict[str, Any], 
             elif level_text in ("0", "1", "2", "3"):
                 values["level"] = int(level_text)
             else:
-                bad("level", f"{level_text!r} is not a level 0-3")
+                bad("level", _("{level!r} is not a level 0-3").format(level=level_text))
         for key in ("owner", "reason"):
             if key in where:
                 values[key] = _cell_text(cells.get(key))
@@ -342,7 +364,9 @@ def read(assessment: Assessment, path: Path) -> list[tuple[str, dict[str, Any], 
         try:
             validated_answer(assessment, item.id, values)
         except InputError as exc:
-            column = "reason" if "reason" in exc.problem else ("due" if "due" in exc.problem else "status")
+            problem = exc.problem  # the English or the Japanese text of validated_answer's message
+            due = "due" if "due" in problem or "期限" in problem else "status"
+            column = "reason" if "reason" in problem or "理由" in problem else due
             bad(column, exc.problem.removeprefix(f"{item.id}: "))
         out.append((item.id, values, evidence))
     if problems:

@@ -30,6 +30,7 @@ from mamori.compliance.assessment import (
 from mamori.compliance.evidence import now
 from mamori.compliance.records import AnswerRow, AssessmentRow, EvidenceRow, HistoryRow, ProposalRow
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.store import Store
 
 UNSET: Any = object()
@@ -89,9 +90,9 @@ class Assessments:
     def create(self, framework: str, organization: str, roles: tuple[str, ...], scope: str) -> Assessment:
         framework = check_framework(framework)
         if not organization.strip():
-            raise InputError(None, "--org must name the organisation")
+            raise InputError(None, _("--org must name the organisation"))
         if not scope.strip():
-            raise InputError(None, "--scope must say what is assessed (e.g. a product and release)")
+            raise InputError(None, _("--scope must say what is assessed (e.g. a product and release)"))
         catalog = cat.load(framework)
         stamp = now()
         row = AssessmentRow(
@@ -133,7 +134,12 @@ class Assessments:
         with self._session() as session:
             row = session.get(AssessmentRow, number)
             if row is None:
-                raise InputError(None, f"no assessment {ident} in {self.store.display_url}")
+                raise InputError(
+                    None,
+                    _("no assessment {ident} in {display_url}").format(
+                        ident=ident, display_url=self.store.display_url
+                    ),
+                )
             answers = {
                 a.item_id: Answer(
                     a.item_id, status_from_level(a.status, a.level), a.level, a.owner, a.due, a.reason
@@ -374,7 +380,7 @@ class Assessments:
             for proposal in chosen:
                 row = session.get(ProposalRow, proposal.id)
                 if row is None or row.state != "pending":
-                    raise InputError(None, f"proposal {proposal.id} is not pending")
+                    raise InputError(None, _("proposal {id} is not pending").format(id=proposal.id))
                 row.state = "confirmed" if accept else "rejected"
                 changes.append(Change(row.item_id, "proposal", "pending", f"{row.state} #{row.id}"))
                 if not accept:
@@ -424,7 +430,7 @@ def _number(ident: int | str) -> int:
     try:
         return int(str(ident).lstrip("#"))
     except ValueError:
-        raise InputError(None, f"an assessment id is a number, not {ident!r}") from None
+        raise InputError(None, _("an assessment id is a number, not {ident!r}").format(ident=ident)) from None
 
 
 def _evidence_row(assessment_id: int, item_id: str, ev: Evidence) -> EvidenceRow:
@@ -471,22 +477,37 @@ def validated_answer(assessment: Assessment, item_id: str, values: dict[str, Any
         out[name] = value
     if out.get("status") is not None and out["status"] not in STATUSES:
         raise InputError(
-            None, f"{item_id}: status must be one of {', '.join(STATUSES)}, not {out['status']!r}"
+            None,
+            _("{item_id}: status must be one of {allowed}, not {status!r}").format(
+                item_id=item_id, allowed=", ".join(STATUSES), status=out["status"]
+            ),
         )
     if "level" in out and out["level"] is not None:
         if assessment.framework != "ssdf":
-            raise InputError(None, f"{item_id}: a level 0-3 is given for SSDF tasks only")
+            raise InputError(
+                None, _("{item_id}: a level 0-3 is given for SSDF tasks only").format(item_id=item_id)
+            )
         if out["level"] not in LEVELS:
-            raise InputError(None, f"{item_id}: level must be 0, 1, 2 or 3, not {out['level']!r}")
+            raise InputError(
+                None,
+                _("{item_id}: level must be 0, 1, 2 or 3, not {level!r}").format(
+                    item_id=item_id, level=out["level"]
+                ),
+            )
         if out.get("status") is None and ("status" in out or current.status is None):
             out["status"] = status_from_level(None, out["level"])
     if out.get("due") is not None:
-        out["due"] = parse_date(out["due"], f"{item_id}: the due date")
+        out["due"] = parse_date(out["due"], _("{item_id}: the due date").format(item_id=item_id))
     status = out.get("status", current.status)
     level = out.get("level", current.level)
     reason = out.get("reason", current.reason)
     if status == "not_applicable" and not reason:
-        raise InputError(None, f"{item_id}: not_applicable needs a reason")
+        raise InputError(None, _("{item_id}: not_applicable needs a reason").format(item_id=item_id))
     if status == "implemented" and level == 0:
-        raise InputError(None, f"{item_id}: level 0 means not achieved, so the status cannot be implemented")
+        raise InputError(
+            None,
+            _("{item_id}: level 0 means not achieved, so the status cannot be implemented").format(
+                item_id=item_id
+            ),
+        )
     return out

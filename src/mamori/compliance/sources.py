@@ -13,6 +13,7 @@ from pathlib import Path
 from mamori.compliance.catalog import Catalog, Item, id_key
 from mamori.errors import InputError
 from mamori.fileio import read_bytes
+from mamori.i18n import _
 
 #: Lines either side of the recorded line where the id must appear.
 ID_WINDOW = 3
@@ -37,7 +38,7 @@ def _seed_lines(seeds_dir: Path, name: str, cache: dict[str, list[str]]) -> list
         try:
             text = read_bytes(path).decode("utf-8")
         except UnicodeDecodeError:
-            raise InputError(path, "seed text is not UTF-8") from None
+            raise InputError(path, _("seed text is not UTF-8")) from None
         cache[name] = [id_key(line) for line in text.splitlines()]
     return cache[name]
 

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, func, select
 from mamori import __version__
 from mamori.errors import InputError
 from mamori.fileio import read_bytes
+from mamori.i18n import gettext
 from mamori.model.sbom import Document, ReadWarning
 from mamori.portfolio import tables as t
 from mamori.portfolio.identity import Identity, identity_of
@@ -56,7 +57,7 @@ def add_product(store: Store, name: str, supplier: str | None = None, who: str |
     name = _text(name, "product name", NAME_LIMIT)
     with store.engine.connect().execution_options(write=True) as conn, conn.begin():
         if conn.scalar(select(t.ProductRow.id).where(t.ProductRow.name == name)) is not None:
-            raise InputError(None, f"product {name!r} exists already")
+            raise InputError(None, gettext("product {name!r} exists already").format(name=name))
         row = {
             "name": name,
             "supplier": (supplier or "").strip() or None,
@@ -69,7 +70,10 @@ def add_product(store: Store, name: str, supplier: str | None = None, who: str |
 def product_id(conn: Connection, name: str) -> int:
     found = conn.scalar(select(t.ProductRow.id).where(t.ProductRow.name == name.strip()))
     if found is None:
-        raise InputError(None, f"no product {name!r}: add it with `mamori product add {name}` first")
+        raise InputError(
+            None,
+            gettext("no product {name!r}: add it with `mamori product add {name}` first").format(name=name),
+        )
     return int(found)
 
 
@@ -78,7 +82,12 @@ def release_id(conn: Connection, product: str, version: str) -> int:
     r = t.ReleaseRow
     found = conn.scalar(select(r.id).where(r.product_id == pid, r.version == version.strip()))
     if found is None:
-        raise InputError(None, f"product {product!r} has no release {version!r}")
+        raise InputError(
+            None,
+            gettext("product {product!r} has no release {version!r}").format(
+                product=product, version=version
+            ),
+        )
     return int(found)
 
 
@@ -88,7 +97,7 @@ def parse_sbom(data: bytes, path: Path) -> tuple[str, Document]:
 
     fmt = detect_format(data, path)
     if fmt not in READ_FORMATS:
-        raise InputError(path, f"not an SBOM format mamori reads ({fmt})")
+        raise InputError(path, gettext("not an SBOM format mamori reads ({fmt})").format(fmt=fmt))
     module, _, function = READ_FORMATS[fmt].partition(":")
     reader = getattr(importlib.import_module(module), function)
     return fmt, reader(data, path, ReadOptions())
@@ -244,8 +253,18 @@ def original_bytes(store: Store, product: str, version: str, revision: int | Non
         )
         row = conn.execute(stmt.limit(1)).first()
     if row is None:
-        raise InputError(None, f"{product} {version} has no SBOM revision {revision}")
+        raise InputError(
+            None,
+            gettext("{product} {version} has no SBOM revision {revision}").format(
+                product=product, version=version, revision=revision
+            ),
+        )
     data = zlib.decompress(row.content)
     if hashlib.sha256(data).hexdigest() != row.sha256:
-        raise InputError(None, f"{product} {version}: the archived SBOM does not match its SHA-256")
+        raise InputError(
+            None,
+            gettext("{product} {version}: the archived SBOM does not match its SHA-256").format(
+                product=product, version=version
+            ),
+        )
     return data

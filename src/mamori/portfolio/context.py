@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, select
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.portfolio import tables as t
 from mamori.store import Store
 from mamori.store.writer import now
@@ -82,7 +83,7 @@ def set_context(
     ids = checked(values)
     text = (reason or "").strip() or None
     if text is not None and len(text) > REASON_LIMIT:
-        raise InputError(None, f"--reason is longer than {REASON_LIMIT} characters")
+        raise InputError(None, _("--reason is longer than {limit} characters").format(limit=REASON_LIMIT))
     who = who or default_who()
     added = False
     with store.engine.connect() as conn:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from packageurl import PackageURL
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.model.sbom import Component, Document
 from mamori.model.vex import VexDocument, VexProduct
 from mamori.store import Store
@@ -86,8 +87,9 @@ def release_vex(store: Store, product: str, release: str, fmt: str, author: str 
     if not records:
         raise InputError(
             None,
-            f"no triage records for {product} {release}: set some with `mamori triage record` "
-            "or `mamori vex import`",
+            _(
+                "no triage records for {product} {release}: set some with `mamori triage record` or `mamori vex import`"
+            ).format(product=product, release=release),
         )
     sbom = _sbom(store, product, release)
     out = ReleaseVex(VexDocument(), len(records))

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.model import merge
 from mamori.portfolio import tables as t
 from mamori.portfolio.archive import release_id
@@ -390,7 +391,7 @@ def findings(
     p = t.ProductRow.__table__
     with store.engine.connect() as conn:
         if product is not None and conn.scalar(select(p.c.id).where(p.c.name == product)) is None:
-            raise InputError(None, f"no product {product!r}")
+            raise InputError(None, _("no product {product!r}").format(product=product))
         where = p.c.name == product if product is not None else p.c.id.is_not(None)
         found, notes = _split(conn, _finding_rows(conn, where, include_resolved), lang)
     return {

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.scan.result import ScanResult
 
 FORMATS: dict[str, str] = {
@@ -26,13 +27,17 @@ BINARY = {"xlsx"}
 def render(fmt: str, result: ScanResult, lang: str = "en") -> bytes:
     """The report in ``fmt`` (one of :data:`FORMATS`) and ``lang`` (en or ja)."""
     if fmt not in FORMATS:
-        raise InputError(None, f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+        raise InputError(
+            None,
+            _("--format: expected one of {allowed}, got {fmt!r}").format(allowed=", ".join(FORMATS), fmt=fmt),
+        )
     try:
         module = importlib.import_module(FORMATS[fmt])
     except ModuleNotFoundError as exc:
         if exc.name != FORMATS[fmt]:
             raise
         raise InputError(
-            None, f"--format {fmt}: this report is not available in this version of mamori yet"
+            None,
+            _("--format {fmt}: this report is not available in this version of mamori yet").format(fmt=fmt),
         ) from None
     return module.render(result, lang)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.match import Matcher, MatchOutput
 from mamori.match.reasons import COVERAGE
 from mamori.match.target import Target
@@ -30,10 +31,12 @@ def parse_max_age(value: str) -> timedelta | None:
     """``7d``, ``36h``, ``2w`` or a number of days; ``0`` means no age check (None)."""
     found = _AGE.match(value or "")
     if found is None:
-        raise InputError(None, f"--max-age: expected a duration such as 7d, 36h or 0, got {value!r}")
+        raise InputError(
+            None, _("--max-age: expected a duration such as 7d, 36h or 0, got {value!r}").format(value=value)
+        )
     days = float(found.group(1)) * _UNIT[found.group(2).lower()]
     if days > 36500:
-        raise InputError(None, f"--max-age: {value!r} is more than 100 years")
+        raise InputError(None, _("--max-age: {value!r} is more than 100 years").format(value=value))
     return timedelta(days=days) if days > 0 else None
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from mamori.errors import InputError
 from mamori.fileio import read_bytes
+from mamori.i18n import _
 from mamori.match import Matcher
 from mamori.model.sbom import PROJECT_PATH, Component, Document
 from mamori.scan.coverage import DEFAULT_MAX_AGE, scan_coverage
@@ -29,7 +30,7 @@ def lockfile_for(path: Path, data: bytes) -> Path | None:
         gomod = path.with_name("go.mod")
         if not gomod.is_file():
             raise InputError(
-                path, "go.sum lists module checksums, not what is built: scan the go.mod beside it"
+                path, _("go.sum lists module checksums, not what is built: scan the go.mod beside it")
             )
         return gomod
     if registry.spec_for(path) is None or has_sbom_signature(data):
@@ -153,6 +154,6 @@ def scan_path(
     path: Path, store: Store, matcher: Matcher | None = None, max_age: timedelta | None = DEFAULT_MAX_AGE
 ) -> ScanResult:
     if not path.exists():
-        raise InputError(path, "file not found")
+        raise InputError(path, _("file not found"))
     doc, fmt = load_target(path)
     return scan_document(doc, store, target=str(path), sbom_format=fmt, matcher=matcher, max_age=max_age)

@@ -33,6 +33,7 @@ from packageurl import PackageURL
 
 from mamori.errors import InputError
 from mamori.fileio import check_yaml_depth, read_bytes
+from mamori.i18n import gettext
 from mamori.triage import ssvc
 from mamori.triage.inputs import Input
 
@@ -116,7 +117,12 @@ def check_point(point: str, value: str, where: str | None = None) -> str:
     ``where`` (default: the point) when the point is not a context point or the value not one of its."""
     allowed = context_points()
     if point not in allowed:
-        raise InputError(None, f"{where or point}: not a context point; allowed: {', '.join(allowed)}")
+        raise InputError(
+            None,
+            gettext("{where}: not a context point; allowed: {allowed}").format(
+                where=where or point, allowed=", ".join(allowed)
+            ),
+        )
     try:
         return ssvc.default_catalog().points[point].value(str(value)).id
     except InputError as exc:
@@ -145,7 +151,7 @@ def _points(raw: Any, where: str, path: str, *, allow_components: bool) -> tuple
     if raw is None:
         return {}, None
     if not isinstance(raw, Mapping):
-        raise InputError(path, f"{where}: expected a mapping of decision points")
+        raise InputError(path, gettext("{where}: expected a mapping of decision points").format(where=where))
     catalog = ssvc.default_catalog()
     allowed = context_points()
     out: dict[str, Entry] = {}
@@ -156,13 +162,23 @@ def _points(raw: Any, where: str, path: str, *, allow_components: bool) -> tuple
             components = value
             continue
         if k not in allowed:
-            raise InputError(path, f"{where}.{k}: not a context point; allowed: {', '.join(allowed)}")
+            raise InputError(
+                path,
+                gettext("{where}.{k}: not a context point; allowed: {allowed}").format(
+                    where=where, k=k, allowed=", ".join(allowed)
+                ),
+            )
         reason = None
         if isinstance(value, Mapping):
             reason = value.get("reason")
             value = value.get("value")
         if value is None or isinstance(value, list | Mapping):
-            raise InputError(path, f"{where}.{k}: expected a value or {{value: ..., reason: ...}}")
+            raise InputError(
+                path,
+                gettext("{where}.{k}: expected a value or {{value: ..., reason: ...}}").format(
+                    where=where, k=k
+                ),
+            )
         try:
             chosen = catalog.points[k].value(str(value))
         except InputError as exc:
@@ -174,32 +190,52 @@ def _points(raw: Any, where: str, path: str, *, allow_components: bool) -> tuple
 def parse_context(raw: Any, path: str | Path) -> Context:
     p = str(path)
     if not isinstance(raw, Mapping):
-        raise InputError(p, "a triage context must be a YAML mapping with 'default' and/or 'products'")
+        raise InputError(
+            p, gettext("a triage context must be a YAML mapping with 'default' and/or 'products'")
+        )
     unknown = sorted(set(map(str, raw)) - {"version", "default", "products"})
     if unknown:
-        raise InputError(p, f"unknown top-level key {unknown[0]!r}; expected version, default, products")
+        raise InputError(
+            p,
+            gettext("unknown top-level key {key!r}; expected version, default, products").format(
+                key=unknown[0]
+            ),
+        )
     if str(raw.get("version", 1)) != "1":
-        raise InputError(p, f"unsupported context version {raw.get('version')!r}; expected 1")
+        raise InputError(
+            p,
+            gettext("unsupported context version {version!r}; expected 1").format(version=raw.get("version")),
+        )
     ctx = Context(p)
     ctx.default, _ = _points(raw.get("default"), "default", p, allow_components=False)
     products = raw.get("products") or {}
     if not isinstance(products, Mapping):
-        raise InputError(p, "products: expected a mapping of product name → decision points")
+        raise InputError(p, gettext("products: expected a mapping of product name → decision points"))
     for name, body in products.items():
         where = f"products.{name}"
         points, comps = _points(body, where, p, allow_components=True)
         product = ProductContext(str(name), points)
         if comps is not None:
             if not isinstance(comps, Mapping):
-                raise InputError(p, f"{where}.components: expected a mapping of purl → decision points")
+                raise InputError(
+                    p,
+                    gettext("{where}.components: expected a mapping of purl → decision points").format(
+                        where=where
+                    ),
+                )
             for purl, cbody in comps.items():
                 key = _purl_key(str(purl))
                 if key is None:
-                    raise InputError(p, f"{where}.components: {purl!r} is not a package URL")
+                    raise InputError(
+                        p,
+                        gettext("{where}.components: {purl!r} is not a package URL").format(
+                            where=where, purl=purl
+                        ),
+                    )
                 cpoints, _ = _points(cbody, f"{where}.components.{purl}", p, allow_components=False)
                 product.components.append((key, cpoints))
         if ssvc.norm(str(name)) in ctx.products:
-            raise InputError(p, f"{where}: product given twice")
+            raise InputError(p, gettext("{where}: product given twice").format(where=where))
         ctx.products[ssvc.norm(str(name))] = product
     return ctx
 
@@ -211,7 +247,9 @@ def load_context(path: str | Path) -> Context:
     try:
         raw = yaml.safe_load(data.decode("utf-8"))
     except UnicodeDecodeError:
-        raise InputError(path, "not UTF-8 text") from None
+        raise InputError(path, gettext("not UTF-8 text")) from None
     except yaml.YAMLError as exc:
-        raise InputError(path, f"not valid YAML: {str(exc).splitlines()[0]}") from None
+        raise InputError(
+            path, gettext("not valid YAML: {reason}").format(reason=str(exc).splitlines()[0])
+        ) from None
     return parse_context(raw, path)

@@ -46,6 +46,7 @@ import yaml
 
 from mamori.errors import InputError
 from mamori.fileio import check_yaml_depth, read_bytes
+from mamori.i18n import _
 from mamori.model.vex import VEX_STATUSES
 from mamori.triage import ssvc
 
@@ -140,20 +141,25 @@ def _list(value: Any, where: str, path: str, allowed: Iterable[str] | None = Non
     items = value if isinstance(value, list) else [value]
     out = tuple(str(i).strip().lower() if allowed is not None else str(i).strip() for i in items)
     if not out or any(not i for i in out):
-        raise InputError(path, f"{where}: expected a non-empty list")
+        raise InputError(path, _("{where}: expected a non-empty list").format(where=where))
     if allowed is not None:
         allowed_set = set(allowed)
         for i in out:
             if i not in allowed_set:
                 raise InputError(
-                    path, f"{where}: unknown value {i!r}; allowed: {', '.join(sorted(allowed_set))}"
+                    path,
+                    _("{where}: unknown value {i!r}; allowed: {allowed_set}").format(
+                        where=where, i=i, allowed_set=", ".join(sorted(allowed_set))
+                    ),
                 )
     return out
 
 
 def _number(value: Any, where: str, path: str, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= high:
-        raise InputError(path, f"{where}: expected a number from 0 to {high:g}")
+        raise InputError(
+            path, _("{where}: expected a number from 0 to {high:g}").format(where=where, high=high)
+        )
     return float(value)
 
 
@@ -165,7 +171,7 @@ def _conditions(raw: Mapping[str, Any], where: str, path: str) -> dict[str, Any]
         cond["rating"] = _list(raw["rating"], f"{where}.rating", path, RATINGS)
     if "kev" in raw:
         if not isinstance(raw["kev"], bool):
-            raise InputError(path, f"{where}.kev: expected true or false")
+            raise InputError(path, _("{where}.kev: expected true or false").format(where=where))
         cond["kev"] = raw["kev"]
     if "epss_above" in raw:
         cond["epss_above"] = _number(raw["epss_above"], f"{where}.epss_above", path, 1.0)
@@ -183,38 +189,52 @@ def _conditions(raw: Mapping[str, Any], where: str, path: str) -> dict[str, Any]
 def parse_policy(raw: Any, path: str | Path) -> Policy:
     p = str(path)
     if not isinstance(raw, Mapping) or not isinstance(raw.get("rules"), list):
-        raise InputError(p, "a policy must be a YAML mapping with a list of rules")
+        raise InputError(p, _("a policy must be a YAML mapping with a list of rules"))
     if str(raw.get("version", 1)) != "1":
-        raise InputError(p, f"unsupported policy version {raw.get('version')!r}; expected 1")
+        raise InputError(
+            p, _("unsupported policy version {version!r}; expected 1").format(version=raw.get("version"))
+        )
     rules: list[Rule] = []
     seen: set[str] = set()
     for n, body in enumerate(raw["rules"], 1):
         where = f"rules[{n}]"
         if not isinstance(body, Mapping):
-            raise InputError(p, f"{where}: expected a mapping")
+            raise InputError(p, _("{where}: expected a mapping").format(where=where))
         rid = str(body.get("id") or "").strip()
         if not rid:
-            raise InputError(p, f"{where}: every rule needs an id")
+            raise InputError(p, _("{where}: every rule needs an id").format(where=where))
         where = f"rule {rid}"
         if rid in seen:
-            raise InputError(p, f"{where}: id used twice")
+            raise InputError(p, _("{where}: id used twice").format(where=where))
         seen.add(rid)
         unknown = sorted(set(map(str, body)) - _RULE_KEYS)
         if unknown:
-            raise InputError(p, f"{where}: unknown key {unknown[0]!r}")
+            raise InputError(p, _("{where}: unknown key {key!r}").format(where=where, key=unknown[0]))
         action = str(body.get("action") or "").strip().lower()
         if action not in ACTIONS:
-            raise InputError(p, f"{where}: action must be fail or warn")
+            raise InputError(p, _("{where}: action must be fail or warn").format(where=where))
         cond = _conditions(body, where, p)
         if not cond:
-            raise InputError(p, f"{where}: no condition (one of {', '.join((*FINDING_KEYS, *LICENSE_KEYS))})")
+            raise InputError(
+                p,
+                _("{where}: no condition (one of {names})").format(
+                    where=where, names=", ".join((*FINDING_KEYS, *LICENSE_KEYS))
+                ),
+            )
         if any(k in cond for k in LICENSE_KEYS) and any(k in cond for k in FINDING_KEYS):
-            raise InputError(p, f"{where}: licence conditions and finding conditions go in separate rules")
+            raise InputError(
+                p,
+                _("{where}: licence conditions and finding conditions go in separate rules").format(
+                    where=where
+                ),
+            )
         message = body.get("message") or {}
         if isinstance(message, str):
             message = {"en": message, "ja": message}
         if not isinstance(message, Mapping):
-            raise InputError(p, f"{where}.message: expected text or {{en: ..., ja: ...}}")
+            raise InputError(
+                p, _("{where}.message: expected text or {{en: ..., ja: ...}}").format(where=where)
+            )
         rules.append(Rule(rid, action, cond, {str(k): str(v) for k, v in message.items()}))
     return Policy(p, tuple(rules))
 
@@ -225,9 +245,11 @@ def load_policy(path: str | Path) -> Policy:
     try:
         raw = yaml.safe_load(data.decode("utf-8"))
     except UnicodeDecodeError:
-        raise InputError(path, "not UTF-8 text") from None
+        raise InputError(path, _("not UTF-8 text")) from None
     except yaml.YAMLError as exc:
-        raise InputError(path, f"not valid YAML: {str(exc).splitlines()[0]}") from None
+        raise InputError(
+            path, _("not valid YAML: {reason}").format(reason=str(exc).splitlines()[0])
+        ) from None
     return parse_policy(raw, path)
 
 

@@ -34,6 +34,7 @@ from sqlalchemy import Connection, ForeignKey, Index, Integer, String, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mamori.errors import InputError
+from mamori.i18n import gettext
 from mamori.model.vex import (
     JUSTIFICATIONS,
     RESPONSES,
@@ -152,15 +153,19 @@ def canonical_purl(text: str) -> str:
     try:
         return PackageURL.from_string(text.strip()).to_string()
     except ValueError as exc:
-        raise InputError(None, f"component {text!r} is not a package URL: {exc}") from None
+        raise InputError(
+            None, gettext("component {text!r} is not a package URL: {exc}").format(text=text, exc=exc)
+        ) from None
 
 
 def _required(value: str | None, what: str, limit: int) -> str:
     text = storable_text((value or "").strip())  # the same on every backend
     if not text:
-        raise InputError(None, f"{what} is required")
+        raise InputError(None, gettext("{what} is required").format(what=what))
     if len(text) > limit:
-        raise InputError(None, f"{what} is longer than {limit} characters")
+        raise InputError(
+            None, gettext("{what} is longer than {limit} characters").format(what=what, limit=limit)
+        )
     return text
 
 
@@ -181,25 +186,48 @@ def validated(
     """A record with every value checked: VEX status, CISA (or CycloneDX) justification, CycloneDX responses,
     and the VEX rules for not_affected and affected."""
     if origin not in ORIGINS:
-        raise InputError(None, f"origin {origin!r}: expected one of {', '.join(ORIGINS)}")
+        raise InputError(
+            None,
+            gettext("origin {origin!r}: expected one of {allowed}").format(
+                origin=origin, allowed=", ".join(ORIGINS)
+            ),
+        )
     status = status.strip().lower()
     if status not in VEX_STATUSES:
-        raise InputError(None, f"status {status!r}: expected one of {', '.join(VEX_STATUSES)}")
+        raise InputError(
+            None,
+            gettext("status {status!r}: expected one of {allowed}").format(
+                status=status, allowed=", ".join(VEX_STATUSES)
+            ),
+        )
     table = mapping()
     if justification:
         j = justification.strip().lower()
         j = table.cdx_justification_to_cisa.get(j, j)
         if j not in JUSTIFICATIONS:
             raise InputError(
-                None, f"justification {justification!r}: expected one of {', '.join(JUSTIFICATIONS)}"
+                None,
+                gettext("justification {justification!r}: expected one of {allowed}").format(
+                    justification=justification, allowed=", ".join(JUSTIFICATIONS)
+                ),
             )
         if status != "not_affected":
-            raise InputError(None, f"a justification only goes with status not_affected, not {status}")
+            raise InputError(
+                None,
+                gettext("a justification only goes with status not_affected, not {status}").format(
+                    status=status
+                ),
+            )
         justification = j
     resp = tuple(dict.fromkeys(r.strip().lower() for r in responses if r.strip()))
     for r in resp:
         if r not in RESPONSES:
-            raise InputError(None, f"response {r!r}: expected one of {', '.join(RESPONSES)}")
+            raise InputError(
+                None,
+                gettext("response {response!r}: expected one of {allowed}").format(
+                    response=r, allowed=", ".join(RESPONSES)
+                ),
+            )
     record = TriageRecord(
         product=_required(product, "--product", 200),
         release=_required(release, "--release", 100),

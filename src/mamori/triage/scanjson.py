@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.scan.result import (
     ComponentRef,
     EpssInfo,
@@ -81,7 +82,7 @@ def _vulnerability(raw: Mapping[str, Any]) -> VulnerabilityInfo:
 def scan_result_from_json(obj: Any, path: str | Path) -> ScanResult:
     """A :class:`ScanResult` from a parsed scan JSON report; InputError names the file and the finding."""
     if not looks_like_scan(obj):
-        raise InputError(path, "not a mamori scan JSON report (no 'target' and 'findings')")
+        raise InputError(path, _("not a mamori scan JSON report (no 'target' and 'findings')"))
     sbom = obj.get("sbom") if isinstance(obj.get("sbom"), Mapping) else {}
     sources = (obj.get("database") or {}).get("sources") if isinstance(obj.get("database"), Mapping) else {}
     result = ScanResult(
@@ -119,7 +120,10 @@ def scan_result_from_json(obj: Any, path: str | Path) -> ScanResult:
             )
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise InputError(
-                path, f"findings[{n}]: not a scan finding ({type(exc).__name__}: {exc})"
+                path,
+                _("findings[{n}]: not a scan finding ({error}: {exc})").format(
+                    n=n, error=type(exc).__name__, exc=exc
+                ),
             ) from None
         result.findings.append(finding)
     return result

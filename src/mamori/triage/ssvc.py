@@ -21,6 +21,7 @@ from typing import Any, Literal
 import yaml
 
 from mamori.errors import InputError
+from mamori.i18n import gettext
 
 Lang = Literal["ja", "en"]
 Source = Literal["given", "default", "derived"]
@@ -90,7 +91,12 @@ class DecisionPoint:
         if value is not None:
             return value
         allowed = ", ".join(v.id for v in self.values)
-        raise InputError(None, f"{self.id}: unknown value {token!r}; allowed: {allowed}")
+        raise InputError(
+            None,
+            gettext("{id}: unknown value {token!r}; allowed: {allowed}").format(
+                id=self.id, token=token, allowed=allowed
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -197,7 +203,12 @@ class Catalog:
         found = self._table_index.get(norm(name))
         if found is not None:
             return found
-        raise InputError(None, f"unknown SSVC table {name!r}; known: {', '.join(self.tables)}")
+        raise InputError(
+            None,
+            gettext("unknown SSVC table {name!r}; known: {tables}").format(
+                name=name, tables=", ".join(self.tables)
+            ),
+        )
 
     def scope(self, table: DecisionTable) -> list[DecisionPoint]:
         """Points one may give for ``table``: its inputs and, recursively, inputs of tables deriving them."""
@@ -225,7 +236,12 @@ class Catalog:
         if point is not None:
             return point
         allowed = ", ".join(p.id for p in self.scope(table))
-        raise InputError(None, f"table {table.id}: unknown decision point {token!r}; allowed: {allowed}")
+        raise InputError(
+            None,
+            gettext("table {id}: unknown decision point {token!r}; allowed: {allowed}").format(
+                id=table.id, token=token, allowed=allowed
+            ),
+        )
 
     def conservative(self, table: DecisionTable) -> dict[str, str]:
         """Conservative values for every point in the table's scope (its own, then those of sub-tables)."""
@@ -261,7 +277,10 @@ class Catalog:
                     continue
                 raise
             if p.id in given:
-                raise InputError(None, f"{p.id} given twice ({names[p.id]}={raw!r})")
+                raise InputError(
+                    None,
+                    gettext("{id} given twice ({name}={raw!r})").format(id=p.id, name=names[p.id], raw=raw),
+                )
             given[p.id], names[p.id] = p.value(raw), token
         fallback: dict[str, PointValue] = {}
         for token, raw in (defaults or {}).items():
@@ -286,7 +305,9 @@ class Catalog:
                         shown = ", ".join(f"{a}={b}" for a, b in check.pairs)
                         raise InputError(
                             None,
-                            f"{p.id}={given[p.id].id} contradicts {shown} (which give {check.outcome.id})",
+                            gettext("{point}={value} contradicts {shown} (which give {outcome})").format(
+                                point=p.id, value=given[p.id].id, shown=shown, outcome=check.outcome.id
+                            ),
                         )
                 path.append(Step(p, given[p.id], "given"))
             elif sub is not None and any(q.id in given for q in self.scope(sub)):
@@ -298,7 +319,7 @@ class Catalog:
                 missing.append(p)
         if missing:
             need = "; ".join(self._need(p) for p in missing)
-            raise InputError(None, f"table {t.id}: missing value for {need}")
+            raise InputError(None, gettext("table {id}: missing value for {need}").format(id=t.id, need=need))
         outcome = t.lookup({s.point.id: s.value.id for s in path})
         return Decision(t, outcome, tuple(path))
 
@@ -478,7 +499,9 @@ def _yaml(path: Path) -> Any:
     try:
         return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputError(path, f"cannot read SSVC data: {exc}".splitlines()[0]) from None
+        raise InputError(
+            path, gettext("cannot read SSVC data: {reason}").format(reason=exc).splitlines()[0]
+        ) from None
 
 
 def load_catalog(directory: str | Path | None = None) -> Catalog:
@@ -497,7 +520,7 @@ def load_catalog(directory: str | Path | None = None) -> Catalog:
                     raise ValueError(f"point {p.id} ({p.ref}) defined twice")
                 points[p.id] = p
         except (KeyError, TypeError, ValueError) as exc:
-            raise InputError(path, f"invalid decision point data: {exc}") from None
+            raise InputError(path, gettext("invalid decision point data: {exc}").format(exc=exc)) from None
     tables: dict[str, DecisionTable] = {}
     names: dict[str, str] = {}
     for path in sorted((base / "tables").glob("*.yaml")):
@@ -507,17 +530,22 @@ def load_catalog(directory: str | Path | None = None) -> Catalog:
                 if names.setdefault(tok, t.id) != t.id:
                     raise ValueError(f"table name {tok!r} used by {names[tok]} and {t.id}")
         except (KeyError, TypeError, ValueError) as exc:
-            raise InputError(path, f"invalid decision table: {exc}") from None
+            raise InputError(path, gettext("invalid decision table: {exc}").format(exc=exc)) from None
         tables[t.id] = t
     if not tables:
-        raise InputError(base, "no SSVC decision tables found")
+        raise InputError(base, gettext("no SSVC decision tables found"))
     catalog = Catalog(points, tables)
     for t in tables.values():
         seen: dict[str, str] = {}
         for p in catalog.scope(t):
             for tok in p.tokens():
                 if seen.setdefault(tok, p.id) != p.id:
-                    raise InputError(base, f"table {t.id}: {tok!r} names both {seen[tok]} and {p.id}")
+                    raise InputError(
+                        base,
+                        gettext("table {id}: {tok!r} names both {first} and {second}").format(
+                            id=t.id, tok=tok, first=seen[tok], second=p.id
+                        ),
+                    )
     return catalog
 
 
@@ -545,8 +573,8 @@ def parse_assignments(pairs: list[str]) -> dict[str, str]:
     for item in pairs:
         point, sep, value = item.partition("=")
         if not sep or not point.strip() or not value.strip():
-            raise InputError(None, f"expected POINT=VALUE, got {item!r}")
+            raise InputError(None, gettext("expected POINT=VALUE, got {item!r}").format(item=item))
         if point.strip() in values:
-            raise InputError(None, f"{point.strip()} given twice")
+            raise InputError(None, gettext("{point} given twice").format(point=point.strip()))
         values[point.strip()] = value.strip()
     return values

@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.triage import ssvc
 from mamori.triage.inputs import Input
 from mamori.triage.texts import basis_label, text
@@ -94,9 +95,9 @@ def variant(role: str, skill: str) -> Variant:
         None,
     )
     if found is None:
-        raise InputError(None, f"--role: expected developer or user, got {role!r}")
+        raise InputError(None, _("--role: expected developer or user, got {role!r}").format(role=role))
     if skill not in data.skills:
-        raise InputError(None, f"--skill: expected high or low, got {skill!r}")
+        raise InputError(None, _("--skill: expected high or low, got {skill!r}").format(skill=skill))
     return Variant(found, skill, ssvc.default_catalog().table(data.roles[found]["table"]))
 
 
@@ -110,9 +111,13 @@ def overrides(v: Variant, assignments: Mapping[str, str]) -> dict[str, Input]:
         if not v.may_set_all and point.id not in allowed_context:
             raise InputError(
                 None,
-                f"--set {token}: with --skill low only the context questions can be set "
-                f"({', '.join(p for p in variant_data().context_points if p in _scope_ids(v))}); "
-                f"{point.id} comes from data — use --skill high to override it",
+                _(
+                    "--set {token}: with --skill low only the context questions can be set ({names}); {id} comes from data — use --skill high to override it"
+                ).format(
+                    token=token,
+                    names=", ".join(p for p in variant_data().context_points if p in _scope_ids(v)),
+                    id=point.id,
+                ),
             )
         value = point.value(raw)
         out[point.id] = Input(point.id, value.id, "set", "--set", f"--set {token}={raw}")

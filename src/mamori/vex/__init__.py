@@ -18,6 +18,7 @@ import orjson
 
 from mamori.errors import InputError, UnsupportedFormat
 from mamori.fileio import read_bytes, write_bytes_atomic
+from mamori.i18n import _
 from mamori.model.references import web_url
 from mamori.model.vex import VexDocument, VexProduct
 from mamori.sbom.cyclonedx.read_json import parse_json
@@ -56,7 +57,7 @@ def detect(obj: Any) -> str:
         if isinstance(document, dict) and "csaf_version" in document:
             return "csaf"
     raise UnsupportedFormat(
-        None, "not a VEX document mamori reads (CycloneDX, OpenVEX or CSAF JSON, CycloneDX XML)"
+        None, _("not a VEX document mamori reads (CycloneDX, OpenVEX or CSAF JSON, CycloneDX XML)")
     )
 
 
@@ -76,7 +77,7 @@ def parse(data: bytes, path: str | Path, strict: bool = True) -> VexDocument:
             reader = {"cyclonedx": cyclonedx.read_json, "openvex": openvex.read, "csaf": csaf.read}[fmt]
             doc = reader(obj, path)
     except RecursionError:
-        raise InputError(path, "structure nested too deeply") from None
+        raise InputError(path, _("structure nested too deeply")) from None
     enforce(doc, path, strict)
     return doc
 
@@ -116,10 +117,13 @@ def _prepared(doc: VexDocument, opts: WriteOptions, written: datetime) -> VexDoc
 
 def _needs(doc: VexDocument, fmt: str, opts: WriteOptions) -> None:
     if not doc.statements:
-        raise InputError(opts.source, f"no VEX statements to write: {fmt} needs at least one")
+        raise InputError(
+            opts.source, _("no VEX statements to write: {fmt} needs at least one").format(fmt=fmt)
+        )
     if not (doc.author or "").strip():
         raise InputError(
-            opts.source, f"{fmt} needs the document author (the source names none): give --author"
+            opts.source,
+            _("{fmt} needs the document author (the source names none): give --author").format(fmt=fmt),
         )
 
 
@@ -127,15 +131,23 @@ def to_data(doc: VexDocument, fmt: str, options: WriteOptions | None = None) -> 
     """The target format's JSON as a dict, rules enforced; not yet schema-checked."""
     opts = options or WriteOptions()
     if fmt not in FORMATS:
-        raise InputError(None, f"unknown VEX format {fmt!r}: expected one of {', '.join(FORMATS)}")
+        raise InputError(
+            None,
+            _("unknown VEX format {fmt!r}: expected one of {allowed}").format(
+                fmt=fmt, allowed=", ".join(FORMATS)
+            ),
+        )
     written = opts.timestamp or now()
     doc = _prepared(doc, opts, written)
     for n, st in enumerate(doc.statements, 1):  # every format names the vulnerability and the products
         if not st.vulnerability.id.strip():
-            raise InputError(opts.source, f"statement {n}: the vulnerability has no id")
+            raise InputError(opts.source, _("statement {n}: the vulnerability has no id").format(n=n))
         for m, product in enumerate(st.products, 1):
             if not product.key.strip():
-                raise InputError(opts.source, f"statement {n}, product {m}: names no product (no identifier)")
+                raise InputError(
+                    opts.source,
+                    _("statement {n}, product {m}: names no product (no identifier)").format(n=n, m=m),
+                )
     enforce(doc, opts.source, opts.strict)
     if fmt == "cyclonedx":
         try:
@@ -150,7 +162,7 @@ def to_data(doc: VexDocument, fmt: str, options: WriteOptions | None = None) -> 
     if namespace is None:
         raise InputError(
             opts.source,
-            "CSAF needs the publisher's namespace, a URL the publisher controls: give --namespace",
+            _("CSAF needs the publisher's namespace, a URL the publisher controls: give --namespace"),
         )
     tracking_id = doc.id if doc.id and doc.id.strip() == doc.id and doc.id else f"VEX-{digest[:16].upper()}"
     try:
@@ -171,7 +183,10 @@ def dumps(doc: VexDocument, fmt: str, options: WriteOptions | None = None) -> by
     else:
         problems = csaf_problems(data, opts.csaf_schema)
     if problems:
-        raise InputError(opts.source, f"the {fmt} output would not be valid: {problems[0]}")
+        raise InputError(
+            opts.source,
+            _("the {fmt} output would not be valid: {problem}").format(fmt=fmt, problem=problems[0]),
+        )
     return out
 
 

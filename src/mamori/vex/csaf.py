@@ -21,6 +21,7 @@ from typing import Any
 
 from mamori import __version__
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.model.references import web_url
 from mamori.model.vex import JUSTIFICATIONS, VexDocument, VexProduct, VexStatement, VexVulnerability
 from mamori.vex.csaf_tree import ProductTree, TreeBuilder, read_tree
@@ -66,11 +67,14 @@ class _Reader(Fields):
         obj = self.obj(obj, "")
         document = self.get_obj(obj, "document", "")
         if document is None:
-            self.fail("document", "is missing: not a CSAF document")
+            self.fail("document", _("is missing: not a CSAF document"))
         version = self.get_str(document, "csaf_version", "document", required=True)
         if version != CSAF_VERSION:
             self.fail(
-                "document.csaf_version", f"CSAF {version!r} is not supported (mamori reads {CSAF_VERSION})"
+                "document.csaf_version",
+                _("CSAF {version!r} is not supported (mamori reads {supported})").format(
+                    version=version, supported=CSAF_VERSION
+                ),
             )
         doc = VexDocument(source_format="csaf", spec_version=version)
         doc.title = self.get_str(document, "title", "document")
@@ -80,7 +84,7 @@ class _Reader(Fields):
         doc.author_url = self.get_str(publisher, "namespace", "document.publisher")
         tracking = self.get_obj(document, "tracking", "document")
         if tracking is None:
-            self.fail("document.tracking", "is missing")
+            self.fail("document.tracking", _("is missing"))
         doc.id = self.get_str(tracking, "id", "document.tracking", required=True)
         doc.timestamp = self.get_time(tracking, "initial_release_date", "document.tracking")
         current = self.get_time(tracking, "current_release_date", "document.tracking")
@@ -135,7 +139,10 @@ class _Reader(Fields):
     def product(self, tree: ProductTree, pid: str, where: str, vid: str) -> VexProduct:
         product = tree.products.get(pid)
         if product is None:
-            self.fail(where, f"{vid}: product id {pid!r} is not defined in the product tree")
+            self.fail(
+                where,
+                _("{vid}: product id {pid!r} is not defined in the product tree").format(vid=vid, pid=pid),
+            )
         return product
 
     def vulnerability(self, vuln: dict[str, Any], where: str) -> VexVulnerability:
@@ -149,7 +156,7 @@ class _Reader(Fields):
             names.append(text or "")
         names = list(dict.fromkeys(names))
         if not names:
-            self.fail(where, "has neither cve nor ids: no vulnerability to state a status for")
+            self.fail(where, _("has neither cve nor ids: no vulnerability to state a status for"))
         description = None
         for k, note in enumerate(self.get_list(vuln, "notes", where)):
             note = self.obj(note, f"{where}.notes[{k}]")
@@ -171,22 +178,31 @@ class _Reader(Fields):
         for key, _ids in status_obj.items():
             at = f"{where}.product_status.{key}"
             if key in table.csaf_not_a_status:
-                doc.warnings.append(f"{vid}: product_status.{key} is not a VEX status; skipped")
+                doc.warnings.append(
+                    _("{vid}: product_status.{key} is not a VEX status; skipped").format(vid=vid, key=key)
+                )
                 continue
             status = table.csaf_key_to_status.get(key)
             if status is None:
-                self.fail(at, f"unknown CSAF product status {key!r} for {vid}")
+                self.fail(at, _("unknown CSAF product status {key!r} for {vid}").format(key=key, vid=vid))
             for pid in self.strings(status_obj, key, f"{where}.product_status"):
                 known = facts.get(pid)
                 if known is not None and known.status != status:
-                    self.fail(at, f"{vid}: product {pid!r} is both {known.status} and {status}")
+                    self.fail(
+                        at,
+                        _("{vid}: product {pid!r} is both {first} and {second}").format(
+                            vid=vid, pid=pid, first=known.status, second=status
+                        ),
+                    )
                 facts.setdefault(pid, _Facts(status=status))
         for k, flag in enumerate(self.get_list(vuln, "flags", where)):
             at = f"{where}.flags[{k}]"
             flag = self.obj(flag, at)
             label = self.get_str(flag, "label", at, required=True)
             if label not in JUSTIFICATIONS:
-                self.fail(f"{at}.label", f"unknown flag label {label!r} for {vid}")
+                self.fail(
+                    f"{at}.label", _("unknown flag label {label!r} for {vid}").format(label=label, vid=vid)
+                )
             for pid in self._targets(flag, at, tree):
                 if pid in facts:
                     facts[pid].justification = label
@@ -205,7 +221,12 @@ class _Reader(Fields):
             category = self.get_str(rem, "category", at, required=True)
             response = table.csaf_to_response.get(category or "")
             if response is None:
-                self.fail(f"{at}.category", f"unknown remediation category {category!r} for {vid}")
+                self.fail(
+                    f"{at}.category",
+                    _("unknown remediation category {category!r} for {vid}").format(
+                        category=category, vid=vid
+                    ),
+                )
             details = self.get_str(rem, "details", at, required=True) or ""
             date = self.get_time(rem, "date", at)
             for pid in self._targets(rem, at, tree):
@@ -327,9 +348,12 @@ def _vulnerability(statements: list[VexStatement], builder: TreeBuilder, author:
 
 
 def _conflict(vid: str, st: VexStatement, index: int, other: str) -> InputError:
-    label = st.products[index].label if st.products else "all products"
+    label = st.products[index].label if st.products else _("all products")
     return InputError(
-        None, f"{vid}: CSAF cannot give one product two statuses: {label} is {other} and {st.status}"
+        None,
+        _("{vid}: CSAF cannot give one product two statuses: {label} is {other} and {status}").format(
+            vid=vid, label=label, other=other, status=st.status
+        ),
     )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from mamori.i18n import gettext
 from mamori.model.vex import VexProduct
 from mamori.vex.fields import Fields
 from mamori.vex.identifiers import hash_label, purl_parts
@@ -67,7 +68,7 @@ def _walk(
 ) -> None:
     branch = reader.obj(branch, where)
     if depth > _MAX_DEPTH:
-        reader.fail(where, "branches nested too deeply")
+        reader.fail(where, gettext("branches nested too deeply"))
     category = reader.get_str(branch, "category", where, required=True)
     name = reader.get_str(branch, "name", where, required=True)
     assert category is not None and name is not None
@@ -123,7 +124,7 @@ def _relationships(reader: Fields, result: ProductTree, rels: list[Any]) -> None
             whole = reader.get_str(rel, "relates_to_product_reference", where, required=True)
             fpn = reader.get_obj(rel, "full_product_name", where)
             if fpn is None:
-                reader.fail(f"{where}.full_product_name", "is missing")
+                reader.fail(f"{where}.full_product_name", gettext("is missing"))
             if part not in result.products or whole not in result.products:
                 waiting.append((i, rel))
                 continue
@@ -142,7 +143,12 @@ def _relationships(reader: Fields, result: ProductTree, rels: list[Any]) -> None
             for i, rel in waiting:
                 reader.fail(
                     f"product_tree.relationships[{i}]",
-                    f"refers to a product id the tree does not define ({rel.get('product_reference')!r} / {rel.get('relates_to_product_reference')!r})",
+                    gettext(
+                        "refers to a product id the tree does not define ({product!r} / {relates_to!r})"
+                    ).format(
+                        product=rel.get("product_reference"),
+                        relates_to=rel.get("relates_to_product_reference"),
+                    ),
                 )
             return
         pending = waiting

@@ -23,6 +23,7 @@ from lxml import etree
 
 from mamori import __version__
 from mamori.errors import InputError
+from mamori.i18n import gettext
 from mamori.model.references import web_url
 from mamori.model.vex import VexDocument, VexProduct, VexStatement, VexVulnerability
 from mamori.sbom.cyclonedx.read_json import check_bom
@@ -61,7 +62,9 @@ def read_xml(data: bytes, path: Path) -> VexDocument:
         try:
             bom["version"] = int(bom["version"])
         except ValueError:
-            raise Fields(path).fail("version", f"not an integer: {bom['version']!r}") from None
+            raise Fields(path).fail(
+                "version", gettext("not an integer: {version!r}").format(version=bom["version"])
+            ) from None
     return _Reader(path).document(bom, version)
 
 
@@ -133,7 +136,9 @@ class _Reader(Fields):
             statement = self.statement(self.obj(raw, where), where, components)
             if statement is None:
                 vid = raw.get("id") if isinstance(raw.get("id"), str) else where
-                doc.warnings.append(f"{vid}: no analysis state, so not a VEX statement; skipped")
+                doc.warnings.append(
+                    gettext("{vid}: no analysis state, so not a VEX statement; skipped").format(vid=vid)
+                )
             else:
                 doc.statements.append(statement)
         return doc
@@ -179,7 +184,7 @@ class _Reader(Fields):
         def walk(comp: Any, where: str, depth: int) -> None:
             comp = self.obj(comp, where)
             if depth > _MAX_COMPONENT_DEPTH:
-                self.fail(where, "components nested too deeply")
+                self.fail(where, gettext("components nested too deeply"))
             ref = self.get_str(comp, "bom-ref", where)
             if ref:
                 found.setdefault(ref, comp)
@@ -204,7 +209,10 @@ class _Reader(Fields):
         assert vid is not None
         status = table.cdx_state_to_status.get(state)
         if status is None:
-            self.fail(f"{where}.analysis.state", f"unknown CycloneDX analysis state {state!r} for {vid}")
+            self.fail(
+                f"{where}.analysis.state",
+                gettext("unknown CycloneDX analysis state {state!r} for {vid}").format(state=state, vid=vid),
+            )
         cdx_just = self.get_str(analysis, "justification", f"{where}.analysis")
         justification = None
         if cdx_just is not None:
@@ -212,12 +220,17 @@ class _Reader(Fields):
             if justification is None:
                 self.fail(
                     f"{where}.analysis.justification",
-                    f"unknown CycloneDX justification {cdx_just!r} for {vid}",
+                    gettext("unknown CycloneDX justification {cdx_just!r} for {vid}").format(
+                        cdx_just=cdx_just, vid=vid
+                    ),
                 )
         responses = self.strings(analysis, "response", f"{where}.analysis")
         for r in responses:
             if r not in table.response_to_csaf:
-                self.fail(f"{where}.analysis.response", f"unknown CycloneDX response {r!r} for {vid}")
+                self.fail(
+                    f"{where}.analysis.response",
+                    gettext("unknown CycloneDX response {r!r} for {vid}").format(r=r, vid=vid),
+                )
         detail = self.get_str(analysis, "detail", f"{where}.analysis")
         st = VexStatement(
             vulnerability=self.vulnerability(vuln, where, vid),
@@ -277,7 +290,7 @@ class _Reader(Fields):
             version = self.get_str(entry, "version", at)
             vrange = self.get_str(entry, "range", at)
             if (version is None) == (vrange is None):
-                self.fail(at, "needs exactly one of version and range")
+                self.fail(at, gettext("needs exactly one of version and range"))
             out.append(
                 VexProduct(
                     ref=ref,
@@ -342,7 +355,9 @@ def to_json(doc: VexDocument, spec_version: str | None = None) -> dict[str, Any]
     version = spec_version or DEFAULT_SPEC_VERSION
     if version not in WRITE_VERSIONS:
         raise ValueError(
-            f"CycloneDX VEX output supports spec versions {', '.join(WRITE_VERSIONS)}, not {version}"
+            gettext("CycloneDX VEX output supports spec versions {supported}, not {version}").format(
+                supported=", ".join(WRITE_VERSIONS), version=version
+            )
         )
     bom: dict[str, Any] = {"bomFormat": "CycloneDX", "specVersion": version}
     if doc.id and _UUID_URN.match(doc.id):
@@ -373,7 +388,12 @@ def _metadata(doc: VexDocument, version: str) -> dict[str, Any]:
 
 def product_ref(product: VexProduct) -> str:
     if not product.key:
-        raise InputError(None, f"a product ({product.label}) has no identifier to use as a CycloneDX ref")
+        raise InputError(
+            None,
+            gettext("a product ({label}) has no identifier to use as a CycloneDX ref").format(
+                label=product.label
+            ),
+        )
     return product.key
 
 

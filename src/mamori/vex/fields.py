@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from mamori.errors import InputError
+from mamori.i18n import _
 
 _SHOWN = 60
 
@@ -31,7 +32,7 @@ class Fields:
 
     def obj(self, value: Any, where: str) -> dict[str, Any]:
         if type(value) is not dict:
-            self.fail(where, f"expected an object, got {type(value).__name__}")
+            self.fail(where, _("expected an object, got {type}").format(type=type(value).__name__))
         return value
 
     def get_obj(self, parent: dict[str, Any], key: str, where: str) -> dict[str, Any] | None:
@@ -43,7 +44,10 @@ class Fields:
         if value is None:
             return []
         if type(value) is not list:
-            self.fail(f"{where}.{key}" if where else key, f"expected a list, got {type(value).__name__}")
+            self.fail(
+                f"{where}.{key}" if where else key,
+                _("expected a list, got {type}").format(type=type(value).__name__),
+            )
         return value
 
     def get_str(self, parent: dict[str, Any], key: str, where: str, required: bool = False) -> str | None:
@@ -51,12 +55,12 @@ class Fields:
         at = f"{where}.{key}" if where else key
         if value is None:
             if required:
-                self.fail(at, "is missing")
+                self.fail(at, _("is missing"))
             return None
         if type(value) is not str:
-            self.fail(at, f"expected a string, got {type(value).__name__}")
+            self.fail(at, _("expected a string, got {type}").format(type=type(value).__name__))
         if required and not value.strip():
-            self.fail(at, "is empty")
+            self.fail(at, _("is empty"))
         return value
 
     def get_int(self, parent: dict[str, Any], key: str, where: str) -> int | None:
@@ -64,7 +68,10 @@ class Fields:
         if value is None:
             return None
         if type(value) is not int:
-            self.fail(f"{where}.{key}" if where else key, f"expected an integer, got {shown(value)}")
+            self.fail(
+                f"{where}.{key}" if where else key,
+                _("expected an integer, got {shown}").format(shown=shown(value)),
+            )
         return value
 
     def get_time(self, parent: dict[str, Any], key: str, where: str) -> datetime | None:
@@ -77,14 +84,17 @@ class Fields:
         try:
             value = datetime.fromisoformat(text.strip())
         except ValueError:
-            self.fail(where, f"not an ISO 8601 date-time: {shown(text)}")
+            self.fail(where, _("not an ISO 8601 date-time: {shown}").format(shown=shown(text)))
         return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
     def strings(self, parent: dict[str, Any], key: str, where: str) -> list[str]:
         out: list[str] = []
         for i, item in enumerate(self.get_list(parent, key, where)):
             if type(item) is not str:
-                self.fail(f"{where}.{key}[{i}]", f"expected a string, got {type(item).__name__}")
+                self.fail(
+                    f"{where}.{key}[{i}]",
+                    _("expected a string, got {type}").format(type=type(item).__name__),
+                )
             out.append(item)
         return out
 

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from mamori import __version__
+from mamori.i18n import _
 from mamori.model.references import web_url
 from mamori.model.vex import (
     JUSTIFICATIONS,
@@ -47,7 +48,10 @@ class _Reader(Fields):
         obj = self.obj(obj, "")
         context = obj.get("@context")
         if type(context) is not str or not context.startswith(CONTEXT_PREFIX):
-            self.fail("@context", f"not an OpenVEX document (expected {CONTEXT_PREFIX}...)")
+            self.fail(
+                "@context",
+                _("not an OpenVEX document (expected {prefix}...)").format(prefix=CONTEXT_PREFIX),
+            )
         doc = VexDocument(
             source_format="openvex", spec_version=context.rsplit("/", 1)[-1].lstrip("v") or None
         )
@@ -56,13 +60,15 @@ class _Reader(Fields):
         doc.author_role = self.get_str(obj, "role", "") or None
         doc.timestamp = self.get_time(obj, "timestamp", "")
         if doc.timestamp is None:
-            self.fail("timestamp", "is missing")
+            self.fail("timestamp", _("is missing"))
         doc.last_updated = self.get_time(obj, "last_updated", "")
         version = obj.get("version")
         if type(version) is str and version.isdigit():
             version = int(version)
         if type(version) is not int or version < 1:
-            self.fail("version", f"expected an integer of at least 1, got {version!r}")
+            self.fail(
+                "version", _("expected an integer of at least 1, got {version!r}").format(version=version)
+            )
         doc.version = version
         tooling = obj.get("tooling")
         doc.tool = tooling if type(tooling) is str and tooling else None
@@ -74,10 +80,18 @@ class _Reader(Fields):
         vuln = self.vulnerability(raw.get("vulnerability"), f"{where}.vulnerability")
         status = self.get_str(raw, "status", where, required=True)
         if status not in VEX_STATUSES:
-            self.fail(f"{where}.status", f"unknown OpenVEX status {status!r} for {vuln.id}")
+            self.fail(
+                f"{where}.status",
+                _("unknown OpenVEX status {status!r} for {id}").format(status=status, id=vuln.id),
+            )
         justification = self.get_str(raw, "justification", where)
         if justification is not None and justification not in JUSTIFICATIONS:
-            self.fail(f"{where}.justification", f"unknown justification {justification!r} for {vuln.id}")
+            self.fail(
+                f"{where}.justification",
+                _("unknown justification {justification!r} for {id}").format(
+                    justification=justification, id=vuln.id
+                ),
+            )
         st = VexStatement(
             vulnerability=vuln,
             status=status,
@@ -110,7 +124,7 @@ class _Reader(Fields):
         if type(raw) is str and raw.strip():  # OpenVEX 0.0.x
             return VexVulnerability(id=raw)
         if raw is None:
-            self.fail(where, "is missing")
+            self.fail(where, _("is missing"))
         raw = self.obj(raw, where)
         name = self.get_str(raw, "name", where, required=True)
         assert name is not None
@@ -151,10 +165,13 @@ class _Reader(Fields):
                 product.version = version
         for alg, value in (self.get_obj(raw, "hashes", where) or {}).items():
             if type(value) is not str:
-                self.fail(f"{where}.hashes.{alg}", f"expected a string, got {type(value).__name__}")
+                self.fail(
+                    f"{where}.hashes.{alg}",
+                    _("expected a string, got {type}").format(type=type(value).__name__),
+                )
             product.hashes[hash_label(alg)] = value
         if not product.key:
-            self.fail(where, "names no product: it needs an @id, an identifier or a hash")
+            self.fail(where, _("names no product: it needs an @id, an identifier or a hash"))
         return product
 
 

@@ -35,6 +35,7 @@ import yaml
 
 from mamori.errors import InputError
 from mamori.fileio import check_yaml_depth, read_bytes
+from mamori.i18n import _
 from mamori.model.vex import (
     JUSTIFICATIONS,
     VEX_STATUSES,
@@ -69,9 +70,15 @@ def read_statements(path: str | Path) -> VexDocument:
         raw = yaml.load(data, Loader=yaml.BaseLoader)  # BaseLoader builds only str/list/dict
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        where = (
+            _(" at line {line} column {column}").format(line=mark.line + 1, column=mark.column + 1)
+            if mark
+            else ""
+        )
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]  # the reader's error: 2 lines
-        raise InputError(path, f"invalid YAML{where}: {problem}") from None
+        raise InputError(
+            path, _("invalid YAML{where}: {problem}").format(where=where, problem=problem)
+        ) from None
     return _Reader(path).document(raw)
 
 
@@ -89,11 +96,14 @@ class _Reader(Fields):
         doc.timestamp = self.get_time(meta, "timestamp", "document")
         version = self.get_str(meta, "version", "document") or "1"
         if not version.isdigit() or int(version) < 1:
-            self.fail("document.version", f"expected a whole number of at least 1, got {version!r}")
+            self.fail(
+                "document.version",
+                _("expected a whole number of at least 1, got {version!r}").format(version=version),
+            )
         doc.version = int(version)
         statements = self.get_list(raw, "statements", "")
         if not statements:
-            self.fail("statements", "is missing or empty")
+            self.fail("statements", _("is missing or empty"))
         for i, item in enumerate(statements):
             doc.statements.append(self.statement(self.obj(item, f"statements[{i}]"), f"statements[{i}]"))
         return doc
@@ -102,7 +112,8 @@ class _Reader(Fields):
         for key in obj:
             if key not in keys:
                 self.fail(
-                    f"{where}.{key}" if where else key, f"unknown key (expected one of {', '.join(keys)})"
+                    f"{where}.{key}" if where else key,
+                    _("unknown key (expected one of {keys})").format(keys=", ".join(keys)),
                 )
 
     def statement(self, raw: dict[str, Any], where: str) -> VexStatement:
@@ -122,7 +133,10 @@ class _Reader(Fields):
         status = self.get_str(raw, "status", where, required=True)
         if status not in VEX_STATUSES:
             self.fail(
-                f"{where}.status", f"{info.id}: expected one of {', '.join(VEX_STATUSES)}, got {status!r}"
+                f"{where}.status",
+                _("{id}: expected one of {allowed}, got {status!r}").format(
+                    id=info.id, allowed=", ".join(VEX_STATUSES), status=status
+                ),
             )
         st = VexStatement(vulnerability=info, status=status)
         label = self.get_str(raw, "justification", where)
@@ -131,13 +145,19 @@ class _Reader(Fields):
         elif label in table.cdx_justification_to_cisa:
             st.justification, st.cdx_justification = table.cdx_justification_to_cisa[label], label
         elif label is not None:
-            self.fail(f"{where}.justification", f"{info.id}: unknown justification {label!r}")
+            self.fail(
+                f"{where}.justification",
+                _("{id}: unknown justification {label!r}").format(id=info.id, label=label),
+            )
         for key in ("impact_statement", "action_statement", "detail"):
             setattr(st, key, self.get_str(raw, key, where) or None)
         st.responses = self.strings(raw, "responses", where)
         for response in st.responses:
             if response not in table.response_to_csaf:
-                self.fail(f"{where}.responses", f"{info.id}: unknown response {response!r}")
+                self.fail(
+                    f"{where}.responses",
+                    _("{id}: unknown response {response!r}").format(id=info.id, response=response),
+                )
         st.timestamp = self.get_time(raw, "timestamp", where)
         for j, product in enumerate(self.get_list(raw, "products", where)):
             st.products.append(self.product(product, f"{where}.products[{j}]", 0))
@@ -154,17 +174,17 @@ class _Reader(Fields):
         if product.purl:
             name, version = purl_parts(product.purl)
             if name is None:
-                self.fail(f"{where}.purl", f"not a valid package URL: {product.purl!r}")
+                self.fail(f"{where}.purl", _("not a valid package URL: {purl!r}").format(purl=product.purl))
             product.name = product.name or name
             if product.version is None and product.version_range is None:
                 product.version = version
         if product.version and product.version_range:
-            self.fail(where, "give either version or version_range, not both")
+            self.fail(where, _("give either version or version_range, not both"))
         if not product.key:
-            self.fail(where, "names no product: give a purl, ref, cpe or name")
+            self.fail(where, _("names no product: give a purl, ref, cpe or name"))
         if depth == 0:
             for k, sub in enumerate(self.get_list(raw, "subcomponents", where)):
                 product.subcomponents.append(self.product(sub, f"{where}.subcomponents[{k}]", 1))
         elif "subcomponents" in raw:
-            self.fail(f"{where}.subcomponents", "subcomponents cannot have subcomponents")
+            self.fail(f"{where}.subcomponents", _("subcomponents cannot have subcomponents"))
         return product

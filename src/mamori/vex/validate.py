@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mamori.errors import InputError
+from mamori.i18n import N_, _
 from mamori.model.vex import VexDocument, VexStatement
 
 
@@ -26,14 +27,16 @@ class RuleBreach:
     problem: str
 
     def __str__(self) -> str:
-        return f"{self.vulnerability} for {self.products}: {self.problem}"
+        return _("{vulnerability} for {products}: {problem}").format(
+            vulnerability=self.vulnerability, products=self.products, problem=self.problem
+        )
 
 
-NOT_AFFECTED_RULE = (
+NOT_AFFECTED_RULE = N_(
     "status not_affected needs a justification or an impact statement "
     "(CycloneDX analysis.justification, OpenVEX justification/impact_statement, CSAF flag or impact threat)"
 )
-AFFECTED_RULE = (
+AFFECTED_RULE = N_(
     "status affected needs an action statement "
     "(CycloneDX analysis.response or detail, OpenVEX action_statement, CSAF remediation)"
 )
@@ -42,18 +45,20 @@ AFFECTED_RULE = (
 def products_label(statement: VexStatement) -> str:
     labels = list(dict.fromkeys(p.label for p in statement.products))
     if not labels:
-        return "all products"
+        return _("all products")
     shown = ", ".join(labels[:3])
-    return shown + (f" and {len(labels) - 3} more" if len(labels) > 3 else "")
+    return shown + (_(" and {count} more").format(count=len(labels) - 3) if len(labels) > 3 else "")
 
 
 def check(doc: VexDocument) -> list[RuleBreach]:
     breaches = []
     for st in doc.statements:
         if st.status == "not_affected" and not st.has_justification:
-            breaches.append(RuleBreach(st.vulnerability.id, products_label(st), st.status, NOT_AFFECTED_RULE))
+            breaches.append(
+                RuleBreach(st.vulnerability.id, products_label(st), st.status, _(NOT_AFFECTED_RULE))
+            )
         elif st.status == "affected" and not st.has_action:
-            breaches.append(RuleBreach(st.vulnerability.id, products_label(st), st.status, AFFECTED_RULE))
+            breaches.append(RuleBreach(st.vulnerability.id, products_label(st), st.status, _(AFFECTED_RULE)))
     return breaches
 
 
@@ -61,8 +66,8 @@ def enforce(doc: VexDocument, path: str | Path | None, strict: bool = True) -> l
     """Raise InputError for the first breach when strict; otherwise record every breach as a warning."""
     breaches = check(doc)
     if breaches and strict:
-        more = f" (and {len(breaches) - 1} more)" if len(breaches) > 1 else ""
+        more = _(" (and {count} more)").format(count=len(breaches) - 1) if len(breaches) > 1 else ""
         raise InputError(path, f"{breaches[0]}{more}")
     for breach in breaches:
-        doc.warnings.append(f"rule not met: {breach}")
+        doc.warnings.append(_("rule not met: {breach}").format(breach=breach))
     return breaches
