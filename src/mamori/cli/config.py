@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import typing
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -67,28 +68,56 @@ def _leaves(cmd: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...],
     return out
 
 
+def _kind(param: Any) -> str:
+    """bool, int, float, path or text: the option's type, on Typer's own click (a type descriptor)
+    and on click itself (a ParamType)."""
+    if getattr(param, "is_flag", False):
+        return "bool"
+    described = getattr(param, "type_descriptor", None)
+    if described is not None:
+        annotation = getattr(described, "annotation", None)
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if args:
+            annotation = args[0]
+        for kind, types in (("bool", (bool,)), ("int", (int,)), ("float", (float,)), ("path", (Path,))):
+            if isinstance(annotation, type) and issubclass(annotation, types):
+                return kind
+        return "text"
+    name = str(getattr(getattr(param, "type", None), "name", ""))
+    if name == "boolean":
+        return "bool"
+    if name.startswith("integer"):
+        return "int"
+    if name.startswith("float"):
+        return "float"
+    return "path" if name == "path" else "text"
+
+
 def _value(param: Any, value: Any, where: str, base: Path) -> Any:
     """``value`` checked against the option's type (a file's own TOML types: booleans, integers, text,
     lists of text); a relative path read from ``base``."""
-    kind = getattr(getattr(param, "type", None), "name", "")
-    if getattr(param, "is_flag", False) or kind == "boolean":
+    kind = _kind(param)
+    if kind == "bool":
         if not isinstance(value, bool):
             raise InputError(None, f"{where}: expected true or false")
         return value
     if getattr(param, "multiple", False):
         items = value if isinstance(value, list) else [value]
-        return [_scalar(param, item, where, base) for item in items]
-    return _scalar(param, value, where, base)
+        return [_scalar(param, kind, item, where, base) for item in items]
+    return _scalar(param, kind, value, where, base)
 
 
-def _scalar(param: Any, value: Any, where: str, base: Path) -> Any:
-    kind = getattr(getattr(param, "type", None), "name", "")
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise InputError(None, f"{where}: expected {'a number' if 'integer' in kind else 'text'}")
-    if "integer" in kind:
-        if not isinstance(value, int):
+def _scalar(param: Any, kind: str, value: Any, where: str, base: Path) -> Any:
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
             raise InputError(None, f"{where}: expected a whole number")
         return value
+    if kind == "float":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InputError(None, f"{where}: expected a number")
+        return value
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise InputError(None, f"{where}: expected text")
     text = str(value)
     if kind == "path" or (param.name == "db" and "://" not in text):
         path = Path(text).expanduser()
@@ -228,7 +257,7 @@ def config_files(args: Sequence[str], root: Any) -> list[Path]:
     target = scan_target(args, commands.get("scan"))
     if target is not None:
         with contextlib.suppress(OSError):
-            folders.append(target if target.is_dir() else target.parent)
+            folders.append((target if target.is_dir() else target.parent).absolute())
     folders.append(Path.cwd())
     project = config_mod.project_config_file(folders)
     if project is not None:
