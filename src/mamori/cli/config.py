@@ -32,7 +32,7 @@ from mamori.errors import InputError
 #: keys at the top of a file that set an option of every command having it; the variable that wins over it
 GLOBAL_KEYS = {"lang": "MAMORI_LANG", "db": "MAMORI_DB"}
 # options never taken from a file
-_NEVER = {"help", "version"}
+_NEVER = {"help"}
 
 
 def _key(name: str) -> str:
