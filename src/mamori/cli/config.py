@@ -246,6 +246,26 @@ def scan_target(args: Sequence[str], scan: Any) -> Path | None:
     return None
 
 
+def may_apply(args: Sequence[str]) -> bool:
+    """A cheap first look (no command tree built): could any configuration file take part? False only
+    when there is surely none: no user file, none in the current directory and, for ``scan``, none
+    beside any argument that could be its target."""
+    user = config_mod.user_config_file()
+    if user.exists() or user.is_symlink() or (Path.cwd() / config_mod.NAME).exists():
+        return True
+    if not args or args[0] != "scan":
+        return False
+    for arg in args[1:]:
+        if arg.startswith("-"):
+            continue
+        with contextlib.suppress(OSError, ValueError):
+            path = Path(arg)
+            folder = path if path.is_dir() else path.parent
+            if (folder / config_mod.NAME).exists() or (folder / config_mod.NAME).is_symlink():
+                return True
+    return False
+
+
 def config_files(args: Sequence[str], root: Any) -> list[Path]:
     """The files that take part, lowest precedence first: the user's, then the project's."""
     found = []

@@ -216,6 +216,8 @@ def _configured(args: list[str]) -> dict[str, object]:
         return {}
     from mamori.cli import config as config_cli
 
+    if not config_cli.may_apply(args):
+        return {}
     command = typer.main.get_command(app)
     if not config_cli.config_files(args, command):
         return {}
