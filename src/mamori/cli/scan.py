@@ -256,9 +256,9 @@ def scan(
     if gate and fail_on:
         err.print(text(lang, "text", "fail", level=fail_on), style="red")
     elif gate:
-        err.print(_("mamori: findings reported (--exit-code {code})").format(code=gate_code), style="red")
+        err.print(_("findings reported (--exit-code {code})").format(code=gate_code), style="red")
     problems = "; ".join(p.text(lang) for p in result.problems())
-    judged = allow_partial or gate or triaged.failed
+    judged = allow_partial or gate or (triaged.failed and gate_code != 0)
     if problems:
         line = text(lang, "text", "partial" if judged else "cannot_judge", problems=problems)
         (err if judged else Console(stderr=True)).print(
