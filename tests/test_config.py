@@ -201,3 +201,22 @@ def test_no_config_changes_nothing(setup) -> None:
         cwd=setup["cwd"],
     )
     assert done.returncode == 0 and "filters" not in json.loads(done.stdout)
+
+
+def test_global_keys_reach_every_command_but_the_demo_database(tmp_path) -> None:
+    import typer
+
+    from mamori.cli import config as config_cli
+    from mamori.cli.main import app
+
+    mapping = config_cli.file_map(
+        typer.main.get_command(app), tmp_path / "mamori.toml", {"db": "kb.db", "lang": "ja"}
+    )
+    assert mapping["scan"]["db"] == str(tmp_path / "kb.db")
+    assert mapping["db"]["snapshot"]["export"]["db"] == str(tmp_path / "kb.db")
+    assert mapping["triage"]["record"]["lang"] == "ja"
+    assert "db" not in mapping["demo"] and mapping["demo"]["lang"] == "ja"
+    url = config_cli.file_map(
+        typer.main.get_command(app), tmp_path / "mamori.toml", {"db": "postgresql+psycopg://h/db"}
+    )
+    assert url["scan"]["db"] == "postgresql+psycopg://h/db"  # a URL is no path

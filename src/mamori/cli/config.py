@@ -31,6 +31,8 @@ from mamori.errors import InputError
 
 #: keys at the top of a file that set an option of every command having it; the variable that wins over it
 GLOBAL_KEYS = {"lang": "MAMORI_LANG", "db": "MAMORI_DB"}
+# commands a global key leaves alone: the demo keeps a database of its own (it refuses any other)
+_GLOBAL_EXCEPT = {"db": {("demo",)}}
 # options never taken from a file
 _NEVER = {"help"}
 
@@ -199,6 +201,8 @@ def file_map(root: Any, file: Path, table: dict[str, Any]) -> dict[str, Any]:
             continue  # the environment wins over a file
         checked = None
         for path, cmd in _leaves(root):
+            if path in _GLOBAL_EXCEPT.get(key, ()):
+                continue
             param = _options(cmd).get(key)
             if param is None or param.name != key:
                 continue
