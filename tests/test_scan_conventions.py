@@ -195,7 +195,41 @@ def test_help_names_the_variables(kb) -> None:
         assert name in done.stdout, name
 
 
+POM = """<?xml version="1.0" encoding="UTF-8"?>
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>com.example</groupId>
+  <artifactId>shop</artifactId>
+  <version>1.0.0</version>
+  <dependencies>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>2.14.1</version></dependency>
+    <dependency><groupId>org.apache.commons</groupId><artifactId>commons-text</artifactId><version>1.9</version></dependency>
+  </dependencies>
+</project>
+"""
+POETRY = """[[package]]
+name = "requests"
+version = "2.19.1"
+description = ""
+optional = false
+python-versions = "*"
+
+[[package]]
+name = "urllib3"
+version = "1.24.1"
+description = ""
+optional = false
+python-versions = "*"
+
+[metadata]
+lock-version = "2.0"
+python-versions = "^3.8"
+content-hash = "0"
+"""
+
 LOCKFILES = {
+    "pom.xml": POM,
+    "poetry.lock": POETRY,
     "requirements.txt": "requests==2.19.1\nurllib3==1.24.1\ndjango==3.2.12\npyyaml==3.13\ncertifi==2024.8.30\n",
     "package-lock.json": json.dumps(
         {
