@@ -16,6 +16,8 @@ status                    meaning
 ``not_affected`` and ``fixed`` leave the gate (``--fail-on``, policy rules) but stay in every report,
 marked. Where several statements speak about one finding, precedence decides:
 
+0. an unexpired entry of the project's ignore file (origin ``ignore``, :mod:`mamori.triage.ignorefile`;
+   ``mamori scan`` only, never stored) beats records and VEX;
 1. the user's own triage record (``mamori triage record``) beats any VEX statement;
 2. among VEX statements (imported with ``mamori vex import``, stored as records of origin ``vex``, or
    given with ``--vex``) the newest wins (the statement's last update, else its first issue, else the
