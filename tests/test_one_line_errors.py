@@ -68,7 +68,7 @@ NOT_FILES = {
     "root_version", "exclude_dev", "fail_on", "skill", "max_age", "allow_partial", "purl2cpe_weak", "release",
     "table", "assignments", "conservative", "author", "namespace", "component", "vulnerability", "justification",
     "responses", "detail", "who", "history_of", "verbose", "lenient", "timeout", "deadline", "max_retry_wait",
-    "max_download", "total_deadline",
+    "max_download", "total_deadline", "severity", "exit_code", "quiet", "ignore_unfixed", "shell",
 }  # fmt: skip
 
 # (command, parameter) → (argv with {} where the file goes, what the file should hold)
@@ -98,6 +98,7 @@ READS: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
     ("scan", "context"): (("scan", str(SBOM), "--context", "{}"), "yaml"),
     ("scan", "vex_files"): (("scan", str(SBOM), "--vex", "{}"), "vex"),
     ("scan", "policy"): (("scan", str(SBOM), "--policy", "{}"), "yaml"),
+    ("scan", "ignorefile"): (("scan", str(SBOM), "--ignorefile", "{}"), "yaml"),
     ("triage prioritize", "target"): (("triage", "prioritize", "{}", "--role", "supplier", "--skill", "low"), "sbom"),
     ("triage prioritize", "context_file"): (
         ("triage", "prioritize", str(SBOM), "--role", "supplier", "--skill", "low", "--context", "{}"), "yaml"),

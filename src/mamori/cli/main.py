@@ -22,6 +22,7 @@ import typer
 from mamori import __version__
 from mamori.cli import assess as assess_cli
 from mamori.cli import catalog as catalog_cli
+from mamori.cli import completion as completion_cli
 from mamori.cli import db as db_cli
 from mamori.cli import demo as demo_cli
 from mamori.cli import plan as plan_cli
@@ -56,6 +57,7 @@ app.add_typer(product_cli.product_app, name="product")
 app.add_typer(product_cli.release_app, name="release")
 app.add_typer(product_cli.portfolio_app, name="portfolio")
 app.add_typer(triage_cli.app, name="triage")
+app.add_typer(completion_cli.app, name="completion")
 
 
 def _version(value: bool) -> None:
@@ -169,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     set_lang(_lang(argv))
     try:
         with _signals_unwind():
-            result = app(args=argv, prog_name="mamori", standalone_mode=False)
+            extra = _configured(sys.argv[1:] if argv is None else argv)
+            result = app(args=argv, prog_name="mamori", standalone_mode=False, **extra)
             _flush_stdout()
     except MamoriError as exc:
         sys.stderr.write(f"mamori: error: {visible(exc.message(_lang(argv)))}\n")
@@ -200,6 +203,33 @@ def main(argv: list[str] | None = None) -> int:
         set_lang(None)
         _flush_stdout(quiet=True)
     return result if isinstance(result, int) else 0
+
+
+def _configured(args: list[str]) -> dict[str, object]:
+    """The ``default_map`` of the configuration files (mamori.toml; docs/config.md), when one exists;
+    their top-level ``lang`` also chooses the language of error lines. Shell completion requests
+    (``_MAMORI_COMPLETE``) get Typer's completion classes first."""
+    if os.environ.get("_MAMORI_COMPLETE"):
+        from typer.completion import completion_init
+
+        completion_init()
+        return {}
+    from mamori.cli import config as config_cli
+
+    if not config_cli.may_apply(args):
+        return {}
+    command = typer.main.get_command(app)
+    if not config_cli.config_files(args, command):
+        return {}
+    mapping, files = config_cli.default_map(args, command)
+    lang = config_cli.global_lang(files)
+    if (
+        lang is not None
+        and _lang(args) == default_lang()
+        and not any(a == "--lang" or a.startswith("--lang=") for a in args)
+    ):
+        set_lang(lang)  # type: ignore[arg-type]
+    return {"default_map": mapping} if mapping else {}
 
 
 def _flush_stdout(quiet: bool = False) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -13,6 +15,10 @@ from mamori.cli.options import print_read_warnings
 from mamori.errors import InputError
 from mamori.i18n import DEFAULT_NOTE, _, choose_lang
 
+if TYPE_CHECKING:
+    from mamori.scan.result import ScanResult
+    from mamori.triage.ignorefile import IgnoreFile
+
 FORMATS = ("table", "json", "sarif", "cyclonedx-vdr", "csv", "xlsx", "html")
 FAIL_ON = ("low", "medium", "high", "critical", "kev")
 EPILOG = (
@@ -20,8 +26,12 @@ EPILOG = (
     "3 cannot judge: the knowledge base is empty, a complete feed the scan used is older than --max-age, "
     "or components were not evaluated (no complete feed of their ecosystem, no version, a version that "
     "cannot be compared …), unless --allow-partial (then the same warning, and 0 or 1). "
-    "When the gate fires on a partial result, 1 wins. Every report shows the coverage and the data age."
+    "When the gate fires on a partial result, 1 wins. Every report shows the coverage and the data age. "
+    "--exit-code N replaces the 1 of the gate (alone, without --fail-on, any finding left in the gate "
+    "fires it). Options also come from MAMORI_* variables and mamori.toml (docs/config.md)."
 )
+# exit codes --exit-code may not take: they keep their meaning (bad input, cannot judge)
+RESERVED_EXITS = (2, 3)
 
 
 def scan(
@@ -30,12 +40,52 @@ def scan(
         help="An SBOM in any format mamori reads, a lockfile or manifest `mamori sbom generate` reads "
         "(package-lock.json, poetry.lock, go.mod …), or a project folder.",
     ),
-    output_format: str = typer.Option("table", "--format", "-f", help=" | ".join(FORMATS)),
+    output_format: str = typer.Option(
+        "table", "--format", "-f", envvar="MAMORI_FORMAT", help=" | ".join(FORMATS)
+    ),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the report to this file."),
     fail_on: str | None = typer.Option(
         None,
         "--fail-on",
-        help="Exit 1 when a finding reaches this severity: low | medium | high | critical | kev.",
+        envvar="MAMORI_FAIL_ON",
+        help="Exit 1 when a finding reaches this severity: low | medium | high | critical | kev (any case).",
+    ),
+    severity: str | None = typer.Option(
+        None,
+        "--severity",
+        "-s",
+        envvar="MAMORI_SEVERITY",
+        metavar="LIST",
+        help="Report only findings of these severities, comma-separated, any case (e.g. CRITICAL,high): "
+        "critical, high, medium, low, none, unknown. The gate sees only these; the hidden ones are counted.",
+    ),
+    ignore_unfixed: bool = typer.Option(
+        False,
+        "--ignore-unfixed",
+        envvar="MAMORI_IGNORE_UNFIXED",
+        help="Hide findings with no fixed version; the summary and the JSON say how many.",
+    ),
+    exit_code: int | None = typer.Option(
+        None,
+        "--exit-code",
+        envvar="MAMORI_EXIT_CODE",
+        metavar="N",
+        help="Exit N when the gate fires (default 1; 0: report only). Without --fail-on or --policy, "
+        "any finding left in the gate fires it. 2 and 3 keep their meaning and are refused.",
+    ),
+    quiet: bool = typer.Option(
+        False,
+        "--quiet",
+        "-q",
+        envvar="MAMORI_QUIET",
+        help="No notices, warnings or summary lines on stderr; the report is printed, errors still are.",
+    ),
+    ignorefile: Path | None = typer.Option(
+        None,
+        "--ignorefile",
+        envvar="MAMORI_IGNOREFILE",
+        help="Ignore file (docs/scan.md; default: .mamoriignore or .mamoriignore.yaml in "
+        "the scanned folder, else in the current directory).",
     ),
     lang: str | None = typer.Option(
         None, "--lang", help=f"Language of the report: en or ja ({DEFAULT_NOTE})."
@@ -60,12 +110,14 @@ def scan(
     max_age: str = typer.Option(
         "7d",
         "--max-age",
+        envvar="MAMORI_MAX_AGE",
         metavar="AGE",
         help="A complete feed older than this is stale (exit 3): e.g. 7d, 36h, 2w; 0 = no age check.",
     ),
     allow_partial: bool = typer.Option(
         False,
         "--allow-partial",
+        envvar="MAMORI_ALLOW_PARTIAL",
         help="Accept a partial result (empty or stale knowledge base, components not evaluated): warn, exit 0 or 1.",
     ),
     purl2cpe_weak: bool = typer.Option(
@@ -104,12 +156,22 @@ def scan(
     from mamori.report.messages import text
     from mamori.report.table import print_result
     from mamori.scan.coverage import parse_max_age
+    from mamori.scan.filters import apply_filters, parse_severities
     from mamori.scan.run import load_target, scan_document
     from mamori.store import open_store
+    from mamori.triage import ignorefile as ignore_mod
     from mamori.triage.integrate import triage_scan
 
     _choice(output_format, FORMATS, "--format")
-    _choice(fail_on, FAIL_ON, "--fail-on")
+    fail_on = _choice(fail_on.strip().lower() if fail_on is not None else None, FAIL_ON, "--fail-on")
+    severities = parse_severities(severity)
+    if exit_code is not None and (exit_code in RESERVED_EXITS or not 0 <= exit_code <= 125):
+        raise InputError(
+            None,
+            _("--exit-code: expected 0, 1 or 4 to 125 (2 and 3 keep their meaning), got {code}").format(
+                code=exit_code
+            ),
+        )
     lang = choose_lang(lang)
     oldest = parse_max_age(max_age)
     if output_format == "xlsx" and output is None:
@@ -118,13 +180,18 @@ def scan(
         raise InputError(None, _("--format html: this report is not available in this version of mamori yet"))
     if not target.exists():
         raise InputError(target, _("file not found"))
+    ignore_path = ignorefile or ignore_mod.find(project_folders(target))
+    ignored = ignore_mod.load(ignore_path) if ignore_path is not None else None
+    today = ignore_mod.today_utc()
     with open_store(db) as store:
         matcher = Matcher(store, weak_links=purl2cpe_weak)
         doc, fmt = load_target(target)
-        print_read_warnings(doc.warnings, lang)
+        if not quiet:
+            print_read_warnings(doc.warnings, lang)
         result = scan_document(
             doc, store, target=str(target), sbom_format=fmt, matcher=matcher, max_age=oldest
         )
+        apply_filters(result, severities, ignore_unfixed)
         root = doc.root
         stored = release_triage(
             store, product, release, root.name if root else None, root.version if root else None
@@ -143,11 +210,13 @@ def scan(
             lang=lang,
             product=stored.product or product,
             release=stored.release,
-            records=stored.records,
+            records=[*stored.records, *(ignored.records(today) if ignored is not None else ())],
             stored_context=stored.context,
             doc=doc,
         )
-    err = Console(stderr=True)
+    if ignored is not None:
+        record_ignorefile(result, ignored, today, len(stored.records))
+    err = Console(stderr=True, quiet=quiet)
     if triaged.worst_case and not (output is None and output_format == "table"):
         err.print(
             visible(f"mamori: {triaged.worst_case}"),
@@ -156,6 +225,8 @@ def scan(
             markup=False,
             soft_wrap=True,
         )
+    for line in filter_lines(result, ignored, today):
+        err.print(visible(f"mamori: {line}"), style="yellow", highlight=False, markup=False, soft_wrap=True)
     if output is None and output_format == "table":
         print_result(result, Console(), lang)
     else:
@@ -176,21 +247,97 @@ def scan(
             markup=False,
             soft_wrap=True,
         )
-    gate = bool(fail_on and result.reaches(fail_on))
-    if gate:
+    gate_code = 1 if exit_code is None else exit_code
+    if fail_on:
+        gate = result.reaches(fail_on)
+    else:  # --exit-code alone (Trivy): any finding left in the gate fires it
+        gate = exit_code is not None and policy is None and any(not f.out_of_gate for f in result.findings)
+    gate = gate and gate_code != 0
+    if gate and fail_on:
         err.print(text(lang, "text", "fail", level=fail_on), style="red")
+    elif gate:
+        err.print(_("findings reported (--exit-code {code})").format(code=gate_code), style="red")
     problems = "; ".join(p.text(lang) for p in result.problems())
-    judged = allow_partial or gate or triaged.failed
+    judged = allow_partial or gate or (triaged.failed and gate_code != 0)
     if problems:
         line = text(lang, "text", "partial" if judged else "cannot_judge", problems=problems)
-        err.print(
+        (err if judged else Console(stderr=True)).print(
             visible(f"mamori: {line}"),
             style="yellow" if judged else "red",
             markup=False,
             highlight=False,
             soft_wrap=True,
         )
-    if gate or triaged.failed:
-        raise typer.Exit(1)
+    if gate or (triaged.failed and gate_code != 0):
+        raise typer.Exit(gate_code)
     if problems and not allow_partial:
         raise typer.Exit(3)
+
+
+def project_folders(target: Path) -> list[Path]:
+    """Where a scan looks for the project's files (ignore file): the scanned folder (or the folder of
+    the scanned file), then the current directory."""
+    folder = target if target.is_dir() else target.parent
+    out = [folder]
+    if folder.resolve() != Path.cwd().resolve():
+        out.append(Path.cwd())
+    return out
+
+
+def record_ignorefile(result: ScanResult, ignored: IgnoreFile, today: date, stored_records: int) -> None:
+    """What the ignore file did, in the result's triage block (JSON, SARIF and HTML show it): the file,
+    its entries, how many findings it suppressed, and the expired entries that no longer apply."""
+    from mamori.triage.state import IGNORED
+
+    triage = result.triage if result.triage is not None else {}
+    suppressed = sum(
+        1
+        for f in result.findings
+        if f.state is not None and f.state.origin is not None and f.state.origin.kind == IGNORED
+    )
+    triage["records"] = stored_records
+    triage["ignorefile"] = {
+        "path": str(ignored.path),
+        "entries": len(ignored.entries),
+        "active": len(ignored.active(today)),
+        "suppressed": suppressed,
+        "expired": [e.as_dict() for e in ignored.expired(today)],
+    }
+    result.triage = triage
+
+
+def filter_lines(result: ScanResult, ignored: IgnoreFile | None, today: date) -> list[str]:
+    """The summary lines of --severity, --ignore-unfixed and the ignore file (stderr; not with -q)."""
+    lines = []
+    filters = result.filters
+    if filters:
+        if filters["severity"] is not None:
+            lines.append(
+                _("{count} findings hidden by --severity {severity}").format(
+                    count=filters["hidden_by_severity"], severity=",".join(filters["severity"])
+                )
+            )
+        if filters["ignore_unfixed"]:
+            lines.append(
+                _("{count} findings without a fixed version hidden by --ignore-unfixed").format(
+                    count=filters["hidden_unfixed"]
+                )
+            )
+    if ignored is not None:
+        info = (result.triage or {}).get("ignorefile") or {}
+        name = ignored.path
+        lines.append(
+            _("{count} findings suppressed by {path} (status not_affected, kept in the report)").format(
+                count=info.get("suppressed", 0), path=name
+            )
+        )
+        for e in ignored.expired(today):
+            lines.append(
+                _("{path}:{line}: the entry for {id} expired on {date}: it no longer applies").format(
+                    path=name,
+                    line=e.where or e.line,
+                    id=e.id,
+                    date=e.expires.isoformat() if e.expires else "?",
+                )
+            )
+    return lines

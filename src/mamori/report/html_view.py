@@ -213,6 +213,8 @@ class ReportView:
     has_ssvc: bool
     has_vex: bool
     version: str = __version__
+    # what --severity, --ignore-unfixed and the ignore file hid or suppressed, and expired ignore entries
+    scan_notes: list[Bi] = field(default_factory=list)
     columns: int = field(default=0)
 
 
@@ -481,6 +483,33 @@ def _triage_notice(result: ScanResult) -> Bi | None:
     return {lang: str(notices[lang]) for lang in LANGS}
 
 
+def scan_notes(result: ScanResult) -> list[Bi]:
+    """One line each for what the scan's filters hid and what its ignore file suppressed or no longer
+    applies (expired entries): a report never passes over them in silence."""
+    notes: list[Bi] = []
+    filters = result.filters or {}
+    if filters.get("severity") is not None:
+        notes.append(
+            msg(
+                "filtered_severity",
+                count=filters["hidden_by_severity"],
+                severity=",".join(filters["severity"]),
+            )
+        )
+    if filters.get("ignore_unfixed"):
+        notes.append(msg("filtered_unfixed", count=filters["hidden_unfixed"]))
+    ignored = (result.triage or {}).get("ignorefile")
+    if ignored:
+        notes.append(msg("ignore_suppressed", count=ignored["suppressed"], path=ignored["path"]))
+        for e in ignored["expired"]:
+            notes.append(
+                msg(
+                    "ignore_expired", path=ignored["path"], where=e["where"], id=e["id"], date=e["expired_at"]
+                )
+            )
+    return notes
+
+
 def report_view(result: ScanResult, lang: str) -> ReportView:
     findings = [finding_view(i, f) for i, f in enumerate(sorted(result.findings, key=_order), start=1)]
     demo_records = sum(s.records for name, s in result.sources.items() if name == "osv")
@@ -525,4 +554,5 @@ def report_view(result: ScanResult, lang: str) -> ReportView:
         has_vex=any(f.vex is not None for f in findings),
     )
     view.columns = 8 + sum((view.has_epss, view.has_priority, view.has_ssvc))
+    view.scan_notes = scan_notes(result)
     return view

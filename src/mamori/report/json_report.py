@@ -165,6 +165,8 @@ def result_dict(result: ScanResult, lang: str = "en") -> dict[str, Any]:
     }
     if result.triage is not None:
         out["triage"] = result.triage
+    if result.filters is not None:  # --severity, --ignore-unfixed: what they hid, counted
+        out["filters"] = result.filters
     return out
 
 

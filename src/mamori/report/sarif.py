@@ -216,6 +216,22 @@ def sarif_dict(result: ScanResult, lang: str = "en") -> dict[str, Any]:
         "columnKind": "unicodeCodePoints",
         "properties": {"coverage": coverage_dict(result, lang)},
     }
+    if result.filters is not None:
+        run["properties"]["filters"] = result.filters
+    ignored = (result.triage or {}).get("ignorefile")
+    if ignored:
+        run["properties"]["ignorefile"] = ignored
+        run["invocations"][0].setdefault("toolExecutionNotifications", []).extend(
+            {
+                "level": "warning",
+                "descriptor": {"id": "mamori/ignorefile/expired"},
+                "message": {
+                    "text": f"{ignored['path']} ({e['where']}): {e['id']} expired on {e['expired_at']}; "
+                    "the entry no longer applies"
+                },
+            }
+            for e in ignored["expired"]
+        )
     if rooted:
         run["originalUriBaseIds"] = {SRCROOT: {"uri": Path(result.root).resolve().as_uri().rstrip("/") + "/"}}
     if result.warnings:

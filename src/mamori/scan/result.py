@@ -340,6 +340,8 @@ class ScanResult:
     # the folder occurrence locations are relative to: the scanned folder, the lockfile's or the SBOM's
     # folder ("" when the target is no file, e.g. an archived SBOM)
     root: str = ""
+    # Set by mamori.scan.filters: what --severity and --ignore-unfixed hid, and how many (None: no filter)
+    filters: dict[str, Any] | None = None
 
     def by_rating(self) -> dict[str, int]:
         counts = dict.fromkeys(RATINGS, 0)

@@ -103,6 +103,9 @@ class TriageHistoryRow(Base):
 USER = "user"
 VEX = "vex"
 ORIGINS = (USER, VEX)
+# an entry of the project's ignore file (.mamoriignore, mamori.triage.ignorefile): applied to one scan,
+# never stored
+IGNORE = "ignore"
 WHOLE_RELEASE = "*"
 
 

@@ -16,6 +16,8 @@ status                    meaning
 ``not_affected`` and ``fixed`` leave the gate (``--fail-on``, policy rules) but stay in every report,
 marked. Where several statements speak about one finding, precedence decides:
 
+0. an unexpired entry of the project's ignore file (origin ``ignore``, :mod:`mamori.triage.ignorefile`;
+   ``mamori scan`` only, never stored) beats records and VEX;
 1. the user's own triage record (``mamori triage record``) beats any VEX statement;
 2. among VEX statements (imported with ``mamori vex import``, stored as records of origin ``vex``, or
    given with ``--vex``) the newest wins (the statement's last update, else its first issue, else the
@@ -39,7 +41,7 @@ from packageurl import PackageURL
 from mamori.model import merge
 from mamori.model.vex import VexDocument, VexStatement
 from mamori.scan.result import ComponentRef
-from mamori.triage.records import USER, WHOLE_RELEASE, TriageRecord
+from mamori.triage.records import IGNORE, USER, WHOLE_RELEASE, TriageRecord
 from mamori.triage.texts import state_label, text
 from mamori.triage.vexmatch import ScannedProduct, matches, whole_product
 from mamori.vex.fields import iso
@@ -49,6 +51,7 @@ OPEN = "open"
 STATUSES = (OPEN, "under_investigation", "affected", "not_affected", "fixed")
 OUT_OF_GATE = frozenset({"not_affected", "fixed"})
 RECORD = "record"  # the user's own triage record
+IGNORED = "ignore"  # an entry of the project's ignore file (.mamoriignore)
 VEX = "vex"  # a VEX statement (imported into the store, or a --vex file)
 
 
@@ -77,6 +80,8 @@ class Origin:
         at = self.at or "?"
         if self.kind == RECORD:
             return text("origin_record", lang, version=self.version or 1, who=self.who or "?", at=at)
+        if self.kind == IGNORED:
+            return text("origin_ignore", lang, source=self.source or "?")
         key = "origin_vex_stored" if self.stored else "origin_vex"
         return text(key, lang, who=self.who or "?", source=self.source or "?", at=at)
 
@@ -160,6 +165,24 @@ def canonical_purl(purl: str | None) -> str | None:
         return None
 
 
+def _applies(r: TriageRecord, purl: str | None) -> bool:
+    """The record speaks about this component: the whole release, the same purl, or (an ignore file
+    entry) a purl without version naming the same package."""
+    if r.component_purl in (WHOLE_RELEASE, purl):
+        return True
+    if r.origin != IGNORE or purl is None:
+        return False
+    try:
+        wanted, have = PackageURL.from_string(r.component_purl), PackageURL.from_string(purl)
+    except ValueError:
+        return False
+    return wanted.version is None and (wanted.type, wanted.namespace, wanted.name) == (
+        have.type,
+        have.namespace,
+        have.name,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class _Claim:
     rank: tuple[Any, ...]
@@ -178,7 +201,10 @@ def statement_detail(st: VexStatement) -> str | None:
 
 def _record_claim(r: TriageRecord, order: int) -> _Claim:
     whole = r.component_purl == WHOLE_RELEASE
-    if r.origin == USER:
+    if r.origin == IGNORE:  # the project's ignore file: the decision checked in with the code wins
+        origin = Origin(IGNORED, r.who, r.at, r.source, None)
+        priority = 3
+    elif r.origin == USER:
         origin = Origin(RECORD, r.who, r.at, None, r.version)
         priority = 2
     else:
@@ -275,7 +301,7 @@ class Resolver:
             for r in self._by_vuln.get(key, ()):
                 if release is not None and (r.product, r.release) != release:
                     continue
-                if r.component_purl not in (WHOLE_RELEASE, purl) or r.key in seen:
+                if not _applies(r, purl) or r.key in seen:
                     continue
                 seen.add(r.key)
                 claims.append(_record_claim(r, 0))
