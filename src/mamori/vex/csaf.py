@@ -301,18 +301,32 @@ def to_json(
             "generator": {"date": iso(written), "engine": {"name": "mamori", "version": __version__}},
             "id": tracking_id,
             "initial_release_date": iso(initial),
-            "revision_history": [
-                {
-                    "date": iso(current),
-                    "number": version,
-                    "summary": table.csaf_text("revision", lang, version=version),
-                }
-            ],
+            "revision_history": _history(doc.version, initial, current, lang),
             "status": "final",
             "version": version,
         },
     }
     return {"document": document, "product_tree": builder.tree(), "vulnerabilities": vulnerabilities}
+
+
+def _history(version: int, initial: datetime, current: datetime, lang: str) -> list[dict[str, str]]:
+    """Revisions 1 to ``version`` (CSAF 2.0 tests 6.1.14, 6.1.16 and 6.1.21 want them all, in order): the
+    earlier ones, which mamori did not see, dated at the initial release."""
+    table = mapping()
+    first = min(initial, current)
+    out = [
+        {
+            "date": iso(first),
+            "number": str(n),
+            "summary": table.csaf_text("earlier_revision", lang, version=n),
+        }
+        for n in range(1, max(1, version))
+    ]
+    number = str(max(1, version))
+    out.append(
+        {"date": iso(current), "number": number, "summary": table.csaf_text("revision", lang, version=number)}
+    )
+    return out
 
 
 def _merge_ids(groups: dict[Any, list[str]], key: Any, pids: list[str]) -> None:
