@@ -673,8 +673,9 @@ def _numbers(version: str) -> tuple[int, ...]:
 
 def expected_fix_first(findings: list[dict]) -> list[tuple[str, str, list[str], float]]:
     """(component, target, cleared ids, risk) worked out from the JSON findings alone: findings still needing
-    action with a fixed version; weight = priority score × 2^(SSVC outcome rank); target = the highest of the
-    nearest fixes; rows by risk, then highest outcome, then component."""
+    action with a fixed version; weight = priority score × 2^(SSVC outcome rank); a fixed version clears a
+    finding it is listed for or is above all of its fixed versions; target = the fixed version clearing the
+    most weight (the lowest on a tie); rows by risk, then highest outcome, then component."""
     groups: dict[tuple[str, str], list[dict]] = {}
     for f in findings:
         if f["status"] in ("not_affected", "fixed") or not f["vulnerability"]["fixed_versions"]:
@@ -682,11 +683,24 @@ def expected_fix_first(findings: list[dict]) -> list[tuple[str, str, list[str], 
         groups.setdefault((f["component"]["name"], f["component"]["version"]), []).append(f)
     rows = []
     for (name, _version), group in groups.items():
-        weights = {f["vulnerability"]["id"]: f["priority_score"] * 2 ** _rank(f.get("ssvc")) for f in group}
-        target = max((f["vulnerability"]["fixed_versions"][0] for f in group), key=_numbers)
-        cleared = sorted(weights, key=lambda vid: (-weights[vid], vid))
-        top = max(_rank(f.get("ssvc")) for f in group)
-        rows.append((name, target, cleared, round(sum(weights.values()), 2), top))
+        weight = {f["vulnerability"]["id"]: f["priority_score"] * 2 ** _rank(f.get("ssvc")) for f in group}
+        fixes = {f["vulnerability"]["id"]: f["vulnerability"]["fixed_versions"] for f in group}
+        best = None
+        for target in sorted({v for vs in fixes.values() for v in vs}, key=_numbers):
+            cleared = [
+                vid
+                for vid, vs in fixes.items()
+                if target in vs or all(_numbers(target) >= _numbers(v) for v in vs)
+            ]
+            total = sum(weight[vid] for vid in cleared)
+            if best is None or total > best[0]:
+                best = (total, target, cleared)
+        assert best is not None
+        total, target, cleared = best
+        top = max(_rank(f.get("ssvc")) for f in group if f["vulnerability"]["id"] in cleared)
+        rows.append(
+            (name, target, sorted(cleared, key=lambda vid: (-weight[vid], vid)), round(total, 2), top)
+        )
     rows.sort(key=lambda r: (-r[3], -r[4], r[0]))
     return [r[:4] for r in rows]
 

@@ -12,10 +12,12 @@ least urgent. ``rank`` is the place of the finding's SSVC outcome in its decisio
 lowest, e.g. Defer or Track; 3 for Immediate or Act), 0 without an SSVC outcome, so that each step up
 in outcome doubles the weight.
 
-A component's upgrade target is the lowest version at or above the nearest fixed version of every one of
-its findings that has one (versions compared the way its ecosystem orders them); upgrading to it clears
-those findings. Rows are ordered by the weight cleared, then by the highest outcome cleared, then by
-component. A finding without any fixed version is left out (there is no upgrade to make).
+A component's candidate targets are the fixed versions its findings list. Upgrading to a candidate clears
+a finding when the candidate is one of the finding's fixed versions or above all of them (versions
+compared the way the component's ecosystem orders them); the target is the candidate that clears the
+most weight, the lowest one on a tie: the smallest upgrade that clears the most weighted risk. Rows are
+ordered by the weight cleared, then by the highest outcome cleared, then by component; ``left`` counts
+the component's findings the upgrade does not clear (no fixed version, or a fix on another branch).
 """
 
 from __future__ import annotations
@@ -143,6 +145,34 @@ def _version_key(purl: str | None) -> Any:
     return sort_key
 
 
+def _best_target(fixable: list[Finding], key: Any) -> tuple[str, list[Finding]]:
+    """The lowest fixed version that clears the most weight, and the findings it clears."""
+
+    def above(a: str, b: str) -> bool:
+        try:
+            return bool(key(a) >= key(b))
+        except TypeError:  # versions of different kinds: plain text order
+            return a >= b
+
+    def clears(target: str, f: Finding) -> bool:
+        if target in f.fixed_versions:
+            return True
+        return all(above(target, fixed) for fixed in f.fixed_versions)
+
+    try:
+        candidates = sorted({v for f in fixable for v in f.fixed_versions}, key=key)
+    except TypeError:
+        candidates = sorted({v for f in fixable for v in f.fixed_versions})
+    best: tuple[float, str, list[Finding]] | None = None
+    for target in candidates:
+        cleared = [f for f in fixable if clears(target, f)]
+        weight = sum(finding_weight(f)[0] for f in cleared)
+        if best is None or weight > best[0] + 1e-9:
+            best = (weight, target, cleared)
+    assert best is not None
+    return best[1], best[2]
+
+
 def fix_first(result: ScanResult) -> list[FixFirst]:
     """The fix-first rows of a scan result (see the module)."""
     groups: dict[tuple[str, str, str | None], list[Finding]] = {}
@@ -154,17 +184,13 @@ def fix_first(result: ScanResult) -> list[FixFirst]:
         groups.setdefault((name, c.version or "", c.purl), []).append(f)
     rows: list[FixFirst] = []
     for (name, version, purl), findings in groups.items():
-        fixable = [f for f in findings if f.nearest_fixed]
+        fixable = [f for f in findings if f.fixed_versions]
         if not fixable:
             continue
-        key = _version_key(purl)
-        try:
-            target = max((str(f.nearest_fixed) for f in fixable), key=key)
-        except TypeError:  # versions of different kinds: plain text order
-            target = max(str(f.nearest_fixed) for f in fixable)
-        row = FixFirst(name, version, purl, target, left=len(findings) - len(fixable))
+        target, cleared = _best_target(fixable, _version_key(purl))
+        row = FixFirst(name, version, purl, target, left=len(findings) - len(cleared))
         seen: set[str] = set()
-        for f in sorted(fixable, key=lambda x: (-finding_weight(x)[0], x.vulnerability.id)):
+        for f in sorted(cleared, key=lambda x: (-finding_weight(x)[0], x.vulnerability.id)):
             if f.vulnerability.id in seen:
                 continue
             seen.add(f.vulnerability.id)

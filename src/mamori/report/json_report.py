@@ -17,7 +17,7 @@ used, ``complete``, ``source``, ``complete_at``, ``age_days``, ``origin``, ``rec
 
 ``fix_first`` (mamori.report.fix_first): per component, the smallest upgrade that clears the most weighted
 risk, largest first: ``component``, ``target_version``, ``cleared`` (ids), ``cleared_count``,
-``risk_cleared``, ``top_outcome`` (the highest SSVC outcome cleared) and ``left`` (findings without a fix).
+``risk_cleared``, ``top_outcome`` (the highest SSVC outcome cleared) and ``left`` (findings it does not clear).
 
 ``warnings``: the flaws in single fields of the SBOM that the scan read past (file, component, field,
 code, value, message in the report's language; see mamori.sbom.problems).
