@@ -828,3 +828,24 @@ def test_browser_no_horizontal_overflow_at_390_px(
         assert narrow["chart"] <= narrow["viewport"]  # the severity bars shrink with the page
     assert narrow_ja["lang"] == "ja"
     assert wide["row"] == "table-row" and wide["chart"] == 480 and wide["wide"] == []
+
+
+def test_fix_first_takes_the_smallest_upgrade_that_clears_the_most_weight() -> None:
+    from mamori.report.fix_first import fix_first
+
+    result = sample_result()
+    log4j = replace(result.findings[0].component, version="2.12.1")
+    # CVE-2021-44228 is fixed on the 2.12 line in 2.12.2 and on the main line in 2.15.0: 2.12.2 is enough
+    result.findings[0] = replace(result.findings[0], component=log4j, fixed_versions=["2.12.2", "2.15.0"])
+    (row,) = [r for r in fix_first(result) if r.component == "log4j-core"]
+    assert (row.target, [c.vuln_id for c in row.cleared], row.weight) == ("2.12.2", ["CVE-2021-44228"], 20.0)
+    # a second finding fixed only in 2.16.0 (above every fix of the first): 2.16.0 clears both
+    second = replace(
+        result.findings[0],
+        vulnerability=replace(result.findings[0].vulnerability, id="CVE-2021-45046", kev=None, epss=None),
+        fixed_versions=["2.16.0"],
+    )
+    result.findings.append(second)
+    (row,) = [r for r in fix_first(result) if r.component == "log4j-core"]
+    assert row.target == "2.16.0" and [c.vuln_id for c in row.cleared] == ["CVE-2021-44228", "CVE-2021-45046"]
+    assert row.weight == 30.0 and row.left == 0  # 2 × 10 (KEV) + 10 (CVSS 10, no EPSS)
