@@ -68,7 +68,7 @@ NOT_FILES = {
     "root_version", "exclude_dev", "fail_on", "skill", "max_age", "allow_partial", "purl2cpe_weak", "release",
     "table", "assignments", "conservative", "author", "namespace", "component", "vulnerability", "justification",
     "responses", "detail", "who", "history_of", "verbose", "lenient", "timeout", "deadline", "max_retry_wait",
-    "max_download", "total_deadline", "severity", "exit_code", "quiet", "ignore_unfixed", "shell",
+    "max_download", "total_deadline", "severity", "exit_code", "quiet", "ignore_unfixed", "shell", "tlp",
 }  # fmt: skip
 
 # (command, parameter) → (argv with {} where the file goes, what the file should hold)

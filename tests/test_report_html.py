@@ -18,7 +18,9 @@ import base64
 import hashlib
 import http.server
 import json
+import re
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -28,6 +30,7 @@ from pathlib import Path
 import pytest
 from lxml import html as lxml_html
 
+from mamori.demo import demo_data
 from mamori.report import render as render_any
 from mamori.report.html import render
 from mamori.scan.result import (
@@ -644,3 +647,205 @@ def test_browser_screenshot_is_not_blank(tmp_path: Path) -> None:
     assert white < 0.95 * total
     assert counts.get(CRITICAL_RGB, 0) > 3000  # the critical bar of the chart (300 × 20 px) and badges
     assert counts.get((0xFF, 0xF8, 0xC5), 0) > 10000  # the demo banner's background
+
+
+# --- fix first ---------------------------------------------------------------------------------------
+
+# SSVC outcomes lowest first, as the decision tables of data/triage order them
+OUTCOME_ORDERS = (
+    ("defer", "scheduled", "out_of_cycle", "immediate"),
+    ("track", "track_star", "attend", "act"),
+)
+MAMORI = str(Path(sys.executable).with_name("mamori"))
+
+
+def _rank(ssvc: dict | None) -> int:
+    outcome = (ssvc or {}).get("outcome")
+    for order in OUTCOME_ORDERS:
+        if outcome in order:
+            return order.index(outcome)
+    return 0
+
+
+def _numbers(version: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in re.findall(r"\d+", version))
+
+
+def expected_fix_first(findings: list[dict]) -> list[tuple[str, str, list[str], float]]:
+    """(component, target, cleared ids, risk) worked out from the JSON findings alone: findings still needing
+    action with a fixed version; weight = priority score × 2^(SSVC outcome rank); a fixed version clears a
+    finding it is listed for or is above all of its fixed versions; target = the fixed version clearing the
+    most weight (the lowest on a tie); rows by risk, then highest outcome, then component."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for f in findings:
+        if f["status"] in ("not_affected", "fixed") or not f["vulnerability"]["fixed_versions"]:
+            continue
+        groups.setdefault((f["component"]["name"], f["component"]["version"]), []).append(f)
+    rows = []
+    for (name, _version), group in groups.items():
+        weight = {f["vulnerability"]["id"]: f["priority_score"] * 2 ** _rank(f.get("ssvc")) for f in group}
+        fixes = {f["vulnerability"]["id"]: f["vulnerability"]["fixed_versions"] for f in group}
+        best = None
+        for target in sorted({v for vs in fixes.values() for v in vs}, key=_numbers):
+            cleared = [
+                vid
+                for vid, vs in fixes.items()
+                if target in vs or all(_numbers(target) >= _numbers(v) for v in vs)
+            ]
+            total = sum(weight[vid] for vid in cleared)
+            if best is None or total > best[0]:
+                best = (total, target, cleared)
+        assert best is not None
+        total, target, cleared = best
+        top = max(_rank(f.get("ssvc")) for f in group if f["vulnerability"]["id"] in cleared)
+        rows.append(
+            (name, target, sorted(cleared, key=lambda vid: (-weight[vid], vid)), round(total, 2), top)
+        )
+    rows.sort(key=lambda r: (-r[3], -r[4], r[0]))
+    return [r[:4] for r in rows]
+
+
+@pytest.fixture(scope="module")
+def demo_scan(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The installed mamori's scan of the bundled demo product against the bundled OSV/KEV set (triaged:
+    SSVC outcomes and priority scores), as JSON and as HTML."""
+    from triage_support import build_kb
+
+    folder = tmp_path_factory.mktemp("demo-scan")
+    db = build_kb(folder)
+    sbom = demo_data() / "shop-portal-2.1.0.cdx.json"
+    out = {}
+    for fmt in ("json", "html"):
+        target = folder / f"report.{fmt}"
+        env = {"PATH": str(Path(sys.executable).parent), "MAMORI_LANG": "en", "HOME": "/nonexistent"}
+        done = subprocess.run(
+            [MAMORI, "scan", str(sbom), "--db", str(db), "--format", fmt, "-o", str(target)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=env,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        out[fmt] = target
+    return out
+
+
+def test_fix_first_rows_for_the_demo_data(demo_scan: dict[str, Path]) -> None:
+    data = json.loads(demo_scan["json"].read_text(encoding="utf-8"))
+    expected = expected_fix_first(data["findings"])
+    assert expected[0][:3] == ("log4j-core", "2.16.0", ["CVE-2021-44228", "CVE-2021-45046"])
+    assert [
+        (r["component"]["name"], r["target_version"], r["cleared"], r["risk_cleared"])
+        for r in data["fix_first"]
+    ] == [(name, target, cleared, risk) for name, target, cleared, risk in expected]
+    assert all(r["cleared_count"] == len(r["cleared"]) for r in data["fix_first"])
+    assert data["fix_first"][0]["top_outcome"] == "Immediate"
+    doc = parse(demo_scan["html"].read_bytes())
+    rows = doc.xpath("//table[@id='fix-first-table']/tbody/tr")
+    assert [
+        (
+            r.get("data-component"),
+            r.get("data-target"),
+            r.get("data-cleared").split(),
+            float(r.get("data-weight")),
+        )
+        for r in rows
+    ] == expected
+    first = rows[0]
+    assert first.xpath("string(./th/span[@class='comp'])") == "log4j-core"
+    assert first.xpath("string(.//b[@class='count'])") == "2"
+    # each id links to its finding's row in the findings table
+    for link in first.xpath(".//a"):
+        (body,) = doc.xpath(f"//tbody[@id='{link.get('href')[1:]}']")
+        assert body.xpath("string(.//span[@class='vid'])") == link.text
+
+
+def test_fix_first_words_in_both_languages_and_out_of_gate_findings_left_out() -> None:
+    result = sample_result()
+    doc = parse(render(result, "ja"))
+    (heading,) = doc.xpath("//h2[@id='h-fix-first']")
+    assert [s.text for s in heading.xpath("./span")] == ["Fix first", "優先して対処するもの"]
+    rows = doc.xpath("//table[@id='fix-first-table']/tbody/tr")
+    assert [r.get("data-component") for r in rows][:2] == ["log4j-core", "lodash"]  # KEV 2 × 10; 7.4 + 7.2
+    assert (
+        rows[1].get("data-target") == "4.17.21"
+        and rows[1].get("data-cleared") == "CVE-2020-8203 CVE-2021-23337"
+    )
+    # a finding a VEX statement calls not affected needs no upgrade
+    result.findings[0] = replace(result.findings[0], vex={"status": "not_affected", "justification": "x"})
+    assert result.findings[0].out_of_gate
+    doc = parse(render(result, "en"))
+    assert "log4j-core" not in [
+        r.get("data-component") for r in doc.xpath("//table[@id='fix-first-table']/tbody/tr")
+    ]
+    # nothing with a fix: the section says so
+    result.findings = [replace(f, fixed_versions=[]) for f in result.findings]
+    doc = parse(render(result, "en"))
+    assert not doc.xpath("//table[@id='fix-first-table']") and doc.xpath("//p[@id='fix-first-none']")
+
+
+NARROW_HARNESS = """<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><pre id="out"></pre><script>
+var results = [null, null, null], done = 0;
+var pages = [["report.html", 390], ["report.html#lang=ja", 390], ["report.html", 1200]];
+pages.forEach(function (page, i) {
+  var frame = document.createElement("iframe");
+  frame.width = page[1]; frame.height = 844; frame.style.border = "0";
+  frame.onload = function () {
+    var w = frame.contentWindow, d = w.document;
+    var wide = Array.prototype.filter.call(d.querySelectorAll("body *"), function (el) {
+      return el.getBoundingClientRect().right > page[1] + 0.5 && !el.closest(".scroll"); })
+      .map(function (el) { return el.tagName + ":" + el.textContent.slice(0, 40); });
+    var row = d.querySelector("#fix-first-table tbody tr");
+    results[i] = {page: page[0], width: page[1], viewport: d.documentElement.clientWidth,
+      scrollWidth: d.documentElement.scrollWidth, wide: wide.slice(0, 5), lang: d.documentElement.lang,
+      row: row ? w.getComputedStyle(row).display : null,
+      chart: d.getElementById("chart").getBoundingClientRect().width};
+    if (++done === pages.length) { document.getElementById("out").textContent = JSON.stringify(results); }
+  };
+  frame.src = page[0];
+  document.body.appendChild(frame);
+});
+</script></body></html>
+"""
+
+
+@needs_chromium
+def test_browser_no_horizontal_overflow_at_390_px(
+    served: tuple[Path, str], demo_scan: dict[str, Path]
+) -> None:
+    folder, base = served
+    (folder / "report.html").write_bytes(demo_scan["html"].read_bytes())
+    (folder / "narrow.html").write_text(NARROW_HARNESS, encoding="utf-8")
+    dom = chromium(folder, "--dump-dom", f"{base}/narrow.html").stdout
+    narrow_en, narrow_ja, wide = json.loads(
+        lxml_html.document_fromstring(dom).xpath("//pre[@id='out']")[0].text
+    )
+    for narrow in (narrow_en, narrow_ja):
+        assert narrow["scrollWidth"] <= 390 and narrow["scrollWidth"] <= narrow["viewport"], narrow
+        assert narrow["wide"] == [], narrow  # nothing outside the scrolling tables sticks out
+        assert narrow["row"] == "block"  # the fix-first table becomes one block per upgrade
+        assert narrow["chart"] <= narrow["viewport"]  # the severity bars shrink with the page
+    assert narrow_ja["lang"] == "ja"
+    assert wide["row"] == "table-row" and wide["chart"] == 480 and wide["wide"] == []
+
+
+def test_fix_first_takes_the_smallest_upgrade_that_clears_the_most_weight() -> None:
+    from mamori.report.fix_first import fix_first
+
+    result = sample_result()
+    log4j = replace(result.findings[0].component, version="2.12.1")
+    # CVE-2021-44228 is fixed on the 2.12 line in 2.12.2 and on the main line in 2.15.0: 2.12.2 is enough
+    result.findings[0] = replace(result.findings[0], component=log4j, fixed_versions=["2.12.2", "2.15.0"])
+    (row,) = [r for r in fix_first(result) if r.component == "log4j-core"]
+    assert (row.target, [c.vuln_id for c in row.cleared], row.weight) == ("2.12.2", ["CVE-2021-44228"], 20.0)
+    # a second finding fixed only in 2.16.0 (above every fix of the first): 2.16.0 clears both
+    second = replace(
+        result.findings[0],
+        vulnerability=replace(result.findings[0].vulnerability, id="CVE-2021-45046", kev=None, epss=None),
+        fixed_versions=["2.16.0"],
+    )
+    result.findings.append(second)
+    (row,) = [r for r in fix_first(result) if r.component == "log4j-core"]
+    assert row.target == "2.16.0" and [c.vuln_id for c in row.cleared] == ["CVE-2021-44228", "CVE-2021-45046"]
+    assert row.weight == 30.0 and row.left == 0  # 2 × 10 (KEV) + 10 (CVSS 10, no EPSS)

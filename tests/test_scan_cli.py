@@ -58,6 +58,7 @@ def test_json_has_the_issue_shape(setup, tmp_path) -> None:
         "warnings",
         "summary",
         "triage",
+        "fix_first",
     }
     coverage = data["coverage"]
     assert coverage["complete"] is True and coverage["problems"] == [] and not coverage["empty"]

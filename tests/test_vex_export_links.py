@@ -7,7 +7,6 @@ against the OASIS schema in ../shared/data/csaf, and by @secvisogram/csaf-valida
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -18,6 +17,7 @@ import pytest
 from packageurl import PackageURL
 
 from conftest import SHARED_DATA, requires_shared
+from csaf_peer import validator_lib
 from mamori.cli.main import main
 from triage_support import LOG4J, abc_sbom, build_kb
 
@@ -236,8 +236,6 @@ def test_csaf_is_schema_valid_and_its_purls_name_the_sbom_components(exported: d
     }
 
 
-VALIDATOR_PACKAGE = "@secvisogram/csaf-validator-lib@2.0.10"
-VALIDATOR_CACHE = Path.home() / ".cache" / "mamori" / "peers" / "csaf-validator"
 NODE_SCRIPT = """
 import { readFileSync } from 'node:fs'
 const lib = process.argv[2]
@@ -250,38 +248,12 @@ console.log(JSON.stringify({isValid: result.isValid,
 """
 
 
-def _validator_lib() -> Path | None:
-    """@secvisogram/csaf-validator-lib: $MAMORI_CSAF_VALIDATOR_LIB, else the peers cache (installed there
-    with npm only when MAMORI_PEERS=1)."""
-    given = os.environ.get("MAMORI_CSAF_VALIDATOR_LIB")
-    if given:
-        return Path(given) if Path(given, "validate.js").exists() else None
-    lib = VALIDATOR_CACHE / "node_modules" / "@secvisogram" / "csaf-validator-lib"
-    if not (lib / "validate.js").exists() and os.environ.get("MAMORI_PEERS") == "1" and shutil.which("npm"):
-        VALIDATOR_CACHE.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [
-                "npm",
-                "install",
-                "--prefix",
-                str(VALIDATOR_CACHE),
-                "--no-audit",
-                "--no-fund",
-                VALIDATOR_PACKAGE,
-            ],
-            check=False,
-            capture_output=True,
-            timeout=900,
-        )
-    return lib if (lib / "validate.js").exists() else None
-
-
 @pytest.mark.shared
 def test_csaf_passes_the_secvisogram_basic_validator(exported: dict[str, Any], tmp_path: Path) -> None:
     node = shutil.which("node")
-    lib = _validator_lib() if node else None
+    lib = validator_lib() if node else None
     if node is None or lib is None:
-        pytest.skip("node or @secvisogram/csaf-validator-lib absent (MAMORI_PEERS=1 installs it)")
+        pytest.skip("node, npm or @secvisogram/csaf-validator-lib absent")
     script = tmp_path / "validate.mjs"
     script.write_text(NODE_SCRIPT, encoding="utf-8")
     done = subprocess.run(

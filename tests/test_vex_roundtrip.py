@@ -17,7 +17,8 @@ from cyclonedx.validation.json import JsonStrictValidator
 from conftest import SHARED_DATA, shared_files
 from mamori import vex
 from mamori.errors import InputError
-from mamori.model.vex import VexDocument
+from mamori.model.vex import VexDocument, VexProduct
+from mamori.vex.identifiers import is_uri
 from mamori.vex.schemas import csaf_problems, openvex_problems
 
 CDX_VEX = shared_files("vex", "cyclonedx", pattern="*.json")
@@ -37,12 +38,24 @@ TWO_STATUSES = "CISA-Use-Cases/Case-8/vex.json"
 Fact = tuple[str, str, str | None, tuple | None]
 
 
-def facts(doc: VexDocument) -> set[Fact]:
+def _identity(p: VexProduct, bare: bool) -> tuple[str, str | None, str | None]:
+    if bare and not is_uri(p.key):
+        # a bom-ref of a BOM without a serial number is no URI: CSAF carries it as the product_id while
+        # that id is free, so a ref with several versions comes back under CSAF product ids
+        return ("(bom-ref)", p.version, p.version_range)
+    return p.identity
+
+
+def facts(doc: VexDocument, bare: bool = False) -> set[Fact]:
     out: set[Fact] = set()
     for st in doc.statements:
         justification = st.justification if st.status == "not_affected" else None
         for p in st.products or [None]:
-            ident = None if p is None else (p.identity, tuple(s.identity for s in p.subcomponents))
+            ident = (
+                None
+                if p is None
+                else (_identity(p, bare), tuple(_identity(s, bare) for s in p.subcomponents))
+            )
             out.add((st.vulnerability.id, st.status, justification, ident))
     return out
 
@@ -91,7 +104,7 @@ def test_cisa_cyclonedx_use_case_round_trips(path: Path) -> None:
             ):
                 vex.dumps(doc, "csaf", OPTIONS)
             return
-        assert facts(_through(doc, chain)) == expected, chain
+        assert facts(_through(doc, chain), bare=True) == facts(doc, bare=True), chain
 
 
 @pytest.mark.parametrize("path", CSAF_VEX, ids=_ids(CSAF_VEX))
@@ -191,6 +204,7 @@ def test_cisa_case_1_statuses_and_justification() -> None:
     assert vuln["flags"][0]["label"] == "vulnerable_code_not_present"
     assert vuln["threats"][0]["details"].startswith("This version of Product ABC is not affected")
     (pid,) = vuln["product_status"]["known_not_affected"]
+    assert pid == "product-ABC"
     (vendorless,) = csaf["product_tree"]["branches"]
     assert vendorless == {
         "category": "product_name",
@@ -201,15 +215,7 @@ def test_cisa_case_1_statuses_and_justification() -> None:
                 "name": "4.2",
                 "product": {
                     "name": "ABC 4.2",
-                    "product_id": pid,
-                    "product_identification_helper": {
-                        "x_generic_uris": [
-                            {
-                                "namespace": "https://cyclonedx.org/docs/1.6/json/#components_items_bom-ref",
-                                "uri": "product-ABC",
-                            }
-                        ]
-                    },
+                    "product_id": pid,  # the bom-ref "product-ABC": no URI, and the file has no serial number
                 },
             }
         ],

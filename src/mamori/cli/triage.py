@@ -293,6 +293,9 @@ def export_cmd(
     namespace: str | None = typer.Option(None, "--namespace", help="CSAF publisher namespace (https URL)."),
     spec_version: str | None = typer.Option(None, "--spec-version", help="CycloneDX 1.4, 1.5 or 1.6."),
     lang: str = typer.Option("en", "--lang", help="en or ja."),
+    tlp: str = typer.Option(
+        "WHITE", "--tlp", help="CSAF distribution.tlp.label: WHITE (default), GREEN, AMBER or RED."
+    ),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Export a product release's triage state as VEX that other tools can apply to the release's SBOM.
@@ -307,9 +310,11 @@ def export_cmd(
 
     _choice(fmt, vex.FORMATS, "--format")
     lg = _choice(lang, LANGS, "--lang")
+    tlp = _choice(tlp.upper(), vex.TLP_LABELS, "--tlp")
     with open_store(db) as store:
-        made = release_vex(store, product, release, fmt, author=author)
-    vex.write(made.document, output, fmt, vex.WriteOptions(spec_version=spec_version, namespace=namespace))
+        made = release_vex(store, product, release, fmt, author=author, lang=lg)
+    options = vex.WriteOptions(spec_version=spec_version, namespace=namespace, lang=lg, tlp=tlp)
+    vex.write(made.document, output, fmt, options)
     from mamori.triage.texts import text
 
     for warning in made.warning_texts(current_lang()):  # stderr: the person's language

@@ -26,6 +26,12 @@ TO_OPTION = typer.Option(
 SPEC_VERSION_OPTION = typer.Option(
     None, "--spec-version", help="CycloneDX spec version: 1.4, 1.5 or 1.6 (default 1.6)."
 )
+TLP_OPTION = typer.Option(
+    "WHITE", "--tlp", help="CSAF distribution.tlp.label: WHITE (default), GREEN, AMBER or RED."
+)
+CSAF_LANG_HELP = (
+    f"Language of the titles and notes written into CSAF (document.lang): en or ja ({DEFAULT_NOTE})."
+)
 LENIENT_HELP = "Report statements that break the VEX rules as warnings instead of refusing the file."
 _SUFFIXES = (
     ("openvex", "openvex"),
@@ -70,6 +76,19 @@ def _lang(lang: str | None) -> str:
     if lang not in _HEADINGS:
         raise InputError(None, _("--lang: expected en or ja, got {lang!r}").format(lang=lang))
     return lang
+
+
+def _tlp(label: str) -> str:
+    from mamori.vex.csaf import TLP_LABELS
+
+    if label.upper() not in TLP_LABELS:
+        raise InputError(
+            None,
+            _("--tlp: expected one of {labels}, got {value}").format(
+                labels=", ".join(TLP_LABELS), value=repr(label)
+            ),
+        )
+    return label.upper()
 
 
 def _product_dict(p: VexProduct) -> dict[str, Any]:
@@ -318,11 +337,14 @@ def convert_cmd(
         None, "--namespace", help="CSAF publisher namespace: a URL the publisher controls."
     ),
     lenient: bool = typer.Option(False, "--lenient", help=LENIENT_HELP),
+    lang: str | None = typer.Option(None, "--lang", help=CSAF_LANG_HELP),
+    tlp: str = TLP_OPTION,
 ) -> None:
     """Convert between CycloneDX VEX, OpenVEX and CSAF VEX; the output is schema-checked before it is written."""
     from mamori import vex
 
     fmt = target_format(output, to)
+    lg, label = _lang(lang), _tlp(tlp)
     doc = vex.read(src, strict=not lenient)
     options = vex.WriteOptions(
         spec_version=spec_version,
@@ -331,6 +353,8 @@ def convert_cmd(
         namespace=namespace,
         strict=not lenient,
         source=src,
+        lang=lg,
+        tlp=label,
     )
     _write(doc, output, fmt, options)
 
@@ -344,12 +368,17 @@ def export_cmd(
     to: str = TO_OPTION,
     spec_version: str = SPEC_VERSION_OPTION,
     lenient: bool = typer.Option(False, "--lenient", help=LENIENT_HELP),
+    lang: str | None = typer.Option(None, "--lang", help=CSAF_LANG_HELP),
+    tlp: str = TLP_OPTION,
 ) -> None:
     """Write VEX from a YAML file of statements (stored triage records: `mamori triage export`)."""
     from mamori import vex
     from mamori.vex.statements import read_statements
 
     fmt = target_format(output, to)
+    lg, label = _lang(lang), _tlp(tlp)
     doc = read_statements(statements)
-    options = vex.WriteOptions(spec_version=spec_version, strict=not lenient, source=statements)
+    options = vex.WriteOptions(
+        spec_version=spec_version, strict=not lenient, source=statements, lang=lg, tlp=label
+    )
     _write(doc, output, fmt, options)

@@ -29,6 +29,7 @@ from mamori.store import Store
 from mamori.triage.records import USER, WHOLE_RELEASE, TriageRecord, list_records, statement
 from mamori.triage.state import canonical_purl
 from mamori.triage.vexmatch import bomlink
+from mamori.vex.mapping import mapping
 
 
 @dataclass(slots=True)
@@ -81,7 +82,9 @@ def _product(c: Component, sbom: Document | None, fmt: str, release: str | None 
     )
 
 
-def release_vex(store: Store, product: str, release: str, fmt: str, author: str | None = None) -> ReleaseVex:
+def release_vex(
+    store: Store, product: str, release: str, fmt: str, author: str | None = None, lang: str = "en"
+) -> ReleaseVex:
     """The VEX of a release's triage records in ``fmt`` (cyclonedx, openvex or csaf); see the module."""
     records = chosen_records(list_records(store, product, release))
     if not records:
@@ -132,7 +135,7 @@ def release_vex(store: Store, product: str, release: str, fmt: str, author: str 
         statements=statements,
         author=author,
         tool="mamori triage",
-        title=f"VEX for {product} {release}",
+        title=mapping().csaf_text("release_title", lang, product=product, release=release),
         source_format="triage",
     )
     return out

@@ -22,6 +22,7 @@ from mamori import __version__
 from mamori.i18n import Messages
 from mamori.model.references import web_url
 from mamori.report import messages as scan_messages
+from mamori.report.fix_first import fix_first
 from mamori.report.rows import COVERAGE_COLUMNS, coverage_line, coverage_rows
 from mamori.scan.result import RATING_ORDER, RATINGS, STATUSES, Finding, ScanResult
 from mamori.triage.texts import state_label
@@ -186,6 +187,26 @@ class CoverageView:
 
 
 @dataclass(slots=True)
+class ClearedView:
+    vuln_id: str
+    anchor: str | None  # the finding's row in the findings table
+
+
+@dataclass(slots=True)
+class FixFirstView:
+    """One upgrade: the component, the version to upgrade to, what it clears and how much risk."""
+
+    component: str
+    version: str
+    purl: str | None
+    target: str
+    cleared: list[ClearedView]
+    weight: float
+    outcome: Bi | None  # the highest SSVC outcome among the findings cleared
+    left: Bi | None  # findings of the component the upgrade does not clear (no fixed version)
+
+
+@dataclass(slots=True)
 class ReportView:
     lang: str
     target: str
@@ -212,6 +233,7 @@ class ReportView:
     has_priority: bool
     has_ssvc: bool
     has_vex: bool
+    fix_first: list[FixFirstView] = field(default_factory=list)
     version: str = __version__
     # what --severity, --ignore-unfixed and the ignore file hid or suppressed, and expired ignore entries
     scan_notes: list[Bi] = field(default_factory=list)
@@ -510,8 +532,42 @@ def scan_notes(result: ScanResult) -> list[Bi]:
     return notes
 
 
+def _outcome_text(ssvc: Any) -> Bi | None:
+    if ssvc is None:
+        return None
+    if hasattr(ssvc, "ssvc_dict"):
+        return {lang: str(ssvc.ssvc_dict(lang).get("outcome_name") or "") for lang in LANGS}
+    if isinstance(ssvc, dict):
+        return same(str(ssvc.get("outcome_name") or ssvc.get("outcome") or ""))
+    return same(str(ssvc))
+
+
+def fix_first_view(result: ScanResult, anchors: dict[tuple[str, str, str], str]) -> list[FixFirstView]:
+    """The fix-first rows (mamori.report.fix_first) with links to the findings they clear."""
+    out = []
+    for row in fix_first(result):
+        top = row.top
+        out.append(
+            FixFirstView(
+                component=row.component,
+                version=row.version,
+                purl=row.purl,
+                target=row.target,
+                cleared=[
+                    ClearedView(c.vuln_id, anchors.get((row.component, row.version, c.vuln_id)))
+                    for c in row.cleared
+                ],
+                weight=row.weight,
+                outcome=_outcome_text(top.outcome) if top.outcome is not None else None,
+                left=msg("fix_first_left", count=row.left) if row.left else None,
+            )
+        )
+    return out
+
+
 def report_view(result: ScanResult, lang: str) -> ReportView:
     findings = [finding_view(i, f) for i, f in enumerate(sorted(result.findings, key=_order), start=1)]
+    anchors = {(f.component, f.version, f.vuln_id): f.anchor for f in findings}
     demo_records = sum(s.records for name, s in result.sources.items() if name == "osv")
     view = ReportView(
         lang=lang if lang in LANGS else "en",
@@ -552,6 +608,7 @@ def report_view(result: ScanResult, lang: str) -> ReportView:
         has_priority=any(f.priority is not None for f in findings),
         has_ssvc=any(f.ssvc is not None for f in findings),
         has_vex=any(f.vex is not None for f in findings),
+        fix_first=fix_first_view(result, anchors),
     )
     view.columns = 8 + sum((view.has_epss, view.has_priority, view.has_ssvc))
     view.scan_notes = scan_notes(result)

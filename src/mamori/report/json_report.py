@@ -15,6 +15,10 @@ not_affected, fixed) and ``state`` what it rests on.
 used, ``complete``, ``source``, ``complete_at``, ``age_days``, ``origin``, ``records``, ``sources``,
 ``components``, ``not_evaluated``, ``stale``.
 
+``fix_first`` (mamori.report.fix_first): per component, the smallest upgrade that clears the most weighted
+risk, largest first: ``component``, ``target_version``, ``cleared`` (ids), ``cleared_count``,
+``risk_cleared``, ``top_outcome`` (the highest SSVC outcome cleared) and ``left`` (findings it does not clear).
+
 ``warnings``: the flaws in single fields of the SBOM that the scan read past (file, component, field,
 code, value, message in the report's language; see mamori.sbom.problems).
 """
@@ -26,6 +30,7 @@ from typing import Any
 import orjson
 
 from mamori.model.references import web_url
+from mamori.report.fix_first import fix_first
 from mamori.sbom.problems import warning_dict
 from mamori.scan.result import ComponentRef, Finding, ScanResult
 
@@ -163,6 +168,7 @@ def result_dict(result: ScanResult, lang: str = "en") -> dict[str, Any]:
             "components_not_evaluated": result.components_not_evaluated(),
         },
     }
+    out["fix_first"] = [row.as_dict(lang) for row in fix_first(result)]
     if result.triage is not None:
         out["triage"] = result.triage
     if result.filters is not None:  # --severity, --ignore-unfixed: what they hid, counted

@@ -28,6 +28,7 @@ from mamori.vex.schemas import csaf_problems, cyclonedx_problems, openvex_proble
 from mamori.vex.validate import enforce
 
 FORMATS = ("cyclonedx", "openvex", "csaf")
+TLP_LABELS = csaf.TLP_LABELS
 _JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
 
 
@@ -43,6 +44,8 @@ class WriteOptions:
     strict: bool = True  # refuse statements that break the VEX rules
     csaf_schema: Path | None = None  # check CSAF output against this schema file instead of csaf-lib's
     source: str | Path | None = None  # the input file, named in error messages
+    lang: str = "en"  # CSAF: document.lang and the language of the titles and notes mamori writes (en, ja)
+    tlp: str = "WHITE"  # CSAF: distribution.tlp.label (AMBER, GREEN, RED or WHITE)
 
 
 def detect(obj: Any) -> str:
@@ -138,6 +141,7 @@ def to_data(doc: VexDocument, fmt: str, options: WriteOptions | None = None) -> 
             ),
         )
     written = opts.timestamp or now()
+    given = doc
     doc = _prepared(doc, opts, written)
     for n, st in enumerate(doc.statements, 1):  # every format names the vulnerability and the products
         if not st.vulnerability.id.strip():
@@ -165,10 +169,13 @@ def to_data(doc: VexDocument, fmt: str, options: WriteOptions | None = None) -> 
             _("CSAF needs the publisher's namespace, a URL the publisher controls: give --namespace"),
         )
     tracking_id = doc.id if doc.id and doc.id.strip() == doc.id and doc.id else f"VEX-{digest[:16].upper()}"
+    known = len(doc.warnings)
     try:
-        return csaf.to_json(doc, namespace, tracking_id, written)
+        out = csaf.to_json(doc, namespace, tracking_id, written, opts.lang, opts.tlp)
     except InputError as exc:  # a conflict found while building: name the input file
         raise InputError(opts.source, exc.problem) from None
+    given.warnings.extend(w for w in doc.warnings[known:] if w not in given.warnings)
+    return out
 
 
 def dumps(doc: VexDocument, fmt: str, options: WriteOptions | None = None) -> bytes:

@@ -9,6 +9,9 @@ tree is handled in csaf_tree.py.
 Writing follows the VEX profile (CSAF 2.0 section 4.5): document notes, product tree,
 vulnerabilities with ``cve`` or ``ids``, ``notes`` and ``product_status``; an impact statement or
 flag for every known_not_affected product and a remediation for every known_affected one.
+``document.lang`` is the language of the words mamori writes (titles and notes, en or ja; the
+phrases are in mapping.yaml ``csaf_texts``) and ``document.distribution.tlp.label`` the TLP label
+(CSAF 2.0 allows AMBER, GREEN, RED and WHITE; mamori writes WHITE unless told otherwise).
 """
 
 from __future__ import annotations
@@ -26,11 +29,14 @@ from mamori.model.references import web_url
 from mamori.model.vex import JUSTIFICATIONS, VexDocument, VexProduct, VexStatement, VexVulnerability
 from mamori.vex.csaf_tree import ProductTree, TreeBuilder, read_tree
 from mamori.vex.fields import Fields, iso
+from mamori.vex.identifiers import serial_uuid
 from mamori.vex.mapping import mapping
 
 CSAF_VERSION = "2.0"
+TLP_LABELS = ("AMBER", "GREEN", "RED", "WHITE")  # CSAF 2.0 schema: distribution.tlp.label
+TLP_URL = "https://www.first.org/tlp/"
+LANGS = ("en", "ja")
 _CVE = re.compile(r"^CVE-[0-9]{4}-[0-9]{4,}$")
-SUMMARY_TITLE = "VEX status summary"
 
 
 # ---------------------------------------------------------------- reading
@@ -245,31 +251,65 @@ class _Reader(Fields):
 # ---------------------------------------------------------------- writing
 
 
-def to_json(doc: VexDocument, namespace: str, tracking_id: str, written: datetime) -> dict[str, Any]:
-    """The CSAF VEX document; ``doc.author`` must be set and ``doc.statements`` non-empty (the caller checks)."""
+def to_json(
+    doc: VexDocument,
+    namespace: str,
+    tracking_id: str,
+    written: datetime,
+    lang: str = "en",
+    tlp: str = "WHITE",
+) -> dict[str, Any]:
+    """The CSAF VEX document; ``doc.author`` must be set and ``doc.statements`` non-empty (the caller checks).
+
+    Bom-refs that cannot be written as URIs (a source BOM without a serial number) are left out of the
+    product helpers and named in ``doc.warnings``."""
     assert doc.author
+    if lang not in LANGS:
+        raise InputError(
+            None,
+            _("unknown language {lang}: expected one of {langs}").format(
+                lang=repr(lang), langs=", ".join(LANGS)
+            ),
+        )
+    if tlp not in TLP_LABELS:
+        raise InputError(
+            None,
+            _("unknown TLP label {label}: CSAF 2.0 allows {labels}").format(
+                label=repr(tlp), labels=", ".join(TLP_LABELS)
+            ),
+        )
     table = mapping()
-    builder = TreeBuilder()
+    serial = serial_uuid(doc.id) if doc.source_format == "cyclonedx" else None
+    builder = TreeBuilder((serial, doc.version) if serial else None)
     vulns: dict[str, list[VexStatement]] = {}
     for st in doc.statements:
         vulns.setdefault(st.vulnerability.id, []).append(st)
-    vulnerabilities = [_vulnerability(sts, builder, doc.author) for sts in vulns.values()]
+    vulnerabilities = [_vulnerability(sts, builder, doc.author, lang) for sts in vulns.values()]
+    for ref in dict.fromkeys(builder.dropped):
+        doc.warnings.append(
+            _(
+                "bom-ref {ref} is not a URI, the source has no serial number for a BOM-Link and the "
+                "product id is taken: the CSAF product is named without it"
+            ).format(ref=repr(ref))
+        )
     initial = doc.timestamp or written
     current = doc.last_updated or initial
     version = str(max(1, doc.version))
-    source = f" from {doc.source_format}" if doc.source_format else ""
     ids = list(vulns)
-    title = doc.title or f"VEX: {', '.join(ids[:3])}{' ...' if len(ids) > 3 else ''}"
+    shown = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
+    title = doc.title or table.csaf_text(
+        "title", lang, ids=", ".join(ids[:3]) + (" ..." if len(ids) > 3 else "")
+    )
+    if doc.source_format:
+        summary = table.csaf_text("summary_from", lang, count=len(ids), ids=shown, source=doc.source_format)
+    else:
+        summary = table.csaf_text("summary", lang, count=len(ids), ids=shown)
     document = {
         "category": "csaf_vex",
         "csaf_version": CSAF_VERSION,
-        "notes": [
-            {
-                "category": "summary",
-                "title": "Summary",
-                "text": f"VEX statements for {len(ids)} vulnerabilities ({', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''}), written by mamori{source}.",
-            }
-        ],
+        "distribution": {"tlp": {"label": tlp, "url": TLP_URL}},
+        "lang": lang,
+        "notes": [{"category": "summary", "title": table.csaf_text("summary_title", lang), "text": summary}],
         "publisher": {
             "category": table.publisher_category(doc.author_role),
             "name": doc.author,
@@ -281,7 +321,7 @@ def to_json(doc: VexDocument, namespace: str, tracking_id: str, written: datetim
             "generator": {"date": iso(written), "engine": {"name": "mamori", "version": __version__}},
             "id": tracking_id,
             "initial_release_date": iso(initial),
-            "revision_history": [{"date": iso(current), "number": version, "summary": f"Version {version}."}],
+            "revision_history": _history(doc.version, initial, current, lang),
             "status": "final",
             "version": version,
         },
@@ -289,12 +329,34 @@ def to_json(doc: VexDocument, namespace: str, tracking_id: str, written: datetim
     return {"document": document, "product_tree": builder.tree(), "vulnerabilities": vulnerabilities}
 
 
+def _history(version: int, initial: datetime, current: datetime, lang: str) -> list[dict[str, str]]:
+    """Revisions 1 to ``version`` (CSAF 2.0 tests 6.1.14, 6.1.16 and 6.1.21 want them all, in order): the
+    earlier ones, which mamori did not see, dated at the initial release."""
+    table = mapping()
+    first = min(initial, current)
+    out = [
+        {
+            "date": iso(first),
+            "number": str(n),
+            "summary": table.csaf_text("earlier_revision", lang, version=n),
+        }
+        for n in range(1, max(1, version))
+    ]
+    number = str(max(1, version))
+    out.append(
+        {"date": iso(current), "number": number, "summary": table.csaf_text("revision", lang, version=number)}
+    )
+    return out
+
+
 def _merge_ids(groups: dict[Any, list[str]], key: Any, pids: list[str]) -> None:
     bucket = groups.setdefault(key, [])
     bucket.extend(p for p in pids if p not in bucket)
 
 
-def _vulnerability(statements: list[VexStatement], builder: TreeBuilder, author: str) -> dict[str, Any]:
+def _vulnerability(
+    statements: list[VexStatement], builder: TreeBuilder, author: str, lang: str = "en"
+) -> dict[str, Any]:
     table = mapping()
     info = statements[0].vulnerability
     status_ids: dict[str, list[str]] = {}
@@ -315,7 +377,7 @@ def _vulnerability(statements: list[VexStatement], builder: TreeBuilder, author:
             _merge_ids(threats, impact, pids)
         if st.status in ("affected", "fixed"):
             when = iso(st.action_statement_timestamp) if st.action_statement_timestamp else None
-            for category, details in _remediations(st):
+            for category, details in _remediations(st, lang):
                 _merge_ids(remediations, (category, details, when), pids)
     out: dict[str, Any] = {}
     if _CVE.match(info.id):
@@ -325,7 +387,7 @@ def _vulnerability(statements: list[VexStatement], builder: TreeBuilder, author:
         out["ids"] = [{"system_name": _system_name(n, info), "text": n} for n in dict.fromkeys(others)]
     if flags:
         out["flags"] = [{"label": label, "product_ids": pids} for label, pids in flags.items()]
-    out["notes"] = [_note(info, statements)]
+    out["notes"] = [_note(info, statements, lang)]
     out["product_status"] = status_ids
     if web_url(info.url):  # http(s) only
         out["references"] = [
@@ -357,7 +419,7 @@ def _conflict(vid: str, st: VexStatement, index: int, other: str) -> InputError:
     )
 
 
-def _remediations(st: VexStatement) -> list[tuple[str, str]]:
+def _remediations(st: VexStatement, lang: str = "en") -> list[tuple[str, str]]:
     table = mapping()
     action = st.action_statement if st.action_statement and st.action_statement.strip() else None
     if not st.responses:
@@ -365,7 +427,7 @@ def _remediations(st: VexStatement) -> list[tuple[str, str]]:
     by_category: dict[str, list[str]] = {}
     for response in st.responses:
         by_category.setdefault(table.response_to_csaf[response], []).append(response)
-    return [(cat, action or table.responses_text(rs) or cat) for cat, rs in by_category.items()]
+    return [(cat, action or table.responses_text(rs, lang) or cat) for cat, rs in by_category.items()]
 
 
 def _system_name(name: str, info: VexVulnerability) -> str:
@@ -375,12 +437,19 @@ def _system_name(name: str, info: VexVulnerability) -> str:
     return prefix if prefix and prefix != name else "unknown"
 
 
-def _note(info: VexVulnerability, statements: list[VexStatement]) -> dict[str, str]:
-    if info.description:
-        return {"category": "description", "text": info.description, "title": "Vulnerability description"}
+def _note(info: VexVulnerability, statements: list[VexStatement], lang: str = "en") -> dict[str, str]:
     table = mapping()
+    if info.description:
+        return {
+            "category": "description",
+            "text": info.description,
+            "title": table.csaf_text("description_title", lang),
+        }
     parts = []
     for st in statements:
-        products = ", ".join(p.label for p in st.products) or "all products"
-        parts.append(f"{table.status_label[st.status]['en']}: {products}")
-    return {"category": "general", "text": f"{info.id}: " + "; ".join(parts) + ".", "title": SUMMARY_TITLE}
+        products = ", ".join(p.label for p in st.products) or table.csaf_text("all_products", lang)
+        parts.append(f"{table.status_label[st.status][lang]}: {products}")
+    text = (
+        f"{info.id}: " + table.csaf_text("list_separator", lang).join(parts) + ("." if lang == "en" else "。")
+    )
+    return {"category": "general", "text": text, "title": table.csaf_text("status_summary_title", lang)}

@@ -9,6 +9,12 @@ named is kept in ``product_identification_helper.x_generic_uris``.
 Writing: versioned products go into branches, unversioned ones into ``full_product_names``,
 products with subcomponents into ``relationships`` (``default_component_of``). A statement without
 products (every product of the author) is a ``vers:all/*`` range under the author's vendor branch.
+The helper holds the purl (``purl``), the CPE (``cpe``) and the product's CycloneDX reference in
+``x_generic_uris``, which must be URIs: a BOM-Link stays as it is, a bare bom-ref becomes the BOM-Link
+``urn:cdx:<serial>/<version>#<bom-ref>`` of the source BOM (namespace: the BOM-Link capability page);
+a bom-ref that is already a URI (a purl, say) is kept under the bom-ref namespace; any other bom-ref
+(a source without a serial number) becomes the product's ``product_id`` (with a warning when that id
+is taken), which a reader takes as the product's identifier again.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from typing import Any
 from mamori.i18n import gettext
 from mamori.model.vex import VexProduct
 from mamori.vex.fields import Fields
-from mamori.vex.identifiers import hash_label, purl_parts
+from mamori.vex.identifiers import bomlink, hash_label, is_uri, purl_parts
 
 BOMLINK_NAMESPACE = "https://cyclonedx.org/capabilities/bomlink/"
 BOMREF_NAMESPACE = "https://cyclonedx.org/docs/1.6/json/#components_items_bom-ref"
@@ -164,7 +170,9 @@ def _identity(product: VexProduct) -> tuple[Any, ...]:
 class TreeBuilder:
     """Assigns product ids and builds ``product_tree`` for the products statements name."""
 
-    def __init__(self) -> None:
+    def __init__(self, bom: tuple[str, int] | None = None) -> None:
+        self.bom = bom  # (serial UUID, version) of the BOM the products' bare bom-refs belong to
+        self.dropped: list[str] = []  # bom-refs that could not be written as URIs
         self.ids: dict[tuple[Any, ...], str] = {}
         self.used: set[str] = set()
         self.counter = 0
@@ -204,7 +212,10 @@ class TreeBuilder:
                 }
             )
         else:
-            pid = self._new_id(product.csaf_id)
+            bare = product.ref if product.ref and self._ref_uri(product.ref) is None else None
+            pid = self._new_id(product.csaf_id or bare)
+            if bare and pid != bare:
+                self.dropped.append(bare)
             self._place(product, pid)
         self.ids[key] = pid
         return pid
@@ -224,7 +235,7 @@ class TreeBuilder:
 
     def _place(self, product: VexProduct, pid: str) -> None:
         fpn: dict[str, Any] = {"name": _full_name(product), "product_id": pid}
-        helper = _helper(product)
+        helper = self._helper(product)
         if helper:
             fpn["product_identification_helper"] = helper
         if product.version or product.version_range:
@@ -233,6 +244,27 @@ class TreeBuilder:
             self.branches.setdefault((product.vendor, product.name or product.key), []).append(leaf)
         else:
             self.full_names.append(fpn)
+
+    def _helper(self, product: VexProduct) -> dict[str, Any]:
+        helper: dict[str, Any] = {}
+        if product.cpe:
+            helper["cpe"] = product.cpe
+        if product.purl:
+            helper["purl"] = product.purl
+        uri = self._ref_uri(product.ref) if product.ref else None
+        if uri is not None:
+            helper["x_generic_uris"] = [uri]
+        return helper
+
+    def _ref_uri(self, ref: str) -> dict[str, str] | None:
+        """The ``x_generic_uris`` entry for a CycloneDX reference, None when it cannot be a URI."""
+        if ref.startswith("urn:cdx:") and is_uri(ref):
+            return {"namespace": BOMLINK_NAMESPACE, "uri": ref}
+        if self.bom is not None:
+            return {"namespace": BOMLINK_NAMESPACE, "uri": bomlink(self.bom[0], self.bom[1], ref)}
+        if is_uri(ref):
+            return {"namespace": BOMREF_NAMESPACE, "uri": ref}
+        return None
 
     def tree(self) -> dict[str, Any]:
         vendors: dict[str | None, list[dict[str, Any]]] = {}
@@ -265,15 +297,3 @@ def _full_name(product: VexProduct) -> str:
     if product.version or product.version_range:
         parts.append(product.version or product.version_range or "")
     return " ".join(p for p in parts if p)
-
-
-def _helper(product: VexProduct) -> dict[str, Any]:
-    helper: dict[str, Any] = {}
-    if product.cpe:
-        helper["cpe"] = product.cpe
-    if product.purl:
-        helper["purl"] = product.purl
-    if product.ref:
-        namespace = BOMLINK_NAMESPACE if product.ref.startswith("urn:cdx:") else BOMREF_NAMESPACE
-        helper["x_generic_uris"] = [{"namespace": namespace, "uri": product.ref}]
-    return helper

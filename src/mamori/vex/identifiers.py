@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 from packageurl import PackageURL
 
@@ -43,3 +44,27 @@ def purl_parts(text: str) -> tuple[str | None, str | None]:
     except ValueError:
         return None, None
     return purl.name, purl.version
+
+
+_FRAGMENT_SAFE = "-._~!$&'()*+,;=:@/?"
+_SERIAL = re.compile(
+    r"^urn:uuid:([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+)
+
+
+def serial_uuid(serial: str | None) -> str | None:
+    """The UUID (lower case) of a CycloneDX serial number ``urn:uuid:…``, or None."""
+    found = _SERIAL.match(serial.strip()) if serial else None
+    return found.group(1).lower() if found else None
+
+
+def bomlink(serial: str, version: int, ref: str) -> str:
+    """The CycloneDX BOM-Link ``urn:cdx:<serial>/<version>#<bom-ref>`` (the bom-ref percent-encoded)."""
+    return f"urn:cdx:{serial}/{max(1, version)}#{quote(ref, safe=_FRAGMENT_SAFE)}"
+
+
+def is_uri(text: str) -> bool:
+    """Whether ``text`` is an absolute URI (RFC 3986), as the CSAF schema's ``uri`` format requires."""
+    from rfc3986_validator import validate_rfc3986
+
+    return bool(validate_rfc3986(text, rule="URI"))

@@ -45,6 +45,7 @@ class VexMapping:
     csaf_to_response: dict[str, str]
     csaf_remediation_without_response: str
     csaf_publisher_categories: dict[str, str]
+    csaf_texts: dict[str, dict[str, str]]
 
     def cdx_justification(self, statement_justification: str | None, original: str | None) -> str | None:
         """The CycloneDX label to write: the original when it still agrees, else the table's first."""
@@ -55,6 +56,11 @@ class VexMapping:
     def responses_text(self, responses: list[str], lang: str = "en") -> str | None:
         texts = [self.response_text[r][lang] for r in responses if r in self.response_text]
         return " ".join(texts) or None
+
+    def csaf_text(self, key: str, lang: str, **values: object) -> str:
+        """A CSAF document phrase in ``lang`` (en or ja), placeholders filled in."""
+        texts = self.csaf_texts[key]
+        return texts.get(lang, texts["en"]).format(**values)
 
     def publisher_category(self, role: str | None) -> str:
         return self.csaf_publisher_categories.get((role or "").strip().lower(), "other")
@@ -129,7 +135,14 @@ def build(raw: dict[str, Any]) -> VexMapping:
         csaf_to_response=from_csaf,
         csaf_remediation_without_response=default_cat,
         csaf_publisher_categories=dict(raw["csaf_publisher_categories"]),
+        csaf_texts=_texts(raw.get("csaf_texts") or {}),
     )
+
+
+def _texts(raw: dict[str, Any]) -> dict[str, dict[str, str]]:
+    for key, texts in raw.items():
+        _check(isinstance(texts, dict) and {"en", "ja"} <= set(texts), f"csaf_texts.{key} needs en and ja")
+    return {k: dict(v) for k, v in raw.items()}
 
 
 def load_raw() -> dict[str, Any]:

@@ -1,7 +1,9 @@
 """Schema checks of what the VEX writers produce.
 
 * CSAF 2.0: the official OASIS JSON schema as shipped by the ``csaf-lib`` package (with the FIRST
-  CVSS 2.0/3.0/3.1 schemas it references), or a schema file the caller names.
+  CVSS 2.0/3.0/3.1 schemas it references), or a schema file the caller names, with its formats
+  checked (``uri`` by RFC 3986, ``date-time`` by RFC 3339), then the mandatory tests of CSAF 2.0
+  section 6.1 (csaf_checks.py).
 * OpenVEX 0.2: ``mamori/data/vex/openvex-0.2.schema.json``, written from the specification's rules
   (no installable package ships one).
 * CycloneDX 1.4-1.6: cyclonedx-python-lib's ``JsonStrictValidator``.
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # jsonschema costs ~1 s to import (rfc3987-syntax): loaded on first validation only
-    from jsonschema import Draft202012Validator
+    from jsonschema import Draft202012Validator, FormatChecker
 
 _CVSS_FILES = {
     "https://www.first.org/cvss/cvss-v2.0.json": "cvss_v2_0.json",
@@ -61,7 +63,27 @@ def _csaf_validator(schema_path: Path | None) -> Draft202012Validator:
                     uri, Resource.from_contents(cvss, default_specification=DRAFT7)
                 )
                 break
-    return Draft202012Validator(schema, registry=registry)
+    return Draft202012Validator(schema, registry=registry, format_checker=csaf_format_checker())
+
+
+@cache
+def csaf_format_checker() -> FormatChecker:
+    """Checks of the two formats the CSAF 2.0 schema uses: ``uri`` (RFC 3986) and ``date-time`` (RFC 3339)."""
+    from jsonschema import FormatChecker
+    from rfc3339_validator import validate_rfc3339
+    from rfc3986_validator import validate_rfc3986
+
+    checker = FormatChecker(formats=())
+
+    @checker.checks("uri")
+    def _uri(value: object) -> bool:
+        return not isinstance(value, str) or bool(validate_rfc3986(value, rule="URI"))
+
+    @checker.checks("date-time")
+    def _date_time(value: object) -> bool:
+        return not isinstance(value, str) or bool(validate_rfc3339(value))
+
+    return checker
 
 
 def _problems(validator: Draft202012Validator, data: Any) -> list[str]:
@@ -75,8 +97,12 @@ def _problems(validator: Draft202012Validator, data: Any) -> list[str]:
 
 
 def csaf_problems(data: Any, schema_path: Path | None = None) -> list[str]:
-    """CSAF 2.0 JSON schema violations of ``data``."""
-    return _problems(_csaf_validator(schema_path), data)
+    """CSAF 2.0 JSON schema violations of ``data`` (formats checked), then its mandatory test findings."""
+    from mamori.vex.csaf_checks import mandatory_problems
+
+    out = _problems(_csaf_validator(schema_path), data)
+    out.extend(str(p) for p in mandatory_problems(data)[: max(0, _MAX_SHOWN - len(out))])
+    return out
 
 
 @cache

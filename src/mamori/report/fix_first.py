@@ -1,0 +1,201 @@
+"""What to fix first: per component, the smallest upgrade that clears the most weighted risk.
+
+Only findings that still need action count (not the ones a triage record or VEX statement says are
+not affected or fixed). Each has a weight::
+
+    weight = priority × 2^rank
+
+``priority`` is the finding's priority score (mamori.triage.score: (1 + √p) × CVSS, p = 1 in CISA KEV,
+else the EPSS probability; 0-20), computed from the finding's own CVSS, EPSS and KEV when triage set
+none, and 10 (the middle of the scale) when there is no CVSS score: an unscored finding is never the
+least urgent. ``rank`` is the place of the finding's SSVC outcome in its decision table (0 for the
+lowest, e.g. Defer or Track; 3 for Immediate or Act), 0 without an SSVC outcome, so that each step up
+in outcome doubles the weight.
+
+A component's candidate targets are the fixed versions its findings list. Upgrading to a candidate clears
+a finding when the candidate is one of the finding's fixed versions or above all of them (versions
+compared the way the component's ecosystem orders them); the target is the candidate that clears the
+most weight, the lowest one on a tie: the smallest upgrade that clears the most weighted risk. Rows are
+ordered by the weight cleared, then by the highest outcome cleared, then by component; ``left`` counts
+the component's findings the upgrade does not clear (no fixed version, or a fix on another branch).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from packageurl import PackageURL
+
+from mamori.scan.result import Finding, ScanResult
+from mamori.triage.score import priority_score
+
+UNSCORED = 10.0
+# outcome names of decision tables, lowest first, for an SSVC given as a plain dict or text
+_KNOWN_ORDERS = (
+    ("defer", "scheduled", "out_of_cycle", "immediate"),
+    ("track", "track_star", "attend", "act"),
+)
+
+
+@dataclass(slots=True)
+class ClearedFinding:
+    vuln_id: str
+    weight: float
+    priority: float
+    rank: int
+    outcome: Any  # the SSVC assessment (or dict / text) as the finding carries it
+
+
+@dataclass(slots=True)
+class FixFirst:
+    component: str
+    version: str
+    purl: str | None
+    target: str
+    cleared: list[ClearedFinding] = field(default_factory=list)
+    left: int = 0  # findings of the component that still need action after the upgrade
+
+    @property
+    def weight(self) -> float:
+        return round(sum(c.weight for c in self.cleared), 2)
+
+    @property
+    def top_rank(self) -> int:
+        return max((c.rank for c in self.cleared), default=0)
+
+    @property
+    def top(self) -> ClearedFinding:
+        return max(self.cleared, key=lambda c: (c.rank, c.priority))
+
+    def as_dict(self, lang: str = "en") -> dict[str, Any]:
+        top = self.top.outcome
+        outcome = None
+        if hasattr(top, "outcome") and hasattr(top.outcome, "name"):
+            outcome = top.outcome.name.get(lang)
+        elif isinstance(top, dict):
+            outcome = top.get("outcome_name") or top.get("outcome")
+        elif top is not None:
+            outcome = str(top)
+        return {
+            "component": {"name": self.component, "version": self.version, "purl": self.purl},
+            "target_version": self.target,
+            "cleared": [c.vuln_id for c in self.cleared],
+            "cleared_count": len(self.cleared),
+            "risk_cleared": self.weight,
+            "top_outcome": outcome,
+            "left": self.left,
+        }
+
+
+def outcome_rank(ssvc: Any) -> int:
+    """The place of an SSVC outcome in its table, lowest 0; 0 when there is none or it is unknown."""
+    if ssvc is None:
+        return 0
+    decision = getattr(ssvc, "decision", None)
+    outcome = getattr(ssvc, "outcome", None)
+    if decision is not None and outcome is not None:
+        try:
+            return int(decision.table.outcome.index(outcome.id))
+        except (AttributeError, ValueError):
+            pass
+    name = ssvc.get("outcome") if isinstance(ssvc, dict) else outcome if isinstance(outcome, str) else ssvc
+    key = str(name or "").strip().lower().replace("-", "_").replace(" ", "_").replace("*", "_star")
+    for order in _KNOWN_ORDERS:
+        if key in order:
+            return order.index(key)
+    return 0
+
+
+def finding_priority(f: Finding) -> float:
+    """The finding's priority score, computed from its own CVSS, EPSS and KEV when triage set none."""
+    if f.priority_score is not None:
+        return float(f.priority_score)
+    v = f.vulnerability
+    epss = v.epss.score if v.epss is not None else None
+    score = priority_score(v.score, epss, v.kev is not None) if v.score is not None else None
+    return float(score) if score is not None else UNSCORED
+
+
+def finding_weight(f: Finding) -> tuple[float, float, int]:
+    """(weight, priority, outcome rank) of a finding."""
+    priority = finding_priority(f)
+    rank = outcome_rank(f.ssvc)
+    return round(priority * 2**rank, 2), priority, rank
+
+
+def _version_key(purl: str | None) -> Any:
+    """A sort key for versions of this component's ecosystem (generic ordering when unknown)."""
+    from mamori.match.ecosystems import GENERIC, ecosystem_for_purl, version_class
+    from mamori.match.versions import parse
+
+    cls = None
+    if purl:
+        try:
+            key = ecosystem_for_purl(PackageURL.from_string(purl))
+        except ValueError:
+            key = None
+        cls = version_class(key.ecosystem) if key is not None else None
+    cls = cls or GENERIC
+
+    def sort_key(text: str) -> tuple[int, Any]:
+        parsed = parse(cls, text) or parse(GENERIC, text)
+        return (0, parsed) if parsed is not None else (1, text)
+
+    return sort_key
+
+
+def _best_target(fixable: list[Finding], key: Any) -> tuple[str, list[Finding]]:
+    """The lowest fixed version that clears the most weight, and the findings it clears."""
+
+    def above(a: str, b: str) -> bool:
+        try:
+            return bool(key(a) >= key(b))
+        except TypeError:  # versions of different kinds: plain text order
+            return a >= b
+
+    def clears(target: str, f: Finding) -> bool:
+        if target in f.fixed_versions:
+            return True
+        return all(above(target, fixed) for fixed in f.fixed_versions)
+
+    try:
+        candidates = sorted({v for f in fixable for v in f.fixed_versions}, key=key)
+    except TypeError:
+        candidates = sorted({v for f in fixable for v in f.fixed_versions})
+    best: tuple[float, str, list[Finding]] | None = None
+    for target in candidates:
+        cleared = [f for f in fixable if clears(target, f)]
+        weight = sum(finding_weight(f)[0] for f in cleared)
+        if best is None or weight > best[0] + 1e-9:
+            best = (weight, target, cleared)
+    assert best is not None
+    return best[1], best[2]
+
+
+def fix_first(result: ScanResult) -> list[FixFirst]:
+    """The fix-first rows of a scan result (see the module)."""
+    groups: dict[tuple[str, str, str | None], list[Finding]] = {}
+    for f in result.findings:
+        if f.out_of_gate:
+            continue
+        c = f.component
+        name = f"{c.group}/{c.name}" if c.group and not c.purl else c.name
+        groups.setdefault((name, c.version or "", c.purl), []).append(f)
+    rows: list[FixFirst] = []
+    for (name, version, purl), findings in groups.items():
+        fixable = [f for f in findings if f.fixed_versions]
+        if not fixable:
+            continue
+        target, cleared = _best_target(fixable, _version_key(purl))
+        row = FixFirst(name, version, purl, target, left=len(findings) - len(cleared))
+        seen: set[str] = set()
+        for f in sorted(cleared, key=lambda x: (-finding_weight(x)[0], x.vulnerability.id)):
+            if f.vulnerability.id in seen:
+                continue
+            seen.add(f.vulnerability.id)
+            weight, priority, rank = finding_weight(f)
+            row.cleared.append(ClearedFinding(f.vulnerability.id, weight, priority, rank, f.ssvc))
+        rows.append(row)
+    rows.sort(key=lambda r: (-r.weight, -r.top_rank, r.component, r.version))
+    return rows
