@@ -74,7 +74,9 @@ def test_wheel_installs_and_runs_the_demo_on_every_python(tmp_path: Path, online
     assert "mamori/locale/ja/LC_MESSAGES/mamori.mo" in names
     assert any(n.startswith("mamori/data/demo/") for n in names)
     assert "mamori/data/sbom/supplier_reasons.yaml" in names
-    wanted = os.environ.get("MAMORI_TEST_PYTHONS", "").strip() or f"{sys.version_info[0]}.{sys.version_info[1]}"
+    wanted = (
+        os.environ.get("MAMORI_TEST_PYTHONS", "").strip() or f"{sys.version_info[0]}.{sys.version_info[1]}"
+    )
     only = [] if wanted == "all" else [f"--only={v.strip()}" for v in wanted.split(",") if v.strip()]
     done = subprocess.run(
         [
@@ -97,7 +99,9 @@ def test_wheel_installs_and_runs_the_demo_on_every_python(tmp_path: Path, online
     summary = re.fullmatch(r"(\d+) passed, (\d+) failed", lines[-1])
     assert summary is not None and int(summary[1]) >= 1 and summary[2] == "0"
     current = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    assert only != [f"--only={current}"] or any(line.startswith(f"PASS CPython {current}.") for line in lines), lines
+    assert only != [f"--only={current}"] or any(
+        line.startswith(f"PASS CPython {current}.") for line in lines
+    ), lines
 
 
 def _git_project(root: Path, files: dict[str, bytes]) -> Path:
