@@ -203,8 +203,11 @@ def test_no_config_changes_nothing(setup) -> None:
     assert done.returncode == 0 and "filters" not in json.loads(done.stdout)
 
 
-def test_global_keys_reach_every_command_but_the_demo_database(tmp_path) -> None:
+def test_global_keys_reach_every_command_but_the_demo_database(tmp_path, monkeypatch) -> None:
     import typer
+
+    for name in ("MAMORI_DB", "MAMORI_LANG"):  # the environment wins over a file: not under test here
+        monkeypatch.delenv(name, raising=False)
 
     from mamori.cli import config as config_cli
     from mamori.cli.main import app

@@ -69,11 +69,13 @@ NOT_FILES = {
     "table", "assignments", "conservative", "author", "namespace", "component", "vulnerability", "justification",
     "responses", "detail", "who", "history_of", "verbose", "lenient", "timeout", "deadline", "max_retry_wait",
     "max_download", "total_deadline", "severity", "exit_code", "quiet", "ignore_unfixed", "shell", "tlp",
+    "review_interval", "target", "author_from_git", "exclude", "include_tests", "no_default_excludes",
 }  # fmt: skip
 
 # (command, parameter) → (argv with {} where the file goes, what the file should hold)
 READS: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
     ("assess answer", "evidence"): (("assess", "answer", "1", "G-1-1", "--status", "done", "--evidence", "{}"), "any"),
+    ("assess answer", "from_file"): (("assess", "answer", "1", "--from", "{}"), "yaml"),
     ("assess compare", "declaration"): (("assess", "compare", "{}", "--profile", "@profile"), "json"),
     ("assess compare", "profile"): (("assess", "compare", str(SBOM), "--profile", "{}"), "yaml"),
     ("assess import-xlsx", "workbook"): (("assess", "import-xlsx", "1", "{}"), "xlsx"),
