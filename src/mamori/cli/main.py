@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from types import FrameType, ModuleType
 
 import typer
+import typer.main
 
 from mamori import __version__
 from mamori.cli import assess as assess_cli
@@ -31,10 +32,11 @@ from mamori.cli import scan as scan_cli
 from mamori.cli import ssvc as ssvc_cli
 from mamori.cli import triage as triage_cli
 from mamori.cli import vex as vex_cli
+from mamori.cli.help_text import USAGE_LINE, translate, usage_message
 from mamori.display import visible
 from mamori.errors import InputError, MamoriError
 from mamori.fileio import message
-from mamori.i18n import LANGS, Lang, Text, default_lang, set_lang
+from mamori.i18n import LANGS, Lang, Text, _, default_lang, set_lang
 
 app = typer.Typer(
     name="mamori",
@@ -152,11 +154,13 @@ _NO_ARGS_HELP: tuple[type[BaseException], ...] = tuple(
 
 
 def usage_line(exc: BaseException) -> str:
-    """One line for a usage error: the command, the problem, where to read more."""
+    """One line for a usage error: the command, the problem, where to read more (click's English
+    message in the running command's language, :func:`mamori.cli.help_text.usage_message`)."""
     ctx = getattr(exc, "ctx", None)
     command = getattr(ctx, "command_path", None) or "mamori"
     message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-    return f"{command}: error: {visible(message).rstrip('.')} (see '{command} --help')"
+    shown = visible(usage_message(message)).rstrip(".。")
+    return _(USAGE_LINE).format(command=command, message=shown)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,7 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     set_lang(_lang(argv))
     try:
         with _signals_unwind():
-            result = app(args=argv, prog_name="mamori", standalone_mode=False)
+            command = typer.main.get_command(app)
+            translate(command, sys.argv[1:] if argv is None else argv)
+            result = command.main(args=argv, prog_name="mamori", standalone_mode=False)
             _flush_stdout()
     except MamoriError as exc:
         sys.stderr.write(f"mamori: error: {visible(exc.message(_lang(argv)))}\n")
