@@ -14,7 +14,7 @@ import typer
 
 from mamori.cli.catalog import FORMAT, LANG, check_format, echo_json
 from mamori.compliance.assessment import FRAMEWORKS, STATUSES, Assessment, parse_date, parse_roles
-from mamori.compliance.messages import t
+from mamori.compliance.messages import key_word, t
 from mamori.display import plain, visible
 from mamori.errors import InputError
 from mamori.i18n import LANGS, Lang, choose_lang
@@ -89,7 +89,17 @@ def new(
     language, role_list = choose_lang(lang), parse_roles(roles)
     with _book(db) as book:
         a = book.create(framework, org, role_list, scope)
-    typer.echo(visible(t("new.created", language, id=a.id, framework=a.framework, count=len(a.items()))))
+    typer.echo(
+        visible(
+            t(
+                "new.created",
+                language,
+                id=a.id,
+                framework=key_word("framework", a.framework, language),
+                count=len(a.items()),
+            )
+        )
+    )
 
 
 @app.command("list")
@@ -130,7 +140,7 @@ def list_assessments(db: str | None = DB, lang: str | None = LANG, fmt: str = FO
         done = sum(v for k, v in counts.items() if k != "unanswered")
         table.add_row(
             str(a.id),
-            plain(a.framework),
+            plain(key_word("framework", a.framework, language)),
             plain(a.organization),
             plain(a.scope),
             f"{done}/{sum(counts.values())}",
@@ -200,7 +210,9 @@ def show(
         echo_json(data)
         return
     console = _console()
-    head = visible(f" {catalog.title.get(language)} [{a.framework} {a.catalog_version}]")
+    head = visible(
+        f" {catalog.title.get(language)} [{key_word('framework', a.framework, language)} {a.catalog_version}]"
+    )
     console.print(Text.assemble((f"#{a.id}", "bold"), head))
     console.print(plain(f"{t('label.organization', language)}: {a.organization}"))
     console.print(plain(f"{t('label.scope', language)}: {a.scope}"))

@@ -63,8 +63,15 @@ def echo_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def _flag_text(flag: cat.Flagged, lang: Lang) -> str:
-    value = ", ".join(flag.value) if isinstance(flag.value, tuple) else str(flag.value)
+def _word(section: str, key: str, lang: Lang) -> str:
+    from mamori.compliance.messages import key_word
+
+    return key_word(section, key, lang)
+
+
+def _flag_text(flag: cat.Flagged, lang: Lang, section: str) -> str:
+    values = flag.value if isinstance(flag.value, tuple) else (flag.value,)
+    value = ", ".join(_word(section, str(v), lang) for v in values)
     return f"{value} ({_label(flag.basis, lang) if flag.basis in _LABELS else flag.basis})"
 
 
@@ -97,7 +104,7 @@ def list_items(
             )
             return
         for c in catalogs.values():
-            counts = ", ".join(f"{n} {k}" for k, n in c.counts().items())
+            counts = ", ".join(f"{n} {_word('kind', k, language)}" for k, n in c.counts().items())
             typer.echo(f"{c.framework}\t{c.title.get(language)} ({counts})")
         return
     catalog = cat.load(framework)
@@ -171,9 +178,9 @@ def _show_lines(
     other = item.title.en if lang == "ja" else item.title.ja
     lines.append(f"  ({other})")
     lines.append(
-        f"{_label('framework', lang)}: {catalog.title.get(lang)} [{catalog.framework} {catalog.version}]"
+        f"{_label('framework', lang)}: {catalog.title.get(lang)} [{_word('framework', catalog.framework, lang)} {catalog.version}]"
     )
-    lines.append(f"{_label('kind', lang)}: {item.kind}")
+    lines.append(f"{_label('kind', lang)}: {_word('kind', item.kind, lang)}")
     ancestors = catalog.ancestors(item)
     if ancestors:
         lines.append(
@@ -184,9 +191,9 @@ def _show_lines(
     for name in ("roles", "target", "level"):
         flag = getattr(item.applicability, name)
         if flag is not None:
-            lines.append(f"{_label(name, lang)}: {_flag_text(flag, lang)}")
+            lines.append(f"{_label(name, lang)}: {_flag_text(flag, lang, name)}")
     if item.periodicity is not None:
-        lines.append(f"{_label('periodicity', lang)}: {_flag_text(item.periodicity, lang)}")
+        lines.append(f"{_label('periodicity', lang)}: {_flag_text(item.periodicity, lang, 'periodicity')}")
     hints = item.evidence_hints.get(lang)
     if hints:
         lines.append(f"{_label('evidence', lang)}:")
@@ -196,7 +203,7 @@ def _show_lines(
         names = (catalog.extra.get("mapping_guidelines") or {}).get("guidelines") or {}
         lines.append(f"{_label('mapping', lang)}:")
         for key, cell in mapping.items():
-            title = (names.get(key) or {}).get("title_ja" if lang == "ja" else "title_en", key)
+            title = (names.get(key) or {}).get("title_ja" if lang == "ja" else "title_en") or "?"
             clauses = f" [{cell['clauses']}]" if cell.get("clauses") else ""
             lines.append(f"  {cell['grade']} {title}{clauses}")
     if "demo_level" in item.extra:
@@ -209,10 +216,10 @@ def _show_lines(
         lines.append(f"{_label('refs', lang)}:")
         for ref in refs:
             title = ref.target.title.get(lang) if ref.target else "?"
-            lines.append(f"  {ref.framework} {ref.id}  {title}")
+            lines.append(f"  {_word('framework', ref.framework, lang)} {ref.id}  {title}")
     if incoming:
         lines.append(f"{_label('referenced_by', lang)}:")
-        lines += [f"  {o.framework} {o.id}  {o.title.get(lang)}" for o in incoming]
+        lines += [f"  {_word('framework', o.framework, lang)} {o.id}  {o.title.get(lang)}" for o in incoming]
     return lines
 
 
