@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from mamori.cli.main import main
@@ -73,3 +79,92 @@ def test_pair_key_order_is_each_module_s_own() -> None:
 
     assert list(bilingual("no_components")) == ["en", "ja"]
     assert list(both("status.partial")) == ["ja", "en"]
+
+
+# --- no internal key reaches a person (the installed mamori, Japanese and English) ---------------------
+
+_INTERNAL = re.compile(
+    r"meti_mgmt|sbom_guide|sw_isac|digital_agency_sbd|nisc_standards|mic_cloud|\((guideline|ssdf|checklist|jcstar1)[),、]"
+    r"|\[(guideline|ssdf|checklist|jcstar1) |user_company|on_event|per_release"
+)
+
+
+def _first_items() -> list[str]:
+    """One item id of every installed catalog."""
+    from mamori.compliance import catalog as cat
+
+    return [
+        f"{name}:{next(iter(cat.load(name).of_kind(*cat.load(name).levels))).id}" for name in cat.frameworks()
+    ]
+
+
+def test_no_internal_key_reaches_a_person(tmp_path: Path) -> None:
+    mamori = Path(sys.executable).with_name("mamori")
+    if not mamori.exists():
+        pytest.skip("the installed mamori is not next to the interpreter")
+    demo_sbom = Path(__file__).resolve().parents[1] / "src/mamori/data/demo/shop-portal-2.1.0.cdx.json"
+    for lang in ("ja", "en"):
+        env = {
+            **{k: v for k, v in os.environ.items() if k not in ("LANG", "LC_ALL")},
+            "MAMORI_LANG": lang,
+            "MAMORI_DB": str(tmp_path / f"{lang}.db"),
+            "XDG_DATA_HOME": str(tmp_path / "data"),
+            "NO_COLOR": "1",
+            "COLUMNS": "200",
+        }
+        runs = [
+            ["catalog", "list"],
+            *(["catalog", "list", name.split(":")[0]] for name in _first_items()),
+            *(
+                ["catalog", "show", item, "--framework", fw]
+                for fw, item in (i.split(":") for i in _first_items())
+            ),
+            ["catalog", "show", "PO.1.1"],
+            [
+                "assess",
+                "new",
+                "--framework",
+                "guideline",
+                "--org",
+                "ACME",
+                "--roles",
+                "developer",
+                "--scope",
+                "shop",
+            ],
+            [
+                "assess",
+                "new",
+                "--framework",
+                "ssdf",
+                "--org",
+                "ACME",
+                "--roles",
+                "developer",
+                "--scope",
+                "shop",
+            ],
+            ["assess", "list"],
+            ["assess", "show", "1"],
+            ["assess", "gaps", "1"],
+            ["assess", "roadmap", "2"],
+            ["product", "add", "shop", "--supplier", "Example KK"],
+            ["release", "add", "shop", "2.1.0", "--sbom", str(demo_sbom)],
+            ["product", "list"],
+            ["product", "show", "shop"],
+            ["release", "show", "shop", "2.1.0"],
+            ["portfolio", "findings"],
+            ["triage", "records", "--product", "shop", "--release", "2.1.0"],
+        ]
+        outputs = []
+        for args in runs:
+            run = subprocess.run([str(mamori), *args], capture_output=True, text=True, env=env, timeout=120)
+            assert run.returncode in (0, 1, 3), (lang, args, run.stderr)
+            outputs.append((args, run.stdout + run.stderr))
+        for args, out in outputs:
+            assert not _INTERNAL.search(out), (lang, args, _INTERNAL.search(out), out)
+        if lang == "ja":
+            table = dict((" ".join(a), o) for a, o in outputs)
+            assert "製品" in table["product list"] and "Product" not in table["product list"]
+            assert "未対応" in table["portfolio findings"]
+            assert "ガイドライン" in table["assess list"]
