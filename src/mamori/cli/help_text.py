@@ -161,16 +161,17 @@ def _format_usage(original: Callable[..., Any], command: Any, ctx: Any, formatte
     formatter.write_usage(ctx.command_path, " ".join(pieces), prefix=gettext(USAGE_PREFIX))
 
 
-def _rich_words() -> None:
-    """Typer's panel titles and help words in the running command's language (English restored for en)."""
+def _rich_words(japanese: bool) -> None:
+    """Typer's panel titles and help words in Japanese, or back in English (an earlier command of the
+    same process, as in tests, may have set them)."""
     try:
-        from typer import rich_utils
+        from typer import rich_utils  # imports rich: only when help may be printed
     except ImportError:  # Typer without rich: click's plain help, whose section titles stay English
         return
     for name, english in RICH_WORDS.items():
         if hasattr(rich_utils, name):
             _ENGLISH_RICH.setdefault(name, getattr(rich_utils, name))
-            setattr(rich_utils, name, gettext(english) if current_lang() != "en" else _ENGLISH_RICH[name])
+            setattr(rich_utils, name, gettext(english) if japanese else _ENGLISH_RICH[name])
 
 
 def wants_help_text(argv: list[str]) -> bool:
@@ -181,8 +182,8 @@ def wants_help_text(argv: list[str]) -> bool:
 
 def translate(command: Any, argv: list[str]) -> None:
     """Put ``command`` (the click tree) and Typer's help words in the running command's language."""
-    if _ENGLISH_RICH or current_lang() != "en":
-        _rich_words()
-    if current_lang() == "en" or not wants_help_text(argv):
-        return
-    _translate_command(command)
+    japanese = current_lang() != "en" and wants_help_text(argv)
+    if japanese or _ENGLISH_RICH:
+        _rich_words(japanese)
+    if japanese:
+        _translate_command(command)
