@@ -12,7 +12,7 @@ from mamori.cli.options import choice as _choice
 from mamori.cli.options import print_read_warnings
 from mamori.display import visible
 from mamori.errors import InputError
-from mamori.i18n import DEFAULT_NOTE, choose_lang
+from mamori.i18n import DEFAULT_NOTE, _, choose_lang
 
 app = typer.Typer(help="Read, convert, check, compare and merge SBOMs.", no_args_is_help=True)
 
@@ -112,7 +112,10 @@ def convert(
     """
     doc = read_input(source, columns, input_format, sheet, strict=strict, lang=choose_lang(lang))
     fmt = sbom.write(doc, output, to, spec_version)
-    typer.echo(visible(f"{output} ({fmt}, {sum(1 for _ in doc.all_components())} components)"))
+    count = sum(1 for _component in doc.all_components())
+    typer.echo(
+        visible(_("{output} ({format}, {count} components)").format(output=output, format=fmt, count=count))
+    )
 
 
 # ---------------------------------------------------------------- check, diff, merge
@@ -279,12 +282,16 @@ def generate(
     )
     doc = generate_sbom(path, options)
     for note in notices(doc):
-        sys.stderr.write(visible(f"mamori: notice: {note}") + "\n")
+        sys.stderr.write(visible(_("mamori: notice: {note}").format(note=note)) + "\n")
     count = sum(1 for _ in doc.all_components())
     if output is None:
         sys.stdout.buffer.write(sbom.dumps(doc, fmt, spec_version))
         sys.stdout.flush()
-        sys.stderr.write(f"({fmt}, {count} components)\n")
+        sys.stderr.write(_("({format}, {count} components)").format(format=fmt, count=count) + "\n")
     else:
         sbom.write(doc, output, fmt, spec_version)
-        typer.echo(visible(f"{output} ({fmt}, {count} components)"))
+        typer.echo(
+            visible(
+                _("{output} ({format}, {count} components)").format(output=output, format=fmt, count=count)
+            )
+        )
