@@ -168,3 +168,17 @@ def test_no_internal_key_reaches_a_person(tmp_path: Path) -> None:
             assert "製品" in table["product list"] and "Product" not in table["product list"]
             assert "未対応" in table["portfolio findings"]
             assert "ガイドライン" in table["assess list"]
+
+
+def test_portfolio_words_come_from_the_catalog_with_their_context() -> None:
+    """The portfolio words moved from YAML to gettext: same texts, a msgctxt for single words."""
+    from mamori.i18n import translate
+    from mamori.portfolio.messages import WORDS, text
+
+    assert text("ja", "columns", "by") == "保存者" and text("en", "columns", "by") == "By"
+    assert text("ja", "status", "open") == "未対応" and text("fr", "status", "open") == "open"
+    assert text("ja", "text", "product_added", name="shop") == "製品 shop を登録しました。"
+    assert translate("By", "ja") == "By"  # without its context the word is not the column's
+    for section, entries in WORDS.items():
+        for key in entries:
+            assert text("ja", section, key) != text("en", section, key) or key in ("sbom",), (section, key)
