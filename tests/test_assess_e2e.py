@@ -63,7 +63,7 @@ def test_assessment_to_declaration_to_customer_comparison(tmp_path, capsys, sbom
         "--lang",
         "en",
     )
-    assert code == 0 and "Created assessment 1 (guideline, 56 applicable items)" in out
+    assert code == 0 and "Created assessment 1 (Guideline, 56 applicable items)" in out
 
     # 1. answers from the questionnaire
     workbook = tmp_path / "questionnaire.xlsx"
