@@ -89,17 +89,8 @@ def new(
     language, role_list = choose_lang(lang), parse_roles(roles)
     with _book(db) as book:
         a = book.create(framework, org, role_list, scope)
-    typer.echo(
-        visible(
-            t(
-                "new.created",
-                language,
-                id=a.id,
-                framework=key_word("framework", a.framework, language),
-                count=len(a.items()),
-            )
-        )
-    )
+    name = key_word("framework", a.framework, language)
+    typer.echo(visible(t("new.created", language, id=a.id, framework=name, count=len(a.items()))))
 
 
 @app.command("list")
