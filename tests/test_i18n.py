@@ -178,3 +178,17 @@ def test_portfolio_words_come_from_the_catalog_with_their_context() -> None:
     for section, entries in WORDS.items():
         for key in entries:
             assert text("ja", section, key) != text("en", section, key) or key in ("sbom",), (section, key)
+
+
+@pytest.mark.parametrize(("lang", "prefix"), [("ja", "mamori: エラー: "), ("en", "mamori: error: ")])
+def test_error_line_prefix_follows_the_language(
+    no_lang_env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    lang: str,
+    prefix: str,
+) -> None:
+    no_lang_env.setenv("MAMORI_LANG", lang)
+    assert main(["sbom", "check", str(tmp_path / "missing.json")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(prefix) and err.count("\n") == 1, err

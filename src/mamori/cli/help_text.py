@@ -2,7 +2,7 @@
 
 Help texts stay English in the code (Typer reads them when the modules are imported, before the language
 is known); their Japanese is in the gettext catalog (tools/i18n.py extracts them from the command tree).
-:func:`translate` walks the click command tree once, before it runs, and swaps every command's help,
+:func:`translate_help` walks the click command tree once, before it runs, and swaps every command's help,
 short help and epilog and every parameter's help for the catalog's text, then sets Typer's panel titles
 ("Options", "Commands", ...) and the "Usage:" prefix. English needs none of it, and ``--version`` (eager:
 it prints and stops before any help) skips it, so neither pays for the walk.
@@ -180,7 +180,7 @@ def wants_help_text(argv: list[str]) -> bool:
     return "--version" not in args
 
 
-def translate(command: Any, argv: list[str]) -> None:
+def translate_help(command: Any, argv: list[str]) -> None:
     """Put ``command`` (the click tree) and Typer's help words in the running command's language."""
     japanese = current_lang() != "en" and wants_help_text(argv)
     if japanese or _ENGLISH_RICH:

@@ -32,11 +32,11 @@ from mamori.cli import scan as scan_cli
 from mamori.cli import ssvc as ssvc_cli
 from mamori.cli import triage as triage_cli
 from mamori.cli import vex as vex_cli
-from mamori.cli.help_text import USAGE_LINE, translate, usage_message
+from mamori.cli.help_text import USAGE_LINE, translate_help, usage_message
 from mamori.display import visible
 from mamori.errors import InputError, MamoriError
 from mamori.fileio import message
-from mamori.i18n import LANGS, Lang, Text, _, default_lang, set_lang
+from mamori.i18n import LANGS, N_, Lang, Text, _, default_lang, set_lang, translate
 
 app = typer.Typer(
     name="mamori",
@@ -163,6 +163,14 @@ def usage_line(exc: BaseException) -> str:
     return _(USAGE_LINE).format(command=command, message=shown)
 
 
+ERROR_LINE = N_("mamori: error: {message}")
+
+
+def _error_line(text: str, argv: list[str] | None) -> str:
+    """The one line of an error, in the command line's language (the message is already in it)."""
+    return translate(ERROR_LINE, _lang(argv)).format(message=visible(text)) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code.
 
@@ -174,11 +182,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with _signals_unwind():
             command = typer.main.get_command(app)
-            translate(command, sys.argv[1:] if argv is None else argv)
+            translate_help(command, sys.argv[1:] if argv is None else argv)
             result = command.main(args=argv, prog_name="mamori", standalone_mode=False)
             _flush_stdout()
     except MamoriError as exc:
-        sys.stderr.write(f"mamori: error: {visible(exc.message(_lang(argv)))}\n")
+        sys.stderr.write(_error_line(exc.message(_lang(argv)), argv))
         return exc.exit_code
     except Stopped as exc:
         sys.stderr.write(f"mamori: {INTERRUPTED.get(_lang(argv))}\n")
@@ -191,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
                 line = message("write", "stdout", reason=exc.strerror or exc)
         except InputError as failed:
             line = str(failed)
-        sys.stderr.write(f"mamori: error: {visible(line)}\n")
+        sys.stderr.write(_error_line(line, argv))
         return EXIT_USAGE
     except (KeyboardInterrupt, *_ABORTS):
         sys.stderr.write(f"mamori: {INTERRUPTED.get(_lang(argv))}\n")
