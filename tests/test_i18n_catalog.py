@@ -191,3 +191,5 @@ def test_version_does_not_walk_the_help_tree(monkeypatch: pytest.MonkeyPatch) ->
     assert walked == []
     assert main(["sbom", "--help"]) == 0
     assert len(walked) == 1
+    assert main(["sbom", "generate", "--version", "1.0", "--help"]) == 0  # the command's own --version
+    assert len(walked) == 2

@@ -175,9 +175,14 @@ def _rich_words(japanese: bool) -> None:
 
 
 def wants_help_text(argv: list[str]) -> bool:
-    """False when nothing the command prints can be help: ``--version`` (eager) before any ``--``."""
-    args = argv[: argv.index("--")] if "--" in argv else argv
-    return "--version" not in args
+    """False for the root's ``--version`` (eager: it prints and stops before any help); a command's own
+    ``--version`` option (``sbom generate --version 1.0``) comes after the command's name."""
+    for arg in argv:
+        if arg == "--version":
+            return False
+        if arg == "--" or not arg.startswith("-"):
+            break
+    return True
 
 
 def translate_help(command: Any, argv: list[str]) -> None:
