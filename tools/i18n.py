@@ -30,7 +30,14 @@ PACKAGE = ROOT / "src" / "mamori"
 LOCALE = PACKAGE / "locale"
 POT = LOCALE / "mamori.pot"
 LANGS = ("ja",)
-KEYWORDS = {"_": None, "gettext": None, "N_": None, "ngettext": (1, 2)}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "N_": None,
+    "ngettext": (1, 2),
+    "NC_": ((1, "c"), 2),
+    "pgettext": ((1, "c"), 2),
+}
 METHODS = [("**.py", "python")]
 CREATED = datetime(2026, 12, 6, tzinfo=UTC)  # fixed, so that a re-run changes no header line
 HEADER = "mamori: Japanese messages (English is the source language)."

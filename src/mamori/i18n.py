@@ -92,6 +92,24 @@ def N_(message: str) -> str:
     return message
 
 
+def NC_(context: str, message: str) -> tuple[str, str]:
+    """Mark ``message`` with a context (msgctxt) for extraction: a short word whose Japanese depends on
+    where it is shown; translated on use with :func:`translate` or :func:`pgettext`."""
+    return context, message
+
+
+def pgettext(context: str, message: str) -> str:
+    """``message`` in the running command's language, in ``context`` (the msgctxt)."""
+    return _translations(current_lang()).pgettext(context, message)
+
+
+def translate(message: str, lang: str, context: str | None = None) -> str:
+    """``message`` (the English msgid) in ``lang`` rather than the running command's language: for texts
+    made for a language given explicitly (English for a language mamori does not have)."""
+    catalog = _translations(lang if lang in LANGS else "en")
+    return catalog.pgettext(context, message) if context else catalog.gettext(message)
+
+
 _ = gettext
 
 

@@ -65,11 +65,15 @@ def echo_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def _flag_text(flag: cat.Flagged, lang: Lang) -> str:
-    from mamori.compliance.messages import label
+def _word(section: str, key: str, lang: Lang) -> str:
+    from mamori.compliance.messages import key_word
 
+    return key_word(section, key, lang)
+
+
+def _flag_text(flag: cat.Flagged, lang: Lang, section: str) -> str:
     values = flag.value if isinstance(flag.value, tuple) else (flag.value,)
-    value = ", ".join(label("value", str(v), lang) for v in values)
+    value = ", ".join(_word(section, str(v), lang) for v in values)
     return f"{value} ({_label(flag.basis, lang) if flag.basis in _LABELS else flag.basis})"
 
 
@@ -84,7 +88,6 @@ def list_items(
 ) -> None:
     """List the items of a catalog, or the installed catalogs."""
     from mamori.compliance import catalog as cat
-    from mamori.compliance.messages import label
 
     fmt, language = check_format(fmt), choose_lang(lang)
     if framework is None:
@@ -103,7 +106,7 @@ def list_items(
             )
             return
         for c in catalogs.values():
-            counts = ", ".join(f"{n} {label('kind', k, language)}" for k, n in c.counts().items())
+            counts = ", ".join(f"{n} {_word('kind', k, language)}" for k, n in c.counts().items())
             typer.echo(f"{c.framework}\t{c.title.get(language)} ({counts})")
         return
     catalog = cat.load(framework)
@@ -181,7 +184,7 @@ def show(
 def _show_lines(
     item: cat.Item, catalog: cat.Catalog, refs: list[cat.Reference], incoming: list[cat.Item], lang: Lang
 ) -> list[str]:
-    from mamori.compliance.messages import guideline_name, label
+    from mamori.compliance.messages import guideline_name
 
     lines = [f"{item.id}  {item.title.get(lang)}"]
     other = item.title.en if lang == "ja" else item.title.ja
@@ -189,7 +192,7 @@ def _show_lines(
     lines.append(
         f"{_label('framework', lang)}: {catalog.title.get(lang)} [{_label('version', lang)} {catalog.version}]"
     )
-    lines.append(f"{_label('kind', lang)}: {label('kind', item.kind, lang)}")
+    lines.append(f"{_label('kind', lang)}: {_word('kind', item.kind, lang)}")
     ancestors = catalog.ancestors(item)
     if ancestors:
         lines.append(
@@ -200,9 +203,9 @@ def _show_lines(
     for name in ("roles", "target", "level"):
         flag = getattr(item.applicability, name)
         if flag is not None:
-            lines.append(f"{_label(name, lang)}: {_flag_text(flag, lang)}")
+            lines.append(f"{_label(name, lang)}: {_flag_text(flag, lang, name)}")
     if item.periodicity is not None:
-        lines.append(f"{_label('periodicity', lang)}: {_flag_text(item.periodicity, lang)}")
+        lines.append(f"{_label('periodicity', lang)}: {_flag_text(item.periodicity, lang, 'periodicity')}")
     hints = item.evidence_hints.get(lang)
     if hints:
         lines.append(f"{_label('evidence', lang)}:")
@@ -228,10 +231,10 @@ def _show_lines(
         lines.append(f"{_label('refs', lang)}:")
         for ref in refs:
             title = ref.target.title.get(lang) if ref.target else "?"
-            lines.append(f"  {label('framework', ref.framework, lang)} {ref.id}  {title}")
+            lines.append(f"  {_word('framework', ref.framework, lang)} {ref.id}  {title}")
     if incoming:
         lines.append(f"{_label('referenced_by', lang)}:")
-        lines += [f"  {label('framework', o.framework, lang)} {o.id}  {o.title.get(lang)}" for o in incoming]
+        lines += [f"  {_word('framework', o.framework, lang)} {o.id}  {o.title.get(lang)}" for o in incoming]
     return lines
 
 

@@ -36,7 +36,7 @@ def demo(
     console.print(
         f"SBOM: {visible(result.sbom_path)} — {result.components} "
         + ("コンポーネント" if ja else "components")
-        + f", NTIA {verdict}, score {result.score}/100",
+        + f", NTIA {verdict}, {'スコア' if ja else 'score'} {result.score}/100",
         markup=False,
     )
     loaded = ", ".join(f"{k} {v}" for k, v in result.loaded.items()) or (

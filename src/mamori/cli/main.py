@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from types import FrameType, ModuleType
 
 import typer
+import typer.main
 
 from mamori import __version__
 from mamori.cli import assess as assess_cli
@@ -32,10 +33,11 @@ from mamori.cli import scan as scan_cli
 from mamori.cli import ssvc as ssvc_cli
 from mamori.cli import triage as triage_cli
 from mamori.cli import vex as vex_cli
+from mamori.cli.help_text import USAGE_LINE, translate_help, usage_message
 from mamori.display import visible
 from mamori.errors import InputError, MamoriError
 from mamori.fileio import message
-from mamori.i18n import LANGS, Lang, Text, default_lang, set_lang
+from mamori.i18n import LANGS, N_, Lang, Text, _, default_lang, set_lang, translate
 
 app = typer.Typer(
     name="mamori",
@@ -154,11 +156,21 @@ _NO_ARGS_HELP: tuple[type[BaseException], ...] = tuple(
 
 
 def usage_line(exc: BaseException) -> str:
-    """One line for a usage error: the command, the problem, where to read more."""
+    """One line for a usage error: the command, the problem, where to read more (click's English
+    message in the running command's language, :func:`mamori.cli.help_text.usage_message`)."""
     ctx = getattr(exc, "ctx", None)
     command = getattr(ctx, "command_path", None) or "mamori"
     message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-    return f"{command}: error: {visible(message).rstrip('.')} (see '{command} --help')"
+    shown = visible(usage_message(message)).rstrip(".。")
+    return _(USAGE_LINE).format(command=command, message=shown)
+
+
+ERROR_LINE = N_("mamori: error: {message}")
+
+
+def _error_line(text: str, argv: list[str] | None) -> str:
+    """The one line of an error, in the command line's language (the message is already in it)."""
+    return translate(ERROR_LINE, _lang(argv)).format(message=visible(text)) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -172,10 +184,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with _signals_unwind():
             extra = _configured(sys.argv[1:] if argv is None else argv)
-            result = app(args=argv, prog_name="mamori", standalone_mode=False, **extra)
+            command = typer.main.get_command(app)
+            translate_help(command, sys.argv[1:] if argv is None else argv)
+            result = command.main(args=argv, prog_name="mamori", standalone_mode=False, **extra)
             _flush_stdout()
     except MamoriError as exc:
-        sys.stderr.write(f"mamori: error: {visible(exc.message(_lang(argv)))}\n")
+        sys.stderr.write(_error_line(exc.message(_lang(argv)), argv))
         return exc.exit_code
     except Stopped as exc:
         sys.stderr.write(f"mamori: {INTERRUPTED.get(_lang(argv))}\n")
@@ -188,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
                 line = message("write", "stdout", reason=exc.strerror or exc)
         except InputError as failed:
             line = str(failed)
-        sys.stderr.write(f"mamori: error: {visible(line)}\n")
+        sys.stderr.write(_error_line(line, argv))
         return EXIT_USAGE
     except (KeyboardInterrupt, *_ABORTS):
         sys.stderr.write(f"mamori: {INTERRUPTED.get(_lang(argv))}\n")

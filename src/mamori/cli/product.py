@@ -14,7 +14,7 @@ import typer
 
 from mamori.display import plain, visible
 from mamori.errors import InputError
-from mamori.i18n import _, current_lang
+from mamori.i18n import DEFAULT_NOTE, _, current_lang, set_lang
 
 product_app = typer.Typer(
     help="Products: add, list, show; their triage context (set once, used by scan, triage, portfolio).",
@@ -39,7 +39,7 @@ portfolio_app = typer.Typer(
 DB_OPTION = typer.Option(
     None, "--db", help="Database: SQLite path or URL; default $MAMORI_DB or the user data dir."
 )
-LANG_OPTION = typer.Option("en", "--lang", help="Language of the text output: en or ja.")
+LANG_OPTION = typer.Option(None, "--lang", help=f"Language of the text output: en or ja ({DEFAULT_NOTE}).")
 FORMAT_OPTION = typer.Option("table", "--format", help="table or json.")
 RESOLVED_OPTION = typer.Option(False, "--resolved", help="Also list findings already resolved.")
 ROLE_OPTION = typer.Option(
@@ -47,6 +47,16 @@ ROLE_OPTION = typer.Option(
 )
 TABLE_FORMATS = ("table", "json")
 _STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
+
+
+def _language(lang: str | None) -> str:
+    """``--lang`` when given (en or ja, else a one-line InputError), else MAMORI_LANG or the locale."""
+    if lang is None:
+        return current_lang()
+    if lang not in ("en", "ja"):
+        raise InputError(None, f"--lang: expected en or ja, got {lang!r}")
+    set_lang(lang)  # type: ignore[arg-type]
+    return lang
 
 
 def _check(output_format: str, lang: str, formats: tuple[str, ...] = TABLE_FORMATS) -> None:
@@ -191,9 +201,10 @@ def product_add(
     name: str = typer.Argument(..., help="The product's name (unique)."),
     supplier: str | None = typer.Option(None, "--supplier", help="Who supplies it (your organisation)."),
     db: str | None = DB_OPTION,
-    lang: str = LANG_OPTION,
+    lang: str | None = LANG_OPTION,
 ) -> None:
     """Add a product."""
+    lang = _language(lang)
     from mamori.portfolio import add_product
     from mamori.portfolio.messages import text
     from mamori.store import open_store
@@ -208,9 +219,10 @@ def product_add(
 def product_list(
     output_format: str = FORMAT_OPTION,
     db: str | None = DB_OPTION,
-    lang: str = LANG_OPTION,
+    lang: str | None = LANG_OPTION,
 ) -> None:
     """List products with their releases and open findings."""
+    lang = _language(lang)
     from rich.console import Console
     from rich.table import Table
 
@@ -244,9 +256,10 @@ def product_show(
     name: str = typer.Argument(..., help="The product."),
     output_format: str = FORMAT_OPTION,
     db: str | None = DB_OPTION,
-    lang: str = LANG_OPTION,
+    lang: str | None = LANG_OPTION,
 ) -> None:
     """A product: supplier, releases with open findings, and its triage context."""
+    lang = _language(lang)
     from rich.console import Console
 
     from mamori.portfolio.context import get_context
@@ -339,9 +352,10 @@ def context_set(
     reason: str | None = typer.Option(None, "--reason", help="Why (kept with the values)."),
     by: str | None = typer.Option(None, "--by", help="Who sets it (default $MAMORI_USER or the login name)."),
     db: str | None = DB_OPTION,
-    lang: str = LANG_OPTION,
+    lang: str | None = LANG_OPTION,
 ) -> None:
     """Set the product's triage context once (other points keep their values)."""
+    lang = _language(lang)
     from rich.console import Console
 
     from mamori.portfolio.context import set_context
@@ -383,9 +397,10 @@ def context_show(
     product: str = typer.Argument(..., help="The product."),
     output_format: str = FORMAT_OPTION,
     db: str | None = DB_OPTION,
-    lang: str = LANG_OPTION,
+    lang: str | None = LANG_OPTION,
 ) -> None:
     """Show the product's triage context."""
+    lang = _language(lang)
     from rich.console import Console
 
     from mamori.portfolio.context import get_context
@@ -411,9 +426,10 @@ def context_clear(
     product: str = typer.Argument(..., help="The product."),
     points: list[str] = typer.Option([], "--point", help="Only this point, repeatable (default: all)."),
     db: str | None = DB_OPTION,
-    lang: str = LANG_OPTION,
+    lang: str | None = LANG_OPTION,
 ) -> None:
     """Remove the product's triage context (or some points of it): rankings assume the worst case again."""
+    lang = _language(lang)
     from mamori.portfolio.context import clear_context
     from mamori.portfolio.messages import text
     from mamori.store import open_store
@@ -437,9 +453,10 @@ def release_add(
         None, "--by", help="Who stores it (default $MAMORI_USER or the login name)."
     ),
     db: str | None = DB_OPTION,
-    lang: str = LANG_OPTION,
+    lang: str | None = LANG_OPTION,
 ) -> None:
     """Store the SBOM of a release with its provenance (a second SBOM is a new revision), then match it."""
+    lang = _language(lang)
     from mamori.cli.options import print_read_warnings
     from mamori.portfolio import match_release, store_sbom
     from mamori.portfolio.messages import text
@@ -481,9 +498,10 @@ def release_show(
     resolved: bool = RESOLVED_OPTION,
     role: str = ROLE_OPTION,
     db: str | None = DB_OPTION,
-    lang: str = LANG_OPTION,
+    lang: str | None = LANG_OPTION,
 ) -> None:
     """A release: its SBOM revisions with provenance, components, findings (status and SSVC outcome)."""
+    lang = _language(lang)
     from rich.console import Console
 
     from mamori.portfolio.messages import text
@@ -591,9 +609,10 @@ def portfolio_rematch(
     ),
     output_format: str = typer.Option("text", "--format", help="text or json (the run's summary)."),
     db: str | None = DB_OPTION,
-    lang: str = LANG_OPTION,
+    lang: str | None = LANG_OPTION,
 ) -> None:
     """Re-match every release's components against the knowledge base, with a summary of counts and time."""
+    lang = _language(lang)
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -629,11 +648,12 @@ def portfolio_findings(
     resolved: bool = RESOLVED_OPTION,
     role: str = ROLE_OPTION,
     db: str | None = DB_OPTION,
-    lang: str = LANG_OPTION,
+    lang: str | None = LANG_OPTION,
 ) -> None:
     """Findings across the portfolio, KEV and most severe first, each with the status `mamori scan` shows
     for its release (triage records and imported VEX; not affected / fixed ones listed last, not counted
     as open)."""
+    lang = _language(lang)
     from rich.console import Console
 
     from mamori.portfolio.views import findings

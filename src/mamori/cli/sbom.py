@@ -12,7 +12,7 @@ from mamori.cli.options import choice as _choice
 from mamori.cli.options import print_read_warnings
 from mamori.display import visible
 from mamori.errors import InputError
-from mamori.i18n import DEFAULT_NOTE, choose_lang, gettext
+from mamori.i18n import DEFAULT_NOTE, _, choose_lang, gettext
 
 app = typer.Typer(help="Read, convert, check, compare and merge SBOMs.", no_args_is_help=True)
 
@@ -114,7 +114,10 @@ def convert(
     """
     doc = read_input(source, columns, input_format, sheet, strict=strict, lang=choose_lang(lang))
     fmt = sbom.write(doc, output, to, spec_version)
-    typer.echo(visible(f"{output} ({fmt}, {sum(1 for _ in doc.all_components())} components)"))
+    count = sum(1 for _component in doc.all_components())
+    typer.echo(
+        visible(_("{output} ({format}, {count} components)").format(output=output, format=fmt, count=count))
+    )
 
 
 # ---------------------------------------------------------------- check, diff, merge
@@ -327,4 +330,8 @@ def generate(
         sys.stderr.write(gettext("({fmt}, {count} components)").format(fmt=fmt, count=count) + "\n")
     else:
         sbom.write(doc, output, fmt, spec_version)
-        typer.echo(visible(f"{output} ({fmt}, {count} components)"))
+        typer.echo(
+            visible(
+                _("{output} ({format}, {count} components)").format(output=output, format=fmt, count=count)
+            )
+        )

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mamori.errors import InputError
-from mamori.i18n import DEFAULT_NOTE, _, default_lang
+from mamori.i18n import DEFAULT_NOTE, N_, _, default_lang
 
 if TYPE_CHECKING:
     from mamori.triage import ssvc
@@ -87,20 +87,28 @@ def tables_cmd(
         typer.echo(f"{t.id}: {t.name.get(lg)} [{t.role}; {src['namespace']}:{src['key']} {src['version']}]")
         for p in t.inputs:
             sub = catalog.producer.get(p.id)
-            extra = f"  (or via table {sub.id})" if sub is not None else ""
+            extra = "  " + _("(or via table {table})").format(table=sub.id) if sub is not None else ""
             typer.echo(f"  {p.id}: {' | '.join(v.id for v in p.values)}{extra}")
         typer.echo(f"  -> {t.outcome.id}: {' | '.join(v.id for v in t.outcome.values)}")
 
 
 def _print_path(decision: ssvc.Decision, lang: ssvc.Lang, indent: str) -> None:
     for step in decision.path:
-        how = f"via {step.via.table.id}" if step.via is not None else step.source
+        how = (
+            _("via {table}").format(table=step.via.table.id)
+            if step.via is not None
+            else _(_SOURCES.get(step.source, step.source))
+        )
         typer.echo(
             f"{indent}{step.point.id} = {step.value.id}  "
             f"({step.point.name.get(lang)}: {step.value.name.get(lang)}) [{how}]"
         )
         if step.via is not None:
             _print_path(step.via, lang, indent + "  ")
+
+
+#: How a decision point got its value (the path of ``ssvc decide``).
+_SOURCES = {"given": N_("given"), "default": N_("default"), "derived": N_("derived")}
 
 
 @app.command("decide")

@@ -15,10 +15,11 @@ from typer.core import TyperGroup
 from mamori.cli.options import choice as _choice
 from mamori.display import visible
 from mamori.errors import InputError
-from mamori.i18n import _, current_lang
+from mamori.i18n import DEFAULT_NOTE, _, current_lang
 
 DEFAULT_COMMAND = "prioritize"
 LANGS = ("en", "ja")
+LANG_HELP = f"Language of the text output: en or ja ({DEFAULT_NOTE})."
 
 
 class _DefaultCommandGroup(TyperGroup):
@@ -105,7 +106,7 @@ def prioritize(
         [], "--set", help="POINT=VALUE, repeatable (low skill: context points only)."
     ),
     fmt: str = typer.Option("text", "--format", help="text or json."),
-    lang: str = typer.Option("en", "--lang", help="en or ja."),
+    lang: str | None = typer.Option(None, "--lang", help=LANG_HELP),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
     product: str | None = typer.Option(
         None,
@@ -142,7 +143,7 @@ def prioritize(
     from mamori.triage.vexmatch import ScannedProduct
 
     _choice(fmt, ("text", "json"), "--format")
-    lg = _choice(lang, LANGS, "--lang")
+    lg = _choice(lang, LANGS, "--lang") or current_lang()
     chosen = variant(role, skill)
     given = overrides(chosen, parse_assignments(set_values))
     context_given = load_context(context_file) if context_file else None
@@ -221,7 +222,7 @@ def record_cmd(
         None, "--who", help="Who decides (default: $MAMORI_USER or the login name)."
     ),
     fmt: str = typer.Option("text", "--format", help="text or json."),
-    lang: str = typer.Option("en", "--lang", help="en or ja."),
+    lang: str | None = typer.Option(None, "--lang", help=LANG_HELP),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Set the triage record of one vulnerability in one component of a product release (history is kept)."""
@@ -229,7 +230,7 @@ def record_cmd(
     from mamori.triage import records
 
     _choice(fmt, ("text", "json"), "--format")
-    lg = _choice(lang, LANGS, "--lang")
+    lg = _choice(lang, LANGS, "--lang") or current_lang()
     rec = records.validated(
         product, release, component, vulnerability, status, justification, responses, detail, who
     )
@@ -253,7 +254,7 @@ def records_cmd(
         help="COMPONENT_PURL,VULNERABILITY: show every version of that record (needs --release).",
     ),
     fmt: str = typer.Option("text", "--format", help="text or json."),
-    lang: str = typer.Option("en", "--lang", help="en or ja."),
+    lang: str | None = typer.Option(None, "--lang", help=LANG_HELP),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """List a product's triage records, or the history of one record."""
@@ -261,7 +262,7 @@ def records_cmd(
     from mamori.triage import records
 
     _choice(fmt, ("text", "json"), "--format")
-    lg = _choice(lang, LANGS, "--lang")
+    lg = _choice(lang, LANGS, "--lang") or current_lang()
     with open_store(db) as store:
         if history_of is not None:
             purl, sep, vuln = history_of.rpartition(",")
@@ -292,7 +293,7 @@ def export_cmd(
     ),
     namespace: str | None = typer.Option(None, "--namespace", help="CSAF publisher namespace (https URL)."),
     spec_version: str | None = typer.Option(None, "--spec-version", help="CycloneDX 1.4, 1.5 or 1.6."),
-    lang: str = typer.Option("en", "--lang", help="en or ja."),
+    lang: str | None = typer.Option(None, "--lang", help=LANG_HELP),
     tlp: str = typer.Option(
         "WHITE", "--tlp", help="CSAF distribution.tlp.label: WHITE (default), GREEN, AMBER or RED."
     ),
@@ -309,7 +310,7 @@ def export_cmd(
     from mamori.store import open_store
 
     _choice(fmt, vex.FORMATS, "--format")
-    lg = _choice(lang, LANGS, "--lang")
+    lg = _choice(lang, LANGS, "--lang") or current_lang()
     tlp = _choice(tlp.upper(), vex.TLP_LABELS, "--tlp")
     with open_store(db) as store:
         made = release_vex(store, product, release, fmt, author=author, lang=lg)
@@ -347,13 +348,22 @@ def _record_dict(r: Any) -> dict[str, Any]:
 
 
 def _record_line(r: Any) -> str:
+    from mamori.i18n import _, current_lang
+    from mamori.triage.texts import change_label
+
     extra = [x for x in (r.justification, ",".join(r.responses), r.detail) if x]
     tail = f" ({'; '.join(extra)})" if extra else ""
-    change = f" {r.change}" if r.change else ""
+    change = f" {change_label(r.change, current_lang())}" if r.change else ""
     origin = f" [VEX: {r.source}]" if r.origin == "vex" else ""
-    return (
-        f"{r.product} {r.release} {r.component_purl} {r.vulnerability}: {r.status}{tail} "
-        f"— v{r.version}{change} by {r.who} at {r.at}{origin}"
+    return _("{record}: {status}{tail} — v{version}{change} by {who} at {at}{origin}").format(
+        record=f"{r.product} {r.release} {r.component_purl} {r.vulnerability}",
+        status=r.status,
+        tail=tail,
+        version=r.version,
+        change=change,
+        who=r.who,
+        at=r.at,
+        origin=origin,
     )
 
 

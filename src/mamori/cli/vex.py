@@ -316,7 +316,14 @@ def _write(doc: VexDocument, output: Path, fmt: str, options: vex.WriteOptions) 
     from mamori import vex
 
     vex.write(doc, output, fmt, options)
-    typer.echo(visible(f"{output}: {fmt} VEX, {len(doc.statements)} statements"))
+    from mamori.i18n import _
+
+    count = len(doc.statements)
+    typer.echo(
+        visible(
+            _("{output}: {format} VEX, {count} statements").format(output=output, format=fmt, count=count)
+        )
+    )
     for warning in doc.warnings:
         typer.echo(visible(_("warning: {warning}").format(warning=warning)), err=True)
 

@@ -32,3 +32,13 @@ def guideline_name(catalog: Any, key: str, lang: Lang) -> str:
     names = (catalog.extra.get("mapping_guidelines") or {}).get("guidelines") or {}
     entry = names.get(key) or {}
     return str(entry.get("title_ja" if lang == "ja" else "title_en") or key)
+
+
+def key_word(section: str, key: str, lang: Lang) -> str:
+    """A catalog key in words (an item kind, a catalog name, an applicability, level or periodicity value)
+    through :func:`label`; roles (``roles``) in Japanese only, as the guideline names them; a key the file
+    does not name as it is."""
+    if section == "roles":
+        entry = MESSAGES.table()["role"].get(key) if lang == "ja" else None
+        return str(entry[lang]) if entry else key
+    return label(section if section in ("kind", "framework") else "value", key, lang)

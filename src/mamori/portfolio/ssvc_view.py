@@ -99,6 +99,22 @@ def add_ssvc(
         shown = ", ".join(lacking[:5]) + (f" (+{len(lacking) - 5})" if len(lacking) > 5 else "")
         command = set_command(lacking[0] if len(lacking) == 1 else None, list(assumed_points))
         report["notice"] = text(
-            "portfolio_worst_case", lang, products=shown, points=", ".join(assumed_points), command=command
+            "portfolio_worst_case",
+            lang,
+            products=shown,
+            points=_point_names(assumed_points, lang),
+            command=command,
         )
     return report
+
+
+def _point_names(points: Sequence[str], lang: str) -> str:
+    """The decision points in words, each with its id (the id is what ``--set POINT=VALUE`` takes)."""
+    from mamori.triage import ssvc
+
+    catalog = ssvc.default_catalog()
+    named = []
+    for point in points:
+        found = catalog.points.get(point)
+        named.append(f"{found.name.get(lang)} ({point})" if found is not None else point)  # type: ignore[arg-type]
+    return ", ".join(named)
