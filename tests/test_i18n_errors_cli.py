@@ -182,7 +182,7 @@ def test_error_line_in_each_language(work: Path, group: str, argv: tuple[str, ..
     ja = _one_line(run([str(MAMORI)], argv, work, MAMORI_LANG="ja"))
     assert JAPANESE.search(ja), ja
     assert english not in ja, ja
-    assert ja.startswith("mamori: error: ") and en.startswith("mamori: error: ")
+    assert ja.startswith("mamori: エラー: ") and en.startswith("mamori: error: ")
 
 
 def test_locale_and_lang_option_choose_japanese(work: Path) -> None:
@@ -198,7 +198,7 @@ def test_locale_and_lang_option_choose_japanese(work: Path) -> None:
 def test_input_text_is_kept_in_the_japanese_line(work: Path) -> None:
     """The fixed part is translated; what came from the input (names, values) stays as it was given."""
     ja = _one_line(run([str(MAMORI)], ("release", "show", "p1", "v-テスト"), work, MAMORI_LANG="ja"))
-    assert ja == "mamori: error: 製品 'p1' にリリース 'v-テスト' はありません"
+    assert ja == "mamori: エラー: 製品 'p1' にリリース 'v-テスト' はありません"
 
 
 def coverage(command: list[str], folder: Path) -> dict[str, tuple[int, int]]:

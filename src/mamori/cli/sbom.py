@@ -267,8 +267,8 @@ def generate(
     author: str | None = typer.Option(
         None,
         "--author",
-        help='Author of the SBOM data, e.g. "Taro Yamada <taro@example.jp>" (default: author in '
-        "[sbom.generate] of mamori.toml, else --supplier; docs/generate.md).",
+        help='Author of the SBOM data, e.g. "Taro Yamada <taro@example.jp>" (default: the author key '
+        "of the sbom.generate table of mamori.toml, else --supplier; docs/generate.md).",
     ),
     author_from_git: bool = typer.Option(
         False, "--author-from-git", help="Take the SBOM author from the git user.name/user.email of PATH."
