@@ -410,9 +410,11 @@ def _expected_hash(path: Path, given: str | None) -> tuple[str | None, str]:
 def _member_name_problem(name: str, expected: set[str]) -> str | None:
     parts = PurePosixPath(name.replace("\\", "/")).parts
     if name.startswith(("/", "\\")) or ".." in parts or (parts and parts[0].endswith(":")):
-        return f"member {name!r} points outside the archive"
+        return _("member {name!r} points outside the archive").format(name=name)
     if name not in expected:
-        return f"unexpected member {name!r} (a snapshot holds manifest.json and the tables it lists)"
+        return _(
+            "unexpected member {name!r} (a snapshot holds manifest.json and the tables it lists)"
+        ).format(name=name)
     return None
 
 

@@ -261,7 +261,7 @@ class _Run:
                 item = _storable(item, name)
             except _MALFORMED as exc:  # a value no check foresaw: this record only is left out
                 label = getattr(item, "id", None) or getattr(item, "cve_id", None) or ""
-                reason = f"malformed record ({type(exc).__name__}: {exc})"
+                reason = _("malformed record ({kind}: {exc})").format(kind=type(exc).__name__, exc=exc)
                 item = Rejected(name, _label(label), reason)
         if isinstance(item, Rejected):
             counts.rejected += 1

@@ -363,7 +363,7 @@ def _created(info: _Object) -> datetime | None:
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
-        problem = f"'created' is not an ISO 8601 date-time: {text!r}"
+        problem = _("'created' is not an ISO 8601 date-time: {text!r}").format(text=text)
         raise pr.Flaw(info.path, "creationInfo", problem, pr.INVALID_DATE, text) from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
