@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,16 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("MAMORI_SHARED_DATA", REPO.parent / "shared" / "data"))
 SHARED_SEEDS = SHARED_DATA.parent / "seeds"
+
+
+@pytest.fixture(autouse=True)
+def _forget_chosen_language() -> Iterator[None]:
+    """A command run in-process remembers its ``--lang`` (errors raised far from it use it): forget it after
+    each test, so that a test's language never leaks into the next one's messages."""
+    yield
+    from mamori.i18n import set_lang
+
+    set_lang(None)
 
 
 @pytest.fixture(scope="session")

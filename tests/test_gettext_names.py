@@ -54,3 +54,5 @@ def test_the_check_finds_a_shadowed_underscore(tmp_path: Path) -> None:
         "from mamori.i18n import _\ndef f(r):\n    a, _, b = r.partition(':')\n    return _('x')\n"
     )
     assert _shadowing(sample, tmp_path) == ["m.py:2 assigns _ and calls _() at [4]"]
+    sample.write_text("from mamori.i18n import _\ndef f(r):\n    n = [a for a, _ in r]\n    return _('x')\n")
+    assert _shadowing(sample, tmp_path) == []  # the comprehension's _ is its own

@@ -115,7 +115,9 @@ def test_db_import_reports_strong_and_weak_and_exits_0_on_warnings(
     assert code == 0
     assert "purl2cpe リンク: 強 38718 件 (照合に使用)、弱 8865 件" in out and "  弱: " in out
     assert "上流データの不正な行 4 件をスキップしました" in out
-    assert err.count("警告: ") == 4 and "line 5394: invalid purl" in err
+    assert (
+        err.count("警告: ") == 4 and "line 5394: 不正な purl" in err
+    )  # the reason in the language of the run
     code, out, _ = _run(capsys, "db", "status", "--db", db, "--format", "json")
     status = json.loads(out)["sources"]["purl2cpe"]
     assert (status["records"], status["strong"], status["weak"]) == (47578, 38713, 8865)

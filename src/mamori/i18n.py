@@ -49,7 +49,7 @@ def choose_lang(value: str | None) -> Lang:
     if value is None:
         return default_lang()
     if value not in LANGS:
-        raise InputError(None, f"--lang must be ja or en, not {value!r}")
+        raise InputError(None, _("--lang must be ja or en, not {value!r}").format(value=value))
     set_lang(value)  # type: ignore[arg-type]
     return value  # type: ignore[return-value]
 

@@ -332,6 +332,8 @@ def generate(
         sbom.write(doc, output, fmt, spec_version)
         typer.echo(
             visible(
-                gettext("{output} ({format}, {count} components)").format(output=output, format=fmt, count=count)
+                gettext("{output} ({format}, {count} components)").format(
+                    output=output, format=fmt, count=count
+                )
             )
         )

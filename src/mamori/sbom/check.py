@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.model import Component, Document
 from mamori.model.sbom import SUPPLIER_MISSING
 from mamori.sbom.data import load_data
@@ -74,7 +75,12 @@ def profile_names() -> list[str]:
 def load_profile(name: str) -> Profile:
     profiles = _profile_data()["profiles"]
     if name not in profiles:
-        raise InputError(None, f"unknown check profile {name!r}; known: {', '.join(profiles)}")
+        raise InputError(
+            None,
+            _("unknown check profile {name!r}; known: {profiles}").format(
+                name=name, profiles=", ".join(profiles)
+            ),
+        )
     raw = profiles[name]
     return Profile(
         name=name,

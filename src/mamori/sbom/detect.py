@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from mamori.errors import UnsupportedFormat
+from mamori.i18n import _
 
 _HEAD = 65536
 _CDX_NS = re.compile(rb"<(?:\w+:)?bom\b[^>]*xmlns(?::\w+)?=[\"']http://cyclonedx\.org/schema/bom/", re.S)
@@ -24,7 +25,7 @@ def _strip(data: bytes) -> bytes:
 def sniff(data: bytes, path: Path) -> str:
     """Return a READ_FORMATS key, or raise UnsupportedFormat naming the file."""
     if not data.strip():
-        raise UnsupportedFormat(path, "file is empty")
+        raise UnsupportedFormat(path, _("file is empty"))
     if data.startswith(b"PK\x03\x04"):
         return _spreadsheet(data, path, xlsx=True)
     body = _strip(data)
@@ -37,7 +38,7 @@ def sniff(data: bytes, path: Path) -> str:
             return "spdx-json"
         if b"spdx.org/rdf/3" in head:
             raise UnsupportedFormat(
-                path, "SPDX 3 (JSON-LD) is not supported yet; mamori reads SPDX 2.1, 2.2 and 2.3"
+                path, _("SPDX 3 (JSON-LD) is not supported yet; mamori reads SPDX 2.1, 2.2 and 2.3")
             )
         return _json_fallback(body, path)
     if first == b"<":
@@ -50,8 +51,9 @@ def sniff(data: bytes, path: Path) -> str:
             return "cyclonedx-xml"  # the reader reports the missing/unknown namespace
         raise UnsupportedFormat(
             path,
-            f"not an SBOM: XML root element <{(root or b'?').decode(errors='replace')}> "
-            "is neither CycloneDX nor SPDX RDF",
+            _("not an SBOM: XML root element <{element}> is neither CycloneDX nor SPDX RDF").format(
+                element=(root or b"?").decode(errors="replace")
+            ),
         )
     if re.search(rb"(?m)^\s*SPDXVersion\s*:", head):
         return "spdx-tv"
@@ -60,7 +62,7 @@ def sniff(data: bytes, path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv") or _looks_like_csv(head):
         return _spreadsheet(data, path, xlsx=False)
-    raise UnsupportedFormat(path, "not an SBOM: no CycloneDX, SPDX or spreadsheet content recognised")
+    raise UnsupportedFormat(path, _("not an SBOM: no CycloneDX, SPDX or spreadsheet content recognised"))
 
 
 def has_sbom_signature(data: bytes) -> bool:
@@ -90,14 +92,17 @@ def _json_fallback(body: bytes, path: Path) -> str:
         obj = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise UnsupportedFormat(
-            path, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+            path,
+            _("invalid JSON at line {lineno} column {colno}: {msg}").format(
+                lineno=exc.lineno, colno=exc.colno, msg=exc.msg
+            ),
         ) from None
     if isinstance(obj, dict):
         if obj.get("bomFormat") == "CycloneDX":
             return "cyclonedx-json"
         if "spdxVersion" in obj:
             return "spdx-json"
-    raise UnsupportedFormat(path, "not an SBOM: JSON without CycloneDX 'bomFormat' or SPDX 'spdxVersion'")
+    raise UnsupportedFormat(path, _("not an SBOM: JSON without CycloneDX 'bomFormat' or SPDX 'spdxVersion'"))
 
 
 def _looks_like_csv(head: bytes) -> bool:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from mamori.errors import InputError, UnsupportedFormat
 from mamori.fileio import read_bytes, write_bytes_atomic
+from mamori.i18n import _
 from mamori.model import Document
 
 
@@ -115,14 +116,24 @@ def read_detected(
     data = read_bytes(p)
     fmt = fmt or detect_format(data, p)
     if fmt not in READ_FORMATS:
-        raise UnsupportedFormat(p, f"unknown input format {fmt!r}; known: {', '.join(READ_FORMATS)}")
+        raise UnsupportedFormat(
+            p,
+            _("unknown input format {fmt!r}; known: {read_formats}").format(
+                fmt=fmt, read_formats=", ".join(READ_FORMATS)
+            ),
+        )
     reader: Reader = _resolve(READ_FORMATS[fmt])
     return reader(data, p, options or ReadOptions()), fmt
 
 
 def dumps(doc: Document, fmt: str, spec_version: str | None = None) -> bytes:
     if fmt not in WRITE_FORMATS:
-        raise InputError(None, f"unknown output format {fmt!r}; known: {', '.join(WRITE_FORMATS)}")
+        raise InputError(
+            None,
+            _("unknown output format {fmt!r}; known: {write_formats}").format(
+                fmt=fmt, write_formats=", ".join(WRITE_FORMATS)
+            ),
+        )
     writer: Writer = _resolve(WRITE_FORMATS[fmt])
     return writer(doc, spec_version)
 
@@ -131,9 +142,9 @@ def write(doc: Document, path: str | Path, fmt: str | None = None, spec_version:
     """Serialise ``doc`` and write it atomically. Returns the format used."""
     fmt = fmt or format_from_filename(path)
     if fmt is None:
-        raise InputError(path, "cannot tell the output format from the file name; pass --to")
+        raise InputError(path, _("cannot tell the output format from the file name; pass --to"))
     if fmt == "spdx-yaml":
-        raise InputError(path, "SPDX YAML is read, not written; use .spdx.json or .spdx")
+        raise InputError(path, _("SPDX YAML is read, not written; use .spdx.json or .spdx"))
     try:
         data = dumps(doc, fmt, spec_version)
     except InputError as exc:

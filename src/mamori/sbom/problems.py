@@ -38,6 +38,7 @@ from pathlib import Path
 
 from mamori.display import visible
 from mamori.errors import InputError
+from mamori.i18n import current_lang
 from mamori.model import ReadWarning
 
 INVALID_LICENCE = "invalid_licence"
@@ -170,8 +171,15 @@ def cpe_problem(text: str) -> bool:
 
 def english(code: str, value: str | None, detail: str | None) -> str:
     """The problem in English, without what a lenient read does about it (the text of strict mode's InputError)."""
-    text = message("en", code, value, detail)
-    return text.rsplit("; ", 1)[0] if code not in (INVALID_LICENCE, NO_VERSION) else text
+    return strict_text("en", code, value, detail)
+
+
+def strict_text(lang: str, code: str, value: str | None, detail: str | None) -> str:
+    """The problem in ``lang``, without what a lenient read does about it (the text of strict mode's InputError)."""
+    text = message(lang, code, value, detail)
+    if code in (INVALID_LICENCE, NO_VERSION):
+        return text
+    return text.rsplit("; " if lang == "en" else "。", 1)[0]
 
 
 def message(lang: str, code: str, value: str | None, detail: str | None) -> str:
@@ -207,7 +215,7 @@ class Problems:
     ) -> None:
         value_text = None if value is None else value if isinstance(value, str) else str(value)
         if self.strict and code not in ALLOWED:
-            problem = english(code, value_text, detail)
+            problem = strict_text(current_lang(), code, value_text, detail)
             raise InputError(self.path, f"{where}: {problem}" if where else problem)
         self.warnings.append(ReadWarning(str(self.path), component, where, code, value_text, detail))
 

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from mamori.errors import InputError, StoreError
+from mamori.i18n import _
 from mamori.store import engine as engines
 from mamori.store import identity, reader
 from mamori.store.writer import Writer
@@ -102,11 +103,13 @@ def open_store(db: str | os.PathLike[str] | None = None) -> Store:
     except OperationalError as exc:
         engine.dispose()
         raise InputError(
-            engine.url.render_as_string(hide_password=True), f"cannot open the database: {exc.orig}"
+            engine.url.render_as_string(hide_password=True),
+            _("cannot open the database: {orig}").format(orig=exc.orig),
         ) from None
     except SQLAlchemyError as exc:
         engine.dispose()
         raise InputError(
-            engine.url.render_as_string(hide_password=True), f"cannot migrate the database: {exc}"
+            engine.url.render_as_string(hide_password=True),
+            _("cannot migrate the database: {exc}").format(exc=exc),
         ) from None
     return Store(engine, url)

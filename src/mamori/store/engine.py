@@ -18,6 +18,7 @@ from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import SQLAlchemyError
 
 from mamori.errors import InputError, StoreError
+from mamori.i18n import _
 from mamori.store.identity import DAMAGE_CODES, SQLITE_FULL, damaged
 from mamori.store.messages import texts
 
@@ -109,7 +110,7 @@ def create(url: str) -> Engine:
     try:
         engine = create_engine(url, future=True, pool_pre_ping=not url.startswith("sqlite"))
     except (SQLAlchemyError, ImportError, ValueError) as exc:
-        raise InputError(url, f"cannot open the database: {exc}") from None
+        raise InputError(url, _("cannot open the database: {exc}").format(exc=exc)) from None
     if engine.dialect.name == "sqlite":
         _sqlite_events(engine)
     _error_events(engine)

@@ -56,6 +56,7 @@ from sqlalchemy.types import TypeEngine
 from mamori import __version__
 from mamori.errors import InputError
 from mamori.fileio import atomic_writer, write_bytes_atomic
+from mamori.i18n import _
 from mamori.store import documents, schema
 from mamori.store.database import Store
 from mamori.store.engine import head_revision
@@ -172,33 +173,45 @@ def _row_reader(table: Table, names: list[str]) -> Callable[[Any], dict[str, Any
 
     def read(values: Any) -> dict[str, Any]:
         if type(values) is not list or len(values) != width:
-            raise ValueError(f"expected an array of {width} values")
+            raise ValueError(_("expected an array of {width} values").format(width=width))
         row: dict[str, Any] = {}
         for (name, kind, nullable, length), value in zip(specs, values, strict=True):
             kind_of = type(value)
             if value is None:
                 if not nullable:
-                    raise ValueError(f"{name}: expected a value, got null")
+                    raise ValueError(_("{name}: expected a value, got null").format(name=name))
             elif kind == _TEXT:
                 if kind_of is not str:
-                    raise ValueError(f"{name}: expected text, got {kind_of.__name__}")
+                    raise ValueError(
+                        _("{name}: expected text, got {kind}").format(name=name, kind=kind_of.__name__)
+                    )
                 if length and len(value) > length:
-                    raise ValueError(f"{name}: longer than {length} characters")
+                    raise ValueError(
+                        _("{name}: longer than {length} characters").format(name=name, length=length)
+                    )
                 if "\x00" in value:
-                    raise ValueError(f"{name}: holds a NUL character")
+                    raise ValueError(_("{name}: holds a NUL character").format(name=name))
             elif kind == _INT:
                 if kind_of is not int:
-                    raise ValueError(f"{name}: expected an integer, got {kind_of.__name__}")
+                    raise ValueError(
+                        _("{name}: expected an integer, got {kind}").format(name=name, kind=kind_of.__name__)
+                    )
             elif kind == _FLOAT:
                 if kind_of is not float and kind_of is not int:
-                    raise ValueError(f"{name}: expected a number, got {kind_of.__name__}")
+                    raise ValueError(
+                        _("{name}: expected a number, got {kind}").format(name=name, kind=kind_of.__name__)
+                    )
                 value = float(value)
             elif kind == _BOOL:
                 if kind_of is not bool:
-                    raise ValueError(f"{name}: expected true or false, got {kind_of.__name__}")
+                    raise ValueError(
+                        _("{name}: expected true or false, got {kind}").format(
+                            name=name, kind=kind_of.__name__
+                        )
+                    )
             else:  # a stored record: its JSON text, compressed again as the store keeps it
                 if kind_of is not str or not (value.startswith("{") and value.endswith("}")):
-                    raise ValueError(f"{name}: not a stored record (a JSON object)")
+                    raise ValueError(_("{name}: not a stored record (a JSON object)").format(name=name))
                 value = pack(value.encode("utf-8"))
             row[name] = value
         return row
@@ -319,7 +332,7 @@ def export_snapshot(
     started = time.perf_counter()
     target = Path(path)
     if target.is_dir():
-        raise InputError(target, "is a directory, not a file")
+        raise InputError(target, _("is a directory, not a file"))
     with store.engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
@@ -376,7 +389,9 @@ def _expected_hash(path: Path, given: str | None) -> tuple[str | None, str]:
     if given is not None:
         value = given.strip().lower()
         if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
-            raise InputError(None, f"--sha256: expected 64 hexadecimal digits, got {given[:80]!r}")
+            raise InputError(
+                None, _("--sha256: expected 64 hexadecimal digits, got {given!r}").format(given=given[:80])
+            )
         return value, "option"
     side = sidecar_path(path)
     try:
@@ -384,20 +399,22 @@ def _expected_hash(path: Path, given: str | None) -> tuple[str | None, str]:
     except FileNotFoundError:
         return None, "manifest"
     if not stat.S_ISREG(info.st_mode) or info.st_size > 4096:
-        raise InputError(side, "not a checksum file (a regular file of one SHA-256 line)")
+        raise InputError(side, _("not a checksum file (a regular file of one SHA-256 line)"))
     words = side.read_bytes().decode("ascii", "replace").split()
     value = words[0].lower() if words else ""
     if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
-        raise InputError(side, "not a checksum file (expected '<sha256>  <file name>')")
+        raise InputError(side, _("not a checksum file (expected '<sha256>  <file name>')"))
     return value, "sidecar"
 
 
 def _member_name_problem(name: str, expected: set[str]) -> str | None:
     parts = PurePosixPath(name.replace("\\", "/")).parts
     if name.startswith(("/", "\\")) or ".." in parts or (parts and parts[0].endswith(":")):
-        return f"member {name!r} points outside the archive"
+        return _("member {name!r} points outside the archive").format(name=name)
     if name not in expected:
-        return f"unexpected member {name!r} (a snapshot holds manifest.json and the tables it lists)"
+        return _(
+            "unexpected member {name!r} (a snapshot holds manifest.json and the tables it lists)"
+        ).format(name=name)
     return None
 
 
@@ -405,59 +422,96 @@ def _open_member(archive: zipfile.ZipFile, path: Path, info: zipfile.ZipInfo) ->
     try:
         return archive.open(info)
     except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError) as exc:
-        raise InputError(path, f"{info.filename}: cannot be read ({exc})") from None
+        raise InputError(
+            path, _("{filename}: cannot be read ({exc})").format(filename=info.filename, exc=exc)
+        ) from None
 
 
 def _read_manifest(archive: zipfile.ZipFile, path: Path, info: zipfile.ZipInfo) -> dict[str, Any]:
     from jsonschema.exceptions import best_match
 
     if info.file_size > MANIFEST_LIMIT:
-        raise InputError(path, f"{MANIFEST} is {info.file_size} bytes, over {MANIFEST_LIMIT}")
+        raise InputError(
+            path,
+            _("{manifest} is {file_size} bytes, over {manifest_limit}").format(
+                manifest=MANIFEST, file_size=info.file_size, manifest_limit=MANIFEST_LIMIT
+            ),
+        )
     try:
         with _open_member(archive, path, info) as fh:
             data = fh.read(MANIFEST_LIMIT + 1)
     except (zipfile.BadZipFile, zlib.error, OSError) as exc:
-        raise InputError(path, f"{MANIFEST}: damaged ({exc})") from None
+        raise InputError(path, _("{manifest}: damaged ({exc})").format(manifest=MANIFEST, exc=exc)) from None
     if len(data) > MANIFEST_LIMIT:
-        raise InputError(path, f"{MANIFEST} is over {MANIFEST_LIMIT} bytes")
+        raise InputError(
+            path,
+            _("{manifest} is over {manifest_limit} bytes").format(
+                manifest=MANIFEST, manifest_limit=MANIFEST_LIMIT
+            ),
+        )
     try:
         manifest = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise InputError(path, f"{MANIFEST} is not JSON ({exc})") from None
+        raise InputError(
+            path, _("{manifest} is not JSON ({exc})").format(manifest=MANIFEST, exc=exc)
+        ) from None
     error = best_match(_validator().iter_errors(manifest))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "top level"
-        raise InputError(path, f"not a mamori snapshot manifest: {where}: {error.message[:200]}")
+        raise InputError(
+            path,
+            _("not a mamori snapshot manifest: {where}: {message}").format(
+                where=where, message=error.message[:200]
+            ),
+        )
     return manifest
 
 
 def _check_manifest(path: Path, manifest: dict[str, Any]) -> None:
     if manifest["format_version"] != FORMAT_VERSION:
         raise InputError(
-            path, f"snapshot format version {manifest['format_version']}; this mamori reads {FORMAT_VERSION}"
+            path,
+            _("snapshot format version {format_version}; this mamori reads {supported}").format(
+                format_version=manifest["format_version"], supported=FORMAT_VERSION
+            ),
         )
     head = head_revision()
     if manifest["schema_revision"] != head:
         raise InputError(
             path,
-            f"made for schema revision {manifest['schema_revision']!r} (mamori {manifest['mamori_version']}); "
-            f"this mamori's store is at {head!r}: make the snapshot again with this version",
+            _(
+                "made for schema revision {schema_revision!r} (mamori {mamori_version}); this mamori's store is at {head!r}: make the snapshot again with this version"
+            ).format(
+                schema_revision=manifest["schema_revision"],
+                mamori_version=manifest["mamori_version"],
+                head=head,
+            ),
         )
     listed = [t["name"] for t in manifest["tables"]]
     wanted = [_table(m).name for m in TABLES]
     if listed != wanted:
-        raise InputError(path, f"holds tables {', '.join(listed)}; expected {', '.join(wanted)}")
+        raise InputError(
+            path,
+            _("holds tables {listed}; expected {wanted}").format(
+                listed=", ".join(listed), wanted=", ".join(wanted)
+            ),
+        )
     for entry, model in zip(manifest["tables"], TABLES, strict=True):
         table = _table(model)
         if entry["member"] != f"tables/{table.name}.jsonl":
-            raise InputError(path, f"table {table.name} is in member {entry['member']!r}")
+            raise InputError(
+                path,
+                _("table {name} is in member {member!r}").format(name=table.name, member=entry["member"]),
+            )
         if entry["columns"] != columns(table):
             raise InputError(
                 path,
-                f"table {table.name} has columns {', '.join(entry['columns'])}; expected {', '.join(columns(table))}",
+                _("table {name} has columns {columns}; expected {expected}").format(
+                    name=table.name, columns=", ".join(entry["columns"]), expected=", ".join(columns(table))
+                ),
             )
     if _payload_sha256(manifest["tables"]) != manifest["payload_sha256"]:
-        raise InputError(path, "the manifest's payload SHA-256 does not match its tables' SHA-256 values")
+        raise InputError(path, _("the manifest's payload SHA-256 does not match its tables' SHA-256 values"))
 
 
 def _lines(fh: IO[bytes], path: Path, member: str, limit: int) -> Iterator[bytes]:
@@ -469,11 +523,19 @@ def _lines(fh: IO[bytes], path: Path, member: str, limit: int) -> Iterator[bytes
             return
         size += len(line)
         if size > limit:
-            raise InputError(path, f"{member}: larger than its manifest says ({limit} bytes)")
+            raise InputError(
+                path,
+                _("{member}: larger than its manifest says ({limit} bytes)").format(
+                    member=member, limit=limit
+                ),
+            )
         if not line.endswith(b"\n"):
             if len(line) > LINE_LIMIT:
-                raise InputError(path, f"{member}: a row over {LINE_LIMIT} bytes")
-            raise InputError(path, f"{member}: the last row is cut short")
+                raise InputError(
+                    path,
+                    _("{member}: a row over {line_limit} bytes").format(member=member, line_limit=LINE_LIMIT),
+                )
+            raise InputError(path, _("{member}: the last row is cut short").format(member=member))
         yield line
 
 
@@ -487,18 +549,38 @@ def _verify_member(
                 size += len(chunk)
                 if size > entry["bytes"]:
                     raise InputError(
-                        path, f"{info.filename}: larger than its manifest says ({entry['bytes']} bytes)"
+                        path,
+                        _("{filename}: larger than its manifest says ({bytes} bytes)").format(
+                            filename=info.filename, bytes=entry["bytes"]
+                        ),
                     )
                 digest.update(chunk)
                 rows += chunk.count(b"\n")
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-        raise InputError(path, f"{info.filename}: damaged ({exc})") from None
+        raise InputError(
+            path, _("{filename}: damaged ({exc})").format(filename=info.filename, exc=exc)
+        ) from None
     if size != entry["bytes"]:
-        raise InputError(path, f"{info.filename}: {size} bytes, but the manifest says {entry['bytes']}")
+        raise InputError(
+            path,
+            _("{filename}: {size} bytes, but the manifest says {bytes}").format(
+                filename=info.filename, size=size, bytes=entry["bytes"]
+            ),
+        )
     if digest.hexdigest() != entry["sha256"]:
-        raise InputError(path, f"{info.filename}: SHA-256 does not match the manifest (altered or damaged)")
+        raise InputError(
+            path,
+            _("{filename}: SHA-256 does not match the manifest (altered or damaged)").format(
+                filename=info.filename
+            ),
+        )
     if rows != entry["rows"]:
-        raise InputError(path, f"{info.filename}: {rows} rows, but the manifest says {entry['rows']}")
+        raise InputError(
+            path,
+            _("{filename}: {rows} rows, but the manifest says {rows2}").format(
+                filename=info.filename, rows=rows, rows2=entry["rows"]
+            ),
+        )
 
 
 def _check_archive(
@@ -512,26 +594,40 @@ def _check_archive(
         if problem:
             raise InputError(path, problem)
         if info.filename in seen:
-            raise InputError(path, f"member {info.filename!r} appears twice")
+            raise InputError(path, _("member {filename!r} appears twice").format(filename=info.filename))
         seen[info.filename] = info
     declared = sum(i.file_size for i in infos)
     if declared > limit:
-        raise InputError(path, f"decompresses to {declared} bytes, over the limit of {limit} ({MAX_ENV})")
+        raise InputError(
+            path,
+            _("decompresses to {declared} bytes, over the limit of {limit} ({max_env})").format(
+                declared=declared, limit=limit, max_env=MAX_ENV
+            ),
+        )
     if MANIFEST not in seen:
-        raise InputError(path, f"no {MANIFEST}: not a mamori snapshot")
+        raise InputError(path, _("no {manifest}: not a mamori snapshot").format(manifest=MANIFEST))
     manifest = _read_manifest(archive, path, seen[MANIFEST])
     _check_manifest(path, manifest)
     total = sum(t["bytes"] for t in manifest["tables"])
     if total > limit:
-        raise InputError(path, f"its tables are {total} bytes, over the limit of {limit} ({MAX_ENV})")
+        raise InputError(
+            path,
+            _("its tables are {total} bytes, over the limit of {limit} ({max_env})").format(
+                total=total, limit=limit, max_env=MAX_ENV
+            ),
+        )
     for entry in manifest["tables"]:
         info = seen.get(entry["member"])
         if info is None:
-            raise InputError(path, f"member {entry['member']!r} the manifest lists is missing")
+            raise InputError(
+                path, _("member {member!r} the manifest lists is missing").format(member=entry["member"])
+            )
         if info.file_size != entry["bytes"]:
             raise InputError(
                 path,
-                f"{entry['member']}: {info.file_size} bytes in the archive, {entry['bytes']} in the manifest",
+                _("{member}: {file_size} bytes in the archive, {bytes} in the manifest").format(
+                    member=entry["member"], file_size=info.file_size, bytes=entry["bytes"]
+                ),
             )
     for entry in manifest["tables"]:
         _verify_member(archive, path, seen[entry["member"]], entry)
@@ -557,7 +653,10 @@ def _load_table(
             try:
                 row = read(orjson.loads(line))
             except (orjson.JSONDecodeError, ValueError) as exc:
-                raise InputError(path, f"{info.filename} row {count}: {exc}") from None
+                raise InputError(
+                    path,
+                    _("{filename} row {count}: {exc}").format(filename=info.filename, count=count, exc=exc),
+                ) from None
             if surrogate is not None:
                 row[surrogate] = first_id + count
             batch.append(row)
@@ -625,27 +724,37 @@ def import_snapshot(
     try:
         info = p.stat()  # a link to a snapshot is followed; what it points to must be a regular file
     except FileNotFoundError:
-        raise InputError(p, "file not found") from None
+        raise InputError(p, _("file not found")) from None
     if not stat.S_ISREG(info.st_mode):
-        raise InputError(p, "not a regular file")
+        raise InputError(p, _("not a regular file"))
     if info.st_size > limit:
-        raise InputError(p, f"file is {info.st_size} bytes, over the limit of {limit} ({MAX_ENV})")
+        raise InputError(
+            p,
+            _("file is {st_size} bytes, over the limit of {limit} ({max_env})").format(
+                st_size=info.st_size, limit=limit, max_env=MAX_ENV
+            ),
+        )
     try:
         fh = open(p, "rb")  # noqa: SIM115 - read twice: hashed, then unzipped from the same handle
     except OSError as exc:
-        raise InputError(p, f"cannot read: {exc.strerror}") from None
+        raise InputError(p, _("cannot read: {reason}").format(reason=exc.strerror)) from None
     with fh:
         if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-            raise InputError(p, "not a regular file")
+            raise InputError(p, _("not a regular file"))
         whole = file_sha256(fh)
         if expected is not None and whole != expected:
             said = "--sha256" if verified == "option" else sidecar_path(p).name
-            raise InputError(p, f"SHA-256 is {whole}, but {said} says {expected}: altered or damaged")
+            raise InputError(
+                p,
+                _("SHA-256 is {whole}, but {said} says {expected}: altered or damaged").format(
+                    whole=whole, said=said, expected=expected
+                ),
+            )
         try:
             archive = zipfile.ZipFile(fh)
         except (zipfile.BadZipFile, OSError) as exc:
             raise InputError(
-                p, f"not a mamori snapshot, or cut short (not a whole zip file: {exc})"
+                p, _("not a mamori snapshot, or cut short (not a whole zip file: {exc})").format(exc=exc)
             ) from None
         with archive:
             manifest, infos = _check_archive(archive, p, limit)

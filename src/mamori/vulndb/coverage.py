@@ -19,6 +19,7 @@ from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.model.names import split_ecosystem
 from mamori.store.documents import Outline, Prepared
 
@@ -55,7 +56,10 @@ def import_claims(path: str, source: str | None, declared: bool) -> list[Coverag
     if declared:
         if source is not None and source not in FEED_SOURCES:
             raise InputError(
-                None, f"--complete: {source} records have no coverage scope (only {', '.join(FEED_SOURCES)})"
+                None,
+                _("--complete: {source} records have no coverage scope (only {feed_sources})").format(
+                    source=source, feed_sources=", ".join(FEED_SOURCES)
+                ),
             )
         return [CoverageClaim(s) for s in ((source,) if source else FEED_SOURCES)]
     name = PurePosixPath(urlsplit(path).path if "://" in path else path.replace("\\", "/")).name

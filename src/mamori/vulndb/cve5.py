@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.model.references import dedupe, typed_reference
 from mamori.model.timestamps import iso_date, iso_utc
 from mamori.model.vulnerability import (
@@ -135,16 +136,21 @@ def _ssvc(content: dict[str, Any], provider: str | None) -> Ssvc:
 def parse_record(doc: Any, name: str) -> Vulnerability:
     """One CVE JSON 5 record → :class:`Vulnerability`."""
     if not isinstance(doc, dict) or not isinstance(doc.get("cveMetadata"), dict):
-        raise InputError(name, "not a CVE JSON 5 record (no cveMetadata)")
+        raise InputError(name, _("not a CVE JSON 5 record (no cveMetadata)"))
     meta = doc["cveMetadata"]
     record_id = meta.get("cveId")
     shapes.CVE5.check(doc, name, record_id if isinstance(record_id, str) else "")
     if not isinstance(record_id, str) or not record_id.startswith("CVE-"):
-        raise InputError(name, "CVE record has no cveMetadata.cveId")
+        raise InputError(name, _("CVE record has no cveMetadata.cveId"))
     try:
         return _record(doc, meta, record_id)
     except (AttributeError, KeyError, TypeError) as exc:
-        raise InputError(name, f"{record_id}: malformed CVE 5 record ({type(exc).__name__}: {exc})") from None
+        raise InputError(
+            name,
+            _("{record_id}: malformed CVE 5 record ({kind}: {exc})").format(
+                record_id=record_id, kind=type(exc).__name__, exc=exc
+            ),
+        ) from None
 
 
 def _record(doc: dict[str, Any], meta: dict[str, Any], record_id: str) -> Vulnerability:

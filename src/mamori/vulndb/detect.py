@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.model.purl2cpe import PurlCpeLink
 from mamori.model.vulnerability import Epss, Kev, Vulnerability
 from mamori.vulndb import cve5, epss, jvn, kev, nvd, osv, purl2cpe
@@ -62,7 +63,7 @@ def _json_items(source: str, doc: Any, name: str) -> Iterator[Item]:
         "epss": epss.parse_document,
     }
     if source not in parsers:
-        raise InputError(name, f"a JSON document cannot be {source} data")
+        raise InputError(name, _("a JSON document cannot be {source} data").format(source=source))
     return parsers[source](doc, name)
 
 
@@ -77,11 +78,11 @@ def parse_blob(blob: Blob, source: str | None = None) -> Parsed | None:
     body = _strip(data)
     lower = name.lower()
     if not body:
-        raise InputError(name, "file is empty")
+        raise InputError(name, _("file is empty"))
     if body[:1] == b"<":
         if not _JVN_ROOT.search(body[:4096]):
             if source == "jvn":
-                raise InputError(name, "not a MyJVN VULDEF or JVNRSS document")
+                raise InputError(name, _("not a MyJVN VULDEF or JVNRSS document"))
             return None  # some other XML (a MyJVN product or vendor list, an SBOM ...)
         root = parse_xml(name, data)
         kind = jvn.document_kind(root)
@@ -89,14 +90,14 @@ def parse_blob(blob: Blob, source: str | None = None) -> Parsed | None:
             return Parsed("jvn", jvn.parse_root(root, name)) if source in (None, "jvn") else None
         if source == "jvn":
             if kind is None:
-                raise InputError(name, "not a MyJVN VULDEF or JVNRSS document")
+                raise InputError(name, _("not a MyJVN VULDEF or JVNRSS document"))
             return None
         return None
     if body[:1] in (b"{", b"["):
         try:
             doc = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
-            raise InputError(name, f"not valid JSON: {exc}") from None
+            raise InputError(name, _("not valid JSON: {exc}").format(exc=exc)) from None
         detected = _json_source(doc)
         if source and detected and detected != source:
             return None
@@ -124,5 +125,5 @@ def parse_blob(blob: Blob, source: str | None = None) -> Parsed | None:
             return Parsed("osv", osv.parse_document(doc, name)) if source in (None, "osv") else None
         return None
     if source:
-        raise InputError(name, f"not {source} data")
+        raise InputError(name, _("not {source} data").format(source=source))
     return None

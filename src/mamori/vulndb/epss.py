@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.model.timestamps import iso_date
 from mamori.model.vulnerability import Epss
 from mamori.vulndb import shapes
@@ -22,9 +23,9 @@ def _number(value: str, name: str, what: str) -> float:
     try:
         number = float(value)
     except ValueError:
-        raise InputError(name, f"{what} {value!r} is not a number") from None
+        raise InputError(name, _("{what} {value!r} is not a number").format(what=what, value=value)) from None
     if not 0.0 <= number <= 1.0:
-        raise InputError(name, f"{what} {value} is outside 0..1")
+        raise InputError(name, _("{what} {value} is outside 0..1").format(what=what, value=value))
     return number
 
 
@@ -32,7 +33,7 @@ def parse_csv(name: str, data: bytes) -> Iterator[Epss | Rejected]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError(name, "EPSS CSV is not UTF-8") from None
+        raise InputError(name, _("EPSS CSV is not UTF-8")) from None
     lines = text.splitlines()
     day = None
     header_seen = False
@@ -47,7 +48,9 @@ def parse_csv(name: str, data: bytes) -> Iterator[Epss | Rejected]:
         fields = line.split(",")
         if not header_seen:
             if [f.strip().lower() for f in fields[:2]] != ["cve", "epss"]:
-                raise InputError(name, f"line {number}: expected the header 'cve,epss,percentile'")
+                raise InputError(
+                    name, _("line {number}: expected the header 'cve,epss,percentile'").format(number=number)
+                )
             header_seen = True
             continue
         if len(fields) < 3 or not fields[0].startswith("CVE-"):
@@ -56,7 +59,7 @@ def parse_csv(name: str, data: bytes) -> Iterator[Epss | Rejected]:
         when = day or (file_date.group(1) if file_date else None)
         yield guarded(name, f"line {number}", lambda f=fields, d=when: _row(f, name, d))
     if not header_seen:
-        raise InputError(name, "EPSS CSV has no 'cve,epss,percentile' header")
+        raise InputError(name, _("EPSS CSV has no 'cve,epss,percentile' header"))
 
 
 def _row(fields: list[str], name: str, day: str | None) -> Epss:
@@ -70,11 +73,11 @@ def _row(fields: list[str], name: str, day: str | None) -> Epss:
 
 def _api_row(row: Any, name: str) -> Epss:
     if not isinstance(row, dict):
-        raise InputError(name, "no cve")
+        raise InputError(name, _("no cve"))
     shapes.EPSS.check(row, name)
     cve = row.get("cve")
     if not isinstance(cve, str) or not cve.startswith("CVE-"):
-        raise InputError(name, "no cve")
+        raise InputError(name, _("no cve"))
     return Epss(
         cve_id=cve,
         score=_number(str(row.get("epss")), name, "epss"),
@@ -86,7 +89,7 @@ def _api_row(row: Any, name: str) -> Epss:
 def parse_document(doc: Any, name: str) -> Iterator[Epss | Rejected]:
     """The EPSS API answer: ``{"data": [{"cve", "epss", "percentile", "date"}]}``."""
     if not looks_like(doc):
-        raise InputError(name, "not an EPSS API answer (no 'data' with epss)")
+        raise InputError(name, _("not an EPSS API answer (no 'data' with epss)"))
     for i, row in enumerate(doc["data"]):
         yield guarded(name, f"data[{i}]", lambda row=row: _api_row(row, name))
 

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.model.purl2cpe import PurlCpeLink, judged
 from mamori.model.vulnerability import Epss, Kev, Vulnerability
 from mamori.store import schema
@@ -260,7 +261,7 @@ class _Run:
                 item = _storable(item, name)
             except _MALFORMED as exc:  # a value no check foresaw: this record only is left out
                 label = getattr(item, "id", None) or getattr(item, "cve_id", None) or ""
-                reason = f"malformed record ({type(exc).__name__}: {exc})"
+                reason = _("malformed record ({kind}: {exc})").format(kind=type(exc).__name__, exc=exc)
                 item = Rejected(name, _label(label), reason)
         if isinstance(item, Rejected):
             counts.rejected += 1
@@ -429,12 +430,15 @@ def _parse(blob: Blob, source: str | None) -> Parsed | None:
     try:
         return parse_blob(blob, source)
     except _MALFORMED as exc:
-        raise InputError(blob.name, f"malformed document ({type(exc).__name__}: {exc})") from None
+        raise InputError(
+            blob.name, _("malformed document ({kind}: {exc})").format(kind=type(exc).__name__, exc=exc)
+        ) from None
 
 
 def _not_data(blob: Blob, source: str | None) -> InputError:
-    expected = f"{source} data" if source else "vulnerability data mamori reads"
-    return InputError(blob.name, f"not {expected}")
+    if source:
+        return InputError(blob.name, _("not {source} data").format(source=source))
+    return InputError(blob.name, _("not vulnerability data mamori reads"))
 
 
 def import_blobs(
@@ -463,9 +467,14 @@ def import_blobs(
     scope this origin's records belong to, those of an interrupted earlier run included).
     """
     if source is not None and source not in SOURCES:
-        raise InputError(None, f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
+        raise InputError(
+            None,
+            _("unknown source {source!r}; expected one of {sources}").format(
+                source=source, sources=", ".join(SOURCES)
+            ),
+        )
     if batch < 1:
-        raise InputError(None, f"batch size must be at least 1, got {batch}")
+        raise InputError(None, _("batch size must be at least 1, got {batch}").format(batch=batch))
     started = time.perf_counter()
     key = checkpoint_key(origin, source)
     summary = ImportSummary(origin=origin)
@@ -496,8 +505,13 @@ def import_blobs(
                             run.commit(index, done)
             except _MALFORMED as exc:
                 if strict:
-                    raise InputError(blob.name, f"malformed document ({type(exc).__name__}: {exc})") from None
-                summary.failed.append(Rejected(blob.name, "", f"malformed document ({type(exc).__name__})"))
+                    raise InputError(
+                        blob.name,
+                        _("malformed document ({kind}: {exc})").format(kind=type(exc).__name__, exc=exc),
+                    ) from None
+                summary.failed.append(
+                    Rejected(blob.name, "", _("malformed document ({kind})").format(kind=type(exc).__name__))
+                )
             except InputError as exc:
                 if strict:
                     raise

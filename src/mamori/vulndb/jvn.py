@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from lxml import etree
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.model.references import dedupe
 from mamori.model.timestamps import iso_utc
 from mamori.model.vulnerability import (
@@ -99,7 +100,7 @@ def _vuldef_record(info: etree._Element, lang: str, name: str) -> Vulnerability:
     record_id = text(info, "VulinfoID")
     data = child(info, "VulinfoData")
     if not record_id or data is None:
-        raise InputError(name, "VULDEF Vulinfo without VulinfoID or VulinfoData")
+        raise InputError(name, _("VULDEF Vulinfo without VulinfoID or VulinfoData"))
     aliases: list[str] = []
     cwes: set[str] = set()
     references: list[Reference] = []
@@ -151,7 +152,7 @@ def _vuldef_record(info: etree._Element, lang: str, name: str) -> Vulnerability:
 def _rss_record(item: etree._Element, lang: str, name: str) -> Vulnerability:
     record_id = text(item, "identifier")
     if not record_id:
-        raise InputError(name, "JVNRSS item without sec:identifier")
+        raise InputError(name, _("JVNRSS item without sec:identifier"))
     aliases: list[str] = []
     cwes: set[str] = set()
     references: list[Reference] = []
@@ -208,7 +209,10 @@ def parse_root(root: etree._Element, name: str) -> Iterator[Vulnerability | Reje
             label = text(item, "identifier") or f"item[{i}]"
             yield guarded(name, label, lambda item=item: _rss_record(item, lang, name))
     else:
-        raise InputError(name, f"not a MyJVN vulnerability document (root element {local(root.tag)})")
+        raise InputError(
+            name,
+            _("not a MyJVN vulnerability document (root element {element})").format(element=local(root.tag)),
+        )
 
 
 def parse_bytes(name: str, data: bytes) -> Iterator[Vulnerability | Rejected]:

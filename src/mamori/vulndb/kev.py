@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.model.timestamps import iso_date
 from mamori.model.vulnerability import Kev
 from mamori.vulndb import shapes
@@ -17,7 +18,7 @@ _LABEL = 32  # a cveID longer than this is not shown as the record's name
 
 def parse_document(doc: Any, name: str) -> Iterator[Kev | Rejected]:
     if not looks_like(doc):
-        raise InputError(name, "not a CISA KEV catalog (no 'vulnerabilities' with cveID)")
+        raise InputError(name, _("not a CISA KEV catalog (no 'vulnerabilities' with cveID)"))
     for i, item in enumerate(doc["vulnerabilities"]):
         cve = item.get("cveID") if isinstance(item, dict) else None
         good = shapes.usable_label(cve, _LABEL) and cve.startswith("CVE-")
@@ -27,11 +28,11 @@ def parse_document(doc: Any, name: str) -> Iterator[Kev | Rejected]:
 
 def _entry(item: Any, name: str, index: int) -> Kev:
     if not isinstance(item, dict):
-        raise InputError(name, "no cveID")
+        raise InputError(name, _("no cveID"))
     shapes.KEV.check(item, name, prefix=("vulnerabilities", index))
     cve = item.get("cveID")
     if not isinstance(cve, str) or not cve.startswith("CVE-"):
-        raise InputError(name, "no cveID")
+        raise InputError(name, _("no cveID"))
     return Kev(
         cve_id=cve.strip(),
         date_added=iso_date(item.get("dateAdded")),

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.model.references import typed_reference
 from mamori.model.timestamps import iso_date, iso_utc
 from mamori.model.vulnerability import (
@@ -79,10 +80,10 @@ def _configurations(entries: list[dict[str, Any]], record_id: str) -> list[CpeCo
 def parse_cve(cve: Any, name: str) -> Vulnerability:
     """The ``cve`` object of one NVD item → :class:`Vulnerability`."""
     if not isinstance(cve, dict):
-        raise InputError(name, "NVD item has no cve.id")
+        raise InputError(name, _("NVD item has no cve.id"))
     shapes.NVD.check(cve, name, cve["id"].strip() if isinstance(cve.get("id"), str) else "")
     if not isinstance(cve.get("id"), str):
-        raise InputError(name, "NVD item has no cve.id")
+        raise InputError(name, _("NVD item has no cve.id"))
     record_id = cve["id"].strip()
     try:
         status = cve.get("vulnStatus")
@@ -131,7 +132,12 @@ def parse_cve(cve: Any, name: str) -> Vulnerability:
             kev=kev,
         )
     except (AttributeError, KeyError, TypeError) as exc:
-        raise InputError(name, f"{record_id}: malformed NVD record ({type(exc).__name__}: {exc})") from None
+        raise InputError(
+            name,
+            _("{record_id}: malformed NVD record ({kind}: {exc})").format(
+                record_id=record_id, kind=type(exc).__name__, exc=exc
+            ),
+        ) from None
 
 
 def _label(cve: Any, index: int) -> str:
@@ -148,7 +154,7 @@ def parse_document(doc: Any, name: str) -> Iterator[Vulnerability | Rejected]:
     elif isinstance(doc, dict) and "cve" in doc:
         yield guarded(name, _label(doc["cve"], 0), lambda: parse_cve(doc["cve"], name))
     else:
-        raise InputError(name, "not an NVD CVE API 2.0 document (no 'vulnerabilities' or 'cve')")
+        raise InputError(name, _("not an NVD CVE API 2.0 document (no 'vulnerabilities' or 'cve')"))
 
 
 def looks_like(doc: Any) -> bool:

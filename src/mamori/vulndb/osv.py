@@ -10,6 +10,7 @@ import orjson
 import yaml
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.model.references import typed_reference
 from mamori.model.timestamps import iso_utc
 from mamori.model.vulnerability import AffectedPackage, Event, Range, Severity, SourceRef, Vulnerability
@@ -107,16 +108,16 @@ def load(name: str, data: bytes) -> Any:
         return load_yaml(data)
     except (orjson.JSONDecodeError, yaml.YAMLError) as exc:
         problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(name, f"not valid OSV JSON/YAML: {problem}") from None
+        raise InputError(name, _("not valid OSV JSON/YAML: {problem}").format(problem=problem)) from None
     except TypeError:  # a mapping or sequence used as a key
-        raise InputError(name, "not valid OSV YAML: a key that is not a string") from None
+        raise InputError(name, _("not valid OSV YAML: a key that is not a string")) from None
 
 
 def _str_list(value: Any, name: str, what: str) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(map(isinstance, value, repeat(str))):
-        raise InputError(name, f"{what} must be a list of strings")
+        raise InputError(name, _("{what} must be a list of strings").format(what=what))
     return list(value)
 
 
@@ -124,7 +125,7 @@ def _dict(value: Any, name: str, what: str) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise InputError(name, f"{what} must be an object")
+        raise InputError(name, _("{what} must be an object").format(what=what))
     return value
 
 
@@ -132,7 +133,7 @@ def _list_of_dicts(value: Any, name: str, what: str) -> list[dict[str, Any]]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(map(isinstance, value, repeat(dict))):
-        raise InputError(name, f"{what} must be a list of objects")
+        raise InputError(name, _("{what} must be a list of objects").format(what=what))
     return value
 
 
@@ -154,7 +155,7 @@ def _ranges(entries: Any, name: str, where: str) -> list[Range]:
     for entry in _list_of_dicts(entries, name, f"{where}: ranges"):
         kind = entry.get("type")
         if not isinstance(kind, str):
-            raise InputError(name, f"{where}: a range has no type")
+            raise InputError(name, _("{where}: a range has no type").format(where=where))
         events: list[Event] = []
         for event in _list_of_dicts(entry.get("events"), name, f"{where}: events"):
             for key, value in event.items():
@@ -189,11 +190,11 @@ def _affected(entries: Any, name: str, record_id: str) -> list[AffectedPackage]:
 def parse_record(doc: Any, name: str) -> Vulnerability:
     """One OSV record (already parsed) → :class:`Vulnerability`."""
     if not isinstance(doc, dict):
-        raise InputError(name, "an OSV record must be an object")
+        raise InputError(name, _("an OSV record must be an object"))
     record_id = doc.get("id")
     shapes.OSV.check(doc, name, record_id.strip() if isinstance(record_id, str) else "")
     if not isinstance(record_id, str) or not record_id.strip():
-        raise InputError(name, "OSV record has no id")
+        raise InputError(name, _("OSV record has no id"))
     record_id = record_id.strip()
     database_specific = doc.get("database_specific") if isinstance(doc.get("database_specific"), dict) else {}
     cwes = [c for c in database_specific.get("cwe_ids") or [] if isinstance(c, str)]

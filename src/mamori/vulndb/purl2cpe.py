@@ -25,6 +25,7 @@ from packageurl import PackageURL
 
 from mamori.errors import InputError
 from mamori.fileio import check_yaml_depth
+from mamori.i18n import _
 from mamori.model.cpe import parse_cpe
 from mamori.model.linkrule import judge
 from mamori.model.purl2cpe import PurlCpeLink, judged  # noqa: F401  (judged: read by the importer)
@@ -54,12 +55,20 @@ def make_link(purl: str, vendor: str, product: str, name: str, where: str) -> Pu
     try:
         parsed = PackageURL.from_string(purl.strip())
     except ValueError as exc:
-        return DataWarning(name, where, f"invalid purl {purl.strip()[:120]!r}: {str(exc).split(':')[0]}")
+        return DataWarning(
+            name,
+            where,
+            _("invalid purl {value!r}: {reason}").format(
+                value=purl.strip()[:120], reason=str(exc).split(":")[0]
+            ),
+        )
     cpe_vendor, cpe_product = cpe_component(vendor), cpe_component(product)
     if cpe_vendor is None or cpe_product is None:
         bad = vendor if cpe_vendor is None else product
         which = "vendor" if cpe_vendor is None else "product"
-        return DataWarning(name, where, f"invalid CPE {which} {bad.strip()[:120]!r}")
+        return DataWarning(
+            name, where, _("invalid CPE {which} {value!r}").format(which=which, value=bad.strip()[:120])
+        )
     base = (
         parsed._replace(version=None, qualifiers={}, subpath=None)
         if parsed.version or parsed.qualifiers or parsed.subpath
@@ -81,15 +90,17 @@ def parse_tsv(name: str, data: bytes) -> Iterator[PurlCpeLink | Rejected | DataW
     try:
         lines = data.decode("utf-8-sig").splitlines()
     except UnicodeDecodeError:
-        raise InputError(name, "purl2cpe TSV is not UTF-8") from None
+        raise InputError(name, _("purl2cpe TSV is not UTF-8")) from None
     if not lines or lines[0].strip() != TSV_HEADER:
-        raise InputError(name, f"expected the header {TSV_HEADER!r}")
+        raise InputError(name, _("expected the header {tsv_header!r}").format(tsv_header=TSV_HEADER))
     for number, line in enumerate(lines[1:], start=2):
         if not line.strip():
             continue
         fields = line.split("\t")
         if len(fields) != 3 or not all(f.strip() for f in fields):
-            yield DataWarning(name, f"line {number}", "expected vendor, product and purl separated by tabs")
+            yield DataWarning(
+                name, f"line {number}", _("expected vendor, product and purl separated by tabs")
+            )
             continue
         yield make_link(fields[2], fields[0], fields[1], name, f"line {number}")
 
@@ -99,29 +110,41 @@ def parse_scanoss_yaml(name: str, data: bytes) -> Iterator[PurlCpeLink | Rejecte
     try:
         doc = yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
-        raise InputError(name, f"not valid YAML: {str(exc).splitlines()[0]}") from None
+        raise InputError(
+            name, _("not valid YAML: {reason}").format(reason=str(exc).splitlines()[0])
+        ) from None
     if not isinstance(doc, dict):
-        yield DataWarning(name, "", f"expected a mapping with a 'purls' list, got {type(doc).__name__}")
+        yield DataWarning(
+            name, "", _("expected a mapping with a 'purls' list, got {kind}").format(kind=type(doc).__name__)
+        )
         return
     if not isinstance(doc.get("purls"), list):
-        yield DataWarning(name, "purls", "a SCANOSS purl2cpe file needs a 'purls' list")
+        yield DataWarning(name, "purls", _("a SCANOSS purl2cpe file needs a 'purls' list"))
         return
     purls: list[str] = []
     for index, purl in enumerate(doc["purls"]):
         if isinstance(purl, str):
             purls.append(purl)
         else:
-            yield DataWarning(name, f"purls[{index}]", f"expected a purl string, got {type(purl).__name__}")
+            yield DataWarning(
+                name,
+                f"purls[{index}]",
+                _("expected a purl string, got {kind}").format(kind=type(purl).__name__),
+            )
     pairs: list[tuple[str, str]] = []
     cpes = doc.get("cpes") or []
     if not isinstance(cpes, list):
-        yield DataWarning(name, "cpes", f"expected a list of CPEs, got {type(cpes).__name__}")
+        yield DataWarning(
+            name, "cpes", _("expected a list of CPEs, got {kind}").format(kind=type(cpes).__name__)
+        )
         cpes = []
     for index, cpe in enumerate(cpes):
         parsed = parse_cpe(str(cpe))
         if parsed is None or parsed.vendor in ("*", "-", "") or parsed.product in ("*", "-", ""):
             yield DataWarning(
-                name, f"cpes[{index}]", f"not a CPE naming a vendor and product: {str(cpe)[:120]!r}"
+                name,
+                f"cpes[{index}]",
+                _("not a CPE naming a vendor and product: {cpe!r}").format(cpe=str(cpe)[:120]),
             )
         elif (parsed.vendor, parsed.product) not in pairs:
             pairs.append((parsed.vendor, parsed.product))
@@ -130,7 +153,7 @@ def parse_scanoss_yaml(name: str, data: bytes) -> Iterator[PurlCpeLink | Rejecte
         if path.name != "purls.yml" or len(path.parts) < 3:
             raise InputError(
                 name,
-                "cannot tell the CPE vendor and product (no 'cpes' and not <vendor>/<product>/purls.yml)",
+                _("cannot tell the CPE vendor and product (no 'cpes' and not <vendor>/<product>/purls.yml)"),
             )
         pairs.append((path.parts[-3], path.parts[-2]))
     for vendor, product in pairs:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from mamori.errors import InputError
+from mamori.i18n import _
 
 T = TypeVar("T")
 
@@ -25,6 +26,10 @@ class RecordTypeProblem(InputError):
 
     def reason(self, lang: str) -> str:
         return self.texts.get(lang) or self.texts["en"]
+
+    def message(self, lang: str) -> str:
+        problem = f"{self.record}: {self.reason(lang)}" if self.record else self.reason(lang)
+        return f"{self.path}: {problem}" if self.path else problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,4 +76,6 @@ def guarded(name: str, record: str, make: Callable[[], T]) -> T | Rejected:
     except InputError as exc:
         return Rejected.of(name, record, exc)
     except (AttributeError, KeyError, TypeError, ValueError) as exc:  # a shape the parser did not expect
-        return Rejected(name, record, f"malformed record ({type(exc).__name__}: {exc})")
+        return Rejected(
+            name, record, _("malformed record ({kind}: {exc})").format(kind=type(exc).__name__, exc=exc)
+        )

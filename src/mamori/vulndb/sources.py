@@ -15,6 +15,7 @@ from pathlib import Path
 
 from mamori.errors import InputError
 from mamori.fileio import READ_FLAGS, ZipBudget, check_regular, max_input_bytes, message, read_bytes
+from mamori.i18n import _
 
 
 class Blob:
@@ -98,9 +99,12 @@ def gunzip(blob: Blob) -> Blob:
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
         data = inflater.decompress(blob.data, limit + 1)
     except zlib.error as exc:
-        raise InputError(blob.name, f"not a valid gzip file ({exc})") from None
+        raise InputError(blob.name, _("not a valid gzip file ({exc})").format(exc=exc)) from None
     if len(data) > limit or inflater.unconsumed_tail:
-        raise InputError(blob.name, f"decompresses to more than the input size limit of {limit} bytes")
+        raise InputError(
+            blob.name,
+            _("decompresses to more than the input size limit of {limit} bytes").format(limit=limit),
+        )
     return Blob(blob.name.removesuffix(".gz"), data)
 
 

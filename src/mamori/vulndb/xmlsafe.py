@@ -10,6 +10,7 @@ from __future__ import annotations
 from lxml import etree
 
 from mamori.errors import InputError
+from mamori.i18n import _
 
 
 def parse(name: str, data: bytes) -> etree._Element:
@@ -24,18 +25,24 @@ def parse(name: str, data: bytes) -> etree._Element:
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
-        raise InputError(name, f"not well-formed XML: {' '.join(str(exc).split())}") from None
+        raise InputError(
+            name, _("not well-formed XML: {reason}").format(reason=" ".join(str(exc).split()))
+        ) from None
     errors = [
         e for e in parser.error_log if e.domain_name != "NAMESPACE" and e.level_name in ("ERROR", "FATAL")
     ]
     if root is None or errors:
         first = errors[0] if errors else None
         # the message may quote the document, new lines included: the error stays one line
-        where = f" (line {first.line}: {' '.join(first.message.split())})" if first is not None else ""
-        raise InputError(name, f"not well-formed XML{where}")
+        where = (
+            _(" (line {line}: {message})").format(line=first.line, message=" ".join(first.message.split()))
+            if first is not None
+            else ""
+        )
+        raise InputError(name, _("not well-formed XML{where}").format(where=where))
     doctype = root.getroottree().docinfo
     if doctype.internalDTD is not None or doctype.doctype:
-        raise InputError(name, "XML with a DTD is refused")
+        raise InputError(name, _("XML with a DTD is refused"))
     return root
 
 

@@ -45,6 +45,7 @@ from typing import Any, NoReturn
 import orjson
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.model import (
     Component,
     Contact,
@@ -836,7 +837,10 @@ def document_from_bom(bom: dict[str, Any], path: Path, spec_version: str, strict
     except InputError:
         raise
     except RecursionError:
-        raise InputError(path, "structure nested too deeply") from None
+        raise InputError(path, _("structure nested too deeply")) from None
     except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:  # a guard this module lacks
         detail = " ".join(str(exc).split())[:200]
-        raise InputError(path, f"malformed CycloneDX BOM ({type(exc).__name__}: {detail})") from None
+        raise InputError(
+            path,
+            _("malformed CycloneDX BOM ({kind}: {detail})").format(kind=type(exc).__name__, detail=detail),
+        ) from None

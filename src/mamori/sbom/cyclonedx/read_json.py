@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.model import Document
 from mamori.sbom.cyclonedx.from_bom import document_from_bom
 from mamori.sbom.cyclonedx.versions import READ_VERSIONS
@@ -27,23 +28,30 @@ def parse_json(data: bytes, path: Path) -> Any:
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise InputError(path, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        raise InputError(
+            path,
+            _("invalid JSON at line {lineno} column {colno}: {msg}").format(
+                lineno=exc.lineno, colno=exc.colno, msg=exc.msg
+            ),
+        ) from None
 
 
 def check_bom(obj: Any, path: Path) -> str:
     """The spec version of a CycloneDX JSON BOM; InputError when it is not one mamori reads."""
     if type(obj) is not dict:
-        raise InputError(path, "not a CycloneDX BOM: the JSON document is not an object")
+        raise InputError(path, _("not a CycloneDX BOM: the JSON document is not an object"))
     fmt = obj.get("bomFormat")
     if fmt != "CycloneDX":
         found = "missing" if fmt is None else repr(fmt)[:40]
-        raise InputError(path, f"not a CycloneDX BOM: bomFormat is {found}, expected 'CycloneDX'")
+        raise InputError(
+            path, _("not a CycloneDX BOM: bomFormat is {found}, expected 'CycloneDX'").format(found=found)
+        )
     version = obj.get("specVersion")
     if version is None:
-        raise InputError(path, "not a CycloneDX BOM: specVersion is missing")
+        raise InputError(path, _("not a CycloneDX BOM: specVersion is missing"))
     if type(version) is not str or version not in READ_VERSIONS:
         shown = " ".join(version.split()) if type(version) is str else repr(version)
-        raise InputError(path, f"unsupported CycloneDX spec version {shown[:40]}")
+        raise InputError(path, _("unsupported CycloneDX spec version {shown}").format(shown=shown[:40]))
     return version
 
 

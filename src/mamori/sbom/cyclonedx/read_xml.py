@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 
 from mamori.errors import InputError
+from mamori.i18n import N_, _
 from mamori.model import Document
 from mamori.sbom.cyclonedx.from_bom import MAX_DEPTH, document_from_bom
 from mamori.sbom.cyclonedx.versions import READ_VERSIONS, XML_DEPENDENCY_GRAPH_NS, XML_NS_PREFIX
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from mamori.sbom.formats import ReadOptions
 
 _DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.I)
-_DTD_REFUSED = "XML DTD/entity declarations are refused"
+_DTD_REFUSED = N_("XML DTD/entity declarations are refused")
 
 
 def _parser(huge: bool) -> etree.XMLParser:
@@ -41,13 +42,18 @@ def _parser(huge: bool) -> etree.XMLParser:
 
 def _syntax_error(path: Path, exc: etree.XMLSyntaxError) -> InputError:
     message = (exc.msg or "syntax error").splitlines()[0].strip()
-    return InputError(path, f"invalid XML at line {exc.lineno} column {exc.offset}: {message}")
+    return InputError(
+        path,
+        _("invalid XML at line {lineno} column {offset}: {message}").format(
+            lineno=exc.lineno, offset=exc.offset, message=message
+        ),
+    )
 
 
 def parse_xml(data: bytes, path: Path) -> etree._Element:
     """The root element of safe XML; InputError for a syntax error or a DTD/entity declaration."""
     if _DTD.search(data[:65536]):
-        raise InputError(path, _DTD_REFUSED)
+        raise InputError(path, _(_DTD_REFUSED))
     try:
         root = etree.fromstring(data, _parser(huge=False))
     except etree.XMLSyntaxError as exc:
@@ -59,10 +65,10 @@ def parse_xml(data: bytes, path: Path) -> etree._Element:
         except etree.XMLSyntaxError as exc2:
             raise _syntax_error(path, exc2) from None
     except ValueError as exc:  # e.g. unicode strings with an encoding declaration
-        raise InputError(path, f"invalid XML: {' '.join(str(exc).split())}") from None
+        raise InputError(path, _("invalid XML: {reason}").format(reason=" ".join(str(exc).split()))) from None
     tree = root.getroottree()
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise InputError(path, _DTD_REFUSED)
+        raise InputError(path, _(_DTD_REFUSED))
     return root
 
 
@@ -70,15 +76,26 @@ def spec_version(root: etree._Element, path: Path) -> str:
     qname = etree.QName(root)
     if qname.localname != "bom":
         raise InputError(
-            path, f"not a CycloneDX BOM: XML root element is <{qname.localname}>, expected <bom>"
+            path,
+            _("not a CycloneDX BOM: XML root element is <{localname}>, expected <bom>").format(
+                localname=qname.localname
+            ),
         )
     ns = qname.namespace or ""
     if not ns.startswith(XML_NS_PREFIX):
         shown = f"namespace {ns!r}" if ns else "no namespace"
-        raise InputError(path, f"not a CycloneDX BOM: <bom> has {shown}, expected {XML_NS_PREFIX}1.x")
+        raise InputError(
+            path,
+            _("not a CycloneDX BOM: <bom> has {shown}, expected {xml_ns_prefix}1.x").format(
+                shown=shown, xml_ns_prefix=XML_NS_PREFIX
+            ),
+        )
     version = ns[len(XML_NS_PREFIX) :]
     if version not in READ_VERSIONS:
-        raise InputError(path, f"unsupported CycloneDX spec version {' '.join(version.split())[:40]}")
+        raise InputError(
+            path,
+            _("unsupported CycloneDX spec version {version}").format(version=" ".join(version.split())[:40]),
+        )
     return version
 
 

@@ -45,6 +45,7 @@ from typing import Any
 import orjson
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.model import Component, Contact, Document, ExternalReference, Property, Service
 from mamori.sbom.cyclonedx import carried
 from mamori.sbom.cyclonedx.licenses import to_entry
@@ -491,6 +492,8 @@ def _version(value: str, name: str) -> str:
         shown = " ".join(name.split())[:80]
         raise InputError(
             None,
-            f"component {shown!r}: its version has {len(value):,} characters; CycloneDX allows {MAX_VERSION:,}",
+            _(
+                "component {shown!r}: its version has {count:,} characters; CycloneDX allows {max_version:,}"
+            ).format(shown=shown, count=len(value), max_version=MAX_VERSION),
         )
     return value

@@ -23,6 +23,7 @@ import orjson
 from lxml import etree
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.model import Document
 from mamori.sbom.cyclonedx.to_bom import bom_from_document
 from mamori.sbom.cyclonedx.versions import DEFAULT_WRITE_VERSION, WRITE_VERSIONS, XML_NS_PREFIX
@@ -38,7 +39,10 @@ def _version(spec_version: str | None) -> str:
     version = spec_version or DEFAULT_WRITE_VERSION
     if version not in WRITE_VERSIONS:
         raise InputError(
-            None, f"CycloneDX output supports spec versions {', '.join(WRITE_VERSIONS)}, not {version}"
+            None,
+            _("CycloneDX output supports spec versions {write_versions}, not {version}").format(
+                write_versions=", ".join(WRITE_VERSIONS), version=version
+            ),
         )
     return version
 

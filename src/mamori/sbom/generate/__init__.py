@@ -14,6 +14,7 @@ from pathlib import Path
 
 from mamori.errors import InputError
 from mamori.fileio import read_bytes
+from mamori.i18n import _
 from mamori.model import Document, Occurrence, Property
 from mamori.sbom.generate import registry
 from mamori.sbom.generate.assemble import ProjectInput, assemble
@@ -51,7 +52,7 @@ def read_text(path: Path) -> str:
     try:
         return read_bytes(path).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(path, f"not UTF-8 text (byte {exc.start})") from None
+        raise InputError(path, _("not UTF-8 text (byte {start})").format(start=exc.start)) from None
 
 
 def _locate(found: Found, label: str, base: Path) -> None:
@@ -121,7 +122,9 @@ def generate(path: Path, options: GenerateOptions | None = None) -> Document:
         target: Path | None = getattr(options, option)
         if target is not None:
             if not target.is_dir():
-                raise InputError(target, f"--{option.replace('_', '-')}: not a folder")
+                raise InputError(
+                    target, _("--{option}: not a folder").format(option=option.replace("_", "-"))
+                )
             found = registry.scanner(option)(target)
             label = _label(target, base)
             _locate(found, label, base)
@@ -131,7 +134,10 @@ def generate(path: Path, options: GenerateOptions | None = None) -> Document:
     if not projects and not extra:
         notes = "; ".join(p.value for p in props if p.name == NOTICE)
         raise InputError(
-            path, "no lockfile, manifest or package database mamori reads" + (f" ({notes})" if notes else "")
+            path,
+            _("no lockfile, manifest or package database mamori reads ({notes})").format(notes=notes)
+            if notes
+            else _("no lockfile, manifest or package database mamori reads"),
         )
     info = root_info(base.resolve(), options.name, options.version, options.supplier)
     assembled = assemble(projects, extra, info, options.exclude_dev)

@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.model import Component, Hash, Property, Relationship
 from mamori.model.sbom import (
     PROJECT_PATH,  # noqa: F401  (re-exported for the generators)
@@ -95,7 +96,9 @@ class Found:
 
 def bad_line(path: Path, line: int | None, problem: str) -> InputError:
     """The error for a malformed input: ``<file>: line N: problem`` (line omitted when unknown)."""
-    return InputError(path, f"line {line}: {problem}" if line else problem)
+    return InputError(
+        path, _("line {line}: {problem}").format(line=line, problem=problem) if line else problem
+    )
 
 
 def line_of(text: str, offset: int) -> int:

@@ -19,6 +19,7 @@ from packageurl import PackageURL
 
 from mamori.errors import InputError
 from mamori.fileio import check_yaml_depth
+from mamori.i18n import _
 from mamori.model import Component, Hash, Property
 from mamori.sbom.generate.base import bad_line
 
@@ -120,9 +121,9 @@ def load_json(path: Path, text: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise bad_line(path, exc.lineno, f"not valid JSON: {exc.msg}") from None
+        raise bad_line(path, exc.lineno, _("not valid JSON: {msg}").format(msg=exc.msg)) from None
     except RecursionError:
-        raise bad_line(path, None, "not valid JSON: nested too deeply") from None
+        raise bad_line(path, None, _("not valid JSON: nested too deeply")) from None
 
 
 def load_yaml(path: Path, text: str) -> Any:
@@ -134,15 +135,17 @@ def load_yaml(path: Path, text: str) -> Any:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise bad_line(
-            path, mark.line + 1 if mark is not None else None, f"not valid YAML: {problem}"
+            path,
+            mark.line + 1 if mark is not None else None,
+            _("not valid YAML: {problem}").format(problem=problem),
         ) from None
     except RecursionError:
-        raise bad_line(path, None, "not valid YAML: nested too deeply") from None
+        raise bad_line(path, None, _("not valid YAML: nested too deeply")) from None
 
 
 def expect_dict(path: Path, value: Any, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise bad_line(path, None, f"{what}: expected a mapping")
+        raise bad_line(path, None, _("{what}: expected a mapping").format(what=what))
     return value
 
 
@@ -200,7 +203,9 @@ def structure_checked(parse: Any) -> Any:
             if isinstance(exc, InputError):
                 raise
             raise bad_line(
-                path, None, f"unexpected structure ({type(exc).__name__}: {str(exc)[:80]})"
+                path,
+                None,
+                _("unexpected structure ({kind}: {exc})").format(kind=type(exc).__name__, exc=str(exc)[:80]),
             ) from None
 
     return checked

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from mamori.errors import InputError
 from mamori.fileio import not_regular
+from mamori.i18n import _
 from mamori.sbom.generate import registry
 from mamori.sbom.generate.registry import LOCK, MANIFEST, FileSpec
 
@@ -111,7 +112,7 @@ def _walk(
     try:
         entries = sorted(os.scandir(top), key=lambda e: e.name)
     except OSError as exc:
-        raise InputError(top, f"cannot list folder: {exc.strerror}") from None
+        raise InputError(top, _("cannot list folder: {reason}").format(reason=exc.strerror)) from None
     if not is_path and any(e.name == "pyvenv.cfg" for e in entries):
         return  # a virtual environment below PATH (read one with --python-env)
     dirs: list[Path] = []
@@ -166,11 +167,11 @@ def discover(path: Path, excludes: Excludes | None = None) -> list[Project]:
     """Projects under ``path`` (a folder or one file), the top folder first, then by path; what
     ``excludes`` leaves out is recorded in ``excludes.skipped``."""
     if not path.exists():
-        raise InputError(path, "no such file or folder")
+        raise InputError(path, _("no such file or folder"))
     if path.is_file():
         spec = registry.spec_for(path)
         if spec is None:
-            raise InputError(path, "not a lockfile or manifest mamori reads")
+            raise InputError(path, _("not a lockfile or manifest mamori reads"))
         return [Project(path.parent, files=[(path, spec)])]
     found: dict[Path, Project] = {}
     _walk(path, found, is_path=True, excludes=excludes)

@@ -26,6 +26,7 @@ from functools import cache
 from pathlib import Path
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.sbom.generate.base import Found
 
 FileParser = Callable[[Path, str], Found]
@@ -143,5 +144,5 @@ def scanner(option: str) -> Scanner:
     """The directory scanner behind a command-line option (``python_env``, ``rootfs``)."""
     target = SCANNERS.get(option)
     if target is None:
-        raise InputError(None, f"--{option.replace('_', '-')} is not supported yet")
+        raise InputError(None, _("--{option} is not supported yet").format(option=option.replace("_", "-")))
     return resolve(target)

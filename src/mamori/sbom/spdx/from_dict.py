@@ -32,6 +32,7 @@ from typing import Any, NoReturn
 import orjson
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.model import Component, Document, ExternalReference, Hash, Property, Relationship
 from mamori.sbom import problems as pr
 from mamori.sbom.licenses import LicenceError, normalise_expression
@@ -292,7 +293,10 @@ def document_from_dict(data: object, path: Path, strict: bool = False) -> Docume
     """Map an SPDX 2.1-2.3 JSON-like document to the model; flaws in ``Document.warnings`` (InputError
     when ``strict``), InputError for a document that is not SPDX 2 at all."""
     if not isinstance(data, dict):
-        raise InputError(path, f"not an SPDX 2 document: the top level is {_kind(data)}, not an object")
+        raise InputError(
+            path,
+            _("not an SPDX 2 document: the top level is {kind}, not an object").format(kind=_kind(data)),
+        )
     problems = pr.Problems(path, strict)
     doc_obj = _Object(data, "document", path, problems=problems)
     version = _spec_version(doc_obj)
@@ -359,7 +363,7 @@ def _created(info: _Object) -> datetime | None:
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
-        problem = f"'created' is not an ISO 8601 date-time: {text!r}"
+        problem = _("'created' is not an ISO 8601 date-time: {text!r}").format(text=text)
         raise pr.Flaw(info.path, "creationInfo", problem, pr.INVALID_DATE, text) from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 

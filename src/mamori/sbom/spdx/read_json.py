@@ -11,6 +11,7 @@ import yaml
 
 from mamori.errors import InputError
 from mamori.fileio import MAX_YAML_DEPTH, check_yaml_depth
+from mamori.i18n import _
 from mamori.model import Document
 from mamori.sbom.gc_pause import gc_paused
 from mamori.sbom.spdx.from_dict import document_from_dict
@@ -29,7 +30,10 @@ def read_json(data: bytes, path: Path, options: ReadOptions) -> Document:
             obj = orjson.loads(data.removeprefix(_BOM))
         except orjson.JSONDecodeError as exc:
             raise InputError(
-                path, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+                path,
+                _("invalid JSON at line {lineno} column {colno}: {msg}").format(
+                    lineno=exc.lineno, colno=exc.colno, msg=exc.msg
+                ),
             ) from None
         return document_from_dict(obj, path, strict=options.strict)
 
@@ -61,17 +65,24 @@ def read_yaml(data: bytes, path: Path, options: ReadOptions) -> Document:
         try:
             obj = yaml.load(data, Loader=_SpdxYamlLoader)  # a SafeLoader subclass
         except yaml.YAMLError as exc:
-            raise InputError(path, f"invalid YAML{_yaml_where(exc)}: {_yaml_problem(exc)}") from None
+            raise InputError(
+                path,
+                _("invalid YAML{where}: {problem}").format(
+                    where=_yaml_where(exc), problem=_yaml_problem(exc)
+                ),
+            ) from None
         except (ValueError, TypeError, RecursionError) as exc:  # e.g. NUL bytes, unhashable keys
-            raise InputError(path, f"invalid YAML: {exc}") from None
+            raise InputError(path, _("invalid YAML: {exc}").format(exc=exc)) from None
         if (b"&" in data or b"*" in data) and _has_shared_nodes(obj):
-            raise InputError(path, "YAML anchors and aliases are not allowed in an SPDX document")
+            raise InputError(path, _("YAML anchors and aliases are not allowed in an SPDX document"))
         return document_from_dict(obj, path, strict=options.strict)
 
 
 def _yaml_where(exc: yaml.YAMLError) -> str:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    return f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
+    if mark is None:
+        return ""
+    return _(" at line {line} column {column}").format(line=mark.line + 1, column=mark.column + 1)
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mamori.errors import InputError
+from mamori.i18n import _, ngettext
 from mamori.model import Document
 from mamori.sbom.spdx.from_dict import document_from_dict
 
@@ -39,9 +40,11 @@ def read_tagvalue(data: bytes, path: Path, options: ReadOptions) -> Document:
         parser = Parser(write_tables=False, debug=False, errorlog=yacc.NullLogger())
         spdx_doc = parser.parse(text)
     except SPDXParsingError as exc:
-        raise InputError(path, f"tag-value: {first_problem(exc.get_messages())}") from None
+        raise InputError(
+            path, _("tag-value: {problem}").format(problem=first_problem(exc.get_messages()))
+        ) from None
     except (Exception, SystemExit) as exc:
-        raise InputError(path, f"tag-value: cannot parse: {_short(exc)}") from None
+        raise InputError(path, _("tag-value: cannot parse: {reason}").format(reason=_short(exc))) from None
     return document_from_dict(_as_dict(spdx_doc, path), path, strict=options.strict)
 
 
@@ -80,14 +83,16 @@ def read_rdf(data: bytes, path: Path, options: ReadOptions) -> Document:
         graph = Graph()
         graph.parse(data=data, format="xml")
     except Exception as exc:
-        raise InputError(path, f"RDF: cannot parse: {_short(exc)}") from None
+        raise InputError(path, _("RDF: cannot parse: {reason}").format(reason=_short(exc))) from None
     _check_document_node(graph, path)
     try:
         spdx_doc = translate_graph_to_document(graph)
     except SPDXParsingError as exc:
-        raise InputError(path, f"RDF: {first_problem(exc.get_messages())}") from None
+        raise InputError(
+            path, _("RDF: {problem}").format(problem=first_problem(exc.get_messages()))
+        ) from None
     except (Exception, SystemExit) as exc:  # spdx-tools calls sys.exit() on some graphs
-        raise InputError(path, f"RDF: cannot parse: {_short(exc)}") from None
+        raise InputError(path, _("RDF: cannot parse: {reason}").format(reason=_short(exc))) from None
     return document_from_dict(_as_dict(spdx_doc, path), path, strict=options.strict)
 
 
@@ -98,12 +103,17 @@ def _check_document_node(graph: object, path: Path) -> None:
 
     nodes = list(graph.subjects(RDF.type, SPDX_NAMESPACE.SpdxDocument))
     if len(nodes) != 1:
-        raise InputError(path, f"RDF: expected one spdx:SpdxDocument, found {len(nodes)}")
+        raise InputError(
+            path, _("RDF: expected one spdx:SpdxDocument, found {nodes}").format(nodes=len(nodes))
+        )
     node = nodes[0]
-    namespace, _, spdx_id = str(node).partition("#")
+    namespace, _hash, spdx_id = str(node).partition("#")
     if not isinstance(node, URIRef) or not namespace or not spdx_id:
         raise InputError(
-            path, f"RDF: the SpdxDocument URI must be <namespace>#SPDXRef-DOCUMENT, not {str(node)!r}"
+            path,
+            _("RDF: the SpdxDocument URI must be <namespace>#SPDXRef-DOCUMENT, not {node!r}").format(
+                node=str(node)
+            ),
         )
 
 
@@ -117,19 +127,21 @@ def _check_xml(data: bytes, path: Path) -> None:
     try:
         tree = etree.fromstring(data, parser).getroottree()
     except etree.XMLSyntaxError as exc:
-        line = f" at line {exc.lineno}" if exc.lineno else ""
-        raise InputError(path, f"invalid XML{line}: {' '.join(str(exc.msg).split())}") from None
+        line = _(" at line {line}").format(line=exc.lineno) if exc.lineno else ""
+        raise InputError(
+            path, _("invalid XML{line}: {reason}").format(line=line, reason=" ".join(str(exc.msg).split()))
+        ) from None
     except ValueError as exc:
-        raise InputError(path, f"invalid XML: {' '.join(str(exc).split())}") from None
+        raise InputError(path, _("invalid XML: {reason}").format(reason=" ".join(str(exc).split()))) from None
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise InputError(path, "XML with a DOCTYPE (DTD or entity declarations) is refused")
+        raise InputError(path, _("XML with a DOCTYPE (DTD or entity declarations) is refused"))
 
 
 def _decode(data: bytes, path: Path) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(path, f"not UTF-8 text (byte {exc.start})") from None
+        raise InputError(path, _("not UTF-8 text (byte {start})").format(start=exc.start)) from None
 
 
 def _as_dict(spdx_doc: object, path: Path) -> dict:
@@ -138,7 +150,7 @@ def _as_dict(spdx_doc: object, path: Path) -> dict:
     try:
         return DocumentConverter().convert(spdx_doc)
     except (Exception, SystemExit) as exc:
-        raise InputError(path, f"inconsistent SPDX document: {_short(exc)}") from None
+        raise InputError(path, _("inconsistent SPDX document: {reason}").format(reason=_short(exc))) from None
 
 
 def first_problem(messages: list[str]) -> str:
@@ -161,12 +173,15 @@ def first_problem(messages: list[str]) -> str:
     message = _LINE.sub("", message).strip().rstrip(".").strip()
     missing = _MISSING.search(message)
     if missing:
-        message = f"missing required field(s) {missing.group(1)}"
+        message = _("missing required field(s) {fields}").format(fields=missing.group(1))
     text = ": ".join([*context, message])
     if line:
-        text = f"line {line.group(1)}: {text}"
+        text = _("line {line}: {problem}").format(line=line.group(1), problem=text)
     if len(messages) > 1:
-        text += f" (and {len(messages) - 1} more problem{'s' if len(messages) > 2 else ''})"
+        more = len(messages) - 1
+        text += ngettext(" (and {count} more problem)", " (and {count} more problems)", more).format(
+            count=more
+        )
     return text
 
 

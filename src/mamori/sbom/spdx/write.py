@@ -14,6 +14,7 @@ import io
 import orjson
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.model import Document
 from mamori.sbom.spdx.to_dict import DocumentWriter
 
@@ -26,7 +27,12 @@ def spdx_version(spec_version: str | None) -> str:
         return "SPDX-2.3"
     key = spec_version.strip().upper().removeprefix("SPDX-").removeprefix("SPDX")
     if key not in _VERSIONS:
-        raise InputError(None, f"cannot write SPDX version {spec_version!r}; choose 2.3 or 2.2")
+        raise InputError(
+            None,
+            _("cannot write SPDX version {spec_version!r}; choose 2.3 or 2.2").format(
+                spec_version=spec_version
+            ),
+        )
     return _VERSIONS[key]
 
 
@@ -55,10 +61,15 @@ def write_tagvalue(doc: Document, spec_version: str | None) -> bytes:
         write_document(spdx_doc, out)
     except SPDXParsingError as exc:
         problem = " ".join(first_problem(exc.get_messages()).split())
-        raise InputError(None, f"cannot write SPDX tag-value: {problem}") from None
+        raise InputError(None, _("cannot write SPDX tag-value: {problem}").format(problem=problem)) from None
     except Exception as exc:  # spdx-tools on odd kept values (AttributeError, TypeError …)
         problem = " ".join(str(exc).split())
-        raise InputError(None, f"cannot write SPDX tag-value: {type(exc).__name__}: {problem}") from None
+        raise InputError(
+            None,
+            _("cannot write SPDX tag-value: {kind}: {problem}").format(
+                kind=type(exc).__name__, problem=problem
+            ),
+        ) from None
     return out.getvalue().encode("utf-8")
 
 
@@ -81,7 +92,9 @@ def _no_keywords(value: object) -> object:
             if key in _NAMES:
                 raise InputError(
                     None,
-                    f"cannot write SPDX tag-value: a {_NAMES[key]} {item.strip()!r} reads back as a keyword",
+                    _("cannot write SPDX tag-value: a {names} {item!r} reads back as a keyword").format(
+                        names=_NAMES[key], item=item.strip()
+                    ),
                 )
         out[key] = _no_keywords(item)
     return out

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.sbom.data import load_data
 from mamori.sbom.spreadsheet.table import Sheet, label_variants, norm_label
 
@@ -54,7 +55,10 @@ def check_overrides(overrides: dict[str, str], path: Path) -> None:
     unknown = sorted(set(overrides) - set(known_fields()))
     if unknown:
         raise InputError(
-            path, f"--columns: unknown field {', '.join(unknown)}; known fields: {', '.join(known_fields())}"
+            path,
+            _("--columns: unknown field {unknown}; known fields: {known}").format(
+                unknown=", ".join(unknown), known=", ".join(known_fields())
+            ),
         )
 
 
@@ -105,6 +109,9 @@ def check_mapped(header: HeaderMap, overrides: dict[str, str], sheet: Sheet, pat
     if missing:
         raise InputError(
             path,
-            f"--columns: no column headed {', '.join(missing)} in {sheet.where(header.row)}; "
-            f"headers there: {', '.join(c for c in header.headers if c)}",
+            _("--columns: no column headed {missing} in {where}; headers there: {headers}").format(
+                missing=", ".join(missing),
+                where=sheet.where(header.row),
+                headers=", ".join(c for c in header.headers if c),
+            ),
         )

@@ -27,6 +27,7 @@ from pathlib import Path
 from packageurl import PackageURL
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.model import Component, Document, ExternalReference, Hash, Property, Relationship
 from mamori.sbom.formats import ReadOptions
 from mamori.sbom.spreadsheet.agents import parse_contact
@@ -77,7 +78,7 @@ def _pick_sheet(sheets: list[Sheet], options: ReadOptions, path: Path) -> tuple[
     overrides = dict(options.columns)
     check_overrides(overrides, path)
     if not sheets or not any(sheet.rows for sheet in sheets):
-        raise InputError(path, "the spreadsheet is empty")
+        raise InputError(path, _("the spreadsheet is empty"))
     candidates = sheets if options.sheet is None else [choose_sheet(sheets, options.sheet, path)]
     for sheet in candidates:
         header = find_header(sheet, overrides)
@@ -85,12 +86,13 @@ def _pick_sheet(sheets: list[Sheet], options: ReadOptions, path: Path) -> tuple[
             check_mapped(header, overrides, sheet, path)
             return sheet, header
     sheet = candidates[0]
-    where = f" of sheet {sheet.name!r}" if sheet.name is not None else ""
+    where = _(" of sheet {name!r}").format(name=sheet.name) if sheet.name is not None else ""
     seen = ", ".join(" ".join(h.split()) for h in seen_headers(sheet))  # a cell may span lines
     raise InputError(
         path,
-        f"no component name column found in the first 20 rows{where}; headers seen: "
-        f"{seen or '(none)'}; name one with --columns name=<header>",
+        _(
+            "no component name column found in the first 20 rows{where}; headers seen: {seen}; name one with --columns name=<header>"
+        ).format(where=where, seen=seen or "(none)"),
     )
 
 
@@ -202,7 +204,10 @@ class _Cell:
     path: Path
 
     def fail(self, column: str, problem: str) -> InputError:
-        return InputError(self.path, f"{self.sheet.where(self.number, column)}: {problem}")
+        return InputError(
+            self.path,
+            _("{where}: {problem}").format(where=self.sheet.where(self.number, column), problem=problem),
+        )
 
     def purl(self, value: str, column: str) -> str:
         try:

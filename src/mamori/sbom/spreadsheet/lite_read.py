@@ -23,6 +23,7 @@ from pathlib import Path
 from packageurl import PackageURL
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.model import Component, Document, ExternalReference, Property, Tool
 from mamori.sbom.spdx.mapping import CDX_REFERENCE_TYPES, DOCUMENT_ID, NOASSERTION, NONE
 from mamori.sbom.spreadsheet.agents import parse_agent, parse_contact
@@ -71,7 +72,7 @@ def read_sheets(sheets: list[Sheet], path: Path) -> Document:
         _scan(sheet, collected)
     if not collected.seen:
         raise InputError(
-            path, "no SPDX Lite fields found (expected headers such as PackageName / パッケージ名)"
+            path, _("no SPDX Lite fields found (expected headers such as PackageName / パッケージ名)")
         )
     return _build(collected, path)
 
@@ -183,7 +184,12 @@ def _document_fields(doc: Document, values: dict[str, list[_Cell]], path: Path) 
     if version is not None:
         match = _VERSION.match(version.value.strip())
         if not match:
-            raise InputError(path, f"{version.where}: SPDX Version {version.value!r} is not like SPDX-2.3")
+            raise InputError(
+                path,
+                _("{where}: SPDX Version {version!r} is not like SPDX-2.3").format(
+                    where=version.where, version=version.value
+                ),
+            )
         doc.spec_version = match.group(1)
     if (cell := _first(values, "data_license")) is not None:
         doc.data_license = cell.value
@@ -212,7 +218,10 @@ def parse_created(text: str, path: Path, where: str) -> datetime:
     try:
         stamp = datetime.fromisoformat(value)
     except ValueError:
-        raise InputError(path, f"{where}: Created {text!r} is not an ISO 8601 date and time") from None
+        raise InputError(
+            path,
+            _("{where}: Created {text!r} is not an ISO 8601 date and time").format(where=where, text=text),
+        ) from None
     return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp
 
 
@@ -288,13 +297,19 @@ def _external_ref(comp: Component, line: str, path: Path, where: str) -> dict[st
         return None
     parts = line.removeprefix("ExternalRef:").split()
     if len(parts) != 3:
-        raise InputError(path, f"{where}: ExternalRef {line!r} is not 'CATEGORY TYPE LOCATOR'")
+        raise InputError(
+            path,
+            _("{where}: ExternalRef {line!r} is not 'CATEGORY TYPE LOCATOR'").format(where=where, line=line),
+        )
     category, kind, locator = parts[0].upper().replace("_", "-"), parts[1], parts[2]
     if kind == "purl" and comp.purl is None:
         try:
             comp.purl = PackageURL.from_string(locator).to_string()
         except ValueError as exc:
-            raise InputError(path, f"{where}: invalid purl {locator!r}: {exc}") from None
+            raise InputError(
+                path,
+                _("{where}: invalid purl {locator!r}: {exc}").format(where=where, locator=locator, exc=exc),
+            ) from None
     elif kind in ("cpe22Type", "cpe23Type"):
         comp.cpes.append(locator)
     elif kind == "swid" and comp.swid is None:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from mamori import __version__
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.model import Component, Document, Property, Tool
 from mamori.sbom.licenses import REFS_IN_EXPRESSION
 from mamori.sbom.spdx.mapping import (
@@ -57,7 +58,12 @@ def lite_version(spec_version: str | None) -> str:
         return "2.3"
     version = spec_version.strip().upper().removeprefix("SPDX-")
     if version not in VERSIONS:
-        raise InputError(None, f"SPDX Lite is written as SPDX 2.2 or 2.3, not {spec_version!r}")
+        raise InputError(
+            None,
+            _("SPDX Lite is written as SPDX 2.2 or 2.3, not {spec_version!r}").format(
+                spec_version=spec_version
+            ),
+        )
     return version
 
 

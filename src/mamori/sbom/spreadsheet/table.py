@@ -23,6 +23,7 @@ from typing import Any
 from mamori import cells
 from mamori.errors import InputError
 from mamori.fileio import check_xlsx
+from mamori.i18n import _
 
 MAX_CELLS = 5_000_000  # refuse workbooks that expand to more cells than this (zip bombs, runaway sheets)
 _LABEL_DROP = re.compile(r"[\s_\-.・:：()\[\]（）［］「」【】*※]+")
@@ -55,7 +56,7 @@ def choose_sheet(sheets: list[Sheet], wanted: str, path: Path) -> Sheet:
     if wanted.isdigit() and 1 <= int(wanted) <= len(sheets):
         return sheets[int(wanted) - 1]
     names = ", ".join(repr(s.name) for s in sheets)
-    raise InputError(path, f"no sheet named {wanted!r}; sheets: {names}")
+    raise InputError(path, _("no sheet named {wanted!r}; sheets: {names}").format(wanted=wanted, names=names))
 
 
 @functools.cache
@@ -114,14 +115,16 @@ def decode_text(data: bytes, path: Path) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise InputError(path, "cannot decode the text: it is neither UTF-8 nor Shift_JIS (cp932)")
+    raise InputError(path, _("cannot decode the text: it is neither UTF-8 nor Shift_JIS (cp932)"))
 
 
 def _decode(data: bytes, encoding: str, path: Path) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise InputError(path, f"invalid {encoding} text at byte {exc.start}") from None
+        raise InputError(
+            path, _("invalid {encoding} text at byte {start}").format(encoding=encoding, start=exc.start)
+        ) from None
 
 
 def _delimiter(text: str, path: Path) -> str:
@@ -142,7 +145,9 @@ def load_csv(data: bytes, path: Path, *, max_rows: int | None = None) -> Sheet:
             if max_rows is not None and len(rows) >= max_rows:
                 break
     except csv.Error as exc:
-        raise InputError(path, f"malformed CSV at row {reader.line_num}: {exc}") from None
+        raise InputError(
+            path, _("malformed CSV at row {line_num}: {exc}").format(line_num=reader.line_num, exc=exc)
+        ) from None
     return Sheet(None, rows)
 
 
@@ -166,7 +171,12 @@ def load_xlsx(data: bytes, path: Path, *, max_rows: int | None = None) -> list[S
         raise
     except Exception as exc:  # openpyxl raises anything from zipfile, zlib, XML and its own checks
         detail = " ".join(str(exc).split())  # zipfile and openpyxl messages may span lines
-        raise InputError(path, f"not a readable XLSX workbook ({type(exc).__name__}: {detail})") from None
+        raise InputError(
+            path,
+            _("not a readable XLSX workbook ({kind}: {detail})").format(
+                kind=type(exc).__name__, detail=detail
+            ),
+        ) from None
 
 
 def _sheets(worksheets: Iterable[Any], path: Path, max_rows: int | None) -> list[Sheet]:
@@ -183,7 +193,12 @@ def _sheets(worksheets: Iterable[Any], path: Path, max_rows: int | None) -> list
             rows.append(row)
             cells += len(row)
             if cells > MAX_CELLS:
-                raise InputError(path, f"workbook has more than {MAX_CELLS} filled cells; split it")
+                raise InputError(
+                    path,
+                    _("workbook has more than {max_cells} filled cells; split it").format(
+                        max_cells=MAX_CELLS
+                    ),
+                )
         while rows and not rows[-1]:
             rows.pop()
         sheets.append(Sheet(str(worksheet.title), rows))

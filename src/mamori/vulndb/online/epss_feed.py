@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.vulndb.online.http import Fetcher
 from mamori.vulndb.online.kev_feed import download_steps
 from mamori.vulndb.online.plan import Reporter, Step, endpoint
@@ -42,7 +43,7 @@ def api_pages(fetcher: Fetcher, cves: list[str], *, url: str | None = None) -> I
                 doc = orjson.loads(answer.content)
                 total, rows = int(doc.get("total", 0)), len(doc["data"])
             except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError):
-                raise InputError(answer.url, "not an EPSS API answer (no total/data)") from None
+                raise InputError(answer.url, _("not an EPSS API answer (no total/data)")) from None
             yield Blob(answer.url, answer.content)
             offset += rows
             if rows == 0 or offset >= total:

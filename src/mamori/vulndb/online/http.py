@@ -37,6 +37,7 @@ from mamori import __version__
 from mamori.display import visible
 from mamori.errors import InputError
 from mamori.fileio import max_input_bytes
+from mamori.i18n import _
 from mamori.vulndb.messages import text
 
 RETRY_STATUSES = frozenset({403, 429, 500, 502, 503, 504})
@@ -385,7 +386,9 @@ class Fetcher:
                 if answer.status in ok:
                     return answer
                 if answer.status not in self.retry.statuses:
-                    raise InputError(shown, f"HTTP {answer.status}{_reason(answer)}")
+                    raise InputError(
+                        shown, _("HTTP {status}{reason}").format(status=answer.status, reason=_reason(answer))
+                    )
                 problem = f"HTTP {answer.status}{_reason(answer, body=False)}"
                 wait_at_least = retry_after(answer.headers.get("Retry-After"), self.clock.wall)
                 if wait_at_least is not None and wait_at_least > self.retry.max_wait:

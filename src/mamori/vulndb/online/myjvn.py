@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.vulndb.coverage import CPE_SCOPE, CoverageClaim
 from mamori.vulndb.online.http import Clock, Fetcher, TokenBucket
 from mamori.vulndb.online.plan import Reporter, Step, endpoint, read_cursor
@@ -47,7 +48,12 @@ def _status(root: Any) -> dict[str, str]:
 def _check(name: str, root: Any) -> dict[str, str]:
     status = _status(root)
     if status.get("retCd", "0") not in ("0", ""):
-        raise InputError(name, f"MyJVN error {status.get('errCd', '')}: {status.get('errMsg', '')}".strip())
+        raise InputError(
+            name,
+            _("MyJVN error {code}: {message}")
+            .format(code=status.get("errCd", ""), message=status.get("errMsg", ""))
+            .strip(),
+        )
     return status
 
 
@@ -59,7 +65,9 @@ def overview_ids(name: str, data: bytes) -> tuple[list[str], int]:
     try:
         total = int(status.get("totalRes", len(ids)))
     except ValueError:
-        raise InputError(name, f"MyJVN totalRes is not a number: {status.get('totalRes')!r}") from None
+        raise InputError(
+            name, _("MyJVN totalRes is not a number: {total!r}").format(total=status.get("totalRes"))
+        ) from None
     return ids, total
 
 
@@ -85,7 +93,7 @@ class MyJvn:
         clock: Clock | None = None,
     ) -> None:
         if lang not in ("ja", "en"):
-            raise InputError(None, f"--jvn-lang: expected ja or en, got {lang!r}")
+            raise InputError(None, _("--jvn-lang: expected ja or en, got {lang!r}").format(lang=lang))
         self.fetcher = fetcher
         self.base = endpoint("MAMORI_MYJVN_URL", base_url)
         self.lang = lang

@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.vulndb.coverage import CPE_SCOPE, CoverageClaim
 from mamori.vulndb.online.http import Clock, Fetcher, TokenBucket
 from mamori.vulndb.online.plan import Reporter, Step, endpoint, read_cursor
@@ -70,7 +71,7 @@ def _total(name: str, data: bytes) -> tuple[int, int]:
         doc: Any = orjson.loads(data)
         return int(doc["totalResults"]), len(doc["vulnerabilities"])
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-        raise InputError(name, "not an NVD CVE API 2.0 page (no totalResults/vulnerabilities)") from None
+        raise InputError(name, _("not an NVD CVE API 2.0 page (no totalResults/vulnerabilities)")) from None
 
 
 class NvdApi:

@@ -19,6 +19,7 @@ from urllib.parse import quote
 import orjson
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.model.names import split_ecosystem
 from mamori.vulndb.coverage import CoverageClaim
 from mamori.vulndb.importer import Resume
@@ -44,19 +45,27 @@ def parse_ecosystems(name: str, data: bytes) -> list[str]:
     try:
         lines = data.decode("utf-8").splitlines()
     except UnicodeDecodeError:
-        raise InputError(name, "not UTF-8 text (expected one ecosystem name a line)") from None
+        raise InputError(name, _("not UTF-8 text (expected one ecosystem name a line)")) from None
     names = []
     for number, line in enumerate(lines, start=1):
         entry = line.strip()
         if not entry:
             continue
         if len(entry) > MAX_NAME or not entry.isprintable() or "/" in entry:
-            raise InputError(name, f"line {number}: not an ecosystem name: {entry[:80]!r}")
+            raise InputError(
+                name,
+                _("line {number}: not an ecosystem name: {entry!r}").format(number=number, entry=entry[:80]),
+            )
         names.append(entry)
     if not names:
-        raise InputError(name, "lists no ecosystem")
+        raise InputError(name, _("lists no ecosystem"))
     if len(names) > MAX_ECOSYSTEMS:
-        raise InputError(name, f"lists {len(names)} ecosystems, more than {MAX_ECOSYSTEMS}")
+        raise InputError(
+            name,
+            _("lists {names} ecosystems, more than {max_ecosystems}").format(
+                names=len(names), max_ecosystems=MAX_ECOSYSTEMS
+            ),
+        )
     return base_ecosystems(names)
 
 
@@ -115,10 +124,13 @@ def query_ids(fetcher: Fetcher, purls: list[str], *, api: str | None = None) -> 
         try:
             results = orjson.loads(answer.content)["results"]
         except (orjson.JSONDecodeError, KeyError, TypeError):
-            raise InputError(answer.url, "not an OSV querybatch answer (no results)") from None
+            raise InputError(answer.url, _("not an OSV querybatch answer (no results)")) from None
         if len(results) != len(batch):
-            raise InputError(answer.url, f"{len(results)} results for {len(batch)} queries")
-        for (purl, _), result in zip(batch, results, strict=True):
+            raise InputError(
+                answer.url,
+                _("{results} results for {batch} queries").format(results=len(results), batch=len(batch)),
+            )
+        for (purl, _query), result in zip(batch, results, strict=True):
             for vuln in (result or {}).get("vulns") or []:
                 if (
                     isinstance(vuln, dict)

@@ -17,6 +17,7 @@ from pathlib import PurePosixPath
 import orjson
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.vulndb.importer import Resume
 from mamori.vulndb.online.http import Fetcher, validators
 from mamori.vulndb.online.plan import Reporter, Step, endpoint, fetch_if_changed
@@ -51,7 +52,7 @@ def steps(
         return
     inputs = zip_input(where, answer.content, is_purls_member)
     if not inputs.total:
-        raise InputError(where, "the archive holds no data/<vendor>/<product>/purls.yml: not purl2cpe")
+        raise InputError(where, _("the archive holds no data/<vendor>/<product>/purls.yml: not purl2cpe"))
     reporter.expect(inputs.total or 0)
     resume = Resume(inputs.fingerprint, inputs.start) if inputs.fingerprint and inputs.start else None
     yield Step(where, inputs.blobs, orjson.dumps(validators(answer)).decode(), inputs.total, resume)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.store import Store
 from mamori.vulndb.coverage import CoverageClaim
 from mamori.vulndb.importer import BATCH, ImportSummary, Progress, SourceCounts, import_blobs
@@ -112,7 +113,12 @@ def plan(
         )
     if source == "purl2cpe":
         return purl2cpe_feed.steps(fetcher, cursor, url=url, force=options.force, reporter=reporter)
-    raise InputError(None, f"--source: expected one of {', '.join(SYNC_SOURCES)}, got {source!r}")
+    raise InputError(
+        None,
+        _("--source: expected one of {sync_sources}, got {source!r}").format(
+            sync_sources=", ".join(SYNC_SOURCES), source=source
+        ),
+    )
 
 
 def sync_source(
@@ -162,7 +168,12 @@ def sync(
 ) -> list[SourceSync]:
     for source in sources:
         if source not in SYNC_SOURCES:
-            raise InputError(None, f"--source: expected one of {', '.join(SYNC_SOURCES)}, got {source!r}")
+            raise InputError(
+                None,
+                _("--source: expected one of {sync_sources}, got {source!r}").format(
+                    sync_sources=", ".join(SYNC_SOURCES), source=source
+                ),
+            )
     return [sync_source(store, s, fetcher, options, reporter, progress) for s in sources]
 
 

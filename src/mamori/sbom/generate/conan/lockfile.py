@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from mamori.i18n import _
 from mamori.model import Component, Property
 from mamori.sbom.generate.base import DEV, REQUIRED, Found, bad_line
 from mamori.sbom.generate.components import line_with, load_json, purl_component, structure_checked
@@ -31,8 +32,8 @@ _REF = re.compile(r"^([^/@#%\s]+)/([^@#%\s]+)(?:@([^/#%\s]+)/([^#%\s]+))?(?:#([0
 def reference(path: Path, text: str, ref: str) -> Component:
     match = _REF.match(ref)
     if match is None:
-        raise bad_line(path, line_with(text, ref), f"not a Conan reference: {ref!r}")
-    name, version, user, channel, rrev, _ = match.groups()
+        raise bad_line(path, line_with(text, ref), _("not a Conan reference: {ref!r}").format(ref=ref))
+    name, version, user, channel, rrev, _revision_time = match.groups()
     return purl_component(
         ECOSYSTEM,
         name,
@@ -48,7 +49,7 @@ def _graph_lock(path: Path, text: str, nodes: dict[str, Any], found: Found) -> N
         if key == "0" or not isinstance(node, dict):
             continue
         if not isinstance(node.get("ref"), str):
-            raise bad_line(path, line_with(text, f'"{key}": {{'), f"node {key} has no ref")
+            raise bad_line(path, line_with(text, f'"{key}": {{'), _("node {key} has no ref").format(key=key))
         comp = found.add(reference(path, text, node["ref"]))
         declared_at(comp, cursor.value("ref", node["ref"]))
         if node.get("package_id"):
@@ -66,7 +67,9 @@ def _graph_lock(path: Path, text: str, nodes: dict[str, Any], found: Found) -> N
                     raise bad_line(
                         path,
                         line_with(text, f'"{field}"'),
-                        f"node {key}: {field} names unknown node {target}",
+                        _("node {key}: {field} names unknown node {target}").format(
+                            key=key, field=field, target=target
+                        ),
                     )
                 if key == "0":
                     found.direct[refs[str(target)]] = scope
@@ -80,14 +83,14 @@ def _graph_lock(path: Path, text: str, nodes: dict[str, Any], found: Found) -> N
 def parse(path: Path, text: str) -> Found:
     data = load_json(path, text)
     if not isinstance(data, dict):
-        raise bad_line(path, None, "expected a JSON object: not a conan.lock")
+        raise bad_line(path, None, _("expected a JSON object: not a conan.lock"))
     found = Found(ECOSYSTEM)
     graph = data.get("graph_lock")
     if isinstance(graph, dict) and isinstance(graph.get("nodes"), dict):
         _graph_lock(path, text, graph["nodes"], found)
         return found
     if "requires" not in data and "build_requires" not in data:
-        raise bad_line(path, None, "neither graph_lock nodes nor requires lists: not a conan.lock")
+        raise bad_line(path, None, _("neither graph_lock nodes nor requires lists: not a conan.lock"))
     for field, scope in (
         ("requires", REQUIRED),
         ("build_requires", DEV),

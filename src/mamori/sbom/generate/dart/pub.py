@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mamori.i18n import _
 from mamori.model import Property
 from mamori.sbom.generate.base import DEV, REQUIRED, Found, add_hashes, bad_line
 from mamori.sbom.generate.components import (
@@ -35,12 +36,12 @@ PUB_HOSTS = ("https://pub.dev", "https://pub.dartlang.org")
 def parse(path: Path, text: str) -> Found:
     data = load_yaml(path, text)
     if not isinstance(data, dict) or not isinstance(data.get("packages", {}), dict):
-        raise bad_line(path, None, "no 'packages' mapping: not a pubspec.lock")
+        raise bad_line(path, None, _("no 'packages' mapping: not a pubspec.lock"))
     found = Found(ECOSYSTEM)
     lines = yaml_key_lines(text, 2, "packages")
     for name, entry in (data.get("packages") or {}).items():
         if not isinstance(entry, dict) or not isinstance(entry.get("version"), str):
-            raise bad_line(path, line_with(text, f"  {name}:"), f"{name}: no version")
+            raise bad_line(path, line_with(text, f"  {name}:"), _("{name}: no version").format(name=name))
         version, source = entry["version"], entry.get("source")
         description = entry.get("description")
         desc = description if isinstance(description, dict) else {}
@@ -81,7 +82,7 @@ def parse_manifest(path: Path, text: str) -> Found:
     """pubspec.yaml without a pubspec.lock: the declared dependencies (declared-only)."""
     data = load_yaml(path, text)
     if not isinstance(data, dict):
-        raise bad_line(path, None, "expected a mapping: not a pubspec.yaml")
+        raise bad_line(path, None, _("expected a mapping: not a pubspec.yaml"))
     found = Found(ECOSYSTEM, resolved=False)
     if isinstance(data.get("name"), str):
         version = data.get("version") if isinstance(data.get("version"), str) else None

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from mamori.i18n import _
 from mamori.model import Component, Property
 from mamori.sbom.generate.base import REQUIRED, Found, add_hashes, bad_line
 from mamori.sbom.generate.components import (
@@ -34,14 +35,16 @@ FRAMEWORKS = "mamori:nuget:frameworks"
 def parse(path: Path, text: str) -> Found:
     data = load_json(path, text)
     if not isinstance(data, dict) or not isinstance(data.get("dependencies"), dict):
-        raise bad_line(path, None, "no 'dependencies' object: not a packages.lock.json")
+        raise bad_line(path, None, _("no 'dependencies' object: not a packages.lock.json"))
     found = Found(ECOSYSTEM)
     components: dict[str, Component] = {}
     frameworks: dict[str, list[str]] = {}
     for framework, packages in data["dependencies"].items():
         if not isinstance(packages, dict):
             raise bad_line(
-                path, line_with(text, f'"{framework}"'), f"framework {framework!r}: expected an object"
+                path,
+                line_with(text, f'"{framework}"'),
+                _("framework {framework!r}: expected an object").format(framework=framework),
             )
         refs: dict[str, str] = {}
         pending: list[tuple[str, dict[str, Any]]] = []
@@ -50,7 +53,9 @@ def parse(path: Path, text: str) -> Found:
         for name, entry in packages.items():
             line = cursor.key(name)
             if not isinstance(entry, dict):
-                raise bad_line(path, line_with(text, f'"{name}"'), f"{name}: expected an object")
+                raise bad_line(
+                    path, line_with(text, f'"{name}"'), _("{name}: expected an object").format(name=name)
+                )
             kind = entry.get("type")
             version = entry.get("resolved") or entry.get("version")
             if kind == "Project":
@@ -58,7 +63,9 @@ def parse(path: Path, text: str) -> Found:
             elif isinstance(version, str):
                 comp = purl_component(ECOSYSTEM, name, version)
             else:
-                raise bad_line(path, line_with(text, f'"{name}"'), f"{name}: no resolved version")
+                raise bad_line(
+                    path, line_with(text, f'"{name}"'), _("{name}: no resolved version").format(name=name)
+                )
             ref = comp.bom_ref or ""
             if ref not in components:
                 components[ref] = found.add(declared_at(comp, line))

@@ -23,6 +23,7 @@ import struct
 from pathlib import Path
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.model import Component, Property
 from mamori.sbom.generate.base import Found
 from mamori.sbom.generate.components import local_component
@@ -169,10 +170,15 @@ def parse(path: Path, text: str) -> Found:  # text is "" (a binary): the file is
         return found
     version, modinfo = info
     if not version.startswith("go"):
-        raise InputError(path, f"Go build information with an unexpected toolchain version {version[:40]!r}")
+        raise InputError(
+            path,
+            _("Go build information with an unexpected toolchain version {version!r}").format(
+                version=version[:40]
+            ),
+        )
     last: Component | None = None
     for line in modinfo.splitlines():
-        kind, _, rest = line.partition("\t")
+        kind, _tab, rest = line.partition("\t")
         fields = rest.split("\t")
         if kind == "mod" and len(fields) >= 2:
             found.project = module_component(fields[0], None if fields[1] == "(devel)" else fields[1])
@@ -192,7 +198,7 @@ def parse(path: Path, text: str) -> Found:  # text is "" (a binary): the file is
             replacement.properties.append(Property(REPLACES, original))
             found.components[-1] = last = replacement
         elif kind == "build" and found.project is not None:
-            key, _, value = rest.partition("=")
+            key, _eq, value = rest.partition("=")
             if key in _KEPT_SETTINGS:
                 found.project.properties.append(Property(BUILD + key.lstrip("-"), value))
     found.add(_stdlib(version))

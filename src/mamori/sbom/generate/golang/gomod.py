@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mamori.i18n import _
 from mamori.model import Component, Property
 from mamori.sbom.generate.base import REQUIRED, Found, bad_line
 from mamori.sbom.generate.components import local_component, purl_component, structure_checked
@@ -64,7 +65,7 @@ _MODULE_PATH = re.compile(r"^[^\s/.][^\s]*[^\s/]$|^[^\s/.]$")
 
 def _checked(path: Path, number: int, module: str) -> str:
     if not _MODULE_PATH.match(module):
-        raise bad_line(path, number, f"not a module path: {module!r}")
+        raise bad_line(path, number, _("not a module path: {module!r}").format(module=module))
     return module
 
 
@@ -77,16 +78,16 @@ def _entry(mod: GoMod, path: Path, verb: str, words: list[str], comment: str, nu
         mod.go = words[0] if words else None
     elif verb == "require":
         if len(words) != 2:
-            raise bad_line(path, number, "a require line needs a module path and a version")
+            raise bad_line(path, number, _("a require line needs a module path and a version"))
         indirect = "indirect" in re.split(r"[;\s]+", comment)
         mod.requires.append((words[0], words[1], indirect, number))
     elif verb == "replace":
         if "=>" not in words:
-            raise bad_line(path, number, "a replace line needs '=>'")
+            raise bad_line(path, number, _("a replace line needs '=>'"))
         arrow = words.index("=>")
         left, right = words[:arrow], words[arrow + 1 :]
         if not left or not right or len(left) > 2 or len(right) > 2:
-            raise bad_line(path, number, "malformed replace line")
+            raise bad_line(path, number, _("malformed replace line"))
         mod.replaces[(left[0], left[1] if len(left) == 2 else None)] = (
             right[0],
             right[1] if len(right) == 2 else None,
@@ -108,15 +109,17 @@ def parse_gomod(path: Path, text: str) -> GoMod:
             continue
         verb = words[0]
         if verb not in _DIRECTIVES:
-            raise bad_line(path, number, f"unknown go.mod directive {verb!r}")
+            raise bad_line(path, number, _("unknown go.mod directive {verb!r}").format(verb=verb))
         if words[1:] == ["("]:
             block = verb
         else:
             _entry(mod, path, verb, words[1:], comment, number)
     if block is not None:
-        raise bad_line(path, len(text.splitlines()), f"the {block} ( … ) block is not closed")
+        raise bad_line(
+            path, len(text.splitlines()), _("the {block} ( … ) block is not closed").format(block=block)
+        )
     if mod.module is None:
-        raise bad_line(path, None, "no module directive: not a go.mod")
+        raise bad_line(path, None, _("no module directive: not a go.mod"))
     return mod
 
 
@@ -133,7 +136,7 @@ def read_gosum(path: Path) -> dict[tuple[str, str], str]:
         if not parts:
             continue
         if len(parts) != 3 or not parts[2].startswith("h"):
-            raise bad_line(gosum, number, "expected '<module> <version> <hash>'")
+            raise bad_line(gosum, number, _("expected '<module> <version> <hash>'"))
         if not parts[1].endswith("/go.mod"):
             sums[(parts[0], parts[1])] = parts[2]
     return sums

@@ -35,6 +35,7 @@ from packageurl import PackageURL
 
 from mamori.errors import InputError
 from mamori.fileio import check_yaml_depth
+from mamori.i18n import _
 from mamori.model import Component, ExternalReference, Property
 from mamori.sbom.generate.base import (
     DEV,
@@ -187,7 +188,7 @@ def licence_of(value: Any) -> str | None:
 
 def _object(path: Path, data: Any, kind: str | None) -> Any:
     if kind is not None and not isinstance(data, dict):
-        raise bad_line(path, 1, f"not a {kind}: expected a mapping at the top")
+        raise bad_line(path, 1, _("not a {kind}: expected a mapping at the top").format(kind=kind))
     return data
 
 
@@ -197,7 +198,11 @@ def load_json(path: Path, text: str, kind: str | None = None) -> Any:
         return _object(path, orjson.loads(text), kind)
     except orjson.JSONDecodeError as exc:
         problem = str(exc).split(": line ")[0]
-        raise bad_line(path, exc.lineno, f"not valid JSON (column {exc.colno}): {problem}") from None
+        raise bad_line(
+            path,
+            exc.lineno,
+            _("not valid JSON (column {colno}): {problem}").format(colno=exc.colno, problem=problem),
+        ) from None
 
 
 def load_yaml(path: Path, text: str, kind: str | None = None) -> Any:
@@ -214,7 +219,9 @@ def load_yaml(path: Path, text: str, kind: str | None = None) -> Any:
         context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
         if context and start is not None and mark is not None and start.line != mark.line:
             problem += f" ({context} that starts on line {start.line + 1})"
-        raise bad_line(path, mark.line + 1 if mark else None, f"not valid YAML: {problem}") from None
+        raise bad_line(
+            path, mark.line + 1 if mark else None, _("not valid YAML: {problem}").format(problem=problem)
+        ) from None
 
 
 def key_line(text: str, key: str) -> int | None:
@@ -285,7 +292,11 @@ def guarded(kind: str) -> Callable[[Callable[[Path, str], Found]], Callable[[Pat
                 raise
             except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
                 raise bad_line(
-                    path, None, f"not a {kind} mamori understands ({type(exc).__name__}: {exc})"
+                    path,
+                    None,
+                    _("not a {kind} mamori understands ({kind2}: {exc})").format(
+                        kind=kind, kind2=type(exc).__name__, exc=exc
+                    ),
                 ) from None
 
         return parse

@@ -18,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from mamori.i18n import _
 from mamori.sbom.generate.base import DEV, OPTIONAL, REQUIRED, Found, bad_line
 from mamori.sbom.generate.javascript.common import (
     FOLDER_PREFIXES,
@@ -63,7 +64,11 @@ class _Packages:
 
     def _check(self, key: str, entry: Any) -> None:
         if not isinstance(entry, dict):
-            raise bad_line(self.path, key_line(self.text, key), f"packages entry {key!r} is not an object")
+            raise bad_line(
+                self.path,
+                key_line(self.text, key),
+                _("packages entry {key!r} is not an object").format(key=key),
+            )
 
     def locate(self, source: str, name: str) -> str | None:
         """The key node finds for ``require(name)`` from the package at key ``source``."""
@@ -151,7 +156,11 @@ class _Tree:
         """Add every entry of ``table`` (chain: the tables from the root down to ``table``)."""
         for name, entry in table.items():
             if not isinstance(entry, dict) or not isinstance(entry.get("version"), str):
-                raise bad_line(self.path, key_line(self.text, name), f"dependency {name!r} has no version")
+                raise bad_line(
+                    self.path,
+                    key_line(self.text, name),
+                    _("dependency {name!r} has no version").format(name=name),
+                )
             version: str = entry["version"]
             line = None if name in _MEMBER_NAMES else self.cursor.key(name)
             resolved = entry.get("resolved") if isinstance(entry.get("resolved"), str) else None
@@ -209,13 +218,13 @@ def parse(path: Path, text: str) -> Found:
         top = data.get("dependencies") or {}
         tree.read(top, [top])
         root = {"name": data.get("name"), "version": data.get("version")}
-        root_node, _ = builder.folder(".", root["name"], root["version"])
-        for name, (_, scope) in (manifest_sections(manifest) if manifest else {}).items():
+        root_node, _created = builder.folder(".", root["name"], root["version"])
+        for name, (_section, scope) in (manifest_sections(manifest) if manifest else {}).items():
             target = tree.locate([top], name)
             if target is not None:
                 root_node.deps.setdefault(target, scope)
     else:
-        raise bad_line(path, 1, "not an npm lockfile: neither 'packages' nor 'dependencies'")
+        raise bad_line(path, 1, _("not an npm lockfile: neither 'packages' nor 'dependencies'"))
     if isinstance(version, int) and version > 3:
         builder.found.notices.append(f"lockfileVersion {version} is newer than mamori knows (1-3); read as 3")
     if manifest and not root.get("license"):

@@ -18,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from mamori.i18n import _
 from mamori.sbom.generate.base import DEV, OPTIONAL, REQUIRED, Found, bad_line
 from mamori.sbom.generate.javascript.common import (
     SECTIONS,
@@ -46,7 +47,7 @@ class _Reader:
         try:
             self.major = int(float(raw))
         except ValueError:
-            raise bad_line(path, 1, f"lockfileVersion {raw!r} is not a number") from None
+            raise bad_line(path, 1, _("lockfileVersion {raw!r} is not a number").format(raw=raw)) from None
         self.packages: dict[str, Any] = self._map(data.get("packages"), "packages")
         self.snapshots: dict[str, Any] = self._map(data.get("snapshots"), "snapshots")
         self.b = LockBuilder(path)
@@ -63,7 +64,11 @@ class _Reader:
                 (k for k, v in (value.items() if isinstance(value, dict) else []) if not isinstance(v, dict)),
                 "",
             )
-            raise bad_line(self.path, self._line(bad or f"{where}:"), f"{where}: entries must be mappings")
+            raise bad_line(
+                self.path,
+                self._line(bad or f"{where}:"),
+                _("{where}: entries must be mappings").format(where=where),
+            )
         return {k: v or {} for k, v in value.items()}
 
     def _line(self, key: str) -> int | None:
@@ -80,7 +85,7 @@ class _Reader:
             return self.hints[key], entry.get("version") if isinstance(entry.get("version"), str) else None
         body = key[1:] if key.startswith("/") else key
         if self.major < 6:
-            name, _, version = body.rpartition("/")
+            name, _slash, version = body.rpartition("/")
             return name, version.split("_", 1)[0] or None
         name, version = split_spec(_strip_peers(body))
         return name, entry.get("version") if isinstance(entry.get("version"), str) else (version or None)
@@ -102,7 +107,7 @@ class _Reader:
         table = self.snapshots or self.packages
         self.hints: dict[str, str] = {}  # key → the name a dependency gives it (for keys without one)
         for entry in [*self.importers().values(), *table.values()]:
-            for section, _ in SECTIONS:
+            for section, _kind in SECTIONS:
                 for dep, value in self.section(entry, section).items():
                     if value in table:
                         self.hints.setdefault(value, dep)
@@ -123,7 +128,7 @@ class _Reader:
                     else:
                         self.b.depends(source, target)
         for folder, importer in self.importers().items():
-            node, _ = self.b.folder(folder, *self.folder_name(folder))
+            node, _created = self.b.folder(folder, *self.folder_name(folder))
             for section, scope in SECTIONS:
                 for dep, value in self.section(importer, section).items():
                     target = self.resolve(folder, dep, value)
@@ -186,5 +191,5 @@ class _Reader:
 def parse(path: Path, text: str) -> Found:
     data = load_yaml(path, text, "pnpm lockfile")
     if "lockfileVersion" not in data:
-        raise bad_line(path, 1, "not a pnpm lockfile: no lockfileVersion")
+        raise bad_line(path, 1, _("not a pnpm lockfile: no lockfileVersion"))
     return _Reader(path, text, data).read()

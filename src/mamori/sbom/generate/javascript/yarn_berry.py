@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from mamori.i18n import _
 from mamori.model import Property
 from mamori.sbom.generate.base import OPTIONAL, REQUIRED, Found, bad_line
 from mamori.sbom.generate.javascript.common import (
@@ -70,7 +71,7 @@ def parse(path: Path, text: str) -> Found:
         if key == "__metadata":
             continue
         if not isinstance(entry, dict) or not isinstance(entry.get("resolution"), str):
-            raise bad_line(path, _line(text, key), f"entry {key!r} has no resolution")
+            raise bad_line(path, _line(text, key), _("entry {key!r} has no resolution").format(key=key))
         name, reference = split_spec(entry["resolution"])
         version = entry.get("version") if isinstance(entry.get("version"), str) else None
         if reference.startswith(_FOLDER_PROTOCOLS):

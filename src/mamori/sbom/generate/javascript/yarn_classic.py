@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from mamori.i18n import _
 from mamori.sbom.generate.base import REQUIRED, Found, bad_line
 from mamori.sbom.generate.javascript.common import (
     alias_target,
@@ -52,7 +53,7 @@ def read_entries(path: Path, text: str, lines: dict[int, int] | None = None) -> 
         indent = len(raw) - len(raw.lstrip(" "))
         if indent == 0:
             if not stripped.endswith(":"):
-                raise bad_line(path, number, "expected 'name@range:' to start an entry")
+                raise bad_line(path, number, _("expected 'name@range:' to start an entry"))
             entry, section = {}, None
             if lines is not None:
                 lines[id(entry)] = number
@@ -60,20 +61,22 @@ def read_entries(path: Path, text: str, lines: dict[int, int] | None = None) -> 
                 if descriptor.strip():
                     entries[_unquote(descriptor)] = entry
         elif entry is None:
-            raise bad_line(path, number, "indented line outside an entry")
+            raise bad_line(path, number, _("indented line outside an entry"))
         elif indent == 2 and stripped.endswith(":") and " " not in stripped:
             section = entry.setdefault(stripped[:-1], {})
         elif indent == 2 or (indent == 4 and section is not None):
             pair = _PAIR.match(stripped)
             if pair is None:
-                raise bad_line(path, number, f"expected 'key value', got {stripped!r}")
+                raise bad_line(
+                    path, number, _("expected 'key value', got {stripped!r}").format(stripped=stripped)
+                )
             key, value = _unquote(pair.group(1)), _unquote(pair.group(2))
             if indent == 2:
                 entry[key], section = value, None
             else:
                 section[key] = value  # type: ignore[index]
         else:
-            raise bad_line(path, number, f"unexpected indentation ({indent} spaces)")
+            raise bad_line(path, number, _("unexpected indentation ({indent} spaces)").format(indent=indent))
     return entries
 
 
@@ -89,7 +92,11 @@ def parse(path: Path, text: str) -> Found:
             continue
         name, rng = split_spec(descriptor)
         if not isinstance(entry.get("version"), str):
-            raise bad_line(path, _line(text, descriptor), f"entry {descriptor!r} has no version")
+            raise bad_line(
+                path,
+                _line(text, descriptor),
+                _("entry {descriptor!r} has no version").format(descriptor=descriptor),
+            )
         if rng.startswith(("file:", "link:")):
             folder = normal_folder(".", rng.split(":", 1)[1])
             folder_nodes[id(entry)], refs[id(entry)] = builder.folder(folder, name, entry["version"])
@@ -131,7 +138,7 @@ def parse(path: Path, text: str) -> Found:
                 else:
                     builder.depends(source, target)
     for member in folders:
-        node, _ = builder.folder(member.path, member.name, member.version)
+        node, _created = builder.folder(member.path, member.name, member.version)
         for dep, (rng, scope) in manifest_sections(member.manifest).items():
             target = resolve(dep, rng)
             if target is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mamori.i18n import _
 from mamori.sbom.generate.base import DEV, REQUIRED, Found, bad_line
 from mamori.sbom.generate.components import purl_component, structure_checked
 from mamori.sbom.generate.lines import declared_at
@@ -36,12 +37,20 @@ def parse(path: Path, text: str) -> Found:
             continue
         coordinates, sep, confs = line.partition("=")
         if not sep:
-            raise bad_line(path, number, f"expected 'group:name:version=configurations', got {line[:60]!r}")
+            raise bad_line(
+                path,
+                number,
+                _("expected 'group:name:version=configurations', got {line!r}").format(line=line[:60]),
+            )
         if coordinates == "empty":
             continue
         parts = coordinates.split(":")
         if len(parts) != 3 or not all(parts):
-            raise bad_line(path, number, f"expected 'group:name:version', got {coordinates[:60]!r}")
+            raise bad_line(
+                path,
+                number,
+                _("expected 'group:name:version', got {coordinates!r}").format(coordinates=coordinates[:60]),
+            )
         group, name, version = parts
         configurations = [c for c in confs.split(",") if c]
         scope = REQUIRED if not build_script and any(_is_main(c) for c in configurations) else DEV

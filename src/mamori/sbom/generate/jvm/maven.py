@@ -26,6 +26,7 @@ from pathlib import Path
 from lxml import etree
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.model import Component, Contact
 from mamori.sbom.generate.base import DEV, OPTIONAL, REQUIRED, Found, bad_line, declared_only
 from mamori.sbom.generate.components import purl_component, structure_checked
@@ -48,10 +49,14 @@ def _parse_xml(path: Path, text: str) -> etree._Element:
     try:
         root = safe_parse(str(path), text.encode("utf-8"))
     except InputError as exc:
-        match = re.search(r"line (\d+)", exc.problem)
-        raise bad_line(path, int(match.group(1)) if match else None, exc.problem) from None
+        match = re.search(r"line (\d+)|(\d+) 行目", exc.problem)
+        raise bad_line(path, int(match.group(1) or match.group(2)) if match else None, exc.problem) from None
     if local(root.tag) != "project":
-        raise bad_line(path, root.sourceline, f"root element <{local(root.tag)}>: not a Maven pom")
+        raise bad_line(
+            path,
+            root.sourceline,
+            _("root element <{element}>: not a Maven pom").format(element=local(root.tag)),
+        )
     return root
 
 
@@ -94,7 +99,7 @@ class Pom:
     def resolve(self, value: str | None) -> str | None:
         if value is None:
             return None
-        for _ in range(10):
+        for _attempt in range(10):
             new = _REF.sub(lambda m: self.properties.get(m.group(1), m.group(0)), value)
             if new == value:
                 break
@@ -154,7 +159,7 @@ def parse(path: Path, text: str) -> Found:
     for dep in children(child(pom.root, "dependencies"), "dependency"):
         group, artifact = pom.resolve(_text(dep, "groupId")), pom.resolve(_text(dep, "artifactId"))
         if not group or not artifact:
-            raise bad_line(path, dep.sourceline, "a <dependency> without groupId or artifactId")
+            raise bad_line(path, dep.sourceline, _("a <dependency> without groupId or artifactId"))
         managed_version, managed_scope = pom.managed.get((group, artifact), (None, None))
         declared = pom.resolve(_text(dep, "version")) or managed_version
         scope = _scope(_text(dep, "scope") or managed_scope, _text(dep, "optional"))

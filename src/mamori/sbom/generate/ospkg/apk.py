@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from mamori.i18n import _
 from mamori.model import ExternalReference, Property
 from mamori.model.source_package import APK_ORIGIN, UPSTREAM, SourcePackage, upstream_qualifier
 from mamori.sbom.generate.base import Found, add_hashes, bad_line
@@ -43,7 +44,7 @@ def parse_installed(path: Path, text: str, release: dict[str, str]) -> Found:
     for line, record in apk_records(path, text):
         name, version = _first(record, "P"), _first(record, "V")
         if not name or not version:
-            raise bad_line(path, line, "a package without P: (name) or V: (version)")
+            raise bad_line(path, line, _("a package without P: (name) or V: (version)"))
         arch = _first(record, "A") or ""
         origin = (_first(record, "o") or "").strip()
         upstream = upstream_qualifier(ECOSYSTEM, name, version, SourcePackage(origin)) if origin else None

@@ -27,6 +27,7 @@ import tempfile
 from pathlib import Path
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.model import ExternalReference, Property
 from mamori.model.source_package import RPM_SOURCE, UPSTREAM
 from mamori.sbom.generate.base import Found
@@ -50,30 +51,30 @@ _DB_PATHS = ("var/lib/rpm", "usr/lib/sysimage/rpm")
 def read_header(blob: bytes) -> dict[int, object]:
     """Tag → value (str, list[str], int or list[int]) of one header blob; ValueError when malformed."""
     if len(blob) < 8:
-        raise ValueError("header shorter than 8 bytes")
+        raise ValueError(_("header shorter than 8 bytes"))
     count, size = struct.unpack_from(">II", blob, 0)
     store = 8 + 16 * count
     if count > 100_000 or store + size > len(blob):
-        raise ValueError("header sizes beyond the blob")
+        raise ValueError(_("header sizes beyond the blob"))
     data = blob[store : store + size]
     out: dict[int, object] = {}
     for i in range(count):
         tag, kind, offset, n = struct.unpack_from(">IIII", blob, 8 + 16 * i)
         if offset > size:
-            raise ValueError(f"tag {tag}: data offset beyond the store")
+            raise ValueError(_("tag {tag}: data offset beyond the store").format(tag=tag))
         if kind in (_STRING, _STRING_ARRAY, _I18N):
             values, pos = [], offset
-            for _ in range(n if kind != _STRING else 1):
+            for _item in range(n if kind != _STRING else 1):
                 end = data.find(b"\0", pos)
                 if end < 0:
-                    raise ValueError(f"tag {tag}: unterminated string")
+                    raise ValueError(_("tag {tag}: unterminated string").format(tag=tag))
                 values.append(data[pos:end].decode("utf-8", "replace"))
                 pos = end + 1
             out[tag] = values[0] if kind == _STRING else values
         elif kind in _INT_TYPES:
             fmt, width = _INT_TYPES[kind]
             if offset + width * n > size:
-                raise ValueError(f"tag {tag}: integers beyond the store")
+                raise ValueError(_("tag {tag}: integers beyond the store").format(tag=tag))
             out[tag] = [struct.unpack_from(fmt, data, offset + width * j)[0] for j in range(n)]
     return out
 
@@ -107,7 +108,7 @@ def _rows(path: Path) -> list[tuple[int, bytes]]:
             finally:
                 db.close()
         except sqlite3.DatabaseError as exc:
-            raise InputError(path, f"not a readable RPM SQLite database: {exc}") from None
+            raise InputError(path, _("not a readable RPM SQLite database: {exc}").format(exc=exc)) from None
 
 
 # os-release IDs → the purl namespace other tools write (Syft: redhat, opensuse).
@@ -125,7 +126,7 @@ def parse_rpmdb(path: Path, release: dict[str, str]) -> Found:
         try:
             header = read_header(bytes(blob))
         except ValueError as exc:
-            raise InputError(path, f"package header {hnum}: {exc}") from None
+            raise InputError(path, _("package header {hnum}: {exc}").format(hnum=hnum, exc=exc)) from None
         name, version, rel = _text(header, NAME), _text(header, VERSION), _text(header, RELEASE)
         if not name or not version or name == "gpg-pubkey":  # imported signing keys are not packages
             continue

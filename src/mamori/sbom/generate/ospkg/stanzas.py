@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from mamori.i18n import _
 from mamori.sbom.generate.base import bad_line
 
 
@@ -21,12 +22,12 @@ def deb822(path: Path, text: str) -> Iterator[tuple[int, dict[str, str]]]:
             continue
         if line[0] in " \t":
             if key is None:
-                raise bad_line(path, number, "a continuation line before any field")
+                raise bad_line(path, number, _("a continuation line before any field"))
             fields[key] += "\n" + line.strip()
             continue
         name, sep, value = line.partition(":")
         if not sep or not name.strip() or " " in name.strip():
-            raise bad_line(path, number, f"expected 'Field: value', got {line[:60]!r}")
+            raise bad_line(path, number, _("expected 'Field: value', got {line!r}").format(line=line[:60]))
         if not fields:
             start = number
         key = name.strip()
@@ -47,7 +48,7 @@ def apk_records(path: Path, text: str) -> Iterator[tuple[int, dict[str, list[str
             continue
         key, sep, value = line.partition(":")
         if not sep or len(key) != 1:
-            raise bad_line(path, number, f"expected 'K:value', got {line[:60]!r}")
+            raise bad_line(path, number, _("expected 'K:value', got {line!r}").format(line=line[:60]))
         if not record:
             start = number
         record.setdefault(key, []).append(value)

@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from mamori.i18n import _
 from mamori.model import Component, ExternalReference, Property
 from mamori.sbom.generate.base import DEV, REQUIRED, Found, add_hashes, bad_line
 from mamori.sbom.generate.components import (
@@ -42,9 +43,9 @@ def _component(path: Path, text: str, package: Any, scope: str) -> Component:
         version = package.get("version")
     if not isinstance(name, str) or "/" not in name or not isinstance(version, str):
         raise bad_line(
-            path, line_with(text, f'"name": "{name}"'), "a package without a vendor/name or a version"
+            path, line_with(text, f'"name": "{name}"'), _("a package without a vendor/name or a version")
         )
-    vendor, _, short = name.partition("/")
+    vendor, _slash, short = name.partition("/")
     comp = purl_component(ECOSYSTEM, short, version, namespace=vendor, scope=scope)
     licences = [v for v in package.get("license") or [] if isinstance(v, str)]
     spdx = [spdx_or_none(v) for v in licences]
@@ -69,7 +70,7 @@ def _component(path: Path, text: str, package: Any, scope: str) -> Component:
 def parse(path: Path, text: str) -> Found:
     data = load_json(path, text)
     if not isinstance(data, dict) or not isinstance(data.get("packages"), list):
-        raise bad_line(path, None, "no 'packages' list: not a composer.lock")
+        raise bad_line(path, None, _("no 'packages' list: not a composer.lock"))
     found = Found(ECOSYSTEM)
     by_name: dict[str, Component] = {}
     requires: list[tuple[str, list[str]]] = []
@@ -97,7 +98,7 @@ def parse(path: Path, text: str) -> Found:
         declared = load_json(manifest, read_text(manifest))
         if isinstance(declared, dict):
             if isinstance(declared.get("name"), str) and "/" in declared["name"]:
-                vendor, _, short = declared["name"].partition("/")
+                vendor, _slash, short = declared["name"].partition("/")
                 version = declared.get("version") if isinstance(declared.get("version"), str) else None
                 found.project = purl_component(ECOSYSTEM, short, version, namespace=vendor)
             for key, scope in (("require", REQUIRED), ("require-dev", DEV)):
@@ -114,17 +115,17 @@ def parse_manifest(path: Path, text: str) -> Found:
     """composer.json without a composer.lock: the declared requirements (declared-only)."""
     data = load_json(path, text)
     if not isinstance(data, dict):
-        raise bad_line(path, None, "expected a JSON object: not a composer.json")
+        raise bad_line(path, None, _("expected a JSON object: not a composer.json"))
     found = Found(ECOSYSTEM, resolved=False)
     if isinstance(data.get("name"), str) and "/" in data["name"]:
-        vendor, _, short = data["name"].partition("/")
+        vendor, _slash, short = data["name"].partition("/")
         version = data.get("version") if isinstance(data.get("version"), str) else None
         found.project = purl_component(ECOSYSTEM, short, version, namespace=vendor)
     for key, scope in (("require", REQUIRED), ("require-dev", DEV)):
         for name, wanted in (data.get(key) or {}).items():
             if _PLATFORM.match(name) or "/" not in name:
                 continue
-            vendor, _, short = name.partition("/")
+            vendor, _slash, short = name.partition("/")
             declare(
                 found,
                 purl_component(ECOSYSTEM, short, None, namespace=vendor, scope=scope),

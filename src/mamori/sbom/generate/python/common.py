@@ -17,6 +17,7 @@ from packageurl import PackageURL
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from mamori.i18n import _
 from mamori.model import Component, Contact, Property
 from mamori.sbom.generate.base import bad_line
 
@@ -80,7 +81,7 @@ def load_toml(path: Path, text: str) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         found = _TOML_LINE.search(message)
-        problem = "not valid TOML: " + _TOML_LINE.sub("", message).strip()
+        problem = _("not valid TOML: {reason}").format(reason=_TOML_LINE.sub("", message).strip())
         raise bad_line(path, int(found.group(1)) if found else None, problem) from None
 
 
@@ -94,7 +95,13 @@ def requirement(path: Path, line: int | None, spec: str) -> Requirement:
     try:
         return Requirement(spec)
     except InvalidRequirement as exc:
-        raise bad_line(path, line, f"not a valid requirement {spec!r}: {str(exc).splitlines()[0]}") from None
+        raise bad_line(
+            path,
+            line,
+            _("not a valid requirement {spec!r}: {reason}").format(
+                spec=spec, reason=str(exc).splitlines()[0]
+            ),
+        ) from None
 
 
 def exact_version(req: Requirement) -> str | None:

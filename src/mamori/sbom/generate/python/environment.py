@@ -48,6 +48,7 @@ from license_expression import ExpressionError, get_spdx_licensing
 
 from mamori.errors import InputError
 from mamori.fileio import read_text
+from mamori.i18n import _
 from mamori.model import Component, Contact, ExternalReference, Property
 from mamori.sbom.generate.base import REQUIRED, SUPPLIER_SOURCE, Found, entry_points, hash_from_pair
 from mamori.sbom.generate.components import url_owner
@@ -110,7 +111,7 @@ def site_packages(path: Path) -> list[Path]:
             return unique
     if any(path.glob("*.dist-info")) or any(path.glob("*.egg-info")):
         return [path]
-    raise InputError(path, "--python-env: no site-packages folder and no *.dist-info here")
+    raise InputError(path, _("--python-env: no site-packages folder and no *.dist-info here"))
 
 
 def _contact(name: str | None, email_field: str | None) -> Contact | None:
@@ -309,7 +310,7 @@ def scan(path: Path) -> Found:
         try:
             names = sorted(os.listdir(folder))
         except OSError as exc:
-            raise InputError(folder, f"cannot list folder: {exc.strerror}") from None
+            raise InputError(folder, _("cannot list folder: {reason}").format(reason=exc.strerror)) from None
         for entry in names:
             if not entry.endswith((".dist-info", ".egg-info")):
                 continue

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from mamori.i18n import _
 from mamori.model import Component
 from mamori.sbom.generate.base import DEV, OPTIONAL, REQUIRED, Found, add_hashes, bad_line, hash_from_pair
 from mamori.sbom.generate.lines import array_table_lines, declared_at
@@ -49,7 +50,7 @@ def parse(path: Path, text: str) -> Found:
     data = load_toml(path, text)
     packages = data.get("package")
     if not isinstance(packages, list) or not isinstance(data.get("metadata"), dict):
-        raise bad_line(path, None, "no [metadata] or [[package]] entries: not a pdm.lock")
+        raise bad_line(path, None, _("no [metadata] or [[package]] entries: not a pdm.lock"))
     declared = beside(path.parent)
     optional_groups = declared.optional_groups if declared is not None else set()
     found = Found(ECOSYSTEM)
@@ -60,7 +61,7 @@ def parse(path: Path, text: str) -> Found:
     for package, line in zip(packages, lines, strict=True):
         name, version = package.get("name"), package.get("version")
         if not isinstance(name, str) or not isinstance(version, str):
-            raise bad_line(path, key_line(text, str(name)), "a [[package]] entry lacks a name or version")
+            raise bad_line(path, key_line(text, str(name)), _("a [[package]] entry lacks a name or version"))
         ref = refs.get(canonical(name))
         if ref is None:  # pdm repeats a package once per requested extra set
             comp = found.add(

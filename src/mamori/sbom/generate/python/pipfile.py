@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from mamori.i18n import _
 from mamori.model import Component
 from mamori.sbom.generate.base import (
     DEV,
@@ -70,24 +71,32 @@ def parse_lock(path: Path, text: str) -> Found:
     try:
         data = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
-        raise bad_line(path, getattr(exc, "lineno", None), f"not valid JSON: {exc.msg}") from None
+        raise bad_line(
+            path, getattr(exc, "lineno", None), _("not valid JSON: {msg}").format(msg=exc.msg)
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("_meta"), dict):
-        raise bad_line(path, None, "no _meta section: not a Pipfile.lock")
+        raise bad_line(path, None, _("no _meta section: not a Pipfile.lock"))
     found = Found(ECOSYSTEM)
     by_name: dict[str, Component] = {}
     for section, scope in (("default", REQUIRED), ("develop", DEV)):
         entries = data.get(section) or {}
         if not isinstance(entries, dict):
-            raise bad_line(path, None, f"{section!r} is not an object")
+            raise bad_line(path, None, _("{section!r} is not an object").format(section=section))
         cursor = Cursor(text)  # the section's entries follow its key, in the order orjson keeps
         cursor.key(section)
         for name, entry in entries.items():
             if not isinstance(entry, dict):
-                raise bad_line(path, None, f"{section}.{name} is not an object")
+                raise bad_line(
+                    path, None, _("{section}.{name} is not an object").format(section=section, name=name)
+                )
             line = cursor.key(name)
             key = canonical(name)
             if not key:
-                raise bad_line(path, line, f"{section}: {name!r} is not a package name")
+                raise bad_line(
+                    path,
+                    line,
+                    _("{section}: {name!r} is not a package name").format(section=section, name=name),
+                )
             if key in by_name:  # in default and develop: required wins (default comes first)
                 declared_at(by_name[key], line)
                 continue
@@ -106,10 +115,14 @@ def parse_manifest(path: Path, text: str) -> Found:
     for section, scope in (("packages", REQUIRED), ("dev-packages", DEV)):
         entries = data.get(section) or {}
         if not isinstance(entries, dict):
-            raise bad_line(path, None, f"[{section}] is not a table")
+            raise bad_line(path, None, _("[{section}] is not a table").format(section=section))
         for name, spec in entries.items():
             if not canonical(name):
-                raise bad_line(path, None, f"[{section}]: {name!r} is not a package name")
+                raise bad_line(
+                    path,
+                    None,
+                    _("[{section}]: {name!r} is not a package name").format(section=section, name=name),
+                )
             version_range = (
                 spec if isinstance(spec, str) else spec.get("version") if isinstance(spec, dict) else None
             )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from mamori.i18n import _
 from mamori.sbom.generate.base import DEV, OPTIONAL, REQUIRED, Found, add_hashes, bad_line, hash_from_pair
 from mamori.sbom.generate.lines import array_table_lines, declared_at
 from mamori.sbom.generate.python.common import (
@@ -53,7 +54,7 @@ def parse(path: Path, text: str) -> Found:
     data = load_toml(path, text)
     packages = data.get("package")
     if not isinstance(packages, list):
-        raise bad_line(path, None, "no [[package]] entries: not a poetry.lock")
+        raise bad_line(path, None, _("no [[package]] entries: not a poetry.lock"))
     found = Found(ECOSYSTEM)
     refs: dict[str, str] = {}
     deps: list[tuple[str, list[str]]] = []
@@ -61,7 +62,7 @@ def parse(path: Path, text: str) -> Found:
     for package, line in zip(packages, lines, strict=True):
         name, version = package.get("name"), package.get("version")
         if not isinstance(name, str) or not isinstance(version, str):
-            raise bad_line(path, key_line(text, str(name)), "a [[package]] entry lacks a name or version")
+            raise bad_line(path, key_line(text, str(name)), _("a [[package]] entry lacks a name or version"))
         comp = found.add(
             component(
                 name,

@@ -26,6 +26,7 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 
+from mamori.i18n import _
 from mamori.model import Component
 from mamori.sbom.generate.base import (
     DECLARED_ONLY,
@@ -142,11 +143,15 @@ class _Reader:
             is_file = included.is_file()
         except (OSError, ValueError) as exc:  # a name too long for the file system, a NUL byte ...
             reason = exc.strerror if isinstance(exc, OSError) else str(exc)
-            raise bad_line(path, number, f"-r {target!r}: cannot be read ({reason})") from None
+            raise bad_line(
+                path,
+                number,
+                _("-r {target!r}: cannot be read ({reason})").format(target=target, reason=reason),
+            ) from None
         if included in self.stack:
-            raise bad_line(path, number, f"-r {target}: includes itself")
+            raise bad_line(path, number, _("-r {target}: includes itself").format(target=target))
         if not is_file:
-            raise bad_line(path, number, f"-r {target}: no such file")
+            raise bad_line(path, number, _("-r {target}: no such file").format(target=target))
         self.read(included, read_text(included))
 
     def line(self, path: Path, number: int, body: str, comments: list[str]) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from mamori.i18n import _
 from mamori.model import Component
 from mamori.sbom.generate.base import DEV, OPTIONAL, REQUIRED, Found, add_hashes, bad_line, hash_from_pair
 from mamori.sbom.generate.lines import array_table_lines, declared_at
@@ -50,14 +51,14 @@ def parse(path: Path, text: str) -> Found:
     data = load_toml(path, text)
     packages = data.get("package")
     if not isinstance(packages, list) or not isinstance(data.get("version"), int):
-        raise bad_line(path, None, "no lock version or [[package]] entries: not a uv.lock")
+        raise bad_line(path, None, _("no lock version or [[package]] entries: not a uv.lock"))
     found = Found(ECOSYSTEM)
     by_name: dict[str, list[tuple[str | None, str]]] = {}  # canonical name → [(version, ref)]
     project: dict[str, Any] | None = None
     lines = array_table_lines(text, "package", len(packages))
     for package, line in zip(packages, lines, strict=True):
         if not isinstance(package.get("name"), str):
-            raise bad_line(path, None, "a [[package]] entry has no name")
+            raise bad_line(path, None, _("a [[package]] entry has no name"))
         if _is_project(package) and project is None:
             project = package
             found.project = component(package["name"], package.get("version"))
@@ -70,7 +71,9 @@ def parse(path: Path, text: str) -> Found:
     def target(entry: dict[str, Any], where: str) -> str | None:
         name = entry.get("name")
         if not isinstance(name, str):
-            raise bad_line(path, key_line(text, where), f"a dependency of {where} has no name")
+            raise bad_line(
+                path, key_line(text, where), _("a dependency of {where} has no name").format(where=where)
+            )
         candidates = by_name.get(canonical(name), [])
         if len(candidates) > 1 and entry.get("version"):
             candidates = [c for c in candidates if c[0] == entry["version"]] or candidates

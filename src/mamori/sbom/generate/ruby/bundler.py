@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from mamori.i18n import _
 from mamori.model import Component, Property
 from mamori.sbom.generate.base import DEV, REQUIRED, Found, add_hashes, bad_line, hash_from_pair
 from mamori.sbom.generate.components import (
@@ -121,11 +122,19 @@ def parse(path: Path, text: str) -> Found:
             elif not line.startswith(
                 ("  specs:", "  branch:", "  ref:", "  tag:", "  glob:", "  submodules:")
             ):
-                raise bad_line(path, number, f"unexpected line in {section}: {line.strip()[:60]!r}")
+                raise bad_line(
+                    path,
+                    number,
+                    _("unexpected line in {section}: {value!r}").format(
+                        section=section, value=line.strip()[:60]
+                    ),
+                )
         elif section == "DEPENDENCIES":
             top = _TOP.match(line)
             if top is None:
-                raise bad_line(path, number, f"unexpected dependency line {line.strip()[:60]!r}")
+                raise bad_line(
+                    path, number, _("unexpected dependency line {value!r}").format(value=line.strip()[:60])
+                )
             direct.append(top.group(1))
         elif section == "CHECKSUMS":
             entry = _CHECKSUM.match(line)
@@ -134,7 +143,7 @@ def parse(path: Path, text: str) -> Found:
         elif section == "BUNDLED WITH":
             bundler, bundler_line = line.strip(), number
     if not found.components and not direct:
-        raise bad_line(path, None, "no GEM, GIT or PATH specs: not a Gemfile.lock")
+        raise bad_line(path, None, _("no GEM, GIT or PATH specs: not a Gemfile.lock"))
     for comp in found.components:
         pairs = checksums.get((comp.name, comp.version or ""), [])
         add_hashes(comp, [hash_from_pair(p.strip(), "=") for p in pairs])

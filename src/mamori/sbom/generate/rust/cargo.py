@@ -20,6 +20,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from mamori.i18n import _
 from mamori.model import Component
 from mamori.sbom.generate.base import DEV, OPTIONAL, REQUIRED, SCOPE_RANK, Found, add_hashes, bad_line
 from mamori.sbom.generate.components import (
@@ -86,7 +87,7 @@ def parse(path: Path, text: str) -> Found:
     data = load_toml(path, text)
     packages = data.get("package")
     if not isinstance(packages, list):
-        raise bad_line(path, None, "no [[package]] entries: not a Cargo.lock")
+        raise bad_line(path, None, _("no [[package]] entries: not a Cargo.lock"))
     metadata = data.get("metadata") or {}
     found = Found(ECOSYSTEM)
     by_key: dict[tuple[str, str | None, str | None], Component] = {}
@@ -97,7 +98,7 @@ def parse(path: Path, text: str) -> Found:
         name, version, source = package.get("name"), package.get("version"), package.get("source")
         if not isinstance(name, str) or not isinstance(version, str):
             raise bad_line(
-                path, line_with(text, f'name = "{name}"'), "a [[package]] entry lacks a name or version"
+                path, line_with(text, f'name = "{name}"'), _("a [[package]] entry lacks a name or version")
             )
         comp = found.add(_component(name, version, source if isinstance(source, str) else None))
         declared_at(comp, line)
@@ -114,14 +115,20 @@ def parse(path: Path, text: str) -> Found:
         for entry in deps:
             match = _DEP.match(str(entry))
             if not match:
-                raise bad_line(path, line_with(text, str(entry)), f"malformed dependency entry {entry!r}")
+                raise bad_line(
+                    path,
+                    line_with(text, str(entry)),
+                    _("malformed dependency entry {entry!r}").format(entry=entry),
+                )
             name, version, source = match.groups()
             candidates = [c for c in by_name.get(name, []) if version is None or c.version == version]
             if source is not None:
                 candidates = [by_key[(name, version, source)]] if (name, version, source) in by_key else []
             if len(candidates) != 1:
                 raise bad_line(
-                    path, line_with(text, f'"{entry}"'), f"dependency {entry!r} matches no single package"
+                    path,
+                    line_with(text, f'"{entry}"'),
+                    _("dependency {entry!r} matches no single package").format(entry=entry),
                 )
             found.depends(comp.bom_ref or "", candidates[0].bom_ref or "")
     root_name, scopes = _manifest_deps(path)

@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from mamori.i18n import _
 from mamori.model import Component, Property
 from mamori.sbom.generate.base import REQUIRED, Found, bad_line
 from mamori.sbom.generate.components import (
@@ -46,13 +47,17 @@ def _pin(path: Path, text: str, name_hint: str, location: str, kind: str, state:
     if kind == "localSourceControl":
         comp = local_component(ECOSYSTEM, name_hint, version, f"path {location}")
     elif kind == "registry":
-        scope, _, name = name_hint.partition(".")
+        scope, _dot, name = name_hint.partition(".")
         comp = purl_component(
             ECOSYSTEM, name or scope, version or revision, namespace=scope if name else None
         )
     else:
         if not location:
-            raise bad_line(path, line_with(text, name_hint), f"pin {name_hint!r} has no repository location")
+            raise bad_line(
+                path,
+                line_with(text, name_hint),
+                _("pin {name_hint!r} has no repository location").format(name_hint=name_hint),
+            )
         namespace, name = _location_parts(location)
         comp = purl_component(ECOSYSTEM, name, version or revision, namespace=namespace)
     if revision:
@@ -66,7 +71,7 @@ def _pin(path: Path, text: str, name_hint: str, location: str, kind: str, state:
 def parse(path: Path, text: str) -> Found:
     data = load_json(path, text)
     if not isinstance(data, dict):
-        raise bad_line(path, None, "expected a JSON object: not a Package.resolved")
+        raise bad_line(path, None, _("expected a JSON object: not a Package.resolved"))
     version = data.get("version")
     found = Found(ECOSYSTEM)
     if version == 1:
@@ -74,14 +79,18 @@ def parse(path: Path, text: str) -> Found:
     elif version in (2, 3):
         pins = data.get("pins")
     else:
-        raise bad_line(path, line_with(text, '"version"'), f"unknown Package.resolved version {version!r}")
+        raise bad_line(
+            path,
+            line_with(text, '"version"'),
+            _("unknown Package.resolved version {version!r}").format(version=version),
+        )
     if not isinstance(pins, list):
-        raise bad_line(path, None, "no 'pins' list")
+        raise bad_line(path, None, _("no 'pins' list"))
     cursor = Cursor(text)
     name_key = "package" if version == 1 else "identity"
     for pin in pins:
         if not isinstance(pin, dict):
-            raise bad_line(path, None, "a pin that is not an object")
+            raise bad_line(path, None, _("a pin that is not an object"))
         line = cursor.value(name_key, pin.get(name_key))
         state = pin.get("state") if isinstance(pin.get("state"), dict) else {}
         if version == 1:
