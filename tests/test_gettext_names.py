@@ -30,8 +30,20 @@ def _shadowing(path: Path, root: Path = SOURCE) -> list[str]:
         if not isinstance(function, FUNCTIONS):
             continue
         nodes = _own_nodes(function)
+        # a comprehension's loop variable lives in the comprehension's own scope
+        loop_names = {
+            id(name)
+            for n in nodes
+            if isinstance(n, ast.comprehension)
+            for name in ast.walk(n.target)
+            if isinstance(name, ast.Name)
+        }
         assigned = any(
-            isinstance(n, ast.Name) and n.id == "_" and isinstance(n.ctx, ast.Store) for n in nodes
+            isinstance(n, ast.Name)
+            and n.id == "_"
+            and isinstance(n.ctx, ast.Store)
+            and id(n) not in loop_names
+            for n in nodes
         )
         calls = sorted(
             n.lineno
