@@ -655,7 +655,8 @@ def declare(
     lang: str | None = LANG,
 ) -> None:
     """Write the self-conformity declaration (JSON, and HTML + PDF in Japanese and English)."""
-    from mamori.compliance.declaration import build, parse_approver, parse_interval, write_all
+    from mamori.compliance.declaration import build, parse_approver, write_all
+    from mamori.compliance.documents import parse_interval
 
     language = choose_lang(lang)
     person = parse_approver(approver)

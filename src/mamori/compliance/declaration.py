@@ -10,29 +10,33 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import orjson
 
 from mamori import __version__
 from mamori.compliance import catalog as cat
 from mamori.compliance.assessment import STATUSES, Assessment, applies, is_mandatory, leaf_items
+from mamori.compliance.documents import (
+    DEFAULT_REVIEW_INTERVAL,
+    add_interval,
+    interval_words,
+    parse_interval,
+    role_names,
+    templates,
+)
 from mamori.compliance.gaps import analyse, group_key
 from mamori.compliance.messages import both, t
 from mamori.errors import InputError
 from mamori.fileio import read_bytes, write_bytes_atomic
-from mamori.i18n import LANGS, _, gettext
+from mamori.i18n import LANGS, gettext
 
 FORMAT_VERSION = "1"
 SCHEMA_PATH = "data/compliance/declaration.schema.json"
 #: How long a declaration stands before the organisation reviews it again, unless ``--review-interval`` says.
-DEFAULT_REVIEW_INTERVAL = "1y"
-_INTERVAL = re.compile(r"^\s*(\d{1,3})\s*([ymd])\s*$", re.IGNORECASE)
 
 
 def parse_approver(text: str) -> dict[str, str]:
@@ -60,33 +64,6 @@ def _evidence_ref(ev: dict[str, Any]) -> dict[str, Any]:
         ref = f"{kind}:{Path(path).name}"
     out["ref"] = ref
     return out
-
-
-def parse_interval(text: str) -> tuple[int, str]:
-    """``"1y"``, ``"6m"``, ``"90d"`` → (count, unit); the review interval of a declaration."""
-    found = _INTERVAL.match(text)
-    if not found or int(found.group(1)) == 0:
-        raise InputError(
-            None,
-            _(
-                "--review-interval must be a number of years, months or days such as 1y, 6m or 90d, not {text}"
-            ).format(text=repr(text)),
-        )
-    return int(found.group(1)), found.group(2).lower()
-
-
-def add_interval(day: dt.date, count: int, unit: str) -> dt.date:
-    """``day`` plus ``count`` years, months or days; a month end that does not exist becomes the last day."""
-    if unit == "d":
-        return day + dt.timedelta(days=count)
-    months = day.month - 1 + count * (12 if unit == "y" else 1)
-    year, month = day.year + months // 12, months % 12 + 1
-    for last in (day.day, 30, 29, 28):
-        try:
-            return day.replace(year=year, month=month, day=min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _validity_years(framework: str) -> int | None:
@@ -234,18 +211,6 @@ def build(
 # --------------------------------------------------------------------------------------------- rendering
 
 
-@cache
-def templates() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("mamori", "data/templates"),
-        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return env
-
-
 def render_html(declaration: dict[str, Any], lang: cat.Lang) -> str:
     template = templates().get_template("declaration.html.j2")
     return template.render(
@@ -256,16 +221,6 @@ def render_html(declaration: dict[str, Any], lang: cat.Lang) -> str:
         interval=lambda text: interval_words(text, lang),
         role_names=lambda roles: role_names(roles, lang),
     )
-
-
-def interval_words(text: str, lang: cat.Lang) -> str:
-    """``"1y"`` → 「1年」 / "1 year(s)"."""
-    count, unit = parse_interval(text)
-    return t(f"declaration.interval_{unit}{'_one' if count == 1 else ''}", lang, n=count)
-
-
-def role_names(roles: list[str] | tuple[str, ...], lang: cat.Lang) -> str:
-    return ("、" if lang == "ja" else ", ").join(t(f"role.{role}", lang) for role in roles)
 
 
 def write_all(declaration: dict[str, Any], out_dir: Path, langs: tuple[cat.Lang, ...] = LANGS) -> list[Path]:

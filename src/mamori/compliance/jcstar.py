@@ -318,7 +318,7 @@ def render(
     """The label information page as one self-contained HTML file: the QR code of the page's own address, the
     22 fields (optional ones left empty are not shown), the ☆1 checklist under LP-14 and the product's
     findings from the store under LP-20."""
-    from mamori.compliance.declaration import templates
+    from mamori.compliance.documents import templates
 
     values = field_values(assessment, lang, today, vulns)
     user_vuln_value = assessment.label_fields.get(VULN_FIELD)

@@ -162,7 +162,7 @@ def declaration_pdf(d: dict[str, Any], lang: cat.Lang) -> bytes:
     ]
     review = d.get("review")
     if review:
-        from mamori.compliance.declaration import interval_words
+        from mamori.compliance.documents import interval_words
 
         text = f"{review['next']} ({t('declaration.review_interval', lang, interval=interval_words(review['interval'], lang))})"
         if review.get("valid_until"):
@@ -274,7 +274,7 @@ def declaration_pdf(d: dict[str, Any], lang: cat.Lang) -> bytes:
 def _excluded(d: dict[str, Any], lang: cat.Lang, s: dict[str, Any], font: str, width: float) -> list[Any]:
     from reportlab.lib.units import mm
 
-    from mamori.compliance.declaration import role_names
+    from mamori.compliance.documents import role_names
 
     if "excluded" not in d:
         return []

@@ -11,6 +11,7 @@ two-letter codes in ``data/vex/iso639-1.txt``.
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import re
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 
@@ -271,13 +273,20 @@ def _scores(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
                     yield key, f"/vulnerabilities/{v}/scores/{s}/{key}", cvss
 
 
+def csaf_lib_schema_dir() -> Path | None:
+    """Where the csaf-lib package keeps the official CSAF 2.0 schema (found without importing it)."""
+    spec = importlib.util.find_spec("csaf_lib")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations))) / "verification" / "schemas"
+    return folder if (folder / "csaf_2_0.json").is_file() else None
+
+
 @cache
 def _cvss_validators() -> dict[str, Any]:
     import json
 
     from jsonschema import Draft7Validator
-
-    from mamori.vex.schemas import csaf_lib_schema_dir
 
     folder = csaf_lib_schema_dir()
     out: dict[str, Any] = {}

@@ -13,12 +13,13 @@ Each function returns a list of problems (empty when valid), each "<json path>: 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from mamori.vex.csaf_checks import csaf_lib_schema_dir
 
 if TYPE_CHECKING:  # jsonschema costs ~1 s to import (rfc3987-syntax): loaded on first validation only
     from jsonschema import Draft202012Validator, FormatChecker
@@ -29,15 +30,6 @@ _CVSS_FILES = {
     "https://www.first.org/cvss/cvss-v3.1.json": "cvss_v3_1.json",
 }
 _MAX_SHOWN = 20
-
-
-def csaf_lib_schema_dir() -> Path | None:
-    """Where the csaf-lib package keeps the official CSAF 2.0 schema (found without importing it)."""
-    spec = importlib.util.find_spec("csaf_lib")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    folder = Path(next(iter(spec.submodule_search_locations))) / "verification" / "schemas"
-    return folder if (folder / "csaf_2_0.json").is_file() else None
 
 
 @cache
