@@ -68,3 +68,45 @@ def test_the_check_finds_a_shadowed_underscore(tmp_path: Path) -> None:
     assert _shadowing(sample, tmp_path) == ["m.py:2 assigns _ and calls _() at [4]"]
     sample.write_text("from mamori.i18n import _\ndef f(r):\n    n = [a for a, _ in r]\n    return _('x')\n")
     assert _shadowing(sample, tmp_path) == []  # the comprehension's _ is its own
+
+
+def _raw_messages(path: Path, root: Path = SOURCE) -> list[str]:
+    """``InputError(path, "...")`` calls whose problem is an English literal or f-string, not a text that
+    goes through gettext (a frame without words, such as ``f"{where}: {problem}"``, is fine)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("InputError", "UnsupportedFormat")
+            and len(node.args) >= 2
+        ):
+            continue
+        problem = node.args[1]
+        if isinstance(problem, ast.Constant):
+            words = [str(problem.value)]
+        elif isinstance(problem, ast.JoinedStr):
+            words = [str(v.value) for v in problem.values if isinstance(v, ast.Constant)]
+        else:
+            continue
+        if any(c.isalpha() for text in words for c in text):
+            found.append(f"{path.relative_to(root)}:{node.lineno}")
+    return found
+
+
+def test_every_error_problem_goes_through_gettext() -> None:
+    found = [p for path in sorted(SOURCE.rglob("*.py")) for p in _raw_messages(path)]
+    assert found == []
+
+
+def test_the_check_finds_an_english_literal(tmp_path: Path) -> None:
+    sample = tmp_path / "m.py"
+    sample.write_text(
+        "def f(p, w, x):\n"
+        "    InputError(p, f'{w}: {x}')\n"
+        "    InputError(p, _('bad {x}').format(x=x))\n"
+        "    InputError(p, f'bad {x}')\n"
+        "    InputError(p, 'bad')\n"
+    )
+    assert _raw_messages(sample, tmp_path) == ["m.py:4", "m.py:5"]

@@ -16,6 +16,7 @@ from typing import Any
 
 from mamori.errors import InputError
 from mamori.fileio import read_bytes
+from mamori.i18n import _
 
 NAME = "mamori.toml"
 MAX_BYTES = 1024 * 1024  # a configuration file is small: anything larger is not one
@@ -52,10 +53,12 @@ def load(path: Path) -> dict[str, Any]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise InputError(path, "not UTF-8 text") from None
+        raise InputError(path, _("not UTF-8 text")) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(path, f"not valid TOML: {str(exc).splitlines()[0]}") from None
+        raise InputError(
+            path, _("not valid TOML: {reason}").format(reason=str(exc).splitlines()[0])
+        ) from None
     except RecursionError:
-        raise InputError(path, "not valid TOML: nested too deeply") from None
+        raise InputError(path, _("not valid TOML: nested too deeply")) from None

@@ -28,6 +28,7 @@ from typing import Any
 
 from mamori import config as config_mod
 from mamori.errors import InputError
+from mamori.i18n import _
 
 #: keys at the top of a file that set an option of every command having it; the variable that wins over it
 GLOBAL_KEYS = {"lang": "MAMORI_LANG", "db": "MAMORI_DB"}
@@ -101,7 +102,7 @@ def _value(param: Any, value: Any, where: str, base: Path) -> Any:
     kind = _kind(param)
     if kind == "bool":
         if not isinstance(value, bool):
-            raise InputError(None, f"{where}: expected true or false")
+            raise InputError(None, _("{where}: expected true or false").format(where=where))
         return value
     if getattr(param, "multiple", False):
         items = value if isinstance(value, list) else [value]
@@ -112,14 +113,14 @@ def _value(param: Any, value: Any, where: str, base: Path) -> Any:
 def _scalar(param: Any, kind: str, value: Any, where: str, base: Path) -> Any:
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
-            raise InputError(None, f"{where}: expected a whole number")
+            raise InputError(None, _("{where}: expected a whole number").format(where=where))
         return value
     if kind == "float":
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InputError(None, f"{where}: expected a number")
+            raise InputError(None, _("{where}: expected a number").format(where=where))
         return value
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise InputError(None, f"{where}: expected text")
+        raise InputError(None, _("{where}: expected text").format(where=where))
     text = str(value)
     if kind == "path" or (param.name == "db" and "://" not in text):
         path = Path(text).expanduser()
@@ -138,7 +139,10 @@ def _section(table: dict[str, Any], cmd: Any, path: tuple[str, ...], file: Path,
             sub = subs.get(raw) or subs.get(key.replace("_", "-"))
             if sub is None:
                 raise InputError(
-                    file, f"unknown table [{where}] (mamori {' '.join(path)} has no command {raw})"
+                    file,
+                    _("unknown table [{where}] (mamori {values} has no command {raw})").format(
+                        where=where, values=" ".join(path), raw=raw
+                    ),
                 )
             name = next(n for n, c in subs.items() if c is sub)
             _section(value, sub, (*path, name), file, out.setdefault(name, {}))
@@ -146,13 +150,21 @@ def _section(table: dict[str, Any], cmd: Any, path: tuple[str, ...], file: Path,
         if subs is None:
             param = _options(cmd).get(key)
             if param is None:
-                raise InputError(file, f"unknown key {where} (not an option of mamori {' '.join(path)})")
+                raise InputError(
+                    file,
+                    _("unknown key {where} (not an option of mamori {values})").format(
+                        where=where, values=" ".join(path)
+                    ),
+                )
             out[param.name] = _checked(param, value, where, file)
             continue
         targets = [(p, c) for p, c in _leaves(cmd) if key in _options(c)]
         if not targets:
             raise InputError(
-                file, f"unknown key {where} (no command of mamori {' '.join(path)} has this option)"
+                file,
+                _("unknown key {where} (no command of mamori {values} has this option)").format(
+                    where=where, values=" ".join(path)
+                ),
             )
         for sub_path, sub_cmd in targets:
             node = out
@@ -190,11 +202,14 @@ def file_map(root: Any, file: Path, table: dict[str, Any]) -> dict[str, Any]:
             continue
         if not isinstance(value, dict):
             raise InputError(
-                file, f"unknown key {raw} (top-level keys: {', '.join(GLOBAL_KEYS)}; else a [command] table)"
+                file,
+                _("unknown key {raw} (top-level keys: {values}; else a [command] table)").format(
+                    raw=raw, values=", ".join(GLOBAL_KEYS)
+                ),
             )
         cmd = commands.get(raw)
         if cmd is None:
-            raise InputError(file, f"unknown table [{raw}] (mamori has no command {raw})")
+            raise InputError(file, _("unknown table [{raw}] (mamori has no command {raw})").format(raw=raw))
         _section(value, cmd, (raw,), file, out.setdefault(raw, {}))
     for key, value in globals_.items():
         if os.environ.get(GLOBAL_KEYS[key]):

@@ -54,7 +54,7 @@ def _language(lang: str | None) -> str:
     if lang is None:
         return current_lang()
     if lang not in ("en", "ja"):
-        raise InputError(None, f"--lang: expected en or ja, got {lang!r}")
+        raise InputError(None, _("--lang: expected en or ja, got {lang!r}").format(lang=lang))
     set_lang(lang)  # type: ignore[arg-type]
     return lang
 

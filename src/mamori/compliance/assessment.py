@@ -84,7 +84,10 @@ def parse_target(text: str) -> tuple[str, ...]:
     targets = [_TARGET_NAMES.get(unicodedata.normalize("NFKC", name).casefold()) for name in names]
     if not targets or None in targets:
         raise InputError(
-            None, f"--target takes user or provider (ユーザ企業 or 提供者), comma-separated; got {text!r}"
+            None,
+            _("--target takes user or provider (ユーザ企業 or 提供者), comma-separated; got {text!r}").format(
+                text=text
+            ),
         )
     wanted = {role for target in targets for role in TARGET_ROLES[target]}  # type: ignore[index]
     return tuple(role for role in ROLES if role in wanted)

@@ -129,7 +129,7 @@ def _text(value: Any, key: str) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise InputError(None, f"{key}: {value!r} is not text")
+        raise InputError(None, _("{key}: {value!r} is not text").format(key=key, value=value))
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, dt.datetime):
@@ -137,10 +137,12 @@ def _text(value: Any, key: str) -> str | None:
     if isinstance(value, dt.date):
         value = value.isoformat()
     if not isinstance(value, str | int | float):
-        raise InputError(None, f"{key}: expected text, not a {type(value).__name__}")
+        raise InputError(
+            None, _("{key}: expected text, not a {type}").format(key=key, type=type(value).__name__)
+        )
     text = str(value).strip()
     if len(text) > MAX_CELL:
-        raise InputError(None, f"{key}: longer than {MAX_CELL} characters")
+        raise InputError(None, _("{key}: longer than {limit} characters").format(key=key, limit=MAX_CELL))
     return text or None
 
 
@@ -183,11 +185,16 @@ def _yaml_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
     try:
         doc = yaml.load(data.decode("utf-8-sig"), Loader=yaml.CSafeLoader)
     except UnicodeDecodeError as exc:
-        raise InputError(path, f"not UTF-8 text (byte {exc.start})") from None
+        raise InputError(path, _("not UTF-8 text (byte {start})").format(start=exc.start)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
-        raise InputError(path, f"invalid YAML: {where}{getattr(exc, 'problem', None) or exc}") from None
+        raise InputError(
+            path,
+            _("invalid YAML: {where}{reason}").format(
+                where=where, reason=getattr(exc, "problem", None) or exc
+            ),
+        ) from None
     if isinstance(doc, dict) and isinstance(doc.get("answers"), list):
         doc = doc["answers"]
     if not isinstance(doc, list):
@@ -215,7 +222,9 @@ def _csv_table(path: Path) -> list[list[Any]]:
         try:
             text = data.decode("cp932")  # a CSV saved by Japanese Excel
         except UnicodeDecodeError as exc:
-            raise InputError(path, f"neither UTF-8 nor Shift_JIS text (byte {exc.start})") from None
+            raise InputError(
+                path, _("neither UTF-8 nor Shift_JIS text (byte {start})").format(start=exc.start)
+            ) from None
     csv.field_size_limit(MAX_CELL * 4)
     try:
         table: list[list[Any]] = []
@@ -224,7 +233,7 @@ def _csv_table(path: Path) -> list[list[Any]]:
             _limit(path, len(table) - 1)
         return table
     except csv.Error as exc:
-        raise InputError(path, f"not a CSV file: {exc}") from None
+        raise InputError(path, _("not a CSV file: {reason}").format(reason=exc)) from None
 
 
 def _xlsx_table(path: Path) -> list[list[Any]]:
@@ -237,7 +246,10 @@ def _xlsx_table(path: Path) -> list[list[Any]]:
             warnings.simplefilter("ignore")
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises anything from zipfile, zlib, XML and its own checks
-        raise InputError(path, f"not an Excel workbook (.xlsx): {type(exc).__name__}: {exc}") from None
+        raise InputError(
+            path,
+            _("not an Excel workbook (.xlsx): {type}: {reason}").format(type=type(exc).__name__, reason=exc),
+        ) from None
     try:
         from mamori.compliance.questionnaire import ITEMS_SHEET
 

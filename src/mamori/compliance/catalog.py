@@ -225,7 +225,12 @@ def load(framework: str) -> Catalog:
     data = _parse_installed(path)
     expect = path.stem.replace("_", "-")
     if data.get("framework") != expect:
-        raise InputError(path, f"framework is {data.get('framework')!r} but the file name says {expect!r}")
+        raise InputError(
+            path,
+            gettext("framework is {framework!r} but the file name says {expect!r}").format(
+                framework=data.get("framework"), expect=expect
+            ),
+        )
     return _build(path, data)
 
 

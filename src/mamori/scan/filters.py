@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.scan.result import RATINGS, ScanResult
 
 #: the values ``--severity`` accepts (any case), as Trivy names them plus ``none`` (CVSS 0.0)
@@ -23,7 +24,12 @@ def parse_severities(value: str | Iterable[str] | None, option: str = "--severit
     words = [w.strip().lower() for w in items if w.strip()]
     for word in words:
         if word not in SEVERITIES:
-            raise InputError(None, f"{option}: expected one or more of {', '.join(SEVERITIES)}, got {word!r}")
+            raise InputError(
+                None,
+                _("{option}: expected one or more of {values}, got {word!r}").format(
+                    option=option, values=", ".join(SEVERITIES), word=word
+                ),
+            )
     return tuple(r for r in RATINGS if r in words) or None
 
 

@@ -35,6 +35,7 @@ from typing import Any
 
 from mamori.errors import InputError
 from mamori.fileio import check_yaml_depth, read_bytes
+from mamori.i18n import _
 from mamori.triage.records import IGNORE, WHOLE_RELEASE, TriageRecord, canonical_purl
 
 #: file names looked for in a project folder, in this order (the first one found is read)
@@ -130,7 +131,7 @@ def load(path: str | Path) -> IgnoreFile:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError(p, "not UTF-8 text") from None
+        raise InputError(p, _("not UTF-8 text")) from None
     if p.suffix.lower() in (".yaml", ".yml"):
         return IgnoreFile(p, _yaml_entries(p, data, text))
     return IgnoreFile(p, _text_entries(p, text))
@@ -144,19 +145,28 @@ def _date(value: Any, where: str, p: Path) -> date:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        raise InputError(p, f"{where}: expiry {str(value)[:40]!r} is not a date YYYY-MM-DD") from None
+        raise InputError(
+            p,
+            _("{where}: expiry {value!r} is not a date YYYY-MM-DD").format(
+                where=where, value=str(value)[:40]
+            ),
+        ) from None
 
 
 def _id(value: Any, where: str, p: Path) -> str:
     text = str(value).strip() if isinstance(value, str | int) else ""
     if not _ID.match(text):
-        raise InputError(p, f"{where}: {text[:60]!r} is not a vulnerability id")
+        raise InputError(
+            p, _("{where}: {text!r} is not a vulnerability id").format(where=where, text=text[:60])
+        )
     return text
 
 
 def _purl(value: Any, where: str, p: Path) -> str:
     if not isinstance(value, str) or not value.strip().startswith("pkg:"):
-        raise InputError(p, f"{where}: {str(value)[:80]!r} is not a package URL (pkg:…)")
+        raise InputError(
+            p, _("{where}: {value!r} is not a package URL (pkg:…)").format(where=where, value=str(value)[:80])
+        )
     try:
         return canonical_purl(value)
     except InputError as exc:
@@ -179,7 +189,7 @@ def _text_entries(p: Path, text: str) -> list[IgnoreEntry]:
         if line.startswith("#"):
             comment.append(line.lstrip("#").strip())
             continue
-        body, _, inline = line.partition("#")
+        body, _hash, inline = line.partition("#")
         tokens = body.split()
         where = f"line {number}"
         vid = _id(tokens[0], where, p)
@@ -190,12 +200,14 @@ def _text_entries(p: Path, text: str) -> list[IgnoreEntry]:
                 purls.append(_purl(token, where, p))
             elif token.startswith("exp:"):
                 if expires is not None:
-                    raise InputError(p, f"{where}: two expiry dates")
+                    raise InputError(p, _("{where}: two expiry dates").format(where=where))
                 expires = _date(token[4:], where, p)
             else:
                 raise InputError(
                     p,
-                    f"{where}: unexpected field {token[:60]!r} (expected pkg:…, exp:YYYY-MM-DD or # reason)",
+                    _(
+                        "{where}: unexpected field {token!r} (expected pkg:…, exp:YYYY-MM-DD or # reason)"
+                    ).format(where=where, token=token[:60]),
                 )
         reason = _reason(inline) or _reason(" ".join(comment))
         entries.append(IgnoreEntry(vid, tuple(dict.fromkeys(purls)), reason, expires, number))
@@ -210,38 +222,45 @@ def _yaml_entries(p: Path, data: bytes, text: str) -> list[IgnoreEntry]:
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise InputError(p, f"not valid YAML: {str(exc).splitlines()[0]}") from None
+        raise InputError(p, _("not valid YAML: {reason}").format(reason=str(exc).splitlines()[0])) from None
     if raw is None:
         return []
     if not isinstance(raw, dict):
-        raise InputError(p, "expected a mapping with a 'vulnerabilities' list")
+        raise InputError(p, _("expected a mapping with a 'vulnerabilities' list"))
     for key in raw:
         if key != "vulnerabilities" and key not in _OTHER_SECTIONS:
-            raise InputError(p, f"unknown key {str(key)[:60]!r} (expected vulnerabilities)")
+            raise InputError(p, _("unknown key {key!r} (expected vulnerabilities)").format(key=str(key)[:60]))
     items = raw.get("vulnerabilities") or []
     if not isinstance(items, list):
-        raise InputError(p, "vulnerabilities: expected a list of entries")
+        raise InputError(p, _("vulnerabilities: expected a list of entries"))
     entries: list[IgnoreEntry] = []
     for index, item in enumerate(items):
         where = f"vulnerabilities[{index}]"
         if not isinstance(item, dict):
-            raise InputError(p, f"{where}: expected a mapping with an id")
+            raise InputError(p, _("{where}: expected a mapping with an id").format(where=where))
         unknown = [str(k) for k in item if k not in _YAML_ENTRY_KEYS]
         if unknown:
-            raise InputError(p, f"{where}: unknown key {unknown[0][:60]!r}")
+            raise InputError(
+                p, _("{where}: unknown key {unknown!r}").format(where=where, unknown=unknown[0][:60])
+            )
         if "id" not in item:
-            raise InputError(p, f"{where}: id is required")
+            raise InputError(p, _("{where}: id is required").format(where=where))
         vid = _id(item["id"], where, p)
         purls = item.get("purls") or []
         if isinstance(purls, str):
             purls = [purls]
         if not isinstance(purls, list):
-            raise InputError(p, f"{where}.purls: expected a list of package URLs")
+            raise InputError(p, _("{where}.purls: expected a list of package URLs").format(where=where))
         if item.get("paths"):
-            raise InputError(p, f"{where}.paths: not supported by mamori (name the packages with purls)")
+            raise InputError(
+                p,
+                _("{where}.paths: not supported by mamori (name the packages with purls)").format(
+                    where=where
+                ),
+            )
         reason = item.get("statement", item.get("reason"))
         if reason is not None and not isinstance(reason, str):
-            raise InputError(p, f"{where}.statement: expected text")
+            raise InputError(p, _("{where}.statement: expected text").format(where=where))
         expires = _date(item["expired_at"], where, p) if item.get("expired_at") is not None else None
         entries.append(
             IgnoreEntry(

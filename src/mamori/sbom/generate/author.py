@@ -14,6 +14,7 @@ from pathlib import Path
 
 from mamori.errors import InputError
 from mamori.fileio import read_bytes
+from mamori.i18n import _
 
 CONFIG_NAME = "mamori.toml"
 
@@ -33,12 +34,12 @@ def configured_author(cwd: Path | None = None) -> str | None:
         try:
             data = tomllib.loads(read_bytes(path).decode("utf-8-sig"))
         except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise InputError(path, f"not a TOML configuration file: {exc}") from None
+            raise InputError(path, _("not a TOML configuration file: {reason}").format(reason=exc)) from None
         table = (data.get("sbom") or {}).get("generate") if isinstance(data.get("sbom"), dict) else None
         value = table.get("author") if isinstance(table, dict) else None
         if value is None:
             continue
         if not isinstance(value, str) or not value.strip():
-            raise InputError(path, "[sbom.generate] author: expected a non-empty string")
+            raise InputError(path, _("[sbom.generate] author: expected a non-empty string"))
         return value.strip()
     return None
