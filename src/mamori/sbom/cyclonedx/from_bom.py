@@ -45,7 +45,7 @@ from typing import Any, NoReturn
 import orjson
 
 from mamori.errors import InputError
-from mamori.i18n import _
+from mamori.i18n import N_, _
 from mamori.model import (
     Component,
     Contact,
@@ -71,6 +71,11 @@ from mamori.sbom.cyclonedx.versions import (
 
 MAX_DEPTH = 100  # nested components/services; deeper input is refused, not a RecursionError
 _EXPECTED = re.compile(r"^expected (.+), got (.+)$")
+#: the words of "expected X, got Y" (translated when the flaw is raised; the problem code reads the English)
+_TYPE_WORDS = (
+    N_("an object"), N_("an array"), N_("a string"), N_("a number"), N_("a boolean"), N_("null"),
+    N_("true or false"), N_("a whole number"), N_("a date-time string"),
+)  # fmt: skip
 
 
 def _kind(value: object) -> str:
@@ -112,6 +117,9 @@ class BomReader:
             found = _EXPECTED.match(problem)
             if found is not None:
                 code, value, detail = pr.WRONG_TYPE, pr.kind_of(found.group(2)), pr.kind_of(found.group(1))
+                problem = _("expected {expected}, got {got}").format(
+                    expected=_(found.group(1)), got=_(found.group(2))
+                )
             else:
                 code, detail = "other", problem
         raise pr.Flaw(self.path, where, problem, code, value, detail)
