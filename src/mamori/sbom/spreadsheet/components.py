@@ -213,14 +213,19 @@ class _Cell:
         try:
             return PackageURL.from_string(value.strip()).to_string()
         except ValueError as exc:
-            raise self.fail(column, f"invalid purl {value!r}: {exc}") from None
+            raise self.fail(
+                column, _("invalid purl {value!r}: {reason}").format(value=value, reason=exc)
+            ) from None
 
     def cpes(self, value: str, column: str) -> list[str]:
         out = []
         for cpe in _SPACE_SPLIT.split(value.strip()):
             if not (_CPE23.match(cpe) or _CPE22.match(cpe)):
                 raise self.fail(
-                    column, f"invalid CPE {cpe!r} (expected cpe:2.3:part:vendor:product:... or cpe:/...)"
+                    column,
+                    _("invalid CPE {cpe!r} (expected cpe:2.3:part:vendor:product:... or cpe:/...)").format(
+                        cpe=cpe
+                    ),
                 )
             out.append(cpe)
         return out
@@ -234,7 +239,10 @@ class _Cell:
                 alg = _HASH_FIELDS.get(re.sub(r"[-_\s]", "", prefix).lower(), (None, 0))[0]
                 if alg is None:
                     raise self.fail(
-                        column, f"unknown hash algorithm {prefix!r} (use MD5, SHA-1, SHA-256 or SHA-512)"
+                        column,
+                        _("unknown hash algorithm {prefix!r} (use MD5, SHA-1, SHA-256 or SHA-512)").format(
+                            prefix=prefix
+                        ),
                     )
                 text = rest.strip()
             else:
@@ -244,7 +252,10 @@ class _Cell:
         expected = next((n for a, n in _HASH_FIELDS.values() if a == alg), None)
         if alg is None or not _HEX.match(text) or len(text) != expected:
             raise self.fail(
-                column, f"invalid hash {value!r}: expected {expected or '32, 40, 64 or 128'} hex digits"
+                column,
+                _("invalid hash {value!r}: expected {count} hex digits").format(
+                    value=value, count=expected or _("32, 40, 64 or 128")
+                ),
             )
         return Hash(alg, text.lower())
 
