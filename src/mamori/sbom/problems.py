@@ -118,7 +118,7 @@ def shown(value: object) -> str:
 # more path segments without '@', '?', '#', an optional version, key=value qualifiers, a subpath.
 _SEGMENT = r"(?=[^/?#@\s])[^/?#@%\s]*(?:%[0-9A-Fa-f]{2}[^/?#@%\s]*)*"  # non-empty; no loop of alternatives
 _PURL_FAST = re.compile(
-    rf"pkg:[A-Za-z][A-Za-z0-9.+-]*/{_SEGMENT}(?:/{_SEGMENT})*"
+    rf"pkg:[A-Za-z][A-Za-z0-9._-]*/{_SEGMENT}(?:/{_SEGMENT})*"
     r"(?:@(?=[^?#@\s])[^?#@%\s]*(?:%[0-9A-Fa-f]{2}[^?#@%\s]*)*)?"
     r"(?:\?[A-Za-z][A-Za-z0-9._-]*=[^&#=\s]+(?:&[A-Za-z][A-Za-z0-9._-]*=[^&#=\s]+)*)?"
     r"(?:#[^?#\s]+)?"
