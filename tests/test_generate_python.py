@@ -271,6 +271,8 @@ def test_declared_dependencies_resolved_by_the_environment(venv: Path) -> None:
         ("poetry", "poetry.lock", 12, 'files = [ {file = "x"', r"poetry\.lock: line 1[23]: not valid TOML"),
         ("uv", "uv.lock", 20, "version = = 1", r"uv\.lock: line 20: not valid TOML"),
         ("pdm", "pdm.lock", 15, "[[package]", r"pdm\.lock: line 15: not valid TOML"),
+        # a table where a PEP 508 string belongs (found by tests/test_fuzz_readers.py)
+        ("pdm", "pdm.lock", 449, '    {file = "x"},', r"pdm\.lock: line \d+: a requirement is not a string: \{'file': 'x'\}"),
         ("pipenv", "Pipfile.lock", 30, '            "version": ==1.9.0"', r"Pipfile\.lock: line 30: not valid JSON"),
         ("pip-compile", "requirements.txt", 7, "blinker=>1.9.0", r"requirements\.txt: line 7: not a valid requirement"),
     ],

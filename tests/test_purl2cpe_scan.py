@@ -1,9 +1,7 @@
-"""Scans through purl2cpe links: a weak link (jackson-databind → fasterxml:jackson-dataformats-text,
-CVE-2023-3894) is not matched by default and is, marked weak, with ``--purl2cpe-weak``; only the
-strong links of the SBOM's purl types are read.
-
-``fixtures/nvd/CVE-2023-3894.json`` is the NVD API 2.0 record of CVE-2023-3894 reduced to what the
-importer reads (description, CVSS 3.1, CWE, configuration); the links come from the shared table."""
+"""Scans through purl2cpe links: a weak link (PyPI vncauthproxy → osuosl:twisted_vnc_authentication_proxy,
+CVE-2022-36436, whose CPE and range come from CISA's ADP container of the CVE 5 record) is not matched by
+default and is, marked weak, with ``--purl2cpe-weak``; only the strong links of the SBOM's purl types are
+read. The record and the links are read in place from ../shared/data."""
 
 from __future__ import annotations
 
@@ -18,11 +16,11 @@ from mamori.cli.main import main
 from mamori.match import Matcher
 from mamori.model.sbom import Component
 from mamori.scan.run import scan_document
-from match_support import build_store, document, purl2cpe_subset
+from match_support import build_store, cve_file, document, purl2cpe_subset
 
 TSV = SHARED_DATA / "purl2cpe" / "purl2cpe.tsv"
-CVE_2023_3894 = Path(__file__).parent / "fixtures" / "nvd" / "CVE-2023-3894.json"
 JACKSON = "pkg:maven/com.fasterxml.jackson.core/jackson-databind"
+VNC = "pkg:pypi/vncauthproxy"
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -36,14 +34,16 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 
 @pytest.fixture(scope="module")
 def jackson_store(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """CVE-2023-3894 (fasterxml:jackson-dataformats-text < 2.15.0, NVD 2.0) and the shared table's
-    links of jackson-databind (strong: jackson-databind; weak: jackson-dataformats-text), of its
+    """CVE-2022-36436 (osuosl:twisted_vnc_authentication_proxy <= 1.1.1, CVE JSON 5 with CISA's ADP
+    CPE) and the shared table's links of PyPI vncauthproxy (weak: the product name is not the
+    package's), of jackson-databind (strong: jackson-databind; weak: jackson-dataformats-text), of its
     GitHub repository and of PyPI protobuf."""
-    if not TSV.is_file():
-        pytest.skip(f"{TSV} is absent")
+    record = cve_file("CVE-2022-36436")
+    if not TSV.is_file() or not record.is_file():
+        pytest.skip(f"{TSV} or {record} is absent")
     folder = tmp_path_factory.mktemp("jackson")
-    purls = [JACKSON, "pkg:github/fasterxml/jackson-databind", "pkg:pypi/protobuf"]
-    with build_store(folder, [CVE_2023_3894, purl2cpe_subset(folder, purls)]) as store:
+    purls = [JACKSON, "pkg:github/fasterxml/jackson-databind", "pkg:pypi/protobuf", VNC]
+    with build_store(folder, [record, purl2cpe_subset(folder, purls)]) as store:
         yield store
 
 
@@ -51,25 +51,26 @@ def _jackson(version: str) -> Component:
     return Component(name="jackson-databind", version=version, purl=f"{JACKSON}@{version}")
 
 
+def _vnc(version: str) -> Component:
+    return Component(name="vncauthproxy", version=version, purl=f"{VNC}@{version}")
+
+
 def test_a_weak_link_is_not_matched_by_default(jackson_store) -> None:  # type: ignore[no-untyped-def]
     result = scan_document(
-        document(_jackson("2.14.2")), jackson_store, target="t", sbom_format="cyclonedx-json"
+        document(_vnc("1.1.1"), _jackson("2.14.2")), jackson_store, target="t", sbom_format="cyclonedx-json"
     )
     assert [f.vulnerability.id for f in result.findings] == []
 
 
 def test_a_weak_link_is_matched_on_request_and_marked_weak(jackson_store) -> None:  # type: ignore[no-untyped-def]
     matcher = Matcher(jackson_store, weak_links=True)
-    doc = document(_jackson("2.14.2"), _jackson("2.15.2"))
+    doc = document(_vnc("1.1.1"), _vnc("1.2.0"))
     result = scan_document(doc, jackson_store, target="t", sbom_format="cyclonedx-json", matcher=matcher)
-    (finding,) = result.findings  # 2.15.2 is past the fix
-    assert (finding.component.version, finding.vulnerability.id) == ("2.14.2", "CVE-2023-3894")
+    (finding,) = result.findings  # 1.2.0 is past the last affected version
+    assert (finding.component.version, finding.vulnerability.id) == ("1.1.1", "CVE-2022-36436")
     assert (finding.match.method, finding.match.confidence) == ("purl2cpe-weak", "weak")
-    assert finding.match.detail.startswith(
-        "purl2cpe weak link (sibling: the product names another part of the same project)"
-        " → fasterxml:jackson-dataformats-text;"
-    )
-    assert finding.nearest_fixed == "2.15.0"
+    assert finding.match.detail.startswith("purl2cpe weak link (unrelated")
+    assert "→ osuosl:twisted_vnc_authentication_proxy;" in finding.match.detail
 
 
 def test_only_the_strong_links_of_the_sbom_purl_types_are_read(jackson_store) -> None:  # type: ignore[no-untyped-def]
@@ -92,19 +93,14 @@ def test_scan_cli_option(  # type: ignore[no-untyped-def]
 ) -> None:
     monkeypatch.setenv("COLUMNS", "200")  # the table on one line per finding
     sbom = tmp_path / "bom.json"
-    component = {
-        "type": "library",
-        "name": "jackson-databind",
-        "version": "2.14.2",
-        "purl": f"{JACKSON}@2.14.2",
-    }
+    component = {"type": "library", "name": "vncauthproxy", "version": "1.1.1", "purl": f"{VNC}@1.1.1"}
     sbom.write_bytes(
         orjson.dumps(
             {"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": [component]}
         )
     )
     db = str(jackson_store.engine.url.database)
-    partial = "--allow-partial"  # the store holds no complete Maven feed: the scan says so, exit 0 allowed
+    partial = "--allow-partial"  # the store holds no complete PyPI feed: the scan says so, exit 0 allowed
     code, out, _ = _run(capsys, "scan", str(sbom), "--db", db, "-f", "json", partial)
     assert code == 0 and json.loads(out)["findings"] == []
     code, out, _ = _run(capsys, "scan", str(sbom), "--db", db, "-f", "json", "--purl2cpe-weak", partial)

@@ -85,13 +85,21 @@ def load_toml(path: Path, text: str) -> dict[str, Any]:
         raise bad_line(path, int(found.group(1)) if found else None, problem) from None
 
 
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def key_line(text: str, value: str) -> int | None:
     """The line of the first ``name = "<value>"`` entry (for errors about one TOML table)."""
     index = text.find(f'"{value}"')
     return text.count("\n", 0, index) + 1 if index >= 0 else None
 
 
-def requirement(path: Path, line: int | None, spec: str) -> Requirement:
+def requirement(path: Path, line: int | None, spec: object) -> Requirement:
+    """A PEP 508 requirement; anything else in a lockfile's list of them is an error of that file."""
+    if not isinstance(spec, str):
+        raise bad_line(path, line, _("a requirement is not a string: {value}").format(value=_short(spec)))
     try:
         return Requirement(spec)
     except InvalidRequirement as exc:

@@ -84,7 +84,10 @@ def parse(path: Path, text: str) -> Found:
             comp,
             [hash_from_pair(f.get("hash", "")) for f in package.get("files") or [] if isinstance(f, dict)],
         )
-        deps.append((name, ref, package.get("dependencies") or []))
+        specs = package.get("dependencies") or []
+        if not isinstance(specs, list):
+            raise bad_line(path, line, _("the dependencies of {name!r} are not a list").format(name=name))
+        deps.append((name, ref, specs))
     for name, source, specs in deps:
         for spec in specs:
             req = requirement(path, key_line(text, name), spec)
