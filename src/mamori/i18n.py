@@ -115,11 +115,9 @@ _ = gettext
 
 @cache
 def _load(resource: str) -> Any:
-    from importlib import resources
+    from mamori.packaged import load_yaml
 
-    import yaml
-
-    return yaml.safe_load(resources.files("mamori").joinpath(resource).read_text(encoding="utf-8"))
+    return load_yaml(resource)
 
 
 class Messages:

@@ -43,12 +43,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from importlib import resources
 from typing import Any
 
-import yaml
-
 from mamori.i18n import Messages
+from mamori.packaged import load_yaml
 
 _WORDS = Messages("data/vulndb/messages.yaml")
 
@@ -108,7 +106,7 @@ def _strings(value: Any, where: str) -> list[str]:
 @cache
 def words() -> _Words:
     """The rule's word lists, read once from the data file."""
-    doc = yaml.safe_load(resources.files("mamori").joinpath(DATA).read_text(encoding="utf-8"))
+    doc = load_yaml(DATA)
     languages = doc["languages"]
     types = {str(t): tuple(_strings(langs, f"types.{t}")) for t, langs in doc["types"].items()}
     for t, langs in types.items():

@@ -146,31 +146,48 @@ def _version_key(purl: str | None) -> Any:
 
 
 def _best_target(fixable: list[Finding], key: Any) -> tuple[str, list[Finding]]:
-    """The lowest fixed version that clears the most weight, and the findings it clears."""
+    """The lowest fixed version that clears the most weight, and the findings it clears.
 
-    def above(a: str, b: str) -> bool:
-        try:
-            return bool(key(a) >= key(b))
-        except TypeError:  # versions of different kinds: plain text order
-            return a >= b
-
-    def clears(target: str, f: Finding) -> bool:
-        if target in f.fixed_versions:
-            return True
-        return all(above(target, fixed) for fixed in f.fixed_versions)
-
+    The candidates are sorted once with the ecosystem's order; each gets a rank (equal versions share
+    one), so that "above all of a finding's fixed versions" is one integer comparison with the highest
+    rank among them. Versions of different kinds that cannot be ordered together fall back to the plain
+    text order, compared pair by pair."""
+    weights = [finding_weight(f)[0] for f in fixable]
+    versions = {v for f in fixable for v in f.fixed_versions}
+    keys = {v: key(v) for v in versions}
     try:
-        candidates = sorted({v for f in fixable for v in f.fixed_versions}, key=key)
+        candidates = sorted(versions, key=keys.__getitem__)
+        rank: dict[str, int] = {}
+        for i, v in enumerate(candidates):
+            rank[v] = rank[candidates[i - 1]] if i and keys[v] == keys[candidates[i - 1]] else i
     except TypeError:
-        candidates = sorted({v for f in fixable for v in f.fixed_versions})
-    best: tuple[float, str, list[Finding]] | None = None
+        return _best_target_by_text(fixable, weights)
+    highest = [max(rank[v] for v in f.fixed_versions) for f in fixable]
+    best: tuple[float, str, list[int]] | None = None
     for target in candidates:
-        cleared = [f for f in fixable if clears(target, f)]
-        weight = sum(finding_weight(f)[0] for f in cleared)
+        at = rank[target]
+        cleared = [i for i, f in enumerate(fixable) if at >= highest[i] or target in f.fixed_versions]
+        weight = sum(weights[i] for i in cleared)
         if best is None or weight > best[0] + 1e-9:
             best = (weight, target, cleared)
     assert best is not None
-    return best[1], best[2]
+    return best[1], [fixable[i] for i in best[2]]
+
+
+def _best_target_by_text(fixable: list[Finding], weights: list[float]) -> tuple[str, list[Finding]]:
+    """:func:`_best_target` for versions of different kinds: plain text order."""
+    best: tuple[float, str, list[int]] | None = None
+    for target in sorted({v for f in fixable for v in f.fixed_versions}):
+        cleared = [
+            i
+            for i, f in enumerate(fixable)
+            if target in f.fixed_versions or all(target >= fixed for fixed in f.fixed_versions)
+        ]
+        weight = sum(weights[i] for i in cleared)
+        if best is None or weight > best[0] + 1e-9:
+            best = (weight, target, cleared)
+    assert best is not None
+    return best[1], [fixable[i] for i in best[2]]
 
 
 def fix_first(result: ScanResult) -> list[FixFirst]:
@@ -190,11 +207,12 @@ def fix_first(result: ScanResult) -> list[FixFirst]:
         target, cleared = _best_target(fixable, _version_key(purl))
         row = FixFirst(name, version, purl, target, left=len(findings) - len(cleared))
         seen: set[str] = set()
-        for f in sorted(cleared, key=lambda x: (-finding_weight(x)[0], x.vulnerability.id)):
+        weights = {id(f): finding_weight(f) for f in cleared}
+        for f in sorted(cleared, key=lambda x: (-weights[id(x)][0], x.vulnerability.id)):
             if f.vulnerability.id in seen:
                 continue
             seen.add(f.vulnerability.id)
-            weight, priority, rank = finding_weight(f)
+            weight, priority, rank = weights[id(f)]
             row.cleared.append(ClearedFinding(f.vulnerability.id, weight, priority, rank, f.ssvc))
         rows.append(row)
     rows.sort(key=lambda r: (-r.weight, -r.top_rank, r.component, r.version))

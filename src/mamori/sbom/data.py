@@ -5,10 +5,10 @@ from __future__ import annotations
 from importlib import resources
 from typing import Any
 
-import yaml
+from mamori.packaged import load_yaml_text
 
 
 def load_data(name: str) -> Any:
     """A YAML data file from mamori/data/sbom, parsed (callers cache what they keep)."""
     text = resources.files("mamori").joinpath("data", "sbom", name).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return load_yaml_text(text)

@@ -100,6 +100,8 @@ def triage(
     """Decide every subject; most urgent outcome first, then by priority score (unscored first)."""
     out: list[Triaged] = []
     context_cache: dict[tuple[str | None, str | None], dict[str, Input]] = {}
+    # findings of one vulnerability in many components mostly give the same inputs: decide each once
+    decided: dict[tuple[Any, ...], Assessment] = {}
     for s in subjects:
         ctx: dict[str, Input] = {}
         if context is not None:
@@ -107,7 +109,11 @@ def triage(
             if key not in context_cache:
                 context_cache[key] = context.inputs(s.product, s.component.purl)
             ctx = context_cache[key]
-        assessment = assess(v, gather(s.facts), ctx, set_values)
+        evidence = gather(s.facts)
+        key = (tuple(evidence.items()), tuple(ctx.items()))
+        assessment = decided.get(key)
+        if assessment is None:
+            assessment = decided[key] = assess(v, evidence, ctx, set_values)
         out.append(Triaged(s, assessment, score_facts(s.facts)))
     return ordered(out)
 

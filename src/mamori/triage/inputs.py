@@ -23,8 +23,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
-import yaml
-
+from mamori.packaged import load_yaml_text
 from mamori.triage.facts import Facts
 
 Basis = Literal["evidence", "absence", "derived", "context", "set", "assumed"]
@@ -82,7 +81,7 @@ class CvssRule:
 def cvss_rules() -> tuple[CvssRule, ...]:
     """The packaged CVSS → SSVC derivation rules (``data/triage/cvss_rules.yaml``)."""
     text = (resources.files("mamori") / "data" / "triage" / "cvss_rules.yaml").read_text(encoding="utf-8")
-    raw = yaml.safe_load(text)
+    raw = load_yaml_text(text)
     return tuple(
         CvssRule(
             point=str(r["point"]),

@@ -46,8 +46,12 @@ def assumed_context(items: Sequence[Triaged]) -> list[dict[str, Any]]:
     allowed = set(context_points())
     counts: dict[str, int] = {}
     values: dict[str, set[str]] = {}
+    assumed: dict[int, list[Any]] = {}  # findings share assessments: list each one's assumed inputs once
     for t in items:
-        for i in t.assessment.assumed:
+        inputs = assumed.get(id(t.assessment))
+        if inputs is None:
+            inputs = assumed[id(t.assessment)] = t.assessment.assumed
+        for i in inputs:
             if i.point in allowed:
                 counts[i.point] = counts.get(i.point, 0) + 1
                 values.setdefault(i.point, set()).add(i.value)

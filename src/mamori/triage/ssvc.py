@@ -79,11 +79,15 @@ class DecisionPoint:
     def _by_token(self) -> dict[str, PointValue]:
         return {tok: v for v in self.values for tok in v.tokens()}
 
-    def index(self, value_id: str) -> int:
+    @cached_property
+    def _index(self) -> dict[str, int]:
+        found: dict[str, int] = {}
         for i, value in enumerate(self.values):
-            if value.id == value_id:
-                return i
-        raise KeyError(value_id)
+            found.setdefault(value.id, i)
+        return found
+
+    def index(self, value_id: str) -> int:
+        return self._index[value_id]  # KeyError for a value the point does not have
 
     def value(self, token: str) -> PointValue:
         """The value named by ``token`` (id, official key, en/ja name or alias, any case)."""

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -159,6 +160,11 @@ def canonical_purl(purl: str | None) -> str | None:
     """The purl in its canonical spelling (qualifiers sorted, encodings normalised); None when it is no purl."""
     if not purl:
         return None
+    return _canonical(purl)
+
+
+@lru_cache(maxsize=65536)
+def _canonical(purl: str) -> str | None:
     try:
         return PackageURL.from_string(purl.strip()).to_string()
     except ValueError:
@@ -294,6 +300,8 @@ class Resolver:
         """The state of the vulnerability named by ``ids`` (id and aliases) in ``component``; with
         records of several releases, ``release`` = (product, release) says which apply."""
         keys = list(dict.fromkeys(merge.key(i) for i in ids))
+        if not any(key in self._by_vuln or key in self._statements for key in keys):
+            return Resolved(UNSTATED, None)  # nothing was said about this vulnerability
         claims: list[_Claim] = []
         purl = canonical_purl(component.purl)
         seen: set[tuple[str, ...]] = set()

@@ -6,13 +6,13 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
+from mamori.packaged import load_yaml_text
 
 
 @cache
 def _messages() -> dict[str, Any]:
     text = (resources.files("mamori") / "data" / "triage" / "messages.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return load_yaml_text(text)
 
 
 def basis_label(basis: str, lang: str, short: bool = False) -> str:

@@ -23,10 +23,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from mamori.errors import InputError
 from mamori.i18n import _
+from mamori.packaged import load_yaml_text
 from mamori.triage import ssvc
 from mamori.triage.inputs import Input
 from mamori.triage.texts import basis_label, text
@@ -44,7 +43,7 @@ class VariantData:
 
 @cache
 def variant_data() -> VariantData:
-    raw = yaml.safe_load(
+    raw = load_yaml_text(
         (resources.files("mamori") / "data" / "triage" / "variants.yaml").read_text(encoding="utf-8")
     )
     catalog = ssvc.default_catalog()

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-import yaml
-
 from mamori.model.cpe import parse_cpe
+from mamori.packaged import load_yaml_text
 
 CATALOG = "data/vulndb/cve5-products.yaml"
 _SEPARATORS = re.compile(r"[ _\-]+")
@@ -71,7 +70,7 @@ def parse_catalog(data: object, origin: str = CATALOG) -> list[KnownProduct]:
 @cache
 def catalog() -> tuple[KnownProduct, ...]:
     text = resources.files("mamori").joinpath(CATALOG).read_text(encoding="utf-8")
-    return tuple(parse_catalog(yaml.safe_load(text)))
+    return tuple(parse_catalog(load_yaml_text(text)))
 
 
 def derived_cpes(vendor: str | None, product: str | None, repo: str | None) -> list[str]:
