@@ -149,10 +149,10 @@ def scan(
     from rich.console import Console
 
     from mamori.display import visible
-    from mamori.fileio import write_bytes_atomic
+    from mamori.fileio import atomic_writer
     from mamori.match import Matcher
     from mamori.portfolio.context import release_triage
-    from mamori.report import render
+    from mamori.report import write as write_report
     from mamori.report.messages import text
     from mamori.report.table import print_result
     from mamori.sbom.gc_pause import gc_paused
@@ -233,13 +233,13 @@ def scan(
         with gc_paused():
             print_result(result, Console(), lang)
     else:
-        with gc_paused():
-            data = render(output_format, result, lang)
         if output is None:
-            sys.stdout.buffer.write(data)
+            with gc_paused():
+                write_report(output_format, result, sys.stdout.buffer, lang)
             sys.stdout.flush()
         else:
-            write_bytes_atomic(output, data)
+            with gc_paused(), atomic_writer(output) as fh:
+                write_report(output_format, result, fh, lang)
             err.print(visible(text(lang, "text", "written", path=output)), highlight=False, markup=False)
     for notice in triaged.notices:
         err.print(visible(f"mamori: {notice}"), style="yellow", highlight=False, markup=False, soft_wrap=True)
