@@ -42,7 +42,13 @@ def jackson_store(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-
     if not TSV.is_file() or not record.is_file():
         pytest.skip(f"{TSV} or {record} is absent")
     folder = tmp_path_factory.mktemp("jackson")
-    purls = [JACKSON, "pkg:github/fasterxml/jackson-databind", "pkg:pypi/protobuf", VNC]
+    purls = [
+        JACKSON,
+        "pkg:github/fasterxml/jackson-databind",
+        "pkg:pypi/protobuf",
+        VNC,
+        "pkg:pypi/oslo.utils",
+    ]
     with build_store(folder, [record, purl2cpe_subset(folder, purls)]) as store:
         yield store
 
@@ -73,14 +79,33 @@ def test_a_weak_link_is_matched_on_request_and_marked_weak(jackson_store) -> Non
     assert "→ osuosl:twisted_vnc_authentication_proxy;" in finding.match.detail
 
 
-def test_only_the_strong_links_of_the_sbom_purl_types_are_read(jackson_store) -> None:  # type: ignore[no-untyped-def]
+def test_only_the_strong_links_of_the_sbom_packages_are_read(jackson_store) -> None:  # type: ignore[no-untyped-def]
     matcher = Matcher(jackson_store)
-    matcher.match([_jackson("2.14.2")])
+    matcher.match([_jackson("2.14.2"), _vnc("1.1.1")])
     knowledge = matcher.knowledge
-    assert knowledge._link_types == {"maven"} and knowledge._weak_types == set()
-    assert {key[0] for key in knowledge._links} == {"maven"}  # the store has github and pypi links too
-    assert {key[0] for key in knowledge.links} == {"maven", "github", "pypi"}  # all, when asked
     key = ("maven", "com.fasterxml.jackson.core", "jackson-databind")
+    # a few packages of a type: their own links, looked up one by one, not the type's whole table
+    assert knowledge._link_types == set() and knowledge._weak_types == set() and knowledge._links == {}
+    assert knowledge._links_of == {
+        key: [("fasterxml", "jackson-databind"), ("fastxml", "jackson-databind")],
+        ("pypi", "", "vncauthproxy"): [],  # weak links only: none strong
+    }
+    # the feed spells it oslo.utils; an SBOM's Oslo_Utils has the same PEP 503 key
+    assert knowledge.links_of([("pypi", "", "oslo-utils")]) == {
+        ("pypi", "", "oslo-utils"): [("openstack", "oslo.utils")]
+    }
+    assert knowledge.weak_links_of([("pypi", "", "vncauthproxy")]) == {
+        ("pypi", "", "vncauthproxy"): [("osuosl", "twisted_vnc_authentication_proxy", "unrelated")]
+    }
+    # many packages of a type: the type's table, once
+    many = [(key[0], key[1], f"{key[2]}-{i}") for i in range(70)]
+    assert knowledge.links_of([key, *many]) == {key: knowledge._links_of[key]}
+    assert knowledge._link_types == {"maven"}
+    assert {k[0] for k in knowledge._links} == {"maven"}
+    assert knowledge.links_of([("pypi", "", "oslo-utils")]) == {
+        ("pypi", "", "oslo-utils"): [("openstack", "oslo.utils")]
+    }  # the store has github and pypi links too
+    assert {key[0] for key in knowledge.links} == {"maven", "github", "pypi"}  # all, when asked
     assert sorted(knowledge.links_for({"maven"})[key]) == [
         ("fasterxml", "jackson-databind"),
         ("fastxml", "jackson-databind"),  # an upstream typo of the vendor: same product name

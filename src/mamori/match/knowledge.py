@@ -18,13 +18,14 @@ from sqlalchemy import Connection, func, select, tuple_
 
 from mamori.match.cpe import Configuration, parse_configuration, product_names
 from mamori.match.purl import OsvAffected, parse_affected
-from mamori.match.purl2cpe import LinkKey, load_links, load_weak_links
+from mamori.match.purl2cpe import LinkKey, load_links, load_links_of, load_weak_links
 from mamori.model import merge
 from mamori.model.cpe import CpeName
 from mamori.model.vulnerability import Epss, Kev, Vulnerability, from_dict, vulnerability_from_dict
 from mamori.store import Store, documents, schema
 
 CHUNK = 500
+FEW_PACKAGES = 64  # up to this many packages of a purl type, their links are read one by one
 T = TypeVar("T")
 
 
@@ -168,6 +169,9 @@ class Knowledge:
         self._link_types: set[str] | None = set()  # purl types whose strong links are read; None: all
         self._weak: dict[LinkKey, list[tuple[str, str, str]]] = {}
         self._weak_types: set[str] = set()
+        # links of single packages, for types whose whole table was not read (empty list: none)
+        self._links_of: dict[LinkKey, list[tuple[str, str]]] = {}
+        self._weak_of: dict[LinkKey, list[tuple[str, str, str]]] = {}
         self._status: dict[str, Any] | None = None
         self._coverage: dict[str, ScopeState] | None = None
 
@@ -252,6 +256,50 @@ class Knowledge:
                     self._links.update(load_links(conn, missing))
                 self._link_types |= missing
         return self._links
+
+    def links_of(self, keys: Iterable[LinkKey]) -> dict[LinkKey, list[tuple[str, str]]]:
+        """The strong links of these packages: read one by one for the few packages of a type, the type's
+        whole table for many (a 3-component scan reads 3 packages' links, not 47,000)."""
+        keys = set(keys)
+        by_type: dict[str, list[LinkKey]] = {}
+        for key in keys:
+            by_type.setdefault(key[0], []).append(key)
+        many = {t for t, ks in by_type.items() if len(ks) > FEW_PACKAGES}
+        links = self.links_for(many) if many else self._links
+        known = self._link_types is None or self._link_types
+        ask = [k for k in keys if k not in self._links_of and not (known is True or k[0] in known)]
+        if ask:
+            with self.store.engine.connect() as conn:
+                got = load_links_of(conn, ask)
+            for key in ask:
+                self._links_of[key] = [(v, p) for v, p, _ in got.get(key, ())]
+        out: dict[LinkKey, list[tuple[str, str]]] = {}
+        for key in keys:
+            pairs = links.get(key) if known is True or key[0] in known else self._links_of.get(key)
+            if pairs:
+                out[key] = pairs
+        return out
+
+    def weak_links_of(self, keys: Iterable[LinkKey]) -> dict[LinkKey, list[tuple[str, str, str]]]:
+        """The weak links of these packages (as :meth:`links_of`); read only when asked."""
+        keys = set(keys)
+        by_type: dict[str, int] = {}
+        for key in keys:
+            by_type[key[0]] = by_type.get(key[0], 0) + 1
+        many = {t for t, n in by_type.items() if n > FEW_PACKAGES}
+        weak = self.weak_links_for(many) if many else self._weak
+        ask = [k for k in keys if k not in self._weak_of and k[0] not in self._weak_types]
+        if ask:
+            with self.store.engine.connect() as conn:
+                got = load_links_of(conn, ask, strong=False)
+            for key in ask:
+                self._weak_of[key] = got.get(key, [])
+        out: dict[LinkKey, list[tuple[str, str, str]]] = {}
+        for key in keys:
+            found = weak.get(key) if key[0] in self._weak_types else self._weak_of.get(key)
+            if found:
+                out[key] = found
+        return out
 
     def weak_links_for(self, types: Iterable[str]) -> dict[LinkKey, list[tuple[str, str, str]]]:
         """The weak links (vendor, product, rule) for these purl types at least; read only when asked."""

@@ -229,16 +229,16 @@ class Matcher:
         linked = (
             target.link is not None
             and target.version
-            and self.knowledge.links_for((target.link[0],)).get(target.link)
+            and self.knowledge.links_of((target.link,)).get(target.link)
         )
         if target.cpes or linked:
             found.append(CPE_SCOPE)
         return tuple(found)
 
     def _cpe_targets(self, targets: list[Target], out: MatchOutput) -> list[list[CpeTarget]]:
-        types = {t.link[0] for t in targets if t.link is not None and t.version and not t.problem}
-        links = self.knowledge.links_for(types)
-        weak = self.knowledge.weak_links_for(types) if self.weak_links else {}
+        keys = {t.link for t in targets if t.link is not None and t.version and not t.problem}
+        links = self.knowledge.links_of(keys)
+        weak = self.knowledge.weak_links_of(keys) if self.weak_links else {}
         result: list[list[CpeTarget]] = []
         for i, t in enumerate(targets):
             found: list[CpeTarget] = []

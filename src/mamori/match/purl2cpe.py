@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 
 from packageurl import PackageURL
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from mamori.model.linkrule import STRONG
 from mamori.store import schema
@@ -65,3 +65,38 @@ def load_weak_links(
         if not any((v, p) == (vendor, product) for v, p, _ in bucket):
             bucket.append((vendor, product, rule or "unrelated"))
     return links
+
+
+def _squashed(text: str) -> str:
+    return text.lower().replace("-", "").replace("_", "").replace(".", "")
+
+
+def load_links_of(
+    conn: Connection, keys: Iterable[LinkKey], *, strong: bool = True
+) -> dict[LinkKey, list[tuple[str, str, str]]]:
+    """The links of these packages only: (cpe vendor, cpe product, rule) per key, strong or weak ones.
+
+    The index on (type, namespace, name) narrows the rows to the package type; the database compares
+    names with case and the separators ``-_.`` left out, a superset of the exact :func:`link_key`
+    comparison that follows here (stored names keep the spelling of the feed: ``Django``, ``zope.interface``)."""
+    t = schema.PurlCpe.__table__
+    wanted: dict[tuple[str, str], dict[str, list[LinkKey]]] = {}
+    for key in keys:
+        wanted.setdefault((key[0], key[1]), {}).setdefault(_squashed(key[2]), []).append(key)
+    found: dict[LinkKey, list[tuple[str, str, str]]] = {}
+    name = func.replace(func.replace(func.replace(func.lower(t.c.purl_name), "-", ""), "_", ""), ".", "")
+    for (purl_type, namespace), names in wanted.items():
+        stmt = select(t.c.purl_namespace, t.c.purl_name, t.c.cpe_vendor, t.c.cpe_product, t.c.rule).where(
+            t.c.purl_type == purl_type,
+            (t.c.strength == STRONG) if strong else (t.c.strength != STRONG),
+            func.lower(func.coalesce(t.c.purl_namespace, "")) == namespace if purl_type != "pypi" else True,
+            name.in_(sorted(names)),
+        )
+        for row_namespace, row_name, vendor, product, rule in conn.execute(stmt):
+            key = link_key(purl_type, row_namespace or "", row_name)
+            if key[1] != namespace:
+                continue
+            bucket = found.setdefault(key, [])
+            if not any((v, p) == (vendor, product) for v, p, _ in bucket):
+                bucket.append((vendor, product, rule or ("" if strong else "unrelated")))
+    return found

@@ -7,8 +7,34 @@ matching of every release against the knowledge base (full, or only what an impo
 >>> rematch(store, changed_only=True)   # after `mamori db import …`
 """
 
-from mamori.portfolio.archive import StoredSbom, add_product, original_bytes, store_sbom
-from mamori.portfolio.rematch import RunSummary, match_release, rematch
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mamori.portfolio.archive import StoredSbom, add_product, original_bytes, store_sbom
+    from mamori.portfolio.rematch import RunSummary, match_release, rematch
+
+# imported on first use: `mamori scan` reads a release's triage records (mamori.portfolio.context) and
+# needs neither the archive nor the re-matcher
+_HOME = {
+    "StoredSbom": "archive",
+    "add_product": "archive",
+    "original_bytes": "archive",
+    "store_sbom": "archive",
+    "RunSummary": "rematch",
+    "match_release": "rematch",
+    "rematch": "rematch",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"mamori.portfolio.{home}"), name)
+
 
 __all__ = [
     "RunSummary",

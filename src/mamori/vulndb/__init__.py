@@ -1,8 +1,36 @@
 """Vulnerability knowledge base importers: OSV, NVD 2.0, CVE 5, JVN (MyJVN), KEV, EPSS, purl2cpe."""
 
-from mamori.vulndb.detect import SOURCES, VULNERABILITY_SOURCES, Parsed, parse_blob
-from mamori.vulndb.importer import ImportSummary, Progress, import_blobs, import_path
-from mamori.vulndb.sources import Blob, open_input
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mamori.vulndb.detect import SOURCES, VULNERABILITY_SOURCES, Parsed, parse_blob
+    from mamori.vulndb.importer import ImportSummary, Progress, import_blobs, import_path
+    from mamori.vulndb.sources import Blob, open_input
+
+# imported on first use: a scan reads constants of mamori.vulndb.coverage and needs no importer
+_HOME = {
+    "SOURCES": "detect",
+    "VULNERABILITY_SOURCES": "detect",
+    "Parsed": "detect",
+    "parse_blob": "detect",
+    "ImportSummary": "importer",
+    "Progress": "importer",
+    "import_blobs": "importer",
+    "import_path": "importer",
+    "Blob": "sources",
+    "open_input": "sources",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"mamori.vulndb.{home}"), name)
+
 
 __all__ = [
     "SOURCES",
