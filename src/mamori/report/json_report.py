@@ -253,9 +253,9 @@ def write(result: ScanResult, stream: IO[bytes], lang: str = "en") -> None:
         for i, f in enumerate(result.findings):
             if i:
                 buffer += b",\n"
-            buffer += b"    " + orjson.dumps(finding_dict(f, lang, parts), option=orjson.OPT_INDENT_2).replace(
-                b"\n", b"\n    "
-            )
+            buffer += b"    " + orjson.dumps(
+                finding_dict(f, lang, parts), option=orjson.OPT_INDENT_2
+            ).replace(b"\n", b"\n    ")
             if len(buffer) >= _CHUNK:
                 stream.write(buffer)
                 buffer.clear()
