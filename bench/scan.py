@@ -1,16 +1,31 @@
-"""Scan speed: a 5,000-component SBOM of real package names and versions taken from the store,
-matched against the full local knowledge base.
+"""Scan speed as a user feels it: whole `mamori scan` processes first, then in-process figures; the peer
+(AppThreat vulnerability-db, the store behind OWASP dep-scan) scans the same SBOM in the same run.
 
-Imports ../shared/data (OSV PyPI + misc, CVE 5, NVD, KEV, purl2cpe) into a temp SQLite file, builds
-the SBOM from the store itself (PyPI packages at versions their advisories list, and packages whose
-purl2cpe link reaches a CVE/NVD product, at versions the records name), then times:
+Set-up (not timed): ../shared/data (OSV PyPI + misc, CVE 5, NVD, KEV, purl2cpe) imported into a temporary
+SQLite store (``--db`` reuses one); a second mamori store and the peer's store hold only the OSV PyPI
+advisories (the peer imports osv.dev-style JSON zips; it is served to it from a loopback HTTP server), so
+that "like for like" compares the same data. SBOMs of real names and versions taken from the store: 5,000
+components (PyPI packages at versions their advisories list, and packages whose purl2cpe link reaches a
+CVE 5 / NVD product), 3 components, and with ``--large`` 50,000 (the 36,000 distinct ones the data gives,
+then repeats under other bom-refs).
 
-- ``cold``: the first scan with a new Matcher (nothing cached: index rows, advisories, links);
-- ``warm``: the same SBOM scanned again with that Matcher (median of 5);
-- ``cli``: ``mamori scan SBOM --format json -o …`` in a fresh process (interpreter start included).
+Whole processes (``bench/process_timing.py``: wall time and the process's peak RSS; median, min and max
+over ``--repeat`` runs, the same number for every command, default 5; nothing is warmed up by the script,
+but every run after the first finds the store, the SBOM and the Python files in the OS file cache, on both
+sides alike):
+- ``mamori --version`` (start-up only) and a 3-component scan: their ratio;
+- the 5,000-component scan with ``--format json -o FILE``, with the default table (to a file: not a
+  terminal) and the full table (``--all``);
+- like for like: the 5,000-component SBOM against OSV PyPI only, mamori (``scan -f json -o``) and the
+  peer (``vdb --bom SBOM``, which prints what it finds);
+- ``--large``: the 50,000-component scan (JSON), for its peak RSS.
 
-Usage: .venv/bin/python bench/scan.py [--components 5000] [--db PATH (reuse an imported store)]
-Prints one JSON object; not run by pytest.
+In process (same ``--repeat``, median/min/max): a scan with a new ``Matcher`` each run (no result cache:
+the matcher's caches start empty) against mamori's OSV-PyPI store, and the peer's
+``search.search_by_cdx_bom`` over the same SBOM.
+
+Usage: .venv/bin/python bench/scan.py [--repeat 5] [--db PATH] [--large] [--no-peer]
+(the peer: ``pip install -e '.[bench]'``). Prints one JSON object; not run by pytest.
 """
 
 from __future__ import annotations
@@ -19,13 +34,13 @@ import argparse
 import json
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("MAMORI_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -92,74 +107,181 @@ def build_sbom(db: str, size: int, path: Path) -> dict[str, int]:
     return {"components": len(components), "pypi": len(chosen_pypi), "purl2cpe_linked": len(chosen_linked)}
 
 
-def time_scans(db: str, sbom: Path) -> dict[str, object]:
+def osv_pypi_store(db: str) -> None:
+    from mamori.store import open_store
+    from mamori.vulndb import import_path
+    from mamori.vulndb.coverage import CoverageClaim
+
+    with open_store(db) as store:
+        import_path(store, DATA / "osv" / "pypi", complete=[CoverageClaim("osv")])
+
+
+def large_sbom(sbom5000: Path, db: str, path: Path, size: int) -> dict[str, int]:
+    """``size`` components: every distinct one the data gives, then repeats under other bom-refs."""
+    import orjson
+
+    made = build_sbom(db, size, path)
+    doc = orjson.loads(path.read_bytes())
+    components = doc["components"]
+    rng = random.Random(size)
+    extra = []
+    for i, c in enumerate(rng.choices(components, k=max(0, size - len(components)))):
+        c = dict(c)
+        c["bom-ref"] = f"{c.get('bom-ref') or c.get('purl')}#repeat-{i}"
+        extra.append(c)
+    doc["components"] = components + extra
+    doc.pop("dependencies", None)
+    path.write_bytes(orjson.dumps(doc))
+    return {**made, "components": len(doc["components"]), "repeated": len(extra)}
+
+
+# --------------------------------------------------------------------------------------------- peer
+
+
+def peer_store(home: Path, tmp: Path) -> dict[str, Any]:
+    """vulnerability-db's store of the OSV PyPI advisories, built in a child process (not timed here)."""
+    sys.path.insert(0, str(REPO / "bench"))
+    module = __import__("import")  # bench/import.py: the zip as osv.dev publishes it
+    module.json_zip(DATA / "osv" / "pypi", tmp / "all.zip")
+    code = f"""
+import functools, http.server, os, threading
+os.environ["VDB_HOME"], os.environ["VDB_CACHE"] = {str(home)!r}, {str(home / "cache")!r}
+from vdb.lib.osv import OSVSource
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a): pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory={str(tmp)!r}))
+threading.Thread(target=server.serve_forever, daemon=True).start()
+OSVSource().fetch(f"http://127.0.0.1:{{server.server_address[1]}}/all.zip", store_results=True, feed_key="python")
+server.shutdown()
+"""
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    from importlib.metadata import version
+
+    return {
+        "peer": "vulnerability-db " + version("appthreat-vulnerability-db"),
+        "store": "OSV PyPI (same zip)",
+    }
+
+
+def peer_in_process(home: Path, sbom: Path, repeat: int) -> dict[str, Any]:
+    code = f"""
+import json, os, statistics, time
+os.environ["VDB_HOME"], os.environ["VDB_CACHE"] = {str(home)!r}, {str(home / "cache")!r}
+from vdb.lib import search
+times, hits = [], 0
+for _ in range({repeat}):
+    start = time.perf_counter()
+    hits = sum(len(r or []) for r in search.search_by_cdx_bom({str(sbom)!r}, with_data=True))
+    times.append(time.perf_counter() - start)
+print(json.dumps({{"seconds": times, "results": hits}}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    return {**spread(got["seconds"]), "results": got["results"]}
+
+
+# ------------------------------------------------------------------------------------------ timing
+
+
+def spread(times: list[float]) -> dict[str, Any]:
+    return {
+        "seconds_median": round(statistics.median(times), 3),
+        "seconds_min": round(min(times), 3),
+        "seconds_max": round(max(times), 3),
+        "runs": len(times),
+    }
+
+
+def mamori_in_process(db: str, sbom: Path, repeat: int) -> dict[str, Any]:
     from mamori.match import Matcher
     from mamori.sbom import read
     from mamori.scan.run import scan_document
     from mamori.store import open_store
 
     doc = read(sbom)
+    times, findings = [], 0
     with open_store(db) as store:
-        matcher = Matcher(store)
-        start, cpu = time.perf_counter(), time.process_time()
-        result = scan_document(doc, store, target=str(sbom), sbom_format="cyclonedx-json", matcher=matcher)
-        cold, cold_cpu = time.perf_counter() - start, time.process_time() - cpu
-        warm, warm_cpu = [], []
-        for _ in range(5):
-            start, cpu = time.perf_counter(), time.process_time()
-            again = scan_document(doc, store, target=str(sbom), sbom_format="cyclonedx-json", matcher=matcher)
-            warm.append(time.perf_counter() - start)
-            warm_cpu.append(time.process_time() - cpu)
-        assert len(again.findings) == len(result.findings)
-    methods: dict[str, int] = {}
-    for f in result.findings:
-        methods[f.match.method] = methods.get(f.match.method, 0) + 1
-    return {
-        "cold_seconds": round(cold, 3),
-        "cold_cpu_seconds": round(cold_cpu, 3),
-        "warm_seconds_median": round(statistics.median(warm), 3),
-        "warm_cpu_seconds_median": round(statistics.median(warm_cpu), 3),
-        "warm_seconds": [round(w, 3) for w in warm],
-        "findings": len(result.findings),
-        "findings_by_method": methods,
-        "components_affected": result.components_affected(),
-        "not_evaluated_notes": len(result.not_evaluated),
-        "by_rating": result.by_rating(),
-    }
+        for _ in range(repeat):
+            start = time.perf_counter()
+            result = scan_document(
+                doc, store, target=str(sbom), sbom_format="cyclonedx-json", matcher=Matcher(store)
+            )
+            times.append(time.perf_counter() - start)
+            findings = len(result.findings)
+    return {**spread(times), "findings": findings}
 
 
-def time_cli(db: str, sbom: Path, out: Path) -> float:
-    start = time.perf_counter()
-    subprocess.run(
-        [
-            str(Path(sys.executable).with_name("mamori")),
-            "scan",
-            str(sbom),
-            "--db",
-            db,
-            "--format",
-            "json",
-            "-o",
-            str(out),
-        ],
-        check=False,
-        capture_output=True,
-    )
-    return round(time.perf_counter() - start, 3)
+def whole(cmd: list[str], out: Path, repeat: int) -> dict[str, Any]:
+    """``measure`` of bench/process_timing.py, with min and max as well."""
+    from process_timing import run
+
+    runs = [run(cmd, out) for _ in range(repeat)]
+    return {**spread([t for t, _ in runs]), "peak_rss_mib": max(m for _, m in runs)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--components", type=int, default=5000)
-    parser.add_argument("--db", help="an already imported store (skips the import)")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--db", help="an already imported store of all the shared data (skips that import)")
+    parser.add_argument("--large", action="store_true", help="also the 50,000-component scan")
+    parser.add_argument("--no-peer", action="store_true")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        db = args.db or str(Path(tmp) / "kb.db")
+    sys.path.insert(0, str(REPO / "bench"))
+    mamori = str(Path(sys.executable).with_name("mamori"))
+    n = args.repeat
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        db = args.db or str(tmp / "kb.db")
         imported = None if args.db else import_all(db)
-        sbom = Path(tmp) / "bench.cdx.json"
-        made = build_sbom(db, args.components, sbom)
-        scans = time_scans(db, sbom)
-        cli = time_cli(db, sbom, Path(tmp) / "report.json")
+        osv_db = str(tmp / "osv-pypi.db")
+        osv_pypi_store(osv_db)
+        sbom = tmp / "bench-5000.cdx.json"
+        made = build_sbom(db, 5000, sbom)
+        small = tmp / "bench-3.cdx.json"
+        build_sbom(db, 3, small)
+        scan = [mamori, "scan", "--allow-partial"]
+        out = tmp / "out"
+        figures: dict[str, Any] = {}
+        figures["version"] = whole([mamori, "--version"], out, n)
+        figures["scan_3_json"] = whole([*scan, str(small), "--db", db, "-f", "json", "-o", str(out)], out, n)
+        figures["scan_3_over_version"] = round(
+            figures["scan_3_json"]["seconds_median"] / figures["version"]["seconds_median"], 2
+        )
+        figures["scan_5000_json"] = whole(
+            [*scan, str(sbom), "--db", db, "-f", "json", "-o", str(out)], out, n
+        )
+        figures["scan_5000_table"] = whole([*scan, str(sbom), "--db", db], out, n)
+        figures["scan_5000_table_over_json"] = round(
+            figures["scan_5000_table"]["seconds_median"] / figures["scan_5000_json"]["seconds_median"], 2
+        )
+        has_all = "--all" in subprocess.run([mamori, "scan", "--help"], capture_output=True, text=True).stdout
+        if has_all:
+            figures["scan_5000_table_all"] = whole([*scan, str(sbom), "--db", db, "--all"], out, n)
+        like: dict[str, Any] = {
+            "mamori": whole([*scan, str(sbom), "--db", osv_db, "-f", "json", "-o", str(out)], out, n)
+        }
+        inproc: dict[str, Any] = {"mamori": mamori_in_process(osv_db, sbom, n)}
+        peer_info: dict[str, Any] | str = "skipped (--no-peer)"
+        if not args.no_peer:
+            try:
+                home = tmp / "vdb"
+                peer_info = peer_store(home, tmp)
+                vdb = str(Path(sys.executable).with_name("vdb"))
+                env = ["env", f"VDB_HOME={home}", f"VDB_CACHE={home / 'cache'}"]
+                like["peer"] = whole([*env, vdb, "--quiet", "--bom", str(sbom)], out, n)
+                like["mamori_over_peer"] = round(
+                    like["mamori"]["seconds_median"] / like["peer"]["seconds_median"], 2
+                )
+                inproc["peer"] = peer_in_process(home, sbom, n)
+            except (ImportError, subprocess.CalledProcessError, SystemExit) as exc:
+                peer_info = f"not run: {exc}"
+        if args.large:
+            big = tmp / "bench-50000.cdx.json"
+            made_large = large_sbom(sbom, db, big, 50000)
+            figures["scan_50000_json"] = {
+                **whole([*scan, str(big), "--db", db, "-f", "json", "-o", str(out)], out, n),
+                "sbom": made_large,
+            }
     print(
         json.dumps(
             {
@@ -167,9 +289,11 @@ def main() -> None:
                 "load_average": os.getloadavg(),
                 "import_seconds": imported,
                 "sbom": made,
-                "scan": scans,
-                "cli_fresh_process_seconds": cli,
-                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                "whole_process": figures,
+                "like_for_like_osv_pypi": like,
+                "in_process_new_matcher": inproc,
+                "peer": peer_info,
+                "note": "no warm-up runs; the OS file cache is warm after the first run, on both sides alike",
             },
             indent=2,
         )
