@@ -124,19 +124,30 @@ def finding_weight(f: Finding) -> tuple[float, float, int]:
     return round(priority * 2**rank, 2), priority, rank
 
 
-def _version_key(purl: str | None) -> Any:
-    """A sort key for versions of this component's ecosystem (generic ordering when unknown)."""
+def _version_class(purl: str | None, known: dict[str, Any]) -> Any:
+    """The version class of the purl's ecosystem (GENERIC when unknown). It depends on the purl's type
+    and namespace only, so ``known`` keeps it by the text before the name: one parse per ecosystem."""
     from mamori.match.ecosystems import GENERIC, ecosystem_for_purl, version_class
-    from mamori.match.versions import parse
 
-    cls = None
-    if purl:
+    if not purl:
+        return GENERIC
+    prefix = purl.split("@", 1)[0].rsplit("/", 1)[0]
+    cls = known.get(prefix)
+    if cls is None:
         try:
             key = ecosystem_for_purl(PackageURL.from_string(purl))
         except ValueError:
             key = None
-        cls = version_class(key.ecosystem) if key is not None else None
-    cls = cls or GENERIC
+        cls = known[prefix] = (version_class(key.ecosystem) if key is not None else None) or GENERIC
+    return cls
+
+
+def _version_key(purl: str | None, known: dict[str, Any] | None = None) -> Any:
+    """A sort key for versions of this component's ecosystem (generic ordering when unknown)."""
+    from mamori.match.ecosystems import GENERIC
+    from mamori.match.versions import parse
+
+    cls = _version_class(purl, {} if known is None else known)
 
     def sort_key(text: str) -> tuple[int, Any]:
         parsed = parse(cls, text) or parse(GENERIC, text)
@@ -200,11 +211,12 @@ def fix_first(result: ScanResult) -> list[FixFirst]:
         name = f"{c.group}/{c.name}" if c.group and not c.purl else c.name
         groups.setdefault((name, c.version or "", c.purl), []).append(f)
     rows: list[FixFirst] = []
+    classes: dict[str, Any] = {}
     for (name, version, purl), findings in groups.items():
         fixable = [f for f in findings if f.fixed_versions]
         if not fixable:
             continue
-        target, cleared = _best_target(fixable, _version_key(purl))
+        target, cleared = _best_target(fixable, _version_key(purl, classes))
         row = FixFirst(name, version, purl, target, left=len(findings) - len(cleared))
         seen: set[str] = set()
         weights = {id(f): finding_weight(f) for f in cleared}

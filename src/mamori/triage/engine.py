@@ -102,6 +102,7 @@ def triage(
     context_cache: dict[tuple[str | None, str | None], dict[str, Input]] = {}
     # findings of one vulnerability in many components mostly give the same inputs: decide each once
     decided: dict[tuple[Any, ...], Assessment] = {}
+    per_facts: dict[int, tuple[Facts, dict[str, Input], tuple[Any, ...], float | None]] = {}
     for s in subjects:
         ctx: dict[str, Input] = {}
         if context is not None:
@@ -109,12 +110,16 @@ def triage(
             if key not in context_cache:
                 context_cache[key] = context.inputs(s.product, s.component.purl)
             ctx = context_cache[key]
-        evidence = gather(s.facts)
-        key = (tuple(evidence.items()), tuple(ctx.items()))
+        known = per_facts.get(id(s.facts))
+        if known is None:  # the subjects of one vulnerability share their facts
+            evidence = gather(s.facts)
+            known = per_facts[id(s.facts)] = (s.facts, evidence, tuple(evidence.items()), score_facts(s.facts))
+        _, evidence, items, score = known
+        key = (items, tuple(ctx.items()))
         assessment = decided.get(key)
         if assessment is None:
             assessment = decided[key] = assess(v, evidence, ctx, set_values)
-        out.append(Triaged(s, assessment, score_facts(s.facts)))
+        out.append(Triaged(s, assessment, score))
     return ordered(out)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -69,10 +70,15 @@ def _key(f: Finding) -> int:
 
 
 def _set_on_finding(f: Finding, **values: Any) -> None:
-    names = {x.name for x in fields(f)}
+    names = _field_names(type(f))
     for name, value in values.items():
         if name in names:
             setattr(f, name, value)
+
+
+@cache
+def _field_names(cls: type) -> frozenset[str]:
+    return frozenset(x.name for x in fields(cls))
 
 
 def stored_records(source: Any, result: ScanResult) -> dict[str, Vulnerability]:
@@ -278,7 +284,7 @@ def triage_scan(
     """
     from mamori import vex
     from mamori.triage.context import layered, load_context
-    from mamori.triage.notice import worst_case
+    from mamori.triage.notice import assumed_context, worst_case
     from mamori.triage.ssvc import parse_assignments
     from mamori.triage.variants import overrides, variant
 
@@ -308,7 +314,8 @@ def triage_scan(
 
         notices.append(text("context_missing", lang, path=given.path, product=name))
     triaged = [e.triaged for e in extra.values() if e.triaged is not None]
-    notice, assumed = worst_case(triaged, chosen, context, name, lang)
+    assumed_points = assumed_context(triaged)  # once: the three notices below share it
+    notice, assumed = worst_case(triaged, chosen, context, name, lang, assumed=assumed_points)
     sources = [k for k, c in (("product", stored_context), ("file", given)) if c is not None and not c.empty]
     result.triage = {
         "product": name,
@@ -318,6 +325,9 @@ def triage_scan(
         "vex_files": [Path(p).name for p, _ in documents],
         "context": {"sources": sources, "assumed": assumed},
         "notice": notice,
-        "notices": {lg: worst_case(triaged, chosen, context, name, lg)[0] for lg in ("en", "ja")},
+        "notices": {
+            lg: worst_case(triaged, chosen, context, name, lg, assumed=assumed_points)[0]
+            for lg in ("en", "ja")
+        },
     }
     return ScanTriage(extra, violations, notices, notice, assumed)

@@ -64,9 +64,11 @@ def worst_case(
     context: Context | None,
     product: str | None,
     lang: str = "en",
+    assumed: list[dict[str, Any]] | None = None,
 ) -> tuple[str | None, list[dict[str, Any]]]:
-    """(the notice, or None when no context point was assumed; the points assumed)."""
-    assumed = assumed_context(items)
+    """(the notice, or None when no context point was assumed; the points assumed). ``assumed``: what
+    :func:`assumed_context` gives for ``items``, when the caller has it already."""
+    assumed = assumed_context(items) if assumed is None else assumed
     if not assumed:
         return None, []
     shown = ", ".join(f"{a['point']}={'/'.join(a['assumed'])}" for a in assumed)
