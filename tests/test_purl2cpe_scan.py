@@ -14,6 +14,7 @@ import pytest
 from conftest import SHARED_DATA
 from mamori.cli.main import main
 from mamori.match import Matcher
+from mamori.match.knowledge import FEW_PACKAGES
 from mamori.model.sbom import Component
 from mamori.scan.run import scan_document
 from match_support import build_store, cve_file, document, purl2cpe_subset
@@ -98,7 +99,7 @@ def test_only_the_strong_links_of_the_sbom_packages_are_read(jackson_store) -> N
         ("pypi", "", "vncauthproxy"): [("osuosl", "twisted_vnc_authentication_proxy", "unrelated")]
     }
     # many packages of a type: the type's table, once
-    many = [(key[0], key[1], f"{key[2]}-{i}") for i in range(70)]
+    many = [(key[0], key[1], f"{key[2]}-{i}") for i in range(FEW_PACKAGES + 1)]
     assert knowledge.links_of([key, *many]) == {key: knowledge._links_of[key]}
     assert knowledge._link_types == {"maven"}
     assert {k[0] for k in knowledge._links} == {"maven"}

@@ -25,7 +25,7 @@ from mamori.model.vulnerability import Epss, Kev, Vulnerability, from_dict, vuln
 from mamori.store import Store, documents, schema
 
 CHUNK = 500
-FEW_PACKAGES = 64  # up to this many packages of a purl type, their links are read one by one
+FEW_PACKAGES = 2000  # up to this many packages of a purl type, their links are looked up by name
 T = TypeVar("T")
 
 
@@ -258,8 +258,9 @@ class Knowledge:
         return self._links
 
     def links_of(self, keys: Iterable[LinkKey]) -> dict[LinkKey, list[tuple[str, str]]]:
-        """The strong links of these packages: read one by one for the few packages of a type, the type's
-        whole table for many (a 3-component scan reads 3 packages' links, not 47,000)."""
+        """The strong links of these packages: looked up by name (500 to a query) for up to
+        :data:`FEW_PACKAGES` packages of a type, the type's whole table for more (a 3-component scan
+        reads 3 packages' links, not 47,000)."""
         keys = set(keys)
         by_type: dict[str, list[LinkKey]] = {}
         for key in keys:
@@ -269,8 +270,10 @@ class Knowledge:
         known = self._link_types is None or self._link_types
         ask = [k for k in keys if k not in self._links_of and not (known is True or k[0] in known)]
         if ask:
+            got: dict[LinkKey, list[tuple[str, str, str]]] = {}
             with self.store.engine.connect() as conn:
-                got = load_links_of(conn, ask)
+                for part in chunked(sorted(ask)):
+                    got.update(load_links_of(conn, part))
             for key in ask:
                 self._links_of[key] = [(v, p) for v, p, _ in got.get(key, ())]
         out: dict[LinkKey, list[tuple[str, str]]] = {}
@@ -290,8 +293,10 @@ class Knowledge:
         weak = self.weak_links_for(many) if many else self._weak
         ask = [k for k in keys if k not in self._weak_of and k[0] not in self._weak_types]
         if ask:
+            got: dict[LinkKey, list[tuple[str, str, str]]] = {}
             with self.store.engine.connect() as conn:
-                got = load_links_of(conn, ask, strong=False)
+                for part in chunked(sorted(ask)):
+                    got.update(load_links_of(conn, part, strong=False))
             for key in ask:
                 self._weak_of[key] = got.get(key, [])
         out: dict[LinkKey, list[tuple[str, str, str]]] = {}

@@ -76,25 +76,30 @@ def load_links_of(
 ) -> dict[LinkKey, list[tuple[str, str, str]]]:
     """The links of these packages only: (cpe vendor, cpe product, rule) per key, strong or weak ones.
 
-    The index on (type, namespace, name) narrows the rows to the package type; the database compares
-    names with case and the separators ``-_.`` left out, a superset of the exact :func:`link_key`
-    comparison that follows here (stored names keep the spelling of the feed: ``Django``, ``zope.interface``)."""
+    One query per purl type: the index on (type, namespace, name) narrows the rows to the type; the
+    database compares names with case and the separators ``-_.`` left out, a superset of the exact
+    :func:`link_key` comparison that follows here (stored names keep the spelling of the feed:
+    ``Django``, ``zope.interface``)."""
     t = schema.PurlCpe.__table__
-    wanted: dict[tuple[str, str], dict[str, list[LinkKey]]] = {}
-    for key in keys:
-        wanted.setdefault((key[0], key[1]), {}).setdefault(_squashed(key[2]), []).append(key)
+    wanted = set(keys)
+    by_type: dict[str, tuple[set[str], set[str]]] = {}
+    for purl_type, namespace, name in wanted:
+        names, namespaces = by_type.setdefault(purl_type, (set(), set()))
+        names.add(_squashed(name))
+        namespaces.add(namespace)
     found: dict[LinkKey, list[tuple[str, str, str]]] = {}
-    name = func.replace(func.replace(func.replace(func.lower(t.c.purl_name), "-", ""), "_", ""), ".", "")
-    for (purl_type, namespace), names in wanted.items():
+    squashed = func.replace(func.replace(func.replace(func.lower(t.c.purl_name), "-", ""), "_", ""), ".", "")
+    for purl_type, (names, namespaces) in by_type.items():
         stmt = select(t.c.purl_namespace, t.c.purl_name, t.c.cpe_vendor, t.c.cpe_product, t.c.rule).where(
             t.c.purl_type == purl_type,
             (t.c.strength == STRONG) if strong else (t.c.strength != STRONG),
-            func.lower(func.coalesce(t.c.purl_namespace, "")) == namespace if purl_type != "pypi" else True,
-            name.in_(sorted(names)),
+            squashed.in_(sorted(names)),
         )
+        if purl_type != "pypi":  # PyPI has no namespace: link_key leaves it empty
+            stmt = stmt.where(func.lower(func.coalesce(t.c.purl_namespace, "")).in_(sorted(namespaces)))
         for row_namespace, row_name, vendor, product, rule in conn.execute(stmt):
             key = link_key(purl_type, row_namespace or "", row_name)
-            if key[1] != namespace:
+            if key not in wanted:
                 continue
             bucket = found.setdefault(key, [])
             if not any((v, p) == (vendor, product) for v, p, _ in bucket):
