@@ -385,6 +385,12 @@ def main(argv: list[str] | None = None) -> int:
             "sides run in turn",
             "in_process": "one untimed call per side before the timed calls; gc.collect() before each call",
         },
+        "notes": [
+            "whole_process.process is the like-for-like figure: parse_inside_process counts whatever a library "
+            "imports lazily during its first call (mamori imports its format readers on first use, spdx-tools "
+            "imports everything up front), so the parse/import split differs between the sides",
+            "peak_rss_mib is the child's own VmHWM; tracemalloc_peak_mib is Python allocations of one warm call",
+        ],
         "cases": cases,
     }
     sys.stdout.write(json.dumps(result, indent=2) + "\n")
