@@ -5,7 +5,8 @@ Cases:
   (``Bom.from_json(json.loads(...))`` / ``Bom.from_xml(file)``, the library's own deserialisers);
 - a synthetic CycloneDX 1.6 JSON of 50,000 components written to a temporary folder (npm and Maven
   purls, licences, hashes, external references, properties, a dependency graph). Only mamori is
-  measured at that size: cyclonedx-python-lib takes minutes on it. Both are measured on a smaller
+  measured at that size: cyclonedx-python-lib takes about a minute per parse of it, so many minutes
+  for the runs. Both are measured on a smaller
   file from the same generator (``--library-components``), and the per-component rates of both on
   that SAME smaller file are reported; the output says so (``peer_measured_on``);
 - an SPDX 2.2 JSON from ../shared/data vs spdx-tools (``parse_anything.parse_file``).
@@ -16,13 +17,13 @@ Two sets of figures per case, both sides always with the same number of runs (``
 1. ``whole_process`` (first, the figure a user sees): each side in a fresh interpreter
    (``python -W ignore -c SNIPPET``) that imports its library and parses the file once. Wall time of the
    process (includes interpreter start and the library's imports) and its peak RSS (VmHWM, read by
-   the child at its end), plus the parse
-   alone timed inside that process (``parse_seconds``) and the import time. The two sides run in turn
+   the child at its end), plus the parse alone timed inside that process (``parse_seconds``) and the
+   import time. The two sides run in turn
    (A B A B ...) so that both see the same load. No warm-up run: the only caches are the OS page
    cache (the file was just read or written) and the byte-code (.pyc) files of both libraries, which
    exist for both after installation.
-2. ``in_process``: in this process, after ONE untimed warm-up call per side (imports, first-use
-   caches such as mamori's licence table and the libraries' lazy set-up); then ``--repeat`` timed calls,
+2. ``in_process``: in this process, after ONE untimed warm-up call per side (imports done lazily
+   on first use, first-use caches and lazy set-up of either library); then ``--repeat`` timed calls,
    ``gc.collect()`` before each (untimed). Wall and CPU seconds. Then one further call under
    tracemalloc for its peak (it counts orjson's parse buffer in full although most of it is never
    touched).
