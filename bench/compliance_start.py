@@ -1,6 +1,6 @@
 """Start-up cost of the compliance commands, as whole fresh processes.
 
-Prints JSON: the median (and best) wall seconds over the same number of runs (``--runs``, default 3) of
+Prints JSON: the median, min and max wall seconds over the same number of runs (``--runs``, default 5) of
 
 - ``mamori --version`` (the floor: interpreter, CLI set-up),
 - ``mamori catalog list`` (reads every installed catalog),
@@ -14,7 +14,7 @@ run is used. ``--src DIR`` runs another checkout's ``src`` (e.g. the code before
 interpreter; without it the installed ``mamori`` runs. Bulk answering is skipped when that code has no
 ``--from``.
 
-    python bench/compliance_start.py [--runs 3] [--src /path/to/checkout/src]
+    python bench/compliance_start.py [--runs 5] [--src /path/to/checkout/src] [--baseline OTHER/src]
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,9 @@ import time
 from pathlib import Path
 
 BULK = 46
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from process_timing import summary  # noqa: E402
+
 ENTRY = "import sys; from mamori.cli.main import run; sys.argv[0] = 'mamori'; sys.exit(run())"
 
 
@@ -54,16 +56,12 @@ def _once(cmd: list[str], env: dict[str, str]) -> float:
 
 
 def _summary(times: list[float]) -> dict[str, object]:
-    return {
-        "seconds_best": round(min(times), 3),
-        "seconds_median": round(statistics.median(times), 3),
-        "runs": len(times),
-    }
+    return {**summary(times), "seconds_best": round(min(times), 3)}  # seconds_best kept for older readers
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--src", type=Path, default=None, help="run this checkout's src instead")
     parser.add_argument(
         "--baseline",
@@ -100,6 +98,7 @@ def main() -> None:
             "warm_up": "one unmeasured run of every command; fresh temporary store and cache folder",
             "code": {name: str(src) if src else "installed" for name, src in codes.items()},
             "load_average_at_start": os.getloadavg()[0],
+            "cpus": os.cpu_count(),
         }
         for key, argv in commands.items():
             times: dict[str, list[float]] = {name: [] for name in envs}
@@ -127,6 +126,7 @@ def main() -> None:
                 call(env, "assess", "answer", aid, item, "--status", "not_implemented")
             loops.append(time.perf_counter() - start)
         result[f"answer_single_x{BULK}"] = _summary(loops)
+        result["load_average_at_end"] = os.getloadavg()[0]
     json.dump(result, sys.stdout, indent=2)
     sys.stdout.write("\n")
 

@@ -8,8 +8,13 @@ and a knowledge-base snapshot against importing the same data from files.
    fresh store; a second one is incremental. Seconds and records per source.
 2. ``snapshot``: a store holding all the shared data (OSV pypi + misc, CVE 5, NVD, JVN, KEV, purl2cpe)
    is made by importing the files (timed), exported to a snapshot (timed, file size) and imported
-   into a fresh store (timed). Medians of ``--repeat`` runs, on SQLite and, with ``--pg`` (or
-   MAMORI_TEST_PG_URL), on throw-away PostgreSQL databases.
+   into a fresh store (timed). Median, min and max of ``--repeat`` runs (every run listed too), on
+   SQLite and, with ``--pg`` (or MAMORI_TEST_PG_URL), on throw-away PostgreSQL databases.
+
+No peer: mamori's own costs, in this process. Warm-up: none for ``snapshot`` besides importing
+jsonschema beforehand; the first run reads ../shared/data possibly from disk, later ones from the page
+cache, so the first run is slower (see ``runs``). ``sync`` runs once each: the second is the
+incremental case, not a repeat of the first.
 
 Usage: .venv/bin/python bench/snapshot.py [--pg URL] [--repeat N] [--only sync|snapshot]
 Prints one JSON object; not run by pytest.
@@ -28,6 +33,9 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "bench"))
+from process_timing import summary  # noqa: E402
+
 DATA = Path(os.environ.get("MAMORI_SHARED_DATA", REPO.parent / "shared" / "data"))
 INPUTS = [
     DATA / "osv" / "pypi",
@@ -133,6 +141,9 @@ def snapshots(kind: str, folder: Path, pg: str | None, repeat: int) -> dict[str,
         "export_seconds": round(statistics.median(exports), 2),
         "snapshot_bytes": statistics.median(sizes),
         "import_snapshot_seconds": round(statistics.median(imports), 2),
+        "import_files": summary(files, 2),
+        "export": summary(exports, 2),
+        "import_snapshot": summary(imports, 2),
         "runs": {
             "files": [round(x, 2) for x in files],
             "export": [round(x, 2) for x in exports],
@@ -149,7 +160,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", choices=("sync", "snapshot"))
     args = parser.parse_args()
-    result: dict[str, Any] = {"cpus": os.cpu_count(), "load_average": os.getloadavg()}
+    result: dict[str, Any] = {
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "warm_up": "none (jsonschema imported before the timings); the first snapshot run may read "
+        "../shared/data from disk, later runs from the page cache",
+    }
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if args.only in (None, "sync"):
@@ -161,6 +177,7 @@ def main() -> None:
 
                 with throwaway_postgres(args.pg, prefix="mamori_bench") as pg:
                     result["snapshot"].append(snapshots("postgresql", folder, pg, args.repeat))
+    result["load_average_at_end"] = os.getloadavg()
     print(json.dumps(result, indent=2))
 
 

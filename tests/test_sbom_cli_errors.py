@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
 from conftest import SHARED_DATA
 from mamori.cli.main import main
+from mamori.fileio import read_bytes
 
 XXE = (
     b'<?xml version="1.0"?>\n<!DOCTYPE bom [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
@@ -130,6 +132,21 @@ def test_file_over_the_size_limit(
     monkeypatch.setenv("MAMORI_MAX_INPUT_BYTES", str(size))
     assert main(["sbom", "convert", str(source), "-o", str(out_dir / "result.cdx.json")]) == 0
     assert [p.name for p in out_dir.iterdir()] == ["result.cdx.json"]
+
+
+def test_reading_a_file_does_not_reserve_the_size_limit() -> None:
+    """A real 740 kB SBOM is read with a buffer of its own size, not one of the input limit (1 GiB by
+    default): BufferedReader.read(n) allocates n bytes up front."""
+    source = SHARED_DATA / "sbom" / "cyclonedx" / "juice-shop" / "v11.1.2" / "bom.json"
+    size = source.stat().st_size
+    tracemalloc.start()
+    try:
+        data = read_bytes(source)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(data) == size
+    assert peak < 2 * size + (1 << 20)
 
 
 def test_an_existing_output_file_is_left_as_it_was(

@@ -160,7 +160,11 @@ def read_bytes(path: str | Path, limit: int | None = None, *, follow: bool = Tru
             size = os.fstat(fh.fileno()).st_size
             if size > limit:
                 raise InputError(p, message("read", "too_large", size=size, limit=limit))
-            data = fh.read(limit + 1)  # never more than the limit, whatever the file does meanwhile
+            # ask for the size found (+1 to see growth), not the limit: BufferedReader.read(n) allocates
+            # n bytes up front, which made every read request a buffer of the limit (1 GiB by default)
+            data = fh.read(size + 1)
+            if len(data) > size:  # it grew meanwhile: read on, never more than the limit
+                data += fh.read(limit + 1 - len(data))
     except OSError as exc:
         raise _stat_error(p, exc) from None
     if len(data) > limit:
