@@ -69,7 +69,8 @@ NOT_FILES = {
     "table", "assignments", "conservative", "author", "namespace", "component", "vulnerability", "justification",
     "responses", "detail", "who", "history_of", "verbose", "lenient", "timeout", "deadline", "max_retry_wait",
     "max_download", "total_deadline", "severity", "exit_code", "quiet", "ignore_unfixed", "shell", "tlp",
-    "review_interval", "target", "author_from_git", "exclude", "include_tests", "no_default_excludes",
+    "review_interval", "target", "author_from_git", "exclude", "include_tests", "no_default_excludes", "top",
+    "show_all",
 }  # fmt: skip
 
 # (command, parameter) → (argv with {} where the file goes, what the file should hold)

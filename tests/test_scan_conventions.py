@@ -191,6 +191,8 @@ def test_help_names_the_variables(kb) -> None:
         "MAMORI_QUIET",
         "MAMORI_EXIT_CODE",
         "MAMORI_IGNOREFILE",
+        "MAMORI_TOP",
+        "MAMORI_ALL",
     ):
         assert name in done.stdout, name
 

@@ -65,6 +65,21 @@ def scan(
         envvar="MAMORI_IGNORE_UNFIXED",
         help="Hide findings with no fixed version; the summary and the JSON say how many.",
     ),
+    top: int = typer.Option(
+        20,
+        "--top",
+        envvar="MAMORI_TOP",
+        metavar="N",
+        min=0,
+        help="Table: after the summary, list the N most urgent findings (in the gate first, most severe "
+        "first) and say how many more there are; 0: the summary only.",
+    ),
+    show_all: bool = typer.Option(
+        False,
+        "--all",
+        envvar="MAMORI_ALL",
+        help="Table: list every finding, not only the --top N (-o FILE always writes every finding).",
+    ),
     exit_code: int | None = typer.Option(
         None,
         "--exit-code",
@@ -231,7 +246,7 @@ def scan(
         err.print(visible(f"mamori: {line}"), style="yellow", highlight=False, markup=False, soft_wrap=True)
     if output is None and output_format == "table":
         with gc_paused():
-            print_result(result, Console(), lang)
+            print_result(result, Console(), lang, None if show_all else top)
     else:
         if output is None:
             with gc_paused():

@@ -133,6 +133,13 @@ def status_cells(f: Finding, lang: str) -> list[object]:
     ]
 
 
+def summary_line(result: ScanResult, lang: str) -> str:
+    """``Known exploited (KEV): 3 · with a fixed version: 120`` (findings)."""
+    kev = sum(1 for f in result.findings if f.vulnerability.kev is not None)
+    fixable = sum(1 for f in result.findings if f.fixed_versions)
+    return text(lang, "text", "kev_fixable", kev=kev, fixable=fixable, findings=len(result.findings))
+
+
 def headers(columns: tuple[str, ...], lang: str, section: str = "columns") -> list[str]:
     return [text(lang, section, c) for c in columns]
 
