@@ -16,7 +16,17 @@
    and resolve nothing if the changed-only runs missed nothing.
 
 Usage: .venv/bin/python bench/portfolio.py [--sboms 2000] [--components 200] [--layout products|independent]
+       [--keep DIR]
 Prints one JSON object; not run by pytest.
+
+Repeated full re-matches of a kept store (``--reuse DIR``, a folder an earlier ``--keep DIR`` run left):
+each of ``--runs`` rounds copies the store afresh and times one fresh ``mamori portfolio rematch``
+process on the copy (wall time, peak RSS; median with min and max). With ``--peer-src SRC`` (the ``src``
+folder of another checkout of mamori, e.g. the previous commit) every round also times that code on its
+own fresh copy, alternating which goes first; the matches and findings both leave are compared row by
+row (``identical``). No peer outside mamori does this offline, so the peer is mamori's own previous code.
+Caches: the OS file cache holds the store after the first copy (both sides alike); mamori keeps no
+result cache between processes — each process parses every advisory it needs afresh.
 """
 
 from __future__ import annotations
@@ -199,13 +209,13 @@ def store_all(db: str, files: list[tuple[str, str, Path]]) -> dict[str, Any]:
     return {"sboms": len(files), "seconds": round(time.perf_counter() - start, 2)}
 
 
-def cli_rematch(db: str, changed_only: bool) -> dict[str, Any]:
+def cli_rematch(db: str, changed_only: bool, env: dict[str, str] | None = None) -> dict[str, Any]:
     """``mamori portfolio rematch`` in a fresh process: its summary, wall time and peak RSS."""
     args = [MAMORI, "portfolio", "rematch", "--db", db, "--format", "json"] + (
         ["--changed-only"] if changed_only else []
     )
     start = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
     assert proc.stdout is not None
     output = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
@@ -286,6 +296,56 @@ def changed_records(db: str, rng: random.Random, count: int, avoid: set[str]) ->
     return blobs
 
 
+def _dump(db: str) -> list[tuple[Any, ...]]:
+    """Every finding with its match: (release, component key, vulnerability, verdict, state, fixed, detail)."""
+    import sqlite3
+
+    with sqlite3.connect(db) as con:
+        rows = con.execute(
+            "select f.release_id, c.key, m.vuln_id, m.verdict, f.resolved_run is null, f.resolution,"
+            " m.fixed, m.detail, m.digest from portfolio_finding f"
+            " join portfolio_match m on m.id = f.match_id join portfolio_component c on c.id = m.component_id"
+        ).fetchall()
+    return sorted(rows, key=repr)
+
+
+def repeated(folder: Path, runs: int, peer_src: Path | None) -> dict[str, Any]:
+    """``runs`` full re-matches of the kept store, each on a fresh copy, alternating with the peer."""
+    import shutil
+    import statistics
+
+    sides = {"this": None, **({"peer": peer_src} if peer_src else {})}
+    times: dict[str, list[tuple[float, float]]] = {k: [] for k in sides}
+    with tempfile.TemporaryDirectory() as scratch:
+        for round_ in range(runs):
+            order = list(sides) if round_ % 2 == 0 else list(reversed(sides))
+            for side in order:
+                db = str(Path(scratch) / f"{side}-{round_ % 2}.db")  # round 0's copies are kept
+                shutil.copyfile(folder / "portfolio.db", db)
+                env = dict(os.environ)
+                if sides[side] is not None:
+                    env["PYTHONPATH"] = str(sides[side])
+                result = cli_rematch(db, changed_only=False, env=env)
+                times[side].append((result["process_seconds"], result["peak_rss_mb"]))
+        # compared after every timed run: a child process forked from a big parent reports the
+        # parent's resident memory as its peak
+        dumps = {side: _dump(str(Path(scratch) / f"{side}-0.db")) for side in sides}
+    out: dict[str, Any] = {"runs": runs, "statistic": "median (min, max) of fresh processes"}
+    for side, values in times.items():
+        wall = [w for w, _ in values]
+        out[side] = {
+            "code": str(sides[side] or REPO / "src"),
+            "process_seconds_median": round(statistics.median(wall), 2),
+            "process_seconds_min": round(min(wall), 2),
+            "process_seconds_max": round(max(wall), 2),
+            "peak_rss_mb_max": max(r for _, r in values),
+        }
+    if peer_src:
+        out["identical"] = dumps["this"] == dumps["peer"]
+        out["findings_compared"] = len(dumps["this"])
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sboms", type=int, default=2000)
@@ -294,7 +354,15 @@ def main() -> None:
     parser.add_argument("--advisories", type=int, default=100)
     parser.add_argument("--seed", type=int, default=2000)
     parser.add_argument("--keep", type=Path, help="work in this (new) folder and keep the store and SBOMs")
+    parser.add_argument("--reuse", type=Path, help="only time full re-matches of the store a --keep run left")
+    parser.add_argument("--runs", type=int, default=5, help="rounds with --reuse")
+    parser.add_argument("--peer-src", type=Path, help="with --reuse: another mamori src folder to time too")
     args = parser.parse_args()
+    if args.reuse:
+        result = repeated(args.reuse, args.runs, args.peer_src)
+        result["load_average"] = [round(x, 2) for x in os.getloadavg()]
+        print(json.dumps(result, indent=2))
+        return
     rng = random.Random(args.seed)
     from mamori.vulndb import Blob
 
