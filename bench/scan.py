@@ -10,9 +10,9 @@ CVE 5 / NVD product), 3 components, and with ``--large`` 50,000 (the 36,000 dist
 then repeats under other bom-refs).
 
 Whole processes (``bench/process_timing.py``: wall time and the process's peak RSS; median, min and max
-over ``--repeat`` runs, the same number for every command, default 5; nothing is warmed up by the script,
-but every run after the first finds the store, the SBOM and the Python files in the OS file cache, on both
-sides alike):
+over ``--repeat`` runs, the same number for every command, default 5; the commands compared run in turn,
+A B A B ...; nothing is warmed up by the script, but every run after the first finds the store, the SBOM
+and the Python files in the OS file cache, on both sides alike):
 - ``mamori --version`` (start-up only) and a 3-component scan: their ratio;
 - the 5,000-component scan with ``--format json -o FILE``, with the default table (to a file: not a
   terminal) and the full table (``--all``);
@@ -212,14 +212,6 @@ def mamori_in_process(db: str, sbom: Path, repeat: int) -> dict[str, Any]:
     return {**spread(times), "findings": findings}
 
 
-def whole(cmd: list[str], out: Path, repeat: int) -> dict[str, Any]:
-    """``measure`` of bench/process_timing.py, with min and max as well."""
-    from process_timing import run
-
-    runs = [run(cmd, out) for _ in range(repeat)]
-    return {**spread([t for t, _ in runs]), "peak_rss_mib": max(m for _, m in runs)}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -228,8 +220,11 @@ def main() -> None:
     parser.add_argument("--no-peer", action="store_true")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO / "bench"))
+    from process_timing import machine, measure_in_turn, ratio
+
     mamori = str(Path(sys.executable).with_name("mamori"))
     n = args.repeat
+    at_start = machine()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         db = args.db or str(tmp / "kb.db")
@@ -242,60 +237,61 @@ def main() -> None:
         build_sbom(db, 3, small)
         scan = [mamori, "scan", "--allow-partial"]
         out = tmp / "out"
-        figures: dict[str, Any] = {}
-        figures["version"] = whole([mamori, "--version"], out, n)
-        figures["scan_3_json"] = whole([*scan, str(small), "--db", db, "-f", "json", "-o", str(out)], out, n)
-        figures["scan_3_over_version"] = round(
-            figures["scan_3_json"]["seconds_median"] / figures["version"]["seconds_median"], 2
+        figures: dict[str, Any] = measure_in_turn(
+            {
+                "version": [mamori, "--version"],
+                "scan_3_json": [*scan, str(small), "--db", db, "-f", "json", "-o", str(out)],
+            },
+            out,
+            n,
         )
-        figures["scan_5000_json"] = whole(
-            [*scan, str(sbom), "--db", db, "-f", "json", "-o", str(out)], out, n
-        )
-        figures["scan_5000_table"] = whole([*scan, str(sbom), "--db", db], out, n)
-        figures["scan_5000_table_over_json"] = round(
-            figures["scan_5000_table"]["seconds_median"] / figures["scan_5000_json"]["seconds_median"], 2
-        )
-        help_text = subprocess.run([mamori, "scan", "--help"], capture_output=True, text=True).stdout
-        has_all = re.search(r"--all(?![-\w])", help_text) is not None
-        if has_all:
-            figures["scan_5000_table_all"] = whole([*scan, str(sbom), "--db", db, "--all"], out, n)
-        like: dict[str, Any] = {
-            "mamori": whole([*scan, str(sbom), "--db", osv_db, "-f", "json", "-o", str(out)], out, n)
+        figures["scan_3_over_version"] = ratio(figures["scan_3_json"], figures["version"])
+        tables = {
+            "scan_5000_json": [*scan, str(sbom), "--db", db, "-f", "json", "-o", str(out)],
+            "scan_5000_table": [*scan, str(sbom), "--db", db],
         }
+        help_text = subprocess.run([mamori, "scan", "--help"], capture_output=True, text=True).stdout
+        if re.search(r"--all(?![-\w])", help_text) is not None:
+            tables["scan_5000_table_all"] = [*scan, str(sbom), "--db", db, "--all"]
+        figures.update(measure_in_turn(tables, out, n))
+        figures["scan_5000_table_over_json"] = ratio(figures["scan_5000_table"], figures["scan_5000_json"])
+        like_cmds = {"mamori": [*scan, str(sbom), "--db", osv_db, "-f", "json", "-o", str(out)]}
         inproc: dict[str, Any] = {"mamori": mamori_in_process(osv_db, sbom, n)}
         peer_info: dict[str, Any] | str = "skipped (--no-peer)"
+        home = tmp / "vdb"
         if not args.no_peer:
             try:
-                home = tmp / "vdb"
                 peer_info = peer_store(home, tmp)
                 vdb = str(Path(sys.executable).with_name("vdb"))
                 env = ["env", f"VDB_HOME={home}", f"VDB_CACHE={home / 'cache'}"]
-                like["peer"] = whole([*env, vdb, "--quiet", "--bom", str(sbom)], out, n)
-                like["mamori_over_peer"] = round(
-                    like["mamori"]["seconds_median"] / like["peer"]["seconds_median"], 2
-                )
+                like_cmds["peer"] = [*env, vdb, "--quiet", "--bom", str(sbom)]
                 inproc["peer"] = peer_in_process(home, sbom, n)
             except (ImportError, subprocess.CalledProcessError, SystemExit) as exc:
                 peer_info = f"not run: {exc}"
+        like: dict[str, Any] = measure_in_turn(like_cmds, out, n)
+        if "peer" in like:
+            like["peer_over_mamori"] = ratio(like["peer"], like["mamori"])
         if args.large:
             big = tmp / "bench-50000.cdx.json"
             made_large = large_sbom(sbom, db, big, 50000)
+            cmd = [*scan, str(big), "--db", db, "-f", "json", "-o", str(out)]
             figures["scan_50000_json"] = {
-                **whole([*scan, str(big), "--db", db, "-f", "json", "-o", str(out)], out, n),
+                **measure_in_turn({"scan": cmd}, out, n)["scan"],
                 "sbom": made_large,
             }
     print(
         json.dumps(
             {
-                "cpus": os.cpu_count(),
-                "load_average": os.getloadavg(),
+                "machine_at_start": at_start,
+                "machine_at_end": machine(),
                 "import_seconds": imported,
                 "sbom": made,
                 "whole_process": figures,
                 "like_for_like_osv_pypi": like,
                 "in_process_new_matcher": inproc,
                 "peer": peer_info,
-                "note": "no warm-up runs; the OS file cache is warm after the first run, on both sides alike",
+                "warm_up": "none; the OS file cache holds the stores, SBOMs and Python files after the first run, "
+                "for both sides alike; fresh processes of the commands compared run in turn (A B A B ...)",
             },
             indent=2,
         )
