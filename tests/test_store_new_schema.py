@@ -15,7 +15,7 @@ from alembic import command
 from sqlalchemy import Engine, create_engine, inspect, text
 
 from mamori.store import engine as engines
-from mamori.store import open_store
+from mamori.store import newschema, open_store
 from mamori.store.throwaway import throwaway_postgres
 
 PG_URL = os.environ.get("MAMORI_TEST_PG_URL")
@@ -97,8 +97,13 @@ def _schema(engine: Engine) -> dict[str, Any]:
     return out
 
 
-def test_a_new_store_is_created_at_head_with_the_migrated_schema(two_urls: tuple[str, str]) -> None:
+@pytest.mark.parametrize("how", ["shipped DDL", "metadata"])
+def test_a_new_store_is_created_at_head_with_the_migrated_schema(
+    two_urls: tuple[str, str], how: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     migrated_url, created_url = two_urls
+    if how == "metadata":  # the shipped DDL stands for another revision: create_all from the metadata
+        monkeypatch.setattr(newschema, "shipped", lambda dialect, revision: None)
     _migrate_by_replay(migrated_url)
     with open_store(created_url) as store:  # a new, empty database: created from the metadata
         created = _schema(store.engine)
@@ -174,3 +179,13 @@ def test_imports_store_the_same_in_a_new_store_as_in_a_migrated_one(
     assert set(created) == set(migrated)
     for table in migrated:
         assert created[table] == migrated[table], table
+
+
+@pytest.mark.parametrize("dialect", newschema.DIALECTS)
+def test_the_shipped_ddl_is_what_the_metadata_emits_for_the_head_revision(dialect: str) -> None:
+    """Written by tools/new_schema.py: run it after adding a migration or changing a table."""
+    head = engines.head_revision()
+    assert head is not None
+    assert newschema.path(dialect).read_text(encoding="utf-8") == newschema.render(dialect, head)
+    assert newschema.shipped(dialect, head) == newschema.generate(dialect)
+    assert newschema.shipped(dialect, "another") is None

@@ -13,24 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import platformdirs
-from sqlalchemy import (
-    Column,
-    Engine,
-    MetaData,
-    PrimaryKeyConstraint,
-    String,
-    Table,
-    create_engine,
-    event,
-    inspect,
-    text,
-)
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import SQLAlchemyError
 
 from mamori.errors import InputError, StoreError
 from mamori.i18n import _
-from mamori.store.identity import DAMAGE_CODES, SQLITE_FULL, VERSION_TABLE, damaged
+from mamori.store.identity import DAMAGE_CODES, SQLITE_FULL, damaged
 from mamori.store.messages import texts
 
 if TYPE_CHECKING:
@@ -178,33 +167,29 @@ def current_revision(engine: Engine) -> str | None:
     return str(rows[0][0]) if rows else None
 
 
-def _version_table() -> Table:
-    """Alembic's own version table, as Alembic creates it (``alembic.runtime.migration``)."""
-    return Table(
-        VERSION_TABLE,
-        MetaData(),
-        Column("version_num", String(32), nullable=False),
-        PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
-    )
-
-
 def create_new(engine: Engine, head: str) -> bool:
-    """A brand-new, empty database gets the newest schema straight from the tables' metadata, stamped with
-    the head revision, in one transaction (Alembic's recipe for new databases: replaying every migration
-    took most of the time of opening a new store). False, nothing done, when the database is not empty
-    (another process may have set it up meanwhile: the write transaction waits for it).
+    """A brand-new, empty database gets the newest schema in one transaction, stamped with the head
+    revision (Alembic's recipe for new databases: replaying every migration took most of the time of
+    opening a new store): the shipped DDL that the tables' metadata emits for this revision
+    (:mod:`mamori.store.newschema`), else the metadata itself. False, nothing done, when the database
+    is not empty (another process may have set it up meanwhile: the write transaction waits for it).
     tests/test_store_new_schema.py proves the schema identical to the migrated one, table by table,
     column by column, index by index, on SQLite and PostgreSQL."""
-    from mamori.store.registry import all_metadata
+    from mamori.store import newschema
 
-    metadata = all_metadata()
+    statements = newschema.shipped(engine.dialect.name, head)
     with engine.connect().execution_options(write=True) as conn, conn.begin():
         if inspect(conn).get_table_names():
             return False
-        metadata.create_all(conn, checkfirst=False)
-        version = _version_table()
-        version.create(conn, checkfirst=False)
-        conn.execute(version.insert().values(version_num=head))
+        if statements is not None:
+            for statement in statements:
+                conn.exec_driver_sql(statement)
+        else:
+            from mamori.store.registry import all_metadata
+
+            all_metadata().create_all(conn, checkfirst=False)
+            newschema.version_table().create(conn, checkfirst=False)
+        conn.execute(newschema.version_table().insert().values(version_num=head))
     return True
 
 
