@@ -1,7 +1,8 @@
 """Where the store lives and how it is opened: SQLite file by default, PostgreSQL by URL.
 
 ``--db`` (a path or a URL), else ``MAMORI_DB``, else ``<user data dir>/mamori/mamori.db``.
-Opening migrates the schema to the newest Alembic revision shipped in :mod:`mamori.store.migrations`.
+Opening migrates the schema to the newest Alembic revision shipped in :mod:`mamori.store.migrations`;
+a new, empty database is created at that revision directly (:func:`create_new`).
 """
 
 from __future__ import annotations
