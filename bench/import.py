@@ -1,41 +1,67 @@
-"""Knowledge-base import speed: records/s, CPU, peak RSS and bytes per record.
+"""Knowledge-base import speed, whole process first: wall seconds, records/s and peak RSS of
+``mamori db import PATH --db NEW.db`` as a fresh process, against AppThreat's vulnerability-db (``vdb``,
+the store behind OWASP dep-scan) doing its whole import of the same records as a fresh process too.
 
-Imports ../shared/data/osv/pypi (2,661 OSV YAML advisories) and ../shared/data/cve5 (8,127 CVE 5 records)
-each into a fresh SQLite file and, when a server URL is given (``--pg`` or MAMORI_TEST_PG_URL), into a
-throw-away PostgreSQL database. Every run is its own process, so its peak RSS is its own.
+How to run (from the repository root, with the bench extra installed: ``pip install -e '.[bench]'``)::
 
-OSV YAML is decoded by worker processes (``MAMORI_IMPORT_WORKERS``, default one per CPU up to four):
-``--workers 0`` measures the single-process import. CPU seconds count the workers too.
+    .venv/bin/python bench/import.py                      # 5 runs per case, every dataset
+    .venv/bin/python bench/import.py --repeat 7 --dataset osv-pypi-json-zip
+    .venv/bin/python bench/import.py --baseline OTHER/src  # also an older mamori's src tree, same runs
+    .venv/bin/python bench/import.py --pg postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-``osv-pypi-json-zip`` is the same 2,661 advisories as osv.dev publishes them (JSON members of one
-``all.zip``), written to a temporary zip before timing: what ``mamori db sync --source osv`` reads.
-
-Peer: AppThreat's vulnerability-db (``vdb``, the store behind OWASP dep-scan; ``pip install -e '.[bench]'``)
-imports the same ``all.zip`` into its SQLite store through its own OSV source (``OSVSource.fetch``, served
-from a loopback HTTP server, as it downloads osv.dev's zips), timed the same way in the same kind of child
-process. It does different work per record: it converts OSV to CVE 5 and keeps one row per CVE (it drops
-PYSEC records that repeat a GHSA), where mamori keeps every record whole, merges them by alias and
-indexes their packages; both read and store every record of the input, so records/s compare the two.
-
-Machines differ: ``reference_seconds`` (a fixed pure-Python loop, best of 3) is printed beside the
-figures so runs on different machines can be compared.
-
-Usage: .venv/bin/python bench/import.py [--pg postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
-       [--repeat N] [--workers N] [--dataset osv-pypi|cve5 ...]
 Prints one JSON object; not run by pytest.
+
+Datasets (read in place from ``../shared/data``, or ``MAMORI_SHARED_DATA``):
+
+- ``osv-pypi``: 2,662 OSV YAML advisories (a directory tree);
+- ``cve5``: 8,127 CVE JSON 5 records (the cvelistV5 tree);
+- ``osv-pypi-json-zip``: the same PyPI advisories as osv.dev publishes them (JSON members of one
+  ``all.zip``), written to a temporary zip ONCE, before any timing: the input both sides read.
+
+Whole process (``whole_process``): every run is a new process started from nothing (interpreter start-up,
+imports, a brand-new store: SQLite file or PostgreSQL database created empty for the run, so the schema
+set-up is included) and timed from spawn to exit by the parent; peak RSS is the largest process of the
+run (``wait4``; mamori's decoding workers included). Both sides run the SAME number of runs (``--repeat``,
+default 5), alternated (mamori, peer, mamori, peer...) so load changes hit both alike, and report the
+median with min and max. Records/s = records read from the input / median wall seconds.
+
+- mamori: ``python -c 'from mamori.cli.main import run; run()' db import PATH --db NEW``;
+- vulnerability-db: a child process that imports ``vdb`` (with ``VDB_HOME`` set to a new, empty folder)
+  and runs its OSV source (``OSVSource().fetch(url, store_results=True)``) on the zip, which the bench's
+  own process serves from a loopback HTTP server started before timing (vdb only reads osv.dev's zips
+  by URL). vdb converts OSV to CVE 5 and keeps one row per CVE (it drops PYSEC records that repeat a
+  GHSA), where mamori keeps every record whole, merges them by alias and indexes their packages; both
+  read and store every record of the input. vdb reads no OSV YAML and no CVE 5 tree: no peer for those.
+
+Warm-up and caches, stated: nothing is run before timing except writing the zip (which also reads every
+input file, so the OS file cache holds the inputs from the first timed run on; runs are not
+cache-cold); mamori's bytecode caches (``.pyc``) are written before timing, as ``pip install`` writes them.
+
+In-process (``in_process``): the same imports timed inside a child process after its start-up and
+imports and after the store was opened (mamori: ``import_path``; vdb: ``OSVSource.fetch``), with CPU
+seconds (decoding workers included), the same number of runs and statistics.
+
+A shared machine's load varies: the load average is printed before and after, and ``reference_seconds``
+(a fixed pure-Python loop, best of 3) so machines can be compared.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import http.server
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("MAMORI_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -45,6 +71,7 @@ DATASETS = {
     "osv-pypi-json-zip": DATA / "osv" / "pypi",
 }
 PEER_DATASETS = {"osv-pypi-json-zip"}  # vulnerability-db reads osv.dev's JSON zips only
+MAMORI_MAIN = "import sys; sys.argv[0] = 'mamori'; from mamori.cli.main import run; run()"
 
 
 def reference_seconds() -> float:
@@ -79,159 +106,303 @@ def _input(dataset: str, tmp: str) -> str:
     return str(DATASETS[dataset])
 
 
+def _env(src: str | None) -> dict[str, str]:
+    env = dict(os.environ)
+    if src:  # another mamori's source tree (a baseline), ahead of the installed one
+        env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+def _spawn(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall seconds and peak RSS (MiB, the largest process of the run) of one fresh process, and its stdout."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - started
+        code = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if code != 0:
+            raise SystemExit(f"{cmd[:6]} failed ({code}): {err.read().decode(errors='replace')[-2000:]}")
+        return elapsed, usage.ru_maxrss / 1024, out.read().decode()
+
+
+def _stats(values: list[float], digits: int = 3) -> dict[str, float]:
+    return {
+        "median": round(statistics.median(values), digits),
+        "min": round(min(values), digits),
+        "max": round(max(values), digits),
+    }
+
+
+def _summary(records: int, walls: list[float], rss: list[float]) -> dict[str, Any]:
+    median = statistics.median(walls)
+    return {
+        "records": records,
+        "runs": len(walls),
+        "seconds": _stats(walls),
+        "records_per_second": {
+            "median": round(records / median),
+            "min": round(records / max(walls)),
+            "max": round(records / min(walls)),
+        },
+        "peak_rss_mib": _stats(rss, 1),
+    }
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _serve(zip_path: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
+    """The zip on a loopback HTTP server in this (the bench's) process, for vdb to download."""
+    handler = functools.partial(_Quiet, directory=str(zip_path.parent))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/{zip_path.name}"
+
+
+def _zip_records(zip_path: str) -> int:
+    import zipfile
+
+    with zipfile.ZipFile(zip_path) as archive:
+        return sum(1 for name in archive.namelist() if name.endswith(".json"))
+
+
+PEER_WHOLE = """
+import os, sys
+os.environ["VDB_HOME"], os.environ["VDB_CACHE"] = sys.argv[1] + "/vdb", sys.argv[1] + "/cache"
+from vdb.lib.osv import OSVSource
+OSVSource().fetch(sys.argv[2], store_results=True, feed_key="python")
+"""
+
+
+def peer_available() -> bool:
+    try:
+        import vdb  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _new_store(tmp: str, pg: str | None) -> Any:
+    """A context manager giving the URL (or path) of a brand-new, empty store."""
+    import contextlib
+
+    if pg:
+        from mamori.store.throwaway import throwaway_postgres
+
+        return throwaway_postgres(pg, prefix="mamori_bench")
+    return contextlib.nullcontext(str(Path(tmp) / f"bench-{time.monotonic_ns()}.db"))
+
+
+def whole_process(
+    dataset: str, source: str, repeat: int, pg: str | None, baseline: str | None
+) -> dict[str, Any]:
+    """mamori (and, for the zip, vulnerability-db; and an optional baseline mamori), alternated run by run."""
+    sides: dict[str, Callable[[str], tuple[float, float, int]]] = {}
+
+    def mamori(src: str | None) -> Callable[[str], tuple[float, float, int]]:
+        def one(tmp: str) -> tuple[float, float, int]:
+            with _new_store(tmp, pg) as db:
+                cmd = [
+                    sys.executable,
+                    "-c",
+                    MAMORI_MAIN,
+                    "db",
+                    "import",
+                    source,
+                    "--db",
+                    db,
+                    "--format",
+                    "json",
+                ]
+                wall, rss, out = _spawn(cmd, _env(src))
+            counts = json.loads(out)["sources"]
+            return wall, rss, sum(c["read"] for c in counts.values())
+
+        return one
+
+    sides["mamori"] = mamori(None)
+    if baseline:
+        sides["mamori_baseline"] = mamori(baseline)
+    server = None
+    if dataset in PEER_DATASETS and not pg and peer_available():
+        server, url = _serve(Path(source))
+        records = _zip_records(source)
+
+        def peer(tmp: str) -> tuple[float, float, int]:
+            wall, rss, _out = _spawn([sys.executable, "-c", PEER_WHOLE, tmp, url], dict(os.environ))
+            return wall, rss, records
+
+        sides["vulnerability-db"] = peer
+    try:
+        results: dict[str, dict[str, list[Any]]] = {
+            name: {"wall": [], "rss": [], "records": []} for name in sides
+        }
+        for _ in range(repeat):
+            for name, one in sides.items():
+                with tempfile.TemporaryDirectory() as tmp:
+                    wall, rss, records = one(tmp)
+                results[name]["wall"].append(wall)
+                results[name]["rss"].append(rss)
+                results[name]["records"].append(records)
+    finally:
+        if server is not None:
+            server.shutdown()
+    out = {
+        name: _summary(max(r["records"]), r["wall"], r["rss"]) | {"backend": "postgresql" if pg else "sqlite"}
+        for name, r in results.items()
+    }
+    if "vulnerability-db" in out:
+        from importlib.metadata import version
+
+        out["vulnerability-db"]["version"] = version("appthreat-vulnerability-db")
+        out["mamori_speedup_median"] = round(
+            out["vulnerability-db"]["seconds"]["median"] / out["mamori"]["seconds"]["median"], 2
+        )
+    return out
+
+
 def one_run(dataset: str, url: str, source: str) -> dict[str, object]:
-    """Runs inside the child process: import, then measure."""
+    """Runs inside the child process: open a new store, then time the import alone."""
     from mamori.store import open_store
     from mamori.vulndb import import_path
 
     with open_store(url) as store:
-        empty = store.status()["size_bytes"]  # the schema alone (and PostgreSQL's catalog)
         cpu, wall = time.process_time(), time.perf_counter()
         summary = import_path(store, source)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        workers_cpu = children.ru_utime + children.ru_stime  # the pool has been joined by now
-        status = store.status()
-    records = summary.records
-    size = (Path(url).stat().st_size if "://" not in url else status["size_bytes"]) - empty
     return {
-        "dataset": dataset,
-        "backend": status["backend"],
-        "records": records,
-        "vulnerabilities": status["vulnerabilities"],
-        "seconds": round(wall, 3),
-        "cpu_seconds": round(cpu + workers_cpu, 3),
-        "main_process_cpu_seconds": round(cpu, 3),
-        "workers": os.environ.get("MAMORI_IMPORT_WORKERS", "default"),
-        "records_per_second": round(records / wall),
-        "records_per_cpu_second": round(records / (cpu + workers_cpu)),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "worker_peak_rss_mb": round(children.ru_maxrss / 1024, 1),  # the largest worker process
-        "added_bytes": size,
-        "bytes_per_record": round(size / records),
+        "records": summary.records,
+        "seconds": wall,
+        "cpu_seconds": cpu + children.ru_utime + children.ru_stime,  # the pool has been joined by now
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 
-def peer_run(dataset: str, folder: str, source: str) -> dict[str, object]:
-    """Runs inside the child process: vulnerability-db imports the zip from a loopback server."""
-    import functools
-    import http.server
-    import threading
-    import zipfile
-    from importlib.metadata import version
-
+def peer_run(dataset: str, folder: str, url: str) -> dict[str, object]:
+    """Runs inside the child process: vulnerability-db imports the zip from the bench's loopback server."""
     os.environ["VDB_HOME"], os.environ["VDB_CACHE"] = f"{folder}/vdb", f"{folder}/cache"
-    try:
-        from vdb.lib.osv import OSVSource  # reads VDB_HOME when imported
-    except ImportError:
-        return {"dataset": dataset, "peer": "vulnerability-db not installed: pip install -e '.[bench]'"}
+    from vdb.lib.osv import OSVSource  # reads VDB_HOME when imported
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-    zip_path = Path(source)
-    handler = functools.partial(Quiet, directory=str(zip_path.parent))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/{zip_path.name}"
-    with zipfile.ZipFile(zip_path) as archive:
-        records = sum(1 for name in archive.namelist() if name.endswith(".json"))
-    try:
-        cpu, wall = time.process_time(), time.perf_counter()
-        peer = OSVSource()
-        peer.fetch(url, store_results=True, feed_key="python")  # PyPI: no year floor
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    finally:
-        server.shutdown()
-    size = sum(f.stat().st_size for f in Path(folder, "vdb").iterdir())
+    cpu, wall = time.process_time(), time.perf_counter()
+    peer = OSVSource()
+    peer.fetch(url, store_results=True, feed_key="python")  # PyPI: no year floor
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     return {
-        "dataset": dataset,
-        "peer": "vulnerability-db " + version("appthreat-vulnerability-db"),
-        "backend": "sqlite",
-        "records": records,
+        "records": 0,
         "rows_stored": peer._stored_cve_count,
-        "seconds": round(wall, 3),
-        "cpu_seconds": round(cpu, 3),
-        "records_per_second": round(records / wall),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "added_bytes": size,
-        "bytes_per_record": round(size / records),
+        "seconds": wall,
+        "cpu_seconds": cpu,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 
-def run_child(dataset: str, url: str, source: str, function: str = "one_run") -> dict[str, object]:
+def _child(function: str, dataset: str, target: str, source: str, src: str | None) -> dict[str, Any]:
     code = (
         f"import json, sys; sys.path.insert(0, {str(REPO / 'bench')!r}); import importlib; "
         f"m = importlib.import_module('import'); "
-        f"print(json.dumps(m.{function}({dataset!r}, {url!r}, {source!r})))"
+        f"print(json.dumps(m.{function}({dataset!r}, {target!r}, {source!r})))"
     )
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, env=_env(src)
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _best_with_median(runs: list[dict[str, object]]) -> dict[str, object]:
-    """The fastest run, with the median over all runs beside it (a shared machine's load varies)."""
-    best = dict(min(runs, key=lambda r: r["seconds"]))
-    middle = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
-    best["runs"] = len(runs)
-    best["median_seconds"] = middle["seconds"]
-    best["median_records_per_second"] = middle["records_per_second"]
-    return best
+def in_process(
+    dataset: str, source: str, repeat: int, pg: str | None, baseline: str | None
+) -> dict[str, Any]:
+    runs: dict[str, list[dict[str, Any]]] = {"mamori": []}
+    if baseline:
+        runs["mamori_baseline"] = []
+    server = None
+    if dataset in PEER_DATASETS and not pg and peer_available():
+        server, url = _serve(Path(source))
+        runs["vulnerability-db"] = []
+        records = _zip_records(source)
+    try:
+        for _ in range(repeat):
+            for name in runs:
+                with tempfile.TemporaryDirectory() as tmp:
+                    if name == "vulnerability-db":
+                        run = _child("peer_run", dataset, tmp, url, None)
+                        run["records"] = records
+                    else:
+                        with _new_store(tmp, pg) as db:
+                            src = baseline if name == "mamori_baseline" else None
+                            run = _child("one_run", dataset, db, source, src)
+                runs[name].append(run)
+    finally:
+        if server is not None:
+            server.shutdown()
+    out: dict[str, Any] = {}
+    for name, items in runs.items():
+        walls = [float(r["seconds"]) for r in items]
+        out[name] = _summary(int(items[0]["records"]), walls, [float(r["peak_rss_mib"]) for r in items])
+        out[name]["cpu_seconds"] = _stats([float(r["cpu_seconds"]) for r in items])
+        if "rows_stored" in items[0]:
+            out[name]["rows_stored"] = items[0]["rows_stored"]
+    return out
+
+
+def _compile(baseline: str | None) -> None:
+    """Bytecode caches for mamori's modules (and the baseline's), written before timing as ``pip install``
+    writes them for an installed package: an editable install under PYTHONDONTWRITEBYTECODE would
+    otherwise compile every module in every run."""
+    import compileall
+
+    import mamori
+
+    for folder in [Path(mamori.__file__).parent, *([Path(baseline) / "mamori"] if baseline else [])]:
+        compileall.compile_dir(str(folder), quiet=1)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pg", default=os.environ.get("MAMORI_TEST_PG_URL"), help="PostgreSQL server URL")
-    parser.add_argument(
-        "--repeat", type=int, default=1, help="runs per case; the fastest is reported, and the median"
-    )
+    parser.add_argument("--pg", help="a PostgreSQL server URL: mamori's runs also into new databases there")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per side and case (default 5)")
     parser.add_argument("--workers", help="MAMORI_IMPORT_WORKERS for the runs (0: a single process)")
+    parser.add_argument(
+        "--baseline", metavar="SRC", help="another mamori's src folder, measured the same way"
+    )
+    parser.add_argument("--no-in-process", action="store_true", help="whole-process figures only")
     parser.add_argument(
         "--dataset", choices=sorted(DATASETS), action="append", help="only these (repeatable)"
     )
     args = parser.parse_args()
     if args.workers is not None:
         os.environ["MAMORI_IMPORT_WORKERS"] = args.workers
-    results: list[dict[str, object]] = []
-    peers: list[dict[str, object]] = []
+    _compile(args.baseline)
+    load_before = os.getloadavg()
     reference = reference_seconds()
+    whole: dict[str, Any] = {}
+    inside: dict[str, Any] = {}
     for dataset in args.dataset or DATASETS:
         with tempfile.TemporaryDirectory() as inputs:
             source = _input(dataset, inputs)
-            runs = []
-            for _ in range(args.repeat):
-                with tempfile.TemporaryDirectory() as tmp:
-                    runs.append(run_child(dataset, str(Path(tmp) / "bench.db"), source))
-            results.append(_best_with_median(runs))
-            if dataset in PEER_DATASETS:
-                runs = []
-                for _ in range(args.repeat):
-                    with tempfile.TemporaryDirectory() as tmp:
-                        runs.append(run_child(dataset, tmp, source, "peer_run"))
-                peer = _best_with_median(runs) if "seconds" in runs[0] else runs[0]
-                if "seconds" in peer:
-                    mine = results[-1]
-                    peer["mamori_speedup_median"] = round(
-                        float(peer["median_seconds"]) / float(mine["median_seconds"]), 2
-                    )
-                peers.append(peer)
-            if args.pg:
-                from mamori.store.throwaway import throwaway_postgres
-
-                runs = []
-                for _ in range(args.repeat):
-                    with throwaway_postgres(args.pg, prefix="mamori_bench") as url:
-                        runs.append(run_child(dataset, url, source))
-                results.append(_best_with_median(runs))
+            backends = [None, args.pg] if args.pg else [None]
+            for pg in backends:
+                key = f"{dataset}/{'postgresql' if pg else 'sqlite'}"
+                whole[key] = whole_process(dataset, source, args.repeat, pg, args.baseline)
+                if not args.no_in_process:
+                    inside[key] = in_process(dataset, source, args.repeat, pg, args.baseline)
     print(
         json.dumps(
             {
                 "cpus": os.cpu_count(),
-                "load_average": os.getloadavg(),
+                "load_average_before": [round(x, 2) for x in load_before],
+                "load_average_after": [round(x, 2) for x in os.getloadavg()],
                 "reference_seconds": reference,
-                "runs": results,
-                "peers": peers,
+                "workers": os.environ.get("MAMORI_IMPORT_WORKERS", "default"),
+                "statistic": "median with min and max over the same number of runs for every side",
+                "warm_up": "none; before timing: .pyc written for mamori, the zip written (inputs in the OS file cache)",
+                "whole_process": whole,
+                "in_process": inside,
             },
             indent=2,
         )

@@ -44,7 +44,7 @@ def test_answer_loads_neither_alembic_nor_jsonschema(tmp_path) -> None:  # type:
         "--scope",
         "s",
     )
-    assert "alembic" in first  # the new store was created by migrating
+    assert "alembic" not in first  # a new store is created from the shipped DDL, without Alembic
     modules = _modules_after(tmp_path, "assess", "answer", "1", "T12-1", "--status", "implemented")
     assert "alembic" not in modules and "jsonschema" not in modules and "openpyxl" not in modules
     assert "jsonschema" not in _modules_after(tmp_path, "catalog", "list")

@@ -25,7 +25,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -242,14 +242,31 @@ def _cut_short(src: Path, dst: Path) -> None:
     dst.write_bytes(data[: len(data) // 2])
 
 
-def _zero_page(page: int) -> object:
+def _schema_page(path: Path) -> int:
+    """The (0-based) first page below page 1 that holds the schema (where the store's tables are
+    declared); where it lies depends on how the store was set up."""
+    conn = sqlite3.connect(path)
+    try:
+        found = conn.execute(
+            "SELECT min(pageno) FROM dbstat WHERE name = 'sqlite_schema' AND pageno > 1"
+        ).fetchone()[0]
+        return int(found) - 1
+    finally:
+        conn.close()
+
+
+def _zero_page(page: int | Callable[[Path], int]) -> object:
     def damage(src: Path, dst: Path) -> None:
-        data = bytearray(src.read_bytes())
-        size = int.from_bytes(data[16:18], "big")
-        data[page * size : (page + 1) * size] = bytes(size)
-        dst.write_bytes(bytes(data))
+        dst.write_bytes(_zeroed(src, page(src) if callable(page) else page))
 
     return damage
+
+
+def _zeroed(src: Path, page: int) -> bytes:
+    data = bytearray(src.read_bytes())
+    size = int.from_bytes(data[16:18], "big")
+    data[page * size : (page + 1) * size] = bytes(size)
+    return bytes(data)
 
 
 def _vulnerability_page(path: Path) -> int:
@@ -267,7 +284,7 @@ DAMAGE = {
     "random-bytes": (_random, "not a SQLite database"),
     "cut-short": (_cut_short, "the file is cut short"),
     "zero-first-page": (_zero_page(0), "not a SQLite database"),
-    "zero-schema-page": (_zero_page(1), "the file is damaged"),
+    "zero-schema-page": (_zero_page(_schema_page), "the file is damaged"),
 }
 
 

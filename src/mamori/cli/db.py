@@ -222,14 +222,15 @@ def import_(
     from mamori.vulndb.coverage import claimed_by, import_claims
     from mamori.vulndb.importer import Progress as ImportProgress
     from mamori.vulndb.messages import text
-    from mamori.vulndb.online.http import check_url
-    from mamori.vulndb.online.urls import import_url, is_url
+    from mamori.vulndb.sources import is_url
 
     lang = _check_output(output_format, lang)
     if source is not None:
         _choice(source, SOURCES, "--source")
     remote = is_url(path)
-    if remote:
+    if remote:  # the downloader (httpx) is imported only for a URL: a tenth of a local import's start-up
+        from mamori.vulndb.online.http import check_url
+
         check_url(path, lang)
     claims = import_claims(path, source, complete)
     if not remote and not Path(path).exists():
@@ -249,6 +250,8 @@ def import_(
 
             if remote:
                 limits = {"url": max_download} if max_download else {}
+                from mamori.vulndb.online.urls import import_url
+
                 with _fetcher(console, lang, timeout, deadline, max_retry_wait, limits) as fetcher:
                     summary = import_url(
                         store, path, fetcher, source=source, progress=report, batch=batch, complete=claims

@@ -1,7 +1,8 @@
 """Where the store lives and how it is opened: SQLite file by default, PostgreSQL by URL.
 
 ``--db`` (a path or a URL), else ``MAMORI_DB``, else ``<user data dir>/mamori/mamori.db``.
-Opening migrates the schema to the newest Alembic revision shipped in :mod:`mamori.store.migrations`.
+Opening migrates the schema to the newest Alembic revision shipped in :mod:`mamori.store.migrations`;
+a new, empty database is created at that revision directly (:func:`create_new`).
 """
 
 from __future__ import annotations
@@ -167,9 +168,39 @@ def current_revision(engine: Engine) -> str | None:
     return str(rows[0][0]) if rows else None
 
 
+def create_new(engine: Engine, head: str) -> bool:
+    """A brand-new, empty database gets the newest schema in one transaction, stamped with the head
+    revision (Alembic's recipe for new databases: replaying every migration took most of the time of
+    opening a new store): the shipped DDL that the tables' metadata emits for this revision
+    (:mod:`mamori.store.newschema`), else the metadata itself. False, nothing done, when the database
+    is not empty (another process may have set it up meanwhile: the write transaction waits for it).
+    tests/test_store_new_schema.py proves the schema identical to the migrated one, table by table,
+    column by column, index by index, on SQLite and PostgreSQL."""
+    from mamori.store import newschema
+
+    statements = newschema.shipped(engine.dialect.name, head)
+    with engine.connect().execution_options(write=True) as conn, conn.begin():
+        if inspect(conn).get_table_names():
+            return False
+        if statements is not None:
+            for statement in statements:
+                conn.exec_driver_sql(statement)
+        else:
+            from mamori.store.registry import all_metadata
+
+            all_metadata().create_all(conn, checkfirst=False)
+            newschema.version_table().create(conn, checkfirst=False)
+        conn.execute(newschema.version_table().insert().values(version_num=head))
+    return True
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (no-op when it is current)."""
-    if current_revision(engine) == head_revision():
+    """Bring the schema to the newest revision (no-op when it is current); a new, empty database is
+    created at the newest revision directly (:func:`create_new`)."""
+    current, head = current_revision(engine), head_revision()
+    if current == head:
+        return
+    if current is None and head is not None and create_new(engine, head):
         return
     from alembic import command
 

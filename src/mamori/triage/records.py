@@ -86,7 +86,10 @@ class TriageHistoryRow(Base):
     __tablename__ = "triage_history"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    record_id: Mapped[int] = mapped_column(Integer, ForeignKey("triage_record.id"))
+    record_id: Mapped[int] = mapped_column(
+        Integer,
+        ForeignKey("triage_record.id", name="fk_triage_history_record_id"),  # as migration 0003 names it
+    )
     version: Mapped[int] = mapped_column(Integer)
     change: Mapped[str] = mapped_column(String(16))  # created | updated
     status: Mapped[str] = mapped_column(String(24))

@@ -84,6 +84,11 @@ class InputSet:
     start: Callable[[int], Iterator[Blob]] | None = None
 
 
+def is_url(text: str) -> bool:
+    """An http(s) URL to download, not a local path."""
+    return text.lower().startswith(("http://", "https://"))
+
+
 def _fingerprint(parts: Iterable[object]) -> str:
     h = hashlib.blake2b(digest_size=16)
     for part in parts:

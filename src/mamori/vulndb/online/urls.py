@@ -11,10 +11,6 @@ from mamori.vulndb.online.http import Fetcher
 from mamori.vulndb.sources import Blob, zip_input
 
 
-def is_url(text: str) -> bool:
-    return text.lower().startswith(("http://", "https://"))
-
-
 def import_url(
     store: Store,
     url: str,

@@ -1,0 +1,430 @@
+-- revision: triage_origin
+
+CREATE TABLE affected_cpe (
+	id SERIAL NOT NULL,
+	vuln_id VARCHAR(200) NOT NULL,
+	source VARCHAR(16) NOT NULL,
+	record_id VARCHAR(200) NOT NULL,
+	origin VARCHAR(16) NOT NULL,
+	position INTEGER NOT NULL,
+	part VARCHAR(1) NOT NULL,
+	vendor TEXT NOT NULL,
+	product TEXT NOT NULL,
+	cpe TEXT NOT NULL,
+	version TEXT,
+	start_including TEXT,
+	start_excluding TEXT,
+	end_including TEXT,
+	end_excluding TEXT,
+	version_type VARCHAR(32),
+	status VARCHAR(16) NOT NULL,
+	vulnerable BOOLEAN NOT NULL,
+	CONSTRAINT pk_affected_cpe PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_affected_cpe_vendor_product ON affected_cpe (vendor, product);
+
+CREATE INDEX ix_affected_cpe_vuln_id ON affected_cpe (vuln_id);
+
+CREATE TABLE affected_package (
+	id SERIAL NOT NULL,
+	vuln_id VARCHAR(200) NOT NULL,
+	source VARCHAR(16) NOT NULL,
+	record_id VARCHAR(200) NOT NULL,
+	origin VARCHAR(16) NOT NULL,
+	position INTEGER NOT NULL,
+	ecosystem VARCHAR(64) NOT NULL,
+	ecosystem_variant VARCHAR(64) NOT NULL,
+	name TEXT NOT NULL,
+	name_key TEXT NOT NULL,
+	purl TEXT,
+	CONSTRAINT pk_affected_package PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_affected_package_ecosystem_name_key ON affected_package (ecosystem, name_key);
+
+CREATE INDEX ix_affected_package_vuln_id ON affected_package (vuln_id);
+
+CREATE TABLE alias (
+	alias_key VARCHAR(200) NOT NULL,
+	vuln_id VARCHAR(200) NOT NULL,
+	alias VARCHAR(200) NOT NULL,
+	CONSTRAINT pk_alias PRIMARY KEY (alias_key, vuln_id)
+);
+
+CREATE INDEX ix_alias_vuln_id ON alias (vuln_id);
+
+CREATE TABLE assessment (
+	id SERIAL NOT NULL,
+	framework VARCHAR(40) NOT NULL,
+	catalog_version VARCHAR(20) NOT NULL,
+	organization TEXT NOT NULL,
+	roles VARCHAR(100) NOT NULL,
+	scope TEXT NOT NULL,
+	created_at VARCHAR(32) NOT NULL,
+	updated_at VARCHAR(32) NOT NULL,
+	approver TEXT,
+	declared_on VARCHAR(10),
+	valid_from VARCHAR(10),
+	valid_until VARCHAR(10),
+	label_fields JSON,
+	CONSTRAINT pk_assessment PRIMARY KEY (id)
+);
+
+CREATE TABLE coverage (
+	source VARCHAR(16) NOT NULL,
+	scope VARCHAR(64) NOT NULL,
+	complete BOOLEAN NOT NULL,
+	complete_at VARCHAR(32),
+	complete_origin TEXT,
+	partial_at VARCHAR(32),
+	partial_origin TEXT,
+	CONSTRAINT pk_coverage PRIMARY KEY (source, scope)
+);
+
+CREATE TABLE epss (
+	cve_id VARCHAR(32) NOT NULL,
+	score FLOAT NOT NULL,
+	percentile FLOAT NOT NULL,
+	date VARCHAR(10),
+	CONSTRAINT pk_epss PRIMARY KEY (cve_id)
+);
+
+CREATE TABLE kev (
+	cve_id VARCHAR(32) NOT NULL,
+	date_added VARCHAR(10),
+	due_date VARCHAR(10),
+	known_ransomware_use VARCHAR(16),
+	doc BYTEA NOT NULL,
+	CONSTRAINT pk_kev PRIMARY KEY (cve_id)
+);
+
+CREATE TABLE portfolio_component (
+	id SERIAL NOT NULL,
+	key VARCHAR(40) NOT NULL,
+	ref TEXT NOT NULL,
+	name TEXT NOT NULL,
+	component_group TEXT,
+	version TEXT,
+	purl TEXT,
+	purl_base TEXT,
+	cpes TEXT,
+	ecosystem VARCHAR(64),
+	name_key TEXT,
+	link_type VARCHAR(32),
+	link_namespace TEXT,
+	link_name TEXT,
+	problem TEXT,
+	matched_run INTEGER,
+	source_name TEXT,
+	source_version TEXT,
+	source_name_key TEXT,
+	CONSTRAINT pk_portfolio_component PRIMARY KEY (id),
+	CONSTRAINT uq_portfolio_component_key UNIQUE (key)
+);
+
+CREATE INDEX ix_portfolio_component_ecosystem_name_key ON portfolio_component (ecosystem, name_key);
+
+CREATE INDEX ix_portfolio_component_ecosystem_source ON portfolio_component (ecosystem, source_name_key);
+
+CREATE INDEX ix_portfolio_component_link ON portfolio_component (link_type, link_namespace, link_name);
+
+CREATE TABLE portfolio_record_seen (
+	source VARCHAR(16) NOT NULL,
+	record_id VARCHAR(200) NOT NULL,
+	feed VARCHAR(32) NOT NULL,
+	digest VARCHAR(32) NOT NULL,
+	vuln_id VARCHAR(200) NOT NULL,
+	CONSTRAINT pk_portfolio_record_seen PRIMARY KEY (source, record_id, feed)
+);
+
+CREATE TABLE portfolio_run (
+	id SERIAL NOT NULL,
+	mode VARCHAR(16) NOT NULL,
+	started_at VARCHAR(32) NOT NULL,
+	finished_at VARCHAR(32),
+	seconds FLOAT,
+	done BOOLEAN NOT NULL,
+	link_mark INTEGER,
+	sbom_mark INTEGER,
+	vulnerabilities INTEGER NOT NULL,
+	components INTEGER NOT NULL,
+	placements INTEGER NOT NULL,
+	releases INTEGER NOT NULL,
+	opened INTEGER NOT NULL,
+	reopened INTEGER NOT NULL,
+	resolved INTEGER NOT NULL,
+	CONSTRAINT pk_portfolio_run PRIMARY KEY (id)
+);
+
+CREATE TABLE product (
+	id SERIAL NOT NULL,
+	name VARCHAR(200) NOT NULL,
+	supplier TEXT,
+	created_at VARCHAR(32) NOT NULL,
+	created_by VARCHAR(200) NOT NULL,
+	CONSTRAINT pk_product PRIMARY KEY (id),
+	CONSTRAINT uq_product_name UNIQUE (name)
+);
+
+CREATE TABLE purl_cpe (
+	id SERIAL NOT NULL,
+	purl_type VARCHAR(32) NOT NULL,
+	purl_namespace TEXT NOT NULL,
+	purl_name TEXT NOT NULL,
+	purl TEXT NOT NULL,
+	cpe_vendor TEXT NOT NULL,
+	cpe_product TEXT NOT NULL,
+	strength VARCHAR(8) DEFAULT 'weak' NOT NULL,
+	rule VARCHAR(16) DEFAULT '' NOT NULL,
+	CONSTRAINT pk_purl_cpe PRIMARY KEY (id),
+	CONSTRAINT uq_purl_cpe_link UNIQUE (purl, cpe_vendor, cpe_product)
+);
+
+CREATE INDEX ix_purl_cpe_cpe_vendor_product ON purl_cpe (cpe_vendor, cpe_product);
+
+CREATE INDEX ix_purl_cpe_purl_type_name ON purl_cpe (purl_type, purl_namespace, purl_name);
+
+CREATE TABLE source_record (
+	source VARCHAR(16) NOT NULL,
+	record_id VARCHAR(200) NOT NULL,
+	feed VARCHAR(32) NOT NULL,
+	vuln_id VARCHAR(200) NOT NULL,
+	modified VARCHAR(32),
+	withdrawn VARCHAR(32),
+	digest VARCHAR(32) NOT NULL,
+	doc BYTEA NOT NULL,
+	CONSTRAINT pk_source_record PRIMARY KEY (source, record_id, feed)
+);
+
+CREATE INDEX ix_source_record_vuln_id ON source_record (vuln_id);
+
+CREATE TABLE source_state (
+	source VARCHAR(16) NOT NULL,
+	updated_at VARCHAR(32) NOT NULL,
+	origin TEXT,
+	cursor TEXT,
+	CONSTRAINT pk_source_state PRIMARY KEY (source)
+);
+
+CREATE TABLE triage_record (
+	id SERIAL NOT NULL,
+	product VARCHAR(200) NOT NULL,
+	release VARCHAR(100) NOT NULL,
+	component_purl TEXT NOT NULL,
+	vuln_id VARCHAR(200) NOT NULL,
+	status VARCHAR(24) NOT NULL,
+	justification VARCHAR(64),
+	responses VARCHAR(200),
+	detail TEXT,
+	who VARCHAR(200) NOT NULL,
+	at VARCHAR(32) NOT NULL,
+	version INTEGER NOT NULL,
+	origin VARCHAR(8) DEFAULT 'user' NOT NULL,
+	source TEXT,
+	CONSTRAINT pk_triage_record PRIMARY KEY (id),
+	CONSTRAINT uq_triage_record_subject_origin UNIQUE (product, release, component_purl, vuln_id, origin)
+);
+
+CREATE INDEX ix_triage_record_product_release ON triage_record (product, release);
+
+CREATE TABLE vulnerability (
+	id VARCHAR(200) NOT NULL,
+	sources VARCHAR(100) NOT NULL,
+	published VARCHAR(32),
+	modified VARCHAR(32),
+	withdrawn VARCHAR(32),
+	doc BYTEA,
+	CONSTRAINT pk_vulnerability PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_vulnerability_modified ON vulnerability (modified);
+
+CREATE TABLE assessment_answer (
+	assessment_id INTEGER NOT NULL,
+	item_id VARCHAR(40) NOT NULL,
+	status VARCHAR(20),
+	level INTEGER,
+	owner TEXT,
+	due VARCHAR(10),
+	reason TEXT,
+	updated_at VARCHAR(32) NOT NULL,
+	CONSTRAINT pk_assessment_answer PRIMARY KEY (assessment_id, item_id),
+	FOREIGN KEY(assessment_id) REFERENCES assessment (id) ON DELETE CASCADE
+);
+
+CREATE TABLE assessment_evidence (
+	id SERIAL NOT NULL,
+	assessment_id INTEGER NOT NULL,
+	item_id VARCHAR(40) NOT NULL,
+	kind VARCHAR(10) NOT NULL,
+	ref TEXT NOT NULL,
+	artifact_kind VARCHAR(20),
+	sha256 VARCHAR(64),
+	size INTEGER,
+	file_time VARCHAR(32),
+	recorded_at VARCHAR(32) NOT NULL,
+	note TEXT,
+	CONSTRAINT pk_assessment_evidence PRIMARY KEY (id),
+	FOREIGN KEY(assessment_id) REFERENCES assessment (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_assessment_evidence_assessment_item ON assessment_evidence (assessment_id, item_id);
+
+CREATE TABLE assessment_history (
+	id SERIAL NOT NULL,
+	assessment_id INTEGER NOT NULL,
+	item_id VARCHAR(40),
+	field VARCHAR(20) NOT NULL,
+	"old" TEXT,
+	"new" TEXT,
+	at VARCHAR(32) NOT NULL,
+	actor TEXT,
+	via VARCHAR(10) NOT NULL,
+	CONSTRAINT pk_assessment_history PRIMARY KEY (id),
+	FOREIGN KEY(assessment_id) REFERENCES assessment (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_assessment_history_assessment_id ON assessment_history (assessment_id);
+
+CREATE TABLE assessment_proposal (
+	id SERIAL NOT NULL,
+	assessment_id INTEGER NOT NULL,
+	item_id VARCHAR(40) NOT NULL,
+	artifact_kind VARCHAR(20) NOT NULL,
+	artifact_ref TEXT NOT NULL,
+	sha256 VARCHAR(64),
+	subject TEXT,
+	suggested_status VARCHAR(20) NOT NULL,
+	suggested_level INTEGER,
+	reason JSON NOT NULL,
+	state VARCHAR(10) NOT NULL,
+	created_at VARCHAR(32) NOT NULL,
+	CONSTRAINT pk_assessment_proposal PRIMARY KEY (id),
+	FOREIGN KEY(assessment_id) REFERENCES assessment (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_assessment_proposal_assessment_state ON assessment_proposal (assessment_id, state);
+
+CREATE TABLE portfolio_component_cpe (
+	component_id INTEGER NOT NULL,
+	vendor TEXT NOT NULL,
+	product TEXT NOT NULL,
+	CONSTRAINT pk_portfolio_component_cpe PRIMARY KEY (component_id, vendor, product),
+	CONSTRAINT fk_portfolio_component_cpe_component FOREIGN KEY(component_id) REFERENCES portfolio_component (id)
+);
+
+CREATE INDEX ix_portfolio_component_cpe_vendor_product ON portfolio_component_cpe (vendor, product);
+
+CREATE TABLE portfolio_match (
+	id SERIAL NOT NULL,
+	component_id INTEGER NOT NULL,
+	vuln_id VARCHAR(200) NOT NULL,
+	verdict VARCHAR(16) NOT NULL,
+	aliases TEXT,
+	method VARCHAR(24),
+	confidence VARCHAR(8),
+	detail TEXT NOT NULL,
+	fixed TEXT,
+	rating VARCHAR(16) NOT NULL,
+	score FLOAT,
+	digest VARCHAR(32) NOT NULL,
+	CONSTRAINT pk_portfolio_match PRIMARY KEY (id),
+	CONSTRAINT uq_portfolio_match_component_vuln UNIQUE (component_id, vuln_id),
+	CONSTRAINT fk_portfolio_match_component FOREIGN KEY(component_id) REFERENCES portfolio_component (id)
+);
+
+CREATE INDEX ix_portfolio_match_vuln_id ON portfolio_match (vuln_id);
+
+CREATE TABLE product_context (
+	product_id INTEGER NOT NULL,
+	point VARCHAR(64) NOT NULL,
+	value VARCHAR(64) NOT NULL,
+	reason TEXT,
+	set_by VARCHAR(200) NOT NULL,
+	set_at VARCHAR(32) NOT NULL,
+	CONSTRAINT pk_product_context PRIMARY KEY (product_id, point),
+	CONSTRAINT fk_product_context_product FOREIGN KEY(product_id) REFERENCES product (id)
+);
+
+CREATE TABLE product_release (
+	id SERIAL NOT NULL,
+	product_id INTEGER NOT NULL,
+	version VARCHAR(100) NOT NULL,
+	created_at VARCHAR(32) NOT NULL,
+	created_by VARCHAR(200) NOT NULL,
+	current_sbom_id INTEGER,
+	CONSTRAINT pk_product_release PRIMARY KEY (id),
+	CONSTRAINT uq_product_release_version UNIQUE (product_id, version),
+	CONSTRAINT fk_product_release_product FOREIGN KEY(product_id) REFERENCES product (id)
+);
+
+CREATE TABLE triage_history (
+	id SERIAL NOT NULL,
+	record_id INTEGER NOT NULL,
+	version INTEGER NOT NULL,
+	change VARCHAR(16) NOT NULL,
+	status VARCHAR(24) NOT NULL,
+	justification VARCHAR(64),
+	responses VARCHAR(200),
+	detail TEXT,
+	who VARCHAR(200) NOT NULL,
+	at VARCHAR(32) NOT NULL,
+	source TEXT,
+	CONSTRAINT pk_triage_history PRIMARY KEY (id),
+	CONSTRAINT uq_triage_history_record_version UNIQUE (record_id, version),
+	CONSTRAINT fk_triage_history_record_id FOREIGN KEY(record_id) REFERENCES triage_record (id)
+);
+
+CREATE TABLE portfolio_finding (
+	release_id INTEGER NOT NULL,
+	match_id INTEGER NOT NULL,
+	first_run INTEGER NOT NULL,
+	last_run INTEGER,
+	resolved_run INTEGER,
+	resolution VARCHAR(24),
+	CONSTRAINT pk_portfolio_finding PRIMARY KEY (release_id, match_id),
+	CONSTRAINT fk_portfolio_finding_release FOREIGN KEY(release_id) REFERENCES product_release (id),
+	CONSTRAINT fk_portfolio_finding_match FOREIGN KEY(match_id) REFERENCES portfolio_match (id)
+);
+
+CREATE INDEX ix_portfolio_finding_match_id ON portfolio_finding (match_id);
+
+CREATE TABLE release_sbom (
+	id SERIAL NOT NULL,
+	release_id INTEGER NOT NULL,
+	revision INTEGER NOT NULL,
+	file_name TEXT NOT NULL,
+	format VARCHAR(40) NOT NULL,
+	spec_version VARCHAR(16),
+	serial_number TEXT,
+	sbom_timestamp VARCHAR(40),
+	tools TEXT,
+	sha256 VARCHAR(64) NOT NULL,
+	size INTEGER NOT NULL,
+	imported_at VARCHAR(32) NOT NULL,
+	imported_by VARCHAR(200) NOT NULL,
+	importer VARCHAR(64) NOT NULL,
+	components INTEGER NOT NULL,
+	content BYTEA NOT NULL,
+	CONSTRAINT pk_release_sbom PRIMARY KEY (id),
+	CONSTRAINT uq_release_sbom_revision UNIQUE (release_id, revision),
+	CONSTRAINT fk_release_sbom_release FOREIGN KEY(release_id) REFERENCES product_release (id)
+);
+
+CREATE INDEX ix_release_sbom_sha256 ON release_sbom (sha256);
+
+CREATE TABLE sbom_component (
+	sbom_id INTEGER NOT NULL,
+	component_id INTEGER NOT NULL,
+	CONSTRAINT pk_sbom_component PRIMARY KEY (sbom_id, component_id),
+	CONSTRAINT fk_sbom_component_sbom FOREIGN KEY(sbom_id) REFERENCES release_sbom (id),
+	CONSTRAINT fk_sbom_component_component FOREIGN KEY(component_id) REFERENCES portfolio_component (id)
+);
+
+CREATE INDEX ix_sbom_component_component_id ON sbom_component (component_id);
+
+CREATE TABLE alembic_version (
+	version_num VARCHAR(32) NOT NULL,
+	CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
+);
