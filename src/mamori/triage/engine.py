@@ -113,7 +113,12 @@ def triage(
         known = per_facts.get(id(s.facts))
         if known is None:  # the subjects of one vulnerability share their facts
             evidence = gather(s.facts)
-            known = per_facts[id(s.facts)] = (s.facts, evidence, tuple(evidence.items()), score_facts(s.facts))
+            known = per_facts[id(s.facts)] = (
+                s.facts,
+                evidence,
+                tuple(evidence.items()),
+                score_facts(s.facts),
+            )
         _, evidence, items, score = known
         key = (items, tuple(ctx.items()))
         assessment = decided.get(key)
