@@ -9,8 +9,9 @@ matching of every release against the knowledge base (full, or only what an impo
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mamori.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from mamori.portfolio.archive import StoredSbom, add_product, original_bytes, store_sbom
@@ -29,12 +30,7 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"mamori.portfolio.{home}"), name)
-
+__getattr__ = lazy_exports(__name__, _HOME)
 
 __all__ = [
     "RunSummary",

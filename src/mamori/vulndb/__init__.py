@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mamori.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from mamori.vulndb.detect import SOURCES, VULNERABILITY_SOURCES, Parsed, parse_blob
@@ -25,12 +26,7 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"mamori.vulndb.{home}"), name)
-
+__getattr__ = lazy_exports(__name__, _HOME)
 
 __all__ = [
     "SOURCES",
