@@ -35,13 +35,14 @@ import json
 import os
 import random
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from process_timing import machine, measure_in_turn, ratio, summary
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("MAMORI_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -178,19 +179,10 @@ print(json.dumps({{"seconds": times, "results": hits}}))
 """
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     got = json.loads(out.stdout.strip().splitlines()[-1])
-    return {**spread(got["seconds"]), "results": got["results"]}
+    return {**summary(got["seconds"]), "results": got["results"]}
 
 
 # ------------------------------------------------------------------------------------------ timing
-
-
-def spread(times: list[float]) -> dict[str, Any]:
-    return {
-        "seconds_median": round(statistics.median(times), 3),
-        "seconds_min": round(min(times), 3),
-        "seconds_max": round(max(times), 3),
-        "runs": len(times),
-    }
 
 
 def mamori_in_process(db: str, sbom: Path, repeat: int) -> dict[str, Any]:
@@ -209,7 +201,7 @@ def mamori_in_process(db: str, sbom: Path, repeat: int) -> dict[str, Any]:
             )
             times.append(time.perf_counter() - start)
             findings = len(result.findings)
-    return {**spread(times), "findings": findings}
+    return {**summary(times), "findings": findings}
 
 
 def main() -> None:
@@ -219,9 +211,6 @@ def main() -> None:
     parser.add_argument("--large", action="store_true", help="also the 50,000-component scan")
     parser.add_argument("--no-peer", action="store_true")
     args = parser.parse_args()
-    sys.path.insert(0, str(REPO / "bench"))
-    from process_timing import machine, measure_in_turn, ratio
-
     mamori = str(Path(sys.executable).with_name("mamori"))
     n = args.repeat
     at_start = machine()

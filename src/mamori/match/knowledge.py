@@ -10,6 +10,7 @@ import updates, and the ``coverage`` rows — and are dropped when it changes, s
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -261,47 +262,31 @@ class Knowledge:
         """The strong links of these packages: looked up by name (500 to a query) for up to
         :data:`FEW_PACKAGES` packages of a type, the type's whole table for more (a 3-component scan
         reads 3 packages' links, not 47,000)."""
-        keys = set(keys)
-        by_type: dict[str, list[LinkKey]] = {}
-        for key in keys:
-            by_type.setdefault(key[0], []).append(key)
-        many = {t for t, ks in by_type.items() if len(ks) > FEW_PACKAGES}
-        links = self.links_for(many) if many else self._links
-        known = self._link_types is None or self._link_types
-        ask = [k for k in keys if k not in self._links_of and not (known is True or k[0] in known)]
-        if ask:
-            got: dict[LinkKey, list[tuple[str, str, str]]] = {}
-            with self.store.engine.connect() as conn:
-                for part in chunked(sorted(ask)):
-                    got.update(load_links_of(conn, part))
-            for key in ask:
-                self._links_of[key] = [(v, p) for v, p, _ in got.get(key, ())]
-        out: dict[LinkKey, list[tuple[str, str]]] = {}
-        for key in keys:
-            pairs = links.get(key) if known is True or key[0] in known else self._links_of.get(key)
-            if pairs:
-                out[key] = pairs
-        return out
+        return self._links_of_packages(set(keys), strong=True)
 
     def weak_links_of(self, keys: Iterable[LinkKey]) -> dict[LinkKey, list[tuple[str, str, str]]]:
-        """The weak links of these packages (as :meth:`links_of`); read only when asked."""
-        keys = set(keys)
-        by_type: dict[str, int] = {}
-        for key in keys:
-            by_type[key[0]] = by_type.get(key[0], 0) + 1
-        many = {t for t, n in by_type.items() if n > FEW_PACKAGES}
-        weak = self.weak_links_for(many) if many else self._weak
-        ask = [k for k in keys if k not in self._weak_of and k[0] not in self._weak_types]
+        """The weak links (vendor, product, rule) of these packages, as :meth:`links_of`; read only when
+        asked."""
+        return self._links_of_packages(set(keys), strong=False)
+
+    def _links_of_packages(self, keys: set[LinkKey], *, strong: bool) -> dict[LinkKey, list[Any]]:
+        counts = Counter(key[0] for key in keys)
+        many = {t for t, n in counts.items() if n > FEW_PACKAGES}
+        table: dict[LinkKey, list[Any]] = self.links_for(many) if strong else self.weak_links_for(many)
+        read = self._link_types if strong else self._weak_types  # types read whole; None: all of them
+        cache: dict[LinkKey, list[Any]] = self._links_of if strong else self._weak_of
+        ask = sorted(k for k in keys if k not in cache and not (read is None or k[0] in read))
         if ask:
             got: dict[LinkKey, list[tuple[str, str, str]]] = {}
             with self.store.engine.connect() as conn:
-                for part in chunked(sorted(ask)):
-                    got.update(load_links_of(conn, part, strong=False))
+                for part in chunked(ask):
+                    got.update(load_links_of(conn, part, strong=strong))
             for key in ask:
-                self._weak_of[key] = got.get(key, [])
-        out: dict[LinkKey, list[tuple[str, str, str]]] = {}
+                found = got.get(key, [])
+                cache[key] = [(v, p) for v, p, _ in found] if strong else found
+        out: dict[LinkKey, list[Any]] = {}
         for key in keys:
-            found = weak.get(key) if key[0] in self._weak_types else self._weak_of.get(key)
+            found = table.get(key) if read is None or key[0] in read else cache.get(key)
             if found:
                 out[key] = found
         return out
