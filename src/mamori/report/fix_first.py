@@ -22,6 +22,7 @@ the component's findings the upgrade does not clear (no fixed version, or a fix 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,12 +143,12 @@ def _version_class(purl: str | None, known: dict[str, Any]) -> Any:
     return cls
 
 
-def _version_key(purl: str | None, known: dict[str, Any] | None = None) -> Any:
+def _version_key(purl: str | None, known: dict[str, Any]) -> Any:
     """A sort key for versions of this component's ecosystem (generic ordering when unknown)."""
     from mamori.match.ecosystems import GENERIC
     from mamori.match.versions import parse
 
-    cls = _version_class(purl, {} if known is None else known)
+    cls = _version_class(purl, known)
 
     def sort_key(text: str) -> tuple[int, Any]:
         parsed = parse(cls, text) or parse(GENERIC, text)
@@ -161,39 +162,38 @@ def _best_target(fixable: list[Finding], key: Any) -> tuple[str, list[Finding]]:
 
     The candidates are sorted once with the ecosystem's order; each gets a rank (equal versions share
     one), so that "above all of a finding's fixed versions" is one integer comparison with the highest
-    rank among them. Versions of different kinds that cannot be ordered together fall back to the plain
-    text order, compared pair by pair."""
+    rank among them. Versions of kinds that cannot be ordered together (a valid version beside one only
+    the generic scheme reads) are sorted as text and compared pair by pair, as text where kinds differ."""
     weights = [finding_weight(f)[0] for f in fixable]
     versions = {v for f in fixable for v in f.fixed_versions}
     keys = {v: key(v) for v in versions}
+    clears: Callable[[str, int], bool]
     try:
         candidates = sorted(versions, key=keys.__getitem__)
-        rank: dict[str, int] = {}
-        for i, v in enumerate(candidates):
-            rank[v] = rank[candidates[i - 1]] if i and keys[v] == keys[candidates[i - 1]] else i
     except TypeError:
-        return _best_target_by_text(fixable, weights)
-    highest = [max(rank[v] for v in f.fixed_versions) for f in fixable]
+        candidates = sorted(versions)
+
+        def above(a: str, b: str) -> bool:
+            try:
+                return bool(keys[a] >= keys[b])
+            except TypeError:
+                return a >= b
+
+        def clears(target: str, i: int) -> bool:
+            return all(above(target, fixed) for fixed in fixable[i].fixed_versions)
+
+    else:
+        rank: dict[str, int] = {}
+        for n, v in enumerate(candidates):
+            rank[v] = rank[candidates[n - 1]] if n and keys[v] == keys[candidates[n - 1]] else n
+        highest = [max(rank[v] for v in f.fixed_versions) for f in fixable]
+
+        def clears(target: str, i: int) -> bool:
+            return rank[target] >= highest[i]
+
     best: tuple[float, str, list[int]] | None = None
     for target in candidates:
-        at = rank[target]
-        cleared = [i for i, f in enumerate(fixable) if at >= highest[i] or target in f.fixed_versions]
-        weight = sum(weights[i] for i in cleared)
-        if best is None or weight > best[0] + 1e-9:
-            best = (weight, target, cleared)
-    assert best is not None
-    return best[1], [fixable[i] for i in best[2]]
-
-
-def _best_target_by_text(fixable: list[Finding], weights: list[float]) -> tuple[str, list[Finding]]:
-    """:func:`_best_target` for versions of different kinds: plain text order."""
-    best: tuple[float, str, list[int]] | None = None
-    for target in sorted({v for f in fixable for v in f.fixed_versions}):
-        cleared = [
-            i
-            for i, f in enumerate(fixable)
-            if target in f.fixed_versions or all(target >= fixed for fixed in f.fixed_versions)
-        ]
+        cleared = [i for i, f in enumerate(fixable) if target in f.fixed_versions or clears(target, i)]
         weight = sum(weights[i] for i in cleared)
         if best is None or weight > best[0] + 1e-9:
             best = (weight, target, cleared)
