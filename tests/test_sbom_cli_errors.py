@@ -134,10 +134,10 @@ def test_file_over_the_size_limit(
     assert [p.name for p in out_dir.iterdir()] == ["result.cdx.json"]
 
 
-def test_reading_a_file_does_not_reserve_the_size_limit() -> None:
+def test_reading_a_file_does_not_reserve_the_size_limit(shared_data: Path) -> None:
     """A real 740 kB SBOM is read with a buffer of its own size, not one of the input limit (1 GiB by
     default): BufferedReader.read(n) allocates n bytes up front."""
-    source = SHARED_DATA / "sbom" / "cyclonedx" / "juice-shop" / "v11.1.2" / "bom.json"
+    source = shared_data / "sbom" / "cyclonedx" / "juice-shop" / "v11.1.2" / "bom.json"
     size = source.stat().st_size
     tracemalloc.start()
     try:
