@@ -12,15 +12,16 @@ explained below, or be one of the individually explained cases; the figures are 
 from __future__ import annotations
 
 import collections
+import itertools
 from dataclasses import dataclass, field
 
 import orjson
 import pytest
-from univers.versions import PypiVersion
+from univers.versions import PypiVersion, SemverVersion
 
 from conftest import SHARED_DATA
-from mamori.match.purl import OsvAffected, evaluate, evaluate_ranges, parse_affected
-from mamori.match.versions import parse
+from mamori.match.purl import Event, OsvAffected, OsvRange, evaluate, evaluate_ranges, parse_affected, walk
+from mamori.match.versions import installed_key, order_key, parse, parse_installed
 from mamori.vulndb import osv
 
 PYPI = SHARED_DATA / "osv" / "pypi"
@@ -166,3 +167,37 @@ def test_every_listed_version_is_affected(corpus: Corpus) -> None:
     for _, vid, entry in corpus.entries:
         for version in entry.versions:
             assert evaluate(entry, version).affected, (vid, version)
+
+
+def _as_univers(rng: OsvRange) -> OsvRange:
+    """The range with every event compared by its univers object (the comparison before order keys)."""
+    events = {id(e): Event(e.kind, e.text, e.version, e.version) for e in rng.events}
+    pairs = None
+    if rng.pairs is not None:
+        pairs = [(events[id(s)], None if e is None else events[id(e)]) for s, e in rng.pairs]
+    return OsvRange(rng.type, [events[id(e)] for e in rng.events], rng.problem, pairs)
+
+
+def test_order_keys_decide_as_univers_versions_do(corpus: Corpus) -> None:
+    """The walk compares order keys; over every entry and every version of its package's history,
+    it gives what comparing the univers objects gives (affected, and the fix), and the keys sort
+    the history as univers does (equal where univers finds them equal)."""
+    compared = 0
+    for key, vid, entry in corpus.entries:
+        for rng in entry.ranges:
+            if rng.problem:
+                continue
+            cls = SemverVersion if rng.type == "SEMVER" else entry.cls
+            old = _as_univers(rng)
+            for version in corpus.history[key]:
+                parsed = parse_installed(cls, version)
+                if parsed is None:
+                    continue
+                assert walk(rng, installed_key(cls, version)) == walk(old, parsed), (vid, version)
+                compared += 1
+    assert compared > 100_000
+    for history in corpus.history.values():
+        parsed = sorted(v for v in map(_v, history) if v is not None)
+        for a, b in itertools.pairwise(parsed):
+            ka, kb = order_key(a), order_key(b)
+            assert (ka < kb, ka == kb, ka > kb) == (a < b, a == b, a > b), (a.string, b.string)

@@ -31,7 +31,7 @@ from univers.versions import SemverVersion, Version
 
 from mamori.match.ecosystems import VersionClass, version_class
 from mamori.match.verdict import NOT_AFFECTED, PURL_RANGE, PURL_VERSION_LIST, Verdict, unknown
-from mamori.match.versions import nearest, parse, parse_installed
+from mamori.match.versions import installed_key, nearest, order_key, parse, parse_installed
 
 _KIND_ORDER = {"fixed": 0, "last_affected": 1, "limit": 2, "introduced": 3}
 EVALUATED_TYPES = ("ECOSYSTEM", "SEMVER")
@@ -42,6 +42,7 @@ class Event:
     kind: str
     text: str
     version: Version | None  # None: "introduced: 0" (the start) or "limit: *" (no limit)
+    key: Any = None  # versions.order_key(version): what the walk compares
 
 
 @dataclass(slots=True)
@@ -73,7 +74,7 @@ class OsvAffected:
 def _sort_key(event: Event) -> tuple[int, Any, int]:
     if event.version is None:  # introduced 0 sorts first, limit * last
         return (0 if event.kind == "introduced" else 2, 0, _KIND_ORDER[event.kind])
-    return (1, event.version, _KIND_ORDER[event.kind])
+    return (1, event.key, _KIND_ORDER[event.kind])
 
 
 def parse_range(
@@ -96,7 +97,7 @@ def parse_range(
         if version is None:
             rng.problem = f"{ev_kind} {text!r} is not a valid {ecosystem} version"
             continue
-        rng.events.append(Event(ev_kind, text, version))
+        rng.events.append(Event(ev_kind, text, version, order_key(version)))
     rng.pairs = _pairs(rng.events)
     rng.events.sort(key=_sort_key)
     return rng
@@ -115,12 +116,13 @@ def _pairs(events: list[Event]) -> list[tuple[Event, Event | None]] | None:
     return pairs if len(pairs) > 1 else None
 
 
-def _in_pair(start: Event, end: Event | None, installed: Version) -> bool:
-    if start.version is not None and installed < start.version:
+def _in_pair(start: Event, end: Event | None, installed: Any) -> bool:
+    """``installed`` (an order key, like the events') within the interval ``start`` → ``end``."""
+    if start.version is not None and installed < start.key:
         return False
     if end is None or end.version is None:
         return True
-    return installed <= end.version if end.kind == "last_affected" else installed < end.version
+    return installed <= end.key if end.kind == "last_affected" else installed < end.key
 
 
 def parse_affected(vuln_id: str, entry: dict[str, Any]) -> OsvAffected:
@@ -148,33 +150,37 @@ def parse_affected(vuln_id: str, entry: dict[str, Any]) -> OsvAffected:
     )
 
 
-def _within_limits(rng: OsvRange, installed: Version) -> bool:
-    limits = [e.version for e in rng.events if e.kind == "limit"]
-    return not limits or None in limits or any(installed < limit for limit in limits)
+def _within_limits(rng: OsvRange, installed: Any) -> bool:
+    limits = [e for e in rng.events if e.kind == "limit"]
+    return not limits or any(e.version is None for e in limits) or any(installed < e.key for e in limits)
 
 
-def walk(rng: OsvRange, installed: Version) -> tuple[bool, str | None]:
-    """Whether ``installed`` lies in the range, and the first fix above it when it does."""
+def walk(rng: OsvRange, installed: Any) -> tuple[bool, str | None]:
+    """Whether ``installed`` lies in the range, and the first fix above it when it does.
+
+    ``installed`` is an order key (:func:`mamori.match.versions.order_key`) of the range's scheme,
+    compared with the events' keys."""
     if rng.pairs is not None:
         ends = [end for start, end in rng.pairs if _in_pair(start, end, installed)]
         if not ends or not _within_limits(rng, installed):
             return False, None
         fixes = [e for e in ends if e is not None and e.kind == "fixed" and e.version is not None]
-        return True, min(fixes, key=lambda e: e.version).text if fixes else None
+        return True, min(fixes, key=lambda e: e.key).text if fixes else None
     affected = False
     for event in rng.events:
-        if event.kind == "introduced":
-            if event.version is None or installed >= event.version:
+        kind = event.kind
+        if kind == "introduced":
+            if event.version is None or installed >= event.key:
                 affected = True
-        elif event.kind == "fixed":
-            if event.version is not None and installed >= event.version:
+        elif kind == "fixed":
+            if event.version is not None and installed >= event.key:
                 affected = False
-        elif event.kind == "last_affected" and event.version is not None and installed > event.version:
+        elif kind == "last_affected" and event.version is not None and installed > event.key:
             affected = False
     if not affected or not _within_limits(rng, installed):
         return False, None
     for event in rng.events:
-        if event.kind == "fixed" and event.version is not None and event.version > installed:
+        if event.kind == "fixed" and event.version is not None and event.key > installed:
             return True, event.text
     return True, None
 
@@ -196,7 +202,7 @@ def evaluate_ranges(entry: OsvAffected, version: str) -> Verdict:
         if cls is None:
             problems.append(f"ecosystem {entry.ecosystem!r} has no version rules in mamori")
             continue
-        installed = parse_installed(cls, version)
+        installed = installed_key(cls, version)
         if installed is None:
             problems.append(f"version {version!r} is not a valid {entry.ecosystem} version")
             continue

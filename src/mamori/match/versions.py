@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
-from univers.versions import Version
+from univers.versions import PypiVersion, Version
 
 from mamori.match.ecosystems import VersionClass
 
@@ -33,6 +34,29 @@ def parse_installed(cls: VersionClass, text: str) -> Version | None:
     if found is None and text[:1] in ("v", "V") and text[1:2].isdigit():
         found = parse(cls, text[1:])
     return found
+
+
+def order_key(version: Version) -> Any:
+    """What ``version`` is compared by, for comparing versions of one scheme faster than univers does.
+
+    univers compares two versions of one class by their ``value`` alone (attrs-generated methods
+    on ``(value,)``). A PyPI ``value`` is a ``packaging`` Version, which compares by its ``_key``
+    tuple: that tuple is the key, so comparing keys gives what comparing the versions gives,
+    without two Python calls per comparison. Other schemes keep the univers object as their key.
+    Keys of different schemes must not be compared (univers refuses; the keys may not).
+    """
+    if type(version) is PypiVersion:
+        key = getattr(version.value, "_key", None)
+        if key is not None:
+            return key
+    return version
+
+
+@lru_cache(maxsize=1 << 18)
+def installed_key(cls: VersionClass, text: str) -> Any:
+    """:func:`order_key` of :func:`parse_installed`; None when the version is refused."""
+    found = parse_installed(cls, text)
+    return None if found is None else order_key(found)
 
 
 def scheme_name(cls: VersionClass) -> str:
