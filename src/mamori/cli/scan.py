@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import sys
 from datetime import date
@@ -231,6 +232,9 @@ def scan(
             stored_context=stored.context,
             doc=doc,
         )
+        # what the scan built lives until the command ends: kept out of the collector, whose first pass
+        # after the pause would walk all of it (and the one at exit again), about 0.3 s on 5,000 components
+        gc.freeze()
     if ignored is not None:
         record_ignorefile(result, ignored, today, len(stored.records))
     err = Console(stderr=True, quiet=quiet)
