@@ -108,7 +108,13 @@ def web_url(value: object) -> str | None:
     Every URL mamori writes into a report or a VEX document goes through this: a ``javascript:``,
     ``data:`` or ``file:`` reference, or a malformed one, from an advisory or a VEX file is never a link.
     """
-    if not isinstance(value, str) or not value or visible(value) != value or _SPACE.search(value):
+    return _web_url(value) if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=1 << 16)
+def _web_url(value: str) -> str | None:
+    """:func:`web_url` of a string (memoised: a scan's findings repeat their advisories' references)."""
+    if not value or visible(value) != value or _SPACE.search(value):
         return None
     try:
         parts = urlsplit(value)

@@ -146,13 +146,13 @@ def _version_class(purl: str | None, known: dict[str, Any]) -> Any:
 def _version_key(purl: str | None, known: dict[str, Any]) -> Any:
     """A sort key for versions of this component's ecosystem (generic ordering when unknown)."""
     from mamori.match.ecosystems import GENERIC
-    from mamori.match.versions import parse
+    from mamori.match.versions import order_key, parse
 
     cls = _version_class(purl, known)
 
     def sort_key(text: str) -> tuple[int, Any]:
         parsed = parse(cls, text) or parse(GENERIC, text)
-        return (0, parsed) if parsed is not None else (1, text)
+        return (0, order_key(parsed)) if parsed is not None else (1, text)
 
     return sort_key
 
