@@ -70,7 +70,8 @@ def test_streamed_report_without_findings(store) -> None:  # type: ignore[no-unt
 
 
 def test_a_report_bigger_than_one_chunk(store, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(json_report, "_CHUNK", 64)  # every finding flushes the buffer
+    monkeypatch.setattr(json_report, "_CHUNK", 64)  # every batch flushes the buffer
+    monkeypatch.setattr(json_report, "_BATCH", 3)  # batches of 3 findings, the last one shorter
     result = scan_document(document(*_components()), store, target="t", sbom_format="cyclonedx-json")
     whole, streamed = _render_both(result, "en")
     assert streamed == whole

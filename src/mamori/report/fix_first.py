@@ -157,14 +157,16 @@ def _version_key(purl: str | None, known: dict[str, Any]) -> Any:
     return sort_key
 
 
-def _best_target(fixable: list[Finding], key: Any) -> tuple[str, list[Finding]]:
+def _best_target(
+    fixable: list[Finding], key: Any, weighed: dict[int, tuple[float, float, int]] | None = None
+) -> tuple[str, list[Finding]]:
     """The lowest fixed version that clears the most weight, and the findings it clears.
 
     The candidates are sorted once with the ecosystem's order; each gets a rank (equal versions share
     one), so that "above all of a finding's fixed versions" is one integer comparison with the highest
     rank among them. Versions of kinds that cannot be ordered together (a valid version beside one only
     the generic scheme reads) are sorted as text and compared pair by pair, as text where kinds differ."""
-    weights = [finding_weight(f)[0] for f in fixable]
+    weights = [(weighed[id(f)] if weighed is not None else finding_weight(f))[0] for f in fixable]
     versions = {v for f in fixable for v in f.fixed_versions}
     keys = {v: key(v) for v in versions}
     clears: Callable[[str, int], bool]
@@ -216,10 +218,10 @@ def fix_first(result: ScanResult) -> list[FixFirst]:
         fixable = [f for f in findings if f.fixed_versions]
         if not fixable:
             continue
-        target, cleared = _best_target(fixable, _version_key(purl, classes))
+        weights = {id(f): finding_weight(f) for f in fixable}
+        target, cleared = _best_target(fixable, _version_key(purl, classes), weights)
         row = FixFirst(name, version, purl, target, left=len(findings) - len(cleared))
         seen: set[str] = set()
-        weights = {id(f): finding_weight(f) for f in cleared}
         for f in sorted(cleared, key=lambda x: (-weights[id(x)][0], x.vulnerability.id)):
             if f.vulnerability.id in seen:
                 continue
