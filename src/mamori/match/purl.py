@@ -144,7 +144,7 @@ def parse_affected(vuln_id: str, entry: dict[str, Any]) -> OsvAffected:
         ecosystem=ecosystem,
         name=str(entry.get("name") or ""),
         cls=cls,
-        versions=frozenset(str(v) for v in entry.get("versions") or []),
+        versions=frozenset(map(str, entry.get("versions") or ())),
         ranges=ranges,
         has_git=has_git,
     )

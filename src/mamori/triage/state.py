@@ -299,6 +299,8 @@ class Resolver:
     ) -> Resolved:
         """The state of the vulnerability named by ``ids`` (id and aliases) in ``component``; with
         records of several releases, ``release`` = (product, release) says which apply."""
+        if not self._by_vuln and not self._statements:
+            return Resolved(UNSTATED, None)  # no record or statement at all (the usual scan)
         keys = list(dict.fromkeys(merge.key(i) for i in ids))
         if not any(key in self._by_vuln or key in self._statements for key in keys):
             return Resolved(UNSTATED, None)  # nothing was said about this vulnerability
