@@ -173,8 +173,12 @@ class Matcher:
             mine, notes = hits.get(local, []), skips.get(local, [])
             if local not in part.uncachable:
                 self._results[targets[local]] = (mine, notes)
-            out.hits.extend(h.at(index) for h in mine)
-            out.skipped.extend(sk.at(index) for sk in notes)
+            if local == index:  # hits and skips are frozen: the cached ones serve as they are
+                out.hits.extend(mine)
+                out.skipped.extend(notes)
+            else:
+                out.hits.extend(h.at(index) for h in mine)
+                out.skipped.extend(sk.at(index) for sk in notes)
 
     def _evaluate(self, targets: list[Target], out: MatchOutput, sbom: list[Target]) -> None:
         k = self.knowledge
@@ -297,9 +301,13 @@ class Matcher:
         records: dict[tuple[str, str, str], list[dict[str, Any]]] = {}  # CVE 5 products, read per record
         for row in rows:
             adv = advisories.get(row.vuln_id)
-            if adv is None or adv.withdrawn or adv.record_withdrawn(row.source, row.record_id):
+            if (
+                adv is None
+                or adv.withdrawn
+                or (adv.withdrawn_records and adv.record_withdrawn(row.source, row.record_id))
+            ):
                 continue
-            if not release_matches(row.variant, key.release):
+            if row.variant and key.release and not release_matches(row.variant, key.release):
                 continue
             if row.origin == "package":
                 entry = adv.package(row.position)

@@ -51,9 +51,12 @@ class OsvRange:
     events: list[Event] = field(default_factory=list)  # sorted
     problem: str | None = None  # an event the ecosystem's rules refuse
     pairs: list[tuple[Event, Event | None]] | None = None  # the record's intervals, when it gives pairs
+    described: str | None = None
 
     def describe(self) -> str:
-        return ", ".join(f"{e.kind} {e.text}" for e in self.events)
+        if self.described is None:  # once per range: every component it matches quotes it
+            self.described = ", ".join(f"{e.kind} {e.text}" for e in self.events)
+        return self.described
 
 
 @dataclass(slots=True)

@@ -25,7 +25,7 @@ from typing import Any
 from mamori.match.ecosystems import GENERIC
 from mamori.match.matcher import Hit, MatchOutput
 from mamori.match.verdict import CPE_CONFIG, PURL2CPE, PURL2CPE_WEAK, PURL_RANGE, PURL_VERSION_LIST
-from mamori.match.versions import parse
+from mamori.match.versions import order_key, parse
 from mamori.model import merge
 from mamori.model.sbom import Component
 from mamori.model.vulnerability import Epss, Kev, Vulnerability
@@ -84,7 +84,7 @@ def _order_fixes(fixes: set[str], cls: type | None) -> list[str]:
 
     def key(text: str) -> tuple[int, object]:
         parsed = parse(cls, text) or parse(GENERIC, text)
-        return (0, parsed) if parsed is not None else (1, text)
+        return (0, order_key(parsed)) if parsed is not None else (1, text)
 
     try:
         return sorted(fixes, key=key)
