@@ -170,6 +170,7 @@ def _best_target(
     versions = {v for f in fixable for v in f.fixed_versions}
     keys = {v: key(v) for v in versions}
     clears: Callable[[str, int], bool]
+    highest: list[int] | None = None
     try:
         candidates = sorted(versions, key=keys.__getitem__)
     except TypeError:
@@ -190,12 +191,13 @@ def _best_target(
             rank[v] = rank[candidates[n - 1]] if n and keys[v] == keys[candidates[n - 1]] else n
         highest = [max(rank[v] for v in f.fixed_versions) for f in fixable]
 
-        def clears(target: str, i: int) -> bool:
-            return rank[target] >= highest[i]
-
     best: tuple[float, str, list[int]] | None = None
     for target in candidates:
-        cleared = [i for i, f in enumerate(fixable) if target in f.fixed_versions or clears(target, i)]
+        if highest is not None:  # ranked: one integer comparison per finding
+            at = rank[target]
+            cleared = [i for i, top in enumerate(highest) if at >= top or target in fixable[i].fixed_versions]
+        else:
+            cleared = [i for i, f in enumerate(fixable) if target in f.fixed_versions or clears(target, i)]
         weight = sum(weights[i] for i in cleared)
         if best is None or weight > best[0] + 1e-9:
             best = (weight, target, cleared)
