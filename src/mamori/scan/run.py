@@ -24,7 +24,6 @@ def lockfile_for(path: Path, data: bytes) -> Path | None:
     same table `sbom generate` uses), unless its content is a CycloneDX or SPDX SBOM; None otherwise.
     A go.sum stands for the go.mod beside it (go.sum lists checksums, go.mod the build)."""
     from mamori.sbom.detect import has_sbom_signature
-    from mamori.sbom.generate import registry
 
     if path.name == "go.sum":
         gomod = path.with_name("go.mod")
@@ -33,9 +32,11 @@ def lockfile_for(path: Path, data: bytes) -> Path | None:
                 path, _("go.sum lists module checksums, not what is built: scan the go.mod beside it")
             )
         return gomod
-    if registry.spec_for(path) is None or has_sbom_signature(data):
+    if has_sbom_signature(data):  # first: an SBOM needs no lockfile readers (nor their import)
         return None
-    return path
+    from mamori.sbom.generate import registry
+
+    return None if registry.spec_for(path) is None else path
 
 
 def load_target(path: Path) -> tuple[Document, str]:
