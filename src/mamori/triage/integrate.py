@@ -98,15 +98,19 @@ def subjects(
 ) -> list[Subject]:
     kev_checked = "kev" in result.sources and result.sources["kev"].records > 0
     known: dict[tuple[object, ...], facts_mod.Facts] = {}  # one vulnerability in many components: facts once
+    by_object: dict[int, facts_mod.Facts] = {}  # findings of one vulnerability mostly share its object
     out = []
     for f in result.findings:
         v = f.vulnerability
-        vector = v.severity.vector if v.severity else None
-        key = (v.id, tuple(v.aliases), vector, v.kev is not None, v.epss.score if v.epss else None)
-        if key not in known:
-            record = (records or {}).get(v.id)
-            known[key] = facts_mod.from_scan_finding(f, record, kev_checked=kev_checked)
-        out.append(Subject(known[key], f.component, product))
+        facts = by_object.get(id(v))
+        if facts is None:
+            vector = v.severity.vector if v.severity else None
+            key = (v.id, tuple(v.aliases), vector, v.kev is not None, v.epss.score if v.epss else None)
+            if key not in known:
+                record = (records or {}).get(v.id)
+                known[key] = facts_mod.from_scan_finding(f, record, kev_checked=kev_checked)
+            facts = by_object[id(v)] = known[key]
+        out.append(Subject(facts, f.component, product))
     return out
 
 

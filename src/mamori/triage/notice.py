@@ -46,14 +46,19 @@ def assumed_context(items: Sequence[Triaged]) -> list[dict[str, Any]]:
     allowed = set(context_points())
     counts: dict[str, int] = {}
     values: dict[str, set[str]] = {}
-    assumed: dict[int, list[Any]] = {}  # findings share assessments: list each one's assumed inputs once
+    # findings share assessments: each one's assumed inputs counted once per finding that has it,
+    # the assessments taken in the order of their first finding (the order the points are listed in)
+    shared: dict[int, list[Any]] = {}  # id → [assessment, findings]
     for t in items:
-        inputs = assumed.get(id(t.assessment))
-        if inputs is None:
-            inputs = assumed[id(t.assessment)] = t.assessment.assumed
-        for i in inputs:
+        entry = shared.get(id(t.assessment))
+        if entry is None:
+            shared[id(t.assessment)] = [t.assessment, 1]
+        else:
+            entry[1] += 1
+    for assessment, findings in shared.values():
+        for i in assessment.assumed:
             if i.point in allowed:
-                counts[i.point] = counts.get(i.point, 0) + 1
+                counts[i.point] = counts.get(i.point, 0) + findings
                 values.setdefault(i.point, set()).add(i.value)
     return [{"point": p, "assumed": sorted(values[p]), "findings": n} for p, n in counts.items()]
 
