@@ -194,6 +194,16 @@ def _label(entry: OsvAffected) -> str:
 
 def evaluate_ranges(entry: OsvAffected, version: str) -> Verdict:
     """The ECOSYSTEM and SEMVER ranges alone (no ``versions`` list): affected, not, or unknown."""
+    if len(entry.ranges) == 1:  # the usual entry: the general loop below, without its lists
+        rng = entry.ranges[0]
+        cls = SemverVersion if rng.type == "SEMVER" else entry.cls
+        installed = installed_key(cls, version) if not rng.problem and cls is not None else None
+        if installed is not None:
+            hit, fixed = walk(rng, installed)
+            if not hit:
+                return NOT_AFFECTED
+            detail = f"{_label(entry)} {version} in range [{rng.describe()}] of {entry.record_id}"
+            return Verdict(True, PURL_RANGE, detail, fixed)
     problems: list[str] = []
     fixes: list[tuple[Version, str]] = []
     matched: list[OsvRange] = []
