@@ -108,12 +108,21 @@ def web_url(value: object) -> str | None:
     Every URL mamori writes into a report or a VEX document goes through this: a ``javascript:``,
     ``data:`` or ``file:`` reference, or a malformed one, from an advisory or a VEX file is never a link.
     """
-    return _web_url(value) if isinstance(value, str) else None
+    if not isinstance(value, str):
+        return None
+    return _remembered_web_url(value) if len(value) <= _REMEMBERED else _web_url(value)
+
+
+_REMEMBERED = 2048  # longer strings are checked each time, never kept
 
 
 @lru_cache(maxsize=1 << 16)
+def _remembered_web_url(value: str) -> str | None:
+    """:func:`web_url` memoised: a scan's findings repeat their advisories' references."""
+    return _web_url(value)
+
+
 def _web_url(value: str) -> str | None:
-    """:func:`web_url` of a string (memoised: a scan's findings repeat their advisories' references)."""
     if not value or visible(value) != value or _SPACE.search(value):
         return None
     try:
