@@ -227,17 +227,22 @@ class Matcher:
     def scopes(self, target: Target) -> tuple[str, ...]:
         """The coverage scopes a component is looked up in: its purl's OSV ecosystem, and ``cpe`` when
         it has a CPE to match (declared, or linked to its purl through purl2cpe)."""
-        if target.problem:
-            return ()
-        found = [target.package.ecosystem] if target.package is not None else []
-        linked = (
-            target.link is not None
-            and target.version
-            and self.knowledge.links_of((target.link,)).get(target.link)
-        )
-        if target.cpes or linked:
-            found.append(CPE_SCOPE)
-        return tuple(found)
+        return self.scopes_of([target])[0]
+
+    def scopes_of(self, targets: Sequence[Target]) -> list[tuple[str, ...]]:
+        """:meth:`scopes` of every target, their purl2cpe links read in one go."""
+        keys = {t.link for t in targets if t.link is not None and t.version and not t.problem}
+        links = self.knowledge.links_of(keys) if keys else {}
+        out: list[tuple[str, ...]] = []
+        for t in targets:
+            if t.problem:
+                out.append(())
+                continue
+            found = [t.package.ecosystem] if t.package is not None else []
+            if t.cpes or (t.link is not None and t.version and links.get(t.link)):
+                found.append(CPE_SCOPE)
+            out.append(tuple(found))
+        return out
 
     def _cpe_targets(self, targets: list[Target], out: MatchOutput) -> list[list[CpeTarget]]:
         keys = {t.link for t in targets if t.link is not None and t.version and not t.problem}

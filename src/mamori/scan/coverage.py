@@ -52,8 +52,8 @@ def scan_coverage(
     knowledge = matcher.knowledge
     status = knowledge.status()
     used: dict[str, set[int]] = {}
-    for i, target in enumerate(targets):
-        for scope in matcher.scopes(target):
+    for i, scopes in enumerate(matcher.scopes_of(targets)):
+        for scope in scopes:
             used.setdefault(scope, set()).add(i)
     missing: dict[str, set[int]] = {}
     for skip in output.skipped:
