@@ -198,7 +198,7 @@ def _best_target(
             cleared = [i for i, top in enumerate(highest) if at >= top or target in fixable[i].fixed_versions]
         else:
             cleared = [i for i, f in enumerate(fixable) if target in f.fixed_versions or clears(target, i)]
-        weight = sum(weights[i] for i in cleared)
+        weight = sum(map(weights.__getitem__, cleared))
         if best is None or weight > best[0] + 1e-9:
             best = (weight, target, cleared)
     assert best is not None
@@ -216,11 +216,21 @@ def fix_first(result: ScanResult) -> list[FixFirst]:
         groups.setdefault((name, c.version or "", c.purl), []).append(f)
     rows: list[FixFirst] = []
     classes: dict[str, Any] = {}
+    weighed: dict[tuple[float | None, int, int], tuple[float, float, int]] = {}  # their objects stay alive
     for (name, version, purl), findings in groups.items():
         fixable = [f for f in findings if f.fixed_versions]
         if not fixable:
             continue
-        weights = {id(f): finding_weight(f) for f in fixable}
+        weights = {}
+        for f in fixable:
+            # the weight depends on the score (or, without one, the vulnerability) and the SSVC object
+            # alone, which findings share: weighed once per such pair
+            score = f.priority_score
+            memo_key = (score, 0 if score is not None else id(f.vulnerability), id(f.ssvc))
+            weight = weighed.get(memo_key)
+            if weight is None:
+                weight = weighed[memo_key] = finding_weight(f)
+            weights[id(f)] = weight
         target, cleared = _best_target(fixable, _version_key(purl, classes), weights)
         row = FixFirst(name, version, purl, target, left=len(findings) - len(cleared))
         seen: set[str] = set()
