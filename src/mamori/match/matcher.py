@@ -319,6 +319,8 @@ class Matcher:
                 if entry is None:
                     continue
                 verdict = purl.evaluate(entry, version)
+                if verdict.affected is False:  # most pairs: nothing to record
+                    continue
                 method = verdict.method or PURL_RANGE
             else:
                 found = adv.product(row.position)

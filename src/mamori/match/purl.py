@@ -52,6 +52,7 @@ class OsvRange:
     problem: str | None = None  # an event the ecosystem's rules refuse
     pairs: list[tuple[Event, Event | None]] | None = None  # the record's intervals, when it gives pairs
     described: str | None = None
+    limits: list[Event] | None = None  # its limit events (worked out on first use)
 
     def describe(self) -> str:
         if self.described is None:  # once per range: every component it matches quotes it
@@ -72,6 +73,8 @@ class OsvAffected:
     versions: frozenset[str]
     ranges: list[OsvRange]
     has_git: bool
+    # what a hit of its one range says around the installed version (worked out on its first hit)
+    said: tuple[str, str] | None = None
 
 
 def _sort_key(event: Event) -> tuple[int, Any, int]:
@@ -119,15 +122,6 @@ def _pairs(events: list[Event]) -> list[tuple[Event, Event | None]] | None:
     return pairs if len(pairs) > 1 else None
 
 
-def _in_pair(start: Event, end: Event | None, installed: Any) -> bool:
-    """``installed`` (an order key, like the events') within the interval ``start`` → ``end``."""
-    if start.version is not None and installed < start.key:
-        return False
-    if end is None or end.version is None:
-        return True
-    return installed <= end.key if end.kind == "last_affected" else installed < end.key
-
-
 def parse_affected(vuln_id: str, entry: dict[str, Any]) -> OsvAffected:
     """An ``affected_packages`` item of a stored record (model dict) → :class:`OsvAffected`."""
     ecosystem = str(entry.get("ecosystem") or "")
@@ -154,7 +148,9 @@ def parse_affected(vuln_id: str, entry: dict[str, Any]) -> OsvAffected:
 
 
 def _within_limits(rng: OsvRange, installed: Any) -> bool:
-    limits = [e for e in rng.events if e.kind == "limit"]
+    limits = rng.limits
+    if limits is None:
+        limits = rng.limits = [e for e in rng.events if e.kind == "limit"]
     return not limits or any(e.version is None for e in limits) or any(installed < e.key for e in limits)
 
 
@@ -164,7 +160,18 @@ def walk(rng: OsvRange, installed: Any) -> tuple[bool, str | None]:
     ``installed`` is an order key (:func:`mamori.match.versions.order_key`) of the range's scheme,
     compared with the events' keys."""
     if rng.pairs is not None:
-        ends = [end for start, end in rng.pairs if _in_pair(start, end, installed)]
+        # the intervals holding ``installed``: from ``start`` on, below a fix or limit (at or below
+        # a last_affected); open-ended without an end
+        ends: list[Event | None] = []
+        for start, end in rng.pairs:
+            if start.version is not None and installed < start.key:
+                continue
+            if (
+                end is None
+                or end.version is None
+                or (installed <= end.key if end.kind == "last_affected" else installed < end.key)
+            ):
+                ends.append(end)
         if not ends or not _within_limits(rng, installed):
             return False, None
         fixes = [e for e in ends if e is not None and e.kind == "fixed" and e.version is not None]
@@ -243,6 +250,24 @@ def _listed(entry: OsvAffected, version: str) -> bool:
 
 def evaluate(entry: OsvAffected, version: str) -> Verdict:
     """Ranges first (they tell the fix), then the enumerated ``versions``."""
+    if len(entry.ranges) == 1:  # the usual entry: what the general path below gives, in fewer steps
+        rng = entry.ranges[0]
+        cls = SemverVersion if rng.type == "SEMVER" else entry.cls
+        installed = installed_key(cls, version) if not rng.problem and cls is not None else None
+        if installed is not None:
+            hit, fixed = walk(rng, installed)
+            if hit:
+                said = entry.said
+                if said is None:
+                    said = entry.said = (
+                        f"{_label(entry)} ",
+                        f" in range [{rng.describe()}] of {entry.record_id}",
+                    )
+                return Verdict(True, PURL_RANGE, f"{said[0]}{version}{said[1]}", fixed)
+            if version in entry.versions:
+                detail = f"{_label(entry)} {version} is listed in the versions of {entry.record_id}"
+                return Verdict(True, PURL_VERSION_LIST, detail)
+            return NOT_AFFECTED
     verdict = evaluate_ranges(entry, version) if entry.ranges else None
     if verdict is not None and verdict.affected:
         return verdict
