@@ -94,14 +94,14 @@ class _Parts:
             got = self._vulns[id(v)] = (v, vulnerability_dict(v, self.lang), refs)
         return got[1], got[2]
 
-    def shared(self, obj: Any, build: Callable[[], Any]) -> Any:
-        """``build()`` once per object that findings share (an SSVC assessment, a triage state); objects
-        of their own (None, a dict) are built each time."""
-        if obj is None or isinstance(obj, dict):
-            return build()
+    def shared(self, obj: Any, build: Callable[..., Any], *args: Any) -> Any:
+        """``build(*args)`` once per object that findings share (an SSVC assessment, a triage state);
+        objects of their own (None, a dict) are built each time."""
         got = self._shared.get(id(obj))
         if got is None:
-            got = self._shared[id(obj)] = (obj, build())
+            if obj is None or isinstance(obj, dict):
+                return build(*args)
+            got = self._shared[id(obj)] = (obj, build(*args))
         return got[1]
 
     def component(self, c: ComponentRef) -> dict[str, Any]:
@@ -114,12 +114,14 @@ class _Parts:
 def finding_dict(f: Finding, lang: str, parts: _Parts | None = None) -> dict[str, Any]:
     parts = parts or _Parts(lang)
     vulnerability, references = parts.vulnerability(f.vulnerability)
-    return {
+    match = f.match
+    out = {
         "component": parts.component(f.component),
         "vulnerability": {**vulnerability, "fixed_versions": f.fixed_versions, "references": references},
-        "match": {"method": f.match.method, "confidence": f.match.confidence, "detail": f.match.detail},
-        **triage_fields(f, lang, parts),
+        "match": {"method": match.method, "confidence": match.confidence, "detail": match.detail},
     }
+    out.update(triage_fields(f, lang, parts))
+    return out
 
 
 def state_dict(f: Finding, lang: str) -> dict[str, Any]:
@@ -143,13 +145,18 @@ def triage_fields(f: Finding, lang: str, parts: _Parts | None = None) -> dict[st
         state, ssvc = state_dict(f, lang), _ssvc_dict(f.ssvc, lang)
     else:
         state, ssvc = (
-            parts.shared(f.state, lambda: state_dict(f, lang)),
-            parts.shared(f.ssvc, lambda: _ssvc_dict(f.ssvc, lang)),
+            parts.shared(f.state, state_dict, f, lang),
+            parts.shared(f.ssvc, _ssvc_dict, f.ssvc, lang),
         )
-    out: dict[str, Any] = {"status": f.status, "state": state}
     if f.ssvc is None and f.vex is None:
-        return out
-    return {**out, "ssvc": ssvc, "priority_score": f.priority_score, "vex": f.vex}
+        return {"status": f.status, "state": state}
+    return {
+        "status": f.status,
+        "state": state,
+        "ssvc": ssvc,
+        "priority_score": f.priority_score,
+        "vex": f.vex,
+    }
 
 
 def _ssvc_dict(ssvc: Any, lang: str) -> Any:
