@@ -130,10 +130,15 @@ def triage(
 
 def ordered(items: Iterable[Triaged]) -> list[Triaged]:
     """Most urgent outcome first, then by priority score (unscored first), then id and component."""
-    return sorted(
-        items,
-        key=lambda t: (*order_key(t.rank(), t.score), t.subject.facts.vuln_id, t.subject.component.label),
-    )
+    ranks: dict[int, int] = {}  # findings share their assessments: each ranked once (they stay alive)
+
+    def key(t: Triaged) -> tuple[Any, ...]:
+        rank = ranks.get(id(t.assessment))
+        if rank is None:
+            rank = ranks[id(t.assessment)] = t.rank()
+        return (*order_key(rank, t.score), t.subject.facts.vuln_id, t.subject.component.label)
+
+    return sorted(items, key=key)
 
 
 def group_by_outcome(items: Sequence[Triaged]) -> list[tuple[ssvc.PointValue, list[Triaged]]]:

@@ -135,7 +135,10 @@ def enrich(
         entry.triaged = t
         entry.lang = lang
         t.vex = entry.vex
-        _set_on_finding(f, ssvc=t.assessment, priority_score=t.score)
+        if type(f) is Finding:  # the usual case, set directly (17,000 findings of 5,000 components)
+            f.ssvc, f.priority_score = t.assessment, t.score
+        else:
+            _set_on_finding(f, ssvc=t.assessment, priority_score=t.score)
     return out
 
 
@@ -157,7 +160,10 @@ def apply_states(
         if entry.triaged is not None:
             entry.triaged.vex = entry.vex
             entry.triaged.state = entry.state
-        _set_on_finding(f, vex=entry.vex, state=entry.state)
+        if type(f) is Finding:
+            f.vex, f.state = entry.vex, entry.state
+        else:
+            _set_on_finding(f, vex=entry.vex, state=entry.state)
     return out
 
 
@@ -187,7 +193,10 @@ def apply_vex(
         if entry.triaged is not None:
             entry.triaged.vex = entry.vex
             entry.triaged.state = entry.state
-        _set_on_finding(f, vex=entry.vex, state=entry.state)
+        if type(f) is Finding:
+            f.vex, f.state = entry.vex, entry.state
+        else:
+            _set_on_finding(f, vex=entry.vex, state=entry.state)
     return out
 
 
