@@ -125,7 +125,7 @@ def finding_weight(f: Finding) -> tuple[float, float, int]:
     return round(priority * 2**rank, 2), priority, rank
 
 
-def _version_class(purl: str | None, known: dict[str, Any]) -> Any:
+def _version_class(purl: str | None, known: dict[Any, Any]) -> Any:
     """The version class of the purl's ecosystem (GENERIC when unknown). It depends on the purl's type
     and namespace only, so ``known`` keeps it by the text before the name: one parse per ecosystem."""
     from mamori.match.ecosystems import GENERIC, ecosystem_for_purl, version_class
@@ -143,17 +143,24 @@ def _version_class(purl: str | None, known: dict[str, Any]) -> Any:
     return cls
 
 
-def _version_key(purl: str | None, known: dict[str, Any]) -> Any:
+def _version_key(purl: str | None, known: dict[Any, Any]) -> Any:
     """A sort key for versions of this component's ecosystem (generic ordering when unknown)."""
     from mamori.match.ecosystems import GENERIC
     from mamori.match.versions import order_key, parse
 
     cls = _version_class(purl, known)
+    sort_key = known.get(cls)  # one per version class, remembering each version's key
+    if sort_key is None:
+        keys: dict[str, tuple[int, Any]] = {}
 
-    def sort_key(text: str) -> tuple[int, Any]:
-        parsed = parse(cls, text) or parse(GENERIC, text)
-        return (0, order_key(parsed)) if parsed is not None else (1, text)
+        def sort_key(text: str) -> tuple[int, Any]:
+            found = keys.get(text)
+            if found is None:
+                parsed = parse(cls, text) or parse(GENERIC, text)
+                found = keys[text] = (0, order_key(parsed)) if parsed is not None else (1, text)
+            return found
 
+        known[cls] = sort_key
     return sort_key
 
 
@@ -166,8 +173,10 @@ def _best_target(
     one), so that "above all of a finding's fixed versions" is one integer comparison with the highest
     rank among them. Versions of kinds that cannot be ordered together (a valid version beside one only
     the generic scheme reads) are sorted as text and compared pair by pair, as text where kinds differ."""
-    weights = [(weighed[id(f)] if weighed is not None else finding_weight(f))[0] for f in fixable]
     versions = {v for f in fixable for v in f.fixed_versions}
+    if len(versions) == 1:  # one candidate (two thirds of the components): it clears every finding
+        return next(iter(versions)), list(fixable)
+    weights = [(weighed[id(f)] if weighed is not None else finding_weight(f))[0] for f in fixable]
     keys = {v: key(v) for v in versions}
     clears: Callable[[str, int], bool]
     highest: list[int] | None = None
@@ -215,7 +224,7 @@ def fix_first(result: ScanResult) -> list[FixFirst]:
         name = f"{c.group}/{c.name}" if c.group and not c.purl else c.name
         groups.setdefault((name, c.version or "", c.purl), []).append(f)
     rows: list[FixFirst] = []
-    classes: dict[str, Any] = {}
+    classes: dict[Any, Any] = {}
     weighed: dict[tuple[float | None, int, int], tuple[float, float, int]] = {}  # their objects stay alive
     for (name, version, purl), findings in groups.items():
         fixable = [f for f in findings if f.fixed_versions]
