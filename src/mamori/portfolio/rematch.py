@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import Connection, bindparam, func, select, update
@@ -43,11 +44,14 @@ from mamori.portfolio.identity import component_of
 from mamori.scan.finding import build_findings, not_evaluated
 from mamori.scan.result import Finding, NotEvaluated
 from mamori.store import Store, schema
-from mamori.store.writer import chunks, insert_rows, now
+from mamori.store.writer import chunks, insert_rows, now, select_in
 
 BATCH = 4000  # identities per matcher call
+SELECT_IN = 20000  # ids per query sent as one array (:func:`mamori.store.writer.select_in`)
 Progress = Callable[[int, int], None]  # identities done, identities in the run
 PairKey = tuple[int, str]  # component id, vulnerability id
+# (releases, identity, vulnerability ids): the findings that are to be open after the run
+Wanted = list[tuple[set[int], int, Iterable[str]]]
 
 
 @dataclass(slots=True)
@@ -75,9 +79,10 @@ class RunSummary:
         return asdict(self)
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """What matching says about one identity and one vulnerability: affected, or cannot tell."""
+class Entry(NamedTuple):
+    """What matching says about one identity and one vulnerability: affected, or cannot tell.
+
+    A named tuple: a full re-match makes one per (identity, vulnerability), tens of thousands."""
 
     vuln_id: str
     verdict: str
@@ -93,12 +98,14 @@ class Entry:
     def ids(self) -> set[str]:
         return {self.vuln_id, *(self.aliases or "").split()}
 
+    def digest(self) -> str:
+        """What ``portfolio_match.digest`` holds: a change in any field changes it."""
+        return hashlib.blake2b(orjson.dumps(list(self)), digest_size=16).hexdigest()
+
     def row(self, component_id: int) -> dict[str, Any]:
-        values = {k: getattr(self, k) for k in Entry.__slots__}
+        values = self._asdict()
         values["component_id"] = component_id
-        values["digest"] = hashlib.blake2b(
-            orjson.dumps([getattr(self, k) for k in Entry.__slots__]), digest_size=16
-        ).hexdigest()
+        values["digest"] = self.digest()
         return values
 
 
@@ -129,18 +136,74 @@ def _unknown(note: NotEvaluated) -> Entry:
 class Engine:
     """Matches identities and writes their matches and findings; one engine per run."""
 
-    def __init__(self, store: Store, matcher: Matcher, run_id: int, progress: Progress | None) -> None:
+    def __init__(
+        self, store: Store, matcher: Matcher, run_id: int, progress: Progress | None, *, whole: bool = False
+    ) -> None:
         self.store = store
+        self.whole = whole  # the run re-matches every identity of the portfolio (a full run)
         self.matcher = matcher
         self.run_id = run_id
         self.progress = progress
         self.summary = RunSummary(run_id, "")
         self._releases: set[int] = set()
         self._current: dict[int, int] | None = None  # current SBOM id → its release
+        self._infos: dict[Any, Any] = {}  # vulnerability descriptions, shared by the run's batches
+        # a whole run's placements (identity → releases) and findings (match → releases, open and
+        # resolved), read at once by _preload and handed out per batch
+        self._placed: dict[int, set[int]] | None = None
+        self._open: dict[int, list[int]] = {}
+        self._closed: dict[int, list[int]] = {}
 
     # -- reading -------------------------------------------------------------------------------
+    def _preload(self, conn: Connection) -> None:
+        """Every current placement and every finding, each in one scan of its table: a whole run
+        needs them all, and per batch they would be read through the component_id and match_id
+        indexes (a table lookup per row). Plain driver tuples: these are the largest tables."""
+        r, sc, f = t.ReleaseRow.__table__, t.SbomComponentRow.__table__, t.FindingRow.__table__
+        placed: dict[int, set[int]] = {}
+        current = select(sc.c.component_id, r.c.id).join(r, r.c.current_sbom_id == sc.c.sbom_id)
+        for cid, rid in _plain(conn, current):
+            found = placed.get(cid)
+            if found is None:
+                placed[cid] = {rid}
+            else:
+                found.add(rid)
+        open_: defaultdict[int, list[int]] = defaultdict(list)
+        for mid, rid in _plain(conn, select(f.c.match_id, f.c.release_id).where(f.c.resolved_run.is_(None))):
+            open_[mid].append(rid)
+        closed: defaultdict[int, list[int]] = defaultdict(list)
+        for mid, rid in _plain(
+            conn, select(f.c.match_id, f.c.release_id).where(f.c.resolved_run.is_not(None))
+        ):
+            closed[mid].append(rid)
+        self._open, self._closed = open_, closed
+        self._placed = placed
+
+    def _findings(
+        self, conn: Connection, mids: list[int]
+    ) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+        """match → releases of its open findings, and of its resolved ones."""
+        open_: dict[int, list[int]] = {}
+        closed: dict[int, list[int]] = {}
+        if self._placed is not None:  # read by _preload
+            for mid in mids:
+                if (rids := self._open.pop(mid, None)) is not None:
+                    open_[mid] = rids
+                if (rids := self._closed.pop(mid, None)) is not None:
+                    closed[mid] = rids
+            return open_, closed
+        f = t.FindingRow.__table__
+        for part in chunks(sorted(mids), SELECT_IN):
+            for rid, mid, resolved in select_in(
+                conn, f, ["release_id", "match_id", "resolved_run"], "match_id", part
+            ):
+                (open_ if resolved is None else closed).setdefault(mid, []).append(rid)
+        return open_, closed
+
     def _placements(self, conn: Connection, ids: Sequence[int]) -> dict[int, set[int]]:
         """identity → releases whose current SBOM lists it."""
+        if self._placed is not None:
+            return {i: self._placed.pop(i, set()) for i in ids}
         if self._current is None:
             r = t.ReleaseRow.__table__
             stmt = select(r.c.current_sbom_id, r.c.id).where(r.c.current_sbom_id.is_not(None))
@@ -148,9 +211,8 @@ class Engine:
         current = self._current
         sc = t.SbomComponentRow.__table__
         out: dict[int, set[int]] = {i: set() for i in ids}
-        for part in chunks(list(ids), 500):
-            stmt = select(sc.c.component_id, sc.c.sbom_id).where(sc.c.component_id.in_(part))
-            for cid, sbom_id in conn.execute(stmt):
+        for part in chunks(list(ids), SELECT_IN):
+            for cid, sbom_id in select_in(conn, sc, ["component_id", "sbom_id"], "component_id", part):
                 rid = current.get(sbom_id)
                 if rid is not None:
                     out[cid].add(rid)
@@ -213,7 +275,7 @@ class Engine:
         output = self.matcher.match(comps)
         records = self.matcher.knowledge.vulnerabilities({h.vuln_id for h in output.hits})
         result: dict[int, dict[str, Entry]] = {r.id: {} for r in rows}
-        for finding in build_findings(comps, output, records, {}, {}):
+        for finding in build_findings(comps, output, records, {}, {}, self._infos):
             index = int(finding.component.bom_ref or 0)
             entry = _affected(finding)
             result[rows[index].id][entry.vuln_id] = entry
@@ -229,6 +291,8 @@ class Engine:
     def run(self, conn: Connection, ids: Iterable[int]) -> None:
         """Re-match the identities and bring their matches and findings up to date."""
         rows = self._rows(conn, sorted(set(ids)))
+        if self.whole:
+            self._preload(conn)
         total = len(rows)
         self.summary.components = total
         context = self._in_context(conn, rows, self.context_keys())
@@ -241,12 +305,7 @@ class Engine:
             for part in chunks(group, BATCH):
                 placed = self._placements(conn, [r.id for r in part])
                 found = self._evaluate(part)
-                wanted = {
-                    (rid, cid, vid)
-                    for cid, entries in found.items()
-                    for vid in entries
-                    for rid in placed[cid]
-                }
+                wanted: Wanted = [(placed[cid], cid, entries) for cid, entries in found.items()]
                 self._write(conn, part, found, wanted, placed)
                 done += len(part)
                 if self.progress:
@@ -263,33 +322,35 @@ class Engine:
             for rid in placed[row.id]:
                 per_release.setdefault(rid, []).append(row)
         found: dict[int, dict[str, Entry]] = {r.id: {} for r in rows}
-        wanted: set[tuple[int, int, str]] = set()
+        wanted: Wanted = []
         for rid, members in sorted(per_release.items()):
             for cid, entries in self._evaluate(members).items():
                 found[cid].update(entries)
-                wanted.update((rid, cid, vid) for vid in entries)
+                wanted.append(({rid}, cid, list(entries)))
         self._write(conn, rows, found, wanted, placed)
 
     # -- writing -------------------------------------------------------------------------------
     def _match_ids(
         self, conn: Connection, ids: list[int], found: dict[int, dict[str, Entry]]
     ) -> dict[PairKey, int]:
-        """Insert new matches, update changed ones; (identity, vulnerability) → match id."""
+        """Insert new matches, update changed ones; (identity, vulnerability) → match id (every match
+        row of the identities, also those no longer matched: their findings are resolved)."""
         m = t.MatchRow.__table__
         existing: dict[PairKey, tuple[int, str]] = {}
-        for part in chunks(ids, 500):
-            stmt = select(m.c.id, m.c.component_id, m.c.vuln_id, m.c.digest).where(m.c.component_id.in_(part))
-            for mid, cid, vid, digest in conn.execute(stmt):
+        for part in chunks(ids, SELECT_IN):
+            for mid, cid, vid, digest in select_in(
+                conn, m, ["id", "component_id", "vuln_id", "digest"], "component_id", part
+            ):
                 existing[(cid, vid)] = (mid, digest)
         fresh: list[dict[str, Any]] = []
         changed: list[dict[str, Any]] = []
         for cid, entries in found.items():
             for vid, entry in entries.items():
-                row = entry.row(cid)
                 old = existing.get((cid, vid))
                 if old is None:
-                    fresh.append(row)
-                elif old[1] != row["digest"]:
+                    fresh.append(entry.row(cid))
+                elif old[1] != entry.digest():
+                    row = entry.row(cid)
                     row["match_id"] = old[0]
                     changed.append(row)
         insert_rows(conn, m, fresh)
@@ -300,9 +361,9 @@ class Engine:
                 conn.execute(stmt, [{k: r[k] for k in [*columns, "match_id"]} for r in part])
         ids_by_pair = {pair: mid for pair, (mid, _) in existing.items()}
         if fresh:
-            for part in chunks(sorted({r["component_id"] for r in fresh}), 500):
-                stmt = select(m.c.id, m.c.component_id, m.c.vuln_id).where(m.c.component_id.in_(part))
-                ids_by_pair.update({(cid, vid): mid for mid, cid, vid in conn.execute(stmt)})
+            for part in chunks(sorted({r["component_id"] for r in fresh}), SELECT_IN):
+                rows = select_in(conn, m, ["id", "component_id", "vuln_id"], "component_id", part)
+                ids_by_pair.update({(cid, vid): mid for mid, cid, vid in rows})
         return ids_by_pair
 
     def _write(
@@ -310,44 +371,52 @@ class Engine:
         conn: Connection,
         rows: Sequence[Any],
         found: dict[int, dict[str, Entry]],
-        wanted: set[tuple[int, int, str]],
+        wanted: Wanted,
         placed: dict[int, set[int]],
     ) -> None:
+        """Bring the identities' matches and findings up to date; only what changed is written.
+
+        Per match, the releases whose finding is to be open are compared with the releases of its
+        open and resolved findings as sets; pairs are only listed for the matches that differ."""
         ids = [r.id for r in rows]
         previous = {r.id: r.matched_run for r in rows}
         match_ids = self._match_ids(conn, ids, found)
         owner = {mid: cid for (cid, _vid), mid in match_ids.items()}
-        desired = {(rid, match_ids[(cid, vid)]) for rid, cid, vid in wanted}
+        want: dict[int, set[int]] = {}  # match → releases whose finding is to be open
+        for rids, cid, vids in wanted:
+            for vid in vids:
+                mid = match_ids[(cid, vid)]
+                had = want.get(mid)
+                want[mid] = rids if had is None else had | rids
         f = t.FindingRow.__table__
-        existing: dict[tuple[int, int], int | None] = {}
-        for part in chunks(ids, 500):
-            stmt = (
-                select(f.c.release_id, f.c.match_id, f.c.resolved_run)
-                .join(t.MatchRow.__table__, t.MatchRow.__table__.c.id == f.c.match_id)
-                .where(t.MatchRow.__table__.c.component_id.in_(part))
+        open_, closed = self._findings(conn, list(owner))
+        opened: list[dict[str, int]] = []
+        reopened: list[dict[str, int]] = []
+        resolved: list[dict[str, Any]] = []
+        nothing: set[int] = set()
+        for mid, cid in owner.items():
+            releases = want.get(mid, nothing)
+            now_open = open_.get(mid, ())
+            was_closed = closed.get(mid)
+            if not was_closed and len(now_open) == len(releases) and releases.issuperset(now_open):
+                continue  # the same findings, all open
+            now = set(now_open)
+            shut = set(was_closed or ())
+            opened.extend(
+                {"release_id": rid, "match_id": mid, "first_run": self.run_id}
+                for rid in releases - now - shut
             )
-            for rid, mid, resolved in conn.execute(stmt):
-                existing[(rid, mid)] = resolved
-        opened = [
-            {"release_id": rid, "match_id": mid, "first_run": self.run_id}
-            for rid, mid in desired
-            if (rid, mid) not in existing
-        ]
-        reopened = [
-            {"r": rid, "m": mid}
-            for rid, mid in desired
-            if (rid, mid) in existing and existing[(rid, mid)] is not None
-        ]
-        resolved = [
-            {
-                "r": rid,
-                "m": mid,
-                "last": previous.get(owner.get(mid, -1)),
-                "why": "not-matched" if rid in placed.get(owner.get(mid, -1), ()) else "component-removed",
-            }
-            for (rid, mid), was in existing.items()
-            if was is None and (rid, mid) not in desired
-        ]
+            reopened.extend({"r": rid, "m": mid} for rid in releases & shut)
+            last, here = previous.get(cid), placed.get(cid, nothing)
+            resolved.extend(
+                {
+                    "r": rid,
+                    "m": mid,
+                    "last": last,
+                    "why": "not-matched" if rid in here else "component-removed",
+                }
+                for rid in now - releases
+            )
         insert_rows(conn, f, opened)
         key = (f.c.release_id == bindparam("r")) & (f.c.match_id == bindparam("m"))
         for part in chunks(reopened, 2000):
@@ -375,16 +444,34 @@ class Engine:
         s.releases = len(self._releases)
 
 
+def _plain(conn: Connection, stmt: Any, size: int = 50_000) -> Iterator[tuple[Any, ...]]:
+    """The rows of a statement without parameters as the driver's tuples (no SQLAlchemy row objects:
+    for hundreds of thousands of rows they cost more than the query), in the connection's transaction."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(stmt.compile(dialect=conn.dialect)))
+        while rows := cursor.fetchmany(size):
+            yield from rows
+    finally:
+        cursor.close()
+
+
 def _totals(conn: Connection, summary: RunSummary) -> None:
     """Open findings across the portfolio by rating; those a triage record calls not_affected or fixed
     are counted apart (``not_affected_or_fixed``), as ``portfolio findings`` shows them."""
     from mamori.portfolio.views import out_of_gate
 
     f, m = t.FindingRow.__table__, t.MatchRow.__table__
-    stmt = (
-        select(m.c.verdict, m.c.rating, m.c.method, func.count())
-        .select_from(f.join(m, m.c.id == f.c.match_id))
+    # counted per match first (along the match_id index), then joined: far fewer join lookups
+    per_match = (
+        select(f.c.match_id, func.count().label("n"))
         .where(f.c.resolved_run.is_(None))
+        .group_by(f.c.match_id)
+        .subquery()
+    )
+    stmt = (
+        select(m.c.verdict, m.c.rating, m.c.method, func.sum(per_match.c.n))
+        .select_from(per_match.join(m, m.c.id == per_match.c.match_id))
         .group_by(m.c.verdict, m.c.rating, m.c.method)
     )
     summary.by_rating = {}
@@ -472,7 +559,9 @@ def _portfolio_components(conn: Connection) -> set[int]:
     f, m = t.FindingRow.__table__, t.MatchRow.__table__
     ids = set(conn.scalars(select(sc.c.component_id).join(r, r.c.current_sbom_id == sc.c.sbom_id).distinct()))
     open_ = (
-        select(m.c.component_id).join(f, f.c.match_id == m.c.id).where(f.c.resolved_run.is_(None)).distinct()
+        select(m.c.component_id)
+        .where(m.c.id.in_(select(f.c.match_id).where(f.c.resolved_run.is_(None))))
+        .distinct()
     )
     ids.update(conn.scalars(open_))
     return ids
@@ -498,6 +587,7 @@ def rematch(
             summary.note = "no earlier full run: everything was matched"
         if last is None:
             summary.mode = "full"
+            engine.whole = True
             snapshot = changelog.all_records(conn)
             ids = _portfolio_components(conn)
             conn.commit()
