@@ -136,11 +136,8 @@ def _unknown(note: NotEvaluated) -> Entry:
 class Engine:
     """Matches identities and writes their matches and findings; one engine per run."""
 
-    def __init__(
-        self, store: Store, matcher: Matcher, run_id: int, progress: Progress | None, *, whole: bool = False
-    ) -> None:
+    def __init__(self, store: Store, matcher: Matcher, run_id: int, progress: Progress | None) -> None:
         self.store = store
-        self.whole = whole  # the run re-matches every identity of the portfolio (a full run)
         self.matcher = matcher
         self.run_id = run_id
         self.progress = progress
@@ -148,18 +145,24 @@ class Engine:
         self._releases: set[int] = set()
         self._current: dict[int, int] | None = None  # current SBOM id → its release
         self._infos: dict[Any, Any] = {}  # vulnerability descriptions, shared by the run's batches
+        # open findings after the run per (verdict, rating, method), counted as they are written
+        self.counts: dict[tuple[str, str, str | None], int] = {}
         # a whole run's placements (identity → releases) and findings (match → releases, open and
-        # resolved), read at once by _preload and handed out per batch
+        # resolved), read at once by preload and handed out per batch
         self._placed: dict[int, set[int]] | None = None
+        self._matches: dict[int, list[tuple[int, str, str]]] = {}  # identity → (match id, vuln id, digest)
         self._open: dict[int, list[int]] = {}
         self._closed: dict[int, list[int]] = {}
 
     # -- reading -------------------------------------------------------------------------------
-    def _preload(self, conn: Connection) -> None:
-        """Every current placement and every finding, each in one scan of its table: a whole run
-        needs them all, and per batch they would be read through the component_id and match_id
-        indexes (a table lookup per row). Plain driver tuples: these are the largest tables."""
-        r, sc, f = t.ReleaseRow.__table__, t.SbomComponentRow.__table__, t.FindingRow.__table__
+    def preload(self, conn: Connection) -> set[int]:
+        """Read every current placement, match and finding, each in one scan of its table, and return
+        the portfolio's identities: those a current SBOM lists, and those with open findings (to
+        resolve what left). A whole run needs all of these rows; per batch they would be read through
+        the component_id and match_id indexes (a table lookup per row). Plain driver tuples: these
+        are the largest tables."""
+        r, sc = t.ReleaseRow.__table__, t.SbomComponentRow.__table__
+        m, f = t.MatchRow.__table__, t.FindingRow.__table__
         placed: dict[int, set[int]] = {}
         current = select(sc.c.component_id, r.c.id).join(r, r.c.current_sbom_id == sc.c.sbom_id)
         for cid, rid in _plain(conn, current):
@@ -168,6 +171,11 @@ class Engine:
                 placed[cid] = {rid}
             else:
                 found.add(rid)
+        matches: defaultdict[int, list[tuple[int, str, str]]] = defaultdict(list)
+        owner: dict[int, int] = {}
+        for mid, cid, vid, digest in _plain(conn, select(m.c.id, m.c.component_id, m.c.vuln_id, m.c.digest)):
+            matches[cid].append((mid, vid, digest))
+            owner[mid] = cid
         open_: defaultdict[int, list[int]] = defaultdict(list)
         for mid, rid in _plain(conn, select(f.c.match_id, f.c.release_id).where(f.c.resolved_run.is_(None))):
             open_[mid].append(rid)
@@ -176,8 +184,10 @@ class Engine:
             conn, select(f.c.match_id, f.c.release_id).where(f.c.resolved_run.is_not(None))
         ):
             closed[mid].append(rid)
-        self._open, self._closed = open_, closed
-        self._placed = placed
+        ids = set(placed)
+        ids.update(owner[mid] for mid in open_ if mid in owner)
+        self._placed, self._matches, self._open, self._closed = placed, matches, open_, closed
+        return ids
 
     def _findings(
         self, conn: Connection, mids: list[int]
@@ -185,7 +195,7 @@ class Engine:
         """match → releases of its open findings, and of its resolved ones."""
         open_: dict[int, list[int]] = {}
         closed: dict[int, list[int]] = {}
-        if self._placed is not None:  # read by _preload
+        if self._placed is not None:  # read by preload
             for mid in mids:
                 if (rids := self._open.pop(mid, None)) is not None:
                     open_[mid] = rids
@@ -291,8 +301,6 @@ class Engine:
     def run(self, conn: Connection, ids: Iterable[int]) -> None:
         """Re-match the identities and bring their matches and findings up to date."""
         rows = self._rows(conn, sorted(set(ids)))
-        if self.whole:
-            self._preload(conn)
         total = len(rows)
         self.summary.components = total
         context = self._in_context(conn, rows, self.context_keys())
@@ -337,11 +345,16 @@ class Engine:
         row of the identities, also those no longer matched: their findings are resolved)."""
         m = t.MatchRow.__table__
         existing: dict[PairKey, tuple[int, str]] = {}
-        for part in chunks(ids, SELECT_IN):
-            for mid, cid, vid, digest in select_in(
-                conn, m, ["id", "component_id", "vuln_id", "digest"], "component_id", part
-            ):
-                existing[(cid, vid)] = (mid, digest)
+        if self._placed is not None:  # read by preload
+            for cid in ids:
+                for mid, vid, digest in self._matches.pop(cid, ()):
+                    existing[(cid, vid)] = (mid, digest)
+        else:
+            for part in chunks(ids, SELECT_IN):
+                for mid, cid, vid, digest in select_in(
+                    conn, m, ["id", "component_id", "vuln_id", "digest"], "component_id", part
+                ):
+                    existing[(cid, vid)] = (mid, digest)
         fresh: list[dict[str, Any]] = []
         changed: list[dict[str, Any]] = []
         for cid, entries in found.items():
@@ -394,6 +407,12 @@ class Engine:
         reopened: list[dict[str, int]] = []
         resolved: list[dict[str, Any]] = []
         nothing: set[int] = set()
+        counts = self.counts
+        for (cid, vid), mid in match_ids.items():
+            if (releases := want.get(mid)) is not None:
+                entry = found[cid][vid]
+                group = (entry.verdict, entry.rating, entry.method)
+                counts[group] = counts.get(group, 0) + len(releases)
         for mid, cid in owner.items():
             releases = want.get(mid, nothing)
             now_open = open_.get(mid, ())
@@ -456,9 +475,14 @@ def _plain(conn: Connection, stmt: Any, size: int = 50_000) -> Iterator[tuple[An
         cursor.close()
 
 
-def _totals(conn: Connection, summary: RunSummary) -> None:
+def _totals(
+    conn: Connection, summary: RunSummary, counts: dict[tuple[str, str, str | None], int] | None = None
+) -> None:
     """Open findings across the portfolio by rating; those a triage record calls not_affected or fixed
-    are counted apart (``not_affected_or_fixed``), as ``portfolio findings`` shows them."""
+    are counted apart (``not_affected_or_fixed``), as ``portfolio findings`` shows them.
+
+    ``counts``: the open findings per (verdict, rating, method), when the run itself knows them all
+    (a full run re-matched every identity with open findings); else they are counted in the store."""
     from mamori.portfolio.views import out_of_gate
 
     f, m = t.FindingRow.__table__, t.MatchRow.__table__
@@ -477,7 +501,17 @@ def _totals(conn: Connection, summary: RunSummary) -> None:
     summary.by_rating = {}
     summary.not_evaluated_by_reason = {}
     summary.open_findings = summary.not_evaluated = 0
-    for verdict, rating, method, count in conn.execute(stmt):
+    # in the order of the grouped query's rows on SQLite (NULL first)
+    groups = (
+        [
+            (*k, n)
+            for k, n in sorted(counts.items(), key=lambda i: [(v is not None, v or "") for v in i[0]])
+            if n
+        ]
+        if counts is not None
+        else conn.execute(stmt)
+    )
+    for verdict, rating, method, count in groups:
         if verdict == "affected":
             summary.open_findings += int(count)
             summary.by_rating[rating] = summary.by_rating.get(rating, 0) + int(count)
@@ -553,20 +587,6 @@ def _newly_covered(conn: Connection, knowledge: Knowledge) -> set[int]:
     }
 
 
-def _portfolio_components(conn: Connection) -> set[int]:
-    """Identities in a current SBOM, and identities with open findings (to resolve what left)."""
-    sc, r = t.SbomComponentRow.__table__, t.ReleaseRow.__table__
-    f, m = t.FindingRow.__table__, t.MatchRow.__table__
-    ids = set(conn.scalars(select(sc.c.component_id).join(r, r.c.current_sbom_id == sc.c.sbom_id).distinct()))
-    open_ = (
-        select(m.c.component_id)
-        .where(m.c.id.in_(select(f.c.match_id).where(f.c.resolved_run.is_(None))))
-        .distinct()
-    )
-    ids.update(conn.scalars(open_))
-    return ids
-
-
 def rematch(
     store: Store,
     *,
@@ -587,12 +607,12 @@ def rematch(
             summary.note = "no earlier full run: everything was matched"
         if last is None:
             summary.mode = "full"
-            engine.whole = True
             snapshot = changelog.all_records(conn)
-            ids = _portfolio_components(conn)
+            ids = engine.preload(conn)
             conn.commit()
             engine.run(conn, ids)
             changelog.replace_snapshot(conn, snapshot)
+            counts: dict[tuple[str, str, str | None], int] | None = engine.counts
         else:
             summary.mode = "changed"
             found = changelog.record_changes(conn)
@@ -605,7 +625,8 @@ def rematch(
             conn.commit()
             engine.run(conn, ids)
             changelog.update_snapshot(conn, found)
-        _totals(conn, summary)
+            counts = None
+        _totals(conn, summary, counts)
         summary.seconds = round(time.perf_counter() - started, 3)
         _finish(conn, summary, marks)
     return summary
