@@ -164,8 +164,11 @@ class Engine:
         r, sc = t.ReleaseRow.__table__, t.SbomComponentRow.__table__
         m, f = t.MatchRow.__table__, t.FindingRow.__table__
         placed: dict[int, set[int]] = {}
-        current = select(sc.c.component_id, r.c.id).join(r, r.c.current_sbom_id == sc.c.sbom_id)
-        for cid, rid in _plain(conn, current):
+        sbom_release = self._current_sboms(conn)
+        current = select(sc.c.component_id, sc.c.sbom_id, r.c.id).join(r, r.c.current_sbom_id == sc.c.sbom_id)
+        for cid, sbom_id, rid in _plain(conn, current):
+            if sbom_release[sbom_id] != rid:
+                continue  # an SBOM that is current in two releases counts for one, as in _placements
             found = placed.get(cid)
             if found is None:
                 placed[cid] = {rid}
@@ -210,15 +213,18 @@ class Engine:
                 (open_ if resolved is None else closed).setdefault(mid, []).append(rid)
         return open_, closed
 
-    def _placements(self, conn: Connection, ids: Sequence[int]) -> dict[int, set[int]]:
-        """identity → releases whose current SBOM lists it."""
-        if self._placed is not None:
-            return {i: self._placed.pop(i, set()) for i in ids}
+    def _current_sboms(self, conn: Connection) -> dict[int, int]:
         if self._current is None:
             r = t.ReleaseRow.__table__
             stmt = select(r.c.current_sbom_id, r.c.id).where(r.c.current_sbom_id.is_not(None))
             self._current = dict(conn.execute(stmt).all())
-        current = self._current
+        return self._current
+
+    def _placements(self, conn: Connection, ids: Sequence[int]) -> dict[int, set[int]]:
+        """identity → releases whose current SBOM lists it."""
+        if self._placed is not None:
+            return {i: self._placed.pop(i, set()) for i in ids}
+        current = self._current_sboms(conn)
         sc = t.SbomComponentRow.__table__
         out: dict[int, set[int]] = {i: set() for i in ids}
         for part in chunks(list(ids), SELECT_IN):
@@ -230,9 +236,11 @@ class Engine:
 
     def _rows(self, conn: Connection, ids: Sequence[int]) -> list[Any]:
         c = t.ComponentRow.__table__
+        columns = [column.name for column in c.columns]
         rows: list[Any] = []
-        for part in chunks(list(ids), 500):
-            rows.extend(conn.execute(select(c).where(c.c.id.in_(part))))
+        for part in chunks(list(ids), SELECT_IN):
+            rows.extend(select_in(conn, c, columns, "id", part))
+        rows.sort(key=lambda row: row.id)  # batches are made in this order
         return rows
 
     def context_keys(self) -> set[tuple[str, str]]:
