@@ -18,7 +18,9 @@ that release.
 
 Per (release, identity, vulnerability) a finding is opened (first run), kept, resolved (no longer
 matched, or the component left the release's SBOM) or reopened; matches are written only when their
-content changed. Each batch commits on its own; the run's marks (see :mod:`mamori.portfolio.changes`)
+content changed, findings only for the matches whose set of releases changed. A full run reads every
+current placement, match and finding in one scan of each table and counts its open totals as it writes
+them. Each batch commits on its own; the run's marks (see :mod:`mamori.portfolio.changes`)
 are written last, so an interrupted run is simply redone by the next one.
 """
 
