@@ -24,7 +24,7 @@ each of ``--runs`` rounds copies the store afresh and times one fresh ``mamori p
 process on the copy (wall time, peak RSS; median with min and max). With ``--peer-src SRC`` (the ``src``
 folder of another checkout of mamori, e.g. the previous commit) every round also times that code on its
 own fresh copy, alternating which goes first; the matches and findings both leave are compared row by
-row (``identical``). No peer outside mamori does this offline, so the peer is mamori's own previous code.
+row (``identical``), and so are the run summaries (counts and open totals, ``summary_identical``). No peer outside mamori does this offline, so the peer is mamori's own previous code.
 Caches: the OS file cache holds the store after the first copy (both sides alike); mamori keeps no
 result cache between processes — each process parses every advisory it needs afresh.
 """
@@ -316,6 +316,7 @@ def repeated(folder: Path, runs: int, peer_src: Path | None) -> dict[str, Any]:
 
     sides = {"this": None, **({"peer": peer_src} if peer_src else {})}
     times: dict[str, list[tuple[float, float]]] = {k: [] for k in sides}
+    summaries: dict[str, dict[str, Any]] = {}  # round 0's run summary (counts and totals) per side
     with tempfile.TemporaryDirectory() as scratch:
         for round_ in range(runs):
             order = list(sides) if round_ % 2 == 0 else list(reversed(sides))
@@ -327,6 +328,12 @@ def repeated(folder: Path, runs: int, peer_src: Path | None) -> dict[str, Any]:
                     env["PYTHONPATH"] = str(sides[side])
                 result = cli_rematch(db, changed_only=False, env=env)
                 times[side].append((result["process_seconds"], result["peak_rss_mb"]))
+                if round_ == 0:
+                    summaries[side] = {
+                        k: v
+                        for k, v in result.items()
+                        if k not in ("seconds", "process_seconds", "peak_rss_mb")
+                    }
         # compared after every timed run: a child process forked from a big parent reports the
         # parent's resident memory as its peak
         dumps = {side: _dump(str(Path(scratch) / f"{side}-0.db")) for side in sides}
@@ -342,6 +349,7 @@ def repeated(folder: Path, runs: int, peer_src: Path | None) -> dict[str, Any]:
         }
     if peer_src:
         out["identical"] = dumps["this"] == dumps["peer"]
+        out["summary_identical"] = summaries["this"] == summaries["peer"]  # counts and open totals
         out["findings_compared"] = len(dumps["this"])
     return out
 

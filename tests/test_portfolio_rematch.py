@@ -199,6 +199,36 @@ def test_new_revision_resolves_what_it_drops_and_keeps_history(kb: Store, tmp_pa
     assert (back.revision, reopened.reopened, reopened.opened) == (3, len(jinja), 0)
 
 
+def test_full_rematch_resolves_and_reopens_and_counts_as_the_store(kb: Store, tmp_path: Path) -> None:
+    """A full run (it reads the whole portfolio at once and counts its totals as it writes) resolves
+    what a new revision dropped, reopens it when it comes back, and reports the totals the store holds."""
+    from mamori.portfolio.rematch import RunSummary, _totals
+
+    _portfolio(kb, tmp_path)
+    first = sbom_file(tmp_path / "rev1.cdx.json", RELEASE_A)
+    second = sbom_file(tmp_path / "rev2.cdx.json", [p for p in RELEASE_A if "jinja2" not in p])
+    store_sbom(kb, "shop", "1.0", first)
+    rematch(kb)
+    jinja = {v for c, v in _open_pairs(kb, "shop", "1.0") if c.startswith("jinja2@")}
+    assert jinja
+    store_sbom(kb, "shop", "1.0", second)
+    dropped = rematch(kb)
+    assert (dropped.mode, dropped.resolved, dropped.opened, dropped.reopened) == ("full", len(jinja), 0, 0)
+    view = release(kb, "shop", "1.0", include_resolved=True)
+    removed = {f["vulnerability"]["id"] for f in view["findings"] if f["resolution"] == "component-removed"}
+    assert removed == jinja
+    store_sbom(kb, "shop", "1.0", first)
+    back = rematch(kb)
+    assert (back.reopened, back.opened, back.resolved) == (len(jinja), 0, 0)
+    counted = RunSummary(0, "")
+    with kb.engine.connect() as conn:
+        _totals(conn, counted)
+    assert back.open_findings == counted.open_findings > 0
+    assert back.by_rating == counted.by_rating
+    assert back.not_evaluated == counted.not_evaluated
+    assert back.not_evaluated_by_reason == counted.not_evaluated_by_reason
+
+
 def test_new_purl2cpe_link_rematches_that_package(kb: Store, tmp_path: Path) -> None:
     _portfolio(kb, tmp_path)
     rematch(kb)
