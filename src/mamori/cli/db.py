@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -237,16 +238,21 @@ def import_(
         raise InputError(path, gettext("file not found"))
     store = open_store(db)
     console = Console(stderr=True)
-    bar = _progress_bar(
-        console, text(lang, "import", "progress"), output_format == "json" or not console.is_terminal
-    )
+    # no bar to show (JSON, or not a terminal): no progress calls at all (one per file otherwise)
+    shown = output_format != "json" and console.is_terminal
+    bar = _progress_bar(console, text(lang, "import", "progress"), False) if shown else None
     try:
-        with bar:
-            task = bar.add_task("import", total=None, records=0)
+        with bar if bar is not None else contextlib.nullcontext():
+            report: Callable[[ImportProgress], None] | None = None
+            if bar is not None:
+                task = bar.add_task("import", total=None, records=0)
+                label = text(lang, "import", "records")
 
-            def report(p: ImportProgress) -> None:
-                records = f"{p.records} {text(lang, 'import', 'records')}"
-                bar.update(task, completed=p.files_done, total=p.files_total, records=records)
+                def shown_progress(p: ImportProgress) -> None:
+                    records = f"{p.records} {label}"
+                    bar.update(task, completed=p.files_done, total=p.files_total, records=records)
+
+                report = shown_progress
 
             if remote:
                 limits = {"url": max_download} if max_download else {}

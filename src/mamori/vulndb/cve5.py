@@ -79,20 +79,28 @@ def _cwes(problem_types: Any) -> set[str]:
     return out
 
 
+def _versions(entries: Any) -> list[ProductVersion]:
+    out: list[ProductVersion] = []
+    for v in entries:
+        get = v.get
+        version, status, changes = get("version", ""), get("status"), get("changes")
+        out.append(
+            ProductVersion(  # positional (version, status, type, lessThan, lessThanOrEqual, changes)
+                version if version.__class__ is str else str(version),
+                status if status and status.__class__ is str else str(status or "affected"),
+                get("versionType"),
+                get("lessThan"),
+                get("lessThanOrEqual"),
+                list(changes) if changes else [],
+            )
+        )
+    return out
+
+
 def _products(entries: Any, provider: str | None, record_id: str, container: str) -> list[AffectedProduct]:
     out: list[AffectedProduct] = []
     for entry in entries or []:
-        versions = [
-            ProductVersion(
-                version=str(v.get("version", "")),
-                status=str(v.get("status") or "affected"),
-                version_type=v.get("versionType"),
-                less_than=v.get("lessThan"),
-                less_than_or_equal=v.get("lessThanOrEqual"),
-                changes=list(v.get("changes") or []),
-            )
-            for v in entry.get("versions") or []
-        ]
+        versions = _versions(entry.get("versions") or [])
         cpes = [c for c in entry.get("cpes") or [] if isinstance(c, str)]
         vendor, product, repo = entry.get("vendor"), entry.get("product"), entry.get("repo")
         out.append(
