@@ -216,8 +216,6 @@ def import_(
     """Import vulnerability data, committed in batches: a rerun of an interrupted import resumes;
     bad records and files are reported and skipped. Loose records cover their ecosystems only in part:
     `mamori scan` does not evaluate components of an ecosystem no complete feed covers."""
-    from rich.console import Console
-
     from mamori.store import open_store
     from mamori.vulndb import SOURCES, import_path
     from mamori.vulndb.coverage import claimed_by, import_claims
@@ -237,7 +235,11 @@ def import_(
     if not remote and not Path(path).exists():
         raise InputError(path, gettext("file not found"))
     store = open_store(db)
-    console = Console(stderr=True)
+    console: Any = None  # what the bar and the downloader write to; JSON from a file needs neither
+    if remote or output_format != "json":
+        from rich.console import Console
+
+        console = Console(stderr=True)
     # no bar to show (JSON, or not a terminal): no progress calls at all (one per file otherwise)
     shown = output_format != "json" and console.is_terminal
     bar = _progress_bar(console, text(lang, "import", "progress"), False) if shown else None
