@@ -21,9 +21,10 @@ Datasets (read in place from ``../shared/data``, or ``MAMORI_SHARED_DATA``):
 Whole process (``whole_process``): every run is a new process started from nothing (interpreter start-up,
 imports, a brand-new store: SQLite file or PostgreSQL database created empty for the run, so the schema
 set-up is included) and timed from spawn to exit by the parent; peak RSS is the largest process of the
-run (``wait4``; mamori's decoding workers included). Both sides run the SAME number of runs (``--repeat``,
-default 5), alternated (mamori, peer, mamori, peer...) so load changes hit both alike, and report the
-median with min and max. Records/s = records read from the input / median wall seconds.
+run (``wait4``; mamori's decoding workers included), and CPU seconds (``cpu_seconds``: user + system of
+the process and of the workers it waited for; on a loaded machine they vary far less than wall time).
+Both sides run the SAME number of runs (``--repeat``, default 5), alternated (mamori, peer, mamori,
+peer...) so load changes hit both alike, and report the median with min and max. Records/s = records read from the input / median wall seconds.
 
 - mamori: ``python -c 'from mamori.cli.main import run; run()' db import PATH --db NEW``;
 - vulnerability-db: a child process that imports ``vdb`` (with ``VDB_HOME`` set to a new, empty folder)
@@ -113,8 +114,9 @@ def _env(src: str | None) -> dict[str, str]:
     return env
 
 
-def _spawn(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Wall seconds and peak RSS (MiB, the largest process of the run) of one fresh process, and its stdout."""
+def _spawn(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float, str]:
+    """Wall seconds, peak RSS (MiB, the largest process of the run) and CPU seconds (user + system, of the
+    process and the worker processes it waited for) of one fresh process, and its stdout."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
@@ -125,7 +127,7 @@ def _spawn(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
         err.seek(0)
         if code != 0:
             raise SystemExit(f"{cmd[:6]} failed ({code}): {err.read().decode(errors='replace')[-2000:]}")
-        return elapsed, usage.ru_maxrss / 1024, out.read().decode()
+        return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, out.read().decode()
 
 
 def _stats(values: list[float], digits: int = 3) -> dict[str, float]:
@@ -202,10 +204,10 @@ def whole_process(
     dataset: str, source: str, repeat: int, pg: str | None, baseline: str | None
 ) -> dict[str, Any]:
     """mamori (and, for the zip, vulnerability-db; and an optional baseline mamori), alternated run by run."""
-    sides: dict[str, Callable[[str], tuple[float, float, int]]] = {}
+    sides: dict[str, Callable[[str], tuple[float, float, float, int]]] = {}
 
-    def mamori(src: str | None) -> Callable[[str], tuple[float, float, int]]:
-        def one(tmp: str) -> tuple[float, float, int]:
+    def mamori(src: str | None) -> Callable[[str], tuple[float, float, float, int]]:
+        def one(tmp: str) -> tuple[float, float, float, int]:
             with _new_store(tmp, pg) as db:
                 cmd = [
                     sys.executable,
@@ -219,9 +221,9 @@ def whole_process(
                     "--format",
                     "json",
                 ]
-                wall, rss, out = _spawn(cmd, _env(src))
+                wall, rss, cpu, out = _spawn(cmd, _env(src))
             counts = json.loads(out)["sources"]
-            return wall, rss, sum(c["read"] for c in counts.values())
+            return wall, rss, cpu, sum(c["read"] for c in counts.values())
 
         return one
 
@@ -233,27 +235,29 @@ def whole_process(
         server, url = _serve(Path(source))
         records = _zip_records(source)
 
-        def peer(tmp: str) -> tuple[float, float, int]:
-            wall, rss, _out = _spawn([sys.executable, "-c", PEER_WHOLE, tmp, url], dict(os.environ))
-            return wall, rss, records
+        def peer(tmp: str) -> tuple[float, float, float, int]:
+            wall, rss, cpu, _out = _spawn([sys.executable, "-c", PEER_WHOLE, tmp, url], dict(os.environ))
+            return wall, rss, cpu, records
 
         sides["vulnerability-db"] = peer
     try:
         results: dict[str, dict[str, list[Any]]] = {
-            name: {"wall": [], "rss": [], "records": []} for name in sides
+            name: {"wall": [], "rss": [], "cpu": [], "records": []} for name in sides
         }
         for _ in range(repeat):
             for name, one in sides.items():
                 with tempfile.TemporaryDirectory() as tmp:
-                    wall, rss, records = one(tmp)
+                    wall, rss, cpu, records = one(tmp)
                 results[name]["wall"].append(wall)
                 results[name]["rss"].append(rss)
+                results[name]["cpu"].append(cpu)
                 results[name]["records"].append(records)
     finally:
         if server is not None:
             server.shutdown()
     out = {
-        name: _summary(max(r["records"]), r["wall"], r["rss"]) | {"backend": "postgresql" if pg else "sqlite"}
+        name: _summary(max(r["records"]), r["wall"], r["rss"])
+        | {"cpu_seconds": _stats(r["cpu"]), "backend": "postgresql" if pg else "sqlite"}
         for name, r in results.items()
     }
     if "vulnerability-db" in out:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -215,8 +216,6 @@ def import_(
     """Import vulnerability data, committed in batches: a rerun of an interrupted import resumes;
     bad records and files are reported and skipped. Loose records cover their ecosystems only in part:
     `mamori scan` does not evaluate components of an ecosystem no complete feed covers."""
-    from rich.console import Console
-
     from mamori.store import open_store
     from mamori.vulndb import SOURCES, import_path
     from mamori.vulndb.coverage import claimed_by, import_claims
@@ -236,17 +235,26 @@ def import_(
     if not remote and not Path(path).exists():
         raise InputError(path, gettext("file not found"))
     store = open_store(db)
-    console = Console(stderr=True)
-    bar = _progress_bar(
-        console, text(lang, "import", "progress"), output_format == "json" or not console.is_terminal
-    )
-    try:
-        with bar:
-            task = bar.add_task("import", total=None, records=0)
+    console: Any = None  # what the bar and the downloader write to; JSON from a file needs neither
+    if remote or output_format != "json":
+        from rich.console import Console
 
-            def report(p: ImportProgress) -> None:
-                records = f"{p.records} {text(lang, 'import', 'records')}"
-                bar.update(task, completed=p.files_done, total=p.files_total, records=records)
+        console = Console(stderr=True)
+    # no bar to show (JSON, or not a terminal): no progress calls at all (one per file otherwise)
+    shown = output_format != "json" and console.is_terminal
+    bar = _progress_bar(console, text(lang, "import", "progress"), False) if shown else None
+    try:
+        with bar if bar is not None else contextlib.nullcontext():
+            report: Callable[[ImportProgress], None] | None = None
+            if bar is not None:
+                task = bar.add_task("import", total=None, records=0)
+                label = text(lang, "import", "records")
+
+                def shown_progress(p: ImportProgress) -> None:
+                    records = f"{p.records} {label}"
+                    bar.update(task, completed=p.files_done, total=p.files_total, records=records)
+
+                report = shown_progress
 
             if remote:
                 limits = {"url": max_download} if max_download else {}

@@ -33,14 +33,16 @@ def key(identifier: str) -> str:
 
 def fusing_ids(record: Vulnerability) -> list[str]:
     """The identifiers through which this record joins others."""
-    if sum(1 for i in record.all_ids() if is_cve(i)) <= 1:
-        return record.all_ids()
+    ids = record.all_ids()
+    if sum(1 for i in ids if is_cve(i)) <= 1:
+        return ids
     return [record.id, *(a for a in record.aliases if not is_cve(a))]
 
 
-def group(records: Iterable[Vulnerability]) -> list[list[Vulnerability]]:
-    """Connected components of records over their fusing identifiers (deterministic order)."""
-    items = list(records)
+def _components(fusing: list[list[str]]) -> list[list[int]]:
+    """Connected components over the records' fusing identifiers (each list starts with the record's
+    own id), as positions in the records' order, components in the order of their root's key; each
+    identifier's :func:`key` is worked out once."""
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -51,17 +53,39 @@ def group(records: Iterable[Vulnerability]) -> list[list[Vulnerability]]:
             parent[x], x = root, parent[x]
         return root
 
-    for record in items:
-        ids = [key(i) for i in fusing_ids(record)]
-        first = find(ids[0])
-        for other in ids[1:]:
+    own: list[str] = []
+    for identifiers in fusing:
+        keys = [key(i) for i in identifiers]
+        own.append(keys[0])
+        first = find(keys[0])
+        for other in keys[1:]:
             root = find(other)
             if root != first:
                 parent[root] = first
-    components: dict[str, list[Vulnerability]] = {}
-    for record in items:
-        components.setdefault(find(key(record.id)), []).append(record)
-    return [sorted(members, key=record_order) for _, members in sorted(components.items())]
+    components: dict[str, list[int]] = {}
+    for n, k in enumerate(own):
+        components.setdefault(find(k), []).append(n)
+    return [members for _, members in sorted(components.items())]
+
+
+def group(records: Iterable[Vulnerability]) -> list[list[Vulnerability]]:
+    """Connected components of records over their fusing identifiers (deterministic order)."""
+    items = list(records)
+    fusing = [fusing_ids(r) for r in items]
+    return [sorted((items[n] for n in c), key=record_order) for c in _components(fusing)]
+
+
+def grouped(records: Iterable[Vulnerability]) -> list[tuple[str, list[Vulnerability]]]:
+    """``(canonical_id(g), g) for g in group(records)``, each record's fusing identifiers found once."""
+    items = list(records)
+    fusing = [fusing_ids(r) for r in items]
+    return [
+        (
+            _canonical([items[n].id for n in c], [fusing[n] for n in c]),
+            sorted((items[n] for n in c), key=record_order),
+        )
+        for c in _components(fusing)
+    ]
 
 
 def record_order(record: Vulnerability) -> tuple[int, str, str]:
@@ -75,8 +99,12 @@ def _rank(identifier: str) -> tuple[int, str]:
 
 
 def canonical_id(members: list[Vulnerability]) -> str:
-    own = {m.id for m in members}
-    cves = sorted({i for m in members for i in fusing_ids(m) if is_cve(i)})
+    return _canonical([m.id for m in members], [fusing_ids(m) for m in members])
+
+
+def _canonical(ids: list[str], fusing: list[list[str]]) -> str:
+    own = set(ids)
+    cves = sorted({i for identifiers in fusing for i in identifiers if is_cve(i)})
     if cves:
         recorded = [c for c in cves if c in own]
         return (recorded or cves)[0]

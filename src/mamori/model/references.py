@@ -63,11 +63,11 @@ def typed_reference(url: str, tags: list[str] | None, source: str) -> Reference:
     return Reference(url=url, type=_type_of(tuple(tags)), tags=tags, source=source)
 
 
-def _better_type(old: str, new: str) -> str:
+def better_type(old: str, new: str) -> str:
     return new if _RANK.get(new, 9) < _RANK.get(old, 9) else old
 
 
-def _joined_source(old: str, new: str) -> str:
+def joined_source(old: str, new: str) -> str:
     if not new or new in old.split(","):
         return old
     return f"{old},{new}" if old else new
@@ -82,8 +82,8 @@ def dedupe(references: list[Reference]) -> list[Reference]:
             seen[ref.url] = Reference(ref.url, ref.type, list(ref.tags), ref.source)
             continue
         old.tags.extend(t for t in ref.tags if t not in old.tags)
-        old.type = _better_type(old.type, ref.type)
-        old.source = _joined_source(old.source, ref.source)
+        old.type = better_type(old.type, ref.type)
+        old.source = joined_source(old.source, ref.source)
     return list(seen.values())
 
 
@@ -96,8 +96,8 @@ def dedupe_data(references: list[dict[str, Any]]) -> list[dict[str, Any]]:
             seen[ref["url"]] = {**ref, "tags": list(ref["tags"])}
             continue
         old["tags"].extend(t for t in ref["tags"] if t not in old["tags"])
-        old["type"] = _better_type(old["type"], ref["type"])
-        old["source"] = _joined_source(old["source"], ref["source"])
+        old["type"] = better_type(old["type"], ref["type"])
+        old["source"] = joined_source(old["source"], ref["source"])
     return list(seen.values())
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from mamori.model.cpe import CpeName, index_key, parse_cpe
@@ -11,6 +12,9 @@ from mamori.store.documents import Outline, Prepared, digest, pack, to_json
 from mamori.store.limits import has_nul
 
 _NO_VERSION = {"", "*", "-", "0", "unspecified", "n/a", "all"}
+# A product's CPE names repeat across records (8,127 CVE 5 records: 18,880 names, 2,974 distinct):
+# each is parsed once per process (CpeName is immutable).
+_product_cpe = lru_cache(maxsize=16384)(parse_cpe)
 
 
 def package_rows(v: Vulnerability | Outline, vuln_id: str) -> list[dict[str, Any]]:
@@ -91,34 +95,46 @@ def _version_values(pv: ProductVersion) -> dict[str, Any]:
 
 
 def _product_rows(vuln_id: str, position: int, product: AffectedProduct) -> list[dict[str, Any]]:
+    """The rows of one product: one per CPE name and version (the columns and their order as
+    :func:`_cpe_row` makes them); a version's values are worked out once for all its CPE names."""
     rows: list[dict[str, Any]] = []
     default = product.default_status or ("affected" if product.source == "jvn" else "unknown")
+    versions = product.versions
+    plain = not versions or all(pv.version_type == "text" for pv in versions)
+    values: list[dict[str, Any]] | None = None
     for text in product.cpes or product.derived_cpes:
-        cpe = parse_cpe(text)
+        cpe = _product_cpe(text)
         if cpe is None or cpe.vendor in ("*", "") or cpe.product in ("*", ""):
             continue
-        base = {
+        head = {
+            "vuln_id": vuln_id,
+            "part": cpe.part[:1],
+            "vendor": index_key(cpe.vendor),
+            "product": index_key(cpe.product),
+            "cpe": text,
+            "version": cpe.version if cpe.version not in ("*", "-") else None,
+            "start_including": None,
+            "start_excluding": None,
+            "end_including": None,
+            "end_excluding": None,
+            "version_type": None,
             "source": product.source,
             "record_id": product.record_id,
             "origin": "product",
             "position": position,
         }
-        if not product.versions or all(pv.version_type == "text" for pv in product.versions):
-            kind = "text" if product.versions else None
-            rows.append(
-                _cpe_row(
-                    vuln_id,
-                    cpe,
-                    text,
-                    **base,
-                    status=default,
-                    vulnerable=default == "affected",
-                    version_type=kind,
-                )
-            )
+        if plain:
+            head["version_type"] = "text" if versions else None
+            head["status"] = default
+            head["vulnerable"] = default == "affected"
+            rows.append(head)
             continue
-        for pv in product.versions:
-            rows.append(_cpe_row(vuln_id, cpe, text, **base, **_version_values(pv)))
+        if values is None:
+            values = [_version_values(pv) for pv in versions]
+        for value in values:
+            row = head.copy()
+            row.update(value)
+            rows.append(row)
     return rows
 
 

@@ -225,7 +225,7 @@ class Writer:
         while True:
             members = self._members_of(rebuild, set(changed)) if rebuild else {}
             records = [m[0] for m in members.values()] + [c[0] for c in changed.values()]
-            groups = [(merge.canonical_id(g), g) for g in merge.group(records)]
+            groups = merge.grouped(records)
             clashes = self._taken({cid for cid, _ in groups}, rebuild)
             if not clashes:
                 break

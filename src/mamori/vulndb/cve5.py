@@ -8,7 +8,7 @@ from typing import Any
 
 from mamori.errors import InputError
 from mamori.i18n import _
-from mamori.model.references import dedupe, typed_reference
+from mamori.model.references import better_type, joined_source, typed_reference
 from mamori.model.timestamps import iso_date, iso_utc
 from mamori.model.vulnerability import (
     AffectedProduct,
@@ -79,20 +79,28 @@ def _cwes(problem_types: Any) -> set[str]:
     return out
 
 
+def _versions(entries: Any) -> list[ProductVersion]:
+    out: list[ProductVersion] = []
+    for v in entries:
+        get = v.get
+        version, status, changes = get("version", ""), get("status"), get("changes")
+        out.append(
+            ProductVersion(  # positional (version, status, type, lessThan, lessThanOrEqual, changes)
+                version if version.__class__ is str else str(version),
+                status if status and status.__class__ is str else str(status or "affected"),
+                get("versionType"),
+                get("lessThan"),
+                get("lessThanOrEqual"),
+                list(changes) if changes else [],
+            )
+        )
+    return out
+
+
 def _products(entries: Any, provider: str | None, record_id: str, container: str) -> list[AffectedProduct]:
     out: list[AffectedProduct] = []
     for entry in entries or []:
-        versions = [
-            ProductVersion(
-                version=str(v.get("version", "")),
-                status=str(v.get("status") or "affected"),
-                version_type=v.get("versionType"),
-                less_than=v.get("lessThan"),
-                less_than_or_equal=v.get("lessThanOrEqual"),
-                changes=list(v.get("changes") or []),
-            )
-            for v in entry.get("versions") or []
-        ]
+        versions = _versions(entry.get("versions") or [])
         cpes = [c for c in entry.get("cpes") or [] if isinstance(c, str)]
         vendor, product, repo = entry.get("vendor"), entry.get("product"), entry.get("repo")
         out.append(
@@ -116,11 +124,29 @@ def _products(entries: Any, provider: str | None, record_id: str, container: str
     return out
 
 
+def _references(entries: Any, seen: dict[str, Reference]) -> None:
+    """A container's references added to ``seen`` (by URL, in the order first seen): one reference
+    per URL, tags united, the more specific type winning, as :func:`mamori.model.references.dedupe`
+    does, in the same pass that types them (the references are new here: none is copied)."""
+    for r in entries or []:
+        if not r.get("url"):
+            continue
+        ref = typed_reference(r["url"], r.get("tags"), SOURCE)
+        old = seen.get(ref.url)
+        if old is None:
+            seen[ref.url] = ref
+            continue
+        old.tags.extend(t for t in ref.tags if t not in old.tags)
+        old.type = better_type(old.type, ref.type)
+        old.source = joined_source(old.source, ref.source)
+
+
 def _ssvc(content: dict[str, Any], provider: str | None) -> Ssvc:
     options: dict[str, str] = {}
     for option in content.get("options") or []:
         if isinstance(option, dict):
-            options.update({k.lower(): str(v).lower() for k, v in option.items()})
+            for k, v in option.items():
+                options[k.lower()] = str(v).lower()
     return Ssvc(
         exploitation=options.get("exploitation"),
         automatable=options.get("automatable"),
@@ -164,9 +190,8 @@ def _record(doc: dict[str, Any], meta: dict[str, Any], record_id: str) -> Vulner
     title = cna.get("title")
     severities = _severities(cna.get("metrics"), cna_name)
     cwes = _cwes(cna.get("problemTypes"))
-    references: list[Reference] = [
-        typed_reference(r["url"], r.get("tags"), SOURCE) for r in cna.get("references") or [] if r.get("url")
-    ]
+    references: dict[str, Reference] = {}
+    _references(cna.get("references"), references)
     products = _products(cna.get("affected"), cna_name, record_id, "cna")
     ssvc: list[Ssvc] = []
     kev: list[Kev] = []
@@ -174,11 +199,7 @@ def _record(doc: dict[str, Any], meta: dict[str, Any], record_id: str) -> Vulner
         provider = (adp.get("providerMetadata") or {}).get("shortName")
         severities += _severities(adp.get("metrics"), provider)
         cwes |= _cwes(adp.get("problemTypes"))
-        references += [
-            typed_reference(r["url"], r.get("tags"), SOURCE)
-            for r in adp.get("references") or []
-            if r.get("url")
-        ]
+        _references(adp.get("references"), references)
         products += _products(adp.get("affected"), provider, record_id, "adp")
         for number, metric in enumerate(adp.get("metrics") or []):
             other = metric.get("other") or {}
@@ -202,7 +223,7 @@ def _record(doc: dict[str, Any], meta: dict[str, Any], record_id: str) -> Vulner
         withdrawn=withdrawn,
         severities=severities,
         cwes=sorted(cwes),
-        references=dedupe(references),
+        references=list(references.values()),
         affected_products=products,
         kev=kev,
         ssvc=ssvc,
