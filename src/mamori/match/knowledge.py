@@ -377,7 +377,8 @@ class Knowledge:
         return out
 
     def status(self) -> dict[str, Any]:
-        """``Store.status()`` once per generation."""
+        """``Store.status()`` once per generation, without the purl2cpe links by strength (a scan does
+        not report them; counting them reads the whole link table)."""
         if self._status is None:
-            self._status = self.store.status()
+            self._status = self.store.status(strengths=False)
         return self._status

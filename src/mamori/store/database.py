@@ -98,9 +98,10 @@ class Store:
         with self.read() as conn:
             return reader.coverage(conn)
 
-    def status(self) -> dict[str, Any]:
+    def status(self, strengths: bool = True) -> dict[str, Any]:
+        """What the store holds (:func:`mamori.store.reader.status`), and ``database``: where it is."""
         with self.read() as conn:
-            result = reader.status(conn)
+            result = reader.status(conn, strengths)
         result["database"] = self.display_url
         return result
 

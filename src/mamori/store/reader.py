@@ -172,8 +172,11 @@ def _count(conn: Reader, table: str) -> int:
     return int(conn.scalar(f"SELECT count(*) FROM {table}") or 0)
 
 
-def status(conn: Reader) -> dict[str, Any]:
-    """Records per source (withdrawn ones counted apart), last update per source, sizes."""
+def status(conn: Reader, strengths: bool = True) -> dict[str, Any]:
+    """Records per source (withdrawn ones counted apart), last update per source, sizes.
+
+    ``strengths=False`` leaves out the purl2cpe links counted by strength (``db status`` shows them, a
+    scan does not): a pass over the whole link table, which has no index on the strength."""
     per_source: dict[str, dict[str, Any]] = {}
     for source, records, withdrawn in conn.execute(
         "SELECT source, count(DISTINCT record_id), count(withdrawn) FROM source_record GROUP BY source"
@@ -183,11 +186,9 @@ def status(conn: Reader) -> dict[str, Any]:
         count = _count(conn, table)
         if count:
             per_source[source] = {"records": count}
-    if "purl2cpe" in per_source:  # links by strength: weak ones are not matched by default
-        strengths = dict(conn.execute("SELECT strength, count(*) FROM purl_cpe GROUP BY strength"))
-        per_source["purl2cpe"].update(
-            strong=int(strengths.get("strong", 0)), weak=int(strengths.get("weak", 0))
-        )
+    if strengths and "purl2cpe" in per_source:  # links by strength: weak ones are not matched by default
+        counts = dict(conn.execute("SELECT strength, count(*) FROM purl_cpe GROUP BY strength"))
+        per_source["purl2cpe"].update(strong=int(counts.get("strong", 0)), weak=int(counts.get("weak", 0)))
     for source, updated_at, origin in conn.execute(
         "SELECT source, updated_at, origin FROM source_state WHERE source NOT LIKE :prefix",
         {"prefix": CHECKPOINT_PREFIX + "%"},
