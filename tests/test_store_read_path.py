@@ -14,7 +14,7 @@ import pytest
 
 from conftest import SHARED_DATA
 from mamori.cli.main import SUBCOMMANDS
-from mamori.errors import StoreError
+from mamori.errors import InputError, StoreError
 from mamori.match.knowledge import Knowledge
 from mamori.portfolio.context import get_context, set_context
 from mamori.store import Store, database, open_store
@@ -155,3 +155,6 @@ def test_only_a_store_at_the_head_revision_skips_sqlalchemy(tmp_path: Path) -> N
     assert engines.sqlite_path("sqlite:///a%20b.db") is None  # escapes: SQLAlchemy reads the URL
     assert engines.sqlite_path("postgresql+psycopg://u@h/db") is None
     assert engines.sqlite_path(url) == str(path)
+    gone = f"sqlite+pysqlite:///{tmp_path / 'no-such-folder' / 'kb.db'}"
+    with Store(None, gone) as store, pytest.raises(InputError, match="cannot open the database"):
+        store.status()  # as the engine's first connection would have said

@@ -61,7 +61,7 @@ class Store:
         if self._path is not None and self._engine is None:
             conn = getattr(self._local, "conn", None)
             if conn is None:
-                conn = query.sqlite_connect(self._path)
+                conn = query.sqlite_connect(self._path, self.url)
                 self._local.conn = conn
                 with self._lock:
                     self._connections.append(conn)

@@ -21,7 +21,8 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mamori.errors import StoreError
+from mamori.errors import InputError, StoreError
+from mamori.i18n import _
 from mamori.store.identity import DAMAGE_CODES, SQLITE_FULL, damaged
 from mamori.store.messages import texts
 
@@ -118,11 +119,22 @@ class EngineReader:
 Reader = SqliteReader | EngineReader
 
 
-def sqlite_connect(path: str) -> sqlite3.Connection:
-    """A connection to the SQLite store at ``path`` set up as the engine sets up its own."""
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-    for pragma in PRAGMAS:
-        conn.execute(f"PRAGMA {pragma}")
+def sqlite_connect(path: str, url: str) -> sqlite3.Connection:
+    """A connection to the SQLite store at ``path`` set up as the engine sets up its own; one that cannot
+    be opened is the error opening the store through the engine gives (``url`` names it)."""
+    try:
+        conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        try:
+            for pragma in PRAGMAS:
+                conn.execute(f"PRAGMA {pragma}")
+        except sqlite3.Error:
+            conn.close()
+            raise
+    except sqlite3.Error as exc:
+        failed = SqliteReader(None, path)._failed(exc)  # type: ignore[arg-type]
+        if failed is not exc:
+            raise failed from None
+        raise InputError(url, _("cannot open the database: {orig}").format(orig=exc)) from None
     return conn
 
 
