@@ -185,8 +185,12 @@ class Knowledge:
                 )
             )
             # updated_at has one-second resolution: the records' count and newest change, and the
-            # number of links, tell two imports within the same second apart
-            records = conn.execute("SELECT count(*), max(modified) FROM source_record")[0]
+            # number of links, tell two imports within the same second apart (the newest change read
+            # from the index on ``modified``, each count from the table's narrowest index)
+            records = (
+                conn.scalar("SELECT count(*) FROM source_record"),
+                conn.scalar("SELECT max(modified) FROM source_record"),
+            )
             links = conn.scalar("SELECT count(*) FROM purl_cpe")
         generation = (state, records, links)
         self.newest_record = str(records[1]) if records[1] else None

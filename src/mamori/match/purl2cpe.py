@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from mamori.model.linkrule import STRONG
-from mamori.store.query import Reader, in_list
+from mamori.store.query import SQUASHED_NAME, Reader, in_list
 
 if TYPE_CHECKING:
     from packageurl import PackageURL
@@ -79,8 +79,8 @@ def _squashed(text: str) -> str:
     return text.lower().replace("-", "").replace("_", "").replace(".", "")
 
 
-# the name with case and the separators -_. left out, as _squashed does it
-_SQUASHED = "replace(replace(replace(lower(purl_name), '-', ''), '_', ''), '.', '')"
+# the name with case and the separators -_. left out, as _squashed does it (an index holds it)
+_SQUASHED = SQUASHED_NAME
 
 
 def load_links_of(

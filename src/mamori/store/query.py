@@ -42,6 +42,12 @@ PRAGMAS = (
 )
 EXIT_FULL = 2  # as mamori.store.engine: the disk under the store is full
 
+# a purl2cpe link's name with case and the separators -_. left out: the name look-up of a scan
+# (mamori.match.purl2cpe.load_links_of) compares it, and the index ix_purl_cpe_purl_type_squashed_name
+# (mamori.store.schema) is built on the very same expression, so SQLite and PostgreSQL search the index
+# instead of reading every link of the purl type
+SQUASHED_NAME = "replace(replace(replace(lower(purl_name), '-', ''), '_', ''), '.', '')"
+
 
 def in_list(name: str, values: Iterable[Any], params: Params) -> str:
     """``(:name_0, :name_1, …)`` for ``IN``, the values added to ``params``."""
