@@ -6,6 +6,7 @@ MAMORI_TEST_PG_URL is set) PostgreSQL."""
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,10 @@ import pytest
 from alembic import command
 from sqlalchemy import Engine, create_engine, inspect, text
 
+from mamori.match.purl2cpe import link_key, load_links_of
 from mamori.store import engine as engines
 from mamori.store import newschema, open_store
+from mamori.store.query import SQUASHED_NAME
 from mamori.store.throwaway import throwaway_postgres
 
 PG_URL = os.environ.get("MAMORI_TEST_PG_URL")
@@ -49,8 +52,10 @@ def _migrate_by_replay(url: str) -> None:
 
 
 def _schema(engine: Engine) -> dict[str, Any]:
-    """Everything the database says about its tables, in a comparable form."""
-    with engine.connect() as conn:
+    """Everything the database says about its tables, in a comparable form (on SQLite with the
+    statement of each index, which also holds the expression indexes SQLAlchemy does not reflect)."""
+    with engine.connect() as conn, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index")
         found = inspect(conn)
         out: dict[str, Any] = {}
         for table in sorted(found.get_table_names()):
@@ -91,6 +96,15 @@ def _schema(engine: Engine) -> dict[str, Any]:
                 ),
                 "checks": sorted((c["name"] or "", c["sqltext"]) for c in found.get_check_constraints(table)),
             }
+        if engine.dialect.name == "sqlite":  # SQLAlchemy does not reflect SQLite's expression indexes
+            out["sqlite index definitions"] = sorted(
+                tuple(r)
+                for r in conn.execute(
+                    text(
+                        "SELECT tbl_name, name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+                    )
+                )
+            )
         out["alembic_version rows"] = [
             tuple(r) for r in conn.execute(text("SELECT version_num FROM alembic_version")).fetchall()
         ]
@@ -189,3 +203,62 @@ def test_the_shipped_ddl_is_what_the_metadata_emits_for_the_head_revision(dialec
     assert newschema.path(dialect).read_text(encoding="utf-8") == newschema.render(dialect, head)
     assert newschema.shipped(dialect, head) == newschema.generate(dialect)
     assert newschema.shipped(dialect, "another") is None
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_store_before_the_read_indexes_gets_them_and_scans_search_them(
+    backend: str, tmp_path: Path
+) -> None:
+    """A store at triage_origin (before revision read_indexes) opened by this mamori is migrated: the
+    record and link look-ups of a scan then search indexes (SQLite's plan says so) and find the links."""
+
+    def check(url: str) -> None:
+        engine = engines.create(engines.resolve_url(url))
+        try:
+            config = engines.alembic_config()
+            with engine.begin() as conn:
+                config.attributes["connection"] = conn
+                command.upgrade(config, "triage_origin")
+                conn.execute(
+                    text(
+                        "INSERT INTO purl_cpe (purl_type, purl_namespace, purl_name, purl, cpe_vendor, "
+                        "cpe_product, strength, rule) VALUES ('pypi', '', 'Zope.Interface', "
+                        "'pkg:pypi/zope.interface', 'zope', 'zope.interface', 'strong', 'same-name')"
+                    )
+                )
+        finally:
+            engine.dispose()
+        with open_store(url) as store:
+            assert engines.current_revision(store.engine) == "read_indexes"
+            with store.engine.connect() as conn:
+                names = {i["name"] for table in ("source_record", "purl_cpe") for i in _indexes(conn, table)}
+                assert {"ix_source_record_modified", "ix_source_record_source_vuln_id"} <= names
+                if engine.dialect.name == "sqlite":
+                    plan = conn.execute(
+                        text(
+                            "EXPLAIN QUERY PLAN SELECT purl_namespace, purl_name, cpe_vendor, cpe_product, rule "
+                            "FROM purl_cpe WHERE purl_type = 'pypi' AND strength = 'strong' AND "
+                            f"{SQUASHED_NAME} IN ('zopeinterface')"
+                        )
+                    ).fetchall()
+                    assert "ix_purl_cpe_purl_type_squashed_name" in " ".join(str(r[-1]) for r in plan)
+                else:
+                    assert "ix_purl_cpe_purl_type_squashed_name" in names
+            with store.read() as reader:
+                found = load_links_of(reader, [link_key("pypi", "", "zope-interface")])
+            assert found == {
+                link_key("pypi", "", "zope-interface"): [("zope", "zope.interface", "same-name")]
+            }
+
+    if backend == "sqlite":
+        check(str(tmp_path / "old.db"))
+    else:
+        assert PG_URL
+        with throwaway_postgres(PG_URL) as url:
+            check(url)
+
+
+def _indexes(conn: Any, table: str) -> list[dict[str, Any]]:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index")
+        return list(inspect(conn).get_indexes(table))

@@ -137,7 +137,12 @@ def _translate_command(command: Any) -> None:
             param.help = gettext(text)
     _wrap(command, "get_help_option", _help_option)
     _wrap(command, "format_usage", _format_usage)
-    for sub in (getattr(command, "commands", None) or {}).values():
+    subs = getattr(command, "commands", None) or {}
+    on_load = getattr(subs, "on_load", None)
+    if on_load is not None:  # built on first use (mamori.cli.main.LazyCommands): translated when built
+        on_load.append(_translate_command)
+        subs = dict(dict.items(subs))  # the ones built already
+    for sub in subs.values():
         _translate_command(sub)
 
 

@@ -14,52 +14,134 @@ import importlib
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import FrameType, ModuleType
+from typing import Any
 
 import typer
 import typer.main
+from typer.core import TyperGroup
 
 from mamori import __version__
-from mamori.cli import assess as assess_cli
-from mamori.cli import catalog as catalog_cli
-from mamori.cli import completion as completion_cli
-from mamori.cli import db as db_cli
-from mamori.cli import demo as demo_cli
-from mamori.cli import plan as plan_cli
-from mamori.cli import product as product_cli
-from mamori.cli import sbom as sbom_cli
-from mamori.cli import scan as scan_cli
-from mamori.cli import ssvc as ssvc_cli
-from mamori.cli import triage as triage_cli
-from mamori.cli import vex as vex_cli
 from mamori.cli.help_text import USAGE_LINE, translate_help, usage_message
 from mamori.display import visible
 from mamori.errors import InputError, MamoriError
 from mamori.fileio import message
 from mamori.i18n import LANGS, N_, Lang, Text, _, default_lang, set_lang, translate
 
-app = typer.Typer(
-    name="mamori",
-    help="mamori (守り): SBOM, vulnerabilities, VEX and self-assessment for Japan's supply-chain guidelines.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-app.add_typer(sbom_cli.app, name="sbom")
-app.add_typer(db_cli.app, name="db")
-app.add_typer(ssvc_cli.app, name="ssvc")
-app.add_typer(catalog_cli.app, name="catalog")
-app.add_typer(assess_cli.app, name="assess")
-app.add_typer(plan_cli.app, name="plan")
-app.command("scan", epilog=scan_cli.EPILOG)(scan_cli.scan)
-app.command("demo")(demo_cli.demo)
-app.add_typer(vex_cli.app, name="vex")
-app.add_typer(product_cli.product_app, name="product")
-app.add_typer(product_cli.release_app, name="release")
-app.add_typer(product_cli.portfolio_app, name="portfolio")
-app.add_typer(triage_cli.app, name="triage")
-app.add_typer(completion_cli.app, name="completion")
+# The sub-commands, in the order Typer lists them (its commands first, then its sub-apps): name → (module
+# under mamori.cli, attribute, a command function or a sub-app). Each module is imported when its command
+# is asked for, so ``mamori scan`` imports the scan command's module and no other (every module together
+# took about a third of a 3-component scan's start-up); help and the walks over the whole tree (the
+# configuration's defaults, Japanese help) still see every command, built exactly as Typer builds it.
+SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
+    "scan": ("scan", "scan", "command"),
+    "demo": ("demo", "demo", "command"),
+    "sbom": ("sbom", "app", "group"),
+    "db": ("db", "app", "group"),
+    "ssvc": ("ssvc", "app", "group"),
+    "catalog": ("catalog", "app", "group"),
+    "assess": ("assess", "app", "group"),
+    "plan": ("plan", "app", "group"),
+    "vex": ("vex", "app", "group"),
+    "product": ("product", "product_app", "group"),
+    "release": ("product", "release_app", "group"),
+    "portfolio": ("product", "portfolio_app", "group"),
+    "triage": ("triage", "app", "group"),
+    "completion": ("completion", "app", "group"),
+}
+ROOT: dict[str, Any] = {
+    "name": "mamori",
+    "help": "mamori (守り): SBOM, vulnerabilities, VEX and self-assessment for Japan's supply-chain guidelines.",
+    "no_args_is_help": True,
+    "pretty_exceptions_enable": False,
+    "add_completion": False,
+}
+
+
+def _register(target: typer.Typer, name: str) -> None:
+    """Add the sub-command ``name`` to ``target`` as the root always added it."""
+    module_name, attribute, kind = SUBCOMMANDS[name]
+    module = importlib.import_module(f"mamori.cli.{module_name}")
+    if kind == "group":
+        target.add_typer(getattr(module, attribute), name=name)
+    else:
+        target.command(name, **({"epilog": module.EPILOG} if name == "scan" else {}))(
+            getattr(module, attribute)
+        )
+
+
+def _build(name: str) -> Any:
+    """The click command of ``name`` as Typer builds it under the root (a root of the same settings with
+    only this sub-command: a sub-command's build depends on the root's settings, not on its siblings)."""
+    root = typer.Typer(**ROOT)
+    root.callback()(_root)
+    _register(root, name)
+    return typer.main.get_command(root).commands[name]  # type: ignore[attr-defined]
+
+
+class LazyCommands(dict[str, Any]):
+    """The root's sub-commands: every name is known from the start, each command is built on first access
+    (``get``, ``[]``); ``values``/``items`` build them all. ``on_load`` callbacks see each one built."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__()
+        self._pending = list(names)
+        self.on_load: list[Callable[[Any], None]] = []
+
+    def _load(self, name: str) -> None:
+        if name in self._pending:
+            command = _build(name)
+            for callback in self.on_load:
+                callback(command)
+            self._pending.remove(name)
+            super().__setitem__(name, command)
+
+    def _names(self) -> list[str]:
+        built = list(dict.keys(self))
+        return [n for n in SUBCOMMANDS if n in self._pending or n in built] + [
+            n for n in built if n not in SUBCOMMANDS
+        ]
+
+    def __getitem__(self, name: str) -> Any:
+        self._load(name)
+        return super().__getitem__(name)
+
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+        self._load(name)
+        return super().get(name, default)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._pending or dict.__contains__(self, name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def keys(self) -> Any:  # type: ignore[override]
+        return self._names()
+
+    def values(self) -> Any:  # type: ignore[override]
+        return [self[n] for n in self._names()]
+
+    def items(self) -> Any:  # type: ignore[override]
+        return [(n, self[n]) for n in self._names()]
+
+
+class LazyGroup(TyperGroup):
+    """The root group, whose sub-commands are :class:`LazyCommands`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        lazy = LazyCommands(list(SUBCOMMANDS))
+        for name, command in self.commands.items():
+            dict.__setitem__(lazy, name, command)
+        self.commands = lazy
+
+
+app = typer.Typer(cls=LazyGroup, **ROOT)
 
 
 def _version(value: bool) -> None:
@@ -68,13 +150,15 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version."
     ),
 ) -> None:
     """mamori command line."""
+
+
+app.callback()(_root)
 
 
 EXIT_USAGE = 2

@@ -15,15 +15,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, func, select, tuple_
-
 from mamori.match.cpe import Configuration, parse_configuration, product_names
 from mamori.match.purl import OsvAffected, parse_affected
 from mamori.match.purl2cpe import LinkKey, load_links, load_links_of, load_weak_links
 from mamori.model import merge
 from mamori.model.cpe import CpeName
 from mamori.model.vulnerability import Epss, Kev, Vulnerability, from_dict, vulnerability_from_dict
-from mamori.store import Store, documents, schema
+from mamori.store import Store, documents
+from mamori.store.query import Reader, in_list, in_rows
 
 CHUNK = 500
 FEW_PACKAGES = 2000  # up to this many packages of a purl type, their links are looked up by name
@@ -178,21 +177,21 @@ class Knowledge:
 
     def refresh(self) -> None:
         """Drop the caches when an import changed the store since they were filled."""
-        t, sr = schema.SourceState.__table__, schema.SourceRecord.__table__
-        ct = schema.Coverage.__table__
-        with self.store.engine.connect() as conn:
-            state = tuple(conn.execute(select(t.c.source, t.c.updated_at, t.c.cursor).order_by(t.c.source)))
+        with self.store.read() as conn:
+            state = tuple(conn.execute("SELECT source, updated_at, cursor FROM source_state ORDER BY source"))
             state += tuple(
                 conn.execute(
-                    select(ct.c.source, ct.c.scope, ct.c.complete, ct.c.complete_at).order_by(
-                        ct.c.source, ct.c.scope
-                    )
+                    "SELECT source, scope, complete, complete_at FROM coverage ORDER BY source, scope"
                 )
             )
             # updated_at has one-second resolution: the records' count and newest change, and the
-            # number of links, tell two imports within the same second apart
-            records = tuple(conn.execute(select(func.count(), func.max(sr.c.modified))).one())
-            links = conn.scalar(select(func.count()).select_from(schema.PurlCpe.__table__))
+            # number of links, tell two imports within the same second apart (the newest change read
+            # from the index on ``modified``, each count from the table's narrowest index)
+            records = (
+                conn.scalar("SELECT count(*) FROM source_record"),
+                conn.scalar("SELECT max(modified) FROM source_record"),
+            )
+            links = conn.scalar("SELECT count(*) FROM purl_cpe")
         generation = (state, records, links)
         self.newest_record = str(records[1]) if records[1] else None
         if generation != self._generation:
@@ -204,19 +203,20 @@ class Knowledge:
     def package_rows(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[PackageRow]]:
         missing = sorted({k for k in keys if k not in self._packages})
         if missing:
-            t = schema.AffectedPackage.__table__
             by_ecosystem: dict[str, list[str]] = {}
             for ecosystem, name_key in missing:
                 by_ecosystem.setdefault(ecosystem, []).append(name_key)
                 self._packages[(ecosystem, name_key)] = []
-            cols = (t.c.ecosystem, t.c.name_key, t.c.vuln_id, t.c.source, t.c.record_id, t.c.origin)
-            with self.store.engine.connect() as conn:
+            with self.store.read() as conn:
                 for ecosystem, names in by_ecosystem.items():
                     for part in chunked(names):
-                        stmt = select(*cols, t.c.position, t.c.ecosystem_variant).where(
-                            t.c.ecosystem == ecosystem, t.c.name_key.in_(part)
+                        params: dict[str, Any] = {"ecosystem": ecosystem}
+                        sql = (
+                            "SELECT ecosystem, name_key, vuln_id, source, record_id, origin, position, "
+                            "ecosystem_variant FROM affected_package "
+                            f"WHERE ecosystem = :ecosystem AND name_key IN {in_list('name', part, params)}"
                         )
-                        for r in conn.execute(stmt):
+                        for r in conn.execute(sql, params):
                             self._packages[(r[0], r[1])].append(
                                 PackageRow(r[2], r[3], r[4], r[5], r[6], r[7] or "")
                             )
@@ -225,14 +225,15 @@ class Knowledge:
     def cpe_rows(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[CpeRow]]:
         missing = sorted({k for k in keys if k not in self._cpes})
         if missing:
-            t = schema.AffectedCpe.__table__
             found: dict[tuple[str, str], set[CpeRow]] = {k: set() for k in missing}
-            with self.store.engine.connect() as conn:
+            with self.store.read() as conn:
                 for part in chunked(missing):
-                    stmt = select(t.c.vendor, t.c.product, t.c.vuln_id, t.c.origin, t.c.position).where(
-                        tuple_(t.c.vendor, t.c.product).in_(part)
+                    params: dict[str, Any] = {}
+                    sql = (
+                        "SELECT vendor, product, vuln_id, origin, position FROM affected_cpe "
+                        f"WHERE (vendor, product) IN {in_rows('key', part, params)}"
                     )
-                    for vendor, product, vuln_id, origin, position in conn.execute(stmt):
+                    for vendor, product, vuln_id, origin, position in conn.execute(sql, params):
                         found[(vendor, product)].add(CpeRow(vuln_id, origin, position))
             for key, rows in found.items():
                 self._cpes[key] = sorted(rows, key=lambda r: (r.vuln_id, r.origin, r.position))
@@ -242,7 +243,7 @@ class Knowledge:
     def links(self) -> dict[LinkKey, list[tuple[str, str]]]:
         """Every strong purl2cpe link (read once per generation)."""
         if self._link_types is not None:
-            with self.store.engine.connect() as conn:
+            with self.store.read() as conn:
                 self._links = load_links(conn)
             self._link_types = None
         return self._links
@@ -253,7 +254,7 @@ class Knowledge:
         if self._link_types is not None:
             missing = set(types) - self._link_types
             if missing:
-                with self.store.engine.connect() as conn:
+                with self.store.read() as conn:
                     self._links.update(load_links(conn, missing))
                 self._link_types |= missing
         return self._links
@@ -278,7 +279,7 @@ class Knowledge:
         ask = sorted(k for k in keys if k not in cache and not (read is None or k[0] in read))
         if ask:
             got: dict[LinkKey, list[tuple[str, str, str]]] = {}
-            with self.store.engine.connect() as conn:
+            with self.store.read() as conn:
                 for part in chunked(ask):
                     got.update(load_links_of(conn, part, strong=strong))
             for key in ask:
@@ -295,7 +296,7 @@ class Knowledge:
         """The weak links (vendor, product, rule) for these purl types at least; read only when asked."""
         missing = set(types) - self._weak_types
         if missing:
-            with self.store.engine.connect() as conn:
+            with self.store.read() as conn:
                 self._weak.update(load_weak_links(conn, missing))
             self._weak_types |= missing
         return self._weak
@@ -311,21 +312,24 @@ class Knowledge:
         return self.coverage.get(name) or ScopeState(name)
 
     # -- documents ----------------------------------------------------------------------------
-    def _documents(self, conn: Connection, ids: Sequence[str]) -> Iterator[tuple[str, bool, bytes, bool]]:
+    def _documents(self, conn: Reader, ids: Sequence[str]) -> Iterator[tuple[str, bool, bytes, bool]]:
         """(vuln id, withdrawn, packed document, merged?) for each id that exists."""
-        vt, sr = schema.Vulnerability.__table__, schema.SourceRecord.__table__
         for part in chunked(ids):
             single: dict[str, bool] = {}
+            params: dict[str, Any] = {}
             for vid, doc, withdrawn in conn.execute(
-                select(vt.c.id, vt.c.doc, vt.c.withdrawn).where(vt.c.id.in_(part))
+                f"SELECT id, doc, withdrawn FROM vulnerability WHERE id IN {in_list('id', part, params)}",
+                params,
             ):
                 if doc is None:
                     single[vid] = withdrawn is not None
                 else:
                     yield vid, withdrawn is not None, doc, True
             if single:
+                params = {}
                 for vid, doc in conn.execute(
-                    select(sr.c.vuln_id, sr.c.doc).where(sr.c.vuln_id.in_(list(single)))
+                    f"SELECT vuln_id, doc FROM source_record WHERE vuln_id IN {in_list('id', single, params)}",
+                    params,
                 ):
                     yield vid, single[vid], doc, False
 
@@ -335,7 +339,7 @@ class Knowledge:
         if missing:
             for vid in missing:
                 self._advisories[vid] = None
-            with self.store.engine.connect() as conn:
+            with self.store.read() as conn:
                 for vid, withdrawn, doc, _merged in self._documents(conn, missing):
                     self._advisories[vid] = _advisory(vid, documents.unpack(doc), withdrawn)
         return {i: a for i in wanted if (a := self._advisories.get(i)) is not None}
@@ -347,7 +351,7 @@ class Knowledge:
         if missing:
             for vid in missing:
                 self._records[vid] = None
-            with self.store.engine.connect() as conn:
+            with self.store.read() as conn:
                 for vid, _withdrawn, doc, merged in self._documents(conn, missing):
                     data = documents.unpack(doc)
                     self._records[vid] = vulnerability_from_dict(
@@ -357,25 +361,28 @@ class Knowledge:
 
     # -- enrichment ---------------------------------------------------------------------------
     def kev(self, cves: Iterable[str]) -> dict[str, Kev]:
-        t = schema.KevEntry.__table__
         out: dict[str, Kev] = {}
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             for part in chunked(sorted(set(cves))):
-                for cve_id, doc in conn.execute(select(t.c.cve_id, t.c.doc).where(t.c.cve_id.in_(part))):
+                params: dict[str, Any] = {}
+                sql = f"SELECT cve_id, doc FROM kev WHERE cve_id IN {in_list('cve', part, params)}"
+                for cve_id, doc in conn.execute(sql, params):
                     out[cve_id] = from_dict(Kev, documents.unpack(doc))
         return out
 
     def epss(self, cves: Iterable[str]) -> dict[str, Epss]:
-        t = schema.EpssScore.__table__
         out: dict[str, Epss] = {}
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             for part in chunked(sorted(set(cves))):
-                for row in conn.execute(select(t).where(t.c.cve_id.in_(part))):
-                    out[row.cve_id] = Epss(row.cve_id, row.score, row.percentile, row.date)
+                params: dict[str, Any] = {}
+                sql = f"SELECT cve_id, score, percentile, date FROM epss WHERE cve_id IN {in_list('cve', part, params)}"
+                for cve_id, score, percentile, date in conn.execute(sql, params):
+                    out[cve_id] = Epss(cve_id, score, percentile, date)
         return out
 
     def status(self) -> dict[str, Any]:
-        """``Store.status()`` once per generation."""
+        """``Store.status()`` once per generation, without the purl2cpe links by strength (a scan does
+        not report them; counting them reads the whole link table)."""
         if self._status is None:
-            self._status = self.store.status()
+            self._status = self.store.status(strengths=False)
         return self._status

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-
-from packageurl import PackageURL
-from sqlalchemy import Connection, func, select
+from typing import TYPE_CHECKING, Any
 
 from mamori.model.linkrule import STRONG
-from mamori.store import schema
+from mamori.store.query import SQUASHED_NAME, Reader, in_list
+
+if TYPE_CHECKING:
+    from packageurl import PackageURL
 
 LinkKey = tuple[str, str, str]
 _PEP503 = re.compile(r"[-_.]+")
@@ -33,16 +34,21 @@ def key_for(purl: PackageURL) -> LinkKey:
     return link_key(purl.type, purl.namespace or "", purl.name)
 
 
-def load_links(conn: Connection, types: Iterable[str] | None = None) -> dict[LinkKey, list[tuple[str, str]]]:
+def _of_types(sql: str, types: Iterable[str] | None, params: dict[str, Any]) -> str:
+    return sql if types is None else f"{sql} AND purl_type IN {in_list('type', sorted(types), params)}"
+
+
+def load_links(conn: Reader, types: Iterable[str] | None = None) -> dict[LinkKey, list[tuple[str, str]]]:
     """The store's strong purl → [(cpe vendor, cpe product)] links (of these purl types only, when given)."""
-    t = schema.PurlCpe.__table__
     links: dict[LinkKey, list[tuple[str, str]]] = {}
-    stmt = select(t.c.purl_type, t.c.purl_namespace, t.c.purl_name, t.c.cpe_vendor, t.c.cpe_product).where(
-        t.c.strength == STRONG
+    params: dict[str, Any] = {"strength": STRONG}
+    sql = _of_types(
+        "SELECT purl_type, purl_namespace, purl_name, cpe_vendor, cpe_product FROM purl_cpe "
+        "WHERE strength = :strength",
+        types,
+        params,
     )
-    if types is not None:
-        stmt = stmt.where(t.c.purl_type.in_(sorted(types)))
-    for purl_type, namespace, name, vendor, product in conn.execute(stmt):
+    for purl_type, namespace, name, vendor, product in conn.execute(sql, params):
         pair = (vendor, product)
         bucket = links.setdefault(link_key(purl_type, namespace or "", name), [])
         if pair not in bucket:
@@ -51,16 +57,18 @@ def load_links(conn: Connection, types: Iterable[str] | None = None) -> dict[Lin
 
 
 def load_weak_links(
-    conn: Connection, types: Iterable[str] | None = None
+    conn: Reader, types: Iterable[str] | None = None
 ) -> dict[LinkKey, list[tuple[str, str, str]]]:
     """The store's weak links: purl → [(cpe vendor, cpe product, the rule that made it weak)]."""
-    t = schema.PurlCpe.__table__
     links: dict[LinkKey, list[tuple[str, str, str]]] = {}
-    cols = (t.c.purl_type, t.c.purl_namespace, t.c.purl_name, t.c.cpe_vendor, t.c.cpe_product, t.c.rule)
-    stmt = select(*cols).where(t.c.strength != STRONG)
-    if types is not None:
-        stmt = stmt.where(t.c.purl_type.in_(sorted(types)))
-    for purl_type, namespace, name, vendor, product, rule in conn.execute(stmt):
+    params: dict[str, Any] = {"strength": STRONG}
+    sql = _of_types(
+        "SELECT purl_type, purl_namespace, purl_name, cpe_vendor, cpe_product, rule FROM purl_cpe "
+        "WHERE strength != :strength",
+        types,
+        params,
+    )
+    for purl_type, namespace, name, vendor, product, rule in conn.execute(sql, params):
         bucket = links.setdefault(link_key(purl_type, namespace or "", name), [])
         if not any((v, p) == (vendor, product) for v, p, _ in bucket):
             bucket.append((vendor, product, rule or "unrelated"))
@@ -71,8 +79,12 @@ def _squashed(text: str) -> str:
     return text.lower().replace("-", "").replace("_", "").replace(".", "")
 
 
+# the name with case and the separators -_. left out, as _squashed does it (an index holds it)
+_SQUASHED = SQUASHED_NAME
+
+
 def load_links_of(
-    conn: Connection, keys: Iterable[LinkKey], *, strong: bool = True
+    conn: Reader, keys: Iterable[LinkKey], *, strong: bool = True
 ) -> dict[LinkKey, list[tuple[str, str, str]]]:
     """The links of these packages only: (cpe vendor, cpe product, rule) per key, strong or weak ones.
 
@@ -80,7 +92,6 @@ def load_links_of(
     database compares names with case and the separators ``-_.`` left out, a superset of the exact
     :func:`link_key` comparison that follows here (stored names keep the spelling of the feed:
     ``Django``, ``zope.interface``)."""
-    t = schema.PurlCpe.__table__
     wanted = set(keys)
     by_type: dict[str, tuple[set[str], set[str]]] = {}
     for purl_type, namespace, name in wanted:
@@ -88,16 +99,16 @@ def load_links_of(
         names.add(_squashed(name))
         namespaces.add(namespace)
     found: dict[LinkKey, list[tuple[str, str, str]]] = {}
-    squashed = func.replace(func.replace(func.replace(func.lower(t.c.purl_name), "-", ""), "_", ""), ".", "")
     for purl_type, (names, namespaces) in by_type.items():
-        stmt = select(t.c.purl_namespace, t.c.purl_name, t.c.cpe_vendor, t.c.cpe_product, t.c.rule).where(
-            t.c.purl_type == purl_type,
-            (t.c.strength == STRONG) if strong else (t.c.strength != STRONG),
-            squashed.in_(sorted(names)),
+        params: dict[str, Any] = {"type": purl_type, "strength": STRONG}
+        sql = (
+            "SELECT purl_namespace, purl_name, cpe_vendor, cpe_product, rule FROM purl_cpe "
+            f"WHERE purl_type = :type AND strength {'=' if strong else '!='} :strength "
+            f"AND {_SQUASHED} IN {in_list('name', sorted(names), params)}"
         )
         if purl_type != "pypi":  # PyPI has no namespace: link_key leaves it empty
-            stmt = stmt.where(func.lower(func.coalesce(t.c.purl_namespace, "")).in_(sorted(namespaces)))
-        for row_namespace, row_name, vendor, product, rule in conn.execute(stmt):
+            sql += f" AND lower(coalesce(purl_namespace, '')) IN {in_list('namespace', sorted(namespaces), params)}"
+        for row_namespace, row_name, vendor, product, rule in conn.execute(sql, params):
             key = link_key(purl_type, row_namespace or "", row_name)
             if key not in wanted:
                 continue

@@ -13,19 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy import Connection, delete, select
+from typing import TYPE_CHECKING, Any
 
 from mamori.errors import InputError
 from mamori.i18n import _
-from mamori.portfolio import tables as t
 from mamori.store import Store
-from mamori.store.writer import now
-from mamori.triage.context import Context, check_point, product_context
-from mamori.triage.records import default_who
+from mamori.store.query import EngineReader, Reader
+
+if TYPE_CHECKING:
+    from mamori.triage.context import Context
 
 REASON_LIMIT = 2000
+# the columns of product_context read back
+CONTEXT_COLUMNS = "point, value, reason, set_by, set_at"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,22 +48,20 @@ class ContextValue:
         }
 
 
-def _product(conn: Connection, name: str) -> int | None:
-    p = t.ProductRow.__table__
-    found = conn.scalar(select(p.c.id).where(p.c.name == name.strip()))
+def _product(conn: Reader, name: str) -> int | None:
+    found = conn.scalar("SELECT id FROM product WHERE name = :name", {"name": name.strip()})
     return int(found) if found is not None else None
 
 
-def _rows(conn: Connection, pid: int) -> dict[str, ContextValue]:
-    c = t.ProductContextRow.__table__
-    return {
-        row.point: ContextValue(row.point, row.value, row.reason, row.set_by, row.set_at)
-        for row in conn.execute(select(c).where(c.c.product_id == pid).order_by(c.c.point))
-    }
+def _rows(conn: Reader, pid: int) -> dict[str, ContextValue]:
+    sql = f"SELECT {CONTEXT_COLUMNS} FROM product_context WHERE product_id = :pid ORDER BY point"
+    return {row[0]: ContextValue(*row) for row in conn.execute(sql, {"pid": pid})}
 
 
 def checked(values: Mapping[str, str]) -> dict[str, str]:
     """Point → value id, every point and value checked (InputError names the first one wrong)."""
+    from mamori.triage.context import check_point
+
     return {
         point: check_point(point, value, f"--{point.replace('_', '-')}") for point, value in values.items()
     }
@@ -78,7 +76,12 @@ def set_context(
 ) -> tuple[dict[str, ContextValue], bool]:
     """Set context points of a product (the others stay); adds the product when it does not exist yet.
     Returns the product's whole context and whether the product was added."""
+    from sqlalchemy import delete
+
+    from mamori.portfolio import tables as t
     from mamori.portfolio.archive import add_product
+    from mamori.store.writer import now
+    from mamori.triage.records import default_who
 
     ids = checked(values)
     text = (reason or "").strip() or None
@@ -86,8 +89,8 @@ def set_context(
         raise InputError(None, _("--reason is longer than {limit} characters").format(limit=REASON_LIMIT))
     who = who or default_who()
     added = False
-    with store.engine.connect() as conn:
-        pid = _product(conn, product)
+    with store.read() as reader:
+        pid = _product(reader, product)
     if pid is None:
         pid, added = add_product(store, product, who=who), True
     c = t.ProductContextRow.__table__
@@ -100,11 +103,14 @@ def set_context(
                     product_id=pid, point=point, value=value, reason=text, set_by=who, set_at=at
                 )
             )
-        return _rows(conn, pid), added
+        return _rows(EngineReader(conn), pid), added
 
 
 def clear_context(store: Store, product: str, points: Sequence[str] = ()) -> int:
     """Remove some points (or all) of a product's context; returns how many were removed."""
+    from sqlalchemy import delete
+
+    from mamori.portfolio import tables as t
     from mamori.portfolio.archive import product_id
 
     c = t.ProductContextRow.__table__
@@ -118,21 +124,21 @@ def clear_context(store: Store, product: str, points: Sequence[str] = ()) -> int
 
 def get_context(store: Store, product: str) -> dict[str, ContextValue] | None:
     """The product's context (point → value); None when there is no such product."""
-    with store.engine.connect() as conn:
+    with store.read() as conn:
         pid = _product(conn, product)
         return _rows(conn, pid) if pid is not None else None
 
 
 def contexts(store: Store) -> dict[str, dict[str, ContextValue]]:
     """Every product's context by product name (products without one left out)."""
-    c, p = t.ProductContextRow.__table__, t.ProductRow.__table__
     out: dict[str, dict[str, ContextValue]] = {}
-    with store.engine.connect() as conn:
-        stmt = select(p.c.name, c).join(p, p.c.id == c.c.product_id).order_by(p.c.name, c.c.point)
-        for row in conn.execute(stmt):
-            out.setdefault(row.name, {})[row.point] = ContextValue(
-                row.point, row.value, row.reason, row.set_by, row.set_at
-            )
+    sql = (
+        "SELECT product.name, c.point, c.value, c.reason, c.set_by, c.set_at "
+        "FROM product_context AS c JOIN product ON product.id = c.product_id ORDER BY product.name, c.point"
+    )
+    with store.read() as conn:
+        for name, *values in conn.execute(sql):
+            out.setdefault(name, {})[values[0]] = ContextValue(*values)
     return out
 
 
@@ -140,6 +146,8 @@ def as_context(product: str, values: Mapping[str, ContextValue]) -> Context | No
     """The stored context as a triage :class:`Context` (None when nothing is set)."""
     if not values:
         return None
+    from mamori.triage.context import product_context
+
     return product_context(
         product,
         {
@@ -150,9 +158,8 @@ def as_context(product: str, values: Mapping[str, ContextValue]) -> Context | No
 
 
 def product_names(store: Store) -> list[str]:
-    with store.engine.connect() as conn:
-        p = t.ProductRow.__table__
-        return list(conn.scalars(select(p.c.name).order_by(p.c.name)))
+    with store.read() as conn:
+        return [row[0] for row in conn.execute("SELECT name FROM product ORDER BY name")]
 
 
 def find_product(store: Store, name: str | None) -> str | None:

@@ -1,4 +1,5 @@
-"""The vulnerability knowledge base store: SQLAlchemy 2 on SQLite (default) or PostgreSQL, Alembic migrations."""
+"""The vulnerability knowledge base store: SQLAlchemy 2 on SQLite (default) or PostgreSQL, Alembic migrations;
+a SQLite store at the current schema is read through sqlite3 (:mod:`mamori.store.query`)."""
 
 from mamori.store.database import Store, open_store
 from mamori.store.engine import default_path, resolve_url

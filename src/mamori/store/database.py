@@ -1,68 +1,118 @@
-"""The knowledge base: open (and migrate), write in one transaction, read."""
+"""The knowledge base: open (and migrate), write in one transaction, read.
+
+A SQLite store already at this mamori's schema opens without SQLAlchemy: its identity and revision are
+read with :mod:`sqlite3` (:mod:`mamori.store.identity`), its reads run through :mod:`sqlite3`
+(:mod:`mamori.store.query`, which says why), and the engine is made on first use (a write, or code that
+asks for ``store.engine``). Every other store is opened, and migrated when needed, through SQLAlchemy.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from typing import TYPE_CHECKING, Any
 
 from mamori.errors import InputError, StoreError
 from mamori.i18n import _
 from mamori.store import engine as engines
-from mamori.store import identity, reader
-from mamori.store.writer import Writer
+from mamori.store import identity, query, reader
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from mamori.store.writer import Writer
 
 
 class Store:
-    """A migrated, ready database. Use :func:`open_store`."""
+    """A migrated, ready database. Use :func:`open_store`.
 
-    def __init__(self, engine: Engine, url: str) -> None:
-        self.engine = engine
+    ``engine`` None: a SQLite file at the current schema, read through :mod:`sqlite3` (one connection per
+    thread) until something needs the engine, which is then made from ``url``."""
+
+    def __init__(self, engine: Engine | None, url: str) -> None:
+        self._engine = engine
         self.url = url
+        self._path = engines.sqlite_path(url) if engine is None else None
+        if engine is None and self._path is None:
+            raise ValueError(f"not a plain SQLite URL: {url}")
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = engines.create(self.url)
+        return self._engine
 
     @property
     def display_url(self) -> str:
-        return self.engine.url.render_as_string(hide_password=True)
+        if self._engine is None:
+            return self.url  # a plain SQLite URL, shown as SQLAlchemy renders it
+        return self._engine.url.render_as_string(hide_password=True)
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[query.Reader]:
+        """One read transaction on the store (:mod:`mamori.store.query`)."""
+        if self._path is not None and self._engine is None:
+            conn = getattr(self._local, "conn", None)
+            if conn is None:
+                conn = query.sqlite_connect(self._path, self.url)
+                self._local.conn = conn
+                with self._lock:
+                    self._connections.append(conn)
+            yield from query.sqlite_read(conn, self._path)
+            return
+        with self.engine.connect() as connection:
+            yield query.EngineReader(connection)
 
     @contextlib.contextmanager
     def writer(self) -> Iterator[Writer]:
         """One transaction: everything written inside commits together or not at all."""
+        from mamori.store.writer import Writer
+
         with self.engine.connect().execution_options(write=True) as conn, conn.begin():
             yield Writer(conn)
 
     def lookup(self, identifier: str) -> reader.Lookup | None:
-        with self.engine.connect() as conn:
+        with self.read() as conn:
             return reader.lookup(conn, identifier)
 
     def source_state(self, source: str) -> dict[str, Any] | None:
         """``updated_at``, ``origin`` and ``cursor`` (for incremental sync) of one source."""
-        with self.engine.connect() as conn:
+        with self.read() as conn:
             return reader.source_state(conn, source)
 
     def checkpoint(self, key: str) -> dict[str, Any] | None:
         """Where an interrupted import stopped (what :meth:`Writer.save_checkpoint` kept), or None."""
-        with self.engine.connect() as conn:
+        with self.read() as conn:
             return reader.checkpoint(conn, key)
 
     def coverage(self) -> list[dict[str, Any]]:
         """Per source and scope: complete (when, from where) or partial, and records (see
         :mod:`mamori.vulndb.coverage`)."""
-        with self.engine.connect() as conn:
+        with self.read() as conn:
             return reader.coverage(conn)
 
-    def status(self) -> dict[str, Any]:
-        with self.engine.connect() as conn:
-            result = reader.status(conn)
+    def status(self, strengths: bool = True) -> dict[str, Any]:
+        """What the store holds (:func:`mamori.store.reader.status`), and ``database``: where it is."""
+        with self.read() as conn:
+            result = reader.status(conn, strengths)
         result["database"] = self.display_url
         return result
 
     def close(self) -> None:
-        self.engine.dispose()
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()
+        self._local = threading.local()
+        if self._engine is not None:
+            self._engine.dispose()
 
     def __enter__(self) -> Store:
         return self
@@ -88,11 +138,35 @@ def _check_identity(engine: Engine) -> None:
     identity.judge(found, where, engines.known_revisions(), engines.head_revision(), __version__)
 
 
+def _current_sqlite(url: str) -> bool:
+    """True when ``url`` is a plain SQLite file holding a mamori store at this mamori's newest revision
+    (read with :mod:`sqlite3`, nothing written): it needs no migration, nor SQLAlchemy to read it. A
+    file that is not a mamori store this mamori knows is refused here as by :func:`_check_identity`."""
+    from mamori import __version__
+
+    path = engines.sqlite_path(url)
+    if path is None:
+        return False
+    found = identity.sqlite_found(Path(path), path)
+    head = engines.head_revision()
+    identity.judge(found, path, engines.known_revisions(), head, __version__)
+    return (
+        found is not None
+        and found.tables >= identity.CORE_TABLES
+        and head is not None
+        and found.revisions == (head,)
+    )
+
+
 def open_store(db: str | os.PathLike[str] | None = None) -> Store:
     """Open the store named by ``--db``, ``MAMORI_DB`` or the default: a new or empty database becomes
     an empty mamori store, an older mamori store is migrated to this mamori's schema, anything else is
     refused before anything is written (:mod:`mamori.store.identity`)."""
     url = engines.resolve_url(db)
+    if _current_sqlite(url):
+        return Store(None, url)
+    from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
     engine = engines.create(url)
     try:
         _check_identity(engine)

@@ -14,17 +14,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import platformdirs
-from sqlalchemy import Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import ExceptionContext
-from sqlalchemy.exc import SQLAlchemyError
 
 from mamori.errors import InputError, StoreError
 from mamori.i18n import _
 from mamori.store.identity import DAMAGE_CODES, SQLITE_FULL, damaged
 from mamori.store.messages import texts
+from mamori.store.query import PRAGMAS
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy import Engine
+    from sqlalchemy.engine import ExceptionContext
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Alembic (a third of the time it takes to open the store) is imported only to migrate: the revisions are
@@ -48,19 +48,26 @@ def resolve_url(db: str | os.PathLike[str] | None = None) -> str:
     return f"sqlite+pysqlite:///{path}"
 
 
+def sqlite_path(url: str) -> str | None:
+    """The file of a plain SQLite URL (``sqlite:///PATH``, as :func:`resolve_url` makes from a path), read
+    without SQLAlchemy; None for any other URL (a server, a URL with options or escapes, memory)."""
+    for prefix in ("sqlite+pysqlite:///", "sqlite:///"):
+        if url.startswith(prefix):
+            path = url[len(prefix) :]
+            if not path or path == ":memory:" or path.startswith("file:") or any(c in path for c in "%?#"):
+                return None
+            return path
+    return None
+
+
 def _sqlite_events(engine: Engine) -> None:
+    from sqlalchemy import event
+
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
         dbapi_connection.isolation_level = None  # SQLAlchemy's BEGIN below makes transactions real
         cursor = dbapi_connection.cursor()
-        for pragma in (
-            "journal_mode=WAL",
-            "synchronous=NORMAL",
-            "foreign_keys=ON",
-            "temp_store=MEMORY",
-            "cache_size=-65536",
-            "busy_timeout=30000",
-        ):
+        for pragma in PRAGMAS:
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
@@ -87,6 +94,8 @@ def _error_events(engine: Engine) -> None:
     a SQLite file found damaged while reading it (exit 2), a connection to the server lost (exit 3; the
     transaction it carried is rolled back by the server, so nothing of it was written), the disk under the
     store full (exit 2; the transaction is rolled back)."""
+    from sqlalchemy import event
+
     name = where(engine)
 
     @event.listens_for(engine, "handle_error")
@@ -108,6 +117,9 @@ def _error_events(engine: Engine) -> None:
 
 
 def create(url: str) -> Engine:
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         engine = create_engine(url, future=True, pool_pre_ping=not url.startswith("sqlite"))
     except (SQLAlchemyError, ImportError, ValueError) as exc:
@@ -156,6 +168,8 @@ def known_revisions() -> frozenset[str]:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (None for an empty database)."""
+    from sqlalchemy import inspect, text
+
     with engine.connect() as conn:
         if not inspect(conn).has_table("alembic_version"):
             return None
@@ -176,6 +190,8 @@ def create_new(engine: Engine, head: str) -> bool:
     is not empty (another process may have set it up meanwhile: the write transaction waits for it).
     tests/test_store_new_schema.py proves the schema identical to the migrated one, table by table,
     column by column, index by index, on SQLite and PostgreSQL."""
+    from sqlalchemy import inspect
+
     from mamori.store import newschema
 
     statements = newschema.shipped(engine.dialect.name, head)

@@ -24,11 +24,13 @@ import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-
-from sqlalchemy import Connection, inspect, text
+from typing import TYPE_CHECKING
 
 from mamori.errors import StoreError
 from mamori.store.messages import MESSAGES, texts
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 #: the tables of the first revision (0001): every mamori store since has them
 CORE_TABLES = frozenset(
@@ -140,6 +142,8 @@ def sqlite_found(path: Path, where: str) -> Found | None:
 
 def connection_found(conn: Connection) -> Found:
     """The tables of the connection's default schema and the revisions in ``alembic_version``."""
+    from sqlalchemy import inspect, text
+
     tables = frozenset(inspect(conn).get_table_names())
     revisions: tuple[str, ...] = ()
     if VERSION_TABLE in tables:

@@ -1,4 +1,7 @@
-"""Reads: a vulnerability under any alias (with KEV and EPSS attached), and the store's status."""
+"""Reads: a vulnerability under any alias (with KEV and EPSS attached), and the store's status.
+
+SQL text run by either executor of :mod:`mamori.store.query` (SQLite directly, or a SQLAlchemy connection).
+"""
 
 from __future__ import annotations
 
@@ -6,14 +9,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, func, select
 
 from mamori.model import merge
 from mamori.model.vulnerability import Epss, Kev, SourceRef, Vulnerability, from_dict, vulnerability_from_dict
-from mamori.store import documents, schema
-from mamori.store.writer import CHECKPOINT_PREFIX
+from mamori.store import documents
+from mamori.store.query import Reader, in_list
 
-ENRICHMENT_SOURCES = {"kev": schema.KevEntry, "epss": schema.EpssScore, "purl2cpe": schema.PurlCpe}
+CHECKPOINT_PREFIX = "~"  # source_state rows of unfinished imports, not sources (mamori.store.writer)
+# enrichment source → its table
+ENRICHMENT_SOURCES = {"kev": "kev", "epss": "epss", "purl2cpe": "purl_cpe"}
+COVERAGE_COLUMNS = (
+    "source",
+    "scope",
+    "complete",
+    "complete_at",
+    "complete_origin",
+    "partial_at",
+    "partial_origin",
+)
 
 
 @dataclass(slots=True)
@@ -24,26 +37,32 @@ class Lookup:
     also: list[str] = field(default_factory=list)
 
 
-def vuln_ids_for(conn: Connection, identifier: str) -> list[str]:
-    t = schema.Alias.__table__
-    return sorted(conn.scalars(select(t.c.vuln_id).where(t.c.alias_key == merge.key(identifier))))
+def vuln_ids_for(conn: Reader, identifier: str) -> list[str]:
+    rows = conn.execute("SELECT vuln_id FROM alias WHERE alias_key = :key", {"key": merge.key(identifier)})
+    return sorted(r[0] for r in rows)
 
 
-def _kev(conn: Connection, cves: list[str]) -> dict[str, Kev]:
-    t = schema.KevEntry.__table__
-    rows = conn.execute(select(t.c.cve_id, t.c.doc).where(t.c.cve_id.in_(cves))) if cves else []
-    return {r.cve_id: from_dict(Kev, documents.unpack(r.doc)) for r in rows}
+def _kev(conn: Reader, cves: list[str]) -> dict[str, Kev]:
+    if not cves:
+        return {}
+    params: dict[str, Any] = {}
+    rows = conn.execute(f"SELECT cve_id, doc FROM kev WHERE cve_id IN {in_list('cve', cves, params)}", params)
+    return {cve_id: from_dict(Kev, documents.unpack(doc)) for cve_id, doc in rows}
 
 
-def _epss(conn: Connection, cves: list[str]) -> list[Epss]:
-    t = schema.EpssScore.__table__
+def _epss(conn: Reader, cves: list[str]) -> list[Epss]:
     if not cves:
         return []
-    rows = conn.execute(select(t).where(t.c.cve_id.in_(cves)).order_by(t.c.cve_id))
-    return [Epss(r.cve_id, r.score, r.percentile, r.date) for r in rows]
+    params: dict[str, Any] = {}
+    rows = conn.execute(
+        "SELECT cve_id, score, percentile, date FROM epss "
+        f"WHERE cve_id IN {in_list('cve', cves, params)} ORDER BY cve_id",
+        params,
+    )
+    return [Epss(cve_id, score, percentile, date) for cve_id, score, percentile, date in rows]
 
 
-def enrich(conn: Connection, v: Vulnerability) -> Vulnerability:
+def enrich(conn: Reader, v: Vulnerability) -> Vulnerability:
     """Attach the KEV catalog entry and EPSS score of each CVE the vulnerability carries.
 
     KEV facts the records themselves carry (CISA ADP in CVE 5, NVD's cisaExploitAdd) stay beside the
@@ -56,23 +75,21 @@ def enrich(conn: Connection, v: Vulnerability) -> Vulnerability:
     return v
 
 
-def load(conn: Connection, vuln_id: str) -> Vulnerability | None:
+def load(conn: Reader, vuln_id: str) -> Vulnerability | None:
     """The merged record (its own document, or its single source record's) with enrichment."""
-    t = schema.Vulnerability.__table__
-    row = conn.execute(select(t.c.id, t.c.doc).where(t.c.id == vuln_id)).first()
-    if row is None:
+    rows = conn.execute("SELECT id, doc FROM vulnerability WHERE id = :id", {"id": vuln_id})
+    if not rows:
         return None
-    doc = row.doc
+    row_id, doc = rows[0]
     if doc is None:
-        sr = schema.SourceRecord.__table__
-        doc = conn.scalar(select(sr.c.doc).where(sr.c.vuln_id == vuln_id).limit(1))
+        doc = conn.scalar("SELECT doc FROM source_record WHERE vuln_id = :id LIMIT 1", {"id": vuln_id})
         if doc is None:
             return None
-    merged = vulnerability_from_dict(merge.combine_data([documents.unpack(doc)], row.id))
+    merged = vulnerability_from_dict(merge.combine_data([documents.unpack(doc)], row_id))
     return enrich(conn, merged)
 
 
-def lookup(conn: Connection, identifier: str) -> Lookup | None:
+def lookup(conn: Reader, identifier: str) -> Lookup | None:
     """The merged record under any alias; a CVE known only to KEV or EPSS still answers."""
     ids = vuln_ids_for(conn, identifier)
     if ids:
@@ -96,94 +113,97 @@ def lookup(conn: Connection, identifier: str) -> Lookup | None:
     return None
 
 
-def source_state(conn: Connection, source: str) -> dict[str, Any] | None:
+def source_state(conn: Reader, source: str) -> dict[str, Any] | None:
     """Last update, origin and sync cursor of one source (None before its first import)."""
-    t = schema.SourceState.__table__
-    row = conn.execute(select(t).where(t.c.source == source)).first()
-    return dict(row._mapping) if row is not None else None
+    rows = conn.execute(
+        "SELECT source, updated_at, origin, cursor FROM source_state WHERE source = :source",
+        {"source": source},
+    )
+    return dict(zip(("source", "updated_at", "origin", "cursor"), rows[0], strict=True)) if rows else None
 
 
-def checkpoint(conn: Connection, key: str) -> dict[str, Any] | None:
+def checkpoint(conn: Reader, key: str) -> dict[str, Any] | None:
     """The checkpoint an interrupted import left (None when the last one finished)."""
-    t = schema.SourceState.__table__
-    row = conn.execute(select(t.c.cursor).where(t.c.source == CHECKPOINT_PREFIX + key)).first()
-    return orjson.loads(row.cursor) if row is not None and row.cursor else None
+    rows = conn.execute(
+        "SELECT cursor FROM source_state WHERE source = :source", {"source": CHECKPOINT_PREFIX + key}
+    )
+    return orjson.loads(rows[0][0]) if rows and rows[0][0] else None
 
 
-def database_size(conn: Connection) -> int:
-    if conn.dialect.name == "postgresql":
-        return int(conn.scalar(select(func.pg_database_size(func.current_database()))) or 0)
-    pages = conn.exec_driver_sql("PRAGMA page_count").scalar() or 0
-    size = conn.exec_driver_sql("PRAGMA page_size").scalar() or 0
+def database_size(conn: Reader) -> int:
+    if conn.dialect == "postgresql":
+        return int(conn.scalar("SELECT pg_database_size(current_database())") or 0)
+    pages = conn.scalar("PRAGMA page_count") or 0
+    size = conn.scalar("PRAGMA page_size") or 0
     return int(pages) * int(size)
 
 
-def coverage(conn: Connection) -> list[dict[str, Any]]:
+def _flag(value: Any) -> bool | None:
+    """A Boolean column as SQLAlchemy's Boolean type gives it (SQLite stores 0 and 1)."""
+    return None if value is None else bool(value)
+
+
+def coverage(conn: Reader) -> list[dict[str, Any]]:
     """Every (source, scope) the knowledge base holds records of or a complete feed for, with the
     number of vulnerabilities indexed under it (OSV: by ecosystem; NVD, CVE 5, JVN: by CPE)."""
-    t = schema.Coverage.__table__
-    ap = schema.AffectedPackage.__table__
     counts: dict[tuple[str, str], int] = {}
-    stmt = (
-        select(ap.c.source, ap.c.ecosystem, func.count(func.distinct(ap.c.vuln_id)))
-        .where(ap.c.origin == "package")
-        .group_by(ap.c.source, ap.c.ecosystem)
-    )
-    for source, scope, n in conn.execute(stmt):
+    for source, scope, n in conn.execute(
+        "SELECT source, ecosystem, count(DISTINCT vuln_id) FROM affected_package "
+        "WHERE origin = :origin GROUP BY source, ecosystem",
+        {"origin": "package"},
+    ):
         counts[(source, scope)] = int(n)
-    sr = schema.SourceRecord.__table__
-    stmt = (
-        select(sr.c.source, func.count(func.distinct(sr.c.vuln_id)))
-        .where(sr.c.source.in_(("nvd", "cve5", "jvn")))
-        .group_by(sr.c.source)
-    )
-    for source, n in conn.execute(stmt):
+    params: dict[str, Any] = {}
+    for source, n in conn.execute(
+        "SELECT source, count(DISTINCT vuln_id) FROM source_record "
+        f"WHERE source IN {in_list('source', ('nvd', 'cve5', 'jvn'), params)} GROUP BY source",
+        params,
+    ):
         counts[(source, "cpe")] = int(n)
     out = []
-    for row in conn.execute(select(t).order_by(t.c.source, t.c.scope)):
-        out.append({**row._asdict(), "records": counts.get((row.source, row.scope), 0)})
+    for row in conn.execute(f"SELECT {', '.join(COVERAGE_COLUMNS)} FROM coverage ORDER BY source, scope"):
+        entry = dict(zip(COVERAGE_COLUMNS, row, strict=True))
+        entry["complete"] = _flag(entry["complete"])
+        out.append({**entry, "records": counts.get((entry["source"], entry["scope"]), 0)})
     return out
 
 
-def status(conn: Connection) -> dict[str, Any]:
-    """Records per source (withdrawn ones counted apart), last update per source, sizes."""
-    sr = schema.SourceRecord.__table__
+def _count(conn: Reader, table: str) -> int:
+    return int(conn.scalar(f"SELECT count(*) FROM {table}") or 0)
+
+
+def status(conn: Reader, strengths: bool = True) -> dict[str, Any]:
+    """Records per source (withdrawn ones counted apart), last update per source, sizes.
+
+    ``strengths=False`` leaves out the purl2cpe links counted by strength (``db status`` shows them, a
+    scan does not): a pass over the whole link table, which has no index on the strength."""
     per_source: dict[str, dict[str, Any]] = {}
-    stmt = select(
-        sr.c.source,
-        func.count(func.distinct(sr.c.record_id)),
-        func.count(sr.c.withdrawn),
-    ).group_by(sr.c.source)
-    for source, records, withdrawn in conn.execute(stmt):
+    for source, records, withdrawn in conn.execute(
+        "SELECT source, count(DISTINCT record_id), count(withdrawn) FROM source_record GROUP BY source"
+    ):
         per_source[source] = {"records": int(records), "withdrawn": int(withdrawn)}
     for source, table in ENRICHMENT_SOURCES.items():
-        count = conn.scalar(select(func.count()).select_from(table.__table__)) or 0
+        count = _count(conn, table)
         if count:
-            per_source[source] = {"records": int(count)}
-    if "purl2cpe" in per_source:  # links by strength: weak ones are not matched by default
-        pc = schema.PurlCpe.__table__
-        strengths = dict(conn.execute(select(pc.c.strength, func.count()).group_by(pc.c.strength)).all())
-        per_source["purl2cpe"].update(
-            strong=int(strengths.get("strong", 0)), weak=int(strengths.get("weak", 0))
-        )
-    state = schema.SourceState.__table__
-    for row in conn.execute(select(state).where(~state.c.source.startswith(CHECKPOINT_PREFIX))):
-        entry = per_source.setdefault(row.source, {"records": 0})
-        entry["updated_at"] = row.updated_at
-        entry["origin"] = row.origin
-    vt = schema.Vulnerability.__table__
+            per_source[source] = {"records": count}
+    if strengths and "purl2cpe" in per_source:  # links by strength: weak ones are not matched by default
+        counts = dict(conn.execute("SELECT strength, count(*) FROM purl_cpe GROUP BY strength"))
+        per_source["purl2cpe"].update(strong=int(counts.get("strong", 0)), weak=int(counts.get("weak", 0)))
+    for source, updated_at, origin in conn.execute(
+        "SELECT source, updated_at, origin FROM source_state WHERE source NOT LIKE :prefix",
+        {"prefix": CHECKPOINT_PREFIX + "%"},
+    ):
+        entry = per_source.setdefault(source, {"records": 0})
+        entry["updated_at"] = updated_at
+        entry["origin"] = origin
     return {
-        "backend": conn.dialect.name,
+        "backend": conn.dialect,
         "size_bytes": database_size(conn),
-        "vulnerabilities": int(conn.scalar(select(func.count()).select_from(vt)) or 0),
-        "withdrawn": int(conn.scalar(select(func.count(vt.c.withdrawn))) or 0),
-        "aliases": int(conn.scalar(select(func.count()).select_from(schema.Alias.__table__)) or 0),
-        "affected_packages": int(
-            conn.scalar(select(func.count()).select_from(schema.AffectedPackage.__table__)) or 0
-        ),
-        "affected_cpes": int(
-            conn.scalar(select(func.count()).select_from(schema.AffectedCpe.__table__)) or 0
-        ),
+        "vulnerabilities": _count(conn, "vulnerability"),
+        "withdrawn": int(conn.scalar("SELECT count(withdrawn) FROM vulnerability") or 0),
+        "aliases": _count(conn, "alias"),
+        "affected_packages": _count(conn, "affected_package"),
+        "affected_cpes": _count(conn, "affected_cpe"),
         "sources": dict(sorted(per_source.items())),
         "coverage": coverage(conn),
     }

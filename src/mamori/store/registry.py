@@ -15,7 +15,7 @@ from sqlalchemy import MetaData
 TABLE_MODULES: tuple[str, ...] = (
     "mamori.store.schema",
     "mamori.compliance.records",
-    "mamori.triage.records",
+    "mamori.triage.record_tables",
     "mamori.portfolio.tables",
 )
 

@@ -14,8 +14,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Float, Index, Integer, LargeBinary, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from mamori.store.query import SQUASHED_NAME
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -35,10 +48,16 @@ class SourceRecord(Base):
     record_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     feed: Mapped[str] = mapped_column(String(32), primary_key=True, default="")
     vuln_id: Mapped[str] = mapped_column(String(200), index=True)
-    modified: Mapped[str | None] = mapped_column(String(32))
+    modified: Mapped[str | None] = mapped_column(String(32), index=True)
     withdrawn: Mapped[str | None] = mapped_column(String(32))
     digest: Mapped[str] = mapped_column(String(32))
     doc: Mapped[bytes] = mapped_column(LargeBinary)
+
+    # what a scan counts (records and withdrawn ones per source, CVE ids per source) read from the
+    # index instead of the rows with their documents; the newest ``modified`` from its own index
+    __table_args__ = (
+        Index("ix_source_record_source_vuln_id", "source", "vuln_id", "record_id", "withdrawn"),
+    )
 
 
 class Vulnerability(Base):
@@ -144,6 +163,8 @@ class PurlCpe(Base):
         UniqueConstraint("purl", "cpe_vendor", "cpe_product", name="uq_purl_cpe_link"),
         Index("ix_purl_cpe_purl_type_name", "purl_type", "purl_namespace", "purl_name"),
         Index("ix_purl_cpe_cpe_vendor_product", "cpe_vendor", "cpe_product"),
+        # the look-up of a few packages' links by name (mamori.match.purl2cpe.load_links_of)
+        Index("ix_purl_cpe_purl_type_squashed_name", "purl_type", text(SQUASHED_NAME)),
     )
 
 

@@ -28,10 +28,9 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from packageurl import PackageURL
-from sqlalchemy import Connection, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select, update
-from sqlalchemy.orm import Mapped, mapped_column
 
 from mamori.errors import InputError
 from mamori.i18n import gettext
@@ -45,62 +44,60 @@ from mamori.model.vex import (
     VexVulnerability,
 )
 from mamori.store import Store
-from mamori.store.limits import storable_text
-from mamori.store.schema import Base
-from mamori.vex.mapping import mapping
-from mamori.vex.validate import check
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from mamori.triage.record_tables import TriageHistoryRow, TriageRecordRow
+
+_TABLES = ("TriageRecordRow", "TriageHistoryRow")
 
 
-class TriageRecordRow(Base):
-    __tablename__ = "triage_record"
+def __getattr__(name: str) -> Any:
+    """The table classes (:mod:`mamori.triage.record_tables`), imported when first asked for."""
+    if name in _TABLES:
+        from mamori.triage import record_tables
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    product: Mapped[str] = mapped_column(String(200))
-    release: Mapped[str] = mapped_column(String(100))
-    component_purl: Mapped[str] = mapped_column(Text)
-    vuln_id: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(24))
-    justification: Mapped[str | None] = mapped_column(String(64))
-    responses: Mapped[str | None] = mapped_column(String(200))  # comma-separated CycloneDX labels
-    detail: Mapped[str | None] = mapped_column(Text)
-    who: Mapped[str] = mapped_column(String(200))
-    at: Mapped[str] = mapped_column(String(32))
-    version: Mapped[int] = mapped_column(Integer)
-    origin: Mapped[str] = mapped_column(String(8), server_default="user")  # user | vex
-    source: Mapped[str | None] = mapped_column(Text)  # vex: the document (file name, id)
-
-    __table_args__ = (
-        UniqueConstraint(
-            "product",
-            "release",
-            "component_purl",
-            "vuln_id",
-            "origin",
-            name="uq_triage_record_subject_origin",
-        ),
-        Index("ix_triage_record_product_release", "product", "release"),
-    )
+        return getattr(record_tables, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class TriageHistoryRow(Base):
-    __tablename__ = "triage_history"
+# the columns of triage_record, in the table's order
+RECORD_COLUMNS = (
+    "id",
+    "product",
+    "release",
+    "component_purl",
+    "vuln_id",
+    "status",
+    "justification",
+    "responses",
+    "detail",
+    "who",
+    "at",
+    "version",
+    "origin",
+    "source",
+)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    record_id: Mapped[int] = mapped_column(
-        Integer,
-        ForeignKey("triage_record.id", name="fk_triage_history_record_id"),  # as migration 0003 names it
-    )
-    version: Mapped[int] = mapped_column(Integer)
-    change: Mapped[str] = mapped_column(String(16))  # created | updated
-    status: Mapped[str] = mapped_column(String(24))
-    justification: Mapped[str | None] = mapped_column(String(64))
-    responses: Mapped[str | None] = mapped_column(String(200))
-    detail: Mapped[str | None] = mapped_column(Text)
-    who: Mapped[str] = mapped_column(String(200))
-    at: Mapped[str] = mapped_column(String(32))
-    source: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (UniqueConstraint("record_id", "version", name="uq_triage_history_record_version"),)
+class RecordRow(NamedTuple):
+    """A ``triage_record`` row read as SQL text (the attributes of :class:`TriageRecordRow`)."""
+
+    id: int
+    product: str
+    release: str
+    component_purl: str
+    vuln_id: str
+    status: str
+    justification: str | None
+    responses: str | None
+    detail: str | None
+    who: str
+    at: str
+    version: int
+    origin: str
+    source: str | None
 
 
 USER = "user"
@@ -165,6 +162,8 @@ def canonical_purl(text: str) -> str:
 
 
 def _required(value: str | None, what: str, limit: int) -> str:
+    from mamori.store.limits import storable_text
+
     text = storable_text((value or "").strip())  # the same on every backend
     if not text:
         raise InputError(None, gettext("{what} is required").format(what=what))
@@ -206,6 +205,8 @@ def validated(
                 status=status, allowed=", ".join(VEX_STATUSES)
             ),
         )
+    from mamori.vex.mapping import mapping
+
     table = mapping()
     if justification:
         j = justification.strip().lower()
@@ -234,6 +235,9 @@ def validated(
                     response=r, allowed=", ".join(RESPONSES)
                 ),
             )
+    from mamori.store.limits import storable_text
+    from mamori.vex.validate import check
+
     record = TriageRecord(
         product=_required(product, "--product", 200),
         release=_required(release, "--release", 100),
@@ -254,9 +258,13 @@ def validated(
     return record
 
 
-def _record(row: TriageRecordRow | TriageHistoryRow, base: TriageRecordRow | None = None) -> TriageRecord:
+def _record(
+    row: RecordRow | TriageRecordRow | TriageHistoryRow, base: RecordRow | TriageRecordRow | None = None
+) -> TriageRecord:
+    """A record from its ``triage_record`` row, or a version of it from a ``triage_history`` row and the
+    record's row (``base``)."""
     owner = base if base is not None else row
-    assert isinstance(owner, TriageRecordRow)
+    assert not hasattr(owner, "change")
     return TriageRecord(
         product=owner.product,
         release=owner.release,
@@ -269,13 +277,17 @@ def _record(row: TriageRecordRow | TriageHistoryRow, base: TriageRecordRow | Non
         who=row.who,
         at=row.at,
         version=row.version,
-        change=row.change if isinstance(row, TriageHistoryRow) else None,
+        change=getattr(row, "change", None),  # history rows have it, record rows do not
         origin=owner.origin,
         source=row.source,
     )
 
 
 def _row(conn: Connection, key: tuple[str, str, str, str, str]) -> TriageRecordRow | None:
+    from sqlalchemy import select
+
+    from mamori.triage.record_tables import TriageRecordRow
+
     t = TriageRecordRow.__table__
     found = conn.execute(
         select(t).where(
@@ -301,6 +313,10 @@ def write_record(conn: Connection, record: TriageRecord) -> tuple[TriageRecord, 
     """Create or update one record and its history row on an open transaction. Returns the stored
     record and ``created``, ``updated``, ``unchanged`` (same values: nothing written) or ``older`` (a VEX
     statement older than the stored one of the same origin: nothing written, the newer one stays)."""
+    from sqlalchemy import update
+
+    from mamori.triage.record_tables import TriageHistoryRow, TriageRecordRow
+
     rt, ht = TriageRecordRow.__table__, TriageHistoryRow.__table__
     responses = ",".join(record.responses) or None
     old = _row(conn, record.key)
@@ -354,21 +370,27 @@ def list_records(
 ) -> list[TriageRecord]:
     """Current records of a product (one release, or all; one origin, or both), ordered by release,
     vulnerability, component and origin."""
-    t = TriageRecordRow.__table__
-    stmt = select(t).where(t.c.product == product)
+    sql = f"SELECT {', '.join(RECORD_COLUMNS)} FROM triage_record WHERE product = :product"
+    params: dict[str, Any] = {"product": product}
     if release is not None:
-        stmt = stmt.where(t.c.release == release)
+        sql += " AND release = :release"
+        params["release"] = release
     if origin is not None:
-        stmt = stmt.where(t.c.origin == origin)
-    stmt = stmt.order_by(t.c.release, t.c.vuln_id, t.c.component_purl, t.c.origin)
-    with store.engine.connect() as conn:
-        return [_record(TriageRecordRow(**r._mapping)) for r in conn.execute(stmt)]
+        sql += " AND origin = :origin"
+        params["origin"] = origin
+    sql += " ORDER BY release, vuln_id, component_purl, origin"
+    with store.read() as conn:
+        return [_record(RecordRow(*r)) for r in conn.execute(sql, params)]
 
 
 def records_of_releases(
     source: Store | Connection, releases: Iterable[tuple[str, str]] | None = None
 ) -> list[TriageRecord]:
     """Current records (both origins) of the given (product, release) pairs, or of every release."""
+    from sqlalchemy import select
+
+    from mamori.triage.record_tables import TriageRecordRow
+
     wanted = set(releases) if releases is not None else None
     t = TriageRecordRow.__table__
 
@@ -382,7 +404,7 @@ def records_of_releases(
                     out.append(_record(TriageRecordRow(**r._mapping)))
         return out
 
-    if isinstance(source, Connection):
+    if not isinstance(source, Store):
         return read(source)
     with source.engine.connect() as conn:
         return read(conn)
@@ -393,6 +415,10 @@ def history(
 ) -> list[TriageRecord]:
     """Every version of the subject's records (the user's own first, then the VEX one), oldest first
     (empty when there is no such record)."""
+    from sqlalchemy import select
+
+    from mamori.triage.record_tables import TriageHistoryRow
+
     ht = TriageHistoryRow.__table__
     out: list[TriageRecord] = []
     with store.engine.connect() as conn:

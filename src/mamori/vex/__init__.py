@@ -21,15 +21,21 @@ from mamori.fileio import read_bytes, write_bytes_atomic
 from mamori.i18n import _
 from mamori.model.references import web_url
 from mamori.model.vex import VexDocument, VexProduct
-from mamori.sbom.cyclonedx.read_json import parse_json
-from mamori.vex import csaf, cyclonedx, openvex
 from mamori.vex.fields import now
-from mamori.vex.schemas import csaf_problems, cyclonedx_problems, openvex_problems
-from mamori.vex.validate import enforce
 
 FORMATS = ("cyclonedx", "openvex", "csaf")
-TLP_LABELS = csaf.TLP_LABELS
 _JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
+
+
+def __getattr__(name: str) -> Any:
+    """``TLP_LABELS`` (CSAF's), read from :mod:`mamori.vex.csaf` on first use: the formats' modules (lxml,
+    the schemas) are imported when a document is read or written, not by the modules that only need
+    :mod:`mamori.vex.fields` or :mod:`mamori.vex.mapping` (a scan's triage)."""
+    if name == "TLP_LABELS":
+        from mamori.vex import csaf
+
+        return csaf.TLP_LABELS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,8 @@ def detect(obj: Any) -> str:
         if obj.get("bomFormat") == "CycloneDX":
             return "cyclonedx"
         context = obj.get("@context")
+        from mamori.vex import openvex
+
         if isinstance(context, str) and context.startswith(openvex.CONTEXT_PREFIX):
             return "openvex"
         document = obj.get("document")
@@ -66,6 +74,10 @@ def detect(obj: Any) -> str:
 
 def parse(data: bytes, path: str | Path, strict: bool = True) -> VexDocument:
     """A VEX document from bytes; InputError (naming ``path``) for anything wrong."""
+    from mamori.sbom.cyclonedx.read_json import parse_json
+    from mamori.vex import csaf, cyclonedx, openvex
+    from mamori.vex.validate import enforce
+
     path = Path(path)
     head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
     try:
@@ -132,6 +144,9 @@ def _needs(doc: VexDocument, fmt: str, opts: WriteOptions) -> None:
 
 def to_data(doc: VexDocument, fmt: str, options: WriteOptions | None = None) -> dict[str, Any]:
     """The target format's JSON as a dict, rules enforced; not yet schema-checked."""
+    from mamori.vex import csaf, cyclonedx, openvex
+    from mamori.vex.validate import enforce
+
     opts = options or WriteOptions()
     if fmt not in FORMATS:
         raise InputError(
@@ -180,6 +195,8 @@ def to_data(doc: VexDocument, fmt: str, options: WriteOptions | None = None) -> 
 
 def dumps(doc: VexDocument, fmt: str, options: WriteOptions | None = None) -> bytes:
     """Serialised VEX in ``fmt``; InputError when the rules or the target schema are not met."""
+    from mamori.vex.schemas import csaf_problems, cyclonedx_problems, openvex_problems
+
     opts = options or WriteOptions()
     data = to_data(doc, fmt, opts)
     out = orjson.dumps(data, option=_JSON_OPTIONS)

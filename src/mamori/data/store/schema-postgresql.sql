@@ -1,4 +1,4 @@
--- revision: triage_origin
+-- revision: read_indexes
 
 CREATE TABLE affected_cpe (
 	id SERIAL NOT NULL,
@@ -185,6 +185,8 @@ CREATE INDEX ix_purl_cpe_cpe_vendor_product ON purl_cpe (cpe_vendor, cpe_product
 
 CREATE INDEX ix_purl_cpe_purl_type_name ON purl_cpe (purl_type, purl_namespace, purl_name);
 
+CREATE INDEX ix_purl_cpe_purl_type_squashed_name ON purl_cpe (purl_type, replace(replace(replace(lower(purl_name), '-', ''), '_', ''), '.', ''));
+
 CREATE TABLE source_record (
 	source VARCHAR(16) NOT NULL,
 	record_id VARCHAR(200) NOT NULL,
@@ -196,6 +198,10 @@ CREATE TABLE source_record (
 	doc BYTEA NOT NULL,
 	CONSTRAINT pk_source_record PRIMARY KEY (source, record_id, feed)
 );
+
+CREATE INDEX ix_source_record_modified ON source_record (modified);
+
+CREATE INDEX ix_source_record_source_vuln_id ON source_record (source, vuln_id, record_id, withdrawn);
 
 CREATE INDEX ix_source_record_vuln_id ON source_record (vuln_id);
 

@@ -1,0 +1,161 @@
+"""Reads of the store as SQL text with named parameters, one set of queries run by two executors.
+
+A scan of a few components is mostly start-up: importing SQLAlchemy costs about 0.17 s (0.22 s with
+its ORM), more than ``mamori --version`` takes whole, against a budget of 2.5 times that for a
+3-component scan. So the reads a scan makes (the knowledge base's index rows, documents, purl2cpe
+links, KEV, EPSS, status and coverage, a product's stored triage records and context) are SQL text here:
+
+- a SQLite store that is already at this mamori's schema is read through the standard library's
+  :mod:`sqlite3` (:class:`SqliteReader`), with the same pragmas as the engine's connections and each
+  read in one transaction, and SQLAlchemy is never imported;
+- every other store (PostgreSQL, a URL with options, a store that was just created or migrated) runs
+  the very same text through SQLAlchemy's ``text()`` on a connection of its engine (:class:`EngineReader`).
+
+Writes, schema creation and migrations stay on SQLAlchemy and Alembic. Lists go in as one named
+parameter each (``:name_0, :name_1 …``, :func:`in_list`), rows come back as plain tuples.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from mamori.errors import InputError, StoreError
+from mamori.i18n import _
+from mamori.store.identity import DAMAGE_CODES, SQLITE_FULL, damaged
+from mamori.store.messages import texts
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+Params = dict[str, Any]
+
+# what every connection of the engine sets (mamori.store.engine), the same for the reads here
+PRAGMAS = (
+    "journal_mode=WAL",
+    "synchronous=NORMAL",
+    "foreign_keys=ON",
+    "temp_store=MEMORY",
+    "cache_size=-65536",
+    "busy_timeout=30000",
+)
+EXIT_FULL = 2  # as mamori.store.engine: the disk under the store is full
+
+# a purl2cpe link's name with case and the separators -_. left out: the name look-up of a scan
+# (mamori.match.purl2cpe.load_links_of) compares it, and the index ix_purl_cpe_purl_type_squashed_name
+# (mamori.store.schema) is built on the very same expression, so SQLite and PostgreSQL search the index
+# instead of reading every link of the purl type
+SQUASHED_NAME = "replace(replace(replace(lower(purl_name), '-', ''), '_', ''), '.', '')"
+
+
+def in_list(name: str, values: Iterable[Any], params: Params) -> str:
+    """``(:name_0, :name_1, …)`` for ``IN``, the values added to ``params``."""
+    names = []
+    for index, value in enumerate(values):
+        key = f"{name}_{index}"
+        params[key] = value
+        names.append(f":{key}")
+    return "(" + ", ".join(names) + ")"
+
+
+def in_rows(name: str, rows: Iterable[Sequence[Any]], params: Params) -> str:
+    """``(VALUES (:name_0_0, :name_0_1), …)`` for a row-value ``IN`` (SQLite and PostgreSQL alike)."""
+    out = []
+    for index, row in enumerate(rows):
+        keys = []
+        for column, value in enumerate(row):
+            key = f"{name}_{index}_{column}"
+            params[key] = value
+            keys.append(f":{key}")
+        out.append("(" + ", ".join(keys) + ")")
+    return "(VALUES " + ", ".join(out) + ")"
+
+
+class SqliteReader:
+    """Reads through :mod:`sqlite3`; errors that say the file is damaged or the disk full become the
+    :class:`~mamori.errors.StoreError` the engine's connections raise for them."""
+
+    dialect = "sqlite"
+
+    def __init__(self, conn: sqlite3.Connection, where: str) -> None:
+        self.conn = conn
+        self.where = where
+
+    def _failed(self, exc: sqlite3.Error) -> Exception:
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code is not None and code & 0xFF == SQLITE_FULL:
+            detail = " ".join(str(exc).split())[:200]
+            return StoreError(self.where, texts("full", detail=detail), exit_code=EXIT_FULL)
+        if code is not None and code & 0xFF in DAMAGE_CODES:
+            return damaged(self.where, "malformed", detail=" ".join(str(exc).split()))
+        return exc
+
+    def execute(self, sql: str, params: Params | None = None) -> list[tuple[Any, ...]]:
+        try:
+            return self.conn.execute(sql, params or {}).fetchall()
+        except sqlite3.Error as exc:
+            failed = self._failed(exc)
+            if failed is exc:
+                raise
+            raise failed from None
+
+    def scalar(self, sql: str, params: Params | None = None) -> Any:
+        rows = self.execute(sql, params)
+        return rows[0][0] if rows else None
+
+
+class EngineReader:
+    """The same reads on a connection of a SQLAlchemy engine (PostgreSQL, or any store opened by it)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.dialect = conn.dialect.name
+
+    def execute(self, sql: str, params: Params | None = None) -> list[tuple[Any, ...]]:
+        from sqlalchemy import text
+
+        return [tuple(row) for row in self.conn.execute(text(sql), params or {})]
+
+    def scalar(self, sql: str, params: Params | None = None) -> Any:
+        rows = self.execute(sql, params)
+        return rows[0][0] if rows else None
+
+
+Reader = SqliteReader | EngineReader
+
+
+def sqlite_connect(path: str, url: str) -> sqlite3.Connection:
+    """A connection to the SQLite store at ``path`` set up as the engine sets up its own; one that cannot
+    be opened is the error opening the store through the engine gives (``url`` names it)."""
+    try:
+        conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        try:
+            for pragma in PRAGMAS:
+                conn.execute(f"PRAGMA {pragma}")
+        except sqlite3.Error:
+            conn.close()
+            raise
+    except sqlite3.Error as exc:
+        failed = SqliteReader(None, path)._failed(exc)  # type: ignore[arg-type]
+        if failed is not exc:
+            raise failed from None
+        raise InputError(url, _("cannot open the database: {orig}").format(orig=exc)) from None
+    return conn
+
+
+def sqlite_read(conn: sqlite3.Connection, where: str) -> Iterator[SqliteReader]:
+    """One read transaction (as the engine's ``BEGIN``): every query in it sees the same store."""
+    reader = SqliteReader(conn, where)
+    try:
+        conn.execute("BEGIN")
+    except sqlite3.Error as exc:
+        failed = reader._failed(exc)
+        if failed is exc:
+            raise
+        raise failed from None
+    try:
+        yield reader
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")

@@ -1,0 +1,160 @@
+"""The read path of the store (mamori.store.query): a SQLite store at the current schema is read through
+sqlite3 without importing SQLAlchemy, and reads the same as through a SQLAlchemy engine; ``mamori scan``
+builds only its own command. Records, links and the SBOM come from ../shared/data."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import SHARED_DATA
+from mamori.cli.main import SUBCOMMANDS
+from mamori.errors import InputError, StoreError
+from mamori.match.knowledge import Knowledge
+from mamori.portfolio.context import get_context, set_context
+from mamori.store import Store, database, open_store
+from mamori.store import engine as engines
+from mamori.triage.records import list_records, set_record, validated
+from match_support import build_store, cve_file, purl2cpe_subset
+
+TSV = SHARED_DATA / "purl2cpe" / "purl2cpe.tsv"
+PILLOW = SHARED_DATA / "osv" / "pypi" / "pillow"
+CVE = "CVE-2022-36436"
+VNC = "pkg:pypi/vncauthproxy"
+PURLS = [VNC, "pkg:maven/com.fasterxml.jackson.core/jackson-databind", "pkg:pypi/oslo.utils"]
+
+
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store of the Pillow advisories (OSV), one CVE 5 record, KEV and a few purl2cpe links, with a
+    triage record and a product context (written through SQLAlchemy)."""
+    record = cve_file(CVE)
+    if not (TSV.is_file() and record.is_file() and PILLOW.is_dir()):
+        pytest.skip("../shared/data is absent")
+    folder = tmp_path_factory.mktemp("read-path")
+    files = [PILLOW, record, SHARED_DATA / "kev", purl2cpe_subset(folder, PURLS)]
+    with build_store(folder, files, complete=True) as store:
+        set_record(
+            store,
+            validated("shop", "1.0", VNC + "@1.1.1", CVE, "not_affected", "code_not_reachable", who="tester"),
+        )
+        set_context(store, "shop", {"system_exposure": "small"}, reason="internal only", who="tester")
+    return folder / "kb.db"
+
+
+def _both(path: Path) -> tuple[Store, Store]:
+    """The store opened as mamori opens it (sqlite3) and the same file through a SQLAlchemy engine."""
+    fast = open_store(path)
+    url = engines.resolve_url(path)
+    return fast, Store(engines.create(url), url)
+
+
+def test_a_current_sqlite_store_is_read_without_an_engine(store_path: Path) -> None:
+    fast, slow = _both(store_path)
+    with fast, slow:
+        assert fast._engine is None and slow._engine is not None
+        assert fast.display_url == slow.display_url
+        assert fast.status() == slow.status()
+        assert fast.status(strengths=False) == slow.status(strengths=False)
+        assert fast.status()["sources"]["purl2cpe"]["strong"] >= 1
+        assert "strong" not in fast.status(strengths=False)["sources"]["purl2cpe"]
+        assert fast.coverage() == slow.coverage()
+        assert all(isinstance(c["complete"], bool) for c in fast.coverage())
+        for identifier in (CVE, "cve-2022-36436", "PYSEC-2014-22", "CVE-2021-44228", "GHSA-none-none-none"):
+            assert fast.lookup(identifier) == slow.lookup(identifier), identifier
+        assert fast.source_state("osv") == slow.source_state("osv") is not None
+        assert fast.checkpoint("osv") == slow.checkpoint("osv")
+        assert list_records(fast, "shop") == list_records(slow, "shop") != []
+        assert get_context(fast, "shop") == get_context(slow, "shop") is not None
+        assert get_context(fast, "no such product") is None
+
+
+def test_knowledge_reads_the_same_through_both(store_path: Path) -> None:
+    fast, slow = _both(store_path)
+    with fast, slow:
+        a, b = Knowledge(fast), Knowledge(slow)
+        a.refresh(), b.refresh()
+        assert a.newest_record == b.newest_record is not None
+        packages = [("PyPI", "pillow"), ("PyPI", "no-such-package")]
+        assert a.package_rows(packages) == b.package_rows(packages)
+        assert a.package_rows(packages)[("PyPI", "pillow")]
+        cpes = [("osuosl", "twisted_vnc_authentication_proxy"), ("none", "none")]
+        assert a.cpe_rows(cpes) == b.cpe_rows(cpes)
+        assert a.cpe_rows(cpes)[cpes[0]]
+        keys = [("pypi", "", "vncauthproxy"), ("maven", "com.fasterxml.jackson.core", "jackson-databind")]
+        assert a.links_of(keys) == b.links_of(keys) and a.links_of(keys)
+        assert a.weak_links_of(keys) == b.weak_links_of(keys) and a.weak_links_of(keys)
+        assert a.links_for(["pypi", "maven"]) == b.links_for(["pypi", "maven"])
+        assert a.weak_links_for(["pypi"]) == b.weak_links_for(["pypi"])
+        ids = sorted({row.vuln_id for rows in a.package_rows(packages).values() for row in rows})[:20]
+        assert a.advisories(ids).keys() == b.advisories(ids).keys() == set(ids)
+        assert a.vulnerabilities([*ids, CVE]) == b.vulnerabilities([*ids, CVE])
+        cves = [CVE, "CVE-2021-44228", "CVE-2014-9601"]
+        assert a.kev(cves) == b.kev(cves) and a.kev(cves)
+        assert a.epss(cves) == b.epss(cves)
+        assert a.status() == b.status()
+
+
+def test_a_scan_imports_neither_sqlalchemy_nor_the_other_commands(store_path: Path, tmp_path: Path) -> None:
+    sbom = tmp_path / "s.cdx.json"
+    components = [
+        {"type": "library", "name": "pillow", "version": "8.0.0", "purl": "pkg:pypi/pillow@8.0.0"},
+        {"type": "library", "name": "vncauthproxy", "version": "1.1.1", "purl": VNC + "@1.1.1"},
+    ]
+    sbom.write_text(json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.6", "components": components}))
+    out = tmp_path / "report.json"
+    script = (
+        "import json, sys\n"
+        "from mamori.cli.main import main\n"
+        f"code = main(['scan', {str(sbom)!r}, '--db', {str(store_path)!r}, '-f', 'json', '-o', {str(out)!r}, "
+        "'--allow-partial', '-q'])\n"
+        "print(json.dumps([code, sorted(m for m in sys.modules if m.split('.')[0] == 'sqlalchemy' "
+        "or m.startswith('mamori.cli.'))]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    code, modules = json.loads(done.stdout.splitlines()[-1])
+    assert code in (0, 1)
+    assert not [m for m in modules if m.startswith("sqlalchemy")]
+    commands = {f"mamori.cli.{module}" for module, _, _ in SUBCOMMANDS.values()}
+    assert [m for m in modules if m in commands] == ["mamori.cli.scan"]
+    assert {f["vulnerability"]["id"] for f in json.loads(out.read_bytes())["findings"]}
+
+
+def test_only_a_store_at_the_head_revision_skips_sqlalchemy(tmp_path: Path) -> None:
+    """Older revisions go to Alembic (migrated on open), unknown (newer) ones are refused, as before."""
+    path = tmp_path / "kb.db"
+    with open_store(path) as store:  # new: created through SQLAlchemy at the head revision
+        assert store._engine is not None
+    url = engines.resolve_url(path)
+    head = engines.head_revision()
+    older = engines.revisions()[head]
+    assert older is not None
+
+    def stamp(revision: str) -> None:
+        conn = sqlite3.connect(path)
+        with conn:
+            conn.execute("UPDATE alembic_version SET version_num = ?", (revision,))
+        conn.close()
+
+    assert database._current_sqlite(url)
+    stamp(older)
+    assert not database._current_sqlite(url)
+    stamp("ffffffffffff")
+    with pytest.raises(StoreError, match="ffffffffffff"):
+        database._current_sqlite(url)
+    with pytest.raises(StoreError, match="ffffffffffff"):
+        open_store(path)
+    stamp(head)
+    with open_store(path) as store:
+        assert store._engine is None
+    assert engines.sqlite_path("sqlite:///a%20b.db") is None  # escapes: SQLAlchemy reads the URL
+    assert engines.sqlite_path("postgresql+psycopg://u@h/db") is None
+    assert engines.sqlite_path(url) == str(path)
+    gone = f"sqlite+pysqlite:///{tmp_path / 'no-such-folder' / 'kb.db'}"
+    with Store(None, gone) as store, pytest.raises(InputError, match="cannot open the database"):
+        store.status()  # as the engine's first connection would have said
