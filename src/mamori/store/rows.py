@@ -106,23 +106,15 @@ def _product_rows(vuln_id: str, position: int, product: AffectedProduct) -> list
         cpe = _product_cpe(text)
         if cpe is None or cpe.vendor in ("*", "") or cpe.product in ("*", ""):
             continue
-        head = {
-            "vuln_id": vuln_id,
-            "part": cpe.part[:1],
-            "vendor": index_key(cpe.vendor),
-            "product": index_key(cpe.product),
-            "cpe": text,
-            "version": cpe.version if cpe.version not in ("*", "-") else None,
-            "start_including": None,
-            "start_excluding": None,
-            "end_including": None,
-            "end_excluding": None,
-            "version_type": None,
-            "source": product.source,
-            "record_id": product.record_id,
-            "origin": "product",
-            "position": position,
-        }
+        head = _cpe_row(
+            vuln_id,
+            cpe,
+            text,
+            source=product.source,
+            record_id=product.record_id,
+            origin="product",
+            position=position,
+        )
         if plain:
             head["version_type"] = "text" if versions else None
             head["status"] = default
