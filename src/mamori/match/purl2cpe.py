@@ -79,10 +79,6 @@ def _squashed(text: str) -> str:
     return text.lower().replace("-", "").replace("_", "").replace(".", "")
 
 
-# the name with case and the separators -_. left out, as _squashed does it (an index holds it)
-_SQUASHED = SQUASHED_NAME
-
-
 def load_links_of(
     conn: Reader, keys: Iterable[LinkKey], *, strong: bool = True
 ) -> dict[LinkKey, list[tuple[str, str, str]]]:
@@ -104,7 +100,7 @@ def load_links_of(
         sql = (
             "SELECT purl_namespace, purl_name, cpe_vendor, cpe_product, rule FROM purl_cpe "
             f"WHERE purl_type = :type AND strength {'=' if strong else '!='} :strength "
-            f"AND {_SQUASHED} IN {in_list('name', sorted(names), params)}"
+            f"AND {SQUASHED_NAME} IN {in_list('name', sorted(names), params)}"
         )
         if purl_type != "pypi":  # PyPI has no namespace: link_key leaves it empty
             sql += f" AND lower(coalesce(purl_namespace, '')) IN {in_list('namespace', sorted(namespaces), params)}"

@@ -17,9 +17,8 @@ import platformdirs
 
 from mamori.errors import InputError, StoreError
 from mamori.i18n import _
-from mamori.store.identity import DAMAGE_CODES, SQLITE_FULL, damaged
 from mamori.store.messages import texts
-from mamori.store.query import PRAGMAS
+from mamori.store.query import EXIT_FULL, PRAGMAS, sqlite_failure
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -78,7 +77,6 @@ def _sqlite_events(engine: Engine) -> None:
 
 #: exit code when the database goes away mid-way: the input was fine, the command could not finish
 EXIT_UNAVAILABLE = 3
-EXIT_FULL = 2  # as an output on a full disk
 PG_DISK_FULL = "53100"  # PostgreSQL's disk_full
 
 
@@ -106,14 +104,12 @@ def _error_events(engine: Engine) -> None:
         if context.is_disconnect:
             detail = " ".join(str(original).split())[:200]
             raise StoreError(name, texts("lost", detail=detail), exit_code=EXIT_UNAVAILABLE) from None
-        code = getattr(original, "sqlite_errorcode", None)
-        if (code is not None and code & 0xFF == SQLITE_FULL) or getattr(
-            original, "sqlstate", None
-        ) == PG_DISK_FULL:
+        failure = sqlite_failure(name, original)
+        if failure is None and getattr(original, "sqlstate", None) == PG_DISK_FULL:
             detail = " ".join(str(original).split())[:200]
-            raise StoreError(name, texts("full", detail=detail), exit_code=EXIT_FULL) from None
-        if code is not None and code & 0xFF in DAMAGE_CODES:
-            raise damaged(name, "malformed", detail=" ".join(str(original).split())) from None
+            failure = StoreError(name, texts("full", detail=detail), exit_code=EXIT_FULL)
+        if failure is not None:
+            raise failure from None
 
 
 def create(url: str) -> Engine:

@@ -49,6 +49,21 @@ EXIT_FULL = 2  # as mamori.store.engine: the disk under the store is full
 SQUASHED_NAME = "replace(replace(replace(lower(purl_name), '-', ''), '_', ''), '.', '')"
 
 
+def sqlite_failure(where: str, exc: BaseException) -> StoreError | None:
+    """The :class:`~mamori.errors.StoreError` a SQLite error stands for when it says the disk under the
+    store is full (exit 2) or the file damaged, else None (the engine's connections and
+    :class:`SqliteReader` both ask here)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:
+        return None
+    if code & 0xFF == SQLITE_FULL:
+        detail = " ".join(str(exc).split())[:200]
+        return StoreError(where, texts("full", detail=detail), exit_code=EXIT_FULL)
+    if code & 0xFF in DAMAGE_CODES:
+        return damaged(where, "malformed", detail=" ".join(str(exc).split()))
+    return None
+
+
 def in_list(name: str, values: Iterable[Any], params: Params) -> str:
     """``(:name_0, :name_1, …)`` for ``IN``, the values added to ``params``."""
     names = []
@@ -83,13 +98,7 @@ class SqliteReader:
         self.where = where
 
     def _failed(self, exc: sqlite3.Error) -> Exception:
-        code = getattr(exc, "sqlite_errorcode", None)
-        if code is not None and code & 0xFF == SQLITE_FULL:
-            detail = " ".join(str(exc).split())[:200]
-            return StoreError(self.where, texts("full", detail=detail), exit_code=EXIT_FULL)
-        if code is not None and code & 0xFF in DAMAGE_CODES:
-            return damaged(self.where, "malformed", detail=" ".join(str(exc).split()))
-        return exc
+        return sqlite_failure(self.where, exc) or exc
 
     def execute(self, sql: str, params: Params | None = None) -> list[tuple[Any, ...]]:
         try:
@@ -137,8 +146,8 @@ def sqlite_connect(path: str, url: str) -> sqlite3.Connection:
             conn.close()
             raise
     except sqlite3.Error as exc:
-        failed = SqliteReader(None, path)._failed(exc)  # type: ignore[arg-type]
-        if failed is not exc:
+        failed = sqlite_failure(path, exc)
+        if failed is not None:
             raise failed from None
         raise InputError(url, _("cannot open the database: {orig}").format(orig=exc)) from None
     return conn
