@@ -115,6 +115,12 @@ def _advisory(vuln_id: str, doc: dict[str, Any], withdrawn: bool) -> Advisory:
     )
 
 
+def _described(vuln_id: str, data: dict[str, Any], merged: bool) -> Vulnerability:
+    """A stored record (merged, else merged on its own) without what only matching reads."""
+    data = {**data, "affected_packages": [], "cpe_configurations": [], "affected_products": []}
+    return vulnerability_from_dict(data if merged else merge.combine_data([data], vuln_id))
+
+
 @dataclass(frozen=True, slots=True)
 class ScopeState:
     """What the knowledge base holds of one scope (an OSV ecosystem, or ``cpe``) across its sources:
@@ -165,6 +171,7 @@ class Knowledge:
         self._cpes: dict[tuple[str, str], list[CpeRow]] = {}
         self._advisories: dict[str, Advisory | None] = {}
         self._records: dict[str, Vulnerability | None] = {}
+        self._unpacked: dict[str, tuple[dict[str, Any], bool]] = {}  # see advisories()
         self._links: dict[LinkKey, list[tuple[str, str]]] = {}
         self._link_types: set[str] | None = set()  # purl types whose strong links are read; None: all
         self._weak: dict[LinkKey, list[tuple[str, str, str]]] = {}
@@ -337,26 +344,40 @@ class Knowledge:
         wanted = set(ids)
         missing = sorted(i for i in wanted if i not in self._advisories)
         if missing:
+            # the documents read last, kept for :meth:`vulnerabilities`: the hits among these advisories
+            # are rebuilt next without reading and unpacking them again
+            read: dict[str, tuple[dict[str, Any], bool]] = {}
             for vid in missing:
                 self._advisories[vid] = None
             with self.store.read() as conn:
-                for vid, withdrawn, doc, _merged in self._documents(conn, missing):
-                    self._advisories[vid] = _advisory(vid, documents.unpack(doc), withdrawn)
+                for vid, withdrawn, doc, merged in self._documents(conn, missing):
+                    data = documents.unpack(doc)
+                    read[vid] = (data, merged)
+                    self._advisories[vid] = _advisory(vid, data, withdrawn)
+            self._unpacked = read
         return {i: a for i in wanted if (a := self._advisories.get(i)) is not None}
 
     def vulnerabilities(self, ids: Iterable[str]) -> dict[str, Vulnerability]:
-        """The merged records (as ``db show`` gives them, without KEV/EPSS: see :meth:`kev`)."""
+        """The merged records (as ``db show`` gives them, without KEV/EPSS: see :meth:`kev`), without
+        their affected packages, CPE configurations and products (``affected_packages``,
+        ``cpe_configurations``, ``affected_products`` are empty): matching reads those through
+        :meth:`advisories`, and what follows a match (findings, triage, reports) does not use them."""
         wanted = set(ids)
         missing = sorted(i for i in wanted if i not in self._records)
         if missing:
+            unpacked = self._unpacked
+            unread = []
             for vid in missing:
                 self._records[vid] = None
-            with self.store.read() as conn:
-                for vid, _withdrawn, doc, merged in self._documents(conn, missing):
-                    data = documents.unpack(doc)
-                    self._records[vid] = vulnerability_from_dict(
-                        data if merged else merge.combine_data([data], vid)
-                    )
+                got = unpacked.get(vid)
+                if got is None:
+                    unread.append(vid)
+                else:
+                    self._records[vid] = _described(vid, *got)
+            if unread:
+                with self.store.read() as conn:
+                    for vid, _withdrawn, doc, merged in self._documents(conn, unread):
+                        self._records[vid] = _described(vid, documents.unpack(doc), merged)
         return {i: r for i in wanted if (r := self._records.get(i)) is not None}
 
     # -- enrichment ---------------------------------------------------------------------------

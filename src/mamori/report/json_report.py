@@ -79,13 +79,22 @@ def vulnerability_dict(v: Vulnerability, lang: str) -> dict[str, Any]:
 
 class _Parts:
     """The parts many findings share (a vulnerability, a component, their references), built once per
-    report: 5,000 components give ~20,000 findings of ~2,000 vulnerabilities."""
+    report: 5,000 components give ~20,000 findings of ~2,000 vulnerabilities.
 
-    def __init__(self, lang: str) -> None:
+    ``encoded``: the shared parts come as JSON already encoded (:class:`orjson.Fragment`, indented as a
+    finding's fields are in the report), so that a part shared by many findings is encoded once, not
+    once per finding (:func:`write`)."""
+
+    def __init__(self, lang: str, *, encoded: bool = False) -> None:
         self.lang = lang
+        self.encoded = encoded
         self._vulns: dict[int, tuple[Vulnerability, dict[str, Any], list[dict[str, Any]]]] = {}
-        self._components: dict[int, tuple[ComponentRef, dict[str, Any]]] = {}
+        self._components: dict[int, tuple[ComponentRef, Any]] = {}
         self._shared: dict[int, tuple[Any, Any]] = {}
+        self._blocks: dict[tuple[int, tuple[str, ...]], Any] = {}  # (vulnerability, fixed versions) → part
+
+    def _kept(self, value: Any) -> Any:
+        return _fragment(value) if self.encoded else value
 
     def vulnerability(self, v: Vulnerability) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         got = self._vulns.get(id(v))
@@ -94,6 +103,20 @@ class _Parts:
             got = self._vulns[id(v)] = (v, vulnerability_dict(v, self.lang), refs)
         return got[1], got[2]
 
+    def vulnerability_block(self, v: Vulnerability, fixed_versions: list[str]) -> Any:
+        """A finding's ``vulnerability`` object: the vulnerability's part, its fixed versions, its
+        references (once per vulnerability and fixed versions when ``encoded``)."""
+        vulnerability, references = self.vulnerability(v)
+        if not self.encoded:
+            return {**vulnerability, "fixed_versions": fixed_versions, "references": references}
+        key = (id(v), tuple(fixed_versions))  # v is kept alive by self._vulns
+        got = self._blocks.get(key)
+        if got is None:
+            got = self._blocks[key] = _fragment(
+                {**vulnerability, "fixed_versions": fixed_versions, "references": references}
+            )
+        return got
+
     def shared(self, obj: Any, build: Callable[..., Any], *args: Any) -> Any:
         """``build(*args)`` once per object that findings share (an SSVC assessment, a triage state);
         objects of their own (None, a dict) are built each time."""
@@ -101,23 +124,31 @@ class _Parts:
         if got is None:
             if obj is None or isinstance(obj, dict):
                 return build(*args)
-            got = self._shared[id(obj)] = (obj, build(*args))
+            got = self._shared[id(obj)] = (obj, self._kept(build(*args)))
         return got[1]
 
-    def component(self, c: ComponentRef) -> dict[str, Any]:
+    def component(self, c: ComponentRef) -> Any:
         got = self._components.get(id(c))
         if got is None:
-            got = self._components[id(c)] = (c, component_dict(c))
+            got = self._components[id(c)] = (c, self._kept(component_dict(c)))
         return got[1]
+
+
+_IN_FINDING = b"\n      "  # a line break and the indentation of a finding's fields in the report
+
+
+def _fragment(value: Any) -> orjson.Fragment:
+    """``value`` encoded as the value of a finding's field in the indented report (JSON strings hold no
+    raw line break: every one in the encoding is a line of the layout)."""
+    return orjson.Fragment(orjson.dumps(value, option=orjson.OPT_INDENT_2).replace(b"\n", _IN_FINDING))
 
 
 def finding_dict(f: Finding, lang: str, parts: _Parts | None = None) -> dict[str, Any]:
     parts = parts or _Parts(lang)
-    vulnerability, references = parts.vulnerability(f.vulnerability)
     match = f.match
     out = {
         "component": parts.component(f.component),
-        "vulnerability": {**vulnerability, "fixed_versions": f.fixed_versions, "references": references},
+        "vulnerability": parts.vulnerability_block(f.vulnerability, f.fixed_versions),
         "match": {"method": match.method, "confidence": match.confidence, "detail": match.detail},
     }
     out.update(triage_fields(f, lang, parts))
@@ -266,7 +297,7 @@ def write(result: ScanResult, stream: IO[bytes], lang: str = "en") -> None:
     if not result.findings:
         stream.write(b"[]")
     else:
-        parts = _Parts(lang)
+        parts = _Parts(lang, encoded=True)
         buffer = bytearray(b"[\n")
         findings = result.findings
         for start in range(0, len(findings), _BATCH):
