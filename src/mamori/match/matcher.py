@@ -25,6 +25,7 @@ from mamori.match import cve5, purl, reasons
 from mamori.match.cpe import CpeMatch, CpeTarget
 from mamori.match.ecosystems import GENERIC, PackageKey, release_matches
 from mamori.match.knowledge import Advisory, CpeRow, Knowledge, PackageRow
+from mamori.match.purl import OsvAffected
 from mamori.match.target import Target, target_for
 from mamori.match.verdict import CPE_CONFIG, PURL2CPE, PURL2CPE_WEAK, PURL_RANGE, Verdict
 from mamori.model.cpe import CpeName, index_key
@@ -105,6 +106,36 @@ def _cpe_version(name: CpeName, fallback: str | None) -> str | None:
     if name.version not in ("*", "-", ""):
         return cpe_rules.plain(name.version)
     return fallback
+
+
+# per package key: the OSV entries to evaluate (row, entry), and the CVE 5 products per record
+_Plan = tuple[list[tuple[PackageRow, OsvAffected]], dict[tuple[str, str, str], list[dict[str, Any]]]]
+
+
+def _plan(key: PackageKey, rows: list[PackageRow], advisories: dict[str, Advisory]) -> _Plan:
+    """What of ``rows`` applies to ``key`` whatever the version: not withdrawn, of the key's release,
+    entries that exist (parsed), in the rows' order."""
+    entries: list[tuple[PackageRow, OsvAffected]] = []
+    products: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        adv = advisories.get(row.vuln_id)
+        if (
+            adv is None
+            or adv.withdrawn
+            or (adv.withdrawn_records and adv.record_withdrawn(row.source, row.record_id))
+        ):
+            continue
+        if row.variant and key.release and not release_matches(row.variant, key.release):
+            continue
+        if row.origin == "package":
+            entry = adv.package(row.position)
+            if entry is not None:
+                entries.append((row, entry))
+        else:
+            found = adv.product(row.position)
+            if found is not None:
+                products.setdefault((row.vuln_id, row.source, row.record_id), []).append(found[0])
+    return entries, products
 
 
 class _Elsewhere:
@@ -199,6 +230,7 @@ class Matcher:
             for ct in cts:
                 by_product.setdefault((index_key(ct.name.vendor), index_key(ct.name.product)), []).append(ct)
 
+        plans: dict[PackageKey, _Plan] = {}
         for i, t in enumerate(targets):
             if t.problem:
                 continue
@@ -206,7 +238,7 @@ class Matcher:
                 self._covered(i, t.package.ecosystem, out)
                 for key, version, through_source in t.lookups():
                     rows = package_rows.get((key.ecosystem, key.name_key), [])
-                    self._packages(i, t, key, version, through_source, rows, advisories, out)
+                    self._packages(i, t, key, version, through_source, rows, advisories, out, plans)
             elif not cpe_targets[i]:
                 out.skipped.append(Skip(i, reasons.UNKNOWN_ECOSYSTEM, (("type", t.purl_type or ""),)))
             else:
@@ -299,40 +331,31 @@ class Matcher:
         rows: list[PackageRow],
         advisories: dict[str, Advisory],
         out: MatchOutput,
+        plans: dict[PackageKey, _Plan],
     ) -> None:
         """The advisories naming ``key``, evaluated at ``version`` (the source package's name and
         version when ``through_source``, which the evidence then says). CVE 5 products are read per
-        record, together (the CNA's before CISA ADP's)."""
-        records: dict[tuple[str, str, str], list[dict[str, Any]]] = {}  # CVE 5 products, read per record
-        for row in rows:
-            adv = advisories.get(row.vuln_id)
-            if (
-                adv is None
-                or adv.withdrawn
-                or (adv.withdrawn_records and adv.record_withdrawn(row.source, row.record_id))
-            ):
+        record, together (the CNA's before CISA ADP's).
+
+        ``plans`` keeps per key what does not depend on the version (the rows left after withdrawn
+        records and other releases, their entries parsed): components of one package share it."""
+        plan = plans.get(key)
+        if plan is None:
+            plan = plans[key] = _plan(key, rows, advisories)
+        entries, products = plan
+        for row, entry in entries:
+            verdict = purl.evaluate(entry, version)
+            if verdict.affected is False:  # most pairs: nothing to record
                 continue
-            if row.variant and key.release and not release_matches(row.variant, key.release):
-                continue
-            if row.origin == "package":
-                entry = adv.package(row.position)
-                if entry is None:
-                    continue
-                verdict = purl.evaluate(entry, version)
-                if verdict.affected is False:  # most pairs: nothing to record
-                    continue
-                method = verdict.method or PURL_RANGE
-            else:
-                found = adv.product(row.position)
-                if found is not None:
-                    records.setdefault((row.vuln_id, row.source, row.record_id), []).append(found[0])
-                continue
+            method = verdict.method or PURL_RANGE
             if through_source:
                 verdict = _through_source(verdict, key.name, version)
             self._record(out, i, verdict, row.vuln_id, method, row.source, row.record_id)
+        if not products:
+            return
         label = f"{key.ecosystem} {key.name}"
-        for (vuln_id, source, record), products in records.items():
-            verdict = cve5.evaluate_record(products, version, t.cls, label)
+        for (vuln_id, source, record), found in products.items():
+            verdict = cve5.evaluate_record(found, version, t.cls, label)
             if through_source:
                 verdict = _through_source(verdict, key.name, version)
             self._record(out, i, verdict, vuln_id, PURL_RANGE, source, record)
