@@ -625,6 +625,26 @@ def test_web_url(url: str, kept: bool) -> None:
     assert (web_url(url) == url) is kept
 
 
+_URL_PIECES = st.sampled_from(
+    ["http://", "https://", "HTTP://", "a", "B.c", "-", ".", ":", ":80", ":99999", "@", "[::1]", "/", "?", "#",
+     "%", " ", "\t", "\\", "\x7f", "\x1b", "\u202e", "é", "[", "]"]
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_URL_PIECES, max_size=8).map("".join))
+def test_the_plain_url_shortcut_decides_as_the_full_checks(value: str) -> None:
+    """A reference the quick pattern accepts is one the full checks (split, scheme, host, port, no
+    control or space) accept too, and what it does not accept is left to them."""
+    from mamori.model import references
+
+    quick = references._PLAIN_WEB_URL.fullmatch(value) is not None
+    checked = references._checked_web_url(value)
+    assert references._web_url(value) == checked
+    if quick:
+        assert checked == value
+
+
 _PIECES = st.sampled_from(
     ["[", "]", "/", "\\", "[/]", "[link=http://evil.example/]", "[bold]", "\x1b", "\x9b"]
 )

@@ -12,6 +12,9 @@ from mamori.model.vulnerability import REFERENCE_TYPES, Reference
 
 WEB_SCHEMES = ("http", "https")
 _SPACE = re.compile(r"\s")
+# the usual reference: http(s), a host of letters, digits, dots and hyphens (no user, port or brackets),
+# then printable ASCII (no space): what the checks below accept, decided without splitting it
+_PLAIN_WEB_URL = re.compile(r"https?://[A-Za-z0-9.\-]+(?:[/?#][!-~]*)?")
 
 _TAG_TYPES = {
     "patch": "FIX",
@@ -123,6 +126,13 @@ def _remembered_web_url(value: str) -> str | None:
 
 
 def _web_url(value: str) -> str | None:
+    if _PLAIN_WEB_URL.fullmatch(value):
+        return value
+    return _checked_web_url(value)
+
+
+def _checked_web_url(value: str) -> str | None:
+    """:func:`web_url` by its full checks."""
     if not value or visible(value) != value or _SPACE.search(value):
         return None
     try:
