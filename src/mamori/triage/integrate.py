@@ -24,7 +24,7 @@ from mamori.triage.context import Context
 from mamori.triage.engine import Subject, Triaged, triage
 from mamori.triage.inputs import Input
 from mamori.triage.records import TriageRecord
-from mamori.triage.state import OPEN, FindingState, Resolver
+from mamori.triage.state import OPEN, UNSTATED, FindingState, Resolver
 from mamori.triage.variants import Variant
 from mamori.triage.vexmatch import ScannedProduct
 
@@ -152,11 +152,18 @@ def apply_states(
     newest VEX statement) and the newest VEX statement that applies to it. Returns the entries by
     ``id(finding)``; every finding has one."""
     out = extra if extra is not None else {}
+    nothing_said = resolver.empty  # the usual scan: no record, no VEX file
     for f in result.findings:
-        found = resolver.resolve(f.component, (f.vulnerability.id, *f.vulnerability.aliases))
-        entry = out.setdefault(_key(f), FindingTriage())
-        entry.state = found.state
-        entry.vex = found.vex
+        if nothing_said:
+            state, vex = UNSTATED, None
+        else:
+            found = resolver.resolve(f.component, (f.vulnerability.id, *f.vulnerability.aliases))
+            state, vex = found.state, found.vex
+        entry = out.get(_key(f))
+        if entry is None:
+            entry = out[_key(f)] = FindingTriage()
+        entry.state = state
+        entry.vex = vex
         if entry.triaged is not None:
             entry.triaged.vex = entry.vex
             entry.triaged.state = entry.state

@@ -294,6 +294,11 @@ class Resolver:
                 for vid in dict.fromkeys((st.vulnerability.id, *st.vulnerability.aliases)):
                     self._statements.setdefault(merge.key(vid), []).append((order, str(path), doc, st))
 
+    @property
+    def empty(self) -> bool:
+        """No record and no statement: every finding is :data:`UNSTATED`, without a VEX statement."""
+        return not self._by_vuln and not self._statements
+
     def resolve(
         self, component: ComponentRef, ids: Iterable[str], release: tuple[str, str] | None = None
     ) -> Resolved:
