@@ -24,8 +24,18 @@ In process (same ``--repeat``, median/min/max): a scan with a new ``Matcher`` ea
 the matcher's caches start empty) against mamori's OSV-PyPI store, and the peer's
 ``search.search_by_cdx_bom`` over the same SBOM.
 
-Usage: .venv/bin/python bench/scan.py [--repeat 5] [--db PATH] [--large] [--no-peer]
-(the peer: ``pip install -e '.[bench]'``). Prints one JSON object; not run by pytest.
+Against another mamori (``--baseline SRC``: its ``src`` folder, e.g. an export of the main branch): the
+5,000-component JSON scan of this tree and of the baseline (the same interpreter and packages, the
+baseline first on ``PYTHONPATH``), fresh processes in turn, wall and CPU seconds (user + system, which
+the machine's load moves less) with the same statistic; the two reports must be byte for byte the same
+(the script stops otherwise). ``--json-only``: that comparison and the 5,000-component JSON scan only.
+
+Bytecode: the modules of mamori (and of the baseline) are compiled before anything is timed, as
+``pip install`` does for an installed package (under PYTHONDONTWRITEBYTECODE an editable install would
+otherwise compile every module in every run).
+
+Usage: .venv/bin/python bench/scan.py [--repeat 5] [--db PATH] [--large] [--no-peer] [--baseline SRC]
+[--json-only] (the peer: ``pip install -e '.[bench]'``). Prints one JSON object; not run by pytest.
 """
 
 from __future__ import annotations
@@ -204,13 +214,73 @@ def mamori_in_process(db: str, sbom: Path, repeat: int) -> dict[str, Any]:
     return {**summary(times), "findings": findings}
 
 
+WARM_UP = (
+    "none; bytecode compiled before timing; the OS file cache holds the stores, SBOMs and Python files "
+    "after the first run, for both sides alike; fresh processes of the commands compared run in turn "
+    "(A B A B ...)"
+)
+
+
+def compile_bytecode(baseline: str | None) -> None:
+    """Bytecode caches for mamori's modules (and the baseline's), as an installed package has them."""
+    import compileall
+
+    import mamori
+
+    for folder in [Path(mamori.__file__).parent, *([Path(baseline) / "mamori"] if baseline else [])]:
+        compileall.compile_dir(str(folder), quiet=1)
+
+
+def against_baseline(
+    mamori: str, baseline: str, scan_args: list[str], tmp: Path, repeat: int
+) -> dict[str, Any]:
+    """This tree's scan and the baseline's, in turn: wall and CPU seconds; the reports compared."""
+    import statistics
+
+    sides = {"this": str(REPO / "src"), "baseline": str(Path(baseline).resolve())}
+    wall: dict[str, list[float]] = {name: [] for name in sides}
+    cpu: dict[str, list[float]] = {name: [] for name in sides}
+    reports: dict[str, Path] = {name: tmp / f"report-{name}.json" for name in sides}
+    for _ in range(repeat):
+        for name, src in sides.items():
+            env = {**os.environ, "PYTHONPATH": src}
+            cmd = [sys.executable, mamori, *scan_args, "-o", str(reports[name])]
+            start = time.perf_counter()
+            proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            _, status, usage = os.wait4(proc.pid, 0)
+            wall[name].append(time.perf_counter() - start)
+            cpu[name].append(usage.ru_utime + usage.ru_stime)
+            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            if proc.stderr:
+                proc.stderr.close()
+            if os.waitstatus_to_exitcode(status) != 0:
+                raise SystemExit(f"{name}: scan failed: {err[-2000:]}")
+        if reports["this"].read_bytes() != reports["baseline"].read_bytes():
+            raise SystemExit("the report differs from the baseline's")
+    out: dict[str, Any] = {}
+    for name in sides:
+        out[name] = {**summary(wall[name]), "cpu": summary(cpu[name])}
+    out["baseline_over_this"] = ratio(out["baseline"], out["this"])
+    out["cpu_baseline_over_this"] = round(
+        statistics.median(cpu["baseline"]) / statistics.median(cpu["this"]), 2
+    )
+    out["reports_identical"] = True
+    out["report_bytes"] = reports["this"].stat().st_size
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--db", help="an already imported store of all the shared data (skips that import)")
     parser.add_argument("--large", action="store_true", help="also the 50,000-component scan")
     parser.add_argument("--no-peer", action="store_true")
+    parser.add_argument("--baseline", metavar="SRC", help="another mamori's src folder, compared in turn")
+    parser.add_argument(
+        "--json-only", action="store_true", help="only the 5,000-component JSON scan (and --baseline)"
+    )
     args = parser.parse_args()
+    compile_bytecode(args.baseline)
     mamori = str(Path(sys.executable).with_name("mamori"))
     n = args.repeat
     at_start = machine()
@@ -219,20 +289,37 @@ def main() -> None:
         db = args.db or str(tmp / "kb.db")
         imported = None if args.db else import_all(db)
         osv_db = str(tmp / "osv-pypi.db")
-        osv_pypi_store(osv_db)
+        if not args.json_only:
+            osv_pypi_store(osv_db)
         sbom = tmp / "bench-5000.cdx.json"
         made = build_sbom(db, 5000, sbom)
         small = tmp / "bench-3.cdx.json"
-        build_sbom(db, 3, small)
+        if not args.json_only:
+            build_sbom(db, 3, small)
         scan = [mamori, "scan", "--allow-partial"]
         out = tmp / "out"
-        figures: dict[str, Any] = measure_in_turn(
-            {
-                "version": [mamori, "--version"],
-                "scan_3_json": [*scan, str(small), "--db", db, "-f", "json", "-o", str(out)],
-            },
-            out,
-            n,
+        figures: dict[str, Any] = {}
+        if args.baseline:
+            json_args = ["scan", "--allow-partial", str(sbom), "--db", db, "-f", "json"]
+            figures["scan_5000_json_vs_baseline"] = against_baseline(mamori, args.baseline, json_args, tmp, n)
+        if args.json_only:
+            figures.update(
+                measure_in_turn(
+                    {"scan_5000_json": [*scan, str(sbom), "--db", db, "-f", "json", "-o", str(out)]}, out, n
+                )
+            )
+            print(json.dumps({"machine_at_start": at_start, "machine_at_end": machine(), "sbom": made,
+                              "whole_process": figures, "warm_up": WARM_UP}, indent=2))  # fmt: skip
+            return
+        figures.update(
+            measure_in_turn(
+                {
+                    "version": [mamori, "--version"],
+                    "scan_3_json": [*scan, str(small), "--db", db, "-f", "json", "-o", str(out)],
+                },
+                out,
+                n,
+            )
         )
         figures["scan_3_over_version"] = ratio(figures["scan_3_json"], figures["version"])
         tables = {
@@ -279,8 +366,7 @@ def main() -> None:
                 "like_for_like_osv_pypi": like,
                 "in_process_new_matcher": inproc,
                 "peer": peer_info,
-                "warm_up": "none; the OS file cache holds the stores, SBOMs and Python files after the first run, "
-                "for both sides alike; fresh processes of the commands compared run in turn (A B A B ...)",
+                "warm_up": WARM_UP,
             },
             indent=2,
         )
