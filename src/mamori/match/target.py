@@ -10,6 +10,7 @@ the version without it (upstream version strings have no epoch).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -61,10 +62,19 @@ class Target:
         return [(self.package, version, False), through]
 
 
+# the usual purl: type, name and version of unreserved characters only (no namespace, qualifiers or
+# subpath; nothing percent-encoded); PackageURL.from_string gives what its fields give to the constructor
+_SIMPLE_PURL = re.compile(r"pkg:([a-z][a-z0-9.\-]*)/([A-Za-z0-9._~\-]+)@([A-Za-z0-9._~+!\-]+)")
+
+
 @lru_cache(maxsize=1 << 16)
 def _purl(text: str) -> PackageURL | str:
+    text = text.strip()
     try:
-        return PackageURL.from_string(text.strip())
+        simple = _SIMPLE_PURL.fullmatch(text)
+        if simple is not None:  # a third of the time of from_string, which splits it as a URL first
+            return PackageURL(simple[1], None, simple[2], simple[3])
+        return PackageURL.from_string(text)
     except ValueError as exc:
         return str(exc)
 
