@@ -128,29 +128,29 @@ def finding_weight(f: Finding) -> tuple[float, float, int]:
 def _version_class(purl: str | None, known: dict[Any, Any]) -> Any:
     """The version class of the purl's ecosystem (GENERIC when unknown). It depends on the purl's type
     and namespace only, so ``known`` keeps it by the text before the name: one parse per ecosystem."""
-    from mamori.match.ecosystems import GENERIC, ecosystem_for_purl, version_class
-
-    if not purl:
-        return GENERIC
-    prefix = purl.split("@", 1)[0].rsplit("/", 1)[0]
+    prefix = purl.split("@", 1)[0].rsplit("/", 1)[0] if purl else None
     cls = known.get(prefix)
     if cls is None:
-        try:
-            key = ecosystem_for_purl(PackageURL.from_string(purl))
-        except ValueError:
-            key = None
+        from mamori.match.ecosystems import GENERIC, ecosystem_for_purl, version_class
+
+        key = None
+        if purl:
+            try:
+                key = ecosystem_for_purl(PackageURL.from_string(purl))
+            except ValueError:
+                key = None
         cls = known[prefix] = (version_class(key.ecosystem) if key is not None else None) or GENERIC
     return cls
 
 
 def _version_key(purl: str | None, known: dict[Any, Any]) -> Any:
     """A sort key for versions of this component's ecosystem (generic ordering when unknown)."""
-    from mamori.match.ecosystems import GENERIC
-    from mamori.match.versions import order_key, parse
-
     cls = _version_class(purl, known)
     sort_key = known.get(cls)  # one per version class, remembering each version's key
     if sort_key is None:
+        from mamori.match.ecosystems import GENERIC
+        from mamori.match.versions import order_key, parse
+
         keys: dict[str, tuple[int, Any]] = {}
 
         def sort_key(text: str) -> tuple[int, Any]:
@@ -217,12 +217,19 @@ def _best_target(
 def fix_first(result: ScanResult) -> list[FixFirst]:
     """The fix-first rows of a scan result (see the module)."""
     groups: dict[tuple[str, str, str | None], list[Finding]] = {}
+    keys: dict[int, tuple[str, str, str | None]] = {}  # by component object: a component's findings share it
     for f in result.findings:
         if f.out_of_gate:
             continue
         c = f.component
-        name = f"{c.group}/{c.name}" if c.group and not c.purl else c.name
-        groups.setdefault((name, c.version or "", c.purl), []).append(f)
+        key = keys.get(id(c))
+        if key is None:
+            name = f"{c.group}/{c.name}" if c.group and not c.purl else c.name
+            key = keys[id(c)] = (name, c.version or "", c.purl)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = []
+        group.append(f)
     rows: list[FixFirst] = []
     classes: dict[Any, Any] = {}
     weighed: dict[tuple[float | None, int, int], tuple[float, float, int]] = {}  # their objects stay alive
