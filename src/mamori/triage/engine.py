@@ -102,7 +102,11 @@ def triage(
     context_cache: dict[tuple[str | None, str | None], dict[str, Input]] = {}
     # findings of one vulnerability in many components mostly give the same inputs: decide each once
     decided: dict[tuple[Any, ...], Assessment] = {}
-    per_facts: dict[int, tuple[Facts, dict[str, Input], tuple[Any, ...], float | None]] = {}
+    # per facts object: the facts (kept alive), their evidence, its items, the score, and the assessment
+    # per context (its items): the subjects of one vulnerability share their facts, and mostly the context
+    per_facts: dict[
+        int, tuple[Facts, dict[str, Input], tuple[Any, ...], float | None, dict[Any, Assessment]]
+    ] = {}
     for s in subjects:
         ctx: dict[str, Input] = {}
         if context is not None:
@@ -111,19 +115,24 @@ def triage(
                 context_cache[key] = context.inputs(s.product, s.component.purl)
             ctx = context_cache[key]
         known = per_facts.get(id(s.facts))
-        if known is None:  # the subjects of one vulnerability share their facts
+        if known is None:
             evidence = gather(s.facts)
             known = per_facts[id(s.facts)] = (
                 s.facts,
                 evidence,
                 tuple(evidence.items()),
                 score_facts(s.facts),
+                {},
             )
-        _, evidence, items, score = known
-        key = (items, tuple(ctx.items()))
-        assessment = decided.get(key)
+        _, evidence, items, score, by_context = known
+        ctx_items = tuple(ctx.items())
+        assessment = by_context.get(ctx_items)
         if assessment is None:
-            assessment = decided[key] = assess(v, evidence, ctx, set_values)
+            key = (items, ctx_items)
+            assessment = decided.get(key)
+            if assessment is None:
+                assessment = decided[key] = assess(v, evidence, ctx, set_values)
+            by_context[ctx_items] = assessment
         out.append(Triaged(s, assessment, score))
     return ordered(out)
 

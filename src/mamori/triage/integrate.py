@@ -159,9 +159,9 @@ def apply_states(
         else:
             found = resolver.resolve(f.component, (f.vulnerability.id, *f.vulnerability.aliases))
             state, vex = found.state, found.vex
-        entry = out.get(_key(f))
+        entry = out.get(id(f))  # _key(f)
         if entry is None:
-            entry = out[_key(f)] = FindingTriage()
+            entry = out[id(f)] = FindingTriage()
         entry.state = state
         entry.vex = vex
         if entry.triaged is not None:
