@@ -8,6 +8,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -98,6 +99,33 @@ def test_knowledge_reads_the_same_through_both(store_path: Path) -> None:
         assert a.kev(cves) == b.kev(cves) and a.kev(cves)
         assert a.epss(cves) == b.epss(cves)
         assert a.status() == b.status()
+
+
+def test_knowledge_records_are_the_stored_ones_without_what_only_matching_reads(store_path: Path) -> None:
+    """A hit's record is rebuilt from the document matching just read, or read anew: the same record,
+    the stored one without its affected packages, CPE configurations and products (and without the KEV
+    catalog and EPSS, which come apart)."""
+    with open_store(store_path) as store:
+        matched, fresh = Knowledge(store), Knowledge(store)
+        matched.refresh(), fresh.refresh()
+        rows = matched.package_rows([("PyPI", "pillow")])[("PyPI", "pillow")]
+        ids = sorted({row.vuln_id for row in rows})
+        assert len(ids) > 20
+        assert any(a.raw_packages for a in matched.advisories(ids).values())  # what matching reads
+        records = matched.vulnerabilities([*ids, CVE])
+        assert records == fresh.vulnerabilities([*ids, CVE])
+        assert set(records) == {*ids, CVE}
+        for vid, record in records.items():
+            assert record.affected_packages == record.cpe_configurations == record.affected_products == []
+            found = store.lookup(vid)
+            assert found is not None
+            stored = found.vulnerability
+            assert stored.affected_packages or stored.affected_products or stored.cpe_configurations
+            kept = {f.name for f in fields(stored)} - {
+                "affected_packages", "cpe_configurations", "affected_products", "kev", "epss"
+            }  # fmt: skip
+            assert {k: getattr(record, k) for k in kept} == {k: getattr(stored, k) for k in kept}, vid
+            assert all(k in stored.kev for k in record.kev)
 
 
 def test_a_scan_imports_neither_sqlalchemy_nor_the_other_commands(store_path: Path, tmp_path: Path) -> None:

@@ -344,8 +344,8 @@ class Knowledge:
         wanted = set(ids)
         missing = sorted(i for i in wanted if i not in self._advisories)
         if missing:
-            # the documents read last, kept for :meth:`vulnerabilities`: the hits among these advisories
-            # are rebuilt next without reading and unpacking them again
+            # the documents read here, kept for the next :meth:`vulnerabilities`: the hits among these
+            # advisories are rebuilt then without reading and unpacking them again
             read: dict[str, tuple[dict[str, Any], bool]] = {}
             for vid in missing:
                 self._advisories[vid] = None
@@ -365,7 +365,9 @@ class Knowledge:
         wanted = set(ids)
         missing = sorted(i for i in wanted if i not in self._records)
         if missing:
-            unpacked = self._unpacked
+            # the documents the last advisories() read serve once: the rest (advisories without a hit)
+            # are not kept beyond this
+            unpacked, self._unpacked = self._unpacked, {}
             unread = []
             for vid in missing:
                 self._records[vid] = None
