@@ -34,7 +34,6 @@ from mamori.errors import InputError
 from mamori.i18n import _
 from mamori.model.purl2cpe import PurlCpeLink, judged
 from mamori.model.vulnerability import Epss, Kev, Vulnerability
-from mamori.store import schema
 from mamori.store.documents import Prepared
 from mamori.store.limits import (
     RowProblem,
@@ -384,12 +383,12 @@ def _storable(
     if isinstance(item, Prepared):
         problem, label = record_problem(item), item.vulnerability.id
     elif isinstance(item, Kev):
-        problem, label = row_problem(schema.KevEntry.__table__, kev_row(item)), item.cve_id
+        problem, label = row_problem("kev", kev_row(item)), item.cve_id
     elif isinstance(item, Epss):
-        problem, label = row_problem(schema.EpssScore.__table__, epss_row(item)), item.cve_id
+        problem, label = row_problem("epss", epss_row(item)), item.cve_id
     else:
         item = judged(item)
-        problem, label = row_problem(schema.PurlCpe.__table__, link_row(item)), item.purl
+        problem, label = row_problem("purl_cpe", link_row(item)), item.purl
     if problem is None:
         return item
     label = _label(label)
