@@ -214,18 +214,21 @@ _LIMITED: dict[str, tuple[tuple[str, int, bool], ...]] = {}
 _OURS = frozenset({"source", "origin", "part", "record_id", "vuln_id"})
 
 
+def _limited(table: Table | str) -> tuple[tuple[str, int, bool], ...]:
+    limited = _LIMITED[_name(table)] = tuple(
+        (column, length, nullable)
+        for column, (_, length, nullable) in _rules(table).items()
+        if length and column not in _OURS
+    )
+    return limited
+
+
 def _limited_problem(table: Table | str, rows: list[dict[str, Any]]) -> RowProblem | None:
     """Like :func:`rows_problem` for index rows made by mamori from a checked record: only the
     columns with a length limit are looked at (their texts come from the record, whose document
     told whether any holds NUL: :func:`has_nul`), which keeps the check of large records cheap."""
     name = _name(table)
-    limited = _LIMITED.get(name)
-    if limited is None:
-        limited = _LIMITED[name] = tuple(
-            (column, length, nullable)
-            for column, (_, length, nullable) in _rules(table).items()
-            if length and column not in _OURS
-        )
+    limited = _LIMITED.get(name) or _limited(table)
     for row in rows:
         for column, length, nullable in limited:
             value = row.get(column)
@@ -243,6 +246,17 @@ def rows_problem(table: Table | str, rows: list[dict[str, Any]]) -> RowProblem |
         if problem is not None:
             return problem
     return None
+
+
+RECORD_TABLES = ("source_record", "vulnerability", "alias", "affected_package", "affected_cpe")
+
+
+def load_record_rules() -> None:
+    """Read the rules :func:`record_problem` checks against now (before forking import workers, which
+    then share them instead of each reading them)."""
+    for name in RECORD_TABLES:
+        _rules(name)
+        _limited(name)
 
 
 def record_problem(record: Prepared) -> RowProblem | None:

@@ -36,14 +36,16 @@ from mamori.fileio import max_input_bytes
 from mamori.model.vulnerability import SourceRef, Vulnerability
 from mamori.store import rows
 from mamori.store.documents import Outline, Prepared
-from mamori.store.limits import record_problem
+from mamori.store.limits import load_record_rules, record_problem
 from mamori.vulndb.detect import VULNERABILITY_SOURCES, Parsed, parse_blob
 from mamori.vulndb.sources import Blob, InputSet, open_input, read_member
 
 MIN_DOCUMENTS = 256  # below this, starting workers costs more than it saves
 CHUNK = 64  # documents per task: fewer, larger messages cost the main process less
 CHUNK_BYTES = 4 << 20  # ... and input bytes per task (large documents: an NVD page, a KEV catalog)
-AHEAD = 8  # chunks per worker handed out ahead: workers go on while the main process writes a batch
+# chunks per worker handed out ahead: workers go on while the main process writes a batch, or sets up
+# the store at the start (:func:`read_ahead`)
+AHEAD = 16
 _GC_YOUNG = 50_000  # allocations between young-generation collections while importing
 
 _collections_lock = threading.Lock()
@@ -191,6 +193,7 @@ class Decoding:
         self._stream: Iterator[Decoded] | None = None
         self._pool: _Pool | None = None
         if count:
+            load_record_rules()  # read once, before the workers are forked
             self._pool = _Pool(iter(blobs), count, source)
         else:
             self._stream = (Decoded(b) for b in blobs)
