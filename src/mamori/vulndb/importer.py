@@ -479,8 +479,8 @@ def _import_blobs(
         position, skip_items = int(saved["position"]), int(saved["item"])
         summary.resumed = position
         blobs = resume.start(position)
-        if decoding is not None:  # it started from the first document
-            decoding.close()
+        if decoding is not None:  # it started from the first document: its workers end first
+            decoding.close(wait=True)
             decoding = None
     run = _Run(store, summary, batch, key, resume.fingerprint if resume else None)
     documents = decoding if decoding is not None else decoded(blobs, total, source)

@@ -204,10 +204,11 @@ class Decoding:
         assert self._stream is not None
         return self._stream
 
-    def close(self) -> None:
-        """Stop the workers, dropping the work they have not started (no-op once read to the end)."""
+    def close(self, wait: bool = False) -> None:
+        """Stop the workers, dropping the work they have not started (no-op once read to the end);
+        ``wait``: until they have ended (before other workers are forked)."""
         if self._pool is not None:
-            self._pool.stop()
+            self._pool.stop(wait)
 
 
 def decoded(blobs: Iterable[Blob], total: int | None, source: str | None) -> Iterator[Decoded]:
@@ -303,9 +304,9 @@ class _Pool:
             raise
         self.pool.shutdown()
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = False) -> None:
         self.pending.clear()
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool.shutdown(wait=wait, cancel_futures=True)
 
 
 @dataclass(slots=True)
