@@ -43,9 +43,10 @@ from mamori.vulndb.sources import Blob, InputSet, open_input, read_member
 MIN_DOCUMENTS = 256  # below this, starting workers costs more than it saves
 CHUNK = 64  # documents per task: fewer, larger messages cost the main process less
 CHUNK_BYTES = 4 << 20  # ... and input bytes per task (large documents: an NVD page, a KEV catalog)
-# chunks per worker handed out ahead: workers go on while the main process writes a batch, or sets up
-# the store at the start (:func:`read_ahead`)
-AHEAD = 16
+AHEAD = 8  # chunks per worker handed out ahead: workers go on while the main process writes a batch
+# ... and at the start, while the main process sets up the store (:func:`read_ahead`): twice as many,
+# up to this many input bytes
+HEAD_START_BYTES = 64 << 20
 _GC_YOUNG = 50_000  # allocations between young-generation collections while importing
 
 _collections_lock = threading.Lock()
@@ -261,7 +262,8 @@ def _die_with_parent(parent: int) -> None:
 
 class _Pool:
     """Worker processes and the chunks handed to them: ``AHEAD`` chunks per worker ahead of the main
-    process, submitted as soon as the pool exists."""
+    process; at the start, as soon as the pool exists, twice as many (up to ``HEAD_START_BYTES``), for
+    the workers to go on with while the main process sets up the store."""
 
     def __init__(self, stream: Iterator[Blob], count: int, source: str | None) -> None:
         self.pending: deque[tuple[list[Blob], Future[list[Wire]]]] = deque()
@@ -275,19 +277,25 @@ class _Pool:
             initargs=(os.getpid(),),
         )
         try:
-            self._submit()
+            self._submit(2 * self.ahead, HEAD_START_BYTES)
         except BaseException:
             self.stop()
             raise
 
-    def _submit(self) -> bool:
-        """Hand out chunks until ``ahead`` are waiting; False when the input is exhausted."""
-        while len(self.pending) <= self.ahead:
+    def _submit(self, ahead: int | None = None, budget: int | None = None) -> bool:
+        """Hand out chunks until ``ahead`` (default: the pool's) are waiting, or ``budget`` input bytes
+        were handed out; False when the input is exhausted."""
+        limit = self.ahead if ahead is None else ahead
+        while len(self.pending) <= limit:
             chunk = next(self.chunks, None)
             if chunk is None:
                 return False
             blobs, wired = chunk
             self.pending.append((blobs, self.pool.submit(_decode_chunk, wired, self.source)))
+            if budget is not None:
+                budget -= sum(b.size for b in blobs)
+                if budget <= 0:
+                    break
         return True
 
     def results(self) -> Iterator[Decoded]:
