@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -128,13 +129,18 @@ def test_decoding_read_ahead_gives_the_same_store(
     the store holds exactly what an import without that head start writes."""
     monkeypatch.setenv("MAMORI_IMPORT_WORKERS", "2")
     folder = _osv_folder(shared_data, tmp_path / "osv", 400)
+    began = time.perf_counter()
     ahead = parallel.read_ahead(folder)
     pool = ahead.decoding._pool
     assert pool is not None and pool.pending  # chunks handed out before any store exists
     with open_store(tmp_path / "ahead.db") as store:
+        opened = time.perf_counter()
         early = import_path(store, folder, batch=150, ahead=ahead)
+        ended = time.perf_counter()
         early_rows = _content(store)
     assert not pool.pending
+    # the import's time counts from when its documents began to be read, not from the store's opening
+    assert ended - opened <= early.seconds <= ended - began
     with open_store(tmp_path / "plain.db") as store:
         plain = import_path(store, folder, batch=150)
         plain_rows = _content(store)

@@ -559,7 +559,7 @@ def _import_path(
     inputs = ahead.inputs if ahead is not None else open_input(p)
     strict = p.is_file() and inputs.total == 1
     resume = Resume(inputs.fingerprint, inputs.start) if inputs.fingerprint and inputs.start else None
-    return import_blobs(
+    summary = import_blobs(
         store,
         inputs.blobs,
         origin=str(p.resolve()),
@@ -572,6 +572,9 @@ def _import_path(
         complete=complete,
         decoding=ahead.decoding if ahead is not None else None,
     )
+    if ahead is not None:  # the documents began to be read when the store was not open yet
+        summary.seconds = time.perf_counter() - ahead.started
+    return summary
 
 
 __all__ = [

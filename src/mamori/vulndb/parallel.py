@@ -23,6 +23,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -328,6 +329,7 @@ class Ahead:
     source: str | None
     inputs: InputSet
     decoding: Decoding
+    started: float = 0.0  # time.perf_counter() when the input was opened: the import's time counts from then
     _collections: ExitStack = field(default_factory=ExitStack)
 
     def close(self) -> None:
@@ -339,6 +341,7 @@ def read_ahead(path: str | Path, source: str | None = None) -> Ahead:
     """Open ``path`` (a file, a directory or a zip) and start decoding its documents: see :class:`Ahead`.
     Raises :class:`InputError` as :func:`mamori.vulndb.import_path` would for an input it cannot open."""
     p = Path(path)
+    started = time.perf_counter()
     collections = ExitStack()
     collections.enter_context(fewer_collections())  # the workers are forked with the import's settings
     try:
@@ -347,4 +350,4 @@ def read_ahead(path: str | Path, source: str | None = None) -> Ahead:
     except BaseException:
         collections.close()
         raise
-    return Ahead(p, source, inputs, decoding, collections)
+    return Ahead(p, source, inputs, decoding, started, collections)
