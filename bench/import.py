@@ -9,7 +9,8 @@ How to run (from the repository root, with the bench extra installed: ``pip inst
     .venv/bin/python bench/import.py --baseline OTHER/src  # also an older mamori's src tree, same runs
     .venv/bin/python bench/import.py --pg postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-Prints one JSON object; not run by pytest.
+Prints one JSON object; not run by pytest. ``bench/import_rows.py --baseline OTHER/src`` checks that the
+two sides store the same rows (every table, row by row).
 
 Datasets (read in place from ``../shared/data``, or ``MAMORI_SHARED_DATA``):
 
@@ -272,6 +273,7 @@ def whole_process(
 
 def one_run(dataset: str, url: str, source: str) -> dict[str, object]:
     """Runs inside the child process: open a new store, then time the import alone."""
+    import mamori.store.writer  # noqa: F401  (what the import writes with: loaded before timing, as the rest)
     from mamori.store import open_store
     from mamori.vulndb import import_path
 

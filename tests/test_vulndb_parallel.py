@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -112,3 +113,76 @@ def test_a_file_over_the_size_limit_is_reported_and_the_others_imported(
     assert summary.sources["osv"].read == len(files)
     assert [f.name for f in summary.failed] == [str(big)]
     assert "over" in summary.failed[0].reason or "limit" in summary.failed[0].reason
+
+
+def _osv_folder(shared_data: Path, target: Path, count: int) -> Path:
+    for path in sorted((shared_data / "osv" / "pypi").rglob("*.yaml"))[:count]:
+        (target / path.parent.name).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target / path.parent.name / path.name)
+    return target
+
+
+def test_decoding_read_ahead_gives_the_same_store(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workers start on the first documents before the store is opened (the CLI's order), and
+    the store holds exactly what an import without that head start writes."""
+    monkeypatch.setenv("MAMORI_IMPORT_WORKERS", "2")
+    folder = _osv_folder(shared_data, tmp_path / "osv", 400)
+    began = time.perf_counter()
+    ahead = parallel.read_ahead(folder)
+    pool = ahead.decoding._pool
+    assert pool is not None and pool.pending  # chunks handed out before any store exists
+    with open_store(tmp_path / "ahead.db") as store:
+        opened = time.perf_counter()
+        early = import_path(store, folder, batch=150, ahead=ahead)
+        ended = time.perf_counter()
+        early_rows = _content(store)
+    assert not pool.pending
+    # the import's time counts from when its documents began to be read, not from the store's opening
+    assert ended - opened <= early.seconds <= ended - began
+    with open_store(tmp_path / "plain.db") as store:
+        plain = import_path(store, folder, batch=150)
+        plain_rows = _content(store)
+    assert early.sources == plain.sources and early.sources["osv"].read == 400
+    assert early_rows == plain_rows and early_rows["source_record"]
+
+
+def test_a_resumed_import_drops_the_read_ahead(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An interrupted import's rerun starts after what was committed, head start or not: the
+    decoding started from the first document is stopped and the remaining documents are read."""
+    monkeypatch.setenv("MAMORI_IMPORT_WORKERS", "2")
+    folder = _osv_folder(shared_data, tmp_path / "osv", 400)
+
+    def interrupt(progress: object) -> None:
+        if progress.files_done == 300:  # type: ignore[attr-defined]
+            raise KeyboardInterrupt
+
+    with open_store(tmp_path / "kb.db") as store:
+        with pytest.raises(KeyboardInterrupt):
+            import_path(store, folder, batch=50, progress=interrupt)
+        committed = store.status()["sources"]["osv"]["records"]
+        assert 0 < committed < 400
+        ahead = parallel.read_ahead(folder)
+        pool = ahead.decoding._pool
+        assert pool is not None and pool.pending
+        summary = import_path(store, folder, batch=50, ahead=ahead)
+        assert not pool.pending  # stopped: the rerun did not read from it
+        assert summary.resumed > 0 and summary.files == 400
+        assert summary.sources["osv"].read == 400 and summary.complete
+        assert store.status()["sources"]["osv"]["records"] == 400
+
+
+def test_a_read_ahead_of_another_input_is_refused(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAMORI_IMPORT_WORKERS", "2")
+    folder = _osv_folder(shared_data, tmp_path / "osv", 300)
+    ahead = parallel.read_ahead(folder)
+    with open_store(tmp_path / "kb.db") as store:
+        with pytest.raises(ValueError, match="read ahead"):
+            import_path(store, tmp_path, ahead=ahead)
+        assert store.status()["sources"] == {}
+    assert ahead.decoding._pool is not None and not ahead.decoding._pool.pending  # closed

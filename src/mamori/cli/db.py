@@ -216,10 +216,8 @@ def import_(
     """Import vulnerability data, committed in batches: a rerun of an interrupted import resumes;
     bad records and files are reported and skipped. Loose records cover their ecosystems only in part:
     `mamori scan` does not evaluate components of an ecosystem no complete feed covers."""
-    from mamori.store import open_store
-    from mamori.vulndb import SOURCES, import_path
+    from mamori.vulndb import SOURCES
     from mamori.vulndb.coverage import claimed_by, import_claims
-    from mamori.vulndb.importer import Progress as ImportProgress
     from mamori.vulndb.messages import text
     from mamori.vulndb.sources import is_url
 
@@ -234,7 +232,21 @@ def import_(
     claims = import_claims(path, source, complete)
     if not remote and not Path(path).exists():
         raise InputError(path, gettext("file not found"))
-    store = open_store(db)
+    ahead = None
+    if not remote:  # the workers parse the first documents while the store's modules load and it opens
+        from mamori.vulndb.parallel import read_ahead
+
+        ahead = read_ahead(path, source)
+    try:
+        from mamori.store import open_store
+        from mamori.vulndb import import_path
+        from mamori.vulndb.importer import Progress as ImportProgress
+
+        store = open_store(db)
+    except BaseException:
+        if ahead is not None:
+            ahead.close()
+        raise
     console: Any = None  # what the bar and the downloader write to; JSON from a file needs neither
     if remote or output_format != "json":
         from rich.console import Console
@@ -266,10 +278,12 @@ def import_(
                     )
             else:
                 summary = import_path(
-                    store, path, source=source, progress=report, batch=batch, complete=claims
+                    store, path, source=source, progress=report, batch=batch, complete=claims, ahead=ahead
                 )
         coverage = store.coverage()
     finally:
+        if ahead is not None:
+            ahead.close()
         store.close()
     made_complete = claimed_by(coverage, summary.origin)
     partial = sorted(

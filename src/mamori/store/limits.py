@@ -13,16 +13,32 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Boolean, Float, Integer, LargeBinary, String, Table
+import orjson
 
 from mamori.model import merge
 from mamori.model.vulnerability import SourceRef
-from mamori.store import schema
 from mamori.store.documents import Outline, Prepared
 
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+
 _Rule = tuple[tuple[type, ...], int | None, bool]  # accepted types, length limit, nullable
+# A column's rule as data: the kind of value it takes, its length limit, whether it may be NULL.
+ColumnRule = tuple[str, int | None, bool]
+_KINDS: dict[str, tuple[type, ...]] = {
+    "bytes": (bytes, bytearray, memoryview),
+    "bool": (bool,),
+    "int": (int,),
+    "float": (float, int),
+    "str": (str,),
+}
+#: the rules of every table's columns for the newest revision, as :func:`column_rules` makes them from the
+#: tables' metadata (``python tools/new_schema.py`` writes the file again): the import workers check
+#: records without importing SQLAlchemy and the table modules (a third of a small import's start-up)
+COLUMNS = Path(__file__).resolve().parents[1] / "data" / "store" / "columns.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,50 +53,114 @@ class RowProblem:
     nul: bool = False
 
 
-def _rule(column: Any) -> _Rule:
+def column_rule(column: Any) -> ColumnRule:
+    """What a column of the tables' metadata takes: kind of value, length limit, nullable."""
+    from sqlalchemy import Boolean, Float, Integer, LargeBinary, String
+
     kind = column.type
     if isinstance(kind, LargeBinary):
-        types: tuple[type, ...] = (bytes, bytearray, memoryview)
+        name = "bytes"
     elif isinstance(kind, Boolean):
-        types = (bool,)
+        name = "bool"
     elif isinstance(kind, Integer):
-        types = (int,)
+        name = "int"
     elif isinstance(kind, Float):
-        types = (float, int)
+        name = "float"
     else:
-        types = (str,)
+        name = "str"
     length = kind.length if isinstance(kind, String) else None
-    return types, length, bool(column.nullable)
+    return name, length, bool(column.nullable)
+
+
+def column_rules(table: Table) -> dict[str, ColumnRule]:
+    return {c.name: column_rule(c) for c in table.columns}
+
+
+def render_columns(revision: str) -> str:
+    """The shipped rules (:data:`COLUMNS`) for ``revision``: every table of the store, by name."""
+    from mamori.store.registry import all_metadata
+
+    tables = [
+        f'    "{name}": {{\n'
+        + ",\n".join(
+            f"      {orjson.dumps(c).decode()}: {orjson.dumps(r).decode()}"
+            for c, r in column_rules(t).items()
+        )
+        + "\n    }"
+        for name, t in sorted(all_metadata().tables.items())
+    ]  # one line per column
+    head = f'{{\n  "revision": {orjson.dumps(revision).decode()},\n  "tables": {{\n'
+    return head + ",\n".join(tables) + "\n  }\n}\n"
+
+
+def shipped_columns() -> dict[str, dict[str, ColumnRule]] | None:
+    """The shipped rules when they stand for this mamori's newest revision, else None."""
+    from mamori.store.engine import head_revision
+
+    try:
+        data = orjson.loads(COLUMNS.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    if not isinstance(data, dict) or data.get("revision") != head_revision():
+        return None
+    return {t: {c: (r[0], r[1], r[2]) for c, r in columns.items()} for t, columns in data["tables"].items()}
 
 
 _RULES: dict[str, dict[str, _Rule]] = {}
+_SHIPPED: list[dict[str, dict[str, ColumnRule]] | None] = []  # read once
 
 
-def _rules(table: Table) -> dict[str, _Rule]:
-    rules = _RULES.get(table.name)
+def _table_rules(name: str) -> dict[str, ColumnRule]:
+    if not _SHIPPED:
+        _SHIPPED.append(shipped_columns())
+    shipped = _SHIPPED[0]
+    if shipped is not None and name in shipped:
+        return shipped[name]
+    from mamori.store import schema  # the file is not this revision's: the metadata itself
+
+    table = schema.Base.metadata.tables.get(name)
+    if table is None:
+        from mamori.store.registry import all_metadata
+
+        table = all_metadata().tables[name]
+    return column_rules(table)
+
+
+def _rules(table: Table | str) -> dict[str, _Rule]:
+    """The rules of a table's columns, by the table or its name."""
+    name = table if isinstance(table, str) else table.name
+    rules = _RULES.get(name)
     if rules is None:
-        rules = _RULES[table.name] = {c.name: _rule(c) for c in table.columns}
+        found = _table_rules(name) if isinstance(table, str) else column_rules(table)
+        rules = _RULES[name] = {
+            c: (_KINDS[kind], length, nullable) for c, (kind, length, nullable) in found.items()
+        }
     return rules
 
 
-def row_problem(table: Table, row: Mapping[str, Any]) -> RowProblem | None:
-    """The first value of ``row`` that ``table`` would not store as it is, or None."""
+def _name(table: Table | str) -> str:
+    return table if isinstance(table, str) else table.name
+
+
+def row_problem(table: Table | str, row: Mapping[str, Any]) -> RowProblem | None:
+    """The first value of ``row`` that ``table`` (the table or its name) would not store as it is, or None."""
     rules = _rules(table)
+    name = _name(table)
     for column, value in row.items():
         kind = type(value)
         if kind is str:  # the values that come from input: checked first and quickly
             types, length, _ = rules[column]
             if str not in types:
-                return RowProblem(table.name, column, value)
+                return RowProblem(name, column, value)
             if length is not None and len(value) > length:
-                return RowProblem(table.name, column, value, limit=length)
+                return RowProblem(name, column, value, limit=length)
             if "\x00" in value or not (value.isascii() or _encodable(value)):
-                return RowProblem(table.name, column, value, nul=True)
+                return RowProblem(name, column, value, nul=True)
         elif value is None:
             if not rules[column][2]:
-                return RowProblem(table.name, column, value)
+                return RowProblem(name, column, value)
         elif kind not in rules[column][0]:
-            return RowProblem(table.name, column, value)
+            return RowProblem(name, column, value)
     return None
 
 
@@ -92,7 +172,7 @@ def _encodable(text: str) -> bool:
     return True
 
 
-def fit_row(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+def fit_row(table: Table | str, row: dict[str, Any]) -> dict[str, Any]:
     """``row`` as ``table`` stores it the same on every backend: a NUL character or a lone
     surrogate in a text becomes U+FFFD, and a text too long for an optional short column (an
     identifier the store indexes, such as a purl type) is left out. What is still wrong for the
@@ -134,34 +214,49 @@ _LIMITED: dict[str, tuple[tuple[str, int, bool], ...]] = {}
 _OURS = frozenset({"source", "origin", "part", "record_id", "vuln_id"})
 
 
-def _limited_problem(table: Table, rows: list[dict[str, Any]]) -> RowProblem | None:
+def _limited(table: Table | str) -> tuple[tuple[str, int, bool], ...]:
+    limited = _LIMITED[_name(table)] = tuple(
+        (column, length, nullable)
+        for column, (_, length, nullable) in _rules(table).items()
+        if length and column not in _OURS
+    )
+    return limited
+
+
+def _limited_problem(table: Table | str, rows: list[dict[str, Any]]) -> RowProblem | None:
     """Like :func:`rows_problem` for index rows made by mamori from a checked record: only the
     columns with a length limit are looked at (their texts come from the record, whose document
     told whether any holds NUL: :func:`has_nul`), which keeps the check of large records cheap."""
-    limited = _LIMITED.get(table.name)
-    if limited is None:
-        limited = _LIMITED[table.name] = tuple(
-            (name, length, nullable)
-            for name, (_, length, nullable) in _rules(table).items()
-            if length and name not in _OURS
-        )
+    name = _name(table)
+    limited = _LIMITED.get(name) or _limited(table)
     for row in rows:
         for column, length, nullable in limited:
             value = row.get(column)
             if type(value) is str:
                 if len(value) > length:
-                    return RowProblem(table.name, column, value, limit=length)
+                    return RowProblem(name, column, value, limit=length)
             elif value is not None or not nullable:
-                return RowProblem(table.name, column, value)
+                return RowProblem(name, column, value)
     return None
 
 
-def rows_problem(table: Table, rows: list[dict[str, Any]]) -> RowProblem | None:
+def rows_problem(table: Table | str, rows: list[dict[str, Any]]) -> RowProblem | None:
     for row in rows:
         problem = row_problem(table, row)
         if problem is not None:
             return problem
     return None
+
+
+RECORD_TABLES = ("source_record", "vulnerability", "alias", "affected_package", "affected_cpe")
+
+
+def load_record_rules() -> None:
+    """Read the rules :func:`record_problem` checks against now (before forking import workers, which
+    then share them instead of each reading them)."""
+    for name in RECORD_TABLES:
+        _rules(name)
+        _limited(name)
 
 
 def record_problem(record: Prepared) -> RowProblem | None:
@@ -171,10 +266,10 @@ def record_problem(record: Prepared) -> RowProblem | None:
     ref: SourceRef = v.sources[0]
     dates = {"modified": v.modified, "withdrawn": v.withdrawn}
     source = {"source": ref.source, "record_id": v.id, "feed": ref.feed, "vuln_id": v.id, **dates}
-    problem = row_problem(schema.SourceRecord.__table__, source)
+    problem = row_problem("source_record", source)
     if problem is None:
-        problem = row_problem(schema.Vulnerability.__table__, {"id": v.id, "published": v.published, **dates})
-    aliases = schema.Alias.__table__
+        problem = row_problem("vulnerability", {"id": v.id, "published": v.published, **dates})
+    aliases = "alias"
     for identifier in v.aliases:
         if problem is not None:
             break
@@ -183,9 +278,7 @@ def record_problem(record: Prepared) -> RowProblem | None:
             problem = row_problem(aliases, {"alias_key": merge.key(identifier)})
     if problem is None and isinstance(v, Outline):
         check = rows_problem if record.nul else _limited_problem  # NUL: see :func:`has_nul`
-        problem = check(schema.AffectedPackage.__table__, v.package_rows) or check(
-            schema.AffectedCpe.__table__, v.cpe_rows
-        )
+        problem = check("affected_package", v.package_rows) or check("affected_cpe", v.cpe_rows)
     return problem
 
 

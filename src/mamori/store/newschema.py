@@ -5,7 +5,8 @@ the matcher).
 ``data/store/schema-<dialect>.sql`` is what ``create_all`` of the shared metadata emits for that
 dialect (:func:`generate`), headed by the revision it stands for. It is used only when that revision is
 this mamori's head; otherwise (a migration added and the files not written again) the new store is
-created from the metadata itself. ``python tools/new_schema.py`` writes the files again;
+created from the metadata itself. ``python tools/new_schema.py`` writes the files again (and the
+column rules imports check records against, ``data/store/columns.json``: :mod:`mamori.store.limits`);
 tests/test_store_new_schema.py proves them equal to what the metadata emits now, and the resulting
 schema identical to the migrated one on SQLite and PostgreSQL.
 """

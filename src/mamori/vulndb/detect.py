@@ -17,10 +17,9 @@ from mamori.errors import InputError
 from mamori.i18n import _
 from mamori.model.purl2cpe import PurlCpeLink
 from mamori.model.vulnerability import Epss, Kev, Vulnerability
-from mamori.vulndb import cve5, epss, jvn, kev, nvd, osv, purl2cpe
+from mamori.vulndb import cve5, epss, kev, nvd, osv, purl2cpe
 from mamori.vulndb.rejected import DataWarning, Rejected
 from mamori.vulndb.sources import Blob, maybe_gunzip
-from mamori.vulndb.xmlsafe import parse as parse_xml
 
 SOURCES = ("osv", "nvd", "cve5", "jvn", "kev", "epss", "purl2cpe")
 VULNERABILITY_SOURCES = ("osv", "nvd", "cve5", "jvn")
@@ -84,6 +83,9 @@ def parse_blob(blob: Blob, source: str | None = None) -> Parsed | None:
             if source == "jvn":
                 raise InputError(name, _("not a MyJVN VULDEF or JVNRSS document"))
             return None  # some other XML (a MyJVN product or vendor list, an SBOM ...)
+        from mamori.vulndb import jvn  # lxml and the JVN reader: loaded for XML input only
+        from mamori.vulndb.xmlsafe import parse as parse_xml
+
         root = parse_xml(name, data)
         kind = jvn.document_kind(root)
         if kind in ("vuldef", "rss"):

@@ -18,7 +18,6 @@ Running the same import again changes nothing (records are keyed and digested).
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import threading
 import time
@@ -34,7 +33,6 @@ from mamori.errors import InputError
 from mamori.i18n import _
 from mamori.model.purl2cpe import PurlCpeLink, judged
 from mamori.model.vulnerability import Epss, Kev, Vulnerability
-from mamori.store import schema
 from mamori.store.documents import Prepared
 from mamori.store.limits import (
     RowProblem,
@@ -48,7 +46,7 @@ from mamori.store.rows import prepare_outline
 from mamori.vulndb.coverage import CoverageClaim, record_scopes
 from mamori.vulndb.detect import SOURCES, Item, Parsed, parse_blob
 from mamori.vulndb.messages import text as message
-from mamori.vulndb.parallel import decoded
+from mamori.vulndb.parallel import Ahead, Decoding, decoded, fewer_collections
 from mamori.vulndb.rejected import DataWarning, Rejected
 from mamori.vulndb.shapes import type_name
 from mamori.vulndb.sources import Blob, open_input
@@ -61,36 +59,6 @@ BATCH = 2000
 _FIRST_BATCH = 500  # records in the first batch; the next ones double up to the batch size
 _EPSS_BATCH_FACTOR = 25  # EPSS rows are tiny: more of them per commit
 _MALFORMED = (AttributeError, KeyError, TypeError, ValueError)
-_GC_YOUNG = 50_000  # allocations between young-generation collections while importing
-
-
-_collections_lock = threading.Lock()
-_collections_depth = 0  # imports running (the collector's settings are the process's)
-
-
-@contextmanager
-def fewer_collections() -> Iterator[None]:
-    """Run the cyclic garbage collector less often and over less (an import allocates millions of
-    short-lived objects while a batch of records is kept alive: collections took about 20 % of an
-    OSV import's time). Objects that existed before the import (modules, the database engine) are
-    frozen out of it, so a full collection looks only at what the import made (45 ms → a few ms
-    each). Collection still runs, so memory stays bounded."""
-    global _collections_depth
-    with _collections_lock:
-        _collections_depth += 1
-        first = _collections_depth == 1
-        if first:
-            before = gc.get_threshold()
-            gc.set_threshold(max(before[0], _GC_YOUNG), *before[1:])
-            gc.freeze()
-    try:
-        yield
-    finally:
-        with _collections_lock:
-            _collections_depth -= 1
-            if first:
-                gc.unfreeze()
-                gc.set_threshold(*before)
 
 
 @dataclass(slots=True)
@@ -384,12 +352,12 @@ def _storable(
     if isinstance(item, Prepared):
         problem, label = record_problem(item), item.vulnerability.id
     elif isinstance(item, Kev):
-        problem, label = row_problem(schema.KevEntry.__table__, kev_row(item)), item.cve_id
+        problem, label = row_problem("kev", kev_row(item)), item.cve_id
     elif isinstance(item, Epss):
-        problem, label = row_problem(schema.EpssScore.__table__, epss_row(item)), item.cve_id
+        problem, label = row_problem("epss", epss_row(item)), item.cve_id
     else:
         item = judged(item)
-        problem, label = row_problem(schema.PurlCpe.__table__, link_row(item)), item.purl
+        problem, label = row_problem("purl_cpe", link_row(item)), item.purl
     if problem is None:
         return item
     label = _label(label)
@@ -454,6 +422,7 @@ def import_blobs(
     resume: Resume | None = None,
     cursors: dict[str, str] | None = None,
     complete: Iterable[CoverageClaim] = (),
+    decoding: Decoding | None = None,
 ) -> ImportSummary:
     """Import documents from any source of blobs (files, zip members, HTTP answers).
 
@@ -465,7 +434,32 @@ def import_blobs(
     scopes of its records as partial (from ``origin``); the last commit records each scope a
     ``complete`` claim names as complete, fetched now from ``origin`` (a claim without scopes: every
     scope this origin's records belong to, those of an interrupted earlier run included).
+    ``decoding``: the decoding of ``blobs`` already started (:func:`mamori.vulndb.parallel.read_ahead`);
+    it is closed when the import ends, and dropped when the import resumes an interrupted one.
     """
+    try:
+        return _import_blobs(
+            store, blobs, origin, source, total, strict, progress, batch, resume, cursors, complete, decoding
+        )
+    finally:
+        if decoding is not None:
+            decoding.close()
+
+
+def _import_blobs(
+    store: Store,
+    blobs: Iterable[Blob],
+    origin: str,
+    source: str | None,
+    total: int | None,
+    strict: bool,
+    progress: ProgressCallback | None,
+    batch: int,
+    resume: Resume | None,
+    cursors: dict[str, str] | None,
+    complete: Iterable[CoverageClaim],
+    decoding: Decoding | None,
+) -> ImportSummary:
     if source is not None and source not in SOURCES:
         raise InputError(
             None,
@@ -485,9 +479,13 @@ def import_blobs(
         position, skip_items = int(saved["position"]), int(saved["item"])
         summary.resumed = position
         blobs = resume.start(position)
+        if decoding is not None:  # it started from the first document: its workers end first
+            decoding.close(wait=True)
+            decoding = None
     run = _Run(store, summary, batch, key, resume.fingerprint if resume else None)
+    documents = decoding if decoding is not None else decoded(blobs, total, source)
     with fewer_collections(), _writes_joined(run):
-        for index, document in enumerate(decoded(blobs, total, source), start=position):
+        for index, document in enumerate(documents, start=position):
             blob, done = document.blob, 0
             try:
                 parsed = document.parsed() or _parse(blob, source)
@@ -532,26 +530,51 @@ def import_path(
     progress: ProgressCallback | None = None,
     batch: int = BATCH,
     complete: Iterable[CoverageClaim] = (),
+    ahead: Ahead | None = None,
 ) -> ImportSummary:
     """Import a file, a directory or a zip (e.g. OSV's per-ecosystem ``all.zip``); resumable.
-    ``complete``: what the input holds whole (see :func:`import_blobs`)."""
+    ``complete``: what the input holds whole (see :func:`import_blobs`). ``ahead``: the same input
+    opened and its decoding started before the store was opened (:func:`mamori.vulndb.parallel.read_ahead`);
+    it is closed when the import ends."""
     p = Path(path)
-    with fewer_collections():  # listing a large tree allocates too
-        inputs = open_input(p)
-        strict = p.is_file() and inputs.total == 1
-        resume = Resume(inputs.fingerprint, inputs.start) if inputs.fingerprint and inputs.start else None
-        return import_blobs(
-            store,
-            inputs.blobs,
-            origin=str(p.resolve()),
-            source=source,
-            total=inputs.total,
-            strict=strict,
-            progress=progress,
-            batch=batch,
-            resume=resume,
-            complete=complete,
-        )
+    try:
+        if ahead is not None and (ahead.path != p or ahead.source != source):
+            raise ValueError(f"read ahead for {ahead.path} ({ahead.source}), not {p} ({source})")
+        with fewer_collections():  # listing a large tree allocates too
+            return _import_path(store, p, source, progress, batch, complete, ahead)
+    finally:
+        if ahead is not None:
+            ahead.close()
+
+
+def _import_path(
+    store: Store,
+    p: Path,
+    source: str | None,
+    progress: ProgressCallback | None,
+    batch: int,
+    complete: Iterable[CoverageClaim],
+    ahead: Ahead | None,
+) -> ImportSummary:
+    inputs = ahead.inputs if ahead is not None else open_input(p)
+    strict = p.is_file() and inputs.total == 1
+    resume = Resume(inputs.fingerprint, inputs.start) if inputs.fingerprint and inputs.start else None
+    summary = import_blobs(
+        store,
+        inputs.blobs,
+        origin=str(p.resolve()),
+        source=source,
+        total=inputs.total,
+        strict=strict,
+        progress=progress,
+        batch=batch,
+        resume=resume,
+        complete=complete,
+        decoding=ahead.decoding if ahead is not None else None,
+    )
+    if ahead is not None:  # the documents began to be read when the store was not open yet
+        summary.seconds = time.perf_counter() - ahead.started
+    return summary
 
 
 __all__ = [

@@ -17,14 +17,19 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import multiprocessing
 import os
 import signal
 import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from mamori.errors import InputError
@@ -32,14 +37,46 @@ from mamori.fileio import max_input_bytes
 from mamori.model.vulnerability import SourceRef, Vulnerability
 from mamori.store import rows
 from mamori.store.documents import Outline, Prepared
-from mamori.store.limits import record_problem
+from mamori.store.limits import load_record_rules, record_problem
 from mamori.vulndb.detect import VULNERABILITY_SOURCES, Parsed, parse_blob
-from mamori.vulndb.sources import Blob, read_member
+from mamori.vulndb.sources import Blob, InputSet, open_input, read_member
 
 MIN_DOCUMENTS = 256  # below this, starting workers costs more than it saves
 CHUNK = 64  # documents per task: fewer, larger messages cost the main process less
 CHUNK_BYTES = 4 << 20  # ... and input bytes per task (large documents: an NVD page, a KEV catalog)
 AHEAD = 8  # chunks per worker handed out ahead: workers go on while the main process writes a batch
+# ... and at the start, while the main process sets up the store (:func:`read_ahead`): twice as many,
+# up to this many input bytes
+HEAD_START_BYTES = 64 << 20
+_GC_YOUNG = 50_000  # allocations between young-generation collections while importing
+
+_collections_lock = threading.Lock()
+_collections_depth = 0  # imports running (the collector's settings are the process's)
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector less often and over less (an import allocates millions of
+    short-lived objects while a batch of records is kept alive: collections took about 20 % of an
+    OSV import's time). Objects that existed before the import (modules, the database engine) are
+    frozen out of it, so a full collection looks only at what the import made (45 ms → a few ms
+    each). Collection still runs, so memory stays bounded."""
+    global _collections_depth
+    with _collections_lock:
+        _collections_depth += 1
+        first = _collections_depth == 1
+        if first:
+            before = gc.get_threshold()
+            gc.set_threshold(max(before[0], _GC_YOUNG), *before[1:])
+        gc.freeze()  # again when nested: what was set up meanwhile (the store's modules) too
+    try:
+        yield
+    finally:
+        with _collections_lock:
+            _collections_depth -= 1
+            if first:
+                gc.unfreeze()
+                gc.set_threshold(*before)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +171,9 @@ def workers() -> int:
     return min(4, os.cpu_count() or 1)
 
 
-def decoded(blobs: Iterable[Blob], total: int | None, source: str | None) -> Iterator[Decoded]:
-    """The same documents in the same order; parsed by worker processes when there are enough of
-    them, they may hold vulnerability records, and the platform can fork."""
+def pooled(total: int | None, source: str | None) -> int:
+    """How many worker processes parse an input of ``total`` documents: 0, none, when there are too few
+    documents, they cannot hold vulnerability records, or the platform cannot fork."""
     count = workers()
     if (
         count < 2
@@ -144,9 +181,46 @@ def decoded(blobs: Iterable[Blob], total: int | None, source: str | None) -> Ite
         or (source is not None and source not in VULNERABILITY_SOURCES)
         or "fork" not in multiprocessing.get_all_start_methods()
     ):
-        yield from (Decoded(b) for b in blobs)
-        return
-    yield from _pooled(iter(blobs), count, source)
+        return 0
+    return count
+
+
+class Decoding:
+    """An input's documents being decoded, in input order; the workers (if any) start at once, on the
+    first chunks, so they parse while the main process goes on setting up (importing the store's
+    modules, opening the store). Iterate once; :meth:`close` when not read to the end."""
+
+    def __init__(self, blobs: Iterable[Blob], total: int | None, source: str | None) -> None:
+        count = pooled(total, source)
+        self._stream: Iterator[Decoded] | None = None
+        self._pool: _Pool | None = None
+        if count:
+            load_record_rules()  # read once, before the workers are forked
+            self._pool = _Pool(iter(blobs), count, source)
+        else:
+            self._stream = (Decoded(b) for b in blobs)
+
+    def __iter__(self) -> Iterator[Decoded]:
+        if self._pool is not None:
+            return self._pool.results()
+        assert self._stream is not None
+        return self._stream
+
+    def close(self, wait: bool = False) -> None:
+        """Stop the workers, dropping the work they have not started (no-op once read to the end);
+        ``wait``: until they have ended (before other workers are forked)."""
+        if self._pool is not None:
+            self._pool.stop(wait)
+
+
+def decoded(blobs: Iterable[Blob], total: int | None, source: str | None) -> Iterator[Decoded]:
+    """The same documents in the same order; parsed by worker processes when there are enough of
+    them, they may hold vulnerability records, and the platform can fork."""
+    decoding = Decoding(blobs, total, source)
+    try:
+        yield from decoding
+    finally:
+        decoding.close()
 
 
 def _chunks(stream: Iterator[Blob]) -> Iterator[tuple[list[Blob], list[tuple[str, bytes | None]]]]:
@@ -187,27 +261,93 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _pooled(stream: Iterator[Blob], count: int, source: str | None) -> Iterator[Decoded]:
-    pending: deque[tuple[list[Blob], Future[list[Wire]]]] = deque()
+class _Pool:
+    """Worker processes and the chunks handed to them: ``AHEAD`` chunks per worker ahead of the main
+    process; at the start, as soon as the pool exists, twice as many (up to ``HEAD_START_BYTES``), for
+    the workers to go on with while the main process sets up the store."""
 
-    def done(blobs: list[Blob], result: Future[list[Wire]]) -> Iterator[Decoded]:
-        for blob, decoded in zip(blobs, _unwire(result.result()), strict=True):
-            yield Decoded(blob) if blob.error is not None else decoded  # the main process reports it
+    def __init__(self, stream: Iterator[Blob], count: int, source: str | None) -> None:
+        self.pending: deque[tuple[list[Blob], Future[list[Wire]]]] = deque()
+        self.ahead = count * AHEAD
+        self.source = source
+        self.chunks = _chunks(stream)
+        self.pool = ProcessPoolExecutor(
+            count,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_quiet_worker,
+            initargs=(os.getpid(),),
+        )
+        try:
+            self._submit(2 * self.ahead, HEAD_START_BYTES)
+        except BaseException:
+            self.stop()
+            raise
 
-    pool = ProcessPoolExecutor(
-        count,
-        mp_context=multiprocessing.get_context("fork"),
-        initializer=_quiet_worker,
-        initargs=(os.getpid(),),
-    )
+    def _submit(self, ahead: int | None = None, budget: int | None = None) -> bool:
+        """Hand out chunks until ``ahead`` (default: the pool's) are waiting, or ``budget`` input bytes
+        were handed out; False when the input is exhausted."""
+        limit = self.ahead if ahead is None else ahead
+        while len(self.pending) <= limit:
+            chunk = next(self.chunks, None)
+            if chunk is None:
+                return False
+            blobs, wired = chunk
+            self.pending.append((blobs, self.pool.submit(_decode_chunk, wired, self.source)))
+            if budget is not None:
+                budget -= sum(b.size for b in blobs)
+                if budget <= 0:
+                    break
+        return True
+
+    def results(self) -> Iterator[Decoded]:
+        try:
+            more = True
+            while self.pending:
+                blobs, result = self.pending.popleft()
+                for blob, decoded in zip(blobs, _unwire(result.result()), strict=True):
+                    yield Decoded(blob) if blob.error is not None else decoded  # the main process reports it
+                if more:
+                    more = self._submit()
+        except BaseException:  # interrupted (Ctrl-C, SIGTERM), an error, or the consumer stopped early
+            self.stop()
+            raise
+        self.pool.shutdown()
+
+    def stop(self, wait: bool = False) -> None:
+        self.pending.clear()
+        self.pool.shutdown(wait=wait, cancel_futures=True)
+
+
+@dataclass(slots=True)
+class Ahead:
+    """A local input opened, and its decoding started, before the store is: the workers parse the first
+    documents while the main process imports the store's modules and opens (or creates) the store.
+    Hand it to :func:`mamori.vulndb.import_path` with the same path and source; :meth:`close` it in any
+    case (a no-op once the import has read it)."""
+
+    path: Path
+    source: str | None
+    inputs: InputSet
+    decoding: Decoding
+    started: float = 0.0  # time.perf_counter() when the input was opened: the import's time counts from then
+    _collections: ExitStack = field(default_factory=ExitStack)
+
+    def close(self) -> None:
+        self.decoding.close()
+        self._collections.close()
+
+
+def read_ahead(path: str | Path, source: str | None = None) -> Ahead:
+    """Open ``path`` (a file, a directory or a zip) and start decoding its documents: see :class:`Ahead`.
+    Raises :class:`InputError` as :func:`mamori.vulndb.import_path` would for an input it cannot open."""
+    p = Path(path)
+    started = time.perf_counter()
+    collections = ExitStack()
+    collections.enter_context(fewer_collections())  # the workers are forked with the import's settings
     try:
-        for blobs, chunk in _chunks(stream):
-            pending.append((blobs, pool.submit(_decode_chunk, chunk, source)))
-            while len(pending) > count * AHEAD:
-                yield from done(*pending.popleft())
-        while pending:
-            yield from done(*pending.popleft())
-    except BaseException:  # interrupted (Ctrl-C, SIGTERM), an error, or the consumer stopped early
-        pool.shutdown(wait=False, cancel_futures=True)
+        inputs = open_input(p)
+        decoding = Decoding(inputs.blobs, inputs.total, source)
+    except BaseException:
+        collections.close()
         raise
-    pool.shutdown()
+    return Ahead(p, source, inputs, decoding, started, collections)
