@@ -164,8 +164,8 @@ def scan(
     """
     from mamori.sbom.gc_pause import gc_paused
 
-    # the modules a scan uses, imported with the cyclic collector paused: their classes and functions live
-    # as long as the process, so the collections their allocations trigger find nothing to free
+    # the modules a scan uses, imported with the cyclic collector paused and then kept out of it (frozen):
+    # their classes and functions live as long as the process, so collections would find nothing to free
     with gc_paused():
         from mamori.display import ErrLines, visible
         from mamori.fileio import atomic_writer
@@ -179,6 +179,8 @@ def scan(
         from mamori.store import open_store
         from mamori.triage import ignorefile as ignore_mod
         from mamori.triage.integrate import triage_scan
+
+        gc.freeze()
 
     _choice(output_format, FORMATS, "--format")
     fail_on = _choice(fail_on.strip().lower() if fail_on is not None else None, FAIL_ON, "--fail-on")

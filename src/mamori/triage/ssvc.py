@@ -18,8 +18,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from mamori.errors import InputError
 from mamori.i18n import gettext
 
@@ -526,12 +524,13 @@ def _table(raw: Mapping[str, Any], points: Mapping[str, DecisionPoint], lazy: bo
     )
 
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: the tables load ~4x faster
-
-
 def _yaml(path: Path) -> Any:
+    import yaml  # on use: the packaged tables are read from their packed copy (default_catalog)
+
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+        return yaml.load(
+            path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        )
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise InputError(
             path, gettext("cannot read SSVC data: {reason}").format(reason=exc).splitlines()[0]
