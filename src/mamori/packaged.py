@@ -11,6 +11,7 @@ errors are reported, not here."""
 
 from __future__ import annotations
 
+import zlib
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -21,10 +22,10 @@ PACKED = "packed.json"
 
 
 def digest(text: str) -> str:
-    """The key of ``text`` in the packed copy."""
-    import hashlib
-
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+    """The key of ``text`` in the packed copy: its length in bytes, CRC-32 and Adler-32 (zlib: no hash
+    library to load; the copy is mamori's own data, a key tells its files, and their edits, apart)."""
+    data = text.encode("utf-8")
+    return f"{len(data)}-{zlib.crc32(data):08x}-{zlib.adler32(data):08x}"
 
 
 @cache
