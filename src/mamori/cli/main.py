@@ -11,9 +11,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
+import functools
 import importlib
 import os
-import re
 import signal
 import sys
 import typing
@@ -92,17 +92,17 @@ def _build(name: str) -> Any:
 # way those adapters turn them; whatever does not take that way (a malformed number, a value out of its
 # range, bytes …) goes to Typer's own coercion, so its messages and errors stay Typer's.
 _UNSURE = object()
-_DIGITS = re.compile(r"-?[0-9]{1,18}")
 
 
-def _plain_value(annotation: Any, info: Any, value: Any, param: Any, ctx: Any) -> Any:
+def _plain_value(annotation: Any, info: Any, value: Any, param: Any, ctx: Any, param_types: Any) -> Any:
     """``value`` as the adapter of ``annotation`` would return it, or ``_UNSURE``."""
     if annotation is str:
         return value if type(value) is str else _UNSURE
     if annotation is bool:
         return value if type(value) is bool else _UNSURE
     if annotation is int:
-        if type(value) is str and _DIGITS.fullmatch(value):
+        digits = value[1:] if type(value) is str and value[:1] == "-" else value
+        if type(value) is str and digits.isascii() and digits.isdigit() and len(digits) <= 18:
             number = int(value)
         elif type(value) is int:
             number = value
@@ -119,7 +119,7 @@ def _plain_value(annotation: Any, info: Any, value: Any, param: Any, ctx: Any) -
         else:
             return _UNSURE
         # the checks Typer makes of a path (exists, file_okay, readable …), with its own messages
-        return _typer_param_types.coerce_cli_path(found, info, path_type=Path, param=param, ctx=ctx)
+        return param_types.coerce_cli_path(found, info, path_type=Path, param=param, ctx=ctx)
     return _UNSURE
 
 
@@ -143,13 +143,22 @@ def _plain_annotation(descriptor: Any) -> bool:
     return annotation in (str, int, bool, Path)
 
 
-try:  # Typer 0.26+: the runtime coercion this replaces
-    from typer import _coercion as _typer_coercion
-    from typer import _param_types as _typer_param_types
+@functools.cache
+def _plain_runtime_class() -> Any:
+    """The runtime coercion object of a plain parameter (a Typer ``RuntimeParam``, see
+    :func:`_plain_value`); None on a Typer without runtime coercion objects (before 0.26: no pydantic
+    to avoid). Made on first use: ``mamori --version`` parses no plain value."""
+    try:
+        from typer import _coercion as typer_coercion
+        from typer import _param_types as typer_param_types
+
+        base = typer_coercion.RuntimeParam
+    except (ImportError, AttributeError):
+        return None
 
     @dataclasses.dataclass(frozen=True)
-    class _PlainRuntimeParam(_typer_coercion.RuntimeParam):  # type: ignore[misc,name-defined]
-        """Typer's coercion of a plain parameter, without pydantic (see :func:`_plain_value`)."""
+    class PlainRuntimeParam(base):  # type: ignore[misc,valid-type]
+        """Typer's coercion of a plain parameter, without pydantic."""
 
         descriptor: Any = None
 
@@ -158,39 +167,49 @@ try:  # Typer 0.26+: the runtime coercion this replaces
             if typing.get_origin(self.annotation) is list:
                 item = typing.get_args(self.annotation)[0]
                 items = value if isinstance(value, (list, tuple)) else [value]
-                found: Any = [_plain_value(item, info, v, param, ctx) for v in items]
+                found: Any = [_plain_value(item, info, v, param, ctx, typer_param_types) for v in items]
                 unsure = any(v is _UNSURE for v in found)
             else:
-                found = _plain_value(self.annotation, info, value, param, ctx)
+                found = _plain_value(self.annotation, info, value, param, ctx, typer_param_types)
                 unsure = found is _UNSURE
             if not unsure:
                 return found
-            typer_own = _typer_coercion.build_runtime_param(self.descriptor)
+            typer_own = typer_coercion.build_runtime_param(self.descriptor)
             return typer_own._coerce_value(value, param=param, ctx=ctx)
 
-except (ImportError, AttributeError):  # older Typer: no pydantic to avoid
-    _PlainRuntimeParam = None  # type: ignore[assignment,misc]
+    return PlainRuntimeParam
 
 
 def _plain_param(param: Any) -> None:
+    """Give ``param`` the plain coercion, made when Typer first asks for its runtime coercion."""
     descriptor = getattr(param, "type_descriptor", None)
     if (
-        descriptor is not None
-        and getattr(param, "_runtime_param", False) is None
-        and _plain_annotation(descriptor)
+        descriptor is None
+        or getattr(param, "_runtime_param", False) is not None
+        or not callable(getattr(param, "get_runtime_param", None))
+        or not _plain_annotation(descriptor)
     ):
-        param._runtime_param = _PlainRuntimeParam(
-            parameter_info=descriptor.parameter_info,
-            annotation=descriptor.annotation,
-            descriptor=descriptor,
-        )
+        return
+    typer_own = param.get_runtime_param
+
+    def get_runtime_param() -> Any:
+        if param._runtime_param is None:
+            plain = _plain_runtime_class()
+            if plain is None:
+                return typer_own()
+            param._runtime_param = plain(
+                parameter_info=descriptor.parameter_info,
+                annotation=descriptor.annotation,
+                descriptor=descriptor,
+            )
+        return param._runtime_param
+
+    param.get_runtime_param = get_runtime_param
 
 
 def plain_values(command: Any) -> None:
     """Give ``command``'s plain parameters (and its sub-commands', when it is a group) the coercion of
     :func:`_plain_value`; a Typer without runtime coercion objects is left as it is."""
-    if _PlainRuntimeParam is None:
-        return
     for param in getattr(command, "params", ()):
         _plain_param(param)
     original = getattr(command, "get_help_option", None)
