@@ -67,14 +67,21 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+# the largest file packed: the message tables and small data files every command may read are under it;
+# the assessment catalogs (up to 128 KiB each, read by the assess commands alone) stay YAML, so that every
+# command does not load a copy several times larger than what it reads
+MAX_PACKED = 16 * 1024
+
+
 def packed(base: Any) -> bytes:
     """The packed copy of the YAML files under ``base`` (a ``mamori/data`` folder), as written to
-    :data:`PACKED`: every file whose parse JSON carries exactly (no dates, no keys other than strings …),
-    by path, with the digest of its text. The SSVC files have their own copy (``ssvc/catalog.json``)."""
+    :data:`PACKED`: every file of at most :data:`MAX_PACKED` bytes whose parse JSON carries exactly (no
+    dates, no keys other than strings …), by path, with the digest of its text. The SSVC files have their
+    own copy (``ssvc/catalog.json``)."""
     files: dict[str, dict[str, str]] = {}
     for path in sorted(base.rglob("*.yaml")):
         name = path.relative_to(base).as_posix()
-        if name.startswith("ssvc/"):
+        if name.startswith("ssvc/") or path.stat().st_size > MAX_PACKED:
             continue
         text = path.read_text(encoding="utf-8")
         parsed = parse_yaml_text(text)

@@ -26,10 +26,13 @@ Source = Literal["given", "default", "derived"]
 ROLE_ORDER = ("supplier", "deployer", "coordinator", "cisa", "helper", "cvss")
 
 
+_SEPARATORS = re.compile(r"[\s_\-/]+")
+
+
 def norm(token: str) -> str:
     """Case-, width- and separator-insensitive form: ``Public_PoC`` → ``public poc``."""
     text = unicodedata.normalize("NFKC", str(token)).casefold()
-    return re.sub(r"[\s_\-/]+", " ", text).strip()
+    return _SEPARATORS.sub(" ", text).strip()
 
 
 @dataclass(frozen=True)
