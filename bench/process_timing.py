@@ -22,13 +22,25 @@ GNU_TIME = Path("/usr/bin/time")
 
 
 def run(cmd: list[str], stdout_path: Path, env: dict[str, str] | None = None) -> tuple[float, int]:
-    """Wall seconds and peak RSS (MiB) of one fresh process; its stdout goes to ``stdout_path``.
+    """Wall seconds and peak RSS (MiB) of one fresh process; its stdout goes to ``stdout_path``
+    (:func:`run_usage` without the CPU seconds)."""
+    elapsed, rss, _ = run_usage(cmd, stdout_path, env)
+    return elapsed, rss
+
+
+def run_usage(
+    cmd: list[str], stdout_path: Path, env: dict[str, str] | None = None
+) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS (MiB) and CPU seconds (user + system) of one fresh process; its stdout goes
+    to ``stdout_path``.
 
     On Linux ``ru_maxrss`` of a child this process starts also counts this process's own peak (the
     child shares or copies its memory until exec), so where GNU time exists the command runs under
     ``/usr/bin/time -f %M`` and its RSS is the one GNU time reads for its own, small-parent child (the
     wrapper adds about a millisecond to the wall time, alike for every command). Without GNU time the
-    figure falls back to ``os.wait4`` and is an upper bound."""
+    figure falls back to ``os.wait4`` and is an upper bound. The CPU seconds are those ``os.wait4`` gives
+    for the process started, which count the children it waited for (under GNU time: the command's, plus
+    GNU time's own, under a millisecond)."""
     rss_file = stdout_path.with_name(stdout_path.name + ".rss")
     wrapped = [str(GNU_TIME), "-f", "%M", "-o", str(rss_file), *cmd] if GNU_TIME.exists() else cmd
     with stdout_path.open("wb") as out:
@@ -47,7 +59,7 @@ def run(cmd: list[str], stdout_path: Path, env: dict[str, str] | None = None) ->
         lines = rss_file.read_text().split()
         rss_file.unlink()
         rss_kib = int(lines[-1])
-    return elapsed, rss_kib // 1024
+    return elapsed, rss_kib // 1024, usage.ru_utime + usage.ru_stime
 
 
 def summary(values: list[float], digits: int = 3, unit: str = "seconds") -> dict[str, Any]:
@@ -65,12 +77,13 @@ def ratio(slow: dict[str, Any], fast: dict[str, Any], key: str = "seconds_median
     return round(slow[key] / fast[key], 2) if fast[key] else float("nan")
 
 
-def _process_summary(runs: list[tuple[float, int]]) -> dict[str, Any]:
+def _process_summary(runs: list[tuple[float, int]], cpu: list[float] | None = None) -> dict[str, Any]:
     times = [t for t, _ in runs]
     rss = [m for _, m in runs]
     return {
         **summary(times),
         "seconds_best": round(min(times), 3),  # kept for older readers; same as seconds_min
+        **(summary(cpu, unit="cpu_seconds") if cpu else {}),
         "peak_rss_mib": max(rss),
         "peak_rss_mib_median": statistics.median(rss),
     }
@@ -88,22 +101,30 @@ def measure_in_turn(
     warm_up: int = 0,
     env: dict[str, str] | None = None,
     collect: Callable[[str, Path], None] | None = None,
+    cpu: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """Fresh processes for several commands, run in turn (A B A B ...) so that every side sees the
     same machine load; the same ``repeat`` and ``warm_up`` (unmeasured runs first) for all.
     ``out`` is one stdout file for all or one per command name. ``collect(name, out)`` is called after
-    every measured run, e.g. to read a figure the child printed."""
+    every measured run, e.g. to read a figure the child printed. ``cpu``: also the CPU seconds (user +
+    system, :func:`run_usage`), less sensitive to the load of other processes than wall time."""
     outs = out if isinstance(out, dict) else dict.fromkeys(cmds, out)
     for _ in range(warm_up):
         for name, cmd in cmds.items():
             run(cmd, outs[name], env)
     runs: dict[str, list[tuple[float, int]]] = {name: [] for name in cmds}
+    cpus: dict[str, list[float]] = {name: [] for name in cmds}
     for _ in range(repeat):
         for name, cmd in cmds.items():
-            runs[name].append(run(cmd, outs[name], env))
+            elapsed, rss, seconds = run_usage(cmd, outs[name], env)
+            runs[name].append((elapsed, rss))
+            cpus[name].append(seconds)
             if collect is not None:
                 collect(name, outs[name])
-    return {name: {**_process_summary(r), "warm_up_runs": warm_up} for name, r in runs.items()}
+    return {
+        name: {**_process_summary(r, cpus[name] if cpu else None), "warm_up_runs": warm_up}
+        for name, r in runs.items()
+    }
 
 
 def time_calls(fn: Callable[[], object], repeat: int, warm_up: int = 0) -> dict[str, Any]:

@@ -10,7 +10,6 @@ file, and a flaw is one line naming the file.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +53,8 @@ def load(path: Path) -> dict[str, Any]:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise InputError(path, _("not UTF-8 text")) from None
+    import tomllib  # here, not at start-up: compiling its patterns took a few ms of every command
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -11,8 +11,10 @@ into markup (escaping cannot be right whatever follows a trailing backslash).
 
 from __future__ import annotations
 
+import os
 import re
-from typing import TYPE_CHECKING
+import sys
+from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -38,3 +40,42 @@ def plain(value: object, style: str = "") -> Text:
     from rich.text import Text
 
     return Text(visible(value), style=style)
+
+
+def styled(stream: IO[str]) -> bool:
+    """Whether rich would style what is written to ``stream``, by rich's own rules: ``TTY_COMPATIBLE`` (0 or
+    1), else ``FORCE_COLOR`` (set and not empty), else whether ``stream`` is a terminal."""
+    tty_compatible = os.environ.get("TTY_COMPATIBLE", "")
+    if tty_compatible in ("0", "1"):
+        return tty_compatible == "1"
+    force_color = os.environ.get("FORCE_COLOR")
+    if force_color is not None:
+        return force_color != ""
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
+
+
+class ErrLines:
+    """Lines for people on standard error (notices, warnings, the gate's verdict), each whole on one line
+    (never folded at the terminal's width: a path must stay copyable), never read as markup or emoji codes.
+    Styled (colour) through rich where rich would style them (:func:`styled`); elsewhere, a pipe or a file,
+    written as they are, without loading rich. ``quiet``: nothing is written."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+
+    def print(self, line: str, style: str | None = None) -> None:
+        if self.quiet:
+            return
+        stream = sys.stderr
+        if styled(stream):
+            from rich.console import Console
+
+            Console(file=stream).print(
+                line, style=style, markup=False, highlight=False, emoji=False, soft_wrap=True
+            )
+        else:
+            stream.write(line + "\n")
+            stream.flush()

@@ -9,12 +9,16 @@ installs; tests/test_cli_usage.py runs the installed ``mamori`` for each kind.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
+import functools
 import importlib
 import os
 import signal
 import sys
+import typing
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from types import FrameType, ModuleType
 from typing import Any
 
@@ -77,7 +81,151 @@ def _build(name: str) -> Any:
     root = typer.Typer(**ROOT)
     root.callback()(_root)
     _register(root, name)
-    return typer.main.get_command(root).commands[name]  # type: ignore[attr-defined]
+    command = typer.main.get_command(root).commands[name]  # type: ignore[attr-defined]
+    plain_values(command)
+    return command
+
+
+# Typer 0.26+ turns every parameter's value into its annotated type through a pydantic TypeAdapter built on
+# first use: importing pydantic and building one adapter per parameter took about a fifth of a 3-component
+# scan. The values of mamori's plain parameters (str, int, Path, bool and lists of them) are turned the
+# way those adapters turn them; whatever does not take that way (a malformed number, a value out of its
+# range, bytes …) goes to Typer's own coercion, so its messages and errors stay Typer's.
+_UNSURE = object()
+
+
+def _plain_value(annotation: Any, info: Any, value: Any, param: Any, ctx: Any, param_types: Any) -> Any:
+    """``value`` as the adapter of ``annotation`` would return it, or ``_UNSURE``."""
+    if annotation is str:
+        return value if type(value) is str else _UNSURE
+    if annotation is bool:
+        return value if type(value) is bool else _UNSURE
+    if annotation is int:
+        digits = value[1:] if type(value) is str and value[:1] == "-" else value
+        if type(value) is str and digits.isascii() and digits.isdigit() and len(digits) <= 18:
+            number = int(value)
+        elif type(value) is int:
+            number = value
+        else:
+            return _UNSURE
+        if (info.min is not None and number < info.min) or (info.max is not None and number > info.max):
+            return _UNSURE
+        return number
+    if annotation is Path:
+        if isinstance(value, Path):
+            found = value
+        elif type(value) is str and value:
+            found = Path(value)
+        else:
+            return _UNSURE
+        # the checks Typer makes of a path (exists, file_okay, readable …), with its own messages
+        return param_types.coerce_cli_path(found, info, path_type=Path, param=param, ctx=ctx)
+    return _UNSURE
+
+
+def _plain_annotation(descriptor: Any) -> bool:
+    """Whether Typer's coercion of the parameter is one :func:`_plain_value` does (no parser, click type,
+    clamp, choices, file or non-Path path type)."""
+    info = descriptor.parameter_info
+    if (
+        descriptor.file_annotation is not None
+        or getattr(info, "parser", None) is not None
+        or getattr(info, "click_type", None) is not None
+        or getattr(info, "clamp", False)
+        or getattr(info, "path_type", None) not in (None, Path)
+        or descriptor.choices is not None
+    ):
+        return False
+    annotation = descriptor.annotation
+    if typing.get_origin(annotation) is list:
+        args = typing.get_args(annotation)
+        return len(args) == 1 and args[0] in (str, int, Path)
+    return annotation in (str, int, bool, Path)
+
+
+@functools.cache
+def _plain_runtime_class() -> Any:
+    """The runtime coercion object of a plain parameter (a Typer ``RuntimeParam``, see
+    :func:`_plain_value`); None on a Typer without runtime coercion objects (before 0.26: no pydantic
+    to avoid). Made on first use: ``mamori --version`` parses no plain value."""
+    try:
+        from typer import _coercion as typer_coercion
+        from typer import _param_types as typer_param_types
+
+        base = typer_coercion.RuntimeParam
+    except (ImportError, AttributeError):
+        return None
+
+    @dataclasses.dataclass(frozen=True)
+    class PlainRuntimeParam(base):  # type: ignore[misc,valid-type]
+        """Typer's coercion of a plain parameter, without pydantic."""
+
+        descriptor: Any = None
+
+        def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+            info = self.parameter_info
+            if typing.get_origin(self.annotation) is list:
+                item = typing.get_args(self.annotation)[0]
+                items = value if isinstance(value, (list, tuple)) else [value]
+                found: Any = [_plain_value(item, info, v, param, ctx, typer_param_types) for v in items]
+                unsure = any(v is _UNSURE for v in found)
+            else:
+                found = _plain_value(self.annotation, info, value, param, ctx, typer_param_types)
+                unsure = found is _UNSURE
+            if not unsure:
+                return found
+            typer_own = typer_coercion.build_runtime_param(self.descriptor)
+            return typer_own._coerce_value(value, param=param, ctx=ctx)
+
+    return PlainRuntimeParam
+
+
+def _plain_param(param: Any) -> None:
+    """Give ``param`` the plain coercion, made when Typer first asks for its runtime coercion."""
+    descriptor = getattr(param, "type_descriptor", None)
+    if (
+        descriptor is None
+        or getattr(param, "_runtime_param", False) is not None
+        or not callable(getattr(param, "get_runtime_param", None))
+        or not _plain_annotation(descriptor)
+    ):
+        return
+    typer_own = param.get_runtime_param
+
+    def get_runtime_param() -> Any:
+        if param._runtime_param is None:
+            plain = _plain_runtime_class()
+            if plain is None:
+                return typer_own()
+            param._runtime_param = plain(
+                parameter_info=descriptor.parameter_info,
+                annotation=descriptor.annotation,
+                descriptor=descriptor,
+            )
+        return param._runtime_param
+
+    param.get_runtime_param = get_runtime_param
+
+
+def plain_values(command: Any) -> None:
+    """Give ``command``'s plain parameters (and its sub-commands', when it is a group) the coercion of
+    :func:`_plain_value`; a Typer without runtime coercion objects is left as it is."""
+    for param in getattr(command, "params", ()):
+        _plain_param(param)
+    original = getattr(command, "get_help_option", None)
+    if original is not None:  # --help, which Typer makes per context
+
+        def get_help_option(ctx: Any) -> Any:
+            option = original(ctx)
+            if option is not None:
+                _plain_param(option)
+            return option
+
+        command.get_help_option = get_help_option
+    commands = getattr(command, "commands", None)
+    if isinstance(commands, dict) and not isinstance(commands, LazyCommands):
+        for sub in commands.values():
+            plain_values(sub)
 
 
 class LazyCommands(dict[str, Any]):
@@ -269,6 +417,7 @@ def main(argv: list[str] | None = None) -> int:
         with _signals_unwind():
             extra = _configured(sys.argv[1:] if argv is None else argv)
             command = typer.main.get_command(app)
+            plain_values(command)
             translate_help(command, sys.argv[1:] if argv is None else argv)
             result = command.main(args=argv, prog_name="mamori", standalone_mode=False, **extra)
             _flush_stdout()

@@ -162,22 +162,25 @@ def scan(
 
     A flaw in one field of an SBOM is a warning (stderr, JSON "warnings"); only a non-SBOM exits 2.
     """
-    from rich.console import Console
-
-    from mamori.display import visible
-    from mamori.fileio import atomic_writer
-    from mamori.match import Matcher
-    from mamori.portfolio.context import release_triage
-    from mamori.report import write as write_report
-    from mamori.report.messages import text
-    from mamori.report.table import print_result
     from mamori.sbom.gc_pause import gc_paused
-    from mamori.scan.coverage import parse_max_age
-    from mamori.scan.filters import apply_filters, parse_severities
-    from mamori.scan.run import load_target, scan_document
-    from mamori.store import open_store
-    from mamori.triage import ignorefile as ignore_mod
-    from mamori.triage.integrate import triage_scan
+
+    # the modules a scan uses, imported with the cyclic collector paused and then kept out of it (frozen):
+    # their classes and functions live as long as the process, so collections would find nothing to free
+    with gc_paused():
+        from mamori.display import ErrLines, visible
+        from mamori.fileio import atomic_writer
+        from mamori.match import Matcher
+        from mamori.portfolio.context import release_triage
+        from mamori.report import write as write_report
+        from mamori.report.messages import text
+        from mamori.scan.coverage import parse_max_age
+        from mamori.scan.filters import apply_filters, parse_severities
+        from mamori.scan.run import load_target, scan_document
+        from mamori.store import open_store
+        from mamori.triage import ignorefile as ignore_mod
+        from mamori.triage.integrate import triage_scan
+
+        gc.freeze()
 
     _choice(output_format, FORMATS, "--format")
     fail_on = _choice(fail_on.strip().lower() if fail_on is not None else None, FAIL_ON, "--fail-on")
@@ -237,18 +240,16 @@ def scan(
         gc.freeze()
     if ignored is not None:
         record_ignorefile(result, ignored, today, len(stored.records))
-    err = Console(stderr=True, quiet=quiet)
+    err = ErrLines(quiet=quiet)
     if triaged.worst_case and not (output is None and output_format == "table"):
-        err.print(
-            visible(f"mamori: {triaged.worst_case}"),
-            style="yellow",
-            highlight=False,
-            markup=False,
-            soft_wrap=True,
-        )
+        err.print(visible(f"mamori: {triaged.worst_case}"), style="yellow")
     for line in filter_lines(result, ignored, today):
-        err.print(visible(f"mamori: {line}"), style="yellow", highlight=False, markup=False, soft_wrap=True)
+        err.print(visible(f"mamori: {line}"), style="yellow")
     if output is None and output_format == "table":
+        from rich.console import Console
+
+        from mamori.report.table import print_result
+
         with gc_paused():
             print_result(result, Console(), lang, None if show_all else top)
     else:
@@ -259,17 +260,11 @@ def scan(
         else:
             with gc_paused(), atomic_writer(output) as fh:
                 write_report(output_format, result, fh, lang)
-            err.print(visible(text(lang, "text", "written", path=output)), highlight=False, markup=False)
+            err.print(visible(text(lang, "text", "written", path=output)))
     for notice in triaged.notices:
-        err.print(visible(f"mamori: {notice}"), style="yellow", highlight=False, markup=False, soft_wrap=True)
+        err.print(visible(f"mamori: {notice}"), style="yellow")
     for violation in triaged.violations:
-        err.print(
-            visible(violation.message(lang)),
-            style="red" if violation.action == "fail" else "yellow",
-            highlight=False,
-            markup=False,
-            soft_wrap=True,
-        )
+        err.print(visible(violation.message(lang)), style="red" if violation.action == "fail" else "yellow")
     gate_code = 1 if exit_code is None else exit_code
     if fail_on:
         gate = result.reaches(fail_on)
@@ -284,13 +279,7 @@ def scan(
     judged = allow_partial or gate or (triaged.failed and gate_code != 0)
     if problems:
         line = text(lang, "text", "partial" if judged else "cannot_judge", problems=problems)
-        (err if judged else Console(stderr=True)).print(
-            visible(f"mamori: {line}"),
-            style="yellow" if judged else "red",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
-        )
+        (err if judged else ErrLines()).print(visible(f"mamori: {line}"), style="yellow" if judged else "red")
     if gate or (triaged.failed and gate_code != 0):
         raise typer.Exit(gate_code)
     if problems and not allow_partial:

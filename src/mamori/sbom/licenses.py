@@ -28,7 +28,6 @@ Results are cached (``lru_cache``): an SBOM of 50,000 components has a few hundr
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable
 from functools import cache, lru_cache
@@ -106,6 +105,8 @@ def licence_ref(name: str) -> str:
     cleaned = _NOT_REF_CHARS.sub("-", text.removeprefix("LicenseRef-")).strip("-.")
     if cleaned and text.isascii():
         return f"LicenseRef-{cleaned}"
+    import hashlib  # on use (a licence name that is not ASCII): loading OpenSSL's hashes costs a few ms
+
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:_DIGEST_DIGITS]
     return f"LicenseRef-{cleaned or 'unnamed'}-{digest}"
 

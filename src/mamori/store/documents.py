@@ -8,7 +8,6 @@ standard ``zlib`` reads, written about three times faster (and a little smaller)
 
 from __future__ import annotations
 
-import hashlib
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +36,8 @@ def unpack(blob: bytes) -> Any:
 
 def digest(json_bytes: bytes) -> str:
     """What tells a changed record from the one already stored."""
+    import hashlib  # here: loading OpenSSL's hashes is a few ms a scan, which never writes, need not pay
+
     return hashlib.blake2b(json_bytes, digest_size=16).hexdigest()
 
 

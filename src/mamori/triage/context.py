@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from packageurl import PackageURL
 
 from mamori.errors import InputError
@@ -242,6 +241,8 @@ def parse_context(raw: Any, path: str | Path) -> Context:
 
 def load_context(path: str | Path) -> Context:
     """Read and check a context file; InputError names the file and the key for anything wrong."""
+    import yaml  # on use: importing PyYAML costs more than a scan's packaged data (mamori.packaged)
+
     data = read_bytes(path)
     check_yaml_depth(data, path)
     try:

@@ -42,8 +42,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mamori.errors import InputError
 from mamori.fileio import check_yaml_depth, read_bytes
 from mamori.i18n import _
@@ -240,6 +238,8 @@ def parse_policy(raw: Any, path: str | Path) -> Policy:
 
 
 def load_policy(path: str | Path) -> Policy:
+    import yaml  # on use: importing PyYAML costs more than a scan's packaged data (mamori.packaged)
+
     data = read_bytes(path)
     check_yaml_depth(data, path)
     try:

@@ -11,14 +11,12 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
-
-import yaml
 
 from mamori.errors import InputError
 from mamori.i18n import gettext
@@ -28,10 +26,13 @@ Source = Literal["given", "default", "derived"]
 ROLE_ORDER = ("supplier", "deployer", "coordinator", "cisa", "helper", "cvss")
 
 
+_SEPARATORS = re.compile(r"[\s_\-/]+")
+
+
 def norm(token: str) -> str:
     """Case-, width- and separator-insensitive form: ``Public_PoC`` → ``public poc``."""
     text = unicodedata.normalize("NFKC", str(token)).casefold()
-    return re.sub(r"[\s_\-/]+", " ", text).strip()
+    return _SEPARATORS.sub(" ", text).strip()
 
 
 @dataclass(frozen=True)
@@ -448,7 +449,32 @@ def _grid_from_cvss4(inputs: tuple[DecisionPoint, ...], outcome: DecisionPoint, 
     return grid
 
 
-def _table(raw: Mapping[str, Any], points: Mapping[str, DecisionPoint]) -> DecisionTable:
+class _LazyGrid(Mapping[tuple[int, ...], int]):
+    """A table's grid expanded on first use: the packaged catalog (tested whole by its own tests) has 17
+    tables, a scan looks up two or three of them; expanding all, and importing the ``cvss`` library for
+    the CVSS v4 one, was a good part of every scan's start-up."""
+
+    def __init__(self, build: Callable[[], dict[tuple[int, ...], int]]) -> None:
+        self._build: Callable[[], dict[tuple[int, ...], int]] | None = build
+        self._grid: dict[tuple[int, ...], int] = {}
+
+    def _cells(self) -> dict[tuple[int, ...], int]:
+        if self._build is not None:
+            self._grid = self._build()
+            self._build = None
+        return self._grid
+
+    def __getitem__(self, key: tuple[int, ...]) -> int:
+        return self._cells()[key]
+
+    def __iter__(self) -> Iterator[tuple[int, ...]]:
+        return iter(self._cells())
+
+    def __len__(self) -> int:
+        return len(self._cells())
+
+
+def _table(raw: Mapping[str, Any], points: Mapping[str, DecisionPoint], lazy: bool = False) -> DecisionTable:
     tid = raw["id"]
     try:
         inputs = tuple(points[p] for p in raw["inputs"])
@@ -469,17 +495,22 @@ def _table(raw: Mapping[str, Any], points: Mapping[str, DecisionPoint]) -> Decis
             raise ValueError(
                 f"table {tid}: conservative {p.id}={conservative[p.id]!r} is not a value"
             ) from None
-    try:
-        if "rules" in raw:
-            form, count = "rules", len(raw["rules"])
-            grid = _grid_from_rules(inputs, outcome, raw["rules"])
-        elif "cvss4_macrovector" in raw:
-            form, count = "cvss4_macrovector", 0
-            grid = _grid_from_cvss4(inputs, outcome, raw["cvss4_macrovector"])
-        else:
-            raise ValueError("needs rules or cvss4_macrovector")
-    except (KeyError, ValueError) as exc:
-        raise ValueError(f"table {tid}: {exc}") from None
+
+    def expand() -> dict[tuple[int, ...], int]:
+        try:
+            if form == "rules":
+                return _grid_from_rules(inputs, outcome, raw["rules"])
+            return _grid_from_cvss4(inputs, outcome, raw["cvss4_macrovector"])
+        except (KeyError, ValueError) as exc:
+            raise ValueError(f"table {tid}: {exc}") from None
+
+    if "rules" in raw:
+        form, count = "rules", len(raw["rules"])
+    elif "cvss4_macrovector" in raw:
+        form, count = "cvss4_macrovector", 0
+    else:
+        raise ValueError(f"table {tid}: needs rules or cvss4_macrovector")
+    grid: Mapping[tuple[int, ...], int] = _LazyGrid(expand) if lazy else expand()
     return DecisionTable(
         id=tid,
         name=_text(raw["name"], f"{tid}.name"),
@@ -496,12 +527,13 @@ def _table(raw: Mapping[str, Any], points: Mapping[str, DecisionPoint]) -> Decis
     )
 
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: the tables load ~4x faster
-
-
 def _yaml(path: Path) -> Any:
+    import yaml  # on use: the packaged tables are read from their packed copy (default_catalog)
+
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+        return yaml.load(
+            path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        )
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise InputError(
             path, gettext("cannot read SSVC data: {reason}").format(reason=exc).splitlines()[0]
@@ -534,8 +566,10 @@ def load_catalog(directory: str | Path | None = None) -> Catalog:
     return _catalog(Path(directory), _yaml)
 
 
-def _catalog(base: Path, read: Any) -> Catalog:
-    """The catalog of ``base``'s YAML files, each parsed by ``read(path)``."""
+def _catalog(base: Path, read: Any, lazy: bool = False) -> Catalog:
+    """The catalog of ``base``'s YAML files, each parsed by ``read(path)``; ``lazy``: each table's grid
+    expanded (and its rules checked) on first use and the names within each table's scope not checked
+    for clashes, for the packaged data only (its tests check it whole, read from the YAML)."""
     points: dict[str, DecisionPoint] = {}
     refs: dict[str, str] = {}
     for path in _files(base, "points"):
@@ -552,7 +586,7 @@ def _catalog(base: Path, read: Any) -> Catalog:
     names: dict[str, str] = {}
     for path in _files(base, "tables"):
         try:
-            t = _table(read(path), points)
+            t = _table(read(path), points, lazy)
             for tok in t.tokens():
                 if names.setdefault(tok, t.id) != t.id:
                     raise ValueError(f"table name {tok!r} used by {names[tok]} and {t.id}")
@@ -562,7 +596,7 @@ def _catalog(base: Path, read: Any) -> Catalog:
     if not tables:
         raise InputError(base, gettext("no SSVC decision tables found"))
     catalog = Catalog(points, tables)
-    for t in tables.values():
+    for t in () if lazy else tables.values():
         seen: dict[str, str] = {}
         for p in catalog.scope(t):
             for tok in p.tokens():
@@ -590,7 +624,7 @@ def default_catalog() -> Catalog:
         names = {f"{kind}/{p.name}" for kind in KINDS for p in _files(path, kind)}
         if not isinstance(docs, dict) or set(docs) != names:
             return load_catalog(path)
-        return _catalog(path, lambda p: docs[f"{p.parent.name}/{p.name}"])
+        return _catalog(path, lambda p: docs[f"{p.parent.name}/{p.name}"], lazy=True)
 
 
 def decide(

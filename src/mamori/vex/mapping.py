@@ -11,9 +11,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from mamori.model.vex import JUSTIFICATIONS, RESPONSES, VEX_STATUSES
+from mamori.packaged import load_yaml_text
 
 CSAF_STATUS_KEYS = (
     "first_affected",
@@ -147,7 +146,7 @@ def _texts(raw: dict[str, Any]) -> dict[str, dict[str, str]]:
 
 def load_raw() -> dict[str, Any]:
     text = resources.files("mamori").joinpath("data/vex/mapping.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return load_yaml_text(text)
 
 
 @cache
