@@ -1,4 +1,4 @@
--- revision: read_indexes
+-- revision: uploads
 
 CREATE TABLE affected_cpe (
 	id INTEGER NOT NULL,
@@ -186,6 +186,34 @@ CREATE INDEX ix_purl_cpe_cpe_vendor_product ON purl_cpe (cpe_vendor, cpe_product
 CREATE INDEX ix_purl_cpe_purl_type_name ON purl_cpe (purl_type, purl_namespace, purl_name);
 
 CREATE INDEX ix_purl_cpe_purl_type_squashed_name ON purl_cpe (purl_type, replace(replace(replace(lower(purl_name), '-', ''), '_', ''), '.', ''));
+
+CREATE TABLE sbom_upload (
+	id INTEGER NOT NULL,
+	token VARCHAR(36) NOT NULL,
+	product VARCHAR(200) NOT NULL,
+	version VARCHAR(100) NOT NULL,
+	auto_create BOOLEAN NOT NULL,
+	file_name TEXT NOT NULL,
+	size INTEGER NOT NULL,
+	sha256 VARCHAR(64) NOT NULL,
+	state VARCHAR(16) NOT NULL,
+	error TEXT,
+	release_id INTEGER,
+	sbom_id INTEGER,
+	sbom_format VARCHAR(40),
+	components INTEGER,
+	open_findings INTEGER,
+	unchanged BOOLEAN,
+	submitted_at VARCHAR(32) NOT NULL,
+	submitted_by VARCHAR(200) NOT NULL,
+	started_at VARCHAR(32),
+	finished_at VARCHAR(32),
+	content BLOB,
+	CONSTRAINT pk_sbom_upload PRIMARY KEY (id),
+	CONSTRAINT uq_sbom_upload_token UNIQUE (token)
+);
+
+CREATE INDEX ix_sbom_upload_state ON sbom_upload (state);
 
 CREATE TABLE source_record (
 	source VARCHAR(16) NOT NULL,
@@ -419,6 +447,14 @@ CREATE TABLE release_sbom (
 );
 
 CREATE INDEX ix_release_sbom_sha256 ON release_sbom (sha256);
+
+CREATE TABLE release_uuid (
+	release_id INTEGER NOT NULL,
+	uuid VARCHAR(36) NOT NULL,
+	CONSTRAINT pk_release_uuid PRIMARY KEY (release_id),
+	CONSTRAINT fk_release_uuid_release FOREIGN KEY(release_id) REFERENCES product_release (id),
+	CONSTRAINT uq_release_uuid_uuid UNIQUE (uuid)
+);
 
 CREATE TABLE sbom_component (
 	sbom_id INTEGER NOT NULL,
