@@ -22,6 +22,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from fastapi import Depends, FastAPI, HTTPException, Request
+
 AUDIT: list[tuple[Any, ...]] = []
 
 
@@ -41,6 +43,8 @@ class FakePrincipal:
 
 
 def _missing(name: str) -> bool:
+    if name in sys.modules:
+        return False
     try:
         return importlib.util.find_spec(name) is None
     except ModuleNotFoundError:
@@ -49,8 +53,6 @@ def _missing(name: str) -> bool:
 
 def install_stand_ins() -> None:
     """Test-only stand-ins for the foundation's modules that this tree does not have yet."""
-    from fastapi import Depends, HTTPException, Request
-
     if _missing("mamori.server.security"):
         security = types.ModuleType("mamori.server.security")
 
@@ -104,7 +106,7 @@ KEYS: dict[str, FakePrincipal] = {
 def build_app(store: Any, keys: dict[str, FakePrincipal] | None = None) -> Any:
     """A FastAPI app with the router, its principal taken from ``X-Api-Key`` (``keys``) and ``store``."""
     install_stand_ins()
-    from fastapi import FastAPI, HTTPException, Request
+    from fastapi import HTTPException
     from mamori.server.app import get_store
     from mamori.server.security import current_principal
 

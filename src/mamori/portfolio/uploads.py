@@ -28,6 +28,7 @@ import zlib
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
@@ -276,7 +277,9 @@ def _one_line(exc: BaseException) -> str:
 
 def _finish(store: Store, token: str, values: dict[str, Any]) -> None:
     u = UploadRow.__table__
-    values = {**values, "finished_at": now(), "content": None}
+    # to the millisecond: Dependency-Track clients tell one import from the next by this time
+    finished = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    values = {**values, "finished_at": finished, "content": None}
     with store.engine.connect().execution_options(write=True) as conn, conn.begin():
         conn.execute(u.update().where(u.c.token == token).values(**fit_row(u, values)))
 

@@ -1,0 +1,218 @@
+"""Dependency-Track-compatible endpoints (mamori.server.dtrack): real Dependency-Track clients from PyPI
+(dtrack-auditor, owasp-dependency-track-client) upload a real SBOM, poll the token, look the project up and
+read the findings back, against the router served by uvicorn on loopback; hand-built requests check each
+endpoint and its error cases. The principal comes from X-Api-Key through the test app (dtrack_support)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from dtrack_support import AUDIT, build_app, serve, wait_done
+from mamori.portfolio import add_product
+from mamori.portfolio.views import release
+from portfolio_support import DROPWIZARD, kb, knowledge_template, sbom_file
+
+__all__ = ["kb", "knowledge_template"]
+
+CI = {"X-Api-Key": "odt_ci"}
+
+
+@pytest.fixture
+def server(kb: Any) -> Iterator[tuple[str, Any]]:
+    from mamori.portfolio.uploads import shutdown_workers
+
+    with serve(build_app(kb)) as url:
+        yield url, kb
+    shutdown_workers(wait=True)
+
+
+def _put(url: str, body: dict[str, Any], key: str = "odt_ci") -> httpx.Response:
+    return httpx.put(f"{url}/api/v1/bom", json=body, headers={"X-Api-Key": key}, timeout=60)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def test_dtrack_auditor_uploads_polls_looks_up_and_reads_findings(
+    server: tuple[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dtrackauditor.auditor import Auditor, AuditorException
+
+    monkeypatch.setattr(AuditorException, "INSTANT_EXIT", False)  # raise instead of sys.exit(1)
+
+    url, store = server
+    bom = DROPWIZARD / "bom.json"
+    token = Auditor.read_upload_bom(url, "odt_ci", "dropwizard", "1.3.15", str(bom), True, wait=True)
+    assert token and wait_done(store, token).state == "done"
+    project_uuid = Auditor.get_project_with_version_id(url, "odt_ci", "dropwizard", "1.3.15")
+    assert project_uuid
+    assert Auditor.get_project_without_version_id(url, "odt_ci", "dropwizard", "1.3.15") == project_uuid
+    findings = Auditor.get_project_findings(url, "odt_ci", project_uuid)
+    view = release(store, "dropwizard", "1.3.15")
+    assert len(findings) == view["summary"]["open_findings"] > 0
+    counts = Auditor.get_project_finding_severity(findings)
+    assert counts["CRITICAL"] == view["summary"]["by_rating"]["critical"]
+    assert counts["HIGH"] == view["summary"]["by_rating"]["high"]
+    ids = {f["vulnerability"]["vulnId"] for f in findings}
+    assert ids == {f["vulnerability"]["id"] for f in view["findings"] if f["in_gate"]}
+    first = findings[0]
+    assert first["component"]["project"] == project_uuid and first["component"]["purl"]
+    assert first["matrix"].startswith(project_uuid + ":")
+    # the gate as in DT: a rule over the counts fails
+    with pytest.raises(AuditorException):
+        Auditor.check_vulnerabilities(url, "odt_ci", project_uuid, ["high:1:true"], "FALSE")
+    # a second upload of the same release: lastBomImport moves on, the client is satisfied
+    again = Auditor.read_upload_bom(url, "odt_ci", "dropwizard", "1.3.15", str(bom), False, wait=True)
+    assert again != token
+    assert any(a[0][1] == "sbom.upload" for a in AUDIT)
+
+
+def test_owasp_client_uploads_multipart_and_reads_typed_findings(
+    server: tuple[str, Any], tmp_path: Path
+) -> None:
+    from owasp_dt import AuthenticatedClient
+    from owasp_dt.api.bom import upload_bom
+    from owasp_dt.api.event import is_token_being_processed_1
+    from owasp_dt.api.finding import get_findings_by_project
+    from owasp_dt.api.project import get_project, get_project_by_name_and_version
+    from owasp_dt.models import UploadBomBody
+    from owasp_dt.types import File
+
+    url, store = server
+    client = AuthenticatedClient(
+        base_url=f"{url}/api", token="odt_ci", auth_header_name="X-Api-Key", prefix="", timeout=60
+    )
+    sbom = sbom_file(tmp_path / "web.cdx.json", ["pkg:pypi/django@1.11.0", "pkg:pypi/jinja2@2.10"])
+    with sbom.open("rb") as fh:
+        body = UploadBomBody(
+            project_name="web",
+            project_version="2.0",
+            auto_create=True,
+            bom=File(payload=fh, file_name="web.json"),
+        )
+        sent = upload_bom.sync_detailed(client=client, body=body)
+    assert sent.status_code == 200, sent.content
+    token = sent.parsed.token
+    wait_done(store, str(token))
+    state = is_token_being_processed_1.sync(client=client, uuid=token)
+    assert state is not None and state.processing is False and state.status.value == "COMPLETED"
+    project = get_project_by_name_and_version.sync(client=client, name="web", version="2.0")
+    assert project is not None and project.name == "web" and project.last_bom_import
+    assert project.metrics.vulnerabilities > 0
+    assert get_project.sync(client=client, uuid=project.uuid).uuid == project.uuid
+    findings = get_findings_by_project.sync(client=client, uuid=project.uuid)
+    assert findings and len(findings) == project.metrics.vulnerabilities
+    names = {f.component.name for f in findings}
+    assert names <= {"django", "jinja2"} and "django" in names
+    some = findings[0].vulnerability
+    assert some.severity in {"CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO", "UNASSIGNED"} and some.vuln_id
+
+
+def test_put_bom_error_cases(
+    server: tuple[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, store = server
+    sbom = sbom_file(tmp_path / "s.cdx.json", ["pkg:pypi/requests@2.19.0"]).read_bytes()
+    ok = {"projectName": "svc", "projectVersion": "1", "autoCreate": True, "bom": _b64(sbom)}
+    assert httpx.put(f"{url}/api/v1/bom", json=ok, timeout=30).status_code == 401  # no key
+    assert _put(url, ok, "odt_reader").status_code == 403  # no sbom.upload
+    assert _put(url, {**ok, "bom": "@@not base64@@"}).status_code == 400
+    assert _put(url, {**ok, "bom": _b64(b"\x00\x01 not an sbom")}).status_code == 400
+    assert _put(url, {"projectName": "svc", "bom": _b64(sbom)}).status_code == 400  # no version
+    bad = httpx.put(
+        f"{url}/api/v1/bom", content=b"{not json", headers={**CI, "Content-Type": "application/json"}
+    )
+    assert bad.status_code == 400
+    missing = _put(url, {**ok, "autoCreate": False})
+    assert missing.status_code == 404 and missing.text == "The project could not be found."
+    assert _put(url, ok, "odt_no_create").status_code == 401  # may not create a product
+    assert _put(url, {**ok, "project": "00000000-0000-0000-0000-000000000000"}).status_code == 404
+    monkeypatch.setenv("MAMORI_MAX_UPLOAD_BYTES", "100")
+    assert _put(url, ok).status_code == 413
+    monkeypatch.delenv("MAMORI_MAX_UPLOAD_BYTES")
+    # the upload that works, then by project UUID
+    first = _put(url, ok)
+    assert first.status_code == 200 and set(first.json()) == {"token"}
+    assert wait_done(store, first.json()["token"]).state == "done"
+    lookup = httpx.get(f"{url}/api/v1/project/lookup", params={"name": "svc", "version": "1"}, headers=CI)
+    project_uuid = lookup.json()["uuid"]
+    by_uuid = _put(url, {"project": project_uuid, "bom": _b64(sbom)})
+    assert by_uuid.status_code == 200 and by_uuid.json()["projectUuid"] == project_uuid
+
+
+def test_post_bom_error_cases_and_token_endpoints(server: tuple[str, Any], tmp_path: Path) -> None:
+    url, store = server
+    sbom = sbom_file(tmp_path / "s.cdx.json", ["pkg:pypi/urllib3@1.24.1"]).read_bytes()
+    fields = {"projectName": "lib", "projectVersion": "3", "autoCreate": "true"}
+    no_file = httpx.post(f"{url}/api/v1/bom", data=fields, headers=CI)
+    assert no_file.status_code == 400
+    not_multipart = httpx.post(
+        f"{url}/api/v1/bom", content=b"x", headers={**CI, "Content-Type": "text/plain"}
+    )
+    assert not_multipart.status_code == 400
+    sent = httpx.post(f"{url}/api/v1/bom", data=fields, files={"bom": ("s.json", sbom)}, headers=CI)
+    assert sent.status_code == 200, sent.text
+    token = sent.json()["token"]
+    status = wait_done(store, token)
+    assert status.state == "done" and status.file_name == "s.json"
+    for path in ("bom/token", "event/token"):
+        got = httpx.get(f"{url}/api/v1/{path}/{token}", headers=CI)
+        assert got.status_code == 200 and got.json() == {"processing": False, "status": "COMPLETED"}
+        unknown = httpx.get(f"{url}/api/v1/{path}/00000000-0000-0000-0000-000000000000", headers=CI)
+        assert unknown.json() == {"processing": False}
+        assert httpx.get(f"{url}/api/v1/{path}/{token}").status_code == 401
+    # a malformed SBOM: accepted (it looks like CycloneDX), processed, failed with the reason
+    broken = b'{"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [{"name": 5, "type": []'
+    sent = httpx.post(f"{url}/api/v1/bom", data=fields, files={"bom": ("b.json", broken)}, headers=CI)
+    if sent.status_code == 200:
+        failed = wait_done(store, sent.json()["token"])
+        assert failed.state == "failed" and failed.error and "\n" not in failed.error
+        got = httpx.get(f"{url}/api/v1/bom/token/{sent.json()['token']}", headers=CI).json()
+        assert got == {"processing": False, "status": "FAILED"}
+    else:
+        assert sent.status_code == 400
+
+
+def test_projects_and_findings_of_another_team_answer_404(kb: Any, tmp_path: Path) -> None:
+    from dtrack_support import ALL, FakePrincipal
+    from mamori.portfolio.uploads import find_release, process_upload, shutdown_workers, submit_upload
+
+    sbom = sbom_file(tmp_path / "s.cdx.json", ["pkg:pypi/django@1.11.0"]).read_bytes()
+    add_product(kb, "ours")
+    add_product(kb, "theirs")
+    for product in ("ours", "theirs"):
+        process_upload(kb, submit_upload(kb, sbom, "s.json", product, "1", True, "setup"))
+    ours = find_release(kb, "ours", "1")[0]
+    keys = {"k": FakePrincipal("team-a", ALL, frozenset({ours}))}
+    with serve(build_app(kb, keys)) as url:
+        h = {"X-Api-Key": "k"}
+        mine = httpx.get(f"{url}/api/v1/project/lookup", params={"name": "ours", "version": "1"}, headers=h)
+        assert mine.status_code == 200
+        other = httpx.get(
+            f"{url}/api/v1/project/lookup", params={"name": "theirs", "version": "1"}, headers=h
+        )
+        assert other.status_code == 404 and "theirs" not in other.text
+        listed = httpx.get(f"{url}/api/v1/project", headers=h)
+        assert [p["name"] for p in listed.json()] == ["ours"] and listed.headers["X-Total-Count"] == "1"
+        with_ci = build_app(kb)
+        with serve(with_ci) as url2:
+            theirs = httpx.get(
+                f"{url2}/api/v1/project/lookup", params={"name": "theirs", "version": "1"}, headers=CI
+            ).json()["uuid"]
+        assert httpx.get(f"{url}/api/v1/project/{theirs}", headers=h).status_code == 404
+        assert httpx.get(f"{url}/api/v1/finding/project/{theirs}", headers=h).status_code == 404
+        assert httpx.get(f"{url}/api/v1/finding/project/not-a-uuid", headers=h).status_code == 404
+        body = {"projectName": "theirs", "projectVersion": "2", "autoCreate": True, "bom": _b64(sbom)}
+        assert httpx.put(f"{url}/api/v1/bom", json=body, headers=h).status_code == 404
+        findings = httpx.get(f"{url}/api/v1/finding/project/{mine.json()['uuid']}", headers=h)
+        assert findings.status_code == 200 and findings.json()
+        assert json.loads(findings.text)[0]["component"]["projectName"] == "ours"
+    shutdown_workers(wait=True)
