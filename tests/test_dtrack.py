@@ -216,3 +216,43 @@ def test_projects_and_findings_of_another_team_answer_404(kb: Any, tmp_path: Pat
         assert findings.status_code == 200 and findings.json()
         assert json.loads(findings.text)[0]["component"]["projectName"] == "ours"
     shutdown_workers(wait=True)
+
+
+@pytest.mark.parametrize("fmt", ["cyclonedx-xml", "spdx-tv", "spdx-json", "spdx-lite-xlsx", "spdx-lite-csv"])
+def test_every_format_mamori_reads_is_accepted(server: tuple[str, Any], tmp_path: Path, fmt: str) -> None:
+    """Not only CycloneDX as in Dependency-Track: SPDX and the SPDX-Lite spreadsheet as well, uploaded by
+    multipart; the same packages give the same findings whatever the format."""
+    from mamori.model.sbom import Component, Document
+    from mamori.sbom import write
+
+    url, store = server
+    purls = ["pkg:pypi/django@1.11.0", "pkg:pypi/requests@2.19.0"]
+    doc = Document(
+        name="multi",
+        components=[
+            Component(p.split("/")[1].split("@")[0], p.split("@")[1], purl=p, bom_ref=p) for p in purls
+        ],
+    )
+    names = {
+        "cyclonedx-xml": "sbom.cdx.xml",
+        "spdx-tv": "sbom.spdx",
+        "spdx-json": "sbom.spdx.json",
+        "spdx-lite-xlsx": "sbom.xlsx",
+        "spdx-lite-csv": "sbom.csv",
+    }
+    path = tmp_path / names[fmt]
+    write(doc, path, fmt=fmt)
+    fields = {"projectName": "multi", "projectVersion": fmt, "autoCreate": "true"}
+    sent = httpx.post(
+        f"{url}/api/v1/bom", data=fields, files={"bom": (path.name, path.read_bytes())}, headers=CI
+    )
+    assert sent.status_code == 200, sent.text
+    status = wait_done(store, sent.json()["token"])
+    assert status.state == "done", status.error
+    assert status.sbom_format == fmt and status.components == 2
+    project = httpx.get(
+        f"{url}/api/v1/project/lookup", params={"name": "multi", "version": fmt}, headers=CI
+    ).json()
+    findings = httpx.get(f"{url}/api/v1/finding/project/{project['uuid']}", headers=CI).json()
+    assert {f["component"]["name"] for f in findings} == {"django", "requests"}
+    assert project["metrics"]["vulnerabilities"] == len(findings) == status.open_findings

@@ -31,7 +31,7 @@ from mamori.server.app import get_store  # the server foundation's interface: th
 from mamori.server.security import Principal, require
 
 from mamori.errors import InputError
-from mamori.i18n import current_lang
+from mamori.i18n import N_, _, current_lang
 from mamori.portfolio import uploads
 from mamori.report import dtrack_shapes as shapes
 from mamori.store import Store
@@ -40,7 +40,12 @@ router = APIRouter(tags=["Dependency-Track compatible"])
 
 JSON_OVERHEAD = 64 << 10  # the other fields of a BomSubmitRequest
 MULTIPART_OVERHEAD = 64 << 10
-NOT_FOUND = "The project could not be found."
+NOT_FOUND = N_("The project could not be found.")
+
+
+def _error(status: int, text: str) -> PlainTextResponse:
+    """An error as Dependency-Track answers it: plain text (in the server's language)."""
+    return PlainTextResponse(text, status_code=status)
 
 
 def _audit(request: Request, principal: Principal, action: str, target: str, detail: dict[str, Any]) -> None:
@@ -83,7 +88,7 @@ async def _body(request: Request, limit: int) -> bytes:
 
 def _too_large() -> PlainTextResponse:
     limit = uploads.max_upload_bytes()
-    return PlainTextResponse(f"The BOM is larger than the upload limit ({limit} bytes).", status_code=413)
+    return _error(413, _("The BOM is larger than the upload limit ({limit} bytes).").format(limit=limit))
 
 
 def _flag(value: Any) -> bool:
@@ -105,16 +110,14 @@ def _target(store: Store, fields: dict[str, Any]) -> tuple[str, str] | PlainText
     if project is not None:
         release_id = uploads.release_of_uuid(store, project)
         if release_id is None:
-            return PlainTextResponse(NOT_FOUND, status_code=404)
+            return _error(404, _(NOT_FOUND))
         found = next((r for r in shapes.releases(store) if r["release_id"] == release_id), None)
         if found is None:
-            return PlainTextResponse(NOT_FOUND, status_code=404)
+            return _error(404, _(NOT_FOUND))
         return found["product"], found["version"]
     name, version = _text(fields.get("projectName")), _text(fields.get("projectVersion"))
     if name is None or version is None:
-        return PlainTextResponse(
-            "Either project or projectName and projectVersion must be specified.", status_code=400
-        )
+        return _error(400, _("Either project or projectName and projectVersion must be specified."))
     return name, version
 
 
@@ -128,17 +131,17 @@ def _submit(
     auto_create = _flag(fields.get("autoCreate"))
     product_id, release_id = uploads.find_release(store, product, version)
     if product_id is not None and not _visible(principal, "sbom.upload", product_id):
-        return PlainTextResponse(NOT_FOUND, status_code=404)  # another team's product: as if absent
+        return _error(404, _(NOT_FOUND))  # another team's product: as if absent
     if product_id is None and auto_create and not principal.can("product.write"):
-        return PlainTextResponse("The principal does not have permission to create project.", status_code=401)
+        return _error(401, _("The principal does not have permission to create project."))
     try:
         token = uploads.submit_upload(store, data, filename, product, version, auto_create, principal.name)
     except uploads.UploadTooLarge:
         return _too_large()
     except uploads.ProjectNotFound:
-        return PlainTextResponse(NOT_FOUND, status_code=404)
+        return _error(404, _(NOT_FOUND))
     except InputError as exc:
-        return PlainTextResponse(exc.message(current_lang()), status_code=400)
+        return _error(400, exc.message(current_lang()))
     _audit(
         request,
         principal,
@@ -167,13 +170,13 @@ async def put_bom(
     try:
         fields = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        return PlainTextResponse("The request is not JSON.", status_code=400)
+        return _error(400, _("The request is not JSON."))
     if not isinstance(fields, dict) or not isinstance(fields.get("bom"), str):
-        return PlainTextResponse("The request has no base64 bom.", status_code=400)
+        return _error(400, _("The request has no base64 bom."))
     try:
         data = base64.b64decode("".join(fields["bom"].split()), validate=True)
     except (binascii.Error, ValueError):
-        return PlainTextResponse("The bom is not valid base64.", status_code=400)
+        return _error(400, _("The bom is not valid base64."))
     return _submit(request, store, principal, fields, data, "bom")
 
 
@@ -190,11 +193,11 @@ async def post_bom(
     try:
         form = await request.form(max_files=1, max_fields=20)
     except Exception:  # any malformed multipart body is the client's
-        return PlainTextResponse("The request is not multipart/form-data.", status_code=400)
+        return _error(400, _("The request is not multipart/form-data."))
     try:
         part = form.get("bom")
         if part is None or isinstance(part, str):
-            return PlainTextResponse("The request has no bom file.", status_code=400)
+            return _error(400, _("The request has no bom file."))
         data = await part.read()
         fields = {key: value for key, value in form.items() if isinstance(value, str)}
         return _submit(request, store, principal, fields, data, part.filename or "bom")
@@ -262,7 +265,7 @@ def project_lookup(
 ) -> Response:
     found = next((r for r in shapes.releases(store, name.strip()) if r["version"] == version.strip()), None)
     if found is None or not _visible(principal, "product.read", found["product_id"]):
-        return PlainTextResponse(NOT_FOUND, status_code=404)
+        return _error(404, _(NOT_FOUND))
     return JSONResponse(_project(store, found))
 
 
@@ -290,7 +293,7 @@ def project_get(
 ) -> Response:
     found = _release_by_uuid(store, principal, uuid, "product.read")
     if found is None:
-        return PlainTextResponse(NOT_FOUND, status_code=404)
+        return _error(404, _(NOT_FOUND))
     return JSONResponse(_project(store, found))
 
 
@@ -303,7 +306,7 @@ def project_findings(
 ) -> Response:
     found = _release_by_uuid(store, principal, uuid, "finding.read")
     if found is None:
-        return PlainTextResponse(NOT_FOUND, status_code=404)
+        return _error(404, _(NOT_FOUND))
     project_uuid = shapes.project_uuids(store, [found["release_id"]])[found["release_id"]]
     body = shapes.findings(store, found, project_uuid, suppressed, current_lang())
     return Response(
