@@ -256,3 +256,24 @@ def test_every_format_mamori_reads_is_accepted(server: tuple[str, Any], tmp_path
     findings = httpx.get(f"{url}/api/v1/finding/project/{project['uuid']}", headers=CI).json()
     assert {f["component"]["name"] for f in findings} == {"django", "requests"}
     assert project["metrics"]["vulnerabilities"] == len(findings) == status.open_findings
+
+
+def test_an_upload_that_arrives_too_slowly_is_refused(
+    server: tuple[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    url, _store = server
+    monkeypatch.setenv("MAMORI_UPLOAD_SECONDS", "0.5")
+
+    def trickle() -> Iterator[bytes]:
+        yield b'{"projectName": "slow", "projectVersion": "1", "bom": "'
+        time.sleep(1.5)
+        yield b'"}'
+
+    sent = httpx.put(
+        f"{url}/api/v1/bom", content=trickle(), headers={**CI, "Content-Type": "application/json"}, timeout=30
+    )
+    assert sent.status_code == 408
+    listed = httpx.get(f"{url}/api/v1/project", headers=CI)
+    assert listed.status_code == 200 and listed.json() == [] and listed.headers["X-Total-Count"] == "0"

@@ -73,9 +73,10 @@ def _format_name(fmt: str | None, spec_version: str | None) -> str | None:
     return f"{family} {spec_version}" if spec_version else family
 
 
-def releases(store: Store, name: str | None = None) -> list[dict[str, Any]]:
-    """Every release (of the product ``name``, if given) with what a project carries: ids, product,
-    version, created, its current SBOM's format and import time, the latest upload's finish time."""
+def releases(store: Store, name: str | None = None, release_id: int | None = None) -> list[dict[str, Any]]:
+    """Every release (of the product ``name``, or the one release, if given) with what a project carries:
+    ids, product, version, created, its current SBOM's format and import time (that of the latest upload
+    when it is later: the same SBOM uploaded again is an import all the same)."""
     p, r, s = t.ProductRow.__table__, t.ReleaseRow.__table__, t.SbomRow.__table__
     u = UploadRow.__table__
     stmt = (
@@ -97,6 +98,8 @@ def releases(store: Store, name: str | None = None) -> list[dict[str, Any]]:
     )
     if name is not None:
         stmt = stmt.where(p.c.name == name)
+    if release_id is not None:
+        stmt = stmt.where(r.c.id == release_id)
     with store.engine.connect() as conn:
         rows = conn.execute(stmt).all()
         ids = [row.id for row in rows]
@@ -143,9 +146,9 @@ def project_uuids(store: Store, release_ids: Iterable[int]) -> dict[int, str]:
     return found
 
 
-def metrics(release: dict[str, Any], summary: dict[str, Any] | None) -> dict[str, Any]:
-    """Dependency-Track's ``ProjectMetrics`` from a release view's summary (None: not read)."""
-    by = (summary or {}).get("by_rating", {})
+def metrics(release: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
+    """Dependency-Track's ``ProjectMetrics`` from a release view's summary."""
+    by = summary.get("by_rating", {})
     counts = {
         "critical": by.get("critical", 0),
         "high": by.get("high", 0),
@@ -153,13 +156,13 @@ def metrics(release: dict[str, Any], summary: dict[str, Any] | None) -> dict[str
         "low": by.get("low", 0),
         "unassigned": by.get("unknown", 0),
     }
-    vulnerabilities = (summary or {}).get("open_findings", 0)
-    suppressed = (summary or {}).get("not_affected_or_fixed", 0)
+    vulnerabilities = summary.get("open_findings", 0)
+    suppressed = summary.get("not_affected_or_fixed", 0)
     stamp = millis(release["imported_at"]) or millis(release["created_at"]) or 0
     return {
         **counts,
         "vulnerabilities": vulnerabilities,
-        "vulnerableComponents": (summary or {}).get("components_affected", 0),
+        "vulnerableComponents": summary.get("components_affected", 0),
         "components": release["components"],
         "suppressed": suppressed,
         "findingsTotal": vulnerabilities + suppressed,
@@ -182,8 +185,9 @@ def metrics(release: dict[str, Any], summary: dict[str, Any] | None) -> dict[str
 
 
 def project(release: dict[str, Any], project_uuid: str, summary: dict[str, Any] | None) -> dict[str, Any]:
-    """Dependency-Track's ``Project`` for a release (:func:`releases`)."""
-    return {
+    """Dependency-Track's ``Project`` for a release (:func:`releases`); with ``metrics`` when the release's
+    summary is given (a list of projects leaves them out rather than show counts it did not read)."""
+    out = {
         "uuid": project_uuid,
         "name": release["product"],
         "version": release["version"],
@@ -194,9 +198,12 @@ def project(release: dict[str, Any], project_uuid: str, summary: dict[str, Any] 
         "properties": [],
         "lastBomImport": millis(release["imported_at"]),
         "lastBomImportFormat": release["format"],
-        "lastInheritedRiskScore": metrics(release, summary)["inheritedRiskScore"] if summary else None,
-        "metrics": metrics(release, summary),
     }
+    if summary is not None:
+        counts = metrics(release, summary)
+        out["metrics"] = counts
+        out["lastInheritedRiskScore"] = counts["inheritedRiskScore"]
+    return out
 
 
 def _alias_key(identifier: str) -> str:

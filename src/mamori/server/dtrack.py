@@ -20,8 +20,10 @@ UUID nor a name and version), 401 when ``autoCreate`` would create a product the
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import os
 from typing import Any
 
 import orjson
@@ -40,6 +42,7 @@ router = APIRouter(tags=["Dependency-Track compatible"])
 
 JSON_OVERHEAD = 64 << 10  # the other fields of a BomSubmitRequest
 MULTIPART_OVERHEAD = 64 << 10
+DEFAULT_UPLOAD_SECONDS = 300.0
 NOT_FOUND = N_("The project could not be found.")
 
 
@@ -53,7 +56,7 @@ def _audit(request: Request, principal: Principal, action: str, target: str, det
     from mamori.accounts import record_audit
 
     remote = request.client.host if request.client else None
-    record_audit(principal.name, action, target, detail, remote)
+    record_audit(principal.name, action, target, orjson.dumps(detail).decode("utf-8"), remote)
 
 
 def _process_later(store: Store, token: str) -> None:
@@ -70,17 +73,36 @@ class _TooLarge(Exception):
     pass
 
 
+class _TooSlow(Exception):
+    pass
+
+
+def upload_seconds() -> float:
+    """How long a client may take to send an upload (``MAMORI_UPLOAD_SECONDS``, default 300)."""
+    raw = os.environ.get("MAMORI_UPLOAD_SECONDS", "").strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        return DEFAULT_UPLOAD_SECONDS
+    return value if value > 0 else DEFAULT_UPLOAD_SECONDS
+
+
 async def _body(request: Request, limit: int) -> bytes:
-    """The request body, refused past ``limit`` bytes (the declared length is checked first)."""
+    """The request body, refused past ``limit`` bytes (the declared length is checked first) or when it
+    takes longer than :func:`upload_seconds` to arrive."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise _TooLarge
     parts, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge
-        parts.append(chunk)
+    try:
+        async with asyncio.timeout(upload_seconds()):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise _TooLarge
+                parts.append(chunk)
+    except TimeoutError:
+        raise _TooSlow from None
     data = b"".join(parts)
     request._body = data  # so that request.form() parses what was read here
     return data
@@ -111,10 +133,10 @@ def _target(store: Store, fields: dict[str, Any]) -> tuple[str, str] | PlainText
         release_id = uploads.release_of_uuid(store, project)
         if release_id is None:
             return _error(404, _(NOT_FOUND))
-        found = next((r for r in shapes.releases(store) if r["release_id"] == release_id), None)
-        if found is None:
+        found = shapes.releases(store, release_id=release_id)
+        if not found:
             return _error(404, _(NOT_FOUND))
-        return found["product"], found["version"]
+        return found[0]["product"], found[0]["version"]
     name, version = _text(fields.get("projectName")), _text(fields.get("projectVersion"))
     if name is None or version is None:
         return _error(400, _("Either project or projectName and projectVersion must be specified."))
@@ -167,6 +189,8 @@ async def put_bom(
         raw = await _body(request, (limit + 2) // 3 * 4 + JSON_OVERHEAD)
     except _TooLarge:
         return _too_large()
+    except _TooSlow:
+        return _error(408, _("The upload took too long to arrive."))
     try:
         fields = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -190,6 +214,8 @@ async def post_bom(
         await _body(request, uploads.max_upload_bytes() + MULTIPART_OVERHEAD)
     except _TooLarge:
         return _too_large()
+    except _TooSlow:
+        return _error(408, _("The upload took too long to arrive."))
     try:
         form = await request.form(max_files=1, max_fields=20)
     except Exception:  # any malformed multipart body is the client's
@@ -245,10 +271,10 @@ def _release_by_uuid(
     release_id = uploads.release_of_uuid(store, project_uuid)
     if release_id is None:
         return None
-    found = next((r for r in shapes.releases(store) if r["release_id"] == release_id), None)
-    if found is None or not _visible(principal, permission, found["product_id"]):
+    found = shapes.releases(store, release_id=release_id)
+    if not found or not _visible(principal, permission, found[0]["product_id"]):
         return None
-    return found
+    return found[0]
 
 
 def _project(store: Store, release: dict[str, Any]) -> dict[str, Any]:
