@@ -277,3 +277,40 @@ def test_an_upload_that_arrives_too_slowly_is_refused(
     assert sent.status_code == 408
     listed = httpx.get(f"{url}/api/v1/project", headers=CI)
     assert listed.status_code == 200 and listed.json() == [] and listed.headers["X-Total-Count"] == "0"
+
+
+def test_a_finding_triaged_not_affected_is_suppressed_as_in_dependency_track(
+    server: tuple[str, Any], tmp_path: Path
+) -> None:
+    from mamori.triage.records import set_record, validated
+
+    url, store = server
+    sbom = sbom_file(tmp_path / "s.cdx.json", ["pkg:pypi/requests@2.19.0"]).read_bytes()
+    body = {"projectName": "app", "projectVersion": "1", "autoCreate": True, "bom": _b64(sbom)}
+    wait_done(store, _put(url, body).json()["token"])
+    project = httpx.get(
+        f"{url}/api/v1/project/lookup", params={"name": "app", "version": "1"}, headers=CI
+    ).json()
+    findings_url = f"{url}/api/v1/finding/project/{project['uuid']}"
+    before = httpx.get(findings_url, headers=CI).json()
+    assert before and all(f["analysis"] == {"state": "NOT_SET", "isSuppressed": False} for f in before)
+    chosen = before[0]
+    set_record(
+        store,
+        validated(
+            "app",
+            "1",
+            chosen["component"]["purl"],
+            chosen["vulnerability"]["vulnId"],
+            "not_affected",
+            "vulnerable_code_not_in_execute_path",
+            who="psirt",
+        ),
+    )
+    after = httpx.get(findings_url, headers=CI).json()
+    assert len(after) == len(before) - 1 and chosen["matrix"] not in {f["matrix"] for f in after}
+    everything = httpx.get(findings_url, params={"suppressed": "true"}, headers=CI).json()
+    hidden = [f for f in everything if f["matrix"] == chosen["matrix"]]
+    assert hidden and hidden[0]["analysis"] == {"state": "NOT_AFFECTED", "isSuppressed": True}
+    metrics = httpx.get(f"{url}/api/v1/project/{project['uuid']}", headers=CI).json()["metrics"]
+    assert metrics["suppressed"] == 1 and metrics["vulnerabilities"] == len(after)
