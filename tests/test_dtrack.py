@@ -33,7 +33,7 @@ def server(kb: Any) -> Iterator[tuple[str, Any]]:
     shutdown_workers(wait=True)
 
 
-def _put(url: str, body: dict[str, Any], key: str = "odt_ci") -> httpx.Response:
+def _put(url: str, body: Any, key: str = "odt_ci") -> httpx.Response:
     return httpx.put(f"{url}/api/v1/bom", json=body, headers={"X-Api-Key": key}, timeout=60)
 
 
@@ -127,6 +127,8 @@ def test_put_bom_error_cases(
     assert _put(url, {**ok, "bom": "@@not base64@@"}).status_code == 400
     assert _put(url, {**ok, "bom": _b64(b"\x00\x01 not an sbom")}).status_code == 400
     assert _put(url, {"projectName": "svc", "bom": _b64(sbom)}).status_code == 400  # no version
+    assert _put(url, {**ok, "projectName": ["svc"]}).status_code == 400  # not text
+    assert _put(url, [ok]).status_code == 400  # not an object
     bad = httpx.put(
         f"{url}/api/v1/bom", content=b"{not json", headers={**CI, "Content-Type": "application/json"}
     )

@@ -25,7 +25,6 @@ import os
 import threading
 import uuid
 import zlib
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -102,7 +101,7 @@ class UploadStatus:
         return out
 
 
-def _file_name(name: str | None) -> str:
+def file_name_of(name: str | None) -> str:
     """The last part of the name a client gave (no folders), control characters made visible, bounded."""
     raw = (name or "").strip()
     base = PureWindowsPath(PurePosixPath(raw).name).name if raw else ""
@@ -142,7 +141,7 @@ def submit_upload(
     from mamori.sbom import READ_FORMATS, detect_format
     from mamori.triage.records import _required
 
-    name = _file_name(filename)
+    name = file_name_of(filename)
     limit = max_upload_bytes()
     if len(data) > limit:
         raise UploadTooLarge(
@@ -354,9 +353,6 @@ def _worker(store: Store) -> ThreadPoolExecutor:
             found = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mamori-upload")
             _WORKERS[store.url] = found
         return found
-
-
-Runner = Callable[[Store, str], Any]
 
 
 def start_processing(store: Store, token: str) -> Future[Any]:

@@ -29,14 +29,18 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from mamori.server.app import get_store  # the server foundation's interface: these two lines only
-from mamori.server.security import Principal, require
+from starlette.concurrency import run_in_threadpool
 
 from mamori.errors import InputError
 from mamori.i18n import N_, _, current_lang
 from mamori.portfolio import uploads
 from mamori.report import dtrack_shapes as shapes
 from mamori.store import Store
+
+# isort: split
+# the server foundation's interface, used from here only through these names
+from mamori.server.app import get_store
+from mamori.server.security import Principal, require
 
 router = APIRouter(tags=["Dependency-Track compatible"])
 
@@ -120,10 +124,10 @@ def _flag(value: Any) -> bool:
 
 
 def _text(value: Any) -> str | None:
-    if value is None:
+    """A text field as sent (a number, list or object where text belongs counts as absent)."""
+    if not isinstance(value, str):
         return None
-    text = str(value).strip()
-    return text or None
+    return value.strip() or None
 
 
 def _target(store: Store, fields: dict[str, Any]) -> tuple[str, str] | PlainTextResponse:
@@ -169,7 +173,12 @@ def _submit(
         principal,
         "sbom.upload",
         f"{product} {version}",
-        {"token": token, "file": uploads._file_name(filename), "size": len(data), "auto_create": auto_create},
+        {
+            "token": token,
+            "file": uploads.file_name_of(filename),
+            "size": len(data),
+            "auto_create": auto_create,
+        },
     )
     _process_later(store, token)
     body: dict[str, Any] = {"token": token}
@@ -201,7 +210,7 @@ async def put_bom(
         data = base64.b64decode("".join(fields["bom"].split()), validate=True)
     except (binascii.Error, ValueError):
         return _error(400, _("The bom is not valid base64."))
-    return _submit(request, store, principal, fields, data, "bom")
+    return await run_in_threadpool(_submit, request, store, principal, fields, data, "bom")
 
 
 @router.post("/api/v1/bom", summary="Upload an SBOM (multipart)")
@@ -226,7 +235,9 @@ async def post_bom(
             return _error(400, _("The request has no bom file."))
         data = await part.read()
         fields = {key: value for key, value in form.items() if isinstance(value, str)}
-        return _submit(request, store, principal, fields, data, part.filename or "bom")
+        return await run_in_threadpool(
+            _submit, request, store, principal, fields, data, part.filename or "bom"
+        )
     finally:
         await form.close()
 
