@@ -316,3 +316,23 @@ def test_a_finding_triaged_not_affected_is_suppressed_as_in_dependency_track(
     assert hidden and hidden[0]["analysis"] == {"state": "NOT_AFFECTED", "isSuppressed": True}
     metrics = httpx.get(f"{url}/api/v1/project/{project['uuid']}", headers=CI).json()["metrics"]
     assert metrics["suppressed"] == 1 and metrics["vulnerabilities"] == len(after)
+
+
+def test_the_openapi_document_describes_the_upload_bodies(kb: Any) -> None:
+    document = build_app(kb).openapi()
+    paths = document["paths"]
+    assert {
+        "/api/v1/bom",
+        "/api/v1/bom/token/{token}",
+        "/api/v1/event/token/{token}",
+        "/api/v1/project",
+        "/api/v1/project/lookup",
+        "/api/v1/project/{uuid}",
+        "/api/v1/finding/project/{uuid}",
+    } <= set(paths)
+    put = paths["/api/v1/bom"]["put"]["requestBody"]["content"]["application/json"]["schema"]
+    post = paths["/api/v1/bom"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert put["required"] == ["bom"] and {"projectName", "projectVersion", "autoCreate"} <= set(
+        put["properties"]
+    )
+    assert post["properties"]["bom"]["format"] == "binary"

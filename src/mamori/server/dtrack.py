@@ -187,7 +187,43 @@ def _submit(
     return JSONResponse(body)
 
 
-@router.put("/api/v1/bom", summary="Upload an SBOM (JSON, base64)")
+_FIELDS: dict[str, Any] = {
+    "project": {"type": "string", "format": "uuid", "description": "the project (release) UUID"},
+    "projectName": {"type": "string", "maxLength": 200, "description": "the product"},
+    "projectVersion": {"type": "string", "maxLength": 100, "description": "the release"},
+    "autoCreate": {"type": "boolean", "description": "create the product and release when absent"},
+}
+_BOM_JSON = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["bom"],
+                    "properties": {**_FIELDS, "bom": {"type": "string", "description": "the SBOM, base64"}},
+                }
+            }
+        },
+    }
+}
+_BOM_MULTIPART = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["bom"],
+                    "properties": {**_FIELDS, "bom": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
+
+
+@router.put("/api/v1/bom", summary="Upload an SBOM (JSON, base64)", openapi_extra=_BOM_JSON)
 async def put_bom(
     request: Request,
     principal: Principal = Depends(require("sbom.upload")),
@@ -213,7 +249,7 @@ async def put_bom(
     return await run_in_threadpool(_submit, request, store, principal, fields, data, "bom")
 
 
-@router.post("/api/v1/bom", summary="Upload an SBOM (multipart)")
+@router.post("/api/v1/bom", summary="Upload an SBOM (multipart)", openapi_extra=_BOM_MULTIPART)
 async def post_bom(
     request: Request,
     principal: Principal = Depends(require("sbom.upload")),
