@@ -334,3 +334,23 @@ def test_the_openapi_document_describes_the_upload_bodies(kb: Any) -> None:
         put["properties"]
     )
     assert post["properties"]["bom"]["format"] == "binary"
+
+
+def test_concurrent_uploads_are_all_accepted_and_processed(server: tuple[str, Any], tmp_path: Path) -> None:
+    """Uploads sent at once while earlier ones are being matched: every one accepted, stored in turn."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    url, store = server
+    sbom = (DROPWIZARD / "bom.json").read_bytes()
+
+    def send(i: int) -> httpx.Response:
+        body = {"projectName": f"svc{i % 3}", "projectVersion": str(i), "autoCreate": True, "bom": _b64(sbom)}
+        return _put(url, body)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        sent = list(pool.map(send, range(12)))
+    assert [r.status_code for r in sent] == [200] * 12
+    states = [wait_done(store, r.json()["token"], timeout=300) for r in sent]
+    assert {s.state for s in states} == {"done"}
+    listed = httpx.get(f"{url}/api/v1/project", headers=CI).json()
+    assert len(listed) == 12 and len({p["uuid"] for p in listed}) == 12
