@@ -507,6 +507,35 @@ def create_user(
     return User(user_id, name, None, False, True, at), generated
 
 
+def set_password(
+    store: Store,
+    name: str,
+    password: str | None,
+    *,
+    actor: Actor | None = None,
+    remote_addr: str | None = None,
+) -> str | None:
+    """Give the local user ``name`` a new password (generated and returned when None); the account's
+    failures and lock are cleared, and every session of the user ends."""
+    generated = None
+    if password is None:
+        generated = password = secrets.token_urlsafe(18)
+    check_password(password)
+    hashed = _hasher().hash(password)
+    actor = actor or cli_actor()
+    u = t.UserRow.__table__
+    with _write(store) as conn:
+        user_id = conn.scalar(select(u.c.id).where(u.c.name == name.strip()))
+        if user_id is None:
+            raise InputError(None, _("no user {name!r}").format(name=name))
+        conn.execute(
+            update(u).where(u.c.id == user_id).values(password_hash=hashed, failed_logins=0, locked_until=None)
+        )
+        conn.execute(delete(t.SessionRow.__table__).where(t.SessionRow.user_id == user_id))
+        _audit(conn, actor, "user.password", f"user:{name.strip()}", None, remote_addr)
+    return generated
+
+
 def add_membership(
     store: Store,
     user: str,
