@@ -27,6 +27,7 @@ from __future__ import annotations
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from mamori.portfolio import tables as _portfolio_tables  # noqa: F401  (``product``, which teams own)
 from mamori.store.schema import Base
 
 
