@@ -100,10 +100,9 @@ async def home(request: Request, principal: Principal | None = Depends(optional_
 
 
 @router.get("/signin")
-async def signin_form(request: Request, principal: Principal | None = Depends(optional_principal)) -> Response:
+async def signin_form(request: Request) -> Response:
+    """The sign-in form (also when signed in: signing in again, as someone else or not, ends the session)."""
     nxt = safe_next(request.query_params.get("next"))
-    if principal is not None and principal.kind == "user":
-        return RedirectResponse(nxt, 303)
     message = text(page_lang(request), "signin", "signed_out") if request.query_params.get("out") else None
     return _signin_page(request, page_lang(request), message=message, nxt=nxt)
 
