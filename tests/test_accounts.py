@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select, text, update
-from server_support import BACKENDS, backend_store
 
 from mamori import accounts
 from mamori.accounts import LockoutPolicy
@@ -21,6 +20,7 @@ from mamori.accounts import tables as t
 from mamori.cli.main import main
 from mamori.errors import InputError
 from mamori.store import Store
+from server_support import BACKENDS, backend_store
 
 PASSWORD = "correct horse battery staple"
 
@@ -81,7 +81,10 @@ def test_a_generated_password_is_returned_once_and_short_passwords_are_refused(s
 def test_an_account_is_locked_after_repeated_failures_and_unlocked_after_the_lock_time(store: Store) -> None:
     accounts.create_user(store, "alice", PASSWORD, "psirt", "developer")
     policy = LockoutPolicy(account_failures=3, address_failures=100, window_seconds=60, lock_seconds=2)
-    reasons = [accounts.verify_password(store, "alice", "wrong password!", "192.0.2.1", policy).reason for _ in range(3)]
+    reasons = [
+        accounts.verify_password(store, "alice", "wrong password!", "192.0.2.1", policy).reason
+        for _ in range(3)
+    ]
     assert reasons == ["wrong_password"] * 3
     locked = accounts.verify_password(store, "alice", PASSWORD, "192.0.2.2", policy)
     assert not locked.ok and locked.reason == "locked"
@@ -99,7 +102,10 @@ def test_an_address_with_many_failures_is_throttled_for_every_account(store: Sto
     accounts.create_user(store, "alice", PASSWORD, "psirt", "developer")
     policy = LockoutPolicy(account_failures=100, address_failures=3, window_seconds=60, lock_seconds=60)
     for name in ("x", "y", "z"):
-        assert accounts.verify_password(store, name, "guess guess guess", "198.51.100.7", policy).reason == "unknown"
+        assert (
+            accounts.verify_password(store, name, "guess guess guess", "198.51.100.7", policy).reason
+            == "unknown"
+        )
     throttled = accounts.verify_password(store, "alice", PASSWORD, "198.51.100.7", policy)
     assert not throttled.ok and throttled.reason == "address_throttled"
     assert accounts.verify_password(store, "alice", PASSWORD, "198.51.100.8", policy).ok
@@ -112,12 +118,16 @@ def test_api_keys_are_shown_once_stored_as_sha256_and_refused_when_revoked_or_ex
     everything = _all_text(store)
     assert plaintext not in everything and secret not in everything
     assert hashlib.sha256(plaintext.encode()).hexdigest() in everything
-    assert key.expires_at is not None and key.expires_at > accounts.now_iso(datetime.now(UTC) + timedelta(days=29))
+    assert key.expires_at is not None and key.expires_at > accounts.now_iso(
+        datetime.now(UTC) + timedelta(days=29)
+    )
 
     found = accounts.authenticate_api_key(store, plaintext)
     assert found is not None and (found.team, found.role, found.name) == ("psirt", "developer", "ci")
     assert accounts.list_api_keys(store)[0].last_used_at is not None
-    assert accounts.authenticate_api_key(store, plaintext[:-1] + ("A" if plaintext[-1] != "A" else "B")) is None
+    assert (
+        accounts.authenticate_api_key(store, plaintext[:-1] + ("A" if plaintext[-1] != "A" else "B")) is None
+    )
     assert accounts.authenticate_api_key(store, "mamori_000000000000_" + secret) is None
     assert accounts.authenticate_api_key(store, "") is None
 
@@ -125,7 +135,9 @@ def test_api_keys_are_shown_once_stored_as_sha256_and_refused_when_revoked_or_ex
     assert accounts.authenticate_api_key(store, plaintext) is None
     assert not accounts.list_api_keys(store)[0].active
 
-    old, old_plain = accounts.create_api_key(store, "psirt", "auditor", expires=datetime.now(UTC) - timedelta(seconds=1))
+    old, old_plain = accounts.create_api_key(
+        store, "psirt", "auditor", expires=datetime.now(UTC) - timedelta(seconds=1)
+    )
     assert accounts.authenticate_api_key(store, old_plain) is None and not old.active
     with pytest.raises(InputError):
         accounts.revoke_api_key(store, 9999)
@@ -158,9 +170,16 @@ def test_audit_lines_say_who_what_when_and_where_and_belong_to_teams(store: Stor
     actor = accounts.Actor("user", "alice", 7)
     psirt = accounts.get_team(store, "psirt")
     assert psirt is not None
-    accounts.record_audit(store, actor, "sbom.upload", "product:1", {"format": "cyclonedx"}, "203.0.113.9", psirt.id)
+    accounts.record_audit(
+        store, actor, "sbom.upload", "product:1", {"format": "cyclonedx"}, "203.0.113.9", psirt.id
+    )
     newest = accounts.list_audit(store, limit=1)[0]
-    assert (newest.actor, newest.actor_kind, newest.actor_id, newest.action) == ("alice", "user", 7, "sbom.upload")
+    assert (newest.actor, newest.actor_kind, newest.actor_id, newest.action) == (
+        "alice",
+        "user",
+        7,
+        "sbom.upload",
+    )
     assert newest.detail == {"format": "cyclonedx"} and newest.remote_addr == "203.0.113.9"
     assert newest.at.endswith("Z") and newest.at[:4] == str(datetime.now(UTC).year)
     other = accounts.get_team(store, "other")
@@ -169,12 +188,16 @@ def test_audit_lines_say_who_what_when_and_where_and_belong_to_teams(store: Stor
     assert all(e.team_id == psirt.id for e in accounts.list_audit(store, team_ids=[psirt.id]))
 
 
-def test_the_administration_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_administration_commands(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = str(tmp_path / "cli.db")
     monkeypatch.setenv("MAMORI_USER", "root-at-cli")
     assert main(["team", "add", "psirt", "--db", db]) == 0
     assert capsys.readouterr().out == "team psirt added\n"
-    assert main(["apikey", "create", "--team", "psirt", "--role", "developer", "--name", "ci", "--db", db]) == 0
+    assert (
+        main(["apikey", "create", "--team", "psirt", "--role", "developer", "--name", "ci", "--db", db]) == 0
+    )
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and out.startswith("mamori_")
     plaintext = out.strip()
@@ -188,7 +211,9 @@ def test_the_administration_commands(tmp_path: Path, capsys: pytest.CaptureFixtu
     with open_store(db) as opened:
         assert accounts.verify_password(opened, "alice", password).ok
         assert accounts.authenticate_api_key(opened, plaintext) is not None
-        assert {e.actor for e in accounts.list_audit(opened) if e.action != "signin.success"} == {"root-at-cli"}
+        assert {e.actor for e in accounts.list_audit(opened) if e.action != "signin.success"} == {
+            "root-at-cli"
+        }
     assert main(["apikey", "list", "--db", db, "--format", "json"]) == 0
     listed = capsys.readouterr().out
     assert '"prefix": "mamori_' in listed and plaintext not in listed

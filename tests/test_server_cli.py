@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
+
 from server_support import signin
 
 MAMORI = [str(Path(sys.executable).with_name("mamori"))]
@@ -52,7 +53,9 @@ def test_serve_demo_prints_the_address_and_a_one_time_password_and_serves_the_de
         with httpx.Client(base_url=url.group(1).rstrip("/"), timeout=30) as client:
             assert signin(client, "admin", password.group(1)).status_code == 303
             products = client.get("/api/mamori/v1/products").json()
-            assert [(p["name"], [r["version"] for r in p["releases"]]) for p in products] == [("shop-portal", ["2.1.0"])]
+            assert [(p["name"], [r["version"] for r in p["releases"]]) for p in products] == [
+                ("shop-portal", ["2.1.0"])
+            ]
             assert client.get("/api/mamori/v1/me").json()["memberships"][0]["role"] == "admin"
     finally:
         process.send_signal(signal.SIGINT)

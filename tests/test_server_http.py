@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from server_support import BACKENDS, backend_store, csrf_of, live, signin, signin_token
 
 from mamori import accounts
 from mamori.accounts import LockoutPolicy
@@ -20,6 +19,7 @@ from mamori.server.app import create_app
 from mamori.server.middleware import CSP
 from mamori.server.settings import ServerSettings
 from mamori.store import Store
+from server_support import BACKENDS, backend_store, csrf_of, live, signin, signin_token
 
 PASSWORD = "correct horse battery staple"
 
@@ -49,7 +49,9 @@ def test_sign_in_sets_a_safe_session_cookie_rotates_it_and_sign_out_ends_it(stor
         first = client.cookies.get("mamori_session")
         me = client.get("/api/mamori/v1/me").json()
         assert me["name"] == "alice" and me["kind"] == "user"
-        assert me["memberships"] == [{"team": "psirt", "role": "security_manager", "all_products": False, "products": []}]
+        assert me["memberships"] == [
+            {"team": "psirt", "role": "security_manager", "all_products": False, "products": []}
+        ]
         assert "triage.write" in me["permissions"] and "admin.users" not in me["permissions"]
 
         assert signin(client, "alice", PASSWORD).status_code == 303
@@ -61,7 +63,9 @@ def test_sign_in_sets_a_safe_session_cookie_rotates_it_and_sign_out_ends_it(stor
         token = csrf_of(client)
         assert client.post("/signout", data={"csrf_token": token}).status_code == 303
         assert client.get("/api/mamori/v1/me").status_code == 401
-        assert httpx.get(server.url + "/api/mamori/v1/me", cookies={"mamori_session": second}).status_code == 401
+        assert (
+            httpx.get(server.url + "/api/mamori/v1/me", cookies={"mamori_session": second}).status_code == 401
+        )
     actions = [e.action for e in accounts.list_audit(store)]
     assert actions[:3] == ["signout", "signin.success", "signin.success"]
 
@@ -89,13 +93,15 @@ def test_unsafe_requests_of_a_cookie_session_need_the_csrf_token_and_api_keys_do
         assert client.post("/signout").status_code == 403
         assert client.post("/signout", data={"csrf_token": "wrong"}).status_code == 403
         assert client.post("/lang", data={"lang": "ja"}).status_code == 403
-        assert client.post("/lang", data={"lang": "ja"}, headers={"X-CSRF-Token": "x" * 43}).status_code == 403
+        assert (
+            client.post("/lang", data={"lang": "ja"}, headers={"X-CSRF-Token": "x" * 43}).status_code == 403
+        )
         assert client.get("/api/mamori/v1/me").status_code == 200  # still signed in
         token = csrf_of(client)
         switched = client.post("/lang", data={"lang": "ja"}, headers={"X-CSRF-Token": token})
         assert switched.status_code == 303
         assert client.get("/api/mamori/v1/me").json()["lang"] == "ja"
-        assert "<html lang=\"ja\">" in client.get("/").text
+        assert '<html lang="ja">' in client.get("/").text
         # the sign-in form is protected by its own token (double submit)
         fresh = server.client()
         signin_token(fresh)
@@ -135,16 +141,23 @@ def test_api_keys_in_either_header_and_revoked_keys_refused(store: Store) -> Non
     key, plaintext = accounts.create_api_key(store, "psirt", "developer", name="ci")
     with live(store) as server:
         by_header = httpx.get(server.url + "/api/mamori/v1/me", headers={"X-Api-Key": plaintext})
-        by_bearer = httpx.get(server.url + "/api/mamori/v1/me", headers={"Authorization": f"Bearer {plaintext}"})
+        by_bearer = httpx.get(
+            server.url + "/api/mamori/v1/me", headers={"Authorization": f"Bearer {plaintext}"}
+        )
         assert by_header.status_code == by_bearer.status_code == 200
         assert by_header.json()["kind"] == "apikey" and by_header.json()["name"] == "mamori_" + key.prefix
         accounts.revoke_api_key(store, key.id)
         refused = httpx.get(server.url + "/api/mamori/v1/me", headers={"X-Api-Key": plaintext})
         assert refused.status_code == 401 and refused.headers["www-authenticate"].startswith("Bearer")
-        assert httpx.get(server.url + "/api/mamori/v1/me", headers={"X-Api-Key": "mamori_guess"}).status_code == 401
+        assert (
+            httpx.get(server.url + "/api/mamori/v1/me", headers={"X-Api-Key": "mamori_guess"}).status_code
+            == 401
+        )
 
 
-def test_security_headers_body_limit_and_errors_without_internals(store: Store, caplog: pytest.LogCaptureFixture) -> None:
+def test_security_headers_body_limit_and_errors_without_internals(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
     app = create_app(ServerSettings(max_body_bytes=1000), store)
 
     @app.get("/api/mamori/v1/boom", include_in_schema=False)
@@ -166,14 +179,20 @@ def test_security_headers_body_limit_and_errors_without_internals(store: Store, 
         assert "frame-ancestors 'none'" in CSP and "script-src 'self'" in CSP and "unsafe-inline" not in CSP
         assert "<script" not in page.text
 
-        big = client.post("/signin", content=b"a=" + b"x" * 2000, headers={"Content-Type": "application/x-www-form-urlencoded"})
+        big = client.post(
+            "/signin",
+            content=b"a=" + b"x" * 2000,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
         assert big.status_code == 413
 
         def chunks() -> Iterator[bytes]:
             for _ in range(20):
                 yield b"x" * 200
 
-        chunked = client.post("/signin", content=chunks(), headers={"Content-Type": "application/x-www-form-urlencoded"})
+        chunked = client.post(
+            "/signin", content=chunks(), headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
         assert chunked.status_code == 413
 
         with caplog.at_level(logging.ERROR, logger="mamori.server"):
@@ -206,5 +225,10 @@ def test_the_openapi_document(store: Store) -> None:
     with live(store) as server:
         document = httpx.get(server.url + "/openapi.json").json()
     assert document["openapi"].startswith("3.1")
-    assert {"/api/mamori/v1/me", "/api/mamori/v1/teams", "/api/mamori/v1/audit", "/api/mamori/v1/products"} <= set(document["paths"])
+    assert {
+        "/api/mamori/v1/me",
+        "/api/mamori/v1/teams",
+        "/api/mamori/v1/audit",
+        "/api/mamori/v1/products",
+    } <= set(document["paths"])
     assert not any(p.startswith(("/signin", "/auth")) for p in document["paths"])

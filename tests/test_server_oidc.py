@@ -13,19 +13,18 @@ import re
 import shutil
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 import pytest
-from server_support import LiveServer
 
 from mamori import accounts
 from mamori.server.app import create_app
 from mamori.server.settings import OidcGroupGrant, OidcSettings, ServerSettings
 from mamori.store import Store, open_store
+from server_support import LiveServer
 
 PACKAGE = "oidc-provider@9.13.3"
 CACHE = Path.home() / ".cache" / "mamori" / "peers" / "oidc-provider"

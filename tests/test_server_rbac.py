@@ -12,13 +12,12 @@ from typing import Any
 
 import httpx
 import pytest
-from server_support import BACKENDS, backend_store, live, signin
 
 from mamori import accounts
 from mamori.accounts.roles import ROLE_NAMES, permissions, roles
 from mamori.portfolio.archive import add_product
 from mamori.server.security import ALL, Grant, Principal, product_or_404
-from mamori.store import Store
+from server_support import BACKENDS, backend_store, live, signin
 
 PASSWORD = "correct horse battery staple"
 SECRET_PRODUCT = "zz-other-team-product-4711"
@@ -54,7 +53,12 @@ def test_no_route_answers_another_teams_data_to_any_role(world: dict[str, Any]) 
     store, secret = world["store"], world["secret"]
     with live(store) as server:
         document = httpx.get(server.url + "/openapi.json").json()
-        routes = [(m.upper(), p) for p, ops in document["paths"].items() for m in ops if m in {"get", "post", "put", "patch", "delete"}]
+        routes = [
+            (m.upper(), p)
+            for p, ops in document["paths"].items()
+            for m in ops
+            if m in {"get", "post", "put", "patch", "delete"}
+        ]
         assert len(routes) >= 5
         clients: dict[str, httpx.Client] = {}
         for role, key in world["keys"].items():
@@ -68,7 +72,9 @@ def test_no_route_answers_another_teams_data_to_any_role(world: dict[str, Any]) 
             for method, path in routes:
                 url = _fill(path, secret)
                 body = {} if method in {"POST", "PUT", "PATCH"} else None
-                response = client.request(method, url, json=body, params={"limit": 1000} if "audit" in path else None)
+                response = client.request(
+                    method, url, json=body, params={"limit": 1000} if "audit" in path else None
+                )
                 checked += 1
                 if response.status_code in (401, 403, 404, 405, 422):
                     continue
@@ -92,6 +98,7 @@ def test_what_each_role_may_do_in_its_own_team(world: dict[str, Any]) -> None:
     accounts.create_team(store, "ops")
     accounts.create_user(store, "root", PASSWORD, "ops", "admin")
     with live(store) as server:
+
         def get(role: str, path: str) -> httpx.Response:
             return httpx.get(server.url + path, headers={"X-Api-Key": world["keys"][role]})
 
@@ -116,7 +123,9 @@ def test_what_each_role_may_do_in_its_own_team(world: dict[str, Any]) -> None:
         assert names == ["ours", SECRET_PRODUCT]
         assert {t["name"] for t in admin.get("/api/mamori/v1/teams").json()} == {"mine", "theirs", "ops"}
         everything = admin.get("/api/mamori/v1/audit?limit=1000").json()
-        assert any(line["action"] == "signin.success" and line["actor"]["name"] == "root" for line in everything)
+        assert any(
+            line["action"] == "signin.success" and line["actor"]["name"] == "root" for line in everything
+        )
         assert admin.get("/api/mamori/v1/products/999999").status_code == 404
         admin.close()
 
@@ -125,11 +134,17 @@ def test_the_role_data_and_the_principal() -> None:
     assert tuple(roles()) == ROLE_NAMES
     assert roles()["admin"].permissions == frozenset(permissions())
     assert roles()["customer"].permissions == {"publish.read"}
-    assert "audit.read" in roles()["auditor"].permissions and "triage.write" not in roles()["auditor"].permissions
+    assert (
+        "audit.read" in roles()["auditor"].permissions
+        and "triage.write" not in roles()["auditor"].permissions
+    )
     assert all(set(v) == {"en", "ja"} for v in permissions().values())
     limited = Principal("user", 1, "u", (Grant(1, "mine", "developer", frozenset({3}), limited=True),))
     assert limited.can("product.read", 3) and not limited.can("product.read", 4)
-    assert limited.visible_products("product.read") == {3} and limited.visible_products("audit.read") == frozenset()
+    assert (
+        limited.visible_products("product.read") == {3}
+        and limited.visible_products("audit.read") == frozenset()
+    )
     admin = Principal("user", 2, "a", (Grant(1, "ops", "admin", frozenset()),))
     assert admin.visible_products("product.read") is ALL and admin.can("admin.users")
     from fastapi import HTTPException

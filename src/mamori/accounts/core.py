@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import hashlib
 import hmac
@@ -202,7 +203,9 @@ class LoginResult:
 def _name(value: str, what: str) -> str:
     text = (value or "").strip()
     if not text or len(text) > NAME_LIMIT or any(ord(c) < 32 or ord(c) == 127 for c in text):
-        raise InputError(None, _("{what}: give 1 to 200 characters without control characters").format(what=what))
+        raise InputError(
+            None, _("{what}: give 1 to 200 characters without control characters").format(what=what)
+        )
     return text
 
 
@@ -306,7 +309,6 @@ def list_audit(
 
 def _write(store: Store) -> Any:
     """One write transaction (a context manager giving the connection)."""
-    import contextlib
 
     @contextlib.contextmanager
     def transaction() -> Any:
@@ -330,7 +332,9 @@ def create_team(store: Store, name: str, actor: Actor | None = None, remote_addr
             raise InputError(None, _("team {name!r} exists already").format(name=name))
         at = now_iso()
         team_id = int(
-            conn.execute(t.TeamRow.__table__.insert().values(name=name, created_at=at)).inserted_primary_key[0]
+            conn.execute(t.TeamRow.__table__.insert().values(name=name, created_at=at)).inserted_primary_key[
+                0
+            ]
         )
         _audit(conn, actor, "team.create", f"team:{name}", None, remote_addr, team_id)
     return Team(team_id, name, at)
@@ -381,7 +385,13 @@ def assign_product(
         if exists is None:
             conn.execute(tp.insert().values(team_id=team_row.id, product_id=row.id))
             _audit(
-                conn, actor, "team.product.add", f"team:{team_row.name}", {"product": row.name}, remote_addr, team_row.id
+                conn,
+                actor,
+                "team.product.add",
+                f"team:{team_row.name}",
+                {"product": row.name},
+                remote_addr,
+                team_row.id,
             )
         return int(row.id)
 
@@ -502,7 +512,13 @@ def create_user(
             )
         )
         _audit(
-            conn, actor, "user.create", f"user:{name}", {"team": team_row.name, "role": role}, remote_addr, team_row.id
+            conn,
+            actor,
+            "user.create",
+            f"user:{name}",
+            {"team": team_row.name, "role": role},
+            remote_addr,
+            team_row.id,
         )
     return User(user_id, name, None, False, True, at), generated
 
@@ -529,7 +545,9 @@ def set_password(
         if user_id is None:
             raise InputError(None, _("no user {name!r}").format(name=name))
         conn.execute(
-            update(u).where(u.c.id == user_id).values(password_hash=hashed, failed_logins=0, locked_until=None)
+            update(u)
+            .where(u.c.id == user_id)
+            .values(password_hash=hashed, failed_logins=0, locked_until=None)
         )
         conn.execute(delete(t.SessionRow.__table__).where(t.SessionRow.user_id == user_id))
         _audit(conn, actor, "user.password", f"user:{name.strip()}", None, remote_addr)
@@ -589,7 +607,9 @@ def _recent_address_failures(conn: Connection, remote_addr: str | None, since: s
     a = t.LoginAttemptRow.__table__
     return int(
         conn.scalar(
-            select(func.count()).where(a.c.remote_addr == remote_addr, a.c.at >= since, a.c.success.is_(False))
+            select(func.count()).where(
+                a.c.remote_addr == remote_addr, a.c.at >= since, a.c.success.is_(False)
+            )
         )
         or 0
     )
@@ -620,17 +640,15 @@ def verify_password(
         reason = "address_throttled"
     elif row is None:
         reason = "unknown"
-        try:
+        with contextlib.suppress(VerificationError, InvalidHashError):
             hasher.verify(_dummy_hash(), password)
-        except (VerificationError, InvalidHashError):
-            pass
     elif row.locked_until is not None and row.locked_until > now_iso(now):
         reason = "locked"
     elif row.password_hash is None:
         reason = "no_password"
     else:
         try:
-            hasher.verify(row.password_hash, password[:PASSWORD_MAX * 4])
+            hasher.verify(row.password_hash, password[: PASSWORD_MAX * 4])
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             reason = "wrong_password"
         else:
@@ -640,7 +658,10 @@ def verify_password(
     with _write(store) as conn:
         conn.execute(
             t.LoginAttemptRow.__table__.insert().values(
-                at=now_iso(now), name=name, remote_addr=(remote_addr or None) and remote_addr[:64], success=success
+                at=now_iso(now),
+                name=name,
+                remote_addr=(remote_addr or None) and remote_addr[:64],
+                success=success,
             )
         )
         values: dict[str, Any] = {}
@@ -660,7 +681,14 @@ def verify_password(
         detail = None if success else {"reason": reason}
         if values.get("locked_until"):
             detail = {"reason": reason, "locked_until": values["locked_until"]}
-        _audit(conn, actor, "signin.success" if success else "signin.failure", f"user:{name}", detail, remote_addr)
+        _audit(
+            conn,
+            actor,
+            "signin.success" if success else "signin.failure",
+            f"user:{name}",
+            detail,
+            remote_addr,
+        )
         found = _memberships(conn, row.id) if success else []
     return LoginResult(_user(row) if success else None, reason, tuple(found))
 
@@ -698,24 +726,48 @@ def sync_oidc_user(
                     )
                 ).inserted_primary_key[0]
             )
-            _audit(conn, Actor("system", "oidc"), "user.create", f"user:{chosen}", {"issuer": issuer}, remote_addr)
+            _audit(
+                conn,
+                Actor("system", "oidc"),
+                "user.create",
+                f"user:{chosen}",
+                {"issuer": issuer},
+                remote_addr,
+            )
             row = conn.execute(select(u).where(u.c.id == user_id)).first()
-        local = {r.team_id for r in conn.execute(select(m.c.team_id).where(m.c.user_id == row.id, m.c.origin == "local"))}
+        local = {
+            r.team_id
+            for r in conn.execute(select(m.c.team_id).where(m.c.user_id == row.id, m.c.origin == "local"))
+        }
         conn.execute(delete(m).where(m.c.user_id == row.id, m.c.origin == "oidc"))
         given = []
         for team, role in grants:
             team_row = _team_row(conn, team)
             if team_row is None or team_row.id in local or role not in ROLE_NAMES:
                 continue
-            conn.execute(m.insert().values(user_id=row.id, team_id=team_row.id, role=role, products=None, origin="oidc"))
+            conn.execute(
+                m.insert().values(
+                    user_id=row.id, team_id=team_row.id, role=role, products=None, origin="oidc"
+                )
+            )
             local.add(team_row.id)
             given.append(f"{team_row.name}:{role}")
         conn.execute(
             t.LoginAttemptRow.__table__.insert().values(
-                at=now_iso(), name=row.name, remote_addr=(remote_addr or None) and remote_addr[:64], success=True
+                at=now_iso(),
+                name=row.name,
+                remote_addr=(remote_addr or None) and remote_addr[:64],
+                success=True,
             )
         )
-        _audit(conn, Actor("user", row.name, row.id), "signin.success", f"user:{row.name}", {"method": "oidc", "memberships": given}, remote_addr)
+        _audit(
+            conn,
+            Actor("user", row.name, row.id),
+            "signin.success",
+            f"user:{row.name}",
+            {"method": "oidc", "memberships": given},
+            remote_addr,
+        )
     return _user(row)
 
 
@@ -893,7 +945,9 @@ def load_session(store: Store, token: str, idle_seconds: int) -> Session | None:
     now = datetime.now(UTC)
     with store.engine.connect() as conn:
         row = conn.execute(
-            select(s, u.c.name, u.c.lang, u.c.disabled, u.c.password_hash, u.c.created_at.label("user_created"))
+            select(
+                s, u.c.name, u.c.lang, u.c.disabled, u.c.password_hash, u.c.created_at.label("user_created")
+            )
             .join(u, u.c.id == s.c.user_id)
             .where(s.c.id_sha256 == key)
         ).first()
@@ -907,7 +961,9 @@ def load_session(store: Store, token: str, idle_seconds: int) -> Session | None:
     if (now - _parse(row.last_seen_at)).total_seconds() >= min(LAST_USED_EVERY, idle_seconds / 10):
         with _write(store) as conn:
             conn.execute(update(s).where(s.c.id_sha256 == key).values(last_seen_at=now_iso(now)))
-    user = User(row.user_id, row.name, row.lang, bool(row.disabled), row.password_hash is not None, row.user_created)
+    user = User(
+        row.user_id, row.name, row.lang, bool(row.disabled), row.password_hash is not None, row.user_created
+    )
     return Session(user, row.csrf_token, row.created_at, row.expires_at)
 
 
@@ -924,7 +980,9 @@ def save_oidc_state(store: Store, state: str, code_verifier: str, nonce: str) ->
     with _write(store) as conn:
         conn.execute(delete(o).where(o.c.created_at < now_iso(now - timedelta(seconds=OIDC_STATE_SECONDS))))
         conn.execute(
-            o.insert().values(state_sha256=_sha256(state), code_verifier=code_verifier, nonce=nonce, created_at=now_iso(now))
+            o.insert().values(
+                state_sha256=_sha256(state), code_verifier=code_verifier, nonce=nonce, created_at=now_iso(now)
+            )
         )
 
 

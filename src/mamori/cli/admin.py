@@ -16,7 +16,9 @@ from mamori.display import visible
 from mamori.errors import InputError
 from mamori.i18n import _
 
-DB_OPTION = typer.Option(None, "--db", help="Database: SQLite path or URL; default $MAMORI_DB or the user data dir.")
+DB_OPTION = typer.Option(
+    None, "--db", help="Database: SQLite path or URL; default $MAMORI_DB or the user data dir."
+)
 FORMAT_OPTION = typer.Option("text", "--format", help="text or json.")
 ROLE_HELP = "admin, security_manager, developer, auditor or customer."
 
@@ -57,7 +59,13 @@ def team_list(db: str | None = DB_OPTION, output_format: str = FORMAT_OPTION) ->
     with _store(db) as store:
         teams = accounts.list_teams(store)
     if output_format == "json":
-        typer.echo(json.dumps([{"id": t.id, "name": t.name, "created_at": t.created_at} for t in teams], ensure_ascii=False, indent=2))
+        typer.echo(
+            json.dumps(
+                [{"id": t.id, "name": t.name, "created_at": t.created_at} for t in teams],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     for team in teams:
         typer.echo(visible(f"{team.id}  {team.name}  {team.created_at}"))
@@ -74,7 +82,9 @@ def team_product(
 
     with _store(db) as store:
         accounts.assign_product(store, team, product)
-    typer.echo(visible(_("team {team} has product {product}").format(team=team.strip(), product=product.strip())))
+    typer.echo(
+        visible(_("team {team} has product {product}").format(team=team.strip(), product=product.strip()))
+    )
 
 
 # -- users -----------------------------------------------------------------------------------------
@@ -92,10 +102,14 @@ def user_add(
     team: str = typer.Option(..., "--team", help="The user's team."),
     role: str = typer.Option(..., "--role", help=ROLE_HELP),
     product: list[str] | None = typer.Option(
-        None, "--product", help="Limit the role to this product of the team (repeatable; default: all of them)."
+        None,
+        "--product",
+        help="Limit the role to this product of the team (repeatable; default: all of them).",
     ),
     password_stdin: bool = typer.Option(
-        False, "--password-stdin", help="Read the password from the first line of stdin (else one is generated and printed once)."
+        False,
+        "--password-stdin",
+        help="Read the password from the first line of stdin (else one is generated and printed once).",
     ),
     db: str | None = DB_OPTION,
 ) -> None:
@@ -115,7 +129,9 @@ def user_role(
     name: str = typer.Argument(..., help="The user."),
     team: str = typer.Option(..., "--team", help="The team."),
     role: str = typer.Option(..., "--role", help=ROLE_HELP),
-    product: list[str] | None = typer.Option(None, "--product", help="Limit the role to this product of the team (repeatable)."),
+    product: list[str] | None = typer.Option(
+        None, "--product", help="Limit the role to this product of the team (repeatable)."
+    ),
     db: str | None = DB_OPTION,
 ) -> None:
     """Give a user a role in a team (replacing the role the user had there)."""
@@ -123,13 +139,21 @@ def user_role(
 
     with _store(db) as store:
         accounts.add_membership(store, name, team, role, products=product or None)
-    typer.echo(visible(_("user {name} is {role} in team {team}").format(name=name.strip(), role=role, team=team.strip())))
+    typer.echo(
+        visible(
+            _("user {name} is {role} in team {team}").format(name=name.strip(), role=role, team=team.strip())
+        )
+    )
 
 
 @user_app.command("password")
 def user_password(
     name: str = typer.Argument(..., help="The user."),
-    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from the first line of stdin (else one is generated and printed once)."),
+    password_stdin: bool = typer.Option(
+        False,
+        "--password-stdin",
+        help="Read the password from the first line of stdin (else one is generated and printed once).",
+    ),
     db: str | None = DB_OPTION,
 ) -> None:
     """Set a user's password (the account's lock is lifted; the user's sessions end)."""
@@ -157,7 +181,12 @@ def user_list(db: str | None = DB_OPTION, output_format: str = FORMAT_OPTION) ->
             "local": u.local,
             "disabled": u.disabled,
             "memberships": [
-                {"team": m.team, "role": m.role, "products": sorted(m.products) if m.products is not None else None, "origin": m.origin}
+                {
+                    "team": m.team,
+                    "role": m.role,
+                    "products": sorted(m.products) if m.products is not None else None,
+                    "origin": m.origin,
+                }
                 for m in ms
             ],
         }
@@ -176,8 +205,12 @@ def user_list(db: str | None = DB_OPTION, output_format: str = FORMAT_OPTION) ->
 def apikey_create(
     team: str = typer.Option(..., "--team", help="The key's team."),
     role: str = typer.Option(..., "--role", help=ROLE_HELP),
-    expires: int | None = typer.Option(None, "--expires", min=1, help="Days until the key expires (default: never)."),
-    name: str | None = typer.Option(None, "--name", help="What the key is for (shown in lists and the audit log)."),
+    expires: int | None = typer.Option(
+        None, "--expires", min=1, help="Days until the key expires (default: never)."
+    ),
+    name: str | None = typer.Option(
+        None, "--name", help="What the key is for (shown in lists and the audit log)."
+    ),
     db: str | None = DB_OPTION,
 ) -> None:
     """Create an API key; prints only the key (it cannot be shown again)."""
@@ -189,7 +222,10 @@ def apikey_create(
 
 
 @apikey_app.command("revoke")
-def apikey_revoke(key_id: int = typer.Argument(..., help="The key's id (see `mamori apikey list`)."), db: str | None = DB_OPTION) -> None:
+def apikey_revoke(
+    key_id: int = typer.Argument(..., help="The key's id (see `mamori apikey list`)."),
+    db: str | None = DB_OPTION,
+) -> None:
     """Revoke an API key: from now on it is refused."""
     from mamori import accounts
 

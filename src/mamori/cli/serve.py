@@ -49,7 +49,9 @@ def read_oidc(path: Path) -> Any:
             raise InputError(path, _("larger than {limit} bytes").format(limit=CONFIG_LIMIT))
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputError(path, _("cannot read the OpenID Connect settings: {reason}").format(reason=exc)) from None
+        raise InputError(
+            path, _("cannot read the OpenID Connect settings: {reason}").format(reason=exc)
+        ) from None
     if not isinstance(data, dict):
         raise InputError(path, _("the OpenID Connect settings are not a mapping"))
     missing = [k for k in ("issuer", "client_id", "redirect_url") if not isinstance(data.get(k), str)]
@@ -60,11 +62,23 @@ def read_oidc(path: Path) -> Any:
         secret = os.environ.get(data["client_secret_env"])
     grants = []
     for item in data.get("grants") or []:
-        if not isinstance(item, dict) or item.get("role") not in ROLE_NAMES or not item.get("group") or not item.get("team"):
-            raise InputError(path, _("each grant is {{group, team, role}} with a role of: {roles}").format(roles=", ".join(ROLE_NAMES)))
+        if (
+            not isinstance(item, dict)
+            or item.get("role") not in ROLE_NAMES
+            or not item.get("group")
+            or not item.get("team")
+        ):
+            raise InputError(
+                path,
+                _("each grant is {{group, team, role}} with a role of: {roles}").format(
+                    roles=", ".join(ROLE_NAMES)
+                ),
+            )
         grants.append(OidcGroupGrant(str(item["group"]), str(item["team"]), str(item["role"])))
     optional = {
-        k: str(data[k]) for k in ("scopes", "groups_claim", "username_claim", "label") if isinstance(data.get(k), str)
+        k: str(data[k])
+        for k in ("scopes", "groups_claim", "username_claim", "label")
+        if isinstance(data.get(k), str)
     }
     return OidcSettings(
         issuer=data["issuer"],
@@ -77,20 +91,34 @@ def read_oidc(path: Path) -> Any:
 
 
 def serve(
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback unless TLS or --behind-proxy)."),
+    host: str = typer.Option(
+        "127.0.0.1", "--host", help="Address to listen on (loopback unless TLS or --behind-proxy)."
+    ),
     port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port to listen on (0: any free port)."),
-    db: str | None = typer.Option(None, "--db", help="Database: SQLite path or URL; default $MAMORI_DB or the user data dir."),
-    demo: bool = typer.Option(False, "--demo", help="Serve the bundled demo product and data; prints a one-time admin password."),
+    db: str | None = typer.Option(
+        None, "--db", help="Database: SQLite path or URL; default $MAMORI_DB or the user data dir."
+    ),
+    demo: bool = typer.Option(
+        False, "--demo", help="Serve the bundled demo product and data; prints a one-time admin password."
+    ),
     tls_cert: Path | None = typer.Option(None, "--tls-cert", help="TLS certificate (PEM) to serve https."),
     tls_key: Path | None = typer.Option(None, "--tls-key", help="TLS private key (PEM) of --tls-cert."),
     behind_proxy: bool = typer.Option(
-        False, "--behind-proxy", help="A TLS-terminating reverse proxy is in front: allow a non-loopback address."
+        False,
+        "--behind-proxy",
+        help="A TLS-terminating reverse proxy is in front: allow a non-loopback address.",
     ),
     forwarded_allow_ips: str | None = typer.Option(
-        None, "--forwarded-allow-ips", help="Proxies whose X-Forwarded-* headers are trusted (comma-separated)."
+        None,
+        "--forwarded-allow-ips",
+        help="Proxies whose X-Forwarded-* headers are trusted (comma-separated).",
     ),
-    oidc_config: Path | None = typer.Option(None, "--oidc-config", help="OpenID Connect settings (YAML or JSON file)."),
-    access_log: bool = typer.Option(False, "--access-log", help="Log every request line (query strings included)."),
+    oidc_config: Path | None = typer.Option(
+        None, "--oidc-config", help="OpenID Connect settings (YAML or JSON file)."
+    ),
+    access_log: bool = typer.Option(
+        False, "--access-log", help="Log every request line (query strings included)."
+    ),
 ) -> None:
     """Run the team server: web pages and REST API over the store (Ctrl-C stops it)."""
     if (tls_cert is None) != (tls_key is None):
@@ -98,7 +126,9 @@ def serve(
     if not loopback(host) and tls_cert is None and not behind_proxy:
         raise InputError(
             None,
-            _("{host} is not a loopback address: serve TLS (--tls-cert, --tls-key) or say that a TLS proxy is in front (--behind-proxy)").format(host=host),
+            _(
+                "{host} is not a loopback address: serve TLS (--tls-cert, --tls-key) or say that a TLS proxy is in front (--behind-proxy)"
+            ).format(host=host),
         )
     import uvicorn
 
@@ -125,14 +155,23 @@ def serve(
         sock.bind((host.strip("[]"), port))
     except OSError as exc:
         store.close()
-        raise InputError(None, _("cannot listen on {host}:{port}: {reason}").format(host=host, port=port, reason=exc.strerror or exc)) from None
+        raise InputError(
+            None,
+            _("cannot listen on {host}:{port}: {reason}").format(
+                host=host, port=port, reason=exc.strerror or exc
+            ),
+        ) from None
     bound = sock.getsockname()[1]
     scheme = "https" if tls_cert else "http"
     shown = f"[{host}]" if ":" in host else host
     url = f"{scheme}://{shown}:{bound}/"
     typer.echo(_("mamori server: {url} (database: {db})").format(url=url, db=store.display_url))
     if prepared is not None:
-        typer.echo(_("demo administrator: {name}, one-time password: {password}").format(name=prepared.admin, password=prepared.password))
+        typer.echo(
+            _("demo administrator: {name}, one-time password: {password}").format(
+                name=prepared.admin, password=prepared.password
+            )
+        )
     config = uvicorn.Config(
         create_app(settings, store),
         ssl_certfile=str(tls_cert) if tls_cert else None,

@@ -104,7 +104,9 @@ async def me(principal: Principal = Depends(current_principal)) -> MeOut:
 
 
 @router.get("/teams", response_model=list[TeamOut])
-async def teams(principal: Principal = Depends(current_principal), store: Store = Depends(get_store)) -> list[TeamOut]:
+async def teams(
+    principal: Principal = Depends(current_principal), store: Store = Depends(get_store)
+) -> list[TeamOut]:
     """The principal's teams (with ``admin.users``: every team)."""
     ids = None if principal.can("admin.users") else principal.team_ids
     found = await run_in_threadpool(accounts.list_teams, store, ids)
@@ -124,7 +126,11 @@ async def audit(
     """The audit log, newest first: every line (``admin``) or the lines of the principal's teams where it
     reads the audit log."""
     scope = principal.visible_products("audit.read")
-    team_ids = None if scope is ALL else {g.team_id for g in principal.memberships if "audit.read" in g.permissions()}
+    team_ids = (
+        None
+        if scope is ALL
+        else {g.team_id for g in principal.memberships if "audit.read" in g.permissions()}
+    )
     entries = await run_in_threadpool(
         lambda: accounts.list_audit(
             store, limit=limit, offset=offset, action=action, actor=actor, since=since, team_ids=team_ids

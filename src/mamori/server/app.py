@@ -51,7 +51,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
             return RedirectResponse(f"/signin?next={path}", 303)
         if exc.status_code in (403, 404, 413):
             return _error_page(request, exc.status_code)
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+    return JSONResponse(
+        {"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None)
+    )
 
 
 async def _input_error(request: Request, exc: Exception) -> Response:

@@ -72,7 +72,9 @@ def set_session_cookie(request: Request, response: Response, token: str) -> None
     )
 
 
-def _signin_page(request: Request, lang: str, status: int = 200, message: str | None = None, name: str = "", nxt: str = "/") -> Response:
+def _signin_page(
+    request: Request, lang: str, status: int = 200, message: str | None = None, name: str = "", nxt: str = "/"
+) -> Response:
     token = secrets.token_urlsafe(32)
     oidc = _settings(request).oidc
     response = render(
@@ -115,17 +117,25 @@ async def signin_submit(request: Request, store: Store = Depends(get_store)) -> 
     password = str(form.get("password") or "")[:1024]
     nxt = safe_next(form.get("next"))
     given, expected = form.get("csrf_token"), request.cookies.get(SIGNIN_COOKIE)
-    if not isinstance(given, str) or not expected or not secrets.compare_digest(given.encode(), expected.encode()):
+    if (
+        not isinstance(given, str)
+        or not expected
+        or not secrets.compare_digest(given.encode(), expected.encode())
+    ):
         return _signin_page(request, lang, 400, text(lang, "signin", "expired"), name, nxt)
     addr = remote_addr(request)
-    result = await run_in_threadpool(accounts.verify_password, store, name, password, addr, _settings(request).lockout)
+    result = await run_in_threadpool(
+        accounts.verify_password, store, name, password, addr, _settings(request).lockout
+    )
     if not result.ok or result.user is None:
         log.info("sign-in refused for %s from %s: %s", visible(name), addr, result.reason)
         return _signin_page(request, lang, 401, text(lang, "signin", "failed"), name, nxt)
     return await _signed_in(request, store, result.user.id, result.user.lang, nxt)
 
 
-async def _signed_in(request: Request, store: Store, user_id: int, user_lang: str | None, nxt: str) -> Response:
+async def _signed_in(
+    request: Request, store: Store, user_id: int, user_lang: str | None, nxt: str
+) -> Response:
     token, _csrf = await run_in_threadpool(
         accounts.create_session,
         store,
@@ -143,13 +153,21 @@ async def _signed_in(request: Request, store: Store, user_id: int, user_lang: st
 
 
 @router.post("/signout")
-async def signout(request: Request, principal: Principal = Depends(current_principal), store: Store = Depends(get_store)) -> Response:
+async def signout(
+    request: Request, principal: Principal = Depends(current_principal), store: Store = Depends(get_store)
+) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if principal.kind != "user" or not token:
         raise HTTPException(400, "not a browser session")
     await run_in_threadpool(accounts.delete_session, store, token)
     await run_in_threadpool(
-        accounts.record_audit, store, principal.actor, "signout", f"user:{principal.name}", None, remote_addr(request)
+        accounts.record_audit,
+        store,
+        principal.actor,
+        "signout",
+        f"user:{principal.name}",
+        None,
+        remote_addr(request),
     )
     response = RedirectResponse("/signin?out=1", 303)
     response.delete_cookie(SESSION_COOKIE, path="/")
@@ -157,7 +175,9 @@ async def signout(request: Request, principal: Principal = Depends(current_princ
 
 
 @router.post("/lang")
-async def switch_language(request: Request, principal: Principal = Depends(current_principal), store: Store = Depends(get_store)) -> Response:
+async def switch_language(
+    request: Request, principal: Principal = Depends(current_principal), store: Store = Depends(get_store)
+) -> Response:
     form = await request.form()
     lang = form.get("lang")
     if lang not in ("ja", "en"):
@@ -173,14 +193,16 @@ async def switch_language(request: Request, principal: Principal = Depends(curre
 async def _get_json(url: str) -> dict[str, Any]:
     import httpx
 
-    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=False) as client:
-        async with client.stream("GET", url, headers={"Accept": "application/json"}) as response:
-            response.raise_for_status()
-            body = b""
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > RESPONSE_LIMIT:
-                    raise ValueError(f"{url}: answer larger than {RESPONSE_LIMIT} bytes")
+    async with (
+        httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=False) as client,
+        client.stream("GET", url, headers={"Accept": "application/json"}) as response,
+    ):
+        response.raise_for_status()
+        body = b""
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) > RESPONSE_LIMIT:
+                raise ValueError(f"{url}: answer larger than {RESPONSE_LIMIT} bytes")
     import json
 
     data = json.loads(body)
@@ -233,7 +255,9 @@ async def oidc_login(request: Request, store: Store = Depends(get_store)) -> Res
         metadata = await provider_metadata(request, oidc)
     except Exception as exc:
         log.warning("OpenID Connect discovery failed: %s", exc)
-        return _signin_page(request, page_lang(request), 502, text(page_lang(request), "signin", "oidc_failed"))
+        return _signin_page(
+            request, page_lang(request), 502, text(page_lang(request), "signin", "oidc_failed")
+        )
     state, verifier, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(48), secrets.token_urlsafe(32)
     await run_in_threadpool(accounts.save_oidc_state, store, state, verifier, nonce)
     async with _client(oidc) as client:

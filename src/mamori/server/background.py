@@ -67,7 +67,9 @@ class Jobs:
         self._pool.submit(self._run, job, fn, args, kwargs)
         return job.id
 
-    def _run(self, job: JobStatus, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    def _run(
+        self, job: JobStatus, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
         job.state = "running"
         try:
             job.result = fn(*args, **kwargs)

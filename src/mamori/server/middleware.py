@@ -6,6 +6,7 @@ Pure ASGI (no ``BaseHTTPMiddleware``): the body limit counts the bytes as they a
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -100,14 +101,15 @@ class BodyLimit:
                 started = True
             await send(message)
 
-        try:
+        with contextlib.suppress(BodyTooLarge):
             await self.app(scope, counted, tracking)
-        except BodyTooLarge:
-            pass
 
 
 async def _too_large(send: Send) -> None:
     body = b'{"detail":"request body too large"}'
-    headers: list[Any] = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers: list[Any] = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
     await send({"type": "http.response.start", "status": 413, "headers": headers})
     await send({"type": "http.response.body", "body": body})

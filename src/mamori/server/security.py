@@ -112,7 +112,9 @@ class Principal:
         return accounts.Actor(self.kind, self.name, self.id)
 
 
-def grants(store: Store, memberships: list[accounts.Membership] | tuple[accounts.Membership, ...]) -> tuple[Grant, ...]:
+def grants(
+    store: Store, memberships: list[accounts.Membership] | tuple[accounts.Membership, ...]
+) -> tuple[Grant, ...]:
     owned = accounts.team_products(store, {m.team_id for m in memberships})
     out = []
     for m in memberships:
@@ -144,7 +146,9 @@ def _api_key_of(request: Request) -> str | None:
 
 
 def _unauthorized() -> HTTPException:
-    return HTTPException(401, "authentication required", headers={"WWW-Authenticate": 'Bearer realm="mamori"'})
+    return HTTPException(
+        401, "authentication required", headers={"WWW-Authenticate": 'Bearer realm="mamori"'}
+    )
 
 
 def principal_of_key(store: Store, key: str) -> Principal | None:
@@ -161,7 +165,12 @@ def principal_of_session(store: Store, token: str, idle_seconds: int) -> Princip
         return None
     found = accounts.memberships(store, session.user.id)
     return Principal(
-        "user", session.user.id, session.user.name, grants(store, found), session.csrf_token, session.user.lang
+        "user",
+        session.user.id,
+        session.user.name,
+        grants(store, found),
+        session.csrf_token,
+        session.user.lang,
     )
 
 
@@ -254,5 +263,12 @@ async def audit(
     principal = getattr(request.state, "principal", None)
     actor = principal.actor if isinstance(principal, Principal) else accounts.Actor("anonymous", "anonymous")
     await run_in_threadpool(
-        accounts.record_audit, get_store(request), actor, action, target, detail, remote_addr(request), team_id
+        accounts.record_audit,
+        get_store(request),
+        actor,
+        action,
+        target,
+        detail,
+        remote_addr(request),
+        team_id,
     )

@@ -80,13 +80,17 @@ def render(
         role = roles().get(name)
         return role.label.get(lang, name) if role else name
 
-    html = environment().get_template(template).render(
-        lang=lang,
-        other_lang="en" if lang == "ja" else "ja",
-        t=t,
-        role_label=role_label,
-        principal=context.pop("principal", None),
-        **context,
+    html = (
+        environment()
+        .get_template(template)
+        .render(
+            lang=lang,
+            other_lang="en" if lang == "ja" else "ja",
+            t=t,
+            role_label=role_label,
+            principal=context.pop("principal", None),
+            **context,
+        )
     )
     response = HTMLResponse(html, status_code=status_code)
     if request.query_params.get("lang") in ("ja", "en"):

@@ -104,9 +104,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_account_login_attempt"),
     )
     op.create_index("ix_account_login_attempt_name_at", "account_login_attempt", ["name", "at"])
-    op.create_index(
-        "ix_account_login_attempt_remote_addr_at", "account_login_attempt", ["remote_addr", "at"]
-    )
+    op.create_index("ix_account_login_attempt_remote_addr_at", "account_login_attempt", ["remote_addr", "at"])
     op.create_table(
         "account_oidc_state",
         sa.Column("state_sha256", sa.String(64), nullable=False),
