@@ -1,139 +1,58 @@
-"""Serving the Dependency-Track-compatible router in the tests.
+"""Serving the Dependency-Track-compatible endpoints in the tests: the real application
+(:func:`mamori.server.app.create_app`) over the test's store, with real API keys made by
+:mod:`mamori.accounts` (team ``ci``: ``odt_ci`` an administrator's key, ``odt_reader`` an auditor's).
 
-The router (``mamori.server.dtrack``) uses the server foundation's dependencies: ``current_principal`` and
-``require(permission)`` of ``mamori.server.security``, ``get_store`` of ``mamori.server.app``, and
-``mamori.accounts.record_audit``. Where those modules are not in this tree yet, minimal test-only versions
-are put in their place (here, never in src/); the app below overrides ``current_principal`` and
-``get_store`` either way, so the same tests run against the real ones.
-
-API keys: ``KEYS`` maps an ``X-Api-Key`` value to a principal with a set of permissions and the products
-(ids) they hold for (None: every product).
+``KEYS`` maps those names to the keys' plaintext of the store last given to :func:`build_app`; ``CI`` is
+the ``X-Api-Key`` header of ``odt_ci``.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import threading
 import time
-import types
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from mamori import accounts
 
-AUDIT: list[tuple[Any, ...]] = []
-
-
-@dataclass(frozen=True)
-class FakePrincipal:
-    name: str
-    permissions: frozenset[str]
-    products: frozenset[int] | None = None  # None: every product
-    kind: str = "apikey"
-    id: int = 0
-    memberships: tuple[Any, ...] = field(default_factory=tuple)
-
-    def can(self, permission: str, product_id: int | None = None) -> bool:
-        if permission not in self.permissions:
-            return False
-        return product_id is None or self.products is None or product_id in self.products
+ROLES = {"odt_ci": "admin", "odt_reader": "auditor"}
+KEYS: dict[str, str] = {}
+CI: dict[str, str] = {}
+_MADE: dict[str, dict[str, str]] = {}
 
 
-def _missing(name: str) -> bool:
-    if name in sys.modules:
-        return False
-    try:
-        return importlib.util.find_spec(name) is None
-    except ModuleNotFoundError:
-        return True
+def keys_of(store: Any) -> dict[str, str]:
+    """The test keys of ``store`` (made the first time)."""
+    made = _MADE.get(store.url)
+    if made is None or accounts.get_team(store, "ci") is None:
+        actor = accounts.Actor("cli", "test")
+        accounts.create_team(store, "ci", actor=actor)
+        made = {
+            name: accounts.create_api_key(store, "ci", role, actor=actor)[1] for name, role in ROLES.items()
+        }
+        _MADE[store.url] = made
+    KEYS.clear()
+    KEYS.update(made)
+    CI["X-Api-Key"] = made["odt_ci"]
+    return made
 
 
-def install_stand_ins() -> None:
-    """Test-only stand-ins for the foundation's modules that this tree does not have yet."""
-    if _missing("mamori.server.security"):
-        security = types.ModuleType("mamori.server.security")
+def build_app(store: Any) -> Any:
+    """The server's application over ``store``, its test keys made."""
+    from mamori.server.app import create_app
+    from mamori.server.settings import ServerSettings
 
-        def current_principal(request: Request) -> FakePrincipal:
-            raise HTTPException(status_code=401, detail="overridden by the test app")
-
-        def require(permission: str) -> Callable[..., FakePrincipal]:
-            def check(principal: FakePrincipal = Depends(current_principal)) -> FakePrincipal:
-                if not principal.can(permission):
-                    raise HTTPException(status_code=403, detail="Forbidden")
-                return principal
-
-            return check
-
-        def product_or_404(principal: FakePrincipal, permission: str, product_id: int) -> None:
-            if not principal.can(permission, product_id):
-                raise HTTPException(status_code=404, detail="Not Found")
-
-        security.Principal = FakePrincipal  # type: ignore[attr-defined]
-        security.current_principal = current_principal  # type: ignore[attr-defined]
-        security.require = require  # type: ignore[attr-defined]
-        security.product_or_404 = product_or_404  # type: ignore[attr-defined]
-        sys.modules["mamori.server.security"] = security
-    if _missing("mamori.server.app"):
-        app_module = types.ModuleType("mamori.server.app")
-
-        def get_store(request: Request) -> Any:
-            return request.app.state.store
-
-        app_module.get_store = get_store  # type: ignore[attr-defined]
-        sys.modules["mamori.server.app"] = app_module
-    if _missing("mamori.accounts"):
-        accounts = types.ModuleType("mamori.accounts")
-
-        def record_audit(*args: Any, **kwargs: Any) -> None:
-            AUDIT.append((args, kwargs))
-
-        accounts.record_audit = record_audit  # type: ignore[attr-defined]
-        sys.modules["mamori.accounts"] = accounts
-
-
-ALL = frozenset({"sbom.upload", "product.read", "product.write", "finding.read"})
-KEYS: dict[str, FakePrincipal] = {
-    "odt_ci": FakePrincipal("ci", ALL),
-    "odt_upload_only": FakePrincipal("uploader", frozenset({"sbom.upload"})),
-    "odt_no_create": FakePrincipal("nocreate", ALL - {"product.write"}),
-    "odt_reader": FakePrincipal("reader", frozenset({"product.read", "finding.read"})),
-}
-
-
-def build_app(store: Any, keys: dict[str, FakePrincipal] | None = None) -> Any:
-    """A FastAPI app with the router, its principal taken from ``X-Api-Key`` (``keys``) and ``store``."""
-    install_stand_ins()
-    from fastapi import HTTPException
-    from mamori.server.app import get_store
-    from mamori.server.security import current_principal
-
-    from mamori.server import dtrack
-
-    table = KEYS if keys is None else keys
-
-    def principal(request: Request) -> FakePrincipal:
-        found = table.get(request.headers.get("x-api-key", ""))
-        if found is None:
-            raise HTTPException(status_code=401, detail="Unauthorized")
-        return found
-
-    app = FastAPI()
-    app.state.store = store
-    app.include_router(dtrack.router)
-    app.dependency_overrides[current_principal] = principal
-    app.dependency_overrides[get_store] = lambda: store
-    return app
+    keys_of(store)
+    return create_app(ServerSettings(), store)
 
 
 @contextmanager
 def serve(app: Any) -> Iterator[str]:
-    """``app`` served by uvicorn on a free loopback port; its base URL."""
+    """``app`` served by uvicorn on a free loopback port (lifespan on); its base URL."""
     import uvicorn
 
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -162,3 +81,8 @@ def wait_done(store: Any, token: str, timeout: float = 120.0) -> Any:
         if time.monotonic() > deadline:
             raise TimeoutError(token)
         time.sleep(0.05)
+
+
+def audit_actions(store: Any) -> list[tuple[str, str, str | None]]:
+    """(actor, action, target) of every audit line, oldest first."""
+    return [(e.actor, e.action, e.target) for e in reversed(accounts.list_audit(store, limit=1000))]

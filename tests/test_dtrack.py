@@ -14,14 +14,16 @@ from typing import Any
 import httpx
 import pytest
 
-from dtrack_support import AUDIT, build_app, serve, wait_done
+from dtrack_support import CI, KEYS, audit_actions, build_app, serve, wait_done
+from mamori import accounts
 from mamori.portfolio import add_product
 from mamori.portfolio.views import release
 from portfolio_support import DROPWIZARD, kb, knowledge_template, sbom_file
+from server_support import csrf_of, signin
 
 __all__ = ["kb", "knowledge_template"]
 
-CI = {"X-Api-Key": "odt_ci"}
+PASSWORD = "a long enough pass phrase 42"
 
 
 @pytest.fixture
@@ -34,7 +36,7 @@ def server(kb: Any) -> Iterator[tuple[str, Any]]:
 
 
 def _put(url: str, body: Any, key: str = "odt_ci") -> httpx.Response:
-    return httpx.put(f"{url}/api/v1/bom", json=body, headers={"X-Api-Key": key}, timeout=60)
+    return httpx.put(f"{url}/api/v1/bom", json=body, headers={"X-Api-Key": KEYS.get(key, key)}, timeout=60)
 
 
 def _b64(data: bytes) -> str:
@@ -50,12 +52,12 @@ def test_dtrack_auditor_uploads_polls_looks_up_and_reads_findings(
 
     url, store = server
     bom = DROPWIZARD / "bom.json"
-    token = Auditor.read_upload_bom(url, "odt_ci", "dropwizard", "1.3.15", str(bom), True, wait=True)
+    token = Auditor.read_upload_bom(url, KEYS["odt_ci"], "dropwizard", "1.3.15", str(bom), True, wait=True)
     assert token and wait_done(store, token).state == "done"
-    project_uuid = Auditor.get_project_with_version_id(url, "odt_ci", "dropwizard", "1.3.15")
+    project_uuid = Auditor.get_project_with_version_id(url, KEYS["odt_ci"], "dropwizard", "1.3.15")
     assert project_uuid
-    assert Auditor.get_project_without_version_id(url, "odt_ci", "dropwizard", "1.3.15") == project_uuid
-    findings = Auditor.get_project_findings(url, "odt_ci", project_uuid)
+    assert Auditor.get_project_without_version_id(url, KEYS["odt_ci"], "dropwizard", "1.3.15") == project_uuid
+    findings = Auditor.get_project_findings(url, KEYS["odt_ci"], project_uuid)
     view = release(store, "dropwizard", "1.3.15")
     assert len(findings) == view["summary"]["open_findings"] > 0
     counts = Auditor.get_project_finding_severity(findings)
@@ -68,11 +70,12 @@ def test_dtrack_auditor_uploads_polls_looks_up_and_reads_findings(
     assert first["matrix"].startswith(project_uuid + ":")
     # the gate as in DT: a rule over the counts fails
     with pytest.raises(AuditorException):
-        Auditor.check_vulnerabilities(url, "odt_ci", project_uuid, ["high:1:true"], "FALSE")
+        Auditor.check_vulnerabilities(url, KEYS["odt_ci"], project_uuid, ["high:1:true"], "FALSE")
     # a second upload of the same release: lastBomImport moves on, the client is satisfied
-    again = Auditor.read_upload_bom(url, "odt_ci", "dropwizard", "1.3.15", str(bom), False, wait=True)
+    again = Auditor.read_upload_bom(url, KEYS["odt_ci"], "dropwizard", "1.3.15", str(bom), False, wait=True)
     assert again != token
-    assert any(a[0][1] == "sbom.upload" for a in AUDIT)
+    uploads = [line for line in audit_actions(store) if line[1] == "sbom.upload"]
+    assert len(uploads) == 2 and uploads[0][2] == "dropwizard 1.3.15"
 
 
 def test_owasp_client_uploads_multipart_and_reads_typed_findings(
@@ -88,7 +91,7 @@ def test_owasp_client_uploads_multipart_and_reads_typed_findings(
 
     url, store = server
     client = AuthenticatedClient(
-        base_url=f"{url}/api", token="odt_ci", auth_header_name="X-Api-Key", prefix="", timeout=60
+        base_url=f"{url}/api", token=KEYS["odt_ci"], auth_header_name="X-Api-Key", prefix="", timeout=60
     )
     sbom = sbom_file(tmp_path / "web.cdx.json", ["pkg:pypi/django@1.11.0", "pkg:pypi/jinja2@2.10"])
     with sbom.open("rb") as fh:
@@ -135,7 +138,15 @@ def test_put_bom_error_cases(
     assert bad.status_code == 400
     missing = _put(url, {**ok, "autoCreate": False})
     assert missing.status_code == 404 and missing.text == "The project could not be found."
-    assert _put(url, ok, "odt_no_create").status_code == 401  # may not create a product
+    # a membership limited to some products (a signed-in user here) may not create a product
+    add_product(store, "limited-one")
+    accounts.assign_product(store, "ci", "limited-one")
+    accounts.create_user(store, "lim", PASSWORD, "ci", "developer", products=["limited-one"])
+    with httpx.Client(base_url=url, timeout=30) as browser:
+        assert signin(browser, "lim", PASSWORD).status_code == 303
+        csrf = {"X-CSRF-Token": csrf_of(browser)}
+        assert browser.put("/api/v1/bom", json=ok, headers=csrf).status_code == 401
+        assert browser.put("/api/v1/bom", json=ok).status_code == 403  # no CSRF token
     assert _put(url, {**ok, "project": "00000000-0000-0000-0000-000000000000"}).status_code == 404
     monkeypatch.setenv("MAMORI_MAX_UPLOAD_BYTES", "100")
     assert _put(url, ok).status_code == 413
@@ -181,8 +192,17 @@ def test_post_bom_error_cases_and_token_endpoints(server: tuple[str, Any], tmp_p
     assert got == {"processing": False, "status": "FAILED"}
 
 
+def _team_product_names(store: Any, team_id: int) -> list[str]:
+    from sqlalchemy import select
+
+    from mamori.portfolio.tables import ProductRow
+
+    ids = accounts.team_products(store, [team_id]).get(team_id, frozenset())
+    with store.engine.connect() as conn:
+        return list(conn.scalars(select(ProductRow.name).where(ProductRow.id.in_(sorted(ids)))))
+
+
 def test_projects_and_findings_of_another_team_answer_404(kb: Any, tmp_path: Path) -> None:
-    from dtrack_support import ALL, FakePrincipal
     from mamori.portfolio.uploads import find_release, process_upload, shutdown_workers, submit_upload
 
     sbom = sbom_file(tmp_path / "s.cdx.json", ["pkg:pypi/django@1.11.0"]).read_bytes()
@@ -190,10 +210,12 @@ def test_projects_and_findings_of_another_team_answer_404(kb: Any, tmp_path: Pat
     add_product(kb, "theirs")
     for product in ("ours", "theirs"):
         process_upload(kb, submit_upload(kb, sbom, "s.json", product, "1", True, "setup"))
-    ours = find_release(kb, "ours", "1")[0]
-    keys = {"k": FakePrincipal("team-a", ALL, frozenset({ours}))}
-    with serve(build_app(kb, keys)) as url:
-        h = {"X-Api-Key": "k"}
+    assert find_release(kb, "ours", "1")[0] is not None
+    accounts.create_team(kb, "team-a")
+    accounts.assign_product(kb, "team-a", "ours")
+    key = accounts.create_api_key(kb, "team-a", "developer")[1]
+    with serve(build_app(kb)) as url:
+        h = {"X-Api-Key": key}
         mine = httpx.get(f"{url}/api/v1/project/lookup", params={"name": "ours", "version": "1"}, headers=h)
         assert mine.status_code == 200
         other = httpx.get(
@@ -202,16 +224,24 @@ def test_projects_and_findings_of_another_team_answer_404(kb: Any, tmp_path: Pat
         assert other.status_code == 404 and "theirs" not in other.text
         listed = httpx.get(f"{url}/api/v1/project", headers=h)
         assert [p["name"] for p in listed.json()] == ["ours"] and listed.headers["X-Total-Count"] == "1"
-        with_ci = build_app(kb)
-        with serve(with_ci) as url2:
-            theirs = httpx.get(
-                f"{url2}/api/v1/project/lookup", params={"name": "theirs", "version": "1"}, headers=CI
-            ).json()["uuid"]
+        theirs = httpx.get(
+            f"{url}/api/v1/project/lookup", params={"name": "theirs", "version": "1"}, headers=CI
+        ).json()["uuid"]
         assert httpx.get(f"{url}/api/v1/project/{theirs}", headers=h).status_code == 404
         assert httpx.get(f"{url}/api/v1/finding/project/{theirs}", headers=h).status_code == 404
         assert httpx.get(f"{url}/api/v1/finding/project/not-a-uuid", headers=h).status_code == 404
         body = {"projectName": "theirs", "projectVersion": "2", "autoCreate": True, "bom": _b64(sbom)}
         assert httpx.put(f"{url}/api/v1/bom", json=body, headers=h).status_code == 404
+        # a product the team's key creates is the team's: it sees it, another team does not
+        body = {"projectName": "new-svc", "projectVersion": "1", "autoCreate": True, "bom": _b64(sbom)}
+        created = httpx.put(f"{url}/api/v1/bom", json=body, headers=h)
+        assert created.status_code == 200
+        assert wait_done(kb, created.json()["token"]).state == "done"
+        listed = httpx.get(f"{url}/api/v1/project", headers=h)
+        assert sorted(p["name"] for p in listed.json()) == ["new-svc", "ours"]
+        assert ("team-a", "new-svc") in {
+            (t.name, p) for t in accounts.list_teams(kb) for p in _team_product_names(kb, t.id)
+        }
         findings = httpx.get(f"{url}/api/v1/finding/project/{mine.json()['uuid']}", headers=h)
         assert findings.status_code == 200 and findings.json()
         assert json.loads(findings.text)[0]["component"]["projectName"] == "ours"

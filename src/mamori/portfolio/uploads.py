@@ -25,6 +25,7 @@ import os
 import threading
 import uuid
 import zlib
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -339,6 +340,43 @@ def process_upload(store: Store, token: str) -> UploadStatus | None:
         log.exception("upload %s could not be processed", token)
         _finish(store, token, {"state": FAILED, "error": f"internal error ({type(exc).__name__})"})
     return upload_status(store, token)
+
+
+def cancel_upload(store: Store, token: str, reason: str) -> None:
+    """Mark a queued upload failed with ``reason`` (one line) before it is processed."""
+    _finish(store, token, {"state": FAILED, "error": reason[:500]})
+
+
+def list_uploads(
+    store: Store,
+    products: Iterable[str] | None = None,
+    state: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[UploadStatus], int]:
+    """The uploads, newest first, of ``products`` (names; None: every product) and ``state``: one page
+    of them and how many there are in all."""
+    u, ru = UploadRow.__table__, ReleaseUuidRow.__table__
+    where = []
+    if products is not None:
+        names = sorted(set(products))
+        if not names:
+            return [], 0
+        where.append(u.c.product.in_(names))
+    if state is not None:
+        where.append(u.c.state == state)
+    cols = [c for c in u.c if c.name != "content"]
+    page = (
+        select(*cols, ru.c.uuid.label("project_uuid"))
+        .outerjoin(ru, ru.c.release_id == u.c.release_id)
+        .where(*where)
+        .order_by(u.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    with store.engine.connect() as conn:
+        total = int(conn.scalar(select(func.count()).select_from(u).where(*where)) or 0)
+        return [_status(row, row.project_uuid) for row in conn.execute(page)], total
 
 
 # -- the in-process worker -------------------------------------------------------------------------

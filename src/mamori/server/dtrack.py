@@ -39,8 +39,8 @@ from mamori.store import Store
 
 # isort: split
 # the server foundation's interface, used from here only through these names
-from mamori.server.app import get_store
-from mamori.server.security import Principal, require
+from mamori.server import api_common
+from mamori.server.security import Principal, get_store, require
 
 router = APIRouter(tags=["Dependency-Track compatible"])
 
@@ -55,12 +55,18 @@ def _error(status: int, text: str) -> PlainTextResponse:
     return PlainTextResponse(text, status_code=status)
 
 
-def _audit(request: Request, principal: Principal, action: str, target: str, detail: dict[str, Any]) -> None:
+def _audit(
+    request: Request,
+    store: Store,
+    principal: Principal,
+    action: str,
+    target: str,
+    detail: dict[str, Any],
+    product_id: int | None,
+) -> None:
     """Record a change in the audit log (:func:`mamori.accounts.record_audit`)."""
-    from mamori.accounts import record_audit
-
-    remote = request.client.host if request.client else None
-    record_audit(principal.name, action, target, orjson.dumps(detail).decode("utf-8"), remote)
+    team = api_common.team_of(principal, "sbom.upload", product_id)
+    api_common.record(store, request, principal, action, target, detail, team)
 
 
 def _process_later(store: Store, token: str) -> None:
@@ -158,7 +164,7 @@ def _submit(
     product_id, release_id = uploads.find_release(store, product, version)
     if product_id is not None and not _visible(principal, "sbom.upload", product_id):
         return _error(404, _(NOT_FOUND))  # another team's product: as if absent
-    if product_id is None and auto_create and not principal.can("product.write"):
+    if product_id is None and auto_create and not api_common.may_create_product(principal):
         return _error(401, _("The principal does not have permission to create project."))
     try:
         token = uploads.submit_upload(store, data, filename, product, version, auto_create, principal.name)
@@ -168,8 +174,20 @@ def _submit(
         return _error(404, _(NOT_FOUND))
     except InputError as exc:
         return _error(400, exc.message(current_lang()))
+    if product_id is None and auto_create:
+        # created now (the SBOM was accepted), so that the principal's teams own it
+        try:
+            product_id = api_common.create_owned_product(
+                store, principal, product, None, request.client.host if request.client else None
+            )
+        except InputError:  # another upload created it meanwhile
+            product_id, release_id = uploads.find_release(store, product, version)
+            if product_id is None or not _visible(principal, "sbom.upload", product_id):
+                uploads.cancel_upload(store, token, "the product was created by another team meanwhile")
+                return _error(404, _(NOT_FOUND))
     _audit(
         request,
+        store,
         principal,
         "sbom.upload",
         f"{product} {version}",
@@ -179,6 +197,7 @@ def _submit(
             "size": len(data),
             "auto_create": auto_create,
         },
+        product_id,
     )
     _process_later(store, token)
     body: dict[str, Any] = {"token": token}

@@ -17,6 +17,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "mamori.compliance.records",
     "mamori.triage.record_tables",
     "mamori.portfolio.tables",
+    "mamori.accounts.tables",
     "mamori.portfolio.upload_tables",
 )
 

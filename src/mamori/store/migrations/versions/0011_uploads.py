@@ -3,7 +3,7 @@ Dependency-Track clients call a project's ``uuid``): tables ``sbom_upload`` and 
 mamori.portfolio.upload_tables.
 
 Revision ID: uploads
-Revises: read_indexes
+Revises: accounts
 Create Date: 2026-12-06
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "uploads"
-down_revision = "read_indexes"
+down_revision = "accounts"
 branch_labels = None
 depends_on = None
 
