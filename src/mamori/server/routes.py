@@ -13,6 +13,11 @@ from typing import Any
 ROUTERS: tuple[tuple[str, str, bool], ...] = (
     ("mamori.server.auth", "router", True),
     ("mamori.server.api", "router", True),
+    ("mamori.server.api_products", "router", True),
+    ("mamori.server.api_findings", "router", True),
+    ("mamori.server.api_vulns", "router", True),
+    ("mamori.server.api_triage", "router", True),
+    ("mamori.server.api_uploads", "router", True),
     ("mamori.server.dtrack", "router", True),
 )
 
