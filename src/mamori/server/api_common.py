@@ -45,9 +45,15 @@ def create_owned_product(
 ) -> int:
     """A new product (:func:`mamori.portfolio.add_product`) given to the principal's teams; its id.
     Raises :class:`~mamori.errors.InputError` when the name is taken or not valid."""
+    from sqlalchemy.exc import IntegrityError
+
+    from mamori.errors import InputError
     from mamori.portfolio import add_product
 
-    product_id = add_product(store, name, supplier, who=principal.name)
+    try:
+        product_id = add_product(store, name, supplier, who=principal.name)
+    except IntegrityError:  # created by a concurrent request between the check and the insert
+        raise InputError(None, "a product of this name exists") from None
     for team in owning_teams(principal):
         accounts.assign_product(store, team, product_id, actor=principal.actor, remote_addr=remote)
     return product_id

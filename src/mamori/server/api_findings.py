@@ -41,9 +41,9 @@ class FindingVulnerability(BaseModel):
     rating: str | None
     score: float | None
     kev: bool
-    epss: float | None = Field(description="the highest EPSS score of its CVEs")
-    epss_percentile: float | None
-    published: str | None
+    epss: float | None = Field(None, description="the highest EPSS score of its CVEs")
+    epss_percentile: float | None = None
+    published: str | None = None
 
 
 class FindingSsvc(BaseModel):

@@ -132,7 +132,12 @@ async def create_product(
         if taken is not None:
             raise HTTPException(409, "a product of this name exists")
         remote = request.client.host if request.client else None
-        product_id = common.create_owned_product(store, principal, body.name, body.supplier, remote)
+        try:
+            product_id = common.create_owned_product(store, principal, body.name, body.supplier, remote)
+        except InputError as exc:
+            if common.product_ids(store, [body.name.strip()]):
+                raise HTTPException(409, "a product of this name exists") from None
+            raise HTTPException(422, exc.problem) from None
         common.record(
             store,
             request,
