@@ -287,7 +287,15 @@ def release_components(
 @router.get(
     "/releases/{release_id}/sbom",
     response_class=Response,
-    responses={200: {"content": {media: {} for media, _ext in SBOM_MEDIA.values()}}},
+    responses={
+        200: {
+            "description": "the SBOM (attachment)",
+            "content": {
+                media: {"schema": {"type": "string", "format": "binary"}}
+                for media in ["application/octet-stream", *(m for m, _ext in SBOM_MEDIA.values())]
+            },
+        }
+    },
 )
 def release_sbom_download(
     release_id: int,

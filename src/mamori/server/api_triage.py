@@ -283,7 +283,17 @@ VEX_MEDIA = {
 @router.get(
     "/releases/{release_id}/vex",
     response_class=Response,
-    responses={200: {"content": {"application/vnd.cyclonedx+json": {}, "application/json": {}}}},
+    responses={
+        200: {
+            "description": "the VEX document (attachment)",
+            "content": {
+                "application/vnd.cyclonedx+json": {
+                    "schema": {"type": "object", "description": "CycloneDX VEX"}
+                },
+                "application/json": {"schema": {"type": "object", "description": "OpenVEX or CSAF VEX"}},
+            },
+        }
+    },
 )
 def release_vex(
     release_id: int,
