@@ -167,3 +167,35 @@ def test_the_upload_list_shows_the_teams_uploads_only(world: World) -> None:
         assert admin.get(f"{V1}/uploads", params={"state": "failed"}).json()["total"] == 0
         assert dev.get(f"{V1}/uploads", params={"product_id": world.secret}).status_code == 404
         assert dev.get(f"{V1}/uploads", params={"state": "bogus"}).status_code == 422
+
+
+def test_hostile_component_names_come_back_inert(world: World, tmp_path: Path) -> None:
+    """A component named like a spreadsheet formula or markup: JSON escapes it, the CSV and XLSX downloads
+    do not run it."""
+    from mamori.model.sbom import Component, Document
+    from mamori.portfolio import uploads
+    from mamori.sbom import write
+
+    formula = '=HYPERLINK("http://evil.example","x")'
+    doc = Document(
+        name="hostile",
+        components=[
+            Component(formula, "1", purl="pkg:generic/evil@1", bom_ref="a"),
+            Component("<script>alert(1)</script>\u001b[31m", "2", purl="pkg:generic/markup@2", bom_ref="b"),
+        ],
+    )
+    path = tmp_path / "hostile.cdx.json"
+    write(doc, path)
+    token = uploads.submit_upload(world.store, path.read_bytes(), "h.json", "web", "6.6", True, "t")
+    status = uploads.process_upload(world.store, token)
+    assert status is not None and status.state == "done", status
+    with world.client("developer") as client:
+        listed = client.get(f"{V1}/releases/{status.release_id}/components")
+        assert listed.headers["content-type"] == "application/json"
+        assert "\\u001b" in listed.text and "\u001b" not in listed.text
+        assert {c["name"] for c in listed.json()["items"]} == {formula, "<script>alert(1)</script>\u001b[31m"}
+        csv = client.get(f"{V1}/releases/{status.release_id}/sbom", params={"format": "spdx-lite-csv"})
+    assert csv.status_code == 200
+    text = csv.content.decode("utf-8-sig")
+    assert "'" + formula.replace('"', '""') in text or "'" + formula in text
+    assert "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
