@@ -53,6 +53,10 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "portfolio": ("product", "portfolio_app", "group"),
     "triage": ("triage", "app", "group"),
     "completion": ("completion", "app", "group"),
+    "serve": ("serve", "serve", "command"),
+    "team": ("admin", "team_app", "group"),
+    "user": ("admin", "user_app", "group"),
+    "apikey": ("admin", "apikey_app", "group"),
 }
 ROOT: dict[str, Any] = {
     "name": "mamori",

@@ -152,9 +152,17 @@ def _release(conn: Connection, pid: int, version: str, who: str) -> tuple[int, i
 
 def store_sbom(store: Store, product: str, version: str, path: Path, who: str | None = None) -> StoredSbom:
     """Archive the SBOM file as the release's next revision (creating the release on first use)."""
+    return store_sbom_data(store, product, version, read_bytes(path), path, who)
+
+
+def store_sbom_data(
+    store: Store, product: str, version: str, data: bytes, path: Path, who: str | None = None
+) -> StoredSbom:
+    """Archive SBOM bytes (``path`` names them: the file, or the name an upload gave) as the release's next
+    revision, creating the release on first use."""
     product = _text(product, "product name", NAME_LIMIT)
     version = _text(version, "release version", VERSION_LIMIT)
-    data, fmt, doc = read_sbom(path)
+    fmt, doc = parse_sbom(data, path)
     digest = hashlib.sha256(data).hexdigest()
     identities = unique_identities(doc)
     who = who or default_who()

@@ -17,6 +17,8 @@ TABLE_MODULES: tuple[str, ...] = (
     "mamori.compliance.records",
     "mamori.triage.record_tables",
     "mamori.portfolio.tables",
+    "mamori.accounts.tables",
+    "mamori.portfolio.upload_tables",
 )
 
 

@@ -1,4 +1,48 @@
--- revision: read_indexes
+-- revision: uploads
+
+CREATE TABLE account_login_attempt (
+	id SERIAL NOT NULL,
+	at VARCHAR(32) NOT NULL,
+	name VARCHAR(200) NOT NULL,
+	remote_addr VARCHAR(64),
+	success BOOLEAN NOT NULL,
+	CONSTRAINT pk_account_login_attempt PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_account_login_attempt_name_at ON account_login_attempt (name, at);
+
+CREATE INDEX ix_account_login_attempt_remote_addr_at ON account_login_attempt (remote_addr, at);
+
+CREATE TABLE account_oidc_state (
+	state_sha256 VARCHAR(64) NOT NULL,
+	code_verifier VARCHAR(200) NOT NULL,
+	nonce VARCHAR(200) NOT NULL,
+	created_at VARCHAR(32) NOT NULL,
+	CONSTRAINT pk_account_oidc_state PRIMARY KEY (state_sha256)
+);
+
+CREATE TABLE account_team (
+	id SERIAL NOT NULL,
+	name VARCHAR(200) NOT NULL,
+	created_at VARCHAR(32) NOT NULL,
+	CONSTRAINT pk_account_team PRIMARY KEY (id),
+	CONSTRAINT uq_account_team_name UNIQUE (name)
+);
+
+CREATE TABLE account_user (
+	id SERIAL NOT NULL,
+	name VARCHAR(200) NOT NULL,
+	password_hash TEXT,
+	oidc_subject VARCHAR(500),
+	lang VARCHAR(8),
+	disabled BOOLEAN NOT NULL,
+	failed_logins INTEGER NOT NULL,
+	locked_until VARCHAR(32),
+	created_at VARCHAR(32) NOT NULL,
+	CONSTRAINT pk_account_user PRIMARY KEY (id),
+	CONSTRAINT uq_account_user_name UNIQUE (name),
+	CONSTRAINT uq_account_user_oidc_subject UNIQUE (oidc_subject)
+);
 
 CREATE TABLE affected_cpe (
 	id SERIAL NOT NULL,
@@ -70,6 +114,26 @@ CREATE TABLE assessment (
 	label_fields JSON,
 	CONSTRAINT pk_assessment PRIMARY KEY (id)
 );
+
+CREATE TABLE audit_log (
+	id SERIAL NOT NULL,
+	at VARCHAR(32) NOT NULL,
+	actor_kind VARCHAR(16) NOT NULL,
+	actor_id INTEGER,
+	actor VARCHAR(200) NOT NULL,
+	action VARCHAR(64) NOT NULL,
+	target TEXT,
+	detail TEXT,
+	remote_addr VARCHAR(64),
+	team_id INTEGER,
+	CONSTRAINT pk_audit_log PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_audit_log_action ON audit_log (action);
+
+CREATE INDEX ix_audit_log_at ON audit_log (at);
+
+CREATE INDEX ix_audit_log_team_id ON audit_log (team_id);
 
 CREATE TABLE coverage (
 	source VARCHAR(16) NOT NULL,
@@ -187,6 +251,34 @@ CREATE INDEX ix_purl_cpe_purl_type_name ON purl_cpe (purl_type, purl_namespace, 
 
 CREATE INDEX ix_purl_cpe_purl_type_squashed_name ON purl_cpe (purl_type, replace(replace(replace(lower(purl_name), '-', ''), '_', ''), '.', ''));
 
+CREATE TABLE sbom_upload (
+	id SERIAL NOT NULL,
+	token VARCHAR(36) NOT NULL,
+	product VARCHAR(200) NOT NULL,
+	version VARCHAR(100) NOT NULL,
+	auto_create BOOLEAN NOT NULL,
+	file_name TEXT NOT NULL,
+	size INTEGER NOT NULL,
+	sha256 VARCHAR(64) NOT NULL,
+	state VARCHAR(16) NOT NULL,
+	error TEXT,
+	release_id INTEGER,
+	sbom_id INTEGER,
+	sbom_format VARCHAR(40),
+	components INTEGER,
+	open_findings INTEGER,
+	unchanged BOOLEAN,
+	submitted_at VARCHAR(32) NOT NULL,
+	submitted_by VARCHAR(200) NOT NULL,
+	started_at VARCHAR(32),
+	finished_at VARCHAR(32),
+	content BYTEA,
+	CONSTRAINT pk_sbom_upload PRIMARY KEY (id),
+	CONSTRAINT uq_sbom_upload_token UNIQUE (token)
+);
+
+CREATE INDEX ix_sbom_upload_state ON sbom_upload (state);
+
 CREATE TABLE source_record (
 	source VARCHAR(16) NOT NULL,
 	record_id VARCHAR(200) NOT NULL,
@@ -245,6 +337,58 @@ CREATE TABLE vulnerability (
 );
 
 CREATE INDEX ix_vulnerability_modified ON vulnerability (modified);
+
+CREATE TABLE account_api_key (
+	id SERIAL NOT NULL,
+	prefix VARCHAR(32) NOT NULL,
+	secret_sha256 VARCHAR(64) NOT NULL,
+	team_id INTEGER NOT NULL,
+	role VARCHAR(32) NOT NULL,
+	name VARCHAR(200),
+	created_at VARCHAR(32) NOT NULL,
+	created_by VARCHAR(200) NOT NULL,
+	expires_at VARCHAR(32),
+	last_used_at VARCHAR(32),
+	revoked_at VARCHAR(32),
+	CONSTRAINT pk_account_api_key PRIMARY KEY (id),
+	CONSTRAINT uq_account_api_key_prefix UNIQUE (prefix),
+	CONSTRAINT fk_account_api_key_team FOREIGN KEY(team_id) REFERENCES account_team (id)
+);
+
+CREATE TABLE account_membership (
+	id SERIAL NOT NULL,
+	user_id INTEGER NOT NULL,
+	team_id INTEGER NOT NULL,
+	role VARCHAR(32) NOT NULL,
+	products TEXT,
+	origin VARCHAR(8) NOT NULL,
+	CONSTRAINT pk_account_membership PRIMARY KEY (id),
+	CONSTRAINT uq_account_membership_user_team UNIQUE (user_id, team_id),
+	CONSTRAINT fk_account_membership_user FOREIGN KEY(user_id) REFERENCES account_user (id),
+	CONSTRAINT fk_account_membership_team FOREIGN KEY(team_id) REFERENCES account_team (id)
+);
+
+CREATE TABLE account_session (
+	id_sha256 VARCHAR(64) NOT NULL,
+	user_id INTEGER NOT NULL,
+	csrf_token VARCHAR(64) NOT NULL,
+	created_at VARCHAR(32) NOT NULL,
+	last_seen_at VARCHAR(32) NOT NULL,
+	expires_at VARCHAR(32) NOT NULL,
+	remote_addr VARCHAR(64),
+	CONSTRAINT pk_account_session PRIMARY KEY (id_sha256),
+	CONSTRAINT fk_account_session_user FOREIGN KEY(user_id) REFERENCES account_user (id)
+);
+
+CREATE INDEX ix_account_session_user_id ON account_session (user_id);
+
+CREATE TABLE account_team_product (
+	team_id INTEGER NOT NULL,
+	product_id INTEGER NOT NULL,
+	CONSTRAINT pk_account_team_product PRIMARY KEY (team_id, product_id),
+	CONSTRAINT fk_account_team_product_team FOREIGN KEY(team_id) REFERENCES account_team (id),
+	CONSTRAINT fk_account_team_product_product FOREIGN KEY(product_id) REFERENCES product (id)
+);
 
 CREATE TABLE assessment_answer (
 	assessment_id INTEGER NOT NULL,
@@ -419,6 +563,14 @@ CREATE TABLE release_sbom (
 );
 
 CREATE INDEX ix_release_sbom_sha256 ON release_sbom (sha256);
+
+CREATE TABLE release_uuid (
+	release_id INTEGER NOT NULL,
+	uuid VARCHAR(36) NOT NULL,
+	CONSTRAINT pk_release_uuid PRIMARY KEY (release_id),
+	CONSTRAINT fk_release_uuid_release FOREIGN KEY(release_id) REFERENCES product_release (id),
+	CONSTRAINT uq_release_uuid_uuid UNIQUE (uuid)
+);
 
 CREATE TABLE sbom_component (
 	sbom_id INTEGER NOT NULL,

@@ -1,0 +1,188 @@
+"""``mamori serve``: the team server (FastAPI on uvicorn) over the store.
+
+Loopback by default. Another address is refused unless the server speaks TLS itself (``--tls-cert`` and
+``--tls-key``) or ``--behind-proxy`` says a TLS-terminating reverse proxy is in front (the usual set-up of a
+Dependency-Track server); behind a proxy, ``--forwarded-allow-ips`` names the proxies whose
+``X-Forwarded-For`` and ``X-Forwarded-Proto`` headers are believed (so cookies get ``Secure`` and the audit
+log the client's address).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from mamori.errors import InputError
+from mamori.i18n import _
+
+CONFIG_LIMIT = 1024 * 1024
+
+
+def loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def read_oidc(path: Path) -> Any:
+    """The OpenID Connect settings of a YAML or JSON file (``issuer``, ``client_id``, ``client_secret`` or
+    ``client_secret_env``, ``redirect_url``, optional ``scopes``, ``groups_claim``, ``username_claim``,
+    ``label``, and ``grants``: a list of ``{group, team, role}``)."""
+    import os
+
+    import yaml
+
+    from mamori.accounts.roles import ROLE_NAMES
+    from mamori.server.settings import OidcGroupGrant, OidcSettings
+
+    try:
+        if not path.is_file():
+            raise InputError(path, _("not a regular file"))
+        if path.stat().st_size > CONFIG_LIMIT:
+            raise InputError(path, _("larger than {limit} bytes").format(limit=CONFIG_LIMIT))
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise InputError(
+            path, _("cannot read the OpenID Connect settings: {reason}").format(reason=exc)
+        ) from None
+    if not isinstance(data, dict):
+        raise InputError(path, _("the OpenID Connect settings are not a mapping"))
+    missing = [k for k in ("issuer", "client_id", "redirect_url") if not isinstance(data.get(k), str)]
+    if missing:
+        raise InputError(path, _("the OpenID Connect settings lack {keys}").format(keys=", ".join(missing)))
+    secret = data.get("client_secret")
+    if isinstance(data.get("client_secret_env"), str):
+        secret = os.environ.get(data["client_secret_env"])
+    grants = []
+    for item in data.get("grants") or []:
+        if (
+            not isinstance(item, dict)
+            or item.get("role") not in ROLE_NAMES
+            or not item.get("group")
+            or not item.get("team")
+        ):
+            raise InputError(
+                path,
+                _("each grant is {{group, team, role}} with a role of: {roles}").format(
+                    roles=", ".join(ROLE_NAMES)
+                ),
+            )
+        grants.append(OidcGroupGrant(str(item["group"]), str(item["team"]), str(item["role"])))
+    optional = {
+        k: str(data[k])
+        for k in ("scopes", "groups_claim", "username_claim", "label")
+        if isinstance(data.get(k), str)
+    }
+    return OidcSettings(
+        issuer=data["issuer"],
+        client_id=data["client_id"],
+        client_secret=str(secret) if secret else None,
+        redirect_url=data["redirect_url"],
+        grants=tuple(grants),
+        **optional,
+    )
+
+
+def serve(
+    host: str = typer.Option(
+        "127.0.0.1", "--host", help="Address to listen on (loopback unless TLS or --behind-proxy)."
+    ),
+    port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port to listen on (0: any free port)."),
+    db: str | None = typer.Option(
+        None, "--db", help="Database: SQLite path or URL; default $MAMORI_DB or the user data dir."
+    ),
+    demo: bool = typer.Option(
+        False, "--demo", help="Serve the bundled demo product and data; prints a one-time admin password."
+    ),
+    tls_cert: Path | None = typer.Option(None, "--tls-cert", help="TLS certificate (PEM) to serve https."),
+    tls_key: Path | None = typer.Option(None, "--tls-key", help="TLS private key (PEM) of --tls-cert."),
+    behind_proxy: bool = typer.Option(
+        False,
+        "--behind-proxy",
+        help="A TLS-terminating reverse proxy is in front: allow a non-loopback address.",
+    ),
+    forwarded_allow_ips: str | None = typer.Option(
+        None,
+        "--forwarded-allow-ips",
+        help="Proxies whose X-Forwarded-* headers are trusted (comma-separated).",
+    ),
+    oidc_config: Path | None = typer.Option(
+        None, "--oidc-config", help="OpenID Connect settings (YAML or JSON file)."
+    ),
+    access_log: bool = typer.Option(
+        False, "--access-log", help="Log every request line (query strings included)."
+    ),
+) -> None:
+    """Run the team server: web pages and REST API over the store (Ctrl-C stops it)."""
+    if (tls_cert is None) != (tls_key is None):
+        raise InputError(None, _("--tls-cert and --tls-key go together"))
+    if not loopback(host) and tls_cert is None and not behind_proxy:
+        raise InputError(
+            None,
+            _(
+                "{host} is not a loopback address: serve TLS (--tls-cert, --tls-key) or say that a TLS proxy is in front (--behind-proxy)"
+            ).format(host=host),
+        )
+    import uvicorn
+
+    from mamori.server.app import create_app
+    from mamori.server.settings import ServerSettings
+    from mamori.store import open_store
+
+    oidc = read_oidc(oidc_config) if oidc_config is not None else None
+    if demo and db is None:
+        from mamori.demo import default_demo_db
+
+        db = str(default_demo_db())
+    settings = ServerSettings(db=db, oidc=oidc)
+    store = open_store(db)
+    prepared = None
+    if demo:
+        from mamori.server.demo import prepare_demo
+
+        prepared = prepare_demo(store)
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host.strip("[]"), port))
+    except OSError as exc:
+        store.close()
+        raise InputError(
+            None,
+            _("cannot listen on {host}:{port}: {reason}").format(
+                host=host, port=port, reason=exc.strerror or exc
+            ),
+        ) from None
+    bound = sock.getsockname()[1]
+    scheme = "https" if tls_cert else "http"
+    shown = f"[{host}]" if ":" in host else host
+    url = f"{scheme}://{shown}:{bound}/"
+    typer.echo(_("mamori server: {url} (database: {db})").format(url=url, db=store.display_url))
+    if prepared is not None:
+        typer.echo(
+            _("demo administrator: {name}, one-time password: {password}").format(
+                name=prepared.admin, password=prepared.password
+            )
+        )
+    config = uvicorn.Config(
+        create_app(settings, store),
+        ssl_certfile=str(tls_cert) if tls_cert else None,
+        ssl_keyfile=str(tls_key) if tls_key else None,
+        proxy_headers=forwarded_allow_ips is not None,
+        forwarded_allow_ips=forwarded_allow_ips,
+        access_log=access_log,
+        server_header=False,
+        log_level="info",
+    )
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        store.close()

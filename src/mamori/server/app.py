@@ -1,0 +1,119 @@
+"""The ASGI application: :func:`create_app`.
+
+One FastAPI application over the store the command line uses (``--db``, ``MAMORI_DB``, the default SQLite
+file; PostgreSQL by URL). It includes the routers of :mod:`mamori.server.routes`, serves the OpenAPI 3.1
+document at ``/openapi.json`` (no interactive documentation pages: they would load scripts from a CDN,
+which the Content-Security-Policy forbids), adds the security headers and the request size limit
+(:mod:`mamori.server.middleware`), and answers errors without internals: a generic 500 (JSON, or a page for
+a browser), the traceback in the server's log only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from mamori import __version__
+from mamori.errors import MamoriError
+from mamori.server import background
+from mamori.server.middleware import BodyLimit, SecurityHeaders
+from mamori.server.routes import routers
+from mamori.server.settings import ServerSettings
+from mamori.server.web import page_lang, render, text
+from mamori.store import Store, open_store
+
+log = logging.getLogger("mamori.server")
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+
+def _error_page(request: Request, status: int) -> Response:
+    key = {403: "forbidden", 404: "not_found", 413: "too_large"}.get(status, "server")
+    lang = page_lang(request)
+    return render(request, "error.html", lang, status_code=status, message=text(lang, "error", key))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if _wants_html(request):
+        if exc.status_code == 401:
+            path = request.url.path if request.method == "GET" else "/"
+            return RedirectResponse(f"/signin?next={path}", 303)
+        if exc.status_code in (403, 404, 413):
+            return _error_page(request, exc.status_code)
+    return JSONResponse(
+        {"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None)
+    )
+
+
+async def _input_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, MamoriError)
+    return JSONResponse({"detail": exc.message(page_lang(request))}, status_code=400)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    # the path without its query (which may carry a token); the traceback stays in the server's log
+    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc)
+    if _wants_html(request):
+        return _error_page(request, 500)
+    return JSONResponse({"detail": "internal server error"}, status_code=500)
+
+
+def create_app(settings: ServerSettings, store: Store | None = None) -> FastAPI:
+    """The application over ``store`` (else the store of ``settings.db``, opened now and closed when the
+    application stops)."""
+    own_store = store is None
+    opened = open_store(settings.db) if store is None else store
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from mamori.portfolio import uploads
+
+        background.configure(settings.background_workers)
+        # SBOM uploads a stopped server left queued or half-processed are processed again
+        await run_in_threadpool(uploads.resume_pending, opened)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(uploads.shutdown_workers, True)
+            background.jobs().shutdown(wait=True)
+            if own_store:
+                opened.close()
+
+    app = FastAPI(
+        title="mamori",
+        version=__version__,
+        summary="SBOM, vulnerabilities, VEX and self-assessment for Japan's supply-chain guidelines",
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = opened
+    app.state.oidc_cache = {}
+    handlers: dict[Any, Any] = {
+        StarletteHTTPException: _http_error,
+        MamoriError: _input_error,
+        Exception: _server_error,
+    }
+    for kind, handler in handlers.items():
+        app.add_exception_handler(kind, handler)
+    for router in routers():
+        app.include_router(router)
+    static = str(resources.files("mamori") / "data" / "server" / "static")
+    app.mount("/static", StaticFiles(directory=static), name="static")
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
+    return app

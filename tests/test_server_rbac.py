@@ -1,0 +1,217 @@
+"""Roles and teams: every route of the OpenAPI document × every role (as a signed-in user and as an API key)
+× a product of another team answers 401, 403 or 404, or an answer without a trace of the other team's
+product and audit lines (0 leaks); and what each role may do in its own team."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from mamori import accounts
+from mamori.accounts.roles import ROLE_NAMES, permissions, roles
+from mamori.portfolio.archive import add_product
+from mamori.server.security import ALL, Grant, Principal, product_or_404
+from server_support import BACKENDS, backend_store, live, signin
+
+PASSWORD = "correct horse battery staple"
+SECRET_PRODUCT = "zz-other-team-product-4711"
+SECRET_KEY_NAME = "zz-other-team-key-0815"
+
+
+@pytest.fixture(params=BACKENDS)
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """Team ``mine`` with product ``ours``; team ``theirs`` with the secret product and an API key of its
+    own; in ``mine`` a user and an API key of every role but admin."""
+    with backend_store(request.param, tmp_path) as store:
+        for team in ("mine", "theirs"):
+            accounts.create_team(store, team)
+        ours = add_product(store, "ours", who="test")
+        secret = add_product(store, SECRET_PRODUCT, who="test")
+        accounts.assign_product(store, "mine", "ours")
+        accounts.assign_product(store, "theirs", SECRET_PRODUCT)
+        accounts.create_api_key(store, "theirs", "developer", name=SECRET_KEY_NAME)
+        other = _other_release(store, tmp_path)
+        keys = {}
+        for role in ROLE_NAMES:
+            if role == "admin":
+                continue
+            accounts.create_user(store, f"user-{role}", PASSWORD, "mine", role)
+            keys[role] = accounts.create_api_key(store, "mine", role)[1]
+        yield {
+            "store": store,
+            "ours": ours,
+            "secret": secret,
+            "keys": keys,
+            "other": {"product_id": secret, **other},
+        }
+
+
+def _other_release(store: Any, tmp_path: Path) -> dict[str, Any]:
+    """A release of the other team's product, stored by an upload: its ids for the path parameters."""
+    from mamori.portfolio import uploads
+    from portfolio_support import sbom_file
+
+    sbom = sbom_file(tmp_path / "secret.cdx.json", ["pkg:pypi/django@1.11.0"]).read_bytes()
+    token = uploads.submit_upload(store, sbom, "secret.json", SECRET_PRODUCT, "9.9", True, "theirs")
+    status = uploads.process_upload(store, token)
+    assert status is not None and status.state == "done", status
+    return {"release_id": status.release_id, "token": token, "uuid": status.project_uuid}
+
+
+ABSENT = {"product_id": 987654, "release_id": 987654, "token": "00000000-0000-0000-0000-000000000000"}
+
+
+def _fill(path: str, values: dict[str, Any]) -> str:
+    """The path with each parameter set to the other team's value (the product id where none is known)."""
+    return re.sub(r"\{([^}]+)\}", lambda m: str(values.get(m.group(1), values["product_id"])), path)
+
+
+def test_no_route_answers_another_teams_data_to_any_role(world: dict[str, Any]) -> None:
+    store, secret = world["store"], world["secret"]
+    with live(store) as server:
+        document = httpx.get(server.url + "/openapi.json").json()
+        routes = [
+            (m.upper(), p)
+            for p, ops in document["paths"].items()
+            for m in ops
+            if m in {"get", "post", "put", "patch", "delete"}
+        ]
+        assert len(routes) >= 5
+        clients: dict[str, httpx.Client] = {}
+        for role, key in world["keys"].items():
+            clients[f"key:{role}"] = server.client(headers={"X-Api-Key": key})
+            browser = server.client()
+            assert signin(browser, f"user-{role}", PASSWORD).status_code == 303
+            clients[f"user:{role}"] = browser
+        clients["anonymous"] = server.client()
+        checked = leaks = 0
+        for who, client in clients.items():
+            for method, path in routes:
+                url = _fill(path, world["other"])
+                body = {} if method in {"POST", "PUT", "PATCH"} else None
+                params = {"limit": 1000} if "audit" in path else None
+                response = client.request(method, url, json=body, params=params)
+                checked += 1
+                if response.status_code in (401, 403, 404, 405, 422):
+                    continue
+                text = response.text
+                found = SECRET_PRODUCT in text or SECRET_KEY_NAME in text or "theirs" in text
+                if "{" in path:
+                    # a path naming the other team's things answers no data: at most what a value that
+                    # names nothing gets (Dependency-Track's {"processing": false} for an unknown token)
+                    absent = client.request(
+                        method, _fill(path, {**ABSENT, "uuid": ABSENT["token"]}), json=body
+                    )
+                    found = found or (response.status_code, text) != (absent.status_code, absent.text)
+                if re.search(rf'"id":\s*{secret}\b', text) and "/products" in path:
+                    found = True
+                if found:
+                    leaks += 1
+                    print("LEAK", who, method, url, response.status_code, text[:200])
+        for client in clients.values():
+            client.close()
+    assert checked == len(clients) * len(routes)
+    assert leaks == 0
+
+
+def test_what_each_role_may_do_in_its_own_team(world: dict[str, Any]) -> None:
+    store, ours, secret = world["store"], world["ours"], world["secret"]
+    accounts.create_team(store, "ops")
+    accounts.create_user(store, "root", PASSWORD, "ops", "admin")
+    with live(store) as server:
+
+        def get(role: str, path: str) -> httpx.Response:
+            return httpx.get(server.url + path, headers={"X-Api-Key": world["keys"][role]})
+
+        for role in ("security_manager", "developer", "auditor"):
+            listed = get(role, "/api/mamori/v1/products")
+            assert listed.status_code == 200 and [p["name"] for p in listed.json()] == ["ours"]
+            assert get(role, f"/api/mamori/v1/products/{ours}").json()["name"] == "ours"
+            assert get(role, f"/api/mamori/v1/products/{secret}").status_code == 404
+            assert get(role, "/api/mamori/v1/products/999999").status_code == 404  # the same answer
+            assert [t["name"] for t in get(role, "/api/mamori/v1/teams").json()] == ["mine"]
+        assert get("customer", "/api/mamori/v1/products").status_code == 403
+        assert get("customer", f"/api/mamori/v1/products/{ours}").status_code == 403
+        assert get("customer", f"/api/mamori/v1/products/{secret}").status_code == 404
+        assert get("developer", "/api/mamori/v1/audit").status_code == 403
+        audit = get("auditor", "/api/mamori/v1/audit?limit=1000").json()
+        assert audit and all(line["team_id"] is not None for line in audit)
+        assert not any("theirs" in json.dumps(line) for line in audit)
+
+        admin = server.client()
+        signin(admin, "root", PASSWORD)
+        names = [p["name"] for p in admin.get("/api/mamori/v1/products").json()]
+        assert names == ["ours", SECRET_PRODUCT]
+        assert {t["name"] for t in admin.get("/api/mamori/v1/teams").json()} == {"mine", "theirs", "ops"}
+        everything = admin.get("/api/mamori/v1/audit?limit=1000").json()
+        assert any(
+            line["action"] == "signin.success" and line["actor"]["name"] == "root" for line in everything
+        )
+        assert admin.get("/api/mamori/v1/products/999999").status_code == 404
+        admin.close()
+
+
+def test_the_role_data_and_the_principal() -> None:
+    assert tuple(roles()) == ROLE_NAMES
+    assert roles()["admin"].permissions == frozenset(permissions())
+    assert roles()["customer"].permissions == {"publish.read"}
+    assert (
+        "audit.read" in roles()["auditor"].permissions
+        and "triage.write" not in roles()["auditor"].permissions
+    )
+    assert all(set(v) == {"en", "ja"} for v in permissions().values())
+    limited = Principal("user", 1, "u", (Grant(1, "mine", "developer", frozenset({3}), limited=True),))
+    assert limited.can("product.read", 3) and not limited.can("product.read", 4)
+    assert (
+        limited.visible_products("product.read") == {3}
+        and limited.visible_products("audit.read") == frozenset()
+    )
+    admin = Principal("user", 2, "a", (Grant(1, "ops", "admin", frozenset()),))
+    assert admin.visible_products("product.read") is ALL and admin.can("admin.users")
+    from fastapi import HTTPException
+
+    with pytest.raises(HTTPException) as other:
+        product_or_404(limited, "product.read", 4)
+    assert other.value.status_code == 404
+    with pytest.raises(HTTPException) as mine:
+        product_or_404(limited, "triage.write", 3)
+    assert mine.value.status_code == 403
+
+
+def test_the_documented_matrix_is_the_role_data() -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "server-permissions.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `([a-z_.]+)` \([^\n]*?\) \| (.*) \|$", doc, re.M)
+    expected = [
+        (name, " | ".join("✓" if name in role.permissions else "—" for role in roles().values()))
+        for name in permissions()
+    ]
+    assert rows == expected * 2  # English and Japanese
+
+
+def test_background_jobs_run_after_the_answer_and_report_their_state() -> None:
+    import threading
+
+    from mamori.server import background
+
+    jobs = background.configure(2)
+    release = threading.Event()
+    waiting = background.submit(release.wait, 30)
+    failing = background.submit(lambda: 1 / 0)
+    deadline = 0
+    while background.status(failing).state != "failed" and deadline < 500:  # type: ignore[union-attr]
+        threading.Event().wait(0.01)
+        deadline += 1
+    state = background.status(failing)
+    assert state is not None and state.state == "failed" and state.error == "ZeroDivisionError"
+    assert background.status(waiting).state == "running"  # type: ignore[union-attr]
+    release.set()
+    jobs.shutdown(wait=True)
+    done = background.status(waiting)
+    assert done is not None and done.state == "done" and done.result is True and done.finished_at
+    assert background.status("no-such-job") is None
