@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from server_support import signin
 
@@ -108,3 +109,32 @@ def test_other_commands_do_not_import_the_server() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
+
+
+def test_the_openid_connect_settings_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mamori.cli.serve import read_oidc
+    from mamori.errors import InputError
+
+    good = tmp_path / "oidc.yaml"
+    good.write_text(
+        "issuer: https://idp.example.jp\nclient_id: mamori\nclient_secret_env: MAMORI_TEST_OIDC_SECRET\n"
+        "redirect_url: https://mamori.example.jp/auth/oidc/callback\nlabel: 社内 SSO\n"
+        "grants:\n  - {group: psirt, team: psirt, role: security_manager}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("MAMORI_TEST_OIDC_SECRET", "from-the-environment")
+    settings = read_oidc(good)
+    assert settings.client_secret == "from-the-environment" and settings.label == "社内 SSO"
+    assert [(g.group, g.team, g.role) for g in settings.grants] == [("psirt", "psirt", "security_manager")]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "issuer: https://idp.example.jp\nclient_id: x\nredirect_url: y\ngrants: [{group: a, team: b, role: root}]\n"
+    )
+    with pytest.raises(InputError, match="role of: admin"):
+        read_oidc(bad)
+    lacking = tmp_path / "lacking.yaml"
+    lacking.write_text("client_id: x\n")
+    with pytest.raises(InputError, match="lack issuer, redirect_url"):
+        read_oidc(lacking)
+    with pytest.raises(InputError, match="not a regular file"):
+        read_oidc(tmp_path)

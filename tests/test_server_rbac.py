@@ -182,3 +182,36 @@ def test_the_role_data_and_the_principal() -> None:
     with pytest.raises(HTTPException) as mine:
         product_or_404(limited, "triage.write", 3)
     assert mine.value.status_code == 403
+
+
+def test_the_documented_matrix_is_the_role_data() -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "server-permissions.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `([a-z_.]+)` \([^\n]*?\) \| (.*) \|$", doc, re.M)
+    expected = [
+        (name, " | ".join("✓" if name in role.permissions else "—" for role in roles().values()))
+        for name in permissions()
+    ]
+    assert rows == expected * 2  # English and Japanese
+
+
+def test_background_jobs_run_after_the_answer_and_report_their_state() -> None:
+    import threading
+
+    from mamori.server import background
+
+    jobs = background.configure(2)
+    release = threading.Event()
+    waiting = background.submit(release.wait, 30)
+    failing = background.submit(lambda: 1 / 0)
+    deadline = 0
+    while background.status(failing).state != "failed" and deadline < 500:  # type: ignore[union-attr]
+        threading.Event().wait(0.01)
+        deadline += 1
+    state = background.status(failing)
+    assert state is not None and state.state == "failed" and state.error == "ZeroDivisionError"
+    assert background.status(waiting).state == "running"  # type: ignore[union-attr]
+    release.set()
+    jobs.shutdown(wait=True)
+    done = background.status(waiting)
+    assert done is not None and done.state == "done" and done.result is True and done.finished_at
+    assert background.status("no-such-job") is None
