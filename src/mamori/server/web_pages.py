@@ -413,9 +413,34 @@ async def findings_page(
 
 
 # -- triage ---------------------------------------------------------------------------------------------
-def ssvc_questions(role: str, skill: str, lang: str) -> tuple[Any, list[dict[str, Any]], list[str]]:
+def ssvc_evidence(store: Store, vuln_id: str) -> dict[str, Any]:
+    """The decision-point values the knowledge base supports for the vulnerability (KEV and EPSS from the
+    catalogs, CISA ADP points, CVSS), as :func:`mamori.triage.inputs.gather` gives them to ``mamori scan``."""
+    from dataclasses import replace
+
+    from mamori.match.knowledge import Knowledge
+    from mamori.triage.facts import from_vulnerability
+    from mamori.triage.inputs import gather
+
+    knowledge = Knowledge(store)
+    record = knowledge.vulnerabilities([vuln_id]).get(vuln_id)
+    if record is None:
+        return {}
+    cves = set(record.cve_ids())
+    record = replace(
+        record,
+        kev=[*knowledge.kev(cves).values(), *record.kev],
+        epss=[*knowledge.epss(cves).values(), *record.epss],
+    )
+    return gather(from_vulnerability(record, kev_checked=True))
+
+
+def ssvc_questions(
+    role: str, skill: str, lang: str, evidence: dict[str, Any] | None = None
+) -> tuple[Any, list[dict[str, Any]], list[str]]:
     """The variant, the questions it asks (leaf decision points; with low skill the context questions
-    only) with every answer in ``lang``, and the points it leaves at their most cautious value."""
+    only) with every answer in ``lang``, and the points it leaves to the data (``evidence``) or to their
+    most cautious value. A question's default is the evidenced value, else the most cautious one."""
     from mamori.triage import ssvc
     from mamori.triage.variants import question_dict, variant, variant_data
 
@@ -438,20 +463,25 @@ def ssvc_questions(role: str, skill: str, lang: str) -> tuple[Any, list[dict[str
     questions = []
     for pid in asked:
         q = question_dict(pid, lang)  # type: ignore[arg-type]
-        q["default"] = conservative.get(pid)
+        known = (evidence or {}).get(pid)
+        q["default"] = known.value if known is not None else conservative.get(pid)
+        q["evidenced"] = known.describe(lang) if known is not None else None  # type: ignore[arg-type]
         questions.append(q)
     return chosen, questions, [p for p in leaves if p not in asked]
 
 
-def ssvc_decide(role: str, skill: str, answers: dict[str, str]) -> tuple[str, str, str]:
-    """(variant name, outcome id, path text) of the answers (unknown points take the cautious value)."""
-    from mamori.triage.inputs import Input
+def ssvc_decide(
+    role: str, skill: str, answers: dict[str, str], evidence: dict[str, Any] | None = None
+) -> tuple[str, str, str]:
+    """(variant name, outcome id, path text) of the answers over the evidence (as ``mamori scan --set``:
+    low skill answers the context questions only; unknown points take the most cautious value)."""
     from mamori.triage.variants import assess, overrides, variant
 
     chosen = variant(role, skill)
     given = overrides(chosen, answers)
-    context = {pid: Input(i.point, i.value, "context", "web", i.detail) for pid, i in given.items()}
-    result = assess(chosen, {}, context)
+    if evidence:  # an answer equal to the evidenced value is the evidence itself
+        given = {pid: i for pid, i in given.items() if pid not in evidence or evidence[pid].value != i.value}
+    result = assess(chosen, evidence or {}, None, given)
     return chosen.name, result.outcome.id, result.path_text("en")
 
 
@@ -479,8 +509,9 @@ async def _triage_form(
     finding = _finding_of(found, values["component"], values["vulnerability"])
     if finding is None:
         raise HTTPException(404, "not found")
+    evidence = await run_in_threadpool(ssvc_evidence, store, values["vulnerability"])
     try:
-        chosen, questions, assumed = ssvc_questions(values["role"], values["skill"], lang)
+        chosen, questions, assumed = ssvc_questions(values["role"], values["skill"], lang, evidence)
     except MamoriError:
         raise HTTPException(404, "not found") from None
     return render(
@@ -495,7 +526,10 @@ async def _triage_form(
         variant_label=chosen.label(lang),
         variant_summary=chosen.summary(lang),
         questions=questions,
-        assumed=assumed,
+        assumed=[
+            f"{pid} = {evidence[pid].value} ({evidence[pid].describe(lang)})" if pid in evidence else pid
+            for pid in assumed
+        ],
         roles=ROLES,
         skills=SKILLS,
         statuses=VEX_STATUSES,
@@ -559,8 +593,9 @@ async def triage_submit(
         "justification": field("justification"),
         "detail": field("detail"),
     }
+    evidence = await run_in_threadpool(ssvc_evidence, store, values["vulnerability"])
     try:
-        name, outcome, path = ssvc_decide(values["role"], values["skill"], answers)
+        name, outcome, path = ssvc_decide(values["role"], values["skill"], answers, evidence)
         ssvc_line = f"SSVC {name}: {outcome} ({path})"
         detail = f"{values['detail']}\n{ssvc_line}" if values["detail"] else ssvc_line
         record = validated(
