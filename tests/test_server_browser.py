@@ -18,11 +18,12 @@ from typing import Any
 import pytest
 
 from mamori.portfolio import match_release, store_sbom
-from portfolio_support import DROPWIZARD, kb, knowledge_template
+from mamori.store import open_store
+from portfolio_support import DROPWIZARD, knowledge_template
 from server_support import live
 from test_server_web import PASSWORD, populate
 
-__all__ = ["kb", "knowledge_template"]
+__all__ = ["knowledge_template"]
 
 CHROMIUM = os.environ.get("MAMORI_TEST_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -49,15 +50,18 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def site(kb: Any, tmp_path: Path) -> Iterator[tuple[str, Any, dict[str, int]]]:
+def site(knowledge_template: Path, tmp_path: Path) -> Iterator[tuple[str, Any, dict[str, int]]]:
+    """The server over a copy of the test knowledge base (SQLite: the browser tests run once; the pages'
+    PostgreSQL runs are in test_server_web.py)."""
     from mamori.portfolio.uploads import shutdown_workers
 
-    if kb.url.startswith("postgresql"):
-        pytest.skip("the browser test runs once, on SQLite")
-    ids = populate(kb, tmp_path)
-    with live(kb) as server:
-        yield server.url, kb, ids
-    shutdown_workers(wait=True)
+    path = tmp_path / "kb.db"
+    shutil.copy(knowledge_template, path)
+    with open_store(path) as store:
+        ids = populate(store, tmp_path)
+        with live(store) as server:
+            yield server.url, store, ids
+        shutdown_workers(wait=True)
 
 
 class Shots:
