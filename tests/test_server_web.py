@@ -102,6 +102,7 @@ def test_dashboard_lists_own_products_by_risk_with_trend(site: Site) -> None:
         assert f'href="/products/{site.ids["web"]}"' in page.text
         assert "secret" not in page.text  # another team's product is not listed
         assert "1.0: " in page.text and "1.1: " in page.text  # the trend across releases
+        assert f'<a href="/releases/{site.ids["web 1.1"]}">1.1</a>' in page.text  # the latest release
         assert "Open findings" in page.text
     with client(site, "root") as c:
         page = c.get("/portfolio").text
@@ -297,6 +298,23 @@ def test_language_switch_comes_back_in_japanese(site: Site) -> None:
         page = c.get(back).text
         assert '<html lang="ja">' in page and "コンポーネント" in page
         assert c.get("/portfolio").text.count("ポートフォリオ") >= 2
+        # the SSVC questions and answers of the triage form in Japanese, as the catalog words them
+        from html import unescape
+
+        from mamori.triage.variants import question_dict
+
+        rid = site.ids["web 1.1"]
+        purl, vuln = _vuln_of(c.get(f"/releases/{rid}/findings").text)
+        for role in ("developer", "user"):
+            form = c.get(
+                f"/releases/{rid}/triage",
+                params={"component": purl, "vulnerability": vuln, "role": role, "skill": "high"},
+            ).text
+            points = re.findall(r'name="ssvc\.([a-z_]+)"', form)
+            assert points
+            question = question_dict(points[0], "ja")
+            assert question["question"] in unescape(form)
+            assert all(a["name"] in unescape(form) for a in question["answers"])
 
 
 def test_administration_users_teams_keys_audit(site: Site) -> None:
@@ -327,3 +345,29 @@ def test_administration_users_teams_keys_audit(site: Site) -> None:
         assert c.post("/admin/teams", data={"name": "delta"}).status_code == 403  # no CSRF token
     actions = {e.action for e in accounts.list_audit(site.store, actor="root", limit=100)}
     assert {"team.create", "user.create", "apikey.create", "apikey.revoke"} <= actions
+
+
+def test_dashboard_counts_are_the_release_views(site: Site) -> None:
+    from mamori.portfolio.views import release
+    from mamori.server.security import Principal, grants
+    from mamori.server.web_pages import dashboard_rows
+
+    user = accounts.find_user(site.store, "root")
+    assert user is not None
+    root = Principal(
+        "user", user.id, user.name, grants(site.store, accounts.memberships(site.store, user.id))
+    )
+    rows = dashboard_rows(site.store, root, "en")
+    priorities = [r["priority"] for r in rows]
+    assert priorities == sorted(priorities, reverse=True)  # the riskiest first
+    by_name = {r["name"]: r for r in rows}
+    assert set(by_name) == {"web", "secret"}
+    for name, version in (("web", "1.1"), ("secret", "9.0")):
+        summary = release(site.store, name, version)["summary"]
+        row = by_name[name]
+        assert row["latest"] == version
+        assert row["open"] == summary["open_findings"] > 0
+        assert row["kev"] == summary["kev"]
+        assert row["ratings"]["critical"] == summary["by_rating"]["critical"]
+        assert row["immediate"] + row["out_of_cycle"] <= row["open"]
+    assert [v for v, _n in by_name["web"]["trend"]] == ["1.0", "1.1"]

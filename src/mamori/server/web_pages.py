@@ -124,6 +124,9 @@ def dashboard_rows(store: Store, principal: Principal, lang: str) -> list[dict[s
                 "id": pid,
                 "name": name,
                 "latest": latest.get(name),
+                "latest_id": next(
+                    (r[0] for r in reversed(_releases(store, pid)) if r[1] == latest.get(name)), None
+                ),
                 "open": len(mine),
                 "kev": kev,
                 "immediate": ssvc["immediate"],
