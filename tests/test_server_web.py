@@ -371,3 +371,22 @@ def test_dashboard_counts_are_the_release_views(site: Site) -> None:
         assert row["ratings"]["critical"] == summary["by_rating"]["critical"]
         assert row["immediate"] + row["out_of_cycle"] <= row["open"]
     assert [v for v, _n in by_name["web"]["trend"]] == ["1.0", "1.1"]
+
+
+def test_vulnerability_page_shows_the_jvn_japanese_text(site: Site) -> None:
+    from conftest import SHARED_DATA
+    from mamori.vulndb import import_path
+
+    import_path(site.store, SHARED_DATA / "jvn" / "get_vuln_detail_info.xml")
+    found = site.store.lookup("JVNDB-2020-006469")
+    assert found is not None and found.vulnerability.summaries.get("ja")
+    japanese = found.vulnerability.summaries["ja"]
+    with client(site, "alice", "ja") as c:
+        page = c.get("/vulnerabilities/JVNDB-2020-006469")  # by its JVN id: an alias of the CVE
+        assert page.status_code == 200
+        assert f"<h1>{found.vulnerability.id}</h1>" in page.text
+        assert "JVNDB-2020-006469" in page.text
+        from html import escape
+
+        assert escape(japanese, quote=False) in page.text.replace("&#34;", '"').replace("&#39;", "'")
+        assert "影響を受ける箇所" in page.text

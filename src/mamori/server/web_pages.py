@@ -426,9 +426,10 @@ def ssvc_evidence(store: Store, vuln_id: str) -> dict[str, Any]:
     from mamori.triage.inputs import gather
 
     knowledge = Knowledge(store)
-    record = knowledge.vulnerabilities([vuln_id]).get(vuln_id)
-    if record is None:
+    found = store.lookup(vuln_id)
+    if found is None:
         return {}
+    record = found.vulnerability
     cves = set(record.cve_ids())
     record = replace(
         record,
@@ -676,9 +677,11 @@ def vulnerability_view(store: Store, principal: Principal, vuln_id: str, lang: s
     from mamori.scan.describe import vulnerability_info
 
     knowledge = Knowledge(store)
-    record = knowledge.vulnerabilities([vuln_id]).get(vuln_id)
-    if record is None:
+    found = store.lookup(vuln_id)  # by its id or any alias (a JVNDB id, a GHSA, …), as `mamori db show`
+    if found is None:
         return None
+    record = found.vulnerability
+    vuln_id = record.id
     cves = set(record.cve_ids())
     info = vulnerability_info([record], knowledge.kev(cves), knowledge.epss(cves))
     names = {name for _id, name in _visible_products(store, principal, "finding.read")}
