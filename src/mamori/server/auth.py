@@ -184,7 +184,7 @@ async def switch_language(
         raise HTTPException(400, "lang is ja or en")
     if principal.kind == "user":
         await run_in_threadpool(accounts.set_user_lang, store, principal.id, str(lang))
-    response = RedirectResponse("/", 303)
+    response = RedirectResponse(safe_next(form.get("next")), 303)  # back to the page it was switched on
     response.set_cookie(LANG_COOKIE, str(lang), max_age=365 * 24 * 3600, httponly=True, samesite="lax")
     return response
 

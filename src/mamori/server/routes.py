@@ -2,7 +2,8 @@
 
 A router whose module is not there (``required`` False) is left out; every router listed here is
 required: the sign-in pages, the native API (``/api/mamori/v1``) and the Dependency-Track-compatible
-endpoints (``/api/v1``).
+endpoints (``/api/v1``), the web pages
+(portfolio, products, releases, findings, triage, vulnerabilities) and the administration pages.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ ROUTERS: tuple[tuple[str, str, bool], ...] = (
     ("mamori.server.api_triage", "router", True),
     ("mamori.server.api_uploads", "router", True),
     ("mamori.server.dtrack", "router", True),
+    ("mamori.server.web_pages", "router", True),
+    ("mamori.server.web_admin", "router", True),
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -70,6 +71,17 @@ def page_lang(request: Request, user_lang: str | None = None) -> str:
     return accept_language(request.headers.get("accept-language", "")) or "en"
 
 
+def _here(request: Request) -> str:
+    """This page's path and query (without ``lang``), where the language switch comes back to."""
+    query = "&".join(
+        f"{quote(k, safe='')}={quote(v, safe='')}"
+        for k, v in request.query_params.multi_items()
+        if k not in ("lang", "recorded")
+    )
+    path = request.url.path if request.method == "GET" else "/"
+    return path + ("?" + query if query and request.method == "GET" else "")
+
+
 def render(
     request: Request, template: str, lang: str, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
@@ -89,6 +101,7 @@ def render(
             t=t,
             role_label=role_label,
             principal=context.pop("principal", None),
+            here=_here(request),
             **context,
         )
     )
