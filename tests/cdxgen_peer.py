@@ -12,6 +12,7 @@ it, and always with ``--no-install-deps``, ``FETCH_LICENSE=false`` and
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -31,13 +32,16 @@ def _install() -> str | None:
     if npm is None:
         return None
     CACHE.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [npm, "install", "--prefix", str(CACHE), "--no-audit", "--no-fund", CDXGEN_PACKAGE],
-        check=False,
-        capture_output=True,
-        timeout=900,
-    )
     binary = CACHE / "node_modules" / ".bin" / "cdxgen"
+    with open(CACHE.with_name("cdxgen.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # parallel test processes install it once
+        if not binary.exists():
+            subprocess.run(
+                [npm, "install", "--prefix", str(CACHE), "--no-audit", "--no-fund", CDXGEN_PACKAGE],
+                check=False,
+                capture_output=True,
+                timeout=900,
+            )
     return str(binary) if binary.exists() else None
 
 

@@ -2,12 +2,14 @@
 
 Found at $MAMORI_CSAF_VALIDATOR_LIB, else in ``~/.cache/mamori/peers/csaf-validator``, where it is installed
 with npm when ``node`` and ``npm`` are present (set MAMORI_PEERS=0 to never install). Tests skip without it.
+Parallel test processes install it once: the install runs under a file lock next to the cache folder.
 :func:`mandatory_failures` runs the library's CSAF 2.0 mandatory tests (section 6.1) on files and returns,
 per file, the ids of the tests that fail ("6.1.1", "6.1.27.9" ...) with their messages.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -50,12 +52,23 @@ def validator_lib() -> Path | None:
     wanted = os.environ.get("MAMORI_PEERS") != "0"
     if not (lib / "mandatoryTests.js").exists() and wanted and npm and node:
         VALIDATOR_CACHE.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [npm, "install", "--prefix", str(VALIDATOR_CACHE), "--no-audit", "--no-fund", VALIDATOR_PACKAGE],
-            check=False,
-            capture_output=True,
-            timeout=900,
-        )
+        with open(VALIDATOR_CACHE.with_name("csaf-validator.lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # another test process may be installing it right now
+            if not (lib / "mandatoryTests.js").exists():
+                subprocess.run(
+                    [
+                        npm,
+                        "install",
+                        "--prefix",
+                        str(VALIDATOR_CACHE),
+                        "--no-audit",
+                        "--no-fund",
+                        VALIDATOR_PACKAGE,
+                    ],
+                    check=False,
+                    capture_output=True,
+                    timeout=900,
+                )
     return lib if (lib / "mandatoryTests.js").exists() else None
 
 

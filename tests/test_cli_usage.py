@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import typer
 
+from conftest import once_per_run
 from mamori.cli.main import app
 
 pytestmark = pytest.mark.cli_usage
@@ -94,7 +95,9 @@ def _results(cwd: Path) -> dict[str, subprocess.CompletedProcess[str]]:
 def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess[str]]:
     if not MAMORI.exists():
         pytest.skip(f"the installed mamori is not next to {sys.executable}")
-    return _results(tmp_path_factory.mktemp("usage"))
+    return once_per_run(
+        tmp_path_factory, "cli-usage-runs", lambda: _results(tmp_path_factory.mktemp("usage"))
+    )
 
 
 def test_every_command_group_is_covered() -> None:

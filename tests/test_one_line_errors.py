@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 import typer
 
+from conftest import once_per_run
 from mamori.cli.main import app
 from spreadsheet_fixtures import xlsx_bomb
 
@@ -385,6 +386,13 @@ def results(
 ) -> dict[str, tuple[subprocess.CompletedProcess[str] | None, str]]:
     if not MAMORI.exists():
         pytest.skip(f"the installed mamori is not next to {sys.executable}")
+    return once_per_run(tmp_path_factory, "one-line-errors-sweep", lambda: _sweep(tmp_path_factory))
+
+
+def _sweep(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, tuple[subprocess.CompletedProcess[str] | None, str]]:
+    """Every case run (once per test run: parallel test processes share it)."""
     root = tmp_path_factory.mktemp("sweep")
     template_dir = _prepare(root / "template")
     vex = subprocess.run(
