@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select, text, update
 
 from mamori import accounts
-from mamori.accounts import LockoutPolicy
+from mamori.accounts import LockoutPolicy, core
 from mamori.accounts import tables as t
 from mamori.cli.main import main
 from mamori.errors import InputError
@@ -78,9 +78,13 @@ def test_a_generated_password_is_returned_once_and_short_passwords_are_refused(s
         accounts.create_user(store, "bob", PASSWORD, "psirt", "auditor")
 
 
-def test_an_account_is_locked_after_repeated_failures_and_unlocked_after_the_lock_time(store: Store) -> None:
+def test_an_account_is_locked_after_repeated_failures_and_unlocked_after_the_lock_time(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     accounts.create_user(store, "alice", PASSWORD, "psirt", "developer")
-    policy = LockoutPolicy(account_failures=3, address_failures=100, window_seconds=60, lock_seconds=2)
+    # the lock lasts long enough that a slow argon2 check on a loaded machine cannot outlive it; the
+    # clock is then moved past it (no sleep, no race with the machine's speed)
+    policy = LockoutPolicy(account_failures=3, address_failures=100, window_seconds=600, lock_seconds=120)
     reasons = [
         accounts.verify_password(store, "alice", "wrong password!", "192.0.2.1", policy).reason
         for _ in range(3)
@@ -88,7 +92,14 @@ def test_an_account_is_locked_after_repeated_failures_and_unlocked_after_the_loc
     assert reasons == ["wrong_password"] * 3
     locked = accounts.verify_password(store, "alice", PASSWORD, "192.0.2.2", policy)
     assert not locked.ok and locked.reason == "locked"
-    time.sleep(2.2)
+    later = datetime.now(UTC) + timedelta(seconds=121)
+
+    class _Later(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
+            return later if tz is not None else later.replace(tzinfo=None)
+
+    monkeypatch.setattr(core, "datetime", _Later)
     assert accounts.verify_password(store, "alice", PASSWORD, "192.0.2.2", policy).ok
     assert accounts.verify_password(store, "nobody", PASSWORD, "192.0.2.2", policy).reason == "unknown"
     failures = accounts.list_audit(store, action="signin.failure")

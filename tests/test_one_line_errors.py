@@ -71,7 +71,8 @@ NOT_FILES = {
     "responses", "detail", "who", "history_of", "verbose", "lenient", "timeout", "deadline", "max_retry_wait",
     "max_download", "total_deadline", "severity", "exit_code", "quiet", "ignore_unfixed", "shell", "tlp",
     "review_interval", "target", "author_from_git", "exclude", "include_tests", "no_default_excludes", "top",
-    "show_all",
+    "show_all", "expires", "team", "key_id", "access_log", "behind_proxy", "demo", "forwarded_allow_ips", "host",
+    "port", "password_stdin",
 }  # fmt: skip
 
 # (command, parameter) → (argv with {} where the file goes, what the file should hold)
@@ -113,6 +114,9 @@ READS: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
     ("vex convert", "src"): (("vex", "convert", "{}", "-o", "@out/v.json", "--to", "openvex"), "vex"),
     ("vex export", "statements"): (("vex", "export", "{}", "-o", "@out/v.json", "--to", "openvex"), "yaml"),
     ("vex import", "file"): (("vex", "import", "{}"), "vex"),
+    ("serve", "oidc_config"): (("serve", "--port", "0", "--oidc-config", "{}"), "yaml"),
+    ("serve", "tls_cert"): (("serve", "--port", "0", "--tls-cert", "{}", "--tls-key", str(SBOM)), "pem"),
+    ("serve", "tls_key"): (("serve", "--port", "0", "--tls-cert", str(SBOM), "--tls-key", "{}"), "any"),
 }  # fmt: skip
 
 # (command, parameter) → argv with {} where the output goes

@@ -136,5 +136,5 @@ def test_the_openid_connect_settings_file(tmp_path: Path, monkeypatch: pytest.Mo
     lacking.write_text("client_id: x\n")
     with pytest.raises(InputError, match="lack issuer, redirect_url"):
         read_oidc(lacking)
-    with pytest.raises(InputError, match="not a regular file"):
+    with pytest.raises(InputError, match="is a directory, not a file"):
         read_oidc(tmp_path)

@@ -22,6 +22,25 @@ from mamori.i18n import _
 CONFIG_LIMIT = 1024 * 1024
 
 
+def check_tls_files(cert: Path, key: Path) -> None:
+    """Refuse, in one line naming the file, a certificate or key that is not a regular file, is too large,
+    or is not a PEM certificate chain with its private key (checked before the store is opened or the port
+    bound, so that nothing starts on files uvicorn would stumble on later)."""
+    import ssl
+
+    from mamori import fileio
+
+    for path in (cert, key):
+        fileio.read_bytes(path, CONFIG_LIMIT)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(str(cert), str(key))
+    except (ssl.SSLError, OSError) as exc:
+        raise InputError(
+            cert, _("not a PEM certificate with the private key {key}: {reason}").format(key=key, reason=exc)
+        ) from None
+
+
 def loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -39,16 +58,15 @@ def read_oidc(path: Path) -> Any:
 
     import yaml
 
+    from mamori import fileio
     from mamori.accounts.roles import ROLE_NAMES
     from mamori.server.settings import OidcGroupGrant, OidcSettings
 
+    raw = fileio.read_bytes(path, CONFIG_LIMIT)  # a regular file, bounded: one line otherwise
     try:
-        if not path.is_file():
-            raise InputError(path, _("not a regular file"))
-        if path.stat().st_size > CONFIG_LIMIT:
-            raise InputError(path, _("larger than {limit} bytes").format(limit=CONFIG_LIMIT))
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        fileio.check_yaml_depth(raw, path)
+        data = yaml.safe_load(raw.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
         raise InputError(
             path, _("cannot read the OpenID Connect settings: {reason}").format(reason=exc)
         ) from None
@@ -123,6 +141,8 @@ def serve(
     """Run the team server: web pages and REST API over the store (Ctrl-C stops it)."""
     if (tls_cert is None) != (tls_key is None):
         raise InputError(None, _("--tls-cert and --tls-key go together"))
+    if tls_cert is not None and tls_key is not None:
+        check_tls_files(tls_cert, tls_key)
     if not loopback(host) and tls_cert is None and not behind_proxy:
         raise InputError(
             None,

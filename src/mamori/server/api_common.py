@@ -48,12 +48,13 @@ def create_owned_product(
     from sqlalchemy.exc import IntegrityError
 
     from mamori.errors import InputError
+    from mamori.i18n import _
     from mamori.portfolio import add_product
 
     try:
         product_id = add_product(store, name, supplier, who=principal.name)
     except IntegrityError:  # created by a concurrent request between the check and the insert
-        raise InputError(None, "a product of this name exists") from None
+        raise InputError(None, _("a product of this name exists")) from None
     for team in owning_teams(principal):
         accounts.assign_product(store, team, product_id, actor=principal.actor, remote_addr=remote)
     return product_id
