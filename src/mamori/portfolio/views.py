@@ -502,11 +502,18 @@ def findings_page(
             select(m.c.vuln_id, m.c.aliases).where(m.c.verdict == "affected").distinct()
         ).all()
         known = _kev(conn, (i for v, a in distinct for i in [v, *(a or "").split()]))
-        kev_pairs = [
-            (v, a or "") for v, a in distinct if any(i.upper() in known for i in [v, *(a or "").split()])
-        ]
+        flags: dict[str, dict[str, bool]] = {}
+        for v, a in distinct:
+            flags.setdefault(v, {})[a or ""] = any(i.upper() in known for i in [v, *(a or "").split()])
+        # an id whose matches all agree is decided by the id alone (a hashed IN list); the rare id whose
+        # matches carry aliases that disagree, by id and aliases
+        in_kev_ids = sorted(v for v, by in flags.items() if all(by.values()))
+        mixed = [(v, a) for v, by in flags.items() if len(set(by.values())) > 1 for a, k in by.items() if k]
         aliases = func.coalesce(m.c.aliases, "")
-        in_kev = tuple_(m.c.vuln_id, aliases).in_(kev_pairs) if kev_pairs else false()
+        kev_terms = ([m.c.vuln_id.in_(in_kev_ids)] if in_kev_ids else []) + (
+            [tuple_(m.c.vuln_id, aliases).in_(mixed)] if mixed else []
+        )
+        in_kev = or_(*kev_terms) if kev_terms else false()
 
         where = list(scope)
         if severity is not None:
@@ -542,7 +549,7 @@ def findings_page(
         priority = [
             _flag(resolved),
             _flag(not_in_gate),
-            _flag(not_(in_kev) if kev_pairs else true()),
+            _flag(not_(in_kev) if kev_terms else true()),
             _rating_rank(m.c.rating),
             func.coalesce(m.c.score, 0).desc(),
             _ordered(conn, p.c.name),
@@ -554,9 +561,9 @@ def findings_page(
         ]
         if sort == "severity":
             priority = [func.coalesce(m.c.score, -1).desc(), _ordered(conn, m.c.vuln_id), *priority]
-        total = conn.scalar(select(func.count()).select_from(joined).where(and_(*where))) or 0
         stmt = (
             select(
+                func.count().over().label("total"),  # one pass: the count rides on the page's rows
                 p.c.name.label("product"),
                 r.c.version.label("release"),
                 f.c.release_id,
@@ -587,6 +594,10 @@ def findings_page(
             .offset(offset)
         )
         rows = list(conn.execute(stmt))
+        if rows:
+            total = rows[0].total
+        else:  # past the end (or nothing): counted on its own
+            total = conn.scalar(select(func.count()).select_from(joined).where(and_(*where))) or 0
         runs = _run_times(conn)
         page_kev = _kev(conn, (i for row in rows for i in [row.vuln_id, *(row.aliases or "").split()]))
         page = []
