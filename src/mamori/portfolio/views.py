@@ -517,7 +517,11 @@ def findings_page(
 
         where = list(scope)
         if severity is not None:
-            where.append(func.coalesce(func.nullif(m.c.rating, ""), "unknown").in_(sorted(severity)))
+            # plain comparisons (the planner estimates them; a function of the column it cannot)
+            rated = [m.c.rating.in_(sorted(severity))]
+            if "unknown" in severity:
+                rated += [m.c.rating.is_(None), m.c.rating == ""]
+            where.append(or_(*rated))
         if kev is not None:
             where.append(in_kev if kev else not_(in_kev))
         if vulnerability is not None:
@@ -561,43 +565,56 @@ def findings_page(
         ]
         if sort == "severity":
             priority = [func.coalesce(m.c.score, -1).desc(), _ordered(conn, m.c.vuln_id), *priority]
-        stmt = (
-            select(
-                func.count().over().label("total"),  # one pass: the count rides on the page's rows
-                p.c.name.label("product"),
-                r.c.version.label("release"),
-                f.c.release_id,
-                f.c.match_id,
-                c.c.name,
-                c.c.version,
-                c.c.purl,
-                c.c.ref,
-                c.c.matched_run,
-                m.c.vuln_id,
-                m.c.verdict,
-                m.c.aliases,
-                m.c.method,
-                m.c.confidence,
-                m.c.detail,
-                m.c.fixed,
-                m.c.rating,
-                m.c.score,
-                f.c.first_run,
-                f.c.last_run,
-                f.c.resolved_run,
-                f.c.resolution,
+        # the page's keys first (narrow rows: the database keeps the top of the order only), then their
+        # rows; the total on its own (a window count would carry every wide row through the sort)
+        keys = [
+            (k.release_id, k.match_id)
+            for k in conn.execute(
+                select(f.c.release_id, f.c.match_id)
+                .select_from(joined)
+                .where(and_(*where))
+                .order_by(*priority)
+                .limit(limit)
+                .offset(offset)
             )
-            .select_from(joined)
-            .where(and_(*where))
-            .order_by(*priority)
-            .limit(limit)
-            .offset(offset)
-        )
-        rows = list(conn.execute(stmt))
-        if rows:
-            total = rows[0].total
-        else:  # past the end (or nothing): counted on its own
+        ]
+        if len(keys) < limit and (keys or offset == 0):  # the last page: the total is known
+            total = offset + len(keys)
+        else:
             total = conn.scalar(select(func.count()).select_from(joined).where(and_(*where))) or 0
+        fetched = {
+            (row.release_id, row.match_id): row
+            for part in chunks(keys, 500)
+            for row in conn.execute(
+                select(
+                    p.c.name.label("product"),
+                    r.c.version.label("release"),
+                    f.c.release_id,
+                    f.c.match_id,
+                    c.c.name,
+                    c.c.version,
+                    c.c.purl,
+                    c.c.ref,
+                    c.c.matched_run,
+                    m.c.vuln_id,
+                    m.c.verdict,
+                    m.c.aliases,
+                    m.c.method,
+                    m.c.confidence,
+                    m.c.detail,
+                    m.c.fixed,
+                    m.c.rating,
+                    m.c.score,
+                    f.c.first_run,
+                    f.c.last_run,
+                    f.c.resolved_run,
+                    f.c.resolution,
+                )
+                .select_from(joined)
+                .where(pair.in_(part))
+            )
+        }
+        rows = [fetched[k] for k in keys]
         runs = _run_times(conn)
         page_kev = _kev(conn, (i for row in rows for i in [row.vuln_id, *(row.aliases or "").split()]))
         page = []
