@@ -517,11 +517,9 @@ def findings_page(
 
         where = list(scope)
         if severity is not None:
-            # plain comparisons (the planner estimates them; a function of the column it cannot)
-            rated = [m.c.rating.in_(sorted(severity))]
-            if "unknown" in severity:
-                rated += [m.c.rating.is_(None), m.c.rating == ""]
-            where.append(or_(*rated))
+            # kept as one expression: a plain rating IN (...) got a slower plan from PostgreSQL (25 s against
+            # 9.5 s for severity=critical on 855,561 findings)
+            where.append(func.coalesce(func.nullif(m.c.rating, ""), "unknown").in_(sorted(severity)))
         if kev is not None:
             where.append(in_kev if kev else not_(in_kev))
         if vulnerability is not None:
