@@ -179,3 +179,10 @@ def file_stem(text: str) -> str:
     import re
 
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "download"
+
+
+def unprocessable(message: str, *loc: str | int) -> HTTPException:
+    """A 422 answer in the shape the OpenAPI document declares for 422 (FastAPI's validation error: a
+    list of ``{"loc", "msg", "type"}``), for the checks a route makes itself after the model's."""
+    where: list[str | int] = list(loc) if loc else ["body"]
+    return HTTPException(422, [{"loc": where, "msg": message, "type": "value_error"}])

@@ -196,7 +196,79 @@ def find(
     enrich: bool = True,
 ) -> common.Page[FindingOut]:
     """The findings of ``release``, else of the products named (None: every product), filtered, sorted
-    and cut to one page; ``enrich``: with EPSS, publication date and SSVC outcome."""
+    and cut to one page; ``enrich``: with EPSS, publication date and SSVC outcome.
+
+    Filtering, counting, sorting (``priority``, ``severity``) and paging happen in the database
+    (:func:`mamori.portfolio.views.findings_page`); an SSVC filter or a sort by EPSS or publication date
+    needs what only the knowledge base and the SSVC decision know, and takes
+    :func:`find_in_python` (every finding in scope read, then filtered and sorted)."""
+    from mamori.portfolio import views
+    from mamori.portfolio.ssvc_view import add_ssvc
+
+    if filters.ssvc is not None or sort not in views.SORT_PAGE:
+        return find_in_python(store, products, release, filters, sort, limit, offset, ssvc_role, lang, enrich)
+    total, page = views.findings_page(
+        store,
+        release=release.id if release is not None else None,
+        products=products,
+        include_resolved=filters.include_resolved,
+        severity=filters.severity,
+        status=filters.status,
+        kev=filters.kev,
+        vulnerability=filters.vulnerability,
+        component=filters.component,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+        lang=lang,
+    )
+    if enrich:
+        _knowledge(store, page)
+        add_ssvc(store, page, ssvc_role, lang)
+    return common.Page[FindingOut](total=total, limit=limit, offset=offset, items=_out(store, page))
+
+
+def _out(store: Store, page: list[dict[str, Any]]) -> list[FindingOut]:
+    ids = _release_ids(store, {f["product"] for f in page})
+    items = []
+    for f in page:
+        product_id, release_id = ids.get((f["product"], f["release"]), (0, 0))
+        items.append(
+            FindingOut(
+                product_id=product_id,
+                product=f["product"],
+                release_id=release_id,
+                release=f["release"],
+                component=f["component"],
+                vulnerability=f["vulnerability"],
+                status=f["status"],
+                in_gate=f["in_gate"],
+                state=f["state"],
+                fixed_versions=f["fixed_versions"],
+                match=f["match"],
+                first_seen=f["first_seen"],
+                last_seen=f["last_seen"],
+                resolved_at=f["resolved_at"],
+                ssvc=f.get("ssvc"),
+            )
+        )
+    return items
+
+
+def find_in_python(
+    store: Store,
+    products: set[str] | None,
+    release: common.ReleaseRef | None,
+    filters: Filters,
+    sort: str,
+    limit: int,
+    offset: int,
+    ssvc_role: str,
+    lang: str = "en",
+    enrich: bool = True,
+) -> common.Page[FindingOut]:
+    """:func:`find` over the whole views: every finding in scope read, then filtered, sorted and cut
+    in Python (the SSVC filter and the EPSS and publication-date sorts; the reference of the tests)."""
     from mamori.portfolio import views
     from mamori.portfolio.ssvc_view import add_ssvc
 
@@ -226,30 +298,7 @@ def find(
         _knowledge(store, page)
     if enrich and filters.ssvc is None:
         add_ssvc(store, page, ssvc_role, lang)
-    ids = _release_ids(store, {f["product"] for f in page})
-    items = []
-    for f in page:
-        product_id, release_id = ids.get((f["product"], f["release"]), (0, 0))
-        items.append(
-            FindingOut(
-                product_id=product_id,
-                product=f["product"],
-                release_id=release_id,
-                release=f["release"],
-                component=f["component"],
-                vulnerability=f["vulnerability"],
-                status=f["status"],
-                in_gate=f["in_gate"],
-                state=f["state"],
-                fixed_versions=f["fixed_versions"],
-                match=f["match"],
-                first_seen=f["first_seen"],
-                last_seen=f["last_seen"],
-                resolved_at=f["resolved_at"],
-                ssvc=f.get("ssvc"),
-            )
-        )
-    return common.Page[FindingOut](total=total, limit=limit, offset=offset, items=items)
+    return common.Page[FindingOut](total=total, limit=limit, offset=offset, items=_out(store, page))
 
 
 Sort = Literal["priority", "severity", "published", "epss"]

@@ -137,7 +137,7 @@ async def create_product(
         except InputError as exc:
             if common.product_ids(store, [body.name.strip()]):
                 raise HTTPException(409, "a product of this name exists") from None
-            raise HTTPException(422, exc.problem) from None
+            raise common.unprocessable(exc.problem) from None
         common.record(
             store,
             request,

@@ -142,7 +142,7 @@ def _url(value: str | None) -> str | None:
         or not parts.netloc
         or any(c.isspace() or ord(c) < 32 for c in text)
     ):
-        raise HTTPException(422, "evidence.url: an http or https URL")
+        raise common.unprocessable("an http or https URL", "body", "evidence", "url")
     return text
 
 
@@ -238,7 +238,7 @@ async def record_decision(
     try:
         return await run_in_threadpool(run)
     except InputError as exc:
-        raise HTTPException(422, exc.problem) from None
+        raise common.unprocessable(exc.problem) from None
 
 
 @router.get("/releases/{release_id}/triage", response_model=list[RecordOut])
@@ -270,7 +270,7 @@ def decision_history(
     try:
         return [record_out(r) for r in history(store, ref.product, ref.version, component, vulnerability)]
     except InputError as exc:
-        raise HTTPException(422, exc.problem) from None
+        raise common.unprocessable(exc.problem) from None
 
 
 VEX_MEDIA = {
@@ -316,7 +316,7 @@ def release_vex(
 
     ref = common.release_or_404(store, principal, "vex.export", release_id)
     if format == "csaf" and not namespace:
-        raise HTTPException(422, "namespace: CSAF needs the publisher's namespace (https URL)")
+        raise common.unprocessable("CSAF needs the publisher's namespace (https URL)", "query", "namespace")
     if not list_records(store, ref.product, ref.version):
         raise HTTPException(404, "no triage records for this release")
     try:
@@ -327,7 +327,7 @@ def release_vex(
             vex.WriteOptions(spec_version=spec_version, namespace=namespace, lang=lang, tlp=tlp),
         )
     except InputError as exc:
-        raise HTTPException(422, exc.problem) from None
+        raise common.unprocessable(exc.problem) from None
     media, ext = VEX_MEDIA[format]
     name = f"{common.file_stem(f'{ref.product}-{ref.version}')}.{ext}"
     return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -1,0 +1,86 @@
+"""The findings lists filtered, sorted and paged in SQL (:func:`mamori.server.api_findings.find`) give the
+answers the Python path over the whole views gives (:func:`mamori.server.api_findings.find_in_python`):
+same total, same items in the same order, for every filter, both sorts, several pages, with triage
+records (not_affected, under_investigation) and a resolved finding in the portfolio."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mamori.server import api_common as common
+from mamori.server import api_findings as af
+from server_api_support import World, kb, knowledge_template, upload, world
+
+__all__ = ["kb", "knowledge_template", "world"]
+
+V1 = "/api/mamori/v1"
+
+
+def _triage(world: World) -> None:
+    with world.client("admin") as client:
+        found = client.get(f"{V1}/releases/{world.web_release}/findings", params={"limit": 500}).json()
+        items = found["items"]
+        assert len(items) >= 3, items
+        url = f"{V1}/releases/{world.web_release}/triage"
+        decisions = [
+            {"status": "not_affected", "justification": "code_not_reachable"},
+            {"status": "under_investigation"},
+            {"status": "affected", "responses": ["update"]},
+        ]
+        for f, decision in zip(items[:3], decisions, strict=True):
+            body = {
+                "component": f["component"]["purl"],
+                "vulnerability": f["vulnerability"]["id"],
+                **decision,
+            }
+            sent = client.post(url, json=body)
+            assert sent.status_code == 200, sent.text
+
+
+def _both(world: World, release: common.ReleaseRef | None, products: set[str] | None, **kw: Any) -> None:
+    filters = af.Filters(**kw.pop("filters", {}))
+    args = (world.store, products, release, filters, kw.get("sort", "priority"))
+    for limit, offset in ((500, 0), (3, 0), (3, 2), (2, 5), (50, 1000)):
+        sql = af.find(*args, limit, offset, "user")
+        python = af.find_in_python(*args, limit, offset, "user")
+        assert sql.model_dump() == python.model_dump(), (kw, filters, limit, offset)
+
+
+def test_sql_paging_gives_the_python_answers(world: World, tmp_path: Path) -> None:
+    _triage(world)
+    # a later release of web without requests: its findings of requests are resolved there
+    upload(world.store, tmp_path, "web", "1.1", ["pkg:pypi/django@1.11.0", "pkg:pypi/jinja2@2.10"])
+    upload(world.store, tmp_path, "web", "1.0", ["pkg:pypi/django@1.11.0", "pkg:pypi/jinja2@2.10"])
+    everything = af.find_in_python(
+        world.store, None, None, af.Filters(include_resolved=True), "priority", 500, 0, "user"
+    )
+    statuses = {f.status for f in everything.items}
+    assert {"open", "not_affected", "under_investigation", "affected", "resolved"} <= statuses, statuses
+    some = everything.items[0]
+    alias = next((f.vulnerability.aliases[0] for f in everything.items if f.vulnerability.aliases), "CVE-0")
+    web_release = common.release_ref(world.store, world.web_release)
+    grid: list[dict[str, Any]] = [
+        {},
+        {"include_resolved": True},
+        {"severity": {"critical"}},
+        {"severity": {"high", "unknown"}},
+        {"status": {"open"}},
+        {"status": {"not_affected", "affected"}},
+        {"status": {"under_investigation"}},
+        {"status": {"resolved"}, "include_resolved": True},
+        {"status": {"open", "resolved"}, "include_resolved": True},
+        {"kev": True},
+        {"kev": False},
+        {"vulnerability": some.vulnerability.id.lower()},
+        {"vulnerability": alias},
+        {"vulnerability": "CVE-1999 0001"},
+        {"component": "JINJA"},
+        {"component": "pkg:pypi/req"},
+        {"component": "%"},
+    ]
+    for filters in grid:
+        for sort in ("priority", "severity"):
+            for products in (None, {"web"}, {"web", "secret-product"}, set()):
+                _both(world, None, products, filters=filters, sort=sort)
+            _both(world, web_release, None, filters=filters, sort=sort)
