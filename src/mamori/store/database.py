@@ -109,7 +109,7 @@ class Store:
         with self._lock:
             connections, self._connections = self._connections, []
         for conn in connections:
-            conn.close()
+            query.sqlite_close(conn)
         self._local = threading.local()
         if self._engine is not None:
             self._engine.dispose()

@@ -17,6 +17,7 @@ import platformdirs
 
 from mamori.errors import InputError, StoreError
 from mamori.i18n import _
+from mamori.store import identity
 from mamori.store.messages import texts
 from mamori.store.query import EXIT_FULL, PRAGMAS, sqlite_failure
 
@@ -62,6 +63,10 @@ def sqlite_path(url: str) -> str | None:
 def _sqlite_events(engine: Engine) -> None:
     from sqlalchemy import event
 
+    database = engine.url.database
+    counted = bool(database) and database != ":memory:" and not database.startswith("file:")
+    held: dict[int, tuple[int, int] | None] = {}  # connection → the file it holds (identity.opened_here)
+
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
         dbapi_connection.isolation_level = None  # SQLAlchemy's BEGIN below makes transactions real
@@ -69,6 +74,16 @@ def _sqlite_events(engine: Engine) -> None:
         for pragma in PRAGMAS:
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
+        if counted:
+            held[id(dbapi_connection)] = identity.opened_here(database)
+
+    @event.listens_for(engine, "close")
+    def _close(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        identity.closed_here(held.pop(id(dbapi_connection), None))
+
+    @event.listens_for(engine, "close_detached")
+    def _close_detached(dbapi_connection) -> None:  # type: ignore[no-untyped-def]
+        identity.closed_here(held.pop(id(dbapi_connection), None))
 
     @event.listens_for(engine, "begin")
     def _begin(conn) -> None:  # type: ignore[no-untyped-def]

@@ -19,8 +19,11 @@ connection settings (WAL mode and others, which change the file) ever touch it.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import stat
+import threading
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,23 +79,51 @@ def damaged(where: str, *reason: str, **values: object) -> StoreError:
     )
 
 
+# The SQLite files this process has a connection open on, by (device, inode), with how many. A POSIX
+# lock belongs to the process and the file, not to the descriptor: closing ANY descriptor of the file
+# drops every lock this process holds on it, SQLite's included (SQLite itself defers its own closes for
+# this reason). The header read below opens and closes a plain descriptor, so it is skipped for a file
+# this process already has open through SQLite: otherwise a long-running server that opens its store a
+# second time would lose its locks, and another process (a command adding an API key, say) could take
+# the file as unused, checkpoint it and delete its WAL from under the server's connections.
+_open_here: Counter[tuple[int, int]] = Counter()
+_open_lock = threading.Lock()
+
+
+def opened_here(path: str | os.PathLike[str]) -> tuple[int, int] | None:
+    """Count a SQLite connection this process has just opened on the file at ``path``; the key to give
+    :func:`closed_here` when it is closed (None when the file cannot be looked at)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    key = (info.st_dev, info.st_ino)
+    with _open_lock:
+        _open_here[key] += 1
+    return key
+
+
+def closed_here(key: tuple[int, int] | None) -> None:
+    """One connection counted by :func:`opened_here` is closed."""
+    if key is None:
+        return
+    with _open_lock:
+        _open_here[key] -= 1
+        if _open_here[key] <= 0:
+            del _open_here[key]
+
+
+def _open_in_this_process(info: os.stat_result) -> bool:
+    with _open_lock:
+        return _open_here[(info.st_dev, info.st_ino)] > 0
+
+
 def _one_line(value: object) -> str:
     return " ".join(str(value).split())
 
 
-def sqlite_found(path: Path, where: str) -> Found | None:
-    """The tables of the SQLite file at ``path`` read without changing it; None when there is no file
-    or it is empty (0 bytes). A file that is not a readable SQLite database raises a :class:`StoreError`."""
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise StoreError(where, texts("cannot_open", detail=_one_line(exc.strerror or exc))) from None
-    if not stat.S_ISREG(info.st_mode):
-        raise damaged(where, "not_regular")
-    if info.st_size == 0:
-        return None
+def _check_header(path: Path, info: os.stat_result, where: str) -> None:
+    """The file's first 100 bytes: SQLite's, not cut short, not another application's."""
     try:
         with path.open("rb") as handle:
             header = handle.read(HEADER)
@@ -111,6 +142,23 @@ def sqlite_found(path: Path, where: str) -> Found | None:
     application = int.from_bytes(header[68:72], "big")
     if application:
         raise StoreError(where, texts("foreign_application", application=application))
+
+
+def sqlite_found(path: Path, where: str) -> Found | None:
+    """The tables of the SQLite file at ``path`` read without changing it; None when there is no file
+    or it is empty (0 bytes). A file that is not a readable SQLite database raises a :class:`StoreError`."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StoreError(where, texts("cannot_open", detail=_one_line(exc.strerror or exc))) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise damaged(where, "not_regular")
+    if info.st_size == 0:
+        return None
+    if not _open_in_this_process(info):
+        _check_header(path, info, where)
     # Read-only. With no -wal or -shm file beside it no process has it open in WAL mode: read it as
     # immutable, which creates neither (a read-only connection could not remove them afterwards).
     side = any(path.with_name(path.name + suffix).exists() for suffix in ("-wal", "-shm", "-journal"))

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from mamori.errors import InputError, StoreError
 from mamori.i18n import _
+from mamori.store import identity
 from mamori.store.identity import DAMAGE_CODES, SQLITE_FULL, damaged
 from mamori.store.messages import texts
 
@@ -158,7 +159,17 @@ def sqlite_connect(path: str, url: str) -> sqlite3.Connection:
         if failed is not None:
             raise failed from None
         raise InputError(url, _("cannot open the database: {orig}").format(orig=exc)) from None
+    _held[id(conn)] = identity.opened_here(path)
     return conn
+
+
+_held: dict[int, tuple[int, int] | None] = {}  # connection → the file it holds (identity.opened_here)
+
+
+def sqlite_close(conn: sqlite3.Connection) -> None:
+    """Close a connection of :func:`sqlite_connect` (and stop counting it as holding its file)."""
+    conn.close()
+    identity.closed_here(_held.pop(id(conn), None))
 
 
 def sqlite_read(conn: sqlite3.Connection, where: str) -> Iterator[SqliteReader]:
