@@ -197,16 +197,20 @@ def _finding_columns(f: Any, m: Any, c: Any, p: Any, r: Any, keys: bool = False)
     ]
 
 
+def _finding_join(f: Any, m: Any, c: Any, p: Any, r: Any) -> Any:
+    """Findings joined to their match, component, release and product."""
+    return (
+        f.join(m, m.c.id == f.c.match_id)
+        .join(c, c.c.id == m.c.component_id)
+        .join(r, r.c.id == f.c.release_id)
+        .join(p, p.c.id == r.c.product_id)
+    )
+
+
 def _finding_rows(conn: Connection, where: Any, include_resolved: bool) -> list[Any]:
     f, m, c = t.FindingRow.__table__, t.MatchRow.__table__, t.ComponentRow.__table__
     p, r = t.ProductRow.__table__, t.ReleaseRow.__table__
-    stmt = (
-        select(*_finding_columns(f, m, c, p, r))
-        .select_from(f.join(m, m.c.id == f.c.match_id).join(c, c.c.id == m.c.component_id))
-        .join(r, r.c.id == f.c.release_id)
-        .join(p, p.c.id == r.c.product_id)
-        .where(where)
-    )
+    stmt = select(*_finding_columns(f, m, c, p, r)).select_from(_finding_join(f, m, c, p, r)).where(where)
     if not include_resolved:
         stmt = stmt.where(f.c.resolved_run.is_(None))
     return list(conn.execute(stmt))
@@ -463,12 +467,7 @@ def findings_page(
             scope.append(p.c.name.in_(sorted(products)))
         if not include_resolved:
             scope.append(f.c.resolved_run.is_(None))
-        joined = (
-            f.join(m, m.c.id == f.c.match_id)
-            .join(c, c.c.id == m.c.component_id)
-            .join(r, r.c.id == f.c.release_id)
-            .join(p, p.c.id == r.c.product_id)
-        )
+        joined = _finding_join(f, m, c, p, r)
         resolved = f.c.resolved_run.is_not(None)
         pair = tuple_(f.c.release_id, f.c.match_id)
 
