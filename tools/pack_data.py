@@ -12,6 +12,8 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+from generated_file import write_or_check
+
 from mamori import packaged
 
 
@@ -19,13 +21,7 @@ def main() -> int:
     base = Path(str(resources.files("mamori") / "data"))
     target = base / packaged.PACKED
     data = packaged.packed(base)
-    if "--check" in sys.argv[1:]:
-        current = target.is_file() and target.read_bytes() == data
-        print(f"{target.name}: {'current' if current else 'out of date: run python tools/pack_data.py'}")
-        return 0 if current else 1
-    target.write_bytes(data)
-    print(f"{target.name}: {len(data)} bytes")
-    return 0
+    return write_or_check(target, data, "python tools/pack_data.py")
 
 
 if __name__ == "__main__":

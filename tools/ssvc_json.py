@@ -11,6 +11,8 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+from generated_file import write_or_check
+
 from mamori.triage import ssvc
 
 
@@ -18,13 +20,7 @@ def main() -> int:
     base = Path(str(resources.files("mamori") / "data" / "ssvc"))
     target = base / ssvc.PACKED
     data = ssvc.packed(base)
-    if "--check" in sys.argv[1:]:
-        current = target.is_file() and target.read_bytes() == data
-        print(f"{target.name}: {'current' if current else 'out of date: run python tools/ssvc_json.py'}")
-        return 0 if current else 1
-    target.write_bytes(data)
-    print(f"{target.name}: {len(data)} bytes")
-    return 0
+    return write_or_check(target, data, "python tools/ssvc_json.py")
 
 
 if __name__ == "__main__":

@@ -353,6 +353,38 @@ def _require_team(conn: Connection, name: str) -> Any:
     return row
 
 
+def _require_user_id(conn: Connection, name: str) -> int:
+    u = t.UserRow.__table__
+    user_id = conn.scalar(select(u.c.id).where(u.c.name == name.strip()))
+    if user_id is None:
+        raise InputError(None, _("no user {name!r}").format(name=name))
+    return int(user_id)
+
+
+def _grant(
+    conn: Connection,
+    user_id: int,
+    team_row: Any,
+    role: str,
+    products: Sequence[str] | None,
+    actor: Actor,
+    action: str,
+    target: str,
+    remote_addr: str | None,
+) -> None:
+    """Give the user a local membership of ``team_row`` with ``role`` and write its audit line."""
+    conn.execute(
+        t.MembershipRow.__table__.insert().values(
+            user_id=user_id,
+            team_id=team_row.id,
+            role=role,
+            products=_product_ids(conn, products),
+            origin="local",
+        )
+    )
+    _audit(conn, actor, action, target, {"team": team_row.name, "role": role}, remote_addr, team_row.id)
+
+
 def list_teams(store: Store, ids: Iterable[int] | None = None) -> list[Team]:
     """Every team (or those of ``ids``), by name."""
     tt = t.TeamRow.__table__
@@ -502,24 +534,7 @@ def create_user(
                 )
             ).inserted_primary_key[0]
         )
-        conn.execute(
-            t.MembershipRow.__table__.insert().values(
-                user_id=user_id,
-                team_id=team_row.id,
-                role=role,
-                products=_product_ids(conn, products),
-                origin="local",
-            )
-        )
-        _audit(
-            conn,
-            actor,
-            "user.create",
-            f"user:{name}",
-            {"team": team_row.name, "role": role},
-            remote_addr,
-            team_row.id,
-        )
+        _grant(conn, user_id, team_row, role, products, actor, "user.create", f"user:{name}", remote_addr)
     return User(user_id, name, None, False, True, at), generated
 
 
@@ -541,9 +556,7 @@ def set_password(
     actor = actor or cli_actor()
     u = t.UserRow.__table__
     with _write(store) as conn:
-        user_id = conn.scalar(select(u.c.id).where(u.c.name == name.strip()))
-        if user_id is None:
-            raise InputError(None, _("no user {name!r}").format(name=name))
+        user_id = _require_user_id(conn, name)
         conn.execute(
             update(u)
             .where(u.c.id == user_id)
@@ -569,28 +582,19 @@ def add_membership(
     actor = actor or cli_actor()
     with _write(store) as conn:
         team_row = _require_team(conn, team)
-        u, m = t.UserRow.__table__, t.MembershipRow.__table__
-        user_id = conn.scalar(select(u.c.id).where(u.c.name == user.strip()))
-        if user_id is None:
-            raise InputError(None, _("no user {name!r}").format(name=user))
+        m = t.MembershipRow.__table__
+        user_id = _require_user_id(conn, user)
         conn.execute(delete(m).where(m.c.user_id == user_id, m.c.team_id == team_row.id))
-        conn.execute(
-            m.insert().values(
-                user_id=user_id,
-                team_id=team_row.id,
-                role=role,
-                products=_product_ids(conn, products),
-                origin="local",
-            )
-        )
-        _audit(
+        _grant(
             conn,
+            user_id,
+            team_row,
+            role,
+            products,
             actor,
             "membership.set",
             f"user:{user.strip()}",
-            {"team": team_row.name, "role": role},
             remote_addr,
-            team_row.id,
         )
 
 

@@ -20,6 +20,11 @@ DB_OPTION = typer.Option(
     None, "--db", help="Database: SQLite path or URL; default $MAMORI_DB or the user data dir."
 )
 FORMAT_OPTION = typer.Option("text", "--format", help="text or json.")
+PASSWORD_STDIN_OPTION = typer.Option(
+    False,
+    "--password-stdin",
+    help="Read the password from the first line of stdin (else one is generated and printed once).",
+)
 ROLE_HELP = "admin, security_manager, developer, auditor or customer."
 
 team_app = typer.Typer(help="Teams of the team server.", no_args_is_help=True)
@@ -106,11 +111,7 @@ def user_add(
         "--product",
         help="Limit the role to this product of the team (repeatable; default: all of them).",
     ),
-    password_stdin: bool = typer.Option(
-        False,
-        "--password-stdin",
-        help="Read the password from the first line of stdin (else one is generated and printed once).",
-    ),
+    password_stdin: bool = PASSWORD_STDIN_OPTION,
     db: str | None = DB_OPTION,
 ) -> None:
     """Add a local user with a role in a team."""
@@ -149,11 +150,7 @@ def user_role(
 @user_app.command("password")
 def user_password(
     name: str = typer.Argument(..., help="The user."),
-    password_stdin: bool = typer.Option(
-        False,
-        "--password-stdin",
-        help="Read the password from the first line of stdin (else one is generated and printed once).",
-    ),
+    password_stdin: bool = PASSWORD_STDIN_OPTION,
     db: str | None = DB_OPTION,
 ) -> None:
     """Set a user's password (the account's lock is lifted; the user's sessions end)."""

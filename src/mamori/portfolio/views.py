@@ -168,37 +168,49 @@ def _finding(row: Any, runs: dict[int, str], kev: set[str], state: FindingState,
     }
 
 
+def _finding_columns(f: Any, m: Any, c: Any, p: Any, r: Any, keys: bool = False) -> list[Any]:
+    """The columns of one finding row (product, release, component, match, finding), with the
+    finding's (release_id, match_id) key after the release when ``keys`` is set."""
+    key = [f.c.release_id, f.c.match_id] if keys else []
+    return [
+        p.c.name.label("product"),
+        r.c.version.label("release"),
+        *key,
+        c.c.name,
+        c.c.version,
+        c.c.purl,
+        c.c.ref,
+        c.c.matched_run,
+        m.c.vuln_id,
+        m.c.verdict,
+        m.c.aliases,
+        m.c.method,
+        m.c.confidence,
+        m.c.detail,
+        m.c.fixed,
+        m.c.rating,
+        m.c.score,
+        f.c.first_run,
+        f.c.last_run,
+        f.c.resolved_run,
+        f.c.resolution,
+    ]
+
+
+def _finding_join(f: Any, m: Any, c: Any, p: Any, r: Any) -> Any:
+    """Findings joined to their match, component, release and product."""
+    return (
+        f.join(m, m.c.id == f.c.match_id)
+        .join(c, c.c.id == m.c.component_id)
+        .join(r, r.c.id == f.c.release_id)
+        .join(p, p.c.id == r.c.product_id)
+    )
+
+
 def _finding_rows(conn: Connection, where: Any, include_resolved: bool) -> list[Any]:
     f, m, c = t.FindingRow.__table__, t.MatchRow.__table__, t.ComponentRow.__table__
     p, r = t.ProductRow.__table__, t.ReleaseRow.__table__
-    stmt = (
-        select(
-            p.c.name.label("product"),
-            r.c.version.label("release"),
-            c.c.name,
-            c.c.version,
-            c.c.purl,
-            c.c.ref,
-            c.c.matched_run,
-            m.c.vuln_id,
-            m.c.verdict,
-            m.c.aliases,
-            m.c.method,
-            m.c.confidence,
-            m.c.detail,
-            m.c.fixed,
-            m.c.rating,
-            m.c.score,
-            f.c.first_run,
-            f.c.last_run,
-            f.c.resolved_run,
-            f.c.resolution,
-        )
-        .select_from(f.join(m, m.c.id == f.c.match_id).join(c, c.c.id == m.c.component_id))
-        .join(r, r.c.id == f.c.release_id)
-        .join(p, p.c.id == r.c.product_id)
-        .where(where)
-    )
+    stmt = select(*_finding_columns(f, m, c, p, r)).select_from(_finding_join(f, m, c, p, r)).where(where)
     if not include_resolved:
         stmt = stmt.where(f.c.resolved_run.is_(None))
     return list(conn.execute(stmt))
@@ -455,12 +467,7 @@ def findings_page(
             scope.append(p.c.name.in_(sorted(products)))
         if not include_resolved:
             scope.append(f.c.resolved_run.is_(None))
-        joined = (
-            f.join(m, m.c.id == f.c.match_id)
-            .join(c, c.c.id == m.c.component_id)
-            .join(r, r.c.id == f.c.release_id)
-            .join(p, p.c.id == r.c.product_id)
-        )
+        joined = _finding_join(f, m, c, p, r)
         resolved = f.c.resolved_run.is_not(None)
         pair = tuple_(f.c.release_id, f.c.match_id)
 
@@ -584,32 +591,7 @@ def findings_page(
             (row.release_id, row.match_id): row
             for part in chunks(keys, 500)
             for row in conn.execute(
-                select(
-                    p.c.name.label("product"),
-                    r.c.version.label("release"),
-                    f.c.release_id,
-                    f.c.match_id,
-                    c.c.name,
-                    c.c.version,
-                    c.c.purl,
-                    c.c.ref,
-                    c.c.matched_run,
-                    m.c.vuln_id,
-                    m.c.verdict,
-                    m.c.aliases,
-                    m.c.method,
-                    m.c.confidence,
-                    m.c.detail,
-                    m.c.fixed,
-                    m.c.rating,
-                    m.c.score,
-                    f.c.first_run,
-                    f.c.last_run,
-                    f.c.resolved_run,
-                    f.c.resolution,
-                )
-                .select_from(joined)
-                .where(pair.in_(part))
+                select(*_finding_columns(f, m, c, p, r, keys=True)).select_from(joined).where(pair.in_(part))
             )
         }
         rows = [fetched[k] for k in keys]

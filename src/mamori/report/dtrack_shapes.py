@@ -206,31 +206,29 @@ def project(release: dict[str, Any], project_uuid: str, summary: dict[str, Any] 
     return out
 
 
-def _alias_key(identifier: str) -> str:
+# Dependency-Track's alias field and vulnerability source of an id, by its prefix (else the last value)
+_ALIAS_KEYS = (
+    ("CVE-", "cveId"),
+    ("GHSA-", "ghsaId"),
+    ("GSD-", "gsdId"),
+    ("SNYK-", "snykId"),
+    ("JVNDB-", "internalId"),
+)
+_SOURCES = (("CVE-", "NVD"), ("GHSA-", "GITHUB"), ("JVNDB-", "JVN"))
+
+
+def _by_prefix(identifier: str, table: tuple[tuple[str, str], ...], default: str) -> str:
     upper = identifier.upper()
-    if upper.startswith("CVE-"):
-        return "cveId"
-    if upper.startswith("GHSA-"):
-        return "ghsaId"
-    if upper.startswith("GSD-"):
-        return "gsdId"
-    if upper.startswith("SNYK-"):
-        return "snykId"
-    if upper.startswith("JVNDB-"):
-        return "internalId"
-    return "osvId"
+    return next((value for prefix, value in table if upper.startswith(prefix)), default)
+
+
+def _alias_key(identifier: str) -> str:
+    return _by_prefix(identifier, _ALIAS_KEYS, "osvId")
 
 
 def source_of(identifier: str) -> str:
     """The Dependency-Track ``source`` a vulnerability id belongs to."""
-    upper = identifier.upper()
-    if upper.startswith("CVE-"):
-        return "NVD"
-    if upper.startswith("GHSA-"):
-        return "GITHUB"
-    if upper.startswith("JVNDB-"):
-        return "JVN"
-    return "OSV"
+    return _by_prefix(identifier, _SOURCES, "OSV")
 
 
 def aliases(vuln_id: str, others: Iterable[str]) -> list[dict[str, str]]:

@@ -21,6 +21,16 @@ from mamori import accounts
 from mamori.server.security import ALL, Principal, product_or_404, remote_addr
 from mamori.store import Store
 
+# the media type and file-name suffix of each SBOM format a stored SBOM is served in (API and web pages)
+SBOM_MEDIA = {
+    "cyclonedx-json": ("application/vnd.cyclonedx+json", "cdx.json"),
+    "cyclonedx-xml": ("application/vnd.cyclonedx+xml", "cdx.xml"),
+    "spdx-json": ("application/spdx+json", "spdx.json"),
+    "spdx-tv": ("text/spdx; charset=utf-8", "spdx"),
+    "spdx-lite-csv": ("text/csv; charset=utf-8", "csv"),
+    "spdx-lite-xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+}
+
 
 def may_create_product(principal: Principal) -> bool:
     """A grant with ``product.write`` over its whole team (or every product)."""

@@ -24,14 +24,6 @@ from mamori.store import Store
 router = APIRouter(prefix=PREFIX, tags=["products"])
 
 ORIGINAL = "original"
-SBOM_MEDIA = {
-    "cyclonedx-json": ("application/vnd.cyclonedx+json", "cdx.json"),
-    "cyclonedx-xml": ("application/vnd.cyclonedx+xml", "cdx.xml"),
-    "spdx-json": ("application/spdx+json", "spdx.json"),
-    "spdx-tv": ("text/spdx; charset=utf-8", "spdx"),
-    "spdx-lite-csv": ("text/csv; charset=utf-8", "csv"),
-    "spdx-lite-xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
-}
 
 
 class ProductIn(BaseModel):
@@ -292,7 +284,7 @@ def release_components(
             "description": "the SBOM (attachment)",
             "content": {
                 media: {"schema": {"type": "string", "format": "binary"}}
-                for media in ["application/octet-stream", *(m for m, _ext in SBOM_MEDIA.values())]
+                for media in ["application/octet-stream", *(m for m, _ext in common.SBOM_MEDIA.values())]
             },
         }
     },
@@ -318,7 +310,7 @@ def release_sbom_download(
             media, name = "application/octet-stream", f"{stem}.sbom"
         else:
             data = dumps(release_sbom(store, ref.product, ref.version), format)
-            media, ext = SBOM_MEDIA[format]
+            media, ext = common.SBOM_MEDIA[format]
             name = f"{stem}.{ext}"
     except InputError:
         raise common.not_found() from None

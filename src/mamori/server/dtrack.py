@@ -79,12 +79,21 @@ def _visible(principal: Principal, permission: str, product_id: int) -> bool:
 
 
 # -- reading a bounded body ------------------------------------------------------------------------
-class _TooLarge(Exception):
-    pass
+class _BodyRefused(Exception):
+    """The body was not read; :meth:`response` is the answer to the client."""
+
+    def response(self) -> PlainTextResponse:
+        raise NotImplementedError
 
 
-class _TooSlow(Exception):
-    pass
+class _TooLarge(_BodyRefused):
+    def response(self) -> PlainTextResponse:
+        return _too_large()
+
+
+class _TooSlow(_BodyRefused):
+    def response(self) -> PlainTextResponse:
+        return _error(408, _("The upload took too long to arrive."))
 
 
 def upload_seconds() -> float:
@@ -251,10 +260,8 @@ async def put_bom(
     limit = uploads.max_upload_bytes()
     try:
         raw = await _body(request, (limit + 2) // 3 * 4 + JSON_OVERHEAD)
-    except _TooLarge:
-        return _too_large()
-    except _TooSlow:
-        return _error(408, _("The upload took too long to arrive."))
+    except _BodyRefused as refused:
+        return refused.response()
     try:
         fields = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -276,10 +283,8 @@ async def post_bom(
 ) -> Response:
     try:
         await _body(request, uploads.max_upload_bytes() + MULTIPART_OVERHEAD)
-    except _TooLarge:
-        return _too_large()
-    except _TooSlow:
-        return _error(408, _("The upload took too long to arrive."))
+    except _BodyRefused as refused:
+        return refused.response()
     try:
         form = await request.form(max_files=1, max_fields=20)
     except Exception:  # any malformed multipart body is the client's

@@ -26,14 +26,6 @@ from mamori.store import Store
 router = APIRouter(include_in_schema=False)
 
 RATINGS = ("critical", "high", "medium", "low", "none", "unknown")
-SBOM_MIME = {
-    "cyclonedx-json": ("application/vnd.cyclonedx+json", "cdx.json"),
-    "cyclonedx-xml": ("application/vnd.cyclonedx+xml", "cdx.xml"),
-    "spdx-json": ("application/spdx+json", "spdx.json"),
-    "spdx-tv": ("text/spdx; charset=utf-8", "spdx"),
-    "spdx-lite-csv": ("text/csv; charset=utf-8", "csv"),
-    "spdx-lite-xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
-}
 VEX_FORMATS = {
     "cyclonedx": ("application/vnd.cyclonedx+json", "cdx.vex.json"),
     "openvex": ("application/json", "openvex.json"),
@@ -321,7 +313,7 @@ async def release_page(
         ref=ref,
         view=view,
         details=details,
-        sbom_formats=list(SBOM_MIME),
+        sbom_formats=list(api_common.SBOM_MEDIA),
         may_findings=principal.can("finding.read", ref.product_id),
     )
 
@@ -346,11 +338,11 @@ async def release_sbom_download(
     from mamori.sbom.formats import dumps
 
     ref = _release(store, principal, "product.read", release_id)
-    if format not in SBOM_MIME:
+    if format not in api_common.SBOM_MEDIA:
         raise HTTPException(404, "not found")
     doc = await run_in_threadpool(release_sbom, store, ref.product, ref.version)
     data = await run_in_threadpool(dumps, doc, format)
-    media, suffix = SBOM_MIME[format]
+    media, suffix = api_common.SBOM_MEDIA[format]
     return _download(data, media, f"{api_common.file_stem(ref.product + '-' + ref.version)}.{suffix}")
 
 
