@@ -211,6 +211,11 @@ class _Run:
         self.limit = min(batch, _FIRST_BATCH)
         self.background = not isinstance(store.engine.pool, SingletonThreadPool | StaticPool)
         self.writing: threading.Thread | None = None
+        # set when the batch being written has committed or rolled back: waited for instead of
+        # Thread.join, which a signal handler raising mid-wait (Ctrl-C, SIGTERM) can leave believing a
+        # running thread has ended (CPython's bpo-45274 handling): the process would then exit while
+        # the writer is inside its transaction, leaving the WAL behind
+        self.written = threading.Event()
         self.failure: BaseException | None = None
 
     def counts(self, source: str) -> SourceCounts:
@@ -282,6 +287,18 @@ class _Run:
         for source, scopes in batch.scopes.items():
             writer.put_coverage(source, scopes, complete=False, origin=self.summary.origin)
 
+    def _write_then_signal(self, batch: _Batch, state: dict[str, Any] | None) -> None:
+        try:
+            self._write(batch, state)
+        finally:
+            self.written.set()
+
+    def wait_written(self) -> None:
+        """Wait for the batch being written, if any (an interrupted wait can simply be waited again)."""
+        if self.writing is not None:
+            self.written.wait()
+            self.writing = None
+
     def _write(self, batch: _Batch, state: dict[str, Any] | None) -> None:
         """One transaction: the batch and, when resumable, the checkpoint taken when it was handed over
         (what had been read by then) with the write counts of every batch up to this one."""
@@ -299,9 +316,7 @@ class _Run:
 
     def _join(self) -> None:
         """Wait for the batch being written; its failure stops the run."""
-        if self.writing is not None:
-            self.writing.join()
-            self.writing = None
+        self.wait_written()
         if self.failure is not None:
             raise _WriteFailed(self.failure)
 
@@ -323,7 +338,10 @@ class _Run:
             self._write(batch, state)
             self._join()
             return
-        self.writing = threading.Thread(target=self._write, args=(batch, state), name="mamori-import-writer")
+        self.written.clear()
+        self.writing = threading.Thread(
+            target=self._write_then_signal, args=(batch, state), name="mamori-import-writer"
+        )
         self.writing.start()
 
     def finish(self, cursors: dict[str, str], claims: Iterable[CoverageClaim] = ()) -> None:
@@ -389,8 +407,7 @@ def _writes_joined(run: _Run) -> Iterator[None]:
     except _WriteFailed as exc:
         raise exc.failure from None
     except BaseException:
-        if run.writing is not None:
-            run.writing.join()
+        run.wait_written()
         raise
 
 
