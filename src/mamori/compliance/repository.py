@@ -87,7 +87,16 @@ class Assessments:
 
     # ------------------------------------------------------------------ create / load
 
-    def create(self, framework: str, organization: str, roles: tuple[str, ...], scope: str) -> Assessment:
+    def create(
+        self,
+        framework: str,
+        organization: str,
+        roles: tuple[str, ...],
+        scope: str,
+        *,
+        via: str = "cli",
+        actor: str | None = None,
+    ) -> Assessment:
         framework = check_framework(framework)
         if not organization.strip():
             raise InputError(None, _("--org must name the organisation"))
@@ -116,8 +125,8 @@ class Assessments:
                     old=None,
                     new=framework,
                     at=stamp,
-                    actor=default_actor(),
-                    via="cli",
+                    actor=actor or default_actor(),
+                    via=via,
                 )
             )
         return self.get(row.id)

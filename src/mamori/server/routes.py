@@ -17,6 +17,7 @@ ROUTERS: tuple[str, ...] = (
     "mamori.server.api_vulns",
     "mamori.server.api_triage",
     "mamori.server.api_uploads",
+    "mamori.server.api_compliance",
     "mamori.server.dtrack",
     "mamori.server.web_pages",
     "mamori.server.web_admin",

@@ -40,7 +40,9 @@ class OidcSettings:
 class ServerSettings:
     """``db``: the store (path or URL; None: the default store). ``secure_cookies``: None sets the
     ``Secure`` attribute when the request came over https (directly or, with ``proxy_headers``, through a
-    proxy), True always, False never. Times in seconds, sizes in bytes."""
+    proxy), True always, False never. Times in seconds, sizes in bytes. ``evidence_dir``: where evidence
+files uploaded to self-assessments are kept (None: ``<store file>.evidence`` beside a SQLite store, else
+``evidence`` in mamori's data folder)."""
 
     db: str | None = None
     session_idle_seconds: int = 30 * 60
@@ -50,3 +52,4 @@ class ServerSettings:
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
     oidc: OidcSettings | None = None
     background_workers: int = 2
+    evidence_dir: str | None = None  # evidence files uploaded to self-assessments (None: beside the store)
