@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Path as PathParam, Query, Request
-from fastapi import UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -554,7 +554,7 @@ def declaration_file(found: Found, format: str, lang: str) -> tuple[bytes, str, 
     made = found.owner.declaration if found.owner else None
     if made is None:
         raise common.not_found()
-    media, suffix = DECLARATION_FORMATS[format]
+    media, _suffix = DECLARATION_FORMATS[format]
     if format == "json":
         data = orjson.dumps(made, option=orjson.OPT_INDENT_2) + b"\n"
         name = f"declaration-{found.assessment.id}.json"

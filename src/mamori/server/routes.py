@@ -20,6 +20,7 @@ ROUTERS: tuple[str, ...] = (
     "mamori.server.api_compliance",
     "mamori.server.dtrack",
     "mamori.server.web_pages",
+    "mamori.server.web_compliance",
     "mamori.server.web_admin",
 )
 

@@ -39,10 +39,10 @@ class OidcSettings:
 @dataclass(frozen=True, slots=True)
 class ServerSettings:
     """``db``: the store (path or URL; None: the default store). ``secure_cookies``: None sets the
-    ``Secure`` attribute when the request came over https (directly or, with ``proxy_headers``, through a
-    proxy), True always, False never. Times in seconds, sizes in bytes. ``evidence_dir``: where evidence
-files uploaded to self-assessments are kept (None: ``<store file>.evidence`` beside a SQLite store, else
-``evidence`` in mamori's data folder)."""
+        ``Secure`` attribute when the request came over https (directly or, with ``proxy_headers``, through a
+        proxy), True always, False never. Times in seconds, sizes in bytes. ``evidence_dir``: where evidence
+    files uploaded to self-assessments are kept (None: ``<store file>.evidence`` beside a SQLite store, else
+    ``evidence`` in mamori's data folder)."""
 
     db: str | None = None
     session_idle_seconds: int = 30 * 60

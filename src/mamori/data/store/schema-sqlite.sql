@@ -1,4 +1,4 @@
--- revision: uploads
+-- revision: assessment_owner
 
 CREATE TABLE account_login_attempt (
 	id INTEGER NOT NULL,
@@ -436,6 +436,23 @@ CREATE TABLE assessment_history (
 );
 
 CREATE INDEX ix_assessment_history_assessment_id ON assessment_history (assessment_id);
+
+CREATE TABLE assessment_owner (
+	assessment_id INTEGER NOT NULL,
+	team_id INTEGER NOT NULL,
+	product_id INTEGER,
+	declaration JSON,
+	declared_at VARCHAR(32),
+	declared_by TEXT,
+	published_at VARCHAR(32),
+	published_by TEXT,
+	CONSTRAINT pk_assessment_owner PRIMARY KEY (assessment_id),
+	CONSTRAINT fk_assessment_owner_assessment FOREIGN KEY(assessment_id) REFERENCES assessment (id) ON DELETE CASCADE,
+	CONSTRAINT fk_assessment_owner_team FOREIGN KEY(team_id) REFERENCES account_team (id),
+	CONSTRAINT fk_assessment_owner_product FOREIGN KEY(product_id) REFERENCES product (id)
+);
+
+CREATE INDEX ix_assessment_owner_team_id ON assessment_owner (team_id);
 
 CREATE TABLE assessment_proposal (
 	id INTEGER NOT NULL,
