@@ -37,6 +37,7 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, 
         accounts.assign_product(store, "theirs", SECRET_PRODUCT)
         accounts.create_api_key(store, "theirs", "developer", name=SECRET_KEY_NAME)
         other = _other_release(store, tmp_path)
+        other.update(_other_assessment(store, secret))
         keys = {}
         for role in ROLE_NAMES:
             if role == "admin":
@@ -64,7 +65,32 @@ def _other_release(store: Any, tmp_path: Path) -> dict[str, Any]:
     return {"release_id": status.release_id, "token": token, "uuid": status.project_uuid}
 
 
-ABSENT = {"product_id": 987654, "release_id": 987654, "token": "00000000-0000-0000-0000-000000000000"}
+def _other_assessment(store: Any, product_id: int) -> dict[str, Any]:
+    """A self-assessment of the other team, its declaration made and published to its customers."""
+    from mamori.accounts import assessment_owner
+    from mamori.compliance.declaration import build
+    from mamori.compliance.repository import Assessments
+
+    book = Assessments(store)
+    made = book.create("jcstar1", SECRET_PRODUCT, ("developer",), f"{SECRET_PRODUCT} 9.9")
+    item = made.items()[0].id
+    book.answer(made, item, status="implemented", owner=SECRET_KEY_NAME)
+    team = accounts.get_team(store, "theirs")
+    assert team is not None
+    assessment_owner.set_owner(store, made.id, team.id, product_id)
+    declared = build(book.get(made.id), {"name": "A", "title": "B"}, "2026-12-01")
+    assessment_owner.save_declaration(store, made.id, declared, "theirs")
+    assert assessment_owner.publish(store, made.id, "theirs")
+    return {"assessment_id": made.id, "item_id": item}
+
+
+ABSENT = {
+    "product_id": 987654,
+    "release_id": 987654,
+    "assessment_id": 987654,
+    "item_id": "STAR1-1",
+    "token": "00000000-0000-0000-0000-000000000000",
+}
 
 
 def _fill(path: str, values: dict[str, Any]) -> str:
