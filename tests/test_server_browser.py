@@ -226,3 +226,76 @@ def _sign_in_ja(page: Any, url: str) -> None:
     page.get_by_label("パスワード").fill(PASSWORD)
     page.get_by_role("button", name="サインイン").click()
     page.wait_for_url(f"{url}/")
+
+
+def test_compliance_answer_and_declaration_download(
+    browser: Any, site: tuple[str, Any, dict[str, int]], tmp_path: Path
+) -> None:
+    """Open the compliance pages from the navigation, answer one item, make the declaration and download
+    it (PDF); the compliance pages fit 390 px too."""
+    from mamori import accounts
+    from mamori.accounts.assessment_owner import set_owner
+    from mamori.compliance.repository import Assessments
+
+    url, store, ids = site
+    book = Assessments(store)
+    made = book.create("jcstar1", "Example K.K.", ("developer", "supplier"), "web 1.1")
+    alpha = accounts.get_team(store, "alpha")
+    assert alpha is not None
+    set_owner(store, made.id, alpha.id, ids["web"])
+    item = made.items()[0]
+    shots = Shots(tmp_path)
+    context = browser.new_context(accept_downloads=True, locale="en-GB")
+    page = context.new_page()
+    seen = _watch(page)
+    _sign_in(page, url, "alice")
+    page.get_by_role("link", name="Compliance").first.click()
+    page.get_by_role("link", name=f"#{made.id}").click()
+    shots.take(page, "c1-assessment")
+    page.locator(f"#item-{item.id} a").first.click()
+    page.get_by_label("Status").select_option("implemented")
+    page.get_by_label("Note (for not applicable: the reason)").fill("default passwords are unique per device")
+    page.get_by_label("Owner").fill("Hanako")
+    shots.take(page, "c2-answer")
+    page.get_by_role("button", name="Save the answer").click()
+    page.get_by_text(f"The answer to {item.id} was saved.").wait_for()
+    assert page.locator(f"#item-{item.id}").inner_text().count("Implemented") == 1
+    page.get_by_role("link", name="Declaration").first.click()
+    page.get_by_label('Approver from management ("name, title")').fill("Yamada Taro, CEO")
+    page.get_by_label("Make it even with unanswered items").check()
+    page.get_by_role("button", name="Make the declaration").click()
+    page.get_by_text("The declaration was made.").wait_for()
+    shots.take(page, "c3-declaration")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="PDF (English)").click()
+    assert Path(info.value.path()).read_bytes().startswith(b"%PDF-")
+    assert info.value.suggested_filename == f"declaration-{made.id}.en.pdf"
+    with page.expect_download() as info:
+        page.get_by_role("link", name="JSON").click()
+    declared = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+    entry = next(i for i in declared["items"] if i["id"] == item.id)
+    assert entry["status"] == "implemented" and entry["owner"] == "Hanako"
+    assert declared["approver"] == {"name": "Yamada Taro", "title": "CEO"}
+    assert seen == []
+    context.close()
+    answer = book.get(made.id).answer(item.id)
+    assert (answer.status, answer.owner) == ("implemented", "Hanako")
+    # the compliance pages at 390 px, in Japanese
+    narrow = browser.new_context(viewport={"width": 390, "height": 844}, locale="ja-JP")
+    page = narrow.new_page()
+    page.goto(f"{url}/signin")
+    _sign_in_ja(page, url)
+    base = f"/compliance/{made.id}"
+    for name, path in (
+        ("list", "/compliance"),
+        ("assessment", base),
+        ("item", f"{base}/items/{item.id}"),
+        ("gaps", f"{base}/gaps"),
+        ("roadmap", f"{base}/roadmap"),
+        ("declaration", f"{base}/declaration"),
+    ):
+        page.goto(url + path)
+        width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        shots.take(page, f"390-compliance-{name}")
+        assert width[0] <= width[1], (name, width)
+    narrow.close()
