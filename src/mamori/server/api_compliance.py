@@ -34,6 +34,7 @@ from mamori.errors import InputError
 from mamori.server import api_common as common
 from mamori.server.api import PREFIX
 from mamori.server.security import Principal, current_principal, get_store, require
+from mamori.server.web import page_lang, text
 from mamori.store import Store
 
 router = APIRouter(prefix=PREFIX, tags=["compliance"])
@@ -141,12 +142,15 @@ def creating_teams(store: Store, principal: Principal) -> list[tuple[int, str]]:
 
 
 def evidence_root(request: Request) -> Path:
-    """Where uploaded evidence files are kept (:class:`~mamori.server.settings.ServerSettings`)."""
+    """Where uploaded evidence files are kept: ``ServerSettings.evidence_dir``, else ``MAMORI_EVIDENCE_DIR``,
+    else ``<store file>.evidence`` beside a SQLite store, else ``evidence`` in mamori's data folder."""
+    import os
+
     import platformdirs
 
     from mamori.store.engine import sqlite_path
 
-    configured = request.app.state.settings.evidence_dir
+    configured = request.app.state.settings.evidence_dir or os.environ.get("MAMORI_EVIDENCE_DIR")
     if configured:
         return Path(configured)
     db = sqlite_path(get_store(request).url)
@@ -502,7 +506,8 @@ def declare(store: Store, request: Request, principal: Principal, found: Found, 
         day = parse_date(body.date, "date") if body.date else dt.date.today().isoformat()
         unanswered = a.counts()["unanswered"]
         if unanswered and not body.allow_unanswered:
-            raise InputError(None, f"{unanswered} items are unanswered (or allow_unanswered)")
+            lang = page_lang(request, principal.lang)
+            raise InputError(None, text(lang, "compliance", "unanswered", count=unanswered))
         made = build(a, person, day, body.review_interval)
     except InputError as exc:
         raise common.unprocessable(exc.problem) from None
