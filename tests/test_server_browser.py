@@ -1,7 +1,8 @@
 """The web interface in a real browser: Playwright for Python driving Debian's Chromium against the
 application served by uvicorn on loopback. Sign in, upload a real SBOM, see its findings, triage one,
 download the VEX (it holds the decision), switch to Japanese, sign out; component names with markup stay
-text (no dialog, no script runs); at 390 px wide no page scrolls sideways.
+text (no dialog, no script runs); at 390 px wide no page scrolls sideways. Compliance: open it from the menu,
+answer an item, make the declaration and download it (PDF, JSON); the compliance pages at 390 px.
 
 Skipped when Playwright or Chromium is absent. Screenshots are kept under the test's temporary folder (the
 path is printed), never in the repository."""
