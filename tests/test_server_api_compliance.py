@@ -294,3 +294,34 @@ def test_a_command_line_assessment_is_for_administrators_until_given_to_a_team(s
     assert given.status_code == 200 and given.json()["team"] == "mine"
     assert c["auditor"].get(f"{API}/assessments/{cli.id}").json()["items"][0]["level"] == 2
     assert c["admin"].put(f"{API}/assessments/{cli.id}/owner", json={"team": "nope"}).status_code == 422
+
+
+def test_who_may_do_what_with_an_assessment() -> None:
+    from mamori.accounts.assessment_owner import Owner
+    from mamori.server.api_compliance import may, visible
+    from mamori.server.security import Grant, Principal
+
+    def owner(team_id: int, product_id: int | None, published: bool = False) -> Owner:
+        declared = {"date": "2026-12-01"} if published else None
+        return Owner(
+            1, team_id, "t", product_id, declared, None, None, "2026-12-01" if published else None, None
+        )
+
+    def principal(*grants: Grant) -> Principal:
+        return Principal("user", 1, "u", grants)
+
+    limited = principal(Grant(1, "t", "developer", frozenset({3}), limited=True))
+    assert may(limited, owner(1, 3), "assessment.write") and not may(limited, owner(1, 4), "assessment.read")
+    assert not visible(limited, owner(1, None))  # the team's assessment of no product: the whole team's
+    whole = principal(Grant(1, "t", "auditor", frozenset({3})))
+    assert may(whole, owner(1, None), "assessment.read") and not may(
+        whole, owner(1, None), "assessment.write"
+    )
+    assert not visible(whole, owner(2, None)) and not visible(whole, None)
+    customer = principal(Grant(1, "t", "customer", frozenset({3})))
+    assert not visible(customer, owner(1, 3)) and visible(customer, owner(1, 3, published=True))
+    assert may(customer, owner(1, 3, published=True), "declaration.read")
+    assert not may(customer, owner(1, 3, published=True), "assessment.read")
+    assert not visible(customer, owner(2, 3, published=True))
+    admin = principal(Grant(9, "ops", "admin", frozenset()))
+    assert visible(admin, None) and may(admin, owner(5, None), "assessment.write")
