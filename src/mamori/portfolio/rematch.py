@@ -652,8 +652,13 @@ def match_release(
     *,
     matcher: Matcher | None = None,
     progress: Progress | None = None,
+    totals: bool = True,
 ) -> RunSummary:
-    """Match a newly stored SBOM revision (and resolve what the previous revision listed and this one drops)."""
+    """Match a newly stored SBOM revision (and resolve what the previous revision listed and this one drops).
+
+    ``totals``: also count the open findings across the portfolio into the summary (``open_findings``,
+    ``by_rating`` …, as ``release add`` prints them); a count of every open finding, so an upload, which
+    reports its own release's, leaves it out."""
     from mamori.portfolio.archive import sbom_component_ids
 
     started = time.perf_counter()
@@ -664,7 +669,8 @@ def match_release(
         ids = sbom_component_ids(conn, [sbom_id] + ([previous_sbom_id] if previous_sbom_id else []))
         conn.commit()
         engine.run(conn, ids)
-        _totals(conn, engine.summary)
+        if totals:
+            _totals(conn, engine.summary)
         engine.summary.seconds = round(time.perf_counter() - started, 3)
         _finish(conn, engine.summary, None)
     return engine.summary
