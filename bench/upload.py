@@ -11,7 +11,8 @@
    Each of ``--runs`` rounds draws a fresh SBOM of ``--upload-components`` real packages and versions
    (a new seed per round; rounds overlap in packages, as a product's releases do), uploads it as a
    new release through ``PUT /api/v1/bom`` (Dependency-Track's upload, base64 JSON body) and polls
-   ``/api/v1/bom/token/{token}`` every 20 ms, to each side in turn (which side goes first alternates).
+   ``/api/v1/bom/token/{token}`` every ``--poll-ms`` (20 ms, as bench/server.py; each poll is a request the
+   same server answers while it processes), to each side in turn (which side goes first alternates).
    Seconds from the submit to ``processing: false``: every round's, and the median with min and max.
    The first round of a server is its first upload (cold: nothing parsed or cached yet); the servers
    keep running across rounds, as a team server does.
@@ -23,7 +24,7 @@
    findings as (component, vulnerability, verdict, rating, method, open) tuples): ``identical``.
 
 Usage: .venv/bin/python bench/upload.py [--runs 5] [--upload-components 5000] [--baseline OLD/src]
-       [--sboms 0] [--sqlite FILE | --pg-url URL] [--keep]
+       [--sboms 0] [--poll-ms 20] [--sqlite FILE | --pg-url URL] [--keep]
 Prints one JSON object; not run by pytest. Caches: PostgreSQL's buffer cache and the OS file cache are
 shared by both sides and warm after the first round; each server keeps what its code keeps in memory
 between uploads (the new code: a matcher with its parsed advisories, as ``mamori scan`` keeps one).
@@ -55,7 +56,6 @@ import portfolio as bench_portfolio
 
 MAMORI = str(Path(sys.executable).with_name("mamori"))
 V1 = "/api/mamori/v1"
-POLL = 0.02
 
 
 def summary(samples: list[float]) -> dict[str, Any]:
@@ -188,7 +188,7 @@ def serve(db: str, src: str | None) -> Iterator[str]:
         proc.wait(30)
 
 
-def upload(client: httpx.Client, path: Path, product: str, version: str) -> dict[str, Any]:
+def upload(client: httpx.Client, path: Path, product: str, version: str, poll: float) -> dict[str, Any]:
     body = {
         "projectName": product,
         "projectVersion": version,
@@ -202,7 +202,7 @@ def upload(client: httpx.Client, path: Path, product: str, version: str) -> dict
     while client.get(f"/api/v1/bom/token/{token}").json()["processing"]:
         if time.perf_counter() - start > 600:
             raise SystemExit("the upload did not finish in 10 minutes")
-        time.sleep(POLL)
+        time.sleep(poll)
     seconds = time.perf_counter() - start
     status = client.get(f"{V1}/uploads/{token}").json()
     return {
@@ -319,11 +319,19 @@ def main() -> None:
     parser.add_argument("--baseline", metavar="SRC", help="another mamori's src folder, measured alike")
     parser.add_argument("--pg-url", default=os.environ.get("MAMORI_BENCH_PG_URL"))
     parser.add_argument("--sqlite", type=Path, help="a SQLite file (made) instead of PostgreSQL")
+    parser.add_argument(
+        "--poll-ms", type=float, default=20, help="status polling interval (bench/server.py: 20)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the databases")
     args = parser.parse_args()
     if not args.sqlite and not args.pg_url:
         parser.error("--pg-url (or MAMORI_BENCH_PG_URL) or --sqlite is needed")
     result: dict[str, Any] = {"cpus": os.cpu_count(), "load_average_start": list(os.getloadavg())}
+    result["settings"] = {
+        "runs": args.runs,
+        "upload_components": args.upload_components,
+        "poll_ms": args.poll_ms,
+    }
     sides: dict[str, str | None] = {"mamori": None}
     if args.baseline:
         sides["mamori_baseline"] = str(Path(args.baseline).resolve())
@@ -359,7 +367,9 @@ def main() -> None:
             for i in range(args.runs):
                 order = list(sides) if i % 2 == 0 else list(reversed(sides))
                 for side in order:
-                    whole[side].append(upload(clients[side], files[i], "bench-upload", str(i + 1)))
+                    whole[side].append(
+                        upload(clients[side], files[i], "bench-upload", str(i + 1), args.poll_ms / 1000)
+                    )
             result["load_average_whole_end"] = list(os.getloadavg())
         result["whole_process"] = {
             side: {

@@ -8,10 +8,12 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from conftest import SHARED_DATA
 from mamori.errors import InputError
 from mamori.portfolio import add_product, original_bytes
+from mamori.portfolio import tables as t
 from mamori.portfolio import uploads as up
 from mamori.portfolio.archive import parse_sbom
 from mamori.portfolio.views import release
@@ -165,6 +167,15 @@ def test_uploads_store_the_findings_scan_reports_also_with_the_kept_matcher(
     assert after is not None and after.state == "done"
     found = _stored_findings(kb, "web", "2")
     assert found == _scan_findings(kb, django, "d.json")
+    # the run that matched them is kept on the release's components (one statement per batch)
+    sc, c, r = t.SbomComponentRow.__table__, t.ComponentRow.__table__, t.RunRow.__table__
+    rel = t.ReleaseRow.__table__
+    with kb.engine.connect() as conn:
+        last_run = conn.scalar(select(func.max(r.c.id)))
+        sbom_id = conn.scalar(select(rel.c.current_sbom_id).where(rel.c.id == after.release_id))
+        matched = select(c.c.matched_run).join(sc, sc.c.component_id == c.c.id).where(sc.c.sbom_id == sbom_id)
+        runs = set(conn.scalars(matched))
+    assert runs == {last_run}
     merged = kb.lookup("PYSEC-2019-11")
     assert merged is not None and ("django@1.11.20", merged.vulnerability.id) in found
     assert before.open_findings is not None and after.open_findings == before.open_findings + 1
