@@ -15,6 +15,10 @@ Dependency-Track clients call a project's ``uuid``.
 Processing runs on one worker thread per process (:func:`start_processing`): a SQLite store has one
 writer at a time, and uploads of one release must be stored in the order they came. Uploads left
 ``queued`` or ``processing`` by a process that stopped are taken up again by :func:`resume_pending`.
+
+Speed (bench/upload.py): the worker keeps one matcher per store (:func:`kept_matcher`), so an upload
+reuses what earlier ones parsed until an import changes the store; the portfolio's open totals, which a
+``release add`` prints, are not counted for an upload (it reports its own release's open findings).
 """
 
 from __future__ import annotations
