@@ -8,17 +8,23 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from conftest import SHARED_DATA
 from mamori.errors import InputError
 from mamori.portfolio import add_product, original_bytes
+from mamori.portfolio import tables as t
 from mamori.portfolio import uploads as up
+from mamori.portfolio.archive import parse_sbom
 from mamori.portfolio.views import release
-from portfolio_support import DROPWIZARD, kb, knowledge_template, sbom_file
+from mamori.scan.run import scan_document
+from mamori.store import Store
+from portfolio_support import DROPWIZARD, import_held_back, kb, knowledge_template, sbom_file
 
 __all__ = ["kb", "knowledge_template"]
 
 DT_TESTS = SHARED_DATA / "sbom" / "dependency-track-tests"
+KEYCLOAK = SHARED_DATA / "sbom" / "cyclonedx" / "keycloak-10.0.2"
 
 
 def test_an_upload_is_stored_and_matched_like_release_add(kb: object) -> None:
@@ -112,3 +118,64 @@ def test_the_background_worker_processes_in_order_and_resumes_after_a_stop(
     assert s1 is not None and s2 is not None and (s1.state, s2.state) == ("done", "done")
     assert release(kb, "web", "1")["sbom"]["revision"] == 2  # the second upload is the current SBOM
     assert json.loads(original_bytes(kb, "web", "1"))["components"][0]["version"] == "4.2.0"
+
+
+def _stored_findings(store: Store, product: str, version: str) -> set[tuple[str, str]]:
+    """(component name@version, vulnerability id) of the release's open findings as stored."""
+    view = release(store, product, version)
+    return {
+        (f"{f['component']['name']}@{f['component']['version']}", f["vulnerability"]["id"])
+        for f in view["findings"]
+    }
+
+
+def _scan_findings(store: Store, data: bytes, name: str) -> set[tuple[str, str]]:
+    """The same pairs as ``mamori scan`` reports them for the SBOM (a matcher of its own)."""
+    fmt, doc = parse_sbom(data, Path(name))
+    result = scan_document(doc, store, target=name, sbom_format=fmt)
+    return {(f"{f.component.name}@{f.component.version}", f.vulnerability.id) for f in result.findings}
+
+
+def test_uploads_store_the_findings_scan_reports_also_with_the_kept_matcher(
+    kb: Store, tmp_path: Path
+) -> None:
+    """Real SBOMs uploaded one after the other (the later ones matched with the matcher the first left
+    warm) get exactly the findings ``mamori scan`` reports, and an import between uploads is seen."""
+    if not KEYCLOAK.is_dir():
+        pytest.skip("../shared/data is absent")
+    up.shutdown_workers()  # no matcher kept from an earlier test
+    uploads = [
+        ("dropwizard", "1", DROPWIZARD / "bom.json"),
+        ("keycloak", "1", KEYCLOAK / "bom.json"),
+        ("dropwizard", "2", DROPWIZARD / "bom.xml"),  # the same components, every result from the cache
+    ]
+    for product, version, path in uploads:
+        data = path.read_bytes()
+        done = up.process_upload(kb, up.submit_upload(kb, data, path.name, product, version, True, "ci"))
+        assert done is not None and done.state == "done", done
+        expected = _scan_findings(kb, data, path.name)
+        assert len(expected) >= 5, (product, version)  # real CVEs through purl2cpe links
+        assert _stored_findings(kb, product, version) == expected, (product, version)
+        assert done.open_findings == len(expected)
+        assert done.components == release(kb, product, version)["sbom"]["components"]
+    # an advisory imported after the matcher was filled: the next upload finds it
+    django = sbom_file(tmp_path / "django.cdx.json", ["pkg:pypi/django@1.11.20"]).read_bytes()
+    before = up.process_upload(kb, up.submit_upload(kb, django, "d.json", "web", "1", True, "ci"))
+    assert before is not None and before.state == "done"
+    import_held_back(kb)
+    after = up.process_upload(kb, up.submit_upload(kb, django, "d.json", "web", "2", True, "ci"))
+    assert after is not None and after.state == "done"
+    found = _stored_findings(kb, "web", "2")
+    assert found == _scan_findings(kb, django, "d.json")
+    # the run that matched them is kept on the release's components (one statement per batch)
+    sc, c, r = t.SbomComponentRow.__table__, t.ComponentRow.__table__, t.RunRow.__table__
+    rel = t.ReleaseRow.__table__
+    with kb.engine.connect() as conn:
+        last_run = conn.scalar(select(func.max(r.c.id)))
+        sbom_id = conn.scalar(select(rel.c.current_sbom_id).where(rel.c.id == after.release_id))
+        matched = select(c.c.matched_run).join(sc, sc.c.component_id == c.c.id).where(sc.c.sbom_id == sbom_id)
+        runs = set(conn.scalars(matched))
+    assert runs == {last_run}
+    merged = kb.lookup("PYSEC-2019-11")
+    assert merged is not None and ("django@1.11.20", merged.vulnerability.id) in found
+    assert before.open_findings is not None and after.open_findings == before.open_findings + 1

@@ -16,7 +16,8 @@ per chunk of (vendor, product) keys on ``affected_cpe``, one per chunk of candid
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -168,14 +169,30 @@ class Matcher:
         self._epoch = -1
         self._results: dict[Target, tuple[list[Hit], list[Skip]]] = {}
         self.shared: dict[str, dict[Any, Any]] = {}  # other per-generation caches (finding descriptions)
+        self._held = 0  # inside one_generation(): the store is not checked again on each match
 
-    def match(self, components: Sequence[Component]) -> MatchOutput:
+    def _refresh(self) -> None:
         k = self.knowledge
         k.refresh()
         if k.epoch != self._epoch:
             self._results.clear()
             self.shared.clear()
             self._epoch = k.epoch
+
+    @contextlib.contextmanager
+    def one_generation(self) -> Iterator[None]:
+        """Check the store for a change once, on entry, and match the block's batches against what was
+        read then (a run of many :meth:`match` calls; without it each call checks, a few queries)."""
+        self._refresh()
+        self._held += 1
+        try:
+            yield
+        finally:
+            self._held -= 1
+
+    def match(self, components: Sequence[Component]) -> MatchOutput:
+        if not self._held:
+            self._refresh()
         targets = [target_for(c) for c in components]
         out = MatchOutput(targets)
         todo = []

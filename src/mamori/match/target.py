@@ -69,6 +69,7 @@ _SIMPLE_PURL = re.compile(r"pkg:([a-z][a-z0-9.\-]*)/([A-Za-z0-9._~\-]+)@([A-Za-z
 
 @lru_cache(maxsize=1 << 16)
 def _purl(text: str) -> PackageURL | str:
+    """The parsed purl, or why it does not parse (memoised; ``text`` is stripped first)."""
     text = text.strip()
     try:
         simple = _SIMPLE_PURL.fullmatch(text)
@@ -77,6 +78,12 @@ def _purl(text: str) -> PackageURL | str:
         return PackageURL.from_string(text)
     except ValueError as exc:
         return str(exc)
+
+
+def parse_purl(text: str) -> PackageURL | str:
+    """The purl parsed as :meth:`PackageURL.from_string` parses it (surrounding blanks ignored), or the
+    reason it does not parse; memoised, shared with the matcher's own parse."""
+    return _purl(text)
 
 
 def _source(

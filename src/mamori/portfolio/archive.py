@@ -27,11 +27,12 @@ from mamori.portfolio import tables as t
 from mamori.portfolio.identity import Identity, identity_of
 from mamori.store import Store
 from mamori.store.limits import fit_row
-from mamori.store.writer import chunks, insert_rows, now
+from mamori.store.writer import chunks, insert_rows, now, select_in
 from mamori.triage.records import _required as _text  # the same rule as triage records' names
 from mamori.triage.records import default_who
 
 NAME_LIMIT = 200
+KEYS_PER_QUERY = 20000  # component keys per query, sent as one array (:func:`select_in`)
 VERSION_LIMIT = 100
 
 
@@ -123,13 +124,13 @@ def component_ids(conn: Connection, identities: Sequence[Identity]) -> dict[str,
     c = t.ComponentRow.__table__
     keys = [i.key for i in identities]
     ids: dict[str, int] = {}
-    for part in chunks(keys, 500):
-        ids.update(conn.execute(select(c.c.key, c.c.id).where(c.c.key.in_(part))).all())
+    for part in chunks(keys, KEYS_PER_QUERY):
+        ids.update(select_in(conn, c, ["key", "id"], "key", part))
     fresh = [i for i in identities if i.key not in ids]
     if fresh:
         insert_rows(conn, c, [i.row() for i in fresh])
-        for part in chunks([i.key for i in fresh], 500):
-            ids.update(conn.execute(select(c.c.key, c.c.id).where(c.c.key.in_(part))).all())
+        for part in chunks([i.key for i in fresh], KEYS_PER_QUERY):
+            ids.update(select_in(conn, c, ["key", "id"], "key", part))
         cpe_rows = [
             {"component_id": ids[i.key], "vendor": vendor, "product": product}
             for i in fresh

@@ -12,12 +12,12 @@ matched through its source like a scanned one and a new advisory for the source 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from packageurl import PackageURL
-
-from mamori.match.target import target_for
+from mamori.match.target import parse_purl, target_for
 from mamori.model.cpe import index_key
 from mamori.model.sbom import Component
 from mamori.model.source_package import stored_property
@@ -72,16 +72,22 @@ class Identity:
         }
 
 
+# the end of a canonical purl's base (type, namespace, name): its fields are percent-encoded, so the
+# first "@" starts the version, "?" the qualifiers and "#" the subpath
+_BASE_END = re.compile(r"[@?#]")
+
+
+@lru_cache(maxsize=1 << 16)
 def _canonical(purl: str | None) -> tuple[str | None, str | None]:
-    """The canonical purl and the purl without version; (None, None) when it does not parse."""
+    """The canonical purl and the purl without version; (None, None) when it does not parse. The
+    parse is the matcher's (:func:`mamori.match.target.parse_purl`, memoised), done once per purl."""
     if not purl:
         return None, None
-    try:
-        parsed = PackageURL.from_string(purl.strip())
-    except ValueError:
+    parsed = parse_purl(purl)
+    if isinstance(parsed, str):
         return None, None
-    base = PackageURL(type=parsed.type, namespace=parsed.namespace, name=parsed.name)
-    return parsed.to_string(), base.to_string()
+    canonical = parsed.to_string()
+    return canonical, _BASE_END.split(canonical, maxsplit=1)[0]
 
 
 def identity_of(component: Component) -> Identity:

@@ -49,7 +49,7 @@ from mamori.sbom.gc_pause import gc_paused
 from mamori.scan.finding import build_findings, not_evaluated
 from mamori.scan.result import Finding, NotEvaluated
 from mamori.store import Store, schema
-from mamori.store.writer import chunks, insert_rows, now, select_in
+from mamori.store.writer import chunks, insert_rows, now, select_in, update_in
 
 BATCH = 4000  # identities per matcher call
 SELECT_IN = 20000  # ids per query sent as one array (:func:`mamori.store.writer.select_in`)
@@ -149,7 +149,6 @@ class Engine:
         self.summary = RunSummary(run_id, "")
         self._releases: set[int] = set()
         self._current: dict[int, int] | None = None  # current SBOM id → its release
-        self._infos: dict[Any, Any] = {}  # vulnerability descriptions, shared by the run's batches
         # open findings after the run per (verdict, rating, method), counted as they are written
         self.counts: dict[tuple[str, str, str | None], int] = {}
         # a whole run's placements (identity → releases) and findings (match → releases, open and
@@ -298,7 +297,9 @@ class Engine:
         output = self.matcher.match(comps)
         records = self.matcher.knowledge.vulnerabilities({h.vuln_id for h in output.hits})
         result: dict[int, dict[str, Entry]] = {r.id: {} for r in rows}
-        for finding in build_findings(comps, output, records, {}, {}, self._infos):
+        # descriptions shared by the matcher's runs until the store changes (no KEV/EPSS in them here)
+        infos = self.matcher.shared.setdefault("portfolio_infos", {})
+        for finding in build_findings(comps, output, records, {}, {}, infos):
             index = int(finding.component.bom_ref or 0)
             entry = _affected(finding)
             result[rows[index].id][entry.vuln_id] = entry
@@ -463,8 +464,8 @@ class Engine:
         for part in chunks(resolved, 2000):
             conn.execute(stmt, list(part))
         c = t.ComponentRow.__table__
-        for part in chunks(ids, 500):
-            conn.execute(update(c).where(c.c.id.in_(part)).values(matched_run=self.run_id))
+        for part in chunks(ids, SELECT_IN):
+            update_in(conn, c, {"matched_run": self.run_id}, "id", part)
         conn.commit()
         s = self.summary
         s.opened += len(opened)
@@ -652,19 +653,26 @@ def match_release(
     *,
     matcher: Matcher | None = None,
     progress: Progress | None = None,
+    totals: bool = True,
 ) -> RunSummary:
-    """Match a newly stored SBOM revision (and resolve what the previous revision listed and this one drops)."""
+    """Match a newly stored SBOM revision (and resolve what the previous revision listed and this one drops).
+
+    ``totals``: also count the open findings across the portfolio into the summary (``open_findings``,
+    ``by_rating`` …, as ``release add`` prints them); a count of every open finding, so an upload, which
+    reports its own release's, leaves it out."""
     from mamori.portfolio.archive import sbom_component_ids
 
     started = time.perf_counter()
-    with gc_paused(), store.engine.connect().execution_options(write=True) as conn:
+    matcher = matcher or Matcher(store)
+    with gc_paused(), matcher.one_generation(), store.engine.connect().execution_options(write=True) as conn:
         run_id = _start(conn, "release")
-        engine = Engine(store, matcher or Matcher(store), run_id, progress)
+        engine = Engine(store, matcher, run_id, progress)
         engine.summary.mode = "release"
         ids = sbom_component_ids(conn, [sbom_id] + ([previous_sbom_id] if previous_sbom_id else []))
         conn.commit()
         engine.run(conn, ids)
-        _totals(conn, engine.summary)
+        if totals:
+            _totals(conn, engine.summary)
         engine.summary.seconds = round(time.perf_counter() - started, 3)
         _finish(conn, engine.summary, None)
     return engine.summary

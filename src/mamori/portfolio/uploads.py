@@ -15,6 +15,10 @@ Dependency-Track clients call a project's ``uuid``.
 Processing runs on one worker thread per process (:func:`start_processing`): a SQLite store has one
 writer at a time, and uploads of one release must be stored in the order they came. Uploads left
 ``queued`` or ``processing`` by a process that stopped are taken up again by :func:`resume_pending`.
+
+Speed (bench/upload.py): the worker keeps one matcher per store (:func:`kept_matcher`), so an upload
+reuses what earlier ones parsed until an import changes the store; the portfolio's open totals, which a
+``release add`` prints, are not counted for an upload (it reports its own release's open findings).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import IntegrityError
@@ -43,6 +47,9 @@ from mamori.portfolio.upload_tables import ReleaseUuidRow, UploadRow
 from mamori.store import Store
 from mamori.store.limits import fit_row
 from mamori.store.writer import now
+
+if TYPE_CHECKING:
+    from mamori.match import Matcher
 
 log = logging.getLogger(__name__)
 
@@ -317,7 +324,10 @@ def process_upload(store: Store, token: str) -> UploadStatus | None:
             store, row.product, row.version, data, PurePosixPath(row.file_name), who=row.submitted_by
         )
         if not stored.unchanged:
-            match_release(store, stored.sbom_id, stored.previous_sbom_id)
+            with _MATCHER_LOCK:  # the kept matcher's caches are not shared between threads
+                match_release(
+                    store, stored.sbom_id, stored.previous_sbom_id, matcher=kept_matcher(store), totals=False
+                )
         release_uuid(store, stored.release_id)
         with store.engine.connect() as conn:
             open_findings = _open_findings(conn, stored.release_id)
@@ -382,6 +392,22 @@ def list_uploads(
 # -- the in-process worker -------------------------------------------------------------------------
 _WORKERS: dict[str, ThreadPoolExecutor] = {}
 _WORKERS_LOCK = threading.Lock()
+_MATCHERS: dict[str, Matcher] = {}
+_MATCHER_LOCK = threading.Lock()
+
+
+def kept_matcher(store: Store) -> Matcher:
+    """The matcher uploads to ``store`` are matched with, kept for the process's life as ``mamori scan``
+    keeps one across scans: the advisories it parsed, the index rows it read and its per-component
+    results are reused by the next upload, and dropped when an import changes the store
+    (:meth:`mamori.match.knowledge.Knowledge.refresh`, on every match). Hold ``_MATCHER_LOCK`` while
+    using it."""
+    from mamori.match import Matcher
+
+    found = _MATCHERS.get(store.url)
+    if found is None or found.knowledge.store is not store:
+        found = _MATCHERS[store.url] = Matcher(store)
+    return found
 
 
 def _worker(store: Store) -> ThreadPoolExecutor:
@@ -418,3 +444,5 @@ def shutdown_workers(wait: bool = True) -> None:
         _WORKERS.clear()
     for worker in workers:
         worker.shutdown(wait=wait)
+    with _MATCHER_LOCK:
+        _MATCHERS.clear()

@@ -133,6 +133,25 @@ def select_in(
     return conn.exec_driver_sql(sql, (orjson.dumps(list(values)).decode(), *equal.values())).all()
 
 
+def update_in(
+    conn: Connection, table: Table, values: dict[str, Any], column: str, keys: Sequence[Any]
+) -> None:
+    """Set ``values`` on the rows whose ``column`` is one of ``keys``, in one statement sent with the
+    keys as one array (PostgreSQL) or JSON array (SQLite), as :func:`select_in` reads them."""
+    if not keys:
+        return
+    names = list(values)
+    sets = ", ".join(f'"{c}" = {"%s" if conn.dialect.name == "postgresql" else "?"}' for c in names)
+    if conn.dialect.name == "postgresql":
+        sql = f'UPDATE "{table.name}" SET {sets} WHERE "{column}" = ANY(%s)'
+        conn.exec_driver_sql(sql, (*values.values(), list(keys)))
+    elif conn.dialect.name == "sqlite":
+        sql = f'UPDATE "{table.name}" SET {sets} WHERE "{column}" IN (SELECT value FROM json_each(?))'
+        conn.exec_driver_sql(sql, (*values.values(), orjson.dumps(list(keys)).decode()))
+    else:
+        conn.execute(table.update().where(table.c[column].in_(list(keys))).values(**values))
+
+
 Record = Vulnerability | documents.Outline  # a parsed record, or the outline an import worker made
 
 
