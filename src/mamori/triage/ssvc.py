@@ -37,6 +37,8 @@ def norm(token: str) -> str:
 
 @dataclass(frozen=True)
 class Text:
+    """A text in English and Japanese."""
+
     en: str
     ja: str
 
@@ -46,6 +48,8 @@ class Text:
 
 @dataclass(frozen=True)
 class PointValue:
+    """One value of an SSVC decision point."""
+
     id: str
     key: str
     name: Text
@@ -58,6 +62,8 @@ class PointValue:
 
 @dataclass(frozen=True)
 class DecisionPoint:
+    """An SSVC decision point and its values."""
+
     id: str
     namespace: str
     key: str
@@ -106,6 +112,8 @@ class DecisionPoint:
 
 @dataclass(frozen=True)
 class DecisionTable:
+    """An SSVC decision table: its inputs, outcome and rows."""
+
     id: str
     name: Text
     summary: Text
@@ -140,6 +148,8 @@ class DecisionTable:
 
 @dataclass(frozen=True)
 class Step:
+    """One step of a decision: the point, the value taken and where it came from."""
+
     point: DecisionPoint
     value: PointValue
     source: Source
@@ -162,6 +172,8 @@ class Step:
 
 @dataclass(frozen=True)
 class Decision:
+    """The outcome of a decision table and the path that led to it."""
+
     table: DecisionTable
     outcome: PointValue
     path: tuple[Step, ...]
