@@ -28,6 +28,7 @@ from typer.core import TyperGroup
 
 from mamori import __version__
 from mamori.cli.help_text import USAGE_LINE, translate_help, usage_message
+from mamori.dataclass_code import compiled_dataclasses
 from mamori.display import visible
 from mamori.errors import InputError, MamoriError
 from mamori.fileio import message
@@ -418,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     set_lang(_lang(argv))
     try:
-        with _signals_unwind():
+        with _signals_unwind(), compiled_dataclasses():
             extra = _configured(sys.argv[1:] if argv is None else argv)
             command = typer.main.get_command(app)
             plain_values(command)
