@@ -82,6 +82,8 @@ def name_matches(criteria: CpeName, target: CpeName) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class CpeMatch:
+    """One CPE match criteria of a configuration node, parsed, with its version bounds."""
+
     criteria: str
     name: CpeName
     vulnerable: bool
@@ -109,6 +111,8 @@ class CpeMatch:
 
 @dataclass(slots=True)
 class CpeNode:
+    """A configuration node: its operator, whether it is negated, and its match criteria."""
+
     operator: str
     negate: bool
     matches: list[CpeMatch] = field(default_factory=list)

@@ -404,8 +404,8 @@ class Knowledge:
         return out
 
     def status(self) -> dict[str, Any]:
-        """``Store.status()`` once per generation, without the purl2cpe links by strength (a scan does
-        not report them; counting them reads the whole link table)."""
+        """``Store.status()`` once per generation, without the purl2cpe links by strength and the totals a
+        scan does not report (counting them reads whole tables)."""
         if self._status is None:
-            self._status = self.store.status(strengths=False)
+            self._status = self.store.status(strengths=False, totals=False)
         return self._status

@@ -87,6 +87,8 @@ class Skip:
 
 @dataclass(slots=True)
 class MatchOutput:
+    """What matching an SBOM's components gave: the targets, the hits and the skipped ones."""
+
     targets: list[Target]
     hits: list[Hit] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)

@@ -39,6 +39,8 @@ EVALUATED_TYPES = ("ECOSYSTEM", "SEMVER")
 
 @dataclass(slots=True)
 class Event:
+    """One event of an OSV range (introduced, fixed, last_affected, limit), its version parsed."""
+
     kind: str
     text: str
     version: Version | None  # None: "introduced: 0" (the start) or "limit: *" (no limit)
@@ -47,6 +49,8 @@ class Event:
 
 @dataclass(slots=True)
 class OsvRange:
+    """One OSV range of an affected package, its events sorted under the ecosystem's rules."""
+
     type: str
     events: list[Event] = field(default_factory=list)  # sorted
     problem: str | None = None  # an event the ecosystem's rules refuse

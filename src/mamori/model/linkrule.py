@@ -80,6 +80,8 @@ class Judgement:
 
 @dataclass(frozen=True, slots=True)
 class _Words:
+    """The word lists of the link rules, by language."""
+
     prefixes: dict[str, frozenset[str]]  # language → prefix words
     suffixes: dict[str, frozenset[str]]  # language → suffix words
     types: dict[str, tuple[str, ...]]

@@ -38,6 +38,8 @@ class Contact:
 
 @dataclass(slots=True)
 class Tool:
+    """A tool that made the SBOM."""
+
     name: str
     vendor: str | None = None
     version: str | None = None
@@ -54,6 +56,8 @@ class ExternalReference:
 
 @dataclass(slots=True)
 class Property:
+    """A name/value property of a component or document."""
+
     name: str
     value: str
 
@@ -102,6 +106,8 @@ class Relationship:
 
 @dataclass(slots=True)
 class Component:
+    """One component of an SBOM (a package, library, application …), with its nested components."""
+
     name: str
     version: str | None = None
     type: str = "library"
@@ -152,6 +158,8 @@ class Component:
 
 @dataclass(slots=True)
 class Service:
+    """One service of an SBOM (CycloneDX services)."""
+
     name: str
     bom_ref: str | None = None
     group: str | None = None

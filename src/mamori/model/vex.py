@@ -75,6 +75,8 @@ class VexProduct:
 
 @dataclass(slots=True)
 class VexVulnerability:
+    """The vulnerability a VEX statement is about: its id, aliases and where it is described."""
+
     id: str
     aliases: list[str] = field(default_factory=list)
     description: str | None = None

@@ -41,6 +41,8 @@ _KNOWN_ORDERS = (
 
 @dataclass(slots=True)
 class ClearedFinding:
+    """A finding an upgrade clears, with its weight and rank."""
+
     vuln_id: str
     weight: float
     priority: float
@@ -50,6 +52,8 @@ class ClearedFinding:
 
 @dataclass(slots=True)
 class FixFirst:
+    """One upgrade of the fix-first list: the component, the target version and what it clears."""
+
     component: str
     version: str
     purl: str | None

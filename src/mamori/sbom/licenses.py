@@ -31,17 +31,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
-from license_expression import (
-    AND,
-    OR,
-    LicenseExpression,
-    LicenseSymbol,
-    LicenseWithExceptionSymbol,
-    Licensing,
-    combine_expressions,
-    get_spdx_licensing,
-)
+if TYPE_CHECKING:  # license-expression is imported on use: an SBOM without licences never loads it
+    from license_expression import LicenseExpression, Licensing
 
 NOASSERTION = "NOASSERTION"
 NONE = "NONE"
@@ -69,12 +62,16 @@ class LicenceError(ValueError):
 @cache
 def spdx_licensing() -> Licensing:
     """license-expression's SPDX licensing as it comes (spdx-tools validates with it); built once, it is slow."""
+    from license_expression import get_spdx_licensing
+
     return get_spdx_licensing()
 
 
 @cache
 def licensing() -> Licensing:
     """The SPDX licence list with canonical ids and their plain aliases, but no LicenseRef aliases."""
+    from license_expression import LicenseSymbol, Licensing
+
     symbols = [
         LicenseSymbol(
             key,
@@ -139,6 +136,8 @@ def render(
     ``unknown`` receives what is left as written (``Foo-1.0``, ``LicenseRef-x``, or ``GPL-2.0-only WITH
     Foo-exception`` for a clause) and returns what to write instead.
     """
+    from license_expression import AND, OR, LicenseSymbol, LicenseWithExceptionSymbol
+
     if isinstance(node, LicenseWithExceptionSymbol):
         lic, exc = str(node.license_symbol.key), str(node.exception_symbol.key)
         known = lic if is_listed(lic) else (alias(lic) if alias else None)
@@ -213,6 +212,8 @@ def equivalent(a: str, b: str) -> bool:
 
 def conjoin(expressions: list[str]) -> str:
     """Several expressions that all apply, as one (``A AND B``, duplicates once); LicenceError when one is not one."""
+    from license_expression import combine_expressions
+
     try:
         return str(combine_expressions(expressions, licensing=licensing()))
     except Exception as exc:

@@ -81,6 +81,8 @@ class Evidence:
 
 @dataclass(slots=True)
 class SeverityInfo:
+    """A finding's CVSS vector, score and rating, and who gave them."""
+
     version: str  # CVSS version: 2.0 | 3.0 | 3.1 | 4.0
     vector: str
     score: float | None
@@ -102,6 +104,8 @@ class KevInfo:
 
 @dataclass(slots=True)
 class EpssInfo:
+    """A finding's EPSS score and percentile."""
+
     cve_id: str
     score: float
     percentile: float
@@ -110,6 +114,8 @@ class EpssInfo:
 
 @dataclass(slots=True)
 class ReferenceInfo:
+    """A link of a finding's vulnerability."""
+
     url: str
     type: str = "WEB"
 
@@ -314,6 +320,8 @@ def age_text(days: float, lang: str = "en") -> str:
 
 @dataclass(slots=True)
 class SourceInfo:
+    """A knowledge-base source used by the scan: its record count and last update."""
+
     records: int
     updated: str | None = None
 

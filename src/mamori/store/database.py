@@ -98,10 +98,10 @@ class Store:
         with self.read() as conn:
             return reader.coverage(conn)
 
-    def status(self, strengths: bool = True) -> dict[str, Any]:
+    def status(self, strengths: bool = True, totals: bool = True) -> dict[str, Any]:
         """What the store holds (:func:`mamori.store.reader.status`), and ``database``: where it is."""
         with self.read() as conn:
-            result = reader.status(conn, strengths)
+            result = reader.status(conn, strengths, totals)
         result["database"] = self.display_url
         return result
 

@@ -39,6 +39,8 @@ from mamori.triage.inputs import Input
 
 @dataclass(frozen=True, slots=True)
 class Entry:
+    """One decision point value of a triage context, with its reason and where it was given."""
+
     value: str  # the point's value id
     reason: str | None
     where: str  # products.shop-portal.system_exposure
@@ -47,6 +49,8 @@ class Entry:
 
 @dataclass(slots=True)
 class ProductContext:
+    """One product's triage context: its point values and per-component ones."""
+
     name: str
     points: dict[str, Entry] = field(default_factory=dict)
     components: list[tuple[tuple[str, str | None, str, str | None], dict[str, Entry]]] = field(
@@ -64,6 +68,8 @@ def _purl_key(text: str) -> tuple[str, str | None, str, str | None] | None:
 
 @dataclass(slots=True)
 class Context:
+    """A triage context: defaults, products and the stored context under the file."""
+
     path: str
     default: dict[str, Entry] = field(default_factory=dict)
     products: dict[str, ProductContext] = field(default_factory=dict)

@@ -26,6 +26,8 @@ class Subject:
 
 @dataclass(slots=True)
 class Triaged:
+    """One finding triaged: its SSVC assessment, score, VEX statement and status."""
+
     subject: Subject
     assessment: Assessment
     score: float | None

@@ -26,6 +26,8 @@ EXPLOIT_TYPES = frozenset({"EVIDENCE"})
 
 @dataclass(frozen=True, slots=True)
 class Cvss:
+    """A CVSS vector and score as a triage fact."""
+
     version: str  # 2.0 | 3.0 | 3.1 | 4.0
     vector: str
     score: float | None
@@ -35,6 +37,8 @@ class Cvss:
 
 @dataclass(frozen=True, slots=True)
 class KevFact:
+    """A CVE known to be exploited, and where that is said."""
+
     cve_id: str
     source: str = "kev"  # kev (the catalog) | cve5 (CISA ADP) | nvd (cisaExploitAdd)
     date_added: str | None = None
@@ -42,6 +46,8 @@ class KevFact:
 
 @dataclass(frozen=True, slots=True)
 class EpssFact:
+    """An EPSS score as a triage fact."""
+
     cve_id: str
     score: float
     percentile: float | None = None

@@ -78,6 +78,8 @@ class IgnoreEntry:
 
 @dataclass(slots=True)
 class IgnoreFile:
+    """An ignore file and its entries."""
+
     path: Path
     entries: list[IgnoreEntry] = field(default_factory=list)
 

@@ -61,6 +61,8 @@ class Input:
 
 @dataclass(frozen=True, slots=True)
 class CvssRule:
+    """How a decision point is derived from CVSS metrics."""
+
     point: str
     value: str
     otherwise: str

@@ -72,12 +72,16 @@ class PolicyFinding:
 
 @dataclass(frozen=True, slots=True)
 class PolicyComponent:
+    """A component as the licence rules of a policy see it."""
+
     label: str
     license: str | None
 
 
 @dataclass(frozen=True, slots=True)
 class Rule:
+    """One policy rule: its action, conditions and message."""
+
     id: str
     action: str
     conditions: Mapping[str, Any]
@@ -90,6 +94,8 @@ class Rule:
 
 @dataclass(frozen=True, slots=True)
 class Violation:
+    """A policy rule that fired for a component (and vulnerability), with its reasons."""
+
     rule: str
     action: str
     component: str
@@ -126,6 +132,8 @@ class Violation:
 
 @dataclass(frozen=True, slots=True)
 class Policy:
+    """A policy file and its rules."""
+
     path: str
     rules: tuple[Rule, ...]
 

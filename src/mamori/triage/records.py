@@ -111,6 +111,8 @@ WHOLE_RELEASE = "*"
 
 @dataclass(frozen=True, slots=True)
 class TriageRecord:
+    """A stored triage decision about one vulnerability of one component in a release."""
+
     product: str
     release: str
     component_purl: str

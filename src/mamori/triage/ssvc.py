@@ -37,6 +37,8 @@ def norm(token: str) -> str:
 
 @dataclass(frozen=True)
 class Text:
+    """A text in English and Japanese."""
+
     en: str
     ja: str
 
@@ -46,6 +48,8 @@ class Text:
 
 @dataclass(frozen=True)
 class PointValue:
+    """One value of an SSVC decision point."""
+
     id: str
     key: str
     name: Text
@@ -58,6 +62,8 @@ class PointValue:
 
 @dataclass(frozen=True)
 class DecisionPoint:
+    """An SSVC decision point and its values."""
+
     id: str
     namespace: str
     key: str
@@ -106,6 +112,8 @@ class DecisionPoint:
 
 @dataclass(frozen=True)
 class DecisionTable:
+    """An SSVC decision table: its inputs, outcome and rows."""
+
     id: str
     name: Text
     summary: Text
@@ -140,6 +148,8 @@ class DecisionTable:
 
 @dataclass(frozen=True)
 class Step:
+    """One step of a decision: the point, the value taken and where it came from."""
+
     point: DecisionPoint
     value: PointValue
     source: Source
@@ -162,6 +172,8 @@ class Step:
 
 @dataclass(frozen=True)
 class Decision:
+    """The outcome of a decision table and the path that led to it."""
+
     table: DecisionTable
     outcome: PointValue
     path: tuple[Step, ...]
@@ -341,7 +353,7 @@ class Catalog:
 
 def _text(raw: Any, where: str) -> Text:
     if (
-        not isinstance(raw, Mapping)
+        not (type(raw) is dict or isinstance(raw, Mapping))
         or not isinstance(raw.get("en"), str)
         or not isinstance(raw.get("ja"), str)
     ):
@@ -349,7 +361,9 @@ def _text(raw: Any, where: str) -> Text:
     return Text(en=raw["en"], ja=raw["ja"])
 
 
-def _point(raw: Mapping[str, Any], namespace: str) -> DecisionPoint:
+def _point(raw: Mapping[str, Any], namespace: str, check: bool = True) -> DecisionPoint:
+    """A decision point; ``check``: its values' names checked for clashes (left out for the packaged data,
+    whose tests load it checked, from the YAML)."""
     pid = raw["id"]
     values = tuple(
         PointValue(
@@ -375,7 +389,7 @@ def _point(raw: Mapping[str, Any], namespace: str) -> DecisionPoint:
     if len(values) < 2:
         raise ValueError(f"point {pid}: needs at least two values")
     seen: dict[str, str] = {}
-    for v in values:
+    for v in values if check else ():
         for tok in v.tokens():
             if seen.setdefault(tok, v.id) != v.id:
                 raise ValueError(f"point {pid}: {tok!r} names both {seen[tok]} and {v.id}")
@@ -568,15 +582,16 @@ def load_catalog(directory: str | Path | None = None) -> Catalog:
 
 def _catalog(base: Path, read: Any, lazy: bool = False) -> Catalog:
     """The catalog of ``base``'s YAML files, each parsed by ``read(path)``; ``lazy``: each table's grid
-    expanded (and its rules checked) on first use and the names within each table's scope not checked
-    for clashes, for the packaged data only (its tests check it whole, read from the YAML)."""
+    expanded (and its rules checked) on first use and the names within each point's values and each
+    table's scope not checked for clashes, for the packaged data only (its tests check it whole, read
+    from the YAML)."""
     points: dict[str, DecisionPoint] = {}
     refs: dict[str, str] = {}
     for path in _files(base, "points"):
         doc = read(path)
         try:
             for raw in doc["points"]:
-                p = _point(raw, doc["namespace"])
+                p = _point(raw, doc["namespace"], check=not lazy)
                 if p.id in points or refs.setdefault(p.ref, p.id) != p.id:
                     raise ValueError(f"point {p.id} ({p.ref}) defined twice")
                 points[p.id] = p

@@ -191,6 +191,8 @@ def _applies(r: TriageRecord, purl: str | None) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class _Claim:
+    """A candidate status of a finding and its rank."""
+
     rank: tuple[Any, ...]
     state: FindingState
 

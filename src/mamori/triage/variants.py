@@ -36,6 +36,8 @@ SKILLS = ("high", "low")
 
 @dataclass(frozen=True, slots=True)
 class VariantData:
+    """The roles, skills and context points of the triage variants."""
+
     roles: dict[str, dict[str, Any]]
     skills: dict[str, dict[str, Any]]
     context_points: tuple[str, ...]
@@ -57,6 +59,8 @@ def variant_data() -> VariantData:
 
 @dataclass(frozen=True, slots=True)
 class Variant:
+    """A triage variant: a role, a skill and the decision table they use."""
+
     role: str  # developer | user
     skill: str  # high | low
     table: ssvc.DecisionTable

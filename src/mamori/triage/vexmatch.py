@@ -34,6 +34,8 @@ _FRAGMENT_SAFE = "-._~!$&'()*+,;=:@/?%"
 
 @dataclass(frozen=True, slots=True)
 class BomLink:
+    """A BOM-Link: the serial number and version of a BOM, and a bom-ref in it."""
+
     serial: str  # the UUID, lower case, without urn:uuid:
     version: int
     ref: str | None  # the bom-ref (percent-decoded), None for a link to the whole BOM

@@ -29,6 +29,8 @@ CSAF_REMEDIATION_CATEGORIES = ("mitigation", "no_fix_planned", "none_available",
 
 @dataclass(frozen=True)
 class VexMapping:
+    """How statuses and states map between OpenVEX, CycloneDX and CSAF."""
+
     cdx_state_to_status: dict[str, str]
     status_to_cdx_state: dict[str, str]
     status_to_cdx_version_status: dict[str, str]
