@@ -224,6 +224,8 @@ def deliver_pending(
             if outcome.ok:
                 report.messages += 1
             _finish(store, ids, outcome, now, report)
+            if not outcome.ok:
+                break  # the channel is failing: the subscription's other deliveries wait for the next run
     return report
 
 
