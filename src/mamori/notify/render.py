@@ -82,26 +82,28 @@ def details(event: Event, lang: Lang) -> list[str]:
     if event.vuln_id is not None:
         score = p.get("score")
         lines.append(
-            _t("Severity: {rating} (CVSS {score})", lang).format(
+            _t(N_("Severity: {rating} (CVSS {score})"), lang).format(
                 rating=event.severity or "unknown", score=score if score is not None else "-"
             )
         )
         if event.ssvc_outcome:
             lines.append(
-                _t("SSVC outcome: {outcome} ({name})", lang).format(
+                _t(N_("SSVC outcome: {outcome} ({name})"), lang).format(
                     outcome=event.ssvc_outcome, name=p.get("ssvc_outcome_name") or ""
                 )
             )
         if p.get("priority") is not None:
-            lines.append(_t("Priority score: {score} (0-20)", lang).format(score=p["priority"]))
+            lines.append(_t(N_("Priority score: {score} (0-20)"), lang).format(score=p["priority"]))
         lines.append(
-            _t("In CISA KEV: {answer}", lang).format(answer=_t("yes", lang) if event.kev else _t("no", lang))
+            _t(N_("In CISA KEV: {answer}"), lang).format(
+                answer=_t(N_("yes"), lang) if event.kev else _t(N_("no"), lang)
+            )
         )
-        lines.append(_t("EPSS: {epss}", lang).format(epss=_pct(p.get("epss"))))
+        lines.append(_t(N_("EPSS: {epss}"), lang).format(epss=_pct(p.get("epss"))))
         if p.get("fixed_versions"):
-            lines.append(_t("Fixed in: {versions}", lang).format(versions=", ".join(p["fixed_versions"])))
+            lines.append(_t(N_("Fixed in: {versions}"), lang).format(versions=", ".join(p["fixed_versions"])))
         if p.get("first_seen"):
-            lines.append(_t("First seen: {at}", lang).format(at=p["first_seen"]))
+            lines.append(_t(N_("First seen: {at}"), lang).format(at=p["first_seen"]))
         purl = (p.get("component") or {}).get("purl")
         if purl:
             lines.append(f"purl: {purl}")
@@ -112,12 +114,12 @@ def one(event: Event, lang: Lang) -> Message:
     """The message of one event."""
     head = title(event, lang)
     body = "\n".join([head, "", *details(event, lang), "", _footer(lang)])
-    return Message(_t("[mamori] {title}", lang).format(title=head), body)
+    return Message(_t(N_("[mamori] {title}"), lang).format(title=head), body)
 
 
 def digest(events: Sequence[Event], team: str, lang: Lang) -> Message:
     """One message for several events, grouped by kind."""
-    subject = _t("[mamori] Notifications for team {team}: {count}", lang).format(
+    subject = _t(N_("[mamori] Notifications for team {team}: {count}"), lang).format(
         count=len(events), team=visible(team)
     )
     lines: list[str] = [subject, ""]
@@ -135,12 +137,12 @@ def digest(events: Sequence[Event], team: str, lang: Lang) -> Message:
 
 
 def test_message(team: str, lang: Lang) -> Message:
-    head = _t("Test notification from mamori for team {team}", lang).format(team=visible(team))
-    return Message(_t("[mamori] {title}", lang).format(title=head), "\n".join([head, "", _footer(lang)]))
+    head = _t(N_("Test notification from mamori for team {team}"), lang).format(team=visible(team))
+    return Message(_t(N_("[mamori] {title}"), lang).format(title=head), "\n".join([head, "", _footer(lang)]))
 
 
 def _footer(lang: Lang) -> str:
-    return _t("Sent by mamori. `mamori notify list` shows the subscriptions.", lang)
+    return _t(N_("Sent by mamori. `mamori notify list` shows the subscriptions."), lang)
 
 
 def slack_escape(text: str) -> str:
