@@ -18,10 +18,10 @@ from mamori.store import Store, open_store
 SECRET = "s3cret-for-the-test-receiver-0123"
 
 
-def demo_store(tmp_path: Path, team: str = "psirt") -> Store:
+def demo_store(tmp_path: Path, team: str = "psirt", db: str | None = None) -> Store:
     """The demo vulnerability set, product ``shop`` release 2.1.0 (the demo SBOM) matched, and a team
-    that owns the product."""
-    db = tmp_path / "notify.db"
+    that owns the product (in ``tmp_path``/notify.db, or the database ``db``)."""
+    db = db or str(tmp_path / "notify.db")
     load_demo_vulnerabilities(db)
     store = open_store(db)
     add_product(store, "shop", "ACME")

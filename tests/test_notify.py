@@ -101,6 +101,47 @@ def test_delivery_twice_sends_once(tmp_path: Path, receiver: Receiver) -> None:
     assert sorted(e["vulnerability"] for r in receiver.requests for e in _events(r.body)) == sorted(DEMO_KEV)
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_two_workers_at_once_send_each_event_once(tmp_path: Path, receiver: Receiver, backend: str) -> None:
+    """Two computations and two deliveries running at the same time (threads, separate connections): each
+    event reaches the receiver once (SQLite; PostgreSQL when MAMORI_TEST_PG_URL is set)."""
+    import os
+    import threading
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        db = None
+        if backend == "postgresql":
+            url = os.environ.get("MAMORI_TEST_PG_URL")
+            if not url:
+                pytest.skip("MAMORI_TEST_PG_URL not set")
+            from mamori.store.throwaway import throwaway_postgres
+
+            db = stack.enter_context(throwaway_postgres(url, prefix="mamori_notify"))
+        store = demo_store(tmp_path, db=db)
+        add_subscription(store, "psirt", "webhook", receiver.url, secret=SECRET)
+        barrier = threading.Barrier(2)
+        errors: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                barrier.wait()
+                compute_events(store)
+                deliver_pending(store)
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work) for _ in range(2)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        assert errors == []
+        ids = [e["id"] for r in receiver.requests for e in _events(r.body)]
+        assert len(ids) == DEMO_FINDINGS and len(set(ids)) == DEMO_FINDINGS
+        store.engine.dispose()
+
+
 def test_retry_with_backoff_after_a_500(tmp_path: Path, receiver: Receiver) -> None:
     """A 500 is tried again after the backoff, then succeeds; the log has both tries."""
     store = demo_store(tmp_path)

@@ -367,31 +367,44 @@ def compute_events(
     """Record the events the store's current state gives (see the module's text) and queue a delivery of
     each new one to every subscription that keeps it (none when ``baseline``). ``role``: the SSVC tree
     the outcomes come from (``supplier``: a developer's patch priority; ``user``: a deployer's)."""
+    from sqlalchemy.exc import IntegrityError
+
     from mamori.accounts.core import _write, now_iso
 
     now = now or datetime.now(UTC)
     found = _open_findings(store, role)
     subs = [] if baseline else list_subscriptions(store)
+
     e = t.EventRow.__table__
-    with _write(store) as conn:
-        rows = _finding_events(conn, found, epss_rise, now.strftime("%Y-%m-%d"))
-        rows += _quality_events(conn)
-        keys = [r["key"] for r in rows]
-        known: set[str] = set()
-        for i in range(0, len(keys), 500):
-            known.update(conn.scalars(select(e.c.key).where(e.c.key.in_(keys[i : i + 500]))))
-        fresh = [{**r, "created_at": now_iso(now)} for r in rows if r["key"] not in known]
-        fresh = list({r["key"]: r for r in fresh}.values())
-        events: list[Event] = []
-        if fresh:
-            conn.execute(e.insert(), fresh)
-            new_keys = [r["key"] for r in fresh]
-            for i in range(0, len(new_keys), 500):
-                events.extend(
-                    event_of(row) for row in conn.execute(select(e).where(e.c.key.in_(new_keys[i : i + 500])))
-                )
-            events.sort(key=lambda ev: ev.id)
-        deliveries = 0
-        if events and not baseline:
-            deliveries = fan_out(conn, events, subs, now)
+    events: list[Event] = []
+    deliveries = 0
+    for attempt in range(3):
+        try:
+            with _write(store) as conn:
+                rows = _finding_events(conn, found, epss_rise, now.strftime("%Y-%m-%d"))
+                rows += _quality_events(conn)
+                keys = [r["key"] for r in rows]
+                known: set[str] = set()
+                for i in range(0, len(keys), 500):
+                    known.update(conn.scalars(select(e.c.key).where(e.c.key.in_(keys[i : i + 500]))))
+                fresh = [{**r, "created_at": now_iso(now)} for r in rows if r["key"] not in known]
+                fresh = list({r["key"]: r for r in fresh}.values())
+                events = []
+                if fresh:
+                    conn.execute(e.insert(), fresh)
+                    new_keys = [r["key"] for r in fresh]
+                    for i in range(0, len(new_keys), 500):
+                        events.extend(
+                            event_of(row)
+                            for row in conn.execute(select(e).where(e.c.key.in_(new_keys[i : i + 500])))
+                        )
+                    events.sort(key=lambda ev: ev.id)
+                deliveries = 0
+                if events and not baseline:
+                    deliveries = fan_out(conn, events, subs, now)
+            break
+        except IntegrityError:
+            # another computation recorded the same state or events first: once more, from what it wrote
+            if attempt == 2:
+                raise
     return Computed(events, deliveries)
