@@ -78,18 +78,31 @@ def _same_origin(a: str, b: str) -> bool:
     return (pa.scheme, pa.hostname, pa.port) == (pb.scheme, pb.hostname, pb.port)
 
 
-def post(url: str, body: bytes, headers: Mapping[str, str]) -> Outcome:
-    """POST ``body`` to ``url`` within the bounds of the module's text."""
+def client() -> Any:
+    """An HTTP client with mamori's bounds (timeouts, no redirects of its own, no proxy from the
+    environment), to reuse for many :func:`post` calls (making one builds a TLS context)."""
     import httpx
 
-    check_url(url)
     timeout = httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT)
+    return httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False)
+
+
+def post(url: str, body: bytes, headers: Mapping[str, str], http: Any = None) -> Outcome:
+    """POST ``body`` to ``url`` within the bounds of the module's text (with ``http``, a :func:`client`,
+    or a client of its own)."""
+    import contextlib
+
+    import httpx
+
     deadline = time.monotonic() + DEADLINE
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+        check_url(url)
+        with contextlib.ExitStack() as stack:
+            if http is None:
+                http = stack.enter_context(client())
             target = url
             for _hop in range(MAX_REDIRECTS + 1):
-                with client.stream("POST", target, content=body, headers=dict(headers)) as answer:
+                with http.stream("POST", target, content=body, headers=dict(headers)) as answer:
                     read = 0
                     for chunk in answer.iter_raw():
                         read += len(chunk)

@@ -32,6 +32,7 @@ LEASE = timedelta(minutes=5)  # a claimed delivery is not taken by another worke
 TRIES = 3  # tries within one run (webhook), waiting BACKOFF, 2 × BACKOFF … between them
 BACKOFF = 1.0
 BATCH = 200  # events in one digest message at most
+CLAIM = 50  # immediate deliveries claimed in one transaction
 
 
 @dataclass(slots=True)
@@ -95,8 +96,10 @@ def _send(
     test: bool = False,
     sleep: Callable[[float], None] = time.sleep,
     smtp: channels.SmtpSettings | None = None,
+    http: Any = None,
 ) -> tuple[channels.Outcome, list[dict[str, Any]]]:
-    """Send one message (one event, a digest, or the test message); every try logged."""
+    """Send one message (one event, a digest, or the test message); returns the outcome and a delivery
+    log row for every try."""
     lang: Lang = "ja" if sub.lang == "ja" else "en"
     if test:
         message = render.test_message(sub.team, lang)
@@ -126,7 +129,7 @@ def _send(
         body = webhook_body(sub, events, message, digest, delivery)
 
         def attempt() -> channels.Outcome:
-            return channels.post(sub.target, body, channels.webhook_headers(sub.secret, body, delivery))
+            return channels.post(sub.target, body, channels.webhook_headers(sub.secret, body, delivery), http)
 
         outcome = channels.with_retries(attempt, record, TRIES, BACKOFF, sleep)
     else:
@@ -136,7 +139,6 @@ def _send(
             except Exception as exc:  # no SMTP settings: a failure of this try, named by class
                 outcome = channels.Outcome(False, None, type(exc).__name__, retryable=True)
                 record(outcome, True)
-                _log(store, log)
                 return outcome, log
             subject, text = message.subject, message.body
         else:
@@ -146,7 +148,6 @@ def _send(
                 subject, text = render.slack_escape(subject), render.slack_escape(text)
         outcome = channels.send_apprise(url, subject, text)
         record(outcome, True)
-    _log(store, log)
     return outcome, log
 
 
@@ -159,12 +160,20 @@ def _log(store: Store, rows: list[dict[str, Any]]) -> None:
 
 
 def _finish(
-    store: Store, ids: Sequence[int], outcome: channels.Outcome, now: datetime, report: DeliveryReport
+    store: Store,
+    ids: Sequence[int],
+    outcome: channels.Outcome,
+    now: datetime,
+    report: DeliveryReport,
+    log: list[dict[str, Any]],
 ) -> None:
+    """Record the tries and the deliveries' new state in one transaction."""
     from mamori.accounts.core import _write
 
     d = t.DeliveryRow.__table__
     with _write(store) as conn:
+        if log:
+            conn.execute(t.AttemptRow.__table__.insert(), log)
         for i in ids:
             row = conn.execute(select(d.c.attempts).where(d.c.id == i)).first()
             attempts = (row.attempts if row else 0) + 1
@@ -202,31 +211,62 @@ def deliver_pending(
     by_sub: dict[int, list[tuple[int, Event]]] = {}
     for row in due:
         by_sub.setdefault(row.subscription_id, []).append((row[0], event_of(row)))
-    for sub_id, items in by_sub.items():
-        sub = subs.get(sub_id)
-        if sub is None:
-            continue
-        if sub.mode == "digest":
-            groups = [items[i : i + BATCH] for i in range(0, len(items), BATCH)]
-        else:
-            groups = [[item] for item in items]
-        for group in groups:
-            held = set(_claim(store, [i for i, _ in group], now))
-            group = [(i, ev) for i, ev in group if i in held]
-            if not group:
+    http: Any = None
+    try:
+        for sub_id, items in by_sub.items():
+            sub = subs.get(sub_id)
+            if sub is None:
                 continue
-            ids = [i for i, _ in group]
-            delivery = f"{sub.id}-{ids[0]}" + (f"-{ids[-1]}" if len(ids) > 1 else "")
-            outcome, log = _send(
-                store, sub, [ev for _, ev in group], sub.mode == "digest", delivery, sleep=sleep, smtp=smtp
-            )
-            report.attempts.extend(log)
-            if outcome.ok:
-                report.messages += 1
-            _finish(store, ids, outcome, now, report)
-            if not outcome.ok:
-                break  # the channel is failing: the subscription's other deliveries wait for the next run
+            if sub.channel == "webhook" and http is None:
+                http = channels.client()
+            size = BATCH if sub.mode == "digest" else CLAIM
+            for start in range(0, len(items), size):
+                held = set(_claim(store, [i for i, _ in items[start : start + size]], now))
+                chunk = [(i, ev) for i, ev in items[start : start + size] if i in held]
+                groups = [chunk] if sub.mode == "digest" else [[item] for item in chunk]
+                failing = False
+                for group in groups:
+                    if not group:
+                        continue
+                    ids = [i for i, _ in group]
+                    delivery = f"{sub.id}-{ids[0]}" + (f"-{ids[-1]}" if len(ids) > 1 else "")
+                    outcome, log = _send(
+                        store,
+                        sub,
+                        [ev for _, ev in group],
+                        sub.mode == "digest",
+                        delivery,
+                        sleep=sleep,
+                        smtp=smtp,
+                        http=http,
+                    )
+                    report.attempts.extend(log)
+                    if outcome.ok:
+                        report.messages += 1
+                    _finish(store, ids, outcome, now, report, log)
+                    if not outcome.ok:
+                        failing = True
+                        break
+                if failing:
+                    # the channel is failing: the subscription's other deliveries wait for the next run
+                    # (those claimed are released: due again at once)
+                    _release(store, [i for i, _ in chunk if i not in set(ids)], now)
+                    break
+    finally:
+        if http is not None:
+            http.close()
     return report
+
+
+def _release(store: Store, ids: Sequence[int], now: datetime) -> None:
+    from mamori.accounts.core import _write
+
+    d = t.DeliveryRow.__table__
+    if ids:
+        with _write(store) as conn:
+            conn.execute(
+                update(d).where(and_(d.c.id.in_(list(ids)), d.c.state == "pending")).values(next_at=_iso(now))
+            )
 
 
 def send_test(
@@ -243,7 +283,8 @@ def send_test(
     sub = get_subscription(store, subscription_id)
     if sub is None:
         raise InputError(None, _("no subscription {id}").format(id=subscription_id))
-    outcome, _log_rows = _send(store, sub, [], False, f"{sub.id}-test", test=True, sleep=sleep, smtp=smtp)
+    outcome, log = _send(store, sub, [], False, f"{sub.id}-test", test=True, sleep=sleep, smtp=smtp)
+    _log(store, log)
     return outcome
 
 
