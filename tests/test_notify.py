@@ -457,3 +457,30 @@ def test_cli_add_list_test_log_remove(
     out = capsys.readouterr().out
     assert f"{DEMO_FINDINGS} new events" in out
     assert len(receiver.requests) == 1 + DEMO_FINDINGS
+
+
+def test_secrets_stay_out_of_logs_and_the_delivery_log(
+    tmp_path: Path, receiver: Receiver, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A token in the webhook's query and the signing secret appear in no log record, no delivery log
+    row and no listing, even with every logger at DEBUG."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    store = demo_store(tmp_path)
+    token = "tok3n-in-the-query-9f8e7d"
+    sub = add_subscription(
+        store, "psirt", "webhook", f"{receiver.url}?token={token}", secret=SECRET, kev_only=True
+    )
+    compute_events(store)
+    receiver.statuses = [500]
+    assert deliver_pending(store, sleep=lambda _s: None).sent == len(DEMO_KEV)
+    assert send_test(store, sub.id).ok
+    assert len(receiver.requests) == len(DEMO_KEV) + 2
+    assert all(r.path == f"/hook?token={token}" for r in receiver.requests)
+    shown = json.dumps([delivery_log(store), [s.as_dict() for s in list_subscriptions(store)]])
+    for secret in (token, SECRET):
+        assert secret not in caplog.text
+        assert secret not in shown
+    assert main(["notify", "log", "--db", str(tmp_path / "notify.db")]) == 0
+    assert token not in capsys.readouterr().out

@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -78,6 +79,26 @@ def _same_origin(a: str, b: str) -> bool:
     return (pa.scheme, pa.hostname, pa.port) == (pb.scheme, pb.hostname, pb.port)
 
 
+class _Quiet(logging.Filter):
+    """Drops httpx's and httpcore's records made while this thread sends a notification: they carry the
+    URL, whose path or query may hold a token."""
+
+    local = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(self.local, "sending", False)
+
+
+_QUIET = _Quiet()
+
+
+def _quiet_http_logs() -> None:
+    for name in ("httpx", "httpcore"):
+        log = logging.getLogger(name)
+        if _QUIET not in log.filters:
+            log.addFilter(_QUIET)
+
+
 def client() -> Any:
     """An HTTP client with mamori's bounds (timeouts, no redirects of its own, no proxy from the
     environment), to reuse for many :func:`post` calls (making one builds a TLS context)."""
@@ -95,6 +116,8 @@ def post(url: str, body: bytes, headers: Mapping[str, str], http: Any = None) ->
     import httpx
 
     deadline = time.monotonic() + DEADLINE
+    _quiet_http_logs()
+    _QUIET.local.sending = True
     try:
         check_url(url)
         with contextlib.ExitStack() as stack:
@@ -129,6 +152,8 @@ def post(url: str, body: bytes, headers: Mapping[str, str], http: Any = None) ->
         return Outcome(False, None, type(exc).__name__, retryable=True)
     except InputError:
         return Outcome(False, None, "BadURL")
+    finally:
+        _QUIET.local.sending = False
 
 
 def with_retries(
@@ -258,6 +283,8 @@ def send_apprise(url: str, subject: str, body: str) -> Outcome:
         service = apprise_service(url)
     except InputError:
         return Outcome(False, None, "BadURL")
+    finally:
+        _QUIET.local.sending = False
     try:
         ok = bool(service.notify(body=body, title=subject, notify_type=apprise.NotifyType.INFO))
     except Exception as exc:  # an Apprise plugin's own failure: recorded by class, tried again later
