@@ -484,3 +484,47 @@ def test_secrets_stay_out_of_logs_and_the_delivery_log(
         assert secret not in shown
     assert main(["notify", "log", "--db", str(tmp_path / "notify.db")]) == 0
     assert token not in capsys.readouterr().out
+
+
+def test_smtp_settings_from_the_environment_over_the_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    from mamori.errors import InputError
+    from mamori.notify.channels import smtp_settings
+
+    for key in ("HOST", "PORT", "USER", "PASSWORD", "FROM", "SECURITY"):
+        monkeypatch.delenv(f"MAMORI_SMTP_{key}", raising=False)
+    config = tmp_path / "config" / "mamori"
+    config.mkdir(parents=True)
+    (config / "mamori.toml").write_text(
+        '[notify.smtp]\nhost = "smtp.example.test"\nport = 587\nuser = "mamori"\npassword = "p@ss:w/rd"\n'
+        'from = "mamori@example.test"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    found = smtp_settings()
+    assert (found.host, found.port, found.user, found.security) == (
+        "smtp.example.test",
+        587,
+        "mamori",
+        "starttls",
+    )
+    url = urlsplit(found.apprise_url("psirt@example.test"))
+    assert (url.scheme, url.hostname, url.port, url.username) == (
+        "mailto",
+        "smtp.example.test",
+        587,
+        "mamori",
+    )
+    assert url.password == "p%40ss%3Aw%2Frd"  # quoted: the password's @ : / do not break the URL
+    assert parse_qs(url.query)["mode"] == ["starttls"] and parse_qs(url.query)["to"] == ["psirt@example.test"]
+    monkeypatch.setenv("MAMORI_SMTP_HOST", "relay.example.test")
+    monkeypatch.setenv("MAMORI_SMTP_SECURITY", "ssl")
+    env = smtp_settings()
+    assert (env.host, env.security, env.user) == ("relay.example.test", "ssl", "mamori")
+    assert env.apprise_url("a@example.test").startswith("mailtos://")
+    monkeypatch.setenv("MAMORI_SMTP_SECURITY", "plaintext")
+    with pytest.raises(InputError, match="starttls, ssl or none"):
+        smtp_settings()
