@@ -73,6 +73,8 @@ NOT_FILES = {
     "review_interval", "target", "author_from_git", "exclude", "include_tests", "no_default_excludes", "top",
     "show_all", "expires", "team", "key_id", "access_log", "behind_proxy", "demo", "forwarded_allow_ips", "host",
     "port", "password_stdin",
+    "channel", "secret", "secret_stdin", "min_severity", "ssvc", "kev_only", "event", "digest", "subscription",
+    "limit", "baseline", "epss_rise", "deliver",
 }  # fmt: skip
 
 # (command, parameter) → (argv with {} where the file goes, what the file should hold)

@@ -58,6 +58,7 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "team": ("admin", "team_app", "group"),
     "user": ("admin", "user_app", "group"),
     "apikey": ("admin", "apikey_app", "group"),
+    "notify": ("notify", "app", "group"),
 }
 ROOT: dict[str, Any] = {
     "name": "mamori",

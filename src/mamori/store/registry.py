@@ -20,6 +20,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "mamori.accounts.tables",
     "mamori.portfolio.upload_tables",
     "mamori.accounts.assessment_owner",
+    "mamori.notify.tables",
 )
 
 

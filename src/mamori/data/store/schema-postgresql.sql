@@ -1,4 +1,4 @@
--- revision: assessment_owner
+-- revision: notify
 
 CREATE TABLE account_login_attempt (
 	id SERIAL NOT NULL,
@@ -161,6 +161,52 @@ CREATE TABLE kev (
 	known_ransomware_use VARCHAR(16),
 	doc BYTEA NOT NULL,
 	CONSTRAINT pk_kev PRIMARY KEY (cve_id)
+);
+
+CREATE TABLE notify_attempt (
+	id SERIAL NOT NULL,
+	subscription_id INTEGER NOT NULL,
+	at VARCHAR(32) NOT NULL,
+	channel VARCHAR(16) NOT NULL,
+	status VARCHAR(16) NOT NULL,
+	code INTEGER,
+	error_class VARCHAR(64),
+	events INTEGER NOT NULL,
+	digest BOOLEAN NOT NULL,
+	test BOOLEAN NOT NULL,
+	CONSTRAINT pk_notify_attempt PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_notify_attempt_subscription_id ON notify_attempt (subscription_id);
+
+CREATE TABLE notify_event (
+	id SERIAL NOT NULL,
+	key VARCHAR(400) NOT NULL,
+	kind VARCHAR(32) NOT NULL,
+	product VARCHAR(200),
+	release VARCHAR(100),
+	vuln_id VARCHAR(200),
+	severity VARCHAR(16),
+	ssvc_outcome VARCHAR(32),
+	kev BOOLEAN NOT NULL,
+	payload TEXT NOT NULL,
+	created_at VARCHAR(32) NOT NULL,
+	CONSTRAINT pk_notify_event PRIMARY KEY (id),
+	CONSTRAINT uq_notify_event_key UNIQUE (key)
+);
+
+CREATE TABLE notify_finding_state (
+	key VARCHAR(40) NOT NULL,
+	kev BOOLEAN NOT NULL,
+	epss FLOAT,
+	ssvc_outcome VARCHAR(32),
+	CONSTRAINT pk_notify_finding_state PRIMARY KEY (key)
+);
+
+CREATE TABLE notify_sbom_score (
+	sbom_id SERIAL NOT NULL,
+	score INTEGER NOT NULL,
+	CONSTRAINT pk_notify_sbom_score PRIMARY KEY (sbom_id)
 );
 
 CREATE TABLE portfolio_component (
@@ -473,6 +519,27 @@ CREATE TABLE assessment_proposal (
 
 CREATE INDEX ix_assessment_proposal_assessment_state ON assessment_proposal (assessment_id, state);
 
+CREATE TABLE notify_subscription (
+	id SERIAL NOT NULL,
+	team_id INTEGER NOT NULL,
+	channel VARCHAR(16) NOT NULL,
+	target TEXT NOT NULL,
+	secret TEXT,
+	products TEXT,
+	min_severity VARCHAR(16),
+	ssvc_outcomes TEXT,
+	kev_only BOOLEAN NOT NULL,
+	events TEXT,
+	mode VARCHAR(16) NOT NULL,
+	lang VARCHAR(8) NOT NULL,
+	created_at VARCHAR(32) NOT NULL,
+	created_by VARCHAR(200) NOT NULL,
+	CONSTRAINT pk_notify_subscription PRIMARY KEY (id),
+	CONSTRAINT fk_notify_subscription_team FOREIGN KEY(team_id) REFERENCES account_team (id)
+);
+
+CREATE INDEX ix_notify_subscription_team_id ON notify_subscription (team_id);
+
 CREATE TABLE portfolio_component_cpe (
 	component_id INTEGER NOT NULL,
 	vendor TEXT NOT NULL,
@@ -542,6 +609,23 @@ CREATE TABLE triage_history (
 	CONSTRAINT uq_triage_history_record_version UNIQUE (record_id, version),
 	CONSTRAINT fk_triage_history_record_id FOREIGN KEY(record_id) REFERENCES triage_record (id)
 );
+
+CREATE TABLE notify_delivery (
+	id SERIAL NOT NULL,
+	subscription_id INTEGER NOT NULL,
+	event_id INTEGER NOT NULL,
+	state VARCHAR(16) NOT NULL,
+	attempts INTEGER NOT NULL,
+	next_at VARCHAR(32) NOT NULL,
+	sent_at VARCHAR(32),
+	created_at VARCHAR(32) NOT NULL,
+	CONSTRAINT pk_notify_delivery PRIMARY KEY (id),
+	CONSTRAINT uq_notify_delivery_subscription_event UNIQUE (subscription_id, event_id),
+	CONSTRAINT fk_notify_delivery_subscription FOREIGN KEY(subscription_id) REFERENCES notify_subscription (id),
+	CONSTRAINT fk_notify_delivery_event FOREIGN KEY(event_id) REFERENCES notify_event (id)
+);
+
+CREATE INDEX ix_notify_delivery_state ON notify_delivery (state, next_at);
 
 CREATE TABLE portfolio_finding (
 	release_id INTEGER NOT NULL,

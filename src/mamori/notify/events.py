@@ -1,0 +1,410 @@
+"""Events computed from what the store holds, once each.
+
+:func:`compute_events` compares the store with what the previous computation saw (``notify_finding_state``,
+``notify_sbom_score``) and records what changed as events (``notify_event``, unique by key), then fans each
+new event out to the subscriptions whose filters keep it (``notify_delivery``, unique per subscription and
+event). Running it again on an unchanged store adds nothing; two runs at once add each event once (the
+keys are unique in the database).
+
+Kinds emitted:
+
+- ``new_finding``: an open finding (not ``not_affected``/``fixed`` by triage) not seen before, with its
+  severity, SSVC outcome (the portfolio's SSVC view: the product's stored context, the chosen role's tree),
+  priority score (:func:`mamori.triage.score.priority_score`), KEV, EPSS and first-seen time;
+- ``kev_added``: a finding seen before whose vulnerability (or an alias) is now in the CISA KEV table;
+- ``epss_rise``: a finding's highest EPSS probability rose by at least ``epss_rise`` since the last event
+  (or since it was first seen);
+- ``ssvc_change``: a finding's SSVC outcome differs from the last one seen;
+- ``sbom_quality_drop``: a release's current SBOM scores lower on the NTIA minimum elements (0-100) than
+  the current SBOM of the product's release before it.
+
+``baseline=True`` records what is there without fanning out (the first run on an existing portfolio, so
+that switching notifications on does not send every finding at once).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from mamori.notify import tables as t
+from mamori.notify.subscriptions import SEVERITY_RANK, Subscription, list_subscriptions
+from mamori.store import Store
+
+EPSS_RISE = 0.1  # default: a rise of 10 percentage points of probability
+DIGEST_HOUR = 0  # UTC hour a daily digest is sent (09:00 in Japan)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: int
+    key: str
+    kind: str
+    product: str | None
+    release: str | None
+    vuln_id: str | None
+    severity: str | None
+    ssvc_outcome: str | None
+    kev: bool
+    payload: dict[str, Any]
+    created_at: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "product": self.product,
+            "release": self.release,
+            "vulnerability": self.vuln_id,
+            "severity": self.severity,
+            "ssvc_outcome": self.ssvc_outcome,
+            "kev": self.kev,
+            "created_at": self.created_at,
+            **{"detail": self.payload},
+        }
+
+
+def event_of(row: Any) -> Event:
+    return Event(
+        id=row.id,
+        key=row.key,
+        kind=row.kind,
+        product=row.product,
+        release=row.release,
+        vuln_id=row.vuln_id,
+        severity=row.severity,
+        ssvc_outcome=row.ssvc_outcome,
+        kev=bool(row.kev),
+        payload=json.loads(row.payload),
+        created_at=row.created_at,
+    )
+
+
+def _now() -> str:
+    from mamori.accounts.core import now_iso
+
+    return now_iso()
+
+
+def _finding_key(f: dict[str, Any]) -> str:
+    c = f["component"]
+    raw = "\x1f".join(
+        [f["product"], f["release"], c.get("ref") or "", c.get("purl") or "", f["vulnerability"]["id"]]
+    )
+    return hashlib.sha1(raw.encode("utf-8")).hexdigest()
+
+
+def _open_findings(store: Store, role: str) -> list[dict[str, Any]]:
+    """Every open finding of every release (in the gate: not ``not_affected`` or ``fixed``), with its
+    SSVC outcome, EPSS and priority score."""
+    from mamori.match.knowledge import Knowledge
+    from mamori.model import merge
+    from mamori.portfolio.ssvc_view import add_ssvc
+    from mamori.portfolio.views import findings
+    from mamori.triage.score import priority_score
+
+    found = [f for f in findings(store)["findings"] if f["in_gate"]]
+    if not found:
+        return []
+    add_ssvc(store, found, role=role)
+    cves = {
+        i.upper()
+        for f in found
+        for i in [f["vulnerability"]["id"], *f["vulnerability"]["aliases"]]
+        if merge.is_cve(i)
+    }
+    epss = Knowledge(store).epss(cves)
+    for f in found:
+        v = f["vulnerability"]
+        scores = [epss[i.upper()].score for i in [v["id"], *v["aliases"]] if i.upper() in epss]
+        f["epss"] = max(scores) if scores else None
+        score = v["score"] if v["score"] is not None and 0.0 <= v["score"] <= 10.0 else None
+        f["priority"] = priority_score(score, f["epss"], v["kev"])
+    return found
+
+
+def _finding_payload(f: dict[str, Any]) -> dict[str, Any]:
+    v, c = f["vulnerability"], f["component"]
+    ssvc = f.get("ssvc") or {}
+    return {
+        "component": {"name": c["name"], "version": c["version"], "purl": c["purl"]},
+        "aliases": v["aliases"],
+        "score": v["score"],
+        "epss": f.get("epss"),
+        "priority": f.get("priority"),
+        "ssvc_outcome_name": ssvc.get("outcome_name"),
+        "ssvc_table": ssvc.get("table"),
+        "fixed_versions": f["fixed_versions"],
+        "first_seen": f["first_seen"],
+        "status": f["status"],
+    }
+
+
+def _event(
+    kind: str, key: str, f: dict[str, Any] | None, extra: dict[str, Any], **fields: Any
+) -> dict[str, Any]:
+    payload = {**(_finding_payload(f) if f is not None else {}), **extra}
+    row = {
+        "key": f"{kind}:{key}"[:400],
+        "kind": kind,
+        "product": f["product"] if f is not None else fields.get("product"),
+        "release": f["release"] if f is not None else fields.get("release"),
+        "vuln_id": f["vulnerability"]["id"] if f is not None else None,
+        "severity": f["vulnerability"]["rating"] if f is not None else None,
+        "ssvc_outcome": (f.get("ssvc") or {}).get("outcome") if f is not None else None,
+        "kev": bool(f["vulnerability"]["kev"]) if f is not None else False,
+        "payload": json.dumps(payload, ensure_ascii=False, sort_keys=True),
+    }
+    return row
+
+
+def _finding_events(
+    conn: Connection, found: list[dict[str, Any]], epss_rise: float, today: str
+) -> list[dict[str, Any]]:
+    """The events of the findings, and the state table brought up to date."""
+    s = t.FindingStateRow.__table__
+    seen = {row.key: row for row in conn.execute(select(s))}
+    out: list[dict[str, Any]] = []
+    inserts: list[dict[str, Any]] = []
+    done: set[str] = set()
+    for f in found:
+        key = _finding_key(f)
+        if key in done:  # the same finding twice in one view: once
+            continue
+        done.add(key)
+        kev = bool(f["vulnerability"]["kev"])
+        outcome = (f.get("ssvc") or {}).get("outcome")
+        epss = f.get("epss")
+        before = seen.get(key)
+        if before is None:
+            out.append(_event("new_finding", key, f, {}))
+            inserts.append({"key": key, "kev": kev, "epss": epss, "ssvc_outcome": outcome})
+            continue
+        changes: dict[str, Any] = {}
+        if kev and not before.kev:
+            out.append(_event("kev_added", key, f, {}))
+            changes["kev"] = True
+        elif not kev and before.kev:
+            changes["kev"] = False  # left the catalog: a later return is news again
+        if epss is not None and before.epss is not None and epss - before.epss >= epss_rise - 1e-12:
+            out.append(_event("epss_rise", f"{key}:{epss:.5f}", f, {"epss_before": before.epss}))
+            changes["epss"] = epss
+        elif epss is not None and (before.epss is None or epss < before.epss):
+            changes["epss"] = epss  # the lowest since the last event: rises are measured from there
+        if outcome is not None and outcome != before.ssvc_outcome:
+            if before.ssvc_outcome is not None:
+                out.append(
+                    _event(
+                        "ssvc_change",
+                        f"{key}:{before.ssvc_outcome}>{outcome}:{today}",
+                        f,
+                        {"ssvc_outcome_before": before.ssvc_outcome},
+                    )
+                )
+            changes["ssvc_outcome"] = outcome
+        if changes:
+            conn.execute(update(s).where(s.c.key == key).values(**changes))
+    if inserts:
+        conn.execute(s.insert(), inserts)
+    return out
+
+
+def _sbom_score(data: bytes) -> int:
+    from pathlib import Path
+
+    from mamori.portfolio.archive import parse_sbom
+    from mamori.sbom.check import check_document
+
+    fmt, doc = parse_sbom(data, Path("sbom"))
+    return int(check_document(doc, fmt=fmt).ntia.score)
+
+
+def _quality_events(conn: Connection) -> list[dict[str, Any]]:
+    """A release whose current SBOM scores lower than the current SBOM of the product's previous release."""
+    import zlib
+
+    from mamori.errors import MamoriError
+    from mamori.portfolio import tables as pt
+
+    r, p, sb = pt.ReleaseRow.__table__, pt.ProductRow.__table__, pt.SbomRow.__table__
+    sc = t.SbomScoreRow.__table__
+    scores = dict(conn.execute(select(sc.c.sbom_id, sc.c.score)).all())
+    rows = conn.execute(
+        select(r.c.id, r.c.version, r.c.current_sbom_id, p.c.name.label("product"))
+        .join(p, p.c.id == r.c.product_id)
+        .where(r.c.current_sbom_id.is_not(None))
+        .order_by(p.c.name, r.c.id)
+    ).all()
+    for row in rows:
+        if row.current_sbom_id in scores:
+            continue
+        content = conn.scalar(select(sb.c.content).where(sb.c.id == row.current_sbom_id))
+        try:
+            score = _sbom_score(zlib.decompress(content))
+        except (MamoriError, zlib.error, ValueError):
+            continue  # an SBOM that no longer parses has no score: no comparison
+        scores[row.current_sbom_id] = score
+        conn.execute(sc.insert().values(sbom_id=row.current_sbom_id, score=score))
+    out: list[dict[str, Any]] = []
+    previous: Any = None
+    for row in rows:
+        if previous is not None and previous.product == row.product:
+            before, now = scores.get(previous.current_sbom_id), scores.get(row.current_sbom_id)
+            if before is not None and now is not None and now < before:
+                out.append(
+                    _event(
+                        "sbom_quality_drop",
+                        f"{row.current_sbom_id}:{previous.current_sbom_id}",
+                        None,
+                        {"previous_release": previous.version, "score_before": before, "score": now},
+                        product=row.product,
+                        release=row.version,
+                    )
+                )
+        previous = row
+    return out
+
+
+def wants(sub: Subscription, event: dict[str, Any] | Event, team_products: set[str]) -> bool:
+    """Whether ``sub`` keeps ``event``: the event's product is one of the team's (and of the
+    subscription's products when it names some), its kind is one the subscription asks for, and its
+    severity, SSVC outcome and KEV pass the filters (events without a vulnerability pass severity and
+    SSVC filters, not ``kev_only``)."""
+    get = event.get if isinstance(event, dict) else lambda k: getattr(event, k)
+    product = get("product")
+    if product not in team_products:
+        return False
+    if sub.products is not None and product not in sub.products:
+        return False
+    if sub.events is not None and get("kind") not in sub.events:
+        return False
+    if sub.kev_only and not get("kev"):
+        return False
+    if get("vuln_id") is not None:
+        if sub.min_severity is not None:
+            rank = SEVERITY_RANK.get(get("severity") or "", -1)
+            if rank < SEVERITY_RANK[sub.min_severity]:
+                return False
+        if sub.ssvc_outcomes is not None and get("ssvc_outcome") not in sub.ssvc_outcomes:
+            return False
+    return True
+
+
+def next_digest(at: datetime, hour: int = DIGEST_HOUR) -> datetime:
+    """The next digest time after ``at`` (``hour`` o'clock UTC)."""
+    at = at.astimezone(UTC)
+    due = at.replace(hour=hour, minute=0, second=0, microsecond=0)
+    return due if due > at else due + timedelta(days=1)
+
+
+def team_products(conn: Connection) -> dict[int, set[str]]:
+    from mamori.accounts.tables import TeamProductRow
+    from mamori.portfolio.tables import ProductRow
+
+    tp, p = TeamProductRow.__table__, ProductRow.__table__
+    out: dict[int, set[str]] = {}
+    for team_id, name in conn.execute(select(tp.c.team_id, p.c.name).join(p, p.c.id == tp.c.product_id)):
+        out.setdefault(team_id, set()).add(name)
+    return out
+
+
+def fan_out(conn: Connection, events: Sequence[Event], subs: Iterable[Subscription], now: datetime) -> int:
+    """A pending delivery of each event to each subscription that keeps it; returns how many."""
+    from mamori.accounts.core import now_iso
+
+    d = t.DeliveryRow.__table__
+    owned = team_products(conn)
+    rows = []
+    at = now_iso(now)
+    digest_at = now_iso(next_digest(now))
+    for sub in subs:
+        for event in events:
+            if wants(sub, event, owned.get(sub.team_id, set())):
+                rows.append(
+                    {
+                        "subscription_id": sub.id,
+                        "event_id": event.id,
+                        "state": "pending",
+                        "attempts": 0,
+                        "next_at": digest_at if sub.mode == "digest" else at,
+                        "sent_at": None,
+                        "created_at": at,
+                    }
+                )
+    if not rows:
+        return 0
+    existing = set(
+        conn.execute(
+            select(d.c.subscription_id, d.c.event_id).where(d.c.event_id.in_([e.id for e in events]))
+        ).all()
+    )
+    rows = [r for r in rows if (r["subscription_id"], r["event_id"]) not in existing]
+    if rows:
+        conn.execute(d.insert(), rows)
+    return len(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Computed:
+    events: list[Event]
+    deliveries: int
+
+
+def compute_events(
+    store: Store,
+    *,
+    epss_rise: float = EPSS_RISE,
+    role: str = "supplier",
+    baseline: bool = False,
+    now: datetime | None = None,
+) -> Computed:
+    """Record the events the store's current state gives (see the module's text) and queue a delivery of
+    each new one to every subscription that keeps it (none when ``baseline``). ``role``: the SSVC tree
+    the outcomes come from (``supplier``: a developer's patch priority; ``user``: a deployer's)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from mamori.accounts.core import _write, now_iso
+
+    now = now or datetime.now(UTC)
+    found = _open_findings(store, role)
+    subs = [] if baseline else list_subscriptions(store)
+
+    e = t.EventRow.__table__
+    events: list[Event] = []
+    deliveries = 0
+    for attempt in range(3):
+        try:
+            with _write(store) as conn:
+                rows = _finding_events(conn, found, epss_rise, now.strftime("%Y-%m-%d"))
+                rows += _quality_events(conn)
+                keys = [r["key"] for r in rows]
+                known: set[str] = set()
+                for i in range(0, len(keys), 500):
+                    known.update(conn.scalars(select(e.c.key).where(e.c.key.in_(keys[i : i + 500]))))
+                fresh = [{**r, "created_at": now_iso(now)} for r in rows if r["key"] not in known]
+                fresh = list({r["key"]: r for r in fresh}.values())
+                events = []
+                if fresh:
+                    conn.execute(e.insert(), fresh)
+                    new_keys = [r["key"] for r in fresh]
+                    for i in range(0, len(new_keys), 500):
+                        events.extend(
+                            event_of(row)
+                            for row in conn.execute(select(e).where(e.c.key.in_(new_keys[i : i + 500])))
+                        )
+                    events.sort(key=lambda ev: ev.id)
+                deliveries = 0
+                if events and not baseline:
+                    deliveries = fan_out(conn, events, subs, now)
+            break
+        except IntegrityError:
+            # another computation recorded the same state or events first: once more, from what it wrote
+            if attempt == 2:
+                raise
+    return Computed(events, deliveries)
