@@ -75,6 +75,14 @@ def _rows(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[Sequen
     return list(conn.exec_driver_sql(sql, tuple(params)).all())
 
 
+def _run(conn: Connection, sql: str, params: Sequence[Any] = ()) -> None:
+    """One statement of SQL text that returns no rows."""
+    if isinstance(conn, sqlite3.Connection):
+        conn.execute(sql, params)
+    else:
+        conn.exec_driver_sql(sql, tuple(params))
+
+
 def _many(conn: Connection, sql: str, rows: list[Sequence[Any]]) -> None:
     """One statement of SQL text run for each of ``rows`` (not empty)."""
     if isinstance(conn, sqlite3.Connection):
@@ -162,7 +170,9 @@ def insert_rows(conn: Connection, table: TableRef, rows: list[dict[str, Any]]) -
                 copy.write_row(row)
         return
     marks = ", ".join("?" for _ in columns)
-    sql = f'INSERT INTO "{_name(table)}" ({names}) VALUES ({marks})'  # SQLite: plain tuples, no per-row compile
+    sql = (
+        f'INSERT INTO "{_name(table)}" ({names}) VALUES ({marks})'  # SQLite: plain tuples, no per-row compile
+    )
     for part in chunks(rows):
         _many(conn, sql, list(map(values, part)))
 
@@ -365,7 +375,7 @@ class Writer:
     def _delete_in(self, table: str, column: str, values: Sequence[str]) -> None:
         if dialect(self.conn) == "sqlite":
             sql = f'DELETE FROM "{table}" WHERE "{column}" IN (SELECT value FROM json_each(?))'
-            _rows(self.conn, sql, (orjson.dumps(list(values)).decode(),))
+            _run(self.conn, sql, (orjson.dumps(list(values)).decode(),))
             return
         from sqlalchemy import delete
 
@@ -428,9 +438,7 @@ class Writer:
         """Store links with their strength (judged now when they come without it); a link imported
         again takes the strength the rule gives it now."""
         rows = {(link.purl, link.cpe_vendor, link.cpe_product): link_row(link) for link in map(judged, links)}
-        upsert(
-            self.conn, "purl_cpe", list(rows.values()), ["purl", "cpe_vendor", "cpe_product"]
-        )
+        upsert(self.conn, "purl_cpe", list(rows.values()), ["purl", "cpe_vendor", "cpe_product"])
         return len(rows)
 
     def touch(self, source: str, origin: str | None, cursor: str | None = None) -> None:
@@ -483,7 +491,7 @@ class Writer:
 
     def drop_checkpoint(self, key: str) -> None:
         if dialect(self.conn) == "sqlite":
-            _rows(self.conn, 'DELETE FROM "source_state" WHERE "source" = ?', (CHECKPOINT_PREFIX + key,))
+            _run(self.conn, 'DELETE FROM "source_state" WHERE "source" = ?', (CHECKPOINT_PREFIX + key,))
             return
         from sqlalchemy import delete
 
