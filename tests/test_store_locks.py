@@ -14,11 +14,10 @@ from mamori.store import open_store
 
 OTHER_PROCESS = """
 import sys
-from sqlalchemy import text
 from mamori.store import open_store
 store = open_store(sys.argv[1])
 with store.writer() as w:
-    w.conn.execute(text("INSERT INTO source_state (source, updated_at) VALUES ('other', '2026-01-01')"))
+    w.touch("other", None)
 store.close()
 """
 
@@ -32,7 +31,7 @@ def test_a_second_open_in_the_same_process_keeps_the_locks_another_process_respe
     path = tmp_path / "store.db"
     server = open_store(str(path))
     with server.writer() as w:
-        w.conn.execute(text("INSERT INTO source_state (source, updated_at) VALUES ('server', '2026-01-01')"))
+        w.touch("server", None)
     with server.engine.connect() as held:  # a connection the server keeps open, as its pool does
         held.execute(text("SELECT 1")).all()
         again = open_store(str(path))  # the same process opens the store again (a request, a job)
@@ -41,6 +40,6 @@ def test_a_second_open_in_the_same_process_keeps_the_locks_another_process_respe
         assert path.with_name("store.db-wal").exists(), "the other process deleted the WAL under the server"
         assert held.execute(text("SELECT count(*) FROM source_state")).scalar_one() == 2
     with server.writer() as w:
-        w.conn.execute(text("INSERT INTO source_state (source, updated_at) VALUES ('later', '2026-01-01')"))
+        w.touch("later", None)
     assert _count(server) == 3
     server.close()

@@ -153,11 +153,56 @@ def test_a_scan_imports_neither_sqlalchemy_nor_the_other_commands(store_path: Pa
     assert {f["vulnerability"]["id"] for f in json.loads(out.read_bytes())["findings"]}
 
 
+def test_an_import_into_a_new_store_imports_no_sqlalchemy(tmp_path: Path) -> None:
+    """``mamori db import`` into a new SQLite file creates it and writes every batch through sqlite3;
+    the rows are those an import through the engine writes (a store opened through SQLAlchemy)."""
+    if not PILLOW.is_dir():
+        pytest.skip("../shared/data is absent")
+    fast, slow = tmp_path / "fast.db", tmp_path / "slow.db"
+    script = (
+        "import json, sys\n"
+        "from mamori.cli.main import main\n"
+        f"code = main(['db', 'import', {str(PILLOW)!r}, '--db', {str(fast)!r}, '--format', 'json', "
+        "'--batch', '7'])\n"
+        "print(json.dumps([code, sorted(m for m in sys.modules if m.split('.')[0] == 'sqlalchemy')]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    code, modules = json.loads(done.stdout.splitlines()[-1])
+    assert code == 0
+    assert modules == []
+    from mamori.vulndb import import_path
+
+    url = engines.resolve_url(slow)
+    engine = engines.create(url)
+    engines.migrate(engine)
+    with Store(engine, url) as store:
+        summary = import_path(store, PILLOW, batch=7)
+    assert summary.batches > 2 and summary.records > 10
+
+    def dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
+        conn = sqlite3.connect(path)
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        timed = {"source_state": "updated_at", "coverage": "partial_at"}  # when the import ran
+        out = {}
+        for table in sorted(tables):
+            columns = [
+                r[1] for r in conn.execute(f'PRAGMA table_info("{table}")') if r[1] != timed.get(table)
+            ]
+            names = ", ".join(f'"{c}"' for c in columns)
+            out[table] = sorted(conn.execute(f'SELECT {names} FROM "{table}"'), key=repr)
+        conn.close()
+        return out
+
+    written = dump(fast)
+    assert len(written["source_record"]) == summary.records
+    assert written == dump(slow)
+
+
 def test_only_a_store_at_the_head_revision_skips_sqlalchemy(tmp_path: Path) -> None:
     """Older revisions go to Alembic (migrated on open), unknown (newer) ones are refused, as before."""
     path = tmp_path / "kb.db"
-    with open_store(path) as store:  # new: created through SQLAlchemy at the head revision
-        assert store._engine is not None
+    with open_store(path) as store:  # new: created from the shipped schema through sqlite3, at the head
+        assert store._engine is None
     url = engines.resolve_url(path)
     head = engines.head_revision()
     older = engines.revisions()[head]

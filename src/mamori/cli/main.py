@@ -13,7 +13,9 @@ import dataclasses
 import errno
 import functools
 import importlib
+import math
 import os
+import re
 import signal
 import sys
 import typing
@@ -94,10 +96,11 @@ def _build(name: str) -> Any:
 
 # Typer 0.26+ turns every parameter's value into its annotated type through a pydantic TypeAdapter built on
 # first use: importing pydantic and building one adapter per parameter took about a fifth of a 3-component
-# scan. The values of mamori's plain parameters (str, int, Path, bool and lists of them) are turned the
+# scan. The values of mamori's plain parameters (str, int, float, Path, bool and lists of them) are turned the
 # way those adapters turn them; whatever does not take that way (a malformed number, a value out of its
 # range, bytes …) goes to Typer's own coercion, so its messages and errors stay Typer's.
 _UNSURE = object()
+_DECIMAL = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?")
 
 
 def _plain_value(annotation: Any, info: Any, value: Any, param: Any, ctx: Any, param_types: Any) -> Any:
@@ -117,6 +120,18 @@ def _plain_value(annotation: Any, info: Any, value: Any, param: Any, ctx: Any, p
         if (info.min is not None and number < info.min) or (info.max is not None and number > info.max):
             return _UNSURE
         return number
+    if annotation is float:  # a default (a float or an int), or plain decimal digits with one point at most
+        if type(value) is float and math.isfinite(value):
+            number_f = value
+        elif (type(value) is int and abs(value) < 1 << 53) or (
+            type(value) is str and _DECIMAL.fullmatch(value)
+        ):
+            number_f = float(value)
+        else:
+            return _UNSURE
+        if (info.min is not None and number_f < info.min) or (info.max is not None and number_f > info.max):
+            return _UNSURE
+        return number_f
     if annotation is Path:
         if isinstance(value, Path):
             found = value
@@ -146,7 +161,7 @@ def _plain_annotation(descriptor: Any) -> bool:
     if typing.get_origin(annotation) is list:
         args = typing.get_args(annotation)
         return len(args) == 1 and args[0] in (str, int, Path)
-    return annotation in (str, int, bool, Path)
+    return annotation in (str, int, float, bool, Path)
 
 
 @functools.cache

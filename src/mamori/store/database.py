@@ -1,9 +1,11 @@
 """The knowledge base: open (and migrate), write in one transaction, read.
 
 A SQLite store already at this mamori's schema opens without SQLAlchemy: its identity and revision are
-read with :mod:`sqlite3` (:mod:`mamori.store.identity`), its reads run through :mod:`sqlite3`
-(:mod:`mamori.store.query`, which says why), and the engine is made on first use (a write, or code that
-asks for ``store.engine``). Every other store is opened, and migrated when needed, through SQLAlchemy.
+read with :mod:`sqlite3` (:mod:`mamori.store.identity`), its reads and an import's writes
+(:meth:`Store.writer`) run through :mod:`sqlite3` (:mod:`mamori.store.query`, which says why), and the
+engine is made on first use (code that asks for ``store.engine``). A new SQLite file is created the same
+way, from the shipped schema (:func:`_create_sqlite`). Every other store is opened, and migrated when
+needed, through SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ class Store:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._writing = threading.Lock()  # one write transaction at a time on the connection below
+        self._write_conn: sqlite3.Connection | None = None
 
     @property
     def engine(self) -> Engine:
@@ -70,11 +74,30 @@ class Store:
         with self.engine.connect() as connection:
             yield query.EngineReader(connection)
 
+    @property
+    def writes_from_any_thread(self) -> bool:
+        """Whether :meth:`writer` may be used from another thread than the one that opened the store
+        (not so for SQLite in memory, whose connection is the thread's own)."""
+        if self._engine is None:
+            return True
+        from sqlalchemy.pool import SingletonThreadPool, StaticPool
+
+        return not isinstance(self._engine.pool, SingletonThreadPool | StaticPool)
+
     @contextlib.contextmanager
     def writer(self) -> Iterator[Writer]:
-        """One transaction: everything written inside commits together or not at all."""
+        """One transaction: everything written inside commits together or not at all. A SQLite file
+        opened without the engine is written through :mod:`sqlite3`, with the engine's pragmas and its
+        ``BEGIN IMMEDIATE``, and the same SQL text the engine's SQLite connections run."""
         from mamori.store.writer import Writer
 
+        if self._path is not None and self._engine is None:
+            with self._writing:
+                if self._write_conn is None:
+                    self._write_conn = query.sqlite_connect(self._path, self.url)
+                with query.sqlite_write(self._write_conn, self._path) as conn:
+                    yield Writer(conn)
+            return
         with self.engine.connect().execution_options(write=True) as conn, conn.begin():
             yield Writer(conn)
 
@@ -108,6 +131,10 @@ class Store:
     def close(self) -> None:
         with self._lock:
             connections, self._connections = self._connections, []
+        with self._writing:
+            if self._write_conn is not None:
+                connections.append(self._write_conn)
+                self._write_conn = None
         for conn in connections:
             query.sqlite_close(conn)
         self._local = threading.local()
@@ -158,12 +185,44 @@ def _current_sqlite(url: str) -> bool:
     )
 
 
+def _create_sqlite(url: str) -> bool:
+    """Make a new SQLite store without SQLAlchemy when ``url`` is a plain SQLite file that is absent or
+    empty (0 bytes, or no tables; :func:`_current_sqlite` refused any other that is not a current store)
+    and the shipped schema stands for this mamori's newest revision: the very statements
+    :func:`mamori.store.engine.create_new` runs, in one transaction, stamped with the revision. False,
+    nothing done, otherwise (the engine then creates or migrates it as before), and when the file got
+    tables meanwhile (another process set it up: the write transaction waited for it)."""
+    from mamori.store import newschema
+
+    path = engines.sqlite_path(url)
+    head = engines.head_revision()
+    if path is None or head is None:
+        return False
+    found = identity.sqlite_found(Path(path), path)
+    if found is not None and found.tables:
+        return False
+    statements = newschema.shipped("sqlite", head)
+    if statements is None:
+        return False
+    conn = query.sqlite_connect(path, url)
+    try:
+        with query.sqlite_write(conn, path) as writing:
+            if writing.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' LIMIT 1").fetchall():
+                return False
+            for statement in statements:
+                writing.execute(statement)
+            writing.execute(f"INSERT INTO {newschema.VERSION_TABLE} (version_num) VALUES (?)", (head,))
+    finally:
+        query.sqlite_close(conn)
+    return True
+
+
 def open_store(db: str | os.PathLike[str] | None = None) -> Store:
     """Open the store named by ``--db``, ``MAMORI_DB`` or the default: a new or empty database becomes
     an empty mamori store, an older mamori store is migrated to this mamori's schema, anything else is
     refused before anything is written (:mod:`mamori.store.identity`)."""
     url = engines.resolve_url(db)
-    if _current_sqlite(url):
+    if _current_sqlite(url) or _create_sqlite(url):
         return Store(None, url)
     from sqlalchemy.exc import OperationalError, SQLAlchemyError
 

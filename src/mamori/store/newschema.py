@@ -14,8 +14,10 @@ schema identical to the migrated one on SQLite and PostgreSQL.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, MetaData, PrimaryKeyConstraint, String, Table
+if TYPE_CHECKING:  # imported where used: a new SQLite store is made from the shipped text without them
+    from sqlalchemy import MetaData, Table
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "store"
 HEADER = "-- revision: "
@@ -30,6 +32,8 @@ def path(dialect: str) -> Path:
 
 def version_table(metadata: MetaData | None = None) -> Table:
     """Alembic's own version table, as Alembic creates it (``alembic.runtime.migration``)."""
+    from sqlalchemy import Column, MetaData, PrimaryKeyConstraint, String, Table
+
     return Table(
         VERSION_TABLE,
         metadata if metadata is not None else MetaData(),

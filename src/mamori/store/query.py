@@ -11,7 +11,10 @@ links, KEV, EPSS, status and coverage, a product's stored triage records and con
 - every other store (PostgreSQL, a URL with options, a store that was just created or migrated) runs
   the very same text through SQLAlchemy's ``text()`` on a connection of its engine (:class:`EngineReader`).
 
-Writes, schema creation and migrations stay on SQLAlchemy and Alembic. Lists go in as one named
+The same goes for an import's writes to such a store, and for creating a new SQLite store from the
+shipped schema (:func:`sqlite_write`, :mod:`mamori.store.database`): importing SQLAlchemy and the
+store's table classes was most of the main process's own time in an import of a few thousand records.
+Other writes and migrations stay on SQLAlchemy and Alembic. Lists go in as one named
 parameter each (``:name_0, :name_1 …``, :func:`in_list`), rows come back as plain tuples.
 """
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
 from mamori.errors import InputError, StoreError
@@ -170,6 +174,31 @@ def sqlite_close(conn: sqlite3.Connection) -> None:
     """Close a connection of :func:`sqlite_connect` (and stop counting it as holding its file)."""
     conn.close()
     identity.closed_here(_held.pop(id(conn), None))
+
+
+@contextmanager
+def sqlite_write(conn: sqlite3.Connection, where: str) -> Iterator[sqlite3.Connection]:
+    """One write transaction, as the engine's write connections run it (``BEGIN IMMEDIATE``, committed
+    when the block ends, rolled back whole on any error or interruption); errors that say the disk is
+    full or the file damaged become the :class:`~mamori.errors.StoreError` the engine raises for them."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            if conn.in_transaction:
+                with suppress(sqlite3.Error):  # the error that stopped the block is the one to report
+                    conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    except sqlite3.Error as exc:
+        if conn.in_transaction:
+            with suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+        failed = sqlite_failure(where, exc)
+        if failed is None:
+            raise
+        raise failed from None
 
 
 def sqlite_read(conn: sqlite3.Connection, where: str) -> Iterator[SqliteReader]:

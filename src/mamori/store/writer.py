@@ -6,38 +6,37 @@ the merged vulnerabilities it touches, old or new.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import orjson
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    Connection,
-    Float,
-    Integer,
-    LargeBinary,
-    Table,
-    bindparam,
-    delete,
-    select,
-    update,
-)
-from sqlalchemy.types import TypeEngine
 
 from mamori.model import merge
 from mamori.model.purl2cpe import PurlCpeLink, judged
 from mamori.model.vulnerability import Epss, Kev, Vulnerability
-from mamori.store import documents, schema
+from mamori.store import documents
 from mamori.store.limits import epss_row, kev_row, link_row
 from mamori.store.rows import cpe_rows, merged_rows, package_rows
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection as EngineConnection
+    from sqlalchemy import Table
+    from sqlalchemy.types import TypeEngine
 
 CHUNK = 5000
 CHECKPOINT_PREFIX = "~"  # source_state rows of unfinished imports, not sources
 RecordKey = tuple[str, str, str]  # source, record id, feed
+# What writes go through: a connection of a SQLAlchemy engine, or (a SQLite store opened without
+# SQLAlchemy, :class:`mamori.store.database.Store`) a :mod:`sqlite3` connection inside its transaction.
+# On SQLite every statement is SQL text with ``?`` parameters, the same for both; on PostgreSQL the
+# statements are SQLAlchemy's.
+if TYPE_CHECKING:
+    Connection: TypeAlias = EngineConnection | sqlite3.Connection
+    TableRef: TypeAlias = Table | str
 
 
 @dataclass(slots=True)
@@ -52,19 +51,82 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
+def dialect(conn: Connection) -> str:
+    return "sqlite" if isinstance(conn, sqlite3.Connection) else conn.dialect.name
+
+
+def _name(table: TableRef) -> str:
+    return table if isinstance(table, str) else table.name
+
+
+def _table(table: TableRef) -> Table:
+    """The table's SQLAlchemy object (statements other than SQLite's text, PostgreSQL's COPY types)."""
+    if not isinstance(table, str):
+        return table
+    from mamori.store.schema import Base  # the knowledge base's tables: what this module writes by name
+
+    return Base.metadata.tables[table]
+
+
+def _rows(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[Sequence[Any]]:
+    """One statement of SQL text in the driver's own parameter style; its rows."""
+    if isinstance(conn, sqlite3.Connection):
+        return conn.execute(sql, params).fetchall()
+    return list(conn.exec_driver_sql(sql, tuple(params)).all())
+
+
+def _run(conn: Connection, sql: str, params: Sequence[Any] = ()) -> None:
+    """One statement of SQL text that returns no rows."""
+    if isinstance(conn, sqlite3.Connection):
+        conn.execute(sql, params)
+    else:
+        conn.exec_driver_sql(sql, tuple(params))
+
+
+def _many(conn: Connection, sql: str, rows: list[Sequence[Any]]) -> None:
+    """One statement of SQL text run for each of ``rows`` (not empty)."""
+    if isinstance(conn, sqlite3.Connection):
+        conn.executemany(sql, rows)
+    else:
+        conn.exec_driver_sql(sql, rows)
+
+
 def _insert(conn: Connection, table: Table) -> Any:
-    if conn.dialect.name == "postgresql":
+    if dialect(conn) == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(table)
 
 
-def upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: list[str]) -> None:
+def _quoted(columns: Iterable[str]) -> str:
+    return ", ".join(f'"{c}"' for c in columns)
+
+
+def upsert(
+    conn: Connection, table: TableRef, rows: list[dict[str, Any]], keys: list[str], keep: Iterable[str] = ()
+) -> None:
+    """Insert ``rows``; a row whose ``keys`` are taken updates the stored one (every column but the keys
+    and ``keep``), or is left out when there is nothing to update."""
     if not rows:
         return
-    stmt = _insert(conn, table)
-    updates = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
+    columns = list(rows[0])
+    kept = {*keys, *keep}
+    changing = [c for c in columns if c not in kept]
+    if dialect(conn) == "sqlite":
+        marks = ", ".join("?" for _ in columns)
+        sql = f'INSERT INTO "{_name(table)}" ({_quoted(columns)}) VALUES ({marks}) ON CONFLICT '
+        if changing:
+            sets = ", ".join(f'"{c}" = excluded."{c}"' for c in changing)
+            sql += f"({_quoted(keys)}) DO UPDATE SET {sets}"
+        else:
+            sql += "DO NOTHING"
+        values = itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
+        for part in chunks(rows):
+            _many(conn, sql, list(map(values, part)))
+        return
+    stmt = _insert(conn, _table(table))
+    updates = {c: stmt.excluded[c] for c in changing}
     stmt = (
         stmt.on_conflict_do_update(index_elements=keys, set_=updates)
         if updates
@@ -76,6 +138,8 @@ def upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: lis
 
 def _copy_type(column_type: TypeEngine[Any]) -> str:
     """The PostgreSQL type a value of this column is sent as in a binary COPY."""
+    from sqlalchemy import BigInteger, Boolean, Float, Integer, LargeBinary
+
     if isinstance(column_type, LargeBinary):
         return "bytea"
     if isinstance(column_type, Boolean):
@@ -87,30 +151,34 @@ def _copy_type(column_type: TypeEngine[Any]) -> str:
     return "text"
 
 
-def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+def insert_rows(conn: Connection, table: TableRef, rows: list[dict[str, Any]]) -> None:
     """Plain inserts; on PostgreSQL through a binary COPY (several times faster than row-wise
     executemany; binary, the compressed documents go as they are instead of as hex text)."""
     if not rows:
         return
     columns = list(rows[0])
-    names = ", ".join(f'"{c}"' for c in columns)
+    names = _quoted(columns)
     values = itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
-    if conn.dialect.name == "postgresql":
+    if dialect(conn) == "postgresql":
+        assert not isinstance(conn, sqlite3.Connection)
+        t = _table(table)
         driver = conn.connection.driver_connection
-        sql = f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT BINARY)'
+        sql = f'COPY "{t.name}" ({names}) FROM STDIN (FORMAT BINARY)'
         with driver.cursor() as cursor, cursor.copy(sql) as copy:
-            copy.set_types([_copy_type(table.c[c].type) for c in columns])
+            copy.set_types([_copy_type(t.c[c].type) for c in columns])
             for row in map(values, rows):
                 copy.write_row(row)
         return
     marks = ", ".join("?" for _ in columns)
-    sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'  # SQLite: plain tuples, no per-row compile
+    sql = (
+        f'INSERT INTO "{_name(table)}" ({names}) VALUES ({marks})'  # SQLite: plain tuples, no per-row compile
+    )
     for part in chunks(rows):
-        conn.exec_driver_sql(sql, list(map(values, part)))
+        _many(conn, sql, list(map(values, part)))
 
 
 def select_in(
-    conn: Connection, table: Table, columns: list[str], column: str, values: Sequence[str], **equal: str
+    conn: Connection, table: TableRef, columns: list[str], column: str, values: Sequence[str], **equal: str
 ) -> Sequence[Sequence[Any]]:
     """Rows (``columns``) whose ``column`` is one of ``values`` and whose other columns are ``equal``.
 
@@ -118,19 +186,24 @@ def select_in(
     (``= ANY``): SQLAlchemy would otherwise render and bind thousands of parameters per query, a
     sizeable part of an import's writing time.
     """
-    names = ", ".join(f'"{c}"' for c in columns)
-    if conn.dialect.name == "postgresql":
+    names = _quoted(columns)
+    kind = dialect(conn)
+    if kind == "postgresql":
         also = "".join(f' AND "{k}" = %s' for k in equal)
-        sql = f'SELECT {names} FROM "{table.name}" WHERE "{column}" = ANY(%s){also}'
-        return conn.exec_driver_sql(sql, (list(values), *equal.values())).all()
-    if conn.dialect.name != "sqlite":
-        stmt = select(*(table.c[c] for c in columns)).where(
-            table.c[column].in_(values), *(table.c[k] == v for k, v in equal.items())
+        sql = f'SELECT {names} FROM "{_name(table)}" WHERE "{column}" = ANY(%s){also}'
+        return _rows(conn, sql, (list(values), *equal.values()))
+    if kind != "sqlite":
+        from sqlalchemy import select
+
+        assert not isinstance(conn, sqlite3.Connection)
+        t = _table(table)
+        stmt = select(*(t.c[c] for c in columns)).where(
+            t.c[column].in_(values), *(t.c[k] == v for k, v in equal.items())
         )
         return conn.execute(stmt).all()
     also = "".join(f' AND "{k}" = ?' for k in equal)
-    sql = f'SELECT {names} FROM "{table.name}" WHERE "{column}" IN (SELECT value FROM json_each(?)){also}'
-    return conn.exec_driver_sql(sql, (orjson.dumps(list(values)).decode(), *equal.values())).all()
+    sql = f'SELECT {names} FROM "{_name(table)}" WHERE "{column}" IN (SELECT value FROM json_each(?)){also}'
+    return _rows(conn, sql, (orjson.dumps(list(values)).decode(), *equal.values()))
 
 
 def update_in(
@@ -193,7 +266,7 @@ class Writer:
         return counts
 
     def _existing(self, keys: list[RecordKey]) -> dict[RecordKey, tuple[str, str]]:
-        t = schema.SourceRecord.__table__
+        t = "source_record"
         found: dict[RecordKey, tuple[str, str]] = {}
         by_source: dict[str, list[str]] = {}
         for source, rid, _feed in keys:
@@ -208,7 +281,7 @@ class Writer:
         return found
 
     def _groups_linked_to(self, identifiers: set[str]) -> set[str]:
-        t = schema.Alias.__table__
+        t = "alias"
         out: set[str] = set()
         for part in chunks(sorted(identifiers)):
             out.update(row[0] for row in select_in(self.conn, t, ["vuln_id"], "alias_key", part))
@@ -217,7 +290,7 @@ class Writer:
     def _members_of(
         self, groups: set[str], skip: set[RecordKey]
     ) -> dict[RecordKey, tuple[Vulnerability, str]]:
-        t = schema.SourceRecord.__table__
+        t = "source_record"
         out: dict[RecordKey, tuple[Vulnerability, str]] = {}
         columns = ["source", "record_id", "feed", "vuln_id", "doc"]
         for part in chunks(sorted(groups)):
@@ -228,7 +301,7 @@ class Writer:
         return out
 
     def _taken(self, ids: set[str], rebuilding: set[str]) -> set[str]:
-        t = schema.Vulnerability.__table__
+        t = "vulnerability"
         out: set[str] = set()
         for part in chunks(sorted(ids - rebuilding)):
             out.update(row[0] for row in select_in(self.conn, t, ["id"], "id", part))
@@ -262,7 +335,7 @@ class Writer:
         home: dict[RecordKey, str],
     ) -> None:
         """New records are inserted, changed ones updated in place, each under its merged vulnerability."""
-        table = schema.SourceRecord.__table__
+        table = "source_record"
         fresh: list[dict[str, Any]] = []
         updated: list[dict[str, Any]] = []
         for k, (record, doc, dig) in changed.items():
@@ -284,7 +357,15 @@ class Writer:
         """Unchanged records whose merged vulnerability changed (joined or split) point to the new one."""
         if not moved:
             return
-        t = schema.SourceRecord.__table__
+        if dialect(self.conn) == "sqlite":
+            sql = 'UPDATE "source_record" SET "vuln_id" = ? WHERE "source" = ? AND "record_id" = ? AND "feed" = ?'
+            params = [(home[k], *k) for k in moved]
+            for part in chunks(params):
+                _many(self.conn, sql, list(part))
+            return
+        from sqlalchemy import bindparam, update
+
+        t = _table("source_record")
         stmt = (
             update(t)
             .where(t.c.source == bindparam("k_source"))
@@ -301,11 +382,24 @@ class Writer:
     def _delete_groups(self, groups: set[str]) -> None:
         if not groups:
             return
-        for table in (schema.Vulnerability, schema.Alias, schema.AffectedPackage, schema.AffectedCpe):
-            t = table.__table__
-            column = t.c.id if table is schema.Vulnerability else t.c.vuln_id
+        for table, column in (
+            ("vulnerability", "id"),
+            ("alias", "vuln_id"),
+            ("affected_package", "vuln_id"),
+            ("affected_cpe", "vuln_id"),
+        ):
             for part in chunks(sorted(groups)):
-                self.conn.execute(delete(t).where(column.in_(part)))
+                self._delete_in(table, column, part)
+
+    def _delete_in(self, table: str, column: str, values: Sequence[str]) -> None:
+        if dialect(self.conn) == "sqlite":
+            sql = f'DELETE FROM "{table}" WHERE "{column}" IN (SELECT value FROM json_each(?))'
+            _run(self.conn, sql, (orjson.dumps(list(values)).decode(),))
+            return
+        from sqlalchemy import delete
+
+        t = _table(table)
+        self.conn.execute(delete(t).where(t.c[column].in_(values)))
 
     def _insert_groups(self, groups: list[tuple[str, list[Record]]]) -> None:
         """Merged rows; a group of one record stores no document of its own (the record's is read)."""
@@ -343,36 +437,34 @@ class Writer:
                 if k not in seen:
                     seen.add(k)
                     aliases.append({"alias_key": k, "vuln_id": vid, "alias": identifier})
-        insert_rows(self.conn, schema.Vulnerability.__table__, vulns)
-        insert_rows(self.conn, schema.Alias.__table__, aliases)
-        insert_rows(self.conn, schema.AffectedPackage.__table__, packages)
-        insert_rows(self.conn, schema.AffectedCpe.__table__, cpes)
+        insert_rows(self.conn, "vulnerability", vulns)
+        insert_rows(self.conn, "alias", aliases)
+        insert_rows(self.conn, "affected_package", packages)
+        insert_rows(self.conn, "affected_cpe", cpes)
 
     # -- enrichment and links ----------------------------------------------------------------
     def put_kev(self, entries: Iterable[Kev]) -> int:
         rows = {e.cve_id: {**kev_row(e), "doc": documents.pack(documents.to_json(e))} for e in entries}
-        upsert(self.conn, schema.KevEntry.__table__, list(rows.values()), ["cve_id"])
+        upsert(self.conn, "kev", list(rows.values()), ["cve_id"])
         return len(rows)
 
     def put_epss(self, entries: Iterable[Epss]) -> int:
         rows = {e.cve_id: epss_row(e) for e in entries}
-        upsert(self.conn, schema.EpssScore.__table__, list(rows.values()), ["cve_id"])
+        upsert(self.conn, "epss", list(rows.values()), ["cve_id"])
         return len(rows)
 
     def put_purl_cpe(self, links: Iterable[PurlCpeLink]) -> int:
         """Store links with their strength (judged now when they come without it); a link imported
         again takes the strength the rule gives it now."""
         rows = {(link.purl, link.cpe_vendor, link.cpe_product): link_row(link) for link in map(judged, links)}
-        upsert(
-            self.conn, schema.PurlCpe.__table__, list(rows.values()), ["purl", "cpe_vendor", "cpe_product"]
-        )
+        upsert(self.conn, "purl_cpe", list(rows.values()), ["purl", "cpe_vendor", "cpe_product"])
         return len(rows)
 
     def touch(self, source: str, origin: str | None, cursor: str | None = None) -> None:
         row = {"source": source, "updated_at": now(), "origin": origin}
         if cursor is not None:
             row["cursor"] = cursor
-        upsert(self.conn, schema.SourceState.__table__, [row], ["source"])
+        upsert(self.conn, "source_state", [row], ["source"])
 
     # -- coverage ----------------------------------------------------------------------------
     def put_coverage(self, source: str, scopes: Iterable[str], *, complete: bool, origin: str | None) -> None:
@@ -392,15 +484,17 @@ class Writer:
                 {"source": source, "scope": s, "complete": False, "partial_at": at, "partial_origin": origin}
                 for s in scopes
             ]
-        table = schema.Coverage.__table__
-        stmt = _insert(self.conn, table)
         keep = {"complete"} if not complete else set()
-        updates = {c: stmt.excluded[c] for c in rows[0] if c not in ("source", "scope", *keep)}
-        self.conn.execute(stmt.on_conflict_do_update(index_elements=["source", "scope"], set_=updates), rows)
+        upsert(self.conn, "coverage", rows, ["source", "scope"], keep=keep)
 
     def scopes_from(self, source: str, origin: str) -> list[str]:
         """The scopes of ``source`` whose records were last imported (in part) from ``origin``."""
-        t = schema.Coverage.__table__
+        if dialect(self.conn) == "sqlite":
+            sql = 'SELECT "scope" FROM "coverage" WHERE "source" = ? AND "partial_origin" = ?'
+            return sorted(row[0] for row in _rows(self.conn, sql, (source, origin)))
+        from sqlalchemy import select
+
+        t = _table("coverage")
         stmt = select(t.c.scope).where(t.c.source == source, t.c.partial_origin == origin)
         return sorted(self.conn.scalars(stmt))
 
@@ -412,8 +506,13 @@ class Writer:
         """
         row = {"source": CHECKPOINT_PREFIX + key, "updated_at": now(), "origin": origin}
         row["cursor"] = orjson.dumps(state).decode()
-        upsert(self.conn, schema.SourceState.__table__, [row], ["source"])
+        upsert(self.conn, "source_state", [row], ["source"])
 
     def drop_checkpoint(self, key: str) -> None:
-        t = schema.SourceState.__table__
+        if dialect(self.conn) == "sqlite":
+            _run(self.conn, 'DELETE FROM "source_state" WHERE "source" = ?', (CHECKPOINT_PREFIX + key,))
+            return
+        from sqlalchemy import delete
+
+        t = _table("source_state")
         self.conn.execute(delete(t).where(t.c.source == CHECKPOINT_PREFIX + key))

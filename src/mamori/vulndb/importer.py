@@ -27,8 +27,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.pool import SingletonThreadPool, StaticPool
-
 from mamori.errors import InputError
 from mamori.i18n import _
 from mamori.model.purl2cpe import PurlCpeLink, judged
@@ -209,7 +207,7 @@ class _Run:
         self.pending = 0
         self.buffer = _Batch()
         self.limit = min(batch, _FIRST_BATCH)
-        self.background = not isinstance(store.engine.pool, SingletonThreadPool | StaticPool)
+        self.background = store.writes_from_any_thread
         self.writing: threading.Thread | None = None
         # set when the batch being written has committed or rolled back: waited for instead of
         # Thread.join, which a signal handler raising mid-wait (Ctrl-C, SIGTERM) can leave believing a

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from itertools import repeat
 from typing import Any
 
 import orjson
-import yaml
 
 from mamori.errors import InputError
 from mamori.i18n import _
@@ -23,63 +23,6 @@ _EVENT_KINDS = ("introduced", "fixed", "last_affected", "limit")
 _CVSS_VERSIONS = {"CVSS_V2": "2.0", "CVSS_V3": None, "CVSS_V4": "4.0"}
 
 
-_PLAIN = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
-_PLAIN.update(dict.fromkeys(("null", "Null", "NULL", "~", ""), None))
-
-
-class _TextLoader(yaml.SafeLoader):
-    """Pure-Python fallback: numbers and timestamps stay text (``1.10`` is a version, not 1.1)."""
-
-
-_TextLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag.rsplit(":", 1)[-1] not in ("int", "float", "timestamp")]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def _value(node: yaml.Node, memo: dict[int, Any]) -> Any:
-    """A composed node as plain data: strings, booleans and null only; aliases share one object."""
-    kind = node.__class__
-    if kind is _SCALAR:
-        return node.value if node.style else _PLAIN.get(node.value, node.value)  # plain style: no quotes
-    known = memo.get(id(node))
-    if known is not None:
-        return known
-    if kind is _SEQUENCE:
-        items: list[Any] = []
-        memo[id(node)] = items
-        for child in node.value:
-            items.append(child.value if child.__class__ is _SCALAR and child.style else _value(child, memo))
-        return items
-    mapping: dict[Any, Any] = {}
-    memo[id(node)] = mapping
-    for key, value in node.value:
-        mapping[_value(key, memo)] = _value(value, memo)
-    return mapping
-
-
-_SCALAR, _SEQUENCE = yaml.ScalarNode, yaml.SequenceNode
-
-
-try:
-    from yaml._yaml import CParser
-
-    class _Composer(CParser):  # type: ignore[misc]
-        """libyaml composing nodes; tags are not resolved (the converter below does what is needed)."""
-
-        def resolve(self, kind: object, value: object, implicit: object) -> str:
-            return ""
-
-        def descend_resolver(self, current_node: object, current_index: object) -> None:
-            return None
-
-        def ascend_resolver(self) -> None:
-            return None
-
-except ImportError:  # PyYAML without libyaml
-    _Composer = None
-
-
 def load_yaml(data: bytes) -> Any:
     """YAML → data: by yaml-rs (:mod:`mamori.vulndb.yamlfast`, twice as fast) when its answer is
     libyaml's, else by libyaml; both give the same data."""
@@ -88,15 +31,17 @@ def load_yaml(data: bytes) -> Any:
 
 
 def load_yaml_libyaml(data: bytes) -> Any:
-    """YAML → data with libyaml composing and a small converter (twice PyYAML's constructor speed)."""
-    if _Composer is None:
-        return yaml.load(data, Loader=_TextLoader)
-    parser = _Composer(data)
-    try:
-        node = parser.get_single_node()
-    finally:
-        parser.dispose()
-    return _value(node, {}) if node is not None else None
+    """YAML → data with libyaml composing and a small converter (twice PyYAML's constructor speed);
+    PyYAML is imported on first use (:mod:`mamori.vulndb.libyaml`): yaml-rs reads almost every OSV file."""
+    from mamori.vulndb import libyaml
+
+    return libyaml.load(data)
+
+
+def _yaml_error(exc: Exception) -> bool:
+    """A PyYAML error (none can have been raised before PyYAML was imported)."""
+    yaml = sys.modules.get("yaml")
+    return yaml is not None and isinstance(exc, yaml.YAMLError)
 
 
 def load(name: str, data: bytes) -> Any:
@@ -106,11 +51,13 @@ def load(name: str, data: bytes) -> Any:
         if head in (b"{", b"["):
             return orjson.loads(data)
         return load_yaml(data)
-    except (orjson.JSONDecodeError, yaml.YAMLError) as exc:
-        problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(name, _("not valid OSV JSON/YAML: {problem}").format(problem=problem)) from None
     except TypeError:  # a mapping or sequence used as a key
         raise InputError(name, _("not valid OSV YAML: a key that is not a string")) from None
+    except Exception as exc:
+        if not (isinstance(exc, orjson.JSONDecodeError) or _yaml_error(exc)):
+            raise
+        problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(name, _("not valid OSV JSON/YAML: {problem}").format(problem=problem)) from None
 
 
 def _str_list(value: Any, name: str, what: str) -> list[str]:

@@ -20,7 +20,6 @@ import re
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
-import yaml
 from packageurl import PackageURL
 
 from mamori.errors import InputError
@@ -106,6 +105,8 @@ def parse_tsv(name: str, data: bytes) -> Iterator[PurlCpeLink | Rejected | DataW
 
 
 def parse_scanoss_yaml(name: str, data: bytes) -> Iterator[PurlCpeLink | Rejected | DataWarning]:
+    import yaml  # here: an import of other data never needs PyYAML
+
     check_yaml_depth(data, name)
     try:
         doc = yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
