@@ -288,14 +288,16 @@ async def post_bom(
     principal: Principal = Depends(require("sbom.upload")),
     store: Store = Depends(get_store),
 ) -> Response:
-    try:
-        await _body(request, uploads.max_upload_bytes() + MULTIPART_OVERHEAD)
-    except _BodyRefused as refused:
-        return refused.response()
-    try:
-        form = await request.form(max_files=1, max_fields=20)
-    except Exception:  # any malformed multipart body is the client's
-        return _error(400, _("The request is not multipart/form-data."))
+    form = getattr(request, "_form", None)  # a cookie session's CSRF check read the form already
+    if form is None:
+        try:
+            await _body(request, uploads.max_upload_bytes() + MULTIPART_OVERHEAD)
+        except _BodyRefused as refused:
+            return refused.response()
+        try:
+            form = await request.form(max_files=1, max_fields=20)
+        except Exception:  # any malformed multipart body is the client's
+            return _error(400, _("The request is not multipart/form-data."))
     try:
         part = form.get("bom")
         if part is None or isinstance(part, str):
