@@ -93,7 +93,7 @@ def body(request: Request, exc: HTTPException) -> dict[str, Any]:
     if isinstance(exc, ApiError):
         return {"detail": exc.text(lang), "code": exc.code}
     detail = exc.detail
-    text = translate(detail, lang) if isinstance(detail, str) else detail
+    text = translate(detail, lang) if isinstance(detail, str) and detail else detail  # "": the header
     return {"detail": text, "code": code_of(exc.status_code, detail)}
 
 
