@@ -77,6 +77,22 @@ def test_the_detail_follows_the_request_language_and_the_code_stays(served: dict
     assert taken.json() == {"detail": "この名前の製品はすでにあります", "code": "product_exists"}
 
 
+def test_an_error_with_values(served: dict[str, Any], tmp_path: Path) -> None:
+    from mamori.portfolio import store_sbom
+    from mamori.portfolio.uploads import find_release
+    from portfolio_support import sbom_file
+
+    store_sbom(served["store"], "web", "1.0", sbom_file(tmp_path / "s.cdx.json", ["pkg:pypi/django@1.11.0"]))
+    release = find_release(served["store"], "web", "1.0")[1]
+    path = f"/api/mamori/v1/releases/{release}/sbom"
+    english = _get(served, path, params={"format": "pdf"})
+    assert english.status_code == 400 and english.json()["code"] == "bad_format"
+    assert english.json()["detail"].startswith("format: one of original, ")
+    japanese = _get(served, path, params={"format": "pdf", "lang": "ja"})
+    assert japanese.json()["code"] == "bad_format"
+    assert japanese.json()["detail"].startswith("format は次のいずれかです: original, ")
+
+
 def test_validation_errors_keep_their_list_and_gain_a_code(served: dict[str, Any]) -> None:
     bad = _get(served, PRODUCTS + "/not-a-number", headers=JA)
     assert bad.status_code == 422
