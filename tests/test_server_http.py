@@ -197,7 +197,8 @@ def test_security_headers_body_limit_and_errors_without_internals(
 
         with caplog.at_level(logging.ERROR, logger="mamori.server"):
             failed = client.get("/api/mamori/v1/boom")
-        assert failed.status_code == 500 and failed.json() == {"detail": "internal server error"}
+        assert failed.status_code == 500
+        assert failed.json() == {"detail": "internal server error", "code": "internal"}
         assert "sk-secret-value" not in failed.text and "Traceback" not in failed.text
         assert any("RuntimeError" in r.getMessage() for r in caplog.records)
         # uvicorn closes the connection of a request that raised: a new one

@@ -1,6 +1,7 @@
 """File input/output shared by every command: only regular files are read, within a size limit,
 without ever blocking on a FIFO or a device; outputs are written atomically (or straight into a
-device such as /dev/null); zip members are streamed within bounds; YAML nesting is bounded."""
+device such as /dev/null); zip members are streamed within bounds; YAML nesting is bounded, and a YAML
+file is read whole by one function (:func:`read_yaml`)."""
 
 from __future__ import annotations
 
@@ -399,3 +400,47 @@ def check_yaml_depth(data: bytes | str, path: str | Path, depth: int = MAX_YAML_
         return  # not YAML at all: the loader that follows names the problem as it always did
     except (ValueError, TypeError, RecursionError):
         return
+
+
+def yaml_reason(exc: Exception) -> str:
+    """A YAML error in one line: ``line N, column M: problem`` (the problem's context before it), within
+    200 characters, control characters made visible."""
+    problem = getattr(exc, "problem", None)
+    mark = getattr(exc, "problem_mark", None)
+    context = getattr(exc, "context", None)
+    text = (f"{context}: {problem}" if context else str(problem)) if problem else str(exc)
+    if mark is not None:
+        text = f"line {mark.line + 1}, column {mark.column + 1}: {text}"
+    text = " ".join(text.split())
+    visible = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
+    return visible[:200]
+
+
+def read_yaml(path: str | Path, limit: int | None = None, *, loader: Any = None) -> Any:
+    """The YAML document of a regular file (:func:`read_bytes`: bounded by ``limit``, else the input size
+    limit; a folder, FIFO or device refused), its nesting bounded (:func:`check_yaml_depth`), UTF-8,
+    parsed by a safe loader (libyaml's when present; ``loader``: a safe loader subclass, e.g. one that
+    refuses duplicate keys). Anything wrong is one :class:`InputError` line naming the file."""
+    import yaml
+
+    if loader is None:
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    safe = tuple(
+        getattr(yaml, name)
+        for name in ("SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader")
+        if hasattr(yaml, name)
+    )
+    if not (isinstance(loader, type) and issubclass(loader, safe)):
+        raise TypeError("read_yaml reads with a safe loader only")
+    data = read_bytes(path, limit)
+    check_yaml_depth(data, path)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(path, message("yaml", "not_utf8")) from None
+    try:
+        return yaml.load(text, Loader=loader)  # a safe loader, checked above
+    except yaml.YAMLError as exc:
+        raise InputError(path, message("yaml", "invalid", reason=yaml_reason(exc))) from None
+    except RecursionError:
+        raise InputError(path, message("yaml", "too_deep", depth=MAX_YAML_DEPTH)) from None

@@ -56,20 +56,11 @@ def read_oidc(path: Path) -> Any:
     ``label``, and ``grants``: a list of ``{group, team, role}``)."""
     import os
 
-    import yaml
-
     from mamori import fileio
     from mamori.accounts.roles import ROLE_NAMES
     from mamori.server.settings import OidcGroupGrant, OidcSettings
 
-    raw = fileio.read_bytes(path, CONFIG_LIMIT)  # a regular file, bounded: one line otherwise
-    try:
-        fileio.check_yaml_depth(raw, path)
-        data = yaml.safe_load(raw.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputError(
-            path, _("cannot read the OpenID Connect settings: {reason}").format(reason=exc)
-        ) from None
+    data = fileio.read_yaml(path, CONFIG_LIMIT)  # a regular file, bounded: one line otherwise
     if not isinstance(data, dict):
         raise InputError(path, _("the OpenID Connect settings are not a mapping"))
     missing = [k for k in ("issuer", "client_id", "redirect_url") if not isinstance(data.get(k), str)]

@@ -29,13 +29,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mamori.compliance import catalog as cat
 from mamori.compliance.assessment import LEAF_KIND
 from mamori.compliance.messages import both
 from mamori.errors import InputError
-from mamori.fileio import check_yaml_depth, read_bytes
+from mamori.fileio import read_yaml
 from mamori.i18n import LANGS, _
 
 SCHEMA_PATH = "data/compliance/profile.schema.json"
@@ -67,16 +65,7 @@ def _validator() -> Any:
 def load_profile(path: str | Path) -> dict[str, Any]:
     from jsonschema.exceptions import best_match
 
-    raw = read_bytes(path)
-    check_yaml_depth(raw, path)
-    try:
-        data = yaml.safe_load(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InputError(path, _("not UTF-8 text")) from None
-    except yaml.YAMLError as exc:
-        raise InputError(
-            path, _("invalid YAML: {reason}").format(reason=" ".join(str(exc).split())[:200])
-        ) from None
+    data = read_yaml(path)
     error = best_match(_validator().iter_errors(data))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or _("top level")

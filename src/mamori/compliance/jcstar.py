@@ -12,14 +12,12 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mamori.compliance import catalog as cat
 from mamori.compliance.assessment import MET, Assessment, parse_date
 from mamori.compliance.evidence import is_url
 from mamori.compliance.messages import t
 from mamori.errors import InputError
-from mamori.fileio import check_yaml_depth, read_bytes
+from mamori.fileio import read_yaml
 from mamori.i18n import _, current_lang, gettext
 from mamori.model.references import web_url
 
@@ -71,17 +69,7 @@ def reminder(
 
 def read_fields(path: Path) -> dict[str, Any]:
     """Field values from YAML, keyed by field id (LP-01 ... LP-22, any NFKC spelling)."""
-    raw = read_bytes(path)
-    check_yaml_depth(raw, path)
-    try:
-        data = yaml.safe_load(raw.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputError(
-            path,
-            gettext("not a YAML mapping of label fields: {reason}").format(
-                reason=" ".join(str(exc).split())[:200]
-            ),
-        ) from None
+    data = read_yaml(path)
     if not isinstance(data, dict):
         raise InputError(path, gettext("label fields must be a YAML mapping like 'LP-02: Product name'"))
     catalog = label_catalog()

@@ -16,8 +16,10 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from mamori.errors import InputError
+from mamori.i18n import N_
 from mamori.server import api_common as common
 from mamori.server.api import PREFIX, ProductOut, _products
+from mamori.server.errors import ApiError
 from mamori.server.security import Principal, get_store, product_or_404, require
 from mamori.store import Store
 
@@ -301,7 +303,7 @@ def release_sbom_download(
     from mamori.sbom import dumps
 
     if format not in _formats():
-        raise HTTPException(400, f"format: one of {', '.join(_formats())}")
+        raise ApiError(400, "bad_format", N_("format: one of {formats}"), formats=", ".join(_formats()))
     ref = common.release_or_404(store, principal, "product.read", release_id)
     stem = common.file_stem(f"{ref.product}-{ref.version}")
     try:

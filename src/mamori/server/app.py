@@ -5,7 +5,9 @@ file; PostgreSQL by URL). It includes the routers of :mod:`mamori.server.routes`
 document at ``/openapi.json`` (no interactive documentation pages: they would load scripts from a CDN,
 which the Content-Security-Policy forbids), adds the security headers and the request size limit
 (:mod:`mamori.server.middleware`), and answers errors without internals: a generic 500 (JSON, or a page for
-a browser), the traceback in the server's log only.
+a browser), the traceback in the server's log only. The errors of the native API and of the web UI's JSON
+answers are in the request's language with a stable ``code`` (:mod:`mamori.server.errors`); those of the
+Dependency-Track-compatible paths keep Dependency-Track's English shapes.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
@@ -24,7 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mamori import __version__
 from mamori.errors import MamoriError
-from mamori.server import background
+from mamori.server import background, errors
 from mamori.server.middleware import BodyLimit, SecurityHeaders
 from mamori.server.routes import routers
 from mamori.server.settings import ServerSettings
@@ -52,14 +56,28 @@ async def _http_error(request: Request, exc: Exception) -> Response:
             return RedirectResponse(f"/signin?next={path}", 303)
         if exc.status_code in (403, 404, 413):
             return _error_page(request, exc.status_code)
-    return JSONResponse(
-        {"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None)
-    )
+    headers = getattr(exc, "headers", None)
+    if errors.is_dtrack(request):  # Dependency-Track's English shape
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+    if not isinstance(exc, HTTPException):  # Starlette's own (405, a route that is absent)
+        exc = HTTPException(exc.status_code, exc.detail, headers)
+    return JSONResponse(errors.body(request, exc), status_code=exc.status_code, headers=headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    body: dict[str, Any] = {"detail": jsonable_encoder(exc.errors())}
+    if not errors.is_dtrack(request):
+        body["code"] = "invalid_request"
+    return JSONResponse(body, status_code=422)
 
 
 async def _input_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, MamoriError)
-    return JSONResponse({"detail": exc.message(page_lang(request))}, status_code=400)
+    if errors.is_dtrack(request):
+        return JSONResponse({"detail": exc.message(page_lang(request))}, status_code=400)
+    detail = exc.message(errors.request_lang(request))
+    return JSONResponse({"detail": detail, "code": "bad_input"}, status_code=400)
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
@@ -67,7 +85,9 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc)
     if _wants_html(request):
         return _error_page(request, 500)
-    return JSONResponse({"detail": "internal server error"}, status_code=500)
+    if errors.is_dtrack(request):
+        return JSONResponse({"detail": "internal server error"}, status_code=500)
+    return JSONResponse(errors.plain(request, 500, "internal server error"), status_code=500)
 
 
 def create_app(settings: ServerSettings, store: Store | None = None) -> FastAPI:
@@ -105,6 +125,7 @@ def create_app(settings: ServerSettings, store: Store | None = None) -> FastAPI:
     app.state.oidc_cache = {}
     handlers: dict[Any, Any] = {
         StarletteHTTPException: _http_error,
+        RequestValidationError: _validation_error,
         MamoriError: _input_error,
         Exception: _server_error,
     }

@@ -10,6 +10,11 @@ documents them):
   ``GET /api/v1/project/{uuid}`` → ``Project``;
 - ``GET /api/v1/finding/project/{uuid}`` → a list of ``Finding``.
 
+The project list is paged and sorted as Dependency-Track's (Alpine's) list endpoints are: ``offset`` (with
+``limit``/``pageSize``/``size``), else ``pageNumber``/``page`` (1-based) with ``pageSize``, else the first
+100; ``sortName``/``orderBy`` with ``sortOrder``/``sort`` (``asc`` or ``desc``); ``X-Total-Count`` is the
+number before paging (:func:`paging`). The findings of a project are never paged, as in Dependency-Track.
+
 A project is a product release (:mod:`mamori.report.dtrack_shapes`). The upload is stored and matched in
 the background (:mod:`mamori.portfolio.uploads`); this module only wires HTTP to that Python API.
 Status codes as Dependency-Track answers: 400 bad request (bad base64, not an SBOM, neither a project
@@ -24,6 +29,8 @@ import asyncio
 import base64
 import binascii
 import os
+import re
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -281,14 +288,16 @@ async def post_bom(
     principal: Principal = Depends(require("sbom.upload")),
     store: Store = Depends(get_store),
 ) -> Response:
-    try:
-        await _body(request, uploads.max_upload_bytes() + MULTIPART_OVERHEAD)
-    except _BodyRefused as refused:
-        return refused.response()
-    try:
-        form = await request.form(max_files=1, max_fields=20)
-    except Exception:  # any malformed multipart body is the client's
-        return _error(400, _("The request is not multipart/form-data."))
+    form = getattr(request, "_form", None)  # a cookie session's CSRF check read the form already
+    if form is None:
+        try:
+            await _body(request, uploads.max_upload_bytes() + MULTIPART_OVERHEAD)
+        except _BodyRefused as refused:
+            return refused.response()
+        try:
+            form = await request.form(max_files=1, max_fields=20)
+        except Exception:  # any malformed multipart body is the client's
+            return _error(400, _("The request is not multipart/form-data."))
     try:
         part = form.get("bom")
         if part is None or isinstance(part, str):
@@ -348,6 +357,102 @@ def _release_by_uuid(
     return found[0]
 
 
+# -- paging and sorting of lists, as Dependency-Track's (Alpine's ApiFilter and Pagination) -----------
+DEFAULT_LIMIT = 100  # Alpine pages every list: the first 100 when no page is asked for
+_INT32 = re.compile(r"[+-]?[0-9]{1,10}")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True, slots=True)
+class Paging:
+    """Which part of a list to answer: ``offset`` and ``limit`` (``limit`` 0 or less: all of it), sorted
+    by the field ``order_by`` when it is given with a direction."""
+
+    offset: int = 0
+    limit: int = DEFAULT_LIMIT
+    order_by: str | None = None
+    descending: bool | None = None
+
+    def apply(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``items`` sorted (by a top-level field they have; an unknown field is ignored, as Alpine
+        does; absent values last when ascending) and cut to the page."""
+        if self.order_by is not None and self.descending is not None:
+            key = self.order_by
+            if any(key in item for item in items):
+                present = [i for i in items if _sortable(i.get(key))]
+                absent = [i for i in items if not _sortable(i.get(key))]
+                present.sort(key=lambda i: _sort_key(i[key]), reverse=self.descending)
+                items = absent + present if self.descending else present + absent
+        if self.limit <= 0:
+            return items
+        return items[self.offset : self.offset + self.limit]
+
+
+def _sortable(value: Any) -> bool:
+    return isinstance(value, (str, int, float, bool))
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    # numbers (and booleans) before texts: a field holds one kind in practice
+    return (1, value) if isinstance(value, str) else (0, float(value))
+
+
+def _int_param(value: str | None, default: int) -> int:
+    """A query parameter as Java's ``Integer.valueOf`` reads it; anything else is ``default``."""
+    if value is None or not _INT32.fullmatch(value):
+        return default
+    number = int(value)
+    return number if -(2**31) <= number < 2**31 else default
+
+
+def _param(request: Request, *names: str) -> str | None:
+    """The first of ``names`` given (not blank) in the query: Alpine accepts several names for each."""
+    for name in names:
+        value = request.query_params.get(name)
+        if value is not None and value.strip():
+            return value
+    return None
+
+
+def paging(request: Request) -> Paging:
+    """The request's paging and sorting, as Dependency-Track reads them: ``offset`` given: from there,
+    ``limit``/``pageSize``/``size`` items (default 100); else ``pageNumber``/``page`` and a page size:
+    page N (1-based); else the first 100. A number that does not parse takes its default; a negative
+    offset is 0; a limit of 0 or less answers everything. ``sortName``/``orderBy`` (an identifier) sorts
+    when ``sortOrder``/``sort`` is ``asc`` or ``desc``."""
+    offset = _param(request, "offset")
+    page = _param(request, "page", "pageNumber")
+    size = _param(request, "size", "pageSize", "limit")
+    if offset is not None:
+        start, limit = _int_param(offset, 0), _int_param(size, DEFAULT_LIMIT)
+    elif page is not None and size is not None:
+        number, limit = _int_param(page, 1), _int_param(size, DEFAULT_LIMIT)
+        start = (number - 1) * limit
+    else:
+        start, limit = 0, DEFAULT_LIMIT
+    order_by = _param(request, "orderBy", "sortName")
+    if order_by is not None and not _IDENTIFIER.fullmatch(order_by):
+        order_by = None
+    direction = (_param(request, "sort", "sortOrder") or "").lower()
+    descending = {"asc": False, "desc": True}.get(direction)
+    return Paging(max(start, 0), limit, order_by, descending)
+
+
+_PAGING_PARAMETERS = {
+    "parameters": [
+        {"name": name, "in": "query", "required": False, "schema": schema, "description": text}
+        for name, schema, text in (
+            ("pageNumber", {"type": "string", "default": "1"}, "the page (1-based), with pageSize"),
+            ("pageSize", {"type": "string", "default": "100"}, "the number of projects of a page"),
+            ("offset", {"type": "string"}, "the first project (0-based), instead of pageNumber"),
+            ("limit", {"type": "string"}, "the number of projects from offset"),
+            ("sortName", {"type": "string"}, "the Project field to sort by"),
+            ("sortOrder", {"type": "string", "enum": ["asc", "desc"]}, "with sortName"),
+        )
+    ]
+}
+
+
 def _project(store: Store, release: dict[str, Any]) -> dict[str, Any]:
     project_uuid = shapes.project_uuids(store, [release["release_id"]])[release["release_id"]]
     return shapes.project(release, project_uuid, shapes.summary_of(store, release))
@@ -366,8 +471,13 @@ def project_lookup(
     return JSONResponse(_project(store, found))
 
 
-@router.get("/api/v1/project", summary="Projects (every release of every product visible)")
+@router.get(
+    "/api/v1/project",
+    summary="Projects (every release of every product visible), paged",
+    openapi_extra=_PAGING_PARAMETERS,
+)
 def project_list(
+    request: Request,
     name: str | None = Query(None, max_length=200),
     principal: Principal = Depends(require("product.read")),
     store: Store = Depends(get_store),
@@ -378,8 +488,10 @@ def project_list(
         if _visible(principal, "product.read", r["product_id"])
     ]
     ids = shapes.project_uuids(store, [r["release_id"] for r in found])
-    body = [shapes.project(r, ids[r["release_id"]], None) for r in found]
-    return JSONResponse(body, headers={"X-Total-Count": str(len(body))})
+    # a list item carries hasChildren (Dependency-Track 4.13's client requires it): a release has none
+    items = [{**shapes.project(r, ids[r["release_id"]], None), "hasChildren": False} for r in found]
+    body = paging(request).apply(items)
+    return JSONResponse(body, headers={"X-Total-Count": str(len(found))})
 
 
 @router.get("/api/v1/project/{uuid}", summary="A project by UUID")
@@ -401,6 +513,7 @@ def project_findings(
     principal: Principal = Depends(require("finding.read")),
     store: Store = Depends(get_store),
 ) -> Response:
+    # not paged, as in Dependency-Track: every finding, X-Total-Count their number
     found = _release_by_uuid(store, principal, uuid, "finding.read")
     if found is None:
         return _error(404, _(NOT_FOUND))

@@ -76,7 +76,7 @@ class BodyLimit:
                 except ValueError:
                     too_large = True
                 if too_large:
-                    await _too_large(send)
+                    await _too_large(scope, send)
                     return
         received = 0
         started = refused = False
@@ -89,7 +89,7 @@ class BodyLimit:
                 if received > self.limit and not refused:
                     refused = True
                     if not started:
-                        await _too_large(send)
+                        await _too_large(scope, send)
                     raise BodyTooLarge
             return message
 
@@ -105,8 +105,17 @@ class BodyLimit:
             await self.app(scope, counted, tracking)
 
 
-async def _too_large(send: Send) -> None:
-    body = b'{"detail":"request body too large"}'
+async def _too_large(scope: Scope, send: Send) -> None:
+    import orjson
+    from starlette.requests import Request
+
+    from mamori.server import errors
+
+    request = Request(scope)
+    if errors.is_dtrack(request):
+        body = b'{"detail":"request body too large"}'
+    else:  # in the request's language, with its code
+        body = orjson.dumps(errors.plain(request, 413, "request body too large"))
     headers: list[Any] = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),

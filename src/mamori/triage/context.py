@@ -31,7 +31,7 @@ from typing import Any
 from packageurl import PackageURL
 
 from mamori.errors import InputError
-from mamori.fileio import check_yaml_depth, read_bytes
+from mamori.fileio import read_yaml
 from mamori.i18n import gettext
 from mamori.triage import ssvc
 from mamori.triage.inputs import Input
@@ -247,16 +247,4 @@ def parse_context(raw: Any, path: str | Path) -> Context:
 
 def load_context(path: str | Path) -> Context:
     """Read and check a context file; InputError names the file and the key for anything wrong."""
-    import yaml  # on use: importing PyYAML costs more than a scan's packaged data (mamori.packaged)
-
-    data = read_bytes(path)
-    check_yaml_depth(data, path)
-    try:
-        raw = yaml.safe_load(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InputError(path, gettext("not UTF-8 text")) from None
-    except yaml.YAMLError as exc:
-        raise InputError(
-            path, gettext("not valid YAML: {reason}").format(reason=str(exc).splitlines()[0])
-        ) from None
-    return parse_context(raw, path)
+    return parse_context(read_yaml(path), path)

@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from mamori.errors import InputError
-from mamori.fileio import check_yaml_depth, read_bytes
+from mamori.fileio import read_yaml
 from mamori.i18n import _
 from mamori.model.vex import VEX_STATUSES
 from mamori.triage import ssvc
@@ -246,19 +246,7 @@ def parse_policy(raw: Any, path: str | Path) -> Policy:
 
 
 def load_policy(path: str | Path) -> Policy:
-    import yaml  # on use: importing PyYAML costs more than a scan's packaged data (mamori.packaged)
-
-    data = read_bytes(path)
-    check_yaml_depth(data, path)
-    try:
-        raw = yaml.safe_load(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InputError(path, _("not UTF-8 text")) from None
-    except yaml.YAMLError as exc:
-        raise InputError(
-            path, _("not valid YAML: {reason}").format(reason=str(exc).splitlines()[0])
-        ) from None
-    return parse_policy(raw, path)
+    return parse_policy(read_yaml(path), path)
 
 
 def _finding_reasons(cond: Mapping[str, Any], f: PolicyFinding) -> list[tuple[str, str]] | None:

@@ -542,15 +542,14 @@ def _table(raw: Mapping[str, Any], points: Mapping[str, DecisionPoint], lazy: bo
 
 
 def _yaml(path: Path) -> Any:
-    import yaml  # on use: the packaged tables are read from their packed copy (default_catalog)
+    # on use (PyYAML): the packaged tables are read from their packed copy (default_catalog)
+    from mamori.fileio import read_yaml  # bounded, a regular file only, a safe loader
 
     try:
-        return yaml.load(
-            path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        )
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        return read_yaml(path)
+    except InputError as exc:
         raise InputError(
-            path, gettext("cannot read SSVC data: {reason}").format(reason=exc).splitlines()[0]
+            path, gettext("cannot read SSVC data: {reason}").format(reason=exc.problem)
         ) from None
 
 
