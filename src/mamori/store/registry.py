@@ -19,6 +19,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "mamori.portfolio.tables",
     "mamori.accounts.tables",
     "mamori.portfolio.upload_tables",
+    "mamori.jobs.tables",
 )
 
 
