@@ -57,6 +57,9 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "team": ("admin", "team_app", "group"),
     "user": ("admin", "user_app", "group"),
     "apikey": ("admin", "apikey_app", "group"),
+    "worker": ("jobs", "worker", "command"),
+    "scheduler": ("jobs", "scheduler", "command"),
+    "jobs": ("jobs", "jobs_app", "group"),
 }
 ROOT: dict[str, Any] = {
     "name": "mamori",

@@ -27,8 +27,8 @@ from celery import Celery
 from celery.exceptions import Reject
 from kombu import Exchange, Queue
 
-from mamori.jobs import records
-from mamori.jobs.settings import MAX_DELIVERIES, MAX_RETRIES, RETRY_BASE, Queues, backoff
+from mamori.jobs import records, settings
+from mamori.jobs.settings import MAX_DELIVERIES, Queues, backoff
 from mamori.jobs.work import PoisonError, TransientError
 
 log = logging.getLogger("mamori.jobs")
@@ -66,8 +66,8 @@ def make_app(
     *,
     db: str | None = None,
     queues: Queues | None = None,
-    retry_base: float = RETRY_BASE,
-    max_retries: int = MAX_RETRIES,
+    retry_base: float | None = None,
+    max_retries: int | None = None,
 ) -> Celery:
     """A Celery application over ``broker`` whose tasks work on the store ``db``."""
     queues = queues or Queues.from_env()
@@ -104,8 +104,8 @@ def make_app(
     )
     app.conf.mamori_db = db
     app.conf.mamori_queues = queues.prefix
-    app.conf.mamori_retry_base = retry_base
-    app.conf.mamori_max_retries = max_retries
+    app.conf.mamori_retry_base = settings.retry_base() if retry_base is None else retry_base
+    app.conf.mamori_max_retries = settings.max_retries() if max_retries is None else max_retries
     _register(app)
     return app
 
@@ -313,9 +313,13 @@ def submit_celery(
         app.send_task(TASKS[kind], kwargs=kwargs, task_id=job_id)
     except Exception as exc:  # kombu's OperationalError, socket errors … : the broker is away
         records.failed(store, job_id, "BrokerUnavailable")
-        raise BrokerUnavailable(str(exc)) from None
+        raise BrokerUnavailable(type(exc).__name__, job_id) from None
     return job_id
 
 
 class BrokerUnavailable(Exception):
-    """The broker did not take a message (it is down or unreachable)."""
+    """The broker did not take a message (it is down or unreachable); ``job_id``: the job recorded failed."""
+
+    def __init__(self, reason: str, job_id: str | None = None) -> None:
+        super().__init__(reason)
+        self.job_id = job_id

@@ -20,6 +20,25 @@ RETRY_BASE = 2.0  # seconds before the first retry; doubled each time
 RETRY_MAX = 600.0
 
 
+def _number(name: str, default: float) -> float:
+    raw = (os.environ.get(name) or "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        return default
+    return value if value >= 0 else default
+
+
+def retry_base() -> float:
+    """Seconds before the first retry (``MAMORI_JOBS_RETRY_BASE``, default 2)."""
+    return _number("MAMORI_JOBS_RETRY_BASE", RETRY_BASE)
+
+
+def max_retries() -> int:
+    """Retries of a transiently failing task (``MAMORI_JOBS_MAX_RETRIES``, default 5)."""
+    return int(_number("MAMORI_JOBS_MAX_RETRIES", MAX_RETRIES))
+
+
 def broker_url(explicit: str | None = None) -> str | None:
     """The broker URL: the option or configuration value, else ``MAMORI_BROKER_URL``, else None."""
     value = (explicit or os.environ.get(ENV) or "").strip()

@@ -50,3 +50,4 @@ class ServerSettings:
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
     oidc: OidcSettings | None = None
     background_workers: int = 2
+    broker_url: str | None = None  # a message broker (RabbitMQ): work goes to mamori workers
