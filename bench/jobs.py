@@ -138,7 +138,7 @@ def throughput(
     from mamori.portfolio import uploads
     from mamori.store import open_store
 
-    work = folder / "throughput.db"
+    work = folder / f"throughput-{uuid.uuid4().hex[:8]}.db"  # a fresh name: no stale -wal beside it
     shutil.copy(db, work)
     prefix = f"mamori-bench-{uuid.uuid4().hex[:8]}"
     proc = _worker(str(work), prefix, concurrency, folder / "worker.log")
@@ -207,7 +207,7 @@ def rematch_with(
     from mamori.portfolio import tables as t
     from mamori.store import open_store
 
-    work = folder / f"rematch-{concurrency}.db"
+    work = folder / f"rematch-{concurrency}-{uuid.uuid4().hex[:8]}.db"  # a fresh name: no stale -wal
     shutil.copy(db, work)
     prefix = f"mamori-bench-{uuid.uuid4().hex[:8]}"
     proc = _worker(str(work), prefix, concurrency, folder / "worker.log")
