@@ -8,13 +8,16 @@ scheduler's feed schedules."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from jobs_support import BROKER, Workers, needs_broker, prefix, wait_for, workers
+from jobs_support import BROKER, MAMORI, Workers, needs_broker, prefix, wait_for, workers
 from mamori.errors import InputError
 from mamori.jobs import records, schedule
 from mamori.jobs.dispatch import Dispatcher, run_inline
@@ -112,3 +115,71 @@ def test_feed_schedules() -> None:
     for bad in ("osv", "foo=1h", "osv=5s", "osv=1w", "osv="):
         with pytest.raises(InputError):
             schedule.parse([bad])
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full = {k: v for k, v in os.environ.items() if k != "MAMORI_BROKER_URL"}
+    return subprocess.run(
+        [str(MAMORI), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**full, "MAMORI_LANG": "en", **(env or {})},
+    )
+
+
+def test_worker_and_scheduler_usage_errors_are_one_line(tmp_path: Path) -> None:
+    cases = [
+        (("worker",), "no message broker"),
+        (("worker", "--broker", "redis://127.0.0.1:6379/0"), "expected an amqp:// URL"),
+        (("worker", "--broker", BROKER, "--queues", "mamori,elsewhere"), "--queues"),
+        (("worker", "--broker", BROKER, "--pool", "gevent"), "--pool"),
+        (("scheduler", "--broker", BROKER, "--every", "osv=5s"), "at least 60s"),
+        (
+            ("jobs", "dead", "list", "--broker", "amqp://guest:guest@127.0.0.1:1//"),
+            "cannot reach the message broker",
+        ),
+        (("jobs", "status", "nope", "--db", str(tmp_path / "kb.db")), "no job 'nope'"),
+    ]
+    for args, text in cases:
+        done = _cli(*args)
+        assert done.returncode == 2, (args, done.stderr)
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and text in lines[0] and "guest:guest" not in lines[0], (args, lines)
+    japanese = _cli("worker", env={"MAMORI_LANG": "ja"})
+    assert japanese.returncode == 2 and "メッセージブローカーがありません" in japanese.stderr
+
+
+@needs_broker
+def test_scheduler_starts_on_the_broker(tmp_path: Path, prefix: str) -> None:
+    log = tmp_path / "beat.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [
+                str(MAMORI),
+                "scheduler",
+                "--broker",
+                BROKER,
+                "--db",
+                str(tmp_path / "kb.db"),
+                "--every",
+                "kev=1h",
+                "--every",
+                "osv=off",
+                "--schedule-file",
+                str(tmp_path / "beat-schedule"),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "MAMORI_LANG": "en", "MAMORI_QUEUE_PREFIX": prefix},
+            start_new_session=True,
+        )
+    try:
+        text = wait_for(
+            lambda: "beat: Starting" in (t := log.read_text(errors="replace")) and t, "beat started"
+        )
+        assert "mamori scheduler: amqp://guest:***@127.0.0.1:5672//" in text
+        assert "kev=3600s" in text and "osv=" not in text.split("feeds:")[1].splitlines()[0]
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
