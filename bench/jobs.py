@@ -88,7 +88,7 @@ def _worker(db: str, prefix: str, concurrency: int, log: Path) -> subprocess.Pop
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
+        proc.send_signal(signal.SIGTERM)  # the main process: a warm shutdown of its pool
         try:
             proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
@@ -233,7 +233,8 @@ def rematch_with(
     finally:
         _stop(proc)
         _delete(prefix)
-        work.unlink(missing_ok=True)
+        for path in (work, Path(f"{work}-wal"), Path(f"{work}-shm")):
+            path.unlink(missing_ok=True)
 
 
 def main() -> None:

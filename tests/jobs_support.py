@@ -106,14 +106,13 @@ class Workers:
         self.procs.append(proc)
         return proc
 
-    def stop(self, proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    def stop(self, proc: subprocess.Popen[bytes]) -> None:
         if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, sig)  # the worker and its pool processes (its own session)
+            proc.send_signal(signal.SIGTERM)  # the main process: a warm shutdown of its pool
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+                os.killpg(proc.pid, signal.SIGKILL)  # the worker and its pool processes (its own session)
                 proc.wait(timeout=10)
 
     def stop_all(self) -> None:
