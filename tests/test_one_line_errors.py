@@ -72,7 +72,7 @@ NOT_FILES = {
     "max_download", "total_deadline", "severity", "exit_code", "quiet", "ignore_unfixed", "shell", "tlp",
     "review_interval", "target", "author_from_git", "exclude", "include_tests", "no_default_excludes", "top",
     "show_all", "expires", "team", "key_id", "access_log", "behind_proxy", "demo", "forwarded_allow_ips", "host",
-    "port", "password_stdin",
+    "port", "password_stdin", "broker", "concurrency", "queues", "pool", "loglevel", "job_id", "job",
 }  # fmt: skip
 
 # (command, parameter) → (argv with {} where the file goes, what the file should hold)
@@ -121,6 +121,7 @@ READS: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
 
 # (command, parameter) → argv with {} where the output goes
 WRITES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("scheduler", "schedule_file"): ("scheduler", "--broker", "amqp://guest:guest@127.0.0.1:1//", "--schedule-file", "{}"),
     ("assess declare", "output"): ("assess", "declare", "1", "--approver", "A, CEO", "--allow-unanswered", "-o", "{}"),
     ("assess export-xlsx", "output"): ("assess", "export-xlsx", "1", "-o", "{}"),
     ("assess label", "output"): ("assess", "label", "2", "-o", "{}", "--draft"),

@@ -172,13 +172,33 @@ def scheduler(
         if schedule_file
         else Path(platformdirs.user_cache_dir("mamori", appauthor=False)) / "beat-schedule"
     )
-    target.parent.mkdir(parents=True, exist_ok=True)
+    _check_schedule_file(target, explicit=schedule_file is not None)
     app = make_app(url, db=resolve_url(db))
     app.conf.beat_schedule = schedule.beat_schedule(intervals)
     _reachable(app, url)
     plan = ", ".join(f"{feed}={int(seconds)}s" for feed, seconds in sorted(intervals.items())) or "-"
     typer.echo(_("mamori scheduler: {broker} (feeds: {plan})").format(broker=shown(url), plan=plan))
     app.start(["beat", f"--schedule={target}", f"--loglevel={loglevel.upper()}"])
+
+
+def _check_schedule_file(path: Any, *, explicit: bool) -> None:
+    """A regular file (or none yet) in an existing folder: one line naming it otherwise."""
+    import stat
+
+    if not explicit:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        found = path.lstat()
+    except FileNotFoundError:
+        if not path.parent.is_dir():
+            raise InputError(path, _("the folder of the schedule file does not exist")) from None
+        return
+    except OSError as exc:
+        raise InputError(
+            path, _("cannot use the schedule file: {reason}").format(reason=exc.strerror)
+        ) from None
+    if not stat.S_ISREG(found.st_mode):
+        raise InputError(path, _("not a regular file"))
 
 
 @jobs_app.command("status")
