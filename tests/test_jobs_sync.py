@@ -183,3 +183,21 @@ def test_scheduler_starts_on_the_broker(tmp_path: Path, prefix: str) -> None:
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+def test_server_seam_runs_named_tasks_in_process_without_a_broker(tmp_path: Path) -> None:
+    from mamori.server import background
+
+    with open_store(tmp_path / "kb.db") as store:
+        background.configure(1, store, None)
+        try:
+            assert not background.broker_configured()
+            job_id = background.submit_task("probe", key="probe:seam")
+            status = wait_for(
+                lambda: (s := background.status(job_id)) and s.state == "done" and s,
+                "the in-process job done",
+            )
+            assert status.result == {"attempt": 0} and records.done_keys(store, "probe:") == ["probe:seam"]
+            assert background.status("no-such-job") is None
+        finally:
+            background.shutdown(wait=True)
