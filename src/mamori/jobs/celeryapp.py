@@ -226,7 +226,13 @@ def _register(app: Celery) -> None:
         store: Any, *, job_id: str, attempt: int, redelivered: bool, plan: Any, index: int, ids: Any
     ) -> Any:
         result = shards.run_shard(
-            store, int(plan["run_id"]), int(index), list(ids), job_id=job_id, before_commit=_fault
+            store,
+            int(plan["run_id"]),
+            int(index),
+            list(ids),
+            job_id=job_id,
+            matcher=_run_matcher(store, int(plan["run_id"])),
+            before_commit=_fault,
         )
         if len(records.done_keys(store, f"rematch:{plan['run_id']}:")) >= int(plan["total"]):
             submit_celery(app, "rematch-finish", {"plan": plan})  # the last shard; finish runs once
@@ -256,6 +262,20 @@ def _register(app: Celery) -> None:
     ):
         task(kind, fn)
     app.conf.mamori_queue_names = queues.names
+
+
+_local = threading.local()  # per thread (the threads pool): the matcher of the run it takes shards of
+
+
+def _run_matcher(store: Any, run_id: int) -> Any:
+    """One matcher per run and worker thread: the shards of a run share the advisories it parsed (a matcher
+    per shard parsed them again each time); a new run gets a new one, so it sees what a sync imported."""
+    from mamori.match import Matcher
+
+    kept = getattr(_local, "matcher", None)
+    if kept is None or kept[0] != run_id:
+        kept = _local.matcher = (run_id, Matcher(store))
+    return kept[1]
 
 
 def finish_run(store: Any, plan: dict[str, Any], job_id: str | None = None) -> dict[str, Any]:
