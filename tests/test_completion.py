@@ -89,7 +89,7 @@ def test_the_bash_script_completes(tmp_path) -> None:
         ["bash", "--norc", str(probe)], capture_output=True, text=True, env=env, timeout=120, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["scan", "--severity", "install show", "generate"]
+    assert done.stdout.splitlines() == ["scan scheduler", "--severity", "install show", "generate"]
 
 
 def test_completion_protocol_directly(tmp_path) -> None:

@@ -75,6 +75,7 @@ NOT_FILES = {
     "port", "password_stdin",
     "channel", "secret", "secret_stdin", "min_severity", "ssvc", "kev_only", "event", "digest", "subscription",
     "limit", "baseline", "epss_rise", "deliver",
+    "broker", "concurrency", "queues", "pool", "loglevel", "job_id", "job",
 }  # fmt: skip
 
 # (command, parameter) → (argv with {} where the file goes, what the file should hold)
@@ -123,6 +124,7 @@ READS: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
 
 # (command, parameter) → argv with {} where the output goes
 WRITES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("scheduler", "schedule_file"): ("scheduler", "--broker", "amqp://guest:guest@127.0.0.1:1//", "--schedule-file", "{}"),
     ("assess declare", "output"): ("assess", "declare", "1", "--approver", "A, CEO", "--allow-unanswered", "-o", "{}"),
     ("assess export-xlsx", "output"): ("assess", "export-xlsx", "1", "-o", "{}"),
     ("assess label", "output"): ("assess", "label", "2", "-o", "{}", "--draft"),

@@ -31,7 +31,7 @@ from mamori.errors import InputError
 from mamori.i18n import _
 
 #: keys at the top of a file that set an option of every command having it; the variable that wins over it
-GLOBAL_KEYS = {"lang": "MAMORI_LANG", "db": "MAMORI_DB"}
+GLOBAL_KEYS = {"lang": "MAMORI_LANG", "db": "MAMORI_DB", "broker": "MAMORI_BROKER_URL"}
 # commands a global key leaves alone: the demo keeps a database of its own (it refuses any other)
 _GLOBAL_EXCEPT = {"db": {("demo",)}}
 # options never taken from a file

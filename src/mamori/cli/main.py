@@ -61,6 +61,9 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "user": ("admin", "user_app", "group"),
     "apikey": ("admin", "apikey_app", "group"),
     "notify": ("notify", "app", "group"),
+    "worker": ("jobs", "worker", "command"),
+    "scheduler": ("jobs", "scheduler", "command"),
+    "jobs": ("jobs", "jobs_app", "group"),
 }
 ROOT: dict[str, Any] = {
     "name": "mamori",

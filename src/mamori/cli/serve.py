@@ -128,6 +128,11 @@ def serve(
     access_log: bool = typer.Option(
         False, "--access-log", help="Log every request line (query strings included)."
     ),
+    broker: str | None = typer.Option(
+        None,
+        "--broker",
+        help="Message broker URL (RabbitMQ, amqp://…; default $MAMORI_BROKER_URL): uploads and jobs go to mamori workers.",
+    ),
 ) -> None:
     """Run the team server: web pages and REST API over the store (Ctrl-C stops it)."""
     if (tls_cert is None) != (tls_key is None):
@@ -152,7 +157,9 @@ def serve(
         from mamori.demo import default_demo_db
 
         db = str(default_demo_db())
-    settings = ServerSettings(db=db, oidc=oidc)
+    from mamori.jobs.settings import broker_url
+
+    settings = ServerSettings(db=db, oidc=oidc, broker_url=broker_url(broker))
     store = open_store(db)
     prepared = None
     if demo:

@@ -100,14 +100,16 @@ def create_app(settings: ServerSettings, store: Store | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from mamori.portfolio import uploads
 
-        background.configure(settings.background_workers)
-        # SBOM uploads a stopped server left queued or half-processed are processed again
-        await run_in_threadpool(uploads.resume_pending, opened)
+        background.configure(settings.background_workers, opened, settings.broker_url)
+        if not background.broker_configured():
+            # SBOM uploads a stopped server left queued or half-processed are processed again (with a
+            # broker, the workers and the scheduler's sweep do)
+            await run_in_threadpool(uploads.resume_pending, opened)
         try:
             yield
         finally:
             await run_in_threadpool(uploads.shutdown_workers, True)
-            background.jobs().shutdown(wait=True)
+            background.shutdown(wait=True)
             if own_store:
                 opened.close()
 

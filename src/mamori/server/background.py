@@ -2,9 +2,13 @@
 :func:`submit` gives a job id, :func:`status` tells how the job stands.
 
 The embedded default runs jobs in this process on a small thread pool (SQLite allows one writer at a time,
-so a few threads are enough). A later change can move the work to separate workers (Celery on RabbitMQ or
-Redis) by replacing this module's :class:`Jobs` while :func:`submit` and :func:`status` keep their shape.
-A job's failure is logged here in full and kept as its class name only: its message may hold input text.
+so a few threads are enough). With a message broker configured (``mamori serve --broker`` or
+``MAMORI_BROKER_URL``), the named tasks of :mod:`mamori.jobs` (:func:`submit_task`, and every SBOM upload:
+:func:`start_upload`) go to Celery workers instead; their state is the job's row in the store, which
+:func:`status` reads for an id this process does not hold. When the broker does not answer, the API goes
+on serving: the job is recorded ``failed`` (``BrokerUnavailable``), and an upload stays ``queued`` until
+the scheduler's sweep sends it again. A job's failure is logged here in full and kept as its class name
+only: its message may hold input text.
 """
 
 from __future__ import annotations
@@ -91,6 +95,7 @@ class Jobs:
 
 _jobs: Jobs | None = None
 _jobs_lock = threading.Lock()
+_dispatcher: Any = None  # mamori.jobs.dispatch.Dispatcher over the broker, when one is configured
 
 
 def jobs() -> Jobs:
@@ -102,14 +107,36 @@ def jobs() -> Jobs:
         return _jobs
 
 
-def configure(workers: int) -> Jobs:
-    """Start the process's jobs with ``workers`` threads (the application does, on start-up)."""
-    global _jobs
+def configure(workers: int, store: Any = None, broker: str | None = None) -> Jobs:
+    """Start the process's jobs with ``workers`` threads (the application does, on start-up); with a
+    ``broker`` (and the ``store`` the jobs are recorded in) named tasks go to Celery workers."""
+    global _jobs, _dispatcher
     with _jobs_lock:
         if _jobs is not None:
             _jobs.shutdown(wait=False)
+        if _dispatcher is not None:
+            _dispatcher.shutdown(wait=False)
+            _dispatcher = None
         _jobs = Jobs(workers)
+        if store is not None:
+            from mamori.jobs.dispatch import Dispatcher
+
+            _dispatcher = Dispatcher(store, broker, workers=workers)
         return _jobs
+
+
+def broker_configured() -> bool:
+    return _dispatcher is not None and _dispatcher.broker is not None
+
+
+def shutdown(wait: bool = True) -> None:
+    """End the process's jobs (the application does, when it stops)."""
+    global _dispatcher
+    jobs().shutdown(wait=wait)
+    with _jobs_lock:
+        if _dispatcher is not None:
+            _dispatcher.shutdown(wait=wait)
+            _dispatcher = None
 
 
 def submit(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> str:
@@ -117,6 +144,46 @@ def submit(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> str:
     return jobs().submit(fn, *args, **kwargs)
 
 
+def submit_task(kind: str, **kwargs: Any) -> str:
+    """Submit a named task of :mod:`mamori.jobs` (``sync``, ``rematch`` …): to the broker when one is
+    configured, else to this process's threads; its job id. A broker that does not answer leaves the job
+    recorded ``failed`` (``BrokerUnavailable``): its id is returned all the same."""
+    if _dispatcher is None:
+        raise RuntimeError("background jobs are not configured with a store")
+    from mamori.jobs.celeryapp import BrokerUnavailable
+
+    try:
+        return str(_dispatcher.submit(kind, **kwargs))
+    except BrokerUnavailable as exc:
+        log.warning("the message broker did not take a %s job: %s", kind, exc)
+        return str(exc.job_id) if getattr(exc, "job_id", None) else ""
+
+
+def start_upload(store: Any, token: str) -> None:
+    """Process an accepted SBOM upload: on a worker when a broker is configured, else in this process
+    (:func:`mamori.portfolio.uploads.start_processing`). When the broker does not answer, the upload stays
+    ``queued`` (its status says so) and the scheduler's sweep sends it again once the broker is back."""
+    if broker_configured():
+        from mamori.jobs.celeryapp import BrokerUnavailable
+
+        try:
+            _dispatcher.submit("upload", token=token)
+        except BrokerUnavailable as exc:
+            log.warning("upload %s waits for the message broker: %s", token, exc)
+        return
+    from mamori.portfolio import uploads
+
+    uploads.start_processing(store, token)
+
+
 def status(job_id: str) -> JobStatus | None:
-    """How the job stands, or None for a job id this server does not know."""
-    return jobs().status(job_id)
+    """How the job stands, or None for a job id this server does not know (in this process, or in the
+    store's job table)."""
+    found = jobs().status(job_id)
+    if found is not None or _dispatcher is None:
+        return found
+    record = _dispatcher.status(job_id)
+    if record is None:
+        return None
+    state = {"retrying": "queued", "dead": "failed"}.get(record.state, record.state)
+    return JobStatus(record.id, state, record.submitted_at, record.finished_at, record.error, record.result)

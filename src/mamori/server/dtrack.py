@@ -46,7 +46,7 @@ from mamori.store import Store
 
 # isort: split
 # the server foundation's interface, used from here only through these names
-from mamori.server import api_common
+from mamori.server import api_common, background
 from mamori.server.security import Principal, get_store, require
 
 router = APIRouter(tags=["Dependency-Track compatible"])
@@ -77,8 +77,8 @@ def _audit(
 
 
 def _process_later(store: Store, token: str) -> None:
-    """Where an accepted upload is processed: the one call to switch to another runner."""
-    uploads.start_processing(store, token)
+    """Where an accepted upload is processed: in this process, or on a worker when a broker is configured."""
+    background.start_upload(store, token)
 
 
 def _visible(principal: Principal, permission: str, product_id: int) -> bool:

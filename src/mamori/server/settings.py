@@ -53,3 +53,4 @@ class ServerSettings:
     oidc: OidcSettings | None = None
     background_workers: int = 2
     evidence_dir: str | None = None  # evidence files uploaded to self-assessments (None: beside the store)
+    broker_url: str | None = None  # a message broker (RabbitMQ): work goes to mamori workers

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from mamori.errors import MamoriError
-from mamori.server import api_common
+from mamori.server import api_common, background
 from mamori.server.security import ALL, Principal, current_principal, get_store, product_or_404
 from mamori.server.web import page_lang, render, text
 from mamori.store import Store
@@ -221,7 +221,7 @@ async def product_upload(
         {"token": token, "file": uploads.file_name_of(filename), "size": len(data), "via": "web"},
         api_common.team_of(principal, "sbom.upload", product_id),
     )
-    await run_in_threadpool(uploads.start_processing, store, token)
+    await run_in_threadpool(background.start_upload, store, token)
     return RedirectResponse(f"/uploads/{token}", 303)
 
 

@@ -21,6 +21,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "mamori.portfolio.upload_tables",
     "mamori.accounts.assessment_owner",
     "mamori.notify.tables",
+    "mamori.jobs.tables",
 )
 
 

@@ -1,4 +1,4 @@
--- revision: notify
+-- revision: jobs
 
 CREATE TABLE account_login_attempt (
 	id INTEGER NOT NULL,
@@ -152,6 +152,32 @@ CREATE TABLE epss (
 	percentile FLOAT NOT NULL,
 	date VARCHAR(10),
 	CONSTRAINT pk_epss PRIMARY KEY (cve_id)
+);
+
+CREATE TABLE job (
+	id VARCHAR(64) NOT NULL,
+	kind VARCHAR(40) NOT NULL,
+	state VARCHAR(16) NOT NULL,
+	dedup_key VARCHAR(200),
+	attempts INTEGER NOT NULL,
+	submitted_at VARCHAR(32) NOT NULL,
+	started_at VARCHAR(32),
+	finished_at VARCHAR(32),
+	error TEXT,
+	result TEXT,
+	CONSTRAINT pk_job PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_job_kind ON job (kind);
+
+CREATE INDEX ix_job_state ON job (state);
+
+CREATE TABLE job_dedup (
+	"key" VARCHAR(200) NOT NULL,
+	job_id VARCHAR(64),
+	done_at VARCHAR(32) NOT NULL,
+	result TEXT,
+	CONSTRAINT pk_job_dedup PRIMARY KEY ("key")
 );
 
 CREATE TABLE kev (

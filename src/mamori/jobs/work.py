@@ -1,0 +1,178 @@
+"""The work itself: plain functions over a store, the same whether a Celery worker or the embedded
+default's thread pool calls them. Each is idempotent for its unit of work (see each function).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from mamori.jobs import records
+from mamori.store import Store
+
+log = logging.getLogger("mamori.jobs")
+
+
+class TransientError(Exception):
+    """A failure worth another attempt later (the store or a feed did not answer)."""
+
+
+class PoisonError(Exception):
+    """A unit of work that will never succeed as it is: it goes to the dead-letter queue at once."""
+
+
+def process_upload(store: Store, token: str, *, redelivered: bool = False) -> dict[str, Any]:
+    """Store and match an uploaded SBOM (:func:`mamori.portfolio.uploads.process_upload`).
+
+    Idempotent by the upload's token: the upload row is claimed ``queued`` → ``processing`` once. A
+    redelivered message (its worker died mid-task) finds the upload ``processing``: it is queued again
+    and processed again (storing the same bytes again changes nothing), and the release is matched again
+    (matching only writes what changed), so the end state is that of one uninterrupted run."""
+    from sqlalchemy import select
+
+    from mamori.portfolio import uploads
+    from mamori.portfolio.upload_tables import UploadRow
+
+    u = UploadRow.__table__
+    if redelivered:
+        with store.engine.connect().execution_options(write=True) as conn, conn.begin():
+            conn.execute(
+                u.update()
+                .where(u.c.token == token, u.c.state == uploads.PROCESSING)
+                .values(state=uploads.QUEUED, started_at=None)
+            )
+    status = uploads.process_upload(store, token)
+    if status is None:
+        raise PoisonError("no such upload")
+    if redelivered and status.state == uploads.DONE and status.unchanged:
+        _match_again(store, token)
+    with store.engine.connect() as conn:
+        row = conn.execute(
+            select(u.c.state, u.c.release_id, u.c.open_findings).where(u.c.token == token)
+        ).first()
+    return {
+        "token": token,
+        "state": row.state if row else None,
+        "open_findings": row.open_findings if row else None,
+    }
+
+
+def _match_again(store: Store, token: str) -> None:
+    """Match the upload's SBOM revision again: an earlier delivery may have stored it and died before
+    matching (then storing it again found it unchanged and did not match)."""
+    from sqlalchemy import select
+
+    from mamori.portfolio import tables as t
+    from mamori.portfolio.rematch import match_release
+    from mamori.portfolio.upload_tables import UploadRow
+
+    u, s = UploadRow.__table__, t.SbomRow.__table__
+    with store.engine.connect() as conn:
+        sbom_id = conn.scalar(select(u.c.sbom_id).where(u.c.token == token))
+        if sbom_id is None:
+            return
+        release_id, revision = conn.execute(
+            select(s.c.release_id, s.c.revision).where(s.c.id == sbom_id)
+        ).one()
+        previous = conn.scalar(
+            select(s.c.id)
+            .where(s.c.release_id == release_id, s.c.revision < revision)
+            .order_by(s.c.revision.desc())
+        )
+    match_release(store, int(sbom_id), int(previous) if previous else None)
+
+
+def sync_feed(store: Store, feed: str, *, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``mamori db sync --source FEED``: fetch the feed from where its last sync stopped and import it.
+
+    Idempotent: every step commits with the feed's new cursor, so a repeated or redelivered sync goes on
+    from the last committed step and imports nothing twice. A feed that did not answer is a
+    :class:`TransientError` (retried later)."""
+    from mamori.vulndb.online import SYNC_SOURCES, SyncOptions, sync_source
+    from mamori.vulndb.online.http import Fetcher
+
+    if feed not in SYNC_SOURCES:
+        raise PoisonError(f"unknown feed {feed!r}")
+    opts = dict(options or {})
+    sync_options = SyncOptions(
+        ecosystems=list(opts.get("ecosystems") or []),
+        urls={str(k): str(v) for k, v in (opts.get("urls") or {}).items()},
+        api_key=opts.get("api_key"),
+    )
+    with Fetcher(
+        timeout=float(opts.get("timeout", 60.0)), total=float(opts.get("total", 43200.0))
+    ) as fetcher:
+        result = sync_source(store, feed, fetcher, sync_options)
+    if result.error is not None and not result.steps:
+        raise TransientError(f"{feed}: {result.error}")
+    return {
+        "feed": feed,
+        "steps": result.steps,
+        "new": result.counts.new,
+        "updated": result.counts.updated,
+        "not_modified": result.not_modified,
+        "error": result.error,
+        "seconds": round(result.seconds, 3),
+    }
+
+
+def rematch_changed(store: Store) -> dict[str, Any]:
+    """After a sync: re-match only what changed since the last run (in shards, in this process)."""
+    from mamori.jobs.shards import rematch_in_shards
+
+    return rematch_in_shards(store, changed_only=True).as_dict()
+
+
+def rematch(store: Store, *, changed_only: bool = False, size: int | None = None) -> dict[str, Any]:
+    """The portfolio re-match, shard after shard in this process."""
+    from mamori.jobs.shards import SHARD_SIZE, rematch_in_shards
+
+    return rematch_in_shards(store, changed_only=changed_only, size=size or SHARD_SIZE).as_dict()
+
+
+def sweep_uploads(store: Store, older_than: float = 120.0) -> list[str]:
+    """Uploads left ``queued`` longer than ``older_than`` seconds (their message was never sent: the
+    broker was away when they came): their tokens, to be submitted again."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+
+    from mamori.portfolio import uploads
+    from mamori.portfolio.upload_tables import UploadRow
+
+    u = UploadRow.__table__
+    limit = (datetime.now(UTC) - timedelta(seconds=older_than)).isoformat()
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(u.c.token, u.c.submitted_at).where(u.c.state == uploads.QUEUED).order_by(u.c.id)
+        )
+        return [token for token, at in rows if at and at.replace("Z", "+00:00") < limit]
+
+
+def probe(
+    store: Store,
+    *,
+    key: str | None = None,
+    job_id: str | None = None,
+    attempt: int = 0,
+    fail_times: int = 0,
+    fail_while_missing: str | None = None,
+    seconds: float = 0.0,
+) -> dict[str, Any]:
+    """A unit of work that does nothing but record itself (diagnostics, the benchmark, the reliability
+    tests): fails transiently its first ``fail_times`` attempts, fails for good while the file
+    ``fail_while_missing`` does not exist, takes ``seconds``; its dedup key ``key`` is written once."""
+    if attempt < fail_times:
+        raise TransientError(f"probe attempt {attempt}")
+    if fail_while_missing is not None and not Path(fail_while_missing).exists():
+        raise PoisonError("probe: file missing")
+    if seconds:
+        time.sleep(seconds)
+    if key is not None:
+        with store.engine.connect().execution_options(write=True) as conn:
+            if not records.is_done(conn, key):
+                records.mark_done(conn, key, job_id, {"attempt": attempt})
+            conn.commit()
+    return {"attempt": attempt}
