@@ -40,3 +40,14 @@ def test_a_scan_does_not_load_the_portfolio_archive_or_the_importer() -> None:
         "'mamori.vulndb.importer') if m in sys.modules))"
     )
     assert _names(code) == "[]"
+
+
+def test_the_function_wins_after_its_module_was_imported_directly() -> None:
+    # the module imported first (as the sharded re-match and the upload worker do), then the package name
+    code = (
+        "import mamori.portfolio.rematch\n"
+        "from mamori.portfolio import rematch\n"
+        "import mamori.portfolio as p\n"
+        "print(type(rematch).__name__, type(p.rematch).__name__, rematch.__module__)"
+    )
+    assert _names(code) == "function function mamori.portfolio.rematch"

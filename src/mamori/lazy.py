@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -27,4 +28,28 @@ def lazy_exports(package: str, homes: dict[str, str]) -> Callable[[str], Any]:
                 setattr(owner, exported, getattr(module, exported))
         return getattr(module, name)
 
+    owner = sys.modules.get(package)
+    if owner is not None and type(owner) is types.ModuleType:
+        owner.__class__ = _functions_over_modules(package, homes)
     return __getattr__
+
+
+def _functions_over_modules(package: str, homes: dict[str, str]) -> type[types.ModuleType]:
+    """The package's module class: when a submodule is imported directly (``import
+    mamori.portfolio.rematch``), the import system binds the package attribute of its name to the module,
+    where ``__getattr__`` above would never be asked again; a name exported from its namesake module gets
+    the exported object instead (``from mamori.portfolio import rematch`` is always the function)."""
+    namesakes = {name for name, home in homes.items() if name == home}
+
+    class _Package(types.ModuleType):
+        def __setattr__(self, name: str, value: Any) -> None:
+            if (
+                name in namesakes
+                and isinstance(value, types.ModuleType)
+                and value.__name__ == f"{package}.{name}"
+                and hasattr(value, name)
+            ):
+                value = getattr(value, name)
+            super().__setattr__(name, value)
+
+    return _Package
