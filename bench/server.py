@@ -9,7 +9,8 @@
    administrator's API key, one request at a time after 3 warm-up requests, ``--requests`` times each:
    the findings list (first page; a deep page; filtered by severity), one release's findings, the
    products list (the native API's portfolio summary: every product, its releases and their open
-   findings — the closest equivalent of a dashboard) and Dependency-Track's ``GET /api/v1/project``.
+   findings), the web portfolio dashboard (``/portfolio``, signed in as an administrator) and
+   Dependency-Track's ``GET /api/v1/project``.
    Each: median, p95, min and max in milliseconds (nearest-rank p95).
 3. Uploads one ``--upload-components`` SBOM through ``PUT /api/v1/bom`` and polls
    ``/api/v1/bom/token/{token}`` every 20 ms: seconds from the submit to ``processing: false``.
@@ -20,6 +21,7 @@
    A B A B ``--requests`` times: wall and CPU (user+sys) seconds, and whether the answers are identical.
 
 Usage: .venv/bin/python bench/server.py [--sboms 2000] [--components 200] [--requests 50] [--keep]
+       [--reuse DBNAME]  (a database an earlier --keep run left; it is migrated, not built again)
 Prints one JSON object; not run by pytest. Caches: PostgreSQL's buffer cache and the OS file cache are
 warm after the warm-up requests (both paths alike); mamori keeps no result cache between requests.
 """
