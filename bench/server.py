@@ -23,7 +23,8 @@
 Usage: .venv/bin/python bench/server.py [--sboms 2000] [--components 200] [--requests 50] [--keep]
        [--reuse DBNAME]  (a database an earlier --keep run left; it is migrated, not built again)
 Prints one JSON object; not run by pytest. Caches: PostgreSQL's buffer cache and the OS file cache are
-warm after the warm-up requests (both paths alike); mamori keeps no result cache between requests.
+warm after the warm-up requests (both paths alike); mamori keeps no result cache between requests
+except the findings lists' KEV decision and scope counts, valid until the next re-match run or KEV change.
 """
 
 from __future__ import annotations
