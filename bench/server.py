@@ -9,7 +9,8 @@
    administrator's API key, one request at a time after 3 warm-up requests, ``--requests`` times each:
    the findings list (first page; a deep page; filtered by severity), one release's findings, the
    products list (the native API's portfolio summary: every product, its releases and their open
-   findings — the closest equivalent of a dashboard) and Dependency-Track's ``GET /api/v1/project``.
+   findings), the web portfolio dashboard (``/portfolio``, signed in as an administrator) and
+   Dependency-Track's ``GET /api/v1/project``.
    Each: median, p95, min and max in milliseconds (nearest-rank p95).
 3. Uploads one ``--upload-components`` SBOM through ``PUT /api/v1/bom`` and polls
    ``/api/v1/bom/token/{token}`` every 20 ms: seconds from the submit to ``processing: false``.
@@ -20,8 +21,10 @@
    A B A B ``--requests`` times: wall and CPU (user+sys) seconds, and whether the answers are identical.
 
 Usage: .venv/bin/python bench/server.py [--sboms 2000] [--components 200] [--requests 50] [--keep]
+       [--reuse DBNAME]  (a database an earlier --keep run left; it is migrated, not built again)
 Prints one JSON object; not run by pytest. Caches: PostgreSQL's buffer cache and the OS file cache are
-warm after the warm-up requests (both paths alike); mamori keeps no result cache between requests.
+warm after the warm-up requests (both paths alike); mamori keeps no result cache between requests
+except the findings lists' KEV decision and scope counts, valid until the next re-match run or KEV change.
 """
 
 from __future__ import annotations
@@ -73,10 +76,19 @@ def stats(samples: list[float]) -> dict[str, Any]:
     }
 
 
+def make_url_of(server: str, name: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(server).set(database=name).render_as_string(hide_password=False)
+
+
 @contextlib.contextmanager
 def database(args: argparse.Namespace) -> Iterator[str]:
     if args.sqlite:
         yield str(args.sqlite)
+        return
+    if args.reuse:  # a database an earlier --keep run left: neither built nor dropped
+        yield make_url_of(args.pg_url, args.reuse)
         return
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
@@ -124,13 +136,19 @@ def _draw_sbom(pools: Any, rng: random.Random, size: int, path: Path) -> str:
     return str(path)
 
 
-def admin_key(db: str) -> str:
+def admin_key(db: str) -> tuple[str, str]:
+    """An administrator's API key and a signed-in web session of an administrator (a team and user
+    ``bench-<pid>``, so that a reused database takes another)."""
     from mamori import accounts
     from mamori.store import open_store
 
+    team = f"bench-{os.getpid()}"
     with open_store(db) as store:
-        accounts.create_team(store, "bench")
-        return accounts.create_api_key(store, "bench", "admin")[1]
+        accounts.create_team(store, team)
+        key = accounts.create_api_key(store, team, "admin")[1]
+        user, _password = accounts.create_user(store, team, None, team, "admin")
+        session = accounts.create_session(store, user.id, 24 * 3600)[0]
+    return key, session
 
 
 @contextlib.contextmanager
@@ -170,19 +188,22 @@ def endpoints(client: httpx.Client) -> dict[str, str]:
         "findings_component_filter": f"{V1}/findings?component=django&limit=50",
         "release_findings": f"{V1}/releases/{release}/findings?limit=50",
         "products_summary": f"{V1}/products",
+        "dashboard_web": "/portfolio",
         "dtrack_projects": "/api/v1/project",
     }
 
 
-def latency(client: httpx.Client, paths: dict[str, str], requests: int) -> dict[str, Any]:
+def latency(client: httpx.Client, paths: dict[str, str], requests: int, session: str) -> dict[str, Any]:
+    """The web pages (not under /api) are asked signed in (the session cookie), the API with the key."""
     out: dict[str, Any] = {}
     for name, path in paths.items():
+        headers = {} if path.startswith("/api/") else {"Cookie": f"mamori_session={session}"}
         for _ in range(3):
-            client.get(path).raise_for_status()
+            client.get(path, headers=headers).raise_for_status()
         samples = []
         for _ in range(requests):
             start = time.perf_counter()
-            response = client.get(path)
+            response = client.get(path, headers=headers)
             samples.append(time.perf_counter() - start)
             response.raise_for_status()
         out[name] = stats(samples)
@@ -283,6 +304,9 @@ def main() -> None:
     parser.add_argument("--pg-url", default=os.environ.get("MAMORI_BENCH_PG_URL"))
     parser.add_argument("--sqlite", type=Path, help="a SQLite file instead of PostgreSQL")
     parser.add_argument("--keep", action="store_true", help="keep the database (its URL is printed)")
+    parser.add_argument(
+        "--reuse", metavar="DBNAME", help="a PostgreSQL database an earlier --keep run left (not built again)"
+    )
     args = parser.parse_args()
     if not args.sqlite and not args.pg_url:
         parser.error("--pg-url (or MAMORI_BENCH_PG_URL) or --sqlite is needed")
@@ -293,12 +317,21 @@ def main() -> None:
         if args.keep:
             result["database_url"] = db
         result["portfolio"] = {"sboms": args.sboms, "components_per_sbom": args.components}
-        result["build"] = build(db, args, folder)
-        key = admin_key(db)
+        if args.reuse:
+            upload = _draw_sbom(
+                bench_portfolio.package_pool(db),
+                random.Random(args.seed),
+                args.upload_components,
+                folder / "up.json",
+            )
+            result["build"] = {"reused": args.reuse, "upload_file": upload}
+        else:
+            result["build"] = build(db, args, folder)
+        key, session = admin_key(db)
         result["in_process_findings"] = in_process(db, args.python_requests)
         with serve(db) as url, httpx.Client(base_url=url, headers={"X-Api-Key": key}, timeout=600) as client:
             paths = endpoints(client)
-            result["latency"] = latency(client, paths, args.requests)
+            result["latency"] = latency(client, paths, args.requests, session)
             result["load_average_latency"] = list(os.getloadavg())
             read = {k: paths[k] for k in ("findings_first_page", "release_findings", "products_summary")}
             result["wrk"] = wrk(url, key, read, args.wrk_seconds, folder)

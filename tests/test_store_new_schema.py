@@ -77,7 +77,8 @@ def _schema(engine: Engine) -> dict[str, Any]:
                         i["name"],
                         tuple(i["column_names"]),
                         bool(i["unique"]),
-                        tuple(sorted((i.get("dialect_options") or {}).items())),
+                        # a partial index's condition is reflected as a clause: compared as its SQL
+                        tuple(sorted((k, str(v)) for k, v in (i.get("dialect_options") or {}).items())),
                     )
                     for i in found.get_indexes(table)
                 ),

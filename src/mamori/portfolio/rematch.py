@@ -45,6 +45,7 @@ from mamori.model.cpe import index_key
 from mamori.portfolio import changes as changelog
 from mamori.portfolio import tables as t
 from mamori.portfolio.identity import component_of
+from mamori.portfolio.priority import priority_key
 from mamori.sbom.gc_pause import gc_paused
 from mamori.scan.finding import build_findings, not_evaluated
 from mamori.scan.result import Finding, NotEvaluated
@@ -157,6 +158,8 @@ class Engine:
         self._matches: dict[int, list[tuple[int, str, str]]] = {}  # identity → (match id, vuln id, digest)
         self._open: dict[int, list[int]] = {}
         self._closed: dict[int, list[int]] = {}
+        self._names: dict[int, tuple[str, str]] = {}  # release id → (product, version), for sort keys
+        self._changed: set[int] = set()  # match ids whose content the current batch changed
 
     # -- reading -------------------------------------------------------------------------------
     def preload(self, conn: Connection) -> set[int]:
@@ -216,6 +219,14 @@ class Engine:
             ):
                 (open_ if resolved is None else closed).setdefault(mid, []).append(rid)
         return open_, closed
+
+    def _release_names(self, conn: Connection, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+        """release id → (product, version) of every release (read again when one is missing)."""
+        if not self._names or any(i not in self._names for i in ids):
+            r, p = t.ReleaseRow.__table__, t.ProductRow.__table__
+            stmt = select(r.c.id, p.c.name, r.c.version).join(p, p.c.id == r.c.product_id)
+            self._names = {rid: (product, version) for rid, product, version in conn.execute(stmt)}
+        return self._names
 
     def _current_sboms(self, conn: Connection) -> dict[int, int]:
         if self._current is None:
@@ -386,6 +397,7 @@ class Engine:
             stmt = update(m).where(m.c.id == bindparam("match_id")).values({k: bindparam(k) for k in columns})
             for part in chunks(changed, 2000):
                 conn.execute(stmt, [{k: r[k] for k in [*columns, "match_id"]} for r in part])
+        self._changed = {r["match_id"] for r in changed}
         ids_by_pair = {pair: mid for pair, (mid, _) in existing.items()}
         if fresh:
             for part in chunks(sorted({r["component_id"] for r in fresh}), SELECT_IN):
@@ -450,8 +462,26 @@ class Engine:
                 }
                 for rid in now - releases
             )
+        # the stored sort keys: of the new findings, and of the findings of the matches that changed
+        pairs = {mid: pair for pair, mid in match_ids.items()}
+        refs = {row.id: row.ref for row in rows}
+        rekey = [(rid, mid) for mid in self._changed for rid in {*open_.get(mid, ()), *closed.get(mid, ())}]
+        names = self._release_names(conn, {o["release_id"] for o in opened} | {rid for rid, _ in rekey})
+
+        def sort_key(rid: int, mid: int) -> bytes | None:
+            cid, vid = pairs[mid]
+            entry = found.get(cid, {}).get(vid)
+            if entry is None or entry.verdict != "affected":
+                return None
+            return priority_key(entry.rating, entry.score, *names[rid], refs[cid], vid)
+
+        for row in opened:
+            row["priority"] = sort_key(row["release_id"], row["match_id"])
         insert_rows(conn, f, opened)
         key = (f.c.release_id == bindparam("r")) & (f.c.match_id == bindparam("m"))
+        stmt = update(f).where(key).values(priority=bindparam("k"))
+        for part in chunks(rekey, 2000):
+            conn.execute(stmt, [{"r": rid, "m": mid, "k": sort_key(rid, mid)} for rid, mid in part])
         for part in chunks(reopened, 2000):
             conn.execute(
                 update(f).where(key).values(resolved_run=None, last_run=None, resolution=None), list(part)

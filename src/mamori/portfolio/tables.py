@@ -14,6 +14,8 @@ The Alembic migration ``portfolio1`` (store/migrations/versions/0004_portfolio.p
 - ``portfolio_match``: what matching said about one identity and one vulnerability (affected, or
   ``unknown`` with the reason) and its evidence; ``portfolio_finding``: that match per release,
   first seen / resolved by which run (``portfolio_run``), so a finding's history survives re-matches.
+  Each affected finding carries its stored priority sort key (migration ``finding_priority``,
+  0012_finding_priority.py; :mod:`mamori.portfolio.priority`).
 - ``portfolio_run``: each matching run (full, changed-only, or one release) with its counts and time.
 - ``portfolio_record_seen``: the digest and merged vulnerability of every source record as of the
   last full or changed-only run — what ``rematch --changed-only`` compares the store against.
@@ -34,10 +36,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mamori.store.schema import Base
+
+OPEN_AFFECTED = "resolved_run IS NULL AND priority IS NOT NULL"  # the partial indexes of portfolio_finding
 
 
 class ProductRow(Base):
@@ -182,8 +187,25 @@ class FindingRow(Base):
     last_run: Mapped[int | None] = mapped_column(Integer)  # set when resolved; open ones: the component's
     resolved_run: Mapped[int | None] = mapped_column(Integer)
     resolution: Mapped[str | None] = mapped_column(String(24))  # not-matched | component-removed
+    # affected findings: the stored part of the priority order (mamori.portfolio.priority); notes: NULL
+    priority: Mapped[bytes | None] = mapped_column(LargeBinary)
 
-    __table_args__ = (Index("ix_portfolio_finding_match_id", "match_id"),)
+    __table_args__ = (
+        Index("ix_portfolio_finding_match_id", "match_id"),
+        # the open findings in priority order (a list's first page), and how many a scope has
+        Index(
+            "ix_portfolio_finding_open_priority",
+            "priority",
+            postgresql_where=text(OPEN_AFFECTED),
+            sqlite_where=text(OPEN_AFFECTED),
+        ),
+        Index(
+            "ix_portfolio_finding_open_release",
+            "release_id",
+            postgresql_where=text(OPEN_AFFECTED),
+            sqlite_where=text(OPEN_AFFECTED),
+        ),
+    )
 
 
 class RunRow(Base):

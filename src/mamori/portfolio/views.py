@@ -16,6 +16,7 @@ A finding's ``status`` is the one triage state ``mamori scan`` shows for the sam
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -504,18 +505,10 @@ def findings_page(
         outside = [k for k, s in states.items() if not s.in_gate]
         not_in_gate = or_(resolved, pair.in_(outside)) if outside else resolved
 
-        # KEV: per distinct (id, aliases) of the affected matches
-        distinct = conn.execute(
-            select(m.c.vuln_id, m.c.aliases).where(m.c.verdict == "affected").distinct()
-        ).all()
-        known = _kev(conn, (i for v, a in distinct for i in [v, *(a or "").split()]))
-        flags: dict[str, dict[str, bool]] = {}
-        for v, a in distinct:
-            flags.setdefault(v, {})[a or ""] = any(i.upper() in known for i in [v, *(a or "").split()])
-        # an id whose matches all agree is decided by the id alone (a hashed IN list); the rare id whose
-        # matches carry aliases that disagree, by id and aliases
-        in_kev_ids = sorted(v for v, by in flags.items() if all(by.values()))
-        mixed = [(v, a) for v, by in flags.items() if len(set(by.values())) > 1 for a, k in by.items() if k]
+        memo = _memo(store, conn)
+        in_kev_ids, mixed = memo["kev"] if memo and "kev" in memo else _kev_split(conn)
+        if memo is not None:
+            memo["kev"] = (in_kev_ids, mixed)
         aliases = func.coalesce(m.c.aliases, "")
         kev_terms = ([m.c.vuln_id.in_(in_kev_ids)] if in_kev_ids else []) + (
             [tuple_(m.c.vuln_id, aliases).in_(mixed)] if mixed else []
@@ -555,12 +548,7 @@ def findings_page(
                 kept = and_(unresolved, pair.in_(keep)) if keep else false()
             where.append(or_(kept, resolved) if "resolved" in status else kept)
 
-        priority = [
-            _flag(resolved),
-            _flag(not_in_gate),
-            _flag(not_(in_kev) if kev_terms else true()),
-            _rating_rank(m.c.rating),
-            func.coalesce(m.c.score, 0).desc(),
+        ties = [
             _ordered(conn, p.c.name),
             _ordered(conn, r.c.version),
             _ordered(conn, c.c.ref),
@@ -568,23 +556,72 @@ def findings_page(
             f.c.release_id,
             f.c.match_id,
         ]
-        if sort == "severity":
-            priority = [func.coalesce(m.c.score, -1).desc(), _ordered(conn, m.c.vuln_id), *priority]
-        # the page's keys first (narrow rows: the database keeps the top of the order only), then their
-        # rows; the total on its own (a window count would carry every wide row through the sort)
-        keys = [
-            (k.release_id, k.match_id)
-            for k in conn.execute(
-                select(f.c.release_id, f.c.match_id)
-                .select_from(joined)
-                .where(and_(*where))
-                .order_by(*priority)
-                .limit(limit)
-                .offset(offset)
-            )
-        ]
+        if sort == "priority":
+            # the stored key (rating, score, product, release, component, id: mamori.portfolio.priority)
+            # follows the flags decided now (resolved, out of the gate, KEV): one query per combination of
+            # the flags, in their order, each a range of the key's index cut at what the page still needs
+            unresolved = f.c.resolved_run.is_(None)
+            gates = [and_(unresolved, not_(pair.in_(outside))), and_(unresolved, pair.in_(outside))]
+            gates = gates if outside else [unresolved]
+            if include_resolved:
+                gates.append(resolved)
+            groups = [and_(g, k) for g in gates for k in ((in_kev, not_(in_kev)) if kev_terms else (true(),))]
+            need, keys = offset + limit, []
+            for group in groups:
+                if len(keys) >= need:
+                    break
+                keys += [
+                    (k.release_id, k.match_id)
+                    for k in conn.execute(
+                        select(f.c.release_id, f.c.match_id)
+                        .select_from(joined)
+                        .where(and_(*where), group)
+                        .order_by(f.c.priority, *ties)
+                        .limit(need - len(keys))
+                    )
+                ]
+            keys = keys[offset:need]
+        else:
+            # severity: highest score first, then by id, then in priority order
+            priority = [
+                func.coalesce(m.c.score, -1).desc(),
+                _ordered(conn, m.c.vuln_id),
+                _flag(resolved),
+                _flag(not_in_gate),
+                _flag(not_(in_kev) if kev_terms else true()),
+                _rating_rank(m.c.rating),
+                func.coalesce(m.c.score, 0).desc(),
+                *ties,
+            ]
+            # the page's keys first (narrow rows: the database keeps the top of the order only), then
+            # their rows
+            keys = [
+                (k.release_id, k.match_id)
+                for k in conn.execute(
+                    select(f.c.release_id, f.c.match_id)
+                    .select_from(joined)
+                    .where(and_(*where))
+                    .order_by(*priority)
+                    .limit(limit)
+                    .offset(offset)
+                )
+            ]
+        # the total on its own (a window count would carry every wide row through the sort)
         if len(keys) < limit and (keys or offset == 0):  # the last page: the total is known
             total = offset + len(keys)
+        elif len(where) == len(scope):  # no filter: the open affected findings of the scope, in one index
+            scoped = (
+                "count",
+                release,
+                frozenset(products) if products is not None else None,
+                include_resolved,
+            )
+            held = memo.get(scoped) if memo is not None else None
+            total = held if held is not None else _count_scope(conn, release, products, include_resolved)
+            if memo is not None and held is None:
+                if len(memo) > MEMO_ENTRIES:
+                    memo.clear()
+                memo[scoped] = total
         else:
             total = conn.scalar(select(func.count()).select_from(joined).where(and_(*where))) or 0
         fetched = {
@@ -604,6 +641,64 @@ def findings_page(
             item["product"], item["release"] = row.product, row.release
             page.append(item)
     return total, page
+
+
+MEMO_ENTRIES = 1000
+# per store (its URL): what a findings list reads that changes only when a re-match run or a KEV import
+# changes the store, with the state it was read at (see _memo)
+_MEMOS: dict[str, tuple[tuple[Any, ...], dict[Any, Any]]] = {}
+
+
+def _memo(store: Store, conn: Connection) -> dict[Any, Any] | None:
+    """The findings lists' memo of this store: the KEV decision of the portfolio's vulnerability ids
+    (``"kev"``) and the number of open affected findings per scope. Valid while the latest re-match run
+    and the KEV catalogue are those it was filled at (matches and findings are only written by runs);
+    None while a run is writing (nothing is kept or used then)."""
+    rr, k = t.RunRow.__table__, schema.KevEntry.__table__
+    run = conn.execute(select(rr.c.id, rr.c.started_at, rr.c.done).order_by(rr.c.id.desc()).limit(1)).first()
+    if run is not None and not run.done:
+        return None
+    kev = hashlib.blake2b("\n".join(conn.scalars(select(k.c.cve_id).order_by(k.c.cve_id))).encode()).digest()
+    state = (tuple(run) if run is not None else None, kev)
+    url = store.engine.url.render_as_string(hide_password=True)
+    held = _MEMOS.get(url)
+    if held is None or held[0] != state:
+        held = _MEMOS[url] = (state, {})
+    return held[1]
+
+
+def _kev_split(conn: Connection) -> tuple[list[str], list[tuple[str, str]]]:
+    """KEV per distinct (id, aliases) of the affected matches: the ids whose matches all are in KEV
+    (decided by the id alone, a hashed IN list), and the (id, aliases) in KEV of the rare id whose
+    matches carry aliases that disagree."""
+    m = t.MatchRow.__table__
+    distinct = conn.execute(
+        select(m.c.vuln_id, m.c.aliases).where(m.c.verdict == "affected").distinct()
+    ).all()
+    known = _kev(conn, (i for v, a in distinct for i in [v, *(a or "").split()]))
+    flags: dict[str, dict[str, bool]] = {}
+    for v, a in distinct:
+        flags.setdefault(v, {})[a or ""] = any(i.upper() in known for i in [v, *(a or "").split()])
+    in_kev_ids = sorted(v for v, by in flags.items() if all(by.values()))
+    mixed = [(v, a) for v, by in flags.items() if len(set(by.values())) > 1 for a, k in by.items() if k]
+    return in_kev_ids, mixed
+
+
+def _count_scope(
+    conn: Connection, release: int | None, products: set[str] | None, include_resolved: bool
+) -> int:
+    """How many affected findings (with their stored sort key) one release or the products named have
+    (unresolved ones only unless ``include_resolved``); by default, a count of a partial index."""
+    f, p, r = t.FindingRow.__table__, t.ProductRow.__table__, t.ReleaseRow.__table__
+    stmt = select(func.count()).select_from(f).where(f.c.priority.is_not(None))
+    if not include_resolved:
+        stmt = stmt.where(f.c.resolved_run.is_(None))
+    if release is not None:
+        stmt = stmt.where(f.c.release_id == release)
+    if products is not None:
+        ids = select(r.c.id).join(p, p.c.id == r.c.product_id).where(p.c.name.in_(sorted(products)))
+        stmt = stmt.where(f.c.release_id.in_(list(conn.scalars(ids))))
+    return conn.scalar(stmt) or 0
 
 
 def _flag(condition: Any) -> Any:

@@ -660,12 +660,17 @@ CREATE TABLE portfolio_finding (
 	last_run INTEGER,
 	resolved_run INTEGER,
 	resolution VARCHAR(24),
+	priority BYTEA,
 	CONSTRAINT pk_portfolio_finding PRIMARY KEY (release_id, match_id),
 	CONSTRAINT fk_portfolio_finding_release FOREIGN KEY(release_id) REFERENCES product_release (id),
 	CONSTRAINT fk_portfolio_finding_match FOREIGN KEY(match_id) REFERENCES portfolio_match (id)
 );
 
 CREATE INDEX ix_portfolio_finding_match_id ON portfolio_finding (match_id);
+
+CREATE INDEX ix_portfolio_finding_open_priority ON portfolio_finding (priority) WHERE resolved_run IS NULL AND priority IS NOT NULL;
+
+CREATE INDEX ix_portfolio_finding_open_release ON portfolio_finding (release_id) WHERE resolved_run IS NULL AND priority IS NOT NULL;
 
 CREATE TABLE release_sbom (
 	id SERIAL NOT NULL,

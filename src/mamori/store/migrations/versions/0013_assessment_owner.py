@@ -3,7 +3,7 @@ the server made of it (table ``assessment_owner`` of mamori.accounts.assessment_
 before (or on the command line) have no row: they belong to no team, and only administrators see them.
 
 Revision ID: assessment_owner
-Revises: uploads
+Revises: finding_priority
 Create Date: 2026-12-07
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "assessment_owner"
-down_revision = "uploads"
+down_revision = "finding_priority"
 branch_labels = None
 depends_on = None
 
