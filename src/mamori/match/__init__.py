@@ -4,6 +4,10 @@
 >>> output = matcher.match(components)   # hits and "not evaluated" notes
 """
 
-from mamori.match.matcher import Hit, Matcher, MatchOutput, Skip
+from mamori.match.univers_import import import_semantic_version
+
+import_semantic_version()  # before univers imports it: see mamori.match.univers_import
+
+from mamori.match.matcher import Hit, Matcher, MatchOutput, Skip  # noqa: E402
 
 __all__ = ["Hit", "MatchOutput", "Matcher", "Skip"]
