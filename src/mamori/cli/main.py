@@ -441,6 +441,7 @@ def main(argv: list[str] | None = None) -> int:
     prints its help and returns 0.
     """
     set_lang(_lang(argv))
+    _KEPT.clear()  # what the previous command in this process kept
     try:
         with _signals_unwind(), compiled_dataclasses():
             extra = _configured(sys.argv[1:] if argv is None else argv)
@@ -521,5 +522,43 @@ def _flush_stdout(quiet: bool = False) -> None:
         raise InputError(None, message("write", "stdout", reason=exc.strerror or exc)) from None
 
 
+# What a command built that lives until the process ends (:func:`keep_until_exit`); released when the next
+# command starts in the same process (mamori.cli.hooks runs several).
+_KEPT: list[object] = []
+
+
+def keep_until_exit(*objects: object) -> None:
+    """Keep ``objects`` (a scan's result, its findings, the matcher's caches …) alive after the command
+    returns: the process that runs :func:`run` then ends without walking them to free them one by one
+    (about a twentieth of a 5,000-component scan). Memory goes back to the system when the process ends."""
+    _KEPT.extend(objects)
+
+
+def _exit_now(code: int) -> None:
+    """End the process with ``code`` without tearing the interpreter down, when that skips nothing but
+    freeing memory: standard output and error flushed, no thread but this one, no exit handler registered
+    but the logging module's (run here). Otherwise return, and the process exits the usual way."""
+    import atexit
+    import threading
+
+    registered = getattr(atexit, "_ncallbacks", None)
+    if registered is None or threading.active_count() != 1:
+        return
+    logging = sys.modules.get("logging")
+    if registered() > (0 if logging is None else 1):
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        if logging is not None:
+            logging.shutdown()  # what its exit handler does
+    except (OSError, ValueError):
+        return
+    os._exit(code)
+
+
 def run() -> None:
-    sys.exit(main())
+    code = main()
+    if _KEPT:
+        _exit_now(code)
+    sys.exit(code)

@@ -167,6 +167,7 @@ def scan(
     # the modules a scan uses, imported with the cyclic collector paused and then kept out of it (frozen):
     # their classes and functions live as long as the process, so collections would find nothing to free
     with gc_paused():
+        from mamori.cli.main import keep_until_exit
         from mamori.display import ErrLines, visible
         from mamori.fileio import atomic_writer
         from mamori.match import Matcher
@@ -238,6 +239,8 @@ def scan(
         # what the scan built lives until the command ends: kept out of the collector, whose first pass
         # after the pause would walk all of it (and the one at exit again), about 0.3 s on 5,000 components
         gc.freeze()
+    # and it is not freed object by object when the command returns, nor when the process ends
+    keep_until_exit(result, triaged, doc, matcher, stored, ignored)
     if ignored is not None:
         record_ignorefile(result, ignored, today, len(stored.records))
     err = ErrLines(quiet=quiet)
