@@ -4,9 +4,10 @@
 >>> output = matcher.match(components)   # hits and "not evaluated" notes
 """
 
-from mamori.match.univers_import import import_semantic_version
+from mamori.match.univers_import import defer_semver, import_semantic_version
 
-import_semantic_version()  # before univers imports it: see mamori.match.univers_import
+import_semantic_version()  # before univers imports them: see mamori.match.univers_import
+defer_semver()
 
 from mamori.match.matcher import Hit, Matcher, MatchOutput, Skip  # noqa: E402
 

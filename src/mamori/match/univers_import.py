@@ -1,4 +1,4 @@
-"""Import semantic_version (which univers imports) without ``importlib.metadata``.
+"""What univers imports, imported for less: semantic_version without ``importlib.metadata``, semver when used.
 
 semantic_version sets its ``__version__`` with ``importlib.metadata.version("semantic_version")`` when it
 is imported. That one call imports ``importlib.metadata`` and with it the ``email`` package, ``socket``,
@@ -10,6 +10,13 @@ reads the ``Version:`` line of the ``METADATA`` file in the one ``semantic_versi
 beside the package, the file ``importlib.metadata`` reads for it; in any other case (no such folder or
 several, a file that is not a regular file or too large, no such line, any error) it calls the real
 ``importlib.metadata.version``, so ``__version__`` is the same string either way.
+
+semver (python-semver) is imported by ``univers.nuget`` alone, which uses it inside its functions (NuGet
+versions); importing it compiles its large version patterns and imports ``argparse`` for its command line.
+:func:`defer_semver` puts a stand-in module under its name: the first attribute read from it imports the
+real semver (which then takes its place in ``sys.modules``) and copies its names into the stand-in, so a
+module holding the stand-in reads the very same objects. (The standard library's ``LazyLoader`` does not
+serve here: on Python 3.11 the import statement itself reads the module's ``__spec__`` and runs it.)
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import importlib.util
 import os
 import sys
 import types
+from typing import Any
 
 _NAME = "semantic_version"
 _METADATA_LIMIT = 1 << 16  # bytes of METADATA read at most (its header is a few hundred bytes)
@@ -70,6 +78,26 @@ class _StandIn(types.ModuleType):
     """``importlib.metadata`` while semantic_version is imported: its ``version`` alone."""
 
     version = staticmethod(_version)
+
+
+class _Deferred(types.ModuleType):
+    """A module imported on the first read of one of its attributes (:func:`defer_semver`)."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__"):  # probes (copy, pickle, inspect …) find nothing
+            raise AttributeError(name)
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        real = importlib.import_module(self.__name__)
+        vars(self).update(vars(real))
+        return getattr(real, name)
+
+
+def defer_semver() -> None:
+    """Put the stand-in under ``semver`` (unless it is imported already or not installed)."""
+    if "semver" in sys.modules or importlib.util.find_spec("semver") is None:
+        return
+    sys.modules["semver"] = _Deferred("semver")
 
 
 def import_semantic_version() -> None:
