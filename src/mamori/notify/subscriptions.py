@@ -176,8 +176,12 @@ def add_subscription(
     mode: str = "immediate",
     lang: str = "en",
     who: str | None = None,
+    actor: Any = None,
+    remote_addr: str | None = None,
 ) -> Subscription:
-    """A new subscription of ``team``; every value is checked (an InputError names the first bad one)."""
+    """A new subscription of ``team``; every value is checked (an InputError names the first bad one).
+    ``actor`` (an :class:`mamori.accounts.Actor`, default the person at the command line) and
+    ``remote_addr`` go to the audit line."""
     from mamori.accounts.core import _write, cli_actor, now_iso, record_audit
     from mamori.portfolio.tables import ProductRow
 
@@ -192,7 +196,7 @@ def add_subscription(
     severity = _choice(min_severity, SEVERITIES[:5], _("minimum severity"))
     outcomes = _choices(ssvc_outcomes, OUTCOMES, _("SSVC outcome"))
     kinds = _choices(events, EVENT_KINDS, _("event"))
-    actor = cli_actor()
+    actor = actor or cli_actor()
     with _write(store) as conn:
         team_id = _team_id(conn, team)
         names: list[str] = []
@@ -220,7 +224,15 @@ def add_subscription(
         new_id = int(conn.execute(t.SubscriptionRow.__table__.insert().values(**row)).inserted_primary_key[0])
     found = get_subscription(store, new_id)
     assert found is not None
-    record_audit(store, actor, "notify.add", f"subscription:{new_id}", {"channel": channel}, team_id=team_id)
+    record_audit(
+        store,
+        actor,
+        "notify.add",
+        f"subscription:{new_id}",
+        {"channel": channel, "mode": mode, "signed": secret is not None},
+        remote_addr,
+        team_id,
+    )
     return found
 
 
@@ -250,7 +262,9 @@ def get_subscription(store: Store, subscription_id: int) -> Subscription | None:
     return _subscription(row, row.team_name) if row is not None else None
 
 
-def remove_subscription(store: Store, subscription_id: int) -> Subscription:
+def remove_subscription(
+    store: Store, subscription_id: int, *, actor: Any = None, remote_addr: str | None = None
+) -> Subscription:
     """Remove a subscription with its deliveries (its delivery log stays)."""
     from mamori.accounts.core import _write, cli_actor, record_audit
 
@@ -261,6 +275,12 @@ def remove_subscription(store: Store, subscription_id: int) -> Subscription:
         conn.execute(delete(t.DeliveryRow.__table__).where(t.DeliveryRow.subscription_id == subscription_id))
         conn.execute(delete(t.SubscriptionRow.__table__).where(t.SubscriptionRow.id == subscription_id))
     record_audit(
-        store, cli_actor(), "notify.remove", f"subscription:{subscription_id}", team_id=found.team_id
+        store,
+        actor or cli_actor(),
+        "notify.remove",
+        f"subscription:{subscription_id}",
+        {"channel": found.channel},
+        remote_addr,
+        found.team_id,
     )
     return found
