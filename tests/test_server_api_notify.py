@@ -107,7 +107,8 @@ def test_a_security_manager_subscribes_tests_and_removes(site: dict[str, Any], r
     assert team.status_code == 422
     assert len(c["security_manager"].get(f"{API}/subscriptions").json()) == 1
     # removed: gone, its log stays for the administrator
-    assert c["security_manager"].delete(f"{API}/subscriptions/{sub['id']}").status_code == 204
+    gone = c["security_manager"].delete(f"{API}/subscriptions/{sub['id']}")
+    assert gone.status_code == 200 and gone.json()["id"] == sub["id"] and SECRET not in gone.text
     assert c["security_manager"].get(f"{API}/subscriptions/{sub['id']}").status_code == 404
     assert c["security_manager"].get(f"{API}/log").json() == []
     assert [r["subscription"] for r in c["admin"].get(f"{API}/log").json()] == [sub["id"]]

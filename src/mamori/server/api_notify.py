@@ -18,7 +18,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
-from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from mamori.errors import InputError
@@ -313,16 +312,18 @@ def notification_subscription(
     return out(subscription_or_404(store, principal, subscription_id, "notify.read"))
 
 
-@router.delete("/notifications/subscriptions/{subscription_id}", status_code=204)
+@router.delete("/notifications/subscriptions/{subscription_id}", response_model=SubscriptionOut)
 def delete_notification_subscription(
     subscription_id: SubscriptionId,
     request: Request,
     principal: Principal = Depends(require("notify.write")),
     store: Store = Depends(get_store),
-) -> Response:
-    """Remove a subscription and its pending deliveries (audit-logged; its delivery log stays)."""
-    remove(store, request, principal, subscription_or_404(store, principal, subscription_id, "notify.write"))
-    return Response(status_code=204)
+) -> SubscriptionOut:
+    """Remove a subscription and its pending deliveries (audit-logged; its delivery log stays); the
+    subscription removed."""
+    found = subscription_or_404(store, principal, subscription_id, "notify.write")
+    remove(store, request, principal, found)
+    return out(found)
 
 
 @router.post("/notifications/subscriptions/{subscription_id}/test", response_model=TestOut)
