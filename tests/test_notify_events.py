@@ -244,3 +244,44 @@ def test_texts_in_both_languages() -> None:
     text = digest(events, "psirt", "ja").body
     assert translate("policy violation", "ja") in text and translate("supplier VEX received", "ja") in text
     assert date.fromisoformat("2027-01-01")
+
+
+def test_cli_run_with_a_policy_file_and_review_days(
+    tmp_path: Path, receiver: Receiver, capsys: object
+) -> None:
+    """``mamori notify run --policy FILE`` evaluates the team's policy; a bad file or --review-days is one
+    line on stderr, exit 2."""
+    import subprocess
+    import sys
+
+    store = demo_store(tmp_path)
+    add_subscription(store, "psirt", "webhook", receiver.url, events=["policy_violation"])
+    store.engine.dispose()
+    mamori = str(Path(sys.executable).parent / "mamori")
+    db = str(tmp_path / "notify.db")
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        "version: 1\nrules:\n  - id: crit\n    action: fail\n    rating: [critical]\n", encoding="utf-8"
+    )
+    env = {"MAMORI_LANG": "en", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    ran = subprocess.run(
+        [mamori, "notify", "run", "--policy", str(policy), "--db", db],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert ran.returncode == 0, ran.stderr
+    sent = _sent(receiver)
+    assert (
+        sent
+        and {e["detail"]["rule"] for e in sent} == {"crit"}
+        and {e["severity"] for e in sent} == {"critical"}
+    )
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\nrules:\n  - id: x\n    action: explode\n", encoding="utf-8")
+    for args in (["--policy", str(bad)], ["--review-days", "-1"]):
+        failed = subprocess.run(
+            [mamori, "notify", "run", *args, "--db", db], capture_output=True, text=True, env=env, timeout=120
+        )
+        assert failed.returncode == 2 and failed.stderr.count("\n") == 1, failed.stderr
