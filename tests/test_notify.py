@@ -34,6 +34,8 @@ __all__ = ["receiver"]  # fixture
 # the demo product's findings (bundled demo set): 13, two of them in the demo KEV subset
 DEMO_FINDINGS = 13
 DEMO_KEV = {"CVE-2021-44228", "CVE-2022-22965"}
+# the default notification gate (data/notify/policy.yaml) on them: KEV, or SSVC outcome ``immediate``
+DEMO_POLICY = 4
 
 
 def _events(req_body: bytes) -> list[dict]:
@@ -50,8 +52,10 @@ def test_webhook_receives_signed_events_of_a_real_sbom(tmp_path: Path, receiver:
     store = demo_store(tmp_path)
     sub = add_subscription(store, "psirt", "webhook", receiver.url, secret=SECRET)
     computed = compute_events(store)
-    assert len(computed.events) == DEMO_FINDINGS
-    assert {e.kind for e in computed.events} == {"new_finding"}
+    found = [e for e in computed.events if e.kind == "new_finding"]
+    assert len(found) == DEMO_FINDINGS
+    # the default gate's violations are events too, not sent to a subscription that did not ask for them
+    assert {e.kind for e in computed.events} == {"new_finding", "policy_violation"}
     assert computed.deliveries == DEMO_FINDINGS
     report = deliver_pending(store)
     assert (report.sent, report.messages, report.failed) == (DEMO_FINDINGS, DEMO_FINDINGS, 0)
@@ -370,9 +374,11 @@ def test_kev_epss_and_ssvc_events(tmp_path: Path, shared_data: Path, receiver: R
     assert change.payload["ssvc_outcome_before"] != change.ssvc_outcome
     rise = next(e for e in computed.events if e.kind == "epss_rise")
     assert (rise.payload["epss_before"], rise.payload["epss"]) == (0.02, 0.45)
+    # now in KEV: it fires the default gate's rule ``kev`` (a policy violation, sent only when asked for)
+    assert ("policy_violation", "CVE-2021-45046") in kinds
     deliver_pending(store)
     sent = {(e["kind"], e["vulnerability"]) for r in receiver.requests for e in _events(r.body)}
-    assert sent == kinds
+    assert sent == {k for k in kinds if k[0] != "policy_violation"}
     assert compute_events(store).events == []
 
 
@@ -455,7 +461,7 @@ def test_cli_add_list_test_log_remove(
     assert capsys.readouterr().err.count("\n") == 2
     assert main(["notify", "run", "--db", db]) == 0
     out = capsys.readouterr().out
-    assert f"{DEMO_FINDINGS} new events" in out
+    assert f"{DEMO_FINDINGS + DEMO_POLICY} new events, {DEMO_FINDINGS} deliveries queued" in out
     assert len(receiver.requests) == 1 + DEMO_FINDINGS
 
 

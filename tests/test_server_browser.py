@@ -300,3 +300,70 @@ def test_compliance_answer_and_declaration_download(
         shots.take(page, f"390-compliance-{name}")
         assert width[0] <= width[1], (name, width)
     narrow.close()
+
+
+def test_notifications_add_list_test_and_log(
+    browser: Any, site: tuple[str, Any, dict[str, int]], tmp_path: Path
+) -> None:
+    """Open the notification page from the menu, add a webhook subscription (to a receiver on loopback),
+    see it listed, send the test message, see it in the delivery log; the page fits 390 px in Japanese."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    received: list[bytes] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    hook = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    Thread(target=hook.serve_forever, daemon=True).start()
+    target = f"http://127.0.0.1:{hook.server_address[1]}/hook"
+    url, _store, _ids = site
+    shots = Shots(tmp_path)
+    try:
+        context = browser.new_context(locale="en-GB")
+        page = context.new_page()
+        seen = _watch(page)
+        _sign_in(page, url, "alice")
+        page.get_by_role("link", name="Notifications").first.click()
+        page.get_by_label("Channel").select_option("webhook")
+        page.get_by_label("Target (URL or e-mail address)").fill(target)
+        page.get_by_label("Webhook secret (16 characters or more, optional; never shown again)").fill(
+            "browser-test-secret-0123456789"
+        )
+        page.get_by_label("web", exact=True).check()
+        page.get_by_label("KEV only").check()
+        page.get_by_label("Policy violation").check()
+        shots.take(page, "n1-form")
+        page.get_by_role("button", name="Add").click()
+        page.get_by_text("The subscription was added.").wait_for()
+        row = page.locator("#subscriptions tbody tr").first
+        assert "webhook (signed)" in row.inner_text() and "policy_violation" in row.inner_text()
+        assert "browser-test-secret" not in page.content()
+        row.get_by_role("button", name="Send a test").click()
+        page.get_by_text("The test message was delivered.").wait_for()
+        log = page.locator("#delivery-log tbody tr").first.inner_text()
+        assert "sent" in log and "204" in log and "test" in log
+        assert len(received) == 1 and b'"type": "mamori.notification"' in received[0]
+        shots.take(page, "n2-log")
+        assert seen == []
+        context.close()
+        narrow = browser.new_context(viewport={"width": 390, "height": 844}, locale="ja-JP")
+        page = narrow.new_page()
+        page.goto(f"{url}/signin")
+        _sign_in_ja(page, url)
+        page.goto(url + "/notifications")
+        width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        shots.take(page, "390-notifications")
+        assert width[0] <= width[1], ("notifications", width)
+        assert page.get_by_role("heading", name="配信ログ (新しい順)").is_visible()
+        narrow.close()
+    finally:
+        hook.shutdown()
+        hook.server_close()

@@ -38,6 +38,7 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, 
         accounts.create_api_key(store, "theirs", "developer", name=SECRET_KEY_NAME)
         other = _other_release(store, tmp_path)
         other.update(_other_assessment(store, secret))
+        other.update(_other_subscription(store))
         keys = {}
         for role in ROLE_NAMES:
             if role == "admin":
@@ -84,11 +85,29 @@ def _other_assessment(store: Any, product_id: int) -> dict[str, Any]:
     return {"assessment_id": made.id, "item_id": item}
 
 
+def _other_subscription(store: Any) -> dict[str, Any]:
+    """A notification subscription of the other team, with a line of the delivery log (a failed test
+    message: nothing listens on the port)."""
+    from mamori.notify import add_subscription, send_test
+
+    sub = add_subscription(
+        store,
+        "theirs",
+        "webhook",
+        f"http://127.0.0.1:9/{SECRET_KEY_NAME}",
+        secret="zz-other-team-secret-0123456789",
+        products=[SECRET_PRODUCT],
+    )
+    assert not send_test(store, sub.id, sleep=lambda _s: None).ok
+    return {"subscription_id": sub.id}
+
+
 ABSENT = {
     "product_id": 987654,
     "release_id": 987654,
     "assessment_id": 987654,
     "item_id": "STAR1-1",
+    "subscription_id": 987654,
     "token": "00000000-0000-0000-0000-000000000000",
 }
 
@@ -121,13 +140,14 @@ def test_no_route_answers_another_teams_data_to_any_role(world: dict[str, Any]) 
             for method, path in routes:
                 url = _fill(path, world["other"])
                 body = {} if method in {"POST", "PUT", "PATCH"} else None
-                params = {"limit": 1000} if "audit" in path else None
+                params = {"limit": 1000} if "audit" in path or path.endswith("/log") else None
                 response = client.request(method, url, json=body, params=params)
                 checked += 1
                 if response.status_code in (401, 403, 404, 405, 422):
                     continue
                 text = response.text
                 found = SECRET_PRODUCT in text or SECRET_KEY_NAME in text or "theirs" in text
+                found = found or "zz-other-team-secret" in text
                 if "{" in path:
                     # a path naming the other team's things answers no data: at most what a value that
                     # names nothing gets (Dependency-Track's {"processing": false} for an unknown token)
@@ -137,6 +157,9 @@ def test_no_route_answers_another_teams_data_to_any_role(world: dict[str, Any]) 
                     found = found or (response.status_code, text) != (absent.status_code, absent.text)
                 if re.search(rf'"id":\s*{secret}\b', text) and "/products" in path:
                     found = True
+                other_sub = world["other"]["subscription_id"]
+                if re.search(rf'"(subscription|id)":\s*{other_sub}\b', text) and "/notifications" in path:
+                    found = True  # a line of the other team's delivery log names only its subscription
                 if found:
                     leaks += 1
                     print("LEAK", who, method, url, response.status_code, text[:200])

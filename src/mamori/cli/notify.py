@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import typer
 
@@ -65,7 +66,10 @@ def notify_add(
     event: list[str] | None = typer.Option(
         None,
         "--event",
-        help="Only these events (repeatable): new_finding, kev_added, epss_rise, ssvc_change, sbom_quality_drop.",
+        help=(
+            "Only these events (repeatable): new_finding, kev_added, epss_rise, ssvc_change, "
+            "sbom_quality_drop, policy_violation, supplier_document, review_due."
+        ),
     ),
     digest: bool = typer.Option(False, "--digest", help="One message a day with the day's events."),
     lang: str = typer.Option("en", "--lang", help="Language of the messages: ja or en."),
@@ -206,6 +210,14 @@ def notify_run(
     epss_rise: float = typer.Option(0.1, "--epss-rise", help="EPSS rise (probability, 0-1) worth an event."),
     role: str = typer.Option("supplier", "--role", help="SSVC tree of the outcomes: supplier or user."),
     deliver: bool = typer.Option(True, "--deliver/--no-deliver", help="Send what is due after computing."),
+    policy: Path | None = typer.Option(
+        None,
+        "--policy",
+        help="Triage policy whose fail rules make policy_violation events (docs/triage-policy.md).",
+    ),
+    review_days: int = typer.Option(
+        90, "--review-days", help="Announce a review or label validity end this many days ahead."
+    ),
     db: str | None = DB_OPTION,
 ) -> None:
     """Compute the events since the last run and send what is due."""
@@ -215,8 +227,17 @@ def notify_run(
         raise InputError(None, _("--epss-rise must be above 0 and at most 1"))
     if role not in ("supplier", "user"):
         raise InputError(None, _("--role must be supplier or user"))
+    if not 0 <= review_days <= 3650:
+        raise InputError(None, _("--review-days must be between 0 and 3650"))
+    rules = None
+    if policy is not None:
+        from mamori.triage.policy import load_policy
+
+        rules = load_policy(policy)
     with _store(db) as store:
-        computed = compute_events(store, epss_rise=epss_rise, role=role, baseline=baseline)
+        computed = compute_events(
+            store, epss_rise=epss_rise, role=role, baseline=baseline, policy=rules, review_days=review_days
+        )
         typer.echo(
             _("{events} new events, {deliveries} deliveries queued").format(
                 events=len(computed.events), deliveries=computed.deliveries

@@ -42,8 +42,10 @@ TASKS = {
     "rematch-finish": "mamori.rematch_finish",
     "sweep": "mamori.sweep",
     "probe": "mamori.probe",
+    "notify": "mamori.notify",
 }
-FAULT_ENV = "MAMORI_JOBS_FAULT"  # fault injection of the tests: pause-before-commit:<marker file>
+# fault injection of the tests: pause-before-commit:<marker> or pause-after-notify:<marker>
+FAULT_ENV = "MAMORI_JOBS_FAULT"
 
 _stores: dict[tuple[int, str | None], Any] = {}
 _stores_lock = threading.Lock()
@@ -134,11 +136,11 @@ def store_of(app: Celery) -> Any:
         return found
 
 
-def _fault(marker: str | None = None) -> None:
-    """Fault injection of the reliability tests: the first task to get here writes its pid to the
+def _fault(marker: str | None = None, point: str = "pause-before-commit") -> None:
+    """Fault injection of the reliability tests: the first task to get to ``point`` writes its pid to the
     marker file and waits to be killed (the tests set ``MAMORI_JOBS_FAULT``; nothing else does)."""
     spec = os.environ.get(FAULT_ENV, "")
-    if not spec.startswith("pause-before-commit:"):
+    if not spec.startswith(point + ":"):
         return
     path = spec.split(":", 1)[1]
     try:
@@ -190,7 +192,10 @@ def _register(app: Celery) -> None:
     from mamori.jobs import shards, work
 
     def upload(store: Any, *, job_id: str, attempt: int, redelivered: bool, token: str) -> Any:
-        return work.process_upload(store, token, redelivered=redelivered)
+        result = work.process_upload(store, token, redelivered=redelivered)
+        if result["state"] == "done":  # new findings, perhaps: the notifications of what changed
+            submit_celery(app, "notify", {})
+        return result
 
     def sync(
         store: Any, *, job_id: str, attempt: int, redelivered: bool, feed: str, options: Any = None
@@ -239,7 +244,14 @@ def _register(app: Celery) -> None:
         return result
 
     def finish(store: Any, *, job_id: str, attempt: int, redelivered: bool, plan: Any) -> Any:
-        return finish_run(store, plan, job_id)
+        summary = finish_run(store, plan, job_id)
+        submit_celery(app, "notify", {})  # what the re-match changed: KEV, EPSS, SSVC, new findings
+        return summary
+
+    def notify(store: Any, *, job_id: str, attempt: int, redelivered: bool) -> Any:
+        result = work.notify(store)
+        _fault(point="pause-after-notify")
+        return result
 
     def sweep(store: Any, *, job_id: str, attempt: int, redelivered: bool, older_than: float = 120.0) -> Any:
         tokens = work.sweep_uploads(store, older_than)
@@ -259,6 +271,7 @@ def _register(app: Celery) -> None:
         ("rematch-finish", finish),
         ("sweep", sweep),
         ("probe", probe),
+        ("notify", notify),
     ):
         task(kind, fn)
     app.conf.mamori_queue_names = queues.names

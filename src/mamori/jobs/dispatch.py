@@ -17,7 +17,7 @@ from mamori.store import Store
 
 log = logging.getLogger("mamori.jobs")
 
-KINDS = ("upload", "sync", "rematch", "rematch-changed", "sweep", "probe")
+KINDS = ("upload", "sync", "rematch", "rematch-changed", "sweep", "probe", "notify")
 
 
 def run_inline(store: Store, kind: str, kwargs: dict[str, Any], job_id: str | None = None) -> Any:
@@ -48,6 +48,8 @@ def run_inline(store: Store, kind: str, kwargs: dict[str, Any], job_id: str | No
                 work.process_upload(store, token)
         elif kind == "probe":
             result = work.probe(store, job_id=job_id, attempt=attempt, **kwargs)
+        elif kind == "notify":
+            result = work.notify(store)
         else:
             raise ValueError(f"unknown job kind {kind!r}")
     except BaseException as exc:

@@ -1,5 +1,6 @@
-"""The periodic work of ``mamori scheduler``: each feed synced on its own schedule, and a sweep that
-sends again the uploads whose message never reached the broker.
+"""The periodic work of ``mamori scheduler``: each feed synced on its own schedule, a sweep that
+sends again the uploads whose message never reached the broker, and the notification step every five
+minutes (retries and daily digests; uploads and re-match runs start it too).
 
 A schedule is ``FEED=INTERVAL`` (``osv=6h``, ``kev=1d``, ``nvd=2h``; units s, m, h, d), from
 ``--every`` or ``every = [...]`` in ``[scheduler]`` of ``mamori.toml``; ``FEED=off`` leaves a feed out.
@@ -23,6 +24,7 @@ DEFAULTS: dict[str, float] = {
     "purl2cpe": 7 * 24 * 3600.0,
 }
 SWEEP_EVERY = 60.0
+NOTIFY_EVERY = 300.0  # retries of failed deliveries and the daily digests fall due between other work
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MIN_INTERVAL = 60.0
 _INTERVAL = re.compile(r"^([0-9]{1,7})([smhd])$")
@@ -73,4 +75,5 @@ def beat_schedule(intervals: dict[str, float], options: dict[str, Any] | None = 
         for feed, seconds in sorted(intervals.items())
     }
     schedule["sweep-uploads"] = {"task": TASKS["sweep"], "schedule": SWEEP_EVERY, "kwargs": {}}
+    schedule["notify"] = {"task": TASKS["notify"], "schedule": NOTIFY_EVERY, "kwargs": {}}
     return schedule

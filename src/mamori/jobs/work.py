@@ -132,6 +132,28 @@ def rematch(store: Store, *, changed_only: bool = False, size: int | None = None
     return rematch_in_shards(store, changed_only=changed_only, size=size or SHARD_SIZE).as_dict()
 
 
+def notify(store: Store) -> dict[str, Any]:
+    """``mamori notify run``: compute the events of what changed since the last computation and send
+    what is due (:func:`mamori.notify.compute_events`, :func:`mamori.notify.deliver_pending`).
+
+    Idempotent: an event is recorded once (its key is unique) and sent once per subscription (one
+    delivery per subscription and event, claimed before sending, marked ``sent`` after), so a repeated or
+    redelivered message sends nothing twice; one whose worker died between sending and recording sends
+    that delivery again after the claim expires (at least once, never lost)."""
+    from mamori.notify import compute_events, deliver_pending
+
+    computed = compute_events(store)
+    report = deliver_pending(store)
+    return {
+        "events": len(computed.events),
+        "deliveries": computed.deliveries,
+        "sent": report.sent,
+        "messages": report.messages,
+        "retrying": report.retrying,
+        "failed": report.failed,
+    }
+
+
 def sweep_uploads(store: Store, older_than: float = 120.0) -> list[str]:
     """Uploads left ``queued`` longer than ``older_than`` seconds (their message was never sent: the
     broker was away when they came): their tokens, to be submitted again."""

@@ -288,16 +288,27 @@ def send_test(
     return outcome
 
 
-def delivery_log(store: Store, subscription_id: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
-    """The newest ``limit`` tries (of one subscription, or all), newest first: when, subscription,
-    channel, status, code, error class, events, digest, test."""
+def delivery_log(
+    store: Store,
+    subscription_id: int | None = None,
+    limit: int = 100,
+    *,
+    subscriptions: Sequence[int] | None = None,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """The newest ``limit`` tries (of one subscription, of the ``subscriptions`` given, or all) from
+    ``offset`` on, newest first: when, subscription, channel, status, code, error class, events, digest,
+    test."""
     a = t.AttemptRow.__table__
-    stmt = select(a).order_by(a.c.id.desc()).limit(max(1, min(limit, 10_000)))
+    stmt = select(a).order_by(a.c.id.desc()).limit(max(1, min(limit, 10_000))).offset(max(0, offset))
     if subscription_id is not None:
         stmt = stmt.where(a.c.subscription_id == subscription_id)
+    if subscriptions is not None:
+        stmt = stmt.where(a.c.subscription_id.in_(sorted(set(subscriptions)) or [-1]))
     with store.engine.connect() as conn:
         return [
             {
+                "id": r.id,
                 "at": r.at,
                 "subscription": r.subscription_id,
                 "channel": r.channel,

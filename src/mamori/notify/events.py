@@ -16,7 +16,15 @@ Kinds emitted:
   (or since it was first seen);
 - ``ssvc_change``: a finding's SSVC outcome differs from the last one seen;
 - ``sbom_quality_drop``: a release's current SBOM scores lower on the NTIA minimum elements (0-100) than
-  the current SBOM of the product's release before it.
+  the current SBOM of the product's release before it;
+- ``policy_violation``: an open finding that fires a ``fail`` rule of the triage policy (the store keeps
+  no policy of a product, so the policy given, else ``data/notify/policy.yaml``: KEV, or the most urgent
+  SSVC outcome), once per finding and rule;
+- ``supplier_document``: a VEX (CycloneDX, OpenVEX, CSAF) imported for a release (``mamori vex import``:
+  triage records of origin ``vex``), once per release, document and newest statement time;
+- ``review_due``: a self-assessment whose JC-STAR label validity (``valid_until``) or declared next review
+  (the server's declaration, ``review.next``) falls within ``review_days`` days (or has passed), once per
+  assessment and date.
 
 ``baseline=True`` records what is there without fanning out (the first run on an existing portfolio, so
 that switching notifications on does not send every finding at once).
@@ -28,16 +36,18 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, select, update
 
 from mamori.notify import tables as t
-from mamori.notify.subscriptions import SEVERITY_RANK, Subscription, list_subscriptions
+from mamori.notify.subscriptions import DEFAULT_KINDS, SEVERITY_RANK, Subscription, list_subscriptions
 from mamori.store import Store
 
 EPSS_RISE = 0.1  # default: a rise of 10 percentage points of probability
+REVIEW_DAYS = 90  # default: a review or validity end this many days ahead is announced
 DIGEST_HOUR = 0  # UTC hour a daily digest is sent (09:00 in Japan)
 
 
@@ -271,6 +281,159 @@ def _quality_events(conn: Connection) -> list[dict[str, Any]]:
     return out
 
 
+def default_policy() -> Any:
+    """The notification gate when none is given: ``data/notify/policy.yaml`` (triage-policy schema)."""
+    from mamori.packaged import load_yaml
+    from mamori.triage.policy import parse_policy
+
+    return parse_policy(load_yaml("data", "notify", "policy.yaml"), "mamori/data/notify/policy.yaml")
+
+
+def _policy_events(found: list[dict[str, Any]], policy: Any) -> list[dict[str, Any]]:
+    """A finding that fires a ``fail`` rule of ``policy``: one event per (finding, rule)."""
+    from mamori.triage.policy import PolicyFinding, evaluate
+
+    by_key: dict[str, dict[str, Any]] = {}
+    for f in found:
+        by_key.setdefault(_finding_key(f), f)
+    keys = list(by_key)
+    subjects = [
+        PolicyFinding(
+            vulnerability=by_key[k]["vulnerability"]["id"],
+            component=k,  # the finding's key: the violation is traced back to its finding
+            rating=by_key[k]["vulnerability"]["rating"] or "unknown",
+            kev=bool(by_key[k]["vulnerability"]["kev"]),
+            epss=by_key[k].get("epss"),
+            ssvc=(by_key[k].get("ssvc") or {}).get("outcome"),
+            priority=by_key[k].get("priority"),
+            vex_status=by_key[k]["status"] if by_key[k]["status"] not in ("open", "resolved") else None,
+        )
+        for k in keys
+    ]
+    violations, _notices = evaluate(policy, subjects)
+    out = []
+    for v in violations:
+        if v.action != "fail":
+            continue
+        f = by_key[v.component]
+        extra = {
+            "rule": v.rule,
+            "reasons": list(v.reasons),
+            "reasons_ja": list(v.reasons_ja),
+            "policy": Path(policy.path).name,
+        }
+        out.append(_event("policy_violation", f"{v.component}:{v.rule}", f, extra))
+    return out
+
+
+def _supplier_events(conn: Connection) -> list[dict[str, Any]]:
+    """A VEX document imported for a release: one event per (release, document, newest statement time)."""
+    from sqlalchemy import func
+
+    from mamori.triage.record_tables import TriageRecordRow
+
+    r = TriageRecordRow.__table__
+    rows = conn.execute(
+        select(
+            r.c.product,
+            r.c.release,
+            r.c.source,
+            func.max(r.c.who).label("author"),
+            func.max(r.c.at).label("latest"),
+            func.count().label("records"),
+        )
+        .where(r.c.origin == "vex")
+        .group_by(r.c.product, r.c.release, r.c.source)
+        .order_by(r.c.product, r.c.release, r.c.source)
+    ).all()
+    statuses: dict[tuple[str, str, str | None], dict[str, int]] = {}
+    for row in conn.execute(
+        select(r.c.product, r.c.release, r.c.source, r.c.status, func.count().label("n"))
+        .where(r.c.origin == "vex")
+        .group_by(r.c.product, r.c.release, r.c.source, r.c.status)
+    ):
+        statuses.setdefault((row.product, row.release, row.source), {})[row.status] = int(row.n)
+    out = []
+    for row in rows:
+        source = row.source or ""
+        digest = hashlib.sha1(source.encode("utf-8")).hexdigest()[:16]
+        extra = {
+            "source": source[:500],
+            "author": (row.author or "")[:200],
+            "latest": row.latest,
+            "records": int(row.records),
+            "statuses": statuses.get((row.product, row.release, row.source), {}),
+        }
+        key = f"{row.product}\x1f{row.release}\x1f{digest}\x1f{row.latest}"
+        out.append(
+            _event(
+                "supplier_document",
+                hashlib.sha1(key.encode("utf-8")).hexdigest(),
+                None,
+                extra,
+                product=row.product,
+                release=row.release,
+            )
+        )
+    return out
+
+
+def _review_events(conn: Connection, today: date, days: int) -> list[dict[str, Any]]:
+    """A self-assessment whose label validity ends, or whose declared next review falls, within ``days``
+    days from ``today`` (or has passed): once per assessment, what and date."""
+    from mamori.accounts.assessment_owner import AssessmentOwnerRow
+    from mamori.compliance.records import AssessmentRow
+    from mamori.portfolio.tables import ProductRow
+
+    a, o, p = AssessmentRow.__table__, AssessmentOwnerRow.__table__, ProductRow.__table__
+    rows = conn.execute(
+        select(
+            a.c.id,
+            a.c.framework,
+            a.c.organization,
+            a.c.scope,
+            a.c.valid_until,
+            o.c.team_id,
+            o.c.declaration,
+            p.c.name.label("product"),
+        )
+        .outerjoin(o, o.c.assessment_id == a.c.id)
+        .outerjoin(p, p.c.id == o.c.product_id)
+        .order_by(a.c.id)
+    ).all()
+    out = []
+    for row in rows:
+        dates: list[tuple[str, str]] = []
+        if row.valid_until:
+            dates.append(("valid_until", str(row.valid_until)))
+        declaration = row.declaration if isinstance(row.declaration, dict) else None
+        review = (declaration or {}).get("review") if declaration else None
+        if isinstance(review, dict) and isinstance(review.get("next"), str):
+            dates.append(("review", review["next"]))
+        for what, when in dates:
+            try:
+                due = date.fromisoformat(when[:10])
+            except ValueError:
+                continue  # not a date: nothing to announce
+            left = (due - today).days
+            if left > days:
+                continue
+            extra = {
+                "assessment": row.id,
+                "framework": row.framework,
+                "organization": (row.organization or "")[:500],
+                "scope": (row.scope or "")[:500],
+                "due": due.isoformat(),
+                "what": what,
+                "days_left": left,
+                "team_id": row.team_id,
+            }
+            out.append(
+                _event("review_due", f"{row.id}:{what}:{due.isoformat()}", None, extra, product=row.product)
+            )
+    return out
+
+
 def wants(sub: Subscription, event: dict[str, Any] | Event, team_products: set[str]) -> bool:
     """Whether ``sub`` keeps ``event``: the event's product is one of the team's (and of the
     subscription's products when it names some), its kind is one the subscription asks for, and its
@@ -278,11 +441,19 @@ def wants(sub: Subscription, event: dict[str, Any] | Event, team_products: set[s
     SSVC filters, not ``kev_only``)."""
     get = event.get if isinstance(event, dict) else lambda k: getattr(event, k)
     product = get("product")
-    if product not in team_products:
-        return False
-    if sub.products is not None and product not in sub.products:
-        return False
-    if sub.events is not None and get("kind") not in sub.events:
+    kind = get("kind")
+    if kind == "review_due" and product is None:
+        # an assessment of the whole team (no product): the team's subscriptions without a product filter
+        payload = get("payload")
+        payload = json.loads(payload) if isinstance(payload, str) else payload
+        if payload.get("team_id") != sub.team_id or sub.products is not None:
+            return False
+    else:
+        if product not in team_products:
+            return False
+        if sub.products is not None and product not in sub.products:
+            return False
+    if kind not in (sub.events if sub.events is not None else DEFAULT_KINDS):
         return False
     if sub.kev_only and not get("kev"):
         return False
@@ -363,16 +534,21 @@ def compute_events(
     role: str = "supplier",
     baseline: bool = False,
     now: datetime | None = None,
+    policy: Any = None,
+    review_days: int = REVIEW_DAYS,
 ) -> Computed:
     """Record the events the store's current state gives (see the module's text) and queue a delivery of
     each new one to every subscription that keeps it (none when ``baseline``). ``role``: the SSVC tree
-    the outcomes come from (``supplier``: a developer's patch priority; ``user``: a deployer's)."""
+    the outcomes come from (``supplier``: a developer's patch priority; ``user``: a deployer's).
+    ``policy``: a :class:`mamori.triage.policy.Policy` whose ``fail`` rules make ``policy_violation``
+    events (default: :func:`default_policy`); ``review_days``: how far ahead ``review_due`` looks."""
     from sqlalchemy.exc import IntegrityError
 
     from mamori.accounts.core import _write, now_iso
 
     now = now or datetime.now(UTC)
     found = _open_findings(store, role)
+    policy = policy if policy is not None else default_policy()
     subs = [] if baseline else list_subscriptions(store)
 
     e = t.EventRow.__table__
@@ -383,6 +559,9 @@ def compute_events(
             with _write(store) as conn:
                 rows = _finding_events(conn, found, epss_rise, now.strftime("%Y-%m-%d"))
                 rows += _quality_events(conn)
+                rows += _policy_events(found, policy)
+                rows += _supplier_events(conn)
+                rows += _review_events(conn, now.date(), review_days)
                 keys = [r["key"] for r in rows]
                 known: set[str] = set()
                 for i in range(0, len(keys), 500):

@@ -24,6 +24,9 @@ TITLES = {
     "sbom_quality_drop": N_(
         "SBOM quality dropped from {before} to {after} (NTIA score): {product} {release} after {previous}"
     ),
+    "policy_violation": N_("Policy rule {rule} violated: {vuln} in {component} ({product} {release})"),
+    "supplier_document": N_("VEX received from {author}: {product} {release} ({records} statements)"),
+    "review_due": N_("Review due on {due}: self-assessment #{assessment} ({framework}, {organization})"),
 }
 KIND_NAMES = {
     "new_finding": N_("new finding"),
@@ -31,6 +34,13 @@ KIND_NAMES = {
     "epss_rise": N_("EPSS rise"),
     "ssvc_change": N_("SSVC outcome change"),
     "sbom_quality_drop": N_("SBOM quality drop"),
+    "policy_violation": N_("policy violation"),
+    "supplier_document": N_("supplier VEX received"),
+    "review_due": N_("review due"),
+}
+WHAT_DUE = {
+    "valid_until": N_("the JC-STAR label's validity ends"),
+    "review": N_("the declaration's next review"),
 }
 
 
@@ -71,6 +81,15 @@ def title(event: Event, lang: Lang) -> str:
         fields.update(before=p.get("ssvc_outcome_before") or "", after=event.ssvc_outcome or "")
     elif event.kind == "sbom_quality_drop":
         fields.update(before=str(p.get("score_before")), after=str(p.get("score")))
+    fields.update(
+        rule=str(p.get("rule") or ""),
+        author=str(p.get("author") or ""),
+        records=str(p.get("records") or 0),
+        due=str(p.get("due") or ""),
+        assessment=str(p.get("assessment") or ""),
+        framework=str(p.get("framework") or ""),
+        organization=str(p.get("organization") or ""),
+    )
     template = TITLES.get(event.kind, N_("Event {kind}"))
     return visible(_t(template, lang).format(kind=event.kind, **fields))
 
@@ -79,6 +98,27 @@ def details(event: Event, lang: Lang) -> list[str]:
     """The lines under an event's title."""
     p = event.payload
     lines: list[str] = []
+    if event.kind == "policy_violation":
+        reasons = p.get("reasons_ja" if lang == "ja" else "reasons") or []
+        lines.append(
+            _t(N_("Rule {rule} of {policy}: {reasons}"), lang).format(
+                rule=p.get("rule") or "", policy=p.get("policy") or "", reasons="; ".join(map(str, reasons))
+            )
+        )
+    elif event.kind == "supplier_document":
+        shown = ", ".join(f"{k} {v}" for k, v in sorted((p.get("statuses") or {}).items()))
+        lines.append(_t(N_("Document: {source}"), lang).format(source=p.get("source") or ""))
+        lines.append(_t(N_("Statements by status: {counts}"), lang).format(counts=shown or "-"))
+        lines.append(_t(N_("Newest statement: {at}"), lang).format(at=p.get("latest") or "-"))
+    elif event.kind == "review_due":
+        what = WHAT_DUE.get(str(p.get("what")), N_("review"))
+        left = p.get("days_left")
+        lines.append(_t(what, lang) + f": {p.get('due')}")
+        if isinstance(left, int) and left < 0:
+            lines.append(_t(N_("Overdue by {days} days"), lang).format(days=-left))
+        elif isinstance(left, int):
+            lines.append(_t(N_("{days} days left"), lang).format(days=left))
+        lines.append(_t(N_("Scope: {scope}"), lang).format(scope=p.get("scope") or ""))
     if event.vuln_id is not None:
         score = p.get("score")
         lines.append(

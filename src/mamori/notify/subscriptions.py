@@ -27,7 +27,19 @@ MODES = ("immediate", "digest")
 SEVERITIES = ("critical", "high", "medium", "low", "none", "unknown")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(reversed(SEVERITIES[:5]))}  # none 0 … critical 4
 OUTCOMES = ("defer", "scheduled", "out_of_cycle", "immediate", "track", "track_star", "attend", "act")
-EVENT_KINDS = ("new_finding", "kev_added", "epss_rise", "ssvc_change", "sbom_quality_drop")
+EVENT_KINDS = (
+    "new_finding",
+    "kev_added",
+    "epss_rise",
+    "ssvc_change",
+    "sbom_quality_drop",
+    "policy_violation",
+    "supplier_document",
+    "review_due",
+)
+# what a subscription without an event filter gets: every kind but ``policy_violation``, which restates a
+# finding already sent as ``new_finding``/``kev_added``/``ssvc_change`` (asked for by name: ``--event``)
+DEFAULT_KINDS = tuple(k for k in EVENT_KINDS if k != "policy_violation")
 _EMAIL = re.compile(r"^[^@\s<>\"'(),;:\\\[\]]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
 SECRET_MIN = 16
 
@@ -164,8 +176,12 @@ def add_subscription(
     mode: str = "immediate",
     lang: str = "en",
     who: str | None = None,
+    actor: Any = None,
+    remote_addr: str | None = None,
 ) -> Subscription:
-    """A new subscription of ``team``; every value is checked (an InputError names the first bad one)."""
+    """A new subscription of ``team``; every value is checked (an InputError names the first bad one).
+    ``actor`` (an :class:`mamori.accounts.Actor`, default the person at the command line) and
+    ``remote_addr`` go to the audit line."""
     from mamori.accounts.core import _write, cli_actor, now_iso, record_audit
     from mamori.portfolio.tables import ProductRow
 
@@ -180,7 +196,7 @@ def add_subscription(
     severity = _choice(min_severity, SEVERITIES[:5], _("minimum severity"))
     outcomes = _choices(ssvc_outcomes, OUTCOMES, _("SSVC outcome"))
     kinds = _choices(events, EVENT_KINDS, _("event"))
-    actor = cli_actor()
+    actor = actor or cli_actor()
     with _write(store) as conn:
         team_id = _team_id(conn, team)
         names: list[str] = []
@@ -208,7 +224,15 @@ def add_subscription(
         new_id = int(conn.execute(t.SubscriptionRow.__table__.insert().values(**row)).inserted_primary_key[0])
     found = get_subscription(store, new_id)
     assert found is not None
-    record_audit(store, actor, "notify.add", f"subscription:{new_id}", {"channel": channel}, team_id=team_id)
+    record_audit(
+        store,
+        actor,
+        "notify.add",
+        f"subscription:{new_id}",
+        {"channel": channel, "mode": mode, "signed": secret is not None},
+        remote_addr,
+        team_id,
+    )
     return found
 
 
@@ -238,7 +262,9 @@ def get_subscription(store: Store, subscription_id: int) -> Subscription | None:
     return _subscription(row, row.team_name) if row is not None else None
 
 
-def remove_subscription(store: Store, subscription_id: int) -> Subscription:
+def remove_subscription(
+    store: Store, subscription_id: int, *, actor: Any = None, remote_addr: str | None = None
+) -> Subscription:
     """Remove a subscription with its deliveries (its delivery log stays)."""
     from mamori.accounts.core import _write, cli_actor, record_audit
 
@@ -249,6 +275,12 @@ def remove_subscription(store: Store, subscription_id: int) -> Subscription:
         conn.execute(delete(t.DeliveryRow.__table__).where(t.DeliveryRow.subscription_id == subscription_id))
         conn.execute(delete(t.SubscriptionRow.__table__).where(t.SubscriptionRow.id == subscription_id))
     record_audit(
-        store, cli_actor(), "notify.remove", f"subscription:{subscription_id}", team_id=found.team_id
+        store,
+        actor or cli_actor(),
+        "notify.remove",
+        f"subscription:{subscription_id}",
+        {"channel": found.channel},
+        remote_addr,
+        found.team_id,
     )
     return found

@@ -18,9 +18,11 @@ ROUTERS: tuple[str, ...] = (
     "mamori.server.api_triage",
     "mamori.server.api_uploads",
     "mamori.server.api_compliance",
+    "mamori.server.api_notify",
     "mamori.server.dtrack",
     "mamori.server.web_pages",
     "mamori.server.web_compliance",
+    "mamori.server.web_notify",
     "mamori.server.web_admin",
 )
 
