@@ -42,6 +42,7 @@ TASKS = {
     "rematch-finish": "mamori.rematch_finish",
     "sweep": "mamori.sweep",
     "probe": "mamori.probe",
+    "notify": "mamori.notify",
 }
 FAULT_ENV = "MAMORI_JOBS_FAULT"  # fault injection of the tests: pause-before-commit:<marker file>
 
@@ -239,7 +240,12 @@ def _register(app: Celery) -> None:
         return result
 
     def finish(store: Any, *, job_id: str, attempt: int, redelivered: bool, plan: Any) -> Any:
-        return finish_run(store, plan, job_id)
+        result = finish_run(store, plan, job_id)
+        submit_celery(app, "notify", {})  # the run's new findings to the subscriptions
+        return result
+
+    def notify(store: Any, *, job_id: str, attempt: int, redelivered: bool) -> Any:
+        return work.notify(store)
 
     def sweep(store: Any, *, job_id: str, attempt: int, redelivered: bool, older_than: float = 120.0) -> Any:
         tokens = work.sweep_uploads(store, older_than)
@@ -259,6 +265,7 @@ def _register(app: Celery) -> None:
         ("rematch-finish", finish),
         ("sweep", sweep),
         ("probe", probe),
+        ("notify", notify),
     ):
         task(kind, fn)
     app.conf.mamori_queue_names = queues.names

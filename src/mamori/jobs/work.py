@@ -132,6 +132,27 @@ def rematch(store: Store, *, changed_only: bool = False, size: int | None = None
     return rematch_in_shards(store, changed_only=changed_only, size=size or SHARD_SIZE).as_dict()
 
 
+def notify(store: Store) -> dict[str, Any]:
+    """After a re-match: record the events the store's state gives and deliver what is due
+    (``mamori notify run``), when at least one subscription exists; with none, nothing is recorded
+    (``mamori notify run`` records them when someone asks).
+
+    Idempotent: an event is recorded once by its key and a delivery is claimed before it is sent, so a
+    repeated or redelivered message sends nothing twice."""
+    from mamori.notify import compute_events, deliver_pending, list_subscriptions
+
+    if not list_subscriptions(store):
+        return {"subscriptions": 0, "events": 0, "messages": 0}
+    computed = compute_events(store)
+    report = deliver_pending(store)
+    return {
+        "subscriptions": len(list_subscriptions(store)),
+        "events": len(computed.events),
+        "deliveries": computed.deliveries,
+        "messages": report.messages,
+    }
+
+
 def sweep_uploads(store: Store, older_than: float = 120.0) -> list[str]:
     """Uploads left ``queued`` longer than ``older_than`` seconds (their message was never sent: the
     broker was away when they came): their tokens, to be submitted again."""
