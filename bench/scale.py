@@ -393,6 +393,280 @@ def rematch_bench(pg: str, template: str, runs: int, size: int, peer: Path | Non
     }
 
 
+# -- table sizes -------------------------------------------------------------------------------------
+PORTFOLIO_TABLES = {
+    "product",
+    "product_release",
+    "release_sbom",
+    "sbom_component",
+    "portfolio_component",
+    "portfolio_component_cpe",
+    "portfolio_match",
+    "portfolio_finding",
+    "portfolio_run",
+    "portfolio_record_seen",
+    "product_context",
+}
+
+
+def sizes(pg: str, template: str) -> dict[str, Any]:
+    """Rows and bytes (``pg_total_relation_size``: table, indexes, TOAST) of every table of a fresh copy."""
+    from sqlalchemy import create_engine
+
+    with copy_of(pg, template, "size") as db:
+        engine = create_engine(db)
+        with engine.connect() as conn:
+            names = [
+                n
+                for (n,) in conn.exec_driver_sql(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+                )
+            ]
+            tables = {}
+            for name in names:
+                rows = conn.exec_driver_sql(f'SELECT count(*) FROM "{name}"').scalar()
+                size = conn.exec_driver_sql(f"SELECT pg_total_relation_size('\"{name}\"')").scalar()
+                tables[name] = {"rows": int(rows or 0), "bytes": int(size or 0)}
+            database = int(conn.exec_driver_sql("SELECT pg_database_size(current_database())").scalar() or 0)
+        engine.dispose()
+    portfolio = {k: v for k, v in tables.items() if k in PORTFOLIO_TABLES}
+    releases = tables.get("product_release", {}).get("rows", 0)
+    finding_rows = tables.get("portfolio_finding", {}).get("rows", 0)
+    per_finding = tables["portfolio_finding"]["bytes"] / finding_rows if finding_rows else None
+    match_rows = tables.get("portfolio_match", {}).get("rows", 0)
+    return {
+        "template": template,
+        "load_average": load(),
+        "database_bytes": database,
+        "portfolio_bytes": sum(v["bytes"] for v in portfolio.values()),
+        "other_bytes": sum(v["bytes"] for k, v in tables.items() if k not in PORTFOLIO_TABLES),
+        "releases": releases,
+        "portfolio_bytes_per_release": round(sum(v["bytes"] for v in portfolio.values()) / releases)
+        if releases
+        else None,
+        "finding_bytes_per_finding_row": round(per_finding, 1) if per_finding else None,
+        "match_bytes_per_match_row": round(tables["portfolio_match"]["bytes"] / match_rows, 1)
+        if match_rows
+        else None,
+        "tables": dict(sorted(tables.items(), key=lambda kv: -kv[1]["bytes"])),
+    }
+
+
+# -- throughput ----------------------------------------------------------------------------------------
+def throughput(
+    pg: str, template: str, noop: int, uploads_count: int, components: int, seed: int
+) -> dict[str, Any]:
+    """Tasks/s with 1 and 2 worker processes: ``noop`` probes, then ``uploads_count`` uploaded SBOMs."""
+    import random
+
+    import portfolio as gen  # bench/portfolio.py
+    from mamori.portfolio import uploads
+
+    load_before = load()
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        with copy_of(pg, template, "pool") as db:
+            pools = gen.package_pool(db)
+        extra = gen.write_sboms(folder, pools, uploads_count, components, "independent", seed + 1)
+        random.Random(seed).shuffle(extra)
+        for n in (1, 2):
+            with copy_of(pg, template, f"tp{n}") as db, workers(db, n, folder) as (store, disp, _proc):
+                start = time.perf_counter()
+                ids = [disp.submit("probe") for _ in range(noop)]
+                submitted = time.perf_counter() - start
+                while count_done(store, ids) < len(ids):
+                    time.sleep(0.05)
+                seconds = time.perf_counter() - start
+                row: dict[str, Any] = {
+                    "noop": {
+                        "tasks": noop,
+                        "seconds": round(seconds, 2),
+                        "tasks_per_s": round(noop / seconds, 1),
+                        "submit_per_s": round(noop / submitted, 1),
+                        "load_average": load(),
+                    }
+                }
+                tokens = [
+                    uploads.submit_upload(store, p.read_bytes(), p.name, "uploaded", p.stem, True, "bench")
+                    for _, _, p in extra
+                ]
+                start = time.perf_counter()
+                ids = [disp.submit("upload", token=t) for t in tokens]
+                while count_done(store, ids) < len(ids):
+                    time.sleep(0.1)
+                seconds = time.perf_counter() - start
+                row["uploads"] = {
+                    "tasks": len(ids),
+                    "components_each": components,
+                    "seconds": round(seconds, 2),
+                    "tasks_per_s": round(len(ids) / seconds, 2),
+                    "states": sorted({uploads.upload_status(store, t).state for t in tokens}),
+                    "load_average": load(),
+                }
+                out[f"workers_{n}"] = row
+    return {"template": template, "load_average_before": load_before, "load_average_after": load(), **out}
+
+
+# -- feed update → notification latency ---------------------------------------------------------------
+def _receiver() -> tuple[Any, str, list[tuple[float, bytes]]]:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    got: list[tuple[float, bytes]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(min(int(self.headers.get("Content-Length") or 0), 1 << 20))
+            got.append((time.perf_counter(), body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/hook", got
+
+
+def _record(conn: Any) -> tuple[bytes, str, int]:
+    """A new OSV record (real OSV schema) for the PyPI package the most releases list, at the versions
+    they list; (its JSON, its id, releases affected)."""
+    from datetime import UTC, datetime
+
+    rows = conn.exec_driver_sql(
+        "SELECT c.name_key, c.version, count(DISTINCT r.id) FROM portfolio_component c"
+        " JOIN sbom_component sc ON sc.component_id = c.id"
+        " JOIN product_release r ON r.current_sbom_id = sc.sbom_id"
+        " WHERE c.ecosystem = 'PyPI' GROUP BY c.name_key, c.version"
+    ).all()
+    per_package: dict[str, int] = {}
+    for name, _version, n in rows:
+        per_package[name] = per_package.get(name, 0) + int(n)
+    name = max(sorted(per_package), key=lambda k: per_package[k])
+    versions = sorted({v for n, v, _ in rows if n == name and v})
+    vuln_id = f"MAMORI-BENCH-{secrets.token_hex(4).upper()}"
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    doc = {
+        "schema_version": "1.6.0",
+        "id": vuln_id,
+        "modified": stamp,
+        "published": stamp,
+        "summary": "Benchmark record: a new advisory for a package the portfolio lists",
+        "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+        "affected": [{"package": {"ecosystem": "PyPI", "name": name}, "versions": versions}],
+    }
+    return json.dumps(doc).encode(), vuln_id, per_package[name]
+
+
+def latency(pg: str, template: str, concurrency: int) -> dict[str, Any]:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from mamori import accounts
+    from mamori.jobs import records
+    from mamori.jobs.shards import rematch_in_shards
+    from mamori.jobs.tables import JobRow
+    from mamori.notify import add_subscription, compute_events
+    from mamori.portfolio import changes
+    from mamori.portfolio import tables as t
+    from mamori.store import open_store
+    from mamori.vulndb import Blob, import_blobs
+
+    load_before = load()
+    server, url, got = _receiver()
+    out: dict[str, Any] = {"template": template, "worker_processes": concurrency}
+    try:
+        with tempfile.TemporaryDirectory() as scratch, copy_of(pg, template, "lat") as db:
+            folder = Path(scratch)
+            with open_store(db) as store:  # set-up, not timed
+                with store.engine.connect() as conn:
+                    marks = changes.last_marks(conn)
+                if marks is None:
+                    rematch_in_shards(store)  # a changed-only run needs an earlier one
+                accounts.create_team(store, "psirt")
+                p = t.ProductRow.__table__
+                with store.engine.connect() as conn:
+                    products = [n for (n,) in conn.execute(select(p.c.name).order_by(p.c.name))]
+                for product in products:
+                    accounts.assign_product(store, "psirt", product)
+                add_subscription(store, "psirt", "webhook", url, secret="bench-secret-0123456789")
+                start = time.perf_counter()
+                baseline = compute_events(store, baseline=True)
+                out["baseline_events"] = len(baseline.events)
+                out["baseline_seconds"] = round(time.perf_counter() - start, 2)
+                with store.engine.connect() as conn:
+                    body, vuln_id, releases = _record(conn)
+                store.engine.dispose()
+            out["record"] = {"id": vuln_id, "releases_listing_the_package": releases}
+            with workers(db, concurrency, folder) as (store, disp, _proc):
+                load0 = load()
+                start = time.perf_counter()
+                import_blobs(store, [Blob(f"bench/{vuln_id}.json", body)], origin="bench")
+                imported, imported_at = time.perf_counter(), datetime.now(UTC)
+                disp.submit("rematch", changed_only=True)  # what the sync job sends after an import
+                while not any(vuln_id.encode() in b for _, b in got):
+                    if time.perf_counter() - imported > 600:
+                        raise SystemExit("no notification within 600 s")
+                    time.sleep(0.02)
+                first = min(at for at, b in got if vuln_id.encode() in b)
+                j = JobRow.__table__
+
+                def notify_done() -> str | None:
+                    with store.engine.connect() as conn:
+                        return conn.scalar(
+                            select(j.c.id).where(j.c.kind == "notify", j.c.state == records.DONE).limit(1)
+                        )
+
+                while (job_id := notify_done()) is None:
+                    time.sleep(0.05)
+                last = max(at for at, b in got if vuln_id.encode() in b)
+                job = records.get(store, job_id)
+                r = t.RunRow.__table__
+                with store.engine.connect() as conn:
+                    run = conn.execute(
+                        select(r.c.mode, r.c.components, r.c.placements, r.c.opened, r.c.seconds)
+                        .where(r.c.done.is_(True))
+                        .order_by(r.c.id.desc())
+                        .limit(1)
+                    ).one()
+                with store.engine.connect() as conn:
+                    jobs = conn.execute(
+                        select(j.c.kind, j.c.started_at, j.c.finished_at)
+                        .where(j.c.kind != "probe", j.c.started_at.is_not(None))
+                        .order_by(j.c.started_at)
+                    ).all()
+
+                def offset(at: str | None) -> float | None:
+                    if not at:
+                        return None
+                    return round(
+                        (datetime.fromisoformat(at.replace("Z", "+00:00")) - imported_at).total_seconds(), 2
+                    )
+
+                out["jobs_after_import_end"] = [
+                    {"kind": kind, "started": offset(a), "finished": offset(b)} for kind, a, b in jobs
+                ]
+                out.update(
+                    {
+                        "import_seconds": round(imported - start, 3),
+                        "import_end_to_first_webhook_seconds": round(first - imported, 2),
+                        "import_end_to_last_webhook_seconds": round(last - imported, 2),
+                        "goal_seconds": 60,
+                        "run": dict(run._mapping),
+                        "notify_job": job.result if job else None,
+                        "webhook_posts": sum(1 for _, b in got if vuln_id.encode() in b),
+                        "load_average": [load0, load()],
+                    }
+                )
+    finally:
+        server.shutdown()
+        server.server_close()
+    return {"load_average_before": load_before, **out}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["build", "rematch", "throughput", "sizes", "latency"])
@@ -402,6 +676,9 @@ def main() -> None:
     parser.add_argument("--components", type=int, default=200)
     parser.add_argument("--seed", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--noop", type=int, default=300)
+    parser.add_argument("--uploads", type=int, default=24)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--shard-size", type=int, default=4000)
     parser.add_argument(
         "--peer-src", type=Path, help="the src folder of another checkout (the previous code)"
@@ -411,6 +688,12 @@ def main() -> None:
         out = build(args.pg, args.template, args.sboms, args.components, args.seed)
     elif args.command == "rematch":
         out = rematch_bench(args.pg, args.template, args.runs, args.shard_size, args.peer_src)
+    elif args.command == "sizes":
+        out = sizes(args.pg, args.template)
+    elif args.command == "throughput":
+        out = throughput(args.pg, args.template, args.noop, args.uploads, args.components, args.seed)
+    else:
+        out = latency(args.pg, args.template, args.workers)
     print(json.dumps(out, indent=2))
 
 
