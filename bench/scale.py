@@ -502,6 +502,9 @@ def throughput(
                     "seconds": round(seconds, 2),
                     "tasks_per_s": round(len(ids) / seconds, 2),
                     "states": sorted({uploads.upload_status(store, t).state for t in tokens}),
+                    "errors": sorted(
+                        {str(st.error) for t in tokens if (st := uploads.upload_status(store, t)).error}
+                    ),
                     "load_average": load(),
                 }
                 out[f"workers_{n}"] = row

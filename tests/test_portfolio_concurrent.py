@@ -51,3 +51,34 @@ def test_two_transactions_add_the_same_new_identities(tmp_path: Path) -> None:
             assert conn.scalar(select(func.count()).select_from(c)) == len(identities) == len(PURLS)
             cpe = conn.execute(select(cc.c.component_id, cc.c.vendor, cc.c.product)).all()
         assert len(cpe) == len(set(cpe))  # no CPE key twice
+
+
+def test_an_upload_matched_while_another_worker_wrote_the_same_rows_matches_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    from sqlalchemy.exc import IntegrityError
+
+    from mamori.demo import DEMO_SBOM, demo_data, load_demo_vulnerabilities
+    from mamori.portfolio import uploads
+
+    rematch = importlib.import_module("mamori.portfolio.rematch")  # the module, not its function
+    db = str(tmp_path / "kb.db")
+    load_demo_vulnerabilities(db)
+    real = rematch.match_release
+    calls: list[int] = []
+
+    def racing(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:  # what losing the unique key to another worker raises
+            raise IntegrityError("INSERT INTO portfolio_match", {}, Exception("duplicate key"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(rematch, "match_release", racing)
+    with open_store(db) as store:
+        data = (demo_data() / DEMO_SBOM).read_bytes()
+        token = uploads.submit_upload(store, data, "shop.cdx.json", "shop", "2.1.0", True, "tester")
+        status = uploads.process_upload(store, token)
+        assert status is not None and status.state == uploads.DONE and status.open_findings
+        assert len(calls) == 2
