@@ -302,8 +302,10 @@ def _match(store: Store, sbom_id: int, previous_sbom_id: int | None, attempts: i
             with _MATCHER_LOCK:  # the kept matcher's caches are not shared between threads
                 match_release(store, sbom_id, previous_sbom_id, matcher=kept_matcher(store), totals=False)
             return
-        except IntegrityError:
-            if attempt == attempts - 1:
+        except Exception as exc:
+            # SQLAlchemy's IntegrityError, or the driver's own from a COPY (SQLSTATE 23505)
+            lost = isinstance(exc, IntegrityError) or getattr(exc, "sqlstate", None) == "23505"
+            if not lost or attempt == attempts - 1:
                 raise
             log.info("matching SBOM %s met another worker's rows: matching again", sbom_id)
 
