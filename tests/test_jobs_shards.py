@@ -126,3 +126,29 @@ def test_jobs_run_in_process_and_are_recorded(kb: Store, tmp_path: Path) -> None
         assert type(exc).__name__ == "TransientError"
     failed = records.get(kb, "job-2")
     assert failed is not None and failed.state == records.FAILED and failed.error == "TransientError"
+
+
+def test_shards_keep_every_version_of_a_package_together() -> None:
+    from types import SimpleNamespace
+
+    def row(i: int, eco: str, name: str) -> SimpleNamespace:
+        return SimpleNamespace(id=i, ecosystem=eco, name_key=name, purl_base=None, name=name)
+
+    # ids interleave packages, as identities are made in the order SBOMs list them
+    rows = [row(i, "PyPI", ["django", "jinja2", "requests"][i % 3]) for i in range(1, 10)]
+    rows += [row(10, "npm", "lodash"), row(11, "npm", "lodash"), row(12, "PyPI", "huge")]
+    rows += [row(i, "PyPI", "huge") for i in range(13, 20)]
+    found = shards.split(rows, {4}, size=4)
+    by_id = {r.id: (r.ecosystem, r.name_key) for r in rows}
+    assert sorted(i for part in found for i in part) == sorted(r.id for r in rows)
+    assert all(len(part) <= 4 for part in found) and found[-1] == [4]  # the context identity alone
+    for part in found[:-1]:
+        assert len({by_id[i][0] for i in part}) == 1  # one ecosystem per shard
+    # a package that fits in a shard is in exactly one; "huge" (8 versions) fills two
+    assert found[:-1] == [[3, 6, 9], [12, 13, 14, 15], [16, 17, 18, 19], [1, 7], [2, 5, 8], [10, 11]]
+    holders = {
+        key: [n for n, part in enumerate(found[:-1]) if any(by_id[i] == key for i in part)]
+        for key in set(by_id.values())
+    }
+    assert all(len(v) == 1 for k, v in holders.items() if k[1] != "huge")
+    assert len(holders[("PyPI", "huge")]) == 2

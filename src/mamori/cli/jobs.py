@@ -8,6 +8,7 @@ re-sends the dead-letter queue; ``jobs status`` shows a job's row in the store.
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import typer
@@ -126,7 +127,10 @@ def worker(
             f"--loglevel={loglevel.upper()}",
             "--without-gossip",
             "--without-mingle",
-            "--hostname=mamori@%h",
+            # one node name per worker process: two workers on one machine (say, one taking only
+            # shards) would otherwise share the remote-control queue ``mamori@host.celery.pidbox``,
+            # which RabbitMQ grants to one connection only, and the second one stops
+            f"--hostname=mamori-{os.getpid()}@%h",
         ]
     )
 

@@ -35,12 +35,17 @@ def run_inline(store: Store, kind: str, kwargs: dict[str, Any], job_id: str | No
             result = work.sync_feed(store, kwargs["feed"], options=kwargs.get("options"))
             if result["steps"]:
                 result["rematch"] = work.rematch_changed(store)
+                result["notify"] = work.notify(store)
         elif kind == "rematch":
             result = work.rematch(
                 store, changed_only=bool(kwargs.get("changed_only")), size=kwargs.get("size")
             )
+            result["notify"] = work.notify(store)
         elif kind == "rematch-changed":
             result = work.rematch_changed(store)
+            result["notify"] = work.notify(store)
+        elif kind == "notify":
+            result = work.notify(store)
         elif kind == "sweep":
             tokens = work.sweep_uploads(store, float(kwargs.get("older_than", 120.0)))
             result = {"resubmitted": len(tokens)}
@@ -48,8 +53,6 @@ def run_inline(store: Store, kind: str, kwargs: dict[str, Any], job_id: str | No
                 work.process_upload(store, token)
         elif kind == "probe":
             result = work.probe(store, job_id=job_id, attempt=attempt, **kwargs)
-        elif kind == "notify":
-            result = work.notify(store)
         else:
             raise ValueError(f"unknown job kind {kind!r}")
     except BaseException as exc:

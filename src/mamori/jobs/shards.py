@@ -6,8 +6,9 @@ run must re-match (:mod:`mamori.portfolio.changes`). A sharded run uses that as 
 
 1. :func:`plan` opens the run (a ``portfolio_run`` row), lists the identities to re-match (every one of
    the portfolio, or only what changed since the last run) and splits them into shards by ecosystem and
-   identity (ids in order, at most ``size`` per shard). Identities that an NVD ``AND`` configuration
-   ties to other components of the same SBOM are matched per release, so they all go into one shard.
+   package (every version of a package in one shard, at most ``size`` identities per shard). Identities
+   that an NVD ``AND`` configuration ties to other components of the same SBOM are matched per release,
+   so they all go into one shard.
 2. :func:`run_shard` matches one shard and writes its matches, findings and its dedup key
    (``rematch:<run>:<shard>``) in **one transaction**: a shard is either merged whole or not at all,
    and a redelivered shard whose transaction committed does nothing again. Shards touch disjoint
@@ -93,13 +94,41 @@ def _portfolio_ids(conn: Connection) -> set[int]:
     return ids
 
 
+def _package(row: Any) -> str:
+    """What the identities of one package share: the advisories a shard of them needs."""
+    return str(row.name_key or row.purl_base or row.name or "")
+
+
 def split(rows: list[Any], context: set[int], size: int = SHARD_SIZE) -> list[list[int]]:
-    """Shards of identity ids: by ecosystem, in id order, at most ``size`` each; ``context`` in one."""
-    by_ecosystem: dict[str, list[int]] = {}
+    """Shards of identity ids: by ecosystem, then by package (every version of a package in one shard
+    unless the package alone has more than ``size``), at most ``size`` each; ``context`` in one.
+
+    Keeping a package's versions together means a package's advisories are fetched and parsed by the
+    one worker process that takes its shard, not by every process that gets one of its versions (each
+    process parses what its shards need, once per run); each shard also asks the store for fewer keys."""
+    size = max(1, size)
+    by_package: dict[tuple[str, str], list[int]] = {}
     for row in sorted(rows, key=lambda r: r.id):
         if row.id not in context:
-            by_ecosystem.setdefault(row.ecosystem or "", []).append(row.id)
-    shards = [list(part) for _eco, ids in sorted(by_ecosystem.items()) for part in chunks(ids, max(1, size))]
+            by_package.setdefault((row.ecosystem or "", _package(row)), []).append(row.id)
+    shards: list[list[int]] = []
+    current: list[int] = []
+    ecosystem: str | None = None
+    for (eco, _name), ids in sorted(by_package.items()):
+        if current and (eco != ecosystem or len(current) + len(ids) > size):
+            shards.append(current)
+            current = []
+        ecosystem = eco
+        while len(ids) > size - len(current):  # a package larger than what the shard has left
+            if current:
+                shards.append(current)
+                current = []
+            else:
+                shards.append(ids[:size])
+                ids = ids[size:]
+        current.extend(ids)
+    if current:
+        shards.append(current)
     if context:
         shards.append(sorted(context))
     return shards
@@ -169,7 +198,7 @@ def run_shard(
     with store.engine.connect() as conn:
         if records.is_done(conn, key):
             return records.done_result(store, key) or {"shard": index, "again": True}
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     matcher = matcher or Matcher(store)
     engine = Engine(store, matcher, run_id, None)
     with gc_paused():
@@ -209,6 +238,7 @@ def run_shard(
                 "reopened": s.reopened,
                 "resolved": s.resolved,
                 "seconds": round(time.perf_counter() - started, 3),
+                "cpu_seconds": round(time.process_time() - cpu, 3),  # this process's, not the database's
             }
             records.mark_done(conn, key, job_id, result)
             if before_commit is not None:

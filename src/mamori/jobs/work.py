@@ -133,18 +133,24 @@ def rematch(store: Store, *, changed_only: bool = False, size: int | None = None
 
 
 def notify(store: Store) -> dict[str, Any]:
-    """``mamori notify run``: compute the events of what changed since the last computation and send
-    what is due (:func:`mamori.notify.compute_events`, :func:`mamori.notify.deliver_pending`).
+    """``mamori notify run`` after a re-match or an upload: compute the events of what changed since the
+    last computation and send what is due (:func:`mamori.notify.compute_events`,
+    :func:`mamori.notify.deliver_pending`), when at least one subscription exists; with none, nothing is
+    recorded (``mamori notify run`` records them when someone asks).
 
     Idempotent: an event is recorded once (its key is unique) and sent once per subscription (one
     delivery per subscription and event, claimed before sending, marked ``sent`` after), so a repeated or
     redelivered message sends nothing twice; one whose worker died between sending and recording sends
     that delivery again after the claim expires (at least once, never lost)."""
-    from mamori.notify import compute_events, deliver_pending
+    from mamori.notify import compute_events, deliver_pending, list_subscriptions
 
+    subscriptions = len(list_subscriptions(store))
+    if not subscriptions:
+        return {"subscriptions": 0, "events": 0, "messages": 0}
     computed = compute_events(store)
     report = deliver_pending(store)
     return {
+        "subscriptions": subscriptions,
         "events": len(computed.events),
         "deliveries": computed.deliveries,
         "sent": report.sent,

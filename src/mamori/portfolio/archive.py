@@ -126,10 +126,14 @@ def component_ids(conn: Connection, identities: Sequence[Identity]) -> dict[str,
     ids: dict[str, int] = {}
     for part in chunks(keys, KEYS_PER_QUERY):
         ids.update(select_in(conn, c, ["key", "id"], "key", part))
-    fresh = [i for i in identities if i.key not in ids]
-    if fresh:
-        insert_rows(conn, c, [i.row() for i in fresh])
-        for part in chunks([i.key for i in fresh], KEYS_PER_QUERY):
+    missing = [i for i in identities if i.key not in ids]
+    if missing:
+        if conn.dialect.name == "postgresql":
+            fresh = _insert_new(conn, missing)  # those another transaction added meanwhile left out
+        else:
+            fresh = missing
+            insert_rows(conn, c, [i.row() for i in fresh])
+        for part in chunks([i.key for i in missing], KEYS_PER_QUERY):
             ids.update(select_in(conn, c, ["key", "id"], "key", part))
         cpe_rows = [
             {"component_id": ids[i.key], "vendor": vendor, "product": product}
@@ -138,6 +142,24 @@ def component_ids(conn: Connection, identities: Sequence[Identity]) -> dict[str,
         ]
         insert_rows(conn, t.ComponentCpeRow.__table__, cpe_rows)
     return ids
+
+
+def _insert_new(conn: Connection, fresh: Sequence[Identity]) -> list[Identity]:
+    """PostgreSQL: insert the identities no other transaction inserted meanwhile; those this one inserted.
+
+    Two workers storing SBOMs at once may both find an identity missing: a plain insert of the second
+    then fails on the unique key (the upload failed). ``ON CONFLICT DO NOTHING`` waits for the other
+    transaction and skips the row it committed; keys go in sorted order, so two such inserts never wait
+    for each other both ways."""
+    from sqlalchemy.dialects.postgresql import insert
+
+    c = t.ComponentRow.__table__
+    ordered = sorted(fresh, key=lambda i: i.key)
+    inserted: set[str] = set()
+    for part in chunks(ordered, 1000):
+        stmt = insert(c).values([i.row() for i in part]).on_conflict_do_nothing(index_elements=["key"])
+        inserted.update(conn.scalars(stmt.returning(c.c.key)))
+    return [i for i in ordered if i.key in inserted]
 
 
 def _release(conn: Connection, pid: int, version: str, who: str) -> tuple[int, int | None]:

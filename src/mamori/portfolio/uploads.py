@@ -291,11 +291,29 @@ def _finish(store: Store, token: str, values: dict[str, Any]) -> None:
         conn.execute(u.update().where(u.c.token == token).values(**fit_row(u, values)))
 
 
+def _match(store: Store, sbom_id: int, previous_sbom_id: int | None, attempts: int = 3) -> None:
+    """Match the stored revision. Two worker processes matching releases that share a component identity
+    new to both may insert the same match row; the one that loses the unique key matches again, and
+    then finds the other's rows (matching writes only what changed)."""
+    from mamori.portfolio.rematch import match_release
+
+    for attempt in range(attempts):
+        try:
+            with _MATCHER_LOCK:  # the kept matcher's caches are not shared between threads
+                match_release(store, sbom_id, previous_sbom_id, matcher=kept_matcher(store), totals=False)
+            return
+        except Exception as exc:
+            # SQLAlchemy's IntegrityError, or the driver's own from a COPY (SQLSTATE 23505)
+            lost = isinstance(exc, IntegrityError) or getattr(exc, "sqlstate", None) == "23505"
+            if not lost or attempt == attempts - 1:
+                raise
+            log.info("matching SBOM %s met another worker's rows: matching again", sbom_id)
+
+
 def process_upload(store: Store, token: str) -> UploadStatus | None:
     """Store and match a queued upload (nothing happens to one already taken up). Never raises for a bad
     SBOM: the upload ends ``failed`` with the reason."""
     from mamori.portfolio.archive import add_product, store_sbom_data
-    from mamori.portfolio.rematch import match_release
 
     u = UploadRow.__table__
     with store.engine.connect().execution_options(write=True) as conn, conn.begin():
@@ -324,10 +342,7 @@ def process_upload(store: Store, token: str) -> UploadStatus | None:
             store, row.product, row.version, data, PurePosixPath(row.file_name), who=row.submitted_by
         )
         if not stored.unchanged:
-            with _MATCHER_LOCK:  # the kept matcher's caches are not shared between threads
-                match_release(
-                    store, stored.sbom_id, stored.previous_sbom_id, matcher=kept_matcher(store), totals=False
-                )
+            _match(store, stored.sbom_id, stored.previous_sbom_id)
         release_uuid(store, stored.release_id)
         with store.engine.connect() as conn:
             open_findings = _open_findings(conn, stored.release_id)
