@@ -34,10 +34,7 @@ def add_ssvc(
     records = knowledge.vulnerabilities({f["vulnerability"]["id"] for f in current})
     cves = {c for r in records.values() for c in r.cve_ids()}
     kev, epss = knowledge.kev(cves), knowledge.epss(cves)
-    sources = {
-        name: SourceInfo(int(info.get("records") or 0), info.get("updated_at"))
-        for name, info in store.status().get("sources", {}).items()
-    }
+    sources = _sources(store)
     stored = contexts(store)
     by_product: dict[str, list[dict[str, Any]]] = {}
     for f in current:
@@ -45,21 +42,23 @@ def add_ssvc(
     report: dict[str, Any] = {"role": chosen.name, "products": {}, "notice": None}
     lacking: list[str] = []
     assumed_points: dict[str, None] = {}
+    infos: dict[str, Any] = {}  # one vulnerability's description, shared by its findings (read-only)
     for product, group in sorted(by_product.items()):
         pairs: list[tuple[dict[str, Any], Finding]] = []
         for f in group:
             record = records.get(f["vulnerability"]["id"])
             if record is None:
                 continue
+            info = infos.get(record.id)
+            if info is None:
+                info = infos[record.id] = vulnerability_info([record], kev, epss)
             c, m = f["component"], f["match"]
             evidence = Evidence(m["method"] or "", m["confidence"] or "", m["detail"], "", record.id)
             pairs.append(
                 (
                     f,
                     Finding(
-                        ComponentRef(c["name"], c["version"], c["purl"], bom_ref=c["ref"]),
-                        vulnerability_info([record], kev, epss),
-                        [evidence],
+                        ComponentRef(c["name"], c["version"], c["purl"], bom_ref=c["ref"]), info, [evidence]
                     ),
                 )
             )
@@ -106,6 +105,20 @@ def add_ssvc(
             command=command,
         )
     return report
+
+
+def _sources(store: Store) -> dict[str, SourceInfo]:
+    """What the decision reads of the knowledge base's sources: whether the KEV catalogue is loaded (a
+    vulnerability outside a loaded catalogue is not known exploited; :func:`mamori.triage.integrate.subjects`).
+    One count of the KEV table: the whole store's status, counted on every findings page, read every
+    record and affected package of the knowledge base."""
+    from sqlalchemy import func, select
+
+    from mamori.store import schema
+
+    with store.engine.connect() as conn:
+        count = conn.scalar(select(func.count()).select_from(schema.KevEntry.__table__))
+    return {"kev": SourceInfo(int(count or 0), None)}
 
 
 def _point_names(points: Sequence[str], lang: str) -> str:

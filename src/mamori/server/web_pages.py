@@ -81,28 +81,46 @@ def _ssvc_counts(items: list[dict[str, Any]]) -> dict[str, int]:
 
 def dashboard_rows(store: Store, principal: Principal, lang: str) -> list[dict[str, Any]]:
     """Every visible product with its latest release's risk: KEV, SSVC immediate and out-of-cycle counts,
-    open findings by rating, a priority score, and the open findings of each release (the trend)."""
+    open findings by rating, a priority score, and the open findings of each release (the trend).
+
+    Only the latest releases' findings are read (and decided by SSVC); the trend's counts are counted by
+    the database (:func:`mamori.portfolio.views.open_counts`, less the findings a triage record took out
+    of the gate)."""
     from mamori.portfolio import views
     from mamori.portfolio.ssvc_view import add_ssvc
+    from mamori.portfolio.tables import ReleaseRow
+    from mamori.store.writer import chunks
 
     visible = _visible_products(store, principal, "product.read")
     if not visible:
         return []
-    names = {name for _id, name in visible}
-    by_name = {p["name"]: p for p in views.products(store) if p["name"] in names}
-    found = views.findings(store, None, False, lang)["findings"]
-    latest = {
-        name: (by_name[name]["releases"][0]["version"] if by_name.get(name, {}).get("releases") else None)
-        for name in names
-    }
-    current = [f for f in found if f["product"] in names and f["release"] == latest.get(f["product"])]
+    r = ReleaseRow.__table__
+    releases: dict[int, list[tuple[int, str]]] = {}  # product id → (release id, version), oldest first
+    with store.engine.connect() as conn:
+        for part in chunks([pid for pid, _name in visible], 500):
+            for row in conn.execute(
+                select(r.c.id, r.c.product_id, r.c.version).where(r.c.product_id.in_(part)).order_by(r.c.id)
+            ):
+                releases.setdefault(row.product_id, []).append((row.id, row.version))
+        counts = views.open_counts(conn, (rid for rows in releases.values() for rid, _v in rows))
+        outside = views.out_of_gate(conn)
+    latest = {pid: rows[-1] for pid, rows in releases.items()}
+    found = views.release_findings(store, (rid for rid, _v in latest.values()), lang)
+    current = [f for f in found if f["in_gate"]]
     if current:
         add_ssvc(store, current, role="user", lang=lang)
+    by_product: dict[str, list[dict[str, Any]]] = {}
+    for f in current:
+        by_product.setdefault(f["product"], []).append(f)
     rows = []
     for pid, name in visible:
-        mine = [f for f in current if f["product"] == name and f["in_gate"]]
+        mine = by_product.get(name, []) if pid in latest else []
         ssvc = _ssvc_counts(mine)
-        ratings = {r: sum(1 for f in mine if f["vulnerability"]["rating"] == r) for r in RATINGS}
+        ratings = dict.fromkeys(RATINGS, 0)
+        for f in mine:
+            rating = f["vulnerability"]["rating"]
+            if rating in ratings:
+                ratings[rating] += 1
         kev = sum(1 for f in mine if f["vulnerability"]["kev"])
         # the order of urgency: KEV, then SSVC immediate, out-of-cycle, then critical and high findings
         score = (
@@ -110,22 +128,22 @@ def dashboard_rows(store: Store, principal: Principal, lang: str) -> list[dict[s
             + ratings["high"] * 3
             + len(mine)
         )
-        releases = list(reversed(by_name.get(name, {}).get("releases", [])))
         rows.append(
             {
                 "id": pid,
                 "name": name,
-                "latest": latest.get(name),
-                "latest_id": next(
-                    (r[0] for r in reversed(_releases(store, pid)) if r[1] == latest.get(name)), None
-                ),
+                "latest": latest[pid][1] if pid in latest else None,
+                "latest_id": latest[pid][0] if pid in latest else None,
                 "open": len(mine),
                 "kev": kev,
                 "immediate": ssvc["immediate"],
                 "out_of_cycle": ssvc["out_of_cycle"],
                 "ratings": ratings,
                 "priority": score,
-                "trend": [(r["version"], r["open_findings"]) for r in releases],
+                "trend": [
+                    (version, counts.get(rid, 0) - len(outside.get(rid, ())))
+                    for rid, version in releases.get(pid, [])
+                ],
             }
         )
     rows.sort(key=lambda r: (-r["priority"], r["name"]))
