@@ -139,6 +139,37 @@ def release_findings(store: Store, releases: Iterable[int], lang: str = "en") ->
     return found
 
 
+def vulnerability_findings(
+    store: Store, ids: Iterable[str], products: set[str] | None = None, lang: str = "en"
+) -> list[dict[str, Any]]:
+    """The unresolved affected findings (as :func:`findings` gives them, most urgent first) whose
+    vulnerability id or one of whose aliases is one of ``ids`` (any case), of the products named (None:
+    every product). The matches are picked in the database; only their findings are read."""
+    from sqlalchemy import and_, literal, or_
+
+    wanted = sorted(
+        {i.strip().upper() for i in ids if i.strip() and not any(ch.isspace() for ch in i.strip())}
+    )
+    if not wanted or (products is not None and not products):
+        return []
+    m, p = t.MatchRow.__table__, t.ProductRow.__table__
+    padded = func.upper(literal(" ") + func.coalesce(m.c.aliases, "") + literal(" "))
+    named = or_(
+        func.upper(m.c.vuln_id).in_(wanted), *(padded.contains(f" {i} ", autoescape=True) for i in wanted)
+    )
+    where = and_(named, m.c.verdict == "affected")
+    if products is not None:
+        where = and_(where, p.c.name.in_(sorted(products)))
+    with store.engine.connect() as conn:
+        found = _split(conn, _finding_rows(conn, where, False), lang)[0]
+    return [
+        x
+        for x in found
+        if {x["vulnerability"]["id"].upper(), *(a.upper() for a in x["vulnerability"]["aliases"])}
+        & set(wanted)
+    ]
+
+
 def products(store: Store) -> list[dict[str, Any]]:
     """Every product with its releases (newest first) and open findings per release (findings a triage
     record calls not_affected or fixed are not open)."""

@@ -702,9 +702,7 @@ def vulnerability_view(store: Store, principal: Principal, vuln_id: str, lang: s
             releases[(name, version)] = rid
     affected = [
         {**f, "release_id": releases.get((f["product"], f["release"]))}
-        for f in views.findings(store, None, False, lang)["findings"]
-        if f["product"] in names
-        and ({f["vulnerability"]["id"].upper(), *(a.upper() for a in f["vulnerability"]["aliases"])} & ids)
+        for f in views.vulnerability_findings(store, ids, names, lang)
     ]
     return {"info": info, "affected": affected}
 
