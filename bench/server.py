@@ -2,7 +2,7 @@
 
 1. Builds a portfolio the way bench/portfolio.py does (../shared/data imported; ``--sboms`` SBOMs of
    ``--components`` real packages, 8 releases per product; every release matched by a full
-   ``mamori portfolio rematch``) in a throw-away PostgreSQL database (``mamori_bench_<pid>``, on the
+   ``mamori portfolio rematch``, then ``VACUUM ANALYZE`` on PostgreSQL) in a throw-away PostgreSQL database (``mamori_bench_<pid>``, on the
    server of ``--pg-url``, default ``$MAMORI_BENCH_PG_URL``; dropped at the end unless ``--keep``) or,
    with ``--sqlite FILE``, in a SQLite file.
 2. Starts ``mamori serve`` on that store in its own process (loopback, a free port) and asks it with an
@@ -121,8 +121,25 @@ def build(db: str, args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     files = bench_portfolio.write_sboms(sboms, pools, args.sboms, args.components, "products", args.seed)
     stored = bench_portfolio.store_all(db, files)
     rematch = bench_portfolio.cli_rematch(db, changed_only=False)
+    vacuum_analyze(db)
     upload = _draw_sbom(pools, rng, args.upload_components, folder / "upload.cdx.json")
     return {"import_seconds": imported, "store_sboms": stored, "full_rematch": rematch, "upload_file": upload}
+
+
+def vacuum_analyze(db: str) -> None:
+    """PostgreSQL: ``VACUUM ANALYZE`` after the bulk load, as autovacuum would do some time later (without
+    it the planner sees the tables as they were before the load: a count of 863,921 open findings took
+    1.75 s instead of 0.39 s, and pages were planned for a few thousand findings)."""
+    if not db.startswith("postgresql"):
+        return
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    finally:
+        engine.dispose()
 
 
 def _draw_sbom(pools: Any, rng: random.Random, size: int, path: Path) -> str:
@@ -348,6 +365,9 @@ def main() -> None:
     parser.add_argument(
         "--timeout", type=float, default=30, help="seconds one request may take (then it is reported as slow)"
     )
+    parser.add_argument(
+        "--analyze", action="store_true", help="with --reuse: VACUUM ANALYZE the database first (PostgreSQL)"
+    )
     parser.add_argument("--name", help="the new PostgreSQL database's name (default mamori_bench_<pid>)")
     parser.add_argument(
         "--build-only", action="store_true", help="build (and with --keep keep) the portfolio, then stop"
@@ -370,6 +390,8 @@ def main() -> None:
                 folder / "up.json",
             )
             result["build"] = {"reused": args.reuse, "upload_file": upload}
+            if args.analyze:
+                vacuum_analyze(db)
         else:
             result["build"] = build(db, args, folder)
             if args.build_only:

@@ -8,7 +8,7 @@ finding gets the outcome ``mamori scan --product P`` gives it for the same relea
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from mamori.match.knowledge import Knowledge
@@ -105,6 +105,30 @@ def add_ssvc(
             command=command,
         )
     return report
+
+
+def outcomes(store: Store, vuln_ids: Iterable[str], role: str = "user", lang: str = "en") -> dict[str, str]:
+    """The SSVC outcome :func:`add_ssvc` gives a finding of each vulnerability in a product without a
+    stored context (the decision then rests on the vulnerability alone: its record, KEV and EPSS); ids
+    without a record are left out, as add_ssvc leaves their findings undecided."""
+    chosen = variant(role, "low")
+    knowledge = Knowledge(store)
+    records = knowledge.vulnerabilities(set(vuln_ids))
+    cves = {c for r in records.values() if r is not None for c in r.cve_ids()}
+    kev, epss = knowledge.kev(cves), knowledge.epss(cves)
+    placeholder = ComponentRef("", None, None, bom_ref="")
+    pairs = [
+        (vid, Finding(placeholder, vulnerability_info([r], kev, epss), [])) for vid, r in records.items()
+    ]
+    findings = [finding for _vid, finding in pairs]
+    result = ScanResult("", "portfolio", len(findings), _sources(store), findings)
+    extra = integrate.enrich(result, chosen, context=None, records=records, product=None, lang=lang)
+    out: dict[str, str] = {}
+    for vid, finding in pairs:
+        t = extra[id(finding)].triaged
+        if t is not None:
+            out[vid] = t.assessment.ssvc_dict(lang)["outcome"]  # type: ignore[arg-type]
+    return out
 
 
 def _sources(store: Store) -> dict[str, SourceInfo]:

@@ -117,12 +117,10 @@ def open_counts(conn: Connection, releases: Iterable[int] | None = None) -> dict
         .where(f.c.resolved_run.is_(None), f.c.priority.is_not(None))
         .group_by(f.c.release_id)
     )
+    counts = dict(conn.execute(stmt).all())  # one pass of the index: cheaper than a list of ids to probe
     if releases is None:
-        return dict(conn.execute(stmt).all())
-    out: dict[int, int] = {}
-    for part in chunks(sorted(set(releases)), 500):
-        out.update(conn.execute(stmt.where(f.c.release_id.in_(part))).all())
-    return out
+        return counts
+    return {rid: counts[rid] for rid in set(releases) if rid in counts}
 
 
 def release_findings(store: Store, releases: Iterable[int], lang: str = "en") -> list[dict[str, Any]]:
@@ -137,6 +135,36 @@ def release_findings(store: Store, releases: Iterable[int], lang: str = "en") ->
             where = and_(f.c.release_id.in_(part), m.c.verdict == "affected")
             found += _split(conn, _finding_rows(conn, where, False), lang)[0]
     return found
+
+
+def open_groups(conn: Connection, releases: Iterable[int]) -> list[tuple[int, str, str | None, str, int]]:
+    """(release id, vulnerability id, aliases, rating, how many) of the unresolved affected findings in the
+    gate of the releases named (by id): grouped and counted by the database, less the findings a triage
+    record took out of the gate (:func:`out_of_gate`)."""
+    f, m = t.FindingRow.__table__, t.MatchRow.__table__
+    ids = sorted(set(releases))
+    outside = out_of_gate(conn)
+    counts: dict[tuple[int, str, str | None, str], int] = {}
+    key = (f.c.release_id, m.c.vuln_id, m.c.aliases, m.c.rating)
+    for part in chunks(ids, 500):
+        base = (
+            select(*key, func.count())
+            .select_from(f.join(m, m.c.id == f.c.match_id))
+            .where(f.c.resolved_run.is_(None), m.c.verdict == "affected", f.c.release_id.in_(part))
+            .group_by(*key)
+        )
+        for rid, vid, aliases, rating, n in conn.execute(base):
+            counts[(rid, vid, aliases, rating)] = n
+        for rid in part:
+            gone = sorted(outside.get(rid, ()))
+            for chunk in chunks(gone, 500):
+                for row in conn.execute(
+                    select(*key)
+                    .select_from(f.join(m, m.c.id == f.c.match_id))
+                    .where(f.c.release_id == rid, f.c.match_id.in_(chunk))
+                ):
+                    counts[tuple(row)] -= 1  # type: ignore[index]
+    return [(*k, n) for k, n in counts.items() if n > 0]
 
 
 def vulnerability_findings(
