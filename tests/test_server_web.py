@@ -389,30 +389,42 @@ def test_dashboard_counts_are_the_release_views(site: Site) -> None:
     root = Principal(
         "user", user.id, user.name, grants(site.store, accounts.memberships(site.store, user.id))
     )
-    rows = dashboard_rows(site.store, root, "en")
-    priorities = [r["priority"] for r in rows]
-    assert priorities == sorted(priorities, reverse=True)  # the riskiest first
-    by_name = {r["name"]: r for r in rows}
-    assert set(by_name) == {"web", "secret"}
-    for name, version in (("web", "1.1"), ("secret", "9.0")):
-        summary = release(site.store, name, version)["summary"]
-        row = by_name[name]
-        assert row["latest"] == version
-        assert row["open"] == summary["open_findings"] > 0
-        assert row["kev"] == summary["kev"]
-        assert row["ratings"]["critical"] == summary["by_rating"]["critical"]
-        assert row["immediate"] + row["out_of_cycle"] <= row["open"]
-        # the SSVC counts: those of the latest release's open findings decided on their own
-        open_ = [dict(f, product=name, release=version) for f in found_in(name, version) if f["in_gate"]]
-        add_ssvc(site.store, open_, role="user", lang="en")
-        outcomes = [(f.get("ssvc") or {}).get("outcome", "").replace("-", "_").lower() for f in open_]
-        assert (row["immediate"], row["out_of_cycle"]) == (
-            outcomes.count("immediate"),
-            outcomes.count("out_of_cycle"),
-        )
-        # the trend (counted in SQL): the open findings of each release as the products view counts them
-        listed = next(p for p in products(site.store) if p["name"] == name)["releases"]
-        assert row["trend"] == [(r["version"], r["open_findings"]) for r in reversed(listed)]
+
+    def check() -> dict[str, dict[str, Any]]:
+        rows = dashboard_rows(site.store, root, "en")
+        priorities = [r["priority"] for r in rows]
+        assert priorities == sorted(priorities, reverse=True)  # the riskiest first
+        by_name = {r["name"]: r for r in rows}
+        assert set(by_name) == {"web", "secret"}
+        for name, version in (("web", "1.1"), ("secret", "9.0")):
+            summary = release(site.store, name, version)["summary"]
+            row = by_name[name]
+            assert row["latest"] == version
+            assert row["open"] == summary["open_findings"] > 0
+            assert row["kev"] == summary["kev"]
+            assert row["ratings"]["critical"] == summary["by_rating"]["critical"]
+            assert row["immediate"] + row["out_of_cycle"] <= row["open"]
+            # the SSVC counts: those of the latest release's open findings decided on their own
+            open_ = [dict(f, product=name, release=version) for f in found_in(name, version) if f["in_gate"]]
+            add_ssvc(site.store, open_, role="user", lang="en")
+            outcomes = [(f.get("ssvc") or {}).get("outcome", "").replace("-", "_").lower() for f in open_]
+            assert (row["immediate"], row["out_of_cycle"]) == (
+                outcomes.count("immediate"),
+                outcomes.count("out_of_cycle"),
+            )
+            # the trend (counted in SQL): the open findings of each release as the products view counts them
+            listed = next(p for p in products(site.store) if p["name"] == name)["releases"]
+            assert row["trend"] == [(r["version"], r["open_findings"]) for r in reversed(listed)]
+        return by_name
+
+    by_name = check()  # no product has a stored context: each vulnerability decided once
+    from mamori.portfolio.context import clear_context, set_context
+
+    set_context(site.store, "secret", {"system_exposure": "small"}, reason="test", who="test")
+    try:
+        check()  # secret has one: its findings decided one by one, web's still per vulnerability
+    finally:
+        clear_context(site.store, "secret")
     assert [v for v, _n in by_name["web"]["trend"]] == ["1.0", "1.1"]
 
 
