@@ -236,6 +236,34 @@ def test_vulnerability_page_where_am_i_affected(site: Site) -> None:
         assert "secret" in c.get(f"/vulnerabilities/{vuln}").text
 
 
+def test_vulnerability_findings_are_those_of_the_whole_view(site: Site) -> None:
+    """The vulnerability page's findings, picked in SQL, are those the whole portfolio view lists for the
+    id or an alias, in the same order."""
+    from mamori.portfolio import views
+
+    everything = views.findings(site.store)["findings"]
+    with_alias = [f for f in everything if f["vulnerability"]["aliases"]]
+    assert everything and with_alias
+
+    def ids_of(f: dict[str, Any]) -> set[str]:
+        return {f["vulnerability"]["id"].upper(), *(a.upper() for a in f["vulnerability"]["aliases"])}
+
+    for f in [*everything[:3], with_alias[0], with_alias[-1]]:
+        for query in (
+            {f["vulnerability"]["id"].lower()},
+            {f["vulnerability"]["aliases"][0]} if f in with_alias else set(),
+        ):
+            if not query:
+                continue
+            wanted = {q.upper() for q in query}
+            expected = [x for x in everything if ids_of(x) & wanted]
+            assert expected and views.vulnerability_findings(site.store, query) == expected
+            web = [x for x in expected if x["product"] == "web"]
+            assert views.vulnerability_findings(site.store, query, {"web"}) == web
+    assert views.vulnerability_findings(site.store, {"NO-SUCH-1"}) == []
+    assert views.vulnerability_findings(site.store, {everything[0]["vulnerability"]["id"]}, set()) == []
+
+
 def test_upload_form_stores_and_matches_the_sbom(site: Site, tmp_path: Path) -> None:
     from dtrack_support import wait_done
 
@@ -348,28 +376,55 @@ def test_administration_users_teams_keys_audit(site: Site) -> None:
 
 
 def test_dashboard_counts_are_the_release_views(site: Site) -> None:
-    from mamori.portfolio.views import release
+    from mamori.portfolio.ssvc_view import add_ssvc
+    from mamori.portfolio.views import products, release
     from mamori.server.security import Principal, grants
     from mamori.server.web_pages import dashboard_rows
+
+    def found_in(name: str, version: str) -> list[dict[str, Any]]:
+        return release(site.store, name, version)["findings"]
 
     user = accounts.find_user(site.store, "root")
     assert user is not None
     root = Principal(
         "user", user.id, user.name, grants(site.store, accounts.memberships(site.store, user.id))
     )
-    rows = dashboard_rows(site.store, root, "en")
-    priorities = [r["priority"] for r in rows]
-    assert priorities == sorted(priorities, reverse=True)  # the riskiest first
-    by_name = {r["name"]: r for r in rows}
-    assert set(by_name) == {"web", "secret"}
-    for name, version in (("web", "1.1"), ("secret", "9.0")):
-        summary = release(site.store, name, version)["summary"]
-        row = by_name[name]
-        assert row["latest"] == version
-        assert row["open"] == summary["open_findings"] > 0
-        assert row["kev"] == summary["kev"]
-        assert row["ratings"]["critical"] == summary["by_rating"]["critical"]
-        assert row["immediate"] + row["out_of_cycle"] <= row["open"]
+
+    def check() -> dict[str, dict[str, Any]]:
+        rows = dashboard_rows(site.store, root, "en")
+        priorities = [r["priority"] for r in rows]
+        assert priorities == sorted(priorities, reverse=True)  # the riskiest first
+        by_name = {r["name"]: r for r in rows}
+        assert set(by_name) == {"web", "secret"}
+        for name, version in (("web", "1.1"), ("secret", "9.0")):
+            summary = release(site.store, name, version)["summary"]
+            row = by_name[name]
+            assert row["latest"] == version
+            assert row["open"] == summary["open_findings"] > 0
+            assert row["kev"] == summary["kev"]
+            assert row["ratings"]["critical"] == summary["by_rating"]["critical"]
+            assert row["immediate"] + row["out_of_cycle"] <= row["open"]
+            # the SSVC counts: those of the latest release's open findings decided on their own
+            open_ = [dict(f, product=name, release=version) for f in found_in(name, version) if f["in_gate"]]
+            add_ssvc(site.store, open_, role="user", lang="en")
+            outcomes = [(f.get("ssvc") or {}).get("outcome", "").replace("-", "_").lower() for f in open_]
+            assert (row["immediate"], row["out_of_cycle"]) == (
+                outcomes.count("immediate"),
+                outcomes.count("out_of_cycle"),
+            )
+            # the trend (counted in SQL): the open findings of each release as the products view counts them
+            listed = next(p for p in products(site.store) if p["name"] == name)["releases"]
+            assert row["trend"] == [(r["version"], r["open_findings"]) for r in reversed(listed)]
+        return by_name
+
+    by_name = check()  # no product has a stored context: each vulnerability decided once
+    from mamori.portfolio.context import clear_context, set_context
+
+    set_context(site.store, "secret", {"system_exposure": "small"}, reason="test", who="test")
+    try:
+        check()  # secret has one: its findings decided one by one, web's still per vulnerability
+    finally:
+        clear_context(site.store, "secret")
     assert [v for v, _n in by_name["web"]["trend"]] == ["1.0", "1.1"]
 
 

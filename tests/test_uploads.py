@@ -48,6 +48,22 @@ def test_an_upload_is_stored_and_matched_like_release_add(kb: object) -> None:
     again = up.process_upload(kb, up.submit_upload(kb, data, "bom.json", "dropwizard", "1.3.15", False, "x"))
     assert again is not None and again.state == "done" and again.unchanged
     assert again.project_uuid == done.project_uuid
+    # many at once: the one given keeps its UUID, a release without one gets one, kept from then on
+    other = up.process_upload(kb, up.submit_upload(kb, data, "bom.json", "dropwizard", "1.4", True, "x"))
+    assert other is not None and other.release_id != done.release_id
+    from sqlalchemy import delete
+
+    from mamori.portfolio.upload_tables import ReleaseUuidRow
+
+    with kb.engine.connect().execution_options(write=True) as conn, conn.begin():  # type: ignore[attr-defined]
+        conn.execute(
+            delete(ReleaseUuidRow.__table__).where(ReleaseUuidRow.__table__.c.release_id == other.release_id)
+        )
+    both = up.release_uuids(kb, [done.release_id, other.release_id, done.release_id])
+    assert set(both) == {done.release_id, other.release_id}
+    assert both[done.release_id] == done.project_uuid and both[other.release_id] != done.project_uuid
+    assert up.release_uuid(kb, other.release_id) == both[other.release_id]
+    assert up.release_uuids(kb, [other.release_id]) == {other.release_id: both[other.release_id]}
 
 
 def test_a_release_that_does_not_exist_without_auto_create_is_refused(kb: object, tmp_path: Path) -> None:

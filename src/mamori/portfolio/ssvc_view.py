@@ -8,7 +8,7 @@ finding gets the outcome ``mamori scan --product P`` gives it for the same relea
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from mamori.match.knowledge import Knowledge
@@ -34,10 +34,7 @@ def add_ssvc(
     records = knowledge.vulnerabilities({f["vulnerability"]["id"] for f in current})
     cves = {c for r in records.values() for c in r.cve_ids()}
     kev, epss = knowledge.kev(cves), knowledge.epss(cves)
-    sources = {
-        name: SourceInfo(int(info.get("records") or 0), info.get("updated_at"))
-        for name, info in store.status().get("sources", {}).items()
-    }
+    sources = _sources(store)
     stored = contexts(store)
     by_product: dict[str, list[dict[str, Any]]] = {}
     for f in current:
@@ -45,21 +42,23 @@ def add_ssvc(
     report: dict[str, Any] = {"role": chosen.name, "products": {}, "notice": None}
     lacking: list[str] = []
     assumed_points: dict[str, None] = {}
+    infos: dict[str, Any] = {}  # one vulnerability's description, shared by its findings (read-only)
     for product, group in sorted(by_product.items()):
         pairs: list[tuple[dict[str, Any], Finding]] = []
         for f in group:
             record = records.get(f["vulnerability"]["id"])
             if record is None:
                 continue
+            info = infos.get(record.id)
+            if info is None:
+                info = infos[record.id] = vulnerability_info([record], kev, epss)
             c, m = f["component"], f["match"]
             evidence = Evidence(m["method"] or "", m["confidence"] or "", m["detail"], "", record.id)
             pairs.append(
                 (
                     f,
                     Finding(
-                        ComponentRef(c["name"], c["version"], c["purl"], bom_ref=c["ref"]),
-                        vulnerability_info([record], kev, epss),
-                        [evidence],
+                        ComponentRef(c["name"], c["version"], c["purl"], bom_ref=c["ref"]), info, [evidence]
                     ),
                 )
             )
@@ -106,6 +105,44 @@ def add_ssvc(
             command=command,
         )
     return report
+
+
+def outcomes(store: Store, vuln_ids: Iterable[str], role: str = "user", lang: str = "en") -> dict[str, str]:
+    """The SSVC outcome :func:`add_ssvc` gives a finding of each vulnerability in a product without a
+    stored context (the decision then rests on the vulnerability alone: its record, KEV and EPSS); ids
+    without a record are left out, as add_ssvc leaves their findings undecided."""
+    chosen = variant(role, "low")
+    knowledge = Knowledge(store)
+    records = knowledge.vulnerabilities(set(vuln_ids))
+    cves = {c for r in records.values() if r is not None for c in r.cve_ids()}
+    kev, epss = knowledge.kev(cves), knowledge.epss(cves)
+    placeholder = ComponentRef("", None, None, bom_ref="")
+    pairs = [
+        (vid, Finding(placeholder, vulnerability_info([r], kev, epss), [])) for vid, r in records.items()
+    ]
+    findings = [finding for _vid, finding in pairs]
+    result = ScanResult("", "portfolio", len(findings), _sources(store), findings)
+    extra = integrate.enrich(result, chosen, context=None, records=records, product=None, lang=lang)
+    out: dict[str, str] = {}
+    for vid, finding in pairs:
+        t = extra[id(finding)].triaged
+        if t is not None:
+            out[vid] = t.assessment.ssvc_dict(lang)["outcome"]  # type: ignore[arg-type]
+    return out
+
+
+def _sources(store: Store) -> dict[str, SourceInfo]:
+    """What the decision reads of the knowledge base's sources: whether the KEV catalogue is loaded (a
+    vulnerability outside a loaded catalogue is not known exploited; :func:`mamori.triage.integrate.subjects`).
+    One count of the KEV table: the whole store's status, counted on every findings page, read every
+    record and affected package of the knowledge base."""
+    from sqlalchemy import func, select
+
+    from mamori.store import schema
+
+    with store.engine.connect() as conn:
+        count = conn.scalar(select(func.count()).select_from(schema.KevEntry.__table__))
+    return {"kev": SourceInfo(int(count or 0), None)}
 
 
 def _point_names(points: Sequence[str], lang: str) -> str:

@@ -46,7 +46,7 @@ from mamori.portfolio import tables as t
 from mamori.portfolio.upload_tables import ReleaseUuidRow, UploadRow
 from mamori.store import Store
 from mamori.store.limits import fit_row
-from mamori.store.writer import now
+from mamori.store.writer import chunks, now
 
 if TYPE_CHECKING:
     from mamori.match import Matcher
@@ -251,6 +251,30 @@ def release_uuid(store: Store, release_id: int) -> str:
     except IntegrityError:  # another request gave it one in the meantime
         with store.engine.connect() as conn:
             return str(conn.scalar(select(ru.c.uuid).where(ru.c.release_id == release_id)))
+
+
+def release_uuids(store: Store, release_ids: Iterable[int]) -> dict[int, str]:
+    """:func:`release_uuid` of many releases: those without one get theirs in one transaction (one
+    transaction per release took 18 s for 2,000 on a loaded PostgreSQL); when another request gave some
+    of them one in the meantime, each is asked for alone."""
+    ids = sorted(set(release_ids))
+    ru = ReleaseUuidRow.__table__
+    found: dict[int, str] = {}
+    with store.engine.connect() as conn:
+        for part in chunks(ids, 500):
+            found.update(
+                conn.execute(select(ru.c.release_id, ru.c.uuid).where(ru.c.release_id.in_(part))).all()
+            )
+    fresh = {rid: str(uuid.uuid4()) for rid in ids if rid not in found}
+    if not fresh:
+        return {rid: str(u) for rid, u in found.items()}
+    try:
+        with store.engine.connect().execution_options(write=True) as conn, conn.begin():
+            conn.execute(ru.insert(), [{"release_id": rid, "uuid": u} for rid, u in fresh.items()])
+        found.update(fresh)
+    except IntegrityError:
+        found.update({rid: release_uuid(store, rid) for rid in fresh})
+    return {rid: str(u) for rid, u in found.items()}
 
 
 def release_of_uuid(store: Store, project_uuid: str) -> int | None:

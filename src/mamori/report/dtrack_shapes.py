@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 
 from mamori.model.vulnerability import Vulnerability
 from mamori.portfolio import tables as t
-from mamori.portfolio.upload_tables import ReleaseUuidRow, UploadRow
+from mamori.portfolio.upload_tables import UploadRow
 from mamori.store import Store
 
 NAMESPACE = uuid.UUID("5b0c8f5e-3a0e-5d7c-9a53-6d616d6f7269")  # mamori's namespace of derived UUIDs
@@ -134,16 +134,9 @@ def releases(store: Store, name: str | None = None, release_id: int | None = Non
 
 def project_uuids(store: Store, release_ids: Iterable[int]) -> dict[int, str]:
     """The stable UUID of each release, given one where it has none yet."""
-    from mamori.portfolio.uploads import release_uuid
+    from mamori.portfolio.uploads import release_uuids
 
-    ids = list(release_ids)
-    ru = ReleaseUuidRow.__table__
-    with store.engine.connect() as conn:
-        found = dict(conn.execute(select(ru.c.release_id, ru.c.uuid).where(ru.c.release_id.in_(ids))).all())
-    for rid in ids:
-        if rid not in found:
-            found[rid] = release_uuid(store, rid)
-    return found
+    return release_uuids(store, release_ids)
 
 
 def metrics(release: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:

@@ -80,6 +80,42 @@ def visible(principal: Principal, owner: owners.Owner | None) -> bool:
     return any(may(principal, owner, p) for p in ("assessment.read", "declaration.read", "assessment.write"))
 
 
+# what each operation on one assessment needs (every permission named), for the API routes and the web
+# pages alike; and what listing the assessments needs (any one of them)
+OPERATIONS: dict[str, tuple[str, ...]] = {
+    "read": ("assessment.read",),
+    "write": ("assessment.write",),
+    "declare": ("assessment.write", "declaration.read"),
+    "publish": ("assessment.write", "publish.read"),
+    "download": ("declaration.read",),
+}
+LIST_PERMISSIONS = ("assessment.read", "declaration.read", "publish.read")
+
+
+def may_list(principal: Principal) -> bool:
+    """The principal may list assessments (a customer: the published declarations)."""
+    return any(principal.can(p) for p in LIST_PERMISSIONS)
+
+
+def require_list(principal: Principal) -> None:
+    """403 unless the principal may list assessments."""
+    if not may_list(principal):
+        raise HTTPException(403, "not permitted")
+
+
+def require_create(principal: Principal) -> None:
+    """403 unless the principal answers assessments somewhere (:func:`creating_teams` then says for
+    which teams it may make them)."""
+    if not principal.can("assessment.write"):
+        raise HTTPException(403, "not permitted")
+
+
+def allowed(principal: Principal, owner: owners.Owner | None) -> dict[str, bool]:
+    """Per operation of :data:`OPERATIONS`: whether every permission it needs holds for the assessment
+    owned by ``owner`` (the web pages show a link or form only where it does)."""
+    return {op: all(may(principal, owner, p) for p in needs) for op, needs in OPERATIONS.items()}
+
+
 @dataclass(frozen=True)
 class Found:
     assessment: Assessment
@@ -102,13 +138,13 @@ def load(store: Store, assessment_id: int) -> Found | None:
     return Found(found, owners.owner(store, assessment_id))
 
 
-def assessment_or_404(store: Store, principal: Principal, assessment_id: int, *permissions: str) -> Found:
-    """The assessment when every one of ``permissions`` holds for it; one the principal sees but without
-    them: 403; another team's, or none: 404."""
+def assessment_or_404(store: Store, principal: Principal, assessment_id: int, operation: str) -> Found:
+    """The assessment when the principal may do ``operation`` (a key of :data:`OPERATIONS`) with it; one
+    the principal sees but may not do that with: 403; another team's, or none: 404."""
     found = load(store, assessment_id)
     if found is None or not visible(principal, found.owner):
         raise common.not_found()
-    if not all(may(principal, found.owner, p) for p in permissions):
+    if not allowed(principal, found.owner)[operation]:
         raise HTTPException(403, "not permitted")
     return found
 
@@ -383,6 +419,7 @@ def create(
     from mamori import accounts
     from mamori.compliance.repository import Assessments
 
+    require_create(principal)
     teams = creating_teams(store, principal)
     if not teams:
         raise HTTPException(403, "not permitted")
@@ -608,8 +645,7 @@ def list_assessments(
 ) -> common.Page[AssessmentOut]:
     """The assessments the principal sees, newest first (a customer: those with a published
     declaration)."""
-    if not any(principal.can(p) for p in ("assessment.read", "declaration.read", "publish.read")):
-        raise HTTPException(403, "not permitted")
+    require_list(principal)
     found = [f for f in visible_assessments(store, principal) if framework in (None, f.assessment.framework)]
     return common.Page[AssessmentOut](
         total=len(found),
@@ -638,7 +674,7 @@ def assessment(
     store: Store = Depends(get_store),
 ) -> AssessmentDetailOut:
     """One assessment with each applicable item: its answer and evidence."""
-    return detail(assessment_or_404(store, principal, assessment_id, "assessment.read"))
+    return detail(assessment_or_404(store, principal, assessment_id, "read"))
 
 
 @router.put("/assessments/{assessment_id}/owner", response_model=AssessmentOut)
@@ -653,7 +689,7 @@ def set_assessment_owner(
     command line."""
     from mamori import accounts
 
-    found = assessment_or_404(store, principal, assessment_id, "assessment.write")
+    found = assessment_or_404(store, principal, assessment_id, "write")
     team = accounts.get_team(store, body.team)
     if team is None:
         raise common.unprocessable("no such team", "body", "team")
@@ -691,7 +727,7 @@ def answer_item(
 ) -> ItemOut:
     """Answer one item: the fields given are set (status, SSDF level, note, owner, due date), each change
     kept in the assessment's history and the audit log."""
-    found = assessment_or_404(store, principal, assessment_id, "assessment.write")
+    found = assessment_or_404(store, principal, assessment_id, "write")
     values = {name: getattr(body, name) for name in body.model_fields_set}
     answer(store, request, principal, found, item_id, values)
     again = load(store, assessment_id)
@@ -712,7 +748,7 @@ def upload_evidence(
     store: Store = Depends(get_store),
 ) -> EvidenceOut:
     """Attach a file as evidence to the item: it is kept on the server, its SHA-256 and size recorded."""
-    found = assessment_or_404(store, principal, assessment_id, "assessment.write")
+    found = assessment_or_404(store, principal, assessment_id, "write")
     applicable_item(found.assessment, item_id)
     data = file.file.read(EVIDENCE_MAX_BYTES + 1)
     return add_evidence(store, request, principal, found, item_id, data, file.filename, note)
@@ -727,7 +763,7 @@ def assessment_gaps(
     """The gap analysis of ``mamori assess gaps``: met share per group, the open items mandatory first."""
     from mamori.compliance.gaps import analyse
 
-    found = assessment_or_404(store, principal, assessment_id, "assessment.read")
+    found = assessment_or_404(store, principal, assessment_id, "read")
     return GapsOut(**analyse(found.assessment).to_dict())
 
 
@@ -741,7 +777,7 @@ def assessment_roadmap(
     """The roadmap of ``mamori assess roadmap``: the items to add at each step, easiest first."""
     from mamori.compliance.roadmap import plan
 
-    found = assessment_or_404(store, principal, assessment_id, "assessment.read")
+    found = assessment_or_404(store, principal, assessment_id, "read")
     return RoadmapOut(**plan(found.assessment, target_level).to_dict())
 
 
@@ -755,7 +791,7 @@ def make_declaration(
 ) -> AssessmentOut:
     """Make the self-conformity declaration and keep it (it replaces one made before, and is not published
     until ``…/declaration/publish``)."""
-    found = assessment_or_404(store, principal, assessment_id, "assessment.write", "declaration.read")
+    found = assessment_or_404(store, principal, assessment_id, "declare")
     return summary(declare(store, request, principal, found, body))
 
 
@@ -767,7 +803,7 @@ def publish_declaration(
     store: Store = Depends(get_store),
 ) -> AssessmentOut:
     """Publish the kept declaration to the team's customers (``assessment.write`` and ``publish.read``)."""
-    found = assessment_or_404(store, principal, assessment_id, "assessment.write", "publish.read")
+    found = assessment_or_404(store, principal, assessment_id, "publish")
     return summary(publish(store, request, principal, found))
 
 
@@ -789,7 +825,7 @@ def download_declaration(
     store: Store = Depends(get_store),
 ) -> Response:
     """The declaration as ``mamori assess declare`` writes it: JSON (both languages), PDF or HTML."""
-    found = assessment_or_404(store, principal, assessment_id, "declaration.read")
+    found = assessment_or_404(store, principal, assessment_id, "download")
     return attachment(*declaration_file(found, format, lang))
 
 
@@ -808,7 +844,7 @@ def label_page(
 ) -> Response:
     """The JC-STAR ☆1 label information page of a jcstar1 assessment (``mamori assess label``; a draft
     while fields are missing or items are not met)."""
-    found = assessment_or_404(store, principal, assessment_id, "assessment.read")
+    found = assessment_or_404(store, principal, assessment_id, "read")
     return Response(
         label_html(store, found, lang).encode("utf-8"),
         media_type="text/html; charset=utf-8",

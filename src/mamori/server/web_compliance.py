@@ -56,10 +56,6 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v.strip()[:FORM_LIMIT] for k, v in form.items() if isinstance(v, str)}
 
 
-def _can_list(principal: Principal) -> bool:
-    return any(principal.can(p) for p in ("assessment.read", "declaration.read", "publish.read"))
-
-
 # -- list and create ---------------------------------------------------------------------------------
 async def _list_page(
     request: Request,
@@ -92,8 +88,7 @@ async def _list_page(
 async def compliance_page(
     request: Request, principal: Principal = Depends(current_principal), store: Store = Depends(get_store)
 ) -> Response:
-    if not _can_list(principal):
-        raise HTTPException(403, "not permitted")
+    api.require_list(principal)
     return await _list_page(request, principal, store)
 
 
@@ -103,8 +98,7 @@ async def compliance_create(
 ) -> Response:
     from pydantic import ValidationError
 
-    if not principal.can("assessment.write"):
-        raise HTTPException(403, "not permitted")
+    api.require_create(principal)
     form = await request.form()
     values = {k: v.strip()[:FORM_LIMIT] for k, v in form.items() if isinstance(v, str)}
     chosen_roles = [r for r in form.getlist("roles") if isinstance(r, str) and r in ROLES]
@@ -133,20 +127,12 @@ async def compliance_create(
 
 
 # -- one assessment ----------------------------------------------------------------------------------
-def _found(store: Store, principal: Principal, assessment_id: int, *permissions: str) -> api.Found:
-    return api.assessment_or_404(store, principal, assessment_id, *permissions)
+def _found(store: Store, principal: Principal, assessment_id: int, operation: str) -> api.Found:
+    return api.assessment_or_404(store, principal, assessment_id, operation)
 
 
 def _links(principal: Principal, found: api.Found) -> dict[str, bool]:
-    return {
-        "may_read": api.may(principal, found.owner, "assessment.read"),
-        "may_write": api.may(principal, found.owner, "assessment.write"),
-        "may_declare": api.may(principal, found.owner, "assessment.write")
-        and api.may(principal, found.owner, "declaration.read"),
-        "may_publish": api.may(principal, found.owner, "assessment.write")
-        and api.may(principal, found.owner, "publish.read"),
-        "may_download": api.may(principal, found.owner, "declaration.read"),
-    }
+    return {f"may_{op}": ok for op, ok in api.allowed(principal, found.owner).items()}
 
 
 @router.get("/compliance/{assessment_id}")
@@ -156,7 +142,7 @@ async def assessment_page(
     principal: Principal = Depends(current_principal),
     store: Store = Depends(get_store),
 ) -> Response:
-    found = await run_in_threadpool(_found, store, principal, assessment_id, "assessment.read")
+    found = await run_in_threadpool(_found, store, principal, assessment_id, "read")
     lang = _lang(request, principal)
     detail = await run_in_threadpool(api.detail, found)
     answered = request.query_params.get("answered", "")[:40]
@@ -207,7 +193,7 @@ async def item_page(
     principal: Principal = Depends(current_principal),
     store: Store = Depends(get_store),
 ) -> Response:
-    found = await run_in_threadpool(_found, store, principal, assessment_id, "assessment.read")
+    found = await run_in_threadpool(_found, store, principal, assessment_id, "read")
     lang = _lang(request, principal)
     added = request.query_params.get("evidence")
     return await _item_page(
@@ -227,7 +213,7 @@ async def item_answer(
     principal: Principal = Depends(current_principal),
     store: Store = Depends(get_store),
 ) -> Response:
-    found = await run_in_threadpool(_found, store, principal, assessment_id, "assessment.write")
+    found = await run_in_threadpool(_found, store, principal, assessment_id, "write")
     item = api.applicable_item(found.assessment, item_id[:40])
     lang = _lang(request, principal)
     form = await _form(request)
@@ -266,7 +252,7 @@ async def item_evidence(
     principal: Principal = Depends(current_principal),
     store: Store = Depends(get_store),
 ) -> Response:
-    found = await run_in_threadpool(_found, store, principal, assessment_id, "assessment.write")
+    found = await run_in_threadpool(_found, store, principal, assessment_id, "write")
     item = api.applicable_item(found.assessment, item_id[:40])
     lang = _lang(request, principal)
     form = await request.form()
@@ -313,7 +299,7 @@ async def gaps_page(
 ) -> Response:
     from mamori.compliance.gaps import analyse
 
-    found = await run_in_threadpool(_found, store, principal, assessment_id, "assessment.read")
+    found = await run_in_threadpool(_found, store, principal, assessment_id, "read")
     lang = _lang(request, principal)
     report = await run_in_threadpool(analyse, found.assessment)
     return render(
@@ -337,7 +323,7 @@ async def roadmap_page(
 ) -> Response:
     from mamori.compliance.roadmap import plan
 
-    found = await run_in_threadpool(_found, store, principal, assessment_id, "assessment.read")
+    found = await run_in_threadpool(_found, store, principal, assessment_id, "read")
     lang = _lang(request, principal)
     made = await run_in_threadpool(plan, found.assessment, None)
     return render(
@@ -383,7 +369,7 @@ async def declaration_page(
     principal: Principal = Depends(current_principal),
     store: Store = Depends(get_store),
 ) -> Response:
-    found = await run_in_threadpool(_found, store, principal, assessment_id, "declaration.read")
+    found = await run_in_threadpool(_found, store, principal, assessment_id, "download")
     lang = _lang(request, principal)
     done = request.query_params.get("done")
     keys = {"declared": "declared", "published": "published_done"}
@@ -400,9 +386,7 @@ async def declaration_make(
 ) -> Response:
     from pydantic import ValidationError
 
-    found = await run_in_threadpool(
-        _found, store, principal, assessment_id, "assessment.write", "declaration.read"
-    )
+    found = await run_in_threadpool(_found, store, principal, assessment_id, "declare")
     lang = _lang(request, principal)
     form = await _form(request)
     try:
@@ -434,9 +418,7 @@ async def declaration_publish(
     principal: Principal = Depends(current_principal),
     store: Store = Depends(get_store),
 ) -> Response:
-    found = await run_in_threadpool(
-        _found, store, principal, assessment_id, "assessment.write", "publish.read"
-    )
+    found = await run_in_threadpool(_found, store, principal, assessment_id, "publish")
     lang = _lang(request, principal)
     try:
         await run_in_threadpool(api.publish, store, request, principal, found)
@@ -458,7 +440,7 @@ async def declaration_download(
     principal: Principal = Depends(current_principal),
     store: Store = Depends(get_store),
 ) -> Response:
-    found = await run_in_threadpool(_found, store, principal, assessment_id, "declaration.read")
+    found = await run_in_threadpool(_found, store, principal, assessment_id, "download")
     if format not in api.DECLARATION_FORMATS or lang not in ("ja", "en"):
         raise HTTPException(404, "not found")
     data, media, name = await run_in_threadpool(api.declaration_file, found, format, lang)
@@ -472,7 +454,7 @@ async def label_page(
     principal: Principal = Depends(current_principal),
     store: Store = Depends(get_store),
 ) -> Response:
-    found = await run_in_threadpool(_found, store, principal, assessment_id, "assessment.read")
+    found = await run_in_threadpool(_found, store, principal, assessment_id, "read")
     lang = _lang(request, principal)
     html = await run_in_threadpool(api.label_html, store, found, lang)
     return Response(html.encode("utf-8"), media_type="text/html; charset=utf-8")

@@ -69,63 +69,97 @@ def _releases(store: Store, product_id: int) -> list[tuple[int, str, str]]:
         ]
 
 
-def _ssvc_counts(items: list[dict[str, Any]]) -> dict[str, int]:
-    out = {"immediate": 0, "out_of_cycle": 0}
-    for f in items:
-        outcome = (f.get("ssvc") or {}).get("outcome", "")
-        key = outcome.replace("-", "_").lower()
-        if f.get("in_gate") and key in out:
-            out[key] += 1
-    return out
-
-
 def dashboard_rows(store: Store, principal: Principal, lang: str) -> list[dict[str, Any]]:
     """Every visible product with its latest release's risk: KEV, SSVC immediate and out-of-cycle counts,
-    open findings by rating, a priority score, and the open findings of each release (the trend)."""
+    open findings by rating, a priority score, and the open findings of each release (the trend).
+
+    The database counts: every release's open findings (:func:`mamori.portfolio.views.open_counts`) and
+    the latest releases' open findings per vulnerability and rating
+    (:func:`mamori.portfolio.views.open_groups`), both less the findings a triage record took out of the
+    gate. In a product without a stored context a finding's SSVC outcome rests on its vulnerability alone,
+    so each vulnerability is decided once (:func:`mamori.portfolio.ssvc_view.outcomes`); the latest
+    release of a product with a context has its findings read and decided one by one, as its release page
+    does."""
     from mamori.portfolio import views
-    from mamori.portfolio.ssvc_view import add_ssvc
+    from mamori.portfolio.context import contexts
+    from mamori.portfolio.ssvc_view import add_ssvc, outcomes
+    from mamori.portfolio.tables import ReleaseRow
+    from mamori.store.writer import chunks
 
     visible = _visible_products(store, principal, "product.read")
     if not visible:
         return []
-    names = {name for _id, name in visible}
-    by_name = {p["name"]: p for p in views.products(store) if p["name"] in names}
-    found = views.findings(store, None, False, lang)["findings"]
-    latest = {
-        name: (by_name[name]["releases"][0]["version"] if by_name.get(name, {}).get("releases") else None)
-        for name in names
-    }
-    current = [f for f in found if f["product"] in names and f["release"] == latest.get(f["product"])]
-    if current:
-        add_ssvc(store, current, role="user", lang=lang)
+    names = dict(visible)
+    with_context = {name for name, values in contexts(store).items() if values}
+    r = ReleaseRow.__table__
+    releases: dict[int, list[tuple[int, str]]] = {}  # product id → (release id, version), oldest first
+    with store.engine.connect() as conn:
+        for part in chunks(list(names), 500):
+            for row in conn.execute(
+                select(r.c.id, r.c.product_id, r.c.version).where(r.c.product_id.in_(part)).order_by(r.c.id)
+            ):
+                releases.setdefault(row.product_id, []).append((row.id, row.version))
+        counts = views.open_counts(conn, (rid for rows in releases.values() for rid, _v in rows))
+        outside = views.out_of_gate(conn)
+        latest = {pid: rows[-1] for pid, rows in releases.items()}
+        plain = {rid: pid for pid, (rid, _v) in latest.items() if names[pid] not in with_context}
+        groups = views.open_groups(conn, plain)
+        kev_ids = views._kev(conn, (i for g in groups for i in [g[1], *(g[2] or "").split()]))
+    decided = outcomes(store, {g[1] for g in groups}, role="user", lang=lang)
+    # per product: (rating, KEV, SSVC outcome) → how many open findings of its latest release
+    tally: dict[int, dict[tuple[str, bool, str], int]] = {}
+    for rid, vid, aliases, rating, n in groups:
+        kev = any(i.upper() in kev_ids for i in [vid, *(aliases or "").split()])
+        key = (rating, kev, decided.get(vid, "").replace("-", "_").lower())
+        mine = tally.setdefault(plain[rid], {})
+        mine[key] = mine.get(key, 0) + n
+    by_id = {rid: pid for pid, (rid, _v) in latest.items() if rid not in plain}
+    found = [f for f in views.release_findings(store, by_id, lang) if f["in_gate"]]
+    if found:
+        add_ssvc(store, found, role="user", lang=lang)
+    product_ids = {name: pid for pid, name in visible}
+    for f in found:
+        key = (
+            f["vulnerability"]["rating"],
+            f["vulnerability"]["kev"],
+            (f.get("ssvc") or {}).get("outcome", "").replace("-", "_").lower(),
+        )
+        mine = tally.setdefault(product_ids[f["product"]], {})
+        mine[key] = mine.get(key, 0) + 1
     rows = []
     for pid, name in visible:
-        mine = [f for f in current if f["product"] == name and f["in_gate"]]
-        ssvc = _ssvc_counts(mine)
-        ratings = {r: sum(1 for f in mine if f["vulnerability"]["rating"] == r) for r in RATINGS}
-        kev = sum(1 for f in mine if f["vulnerability"]["kev"])
+        mine = tally.get(pid, {})
+        ratings = dict.fromkeys(RATINGS, 0)
+        kev = immediate = out_of_cycle = 0
+        for (rating, in_kev, outcome), n in mine.items():
+            if rating in ratings:
+                ratings[rating] += n
+            kev += n if in_kev else 0
+            immediate += n if outcome == "immediate" else 0
+            out_of_cycle += n if outcome == "out_of_cycle" else 0
+        open_ = sum(mine.values())
         # the order of urgency: KEV, then SSVC immediate, out-of-cycle, then critical and high findings
         score = (
-            (kev * 1000 + ssvc["immediate"] * 100 + ssvc["out_of_cycle"] * 30 + ratings["critical"] * 10)
+            (kev * 1000 + immediate * 100 + out_of_cycle * 30 + ratings["critical"] * 10)
             + ratings["high"] * 3
-            + len(mine)
+            + open_
         )
-        releases = list(reversed(by_name.get(name, {}).get("releases", [])))
         rows.append(
             {
                 "id": pid,
                 "name": name,
-                "latest": latest.get(name),
-                "latest_id": next(
-                    (r[0] for r in reversed(_releases(store, pid)) if r[1] == latest.get(name)), None
-                ),
-                "open": len(mine),
+                "latest": latest[pid][1] if pid in latest else None,
+                "latest_id": latest[pid][0] if pid in latest else None,
+                "open": open_,
                 "kev": kev,
-                "immediate": ssvc["immediate"],
-                "out_of_cycle": ssvc["out_of_cycle"],
+                "immediate": immediate,
+                "out_of_cycle": out_of_cycle,
                 "ratings": ratings,
                 "priority": score,
-                "trend": [(r["version"], r["open_findings"]) for r in releases],
+                "trend": [
+                    (version, counts.get(rid, 0) - len(outside.get(rid, ())))
+                    for rid, version in releases.get(pid, [])
+                ],
             }
         )
     rows.sort(key=lambda r: (-r["priority"], r["name"]))
@@ -684,9 +718,7 @@ def vulnerability_view(store: Store, principal: Principal, vuln_id: str, lang: s
             releases[(name, version)] = rid
     affected = [
         {**f, "release_id": releases.get((f["product"], f["release"]))}
-        for f in views.findings(store, None, False, lang)["findings"]
-        if f["product"] in names
-        and ({f["vulnerability"]["id"].upper(), *(a.upper() for a in f["vulnerability"]["aliases"])} & ids)
+        for f in views.vulnerability_findings(store, ids, names, lang)
     ]
     return {"info": info, "affected": affected}
 
