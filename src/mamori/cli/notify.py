@@ -65,7 +65,10 @@ def notify_add(
     event: list[str] | None = typer.Option(
         None,
         "--event",
-        help="Only these events (repeatable): new_finding, kev_added, epss_rise, ssvc_change, sbom_quality_drop.",
+        help=(
+            "Only these events (repeatable): new_finding, kev_added, epss_rise, ssvc_change, "
+            "sbom_quality_drop, case_overdue."
+        ),
     ),
     digest: bool = typer.Option(False, "--digest", help="One message a day with the day's events."),
     lang: str = typer.Option("en", "--lang", help="Language of the messages: ja or en."),

@@ -24,6 +24,7 @@ TITLES = {
     "sbom_quality_drop": N_(
         "SBOM quality dropped from {before} to {after} (NTIA score): {product} {release} after {previous}"
     ),
+    "case_overdue": N_("PSIRT case {case} is overdue: {timer} was due {due} ({state})"),
 }
 KIND_NAMES = {
     "new_finding": N_("new finding"),
@@ -31,6 +32,7 @@ KIND_NAMES = {
     "epss_rise": N_("EPSS rise"),
     "ssvc_change": N_("SSVC outcome change"),
     "sbom_quality_drop": N_("SBOM quality drop"),
+    "case_overdue": N_("overdue PSIRT case"),
 }
 
 
@@ -64,6 +66,10 @@ def title(event: Event, lang: Lang) -> str:
         "before": "",
         "after": "",
         "previous": p.get("previous_release") or "",
+        "case": p.get("case") or "",
+        "timer": p.get("timer") or "",
+        "due": p.get("due") or "",
+        "state": p.get("state") or "",
     }
     if event.kind == "epss_rise":
         fields.update(before=_pct(p.get("epss_before")), after=_pct(p.get("epss")))
@@ -107,6 +113,11 @@ def details(event: Event, lang: Lang) -> list[str]:
         purl = (p.get("component") or {}).get("purl")
         if purl:
             lines.append(f"purl: {purl}")
+    if event.kind == "case_overdue":
+        lines.append(
+            _t(N_("Case: {case} {title}"), lang).format(case=p.get("case") or "", title=p.get("title") or "")
+        )
+        lines.append(_t(N_("Days past due: {days}"), lang).format(days=p.get("days_over", "-")))
     return [visible(line) for line in lines]
 
 

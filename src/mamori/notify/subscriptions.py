@@ -27,7 +27,14 @@ MODES = ("immediate", "digest")
 SEVERITIES = ("critical", "high", "medium", "low", "none", "unknown")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(reversed(SEVERITIES[:5]))}  # none 0 … critical 4
 OUTCOMES = ("defer", "scheduled", "out_of_cycle", "immediate", "track", "track_star", "attend", "act")
-EVENT_KINDS = ("new_finding", "kev_added", "epss_rise", "ssvc_change", "sbom_quality_drop")
+EVENT_KINDS = (
+    "new_finding",
+    "kev_added",
+    "epss_rise",
+    "ssvc_change",
+    "sbom_quality_drop",
+    "case_overdue",
+)
 _EMAIL = re.compile(r"^[^@\s<>\"'(),;:\\\[\]]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
 SECRET_MIN = 16
 
