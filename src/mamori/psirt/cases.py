@@ -230,7 +230,7 @@ def check_component(value: str | None) -> str | None:
         return None
     from mamori.portfolio.identity import _canonical
 
-    _, base = _canonical(value)
+    base = _canonical(value)[1]
     if base is None:
         raise InputError(None, _("{value} is not a package URL (pkg:type/name)").format(value=repr(value)))
     return base

@@ -99,6 +99,8 @@ def read_eml(path: str | Path) -> EmailReport:
     coordinator = _domain_coordinator(contact)
     ref_match = _COORD_REF.search(subject) or _COORD_REF.search(body)
     message_id = str(msg.get("Message-ID") or "").strip() or None
+    if coordinator:  # the finder stays unnamed until the coordinator names them; the contact is its desk
+        name = None
     return EmailReport(
         title=subject[:500],
         reporter_name=name[:500] if name else None,
