@@ -250,7 +250,9 @@ def test_affected_releases_from_the_portfolio_and_a_persons_edit(store: Store) -
         ("keycloak", "known_not_affected", "person", "bob"),
     }
     edits = [e.note for e in case.events if e.kind == "edit"]
-    assert any(n.startswith("affected_range") for n in edits) and "keycloak@10.0.2: known_not_affected" in edits
+    assert (
+        any(n.startswith("affected_range") for n in edits) and "keycloak@10.0.2: known_not_affected" in edits
+    )
 
 
 # -- timers and notifications -----------------------------------------------------------------------------
