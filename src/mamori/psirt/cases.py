@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -466,7 +467,7 @@ def new_case(
     with _write(store) as conn:
         case_id = conn.execute(
             c.insert().values(
-                key=f"new-{at}-{id(values)}"[:40],
+                key=f"new-{uuid.uuid4().hex}"[:40],  # the real key needs the row id
                 texts=json.dumps(all_texts, ensure_ascii=False, sort_keys=True),
                 received_at=received,
                 state_since=received,
