@@ -19,6 +19,7 @@ import subprocess
 import sys
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,11 @@ NOT_FILES = {
     "channel", "secret", "secret_stdin", "min_severity", "ssvc", "kev_only", "event", "digest", "subscription",
     "limit", "baseline", "epss_rise", "deliver",
     "broker", "concurrency", "queues", "pool", "loglevel", "job_id", "job",
+    "title", "reporter", "contact", "credit", "coordinator", "channel_ref", "embargo", "vers", "fixed_version",
+    "cwe", "cvss3", "cvss4", "fix_url", "description", "workaround", "mitigation", "impact", "state", "note",
+    "duplicate_of", "affected", "fixed", "not_affected", "remove", "recompute", "text_title", "key", "as_",
+    "set_", "reset", "notify", "domain", "csaf", "encryption", "policy", "acknowledgments", "languages", "case",
+    "vex", "publisher", "revision", "org_id", "short_name", "vendor", "reference",
 }  # fmt: skip
 
 # (command, parameter) → (argv with {} where the file goes, what the file should hold)
@@ -120,7 +126,11 @@ READS: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
     ("serve", "oidc_config"): (("serve", "--port", "0", "--oidc-config", "{}"), "yaml"),
     ("serve", "tls_cert"): (("serve", "--port", "0", "--tls-cert", "{}", "--tls-key", str(SBOM)), "pem"),
     ("serve", "tls_key"): (("serve", "--port", "0", "--tls-cert", str(SBOM), "--tls-key", "{}"), "any"),
+    ("psirt case new", "eml"): (("psirt", "case", "new", "--eml", "{}"), "any"),
 }  # fmt: skip
+
+# the PSIRT case _prepare opens (its key has the year it was received in)
+CASE = f"PSIRT-{datetime.now(UTC).year}-0001"
 
 # (command, parameter) → argv with {} where the output goes
 WRITES: dict[tuple[str, str], tuple[str, ...]] = {
@@ -141,6 +151,14 @@ WRITES: dict[tuple[str, str], tuple[str, ...]] = {
                                       "--format", "json", "--output", "{}"),
     ("vex convert", "output"): ("vex", "convert", "@vex", "-o", "{}", "--to", "openvex"),
     ("vex export", "output"): ("vex", "export", "@statements", "-o", "{}", "--to", "openvex"),
+    ("psirt metrics", "output"): ("psirt", "metrics", "--format", "csv", "-o", "{}"),
+    ("psirt security-txt", "output"): ("psirt", "security-txt", "--domain", "example.com", "--contact",
+                                       "mailto:psirt@example.com", "-o", "{}"),
+    ("advisory new", "output"): ("advisory", "new", "--case", CASE, "--publisher", "Example Corp", "--namespace",
+                                 "https://example.com", "-o", "{}"),
+    ("advisory cve", "output"): ("advisory", "cve", "--case", CASE, "--org-id", "8254265b-2729-46b6-b9e3-3dfca2d5bfca",
+                                 "--short-name", "example", "--vendor", "Example Corp", "--reference",
+                                 "https://example.com/advisory", "-o", "{}"),
 }  # fmt: skip
 
 FILE_KINDS = (
@@ -312,6 +330,21 @@ def _prepare(base: Path) -> Path:
             "not_affected",
             "--justification",
             "component_not_present",
+        ),
+        (
+            "psirt",
+            "case",
+            "new",
+            "--title",
+            "Log4Shell in shop",
+            "--cve",
+            "CVE-2021-44228",
+            "--description",
+            "JNDI lookups run remote code.",
+            "--component",
+            "pkg:maven/org.apache.logging.log4j/log4j-core",
+            "--range",
+            "vers:maven/>=2.0.1|<2.15.0",
         ),
     ):
         run = subprocess.run([str(MAMORI), *argv], env=env, capture_output=True, text=True, timeout=TIMEOUT)

@@ -39,6 +39,7 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, 
         other = _other_release(store, tmp_path)
         other.update(_other_assessment(store, secret))
         other.update(_other_subscription(store))
+        other.update(_other_case(store))
         keys = {}
         for role in ROLE_NAMES:
             if role == "admin":
@@ -102,7 +103,19 @@ def _other_subscription(store: Any) -> dict[str, Any]:
     return {"subscription_id": sub.id}
 
 
+def _other_case(store: Any) -> dict[str, Any]:
+    """A PSIRT case of the other team that names its product."""
+    from mamori.psirt.cases import new_case, set_product
+
+    case = new_case(
+        store, title=f"XSS in {SECRET_PRODUCT}", channel="web", team="theirs", who=SECRET_KEY_NAME
+    )
+    set_product(store, case.key, SECRET_PRODUCT, "9.9", "known_affected", who=SECRET_KEY_NAME)
+    return {"case_key": case.key}
+
+
 ABSENT = {
+    "case_key": "PSIRT-2026-9999",
     "product_id": 987654,
     "release_id": 987654,
     "assessment_id": 987654,

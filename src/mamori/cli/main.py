@@ -64,6 +64,8 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "worker": ("jobs", "worker", "command"),
     "scheduler": ("jobs", "scheduler", "command"),
     "jobs": ("jobs", "jobs_app", "group"),
+    "psirt": ("psirt", "app", "group"),
+    "advisory": ("advisory_draft", "app", "group"),
 }
 ROOT: dict[str, Any] = {
     "name": "mamori",

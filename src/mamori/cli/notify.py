@@ -68,7 +68,7 @@ def notify_add(
         "--event",
         help=(
             "Only these events (repeatable): new_finding, kev_added, epss_rise, ssvc_change, "
-            "sbom_quality_drop, policy_violation, supplier_document, review_due."
+            "sbom_quality_drop, policy_violation, supplier_document, review_due, case_overdue."
         ),
     ),
     digest: bool = typer.Option(False, "--digest", help="One message a day with the day's events."),

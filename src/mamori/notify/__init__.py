@@ -17,7 +17,7 @@ from mamori.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from mamori.notify.deliver import DeliveryReport, deliver_pending, delivery_log, send_test
-    from mamori.notify.events import Computed, Event, compute_events
+    from mamori.notify.events import Computed, Event, compute_events, record_events
     from mamori.notify.subscriptions import (
         Subscription,
         add_subscription,
@@ -34,6 +34,7 @@ _HOME = {
     "Computed": "events",
     "Event": "events",
     "compute_events": "events",
+    "record_events": "events",
     "Subscription": "subscriptions",
     "add_subscription": "subscriptions",
     "get_subscription": "subscriptions",
@@ -54,6 +55,7 @@ __all__ = [
     "delivery_log",
     "get_subscription",
     "list_subscriptions",
+    "record_events",
     "remove_subscription",
     "send_test",
 ]

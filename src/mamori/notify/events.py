@@ -26,6 +26,9 @@ Kinds emitted:
   (the server's declaration, ``review.next``) falls within ``review_days`` days (or has passed), once per
   assessment and date.
 
+Other features record their own events with :func:`record_events` (``case_overdue``: a PSIRT case past a
+timer, from :func:`mamori.psirt.timers.notify_overdue`).
+
 ``baseline=True`` records what is there without fanning out (the first run on an existing portfolio, so
 that switching notifications on does not send every finding at once).
 """
@@ -584,6 +587,61 @@ def compute_events(
             break
         except IntegrityError:
             # another computation recorded the same state or events first: once more, from what it wrote
+            if attempt == 2:
+                raise
+    return Computed(events, deliveries)
+
+
+def record_events(store: Store, rows: Sequence[dict[str, Any]], *, now: datetime | None = None) -> Computed:
+    """Record events computed elsewhere (each a dict with ``key``, ``kind``, ``product``, ``release``,
+    ``vuln_id``, ``severity``, ``ssvc_outcome``, ``kev`` and a JSON-able ``payload``) once each, by key, and
+    queue a delivery of each new one to every subscription that keeps it."""
+    from sqlalchemy.exc import IntegrityError
+
+    from mamori.accounts.core import _write, now_iso
+
+    now = now or datetime.now(UTC)
+    subs = list_subscriptions(store)
+    e = t.EventRow.__table__
+    prepared = [
+        {
+            "key": f"{r['kind']}:{r['key']}"[:400],
+            "kind": r["kind"],
+            "product": r.get("product"),
+            "release": r.get("release"),
+            "vuln_id": r.get("vuln_id"),
+            "severity": r.get("severity"),
+            "ssvc_outcome": r.get("ssvc_outcome"),
+            "kev": bool(r.get("kev")),
+            "payload": json.dumps(r.get("payload") or {}, ensure_ascii=False, sort_keys=True),
+            "created_at": now_iso(now),
+        }
+        for r in rows
+    ]
+    prepared = list({r["key"]: r for r in prepared}.values())
+    events: list[Event] = []
+    deliveries = 0
+    for attempt in range(3):
+        try:
+            with _write(store) as conn:
+                keys = [r["key"] for r in prepared]
+                known: set[str] = set()
+                for i in range(0, len(keys), 500):
+                    known.update(conn.scalars(select(e.c.key).where(e.c.key.in_(keys[i : i + 500]))))
+                fresh = [r for r in prepared if r["key"] not in known]
+                events = []
+                if fresh:
+                    conn.execute(e.insert(), fresh)
+                    new_keys = [r["key"] for r in fresh]
+                    for i in range(0, len(new_keys), 500):
+                        events.extend(
+                            event_of(row)
+                            for row in conn.execute(select(e).where(e.c.key.in_(new_keys[i : i + 500])))
+                        )
+                    events.sort(key=lambda ev: ev.id)
+                deliveries = fan_out(conn, events, subs, now) if events else 0
+            break
+        except IntegrityError:
             if attempt == 2:
                 raise
     return Computed(events, deliveries)

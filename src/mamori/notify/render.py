@@ -27,6 +27,7 @@ TITLES = {
     "policy_violation": N_("Policy rule {rule} violated: {vuln} in {component} ({product} {release})"),
     "supplier_document": N_("VEX received from {author}: {product} {release} ({records} statements)"),
     "review_due": N_("Review due on {due}: self-assessment #{assessment} ({framework}, {organization})"),
+    "case_overdue": N_("PSIRT case {case} is overdue: {timer} was due {due} ({state})"),
 }
 KIND_NAMES = {
     "new_finding": N_("new finding"),
@@ -37,6 +38,7 @@ KIND_NAMES = {
     "policy_violation": N_("policy violation"),
     "supplier_document": N_("supplier VEX received"),
     "review_due": N_("review due"),
+    "case_overdue": N_("overdue PSIRT case"),
 }
 WHAT_DUE = {
     "valid_until": N_("the JC-STAR label's validity ends"),
@@ -74,6 +76,10 @@ def title(event: Event, lang: Lang) -> str:
         "before": "",
         "after": "",
         "previous": p.get("previous_release") or "",
+        "case": p.get("case") or "",
+        "timer": p.get("timer") or "",
+        "due": p.get("due") or "",
+        "state": p.get("state") or "",
     }
     if event.kind == "epss_rise":
         fields.update(before=_pct(p.get("epss_before")), after=_pct(p.get("epss")))
@@ -147,6 +153,11 @@ def details(event: Event, lang: Lang) -> list[str]:
         purl = (p.get("component") or {}).get("purl")
         if purl:
             lines.append(f"purl: {purl}")
+    if event.kind == "case_overdue":
+        lines.append(
+            _t(N_("Case: {case} {title}"), lang).format(case=p.get("case") or "", title=p.get("title") or "")
+        )
+        lines.append(_t(N_("Days past due: {days}"), lang).format(days=p.get("days_over", "-")))
     return [visible(line) for line in lines]
 
 

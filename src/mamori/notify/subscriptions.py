@@ -36,6 +36,7 @@ EVENT_KINDS = (
     "policy_violation",
     "supplier_document",
     "review_due",
+    "case_overdue",
 )
 # what a subscription without an event filter gets: every kind but ``policy_violation``, which restates a
 # finding already sent as ``new_finding``/``kev_added``/``ssvc_change`` (asked for by name: ``--event``)

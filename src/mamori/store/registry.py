@@ -22,6 +22,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "mamori.accounts.assessment_owner",
     "mamori.notify.tables",
     "mamori.jobs.tables",
+    "mamori.psirt.tables",
 )
 
 

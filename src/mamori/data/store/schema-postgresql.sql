@@ -1,4 +1,4 @@
--- revision: jobs
+-- revision: 0016_F_psirt
 
 CREATE TABLE account_login_attempt (
 	id SERIAL NOT NULL,
@@ -301,6 +301,50 @@ CREATE TABLE product (
 	created_by VARCHAR(200) NOT NULL,
 	CONSTRAINT pk_product PRIMARY KEY (id),
 	CONSTRAINT uq_product_name UNIQUE (name)
+);
+
+CREATE TABLE psirt_case (
+	id SERIAL NOT NULL,
+	key VARCHAR(40) NOT NULL,
+	state VARCHAR(24) NOT NULL,
+	team VARCHAR(200),
+	title TEXT NOT NULL,
+	lang VARCHAR(8) NOT NULL,
+	reporter_name TEXT,
+	reporter_contact TEXT,
+	credit VARCHAR(16) NOT NULL,
+	channel VARCHAR(16) NOT NULL,
+	channel_ref TEXT,
+	coordinator VARCHAR(200),
+	embargo_until VARCHAR(32),
+	cve_id VARCHAR(40),
+	component TEXT,
+	affected_range TEXT,
+	fixed_version VARCHAR(100),
+	cwe VARCHAR(16),
+	cvss_v3 VARCHAR(200),
+	cvss_v4 VARCHAR(300),
+	ssvc_outcome VARCHAR(32),
+	ssvc TEXT,
+	duplicate_of VARCHAR(40),
+	texts TEXT NOT NULL,
+	fix_url TEXT,
+	received_at VARCHAR(32) NOT NULL,
+	state_since VARCHAR(32) NOT NULL,
+	created_by VARCHAR(200) NOT NULL,
+	CONSTRAINT pk_psirt_case PRIMARY KEY (id),
+	CONSTRAINT uq_psirt_case_key UNIQUE (key)
+);
+
+CREATE INDEX ix_psirt_case_cve_id ON psirt_case (cve_id);
+
+CREATE INDEX ix_psirt_case_state ON psirt_case (state);
+
+CREATE TABLE psirt_timer (
+	team VARCHAR(200) NOT NULL,
+	timer VARCHAR(32) NOT NULL,
+	days INTEGER NOT NULL,
+	CONSTRAINT pk_psirt_timer PRIMARY KEY (team, timer)
 );
 
 CREATE TABLE purl_cpe (
@@ -617,6 +661,47 @@ CREATE TABLE product_release (
 	CONSTRAINT pk_product_release PRIMARY KEY (id),
 	CONSTRAINT uq_product_release_version UNIQUE (product_id, version),
 	CONSTRAINT fk_product_release_product FOREIGN KEY(product_id) REFERENCES product (id)
+);
+
+CREATE TABLE psirt_advisory_revision (
+	id SERIAL NOT NULL,
+	case_id INTEGER NOT NULL,
+	number INTEGER NOT NULL,
+	date VARCHAR(32) NOT NULL,
+	status VARCHAR(16) NOT NULL,
+	summary TEXT NOT NULL,
+	who VARCHAR(200) NOT NULL,
+	CONSTRAINT pk_psirt_advisory_revision PRIMARY KEY (id),
+	CONSTRAINT uq_psirt_advisory_revision_number UNIQUE (case_id, number),
+	CONSTRAINT fk_psirt_advisory_revision_case FOREIGN KEY(case_id) REFERENCES psirt_case (id)
+);
+
+CREATE TABLE psirt_case_event (
+	id SERIAL NOT NULL,
+	case_id INTEGER NOT NULL,
+	at VARCHAR(32) NOT NULL,
+	who VARCHAR(200) NOT NULL,
+	kind VARCHAR(16) NOT NULL,
+	from_state VARCHAR(24),
+	to_state VARCHAR(24),
+	note TEXT,
+	CONSTRAINT pk_psirt_case_event PRIMARY KEY (id),
+	CONSTRAINT fk_psirt_case_event_case FOREIGN KEY(case_id) REFERENCES psirt_case (id)
+);
+
+CREATE INDEX ix_psirt_case_event_case_id ON psirt_case_event (case_id);
+
+CREATE TABLE psirt_case_product (
+	case_id INTEGER NOT NULL,
+	product VARCHAR(200) NOT NULL,
+	release VARCHAR(100) NOT NULL,
+	status VARCHAR(24) NOT NULL,
+	source VARCHAR(16) NOT NULL,
+	component_version TEXT,
+	set_by VARCHAR(200) NOT NULL,
+	set_at VARCHAR(32) NOT NULL,
+	CONSTRAINT pk_psirt_case_product PRIMARY KEY (case_id, product, release),
+	CONSTRAINT fk_psirt_case_product_case FOREIGN KEY(case_id) REFERENCES psirt_case (id)
 );
 
 CREATE TABLE triage_history (
