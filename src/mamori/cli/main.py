@@ -51,6 +51,8 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "assess": ("assess", "app", "group"),
     "plan": ("plan", "app", "group"),
     "vex": ("vex", "app", "group"),
+    "advisory": ("advisory", "app", "group"),
+    "csaf": ("advisory", "csaf_app", "group"),
     "product": ("product", "product_app", "group"),
     "release": ("product", "release_app", "group"),
     "portfolio": ("product", "portfolio_app", "group"),
