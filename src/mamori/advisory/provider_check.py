@@ -46,6 +46,7 @@ from mamori.advisory.publish import (
 )
 from mamori.advisory.signing import MAX_KEY_BYTES, MAX_SIGNATURE_BYTES, fingerprints, verify
 from mamori.errors import InputError
+from mamori.fileio import read_bytes
 from mamori.i18n import _
 
 Level = Literal["fail", "unverifiable"]
@@ -133,8 +134,6 @@ class DirSource(Source):
             return None
         if not stat.S_ISREG(info.st_mode):
             raise InputError(self.where(rel), _("not a regular file"))
-        from mamori.fileio import read_bytes
-
         return read_bytes(path, limit, follow=False)
 
     def listing(self, folder: str) -> list[str] | None:
@@ -577,13 +576,12 @@ def _feeds_in(source: Source, folder: str) -> list[tuple[str, str | None]]:
         return []
     out = []
     for path in sorted((source.root / folder).glob("*.json")):
-        if path.is_file() and not path.is_symlink() and path.stat().st_size < MAX_LIST_BYTES:
-            try:
-                data = json.loads(path.read_bytes())
-            except (ValueError, RecursionError):
-                continue
-            if isinstance(data, dict) and "feed" in data:
-                out.append((posixpath.join(folder, path.name), None))
+        try:
+            data = json.loads(read_bytes(path, MAX_LIST_BYTES, follow=False))
+        except (InputError, ValueError, RecursionError):
+            continue  # not a feed: the lists' checks report what is missing
+        if isinstance(data, dict) and "feed" in data:
+            out.append((posixpath.join(folder, path.name), None))
     return out
 
 
