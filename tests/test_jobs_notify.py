@@ -33,7 +33,9 @@ def test_notify_job_delivers_the_new_findings(tmp_path: Path, receiver: Receiver
         add_subscription(store, "psirt", "webhook", receiver.url, secret=SECRET)
         result = run_inline(store, "notify", {}, job_id="n-1")
         # every event but the default policy's violations (sent only to subscriptions that ask for them)
-        assert result["deliveries"] > 0 and result["messages"] == result["deliveries"] == len(receiver.requests)
+        assert result["deliveries"] > 0 and result["messages"] == result["deliveries"] == len(
+            receiver.requests
+        )
         assert result["events"] > result["deliveries"]
         assert records.get(store, "n-1").state == records.DONE
         again = run_inline(store, "notify", {})

@@ -99,9 +99,3 @@ def register_drafts(target: typer.Typer) -> None:
     """Add ``new`` and ``cve`` to the ``advisory`` group ``target``."""
     target.command("new")(advisory_new)
     target.command("cve")(advisory_cve)
-
-
-app = typer.Typer(
-    help="Security advisories: CSAF 2.0 and CVE records drafted from PSIRT cases.", no_args_is_help=True
-)
-register_drafts(app)

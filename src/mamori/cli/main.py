@@ -51,6 +51,8 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "assess": ("assess", "app", "group"),
     "plan": ("plan", "app", "group"),
     "vex": ("vex", "app", "group"),
+    "advisory": ("advisory", "app", "group"),
+    "csaf": ("advisory", "csaf_app", "group"),
     "product": ("product", "product_app", "group"),
     "release": ("product", "release_app", "group"),
     "portfolio": ("product", "portfolio_app", "group"),
@@ -65,7 +67,6 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "scheduler": ("jobs", "scheduler", "command"),
     "jobs": ("jobs", "jobs_app", "group"),
     "psirt": ("psirt", "app", "group"),
-    "advisory": ("advisory_draft", "app", "group"),
 }
 ROOT: dict[str, Any] = {
     "name": "mamori",
