@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import pickle
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
@@ -27,6 +28,14 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return max(1, min(cores, MAX_WORKERS))
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The tests marked ``runs_first`` (the longest single tests, and the module whose sweep of subprocess
+    runs the others wait for) come first, the rest in their usual order. ``--dist worksteal`` hands each
+    process a contiguous run of the list and an idle process takes tests from the end of another's: a long
+    test at the end of a run would be the last thing running while the other process sits idle."""
+    items.sort(key=lambda item: item.get_closest_marker("runs_first") is None)  # stable: order kept
+
+
 @pytest.fixture(autouse=True)
 def _forget_chosen_language() -> Iterator[None]:
     """A command run in-process remembers its ``--lang`` (errors raised far from it use it): forget it after
@@ -37,11 +46,47 @@ def _forget_chosen_language() -> Iterator[None]:
     set_lang(None)
 
 
+FAST_ARGON2 = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}  # KiB: about a millisecond a hash
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Password hashes made in the test process use argon2id with the smallest costs (the default costs
+    take a few tenths of a second of CPU per hash or check, and the server and accounts tests make hundreds
+    of them). Hashing, checking, renewal and refusal work exactly as with the default costs; the tests
+    marked ``argon2_default`` (those about the costs themselves) keep the product's defaults. Patched only
+    where mamori.accounts is loaded already (the test modules that use it import it at the top)."""
+    core = sys.modules.get("mamori.accounts.core")
+    if core is None or request.node.get_closest_marker("argon2_default"):
+        return
+
+    def fast_hasher() -> object:
+        from argon2 import PasswordHasher
+
+        return PasswordHasher(**FAST_ARGON2)
+
+    monkeypatch.setattr(core, "_hasher", fast_hasher)
+    monkeypatch.setattr(core, "_DUMMY_HASH", None)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is absent (only present in the mamori workplace and CI)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def pg_knowledge_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The name of a PostgreSQL database holding the portfolio tests' knowledge base, built once per test
+    process; the ``kb`` fixture (portfolio_support.py) copies it for each PostgreSQL test (``CREATE DATABASE
+    ... TEMPLATE``, a file copy on the server, instead of migrating and importing again)."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is absent (only present in the mamori workplace and CI)")
+    from portfolio_support import pg_knowledge_base
+
+    with pg_knowledge_base(tmp_path_factory.mktemp("portfolio-pg-kb")) as name:
+        yield name
 
 
 def shared_files(*parts: str, pattern: str = "*") -> list[Path]:

@@ -14,12 +14,14 @@ scope. Leave Maven out to see components of an uncovered ecosystem.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import make_url
 
 from conftest import SHARED_DATA
 from mamori.model.sbom import Component, Document, Tool
@@ -114,10 +116,21 @@ def knowledge_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@contextlib.contextmanager
+def pg_knowledge_base(folder: Path) -> Iterator[str]:
+    """A PostgreSQL database (MAMORI_TEST_PG_URL) holding the test knowledge base, its name yielded, dropped
+    afterwards: the template the ``kb`` fixture copies (``pg_knowledge_template`` in conftest.py)."""
+    assert PG_URL is not None
+    with throwaway_postgres(PG_URL, prefix="mamori_kb_template") as url:
+        with open_store(url) as store:  # closed before any copy: a template must have no connections
+            import_knowledge(store, folder)
+        yield make_url(url).database or ""
+
+
 @pytest.fixture(params=BACKENDS)
 def kb(request: pytest.FixtureRequest, tmp_path: Path, knowledge_template: Path) -> Iterator[Store]:
     """An open store holding the test knowledge base: a copy of the SQLite template, or a throw-away
-    PostgreSQL database (MAMORI_TEST_PG_URL) imported afresh."""
+    PostgreSQL database (MAMORI_TEST_PG_URL) copied from the PostgreSQL template."""
     if request.param == "sqlite":
         path = tmp_path / "kb.db"
         shutil.copy(knowledge_template, path)
@@ -125,6 +138,9 @@ def kb(request: pytest.FixtureRequest, tmp_path: Path, knowledge_template: Path)
             yield store
         return
     assert PG_URL is not None
-    with throwaway_postgres(PG_URL, prefix="mamori_portfolio") as url, open_store(url) as store:
-        import_knowledge(store, tmp_path)
+    template = request.getfixturevalue("pg_knowledge_template")
+    with (
+        throwaway_postgres(PG_URL, prefix="mamori_portfolio", template=template) as url,
+        open_store(url) as store,
+    ):
         yield store

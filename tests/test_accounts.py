@@ -43,6 +43,7 @@ def _all_text(store: Store) -> str:
     return "\n".join(out)
 
 
+@pytest.mark.argon2_default
 def test_passwords_are_argon2_hashes_and_are_renewed_when_the_parameters_change(store: Store) -> None:
     user, generated = accounts.create_user(store, "alice", PASSWORD, "psirt", "developer")
     assert generated is None

@@ -421,6 +421,10 @@ def _run_case(
     return run, value
 
 
+# the sweep takes about a minute of subprocess runs that every test here waits for: first in the run
+pytestmark = pytest.mark.runs_first
+
+
 @pytest.fixture(scope="module")
 def results(
     tmp_path_factory: pytest.TempPathFactory,

@@ -53,6 +53,7 @@ def _env(tmp: Path) -> dict[str, str]:
 
 
 @pytest.mark.packaging
+@pytest.mark.runs_first
 def test_wheel_installs_and_runs_the_demo_on_every_python(tmp_path: Path, online: None) -> None:
     """`.ci/pythons.py`: wheel built once, then per CPython >= 3.11 found: venv, install, --version, demo
     (the suite tries the running Python; ``MAMORI_TEST_PYTHONS=3.11,3.13`` names others, ``all`` every one
@@ -116,6 +117,7 @@ def _git_project(root: Path, files: dict[str, bytes]) -> Path:
 
 
 @pytest.mark.packaging
+@pytest.mark.runs_first
 def test_pre_commit_try_repo_checks_sbom_files(tmp_path: Path, online: None) -> None:
     if not (REPO / ".git").exists():
         pytest.skip("the repository is not a git checkout: pre-commit try-repo needs one")

@@ -37,8 +37,10 @@ ARGS = [
 ]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One Chromium for the module's tests (each test opens contexts of its own: no cookies, storage or
+    pages shared between tests)."""
     sync_api = pytest.importorskip("playwright.sync_api")
     if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
         pytest.skip(f"no Chromium at {CHROMIUM}")

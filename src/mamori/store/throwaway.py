@@ -10,14 +10,22 @@ from sqlalchemy import MetaData, create_engine, make_url
 
 
 @contextlib.contextmanager
-def throwaway_postgres(server_url: str, prefix: str = "mamori_test") -> Iterator[str]:
-    """Create a fresh database on the server, yield its URL, drop it afterwards."""
+def throwaway_postgres(
+    server_url: str, prefix: str = "mamori_test", template: str | None = None
+) -> Iterator[str]:
+    """Create a fresh database on the server, yield its URL, drop it afterwards.
+
+    ``template``: the name of a database on the same server to copy (``CREATE DATABASE ... TEMPLATE``, a file
+    copy on the server, much cheaper than migrating and importing again); nobody may be connected to it."""
+    if template is not None and not template.replace("_", "").isalnum():
+        raise ValueError(f"not a database name of ours: {template!r}")
     url = make_url(server_url)
     name = f"{prefix}_{secrets.token_hex(6)}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            copy = f' TEMPLATE "{template}"' if template else ""
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"{copy}')
         try:
             yield url.set(database=name).render_as_string(hide_password=False)
         finally:
