@@ -428,6 +428,75 @@ def test_dashboard_counts_are_the_release_views(site: Site) -> None:
     assert [v for v, _n in by_name["web"]["trend"]] == ["1.0", "1.1"]
 
 
+def test_dashboard_remembered_counts_follow_a_new_release_and_kev(site: Site, tmp_path: Path) -> None:
+    """The dashboard keeps its counts and SSVC outcomes between calls: a re-match run (a new release) and a
+    KEV change are seen at once."""
+    from sqlalchemy import delete
+
+    from mamori.model.vulnerability import Kev
+    from mamori.portfolio.ssvc_view import add_ssvc
+    from mamori.portfolio.views import release
+    from mamori.server.security import Principal, grants
+    from mamori.server.web_pages import dashboard_rows
+    from mamori.store import schema
+
+    user = accounts.find_user(site.store, "root")
+    assert user is not None
+    root = Principal(
+        "user", user.id, user.name, grants(site.store, accounts.memberships(site.store, user.id))
+    )
+
+    def rows() -> dict[str, dict[str, Any]]:
+        return {r["name"]: r for r in dashboard_rows(site.store, root, "en")}
+
+    def same_as_release(row: dict[str, Any], name: str, version: str) -> None:
+        found = release(site.store, name, version)
+        summary = found["summary"]
+        assert (row["latest"], row["open"], row["kev"]) == (version, summary["open_findings"], summary["kev"])
+        assert row["ratings"]["critical"] == summary["by_rating"]["critical"]
+        open_ = [dict(f, product=name, release=version) for f in found["findings"] if f["in_gate"]]
+        add_ssvc(site.store, open_, role="user", lang="en")
+        outcomes = [(f.get("ssvc") or {}).get("outcome", "").replace("-", "_").lower() for f in open_]
+        assert (row["immediate"], row["out_of_cycle"]) == (
+            outcomes.count("immediate"),
+            outcomes.count("out_of_cycle"),
+        )
+
+    first = rows()
+    assert rows() == first  # the second call answers from what the first kept
+    same_as_release(first["web"], "web", "1.1")
+    # web 1.2 lists secret 9.0's components: its counts become secret's
+    path = sbom_file(tmp_path / "web-1.2.cdx.json", OLD, "web")
+    stored = store_sbom(site.store, "web", "1.2", path)
+    match_release(site.store, stored.sbom_id, stored.previous_sbom_id)
+    second = rows()
+    same_as_release(second["web"], "web", "1.2")
+    keys = ("open", "kev", "immediate", "out_of_cycle", "ratings")
+    assert {k: second["web"][k] for k in keys} == {k: second["secret"][k] for k in keys}
+    assert second["web"]["open"] != first["web"]["open"]
+    assert second["web"]["trend"][-1] == ("1.2", second["web"]["open"])
+    # a CVE of secret's open findings enters the KEV catalogue, then leaves it: seen at once each time
+    assert second["secret"]["kev"] == 0
+    found = release(site.store, "secret", "9.0")["findings"]
+    cve = next(
+        i
+        for f in found
+        if f["in_gate"]
+        for i in [f["vulnerability"]["id"], *f["vulnerability"].get("aliases", [])]
+        if i.startswith("CVE-")
+    )
+    with site.store.writer() as w:
+        w.put_kev([Kev(cve, date_added="2024-01-02")])
+    third = rows()
+    assert third["secret"]["kev"] == third["web"]["kev"] > 0
+    same_as_release(third["secret"], "secret", "9.0")
+    same_as_release(third["web"], "web", "1.2")
+    kev = schema.KevEntry.__table__
+    with site.store.engine.begin() as conn:
+        conn.execute(delete(kev).where(kev.c.cve_id == cve))
+    assert rows() == second
+
+
 def test_vulnerability_page_shows_the_jvn_japanese_text(site: Site) -> None:
     from conftest import SHARED_DATA
     from mamori.vulndb import import_path

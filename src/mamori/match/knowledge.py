@@ -206,6 +206,11 @@ class Knowledge:
             self._generation = generation
             self.epoch += 1
 
+    @property
+    def generation(self) -> tuple[Any, ...] | None:
+        """The store's state the caches were filled at (as of the last :meth:`refresh`)."""
+        return self._generation
+
     # -- index rows ---------------------------------------------------------------------------
     def package_rows(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[PackageRow]]:
         missing = sorted({k for k in keys if k not in self._packages})

@@ -8,6 +8,7 @@ finding gets the outcome ``mamori scan --product P`` gives it for the same relea
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -107,13 +108,50 @@ def add_ssvc(
     return report
 
 
+# per store (its URL), role and language: each vulnerability's outcome (None: undecided) with the state of
+# the knowledge base it was decided at (see outcomes)
+_DECIDED: dict[tuple[str, str, str], tuple[Any, dict[str, str | None]]] = {}
+_DECIDED_LOCK = threading.Lock()
+DECIDED_IDS = 200_000  # a store's remembered outcomes are dropped beyond this many
+
+
 def outcomes(store: Store, vuln_ids: Iterable[str], role: str = "user", lang: str = "en") -> dict[str, str]:
     """The SSVC outcome :func:`add_ssvc` gives a finding of each vulnerability in a product without a
     stored context (the decision then rests on the vulnerability alone: its record, KEV and EPSS); ids
-    without a record are left out, as add_ssvc leaves their findings undecided."""
+    without a record are left out, as add_ssvc leaves their findings undecided.
+
+    Each vulnerability is decided once per role and remembered in this process while the knowledge base
+    is in the state it was decided at (every import, KEV and EPSS ones included, changes its
+    ``source_state`` generation; the KEV table's size is the one store-wide figure the decision reads)."""
     chosen = variant(role, "low")
+    wanted = set(vuln_ids)
     knowledge = Knowledge(store)
-    records = knowledge.vulnerabilities(set(vuln_ids))
+    knowledge.refresh()
+    kev_size = _sources(store)
+    state = (knowledge.generation, kev_size["kev"].records)
+    key = (store.engine.url.render_as_string(hide_password=True), chosen.name, lang)
+    with _DECIDED_LOCK:  # the server's requests run in threads
+        held = _DECIDED.get(key)
+        if held is None or held[0] != state or len(held[1]) > DECIDED_IDS:
+            held = _DECIDED[key] = (state, {})
+        known = held[1]
+        missing = wanted - known.keys()
+    decided = _decide(store, knowledge, missing, chosen, lang, kev_size) if missing else {}
+    with _DECIDED_LOCK:
+        known.update(decided)
+        return {vid: out for vid in wanted if (out := known.get(vid)) is not None}
+
+
+def _decide(
+    store: Store,
+    knowledge: Knowledge,
+    vuln_ids: set[str],
+    chosen: Any,
+    lang: str,
+    sources: dict[str, SourceInfo],
+) -> dict[str, str | None]:
+    """Each of ``vuln_ids`` decided on its own (no product context): its outcome, None when undecided."""
+    records = knowledge.vulnerabilities(vuln_ids)
     cves = {c for r in records.values() if r is not None for c in r.cve_ids()}
     kev, epss = knowledge.kev(cves), knowledge.epss(cves)
     placeholder = ComponentRef("", None, None, bom_ref="")
@@ -121,9 +159,9 @@ def outcomes(store: Store, vuln_ids: Iterable[str], role: str = "user", lang: st
         (vid, Finding(placeholder, vulnerability_info([r], kev, epss), [])) for vid, r in records.items()
     ]
     findings = [finding for _vid, finding in pairs]
-    result = ScanResult("", "portfolio", len(findings), _sources(store), findings)
+    result = ScanResult("", "portfolio", len(findings), sources, findings)
     extra = integrate.enrich(result, chosen, context=None, records=records, product=None, lang=lang)
-    out: dict[str, str] = {}
+    out: dict[str, str | None] = dict.fromkeys(vuln_ids)
     for vid, finding in pairs:
         t = extra[id(finding)].triaged
         if t is not None:

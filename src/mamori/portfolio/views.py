@@ -107,19 +107,25 @@ def out_of_gate(conn: Connection) -> dict[int, set[int]]:
     return out
 
 
-def open_counts(conn: Connection, releases: Iterable[int] | None = None) -> dict[int, int]:
+def open_counts(
+    conn: Connection, releases: Iterable[int] | None = None, memo: dict[Any, Any] | None = None
+) -> dict[int, int]:
     """release id → its unresolved affected findings (every release, or those named), counted in the
     database from the partial index of the open affected findings (an affected finding is the one with a
-    stored priority key, :mod:`mamori.portfolio.priority`)."""
+    stored priority key, :mod:`mamori.portfolio.priority`); kept in ``memo`` (:func:`findings_memo`) when
+    given."""
     f = t.FindingRow.__table__
     stmt = (
         select(f.c.release_id, func.count())
         .where(f.c.resolved_run.is_(None), f.c.priority.is_not(None))
         .group_by(f.c.release_id)
     )
-    counts = dict(conn.execute(stmt).all())  # one pass of the index: cheaper than a list of ids to probe
+    counts = memo.get("open_counts") if memo is not None else None
+    if counts is None:
+        counts = dict(conn.execute(stmt).all())  # one pass of the index: cheaper than a list of ids to probe
+        _remember(memo, "open_counts", counts)
     if releases is None:
-        return counts
+        return dict(counts)
     return {rid: counts[rid] for rid in set(releases) if rid in counts}
 
 
@@ -137,34 +143,113 @@ def release_findings(store: Store, releases: Iterable[int], lang: str = "en") ->
     return found
 
 
-def open_groups(conn: Connection, releases: Iterable[int]) -> list[tuple[int, str, str | None, str, int]]:
-    """(release id, vulnerability id, aliases, rating, how many) of the unresolved affected findings in the
-    gate of the releases named (by id): grouped and counted by the database, less the findings a triage
-    record took out of the gate (:func:`out_of_gate`)."""
+def open_vulnerabilities(
+    conn: Connection, releases: Iterable[int], memo: dict[Any, Any] | None = None
+) -> list[tuple[str, str]]:
+    """The distinct (vulnerability id, aliases or "") of the unresolved affected findings of the releases
+    named (by id); kept in ``memo`` (:func:`findings_memo`) when given."""
     f, m = t.FindingRow.__table__, t.MatchRow.__table__
     ids = sorted(set(releases))
-    outside = out_of_gate(conn)
-    counts: dict[tuple[int, str, str | None, str], int] = {}
-    key = (f.c.release_id, m.c.vuln_id, m.c.aliases, m.c.rating)
+    key = ("open_vulnerabilities", hashlib.blake2b(repr(ids).encode()).digest())
+    if memo is not None and key in memo:
+        return list(memo[key])
+    out: set[tuple[str, str]] = set()
     for part in chunks(ids, 500):
-        base = (
-            select(*key, func.count())
-            .select_from(f.join(m, m.c.id == f.c.match_id))
-            .where(f.c.resolved_run.is_(None), m.c.verdict == "affected", f.c.release_id.in_(part))
-            .group_by(*key)
+        out.update(
+            (vid, aliases or "")
+            for vid, aliases in conn.execute(
+                select(m.c.vuln_id, m.c.aliases)
+                .select_from(f.join(m, m.c.id == f.c.match_id))
+                .where(f.c.resolved_run.is_(None), m.c.verdict == "affected", f.c.release_id.in_(part))
+                .distinct()
+            )
         )
-        for rid, vid, aliases, rating, n in conn.execute(base):
-            counts[(rid, vid, aliases, rating)] = n
-        for rid in part:
-            gone = sorted(outside.get(rid, ()))
-            for chunk in chunks(gone, 500):
-                for row in conn.execute(
-                    select(*key)
-                    .select_from(f.join(m, m.c.id == f.c.match_id))
-                    .where(f.c.release_id == rid, f.c.match_id.in_(chunk))
-                ):
-                    counts[tuple(row)] -= 1  # type: ignore[index]
+    found = sorted(out)
+    _remember(memo, key, tuple(found))
+    return found
+
+
+def open_classes(
+    conn: Connection,
+    releases: Iterable[int],
+    pairs: Iterable[tuple[str, str]],
+    classes: dict[str, Iterable[str]],
+    outside: dict[int, set[int]] | None = None,
+    memo: dict[Any, Any] | None = None,
+) -> list[tuple[int, str | None, bool, str, int]]:
+    """(release id, rating, in KEV, class, how many) of the unresolved affected findings in the gate of the
+    releases named (by id), counted by the database: ``pairs`` are the (id, aliases or "") the findings may
+    carry (:func:`open_vulnerabilities`), whose KEV membership is read here (the id or an alias in the
+    catalogue, as :func:`findings` says); a finding's class is the first of ``classes`` (name → vulnerability
+    ids) listing its vulnerability, "" for none. Less the findings a triage record took out of the gate
+    (``outside``, read when not given: :func:`out_of_gate`). The counts before that are kept in ``memo``
+    (:func:`findings_memo`) when given, per releases, pairs and classes."""
+    ids = sorted(set(releases))
+    pairs = sorted(set(pairs))
+    named = [(name, sorted(set(vids))) for name, vids in classes.items()]
+    key = ("open_classes", hashlib.blake2b(repr((ids, pairs, named)).encode()).digest())
+    outside = out_of_gate(conn) if outside is None else outside
+    gone = {rid: sorted(outside[rid]) for rid in ids if outside.get(rid)}
+    held = memo.get(key) if memo is not None else None
+    counted = _class_counter(conn, pairs, named) if held is None or gone else None
+    if held is None:
+        assert counted is not None
+        f, m = t.FindingRow.__table__, t.MatchRow.__table__
+        held = {}
+        for part in chunks(ids, 500):
+            where = (f.c.resolved_run.is_(None), m.c.verdict == "affected", f.c.release_id.in_(part))
+            for rid, rating, kev, name, n in conn.execute(counted(*where)):
+                k = (rid, rating, bool(kev), name)
+                held[k] = held.get(k, 0) + n
+        _remember(memo, key, held)
+    counts = dict(held)
+    for rid, matches in gone.items():
+        assert counted is not None
+        f = t.FindingRow.__table__
+        for chunk in chunks(matches, 500):
+            for orid, rating, kev, name, n in conn.execute(
+                counted(f.c.release_id == rid, f.c.match_id.in_(chunk))
+            ):
+                k = (orid, rating, bool(kev), name)
+                counts[k] = counts.get(k, 0) - n
     return [(*k, n) for k, n in counts.items() if n > 0]
+
+
+def _class_counter(
+    conn: Connection, pairs: list[tuple[str, str]], classes: list[tuple[str, list[str]]]
+) -> Any:
+    """A statement maker for :func:`open_classes`: the findings that the conditions given keep, counted
+    per (release id, rating, in KEV, class)."""
+    from sqlalchemy import case, literal, or_, tuple_
+
+    f, m = t.FindingRow.__table__, t.MatchRow.__table__
+    in_kev_ids, mixed = _kev_flags(conn, pairs)
+    aliases = func.coalesce(m.c.aliases, "")
+    kev_terms = ([m.c.vuln_id.in_(in_kev_ids)] if in_kev_ids else []) + (
+        [tuple_(m.c.vuln_id, aliases).in_(mixed)] if mixed else []
+    )
+    in_kev = case((or_(*kev_terms), 1), else_=0) if kev_terms else literal(0)
+    whens = [(m.c.vuln_id.in_(ids), name) for name, ids in classes if ids]
+    kind = case(*whens, else_="") if whens else literal("")
+    joined = f.join(m, m.c.id == f.c.match_id)
+
+    def counted(*where: Any) -> Any:
+        # the expressions (with their IN lists) once, in a subquery; grouped by its columns outside
+        inner = (
+            select(
+                f.c.release_id.label("rid"),
+                m.c.rating.label("rating"),
+                in_kev.label("kev"),
+                kind.label("kind"),
+            )
+            .select_from(joined)
+            .where(*where)
+            .subquery()
+        )
+        cols = (inner.c.rid, inner.c.rating, inner.c.kev, inner.c.kind)
+        return select(*cols, func.count()).group_by(*cols)
+
+    return counted
 
 
 def vulnerability_findings(
@@ -756,14 +841,35 @@ def _memo(store: Store, conn: Connection) -> dict[Any, Any] | None:
     return held[1]
 
 
+def findings_memo(store: Store, conn: Connection) -> dict[Any, Any] | None:
+    """What the portfolio's views keep between calls in this process (see :func:`_memo`)."""
+    return _memo(store, conn)
+
+
+def _remember(memo: dict[Any, Any] | None, key: Any, value: Any) -> None:
+    if memo is None or value is None:
+        return
+    if len(memo) > MEMO_ENTRIES:
+        memo.clear()
+    memo[key] = value
+
+
 def _kev_split(conn: Connection) -> tuple[list[str], list[tuple[str, str]]]:
-    """KEV per distinct (id, aliases) of the affected matches: the ids whose matches all are in KEV
-    (decided by the id alone, a hashed IN list), and the (id, aliases) in KEV of the rare id whose
-    matches carry aliases that disagree."""
+    """KEV per distinct (id, aliases) of the affected matches: see :func:`_kev_flags`."""
     m = t.MatchRow.__table__
     distinct = conn.execute(
         select(m.c.vuln_id, m.c.aliases).where(m.c.verdict == "affected").distinct()
     ).all()
+    return _kev_flags(conn, distinct)
+
+
+def _kev_flags(
+    conn: Connection, distinct: Iterable[tuple[str, str | None]]
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """KEV per distinct (id, aliases): the ids whose matches all are in KEV (decided by the id alone, a
+    hashed IN list), and the (id, aliases) in KEV of the rare id whose matches carry aliases that
+    disagree."""
+    distinct = list(distinct)
     known = _kev(conn, (i for v, a in distinct for i in [v, *(a or "").split()]))
     flags: dict[str, dict[str, bool]] = {}
     for v, a in distinct:

@@ -74,10 +74,13 @@ def dashboard_rows(store: Store, principal: Principal, lang: str) -> list[dict[s
     open findings by rating, a priority score, and the open findings of each release (the trend).
 
     The database counts: every release's open findings (:func:`mamori.portfolio.views.open_counts`) and
-    the latest releases' open findings per vulnerability and rating
-    (:func:`mamori.portfolio.views.open_groups`), both less the findings a triage record took out of the
+    the latest releases' open findings per rating, KEV membership and SSVC class
+    (:func:`mamori.portfolio.views.open_classes`), both less the findings a triage record took out of the
     gate. In a product without a stored context a finding's SSVC outcome rests on its vulnerability alone,
-    so each vulnerability is decided once (:func:`mamori.portfolio.ssvc_view.outcomes`); the latest
+    so each vulnerability of those releases (:func:`mamori.portfolio.views.open_vulnerabilities`) is
+    decided once and remembered (:func:`mamori.portfolio.ssvc_view.outcomes`), and the immediate and
+    out-of-cycle ones go to the database as IN lists. The counts are remembered in the process until the
+    next re-match run or KEV change (:func:`mamori.portfolio.views.findings_memo`). The latest
     release of a product with a context has its findings read and decided one by one, as its release page
     does."""
     from mamori.portfolio import views
@@ -99,18 +102,22 @@ def dashboard_rows(store: Store, principal: Principal, lang: str) -> list[dict[s
                 select(r.c.id, r.c.product_id, r.c.version).where(r.c.product_id.in_(part)).order_by(r.c.id)
             ):
                 releases.setdefault(row.product_id, []).append((row.id, row.version))
-        counts = views.open_counts(conn, (rid for rows in releases.values() for rid, _v in rows))
+        memo = views.findings_memo(store, conn)  # kept until the next re-match run or KEV change
+        counts = views.open_counts(conn, (rid for rows in releases.values() for rid, _v in rows), memo)
         outside = views.out_of_gate(conn)
         latest = {pid: rows[-1] for pid, rows in releases.items()}
         plain = {rid: pid for pid, (rid, _v) in latest.items() if names[pid] not in with_context}
-        groups = views.open_groups(conn, plain)
-        kev_ids = views._kev(conn, (i for g in groups for i in [g[1], *(g[2] or "").split()]))
-    decided = outcomes(store, {g[1] for g in groups}, role="user", lang=lang)
-    # per product: (rating, KEV, SSVC outcome) → how many open findings of its latest release
+        pairs = views.open_vulnerabilities(conn, plain, memo)
+    decided = outcomes(store, {vid for vid, _a in pairs}, role="user", lang=lang)
+    classes: dict[str, list[str]] = {"immediate": [], "out_of_cycle": []}
+    for vid, outcome in decided.items():
+        classes.get(outcome.replace("-", "_").lower(), []).append(vid)
+    with store.engine.connect() as conn:
+        groups = views.open_classes(conn, plain, pairs, classes, outside, memo)
+    # per product: (rating, KEV, SSVC class) → how many open findings of its latest release
     tally: dict[int, dict[tuple[str, bool, str], int]] = {}
-    for rid, vid, aliases, rating, n in groups:
-        kev = any(i.upper() in kev_ids for i in [vid, *(aliases or "").split()])
-        key = (rating, kev, decided.get(vid, "").replace("-", "_").lower())
+    for rid, rating, kev, kind, n in groups:
+        key = (rating, kev, kind)
         mine = tally.setdefault(plain[rid], {})
         mine[key] = mine.get(key, 0) + n
     by_id = {rid: pid for pid, (rid, _v) in latest.items() if rid not in plain}
