@@ -115,14 +115,13 @@ def _open_findings(store: Store, role: str) -> list[dict[str, Any]]:
     SSVC outcome, EPSS and priority score."""
     from mamori.match.knowledge import Knowledge
     from mamori.model import merge
-    from mamori.portfolio.ssvc_view import add_ssvc
     from mamori.portfolio.views import findings
     from mamori.triage.score import priority_score
 
     found = [f for f in findings(store)["findings"] if f["in_gate"]]
     if not found:
         return []
-    add_ssvc(store, found, role=role)
+    _add_ssvc_once(store, found, role)
     cves = {
         i.upper()
         for f in found
@@ -137,6 +136,39 @@ def _open_findings(store: Store, role: str) -> list[dict[str, Any]]:
         score = v["score"] if v["score"] is not None and 0.0 <= v["score"] <= 10.0 else None
         f["priority"] = priority_score(score, f["epss"], v["kev"])
     return found
+
+
+def _add_ssvc_once(store: Store, found: list[dict[str, Any]], role: str) -> None:
+    """The portfolio's SSVC view (:func:`mamori.portfolio.ssvc_view.add_ssvc`) decided once per
+    (vulnerability, product context) instead of once per finding: the decision reads the vulnerability's
+    record, KEV and EPSS and the product's stored context (product-wide points only), never the component,
+    so every finding of one vulnerability in products without a stored context shares one outcome. The
+    findings of a group share one (read-only) ``ssvc`` dict."""
+    from mamori.portfolio.context import contexts
+    from mamori.portfolio.ssvc_view import add_ssvc
+
+    with_context = set(contexts(store))
+    groups: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
+    for f in found:
+        if f["status"] == "resolved":  # add_ssvc leaves these undecided
+            continue
+        product = f["product"] if f["product"] in with_context else None
+        groups.setdefault((f["vulnerability"]["id"], product), []).append(f)
+    add_ssvc(store, [group[0] for group in groups.values()], role=role)
+    for group in groups.values():
+        ssvc = group[0].get("ssvc")
+        if ssvc is not None:
+            for f in group[1:]:
+                f["ssvc"] = ssvc
+
+
+def _known(conn: Connection, keys: Sequence[str]) -> set[str]:
+    """Which of ``keys`` (event keys) are recorded already."""
+    e = t.EventRow.__table__
+    known: set[str] = set()
+    for i in range(0, len(keys), 500):
+        known.update(conn.scalars(select(e.c.key).where(e.c.key.in_(keys[i : i + 500]))))
+    return known
 
 
 def _finding_payload(f: dict[str, Any]) -> dict[str, Any]:
@@ -289,8 +321,9 @@ def default_policy() -> Any:
     return parse_policy(load_yaml("data", "notify", "policy.yaml"), "mamori/data/notify/policy.yaml")
 
 
-def _policy_events(found: list[dict[str, Any]], policy: Any) -> list[dict[str, Any]]:
-    """A finding that fires a ``fail`` rule of ``policy``: one event per (finding, rule)."""
+def _policy_events(conn: Connection, found: list[dict[str, Any]], policy: Any) -> list[dict[str, Any]]:
+    """A finding that fires a ``fail`` rule of ``policy``: one event per (finding, rule). A violation
+    whose event is recorded already is not rendered again (it would be dropped as known)."""
     from mamori.triage.policy import PolicyFinding, evaluate
 
     by_key: dict[str, dict[str, Any]] = {}
@@ -311,9 +344,11 @@ def _policy_events(found: list[dict[str, Any]], policy: Any) -> list[dict[str, A
         for k in keys
     ]
     violations, _notices = evaluate(policy, subjects)
+    failing = [v for v in violations if v.action == "fail"]
+    known = _known(conn, [f"policy_violation:{v.component}:{v.rule}"[:400] for v in failing])
     out = []
-    for v in violations:
-        if v.action != "fail":
+    for v in failing:
+        if f"policy_violation:{v.component}:{v.rule}"[:400] in known:
             continue
         f = by_key[v.component]
         extra = {
@@ -559,13 +594,10 @@ def compute_events(
             with _write(store) as conn:
                 rows = _finding_events(conn, found, epss_rise, now.strftime("%Y-%m-%d"))
                 rows += _quality_events(conn)
-                rows += _policy_events(found, policy)
+                rows += _policy_events(conn, found, policy)
                 rows += _supplier_events(conn)
                 rows += _review_events(conn, now.date(), review_days)
-                keys = [r["key"] for r in rows]
-                known: set[str] = set()
-                for i in range(0, len(keys), 500):
-                    known.update(conn.scalars(select(e.c.key).where(e.c.key.in_(keys[i : i + 500]))))
+                known = _known(conn, [r["key"] for r in rows])
                 fresh = [{**r, "created_at": now_iso(now)} for r in rows if r["key"] not in known]
                 fresh = list({r["key"]: r for r in fresh}.values())
                 events = []
