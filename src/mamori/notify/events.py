@@ -103,6 +103,14 @@ def _now() -> str:
 
 
 def _finding_key(f: dict[str, Any]) -> str:
+    """The finding's state key (kept in the finding: the state comparison and the policy both need it)."""
+    key = f.get("_notify_key")
+    if key is None:
+        key = f["_notify_key"] = _key_of(f)
+    return key
+
+
+def _key_of(f: dict[str, Any]) -> str:
     c = f["component"]
     raw = "\x1f".join(
         [f["product"], f["release"], c.get("ref") or "", c.get("purl") or "", f["vulnerability"]["id"]]
@@ -122,17 +130,17 @@ def _open_findings(store: Store, role: str) -> list[dict[str, Any]]:
     if not found:
         return []
     _add_ssvc_once(store, found, role)
-    cves = {
-        i.upper()
-        for f in found
-        for i in [f["vulnerability"]["id"], *f["vulnerability"]["aliases"]]
-        if merge.is_cve(i)
-    }
+    # one vulnerability's ids (and so its EPSS) are the same in every finding of it: looked at once
+    ids = {(f["vulnerability"]["id"], tuple(f["vulnerability"]["aliases"])) for f in found}
+    cves = {i.upper() for vid, aliases in ids for i in (vid, *aliases) if merge.is_cve(i)}
     epss = Knowledge(store).epss(cves)
+    highest: dict[tuple[str, tuple[str, ...]], float | None] = {}
+    for vid, aliases in ids:
+        scores = [epss[i.upper()].score for i in (vid, *aliases) if i.upper() in epss]
+        highest[(vid, aliases)] = max(scores) if scores else None
     for f in found:
         v = f["vulnerability"]
-        scores = [epss[i.upper()].score for i in [v["id"], *v["aliases"]] if i.upper() in epss]
-        f["epss"] = max(scores) if scores else None
+        f["epss"] = highest[(v["id"], tuple(v["aliases"]))]
         score = v["score"] if v["score"] is not None and 0.0 <= v["score"] <= 10.0 else None
         f["priority"] = priority_score(score, f["epss"], v["kev"])
     return found
@@ -211,7 +219,7 @@ def _finding_events(
 ) -> list[dict[str, Any]]:
     """The events of the findings, and the state table brought up to date."""
     s = t.FindingStateRow.__table__
-    seen = {row.key: row for row in conn.execute(select(s))}
+    seen = {row.key: row for row in conn.execute(select(s.c.key, s.c.kev, s.c.epss, s.c.ssvc_outcome))}
     out: list[dict[str, Any]] = []
     inserts: list[dict[str, Any]] = []
     done: set[str] = set()
