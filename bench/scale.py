@@ -15,6 +15,11 @@ dropped afterwards; the template is never written. Sub-commands, each printing o
 - ``throughput --template NAME [--noop 300] [--uploads 24]``: tasks/s of no-op tasks and of real ones
   (uploaded SBOMs of ``--components`` packages stored and matched) with 1 and 2 worker processes.
 - ``sizes --template NAME``: rows and ``pg_total_relation_size`` of every table, per release and per finding.
+- ``events --template NAME [--runs 3] --peer-src OTHER/src``: CPU seconds of one
+  :func:`mamori.notify.compute_events` on a portfolio whose state is recorded (a baseline computed first, not
+  timed), this code against the peer's (the previous code), each call in a process of its own on the same
+  copy, rounds alternating which goes first; the store is unchanged between calls, so both read and decide
+  every open finding and record nothing (the steady cost a feed update pays before its few events).
 - ``latency --template NAME``: a new OSV record affecting components of the portfolio is imported;
   the scheduler's path runs on the workers (changed-only re-match in shards, then events computed and
   delivered); seconds from the import's end until a loopback webhook receives the first event.
@@ -670,9 +675,85 @@ def latency(pg: str, template: str, concurrency: int) -> dict[str, Any]:
     return {"load_average_before": load_before, **out}
 
 
+# -- compute_events CPU, this code against the peer's ----------------------------------------------------
+def events_one(db: str) -> dict[str, Any]:
+    """One compute_events in this process (the code on sys.path): its CPU and wall seconds."""
+    from mamori.notify import compute_events
+    from mamori.store import open_store
+
+    with open_store(db) as store:
+        cpu, wall = time.process_time(), time.perf_counter()
+        computed = compute_events(store)
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "process_cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),  # whole process, imports too
+        "cpu_seconds": round(cpu, 2),
+        "wall_seconds": round(wall, 2),
+        "events": len(computed.events),
+    }
+
+
+def _events_in(src: Path, db: str) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    out = subprocess.run(
+        [sys.executable, __file__, "events-one", "--template", "-", "--db", db],
+        env=env,
+        capture_output=True,
+        timeout=3600,
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"events-one in {src}: {out.stderr.decode(errors='replace')[-2000:]}")
+    return json.loads(out.stdout)
+
+
+def events_bench(pg: str, template: str, runs: int, peer: Path | None) -> dict[str, Any]:
+    from mamori.notify import compute_events
+    from mamori.store import open_store
+
+    if peer is None:
+        raise SystemExit("events: --peer-src (the src folder of the previous code) is required")
+    own = REPO / "src"
+    sides: dict[str, list[dict[str, Any]]] = {"this": [], "peer": []}
+    loads = [load()]
+    with copy_of(pg, template, "events") as db:
+        with open_store(db) as store:
+            started = time.process_time()
+            baseline = compute_events(store, baseline=True)
+            baseline_cpu = time.process_time() - started
+        for i in range(runs):
+            order = ["peer", "this"] if i % 2 == 0 else ["this", "peer"]
+            for side in order:
+                sides[side].append(_events_in(peer if side == "peer" else own, db))
+            loads.append(load())
+
+    def med(side: str, field: str) -> float:
+        return round(statistics.median(r[field] for r in sides[side]), 2)
+
+    return {
+        "template": template,
+        "process_cpu_seconds_median": {
+            "this": med("this", "process_cpu_seconds"),
+            "peer": med("peer", "process_cpu_seconds"),
+        },
+        "baseline_events": len(baseline.events),
+        "baseline_cpu_seconds_this_code": round(baseline_cpu, 2),
+        "cpu_seconds_median": {"this": med("this", "cpu_seconds"), "peer": med("peer", "cpu_seconds")},
+        "wall_seconds_median": {"this": med("this", "wall_seconds"), "peer": med("peer", "wall_seconds")},
+        "cpu_ratio_peer_over_this": round(med("peer", "cpu_seconds") / med("this", "cpu_seconds"), 2),
+        "runs": sides,
+        "load_average": loads,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["build", "rematch", "throughput", "sizes", "latency"])
+    parser.add_argument(
+        "command", choices=["build", "rematch", "throughput", "sizes", "latency", "events", "events-one"]
+    )
+    parser.add_argument("--db", help="events-one: the database URL of the copy")
     parser.add_argument("--pg", default=PG)
     parser.add_argument("--template", required=True)
     parser.add_argument("--sboms", type=int, default=200)
@@ -695,6 +776,10 @@ def main() -> None:
         out = sizes(args.pg, args.template)
     elif args.command == "throughput":
         out = throughput(args.pg, args.template, args.noop, args.uploads, args.components, args.seed)
+    elif args.command == "events":
+        out = events_bench(args.pg, args.template, args.runs, args.peer_src)
+    elif args.command == "events-one":
+        out = events_one(args.db)
     else:
         out = latency(args.pg, args.template, args.workers)
     print(json.dumps(out, indent=2))

@@ -106,6 +106,14 @@ def _now() -> str:
 
 
 def _finding_key(f: dict[str, Any]) -> str:
+    """The finding's state key (kept in the finding: the state comparison and the policy both need it)."""
+    key = f.get("_notify_key")
+    if key is None:
+        key = f["_notify_key"] = _key_of(f)
+    return key
+
+
+def _key_of(f: dict[str, Any]) -> str:
     c = f["component"]
     raw = "\x1f".join(
         [f["product"], f["release"], c.get("ref") or "", c.get("purl") or "", f["vulnerability"]["id"]]
@@ -118,28 +126,60 @@ def _open_findings(store: Store, role: str) -> list[dict[str, Any]]:
     SSVC outcome, EPSS and priority score."""
     from mamori.match.knowledge import Knowledge
     from mamori.model import merge
-    from mamori.portfolio.ssvc_view import add_ssvc
     from mamori.portfolio.views import findings
     from mamori.triage.score import priority_score
 
     found = [f for f in findings(store)["findings"] if f["in_gate"]]
     if not found:
         return []
-    add_ssvc(store, found, role=role)
-    cves = {
-        i.upper()
-        for f in found
-        for i in [f["vulnerability"]["id"], *f["vulnerability"]["aliases"]]
-        if merge.is_cve(i)
-    }
+    _add_ssvc_once(store, found, role)
+    # one vulnerability's ids (and so its EPSS) are the same in every finding of it: looked at once
+    ids = {(f["vulnerability"]["id"], tuple(f["vulnerability"]["aliases"])) for f in found}
+    cves = {i.upper() for vid, aliases in ids for i in (vid, *aliases) if merge.is_cve(i)}
     epss = Knowledge(store).epss(cves)
+    highest: dict[tuple[str, tuple[str, ...]], float | None] = {}
+    for vid, aliases in ids:
+        scores = [epss[i.upper()].score for i in (vid, *aliases) if i.upper() in epss]
+        highest[(vid, aliases)] = max(scores) if scores else None
     for f in found:
         v = f["vulnerability"]
-        scores = [epss[i.upper()].score for i in [v["id"], *v["aliases"]] if i.upper() in epss]
-        f["epss"] = max(scores) if scores else None
+        f["epss"] = highest[(v["id"], tuple(v["aliases"]))]
         score = v["score"] if v["score"] is not None and 0.0 <= v["score"] <= 10.0 else None
         f["priority"] = priority_score(score, f["epss"], v["kev"])
     return found
+
+
+def _add_ssvc_once(store: Store, found: list[dict[str, Any]], role: str) -> None:
+    """The portfolio's SSVC view (:func:`mamori.portfolio.ssvc_view.add_ssvc`) decided once per
+    (vulnerability, product context) instead of once per finding: the decision reads the vulnerability's
+    record, KEV and EPSS and the product's stored context (product-wide points only), never the component,
+    so every finding of one vulnerability in products without a stored context shares one outcome. The
+    findings of a group share one (read-only) ``ssvc`` dict."""
+    from mamori.portfolio.context import contexts
+    from mamori.portfolio.ssvc_view import add_ssvc
+
+    with_context = set(contexts(store))
+    groups: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
+    for f in found:
+        if f["status"] == "resolved":  # add_ssvc leaves these undecided
+            continue
+        product = f["product"] if f["product"] in with_context else None
+        groups.setdefault((f["vulnerability"]["id"], product), []).append(f)
+    add_ssvc(store, [group[0] for group in groups.values()], role=role)
+    for group in groups.values():
+        ssvc = group[0].get("ssvc")
+        if ssvc is not None:
+            for f in group[1:]:
+                f["ssvc"] = ssvc
+
+
+def _known(conn: Connection, keys: Sequence[str]) -> set[str]:
+    """Which of ``keys`` (event keys) are recorded already."""
+    e = t.EventRow.__table__
+    known: set[str] = set()
+    for i in range(0, len(keys), 500):
+        known.update(conn.scalars(select(e.c.key).where(e.c.key.in_(keys[i : i + 500]))))
+    return known
 
 
 def _finding_payload(f: dict[str, Any]) -> dict[str, Any]:
@@ -182,7 +222,7 @@ def _finding_events(
 ) -> list[dict[str, Any]]:
     """The events of the findings, and the state table brought up to date."""
     s = t.FindingStateRow.__table__
-    seen = {row.key: row for row in conn.execute(select(s))}
+    seen = {row.key: row for row in conn.execute(select(s.c.key, s.c.kev, s.c.epss, s.c.ssvc_outcome))}
     out: list[dict[str, Any]] = []
     inserts: list[dict[str, Any]] = []
     done: set[str] = set()
@@ -292,8 +332,9 @@ def default_policy() -> Any:
     return parse_policy(load_yaml("data", "notify", "policy.yaml"), "mamori/data/notify/policy.yaml")
 
 
-def _policy_events(found: list[dict[str, Any]], policy: Any) -> list[dict[str, Any]]:
-    """A finding that fires a ``fail`` rule of ``policy``: one event per (finding, rule)."""
+def _policy_events(conn: Connection, found: list[dict[str, Any]], policy: Any) -> list[dict[str, Any]]:
+    """A finding that fires a ``fail`` rule of ``policy``: one event per (finding, rule). A violation
+    whose event is recorded already is not rendered again (it would be dropped as known)."""
     from mamori.triage.policy import PolicyFinding, evaluate
 
     by_key: dict[str, dict[str, Any]] = {}
@@ -314,9 +355,11 @@ def _policy_events(found: list[dict[str, Any]], policy: Any) -> list[dict[str, A
         for k in keys
     ]
     violations, _notices = evaluate(policy, subjects)
+    failing = [v for v in violations if v.action == "fail"]
+    known = _known(conn, [f"policy_violation:{v.component}:{v.rule}"[:400] for v in failing])
     out = []
-    for v in violations:
-        if v.action != "fail":
+    for v in failing:
+        if f"policy_violation:{v.component}:{v.rule}"[:400] in known:
             continue
         f = by_key[v.component]
         extra = {
@@ -562,13 +605,10 @@ def compute_events(
             with _write(store) as conn:
                 rows = _finding_events(conn, found, epss_rise, now.strftime("%Y-%m-%d"))
                 rows += _quality_events(conn)
-                rows += _policy_events(found, policy)
+                rows += _policy_events(conn, found, policy)
                 rows += _supplier_events(conn)
                 rows += _review_events(conn, now.date(), review_days)
-                keys = [r["key"] for r in rows]
-                known: set[str] = set()
-                for i in range(0, len(keys), 500):
-                    known.update(conn.scalars(select(e.c.key).where(e.c.key.in_(keys[i : i + 500]))))
+                known = _known(conn, [r["key"] for r in rows])
                 fresh = [{**r, "created_at": now_iso(now)} for r in rows if r["key"] not in known]
                 fresh = list({r["key"]: r for r in fresh}.values())
                 events = []

@@ -1,0 +1,115 @@
+"""compute_events decides SSVC once per (vulnerability, product context) and renders only violations not
+recorded yet: the events must be exactly those of the previous computation (SSVC decided for every
+finding, every violation rendered), on a demo portfolio with changes between two computations (new
+findings, KEV added, EPSS rise, SSVC change, a product with a stored context) on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mamori.notify import compute_events
+from mamori.notify import events as ev
+from mamori.store import Store
+from notify_support import demo_store
+
+NOW = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
+
+
+def _epss(path: Path, day: str, log4j: str, text4shell: str) -> Path:
+    path.write_text(
+        f"#model_version:v2025.03.14,score_date:{day}T00:00:00+0000\ncve,epss,percentile\n"
+        f"CVE-2021-45046,{log4j},0.90000\nCVE-2022-42889,{text4shell},0.80000\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _portfolio(tmp: Path, db: str | None, shared: Path) -> tuple[Store, list[list[dict[str, Any]]]]:
+    """The demo store and a second product with the same SBOM and a stored context; a baseline, then the
+    changes, computed with whatever compute_events is in place; returns every computation's events."""
+    from mamori.demo import DEMO_SBOM, demo_data
+    from mamori.portfolio import add_product, match_release, store_sbom
+    from mamori.portfolio.context import set_context
+    from mamori.vulndb import import_path
+
+    tmp.mkdir()
+    store = demo_store(tmp, db=db)
+    add_product(store, "kiosk", "ACME")
+    stored = store_sbom(store, "kiosk", "1.0", demo_data() / DEMO_SBOM, who="tester")
+    match_release(store, stored.sbom_id, stored.previous_sbom_id)
+    set_context(store, "kiosk", {"value_density": "concentrated"}, reason="test", who="tester")
+    import_path(store, _epss(tmp / "epss-1.csv", "2026-12-06", "0.01000", "0.02000"))
+    runs = [compute_events(store, baseline=True, now=NOW)]
+    # changes: KEV (the real catalog: log4j's CVE-2021-45046 added, its SSVC outcome changes), EPSS rises,
+    # a new product without a context (new findings), the stored context changed (SSVC changes)
+    import_path(store, shared / "kev" / "known_exploited_vulnerabilities.json")
+    import_path(store, _epss(tmp / "epss-2.csv", "2026-12-07", "0.60000", "0.45000"))
+    add_product(store, "till", "ACME")
+    stored = store_sbom(store, "till", "3.0", demo_data() / DEMO_SBOM, who="tester")
+    match_release(store, stored.sbom_id, stored.previous_sbom_id)
+    set_context(store, "kiosk", {"value_density": "diffuse"}, reason="test", who="tester")
+    runs.append(compute_events(store, now=NOW))
+    runs.append(compute_events(store, now=NOW))  # nothing changed: nothing new
+    return store, [[_comparable(e) for e in r.events] for r in runs]
+
+
+def _comparable(e: ev.Event) -> dict[str, Any]:
+    """The event as recorded, but for the time its finding was first seen (the wall clock of the match)."""
+    out = {**e.as_dict(), "key": e.key}
+    out["detail"] = {k: v for k, v in e.payload.items() if k != "first_seen"}
+    return out
+
+
+def _previous(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The previous computation: the SSVC view decides every finding; every violation is rendered."""
+    from mamori.portfolio.ssvc_view import add_ssvc
+
+    real_policy, real_known = ev._policy_events, ev._known
+
+    def every_violation(conn: Any, found: list[dict[str, Any]], policy: Any) -> list[dict[str, Any]]:
+        monkeypatch.setattr(ev, "_known", lambda conn, keys: set())
+        try:
+            return real_policy(conn, found, policy)
+        finally:
+            monkeypatch.setattr(ev, "_known", real_known)
+
+    monkeypatch.setattr(ev, "_add_ssvc_once", lambda store, found, role: add_ssvc(store, found, role=role))
+    monkeypatch.setattr(ev, "_policy_events", every_violation)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_same_events_as_the_previous_computation(
+    tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch, backend: str
+) -> None:
+    with ExitStack() as stack:
+        dbs: list[str | None] = [None, None]
+        if backend == "postgresql":
+            url = os.environ.get("MAMORI_TEST_PG_URL")
+            if not url:
+                pytest.skip("MAMORI_TEST_PG_URL not set")
+            from mamori.store.throwaway import throwaway_postgres
+
+            dbs = [stack.enter_context(throwaway_postgres(url, prefix="mamori_notify_inc")) for _ in range(2)]
+        _store, new = _portfolio(tmp_path / "new", dbs[0], shared_data)
+        with monkeypatch.context() as m:
+            _previous(m)
+            _store, old = _portfolio(tmp_path / "old", dbs[1], shared_data)
+    assert new == old
+    baseline, changed, again = new
+    assert baseline and again == []
+    kinds = {(e["kind"], e["product"], e["vulnerability"]) for e in changed}
+    assert ("kev_added", "shop", "CVE-2021-45046") in kinds
+    assert ("kev_added", "kiosk", "CVE-2021-45046") in kinds
+    assert ("epss_rise", "shop", "CVE-2022-42889") in kinds
+    assert ("new_finding", "till", "CVE-2021-44228") in kinds
+    assert ("policy_violation", "till", "CVE-2021-44228") in kinds
+    # an SSVC change from KEV (both products) and one from the stored context alone (kiosk only)
+    changes = {(e["product"], e["vulnerability"]) for e in changed if e["kind"] == "ssvc_change"}
+    assert {("shop", "CVE-2021-45046"), ("kiosk", "CVE-2021-45046"), ("kiosk", "CVE-2020-8203")} <= changes
+    assert ("shop", "CVE-2020-8203") not in changes
