@@ -77,8 +77,13 @@ def build(
     return db, [p for _, _, p in extra], {"import_seconds": round(imported, 1), "store": stored}
 
 
-def _worker(db: str, prefix: str, concurrency: int, log: Path) -> subprocess.Popen[bytes]:
+def worker(
+    db: str, prefix: str, concurrency: int, log: Path, src: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """``mamori worker``; ``src``: run the mamori package found there (a peer checkout) instead."""
     env = {**os.environ, "MAMORI_QUEUE_PREFIX": prefix, "MAMORI_LANG": "en"}
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
     args = [MAMORI, "worker", "--broker", BROKER, "--db", db, "--pool", "prefork"]
     args += ["--concurrency", str(concurrency), "--loglevel", "warning"]
     return subprocess.Popen(
@@ -86,7 +91,7 @@ def _worker(db: str, prefix: str, concurrency: int, log: Path) -> subprocess.Pop
     )
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
+def stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)  # the main process: a warm shutdown of its pool
         try:
@@ -96,7 +101,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-def _delete(prefix: str) -> None:
+def delete_queues(prefix: str) -> None:
     from kombu import Connection
 
     from mamori.jobs.settings import Queues
@@ -111,7 +116,7 @@ def _delete(prefix: str) -> None:
                 conn.channel().exchange_delete(name)
 
 
-def _count_done(store: Any, ids: list[str]) -> int:
+def count_done(store: Any, ids: list[str]) -> int:
     from sqlalchemy import func, select
 
     from mamori.jobs.tables import JobRow
@@ -126,7 +131,7 @@ def _count_done(store: Any, ids: list[str]) -> int:
 def _warm(store: Any, dispatcher: Any) -> None:
     """One probe through the workers first: their processes started and connected."""
     job = dispatcher.submit("probe")
-    while _count_done(store, [job]) < 1:
+    while count_done(store, [job]) < 1:
         time.sleep(0.1)
 
 
@@ -141,7 +146,7 @@ def throughput(
     work = folder / f"throughput-{uuid.uuid4().hex[:8]}.db"  # a fresh name: no stale -wal beside it
     shutil.copy(db, work)
     prefix = f"mamori-bench-{uuid.uuid4().hex[:8]}"
-    proc = _worker(str(work), prefix, concurrency, folder / "worker.log")
+    proc = worker(str(work), prefix, concurrency, folder / "worker.log")
     out: dict[str, Any] = {"worker_processes": concurrency}
     try:
         with open_store(work) as store:
@@ -150,7 +155,7 @@ def throughput(
             start = time.perf_counter()
             ids = [dispatcher.submit("probe") for _ in range(noop)]
             submitted = time.perf_counter() - start
-            while _count_done(store, ids) < len(ids):
+            while count_done(store, ids) < len(ids):
                 time.sleep(0.05)
             seconds = time.perf_counter() - start
             out["noop"] = {
@@ -167,7 +172,7 @@ def throughput(
                 )
             start = time.perf_counter()
             ids = [dispatcher.submit("upload", token=t) for t in tokens]
-            while _count_done(store, ids) < len(ids):
+            while count_done(store, ids) < len(ids):
                 time.sleep(0.1)
             seconds = time.perf_counter() - start
             states = {uploads.upload_status(store, t).state for t in tokens}
@@ -179,8 +184,8 @@ def throughput(
             }
             dispatcher.shutdown()
     finally:
-        _stop(proc)
-        _delete(prefix)
+        stop(proc)
+        delete_queues(prefix)
     return out
 
 
@@ -210,7 +215,7 @@ def rematch_with(
     work = folder / f"rematch-{concurrency}-{uuid.uuid4().hex[:8]}.db"  # a fresh name: no stale -wal
     shutil.copy(db, work)
     prefix = f"mamori-bench-{uuid.uuid4().hex[:8]}"
-    proc = _worker(str(work), prefix, concurrency, folder / "worker.log")
+    proc = worker(str(work), prefix, concurrency, folder / "worker.log")
     try:
         with open_store(work) as store:
             dispatcher = Dispatcher(store, BROKER, queues=Queues(prefix))
@@ -231,8 +236,8 @@ def rematch_with(
             dispatcher.shutdown()
             return seconds, _findings(store), int(shards or 0)
     finally:
-        _stop(proc)
-        _delete(prefix)
+        stop(proc)
+        delete_queues(prefix)
         for path in (work, Path(f"{work}-wal"), Path(f"{work}-shm")):
             path.unlink(missing_ok=True)
 

@@ -35,7 +35,6 @@ import contextlib
 import json
 import os
 import secrets
-import signal
 import statistics
 import subprocess
 import sys
@@ -48,6 +47,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
+from jobs import count_done, delete_queues, stop, worker  # noqa: E402  (the worker processes of bench/jobs.py)
+
 BROKER = os.environ.get("MAMORI_BENCH_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 PG = os.environ.get("MAMORI_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 MAMORI = str(Path(sys.executable).with_name("mamori"))
@@ -161,57 +162,6 @@ def backend_cpu(database: str) -> float:
         if is_backend and (st := _stat(pid)) is not None:
             total += st[1]
     return total
-
-
-def worker(
-    db: str, prefix: str, concurrency: int, log: Path, src: Path | None = None
-) -> subprocess.Popen[bytes]:
-    """``mamori worker``; ``src``: run the mamori package found there (a peer checkout) instead."""
-    env = {**os.environ, "MAMORI_QUEUE_PREFIX": prefix, "MAMORI_LANG": "en"}
-    if src is not None:
-        env["PYTHONPATH"] = str(src)
-    args = [MAMORI, "worker", "--broker", BROKER, "--db", db, "--pool", "prefork"]
-    args += ["--concurrency", str(concurrency), "--loglevel", "warning"]
-    return subprocess.Popen(
-        args, stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env, start_new_session=True
-    )
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)  # the main process: a warm shutdown of its pool
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
-def delete_queues(prefix: str) -> None:
-    from kombu import Connection
-
-    from mamori.jobs.settings import Queues
-
-    q = Queues(prefix)
-    with Connection(BROKER, connect_timeout=2) as conn:
-        for name in (*q.names, q.dead):
-            with contextlib.suppress(Exception):
-                conn.channel().queue_delete(name)
-        for name in (q.exchange, q.dead_exchange):
-            with contextlib.suppress(Exception):
-                conn.channel().exchange_delete(name)
-
-
-def count_done(store: Any, ids: list[str]) -> int:
-    from sqlalchemy import func, select
-
-    from mamori.jobs.tables import JobRow
-
-    j = JobRow.__table__
-    with store.engine.connect() as conn:
-        return int(
-            conn.scalar(select(func.count()).select_from(j).where(j.c.id.in_(ids), j.c.state == "done")) or 0
-        )
 
 
 def warm(store: Any, dispatcher: Any, times: int) -> None:
