@@ -81,7 +81,7 @@ NOT_FILES = {
     "cwe", "cvss3", "cvss4", "fix_url", "description", "workaround", "mitigation", "impact", "state", "note",
     "duplicate_of", "affected", "fixed", "not_affected", "remove", "recompute", "text_title", "key", "as_",
     "set_", "reset", "notify", "domain", "csaf", "encryption", "policy", "acknowledgments", "languages", "case",
-    "vex", "publisher", "revision", "org_id", "short_name", "vendor", "reference",
+    "vex", "publisher", "revision", "org_id", "short_name", "vendor", "reference", "base_url", "review_days",
 }  # fmt: skip
 
 # (command, parameter) → (argv with {} where the file goes, what the file should hold)
@@ -127,6 +127,8 @@ READS: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
     ("serve", "tls_cert"): (("serve", "--port", "0", "--tls-cert", "{}", "--tls-key", str(SBOM)), "pem"),
     ("serve", "tls_key"): (("serve", "--port", "0", "--tls-cert", str(SBOM), "--tls-key", "{}"), "any"),
     ("psirt case new", "eml"): (("psirt", "case", "new", "--eml", "{}"), "any"),
+    ("advisory validate", "files"): (("advisory", "validate", "{}"), "csaf"),
+    ("advisory publish", "files"): (("advisory", "publish", "{}", "--provider", "@out/provider"), "csaf"),
 }  # fmt: skip
 
 # the PSIRT case _prepare opens (its key has the year it was received in)
@@ -159,6 +161,7 @@ WRITES: dict[tuple[str, str], tuple[str, ...]] = {
     ("advisory cve", "output"): ("advisory", "cve", "--case", CASE, "--org-id", "8254265b-2729-46b6-b9e3-3dfca2d5bfca",
                                  "--short-name", "example", "--vendor", "Example Corp", "--reference",
                                  "https://example.com/advisory", "-o", "{}"),
+    ("advisory publish", "provider"): ("advisory", "publish", "@csaf", "--provider", "{}"),
 }  # fmt: skip
 
 FILE_KINDS = (
@@ -177,6 +180,7 @@ ANY_KINDS = ("missing", "directory", "dev-zero", "fifo")  # any regular file is 
 OUTPUT_KINDS = {  # where the output is a folder: a file in its place
     ("assess declare", "output"): ("a-file", "dev-full"),
     ("demo", "out"): ("a-file",),
+    ("advisory publish", "provider"): ("a-file",),
 }
 
 
@@ -189,6 +193,8 @@ def kinds(what: str) -> tuple[str, ...]:
         return ("missing", "dev-zero", "fifo", "empty", "garbage", "too-deep")
     if what == "advisory":  # a folder is what it usually reads
         return tuple(k for k in FILE_KINDS if k not in ("directory",))
+    if what == "csaf":  # any other JSON is a CSAF document that fails its tests (exit 1), not unreadable
+        return ("directory", *(k for k in FILE_KINDS if k != "wrong-format"))
     return ("directory", *FILE_KINDS)
 
 
@@ -374,6 +380,8 @@ def _argv(template: tuple[str, ...], folder: Path, value: str) -> list[str]:
             out.append(str(folder / "statements.yaml"))
         elif arg == "@vex":
             out.append(str(folder / "vex.json"))
+        elif arg == "@csaf":
+            out.append(str(folder / "advisory.json"))
         else:
             out.append(arg)
     return out
@@ -445,6 +453,12 @@ def _sweep(
          "--to", "openvex"], env=_env(template_dir), capture_output=True, text=True, timeout=TIMEOUT,
     )  # fmt: skip
     assert vex.returncode == 0, vex.stderr
+    csaf = subprocess.run(
+        [str(MAMORI), "advisory", "new", "--case", CASE, "--publisher", "Example Corp", "--namespace",
+         "https://example.com", "-o", str(template_dir / "advisory.json")],
+        env=_env(template_dir), capture_output=True, text=True, timeout=TIMEOUT,
+    )  # fmt: skip
+    assert csaf.returncode == 0, csaf.stderr
     with ThreadPoolExecutor(max_workers=4) as pool:
         done = pool.map(lambda n: _run_case(n, template_dir, root), sorted(CASES))
         return dict(zip(sorted(CASES), done, strict=True))

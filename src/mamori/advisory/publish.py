@@ -21,9 +21,7 @@ has no TLP label or no tracking id is rejected alone and the others are publishe
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -130,6 +128,7 @@ class PublishResult:
     provider: Path
     published: list[Path] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (file, problem)
+    unreadable: list[str] = field(default_factory=list)  # the rejected files that could not be read at all
     signed: bool = False
 
 
@@ -161,6 +160,7 @@ def publish(
             data = parse(raw, path)
         except InputError as exc:
             result.rejected.append((str(path), exc.problem))
+            result.unreadable.append(str(path))
             continue
         problem = _refusal(data)
         if problem is None:
@@ -270,12 +270,13 @@ def _rebuild_folder(
                 write_bytes_atomic(Path(f"{doc}.asc"), key.sign(read_bytes(doc, MAX_DOCUMENT_BYTES)))
     index = "".join(f"{e.relpath}\n" for e in sorted(entries, key=lambda e: e.relpath))
     write_bytes_atomic(provider / folder / "index.txt", index.encode("utf-8"))
-    # every path begins with the year folder's digits: no cell can be read as a spreadsheet formula
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n")
-    for e in sorted(entries, key=lambda e: (e.current, e.relpath), reverse=True):
-        writer.writerow([e.relpath, e.current])
-    write_bytes_atomic(provider / folder / "changes.csv", buffer.getvalue().encode("utf-8"))
+    # "path","date" per line: a path is the year folder's digits and a section 5.1 file name ([+\-a-z0-9_]
+    # and .json), a date is ISO 8601, so no value holds a quote and none can be read as a spreadsheet formula
+    changes = "".join(
+        f'"{e.relpath}","{e.current}"\n'
+        for e in sorted(entries, key=lambda e: (e.current, e.relpath), reverse=True)
+    )
+    write_bytes_atomic(provider / folder / "changes.csv", changes.encode("utf-8"))
     feed = _feed(folder, entries, base, stamp, provider)
     write_bytes_atomic(provider / folder / feed_name(folder), _json(feed))
 

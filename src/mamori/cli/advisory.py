@@ -10,7 +10,9 @@ import typer
 
 from mamori.display import visible
 from mamori.errors import InputError
-from mamori.i18n import _
+from mamori.i18n import N_, _
+
+ERROR_LINE = N_("mamori: error: {message}")  # as mamori.cli.main writes the one line of an error
 
 app = typer.Typer(
     help="Security advisories: draft CSAF 2.0 advisories and CVE records from PSIRT cases, validate and publish them.",
@@ -39,7 +41,7 @@ def validate_cmd(
         try:
             data = parse(read_bytes(path, MAX_DOCUMENT_BYTES), path)
         except InputError as exc:
-            typer.echo(visible(str(exc)), err=True)
+            typer.echo(_(ERROR_LINE).format(message=visible(str(exc))), err=True)
             worst = 2
             continue
         result = validate(data)
@@ -76,7 +78,8 @@ def publish_cmd(
     index.txt, changes.csv, a ROLIE feed per TLP label, .sha256/.sha512, .asc signatures and
     provider-metadata.json. Publishing again updates the lists; every file is replaced atomically.
 
-    A document that is not valid CSAF or has no TLP label is rejected alone (exit 1); the others are published.
+    A document that is not valid CSAF or has no TLP label is rejected alone (exit 1; exit 2 when one cannot
+    be read at all); the others are published.
     """
     from mamori.advisory.publish import publish
     from mamori.advisory.signing import load_signing_key
@@ -84,12 +87,12 @@ def publish_cmd(
     signing = load_signing_key(key) if key is not None else None
     result = publish(files, provider, key=signing, base_url=base_url)
     for file, problem in result.rejected:
-        typer.echo(visible(f"{file}: {problem}"), err=True)
+        typer.echo(_(ERROR_LINE).format(message=visible(f"{file}: {problem}")), err=True)
     for path in result.published:
         typer.echo(visible(_("published {path}").format(path=path)))
     if signing is not None:
         typer.echo(visible(_("signed with key {fingerprint}").format(fingerprint=signing.fingerprint)))
-    raise typer.Exit(1 if result.rejected else 0)
+    raise typer.Exit(2 if result.unreadable else 1 if result.rejected else 0)
 
 
 @csaf_app.command("check")
