@@ -8,11 +8,10 @@ from pathlib import Path
 
 import typer
 
+from mamori.cli.main import ERROR_LINE
 from mamori.display import visible
 from mamori.errors import InputError
-from mamori.i18n import N_, _
-
-ERROR_LINE = N_("mamori: error: {message}")  # as mamori.cli.main writes the one line of an error
+from mamori.i18n import _
 
 app = typer.Typer(
     help="Security advisories: draft CSAF 2.0 advisories and CVE records from PSIRT cases, validate and publish them.",
