@@ -30,10 +30,9 @@ from mamori.errors import InputError
 from mamori.i18n import N_, _, translate
 from mamori.psirt.cases import Case, get_case, parse_time, revisions
 from mamori.store import Store
+from mamori.vex.csaf import check_lang_and_tlp
 
-TLP_LABELS = ("AMBER", "GREEN", "RED", "WHITE")
 TLP_URL = "https://www.first.org/tlp/"
-LANGS = ("en", "ja")
 
 T_SUMMARY_TITLE = N_("Summary")
 T_SUMMARY = N_("{title}: {count} product release(s) affected. Case {key}.")
@@ -116,20 +115,7 @@ def draft_csaf(
 
     case = get_case(store, key)
     lang = lang or case.lang
-    if lang not in LANGS:
-        raise InputError(
-            None,
-            _("unknown language {lang}: expected one of {langs}").format(
-                lang=repr(lang), langs=", ".join(LANGS)
-            ),
-        )
-    if tlp not in TLP_LABELS:
-        raise InputError(
-            None,
-            _("unknown TLP label {label}: CSAF 2.0 allows {labels}").format(
-                label=repr(tlp), labels=", ".join(TLP_LABELS)
-            ),
-        )
+    check_lang_and_tlp(lang, tlp)
     if not publisher.strip():
         raise InputError(None, _("an advisory needs a publisher (--publisher)"))
     if not web_url(namespace):

@@ -251,19 +251,8 @@ class _Reader(Fields):
 # ---------------------------------------------------------------- writing
 
 
-def to_json(
-    doc: VexDocument,
-    namespace: str,
-    tracking_id: str,
-    written: datetime,
-    lang: str = "en",
-    tlp: str = "WHITE",
-) -> dict[str, Any]:
-    """The CSAF VEX document; ``doc.author`` must be set and ``doc.statements`` non-empty (the caller checks).
-
-    Bom-refs that cannot be written as URIs (a source BOM without a serial number) are left out of the
-    product helpers and named in ``doc.warnings``."""
-    assert doc.author
+def check_lang_and_tlp(lang: str, tlp: str) -> None:
+    """A one-line InputError unless ``lang`` is a language mamori writes and ``tlp`` a CSAF 2.0 TLP label."""
     if lang not in LANGS:
         raise InputError(
             None,
@@ -278,6 +267,22 @@ def to_json(
                 label=repr(tlp), labels=", ".join(TLP_LABELS)
             ),
         )
+
+
+def to_json(
+    doc: VexDocument,
+    namespace: str,
+    tracking_id: str,
+    written: datetime,
+    lang: str = "en",
+    tlp: str = "WHITE",
+) -> dict[str, Any]:
+    """The CSAF VEX document; ``doc.author`` must be set and ``doc.statements`` non-empty (the caller checks).
+
+    Bom-refs that cannot be written as URIs (a source BOM without a serial number) are left out of the
+    product helpers and named in ``doc.warnings``."""
+    assert doc.author
+    check_lang_and_tlp(lang, tlp)
     table = mapping()
     serial = serial_uuid(doc.id) if doc.source_format == "cyclonedx" else None
     builder = TreeBuilder((serial, doc.version) if serial else None)
