@@ -21,7 +21,7 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
 from mamori.errors import InputError
-from mamori.notify.subscriptions import Subscription
+from mamori.notify.subscriptions import EVENT_KINDS, OUTCOMES, Subscription
 from mamori.server import api_common as common
 from mamori.server.api import PREFIX
 from mamori.server.security import Grant, Principal, get_store, remote_addr, require
@@ -32,17 +32,9 @@ router = APIRouter(prefix=PREFIX, tags=["notifications"])
 SubscriptionId = Annotated[int, PathParam(ge=1, le=2**62)]
 Channel = Literal["webhook", "slack", "teams", "email"]
 Severity = Literal["critical", "high", "medium", "low", "none"]
-Outcome = Literal["defer", "scheduled", "out_of_cycle", "immediate", "track", "track_star", "attend", "act"]
-Kind = Literal[
-    "new_finding",
-    "kev_added",
-    "epss_rise",
-    "ssvc_change",
-    "sbom_quality_drop",
-    "policy_violation",
-    "supplier_document",
-    "review_due",
-]
+# the outcomes and event kinds mamori.notify accepts, from its own lists
+Outcome = Literal[OUTCOMES]  # type: ignore[valid-type]
+Kind = Literal[EVENT_KINDS]  # type: ignore[valid-type]
 
 
 # -- who may do what ---------------------------------------------------------------------------------
