@@ -46,10 +46,14 @@ def mamori(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([MAMORI, *args], capture_output=True, text=True, timeout=900, env=env, check=False)
 
 
-@pytest.fixture(autouse=True)
-def _shared() -> None:
+def _need_examples() -> None:
     if not EXAMPLES.is_dir():
         pytest.skip("../shared/data/csaf is absent")
+
+
+@pytest.fixture(autouse=True)
+def _shared() -> None:
+    _need_examples()
 
 
 @pytest.fixture(scope="module")
@@ -133,6 +137,7 @@ def _provider_schema_problems(data: Any) -> list[str]:
 
 @pytest.fixture(scope="module")
 def provider(tmp_path_factory: pytest.TempPathFactory, keys: dict[str, Path]) -> Path:
+    _need_examples()  # a module fixture is set up before the autouse one that skips
     root = tmp_path_factory.mktemp("provider") / "csaf"
     no_tlp = EXAMPLES / "cisco-sa-20180328-smi2.json"
     done = mamori(
