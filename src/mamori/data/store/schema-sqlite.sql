@@ -1,4 +1,4 @@
--- revision: 0016_F_psirt
+-- revision: 0017_E_bundle
 
 CREATE TABLE account_login_attempt (
 	id INTEGER NOT NULL,
@@ -134,6 +134,19 @@ CREATE INDEX ix_audit_log_action ON audit_log (action);
 CREATE INDEX ix_audit_log_at ON audit_log (at);
 
 CREATE INDEX ix_audit_log_team_id ON audit_log (team_id);
+
+CREATE TABLE bundle_trusted_key (
+	id INTEGER NOT NULL,
+	supplier VARCHAR(200) NOT NULL,
+	key_id VARCHAR(128) NOT NULL,
+	pem TEXT NOT NULL,
+	added_at VARCHAR(32) NOT NULL,
+	added_by VARCHAR(200) NOT NULL,
+	CONSTRAINT pk_bundle_trusted_key PRIMARY KEY (id),
+	CONSTRAINT uq_bundle_trusted_key UNIQUE (supplier, key_id)
+);
+
+CREATE INDEX ix_bundle_trusted_key_supplier ON bundle_trusted_key (supplier);
 
 CREATE TABLE coverage (
 	source VARCHAR(16) NOT NULL,
@@ -589,6 +602,24 @@ CREATE TABLE assessment_proposal (
 
 CREATE INDEX ix_assessment_proposal_assessment_state ON assessment_proposal (assessment_id, state);
 
+CREATE TABLE bundle_import (
+	id INTEGER NOT NULL,
+	product_id INTEGER NOT NULL,
+	release VARCHAR(100) NOT NULL,
+	supplier VARCHAR(200) NOT NULL,
+	bundle_sha256 VARCHAR(64) NOT NULL,
+	statement_sha256 VARCHAR(64) NOT NULL,
+	key_id VARCHAR(128) NOT NULL,
+	imported_at VARCHAR(32) NOT NULL,
+	imported_by VARCHAR(200) NOT NULL,
+	findings TEXT NOT NULL,
+	diff TEXT NOT NULL,
+	CONSTRAINT pk_bundle_import PRIMARY KEY (id),
+	CONSTRAINT fk_bundle_import_product FOREIGN KEY(product_id) REFERENCES product (id)
+);
+
+CREATE INDEX ix_bundle_import_product_id ON bundle_import (product_id);
+
 CREATE TABLE notify_subscription (
 	id INTEGER NOT NULL,
 	team_id INTEGER NOT NULL,
@@ -720,6 +751,21 @@ CREATE TABLE triage_history (
 	CONSTRAINT uq_triage_history_record_version UNIQUE (record_id, version),
 	CONSTRAINT fk_triage_history_record_id FOREIGN KEY(record_id) REFERENCES triage_record (id)
 );
+
+CREATE TABLE bundle_document (
+	id INTEGER NOT NULL,
+	import_id INTEGER NOT NULL,
+	name TEXT NOT NULL,
+	kind VARCHAR(32) NOT NULL,
+	media_type VARCHAR(100) NOT NULL,
+	sha256 VARCHAR(64) NOT NULL,
+	size INTEGER NOT NULL,
+	content BLOB NOT NULL,
+	CONSTRAINT pk_bundle_document PRIMARY KEY (id),
+	CONSTRAINT fk_bundle_document_import FOREIGN KEY(import_id) REFERENCES bundle_import (id)
+);
+
+CREATE INDEX ix_bundle_document_import_id ON bundle_document (import_id);
 
 CREATE TABLE notify_delivery (
 	id INTEGER NOT NULL,

@@ -1,0 +1,69 @@
+"""Store tables of imported supplier release bundles (SQLAlchemy 2, on the store's shared ``Base``).
+
+The Alembic migration ``0017_E_bundle`` (store/migrations/versions/0017_E_bundle.py) creates them.
+
+- ``bundle_import``: one verified bundle imported: the product and release it is for, the supplier that
+  signed it, the SHA-256 of the bundle file and of its signed statement, the signing key's id, who imported
+  it and when, the open findings of the release right after the import (JSON list of ``vuln|purl``, what the
+  next import of the product is compared with) and the differences from the previous bundle (JSON).
+- ``bundle_document``: every part of an imported bundle kept as it came (zlib): its member name, kind
+  (sbom, sbom-cyclonedx, vex, csaf, declaration-json, declaration-pdf, label-page), media type, SHA-256
+  and size, so a declaration PDF or label page can be handed on exactly as the supplier signed it.
+- ``bundle_trusted_key``: the public keys pinned per supplier (PEM, key id); a bundle verified without
+  ``--key`` must be signed by one of its supplier's pinned keys.
+
+Times are UTC ISO 8601 strings, as in the portfolio tables.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mamori.store.schema import Base
+
+
+class BundleImportRow(Base):
+    __tablename__ = "bundle_import"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    product_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("product.id", name="fk_bundle_import_product"), index=True
+    )
+    release: Mapped[str] = mapped_column(String(100))
+    supplier: Mapped[str] = mapped_column(String(200))
+    bundle_sha256: Mapped[str] = mapped_column(String(64))
+    statement_sha256: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(128))
+    imported_at: Mapped[str] = mapped_column(String(32))
+    imported_by: Mapped[str] = mapped_column(String(200))
+    findings: Mapped[str] = mapped_column(Text)  # JSON list of "vulnerability|purl", sorted
+    diff: Mapped[str] = mapped_column(Text)  # JSON: what differs from the previous bundle of the product
+
+
+class BundleDocumentRow(Base):
+    __tablename__ = "bundle_document"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    import_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("bundle_import.id", name="fk_bundle_document_import"), index=True
+    )
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(32))
+    media_type: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class TrustedKeyRow(Base):
+    __tablename__ = "bundle_trusted_key"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    supplier: Mapped[str] = mapped_column(String(200), index=True)
+    key_id: Mapped[str] = mapped_column(String(128))
+    pem: Mapped[str] = mapped_column(Text)
+    added_at: Mapped[str] = mapped_column(String(32))
+    added_by: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (UniqueConstraint("supplier", "key_id", name="uq_bundle_trusted_key"),)
