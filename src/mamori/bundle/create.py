@@ -159,18 +159,27 @@ def _vex_part(store: Store, product: str, release: str, supplier: str) -> Part |
 def _csaf_parts(
     store: Store, product: str, release: str, publisher: str, namespace: str | None
 ) -> list[Part]:
-    from sqlalchemy import inspect
+    from sqlalchemy import inspect, select
 
     from mamori.advisory.csaf_draft import check_csaf, draft_csaf
     from mamori.psirt import tables as pt
-    from mamori.psirt.cases import list_cases, parse_time, revisions
+    from mamori.psirt.cases import get_case, parse_time, revisions
 
     if not inspect(store.engine).has_table(pt.CaseRow.__tablename__):
         return []
+    c, p = pt.CaseRow.__table__, pt.CaseProductRow.__table__
+    with store.engine.connect() as conn:
+        keys = list(
+            conn.scalars(
+                select(c.c.key)
+                .join(p, p.c.case_id == c.c.id)
+                .where(p.c.product == product, p.c.release == release)
+                .distinct()
+                .order_by(c.c.key)
+            )
+        )
     parts = []
-    for case in list_cases(store):
-        if not any(p.product == product and p.release == release for p in case.products):
-            continue
+    for case in (get_case(store, key) for key in keys):
         done = revisions(store, case.key)
         if not done:
             continue  # no advisory drafted for the case yet

@@ -1,0 +1,338 @@
+"""Supplier release bundles (issue 19): a supplier's store makes a signed bundle of a release built from a real
+SBOM (dropwizard 1.3.15, with a PSIRT case on its jackson-databind and a drafted advisory), a customer verifies
+it and imports it; a tampered part, another signing key and hostile zip members are refused. Two bundles of
+the demo product (2.1.0, then 2.2.0 with commons-text 1.9 → 1.10.0) imported one after the other report
+exactly that component change, the Text4Shell finding resolved and the declaration item whose status changed.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import stat
+import struct
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from conftest import SHARED_DATA, requires_shared
+from mamori.bundle import BundleRefused, create_bundle, import_bundle, verify_bundle
+from mamori.bundle.create import ATTESTATION, MANIFEST, zip_bytes
+from mamori.bundle.importer import pin_key
+from mamori.bundle.signing import generate, load_public, load_signer
+from mamori.compliance.repository import Assessments
+from mamori.portfolio.archive import add_product, store_sbom, store_sbom_data
+from mamori.store import Store, open_store
+from mamori.triage.records import set_records, validated
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO = REPO / "src" / "mamori" / "data" / "demo"
+DEMO_SBOM = DEMO / "shop-portal-2.1.0.cdx.json"
+MAMORI = Path(sys.executable).with_name("mamori")
+DROPWIZARD = SHARED_DATA / "sbom" / "cyclonedx" / "dropwizard-1.3.15" / "bom.json"
+JACKSON = "pkg:maven/com.fasterxml.jackson.core/jackson-databind"
+SUPPLIER = "Example Corp"
+T0 = datetime(2026, 11, 2, 1, 30, tzinfo=UTC)
+
+
+def _keys(folder: Path, name: str, kind: str = "ed25519") -> tuple[Path, Path]:
+    private, public = generate(kind)
+    (folder / f"{name}.key").write_bytes(private)
+    (folder / f"{name}.pub").write_bytes(public)
+    return folder / f"{name}.key", folder / f"{name}.pub"
+
+
+@pytest.fixture
+def supplier(tmp_path: Path) -> Iterator[Store]:
+    with open_store(tmp_path / "supplier.db") as store:
+        add_product(store, "shop", SUPPLIER)
+        yield store
+
+
+def _members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {i.filename: archive.read(i) for i in archive.infolist()}
+
+
+def _run(*argv: str, db: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MAMORI_DB": str(db), "MAMORI_LANG": "en", "NO_COLOR": "1"}
+    return subprocess.run([str(MAMORI), *argv], env=env, capture_output=True, text=True, timeout=120)
+
+
+# --------------------------------------------------------------------------------------------- create, verify
+
+
+def test_bundle_of_a_real_release_verifies_and_is_deterministic(supplier: Store, tmp_path: Path) -> None:
+    from mamori.psirt import cases
+
+    sbom = requires_shared(DROPWIZARD)
+    store_sbom(supplier, "shop", "1.3.15", sbom)
+    set_records(
+        supplier,
+        [
+            validated(
+                "shop", "1.3.15", f"{JACKSON}@2.9.10", "CVE-2020-36518", "affected", None, ["update"], None,
+                who="psirt", at="2026-11-03T00:00:00Z",
+            )
+        ],
+    )  # fmt: skip
+    case = cases.new_case(
+        supplier, title="Deep nesting in jackson-databind", channel="web", cve_id="CVE-2020-36518",
+        component=JACKSON, affected_range="vers:maven/<2.12.6.1", now=T0,
+    )  # fmt: skip
+    cases.compute_affected(supplier, case.key, now=T0)
+    cases.add_revision(supplier, case.key, "draft", "First draft", now=T0)
+    key, public = _keys(tmp_path, "supplier")
+    made = create_bundle(
+        supplier, "shop", "1.3.15", load_signer(key), namespace="https://example.com/security"
+    )
+    again = create_bundle(
+        supplier, "shop", "1.3.15", load_signer(key), namespace="https://example.com/security"
+    )
+    assert made.data == again.data  # ed25519 and a deterministic archive: the same bytes
+    members = _members(made.data)
+    assert sorted(members) == [
+        ATTESTATION,
+        f"csaf/{case.key}.json",
+        MANIFEST,
+        "sbom/original/bom.json",
+        "sbom/sbom.cdx.json",
+        "vex/vex.cdx.json",
+    ]
+    assert members["sbom/original/bom.json"] == sbom.read_bytes()
+    csaf = json.loads(members[f"csaf/{case.key}.json"])
+    assert csaf["document"]["tracking"]["id"] == case.key
+    vex = json.loads(members["vex/vex.cdx.json"])
+    assert [v["id"] for v in vex["vulnerabilities"]] == ["CVE-2020-36518"]
+    path = tmp_path / "shop-1.3.15.zip"
+    path.write_bytes(made.data)
+    result = verify_bundle(path, [load_public(public)])
+    assert result.ok and result.failures == []
+    assert result.product == "shop" and result.release == "1.3.15" and result.supplier == SUPPLIER
+    statement = result.statement
+    assert statement["_type"] == "https://in-toto.io/Statement/v1"
+    assert {s["name"] for s in statement["subject"]} == set(members) - {ATTESTATION}
+    run = _run("bundle", "verify", str(path), "--key", str(public), db=tmp_path / "c.db")
+    assert run.returncode == 0, run.stderr
+    assert "verified" in run.stdout
+
+
+def test_ecdsa_p256_keys_sign_and_verify(supplier: Store, tmp_path: Path) -> None:
+    store_sbom(supplier, "shop", "2.1.0", DEMO_SBOM)
+    key, public = _keys(tmp_path, "p256", "ecdsa-p256")
+    path = tmp_path / "b.zip"
+    path.write_bytes(create_bundle(supplier, "shop", "2.1.0", load_signer(key)).data)
+    assert verify_bundle(path, [load_public(public)]).ok
+
+
+@pytest.fixture
+def signed(supplier: Store, tmp_path: Path) -> tuple[Path, Path]:
+    """A demo bundle and the public key it verifies with."""
+    store_sbom(supplier, "shop", "2.1.0", DEMO_SBOM)
+    key, public = _keys(tmp_path, "supplier")
+    path = tmp_path / "shop-2.1.0.zip"
+    path.write_bytes(create_bundle(supplier, "shop", "2.1.0", load_signer(key)).data)
+    return path, public
+
+
+def test_one_tampered_byte_is_refused_naming_the_part(signed: tuple[Path, Path], tmp_path: Path) -> None:
+    path, public = signed
+    members = _members(path.read_bytes())
+    name = "sbom/original/shop-portal-2.1.0.cdx.json"
+    data = bytearray(members[name])
+    data[100] ^= 0x01
+    members[name] = bytes(data)
+    bad = tmp_path / "tampered.zip"
+    bad.write_bytes(zip_bytes(members))
+    result = verify_bundle(bad, [load_public(public)])
+    assert not result.ok
+    assert [(f.member, f.problem) for f in result.failures] == [
+        (name, "its SHA-256 differs from the signed statement")
+    ]
+    run = _run("bundle", "verify", str(bad), "--key", str(public), db=tmp_path / "c.db")
+    assert run.returncode == 1
+    assert f"FAILED {name}: its SHA-256 differs" in run.stdout
+
+
+def test_another_key_is_refused(signed: tuple[Path, Path], tmp_path: Path) -> None:
+    path, _public = signed
+    _other_key, other_public = _keys(tmp_path, "other")
+    result = verify_bundle(path, [load_public(other_public)])
+    assert result.key_id is None and not result.ok
+    assert [f.member for f in result.failures] == [ATTESTATION]
+    run = _run("bundle", "verify", str(path), "--key", str(other_public), db=tmp_path / "c.db")
+    assert run.returncode == 1 and "no signature verifies with a trusted key" in run.stdout
+
+
+def test_a_resigned_bundle_with_an_added_member_is_refused(signed: tuple[Path, Path], tmp_path: Path) -> None:
+    path, public = signed
+    members = _members(path.read_bytes())
+    members["extra/readme.txt"] = b"not signed"
+    bad = tmp_path / "extra.zip"
+    bad.write_bytes(zip_bytes(members))
+    result = verify_bundle(bad, [load_public(public)])
+    assert [(f.member, f.problem) for f in result.failures] == [
+        ("extra/readme.txt", "not covered by the signed statement")
+    ]
+
+
+def _with_member(path: Path, out: Path, info: zipfile.ZipInfo, data: bytes) -> Path:
+    members = _members(path.read_bytes())
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+        archive.writestr(info, data)
+    out.write_bytes(buffer.getvalue())
+    return out
+
+
+def _declare_oversize(data: bytes, name: str, size: int) -> bytes:
+    """The central directory entry of ``name`` declaring ``size`` bytes inflated."""
+    entry = data.index(b"PK\x01\x02")
+    while True:
+        name_length = struct.unpack("<H", data[entry + 28 : entry + 30])[0]
+        if data[entry + 46 : entry + 46 + name_length] == name.encode():
+            return data[: entry + 24] + struct.pack("<I", size) + data[entry + 28 :]
+        entry = data.index(b"PK\x01\x02", entry + 4)
+
+
+@pytest.mark.parametrize("case", ["zip-slip", "absolute", "symlink", "device", "oversize"])
+def test_hostile_members_make_the_bundle_unreadable(
+    signed: tuple[Path, Path], tmp_path: Path, case: str
+) -> None:
+    path, public = signed
+    bad = tmp_path / f"{case}.zip"
+    if case == "oversize":
+        bad.write_bytes(_declare_oversize(path.read_bytes(), "sbom/sbom.cdx.json", 0xFFFF_FFF0))
+        expected = "sbom/sbom.cdx.json"
+    else:
+        name = {"zip-slip": "../../evil.json", "absolute": "/etc/evil.json"}.get(case, "sbom/link.json")
+        info = zipfile.ZipInfo(name)
+        info.create_system = 3
+        if case == "symlink":
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+        elif case == "device":
+            info.external_attr = (stat.S_IFCHR | 0o644) << 16
+        _with_member(path, bad, info, b"/etc/passwd")
+        expected = name
+    run = _run("bundle", "verify", str(bad), "--key", str(public), db=tmp_path / "c.db")
+    assert run.returncode == 2, run.stdout + run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"mamori: error: {bad}: member {expected!r}")
+    run = _run("bundle", "import", str(bad), "--key", str(public), db=tmp_path / "c.db")
+    assert run.returncode == 2
+
+
+# --------------------------------------------------------------------------------------------- import
+
+
+def _newer_sbom() -> bytes:
+    doc = json.loads(DEMO_SBOM.read_text(encoding="utf-8"))
+    for c in doc["components"]:
+        if c["name"] == "commons-text":
+            c["version"] = "1.10.0"
+            c["purl"] = c["purl"].replace("@1.9", "@1.10.0")
+            c["bom-ref"] = c.get("bom-ref", "").replace("1.9", "1.10.0") or c.get("bom-ref")
+            c.pop("hashes", None)
+    doc["serialNumber"] = "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b80"
+    return json.dumps(doc, indent=2).encode()
+
+
+def test_import_twice_reports_exactly_what_changed(tmp_path: Path) -> None:
+    key, public = _keys(tmp_path, "supplier")
+    signer = load_signer(key)
+    bundles = []
+    with open_store(tmp_path / "supplier.db") as s:
+        add_product(s, "shop", SUPPLIER)
+        book = Assessments(s)
+        a = book.create("guideline", "Example Corp", ("developer",), "shop")
+        first = a.items()[0].id
+        book.answer(a, first, status="partial")
+        store_sbom(s, "shop", "2.1.0", DEMO_SBOM)
+        bundles.append(
+            create_bundle(
+                s,
+                "shop",
+                "2.1.0",
+                signer,
+                assessments=[str(a.id)],
+                approver="Taro Yamada, CEO",
+                date="2026-11-01",
+            )
+        )
+        book.answer(book.get(a.id), first, status="implemented")
+        store_sbom_data(s, "shop", "2.2.0", _newer_sbom(), Path("shop-portal-2.2.0.cdx.json"))
+        bundles.append(
+            create_bundle(
+                s,
+                "shop",
+                "2.2.0",
+                signer,
+                assessments=[str(a.id)],
+                approver="Taro Yamada, CEO",
+                date="2026-12-01",
+            )
+        )
+    paths = []
+    for n, made in enumerate(bundles, 1):
+        paths.append(tmp_path / f"b{n}.zip")
+        paths[-1].write_bytes(made.data)
+    customer = tmp_path / "customer.db"
+    run = _run("db", "import", str(DEMO / "osv"), db=customer)
+    assert run.returncode == 0, run.stderr
+    with open_store(customer) as c:
+        pin_key(c, SUPPLIER, load_public(public), "procurement")
+        one = import_bundle(c, paths[0])
+        assert one.previous is None and one.diff == {}
+        assert (one.supplier, one.product, one.release, one.sbom_revision) == (SUPPLIER, "shop", "2.1.0", 1)
+        two = import_bundle(c, paths[1])
+    assert two.previous is not None and two.previous["release"] == "2.1.0"
+    components = two.diff["components"]
+    assert [(x["name"], x["before"], x["after"]) for x in components["version_changed"]] == [
+        ("commons-text", "1.9", "1.10.0")
+    ]
+    assert all(
+        components["summary"][k] == 0
+        for k in components["summary"]
+        if k not in ("version_changed", "unchanged")
+    )
+    resolved = two.diff["findings"]["resolved"]
+    assert resolved and all("commons-text@1.9" in f for f in resolved)
+    assert any("CVE-2022-42889" in f for f in resolved)
+    assert two.diff["findings"]["new"] == []
+    (declaration,) = two.diff["declarations"]
+    assert [(x["id"], x["before"], x["after"]) for x in declaration["status_changed"]] == [
+        (first, "partial", "implemented")
+    ]
+    assert declaration["date"] == {"before": "2026-11-01", "after": "2026-12-01"}
+    kinds = sorted({p["kind"] for p in two.parts})
+    assert kinds == ["declaration-json", "declaration-pdf", "sbom", "sbom-cyclonedx"]
+
+
+def test_a_refused_bundle_stores_nothing(signed: tuple[Path, Path], tmp_path: Path) -> None:
+    from sqlalchemy import func, select
+
+    from mamori.bundle import tables as bt
+    from mamori.portfolio import tables as t
+
+    path, public = signed
+    members = _members(path.read_bytes())
+    members["sbom/sbom.cdx.json"] = members["sbom/sbom.cdx.json"].replace(b"2.14.1", b"2.17.1", 1)
+    bad = tmp_path / "tampered.zip"
+    bad.write_bytes(zip_bytes(members))
+    with open_store(tmp_path / "customer.db") as c:
+        with pytest.raises(BundleRefused) as refused:
+            import_bundle(c, bad, [load_public(public)])
+        assert [f.member for f in refused.value.verified.failures] == ["sbom/sbom.cdx.json"]
+        with c.engine.connect() as conn:
+            for table in (t.ProductRow, t.SbomRow, bt.BundleImportRow, bt.BundleDocumentRow):
+                assert conn.scalar(select(func.count()).select_from(table.__table__)) == 0
+    run = _run("bundle", "import", str(bad), "--key", str(public), db=tmp_path / "c2.db")
+    assert run.returncode == 1 and "nothing was imported" in run.stdout
