@@ -336,3 +336,38 @@ def test_a_refused_bundle_stores_nothing(signed: tuple[Path, Path], tmp_path: Pa
                 assert conn.scalar(select(func.count()).select_from(table.__table__)) == 0
     run = _run("bundle", "import", str(bad), "--key", str(public), db=tmp_path / "c2.db")
     assert run.returncode == 1 and "nothing was imported" in run.stdout
+
+
+def test_a_failed_import_is_undone(
+    signed: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import func, select
+
+    from mamori.bundle import importer
+    from mamori.portfolio import tables as t
+
+    path, public = signed
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(importer, "_diff", broken)
+    with open_store(tmp_path / "customer.db") as c:
+        with pytest.raises(OSError):
+            import_bundle(c, path, [load_public(public)], match=False)
+        with c.engine.connect() as conn:
+            for table in (t.ProductRow, t.ReleaseRow, t.SbomRow, t.SbomComponentRow):
+                assert conn.scalar(select(func.count()).select_from(table.__table__)) == 0
+        monkeypatch.undo()
+        done = import_bundle(c, path, [load_public(public)], match=False)
+        assert done.sbom_revision == 1 and done.diff == {}
+
+
+def test_a_product_of_another_supplier_is_refused(signed: tuple[Path, Path], tmp_path: Path) -> None:
+    from mamori.errors import InputError
+
+    path, public = signed
+    with open_store(tmp_path / "customer.db") as c:
+        add_product(c, "shop", "Other Inc")
+        with pytest.raises(InputError, match="supplied by 'Other Inc', not 'Example Corp'"):
+            import_bundle(c, path, [load_public(public)])

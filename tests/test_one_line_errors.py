@@ -82,6 +82,7 @@ NOT_FILES = {
     "duplicate_of", "affected", "fixed", "not_affected", "remove", "recompute", "text_title", "key", "as_",
     "set_", "reset", "notify", "domain", "csaf", "encryption", "policy", "acknowledgments", "languages", "case",
     "vex", "publisher", "revision", "org_id", "short_name", "vendor", "reference", "base_url", "review_days",
+    "assessment",
 }  # fmt: skip
 
 # (command, parameter) → (argv with {} where the file goes, what the file should hold)
@@ -129,6 +130,12 @@ READS: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
     ("psirt case new", "eml"): (("psirt", "case", "new", "--eml", "{}"), "any"),
     ("advisory validate", "files"): (("advisory", "validate", "{}"), "csaf"),
     ("advisory publish", "files"): (("advisory", "publish", "{}", "--provider", "@out/provider"), "csaf"),
+    ("bundle verify", "file"): (("bundle", "verify", "{}", "--key", "@pub"), "zip"),
+    ("bundle verify", "key"): (("bundle", "verify", "@bundle", "--key", "{}"), "pem"),
+    ("bundle import", "file"): (("bundle", "import", "{}", "--key", "@pub"), "zip"),
+    ("bundle import", "key"): (("bundle", "import", "@bundle", "--key", "{}"), "pem"),
+    ("bundle create", "key"): (("bundle", "create", "shop@1.0", "--supplier", "S", "-o", "@out/b.zip", "--key", "{}"), "pem"),
+    ("bundle trust", "key"): (("bundle", "trust", "Example Corp", "--key", "{}"), "pem"),
 }  # fmt: skip
 
 # the PSIRT case _prepare opens (its key has the year it was received in)
@@ -162,6 +169,8 @@ WRITES: dict[tuple[str, str], tuple[str, ...]] = {
                                  "--short-name", "example", "--vendor", "Example Corp", "--reference",
                                  "https://example.com/advisory", "-o", "{}"),
     ("advisory publish", "provider"): ("advisory", "publish", "@csaf", "--provider", "{}"),
+    ("bundle keygen", "output"): ("bundle", "keygen", "-o", "{}"),
+    ("bundle create", "output"): ("bundle", "create", "shop@1.0", "--supplier", "S", "--key", "@key", "-o", "{}"),
 }  # fmt: skip
 
 FILE_KINDS = (
@@ -362,6 +371,16 @@ def _prepare(base: Path) -> Path:
         "    products: [pkg:maven/a/b@1]\n    status: not_affected\n    justification: component_not_present\n"
     )
     (base / "profile.yaml").write_text(PROFILE)
+    made = subprocess.run(
+        [str(MAMORI), "bundle", "keygen", "-o", str(base / "bundle.key")], env=env, capture_output=True, text=True,
+        timeout=TIMEOUT,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    made = subprocess.run(
+        [str(MAMORI), "bundle", "create", "shop@1.0", "--supplier", "Example Corp", "--key", str(base / "bundle.key"),
+         "-o", str(base / "bundle.zip")], env=env, capture_output=True, text=True, timeout=TIMEOUT,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
     return base
 
 
@@ -382,6 +401,10 @@ def _argv(template: tuple[str, ...], folder: Path, value: str) -> list[str]:
             out.append(str(folder / "vex.json"))
         elif arg == "@csaf":
             out.append(str(folder / "advisory.json"))
+        elif arg in ("@key", "@pub", "@bundle"):
+            out.append(
+                str(folder / {"@key": "bundle.key", "@pub": "bundle.key.pub", "@bundle": "bundle.zip"}[arg])
+            )
         else:
             out.append(arg)
     return out

@@ -6,9 +6,10 @@ first write, so a part that cannot be read stores nothing either. The writes: th
 its supplier), the SBOM as the release's next ``release_sbom`` revision (:mod:`mamori.portfolio.archive`),
 the VEX as triage records (:mod:`mamori.portfolio.vexin`), a match of the release, and the import with
 every part kept as it came (``bundle_document``). Each of those steps is its own transaction (they are the
-portfolio's own functions); should a later one fail, the SBOM revision and the product this import created
-are removed again, so a failed import leaves the store as it found it, triage records aside (a VEX import
-is idempotent: importing the bundle again after the problem is fixed writes the same records).
+portfolio's own functions); should a later one fail, the SBOM revision, and the release and product this
+import created, are removed again. What a failed import may leave: triage records of its VEX (importing the
+same VEX again changes nothing) and, for a release that existed before, findings the match updated (the
+next match of the release sets them right).
 
 What differs from the previous bundle of the same product is reported: components added, removed and
 changed (:mod:`mamori.sbom.diff`), open findings new and resolved after matching, and declaration changes
