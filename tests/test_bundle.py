@@ -39,6 +39,23 @@ DROPWIZARD = SHARED_DATA / "sbom" / "cyclonedx" / "dropwizard-1.3.15" / "bom.jso
 JACKSON = "pkg:maven/com.fasterxml.jackson.core/jackson-databind"
 SUPPLIER = "Example Corp"
 T0 = datetime(2026, 11, 2, 1, 30, tzinfo=UTC)
+PG_URL = os.environ.get("MAMORI_TEST_PG_URL")
+BACKENDS = [
+    "sqlite",
+    pytest.param("postgresql", marks=pytest.mark.skipif(not PG_URL, reason="MAMORI_TEST_PG_URL not set")),
+]
+
+
+@pytest.fixture(params=BACKENDS)
+def customer(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The customer's database: SQLite, or a throw-away PostgreSQL database."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "customer.db")
+        return
+    from mamori.store.throwaway import throwaway_postgres
+
+    with throwaway_postgres(PG_URL, prefix="mamori_bundle") as url:
+        yield url
 
 
 def _keys(folder: Path, name: str, kind: str = "ed25519") -> tuple[Path, Path]:
@@ -60,7 +77,7 @@ def _members(data: bytes) -> dict[str, bytes]:
         return {i.filename: archive.read(i) for i in archive.infolist()}
 
 
-def _run(*argv: str, db: Path) -> subprocess.CompletedProcess[str]:
+def _run(*argv: str, db: Path | str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "MAMORI_DB": str(db), "MAMORI_LANG": "en", "NO_COLOR": "1"}
     return subprocess.run([str(MAMORI), *argv], env=env, capture_output=True, text=True, timeout=120)
 
@@ -245,7 +262,7 @@ def _newer_sbom() -> bytes:
     return json.dumps(doc, indent=2).encode()
 
 
-def test_import_twice_reports_exactly_what_changed(tmp_path: Path) -> None:
+def test_import_twice_reports_exactly_what_changed(tmp_path: Path, customer: str) -> None:
     key, public = _keys(tmp_path, "supplier")
     signer = load_signer(key)
     bundles = []
@@ -284,7 +301,6 @@ def test_import_twice_reports_exactly_what_changed(tmp_path: Path) -> None:
     for n, made in enumerate(bundles, 1):
         paths.append(tmp_path / f"b{n}.zip")
         paths[-1].write_bytes(made.data)
-    customer = tmp_path / "customer.db"
     run = _run("db", "import", str(DEMO / "osv"), db=customer)
     assert run.returncode == 0, run.stderr
     with open_store(customer) as c:
@@ -339,7 +355,7 @@ def test_a_refused_bundle_stores_nothing(signed: tuple[Path, Path], tmp_path: Pa
 
 
 def test_a_failed_import_is_undone(
-    signed: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    signed: tuple[Path, Path], customer: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from sqlalchemy import func, select
 
@@ -352,11 +368,11 @@ def test_a_failed_import_is_undone(
         raise OSError("disk gone")
 
     monkeypatch.setattr(importer, "_diff", broken)
-    with open_store(tmp_path / "customer.db") as c:
+    with open_store(customer) as c:
         with pytest.raises(OSError):
-            import_bundle(c, path, [load_public(public)], match=False)
+            import_bundle(c, path, [load_public(public)])
         with c.engine.connect() as conn:
-            for table in (t.ProductRow, t.ReleaseRow, t.SbomRow, t.SbomComponentRow):
+            for table in (t.ProductRow, t.ReleaseRow, t.SbomRow, t.SbomComponentRow, t.FindingRow):
                 assert conn.scalar(select(func.count()).select_from(table.__table__)) == 0
         monkeypatch.undo()
         done = import_bundle(c, path, [load_public(public)], match=False)
