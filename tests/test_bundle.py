@@ -387,3 +387,36 @@ def test_a_product_of_another_supplier_is_refused(signed: tuple[Path, Path], tmp
         add_product(c, "shop", "Other Inc")
         with pytest.raises(InputError, match="supplied by 'Other Inc', not 'Example Corp'"):
             import_bundle(c, path, [load_public(public)])
+
+
+def test_jcstar_declaration_and_label_page_go_in_unchanged_bytes(supplier: Store, tmp_path: Path) -> None:
+    store_sbom(supplier, "shop", "2.1.0", DEMO_SBOM)
+    book = Assessments(supplier)
+    a = book.create("jcstar1", SUPPLIER, ("developer",), "shop 2.1.0")
+    book.update_header(
+        a,
+        {
+            "approver": "Taro Yamada, CEO",
+            "declared_on": "2026-11-01",
+            "label_fields": {"page_url": "https://example.com/label", "release": "shop@2.1.0"},
+        },
+    )
+    key, public = _keys(tmp_path, "supplier")
+    made = [
+        create_bundle(supplier, "shop", "2.1.0", load_signer(key), assessments=[str(a.id)]) for _ in range(2)
+    ]
+    assert made[0].data == made[1].data  # PDFs without creation time or random id, label page as rendered
+    members = _members(made[0].data)
+    folder = f"declaration/{a.id}-jcstar1"
+    assert {f"{folder}/{n}" for n in ("declaration.json", "declaration.en.pdf", "declaration.ja.pdf")} <= set(
+        members
+    )
+    assert members[f"{folder}/declaration.en.pdf"].startswith(b"%PDF-")
+    label = members[f"{folder}/label.ja.html"].decode("utf-8")
+    assert "https://example.com/label" in label
+    declaration = json.loads(members[f"{folder}/declaration.json"])
+    assert declaration["date"] == "2026-11-01" and declaration["approver"]["name"] == "Taro Yamada"
+    assert declaration["review"]["valid_until"] == "2028-11-01"  # a JC-STAR self-declaration: two years
+    path = tmp_path / "b.zip"
+    path.write_bytes(made[0].data)
+    assert verify_bundle(path, [load_public(public)]).ok
