@@ -220,7 +220,7 @@ def _declare_oversize(data: bytes, name: str, size: int) -> bytes:
         entry = data.index(b"PK\x01\x02", entry + 4)
 
 
-@pytest.mark.parametrize("case", ["zip-slip", "absolute", "symlink", "device", "oversize"])
+@pytest.mark.parametrize("case", ["zip-slip", "absolute", "symlink", "device", "oversize", "bomb"])
 def test_hostile_members_make_the_bundle_unreadable(
     signed: tuple[Path, Path], tmp_path: Path, case: str
 ) -> None:
@@ -229,6 +229,11 @@ def test_hostile_members_make_the_bundle_unreadable(
     if case == "oversize":
         bad.write_bytes(_declare_oversize(path.read_bytes(), "sbom/sbom.cdx.json", 0xFFFF_FFF0))
         expected = "sbom/sbom.cdx.json"
+    elif case == "bomb":  # 48 MiB of zeros deflated to about 50 kB: refused as it inflates
+        info = zipfile.ZipInfo("sbom/zeros.json")
+        info.compress_type = zipfile.ZIP_DEFLATED
+        _with_member(path, bad, info, bytes(48 << 20))
+        expected = "sbom/zeros.json"
     else:
         name = {"zip-slip": "../../evil.json", "absolute": "/etc/evil.json"}.get(case, "sbom/link.json")
         info = zipfile.ZipInfo(name)
