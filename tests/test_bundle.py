@@ -425,3 +425,19 @@ def test_jcstar_declaration_and_label_page_go_in_unchanged_bytes(supplier: Store
     path = tmp_path / "b.zip"
     path.write_bytes(made[0].data)
     assert verify_bundle(path, [load_public(public)]).ok
+
+
+def test_pinned_supplier_keys_verify_without_key(signed: tuple[Path, Path], tmp_path: Path) -> None:
+    path, public = signed
+    db = tmp_path / "customer.db"
+    run = _run("bundle", "verify", str(path), db=db)
+    assert run.returncode == 2 and "no trusted key for supplier 'Example Corp'" in run.stderr
+    _other, other_public = _keys(tmp_path, "other")
+    assert _run("bundle", "trust", "Other Inc", "--key", str(public), db=db).returncode == 0
+    assert _run("bundle", "trust", SUPPLIER, "--key", str(other_public), db=db).returncode == 0
+    run = _run("bundle", "verify", str(path), "--format", "json", db=db)  # the key is pinned for another
+    assert run.returncode == 1 and json.loads(run.stdout)["failures"][0]["member"] == ATTESTATION
+    assert _run("bundle", "trust", SUPPLIER, "--key", str(public), db=db).returncode == 0
+    run = _run("bundle", "verify", str(path), "--format", "json", db=db)
+    assert run.returncode == 0, run.stdout
+    assert json.loads(run.stdout)["key_id"] == load_public(public).keyid
