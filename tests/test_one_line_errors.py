@@ -82,6 +82,7 @@ NOT_FILES = {
     "duplicate_of", "affected", "fixed", "not_affected", "remove", "recompute", "text_title", "key", "as_",
     "set_", "reset", "notify", "domain", "csaf", "encryption", "policy", "acknowledgments", "languages", "case",
     "vex", "publisher", "revision", "org_id", "short_name", "vendor", "reference", "base_url", "review_days",
+    "site", "system", "environment", "exposure", "network", "end_of_support", "deployment",
 }  # fmt: skip
 
 # (command, parameter) → (argv with {} where the file goes, what the file should hold)
@@ -129,6 +130,7 @@ READS: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
     ("psirt case new", "eml"): (("psirt", "case", "new", "--eml", "{}"), "any"),
     ("advisory validate", "files"): (("advisory", "validate", "{}"), "csaf"),
     ("advisory publish", "files"): (("advisory", "publish", "{}", "--provider", "@out/provider"), "csaf"),
+    ("inventory import", "file"): (("inventory", "import", "{}"), "xlsx"),
 }  # fmt: skip
 
 # the PSIRT case _prepare opens (its key has the year it was received in)
@@ -162,6 +164,8 @@ WRITES: dict[tuple[str, str], tuple[str, ...]] = {
                                  "--short-name", "example", "--vendor", "Example Corp", "--reference",
                                  "https://example.com/advisory", "-o", "{}"),
     ("advisory publish", "provider"): ("advisory", "publish", "@csaf", "--provider", "{}"),
+    ("inventory export", "output"): ("inventory", "export", "-o", "{}"),
+    ("inventory priorities", "output"): ("inventory", "priorities", "--format", "json", "-o", "{}"),
 }  # fmt: skip
 
 FILE_KINDS = (

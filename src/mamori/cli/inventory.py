@@ -271,13 +271,16 @@ def inventory_import(
 @app.command("export")
 def inventory_export(
     output: Path = typer.Option(..., "-o", "--output", help="The .csv or .xlsx file to write."),
+    fmt: str | None = typer.Option(
+        None, "--format", help="csv or xlsx (default: the file's suffix, else csv)."
+    ),
     db: str | None = DB_OPTION,
 ) -> None:
     """Write every deployment (active and retired) as CSV or XLSX; no cell is ever a formula."""
     from mamori.inventory.transfer import export_file
 
     with _store(db) as store:
-        count = export_file(store, output)
+        count = export_file(store, output, fmt)
     typer.echo(_("{count} deployments written to {path}").format(count=count, path=visible(output)))
 
 

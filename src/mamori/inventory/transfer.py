@@ -223,13 +223,14 @@ def export_rows(store: Store) -> list[list[Any]]:
     return rows
 
 
-def export_file(store: Store, path: Path) -> int:
-    """Write every deployment to ``path`` (.csv or .xlsx); returns how many."""
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        raise InputError(path, _("the asset list is written as .csv or .xlsx"))
+def export_file(store: Store, path: Path, fmt: str | None = None) -> int:
+    """Write every deployment to ``path`` as ``fmt`` (csv or xlsx; default: the file's suffix, else csv);
+    returns how many."""
+    fmt = fmt or ("xlsx" if path.suffix.lower() == ".xlsx" else "csv")
+    if fmt not in ("csv", "xlsx"):
+        raise InputError(None, _("the asset list is written as csv or xlsx"))
     rows = export_rows(store)
-    if suffix == ".csv":
+    if fmt == "csv":
         data = cells.csv_bytes(rows)
     else:
         from openpyxl import Workbook
