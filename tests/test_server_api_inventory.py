@@ -17,9 +17,10 @@ from mamori.demo import DEMO_SBOM, demo_data, load_demo_vulnerabilities
 from mamori.inventory.deployments import add_deployment, get_deployment
 from mamori.portfolio import match_release, store_sbom
 from mamori.portfolio.archive import add_product
-from server_support import BACKENDS, backend_store, live
+from server_support import BACKENDS, backend_store, live, signin
 
 API = "/api/mamori/v1"
+PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(params=BACKENDS)
@@ -41,9 +42,11 @@ def site(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, A
             role: accounts.create_api_key(store, "mine", role)[1] for role in ROLE_NAMES if role != "admin"
         }
         keys["admin"] = accounts.create_api_key(store, "ops", "admin")[1]
+        accounts.create_user(store, "sm", PASSWORD, "mine", "security_manager")
+        accounts.create_user(store, "dev", PASSWORD, "mine", "developer")
         with live(store) as server:
             clients = {who: server.client(headers={"X-Api-Key": key}) for who, key in keys.items()}
-            yield {"store": store, "clients": clients, "theirs": theirs.id}
+            yield {"store": store, "clients": clients, "theirs": theirs.id, "server": server}
             for client in clients.values():
                 client.close()
 
@@ -117,3 +120,30 @@ def test_another_teams_deployment(site: dict[str, Any]) -> None:
     admin = site["clients"]["admin"]
     assert [x["site"] for x in admin.get(f"{API}/inventory").json()] == ["zz-their-site"]
     assert admin.get(f"{API}/inventory/{theirs}").status_code == 200
+
+
+def test_the_pages_in_japanese_and_english(site: dict[str, Any]) -> None:
+    store = site["store"]
+    internet = add_deployment(store, "ours", "1.0", site="東京DC", system="portal", system_exposure="open")
+    add_deployment(store, "ours", "1.0", site="大阪工場", system_exposure="small", mission_impact="degraded")
+    browser = site["server"].client()
+    assert signin(browser, "sm", PASSWORD).status_code == 303
+    page = browser.get("/inventory", params={"lang": "ja"})
+    assert page.status_code == 200 and "導入先 (資産台帳)" in page.text
+    assert "東京DC" in page.text and "大阪工場" in page.text and "zz-their" not in page.text
+    only = browser.get("/inventory", params={"site": "大阪工場", "lang": "en"})
+    assert "Deployed inventory" in only.text and "東京DC" not in only.text.split("<table")[1]
+    one = browser.get(f"/inventory/{internet.id}")
+    assert one.status_code == 200 and "portal" in one.text and "open" in one.text
+    assert browser.get(f"/inventory/{site['theirs']}").status_code == 404
+    ranked = browser.get("/inventory/priorities", params={"lang": "ja"})
+    assert ranked.status_code == 200 and "パッチ適用の優先順位" in ranked.text
+    assert "東京DC" in ranked.text and "system_exposure=open" in ranked.text and "zz-their" not in ranked.text
+    english = browser.get("/inventory/priorities", params={"lang": "en", "site": "東京DC"})
+    assert "What to patch first" in english.text and "大阪工場" not in english.text
+    browser.close()
+    developer = site["server"].client()
+    assert signin(developer, "dev", PASSWORD).status_code == 303
+    assert developer.get("/inventory").status_code == 403
+    assert 'href="/inventory"' not in developer.get("/portfolio").text
+    developer.close()

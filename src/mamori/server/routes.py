@@ -25,6 +25,7 @@ ROUTERS: tuple[str, ...] = (
     "mamori.server.web_pages",
     "mamori.server.web_compliance",
     "mamori.server.web_notify",
+    "mamori.server.web_inventory",
     "mamori.server.web_admin",
 )
 
