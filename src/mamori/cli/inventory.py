@@ -430,7 +430,7 @@ def inventory_priorities(
         7.0, "--max-age", help="Knowledge base older than this many days: cannot judge."
     ),
     lang: str | None = typer.Option(
-        None, "--lang", help=f"Language of the output: en or ja ({DEFAULT_NOTE})."
+        None, "--lang", help=f"Language of the text output: en or ja ({DEFAULT_NOTE})."
     ),
     db: str | None = DB_OPTION,
 ) -> None:
