@@ -316,6 +316,14 @@ def test_xlsx_import_never_evaluates_formulas(kb: Store, tmp_path: Path) -> None
     assert update_owner in owners
     cell = next(c for row in sheet.iter_rows() for c in row if c.value == update_owner)
     assert cell.data_type == "s"
+    # what export wrote comes back as text, in both formats (the text is no formula there)
+    for name in ("back.xlsx", "back.csv"):
+        count = export_file(kb, tmp_path / name)
+        again = import_file(kb, tmp_path / name)
+        assert again.rejected == [] and len(again.added) == count, again.rejected
+        from mamori.inventory.deployments import get_deployment
+
+        assert update_owner in {get_deployment(kb, n).owner for n in again.added}
 
 
 def test_cli_bad_input_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -112,7 +112,7 @@ def _csv_table(path: Path, data: bytes) -> list[list[Any]]:
     table: list[list[Any]] = []
     try:
         for record in csv.reader(io.StringIO(text, newline="")):
-            table.append([cells.restore(cell) for cell in record[:MAX_COLUMNS]])
+            table.append([_csv_cell(cell) for cell in record[:MAX_COLUMNS]])
             _limit(path, len(table) - 1)
     except csv.Error as exc:
         raise InputError(path, _("not a CSV file: {reason}").format(reason=exc)) from None
@@ -134,8 +134,13 @@ def _xlsx_table(path: Path, data: bytes) -> list[list[Any]]:
         ) from None
     try:
         table: list[list[Any]] = []
-        for row in wb.worksheets[0].iter_rows(values_only=True):
-            table.append(list(row[:MAX_COLUMNS]))
+        for row in wb.worksheets[0].iter_rows():
+            table.append(
+                [
+                    Formula(str(c.value)) if getattr(c, "data_type", None) == "f" else c.value
+                    for c in row[:MAX_COLUMNS]
+                ]
+            )
             _limit(path, len(table) - 1)
         return table
     finally:
@@ -151,16 +156,25 @@ def read_table(path: Path) -> list[list[Any]]:
     return _csv_table(path, data) if suffix == ".csv" else _xlsx_table(path, data)
 
 
+class Formula(str):
+    """A cell a spreadsheet would compute: an XLSX formula cell, or a CSV cell starting with ``=`` (a
+    quote-prefixed one, as :mod:`mamori.cells` writes text, is text)."""
+
+
+def _csv_cell(raw: str) -> str:
+    if unicodedata.normalize("NFKC", raw[:1]) == "=":
+        return Formula(raw)
+    return cells.restore(raw)
+
+
 def _cell(value: Any) -> Any:
     """A cell's value; a formula is refused (its text is never evaluated)."""
-    if isinstance(value, str):
-        if value.startswith("="):
-            raise InputError(
-                None,
-                _("a formula ({text}); mamori does not evaluate formulas").format(text=visible(value[:40])),
-            )
-        if len(value) > MAX_CELL:
-            raise InputError(None, _("a cell longer than {limit} characters").format(limit=MAX_CELL))
+    if isinstance(value, Formula):
+        raise InputError(
+            None, _("a formula ({text}); mamori does not evaluate formulas").format(text=visible(value[:40]))
+        )
+    if isinstance(value, str) and len(value) > MAX_CELL:
+        raise InputError(None, _("a cell longer than {limit} characters").format(limit=MAX_CELL))
     return value
 
 
