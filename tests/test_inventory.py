@@ -337,3 +337,27 @@ def test_cli_bad_input_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[st
     bad.write_text("x")
     assert main(["inventory", "import", str(bad), "--db", db]) == 2
     assert main(["inventory", "priorities", "--db", db]) == 3  # nothing deployed: cannot judge
+
+
+def test_notify_run_records_the_inventory_events(
+    kb: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``mamori notify run`` (what the worker's periodic notification step runs too) records them."""
+    from sqlalchemy import select
+
+    from mamori.notify.tables import EventRow
+
+    _portal(kb, tmp_path)
+    _team_subscription(kb, "portal")
+    add_deployment(kb, "portal", "3.0", site="A", end_of_support="2001-01-01")
+    db = str(kb.engine.url.database)
+    if kb.engine.dialect.name != "sqlite":
+        db = kb.engine.url.render_as_string(hide_password=False)
+    assert main(["notify", "run", "--no-deliver", "--db", db]) == 0
+    e = EventRow.__table__
+    with kb.engine.connect() as conn:
+        kinds = sorted(conn.scalars(select(e.c.kind).where(e.c.kind.in_(("deployed_kev", "end_of_support")))))
+    assert kinds == ["deployed_kev", "end_of_support"]
+    capsys.readouterr()
+    assert main(["notify", "run", "--no-deliver", "--db", db]) == 0
+    assert capsys.readouterr().out.startswith("0 new events")
