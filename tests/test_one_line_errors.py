@@ -83,6 +83,7 @@ NOT_FILES = {
     "set_", "reset", "notify", "domain", "csaf", "encryption", "policy", "acknowledgments", "languages", "case",
     "vex", "publisher", "revision", "org_id", "short_name", "vendor", "reference", "base_url", "review_days",
     "assessment",
+    "site", "system", "environment", "exposure", "network", "end_of_support", "deployment",
 }  # fmt: skip
 
 # (command, parameter) → (argv with {} where the file goes, what the file should hold)
@@ -136,6 +137,7 @@ READS: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
     ("bundle import", "key"): (("bundle", "import", "@bundle", "--key", "{}"), "pem"),
     ("bundle create", "key"): (("bundle", "create", "shop@1.0", "--supplier", "S", "-o", "@out/b.zip", "--key", "{}"), "pem"),
     ("bundle trust", "key"): (("bundle", "trust", "Example Corp", "--key", "{}"), "pem"),
+    ("inventory import", "file"): (("inventory", "import", "{}"), "xlsx"),
 }  # fmt: skip
 
 # the PSIRT case _prepare opens (its key has the year it was received in)
@@ -171,6 +173,8 @@ WRITES: dict[tuple[str, str], tuple[str, ...]] = {
     ("advisory publish", "provider"): ("advisory", "publish", "@csaf", "--provider", "{}"),
     ("bundle keygen", "output"): ("bundle", "keygen", "-o", "{}"),
     ("bundle create", "output"): ("bundle", "create", "shop@1.0", "--supplier", "S", "--key", "@key", "-o", "{}"),
+    ("inventory export", "output"): ("inventory", "export", "-o", "{}"),
+    ("inventory priorities", "output"): ("inventory", "priorities", "--format", "json", "-o", "{}"),
 }  # fmt: skip
 
 FILE_KINDS = (

@@ -40,6 +40,7 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, 
         other.update(_other_assessment(store, secret))
         other.update(_other_subscription(store))
         other.update(_other_case(store))
+        other.update(_other_deployment(store))
         keys = {}
         for role in ROLE_NAMES:
             if role == "admin":
@@ -114,7 +115,18 @@ def _other_case(store: Any) -> dict[str, Any]:
     return {"case_key": case.key}
 
 
+def _other_deployment(store: Any) -> dict[str, Any]:
+    """A deployment of the other team's release, at a site that names the other team."""
+    from mamori.inventory.deployments import add_deployment
+
+    made = add_deployment(
+        store, SECRET_PRODUCT, "9.9", site=f"site of {SECRET_KEY_NAME}", system_exposure="open", who="x"
+    )
+    return {"deployment_id": made.id}
+
+
 ABSENT = {
+    "deployment_id": 987654,
     "case_key": "PSIRT-2026-9999",
     "product_id": 987654,
     "release_id": 987654,

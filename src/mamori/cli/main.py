@@ -68,6 +68,7 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "jobs": ("jobs", "jobs_app", "group"),
     "psirt": ("psirt", "app", "group"),
     "bundle": ("bundle", "app", "group"),
+    "inventory": ("inventory", "app", "group"),
 }
 ROOT: dict[str, Any] = {
     "name": "mamori",

@@ -68,7 +68,7 @@ def notify_add(
         "--event",
         help=(
             "Only these events (repeatable): new_finding, kev_added, epss_rise, ssvc_change, "
-            "sbom_quality_drop, policy_violation, supplier_document, review_due, case_overdue."
+            "sbom_quality_drop, policy_violation, supplier_document, review_due, case_overdue, deployed_kev, end_of_support."
         ),
     ),
     digest: bool = typer.Option(False, "--digest", help="One message a day with the day's events."),
@@ -238,9 +238,15 @@ def notify_run(
         computed = compute_events(
             store, epss_rise=epss_rise, role=role, baseline=baseline, policy=rules, review_days=review_days
         )
+        events, deliveries = len(computed.events), computed.deliveries
+        if not baseline:
+            from mamori.inventory.events import notify_inventory
+
+            deployed = notify_inventory(store)  # deployed_kev, end_of_support
+            events, deliveries = events + len(deployed.events), deliveries + deployed.deliveries
         typer.echo(
             _("{events} new events, {deliveries} deliveries queued").format(
-                events=len(computed.events), deliveries=computed.deliveries
+                events=events, deliveries=deliveries
             )
         )
         if deliver and not baseline:

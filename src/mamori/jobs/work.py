@@ -147,12 +147,15 @@ def notify(store: Store) -> dict[str, Any]:
     subscriptions = len(list_subscriptions(store))
     if not subscriptions:
         return {"subscriptions": 0, "events": 0, "messages": 0}
+    from mamori.inventory.events import notify_inventory
+
     computed = compute_events(store)
+    deployed = notify_inventory(store)  # deployed_kev and end_of_support of the deployed inventory
     report = deliver_pending(store)
     return {
         "subscriptions": subscriptions,
-        "events": len(computed.events),
-        "deliveries": computed.deliveries,
+        "events": len(computed.events) + len(deployed.events),
+        "deliveries": computed.deliveries + deployed.deliveries,
         "sent": report.sent,
         "messages": report.messages,
         "retrying": report.retrying,

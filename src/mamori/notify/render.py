@@ -28,6 +28,8 @@ TITLES = {
     "supplier_document": N_("VEX received from {author}: {product} {release} ({records} statements)"),
     "review_due": N_("Review due on {due}: self-assessment #{assessment} ({framework}, {organization})"),
     "case_overdue": N_("PSIRT case {case} is overdue: {timer} was due {due} ({state})"),
+    "deployed_kev": N_("Deployed release has a KEV vulnerability: {vuln} in {product} {release} at {sites}"),
+    "end_of_support": N_("End of support {support_ends}: {product} {release} at {site}"),
 }
 KIND_NAMES = {
     "new_finding": N_("new finding"),
@@ -39,6 +41,8 @@ KIND_NAMES = {
     "supplier_document": N_("supplier VEX received"),
     "review_due": N_("review due"),
     "case_overdue": N_("overdue PSIRT case"),
+    "deployed_kev": N_("KEV in a deployed release"),
+    "end_of_support": N_("end of support of a deployment"),
 }
 WHAT_DUE = {
     "valid_until": N_("the JC-STAR label's validity ends"),
@@ -95,6 +99,9 @@ def title(event: Event, lang: Lang) -> str:
         assessment=str(p.get("assessment") or ""),
         framework=str(p.get("framework") or ""),
         organization=str(p.get("organization") or ""),
+        sites=", ".join(map(str, p.get("sites") or [])),
+        site=str(p.get("site") or ""),
+        support_ends=str(p.get("support_ends") or ""),
     )
     template = TITLES.get(event.kind, N_("Event {kind}"))
     return visible(_t(template, lang).format(kind=event.kind, **fields))
@@ -125,6 +132,21 @@ def details(event: Event, lang: Lang) -> list[str]:
         elif isinstance(left, int):
             lines.append(_t(N_("{days} days left"), lang).format(days=left))
         lines.append(_t(N_("Scope: {scope}"), lang).format(scope=p.get("scope") or ""))
+    elif event.kind == "end_of_support":
+        left = p.get("days_left")
+        if isinstance(left, int) and left <= 0:
+            lines.append(_t(N_("Support ended {days} days ago"), lang).format(days=-left))
+        elif isinstance(left, int):
+            lines.append(_t(N_("{days} days left"), lang).format(days=left))
+        lines.append(
+            _t(N_("Deployment {id}: {site} {system}"), lang).format(
+                id=p.get("deployment") or "", site=p.get("site") or "", system=p.get("system") or ""
+            )
+        )
+    elif event.kind == "deployed_kev":
+        lines.append(
+            _t(N_("Deployed at: {sites}"), lang).format(sites=", ".join(map(str, p.get("sites") or [])))
+        )
     if event.vuln_id is not None:
         score = p.get("score")
         lines.append(

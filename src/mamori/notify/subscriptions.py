@@ -37,6 +37,8 @@ EVENT_KINDS = (
     "supplier_document",
     "review_due",
     "case_overdue",
+    "deployed_kev",
+    "end_of_support",
 )
 # what a subscription without an event filter gets: every kind but ``policy_violation``, which restates a
 # finding already sent as ``new_finding``/``kev_added``/``ssvc_change`` (asked for by name: ``--event``)

@@ -20,10 +20,12 @@ ROUTERS: tuple[str, ...] = (
     "mamori.server.api_compliance",
     "mamori.server.api_notify",
     "mamori.server.api_psirt",
+    "mamori.server.api_inventory",
     "mamori.server.dtrack",
     "mamori.server.web_pages",
     "mamori.server.web_compliance",
     "mamori.server.web_notify",
+    "mamori.server.web_inventory",
     "mamori.server.web_admin",
 )
 

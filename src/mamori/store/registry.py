@@ -24,6 +24,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "mamori.jobs.tables",
     "mamori.psirt.tables",
     "mamori.bundle.tables",
+    "mamori.inventory.tables",
 )
 
 

@@ -1,4 +1,4 @@
--- revision: 0017_E_bundle
+-- revision: 0017_G_inventory
 
 CREATE TABLE account_login_attempt (
 	id INTEGER NOT NULL,
@@ -767,6 +767,32 @@ CREATE TABLE bundle_document (
 
 CREATE INDEX ix_bundle_document_import_id ON bundle_document (import_id);
 
+CREATE TABLE deployment (
+	id INTEGER NOT NULL,
+	release_id INTEGER NOT NULL,
+	site VARCHAR(200) NOT NULL,
+	system VARCHAR(200),
+	environment TEXT,
+	system_exposure VARCHAR(32),
+	mission_impact VARCHAR(32),
+	safety_impact VARCHAR(32),
+	network VARCHAR(200),
+	owner TEXT,
+	deployed_since VARCHAR(10),
+	end_of_support VARCHAR(10),
+	status VARCHAR(16) NOT NULL,
+	created_at VARCHAR(32) NOT NULL,
+	created_by VARCHAR(200) NOT NULL,
+	updated_at VARCHAR(32) NOT NULL,
+	retired_at VARCHAR(32),
+	CONSTRAINT pk_deployment PRIMARY KEY (id),
+	CONSTRAINT fk_deployment_release FOREIGN KEY(release_id) REFERENCES product_release (id)
+);
+
+CREATE INDEX ix_deployment_release_id ON deployment (release_id);
+
+CREATE INDEX ix_deployment_site ON deployment (site);
+
 CREATE TABLE notify_delivery (
 	id INTEGER NOT NULL,
 	subscription_id INTEGER NOT NULL,
@@ -826,6 +852,16 @@ CREATE TABLE release_sbom (
 );
 
 CREATE INDEX ix_release_sbom_sha256 ON release_sbom (sha256);
+
+CREATE TABLE release_support (
+	release_id INTEGER NOT NULL,
+	end_of_support VARCHAR(10) NOT NULL,
+	source TEXT,
+	set_by VARCHAR(200) NOT NULL,
+	set_at VARCHAR(32) NOT NULL,
+	CONSTRAINT pk_release_support PRIMARY KEY (release_id),
+	CONSTRAINT fk_release_support_release FOREIGN KEY(release_id) REFERENCES product_release (id)
+);
 
 CREATE TABLE release_uuid (
 	release_id INTEGER NOT NULL,

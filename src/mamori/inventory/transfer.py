@@ -1,0 +1,262 @@
+"""Asset lists in and out: ``mamori inventory import FILE`` (CSV or XLSX) and ``export -o FILE``.
+
+Import reads a header row and one deployment per row. Headers are matched without regard to case, width
+or spaces, in English or Japanese (``product``/``製品``, ``release``/``version``/``バージョン``,
+``site``/``拠点`` …; :data:`HEADERS`). A row whose product release is not stored, whose values are not
+SSVC values or dates, or whose cell holds a formula (``=…``; mamori never evaluates one) is rejected
+alone with its row number; the good rows are added together in one transaction. The file is bounded in
+size (the input limit) and in rows (:data:`MAX_ROWS`); an XLSX workbook is checked before it is parsed
+(``mamori.fileio.check_xlsx``) and read without evaluating anything (formulas come back as their text).
+
+Export writes every deployment (active and retired) as CSV or XLSX through :mod:`mamori.cells`, so that
+no cell becomes a formula in a spreadsheet, to a temporary file renamed into place.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mamori import cells
+from mamori.display import visible
+from mamori.errors import InputError
+from mamori.fileio import atomic_writer, check_xlsx, read_bytes
+from mamori.i18n import _
+from mamori.inventory.deployments import FIELDS, checked_fields, list_deployments
+from mamori.store import Store
+
+MAX_ROWS = 20_000
+MAX_CELL = 4000
+MAX_COLUMNS = 64
+HEADERS: dict[str, str] = {
+    "product": "product",
+    "製品": "product",
+    "製品名": "product",
+    "release": "release",
+    "version": "release",
+    "リリース": "release",
+    "バージョン": "release",
+    "site": "site",
+    "拠点": "site",
+    "設置場所": "site",
+    "system": "system",
+    "システム": "system",
+    "environment": "environment",
+    "環境": "environment",
+    "system_exposure": "system_exposure",
+    "exposure": "system_exposure",
+    "露出": "system_exposure",
+    "システムの露出": "system_exposure",
+    "mission_impact": "mission_impact",
+    "業務への影響": "mission_impact",
+    "safety_impact": "safety_impact",
+    "安全への影響": "safety_impact",
+    "network": "network",
+    "ネットワーク": "network",
+    "owner": "owner",
+    "担当者": "owner",
+    "deployed_since": "deployed_since",
+    "導入日": "deployed_since",
+    "end_of_support": "end_of_support",
+    "サポート終了日": "end_of_support",
+}
+EXPORT_COLUMNS = (
+    "id",
+    "product",
+    "release",
+    *FIELDS,
+    "release_end_of_support",
+    "status",
+    "retired_at",
+)
+
+
+@dataclass(slots=True)
+class ImportReport:
+    rows: int = 0
+    added: list[int] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)  # "FILE: row N: problem"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rows": self.rows, "added": self.added, "rejected": self.rejected}
+
+
+def _key(name: Any) -> str | None:
+    text = (
+        unicodedata.normalize("NFKC", str(name or "")).strip().casefold().replace(" ", "_").replace("-", "_")
+    )
+    return HEADERS.get(text)
+
+
+def _limit(path: Path, count: int) -> None:
+    if count > MAX_ROWS:
+        raise InputError(path, _("more than {count} rows").format(count=MAX_ROWS))
+
+
+def _csv_table(path: Path, data: bytes) -> list[list[Any]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp932")  # a CSV saved by Japanese Excel
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                path, _("neither UTF-8 nor Shift_JIS text (byte {start})").format(start=exc.start)
+            ) from None
+    csv.field_size_limit(MAX_CELL * 4)
+    table: list[list[Any]] = []
+    try:
+        for record in csv.reader(io.StringIO(text, newline="")):
+            table.append([_csv_cell(cell) for cell in record[:MAX_COLUMNS]])
+            _limit(path, len(table) - 1)
+    except csv.Error as exc:
+        raise InputError(path, _("not a CSV file: {reason}").format(reason=exc)) from None
+    return table
+
+
+def _xlsx_table(path: Path, data: bytes) -> list[list[Any]]:
+    from openpyxl import load_workbook
+
+    check_xlsx(data, path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises anything from zipfile, zlib, XML and its own checks
+        raise InputError(
+            path,
+            _("not an Excel workbook (.xlsx): {type}: {reason}").format(type=type(exc).__name__, reason=exc),
+        ) from None
+    try:
+        table: list[list[Any]] = []
+        for row in wb.worksheets[0].iter_rows():
+            table.append(
+                [
+                    Formula(str(c.value)) if getattr(c, "data_type", None) == "f" else c.value
+                    for c in row[:MAX_COLUMNS]
+                ]
+            )
+            _limit(path, len(table) - 1)
+        return table
+    finally:
+        wb.close()
+
+
+def read_table(path: Path) -> list[list[Any]]:
+    """The rows of a CSV or XLSX file (by its suffix), bounded in size and rows."""
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise InputError(path, _("an asset list is read from a .csv or .xlsx file"))
+    data = read_bytes(path)
+    return _csv_table(path, data) if suffix == ".csv" else _xlsx_table(path, data)
+
+
+class Formula(str):
+    """A cell a spreadsheet would compute: an XLSX formula cell, or a CSV cell starting with ``=`` (a
+    quote-prefixed one, as :mod:`mamori.cells` writes text, is text)."""
+
+
+def _csv_cell(raw: str) -> str:
+    if unicodedata.normalize("NFKC", raw[:1]) == "=":
+        return Formula(raw)
+    return cells.restore(raw)
+
+
+def _cell(value: Any) -> Any:
+    """A cell's value; a formula is refused (its text is never evaluated)."""
+    if isinstance(value, Formula):
+        raise InputError(
+            None, _("a formula ({text}); mamori does not evaluate formulas").format(text=visible(value[:40]))
+        )
+    if isinstance(value, str) and len(value) > MAX_CELL:
+        raise InputError(None, _("a cell longer than {limit} characters").format(limit=MAX_CELL))
+    return value
+
+
+def import_file(store: Store, path: Path, *, who: str | None = None) -> ImportReport:
+    """Add the deployments of an asset list; each bad row rejected alone (see the module's text)."""
+    from mamori.inventory.deployments import _insert, _who
+    from mamori.portfolio.archive import release_id
+    from mamori.store.writer import now
+
+    table = read_table(path)
+    if not table:
+        raise InputError(path, _("empty file: expected a header row with product, release, site …"))
+    columns: dict[str, int] = {}
+    for n, name in enumerate(table[0]):
+        key = _key(name)
+        if key is not None and key not in columns:
+            columns[key] = n
+    missing = [c for c in ("product", "release", "site") if c not in columns]
+    if missing:
+        raise InputError(
+            path, _("the header row lacks the columns {columns}").format(columns=", ".join(missing))
+        )
+    report = ImportReport()
+    good: list[tuple[int, str, str, dict[str, Any]]] = []
+    for number, record in enumerate(table[1:], start=2):
+        if not any(cell not in (None, "") for cell in record):
+            continue
+        report.rows += 1
+        try:
+            raw = {k: _cell(record[n]) if n < len(record) else None for k, n in columns.items()}
+            product = str(raw.pop("product") or "").strip()
+            release = str(raw.pop("release") or "").strip()
+            if not product or not release:
+                raise InputError(None, _("product and release are required"))
+            good.append((number, product, release, checked_fields(raw)))
+        except InputError as exc:
+            report.rejected.append(
+                f"{path}: " + _("row {n}: {problem}").format(n=number, problem=exc.problem)
+            )
+    who = _who(who)
+    with store.engine.connect().execution_options(write=True) as conn, conn.begin():
+        at = now()
+        for number, product, release, values in good:
+            try:
+                rid = release_id(conn, product, release)
+            except InputError as exc:
+                report.rejected.append(
+                    f"{path}: " + _("row {n}: {problem}").format(n=number, problem=exc.problem)
+                )
+                continue
+            report.added.append(_insert(conn, rid, values, who, at))
+    return report
+
+
+def export_rows(store: Store) -> list[list[Any]]:
+    rows: list[list[Any]] = [list(EXPORT_COLUMNS)]
+    for d in list_deployments(store, status=None):
+        data = d.as_dict()
+        rows.append([data.get(c) for c in EXPORT_COLUMNS])
+    return rows
+
+
+def export_file(store: Store, path: Path, fmt: str | None = None) -> int:
+    """Write every deployment to ``path`` as ``fmt`` (csv or xlsx; default: the file's suffix, else csv);
+    returns how many."""
+    fmt = fmt or ("xlsx" if path.suffix.lower() == ".xlsx" else "csv")
+    if fmt not in ("csv", "xlsx"):
+        raise InputError(None, _("the asset list is written as csv or xlsx"))
+    rows = export_rows(store)
+    if fmt == "csv":
+        data = cells.csv_bytes(rows)
+    else:
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        ws = wb.active
+        ws.title = "inventory"
+        for row in rows:
+            ws.append(cells.xlsx_row(ws, row))
+        buffer = io.BytesIO()
+        wb.save(buffer)
+        data = buffer.getvalue()
+    with atomic_writer(path, "wb") as out:
+        out.write(data)
+    return len(rows) - 1
