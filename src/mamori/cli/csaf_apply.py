@@ -27,6 +27,9 @@ LISTS = {
     "out_of_range": N_("Product entries naming a product of the inventory, none of its releases: {count}"),
     "unparsed": N_("Product entries with a version range that is not vers: (not evaluated): {count}"),
     "without_purl": N_("Components matched that have no purl to record them under: {count}"),
+    "conflicting": N_(
+        "Releases or components two statements give different statuses (the first kept): {count}"
+    ),
     "not_restated": N_("Records of an earlier revision this one no longer makes (kept): {count}"),
 }
 

@@ -15,7 +15,8 @@ tree against every product and release of the portfolio, not one release:
   is not guessed at: it is counted as unparsed with examples;
 - ``relationship``: ``default_component_of`` / ``optional_component_of`` / ``external_component_of``
   speak about the component (``product_reference``) inside the product it relates to: the releases that
-  product names, at the component when their SBOM lists it, else as a whole; ``installed_on`` /
+  product names, at the component their SBOM lists (by purl, CPE, hash, else name and version; a part
+  the release's SBOM does not list is counted as unmatched, not said of the whole release); ``installed_on`` /
   ``installed_with`` speak about the ``product_reference`` itself (the other product is the platform).
 
 Each (vulnerability, product status, matched release or component) becomes a triage record of origin
@@ -107,6 +108,8 @@ class AdvisoryApply:
     unparsed_examples: list[str] = field(default_factory=list)
     without_purl: int = 0
     without_purl_examples: list[str] = field(default_factory=list)
+    conflicting: int = 0  # subjects two statements give different statuses: the first one is kept
+    conflicting_examples: list[str] = field(default_factory=list)
     not_restated: int = 0
     not_restated_examples: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -270,11 +273,19 @@ class _Matcher:
         targets: list[Target] = []
         for t in self.named(whole, vid):
             rel = next(r for r in self.releases if (r.product, r.version) == (t.product, t.release))
-            inside = self.components(part, rel, vid) if (part.purl or part.cpe or part.hashes) else []
+            inside = [purl for purl, _rule in self.components(part, rel, vid)]
+            if not inside and not (part.purl or part.cpe or part.hashes) and part.name:
+                inside = [
+                    c.purl
+                    for c in rel.components
+                    if c.purl
+                    and ssvc.norm(c.name) == ssvc.norm(part.name or "")
+                    and (part.version is None or c.version == part.version)
+                ]
             if inside:
-                targets.extend(Target(t.product, t.release, purl, "relationship") for purl, _r in inside)
-            else:
-                targets.append(Target(t.product, t.release, WHOLE_RELEASE, "relationship"))
+                targets.extend(Target(t.product, t.release, purl, "relationship") for purl in inside)
+            else:  # what the part is in the release cannot be told: not the release as a whole
+                self.out.note("unmatched", f"{vid}: {p.label}: {part.label} ({t.product} {t.release})")
         return targets
 
 
@@ -445,7 +456,13 @@ def apply_advisory(
             }
     latest: dict[tuple[str, ...], TriageRecord] = {}
     for r in wanted:
-        latest.setdefault(r.key, r)  # one record per subject: the first statement of the document
+        first = latest.setdefault(r.key, r)  # one record per subject: the first statement of the document
+        if first is not r and first.values() != r.values():
+            out.note(
+                "conflicting",
+                f"{r.vulnerability}: {r.product} {r.release} {r.component_purl}: "
+                f"{first.status}, not {r.status}",
+            )
     out.records = len(latest)
     for r in latest.values():
         out.statuses[r.status] = out.statuses.get(r.status, 0) + 1
