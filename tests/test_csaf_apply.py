@@ -28,6 +28,7 @@ RELEASES = {
     ("JKL", "Example Company"): ("4.0", "5.1"),
     ("Secvisogram", "Secvisogram"): ("1.11.0", "2.0.0"),
     ("csaf-gateway", "Example Company"): ("1.0",),
+    ("XYZ", "Example Co., Ltd."): ("1.0",),
 }
 
 
@@ -391,3 +392,14 @@ def test_applied_advisory_raises_supplier_document(db: str, shared_data: Path) -
     assert {(e.product, e.release) for e in events} == {("AdminerEvo", "4.8.3"), ("AdminerEvo", "4.8.4")}
     assert all(e.payload["author"] == "CISA (https://www.cisa.gov/)" for e in events)
     assert all(e.payload["source"].startswith("CSAF VA-24-201-01 version 1") for e in events)
+
+
+def test_supplier_option_names_the_vendor_as_the_inventory_spells_it(db: str, shared_data: Path) -> None:
+    """2022-EVD-UC-05-001: vendor "Example Company", product XYZ, vers:all/*; the inventory's XYZ is
+    supplied by "Example Co., Ltd.": it matches only when --supplier says that is the vendor."""
+    doc = _csaf(shared_data, "examples", "csaf", "csaf_vex", "2022-evd-uc-05-001.json")
+    alone = _apply(db, doc)
+    assert (alone.records, alone.unmatched, alone.out_of_range) == (0, 1, 0)
+    told = _apply(db, doc, supplier="example co.,  LTD.")
+    assert told.matched == {"range": {"releases": 1, "components": 0}}
+    assert _records(db)[("XYZ", "1.0", "*", "CVE-2021-44228")].status == "under_investigation"

@@ -11,8 +11,9 @@ tree against every product and release of the portfolio, not one release:
   product_version_range) names a product of the portfolio (its supplier ≈ the vendor, or the
   ``--supplier`` given, and its name ≈ the product name, compared without case, width or separators)
   and the release whose version is that version (or inside that ``vers:`` range): a statement about the
-  whole release. A range that is not ``vers:`` (CSAF allows free text such as "All versions < V4.33")
-  is not guessed at: it is counted as unparsed with examples;
+  whole release. A range that is not ``vers:`` (CSAF allows free text such as "All versions < V4.33"),
+  or a ``vers:`` range a release's version cannot be compared with, is not guessed at: it is counted as
+  unparsed with examples (``vers:<scheme>/*`` holds every version);
 - ``relationship``: ``default_component_of`` / ``optional_component_of`` / ``external_component_of``
   speak about the component (``product_reference``) inside the product it relates to: the releases that
   product names, at the component their SBOM lists (by purl, CPE, hash, else name and version; a part
@@ -190,11 +191,14 @@ class _Matcher:
         self.releases = releases
         self.supplier = ssvc.norm(supplier) if supplier else None
         self.out = out
+        self.undecided = False  # a vers: range the last product named could not be evaluated on a release
 
     def components(self, p: VexProduct, rel: Release, vid: str) -> list[tuple[str, str]]:
         """(purl, rule) of the release's components the product's helper names."""
         found: list[tuple[str, str]] = []
-        candidate = p if (p.version_range or "").startswith("vers:") else replace(p, version_range=None)
+        rng = p.version_range or ""
+        every = rng.partition("/")[2].strip() == "*"
+        candidate = p if rng.startswith("vers:") and not every else replace(p, version_range=None)
         for c in rel.components:
             rule = None
             if p.purl and component_match(replace(candidate, cpe=None, ref=None), c):
@@ -211,6 +215,17 @@ class _Matcher:
                 self.out.note("without_purl", f"{vid}: {c.label}")
         return found
 
+    def same_product(self, p: VexProduct, rel: Release) -> bool:
+        """The product names this product of the inventory: its name, and its vendor (or ``--supplier``)
+        the product's supplier."""
+        if not p.name or ssvc.norm(p.name) != ssvc.norm(rel.product):
+            return False
+        vendor = ssvc.norm(p.vendor) if p.vendor else None
+        mine = ssvc.norm(rel.supplier) if rel.supplier else None
+        if vendor is not None and mine != vendor and (self.supplier is None or mine != self.supplier):
+            return False
+        return vendor is not None or self.supplier is None or mine == self.supplier
+
     def whole(self, p: VexProduct, rel: Release) -> str | None:
         """The rule by which the product names the release as a whole, else None."""
         if (
@@ -223,30 +238,28 @@ class _Matcher:
             return "purl"
         if p.cpe and any(_cpe_hit(p.cpe, x) for x in rel.root_cpes):
             return "cpe"
-        if not p.name or ssvc.norm(p.name) != ssvc.norm(rel.product):
-            return None
-        vendor = ssvc.norm(p.vendor) if p.vendor else None
-        mine = ssvc.norm(rel.supplier) if rel.supplier else None
-        if vendor is not None and mine != vendor and (self.supplier is None or mine != self.supplier):
-            return None
-        if vendor is None and self.supplier is not None and mine != self.supplier:
+        if not self.same_product(p, rel):
             return None
         if p.version:
             return "name_version" if _same_version(p.version, rel.version) else None
         if p.version_range:
-            return "range" if version_in(p.version_range, rel.version) is True else None
+            inside = in_range(p.version_range, rel.version)
+            if inside is None:
+                self.undecided = True
+            return "range" if inside else None
         return "name"
 
     def named(self, p: VexProduct, vid: str, count: bool = True) -> list[Target]:
         """The releases and components a product without subcomponents names."""
         targets: list[Target] = []
         name_hit = False
+        self.undecided = False
         for rel in self.releases:
             rule = self.whole(p, rel)
             if rule is not None:
                 targets.append(Target(rel.product, rel.version, WHOLE_RELEASE, rule))
                 continue
-            if p.name and ssvc.norm(p.name) == ssvc.norm(rel.product):
+            if self.same_product(p, rel):
                 name_hit = True
             if p.purl or p.cpe or p.hashes:
                 targets.extend(
@@ -255,7 +268,7 @@ class _Matcher:
                 )
         if not targets and count:
             rng = p.version_range
-            if rng and not rng.startswith("vers:"):
+            if rng and (not rng.startswith("vers:") or self.undecided):
                 self.out.note("unparsed", f"{vid}: {p.label}")
             elif name_hit and (rng or p.version):
                 self.out.note("out_of_range", f"{vid}: {p.label}")
@@ -287,6 +300,14 @@ class _Matcher:
             else:  # what the part is in the release cannot be told: not the release as a whole
                 self.out.note("unmatched", f"{vid}: {p.label}: {part.label} ({t.product} {t.release})")
         return targets
+
+
+def in_range(range_text: str, version: str) -> bool | None:
+    """Whether ``version`` is inside a ``vers:`` range (``vers:<scheme>/*`` holds every version); None
+    when that cannot be decided."""
+    if range_text.partition("/")[2].strip() == "*":
+        return True
+    return version_in(range_text, version)
 
 
 def _hashes(p: VexProduct) -> set[str]:
