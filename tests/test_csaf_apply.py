@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -403,3 +404,29 @@ def test_supplier_option_names_the_vendor_as_the_inventory_spells_it(db: str, sh
     told = _apply(db, doc, supplier="example co.,  LTD.")
     assert told.matched == {"range": {"releases": 1, "components": 0}}
     assert _records(db)[("XYZ", "1.0", "*", "CVE-2021-44228")].status == "under_investigation"
+
+
+@pytest.mark.skipif(not os.environ.get("MAMORI_TEST_PG_URL"), reason="MAMORI_TEST_PG_URL not set")
+def test_on_postgresql_apply_again_and_a_newer_revision(shared_data: Path) -> None:
+    from mamori.portfolio.archive import add_product, store_sbom
+    from mamori.store import open_store
+    from mamori.store.throwaway import throwaway_postgres
+
+    dropwizard = shared_data / "sbom" / "cyclonedx" / "dropwizard-1.3.15" / "bom.json"
+    with throwaway_postgres(os.environ["MAMORI_TEST_PG_URL"]) as url:
+        with open_store(url) as store:
+            add_product(store, "AdminerEvo", "AdminerEvo", who="test")
+            for version in ("4.8.3", "4.8.4"):
+                store_sbom(store, "AdminerEvo", version, dropwizard, who="test")
+        assert _apply(url, _csaf(shared_data, *VA)).created == 5
+        assert _apply(url, _csaf(shared_data, *VA)).unchanged == 5
+        newer = _csaf(shared_data, *VA)
+        newer["document"]["tracking"]["current_release_date"] = "2024-10-01T00:00:00Z"
+        newer["document"]["tracking"]["version"] = "2"
+        newer["vulnerabilities"] = newer["vulnerabilities"][:2]
+        done = _apply(url, newer)
+        assert (done.updated, done.not_restated) == (4, 1)
+        assert {r.source.split(" <")[0] for r in _records(url).values()} == {
+            "CSAF VA-24-201-01 version 2",
+            "CSAF VA-24-201-01 version 1.0.1",
+        }
