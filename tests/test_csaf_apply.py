@@ -430,3 +430,36 @@ def test_on_postgresql_apply_again_and_a_newer_revision(shared_data: Path) -> No
             "CSAF VA-24-201-01 version 2",
             "CSAF VA-24-201-01 version 1.0.1",
         }
+
+
+def test_file_hash_helper(db: str, shared_data: Path) -> None:
+    """Hand-made (no real advisory gives file hashes of a library): the SHA-256 of jackson-databind's jar as
+    dropwizard's real SBOM records it, uppercase, no purl or CPE."""
+    doc = _purl_advisory()
+    digest = "49BB71A73FCDCDF59C40A1A01D7245F41D3A8BA96EA6182B720F0C6167241757"
+    doc["product_tree"] = {
+        "full_product_names": [
+            {
+                "name": "jackson-databind-2.9.10.jar",
+                "product_id": "JAR",
+                "product_identification_helper": {
+                    "hashes": [
+                        {
+                            "filename": "jackson-databind-2.9.10.jar",
+                            "file_hashes": [{"algorithm": "sha256", "value": digest}],
+                        }
+                    ]
+                },
+            }
+        ]
+    }
+    doc["vulnerabilities"] = [
+        {
+            "cve": "CVE-2020-8840",
+            "product_status": {"fixed": ["JAR"]},
+        }
+    ]
+    done = _apply(db, doc)
+    dropwizard = sum(len(v) for (p, _s), v in RELEASES.items() if p != "csaf-gateway")
+    assert done.matched == {"hash": {"releases": dropwizard, "components": dropwizard}}
+    assert {r.status for k, r in _records(db).items() if k[2] == DW} == {"fixed"}
