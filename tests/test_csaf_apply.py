@@ -393,6 +393,13 @@ def test_applied_advisory_raises_supplier_document(db: str, shared_data: Path) -
     assert {(e.product, e.release) for e in events} == {("AdminerEvo", "4.8.3"), ("AdminerEvo", "4.8.4")}
     assert all(e.payload["author"] == "CISA (https://www.cisa.gov/)" for e in events)
     assert all(e.payload["source"].startswith("CSAF VA-24-201-01 version 1") for e in events)
+    from mamori.notify.render import one
+
+    subject = one(events[0], "en").subject
+    assert subject.startswith(
+        "[mamori] CSAF advisory received from CISA (https://www.cisa.gov/): AdminerEvo 4.8."
+    )
+    assert "CISA" in one(events[0], "ja").subject and "CSAF アドバイザリ" in one(events[0], "ja").subject
 
 
 def test_supplier_option_names_the_vendor_as_the_inventory_spells_it(db: str, shared_data: Path) -> None:

@@ -29,6 +29,7 @@ TITLES = {
     "review_due": N_("Review due on {due}: self-assessment #{assessment} ({framework}, {organization})"),
     "case_overdue": N_("PSIRT case {case} is overdue: {timer} was due {due} ({state})"),
 }
+ADVISORY_TITLE = N_("CSAF advisory received from {author}: {product} {release} ({records} statements)")
 KIND_NAMES = {
     "new_finding": N_("new finding"),
     "kev_added": N_("added to KEV"),
@@ -97,6 +98,8 @@ def title(event: Event, lang: Lang) -> str:
         organization=str(p.get("organization") or ""),
     )
     template = TITLES.get(event.kind, N_("Event {kind}"))
+    if event.kind == "supplier_document" and str(p.get("source") or "").startswith("CSAF "):
+        template = ADVISORY_TITLE  # mamori csaf apply: an advisory, VEX or not
     return visible(_t(template, lang).format(kind=event.kind, **fields))
 
 
