@@ -148,8 +148,8 @@ def test_vers_ranges_in_and_out_and_impact_statements(db: str, shared_data: Path
 
 def _purl_advisory(version: str = "1", when: str = "2026-11-01T00:00:00Z") -> dict[str, Any]:
     """Hand-made (no real advisory gives purl helpers): one full_product_name with a versioned purl,
-    branches with vers: ranges (one includes 2.9.10, one does not), and a relationship naming the
-    library inside ABC 2.6 only."""
+    branches with vers: ranges (one includes 2.9.10, one does not) and a free-text range, and a
+    relationship naming the library inside ABC 2.6 only."""
     lib = "pkg:maven/com.fasterxml.jackson.core/jackson-databind"
     return {
         "document": {
@@ -201,6 +201,15 @@ def _purl_advisory(version: str = "1", when: str = "2026-11-01T00:00:00Z") -> di
                                     "product": {
                                         "name": "jackson-databind 2.9.x",
                                         "product_id": "LIB-29X",
+                                        "product_identification_helper": {"purl": lib},
+                                    },
+                                },
+                                {
+                                    "category": "product_version_range",
+                                    "name": "< 2.9.11",
+                                    "product": {
+                                        "name": "jackson-databind before 2.9.11",
+                                        "product_id": "LIB-FREE",
                                         "product_identification_helper": {"purl": lib},
                                     },
                                 },
@@ -258,6 +267,7 @@ def _purl_advisory(version: str = "1", when: str = "2026-11-01T00:00:00Z") -> di
                 ],
             },
             {"cve": "CVE-2019-16942", "product_status": {"under_investigation": ["LIB-29X", "LIB-210"]}},
+            {"cve": "CVE-2019-14540", "product_status": {"under_investigation": ["LIB-FREE"]}},
             {
                 "ids": [{"system_name": "Example PSIRT", "text": "EX-VULN-7"}],
                 "product_status": {"known_not_affected": ["ABC-26-LIB"]},
@@ -281,6 +291,9 @@ def test_purl_across_releases_vers_ranges_and_a_relationship(db: str, shared_dat
     assert done.unmatched == 1 and done.unmatched_examples == [
         "CVE-2019-16942: jackson-databind vers:maven/>=2.10.0|<2.12.0"
     ]
+    # a purl under a free-text range is not taken for every version: reported, nothing applied
+    assert done.unparsed_examples == ["CVE-2019-14540: jackson-databind < 2.9.11"]
+    assert not [k for k in records if k[3] == "CVE-2019-14540"]
     # the relationship: the library inside ABC 2.6, not in the other releases; the advisory's own id names it
     inside = [k for k in records if k[3] == "EX-VULN-7"]
     assert inside == [("ABC", "2.6", DW, "EX-VULN-7")]

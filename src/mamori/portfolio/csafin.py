@@ -199,9 +199,10 @@ class _Matcher:
         rng = p.version_range or ""
         every = rng.partition("/")[2].strip() == "*"
         candidate = p if rng.startswith("vers:") and not every else replace(p, version_range=None)
+        free_text = bool(rng) and not rng.startswith("vers:")  # never widened to every version
         for c in rel.components:
             rule = None
-            if p.purl and component_match(replace(candidate, cpe=None, ref=None), c):
+            if p.purl and not free_text and component_match(replace(candidate, cpe=None, ref=None), c):
                 rule = "purl"
             elif p.cpe and c.purl and any(_cpe_hit(p.cpe, x) for x in rel.cpes.get(c.purl, [])):
                 rule = "cpe"
