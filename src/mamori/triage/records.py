@@ -323,7 +323,9 @@ def _restated(record: TriageRecord, old: TriageRecordRow) -> bool:
 def write_record(conn: Connection, record: TriageRecord) -> tuple[TriageRecord, str]:
     """Create or update one record and its history row on an open transaction. Returns the stored
     record and ``created``, ``updated``, ``unchanged`` (same values: nothing written) or ``older`` (a VEX
-    statement older than the stored one of the same origin: nothing written, the newer one stays)."""
+    statement older than the stored one of the same origin: nothing written, the newer one stays). A VEX
+    statement of another, newer document saying the same (a new revision of a supplier's advisory) is an
+    update: the record takes its source and time."""
     from sqlalchemy import update
 
     from mamori.triage.record_tables import TriageHistoryRow, TriageRecordRow
