@@ -130,6 +130,7 @@ READS: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
     ("serve", "tls_key"): (("serve", "--port", "0", "--tls-cert", str(SBOM), "--tls-key", "{}"), "any"),
     ("psirt case new", "eml"): (("psirt", "case", "new", "--eml", "{}"), "any"),
     ("advisory validate", "files"): (("advisory", "validate", "{}"), "csaf"),
+    ("csaf apply", "files"): (("csaf", "apply", "{}"), "vex"),
     ("advisory publish", "files"): (("advisory", "publish", "{}", "--provider", "@out/provider"), "csaf"),
     ("bundle verify", "file"): (("bundle", "verify", "{}", "--key", "@pub"), "zip"),
     ("bundle verify", "key"): (("bundle", "verify", "@bundle", "--key", "{}"), "pem"),

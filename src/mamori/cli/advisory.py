@@ -17,7 +17,10 @@ app = typer.Typer(
     help="Security advisories: draft CSAF 2.0 advisories and CVE records from PSIRT cases, validate and publish them.",
     no_args_is_help=True,
 )
-csaf_app = typer.Typer(help="CSAF providers: check a provider directory or server.", no_args_is_help=True)
+csaf_app = typer.Typer(
+    help="CSAF providers and suppliers' advisories: check a provider, apply advisories to the inventory.",
+    no_args_is_help=True,
+)
 MAX_SHOWN = 20  # findings of one kind printed before "... and N more"
 
 
@@ -200,4 +203,11 @@ def _register_drafts() -> None:
     register_drafts(app)
 
 
+def _register_apply() -> None:
+    from mamori.cli.csaf_apply import register_apply
+
+    register_apply(csaf_app)
+
+
 _register_drafts()
+_register_apply()

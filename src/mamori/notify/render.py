@@ -31,6 +31,7 @@ TITLES = {
     "deployed_kev": N_("Deployed release has a KEV vulnerability: {vuln} in {product} {release} at {sites}"),
     "end_of_support": N_("End of support {support_ends}: {product} {release} at {site}"),
 }
+ADVISORY_TITLE = N_("CSAF advisory received from {author}: {product} {release} ({records} statements)")
 KIND_NAMES = {
     "new_finding": N_("new finding"),
     "kev_added": N_("added to KEV"),
@@ -104,6 +105,8 @@ def title(event: Event, lang: Lang) -> str:
         support_ends=str(p.get("support_ends") or ""),
     )
     template = TITLES.get(event.kind, N_("Event {kind}"))
+    if event.kind == "supplier_document" and str(p.get("source") or "").startswith("CSAF "):
+        template = ADVISORY_TITLE  # mamori csaf apply: an advisory, VEX or not
     return visible(_t(template, lang).format(kind=event.kind, **fields))
 
 

@@ -311,10 +311,21 @@ def _later(new: str, old: str) -> bool:
     return a >= b
 
 
+def _restated(record: TriageRecord, old: TriageRecordRow) -> bool:
+    """A VEX statement of another, newer document (a newer revision of an advisory, say) saying the same:
+    the record takes the newer source and time."""
+    if record.origin != VEX or record.source == old.source:
+        return False
+    a, b = _time(record.at), _time(old.at)
+    return a is not None and b is not None and a > b
+
+
 def write_record(conn: Connection, record: TriageRecord) -> tuple[TriageRecord, str]:
     """Create or update one record and its history row on an open transaction. Returns the stored
     record and ``created``, ``updated``, ``unchanged`` (same values: nothing written) or ``older`` (a VEX
-    statement older than the stored one of the same origin: nothing written, the newer one stays)."""
+    statement older than the stored one of the same origin: nothing written, the newer one stays). A VEX
+    statement of another, newer document saying the same (a new revision of a supplier's advisory) is an
+    update: the record takes its source and time."""
     from sqlalchemy import update
 
     from mamori.triage.record_tables import TriageHistoryRow, TriageRecordRow
@@ -322,7 +333,7 @@ def write_record(conn: Connection, record: TriageRecord) -> tuple[TriageRecord, 
     rt, ht = TriageRecordRow.__table__, TriageHistoryRow.__table__
     responses = ",".join(record.responses) or None
     old = _row(conn, record.key)
-    if old is not None and _record(old).values() == record.values():
+    if old is not None and _record(old).values() == record.values() and not _restated(record, old):
         return _record(old), "unchanged"
     if old is not None and record.origin == VEX and not _later(record.at, old.at):
         return _record(old), "older"
