@@ -21,9 +21,11 @@ ROUTERS: tuple[str, ...] = (
     "mamori.server.api_notify",
     "mamori.server.api_psirt",
     "mamori.server.dtrack",
+    "mamori.server.csaf_provider",
     "mamori.server.web_pages",
     "mamori.server.web_compliance",
     "mamori.server.web_notify",
+    "mamori.server.web_psirt",
     "mamori.server.web_admin",
 )
 
