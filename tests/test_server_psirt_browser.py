@@ -2,7 +2,8 @@
 uvicorn on loopback, over a portfolio of real SBOMs): sign in, file a case through the web form, move it to
 acknowledged, triaged (SSVC inputs and evidence) and fix in progress with the buttons the workflow allows,
 draft the CSAF advisory (downloaded, it passes the schema and the mandatory tests) and see its revision on
-the case page; the database holds the case, its history with who, and the revision. The pages in Japanese.
+the case page; the database holds the case, its history with who, and the revision. The pages in Japanese, and at 390 px
+wide without sideways scrolling.
 
 Skipped when Playwright or Chromium is absent."""
 
@@ -147,5 +148,11 @@ def test_file_move_and_draft_a_case_in_the_browser(
     assert "修正中" in page.inner_text("#case-state")
     page.goto(f"{url}/psirt/metrics")
     assert "PSIRT メトリクス" in page.inner_text("h1")
+    # the PSIRT pages at 390 px wide (a phone) do not scroll sideways
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/psirt", f"/psirt/cases/{key}", "/psirt/metrics"):
+        page.goto(url + path)
+        width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert width[0] <= width[1], (path, width)
     assert errors == []
     context.close()
