@@ -231,6 +231,27 @@ def test_what_each_role_may_do_in_its_own_team(world: dict[str, Any]) -> None:
         admin.close()
 
 
+def test_the_psirt_pages_show_no_other_teams_case(world: dict[str, Any]) -> None:
+    """The web pages of PSIRT (not in the OpenAPI document) for every role: another team's case, its
+    forms and its drafts answer 403 or 404 and the list and metrics carry no trace of it."""
+    key = world["other"]["case_key"]
+    with live(world["store"]) as server:
+        for role in world["keys"]:
+            browser = server.client()
+            assert signin(browser, f"user-{role}", PASSWORD).status_code == 303
+            token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/").text)
+            assert token
+            assert browser.get(f"/psirt/cases/{key}").status_code == 404
+            for action in ("transition", "edit", "affected", "products", "csaf", "cve"):
+                answer = browser.post(f"/psirt/cases/{key}/{action}", data={"csrf_token": token.group(1)})
+                assert answer.status_code in (403, 404), (role, action, answer.status_code)
+            for page in ("/psirt", "/psirt/metrics", "/psirt/metrics.csv"):
+                answer = browser.get(page)
+                assert answer.status_code in (200, 403), (role, page)
+                assert SECRET_PRODUCT not in answer.text and key not in answer.text, (role, page)
+            browser.close()
+
+
 def test_the_role_data_and_the_principal() -> None:
     assert tuple(roles()) == ROLE_NAMES
     assert roles()["admin"].permissions == frozenset(permissions())

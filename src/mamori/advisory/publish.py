@@ -72,8 +72,9 @@ def parse(raw: bytes, path: str | Path) -> Any:
         raise InputError(path, _("not JSON: nested too deeply")) from None
 
 
-def validate(data: Any) -> Validation:
-    """Check parsed CSAF: the schema with formats, then every mandatory test (CSAF 2.0 section 6.1)."""
+def validate(data: Any, *, optional: bool = False) -> Validation:
+    """Check parsed CSAF: the schema with formats, then every mandatory test (CSAF 2.0 section 6.1); a valid
+    document then gets, with ``optional``, the optional tests (section 6.2) as warnings."""
     from mamori.vex.csaf_checks import mandatory_problems
     from mamori.vex.schemas import _csaf_validator, _problems
 
@@ -83,6 +84,10 @@ def validate(data: Any) -> Validation:
         for p in _problems(_csaf_validator(None), data)
     )
     result.errors.extend(str(p) for p in mandatory_problems(data))
+    if optional and result.valid:  # the optional tests (section 6.2) judge a valid document
+        from mamori.vex.csaf_optional import optional_problems
+
+        result.warnings.extend(str(p) for p in optional_problems(data))
     return result
 
 

@@ -29,9 +29,10 @@ def validate_cmd(
     files: list[Path] = typer.Argument(..., help="CSAF 2.0 documents (JSON)."),
     fmt: str = typer.Option("text", "--format", help="Output format: text or json."),
 ) -> None:
-    """Check CSAF 2.0 documents: the JSON schema with its formats and every mandatory test of section 6.1.
+    """Check CSAF 2.0 documents: the JSON schema with its formats and every mandatory test of section 6.1;
+    the optional tests of section 6.2 are warnings.
 
-    Exit 0 when every file is valid, 1 when one is not (each failed test is listed), 2 when one cannot be read.
+    Exit 0 when every file is valid (warnings or not), 1 when one is not (each failed test is listed), 2 when one cannot be read.
     """
     from mamori.advisory.publish import MAX_DOCUMENT_BYTES, parse, validate
     from mamori.fileio import read_bytes
@@ -46,7 +47,7 @@ def validate_cmd(
             typer.echo(_(ERROR_LINE).format(message=visible(str(exc))), err=True)
             worst = 2
             continue
-        result = validate(data)
+        result = validate(data, optional=True)
         out[str(path)] = {"valid": result.valid, "errors": result.errors, "warnings": result.warnings}
         if not result.valid:
             worst = max(worst, 1)

@@ -133,6 +133,27 @@ def serve(
         "--broker",
         help="Message broker URL (RabbitMQ, amqp://…; default $MAMORI_BROKER_URL): uploads and jobs go to mamori workers.",
     ),
+    csaf_provider: Path | None = typer.Option(
+        None,
+        "--csaf-provider",
+        envvar="MAMORI_CSAF_PROVIDER",
+        help="A CSAF provider directory (mamori advisory publish) to serve under /.well-known/csaf/.",
+    ),
+    csaf_publisher: str | None = typer.Option(
+        None,
+        "--csaf-publisher",
+        envvar="MAMORI_CSAF_PUBLISHER",
+        help="The publisher (vendor) of the advisories drafted from PSIRT cases.",
+    ),
+    csaf_namespace: str | None = typer.Option(
+        None, "--csaf-namespace", envvar="MAMORI_CSAF_NAMESPACE", help="The publisher's namespace URL."
+    ),
+    cna_org_id: str | None = typer.Option(
+        None, "--cna-org-id", envvar="MAMORI_CNA_ORG_ID", help="The CNA's organisation UUID (CVE records)."
+    ),
+    cna_short_name: str | None = typer.Option(
+        None, "--cna-short-name", envvar="MAMORI_CNA_SHORT_NAME", help="The CNA's short name (CVE records)."
+    ),
 ) -> None:
     """Run the team server: web pages and REST API over the store (Ctrl-C stops it)."""
     if (tls_cert is None) != (tls_key is None):
@@ -146,6 +167,8 @@ def serve(
                 "{host} is not a loopback address: serve TLS (--tls-cert, --tls-key) or say that a TLS proxy is in front (--behind-proxy)"
             ).format(host=host),
         )
+    if csaf_provider is not None and (csaf_provider.is_symlink() or not csaf_provider.is_dir()):
+        raise InputError(csaf_provider, _("not a folder"))
     import uvicorn
 
     from mamori.server.app import create_app
@@ -159,7 +182,16 @@ def serve(
         db = str(default_demo_db())
     from mamori.jobs.settings import broker_url
 
-    settings = ServerSettings(db=db, oidc=oidc, broker_url=broker_url(broker))
+    settings = ServerSettings(
+        db=db,
+        oidc=oidc,
+        broker_url=broker_url(broker),
+        csaf_provider=str(csaf_provider.resolve()) if csaf_provider is not None else None,
+        csaf_publisher=csaf_publisher,
+        csaf_namespace=csaf_namespace,
+        cna_org_id=cna_org_id,
+        cna_short_name=cna_short_name,
+    )
     store = open_store(db)
     prepared = None
     if demo:

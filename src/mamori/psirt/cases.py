@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -663,13 +663,22 @@ def affected_in_portfolio(
     return [(product, release, v) for (product, release), v in out.items()]
 
 
-def compute_affected(store: Store, key: str, *, who: str | None = None, now: datetime | None = None) -> Case:
+def compute_affected(
+    store: Store,
+    key: str,
+    *,
+    who: str | None = None,
+    now: datetime | None = None,
+    products: Collection[str] | None = None,
+) -> Case:
     """Replace the computed affected releases of a case by what the portfolio holds now (what a person set
-    stays)."""
+    stays); ``products``: only releases of these products (the team server: those of the case's team)."""
     case = get_case(store, key)
     if case.component is None:
         raise InputError(None, _("{key} names no component (--component pkg:type/name)").format(key=case.key))
     found = affected_in_portfolio(store, case.component, case.affected_range)
+    if products is not None:
+        found = [f for f in found if f[0] in products]
     who = who or default_who()
     at = now_iso(now)
     p = t.CaseProductRow.__table__

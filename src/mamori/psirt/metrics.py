@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -82,10 +83,18 @@ def _sla(case: Case, events: list[CaseEvent], timers: dict[str, int], now: datet
     return out
 
 
-def metrics(store: Store, *, now: datetime | None = None, team: str | None = None) -> dict[str, Any]:
-    """The metrics of every case (of ``team``) as a JSON-able dict."""
+def metrics(
+    store: Store,
+    *,
+    now: datetime | None = None,
+    team: str | None = None,
+    teams: Collection[str] | None = None,
+) -> dict[str, Any]:
+    """The metrics of every case (of ``team``; of one of ``teams`` when given) as a JSON-able dict."""
     now = now or datetime.now(UTC)
     cases = list_cases(store, team=team)
+    if teams is not None:
+        cases = [c for c in cases if c.team is not None and c.team in teams]
     history = all_events(store)
     durations: dict[str, list[float]] = {name: [] for name in DURATIONS}
     counts: dict[str, Counter[str]] = {name: Counter() for name in COUNTS}

@@ -22,10 +22,12 @@ ROUTERS: tuple[str, ...] = (
     "mamori.server.api_psirt",
     "mamori.server.api_inventory",
     "mamori.server.dtrack",
+    "mamori.server.csaf_provider",
     "mamori.server.web_pages",
     "mamori.server.web_compliance",
     "mamori.server.web_notify",
     "mamori.server.web_inventory",
+    "mamori.server.web_psirt",
     "mamori.server.web_admin",
 )
 

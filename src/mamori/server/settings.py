@@ -54,3 +54,8 @@ class ServerSettings:
     background_workers: int = 2
     evidence_dir: str | None = None  # evidence files uploaded to self-assessments (None: beside the store)
     broker_url: str | None = None  # a message broker (RabbitMQ): work goes to mamori workers
+    csaf_provider: str | None = None  # a CSAF provider directory served under /.well-known/csaf/
+    csaf_publisher: str | None = None  # the publisher (vendor) of advisories drafted from cases
+    csaf_namespace: str | None = None  # the publisher's namespace URL
+    cna_org_id: str | None = None  # the CNA's organisation UUID of CVE records drafted from cases
+    cna_short_name: str | None = None  # the CNA's short name
