@@ -43,6 +43,7 @@ TASKS = {
     "sweep": "mamori.sweep",
     "probe": "mamori.probe",
     "notify": "mamori.notify",
+    "notify-test": "mamori.notify_test",
 }
 # fault injection of the tests: pause-before-commit:<marker> or pause-after-notify:<marker>
 FAULT_ENV = "MAMORI_JOBS_FAULT"
@@ -253,6 +254,9 @@ def _register(app: Celery) -> None:
         _fault(point="pause-after-notify")
         return result
 
+    def notify_test(store: Any, *, job_id: str, attempt: int, redelivered: bool, subscription_id: int) -> Any:
+        return work.notify_test(store, int(subscription_id))
+
     def sweep(store: Any, *, job_id: str, attempt: int, redelivered: bool, older_than: float = 120.0) -> Any:
         tokens = work.sweep_uploads(store, older_than)
         for token in tokens:
@@ -272,6 +276,7 @@ def _register(app: Celery) -> None:
         ("sweep", sweep),
         ("probe", probe),
         ("notify", notify),
+        ("notify-test", notify_test),
     ):
         task(kind, fn)
     app.conf.mamori_queue_names = queues.names

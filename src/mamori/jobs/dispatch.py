@@ -17,7 +17,7 @@ from mamori.store import Store
 
 log = logging.getLogger("mamori.jobs")
 
-KINDS = ("upload", "sync", "rematch", "rematch-changed", "sweep", "probe", "notify")
+KINDS = ("upload", "sync", "rematch", "rematch-changed", "sweep", "probe", "notify", "notify-test")
 
 
 def run_inline(store: Store, kind: str, kwargs: dict[str, Any], job_id: str | None = None) -> Any:
@@ -46,6 +46,8 @@ def run_inline(store: Store, kind: str, kwargs: dict[str, Any], job_id: str | No
             result["notify"] = work.notify(store)
         elif kind == "notify":
             result = work.notify(store)
+        elif kind == "notify-test":
+            result = work.notify_test(store, int(kwargs["subscription_id"]))
         elif kind == "sweep":
             tokens = work.sweep_uploads(store, float(kwargs.get("older_than", 120.0)))
             result = {"resubmitted": len(tokens)}

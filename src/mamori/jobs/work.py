@@ -132,6 +132,19 @@ def rematch(store: Store, *, changed_only: bool = False, size: int | None = None
     return rematch_in_shards(store, changed_only=changed_only, size=size or SHARD_SIZE).as_dict()
 
 
+def notify_test(store: Store, subscription_id: int) -> dict[str, Any]:
+    """The test message of a subscription (the web interface's button), sent by a worker: its outcome
+    is in the delivery log. A subscription removed meanwhile sends nothing."""
+    from mamori.errors import InputError
+    from mamori.notify import send_test
+
+    try:
+        outcome = send_test(store, subscription_id)
+    except InputError:
+        return {"subscription": subscription_id, "sent": False, "error_class": "NoSubscription"}
+    return {"subscription": subscription_id, "sent": outcome.ok, "error_class": outcome.error_class}
+
+
 def notify(store: Store) -> dict[str, Any]:
     """``mamori notify run`` after a re-match or an upload: compute the events of what changed since the
     last computation and send what is due (:func:`mamori.notify.compute_events`,
