@@ -143,6 +143,51 @@ def release_findings(store: Store, releases: Iterable[int], lang: str = "en") ->
     return found
 
 
+def pair_findings(store: Store, pairs: Iterable[tuple[int, int]], lang: str = "en") -> list[dict[str, Any]]:
+    """The unresolved affected findings of these (release id, match id) pairs, each with its triage state,
+    as :func:`findings` gives them (not sorted); only those rows are read."""
+    from sqlalchemy import and_, tuple_
+
+    f, m = t.FindingRow.__table__, t.MatchRow.__table__
+    found: list[dict[str, Any]] = []
+    with store.engine.connect() as conn:
+        for part in chunks(sorted(set(pairs)), 500):
+            where = and_(tuple_(f.c.release_id, f.c.match_id).in_(part), m.c.verdict == "affected")
+            found += _split(conn, _finding_rows(conn, where, False), lang)[0]
+    return found
+
+
+def finding_inputs(conn: Connection) -> dict[tuple[int, int], str]:
+    """Every unresolved affected finding's (release id, match id) and a digest of what its view depends
+    on that the finding's own rows hold (product, release, component, match digest, first run — not
+    when the component was last matched, which the view's ``last_seen`` shows and notifications do not):
+    a finding whose digest is unchanged reads the same, for notifications, but for store-wide state (the
+    knowledge base, triage, product contexts)."""
+    f, m, c = t.FindingRow.__table__, t.MatchRow.__table__, t.ComponentRow.__table__
+    p, r = t.ProductRow.__table__, t.ReleaseRow.__table__
+    stmt = (
+        select(
+            f.c.release_id,
+            f.c.match_id,
+            p.c.name,
+            r.c.version,
+            c.c.ref,
+            c.c.purl,
+            c.c.name,
+            c.c.version,
+            m.c.digest,
+            f.c.first_run,
+        )
+        .select_from(_finding_join(f, m, c, p, r))
+        .where(f.c.resolved_run.is_(None), m.c.verdict == "affected")
+    )
+    out: dict[tuple[int, int], str] = {}
+    for row in conn.execute(stmt):
+        raw = "\x1f".join("" if v is None else str(v) for v in row[2:])
+        out[(row[0], row[1])] = hashlib.blake2b(raw.encode("utf-8"), digest_size=12).hexdigest()
+    return out
+
+
 def open_vulnerabilities(
     conn: Connection, releases: Iterable[int], memo: dict[Any, Any] | None = None
 ) -> list[tuple[str, str]]:

@@ -1,4 +1,4 @@
--- revision: 0016_F_psirt
+-- revision: 0017_H_notify_watermark
 
 CREATE TABLE account_login_attempt (
 	id SERIAL NOT NULL,
@@ -221,6 +221,13 @@ CREATE TABLE notify_event (
 	CONSTRAINT uq_notify_event_key UNIQUE (key)
 );
 
+CREATE TABLE notify_finding_input (
+	release_id INTEGER NOT NULL,
+	match_id INTEGER NOT NULL,
+	digest VARCHAR(32) NOT NULL,
+	CONSTRAINT pk_notify_finding_input PRIMARY KEY (release_id, match_id)
+);
+
 CREATE TABLE notify_finding_state (
 	key VARCHAR(40) NOT NULL,
 	kev BOOLEAN NOT NULL,
@@ -233,6 +240,12 @@ CREATE TABLE notify_sbom_score (
 	sbom_id SERIAL NOT NULL,
 	score INTEGER NOT NULL,
 	CONSTRAINT pk_notify_sbom_score PRIMARY KEY (sbom_id)
+);
+
+CREATE TABLE notify_watermark (
+	name VARCHAR(32) NOT NULL,
+	value TEXT NOT NULL,
+	CONSTRAINT pk_notify_watermark PRIMARY KEY (name)
 );
 
 CREATE TABLE portfolio_component (
