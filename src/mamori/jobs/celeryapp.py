@@ -195,6 +195,7 @@ def _register(app: Celery) -> None:
     def upload(store: Any, *, job_id: str, attempt: int, redelivered: bool, token: str) -> Any:
         result = work.process_upload(store, token, redelivered=redelivered)
         if result["state"] == "done":  # new findings, perhaps: the notifications of what changed
+            result |= work.remember_ssvc(store)
             submit_celery(app, "notify", {})
         return result
 
@@ -246,6 +247,7 @@ def _register(app: Celery) -> None:
 
     def finish(store: Any, *, job_id: str, attempt: int, redelivered: bool, plan: Any) -> Any:
         summary = finish_run(store, plan, job_id)
+        summary |= work.remember_ssvc(store)
         submit_celery(app, "notify", {})  # what the re-match changed: KEV, EPSS, SSVC, new findings
         return summary
 

@@ -132,6 +132,15 @@ def rematch(store: Store, *, changed_only: bool = False, size: int | None = None
     return rematch_in_shards(store, changed_only=changed_only, size=size or SHARD_SIZE).as_dict()
 
 
+def remember_ssvc(store: Store) -> dict[str, Any]:
+    """After findings changed (a re-match run's end, an upload processed): the SSVC outcome of every
+    vulnerability of the open findings decided and stored (:func:`mamori.portfolio.ssvc_view.remember_outcomes`),
+    so that the server's dashboard reads them instead of deciding them on its first request."""
+    from mamori.portfolio.ssvc_view import remember_outcomes
+
+    return {"ssvc_outcomes": remember_outcomes(store)}
+
+
 def notify_test(store: Store, subscription_id: int) -> dict[str, Any]:
     """The test message of a subscription (the web interface's button), sent by a worker: its outcome
     is in the delivery log. A subscription removed meanwhile sends nothing."""

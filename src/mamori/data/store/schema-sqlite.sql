@@ -306,6 +306,14 @@ CREATE TABLE portfolio_run (
 	CONSTRAINT pk_portfolio_run PRIMARY KEY (id)
 );
 
+CREATE TABLE portfolio_ssvc_outcome (
+	variant VARCHAR(64) NOT NULL,
+	vuln_id VARCHAR(200) NOT NULL,
+	state VARCHAR(32) NOT NULL,
+	outcome VARCHAR(32),
+	CONSTRAINT pk_portfolio_ssvc_outcome PRIMARY KEY (variant, vuln_id)
+);
+
 CREATE TABLE product (
 	id INTEGER NOT NULL,
 	name VARCHAR(200) NOT NULL,
