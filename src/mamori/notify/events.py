@@ -237,7 +237,7 @@ def _record_seen(
     before: dict[tuple[int, int], str] | None,
 ) -> None:
     """Record what this computation saw (``before``: what the table holds, None to write it afresh)."""
-    from sqlalchemy import and_, delete
+    from sqlalchemy import delete, tuple_
 
     w, fi = t.WatermarkRow.__table__, t.FindingInputRow.__table__
     conn.execute(delete(w).where(w.c.name == "state"))
@@ -249,8 +249,7 @@ def _record_seen(
         stale = [k for k, d in before.items() if inputs.get(k) != d]
         fresh = [(k, d) for k, d in inputs.items() if before.get(k) != d]
     for part in range(0, len(stale), 500):
-        for rid, mid in stale[part : part + 500]:
-            conn.execute(delete(fi).where(and_(fi.c.release_id == rid, fi.c.match_id == mid)))
+        conn.execute(delete(fi).where(tuple_(fi.c.release_id, fi.c.match_id).in_(stale[part : part + 500])))
     for part in range(0, len(fresh), 5000):
         conn.execute(
             fi.insert(),
@@ -687,10 +686,9 @@ def compute_events(
     with store.engine.connect() as conn:
         inputs = finding_inputs(conn)
         last_state, last_inputs = _last_seen(conn)
-    before: dict[tuple[int, int], str] | None = last_inputs
+    before: dict[tuple[int, int], str] | None = last_inputs  # only what differs is written
     if full or last_state != state:
         found = _open_findings(store, role)
-        before = None  # what the table holds is rewritten
     else:
         changed = [k for k, d in inputs.items() if last_inputs.get(k) != d]
         found = _open_findings(store, role, changed) if changed else []
