@@ -15,11 +15,13 @@ dropped afterwards; the template is never written. Sub-commands, each printing o
 - ``throughput --template NAME [--noop 300] [--uploads 24]``: tasks/s of no-op tasks and of real ones
   (uploaded SBOMs of ``--components`` packages stored and matched) with 1 and 2 worker processes.
 - ``sizes --template NAME``: rows and ``pg_total_relation_size`` of every table, per release and per finding.
-- ``events --template NAME [--runs 3] --peer-src OTHER/src``: CPU seconds of one
-  :func:`mamori.notify.compute_events` on a portfolio whose state is recorded (a baseline computed first, not
-  timed), this code against the peer's (the previous code), each call in a process of its own on the same
-  copy, rounds alternating which goes first; the store is unchanged between calls, so both read and decide
-  every open finding and record nothing (the steady cost a feed update pays before its few events).
+- ``events --template NAME [--runs 3] --peer-src OTHER/src [--peer-revision REV] [--touch]``: CPU seconds
+  of one :func:`mamori.notify.compute_events` on a portfolio whose state is recorded (a baseline computed
+  first by each side's code, not timed), this code against the peer's (the previous code), each side on a
+  copy of its own (``--peer-revision``: the peer's copy taken back to its newest migration), each call in
+  a process of its own, rounds alternating which goes first. The store is unchanged between calls (the
+  scheduler's every-5-minutes run); ``--touch``: a one-line EPSS import first (not timed) changes the
+  store-wide state, as a feed sync does, so every open finding is decided again.
 - ``latency --template NAME``: a new OSV record affecting components of the portfolio is imported;
   the scheduler's path runs on the workers (changed-only re-match in shards, then events computed and
   delivered); seconds from the import's end until a loopback webhook receives the first event.
@@ -626,14 +628,33 @@ def latency(pg: str, template: str, concurrency: int) -> dict[str, Any]:
 
 
 # -- compute_events CPU, this code against the peer's ----------------------------------------------------
-def events_one(db: str) -> dict[str, Any]:
-    """One compute_events in this process (the code on sys.path): its CPU and wall seconds."""
+def _touch_epss(store: Any) -> None:
+    """Import a one-line EPSS file dated now: the knowledge base's state changes (as after a feed sync),
+    no finding's EPSS does (a CVE no portfolio package has)."""
+    from mamori.vulndb import import_path
+
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "epss.csv"
+        day = time.strftime("%Y-%m-%d", time.gmtime())
+        path.write_text(
+            f"#model_version:v2025.03.14,score_date:{day}T00:00:00+0000\ncve,epss,percentile\n"
+            f"CVE-1999-0001,{secrets.randbelow(1000) / 100000:.5f},0.10000\n",
+            encoding="utf-8",
+        )
+        import_path(store, path)
+
+
+def events_one(db: str, baseline: bool = False, touch: bool = False) -> dict[str, Any]:
+    """One compute_events in this process (the code on sys.path): its CPU and wall seconds; ``touch``:
+    the store-wide state changed first (not timed)."""
     from mamori.notify import compute_events
     from mamori.store import open_store
 
     with open_store(db) as store:
+        if touch:
+            _touch_epss(store)
         cpu, wall = time.process_time(), time.perf_counter()
-        computed = compute_events(store)
+        computed = compute_events(store, baseline=baseline)
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     import resource
 
@@ -646,10 +667,10 @@ def events_one(db: str) -> dict[str, Any]:
     }
 
 
-def _events_in(src: Path, db: str) -> dict[str, Any]:
+def _events_in(src: Path, db: str, *flags: str) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(src)}
     out = subprocess.run(
-        [sys.executable, __file__, "events-one", "--template", "-", "--db", db],
+        [sys.executable, __file__, "events-one", "--template", "-", "--db", db, *flags],
         env=env,
         capture_output=True,
         timeout=3600,
@@ -659,24 +680,42 @@ def _events_in(src: Path, db: str) -> dict[str, Any]:
     return json.loads(out.stdout)
 
 
-def events_bench(pg: str, template: str, runs: int, peer: Path | None) -> dict[str, Any]:
-    from mamori.notify import compute_events
-    from mamori.store import open_store
+def _downgrade(db: str, revision: str) -> None:
+    """The copy's schema taken back to ``revision`` (the peer's newest) with this code's migrations."""
+    from alembic import command
 
+    from mamori.store import open_store
+    from mamori.store.engine import alembic_config
+
+    with open_store(db) as store:
+        config = alembic_config()
+        with store.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, revision)
+
+
+def events_bench(
+    pg: str, template: str, runs: int, peer: Path | None, touch: bool, peer_revision: str | None
+) -> dict[str, Any]:
+    """Each side on a copy of its own (its baseline computed by its own code, not timed), then ``runs``
+    calls each, rounds alternating which side goes first."""
     if peer is None:
         raise SystemExit("events: --peer-src (the src folder of the previous code) is required")
     own = REPO / "src"
     sides: dict[str, list[dict[str, Any]]] = {"this": [], "peer": []}
+    baselines: dict[str, dict[str, Any]] = {}
     loads = [load()]
-    with copy_of(pg, template, "events") as db:
-        with open_store(db) as store:
-            started = time.process_time()
-            baseline = compute_events(store, baseline=True)
-            baseline_cpu = time.process_time() - started
+    with copy_of(pg, template, "events_this") as this_db, copy_of(pg, template, "events_peer") as peer_db:
+        if peer_revision:
+            _downgrade(peer_db, peer_revision)
+        dbs = {"this": this_db, "peer": peer_db}
+        for side in ("peer", "this"):
+            baselines[side] = _events_in(peer if side == "peer" else own, dbs[side], "--baseline")
+        flags = ("--touch",) if touch else ()
         for i in range(runs):
             order = ["peer", "this"] if i % 2 == 0 else ["this", "peer"]
             for side in order:
-                sides[side].append(_events_in(peer if side == "peer" else own, db))
+                sides[side].append(_events_in(peer if side == "peer" else own, dbs[side], *flags))
             loads.append(load())
 
     def med(side: str, field: str) -> float:
@@ -684,15 +723,17 @@ def events_bench(pg: str, template: str, runs: int, peer: Path | None) -> dict[s
 
     return {
         "template": template,
+        "store_wide_state_changed_before_each_call": touch,
         "process_cpu_seconds_median": {
             "this": med("this", "process_cpu_seconds"),
             "peer": med("peer", "process_cpu_seconds"),
         },
-        "baseline_events": len(baseline.events),
-        "baseline_cpu_seconds_this_code": round(baseline_cpu, 2),
         "cpu_seconds_median": {"this": med("this", "cpu_seconds"), "peer": med("peer", "cpu_seconds")},
         "wall_seconds_median": {"this": med("this", "wall_seconds"), "peer": med("peer", "wall_seconds")},
-        "cpu_ratio_peer_over_this": round(med("peer", "cpu_seconds") / med("this", "cpu_seconds"), 2),
+        "cpu_ratio_peer_over_this": round(
+            med("peer", "cpu_seconds") / max(med("this", "cpu_seconds"), 0.01), 2
+        ),
+        "baselines": baselines,
         "runs": sides,
         "load_average": loads,
     }
@@ -717,6 +758,13 @@ def main() -> None:
     parser.add_argument(
         "--peer-src", type=Path, help="the src folder of another checkout (the previous code)"
     )
+    parser.add_argument(
+        "--peer-revision", help="events: the peer's newest migration (its copy is taken back)"
+    )
+    parser.add_argument("--baseline", action="store_true", help="events-one: a baseline computation")
+    parser.add_argument(
+        "--touch", action="store_true", help="events: the store-wide state changes before each call"
+    )
     args = parser.parse_args()
     if args.command == "build":
         out = build(args.pg, args.template, args.sboms, args.components, args.seed)
@@ -727,9 +775,9 @@ def main() -> None:
     elif args.command == "throughput":
         out = throughput(args.pg, args.template, args.noop, args.uploads, args.components, args.seed)
     elif args.command == "events":
-        out = events_bench(args.pg, args.template, args.runs, args.peer_src)
+        out = events_bench(args.pg, args.template, args.runs, args.peer_src, args.touch, args.peer_revision)
     elif args.command == "events-one":
-        out = events_one(args.db)
+        out = events_one(args.db, args.baseline, args.touch)
     else:
         out = latency(args.pg, args.template, args.workers)
     print(json.dumps(out, indent=2))

@@ -7,7 +7,8 @@
    with ``--sqlite FILE``, in a SQLite file.
 2. Starts ``mamori serve`` on that store in its own process (loopback, a free port) and asks it with an
    administrator's API key, one request at a time after 3 warm-up requests, ``--requests`` times each:
-   the findings list (first page; a deep page; filtered by severity), one release's findings, the
+   the findings list (first page; a deep page, by offset and by cursor — the cursor of the page before
+   it asked once, untimed; filtered by severity), one release's findings, the
    products list (the native API's portfolio summary: every product, its releases and their open
    findings), the web portfolio dashboard (``/portfolio``, signed in as an administrator) and
    Dependency-Track's ``GET /api/v1/project``.
@@ -207,9 +208,13 @@ def serve(db: str) -> Iterator[str]:
 def endpoints(client: httpx.Client) -> dict[str, str]:
     products = client.get(V1 + "/products").json()
     release = client.get(f"{V1}/products/{products[0]['id']}/releases").json()[0]["id"]
+    # the same page 101 by cursor: the cursor the page before it gives (asked once, not timed)
+    before = client.get(f"{V1}/findings?limit=50&offset=4950").json()
+    cursor = before.get("next_cursor")
     return {
         "findings_first_page": f"{V1}/findings?limit=50",
         "findings_page_100": f"{V1}/findings?limit=50&offset=5000",
+        **({"findings_page_100_cursor": f"{V1}/findings?limit=50&cursor={cursor}"} if cursor else {}),
         "findings_critical": f"{V1}/findings?severity=critical&limit=50",
         "findings_component_filter": f"{V1}/findings?component=django&limit=50",
         "release_findings": f"{V1}/releases/{release}/findings?limit=50",

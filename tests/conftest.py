@@ -16,6 +16,10 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("MAMORI_SHARED_DATA", REPO.parent / "shared" / "data"))
 SHARED_SEEDS = SHARED_DATA.parent / "seeds"
 T = TypeVar("T")
+# the tests' notification receivers listen on loopback, which mamori refuses unless the operator allows
+# it (mamori.notify.netguard); set for the whole run so that workers started by the tests inherit it too
+# (tests/test_notify_netguard.py proves the refusal without it)
+os.environ.setdefault("MAMORI_NOTIFY_ALLOW_NETWORKS", "127.0.0.0/8,::1/128")
 
 
 MAX_WORKERS = 4

@@ -67,3 +67,37 @@ def test_a_sharded_run_on_a_worker_ends_with_its_notifications(
         assert job.result["messages"] == job.result["deliveries"] == len(receiver.requests)
         assert all(r.headers["x-mamori-signature"].startswith("sha256=") for r in receiver.requests)
         dispatcher.shutdown()
+
+
+def test_the_test_message_job_in_process_and_on_a_worker(
+    tmp_path: Path, receiver: Receiver, prefix: str, workers: object
+) -> None:
+    """The web interface's test button queues ``notify-test``: in process it sends the test message and
+    logs it; on a worker over RabbitMQ the same; a removed subscription sends nothing."""
+    import pytest
+
+    from mamori.notify import delivery_log, remove_subscription
+
+    db = str(tmp_path / "notify.db")
+    with demo_store(tmp_path, db=db) as store:
+        sub = add_subscription(store, "psirt", "webhook", receiver.url, secret=SECRET)
+        result = run_inline(store, "notify-test", {"subscription_id": sub.id}, job_id="t-1")
+        assert result == {"subscription": sub.id, "sent": True, "error_class": None}
+        assert len(receiver.requests) == 1 and delivery_log(store, sub.id)[0]["test"] is True
+        gone = add_subscription(store, "psirt", "webhook", receiver.url)
+        remove_subscription(store, gone.id)
+        assert run_inline(store, "notify-test", {"subscription_id": gone.id})["sent"] is False
+        if not broker_answers():
+            pytest.skip("no RabbitMQ answers on " + BROKER)
+        w: Workers = workers(db)  # type: ignore[operator]
+        w.start(pool="prefork", concurrency=1)
+        dispatcher = Dispatcher(store, BROKER, queues=Queues(prefix))
+        job_id = dispatcher.submit("notify-test", subscription_id=sub.id)
+
+        def done() -> Any:
+            found = records.get(store, job_id)
+            return found if found is not None and found.state == records.DONE else None
+
+        wait_for(done, "the notify-test job done", w.logs)
+        assert len(receiver.requests) == 2 and len(delivery_log(store, sub.id)) == 2
+        dispatcher.shutdown()

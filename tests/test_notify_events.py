@@ -263,7 +263,15 @@ def test_cli_run_with_a_policy_file_and_review_days(
     policy.write_text(
         "version: 1\nrules:\n  - id: crit\n    action: fail\n    rating: [critical]\n", encoding="utf-8"
     )
-    env = {"MAMORI_LANG": "en", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    import os
+
+    allow = os.environ["MAMORI_NOTIFY_ALLOW_NETWORKS"]  # the receiver is on loopback (tests/conftest.py)
+    env = {
+        "MAMORI_LANG": "en",
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "MAMORI_NOTIFY_ALLOW_NETWORKS": allow,
+    }
     ran = subprocess.run(
         [mamori, "notify", "run", "--policy", str(policy), "--db", db],
         capture_output=True,

@@ -113,3 +113,109 @@ def test_same_events_as_the_previous_computation(
     changes = {(e["product"], e["vulnerability"]) for e in changed if e["kind"] == "ssvc_change"}
     assert {("shop", "CVE-2021-45046"), ("kiosk", "CVE-2021-45046"), ("kiosk", "CVE-2020-8203")} <= changes
     assert ("shop", "CVE-2020-8203") not in changes
+
+
+def _shop_revision(tmp: Path) -> Path:
+    """The demo SBOM with log4j-core upgraded to 2.15.0 (CVE-2021-44228 fixed, CVE-2021-45046 not) and
+    lodash to 4.17.21: a re-match changes a few findings."""
+    import json
+
+    from mamori.demo import DEMO_SBOM, demo_data
+
+    doc = json.loads((demo_data() / DEMO_SBOM).read_text(encoding="utf-8"))
+    for c in doc["components"]:
+        if c["name"] in ("log4j-core", "lodash"):
+            new = "2.15.0" if c["name"] == "log4j-core" else "4.17.21"
+            c["purl"] = c["purl"].replace(c["version"], new)
+            c["version"] = new
+    path = tmp / "shop-2.1.1.cdx.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def _changes(tmp: Path, db: str | None, shared: Path, full: bool) -> tuple[list[Any], list[Any], int]:
+    """A baseline; a new release of shop whose re-match changes a few findings and a new product (no
+    import: the store-wide state is unchanged, the computation is incremental unless ``full``); then the
+    real KEV catalog, an EPSS rise and a triage record (the store-wide state changed: every finding).
+    Every computation's events, the recorded finding state, and how many findings the incremental
+    computations decided."""
+    from mamori.demo import DEMO_SBOM, demo_data
+    from mamori.portfolio import add_product, match_release, store_sbom
+    from mamori.portfolio.context import set_context
+    from mamori.vulndb import import_path
+
+    tmp.mkdir()
+    store = demo_store(tmp, db=db)
+    add_product(store, "kiosk", "ACME")
+    stored = store_sbom(store, "kiosk", "1.0", demo_data() / DEMO_SBOM, who="tester")
+    match_release(store, stored.sbom_id, stored.previous_sbom_id)
+    set_context(store, "kiosk", {"value_density": "concentrated"}, reason="test", who="tester")
+    import_path(store, _epss(tmp / "epss-1.csv", "2026-12-06", "0.01000", "0.02000"))
+    decided: list[int] = []
+    real = ev._open_findings
+
+    def counting(store: Store, role: str, pairs: Any = None) -> list[dict[str, Any]]:
+        out = real(store, role, pairs)
+        decided.append(len(out))
+        return out
+
+    ev._open_findings = counting  # type: ignore[assignment]
+    try:
+        runs = [compute_events(store, baseline=True, now=NOW, full=full)]
+        stored = store_sbom(store, "shop", "2.1.1", _shop_revision(tmp), who="tester")
+        match_release(store, stored.sbom_id, stored.previous_sbom_id)
+        add_product(store, "till", "ACME")
+        stored = store_sbom(store, "till", "3.0", demo_data() / DEMO_SBOM, who="tester")
+        match_release(store, stored.sbom_id, stored.previous_sbom_id)
+        runs.append(compute_events(store, now=NOW, full=full))
+        runs.append(compute_events(store, now=NOW, full=full))  # nothing changed
+        import_path(store, shared / "kev" / "known_exploited_vulnerabilities.json")
+        import_path(store, _epss(tmp / "epss-2.csv", "2026-12-07", "0.60000", "0.45000"))
+        set_context(store, "kiosk", {"value_density": "diffuse"}, reason="test", who="tester")
+        runs.append(compute_events(store, now=NOW, full=full))
+        runs.append(compute_events(store, now=NOW, full=full))
+    finally:
+        ev._open_findings = real  # type: ignore[assignment]
+    from sqlalchemy import select
+
+    from mamori.notify import tables as nt
+
+    s = nt.FindingStateRow.__table__
+    with store.engine.connect() as conn:
+        state = sorted(tuple(r) for r in conn.execute(select(s.c.key, s.c.kev, s.c.epss, s.c.ssvc_outcome)))
+    events = [sorted((_comparable(e) for e in r.events), key=lambda e: e["key"]) for r in runs]
+    return events, state, decided
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_incremental_equals_full_after_a_rematch_and_an_import(
+    tmp_path: Path, shared_data: Path, backend: str
+) -> None:
+    with ExitStack() as stack:
+        dbs: list[str | None] = [None, None]
+        if backend == "postgresql":
+            url = os.environ.get("MAMORI_TEST_PG_URL")
+            if not url:
+                pytest.skip("MAMORI_TEST_PG_URL not set")
+            from mamori.store.throwaway import throwaway_postgres
+
+            dbs = [
+                stack.enter_context(throwaway_postgres(url, prefix="mamori_notify_full")) for _ in range(2)
+            ]
+        inc, inc_state, inc_decided = _changes(tmp_path / "inc", dbs[0], shared_data, full=False)
+        full, full_state, full_decided = _changes(tmp_path / "full", dbs[1], shared_data, full=True)
+    assert inc == full and inc_state == full_state
+    baseline, rematched, unchanged, imported, again = inc
+    assert baseline and unchanged == [] and again == []
+    kinds = {(e["kind"], e["product"], e["release"], e["vulnerability"]) for e in rematched}
+    assert ("new_finding", "till", "3.0", "CVE-2021-44228") in kinds
+    assert ("new_finding", "shop", "2.1.1", "CVE-2021-45046") in kinds
+    assert not any(k[2] == "2.1.1" and k[3] == "CVE-2021-44228" for k in kinds)  # fixed in 2.15.0
+    imported_kinds = {e["kind"] for e in imported}
+    assert {"kev_added", "epss_rise", "ssvc_change"} <= imported_kinds
+    # full: every open finding each time; incremental: the new release's and product's findings only,
+    # none read when nothing changed, every one after the import
+    total = full_decided[1]
+    assert full_decided == [full_decided[0], total, total, total, total]
+    assert len(inc_decided) == 3 and inc_decided[0] == full_decided[0] and inc_decided[2] == total
+    assert 0 < inc_decided[1] < total

@@ -80,7 +80,9 @@ def test_add_test_and_remove_a_subscription(site: dict[str, Any], receiver: Rece
     assert "The subscription was added." in listed.text and SECRET not in listed.text
     assert "signed" in listed.text and "new_finding, review_due" in listed.text
     tested = alice.post(f"/notifications/{sub.id}/test", data={"csrf_token": csrf_of(alice)})
-    assert tested.status_code == 303 and tested.headers["location"].endswith("ok=1")
+    assert tested.status_code == 303 and tested.headers["location"].endswith("done=test_queued")
+    assert "delivery log" in alice.get("/notifications?done=test_queued&lang=en").text
+    _wait_for_log(site["store"], sub.id)
     assert len(receiver.requests) == 1 and receiver.requests[0].headers["x-mamori-signature"].startswith(
         "sha256="
     )
@@ -104,6 +106,63 @@ def test_add_test_and_remove_a_subscription(site: dict[str, Any], receiver: Rece
     assert gone.status_code == 303 and list_subscriptions(site["store"]) == []
     for c in (alice, bob, dave, carl):
         c.close()
+
+
+def _wait_for_log(store: Any, subscription_id: int, tries: int = 300) -> list[dict[str, Any]]:
+    """The delivery log of the subscription once the queued test's try is in it (polled, 20 s at most)."""
+    import time
+
+    from mamori.notify import delivery_log
+
+    for _ in range(tries):
+        found = delivery_log(store, subscription_id)
+        if found:
+            return found
+        time.sleep(0.066)
+    raise AssertionError("the test message's try never reached the delivery log")
+
+
+def test_the_test_button_does_not_wait_for_the_target(site: dict[str, Any]) -> None:
+    """A target that holds the connection open: the button's request is answered while the sending is
+    still under way (the receiver is released only after the answer), and the try reaches the log."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    release = threading.Event()
+    got: list[bytes] = []
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            got.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+            release.wait(30)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    slow = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=slow.serve_forever, daemon=True).start()
+    alice = _user(site, "alice")
+    try:
+        sub = add_subscription(
+            site["store"], "alpha", "webhook", f"http://127.0.0.1:{slow.server_address[1]}/h"
+        )
+        tested = alice.post(f"/notifications/{sub.id}/test", data={"csrf_token": csrf_of(alice)})
+        assert tested.status_code == 303 and tested.headers["location"].endswith("done=test_queued")
+        for _ in range(300):  # the message reaches the target, which holds it: the answer came before
+            if got:
+                break
+            threading.Event().wait(0.066)
+        assert len(got) == 1 and not release.is_set()
+        release.set()
+        (row,) = _wait_for_log(site["store"], sub.id)
+        assert (row["status"], row["code"], row["test"]) == ("sent", 204, True) and len(got) == 1
+    finally:
+        release.set()
+        slow.shutdown()
+        slow.server_close()
+        alice.close()
 
 
 def test_a_bad_form_is_refused_in_one_line_and_input_shows_as_text(site: dict[str, Any]) -> None:

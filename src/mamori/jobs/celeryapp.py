@@ -43,6 +43,7 @@ TASKS = {
     "sweep": "mamori.sweep",
     "probe": "mamori.probe",
     "notify": "mamori.notify",
+    "notify-test": "mamori.notify_test",
 }
 # fault injection of the tests: pause-before-commit:<marker> or pause-after-notify:<marker>
 FAULT_ENV = "MAMORI_JOBS_FAULT"
@@ -194,6 +195,7 @@ def _register(app: Celery) -> None:
     def upload(store: Any, *, job_id: str, attempt: int, redelivered: bool, token: str) -> Any:
         result = work.process_upload(store, token, redelivered=redelivered)
         if result["state"] == "done":  # new findings, perhaps: the notifications of what changed
+            result |= work.remember_ssvc(store)
             submit_celery(app, "notify", {})
         return result
 
@@ -245,6 +247,7 @@ def _register(app: Celery) -> None:
 
     def finish(store: Any, *, job_id: str, attempt: int, redelivered: bool, plan: Any) -> Any:
         summary = finish_run(store, plan, job_id)
+        summary |= work.remember_ssvc(store)
         submit_celery(app, "notify", {})  # what the re-match changed: KEV, EPSS, SSVC, new findings
         return summary
 
@@ -252,6 +255,9 @@ def _register(app: Celery) -> None:
         result = work.notify(store)
         _fault(point="pause-after-notify")
         return result
+
+    def notify_test(store: Any, *, job_id: str, attempt: int, redelivered: bool, subscription_id: int) -> Any:
+        return work.notify_test(store, int(subscription_id))
 
     def sweep(store: Any, *, job_id: str, attempt: int, redelivered: bool, older_than: float = 120.0) -> Any:
         tokens = work.sweep_uploads(store, older_than)
@@ -272,6 +278,7 @@ def _register(app: Celery) -> None:
         ("sweep", sweep),
         ("probe", probe),
         ("notify", notify),
+        ("notify-test", notify_test),
     ):
         task(kind, fn)
     app.conf.mamori_queue_names = queues.names

@@ -17,7 +17,7 @@ from mamori.store import Store
 
 log = logging.getLogger("mamori.jobs")
 
-KINDS = ("upload", "sync", "rematch", "rematch-changed", "sweep", "probe", "notify")
+KINDS = ("upload", "sync", "rematch", "rematch-changed", "sweep", "probe", "notify", "notify-test")
 
 
 def run_inline(store: Store, kind: str, kwargs: dict[str, Any], job_id: str | None = None) -> Any:
@@ -31,21 +31,28 @@ def run_inline(store: Store, kind: str, kwargs: dict[str, Any], job_id: str | No
     try:
         if kind == "upload":
             result: Any = work.process_upload(store, kwargs["token"])
+            if result.get("state") == "done":
+                result |= work.remember_ssvc(store)
         elif kind == "sync":
             result = work.sync_feed(store, kwargs["feed"], options=kwargs.get("options"))
             if result["steps"]:
                 result["rematch"] = work.rematch_changed(store)
+                result |= work.remember_ssvc(store)
                 result["notify"] = work.notify(store)
         elif kind == "rematch":
             result = work.rematch(
                 store, changed_only=bool(kwargs.get("changed_only")), size=kwargs.get("size")
             )
+            result |= work.remember_ssvc(store)
             result["notify"] = work.notify(store)
         elif kind == "rematch-changed":
             result = work.rematch_changed(store)
+            result |= work.remember_ssvc(store)
             result["notify"] = work.notify(store)
         elif kind == "notify":
             result = work.notify(store)
+        elif kind == "notify-test":
+            result = work.notify_test(store, int(kwargs["subscription_id"]))
         elif kind == "sweep":
             tokens = work.sweep_uploads(store, float(kwargs.get("older_than", 120.0)))
             result = {"resubmitted": len(tokens)}

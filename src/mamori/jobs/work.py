@@ -132,6 +132,28 @@ def rematch(store: Store, *, changed_only: bool = False, size: int | None = None
     return rematch_in_shards(store, changed_only=changed_only, size=size or SHARD_SIZE).as_dict()
 
 
+def remember_ssvc(store: Store) -> dict[str, Any]:
+    """After findings changed (a re-match run's end, an upload processed): the SSVC outcome of every
+    vulnerability of the open findings decided and stored (:func:`mamori.portfolio.ssvc_view.remember_outcomes`),
+    so that the server's dashboard reads them instead of deciding them on its first request."""
+    from mamori.portfolio.ssvc_view import remember_outcomes
+
+    return {"ssvc_outcomes": remember_outcomes(store)}
+
+
+def notify_test(store: Store, subscription_id: int) -> dict[str, Any]:
+    """The test message of a subscription (the web interface's button), sent by a worker: its outcome
+    is in the delivery log. A subscription removed meanwhile sends nothing."""
+    from mamori.errors import InputError
+    from mamori.notify import send_test
+
+    try:
+        outcome = send_test(store, subscription_id)
+    except InputError:
+        return {"subscription": subscription_id, "sent": False, "error_class": "NoSubscription"}
+    return {"subscription": subscription_id, "sent": outcome.ok, "error_class": outcome.error_class}
+
+
 def notify(store: Store) -> dict[str, Any]:
     """``mamori notify run`` after a re-match or an upload: compute the events of what changed since the
     last computation and send what is due (:func:`mamori.notify.compute_events`,

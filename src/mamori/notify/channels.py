@@ -32,6 +32,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from mamori.errors import InputError
 from mamori.i18n import _
+from mamori.notify import netguard
 from mamori.notify.urls import check_url
 
 CONNECT_TIMEOUT = 5.0
@@ -116,16 +117,26 @@ def post(url: str, body: bytes, headers: Mapping[str, str], http: Any = None) ->
     import httpx
 
     deadline = time.monotonic() + DEADLINE
+    try:
+        allowed = netguard.allowed_networks()
+    except InputError:
+        return Outcome(False, None, "BadConfig")
     _quiet_http_logs()
     _QUIET.local.sending = True
+    guard: netguard.Guard | None = None
     try:
         check_url(url)
         with contextlib.ExitStack() as stack:
+            guard = stack.enter_context(netguard.guarded(allowed))
             if http is None:
                 http = stack.enter_context(client())
             target = url
             for _hop in range(MAX_REDIRECTS + 1):
                 with http.stream("POST", target, content=body, headers=dict(headers)) as answer:
+                    stream = answer.extensions.get("network_stream")
+                    peer = stream.get_extra_info("server_addr") if stream is not None else None
+                    if netguard.peer_refused(peer, allowed):
+                        return Outcome(False, None, "RefusedAddress")
                     read = 0
                     for chunk in answer.iter_raw():
                         read += len(chunk)
@@ -149,6 +160,8 @@ def post(url: str, body: bytes, headers: Mapping[str, str], http: Any = None) ->
     except httpx.TimeoutException as exc:
         return Outcome(False, None, type(exc).__name__, retryable=True)
     except httpx.TransportError as exc:
+        if guard is not None and guard.refused:
+            return Outcome(False, None, "RefusedAddress")
         return Outcome(False, None, type(exc).__name__, retryable=True)
     except InputError:
         return Outcome(False, None, "BadURL")
@@ -286,7 +299,16 @@ def send_apprise(url: str, subject: str, body: str) -> Outcome:
     finally:
         _QUIET.local.sending = False
     try:
-        ok = bool(service.notify(body=body, title=subject, notify_type=apprise.NotifyType.INFO))
-    except Exception as exc:  # an Apprise plugin's own failure: recorded by class, tried again later
-        return Outcome(False, None, type(exc).__name__, retryable=True)
+        allowed = netguard.allowed_networks()
+    except InputError:
+        return Outcome(False, None, "BadConfig")
+    with netguard.guarded(allowed) as guard:
+        try:
+            ok = bool(service.notify(body=body, title=subject, notify_type=apprise.NotifyType.INFO))
+        except Exception as exc:  # an Apprise plugin's own failure: recorded by class, tried again later
+            if guard.refused:
+                return Outcome(False, None, "RefusedAddress")
+            return Outcome(False, None, type(exc).__name__, retryable=True)
+    if not ok and guard.refused:
+        return Outcome(False, None, "RefusedAddress")
     return Outcome(True) if ok else Outcome(False, None, "NotDelivered", retryable=True)

@@ -29,6 +29,16 @@ Kinds emitted:
 Other features record their own events with :func:`record_events` (``case_overdue``: a PSIRT case past a
 timer, from :func:`mamori.psirt.timers.notify_overdue`).
 
+Incremental: a computation records what it saw — the store-wide state the findings' events depend on
+(the knowledge base's generation: every import, KEV and EPSS ones included; triage records; product
+contexts; the policy, role and EPSS threshold) in ``notify_watermark``, and each open finding with the
+digest of its own rows in ``notify_finding_input``. While the store-wide state is unchanged, the next
+computation reads, decides and compares only the findings that are new or whose rows changed (a
+re-match's new, changed or reopened findings): any other finding reads as it did, so it has no event
+to give (its KEV, EPSS and SSVC outcome equal the recorded state and its policy violations are recorded).
+When the store-wide state changed, every open finding is decided, as ``full=True`` always does; the
+events are the same either way.
+
 ``baseline=True`` records what is there without fanning out (the first run on an existing portfolio, so
 that switching notifications on does not send every finding at once).
 """
@@ -121,15 +131,20 @@ def _key_of(f: dict[str, Any]) -> str:
     return hashlib.sha1(raw.encode("utf-8")).hexdigest()
 
 
-def _open_findings(store: Store, role: str) -> list[dict[str, Any]]:
-    """Every open finding of every release (in the gate: not ``not_affected`` or ``fixed``), with its
-    SSVC outcome, EPSS and priority score."""
+def _open_findings(
+    store: Store, role: str, pairs: Iterable[tuple[int, int]] | None = None
+) -> list[dict[str, Any]]:
+    """Every open finding of every release (in the gate: not ``not_affected`` or ``fixed``), or of the
+    (release id, match id) ``pairs`` given, with its SSVC outcome, EPSS and priority score."""
     from mamori.match.knowledge import Knowledge
     from mamori.model import merge
-    from mamori.portfolio.views import findings
+    from mamori.portfolio.views import findings, pair_findings
     from mamori.triage.score import priority_score
 
-    found = [f for f in findings(store)["findings"] if f["in_gate"]]
+    if pairs is None:
+        found = [f for f in findings(store)["findings"] if f["in_gate"]]
+    else:
+        found = [f for f in pair_findings(store, pairs) if f["in_gate"]]
     if not found:
         return []
     _add_ssvc_once(store, found, role)
@@ -171,6 +186,75 @@ def _add_ssvc_once(store: Store, found: list[dict[str, Any]], role: str) -> None
         if ssvc is not None:
             for f in group[1:]:
                 f["ssvc"] = ssvc
+
+
+STATE_VERSION = "1"  # bumped when what the findings' events depend on changes in this code
+
+
+def _store_state(store: Store, role: str, epss_rise: float, policy: Any) -> str:
+    """A digest of the store-wide state the findings' events depend on (see the module's text)."""
+    from sqlalchemy import func
+
+    from mamori.match.knowledge import Knowledge
+    from mamori.portfolio.context import contexts
+    from mamori.triage.record_tables import TriageRecordRow
+
+    knowledge = Knowledge(store)
+    knowledge.refresh()
+    tr = TriageRecordRow.__table__
+    with store.engine.connect() as conn:
+        triage = tuple(
+            conn.execute(
+                select(func.count(), func.max(tr.c.id), func.max(tr.c.at), func.sum(tr.c.version))
+            ).one()
+        )
+    raw = repr(
+        (
+            STATE_VERSION,
+            knowledge.generation,
+            triage,
+            sorted(contexts(store).items()),
+            policy,
+            role,
+            epss_rise,
+        )
+    )
+    return hashlib.blake2b(raw.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def _last_seen(conn: Connection) -> tuple[str | None, dict[tuple[int, int], str]]:
+    """The store-wide state and the findings' digests the last computation recorded."""
+    w, fi = t.WatermarkRow.__table__, t.FindingInputRow.__table__
+    state = conn.scalar(select(w.c.value).where(w.c.name == "state"))
+    inputs = {(r.release_id, r.match_id): r.digest for r in conn.execute(select(fi))}
+    return state, inputs
+
+
+def _record_seen(
+    conn: Connection,
+    state: str,
+    inputs: dict[tuple[int, int], str],
+    before: dict[tuple[int, int], str] | None,
+) -> None:
+    """Record what this computation saw (``before``: what the table holds, None to write it afresh)."""
+    from sqlalchemy import delete, tuple_
+
+    w, fi = t.WatermarkRow.__table__, t.FindingInputRow.__table__
+    conn.execute(delete(w).where(w.c.name == "state"))
+    conn.execute(w.insert().values(name="state", value=state))
+    if before is None:
+        conn.execute(delete(fi))
+        stale, fresh = [], list(inputs.items())
+    else:
+        stale = [k for k, d in before.items() if inputs.get(k) != d]
+        fresh = [(k, d) for k, d in inputs.items() if before.get(k) != d]
+    for part in range(0, len(stale), 500):
+        conn.execute(delete(fi).where(tuple_(fi.c.release_id, fi.c.match_id).in_(stale[part : part + 500])))
+    for part in range(0, len(fresh), 5000):
+        conn.execute(
+            fi.insert(),
+            [{"release_id": k[0], "match_id": k[1], "digest": d} for k, d in fresh[part : part + 5000]],
+        )
 
 
 def _known(conn: Connection, keys: Sequence[str]) -> set[str]:
@@ -582,19 +666,32 @@ def compute_events(
     now: datetime | None = None,
     policy: Any = None,
     review_days: int = REVIEW_DAYS,
+    full: bool = False,
 ) -> Computed:
     """Record the events the store's current state gives (see the module's text) and queue a delivery of
     each new one to every subscription that keeps it (none when ``baseline``). ``role``: the SSVC tree
     the outcomes come from (``supplier``: a developer's patch priority; ``user``: a deployer's).
     ``policy``: a :class:`mamori.triage.policy.Policy` whose ``fail`` rules make ``policy_violation``
-    events (default: :func:`default_policy`); ``review_days``: how far ahead ``review_due`` looks."""
+    events (default: :func:`default_policy`); ``review_days``: how far ahead ``review_due`` looks;
+    ``full``: decide every open finding even when the store-wide state is unchanged (see the module's
+    text: the events are the same)."""
     from sqlalchemy.exc import IntegrityError
 
     from mamori.accounts.core import _write, now_iso
+    from mamori.portfolio.views import finding_inputs
 
     now = now or datetime.now(UTC)
-    found = _open_findings(store, role)
     policy = policy if policy is not None else default_policy()
+    state = _store_state(store, role, epss_rise, policy)
+    with store.engine.connect() as conn:
+        inputs = finding_inputs(conn)
+        last_state, last_inputs = _last_seen(conn)
+    before: dict[tuple[int, int], str] | None = last_inputs  # only what differs is written
+    if full or last_state != state:
+        found = _open_findings(store, role)
+    else:
+        changed = [k for k, d in inputs.items() if last_inputs.get(k) != d]
+        found = _open_findings(store, role, changed) if changed else []
     subs = [] if baseline else list_subscriptions(store)
 
     e = t.EventRow.__table__
@@ -624,6 +721,7 @@ def compute_events(
                 deliveries = 0
                 if events and not baseline:
                     deliveries = fan_out(conn, events, subs, now)
+                _record_seen(conn, state, inputs, None if attempt else before)
             break
         except IntegrityError:
             # another computation recorded the same state or events first: once more, from what it wrote

@@ -155,6 +155,25 @@ def check_target(channel: str, target: str) -> str:
     return check_url(target, https_only=channel in ("slack", "teams"))
 
 
+def check_destination(channel: str, target: str) -> None:
+    """An InputError when the checked ``target`` (or, for ``email``, the configured SMTP server) is or
+    resolves to an address notifications may not go to (:mod:`mamori.notify.netguard`)."""
+    from mamori.notify import netguard
+
+    allowed = netguard.allowed_networks()
+    if channel != "email":
+        netguard.check_url_host(target, allowed)
+        return
+    from mamori.notify.channels import smtp_settings
+
+    try:
+        smtp = smtp_settings()
+    except InputError:
+        return  # no SMTP server configured yet: checked when one is, at delivery
+    default = 465 if smtp.security == "ssl" else 587
+    netguard.check_host(smtp.host, smtp.port or default, allowed)
+
+
 def _team_id(conn: Connection, team: str) -> int:
     from mamori.accounts.tables import TeamRow
 
@@ -190,6 +209,7 @@ def add_subscription(
 
     channel = _choice(channel, CHANNELS, _("channel")) or ""
     target = check_target(channel, target)
+    check_destination(channel, target)
     if secret is not None and channel != "webhook":
         raise InputError(None, _("--secret is for webhook subscriptions only"))
     if secret is not None and len(secret) < SECRET_MIN:

@@ -117,3 +117,24 @@ class SbomScoreRow(Base):
 
     sbom_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     score: Mapped[int] = mapped_column(Integer)
+
+
+class WatermarkRow(Base):
+    """What the last computation of events saw of the store-wide state (one row per name)."""
+
+    __tablename__ = "notify_watermark"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class FindingInputRow(Base):
+    """Each open finding the last computation of events saw, with the digest of its own rows
+    (:func:`mamori.portfolio.views.finding_inputs`): the next computation decides only the findings
+    whose digest changed or that are new, while the store-wide state is unchanged."""
+
+    __tablename__ = "notify_finding_input"
+
+    release_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    match_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(32))

@@ -115,14 +115,19 @@ _DECIDED_LOCK = threading.Lock()
 DECIDED_IDS = 200_000  # a store's remembered outcomes are dropped beyond this many
 
 
-def outcomes(store: Store, vuln_ids: Iterable[str], role: str = "user", lang: str = "en") -> dict[str, str]:
+def outcomes(
+    store: Store, vuln_ids: Iterable[str], role: str = "user", lang: str = "en", store_decided: bool = True
+) -> dict[str, str]:
     """The SSVC outcome :func:`add_ssvc` gives a finding of each vulnerability in a product without a
     stored context (the decision then rests on the vulnerability alone: its record, KEV and EPSS); ids
     without a record are left out, as add_ssvc leaves their findings undecided.
 
     Each vulnerability is decided once per role and remembered in this process while the knowledge base
     is in the state it was decided at (every import, KEV and EPSS ones included, changes its
-    ``source_state`` generation; the KEV table's size is the one store-wide figure the decision reads)."""
+    ``source_state`` generation; the KEV table's size is the one store-wide figure the decision reads).
+    Outcomes are also kept in the store (``portfolio_ssvc_outcome``, with a digest of that state):
+    another process, a server just started, reads them instead of deciding again;
+    :func:`remember_outcomes` fills them when a re-match run ends."""
     chosen = variant(role, "low")
     wanted = set(vuln_ids)
     knowledge = Knowledge(store)
@@ -136,10 +141,93 @@ def outcomes(store: Store, vuln_ids: Iterable[str], role: str = "user", lang: st
             held = _DECIDED[key] = (state, {})
         known = held[1]
         missing = wanted - known.keys()
-    decided = _decide(store, knowledge, missing, chosen, lang, kev_size) if missing else {}
+    decided: dict[str, str | None] = {}
+    if missing:
+        digest = _state_digest(state)
+        decided = _stored(store, chosen.name, digest, missing)  # what a re-match run's end stored
+        rest = missing - decided.keys()
+        if rest:
+            fresh = _decide(store, knowledge, rest, chosen, lang, kev_size)
+            decided.update(fresh)
+            if store_decided:
+                _store(store, chosen.name, digest, fresh)
     with _DECIDED_LOCK:
         known.update(decided)
         return {vid: out for vid in wanted if (out := known.get(vid)) is not None}
+
+
+def _state_digest(state: Any) -> str:
+    import hashlib
+
+    return hashlib.blake2b(repr(state).encode("utf-8"), digest_size=16).hexdigest()
+
+
+def _stored(store: Store, variant_name: str, digest: str, vuln_ids: set[str]) -> dict[str, str | None]:
+    """The outcomes stored for these vulnerabilities at this state of the knowledge base."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from mamori.portfolio.tables import SsvcOutcomeRow
+    from mamori.store.writer import chunks
+
+    o = SsvcOutcomeRow.__table__
+    out: dict[str, str | None] = {}
+    try:
+        with store.engine.connect() as conn:
+            for part in chunks(sorted(vuln_ids), 500):
+                for vid, outcome in conn.execute(
+                    select(o.c.vuln_id, o.c.outcome).where(
+                        o.c.variant == variant_name, o.c.state == digest, o.c.vuln_id.in_(part)
+                    )
+                ):
+                    out[vid] = outcome
+    except SQLAlchemyError:  # a store without the table (not migrated, read only): decided here
+        return {}
+    return out
+
+
+def _store(store: Store, variant_name: str, digest: str, decided: dict[str, str | None]) -> None:
+    """Keep these outcomes for the next process (best effort: a read-only store keeps nothing)."""
+    from sqlalchemy import delete
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from mamori.portfolio.tables import SsvcOutcomeRow
+    from mamori.store.writer import chunks
+
+    o = SsvcOutcomeRow.__table__
+    try:
+        with store.engine.begin() as conn:
+            for part in chunks(sorted(decided), 500):
+                conn.execute(delete(o).where(o.c.variant == variant_name, o.c.vuln_id.in_(part)))
+                conn.execute(
+                    o.insert(),
+                    [
+                        {"variant": variant_name, "vuln_id": v, "state": digest, "outcome": decided[v]}
+                        for v in part
+                    ],
+                )
+    except SQLAlchemyError:
+        return
+
+
+def remember_outcomes(store: Store, role: str = "user") -> int:
+    """Decide and store the outcome of every vulnerability of the portfolio's open findings (a re-match
+    run's end calls it, so that the dashboard's first read finds them); how many were decided."""
+    from sqlalchemy import select
+
+    from mamori.portfolio import tables as pt
+
+    f, m = pt.FindingRow.__table__, pt.MatchRow.__table__
+    with store.engine.connect() as conn:
+        ids = set(
+            conn.scalars(
+                select(m.c.vuln_id)
+                .select_from(f.join(m, m.c.id == f.c.match_id))
+                .where(f.c.resolved_run.is_(None), m.c.verdict == "affected")
+                .distinct()
+            )
+        )
+    return len(outcomes(store, ids, role=role))
 
 
 def _decide(

@@ -249,3 +249,17 @@ class ProductContextRow(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     set_by: Mapped[str] = mapped_column(String(200))
     set_at: Mapped[str] = mapped_column(String(32))
+
+
+class SsvcOutcomeRow(Base):
+    """A vulnerability's SSVC outcome without a product context (:func:`mamori.portfolio.ssvc_view.outcomes`),
+    decided at the knowledge base's ``state`` (a digest): written when a re-match run ends, so that a
+    server's first dashboard reads it instead of deciding every vulnerability. ``outcome`` NULL:
+    undecided (no record)."""
+
+    __tablename__ = "portfolio_ssvc_outcome"
+
+    variant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    vuln_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    state: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str | None] = mapped_column(String(32))

@@ -16,8 +16,11 @@ A finding's ``status`` is the one triage state ``mamori scan`` shows for the sam
 
 from __future__ import annotations
 
+import base64
 import hashlib
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -141,6 +144,51 @@ def release_findings(store: Store, releases: Iterable[int], lang: str = "en") ->
             where = and_(f.c.release_id.in_(part), m.c.verdict == "affected")
             found += _split(conn, _finding_rows(conn, where, False), lang)[0]
     return found
+
+
+def pair_findings(store: Store, pairs: Iterable[tuple[int, int]], lang: str = "en") -> list[dict[str, Any]]:
+    """The unresolved affected findings of these (release id, match id) pairs, each with its triage state,
+    as :func:`findings` gives them (not sorted); only those rows are read."""
+    from sqlalchemy import and_, tuple_
+
+    f, m = t.FindingRow.__table__, t.MatchRow.__table__
+    found: list[dict[str, Any]] = []
+    with store.engine.connect() as conn:
+        for part in chunks(sorted(set(pairs)), 500):
+            where = and_(tuple_(f.c.release_id, f.c.match_id).in_(part), m.c.verdict == "affected")
+            found += _split(conn, _finding_rows(conn, where, False), lang)[0]
+    return found
+
+
+def finding_inputs(conn: Connection) -> dict[tuple[int, int], str]:
+    """Every unresolved affected finding's (release id, match id) and a digest of what its view depends
+    on that the finding's own rows hold (product, release, component, match digest, first run — not
+    when the component was last matched, which the view's ``last_seen`` shows and notifications do not):
+    a finding whose digest is unchanged reads the same, for notifications, but for store-wide state (the
+    knowledge base, triage, product contexts)."""
+    f, m, c = t.FindingRow.__table__, t.MatchRow.__table__, t.ComponentRow.__table__
+    p, r = t.ProductRow.__table__, t.ReleaseRow.__table__
+    stmt = (
+        select(
+            f.c.release_id,
+            f.c.match_id,
+            p.c.name,
+            r.c.version,
+            c.c.ref,
+            c.c.purl,
+            c.c.name,
+            c.c.version,
+            m.c.digest,
+            f.c.first_run,
+        )
+        .select_from(_finding_join(f, m, c, p, r))
+        .where(f.c.resolved_run.is_(None), m.c.verdict == "affected")
+    )
+    out: dict[tuple[int, int], str] = {}
+    for row in conn.execute(stmt):
+        raw = "\x1f".join("" if v is None else str(v) for v in row[2:])
+        out[(row[0], row[1])] = hashlib.blake2b(raw.encode("utf-8"), digest_size=12).hexdigest()
+    return out
 
 
 def open_vulnerabilities(
@@ -620,14 +668,98 @@ def findings_page(
     first, then by id, then in priority order), and how many there are: the same answer as filtering,
     sorting and cutting :func:`findings` in Python, with the filtering, counting, sorting and paging done
     by the database. Triage states are read in Python for the releases that have triage records only."""
+    found = findings_keyset(
+        store,
+        release=release,
+        products=products,
+        include_resolved=include_resolved,
+        severity=severity,
+        status=status,
+        kev=kev,
+        vulnerability=vulnerability,
+        component=component,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+        lang=lang,
+    )
+    assert found.total is not None
+    return found.total, found.items
+
+
+@dataclass(slots=True)
+class FindingsPage:
+    """One page of :func:`findings_keyset`: the findings, how many there are in all (None when not
+    counted), and the cursor of the page after it (None: the last page, or a sort without cursors)."""
+
+    total: int | None
+    items: list[dict[str, Any]]
+    next: str | None
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    """The opaque cursor of a position in the priority order."""
+    raw = json.dumps(list(values), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, bytes, str, str, str, str, int, int]:
+    """The position a cursor of :func:`encode_cursor` names; an InputError for anything else."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        g, key, product, release, ref, vid, rid, mid = json.loads(raw.decode("utf-8"))
+        parsed = (
+            int(g),
+            bytes.fromhex(key),
+            str(product),
+            str(release),
+            str(ref),
+            str(vid),
+            int(rid),
+            int(mid),
+        )
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise InputError(None, _("not a cursor of this list")) from None
+    if not 0 <= parsed[0] < 8 or any(not 0 <= v < 2**63 for v in parsed[6:]):
+        raise InputError(None, _("not a cursor of this list"))
+    return parsed
+
+
+def findings_keyset(
+    store: Store,
+    *,
+    release: int | None = None,
+    products: set[str] | None = None,
+    include_resolved: bool = False,
+    severity: set[str] | None = None,
+    status: set[str] | None = None,
+    kev: bool | None = None,
+    vulnerability: str | None = None,
+    component: str | None = None,
+    sort: str = "priority",
+    limit: int = 50,
+    offset: int = 0,
+    lang: str = "en",
+    after: str | None = None,
+    count: bool = True,
+) -> FindingsPage:
+    """:func:`findings_page` with keyset paging for the ``priority`` order: ``after``, the ``next`` cursor
+    of the page before, starts the page right after it (a range of the stored priority key's index from
+    that key on, instead of reading and dropping ``offset`` findings); ``count``: whether to count the
+    findings (False: ``total`` None unless the page is the last one; a count reads the whole filtered
+    set). The ``next`` cursor of a full ``priority`` page is given with offset paging too."""
     from sqlalchemy import and_, false, literal, not_, or_, true, tuple_
 
     if sort not in SORT_PAGE:
         raise ValueError(f"sort: one of {SORT_PAGE}")
+    if after is not None and (sort != "priority" or offset):
+        raise InputError(None, _("a cursor pages the priority order only, without an offset"))
+    position = decode_cursor(after) if after is not None else None
     f, m, c = t.FindingRow.__table__, t.MatchRow.__table__, t.ComponentRow.__table__
     p, r = t.ProductRow.__table__, t.ReleaseRow.__table__
     if products is not None and not products:
-        return 0, []
+        return FindingsPage(0, [], None)
+    next_cursor: str | None = None
     with store.engine.connect() as conn:
         scope: list[Any] = [m.c.verdict == "affected"]
         if release is not None:
@@ -693,7 +825,7 @@ def findings_page(
         if vulnerability is not None:
             wanted = vulnerability.strip().upper()
             if not wanted or any(ch.isspace() for ch in wanted):  # never an id or one alias
-                return 0, []
+                return FindingsPage(0, [], None)
             padded = func.upper(literal(" ") + aliases + literal(" "))
             where.append(
                 or_(func.upper(m.c.vuln_id) == wanted, padded.contains(f" {wanted} ", autoescape=True))
@@ -709,7 +841,7 @@ def findings_page(
             )
             ids = list(conn.scalars(select(c.c.id).where(named).limit(COMPONENT_IDS + 1)))
             if not ids:
-                return 0, []
+                return FindingsPage(0, [], None)
             where.append(m.c.component_id.in_(ids) if len(ids) <= COMPONENT_IDS else named)
         if status is not None:
             unresolved = f.c.resolved_run.is_(None)
@@ -740,20 +872,43 @@ def findings_page(
                 gates.append(resolved)
             groups = [and_(g, k) for g in gates for k in ((in_kev, not_(in_kev)) if kev_terms else (true(),))]
             need, keys = offset + limit, []
-            for group in groups:
+            marks: list[tuple[Any, ...]] = []  # each key's position in the order (its group, sort columns)
+            order = [f.c.priority, *ties]
+            first = position[0] if position is not None else 0
+            for index, group in enumerate(groups):
                 if len(keys) >= need:
                     break
-                keys += [
-                    (k.release_id, k.match_id)
-                    for k in conn.execute(
-                        select(f.c.release_id, f.c.match_id)
-                        .select_from(joined)
-                        .where(and_(*where), group)
-                        .order_by(f.c.priority, *ties)
-                        .limit(need - len(keys))
+                if index < first:
+                    continue
+                cut: list[Any] = []
+                if position is not None and index == first:
+                    # after the cursor: a range of the key's index from its key on, then the exact order
+                    bound = [position[1], *position[2:6], position[6], position[7]]
+                    cut = [
+                        f.c.priority >= position[1],
+                        tuple_(*order) > tuple_(*(literal(v) for v in bound)),
+                    ]
+                for k in conn.execute(
+                    select(
+                        f.c.release_id,
+                        f.c.match_id,
+                        f.c.priority,
+                        p.c.name,
+                        r.c.version,
+                        c.c.ref,
+                        m.c.vuln_id,
                     )
-                ]
-            keys = keys[offset:need]
+                    .select_from(joined)
+                    .where(and_(*where), group, *cut)
+                    .order_by(*order)
+                    .limit(need - len(keys))
+                ):
+                    keys.append((k.release_id, k.match_id))
+                    marks.append((index, k.priority, *k[3:7], k.release_id, k.match_id))
+            keys, marks = keys[offset:need], marks[offset:need]
+            if len(keys) == limit and marks and marks[-1][1] is not None:  # resolved ones may have no key
+                marks[-1] = (marks[-1][0], marks[-1][1].hex(), *marks[-1][2:])
+                next_cursor = encode_cursor(marks[-1])
         else:
             # severity: highest score first, then by id, then in priority order
             priority = [
@@ -780,8 +935,11 @@ def findings_page(
                 )
             ]
         # the total on its own (a window count would carry every wide row through the sort)
-        if len(keys) < limit and (keys or offset == 0):  # the last page: the total is known
+        total: int | None
+        if position is None and len(keys) < limit and (keys or offset == 0):  # the last page: known
             total = offset + len(keys)
+        elif not count:
+            total = None
         elif len(where) == len(scope):  # no filter: the open affected findings of the scope, in one index
             scoped = (
                 "count",
@@ -813,7 +971,7 @@ def findings_page(
             item = _finding(row, runs, page_kev, state, lang)
             item["product"], item["release"] = row.product, row.release
             page.append(item)
-    return total, page
+    return FindingsPage(total, page, next_cursor)
 
 
 MEMO_ENTRIES = 1000

@@ -7,16 +7,24 @@ show`` print: the triage status of each, KEV from the store), with the SSVC outc
 knowledge base.
 
 Pagination: ``limit`` (1–500, default 50) and ``offset``; the answer is an envelope
-``{"total", "limit", "offset", "items"}`` where ``total`` counts every finding the filters keep.
+``{"total", "limit", "offset", "items", "next", "next_cursor"}`` where ``total`` counts every finding the
+filters keep. Deep pages: the ``priority`` order (the default) is paged by cursor too — ``next`` is the
+link to the page after this one (``next_cursor`` its cursor; null on the last page and for the other
+orders and the SSVC filter); a request with ``cursor`` starts right after that finding, reading a range
+of the stored priority key's index instead of every finding before it, and is not counted (``total``
+null) unless ``count=true``. Offset paging is unchanged.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
+from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.server import api_common as common
 from mamori.server.api import PREFIX
 from mamori.server.security import Principal, get_store, product_or_404, require
@@ -69,6 +77,16 @@ class FindingOut(BaseModel):
     last_seen: str | None
     resolved_at: str | None
     ssvc: FindingSsvc | None
+
+
+class FindingPage(common.Page[FindingOut]):
+    """:class:`~mamori.server.api_common.Page` with the cursor of the next page (priority order)."""
+
+    total: int | None = Field(  # type: ignore[assignment]
+        description="every finding the filters keep; null for a cursor page unless count=true"
+    )
+    next: str | None = Field(None, description="the link to the next page (priority order), null on the last")
+    next_cursor: str | None = Field(None, description="the cursor of the next page (its `cursor` parameter)")
 
 
 def _csv(value: str | None) -> set[str] | None:
@@ -194,9 +212,12 @@ def find(
     ssvc_role: str,
     lang: str = "en",
     enrich: bool = True,
-) -> common.Page[FindingOut]:
+    cursor: str | None = None,
+    count: bool = True,
+) -> FindingPage:
     """The findings of ``release``, else of the products named (None: every product), filtered, sorted
-    and cut to one page; ``enrich``: with EPSS, publication date and SSVC outcome.
+    and cut to one page; ``enrich``: with EPSS, publication date and SSVC outcome; ``cursor``: the page
+    after that position of the priority order (see the module's text), counted only with ``count``.
 
     Filtering, counting, sorting (``priority``, ``severity``) and paging happen in the database
     (:func:`mamori.portfolio.views.findings_page`); an SSVC filter or a sort by EPSS or publication date
@@ -206,8 +227,10 @@ def find(
     from mamori.portfolio.ssvc_view import add_ssvc
 
     if filters.ssvc is not None or sort not in views.SORT_PAGE:
+        if cursor is not None:
+            raise InputError(None, _("a cursor pages the priority order only, without an offset"))
         return find_in_python(store, products, release, filters, sort, limit, offset, ssvc_role, lang, enrich)
-    total, page = views.findings_page(
+    found = views.findings_keyset(
         store,
         release=release.id if release is not None else None,
         products=products,
@@ -221,11 +244,16 @@ def find(
         limit=limit,
         offset=offset,
         lang=lang,
+        after=cursor,
+        count=count or cursor is None,
     )
+    page = found.items
     if enrich:
         _knowledge(store, page)
         add_ssvc(store, page, ssvc_role, lang)
-    return common.Page[FindingOut](total=total, limit=limit, offset=offset, items=_out(store, page))
+    return FindingPage(
+        total=found.total, limit=limit, offset=offset, items=_out(store, page), next_cursor=found.next
+    )
 
 
 def _out(store: Store, page: list[dict[str, Any]]) -> list[FindingOut]:
@@ -266,7 +294,7 @@ def find_in_python(
     ssvc_role: str,
     lang: str = "en",
     enrich: bool = True,
-) -> common.Page[FindingOut]:
+) -> FindingPage:
     """:func:`find` over the whole views: every finding in scope read, then filtered, sorted and cut
     in Python (the SSVC filter and the EPSS and publication-date sorts; the reference of the tests)."""
     from mamori.portfolio import views
@@ -298,15 +326,38 @@ def find_in_python(
         _knowledge(store, page)
     if enrich and filters.ssvc is None:
         add_ssvc(store, page, ssvc_role, lang)
-    return common.Page[FindingOut](total=total, limit=limit, offset=offset, items=_out(store, page))
+    return FindingPage(total=total, limit=limit, offset=offset, items=_out(store, page))
 
 
 Sort = Literal["priority", "severity", "published", "epss"]
 Role = Literal["user", "developer"]
 
 
-@router.get("/findings", response_model=common.Page[FindingOut])
+CURSOR_QUERY = Query(
+    None, max_length=4096, description="the next_cursor of the page before (priority order; no offset)"
+)
+COUNT_QUERY = Query(False, description="with a cursor: count every finding the filters keep (slower)")
+
+
+def _paged(request: Request, found: FindingPage) -> FindingPage:
+    """``next``: this request's link with the next page's cursor (and no offset)."""
+    if found.next_cursor is not None:
+        query = [(k, v) for k, v in request.query_params.multi_items() if k not in ("cursor", "offset")]
+        query.append(("cursor", found.next_cursor))
+        found.next = request.url.path + "?" + urlencode(query)
+    return found
+
+
+def _find(store: Store, *args: Any, cursor: str | None, count: bool) -> FindingPage:
+    try:
+        return find(store, *args, cursor=cursor, count=count)
+    except InputError as exc:
+        raise common.unprocessable(exc.problem, "query", "cursor") from None
+
+
+@router.get("/findings", response_model=FindingPage)
 def findings(
+    request: Request,
     principal: Principal = Depends(require("finding.read")),
     store: Store = Depends(get_store),
     filters: Filters = Depends(_filters),
@@ -315,9 +366,11 @@ def findings(
     ssvc_role: Role = Query("user", description="the SSVC decision model: user (deployer) or developer"),
     limit: int = Query(common.DEFAULT_PAGE, ge=1, le=common.MAX_PAGE),
     offset: int = Query(0, ge=0, le=10_000_000),
-) -> common.Page[FindingOut]:
+    cursor: str | None = CURSOR_QUERY,
+    count: bool = COUNT_QUERY,
+) -> FindingPage:
     """Findings across the products the principal may read findings of (or one product), most urgent
-    first unless ``sort`` says otherwise."""
+    first unless ``sort`` says otherwise; deep pages by ``cursor`` (the ``next`` link)."""
     if product_id is not None:
         product_or_404(principal, "finding.read", product_id)
         name = common.product_name(store, product_id)
@@ -326,11 +379,13 @@ def findings(
         names: set[str] | None = {name}
     else:
         names = common.visible_names(store, principal, "finding.read")
-    return find(store, names, None, filters, sort, limit, offset, ssvc_role)
+    found = _find(store, names, None, filters, sort, limit, offset, ssvc_role, cursor=cursor, count=count)
+    return _paged(request, found)
 
 
-@router.get("/releases/{release_id}/findings", response_model=common.Page[FindingOut])
+@router.get("/releases/{release_id}/findings", response_model=FindingPage)
 def release_findings(
+    request: Request,
     release_id: int,
     principal: Principal = Depends(require("finding.read")),
     store: Store = Depends(get_store),
@@ -339,7 +394,11 @@ def release_findings(
     ssvc_role: Role = Query("user"),
     limit: int = Query(common.DEFAULT_PAGE, ge=1, le=common.MAX_PAGE),
     offset: int = Query(0, ge=0, le=10_000_000),
-) -> common.Page[FindingOut]:
-    """The findings of one release."""
+    cursor: str | None = CURSOR_QUERY,
+    count: bool = COUNT_QUERY,
+) -> FindingPage:
+    """The findings of one release; deep pages by ``cursor`` (the ``next`` link)."""
     ref = common.release_or_404(store, principal, "finding.read", release_id)
-    return find(store, None, ref, filters, sort, limit, offset, ssvc_role)
+    return _paged(
+        request, _find(store, None, ref, filters, sort, limit, offset, ssvc_role, cursor=cursor, count=count)
+    )

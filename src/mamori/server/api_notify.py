@@ -257,6 +257,22 @@ def send_test_message(store: Store, request: Request, principal: Principal, sub:
     return TestOut(ok=outcome.ok, code=outcome.code, error_class=outcome.error_class)
 
 
+def queue_test_message(store: Store, request: Request, principal: Principal, sub: Subscription) -> str:
+    """Send the test message after the answer (a job of the message broker's workers when one is
+    configured, else a thread of this process): sending may take a minute (timeouts, retries), and its
+    outcome is a line of the delivery log. The request is a line of the audit log now; the job's id."""
+    from mamori.server import background
+
+    common.record(
+        store, request, principal, "notify.test", f"subscription:{sub.id}", {"queued": True}, sub.team_id
+    )
+    if background.broker_configured():
+        return background.submit_task("notify-test", subscription_id=sub.id)
+    from mamori.jobs.work import notify_test
+
+    return background.submit(notify_test, store, sub.id)
+
+
 def log(
     store: Store, principal: Principal, subscription_id: int | None, limit: int, offset: int
 ) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
--- revision: 0017_G_inventory
+-- revision: 0017_H_notify_watermark
 
 CREATE TABLE account_login_attempt (
 	id INTEGER NOT NULL,
@@ -234,6 +234,13 @@ CREATE TABLE notify_event (
 	CONSTRAINT uq_notify_event_key UNIQUE ("key")
 );
 
+CREATE TABLE notify_finding_input (
+	release_id INTEGER NOT NULL,
+	match_id INTEGER NOT NULL,
+	digest VARCHAR(32) NOT NULL,
+	CONSTRAINT pk_notify_finding_input PRIMARY KEY (release_id, match_id)
+);
+
 CREATE TABLE notify_finding_state (
 	"key" VARCHAR(40) NOT NULL,
 	kev BOOLEAN NOT NULL,
@@ -246,6 +253,12 @@ CREATE TABLE notify_sbom_score (
 	sbom_id INTEGER NOT NULL,
 	score INTEGER NOT NULL,
 	CONSTRAINT pk_notify_sbom_score PRIMARY KEY (sbom_id)
+);
+
+CREATE TABLE notify_watermark (
+	name VARCHAR(32) NOT NULL,
+	value TEXT NOT NULL,
+	CONSTRAINT pk_notify_watermark PRIMARY KEY (name)
 );
 
 CREATE TABLE portfolio_component (
@@ -304,6 +317,14 @@ CREATE TABLE portfolio_run (
 	reopened INTEGER NOT NULL,
 	resolved INTEGER NOT NULL,
 	CONSTRAINT pk_portfolio_run PRIMARY KEY (id)
+);
+
+CREATE TABLE portfolio_ssvc_outcome (
+	variant VARCHAR(64) NOT NULL,
+	vuln_id VARCHAR(200) NOT NULL,
+	state VARCHAR(32) NOT NULL,
+	outcome VARCHAR(32),
+	CONSTRAINT pk_portfolio_ssvc_outcome PRIMARY KEY (variant, vuln_id)
 );
 
 CREATE TABLE product (

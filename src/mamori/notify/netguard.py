@@ -1,0 +1,202 @@
+"""Where notifications may go: never to the operator's own networks unless the operator says so.
+
+A notification target (a webhook, Slack or Teams URL, the SMTP server) is chosen by whoever may add a
+subscription, and the server sends to it from inside the operator's network. An address that is not a
+public unicast one — private (RFC 1918, unique local), loopback, link-local (cloud metadata services),
+shared (100.64/10), multicast, reserved, unspecified, documentation — is refused:
+
+- when a subscription is added: every address its host resolves to now (:func:`check_host`); a host
+  that does not resolve at all is accepted (it is checked again when something is sent to it);
+- when something is sent (:func:`guarded`): every name resolution of this thread during the send keeps
+  only allowed addresses, so the connection is made to an address that was checked — a name that
+  resolved to a public address when the subscription was added and to a private one later (DNS
+  rebinding) is refused. A send refused so records ``RefusedAddress`` in the delivery log.
+
+The operator allows networks explicitly: ``MAMORI_NOTIFY_ALLOW_NETWORKS`` (comma-separated CIDR blocks,
+``127.0.0.0/8,10.0.0.0/8``), else ``allow_networks`` of ``[notify]`` in the user's ``mamori.toml``
+(a list of CIDR blocks). Nothing is allowed by default.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from mamori.errors import InputError
+from mamori.i18n import _
+
+ALLOW_ENV = "MAMORI_NOTIFY_ALLOW_NETWORKS"
+RESOLVE_TIMEOUT = 5.0  # seconds for the name resolution when a subscription is added
+MAX_NETWORKS = 256
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class RefusedAddress(OSError):
+    """Every address of a host is one notifications may not go to."""
+
+
+def parse_networks(values: Sequence[str]) -> tuple[Network, ...]:
+    """CIDR blocks (or single addresses); an InputError naming the first that is not one."""
+    out: list[Network] = []
+    for value in list(values)[:MAX_NETWORKS]:
+        value = str(value).strip()
+        if not value:
+            continue
+        try:
+            out.append(ipaddress.ip_network(value, strict=False))
+        except ValueError:
+            raise InputError(
+                None, _("not a network (CIDR block) to allow notifications to: {value!r}").format(value=value)
+            ) from None
+    return tuple(out)
+
+
+def allowed_networks(config: Mapping[str, Any] | None = None) -> tuple[Network, ...]:
+    """The networks the operator allows notifications to (see the module's text); ``config`` is the
+    ``[notify]`` table (default: the user's ``mamori.toml``)."""
+    env = os.environ.get(ALLOW_ENV)
+    if env is not None:
+        return parse_networks(env.split(","))
+    if config is None:
+        from mamori.config import load, user_config_file
+
+        path = user_config_file()
+        config = (load(path).get("notify") or {}) if path.is_file() else {}
+    value = config.get("allow_networks") or ()
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list | tuple):
+        raise InputError(None, _("[notify] allow_networks must be a list of CIDR blocks"))
+    return parse_networks([str(v) for v in value])
+
+
+def _address(text: str) -> Address | None:
+    try:
+        ip = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def public(ip: Address) -> bool:
+    """A global unicast address: not private, loopback, link-local, shared, multicast, reserved …"""
+    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
+
+
+def refused(address: str, allowed: Sequence[Network]) -> bool:
+    """Notifications may not go to ``address`` (a text from name resolution)."""
+    ip = _address(address)
+    if ip is None:
+        return True
+    if public(ip):
+        return False
+    return not any(ip.version == net.version and ip in net for net in allowed)
+
+
+def _resolve(host: str, port: int) -> list[str] | None:
+    """The addresses of ``host`` (None when it does not resolve within :data:`RESOLVE_TIMEOUT`)."""
+    found: list[list[str] | None] = [None]
+
+    def run() -> None:
+        try:
+            found[0] = [str(r[4][0]) for r in _real_getaddrinfo(host, port, 0, socket.SOCK_STREAM)]
+        except (OSError, UnicodeError):
+            found[0] = None
+
+    thread = threading.Thread(target=run, daemon=True, name="mamori-resolve")
+    thread.start()
+    thread.join(RESOLVE_TIMEOUT)
+    return found[0]
+
+
+def check_host(host: str, port: int, allowed: Sequence[Network] | None = None) -> None:
+    """An InputError when ``host`` is, or resolves to, an address notifications may not go to (it does
+    not repeat the host: a URL's parts may be secret)."""
+    allowed = allowed_networks() if allowed is None else allowed
+    addresses = _resolve(host, port)
+    if addresses and any(refused(a, allowed) for a in addresses):
+        raise InputError(
+            None,
+            _(
+                "the target's host is a private, loopback, link-local, multicast or reserved address; "
+                "the operator allows such networks with {env}"
+            ).format(env=ALLOW_ENV),
+        )
+
+
+def check_url_host(url: str, allowed: Sequence[Network] | None = None) -> None:
+    """:func:`check_host` for the host and port of an http(s) URL."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.hostname:
+        check_host(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), allowed)
+
+
+# -- at delivery: the name resolutions of the sending thread keep only allowed addresses --------------
+_real_getaddrinfo = socket.getaddrinfo
+_state = threading.local()
+_install_lock = threading.Lock()
+
+
+def _guarded_getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+    results = _real_getaddrinfo(host, port, *args, **kwargs)
+    allowed = getattr(_state, "allowed", None)
+    if allowed is None:
+        return results
+    kept = [r for r in results if not refused(str(r[4][0]), allowed)]
+    if len(kept) < len(results):
+        _state.refused = True
+    if not kept:
+        raise RefusedAddress("every address of the host is refused for notifications")
+    return kept
+
+
+def _install() -> None:
+    with _install_lock:
+        if socket.getaddrinfo is not _guarded_getaddrinfo:
+            socket.getaddrinfo = _guarded_getaddrinfo
+
+
+class Guard:
+    """What :func:`guarded` saw: ``refused`` when an address was dropped."""
+
+    def __init__(self) -> None:
+        self.done = False
+        self.seen = False
+
+    @property
+    def refused(self) -> bool:
+        return self.seen if self.done else bool(getattr(_state, "refused", False))
+
+
+@contextmanager
+def guarded(allowed: Sequence[Network] | None = None) -> Iterator[Guard]:
+    """Within the block, this thread's name resolutions (HTTP clients, SMTP) keep only addresses
+    notifications may go to; none left is an :class:`OSError` (:class:`RefusedAddress`)."""
+    allowed = allowed_networks() if allowed is None else allowed
+    _install()
+    before = getattr(_state, "allowed", None), getattr(_state, "refused", False)
+    _state.allowed, _state.refused = tuple(allowed), False
+    guard = Guard()
+    try:
+        yield guard
+    finally:
+        guard.seen, guard.done = bool(getattr(_state, "refused", False)), True
+        _state.allowed, _state.refused = before
+
+
+def peer_refused(address: Any, allowed: Sequence[Network]) -> bool:
+    """The peer address of a connection (``(host, port, …)``) is one notifications may not go to."""
+    if not isinstance(address, tuple) or not address:
+        return False
+    return refused(str(address[0]), allowed)
