@@ -67,6 +67,7 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "scheduler": ("jobs", "scheduler", "command"),
     "jobs": ("jobs", "jobs_app", "group"),
     "psirt": ("psirt", "app", "group"),
+    "contract": ("contract", "app", "group"),
 }
 ROOT: dict[str, Any] = {
     "name": "mamori",

@@ -1,4 +1,4 @@
--- revision: 0016_F_psirt
+-- revision: 0017_F_contract
 
 CREATE TABLE account_login_attempt (
 	id INTEGER NOT NULL,
@@ -134,6 +134,15 @@ CREATE INDEX ix_audit_log_action ON audit_log (action);
 CREATE INDEX ix_audit_log_at ON audit_log (at);
 
 CREATE INDEX ix_audit_log_team_id ON audit_log (team_id);
+
+CREATE TABLE contract_terms (
+	supplier VARCHAR(200) NOT NULL,
+	terms JSON NOT NULL,
+	source TEXT,
+	set_at VARCHAR(32) NOT NULL,
+	set_by TEXT,
+	CONSTRAINT pk_contract_terms PRIMARY KEY (supplier)
+);
 
 CREATE TABLE coverage (
 	source VARCHAR(16) NOT NULL,
@@ -588,6 +597,16 @@ CREATE TABLE assessment_proposal (
 );
 
 CREATE INDEX ix_assessment_proposal_assessment_state ON assessment_proposal (assessment_id, state);
+
+CREATE TABLE contract_questionnaire (
+	supplier VARCHAR(200) NOT NULL,
+	framework VARCHAR(40) NOT NULL,
+	assessment_id INTEGER NOT NULL,
+	sent_at VARCHAR(32) NOT NULL,
+	imported_at VARCHAR(32),
+	CONSTRAINT pk_contract_questionnaire PRIMARY KEY (supplier, framework),
+	CONSTRAINT fk_contract_questionnaire_assessment FOREIGN KEY(assessment_id) REFERENCES assessment (id) ON DELETE CASCADE
+);
 
 CREATE TABLE notify_subscription (
 	id INTEGER NOT NULL,
