@@ -82,6 +82,7 @@ NOT_FILES = {
     "duplicate_of", "affected", "fixed", "not_affected", "remove", "recompute", "text_title", "key", "as_",
     "set_", "reset", "notify", "domain", "csaf", "encryption", "policy", "acknowledgments", "languages", "case",
     "vex", "publisher", "revision", "org_id", "short_name", "vendor", "reference", "base_url", "review_days",
+    "delivered", "release_date", "critical", "ours", "theirs",
 }  # fmt: skip
 
 # (command, parameter) → (argv with {} where the file goes, what the file should hold)
@@ -129,6 +130,11 @@ READS: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
     ("psirt case new", "eml"): (("psirt", "case", "new", "--eml", "{}"), "any"),
     ("advisory validate", "files"): (("advisory", "validate", "{}"), "csaf"),
     ("advisory publish", "files"): (("advisory", "publish", "{}", "--provider", "@out/provider"), "csaf"),
+    ("contract terms set", "source"): (("contract", "terms", "set", "ACME", "--from", "{}"), "yaml"),
+    ("contract check", "sbom"): (("contract", "check", "ACME", "--sbom", "{}"), "sbom"),
+    ("contract check", "vex"): (("contract", "check", "ACME", "--sbom", str(SBOM), "--vex", "{}"), "vex"),
+    ("contract check", "declaration"): (("contract", "check", "ACME", "--declaration", "{}"), "json"),
+    ("contract questionnaire import", "workbook"): (("contract", "questionnaire", "import", "ACME", "{}"), "xlsx"),
 }  # fmt: skip
 
 # the PSIRT case _prepare opens (its key has the year it was received in)
@@ -162,6 +168,9 @@ WRITES: dict[tuple[str, str], tuple[str, ...]] = {
                                  "--short-name", "example", "--vendor", "Example Corp", "--reference",
                                  "https://example.com/advisory", "-o", "{}"),
     ("advisory publish", "provider"): ("advisory", "publish", "@csaf", "--provider", "{}"),
+    ("contract check", "output"): ("contract", "check", "ACME", "--sbom", str(SBOM), "-o", "{}"),
+    ("contract terms show", "output"): ("contract", "terms", "show", "ACME", "-o", "{}"),
+    ("contract questionnaire send", "output"): ("contract", "questionnaire", "send", "ACME", "-o", "{}"),
 }  # fmt: skip
 
 FILE_KINDS = (
@@ -362,6 +371,10 @@ def _prepare(base: Path) -> Path:
         "    products: [pkg:maven/a/b@1]\n    status: not_affected\n    justification: component_not_present\n"
     )
     (base / "profile.yaml").write_text(PROFILE)
+    (base / "terms.yaml").write_text("items:\n  TX-01: {formats: cyclonedx}\n  TX-18: {}\n")
+    terms = ("contract", "terms", "set", "ACME", "--from", str(base / "terms.yaml"))
+    run = subprocess.run([str(MAMORI), *terms], env=env, capture_output=True, text=True, timeout=TIMEOUT)
+    assert run.returncode == 0, run.stderr
     return base
 
 

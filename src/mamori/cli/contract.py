@@ -60,8 +60,10 @@ def terms_set(
     ),
     by: str | None = BY,
     db: str | None = DB,
+    lang: str | None = LANG,
 ) -> None:
     """Store the terms agreed with SUPPLIER (replacing earlier ones)."""
+    choose_lang(lang)
     from mamori.contract import store as cs
     from mamori.contract.terms import load
 
@@ -234,8 +236,10 @@ def questionnaire_send(
     output: Path = typer.Option(..., "-o", "--output", help="The questionnaire to write (.xlsx)."),
     by: str | None = BY,
     db: str | None = DB,
+    lang: str | None = LANG,
 ) -> None:
     """Write the questionnaire for SUPPLIER (the supplier's answers are kept as its own assessment)."""
+    choose_lang(lang)
     from mamori.contract.questionnaire import send
 
     if output.suffix.lower() != ".xlsx":
@@ -244,7 +248,7 @@ def questionnaire_send(
         assessment, count = send(store, supplier, framework, output, _actor(by))
     typer.echo(
         visible(
-            _("{path}: {count} questions for {supplier} (assessment {id})").format(
+            _("{count} questions for {supplier} written to {path} (assessment {id})").format(
                 path=output, count=count, supplier=assessment.organization, id=assessment.id
             )
         )
@@ -257,8 +261,10 @@ def questionnaire_import(
     workbook: Path = typer.Argument(..., metavar="FILE.xlsx"),
     by: str | None = BY,
     db: str | None = DB,
+    lang: str | None = LANG,
 ) -> None:
     """Read the supplier's answers; each bad row is rejected alone with its reason (exit 1 when any is)."""
+    choose_lang(lang)
     from mamori.contract.questionnaire import receive
 
     with _store(db) as store:

@@ -333,14 +333,7 @@ class _Checker:
             if s.justification or s.action_statement or s.impact_statement or s.responses
         ]
         found = {
-            lang: text(
-                "value",
-                "share_found",
-                lang,
-                count=len(told),
-                total=len(statements),
-                percent=_percent(len(told) / len(statements) if statements else 0),
-            )
+            lang: text("value", "statements_found", lang, count=len(told), total=len(statements))
             for lang in LANGS
         }
         return ("met" if told else "gap"), found, None if told else pair("reason", "no_triage")
