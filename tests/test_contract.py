@@ -41,7 +41,7 @@ def _cli_json(capsys, *argv: str) -> tuple[int, dict]:  # type: ignore[no-untype
 def _set_terms(capsys, tmp_path: Path, db: str, body: str = TERMS) -> None:  # type: ignore[no-untyped-def]
     terms = tmp_path / "terms.yaml"
     terms.write_text(body, encoding="utf-8")
-    code, out, err = run(capsys, "contract", "terms", "set", "ACME", "--from", str(terms), "--db", db)
+    code, _out, err = run(capsys, "contract", "terms", "set", "ACME", "--from", str(terms), "--db", db)
     assert code == 0, err
 
 
@@ -113,7 +113,7 @@ def test_plan_contract_checklist_reads_back_as_terms(tmp_path, capsys) -> None: 
     ws.cell(row=rows["TX-11"], column=note).value = "vex: はい"
     ws.cell(row=rows["TX-18"], column=clause).value = "第15条"
     book.save(plan)
-    code, out, err = run(
+    code, _out, err = run(
         capsys, "contract", "terms", "set", "ACME", "--from", str(plan), "--db", db, "--lang", "en"
     )
     assert code == 0, err
@@ -188,14 +188,14 @@ def test_delivery_that_omits_agreed_items_lists_each_gap(tmp_path, capsys, share
     book = openpyxl.load_workbook(report)
     assert book.sheetnames == ["確認結果", "Results"]
     rows = [[c.value for c in row] for row in book["Results"].iter_rows(min_row=5)]
-    assert [
+    assert rows[[r[0] for r in rows].index("TX-12")][:6] == [
         "TX-12",
         "SBOM updates",
         "days from release to SBOM delivery",
         "gap",
         "within 30 days",
         "74 days",
-    ] == rows[[r[0] for r in rows].index("TX-12")][:6]
+    ]
 
 
 def test_supplier_missing_fails_the_minimum_elements(tmp_path, shared_data) -> None:  # type: ignore[no-untyped-def]
@@ -249,9 +249,9 @@ def test_report_cells_are_never_formulas(tmp_path, capsys) -> None:  # type: ign
     sbom = tmp_path / "=HYPERLINK(1).cdx.json"
     shutil.copyfile(DEMO_SBOM, sbom)
     report = tmp_path / "r.xlsx"
-    code, out, err = run(capsys, "contract", "check", "=cmd|' /C calc'!A0", "--sbom", str(sbom), "--db", db)
+    code, _out, err = run(capsys, "contract", "check", "=cmd|' /C calc'!A0", "--sbom", str(sbom), "--db", db)
     assert code == 3
-    code, out, err = run(
+    code, _out, err = run(
         capsys, "contract", "check", "ACME", "--sbom", str(sbom), "-o", str(report), "--db", db
     )
     assert code == 1, err

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 
@@ -103,10 +103,7 @@ def terms_show(
     with _store(db) as store:
         terms = cs.get_terms(store, name)
     if terms is None:
-        sys.stderr.write(
-            visible(f"mamori: {_('no terms stored for supplier {name!r}').format(name=name)}") + "\n"
-        )
-        raise typer.Exit(3)
+        _no_terms(name)
     if output is not None:
         _write_terms(output, terms.to_file_data())
     if fmt == "json":
@@ -130,6 +127,13 @@ def terms_show(
                 )
             if term.clause:
                 typer.echo(visible(f"    {term.clause}"))
+
+
+def _no_terms(name: str) -> NoReturn:
+    """Cannot judge without terms: one line on stderr, exit 3."""
+    problem = _("no terms stored for supplier {name!r}").format(name=name)
+    sys.stderr.write(visible("mamori: " + problem) + "\n")
+    raise typer.Exit(3)
 
 
 def _write_terms(path: Path, data: dict[str, Any]) -> None:
@@ -195,10 +199,7 @@ def check(
     with _store(db) as store:
         terms = cs.get_terms(store, name)
     if terms is None:
-        sys.stderr.write(
-            visible(f"mamori: {_('no terms stored for supplier {name!r}').format(name=name)}") + "\n"
-        )
-        raise typer.Exit(3)
+        _no_terms(name)
     results = ck.check(terms, delivery)
     files = [p.name for p in [*sbom, *vex, *([declaration] if declaration else [])]]
     if output is not None:
