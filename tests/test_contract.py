@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -360,3 +361,24 @@ def test_questionnaire_not_sent_is_refused(tmp_path, capsys) -> None:  # type: i
     assert run(capsys, "contract", "questionnaire", "send", "ACME", "-o", str(sent), "--db", db)[0] == 0
     code, _out, err = run(capsys, "contract", "questionnaire", "import", "Other", str(sent), "--db", db)
     assert code == 2 and "Other" in err and len(err.splitlines()) == 1
+
+
+# --------------------------------------------------------------------------------------------- PostgreSQL
+
+
+PG_URL = os.environ.get("MAMORI_TEST_PG_URL")
+
+
+@pytest.mark.skipif(not PG_URL, reason="MAMORI_TEST_PG_URL not set")
+def test_terms_and_questionnaire_on_postgresql(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from mamori.store.throwaway import throwaway_postgres
+
+    assert PG_URL is not None
+    with throwaway_postgres(PG_URL) as url:
+        _set_terms(capsys, tmp_path, url)
+        code, shown = _cli_json(capsys, "contract", "terms", "show", "ACME", "--db", url)
+        assert code == 0 and shown["items"]["TX-03"]["params"] == {"licenses": 0.9, "hashes": 0.95}
+        sent = tmp_path / "q.xlsx"
+        assert run(capsys, "contract", "questionnaire", "send", "ACME", "-o", str(sent), "--db", url)[0] == 0
+        code, out, err = run(capsys, "contract", "questionnaire", "import", "ACME", str(sent), "--db", url)
+        assert code == 0 and out.startswith("100 rows applied, 0 rejected"), err
