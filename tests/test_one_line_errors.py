@@ -85,6 +85,7 @@ NOT_FILES = {
     "vex", "publisher", "revision", "org_id", "short_name", "vendor", "reference", "base_url", "review_days",
     "assessment",
     "site", "system", "environment", "exposure", "network", "end_of_support", "deployment",
+    "delivered", "release_date", "critical", "ours", "theirs",
 }  # fmt: skip
 
 # (command, parameter) → (argv with {} where the file goes, what the file should hold)
@@ -141,6 +142,11 @@ READS: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
     ("bundle create", "key"): (("bundle", "create", "shop@1.0", "--supplier", "S", "-o", "@out/b.zip", "--key", "{}"), "pem"),
     ("bundle trust", "key"): (("bundle", "trust", "Example Corp", "--key", "{}"), "pem"),
     ("inventory import", "file"): (("inventory", "import", "{}"), "xlsx"),
+    ("contract terms set", "source"): (("contract", "terms", "set", "ACME", "--from", "{}"), "yaml"),
+    ("contract check", "sbom"): (("contract", "check", "ACME", "--sbom", "{}"), "sbom"),
+    ("contract check", "vex"): (("contract", "check", "ACME", "--sbom", str(SBOM), "--vex", "{}"), "vex"),
+    ("contract check", "declaration"): (("contract", "check", "ACME", "--declaration", "{}"), "json"),
+    ("contract questionnaire import", "workbook"): (("contract", "questionnaire", "import", "ACME", "{}"), "xlsx"),
 }  # fmt: skip
 
 # the PSIRT case _prepare opens (its key has the year it was received in)
@@ -178,6 +184,9 @@ WRITES: dict[tuple[str, str], tuple[str, ...]] = {
     ("bundle create", "output"): ("bundle", "create", "shop@1.0", "--supplier", "S", "--key", "@key", "-o", "{}"),
     ("inventory export", "output"): ("inventory", "export", "-o", "{}"),
     ("inventory priorities", "output"): ("inventory", "priorities", "--format", "json", "-o", "{}"),
+    ("contract check", "output"): ("contract", "check", "ACME", "--sbom", str(SBOM), "-o", "{}"),
+    ("contract terms show", "output"): ("contract", "terms", "show", "ACME", "-o", "{}"),
+    ("contract questionnaire send", "output"): ("contract", "questionnaire", "send", "ACME", "-o", "{}"),
 }  # fmt: skip
 
 FILE_KINDS = (
@@ -388,6 +397,10 @@ def _prepare(base: Path) -> Path:
          "-o", str(base / "bundle.zip")], env=env, capture_output=True, text=True, timeout=TIMEOUT,
     )  # fmt: skip
     assert made.returncode == 0, made.stderr
+    (base / "terms.yaml").write_text("items:\n  TX-01: {formats: cyclonedx}\n  TX-18: {}\n")
+    terms = ("contract", "terms", "set", "ACME", "--from", str(base / "terms.yaml"))
+    run = subprocess.run([str(MAMORI), *terms], env=env, capture_output=True, text=True, timeout=TIMEOUT)
+    assert run.returncode == 0, run.stderr
     return base
 
 

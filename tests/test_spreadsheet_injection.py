@@ -131,12 +131,23 @@ def _hostile_document(hostile: str):  # type: ignore[no-untyped-def]
     )
 
 
+def _contract(tmp: Path, hostile: str) -> list[Path]:
+    from mamori.contract.check import Delivery, check, write_report
+    from mamori.contract.terms import ItemTerm, Terms
+
+    terms = Terms("x", {"TX-04": ItemTerm(True, {"components": [hostile]}, hostile, hostile)})
+    results = check(terms, Delivery(sboms=[(hostile, _hostile_document(hostile))]))
+    write_report(tmp / "contract.xlsx", hostile, results, [hostile])
+    return [tmp / "contract.xlsx"]
+
+
 # module that writes → how the test drives it with hostile text
 WRITERS: dict[str, tuple[str, Callable[..., Callable[[Path, str], list[Path]]]]] = {
     "scan --format csv": ("report/csv_report.py", lambda mp: _scan("csv")),
     "scan --format xlsx": ("report/xlsx_report.py", lambda mp: _scan("xlsx")),
     "assess export-xlsx": ("compliance/questionnaire.py", lambda mp: _assess),
     "plan contract (.xlsx)": ("compliance/planner.py", _plan),
+    "contract check (.xlsx)": ("contract/check.py", lambda mp: _contract),
     "sbom SPDX Lite CSV": ("sbom/spreadsheet/table.py", lambda mp: _sbom("spdx-lite-csv", "csv")),
     "sbom SPDX Lite XLSX": ("sbom/spreadsheet/spdx_lite.py", lambda mp: _sbom("spdx-lite-xlsx", "xlsx")),
 }

@@ -678,19 +678,40 @@ def declare(
 
 @app.command()
 def compare(
-    declaration: Path = typer.Argument(
-        ..., metavar="DECLARATION.json", help="A supplier's declaration.json."
+    declaration: Path | None = typer.Argument(
+        None, metavar="[DECLARATION.json]", help="A supplier's declaration.json (with --profile)."
     ),
-    profile: Path = typer.Option(..., "--profile", help="Your procurement requirement profile (YAML)."),
+    profile: Path | None = typer.Option(
+        None, "--profile", help="Your procurement requirement profile (YAML)."
+    ),
+    ours: str | None = typer.Option(
+        None,
+        "--ours",
+        metavar="ID",
+        help="Instead: our own assessment, compared with --theirs or --supplier.",
+    ),
+    theirs: str | None = typer.Option(None, "--theirs", metavar="ID", help="The supplier's assessment."),
+    supplier: str | None = typer.Option(
+        None, "--supplier", help="The supplier whose questionnaire answers (mamori contract) to compare with."
+    ),
+    db: str | None = DB,
     lang: str | None = LANG,
     fmt: str = FORMAT,
 ) -> None:
-    """Compare a supplier's declaration with your requirement profile; exit 1 when there are gaps."""
+    """Compare a supplier's declaration with your requirement profile, or our own answers with a supplier's
+    (--ours with --theirs or --supplier); exit 1 when there are gaps or differences."""
+    language, fmt = choose_lang(lang), check_format(fmt)
+    if ours is not None:
+        _compare_answers(ours, theirs, supplier, db, language, fmt)
+        return
+    if declaration is None or profile is None:
+        raise InputError(
+            None, _("give DECLARATION.json with --profile, or --ours with --theirs or --supplier")
+        )
     from mamori.compliance.compare import compare as run
     from mamori.compliance.compare import load_profile
     from mamori.compliance.declaration import load
 
-    language, fmt = choose_lang(lang), check_format(fmt)
     wanted = load_profile(profile)
     supplied = load(declaration)
     findings = run(supplied, wanted)
@@ -719,6 +740,58 @@ def compare(
             typer.echo(visible(f"  - {head}{f.message[language]}"))
         typer.echo(
             t("compare.gaps", language, count=len(findings)) if findings else t("compare.ok", language)
+        )
+    if findings:
+        raise typer.Exit(1)
+
+
+def _compare_answers(
+    ours_id: str, theirs_id: str | None, supplier: str | None, db: str | None, language: Lang, fmt: str
+) -> None:
+    from mamori.compliance.compare import compare_answers
+
+    if (theirs_id is None) == (supplier is None):
+        raise InputError(None, _("--ours takes either --theirs ID or --supplier NAME"))
+    with _book(db) as book:
+        ours = book.get(ours_id)
+        if supplier is not None:
+            from mamori.contract.questionnaire import supplier_assessment
+
+            found = supplier_assessment(book.store, supplier, ours.framework)
+            if found is None:
+                raise InputError(
+                    None,
+                    _("no {framework} answers from supplier {supplier!r}").format(
+                        framework=ours.framework, supplier=supplier
+                    ),
+                )
+            theirs = found
+        else:
+            theirs = book.get(theirs_id or "")
+    findings = compare_answers(ours, theirs)
+    if fmt == "json":
+        echo_json(
+            {
+                "ours": {"id": ours.id, "organization": ours.organization, "framework": ours.framework},
+                "theirs": {
+                    "id": theirs.id,
+                    "organization": theirs.organization,
+                    "framework": theirs.framework,
+                },
+                "differences": [f.to_dict() for f in findings],
+            }
+        )
+    else:
+        typer.echo(
+            visible(f"{t('compare.answers_title', language)}: {ours.organization} / {theirs.organization}")
+        )
+        for f in findings:
+            head = f"{f.item} {f.title[language]}: " if f.item and f.title else ""
+            typer.echo(visible(f"  - {head}{f.message[language]}"))
+        typer.echo(
+            t("compare.differences", language, count=len(findings))
+            if findings
+            else t("compare.answers_ok", language)
         )
     if findings:
         raise typer.Exit(1)

@@ -69,6 +69,7 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "psirt": ("psirt", "app", "group"),
     "bundle": ("bundle", "app", "group"),
     "inventory": ("inventory", "app", "group"),
+    "contract": ("contract", "app", "group"),
 }
 ROOT: dict[str, Any] = {
     "name": "mamori",

@@ -178,3 +178,37 @@ def compare(
         if rule["evidence"] and not entry["evidence"]:
             findings.append(Finding(item_id, title, "evidence", _msg("no_evidence")))
     return findings
+
+
+def compare_answers(ours: Any, theirs: Any) -> list[Finding]:
+    """Our own assessment against a supplier's (both :class:`~mamori.compliance.assessment.Assessment` of one
+    framework): a finding for every item we answer whose status differs from the supplier's, ``below`` where
+    the supplier's is weaker than ours, ``above`` where it is stronger, ``differs`` otherwise (for example
+    not applicable against not implemented), ``unanswered`` where the supplier left it open."""
+    if ours.framework != theirs.framework:
+        return [
+            Finding(None, None, "framework", _msg("framework", have=theirs.framework, need=ours.framework))
+        ]
+    findings: list[Finding] = []
+    theirs_items = {item.id for item in theirs.items()}
+    for item in ours.items():
+        if item.id not in theirs_items:
+            continue
+        mine, other = ours.answer(item.id).status, theirs.answer(item.id).status
+        if mine == other:
+            continue
+        title = {"ja": item.title.ja, "en": item.title.en}
+        have = both(f"status.{other or 'unanswered'}")
+        need = both(f"status.{mine or 'unanswered'}")
+        if other is None:
+            problem = "unanswered"
+        elif mine in _RANK and other in _RANK and _RANK[other] != _RANK[mine]:
+            problem = "below" if _RANK[other] < _RANK[mine] else "above"
+        else:
+            problem = "differs"
+        message = {
+            lang: both("compare.answers_differ")[lang].format(have=have[lang], need=need[lang])
+            for lang in LANGS
+        }
+        findings.append(Finding(item.id, title, problem, message))
+    return findings

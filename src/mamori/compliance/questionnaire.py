@@ -264,6 +264,11 @@ def _about(wb: Any, path: Path) -> dict[str, Any]:
     return values
 
 
+def about(path: Path) -> dict[str, Any]:
+    """The About sheet of a questionnaire (framework, assessment id ...); InputError when it is none."""
+    return _about(_open(path), path)
+
+
 def _cell_text(value: Any) -> str | None:
     if value is None:
         return None
@@ -275,6 +280,17 @@ def _cell_text(value: Any) -> str | None:
 
 def read(assessment: Assessment, path: Path) -> list[tuple[str, dict[str, Any], list[Evidence]]]:
     """Every row as (item id, answer fields, evidence to add); raises QuestionnaireProblems for any problem."""
+    out, problems = read_rows(assessment, path)
+    if problems:
+        raise QuestionnaireProblems(path, problems)
+    return out
+
+
+def read_rows(
+    assessment: Assessment, path: Path
+) -> tuple[list[tuple[str, dict[str, Any], list[Evidence]]], list[RowProblem]]:
+    """The rows without problems, and each problem of the others by sheet, row and column (a row with a
+    problem is left out alone). A workbook that is not this assessment's questionnaire is an InputError."""
     wb = _open(path)
     about = _about(wb, path)
     if str(about.get("framework")) != assessment.framework:
@@ -312,6 +328,7 @@ def read(assessment: Assessment, path: Path) -> list[tuple[str, dict[str, Any], 
         raw_id = _cell_text(cells["id"])
         if raw_id is None:
             continue
+        before = len(problems)
 
         def bad(key: str, problem: str, row_number: int = row_number) -> None:
             problems.append(RowProblem(ITEMS_SHEET, row_number, COLUMNS[key][0], problem))
@@ -368,7 +385,6 @@ def read(assessment: Assessment, path: Path) -> list[tuple[str, dict[str, Any], 
             due = "due" if "due" in problem or "期限" in problem else "status"
             column = "reason" if "reason" in problem or "理由" in problem else due
             bad(column, exc.problem.removeprefix(f"{item.id}: "))
-        out.append((item.id, values, evidence))
-    if problems:
-        raise QuestionnaireProblems(path, problems)
-    return out
+        if len(problems) == before:
+            out.append((item.id, values, evidence))
+    return out, problems

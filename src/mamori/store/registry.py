@@ -25,6 +25,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "mamori.psirt.tables",
     "mamori.bundle.tables",
     "mamori.inventory.tables",
+    "mamori.contract.tables",
 )
 
 

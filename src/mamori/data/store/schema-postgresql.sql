@@ -1,4 +1,4 @@
--- revision: 0017_H_notify_watermark
+-- revision: 0017_F_contract
 
 CREATE TABLE account_login_attempt (
 	id SERIAL NOT NULL,
@@ -147,6 +147,15 @@ CREATE TABLE bundle_trusted_key (
 );
 
 CREATE INDEX ix_bundle_trusted_key_supplier ON bundle_trusted_key (supplier);
+
+CREATE TABLE contract_terms (
+	supplier VARCHAR(200) NOT NULL,
+	terms JSON NOT NULL,
+	source TEXT,
+	set_at VARCHAR(32) NOT NULL,
+	set_by TEXT,
+	CONSTRAINT pk_contract_terms PRIMARY KEY (supplier)
+);
 
 CREATE TABLE coverage (
 	source VARCHAR(16) NOT NULL,
@@ -640,6 +649,16 @@ CREATE TABLE bundle_import (
 );
 
 CREATE INDEX ix_bundle_import_product_id ON bundle_import (product_id);
+
+CREATE TABLE contract_questionnaire (
+	supplier VARCHAR(200) NOT NULL,
+	framework VARCHAR(40) NOT NULL,
+	assessment_id INTEGER NOT NULL,
+	sent_at VARCHAR(32) NOT NULL,
+	imported_at VARCHAR(32),
+	CONSTRAINT pk_contract_questionnaire PRIMARY KEY (supplier, framework),
+	CONSTRAINT fk_contract_questionnaire_assessment FOREIGN KEY(assessment_id) REFERENCES assessment (id) ON DELETE CASCADE
+);
 
 CREATE TABLE notify_subscription (
 	id SERIAL NOT NULL,
