@@ -17,7 +17,10 @@ app = typer.Typer(
     help="Security advisories: draft CSAF 2.0 advisories and CVE records from PSIRT cases, validate and publish them.",
     no_args_is_help=True,
 )
-csaf_app = typer.Typer(help="CSAF providers: check a provider directory or server.", no_args_is_help=True)
+csaf_app = typer.Typer(
+    help="CSAF providers: check a provider directory or server; subscribe to suppliers' advisories and pull them.",
+    no_args_is_help=True,
+)
 MAX_SHOWN = 20  # findings of one kind printed before "... and N more"
 
 
@@ -201,3 +204,12 @@ def _register_drafts() -> None:
 
 
 _register_drafts()
+
+
+def _register_subscriptions() -> None:
+    from mamori.cli.csaf_subscribe import register_subscriptions
+
+    register_subscriptions(csaf_app)
+
+
+_register_subscriptions()

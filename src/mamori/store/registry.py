@@ -23,6 +23,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "mamori.notify.tables",
     "mamori.jobs.tables",
     "mamori.psirt.tables",
+    "mamori.advisory.subscription_tables",
 )
 
 
