@@ -129,6 +129,7 @@ READS: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
     ("psirt case new", "eml"): (("psirt", "case", "new", "--eml", "{}"), "any"),
     ("advisory validate", "files"): (("advisory", "validate", "{}"), "csaf"),
     ("advisory publish", "files"): (("advisory", "publish", "{}", "--provider", "@out/provider"), "csaf"),
+    ("csaf subscribe", "key"): (("csaf", "subscribe", "127.0.0.1:9", "--key", "{}"), "pgp"),
 }  # fmt: skip
 
 # the PSIRT case _prepare opens (its key has the year it was received in)
