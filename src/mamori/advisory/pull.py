@@ -20,7 +20,9 @@ import hashlib
 import io
 import json
 import re
+import threading
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -45,8 +47,9 @@ from mamori.i18n import _
 from mamori.store import Store
 
 BATCH = 200  # advisories written to the knowledge base in one transaction
+DOWNLOADS = 4  # advisories downloaded (with their hash files and signatures) at the same time
 _RELATIVE = re.compile(r"[0-9]{4}/[^/]+\.json")
-SHOWN_PER_KIND = 1  # examples kept per deviation kind
+_LOCK = threading.Lock()  # the download threads report deviations
 
 
 @dataclass
@@ -74,6 +77,10 @@ class PullReport:
     records: int = 0  # knowledge-base records written
 
     def deviate(self, kind: str, where: str, message: str) -> None:
+        with _LOCK:
+            self._deviate(kind, where, message)
+
+    def _deviate(self, kind: str, where: str, message: str) -> None:
         if kind in self.deviations:
             self.deviations[kind].count += 1
         else:
@@ -296,11 +303,9 @@ class _Pull:
 
     # --- the advisories
 
-    def check(
-        self, cand: Candidate, known: dict[str, str], certs: list[Any]
-    ) -> tuple[bytes, Any, str] | None:
-        """(the document, parsed, its signature state), or None when it is rejected, failed or unchanged."""
-        from mamori.advisory.publish import validate
+    def check(self, cand: Candidate, known: dict[str, str], certs: list[Any]) -> tuple[bytes, str] | None:
+        """(the document, its signature state) once its hashes and signature are checked, or None when it is
+        rejected, failed or unchanged. Runs in the download threads."""
         from mamori.advisory.signing import verify
 
         url = cand.url
@@ -313,9 +318,11 @@ class _Pull:
         if raw is None:
             self.report.rejected.append((url, _("the document does not exist")))
             return None
-        self.report.fetched += 1
-        if known.get(url) == hashlib.sha256(raw).hexdigest():
-            self.report.unchanged += 1
+        same = known.get(url) == hashlib.sha256(raw).hexdigest()
+        with _LOCK:
+            self.report.fetched += 1
+            self.report.unchanged += same
+        if same:
             return None
         hashes = cand.hashes or [f"{url}.sha512", f"{url}.sha256"]
         checked = 0
@@ -357,6 +364,12 @@ class _Pull:
             state = "valid"
         else:
             state = "not-verifiable"
+        return raw, state
+
+    def judge(self, url: str, raw: bytes, state: str) -> tuple[bytes, Any, str] | None:
+        """(the document, parsed, its signature state) when it is valid CSAF, else None (rejected)."""
+        from mamori.advisory.publish import validate
+
         try:
             data = parse_json(raw, url)
         except InputError as exc:
@@ -495,13 +508,15 @@ def pull_one(store: Store, sub: Subscription, client: Client) -> PullReport:
     certs = pinned_certs(store, sub.id)
     batch: list[tuple[str, bytes, Any, str]] = []
     ordered = sorted(run.candidates.values(), key=lambda c: (_when(c.when) is None, c.when or "", c.url))
-    for cand in ordered:
-        checked = run.check(cand, known, certs)
-        if checked is not None:
-            batch.append((cand.url, *checked))
-        if len(batch) >= BATCH:
-            _store_batch(store, sub.id, batch, report, known)
-            batch = []
+    with ThreadPoolExecutor(max_workers=DOWNLOADS) as pool:
+        fetched = pool.map(lambda c: (c.url, run.check(c, known, certs)), ordered)
+        for url, checked in fetched:  # validation here, while the threads download the next ones
+            judged = run.judge(url, *checked) if checked is not None else None
+            if judged is not None:
+                batch.append((url, *judged))
+            if len(batch) >= BATCH:
+                _store_batch(store, sub.id, batch, report, known)
+                batch = []
     if batch:
         _store_batch(store, sub.id, batch, report, known)
     marks = dict(sub.watermarks)
