@@ -18,6 +18,7 @@ import csv
 import functools
 import http.server
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -85,7 +86,7 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return out
 
 
-def _store(path: Path) -> Any:
+def _store(path: Path | str) -> Any:
     from mamori.store import open_store
 
     return open_store(str(path))
@@ -110,6 +111,21 @@ def site(tmp_path: Path, keys: dict[str, Path]) -> Iterator[tuple[str, Path]]:
         yield base, provider
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh store: a SQLite file, or a throw-away PostgreSQL database (MAMORI_TEST_PG_URL)."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "kb.sqlite")
+        return
+    server = os.environ.get("MAMORI_TEST_PG_URL")
+    if not server:
+        pytest.skip("MAMORI_TEST_PG_URL not set")
+    from mamori.store.throwaway import throwaway_postgres
+
+    with throwaway_postgres(server) as url:
+        yield url
+
+
 def _bump(path: Path, target: Path) -> None:
     """An updated revision of the advisory ``path`` (version 2, a later current_release_date)."""
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -123,14 +139,14 @@ def _bump(path: Path, target: Path) -> None:
 
 
 def test_subscribe_and_incremental_pull_of_a_signed_provider(
-    site: tuple[str, Path], keys: dict[str, Path], tmp_path: Path
+    site: tuple[str, Path], keys: dict[str, Path], tmp_path: Path, db: str
 ) -> None:
     from mamori.advisory.pull import pull
     from mamori.advisory.subscribe import advisories, list_subscriptions, subscribe
 
     base, provider = site
     host = base.removeprefix("http://")
-    with _store(tmp_path / "kb.sqlite") as store:
+    with _store(db) as store:
         sub = subscribe(store, host, [Path(f"{keys['psirt']}.pub.asc")])
         assert sub.found_by == "well-known"
         assert sub.metadata_url == f"{base}/.well-known/csaf/provider-metadata.json"
