@@ -180,6 +180,15 @@ def test_subscribe_and_incremental_pull_of_a_signed_provider(
         # nothing changed: the lists say so and no advisory is downloaded
         (again,) = pull(store)
         assert (again.new, again.updated, again.fetched, again.rejected) == (0, 0, 0, [])
+        # the watermarks lost (a pull that could not finish keeps them back): listed again, still not downloaded
+        from sqlalchemy import update
+
+        from mamori.advisory.subscription_tables import SubscriptionRow
+
+        with store.engine.begin() as conn:
+            conn.execute(update(SubscriptionRow).values(watermarks="{}"))
+        (relisted,) = pull(store)
+        assert (relisted.fetched, relisted.unchanged, relisted.new, relisted.updated) == (0, 4, 0, 0)
 
         # one advisory updated at the provider: exactly that one is downloaded
         changed = tmp_path / "bsi-2022-0001.json"

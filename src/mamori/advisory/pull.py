@@ -386,12 +386,16 @@ class _Pull:
         return raw, data, state
 
 
-def _known(store: Store, sid: int) -> dict[str, str]:
+def _known(store: Store, sid: int) -> tuple[dict[str, str], dict[str, str]]:
+    """The advisories pulled before: URL → sha256, URL → current_release_date."""
+    table = t.AdvisoryRow.__table__
     with store.engine.connect() as conn:
         rows = conn.execute(
-            select(t.AdvisoryRow.url, t.AdvisoryRow.sha256).where(t.AdvisoryRow.subscription_id == sid)
+            select(table.c.url, table.c.sha256, table.c.current_release_date).where(
+                table.c.subscription_id == sid
+            )
         ).all()
-    return {r[0]: r[1] for r in rows}
+    return {r[0]: r[1] for r in rows}, {r[0]: r[2] for r in rows}
 
 
 def _store_batch(
@@ -504,10 +508,18 @@ def pull_one(store: Store, sub: Subscription, client: Client) -> PullReport:
         for feed in rolie.get("feeds", []) if isinstance(rolie.get("feeds"), list) else []:
             if isinstance(feed, dict) and isinstance(feed.get("url"), str):
                 run.feed(urljoin(sub.metadata_url, feed["url"]))
-    known = _known(store, sub.id)
+    known, dates = _known(store, sub.id)
     certs = pinned_certs(store, sub.id)
     batch: list[tuple[str, bytes, Any, str]] = []
-    ordered = sorted(run.candidates.values(), key=lambda c: (_when(c.when) is None, c.when or "", c.url))
+    # listed again with the release date already pulled (a pull after one that could not finish): unchanged
+    same = [
+        c
+        for c in run.candidates.values()
+        if c.when and dates.get(c.url) and _when(c.when) == _when(dates[c.url])
+    ]
+    report.unchanged += len(same)
+    todo = [c for c in run.candidates.values() if c not in same]
+    ordered = sorted(todo, key=lambda c: (_when(c.when) is None, c.when or "", c.url))
     with ThreadPoolExecutor(max_workers=DOWNLOADS) as pool:
         fetched = pool.map(lambda c: (c.url, run.check(c, known, certs)), ordered)
         for url, checked in fetched:  # validation here, while the threads download the next ones
