@@ -362,3 +362,32 @@ def test_pull_of_cisa_subset(tmp_path: Path, conformant: bool) -> None:
         found = store.lookup(cve)
         assert found is not None and "csaf" in found.vulnerability.source_names
         assert any(s.provider == "csaf:https://www.cisa.gov" for s in found.vulnerability.severities)
+
+
+def test_fast_schema_check_agrees_with_jsonschema() -> None:
+    """The pull's jsonschema-rs check gives jsonschema's verdict: on valid documents and on each kind of break
+    (a wrong date-time, a wrong URI, a missing required field, a wrong type, a value outside its enum)."""
+    import copy
+
+    from mamori.advisory.pull import _fast_schema
+    from mamori.vex.schemas import _csaf_validator, _problems
+
+    fast = _fast_schema()
+    if fast is None:
+        pytest.skip("jsonschema-rs or csaf-lib is not installed")
+    reference = _csaf_validator(None)
+    base = json.loads((EXAMPLES / "rhsa-2021_5186.json").read_text(encoding="utf-8"))
+    breaks = {
+        "date-time": lambda d: d["document"]["tracking"].__setitem__("current_release_date", "2021-13-40"),
+        "uri": lambda d: d["document"]["publisher"].__setitem__("namespace", "not a uri"),
+        "required": lambda d: d["document"].pop("title"),
+        "type": lambda d: d["document"]["tracking"].__setitem__("version", 2),
+        "enum": lambda d: d["document"]["distribution"]["tlp"].__setitem__("label", "PURPLE"),
+    }
+    cases = [json.loads((EXAMPLES / n).read_text(encoding="utf-8")) for n in WHITE]
+    for change in breaks.values():
+        broken = copy.deepcopy(base)
+        change(broken)
+        cases.append(broken)
+    verdicts = [(fast.is_valid(d), not _problems(reference, d)) for d in cases]
+    assert verdicts == [(True, True)] * len(WHITE) + [(False, False)] * len(breaks)
