@@ -52,9 +52,18 @@ def mamori(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([MAMORI, *args], capture_output=True, text=True, timeout=600, env=env, check=False)
 
 
+FAILING: set[str] = set()  # paths the servers answer with 503 (a provider that fails now and then)
+
+
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def do_GET(self) -> None:
+        if self.path in FAILING:
+            self.send_error(503)
+            return
+        super().do_GET()
 
 
 @contextlib.contextmanager
@@ -249,6 +258,22 @@ def test_tampered_byte_and_wrong_key_are_rejected_alone(
         (report,) = pull(store)
         assert report.new == 0 and len(report.rejected) == 4
         assert {r for _u, r in report.rejected} == {"the signature was not made by a pinned key"}
+    # a hash file that cannot be downloaded: that advisory is not imported (not reached), the others are
+    path = "/" + victim.relative_to(provider.parent.parent).as_posix()
+    FAILING.update({f"{path}.sha256", f"{path}.sha512"})
+    try:
+        with _store(tmp_path / "d.sqlite") as store:
+            subscribe(store, metadata, [Path(f"{keys['psirt']}.pub.asc")])
+            (report,) = pull(store)
+            assert report.new == 3 and report.rejected == []
+            assert [(u.rsplit("/", 1)[1], "HTTP 503" in r) for u, r in report.failed] == [
+                ("rhsa-2021_5186.json.sha256", True)
+            ], report.failed
+            FAILING.clear()
+            (report,) = pull(store)  # the watermark stayed back: the advisory comes now
+            assert (report.new, report.fetched, report.unchanged, report.failed) == (1, 1, 3, [])
+    finally:
+        FAILING.clear()
     with _store(tmp_path / "c.sqlite") as store:  # no key pinned: imported, shown as not verifiable
         subscribe(store, metadata)
         (report,) = pull(store)

@@ -307,15 +307,19 @@ class _Pull:
     def check(self, cand: Candidate, known: dict[str, str], certs: list[Any]) -> tuple[bytes, str] | None:
         """(the document, its signature state) once its hashes and signature are checked, or None when it is
         rejected, failed or unchanged. Runs in the download threads."""
+        try:
+            return self._check(cand, known, certs)
+        except InputError as exc:  # the document, a hash file or the signature could not be downloaded
+            self.report.failed.append((exc.path or cand.url, exc.problem))
+            with _LOCK:
+                self.broken.update(cand.distributions)
+            return None
+
+    def _check(self, cand: Candidate, known: dict[str, str], certs: list[Any]) -> tuple[bytes, str] | None:
         from mamori.advisory.signing import verify
 
         url = cand.url
-        try:
-            raw = self.client.get(url, "csaf-doc")
-        except InputError as exc:
-            self.report.failed.append((url, exc.problem))
-            self.broken.update(cand.distributions)
-            return None
+        raw = self.client.get(url, "csaf-doc")
         if raw is None:
             self.report.rejected.append((url, _("the document does not exist")))
             return None
@@ -333,7 +337,7 @@ class _Pull:
             )
             if algorithm is None:
                 continue
-            text = self._get(hurl, url, "csaf-small")
+            text = self.client.get(hurl, "csaf-small")
             if text is None:
                 continue
             checked += 1
@@ -345,7 +349,7 @@ class _Pull:
                 return None
         if not checked:
             self.report.deviate("hash-missing", url, _("neither .sha256 nor .sha512 exists"))
-        signature = self._get(cand.signature or f"{url}.asc", url, "csaf-small")
+        signature = self.client.get(cand.signature or f"{url}.asc", "csaf-small")
         if signature is None:
             if certs:
                 self.report.rejected.append((url, _("no .asc signature, and keys are pinned")))
