@@ -31,6 +31,7 @@ import hashlib
 import http.server
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -160,13 +161,25 @@ def change_one(target: Path, folder: str, stamp: str) -> str:
     return rel
 
 
-def timed(cmd: list[str], env: dict[str, str], ok: tuple[int, ...] = (0,)) -> tuple[float, str]:
+CPU: dict[str, list[float]] = {}  # what → CPU seconds (user + system) of each measured process
+
+
+def timed(
+    cmd: list[str], env: dict[str, str], ok: tuple[int, ...] = (0,), what: str | None = None
+) -> tuple[float, str]:
+    """Wall seconds and stdout of one fresh process; its CPU seconds go to :data:`CPU` under ``what``."""
     start = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    out, err = proc.communicate()
     seconds = time.perf_counter() - start
-    if done.returncode not in ok:
-        raise SystemExit(f"{' '.join(cmd[:3])} failed ({done.returncode}): {done.stderr[-2000:]}")
-    return seconds, done.stdout
+    if proc.returncode not in ok:
+        raise SystemExit(f"{' '.join(cmd[:3])} failed ({proc.returncode}): {err[-2000:]}")
+    if what is not None:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        total = usage.ru_utime + usage.ru_stime
+        CPU.setdefault(what, []).append(total - CPU.get("_seen", [0.0])[-1])
+        CPU["_seen"] = [total]
+    return seconds, out
 
 
 def main() -> None:
@@ -190,17 +203,23 @@ def main() -> None:
             details: dict[str, Any] = {}
             for n in range(args.runs + 1):  # run 0 is the warm-up
                 db = str(root / f"kb{n}.sqlite")
-                timed([MAMORI, "csaf", "subscribe", f"{base}/provider-metadata.json", "--db", db], env)
-                seconds, out = timed([MAMORI, "csaf", "pull", "--db", db, "--format", "json"], env)
+                timed(
+                    [MAMORI, "csaf", "subscribe", f"{base}/provider-metadata.json", "--db", db], env, what="_"
+                )
+                seconds, out = timed(
+                    [MAMORI, "csaf", "pull", "--db", db, "--format", "json"], env, what="full"
+                )
                 (report,) = json.loads(out)
                 assert report["new"] == documents and not report["rejected"], report["rejected"][:3]
                 stamp = f"2026-12-0{n + 1}T00:00:00.000Z"
                 biggest = max(folders, key=lambda f: len((served / f / "index.txt").read_text()))
                 change_one(served, biggest, stamp)
-                seconds_inc, out = timed([MAMORI, "csaf", "pull", "--db", db, "--format", "json"], env)
+                seconds_inc, out = timed(
+                    [MAMORI, "csaf", "pull", "--db", db, "--format", "json"], env, what="incremental"
+                )
                 (again,) = json.loads(out)
                 assert (again["fetched"], again["updated"]) == (1, 1), again
-                peer_s, _ = timed([sys.executable, "-c", PEER, base, *folders], env)
+                peer_s, _ = timed([sys.executable, "-c", PEER, base, *folders], env, what="peer_mirror_httpx")
                 wget_s = None
                 if shutil.which("wget"):
                     mirror = root / f"mirror{n}"
@@ -214,7 +233,10 @@ def main() -> None:
                         encoding="utf-8",
                     )
                     wget_s, _ = timed(
-                        ["wget", "-q", "-x", "-nH", "-P", str(mirror), "-i", str(urls)], env, ok=(0, 8)
+                        ["wget", "-q", "-x", "-nH", "-P", str(mirror), "-i", str(urls)],
+                        env,
+                        ok=(0, 8),
+                        what="peer_wget",
                     )
                     shutil.rmtree(mirror, ignore_errors=True)
                 if n == 0:
@@ -238,6 +260,7 @@ def main() -> None:
                 httpx_peer.append(peer_s)
                 if wget_s is not None:
                     wget_peer.append(wget_s)
+    cpu = {k: summary(v[1:], unit="cpu_seconds") for k, v in CPU.items() if not k.startswith("_") and v[1:]}
     result = {
         "what": "mamori csaf pull of CISA's conformant CSAF tree on loopback (whole processes)",
         "warm_up": "one full pull, one incremental pull and one run of each peer before the measured runs",
@@ -249,6 +272,10 @@ def main() -> None:
             **summary(httpx_peer),
             "what": "every document + .sha512 of index.txt, hash checked",
         },
+    }
+    result["cpu_seconds"] = {
+        "what": "user + system CPU seconds of each measured process (the machine is shared: wall time waits)",
+        **cpu,
     }
     if wget_peer:
         result["peer_wget"] = {
