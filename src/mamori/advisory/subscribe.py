@@ -131,7 +131,10 @@ def discover(target: str, client: Client) -> Discovery:
             raise InputError(visible(target), _("not a URL or a domain name"))
         base = _base(domain)
         candidates = [(f"{base}/.well-known/csaf/{METADATA}", "well-known")]
-        txt = client.get(f"{base}/.well-known/security.txt", "csaf-small")
+        try:
+            txt = client.get(f"{base}/.well-known/security.txt", "csaf-small")
+        except InputError:  # unreachable or refused: the next way is tried
+            txt = None
         urls = security_txt_urls(txt.decode("utf-8", "replace")) if txt is not None else []
         candidates += [(u, "security.txt") for u in urls]
         if not loopback(urlsplit(f"//{domain}").hostname):
