@@ -14,6 +14,7 @@ supplier's product status to findings.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -120,8 +121,24 @@ class Discovery:
     tried: list[str] = field(default_factory=list)
 
 
+def _ways(domain: str, client: Client) -> Iterator[tuple[str, str]]:
+    """The URLs where a domain's provider metadata may be, in the order of section 7.3.1; security.txt is
+    read only when the well-known URL has none."""
+    base = _base(domain)
+    yield f"{base}/.well-known/csaf/{METADATA}", "well-known"
+    try:
+        txt = client.get(f"{base}/.well-known/security.txt", "csaf-small")
+    except InputError:  # unreachable or refused: the next way is tried
+        txt = None
+    for url in security_txt_urls(txt.decode("utf-8", "replace")) if txt is not None else []:
+        yield url, "security.txt"
+    if not loopback(urlsplit(f"//{domain}").hostname):
+        yield f"https://csaf.data.security.{domain}", "dns"
+
+
 def discover(target: str, client: Client) -> Discovery:
     """The provider metadata of ``target`` (a URL of provider-metadata.json, or a domain)."""
+    candidates: Iterable[tuple[str, str]]
     if "://" in target:
         check_scheme(target)
         candidates = [(target, "url")]
@@ -129,16 +146,7 @@ def discover(target: str, client: Client) -> Discovery:
         domain = target.strip().rstrip("/")
         if not domain or "/" in domain or any(c.isspace() for c in domain):
             raise InputError(visible(target), _("not a URL or a domain name"))
-        base = _base(domain)
-        candidates = [(f"{base}/.well-known/csaf/{METADATA}", "well-known")]
-        try:
-            txt = client.get(f"{base}/.well-known/security.txt", "csaf-small")
-        except InputError:  # unreachable or refused: the next way is tried
-            txt = None
-        urls = security_txt_urls(txt.decode("utf-8", "replace")) if txt is not None else []
-        candidates += [(u, "security.txt") for u in urls]
-        if not loopback(urlsplit(f"//{domain}").hostname):
-            candidates.append((f"https://csaf.data.security.{domain}", "dns"))
+        candidates = _ways(domain, client)
     tried = []
     for url, how in candidates:
         tried.append(url)
