@@ -32,7 +32,7 @@ from urllib.parse import urljoin, urlsplit
 from sqlalchemy import select, update
 
 from mamori.advisory import subscription_tables as t
-from mamori.advisory.csaf_kb import records
+from mamori.advisory.csaf_kb import SOURCE, records
 from mamori.advisory.subscribe import (
     Client,
     Subscription,
@@ -450,7 +450,7 @@ def _known(store: Store, sid: int) -> tuple[dict[str, str], dict[str, str]]:
 
 def _store_batch(
     store: Store,
-    sid: int,
+    sub: Subscription,
     batch: list[tuple[str, bytes, Any, str]],
     report: PullReport,
     known: dict[str, str],
@@ -478,7 +478,7 @@ def _store_batch(
     while groups:
         group = groups.pop(0)
         try:
-            _write_group(store, sid, group)
+            _write_group(store, sub, group)
         except Exception as exc:  # the store refused the batch: each advisory alone names the one it refuses
             if len(group) > 1:
                 groups = [[r] for r in group] + groups
@@ -501,18 +501,21 @@ def _store_batch(
             report.records += len(prepared)
 
 
-def _write_group(store: Store, sid: int, group: list[tuple[str, bytes, Any, str, list[Any]]]) -> None:
+def _write_group(
+    store: Store, sub: Subscription, group: list[tuple[str, bytes, Any, str, list[Any]]]
+) -> None:
     from mamori.store.writer import upsert
 
     with store.writer() as writer:
         writer.put_vulnerabilities([p for item in group for p in item[4]])
+        writer.touch(SOURCE, sub.metadata_url)
     stamp = now_iso()
     rows = []
     for url, raw, data, state, _prepared in group:
         tracking = data["document"]["tracking"]
         rows.append(
             {
-                "subscription_id": sid,
+                "subscription_id": sub.id,
                 "url": url,
                 "sha256": hashlib.sha256(raw).hexdigest(),
                 "tracking_id": str(tracking["id"])[:200],
@@ -577,10 +580,10 @@ def pull_one(store: Store, sub: Subscription, client: Client) -> PullReport:
             if judged is not None:
                 batch.append((url, *judged))
             if len(batch) >= BATCH:
-                _store_batch(store, sub.id, batch, report, known)
+                _store_batch(store, sub, batch, report, known)
                 batch = []
     if batch:
-        _store_batch(store, sub.id, batch, report, known)
+        _store_batch(store, sub, batch, report, known)
     marks = dict(sub.watermarks)
     for dist, newest in run.marks.items():
         if dist not in run.broken and newest is not None:
