@@ -147,6 +147,7 @@ READS: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
     ("contract check", "vex"): (("contract", "check", "ACME", "--sbom", str(SBOM), "--vex", "{}"), "vex"),
     ("contract check", "declaration"): (("contract", "check", "ACME", "--declaration", "{}"), "json"),
     ("contract questionnaire import", "workbook"): (("contract", "questionnaire", "import", "ACME", "{}"), "xlsx"),
+    ("csaf subscribe", "key"): (("csaf", "subscribe", "127.0.0.1:9", "--key", "{}"), "pgp"),
 }  # fmt: skip
 
 # the PSIRT case _prepare opens (its key has the year it was received in)

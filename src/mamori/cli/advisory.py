@@ -18,7 +18,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 csaf_app = typer.Typer(
-    help="CSAF providers and suppliers' advisories: check a provider, apply advisories to the inventory.",
+    help="CSAF providers and suppliers' advisories: check a provider, subscribe and pull, apply advisories to the inventory.",
     no_args_is_help=True,
 )
 MAX_SHOWN = 20  # findings of one kind printed before "... and N more"
@@ -212,3 +212,12 @@ def _register_apply() -> None:
 
 _register_drafts()
 _register_apply()
+
+
+def _register_subscriptions() -> None:
+    from mamori.cli.csaf_subscribe import register_subscriptions
+
+    register_subscriptions(csaf_app)
+
+
+_register_subscriptions()

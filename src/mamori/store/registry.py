@@ -26,6 +26,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "mamori.bundle.tables",
     "mamori.inventory.tables",
     "mamori.contract.tables",
+    "mamori.advisory.subscription_tables",
 )
 
 

@@ -1,4 +1,4 @@
--- revision: 0017_F_contract
+-- revision: 0017_C_csaf_subscription
 
 CREATE TABLE account_login_attempt (
 	id SERIAL NOT NULL,
@@ -166,6 +166,22 @@ CREATE TABLE coverage (
 	partial_at VARCHAR(32),
 	partial_origin TEXT,
 	CONSTRAINT pk_coverage PRIMARY KEY (source, scope)
+);
+
+CREATE TABLE csaf_subscription (
+	id SERIAL NOT NULL,
+	metadata_url TEXT NOT NULL,
+	given TEXT NOT NULL,
+	found_by VARCHAR(16) NOT NULL,
+	publisher TEXT NOT NULL,
+	namespace TEXT NOT NULL,
+	created_at VARCHAR(32) NOT NULL,
+	last_pull VARCHAR(32),
+	counts TEXT NOT NULL,
+	deviations TEXT NOT NULL,
+	watermarks TEXT NOT NULL,
+	CONSTRAINT pk_csaf_subscription PRIMARY KEY (id),
+	CONSTRAINT uq_csaf_subscription_metadata_url UNIQUE (metadata_url)
 );
 
 CREATE TABLE epss (
@@ -658,6 +674,34 @@ CREATE TABLE contract_questionnaire (
 	imported_at VARCHAR(32),
 	CONSTRAINT pk_contract_questionnaire PRIMARY KEY (supplier, framework),
 	CONSTRAINT fk_contract_questionnaire_assessment FOREIGN KEY(assessment_id) REFERENCES assessment (id) ON DELETE CASCADE
+);
+
+CREATE TABLE csaf_advisory (
+	id SERIAL NOT NULL,
+	subscription_id INTEGER NOT NULL,
+	url TEXT NOT NULL,
+	sha256 VARCHAR(64) NOT NULL,
+	tracking_id VARCHAR(200) NOT NULL,
+	version VARCHAR(32) NOT NULL,
+	current_release_date VARCHAR(40) NOT NULL,
+	signature VARCHAR(16) NOT NULL,
+	pulled_at VARCHAR(32) NOT NULL,
+	doc BYTEA NOT NULL,
+	CONSTRAINT pk_csaf_advisory PRIMARY KEY (id),
+	CONSTRAINT uq_csaf_advisory_subscription_id_url UNIQUE (subscription_id, url),
+	FOREIGN KEY(subscription_id) REFERENCES csaf_subscription (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_csaf_advisory_subscription_id ON csaf_advisory (subscription_id);
+
+CREATE TABLE csaf_subscription_key (
+	id SERIAL NOT NULL,
+	subscription_id INTEGER NOT NULL,
+	fingerprint VARCHAR(64) NOT NULL,
+	armored TEXT NOT NULL,
+	CONSTRAINT pk_csaf_subscription_key PRIMARY KEY (id),
+	CONSTRAINT uq_csaf_subscription_key_subscription_id_fingerprint UNIQUE (subscription_id, fingerprint),
+	FOREIGN KEY(subscription_id) REFERENCES csaf_subscription (id) ON DELETE CASCADE
 );
 
 CREATE TABLE notify_subscription (

@@ -1,0 +1,342 @@
+"""Subscriptions to suppliers' CSAF 2.0 providers (the consumer side of CSAF 2.0 section 7.3).
+
+:func:`subscribe` finds a provider's ``provider-metadata.json`` as section 7.3.1 orders: the URL when one is
+given; for a domain ``https://DOMAIN/.well-known/csaf/provider-metadata.json`` (7.1.9), then the ``CSAF:``
+lines of ``https://DOMAIN/.well-known/security.txt`` (7.1.8), then ``https://csaf.data.security.DOMAIN``
+(7.1.10). The metadata must be valid against the OASIS provider schema. OpenPGP keys given by the person are
+pinned (fingerprint and certificate stored): only they make a signature valid at pull time. Plain ``http://``
+is refused except on loopback addresses (127.0.0.0/8, ::1), which tests use.
+
+:func:`advisories` gives the CSAF documents pulled for each subscription, parsed, for code that applies a
+supplier's product status to findings.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import insert, select
+
+from mamori.advisory import subscription_tables as t
+from mamori.advisory.provider_check import loopback
+from mamori.advisory.publish import METADATA, metadata_problems
+from mamori.display import visible
+from mamori.errors import InputError
+from mamori.i18n import _
+from mamori.store import Store
+
+MAX_LIST_BYTES = 64 << 20  # index.txt, changes.csv, a ROLIE feed, provider-metadata.json
+MAX_DOCUMENT_BYTES = 50 << 20
+MAX_SMALL_BYTES = 64 << 10  # a hash file, a signature, security.txt
+DEADLINE = 60.0  # seconds for one download
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def check_scheme(url: str) -> None:
+    """https, or plain http to a loopback address; anything else is an InputError (exit 2)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and loopback(parts.hostname) and parts.hostname != "localhost":
+        return
+    if parts.scheme == "http":
+        raise InputError(
+            visible(url),
+            _("plain http is refused except on loopback addresses (127.0.0.0/8, ::1): use https"),
+        )
+    raise InputError(visible(url), _("not an https URL"))
+
+
+class Client:
+    """Bounded GETs (size and time) through the online sources' fetcher; absent (404/410) is None."""
+
+    def __init__(self, deadline: float = DEADLINE) -> None:
+        from mamori.vulndb.online.http import Fetcher, RetryPolicy
+
+        self.fetcher = Fetcher(
+            retry=RetryPolicy(attempts=3, base=0.5, cap=5.0, max_wait=30.0),
+            timeout=min(30.0, deadline),
+            deadline=deadline,
+            max_bytes={
+                "csaf-list": MAX_LIST_BYTES,
+                "csaf-doc": MAX_DOCUMENT_BYTES,
+                "csaf-small": MAX_SMALL_BYTES,
+            },
+        )
+
+    def get(self, url: str, kind: str = "csaf-list") -> bytes | None:
+        check_scheme(url)
+        answer = self.fetcher.request("GET", url, source=kind, ok=(200, 404, 410))
+        return answer.content if answer.status == 200 else None
+
+    def close(self) -> None:
+        self.fetcher.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, kind: object, *exc: object) -> None:
+        self.fetcher.close(failed=kind is not None)
+
+
+def parse_json(raw: bytes, where: str) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise InputError(
+            visible(where), _("not JSON: {reason}").format(reason=visible(str(exc)[:200]))
+        ) from None
+
+
+def security_txt_urls(text: str) -> list[str]:
+    """The ``CSAF:`` field values of a security.txt (RFC 9116 fields are case-insensitive)."""
+    out = []
+    for line in text.splitlines():
+        name, sep, value = line.partition(":")
+        if sep and name.strip().lower() == "csaf" and value.strip():
+            out.append(value.strip())
+    return out
+
+
+def _base(domain: str) -> str:
+    """``https://DOMAIN``; a loopback address (with its port) is reached over plain http."""
+    host = urlsplit(f"//{domain}").hostname
+    return f"http://{domain}" if loopback(host) and host != "localhost" else f"https://{domain}"
+
+
+@dataclass
+class Discovery:
+    metadata_url: str
+    found_by: str
+    metadata: dict[str, Any]
+    tried: list[str] = field(default_factory=list)
+
+
+def _ways(domain: str, client: Client) -> Iterator[tuple[str, str]]:
+    """The URLs where a domain's provider metadata may be, in the order of section 7.3.1; security.txt is
+    read only when the well-known URL has none."""
+    base = _base(domain)
+    yield f"{base}/.well-known/csaf/{METADATA}", "well-known"
+    try:
+        txt = client.get(f"{base}/.well-known/security.txt", "csaf-small")
+    except InputError:  # unreachable or refused: the next way is tried
+        txt = None
+    for url in security_txt_urls(txt.decode("utf-8", "replace")) if txt is not None else []:
+        yield url, "security.txt"
+    if not loopback(urlsplit(f"//{domain}").hostname):
+        yield f"https://csaf.data.security.{domain}", "dns"
+
+
+def discover(target: str, client: Client) -> Discovery:
+    """The provider metadata of ``target`` (a URL of provider-metadata.json, or a domain)."""
+    candidates: Iterable[tuple[str, str]]
+    if "://" in target:
+        check_scheme(target)
+        candidates = [(target, "url")]
+    else:
+        domain = target.strip().rstrip("/")
+        if not domain or "/" in domain or any(c.isspace() for c in domain):
+            raise InputError(visible(target), _("not a URL or a domain name"))
+        candidates = _ways(domain, client)
+    tried = []
+    for url, how in candidates:
+        tried.append(url)
+        try:
+            check_scheme(url)
+            raw = client.get(url)
+        except InputError:
+            if how == "url":
+                raise
+            continue
+        if raw is None:
+            if how == "url":
+                raise InputError(visible(url), _("provider-metadata.json does not exist"))
+            continue
+        data = parse_json(raw, url)
+        problems = metadata_problems(data)
+        if problems:
+            raise InputError(
+                visible(url),
+                _("not valid CSAF provider metadata: {problem}").format(problem=visible(problems[0])),
+            )
+        return Discovery(url, how, data, tried)
+    raise InputError(
+        visible(target), _("no CSAF provider metadata found (tried {urls})").format(urls=", ".join(tried))
+    )
+
+
+@dataclass
+class Subscription:
+    id: int
+    metadata_url: str
+    given: str
+    found_by: str
+    publisher: str
+    namespace: str
+    created_at: str
+    last_pull: str | None
+    counts: dict[str, Any]
+    deviations: list[dict[str, str]]
+    watermarks: dict[str, str]
+    keys: list[str] = field(default_factory=list)  # pinned fingerprints
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "metadata_url": self.metadata_url,
+            "given": self.given,
+            "found_by": self.found_by,
+            "publisher": self.publisher,
+            "namespace": self.namespace,
+            "created_at": self.created_at,
+            "last_pull": self.last_pull,
+            "counts": self.counts,
+            "deviations": self.deviations,
+            "keys": self.keys,
+        }
+
+
+def _write(store: Store) -> Any:
+    from mamori.accounts.core import _write as write
+
+    return write(store)
+
+
+def subscribe(store: Store, target: str, key_files: list[Path] | None = None) -> Subscription:
+    """Find the provider of ``target``, pin the keys in ``key_files`` and store the subscription (an
+    existing subscription to the same metadata URL gets the keys added)."""
+    from mamori.advisory.signing import load_public_keys
+
+    certs = [(c, p) for p in key_files or [] for c in load_public_keys(p)]
+    with Client() as client:
+        found = discover(target, client)
+    publisher = found.metadata.get("publisher") if isinstance(found.metadata.get("publisher"), dict) else {}
+    with _write(store) as conn:
+        row = conn.execute(
+            select(t.SubscriptionRow.id).where(t.SubscriptionRow.metadata_url == found.metadata_url)
+        ).first()
+        if row is None:
+            sid = conn.execute(
+                insert(t.SubscriptionRow).values(
+                    metadata_url=found.metadata_url,
+                    given=target,
+                    found_by=found.found_by,
+                    publisher=str(publisher.get("name", "")),
+                    namespace=str(publisher.get("namespace", "")),
+                    created_at=now_iso(),
+                    last_pull=None,
+                    counts="{}",
+                    deviations="[]",
+                    watermarks="{}",
+                )
+            ).inserted_primary_key[0]
+        else:
+            sid = row[0]
+        pinned = set(_keys(conn, sid))
+        for cert, _path in certs:
+            fpr = str(cert.fingerprint).upper()
+            if fpr not in pinned:
+                conn.execute(
+                    insert(t.SubscriptionKeyRow).values(
+                        subscription_id=sid, fingerprint=fpr, armored=str(cert)
+                    )
+                )
+                pinned.add(fpr)
+    return get_subscription(store, int(sid))
+
+
+def _keys(conn: Any, sid: int) -> list[str]:
+    rows = conn.execute(
+        select(t.SubscriptionKeyRow.fingerprint)
+        .where(t.SubscriptionKeyRow.subscription_id == sid)
+        .order_by(t.SubscriptionKeyRow.fingerprint)
+    )
+    return [r[0] for r in rows]
+
+
+def _of(row: Any, keys: list[str]) -> Subscription:
+    return Subscription(
+        row.id,
+        row.metadata_url,
+        row.given,
+        row.found_by,
+        row.publisher,
+        row.namespace,
+        row.created_at,
+        row.last_pull,
+        json.loads(row.counts or "{}"),
+        json.loads(row.deviations or "[]"),
+        json.loads(row.watermarks or "{}"),
+        keys,
+    )
+
+
+def list_subscriptions(store: Store, only: int | None = None) -> list[Subscription]:
+    with store.engine.connect() as conn:
+        query = select(t.SubscriptionRow.__table__).order_by(t.SubscriptionRow.id)
+        if only is not None:
+            query = query.where(t.SubscriptionRow.id == only)
+        return [_of(r, _keys(conn, r.id)) for r in conn.execute(query).all()]
+
+
+def get_subscription(store: Store, sid: int) -> Subscription:
+    found = list_subscriptions(store, sid)
+    if not found:
+        raise InputError(None, _("no CSAF subscription {id}").format(id=sid))
+    return found[0]
+
+
+def pinned_certs(store: Store, sid: int) -> list[Any]:
+    from mamori.advisory.signing import _sequoia
+
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(t.SubscriptionKeyRow.armored).where(t.SubscriptionKeyRow.subscription_id == sid)
+        ).all()
+    pgp = _sequoia()
+    return [pgp.Cert.from_bytes(r[0].encode("ascii")) for r in rows]
+
+
+@dataclass
+class PulledAdvisory:
+    """One advisory pulled from a subscription, as stored: the parsed CSAF document and its provenance."""
+
+    subscription_id: int
+    url: str
+    tracking_id: str
+    version: str
+    current_release_date: str
+    signature: str  # valid | not-verifiable | missing
+    document: dict[str, Any]
+
+
+def advisories(store: Store, subscription_id: int | None = None) -> dict[int, list[PulledAdvisory]]:
+    """The CSAF documents pulled, parsed, per subscription id (newest release first)."""
+    out: dict[int, list[PulledAdvisory]] = {}
+    table = t.AdvisoryRow.__table__
+    query = select(table).order_by(table.c.subscription_id, table.c.current_release_date.desc(), table.c.url)
+    if subscription_id is not None:
+        query = query.where(table.c.subscription_id == subscription_id)
+    with store.engine.connect() as conn:
+        for row in conn.execute(query):
+            out.setdefault(row.subscription_id, []).append(
+                PulledAdvisory(
+                    row.subscription_id,
+                    row.url,
+                    row.tracking_id,
+                    row.version,
+                    row.current_release_date,
+                    row.signature,
+                    json.loads(bytes(row.doc).decode("utf-8")),
+                )
+            )
+    return out

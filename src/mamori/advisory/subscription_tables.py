@@ -1,0 +1,63 @@
+"""Store tables of subscriptions to suppliers' CSAF 2.0 providers (SQLAlchemy 2, on the store's ``Base``).
+
+The Alembic migration ``0017_C_csaf_subscription`` creates them.
+
+- ``csaf_subscription``: one provider: the provider-metadata.json URL, how it was found (``url``,
+  ``well-known``, ``security.txt``, ``dns``), the publisher's name and namespace, the last pull (time,
+  counts as JSON), the deviations from CSAF 2.0 met (JSON list) and the watermarks of its distributions
+  (JSON: feed or folder URL → the newest ``updated`` / changes.csv time fully pulled).
+- ``csaf_subscription_key``: the OpenPGP keys pinned for it: fingerprint and the armored certificate.
+- ``csaf_advisory``: each advisory pulled: its URL, sha256, tracking id and version, current release date,
+  the signature state (``valid``, ``not-verifiable``, ``missing``) and the document as published.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mamori.store.schema import Base
+
+
+class SubscriptionRow(Base):
+    __tablename__ = "csaf_subscription"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    metadata_url: Mapped[str] = mapped_column(Text, unique=True)
+    given: Mapped[str] = mapped_column(Text)  # what the person named: a URL or a domain
+    found_by: Mapped[str] = mapped_column(String(16))  # url | well-known | security.txt | dns
+    publisher: Mapped[str] = mapped_column(Text)
+    namespace: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[str] = mapped_column(String(32))
+    last_pull: Mapped[str | None] = mapped_column(String(32))
+    counts: Mapped[str] = mapped_column(Text, default="{}")  # JSON: the last pull's counts
+    deviations: Mapped[str] = mapped_column(Text, default="[]")  # JSON: [{kind, where, message}]
+    watermarks: Mapped[str] = mapped_column(Text, default="{}")  # JSON: distribution URL → time
+
+
+class SubscriptionKeyRow(Base):
+    __tablename__ = "csaf_subscription_key"
+    __table_args__ = (UniqueConstraint("subscription_id", "fingerprint"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("csaf_subscription.id", ondelete="CASCADE"))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    armored: Mapped[str] = mapped_column(Text)
+
+
+class AdvisoryRow(Base):
+    __tablename__ = "csaf_advisory"
+    __table_args__ = (UniqueConstraint("subscription_id", "url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("csaf_subscription.id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    tracking_id: Mapped[str] = mapped_column(String(200))
+    version: Mapped[str] = mapped_column(String(32))
+    current_release_date: Mapped[str] = mapped_column(String(40))
+    signature: Mapped[str] = mapped_column(String(16))  # valid | not-verifiable | missing
+    pulled_at: Mapped[str] = mapped_column(String(32))
+    doc: Mapped[bytes] = mapped_column(LargeBinary)
