@@ -1,6 +1,9 @@
-"""Usage errors from the installed ``mamori``, run as a subprocess for every command: one line on stderr
-and exit 2 (never a traceback, never exit 1, which means "the gate fired"); a group run alone prints
-its help and exits 0.
+"""Usage errors from the installed ``mamori`` for every command: one line on stderr and exit 2 (never a
+traceback, never exit 1, which means "the gate fired"); a group run alone prints its help and exits 0.
+
+Every group's own cases (alone, unknown command) run as the installed script in new processes; the cases
+of each command run its entry point in a fork of a process that has imported mamori (tests/cli_forks.py:
+the same code and Typer, without starting Python and importing for each of them).
 
 The commands are read from the application itself, so a new command is covered when it is added.
 ``.ci/run`` also runs these tests (marker ``cli_usage``) in an environment installed with the newest
@@ -19,6 +22,7 @@ from pathlib import Path
 import pytest
 import typer
 
+from cli_forks import ForkedCli
 from conftest import once_per_run
 from mamori.cli.main import app
 
@@ -76,17 +80,32 @@ def _cases() -> dict[str, tuple[str, ...]]:
 CASES = _cases()
 
 
+def _env(cwd: Path) -> dict[str, str]:
+    return {**os.environ, "MAMORI_DB": str(cwd / "kb.db"), "NO_COLOR": "1", "COLUMNS": "100"}
+
+
 def _run(args: tuple[str, ...], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MAMORI_DB": str(cwd / "kb.db"), "NO_COLOR": "1", "COLUMNS": "100"}
     return subprocess.run(
-        [str(MAMORI), *args], capture_output=True, text=True, timeout=120, cwd=cwd, env=env, check=False
+        [str(MAMORI), *args], capture_output=True, text=True, timeout=120, cwd=cwd, env=_env(cwd), check=False
     )
 
 
 @cache
 def _results(cwd: Path) -> dict[str, subprocess.CompletedProcess[str]]:
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        runs = dict(zip(CASES, pool.map(lambda a: _run(a, cwd), CASES.values()), strict=True))
+    forked = ForkedCli()
+
+    def run(name: str) -> subprocess.CompletedProcess[str]:
+        args = CASES[name]
+        if name.startswith("unknown-command:"):
+            return _run(args, cwd)
+        done = forked.run(args, cwd=cwd, env=_env(cwd), folder=cwd, timeout=120)
+        return subprocess.CompletedProcess([str(MAMORI), *args], done.returncode, done.stdout, done.stderr)
+
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            runs = dict(zip(CASES, pool.map(run, CASES), strict=True))
+    finally:
+        forked.close()
     groups = {" ".join(p) or "mamori": _run(p, cwd) for p in GROUPS}
     return {**runs, **{f"group-alone:{k}": v for k, v in groups.items()}}
 

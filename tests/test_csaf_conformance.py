@@ -16,12 +16,14 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
 
+from cli_forks import ForkedCli, Run
 from conftest import SHARED_DATA, shared_files
 from csaf_peer import mandatory_failures, validator_lib
 from mamori import vex
@@ -53,9 +55,35 @@ LIBRARY_DIFFERS = {
 }
 
 
+def _env(lang: str) -> dict[str, str]:
+    return {"PATH": str(Path(sys.executable).parent), "MAMORI_LANG": lang, "HOME": "/nonexistent"}
+
+
 def mamori(*args: str, lang: str = "en") -> subprocess.CompletedProcess[str]:
-    env = {"PATH": str(Path(sys.executable).parent), "MAMORI_LANG": lang, "HOME": "/nonexistent"}
-    return subprocess.run([MAMORI, *args], capture_output=True, text=True, timeout=600, env=env, check=False)
+    """The installed ``mamori`` in a new process."""
+    return subprocess.run(
+        [MAMORI, *args], capture_output=True, text=True, timeout=600, env=_env(lang), check=False
+    )
+
+
+Cli = Callable[..., Run]
+
+
+@pytest.fixture(scope="module")
+def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
+    """``cli(*args, lang="en")``: mamori's entry point run in a fork of a process that has imported mamori
+    (tests/cli_forks.py; the conversions and exports are about the files written, and each ``mamori``
+    process spent most of its time importing). The module's last test runs the installed script itself."""
+    folder = tmp_path_factory.mktemp("forked-cli")
+    runner = ForkedCli()
+
+    def run(*args: str, lang: str = "en") -> Run:
+        return runner.run(args, cwd=folder, env=_env(lang), folder=folder, timeout=600)
+
+    try:
+        yield run
+    finally:
+        runner.close()
 
 
 def _cases() -> list[tuple[str, str, bool]]:
@@ -227,7 +255,7 @@ USE_CASE_PARTS = 3
 @pytest.mark.shared
 @pytest.mark.parametrize("part", range(USE_CASE_PARTS))
 def test_every_converted_use_case_passes_schema_with_formats_and_mandatory_tests(
-    part: int, tmp_path: Path
+    part: int, tmp_path: Path, cli: Cli
 ) -> None:
     if not CDX_VEX:
         pytest.skip("the CycloneDX VEX use cases are absent")
@@ -239,7 +267,7 @@ def test_every_converted_use_case_passes_schema_with_formats_and_mandatory_tests
         for lang, tlp in (("en", "WHITE"), ("ja", "AMBER")):
             out = tmp_path / f"{n}-{lang}.csaf.json"
             args = ["vex", "convert", str(path), "-o", str(out), "--to", "csaf", "--author", "CISA example"]
-            done = mamori(*args, "--namespace", "https://example.com", "--lang", lang, "--tlp", tlp)
+            done = cli(*args, "--namespace", "https://example.com", "--lang", lang, "--tlp", tlp)
             if name in REFUSED:
                 assert done.returncode == 2 and not out.exists(), name
                 continue
@@ -252,15 +280,15 @@ def test_every_converted_use_case_passes_schema_with_formats_and_mandatory_tests
 
 
 @pytest.fixture(scope="module")
-def demo_vex(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def demo_vex(tmp_path_factory: pytest.TempPathFactory, cli: Cli) -> dict[str, Path]:
     """The demo product shop-portal 2.1.0 with a triage record for each of its findings (the four VEX
     statuses in turn), exported as CSAF in en and ja and as CycloneDX VEX converted to CSAF."""
     folder = tmp_path_factory.mktemp("demo-vex")
     db = str(build_kb(folder))
     sbom = str(demo_data() / "shop-portal-2.1.0.cdx.json")
-    assert mamori("product", "add", "shop-portal", "--db", db).returncode == 0
-    assert mamori("release", "add", "shop-portal", "2.1.0", "--sbom", sbom, "--db", db).returncode == 0
-    found = mamori("portfolio", "findings", "--product", "shop-portal", "--db", db, "--format", "json")
+    assert cli("product", "add", "shop-portal", "--db", db).returncode == 0
+    assert cli("release", "add", "shop-portal", "2.1.0", "--sbom", sbom, "--db", db).returncode == 0
+    found = cli("portfolio", "findings", "--product", "shop-portal", "--db", db, "--format", "json")
     assert found.returncode == 0, found.stderr
     findings = json.loads(found.stdout)["findings"]
     assert len(findings) >= 10
@@ -284,19 +312,19 @@ def demo_vex(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             "qa",
         ]
         args += ["--component", f["component"]["purl"], "--vulnerability", f["vulnerability"]["id"]]
-        done = mamori(*args, *choices[i % len(choices)])
+        done = cli(*args, *choices[i % len(choices)])
         assert done.returncode == 0, done.stderr
     out: dict[str, Path] = {}
     for fmt, lang in (("csaf", "en"), ("csaf", "ja"), ("cyclonedx", "en")):
         target = folder / f"shop-portal-2.1.0.{lang}.{fmt}.json"
         args = ["triage", "export", "--db", db, "--product", "shop-portal", "--release", "2.1.0"]
         args += ["--format", fmt, "-o", str(target), "--author", "Shop PSIRT", "--lang", lang]
-        done = mamori(*args, "--namespace", "https://psirt.shop.example")
+        done = cli(*args, "--namespace", "https://psirt.shop.example")
         assert done.returncode == 0, done.stderr
         out[f"{fmt}-{lang}"] = target
     converted = folder / "shop-portal-2.1.0.converted.csaf.json"
     args = ["vex", "convert", str(out["cyclonedx-en"]), "-o", str(converted), "--to", "csaf", "--lang", "ja"]
-    done = mamori(*args, "--namespace", "https://psirt.shop.example", "--tlp", "green")
+    done = cli(*args, "--namespace", "https://psirt.shop.example", "--tlp", "green")
     assert done.returncode == 0, done.stderr
     out["converted"] = converted
     return out

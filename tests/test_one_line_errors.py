@@ -1,6 +1,11 @@
-"""Every error that promises one line is one line: each command that reads or writes a file, run as the
-installed ``mamori`` with each kind of bad file in each place a file goes, exits 2 with exactly one line
-on stderr naming that file, and never a traceback (issue 13, point 6).
+"""Every error that promises one line is one line: each command that reads or writes a file, run through
+the installed ``mamori``'s entry point with each kind of bad file in each place a file goes, exits 2 with
+exactly one line on stderr naming that file, and never a traceback (issue 13, point 6).
+
+Most cases run the entry point (:func:`mamori.cli.main.run`) in a process forked from one that has imported
+mamori already (tests/cli_forks.py: its own process per case, so nothing leaks from one case to the next,
+and a hang is killed at the timeout); one case of every top-level command (:data:`PROCESS_CASES`) runs as
+the installed ``mamori`` script in a new Python process, so the real process path stays proved for each.
 
 The commands and their parameters are read from the application itself: a parameter that is not
 listed here as a file it reads (:data:`READS`), a file it writes (:data:`WRITES`) or something else
@@ -18,14 +23,14 @@ import stat
 import subprocess
 import sys
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import typer
 
-from conftest import once_per_run
+from cli_forks import ForkedCli, Run
 from mamori.cli.main import app
 from spreadsheet_fixtures import xlsx_bomb
 
@@ -336,7 +341,7 @@ def _env(folder: Path) -> dict[str, str]:
     }
 
 
-def _prepare(base: Path) -> Path:
+def _prepare(base: Path, forked: ForkedCli) -> Path:
     """A store with assessments 1 (guideline) and 2 (jcstar1), product shop 1.0 with a triage record (so
     every command gets as far as its files),
     a project folder, VEX statements and a profile; copied into each case's folder."""
@@ -379,7 +384,7 @@ def _prepare(base: Path) -> Path:
             "vers:maven/>=2.0.1|<2.15.0",
         ),
     ):
-        run = subprocess.run([str(MAMORI), *argv], env=env, capture_output=True, text=True, timeout=TIMEOUT)
+        run = forked.run(argv, cwd=base, env=env, folder=base, timeout=TIMEOUT)
         assert run.returncode == 0, (argv, run.stderr)
     (base / "project").mkdir()
     (base / "project" / "requirements.txt").write_text("requests==2.31.0\n")
@@ -388,20 +393,26 @@ def _prepare(base: Path) -> Path:
         "    products: [pkg:maven/a/b@1]\n    status: not_affected\n    justification: component_not_present\n"
     )
     (base / "profile.yaml").write_text(PROFILE)
-    made = subprocess.run(
-        [str(MAMORI), "bundle", "keygen", "-o", str(base / "bundle.key")], env=env, capture_output=True, text=True,
-        timeout=TIMEOUT,
-    )  # fmt: skip
-    assert made.returncode == 0, made.stderr
-    made = subprocess.run(
-        [str(MAMORI), "bundle", "create", "shop@1.0", "--supplier", "Example Corp", "--key", str(base / "bundle.key"),
-         "-o", str(base / "bundle.zip")], env=env, capture_output=True, text=True, timeout=TIMEOUT,
-    )  # fmt: skip
-    assert made.returncode == 0, made.stderr
-    (base / "terms.yaml").write_text("items:\n  TX-01: {formats: cyclonedx}\n  TX-18: {}\n")
-    terms = ("contract", "terms", "set", "ACME", "--from", str(base / "terms.yaml"))
-    run = subprocess.run([str(MAMORI), *terms], env=env, capture_output=True, text=True, timeout=TIMEOUT)
-    assert run.returncode == 0, run.stderr
+    key = str(base / "bundle.key")
+    for argv in (
+        ("bundle", "keygen", "-o", key),
+        (
+            "bundle",
+            "create",
+            "shop@1.0",
+            "--supplier",
+            "Example Corp",
+            "--key",
+            key,
+            "-o",
+            str(base / "bundle.zip"),
+        ),
+        ("contract", "terms", "set", "ACME", "--from", str(base / "terms.yaml")),
+    ):
+        if argv[0] == "contract":
+            (base / "terms.yaml").write_text("items:\n  TX-01: {formats: cyclonedx}\n  TX-18: {}\n")
+        run = forked.run(argv, cwd=base, env=env, folder=base, timeout=TIMEOUT)
+        assert run.returncode == 0, (argv, run.stderr)
     return base
 
 
@@ -431,13 +442,26 @@ def _argv(template: tuple[str, ...], folder: Path, value: str) -> list[str]:
     return out
 
 
-def _run_case(
-    name: str, template_dir: Path, root: Path
-) -> tuple[subprocess.CompletedProcess[str] | None, str]:
+# One case of every top-level command runs as the installed script in a new process (the kinds that would
+# hang without their checks first); the others in forks of a process that has imported mamori.
+_PROCESS_KINDS = ("fifo", "dev-zero", "dev-full", "a-file", "directory")
+
+
+def _process_cases() -> frozenset[str]:
+    chosen: dict[str, str] = {}
+    rank = {kind: index for index, kind in enumerate(_PROCESS_KINDS)}
+    for name in sorted(sorted(CASES), key=lambda n: rank.get(CASES[n][2], len(rank))):
+        chosen.setdefault(CASES[name][0][0].split()[0], name)
+    return frozenset(chosen.values())
+
+
+PROCESS_CASES = _process_cases()
+
+
+def _run_case(name: str, template_dir: Path, root: Path, forked: ForkedCli) -> tuple[Run | None, str]:
     key, side, kind = CASES[name]
     folder = root / f"case{sorted(CASES).index(name)}"
     shutil.copytree(template_dir, folder)
-    stdout = None
     if side == "read":
         template, what = READS[key]
         value = make_input(folder, what, kind)
@@ -456,56 +480,49 @@ def _run_case(
             except OSError:
                 return None, SKIP
     argv = _argv(template, folder, value)
+    if name not in PROCESS_CASES:
+        run = forked.run(argv, cwd=folder, env=_env(folder), folder=root, timeout=TIMEOUT)
+        return (None if run.returncode is None else run), value
     try:
-        run = subprocess.run(
+        done = subprocess.run(
             [str(MAMORI), *argv],
             cwd=folder,
             env=_env(folder),
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE if stdout is None else stdout,
-            stderr=subprocess.PIPE,
+            capture_output=True,
             text=True,
             timeout=TIMEOUT,
             check=False,
         )
     except subprocess.TimeoutExpired:
         return None, value
-    return run, value
-
-
-# the sweep takes about a minute of subprocess runs that every test here waits for: first in the run
-pytestmark = pytest.mark.runs_first
+    return Run(done.returncode, done.stdout, done.stderr), value
 
 
 @pytest.fixture(scope="module")
-def results(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> dict[str, tuple[subprocess.CompletedProcess[str] | None, str]]:
-    if not MAMORI.exists():
-        pytest.skip(f"the installed mamori is not next to {sys.executable}")
-    return once_per_run(tmp_path_factory, "one-line-errors-sweep", lambda: _sweep(tmp_path_factory))
+def forked() -> Iterator[ForkedCli]:
+    runner = ForkedCli()
+    try:
+        yield runner
+    finally:
+        runner.close()
 
 
-def _sweep(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> dict[str, tuple[subprocess.CompletedProcess[str] | None, str]]:
-    """Every case run (once per test run: parallel test processes share it)."""
-    root = tmp_path_factory.mktemp("sweep")
-    template_dir = _prepare(root / "template")
-    vex = subprocess.run(
-        [str(MAMORI), "vex", "export", str(template_dir / "statements.yaml"), "-o", str(template_dir / "vex.json"),
-         "--to", "openvex"], env=_env(template_dir), capture_output=True, text=True, timeout=TIMEOUT,
-    )  # fmt: skip
-    assert vex.returncode == 0, vex.stderr
-    csaf = subprocess.run(
-        [str(MAMORI), "advisory", "new", "--case", CASE, "--publisher", "Example Corp", "--namespace",
-         "https://example.com", "-o", str(template_dir / "advisory.json")],
-        env=_env(template_dir), capture_output=True, text=True, timeout=TIMEOUT,
-    )  # fmt: skip
-    assert csaf.returncode == 0, csaf.stderr
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        done = pool.map(lambda n: _run_case(n, template_dir, root), sorted(CASES))
-        return dict(zip(sorted(CASES), done, strict=True))
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory, forked: ForkedCli) -> Path:
+    """The store and files every case starts from (once per test process; each case copies it)."""
+    template_dir = _prepare(tmp_path_factory.mktemp("sweep") / "template", forked)
+    for argv in (
+        ("vex", "export", str(template_dir / "statements.yaml"), "-o", str(template_dir / "vex.json"), "--to",
+         "openvex"),
+        ("advisory", "new", "--case", CASE, "--publisher", "Example Corp", "--namespace", "https://example.com",
+         "-o", str(template_dir / "advisory.json")),
+    ):  # fmt: skip
+        done = forked.run(
+            argv, cwd=template_dir, env=_env(template_dir), folder=template_dir, timeout=TIMEOUT
+        )
+        assert done.returncode == 0, done.stderr
+    return template_dir
 
 
 def test_every_parameter_is_classified() -> None:
@@ -520,9 +537,20 @@ def test_every_parameter_is_classified() -> None:
     assert {k for k in [*READS, *WRITES] if k[0] not in COMMANDS or k[1] not in COMMANDS[k[0]]} == set()
 
 
+def test_every_command_runs_once_as_the_installed_script() -> None:
+    """Every top-level command that takes a file has a case run as the installed ``mamori`` process."""
+    groups = {key[0].split()[0] for key, _, _ in CASES.values()}
+    assert {CASES[name][0][0].split()[0] for name in PROCESS_CASES} == groups
+    assert len(PROCESS_CASES) == len(groups)
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_bad_file_is_one_line_naming_it(case: str, results: dict) -> None:
-    run, value = results[case]
+def test_bad_file_is_one_line_naming_it(
+    case: str, template: Path, forked: ForkedCli, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    if case in PROCESS_CASES and not MAMORI.exists():
+        pytest.skip(f"the installed mamori is not next to {sys.executable}")
+    run, value = _run_case(case, template, tmp_path_factory.mktemp("case"), forked)
     if value == SKIP:
         pytest.skip("cannot make a device node here (not root, or nodev)")
     assert run is not None, f"{case}: no answer in {TIMEOUT} s (waits on a FIFO or reads without end)"
