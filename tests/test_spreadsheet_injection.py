@@ -141,6 +141,45 @@ def _contract(tmp: Path, hostile: str) -> list[Path]:
     return [tmp / "contract.xlsx"]
 
 
+def _inventory(tmp: Path, hostile: str) -> list[Path]:
+    """A deployment whose site, system, owner and product name are hostile, exported as CSV and XLSX."""
+    from mamori.demo import DEMO_SBOM, demo_data
+    from mamori.inventory.deployments import add_deployment
+    from mamori.inventory.transfer import export_file
+    from mamori.portfolio.archive import add_product, store_sbom
+
+    store = open_store(tmp / "inventory.db")
+    add_product(store, hostile, supplier=hostile, who="test")
+    store_sbom(store, hostile, "1.0", demo_data() / DEMO_SBOM, who="test")
+    add_deployment(store, hostile, "1.0", site=hostile, system=hostile, owner=hostile, environment=hostile)
+    outputs = [tmp / "inventory.csv", tmp / "inventory.xlsx"]
+    for out in outputs:
+        export_file(store, out)
+    return outputs
+
+
+def _priorities(tmp: Path, hostile: str) -> list[Path]:
+    """``inventory priorities --format csv`` with hostile text in every field that comes from input."""
+    from mamori.cli.inventory import _csv
+
+    item = {
+        "rank": 1,
+        "ssvc": {"outcome": "act", "path": hostile},
+        "vulnerability": {"kev": True, "epss": 0.5, "score": 9.8, "id": hostile},
+        "site": hostile,
+        "system": hostile,
+        "product": hostile,
+        "release": hostile,
+        "component": {"name": hostile, "version": hostile, "purl": hostile},
+        "fixed_versions": [hostile],
+        "support_ends": hostile,
+        "support_state": hostile,
+    }
+    out = tmp / "priorities.csv"
+    out.write_bytes(_csv({"items": [item]}))
+    return [out]
+
+
 # module that writes → how the test drives it with hostile text
 WRITERS: dict[str, tuple[str, Callable[..., Callable[[Path, str], list[Path]]]]] = {
     "scan --format csv": ("report/csv_report.py", lambda mp: _scan("csv")),
@@ -148,6 +187,8 @@ WRITERS: dict[str, tuple[str, Callable[..., Callable[[Path, str], list[Path]]]]]
     "assess export-xlsx": ("compliance/questionnaire.py", lambda mp: _assess),
     "plan contract (.xlsx)": ("compliance/planner.py", _plan),
     "contract check (.xlsx)": ("contract/check.py", lambda mp: _contract),
+    "inventory export (.csv, .xlsx)": ("inventory/transfer.py", lambda mp: _inventory),
+    "inventory priorities --format csv": ("cli/inventory.py", lambda mp: _priorities),
     "sbom SPDX Lite CSV": ("sbom/spreadsheet/table.py", lambda mp: _sbom("spdx-lite-csv", "csv")),
     "sbom SPDX Lite XLSX": ("sbom/spreadsheet/spdx_lite.py", lambda mp: _sbom("spdx-lite-xlsx", "xlsx")),
 }

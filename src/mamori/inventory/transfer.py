@@ -112,7 +112,7 @@ def _csv_table(path: Path, data: bytes) -> list[list[Any]]:
     table: list[list[Any]] = []
     try:
         for record in csv.reader(io.StringIO(text, newline="")):
-            table.append([_csv_cell(cell) for cell in record[:MAX_COLUMNS]])
+            table.append(list(map(_csv_cell, record[:MAX_COLUMNS])))
             _limit(path, len(table) - 1)
     except csv.Error as exc:
         raise InputError(path, _("not a CSV file: {reason}").format(reason=exc)) from None
@@ -135,16 +135,18 @@ def _xlsx_table(path: Path, data: bytes) -> list[list[Any]]:
     try:
         table: list[list[Any]] = []
         for row in wb.worksheets[0].iter_rows():
-            table.append(
-                [
-                    Formula(str(c.value)) if getattr(c, "data_type", None) == "f" else c.value
-                    for c in row[:MAX_COLUMNS]
-                ]
-            )
+            table.append(_read_row(row))
             _limit(path, len(table) - 1)
         return table
     finally:
         wb.close()
+
+
+def _read_row(row: Any) -> list[Any]:
+    """A worksheet row's values; a formula cell stays a :class:`Formula` (refused later, never evaluated)."""
+    return [
+        Formula(str(c.value)) if getattr(c, "data_type", None) == "f" else c.value for c in row[:MAX_COLUMNS]
+    ]
 
 
 def read_table(path: Path) -> list[list[Any]]:
@@ -232,9 +234,14 @@ def import_file(store: Store, path: Path, *, who: str | None = None) -> ImportRe
 def export_rows(store: Store) -> list[list[Any]]:
     rows: list[list[Any]] = [list(EXPORT_COLUMNS)]
     for d in list_deployments(store, status=None):
-        data = d.as_dict()
-        rows.append([data.get(c) for c in EXPORT_COLUMNS])
+        rows.append(_export_row(d.as_dict()))
     return rows
+
+
+def _export_row(data: dict[str, Any]) -> list[Any]:
+    """A deployment's values in the order of :data:`EXPORT_COLUMNS` (the writers put them in cells
+    through :mod:`mamori.cells`)."""
+    return [data.get(c) for c in EXPORT_COLUMNS]
 
 
 def export_file(store: Store, path: Path, fmt: str | None = None) -> int:

@@ -208,10 +208,17 @@ def _store_state(store: Store, role: str, epss_rise: float, policy: Any) -> str:
                 select(func.count(), func.max(tr.c.id), func.max(tr.c.at), func.sum(tr.c.version))
             ).one()
         )
+        # the knowledge base's generation counts source records, but KEV and EPSS imports add none and two
+        # imports within one second leave the same ``updated_at``: their tables are read themselves
+        enrichment = (
+            tuple(conn.exec_driver_sql("SELECT count(*), max(date_added) FROM kev").one()),
+            tuple(conn.exec_driver_sql("SELECT count(*), max(date), sum(score) FROM epss").one()),
+        )
     raw = repr(
         (
             STATE_VERSION,
             knowledge.generation,
+            enrichment,
             triage,
             sorted(contexts(store).items()),
             policy,

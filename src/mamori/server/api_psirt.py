@@ -480,7 +480,16 @@ def psirt_metrics(
     return metrics_for(store, principal, team)
 
 
-@router.get("/psirt/metrics.csv", response_class=Response)
+@router.get(
+    "/psirt/metrics.csv",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "the metrics as CSV (attachment)",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    },
+)
 def psirt_metrics_csv(
     principal: Principal = Depends(require("psirt.read")),
     store: Store = Depends(get_store),
