@@ -13,6 +13,7 @@ session's CSRF token.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -275,6 +276,31 @@ def _back(case: cases.Case, done: str) -> Response:
     return RedirectResponse(f"/psirt/cases/{quote(case.key)}?done={done}", 303)
 
 
+async def _act(
+    request: Request,
+    principal: Principal,
+    store: Store,
+    case: cases.Case,
+    action: str,
+    call: Callable[[], Any],
+    answer: Callable[[Any], Response],
+    detail: Callable[[Any], dict[str, Any] | None] = lambda _result: None,
+) -> Response:
+    """Run ``call`` (it builds the API's body from the form and calls the API) in the thread pool. A form
+    the body refuses, or a 422 from the API, shows the case page with the problem; otherwise the change is
+    audited as ``action`` (with ``detail(result)``) and ``answer(result)`` is the response."""
+    try:
+        result = await run_in_threadpool(call)
+    except ValidationError as exc:
+        return await _refused(request, principal, store, case.key, _invalid(exc))
+    except HTTPException as exc:
+        if exc.status_code != 422:
+            raise
+        return await _refused(request, principal, store, case.key, _problem(exc))
+    await audit(request, action, f"case:{case.key}", detail(result), api._team_id(principal, case.team))
+    return answer(result)
+
+
 @router.post("/psirt/cases/{case_key}/transition")
 async def case_transition(
     request: Request,
@@ -287,28 +313,22 @@ async def case_transition(
     ssvc = {
         name[len("ssvc_") :]: value for name, value in values.items() if name.startswith("ssvc_") and value
     }
-    try:
-        body = api.TransitionIn(
-            state=values.get("state", ""),
-            note=values.get("note") or None,
-            ssvc=ssvc or None,
-            duplicate_of=values.get("duplicate_of") or None,
-        )
-        moved = await run_in_threadpool(api.move, store, principal, case, body)
-    except ValidationError as exc:
-        return await _refused(request, principal, store, case.key, _invalid(exc))
-    except HTTPException as exc:
-        if exc.status_code != 422:
-            raise
-        return await _refused(request, principal, store, case.key, _problem(exc))
-    await audit(
+    body = {
+        "state": values.get("state", ""),
+        "note": values.get("note") or None,
+        "ssvc": ssvc or None,
+        "duplicate_of": values.get("duplicate_of") or None,
+    }
+    return await _act(
         request,
+        principal,
+        store,
+        case,
         "psirt.case.transition",
-        f"case:{case.key}",
-        {"from": case.state, "to": moved.state},
-        api._team_id(principal, case.team),
+        lambda: api.move(store, principal, case, api.TransitionIn(**body)),
+        lambda _moved: _back(case, "moved"),
+        lambda moved: {"from": case.state, "to": moved.state},
     )
-    return _back(case, "moved")
 
 
 @router.post("/psirt/cases/{case_key}/edit")
@@ -345,17 +365,17 @@ async def case_edit(
         for name in TEXTS
         if f"text_{name}" in values and (values.get(f"text_{name}") or None) != own.get(name)
     }
-    try:
-        body = api.CaseEdit(values=changed, texts={case.lang: texts} if texts else None)
-        await run_in_threadpool(api.edit, store, principal, case, body)
-    except ValidationError as exc:
-        return await _refused(request, principal, store, case.key, _invalid(exc))
-    except HTTPException as exc:
-        if exc.status_code != 422:
-            raise
-        return await _refused(request, principal, store, case.key, _problem(exc))
-    await audit(request, "psirt.case.edit", f"case:{case.key}", None, api._team_id(principal, case.team))
-    return _back(case, "edited")
+    return await _act(
+        request,
+        principal,
+        store,
+        case,
+        "psirt.case.edit",
+        lambda: api.edit(
+            store, principal, case, api.CaseEdit(values=changed, texts={case.lang: texts} if texts else None)
+        ),
+        lambda _edited: _back(case, "edited"),
+    )
 
 
 @router.post("/psirt/cases/{case_key}/affected")
@@ -366,14 +386,15 @@ async def case_affected(
     store: Store = Depends(get_store),
 ) -> Response:
     case = await _case(request, principal, store, case_key, "psirt.write")
-    try:
-        await run_in_threadpool(api.recompute, store, principal, case)
-    except HTTPException as exc:
-        if exc.status_code != 422:
-            raise
-        return await _refused(request, principal, store, case.key, _problem(exc))
-    await audit(request, "psirt.case.affected", f"case:{case.key}", None, api._team_id(principal, case.team))
-    return _back(case, "computed")
+    return await _act(
+        request,
+        principal,
+        store,
+        case,
+        "psirt.case.affected",
+        lambda: api.recompute(store, principal, case),
+        lambda _found: _back(case, "computed"),
+    )
 
 
 @router.post("/psirt/cases/{case_key}/products")
@@ -386,21 +407,20 @@ async def case_product(
     case = await _case(request, principal, store, case_key, "psirt.write")
     values = await _form(request)
     status = values.get("status", "")
-    try:
-        body = api.ProductIn(
-            product=values.get("product", ""),
-            release=values.get("release", ""),
-            status=None if status == "remove" else status,  # type: ignore[arg-type]
-        )
-        await run_in_threadpool(api.set_release, store, principal, case, body)
-    except ValidationError as exc:
-        return await _refused(request, principal, store, case.key, _invalid(exc))
-    except HTTPException as exc:
-        if exc.status_code != 422:
-            raise
-        return await _refused(request, principal, store, case.key, _problem(exc))
-    await audit(request, "psirt.case.products", f"case:{case.key}", None, api._team_id(principal, case.team))
-    return _back(case, "release")
+    body = {
+        "product": values.get("product", ""),
+        "release": values.get("release", ""),
+        "status": None if status == "remove" else status,
+    }
+    return await _act(
+        request,
+        principal,
+        store,
+        case,
+        "psirt.case.products",
+        lambda: api.set_release(store, principal, case, api.ProductIn(**body)),
+        lambda _set: _back(case, "release"),
+    )
 
 
 def _json_file(data: Any, name: str) -> Response:
@@ -417,25 +437,24 @@ async def case_csaf(
 ) -> Response:
     case = await _case(request, principal, store, case_key, "psirt.write")
     values = await _form(request)
-    try:
-        body = api.CsafIn(
-            publisher=values.get("publisher") or None,
-            namespace=values.get("namespace") or None,
-            lang=values.get("lang") or None,  # type: ignore[arg-type]
-            vex=values.get("vex") == "1",
-            tlp=values.get("tlp") or "WHITE",  # type: ignore[arg-type]
-            status=values.get("status") or None,  # type: ignore[arg-type]
-            revision=values.get("revision") or None,
-        )
-        doc = await run_in_threadpool(api.draft_csaf, store, request, principal, case, body)
-    except ValidationError as exc:
-        return await _refused(request, principal, store, case.key, _invalid(exc))
-    except HTTPException as exc:
-        if exc.status_code != 422:
-            raise
-        return await _refused(request, principal, store, case.key, _problem(exc))
-    await audit(request, "psirt.case.csaf", f"case:{case.key}", None, api._team_id(principal, case.team))
-    return _json_file(doc, f"{case.key.lower()}.csaf.json")
+    body = {
+        "publisher": values.get("publisher") or None,
+        "namespace": values.get("namespace") or None,
+        "lang": values.get("lang") or None,
+        "vex": values.get("vex") == "1",
+        "tlp": values.get("tlp") or "WHITE",
+        "status": values.get("status") or None,
+        "revision": values.get("revision") or None,
+    }
+    return await _act(
+        request,
+        principal,
+        store,
+        case,
+        "psirt.case.csaf",
+        lambda: api.draft_csaf(store, request, principal, case, api.CsafIn(**body)),
+        lambda doc: _json_file(doc, f"{case.key.lower()}.csaf.json"),
+    )
 
 
 @router.post("/psirt/cases/{case_key}/cve")
@@ -448,22 +467,21 @@ async def case_cve(
     case = await _case(request, principal, store, case_key, "psirt.write")
     values = await _form(request)
     references = [r for r in values.get("references", "").split() if r][:50]
-    try:
-        body = api.CveIn(
-            org_id=values.get("org_id") or None,
-            short_name=values.get("short_name") or None,
-            vendor=values.get("vendor") or None,
-            references=references,
-        )
-        record = await run_in_threadpool(api.draft_cve, store, request, principal, case, body)
-    except ValidationError as exc:
-        return await _refused(request, principal, store, case.key, _invalid(exc))
-    except HTTPException as exc:
-        if exc.status_code != 422:
-            raise
-        return await _refused(request, principal, store, case.key, _problem(exc))
-    await audit(request, "psirt.case.cve", f"case:{case.key}", None, api._team_id(principal, case.team))
-    return _json_file(record, f"{case.key.lower()}.cve.json")
+    body = {
+        "org_id": values.get("org_id") or None,
+        "short_name": values.get("short_name") or None,
+        "vendor": values.get("vendor") or None,
+        "references": references,
+    }
+    return await _act(
+        request,
+        principal,
+        store,
+        case,
+        "psirt.case.cve",
+        lambda: api.draft_cve(store, request, principal, case, api.CveIn(**body)),
+        lambda record: _json_file(record, f"{case.key.lower()}.cve.json"),
+    )
 
 
 # -- metrics -----------------------------------------------------------------------------------------
