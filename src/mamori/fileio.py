@@ -371,6 +371,26 @@ def check_xlsx(data: bytes, path: str | Path) -> None:
             budget.read(archive, info, f"{path}:{info.filename}")
 
 
+def open_xlsx(data: bytes, path: str | Path, *, read_only: bool = True, data_only: bool = True) -> Any:
+    """The openpyxl workbook of ``data``, after :func:`check_xlsx`; anything openpyxl raises (zipfile,
+    zlib, XML and its own checks) becomes one InputError naming ``path``. ``data_only=False`` keeps formula
+    cells as formulas (so a reader can refuse them), never evaluated."""
+    import warnings
+
+    from openpyxl import load_workbook
+
+    check_xlsx(data, path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return load_workbook(io.BytesIO(data), read_only=read_only, data_only=data_only)
+    except Exception as exc:  # openpyxl raises anything from zipfile, zlib, XML and its own checks
+        reason = " ".join(str(exc).split())
+        raise InputError(
+            path, message("xlsx", "not_workbook", type=type(exc).__name__, reason=reason)
+        ) from None
+
+
 # --- YAML ----------------------------------------------------------------------------------------
 
 

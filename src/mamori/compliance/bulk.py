@@ -19,7 +19,6 @@ import csv
 import datetime as dt
 import io
 import unicodedata
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from mamori import cells
 from mamori.compliance.assessment import STATUSES, Assessment, Evidence, resolve_item
 from mamori.compliance.evidence import parse_evidence
 from mamori.errors import InputError
-from mamori.fileio import check_xlsx, check_yaml_depth, read_bytes
+from mamori.fileio import check_yaml_depth, open_xlsx, read_bytes
 from mamori.i18n import _
 
 MAX_ROWS = 5000
@@ -237,19 +236,7 @@ def _csv_table(path: Path) -> list[list[Any]]:
 
 
 def _xlsx_table(path: Path) -> list[list[Any]]:
-    from openpyxl import load_workbook
-
-    data = read_bytes(path)
-    check_xlsx(data, path)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises anything from zipfile, zlib, XML and its own checks
-        raise InputError(
-            path,
-            _("not an Excel workbook (.xlsx): {type}: {reason}").format(type=type(exc).__name__, reason=exc),
-        ) from None
+    wb = open_xlsx(read_bytes(path), path, data_only=False)
     try:
         from mamori.compliance.questionnaire import ITEMS_SHEET
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from mamori.compliance.evidence import describe, parse_evidence
 from mamori.compliance.messages import both, t
 from mamori.compliance.repository import validated_answer
 from mamori.errors import InputError
-from mamori.fileio import atomic_writer, check_xlsx, read_bytes
+from mamori.fileio import atomic_writer, open_xlsx, read_bytes
 from mamori.i18n import _
 
 MARKER = "mamori questionnaire"
@@ -228,21 +227,7 @@ class QuestionnaireProblems(InputError):
 def _open(path: Path) -> Any:
     """The workbook at ``path`` whatever its name: a regular file within the size limit whose parts
     inflate within bounds (:func:`mamori.fileio.check_xlsx`), else one InputError."""
-    import io
-
-    from openpyxl import load_workbook
-
-    data = read_bytes(path)
-    check_xlsx(data, path)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return load_workbook(io.BytesIO(data), data_only=True)
-    except Exception as exc:  # openpyxl raises anything from zipfile, zlib, XML and its own checks
-        raise InputError(
-            path,
-            _("not an Excel workbook (.xlsx): {error}: {exc}").format(error=type(exc).__name__, exc=exc),
-        ) from None
+    return open_xlsx(read_bytes(path), path, read_only=False)
 
 
 def _about(wb: Any, path: Path) -> dict[str, Any]:

@@ -15,9 +15,7 @@ under it give values) or from a YAML/JSON terms file::
 
 from __future__ import annotations
 
-import io
 import re
-import warnings
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -25,7 +23,7 @@ from typing import Any
 
 from mamori.compliance import catalog as cat
 from mamori.errors import InputError
-from mamori.fileio import check_xlsx, read_bytes, read_yaml
+from mamori.fileio import open_xlsx, read_bytes, read_yaml
 from mamori.i18n import _
 from mamori.packaged import load_yaml
 
@@ -299,20 +297,9 @@ def _cell(value: Any) -> str | None:
 
 
 def _from_xlsx(path: Path) -> dict[str, ItemTerm]:
-    from openpyxl import load_workbook
-
     from mamori.compliance.messages import both
 
-    data = read_bytes(path)
-    check_xlsx(data, path)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            wb = load_workbook(io.BytesIO(data), data_only=True, read_only=True)
-    except Exception as exc:  # openpyxl raises anything from zipfile, zlib, XML and its own checks
-        raise InputError(
-            path, _("not an Excel workbook (.xlsx): {error}").format(error=type(exc).__name__)
-        ) from None
+    wb = open_xlsx(read_bytes(path), path)
     ws = wb.worksheets[0]
     rows = list(ws.iter_rows(values_only=True, max_row=200, max_col=30))
     names = {key: set(both(f"plan.{key}").values()) for key in ("agreed", "clause_ref", "note")}

@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from typing import Any
 from mamori import cells
 from mamori.display import visible
 from mamori.errors import InputError
-from mamori.fileio import atomic_writer, check_xlsx, read_bytes
+from mamori.fileio import atomic_writer, open_xlsx, read_bytes
 from mamori.i18n import _
 from mamori.inventory.deployments import FIELDS, checked_fields, list_deployments
 from mamori.store import Store
@@ -120,18 +119,7 @@ def _csv_table(path: Path, data: bytes) -> list[list[Any]]:
 
 
 def _xlsx_table(path: Path, data: bytes) -> list[list[Any]]:
-    from openpyxl import load_workbook
-
-    check_xlsx(data, path)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises anything from zipfile, zlib, XML and its own checks
-        raise InputError(
-            path,
-            _("not an Excel workbook (.xlsx): {type}: {reason}").format(type=type(exc).__name__, reason=exc),
-        ) from None
+    wb = open_xlsx(data, path, data_only=False)
     try:
         table: list[list[Any]] = []
         for row in wb.worksheets[0].iter_rows():
