@@ -285,8 +285,8 @@ def import_cmd(
     _language(lang)
     fmt = _format(output_format)
     keys = _keys(key)
-    if report is not None and report.suffix.lower() not in (".xlsx", ".md"):
-        raise InputError(report, _("the report is written as .xlsx or .md"))
+    if report is not None:
+        _check_report(report)
     with open_store(db) as store:
         try:
             done = import_bundle(store, file, keys, who=by, match=not no_match)
@@ -317,6 +317,26 @@ def import_cmd(
             err=True,
         )
     raise typer.Exit(code)
+
+
+def _check_report(path: Path) -> None:
+    """Refuse a report path that cannot be written before anything is stored."""
+    import os
+    import stat
+
+    from mamori.fileio import check_folder, not_regular
+
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise InputError(path, str(exc.strerror or exc)) from None
+    if mode is not None and not stat.S_ISREG(mode):
+        raise not_regular(path, mode)
+    check_folder(path.parent if str(path.parent) else Path("."))
+    if path.suffix.lower() not in (".xlsx", ".md"):
+        raise InputError(path, _("the report is written as .xlsx or .md"))
 
 
 def _print_terms(terms: Any, report: Path | None) -> None:
