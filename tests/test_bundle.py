@@ -16,7 +16,7 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -138,6 +138,15 @@ def test_bundle_of_a_real_release_verifies_and_is_deterministic(supplier: Store,
     run = _run("bundle", "verify", str(path), "--key", str(public), db=tmp_path / "c.db")
     assert run.returncode == 0, run.stderr
     assert "verified" in run.stdout
+    from mamori.bundle.terms import delivery_of
+
+    delivery = delivery_of(result, date(2026, 11, 20))
+    assert [a.id for a in delivery.advisories] == ["CVE-2020-36518"]
+    notified = csaf["document"]["tracking"]["initial_release_date"][:10]
+    assert [str(a.notified) for a in delivery.advisories] == [notified]
+    assert [s.vulnerability.id for v in delivery.vex for s in v.statements] == ["CVE-2020-36518"]
+    assert delivery.delivered == date(2026, 11, 20) and delivery.release_date is None
+    assert [name for name, _doc in delivery.sboms] == ["sbom/original/bom.json"]
 
 
 def test_ecdsa_p256_keys_sign_and_verify(supplier: Store, tmp_path: Path) -> None:
