@@ -19,6 +19,7 @@ import orjson
 from mamori.bundle.importer import read_parts
 from mamori.bundle.verify import VerifiedBundle
 from mamori.contract.check import Advisory, Delivery, Gap, check, counts, exit_code
+from mamori.errors import InputError
 from mamori.store import Store
 
 
@@ -102,8 +103,11 @@ def check_bundle(store: Store, verified: VerifiedBundle, imported_on: dt.date | 
     """The bundle checked against its supplier's agreed terms (``results`` None when there are none)."""
     from mamori.contract.store import get_terms, supplier_name
 
-    supplier = supplier_name(verified.supplier)
     files = [str(p.get("name")) for p in verified.parts()]
+    try:
+        supplier = supplier_name(verified.supplier)
+    except InputError:  # a name no terms can be stored under
+        return BundleTerms(verified.supplier.strip()[:200], None, files)
     terms = get_terms(store, supplier)
     if terms is None:
         return BundleTerms(supplier, None, files)
