@@ -1,5 +1,6 @@
 """``mamori bundle keygen|create|verify|import|trust``: signed supplier release bundles (thin wiring over
-:mod:`mamori.bundle`). Exit codes: 0 ok, 1 verification failed (nothing imported), 2 unreadable or bad input."""
+:mod:`mamori.bundle`). Exit codes: 0 ok, 1 verification failed (nothing imported) or, for ``import``, stored
+but the supplier's agreed terms not met, 2 unreadable or bad input, 3 ``import`` stored but matching failed."""
 
 from __future__ import annotations
 
