@@ -16,7 +16,7 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -138,6 +138,15 @@ def test_bundle_of_a_real_release_verifies_and_is_deterministic(supplier: Store,
     run = _run("bundle", "verify", str(path), "--key", str(public), db=tmp_path / "c.db")
     assert run.returncode == 0, run.stderr
     assert "verified" in run.stdout
+    from mamori.bundle.terms import delivery_of
+
+    delivery = delivery_of(result, date(2026, 11, 20))
+    assert [a.id for a in delivery.advisories] == ["CVE-2020-36518"]
+    notified = csaf["document"]["tracking"]["initial_release_date"][:10]
+    assert [str(a.notified) for a in delivery.advisories] == [notified]
+    assert [s.vulnerability.id for v in delivery.vex for s in v.statements] == ["CVE-2020-36518"]
+    assert delivery.delivered == date(2026, 11, 20) and delivery.release_date is None
+    assert [name for name, _doc in delivery.sboms] == ["sbom/original/bom.json"]
 
 
 def test_ecdsa_p256_keys_sign_and_verify(supplier: Store, tmp_path: Path) -> None:
@@ -359,29 +368,135 @@ def test_a_refused_bundle_stores_nothing(signed: tuple[Path, Path], tmp_path: Pa
     assert run.returncode == 1 and "nothing was imported" in run.stdout
 
 
-def test_a_failed_import_is_undone(
-    signed: tuple[Path, Path], customer: str, monkeypatch: pytest.MonkeyPatch
+def _snapshot(store: Store) -> dict[str, list[str]]:
+    """Every row of every table, sorted: the store's whole state."""
+    from sqlalchemy import inspect, text
+
+    out: dict[str, list[str]] = {}
+    with store.engine.connect() as conn:
+        for name in sorted(inspect(conn).get_table_names()):
+            rows = conn.execute(text(f'SELECT * FROM "{name}"')).all()
+            out[name] = sorted(repr(tuple(r)) for r in rows)
+    return out
+
+
+def _vex_bundles(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """Two bundles of shop 2.1.0: the demo SBOM without VEX, then a second SBOM revision with a VEX
+    statement on its commons-text 1.10.0; and the public key."""
+    key, public = _keys(tmp_path, "supplier")
+    signer = load_signer(key)
+    with open_store(tmp_path / "supplier.db") as s:
+        add_product(s, "shop", SUPPLIER)
+        store_sbom(s, "shop", "2.1.0", DEMO_SBOM)
+        first = tmp_path / "first.zip"
+        first.write_bytes(create_bundle(s, "shop", "2.1.0", signer).data)
+        store_sbom_data(s, "shop", "2.1.0", _newer_sbom(), Path("shop-portal-2.1.0b.cdx.json"))
+        set_records(
+            s,
+            [
+                validated(
+                    "shop", "2.1.0", "pkg:maven/org.apache.commons/commons-text@1.10.0", "CVE-2022-42889",
+                    "not_affected", "code_not_present", [], None, who="psirt", at="2026-11-03T00:00:00Z",
+                )
+            ],
+        )  # fmt: skip
+        second = tmp_path / "second.zip"
+        second.write_bytes(create_bundle(s, "shop", "2.1.0", signer).data)
+    return first, second, public
+
+
+def test_a_failed_import_leaves_the_store_exactly_as_it_was(
+    tmp_path: Path, customer: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sqlalchemy import func, select
-
     from mamori.bundle import importer
-    from mamori.portfolio import tables as t
 
+    first, second, public = _vex_bundles(tmp_path)
+    assert "vex/vex.cdx.json" in _members(second.read_bytes())
+    run = _run("db", "import", str(DEMO / "osv"), db=customer)
+    assert run.returncode == 0, run.stderr
+    with open_store(customer) as c:
+        pin_key(c, SUPPLIER, load_public(public), "procurement")
+        one = import_bundle(c, first)
+        assert one.vex_records is None and one.match_error is None
+        before = _snapshot(c)
+        assert before["portfolio_finding"] and before["release_sbom"] and not before["triage_record"]
+
+        def broken(*args: object, **kwargs: object) -> None:
+            raise OSError("disk gone")
+
+        # the last write of the import: the parts, after the SBOM revision and the VEX records
+        monkeypatch.setattr(importer, "_store_documents", broken)
+        with pytest.raises(OSError, match="disk gone"):
+            import_bundle(c, second)
+        assert _snapshot(c) == before  # every table, row for row: triage records and findings included
+        monkeypatch.undo()
+        two = import_bundle(c, second)
+        after = _snapshot(c)
+    assert two.sbom_revision == 2 and two.vex_records == 1 and two.match_error is None
+    assert len(after["triage_record"]) == 1 and len(after["bundle_import"]) == 2
+    assert two.diff["findings"]["resolved"] and all(
+        "commons-text@1.9" in f for f in two.diff["findings"]["resolved"]
+    )
+
+
+def test_a_failed_match_leaves_the_import_stored_and_says_so(
+    signed: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    rematch = importlib.import_module("mamori.portfolio.rematch")  # the package names a function so too
     path, public = signed
 
     def broken(*args: object, **kwargs: object) -> None:
-        raise OSError("disk gone")
+        raise RuntimeError("matcher down")
 
-    monkeypatch.setattr(importer, "_diff", broken)
-    with open_store(customer) as c:
-        with pytest.raises(OSError):
-            import_bundle(c, path, [load_public(public)])
-        with c.engine.connect() as conn:
-            for table in (t.ProductRow, t.ReleaseRow, t.SbomRow, t.SbomComponentRow, t.FindingRow):
-                assert conn.scalar(select(func.count()).select_from(table.__table__)) == 0
-        monkeypatch.undo()
-        done = import_bundle(c, path, [load_public(public)], match=False)
-        assert done.sbom_revision == 1 and done.diff == {}
+    monkeypatch.setattr(rematch, "match_release", broken)
+    with open_store(tmp_path / "customer.db") as c:
+        done = import_bundle(c, path, [load_public(public)])
+        state = _snapshot(c)
+    assert done.match_error == "matcher down" and done.sbom_revision == 1
+    assert len(state["bundle_import"]) == 1 and len(state["bundle_document"]) == len(done.parts)
+    assert "null" in state["bundle_import"][0]  # findings: not known
+
+
+TX_TERMS = """\
+items:
+  TX-01: {formats: cyclonedx}
+  TX-11: {vex: yes}
+"""
+
+
+def test_bundle_import_checks_the_agreed_terms(tmp_path: Path) -> None:
+    from mamori.contract.store import set_terms
+    from mamori.contract.terms import load
+
+    first, second, public = _vex_bundles(tmp_path)
+    (tmp_path / "terms.yaml").write_text(TX_TERMS, encoding="utf-8")
+    dbs = {name: tmp_path / f"{name}.db" for name in ("novex", "vex", "noterms")}
+    for name, db in dbs.items():
+        with open_store(db) as c:
+            pin_key(c, SUPPLIER, load_public(public), "procurement")
+            if name != "noterms":
+                set_terms(c, load(tmp_path / "terms.yaml", SUPPLIER), "procurement")
+    report = tmp_path / "back.md"
+    run = _run("bundle", "import", str(first), "--no-match", "--report", str(report), "--format", "json",
+               db=dbs["novex"])  # fmt: skip
+    assert run.returncode == 1, run.stderr
+    out = json.loads(run.stdout)
+    assert out["sbom_revision"] == 1 and out["contract"]["terms"] is True
+    gaps = [(r["item"], r["term"]) for r in out["contract"]["results"] if r["status"] == "gap"]
+    assert gaps == [("TX-11", "vex")]
+    met = [(r["item"], r["term"]) for r in out["contract"]["results"] if r["status"] == "met"]
+    assert met == [("TX-01", "formats")]
+    body = report.read_text(encoding="utf-8")
+    assert "TX-11" in body and "Example Corp" in body
+    run = _run("bundle", "import", str(second), "--no-match", db=dbs["vex"])
+    assert run.returncode == 0, run.stderr + run.stdout
+    assert "contract with Example Corp: 0 gaps, 0 to confirm, 2 met" in run.stdout
+    run = _run("bundle", "import", str(first), "--no-match", "--report", str(tmp_path / "x.md"),
+               db=dbs["noterms"])  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "no agreed terms" in run.stdout and not (tmp_path / "x.md").exists()
 
 
 def test_a_product_of_another_supplier_is_refused(signed: tuple[Path, Path], tmp_path: Path) -> None:

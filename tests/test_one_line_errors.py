@@ -187,6 +187,7 @@ WRITES: dict[tuple[str, str], tuple[str, ...]] = {
                                  "https://example.com/advisory", "-o", "{}"),
     ("advisory publish", "provider"): ("advisory", "publish", "@csaf", "--provider", "{}"),
     ("bundle keygen", "output"): ("bundle", "keygen", "-o", "{}"),
+    ("bundle import", "report"): ("bundle", "import", "@bundle", "--key", "@pub", "--report", "{}"),
     ("bundle create", "output"): ("bundle", "create", "shop@1.0", "--supplier", "S", "--key", "@key", "-o", "{}"),
     ("inventory export", "output"): ("inventory", "export", "-o", "{}"),
     ("inventory priorities", "output"): ("inventory", "priorities", "--format", "json", "-o", "{}"),

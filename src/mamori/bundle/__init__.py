@@ -5,7 +5,8 @@ verification and import of it (issue 19).
 CSAF advisories of the PSIRT cases touching it, the self-conformity declaration (JSON and PDF) and the JC-STAR
 label page into one zip with a manifest and a signed attestation; ``verify_bundle`` (customer) checks it;
 ``import_bundle`` stores a verified bundle and reports what differs from the product's previous one
-(:class:`BundleImport`).
+(:class:`BundleImport`); ``check_bundle`` checks it against the terms agreed with its supplier
+(:mod:`mamori.contract`).
 
 Why these formats:
 
@@ -35,6 +36,7 @@ from mamori.lazy import lazy_exports
 if TYPE_CHECKING:
     from mamori.bundle.create import CreatedBundle, create_bundle
     from mamori.bundle.importer import BundleImport, BundleRefused, import_bundle
+    from mamori.bundle.terms import BundleTerms, check_bundle
     from mamori.bundle.verify import VerifiedBundle, verify_bundle
 
 _HOME = {
@@ -43,6 +45,8 @@ _HOME = {
     "BundleImport": "importer",
     "BundleRefused": "importer",
     "import_bundle": "importer",
+    "BundleTerms": "terms",
+    "check_bundle": "terms",
     "VerifiedBundle": "verify",
     "verify_bundle": "verify",
 }
@@ -52,8 +56,10 @@ __getattr__ = lazy_exports(__name__, _HOME)
 __all__ = [
     "BundleImport",
     "BundleRefused",
+    "BundleTerms",
     "CreatedBundle",
     "VerifiedBundle",
+    "check_bundle",
     "create_bundle",
     "import_bundle",
     "verify_bundle",

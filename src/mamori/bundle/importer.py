@@ -2,14 +2,13 @@
 
 Verification comes first: a bundle that fails it is refused and nothing is stored. Then every part is
 read and checked (the SBOM parsed, the VEX read, each declaration checked against its schema) before the
-first write, so a part that cannot be read stores nothing either. The writes: the product (created with
-its supplier), the SBOM as the release's next ``release_sbom`` revision (:mod:`mamori.portfolio.archive`),
-the VEX as triage records (:mod:`mamori.portfolio.vexin`), a match of the release, and the import with
-every part kept as it came (``bundle_document``). Each of those steps is its own transaction (they are the
-portfolio's own functions); should a later one fail, the SBOM revision, and the release and product this
-import created, are removed again. What a failed import may leave: triage records of its VEX (importing the
-same VEX again changes nothing) and, for a release that existed before, findings the match updated (the
-next match of the release sets them right).
+first write, so a part that cannot be read stores nothing either. The writes are one transaction on one
+connection: the product (created with its supplier), the SBOM as the release's next ``release_sbom``
+revision (:mod:`mamori.portfolio.archive`), the VEX as triage records (:mod:`mamori.portfolio.vexin`) and
+the import with every part kept as it came (``bundle_document``). Should any of them fail, nothing of the
+import is stored. Matching the release is its own step after that commit (it commits in stages of its own):
+a failed match leaves the import stored and consistent, is reported as ``match_error`` and the findings
+stay unknown until the next match of the release.
 
 What differs from the previous bundle of the same product is reported: components added, removed and
 changed (:mod:`mamori.sbom.diff`), open findings new and resolved after matching, and declaration changes
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, select
 
 from mamori.bundle import tables as bt
 from mamori.bundle.signing import PublicKey, load_public_pem
@@ -67,6 +66,8 @@ class BundleImport:
     previous: dict[str, Any] | None
     diff: dict[str, Any] = field(default_factory=dict)
     documents: dict[str, bytes] = field(default_factory=dict)  # member name → bytes, as imported
+    verified: VerifiedBundle | None = None
+    match_error: str | None = None  # matching after the import failed: findings are not known
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -81,6 +82,7 @@ class BundleImport:
             "parts": self.parts,
             "previous": self.previous,
             "diff": self.diff,
+            "match_error": self.match_error,
         }
 
 
@@ -155,7 +157,7 @@ class _Read:
     declarations: list[tuple[str, dict[str, Any]]]
 
 
-def _read_parts(verified: VerifiedBundle) -> _Read:
+def read_parts(verified: VerifiedBundle) -> _Read:
     from mamori import vex
     from mamori.portfolio.archive import parse_sbom
 
@@ -282,53 +284,45 @@ def _diff(
 # --------------------------------------------------------------------------------------------- import
 
 
-def _product(store: Store, product: str, supplier: str, who: str) -> tuple[int, bool]:
-    """The product's id (created with its supplier when new) and whether it was created here."""
+def _product(conn: Connection, product: str, supplier: str, who: str) -> int:
+    """The product's id, created with its supplier when new (on the import's transaction)."""
     from mamori.portfolio import tables as t
-    from mamori.portfolio.archive import add_product
+    from mamori.portfolio.archive import add_product_conn
 
     p = t.ProductRow.__table__
-    with store.engine.connect().execution_options(write=True) as conn, conn.begin():
-        row = conn.execute(select(p.c.id, p.c.supplier).where(p.c.name == product)).first()
-        if row is not None:
-            if row.supplier and row.supplier.strip() != supplier:
-                raise InputError(
-                    None,
-                    _("product {product!r} is supplied by {owner!r}, not {supplier!r}").format(
-                        product=product, owner=row.supplier, supplier=supplier
-                    ),
-                )
-            if not row.supplier:
-                conn.execute(p.update().where(p.c.id == row.id).values(supplier=supplier))
-            return int(row.id), False
-    return add_product(store, product, supplier, who), True
+    row = conn.execute(select(p.c.id, p.c.supplier).where(p.c.name == product)).first()
+    if row is None:
+        return add_product_conn(conn, product, supplier, who)
+    if row.supplier and row.supplier.strip() != supplier:
+        raise InputError(
+            None,
+            _("product {product!r} is supplied by {owner!r}, not {supplier!r}").format(
+                product=product, owner=row.supplier, supplier=supplier
+            ),
+        )
+    if not row.supplier:
+        conn.execute(p.update().where(p.c.id == row.id).values(supplier=supplier))
+    return int(row.id)
 
 
-def _undo(
-    store: Store,
-    sbom_id: int | None,
-    product_id: int | None,
-    release_created: bool,
-    previous_sbom: int | None,
-) -> None:
-    """Remove what a failed import wrote: its SBOM revision (the release points back at the one before)
-    and the release and product it created."""
-    from mamori.portfolio import tables as t
-
-    s, r, sc = t.SbomRow.__table__, t.ReleaseRow.__table__, t.SbomComponentRow.__table__
-    f = t.FindingRow.__table__
-    with store.engine.connect().execution_options(write=True) as conn, conn.begin():
-        if sbom_id is not None:
-            rid = conn.scalar(select(s.c.release_id).where(s.c.id == sbom_id))
-            conn.execute(delete(sc).where(sc.c.sbom_id == sbom_id))
-            conn.execute(delete(s).where(s.c.id == sbom_id))
-            if rid is not None:
-                conn.execute(r.update().where(r.c.id == rid).values(current_sbom_id=previous_sbom))
-                if release_created:
-                    conn.execute(delete(f).where(f.c.release_id == rid))
-                    conn.execute(delete(r).where(r.c.id == rid))
-        if product_id is not None:
-            conn.execute(delete(t.ProductRow.__table__).where(t.ProductRow.__table__.c.id == product_id))
+def _store_documents(conn: Connection, import_id: int, verified: VerifiedBundle) -> None:
+    """Every part kept as it came (the import's last write)."""
+    rows = []
+    for p in verified.parts():
+        data = verified.members[str(p["name"])]
+        rows.append(
+            {
+                "import_id": import_id,
+                "name": str(p["name"]),
+                "kind": str(p.get("kind"))[:32],
+                "media_type": str(p.get("media_type"))[:100],
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "size": len(data),
+                "content": zlib.compress(data, 6),
+            }
+        )
+    if rows:
+        conn.execute(bt.BundleDocumentRow.__table__.insert(), rows)
 
 
 def import_bundle(
@@ -340,9 +334,10 @@ def import_bundle(
     match: bool = True,
 ) -> BundleImport:
     """Verify the bundle, then store it (see the module); :class:`BundleRefused` when verification fails."""
-    from mamori.portfolio.archive import store_sbom_data
+    from mamori.portfolio import tables as t
+    from mamori.portfolio.archive import store_sbom_conn
     from mamori.portfolio.rematch import match_release
-    from mamori.portfolio.vexin import import_vex
+    from mamori.portfolio.vexin import import_vex_conn
     from mamori.store.writer import now
     from mamori.triage.records import default_who
 
@@ -352,75 +347,41 @@ def import_bundle(
     supplier = _text(verified.supplier, "supplier")
     product = _text(verified.product, "product")
     release = _text(verified.release, "release", 100)
-    read = _read_parts(verified)
+    read = read_parts(verified)
     who = who or default_who()
-    from mamori.portfolio import tables as t
 
     with store.engine.connect() as conn:
         existing = conn.scalar(select(t.ProductRow.id).where(t.ProductRow.name == product))
     previous = _previous(store, existing)
-    pid, created = _product(store, product, supplier, who)
-    stored = None
-    release_created = False
-    try:
-        with store.engine.connect() as conn:
-            r = t.ReleaseRow.__table__
-            release_created = (
-                conn.scalar(select(r.c.id).where(r.c.product_id == pid, r.c.version == release)) is None
-            )
-        stored = store_sbom_data(store, product, release, read.sbom_data, Path(read.sbom_name), who)
+    parts = [{k: p.get(k) for k in ("name", "kind", "sha256", "size")} for p in verified.parts()]
+    diff = _diff(read, previous, None)
+    b = bt.BundleImportRow.__table__
+    # one transaction: the product, the SBOM revision, the VEX triage records and the import with its parts
+    with store.engine.connect().execution_options(write=True) as conn, conn.begin():
+        pid = _product(conn, product, supplier, who)
+        stored = store_sbom_conn(conn, product, release, read.sbom_data, Path(read.sbom_name), who)
         vex_records: int | None = None
         for name, doc in read.vex:
-            done = import_vex(store, product, release, name, doc)
+            done = import_vex_conn(conn, product, release, name, doc, read.sbom)
             vex_records = (vex_records or 0) + done.records
-        findings: list[str] | None = None
-        if match:
-            if not stored.unchanged:
-                match_release(store, stored.sbom_id, stored.previous_sbom_id, totals=False)
-            findings = _finding_keys(store, stored.release_id)
-        diff = _diff(read, previous, findings)
-        parts = [{k: p.get(k) for k in ("name", "kind", "sha256", "size")} for p in verified.parts()]
-        b, d = bt.BundleImportRow.__table__, bt.BundleDocumentRow.__table__
-        with store.engine.connect().execution_options(write=True) as conn, conn.begin():
-            import_id = int(
-                conn.execute(
-                    b.insert().values(
-                        product_id=pid,
-                        release=release,
-                        supplier=supplier[:200],
-                        bundle_sha256=verified.sha256,
-                        statement_sha256=verified.statement_sha256,
-                        key_id=str(verified.key_id),
-                        imported_at=now(),
-                        imported_by=who[:200],
-                        findings=orjson.dumps(findings).decode() if findings is not None else "null",
-                        diff=orjson.dumps(diff).decode(),
-                    )
-                ).inserted_primary_key[0]
-            )
-            rows = []
-            for p in verified.parts():
-                data = verified.members[str(p["name"])]
-                rows.append(
-                    {
-                        "import_id": import_id,
-                        "name": str(p["name"]),
-                        "kind": str(p.get("kind"))[:32],
-                        "media_type": str(p.get("media_type"))[:100],
-                        "sha256": hashlib.sha256(data).hexdigest(),
-                        "size": len(data),
-                        "content": zlib.compress(data, 6),
-                    }
+        import_id = int(
+            conn.execute(
+                b.insert().values(
+                    product_id=pid,
+                    release=release,
+                    supplier=supplier[:200],
+                    bundle_sha256=verified.sha256,
+                    statement_sha256=verified.statement_sha256,
+                    key_id=str(verified.key_id),
+                    imported_at=now(),
+                    imported_by=who[:200],
+                    findings="null",
+                    diff=orjson.dumps(diff).decode(),
                 )
-            if rows:
-                conn.execute(d.insert(), rows)
-    except BaseException:
-        if stored is not None and not stored.unchanged:
-            _undo(store, stored.sbom_id, pid if created else None, release_created, stored.previous_sbom_id)
-        elif created:
-            _undo(store, None, pid, False, None)
-        raise
-    return BundleImport(
+            ).inserted_primary_key[0]
+        )
+        _store_documents(conn, import_id, verified)
+    result = BundleImport(
         import_id,
         supplier,
         product,
@@ -433,7 +394,25 @@ def import_bundle(
         previous[0] if previous is not None else None,
         diff,
         {p["name"]: verified.members[p["name"]] for p in parts},
+        verified=verified,
     )
+    if match:
+        # its own step after the commit: a failed match leaves the import stored and is reported
+        try:
+            if not stored.unchanged:
+                match_release(store, stored.sbom_id, stored.previous_sbom_id, totals=False)
+            findings = _finding_keys(store, stored.release_id)
+        except Exception as exc:  # reported with the import, which stays stored
+            result.match_error = str(exc)[:500] or type(exc).__name__
+            return result
+        result.diff = _diff(read, previous, findings)
+        with store.engine.connect().execution_options(write=True) as conn, conn.begin():
+            conn.execute(
+                b.update()
+                .where(b.c.id == import_id)
+                .values(findings=orjson.dumps(findings).decode(), diff=orjson.dumps(result.diff).decode())
+            )
+    return result
 
 
 __all__ = ["BundleImport", "BundleRefused", "Failure", "import_bundle", "pin_key", "pinned_keys"]

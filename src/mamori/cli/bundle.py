@@ -1,5 +1,6 @@
 """``mamori bundle keygen|create|verify|import|trust``: signed supplier release bundles (thin wiring over
-:mod:`mamori.bundle`). Exit codes: 0 ok, 1 verification failed (nothing imported), 2 unreadable or bad input."""
+:mod:`mamori.bundle`). Exit codes: 0 ok, 1 verification failed (nothing imported) or, for ``import``, stored
+but the supplier's agreed terms not met, 2 unreadable or bad input, 3 ``import`` stored but matching failed."""
 
 from __future__ import annotations
 
@@ -264,18 +265,29 @@ def import_cmd(
     by: str | None = typer.Option(
         None, "--by", help="Who imports it (default $MAMORI_USER or the login name)."
     ),
+    report: Path | None = typer.Option(
+        None,
+        "--report",
+        help="Write the check against the supplier's agreed terms (.xlsx or .md) to send back to them.",
+    ),
     db: str | None = DB_OPTION,
     output_format: str = FORMAT_OPTION,
     lang: str | None = LANG_OPTION,
 ) -> None:
-    """Verify a supplier's bundle, then store its parts under the supplier's product and release and report
-    what differs from the previous bundle (exit 1 when verification fails: nothing is stored)."""
+    """Verify a supplier's bundle, store its parts under the supplier's product and release in one
+    transaction, report what differs from the previous bundle and check it against the terms agreed with the
+    supplier. Exit 0 stored (terms met, or none agreed); 1 verification failed (nothing stored) or stored
+    but the agreed terms are not met; 2 bad input (nothing stored); 3 stored but matching failed."""
     from mamori.bundle.importer import BundleRefused, import_bundle
+    from mamori.bundle.terms import check_bundle
+    from mamori.contract.check import write_report
     from mamori.store import open_store
 
     _language(lang)
     fmt = _format(output_format)
     keys = _keys(key)
+    if report is not None:
+        _check_report(report)
     with open_store(db) as store:
         try:
             done = import_bundle(store, file, keys, who=by, match=not no_match)
@@ -286,9 +298,79 @@ def import_cmd(
                 _print_verified(refused.verified)
                 typer.echo(_("nothing was imported"))
             raise typer.Exit(1) from None
+        assert done.verified is not None
+        terms = check_bundle(store, done.verified)
+    if report is not None and terms.results is not None:
+        write_report(report, terms.supplier, terms.results, terms.files)
+    code = terms.exit_code or (3 if done.match_error else 0)
     if fmt == "json":
-        _echo_json(done.as_dict())
+        _echo_json({**done.as_dict(), "contract": terms.as_dict()})
+        raise typer.Exit(code)
+    _print_import(done)
+    _print_terms(terms, report)
+    if done.match_error:
+        typer.echo(
+            visible(
+                _("matching failed, the import is stored; findings are not known: {problem}").format(
+                    problem=done.match_error
+                )
+            ),
+            err=True,
+        )
+    raise typer.Exit(code)
+
+
+def _check_report(path: Path) -> None:
+    """Refuse a report path that cannot be written before anything is stored."""
+    import os
+    import stat
+
+    from mamori.fileio import check_folder, not_regular
+
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise InputError(path, str(exc.strerror or exc)) from None
+    if mode is not None and not stat.S_ISREG(mode):
+        raise not_regular(path, mode)
+    check_folder(path.parent if str(path.parent) else Path("."))
+    if path.suffix.lower() not in (".xlsx", ".md"):
+        raise InputError(path, _("the report is written as .xlsx or .md"))
+
+
+def _print_terms(terms: Any, report: Path | None) -> None:
+    from mamori.contract.messages import text
+
+    language = current_lang()
+    if terms.results is None:
+        typer.echo(visible(_("contract: no agreed terms for {supplier}").format(supplier=terms.supplier)))
+        if report is not None:
+            typer.echo(_("no contract report written: there are no agreed terms"))
         return
+    tally = terms.as_dict()["counts"]
+    typer.echo(
+        visible(
+            _("contract with {supplier}: {gap} gaps, {confirm} to confirm, {met} met").format(
+                supplier=terms.supplier, **tally
+            )
+        )
+    )
+    for r in terms.results:
+        if r.status in ("gap", "confirm"):
+            reason = f" ({r.reason[language]})" if r.reason else ""
+            typer.echo(
+                visible(
+                    f"  {text('status', r.status, language)}: {r.item} {r.title[language]}"
+                    f" / {text('param', r.term, language)}: {r.agreed[language]} → {r.found[language]}{reason}"
+                )
+            )
+    if report is not None:
+        typer.echo(visible(_("contract report: {path}").format(path=report)))
+
+
+def _print_import(done: Any) -> None:
     typer.echo(
         visible(
             _("imported {product} {release} from {supplier}: SBOM revision {revision}, {count} parts").format(

@@ -55,17 +55,22 @@ class StoredSbom:
 
 def add_product(store: Store, name: str, supplier: str | None = None, who: str | None = None) -> int:
     """A new product; a name already taken is an error."""
-    name = _text(name, "product name", NAME_LIMIT)
     with store.engine.connect().execution_options(write=True) as conn, conn.begin():
-        if conn.scalar(select(t.ProductRow.id).where(t.ProductRow.name == name)) is not None:
-            raise InputError(None, gettext("product {name!r} exists already").format(name=name))
-        row = {
-            "name": name,
-            "supplier": (supplier or "").strip() or None,
-            "created_at": now(),
-            "created_by": who or default_who(),
-        }
-        return int(conn.execute(t.ProductRow.__table__.insert().values(**row)).inserted_primary_key[0])
+        return add_product_conn(conn, name, supplier, who)
+
+
+def add_product_conn(conn: Connection, name: str, supplier: str | None = None, who: str | None = None) -> int:
+    """:func:`add_product` on the caller's connection, inside the caller's transaction."""
+    name = _text(name, "product name", NAME_LIMIT)
+    if conn.scalar(select(t.ProductRow.id).where(t.ProductRow.name == name)) is not None:
+        raise InputError(None, gettext("product {name!r} exists already").format(name=name))
+    row = {
+        "name": name,
+        "supplier": (supplier or "").strip() or None,
+        "created_at": now(),
+        "created_by": who or default_who(),
+    }
+    return int(conn.execute(t.ProductRow.__table__.insert().values(**row)).inserted_primary_key[0])
 
 
 def product_id(conn: Connection, name: str) -> int:
@@ -183,6 +188,14 @@ def store_sbom_data(
 ) -> StoredSbom:
     """Archive SBOM bytes (``path`` names them: the file, or the name an upload gave) as the release's next
     revision, creating the release on first use."""
+    with store.engine.connect().execution_options(write=True) as conn, conn.begin():
+        return store_sbom_conn(conn, product, version, data, path, who)
+
+
+def store_sbom_conn(
+    conn: Connection, product: str, version: str, data: bytes, path: Path, who: str | None = None
+) -> StoredSbom:
+    """:func:`store_sbom_data` on the caller's connection, inside the caller's transaction."""
     product = _text(product, "product name", NAME_LIMIT)
     version = _text(version, "release version", VERSION_LIMIT)
     fmt, doc = parse_sbom(data, path)
@@ -190,64 +203,58 @@ def store_sbom_data(
     identities = unique_identities(doc)
     who = who or default_who()
     s = t.SbomRow.__table__
-    with store.engine.connect().execution_options(write=True) as conn, conn.begin():
-        pid = product_id(conn, product)
-        rid, current = _release(conn, pid, version, who)
-        if current is not None:
-            last = conn.execute(
-                select(s.c.revision, s.c.sha256, s.c.components).where(s.c.id == current)
-            ).one()
-            if last.sha256 == digest:
-                return StoredSbom(
-                    product,
-                    version,
-                    rid,
-                    current,
-                    last.revision,
-                    digest,
-                    fmt,
-                    last.components,
-                    True,
-                    current,
-                    tuple(doc.warnings),
-                )
-        revision = (
-            int(
-                conn.scalar(select(func.coalesce(func.max(s.c.revision), 0)).where(s.c.release_id == rid))
-                or 0
+    pid = product_id(conn, product)
+    rid, current = _release(conn, pid, version, who)
+    if current is not None:
+        last = conn.execute(select(s.c.revision, s.c.sha256, s.c.components).where(s.c.id == current)).one()
+        if last.sha256 == digest:
+            return StoredSbom(
+                product,
+                version,
+                rid,
+                current,
+                last.revision,
+                digest,
+                fmt,
+                last.components,
+                True,
+                current,
+                tuple(doc.warnings),
             )
-            + 1
+    revision = (
+        int(conn.scalar(select(func.coalesce(func.max(s.c.revision), 0)).where(s.c.release_id == rid)) or 0)
+        + 1
+    )
+    row = {
+        "release_id": rid,
+        "revision": revision,
+        "file_name": path.name,
+        "format": fmt,
+        "spec_version": doc.spec_version,
+        "serial_number": doc.serial_number,
+        "sbom_timestamp": doc.timestamp.isoformat() if doc.timestamp else None,
+        "tools": ", ".join(
+            " ".join(x for x in (tool.vendor, tool.name, tool.version) if x) for tool in doc.tools
         )
-        row = {
-            "release_id": rid,
-            "revision": revision,
-            "file_name": path.name,
-            "format": fmt,
-            "spec_version": doc.spec_version,
-            "serial_number": doc.serial_number,
-            "sbom_timestamp": doc.timestamp.isoformat() if doc.timestamp else None,
-            "tools": ", ".join(
-                " ".join(x for x in (tool.vendor, tool.name, tool.version) if x) for tool in doc.tools
-            )
-            or None,
-            "sha256": digest,
-            "size": len(data),
-            "imported_at": now(),
-            "imported_by": who,
-            "importer": f"mamori {__version__}",
-            "components": len(identities),
-            "content": zlib.compress(data, 6),
-        }
-        row = fit_row(s, row)  # stored the same on every backend
-        sbom_id = int(conn.execute(s.insert().values(**row)).inserted_primary_key[0])
-        ids = component_ids(conn, identities)
-        insert_rows(
-            conn,
-            t.SbomComponentRow.__table__,
-            [{"sbom_id": sbom_id, "component_id": cid} for cid in sorted(set(ids.values()))],
-        )
-        r = t.ReleaseRow.__table__
-        conn.execute(r.update().where(r.c.id == rid).values(current_sbom_id=sbom_id))
+        or None,
+        "sha256": digest,
+        "size": len(data),
+        "imported_at": now(),
+        "imported_by": who,
+        "importer": f"mamori {__version__}",
+        "components": len(identities),
+        "content": zlib.compress(data, 6),
+    }
+    row = fit_row(s, row)  # stored the same on every backend
+    sbom_id = int(conn.execute(s.insert().values(**row)).inserted_primary_key[0])
+    ids = component_ids(conn, identities)
+    insert_rows(
+        conn,
+        t.SbomComponentRow.__table__,
+        [{"sbom_id": sbom_id, "component_id": cid} for cid in sorted(set(ids.values()))],
+    )
+    r = t.ReleaseRow.__table__
+    conn.execute(r.update().where(r.c.id == rid).values(current_sbom_id=sbom_id))
     return StoredSbom(
         product,
         version,

@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Connection
+
 from mamori.errors import InputError
 from mamori.model.sbom import Document
 from mamori.model.vex import VexDocument, VexProduct, VexStatement
@@ -152,6 +154,35 @@ def import_vex(store: Store, product: str, release: str, path: str | Path, doc: 
     with store.engine.connect() as conn:
         release_id(conn, product, release)  # the product and release must exist
     sbom = release_sbom(store, product, release)
+    out, records = vex_records(product, release, path, doc, sbom)
+    _count(out, set_records(store, records))
+    return out
+
+
+def import_vex_conn(
+    conn: Connection, product: str, release: str, path: str | Path, doc: VexDocument, sbom: Document
+) -> VexImport:
+    """:func:`import_vex` on the caller's connection, inside the caller's transaction; ``sbom`` is the
+    release's current SBOM (parsed)."""
+    from mamori.portfolio.archive import release_id
+    from mamori.triage.records import write_record
+
+    release_id(conn, product, release)  # the product and release must exist
+    out, records = vex_records(product, release, path, doc, sbom)
+    _count(out, [write_record(conn, r) for r in records])
+    return out
+
+
+def _count(out: VexImport, changes: list[tuple[TriageRecord, str]]) -> None:
+    for _record, change in changes:
+        setattr(out, change, getattr(out, change) + 1)
+
+
+def vex_records(
+    product: str, release: str, path: str | Path, doc: VexDocument, sbom: Document
+) -> tuple[VexImport, list[TriageRecord]]:
+    """The triage records the statements of ``doc`` make for the release whose SBOM is ``sbom``, one per
+    subject, and what was made of each statement; nothing is written."""
     scanned = release_product(sbom, product, release)
     components = components_of(sbom)
     author = doc.author or Path(path).name
@@ -189,6 +220,4 @@ def import_vex(store: Store, product: str, release: str, path: str | Path, doc: 
             latest[r.key] = r
     out.records = len(latest)
     out.whole_release = sum(1 for r in latest.values() if r.component_purl == WHOLE_RELEASE)
-    for _record, change in set_records(store, list(latest.values())):
-        setattr(out, change, getattr(out, change) + 1)
-    return out
+    return out, list(latest.values())
