@@ -124,7 +124,7 @@ class PullReport:
             else {
                 **self.apply_totals(),
                 "applied": self.applied,
-                "not_applied": [{"url": u, "reason": r} for u, r in self.apply_rejected],
+                "not_applied_advisories": [{"url": u, "reason": r} for u, r in self.apply_rejected],
             },
         }
 

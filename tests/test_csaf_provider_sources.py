@@ -1,0 +1,212 @@
+"""Each CSAF provider a source of its own (``csaf:<publisher namespace>``) and pulled advisories applied to
+the inventory.
+
+* Migration 0018_K: a store at 0017_C holding an advisory pulled before (records, affected rows and state
+  under source ``csaf``, its CVE merged with an NVD record) moves to ``csaf:https://www.bsi.bund.de`` on
+  SQLite and PostgreSQL; the moved records are exactly what a pull now writes (the same advisory again is
+  unchanged) and ``db status`` lists the provider, not ``csaf``.
+* ``mamori csaf pull`` applies each new advisory to the inventory (BSI-2022-0001's CPE helper names the
+  converter a release's SBOM lists), reports what it did, and ``--no-apply`` leaves the inventory alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mamori.store.throwaway import throwaway_postgres
+from test_csaf_subscribe import EXAMPLES, WHITE, _publish, keys, mamori, serving  # noqa: F401
+
+PG_URL = os.environ.get("MAMORI_TEST_PG_URL")
+BACKENDS = [
+    "sqlite",
+    pytest.param("postgresql", marks=pytest.mark.skipif(not PG_URL, reason="MAMORI_TEST_PG_URL not set")),
+]
+BSI = "bsi-2022-0001.json"
+BSI_SOURCE = "csaf:https://www.bsi.bund.de"
+REDHAT = "csaf:https://www.redhat.com"
+
+
+@pytest.fixture(autouse=True)
+def _shared() -> None:
+    if not EXAMPLES.is_dir():
+        pytest.skip("../shared/data/csaf is absent")
+
+
+@pytest.fixture(params=BACKENDS)
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield str(tmp_path / "old.db")
+        return
+    assert PG_URL
+    with throwaway_postgres(PG_URL) as found:
+        yield found
+
+
+def _as_before(record: Any) -> Any:
+    """A record as pulls before 0018_K stored it: every source name ``csaf``."""
+    return replace(
+        record,
+        sources=[replace(s, source="csaf") for s in record.sources],
+        severities=[replace(s, source="csaf") for s in record.severities],
+        references=[replace(r, source="csaf") for r in record.references],
+        affected_products=[replace(p, source="csaf") for p in record.affected_products],
+        affected_packages=[replace(p, source="csaf") for p in record.affected_packages],
+    )
+
+
+def _old_store(url: str, data: dict[str, Any]) -> str:
+    """A store at 0017_C_csaf_subscription holding ``data`` pulled as before; returns one of its CVEs."""
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from mamori.advisory.csaf_kb import records
+    from mamori.model.vulnerability import SourceRef, Vulnerability
+    from mamori.store.engine import alembic_config, resolve_url
+    from mamori.store.writer import Writer
+
+    engine = create_engine(resolve_url(url))
+    old = [_as_before(r) for r in records(data)]
+    cve = old[0].id
+    try:
+        with engine.begin() as conn:
+            config = alembic_config()
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0017_C_csaf_subscription")
+            writer = Writer(conn)
+            nvd = Vulnerability(id=cve, sources=[SourceRef("nvd", cve)], modified="2022-01-01T00:00:00Z")
+            writer.put_vulnerabilities([*old, nvd])
+            writer.touch("csaf", "https://psirt.example/provider-metadata.json")
+            conn.execute(
+                text(
+                    "INSERT INTO csaf_subscription (id, metadata_url, given, found_by, publisher, namespace, "
+                    "created_at, last_pull, counts, deviations, watermarks) VALUES (1, :url, :url, 'url', "
+                    "'Bundesamt fuer Sicherheit in der Informationstechnik', 'https://www.bsi.bund.de', '2026-12-01T00:00:00Z', '2026-12-01T00:00:00Z', "
+                    "'{}', '[]', '{}')"
+                ),
+                {"url": "https://psirt.example/provider-metadata.json"},
+            )
+    finally:
+        engine.dispose()
+    return cve
+
+
+def test_migration_moves_pulled_records_to_the_providers_source(url: str) -> None:
+    from sqlalchemy import text
+
+    from mamori.advisory.csaf_kb import records
+    from mamori.store import open_store
+
+    data = json.loads((EXAMPLES / BSI).read_text(encoding="utf-8"))
+    cve = _old_store(url, data)
+    with open_store(url) as store:
+        with store.engine.connect() as conn:
+            # BSI-2022-0001 gives CPEs, no purls; the NVD record no products
+            wanted = {
+                "source_record": {BSI_SOURCE, "nvd"},
+                "affected_package": set(),
+                "affected_cpe": {BSI_SOURCE},
+            }
+            for table, names in wanted.items():
+                found = {row[0] for row in conn.execute(text(f"SELECT DISTINCT source FROM {table}"))}
+                assert found == names, table
+            merged = conn.execute(
+                text("SELECT sources FROM vulnerability WHERE id = :id"), {"id": cve}
+            ).scalar()
+        assert merged == f"{BSI_SOURCE},nvd"
+        status = store.status()["sources"]
+        assert "csaf" not in status and status[BSI_SOURCE]["records"] == len(records(data)) == 1
+        assert status[BSI_SOURCE]["origin"] == "https://psirt.example/provider-metadata.json"
+        found = store.lookup(cve)
+        assert found is not None and found.vulnerability.source_names == [BSI_SOURCE, "nvd"]
+        assert {p.source for p in found.vulnerability.affected_products} == {BSI_SOURCE}
+        with store.writer() as writer:  # what a pull writes now is what the migration made
+            counts = writer.put_vulnerabilities(records(data))
+        assert (counts.new, counts.updated, counts.unchanged) == (0, 0, len(records(data)))
+
+
+def _gateway(folder: Path) -> Path:
+    """Hand-made (no real SBOM lists it): a release listing the CVRF-CSAF converter with its CPE, the
+    product BSI-2022-0001 names with a CPE helper."""
+    bom = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.4",
+        "version": 1,
+        "metadata": {"component": {"type": "application", "name": "csaf-gateway", "version": "1.0"}},
+        "components": [
+            {
+                "type": "library",
+                "name": "cvrf2csaf",
+                "version": "1.0.0-rc1",
+                "purl": "pkg:pypi/cvrf2csaf@1.0.0rc1",
+                "cpe": "cpe:2.3:a:csaf-tools:cvrf-csaf-converter:1.0.0-rc1:*:*:*:*:*:*:*",
+            }
+        ],
+    }
+    path = folder / "gateway.cdx.json"
+    path.write_text(json.dumps(bom), encoding="utf-8")
+    return path
+
+
+def _inventory(db: str, folder: Path) -> None:
+    from mamori.portfolio.archive import add_product, store_sbom
+    from mamori.store import open_store
+
+    with open_store(db) as store:
+        add_product(store, "csaf-gateway", "Example Company", who="test")
+        store_sbom(store, "csaf-gateway", "1.0", _gateway(folder), who="test")
+
+
+def _records(db: str) -> dict[tuple[str, str, str, str], Any]:
+    from mamori.store import open_store
+    from mamori.triage.records import records_of_releases
+
+    with open_store(db) as store:
+        return {r.subject: r for r in records_of_releases(store)}
+
+
+def test_pull_applies_new_advisories_to_the_inventory(tmp_path: Path, keys: dict[str, Path]) -> None:  # noqa: F811
+    root = tmp_path / "www"
+    root.mkdir()
+    with serving(root) as base:
+        provider = root / ".well-known" / "csaf"
+        _publish([EXAMPLES / n for n in WHITE], provider, keys["psirt"], f"{base}/.well-known/csaf")
+        host = base.removeprefix("http://")
+        applied, skipped = str(tmp_path / "applied.db"), str(tmp_path / "skipped.db")
+        for db in (applied, skipped):
+            _inventory(db, tmp_path)
+            done = mamori("csaf", "subscribe", host, "--key", f"{keys['psirt']}.pub.asc", "--db", db)
+            assert done.returncode == 0, done.stderr
+
+        done = mamori("csaf", "pull", "--db", skipped, "--no-apply")
+        assert done.returncode == 0, done.stderr
+        assert "4 new" in done.stdout and "not applied to the inventory (--no-apply)" in done.stdout
+        assert _records(skipped) == {}
+
+        done = mamori("csaf", "pull", "--db", applied, "--format", "json")
+        assert done.returncode == 0, done.stderr
+        (report,) = json.loads(done.stdout)
+        summary = report["apply"]
+        assert summary["advisories"] == 4 and summary["not_applied"] == 0, summary
+        (bsi,) = [a for a in summary["applied"] if a["advisory"] == "BSI-2022-0001"]
+        assert bsi["matched"] == {"cpe": {"releases": 1, "components": 1}} and bsi["created"] == 1
+        assert summary["records"] == summary["created"] == 1  # the other advisories name nothing we ship
+        records = _records(applied)
+        key = ("csaf-gateway", "1.0", "pkg:pypi/cvrf2csaf@1.0.0rc1", "CVE-2022-27193")
+        assert list(records) == [key]
+        assert records[key].status == "affected" and records[key].origin == "vex"
+        assert records[key].source is not None and records[key].source.startswith("CSAF BSI-2022-0001")
+
+        # the same provider again: nothing new, nothing applied again
+        done = mamori("csaf", "pull", "--db", applied)
+        assert done.returncode == 0, done.stderr
+        assert "applied to the inventory: 0 advisories, 0 triage records" in done.stdout
+        done = mamori("db", "status", "--db", applied, "--format", "json")
+        sources = json.loads(done.stdout)["sources"]
+        assert {"csaf:https://www.bsi.bund.de", REDHAT} <= set(sources) and "csaf" not in sources
