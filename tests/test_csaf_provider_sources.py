@@ -210,3 +210,71 @@ def test_pull_applies_new_advisories_to_the_inventory(tmp_path: Path, keys: dict
         done = mamori("db", "status", "--db", applied, "--format", "json")
         sources = json.loads(done.stdout)["sources"]
         assert {"csaf:https://www.bsi.bund.de", REDHAT} <= set(sources) and "csaf" not in sources
+
+
+# ---------------------------------------------------------------- mandatory test 6.1.8 without jsonschema
+
+
+def _broken_scores(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Copies of ``doc`` with its first CVSS score broken in each way 6.1.8 finds."""
+    import copy
+
+    out = []
+    for key, value in (
+        ("baseScore", 11.0),  # above the maximum
+        ("baseScore", "9.8"),  # a string, not a number
+        ("vectorString", "CVSS:3.1/AV:Q/AC:L"),  # outside the pattern
+        ("vectorString", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\n"),  # Python's $ allows the newline
+        ("attackVector", "NOWHERE"),  # outside the enum
+        ("baseSeverity", None),  # a required member missing
+    ):
+        broken = copy.deepcopy(doc)
+        for vuln in broken["vulnerabilities"]:
+            for score in vuln.get("scores", []):
+                cvss = score.get("cvss_v3") or score.get("cvss_v2")
+                if cvss is not None:
+                    if value is None:
+                        cvss.pop(key, None)
+                    else:
+                        cvss[key] = value
+                    break
+            else:
+                continue
+            break
+        out.append(broken)
+    return out
+
+
+def test_cvss_check_gives_jsonschemas_verdict_without_importing_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """6.1.8 on jsonschema-rs says what it says on jsonschema (same problems, same messages) on CISA's real
+    advisories and on each kind of broken score; a valid advisory is judged without importing jsonschema."""
+    import subprocess
+    import sys
+
+    from conftest import SHARED_DATA
+    from mamori.vex import csaf_checks
+
+    folder = SHARED_DATA / "csaf" / "cisa" / "OT" / "white" / "2024"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is absent")
+    assert csaf_checks._fast_cvss_validators(), "jsonschema-rs and csaf-lib are dependencies"
+    paths = sorted(folder.glob("*.json"))[:40]
+    docs = [json.loads(p.read_text(encoding="utf-8")) for p in paths]
+    docs += [b for d in docs[:3] for b in _broken_scores(d)]
+    fast = [[str(p) for p in csaf_checks.t_6_1_8(d)] for d in docs]
+    monkeypatch.setattr(csaf_checks, "_fast_cvss_validators", dict)
+    slow = [[str(p) for p in csaf_checks.t_6_1_8(d)] for d in docs]
+    assert fast == slow
+    assert sum(bool(f) for f in fast) == 15, fast[40:]  # 5 of the 6 breaks (the newline passes), 3 times
+    assert not any(fast[:40])
+
+    code = (
+        "import json, sys\n"
+        "from mamori.advisory.pull import csaf_errors\n"
+        f"assert csaf_errors(json.loads(open({str(paths[0])!r}, encoding='utf-8').read())) == []\n"
+        "print('jsonschema' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "False"

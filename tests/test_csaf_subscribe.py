@@ -303,6 +303,8 @@ def test_cli_refuses_plain_http_and_reports(
     assert done.returncode == 0, done.stderr
     (report,) = json.loads(done.stdout)
     assert (report["new"], report["rejected"], report["signatures"]) == (4, [], {"valid": 4})
+    # no release in the inventory: nothing applied, and the report says why
+    assert report["apply"]["inventory_empty"] is True and report["apply"]["advisories"] == 0
     done = mamori("csaf", "list", "--db", db)
     assert done.returncode == 0 and "4 new, 0 updated" in done.stdout and "pinned keys: " in done.stdout
 

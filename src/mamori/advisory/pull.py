@@ -80,6 +80,7 @@ class PullReport:
     applied: list[dict[str, Any]] = field(default_factory=list)
     apply_rejected: list[tuple[str, str]] = field(default_factory=list)  # (url, reason)
     apply_skipped: bool = False  # --no-apply
+    inventory_empty: bool = False  # no release to apply to: nothing applied, nothing read for it
 
     def apply_totals(self) -> dict[str, int]:
         """What applying the pulled advisories did, summed over them."""
@@ -123,6 +124,7 @@ class PullReport:
             if self.apply_skipped
             else {
                 **self.apply_totals(),
+                "inventory_empty": self.inventory_empty,
                 "applied": self.applied,
                 "not_applied_advisories": [{"url": u, "reason": r} for u, r in self.apply_rejected],
             },
@@ -479,6 +481,9 @@ class _Applier:
 
         if self.releases is None:
             self.releases = inventory(self.store)
+            self.report.inventory_empty = not self.releases
+        if not self.releases:  # nothing it could name: the advisory is not read again
+            return
         try:
             done = apply_advisory(self.store, data, self.sub.publisher, url, self.releases)
         except InputError as exc:

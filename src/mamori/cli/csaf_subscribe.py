@@ -135,6 +135,9 @@ def _apply_lines(r: Any) -> None:
         typer.echo(_("  not applied to the inventory (--no-apply)"))
         return
     totals = r.apply_totals()
+    if r.inventory_empty:
+        typer.echo(_("  not applied: the inventory has no releases (mamori csaf apply can apply them later)"))
+        return
     typer.echo(
         _(
             "  applied to the inventory: {advisories} advisories, {records} triage records "
