@@ -12,6 +12,7 @@ Create Date: 2026-12-07
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import sqlalchemy as sa
@@ -68,8 +69,24 @@ def _provider_in(data: dict[str, Any]) -> str | None:
     return None
 
 
+def feed_key(tracking_id: str) -> str:
+    """The feed a pull stored an advisory's records under (as mamori.advisory.csaf_kb.feed_key, frozen)."""
+    if len(tracking_id) <= 32:
+        return tracking_id
+    digest = hashlib.blake2b(tracking_id.encode(), digest_size=4).hexdigest()
+    return f"{tracking_id[:23]}~{digest}"
+
+
+def provider_name(namespace: str) -> str:
+    """``csaf:<namespace>`` (as mamori.advisory.csaf_kb.provider_name, frozen)."""
+    name = f"csaf:{namespace.rstrip('/')}"
+    if len(name) <= _WIDE:
+        return name
+    digest = hashlib.blake2b(name.encode(), digest_size=4).hexdigest()
+    return f"{name[: _WIDE - 9]}~{digest}"
+
+
 def _move_pulled_records() -> None:
-    from mamori.advisory.csaf_kb import feed_key, provider_name
     from mamori.store import documents
     from mamori.store.writer import Writer
 
