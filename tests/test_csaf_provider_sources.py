@@ -278,3 +278,63 @@ def test_cvss_check_gives_jsonschemas_verdict_without_importing_it(monkeypatch: 
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert done.stdout.strip() == "False"
+
+
+def _metadata() -> dict[str, Any]:
+    return {
+        "canonical_url": "https://psirt.example.com/.well-known/csaf/provider-metadata.json",
+        "distributions": [
+            {"directory_url": "https://psirt.example.com/.well-known/csaf/white/"},
+            {
+                "rolie": {
+                    "feeds": [
+                        {
+                            "summary": "TLP:WHITE",
+                            "tlp_label": "WHITE",
+                            "url": "https://psirt.example.com/.well-known/csaf/feed-tlp-white.json",
+                        }
+                    ]
+                }
+            },
+        ],
+        "last_updated": "2026-12-07T00:00:00.000Z",
+        "list_on_CSAF_aggregators": True,
+        "metadata_version": "2.0",
+        "mirror_on_CSAF_aggregators": True,
+        "publisher": {
+            "category": "vendor",
+            "name": "Example PSIRT",
+            "namespace": "https://psirt.example.com",
+        },
+        "role": "csaf_trusted_provider",
+        "public_openpgp_keys": [{"fingerprint": "A" * 40, "url": "https://psirt.example.com/key.asc"}],
+    }
+
+
+def test_provider_metadata_check_gives_jsonschemas_verdict(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Valid metadata is judged on jsonschema-rs alone; each kind of break (formats, a required member, an
+    enum, a pattern, the CSAF schema's publisher it refers to) is found by both, with jsonschema's messages."""
+    from mamori.advisory import publish
+
+    breaks: list[tuple[str, Any]] = [
+        ("canonical_url", "not a uri"),
+        ("last_updated", "2026-13-40T99:00:00Z"),
+        ("role", "csaf_somebody"),
+        ("metadata_version", None),
+        ("publisher", {"category": "grocer", "name": "X", "namespace": "https://x.example"}),
+        ("public_openpgp_keys", [{"fingerprint": "not hex", "url": "https://psirt.example.com/key.asc"}]),
+    ]
+    docs = [_metadata()]
+    for key, value in breaks:
+        doc = _metadata()
+        if value is None:
+            doc.pop(key)
+        else:
+            doc[key] = value
+        docs.append(doc)
+    assert publish._fast_provider_validator() is not None
+    fast = [publish.metadata_problems(d) for d in docs]
+    monkeypatch.setattr(publish, "_fast_provider_validator", lambda: None)
+    slow = [publish.metadata_problems(d) for d in docs]
+    assert fast == slow
+    assert fast[0] == [] and all(fast[1:]), fast
