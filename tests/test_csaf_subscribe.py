@@ -176,12 +176,17 @@ def test_subscribe_and_incremental_pull_of_a_signed_provider(
             for n in WHITE
         )
         assert all(a.signature == "valid" and a.document["document"]["csaf_version"] == "2.0" for a in pulled)
-        # the vulnerabilities are in the knowledge base, source csaf, with the publisher as provider
+        # the vulnerabilities are in the knowledge base, the publisher's namespace their source and provider
         rhsa = json.loads((EXAMPLES / "rhsa-2022_0011.json").read_text(encoding="utf-8"))
         cve = rhsa["vulnerabilities"][0]["cve"]
         found = store.lookup(cve)
         assert found is not None
-        assert "csaf" in found.vulnerability.source_names
+        assert found.vulnerability.source_names == ["csaf:https://www.redhat.com"]
+        sources = store.status()["sources"]
+        assert sources["csaf:https://www.redhat.com"]["records"] >= 3, sources
+        assert sources["csaf:https://www.bsi.bund.de"]["records"] >= 1, sources
+        assert sources["csaf:https://www.redhat.com"]["origin"] == sub.metadata_url
+        assert "csaf" not in sources
         assert any(
             p.provider == "csaf:https://www.redhat.com" for p in found.vulnerability.affected_products
         ), found.vulnerability.affected_products[:2]
@@ -298,6 +303,8 @@ def test_cli_refuses_plain_http_and_reports(
     assert done.returncode == 0, done.stderr
     (report,) = json.loads(done.stdout)
     assert (report["new"], report["rejected"], report["signatures"]) == (4, [], {"valid": 4})
+    # no release in the inventory: nothing applied, and the report says why
+    assert report["apply"]["inventory_empty"] is True and report["apply"]["advisories"] == 0
     done = mamori("csaf", "list", "--db", db)
     assert done.returncode == 0 and "4 new, 0 updated" in done.stdout and "pinned keys: " in done.stdout
 
@@ -385,7 +392,7 @@ def test_pull_of_cisa_subset(tmp_path: Path, conformant: bool) -> None:
         first = pulled[0].document
         cve = next(v["cve"] for v in first["vulnerabilities"] if "cve" in v)
         found = store.lookup(cve)
-        assert found is not None and "csaf" in found.vulnerability.source_names
+        assert found is not None and "csaf:https://www.cisa.gov" in found.vulnerability.source_names
         assert any(s.provider == "csaf:https://www.cisa.gov" for s in found.vulnerability.severities)
 
 

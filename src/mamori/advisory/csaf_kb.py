@@ -1,9 +1,9 @@
 """A supplier's CSAF 2.0 advisory as knowledge-base records (:class:`mamori.model.vulnerability.Vulnerability`).
 
 One record per entry of ``vulnerabilities``: its id is the CVE id (else ``<tracking id>#<n>``); the record's
-source is ``csaf`` and its feed the advisory's tracking id, so two advisories of one publisher about the same
-CVE stay two records; the publisher's namespace is kept as the provider of every product and score
-(``csaf:<namespace>``). Products come from the product tree: each ``product_id`` with its vendor, product
+source is the provider, ``csaf:<publisher namespace>`` (each provider a source of its own in ``db status``),
+and its feed the advisory's tracking id, so two advisories of one publisher about the same CVE stay two
+records; the same name is the provider of every product and score. Products come from the product tree: each ``product_id`` with its vendor, product
 name and version (branches), its CPE and purl (``product_identification_helper``), and the status the
 vulnerability gives it (known_affected, fixed, known_not_affected, under_investigation …). Scores become
 CVSS severities, remediations references (with the category), CWE the record's CWE.
@@ -23,8 +23,9 @@ from mamori.model.vulnerability import (
     Vulnerability,
 )
 
-SOURCE = "csaf"
+SOURCE = "csaf"  # the start of every provider's source name
 FEED_LIMIT = 32  # the store's feed column
+SOURCE_LIMIT = 200  # the store's source columns (mamori.store.schema.SOURCE_LENGTH)
 # CSAF product status → the knowledge base's version status
 STATUS = {
     "known_affected": "affected",
@@ -39,8 +40,13 @@ STATUS = {
 
 
 def provider_name(namespace: str) -> str:
-    """``csaf:<publisher namespace>``: who says what a record says."""
-    return f"{SOURCE}:{namespace.rstrip('/')}"
+    """``csaf:<publisher namespace>``: who says what a record says, the source of its records (a name
+    longer than the store's source column: its start and a digest)."""
+    name = f"{SOURCE}:{namespace.rstrip('/')}"
+    if len(name) <= SOURCE_LIMIT:
+        return name
+    digest = hashlib.blake2b(name.encode(), digest_size=4).hexdigest()
+    return f"{name[: SOURCE_LIMIT - 9]}~{digest}"
 
 
 def feed_key(tracking_id: str) -> str:
@@ -125,7 +131,7 @@ def records(data: dict[str, Any]) -> list[Vulnerability]:
             id=vid,
             sources=[
                 SourceRef(
-                    SOURCE,
+                    provider,
                     vid,
                     feed=feed_key(tracking_id),
                     published=tracking.get("initial_release_date"),
@@ -161,7 +167,7 @@ def records(data: dict[str, Any]) -> list[Vulnerability]:
                     record.severities.append(
                         make_severity(
                             vector,
-                            source=SOURCE,
+                            source=provider,
                             version=version,
                             source_score=cvss.get("baseScore"),
                             source_rating=cvss.get("baseSeverity"),
@@ -170,12 +176,12 @@ def records(data: dict[str, Any]) -> list[Vulnerability]:
                     )
         for ref in vuln.get("references", []) or []:
             if isinstance(ref, dict) and isinstance(ref.get("url"), str):
-                record.references.append(Reference(ref["url"], "ADVISORY", source=SOURCE))
+                record.references.append(Reference(ref["url"], "ADVISORY", source=provider))
         for rem in vuln.get("remediations", []) or []:
             if isinstance(rem, dict) and isinstance(rem.get("url"), str):
                 kind = "FIX" if rem.get("category") == "vendor_fix" else "WEB"
                 record.references.append(
-                    Reference(rem["url"], kind, tags=[str(rem.get("category", ""))], source=SOURCE)
+                    Reference(rem["url"], kind, tags=[str(rem.get("category", ""))], source=provider)
                 )
         status = vuln.get("product_status") if isinstance(vuln.get("product_status"), dict) else {}
         for category, ids in status.items():
@@ -202,7 +208,7 @@ def _add_product(
             cpes=[cpe] if cpe else [],
             versions=versions,
             default_status=None if versions else state,
-            source=SOURCE,
+            source=provider,
             provider=provider,
             record_id=tracking_id,
         )
@@ -216,7 +222,7 @@ def _add_product(
                 name=name,
                 purl=purl.split("@", 1)[0],
                 versions=[pinned] if pinned else [],
-                source=SOURCE,
+                source=provider,
                 record_id=tracking_id,
             )
         )

@@ -8,7 +8,7 @@ changed since is downloaded, and a document whose bytes did not change is not re
 Each advisory is downloaded within bounds (size, time); its ``.sha512``/``.sha256`` must match; its ``.asc``
 must verify against the subscription's pinned keys (without pinned keys it is imported as "signature not
 verifiable"); it must be valid CSAF (schema and mandatory tests); then its vulnerabilities go into the
-knowledge base (source ``csaf``, see :mod:`mamori.advisory.csaf_kb`). A bad advisory is rejected alone, with
+knowledge base (source ``csaf:<publisher namespace>``, see :mod:`mamori.advisory.csaf_kb`). A bad advisory is rejected alone, with
 its reason. What the provider does that CSAF 2.0 does not allow but can be coped with (index paths not
 relative to the folder, ROLIE links to another host, missing hash files …) is reported as a deviation.
 """
@@ -32,7 +32,7 @@ from urllib.parse import urljoin, urlsplit
 from sqlalchemy import select, update
 
 from mamori.advisory import subscription_tables as t
-from mamori.advisory.csaf_kb import SOURCE, records
+from mamori.advisory.csaf_kb import records
 from mamori.advisory.subscribe import (
     Client,
     Subscription,
@@ -76,6 +76,18 @@ class PullReport:
     deviations: dict[str, Deviation] = field(default_factory=dict)
     signatures: Counter[str] = field(default_factory=Counter)
     records: int = 0  # knowledge-base records written
+    # the new and updated advisories applied to the inventory (mamori.portfolio.csafin): one summary each
+    applied: list[dict[str, Any]] = field(default_factory=list)
+    apply_rejected: list[tuple[str, str]] = field(default_factory=list)  # (url, reason)
+    apply_skipped: bool = False  # --no-apply
+    inventory_empty: bool = False  # no release to apply to: nothing applied, nothing read for it
+
+    def apply_totals(self) -> dict[str, int]:
+        """What applying the pulled advisories did, summed over them."""
+        out = {"advisories": len(self.applied), "not_applied": len(self.apply_rejected)}
+        for key in ("records", "created", "updated", "unchanged", "unmatched", "rejected"):
+            out[key] = sum(int(a[key]) for a in self.applied)
+        return out
 
     def deviate(self, kind: str, where: str, message: str) -> None:
         with _LOCK:
@@ -108,6 +120,14 @@ class PullReport:
             "rejected": [{"url": u, "reason": r} for u, r in self.rejected],
             "failed": [{"url": u, "reason": r} for u, r in self.failed],
             "deviations": [d.as_dict() for d in self.deviations.values()],
+            "apply": None
+            if self.apply_skipped
+            else {
+                **self.apply_totals(),
+                "inventory_empty": self.inventory_empty,
+                "applied": self.applied,
+                "not_applied_advisories": [{"url": u, "reason": r} for u, r in self.apply_rejected],
+            },
         }
 
 
@@ -448,12 +468,50 @@ def _known(store: Store, sid: int) -> tuple[dict[str, str], dict[str, str]]:
     return {r[0]: r[1] for r in rows}, {r[0]: r[2] for r in rows}
 
 
+class _Applier:
+    """Applies each advisory written to the inventory, with the subscription's publisher as supplier (the
+    inventory's releases and SBOMs read once, at the first advisory)."""
+
+    def __init__(self, store: Store, sub: Subscription, report: PullReport) -> None:
+        self.store, self.sub, self.report = store, sub, report
+        self.releases: list[Any] | None = None
+
+    def __call__(self, url: str, data: Any) -> None:
+        from mamori.portfolio.csafin import apply_advisory, inventory
+
+        if self.releases is None:
+            self.releases = inventory(self.store)
+            self.report.inventory_empty = not self.releases
+        if not self.releases:  # nothing it could name: the advisory is not read again
+            return
+        try:
+            done = apply_advisory(self.store, data, self.sub.publisher, url, self.releases)
+        except InputError as exc:
+            self.report.apply_rejected.append((url, visible(exc.problem[:200])))
+            return
+        self.report.applied.append(
+            {
+                "url": url,
+                "advisory": done.advisory,
+                "version": done.version,
+                "records": done.records,
+                "created": done.created,
+                "updated": done.updated,
+                "unchanged": done.unchanged,
+                "unmatched": done.unmatched,
+                "rejected": len(done.rejected),
+                "matched": done.matched,
+            }
+        )
+
+
 def _store_batch(
     store: Store,
     sub: Subscription,
     batch: list[tuple[str, bytes, Any, str]],
     report: PullReport,
     known: dict[str, str],
+    applier: _Applier | None = None,
 ) -> None:
     """Write a batch of checked advisories (knowledge base, then the advisory rows); when the batch fails,
     each advisory alone, so one that the store refuses is rejected by itself."""
@@ -499,6 +557,8 @@ def _store_batch(
                 report.new += 1
             report.signatures[state] += 1
             report.records += len(prepared)
+            if applier is not None:
+                applier(url, _data)
 
 
 def _write_group(
@@ -508,7 +568,8 @@ def _write_group(
 
     with store.writer() as writer:
         writer.put_vulnerabilities([p for item in group for p in item[4]])
-        writer.touch(SOURCE, sub.metadata_url)
+        for source in sorted({p.vulnerability.sources[0].source for item in group for p in item[4]}):
+            writer.touch(source, sub.metadata_url)
     stamp = now_iso()
     rows = []
     for url, raw, data, state, _prepared in group:
@@ -532,9 +593,13 @@ def _write_group(
         upsert(conn, t.AdvisoryRow.__table__, rows, keys=["subscription_id", "url"])
 
 
-def pull_one(store: Store, sub: Subscription, client: Client) -> PullReport:
+def pull_one(store: Store, sub: Subscription, client: Client, apply: bool = True) -> PullReport:
+    """Pull one subscription; unless ``apply`` is false, each new or updated advisory is also applied to
+    the inventory (:func:`mamori.portfolio.csafin.apply_advisory`, the publisher as supplier)."""
     run = _Pull(store, sub, client)
     report = run.report
+    report.apply_skipped = not apply
+    applier = _Applier(store, sub, report) if apply else None
     raw = run._get(sub.metadata_url, sub.metadata_url)
     if raw is None:
         if not report.failed:
@@ -580,10 +645,10 @@ def pull_one(store: Store, sub: Subscription, client: Client) -> PullReport:
             if judged is not None:
                 batch.append((url, *judged))
             if len(batch) >= BATCH:
-                _store_batch(store, sub, batch, report, known)
+                _store_batch(store, sub, batch, report, known, applier)
                 batch = []
     if batch:
-        _store_batch(store, sub, batch, report, known)
+        _store_batch(store, sub, batch, report, known, applier)
     marks = dict(sub.watermarks)
     for dist, newest in run.marks.items():
         if dist not in run.broken and newest is not None:
@@ -608,12 +673,13 @@ def _save(store: Store, sub: Subscription, report: PullReport, marks: dict[str, 
         )
 
 
-def pull(store: Store, subscription_id: int | None = None) -> list[PullReport]:
-    """Pull every subscription (or the one given); one report per subscription."""
+def pull(store: Store, subscription_id: int | None = None, apply: bool = True) -> list[PullReport]:
+    """Pull every subscription (or the one given); one report per subscription. ``apply``: apply each new
+    or updated advisory to the inventory (see :func:`pull_one`)."""
     subs = (
         [get_subscription(store, subscription_id)]
         if subscription_id is not None
         else list_subscriptions(store)
     )
     with Client() as client:
-        return [pull_one(store, sub, client) for sub in subs]
+        return [pull_one(store, sub, client, apply) for sub in subs]

@@ -68,21 +68,25 @@ def subscribe_cmd(
 
 def pull_cmd(
     subscription: int | None = typer.Option(None, "--subscription", help="Pull only this subscription id."),
+    no_apply: bool = typer.Option(
+        False, "--no-apply", help="Only import into the knowledge base; do not apply to the inventory."
+    ),
     db: str | None = DB_OPTION,
     fmt: str = FORMAT_OPTION,
 ) -> None:
     """Pull what changed at each subscribed provider (ROLIE feeds or index.txt/changes.csv): check each new or
-    updated advisory's hash, signature (pinned keys) and validity, and import its vulnerabilities into the
-    knowledge base. Each bad advisory is rejected alone.
+    updated advisory's hash, signature (pinned keys) and validity, import its vulnerabilities into the
+    knowledge base (source csaf:<publisher namespace>) and, unless --no-apply, apply it to the inventory as
+    mamori csaf apply does (the subscription's publisher as supplier). Each bad advisory is rejected alone.
 
-    Exit 0 when everything was imported, 1 when an advisory was rejected, 3 when a provider or file could not be
+    Exit 0 when everything was imported, 1 when an advisory was rejected (or could not be applied), 3 when a provider or file could not be
     reached (what was not reached is not judged).
     """
     from mamori.advisory.pull import pull
 
     _format(fmt)
     with _store(db) as store:
-        reports = pull(store, subscription)
+        reports = pull(store, subscription, apply=not no_apply)
     if fmt == "json":
         typer.echo(json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=2))
     else:
@@ -120,7 +124,29 @@ def pull_cmd(
                         )
                     )
                 )
-    raise typer.Exit(3 if any(r.failed for r in reports) else 1 if any(r.rejected for r in reports) else 0)
+            _apply_lines(r)
+    rejected = any(r.rejected or r.apply_rejected for r in reports)
+    raise typer.Exit(3 if any(r.failed for r in reports) else 1 if rejected else 0)
+
+
+def _apply_lines(r: Any) -> None:
+    """What applying the pulled advisories to the inventory did."""
+    if r.apply_skipped:
+        typer.echo(_("  not applied to the inventory (--no-apply)"))
+        return
+    totals = r.apply_totals()
+    if r.inventory_empty:
+        typer.echo(_("  not applied: the inventory has no releases (mamori csaf apply can apply them later)"))
+        return
+    typer.echo(
+        _(
+            "  applied to the inventory: {advisories} advisories, {records} triage records "
+            "({created} created, {updated} updated, {unchanged} unchanged), {unmatched} product entries "
+            "matched nothing, {rejected} statements rejected"
+        ).format(**totals)
+    )
+    for url, reason in r.apply_rejected:
+        typer.echo(visible(_("  not applied {url}: {reason}").format(url=url, reason=reason)))
 
 
 def _state(state: str) -> str:

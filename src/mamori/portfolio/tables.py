@@ -40,7 +40,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from mamori.store.schema import Base
+from mamori.store.schema import SOURCE_LENGTH, Base
 
 OPEN_AFFECTED = "resolved_run IS NULL AND priority IS NOT NULL"  # the partial indexes of portfolio_finding
 
@@ -231,7 +231,7 @@ class RunRow(Base):
 class RecordSeenRow(Base):
     __tablename__ = "portfolio_record_seen"
 
-    source: Mapped[str] = mapped_column(String(16), primary_key=True)
+    source: Mapped[str] = mapped_column(String(SOURCE_LENGTH), primary_key=True)
     record_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     feed: Mapped[str] = mapped_column(String(32), primary_key=True)
     digest: Mapped[str] = mapped_column(String(32))

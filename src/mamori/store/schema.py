@@ -37,6 +37,10 @@ NAMING = {
 }
 
 
+# a source's name: ``nvd``, ``osv`` … or ``csaf:<publisher namespace>`` (mamori.advisory.csaf_kb)
+SOURCE_LENGTH = 200
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -44,7 +48,7 @@ class Base(DeclarativeBase):
 class SourceRecord(Base):
     __tablename__ = "source_record"
 
-    source: Mapped[str] = mapped_column(String(16), primary_key=True)
+    source: Mapped[str] = mapped_column(String(SOURCE_LENGTH), primary_key=True)
     record_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     feed: Mapped[str] = mapped_column(String(32), primary_key=True, default="")
     vuln_id: Mapped[str] = mapped_column(String(200), index=True)
@@ -64,7 +68,7 @@ class Vulnerability(Base):
     __tablename__ = "vulnerability"
 
     id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    sources: Mapped[str] = mapped_column(String(100))
+    sources: Mapped[str] = mapped_column(Text)  # the sources' names, comma-separated
     published: Mapped[str | None] = mapped_column(String(32))
     modified: Mapped[str | None] = mapped_column(String(32), index=True)
     withdrawn: Mapped[str | None] = mapped_column(String(32))
@@ -87,7 +91,7 @@ class AffectedPackage(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     vuln_id: Mapped[str] = mapped_column(String(200), index=True)
-    source: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(SOURCE_LENGTH))
     record_id: Mapped[str] = mapped_column(String(200))
     origin: Mapped[str] = mapped_column(String(16))  # package (OSV affected) | product (CVE 5 packageName)
     position: Mapped[int] = mapped_column(Integer)
@@ -105,7 +109,7 @@ class AffectedCpe(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     vuln_id: Mapped[str] = mapped_column(String(200), index=True)
-    source: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(SOURCE_LENGTH))
     record_id: Mapped[str] = mapped_column(String(200))
     origin: Mapped[str] = mapped_column(String(16))  # configuration (NVD) | product (CVE 5, JVN)
     position: Mapped[int] = mapped_column(Integer)
@@ -171,7 +175,7 @@ class PurlCpe(Base):
 class SourceState(Base):
     __tablename__ = "source_state"
 
-    source: Mapped[str] = mapped_column(String(16), primary_key=True)
+    source: Mapped[str] = mapped_column(String(SOURCE_LENGTH), primary_key=True)
     updated_at: Mapped[str] = mapped_column(String(32))
     origin: Mapped[str | None] = mapped_column(Text)
     cursor: Mapped[str | None] = mapped_column(Text)
@@ -183,7 +187,7 @@ class Coverage(Base):
 
     __tablename__ = "coverage"
 
-    source: Mapped[str] = mapped_column(String(16), primary_key=True)
+    source: Mapped[str] = mapped_column(String(SOURCE_LENGTH), primary_key=True)
     scope: Mapped[str] = mapped_column(String(64), primary_key=True)
     complete: Mapped[bool] = mapped_column(Boolean)
     complete_at: Mapped[str | None] = mapped_column(String(32))

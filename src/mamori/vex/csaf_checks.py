@@ -282,32 +282,60 @@ def csaf_lib_schema_dir() -> Path | None:
     return folder if (folder / "csaf_2_0.json").is_file() else None
 
 
-@cache
-def _cvss_validators() -> dict[str, Any]:
-    import json
+_CVSS_SCHEMAS = (("2.0", "cvss_v2_0.json"), ("3.0", "cvss_v3_0.json"), ("3.1", "cvss_v3_1.json"))
 
-    from jsonschema import Draft7Validator
+
+@cache
+def _cvss_schemas() -> dict[str, Any]:
+    """CVSS version → its JSON schema from csaf-lib (none when csaf-lib is absent)."""
+    import json
 
     folder = csaf_lib_schema_dir()
     out: dict[str, Any] = {}
     if folder is None:
         return out
-    for version, name in (("2.0", "cvss_v2_0.json"), ("3.0", "cvss_v3_0.json"), ("3.1", "cvss_v3_1.json")):
+    for version, name in _CVSS_SCHEMAS:
         path = folder / name
         if path.is_file():
-            out[version] = Draft7Validator(json.loads(path.read_text(encoding="utf-8")))
+            out[version] = json.loads(path.read_text(encoding="utf-8"))
     return out
 
 
+@cache
+def _cvss_validators() -> dict[str, Any]:
+    """The schemas on jsonschema (Draft 7, no format checks): the verdict and messages of 6.1.8."""
+    from jsonschema import Draft7Validator
+
+    return {version: Draft7Validator(schema) for version, schema in _cvss_schemas().items()}
+
+
+@cache
+def _fast_cvss_validators() -> dict[str, Any]:
+    """The same schemas on jsonschema-rs (Draft 7, no format checks), or none when it is absent. Only a
+    score it finds invalid is checked with jsonschema: importing jsonschema costs about a second (its
+    rfc3987-syntax dependency builds a grammar), which a pull of valid advisories need not pay."""
+    try:
+        import jsonschema_rs
+    except ImportError:
+        return {}
+    return {
+        version: jsonschema_rs.Draft7Validator(schema, validate_formats=False)
+        for version, schema in _cvss_schemas().items()
+    }
+
+
 def t_6_1_8(doc: dict[str, Any]) -> Iterator[Problem]:
-    validators = _cvss_validators()
+    versions = _cvss_schemas()
+    fast = _fast_cvss_validators()
     for key, at, cvss in _scores(doc):
         version = cvss.get("version")
-        validator = validators.get(version) if isinstance(version, str) else None
-        if validator is None or (key == "cvss_v2") != (version == "2.0"):
+        known = isinstance(version, str) and version in versions
+        if not known or (key == "cvss_v2") != (version == "2.0"):
             yield Problem("6.1.8", f"{at}/version", f"CVSS version {version!r} is not valid for {key}")
             continue
-        for error in validator.iter_errors(cvss):
+        if version in fast and fast[version].is_valid(cvss):
+            continue
+        for error in _cvss_validators()[version].iter_errors(cvss):
             where = "/".join(str(p) for p in error.absolute_path)
             yield Problem("6.1.8", f"{at}/{where}".rstrip("/"), error.message[:200])
             break

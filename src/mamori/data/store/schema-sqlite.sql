@@ -1,4 +1,4 @@
--- revision: 0017_C_csaf_subscription
+-- revision: 0018_K_csaf_source_names
 
 CREATE TABLE account_login_attempt (
 	id INTEGER NOT NULL,
@@ -47,7 +47,7 @@ CREATE TABLE account_user (
 CREATE TABLE affected_cpe (
 	id INTEGER NOT NULL,
 	vuln_id VARCHAR(200) NOT NULL,
-	source VARCHAR(16) NOT NULL,
+	source VARCHAR(200) NOT NULL,
 	record_id VARCHAR(200) NOT NULL,
 	origin VARCHAR(16) NOT NULL,
 	position INTEGER NOT NULL,
@@ -73,7 +73,7 @@ CREATE INDEX ix_affected_cpe_vuln_id ON affected_cpe (vuln_id);
 CREATE TABLE affected_package (
 	id INTEGER NOT NULL,
 	vuln_id VARCHAR(200) NOT NULL,
-	source VARCHAR(16) NOT NULL,
+	source VARCHAR(200) NOT NULL,
 	record_id VARCHAR(200) NOT NULL,
 	origin VARCHAR(16) NOT NULL,
 	position INTEGER NOT NULL,
@@ -158,7 +158,7 @@ CREATE TABLE contract_terms (
 );
 
 CREATE TABLE coverage (
-	source VARCHAR(16) NOT NULL,
+	source VARCHAR(200) NOT NULL,
 	scope VARCHAR(64) NOT NULL,
 	complete BOOLEAN NOT NULL,
 	complete_at VARCHAR(32),
@@ -317,7 +317,7 @@ CREATE INDEX ix_portfolio_component_ecosystem_source ON portfolio_component (eco
 CREATE INDEX ix_portfolio_component_link ON portfolio_component (link_type, link_namespace, link_name);
 
 CREATE TABLE portfolio_record_seen (
-	source VARCHAR(16) NOT NULL,
+	source VARCHAR(200) NOT NULL,
 	record_id VARCHAR(200) NOT NULL,
 	feed VARCHAR(32) NOT NULL,
 	digest VARCHAR(32) NOT NULL,
@@ -455,7 +455,7 @@ CREATE TABLE sbom_upload (
 CREATE INDEX ix_sbom_upload_state ON sbom_upload (state);
 
 CREATE TABLE source_record (
-	source VARCHAR(16) NOT NULL,
+	source VARCHAR(200) NOT NULL,
 	record_id VARCHAR(200) NOT NULL,
 	feed VARCHAR(32) NOT NULL,
 	vuln_id VARCHAR(200) NOT NULL,
@@ -473,7 +473,7 @@ CREATE INDEX ix_source_record_source_vuln_id ON source_record (source, vuln_id, 
 CREATE INDEX ix_source_record_vuln_id ON source_record (vuln_id);
 
 CREATE TABLE source_state (
-	source VARCHAR(16) NOT NULL,
+	source VARCHAR(200) NOT NULL,
 	updated_at VARCHAR(32) NOT NULL,
 	origin TEXT,
 	cursor TEXT,
@@ -503,7 +503,7 @@ CREATE INDEX ix_triage_record_product_release ON triage_record (product, release
 
 CREATE TABLE vulnerability (
 	id VARCHAR(200) NOT NULL,
-	sources VARCHAR(100) NOT NULL,
+	sources TEXT NOT NULL,
 	published VARCHAR(32),
 	modified VARCHAR(32),
 	withdrawn VARCHAR(32),
