@@ -21,6 +21,7 @@ ROUTERS: tuple[str, ...] = (
     "mamori.server.api_notify",
     "mamori.server.api_psirt",
     "mamori.server.api_inventory",
+    "mamori.server.api_suppliers",
     "mamori.server.dtrack",
     "mamori.server.csaf_provider",
     "mamori.server.web_pages",

@@ -1,4 +1,4 @@
--- revision: 0017_C_csaf_subscription
+-- revision: 0018_J_csaf_subscription_team
 
 CREATE TABLE account_login_attempt (
 	id SERIAL NOT NULL,
@@ -703,6 +703,20 @@ CREATE TABLE csaf_subscription_key (
 	CONSTRAINT uq_csaf_subscription_key_subscription_id_fingerprint UNIQUE (subscription_id, fingerprint),
 	FOREIGN KEY(subscription_id) REFERENCES csaf_subscription (id) ON DELETE CASCADE
 );
+
+CREATE TABLE csaf_subscription_team (
+	id SERIAL NOT NULL,
+	subscription_id INTEGER NOT NULL,
+	team_id INTEGER NOT NULL,
+	CONSTRAINT pk_csaf_subscription_team PRIMARY KEY (id),
+	CONSTRAINT uq_csaf_subscription_team_subscription_id_team_id UNIQUE (subscription_id, team_id),
+	FOREIGN KEY(subscription_id) REFERENCES csaf_subscription (id) ON DELETE CASCADE,
+	FOREIGN KEY(team_id) REFERENCES account_team (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_csaf_subscription_team_subscription_id ON csaf_subscription_team (subscription_id);
+
+CREATE INDEX ix_csaf_subscription_team_team_id ON csaf_subscription_team (team_id);
 
 CREATE TABLE notify_subscription (
 	id SERIAL NOT NULL,

@@ -1,0 +1,252 @@
+"""Native API: the customer side of the supply chain — subscriptions to suppliers' CSAF 2.0 providers
+(``/api/mamori/v1/csaf/subscriptions``).
+
+Thin wiring over :mod:`mamori.advisory.subscribe` and :mod:`mamori.advisory.pull` — the same calls as
+``mamori csaf subscribe|pull|list``. A subscription belongs to the teams that made it (table
+``csaf_subscription_team``): ``supplier.read`` lists the subscriptions of the principal's teams and the
+advisories pulled for each with their signature state; ``supplier.write`` subscribes a team (pinning the
+OpenPGP keys given), pulls now (a background job) and removes the team's subscription. An administrator
+sees every subscription, those made on the command line (of no team) included. Another team's
+subscription answers 404, as one that does not exist.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import Path as PathParam
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from mamori.errors import InputError
+from mamori.server import api_common as common
+from mamori.server.api import PREFIX
+from mamori.server.security import Principal, audit, get_store, require
+from mamori.store import Store
+
+router = APIRouter(prefix=PREFIX, tags=["suppliers"])
+SubscriptionId = Annotated[int, PathParam(ge=1, le=2**62, description="a CSAF subscription's id")]
+MAX_KEY_CHARS = 64 << 10  # one armored OpenPGP certificate
+
+
+def _admin(principal: Principal, permission: str) -> bool:
+    return any(g.all_products and permission in g.permissions() for g in principal.memberships)
+
+
+def _teams(principal: Principal, permission: str) -> set[int]:
+    return {g.team_id for g in principal.memberships if permission in g.permissions()}
+
+
+def _may(principal: Principal, teams: set[int], permission: str) -> bool:
+    return _admin(principal, permission) or bool(teams & _teams(principal, permission))
+
+
+def visible_subscriptions(store: Store, principal: Principal, permission: str = "supplier.read") -> list[Any]:
+    """The subscriptions ``permission`` holds for, by id, each with the ids of its teams."""
+    from mamori.advisory.subscribe import list_subscriptions, subscription_teams
+
+    owners = subscription_teams(store)
+    return [
+        (s, owners.get(s.id, set()))
+        for s in list_subscriptions(store)
+        if _may(principal, owners.get(s.id, set()), permission)
+    ]
+
+
+def subscription_or_404(
+    store: Store, principal: Principal, sid: int, permission: str
+) -> tuple[Any, set[int]]:
+    """The subscription and its teams when ``permission`` holds for it; one the principal reads but may not
+    change: 403; another team's, or none: 404."""
+    from mamori.advisory.subscribe import get_subscription, subscription_teams
+
+    try:
+        found = get_subscription(store, sid)
+    except InputError:
+        raise common.not_found() from None
+    teams = subscription_teams(store).get(sid, set())
+    if not _may(principal, teams, "supplier.read") and not _may(principal, teams, permission):
+        raise common.not_found()
+    if not _may(principal, teams, permission):
+        raise HTTPException(403, "not permitted")
+    return found, teams
+
+
+def managing_teams(store: Store, principal: Principal) -> list[tuple[int, str]]:
+    """(id, name) of the teams the principal may subscribe; an administrator: every team."""
+    from mamori import accounts
+
+    if _admin(principal, "supplier.write"):
+        return [(t.id, t.name) for t in accounts.list_teams(store)]
+    out: list[tuple[int, str]] = []
+    for g in principal.memberships:
+        if "supplier.write" in g.permissions() and (g.team_id, g.team) not in out:
+            out.append((g.team_id, g.team))
+    return out
+
+
+def _out(sub: Any, teams: set[int], names: dict[int, str], principal: Principal) -> dict[str, Any]:
+    """The subscription as answered: of its teams only the principal's own (an administrator: every one),
+    so that a shared provider does not tell which other team subscribed to it."""
+    data = sub.as_dict()
+    if not _admin(principal, "supplier.read"):
+        teams = teams & _teams(principal, "supplier.read")
+    data["teams"] = sorted(names.get(t, str(t)) for t in teams)
+    return data
+
+
+def _team_names(store: Store) -> dict[int, str]:
+    from mamori import accounts
+
+    return {t.id: t.name for t in accounts.list_teams(store)}
+
+
+class SubscriptionIn(BaseModel):
+    target: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="the https URL of a provider-metadata.json, or the supplier's domain (CSAF 2.0 7.3.1)",
+    )
+    keys: list[Annotated[str, Field(max_length=MAX_KEY_CHARS)]] = Field(
+        default_factory=list, max_length=20, description="OpenPGP public keys to pin (armored)"
+    )
+    team: str | None = Field(None, max_length=200, description="the team (default: the first you manage)")
+
+
+def _subscribe(store: Store, target: str, keys: list[str], team_id: int) -> Any:
+    from mamori.advisory.subscribe import link_team, subscribe
+
+    with tempfile.TemporaryDirectory(prefix="mamori-keys-") as tmp:
+        paths = []
+        for i, text in enumerate(keys):
+            path = Path(tmp) / f"key-{i}.asc"
+            path.write_text(text, encoding="utf-8")
+            paths.append(path)
+        sub = subscribe(store, target, paths)
+    link_team(store, sub.id, team_id)
+    return sub
+
+
+@router.get("/csaf/subscriptions", response_model=list[dict[str, Any]])
+def list_csaf_subscriptions(
+    principal: Principal = Depends(require("supplier.read")), store: Store = Depends(get_store)
+) -> list[dict[str, Any]]:
+    """The CSAF subscriptions of your teams (an administrator: every one): provider, how it was found,
+    last pull and its counts, pinned key fingerprints, deviations from CSAF 2.0 met."""
+    names = _team_names(store)
+    return [_out(s, teams, names, principal) for s, teams in visible_subscriptions(store, principal)]
+
+
+@router.get("/csaf/subscriptions/{subscription_id}", response_model=dict[str, Any])
+def show_csaf_subscription(
+    subscription_id: SubscriptionId,
+    principal: Principal = Depends(require("supplier.read")),
+    store: Store = Depends(get_store),
+) -> dict[str, Any]:
+    """One CSAF subscription."""
+    sub, teams = subscription_or_404(store, principal, subscription_id, "supplier.read")
+    return _out(sub, teams, _team_names(store), principal)
+
+
+@router.get("/csaf/subscriptions/{subscription_id}/advisories", response_model=list[dict[str, Any]])
+def list_csaf_advisories(
+    subscription_id: SubscriptionId,
+    principal: Principal = Depends(require("supplier.read")),
+    store: Store = Depends(get_store),
+) -> list[dict[str, Any]]:
+    """The advisories pulled for the subscription (newest release first): URL, sha256, tracking id,
+    version, release date and the signature state (``valid`` by a pinned key, ``not-verifiable``,
+    ``missing``)."""
+    from mamori.advisory.subscribe import advisory_list
+
+    subscription_or_404(store, principal, subscription_id, "supplier.read")
+    return advisory_list(store, subscription_id)
+
+
+@router.post("/csaf/subscriptions", status_code=201, response_model=dict[str, Any])
+async def create_csaf_subscription(
+    body: SubscriptionIn,
+    request: Request,
+    principal: Principal = Depends(require("supplier.write")),
+    store: Store = Depends(get_store),
+) -> dict[str, Any]:
+    """Subscribe a team to a supplier's CSAF provider: find its provider-metadata.json, check it against the
+    provider schema and pin the keys given (audit-logged). Subscribing to a provider the team already has
+    adds the keys."""
+    teams = await run_in_threadpool(managing_teams, store, principal)
+    if not teams:
+        raise HTTPException(403, "not permitted")
+    if body.team is None:
+        team_id, _team = teams[0]
+    else:
+        chosen = [t for t in teams if t[1] == body.team.strip()]
+        if not chosen:
+            raise common.unprocessable("not a team you may manage suppliers of", "body", "team")
+        team_id, _team = chosen[0]
+    try:
+        sub = await run_in_threadpool(_subscribe, store, body.target.strip(), body.keys, team_id)
+    except InputError as exc:
+        raise common.unprocessable(exc.problem, "body", "target") from None
+    await audit(request, "supplier.subscribe", f"csaf-subscription:{sub.id}", {"keys": sub.keys}, team_id)
+    owners = await run_in_threadpool(_owners, store, sub.id)
+    return _out(sub, owners, await run_in_threadpool(_team_names, store), principal)
+
+
+def _owners(store: Store, sid: int) -> set[int]:
+    from mamori.advisory.subscribe import subscription_teams
+
+    return subscription_teams(store).get(sid, set())
+
+
+@router.post("/csaf/subscriptions/{subscription_id}/pull", status_code=202, response_model=dict[str, Any])
+async def pull_csaf_subscription(
+    subscription_id: SubscriptionId,
+    request: Request,
+    principal: Principal = Depends(require("supplier.write")),
+    store: Store = Depends(get_store),
+) -> dict[str, Any]:
+    """Pull the subscription now, after the answer (a job of the message broker's workers when one is
+    configured, else a thread of this process): its outcome is the subscription's ``last_pull`` and
+    ``counts``. The job's id."""
+    from mamori.server import background
+
+    sub, teams = await run_in_threadpool(
+        subscription_or_404, store, principal, subscription_id, "supplier.write"
+    )
+    team = min(teams & _teams(principal, "supplier.write"), default=None)
+    await audit(request, "supplier.pull", f"csaf-subscription:{sub.id}", {"queued": True}, team)
+    if background.broker_configured():
+        job = background.submit_task("csaf-pull", subscription_id=sub.id)
+    else:
+        from mamori.jobs.work import csaf_pull
+
+        job = background.submit(csaf_pull, store, sub.id)
+    return {"job": job, "subscription": sub.id}
+
+
+@router.delete("/csaf/subscriptions/{subscription_id}", status_code=204)
+async def delete_csaf_subscription(
+    subscription_id: SubscriptionId,
+    request: Request,
+    principal: Principal = Depends(require("supplier.write")),
+    store: Store = Depends(get_store),
+) -> None:
+    """Your teams leave the subscription; it is removed with its keys and advisories when no team is left
+    (an administrator removes it at once)."""
+    from mamori.advisory.subscribe import unsubscribe
+
+    sub, teams = await run_in_threadpool(
+        subscription_or_404, store, principal, subscription_id, "supplier.write"
+    )
+    if _admin(principal, "supplier.write"):
+        await run_in_threadpool(unsubscribe, store, sub.id, None)
+        team = None
+    else:
+        mine = teams & _teams(principal, "supplier.write")
+        for team_id in sorted(mine):
+            await run_in_threadpool(unsubscribe, store, sub.id, team_id)
+        team = min(mine, default=None)
+    await audit(request, "supplier.unsubscribe", f"csaf-subscription:{sub.id}", None, team)

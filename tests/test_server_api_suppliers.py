@@ -1,0 +1,145 @@
+"""The native API of suppliers' CSAF subscriptions (/api/mamori/v1/csaf/subscriptions) per role, against a
+loopback CSAF provider publishing real CSAF 2.0 examples signed with a key the test makes: a security manager
+subscribes a team pinning the key, pulls now (a background job) and sees each advisory's signature state; an
+auditor and a developer read only; a customer sees nothing; another team's subscription answers 404 to every
+route; leaving a subscription another team shares keeps it for that team. Changes are in the audit log."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import SHARED_DATA
+from mamori import accounts
+from mamori.accounts.roles import ROLE_NAMES
+from server_support import BACKENDS, backend_store, live
+
+API = "/api/mamori/v1"
+EXAMPLES = SHARED_DATA / "csaf" / "examples" / "csaf"
+WHITE = ["bsi-2022-0001.json", "rhsa-2019_1862.json"]
+
+pytestmark = pytest.mark.shared
+
+
+@pytest.fixture(scope="module")
+def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A web root with a signed provider at /.well-known/csaf on loopback."""
+    if not EXAMPLES.is_dir():
+        pytest.skip("../shared/data/csaf is absent")
+    pgp = pytest.importorskip("pysequoia")
+    from test_csaf_subscribe import serving
+
+    from mamori.advisory.publish import publish
+    from mamori.advisory.signing import load_signing_key
+
+    tsk = pgp.Tsk.generate("psirt <psirt@example.com>")
+    root = tmp_path_factory.mktemp("www")
+    secret = tmp_path_factory.mktemp("key") / "psirt.sec.asc"
+    secret.write_text(str(tsk), encoding="ascii")
+    key = load_signing_key(secret)
+    with serving(root) as base:
+        folder = root / ".well-known" / "csaf"
+        done = publish([EXAMPLES / n for n in WHITE], folder, key=key, base_url=f"{base}/.well-known/csaf")
+        assert not done.rejected and len(done.published) == len(WHITE)
+        yield {"base": base, "key": str(tsk.extract_certificate()), "host": base.split("//")[1]}
+
+
+@pytest.fixture(params=BACKENDS)
+def site(
+    request: pytest.FixtureRequest, tmp_path: Path, provider: dict[str, Any]
+) -> Iterator[dict[str, Any]]:
+    from mamori.advisory.subscribe import link_team, subscribe
+
+    with backend_store(request.param, tmp_path) as store:
+        for team in ("mine", "theirs", "ops"):
+            accounts.create_team(store, team)
+        theirs = subscribe(store, f"{provider['base']}/.well-known/csaf/provider-metadata.json")
+        link_team(store, theirs.id, accounts.get_team(store, "theirs").id)
+        keys = {
+            role: accounts.create_api_key(store, "mine", role)[1] for role in ROLE_NAMES if role != "admin"
+        }
+        keys["admin"] = accounts.create_api_key(store, "ops", "admin")[1]
+        keys["their_sm"] = accounts.create_api_key(store, "theirs", "security_manager")[1]
+        with live(store) as server:
+            clients = {who: server.client(headers={"X-Api-Key": key}) for who, key in keys.items()}
+            yield {"store": store, "clients": clients, "theirs": theirs.id, "provider": provider}
+            for client in clients.values():
+                client.close()
+
+
+def _wait_pulled(client: Any, sid: int) -> dict[str, Any]:
+    for _ in range(600):
+        got = client.get(f"{API}/csaf/subscriptions/{sid}").json()
+        if got["last_pull"]:
+            return got
+        time.sleep(0.1)
+    raise AssertionError("the pull did not finish in 60 s")
+
+
+def test_a_security_manager_subscribes_pulls_and_leaves(site: dict[str, Any]) -> None:
+    sm, auditor, dev = (site["clients"][r] for r in ("security_manager", "auditor", "developer"))
+    provider = site["provider"]
+    made = sm.post(f"{API}/csaf/subscriptions", json={"target": provider["host"], "keys": [provider["key"]]})
+    assert made.status_code == 201, made.text
+    sub = made.json()
+    # the other team's name is not shown
+    assert sub["found_by"] == "url" and sub["teams"] == ["mine"] and len(sub["keys"]) == 1
+    assert sub["publisher"] and sub["last_pull"] is None
+    # the provider "theirs" subscribed to is the same: the team is added, their subscription is shared
+    assert sub["id"] == site["theirs"]
+
+    queued = sm.post(f"{API}/csaf/subscriptions/{sub['id']}/pull")
+    assert queued.status_code == 202 and queued.json()["job"]
+    pulled = _wait_pulled(auditor, sub["id"])
+    assert pulled["counts"]["new"] == len(WHITE) and pulled["counts"]["rejected"] == 0
+    advisories = dev.get(f"{API}/csaf/subscriptions/{sub['id']}/advisories").json()
+    assert len(advisories) == len(WHITE)
+    assert {a["signature"] for a in advisories} == {"valid"}
+    assert all(len(a["sha256"]) == 64 and a["tracking_id"] for a in advisories)
+
+    # readers may not change
+    assert auditor.post(f"{API}/csaf/subscriptions/{sub['id']}/pull").status_code == 403
+    assert dev.delete(f"{API}/csaf/subscriptions/{sub['id']}").status_code == 403
+    assert dev.post(f"{API}/csaf/subscriptions", json={"target": provider["host"]}).status_code == 403
+    # a bad target is one 422, nothing stored
+    bad = sm.post(f"{API}/csaf/subscriptions", json={"target": "http://example.com/provider-metadata.json"})
+    assert bad.status_code == 422 and "plain http" in bad.text
+    assert len(sm.get(f"{API}/csaf/subscriptions").json()) == 1
+
+    # leaving keeps it for the other team
+    assert sm.delete(f"{API}/csaf/subscriptions/{sub['id']}").status_code == 204
+    assert sm.get(f"{API}/csaf/subscriptions").json() == []
+    assert sm.get(f"{API}/csaf/subscriptions/{sub['id']}").status_code == 404
+    theirs = site["clients"]["their_sm"].get(f"{API}/csaf/subscriptions").json()
+    assert [s["id"] for s in theirs] == [sub["id"]] and theirs[0]["teams"] == ["theirs"]
+    # the last team leaving removes it with its advisories
+    assert site["clients"]["their_sm"].delete(f"{API}/csaf/subscriptions/{sub['id']}").status_code == 204
+    assert site["clients"]["admin"].get(f"{API}/csaf/subscriptions").json() == []
+
+    actions = [e.action for e in accounts.list_audit(site["store"], limit=50)]
+    for action in ("supplier.subscribe", "supplier.pull", "supplier.unsubscribe"):
+        assert action in actions
+
+
+def test_another_teams_subscription_is_not_found(site: dict[str, Any]) -> None:
+    sid = site["theirs"]
+    for role in ("security_manager", "auditor", "developer"):
+        client = site["clients"][role]
+        assert client.get(f"{API}/csaf/subscriptions").json() == []
+        assert client.get(f"{API}/csaf/subscriptions/{sid}").status_code == 404
+        assert client.get(f"{API}/csaf/subscriptions/{sid}/advisories").status_code == 404
+    sm = site["clients"]["security_manager"]
+    assert sm.post(f"{API}/csaf/subscriptions/{sid}/pull").status_code == 404
+    assert sm.delete(f"{API}/csaf/subscriptions/{sid}").status_code == 404
+    assert site["clients"]["their_sm"].get(f"{API}/csaf/subscriptions/{sid}").status_code == 200
+    assert [s["id"] for s in site["clients"]["admin"].get(f"{API}/csaf/subscriptions").json()] == [sid]
+    customer = site["clients"]["customer"]
+    assert customer.get(f"{API}/csaf/subscriptions").status_code == 403
+    assert customer.get(f"{API}/csaf/subscriptions/{sid}").status_code == 403
+    # a team the principal does not manage is refused
+    made = sm.post(f"{API}/csaf/subscriptions", json={"target": site["provider"]["host"], "team": "theirs"})
+    assert made.status_code == 422
