@@ -31,10 +31,9 @@ def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     if not EXAMPLES.is_dir():
         pytest.skip("../shared/data/csaf is absent")
     pgp = pytest.importorskip("pysequoia")
-    from test_csaf_subscribe import serving
-
     from mamori.advisory.publish import publish
     from mamori.advisory.signing import load_signing_key
+    from test_csaf_subscribe import serving
 
     tsk = pgp.Tsk.generate("psirt <psirt@example.com>")
     root = tmp_path_factory.mktemp("www")

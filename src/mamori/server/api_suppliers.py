@@ -140,20 +140,20 @@ def list_csaf_subscriptions(
     return [_out(s, teams, names, principal) for s, teams in visible_subscriptions(store, principal)]
 
 
-@router.get("/csaf/subscriptions/{subscription_id}", response_model=dict[str, Any])
+@router.get("/csaf/subscriptions/{csaf_subscription_id}", response_model=dict[str, Any])
 def show_csaf_subscription(
-    subscription_id: SubscriptionId,
+    csaf_subscription_id: SubscriptionId,
     principal: Principal = Depends(require("supplier.read")),
     store: Store = Depends(get_store),
 ) -> dict[str, Any]:
     """One CSAF subscription."""
-    sub, teams = subscription_or_404(store, principal, subscription_id, "supplier.read")
+    sub, teams = subscription_or_404(store, principal, csaf_subscription_id, "supplier.read")
     return _out(sub, teams, _team_names(store), principal)
 
 
-@router.get("/csaf/subscriptions/{subscription_id}/advisories", response_model=list[dict[str, Any]])
+@router.get("/csaf/subscriptions/{csaf_subscription_id}/advisories", response_model=list[dict[str, Any]])
 def list_csaf_advisories(
-    subscription_id: SubscriptionId,
+    csaf_subscription_id: SubscriptionId,
     principal: Principal = Depends(require("supplier.read")),
     store: Store = Depends(get_store),
 ) -> list[dict[str, Any]]:
@@ -162,8 +162,8 @@ def list_csaf_advisories(
     ``missing``)."""
     from mamori.advisory.subscribe import advisory_list
 
-    subscription_or_404(store, principal, subscription_id, "supplier.read")
-    return advisory_list(store, subscription_id)
+    subscription_or_404(store, principal, csaf_subscription_id, "supplier.read")
+    return advisory_list(store, csaf_subscription_id)
 
 
 @router.post("/csaf/subscriptions", status_code=201, response_model=dict[str, Any])
@@ -201,9 +201,11 @@ def _owners(store: Store, sid: int) -> set[int]:
     return subscription_teams(store).get(sid, set())
 
 
-@router.post("/csaf/subscriptions/{subscription_id}/pull", status_code=202, response_model=dict[str, Any])
+@router.post(
+    "/csaf/subscriptions/{csaf_subscription_id}/pull", status_code=202, response_model=dict[str, Any]
+)
 async def pull_csaf_subscription(
-    subscription_id: SubscriptionId,
+    csaf_subscription_id: SubscriptionId,
     request: Request,
     principal: Principal = Depends(require("supplier.write")),
     store: Store = Depends(get_store),
@@ -214,7 +216,7 @@ async def pull_csaf_subscription(
     from mamori.server import background
 
     sub, teams = await run_in_threadpool(
-        subscription_or_404, store, principal, subscription_id, "supplier.write"
+        subscription_or_404, store, principal, csaf_subscription_id, "supplier.write"
     )
     team = min(teams & _teams(principal, "supplier.write"), default=None)
     await audit(request, "supplier.pull", f"csaf-subscription:{sub.id}", {"queued": True}, team)
@@ -227,9 +229,9 @@ async def pull_csaf_subscription(
     return {"job": job, "subscription": sub.id}
 
 
-@router.delete("/csaf/subscriptions/{subscription_id}", status_code=204)
+@router.delete("/csaf/subscriptions/{csaf_subscription_id}", status_code=204)
 async def delete_csaf_subscription(
-    subscription_id: SubscriptionId,
+    csaf_subscription_id: SubscriptionId,
     request: Request,
     principal: Principal = Depends(require("supplier.write")),
     store: Store = Depends(get_store),
@@ -239,7 +241,7 @@ async def delete_csaf_subscription(
     from mamori.advisory.subscribe import unsubscribe
 
     sub, teams = await run_in_threadpool(
-        subscription_or_404, store, principal, subscription_id, "supplier.write"
+        subscription_or_404, store, principal, csaf_subscription_id, "supplier.write"
     )
     if _admin(principal, "supplier.write"):
         await run_in_threadpool(unsubscribe, store, sub.id, None)
