@@ -142,3 +142,48 @@ def test_another_teams_subscription_is_not_found(site: dict[str, Any]) -> None:
     # a team the principal does not manage is refused
     made = sm.post(f"{API}/csaf/subscriptions", json={"target": site["provider"]["host"], "team": "theirs"})
     assert made.status_code == 422
+
+
+CERN = SHARED_DATA / "sbom" / "cyclonedx" / "cern-lhc-vdm-editor-e564943" / "bom.json"
+TERMS = "items:\n  TX-01: {formats: cyclonedx}\n  TX-03: {minimum_elements: ntia}\n"
+
+
+def test_contract_terms_belong_to_the_team_and_check_an_sbom(site: dict[str, Any]) -> None:
+    if not CERN.is_file():
+        pytest.skip("../shared/data/sbom is absent")
+    sm, auditor, dev, their_sm = (
+        site["clients"][r] for r in ("security_manager", "auditor", "developer", "their_sm")
+    )
+    yaml = {"Content-Type": "application/yaml"}
+    assert dev.put(f"{API}/contracts/ACME", content=TERMS, headers=yaml).status_code == 403
+    bad = sm.put(f"{API}/contracts/ACME", content="items:\n  TX-01: {formats: swid}\n", headers=yaml)
+    assert bad.status_code == 422 and "cyclonedx / spdx" in bad.text
+    assert sm.put(f"{API}/contracts/ACME", content=b"x" * ((1 << 20) + 1), headers=yaml).status_code == 413
+    put = sm.put(f"{API}/contracts/ACME", content=TERMS, headers=yaml)
+    assert put.status_code == 200, put.text
+    assert put.json()["terms"]["items"] == {
+        "TX-01": {"formats": {"cyclonedx": []}},
+        "TX-03": {"minimum_elements": "ntia"},
+    }
+    # the other team names the same supplier with its own terms (JSON): neither sees the other's
+    theirs = their_sm.put(f"{API}/contracts/ACME", json={"items": {"TX-01": {"formats": "spdx"}}})
+    assert theirs.status_code == 200, theirs.text
+    assert auditor.get(f"{API}/contracts/ACME").json()["terms"]["items"]["TX-01"] == {
+        "formats": {"cyclonedx": []}
+    }
+    assert [c["team"] for c in auditor.get(f"{API}/contracts").json()] == ["mine"]
+    assert auditor.get(f"{API}/contracts/ACME", params={"team": "theirs"}).status_code == 404
+    assert {c["team"] for c in site["clients"]["admin"].get(f"{API}/contracts").json()} == {"mine", "theirs"}
+    assert site["clients"]["customer"].get(f"{API}/contracts/ACME").status_code == 403
+
+    checked = dev.post(f"{API}/contracts/ACME/check", content=CERN.read_bytes())
+    assert checked.status_code == 200, checked.text
+    by = {r["item"]: r for r in checked.json()["results"] if r["status"] != "not_agreed"}
+    assert by["TX-01"]["status"] == "met" and by["TX-03"]["status"] == "gap"
+    assert checked.json()["exit_code"] == 1
+    # the other team's terms ask for SPDX: the same SBOM has a gap there
+    other = their_sm.post(f"{API}/contracts/ACME/check", content=CERN.read_bytes()).json()
+    assert [r["status"] for r in other["results"] if r["item"] == "TX-01"] == ["gap"]
+    assert dev.post(f"{API}/contracts/ACME/check", content=b"not an sbom").status_code == 422
+    assert dev.post(f"{API}/contracts/NOBODY/check", content=CERN.read_bytes()).status_code == 404
+    assert "supplier.terms" in [e.action for e in accounts.list_audit(site["store"], limit=50)]

@@ -42,6 +42,7 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, 
         other.update(_other_case(store))
         other.update(_other_deployment(store))
         other.update(_other_csaf_subscription(store))
+        other.update(_other_contract(store))
         keys = {}
         for role in ROLE_NAMES:
             if role == "admin":
@@ -166,7 +167,18 @@ def _other_csaf_subscription(store: Any) -> dict[str, Any]:
     return {"csaf_subscription_id": int(sid)}
 
 
+def _other_contract(store: Any) -> dict[str, Any]:
+    """Contract terms the other team agreed with a supplier that names it."""
+    from mamori.contract.store import set_team_terms
+    from mamori.contract.terms import ItemTerm, Terms
+
+    terms = Terms(SECRET_KEY_NAME, {"TX-01": ItemTerm(True, {"formats": {"spdx": []}}, None, SECRET_PRODUCT)})
+    set_team_terms(store, accounts.get_team(store, "theirs").id, terms, SECRET_KEY_NAME)
+    return {"supplier": SECRET_KEY_NAME}
+
+
 ABSENT = {
+    "supplier": "zz-absent-supplier",
     "csaf_subscription_id": 987654,
     "deployment_id": 987654,
     "case_key": "PSIRT-2026-9999",

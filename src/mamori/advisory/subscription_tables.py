@@ -64,7 +64,7 @@ class AdvisoryRow(Base):
 
 
 class SubscriptionTeamRow(Base):
-    """The teams of the team server a subscription belongs to (migration ``0018_J_csaf_subscription_team``).
+    """The teams of the team server a subscription belongs to (migration ``0018_J_supplier_teams``).
 
     A subscription made on the command line has no team; one made through the server's API is linked to the
     team that made it. Another team sees it only when it subscribed to the same provider too."""

@@ -8,6 +8,10 @@ advisories pulled for each with their signature state; ``supplier.write`` subscr
 OpenPGP keys given), pulls now (a background job) and removes the team's subscription. An administrator
 sees every subscription, those made on the command line (of no team) included. Another team's
 subscription answers 404, as one that does not exist.
+
+Contract terms with suppliers (``/api/mamori/v1/contracts``, over :mod:`mamori.contract`): a team's terms
+with a supplier are its own (table ``contract_team_terms``; two teams may name the same supplier);
+``supplier.read`` reads them and checks a delivered SBOM against them, ``supplier.write`` sets them.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -252,3 +256,206 @@ async def delete_csaf_subscription(
             await run_in_threadpool(unsubscribe, store, sub.id, team_id)
         team = min(mine, default=None)
     await audit(request, "supplier.unsubscribe", f"csaf-subscription:{sub.id}", None, team)
+
+
+# -- contract terms with suppliers (/contracts) -----------------------------------------------------
+MAX_TERMS_BYTES = 1 << 20
+Supplier = Annotated[str, PathParam(min_length=1, max_length=200, description="the supplier's name")]
+TeamQuery = Annotated[str | None, Query(max_length=200, description="the team (default: the first of yours)")]
+
+
+async def _bounded_body(request: Request, limit: int) -> bytes:
+    """The request body, refused (413) past ``limit`` bytes, declared or sent, or (408) when it takes longer
+    than the upload time limit to arrive."""
+    import asyncio
+
+    from mamori.server.dtrack import upload_seconds
+
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, "the body is too large")
+    parts, size = [], 0
+    try:
+        async with asyncio.timeout(upload_seconds()):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise HTTPException(413, "the body is too large")
+                parts.append(chunk)
+    except TimeoutError:
+        raise HTTPException(408, "the body took too long to arrive") from None
+    return b"".join(parts)
+
+
+def _team_ids(store: Store, principal: Principal, permission: str) -> list[int]:
+    """The teams ``permission`` holds in (an administrator: every team), by id."""
+    from mamori import accounts
+
+    if _admin(principal, permission):
+        return sorted(t.id for t in accounts.list_teams(store))
+    return sorted(_teams(principal, permission))
+
+
+def _chosen_team(store: Store, principal: Principal, permission: str, team: str | None) -> list[int]:
+    """The principal's teams ``permission`` holds in, or the one named (404 when it is not one of them)."""
+    from mamori import accounts
+
+    ids = _team_ids(store, principal, permission)
+    if team is None:
+        return ids
+    found = accounts.get_team(store, team.strip())
+    if found is None or found.id not in ids:
+        raise common.not_found()
+    return [found.id]
+
+
+def _terms_out(store: Store, team_id: int, terms: Any, set_at: str) -> dict[str, Any]:
+    return {
+        "supplier": terms.supplier,
+        "team": _team_names(store).get(team_id, str(team_id)),
+        "set_at": set_at,
+        "source": terms.source,
+        "terms": terms.to_file_data(),
+        "items": terms.to_dict()["items"],
+    }
+
+
+def _terms_or_404(
+    store: Store, principal: Principal, supplier: str, team: str | None
+) -> tuple[int, Any, str]:
+    from mamori.contract.store import team_terms
+
+    found = team_terms(store, _chosen_team(store, principal, "supplier.read", team), supplier.strip())
+    if not found:
+        raise common.not_found()
+    return found[0]
+
+
+@router.get("/contracts", response_model=list[dict[str, Any]])
+def list_contracts(
+    principal: Principal = Depends(require("supplier.read")), store: Store = Depends(get_store)
+) -> list[dict[str, Any]]:
+    """The suppliers your teams agreed terms with (an administrator: every team's), by supplier."""
+    from mamori.contract.store import team_terms
+
+    names = _team_names(store)
+    return [
+        {
+            "supplier": terms.supplier,
+            "team": names.get(tid, str(tid)),
+            "set_at": set_at,
+            "source": terms.source,
+        }
+        for tid, terms, set_at in team_terms(store, _team_ids(store, principal, "supplier.read"))
+    ]
+
+
+@router.get("/contracts/{supplier}", response_model=dict[str, Any])
+def get_contract(
+    supplier: Supplier,
+    team: TeamQuery = None,
+    principal: Principal = Depends(require("supplier.read")),
+    store: Store = Depends(get_store),
+) -> dict[str, Any]:
+    """The terms your team agreed with the supplier: ``terms`` as the YAML/JSON terms file that reads back
+    to them, ``items`` every item of the SBOM transaction model with agreed or not."""
+    tid, terms, set_at = _terms_or_404(store, principal, supplier, team)
+    return _terms_out(store, tid, terms, set_at)
+
+
+def _load_terms(raw: bytes, supplier: str, json_body: bool) -> Any:
+    from mamori.contract.store import supplier_name
+    from mamori.contract.terms import load
+
+    name = supplier_name(supplier)
+    with tempfile.TemporaryDirectory(prefix="mamori-terms-") as tmp:
+        path = Path(tmp) / ("terms.json" if json_body else "terms.yaml")
+        path.write_bytes(raw)
+        return load(path, name)
+
+
+@router.put(
+    "/contracts/{supplier}",
+    response_model=dict[str, Any],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/yaml": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "object"}},
+            },
+        }
+    },
+)
+async def put_contract(
+    supplier: Supplier,
+    request: Request,
+    team: TeamQuery = None,
+    principal: Principal = Depends(require("supplier.write")),
+    store: Store = Depends(get_store),
+) -> dict[str, Any]:
+    """Set the terms your team agreed with the supplier from a YAML or JSON terms file (the body, at most
+    1 MiB; ``mamori contract set`` reads the same); replaces earlier terms (audit-logged)."""
+    from mamori.contract.store import set_team_terms, team_terms
+
+    teams = await run_in_threadpool(_chosen_team, store, principal, "supplier.write", team)
+    if not teams:
+        raise HTTPException(403, "not permitted")
+    raw = await _bounded_body(request, MAX_TERMS_BYTES)
+    json_body = "json" in request.headers.get("content-type", "")
+    try:
+        terms = await run_in_threadpool(_load_terms, raw, supplier, json_body)
+    except InputError as exc:
+        raise common.unprocessable(exc.problem, "body") from None
+    await run_in_threadpool(set_team_terms, store, teams[0], terms, principal.name)
+    await audit(request, "supplier.terms", f"contract:{terms.supplier}", {"source": terms.source}, teams[0])
+    tid, stored, set_at = (await run_in_threadpool(team_terms, store, [teams[0]], terms.supplier))[0]
+    return _terms_out(store, tid, stored, set_at)
+
+
+def _check(terms: Any, raw: bytes) -> dict[str, Any]:
+    from mamori.contract import check as ck
+    from mamori.sbom.formats import read
+
+    with tempfile.TemporaryDirectory(prefix="mamori-sbom-") as tmp:
+        path = Path(tmp) / "sbom"
+        path.write_bytes(raw)
+        document = read(path)
+    results = ck.check(terms, ck.Delivery(sboms=[("sbom", document)]))
+    return {
+        "supplier": terms.supplier,
+        "counts": ck.counts(results),
+        "exit_code": ck.exit_code(results),
+        "results": [r.to_dict() for r in results],
+    }
+
+
+@router.post(
+    "/contracts/{supplier}/check",
+    response_model=dict[str, Any],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+async def check_contract(
+    supplier: Supplier,
+    request: Request,
+    team: TeamQuery = None,
+    principal: Principal = Depends(require("supplier.read")),
+    store: Store = Depends(get_store),
+) -> dict[str, Any]:
+    """Check an SBOM the supplier delivered (the body: CycloneDX or SPDX, at most the upload limit) against
+    the terms your team agreed with it, as ``mamori contract check`` does: each term ``met``, ``gap``,
+    ``confirm`` (to be confirmed by a person) or ``not_agreed``; ``exit_code`` 1 when a term has a gap.
+    Nothing is stored."""
+    from mamori.portfolio.uploads import max_upload_bytes
+
+    _tid, terms, _set_at = await run_in_threadpool(_terms_or_404, store, principal, supplier, team)
+    raw = await _bounded_body(request, max_upload_bytes())
+    try:
+        return await run_in_threadpool(_check, terms, raw)
+    except InputError as exc:
+        raise common.unprocessable(exc.problem, "body") from None

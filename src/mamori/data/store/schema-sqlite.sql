@@ -1,4 +1,4 @@
--- revision: 0018_J_csaf_subscription_team
+-- revision: 0018_J_supplier_teams
 
 CREATE TABLE account_login_attempt (
 	id INTEGER NOT NULL,
@@ -674,6 +674,17 @@ CREATE TABLE contract_questionnaire (
 	imported_at VARCHAR(32),
 	CONSTRAINT pk_contract_questionnaire PRIMARY KEY (supplier, framework),
 	CONSTRAINT fk_contract_questionnaire_assessment FOREIGN KEY(assessment_id) REFERENCES assessment (id) ON DELETE CASCADE
+);
+
+CREATE TABLE contract_team_terms (
+	team_id INTEGER NOT NULL,
+	supplier VARCHAR(200) NOT NULL,
+	terms JSON NOT NULL,
+	source TEXT,
+	set_at VARCHAR(32) NOT NULL,
+	set_by TEXT,
+	CONSTRAINT pk_contract_team_terms PRIMARY KEY (team_id, supplier),
+	FOREIGN KEY(team_id) REFERENCES account_team (id) ON DELETE CASCADE
 );
 
 CREATE TABLE csaf_advisory (
