@@ -187,3 +187,52 @@ def test_contract_terms_belong_to_the_team_and_check_an_sbom(site: dict[str, Any
     assert dev.post(f"{API}/contracts/ACME/check", content=b"not an sbom").status_code == 422
     assert dev.post(f"{API}/contracts/NOBODY/check", content=CERN.read_bytes()).status_code == 404
     assert "supplier.terms" in [e.action for e in accounts.list_audit(site["store"], limit=50)]
+
+
+def _bundle(tmp_path: Path) -> tuple[bytes, bytes]:
+    """A release bundle of the demo SBOM signed by a new ed25519 key; (bundle, public key PEM)."""
+    from mamori.bundle import create_bundle
+    from mamori.bundle.signing import generate, load_signer
+    from mamori.demo import DEMO_SBOM, demo_data
+    from mamori.portfolio.archive import add_product, store_sbom
+    from mamori.store import open_store
+
+    private, public = generate("ed25519")
+    (tmp_path / "supplier.key").write_bytes(private)
+    with open_store(tmp_path / "supplier.db") as s:
+        add_product(s, "zz-shop", "Example Corp")
+        store_sbom(s, "zz-shop", "2.1.0", demo_data() / DEMO_SBOM)
+        made = create_bundle(s, "zz-shop", "2.1.0", load_signer(tmp_path / "supplier.key"))
+    return made.data, public
+
+
+def test_a_received_bundle_is_verified_imported_and_the_teams(site: dict[str, Any], tmp_path: Path) -> None:
+    sm, auditor, dev, their_sm = (
+        site["clients"][r] for r in ("security_manager", "auditor", "developer", "their_sm")
+    )
+    data, public = _bundle(tmp_path)
+    files = {"file": ("b.zip", data, "application/zip"), "key": ("k.pem", public, "application/x-pem-file")}
+    assert dev.post(f"{API}/bundles", files=files).status_code == 403
+    from mamori.bundle.signing import generate
+
+    other = generate("ed25519")[1]
+    bad = sm.post(f"{API}/bundles", files={**files, "key": ("k.pem", other, "application/x-pem-file")})
+    assert bad.status_code == 200 and bad.json()["ok"] is False and bad.json()["verification"]["failures"]
+    assert auditor.get(f"{API}/bundles").json() == []
+
+    made = sm.post(f"{API}/bundles", files=files)
+    assert made.status_code == 200, made.text
+    got = made.json()
+    assert got["ok"] and (got["product"], got["release"], got["supplier"]) == (
+        "zz-shop",
+        "2.1.0",
+        "Example Corp",
+    )
+    assert got["previous"] is None and got["sbom_revision"] >= 1
+    listed = auditor.get(f"{API}/bundles").json()
+    assert [(b["product"], b["release"]) for b in listed] == [("zz-shop", "2.1.0")]
+    # the product is now the team's: the other team sees no bundle and may not import into it
+    assert their_sm.get(f"{API}/bundles").json() == []
+    refused = their_sm.post(f"{API}/bundles", files=files)
+    assert refused.status_code == 422 and "not one of your team" in refused.text
+    assert "supplier.bundle" in [e.action for e in accounts.list_audit(site["store"], limit=50)]

@@ -459,3 +459,117 @@ async def check_contract(
         return await run_in_threadpool(_check, terms, raw)
     except InputError as exc:
         raise common.unprocessable(exc.problem, "body") from None
+
+
+# -- release bundles received from suppliers (/bundles) -----------------------------------------------
+def _product_scope(principal: Principal, permission: str) -> list[int] | None:
+    from mamori.server.security import ALL
+
+    found = principal.visible_products(permission)
+    return None if found is ALL else sorted(found)  # type: ignore[arg-type]
+
+
+@router.get("/bundles", response_model=list[dict[str, Any]])
+def list_bundles(
+    principal: Principal = Depends(require("supplier.read")), store: Store = Depends(get_store)
+) -> list[dict[str, Any]]:
+    """The release bundles received for the products of your teams, newest first: supplier, product,
+    release, signing key, who imported it and what differs from the product's previous bundle."""
+    from mamori.bundle.importer import list_imports
+
+    return list_imports(store, _product_scope(principal, "supplier.read"))
+
+
+def _import(
+    store: Store, principal: Principal, raw: bytes, key_pem: bytes | None, team: str
+) -> dict[str, Any]:
+    """Verify the bundle (with the key given, else its supplier's pinned keys), check that its product is one
+    of the team's or new, import it; a new product becomes the team's."""
+    from mamori import accounts
+    from mamori.bundle.importer import BundleRefused, import_bundle, pinned_keys
+    from mamori.bundle.signing import load_public_pem
+    from mamori.bundle.verify import verify_bundle
+
+    with tempfile.TemporaryDirectory(prefix="mamori-bundle-") as tmp:
+        path = Path(tmp) / "bundle.zip"
+        path.write_bytes(raw)
+        keys = [load_public_pem(key_pem, "key")] if key_pem else []
+        verified = verify_bundle(path, keys, pinned=lambda supplier: pinned_keys(store, supplier))
+        if not verified.ok:
+            return {"ok": False, "verification": {**verified.as_dict(), "file": "bundle.zip"}}
+        pid = common.product_ids(store, [verified.product]).get(verified.product)
+        if pid is not None and not principal.can("supplier.write", pid):
+            raise InputError(None, "product: the bundle's product is not one of your team's")
+        try:
+            done = import_bundle(store, path, keys, who=principal.name)
+        except BundleRefused as exc:
+            return {"ok": False, "verification": {**exc.verified.as_dict(), "file": "bundle.zip"}}
+        if pid is None:
+            accounts.assign_product(store, team, done.product, principal.actor)
+    return {"ok": True, **done.as_dict()}
+
+
+@router.post(
+    "/bundles",
+    response_model=dict[str, Any],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary", "description": "the bundle (zip)"},
+                            "key": {
+                                "type": "string",
+                                "format": "binary",
+                                "description": "the supplier's public key (PEM); else its pinned keys",
+                            },
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
+async def upload_bundle(
+    request: Request,
+    team: TeamQuery = None,
+    principal: Principal = Depends(require("supplier.write")),
+    store: Store = Depends(get_store),
+) -> dict[str, Any]:
+    """Receive a supplier's release bundle (multipart ``file``, at most the upload limit; optional ``key``):
+    verify its signature and every part, then import it (SBOM, VEX, declarations) and answer what differs
+    from the product's previous bundle. A bundle that fails verification is stored nowhere: ``ok`` false
+    with the failures. The bundle's product must be one of your team's, or new (it becomes your team's)."""
+    from mamori.portfolio.uploads import max_upload_bytes
+
+    teams = await run_in_threadpool(_chosen_team, store, principal, "supplier.write", team)
+    if not teams:
+        raise HTTPException(403, "not permitted")
+    team_name = (await run_in_threadpool(_team_names, store))[teams[0]]
+    raw = await _bounded_body(request, max_upload_bytes() + (64 << 10))
+    request._body = raw  # so that request.form() parses what was read here
+    form = await request.form()
+    upload, key = form.get("file"), form.get("key")
+    if upload is None or isinstance(upload, str):
+        raise common.unprocessable("file: the bundle is required", "body", "file")
+    data = await upload.read()
+    key_pem = None if key is None or isinstance(key, str) else await key.read(MAX_KEY_CHARS + 1)
+    if key_pem is not None and len(key_pem) > MAX_KEY_CHARS:
+        raise common.unprocessable("key: too large", "body", "key")
+    try:
+        result = await run_in_threadpool(_import, store, principal, data, key_pem, team_name)
+    except InputError as exc:
+        raise common.unprocessable(exc.problem, "body", "file") from None
+    if result["ok"]:
+        await audit(
+            request,
+            "supplier.bundle",
+            f"bundle:{result['import_id']}",
+            {"product": result["product"], "release": result["release"], "sha256": result["sha256"]},
+            teams[0],
+        )
+    return result
