@@ -43,6 +43,7 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, 
         other.update(_other_deployment(store))
         other.update(_other_csaf_subscription(store))
         other.update(_other_contract(store))
+        _other_bundle(store, secret)
         keys = {}
         for role in ROLE_NAMES:
             if role == "admin":
@@ -175,6 +176,30 @@ def _other_contract(store: Any) -> dict[str, Any]:
     terms = Terms(SECRET_KEY_NAME, {"TX-01": ItemTerm(True, {"formats": {"spdx": []}}, None, SECRET_PRODUCT)})
     set_team_terms(store, accounts.get_team(store, "theirs").id, terms, SECRET_KEY_NAME)
     return {"supplier": SECRET_KEY_NAME}
+
+
+def _other_bundle(store: Any, product_id: int) -> None:
+    """A release bundle of the other team's product, received from a supplier that names it."""
+    from sqlalchemy import insert
+
+    from mamori.accounts.core import _write
+    from mamori.bundle.tables import BundleImportRow
+
+    with _write(store) as conn:
+        conn.execute(
+            insert(BundleImportRow).values(
+                product_id=product_id,
+                release="9.9",
+                supplier=SECRET_KEY_NAME,
+                bundle_sha256="0" * 64,
+                statement_sha256="0" * 64,
+                key_id=SECRET_KEY_NAME,
+                imported_at="2026-12-07T00:00:00Z",
+                imported_by=SECRET_KEY_NAME,
+                findings="[]",
+                diff="{}",
+            )
+        )
 
 
 ABSENT = {
