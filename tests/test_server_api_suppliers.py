@@ -16,11 +16,12 @@ import pytest
 from conftest import SHARED_DATA
 from mamori import accounts
 from mamori.accounts.roles import ROLE_NAMES
-from server_support import BACKENDS, backend_store, live
+from server_support import BACKENDS, backend_store, live, signin
 
 API = "/api/mamori/v1"
 EXAMPLES = SHARED_DATA / "csaf" / "examples" / "csaf"
 WHITE = ["bsi-2022-0001.json", "rhsa-2019_1862.json"]
+PASSWORD = "correct horse battery staple"
 
 pytestmark = pytest.mark.shared
 
@@ -63,9 +64,17 @@ def site(
         }
         keys["admin"] = accounts.create_api_key(store, "ops", "admin")[1]
         keys["their_sm"] = accounts.create_api_key(store, "theirs", "security_manager")[1]
+        accounts.create_user(store, "sm", PASSWORD, "mine", "security_manager")
+        accounts.create_user(store, "buyer", PASSWORD, "mine", "customer")
         with live(store) as server:
             clients = {who: server.client(headers={"X-Api-Key": key}) for who, key in keys.items()}
-            yield {"store": store, "clients": clients, "theirs": theirs.id, "provider": provider}
+            yield {
+                "store": store,
+                "clients": clients,
+                "theirs": theirs.id,
+                "provider": provider,
+                "server": server,
+            }
             for client in clients.values():
                 client.close()
 
@@ -236,3 +245,32 @@ def test_a_received_bundle_is_verified_imported_and_the_teams(site: dict[str, An
     refused = their_sm.post(f"{API}/bundles", files=files)
     assert refused.status_code == 422 and "not one of your team" in refused.text
     assert "supplier.bundle" in [e.action for e in accounts.list_audit(site["store"], limit=50)]
+
+
+def test_the_suppliers_page_shows_the_teams_own_in_both_languages(
+    site: dict[str, Any], tmp_path: Path
+) -> None:
+    sm = site["clients"]["security_manager"]
+    made = sm.post(f"{API}/csaf/subscriptions", json={"target": site["provider"]["host"]})
+    assert made.status_code == 201
+    yaml = {"Content-Type": "application/yaml"}
+    assert sm.put(f"{API}/contracts/ACME", content=TERMS, headers=yaml).status_code == 200
+    assert (
+        site["clients"]["their_sm"]
+        .put(f"{API}/contracts/zz-their-supplier", content=TERMS, headers=yaml)
+        .status_code
+        == 200
+    )
+    browser = site["server"].client()
+    assert signin(browser, "sm", PASSWORD).status_code == 303
+    page = browser.get("/suppliers", params={"lang": "en"})
+    assert page.status_code == 200
+    assert 'href="/suppliers"' in page.text and "CSAF subscriptions" in page.text
+    assert made.json()["metadata_url"] in page.text and "ACME" in page.text and "never" in page.text
+    assert "zz-their-supplier" not in page.text and "theirs" not in page.text
+    ja = browser.get("/suppliers", params={"lang": "ja"})
+    assert "CSAF の購読" in ja.text and "契約条件" in ja.text
+    customer = site["server"].client()
+    assert signin(customer, "buyer", PASSWORD).status_code == 303
+    assert customer.get("/suppliers").status_code == 403
+    assert 'href="/suppliers"' not in customer.get("/").text

@@ -28,6 +28,7 @@ ROUTERS: tuple[str, ...] = (
     "mamori.server.web_compliance",
     "mamori.server.web_notify",
     "mamori.server.web_inventory",
+    "mamori.server.web_suppliers",
     "mamori.server.web_psirt",
     "mamori.server.web_admin",
 )
