@@ -205,9 +205,7 @@ def _owners(store: Store, sid: int) -> set[int]:
     return subscription_teams(store).get(sid, set())
 
 
-@router.post(
-    "/csaf/subscriptions/{csaf_subscription_id}/pull", status_code=202, response_model=dict[str, Any]
-)
+@router.post("/csaf/subscriptions/{csaf_subscription_id}/pull", response_model=dict[str, Any])
 async def pull_csaf_subscription(
     csaf_subscription_id: SubscriptionId,
     request: Request,
@@ -233,29 +231,31 @@ async def pull_csaf_subscription(
     return {"job": job, "subscription": sub.id}
 
 
-@router.delete("/csaf/subscriptions/{csaf_subscription_id}", status_code=204)
+@router.delete("/csaf/subscriptions/{csaf_subscription_id}", response_model=dict[str, Any])
 async def delete_csaf_subscription(
     csaf_subscription_id: SubscriptionId,
     request: Request,
     principal: Principal = Depends(require("supplier.write")),
     store: Store = Depends(get_store),
-) -> None:
+) -> dict[str, Any]:
     """Your teams leave the subscription; it is removed with its keys and advisories when no team is left
-    (an administrator removes it at once)."""
+    (an administrator removes it at once). ``removed``: whether it was."""
     from mamori.advisory.subscribe import unsubscribe
 
     sub, teams = await run_in_threadpool(
         subscription_or_404, store, principal, csaf_subscription_id, "supplier.write"
     )
+    removed = False
     if _admin(principal, "supplier.write"):
-        await run_in_threadpool(unsubscribe, store, sub.id, None)
+        removed = await run_in_threadpool(unsubscribe, store, sub.id, None)
         team = None
     else:
         mine = teams & _teams(principal, "supplier.write")
         for team_id in sorted(mine):
-            await run_in_threadpool(unsubscribe, store, sub.id, team_id)
+            removed = await run_in_threadpool(unsubscribe, store, sub.id, team_id)
         team = min(mine, default=None)
-    await audit(request, "supplier.unsubscribe", f"csaf-subscription:{sub.id}", None, team)
+    await audit(request, "supplier.unsubscribe", f"csaf-subscription:{sub.id}", {"removed": removed}, team)
+    return {"id": sub.id, "removed": removed}
 
 
 # -- contract terms with suppliers (/contracts) -----------------------------------------------------
