@@ -217,7 +217,9 @@ def _bundle(tmp_path: Path) -> tuple[bytes, bytes]:
     return made.data, public
 
 
-def test_a_received_bundle_is_verified_imported_and_the_teams(site: dict[str, Any], tmp_path: Path) -> None:
+def test_a_received_bundle_is_verified_imported_and_the_teams(
+    site: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sm, auditor, dev, their_sm = (
         site["clients"][r] for r in ("security_manager", "auditor", "developer", "their_sm")
     )
@@ -247,6 +249,10 @@ def test_a_received_bundle_is_verified_imported_and_the_teams(site: dict[str, An
     refused = their_sm.post(f"{API}/bundles", files=files)
     assert refused.status_code == 422 and "not one of your team" in refused.text
     assert "supplier.bundle" in [e.action for e in accounts.list_audit(site["store"], limit=50)]
+    # the upload is bounded: past the limit, 413 and nothing read
+    monkeypatch.setenv("MAMORI_MAX_UPLOAD_BYTES", "1000")
+    assert sm.post(f"{API}/bundles", files=files).status_code == 413
+    assert len(auditor.get(f"{API}/bundles").json()) == 1
 
 
 def test_the_suppliers_page_shows_the_teams_own_in_both_languages(

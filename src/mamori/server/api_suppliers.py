@@ -556,7 +556,9 @@ async def upload_bundle(
     upload, key = form.get("file"), form.get("key")
     if upload is None or isinstance(upload, str):
         raise common.unprocessable("file: the bundle is required", "body", "file")
-    data = await upload.read()
+    data = await upload.read(max_upload_bytes() + 1)
+    if len(data) > max_upload_bytes():
+        raise HTTPException(413, "the bundle is too large")
     key_pem = None if key is None or isinstance(key, str) else await key.read(MAX_KEY_CHARS + 1)
     if key_pem is not None and len(key_pem) > MAX_KEY_CHARS:
         raise common.unprocessable("key: too large", "body", "key")
