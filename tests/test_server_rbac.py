@@ -41,6 +41,9 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, 
         other.update(_other_subscription(store))
         other.update(_other_case(store))
         other.update(_other_deployment(store))
+        other.update(_other_csaf_subscription(store))
+        other.update(_other_contract(store))
+        _other_bundle(store, secret)
         keys = {}
         for role in ROLE_NAMES:
             if role == "admin":
@@ -125,7 +128,83 @@ def _other_deployment(store: Any) -> dict[str, Any]:
     return {"deployment_id": made.id}
 
 
+def _other_csaf_subscription(store: Any) -> dict[str, Any]:
+    """A CSAF subscription of the other team to a provider that names it, with one advisory pulled."""
+    from sqlalchemy import insert
+
+    from mamori.accounts.core import _write
+    from mamori.advisory import subscription_tables as t
+    from mamori.advisory.subscribe import link_team
+
+    with _write(store) as conn:
+        sid = conn.execute(
+            insert(t.SubscriptionRow).values(
+                metadata_url=f"https://{SECRET_KEY_NAME}.example/.well-known/csaf/provider-metadata.json",
+                given=f"{SECRET_KEY_NAME}.example",
+                found_by="well-known",
+                publisher=SECRET_KEY_NAME,
+                namespace=f"https://{SECRET_KEY_NAME}.example",
+                created_at="2026-12-07T00:00:00Z",
+                last_pull="2026-12-07T00:00:00Z",
+                counts="{}",
+                deviations="[]",
+                watermarks="{}",
+            )
+        ).inserted_primary_key[0]
+        conn.execute(
+            insert(t.AdvisoryRow).values(
+                subscription_id=sid,
+                url=f"https://{SECRET_KEY_NAME}.example/white/2026/a.json",
+                sha256="0" * 64,
+                tracking_id=SECRET_KEY_NAME,
+                version="1",
+                current_release_date="2026-12-07T00:00:00Z",
+                signature="valid",
+                pulled_at="2026-12-07T00:00:00Z",
+                doc=b"{}",
+            )
+        )
+    link_team(store, int(sid), accounts.get_team(store, "theirs").id)
+    return {"csaf_subscription_id": int(sid)}
+
+
+def _other_contract(store: Any) -> dict[str, Any]:
+    """Contract terms the other team agreed with a supplier that names it."""
+    from mamori.contract.store import set_team_terms
+    from mamori.contract.terms import ItemTerm, Terms
+
+    terms = Terms(SECRET_KEY_NAME, {"TX-01": ItemTerm(True, {"formats": {"spdx": []}}, None, SECRET_PRODUCT)})
+    set_team_terms(store, accounts.get_team(store, "theirs").id, terms, SECRET_KEY_NAME)
+    return {"supplier": SECRET_KEY_NAME}
+
+
+def _other_bundle(store: Any, product_id: int) -> None:
+    """A release bundle of the other team's product, received from a supplier that names it."""
+    from sqlalchemy import insert
+
+    from mamori.accounts.core import _write
+    from mamori.bundle.tables import BundleImportRow
+
+    with _write(store) as conn:
+        conn.execute(
+            insert(BundleImportRow).values(
+                product_id=product_id,
+                release="9.9",
+                supplier=SECRET_KEY_NAME,
+                bundle_sha256="0" * 64,
+                statement_sha256="0" * 64,
+                key_id=SECRET_KEY_NAME,
+                imported_at="2026-12-07T00:00:00Z",
+                imported_by=SECRET_KEY_NAME,
+                findings="[]",
+                diff="{}",
+            )
+        )
+
+
 ABSENT = {
+    "supplier": "zz-absent-supplier",
+    "csaf_subscription_id": 987654,
     "deployment_id": 987654,
     "case_key": "PSIRT-2026-9999",
     "product_id": 987654,

@@ -340,3 +340,68 @@ def advisories(store: Store, subscription_id: int | None = None) -> dict[int, li
                 )
             )
     return out
+
+
+# -- the teams of the team server a subscription belongs to -----------------------------------------
+def subscription_teams(store: Store) -> dict[int, set[int]]:
+    """Subscription id → the ids of the teams it belongs to (a subscription of no team is absent)."""
+    out: dict[int, set[int]] = {}
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(t.SubscriptionTeamRow.subscription_id, t.SubscriptionTeamRow.team_id))
+        for sid, team_id in rows:
+            out.setdefault(int(sid), set()).add(int(team_id))
+    return out
+
+
+def link_team(store: Store, subscription_id: int, team_id: int) -> None:
+    """Make the subscription one of the team's (nothing when it already is)."""
+    with _write(store) as conn:
+        found = conn.execute(
+            select(t.SubscriptionTeamRow.id).where(
+                t.SubscriptionTeamRow.subscription_id == subscription_id,
+                t.SubscriptionTeamRow.team_id == team_id,
+            )
+        ).first()
+        if found is None:
+            conn.execute(
+                insert(t.SubscriptionTeamRow).values(subscription_id=subscription_id, team_id=team_id)
+            )
+
+
+def unsubscribe(store: Store, subscription_id: int, team_id: int | None = None) -> bool:
+    """The team leaves the subscription; the subscription, its keys and its advisories are removed when no
+    team is left (or at once when ``team_id`` is None). True when the subscription was removed."""
+    from sqlalchemy import delete, func
+
+    with _write(store) as conn:
+        if team_id is not None:
+            conn.execute(
+                delete(t.SubscriptionTeamRow).where(
+                    t.SubscriptionTeamRow.subscription_id == subscription_id,
+                    t.SubscriptionTeamRow.team_id == team_id,
+                )
+            )
+            left = conn.execute(
+                select(func.count())
+                .select_from(t.SubscriptionTeamRow)
+                .where(t.SubscriptionTeamRow.subscription_id == subscription_id)
+            ).scalar_one()
+            if left:
+                return False
+        for table in (t.SubscriptionTeamRow, t.SubscriptionKeyRow, t.AdvisoryRow):
+            conn.execute(delete(table).where(table.subscription_id == subscription_id))
+        conn.execute(delete(t.SubscriptionRow).where(t.SubscriptionRow.id == subscription_id))
+    return True
+
+
+def advisory_list(store: Store, subscription_id: int) -> list[dict[str, Any]]:
+    """The advisories pulled for a subscription without their documents (newest release first)."""
+    table = t.AdvisoryRow.__table__
+    cols = [table.c[n] for n in ("url", "sha256", "tracking_id", "version", "current_release_date")]
+    query = (
+        select(*cols, table.c.signature, table.c.pulled_at)
+        .where(table.c.subscription_id == subscription_id)
+        .order_by(table.c.current_release_date.desc(), table.c.url)
+    )
+    with store.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(query)]

@@ -61,3 +61,19 @@ class AdvisoryRow(Base):
     signature: Mapped[str] = mapped_column(String(16))  # valid | not-verifiable | missing
     pulled_at: Mapped[str] = mapped_column(String(32))
     doc: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class SubscriptionTeamRow(Base):
+    """The teams of the team server a subscription belongs to (migration ``0018_J_supplier_teams``).
+
+    A subscription made on the command line has no team; one made through the server's API is linked to the
+    team that made it. Another team sees it only when it subscribed to the same provider too."""
+
+    __tablename__ = "csaf_subscription_team"
+    __table_args__ = (UniqueConstraint("subscription_id", "team_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("csaf_subscription.id", ondelete="CASCADE"), index=True
+    )
+    team_id: Mapped[int] = mapped_column(ForeignKey("account_team.id", ondelete="CASCADE"), index=True)

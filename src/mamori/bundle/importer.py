@@ -415,4 +415,43 @@ def import_bundle(
     return result
 
 
-__all__ = ["BundleImport", "BundleRefused", "Failure", "import_bundle", "pin_key", "pinned_keys"]
+def list_imports(store: Store, product_ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
+    """The bundles imported (of the products given; None: every product), newest first, with the product's
+    name and the differences from the previous bundle."""
+    import json
+
+    from mamori.bundle.tables import BundleImportRow as B
+    from mamori.portfolio import tables as t
+
+    b, p = B.__table__, t.ProductRow.__table__
+    query = (
+        select(
+            b.c.id,
+            p.c.name.label("product"),
+            b.c.product_id,
+            b.c.release,
+            b.c.supplier,
+            b.c.bundle_sha256,
+            b.c.key_id,
+            b.c.imported_at,
+            b.c.imported_by,
+            b.c.diff,
+        )
+        .join(p, p.c.id == b.c.product_id)
+        .order_by(b.c.id.desc())
+    )
+    if product_ids is not None:
+        query = query.where(b.c.product_id.in_(list(product_ids)))
+    with store.engine.connect() as conn:
+        return [{**dict(r._mapping), "diff": json.loads(r.diff or "{}")} for r in conn.execute(query)]
+
+
+__all__ = [
+    "BundleImport",
+    "BundleRefused",
+    "Failure",
+    "import_bundle",
+    "list_imports",
+    "pin_key",
+    "pinned_keys",
+]

@@ -72,3 +72,34 @@ def mark_imported(store: Store, supplier: str, framework: str) -> None:
         row = session.get(ContractQuestionnaireRow, (supplier, framework))
         if row is not None:
             row.imported_at = now()
+
+
+# -- the terms of the team server's teams (table contract_team_terms) --------------------------------
+def set_team_terms(store: Store, team_id: int, terms: Terms, actor: str | None = None) -> None:
+    """Store (or replace) the terms the team agreed with ``terms.supplier``."""
+    from mamori.contract.tables import ContractTeamTermsRow
+
+    with Session(store.engine) as session, session.begin():
+        row = session.get(ContractTeamTermsRow, (team_id, terms.supplier))
+        if row is None:
+            row = ContractTeamTermsRow(team_id=team_id, supplier=terms.supplier)
+            session.add(row)
+        row.terms, row.source, row.set_at, row.set_by = terms.to_dict(), terms.source, now(), actor
+
+
+def team_terms(
+    store: Store, team_ids: list[int] | None, supplier: str | None = None
+) -> list[tuple[int, Terms, str]]:
+    """(team id, terms, set at) of the teams given (None: every team), of one supplier when given; by
+    supplier, then team."""
+    from sqlalchemy import select
+
+    from mamori.contract.tables import ContractTeamTermsRow as R
+
+    query = select(R).order_by(R.supplier, R.team_id)
+    if team_ids is not None:
+        query = query.where(R.team_id.in_(team_ids))
+    if supplier is not None:
+        query = query.where(R.supplier == supplier)
+    with Session(store.engine) as session:
+        return [(r.team_id, from_dict(r.terms), r.set_at) for r in session.scalars(query)]

@@ -37,3 +37,19 @@ class ContractQuestionnaireRow(Base):
     )
     sent_at: Mapped[str] = mapped_column(String(32))
     imported_at: Mapped[str | None] = mapped_column(String(32))
+
+
+class ContractTeamTermsRow(Base):
+    """The terms a team of the team server agreed with a supplier (migration ``0018_J_supplier_teams``):
+    two teams may name the same supplier with different terms; ``contract_terms`` stays the command line's."""
+
+    __tablename__ = "contract_team_terms"
+
+    team_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("account_team.id", ondelete="CASCADE"), primary_key=True
+    )
+    supplier: Mapped[str] = mapped_column(String(200), primary_key=True)
+    terms: Mapped[dict[str, Any]] = mapped_column(JSON)
+    source: Mapped[str | None] = mapped_column(Text)
+    set_at: Mapped[str] = mapped_column(String(32))
+    set_by: Mapped[str | None] = mapped_column(Text)

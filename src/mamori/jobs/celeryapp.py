@@ -44,6 +44,7 @@ TASKS = {
     "probe": "mamori.probe",
     "notify": "mamori.notify",
     "notify-test": "mamori.notify_test",
+    "csaf-pull": "mamori.csaf_pull",
 }
 # fault injection of the tests: pause-before-commit:<marker> or pause-after-notify:<marker>
 FAULT_ENV = "MAMORI_JOBS_FAULT"
@@ -259,6 +260,9 @@ def _register(app: Celery) -> None:
     def notify_test(store: Any, *, job_id: str, attempt: int, redelivered: bool, subscription_id: int) -> Any:
         return work.notify_test(store, int(subscription_id))
 
+    def csaf_pull(store: Any, *, job_id: str, attempt: int, redelivered: bool, subscription_id: int) -> Any:
+        return work.csaf_pull(store, int(subscription_id))
+
     def sweep(store: Any, *, job_id: str, attempt: int, redelivered: bool, older_than: float = 120.0) -> Any:
         tokens = work.sweep_uploads(store, older_than)
         for token in tokens:
@@ -279,6 +283,7 @@ def _register(app: Celery) -> None:
         ("probe", probe),
         ("notify", notify),
         ("notify-test", notify_test),
+        ("csaf-pull", csaf_pull),
     ):
         task(kind, fn)
     app.conf.mamori_queue_names = queues.names

@@ -229,3 +229,10 @@ def probe(
                 records.mark_done(conn, key, job_id, {"attempt": attempt})
             conn.commit()
     return {"attempt": attempt}
+
+
+def csaf_pull(store: Store, subscription_id: int) -> dict[str, Any]:
+    """Pull one CSAF subscription now (the team server's "pull now"): its report."""
+    from mamori.advisory.pull import pull
+
+    return {"reports": [r.as_dict() for r in pull(store, subscription_id)]}

@@ -1,4 +1,4 @@
--- revision: 0018_K_csaf_source_names
+-- revision: 0018_J_supplier_teams
 
 CREATE TABLE account_login_attempt (
 	id SERIAL NOT NULL,
@@ -676,6 +676,17 @@ CREATE TABLE contract_questionnaire (
 	CONSTRAINT fk_contract_questionnaire_assessment FOREIGN KEY(assessment_id) REFERENCES assessment (id) ON DELETE CASCADE
 );
 
+CREATE TABLE contract_team_terms (
+	team_id INTEGER NOT NULL,
+	supplier VARCHAR(200) NOT NULL,
+	terms JSON NOT NULL,
+	source TEXT,
+	set_at VARCHAR(32) NOT NULL,
+	set_by TEXT,
+	CONSTRAINT pk_contract_team_terms PRIMARY KEY (team_id, supplier),
+	FOREIGN KEY(team_id) REFERENCES account_team (id) ON DELETE CASCADE
+);
+
 CREATE TABLE csaf_advisory (
 	id SERIAL NOT NULL,
 	subscription_id INTEGER NOT NULL,
@@ -703,6 +714,20 @@ CREATE TABLE csaf_subscription_key (
 	CONSTRAINT uq_csaf_subscription_key_subscription_id_fingerprint UNIQUE (subscription_id, fingerprint),
 	FOREIGN KEY(subscription_id) REFERENCES csaf_subscription (id) ON DELETE CASCADE
 );
+
+CREATE TABLE csaf_subscription_team (
+	id SERIAL NOT NULL,
+	subscription_id INTEGER NOT NULL,
+	team_id INTEGER NOT NULL,
+	CONSTRAINT pk_csaf_subscription_team PRIMARY KEY (id),
+	CONSTRAINT uq_csaf_subscription_team_subscription_id_team_id UNIQUE (subscription_id, team_id),
+	FOREIGN KEY(subscription_id) REFERENCES csaf_subscription (id) ON DELETE CASCADE,
+	FOREIGN KEY(team_id) REFERENCES account_team (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_csaf_subscription_team_subscription_id ON csaf_subscription_team (subscription_id);
+
+CREATE INDEX ix_csaf_subscription_team_team_id ON csaf_subscription_team (team_id);
 
 CREATE TABLE notify_subscription (
 	id SERIAL NOT NULL,
