@@ -155,6 +155,39 @@ def test_another_teams_subscription_is_not_found(site: dict[str, Any]) -> None:
     assert made.status_code == 422
 
 
+def test_the_server_reaches_no_internal_address_unless_allowed(
+    site: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the operator's allow-list (the tests allow loopback), a subscription to a provider on the
+    server's own network is refused in one 422 and a pull of one stored earlier reaches nothing; allowed
+    again, both work."""
+    monkeypatch.delenv("MAMORI_NOTIFY_ALLOW_NETWORKS")
+    sm, provider = site["clients"]["security_manager"], site["provider"]
+    # a provider not stored yet (127.0.0.2 is loopback too; the test's server does not listen there, so only
+    # the guard's refusal names the allow-list)
+    port = provider["host"].rsplit(":", 1)[1]
+    target = f"http://127.0.0.2:{port}/.well-known/csaf/provider-metadata.json"
+    refused = sm.post(f"{API}/csaf/subscriptions", json={"target": target})
+    assert refused.status_code == 422 and "MAMORI_NOTIFY_ALLOW_NETWORKS" in refused.text, refused.text
+    assert sm.get(f"{API}/csaf/subscriptions").json() == []
+    their_sm, sid = site["clients"]["their_sm"], site["theirs"]
+    assert their_sm.post(f"{API}/csaf/subscriptions/{sid}/pull").status_code == 200
+    pulled = _wait_pulled(their_sm, sid)
+    assert (
+        pulled["counts"]["fetched"] == 0 and pulled["counts"]["new"] == 0 and pulled["counts"]["failed"] >= 1
+    )
+    monkeypatch.setenv("MAMORI_NOTIFY_ALLOW_NETWORKS", "127.0.0.0/8,::1/128")
+    elsewhere = sm.post(f"{API}/csaf/subscriptions", json={"target": target})
+    assert elsewhere.status_code == 422 and "MAMORI_NOTIFY_ALLOW_NETWORKS" not in elsewhere.text
+    assert their_sm.post(f"{API}/csaf/subscriptions/{sid}/pull").status_code == 200
+    for _ in range(600):
+        again = their_sm.get(f"{API}/csaf/subscriptions/{sid}").json()
+        if again["last_pull"] != pulled["last_pull"] and again["counts"]["new"] == len(WHITE):
+            break
+        time.sleep(0.1)
+    assert again["counts"]["new"] == len(WHITE), again["counts"]
+
+
 CERN = SHARED_DATA / "sbom" / "cyclonedx" / "cern-lhc-vdm-editor-e564943" / "bom.json"
 TERMS = "items:\n  TX-01: {formats: cyclonedx}\n  TX-03: {minimum_elements: ntia}\n"
 

@@ -638,7 +638,10 @@ def pull_one(store: Store, sub: Subscription, client: Client, apply: bool = True
     report.unchanged += len(same)
     todo = [c for c in run.candidates.values() if c not in same]
     ordered = sorted(todo, key=lambda c: (_when(c.when) is None, c.when or "", c.url))
-    with ThreadPoolExecutor(max_workers=DOWNLOADS) as pool:
+    from mamori.notify.netguard import current, guard_thread
+
+    # the download threads keep the caller's address guard (the team server pulls under one)
+    with ThreadPoolExecutor(max_workers=DOWNLOADS, initializer=guard_thread, initargs=(current(),)) as pool:
         fetched = pool.map(lambda c: (c.url, run.check(c, known, certs)), ordered)
         for url, checked in fetched:  # validation here, while the threads download the next ones
             judged = run.judge(url, *checked) if checked is not None else None

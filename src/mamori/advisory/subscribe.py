@@ -74,7 +74,15 @@ class Client:
         )
 
     def get(self, url: str, kind: str = "csaf-list") -> bytes | None:
+        """The body of ``url`` (None when absent). Inside :func:`mamori.notify.netguard.guarded` (the team
+        server), a host that is or resolves to a private, loopback, link-local or reserved address the
+        operator did not allow is refused before anything is sent."""
+        from mamori.notify.netguard import check_url_host, current
+
         check_scheme(url)
+        allowed = current()
+        if allowed is not None:
+            check_url_host(url, allowed)
         answer = self.fetcher.request("GET", url, source=kind, ok=(200, 404, 410))
         return answer.content if answer.status == 200 else None
 

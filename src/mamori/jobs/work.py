@@ -232,7 +232,11 @@ def probe(
 
 
 def csaf_pull(store: Store, subscription_id: int) -> dict[str, Any]:
-    """Pull one CSAF subscription now (the team server's "pull now"): its report."""
+    """Pull one CSAF subscription now (the team server's "pull now"): its report. Every connection goes only
+    to public addresses or networks the operator allowed (:mod:`mamori.notify.netguard`): a user of the
+    server must not make it fetch from the server's own network."""
     from mamori.advisory.pull import pull
+    from mamori.notify.netguard import guarded
 
-    return {"reports": [r.as_dict() for r in pull(store, subscription_id)]}
+    with guarded():
+        return {"reports": [r.as_dict() for r in pull(store, subscription_id)]}

@@ -157,7 +157,10 @@ def _guarded_getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any
     if len(kept) < len(results):
         _state.refused = True
     if not kept:
-        raise RefusedAddress("every address of the host is refused for notifications")
+        raise RefusedAddress(
+            f"every address of the host is private, loopback, link-local, multicast or reserved; "
+            f"the operator allows such networks with {ALLOW_ENV}"
+        )
     return kept
 
 
@@ -193,6 +196,19 @@ def guarded(allowed: Sequence[Network] | None = None) -> Iterator[Guard]:
     finally:
         guard.seen, guard.done = bool(getattr(_state, "refused", False)), True
         _state.allowed, _state.refused = before
+
+
+def current() -> tuple[Network, ...] | None:
+    """The networks this thread's name resolutions are held to (inside :func:`guarded`), else None."""
+    return getattr(_state, "allowed", None)
+
+
+def guard_thread(allowed: Sequence[Network] | None) -> None:
+    """Hold a worker thread's name resolutions to ``allowed`` for the thread's life (a pool's
+    ``initializer``, so threads that download for a guarded caller stay guarded); None: no guard."""
+    if allowed is not None:
+        _install()
+        _state.allowed, _state.refused = tuple(allowed), False
 
 
 def peer_refused(address: Any, allowed: Sequence[Network]) -> bool:

@@ -122,6 +122,7 @@ class SubscriptionIn(BaseModel):
 
 def _subscribe(store: Store, target: str, keys: list[str], team_id: int) -> Any:
     from mamori.advisory.subscribe import link_team, subscribe
+    from mamori.notify.netguard import guarded
 
     with tempfile.TemporaryDirectory(prefix="mamori-keys-") as tmp:
         paths = []
@@ -129,7 +130,8 @@ def _subscribe(store: Store, target: str, keys: list[str], team_id: int) -> Any:
             path = Path(tmp) / f"key-{i}.asc"
             path.write_text(text, encoding="utf-8")
             paths.append(path)
-        sub = subscribe(store, target, paths)
+        with guarded():  # discovery reaches only public addresses or networks the operator allowed
+            sub = subscribe(store, target, paths)
     link_team(store, sub.id, team_id)
     return sub
 
