@@ -16,6 +16,8 @@ Datasets (read in place from ``../shared/data``, or ``MAMORI_SHARED_DATA``):
 
 - ``osv-pypi``: 2,662 OSV YAML advisories (a directory tree);
 - ``cve5``: 8,127 CVE JSON 5 records (the cvelistV5 tree);
+- ``osv-one-record``: one OSV YAML advisory (idna's PYSEC-2024-60): the fixed cost of an import
+  (start-up, the new store, the summary), what every import pays before its records;
 - ``osv-pypi-json-zip``: the same PyPI advisories as osv.dev publishes them (JSON members of one
   ``all.zip``), written to a temporary zip ONCE, before any timing: the input both sides read.
 
@@ -74,6 +76,7 @@ DATASETS = {
     "osv-pypi": DATA / "osv" / "pypi",
     "cve5": DATA / "cve5",
     "osv-pypi-json-zip": DATA / "osv" / "pypi",
+    "osv-one-record": DATA / "osv" / "pypi" / "idna" / "PYSEC-2024-60.yaml",
 }
 PEER_DATASETS = {"osv-pypi-json-zip"}  # vulnerability-db reads osv.dev's JSON zips only
 MAMORI_MAIN = "import sys; sys.argv[0] = 'mamori'; from mamori.cli.main import run; run()"
