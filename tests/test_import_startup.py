@@ -1,6 +1,6 @@
 """A local ``db import`` whose stderr is no terminal sets up no console (rich is not imported: no
 progress bar to show), and prints the same summary; a terminal (or one rich is told to assume) still
-gets its console."""
+gets its console. An input too small for decoding workers imports no multiprocessing."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ CODE = (
     "import sys\n"
     "from mamori.cli.main import main\n"
     "code = main(['db', 'import', sys.argv[1], '--db', sys.argv[2]])\n"
-    "print('RESULT', code, 'rich' in {m.split('.')[0] for m in sys.modules})\n"
+    "loaded = {m.split('.')[0] for m in sys.modules}\n"
+    "print('RESULT', code, 'rich' in loaded, 'multiprocessing' in loaded or 'concurrent' in loaded)\n"
 )
 
 
@@ -53,11 +54,11 @@ def _run(tmp_path: Path, name: str, **env: str) -> tuple[str, str]:
 
 def test_a_local_import_without_a_terminal_imports_no_rich(tmp_path: Path) -> None:
     result, out = _run(tmp_path, "a.db")
-    assert result == "RESULT 0 False", out
+    assert result == "RESULT 0 False False", out
     assert "osv: 1 read, 1 new" in out
 
 
 def test_a_terminal_still_gets_the_console(tmp_path: Path) -> None:
     result, out = _run(tmp_path, "b.db", FORCE_TERMINAL="1")
-    assert result == "RESULT 0 True", out
+    assert result == "RESULT 0 True False", out
     assert "osv: 1 read, 1 new" in out
