@@ -16,6 +16,8 @@ Datasets (read in place from ``../shared/data``, or ``MAMORI_SHARED_DATA``):
 
 - ``osv-pypi``: 2,662 OSV YAML advisories (a directory tree);
 - ``cve5``: 8,127 CVE JSON 5 records (the cvelistV5 tree);
+- ``osv-one-record``: one OSV YAML advisory (idna's PYSEC-2024-60): the fixed cost of an import
+  (start-up, the new store, the summary), what every import pays before its records;
 - ``osv-pypi-json-zip``: the same PyPI advisories as osv.dev publishes them (JSON members of one
   ``all.zip``), written to a temporary zip ONCE, before any timing: the input both sides read.
 
@@ -27,7 +29,9 @@ the process and of the workers it waited for; on a loaded machine they vary far 
 Both sides run the SAME number of runs (``--repeat``, default 5), alternated (mamori, peer, mamori,
 peer...) so load changes hit both alike, and report the median with min and max. Records/s = records read from the input / median wall seconds.
 
-- mamori: ``python -c 'from mamori.cli.main import run; run()' db import PATH --db NEW``;
+- mamori: ``python -c 'from mamori.cli.main import run; run()' db import PATH --db NEW --format json``
+  (``--output text``: without ``--format json``, the default text summary, records counted from it;
+  stdout and stderr are files, not a terminal, in both);
 - vulnerability-db: a child process that imports ``vdb`` (with ``VDB_HOME`` set to a new, empty folder)
   and runs its OSV source (``OSVSource().fetch(url, store_results=True)``) on the zip, which the bench's
   own process serves from a loopback HTTP server started before timing (vdb only reads osv.dev's zips
@@ -54,6 +58,7 @@ import functools
 import http.server
 import json
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -71,6 +76,7 @@ DATASETS = {
     "osv-pypi": DATA / "osv" / "pypi",
     "cve5": DATA / "cve5",
     "osv-pypi-json-zip": DATA / "osv" / "pypi",
+    "osv-one-record": DATA / "osv" / "pypi" / "idna" / "PYSEC-2024-60.yaml",
 }
 PEER_DATASETS = {"osv-pypi-json-zip"}  # vulnerability-db reads osv.dev's JSON zips only
 MAMORI_MAIN = "import sys; sys.argv[0] = 'mamori'; from mamori.cli.main import run; run()"
@@ -202,7 +208,7 @@ def _new_store(tmp: str, pg: str | None) -> Any:
 
 
 def whole_process(
-    dataset: str, source: str, repeat: int, pg: str | None, baseline: str | None
+    dataset: str, source: str, repeat: int, pg: str | None, baseline: str | None, output: str = "json"
 ) -> dict[str, Any]:
     """mamori (and, for the zip, vulnerability-db; and an optional baseline mamori), alternated run by run."""
     sides: dict[str, Callable[[str], tuple[float, float, float, int]]] = {}
@@ -219,12 +225,16 @@ def whole_process(
                     source,
                     "--db",
                     db,
-                    "--format",
-                    "json",
+                    *(["--format", "json"] if output == "json" else []),
                 ]
                 wall, rss, cpu, out = _spawn(cmd, _env(src))
-            counts = json.loads(out)["sources"]
-            return wall, rss, cpu, sum(c["read"] for c in counts.values())
+            if output == "json":
+                counts = json.loads(out)["sources"]
+                return wall, rss, cpu, sum(c["read"] for c in counts.values())
+            read = [int(n) for n in re.findall(r"^\w+: (\d+) ", out, re.MULTILINE)]
+            if not read:
+                raise SystemExit(f"no record counts in mamori's text output: {out[:500]!r}")
+            return wall, rss, cpu, sum(read)
 
         return one
 
@@ -378,6 +388,12 @@ def main() -> None:
     )
     parser.add_argument("--no-in-process", action="store_true", help="whole-process figures only")
     parser.add_argument(
+        "--output",
+        choices=("json", "text"),
+        default="json",
+        help="mamori's output in the whole-process runs: json (default) or text, what a user sees by default",
+    )
+    parser.add_argument(
         "--dataset", choices=sorted(DATASETS), action="append", help="only these (repeatable)"
     )
     args = parser.parse_args()
@@ -394,7 +410,7 @@ def main() -> None:
             backends = [None, args.pg] if args.pg else [None]
             for pg in backends:
                 key = f"{dataset}/{'postgresql' if pg else 'sqlite'}"
-                whole[key] = whole_process(dataset, source, args.repeat, pg, args.baseline)
+                whole[key] = whole_process(dataset, source, args.repeat, pg, args.baseline, args.output)
                 if not args.no_in_process:
                     inside[key] = in_process(dataset, source, args.repeat, pg, args.baseline)
     print(
@@ -405,6 +421,7 @@ def main() -> None:
                 "load_average_after": [round(x, 2) for x in os.getloadavg()],
                 "reference_seconds": reference,
                 "workers": os.environ.get("MAMORI_IMPORT_WORKERS", "default"),
+                "mamori_output": args.output,
                 "statistic": "median with min and max over the same number of runs for every side",
                 "warm_up": "none; before timing: .pyc written for mamori, the zip written (inputs in the OS file cache)",
                 "whole_process": whole,

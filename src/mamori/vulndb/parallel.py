@@ -16,9 +16,7 @@ main process only, so memory stays bounded however large the input.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import gc
-import multiprocessing
 import os
 import signal
 import sys
@@ -26,11 +24,10 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mamori.errors import InputError
 from mamori.fileio import max_input_bytes
@@ -40,6 +37,12 @@ from mamori.store.documents import Outline, Prepared
 from mamori.store.limits import load_record_rules, record_problem
 from mamori.vulndb.detect import VULNERABILITY_SOURCES, Parsed, parse_blob
 from mamori.vulndb.sources import Blob, InputSet, open_input, read_member
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+# multiprocessing, concurrent.futures and ctypes are imported when workers start (:class:`_Pool`, before
+# they are forked): an input too small for workers (one record) does without them (about 8 ms).
 
 MIN_DOCUMENTS = 256  # below this, starting workers costs more than it saves
 CHUNK = 64  # documents per task: fewer, larger messages cost the main process less
@@ -171,6 +174,12 @@ def workers() -> int:
     return min(4, os.cpu_count() or 1)
 
 
+def _start_methods() -> list[str]:
+    import multiprocessing
+
+    return multiprocessing.get_all_start_methods()
+
+
 def pooled(total: int | None, source: str | None) -> int:
     """How many worker processes parse an input of ``total`` documents: 0, none, when there are too few
     documents, they cannot hold vulnerability records, or the platform cannot fork."""
@@ -179,7 +188,7 @@ def pooled(total: int | None, source: str | None) -> int:
         count < 2
         or (total or 0) < MIN_DOCUMENTS
         or (source is not None and source not in VULNERABILITY_SOURCES)
-        or "fork" not in multiprocessing.get_all_start_methods()
+        or "fork" not in _start_methods()
     ):
         return 0
     return count
@@ -255,6 +264,8 @@ def _die_with_parent(parent: int) -> None:
     it SIGKILL when its parent dies (Linux); a parent already gone before that was set ends it at once.
     Without this, a worker waits for ever on a queue whose other end no one will write to."""
     if sys.platform.startswith("linux"):
+        import ctypes  # already imported by the main process before the fork (:class:`_Pool`)
+
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:
@@ -271,6 +282,10 @@ class _Pool:
         self.ahead = count * AHEAD
         self.source = source
         self.chunks = _chunks(stream)
+        import ctypes  # noqa: F401  (for the workers, which are forked with it: :func:`_die_with_parent`)
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         self.pool = ProcessPoolExecutor(
             count,
             mp_context=multiprocessing.get_context("fork"),
