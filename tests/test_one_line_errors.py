@@ -65,7 +65,7 @@ COMMANDS = _tree()
 
 # Parameters that name no file mamori reads or writes here. ``db`` is the store (its own tests).
 NOT_FILES = {
-    "lang", "db", "fmt", "output_format", "assessment_id", "item_id", "status", "level", "owner", "due", "reason",
+    "no_apply", "lang", "db", "fmt", "output_format", "assessment_id", "item_id", "status", "level", "owner", "due", "reason",
     "by", "proposal", "item", "every", "reject", "override", "approver", "date", "allow_unanswered", "only",
     "issued", "draft", "framework", "org", "roles", "scope", "target_level", "history", "frameworks", "strict",
     "kind", "source", "batch", "complete", "identifier", "sha256", "max_size", "since", "api_key", "ecosystem",

@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from mamori.errors import InputError
+from mamori.i18n import _
 from mamori.server import api_common as common
 from mamori.server.api import PREFIX
 from mamori.server.security import Principal, audit, get_store, require
@@ -501,7 +502,7 @@ def _import(
             return {"ok": False, "verification": {**verified.as_dict(), "file": "bundle.zip"}}
         pid = common.product_ids(store, [verified.product]).get(verified.product)
         if pid is not None and not principal.can("supplier.write", pid):
-            raise InputError(None, "product: the bundle's product is not one of your team's")
+            raise InputError(None, _("product: the bundle's product is not one of your team's"))
         try:
             done = import_bundle(store, path, keys, who=principal.name)
         except BundleRefused as exc:
