@@ -14,7 +14,7 @@ import tempfile
 import time
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -369,6 +369,40 @@ def check_xlsx(data: bytes, path: str | Path) -> None:
     with archive:
         for info in infos:
             budget.read(archive, info, f"{path}:{info.filename}")
+
+
+def csv_table(
+    data: bytes,
+    path: str | Path,
+    *,
+    max_cell: int,
+    cell: Callable[[str], Any],
+    limit: Callable[[int], None],
+    max_columns: int | None = None,
+) -> list[list[Any]]:
+    """The records of a spreadsheet's CSV export: UTF-8 (with or without BOM), else Shift_JIS as Japanese
+    Excel saves it; each cell through ``cell``, fields longer than ``max_cell`` characters (×4) refused, and
+    ``limit(rows so far)`` called after each record (it raises when there are too many); columns past
+    ``max_columns`` are dropped. Text that is not
+    either encoding, or not CSV, is one InputError naming ``path``."""
+    import csv
+
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp932")  # a CSV saved by Japanese Excel
+        except UnicodeDecodeError as exc:
+            raise InputError(path, message("csv", "not_text", start=exc.start)) from None
+    csv.field_size_limit(max_cell * 4)
+    table: list[list[Any]] = []
+    try:
+        for record in csv.reader(io.StringIO(text, newline="")):
+            table.append(list(map(cell, record[:max_columns])))
+            limit(len(table) - 1)
+    except csv.Error as exc:
+        raise InputError(path, message("csv", "not_csv", reason=exc)) from None
+    return table
 
 
 def open_xlsx(data: bytes, path: str | Path, *, read_only: bool = True, data_only: bool = True) -> Any:

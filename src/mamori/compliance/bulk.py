@@ -15,9 +15,7 @@ rejected alone (:class:`RowProblem`, naming the file and the row); the other row
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +25,7 @@ from mamori import cells
 from mamori.compliance.assessment import STATUSES, Assessment, Evidence, resolve_item
 from mamori.compliance.evidence import parse_evidence
 from mamori.errors import InputError
-from mamori.fileio import check_yaml_depth, open_xlsx, read_bytes
+from mamori.fileio import check_yaml_depth, csv_table, open_xlsx, read_bytes
 from mamori.i18n import _
 
 MAX_ROWS = 5000
@@ -214,25 +212,9 @@ def _yaml_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _csv_table(path: Path) -> list[list[Any]]:
-    data = read_bytes(path)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("cp932")  # a CSV saved by Japanese Excel
-        except UnicodeDecodeError as exc:
-            raise InputError(
-                path, _("neither UTF-8 nor Shift_JIS text (byte {start})").format(start=exc.start)
-            ) from None
-    csv.field_size_limit(MAX_CELL * 4)
-    try:
-        table: list[list[Any]] = []
-        for record in csv.reader(io.StringIO(text, newline="")):
-            table.append([cells.restore(cell) for cell in record])
-            _limit(path, len(table) - 1)
-        return table
-    except csv.Error as exc:
-        raise InputError(path, _("not a CSV file: {reason}").format(reason=exc)) from None
+    return csv_table(
+        read_bytes(path), path, max_cell=MAX_CELL, cell=cells.restore, limit=lambda n: _limit(path, n)
+    )
 
 
 def _xlsx_table(path: Path) -> list[list[Any]]:

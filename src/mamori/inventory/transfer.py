@@ -14,7 +14,6 @@ no cell becomes a formula in a spreadsheet, to a temporary file renamed into pla
 
 from __future__ import annotations
 
-import csv
 import io
 import unicodedata
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from typing import Any
 from mamori import cells
 from mamori.display import visible
 from mamori.errors import InputError
-from mamori.fileio import atomic_writer, open_xlsx, read_bytes
+from mamori.fileio import atomic_writer, csv_table, open_xlsx, read_bytes
 from mamori.i18n import _
 from mamori.inventory.deployments import FIELDS, checked_fields, list_deployments
 from mamori.store import Store
@@ -98,24 +97,14 @@ def _limit(path: Path, count: int) -> None:
 
 
 def _csv_table(path: Path, data: bytes) -> list[list[Any]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("cp932")  # a CSV saved by Japanese Excel
-        except UnicodeDecodeError as exc:
-            raise InputError(
-                path, _("neither UTF-8 nor Shift_JIS text (byte {start})").format(start=exc.start)
-            ) from None
-    csv.field_size_limit(MAX_CELL * 4)
-    table: list[list[Any]] = []
-    try:
-        for record in csv.reader(io.StringIO(text, newline="")):
-            table.append(list(map(_csv_cell, record[:MAX_COLUMNS])))
-            _limit(path, len(table) - 1)
-    except csv.Error as exc:
-        raise InputError(path, _("not a CSV file: {reason}").format(reason=exc)) from None
-    return table
+    return csv_table(
+        data,
+        path,
+        max_cell=MAX_CELL,
+        cell=_csv_cell,
+        limit=lambda n: _limit(path, n),
+        max_columns=MAX_COLUMNS,
+    )
 
 
 def _xlsx_table(path: Path, data: bytes) -> list[list[Any]]:
