@@ -391,9 +391,10 @@ def _provider_validator() -> Any:
 
 
 @cache
-def _fast_provider_validator() -> Any:
-    """The provider metadata schema on jsonschema-rs (the CSAF and CVSS schemas it refers to from csaf-lib,
-    never fetched; the same ``uri`` and ``date-time`` checks), or None when either package is absent."""
+def fast_validator(schema: str) -> Any:
+    """The CSAF 2.0 schema (``"csaf"``) or the provider metadata schema (``"provider"``) on jsonschema-rs, with
+    the CSAF and CVSS schemas they refer to from csaf-lib (never fetched) and the same ``uri`` and
+    ``date-time`` checks as the jsonschema validators; None when either package is absent."""
     try:
         import jsonschema_rs
     except ImportError:
@@ -408,15 +409,16 @@ def _fast_provider_validator() -> Any:
     if folder is None:
         return None
     files = {CSAF_SCHEMA_URL: "csaf_2_0.json", **_CVSS_FILES}
-    schema = json.loads(
-        resources.files("mamori").joinpath("data", "vex", PROVIDER_SCHEMA).read_text(encoding="utf-8")
-    )
+    if schema == "csaf":
+        text = (folder / files[CSAF_SCHEMA_URL]).read_text(encoding="utf-8")
+    else:
+        text = resources.files("mamori").joinpath("data", "vex", PROVIDER_SCHEMA).read_text(encoding="utf-8")
 
     def retrieve(uri: str) -> Any:
         return json.loads((folder / files[uri]).read_text(encoding="utf-8"))
 
     return jsonschema_rs.Draft202012Validator(
-        schema,
+        json.loads(text),
         formats={
             "uri": lambda v: not isinstance(v, str) or bool(validate_rfc3986(v, rule="URI")),
             "date-time": lambda v: not isinstance(v, str) or bool(validate_rfc3339(v)),
@@ -424,6 +426,11 @@ def _fast_provider_validator() -> Any:
         validate_formats=True,
         retriever=retrieve,
     )
+
+
+def _fast_provider_validator() -> Any:
+    """The provider metadata schema on jsonschema-rs (:func:`fast_validator`), or None."""
+    return fast_validator("provider")
 
 
 def metadata_problems(data: Any) -> list[str]:

@@ -25,7 +25,6 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -409,37 +408,11 @@ class _Pull:
         return raw, data, state
 
 
-@cache
 def _fast_schema() -> Any:
-    """The CSAF 2.0 schema on jsonschema-rs (with the same ``uri`` and ``date-time`` checks and the CVSS schemas
-    from csaf-lib, never fetched), or None when either package is absent."""
-    try:
-        import jsonschema_rs
-    except ImportError:
-        return None
-    from rfc3339_validator import validate_rfc3339
-    from rfc3986_validator import validate_rfc3986
+    """The CSAF 2.0 schema on jsonschema-rs (:func:`mamori.advisory.publish.fast_validator`), or None."""
+    from mamori.advisory.publish import fast_validator
 
-    from mamori.vex.csaf_checks import csaf_lib_schema_dir
-    from mamori.vex.schemas import _CVSS_FILES
-
-    folder = csaf_lib_schema_dir()
-    if folder is None:
-        return None
-    schema = json.loads((folder / "csaf_2_0.json").read_text(encoding="utf-8"))
-
-    def retrieve(uri: str) -> Any:
-        return json.loads((folder / _CVSS_FILES[uri]).read_text(encoding="utf-8"))
-
-    return jsonschema_rs.Draft202012Validator(
-        schema,
-        formats={
-            "uri": lambda v: not isinstance(v, str) or bool(validate_rfc3986(v, rule="URI")),
-            "date-time": lambda v: not isinstance(v, str) or bool(validate_rfc3339(v)),
-        },
-        validate_formats=True,
-        retriever=retrieve,
-    )
+    return fast_validator("csaf")
 
 
 def csaf_errors(data: Any) -> list[str]:
