@@ -382,12 +382,13 @@ def _history(store: Store, case: Case, lang: str, now: datetime) -> tuple[list[d
     return history, recorded[-1]["status"]
 
 
-def check_csaf(doc: dict[str, Any]) -> list[str]:
-    """What the CSAF 2.0 schema (with formats) and the mandatory tests (section 6.1) find in ``doc``."""
+def check_csaf(doc: dict[str, Any], lang: str | None = None) -> list[str]:
+    """What the CSAF 2.0 schema (with formats) and the mandatory tests (section 6.1) find in ``doc``; the
+    tests' findings in ``lang`` (default: the running command's language)."""
     from mamori.vex.csaf_checks import mandatory_problems
     from mamori.vex.schemas import csaf_problems
 
-    problems = list(csaf_problems(doc))
+    problems = list(csaf_problems(doc, lang=lang))
     if not problems:
-        problems = [str(p) for p in mandatory_problems(doc)]
+        problems = [p.line(lang) for p in mandatory_problems(doc)]
     return problems

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from mamori.errors import InputError
 from mamori.fileio import check_folder, read_bytes, write_bytes_atomic
-from mamori.i18n import _
+from mamori.i18n import N_, _, current_lang, translate
 
 if TYPE_CHECKING:
     from mamori.advisory.signing import SigningKey
@@ -44,6 +44,7 @@ METADATA = "provider-metadata.json"
 CSAF_SCHEMA_URL = "https://docs.oasis-open.org/csaf/csaf/v2.0/csaf_json_schema.json"
 PROVIDER_SCHEMA = "csaf-provider-2.0.schema.json"
 _NAME_RUN = re.compile(r"[^+\-a-z0-9]+")
+SCHEMA_PROBLEM = N_("{problem} (CSAF 2.0 JSON schema)")  # one schema violation
 
 
 @dataclass
@@ -72,22 +73,23 @@ def parse(raw: bytes, path: str | Path) -> Any:
         raise InputError(path, _("not JSON: nested too deeply")) from None
 
 
-def validate(data: Any, *, optional: bool = False) -> Validation:
+def validate(data: Any, *, optional: bool = False, lang: str | None = None) -> Validation:
     """Check parsed CSAF: the schema with formats, then every mandatory test (CSAF 2.0 section 6.1); a valid
-    document then gets, with ``optional``, the optional tests (section 6.2) as warnings."""
+    document then gets, with ``optional``, the optional tests (section 6.2) as warnings. The findings are in
+    ``lang`` (default: the running command's language); the schema's own messages are jsonschema's English."""
     from mamori.vex.csaf_checks import mandatory_problems
     from mamori.vex.schemas import _csaf_validator, _problems
 
+    chosen = lang or current_lang()
     result = Validation()
     result.errors.extend(
-        _("{problem} (CSAF 2.0 JSON schema)").format(problem=p)
-        for p in _problems(_csaf_validator(None), data)
+        translate(SCHEMA_PROBLEM, chosen).format(problem=p) for p in _problems(_csaf_validator(None), data)
     )
-    result.errors.extend(str(p) for p in mandatory_problems(data))
+    result.errors.extend(p.line(chosen) for p in mandatory_problems(data))
     if optional and result.valid:  # the optional tests (section 6.2) judge a valid document
         from mamori.vex.csaf_optional import optional_problems
 
-        result.warnings.extend(str(p) for p in optional_problems(data))
+        result.warnings.extend(p.line(chosen) for p in optional_problems(data))
     return result
 
 

@@ -33,6 +33,7 @@ def validate_cmd(
     the optional tests of section 6.2 are warnings.
 
     Exit 0 when every file is valid (warnings or not), 1 when one is not (each failed test is listed), 2 when one cannot be read.
+    The text is in Japanese or English (MAMORI_LANG, else the locale); --format json keeps the English messages.
     """
     from mamori.advisory.publish import MAX_DOCUMENT_BYTES, parse, validate
     from mamori.fileio import read_bytes
@@ -47,7 +48,7 @@ def validate_cmd(
             typer.echo(_(ERROR_LINE).format(message=visible(str(exc))), err=True)
             worst = 2
             continue
-        result = validate(data, optional=True)
+        result = validate(data, optional=True, lang="en" if fmt == "json" else None)  # JSON: English
         out[str(path)] = {"valid": result.valid, "errors": result.errors, "warnings": result.warnings}
         if not result.valid:
             worst = max(worst, 1)

@@ -317,6 +317,7 @@ def draft_csaf(
     """The CSAF document of the case, checked (schema and the mandatory tests): 422 with the problems."""
     from mamori.advisory.csaf_draft import check_csaf
     from mamori.advisory.csaf_draft import draft_csaf as draft
+    from mamori.server.errors import request_lang
 
     settings = request.app.state.settings
     publisher = body.publisher or settings.csaf_publisher
@@ -338,7 +339,7 @@ def draft_csaf(
         )
     except InputError as exc:
         raise common.unprocessable(exc.problem) from None
-    problems = check_csaf(doc)
+    problems = check_csaf(doc, request_lang(request))
     if problems:
         raise HTTPException(422, [{"loc": ["advisory"], "msg": p, "type": "value_error"} for p in problems])
     return doc

@@ -20,17 +20,49 @@ from datetime import datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+
+from mamori.i18n import N_, current_lang, translate
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Problem:
+    """One finding of a CSAF 2.0 test: the test, the JSON pointer and what is wrong. The text is kept as
+    its English gettext msgid with its values, so that it reads in any language: :attr:`message` is
+    English, :meth:`text` and :meth:`line` are in a language given (default: the running command's)."""
+
     test: str  # "6.1.1" ...
     path: str  # JSON pointer
-    message: str
+    msgid: str  # English, with {placeholders}
+    values: tuple[tuple[str, Any], ...]
+
+    #: how one finding reads on its line (a gettext msgid)
+    LINE: ClassVar[str] = N_("{path}: {message} (CSAF 2.0 mandatory test {test})")
+
+    def __init__(self, test: str, path: str, msgid: str, /, **values: Any) -> None:
+        object.__setattr__(self, "test", test)
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "msgid", msgid)
+        object.__setattr__(self, "values", tuple(values.items()))
+
+    @property
+    def message(self) -> str:
+        """What is wrong, in English."""
+        return self.text("en")
+
+    def text(self, lang: str | None = None) -> str:
+        """What is wrong, in ``lang`` (default: the running command's language)."""
+        return translate(self.msgid, lang or current_lang()).format(**dict(self.values))
+
+    def line(self, lang: str | None = None) -> str:
+        """The pointer, what is wrong and the test, in ``lang`` (default: the running command's language)."""
+        chosen = lang or current_lang()
+        return translate(self.LINE, chosen).format(
+            path=self.path or "/", message=self.text(chosen), test=self.test
+        )
 
     def __str__(self) -> str:
-        return f"{self.path or '/'}: {self.message} (CSAF 2.0 mandatory test {self.test})"
+        return self.line()
 
 
 _INTEGER = re.compile(r"^(0|[1-9][0-9]*)$")
@@ -150,14 +182,14 @@ def t_6_1_1(doc: dict[str, Any]) -> Iterator[Problem]:
     defined = {pid for pid, _ in _definitions(doc)}
     for pid, at in _references(doc):
         if pid not in defined:
-            yield Problem("6.1.1", at, f"product id {pid!r} is not defined in the product tree")
+            yield Problem("6.1.1", at, N_("product id {pid!r} is not defined in the product tree"), pid=pid)
 
 
 def t_6_1_2(doc: dict[str, Any]) -> Iterator[Problem]:
     seen: set[str] = set()
     for pid, at in _definitions(doc):
         if pid in seen:
-            yield Problem("6.1.2", at, f"product id {pid!r} is defined more than once")
+            yield Problem("6.1.2", at, N_("product id {pid!r} is defined more than once"), pid=pid)
         seen.add(pid)
 
 
@@ -182,7 +214,8 @@ def t_6_1_3(doc: dict[str, Any]) -> Iterator[Problem]:
                 yield Problem(
                     "6.1.3",
                     f"/product_tree/relationships/{i}",
-                    f"product id {pid!r} is defined through itself",
+                    N_("product id {pid!r} is defined through itself"),
+                    pid=pid,
                 )
                 break
             if node not in seen:
@@ -203,7 +236,7 @@ def t_6_1_4(doc: dict[str, Any]) -> Iterator[Problem]:
     groups = _group_ids(doc)
     for gid, at in _group_refs(doc):
         if gid not in groups:
-            yield Problem("6.1.4", at, f"product group id {gid!r} is not defined")
+            yield Problem("6.1.4", at, N_("product group id {gid!r} is not defined"), gid=gid)
 
 
 def t_6_1_5(doc: dict[str, Any]) -> Iterator[Problem]:
@@ -215,7 +248,8 @@ def t_6_1_5(doc: dict[str, Any]) -> Iterator[Problem]:
                 yield Problem(
                     "6.1.5",
                     f"/product_tree/product_groups/{i}/group_id",
-                    f"group id {gid!r} is defined twice",
+                    N_("group id {gid!r} is defined twice"),
+                    gid=gid,
                 )
             seen.add(gid)
 
@@ -234,7 +268,10 @@ def t_6_1_6(doc: dict[str, Any]) -> Iterator[Problem]:
                         yield Problem(
                             "6.1.6",
                             f"/vulnerabilities/{v}/product_status/{key}/{k}",
-                            f"product {pid!r} is both {other} and {group}",
+                            N_("product {pid!r} is both {other} and {group}"),
+                            pid=pid,
+                            other=other,
+                            group=group,
                         )
 
 
@@ -259,7 +296,8 @@ def t_6_1_7(doc: dict[str, Any]) -> Iterator[Problem]:
                     yield Problem(
                         "6.1.7",
                         f"/vulnerabilities/{v}/scores/{s}/products/{p}",
-                        f"product {pid!r} has two CVSS scores of the same version",
+                        N_("product {pid!r} has two CVSS scores of the same version"),
+                        pid=pid,
                     )
                 known.update(x for x in mine if isinstance(x, str))
 
@@ -331,13 +369,19 @@ def t_6_1_8(doc: dict[str, Any]) -> Iterator[Problem]:
         version = cvss.get("version")
         known = isinstance(version, str) and version in versions
         if not known or (key == "cvss_v2") != (version == "2.0"):
-            yield Problem("6.1.8", f"{at}/version", f"CVSS version {version!r} is not valid for {key}")
+            yield Problem(
+                "6.1.8",
+                f"{at}/version",
+                N_("CVSS version {version!r} is not valid for {key}"),
+                version=version,
+                key=key,
+            )
             continue
         if version in fast and fast[version].is_valid(cvss):
             continue
         for error in _cvss_validators()[version].iter_errors(cvss):
             where = "/".join(str(p) for p in error.absolute_path)
-            yield Problem("6.1.8", f"{at}/{where}".rstrip("/"), error.message[:200])
+            yield Problem("6.1.8", f"{at}/{where}".rstrip("/"), "{reason}", reason=error.message[:200])
             break
 
 
@@ -365,13 +409,23 @@ def t_6_1_9(doc: dict[str, Any]) -> Iterator[Problem]:
             given = cvss.get(name)
             if isinstance(given, int | float) and float(given) != float(values[i]):
                 yield Problem(
-                    "6.1.9", f"{at}/{name}", f"{name} {given} does not match the vector ({values[i]})"
+                    "6.1.9",
+                    f"{at}/{name}",
+                    N_("{name} {given} does not match the vector ({expected})"),
+                    name=name,
+                    given=given,
+                    expected=values[i],
                 )
         for i, name in enumerate(("baseSeverity", "temporalSeverity", "environmentalSeverity")):
             given = cvss.get(name)
             if severities and isinstance(given, str) and given.upper() != str(severities[i]).upper():
                 yield Problem(
-                    "6.1.9", f"{at}/{name}", f"{name} {given} does not match the vector ({severities[i]})"
+                    "6.1.9",
+                    f"{at}/{name}",
+                    N_("{name} {given} does not match the vector ({expected})"),
+                    name=name,
+                    given=given,
+                    expected=severities[i],
                 )
 
 
@@ -461,7 +515,12 @@ def t_6_1_10(doc: dict[str, Any]) -> Iterator[Problem]:
             given = cvss.get(name)
             if isinstance(given, str) and values.get(value) != given:
                 yield Problem(
-                    "6.1.10", f"{at}/{name}", f"{name} {given} is not what the vector says ({part})"
+                    "6.1.10",
+                    f"{at}/{name}",
+                    N_("{name} {given} is not what the vector says ({part})"),
+                    name=name,
+                    given=given,
+                    part=part,
                 )
 
 
@@ -518,11 +577,19 @@ def t_6_1_11(doc: dict[str, Any]) -> Iterator[Problem]:
             return
         known = _cwe_name(cwe["id"])
         if known is None:
-            yield Problem("6.1.11", f"/vulnerabilities/{v}/cwe/id", f"{cwe['id']} is not in the CWE list")
+            yield Problem(
+                "6.1.11", f"/vulnerabilities/{v}/cwe/id", N_("{cwe} is not in the CWE list"), cwe=cwe["id"]
+            )
         # cwe2's CSV views drop backslashes ("Path Traversal: '\\..\\filename'" reads "'..filename'"):
         # names are compared without them
         elif isinstance(cwe.get("name"), str) and cwe["name"].replace("\\", "") != known.replace("\\", ""):
-            yield Problem("6.1.11", f"/vulnerabilities/{v}/cwe/name", f"the name of {cwe['id']} is {known!r}")
+            yield Problem(
+                "6.1.11",
+                f"/vulnerabilities/{v}/cwe/name",
+                N_("the name of {cwe} is {known!r}"),
+                cwe=cwe["id"],
+                known=known,
+            )
 
 
 _LANG_TAG = re.compile(
@@ -553,7 +620,7 @@ def t_6_1_12(doc: dict[str, Any]) -> Iterator[Problem]:
     for key in ("lang", "source_lang"):
         tag = document.get(key)
         if isinstance(tag, str) and not valid_language_tag(tag):
-            yield Problem("6.1.12", f"/document/{key}", f"{tag!r} is not a valid language tag")
+            yield Problem("6.1.12", f"/document/{key}", N_("{tag!r} is not a valid language tag"), tag=tag)
 
 
 def _helpers(doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -588,7 +655,7 @@ def t_6_1_13(doc: dict[str, Any]) -> Iterator[Problem]:
             try:
                 PackageURL.from_string(purl)
             except ValueError:
-                yield Problem("6.1.13", f"{at}/purl", f"{purl!r} is not a valid package URL")
+                yield Problem("6.1.13", f"{at}/purl", N_("{purl!r} is not a valid package URL"), purl=purl)
 
 
 # ------------------------------------------------------------------ tracking and revision history
@@ -646,7 +713,7 @@ def t_6_1_14(doc: dict[str, Any]) -> Iterator[Problem]:
             yield Problem(
                 "6.1.14",
                 "/document/tracking/revision_history",
-                "the revision numbers are not ascending when the items are sorted by date",
+                N_("the revision numbers are not ascending when the items are sorted by date"),
             )
             return
 
@@ -654,7 +721,7 @@ def t_6_1_14(doc: dict[str, Any]) -> Iterator[Problem]:
 def t_6_1_15(doc: dict[str, Any]) -> Iterator[Problem]:
     document = _d(doc.get("document"))
     if _d(document.get("publisher")).get("category") == "translator" and "source_lang" not in document:
-        yield Problem("6.1.15", "/document/source_lang", "a translator's document needs source_lang")
+        yield Problem("6.1.15", "/document/source_lang", N_("a translator's document needs source_lang"))
 
 
 def _tracking(doc: dict[str, Any]) -> dict[str, Any]:
@@ -673,7 +740,11 @@ def t_6_1_16(doc: dict[str, Any]) -> Iterator[Problem]:
     latest = _by_date(history)[-1]["number"]
     if norm(latest) != norm(version):
         yield Problem(
-            "6.1.16", "/document/tracking/version", f"version {version} is not the latest revision ({latest})"
+            "6.1.16",
+            "/document/tracking/version",
+            N_("version {version} is not the latest revision ({latest})"),
+            version=version,
+            latest=latest,
         )
 
 
@@ -687,7 +758,9 @@ def t_6_1_17(doc: dict[str, Any]) -> Iterator[Problem]:
     tracking = _tracking(doc)
     version = tracking.get("version")
     if isinstance(version, str) and any(_zero_or_pre(version)) and tracking.get("status") != "draft":
-        yield Problem("6.1.17", "/document/tracking/status", f"version {version} needs status draft")
+        yield Problem(
+            "6.1.17", "/document/tracking/status", N_("version {version} needs status draft"), version=version
+        )
 
 
 def t_6_1_18(doc: dict[str, Any]) -> Iterator[Problem]:
@@ -698,7 +771,9 @@ def t_6_1_18(doc: dict[str, Any]) -> Iterator[Problem]:
             yield Problem(
                 "6.1.18",
                 f"/document/tracking/revision_history/{i}/number",
-                f"a {_tracking(doc)['status']} document has a revision {r['number']}",
+                N_("a {status} document has a revision {number}"),
+                status=_tracking(doc)["status"],
+                number=r["number"],
             )
 
 
@@ -708,7 +783,8 @@ def t_6_1_19(doc: dict[str, Any]) -> Iterator[Problem]:
             yield Problem(
                 "6.1.19",
                 f"/document/tracking/revision_history/{i}/number",
-                f"revision {r['number']} is a pre-release",
+                N_("revision {number} is a pre-release"),
+                number=r["number"],
             )
 
 
@@ -721,7 +797,11 @@ def t_6_1_20(doc: dict[str, Any]) -> Iterator[Problem]:
         and _zero_or_pre(version)[1]
     ):
         yield Problem(
-            "6.1.20", "/document/tracking/version", f"a {tracking['status']} document has version {version}"
+            "6.1.20",
+            "/document/tracking/version",
+            N_("a {status} document has version {version}"),
+            status=tracking["status"],
+            version=version,
         )
 
 
@@ -736,11 +816,14 @@ def t_6_1_21(doc: dict[str, Any]) -> Iterator[Problem]:
         return
     majors = list(dict.fromkeys(m for m in (_major(r["number"]) for r in _by_date(history)) if m is not None))
     if majors and majors[0] not in (0, 1):
-        yield Problem("6.1.21", "/document/tracking/revision_history", "the first revision is not 0 or 1")
+        yield Problem("6.1.21", "/document/tracking/revision_history", N_("the first revision is not 0 or 1"))
     for i, m in enumerate(majors):
         if m > majors[0] + i:
             yield Problem(
-                "6.1.21", "/document/tracking/revision_history", f"version {majors[0] + i} is missing"
+                "6.1.21",
+                "/document/tracking/revision_history",
+                N_("version {version} is missing"),
+                version=majors[0] + i,
             )
             return
 
@@ -750,7 +833,10 @@ def t_6_1_22(doc: dict[str, Any]) -> Iterator[Problem]:
     for i, r in enumerate(_revisions(doc) or []):
         if r["number"] in seen:
             yield Problem(
-                "6.1.22", f"/document/tracking/revision_history/{i}/number", f"revision {r['number']} twice"
+                "6.1.22",
+                f"/document/tracking/revision_history/{i}/number",
+                N_("revision {number} twice"),
+                number=r["number"],
             )
         seen.add(r["number"])
 
@@ -761,7 +847,9 @@ def t_6_1_23(doc: dict[str, Any]) -> Iterator[Problem]:
         cve = vuln.get("cve")
         if isinstance(cve, str):
             if cve in seen:
-                yield Problem("6.1.23", f"/vulnerabilities/{v}/cve", f"{cve} is used by two vulnerabilities")
+                yield Problem(
+                    "6.1.23", f"/vulnerabilities/{v}/cve", N_("{cve} is used by two vulnerabilities"), cve=cve
+                )
             seen.add(cve)
 
 
@@ -772,7 +860,7 @@ def t_6_1_24(doc: dict[str, Any]) -> Iterator[Problem]:
             key = (_d(inv).get("party"), _d(inv).get("date"))
             if key in seen:
                 yield Problem(
-                    "6.1.24", f"/vulnerabilities/{v}/involvements/{i}", "the same party and date twice"
+                    "6.1.24", f"/vulnerabilities/{v}/involvements/{i}", N_("the same party and date twice")
                 )
             seen.add(key)
 
@@ -786,7 +874,10 @@ def t_6_1_25(doc: dict[str, Any]) -> Iterator[Problem]:
                 if isinstance(alg, str):
                     if alg in seen:
                         yield Problem(
-                            "6.1.25", f"{at}/hashes/{h}/file_hashes/{k}", f"hash algorithm {alg} twice"
+                            "6.1.25",
+                            f"{at}/hashes/{h}/file_hashes/{k}",
+                            N_("hash algorithm {alg} twice"),
+                            alg=alg,
                         )
                     seen.add(alg)
 
@@ -803,7 +894,12 @@ def t_6_1_26(doc: dict[str, Any]) -> Iterator[Problem]:
     reserved = {_norm_name(k) for k in _PROFILES} | {_norm_name(v) for v in _PROFILES.values()}
     reserved |= {_norm_name(k.removeprefix("csaf_")) for k in _PROFILES}
     if name in reserved or category.lower().startswith("csaf_"):
-        yield Problem("6.1.26", "/document/category", f"document category {category!r} is reserved")
+        yield Problem(
+            "6.1.26",
+            "/document/category",
+            N_("document category {category!r} is reserved"),
+            category=category,
+        )
 
 
 # ------------------------------------------------------------------ profiles
@@ -824,24 +920,24 @@ def t_6_1_27(doc: dict[str, Any]) -> Iterator[Problem]:
             yield Problem(
                 "6.1.27.1",
                 "/document/notes",
-                "needs a note of category description, details, general or summary",
+                N_("needs a note of category description, details, general or summary"),
             )
         if not any(_d(r).get("category") == "external" for r in _l(document.get("references"))):
-            yield Problem("6.1.27.2", "/document/references", "needs an external reference")
+            yield Problem("6.1.27.2", "/document/references", N_("needs an external reference"))
     if category == "csaf_informational_advisory" and "vulnerabilities" in doc:
-        yield Problem("6.1.27.3", "/vulnerabilities", "an informational advisory has no vulnerabilities")
+        yield Problem("6.1.27.3", "/vulnerabilities", N_("an informational advisory has no vulnerabilities"))
     if category not in ("csaf_security_advisory", "csaf_vex"):
         return
     if "product_tree" not in doc:
-        yield Problem("6.1.27.4", "/product_tree", "is missing")
+        yield Problem("6.1.27.4", "/product_tree", N_("is missing"))
     if "vulnerabilities" not in doc:
-        yield Problem("6.1.27.11", "/vulnerabilities", "is missing")
+        yield Problem("6.1.27.11", "/vulnerabilities", N_("is missing"))
     for v, vuln in _vulns(doc):
         at = f"/vulnerabilities/{v}"
         if "notes" not in vuln:
-            yield Problem("6.1.27.5", f"{at}/notes", "is missing")
+            yield Problem("6.1.27.5", f"{at}/notes", N_("is missing"))
         if "product_status" not in vuln and category == "csaf_security_advisory":
-            yield Problem("6.1.27.6", f"{at}/product_status", "is missing")
+            yield Problem("6.1.27.6", f"{at}/product_status", N_("is missing"))
     if category != "csaf_vex":
         return
     groups = _group_ids(doc)
@@ -854,10 +950,10 @@ def t_6_1_27(doc: dict[str, Any]) -> Iterator[Problem]:
             yield Problem(
                 "6.1.27.7",
                 f"{at}/product_status",
-                "needs fixed, known_affected, known_not_affected or under_investigation",
+                N_("needs fixed, known_affected, known_not_affected or under_investigation"),
             )
         if "cve" not in vuln and "ids" not in vuln:
-            yield Problem("6.1.27.8", at, "needs cve or ids")
+            yield Problem("6.1.27.8", at, N_("needs cve or ids"))
         stated = _covered(vuln.get("flags"), groups) | _covered(
             [t for t in _l(vuln.get("threats")) if _d(t).get("category") == "impact"], groups
         )
@@ -866,13 +962,17 @@ def t_6_1_27(doc: dict[str, Any]) -> Iterator[Problem]:
                 yield Problem(
                     "6.1.27.9",
                     f"{at}/product_status/known_not_affected/{k}",
-                    f"{pid!r} has no impact statement",
+                    N_("{pid!r} has no impact statement"),
+                    pid=pid,
                 )
         acted = _covered(vuln.get("remediations"), groups)
         for k, pid in enumerate(_l(status.get("known_affected"))):
             if isinstance(pid, str) and pid not in acted:
                 yield Problem(
-                    "6.1.27.10", f"{at}/product_status/known_affected/{k}", f"{pid!r} has no remediation"
+                    "6.1.27.10",
+                    f"{at}/product_status/known_affected/{k}",
+                    N_("{pid!r} has no remediation"),
+                    pid=pid,
                 )
 
 
@@ -889,14 +989,16 @@ def t_6_1_28(doc: dict[str, Any]) -> Iterator[Problem]:
     document = _d(doc.get("document"))
     lang, source = document.get("lang"), document.get("source_lang")
     if isinstance(lang, str) and isinstance(source, str) and lang.lower() == source.lower():
-        yield Problem("6.1.28", "/document/lang", "lang and source_lang are the same")
+        yield Problem("6.1.28", "/document/lang", N_("lang and source_lang are the same"))
 
 
 def t_6_1_29(doc: dict[str, Any]) -> Iterator[Problem]:
     for v, vuln in _vulns(doc):
         for i, rem in enumerate(_l(vuln.get("remediations"))):
             if isinstance(rem, dict) and not rem.get("product_ids") and not rem.get("group_ids"):
-                yield Problem("6.1.29", f"/vulnerabilities/{v}/remediations/{i}", "names no product or group")
+                yield Problem(
+                    "6.1.29", f"/vulnerabilities/{v}/remediations/{i}", N_("names no product or group")
+                )
 
 
 def t_6_1_30(doc: dict[str, Any]) -> Iterator[Problem]:
@@ -912,7 +1014,7 @@ def t_6_1_30(doc: dict[str, Any]) -> Iterator[Problem]:
         first = next(iter(kinds.values()))
         for at, integer in kinds.items():
             if integer != first:
-                yield Problem("6.1.30", at, "integer and semantic versioning are mixed")
+                yield Problem("6.1.30", at, N_("integer and semantic versioning are mixed"))
 
 
 def t_6_1_31(doc: dict[str, Any]) -> Iterator[Problem]:
@@ -921,7 +1023,9 @@ def t_6_1_31(doc: dict[str, Any]) -> Iterator[Problem]:
             b = _d(b)
             name = b.get("name")
             if b.get("category") == "product_version" and isinstance(name, str) and _RANGE_WORDS.search(name):
-                yield Problem("6.1.31", f"{at}/{i}/name", f"product_version {name!r} is a version range")
+                yield Problem(
+                    "6.1.31", f"{at}/{i}/name", N_("product_version {name!r} is a version range"), name=name
+                )
             if depth < 40:
                 yield from walk(b.get("branches"), f"{at}/{i}/branches", depth + 1)
 
@@ -932,7 +1036,7 @@ def t_6_1_32(doc: dict[str, Any]) -> Iterator[Problem]:
     for v, vuln in _vulns(doc):
         for i, flag in enumerate(_l(vuln.get("flags"))):
             if isinstance(flag, dict) and not flag.get("product_ids") and not flag.get("group_ids"):
-                yield Problem("6.1.32", f"/vulnerabilities/{v}/flags/{i}", "names no product or group")
+                yield Problem("6.1.32", f"/vulnerabilities/{v}/flags/{i}", N_("names no product or group"))
 
 
 def t_6_1_33(doc: dict[str, Any]) -> Iterator[Problem]:
@@ -943,7 +1047,10 @@ def t_6_1_33(doc: dict[str, Any]) -> Iterator[Problem]:
             mine = _covered([flag], groups)
             for pid in sorted(mine & seen):
                 yield Problem(
-                    "6.1.33", f"/vulnerabilities/{v}/flags/{i}", f"{pid!r} has two VEX justification flags"
+                    "6.1.33",
+                    f"/vulnerabilities/{v}/flags/{i}",
+                    N_("{pid!r} has two VEX justification flags"),
+                    pid=pid,
                 )
             seen |= mine
 
@@ -959,7 +1066,7 @@ TESTS: tuple[Callable[[dict[str, Any]], Iterator[Problem]], ...] = (
 def mandatory_problems(doc: Any) -> list[Problem]:
     """Every finding of the CSAF 2.0 mandatory tests (section 6.1) in ``doc``."""
     if not isinstance(doc, dict):
-        return [Problem("6.1", "", "a CSAF document is a JSON object")]
+        return [Problem("6.1", "", N_("a CSAF document is a JSON object"))]
     out: list[Problem] = []
     for test in TESTS:
         out.extend(test(doc))

@@ -12,13 +12,14 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
+from mamori.i18n import N_
 from mamori.vex.csaf_checks import (
     _AFFECTED,
     _FIXED,
+    Problem,
     _d,
     _definitions,
     _group_ids,
@@ -36,14 +37,10 @@ _NAME_RUN = re.compile(r"[^+\-a-z0-9]+")
 _MAX_DEPTH = 60
 
 
-@dataclass(frozen=True)
-class Finding:
-    test: str  # "6.2.1" ...
-    path: str  # JSON pointer
-    message: str
+class Finding(Problem):
+    """One finding of an optional test (a warning): like :class:`~mamori.vex.csaf_checks.Problem`."""
 
-    def __str__(self) -> str:
-        return f"{self.path or '/'}: {self.message} (CSAF 2.0 optional test {self.test})"
+    LINE: ClassVar[str] = N_("{path}: {message} (CSAF 2.0 optional test {test})")
 
 
 # ------------------------------------------------------------------ product ids
@@ -55,7 +52,7 @@ def t_6_2_1(doc: dict[str, Any]) -> Iterator[Finding]:
     used = {pid for pid, _ in _references(doc)}
     for pid, at in _definitions(doc):
         if pid not in used:
-            yield Finding("6.2.1", at, f"product id {pid!r} is defined but never used")
+            yield Finding("6.2.1", at, N_("product id {pid!r} is defined but never used"), pid=pid)
 
 
 def _affected(vuln: dict[str, Any]) -> list[tuple[str, str]]:
@@ -78,7 +75,10 @@ def t_6_2_2(doc: dict[str, Any]) -> Iterator[Finding]:
         for pid, at in _affected(vuln):
             if pid not in covered:
                 yield Finding(
-                    "6.2.2", f"/vulnerabilities/{v}/{at}", f"affected product {pid!r} has no remediation"
+                    "6.2.2",
+                    f"/vulnerabilities/{v}/{at}",
+                    N_("affected product {pid!r} has no remediation"),
+                    pid=pid,
                 )
 
 
@@ -87,7 +87,12 @@ def t_6_2_3(doc: dict[str, Any]) -> Iterator[Finding]:
         scored = {pid for s in _l(vuln.get("scores")) for pid in _strs(_d(s).get("products"))}
         for pid, at in _affected(vuln):
             if pid not in scored:
-                yield Finding("6.2.3", f"/vulnerabilities/{v}/{at}", f"affected product {pid!r} has no score")
+                yield Finding(
+                    "6.2.3",
+                    f"/vulnerabilities/{v}/{at}",
+                    N_("affected product {pid!r} has no score"),
+                    pid=pid,
+                )
 
 
 # ------------------------------------------------------------------ tracking
@@ -99,7 +104,8 @@ def t_6_2_4(doc: dict[str, Any]) -> Iterator[Finding]:
             yield Finding(
                 "6.2.4",
                 f"/document/tracking/revision_history/{i}/number",
-                f"revision number {r['number']!r} carries build metadata",
+                N_("revision number {number!r} carries build metadata"),
+                number=r["number"],
             )
 
 
@@ -125,7 +131,7 @@ def t_6_2_5(doc: dict[str, Any]) -> Iterator[Finding]:
         yield Finding(
             "6.2.5",
             "/document/tracking/initial_release_date",
-            "the initial release date is older than the oldest revision",
+            N_("the initial release date is older than the oldest revision"),
         )
 
 
@@ -135,7 +141,7 @@ def t_6_2_6(doc: dict[str, Any]) -> Iterator[Finding]:
         yield Finding(
             "6.2.6",
             "/document/tracking/current_release_date",
-            "the current release date is older than the newest revision",
+            N_("the current release date is older than the newest revision"),
         )
 
 
@@ -143,7 +149,9 @@ def t_6_2_7(doc: dict[str, Any]) -> Iterator[Finding]:
     for v, vuln in _vulns(doc):
         for i, item in enumerate(_l(vuln.get("involvements"))):
             if isinstance(item, dict) and "date" not in item:
-                yield Finding("6.2.7", f"/vulnerabilities/{v}/involvements/{i}", "an involvement has no date")
+                yield Finding(
+                    "6.2.7", f"/vulnerabilities/{v}/involvements/{i}", N_("an involvement has no date")
+                )
 
 
 # ------------------------------------------------------------------ hashes
@@ -154,7 +162,9 @@ def _only(doc: dict[str, Any], algorithm: str, test: str, name: str) -> Iterator
         for i, h in enumerate(_l(helper.get("hashes"))):
             algorithms = {str(_d(f).get("algorithm", "")).lower() for f in _l(_d(h).get("file_hashes"))}
             if algorithms == {algorithm}:
-                yield Finding(test, f"{at}/hashes/{i}/file_hashes", f"{name} is the only hash algorithm")
+                yield Finding(
+                    test, f"{at}/hashes/{i}/file_hashes", N_("{name} is the only hash algorithm"), name=name
+                )
 
 
 def t_6_2_8(doc: dict[str, Any]) -> Iterator[Finding]:
@@ -171,7 +181,7 @@ def t_6_2_9(doc: dict[str, Any]) -> Iterator[Finding]:
 def t_6_2_10(doc: dict[str, Any]) -> Iterator[Finding]:
     tlp = _d(_d(_d(doc.get("document")).get("distribution")).get("tlp"))
     if "label" not in tlp:
-        yield Finding("6.2.10", "/document/distribution/tlp/label", "the document has no TLP label")
+        yield Finding("6.2.10", "/document/distribution/tlp/label", N_("the document has no TLP label"))
 
 
 def t_6_2_11(doc: dict[str, Any]) -> Iterator[Finding]:
@@ -189,13 +199,14 @@ def t_6_2_11(doc: dict[str, Any]) -> Iterator[Finding]:
     yield Finding(
         "6.2.11",
         "/document/references",
-        f"no reference of category self gives the canonical URL (https://…/{name})",
+        N_("no reference of category self gives the canonical URL (https://…/{name})"),
+        name=name,
     )
 
 
 def t_6_2_12(doc: dict[str, Any]) -> Iterator[Finding]:
     if "lang" not in _d(doc.get("document")):
-        yield Finding("6.2.12", "/document/lang", "the document has no language")
+        yield Finding("6.2.12", "/document/lang", N_("the document has no language"))
 
 
 def t_6_2_13(doc: dict[str, Any]) -> Iterator[Finding]:
@@ -205,7 +216,7 @@ def t_6_2_13(doc: dict[str, Any]) -> Iterator[Finding]:
         if isinstance(obj, dict):
             keys = list(obj)
             if keys != sorted(keys):
-                yield Finding("6.2.13", at or "/", "the keys are not sorted")
+                yield Finding("6.2.13", at or "/", N_("the keys are not sorted"))
             for k, v in obj.items():
                 yield from walk(v, f"{at}/{str(k).replace('~', '~0').replace('/', '~1')}", depth + 1)
         elif isinstance(obj, list):
@@ -243,13 +254,15 @@ def _private(tag: str) -> bool:
 def t_6_2_14(doc: dict[str, Any]) -> Iterator[Finding]:
     for at, tag in _langs(doc):
         if _private(tag):
-            yield Finding("6.2.14", at, f"language {tag!r} uses a subtag reserved for private use")
+            yield Finding(
+                "6.2.14", at, N_("language {tag!r} uses a subtag reserved for private use"), tag=tag
+            )
 
 
 def t_6_2_15(doc: dict[str, Any]) -> Iterator[Finding]:
     for at, tag in _langs(doc):
         if tag.lower() == "i-default":
-            yield Finding("6.2.15", at, "the language is the default language i-default")
+            yield Finding("6.2.15", at, N_("the language is the default language i-default"))
 
 
 # ------------------------------------------------------------------ products and vulnerabilities
@@ -279,7 +292,12 @@ def _full_product_names(doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, An
 def t_6_2_16(doc: dict[str, Any]) -> Iterator[Finding]:
     for at, product in _full_product_names(doc):
         if "product_identification_helper" not in product:
-            yield Finding("6.2.16", at, f"product {product.get('product_id')!r} has no identification helper")
+            yield Finding(
+                "6.2.16",
+                at,
+                N_("product {pid!r} has no identification helper"),
+                pid=product.get("product_id"),
+            )
 
 
 def t_6_2_17(doc: dict[str, Any]) -> Iterator[Finding]:
@@ -288,7 +306,10 @@ def t_6_2_17(doc: dict[str, Any]) -> Iterator[Finding]:
             text = _d(item).get("text")
             if isinstance(text, str) and _CVE.match(text):
                 yield Finding(
-                    "6.2.17", f"/vulnerabilities/{v}/ids/{i}/text", f"{text} belongs in the cve field"
+                    "6.2.17",
+                    f"/vulnerabilities/{v}/ids/{i}/text",
+                    N_("{text} belongs in the cve field"),
+                    text=text,
                 )
 
 
@@ -299,7 +320,9 @@ def t_6_2_18(doc: dict[str, Any]) -> Iterator[Finding]:
             name = b.get("name")
             in_range = b.get("category") == "product_version_range" and isinstance(name, str)
             if in_range and not str(name).startswith("vers:"):
-                yield Finding("6.2.18", f"{at}/{i}/name", f"version range {name!r} is not in vers")
+                yield Finding(
+                    "6.2.18", f"{at}/{i}/name", N_("version range {name!r} is not in vers"), name=name
+                )
             if depth < 40:
                 yield from walk(b.get("branches"), f"{at}/{i}/branches", depth + 1)
 
@@ -350,7 +373,8 @@ def t_6_2_19(doc: dict[str, Any]) -> Iterator[Finding]:
                 yield Finding(
                     "6.2.19",
                     f"/vulnerabilities/{v}/scores/{i}",
-                    f"fixed product(s) {', '.join(hit)} have a CVSS whose environmental score is not 0",
+                    N_("fixed product(s) {products} have a CVSS whose environmental score is not 0"),
+                    products=", ".join(hit),
                 )
 
 
@@ -384,7 +408,32 @@ def t_6_2_20(doc: dict[str, Any]) -> Iterator[Finding]:
     for error in validator.iter_errors(doc):
         if error.validator == "additionalProperties":
             at = "/" + "/".join(str(p) for p in error.absolute_path)
-            yield Finding("6.2.20", at.rstrip("/") or "/", error.message)
+            yield _additional(at.rstrip("/") or "/", error)
+
+
+def _additional(at: str, error: Any) -> Finding:
+    """The 6.2.20 finding of jsonschema's ``additionalProperties`` error: its own English words, made again
+    from the names it found unexpected so that they read in Japanese too (its message when it says more)."""
+    from jsonschema._utils import find_additional_properties
+
+    instance, schema = error.instance, error.schema
+    names = (
+        sorted(find_additional_properties(instance, schema), key=str) if isinstance(instance, dict) else []
+    )
+    joined = ", ".join(repr(name) for name in names)
+    if len(names) == 1:
+        finding = Finding(
+            "6.2.20", at, N_("Additional properties are not allowed ({names} was unexpected)"), names=joined
+        )
+    else:
+        finding = Finding(
+            "6.2.20", at, N_("Additional properties are not allowed ({names} were unexpected)"), names=joined
+        )
+    return (
+        finding
+        if names and finding.message == error.message
+        else Finding("6.2.20", at, "{reason}", reason=error.message)
+    )
 
 
 TESTS: tuple[Callable[[dict[str, Any]], Iterator[Finding]], ...] = (

@@ -88,12 +88,13 @@ def _problems(validator: Draft202012Validator, data: Any) -> list[str]:
     return out
 
 
-def csaf_problems(data: Any, schema_path: Path | None = None) -> list[str]:
-    """CSAF 2.0 JSON schema violations of ``data`` (formats checked), then its mandatory test findings."""
+def csaf_problems(data: Any, schema_path: Path | None = None, lang: str | None = None) -> list[str]:
+    """CSAF 2.0 JSON schema violations of ``data`` (formats checked), then its mandatory test findings (in
+    ``lang``; default: the running command's language)."""
     from mamori.vex.csaf_checks import mandatory_problems
 
     out = _problems(_csaf_validator(schema_path), data)
-    out.extend(str(p) for p in mandatory_problems(data)[: max(0, _MAX_SHOWN - len(out))])
+    out.extend(p.line(lang) for p in mandatory_problems(data)[: max(0, _MAX_SHOWN - len(out))])
     return out
 
 
