@@ -57,12 +57,17 @@ def check_scheme(url: str) -> None:
 
 
 class Client:
-    """Bounded GETs (size and time) through the online sources' fetcher; absent (404/410) is None."""
+    """Bounded GETs (size and time) through the online sources' fetcher; absent (404/410) is None. Made
+    inside :func:`mamori.notify.netguard.guarded` (the team server), every connection it opens (redirects
+    too) goes only to an address checked when it connects (:func:`mamori.notify.netguard.async_transport`)."""
 
     def __init__(self, deadline: float = DEADLINE) -> None:
+        from mamori.notify.netguard import async_transport, current
         from mamori.vulndb.online.http import Fetcher, RetryPolicy
 
+        allowed = current()
         self.fetcher = Fetcher(
+            transport=async_transport(allowed) if allowed is not None else None,
             retry=RetryPolicy(attempts=3, base=0.5, cap=5.0, max_wait=30.0),
             timeout=min(30.0, deadline),
             deadline=deadline,
@@ -76,7 +81,8 @@ class Client:
     def get(self, url: str, kind: str = "csaf-list") -> bytes | None:
         """The body of ``url`` (None when absent). Inside :func:`mamori.notify.netguard.guarded` (the team
         server), a host that is or resolves to a private, loopback, link-local or reserved address the
-        operator did not allow is refused before anything is sent."""
+        operator did not allow is refused before anything is sent: here, with a message that says so, and
+        again on the connection itself (an answer that changed since is refused, nothing is sent)."""
         from mamori.notify.netguard import check_url_host, current
 
         check_scheme(url)

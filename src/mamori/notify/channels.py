@@ -102,11 +102,24 @@ def _quiet_http_logs() -> None:
 
 def client() -> Any:
     """An HTTP client with mamori's bounds (timeouts, no redirects of its own, no proxy from the
-    environment), to reuse for many :func:`post` calls (making one builds a TLS context)."""
+    environment), to reuse for many :func:`post` calls (making one builds a TLS context). Its connections
+    go through :class:`mamori.notify.netguard.GuardedBackend`: within :func:`post` (a guarded send) each
+    one goes to an address checked when it connects, and its peer is checked before the request is sent."""
     import httpx
 
     timeout = httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT)
-    return httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False)
+    return httpx.Client(
+        timeout=timeout, follow_redirects=False, trust_env=False, transport=netguard.transport()
+    )
+
+
+def _peer(stream: Any) -> Any:
+    """The peer address of an answer's connection (None when unknown: gone already, or not a socket);
+    the connection itself was checked when it was made (:class:`mamori.notify.netguard.GuardedBackend`)."""
+    try:
+        return stream.get_extra_info("server_addr") if stream is not None else None
+    except OSError:
+        return None
 
 
 def post(url: str, body: bytes, headers: Mapping[str, str], http: Any = None) -> Outcome:
@@ -134,7 +147,7 @@ def post(url: str, body: bytes, headers: Mapping[str, str], http: Any = None) ->
             for _hop in range(MAX_REDIRECTS + 1):
                 with http.stream("POST", target, content=body, headers=dict(headers)) as answer:
                     stream = answer.extensions.get("network_stream")
-                    peer = stream.get_extra_info("server_addr") if stream is not None else None
+                    peer = _peer(stream)
                     if netguard.peer_refused(peer, allowed):
                         return Outcome(False, None, "RefusedAddress")
                     read = 0
@@ -157,6 +170,8 @@ def post(url: str, body: bytes, headers: Mapping[str, str], http: Any = None) ->
                 retry = status >= 500 or status in (408, 425, 429)
                 return Outcome(False, status, "HTTPStatus", retryable=retry)
             return Outcome(False, None, "TooManyRedirects")
+    except netguard.RefusedAddress:  # the connection's own resolution, or its peer, is not allowed
+        return Outcome(False, None, "RefusedAddress")
     except httpx.TimeoutException as exc:
         return Outcome(False, None, type(exc).__name__, retryable=True)
     except httpx.TransportError as exc:

@@ -216,3 +216,151 @@ def peer_refused(address: Any, allowed: Sequence[Network]) -> bool:
     if not isinstance(address, tuple) or not address:
         return False
     return refused(str(address[0]), allowed)
+
+
+# -- at connection: the HTTP clients' own connections are made to addresses checked then --------------
+def _connect_addresses(host: str, port: int, allowed: Sequence[Network]) -> list[str]:
+    """The addresses to connect to for ``host``: resolved once, here, and only those allowed (in the
+    resolver's order); :class:`RefusedAddress` when none is, an :class:`OSError` when the name does not
+    resolve. The connection is then made to one of these addresses, never to the name, so an answer that
+    changes between a check and the connection (DNS rebinding) cannot lead it elsewhere."""
+    found = [host] if _address(host) is not None else _resolve(host, port)
+    if not found:
+        raise OSError(f"the host does not resolve within {RESOLVE_TIMEOUT:g} seconds")
+    kept = list(dict.fromkeys(a for a in found if not refused(a, allowed)))
+    if not kept:
+        raise RefusedAddress(
+            f"every address of the host is private, loopback, link-local, multicast or reserved; "
+            f"the operator allows such networks with {ALLOW_ENV}"
+        )
+    return kept
+
+
+def _refuse_peer(stream: Any, allowed: Sequence[Network]) -> None:
+    """:class:`RefusedAddress` when the connected peer (read from the socket) is not allowed; before
+    anything is sent on it."""
+    if peer_refused(stream.get_extra_info("server_addr"), allowed):
+        raise RefusedAddress("the connected peer address is not allowed")
+
+
+class GuardedBackend:
+    """An httpcore network backend (blocking) whose TCP connections go only to addresses checked at
+    connect time: the name is resolved once by the backend, every address is held to the allowed
+    networks, the socket connects to a checked address (TLS still names the host: SNI and certificate
+    check use the URL's name, as does the Host header) and its peer is checked again before the stream is
+    handed to the HTTP client. ``allowed`` None: the networks of :func:`guarded` in the connecting thread
+    (no guard outside it)."""
+
+    def __init__(self, allowed: Sequence[Network] | None = None) -> None:
+        import httpcore
+
+        self._allowed = tuple(allowed) if allowed is not None else None
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> Any:
+        allowed = self._allowed if self._allowed is not None else current()
+        if allowed is None:
+            return self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
+        failure: Exception | None = None
+        for address in _connect_addresses(host, port, allowed):
+            try:
+                stream = self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
+            except Exception as exc:  # this address does not answer: the next one
+                failure = exc
+                continue
+            try:
+                _refuse_peer(stream, allowed)
+            except RefusedAddress:
+                stream.close()
+                raise
+            return stream
+        assert failure is not None
+        raise failure
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options: Any = None) -> Any:
+        raise RefusedAddress("a guarded client does not connect to local sockets")
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+class AsyncGuardedBackend:
+    """:class:`GuardedBackend` for httpcore's async clients (anyio): the networks are given, since the
+    event loop runs in a thread of its own."""
+
+    def __init__(self, allowed: Sequence[Network]) -> None:
+        import httpcore
+
+        self._allowed = tuple(allowed)
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> Any:
+        import anyio.to_thread
+
+        addresses = await anyio.to_thread.run_sync(_connect_addresses, host, port, self._allowed)
+        failure: Exception | None = None
+        for address in addresses:
+            try:
+                stream = await self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
+            except Exception as exc:  # this address does not answer: the next one
+                failure = exc
+                continue
+            try:
+                _refuse_peer(stream, self._allowed)
+            except RefusedAddress:
+                await stream.aclose()
+                raise
+            return stream
+        assert failure is not None
+        raise failure
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> Any:
+        raise RefusedAddress("a guarded client does not connect to local sockets")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def transport(allowed: Sequence[Network] | None = None, **options: Any) -> Any:
+    """An httpx transport (blocking) whose connections go through :class:`GuardedBackend`; ``options``
+    are httpx.HTTPTransport's. No proxy from the environment: a proxy would make the connection, not
+    this backend."""
+    import httpx
+
+    made = httpx.HTTPTransport(trust_env=False, **options)
+    _use_backend(made, GuardedBackend(allowed))
+    return made
+
+
+def async_transport(allowed: Sequence[Network], **options: Any) -> Any:
+    """An httpx async transport whose connections go through :class:`AsyncGuardedBackend`."""
+    import httpx
+
+    made = httpx.AsyncHTTPTransport(trust_env=False, **options)
+    _use_backend(made, AsyncGuardedBackend(allowed))
+    return made
+
+
+def _use_backend(made: Any, backend: Any) -> None:
+    """Put ``backend`` under the connection pool of an httpx transport (httpx makes the pool with
+    httpcore's default backend and has no parameter for another)."""
+    pool = getattr(made, "_pool", None)
+    if pool is None or not hasattr(pool, "_network_backend"):
+        raise RuntimeError("this httpx has no connection pool to guard")  # a newer httpx: fail closed
+    pool._network_backend = backend

@@ -211,7 +211,8 @@ class Fetcher:
 
     ``max_bytes`` and ``deadline`` override :data:`SOURCE_BOUNDS` (``max_bytes`` per source name,
     ``deadline`` for every source); ``total``: seconds the whole run may take (no request starts, and
-    none runs, past it); ``timeout``: connect and read timeouts (the longest silence).
+    none runs, past it); ``timeout``: connect and read timeouts (the longest silence); ``transport``: the
+    httpx async transport to send through (default: httpx's own, with the environment's proxy settings).
     """
 
     limiter: TokenBucket | None = None
@@ -225,6 +226,7 @@ class Fetcher:
     total: float | None = None
     max_redirects: int = MAX_REDIRECTS
     lang: str = "en"
+    transport: httpx.AsyncBaseTransport | None = None
     _stack: contextlib.ExitStack = field(init=False, repr=False)
     _portal: Any = field(init=False, repr=False, default=None)
     _client: httpx.AsyncClient | None = field(init=False, repr=False, default=None)
@@ -248,7 +250,12 @@ class Fetcher:
 
     async def _open_client(self) -> httpx.AsyncClient:
         timeout = httpx.Timeout(self.timeout)
-        return httpx.AsyncClient(timeout=timeout, follow_redirects=False, headers={"User-Agent": USER_AGENT})
+        return httpx.AsyncClient(
+            timeout=timeout,
+            follow_redirects=False,
+            headers={"User-Agent": USER_AGENT},
+            transport=self.transport,
+        )
 
     def close(self, failed: bool = False) -> None:
         """Close the client and its event loop thread (``failed``: cancel what still runs, unawaited)."""
