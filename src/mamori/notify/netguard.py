@@ -10,7 +10,12 @@ shared (100.64/10), multicast, reserved, unspecified, documentation — is refus
 - when something is sent (:func:`guarded`): every name resolution of this thread during the send keeps
   only allowed addresses, so the connection is made to an address that was checked — a name that
   resolved to a public address when the subscription was added and to a private one later (DNS
-  rebinding) is refused. A send refused so records ``RefusedAddress`` in the delivery log.
+  rebinding) is refused. A send refused so records ``RefusedAddress`` in the delivery log;
+- on the connection itself, for the HTTP clients mamori makes (the webhook client, the CSAF subscription
+  client): their network backend (:class:`GuardedBackend`, :class:`AsyncGuardedBackend`, through
+  :func:`transport` and :func:`async_transport`) resolves the name once, connects only to an address it
+  checked, and checks the connected peer before the client sends a byte — also for a redirect, and also
+  where the event loop runs in a thread of its own (which the thread's resolution guard does not see).
 
 The operator allows networks explicitly: ``MAMORI_NOTIFY_ALLOW_NETWORKS`` (comma-separated CIDR blocks,
 ``127.0.0.0/8,10.0.0.0/8``), else ``allow_networks`` of ``[notify]`` in the user's ``mamori.toml``
