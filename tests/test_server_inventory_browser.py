@@ -120,7 +120,9 @@ def site(tmp_path: Path, provider: dict[str, Any]) -> Iterator[dict[str, Any]]: 
         accounts.assign_product(store, "mine", "dropwizard")
         mine = accounts.get_team(store, "mine")
         assert mine is not None
-        sub = subscribe(store, f"{provider['base']}/.well-known/csaf/provider-metadata.json")
+        cert = tmp_path / "provider.pub.asc"
+        cert.write_text(provider["key"], encoding="ascii")
+        sub = subscribe(store, f"{provider['base']}/.well-known/csaf/provider-metadata.json", [cert])
         link_team(store, sub.id, mine.id)
         (report,) = pull(store, sub.id)
         assert report.new == len(WHITE) and not report.rejected, report
@@ -177,6 +179,7 @@ def test_suppliers_and_the_inventory_in_the_browser(
     page.wait_for_selector("#subscriptions")
     subscriptions = page.inner_text("#subscriptions")
     assert site["provider"]["base"] in subscriptions and f"{len(WHITE)} new" in subscriptions
+    assert f"valid: {len(WHITE)}" in subscriptions  # signed with the pinned key
     bundles = page.inner_text("#bundles")
     assert SUPPLIER in bundles and "dropwizard" in bundles and "1.3.15" in bundles
     assert "procurement" in bundles
