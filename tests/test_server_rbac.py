@@ -4,6 +4,7 @@ product and audit lines (0 leaks); and what each role may do in its own team."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -329,6 +330,50 @@ def test_the_psirt_pages_show_no_other_teams_case(world: dict[str, Any]) -> None
                 assert answer.status_code in (200, 403), (role, page)
                 assert SECRET_PRODUCT not in answer.text and key not in answer.text, (role, page)
             browser.close()
+
+
+def test_the_inventory_pages_show_no_other_teams_deployment(world: dict[str, Any]) -> None:
+    """The web pages of the inventory (not in the OpenAPI document) for every role: another team's
+    deployment and its forms answer 403 or 404; a deployment of another team's release, from the form or
+    an uploaded asset list, is refused as one of a release that does not exist; the list, the patch list
+    and the asset list carry no trace of the other team's deployment."""
+    from openpyxl import load_workbook
+
+    from mamori.inventory.deployments import get_deployment, list_deployments
+
+    store, deployment = world["store"], world["other"]["deployment_id"]
+    before = get_deployment(store, deployment)
+    upload = f"product,release,site\n{SECRET_PRODUCT},9.9,x\n".encode()
+    with live(store) as server:
+        for role in world["keys"]:
+            browser = server.client()
+            assert signin(browser, f"user-{role}", PASSWORD).status_code == 303
+            token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/").text)
+            assert token
+            form = {"csrf_token": token.group(1), "site": "x"}
+            assert browser.get(f"/inventory/{deployment}").status_code in (403, 404), role
+            for action in ("edit", "retire"):
+                answer = browser.post(f"/inventory/{deployment}/{action}", data=form)
+                assert answer.status_code in (403, 404), (role, action, answer.status_code)
+            for release in (world["other"]["release_id"], ABSENT["release_id"]):
+                added = browser.post("/inventory", data={**form, "release": str(release)})
+                assert added.status_code in (400, 403), (role, added.status_code)
+                assert SECRET_PRODUCT not in added.text and SECRET_KEY_NAME not in added.text
+            files = {"file": ("assets.csv", upload, "text/csv")}
+            imported = browser.post("/inventory/import", data=form, files=files)
+            assert imported.status_code in (400, 403), (role, imported.status_code)
+            for page in ("/inventory", "/inventory?status=all", "/inventory/priorities", "/inventory/export"):
+                answer = browser.get(page)
+                assert answer.status_code in (200, 403), (role, page)
+                assert SECRET_PRODUCT not in answer.text and SECRET_KEY_NAME not in answer.text, (role, page)
+            book = browser.get("/inventory/export?format=xlsx")
+            assert book.status_code in (200, 403)
+            if book.status_code == 200:
+                rows = list(load_workbook(io.BytesIO(book.content)).worksheets[0].values)
+                assert len(rows) == 1, (role, rows)  # the header only
+            browser.close()
+    assert get_deployment(store, deployment) == before
+    assert [d.id for d in list_deployments(store, status=None)] == [deployment]
 
 
 def test_the_role_data_and_the_principal() -> None:

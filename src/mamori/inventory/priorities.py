@@ -127,10 +127,9 @@ def priorities(
 ) -> dict[str, Any]:
     """The ranked patch list of the active deployments (of ``site``; of ``product_ids`` on the server)."""
     from mamori.match.knowledge import Knowledge
-    from mamori.portfolio.ssvc_view import _sources
+    from mamori.portfolio.ssvc_view import _sources, finding_pairs
     from mamori.portfolio.views import findings as all_findings
-    from mamori.scan.describe import vulnerability_info
-    from mamori.scan.result import ComponentRef, Evidence, Finding, ScanResult
+    from mamori.scan.result import ScanResult
     from mamori.triage import integrate
     from mamori.triage.variants import variant
 
@@ -186,18 +185,7 @@ def priorities(
     items: list[dict[str, Any]] = []
     for d in deployments:
         group = by_release.get((d.product, d.release), [])
-        pairs = []
-        for f in group:
-            record = records.get(f["vulnerability"]["id"])
-            if record is None:
-                continue
-            info = infos.get(record.id)
-            if info is None:
-                info = infos[record.id] = vulnerability_info([record], kev, epss)
-            c, m = f["component"], f["match"]
-            evidence = Evidence(m["method"] or "", m["confidence"] or "", m["detail"], "", record.id)
-            ref = ComponentRef(c["name"], c["version"], c["purl"], bom_ref=c["ref"])
-            pairs.append((f, Finding(ref, info, [evidence])))
+        pairs = finding_pairs(group, records, kev, epss, infos)
         if not pairs:
             continue
         result = ScanResult(d.product, "inventory", len(pairs), sources, [x for _f, x in pairs])

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,10 +158,20 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def import_file(store: Store, path: Path, *, who: str | None = None) -> ImportReport:
-    """Add the deployments of an asset list; each bad row rejected alone (see the module's text)."""
+def import_file(
+    store: Store,
+    path: Path,
+    *,
+    who: str | None = None,
+    product_ids: Iterable[int] | None = None,
+    shown: str | None = None,
+) -> ImportReport:
+    """Add the deployments of an asset list; each bad row rejected alone (see the module's text).
+    ``product_ids``: only releases of these products are taken (the server's team scope; a row of another
+    product is rejected as one of a product that does not exist); ``shown``: the name the rejections give
+    the file (an upload's name rather than the temporary file's)."""
     from mamori.inventory.deployments import _insert, _who
-    from mamori.portfolio.archive import release_id
+    from mamori.portfolio.archive import no_product, product_id, release_id
     from mamori.store.writer import now
 
     table = read_table(path)
@@ -176,6 +187,8 @@ def import_file(store: Store, path: Path, *, who: str | None = None) -> ImportRe
         raise InputError(
             path, _("the header row lacks the columns {columns}").format(columns=", ".join(missing))
         )
+    allowed = None if product_ids is None else set(product_ids)
+    label = shown if shown is not None else str(path)
     report = ImportReport()
     good: list[tuple[int, str, str, dict[str, Any]]] = []
     for number, record in enumerate(table[1:], start=2):
@@ -191,26 +204,29 @@ def import_file(store: Store, path: Path, *, who: str | None = None) -> ImportRe
             good.append((number, product, release, checked_fields(raw)))
         except InputError as exc:
             report.rejected.append(
-                f"{path}: " + _("row {n}: {problem}").format(n=number, problem=exc.problem)
+                f"{label}: " + _("row {n}: {problem}").format(n=number, problem=exc.problem)
             )
     who = _who(who)
     with store.engine.connect().execution_options(write=True) as conn, conn.begin():
         at = now()
         for number, product, release, values in good:
             try:
+                if allowed is not None and product_id(conn, product) not in allowed:
+                    raise no_product(product)
                 rid = release_id(conn, product, release)
             except InputError as exc:
                 report.rejected.append(
-                    f"{path}: " + _("row {n}: {problem}").format(n=number, problem=exc.problem)
+                    f"{label}: " + _("row {n}: {problem}").format(n=number, problem=exc.problem)
                 )
                 continue
             report.added.append(_insert(conn, rid, values, who, at))
     return report
 
 
-def export_rows(store: Store) -> list[list[Any]]:
+def export_rows(store: Store, product_ids: Iterable[int] | None = None) -> list[list[Any]]:
+    """The header row and every deployment (of ``product_ids``: the server's team scope)."""
     rows: list[list[Any]] = [list(EXPORT_COLUMNS)]
-    for d in list_deployments(store, status=None):
+    for d in list_deployments(store, status=None, product_ids=product_ids):
         rows.append(_export_row(d.as_dict()))
     return rows
 
@@ -225,22 +241,31 @@ def export_file(store: Store, path: Path, fmt: str | None = None) -> int:
     """Write every deployment to ``path`` as ``fmt`` (csv or xlsx; default: the file's suffix, else csv);
     returns how many."""
     fmt = fmt or ("xlsx" if path.suffix.lower() == ".xlsx" else "csv")
-    if fmt not in ("csv", "xlsx"):
-        raise InputError(None, _("the asset list is written as csv or xlsx"))
     rows = export_rows(store)
-    if fmt == "csv":
-        data = cells.csv_bytes(rows)
-    else:
-        from openpyxl import Workbook
-
-        wb = Workbook()
-        ws = wb.active
-        ws.title = "inventory"
-        for row in rows:
-            ws.append(cells.xlsx_row(ws, row))
-        buffer = io.BytesIO()
-        wb.save(buffer)
-        data = buffer.getvalue()
+    data = table_bytes(rows, fmt)
     with atomic_writer(path, "wb") as out:
         out.write(data)
     return len(rows) - 1
+
+
+def export_bytes(store: Store, fmt: str, product_ids: Iterable[int] | None = None) -> bytes:
+    """The asset list (of ``product_ids``) as the bytes of a csv or xlsx file."""
+    return table_bytes(export_rows(store, product_ids), fmt)
+
+
+def table_bytes(rows: list[list[Any]], fmt: str) -> bytes:
+    """``rows`` as a csv or xlsx file, every cell through :mod:`mamori.cells` (no cell becomes a formula)."""
+    if fmt not in ("csv", "xlsx"):
+        raise InputError(None, _("the asset list is written as csv or xlsx"))
+    if fmt == "csv":
+        return cells.csv_bytes(rows)
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "inventory"
+    for row in rows:
+        ws.append(cells.xlsx_row(ws, row))
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()

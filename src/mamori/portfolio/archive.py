@@ -73,13 +73,17 @@ def add_product_conn(conn: Connection, name: str, supplier: str | None = None, w
     return int(conn.execute(t.ProductRow.__table__.insert().values(**row)).inserted_primary_key[0])
 
 
+def no_product(name: str) -> InputError:
+    """The error of a product name that names no product (also said of another team's product)."""
+    return InputError(
+        None, gettext("no product {name!r}: add it with `mamori product add {name}` first").format(name=name)
+    )
+
+
 def product_id(conn: Connection, name: str) -> int:
     found = conn.scalar(select(t.ProductRow.id).where(t.ProductRow.name == name.strip()))
     if found is None:
-        raise InputError(
-            None,
-            gettext("no product {name!r}: add it with `mamori product add {name}` first").format(name=name),
-        )
+        raise no_product(name)
     return int(found)
 
 

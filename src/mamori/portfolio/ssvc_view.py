@@ -45,24 +45,7 @@ def add_ssvc(
     assumed_points: dict[str, None] = {}
     infos: dict[str, Any] = {}  # one vulnerability's description, shared by its findings (read-only)
     for product, group in sorted(by_product.items()):
-        pairs: list[tuple[dict[str, Any], Finding]] = []
-        for f in group:
-            record = records.get(f["vulnerability"]["id"])
-            if record is None:
-                continue
-            info = infos.get(record.id)
-            if info is None:
-                info = infos[record.id] = vulnerability_info([record], kev, epss)
-            c, m = f["component"], f["match"]
-            evidence = Evidence(m["method"] or "", m["confidence"] or "", m["detail"], "", record.id)
-            pairs.append(
-                (
-                    f,
-                    Finding(
-                        ComponentRef(c["name"], c["version"], c["purl"], bom_ref=c["ref"]), info, [evidence]
-                    ),
-                )
-            )
+        pairs = finding_pairs(group, records, kev, epss, infos)
         findings = [finding for _, finding in pairs]
         result = ScanResult(product, "portfolio", len(findings), sources, findings)
         values = stored.get(product, {})
@@ -106,6 +89,32 @@ def add_ssvc(
             command=command,
         )
     return report
+
+
+def finding_pairs(
+    group: Iterable[dict[str, Any]],
+    records: dict[str, Any],
+    kev: Any,
+    epss: Any,
+    infos: dict[str, Any],
+) -> list[tuple[dict[str, Any], Finding]]:
+    """Each portfolio finding of ``group`` whose vulnerability has a record in ``records``, with the scan
+    :class:`~mamori.scan.result.Finding` the triage decides: its component, the record's description (with
+    the ``kev`` and ``epss`` data; made once per vulnerability and kept in ``infos``, shared by its
+    findings) and the match as evidence. A finding without a record is left out (left undecided)."""
+    pairs: list[tuple[dict[str, Any], Finding]] = []
+    for f in group:
+        record = records.get(f["vulnerability"]["id"])
+        if record is None:
+            continue
+        info = infos.get(record.id)
+        if info is None:
+            info = infos[record.id] = vulnerability_info([record], kev, epss)
+        c, m = f["component"], f["match"]
+        evidence = Evidence(m["method"] or "", m["confidence"] or "", m["detail"], "", record.id)
+        ref = ComponentRef(c["name"], c["version"], c["purl"], bom_ref=c["ref"])
+        pairs.append((f, Finding(ref, info, [evidence])))
+    return pairs
 
 
 # per store (its URL), role and language: each vulnerability's outcome (None: undecided) with the state of
