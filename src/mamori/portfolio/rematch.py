@@ -163,6 +163,7 @@ class Engine:
         self.summary = RunSummary(run_id, "")
         self._releases: set[int] = set()
         self._current: dict[int, int] | None = None  # current SBOM id → its release
+        self._shared_sboms = False  # some SBOM is current in two releases (read with _current)
         # open findings after the run per (verdict, rating, method), counted as they are written
         self.counts: dict[tuple[str, str, str | None], int] = {}
         # a whole run's placements (identity → releases) and findings (match → releases, open and
@@ -183,17 +184,18 @@ class Engine:
         are the largest tables."""
         r, sc = t.ReleaseRow.__table__, t.SbomComponentRow.__table__
         m, f = t.MatchRow.__table__, t.FindingRow.__table__
-        placed: dict[int, set[int]] = {}
+        found: defaultdict[int, set[int]] = defaultdict(set)
         sbom_release = self._current_sboms(conn)
-        current = select(sc.c.component_id, sc.c.sbom_id, r.c.id).join(r, r.c.current_sbom_id == sc.c.sbom_id)
-        for cid, sbom_id, rid in _plain(conn, current):
-            if sbom_release[sbom_id] != rid:
-                continue  # an SBOM that is current in two releases counts for one, as in _placements
-            found = placed.get(cid)
-            if found is None:
-                placed[cid] = {rid}
-            else:
-                found.add(rid)
+        joined = r.c.current_sbom_id == sc.c.sbom_id
+        if self._shared_sboms:
+            current = select(sc.c.component_id, sc.c.sbom_id, r.c.id).join(r, joined)
+            for cid, sbom_id, rid in _plain(conn, current):
+                if sbom_release[sbom_id] == rid:  # an SBOM current in two releases counts for one,
+                    found[cid].add(rid)  # as in _placements
+        else:  # the usual portfolio: no SBOM is current in two releases
+            for cid, rid in _plain(conn, select(sc.c.component_id, r.c.id).join(r, joined)):
+                found[cid].add(rid)
+        placed = dict(found)
         matches: defaultdict[int, list[tuple[int, str, str]]] = defaultdict(list)
         owner: dict[int, int] = {}
         for mid, cid, vid, digest in _plain(conn, select(m.c.id, m.c.component_id, m.c.vuln_id, m.c.digest)):
@@ -245,7 +247,9 @@ class Engine:
         if self._current is None:
             r = t.ReleaseRow.__table__
             stmt = select(r.c.current_sbom_id, r.c.id).where(r.c.current_sbom_id.is_not(None))
-            self._current = dict(conn.execute(stmt).all())
+            rows = conn.execute(stmt).all()
+            self._current = dict(rows)
+            self._shared_sboms = len(self._current) != len(rows)
         return self._current
 
     def _placements(self, conn: Connection, ids: Sequence[int]) -> dict[int, set[int]]:
