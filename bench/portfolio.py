@@ -21,7 +21,7 @@ Prints one JSON object; not run by pytest.
 
 Repeated full re-matches of a kept store (``--reuse DIR``, a folder an earlier ``--keep DIR`` run left):
 each of ``--runs`` rounds copies the store afresh and times one fresh ``mamori portfolio rematch``
-process on the copy (wall time, peak RSS; median with min and max). With ``--peer-src SRC`` (the ``src``
+process on the copy (wall time, CPU time, peak RSS; median with min and max). With ``--peer-src SRC`` (the ``src``
 folder of another checkout of mamori, e.g. the previous commit) every round also times that code on its
 own fresh copy, alternating which goes first; the matches and findings both leave are compared row by
 row (``identical``), and so are the run summaries (counts and open totals, ``summary_identical``). No peer outside mamori does this offline, so the peer is mamori's own previous code.
@@ -210,7 +210,8 @@ def store_all(db: str, files: list[tuple[str, str, Path]]) -> dict[str, Any]:
 
 
 def cli_rematch(db: str, changed_only: bool, env: dict[str, str] | None = None) -> dict[str, Any]:
-    """``mamori portfolio rematch`` in a fresh process: its summary, wall time and peak RSS."""
+    """``mamori portfolio rematch`` in a fresh process: its summary, wall time, CPU time (user + system)
+    and peak RSS."""
     args = [MAMORI, "portfolio", "rematch", "--db", db, "--format", "json"] + (
         ["--changed-only"] if changed_only else []
     )
@@ -241,6 +242,7 @@ def cli_rematch(db: str, changed_only: bool, env: dict[str, str] | None = None) 
     return {
         **{k: summary[k] for k in keep},
         "process_seconds": round(wall, 2),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
     }
 
@@ -315,7 +317,7 @@ def repeated(folder: Path, runs: int, peer_src: Path | None) -> dict[str, Any]:
     import statistics
 
     sides = {"this": None, **({"peer": peer_src} if peer_src else {})}
-    times: dict[str, list[tuple[float, float]]] = {k: [] for k in sides}
+    times: dict[str, list[tuple[float, float, float]]] = {k: [] for k in sides}  # wall, CPU, RSS
     summaries: dict[str, dict[str, Any]] = {}  # round 0's run summary (counts and totals) per side
     with tempfile.TemporaryDirectory() as scratch:
         for round_ in range(runs):
@@ -327,25 +329,29 @@ def repeated(folder: Path, runs: int, peer_src: Path | None) -> dict[str, Any]:
                 if sides[side] is not None:
                     env["PYTHONPATH"] = str(sides[side])
                 result = cli_rematch(db, changed_only=False, env=env)
-                times[side].append((result["process_seconds"], result["peak_rss_mb"]))
+                times[side].append((result["process_seconds"], result["cpu_seconds"], result["peak_rss_mb"]))
                 if round_ == 0:
                     summaries[side] = {
                         k: v
                         for k, v in result.items()
-                        if k not in ("seconds", "process_seconds", "peak_rss_mb")
+                        if k not in ("seconds", "process_seconds", "cpu_seconds", "peak_rss_mb")
                     }
         # compared after every timed run: a child process forked from a big parent reports the
         # parent's resident memory as its peak
         dumps = {side: _dump(str(Path(scratch) / f"{side}-0.db")) for side in sides}
     out: dict[str, Any] = {"runs": runs, "statistic": "median (min, max) of fresh processes"}
     for side, values in times.items():
-        wall = [w for w, _ in values]
+        wall, cpu = [w for w, _, _ in values], [c for _, c, _ in values]
         out[side] = {
             "code": str(sides[side] or REPO / "src"),
             "process_seconds_median": round(statistics.median(wall), 2),
             "process_seconds_min": round(min(wall), 2),
             "process_seconds_max": round(max(wall), 2),
-            "peak_rss_mb_max": max(r for _, r in values),
+            # user + system time of the process: what the run costs whatever else loads the machine
+            "cpu_seconds_median": round(statistics.median(cpu), 2),
+            "cpu_seconds_min": round(min(cpu), 2),
+            "cpu_seconds_max": round(max(cpu), 2),
+            "peak_rss_mb_max": max(r for _, _, r in values),
         }
     if peer_src:
         out["identical"] = dumps["this"] == dumps["peer"]
@@ -367,7 +373,9 @@ def main() -> None:
     parser.add_argument("--peer-src", type=Path, help="with --reuse: another mamori src folder to time too")
     args = parser.parse_args()
     if args.reuse:
+        before = [round(x, 2) for x in os.getloadavg()]
         result = repeated(args.reuse, args.runs, args.peer_src)
+        result["load_average_before"] = before
         result["load_average"] = [round(x, 2) for x in os.getloadavg()]
         print(json.dumps(result, indent=2))
         return

@@ -118,6 +118,38 @@ def test_full_rematch_evaluates_each_identity_once(kb: Store, tmp_path: Path) ->
     assert (again.opened, again.reopened, again.resolved) == (0, 0, 0)
 
 
+def test_preload_counts_an_sbom_current_in_two_releases_once(kb: Store, tmp_path: Path) -> None:
+    """A full run reads the placements in one scan; an SBOM that is current in two releases (only a
+    hand-edited store has one) stands for one release there too, as when they are read per batch."""
+    from mamori.match import Matcher
+    from mamori.portfolio.rematch import Engine
+
+    _portfolio(kb, tmp_path)
+
+    def placements() -> tuple[dict[int, set[int]], dict[int, set[int]]]:
+        with kb.engine.connect() as conn:
+            whole = Engine(kb, Matcher(kb), 0, None)
+            ids = whole.preload(conn)
+            preloaded = whole._placements(conn, sorted(ids))
+            batched = Engine(kb, Matcher(kb), 0, None)._placements(conn, sorted(ids))
+        return preloaded, batched
+
+    preloaded, batched = placements()
+    assert preloaded == batched and sum(len(v) for v in preloaded.values()) == 10
+    r = t.ReleaseRow.__table__
+    with kb.engine.begin() as conn:
+        shop = dict(
+            conn.execute(
+                select(r.c.version, r.c.current_sbom_id).where(r.c.version.in_(["1.0", "1.1"]))
+            ).all()
+        )
+        conn.execute(r.update().where(r.c.version == "3.0").values(current_sbom_id=shop["1.1"]))
+    preloaded, batched = placements()
+    assert preloaded == batched
+    # gateway 3.0's own SBOM is no longer current; shop 1.1's counts for one of the two releases
+    assert sum(len(v) for v in preloaded.values()) == len(RELEASE_A) + len(RELEASE_B)
+
+
 def test_new_advisory_rematches_only_the_package_it_names(kb: Store, tmp_path: Path) -> None:
     files = _portfolio(kb, tmp_path)
     rematch(kb)

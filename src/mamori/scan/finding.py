@@ -19,7 +19,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from mamori.match.ecosystems import GENERIC
@@ -92,6 +92,42 @@ def _order_fixes(fixes: set[str], cls: type | None) -> list[str]:
         return sorted(fixes)
 
 
+def finding_groups(
+    output: MatchOutput, records: dict[str, Vulnerability]
+) -> Iterator[tuple[int, list[str], list[Vulnerability], list[Hit]]]:
+    """What each finding is made of, in component order: the component's index, the vulnerability ids
+    it carries (after folding, :func:`group_hits`), their records and their hits."""
+    by_key: dict[tuple[int, str], list[Hit]] = {}
+    for h in output.hits:
+        by_key.setdefault((h.component, h.vuln_id), []).append(h)
+    for component, groups in sorted(group_hits(output.hits, records).items()):
+        for members in groups.values():
+            hits = (
+                by_key.get((component, members[0]), [])
+                if len(members) == 1
+                else [h for m in members for h in by_key.get((component, m), [])]
+            )
+            member_records = [records[m] for m in members if m in records]
+            if hits and member_records:
+                yield component, members, member_records, hits
+
+
+def ranked_evidence(hits: list[Hit]) -> list[Evidence]:
+    """A finding's evidence from its hits: one per (method, detail, source, record), best first."""
+    if len(hits) == 1:
+        return [_evidence(hits[0])]
+    return sorted(
+        {(h.method, h.detail, h.source, h.record_id): _evidence(h) for h in hits}.values(),
+        key=lambda e: (CONFIDENCE_RANK[e.confidence], METHOD_RANK.get(e.method, 9), e.record_id),
+    )
+
+
+def fixed_versions(evidence: list[Evidence], cls: type | None) -> list[str]:
+    """Every fix the evidence names, nearest first (``cls``: the component's version rules)."""
+    fixes = {e.fixed for e in evidence if e.fixed}
+    return _order_fixes(fixes, cls) if len(fixes) > 1 else list(fixes)
+
+
 def build_findings(
     components: Sequence[Component],
     output: MatchOutput,
@@ -106,42 +142,21 @@ def build_findings(
     findings and scans of one store generation; findings of one vulnerability share that object.
     """
     infos = {} if infos is None else infos
-    by_key: dict[tuple[int, str], list[Hit]] = {}
-    for h in output.hits:
-        by_key.setdefault((h.component, h.vuln_id), []).append(h)
     findings: list[Finding] = []
     refs: dict[int, ComponentRef] = {}
-    for component, groups in sorted(group_hits(output.hits, records).items()):
-        for members in groups.values():
-            hits = (
-                by_key.get((component, members[0]), [])
-                if len(members) == 1
-                else [h for m in members for h in by_key.get((component, m), [])]
+    for component, members, member_records, hits in finding_groups(output, records):
+        evidence = ranked_evidence(hits)
+        ref = refs.get(component)
+        if ref is None:
+            ref = refs[component] = component_ref(components[component])
+        findings.append(
+            Finding(
+                component=ref,
+                vulnerability=_info(infos, tuple(members), member_records, kev, epss),
+                evidence=evidence,
+                fixed_versions=fixed_versions(evidence, output.targets[component].cls),
             )
-            member_records = [records[m] for m in members if m in records]
-            if not hits or not member_records:
-                continue
-            if len(hits) == 1:
-                evidence = [_evidence(hits[0])]
-            else:
-                evidence = sorted(
-                    {(h.method, h.detail, h.source, h.record_id): _evidence(h) for h in hits}.values(),
-                    key=lambda e: (CONFIDENCE_RANK[e.confidence], METHOD_RANK.get(e.method, 9), e.record_id),
-                )
-            fixes = {e.fixed for e in evidence if e.fixed}
-            ref = refs.get(component)
-            if ref is None:
-                ref = refs[component] = component_ref(components[component])
-            findings.append(
-                Finding(
-                    component=ref,
-                    vulnerability=_info(infos, tuple(members), member_records, kev, epss),
-                    evidence=evidence,
-                    fixed_versions=(
-                        _order_fixes(fixes, output.targets[component].cls) if len(fixes) > 1 else list(fixes)
-                    ),
-                )
-            )
+        )
     return findings
 
 
