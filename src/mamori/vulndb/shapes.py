@@ -13,7 +13,9 @@ not numeric strings), booleans and free-form objects.
 
 Each shape is compiled twice: into a pydantic-core validator (the check that decides, and names
 the first bad field) and into the same rules as a JSON Schema for jsonschema-rs, which answers
-whether a record is good (about as fast per record). A record it finds good is good
+whether a record is good without building a checked copy of it as pydantic-core does (8,127 CVE 5
+records: 0.05 s of CPU against 0.13 s; 2,661 OSV records: 0.007 s against 0.016 s, with the collector
+settings of an import). A record it finds good is good
 (tests/test_vulndb_shapes.py checks that both accept the same values); any other record, or one
 holding a value jsonschema-rs does not take (a key that is not a string), is checked by
 pydantic-core, whose answer stands. pydantic-core is thus imported, and its validators built, only
