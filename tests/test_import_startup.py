@@ -1,6 +1,7 @@
 """A local ``db import`` whose stderr is no terminal sets up no console (rich is not imported: no
 progress bar to show), and prints the same summary; a terminal (or one rich is told to assume) still
-gets its console. An input too small for decoding workers imports no multiprocessing."""
+gets its console. An input too small for decoding workers imports no multiprocessing. A JSON input
+loads neither yaml-rs nor pydantic-core (good records); workers reading YAML are forked with yaml-rs."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ CODE = (
     "code = main(['db', 'import', sys.argv[1], '--db', sys.argv[2]])\n"
     "loaded = {m.split('.')[0] for m in sys.modules}\n"
     "print('RESULT', code, 'rich' in loaded, 'multiprocessing' in loaded or 'concurrent' in loaded)\n"
+    "print('LOADED', 'yaml_rs' in loaded, 'pydantic_core' in loaded)\n"
 )
 
 
@@ -62,3 +64,28 @@ def test_a_terminal_still_gets_the_console(tmp_path: Path) -> None:
     result, out = _run(tmp_path, "b.db", FORCE_TERMINAL="1")
     assert result == "RESULT 0 True False", out
     assert "osv: 1 read, 1 new" in out
+
+
+def test_a_json_import_loads_no_yaml_reader_nor_pydantic(tmp_path: Path) -> None:
+    _, out = _run(tmp_path, "c.db")
+    assert "LOADED False False" in out, out
+
+
+def test_workers_for_yaml_are_forked_with_yaml_rs(tmp_path: Path) -> None:
+    """The pool loads yaml-rs before it forks when its first documents are YAML, not when they are JSON."""
+    code = (
+        "import sys\n"
+        "from mamori.vulndb import parallel\n"
+        "from mamori.vulndb.sources import Blob\n"
+        "blobs = [Blob(f'r{i}.' + sys.argv[1], b'id: x') for i in range(parallel.MIN_DOCUMENTS)]\n"
+        "pool = parallel._Pool(iter(blobs), 2, None)\n"
+        "pool.stop(wait=True)\n"
+        "print('YAML', 'yaml_rs' in sys.modules)\n"
+    )
+    answers = []
+    for suffix in ("yaml", "json"):
+        run = subprocess.run(
+            [sys.executable, "-c", code, suffix], capture_output=True, text=True, timeout=120, check=True
+        )
+        answers.append(run.stdout.strip())
+    assert answers == ["YAML True", "YAML False"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import os
 import signal
 import sys
@@ -35,6 +36,7 @@ from mamori.model.vulnerability import SourceRef, Vulnerability
 from mamori.store import rows
 from mamori.store.documents import Outline, Prepared
 from mamori.store.limits import load_record_rules, record_problem
+from mamori.vulndb import yamlfast
 from mamori.vulndb.detect import VULNERABILITY_SOURCES, Parsed, parse_blob
 from mamori.vulndb.sources import Blob, InputSet, open_input, read_member
 
@@ -51,6 +53,7 @@ AHEAD = 8  # chunks per worker handed out ahead: workers go on while the main pr
 # ... and at the start, while the main process sets up the store (:func:`read_ahead`): twice as many,
 # up to this many input bytes
 HEAD_START_BYTES = 64 << 20
+_YAML = (".yaml", ".yml")  # names of documents that may be OSV YAML
 _GC_YOUNG = 50_000  # allocations between young-generation collections while importing
 
 _collections_lock = threading.Lock()
@@ -282,6 +285,11 @@ class _Pool:
         self.ahead = count * AHEAD
         self.source = source
         self.chunks = _chunks(stream)
+        first = next(self.chunks, None)
+        if first is not None:
+            if any(blob.name.lower().endswith(_YAML) for blob in first[0]):
+                yamlfast.preload()  # once, before the fork, not in each worker
+            self.chunks = itertools.chain([first], self.chunks)
         import ctypes  # noqa: F401  (for the workers, which are forked with it: :func:`_die_with_parent`)
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor

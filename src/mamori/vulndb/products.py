@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from mamori.model.cpe import parse_cpe
@@ -75,13 +75,26 @@ def catalog() -> tuple[KnownProduct, ...]:
 
 def derived_cpes(vendor: str | None, product: str | None, repo: str | None) -> list[str]:
     """The CPE names the catalog gives a product identified by these fields (empty when none)."""
+    if all(value is None or value.__class__ is str for value in (vendor, product, repo)):
+        return list(_derived(vendor, product, repo))  # a new list: the caller's to keep
+    return list(_derive(vendor, product, repo))
+
+
+# Products repeat across records (8,127 CVE 5 records: 23,746 products, most of them a few vendors'):
+# each is looked up once per process.
+@lru_cache(maxsize=8192)
+def _derived(vendor: str | None, product: str | None, repo: str | None) -> tuple[str, ...]:
+    return _derive(vendor, product, repo)
+
+
+def _derive(vendor: object, product: object, repo: object) -> tuple[str, ...]:
     key_repo = _repo(repo) if isinstance(repo, str) and repo.strip() else None
     key_name = (
         (_name(vendor), _name(product)) if isinstance(vendor, str) and isinstance(product, str) else None
     )
-    return [
+    return tuple(
         known.cpe
         for known in catalog()
         if (key_repo is not None and key_repo in known.repos)
         or (key_name is not None and key_name in known.names)
-    ]
+    )

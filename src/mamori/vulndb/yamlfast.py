@@ -10,14 +10,15 @@ one yaml-rs cannot read (duplicate keys among them): the caller then reads it wi
 also names any problem. On the 2,661 shared PyPI advisories yaml-rs answers for all but one (a "!"
 that could be a tag), checks included in 0.21 s where the previous hand-written reader took 0.39 s
 and libyaml 1.3 s (tests/test_vulndb_yamlfast.py proves the answers equal).
+
+yaml-rs is loaded when the first YAML document is read (:func:`preload`; import workers are forked with it
+when their input holds YAML files): a JSON input (CVE 5, an osv.dev zip) never loads it.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
-
-import yaml_rs
 
 DECLINED: Any = object()  # read this document with libyaml
 
@@ -28,6 +29,18 @@ _UNSAFE = re.compile("[\t\r\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800
 _TAG = re.compile(r"(?:^|[\s\[{,])!", re.MULTILINE)
 _MARKERS = ("---", "...")  # several documents, or a directive before one
 _TEXT = (str, bool, type(None))
+
+
+_loads: Any = None  # yaml_rs.loads, once loaded
+
+
+def preload() -> None:
+    """Load yaml-rs now (before import workers are forked, so they do not each load it)."""
+    global _loads
+    if _loads is None:
+        import yaml_rs
+
+        _loads = yaml_rs.loads
 
 
 def _plain(value: Any) -> bool:
@@ -61,8 +74,10 @@ def load(data: bytes) -> Any:
         return DECLINED
     if _UNSAFE.search(text) or "<<" in text or _has_marker(text) or ("!" in text and _TAG.search(text)):
         return DECLINED
+    if _loads is None:
+        preload()
     try:
-        value = yaml_rs.loads(text, parse_datetime=False)
+        value = _loads(text, parse_datetime=False)
     except Exception:  # any problem is libyaml's to name
         return DECLINED
     return value if _plain(value) else DECLINED
