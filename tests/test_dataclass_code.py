@@ -8,6 +8,7 @@ import importlib.util
 import inspect
 import marshal
 import os
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -151,3 +152,95 @@ def test_a_bad_cache_file_is_no_cache(tmp_path: Path, spoil: Callable[[Path], No
     plain = behaviour(*make_classes())
     with compiled_dataclasses(cache):
         assert behaviour(*make_classes()) == plain
+
+
+CV = typing.ClassVar  # an alias: dataclasses reads the text "CV" as ClassVar through the module's names
+
+
+def make_special_classes() -> list[type]:
+    """Classes whose text annotations name ClassVar, InitVar and KW_ONLY in every spelling dataclasses
+    looks for (bare, through a module name, an alias), beside ordinary fields."""
+
+    @dataclasses.dataclass
+    class Special:
+        """ClassVar, InitVar, KW_ONLY."""
+
+        plain: int
+        counter: typing.ClassVar[int] = 0
+        alias: CV[str] = "x"
+        seed: dataclasses.InitVar[int | None] = None
+        _: dataclasses.KW_ONLY
+        named: str | None = None
+        things: list[str] = dataclasses.field(default_factory=list)
+
+        def __post_init__(self, seed: int | None) -> None:
+            self.plain += seed or 0
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Frozen:
+        """Only ordinary fields."""
+
+        a: str
+        b: tuple[str, ...] = ()
+        c: dict[str, int] | None = None
+
+    return [Special, Frozen]
+
+
+def shape(classes: list[type]) -> list[Any]:
+    out = []
+    for cls in classes:
+        fields = [(f.name, f.type, f._field_type.name, f.kw_only) for f in dataclasses.fields(cls)]  # type: ignore[attr-defined]
+        every = [(f.name, f._field_type.name) for f in cls.__dataclass_fields__.values()]  # type: ignore[attr-defined]
+        out.append((fields, every, str(inspect.signature(cls))))
+    special = classes[0]
+    made = special(1, seed=2, named="n")
+    out.append((made.plain, made.named, made.things, special.counter, special.alias))
+    return out
+
+
+def test_text_annotations_are_read_as_dataclasses_reads_them(tmp_path: Path) -> None:
+    plain = shape(make_special_classes())
+    with compiled_dataclasses(tmp_path / "dc.marshal"):
+        assert dataclasses._is_type is dataclass_code._is_type  # type: ignore[attr-defined]
+        inside = shape(make_special_classes())
+    assert dataclasses._is_type is not dataclass_code._is_type  # type: ignore[attr-defined]  # put back
+    assert inside == plain
+    assert [kind for _, kind in plain[0][1]] == [
+        "_FIELD",
+        "_FIELD_CLASSVAR",
+        "_FIELD_CLASSVAR",
+        "_FIELD_INITVAR",
+        "_FIELD",
+        "_FIELD",
+    ]
+
+
+def test_is_type_answers_as_the_original() -> None:
+    original = dataclasses._is_type  # type: ignore[attr-defined]
+    owner = make_special_classes()[0]
+    texts = [
+        "ClassVar[int]",
+        "typing.ClassVar[int]",
+        "CV[str]",
+        "dataclasses.InitVar[int]",
+        "InitVar",
+        "dataclasses.KW_ONLY",
+        "KW_ONLY",
+        "int",
+        "str | None",
+        "  typing . ClassVar",
+        "list[typing.ClassVar[int]]",
+        "[not an identifier",
+        "",
+        "os.path",
+    ]
+    checks = [
+        (typing, typing.ClassVar, dataclasses._is_classvar),  # type: ignore[attr-defined]
+        (dataclasses, dataclasses.InitVar, dataclasses._is_initvar),  # type: ignore[attr-defined]
+        (dataclasses, dataclasses.KW_ONLY, dataclasses._is_kw_only),  # type: ignore[attr-defined]
+    ]
+    for text in texts:
+        for module, kind, predicate in checks:
+            expected = original(text, owner, module, kind, predicate)
+            assert dataclass_code._is_type(text, owner, module, kind, predicate) is expected, (text, kind)

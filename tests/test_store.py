@@ -150,6 +150,13 @@ def test_status_counts_sizes_and_kev_only_lookup(db_url: str, shared_data: Path)
             "origin": str((shared_data / "jvn").resolve()),
         }
         assert status["size_bytes"] > 0 and status["backend"] in ("sqlite", "postgresql")
+        # what a scan reads: the same records and dates per source, no withdrawn counts (not reported)
+        scan_status = store.status(strengths=False, totals=False)
+        assert scan_status["sources"] == {
+            source: {k: v for k, v in entry.items() if k != "withdrawn"}
+            for source, entry in status["sources"].items()
+        }
+        assert "withdrawn" not in scan_status and scan_status["coverage"] == status["coverage"]
         log4shell = store.lookup("CVE-2021-44228")
         assert log4shell is not None
         (entry,) = log4shell.vulnerability.kev

@@ -1,7 +1,5 @@
 """``mamori scan TARGET``: match an SBOM (or a folder, turned into one) against the knowledge base."""
 
-from __future__ import annotations
-
 import gc
 import importlib.util
 import sys
@@ -299,7 +297,7 @@ def project_folders(target: Path) -> list[Path]:
     return out
 
 
-def record_ignorefile(result: ScanResult, ignored: IgnoreFile, today: date, stored_records: int) -> None:
+def record_ignorefile(result: "ScanResult", ignored: "IgnoreFile", today: date, stored_records: int) -> None:
     """What the ignore file did, in the result's triage block (JSON, SARIF and HTML show it): the file,
     its entries, how many findings it suppressed, and the expired entries that no longer apply."""
     from mamori.triage.state import IGNORED
@@ -321,7 +319,7 @@ def record_ignorefile(result: ScanResult, ignored: IgnoreFile, today: date, stor
     result.triage = triage
 
 
-def filter_lines(result: ScanResult, ignored: IgnoreFile | None, today: date) -> list[str]:
+def filter_lines(result: "ScanResult", ignored: "IgnoreFile | None", today: date) -> list[str]:
     """The summary lines of --severity, --ignore-unfixed and the ignore file (stderr; not with -q)."""
     lines = []
     filters = result.filters

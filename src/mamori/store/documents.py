@@ -9,17 +9,26 @@ standard ``zlib`` reads, written about three times faster (and a little smaller)
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-try:
-    from isal.isal_zlib import compress as _compress
-except ImportError:  # no ISA-L wheel for this platform
-    from zlib import compress as _compress
-
 from mamori.model.vulnerability import SourceRef, Vulnerability, vulnerability_from_dict
+
+# ISA-L's compress (else zlib's), imported on the first record packed: a scan only reads records
+_compress: Callable[[bytes, int], bytes] | None = None
+
+
+def _compressor() -> Callable[[bytes, int], bytes]:
+    global _compress
+    try:
+        from isal.isal_zlib import compress
+    except ImportError:  # no ISA-L wheel for this platform
+        from zlib import compress
+    _compress = compress
+    return compress
 
 
 def to_json(value: Any) -> bytes:
@@ -27,7 +36,7 @@ def to_json(value: Any) -> bytes:
 
 
 def pack(json_bytes: bytes) -> bytes:
-    return _compress(json_bytes, 1)
+    return (_compress or _compressor())(json_bytes, 1)
 
 
 def unpack(blob: bytes) -> Any:

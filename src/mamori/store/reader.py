@@ -177,8 +177,8 @@ def status(conn: Reader, strengths: bool = True, totals: bool = True) -> dict[st
 
     ``strengths=False`` leaves out the purl2cpe links counted by strength (``db status`` shows them, a
     scan does not): a pass over the whole link table, which has no index on the strength. ``totals=False``
-    leaves out the counts a scan does not report (withdrawn vulnerabilities, aliases, affected packages
-    and CPEs): passes over whole tables that grow with the store."""
+    leaves out the counts a scan does not report (withdrawn vulnerabilities, also per source, aliases,
+    affected packages and CPEs): passes over whole tables that grow with the store."""
     per_source: dict[str, dict[str, Any]] = {}
     # two passes: the distinct records along the primary key (sorted: no temporary table) and the
     # withdrawn ones along the index that holds the column; both counts in one query took SQLite a
@@ -186,11 +186,14 @@ def status(conn: Reader, strengths: bool = True, totals: bool = True) -> dict[st
     for source, records in conn.execute(
         "SELECT source, count(DISTINCT record_id) FROM source_record GROUP BY source"
     ):
-        per_source[source] = {"records": int(records), "withdrawn": 0}
-    for source, withdrawn in conn.execute(
-        "SELECT source, count(withdrawn) FROM source_record GROUP BY source"
-    ):
-        per_source.setdefault(source, {"records": 0, "withdrawn": 0})["withdrawn"] = int(withdrawn)
+        per_source[source] = (
+            {"records": int(records), "withdrawn": 0} if totals else {"records": int(records)}
+        )
+    if totals:
+        for source, withdrawn in conn.execute(
+            "SELECT source, count(withdrawn) FROM source_record GROUP BY source"
+        ):
+            per_source.setdefault(source, {"records": 0, "withdrawn": 0})["withdrawn"] = int(withdrawn)
     for source, table in ENRICHMENT_SOURCES.items():
         count = _count(conn, table)
         if count:

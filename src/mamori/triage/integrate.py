@@ -302,7 +302,6 @@ def triage_scan(
     ``records`` are that release's triage records, ``stored_context`` the product's stored triage context
     (a context file given with ``context_path`` wins over it, point by point).
     """
-    from mamori import vex
     from mamori.triage.context import layered, load_context
     from mamori.triage.notice import assumed_context, worst_case
     from mamori.triage.ssvc import parse_assignments
@@ -313,7 +312,11 @@ def triage_scan(
     given = load_context(context_path) if context_path else None
     context = layered(stored_context, given)
     policy = policy_mod.load_policy(policy_path) if policy_path else None
-    documents = [(str(p), vex.read(p)) for p in vex_paths]
+    documents: list[tuple[str | Path, VexDocument]] = []
+    if vex_paths:  # the VEX package (its readers' set-up) only when there is a document to read
+        from mamori import vex
+
+        documents = [(str(p), vex.read(p)) for p in vex_paths]
     name = product or (root.name if root is not None else None)
     extra = enrich(
         result,

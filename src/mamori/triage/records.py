@@ -23,7 +23,6 @@ VEX through :mod:`mamori.vex` (:func:`to_vex`).
 
 from __future__ import annotations
 
-import getpass
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -141,6 +140,8 @@ class TriageRecord:
 
 
 def default_who() -> str:
+    import getpass  # here: it loads termios, which a scan (no record written) does not need
+
     try:
         return os.environ.get("MAMORI_USER") or getpass.getuser()
     except (KeyError, OSError):

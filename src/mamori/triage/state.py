@@ -45,8 +45,6 @@ from mamori.scan.result import ComponentRef
 from mamori.triage.records import IGNORE, USER, WHOLE_RELEASE, TriageRecord
 from mamori.triage.texts import state_label, text
 from mamori.triage.vexmatch import ScannedProduct, matches, whole_product
-from mamori.vex.fields import iso
-from mamori.vex.mapping import mapping
 
 OPEN = "open"
 STATUSES = (OPEN, "under_investigation", "affected", "not_affected", "fixed")
@@ -110,6 +108,8 @@ class FindingState:
     def justification_label(self, lang: str = "en") -> str | None:
         if not self.justification:
             return None
+        from mamori.vex.mapping import mapping  # the VEX package: when a state has a justification
+
         found = mapping().justification_label.get(self.justification)
         return found[lang] if found else self.justification
 
@@ -203,6 +203,8 @@ def statement_detail(st: VexStatement) -> str | None:
     if st.status == "not_affected":
         return st.impact_statement or st.detail
     if st.status == "affected":
+        from mamori.vex.mapping import mapping
+
         return st.action_statement or st.detail or mapping().responses_text(st.responses) or None
     return st.detail or st.impact_statement or st.action_statement
 
@@ -233,6 +235,8 @@ def source_label(path: str | Path, doc: VexDocument) -> str:
 
 
 def _vex_claim(path: str, doc: VexDocument, st: VexStatement, whole: bool, order: int) -> _Claim:
+    from mamori.vex.fields import iso
+
     stamp = st.last_updated or st.timestamp or doc.last_updated or doc.timestamp
     at = iso(stamp) if stamp is not None else None
     origin = Origin(VEX, _author(doc, path), at, source_label(path, doc))
@@ -250,6 +254,8 @@ def _vex_claim(path: str, doc: VexDocument, st: VexStatement, whole: bool, order
 
 def vex_dict(st: VexStatement, source: str) -> dict[str, Any]:
     """A VEX statement as reports carry it (``finding.vex``)."""
+    from mamori.vex.fields import iso
+
     out: dict[str, Any] = {"status": st.status, "source": source}
     for key in ("justification", "impact_statement", "action_statement", "detail"):
         if getattr(st, key):
