@@ -278,3 +278,29 @@ def test_an_import_notes_what_it_changed(tmp_path: Path, shared_data: Path) -> N
     assert "PYSEC-2022-213" in osv or "CVE-2022-34265" in osv
     import_path(store, shared_data / "osv" / "pypi" / "django" / "PYSEC-2022-213.yaml")
     assert noted() == set()
+
+
+def test_a_snapshot_import_decides_every_finding_again(tmp_path: Path) -> None:
+    """A snapshot replaces every record without going through an import's notes: it notes everything,
+    and the next computation decides every open finding."""
+    from mamori.store.snapshot import export_snapshot, import_snapshot
+
+    store = demo_store(tmp_path)
+    compute_events(store, baseline=True, now=NOW)
+    decided: list[int] = []
+    real = ev._open_findings
+
+    def counting(store: Store, role: str, pairs: Any = None) -> list[dict[str, Any]]:
+        out = real(store, role, pairs)
+        decided.append(len(out) if pairs is None else -len(out))  # negative: incremental
+        return out
+
+    export_snapshot(store, tmp_path / "kb.zip")
+    import_snapshot(store, tmp_path / "kb.zip")
+    ev._open_findings = counting  # type: ignore[assignment]
+    try:
+        assert compute_events(store, now=NOW).events == []  # the same records: nothing new
+        assert compute_events(store, now=NOW).events == []
+    finally:
+        ev._open_findings = real  # type: ignore[assignment]
+    assert len(decided) == 1 and decided[0] > 0  # every finding once, then nothing to read

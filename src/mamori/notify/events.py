@@ -61,6 +61,7 @@ from sqlalchemy import Connection, select, update
 from mamori.notify import tables as t
 from mamori.notify.subscriptions import DEFAULT_KINDS, SEVERITY_RANK, Subscription, list_subscriptions
 from mamori.store import Store
+from mamori.store.writer import EVERYTHING
 
 EPSS_RISE = 0.1  # default: a rise of 10 percentage points of probability
 REVIEW_DAYS = 90  # default: a review or validity end this many days ahead is announced
@@ -742,7 +743,7 @@ def compute_events(
     with store.engine.connect() as conn:
         inputs = finding_inputs(conn)
         last_state, last_inputs = _last_seen(conn)
-        if full or last_state != state:
+        if full or last_state != state or EVERYTHING in noted:  # everything: a snapshot replaced the records
             changed = None
         else:
             changed = {k for k, d in inputs.items() if last_inputs.get(k) != d}

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from sqlalchemy.types import TypeEngine
 
 CHUNK = 5000
+EVERYTHING = "*"  # noted when the whole knowledge base was replaced (a snapshot): no id is one
 CHECKPOINT_PREFIX = "~"  # source_state rows of unfinished imports, not sources
 RecordKey = tuple[str, str, str]  # source, record id, feed
 # What writes go through: a connection of a SQLAlchemy engine, or (a SQLite store opened without
