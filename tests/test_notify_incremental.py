@@ -133,15 +133,21 @@ def _shop_revision(tmp: Path) -> Path:
     return path
 
 
-def _changes(tmp: Path, db: str | None, shared: Path, full: bool) -> tuple[list[Any], list[Any], int]:
+OSV_PACKAGES = ("django", "requests", "urllib3", "pyyaml")  # real PyPI records of the demo SBOM's packages
+
+
+def _changes(tmp: Path, db: str | None, shared: Path, full: bool) -> tuple[list[Any], list[Any], list[int]]:
     """A baseline; a new release of shop whose re-match changes a few findings and a new product (no
-    import: the store-wide state is unchanged, the computation is incremental unless ``full``); then the
-    real KEV catalog, an EPSS rise and a triage record (the store-wide state changed: every finding).
-    Every computation's events, the recorded finding state, and how many findings the incremental
-    computations decided."""
+    import: the store-wide state is unchanged, the computation is incremental unless ``full``); then,
+    each followed by a computation, imports of the real KEV catalogue, of EPSS scores (rises) and of the
+    real OSV records of four PyPI packages of the demo SBOM (merged into the demo's records), a re-match
+    of what the OSV import changed, and a changed product context (the store-wide state changed: every
+    finding). Every computation's events, the recorded finding state, and how many findings each
+    computation decided."""
     from mamori.demo import DEMO_SBOM, demo_data
     from mamori.portfolio import add_product, match_release, store_sbom
     from mamori.portfolio.context import set_context
+    from mamori.portfolio.rematch import rematch
     from mamori.vulndb import import_path
 
     tmp.mkdir()
@@ -156,24 +162,37 @@ def _changes(tmp: Path, db: str | None, shared: Path, full: bool) -> tuple[list[
 
     def counting(store: Store, role: str, pairs: Any = None) -> list[dict[str, Any]]:
         out = real(store, role, pairs)
-        decided.append(len(out))
+        decided[-1] = len(out)
         return out
+
+    runs: list[Any] = []
+
+    def compute(**kwargs: Any) -> None:
+        decided.append(0)  # none when no finding is read at all
+        runs.append(compute_events(store, now=NOW, full=full, **kwargs))
 
     ev._open_findings = counting  # type: ignore[assignment]
     try:
-        runs = [compute_events(store, baseline=True, now=NOW, full=full)]
+        compute(baseline=True)
         stored = store_sbom(store, "shop", "2.1.1", _shop_revision(tmp), who="tester")
         match_release(store, stored.sbom_id, stored.previous_sbom_id)
         add_product(store, "till", "ACME")
         stored = store_sbom(store, "till", "3.0", demo_data() / DEMO_SBOM, who="tester")
         match_release(store, stored.sbom_id, stored.previous_sbom_id)
-        runs.append(compute_events(store, now=NOW, full=full))
-        runs.append(compute_events(store, now=NOW, full=full))  # nothing changed
+        compute()
+        compute()  # nothing changed
         import_path(store, shared / "kev" / "known_exploited_vulnerabilities.json")
+        compute()
         import_path(store, _epss(tmp / "epss-2.csv", "2026-12-07", "0.60000", "0.45000"))
+        compute()
+        for name in OSV_PACKAGES:
+            import_path(store, shared / "osv" / "pypi" / name)
+        compute()
+        rematch(store, changed_only=True)
+        compute()
         set_context(store, "kiosk", {"value_density": "diffuse"}, reason="test", who="tester")
-        runs.append(compute_events(store, now=NOW, full=full))
-        runs.append(compute_events(store, now=NOW, full=full))
+        compute()
+        compute()
     finally:
         ev._open_findings = real  # type: ignore[assignment]
     from sqlalchemy import select
@@ -205,17 +224,83 @@ def test_incremental_equals_full_after_a_rematch_and_an_import(
         inc, inc_state, inc_decided = _changes(tmp_path / "inc", dbs[0], shared_data, full=False)
         full, full_state, full_decided = _changes(tmp_path / "full", dbs[1], shared_data, full=True)
     assert inc == full and inc_state == full_state
-    baseline, rematched, unchanged, imported, again = inc
+    baseline, rematched, unchanged, kev, epss, _osv, osv_matched, context, again = inc
     assert baseline and unchanged == [] and again == []
     kinds = {(e["kind"], e["product"], e["release"], e["vulnerability"]) for e in rematched}
     assert ("new_finding", "till", "3.0", "CVE-2021-44228") in kinds
     assert ("new_finding", "shop", "2.1.1", "CVE-2021-45046") in kinds
     assert not any(k[2] == "2.1.1" and k[3] == "CVE-2021-44228" for k in kinds)  # fixed in 2.15.0
-    imported_kinds = {e["kind"] for e in imported}
-    assert {"kev_added", "epss_rise", "ssvc_change"} <= imported_kinds
-    # full: every open finding each time; incremental: the new release's and product's findings only,
-    # none read when nothing changed, every one after the import
-    total = full_decided[1]
-    assert full_decided == [full_decided[0], total, total, total, total]
-    assert len(inc_decided) == 3 and inc_decided[0] == full_decided[0] and inc_decided[2] == total
-    assert 0 < inc_decided[1] < total
+    assert {"kev_added", "ssvc_change"} <= {e["kind"] for e in kev}
+    assert {("epss_rise", "CVE-2022-42889")} <= {(e["kind"], e["vulnerability"]) for e in epss}
+    assert "new_finding" in {e["kind"] for e in osv_matched}
+    assert "ssvc_change" in {e["kind"] for e in context}
+    # full: every open finding each time; incremental: the new release's and product's findings, none
+    # when nothing changed, after an import only the findings of the vulnerabilities it changed, then the
+    # re-match's new findings, every one after the product context changed
+    assert inc_decided[0] == full_decided[0] and inc_decided[7] == full_decided[7]
+    assert inc_decided[2] == 0 and inc_decided[8] == 0
+    for step in (1, 3, 4, 5, 6):
+        assert 0 < inc_decided[step] < full_decided[step], (step, inc_decided, full_decided)
+
+
+def test_an_import_notes_what_it_changed(tmp_path: Path, shared_data: Path) -> None:
+    """The merged vulnerabilities an OSV import rebuilt, the CVE ids whose KEV entry or EPSS score is new
+    or changed; importing the same again notes nothing."""
+    from sqlalchemy import delete, select
+
+    from mamori.store.schema import KnowledgeChange
+    from mamori.vulndb import import_path
+
+    store = demo_store(tmp_path)
+    kc = KnowledgeChange.__table__
+
+    def noted() -> set[str]:
+        with store.engine.begin() as conn:
+            keys = set(conn.scalars(select(kc.c.key)))
+            conn.execute(delete(kc))
+        return keys
+
+    noted()
+    epss = _epss(tmp_path / "epss.csv", "2026-12-06", "0.01000", "0.02000")
+    import_path(store, epss)
+    assert noted() == {"CVE-2021-45046", "CVE-2022-42889"}
+    import_path(store, _epss(tmp_path / "epss-same.csv", "2026-12-07", "0.01000", "0.02000"))
+    assert noted() == set()  # a new date, the same scores
+    import_path(store, _epss(tmp_path / "epss-2.csv", "2026-12-07", "0.01000", "0.30000"))
+    assert noted() == {"CVE-2022-42889"}
+    import_path(store, shared_data / "kev" / "known_exploited_vulnerabilities.json")
+    kev = noted()
+    assert "CVE-2021-45046" in kev and all(k.startswith("CVE-") for k in kev)
+    import_path(store, shared_data / "kev" / "known_exploited_vulnerabilities.json")
+    assert noted() == set()
+    import_path(store, shared_data / "osv" / "pypi" / "django" / "PYSEC-2022-213.yaml")
+    osv = noted()
+    assert "PYSEC-2022-213" in osv or "CVE-2022-34265" in osv
+    import_path(store, shared_data / "osv" / "pypi" / "django" / "PYSEC-2022-213.yaml")
+    assert noted() == set()
+
+
+def test_a_snapshot_import_decides_every_finding_again(tmp_path: Path) -> None:
+    """A snapshot replaces every record without going through an import's notes: it notes everything,
+    and the next computation decides every open finding."""
+    from mamori.store.snapshot import export_snapshot, import_snapshot
+
+    store = demo_store(tmp_path)
+    compute_events(store, baseline=True, now=NOW)
+    decided: list[int] = []
+    real = ev._open_findings
+
+    def counting(store: Store, role: str, pairs: Any = None) -> list[dict[str, Any]]:
+        out = real(store, role, pairs)
+        decided.append(len(out) if pairs is None else -len(out))  # negative: incremental
+        return out
+
+    export_snapshot(store, tmp_path / "kb.zip")
+    import_snapshot(store, tmp_path / "kb.zip")
+    ev._open_findings = counting  # type: ignore[assignment]
+    try:
+        assert compute_events(store, now=NOW).events == []  # the same records: nothing new
+        assert compute_events(store, now=NOW).events == []
+    finally:
+        ev._open_findings = real  # type: ignore[assignment]
+    assert len(decided) == 1 and decided[0] > 0  # every finding once, then nothing to read

@@ -169,3 +169,51 @@ def test_upload_to_webhook_and_email_exactly_once_across_a_redelivery(
     finally:
         hook.close()
         controller.stop()
+
+
+def test_the_api_test_message_is_a_job_of_a_worker(tmp_path: Path, prefix: str, workers: Any) -> None:
+    """The team server with the real broker: ``POST …/subscriptions/{id}/test`` answers 202 with the job
+    at once; a ``mamori worker`` sends the signed test message, and its try appears in the delivery log
+    the answer names; the job is done."""
+    from fastapi.testclient import TestClient
+
+    from mamori.server.app import create_app
+    from mamori.server.settings import ServerSettings
+
+    hook = Hook()
+    db = str(tmp_path / "api-test.db")
+    try:
+        with open_store(db) as store:
+            add_product(store, "shop", "ACME")
+            accounts.create_team(store, "psirt")
+            accounts.assign_product(store, "psirt", "shop")
+            sub = add_subscription(store, "psirt", "webhook", hook.url, secret=SECRET)
+            key = accounts.create_api_key(store, "psirt", "security_manager")[1]
+            w: Workers = workers(db)
+            w.start()
+            app = create_app(ServerSettings(db=db, broker_url=BROKER), store)
+            with TestClient(app) as client:
+                headers = {"X-Api-Key": key}
+                answer = client.post(
+                    f"/api/mamori/v1/notifications/subscriptions/{sub.id}/test", headers=headers
+                )
+                assert answer.status_code == 202, answer.text
+                queued = answer.json()
+                assert queued["state"] in ("queued", "running", "done"), queued
+                log = client.get(queued["log"], headers=headers)
+                (line,) = wait_for(
+                    lambda: client.get(queued["log"], headers=headers).json(), "the test's try", w.logs, 60
+                )
+                assert log.status_code == 200
+                assert (line["subscription"], line["status"], line["test"]) == (sub.id, "sent", True)
+            job = wait_for(
+                lambda: (r := records.get(store, queued["job"])) and r.state == records.DONE and r,
+                "the notify-test job done",
+                w.logs,
+                60,
+            )
+            assert job.kind == "notify-test"
+            assert hook.refused == 0 and len(hook.received) == 1
+            assert [r["status"] for r in delivery_log(store, sub.id)] == ["sent"]
+    finally:
+        hook.close()

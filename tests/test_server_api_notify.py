@@ -1,6 +1,6 @@
 """The native API of notifications (/api/mamori/v1/notifications) per role: a team's security manager
-subscribes a webhook (the secret write-only), lists, tests (the test message reaches a receiver on
-loopback, signed) and removes it; a developer and an auditor read the subscriptions and the delivery log,
+subscribes a webhook (the secret write-only), lists, tests (the test message is queued, 202, and then
+reaches a receiver on loopback, signed, its try in the delivery log) and removes it; a developer and an auditor read the subscriptions and the delivery log,
 a customer nothing; another team's subscription answers 404 to everyone but an administrator; every change
 and test is in the audit log."""
 
@@ -79,9 +79,15 @@ def test_a_security_manager_subscribes_tests_and_removes(site: dict[str, Any], r
     assert c["developer"].post(f"{API}/subscriptions", json=body).status_code == 403
     assert c["developer"].post(f"{API}/subscriptions/{sub['id']}/test").status_code == 403
     assert c["auditor"].delete(f"{API}/subscriptions/{sub['id']}").status_code == 403
-    # the test message arrives, signed with the secret given
+    # the test message is queued (202, the job's id and where its outcome appears), then arrives, signed
+    # with the secret given
     tested = c["security_manager"].post(f"{API}/subscriptions/{sub['id']}/test")
-    assert tested.status_code == 200 and tested.json() == {"ok": True, "code": 200, "error_class": None}
+    assert tested.status_code == 202, tested.text
+    queued = tested.json()
+    log_url = f"{API}/log?subscription={sub['id']}"
+    assert queued["job"] and queued["subscription"] == sub["id"] and queued["log"] == log_url
+    assert queued["state"] in ("queued", "running", "done") and tested.headers["location"] == log_url
+    _wait_for(lambda: c["auditor"].get(log_url).json())
     (req,) = receiver.requests
     ts = req.headers["x-mamori-timestamp"]
     expected = hmac.new(SECRET.encode(), ts.encode() + b"." + req.body, hashlib.sha256).hexdigest()
@@ -123,6 +129,17 @@ def test_a_security_manager_subscribes_tests_and_removes(site: dict[str, Any], r
     )
     assert SECRET not in json.dumps(c["admin"].get("/api/mamori/v1/audit", params={"limit": 1000}).json())
     del store
+
+
+def _wait_for(check: Any, tries: int = 300) -> Any:
+    """Polled until true (20 s at most): the queued test message's try reaching the delivery log."""
+    import time
+
+    for _ in range(tries):
+        if found := check():
+            return found
+        time.sleep(0.066)
+    raise AssertionError("the queued test message's try never reached the delivery log")
 
 
 def test_another_teams_subscription_is_404_but_for_an_administrator(site: dict[str, Any]) -> None:

@@ -248,8 +248,10 @@ def _register(app: Celery) -> None:
 
     def finish(store: Any, *, job_id: str, attempt: int, redelivered: bool, plan: Any) -> Any:
         summary = finish_run(store, plan, job_id)
+        # what the re-match changed (KEV, EPSS, SSVC, new findings), sent first: the notifications do not
+        # wait for the dashboard's stored outcomes (another worker process computes the events meanwhile)
+        submit_celery(app, "notify", {})
         summary |= work.remember_ssvc(store)
-        submit_celery(app, "notify", {})  # what the re-match changed: KEV, EPSS, SSVC, new findings
         return summary
 
     def notify(store: Any, *, job_id: str, attempt: int, redelivered: bool) -> Any:

@@ -29,15 +29,18 @@ Kinds emitted:
 Other features record their own events with :func:`record_events` (``case_overdue``: a PSIRT case past a
 timer, from :func:`mamori.psirt.timers.notify_overdue`).
 
-Incremental: a computation records what it saw — the store-wide state the findings' events depend on
-(the knowledge base's generation: every import, KEV and EPSS ones included; triage records; product
-contexts; the policy, role and EPSS threshold) in ``notify_watermark``, and each open finding with the
-digest of its own rows in ``notify_finding_input``. While the store-wide state is unchanged, the next
-computation reads, decides and compares only the findings that are new or whose rows changed (a
-re-match's new, changed or reopened findings): any other finding reads as it did, so it has no event
-to give (its KEV, EPSS and SSVC outcome equal the recorded state and its policy violations are recorded).
-When the store-wide state changed, every open finding is decided, as ``full=True`` always does; the
-events are the same either way.
+Incremental: a computation records what it saw — the store-wide state every finding's events depend
+on (triage records; product contexts; whether a KEV catalogue is loaded; the policy, role and EPSS
+threshold) in ``notify_watermark``, and each open finding with the digest of its own rows in
+``notify_finding_input``. What an import changes is noted by the import itself (``knowledge_change``,
+:mod:`mamori.store.writer`): the merged vulnerabilities it rebuilt, the CVE ids whose KEV entry or EPSS
+score is new or changed. While the store-wide state is unchanged, the next computation reads, decides
+and compares only the findings that are new or whose rows changed (a re-match's new, changed or reopened
+findings) and the findings of a vulnerability an import changed (its id, an alias in its match row or in
+its merged record among the ids noted), then takes the notes it read off the table: any other finding
+reads as it did, so it has no event to give (its KEV, EPSS and SSVC outcome equal the recorded state
+and its policy violations are recorded). When the store-wide state changed, every open finding is
+decided, as ``full=True`` always does; the events are the same either way.
 
 ``baseline=True`` records what is there without fanning out (the first run on an existing portfolio, so
 that switching notifications on does not send every finding at once).
@@ -58,6 +61,7 @@ from sqlalchemy import Connection, select, update
 from mamori.notify import tables as t
 from mamori.notify.subscriptions import DEFAULT_KINDS, SEVERITY_RANK, Subscription, list_subscriptions
 from mamori.store import Store
+from mamori.store.writer import EVERYTHING
 
 EPSS_RISE = 0.1  # default: a rise of 10 percentage points of probability
 REVIEW_DAYS = 90  # default: a review or validity end this many days ahead is announced
@@ -188,19 +192,16 @@ def _add_ssvc_once(store: Store, found: list[dict[str, Any]], role: str) -> None
                 f["ssvc"] = ssvc
 
 
-STATE_VERSION = "1"  # bumped when what the findings' events depend on changes in this code
+STATE_VERSION = "2"  # bumped when what the findings' events depend on changes in this code
 
 
 def _store_state(store: Store, role: str, epss_rise: float, policy: Any) -> str:
-    """A digest of the store-wide state the findings' events depend on (see the module's text)."""
+    """A digest of the store-wide state every finding's events depend on (see the module's text)."""
     from sqlalchemy import func
 
-    from mamori.match.knowledge import Knowledge
     from mamori.portfolio.context import contexts
     from mamori.triage.record_tables import TriageRecordRow
 
-    knowledge = Knowledge(store)
-    knowledge.refresh()
     tr = TriageRecordRow.__table__
     with store.engine.connect() as conn:
         triage = tuple(
@@ -208,17 +209,13 @@ def _store_state(store: Store, role: str, epss_rise: float, policy: Any) -> str:
                 select(func.count(), func.max(tr.c.id), func.max(tr.c.at), func.sum(tr.c.version))
             ).one()
         )
-        # the knowledge base's generation counts source records, but KEV and EPSS imports add none and two
-        # imports within one second leave the same ``updated_at``: their tables are read themselves
-        enrichment = (
-            tuple(conn.exec_driver_sql("SELECT count(*), max(date_added) FROM kev").one()),
-            tuple(conn.exec_driver_sql("SELECT count(*), max(date), sum(score) FROM epss").one()),
-        )
+        # SSVC reads "not known exploited" only while a KEV catalogue is loaded (the one store-wide
+        # figure of the knowledge base the decision reads); each entry and score is noted by its import
+        kev_loaded = conn.exec_driver_sql("SELECT 1 FROM kev LIMIT 1").first() is not None
     raw = repr(
         (
             STATE_VERSION,
-            knowledge.generation,
-            enrichment,
+            kev_loaded,
             triage,
             sorted(contexts(store).items()),
             policy,
@@ -227,6 +224,57 @@ def _store_state(store: Store, role: str, epss_rise: float, policy: Any) -> str:
         )
     )
     return hashlib.blake2b(raw.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def _noted_changes(conn: Connection) -> dict[str, str]:
+    """The identifiers imports noted as changed (``knowledge_change``): key → the noting import's token."""
+    from mamori.store.schema import KnowledgeChange
+
+    kc = KnowledgeChange.__table__
+    return {key: token for key, token in conn.execute(select(kc.c.key, kc.c.token))}
+
+
+def _changed_pairs(conn: Connection, keys: set[str]) -> set[tuple[int, int]]:
+    """The open findings (release id, match id) of a vulnerability whose id, or an alias in its match row
+    or in its merged record, is one of ``keys`` (:func:`mamori.model.merge.key` of the ids noted)."""
+    from mamori.model import merge
+    from mamori.portfolio import tables as pt
+    from mamori.store.schema import Alias
+    from mamori.store.writer import chunks
+
+    if not keys:
+        return set()
+    f, m, a = pt.FindingRow.__table__, pt.MatchRow.__table__, Alias.__table__
+    vulns: set[str] = set()
+    for part in chunks(sorted(keys), 500):  # merged records naming a changed id (their own id included)
+        vulns.update(conn.scalars(select(a.c.vuln_id).where(a.c.alias_key.in_(part))))
+    affected = select(m.c.vuln_id, m.c.aliases).where(m.c.verdict == "affected").distinct()
+    for vid, aliases in conn.execute(affected):  # what the match rows say (the record as matched)
+        if merge.key(vid) in keys or any(merge.key(i) in keys for i in (aliases or "").split()):
+            vulns.add(vid)
+    pairs: set[tuple[int, int]] = set()
+    for part in chunks(sorted(vulns), 500):
+        stmt = (
+            select(f.c.release_id, f.c.match_id)
+            .join(m, m.c.id == f.c.match_id)
+            .where(f.c.resolved_run.is_(None), m.c.verdict == "affected", m.c.vuln_id.in_(part))
+        )
+        pairs.update((r, mid) for r, mid in conn.execute(stmt))
+    return pairs
+
+
+def _take_noted(conn: Connection, noted: dict[str, str]) -> None:
+    """Take the changes read off ``knowledge_change`` (a key noted again since, by another import, stays)."""
+    from mamori.store.schema import KnowledgeChange
+    from mamori.store.writer import chunks
+
+    kc = KnowledgeChange.__table__
+    by_token: dict[str, list[str]] = {}
+    for key, token in noted.items():
+        by_token.setdefault(token, []).append(key)
+    for token, keys in by_token.items():
+        for part in chunks(sorted(keys), 500):
+            conn.execute(kc.delete().where(kc.c.token == token, kc.c.key.in_(part)))
 
 
 def _last_seen(conn: Connection) -> tuple[str | None, dict[tuple[int, int], str]]:
@@ -689,15 +737,21 @@ def compute_events(
 
     now = now or datetime.now(UTC)
     policy = policy if policy is not None else default_policy()
+    with store.engine.connect() as conn:  # first: a change noted after this is left for the next run
+        noted = _noted_changes(conn)
     state = _store_state(store, role, epss_rise, policy)
     with store.engine.connect() as conn:
         inputs = finding_inputs(conn)
         last_state, last_inputs = _last_seen(conn)
+        if full or last_state != state or EVERYTHING in noted:  # everything: a snapshot replaced the records
+            changed = None
+        else:
+            changed = {k for k, d in inputs.items() if last_inputs.get(k) != d}
+            changed |= _changed_pairs(conn, set(noted))
     before: dict[tuple[int, int], str] | None = last_inputs  # only what differs is written
-    if full or last_state != state:
+    if changed is None:
         found = _open_findings(store, role)
     else:
-        changed = [k for k, d in inputs.items() if last_inputs.get(k) != d]
         found = _open_findings(store, role, changed) if changed else []
     subs = [] if baseline else list_subscriptions(store)
 
@@ -729,6 +783,7 @@ def compute_events(
                 if events and not baseline:
                     deliveries = fan_out(conn, events, subs, now)
                 _record_seen(conn, state, inputs, None if attempt else before)
+                _take_noted(conn, noted)
             break
         except IntegrityError:
             # another computation recorded the same state or events first: once more, from what it wrote

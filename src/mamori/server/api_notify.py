@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
@@ -178,10 +178,11 @@ class AttemptOut(BaseModel):
     test: bool
 
 
-class TestOut(BaseModel):
-    ok: bool
-    code: int | None
-    error_class: str | None
+class TestQueuedOut(BaseModel):
+    job: str = Field(description="the job that sends the test message")
+    state: str = Field(description="the job's state when answered: queued, running, done or failed")
+    subscription: int
+    log: str = Field(description="the subscription's delivery log, where the outcome appears")
 
 
 def out(sub: Subscription) -> SubscriptionOut:
@@ -238,23 +239,6 @@ def remove(store: Store, request: Request, principal: Principal, sub: Subscripti
     from mamori.notify import remove_subscription
 
     remove_subscription(store, sub.id, actor=principal.actor, remote_addr=remote_addr(request))
-
-
-def send_test_message(store: Store, request: Request, principal: Principal, sub: Subscription) -> TestOut:
-    """Send the test message now (a line of the delivery log and of the audit log)."""
-    from mamori.notify import send_test
-
-    outcome = send_test(store, sub.id)
-    common.record(
-        store,
-        request,
-        principal,
-        "notify.test",
-        f"subscription:{sub.id}",
-        {"ok": outcome.ok, "code": outcome.code, "error_class": outcome.error_class},
-        sub.team_id,
-    )
-    return TestOut(ok=outcome.ok, code=outcome.code, error_class=outcome.error_class)
 
 
 def queue_test_message(store: Store, request: Request, principal: Principal, sub: Subscription) -> str:
@@ -334,17 +318,28 @@ def delete_notification_subscription(
     return out(found)
 
 
-@router.post("/notifications/subscriptions/{subscription_id}/test", response_model=TestOut)
+@router.post(
+    "/notifications/subscriptions/{subscription_id}/test", response_model=TestQueuedOut, status_code=202
+)
 def send_notification_test(
     subscription_id: SubscriptionId,
     request: Request,
+    response: Response,
     principal: Principal = Depends(require("notify.write")),
     store: Store = Depends(get_store),
-) -> TestOut:
-    """Send the test message now; ``ok`` false when it was not delivered (the delivery log says why)."""
-    return send_test_message(
-        store, request, principal, subscription_or_404(store, principal, subscription_id, "notify.write")
-    )
+) -> TestQueuedOut:
+    """Queue the test message (sent after the answer, by a worker when a broker is configured; a slow
+    target would hold the request up to a minute): 202 with the job's id. Its outcome is a line of the
+    delivery log (``log``, also the ``Location``: the subscription's tries, ``test`` true)."""
+    from mamori.server import background
+
+    sub = subscription_or_404(store, principal, subscription_id, "notify.write")
+    job = queue_test_message(store, request, principal, sub)
+    found = background.status(job) if job else None
+    url = f"{PREFIX}/notifications/log?subscription={sub.id}"
+    response.headers["Location"] = url
+    state = found.state if found is not None else ("queued" if job else "failed")  # "": the broker refused
+    return TestQueuedOut(job=job, state=state, subscription=sub.id, log=url)
 
 
 @router.get("/notifications/log", response_model=list[AttemptOut])

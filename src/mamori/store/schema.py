@@ -148,6 +148,19 @@ class EpssScore(Base):
     date: Mapped[str | None] = mapped_column(String(10))
 
 
+class KnowledgeChange(Base):
+    """An identifier (``merge.key``: a merged vulnerability's id, or a CVE id) whose merged record, KEV
+    entry or EPSS score an import changed, until the next computation of notification events reads it
+    (:mod:`mamori.notify.events`): the findings of those vulnerabilities are decided again, the others
+    read as they did. ``token``: the import that wrote it last (a row written again by another import
+    after a computation read it stays for the next one)."""
+
+    __tablename__ = "knowledge_change"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+
+
 class PurlCpe(Base):
     __tablename__ = "purl_cpe"
 

@@ -60,7 +60,7 @@ from mamori.i18n import _
 from mamori.store import documents, schema
 from mamori.store.database import Store
 from mamori.store.engine import head_revision
-from mamori.store.writer import CHECKPOINT_PREFIX, insert_rows, now
+from mamori.store.writer import CHECKPOINT_PREFIX, EVERYTHING, Writer, insert_rows, now
 
 FORMAT = "mamori-knowledge-base-snapshot"
 FORMAT_VERSION = 1
@@ -704,6 +704,7 @@ def _replace(
                     f"SELECT setval(pg_get_serial_sequence('{table.name}', '{surrogate}'), "
                     f"GREATEST((SELECT COALESCE(MAX({surrogate}), 0) FROM {table.name}), 1))"
                 )
+        Writer(conn).note_changed([EVERYTHING])  # every record replaced: every finding decided again
     return previous
 
 

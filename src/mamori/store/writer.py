@@ -1,11 +1,14 @@
 """Writes inside one transaction: source records, regrouping by alias, index rows, KEV, EPSS, purl2cpe.
 
 Re-importing the same record is a no-op (its digest is unchanged); a changed record rebuilds only
-the merged vulnerabilities it touches, old or new.
+the merged vulnerabilities it touches, old or new. What changed for the findings of the portfolio is
+noted in ``knowledge_change``: the ids of the merged vulnerabilities rebuilt (old and new), and the CVE
+ids whose KEV entry or EPSS score is new or differs from the stored one.
 """
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
     from sqlalchemy.types import TypeEngine
 
 CHUNK = 5000
+EVERYTHING = "*"  # noted when the whole knowledge base was replaced (a snapshot): no id is one
 CHECKPOINT_PREFIX = "~"  # source_state rows of unfinished imports, not sources
 RecordKey = tuple[str, str, str]  # source, record id, feed
 # What writes go through: a connection of a SQLAlchemy engine, or (a SQLite store opened without
@@ -246,6 +250,12 @@ class Writer:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.token = secrets.token_hex(8)  # this import's mark on the changes it notes
+
+    def note_changed(self, identifiers: Iterable[str]) -> None:
+        """Note identifiers whose merged record, KEV entry or EPSS score changed (``knowledge_change``)."""
+        rows = [{"key": k, "token": self.token} for k in sorted({merge.key(i) for i in identifiers})]
+        upsert(self.conn, "knowledge_change", rows, ["key"])
 
     # -- vulnerability records -------------------------------------------------------------
     def put_vulnerabilities(self, records: Iterable[Vulnerability | documents.Prepared]) -> WriteCounts:
@@ -323,6 +333,7 @@ class Writer:
                 break
             rebuild |= clashes
         self._delete_groups(rebuild)
+        self.note_changed(rebuild | {cid for cid, _ in groups})
         home = {_key(r): cid for cid, g in groups for r in g}
         self._write_records(changed, set(old), home)
         self._move_members({k: vid for k, (_, vid) in members.items() if home[k] != vid}, home)
@@ -445,13 +456,27 @@ class Writer:
     # -- enrichment and links ----------------------------------------------------------------
     def put_kev(self, entries: Iterable[Kev]) -> int:
         rows = {e.cve_id: {**kev_row(e), "doc": documents.pack(documents.to_json(e))} for e in entries}
+        stored = self._stored("kev", "doc", list(rows))
+        self.note_changed(k for k, row in rows.items() if k not in stored or bytes(stored[k]) != row["doc"])
         upsert(self.conn, "kev", list(rows.values()), ["cve_id"])
         return len(rows)
 
     def put_epss(self, entries: Iterable[Epss]) -> int:
         rows = {e.cve_id: epss_row(e) for e in entries}
+        # what follows from EPSS (priority, notifications) reads the score: a new date alone changes nothing
+        stored = self._stored("epss", "score", list(rows))
+        self.note_changed(k for k, row in rows.items() if k not in stored or stored[k] != row["score"])
         upsert(self.conn, "epss", list(rows.values()), ["cve_id"])
         return len(rows)
+
+    def _stored(self, table: str, column: str, cves: list[str]) -> dict[str, Any]:
+        """The stored ``column`` of these CVE ids' rows of ``table`` (those that exist)."""
+        out: dict[str, Any] = {}
+        for part in chunks(sorted(cves)):
+            out.update(
+                (cve, value) for cve, value in select_in(self.conn, table, ["cve_id", column], "cve_id", part)
+            )
+        return out
 
     def put_purl_cpe(self, links: Iterable[PurlCpeLink]) -> int:
         """Store links with their strength (judged now when they come without it); a link imported

@@ -1,4 +1,4 @@
--- revision: 0018_J_supplier_teams
+-- revision: 0019_G_knowledge_change
 
 CREATE TABLE account_login_attempt (
 	id SERIAL NOT NULL,
@@ -225,6 +225,12 @@ CREATE TABLE kev (
 	known_ransomware_use VARCHAR(16),
 	doc BYTEA NOT NULL,
 	CONSTRAINT pk_kev PRIMARY KEY (cve_id)
+);
+
+CREATE TABLE knowledge_change (
+	key VARCHAR(200) NOT NULL,
+	token VARCHAR(32) NOT NULL,
+	CONSTRAINT pk_knowledge_change PRIMARY KEY (key)
 );
 
 CREATE TABLE notify_attempt (
