@@ -108,6 +108,26 @@ def test_a_security_manager_subscribes_pulls_and_leaves(site: dict[str, Any]) ->
     assert len(advisories) == len(WHITE)
     assert {a["signature"] for a in advisories} == {"valid"}
     assert all(len(a["sha256"]) == 64 and a["tracking_id"] for a in advisories)
+    # keys are each team's own: "theirs" pinned none, then a wrong one — our key makes nothing valid for it
+    their_sm = site["clients"]["their_sm"]
+    theirs_url = f"{API}/csaf/subscriptions/{sub['id']}/advisories"
+    assert {a["signature"] for a in their_sm.get(theirs_url).json()} == {"not-verifiable"}
+    wrong = __import__("pysequoia").Tsk.generate("x <x@example.com>").extract_certificate()
+    again = their_sm.post(
+        f"{API}/csaf/subscriptions", json={"target": provider["host"], "keys": [str(wrong)]}
+    )
+    assert again.status_code == 201 and again.json()["id"] == sub["id"]
+    assert again.json()["keys"] != sub["keys"] and len(again.json()["keys"]) == 1  # only its own key shown
+    assert {a["signature"] for a in their_sm.get(theirs_url).json()} == {"unchecked"}
+    before = pulled["last_pull"]
+    assert their_sm.post(f"{API}/csaf/subscriptions/{sub['id']}/pull").status_code == 200
+    for _ in range(600):
+        if auditor.get(f"{API}/csaf/subscriptions/{sub['id']}").json()["last_pull"] != before:
+            break
+        time.sleep(0.1)
+    assert {a["signature"] for a in their_sm.get(theirs_url).json()} == {"failed"}
+    assert {a["signature"] for a in dev.get(theirs_url).json()} == {"valid"}
+    assert sm.get(f"{API}/csaf/subscriptions/{sub['id']}").json()["keys"] == sub["keys"]
 
     # readers may not change
     assert auditor.post(f"{API}/csaf/subscriptions/{sub['id']}/pull").status_code == 403

@@ -99,6 +99,10 @@ def _out(sub: Any, teams: set[int], names: dict[int, str], principal: Principal)
     data = sub.as_dict()
     if not _admin(principal, "supplier.read"):
         teams = teams & _teams(principal, "supplier.read")
+        # the keys are each team's own: those the principal's teams pinned
+        data["keys"] = sorted({fpr for t in teams for fpr in sub.team_keys.get(t, [])})
+    else:
+        data["team_keys"] = {names.get(t, str(t)): sub.team_keys.get(t, []) for t in sorted(teams)}
     data["teams"] = sorted(names.get(t, str(t)) for t in teams)
     return data
 
@@ -122,7 +126,7 @@ class SubscriptionIn(BaseModel):
 
 
 def _subscribe(store: Store, target: str, keys: list[str], team_id: int) -> Any:
-    from mamori.advisory.subscribe import link_team, subscribe
+    from mamori.advisory.subscribe import subscribe
     from mamori.notify.netguard import guarded
 
     with tempfile.TemporaryDirectory(prefix="mamori-keys-") as tmp:
@@ -132,9 +136,7 @@ def _subscribe(store: Store, target: str, keys: list[str], team_id: int) -> Any:
             path.write_text(text, encoding="utf-8")
             paths.append(path)
         with guarded():  # discovery reaches only public addresses or networks the operator allowed
-            sub = subscribe(store, target, paths)
-    link_team(store, sub.id, team_id)
-    return sub
+            return subscribe(store, target, paths, team_id=team_id)
 
 
 @router.get("/csaf/subscriptions", response_model=list[dict[str, Any]])
@@ -165,12 +167,17 @@ def list_csaf_advisories(
     store: Store = Depends(get_store),
 ) -> list[dict[str, Any]]:
     """The advisories pulled for the subscription (newest release first): URL, sha256, tracking id,
-    version, release date and the signature state (``valid`` by a pinned key, ``not-verifiable``,
-    ``missing``)."""
+    version, release date and the signature state for your team, checked against the keys your team
+    pinned only (``valid``, ``failed`` when your keys do not verify it, ``not-verifiable`` when your team
+    pinned none, ``missing``, ``unchecked`` until the next pull after a key was pinned). An administrator
+    sees the state of the command line's keys (or the best of the teams')."""
     from mamori.advisory.subscribe import advisory_list
 
-    subscription_or_404(store, principal, csaf_subscription_id, "supplier.read")
-    return advisory_list(store, csaf_subscription_id)
+    _sub, teams = subscription_or_404(store, principal, csaf_subscription_id, "supplier.read")
+    if _admin(principal, "supplier.read"):
+        return advisory_list(store, csaf_subscription_id)
+    team = min(teams & _teams(principal, "supplier.read"))
+    return advisory_list(store, csaf_subscription_id, team)
 
 
 @router.post("/csaf/subscriptions", status_code=201, response_model=dict[str, Any])
