@@ -649,3 +649,45 @@ def test_bundle_create_release_date_option(supplier: Store, tmp_path: Path) -> N
                "2026-02-30", db=db)  # fmt: skip
     assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1
     assert "--release-date" in run.stderr
+
+
+def test_the_vex_timing_term_counts_from_a_new_critical_cve_the_vex_answers(
+    supplier: Store, tmp_path: Path
+) -> None:
+    """The dropwizard bundle's VEX (issued 2026-11-03) answers CVE-2020-36518: published in the customer's
+    knowledge base two days before as critical, the 7-day VEX term holds; a month before, it is a gap; not
+    critical (or not known), it is for a person to confirm."""
+    from mamori.bundle.terms import critical_published, delivery_of
+    from mamori.contract.check import check
+    from mamori.contract.terms import ItemTerm, Terms
+    from mamori.model.vulnerability import Severity, Vulnerability
+    from mamori.store.reader import Lookup
+
+    sbom = requires_shared(DROPWIZARD)
+    store_sbom(supplier, "shop", "1.3.15", sbom)
+    set_records(
+        supplier,
+        [
+            validated(
+                "shop", "1.3.15", f"{JACKSON}@2.9.10", "CVE-2020-36518", "not_affected", "code_not_reachable",
+                [], None, who="psirt", at="2026-11-03T00:00:00Z",
+            )
+        ],
+    )  # fmt: skip
+    key, public = _keys(tmp_path, "supplier")
+    path = tmp_path / "b.zip"
+    path.write_bytes(create_bundle(supplier, "shop", "1.3.15", load_signer(key)).data)
+    delivery = delivery_of(verify_bundle(path, [load_public(public)]), date(2026, 11, 20))
+    terms = Terms(SUPPLIER, {"TX-11": ItemTerm(True, {"vex": True, "vex_within_days": 7})})
+
+    def known(published: str, score: float) -> object:
+        vector = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
+        severity = Severity("CVSS_V3", "3.1", vector, score=score)
+        return lambda ident: Lookup(Vulnerability(ident, published=published, severities=[severity]))
+
+    outcomes = []
+    for lookup in (known("2026-11-01T10:00:00Z", 9.8), known("2026-10-01", 9.8), known("2026-11-01", 7.5)):
+        delivery.critical_published = critical_published(delivery, lookup)
+        outcomes.append([g.status for g in check(terms, delivery) if g.term == "vex_within_days"])
+    assert outcomes == [["met"], ["gap"], ["confirm"]]
+    assert critical_published(delivery, lambda ident: None) is None

@@ -214,22 +214,18 @@ def _refusal(verified: Any) -> str:
 
 def _terms_check(store: Store, team_id: int | None, verified: Any) -> dict[str, Any]:
     """The contract check against the team's terms with the bundle's supplier, else the store's."""
-    from mamori.bundle.terms import BundleTerms, check_bundle, delivery_of
-    from mamori.contract.check import check
+    from mamori.bundle.terms import check_bundle
     from mamori.contract.store import supplier_name, team_terms
 
+    terms = None
     if team_id is not None:
         try:
-            supplier = supplier_name(verified.supplier)
+            supplier: str | None = supplier_name(verified.supplier)
         except InputError:
             supplier = None
         found = team_terms(store, [team_id], supplier) if supplier else []
-        if found:
-            day = datetime.now(UTC).date()
-            files = [str(p.get("name")) for p in verified.parts()]
-            results = check(found[0][1], delivery_of(verified, day))
-            return BundleTerms(str(supplier), results, files).as_dict()
-    return check_bundle(store, verified).as_dict()
+        terms = found[0][1] if found else None
+    return check_bundle(store, verified, terms=terms).as_dict()
 
 
 def _already_imported(store: Store, sha256: str, since: str) -> int | None:
