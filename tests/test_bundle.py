@@ -27,6 +27,7 @@ from mamori.bundle.create import ATTESTATION, MANIFEST, zip_bytes
 from mamori.bundle.importer import pin_key
 from mamori.bundle.signing import generate, load_public, load_signer
 from mamori.compliance.repository import Assessments
+from mamori.model import Document
 from mamori.portfolio.archive import add_product, store_sbom, store_sbom_data
 from mamori.store import Store, open_store
 from mamori.triage.records import set_records, validated
@@ -145,7 +146,9 @@ def test_bundle_of_a_real_release_verifies_and_is_deterministic(supplier: Store,
     notified = csaf["document"]["tracking"]["initial_release_date"][:10]
     assert [str(a.notified) for a in delivery.advisories] == [notified]
     assert [s.vulnerability.id for v in delivery.vex for s in v.statements] == ["CVE-2020-36518"]
-    assert delivery.delivered == date(2026, 11, 20) and delivery.release_date is None
+    assert delivery.delivered == date(2026, 11, 20)
+    assert delivery.release_date == date(2020, 8, 2)  # the SBOM's metadata timestamp
+    assert result.manifest["release_date_source"] == "sbom"
     assert [name for name, _doc in delivery.sboms] == ["sbom/original/bom.json"]
 
 
@@ -556,3 +559,135 @@ def test_pinned_supplier_keys_verify_without_key(signed: tuple[Path, Path], tmp_
     run = _run("bundle", "verify", str(path), "--format", "json", db=db)
     assert run.returncode == 0, run.stdout
     assert json.loads(run.stdout)["key_id"] == load_public(public).keyid
+
+
+# --------------------------------------------------------------------------------------------- release date
+
+TIMING_TERMS = """\
+items:
+  TX-12: {with_each_release: yes, sbom_within_days: 30}
+"""
+
+
+def _timing(rows: list[dict[str, object]]) -> list[tuple[str, str]]:
+    return [(str(r["term"]), str(r["status"])) for r in rows if r["item"] == "TX-12"]
+
+
+def test_the_signed_release_date_machine_checks_the_timing_terms(supplier: Store, tmp_path: Path) -> None:
+    """A real SBOM (dropwizard 1.3.15, metadata timestamp 2020-08-02): the bundle carries that date as the
+    release date under the signature; delivered years later the SBOM-timing clause is a gap, with an explicit
+    release date days before the delivery it holds, and a bundle with no date leaves it to a person."""
+    from mamori.bundle.terms import check_bundle
+    from mamori.contract.check import Delivery, check
+    from mamori.contract.store import set_terms
+    from mamori.contract.terms import load
+
+    sbom = requires_shared(DROPWIZARD)
+    store_sbom(supplier, "shop", "1.3.15", sbom)
+    key, public = _keys(tmp_path, "supplier")
+    from_sbom = create_bundle(supplier, "shop", "1.3.15", load_signer(key))
+    assert from_sbom.manifest["release_date"] == "2020-08-02"
+    assert from_sbom.manifest["release_date_source"] == "sbom"
+    given = create_bundle(supplier, "shop", "1.3.15", load_signer(key), released_on="2026-11-10")
+    assert (
+        given.data
+        == create_bundle(supplier, "shop", "1.3.15", load_signer(key), released_on="2026-11-10").data
+    )
+    (tmp_path / "terms.yaml").write_text(TIMING_TERMS, encoding="utf-8")
+    results = {}
+    for name, made in (("sbom", from_sbom), ("given", given)):
+        path = tmp_path / f"{name}.zip"
+        path.write_bytes(made.data)
+        verified = verify_bundle(path, [load_public(public)])
+        assert verified.ok
+        with open_store(tmp_path / f"{name}-customer.db") as c:
+            set_terms(c, load(tmp_path / "terms.yaml", SUPPLIER), "procurement")
+            results[name] = check_bundle(c, verified, date(2026, 11, 20)).as_dict()["results"]
+    assert _timing(results["sbom"]) == [("with_each_release", "met"), ("sbom_within_days", "gap")]
+    late = next(r for r in results["sbom"] if r["term"] == "sbom_within_days")
+    assert "2301" in late["found"]["en"]  # 2020-08-02 → 2026-11-20
+    assert _timing(results["given"]) == [("with_each_release", "met"), ("sbom_within_days", "met")]
+    undated = check(load(tmp_path / "terms.yaml", SUPPLIER), Delivery(sboms=[("bom.json", _doc(sbom))]))
+    assert [(g.term, g.status) for g in undated if g.item == "TX-12"] == [
+        ("with_each_release", "confirm"),
+        ("sbom_within_days", "confirm"),
+    ]
+
+
+def _doc(path: Path) -> Document:
+    from mamori.portfolio.archive import read_sbom
+
+    return read_sbom(path)[2]
+
+
+def test_a_changed_release_date_breaks_the_signature(supplier: Store, tmp_path: Path) -> None:
+    store_sbom(supplier, "shop", "2.1.0", DEMO_SBOM)
+    key, public = _keys(tmp_path, "supplier")
+    made = create_bundle(supplier, "shop", "2.1.0", load_signer(key), released_on="2026-11-01")
+    members = _members(made.data)
+    manifest = json.loads(members[MANIFEST])
+    assert manifest["release_date"] == "2026-11-01" and manifest["release_date_source"] == "given"
+    manifest["release_date"] = "2026-11-19"
+    members[MANIFEST] = json.dumps(manifest, indent=2, sort_keys=True).encode() + b"\n"
+    bad = tmp_path / "redated.zip"
+    bad.write_bytes(zip_bytes(members))
+    result = verify_bundle(bad, [load_public(public)])
+    assert not result.ok and MANIFEST in [f.member for f in result.failures]
+
+
+def test_bundle_create_release_date_option(supplier: Store, tmp_path: Path) -> None:
+    store_sbom(supplier, "shop", "2.1.0", DEMO_SBOM)
+    key, _public = _keys(tmp_path, "supplier")
+    db = tmp_path / "supplier.db"
+    out = tmp_path / "b.zip"
+    run = _run("bundle", "create", "shop@2.1.0", "-o", str(out), "--key", str(key), "--release-date",
+               "2026-10-31", db=db)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "release date: 2026-10-31 (given)" in run.stdout
+    assert json.loads(_members(out.read_bytes())[MANIFEST])["release_date"] == "2026-10-31"
+    run = _run("bundle", "create", "shop@2.1.0", "-o", str(out), "--key", str(key), "--release-date",
+               "2026-02-30", db=db)  # fmt: skip
+    assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1
+    assert "--release-date" in run.stderr
+
+
+def test_the_vex_timing_term_counts_from_a_new_critical_cve_the_vex_answers(
+    supplier: Store, tmp_path: Path
+) -> None:
+    """The dropwizard bundle's VEX (issued 2026-11-03) answers CVE-2020-36518: published in the customer's
+    knowledge base two days before as critical, the 7-day VEX term holds; a month before, it is a gap; not
+    critical (or not known), it is for a person to confirm."""
+    from mamori.bundle.terms import critical_published, delivery_of
+    from mamori.contract.check import check
+    from mamori.contract.terms import ItemTerm, Terms
+    from mamori.model.vulnerability import Severity, Vulnerability
+    from mamori.store.reader import Lookup
+
+    sbom = requires_shared(DROPWIZARD)
+    store_sbom(supplier, "shop", "1.3.15", sbom)
+    set_records(
+        supplier,
+        [
+            validated(
+                "shop", "1.3.15", f"{JACKSON}@2.9.10", "CVE-2020-36518", "not_affected", "code_not_reachable",
+                [], None, who="psirt", at="2026-11-03T00:00:00Z",
+            )
+        ],
+    )  # fmt: skip
+    key, public = _keys(tmp_path, "supplier")
+    path = tmp_path / "b.zip"
+    path.write_bytes(create_bundle(supplier, "shop", "1.3.15", load_signer(key)).data)
+    delivery = delivery_of(verify_bundle(path, [load_public(public)]), date(2026, 11, 20))
+    terms = Terms(SUPPLIER, {"TX-11": ItemTerm(True, {"vex": True, "vex_within_days": 7})})
+
+    def known(published: str, score: float) -> object:
+        vector = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
+        severity = Severity("CVSS_V3", "3.1", vector, score=score)
+        return lambda ident: Lookup(Vulnerability(ident, published=published, severities=[severity]))
+
+    outcomes = []
+    for lookup in (known("2026-11-01T10:00:00Z", 9.8), known("2026-10-01", 9.8), known("2026-11-01", 7.5)):
+        delivery.critical_published = critical_published(delivery, lookup)
+        outcomes.append([g.status for g in check(terms, delivery) if g.term == "vex_within_days"])
+    assert outcomes == [["met"], ["gap"], ["confirm"]]
+    assert critical_published(delivery, lambda ident: None) is None

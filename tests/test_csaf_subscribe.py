@@ -423,3 +423,114 @@ def test_fast_schema_check_agrees_with_jsonschema() -> None:
         cases.append(broken)
     verdicts = [(fast.is_valid(d), not _problems(reference, d)) for d in cases]
     assert verdicts == [(True, True)] * len(WHITE) + [(False, False)] * len(breaks)
+
+
+def test_pinned_keys_are_each_teams_own(site: tuple[str, Path], keys: dict[str, Path], db: str) -> None:
+    """Two teams subscribe to the same provider: one pins its right key, the other a wrong one. One download
+    per advisory; the first sees every advisory verified, the second "signature failed" for every one — the
+    first team's key makes nothing trusted for it. The second team then pins the right key too: the next pull checks again for it only."""
+    from mamori import accounts
+    from mamori.advisory.pull import pull
+    from mamori.advisory.subscribe import advisory_list, list_subscriptions, pinned_certs, subscribe
+
+    base, _provider = site
+    host = base.removeprefix("http://")
+    with _store(db) as store:
+        for team in ("right", "wrong"):
+            accounts.create_team(store, team)
+        right, wrong = (accounts.get_team(store, n).id for n in ("right", "wrong"))
+        sub = subscribe(store, host, [Path(f"{keys['psirt']}.pub.asc")], team_id=right)
+        again = subscribe(store, host, [Path(f"{keys['other']}.pub.asc")], team_id=wrong)
+        assert again.id == sub.id and again.keys == []  # one subscription; no key of the command line
+        assert again.team_keys[right] != again.team_keys[wrong]
+        assert len(pinned_certs(store, sub.id, right)) == 1 and pinned_certs(store, sub.id) == []
+        (report,) = pull(store)
+        assert report.fetched == 4 and report.rejected == [] and report.new == 4  # downloaded once
+        assert {a["signature"] for a in advisory_list(store, sub.id, right)} == {"valid"}
+        assert {a["signature"] for a in advisory_list(store, sub.id, wrong)} == {"failed"}
+        assert len(advisory_list(store, sub.id)) == 4
+
+        # a team that pins a key later has the advisories checked again for it at the next pull
+        subscribe(store, host, [Path(f"{keys['psirt']}.pub.asc")], team_id=wrong)
+        assert {a["signature"] for a in advisory_list(store, sub.id, wrong)} == {"unchecked"}
+        (later,) = pull(store)
+        assert later.fetched == 4 and later.rejected == []
+        assert {a["signature"] for a in advisory_list(store, sub.id, wrong)} == {"valid"}
+        assert {a["signature"] for a in advisory_list(store, sub.id, right)} == {"valid"}
+        (listed,) = list_subscriptions(store)
+        assert sorted(listed.team_keys) == [right, wrong] and len(listed.team_keys[wrong]) == 2
+
+
+def test_every_team_refusing_rejects_the_advisory(
+    site: tuple[str, Path], keys: dict[str, Path], tmp_path: Path
+) -> None:
+    from mamori import accounts
+    from mamori.advisory.pull import pull
+    from mamori.advisory.subscribe import advisory_list, subscribe
+
+    base, _provider = site
+    with _store(tmp_path / "kb.db") as store:
+        accounts.create_team(store, "wrong")
+        team = accounts.get_team(store, "wrong").id
+        sub = subscribe(store, base.removeprefix("http://"), [Path(f"{keys['other']}.pub.asc")], team_id=team)
+        (report,) = pull(store)
+        assert report.new == 0 and len(report.rejected) == 4
+        assert {reason for _url, reason in report.rejected} == {"the signature was not made by a pinned key"}
+        assert advisory_list(store, sub.id, team) == []
+
+
+def test_csaf_subscribe_team_option(site: tuple[str, Path], keys: dict[str, Path], tmp_path: Path) -> None:
+    from mamori import accounts
+
+    base, _provider = site
+    db = str(tmp_path / "kb.db")
+    with _store(db) as store:
+        accounts.create_team(store, "buyers")
+    host = base.removeprefix("http://")
+    run = mamori("csaf", "subscribe", host, "--key", f"{keys['psirt']}.pub.asc", "--team", "buyers",
+                 "--db", db, "--format", "json")  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    assert out["team"] == "buyers" and len(out["keys"]) == 1
+    listed = mamori("csaf", "list", "--db", db)
+    assert (
+        "pinned keys: none" in listed.stdout
+        and "pinned keys of team buyers: " + out["keys"][0] in listed.stdout
+    )
+    bad = mamori("csaf", "subscribe", host, "--team", "nobody", "--db", db)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "nobody" in bad.stderr
+
+
+def test_applying_leaves_out_the_products_of_a_team_whose_keys_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mamori import accounts
+    from mamori.advisory import pull as pulling
+    from mamori.advisory.subscribe import Subscription
+    from mamori.demo import DEMO_SBOM, demo_data
+    from mamori.portfolio import csafin
+    from mamori.portfolio.archive import add_product, store_sbom
+
+    seen: list[list[str]] = []
+
+    def fake_apply(store: Any, data: Any, supplier: Any, url: Any, releases: Any) -> Any:
+        seen.append(sorted(r.product for r in releases))
+        raise pulling.InputError(None, "stop")
+
+    monkeypatch.setattr(csafin, "apply_advisory", fake_apply)
+    with _store(tmp_path / "kb.db") as store:
+        for team, product in (("right", "ours"), ("wrong", "theirs")):
+            accounts.create_team(store, team)
+            add_product(store, product)
+            store_sbom(store, product, "1.0", demo_data() / DEMO_SBOM)
+            accounts.assign_product(store, team, product)
+        add_product(store, "nobodys")
+        store_sbom(store, "nobodys", "1.0", demo_data() / DEMO_SBOM)
+        right, wrong = (accounts.get_team(store, n).id for n in ("right", "wrong"))
+        sub = Subscription(1, "u", "g", "url", "P", "https://p", "t", None, {}, [], {})
+        report = pulling.PullReport(sub)
+        applier = pulling._Applier(store, sub, report)
+        applier("a", {}, pulling.Signature("valid", {right: "valid", wrong: "failed"}))
+        applier("b", {}, pulling.Signature("valid", {right: "valid", wrong: "valid"}))
+        applier("c", {}, None)
+    assert seen == [["nobodys", "ours"], ["nobodys", "ours", "theirs"], ["nobodys", "ours", "theirs"]]

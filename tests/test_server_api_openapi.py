@@ -49,7 +49,7 @@ def test_every_native_operation_declares_its_answer() -> None:
     assert len(native) >= 20
     for (method, path), op in native.items():
         answers = op["responses"]
-        ok = answers.get("200") or answers.get("201") or answers.get("202")
+        ok = answers.get("200") or answers.get("201") or answers.get("202")  # 202: queued as a job
         assert ok is not None, (method, path)
         content = ok.get("content", {})
         assert content, (method, path)

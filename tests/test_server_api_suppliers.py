@@ -108,6 +108,26 @@ def test_a_security_manager_subscribes_pulls_and_leaves(site: dict[str, Any]) ->
     assert len(advisories) == len(WHITE)
     assert {a["signature"] for a in advisories} == {"valid"}
     assert all(len(a["sha256"]) == 64 and a["tracking_id"] for a in advisories)
+    # keys are each team's own: "theirs" pinned none, then a wrong one — our key makes nothing valid for it
+    their_sm = site["clients"]["their_sm"]
+    theirs_url = f"{API}/csaf/subscriptions/{sub['id']}/advisories"
+    assert {a["signature"] for a in their_sm.get(theirs_url).json()} == {"not-verifiable"}
+    wrong = __import__("pysequoia").Tsk.generate("x <x@example.com>").extract_certificate()
+    again = their_sm.post(
+        f"{API}/csaf/subscriptions", json={"target": provider["host"], "keys": [str(wrong)]}
+    )
+    assert again.status_code == 201 and again.json()["id"] == sub["id"]
+    assert again.json()["keys"] != sub["keys"] and len(again.json()["keys"]) == 1  # only its own key shown
+    assert {a["signature"] for a in their_sm.get(theirs_url).json()} == {"unchecked"}
+    before = pulled["last_pull"]
+    assert their_sm.post(f"{API}/csaf/subscriptions/{sub['id']}/pull").status_code == 200
+    for _ in range(600):
+        if auditor.get(f"{API}/csaf/subscriptions/{sub['id']}").json()["last_pull"] != before:
+            break
+        time.sleep(0.1)
+    assert {a["signature"] for a in their_sm.get(theirs_url).json()} == {"failed"}
+    assert {a["signature"] for a in dev.get(theirs_url).json()} == {"valid"}
+    assert sm.get(f"{API}/csaf/subscriptions/{sub['id']}").json()["keys"] == sub["keys"]
 
     # readers may not change
     assert auditor.post(f"{API}/csaf/subscriptions/{sub['id']}/pull").status_code == 403
@@ -250,42 +270,84 @@ def _bundle(tmp_path: Path) -> tuple[bytes, bytes]:
     return made.data, public
 
 
-def test_a_received_bundle_is_verified_imported_and_the_teams(
+def _wait_job(client: Any, url: str) -> dict[str, Any]:
+    for _ in range(600):
+        got = client.get(url)
+        assert got.status_code == 200, got.text
+        if got.json()["state"] in ("done", "failed"):
+            return got.json()
+        time.sleep(0.1)
+    raise AssertionError("the bundle job did not end in 60 s")
+
+
+def test_a_received_bundle_is_a_job_verified_imported_and_the_teams(
     site: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import zipfile
+
     sm, auditor, dev, their_sm = (
         site["clients"][r] for r in ("security_manager", "auditor", "developer", "their_sm")
     )
     data, public = _bundle(tmp_path)
     files = {"file": ("b.zip", data, "application/zip"), "key": ("k.pem", public, "application/x-pem-file")}
     assert dev.post(f"{API}/bundles", files=files).status_code == 403
+    from mamori.bundle.create import zip_bytes
     from mamori.bundle.signing import generate
 
     other = generate("ed25519")[1]
     bad = sm.post(f"{API}/bundles", files={**files, "key": ("k.pem", other, "application/x-pem-file")})
-    assert bad.status_code == 200 and bad.json()["ok"] is False and bad.json()["verification"]["failures"]
+    assert bad.status_code == 202, bad.text
+    failed = _wait_job(auditor, bad.json()["status_url"])
+    assert failed["state"] == "failed" and "no signature verifies with a trusted key" in failed["error"]
+    assert failed["report"]["ok"] is False and failed["report"]["verification"]["failures"]
+    # a tampered part: the job fails naming the part, and nothing is stored
+    with zipfile.ZipFile(__import__("io").BytesIO(data)) as archive:
+        members = {i.filename: archive.read(i) for i in archive.infolist()}
+    name = next(n for n in members if n.startswith("sbom/original/"))
+    members[name] = members[name].replace(b"commons-text", b"commons-texx", 1)
+    tampered = sm.post(
+        f"{API}/bundles", files={**files, "file": ("t.zip", zip_bytes(members), "application/zip")}
+    )
+    got = _wait_job(sm, tampered.json()["status_url"])
+    assert got["state"] == "failed"
+    assert got["error"] == f"bundle.zip: {name}: its SHA-256 differs from the signed statement"
     assert auditor.get(f"{API}/bundles").json() == []
 
     made = sm.post(f"{API}/bundles", files=files)
-    assert made.status_code == 200, made.text
-    got = made.json()
-    assert got["ok"] and (got["product"], got["release"], got["supplier"]) == (
+    assert made.status_code == 202, made.text
+    queued = made.json()
+    assert queued["state"] in ("queued", "running", "done") and queued["duplicate"] is False
+    assert queued["status_url"] == f"{API}/bundles/jobs/{queued['job']}"
+    got = _wait_job(auditor, queued["status_url"])
+    assert got["state"] == "done" and got["error"] is None, got
+    report = got["report"]
+    assert report["ok"] and (report["product"], report["release"], report["supplier"]) == (
         "zz-shop",
         "2.1.0",
         "Example Corp",
     )
-    assert got["previous"] is None and got["sbom_revision"] >= 1
+    assert report["previous"] is None and report["sbom_revision"] >= 1
+    assert report["contract"]["terms"] is False  # no terms agreed with Example Corp
+    # the same bundle again: the same job, one import
+    again = sm.post(f"{API}/bundles", files=files)
+    assert again.status_code == 202 and again.json()["job"] == queued["job"] and again.json()["duplicate"]
     listed = auditor.get(f"{API}/bundles").json()
     assert [(b["product"], b["release"]) for b in listed] == [("zz-shop", "2.1.0")]
-    # the product is now the team's: the other team sees no bundle and may not import into it
+    # the product is now the team's: the other team sees no bundle nor job and may not import into it
     assert their_sm.get(f"{API}/bundles").json() == []
+    assert their_sm.get(queued["status_url"]).status_code == 404
     refused = their_sm.post(f"{API}/bundles", files=files)
-    assert refused.status_code == 422 and "not one of your team" in refused.text
+    assert refused.status_code == 202 and refused.json()["job"] != queued["job"]
+    theirs = _wait_job(their_sm, refused.json()["status_url"])
+    assert theirs["state"] == "failed" and "not one of your team" in theirs["error"]
+    assert sm.get(refused.json()["status_url"]).status_code == 404
     assert "supplier.bundle" in [e.action for e in accounts.list_audit(site["store"], limit=50)]
-    # the upload is bounded: past the limit, 413 and nothing read
+    # the upload is bounded: past the limit, 413 and nothing kept
     monkeypatch.setenv("MAMORI_MAX_UPLOAD_BYTES", "1000")
     assert sm.post(f"{API}/bundles", files=files).status_code == 413
     assert len(auditor.get(f"{API}/bundles").json()) == 1
+    assert sm.post(f"{API}/bundles", files={"file": ("b.zip", b"x", "application/zip"),
+                                            "key": ("k.pem", b"not a key", "text/plain")}).status_code == 422  # fmt: skip
 
 
 def test_the_suppliers_page_shows_the_teams_own_in_both_languages(

@@ -45,6 +45,7 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, 
         other.update(_other_csaf_subscription(store))
         other.update(_other_contract(store))
         _other_bundle(store, secret)
+        other.update(_other_bundle_job(store))
         keys = {}
         for role in ROLE_NAMES:
             if role == "admin":
@@ -203,7 +204,27 @@ def _other_bundle(store: Any, product_id: int) -> None:
         )
 
 
+def _other_bundle_job(store: Any) -> dict[str, Any]:
+    """A bundle the other team sent to the server, its job ended with a report naming the other team."""
+    from sqlalchemy import update
+
+    from mamori.accounts.core import _write
+    from mamori.bundle.jobs import submit_bundle_job
+    from mamori.bundle.tables import BundleJobRow
+
+    team = accounts.get_team(store, "theirs")
+    job_id, new = submit_bundle_job(store, SECRET_PRODUCT.encode(), team_id=team.id, who=SECRET_KEY_NAME)
+    assert new
+    report = f'{{"ok": true, "product": "{SECRET_PRODUCT}", "supplier": "{SECRET_KEY_NAME}"}}'
+    with _write(store) as conn:
+        conn.execute(
+            update(BundleJobRow).where(BundleJobRow.id == job_id).values(state="done", result=report)
+        )
+    return {"bundle_job_id": job_id}
+
+
 ABSENT = {
+    "bundle_job_id": "00000000-0000-0000-0000-000000000000",
     "supplier": "zz-absent-supplier",
     "csaf_subscription_id": 987654,
     "deployment_id": 987654,

@@ -6,8 +6,14 @@ newest time it has pulled completely (its watermark) and each advisory its URL a
 changed since is downloaded, and a document whose bytes did not change is not read again.
 
 Each advisory is downloaded within bounds (size, time); its ``.sha512``/``.sha256`` must match; its ``.asc``
-must verify against the subscription's pinned keys (without pinned keys it is imported as "signature not
-verifiable"); it must be valid CSAF (schema and mandatory tests); then its vulnerabilities go into the
+is checked against the keys of each who subscribed, apart (:func:`mamori.advisory.subscribe.trust_domains`:
+each team of the team server with the keys it pinned, and the command line's own keys): for each the state
+is ``valid`` (one of its keys made the signature), ``failed`` (it pinned keys and none of them made it, or
+there is no ``.asc``), ``not-verifiable`` (it pinned none) or ``missing`` (no ``.asc``, no keys). The
+advisory is downloaded once per provider and stored once; it is rejected when every one of them says
+``failed``. Each team's state is stored for it (``csaf_advisory_team``): a team sees an advisory verified
+only by its own keys, and applying it to the inventory leaves out the products of the teams whose keys
+refused it; it must be valid CSAF (schema and mandatory tests); then its vulnerabilities go into the
 knowledge base (source ``csaf:<publisher namespace>``, see :mod:`mamori.advisory.csaf_kb`). A bad advisory is rejected alone, with
 its reason. What the provider does that CSAF 2.0 does not allow but can be coped with (index paths not
 relative to the folder, ROLIE links to another host, missing hash files …) is reported as a deviation.
@@ -16,6 +22,7 @@ relative to the folder, ROLIE links to another host, missing hash files …) is 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -39,7 +46,7 @@ from mamori.advisory.subscribe import (
     list_subscriptions,
     now_iso,
     parse_json,
-    pinned_certs,
+    trust_domains,
 )
 from mamori.display import visible
 from mamori.errors import InputError
@@ -128,6 +135,18 @@ class PullReport:
                 "not_applied_advisories": [{"url": u, "reason": r} for u, r in self.apply_rejected],
             },
         }
+
+
+@dataclass(frozen=True)
+class Signature:
+    """An advisory's signature state: ``overall`` (the command line's keys when they judge, else the best
+    of the teams': what ``csaf_advisory.signature`` holds) and each team's own."""
+
+    overall: str
+    teams: dict[int, str] = field(default_factory=dict)
+
+
+_RANK = {"valid": 0, "not-verifiable": 1, "missing": 2, "failed": 3}
 
 
 @dataclass
@@ -323,20 +342,22 @@ class _Pull:
 
     # --- the advisories
 
-    def check(self, cand: Candidate, known: dict[str, str], certs: list[Any]) -> tuple[bytes, str] | None:
+    def check(
+        self, cand: Candidate, known: dict[str, str], domains: dict[int | None, list[Any]]
+    ) -> tuple[bytes, Signature] | None:
         """(the document, its signature state) once its hashes and signature are checked, or None when it is
         rejected, failed or unchanged. Runs in the download threads."""
         try:
-            return self._check(cand, known, certs)
+            return self._check(cand, known, domains)
         except InputError as exc:  # the document, a hash file or the signature could not be downloaded
             self.report.failed.append((exc.path or cand.url, exc.problem))
             with _LOCK:
                 self.broken.update(cand.distributions)
             return None
 
-    def _check(self, cand: Candidate, known: dict[str, str], certs: list[Any]) -> tuple[bytes, str] | None:
-        from mamori.advisory.signing import verify
-
+    def _check(
+        self, cand: Candidate, known: dict[str, str], domains: dict[int | None, list[Any]]
+    ) -> tuple[bytes, Signature] | None:
         url = cand.url
         raw = self.client.get(url, "csaf-doc")
         if raw is None:
@@ -369,28 +390,17 @@ class _Pull:
         if not checked:
             self.report.deviate("hash-missing", url, _("neither .sha256 nor .sha512 exists"))
         signature = self.client.get(cand.signature or f"{url}.asc", "csaf-small")
-        if signature is None:
-            if certs:
-                self.report.rejected.append((url, _("no .asc signature, and keys are pinned")))
-                return None
+        states, refusal = _judge_signature(raw, signature, domains)
+        if signature is None and "missing" in states.values():
             self.report.deviate("signature-missing", url, _("no .asc signature"))
-            state = "missing"
-        elif certs:
-            verdict = verify(raw, signature, certs)
-            if verdict != "valid":
-                reason = (
-                    _("the signature was not made by a pinned key")
-                    if verdict == "unverifiable"
-                    else _("the signature does not verify")
-                )
-                self.report.rejected.append((url, reason))
-                return None
-            state = "valid"
-        else:
-            state = "not-verifiable"
-        return raw, state
+        if all(state == "failed" for state in states.values()):
+            self.report.rejected.append((url, refusal or _("the signature does not verify")))
+            return None
+        teams = {team: state for team, state in states.items() if team is not None}
+        overall = states.get(None) or min(teams.values(), key=_RANK.__getitem__)
+        return raw, Signature(overall, teams)
 
-    def judge(self, url: str, raw: bytes, state: str) -> tuple[bytes, Any, str] | None:
+    def judge(self, url: str, raw: bytes, state: Signature) -> tuple[bytes, Any, Signature] | None:
         """(the document, parsed, its signature state) when it is valid CSAF, else None (rejected)."""
         try:
             data = parse_json(raw, url)
@@ -429,16 +439,62 @@ def csaf_errors(data: Any) -> list[str]:
     return validate(data).errors
 
 
-def _known(store: Store, sid: int) -> tuple[dict[str, str], dict[str, str]]:
-    """The advisories pulled before: URL → sha256, URL → current_release_date."""
+def _judge_signature(
+    raw: bytes, signature: bytes | None, domains: dict[int | None, list[Any]]
+) -> tuple[dict[int | None, str], str | None]:
+    """Each judge's state of the signature (see the module), and why the first that refused it did."""
+    from mamori.advisory.signing import verify
+
+    states: dict[int | None, str] = {}
+    refusal: str | None = None
+    verdicts: dict[tuple[str, ...], str] = {}
+    for who, certs in domains.items():
+        if not certs:
+            states[who] = "missing" if signature is None else "not-verifiable"
+            continue
+        if signature is None:
+            states[who] = "failed"
+            refusal = refusal or _("no .asc signature, and keys are pinned")
+            continue
+        marks = tuple(sorted(str(c.fingerprint) for c in certs))
+        if marks not in verdicts:
+            verdicts[marks] = verify(raw, signature, certs)
+        verdict = verdicts[marks]
+        states[who] = "valid" if verdict == "valid" else "failed"
+        if verdict != "valid" and refusal is None:
+            refusal = (
+                _("the signature was not made by a pinned key")
+                if verdict == "unverifiable"
+                else _("the signature does not verify")
+            )
+    return states, refusal
+
+
+def _known(store: Store, sid: int, teams: list[int]) -> tuple[dict[str, str], dict[str, str], bool]:
+    """The advisories pulled before: URL → sha256, URL → current_release_date, and whether one was left
+    out: an advisory that a team of the subscription has no signature state for yet (it subscribed, or
+    pinned a key, since) is downloaded and checked again."""
+    from sqlalchemy import func
+
     table = t.AdvisoryRow.__table__
+    a = t.AdvisoryTeamRow.__table__
     with store.engine.connect() as conn:
         rows = conn.execute(
-            select(table.c.url, table.c.sha256, table.c.current_release_date).where(
+            select(table.c.id, table.c.url, table.c.sha256, table.c.current_release_date).where(
                 table.c.subscription_id == sid
             )
         ).all()
-    return {r[0]: r[1] for r in rows}, {r[0]: r[2] for r in rows}
+        judged: dict[int, int] = {}
+        if teams:
+            judged = dict(
+                conn.execute(
+                    select(a.c.advisory_id, func.count())
+                    .where(a.c.team_id.in_(teams), a.c.advisory_id.in_([r[0] for r in rows] or [-1]))
+                    .group_by(a.c.advisory_id)
+                ).all()
+            )
+    current = [r for r in rows if judged.get(r[0], 0) >= len(teams)]
+    return {r[1]: r[2] for r in current}, {r[1]: r[3] for r in current}, len(current) < len(rows)
 
 
 class _Applier:
@@ -448,8 +504,23 @@ class _Applier:
     def __init__(self, store: Store, sub: Subscription, report: PullReport) -> None:
         self.store, self.sub, self.report = store, sub, report
         self.releases: list[Any] | None = None
+        self.owned: dict[int, set[str]] | None = None
 
-    def __call__(self, url: str, data: Any) -> None:
+    def _owned(self, teams: list[int]) -> dict[int, set[str]]:
+        """Team id → the names of its products."""
+        if self.owned is None:
+            from mamori.accounts import team_products
+            from mamori.portfolio import tables as pt
+
+            with self.store.engine.connect() as conn:
+                names = dict(conn.execute(select(pt.ProductRow.id, pt.ProductRow.name)).all())
+            self.owned = {
+                team: {names[p] for p in products if p in names}
+                for team, products in team_products(self.store, teams).items()
+            }
+        return self.owned
+
+    def __call__(self, url: str, data: Any, signature: Signature | None = None) -> None:
         from mamori.portfolio.csafin import apply_advisory, inventory
 
         if self.releases is None:
@@ -457,8 +528,16 @@ class _Applier:
             self.report.inventory_empty = not self.releases
         if not self.releases:  # nothing it could name: the advisory is not read again
             return
+        releases = self.releases
+        refused = [
+            team for team, state in (signature.teams if signature else {}).items() if state == "failed"
+        ]
+        if refused:  # not applied to the products of the teams whose keys refused it
+            owned = self._owned(sorted(signature.teams))  # type: ignore[union-attr]
+            left_out = set().union(*(owned.get(team, set()) for team in refused))
+            releases = [r for r in releases if r.product not in left_out]
         try:
-            done = apply_advisory(self.store, data, self.sub.publisher, url, self.releases)
+            done = apply_advisory(self.store, data, self.sub.publisher, url, releases)
         except InputError as exc:
             self.report.apply_rejected.append((url, visible(exc.problem[:200])))
             return
@@ -481,7 +560,7 @@ class _Applier:
 def _store_batch(
     store: Store,
     sub: Subscription,
-    batch: list[tuple[str, bytes, Any, str]],
+    batch: list[tuple[str, bytes, Any, Signature]],
     report: PullReport,
     known: dict[str, str],
     applier: _Applier | None = None,
@@ -491,7 +570,7 @@ def _store_batch(
     from mamori.store.documents import prepare
     from mamori.store.limits import record_problem
 
-    ready: list[tuple[str, bytes, Any, str, list[Any]]] = []
+    ready: list[tuple[str, bytes, Any, Signature, list[Any]]] = []
     for url, raw, data, state in batch:
         try:
             prepared = [prepare(r) for r in records(data)]
@@ -528,14 +607,14 @@ def _store_batch(
                 report.updated += 1
             else:
                 report.new += 1
-            report.signatures[state] += 1
+            report.signatures[state.overall] += 1
             report.records += len(prepared)
             if applier is not None:
-                applier(url, _data)
+                applier(url, _data, state)
 
 
 def _write_group(
-    store: Store, sub: Subscription, group: list[tuple[str, bytes, Any, str, list[Any]]]
+    store: Store, sub: Subscription, group: list[tuple[str, bytes, Any, Signature, list[Any]]]
 ) -> None:
     from mamori.store.writer import upsert
 
@@ -555,21 +634,40 @@ def _write_group(
                 "tracking_id": str(tracking["id"])[:200],
                 "version": str(tracking.get("version", ""))[:32],
                 "current_release_date": str(tracking.get("current_release_date", ""))[:40],
-                "signature": state,
+                "signature": state.overall,
                 "pulled_at": stamp,
                 "doc": raw,
             }
         )
     from mamori.accounts.core import _write
 
+    a = t.AdvisoryRow.__table__
     with _write(store) as conn:
-        upsert(conn, t.AdvisoryRow.__table__, rows, keys=["subscription_id", "url"])
+        upsert(conn, a, rows, keys=["subscription_id", "url"])
+        judged = [(url, state.teams) for url, _raw, _data, state, _prepared in group if state.teams]
+        if judged:
+            ids = dict(
+                conn.execute(
+                    select(a.c.url, a.c.id).where(
+                        a.c.subscription_id == sub.id, a.c.url.in_([url for url, _teams in judged])
+                    )
+                ).all()
+            )
+            team_rows = [
+                {"advisory_id": ids[url], "team_id": team, "signature": state}
+                for url, teams in judged
+                for team, state in sorted(teams.items())
+            ]
+            upsert(conn, t.AdvisoryTeamRow.__table__, team_rows, keys=["advisory_id", "team_id"])
 
 
 def pull_one(store: Store, sub: Subscription, client: Client, apply: bool = True) -> PullReport:
     """Pull one subscription; unless ``apply`` is false, each new or updated advisory is also applied to
     the inventory (:func:`mamori.portfolio.csafin.apply_advisory`, the publisher as supplier)."""
-    run = _Pull(store, sub, client)
+    domains = trust_domains(store, sub.id)
+    known, dates, stale = _known(store, sub.id, [team for team in domains if team is not None])
+    # advisories to check again for a team: the distributions are listed in full (not from the watermarks)
+    run = _Pull(store, dataclasses.replace(sub, watermarks={}) if stale else sub, client)
     report = run.report
     report.apply_skipped = not apply
     applier = _Applier(store, sub, report) if apply else None
@@ -599,9 +697,7 @@ def pull_one(store: Store, sub: Subscription, client: Client, apply: bool = True
         for feed in rolie.get("feeds", []) if isinstance(rolie.get("feeds"), list) else []:
             if isinstance(feed, dict) and isinstance(feed.get("url"), str):
                 run.feed(urljoin(sub.metadata_url, feed["url"]))
-    known, dates = _known(store, sub.id)
-    certs = pinned_certs(store, sub.id)
-    batch: list[tuple[str, bytes, Any, str]] = []
+    batch: list[tuple[str, bytes, Any, Signature]] = []
     # listed again with the release date already pulled (a pull after one that could not finish): unchanged
     same = [
         c
@@ -615,7 +711,7 @@ def pull_one(store: Store, sub: Subscription, client: Client, apply: bool = True
 
     # the download threads keep the caller's address guard (the team server pulls under one)
     with ThreadPoolExecutor(max_workers=DOWNLOADS, initializer=guard_thread, initargs=(current(),)) as pool:
-        fetched = pool.map(lambda c: (c.url, run.check(c, known, certs)), ordered)
+        fetched = pool.map(lambda c: (c.url, run.check(c, known, domains)), ordered)
         for url, checked in fetched:  # validation here, while the threads download the next ones
             judged = run.judge(url, *checked) if checked is not None else None
             if judged is not None:

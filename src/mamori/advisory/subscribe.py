@@ -4,7 +4,11 @@
 given; for a domain ``https://DOMAIN/.well-known/csaf/provider-metadata.json`` (7.1.9), then the ``CSAF:``
 lines of ``https://DOMAIN/.well-known/security.txt`` (7.1.8), then ``https://csaf.data.security.DOMAIN``
 (7.1.10). The metadata must be valid against the OASIS provider schema. OpenPGP keys given by the person are
-pinned (fingerprint and certificate stored): only they make a signature valid at pull time. Plain ``http://``
+pinned (fingerprint and certificate stored): only they make a signature valid at pull time. Keys are pinned
+for whoever subscribes: the command line pins the store's own keys, a team of the team server (``team_id``,
+``mamori csaf subscribe --team``) its own. One team's keys make no other team trust an advisory: a pull
+downloads each advisory once per provider and checks its signature against each team's keys apart
+(:func:`trust_domains`, :mod:`mamori.advisory.pull`). Plain ``http://``
 is refused except on loopback addresses (127.0.0.0/8, ::1), which tests use.
 
 :func:`advisories` gives the CSAF documents pulled for each subscription, parsed, for code that applies a
@@ -201,7 +205,8 @@ class Subscription:
     counts: dict[str, Any]
     deviations: list[dict[str, str]]
     watermarks: dict[str, str]
-    keys: list[str] = field(default_factory=list)  # pinned fingerprints
+    keys: list[str] = field(default_factory=list)  # fingerprints pinned on the command line (of no team)
+    team_keys: dict[int, list[str]] = field(default_factory=dict)  # team id → the fingerprints it pinned
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -225,9 +230,13 @@ def _write(store: Store) -> Any:
     return write(store)
 
 
-def subscribe(store: Store, target: str, key_files: list[Path] | None = None) -> Subscription:
+def subscribe(
+    store: Store, target: str, key_files: list[Path] | None = None, team_id: int | None = None
+) -> Subscription:
     """Find the provider of ``target``, pin the keys in ``key_files`` and store the subscription (an
-    existing subscription to the same metadata URL gets the keys added)."""
+    existing subscription to the same metadata URL gets the keys added). With ``team_id`` the subscription
+    becomes one of the team's and the keys are the team's own: no other team trusts them; else they are the
+    store's own (the command line's)."""
     from mamori.advisory.signing import load_public_keys
 
     certs = [(c, p) for p in key_files or [] for c in load_public_keys(p)]
@@ -255,17 +264,57 @@ def subscribe(store: Store, target: str, key_files: list[Path] | None = None) ->
             ).inserted_primary_key[0]
         else:
             sid = row[0]
-        pinned = set(_keys(conn, sid))
-        for cert, _path in certs:
-            fpr = str(cert.fingerprint).upper()
-            if fpr not in pinned:
-                conn.execute(
-                    insert(t.SubscriptionKeyRow).values(
-                        subscription_id=sid, fingerprint=fpr, armored=str(cert)
+        if team_id is None:
+            pinned = set(_keys(conn, sid))
+            for cert, _path in certs:
+                fpr = str(cert.fingerprint).upper()
+                if fpr not in pinned:
+                    conn.execute(
+                        insert(t.SubscriptionKeyRow).values(
+                            subscription_id=sid, fingerprint=fpr, armored=str(cert)
+                        )
                     )
-                )
-                pinned.add(fpr)
+                    pinned.add(fpr)
+        else:
+            _link(conn, int(sid), team_id)
+            pinned = set(_team_keys(conn, sid).get(team_id, []))
+            added = False
+            for cert, _path in certs:
+                fpr = str(cert.fingerprint).upper()
+                if fpr not in pinned:
+                    conn.execute(
+                        insert(t.SubscriptionTeamKeyRow).values(
+                            subscription_id=sid, team_id=team_id, fingerprint=fpr, armored=str(cert)
+                        )
+                    )
+                    pinned.add(fpr)
+                    added = True
+            if added:  # the team's verdicts on what was pulled before are made again by the next pull
+                _forget_team_states(conn, int(sid), team_id)
     return get_subscription(store, int(sid))
+
+
+def _team_keys(conn: Any, sid: int) -> dict[int, list[str]]:
+    k = t.SubscriptionTeamKeyRow
+    out: dict[int, list[str]] = {}
+    rows = conn.execute(
+        select(k.team_id, k.fingerprint).where(k.subscription_id == sid).order_by(k.team_id, k.fingerprint)
+    )
+    for team_id, fpr in rows:
+        out.setdefault(int(team_id), []).append(fpr)
+    return out
+
+
+def _forget_team_states(conn: Any, sid: int, team_id: int | None = None) -> None:
+    """Drop the per-team signature states of the subscription's advisories (of one team, or every one)."""
+    from sqlalchemy import delete
+
+    a = t.AdvisoryTeamRow
+    ids = select(t.AdvisoryRow.id).where(t.AdvisoryRow.subscription_id == sid).scalar_subquery()
+    query = delete(a).where(a.advisory_id.in_(ids))
+    if team_id is not None:
+        query = query.where(a.team_id == team_id)
+    conn.execute(query)
 
 
 def _keys(conn: Any, sid: int) -> list[str]:
@@ -277,7 +326,7 @@ def _keys(conn: Any, sid: int) -> list[str]:
     return [r[0] for r in rows]
 
 
-def _of(row: Any, keys: list[str]) -> Subscription:
+def _of(row: Any, keys: list[str], team_keys: dict[int, list[str]] | None = None) -> Subscription:
     return Subscription(
         row.id,
         row.metadata_url,
@@ -291,6 +340,7 @@ def _of(row: Any, keys: list[str]) -> Subscription:
         json.loads(row.deviations or "[]"),
         json.loads(row.watermarks or "{}"),
         keys,
+        team_keys or {},
     )
 
 
@@ -299,7 +349,7 @@ def list_subscriptions(store: Store, only: int | None = None) -> list[Subscripti
         query = select(t.SubscriptionRow.__table__).order_by(t.SubscriptionRow.id)
         if only is not None:
             query = query.where(t.SubscriptionRow.id == only)
-        return [_of(r, _keys(conn, r.id)) for r in conn.execute(query).all()]
+        return [_of(r, _keys(conn, r.id), _team_keys(conn, r.id)) for r in conn.execute(query).all()]
 
 
 def get_subscription(store: Store, sid: int) -> Subscription:
@@ -309,15 +359,35 @@ def get_subscription(store: Store, sid: int) -> Subscription:
     return found[0]
 
 
-def pinned_certs(store: Store, sid: int) -> list[Any]:
+def pinned_certs(store: Store, sid: int, team_id: int | None = None) -> list[Any]:
+    """The keys pinned for the subscription on the command line, or by the team given."""
+    return trust_domains(store, sid, every=True).get(team_id, [])
+
+
+def trust_domains(store: Store, sid: int, *, every: bool = False) -> dict[int | None, list[Any]]:
+    """Who judges the subscription's signatures, each with its own pinned keys: every team of the
+    subscription (team id → its keys) and the store's own keys (None), when the command line pinned some
+    or no team subscribed (``every``: None always). An advisory is trusted for one of them only by its
+    keys."""
     from mamori.advisory.signing import _sequoia
 
     with store.engine.connect() as conn:
-        rows = conn.execute(
+        own = conn.execute(
             select(t.SubscriptionKeyRow.armored).where(t.SubscriptionKeyRow.subscription_id == sid)
         ).all()
-    pgp = _sequoia()
-    return [pgp.Cert.from_bytes(r[0].encode("ascii")) for r in rows]
+        k = t.SubscriptionTeamKeyRow
+        team_rows = conn.execute(select(k.team_id, k.armored).where(k.subscription_id == sid)).all()
+        teams = conn.scalars(
+            select(t.SubscriptionTeamRow.team_id).where(t.SubscriptionTeamRow.subscription_id == sid)
+        ).all()
+    pgp = _sequoia() if own or team_rows else None
+    out: dict[int | None, list[Any]] = {int(team): [] for team in teams}
+    if every or own or not teams:
+        out[None] = [pgp.Cert.from_bytes(r[0].encode("ascii")) for r in own] if pgp else []
+    for team_id, armored in team_rows:
+        if int(team_id) in out:
+            out[int(team_id)].append(pgp.Cert.from_bytes(armored.encode("ascii")))  # type: ignore[union-attr]
+    return out
 
 
 @dataclass
@@ -370,16 +440,18 @@ def subscription_teams(store: Store) -> dict[int, set[int]]:
 def link_team(store: Store, subscription_id: int, team_id: int) -> None:
     """Make the subscription one of the team's (nothing when it already is)."""
     with _write(store) as conn:
-        found = conn.execute(
-            select(t.SubscriptionTeamRow.id).where(
-                t.SubscriptionTeamRow.subscription_id == subscription_id,
-                t.SubscriptionTeamRow.team_id == team_id,
-            )
-        ).first()
-        if found is None:
-            conn.execute(
-                insert(t.SubscriptionTeamRow).values(subscription_id=subscription_id, team_id=team_id)
-            )
+        _link(conn, subscription_id, team_id)
+
+
+def _link(conn: Any, subscription_id: int, team_id: int) -> None:
+    found = conn.execute(
+        select(t.SubscriptionTeamRow.id).where(
+            t.SubscriptionTeamRow.subscription_id == subscription_id,
+            t.SubscriptionTeamRow.team_id == team_id,
+        )
+    ).first()
+    if found is None:
+        conn.execute(insert(t.SubscriptionTeamRow).values(subscription_id=subscription_id, team_id=team_id))
 
 
 def unsubscribe(store: Store, subscription_id: int, team_id: int | None = None) -> bool:
@@ -395,6 +467,13 @@ def unsubscribe(store: Store, subscription_id: int, team_id: int | None = None) 
                     t.SubscriptionTeamRow.team_id == team_id,
                 )
             )
+            conn.execute(
+                delete(t.SubscriptionTeamKeyRow).where(
+                    t.SubscriptionTeamKeyRow.subscription_id == subscription_id,
+                    t.SubscriptionTeamKeyRow.team_id == team_id,
+                )
+            )
+            _forget_team_states(conn, subscription_id, team_id)
             left = conn.execute(
                 select(func.count())
                 .select_from(t.SubscriptionTeamRow)
@@ -402,20 +481,38 @@ def unsubscribe(store: Store, subscription_id: int, team_id: int | None = None) 
             ).scalar_one()
             if left:
                 return False
-        for table in (t.SubscriptionTeamRow, t.SubscriptionKeyRow, t.AdvisoryRow):
+        _forget_team_states(conn, subscription_id)
+        for table in (t.SubscriptionTeamRow, t.SubscriptionTeamKeyRow, t.SubscriptionKeyRow, t.AdvisoryRow):
             conn.execute(delete(table).where(table.subscription_id == subscription_id))
         conn.execute(delete(t.SubscriptionRow).where(t.SubscriptionRow.id == subscription_id))
     return True
 
 
-def advisory_list(store: Store, subscription_id: int) -> list[dict[str, Any]]:
-    """The advisories pulled for a subscription without their documents (newest release first)."""
+def advisory_list(store: Store, subscription_id: int, team_id: int | None = None) -> list[dict[str, Any]]:
+    """The advisories pulled for a subscription without their documents (newest release first). With
+    ``team_id`` the signature state is the team's own (checked against its keys only: ``valid``,
+    ``failed`` when its keys do not verify it, ``not-verifiable`` when it pinned none, ``missing``;
+    ``unchecked`` until the next pull after the team subscribed or pinned a key)."""
     table = t.AdvisoryRow.__table__
     cols = [table.c[n] for n in ("url", "sha256", "tracking_id", "version", "current_release_date")]
     query = (
-        select(*cols, table.c.signature, table.c.pulled_at)
+        select(table.c.id, *cols, table.c.signature, table.c.pulled_at)
         .where(table.c.subscription_id == subscription_id)
         .order_by(table.c.current_release_date.desc(), table.c.url)
     )
     with store.engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(query)]
+        rows = [dict(r._mapping) for r in conn.execute(query)]
+        states: dict[int, str] = {}
+        if team_id is not None:
+            a = t.AdvisoryTeamRow
+            ids = select(table.c.id).where(table.c.subscription_id == subscription_id).scalar_subquery()
+            states = dict(
+                conn.execute(
+                    select(a.advisory_id, a.signature).where(a.team_id == team_id, a.advisory_id.in_(ids))
+                ).all()
+            )
+    for row in rows:
+        ident = row.pop("id")
+        if team_id is not None:
+            row["signature"] = states.get(ident, "unchecked")
+    return rows

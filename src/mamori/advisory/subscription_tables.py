@@ -6,7 +6,12 @@ The Alembic migration ``0017_C_csaf_subscription`` creates them.
   ``well-known``, ``security.txt``, ``dns``), the publisher's name and namespace, the last pull (time,
   counts as JSON), the deviations from CSAF 2.0 met (JSON list) and the watermarks of its distributions
   (JSON: feed or folder URL → the newest ``updated`` / changes.csv time fully pulled).
-- ``csaf_subscription_key``: the OpenPGP keys pinned for it: fingerprint and the armored certificate.
+- ``csaf_subscription_key``: the OpenPGP keys pinned for it on the command line (of no team): fingerprint
+  and the armored certificate.
+- ``csaf_subscription_team_key`` (migration ``0019_B_bundle_jobs_team_keys``): the keys a team of the team
+  server pinned for it: one team's keys make no other team trust an advisory.
+- ``csaf_advisory_team``: each advisory's signature state for each team of its subscription, checked
+  against that team's keys only (the advisory itself is downloaded once per provider).
 - ``csaf_advisory``: each advisory pulled: its URL, sha256, tracking id and version, current release date,
   the signature state (``valid``, ``not-verifiable``, ``missing``) and the document as published.
 """
@@ -77,3 +82,30 @@ class SubscriptionTeamRow(Base):
         ForeignKey("csaf_subscription.id", ondelete="CASCADE"), index=True
     )
     team_id: Mapped[int] = mapped_column(ForeignKey("account_team.id", ondelete="CASCADE"), index=True)
+
+
+class SubscriptionTeamKeyRow(Base):
+    """A key one team pinned for a subscription (migration ``0019_B_bundle_jobs_team_keys``)."""
+
+    __tablename__ = "csaf_subscription_team_key"
+    __table_args__ = (UniqueConstraint("subscription_id", "team_id", "fingerprint"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("csaf_subscription.id", ondelete="CASCADE"), index=True
+    )
+    team_id: Mapped[int] = mapped_column(ForeignKey("account_team.id", ondelete="CASCADE"), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    armored: Mapped[str] = mapped_column(Text)
+
+
+class AdvisoryTeamRow(Base):
+    """An advisory's signature state for one team: verified against that team's pinned keys only."""
+
+    __tablename__ = "csaf_advisory_team"
+    __table_args__ = (UniqueConstraint("advisory_id", "team_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    advisory_id: Mapped[int] = mapped_column(ForeignKey("csaf_advisory.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("account_team.id", ondelete="CASCADE"), index=True)
+    signature: Mapped[str] = mapped_column(String(16))  # valid | not-verifiable | missing

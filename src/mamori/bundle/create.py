@@ -12,8 +12,10 @@ key give the same bytes; ECDSA signatures are randomised, ed25519 ones are not):
 - ``declaration/<assessment>-<framework>/declaration.json`` and ``declaration.ja.pdf`` /
   ``declaration.en.pdf`` for each assessment named, and ``label.ja.html`` / ``label.en.html`` when it is a
   JC-STAR ☆1 assessment with label fields;
-- ``manifest.json``: product, release, supplier and every part above with kind, media type, size and
-  SHA-256;
+- ``manifest.json``: product, release, supplier, the release date (``release_date``, YYYY-MM-DD, and
+  ``release_date_source``: ``given`` for ``--release-date``, else ``sbom`` for the SBOM's metadata timestamp,
+  else ``release`` for the day the release was stored) and every part above with kind, media type, size and
+  SHA-256; the manifest is the signed statement's predicate, so the release date is covered by the signature;
 - ``attestation.dsse.json``: the DSSE envelope of the in-toto Statement whose subjects are every member
   above (manifest included).
 """
@@ -114,7 +116,15 @@ def _invariant_pdf() -> Iterator[None]:
         rl_config.invariant = before
 
 
-def _sbom_parts(store: Store, product: str, release: str) -> tuple[list[Part], str | None]:
+@dataclass(frozen=True, slots=True)
+class _Sbom:
+    parts: list[Part]
+    stored_at: str | None
+    timestamp: dt.datetime | None  # the SBOM's metadata timestamp
+    release_created: str | None  # when the release was stored
+
+
+def _sbom_parts(store: Store, product: str, release: str) -> _Sbom:
     from sqlalchemy import select
 
     from mamori.portfolio import tables as t
@@ -125,7 +135,9 @@ def _sbom_parts(store: Store, product: str, release: str) -> tuple[list[Part], s
     with store.engine.connect() as conn:
         rid = release_id(conn, product, release)
         row = conn.execute(
-            select(s.c.file_name, s.c.imported_at).join(r, r.c.current_sbom_id == s.c.id).where(r.c.id == rid)
+            select(s.c.file_name, s.c.imported_at, r.c.created_at)
+            .join(r, r.c.current_sbom_id == s.c.id)
+            .where(r.c.id == rid)
         ).first()
     if row is None:
         raise InputError(
@@ -136,10 +148,36 @@ def _sbom_parts(store: Store, product: str, release: str) -> tuple[list[Part], s
         )
     original = original_bytes(store, product, release)
     _fmt, doc = parse_sbom(original, Path(row.file_name))
-    return [
+    parts = [
         Part(f"sbom/original/{safe_name(row.file_name, 'sbom')}", "sbom", original),
         Part("sbom/sbom.cdx.json", "sbom-cyclonedx", write_json(doc)),
-    ], row.imported_at
+    ]
+    return _Sbom(parts, row.imported_at, doc.timestamp, row.created_at)
+
+
+def release_date(sbom: _Sbom, given: str | None) -> tuple[str | None, str | None]:
+    """The release's date (YYYY-MM-DD) and where it came from: ``given`` (``--release-date``), else ``sbom``
+    (the SBOM's metadata timestamp, when it is a real date), else ``release`` (the day the release was
+    stored). (None, None) when none is known."""
+    from mamori.model.timestamps import iso_date
+
+    if given:
+        return given, "given"
+    day = iso_date(sbom.timestamp) if sbom.timestamp is not None else None
+    if day and _plain_date(day):
+        return day, "sbom"
+    day = iso_date(sbom.release_created) if sbom.release_created else None
+    if day and _plain_date(day):
+        return day, "release"
+    return None, None
+
+
+def _plain_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _vex_part(store: Store, product: str, release: str, supplier: str) -> Part | None:
@@ -297,11 +335,15 @@ def create_bundle(
     approver: str | None = None,
     date: str | None = None,
     namespace: str | None = None,
+    released_on: str | None = None,
 ) -> CreatedBundle:
-    """The bundle of ``product`` ``release`` signed by ``signer`` (see the module)."""
+    """The bundle of ``product`` ``release`` signed by ``signer`` (see the module); ``released_on``
+    (YYYY-MM-DD) is the release's date when given, else it comes from the SBOM or the release record."""
     product, release = product.strip(), release.strip()
     who = _supplier(store, product, supplier)
-    parts, stored_at = _sbom_parts(store, product, release)
+    sbom = _sbom_parts(store, product, release)
+    parts = list(sbom.parts)
+    day, day_source = release_date(sbom, released_on)
     vex_part = _vex_part(store, product, release, who)
     if vex_part is not None:
         parts.append(vex_part)
@@ -317,10 +359,13 @@ def create_bundle(
         "product": product,
         "release": release,
         "supplier": who,
-        "sbom_stored_at": stored_at,
+        "sbom_stored_at": sbom.stored_at,
         "generated_by": f"mamori {__version__}",
         "parts": [p.entry() for p in parts],
     }
+    if day is not None:
+        manifest["release_date"] = day
+        manifest["release_date_source"] = day_source
     manifest_part = Part(MANIFEST, "manifest", dumps(manifest))
     payload = dumps(statement(manifest_part, parts, manifest))
     envelope = sign(payload, signer)

@@ -332,8 +332,10 @@ def import_bundle(
     *,
     who: str | None = None,
     match: bool = True,
+    verified: VerifiedBundle | None = None,
 ) -> BundleImport:
-    """Verify the bundle, then store it (see the module); :class:`BundleRefused` when verification fails."""
+    """Verify the bundle, then store it (see the module); :class:`BundleRefused` when verification fails.
+    ``verified``: the verification of this very file already made (it is not made again)."""
     from mamori.portfolio import tables as t
     from mamori.portfolio.archive import store_sbom_conn
     from mamori.portfolio.rematch import match_release
@@ -341,7 +343,8 @@ def import_bundle(
     from mamori.store.writer import now
     from mamori.triage.records import default_who
 
-    verified = verify_bundle(path, keys, pinned=lambda supplier: pinned_keys(store, supplier))
+    if verified is None:
+        verified = verify_bundle(path, keys, pinned=lambda supplier: pinned_keys(store, supplier))
     if not verified.ok:
         raise BundleRefused(verified)
     supplier = _text(verified.supplier, "supplier")

@@ -12,12 +12,21 @@ The Alembic migration ``0017_E_bundle`` (store/migrations/versions/0017_E_bundle
 - ``bundle_trusted_key``: the public keys pinned per supplier (PEM, key id); a bundle verified without
   ``--key`` must be signed by one of its supplier's pinned keys.
 
+- ``bundle_job`` (migration ``0019_B_bundle_jobs_team_keys``): a bundle received by the team server, its
+  verification and import as a background job: the job's id (what the client polls), the team and principal
+  that sent it and whether that principal may write every product, the bundle's SHA-256, size and the key
+  sent with it, the dedup key (team and bundle SHA-256: the same bundle sent twice is one import; cleared
+  when the job fails, so it may be sent again), the state (``queued`` → ``running`` → ``done`` |
+  ``failed``), the one-line reason a failed one was refused, the report (JSON: the import with its
+  differences from the previous bundle and the contract check, or the verification's failures), the import
+  it became, when it was submitted, started and finished, and the bundle's bytes (zlib) until it ends.
+
 Times are UTC ISO 8601 strings, as in the portfolio tables.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mamori.store.schema import Base
@@ -67,3 +76,26 @@ class TrustedKeyRow(Base):
     added_by: Mapped[str] = mapped_column(String(200))
 
     __table_args__ = (UniqueConstraint("supplier", "key_id", name="uq_bundle_trusted_key"),)
+
+
+class BundleJobRow(Base):
+    __tablename__ = "bundle_job"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    team_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("account_team.id", name="fk_bundle_job_team", ondelete="CASCADE"), index=True
+    )
+    submitted_by: Mapped[str] = mapped_column(String(200))
+    every_product: Mapped[bool] = mapped_column(Boolean)
+    bundle_sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    key_pem: Mapped[str | None] = mapped_column(Text)
+    dedup_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)  # queued | running | done | failed
+    error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[str | None] = mapped_column(Text)  # JSON
+    import_id: Mapped[int | None] = mapped_column(Integer)
+    submitted_at: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[str | None] = mapped_column(String(32))
+    finished_at: Mapped[str | None] = mapped_column(String(32))
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)  # zlib; cleared once the job ends

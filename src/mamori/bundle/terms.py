@@ -4,13 +4,17 @@ The delivery is what the bundle holds: its original SBOM (parsed), its VEX docum
 CSAF parts (for each vulnerability: when it became known — ``discovery_date``, else ``release_date`` — and
 when the supplier told, the advisory's ``initial_release_date``), its first self-conformity declaration,
 the date of delivery (the manifest's ``created_at`` when the bundle carries one, else the day of the import)
-and the release date (the manifest's ``release_date``, when the bundle carries one). A bundle carries no
-publication date of a new critical CVE: clauses that need one come out ``confirm``.
+and the release date (the manifest's ``release_date``, which every bundle ``mamori bundle create`` writes
+carries). The publication date of a new critical CVE (for the VEX timing term) is taken from the customer's
+knowledge base: the earliest publication, on or after the release date, of a vulnerability the bundle's VEX
+answers that is critical (a CVSS v3 or v4 base score of 9.0 or more); without one that clause comes out
+``confirm``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,8 +23,11 @@ import orjson
 from mamori.bundle.importer import read_parts
 from mamori.bundle.verify import VerifiedBundle
 from mamori.contract.check import Advisory, Delivery, Gap, check, counts, exit_code
+from mamori.contract.terms import Terms
 from mamori.errors import InputError
 from mamori.store import Store
+
+MAX_LOOKUPS = 5000  # vulnerabilities of the VEX looked up for the critical-CVE date
 
 
 @dataclass(slots=True)
@@ -99,8 +106,34 @@ def delivery_of(verified: VerifiedBundle, imported_on: dt.date) -> Delivery:
     )
 
 
-def check_bundle(store: Store, verified: VerifiedBundle, imported_on: dt.date | None = None) -> BundleTerms:
-    """The bundle checked against its supplier's agreed terms (``results`` None when there are none)."""
+def _critical(vulnerability: Any) -> bool:
+    return any(
+        s.method in ("CVSS_V3", "CVSS_V4")
+        and (s.score if s.score is not None else s.source_score or 0) >= 9.0
+        for s in vulnerability.severities
+    )
+
+
+def critical_published(delivery: Delivery, lookup: Callable[[str], Any]) -> dt.date | None:
+    """The earliest publication date, on or after the release date, of a critical vulnerability (CVSS v3/v4
+    base score 9.0 or more) the delivery's VEX answers, by ``lookup`` (an id → a store lookup or None)."""
+    ids = sorted({s.vulnerability.id for v in delivery.vex for s in v.statements if s.vulnerability.id})
+    dates = []
+    for ident in ids[:MAX_LOOKUPS]:
+        found = lookup(ident)
+        if found is None or not _critical(found.vulnerability):
+            continue
+        day = _date(found.vulnerability.published)
+        if day is not None and (delivery.release_date is None or day >= delivery.release_date):
+            dates.append(day)
+    return min(dates) if dates else None
+
+
+def check_bundle(
+    store: Store, verified: VerifiedBundle, imported_on: dt.date | None = None, terms: Terms | None = None
+) -> BundleTerms:
+    """The bundle checked against its supplier's agreed terms (``results`` None when there are none);
+    ``terms``: those to check against (default: the store's terms with the bundle's supplier)."""
     from mamori.contract.store import get_terms, supplier_name
 
     files = [str(p.get("name")) for p in verified.parts()]
@@ -108,11 +141,14 @@ def check_bundle(store: Store, verified: VerifiedBundle, imported_on: dt.date | 
         supplier = supplier_name(verified.supplier)
     except InputError:  # a name no terms can be stored under
         return BundleTerms(verified.supplier.strip()[:200], None, files)
-    terms = get_terms(store, supplier)
+    if terms is None:
+        terms = get_terms(store, supplier)
     if terms is None:
         return BundleTerms(supplier, None, files)
     day = imported_on or dt.datetime.now(dt.UTC).date()
-    return BundleTerms(supplier, check(terms, delivery_of(verified, day)), files)
+    delivery = delivery_of(verified, day)
+    delivery.critical_published = critical_published(delivery, store.lookup)
+    return BundleTerms(supplier, check(terms, delivery), files)
 
 
-__all__ = ["BundleTerms", "check_bundle", "delivery_of"]
+__all__ = ["BundleTerms", "check_bundle", "critical_published", "delivery_of"]

@@ -108,6 +108,11 @@ def create(
         "--namespace",
         help="CSAF publisher namespace (https URL), needed when the release has advisories.",
     ),
+    release_date: str | None = typer.Option(
+        None,
+        "--release-date",
+        help="Date of the release (YYYY-MM-DD; default: the SBOM's timestamp, else the day the release was stored).",
+    ),
     db: str | None = DB_OPTION,
     lang: str | None = LANG_OPTION,
 ) -> None:
@@ -122,6 +127,7 @@ def create(
     product, version = _place(release)
     signer = load_signer(key)
     day = parse_date(date, "--date") if date else None
+    released_on = parse_date(release_date, "--release-date") if release_date else None
     with open_store(db) as store:
         made = create_bundle(
             store,
@@ -133,6 +139,7 @@ def create(
             approver=approver,
             date=day,
             namespace=namespace,
+            released_on=released_on,
         )
     write_bytes_atomic(output, made.data)
     typer.echo(
@@ -146,6 +153,16 @@ def create(
             )
         )
     )
+    if made.manifest.get("release_date"):
+        typer.echo(
+            visible(
+                _("release date: {date} ({source})").format(
+                    date=made.manifest["release_date"], source=made.manifest["release_date_source"]
+                )
+            )
+        )
+    else:
+        typer.echo(_("release date: not known (timing terms will be for a person to confirm)"))
     for part in made.manifest["parts"]:
         typer.echo(visible(f"  {part['name']}  {part['sha256']}"))
 

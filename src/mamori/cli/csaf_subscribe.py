@@ -38,6 +38,11 @@ def subscribe_cmd(
     key: list[Path] = typer.Option(
         [], "--key", help="OpenPGP public key file(s) to pin: only they make a signature valid."
     ),
+    team: str | None = typer.Option(
+        None,
+        "--team",
+        help="Subscribe for this team of the team server: the keys are the team's own (no other team trusts them).",
+    ),
     db: str | None = DB_OPTION,
     fmt: str = FORMAT_OPTION,
 ) -> None:
@@ -49,9 +54,21 @@ def subscribe_cmd(
 
     _format(fmt)
     with _store(db) as store:
-        sub = subscribe(store, target, key)
+        team_id = None
+        if team is not None:
+            from mamori import accounts
+
+            found = accounts.get_team(store, team.strip())
+            if found is None:
+                raise InputError(None, _("--team: no team {name!r}").format(name=team))
+            team_id = found.id
+        sub = subscribe(store, target, key, team_id=team_id)
+    pinned = sub.keys if team_id is None else sub.team_keys.get(team_id, [])
     if fmt == "json":
-        typer.echo(json.dumps(sub.as_dict(), ensure_ascii=False, indent=2))
+        data = sub.as_dict()
+        if team_id is not None:
+            data = {**data, "team": team.strip(), "keys": pinned}  # type: ignore[union-attr]
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     typer.echo(
         visible(
@@ -60,9 +77,9 @@ def subscribe_cmd(
             )
         )
     )
-    for fpr in sub.keys:
+    for fpr in pinned:
         typer.echo(visible(_("  pinned key {fingerprint}").format(fingerprint=fpr)))
-    if not sub.keys:
+    if not pinned:
         typer.echo(_("  no key pinned: signatures will be shown as not verifiable"))
 
 
@@ -154,16 +171,19 @@ def _state(state: str) -> str:
         "valid": _("valid (pinned key)"),
         "not-verifiable": _("not verifiable (no key pinned)"),
         "missing": _("missing"),
+        "failed": _("signature failed (no pinned key made it)"),
     }.get(state, state)
 
 
 def list_cmd(db: str | None = DB_OPTION, fmt: str = FORMAT_OPTION) -> None:
     """List the CSAF subscriptions: provider, last pull, counts, pinned keys and deviations met."""
+    from mamori import accounts
     from mamori.advisory.subscribe import list_subscriptions
 
     _format(fmt)
     with _store(db) as store:
         subs = list_subscriptions(store)
+        names = {t.id: t.name for t in accounts.list_teams(store)} if any(s.team_keys for s in subs) else {}
     if fmt == "json":
         typer.echo(json.dumps([s.as_dict() for s in subs], ensure_ascii=False, indent=2))
         return
@@ -194,6 +214,14 @@ def list_cmd(db: str | None = DB_OPTION, fmt: str = FORMAT_OPTION) -> None:
             )
         keys = ", ".join(s.keys) if s.keys else _("none (signatures not verifiable)")
         typer.echo(visible(_("  pinned keys: {keys}").format(keys=keys)))
+        for team_id, fprs in sorted(s.team_keys.items()):
+            typer.echo(
+                visible(
+                    _("  pinned keys of team {team}: {keys}").format(
+                        team=names.get(team_id, team_id), keys=", ".join(fprs)
+                    )
+                )
+            )
         for d in s.deviations:
             typer.echo(
                 visible(

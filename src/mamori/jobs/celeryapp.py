@@ -45,6 +45,7 @@ TASKS = {
     "notify": "mamori.notify",
     "notify-test": "mamori.notify_test",
     "csaf-pull": "mamori.csaf_pull",
+    "bundle": "mamori.bundle",
 }
 # fault injection of the tests: pause-before-commit:<marker> or pause-after-notify:<marker>
 FAULT_ENV = "MAMORI_JOBS_FAULT"
@@ -265,11 +266,17 @@ def _register(app: Celery) -> None:
     def csaf_pull(store: Any, *, job_id: str, attempt: int, redelivered: bool, subscription_id: int) -> Any:
         return work.csaf_pull(store, int(subscription_id))
 
+    def bundle(store: Any, *, job_id: str, attempt: int, redelivered: bool, bundle_job: str) -> Any:
+        return work.process_bundle(store, bundle_job, redelivered=redelivered)
+
     def sweep(store: Any, *, job_id: str, attempt: int, redelivered: bool, older_than: float = 120.0) -> Any:
         tokens = work.sweep_uploads(store, older_than)
         for token in tokens:
             submit_celery(app, "upload", {"token": token})
-        return {"resubmitted": len(tokens)}
+        bundles = work.sweep_bundle_jobs(store, older_than)
+        for bundle_job in bundles:
+            submit_celery(app, "bundle", {"bundle_job": bundle_job})
+        return {"resubmitted": len(tokens), "bundles": len(bundles)}
 
     def probe(store: Any, *, job_id: str, attempt: int, redelivered: bool, **kwargs: Any) -> Any:
         return work.probe(store, job_id=job_id, attempt=attempt, **kwargs)
@@ -286,6 +293,7 @@ def _register(app: Celery) -> None:
         ("notify", notify),
         ("notify-test", notify_test),
         ("csaf-pull", csaf_pull),
+        ("bundle", bundle),
     ):
         task(kind, fn)
     app.conf.mamori_queue_names = queues.names

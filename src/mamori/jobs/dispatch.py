@@ -27,6 +27,7 @@ KINDS = (
     "notify",
     "notify-test",
     "csaf-pull",
+    "bundle",
 )
 
 
@@ -65,11 +66,16 @@ def run_inline(store: Store, kind: str, kwargs: dict[str, Any], job_id: str | No
             result = work.notify_test(store, int(kwargs["subscription_id"]))
         elif kind == "csaf-pull":
             result = work.csaf_pull(store, int(kwargs["subscription_id"]))
+        elif kind == "bundle":
+            result = work.process_bundle(store, str(kwargs["bundle_job"]))
         elif kind == "sweep":
             tokens = work.sweep_uploads(store, float(kwargs.get("older_than", 120.0)))
-            result = {"resubmitted": len(tokens)}
+            bundles = work.sweep_bundle_jobs(store, float(kwargs.get("older_than", 120.0)))
+            result = {"resubmitted": len(tokens), "bundles": len(bundles)}
             for token in tokens:
                 work.process_upload(store, token)
+            for bundle_job in bundles:
+                work.process_bundle(store, bundle_job)
         elif kind == "probe":
             result = work.probe(store, job_id=job_id, attempt=attempt, **kwargs)
         else:

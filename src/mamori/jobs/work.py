@@ -185,6 +185,37 @@ def notify(store: Store) -> dict[str, Any]:
     }
 
 
+def process_bundle(store: Store, job_id: str, *, redelivered: bool = False) -> dict[str, Any]:
+    """Verify and import a bundle the team server received (:func:`mamori.bundle.jobs.process_bundle_job`):
+    a summary; the bundle job's own row has the report. A bundle refused ends the bundle job ``failed``,
+    not this task: sending it again would be refused again."""
+    from mamori.bundle.jobs import process_bundle_job
+
+    job = process_bundle_job(store, job_id, redelivered=redelivered)
+    if job is None:
+        raise PoisonError("no such bundle job")
+    return {"bundle_job": job.id, "state": job.state, "import_id": job.import_id, "error": job.error}
+
+
+def sweep_bundle_jobs(store: Store, older_than: float = 120.0) -> list[str]:
+    """Bundle jobs left ``queued`` longer than ``older_than`` seconds (the broker was away when they came):
+    their ids, to be submitted again."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+
+    from mamori.bundle.jobs import QUEUED
+    from mamori.bundle.tables import BundleJobRow
+
+    j = BundleJobRow.__table__
+    limit = (datetime.now(UTC) - timedelta(seconds=older_than)).isoformat()
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(j.c.id, j.c.submitted_at).where(j.c.state == QUEUED).order_by(j.c.submitted_at)
+        )
+        return [job_id for job_id, at in rows if at and at.replace("Z", "+00:00") < limit]
+
+
 def sweep_uploads(store: Store, older_than: float = 120.0) -> list[str]:
     """Uploads left ``queued`` longer than ``older_than`` seconds (their message was never sent: the
     broker was away when they came): their tokens, to be submitted again."""

@@ -16,6 +16,7 @@ with a supplier are its own (table ``contract_team_terms``; two teams may name t
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,7 +27,6 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from mamori.errors import InputError
-from mamori.i18n import _
 from mamori.server import api_common as common
 from mamori.server.api import PREFIX
 from mamori.server.security import Principal, audit, get_store, require
@@ -99,6 +99,10 @@ def _out(sub: Any, teams: set[int], names: dict[int, str], principal: Principal)
     data = sub.as_dict()
     if not _admin(principal, "supplier.read"):
         teams = teams & _teams(principal, "supplier.read")
+        # the keys are each team's own: those the principal's teams pinned
+        data["keys"] = sorted({fpr for t in teams for fpr in sub.team_keys.get(t, [])})
+    else:
+        data["team_keys"] = {names.get(t, str(t)): sub.team_keys.get(t, []) for t in sorted(teams)}
     data["teams"] = sorted(names.get(t, str(t)) for t in teams)
     return data
 
@@ -122,7 +126,7 @@ class SubscriptionIn(BaseModel):
 
 
 def _subscribe(store: Store, target: str, keys: list[str], team_id: int) -> Any:
-    from mamori.advisory.subscribe import link_team, subscribe
+    from mamori.advisory.subscribe import subscribe
     from mamori.notify.netguard import guarded
 
     with tempfile.TemporaryDirectory(prefix="mamori-keys-") as tmp:
@@ -132,9 +136,7 @@ def _subscribe(store: Store, target: str, keys: list[str], team_id: int) -> Any:
             path.write_text(text, encoding="utf-8")
             paths.append(path)
         with guarded():  # discovery reaches only public addresses or networks the operator allowed
-            sub = subscribe(store, target, paths)
-    link_team(store, sub.id, team_id)
-    return sub
+            return subscribe(store, target, paths, team_id=team_id)
 
 
 @router.get("/csaf/subscriptions", response_model=list[dict[str, Any]])
@@ -165,12 +167,17 @@ def list_csaf_advisories(
     store: Store = Depends(get_store),
 ) -> list[dict[str, Any]]:
     """The advisories pulled for the subscription (newest release first): URL, sha256, tracking id,
-    version, release date and the signature state (``valid`` by a pinned key, ``not-verifiable``,
-    ``missing``)."""
+    version, release date and the signature state for your team, checked against the keys your team
+    pinned only (``valid``, ``failed`` when your keys do not verify it, ``not-verifiable`` when your team
+    pinned none, ``missing``, ``unchecked`` until the next pull after a key was pinned). An administrator
+    sees the state of the command line's keys (or the best of the teams')."""
     from mamori.advisory.subscribe import advisory_list
 
-    subscription_or_404(store, principal, csaf_subscription_id, "supplier.read")
-    return advisory_list(store, csaf_subscription_id)
+    _sub, teams = subscription_or_404(store, principal, csaf_subscription_id, "supplier.read")
+    if _admin(principal, "supplier.read"):
+        return advisory_list(store, csaf_subscription_id)
+    team = min(teams & _teams(principal, "supplier.read"))
+    return advisory_list(store, csaf_subscription_id, team)
 
 
 @router.post("/csaf/subscriptions", status_code=201, response_model=dict[str, Any])
@@ -483,38 +490,35 @@ def list_bundles(
     return list_imports(store, _product_scope(principal, "supplier.read"))
 
 
-def _import(
-    store: Store, principal: Principal, raw: bytes, key_pem: bytes | None, team: str
-) -> dict[str, Any]:
-    """Verify the bundle (with the key given, else its supplier's pinned keys), check that its product is one
-    of the team's or new, import it; a new product becomes the team's."""
-    from mamori import accounts
-    from mamori.bundle.importer import BundleRefused, import_bundle, pinned_keys
-    from mamori.bundle.signing import load_public_pem
-    from mamori.bundle.verify import verify_bundle
+BundleJobId = Annotated[
+    str, PathParam(min_length=1, max_length=36, description="a received bundle's job id (from the upload)")
+]
 
-    with tempfile.TemporaryDirectory(prefix="mamori-bundle-") as tmp:
-        path = Path(tmp) / "bundle.zip"
-        path.write_bytes(raw)
-        keys = [load_public_pem(key_pem, "key")] if key_pem else []
-        verified = verify_bundle(path, keys, pinned=lambda supplier: pinned_keys(store, supplier))
-        if not verified.ok:
-            return {"ok": False, "verification": {**verified.as_dict(), "file": "bundle.zip"}}
-        pid = common.product_ids(store, [verified.product]).get(verified.product)
-        if pid is not None and not principal.can("supplier.write", pid):
-            raise InputError(None, _("product: the bundle's product is not one of your team's"))
-        try:
-            done = import_bundle(store, path, keys, who=principal.name)
-        except BundleRefused as exc:
-            return {"ok": False, "verification": {**exc.verified.as_dict(), "file": "bundle.zip"}}
-        if pid is None:
-            accounts.assign_product(store, team, done.product, principal.actor)
-    return {"ok": True, **done.as_dict()}
+
+def _submit(
+    store: Store, principal: Principal, raw: bytes, key_pem: bytes | None, team_id: int
+) -> tuple[str, bool]:
+    """Keep the bundle as a job of the team; (job id, whether it is new). A key that is not a public key
+    is refused before anything is kept."""
+    from mamori.bundle.jobs import submit_bundle_job
+    from mamori.bundle.signing import load_public_pem
+
+    if key_pem:
+        load_public_pem(key_pem, "key")
+    return submit_bundle_job(
+        store,
+        raw,
+        team_id=team_id,
+        who=principal.name,
+        every_product=_admin(principal, "supplier.write"),
+        key_pem=key_pem,
+    )
 
 
 @router.post(
     "/bundles",
     response_model=dict[str, Any],
+    status_code=202,
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -543,16 +547,20 @@ async def upload_bundle(
     principal: Principal = Depends(require("supplier.write")),
     store: Store = Depends(get_store),
 ) -> dict[str, Any]:
-    """Receive a supplier's release bundle (multipart ``file``, at most the upload limit; optional ``key``):
-    verify its signature and every part, then import it (SBOM, VEX, declarations) and answer what differs
-    from the product's previous bundle. A bundle that fails verification is stored nowhere: ``ok`` false
-    with the failures. The bundle's product must be one of your team's, or new (it becomes your team's)."""
+    """Receive a supplier's release bundle (multipart ``file``, at most the upload limit; optional ``key``)
+    and answer at once (202) with its job: ``job``, ``state`` and ``status_url``. The job verifies its
+    signature and every part (with the key given, else the supplier's pinned keys), then imports it (SBOM,
+    VEX, declarations) and checks it against the terms your team agreed with the supplier; its status
+    (``GET /bundles/jobs/{id}``) gives the report. A bundle that fails verification is stored nowhere: the
+    job ends ``failed`` with the part named. The bundle's product must be one of your team's, or new (it
+    becomes your team's). The same bundle sent again while its job is queued, running or done answers that
+    job (``duplicate`` true): it is imported once."""
     from mamori.portfolio.uploads import max_upload_bytes
+    from mamori.server import background
 
     teams = await run_in_threadpool(_chosen_team, store, principal, "supplier.write", team)
     if not teams:
         raise HTTPException(403, "not permitted")
-    team_name = (await run_in_threadpool(_team_names, store))[teams[0]]
     raw = await _bounded_body(request, max_upload_bytes() + (64 << 10))
     request._body = raw  # so that request.form() parses what was read here
     form = await request.form()
@@ -566,15 +574,48 @@ async def upload_bundle(
     if key_pem is not None and len(key_pem) > MAX_KEY_CHARS:
         raise common.unprocessable("key: too large", "body", "key")
     try:
-        result = await run_in_threadpool(_import, store, principal, data, key_pem, team_name)
+        job_id, new = await run_in_threadpool(_submit, store, principal, data, key_pem, teams[0])
     except InputError as exc:
-        raise common.unprocessable(exc.problem, "body", "file") from None
-    if result["ok"]:
+        raise common.unprocessable(exc.problem, "body", "key") from None
+    if new:
         await audit(
             request,
             "supplier.bundle",
-            f"bundle:{result['import_id']}",
-            {"product": result["product"], "release": result["release"], "sha256": result["sha256"]},
+            f"bundle-job:{job_id}",
+            {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)},
             teams[0],
         )
-    return result
+        await run_in_threadpool(background.start_bundle, store, job_id)
+    found = await run_in_threadpool(_job_or_404, store, principal, job_id)
+    return {
+        "job": job_id,
+        "state": found["state"],
+        "duplicate": not new,
+        "status_url": f"{PREFIX}/bundles/jobs/{job_id}",
+    }
+
+
+def _job_or_404(store: Store, principal: Principal, job_id: str) -> dict[str, Any]:
+    """The bundle job when ``supplier.read`` holds in its team (an administrator: any); else 404."""
+    from mamori.bundle.jobs import bundle_job
+
+    found = bundle_job(store, job_id)
+    if found is None:
+        raise common.not_found()
+    if not _admin(principal, "supplier.read") and found.team_id not in _teams(principal, "supplier.read"):
+        raise common.not_found()
+    return found.as_dict()
+
+
+@router.get("/bundles/jobs/{bundle_job_id}", response_model=dict[str, Any])
+def bundle_job_status(
+    bundle_job_id: BundleJobId,
+    principal: Principal = Depends(require("supplier.read")),
+    store: Store = Depends(get_store),
+) -> dict[str, Any]:
+    """How a received bundle stands: ``state`` queued, running, done or failed; ``error`` the one-line
+    reason a failed one was refused (the part named when verification failed); ``report`` when it ended:
+    the import (``diff``: what differs from the product's previous bundle) with ``contract`` (the check
+    against the agreed terms: gaps, items to confirm), or ``ok`` false with the verification's failures.
+    Another team's job answers 404, as one that does not exist."""
+    return _job_or_404(store, principal, bundle_job_id)

@@ -105,6 +105,7 @@ def create_app(settings: ServerSettings, store: Store | None = None) -> FastAPI:
             # SBOM uploads a stopped server left queued or half-processed are processed again (with a
             # broker, the workers and the scheduler's sweep do)
             await run_in_threadpool(uploads.resume_pending, opened)
+            await run_in_threadpool(background.resume_bundles, opened)
         try:
             yield
         finally:

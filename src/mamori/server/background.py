@@ -176,6 +176,37 @@ def start_upload(store: Any, token: str) -> None:
     uploads.start_processing(store, token)
 
 
+def start_bundle(store: Any, job_id: str) -> None:
+    """Verify and import a received bundle (:func:`mamori.bundle.jobs.process_bundle_job`): on a worker when a
+    broker is configured, else on this process's threads. When the broker does not answer, the bundle job
+    stays ``queued`` and the scheduler's sweep sends it again once the broker is back."""
+    if broker_configured():
+        from mamori.jobs.celeryapp import BrokerUnavailable
+
+        try:
+            _dispatcher.submit("bundle", bundle_job=job_id)
+        except BrokerUnavailable as exc:
+            log.warning("bundle job %s waits for the message broker: %s", job_id, exc)
+        return
+    from mamori.bundle.jobs import process_bundle_job
+
+    jobs().submit(process_bundle_job, store, job_id)
+
+
+def resume_bundles(store: Any) -> list[str]:
+    """Bundle jobs a stopped server left queued or running, taken up again on this process's threads (a
+    running one as a redelivery: its import may have been committed)."""
+    from mamori.bundle.jobs import RUNNING, pending_jobs, process_bundle_job
+
+    found = pending_jobs(store, (RUNNING,))
+    for job_id in found:
+        jobs().submit(process_bundle_job, store, job_id, redelivered=True)
+    queued = pending_jobs(store)
+    for job_id in queued:
+        start_bundle(store, job_id)
+    return found + queued
+
+
 def status(job_id: str) -> JobStatus | None:
     """How the job stands, or None for a job id this server does not know (in this process, or in the
     store's job table)."""

@@ -1,4 +1,4 @@
--- revision: 0019_G_knowledge_change
+-- revision: 0019_B_bundle_jobs_team_keys
 
 CREATE TABLE account_login_attempt (
 	id SERIAL NOT NULL,
@@ -672,6 +672,32 @@ CREATE TABLE bundle_import (
 
 CREATE INDEX ix_bundle_import_product_id ON bundle_import (product_id);
 
+CREATE TABLE bundle_job (
+	id VARCHAR(36) NOT NULL,
+	team_id INTEGER,
+	submitted_by VARCHAR(200) NOT NULL,
+	every_product BOOLEAN NOT NULL,
+	bundle_sha256 VARCHAR(64) NOT NULL,
+	size INTEGER NOT NULL,
+	key_pem TEXT,
+	dedup_key VARCHAR(200),
+	state VARCHAR(16) NOT NULL,
+	error TEXT,
+	result TEXT,
+	import_id INTEGER,
+	submitted_at VARCHAR(32) NOT NULL,
+	started_at VARCHAR(32),
+	finished_at VARCHAR(32),
+	content BYTEA,
+	CONSTRAINT pk_bundle_job PRIMARY KEY (id),
+	CONSTRAINT fk_bundle_job_team FOREIGN KEY(team_id) REFERENCES account_team (id) ON DELETE CASCADE,
+	CONSTRAINT uq_bundle_job_dedup_key UNIQUE (dedup_key)
+);
+
+CREATE INDEX ix_bundle_job_state ON bundle_job (state);
+
+CREATE INDEX ix_bundle_job_team_id ON bundle_job (team_id);
+
 CREATE TABLE contract_questionnaire (
 	supplier VARCHAR(200) NOT NULL,
 	framework VARCHAR(40) NOT NULL,
@@ -734,6 +760,22 @@ CREATE TABLE csaf_subscription_team (
 CREATE INDEX ix_csaf_subscription_team_subscription_id ON csaf_subscription_team (subscription_id);
 
 CREATE INDEX ix_csaf_subscription_team_team_id ON csaf_subscription_team (team_id);
+
+CREATE TABLE csaf_subscription_team_key (
+	id SERIAL NOT NULL,
+	subscription_id INTEGER NOT NULL,
+	team_id INTEGER NOT NULL,
+	fingerprint VARCHAR(64) NOT NULL,
+	armored TEXT NOT NULL,
+	CONSTRAINT pk_csaf_subscription_team_key PRIMARY KEY (id),
+	CONSTRAINT uq_csaf_subscription_team_key_subscription_id_team_id_f_6f1a UNIQUE (subscription_id, team_id, fingerprint),
+	FOREIGN KEY(subscription_id) REFERENCES csaf_subscription (id) ON DELETE CASCADE,
+	FOREIGN KEY(team_id) REFERENCES account_team (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_csaf_subscription_team_key_subscription_id ON csaf_subscription_team_key (subscription_id);
+
+CREATE INDEX ix_csaf_subscription_team_key_team_id ON csaf_subscription_team_key (team_id);
 
 CREATE TABLE notify_subscription (
 	id SERIAL NOT NULL,
@@ -881,6 +923,21 @@ CREATE TABLE bundle_document (
 );
 
 CREATE INDEX ix_bundle_document_import_id ON bundle_document (import_id);
+
+CREATE TABLE csaf_advisory_team (
+	id SERIAL NOT NULL,
+	advisory_id INTEGER NOT NULL,
+	team_id INTEGER NOT NULL,
+	signature VARCHAR(16) NOT NULL,
+	CONSTRAINT pk_csaf_advisory_team PRIMARY KEY (id),
+	CONSTRAINT uq_csaf_advisory_team_advisory_id_team_id UNIQUE (advisory_id, team_id),
+	FOREIGN KEY(advisory_id) REFERENCES csaf_advisory (id) ON DELETE CASCADE,
+	FOREIGN KEY(team_id) REFERENCES account_team (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_csaf_advisory_team_advisory_id ON csaf_advisory_team (advisory_id);
+
+CREATE INDEX ix_csaf_advisory_team_team_id ON csaf_advisory_team (team_id);
 
 CREATE TABLE deployment (
 	id SERIAL NOT NULL,
