@@ -50,7 +50,7 @@ def test_counts_stored_at_a_run_end_are_read_by_a_new_process(
     result = run_inline(store, "rematch", {})  # a re-match run: its end stores the counts
     assert result["dashboard_products"] == len(fresh[0])
     names = _stored_names(store)
-    assert {n.split(":")[0] for n in names} >= {"open_counts", "open_vulnerabilities", "open_classes"}
+    assert {n.split(":")[0] for n in names} >= {"open_counts", "open_vulnerabilities", "open_classes", "kev"}
     assert len(set(names.values())) == 1  # one state: the run's
     _forget()
     counted: list[str] = []

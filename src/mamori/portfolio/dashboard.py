@@ -93,7 +93,11 @@ def latest_counts(store: Store, products: dict[int, str] | None = None, lang: st
 
 
 def remember(store: Store) -> dict[str, Any]:
-    """After findings changed (a re-match run's end, an upload processed): the dashboard's counts made
-    and stored, so that a server just started reads them instead of counting on its first request."""
+    """After findings changed (a re-match run's end, an upload processed): the dashboard's counts and the
+    findings lists' KEV decision made and stored, so that a server just started reads them instead of
+    counting on its first request."""
+    from mamori.portfolio import views
+
+    views.findings_keyset(store, limit=1)  # the findings lists' KEV decision, stored with the counts
     counted = latest_counts(store)
     return {"dashboard_products": len(counted.releases)}

@@ -20,7 +20,7 @@ import base64
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -707,6 +707,8 @@ class FindingsPage:
     total: int | None
     items: list[dict[str, Any]]
     next: str | None
+    # (product, release) → (product id, release id) of the page's findings
+    ids: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
 
 
 def encode_cursor(values: Sequence[Any]) -> str:
@@ -994,19 +996,23 @@ def findings_keyset(
             (row.release_id, row.match_id): row
             for part in chunks(keys, 500)
             for row in conn.execute(
-                select(*_finding_columns(f, m, c, p, r, keys=True)).select_from(joined).where(pair.in_(part))
+                select(*_finding_columns(f, m, c, p, r, keys=True), r.c.product_id)
+                .select_from(joined)
+                .where(pair.in_(part))
             )
         }
         rows = [fetched[k] for k in keys]
         runs = _run_times(conn)
         page_kev = _kev(conn, (i for row in rows for i in [row.vuln_id, *(row.aliases or "").split()]))
         page = []
+        ids: dict[tuple[str, str], tuple[int, int]] = {}
         for row in rows:
             state = states.get((row.release_id, row.match_id), UNSTATED)
             item = _finding(row, runs, page_kev, state, lang)
             item["product"], item["release"] = row.product, row.release
             page.append(item)
-    return FindingsPage(total, page, next_cursor)
+            ids[(row.product, row.release)] = (row.product_id, row.release_id)
+    return FindingsPage(total, page, next_cursor, ids)
 
 
 MEMO_ENTRIES = 1000
