@@ -88,3 +88,39 @@ def test_decode_refuses_what_it_did_not_write() -> None:
     assert views._decode("open_counts", "[[3, 4]]") == {3: 4}
     assert views._decode("open_counts", "[[3]]") is None
     assert views._decode("kev", '[["CVE-1"], [["CVE-2", "GHSA-x"]]]') == (["CVE-1"], [("CVE-2", "GHSA-x")])
+
+
+def test_an_upload_processed_in_the_server_stores_outcomes_and_counts(tmp_path: Path) -> None:
+    """Without a message broker the server processes uploads itself: after one is done, the SSVC outcomes
+    of the open findings and the dashboard's counts are stored at the state the upload's run left, as a
+    worker stores them after its upload job."""
+    from sqlalchemy import func, select
+
+    from mamori.portfolio import uploads as up
+    from mamori.portfolio.tables import SsvcOutcomeRow
+
+    store = demo_store(tmp_path)
+    _forget()
+    before = _stored_names(store)
+    from mamori.portfolio import original_bytes
+    from mamori.portfolio.tables import ProductRow, ReleaseRow
+
+    p, r = ProductRow.__table__, ReleaseRow.__table__
+    with store.engine.connect() as conn:
+        product, version = conn.execute(
+            select(p.c.name, r.c.version).join(r, r.c.product_id == p.c.id).order_by(r.c.id)
+        ).first()
+    data = original_bytes(store, product, version)  # an SBOM with findings, as a new product's release
+    token = up.submit_upload(store, data, "a.json", "web", "1", True, "ci")
+    status = up.start_processing(store, token).result(timeout=300)
+    assert status is not None and status.state == "done" and status.open_findings
+    after = _stored_names(store)
+    assert {n.split(":")[0] for n in after} >= {"open_counts", "open_vulnerabilities", "open_classes"}
+    assert set(after.values()) != set(before.values())  # the upload's run: a new state
+    o = SsvcOutcomeRow.__table__
+    with store.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(o).where(o.c.vuln_id.like("%"))) > 0
+    _forget()
+    fresh_counts = dashboard.latest_counts(store)
+    web = [pid for pid, rows in fresh_counts.releases.items() if any(v == "1" for _r, v in rows)]
+    assert web and sum(fresh_counts.tally.get(web[0], {}).values()) == status.open_findings
