@@ -4,7 +4,8 @@ commit's ``src`` from ``git archive``).
 
 Each run is a fresh Python process per side (sides alternate A B, B A, ...): the store is opened, then the rows
 are built twice, the first call cold (nothing remembered in the process), the second warm (what a running
-server answers from its memo). Whole-process wall and CPU seconds (the child's rusage) first, then each call's
+server answers from its memo). Before them, not timed, what the side's server loads at its start
+(``mamori.server.app.warm_up``, when the side has it), so that the cold call is a new server's first. Whole-process wall and CPU seconds (the child's rusage) first, then each call's
 wall and CPU (``time.process_time``, the process's own; the database's work is in the wall figure only).
 ``identical``: every run of both sides gave the same rows. Prints one JSON object.
 
@@ -37,6 +38,12 @@ args = {"options": "-c default_transaction_read_only=on"} if url.startswith("pos
 store = Store(create_engine(url, connect_args=args), url)  # read only, never migrated
 user = accounts.find_user(store, user_id=user_id)
 root = Principal("user", user.id, user.name, grants(store, accounts.memberships(store, user.id)))
+try:  # what the side's server loads at its start, before it takes requests (not timed)
+    from mamori.server.app import warm_up
+except ImportError:  # code without it loads on the first request
+    pass
+else:
+    warm_up()
 calls = []
 for _ in range(2):
     w, c = time.perf_counter(), time.process_time()

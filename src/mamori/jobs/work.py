@@ -135,10 +135,12 @@ def rematch(store: Store, *, changed_only: bool = False, size: int | None = None
 def remember_ssvc(store: Store) -> dict[str, Any]:
     """After findings changed (a re-match run's end, an upload processed): the SSVC outcome of every
     vulnerability of the open findings decided and stored (:func:`mamori.portfolio.ssvc_view.remember_outcomes`),
-    so that the server's dashboard reads them instead of deciding them on its first request."""
+    so that the server's dashboard reads them instead of deciding them on its first request; then the
+    dashboard's counts made and stored (:func:`mamori.portfolio.dashboard.remember`)."""
+    from mamori.portfolio import dashboard
     from mamori.portfolio.ssvc_view import remember_outcomes
 
-    return {"ssvc_outcomes": remember_outcomes(store)}
+    return {"ssvc_outcomes": remember_outcomes(store)} | dashboard.remember(store)
 
 
 def notify_test(store: Store, subscription_id: int) -> dict[str, Any]:

@@ -24,17 +24,25 @@ from mamori.triage.variants import variant
 
 
 def add_ssvc(
-    store: Store, items: Sequence[dict[str, Any]], role: str = "user", lang: str = "en"
+    store: Store,
+    items: Sequence[dict[str, Any]],
+    role: str = "user",
+    lang: str = "en",
+    knowledge: Knowledge | None = None,
+    epss: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Add ``ssvc`` ({outcome, outcome_name, table, assumed}) to every unresolved finding of ``items``;
     returns what the context said: per product the points set, the points assumed, and one notice when
-    some product's ranking had to assume the worst case."""
+    some product's ranking had to assume the worst case. ``knowledge``: the reader that already read
+    these findings' records (they are not read again); ``epss``: the EPSS scores already read of every
+    CVE of those records (those it lacks have none)."""
     chosen = variant(role, "low")
     current = [f for f in items if f["status"] != "resolved"]
-    knowledge = Knowledge(store)
+    knowledge = knowledge or Knowledge(store)
     records = knowledge.vulnerabilities({f["vulnerability"]["id"] for f in current})
     cves = {c for r in records.values() for c in r.cve_ids()}
-    kev, epss = knowledge.kev(cves), knowledge.epss(cves)
+    kev = knowledge.kev(cves)
+    epss = knowledge.epss(cves) if epss is None else {c: epss[c] for c in cves if c in epss}
     sources = _sources(store)
     stored = contexts(store)
     by_product: dict[str, list[dict[str, Any]]] = {}

@@ -263,3 +263,16 @@ class SsvcOutcomeRow(Base):
     vuln_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     state: Mapped[str] = mapped_column(String(32))
     outcome: Mapped[str | None] = mapped_column(String(32))
+
+
+class MemoRow(Base):
+    """A count across the portfolio that the findings lists and the dashboard keep
+    (:func:`mamori.portfolio.views.findings_memo`), as JSON, with a digest of the store's ``state`` it was
+    counted at (the latest re-match run and the KEV catalogue): a server just started reads it instead of
+    counting every open finding again. Rows of another state are stale (deleted when one is written)."""
+
+    __tablename__ = "portfolio_memo"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    state: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(Text)

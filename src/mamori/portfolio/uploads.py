@@ -460,8 +460,31 @@ def _worker(store: Store) -> ThreadPoolExecutor:
 
 def start_processing(store: Store, token: str) -> Future[Any]:
     """Process the upload in the background: the one place that decides where uploads are processed
-    (in this process, one at a time per store)."""
-    return _worker(store).submit(process_upload, store, token)
+    (in this process, one at a time per store); after an upload done, what the dashboard reads is
+    decided and counted again (:func:`remember_after`), as a worker does after its upload job."""
+    return _worker(store).submit(_process_and_remember, store, token)
+
+
+def _process_and_remember(store: Store, token: str) -> UploadStatus | None:
+    status = process_upload(store, token)
+    if status is not None and status.state == DONE:
+        remember_after(store)
+    return status
+
+
+def remember_after(store: Store) -> None:
+    """The SSVC outcomes of the open findings' vulnerabilities stored
+    (:func:`mamori.portfolio.ssvc_view.remember_outcomes`) and the dashboard's counts made and stored
+    (:func:`mamori.portfolio.dashboard.remember`); best effort: a failure is logged (the dashboard
+    decides and counts on its next request instead)."""
+    from mamori.portfolio import dashboard
+    from mamori.portfolio.ssvc_view import remember_outcomes
+
+    try:
+        remember_outcomes(store)
+        dashboard.remember(store)
+    except Exception:  # the upload is done whatever happens here
+        log.exception("the dashboard's counts after an upload were not stored")
 
 
 def resume_pending(store: Store) -> list[str]:

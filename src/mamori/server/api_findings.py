@@ -166,8 +166,10 @@ def _release_ids(store: Store, names: set[str]) -> dict[tuple[str, str], tuple[i
         return {(row.name, row.version): (row.id, row.rid) for row in rows}
 
 
-def _knowledge(store: Store, items: list[dict[str, Any]]) -> None:
-    """Add ``epss``, ``epss_percentile`` and ``published`` to each finding's vulnerability."""
+def _knowledge(store: Store, items: list[dict[str, Any]]) -> tuple[Any, dict[str, Any]]:
+    """Add ``epss``, ``epss_percentile`` and ``published`` to each finding's vulnerability; the reader
+    (which keeps the records it read) and the EPSS scores read, for the SSVC decision of the same
+    findings (:func:`mamori.portfolio.ssvc_view.add_ssvc`)."""
     from mamori.match.knowledge import Knowledge
 
     knowledge = Knowledge(store)
@@ -189,6 +191,7 @@ def _knowledge(store: Store, items: list[dict[str, Any]]) -> None:
         best = max(scores, key=lambda e: e.score) if scores else None
         v["epss"] = best.score if best else None
         v["epss_percentile"] = best.percentile if best else None
+    return knowledge, epss
 
 
 def _sort(items: list[dict[str, Any]], sort: str) -> None:
@@ -249,15 +252,26 @@ def find(
     )
     page = found.items
     if enrich:
-        _knowledge(store, page)
-        add_ssvc(store, page, ssvc_role, lang)
+        knowledge, scores = _knowledge(store, page)
+        add_ssvc(store, page, ssvc_role, lang, knowledge=knowledge, epss=scores)
     return FindingPage(
-        total=found.total, limit=limit, offset=offset, items=_out(store, page), next_cursor=found.next
+        total=found.total,
+        limit=limit,
+        offset=offset,
+        items=_out(store, page, found.ids),
+        next_cursor=found.next,
     )
 
 
-def _out(store: Store, page: list[dict[str, Any]]) -> list[FindingOut]:
-    ids = _release_ids(store, {f["product"] for f in page})
+def _out(
+    store: Store, page: list[dict[str, Any]], known: dict[tuple[str, str], tuple[int, int]] | None = None
+) -> list[FindingOut]:
+    """The page's findings as the API gives them; ``known``: the product and release ids of the page's
+    findings when the query that read them gave them (else they are read)."""
+    wanted = {(f["product"], f["release"]) for f in page}
+    ids = (
+        known if known is not None and wanted <= known.keys() else _release_ids(store, {p for p, _ in wanted})
+    )
     items = []
     for f in page:
         product_id, release_id = ids.get((f["product"], f["release"]), (0, 0))

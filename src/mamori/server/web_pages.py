@@ -71,68 +71,17 @@ def _releases(store: Store, product_id: int) -> list[tuple[int, str, str]]:
 
 def dashboard_rows(store: Store, principal: Principal, lang: str) -> list[dict[str, Any]]:
     """Every visible product with its latest release's risk: KEV, SSVC immediate and out-of-cycle counts,
-    open findings by rating, a priority score, and the open findings of each release (the trend).
-
-    The database counts: every release's open findings (:func:`mamori.portfolio.views.open_counts`) and
-    the latest releases' open findings per rating, KEV membership and SSVC class
-    (:func:`mamori.portfolio.views.open_classes`), both less the findings a triage record took out of the
-    gate. In a product without a stored context a finding's SSVC outcome rests on its vulnerability alone,
-    so each vulnerability of those releases (:func:`mamori.portfolio.views.open_vulnerabilities`) is
-    decided once and remembered (:func:`mamori.portfolio.ssvc_view.outcomes`), and the immediate and
-    out-of-cycle ones go to the database as IN lists. The counts are remembered in the process until the
-    next re-match run or KEV change (:func:`mamori.portfolio.views.findings_memo`). The latest
-    release of a product with a context has its findings read and decided one by one, as its release page
-    does."""
-    from mamori.portfolio import views
-    from mamori.portfolio.context import contexts
-    from mamori.portfolio.ssvc_view import add_ssvc, outcomes
-    from mamori.portfolio.tables import ReleaseRow
-    from mamori.store.writer import chunks
+    open findings by rating, a priority score, and the open findings of each release (the trend); the
+    counts of :func:`mamori.portfolio.dashboard.latest_counts` (kept in the process and the store until
+    the next re-match run or KEV change)."""
+    from mamori.portfolio.dashboard import latest_counts
 
     visible = _visible_products(store, principal, "product.read")
     if not visible:
         return []
-    names = dict(visible)
-    with_context = {name for name, values in contexts(store).items() if values}
-    r = ReleaseRow.__table__
-    releases: dict[int, list[tuple[int, str]]] = {}  # product id → (release id, version), oldest first
-    with store.engine.connect() as conn:
-        for part in chunks(list(names), 500):
-            for row in conn.execute(
-                select(r.c.id, r.c.product_id, r.c.version).where(r.c.product_id.in_(part)).order_by(r.c.id)
-            ):
-                releases.setdefault(row.product_id, []).append((row.id, row.version))
-        memo = views.findings_memo(store, conn)  # kept until the next re-match run or KEV change
-        counts = views.open_counts(conn, (rid for rows in releases.values() for rid, _v in rows), memo)
-        outside = views.out_of_gate(conn)
-        latest = {pid: rows[-1] for pid, rows in releases.items()}
-        plain = {rid: pid for pid, (rid, _v) in latest.items() if names[pid] not in with_context}
-        pairs = views.open_vulnerabilities(conn, plain, memo)
-    decided = outcomes(store, {vid for vid, _a in pairs}, role="user", lang=lang)
-    classes: dict[str, list[str]] = {"immediate": [], "out_of_cycle": []}
-    for vid, outcome in decided.items():
-        classes.get(outcome.replace("-", "_").lower(), []).append(vid)
-    with store.engine.connect() as conn:
-        groups = views.open_classes(conn, plain, pairs, classes, outside, memo)
-    # per product: (rating, KEV, SSVC class) → how many open findings of its latest release
-    tally: dict[int, dict[tuple[str, bool, str], int]] = {}
-    for rid, rating, kev, kind, n in groups:
-        key = (rating, kev, kind)
-        mine = tally.setdefault(plain[rid], {})
-        mine[key] = mine.get(key, 0) + n
-    by_id = {rid: pid for pid, (rid, _v) in latest.items() if rid not in plain}
-    found = [f for f in views.release_findings(store, by_id, lang) if f["in_gate"]]
-    if found:
-        add_ssvc(store, found, role="user", lang=lang)
-    product_ids = {name: pid for pid, name in visible}
-    for f in found:
-        key = (
-            f["vulnerability"]["rating"],
-            f["vulnerability"]["kev"],
-            (f.get("ssvc") or {}).get("outcome", "").replace("-", "_").lower(),
-        )
-        mine = tally.setdefault(product_ids[f["product"]], {})
-        mine[key] = mine.get(key, 0) + 1
+    counted = latest_counts(store, dict(visible), lang)
+    counts, outside, tally, releases = counted.counts, counted.outside, counted.tally, counted.releases
+    latest = {pid: rows[-1] for pid, rows in releases.items() if rows}
     rows = []
     for pid, name in visible:
         mine = tally.get(pid, {})

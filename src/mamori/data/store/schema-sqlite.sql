@@ -1,4 +1,4 @@
--- revision: 0019_B_bundle_jobs_team_keys
+-- revision: 0019_F_portfolio_memo
 
 CREATE TABLE account_login_attempt (
 	id INTEGER NOT NULL,
@@ -321,6 +321,13 @@ CREATE INDEX ix_portfolio_component_ecosystem_name_key ON portfolio_component (e
 CREATE INDEX ix_portfolio_component_ecosystem_source ON portfolio_component (ecosystem, source_name_key);
 
 CREATE INDEX ix_portfolio_component_link ON portfolio_component (link_type, link_namespace, link_name);
+
+CREATE TABLE portfolio_memo (
+	name VARCHAR(200) NOT NULL,
+	state VARCHAR(32) NOT NULL,
+	value TEXT NOT NULL,
+	CONSTRAINT pk_portfolio_memo PRIMARY KEY (name)
+);
 
 CREATE TABLE portfolio_record_seen (
 	source VARCHAR(200) NOT NULL,

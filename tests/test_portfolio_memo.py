@@ -1,0 +1,126 @@
+"""The dashboard's counts are stored when findings change (a re-match run's end, an upload processed): a
+process that has counted nothing (a server just started) reads them instead of counting every open
+finding, shows what a fresh count shows, ignores a stored value that is not what it wrote, and counts
+again once the store changed (a re-match run)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mamori.portfolio import dashboard, ssvc_view, views
+from notify_support import demo_store
+
+
+def _forget() -> None:
+    views._MEMOS.clear()
+    with ssvc_view._DECIDED_LOCK:
+        ssvc_view._DECIDED.clear()
+
+
+def _stored_names(store: Any) -> dict[str, str]:
+    from sqlalchemy import select
+
+    from mamori.portfolio.tables import MemoRow
+
+    mt = MemoRow.__table__
+    with store.engine.connect() as conn:
+        return dict(conn.execute(select(mt.c.name, mt.c.state)).all())
+
+
+def _plain(counted: dashboard.LatestCounts) -> Any:
+    return (counted.releases, counted.counts, counted.outside, counted.tally)
+
+
+def test_counts_stored_at_a_run_end_are_read_by_a_new_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mamori.jobs.dispatch import run_inline
+
+    store = demo_store(tmp_path)
+    _forget()
+    monkeypatch.setattr(views, "save_memo", lambda store: 0)
+    fresh = _plain(dashboard.latest_counts(store))  # counted, nothing kept in the store
+    monkeypatch.undo()
+    assert fresh[3] and any(fresh[1].values())
+    assert _stored_names(store) == {}
+    _forget()
+    result = run_inline(store, "rematch", {})  # a re-match run: its end stores the counts
+    assert result["dashboard_products"] == len(fresh[0])
+    names = _stored_names(store)
+    assert {n.split(":")[0] for n in names} >= {"open_counts", "open_vulnerabilities", "open_classes", "kev"}
+    assert len(set(names.values())) == 1  # one state: the run's
+    _forget()
+    counted: list[str] = []
+    real = views._class_counter
+
+    def counting(*args: Any) -> Any:
+        counted.append("classes")
+        return real(*args)
+
+    monkeypatch.setattr(views, "_class_counter", counting)
+    assert _plain(dashboard.latest_counts(store)) == fresh
+    assert counted == []  # the classes read from the store, not counted
+    # a stored value that is not what save_memo writes is ignored: counted again, the same
+    from sqlalchemy import update
+
+    from mamori.portfolio.tables import MemoRow
+
+    mt = MemoRow.__table__
+    with store.engine.begin() as conn:
+        conn.execute(update(mt).values(value='{"not": "rows"}'))
+    _forget()
+    assert _plain(dashboard.latest_counts(store)) == fresh
+    assert counted == ["classes"]
+    # another run: a new state, the counts of the old one deleted when the new ones are written
+    run_inline(store, "rematch", {})
+    after = _stored_names(store)
+    assert len(set(after.values())) == 1 and set(after.values()) != set(names.values())
+
+
+def test_decode_refuses_what_it_did_not_write() -> None:
+    key = ("open_classes", b"\x01" * 4)
+    assert views._decode(key, '[[1, null, true, "immediate", 3]]') == {(1, None, True, "immediate"): 3}
+    for bad in ("{}", "[[1, 2]]", '[[1, 5, true, "x", 3]]', '[["a", null, true, "x", 3]]', "not json"):
+        assert views._decode(key, bad) is None
+    assert views._decode("open_counts", "[[3, 4]]") == {3: 4}
+    assert views._decode("open_counts", "[[3]]") is None
+    assert views._decode("kev", '[["CVE-1"], [["CVE-2", "GHSA-x"]]]') == (["CVE-1"], [("CVE-2", "GHSA-x")])
+
+
+def test_an_upload_processed_in_the_server_stores_outcomes_and_counts(tmp_path: Path) -> None:
+    """Without a message broker the server processes uploads itself: after one is done, the SSVC outcomes
+    of the open findings and the dashboard's counts are stored at the state the upload's run left, as a
+    worker stores them after its upload job."""
+    from sqlalchemy import func, select
+
+    from mamori.portfolio import uploads as up
+    from mamori.portfolio.tables import SsvcOutcomeRow
+
+    store = demo_store(tmp_path)
+    _forget()
+    before = _stored_names(store)
+    from mamori.portfolio import original_bytes
+    from mamori.portfolio.tables import ProductRow, ReleaseRow
+
+    p, r = ProductRow.__table__, ReleaseRow.__table__
+    with store.engine.connect() as conn:
+        product, version = conn.execute(
+            select(p.c.name, r.c.version).join(r, r.c.product_id == p.c.id).order_by(r.c.id)
+        ).first()
+    data = original_bytes(store, product, version)  # an SBOM with findings, as a new product's release
+    token = up.submit_upload(store, data, "a.json", "web", "1", True, "ci")
+    status = up.start_processing(store, token).result(timeout=300)
+    assert status is not None and status.state == "done" and status.open_findings
+    after = _stored_names(store)
+    assert {n.split(":")[0] for n in after} >= {"open_counts", "open_vulnerabilities", "open_classes"}
+    assert set(after.values()) != set(before.values())  # the upload's run: a new state
+    o = SsvcOutcomeRow.__table__
+    with store.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(o).where(o.c.vuln_id.like("%"))) > 0
+    _forget()
+    fresh_counts = dashboard.latest_counts(store)
+    web = [pid for pid, rows in fresh_counts.releases.items() if any(v == "1" for _r, v in rows)]
+    assert web and sum(fresh_counts.tally.get(web[0], {}).values()) == status.open_findings
