@@ -10,7 +10,6 @@ path is printed), never in the repository."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from browser_support import Shots
 from mamori.portfolio import match_release, store_sbom
 from mamori.store import open_store
 from portfolio_support import DROPWIZARD, knowledge_template
@@ -25,31 +25,6 @@ from server_support import live
 from test_server_web import PASSWORD, populate
 
 __all__ = ["knowledge_template"]
-
-CHROMIUM = os.environ.get("MAMORI_TEST_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One Chromium for the module's tests (each test opens contexts of its own: no cookies, storage or
-    pages shared between tests)."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    with sync_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture
@@ -65,18 +40,6 @@ def site(knowledge_template: Path, tmp_path: Path) -> Iterator[tuple[str, Any, d
         with live(store) as server:
             yield server.url, store, ids
         shutdown_workers(wait=True)
-
-
-class Shots:
-    """Screenshots under the test's temporary folder."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder / "screenshots"
-        self.folder.mkdir()
-        print(f"screenshots: {self.folder}")
-
-    def take(self, page: Any, name: str) -> None:
-        page.screenshot(path=str(self.folder / f"{name}.png"), full_page=True)
 
 
 def _watch(page: Any) -> list[str]:

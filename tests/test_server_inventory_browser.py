@@ -16,7 +16,6 @@ Skipped when Playwright or Chromium (or ../shared/data) is absent."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from browser_support import Shots
 from conftest import SHARED_DATA
 from mamori import accounts
 from mamori.demo import DEMO_SBOM, demo_data, load_demo_vulnerabilities
@@ -35,15 +35,6 @@ from mamori.store import open_store
 from server_support import live
 from test_server_api_suppliers import WHITE, provider  # noqa: F401
 
-CHROMIUM = os.environ.get("MAMORI_TEST_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 MAMORI = Path(sys.executable).with_name("mamori")
 DROPWIZARD = SHARED_DATA / "sbom" / "cyclonedx" / "dropwizard-1.3.15" / "bom.json"
 SUPPLIER = "Example Corp"
@@ -51,19 +42,6 @@ PASSWORD = "correct horse battery staple"
 SITE = "<script>document.title='owned'</script> Tokyo DC"
 
 pytestmark = pytest.mark.shared
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    with sync_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def _bundle(tmp_path: Path) -> tuple[Path, Any]:
@@ -132,18 +110,6 @@ def site(tmp_path: Path, provider: dict[str, Any]) -> Iterator[dict[str, Any]]: 
         accounts.create_user(store, "aud", PASSWORD, "mine", "auditor")
         with live(store) as server:
             yield {"url": server.url, "store": store, "provider": provider}
-
-
-class Shots:
-    """Screenshots under the test's temporary folder."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder / "screenshots"
-        self.folder.mkdir()
-        print(f"screenshots: {self.folder}")
-
-    def take(self, page: Any, name: str) -> None:
-        page.screenshot(path=str(self.folder / f"{name}.png"), full_page=True)
 
 
 def _signin(page: Any, url: str, name: str) -> None:

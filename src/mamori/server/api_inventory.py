@@ -8,7 +8,8 @@ changes and retires them. Another team's deployment answers 404, as one that doe
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
@@ -29,6 +30,26 @@ Exposure = Literal["small", "controlled", "open"]
 Mission = Literal["degraded", "crippled", "mef_failure", "mission_failure"]
 Safety = Literal["negligible", "significant"]
 Day = Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+
+
+T = TypeVar("T")
+
+
+async def audited(
+    request: Request,
+    principal: Principal,
+    product_id: int,
+    action: str,
+    call: Callable[[], T],
+    describe: Callable[[T], tuple[str, dict[str, Any] | None]],
+) -> T:
+    """A change of the inventory (``call``, run in a worker thread) and then its audit line: ``describe``
+    gives the target and details from what the call returned; the team is that of the product. An
+    :class:`InputError` of the call reaches the caller, which answers it (API or page), and audits nothing."""
+    made = await run_in_threadpool(call)
+    target, detail = describe(made)
+    await audit(request, action, target, detail, common.team_of(principal, "inventory.write", product_id))
+    return made
 
 
 def _scope(principal: Principal, permission: str) -> list[int] | None:
@@ -128,16 +149,11 @@ async def create_deployment(
         return dep.add_deployment(store, body.product, body.release, who=principal.name, **fields)
 
     try:
-        made = await run_in_threadpool(run)
+        made = await audited(
+            request, principal, pid, "inventory.add", run, lambda m: (f"deployment:{m.id}", {"site": m.site})
+        )
     except InputError as exc:
         raise common.unprocessable(exc.problem) from None
-    await audit(
-        request,
-        "inventory.add",
-        f"deployment:{made.id}",
-        {"site": made.site},
-        common.team_of(principal, "inventory.write", pid),
-    )
     return made.as_dict()
 
 
@@ -153,18 +169,16 @@ async def change_deployment(
     found = await run_in_threadpool(_visible, store, principal, deployment_id, "inventory.write")
     fields = body.model_dump(exclude_none=True)
     try:
-        changed = await run_in_threadpool(
-            lambda: dep.update_deployment(store, found.id, who=principal.name, **fields)
+        changed = await audited(
+            request,
+            principal,
+            found.product_id,
+            "inventory.update",
+            lambda: dep.update_deployment(store, found.id, who=principal.name, **fields),
+            lambda _: (f"deployment:{found.id}", {"fields": sorted(fields)}),
         )
     except InputError as exc:
         raise common.unprocessable(exc.problem) from None
-    await audit(
-        request,
-        "inventory.update",
-        f"deployment:{found.id}",
-        {"fields": sorted(fields)},
-        common.team_of(principal, "inventory.write", found.product_id),
-    )
     return changed.as_dict()
 
 
@@ -177,12 +191,12 @@ async def retire(
 ) -> dict[str, Any]:
     """Mark a deployment retired (it leaves the patch list)."""
     found = await run_in_threadpool(_visible, store, principal, deployment_id, "inventory.write")
-    done = await run_in_threadpool(lambda: dep.retire_deployment(store, found.id, who=principal.name))
-    await audit(
+    done = await audited(
         request,
+        principal,
+        found.product_id,
         "inventory.retire",
-        f"deployment:{found.id}",
-        None,
-        common.team_of(principal, "inventory.write", found.product_id),
+        lambda: dep.retire_deployment(store, found.id, who=principal.name),
+        lambda _: (f"deployment:{found.id}", None),
     )
     return done.as_dict()

@@ -229,19 +229,17 @@ async def inventory_add(
     product, version, product_id = release  # type: ignore[misc]
     given = {k: v for k, v in fields.items() if v is not None}
     try:
-        made = await run_in_threadpool(
-            lambda: dep.add_deployment(store, product, version, who=principal.name, **given)
+        made = await api.audited(
+            request,
+            principal,
+            product_id,
+            "inventory.add",
+            lambda: dep.add_deployment(store, product, version, who=principal.name, **given),
+            lambda m: (f"deployment:{m.id}", {"site": m.site}),
         )
     except InputError as exc:
         message = text(lang, "inventory", "refused", problem=exc.problem)
         return await _list_page(request, principal, store, 400, message, values)
-    await audit(
-        request,
-        "inventory.add",
-        f"deployment:{made.id}",
-        {"site": made.site},
-        common.team_of(principal, "inventory.write", product_id),
-    )
     return RedirectResponse(f"/inventory/{made.id}?done=added", 303)
 
 
@@ -407,17 +405,17 @@ async def deployment_edit(
     if not changed:
         return RedirectResponse(f"/inventory/{found.id}?done=unchanged", 303)
     try:
-        await run_in_threadpool(lambda: dep.update_deployment(store, found.id, who=principal.name, **changed))
+        await api.audited(
+            request,
+            principal,
+            found.product_id,
+            "inventory.update",
+            lambda: dep.update_deployment(store, found.id, who=principal.name, **changed),
+            lambda _: (f"deployment:{found.id}", {"fields": sorted(changed)}),
+        )
     except InputError as exc:
         message = text(lang, "inventory", "refused", problem=exc.problem)
         return await _deployment_page(request, principal, found, 400, message, values)
-    await audit(
-        request,
-        "inventory.update",
-        f"deployment:{found.id}",
-        {"fields": sorted(changed)},
-        common.team_of(principal, "inventory.write", found.product_id),
-    )
     return RedirectResponse(f"/inventory/{found.id}?done=edited", 303)
 
 
@@ -431,12 +429,12 @@ async def deployment_retire(
     _allowed(principal, "inventory.write")
     found = await _deployment(store, principal, deployment_id, "inventory.write")
     if found.status != "retired":
-        await run_in_threadpool(lambda: dep.retire_deployment(store, found.id, who=principal.name))
-        await audit(
+        await api.audited(
             request,
+            principal,
+            found.product_id,
             "inventory.retire",
-            f"deployment:{found.id}",
-            None,
-            common.team_of(principal, "inventory.write", found.product_id),
+            lambda: dep.retire_deployment(store, found.id, who=principal.name),
+            lambda _: (f"deployment:{found.id}", None),
         )
     return RedirectResponse(f"/inventory/{found.id}?done=retired", 303)
