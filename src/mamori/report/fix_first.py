@@ -204,18 +204,58 @@ def _best_target(
             rank[v] = rank[candidates[n - 1]] if n and keys[v] == keys[candidates[n - 1]] else n
         highest = [max(rank[v] for v in f.fixed_versions) for f in fixable]
 
+    if highest is not None:
+        return _best_ranked(fixable, weights, candidates, rank, highest)
     best: tuple[float, str, list[int]] | None = None
     for target in candidates:
-        if highest is not None:  # ranked: one integer comparison per finding
-            at = rank[target]
-            cleared = [i for i, top in enumerate(highest) if at >= top or target in fixable[i].fixed_versions]
-        else:
-            cleared = [i for i, f in enumerate(fixable) if target in f.fixed_versions or clears(target, i)]
+        cleared = [i for i, f in enumerate(fixable) if target in f.fixed_versions or clears(target, i)]
         weight = sum(map(weights.__getitem__, cleared))
         if best is None or weight > best[0] + 1e-9:
             best = (weight, target, cleared)
     assert best is not None
     return best[1], [fixable[i] for i in best[2]]
+
+
+def _best_ranked(
+    fixable: list[Finding],
+    weights: list[float],
+    candidates: list[str],
+    rank: dict[str, int],
+    highest: list[int],
+) -> tuple[str, list[Finding]]:
+    """:func:`_best_target` of ranked candidates in one pass: going up the candidates, the weight of the
+    findings whose highest fixed version ranks at or below the candidate grows as a running sum; a
+    finding that lists the candidate itself below its highest (a fix on another branch) is added for
+    that candidate alone. Weights are multiples of 0.01, so the order of the additions changes no
+    comparison (1e-9 apart)."""
+    order = sorted(range(len(fixable)), key=highest.__getitem__)
+    listing: dict[str, list[int]] = {}
+    for i, f in enumerate(fixable):
+        for v in f.fixed_versions:
+            found = listing.get(v)
+            if found is None:
+                listing[v] = [i]
+            elif found[-1] != i:
+                found.append(i)
+    below, j, end = 0.0, 0, len(order)
+    best: tuple[float, str] | None = None
+    for target in candidates:
+        at = rank[target]
+        while j < end and highest[order[j]] <= at:
+            below += weights[order[j]]
+            j += 1
+        weight = below
+        for i in listing[target]:
+            if highest[i] > at:
+                weight += weights[i]
+        if best is None or weight > best[0] + 1e-9:
+            best = (weight, target)
+    assert best is not None
+    target = best[1]
+    at = rank[target]
+    return target, [
+        f for f, top in zip(fixable, highest, strict=True) if at >= top or target in f.fixed_versions
+    ]
 
 
 def fix_first(result: ScanResult) -> list[FixFirst]:
@@ -235,6 +275,7 @@ def fix_first(result: ScanResult) -> list[FixFirst]:
             group = groups[key] = []
         group.append(f)
     rows: list[FixFirst] = []
+    order: list[tuple[float, int, str, str]] = []  # each row's sort key
     classes: dict[Any, Any] = {}
     weighed: dict[tuple[float | None, int, int], tuple[float, float, int]] = {}  # their objects stay alive
     for (name, version, purl), findings in groups.items():
@@ -254,12 +295,20 @@ def fix_first(result: ScanResult) -> list[FixFirst]:
         target, cleared = _best_target(fixable, _version_key(purl, classes), weights)
         row = FixFirst(name, version, purl, target, left=len(findings) - len(cleared))
         seen: set[str] = set()
+        row_weights: list[float] = []
+        top_rank = 0
         for f in sorted(cleared, key=lambda x: (-weights[id(x)][0], x.vulnerability.id)):
-            if f.vulnerability.id in seen:
+            vuln_id = f.vulnerability.id
+            if vuln_id in seen:
                 continue
-            seen.add(f.vulnerability.id)
+            seen.add(vuln_id)
             weight, priority, rank = weights[id(f)]
-            row.cleared.append(ClearedFinding(f.vulnerability.id, weight, priority, rank, f.ssvc))
+            row.cleared.append(ClearedFinding(vuln_id, weight, priority, rank, f.ssvc))
+            row_weights.append(weight)
+            if rank > top_rank:
+                top_rank = rank
         rows.append(row)
-    rows.sort(key=lambda r: (-r.weight, -r.top_rank, r.component, r.version))
-    return rows
+        # what the sort compares: FixFirst.weight and .top_rank, summed in the same order (same float)
+        order.append((-round(sum(row_weights), 2), -top_rank, name, version))
+    ranked = sorted(range(len(rows)), key=order.__getitem__)  # stable, as sorting the rows is
+    return [rows[i] for i in ranked]

@@ -146,12 +146,20 @@ def _fragment(value: Any) -> orjson.Fragment:
 def finding_dict(f: Finding, lang: str, parts: _Parts | None = None) -> dict[str, Any]:
     parts = parts or _Parts(lang)
     match = f.match
+    ssvc, vex = f.ssvc, f.vex
+    state = parts.shared(f.state, state_dict, f, lang)
+    status = f.status
     out = {
         "component": parts.component(f.component),
         "vulnerability": parts.vulnerability_block(f.vulnerability, f.fixed_versions),
         "match": {"method": match.method, "confidence": match.confidence, "detail": match.detail},
+        "status": status,
+        "state": state,
     }
-    out.update(triage_fields(f, lang, parts))
+    if ssvc is not None or vex is not None:  # what triage_fields gives, in its order
+        out["ssvc"] = parts.shared(ssvc, _ssvc_dict, ssvc, lang)
+        out["priority_score"] = f.priority_score
+        out["vex"] = vex
     return out
 
 
