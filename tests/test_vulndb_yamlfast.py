@@ -196,3 +196,17 @@ def test_load_yaml_uses_both_readers_alike() -> None:
         == osv.load_yaml(answered)
         == {"id": "PYSEC-1", "summary": "text", "details": "text"}
     )
+
+
+def test_the_ascii_shortcut_finds_the_unsafe_characters_the_pattern_finds() -> None:
+    """Every character, alone in an ASCII document or beside a non-ASCII one: the byte-level check of
+    ASCII documents and the pattern agree, and documents holding one are declined."""
+    for code in range(0x110000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue  # not encodable in UTF-8 (the reader declines such bytes before this check)
+        for text in (f"id: a{chr(code)}b\n", f"id: é{chr(code)}\n"):
+            data = text.encode()
+            assert yamlfast._unsafe(data, text) == (yamlfast._UNSAFE.search(text) is not None), code
+    assert yamlfast.load(b"id: a\x7fb\n") is yamlfast.DECLINED
+    assert yamlfast.load(b"id: a\x0bb\n") is yamlfast.DECLINED
+    assert yamlfast.load(b"id: ab\n") == {"id": "ab"}
