@@ -115,7 +115,9 @@ def _input(dataset: str, tmp: str) -> str:
 
 
 def _env(src: str | None) -> dict[str, str]:
-    env = dict(os.environ)
+    """The environment of a measured process: this one's, without PYTHONDONTWRITEBYTECODE (an installed
+    mamori writes its caches: bytecode and data-class code, on its first run), and ``src`` first on the path."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     if src:  # another mamori's source tree (a baseline), ahead of the installed one
         env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return env
@@ -247,7 +249,7 @@ def whole_process(
         records = _zip_records(source)
 
         def peer(tmp: str) -> tuple[float, float, float, int]:
-            wall, rss, cpu, _out = _spawn([sys.executable, "-c", PEER_WHOLE, tmp, url], dict(os.environ))
+            wall, rss, cpu, _out = _spawn([sys.executable, "-c", PEER_WHOLE, tmp, url], _env(None))
             return wall, rss, cpu, records
 
         sides["vulnerability-db"] = peer
@@ -423,7 +425,9 @@ def main() -> None:
                 "workers": os.environ.get("MAMORI_IMPORT_WORKERS", "default"),
                 "mamori_output": args.output,
                 "statistic": "median with min and max over the same number of runs for every side",
-                "warm_up": "none; before timing: .pyc written for mamori, the zip written (inputs in the OS file cache)",
+                "warm_up": "none; before timing: .pyc written for mamori, the zip written (inputs in the OS file cache); "
+                "every process may write its caches (PYTHONDONTWRITEBYTECODE removed), so mamori's first run writes "
+                "its data-class code cache as an installed mamori's first run does",
                 "whole_process": whole,
                 "in_process": inside,
             },

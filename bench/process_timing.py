@@ -41,6 +41,9 @@ def run_usage(
     figure falls back to ``os.wait4`` and is an upper bound. The CPU seconds are those ``os.wait4`` gives
     for the process started, which count the children it waited for (under GNU time: the command's, plus
     GNU time's own, under a millisecond)."""
+    # as an installed mamori runs: allowed to write its caches (bytecode, data-class code), whatever the
+    # measuring shell says (PYTHONDONTWRITEBYTECODE would make every run rebuild them)
+    env = {k: v for k, v in (os.environ if env is None else env).items() if k != "PYTHONDONTWRITEBYTECODE"}
     rss_file = stdout_path.with_name(stdout_path.name + ".rss")
     wrapped = [str(GNU_TIME), "-f", "%M", "-o", str(rss_file), *cmd] if GNU_TIME.exists() else cmd
     with stdout_path.open("wb") as out:
