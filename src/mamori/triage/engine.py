@@ -98,8 +98,11 @@ def triage(
     v: Variant,
     context: Context | None = None,
     set_values: Mapping[str, Input] | None = None,
+    *,
+    in_order: bool = True,
 ) -> list[Triaged]:
-    """Decide every subject; most urgent outcome first, then by priority score (unscored first)."""
+    """Decide every subject; most urgent outcome first, then by priority score (unscored first), or in
+    the subjects' own order when not ``in_order`` (a caller that looks the results up needs no sort)."""
     out: list[Triaged] = []
     context_cache: dict[tuple[str | None, str | None], dict[str, Input]] = {}
     # findings of one vulnerability in many components mostly give the same inputs: decide each once
@@ -136,7 +139,7 @@ def triage(
                 assessment = decided[key] = assess(v, evidence, ctx, set_values)
             by_context[ctx_items] = assessment
         out.append(Triaged(s, assessment, score))
-    return ordered(out)
+    return ordered(out) if in_order else out
 
 
 def ordered(items: Iterable[Triaged]) -> list[Triaged]:

@@ -21,7 +21,7 @@ from mamori.scan.result import Finding, ScanResult
 from mamori.triage import facts as facts_mod
 from mamori.triage import policy as policy_mod
 from mamori.triage.context import Context
-from mamori.triage.engine import Subject, Triaged, triage
+from mamori.triage.engine import Subject, Triaged, ordered, triage
 from mamori.triage.inputs import Input
 from mamori.triage.records import TriageRecord
 from mamori.triage.state import OPEN, UNSTATED, FindingState, Resolver
@@ -124,14 +124,23 @@ def enrich(
     product: str | None = None,
     lang: str = "en",
     extra: dict[int, FindingTriage] | None = None,
+    in_order: bool = True,
 ) -> dict[int, FindingTriage]:
-    """SSVC decision and priority score for every finding; returns them by ``id(finding)``."""
+    """SSVC decision and priority score for every finding; returns them by ``id(finding)``, in the
+    order of :func:`mamori.triage.engine.triage` (most urgent first), or in the findings' order when
+    not ``in_order``."""
     out = extra if extra is not None else {}
     subs = subjects(result, records, product)
-    by_subject = {id(s): f for s, f in zip(subs, result.findings, strict=True)}
-    for t in triage(subs, v, context, set_values):
-        f = by_subject[id(t.subject)]
-        entry = out.setdefault(_key(f), FindingTriage())
+    decided = triage(subs, v, context, set_values, in_order=in_order)
+    if in_order:
+        by_subject = {id(s): f for s, f in zip(subs, result.findings, strict=True)}
+        pairs: Iterable[tuple[Triaged, Finding]] = ((t, by_subject[id(t.subject)]) for t in decided)
+    else:  # the subjects' order: each result beside its finding
+        pairs = zip(decided, result.findings, strict=True)
+    for t, f in pairs:
+        entry = out.get(id(f))  # _key(f)
+        if entry is None:
+            entry = out[id(f)] = FindingTriage()
         entry.triaged = t
         entry.lang = lang
         t.vex = entry.vex
@@ -259,6 +268,26 @@ def evaluate_policy(
 # ----------------------------------------------------------------------------------------- mamori scan
 
 
+def _points_order(items: list[Triaged]) -> list[Triaged]:
+    """``items`` (in the findings' order) in an order that gives :func:`assumed_context` what the triage
+    order gives it: the context points are listed in the order of the assessments' first findings, so
+    that order matters only when the assessments assume different points. Then the items are sorted
+    as :func:`mamori.triage.engine.triage` sorts them; otherwise they stay as they are (no sort of
+    ~20,000 findings for a list of a few points)."""
+    points: tuple[str, ...] | None = None
+    seen: set[int] = set()
+    for t in items:
+        if id(t.assessment) in seen:
+            continue
+        seen.add(id(t.assessment))
+        mine = tuple(i.point for i in t.assessment.assumed)
+        if points is None:
+            points = mine
+        elif mine != points:
+            return ordered(items)
+    return items
+
+
 @dataclass(slots=True)
 class ScanTriage:
     """What ``mamori scan`` gets from triage: per-finding results, the policy's verdict, and the notice to
@@ -326,6 +355,7 @@ def triage_scan(
         records=stored_records(source, result) if source is not None else None,
         product=name,
         lang=lang,
+        in_order=False,
     )
     scanned = ScannedProduct.of(root, product, release, doc)
     apply_states(result, Resolver(records, documents, scanned), extra)
@@ -336,7 +366,7 @@ def triage_scan(
         from mamori.triage.texts import text
 
         notices.append(text("context_missing", lang, path=given.path, product=name))
-    triaged = [e.triaged for e in extra.values() if e.triaged is not None]
+    triaged = _points_order([e.triaged for e in extra.values() if e.triaged is not None])
     assumed_points = assumed_context(triaged)  # once: the three notices below share it
     notice, assumed = worst_case(triaged, chosen, context, name, lang, assumed=assumed_points)
     sources = [k for k, c in (("product", stored_context), ("file", given)) if c is not None and not c.empty]
