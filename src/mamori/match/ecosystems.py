@@ -186,4 +186,5 @@ def release_matches(variant: str, release: str) -> bool:
 
 def version_class(ecosystem: str) -> VersionClass | None:
     """The univers class for an OSV ecosystem (``Debian:12`` → DebianVersion); None when unknown."""
-    return ECOSYSTEM_VERSIONS.get(split_ecosystem(ecosystem)[0])
+    found = ECOSYSTEM_VERSIONS.get(ecosystem)  # the usual name, which is its own base name
+    return found if found is not None else ECOSYSTEM_VERSIONS.get(split_ecosystem(ecosystem)[0])
