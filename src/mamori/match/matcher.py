@@ -362,10 +362,7 @@ class Matcher:
         if plan is None:
             plan = plans[key] = _plan(key, rows, advisories)
         entries, products = plan
-        for row, entry in entries:
-            verdict = purl.evaluate(entry, version)
-            if verdict.affected is False:  # most pairs: nothing to record
-                continue
+        for row, verdict in purl.evaluate_many(entries, version):  # most pairs: nothing to record
             method = verdict.method or PURL_RANGE
             if through_source:
                 verdict = _through_source(verdict, key.name, version)

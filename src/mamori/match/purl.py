@@ -25,7 +25,7 @@ Rules (OSV schema 1.6, "Evaluation"):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from univers.versions import SemverVersion, Version
 
@@ -35,6 +35,7 @@ from mamori.match.versions import installed_key, nearest, order_key, parse, pars
 
 _KIND_ORDER = {"fixed": 0, "last_affected": 1, "limit": 2, "introduced": 3}
 EVALUATED_TYPES = ("ECOSYSTEM", "SEMVER")
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -201,6 +202,44 @@ def walk(rng: OsvRange, installed: Any) -> tuple[bool, str | None]:
 
 def _label(entry: OsvAffected) -> str:
     return f"{entry.ecosystem} {entry.name}"
+
+
+_UNSET: Any = object()
+
+
+def evaluate_many(entries: list[tuple[T, OsvAffected]], version: str) -> list[tuple[T, Verdict]]:
+    """:func:`evaluate` of every entry at ``version``, keeping those that do not say "not affected"
+    (each beside what came with its entry). The usual entry (one range) is decided here with the
+    installed version's key worked out once per version scheme, not once per entry."""
+    keys: dict[Any, Any] = {}
+    out: list[tuple[T, Verdict]] = []
+    for item, entry in entries:
+        ranges = entry.ranges
+        if len(ranges) == 1:  # what evaluate() does for such an entry
+            rng = ranges[0]
+            cls = SemverVersion if rng.type == "SEMVER" else entry.cls
+            if not rng.problem and cls is not None:
+                installed = keys.get(cls, _UNSET)
+                if installed is _UNSET:
+                    installed = keys[cls] = installed_key(cls, version)
+                if installed is not None:
+                    hit, fixed = walk(rng, installed)
+                    if hit:
+                        said = entry.said
+                        if said is None:
+                            said = entry.said = (
+                                f"{_label(entry)} ",
+                                f" in range [{rng.describe()}] of {entry.record_id}",
+                            )
+                        out.append((item, Verdict(True, PURL_RANGE, f"{said[0]}{version}{said[1]}", fixed)))
+                    elif version in entry.versions:
+                        detail = f"{_label(entry)} {version} is listed in the versions of {entry.record_id}"
+                        out.append((item, Verdict(True, PURL_VERSION_LIST, detail)))
+                    continue
+        verdict = evaluate(entry, version)
+        if verdict.affected is not False:
+            out.append((item, verdict))
+    return out
 
 
 def evaluate_ranges(entry: OsvAffected, version: str) -> Verdict:

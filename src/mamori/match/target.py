@@ -67,6 +67,9 @@ class Target:
 _SIMPLE_PURL = re.compile(r"pkg:([a-z][a-z0-9.\-]*)/([A-Za-z0-9._~\-]+)@([A-Za-z0-9._~+!\-]+)")
 
 
+_new_purl = tuple.__new__  # PackageURL is a named tuple: its fields, already normalised
+
+
 @lru_cache(maxsize=1 << 16)
 def _purl(text: str) -> PackageURL | str:
     """The parsed purl, or why it does not parse (memoised; ``text`` is stripped first)."""
@@ -74,7 +77,10 @@ def _purl(text: str) -> PackageURL | str:
     try:
         simple = _SIMPLE_PURL.fullmatch(text)
         if simple is not None:  # a third of the time of from_string, which splits it as a URL first
-            return PackageURL(simple[1], None, simple[2], simple[3])
+            kind, name, version = simple.groups()
+            if kind == "pypi":  # the fields PackageURL's normalisation gives: the name lower case, _ → -
+                return _new_purl(PackageURL, ("pypi", None, name.lower().replace("_", "-"), version, {}, None))
+            return PackageURL(kind, None, name, version)
         return PackageURL.from_string(text)
     except ValueError as exc:
         return str(exc)

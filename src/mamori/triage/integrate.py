@@ -20,7 +20,7 @@ from mamori.model.vulnerability import Vulnerability
 from mamori.scan.result import Finding, ScanResult
 from mamori.triage import facts as facts_mod
 from mamori.triage import policy as policy_mod
-from mamori.triage.context import Context
+from mamori.triage.context import Context, context_points
 from mamori.triage.engine import Subject, Triaged, ordered, triage
 from mamori.triage.inputs import Input
 from mamori.triage.records import TriageRecord
@@ -274,13 +274,14 @@ def _points_order(items: list[Triaged]) -> list[Triaged]:
     that order matters only when the assessments assume different points. Then the items are sorted
     as :func:`mamori.triage.engine.triage` sorts them; otherwise they stay as they are (no sort of
     ~20,000 findings for a list of a few points)."""
+    listed = set(context_points())  # the points assumed_context lists (not those the data decides)
     points: tuple[str, ...] | None = None
     seen: set[int] = set()
     for t in items:
         if id(t.assessment) in seen:
             continue
         seen.add(id(t.assessment))
-        mine = tuple(i.point for i in t.assessment.assumed)
+        mine = tuple(i.point for i in t.assessment.assumed if i.point in listed)
         if points is None:
             points = mine
         elif mine != points:
