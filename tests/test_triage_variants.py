@@ -145,3 +145,25 @@ def test_context_file_resolution_and_errors(tmp_path: Path) -> None:
         with pytest.raises(InputError, match=problem) as info:
             load_context(path)
         assert info.value.path == str(path)
+
+
+def test_scan_lists_assumed_points_in_triage_order_without_sorting_when_it_cannot_matter() -> None:
+    from mamori.triage.engine import ordered
+    from mamori.triage.integrate import _points_order
+    from mamori.triage.notice import assumed_context
+
+    lodash = ComponentRef(name="lodash", version="4.17.20", purl="pkg:npm/lodash@4.17.20")
+    ctx = parse_context(
+        {"products": {"shop": {"components": {"pkg:npm/lodash": {"system_exposure": "small"}}}}}, "c.yaml"
+    )
+    v = variant("user", "low")
+    subjects = [Subject(TEXT4SHELL, COMPONENT, "shop"), Subject(TEXT4SHELL, lodash, "shop")]
+    for given in (ctx, None):  # the points assumed differ between the two findings, then they do not
+        unsorted = triage(subjects, v, given, in_order=False)
+        assert [t.subject for t in unsorted] == subjects
+        chosen = _points_order(unsorted)
+        assert assumed_context(chosen) == assumed_context(triage(subjects, v, given))
+        assert (chosen is unsorted) == (given is None)
+        assert chosen == (unsorted if given is None else ordered(unsorted))
+    points = [a["point"] for a in assumed_context(_points_order(triage(subjects, v, ctx, in_order=False)))]
+    assert "system_exposure" in points and len(points) == len(set(points))

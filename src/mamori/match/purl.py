@@ -181,6 +181,18 @@ def walk(rng: OsvRange, installed: Any) -> tuple[bool, str | None]:
             return False, None
         fixes = [e for e in ends if e is not None and e.kind == "fixed" and e.version is not None]
         return True, min(fixes, key=lambda e: e.key).text if fixes else None
+    events = rng.events
+    if len(events) == 2:
+        start, end = events
+        if start.kind == "introduced" and end.kind == "fixed" and end.version is not None:
+            # the usual range, [introduced, fixed): the loops below unrolled, comparison for comparison
+            # (no limit among its events)
+            affected = start.version is None or installed >= start.key
+            if installed >= end.key:
+                affected = False
+            if not affected:
+                return False, None
+            return (True, end.text) if end.key > installed else (True, None)
     affected = False
     for event in rng.events:
         kind = event.kind

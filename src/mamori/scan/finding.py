@@ -56,17 +56,21 @@ def group_hits(hits: Sequence[Hit], records: dict[str, Vulnerability]) -> dict[i
     result: dict[int, dict[str, list[str]]] = {}
     named: dict[str, set[str]] = {}
     for component, vuln_ids in per_component.items():
-        groups = {vid: [vid] for vid in sorted(vuln_ids)}
+        in_order = sorted(vuln_ids)
+        groups = {vid: [vid] for vid in in_order}
         if len(vuln_ids) == 1:
             result[component] = groups
             continue
-        for vid in sorted(vuln_ids, key=lambda v: (merge.is_cve(v), v)):
+        # the ids that may fold into another, in order: a CVE id never folds
+        folding = [vid for vid in in_order if not merge.is_cve(vid)]
+        keys = {vid: merge.key(vid) for vid in in_order} if folding else {}
+        for vid in folding:
             record = records.get(vid)
-            if record is None or vid not in groups or merge.is_cve(vid):
+            if record is None or vid not in groups:
                 continue
             if vid not in named:
                 named[vid] = {merge.key(i) for i in record.all_ids()}
-            into = [other for other in groups if other != vid and merge.key(other) in named[vid]]
+            into = [other for other in groups if other != vid and keys[other] in named[vid]]
             if into:
                 for other in into:
                     groups[other].extend(groups[vid])
