@@ -202,7 +202,10 @@ def _best_target(
         rank: dict[str, int] = {}
         for n, v in enumerate(candidates):
             rank[v] = rank[candidates[n - 1]] if n and keys[v] == keys[candidates[n - 1]] else n
-        highest = [max(rank[v] for v in f.fixed_versions) for f in fixable]
+        highest = [
+            rank[fixed[0]] if len(fixed) == 1 else max(map(rank.__getitem__, fixed))
+            for fixed in (f.fixed_versions for f in fixable)
+        ]
 
     if highest is not None:
         return _best_ranked(fixable, weights, candidates, rank, highest)
@@ -261,18 +264,27 @@ def _best_ranked(
 def fix_first(result: ScanResult) -> list[FixFirst]:
     """The fix-first rows of a scan result (see the module)."""
     groups: dict[tuple[str, str, str | None], list[Finding]] = {}
-    keys: dict[int, tuple[str, str, str | None]] = {}  # by component object: a component's findings share it
+    by_component: dict[int, list[Finding]] = {}  # by component object: a component's findings share it
+    gates: dict[int, bool] = {}  # by triage state object (findings share them): out of the gate?
     for f in result.findings:
-        if f.out_of_gate:
+        state = f.state
+        if state is not None and type(f) is Finding:  # its status is the state's
+            out = gates.get(id(state))
+            if out is None:
+                out = gates[id(state)] = f.out_of_gate
+        else:
+            out = f.out_of_gate
+        if out:
             continue
         c = f.component
-        key = keys.get(id(c))
-        if key is None:
-            name = f"{c.group}/{c.name}" if c.group and not c.purl else c.name
-            key = keys[id(c)] = (name, c.version or "", c.purl)
-        group = groups.get(key)
+        group = by_component.get(id(c))
         if group is None:
-            group = groups[key] = []
+            name = f"{c.group}/{c.name}" if c.group and not c.purl else c.name
+            key = (name, c.version or "", c.purl)
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = []
+            by_component[id(c)] = group
         group.append(f)
     rows: list[FixFirst] = []
     order: list[tuple[float, int, str, str]] = []  # each row's sort key
