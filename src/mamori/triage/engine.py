@@ -112,13 +112,16 @@ def triage(
     per_facts: dict[
         int, tuple[Facts, dict[str, Input], tuple[Any, ...], float | None, dict[Any, Assessment]]
     ] = {}
+    no_context: dict[str, Input] = {}  # read only (assess copies what it is given)
     for s in subjects:
-        ctx: dict[str, Input] = {}
+        ctx = no_context
+        ctx_items: tuple[tuple[str, Input], ...] = ()
         if context is not None:
             key = (s.product, s.component.purl)
             if key not in context_cache:
                 context_cache[key] = context.inputs(s.product, s.component.purl)
             ctx = context_cache[key]
+            ctx_items = tuple(ctx.items())
         known = per_facts.get(id(s.facts))
         if known is None:
             evidence = gather(s.facts)
@@ -130,7 +133,6 @@ def triage(
                 {},
             )
         _, evidence, items, score, by_context = known
-        ctx_items = tuple(ctx.items())
         assessment = by_context.get(ctx_items)
         if assessment is None:
             key = (items, ctx_items)
