@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from packaging import version as packaging_version
+from univers.utils import remove_spaces
 from univers.versions import PypiVersion, Version
 
 from mamori.match.ecosystems import VersionClass
@@ -17,9 +19,22 @@ OPEN_START = frozenset({"0", "", "*", "-", "unspecified", "n/a", "all"})
 def parse(cls: VersionClass, text: str) -> Version | None:
     """``text`` under the rules of ``cls``; None when those rules refuse it."""
     try:
-        return cls(text.strip())
+        return _pypi(text.strip()) if cls is PypiVersion else cls(text.strip())
     except Exception:  # univers raises InvalidVersion, ValueError, TypeError … depending on the class
         return None
+
+
+def _pypi(text: str) -> PypiVersion:
+    """``PypiVersion(text)`` with its version parsed once: univers parses it twice (to check it, then to
+    keep it). The same object: the attributes univers sets, in its order, from the same functions."""
+    normalized = remove_spaces(text).lstrip("vV")  # Version.normalize
+    value = packaging_version.Version(normalized)  # PypiVersion.build_value; refuses what is_valid refuses
+    found = object.__new__(PypiVersion)
+    fields = found.__dict__  # a frozen attrs class: set as its __init__ sets them
+    fields["string"] = text
+    fields["normalized_string"] = normalized
+    fields["value"] = value
+    return found
 
 
 def parse_installed(cls: VersionClass, text: str) -> Version | None:
