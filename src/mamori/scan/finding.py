@@ -148,33 +148,24 @@ def build_findings(
     infos = {} if infos is None else infos
     findings: list[Finding] = []
     refs: dict[int, ComponentRef] = {}
+    targets = output.targets
     for component, members, member_records, hits in finding_groups(output, records):
-        evidence = ranked_evidence(hits)
+        if len(hits) == 1:  # most findings: ranked_evidence and fixed_versions of one hit, in place
+            evidence = [_evidence(hits[0])]
+            fixed = evidence[0].fixed
+            fixes = [fixed] if fixed else []
+        else:
+            evidence = ranked_evidence(hits)
+            fixes = fixed_versions(evidence, targets[component].cls)
         ref = refs.get(component)
         if ref is None:
             ref = refs[component] = component_ref(components[component])
-        findings.append(
-            Finding(
-                component=ref,
-                vulnerability=_info(infos, tuple(members), member_records, kev, epss),
-                evidence=evidence,
-                fixed_versions=fixed_versions(evidence, output.targets[component].cls),
-            )
-        )
+        key = tuple(members)
+        info = infos.get(key)
+        if info is None:
+            info = infos[key] = vulnerability_info(member_records, kev, epss)
+        findings.append(Finding(component=ref, vulnerability=info, evidence=evidence, fixed_versions=fixes))
     return findings
-
-
-def _info(
-    infos: dict[Any, VulnerabilityInfo],
-    key: tuple[str, ...],
-    records: list[Vulnerability],
-    kev: dict[str, Kev],
-    epss: dict[str, Epss],
-) -> VulnerabilityInfo:
-    found = infos.get(key)
-    if found is None:
-        found = infos[key] = vulnerability_info(records, kev, epss)
-    return found
 
 
 def not_evaluated(components: Sequence[Component], output: MatchOutput) -> list[NotEvaluated]:
