@@ -244,3 +244,44 @@ def test_is_type_answers_as_the_original() -> None:
         for module, kind, predicate in checks:
             expected = original(text, owner, module, kind, predicate)
             assert dataclass_code._is_type(text, owner, module, kind, predicate) is expected, (text, kind)
+
+
+def test_hand_written_inits_of_hot_frozen_classes_match_the_generated_ones() -> None:
+    """Hit, Verdict, Subject and Target set their fields through slot_setters: the same parameters,
+    defaults and objects as the __init__ dataclasses would write, and still frozen."""
+    import dataclasses
+    import inspect
+
+    import pytest
+
+    from mamori.dataclass_code import slot_setters
+    from mamori.match.matcher import Hit
+    from mamori.match.target import Target
+    from mamori.match.verdict import Verdict
+    from mamori.triage.engine import Subject
+
+    for cls in (Hit, Verdict, Subject, Target):
+        fields = dataclasses.fields(cls)
+        reference = dataclasses.make_dataclass(
+            "Reference",
+            [(f.name, f.type, dataclasses.field(default=f.default)) for f in fields],
+            frozen=True,
+            slots=True,
+        )
+        params = list(inspect.signature(cls).parameters.values())
+        assert [(p.name, p.default) for p in params] == [
+            (p.name, p.default) for p in inspect.signature(reference).parameters.values()
+        ]
+        values = [f"value of {f.name}" for f in fields]
+        for made in (cls(*values), cls(**{f.name: v for f, v in zip(fields, values, strict=True)})):
+            assert dataclasses.astuple(made) == tuple(values) == dataclasses.astuple(reference(*values))
+            assert made == cls(*values) and hash(made) == hash(cls(*values))
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                setattr(made, fields[0].name, "changed")
+        required = [f for f in fields if f.default is dataclasses.MISSING]
+        bare = cls(*(f"v{i}" for i in range(len(required))))
+        assert dataclasses.astuple(bare) == dataclasses.astuple(
+            reference(*(f"v{i}" for i in range(len(required))))
+        )
+    with pytest.raises(TypeError):
+        slot_setters(dataclasses.make_dataclass("Loose", [("a", int)], slots=True))

@@ -189,3 +189,14 @@ def compiled_dataclasses(path: Path | None = None) -> Iterator[None]:
         _active = False
         if new and cache is not None and not sys.dont_write_bytecode:
             write_cache(where, cache if len(cache) <= MAX_ENTRIES else {k: cache[k] for k in used})
+
+
+def slot_setters(cls: type) -> tuple[Any, ...]:
+    """The ``__set__`` of each field's slot of a frozen data class with slots, in field order: what a
+    hand-written ``__init__`` of a class built tens of thousands of times a scan sets its fields with.
+    The ``__init__`` :mod:`dataclasses` writes for a frozen class calls ``object.__setattr__`` per field,
+    which looks the slot up by name and then calls the same ``__set__``: the object is the same."""
+    params = getattr(cls, "__dataclass_params__", None)
+    if params is None or not params.frozen or "__slots__" not in vars(cls):
+        raise TypeError(f"{cls.__name__}: not a frozen data class with slots")
+    return tuple(vars(cls)[f.name].__set__ for f in dataclasses.fields(cls))

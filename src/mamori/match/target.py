@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from packageurl import PackageURL
 
+from mamori.dataclass_code import slot_setters
 from mamori.match import reasons
 from mamori.match.cpe import cpe_name
 from mamori.match.ecosystems import PackageKey, VersionClass, ecosystem_for_purl, version_class
@@ -26,7 +27,7 @@ from mamori.model.sbom import Component
 from mamori.model.source_package import OS_PURL_TYPES, source_of, source_properties, with_epoch
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Target:
     """A component ready for lookup; ``problem`` says why it cannot be evaluated at all and
     ``problem_code`` says it for machines (:mod:`mamori.match.reasons`)."""
@@ -43,6 +44,48 @@ class Target:
     source: PackageKey | None = None  # the source package, when it is not the package itself
     source_version: str | None = None
     package_version: str | None = None  # the version with the purl's epoch qualifier (OS packages)
+
+    def __init__(
+        self,
+        version: str | None,
+        package: PackageKey | None = None,
+        cls: VersionClass | None = None,
+        link: LinkKey | None = None,
+        cpes: tuple[CpeName, ...] = (),
+        purl_type: str | None = None,
+        problem: str | None = None,
+        problem_code: str | None = None,
+        notes: tuple[str, ...] = (),
+        source: PackageKey | None = None,
+        source_version: str | None = None,
+        package_version: str | None = None,
+    ) -> None:  # the generated one, its fields set through their slots (one per component)
+        (
+            set_version,
+            set_package,
+            set_cls,
+            set_link,
+            set_cpes,
+            set_purl_type,
+            set_problem,
+            set_problem_code,
+            set_notes,
+            set_source,
+            set_source_version,
+            set_package_version,
+        ) = _TARGET_SLOTS
+        set_version(self, version)
+        set_package(self, package)
+        set_cls(self, cls)
+        set_link(self, link)
+        set_cpes(self, cpes)
+        set_purl_type(self, purl_type)
+        set_problem(self, problem)
+        set_problem_code(self, problem_code)
+        set_notes(self, notes)
+        set_source(self, source)
+        set_source_version(self, source_version)
+        set_package_version(self, package_version)
 
     def lookups(self) -> list[tuple[PackageKey, str, bool]]:
         """(key, version compared, through the source package?) for the advisory index.
@@ -62,6 +105,8 @@ class Target:
         return [(self.package, version, False), through]
 
 
+_TARGET_SLOTS = slot_setters(Target)
+
 # the usual purl: type, name and version of unreserved characters only (no namespace, qualifiers or
 # subpath; nothing percent-encoded); PackageURL.from_string gives what its fields give to the constructor
 _SIMPLE_PURL = re.compile(r"pkg:([a-z][a-z0-9.\-]*)/([A-Za-z0-9._~\-]+)@([A-Za-z0-9._~+!\-]+)")
@@ -79,7 +124,9 @@ def _purl(text: str) -> PackageURL | str:
         if simple is not None:  # a third of the time of from_string, which splits it as a URL first
             kind, name, version = simple.groups()
             if kind == "pypi":  # the fields PackageURL's normalisation gives: the name lower case, _ → -
-                return _new_purl(PackageURL, ("pypi", None, name.lower().replace("_", "-"), version, {}, None))
+                return _new_purl(
+                    PackageURL, ("pypi", None, name.lower().replace("_", "-"), version, {}, None)
+                )
             return PackageURL(kind, None, name, version)
         return PackageURL.from_string(text)
     except ValueError as exc:

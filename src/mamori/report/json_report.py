@@ -177,7 +177,12 @@ def _finding_dicts(findings: list[Finding], lang: str, parts: _Parts) -> list[di
             block = blocks.get((id(f.vulnerability), tuple(f.fixed_versions)))
             triaged = ssvc is not None or vex is not None
             assessed = shared.get(id(ssvc)) if triaged else None
-            if state is not None and component is not None and block is not None and (assessed or not triaged):
+            if (
+                state is not None
+                and component is not None
+                and block is not None
+                and (assessed or not triaged)
+            ):
                 match = f.evidence[0]
                 found = {
                     "component": component[1],

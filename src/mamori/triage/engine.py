@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mamori.dataclass_code import slot_setters
 from mamori.scan.result import ComponentRef
 from mamori.triage import ssvc
 from mamori.triage.context import Context
@@ -15,13 +16,23 @@ from mamori.triage.score import order_key, score_facts
 from mamori.triage.variants import Assessment, Variant, assess
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Subject:
     """One vulnerability in one component of one product."""
 
     facts: Facts
     component: ComponentRef
     product: str | None = None
+
+    def __init__(self, facts: Facts, component: ComponentRef, product: str | None = None) -> None:
+        # the generated one, its fields set through their slots (one per finding: ~20,000)
+        set_facts, set_component, set_product = _SUBJECT_SLOTS
+        set_facts(self, facts)
+        set_component(self, component)
+        set_product(self, product)
+
+
+_SUBJECT_SLOTS = slot_setters(Subject)
 
 
 @dataclass(slots=True)
