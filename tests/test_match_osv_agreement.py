@@ -201,3 +201,27 @@ def test_order_keys_decide_as_univers_versions_do(corpus: Corpus) -> None:
         for a, b in itertools.pairwise(parsed):
             ka, kb = order_key(a), order_key(b)
             assert (ka < kb, ka == kb, ka > kb) == (a < b, a == b, a > b), (a.string, b.string)
+
+
+def test_pypi_versions_are_the_objects_univers_builds() -> None:
+    """mamori parses a PyPI version once; univers' own PypiVersion(text) parses it twice: same object."""
+    for text in (
+        "1.0",
+        " v2.3.4 ",
+        "1.0rc1",
+        "2!1.0.post3+local.7",
+        "V10",
+        "1.0.dev0",
+        "",
+        "v",
+        "not a version",
+    ):
+        ours = parse(PypiVersion, text)
+        try:
+            theirs = PypiVersion(text.strip())
+        except Exception:
+            theirs = None
+        assert (ours is None) == (theirs is None), text
+        if ours is not None:
+            assert type(ours) is PypiVersion and ours == theirs and hash(ours) == hash(theirs)
+            assert list(vars(ours).items()) == list(vars(theirs).items()) and str(ours) == str(theirs)
