@@ -76,12 +76,20 @@ class InputSet:
 
     ``fingerprint`` identifies the listing (names, sizes, times) and ``start(n)`` gives the documents
     from the n-th on without reading the ones before: together they let an interrupted import resume.
+    A directory's fingerprint is worked out when first asked for (:meth:`listing`), so its files'
+    ``stat`` calls need not delay the start of the import workers.
     """
 
     total: int | None
     blobs: Iterator[Blob]
-    fingerprint: str | None = None
+    fingerprint: str | Callable[[], str] | None = None
     start: Callable[[int], Iterator[Blob]] | None = None
+
+    def listing(self) -> str | None:
+        """The fingerprint (worked out now if it was deferred), or None: the input cannot be resumed."""
+        if callable(self.fingerprint):
+            self.fingerprint = self.fingerprint()
+        return self.fingerprint
 
 
 def is_url(text: str) -> bool:
@@ -205,10 +213,19 @@ def open_input(path: str | Path) -> InputSet:
         dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__MACOSX"]
         files.extend(os.path.join(folder, n) for n in names if not n.startswith("."))
     files.sort()
-    stats = [_stat(f) for f in files]
+    # each file's stat, taken once when first needed: as the walk reaches it (its size bounds the
+    # workers' chunks), or for the fingerprint; not all up front, before the workers can start
+    stats: list[os.stat_result | None] = [None] * len(files)
+
+    def stat_of(n: int) -> os.stat_result:
+        st = stats[n]
+        if st is None:
+            st = stats[n] = _stat(files[n])
+        return st
 
     def walk(first: int = 0) -> Iterator[Blob]:
-        for f, st in zip(files[first:], stats[first:], strict=True):
+        for n in range(first, len(files)):
+            f = files[n]
             if f.lower().endswith(".zip"):
                 try:
                     members = _file_blobs(Path(f))[1]
@@ -217,12 +234,15 @@ def open_input(path: str | Path) -> InputSet:
                     continue
                 yield from members
             else:
-                yield Blob.file(f, st.st_size)
+                yield Blob.file(f, stat_of(n).st_size)
 
     archives = [f for f in files if f.lower().endswith(".zip")]
     if archives:  # positions count zip members: no resuming by file position
         return InputSet(None, walk())
-    fingerprint = _fingerprint((f, st.st_size, st.st_mtime_ns) for f, st in zip(files, stats, strict=True))
+
+    def fingerprint() -> str:
+        return _fingerprint((f, stat_of(n).st_size, stat_of(n).st_mtime_ns) for n, f in enumerate(files))
+
     return InputSet(len(files), walk(), fingerprint, walk)
 
 
