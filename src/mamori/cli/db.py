@@ -300,6 +300,11 @@ def import_(
         if ahead is not None:
             ahead.close()
         store.close()
+    from mamori.cli.main import keep_until_exit
+
+    # the process then ends without the interpreter freeing every module and object one by one (the
+    # store is closed, the workers have ended): a few percent of an import of a few thousand records
+    keep_until_exit(summary, coverage)
     made_complete = claimed_by(coverage, summary.origin)
     partial = sorted(
         (str(r["source"]), str(r["scope"]))
