@@ -202,16 +202,53 @@ def _stat(path: str) -> os.stat_result:
         return os.stat_result((0,) * 10)
 
 
+def _listing(top: str) -> list[str]:
+    """The files under ``top`` as ``os.walk(top)`` finds them (a folder that cannot be listed, or whose
+    listing fails part-way, gives none; links to folders are not followed), hidden entries and
+    ``__MACOSX`` folders left out, in no particular order: one ``scandir`` per folder without the
+    walk's generators and path joins (a tree of a few thousand files is listed before the import
+    workers can start)."""
+    files: list[str] = []
+    folders = [top]
+    while folders:
+        try:
+            entries = os.scandir(folders.pop())
+        except OSError:
+            continue
+        found: list[str] = []
+        below: list[str] = []
+        with entries:
+            try:
+                for entry in entries:
+                    name = entry.name
+                    try:
+                        folder = entry.is_dir()
+                    except OSError:
+                        folder = False
+                    if not folder:
+                        if not name.startswith("."):
+                            found.append(entry.path)
+                    elif not name.startswith(".") and name != "__MACOSX":
+                        try:
+                            link = entry.is_symlink()
+                        except OSError:
+                            link = False
+                        if not link:
+                            below.append(entry.path)
+            except OSError:  # as os.walk: the folder's listing is dropped
+                continue
+        files.extend(found)
+        folders.extend(below)
+    return files
+
+
 def open_input(path: str | Path) -> InputSet:
     """A file, a zip or a directory (walked in sorted order, hidden entries skipped)."""
     p = Path(path)
     if not p.is_dir():
         check_regular(p)  # missing, a FIFO or a device: one line, before anything is read
         return _file_input(p)
-    files: list[str] = []
-    for folder, dirs, names in os.walk(p):
-        dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__MACOSX"]
-        files.extend(os.path.join(folder, n) for n in names if not n.startswith("."))
+    files = _listing(str(p))
     files.sort()
     # each file's stat, taken once when first needed: as the walk reaches it (its size bounds the
     # workers' chunks), or for the fingerprint; not all up front, before the workers can start
