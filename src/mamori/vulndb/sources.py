@@ -76,8 +76,8 @@ class InputSet:
 
     ``fingerprint`` identifies the listing (names, sizes, times) and ``start(n)`` gives the documents
     from the n-th on without reading the ones before: together they let an interrupted import resume.
-    A directory's fingerprint is worked out when first asked for (:meth:`listing`), so its files'
-    ``stat`` calls need not delay the start of the import workers.
+    A directory's or zip's fingerprint is worked out when first asked for (:meth:`listing`), so its
+    files' ``stat`` calls (a zip: its listing's digest) need not delay the start of the import workers.
     """
 
     total: int | None
@@ -152,7 +152,9 @@ def zip_input(path: Path | str, data: bytes, select: Callable[[str], bool] | Non
                 continue
             yield member
 
-    fingerprint = _fingerprint((i.filename, i.file_size, i.CRC) for i in infos)
+    def fingerprint() -> str:  # worked out when the import first needs it (InputSet.listing)
+        return _fingerprint((i.filename, i.file_size, i.CRC) for i in infos)
+
     return InputSet(len(infos), members(), fingerprint, members)
 
 
