@@ -295,7 +295,7 @@ def import_(
                 summary = import_path(
                     store, path, source=source, progress=report, batch=batch, complete=claims, ahead=ahead
                 )
-        coverage = store.coverage()
+        coverage = store.coverage(records=False)  # the import reports scopes, not how many records each holds
     finally:
         if ahead is not None:
             ahead.close()
