@@ -36,3 +36,15 @@ def test_another_thread_means_the_usual_exit() -> None:
 def test_the_next_command_in_the_process_releases_what_the_last_one_kept() -> None:
     done = _run("m.main(['--version'])\nprint(len(m._KEPT))")
     assert done.returncode == 0 and done.stdout.split()[-1] == "0"
+
+
+def test_multiprocessing_exit_handler_runs_then_the_process_ends_at_once() -> None:
+    """An import's workers have ended when it returns; multiprocessing's exit handler (its finalizers,
+    joining any child still running) is run, and the process then ends with the command's code."""
+    body = (
+        "import multiprocessing.util as u\n"
+        "u.Finalize(None, print, args=('finalized',), exitpriority=0)\n"
+        "sys.stdout.write('report ')\nm._exit_now(4)\nprint('not reached')"
+    )
+    done = _run(body)
+    assert (done.returncode, done.stdout.split()) == (4, ["report", "finalized"])

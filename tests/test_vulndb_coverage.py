@@ -54,6 +54,9 @@ def test_loose_records_partial_feed_complete_and_never_downgraded(tmp_path):
         cov = _scopes(store)
         assert cov[("osv", "PyPI")]["complete"] is True
         assert cov[("osv", "PyPI")]["partial_origin"] == str(loose.resolve())
+        # what an import reports: the same rows, without the records counted over the whole store
+        bare = store.coverage(records=False)
+        assert bare == [{k: v for k, v in c.items() if k != "records"} for c in store.coverage()]
 
 
 def test_claim_names_scopes_without_records_and_cpe_scope(tmp_path):

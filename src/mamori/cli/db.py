@@ -295,11 +295,16 @@ def import_(
                 summary = import_path(
                     store, path, source=source, progress=report, batch=batch, complete=claims, ahead=ahead
                 )
-        coverage = store.coverage()
+        coverage = store.coverage(records=False)  # the import reports scopes, not how many records each holds
     finally:
         if ahead is not None:
             ahead.close()
         store.close()
+    from mamori.cli.main import keep_until_exit
+
+    # the process then ends without the interpreter freeing every module and object one by one (the
+    # store is closed, the workers have ended): a few percent of an import of a few thousand records
+    keep_until_exit(summary, coverage)
     made_complete = claimed_by(coverage, summary.origin)
     partial = sorted(
         (str(r["source"]), str(r["scope"]))

@@ -543,7 +543,9 @@ def keep_until_exit(*objects: object) -> None:
 def _exit_now(code: int) -> None:
     """End the process with ``code`` without tearing the interpreter down, when that skips nothing but
     freeing memory: standard output and error flushed, no thread but this one, no exit handler registered
-    but the logging module's (run here). Otherwise return, and the process exits the usual way."""
+    but the logging module's and multiprocessing's (both run here; multiprocessing's ends and waits for
+    child processes still running: an import's workers have ended already). Otherwise return, and the
+    process exits the usual way."""
     import atexit
     import threading
 
@@ -551,9 +553,12 @@ def _exit_now(code: int) -> None:
     if registered is None or threading.active_count() != 1:
         return
     logging = sys.modules.get("logging")
-    if registered() > (0 if logging is None else 1):
+    processes = sys.modules.get("multiprocessing.util")
+    if registered() > (logging is not None) + (processes is not None):  # each registers one on import
         return
     try:
+        if processes is not None:
+            processes._exit_function()  # type: ignore[attr-defined]  # what its exit handler does
         sys.stdout.flush()
         sys.stderr.flush()
         if logging is not None:

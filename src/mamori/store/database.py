@@ -115,11 +115,11 @@ class Store:
         with self.read() as conn:
             return reader.checkpoint(conn, key)
 
-    def coverage(self) -> list[dict[str, Any]]:
+    def coverage(self, records: bool = True) -> list[dict[str, Any]]:
         """Per source and scope: complete (when, from where) or partial, and records (see
-        :mod:`mamori.vulndb.coverage`)."""
+        :mod:`mamori.vulndb.coverage`; ``records=False``: without them, counted over the whole store)."""
         with self.read() as conn:
-            return reader.coverage(conn)
+            return reader.coverage(conn, records)
 
     def status(self, strengths: bool = True, totals: bool = True) -> dict[str, Any]:
         """What the store holds (:func:`mamori.store.reader.status`), and ``database``: where it is."""

@@ -5,6 +5,7 @@ SQL text run by either executor of :mod:`mamori.store.query` (SQLite directly, o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,9 +144,14 @@ def _flag(value: Any) -> bool | None:
     return None if value is None else bool(value)
 
 
-def coverage(conn: Reader) -> list[dict[str, Any]]:
+def coverage(conn: Reader, records: bool = True) -> list[dict[str, Any]]:
     """Every (source, scope) the knowledge base holds records of or a complete feed for, with the
-    number of vulnerabilities indexed under it (OSV: by ecosystem; NVD, CVE 5, JVN: by CPE)."""
+    number of vulnerabilities indexed under it (OSV: by ecosystem; NVD, CVE 5, JVN: by CPE).
+    ``records=False``: the rows without that number (``records`` left out), which is counted over the
+    index tables of the whole store."""
+    if not records:
+        rows = conn.execute(f"SELECT {', '.join(COVERAGE_COLUMNS)} FROM coverage ORDER BY source, scope")
+        return [_coverage_entry(row) for row in rows]
     counts: dict[tuple[str, str], int] = {}
     for source, scope, n in conn.execute(
         "SELECT source, ecosystem, count(DISTINCT vuln_id) FROM affected_package "
@@ -162,10 +168,15 @@ def coverage(conn: Reader) -> list[dict[str, Any]]:
         counts[(source, "cpe")] = int(n)
     out = []
     for row in conn.execute(f"SELECT {', '.join(COVERAGE_COLUMNS)} FROM coverage ORDER BY source, scope"):
-        entry = dict(zip(COVERAGE_COLUMNS, row, strict=True))
-        entry["complete"] = _flag(entry["complete"])
+        entry = _coverage_entry(row)
         out.append({**entry, "records": counts.get((entry["source"], entry["scope"]), 0)})
     return out
+
+
+def _coverage_entry(row: Sequence[Any]) -> dict[str, Any]:
+    entry = dict(zip(COVERAGE_COLUMNS, row, strict=True))
+    entry["complete"] = _flag(entry["complete"])
+    return entry
 
 
 def _count(conn: Reader, table: str) -> int:

@@ -573,7 +573,8 @@ def _import_path(
 ) -> ImportSummary:
     inputs = ahead.inputs if ahead is not None else open_input(p)
     strict = p.is_file() and inputs.total == 1
-    resume = Resume(inputs.fingerprint, inputs.start) if inputs.fingerprint and inputs.start else None
+    fingerprint = inputs.listing() if inputs.start else None
+    resume = Resume(fingerprint, inputs.start) if fingerprint and inputs.start else None
     summary = import_blobs(
         store,
         inputs.blobs,

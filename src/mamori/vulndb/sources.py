@@ -76,12 +76,20 @@ class InputSet:
 
     ``fingerprint`` identifies the listing (names, sizes, times) and ``start(n)`` gives the documents
     from the n-th on without reading the ones before: together they let an interrupted import resume.
+    A directory's or zip's fingerprint is worked out when first asked for (:meth:`listing`), so its
+    files' ``stat`` calls (a zip: its listing's digest) need not delay the start of the import workers.
     """
 
     total: int | None
     blobs: Iterator[Blob]
-    fingerprint: str | None = None
+    fingerprint: str | Callable[[], str] | None = None
     start: Callable[[int], Iterator[Blob]] | None = None
+
+    def listing(self) -> str | None:
+        """The fingerprint (worked out now if it was deferred), or None: the input cannot be resumed."""
+        if callable(self.fingerprint):
+            self.fingerprint = self.fingerprint()
+        return self.fingerprint
 
 
 def is_url(text: str) -> bool:
@@ -144,7 +152,9 @@ def zip_input(path: Path | str, data: bytes, select: Callable[[str], bool] | Non
                 continue
             yield member
 
-    fingerprint = _fingerprint((i.filename, i.file_size, i.CRC) for i in infos)
+    def fingerprint() -> str:  # worked out when the import first needs it (InputSet.listing)
+        return _fingerprint((i.filename, i.file_size, i.CRC) for i in infos)
+
     return InputSet(len(infos), members(), fingerprint, members)
 
 
@@ -194,21 +204,67 @@ def _stat(path: str) -> os.stat_result:
         return os.stat_result((0,) * 10)
 
 
+def _listing(top: str) -> list[str]:
+    """The files under ``top`` as ``os.walk(top)`` finds them (a folder that cannot be listed, or whose
+    listing fails part-way, gives none; links to folders are not followed), hidden entries and
+    ``__MACOSX`` folders left out, in no particular order: one ``scandir`` per folder without the
+    walk's generators and path joins (a tree of a few thousand files is listed before the import
+    workers can start)."""
+    files: list[str] = []
+    folders = [top]
+    while folders:
+        try:
+            entries = os.scandir(folders.pop())
+        except OSError:
+            continue
+        found: list[str] = []
+        below: list[str] = []
+        with entries:
+            try:
+                for entry in entries:
+                    name = entry.name
+                    try:
+                        folder = entry.is_dir()
+                    except OSError:
+                        folder = False
+                    if not folder:
+                        if not name.startswith("."):
+                            found.append(entry.path)
+                    elif not name.startswith(".") and name != "__MACOSX":
+                        try:
+                            link = entry.is_symlink()
+                        except OSError:
+                            link = False
+                        if not link:
+                            below.append(entry.path)
+            except OSError:  # as os.walk: the folder's listing is dropped
+                continue
+        files.extend(found)
+        folders.extend(below)
+    return files
+
+
 def open_input(path: str | Path) -> InputSet:
     """A file, a zip or a directory (walked in sorted order, hidden entries skipped)."""
     p = Path(path)
     if not p.is_dir():
         check_regular(p)  # missing, a FIFO or a device: one line, before anything is read
         return _file_input(p)
-    files: list[str] = []
-    for folder, dirs, names in os.walk(p):
-        dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__MACOSX"]
-        files.extend(os.path.join(folder, n) for n in names if not n.startswith("."))
+    files = _listing(str(p))
     files.sort()
-    stats = [_stat(f) for f in files]
+    # each file's stat, taken once when first needed: as the walk reaches it (its size bounds the
+    # workers' chunks), or for the fingerprint; not all up front, before the workers can start
+    stats: list[os.stat_result | None] = [None] * len(files)
+
+    def stat_of(n: int) -> os.stat_result:
+        st = stats[n]
+        if st is None:
+            st = stats[n] = _stat(files[n])
+        return st
 
     def walk(first: int = 0) -> Iterator[Blob]:
-        for f, st in zip(files[first:], stats[first:], strict=True):
+        for n in range(first, len(files)):
+            f = files[n]
             if f.lower().endswith(".zip"):
                 try:
                     members = _file_blobs(Path(f))[1]
@@ -217,12 +273,15 @@ def open_input(path: str | Path) -> InputSet:
                     continue
                 yield from members
             else:
-                yield Blob.file(f, st.st_size)
+                yield Blob.file(f, stat_of(n).st_size)
 
     archives = [f for f in files if f.lower().endswith(".zip")]
     if archives:  # positions count zip members: no resuming by file position
         return InputSet(None, walk())
-    fingerprint = _fingerprint((f, st.st_size, st.st_mtime_ns) for f, st in zip(files, stats, strict=True))
+
+    def fingerprint() -> str:
+        return _fingerprint((f, stat_of(n).st_size, stat_of(n).st_mtime_ns) for n, f in enumerate(files))
+
     return InputSet(len(files), walk(), fingerprint, walk)
 
 

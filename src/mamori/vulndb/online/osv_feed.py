@@ -108,7 +108,7 @@ def zip_steps(
             continue
         reporter.expect(inputs.total or 0)
         state = {**state, ecosystem: validators(answer)}
-        resume = Resume(inputs.fingerprint, inputs.start) if inputs.fingerprint and inputs.start else None
+        resume = Resume(listing, inputs.start) if (listing := inputs.listing()) and inputs.start else None
         yield Step(where, inputs.blobs, orjson.dumps(state).decode(), inputs.total, resume, claims)
 
 

@@ -54,5 +54,5 @@ def steps(
     if not inputs.total:
         raise InputError(where, _("the archive holds no data/<vendor>/<product>/purls.yml: not purl2cpe"))
     reporter.expect(inputs.total or 0)
-    resume = Resume(inputs.fingerprint, inputs.start) if inputs.fingerprint and inputs.start else None
+    resume = Resume(listing, inputs.start) if (listing := inputs.listing()) and inputs.start else None
     yield Step(where, inputs.blobs, orjson.dumps(validators(answer)).decode(), inputs.total, resume)

@@ -27,7 +27,7 @@ def import_url(
     data = answer.content
     if data.startswith(b"PK\x03\x04"):
         inputs = zip_input(url, data)
-        resume = Resume(inputs.fingerprint, inputs.start) if inputs.fingerprint and inputs.start else None
+        resume = Resume(listing, inputs.start) if (listing := inputs.listing()) and inputs.start else None
         return import_blobs(
             store,
             inputs.blobs,
