@@ -473,16 +473,13 @@ def _process_and_remember(store: Store, token: str) -> UploadStatus | None:
 
 
 def remember_after(store: Store) -> None:
-    """The SSVC outcomes of the open findings' vulnerabilities stored
-    (:func:`mamori.portfolio.ssvc_view.remember_outcomes`) and the dashboard's counts made and stored
-    (:func:`mamori.portfolio.dashboard.remember`); best effort: a failure is logged (the dashboard
+    """The SSVC outcomes of the open findings' vulnerabilities stored and the dashboard's counts made and
+    stored (:func:`mamori.portfolio.dashboard.remember_after_change`); best effort: a failure is logged (the dashboard
     decides and counts on its next request instead)."""
-    from mamori.portfolio import dashboard
-    from mamori.portfolio.ssvc_view import remember_outcomes
+    from mamori.portfolio.dashboard import remember_after_change
 
     try:
-        remember_outcomes(store)
-        dashboard.remember(store)
+        remember_after_change(store)
     except Exception:  # the upload is done whatever happens here
         log.exception("the dashboard's counts after an upload were not stored")
 
