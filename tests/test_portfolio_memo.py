@@ -90,21 +90,40 @@ def test_decode_refuses_what_it_did_not_write() -> None:
     assert views._decode("kev", '[["CVE-1"], [["CVE-2", "GHSA-x"]]]') == (["CVE-1"], [("CVE-2", "GHSA-x")])
 
 
-def test_an_upload_processed_in_the_server_stores_outcomes_and_counts(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_an_upload_processed_in_the_server_stores_outcomes_and_counts(tmp_path: Path, backend: str) -> None:
     """Without a message broker the server processes uploads itself: after one is done, the SSVC outcomes
     of the open findings and the dashboard's counts are stored at the state the upload's run left, as a
-    worker stores them after its upload job."""
-    from sqlalchemy import func, select
+    worker stores them after its upload job (on PostgreSQL on a thread of their own: the upload's future
+    is done once they are)."""
+    import os
+    from contextlib import ExitStack
 
     from mamori.portfolio import uploads as up
-    from mamori.portfolio.tables import SsvcOutcomeRow
 
-    store = demo_store(tmp_path)
+    with ExitStack() as stack:
+        db = None
+        if backend == "postgresql":
+            url = os.environ.get("MAMORI_TEST_PG_URL")
+            if not url:
+                pytest.skip("MAMORI_TEST_PG_URL not set")
+            from mamori.store.throwaway import throwaway_postgres
+
+            db = stack.enter_context(throwaway_postgres(url, prefix="mamori_memo_upload"))
+        store = stack.enter_context(demo_store(tmp_path, db=db))
+        stack.callback(up.shutdown_workers, True)  # before the store closes and the database goes
+        _upload_stores_outcomes_and_counts(store)
+
+
+def _upload_stores_outcomes_and_counts(store: Any) -> None:
+    from sqlalchemy import func, select
+
+    from mamori.portfolio import original_bytes
+    from mamori.portfolio import uploads as up
+    from mamori.portfolio.tables import ProductRow, ReleaseRow, SsvcOutcomeRow
+
     _forget()
     before = _stored_names(store)
-    from mamori.portfolio import original_bytes
-    from mamori.portfolio.tables import ProductRow, ReleaseRow
-
     p, r = ProductRow.__table__, ReleaseRow.__table__
     with store.engine.connect() as conn:
         product, version = conn.execute(
