@@ -17,14 +17,17 @@
    The first round of a server is its first upload (cold: nothing parsed or cached yet); the servers
    keep running across rounds, as a team server does.
 3. In-process phase breakdown: a fresh process per side processes one more drawn SBOM through
-   :func:`mamori.portfolio.uploads.process_upload` with the main steps timed (wall and the worker
-   thread's CPU seconds): parsing, component identities, storing the SBOM and its components,
+   :func:`mamori.portfolio.uploads.process_upload` with the main steps timed (wall and the CPU seconds
+   of the thread that ran each step; the whole upload's CPU seconds are the process's, as on PostgreSQL
+   the matching of the next batch runs on another thread): parsing, component identities, storing the SBOM and its components,
    matching, building findings, writing matches and findings, portfolio totals.
 4. Checks that both sides stored the same rows for each round's SBOM (the release's components, and its
    findings as (component, vulnerability, verdict, rating, method, open) tuples): ``identical``.
 
 Usage: .venv/bin/python bench/upload.py [--runs 5] [--upload-components 5000] [--baseline OLD/src]
-       [--sboms 0] [--poll-ms 20] [--sqlite FILE | --pg-url URL] [--keep]
+       [--sboms 0 | --reuse DBNAME] [--poll-ms 20] [--sqlite FILE | --pg-url URL] [--keep]
+``--reuse DBNAME`` (PostgreSQL): instead of building a store, each side gets a copy of that database (a
+``bench/server.py --keep`` portfolio, e.g. the 2,000 x 200 one); the database itself is not written to.
 Prints one JSON object; not run by pytest. Caches: PostgreSQL's buffer cache and the OS file cache are
 shared by both sides and warm after the first round; each server keeps what its code keeps in memory
 between uploads (the new code: a matcher with its parsed advisories, as ``mamori scan`` keeps one).
@@ -99,12 +102,15 @@ def databases(args: argparse.Namespace) -> Iterator[tuple[str, Any]]:
     made = [name]
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        if args.reuse:  # a copy of a database an earlier run left: the original is never written to
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{args.reuse}"'))
+        else:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
 
     def copy_pg() -> str:
         copy = f"{name}_baseline"
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{copy}" TEMPLATE "{args.reuse or name}"'))
         made.append(copy)
         return server.set(database=copy).render_as_string(hide_password=False)
 
@@ -119,6 +125,8 @@ def databases(args: argparse.Namespace) -> Iterator[tuple[str, Any]]:
 
 
 def build(db: str, args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+    if args.reuse:
+        return {"reused": args.reuse, "pool": bench_portfolio.package_pool(db)}
     out: dict[str, Any] = {"import_seconds": bench_portfolio.import_store(db, [])}
     pools = bench_portfolio.package_pool(db)
     if args.sboms:
@@ -285,9 +293,9 @@ db, sbom, product = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 data = sbom.read_bytes()
 with open_store(db) as store:
     token = up.submit_upload(store, data, sbom.name, product, "1", True, "bench")
-    w, c = time.perf_counter(), time.thread_time()
+    w, c = time.perf_counter(), time.process_time()  # the process's: matching may run on another thread
     status = up.process_upload(store, token)
-    wall, cpu = time.perf_counter() - w, time.thread_time() - c
+    wall, cpu = time.perf_counter() - w, time.process_time() - c
 print(json.dumps({
     "state": status.state, "open_findings": status.open_findings,
     "process_upload": {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3)},
@@ -323,9 +331,16 @@ def main() -> None:
         "--poll-ms", type=float, default=20, help="status polling interval (bench/server.py: 20)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the databases")
+    parser.add_argument(
+        "--reuse",
+        metavar="DBNAME",
+        help="PostgreSQL: copy this database (e.g. bench/server.py's 2,000 x 200 portfolio) instead of building one",
+    )
     args = parser.parse_args()
     if not args.sqlite and not args.pg_url:
         parser.error("--pg-url (or MAMORI_BENCH_PG_URL) or --sqlite is needed")
+    if args.reuse and args.sqlite:
+        parser.error("--reuse copies a PostgreSQL database")
     result: dict[str, Any] = {"cpus": os.cpu_count(), "load_average_start": list(os.getloadavg())}
     result["settings"] = {
         "runs": args.runs,
@@ -338,10 +353,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch, databases(args) as (db, copy):
         folder = Path(scratch)
         result["database"] = "sqlite" if args.sqlite else "postgresql"
-        result["portfolio"] = {
-            "sboms": args.sboms,
-            "components_per_sbom": args.components if args.sboms else 0,
-        }
+        result["portfolio"] = (
+            {"reused": args.reuse}
+            if args.reuse
+            else {"sboms": args.sboms, "components_per_sbom": args.components if args.sboms else 0}
+        )
         built = build(db, args, folder)
         pools = built.pop("pool")
         result["build"] = built

@@ -90,21 +90,40 @@ def test_decode_refuses_what_it_did_not_write() -> None:
     assert views._decode("kev", '[["CVE-1"], [["CVE-2", "GHSA-x"]]]') == (["CVE-1"], [("CVE-2", "GHSA-x")])
 
 
-def test_an_upload_processed_in_the_server_stores_outcomes_and_counts(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_an_upload_processed_in_the_server_stores_outcomes_and_counts(tmp_path: Path, backend: str) -> None:
     """Without a message broker the server processes uploads itself: after one is done, the SSVC outcomes
     of the open findings and the dashboard's counts are stored at the state the upload's run left, as a
-    worker stores them after its upload job."""
-    from sqlalchemy import func, select
+    worker stores them after its upload job (on PostgreSQL on a thread of their own: the upload's future
+    is done once they are)."""
+    import os
+    from contextlib import ExitStack
 
     from mamori.portfolio import uploads as up
-    from mamori.portfolio.tables import SsvcOutcomeRow
 
-    store = demo_store(tmp_path)
+    with ExitStack() as stack:
+        db = None
+        if backend == "postgresql":
+            url = os.environ.get("MAMORI_TEST_PG_URL")
+            if not url:
+                pytest.skip("MAMORI_TEST_PG_URL not set")
+            from mamori.store.throwaway import throwaway_postgres
+
+            db = stack.enter_context(throwaway_postgres(url, prefix="mamori_memo_upload"))
+        store = stack.enter_context(demo_store(tmp_path, db=db))
+        stack.callback(up.shutdown_workers, True)  # before the store closes and the database goes
+        _upload_stores_outcomes_and_counts(store)
+
+
+def _upload_stores_outcomes_and_counts(store: Any) -> None:
+    from sqlalchemy import func, select
+
+    from mamori.portfolio import original_bytes
+    from mamori.portfolio import uploads as up
+    from mamori.portfolio.tables import ProductRow, ReleaseRow, SsvcOutcomeRow
+
     _forget()
     before = _stored_names(store)
-    from mamori.portfolio import original_bytes
-    from mamori.portfolio.tables import ProductRow, ReleaseRow
-
     p, r = ProductRow.__table__, ReleaseRow.__table__
     with store.engine.connect() as conn:
         product, version = conn.execute(
@@ -124,3 +143,93 @@ def test_an_upload_processed_in_the_server_stores_outcomes_and_counts(tmp_path: 
     fresh_counts = dashboard.latest_counts(store)
     web = [pid for pid, rows in fresh_counts.releases.items() if any(v == "1" for _r, v in rows)]
     assert web and sum(fresh_counts.tally.get(web[0], {}).values()) == status.open_findings
+
+
+def _memo_values(store: Any) -> dict[str, str]:
+    """The stored counts by kind (the state they were counted at left out: each store's own)."""
+    from sqlalchemy import select
+
+    from mamori.portfolio.tables import MemoRow
+
+    mt = MemoRow.__table__
+    with store.engine.connect() as conn:
+        return {name.split(":")[0]: value for name, value in conn.execute(select(mt.c.name, mt.c.value))}
+
+
+def _stored_outcomes(store: Any) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from mamori.portfolio.tables import SsvcOutcomeRow
+
+    o = SsvcOutcomeRow.__table__
+    with store.engine.connect() as conn:
+        return {row.vuln_id: row.outcome for row in conn.execute(select(o.c.vuln_id, o.c.outcome))}
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_command_line_rematch_leaves_the_dashboard_a_server_rematch_leaves(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`mamori portfolio rematch` ends as the server's re-match job ends: the SSVC outcomes and the
+    dashboard's counts stored, so that a process that has counted nothing (a server just started) reads
+    the same dashboard after either, without deciding or counting anything."""
+    import json
+    import os
+    from contextlib import ExitStack
+
+    from mamori.cli.main import main
+    from mamori.demo import DEMO_SBOM, demo_data
+    from mamori.jobs.dispatch import run_inline
+    from mamori.portfolio import add_product, match_release, store_sbom
+    from mamori.portfolio.context import set_context
+
+    with ExitStack() as stack:
+        dbs: list[str | None] = [None, None]
+        if backend == "postgresql":
+            url = os.environ.get("MAMORI_TEST_PG_URL")
+            if not url:
+                pytest.skip("MAMORI_TEST_PG_URL not set")
+            from mamori.store.throwaway import throwaway_postgres
+
+            dbs = [stack.enter_context(throwaway_postgres(url, prefix="mamori_memo")) for _ in range(2)]
+        stores = []
+        for i, db in enumerate(dbs):
+            folder = tmp_path / f"side{i}"
+            folder.mkdir()
+            store = stack.enter_context(demo_store(folder, db=db))
+            # a second product with a stored context: its latest release's findings are decided one by one
+            add_product(store, "kiosk", "ACME")
+            stored = store_sbom(store, "kiosk", "1.0", demo_data() / DEMO_SBOM, who="tester")
+            match_release(store, stored.sbom_id, stored.previous_sbom_id)
+            set_context(store, "kiosk", {"value_density": "concentrated"}, reason="test", who="tester")
+            stores.append(store)
+        cli_store, server_store = stores
+        assert _stored_names(cli_store) == {} and _stored_outcomes(cli_store) == {}
+        _forget()
+        assert main(["portfolio", "rematch", "--format", "json", "--db", cli_store.url]) == 0
+        assert json.loads(capsys.readouterr().out)["mode"] == "full"
+        _forget()
+        result = run_inline(server_store, "rematch", {})  # the server's re-match job, without a broker
+        assert result["dashboard_products"] == 2 and result["ssvc_outcomes"]
+        assert _stored_outcomes(cli_store) == _stored_outcomes(server_store) != {}
+        assert _memo_values(cli_store) == _memo_values(server_store)
+        assert {"open_counts", "open_vulnerabilities", "open_classes", "kev"} <= set(_memo_values(cli_store))
+        counted: list[str] = []
+        real_counter, real_decide = views._class_counter, ssvc_view._decide
+
+        def counting(*args: Any) -> Any:
+            counted.append("classes")
+            return real_counter(*args)
+
+        def deciding(*args: Any) -> Any:
+            counted.append("outcomes")
+            return real_decide(*args)
+
+        monkeypatch.setattr(views, "_class_counter", counting)
+        monkeypatch.setattr(ssvc_view, "_decide", deciding)
+        seen = []
+        for store in (cli_store, server_store):
+            _forget()  # a new process: nothing counted or decided in it yet
+            seen.append(_plain(dashboard.latest_counts(store)))
+        assert counted == []  # both read from the store
+        assert seen[0] == seen[1] and seen[0][3]

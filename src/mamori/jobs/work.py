@@ -136,11 +136,11 @@ def remember_ssvc(store: Store) -> dict[str, Any]:
     """After findings changed (a re-match run's end, an upload processed): the SSVC outcome of every
     vulnerability of the open findings decided and stored (:func:`mamori.portfolio.ssvc_view.remember_outcomes`),
     so that the server's dashboard reads them instead of deciding them on its first request; then the
-    dashboard's counts made and stored (:func:`mamori.portfolio.dashboard.remember`)."""
-    from mamori.portfolio import dashboard
-    from mamori.portfolio.ssvc_view import remember_outcomes
+    dashboard's counts made and stored (:func:`mamori.portfolio.dashboard.remember`); what
+    ``mamori portfolio rematch`` does at its end as well (:func:`mamori.portfolio.dashboard.remember_after_change`)."""
+    from mamori.portfolio.dashboard import remember_after_change
 
-    return {"ssvc_outcomes": remember_outcomes(store)} | dashboard.remember(store)
+    return remember_after_change(store)
 
 
 def notify_test(store: Store, subscription_id: int) -> dict[str, Any]:

@@ -138,11 +138,15 @@ def component_ids(conn: Connection, identities: Sequence[Identity]) -> dict[str,
     missing = [i for i in identities if i.key not in ids]
     if missing:
         if conn.dialect.name == "postgresql":
-            fresh = _insert_new(conn, missing)  # those another transaction added meanwhile left out
+            inserted = _insert_new(conn, missing)  # those another transaction added meanwhile left out
+            fresh = [i for i in missing if i.key in inserted]
+            ids.update(inserted)
+            rest = [i.key for i in missing if i.key not in inserted]
         else:
             fresh = missing
             insert_rows(conn, c, [i.row() for i in fresh])
-        for part in chunks([i.key for i in missing], KEYS_PER_QUERY):
+            rest = [i.key for i in missing]
+        for part in chunks(rest, KEYS_PER_QUERY):
             ids.update(select_in(conn, c, ["key", "id"], "key", part))
         cpe_rows = [
             {"component_id": ids[i.key], "vendor": vendor, "product": product}
@@ -153,25 +157,35 @@ def component_ids(conn: Connection, identities: Sequence[Identity]) -> dict[str,
     return ids
 
 
-def _insert_new(conn: Connection, fresh: Sequence[Identity]) -> list[Identity]:
-    """PostgreSQL: insert the identities no other transaction inserted meanwhile; those this one inserted.
+NEW_PER_STATEMENT = 5000  # identities per insert (each column's values go as one array)
+
+
+def _insert_new(conn: Connection, fresh: Sequence[Identity]) -> dict[str, int]:
+    """PostgreSQL: insert the identities no other transaction inserted meanwhile; the keys and ids of
+    those this one inserted.
 
     Two workers storing SBOMs at once may both find an identity missing: a plain insert of the second
     then fails on the unique key (the upload failed). ``ON CONFLICT DO NOTHING`` waits for the other
     transaction and skips the row it committed; keys go in sorted order, so two such inserts never wait
-    for each other both ways."""
-    from sqlalchemy.dialects.postgresql import insert
-
+    for each other both ways. Each column's values are sent as one array (``unnest``): a statement with
+    a placeholder per value (14 per row) cost the driver about 0.1 ms of CPU per row to parse
+    (0.5 s of a 5,000-component upload), the database about as much to plan."""
     c = t.ComponentRow.__table__
     ordered = sorted(fresh, key=lambda i: i.key)
-    # one statement compiled once, its rows sent in batches of many VALUES (SQLAlchemy's "insertmanyvalues",
-    # in the order given): a statement with every row's values compiled anew per 1,000 rows cost about
-    # 0.4 s of CPU of a 5,000-component upload's 2.1 s
-    stmt = insert(c).on_conflict_do_nothing(index_elements=["key"]).returning(c.c.key)
-    inserted: set[str] = set()
-    for part in chunks(ordered, 1000):
-        inserted.update(conn.execute(stmt, [i.row() for i in part]).scalars())
-    return [i for i in ordered if i.key in inserted]
+    rows = [i.row() for i in ordered]
+    columns = list(rows[0])
+    assert all(c.c[name].type.python_type is str for name in columns)  # every value goes as text
+    names = ", ".join(f'"{name}"' for name in columns)
+    arrays = ", ".join("%s::text[]" for _ in columns)
+    sql = (
+        f'INSERT INTO "{c.name}" ({names}) SELECT {names} FROM unnest({arrays}) WITH ORDINALITY'
+        f' AS v({names}, "ord") ORDER BY "ord" ON CONFLICT ("key") DO NOTHING RETURNING "key", "id"'
+    )
+    inserted: dict[str, int] = {}
+    for part in chunks(rows, NEW_PER_STATEMENT):
+        values = tuple([row[name] for row in part] for name in columns)
+        inserted.update(conn.exec_driver_sql(sql, values).all())
+    return inserted
 
 
 def _release(conn: Connection, pid: int, version: str, who: str) -> tuple[int, int | None]:

@@ -101,3 +101,14 @@ def remember(store: Store) -> dict[str, Any]:
     views.findings_keyset(store, limit=1)  # the findings lists' KEV decision, stored with the counts
     counted = latest_counts(store)
     return {"dashboard_products": len(counted.releases)}
+
+
+def remember_after_change(store: Store) -> dict[str, Any]:
+    """What every path that changes findings does at its end (a re-match run of the command line, of the
+    server or of a worker; an upload processed): the SSVC outcome of every vulnerability of the open
+    findings decided and stored (:func:`mamori.portfolio.ssvc_view.remember_outcomes`), then the
+    dashboard's counts made and stored (:func:`remember`), so that the next dashboard, in any process,
+    reads them instead of deciding and counting on its first request."""
+    from mamori.portfolio.ssvc_view import remember_outcomes
+
+    return {"ssvc_outcomes": remember_outcomes(store)} | remember(store)

@@ -32,6 +32,7 @@ import hashlib
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
 
@@ -56,6 +57,9 @@ from mamori.store import Store, schema
 from mamori.store.writer import chunks, insert_rows, now, select_in, update_in
 
 BATCH = 4000  # identities per matcher call
+# PostgreSQL, where the next batch is matched while the current one is written: smaller batches, so that
+# matching and writing overlap for most of a run (a 5,000-component upload of one ecosystem was 2 batches)
+OVERLAPPED_BATCH = 1000
 SELECT_IN = 20000  # ids per query sent as one array (:func:`mamori.store.writer.select_in`)
 Progress = Callable[[int, int], None]  # identities done, identities in the run
 PairKey = tuple[int, str]  # component id, vulnerability id
@@ -355,20 +359,43 @@ class Engine:
         for row in rows:
             if row.id not in context:
                 by_ecosystem.setdefault(row.ecosystem or "", []).append(row)
+        size = OVERLAPPED_BATCH if conn.dialect.name == "postgresql" else BATCH
+        parts = [part for _ecosystem, group in sorted(by_ecosystem.items()) for part in chunks(group, size)]
         done = 0
-        for _ecosystem, group in sorted(by_ecosystem.items()):
-            for part in chunks(group, BATCH):
-                placed = self._placements(conn, [r.id for r in part])
-                found = self._evaluate(part)
-                wanted: Wanted = [(placed[cid], cid, entries) for cid, entries in found.items()]
-                self._write(conn, part, found, wanted, placed)
-                done += len(part)
-                if self.progress:
-                    self.progress(done, total)
+        for part, found in self._evaluated(conn, parts):
+            placed = self._placements(conn, [r.id for r in part])
+            wanted: Wanted = [(placed[cid], cid, entries) for cid, entries in found.items()]
+            self._write(conn, part, found, wanted, placed)
+            done += len(part)
+            if self.progress:
+                self.progress(done, total)
         if context:
             self._run_in_context(conn, [r for r in rows if r.id in context])
             if self.progress:
                 self.progress(total, total)
+
+    def _evaluated(
+        self, conn: Connection, parts: list[Sequence[Any]]
+    ) -> Iterator[tuple[Sequence[Any], dict[int, dict[str, Entry]]]]:
+        """Each batch with what matching found, in order. On PostgreSQL the next batch is matched on
+        another thread while the caller writes the current one: matching reads only the knowledge base
+        (its own connections), writing waits mostly for the database, so the two overlap (the matcher
+        is used by one thread at a time, and what is written is the same, in the same order). SQLite
+        (one writer, and its knowledge reads on the writing connection's file) matches in turn."""
+        if conn.dialect.name != "postgresql" or len(parts) < 2:
+            for part in parts:
+                yield part, self._evaluate(part)
+            return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mamori-match") as pool:
+            ahead = pool.submit(self._evaluate, parts[0])
+            try:
+                for index, part in enumerate(parts):
+                    found = ahead.result()
+                    if index + 1 < len(parts):
+                        ahead = pool.submit(self._evaluate, parts[index + 1])
+                    yield part, found
+            finally:
+                ahead.cancel()
 
     def _run_in_context(self, conn: Connection, rows: list[Any]) -> None:
         placed = self._placements(conn, [r.id for r in rows])

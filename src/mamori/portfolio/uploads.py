@@ -431,6 +431,8 @@ def list_uploads(
 # -- the in-process worker -------------------------------------------------------------------------
 _WORKERS: dict[str, ThreadPoolExecutor] = {}
 _WORKERS_LOCK = threading.Lock()
+_REMEMBERERS: dict[str, ThreadPoolExecutor] = {}  # PostgreSQL: where the dashboard's counts are made
+_REMEMBER_QUEUED: dict[str, Future[Any]] = {}  # the latest counting asked for, per store
 _MATCHERS: dict[str, Matcher] = {}
 _MATCHER_LOCK = threading.Lock()
 
@@ -461,28 +463,61 @@ def _worker(store: Store) -> ThreadPoolExecutor:
 def start_processing(store: Store, token: str) -> Future[Any]:
     """Process the upload in the background: the one place that decides where uploads are processed
     (in this process, one at a time per store); after an upload done, what the dashboard reads is
-    decided and counted again (:func:`remember_after`), as a worker does after its upload job."""
-    return _worker(store).submit(_process_and_remember, store, token)
+    decided and counted again (:func:`remember_after`), as a worker does after its upload job. The
+    future is done when both are."""
+    outer: Future[Any] = Future()
+
+    def run() -> None:
+        try:
+            status = process_upload(store, token)
+        except BaseException as exc:  # process_upload records its failures; this is for the future
+            outer.set_exception(exc)
+            return
+        later = _remember_later(store) if status is not None and status.state == DONE else None
+        if later is not None:
+            later.add_done_callback(lambda _done: outer.set_result(status))
+        else:
+            outer.set_result(status)
+
+    _worker(store).submit(run)
+    return outer
 
 
-def _process_and_remember(store: Store, token: str) -> UploadStatus | None:
-    status = process_upload(store, token)
-    if status is not None and status.state == DONE:
-        remember_after(store)
-    return status
+def _remember_later(store: Store) -> Future[Any] | None:
+    """:func:`remember_after` once more, after the upload just done. On PostgreSQL on a thread of its
+    own, so that the next upload is processed meanwhile instead of waiting for the counts (about 1 s of
+    database time on a 2,000-release portfolio); on SQLite (one writer) on the upload worker, after the
+    uploads already queued. One not started yet serves every upload done before it starts. None: the
+    workers are being shut down, and the counts were made here."""
+    with _WORKERS_LOCK:
+        queued = _REMEMBER_QUEUED.get(store.url)
+        if queued is not None and not queued.running() and not queued.done():
+            return queued
+        executor = _WORKERS.get(store.url)
+        if store.engine.dialect.name == "postgresql" and executor is not None:
+            executor = _REMEMBERERS.get(store.url)
+            if executor is None:
+                executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mamori-remember")
+                _REMEMBERERS[store.url] = executor
+        try:
+            if executor is None:
+                raise RuntimeError("shut down")
+            queued = _REMEMBER_QUEUED[store.url] = executor.submit(remember_after, store)
+            return queued
+        except RuntimeError:  # shut down meanwhile
+            pass
+    remember_after(store)
+    return None
 
 
 def remember_after(store: Store) -> None:
-    """The SSVC outcomes of the open findings' vulnerabilities stored
-    (:func:`mamori.portfolio.ssvc_view.remember_outcomes`) and the dashboard's counts made and stored
-    (:func:`mamori.portfolio.dashboard.remember`); best effort: a failure is logged (the dashboard
+    """The SSVC outcomes of the open findings' vulnerabilities stored and the dashboard's counts made and
+    stored (:func:`mamori.portfolio.dashboard.remember_after_change`); best effort: a failure is logged (the dashboard
     decides and counts on its next request instead)."""
-    from mamori.portfolio import dashboard
-    from mamori.portfolio.ssvc_view import remember_outcomes
+    from mamori.portfolio.dashboard import remember_after_change
 
     try:
-        remember_outcomes(store)
-        dashboard.remember(store)
+        remember_after_change(store)
     except Exception:  # the upload is done whatever happens here
         log.exception("the dashboard's counts after an upload were not stored")
 
@@ -506,5 +541,11 @@ def shutdown_workers(wait: bool = True) -> None:
         _WORKERS.clear()
     for worker in workers:
         worker.shutdown(wait=wait)
+    with _WORKERS_LOCK:  # after the uploads: the counts they asked for are made too
+        rememberers = list(_REMEMBERERS.values())
+        _REMEMBERERS.clear()
+        _REMEMBER_QUEUED.clear()
+    for rememberer in rememberers:
+        rememberer.shutdown(wait=wait)
     with _MATCHER_LOCK:
         _MATCHERS.clear()
