@@ -231,8 +231,15 @@ async def upload_page(
     pid = ids.get(status.product)
     if pid is None or not principal.can("product.read", pid):
         raise HTTPException(404, "not found")
+    lang = _lang(request, principal)
     return render(
-        request, "upload.html", _lang(request, principal), principal=principal, status=status, product_id=pid
+        request,
+        "upload.html",
+        lang,
+        principal=principal,
+        status=status,
+        error=status.error_in(lang),
+        product_id=pid,
     )
 
 
