@@ -38,7 +38,16 @@ from mamori.bundle.tables import BundleImportRow, BundleJobRow
 from mamori.errors import InputError
 from mamori.i18n import _, recording
 from mamori.store import Store
-from mamori.store.jobrecord import Refusal, claim, end_values, now_ms, refusal, stored_refusal
+from mamori.store.jobrecord import (
+    Refusal,
+    Refused,
+    claim,
+    end_values,
+    now_ms,
+    refusal,
+    requeue,
+    stored_refusal,
+)
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +58,7 @@ LIMIT = 500  # characters of a refusal's line
 
 
 @dataclass(frozen=True, slots=True)
-class BundleJob:
+class BundleJob(Refused):
     """How one received bundle stands: ``report`` when it ended (the import and contract check when done;
     ``{"ok": false, "verification": …}`` when verification failed)."""
 
@@ -66,10 +75,6 @@ class BundleJob:
     import_id: int | None
     report: dict[str, Any] | None
     refusal: Refusal | None = None  # ``error`` said again in any language (None: not failed)
-
-    def error_in(self, lang: str) -> str | None:
-        """Why a failed job was refused, in ``lang`` (a job stored before only in its line)."""
-        return self.refusal.text(lang) if self.refusal is not None else self.error
 
     def as_dict(self, lang: str | None = None) -> dict[str, Any]:
         """The job's fields (``error`` in ``lang``; None: the stored English line)."""
@@ -196,7 +201,7 @@ def _claim(store: Store, job_id: str, redelivered: bool) -> Any:
     j = BundleJobRow.__table__
     with store.engine.connect().execution_options(write=True) as conn, conn.begin():
         if redelivered:
-            conn.execute(j.update().where(j.c.id == job_id, j.c.state == RUNNING).values(state=QUEUED))
+            requeue(conn, j, RUNNING, "id", job_id)
         return claim(conn, j, "id", job_id, state=QUEUED, to=RUNNING)
 
 

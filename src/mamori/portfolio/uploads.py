@@ -45,7 +45,7 @@ from mamori.i18n import N_, gettext, recording
 from mamori.portfolio import tables as t
 from mamori.portfolio.upload_tables import ReleaseUuidRow, UploadRow
 from mamori.store import Store
-from mamori.store.jobrecord import Refusal, claim, end_values, refusal, stored_refusal
+from mamori.store.jobrecord import Refusal, Refused, claim, end_values, refusal, requeue, stored_refusal
 from mamori.store.limits import fit_row
 from mamori.store.writer import chunks, now
 
@@ -79,7 +79,7 @@ class ProjectNotFound(InputError):
 
 
 @dataclass(frozen=True, slots=True)
-class UploadStatus:
+class UploadStatus(Refused):
     """Where an upload is: ``processing`` is true while it is queued or being processed."""
 
     token: str
@@ -105,10 +105,6 @@ class UploadStatus:
     @property
     def processing(self) -> bool:
         return self.state in (QUEUED, PROCESSING)
-
-    def error_in(self, lang: str) -> str | None:
-        """Why a failed upload was refused, in ``lang`` (an upload stored before only in its line)."""
-        return self.refusal.text(lang) if self.refusal is not None else self.error
 
     def as_dict(self, lang: str | None = None) -> dict[str, Any]:
         """The upload's fields (``error`` in ``lang``; None: the stored English line)."""
@@ -496,7 +492,7 @@ def resume_pending(store: Store) -> list[str]:
     rolled back or finished storing: storing the same bytes again changes nothing); their tokens."""
     u = UploadRow.__table__
     with store.engine.connect().execution_options(write=True) as conn, conn.begin():
-        conn.execute(u.update().where(u.c.state == PROCESSING).values(state=QUEUED, started_at=None))
+        requeue(conn, u, PROCESSING)
         tokens = list(conn.scalars(select(u.c.token).where(u.c.state == QUEUED).order_by(u.c.id)))
     for token in tokens:
         start_processing(store, token)

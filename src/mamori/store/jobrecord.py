@@ -1,4 +1,5 @@
-"""What every background-job record of the store shares: its times, its claim, its end and its refusal.
+"""What every background-job record of the store shares: its times, its claim, its requeue, its end and its
+refusal.
 
 A job record is a row with an id, a state, when it was submitted, started and finished, the input's
 bytes (zlib) kept until it ends, and, when it failed, why: an SBOM upload (``sbom_upload``,
@@ -15,8 +16,8 @@ inside :func:`mamori.i18n.recording` can be kept language-neutral; the others ke
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import Table, select
@@ -25,6 +26,9 @@ from sqlalchemy.engine import Row
 from mamori.display import visible
 from mamori.errors import MamoriError
 from mamori.i18n import error_data, phrase_data, phrase_text
+
+if TYPE_CHECKING:
+    from mamori.store import Store
 
 STORED_LIMIT = 4_000  # characters of a refusal's JSON kept (longer ones keep their line only)
 
@@ -57,6 +61,20 @@ class Refusal:
         """The columns ``error`` and ``error_message`` of the record."""
         raw = orjson.dumps(self.data).decode() if self.data is not None else None
         return {"error": self.line, "error_message": raw if raw and len(raw) <= STORED_LIMIT else None}
+
+
+class Refused:
+    """What a job record's status shares (a dataclass's base): ``error``, the stored line, and
+    ``refusal``, the same said again in any language."""
+
+    __slots__ = ()
+
+    error: str | None
+    refusal: Refusal | None
+
+    def error_in(self, lang: str) -> str | None:
+        """Why the job was refused, in ``lang`` (a record stored before ``error_message``: its line)."""
+        return self.refusal.text(lang) if self.refusal is not None else self.error
 
 
 def refusal(reason: BaseException | str, limit: int = 2000) -> Refusal:
@@ -95,6 +113,30 @@ def claim(conn: Any, table: Table, column: str, key: Any, *, state: str, to: str
     return conn.execute(select(table).where(pk == key)).first() if taken == 1 else None
 
 
+def requeue(conn: Any, table: Table, state: str, column: str | None = None, key: Any = None) -> int:
+    """Put back to ``queued`` the records left in ``state`` (``processing``, ``running``) by a process
+    that stopped (only the one whose ``column`` is ``key`` when given), in the caller's transaction; how
+    many."""
+    where = [table.c.state == state]
+    if column is not None:
+        where.append(table.c[column] == key)
+    return int(conn.execute(table.update().where(*where).values(state="queued", started_at=None)).rowcount)
+
+
+def left_queued(store: Store, table: Table, column: str, older_than: float, order: str) -> list[Any]:
+    """The ``column`` (id or token) of the records left ``queued`` longer than ``older_than`` seconds (their
+    message was never sent: the broker was away when they came), ordered by ``order``, to be submitted
+    again."""
+    limit = (datetime.now(UTC) - timedelta(seconds=older_than)).isoformat()
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(table.c[column], table.c.submitted_at)
+            .where(table.c.state == "queued")
+            .order_by(table.c[order])
+        )
+        return [key for key, at in rows if at and at.replace("Z", "+00:00") < limit]
+
+
 def end_values(state: str, refused: Refusal | None = None, **values: Any) -> dict[str, Any]:
     """The columns a record's end writes: ``state``, the finish time, the input's bytes dropped, and the
     refusal (cleared when there is none)."""
@@ -103,4 +145,14 @@ def end_values(state: str, refused: Refusal | None = None, **values: Any) -> dic
     return out
 
 
-__all__ = ["Refusal", "claim", "end_values", "now_ms", "refusal", "stored_refusal"]
+__all__ = [
+    "Refusal",
+    "Refused",
+    "claim",
+    "end_values",
+    "left_queued",
+    "now_ms",
+    "refusal",
+    "requeue",
+    "stored_refusal",
+]
