@@ -83,7 +83,9 @@ def test_a_phrase_is_said_again_in_either_language() -> None:
         assert phrase_text({"msgid": "{missing}", "values": {"x": 1}}, "en") is None  # not of the shape
         assert phrase_text("not a dict", "en") is None
         kept = refusal(InputError(None, "a line\nmade elsewhere\x1b"))
-        assert kept.data is None and kept.line == "a line made elsewhere\\x1b" and kept.text("ja") == kept.line
+        assert (
+            kept.data is None and kept.line == "a line made elsewhere\\x1b" and kept.text("ja") == kept.line
+        )
     finally:
         set_lang(None)
 
@@ -178,7 +180,9 @@ def test_the_api_and_the_page_say_the_refusal_in_the_requests_language(site: dic
         job = client.get(f"{API}/bundles/jobs/{site['job']}").json()
         assert job["error"] == f"bundle.zip: {part}: its SHA-256 differs from the signed statement"
         job_ja = client.get(f"{API}/bundles/jobs/{site['job']}", headers={"Accept-Language": "ja,en;q=0.5"})
-        assert job_ja.json()["error"] == f"bundle.zip: {part}: SHA-256 が署名されたステートメントと一致しません"
+        assert (
+            job_ja.json()["error"] == f"bundle.zip: {part}: SHA-256 が署名されたステートメントと一致しません"
+        )
         # Dependency-Track's token route: the same shape as before, no text
         assert client.get(f"/api/v1/bom/token/{token}").json() == {"processing": False, "status": "FAILED"}
     with server.client() as browser:
