@@ -6,6 +6,7 @@ set)."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import zipfile
 from collections.abc import Iterator
@@ -13,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from alembic import command
+from sqlalchemy import inspect, text, update
 
 from mamori import accounts
 from mamori.bundle.jobs import bundle_job, process_bundle_job, submit_bundle_job
@@ -23,10 +25,12 @@ from mamori.i18n import _, error_data, joined, phrase_data, phrase_text, recordi
 from mamori.portfolio import add_product
 from mamori.portfolio import uploads as up
 from mamori.portfolio.upload_tables import UploadRow
-from mamori.store import Store
+from mamori.store import Store, open_store
+from mamori.store import engine as engines
 from mamori.store.jobrecord import refusal, stored_refusal
+from mamori.store.throwaway import throwaway_postgres
 from portfolio_support import DROPWIZARD, kb, knowledge_template
-from server_support import BACKENDS, backend_store, live, signin
+from server_support import BACKENDS, PG_URL, backend_store, live, signin
 
 __all__ = ["kb", "knowledge_template"]  # fixtures used below
 
@@ -123,8 +127,6 @@ def test_an_upload_stored_before_shows_its_line(kb: Store) -> None:
 
 
 def test_a_refused_bundle_reads_in_each_readers_language(tmp_path: Path, worker_lang: str) -> None:
-    from mamori.store import open_store
-
     data, public = _bundle(tmp_path)
     tampered, part = _tampered(data)
     with open_store(tmp_path / "customer.db") as store:
@@ -200,3 +202,72 @@ def test_the_api_and_the_page_say_the_refusal_in_the_requests_language(site: dic
         assert 'id="upload-error">old line<' in browser.get(f"/uploads/{token}").text
     with server.client(headers={"X-Api-Key": site["key"], "Accept-Language": "ja"}) as client:
         assert client.get(f"{API}/uploads/{token}").json()["error"] == "old line"
+
+
+@contextlib.contextmanager
+def _empty_database(backend: str, tmp_path: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        yield str(tmp_path / "old.db")
+        return
+    assert PG_URL
+    with throwaway_postgres(PG_URL) as url:
+        yield url
+
+
+def _migrate(url: str, revision: str, *, up_to: bool, fill: bool = False) -> None:
+    """The database at ``revision`` (upgraded to it, else downgraded), with a refused upload and a refused
+    bundle job of that time written when ``fill``."""
+    engine = engines.create(engines.resolve_url(url))
+    try:
+        config = engines.alembic_config()
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            (command.upgrade if up_to else command.downgrade)(config, revision)
+            if fill:
+                old = {"t": OLD_TOKEN, "h": "0" * 64, "at": "2026-01-01T00:00:00Z"}
+                conn.execute(
+                    text(
+                        "INSERT INTO sbom_upload (token, product, version, auto_create, file_name, size, sha256, "
+                        "state, error, submitted_at, submitted_by) VALUES (:t, 'p', '1', true, 'bom.json', 3, "
+                        ":h, 'failed', 'bom.json: an old line', :at, 'ci')"
+                    ),
+                    old,
+                )
+                conn.execute(
+                    text(
+                        "INSERT INTO bundle_job (id, submitted_by, every_product, bundle_sha256, size, state, "
+                        "error, submitted_at) VALUES ('job-1', 'sm', false, :h, 3, 'failed', "
+                        "'bundle.zip: an old line', :at)"
+                    ),
+                    old,
+                )
+    finally:
+        engine.dispose()
+
+
+OLD_TOKEN = "00000000-0000-4000-8000-000000000001"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_refusals_stored_before_the_migration_keep_their_line_both_ways(backend: str, tmp_path: Path) -> None:
+    """A store at 0019_F_portfolio_memo with a refused upload and a refused bundle job: migrated to the
+    head, both keep their line (shown in every language); migrated back, the rows are still there."""
+    with _empty_database(backend, tmp_path) as url:
+        _migrate(url, "0019_F_portfolio_memo", up_to=True, fill=True)
+        with open_store(url) as store:  # migrated to the head
+            assert engines.current_revision(store.engine) == "0020_Q_refusal_message"
+            status = up.upload_status(store, OLD_TOKEN)
+            assert status is not None and status.refusal is not None and status.refusal.data is None
+            assert status.error_in("ja") == status.error_in("en") == "bom.json: an old line"
+            job = bundle_job(store, "job-1")
+            assert job is not None and job.as_dict("ja")["error"] == "bundle.zip: an old line"
+        _migrate(url, "0019_F_portfolio_memo", up_to=False)
+        engine = engines.create(engines.resolve_url(url))
+        try:
+            with engine.connect() as conn:
+                for table in ("sbom_upload", "bundle_job"):
+                    assert "error_message" not in {c["name"] for c in inspect(conn).get_columns(table)}
+                assert conn.scalar(text("SELECT error FROM sbom_upload")) == "bom.json: an old line"
+                assert conn.scalar(text("SELECT error FROM bundle_job")) == "bundle.zip: an old line"
+        finally:
+            engine.dispose()
