@@ -30,7 +30,7 @@ from mamori.store import engine as engines
 from mamori.store.jobrecord import refusal, stored_refusal
 from mamori.store.throwaway import throwaway_postgres
 from portfolio_support import DROPWIZARD, kb, knowledge_template
-from server_support import BACKENDS, PG_URL, backend_store, live, signin
+from server_support import BACKENDS, PG_URL, backend_store, csrf_of, live, signin
 
 __all__ = ["kb", "knowledge_template"]  # fixtures used below
 
@@ -195,6 +195,21 @@ def test_the_api_and_the_page_say_the_refusal_in_the_requests_language(site: dic
         assert "invalid JSON at line" in page.text and "桁目" not in page.text
         accounts.set_user_lang(site["store"], site["user"].id, "ja")  # the user's remembered language
         assert "桁目が不正な JSON です" in browser.get(f"/uploads/{token}").text
+        # refused at once by the upload form: in the user's language too
+        pid = up.find_release(site["store"], "dropwizard", "9")[0]
+        sent = browser.post(
+            f"/products/{pid}/upload",
+            data={"csrf_token": csrf_of(browser), "version": "10"},
+            files={"sbom": ("empty.json", b" ", "application/json")},
+        )
+        assert sent.status_code == 400 and "empty.json: SBOM が空です" in sent.text
+        sent = browser.post(
+            f"/products/{pid}/upload",
+            params={"lang": "en"},
+            data={"csrf_token": csrf_of(browser), "version": "10"},
+            files={"sbom": ("empty.json", b" ", "application/json")},
+        )
+        assert sent.status_code == 400 and "empty.json: the SBOM is empty" in sent.text
         # a row stored before: its line, in every language
         u = UploadRow.__table__
         with site["store"].engine.connect().execution_options(write=True) as conn, conn.begin():
