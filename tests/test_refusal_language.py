@@ -138,6 +138,18 @@ def test_a_refused_bundle_reads_in_each_readers_language(tmp_path: Path, worker_
         assert ended.error_in("en") == ended.error
         assert ended.error_in("ja") == f"bundle.zip: {part}: SHA-256 が署名されたステートメントと一致しません"
         assert ended.as_dict("ja")["error"] == ended.error_in("ja")
+        # the verification's failures in the report: in the reader's language too, English by default
+        failures = {lang: ended.as_dict(lang)["report"]["verification"]["failures"] for lang in ("ja", "en")}
+        assert failures["ja"][0] == {
+            "member": part,
+            "problem": "SHA-256 が署名されたステートメントと一致しません",
+        }
+        assert failures["en"][0] == {
+            "member": part,
+            "problem": "its SHA-256 differs from the signed statement",
+        }
+        assert ended.as_dict()["report"]["verification"]["failures"] == failures["en"]
+        assert ended.report is not None and "failures_said" not in ended.report["verification"]
         j = BundleJobRow.__table__
         with store.engine.connect().execution_options(write=True) as conn, conn.begin():
             conn.execute(update(j).where(j.c.id == job_id).values(error_message=None))
@@ -185,6 +197,9 @@ def test_the_api_and_the_page_say_the_refusal_in_the_requests_language(site: dic
         assert (
             job_ja.json()["error"] == f"bundle.zip: {part}: SHA-256 が署名されたステートメントと一致しません"
         )
+        verification = job_ja.json()["report"]["verification"]
+        assert verification["failures"][0]["problem"] == "SHA-256 が署名されたステートメントと一致しません"
+        assert "failures_said" not in verification and "failures_said" not in job["report"]["verification"]
         # Dependency-Track's token route: the same shape as before, no text
         assert client.get(f"/api/v1/bom/token/{token}").json() == {"processing": False, "status": "FAILED"}
     with server.client() as browser:

@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 
 from mamori.bundle.tables import BundleImportRow, BundleJobRow
 from mamori.errors import InputError
-from mamori.i18n import _, recording
+from mamori.i18n import _, phrase_data, phrase_text, recording
 from mamori.store import Store
 from mamori.store.jobrecord import (
     Refusal,
@@ -55,6 +55,7 @@ QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 STATES = (QUEUED, RUNNING, DONE, FAILED)
 FILE = "bundle.zip"  # the name a received bundle is reported under (the client's name is not kept)
 LIMIT = 500  # characters of a refusal's line
+SAID = "failures_said"  # the stored report's failures, language-neutral (not answered)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +76,11 @@ class BundleJob(Refused):
     import_id: int | None
     report: dict[str, Any] | None
     refusal: Refusal | None = None  # ``error`` said again in any language (None: not failed)
+    failures_said: list[Any] | None = None  # the verification's failures, language-neutral
 
     def as_dict(self, lang: str | None = None) -> dict[str, Any]:
-        """The job's fields (``error`` in ``lang``; None: the stored English line)."""
+        """The job's fields (``error`` in ``lang``, None: the stored English line; the verification's
+        failures in ``lang``, None: English)."""
         report = self.report or {}
         return {
             "id": self.id,
@@ -93,7 +96,7 @@ class BundleJob(Refused):
             "product": report.get("product"),
             "release": report.get("release"),
             "supplier": report.get("supplier"),
-            "report": self.report,
+            "report": _said_again(self.report, self.failures_said, lang or "en"),
         }
 
 
@@ -146,6 +149,7 @@ def submit_bundle_job(
 
 
 def _job(row: Any) -> BundleJob:
+    report, said = _stored_report(row.result)
     return BundleJob(
         id=row.id,
         team_id=row.team_id,
@@ -158,7 +162,8 @@ def _job(row: Any) -> BundleJob:
         finished_at=row.finished_at,
         error=row.error,
         import_id=row.import_id,
-        report=orjson.loads(row.result) if row.result else None,
+        report=report,
+        failures_said=said,
         refusal=stored_refusal(row.error, row.error_message, LIMIT),
     )
 
@@ -203,6 +208,38 @@ def _claim(store: Store, job_id: str, redelivered: bool) -> Any:
         if redelivered:
             requeue(conn, j, RUNNING, "id", job_id)
         return claim(conn, j, "id", job_id, state=QUEUED, to=RUNNING)
+
+
+def _verification(verified: Any) -> dict[str, Any]:
+    """The verification's report, each failure's problem also kept language-neutral (``said``, read
+    back by :meth:`BundleJob.as_dict` in the reader's language)."""
+    out = {**verified.as_dict(), "file": FILE}
+    said = [phrase_data(f.problem) for f in verified.failures]
+    if any(d is not None for d in said):
+        out[SAID] = said
+    return out
+
+
+def _stored_report(raw: str | None) -> tuple[dict[str, Any] | None, list[Any] | None]:
+    """The stored report without its language-neutral failures, and those failures (None: none kept)."""
+    report = orjson.loads(raw) if raw else None
+    verification = report.get("verification") if isinstance(report, dict) else None
+    if not isinstance(verification, dict) or SAID not in verification:
+        return report, None
+    said = verification.pop(SAID)
+    return report, said if isinstance(said, list) else None
+
+
+def _said_again(report: dict[str, Any] | None, said: list[Any] | None, lang: str) -> dict[str, Any] | None:
+    """The report with its verification's failures in ``lang`` (where they were kept language-neutral)."""
+    verification = report.get("verification") if report is not None and said else None
+    if report is None or not isinstance(verification, dict):
+        return report
+    failures = []
+    for i, failure in enumerate(verification.get("failures") or []):
+        text = phrase_text(said[i], lang) if said and i < len(said) and isinstance(failure, dict) else None
+        failures.append({**failure, "problem": text} if text is not None else failure)
+    return {**report, "verification": {**verification, "failures": failures}}
 
 
 def _refused(reason: InputError | str) -> Refusal:
@@ -281,7 +318,7 @@ def _process(store: Store, row: Any, redelivered: bool) -> tuple[str, Refusal | 
             verified = verify_bundle(path, keys, pinned=lambda supplier: pinned_keys(store, supplier))
         except InputError as exc:
             return FAILED, _refused(exc.problem), None, None
-        refused = {"ok": False, "verification": {**verified.as_dict(), "file": FILE}}
+        refused = {"ok": False, "verification": _verification(verified)}
         if not verified.ok:
             return FAILED, _refusal(verified), refused, None
         with store.engine.connect() as conn:
