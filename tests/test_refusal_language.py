@@ -48,6 +48,8 @@ def worker_lang(request: pytest.FixtureRequest) -> Iterator[str]:
 
 def _broken_sbom() -> bytes:
     """Dropwizard's real CycloneDX SBOM cut short: it looks like CycloneDX and is not valid JSON."""
+    if not DROPWIZARD.is_dir():
+        pytest.skip("../shared/data is absent")
     data = (DROPWIZARD / "bom.json").read_bytes()
     return data[: len(data) // 2]
 
