@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import gettext as gettext_module
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
-from mamori.errors import InputError
+from mamori.errors import InputError, MamoriError, StoreError
 
 Lang = Literal["ja", "en"]
 LANGS: tuple[Lang, ...] = ("ja", "en")
@@ -78,8 +81,12 @@ def _translations(lang: str) -> gettext_module.NullTranslations:
 
 def gettext(message: str) -> str:
     """``message`` (English, the msgid) in the running command's language (:func:`current_lang`), looked up
-    when called; extracted by Babel from every ``_()`` and ``N_()`` call (see docs/translating.md)."""
-    return _translations(current_lang()).gettext(message) if message else message
+    when called; extracted by Babel from every ``_()`` and ``N_()`` call (see docs/translating.md). Inside
+    :func:`recording`, a :class:`Phrase` that keeps the msgid."""
+    if not message:
+        return message
+    found = _translations(current_lang()).gettext(message)
+    return Phrase(found, message) if _RECORDING.get() else found
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
@@ -111,6 +118,125 @@ def translate(message: str, lang: str, context: str | None = None) -> str:
 
 
 _ = gettext
+
+
+# -- texts kept language-neutral ---------------------------------------------------------------------------
+#: whether :func:`gettext` answers :class:`Phrase` objects (in this thread or task only)
+_RECORDING: ContextVar[bool] = ContextVar("mamori_i18n_recording", default=False)
+
+
+class Phrase(str):
+    """A translated text that remembers how it was made: its msgid and the values ``format`` filled in, so
+    that it can be said again in another language (:func:`phrase_data`, :func:`phrase_text`). It is the
+    text in the running command's language, as :func:`gettext` answers outside :func:`recording`; joining
+    it to other text with ``+`` or an f-string gives a plain ``str`` (the msgid is lost, the text is not)."""
+
+    __slots__ = ("args", "kwargs", "msgid")
+
+    msgid: str
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+
+    def __new__(
+        cls, text: str, msgid: str, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None
+    ) -> Phrase:
+        made = super().__new__(cls, text)
+        made.msgid = msgid
+        made.args = args
+        made.kwargs = kwargs or {}
+        return made
+
+    def format(self, *args: Any, **kwargs: Any) -> str:
+        text = str.format(self, *args, **kwargs)
+        if self.args or self.kwargs:  # formatted twice: a plain text (said again as it is)
+            return text
+        return Phrase(text, self.msgid, args, kwargs)
+
+
+def joined(head: str, text: str) -> str:
+    """``"{head}: {text}"``, a :class:`Phrase` when ``text`` is one (a file or place and what is wrong)."""
+    line = f"{head}: {text}"
+    return Phrase(line, _JOINED, (), {"head": head, "text": text}) if isinstance(text, Phrase) else line
+
+
+_JOINED = "{head}: {text}"  # not translated: the same in every language
+
+
+@contextmanager
+def recording() -> Iterator[None]:
+    """Within: :func:`gettext` answers :class:`Phrase` objects (the same text), for work whose messages are
+    stored and read later in the reader's language (a background job's refusal)."""
+    token = _RECORDING.set(True)
+    try:
+        yield
+    finally:
+        _RECORDING.reset(token)
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _neutral(value: Any) -> Any:
+    if isinstance(value, Phrase):
+        out: dict[str, Any] = {"msgid": value.msgid}
+        if value.args:
+            out["args"] = [_neutral(v) for v in value.args]
+        if value.kwargs:
+            out["values"] = {k: _neutral(v) for k, v in value.kwargs.items()}
+        return out
+    return str(value) if isinstance(value, str) else value if isinstance(value, _PLAIN) else str(value)
+
+
+def _said(data: Any, lang: str) -> Any:
+    if not isinstance(data, dict):
+        return data
+    args = [_said(v, lang) for v in data.get("args") or ()]
+    values = {k: _said(v, lang) for k, v in (data.get("values") or {}).items()}
+    template = translate(str(data.get("msgid") or ""), lang)
+    return template.format(*args, **values) if args or values else template
+
+
+def phrase_data(text: str) -> dict[str, Any] | None:
+    """The language-neutral form of a :class:`Phrase` (``{"msgid", "args", "values"}``, values that are
+    phrases nested the same way), or None when ``text`` is not one or would not read back as it reads
+    now: then only the text itself can be kept."""
+    if not isinstance(text, Phrase):
+        return None
+    data = _neutral(text)
+    try:
+        if _said(data, current_lang()) != str(text):
+            return None
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError):
+        return None
+    return data
+
+
+def error_data(exc: BaseException) -> dict[str, Any] | None:
+    """The language-neutral form of an error's one line (:func:`phrase_data`): an
+    :class:`~mamori.errors.InputError` whose problem was made inside :func:`recording`, or a
+    :class:`~mamori.errors.StoreError` (``{"texts": {"ja", "en"}, "where"}``); None for any other."""
+    if isinstance(exc, StoreError):
+        return {"where": exc.where, "texts": dict(exc.texts)}
+    if not isinstance(exc, InputError) or type(exc).message is not MamoriError.message:
+        return None
+    problem = exc.problem
+    text = joined(exc.path, problem) if exc.path is not None else problem
+    return phrase_data(text) if str(text) == str(exc) else None
+
+
+def phrase_text(data: Any, lang: str) -> str | None:
+    """The text of :func:`phrase_data`'s ``data`` in ``lang`` (English for a language mamori does not
+    have); None when ``data`` is not of that shape (it came from elsewhere)."""
+    if isinstance(data, dict) and isinstance(data.get("texts"), dict):
+        texts = data["texts"]
+        found = texts.get(lang) or texts.get("en")
+        return f"{data.get('where')}: {found}" if isinstance(found, str) else None
+    if not isinstance(data, dict) or not isinstance(data.get("msgid"), str):
+        return None
+    try:
+        return str(_said(data, lang))
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError):
+        return None
 
 
 @cache

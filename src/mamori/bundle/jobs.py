@@ -6,7 +6,9 @@ else its supplier's pinned keys), checks that its product is one of the team's o
 team's), imports it (:func:`mamori.bundle.importer.import_bundle`) and checks it against the terms the team
 agreed with its supplier (else the store's terms for it). The job ends ``done`` with the report (the import
 with what differs from the product's previous bundle, and the contract check) or ``failed`` with one line
-saying why (a tampered bundle: the part named) and, when verification failed, its failures.
+saying why (a tampered bundle: the part named) and, when verification failed, its failures. The line is
+kept in English and language-neutral, so that each reader reads it in their language
+(:mod:`mamori.store.jobrecord`).
 :func:`bundle_job` tells how it stands.
 
 The same bundle sent twice by a team is one job and one import: the dedup key (team and the bundle's
@@ -25,7 +27,6 @@ import tempfile
 import uuid
 import zlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,24 +35,31 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from mamori.bundle.tables import BundleImportRow, BundleJobRow
-from mamori.display import visible
 from mamori.errors import InputError
-from mamori.i18n import _
+from mamori.i18n import _, phrase_data, phrase_text, recording
 from mamori.store import Store
+from mamori.store.jobrecord import (
+    Refusal,
+    Refused,
+    claim,
+    end_values,
+    now_ms,
+    refusal,
+    requeue,
+    stored_refusal,
+)
 
 log = logging.getLogger(__name__)
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 STATES = (QUEUED, RUNNING, DONE, FAILED)
 FILE = "bundle.zip"  # the name a received bundle is reported under (the client's name is not kept)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+LIMIT = 500  # characters of a refusal's line
+SAID = "failures_said"  # the stored report's failures, language-neutral (not answered)
 
 
 @dataclass(frozen=True, slots=True)
-class BundleJob:
+class BundleJob(Refused):
     """How one received bundle stands: ``report`` when it ended (the import and contract check when done;
     ``{"ok": false, "verification": …}`` when verification failed)."""
 
@@ -67,8 +75,12 @@ class BundleJob:
     error: str | None
     import_id: int | None
     report: dict[str, Any] | None
+    refusal: Refusal | None = None  # ``error`` said again in any language (None: not failed)
+    failures_said: list[Any] | None = None  # the verification's failures, language-neutral
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, lang: str | None = None) -> dict[str, Any]:
+        """The job's fields (``error`` in ``lang``, None: the stored English line; the verification's
+        failures in ``lang``, None: English)."""
         report = self.report or {}
         return {
             "id": self.id,
@@ -79,12 +91,12 @@ class BundleJob:
             "submitted_by": self.submitted_by,
             "started_at": self.started_at,
             "finished_at": self.finished_at,
-            "error": self.error,
+            "error": self.error if lang is None else self.error_in(lang),
             "import_id": self.import_id,
             "product": report.get("product"),
             "release": report.get("release"),
             "supplier": report.get("supplier"),
-            "report": self.report,
+            "report": _said_again(self.report, self.failures_said, lang or "en"),
         }
 
 
@@ -121,7 +133,7 @@ def submit_bundle_job(
                     key_pem=pem,
                     dedup_key=key,
                     state=QUEUED,
-                    submitted_at=_now(),
+                    submitted_at=now_ms(),
                     content=zlib.compress(data, 1),
                 )
             )
@@ -137,6 +149,7 @@ def submit_bundle_job(
 
 
 def _job(row: Any) -> BundleJob:
+    report, said = _stored_report(row.result)
     return BundleJob(
         id=row.id,
         team_id=row.team_id,
@@ -149,7 +162,9 @@ def _job(row: Any) -> BundleJob:
         finished_at=row.finished_at,
         error=row.error,
         import_id=row.import_id,
-        report=orjson.loads(row.result) if row.result else None,
+        report=report,
+        failures_said=said,
+        refusal=stored_refusal(row.error, row.error_message, LIMIT),
     )
 
 
@@ -171,17 +186,15 @@ def pending_jobs(store: Store, states: tuple[str, ...] = (QUEUED,)) -> list[str]
 
 
 def _end(
-    store: Store, job_id: str, state: str, error: str | None, report: Any, import_id: int | None
+    store: Store, job_id: str, state: str, error: Refusal | None, report: Any, import_id: int | None
 ) -> None:
     j = BundleJobRow.__table__
-    values: dict[str, Any] = {
-        "state": state,
-        "error": error,
-        "result": orjson.dumps(report, default=str).decode() if report is not None else None,
-        "import_id": import_id,
-        "finished_at": _now(),
-        "content": None,
-    }
+    values = end_values(
+        state,
+        error,
+        result=orjson.dumps(report, default=str).decode() if report is not None else None,
+        import_id=import_id,
+    )
     if state == FAILED:
         values["dedup_key"] = None  # the bundle may be sent again
     with store.engine.connect().execution_options(write=True) as conn, conn.begin():
@@ -193,23 +206,54 @@ def _claim(store: Store, job_id: str, redelivered: bool) -> Any:
     j = BundleJobRow.__table__
     with store.engine.connect().execution_options(write=True) as conn, conn.begin():
         if redelivered:
-            conn.execute(j.update().where(j.c.id == job_id, j.c.state == RUNNING).values(state=QUEUED))
-        taken = conn.execute(
-            j.update().where(j.c.id == job_id, j.c.state == QUEUED).values(state=RUNNING, started_at=_now())
-        ).rowcount
-        if not taken:
-            return None
-        return conn.execute(select(j).where(j.c.id == job_id)).first()
+            requeue(conn, j, RUNNING, "id", job_id)
+        return claim(conn, j, "id", job_id, state=QUEUED, to=RUNNING)
 
 
-def _refusal(verified: Any) -> str:
+def _verification(verified: Any) -> dict[str, Any]:
+    """The verification's report, each failure's problem also kept language-neutral (``said``, read
+    back by :meth:`BundleJob.as_dict` in the reader's language)."""
+    out = {**verified.as_dict(), "file": FILE}
+    said = [phrase_data(f.problem) for f in verified.failures]
+    if any(d is not None for d in said):
+        out[SAID] = said
+    return out
+
+
+def _stored_report(raw: str | None) -> tuple[dict[str, Any] | None, list[Any] | None]:
+    """The stored report without its language-neutral failures, and those failures (None: none kept)."""
+    report = orjson.loads(raw) if raw else None
+    verification = report.get("verification") if isinstance(report, dict) else None
+    if not isinstance(verification, dict) or SAID not in verification:
+        return report, None
+    said = verification.pop(SAID)
+    return report, said if isinstance(said, list) else None
+
+
+def _said_again(report: dict[str, Any] | None, said: list[Any] | None, lang: str) -> dict[str, Any] | None:
+    """The report with its verification's failures in ``lang`` (where they were kept language-neutral)."""
+    verification = report.get("verification") if report is not None and said else None
+    if report is None or not isinstance(verification, dict):
+        return report
+    failures = []
+    for i, failure in enumerate(verification.get("failures") or []):
+        text = phrase_text(said[i], lang) if said and i < len(said) and isinstance(failure, dict) else None
+        failures.append({**failure, "problem": text} if text is not None else failure)
+    return {**report, "verification": {**verification, "failures": failures}}
+
+
+def _refused(reason: InputError | str) -> Refusal:
+    return refusal(reason, LIMIT)
+
+
+def _refusal(verified: Any) -> Refusal:
     """One line: the file and the first problem verification found (the part it is in)."""
     first = verified.failures[0] if verified.failures else None
     if first is None:
-        return visible(_("{file}: no signature verifies with a trusted key").format(file=FILE))
-    return visible(
+        return _refused(_("{file}: no signature verifies with a trusted key").format(file=FILE))
+    return _refused(
         _("{file}: {member}: {problem}").format(file=FILE, member=first.member, problem=first.problem)
-    )[:500]
+    )
 
 
 def _terms_check(store: Store, team_id: int | None, verified: Any) -> dict[str, Any]:
@@ -247,16 +291,17 @@ def process_bundle_job(store: Store, job_id: str, *, redelivered: bool = False) 
     if row is None:
         return bundle_job(store, job_id)
     try:
-        state, error, report, import_id = _process(store, row, redelivered)
+        with recording():  # its refusal is kept language-neutral
+            state, error, report, import_id = _process(store, row, redelivered)
     except BaseException as exc:
         log.exception("bundle job %s failed", job_id)
-        _end(store, job_id, FAILED, type(exc).__name__, None, None)
+        _end(store, job_id, FAILED, Refusal(type(exc).__name__), None, None)
         raise
     _end(store, job_id, state, error, report, import_id)
     return bundle_job(store, job_id)
 
 
-def _process(store: Store, row: Any, redelivered: bool) -> tuple[str, str | None, Any, int | None]:
+def _process(store: Store, row: Any, redelivered: bool) -> tuple[str, Refusal | None, Any, int | None]:
     from mamori import accounts
     from mamori.bundle.importer import BundleRefused, import_bundle, pinned_keys
     from mamori.bundle.signing import load_public_pem
@@ -264,7 +309,7 @@ def _process(store: Store, row: Any, redelivered: bool) -> tuple[str, str | None
     from mamori.portfolio import tables as t
 
     if row.content is None:
-        return FAILED, _("{file}: the bundle was not kept").format(file=FILE), None, None
+        return FAILED, _refused(_("{file}: the bundle was not kept").format(file=FILE)), None, None
     with tempfile.TemporaryDirectory(prefix="mamori-bundle-") as tmp:
         path = Path(tmp) / FILE
         path.write_bytes(zlib.decompress(row.content))
@@ -272,8 +317,8 @@ def _process(store: Store, row: Any, redelivered: bool) -> tuple[str, str | None
             keys = [load_public_pem(row.key_pem.encode("ascii"), "key")] if row.key_pem else []
             verified = verify_bundle(path, keys, pinned=lambda supplier: pinned_keys(store, supplier))
         except InputError as exc:
-            return FAILED, visible(exc.problem)[:500], None, None
-        refused = {"ok": False, "verification": {**verified.as_dict(), "file": FILE}}
+            return FAILED, _refused(exc.problem), None, None
+        refused = {"ok": False, "verification": _verification(verified)}
         if not verified.ok:
             return FAILED, _refusal(verified), refused, None
         with store.engine.connect() as conn:
@@ -281,7 +326,12 @@ def _process(store: Store, row: Any, redelivered: bool) -> tuple[str, str | None
         if pid is not None and not row.every_product:
             owned = accounts.team_products(store, [row.team_id]).get(row.team_id, frozenset())
             if row.team_id is None or pid not in owned:
-                return FAILED, _("product: the bundle's product is not one of your team's"), None, None
+                return (
+                    FAILED,
+                    _refused(_("product: the bundle's product is not one of your team's")),
+                    None,
+                    None,
+                )
         made = _already_imported(store, row.bundle_sha256, row.submitted_at) if redelivered else None
         if made is not None:
             report = {"ok": True, "import_id": made, "sha256": row.bundle_sha256, "product": verified.product,
@@ -292,7 +342,7 @@ def _process(store: Store, row: Any, redelivered: bool) -> tuple[str, str | None
         except BundleRefused as exc:
             return FAILED, _refusal(exc.verified), refused, None
         except InputError as exc:
-            return FAILED, visible(exc.problem)[:500], None, None
+            return FAILED, _refused(exc.problem), None, None
         if pid is None and row.team_id is not None:
             team = {x.id: x.name for x in accounts.list_teams(store)}.get(row.team_id)
             if team is not None:

@@ -17,7 +17,8 @@ The Alembic migration ``0017_E_bundle`` (store/migrations/versions/0017_E_bundle
   that sent it and whether that principal may write every product, the bundle's SHA-256, size and the key
   sent with it, the dedup key (team and bundle SHA-256: the same bundle sent twice is one import; cleared
   when the job fails, so it may be sent again), the state (``queued`` → ``running`` → ``done`` |
-  ``failed``), the one-line reason a failed one was refused, the report (JSON: the import with its
+  ``failed``), the one-line reason a failed one was refused (and, migration ``0020_Q_refusal_message``,
+  the same language-neutral: msgid and values as JSON, :mod:`mamori.store.jobrecord`), the report (JSON: the import with its
   differences from the previous bundle and the contract check, or the verification's failures), the import
   it became, when it was submitted, started and finished, and the bundle's bytes (zlib) until it ends.
 
@@ -92,10 +93,11 @@ class BundleJobRow(Base):
     key_pem: Mapped[str | None] = mapped_column(Text)
     dedup_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     state: Mapped[str] = mapped_column(String(16), index=True)  # queued | running | done | failed
-    error: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)  # one line, English where it could be said again
     result: Mapped[str | None] = mapped_column(Text)  # JSON
     import_id: Mapped[int | None] = mapped_column(Integer)
     submitted_at: Mapped[str] = mapped_column(String(32))
     started_at: Mapped[str | None] = mapped_column(String(32))
     finished_at: Mapped[str | None] = mapped_column(String(32))
     content: Mapped[bytes | None] = mapped_column(LargeBinary)  # zlib; cleared once the job ends
+    error_message: Mapped[str | None] = mapped_column(Text)  # JSON: ``error`` language-neutral

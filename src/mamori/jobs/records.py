@@ -9,7 +9,6 @@ class name only: its message may hold input text (the worker's log has it in ful
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -18,13 +17,13 @@ from sqlalchemy.exc import IntegrityError
 
 from mamori.jobs.tables import JobDedupRow, JobRow
 from mamori.store import Store
+from mamori.store.jobrecord import now_ms
 
 QUEUED, RUNNING, RETRYING, DONE, FAILED, DEAD = "queued", "running", "retrying", "done", "failed", "dead"
 RESULT_LIMIT = 16_000  # characters of a job's JSON result kept (a summary, never findings)
 
 
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+now = now_ms  # the times of every job record (mamori.store.jobrecord)
 
 
 @dataclass(slots=True)

@@ -34,15 +34,12 @@ def process_upload(store: Store, token: str, *, redelivered: bool = False) -> di
 
     from mamori.portfolio import uploads
     from mamori.portfolio.upload_tables import UploadRow
+    from mamori.store.jobrecord import requeue
 
     u = UploadRow.__table__
     if redelivered:
         with store.engine.connect().execution_options(write=True) as conn, conn.begin():
-            conn.execute(
-                u.update()
-                .where(u.c.token == token, u.c.state == uploads.PROCESSING)
-                .values(state=uploads.QUEUED, started_at=None)
-            )
+            requeue(conn, u, uploads.PROCESSING, "token", token)
     status = uploads.process_upload(store, token)
     if status is None:
         raise PoisonError("no such upload")
@@ -202,39 +199,19 @@ def process_bundle(store: Store, job_id: str, *, redelivered: bool = False) -> d
 def sweep_bundle_jobs(store: Store, older_than: float = 120.0) -> list[str]:
     """Bundle jobs left ``queued`` longer than ``older_than`` seconds (the broker was away when they came):
     their ids, to be submitted again."""
-    from datetime import UTC, datetime, timedelta
-
-    from sqlalchemy import select
-
-    from mamori.bundle.jobs import QUEUED
     from mamori.bundle.tables import BundleJobRow
+    from mamori.store.jobrecord import left_queued
 
-    j = BundleJobRow.__table__
-    limit = (datetime.now(UTC) - timedelta(seconds=older_than)).isoformat()
-    with store.engine.connect() as conn:
-        rows = conn.execute(
-            select(j.c.id, j.c.submitted_at).where(j.c.state == QUEUED).order_by(j.c.submitted_at)
-        )
-        return [job_id for job_id, at in rows if at and at.replace("Z", "+00:00") < limit]
+    return left_queued(store, BundleJobRow.__table__, "id", older_than, "submitted_at")
 
 
 def sweep_uploads(store: Store, older_than: float = 120.0) -> list[str]:
     """Uploads left ``queued`` longer than ``older_than`` seconds (their message was never sent: the
     broker was away when they came): their tokens, to be submitted again."""
-    from datetime import UTC, datetime, timedelta
-
-    from sqlalchemy import select
-
-    from mamori.portfolio import uploads
     from mamori.portfolio.upload_tables import UploadRow
+    from mamori.store.jobrecord import left_queued
 
-    u = UploadRow.__table__
-    limit = (datetime.now(UTC) - timedelta(seconds=older_than)).isoformat()
-    with store.engine.connect() as conn:
-        rows = conn.execute(
-            select(u.c.token, u.c.submitted_at).where(u.c.state == uploads.QUEUED).order_by(u.c.id)
-        )
-        return [token for token, at in rows if at and at.replace("Z", "+00:00") < limit]
+    return left_queued(store, UploadRow.__table__, "token", older_than, "id")
 
 
 def probe(

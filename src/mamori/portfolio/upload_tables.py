@@ -5,7 +5,8 @@ The Alembic migration ``uploads`` (store/migrations/versions/0011_uploads.py) cr
 - ``sbom_upload``: one row per SBOM sent to the server (Dependency-Track's ``PUT/POST /api/v1/bom`` or
   mamori's own API): its token (a UUID, what the client polls), the product and release it is for,
   the file's name, size and SHA-256, its state (``queued`` → ``processing`` → ``done`` | ``failed``),
-  the one-line reason a failed one was refused, the release and SBOM revision it became, counts, when it
+  the one-line reason a failed one was refused (and, migration ``0020_Q_refusal_message``, the same
+  language-neutral: msgid and values as JSON, :mod:`mamori.store.jobrecord`), the release and SBOM revision it became, counts, when it
   was submitted, started and finished, and who sent it. The bytes are kept only until processing ends
   (then the release's archived SBOM holds them, :mod:`mamori.portfolio.archive`).
 - ``release_uuid``: the stable UUID of a product release, which Dependency-Track clients know as the
@@ -32,7 +33,7 @@ class UploadRow(Base):
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16), index=True)  # queued | processing | done | failed
-    error: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)  # one line, English where it could be said again
     release_id: Mapped[int | None] = mapped_column(Integer)
     sbom_id: Mapped[int | None] = mapped_column(Integer)
     sbom_format: Mapped[str | None] = mapped_column(String(40))
@@ -44,6 +45,7 @@ class UploadRow(Base):
     started_at: Mapped[str | None] = mapped_column(String(32))
     finished_at: Mapped[str | None] = mapped_column(String(32))
     content: Mapped[bytes | None] = mapped_column(LargeBinary)  # zlib; cleared once processed
+    error_message: Mapped[str | None] = mapped_column(Text)  # JSON: ``error`` language-neutral
 
 
 class ReleaseUuidRow(Base):

@@ -6,8 +6,9 @@ processed (:func:`process_upload`): the SBOM is stored as the release's next rev
 exactly as ``mamori release add`` stores a file (:func:`mamori.portfolio.archive.store_sbom_data`), and
 the release is matched as ``mamori portfolio rematch`` would match it (:func:`mamori.portfolio.match_release`),
 so its findings exist when the upload is ``done``. A client polls :func:`upload_status` with the token.
-An upload that cannot be stored ends ``failed`` with the one-line reason; its bytes are never kept past
-processing (a stored SBOM is in the release's archive).
+An upload that cannot be stored ends ``failed`` with the one-line reason (in English, and language-neutral
+where it can be, so that each reader reads it in their language: :mod:`mamori.store.jobrecord`); its bytes
+are never kept past processing (a stored SBOM is in the release's archive).
 
 Every product release has a stable UUID (:func:`release_uuid`), set when it is first asked for: what
 Dependency-Track clients call a project's ``uuid``.
@@ -32,7 +33,6 @@ import zlib
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
@@ -41,10 +41,11 @@ from sqlalchemy.exc import IntegrityError
 
 from mamori.display import visible
 from mamori.errors import InputError, MamoriError
-from mamori.i18n import gettext
+from mamori.i18n import N_, gettext, recording
 from mamori.portfolio import tables as t
 from mamori.portfolio.upload_tables import ReleaseUuidRow, UploadRow
 from mamori.store import Store
+from mamori.store.jobrecord import Refusal, Refused, claim, end_values, refusal, requeue, stored_refusal
 from mamori.store.limits import fit_row
 from mamori.store.writer import chunks, now
 
@@ -58,6 +59,7 @@ FILE_NAME_LIMIT = 255
 WHO_LIMIT = 200
 QUEUED, PROCESSING, DONE, FAILED = "queued", "processing", "done", "failed"
 STATES = (QUEUED, PROCESSING, DONE, FAILED)
+INTERNAL = N_("internal error ({name})")
 
 
 def max_upload_bytes() -> int:
@@ -77,7 +79,7 @@ class ProjectNotFound(InputError):
 
 
 @dataclass(frozen=True, slots=True)
-class UploadStatus:
+class UploadStatus(Refused):
     """Where an upload is: ``processing`` is true while it is queued or being processed."""
 
     token: str
@@ -98,14 +100,19 @@ class UploadStatus:
     components: int | None  # distinct components in the stored SBOM
     open_findings: int | None  # the release's open findings after matching
     unchanged: bool | None  # the same bytes were already the release's current SBOM
+    refusal: Refusal | None = None  # ``error`` said again in any language (None: not failed)
 
     @property
     def processing(self) -> bool:
         return self.state in (QUEUED, PROCESSING)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, lang: str | None = None) -> dict[str, Any]:
+        """The upload's fields (``error`` in ``lang``; None: the stored English line)."""
         out = asdict(self)
+        del out["refusal"]
         out["processing"] = self.processing
+        if lang is not None:
+            out["error"] = self.error_in(lang)
         return out
 
 
@@ -144,7 +151,21 @@ def submit_upload(
 ) -> str:
     """Check an uploaded SBOM and queue it; the token to poll. Raises :class:`UploadTooLarge`, an
     :class:`~mamori.errors.InputError` (empty, not a format mamori reads, a bad name) or
-    :class:`ProjectNotFound` (the release does not exist and ``auto_create`` is false)."""
+    :class:`ProjectNotFound` (the release does not exist and ``auto_create`` is false); its message can be
+    said again in another language (:func:`mamori.store.jobrecord.refusal`)."""
+    with recording():
+        return _submit(store, data, filename, product_name, product_version, auto_create, submitted_by)
+
+
+def _submit(
+    store: Store,
+    data: bytes,
+    filename: str | None,
+    product_name: str,
+    product_version: str,
+    auto_create: bool,
+    submitted_by: str,
+) -> str:
     from mamori.portfolio.archive import NAME_LIMIT, VERSION_LIMIT
     from mamori.sbom import READ_FORMATS, detect_format
     from mamori.triage.records import _required
@@ -213,6 +234,7 @@ def _status(row: Any, project_uuid: str | None) -> UploadStatus:
         components=row.components,
         open_findings=row.open_findings,
         unchanged=row.unchanged,
+        refusal=stored_refusal(row.error, row.error_message),
     )
 
 
@@ -301,16 +323,9 @@ def _open_findings(conn: Connection, release_id: int) -> int:
     )
 
 
-def _one_line(exc: BaseException) -> str:
-    text = exc.message("en") if isinstance(exc, MamoriError) else str(exc)
-    return visible(" ".join(text.split()))[:2000]
-
-
-def _finish(store: Store, token: str, values: dict[str, Any]) -> None:
+def _finish(store: Store, token: str, state: str, refused: Refusal | None = None, **values: Any) -> None:
     u = UploadRow.__table__
-    # to the millisecond: Dependency-Track clients tell one import from the next by this time
-    finished = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    values = {**values, "finished_at": finished, "content": None}
+    values = end_values(state, refused, **values)
     with store.engine.connect().execution_options(write=True) as conn, conn.begin():
         conn.execute(u.update().where(u.c.token == token).values(**fit_row(u, values)))
 
@@ -337,18 +352,19 @@ def _match(store: Store, sbom_id: int, previous_sbom_id: int | None, attempts: i
 def process_upload(store: Store, token: str) -> UploadStatus | None:
     """Store and match a queued upload (nothing happens to one already taken up). Never raises for a bad
     SBOM: the upload ends ``failed`` with the reason."""
-    from mamori.portfolio.archive import add_product, store_sbom_data
-
     u = UploadRow.__table__
     with store.engine.connect().execution_options(write=True) as conn, conn.begin():
-        claimed = conn.execute(
-            u.update()
-            .where(u.c.token == token, u.c.state == QUEUED)
-            .values(state=PROCESSING, started_at=now())
-        ).rowcount
-        row = conn.execute(select(u).where(u.c.token == token)).first() if claimed == 1 else None
+        row = claim(conn, u, "token", token, state=QUEUED, to=PROCESSING)
     if row is None:
         return upload_status(store, token)
+    with recording():  # its refusal is kept language-neutral
+        _process(store, token, row)
+    return upload_status(store, token)
+
+
+def _process(store: Store, token: str, row: Any) -> None:
+    from mamori.portfolio.archive import add_product, store_sbom_data
+
     try:
         data = zlib.decompress(row.content) if row.content is not None else b""
         with store.engine.connect() as conn:
@@ -373,27 +389,25 @@ def process_upload(store: Store, token: str) -> UploadStatus | None:
         _finish(
             store,
             token,
-            {
-                "state": DONE,
-                "release_id": stored.release_id,
-                "sbom_id": stored.sbom_id,
-                "sbom_format": stored.format,
-                "components": stored.components,
-                "open_findings": open_findings,
-                "unchanged": stored.unchanged,
-            },
+            DONE,
+            release_id=stored.release_id,
+            sbom_id=stored.sbom_id,
+            sbom_format=stored.format,
+            components=stored.components,
+            open_findings=open_findings,
+            unchanged=stored.unchanged,
         )
     except MamoriError as exc:
-        _finish(store, token, {"state": FAILED, "error": _one_line(exc)})
+        _finish(store, token, FAILED, refusal(exc))
     except Exception as exc:  # a worker must record every failure, not die with it
         log.exception("upload %s could not be processed", token)
-        _finish(store, token, {"state": FAILED, "error": f"internal error ({type(exc).__name__})"})
-    return upload_status(store, token)
+        _finish(store, token, FAILED, refusal(gettext(INTERNAL).format(name=type(exc).__name__)))
 
 
 def cancel_upload(store: Store, token: str, reason: str) -> None:
-    """Mark a queued upload failed with ``reason`` (one line) before it is processed."""
-    _finish(store, token, {"state": FAILED, "error": reason[:500]})
+    """Mark a queued upload failed with ``reason`` (one line; a :class:`mamori.i18n.Phrase` made inside
+    :func:`mamori.i18n.recording` is read in each reader's language) before it is processed."""
+    _finish(store, token, FAILED, refusal(reason, 500))
 
 
 def list_uploads(
@@ -527,7 +541,7 @@ def resume_pending(store: Store) -> list[str]:
     rolled back or finished storing: storing the same bytes again changes nothing); their tokens."""
     u = UploadRow.__table__
     with store.engine.connect().execution_options(write=True) as conn, conn.begin():
-        conn.execute(u.update().where(u.c.state == PROCESSING).values(state=QUEUED, started_at=None))
+        requeue(conn, u, PROCESSING)
         tokens = list(conn.scalars(select(u.c.token).where(u.c.state == QUEUED).order_by(u.c.id)))
     for token in tokens:
         start_processing(store, token)

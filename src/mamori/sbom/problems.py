@@ -38,7 +38,7 @@ from pathlib import Path
 
 from mamori.display import visible
 from mamori.errors import InputError
-from mamori.i18n import current_lang
+from mamori.i18n import current_lang, joined
 from mamori.model import ReadWarning
 
 INVALID_LICENCE = "invalid_licence"
@@ -95,7 +95,7 @@ class Flaw(InputError):
         value: str | None = None,
         detail: str | None = None,
     ) -> None:
-        super().__init__(path, f"{where}: {problem}" if where else problem)
+        super().__init__(path, joined(where, problem) if where else problem)
         self.where, self.code, self.value, self.detail = where, code, value, detail
 
 

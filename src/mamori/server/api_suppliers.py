@@ -595,8 +595,9 @@ async def upload_bundle(
     }
 
 
-def _job_or_404(store: Store, principal: Principal, job_id: str) -> dict[str, Any]:
-    """The bundle job when ``supplier.read`` holds in its team (an administrator: any); else 404."""
+def _job_or_404(store: Store, principal: Principal, job_id: str, lang: str | None = None) -> dict[str, Any]:
+    """The bundle job when ``supplier.read`` holds in its team (an administrator: any); else 404; its
+    ``error`` in ``lang`` (None: the stored English line)."""
     from mamori.bundle.jobs import bundle_job
 
     found = bundle_job(store, job_id)
@@ -604,18 +605,22 @@ def _job_or_404(store: Store, principal: Principal, job_id: str) -> dict[str, An
         raise common.not_found()
     if not _admin(principal, "supplier.read") and found.team_id not in _teams(principal, "supplier.read"):
         raise common.not_found()
-    return found.as_dict()
+    return found.as_dict(lang)
 
 
 @router.get("/bundles/jobs/{bundle_job_id}", response_model=dict[str, Any])
 def bundle_job_status(
+    request: Request,
     bundle_job_id: BundleJobId,
     principal: Principal = Depends(require("supplier.read")),
     store: Store = Depends(get_store),
 ) -> dict[str, Any]:
     """How a received bundle stands: ``state`` queued, running, done or failed; ``error`` the one-line
-    reason a failed one was refused (the part named when verification failed); ``report`` when it ended:
+    reason a failed one was refused (the part named when verification failed), in the request's language
+    (``?lang=``, the user's, the cookie's, ``Accept-Language``, else English); ``report`` when it ended:
     the import (``diff``: what differs from the product's previous bundle) with ``contract`` (the check
     against the agreed terms: gaps, items to confirm), or ``ok`` false with the verification's failures.
     Another team's job answers 404, as one that does not exist."""
-    return _job_or_404(store, principal, bundle_job_id)
+    from mamori.server.web import page_lang
+
+    return _job_or_404(store, principal, bundle_job_id, page_lang(request, principal.lang))

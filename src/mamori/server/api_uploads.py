@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from mamori.portfolio import uploads
 from mamori.server import api_common as common
 from mamori.server.api import PREFIX
 from mamori.server.security import Principal, get_store, product_or_404, require
+from mamori.server.web import page_lang
 from mamori.store import Store
 
 router = APIRouter(prefix=PREFIX, tags=["uploads"])
@@ -30,7 +31,10 @@ class UploadOut(BaseModel):
     submitted_by: str
     started_at: str | None
     finished_at: str | None
-    error: str | None = Field(description="why a failed upload was refused, one line")
+    error: str | None = Field(
+        description="why a failed upload was refused, one line, in the request's language (?lang=, the "
+        "user's, the cookie's, Accept-Language, else English)"
+    )
     release_id: int | None
     project_uuid: str | None
     sbom_format: str | None
@@ -41,6 +45,7 @@ class UploadOut(BaseModel):
 
 @router.get("/uploads", response_model=common.Page[UploadOut])
 def list_uploads(
+    request: Request,
     principal: Principal = Depends(require("product.read")),
     store: Store = Depends(get_store),
     product_id: int | None = Query(None, ge=1, le=2**62),
@@ -58,13 +63,15 @@ def list_uploads(
     else:
         names = common.visible_names(store, principal, "product.read")
     found, total = uploads.list_uploads(store, names, state, limit, offset)
+    lang = page_lang(request, principal.lang)
     return common.Page[UploadOut](
-        total=total, limit=limit, offset=offset, items=[UploadOut(**s.as_dict()) for s in found]
+        total=total, limit=limit, offset=offset, items=[UploadOut(**s.as_dict(lang)) for s in found]
     )
 
 
 @router.get("/uploads/{token}", response_model=UploadOut)
 def upload(
+    request: Request,
     token: str = Path(..., max_length=64),
     principal: Principal = Depends(require("product.read")),
     store: Store = Depends(get_store),
@@ -77,4 +84,4 @@ def upload(
     if status.product not in ids:
         raise common.not_found()
     product_or_404(principal, "product.read", ids[status.product])
-    return UploadOut(**status.as_dict())
+    return UploadOut(**status.as_dict(page_lang(request, principal.lang)))

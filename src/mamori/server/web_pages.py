@@ -22,6 +22,7 @@ from mamori.server import api_common, background
 from mamori.server.security import ALL, Principal, current_principal, get_store, product_or_404
 from mamori.server.web import page_lang, render, text
 from mamori.store import Store
+from mamori.store.jobrecord import refusal
 
 router = APIRouter(include_in_schema=False)
 
@@ -199,7 +200,7 @@ async def product_upload(
             releases=list(reversed(releases)),
             uploads=recent,
             may_upload=True,
-            message=text(lang, "product", "upload_refused", problem=exc.message(lang)),
+            message=text(lang, "product", "upload_refused", problem=refusal(exc).text(lang)),
         )
     await run_in_threadpool(
         api_common.record,
@@ -231,8 +232,15 @@ async def upload_page(
     pid = ids.get(status.product)
     if pid is None or not principal.can("product.read", pid):
         raise HTTPException(404, "not found")
+    lang = _lang(request, principal)
     return render(
-        request, "upload.html", _lang(request, principal), principal=principal, status=status, product_id=pid
+        request,
+        "upload.html",
+        lang,
+        principal=principal,
+        status=status,
+        error=status.error_in(lang),
+        product_id=pid,
     )
 
 

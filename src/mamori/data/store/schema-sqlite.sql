@@ -1,4 +1,4 @@
--- revision: 0019_F_portfolio_memo
+-- revision: 0020_Q_refusal_message
 
 CREATE TABLE account_login_attempt (
 	id INTEGER NOT NULL,
@@ -461,6 +461,7 @@ CREATE TABLE sbom_upload (
 	started_at VARCHAR(32),
 	finished_at VARCHAR(32),
 	content BLOB,
+	error_message TEXT,
 	CONSTRAINT pk_sbom_upload PRIMARY KEY (id),
 	CONSTRAINT uq_sbom_upload_token UNIQUE (token)
 );
@@ -696,6 +697,7 @@ CREATE TABLE bundle_job (
 	started_at VARCHAR(32),
 	finished_at VARCHAR(32),
 	content BLOB,
+	error_message TEXT,
 	CONSTRAINT pk_bundle_job PRIMARY KEY (id),
 	CONSTRAINT fk_bundle_job_team FOREIGN KEY(team_id) REFERENCES account_team (id) ON DELETE CASCADE,
 	CONSTRAINT uq_bundle_job_dedup_key UNIQUE (dedup_key)
