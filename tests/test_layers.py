@@ -11,7 +11,7 @@ from pathlib import Path
 import mamori
 
 SRC = Path(mamori.__file__).resolve().parent
-UTILITIES = {"errors", "fileio", "i18n", "display", "cells", "packaged", "lazy"}
+UTILITIES = {"errors", "fileio", "i18n", "display", "cells", "packaged", "lazy", "dataclass_code"}
 # what each lower layer may import besides itself and the utilities
 ALLOWED = {
     "model": set(),
