@@ -222,16 +222,17 @@ def upload(client: httpx.Client, path: Path, product: str, version: str, poll: f
 
 
 def stored_rows(db: str, product: str, version: str) -> dict[str, Any]:
-    """The release's components and findings as comparable tuples (no ids, no times)."""
-    from sqlalchemy import select
+    """The release's components and findings as comparable tuples (no ids, no times). Read through a plain
+    engine, not ``open_store``: opening would migrate the other side's store to this code's revision."""
+    from sqlalchemy import create_engine, select
 
     from mamori.portfolio import tables as t
-    from mamori.store import open_store
 
     p, r, s = t.ProductRow.__table__, t.ReleaseRow.__table__, t.SbomRow.__table__
     sc, c = t.SbomComponentRow.__table__, t.ComponentRow.__table__
     f, m = t.FindingRow.__table__, t.MatchRow.__table__
-    with open_store(db) as store, store.engine.connect() as conn:
+    engine = create_engine(db if "://" in db else f"sqlite:///{db}")
+    with engine.connect() as conn:
         rid, sbom_id = conn.execute(
             select(r.c.id, r.c.current_sbom_id)
             .join(p, p.c.id == r.c.product_id)
@@ -255,6 +256,7 @@ def stored_rows(db: str, product: str, version: str) -> dict[str, Any]:
                 .where(f.c.release_id == rid)
             )
         )
+    engine.dispose()
     return {"sbom": tuple(sbom), "components": components, "findings": findings}
 
 
