@@ -219,6 +219,21 @@ def _label(entry: OsvAffected) -> str:
 _UNSET: Any = object()
 
 
+def _one_range(entry: OsvAffected, rng: Any, installed: Any, version: str) -> Verdict:
+    """The usual entry (one range) at the installed version's key: affected by the range (with its fix),
+    listed in ``versions``, or :data:`NOT_AFFECTED` (that very object)."""
+    hit, fixed = walk(rng, installed)
+    if hit:
+        said = entry.said
+        if said is None:
+            said = entry.said = (f"{_label(entry)} ", f" in range [{rng.describe()}] of {entry.record_id}")
+        return Verdict(True, PURL_RANGE, f"{said[0]}{version}{said[1]}", fixed)
+    if version in entry.versions:
+        detail = f"{_label(entry)} {version} is listed in the versions of {entry.record_id}"
+        return Verdict(True, PURL_VERSION_LIST, detail)
+    return NOT_AFFECTED
+
+
 def evaluate_many(entries: list[tuple[T, OsvAffected]], version: str) -> list[tuple[T, Verdict]]:
     """:func:`evaluate` of every entry at ``version``, keeping those that do not say "not affected"
     (each beside what came with its entry). The usual entry (one range) is decided here with the
@@ -235,18 +250,9 @@ def evaluate_many(entries: list[tuple[T, OsvAffected]], version: str) -> list[tu
                 if installed is _UNSET:
                     installed = keys[cls] = installed_key(cls, version)
                 if installed is not None:
-                    hit, fixed = walk(rng, installed)
-                    if hit:
-                        said = entry.said
-                        if said is None:
-                            said = entry.said = (
-                                f"{_label(entry)} ",
-                                f" in range [{rng.describe()}] of {entry.record_id}",
-                            )
-                        out.append((item, Verdict(True, PURL_RANGE, f"{said[0]}{version}{said[1]}", fixed)))
-                    elif version in entry.versions:
-                        detail = f"{_label(entry)} {version} is listed in the versions of {entry.record_id}"
-                        out.append((item, Verdict(True, PURL_VERSION_LIST, detail)))
+                    verdict = _one_range(entry, rng, installed, version)
+                    if verdict is not NOT_AFFECTED:
+                        out.append((item, verdict))
                     continue
         verdict = evaluate(entry, version)
         if verdict.affected is not False:
@@ -310,19 +316,7 @@ def evaluate(entry: OsvAffected, version: str) -> Verdict:
         cls = SemverVersion if rng.type == "SEMVER" else entry.cls
         installed = installed_key(cls, version) if not rng.problem and cls is not None else None
         if installed is not None:
-            hit, fixed = walk(rng, installed)
-            if hit:
-                said = entry.said
-                if said is None:
-                    said = entry.said = (
-                        f"{_label(entry)} ",
-                        f" in range [{rng.describe()}] of {entry.record_id}",
-                    )
-                return Verdict(True, PURL_RANGE, f"{said[0]}{version}{said[1]}", fixed)
-            if version in entry.versions:
-                detail = f"{_label(entry)} {version} is listed in the versions of {entry.record_id}"
-                return Verdict(True, PURL_VERSION_LIST, detail)
-            return NOT_AFFECTED
+            return _one_range(entry, rng, installed, version)
     verdict = evaluate_ranges(entry, version) if entry.ranges else None
     if verdict is not None and verdict.affected:
         return verdict

@@ -140,6 +140,7 @@ def find_release(store: Store, product: str, version: str) -> tuple[int | None, 
         return _exists(conn, product.strip(), version.strip())
 
 
+@recording()
 def submit_upload(
     store: Store,
     data: bytes,
@@ -152,20 +153,8 @@ def submit_upload(
     """Check an uploaded SBOM and queue it; the token to poll. Raises :class:`UploadTooLarge`, an
     :class:`~mamori.errors.InputError` (empty, not a format mamori reads, a bad name) or
     :class:`ProjectNotFound` (the release does not exist and ``auto_create`` is false); its message can be
-    said again in another language (:func:`mamori.store.jobrecord.refusal`)."""
-    with recording():
-        return _submit(store, data, filename, product_name, product_version, auto_create, submitted_by)
-
-
-def _submit(
-    store: Store,
-    data: bytes,
-    filename: str | None,
-    product_name: str,
-    product_version: str,
-    auto_create: bool,
-    submitted_by: str,
-) -> str:
+    said again in another language (:func:`mamori.store.jobrecord.refusal`): the checks run inside
+    :func:`~mamori.i18n.recording`."""
     from mamori.portfolio.archive import NAME_LIMIT, VERSION_LIMIT
     from mamori.sbom import READ_FORMATS, detect_format
     from mamori.triage.records import _required
