@@ -358,6 +358,24 @@ def _wait_for(condition: object, what: str, limit: float = 120.0) -> None:
         time.sleep(0.01)
 
 
+def test_the_database_drivers_warnings_do_not_add_a_line_to_stderr() -> None:
+    """When a connection is lost inside a pipeline psycopg logs a warning besides raising the error that
+    becomes mamori's one line; with no logging set up Python printed it on stderr as a second line
+    (seen in the test below when the cut fell on a pipelined insert). Opening a PostgreSQL store's engine
+    gives psycopg's logger a handler that drops records; a handler on the root logger still gets them."""
+    code = (
+        "import logging\n"
+        "from mamori.store.engine import create\n"
+        "create('postgresql+psycopg://nobody@127.0.0.1:1/none')\n"  # not connected: engines connect lazily
+        "logging.getLogger('psycopg').warning('error ignored terminating <psycopg.Pipeline [BAD]>')\n"
+        "logging.basicConfig(format='configured: %(message)s')\n"
+        "logging.getLogger('psycopg').warning('kept for a configured log')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "configured: kept for a configured log\n"
+
+
 @needs_pg
 def test_a_postgresql_connection_lost_mid_import_is_one_line_and_the_rerun_resumes(
     tmp_path: Path, shared_data: Path

@@ -137,8 +137,22 @@ def create(url: str) -> Engine:
         raise InputError(url, _("cannot open the database: {exc}").format(exc=exc)) from None
     if engine.dialect.name == "sqlite":
         _sqlite_events(engine)
+    else:
+        _quiet_driver_log()
     _error_events(engine)
     return engine
+
+
+def _quiet_driver_log() -> None:
+    """psycopg logs a warning ("error ignored terminating <psycopg.Pipeline [BAD]>") when a connection is
+    lost inside a pipeline, besides raising the error that becomes mamori's one line. With no logging set
+    up, Python would print that warning on stderr as a second line; a handler that drops it stops that,
+    while handlers a server or worker sets up still receive it (the record still propagates)."""
+    import logging
+
+    driver = logging.getLogger("psycopg")
+    if not any(isinstance(h, logging.NullHandler) for h in driver.handlers):
+        driver.addHandler(logging.NullHandler())
 
 
 def alembic_config() -> Config:
