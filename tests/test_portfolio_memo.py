@@ -206,6 +206,10 @@ def test_a_command_line_rematch_leaves_the_dashboard_a_server_rematch_leaves(
         cli_store, server_store = stores
         assert _stored_names(cli_store) == {} and _stored_outcomes(cli_store) == {}
         _forget()
+        dashboard.latest_counts(cli_store)  # a team server has shown this store's dashboard once
+        shown = _memo_values(cli_store)
+        assert shown
+        _forget()
         assert main(["portfolio", "rematch", "--format", "json", "--db", cli_store.url]) == 0
         assert json.loads(capsys.readouterr().out)["mode"] == "full"
         _forget()
@@ -233,3 +237,24 @@ def test_a_command_line_rematch_leaves_the_dashboard_a_server_rematch_leaves(
             seen.append(_plain(dashboard.latest_counts(store)))
         assert counted == []  # both read from the store
         assert seen[0] == seen[1] and seen[0][3]
+
+
+def test_a_command_line_rematch_of_a_store_no_server_uses_stores_no_dashboard(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A store whose dashboard no server ever showed (only the command line uses it) is spared the
+    outcomes and counts at the end of `mamori portfolio rematch`; the first dashboard counts them."""
+    import json
+
+    from mamori.cli.main import main
+
+    store = demo_store(tmp_path)
+    assert not dashboard.dashboard_kept(store)
+    _forget()
+    assert main(["portfolio", "rematch", "--format", "json", "--db", store.url]) == 0
+    assert json.loads(capsys.readouterr().out)["mode"] == "full"
+    assert _memo_values(store) == {} and _stored_outcomes(store) == {}
+    _forget()
+    counted = dashboard.latest_counts(store)
+    assert sum(sum(t.values()) for t in counted.tally.values()) > 0
+    assert dashboard.dashboard_kept(store) and _memo_values(store)

@@ -612,13 +612,14 @@ def portfolio_rematch(
     lang: str | None = LANG_OPTION,
 ) -> None:
     """Re-match every release's components against the knowledge base, with a summary of counts and time;
-    the SSVC outcomes and the dashboard's counts are stored at its end, as the server's re-match stores them."""
+    where a team server has shown this store's dashboard, the SSVC outcomes and the dashboard's counts are
+    stored at its end, as the server's re-match stores them."""
     lang = _language(lang)
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from mamori.portfolio import rematch
-    from mamori.portfolio.dashboard import remember_after_change
+    from mamori.portfolio.dashboard import dashboard_kept, remember_after_change
     from mamori.portfolio.messages import text
     from mamori.store import open_store
 
@@ -637,8 +638,8 @@ def portfolio_rematch(
             bar.update(task, completed=done, total=total)
 
         summary = rematch(store, changed_only=changed_only, progress=report)
-        # as the server's and a worker's re-match end: the dashboard of any process reads what this run left
-        remember_after_change(store)
+        if dashboard_kept(store):  # a team server uses this store: its dashboard reads what this run left
+            remember_after_change(store)
     if output_format == "json":
         _json(summary.as_dict())
     else:

@@ -103,6 +103,23 @@ def remember(store: Store) -> dict[str, Any]:
     return {"dashboard_products": len(counted.releases)}
 
 
+def dashboard_kept(store: Store) -> bool:
+    """Whether a dashboard's counts were ever stored for this store (a server showed one, or a worker's or
+    the server's re-match or an upload stored them): the command line's re-match then stores them afresh
+    (:func:`remember_after_change`), and a store only the command line uses is spared that work (about
+    1.7 s after a re-match of 2,000 releases × 200 components on SQLite)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from mamori.portfolio.tables import MemoRow
+
+    mt = MemoRow.__table__
+    try:
+        with store.engine.connect() as conn:
+            return conn.scalar(select(mt.c.name).limit(1)) is not None
+    except SQLAlchemyError:  # a store without the table
+        return False
+
+
 def remember_after_change(store: Store) -> dict[str, Any]:
     """What every path that changes findings does at its end (a re-match run of the command line, of the
     server or of a worker; an upload processed): the SSVC outcome of every vulnerability of the open
