@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import zlib
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,17 @@ def pg_server() -> Iterator[str | None]:
         return
     with throwaway_postgres(PG_URL) as url:
         yield url
+
+
+def throwaway_databases(stack: ExitStack, backend: str, prefix: str, count: int = 1) -> list[str | None]:
+    """``count`` stores for a test run per backend: None each on "sqlite" (the test's own SQLite files);
+    on "postgresql" new databases on the MAMORI_TEST_PG_URL server, dropped when ``stack`` closes (the
+    test is skipped without that server)."""
+    if backend != "postgresql":
+        return [None] * count
+    if not PG_URL:
+        pytest.skip("MAMORI_TEST_PG_URL not set")
+    return [stack.enter_context(throwaway_postgres(PG_URL, prefix=prefix)) for _ in range(count)]
 
 
 def fresh_store_url(kind: str, tmp_path: Path, pg: str | None, name: str = "kb") -> str:

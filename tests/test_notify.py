@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from kb_support import throwaway_databases
 from mamori.cli.main import main
 from mamori.notify import (
     add_subscription,
@@ -109,19 +110,11 @@ def test_delivery_twice_sends_once(tmp_path: Path, receiver: Receiver) -> None:
 def test_two_workers_at_once_send_each_event_once(tmp_path: Path, receiver: Receiver, backend: str) -> None:
     """Two computations and two deliveries running at the same time (threads, separate connections): each
     event reaches the receiver once (SQLite; PostgreSQL when MAMORI_TEST_PG_URL is set)."""
-    import os
     import threading
     from contextlib import ExitStack
 
     with ExitStack() as stack:
-        db = None
-        if backend == "postgresql":
-            url = os.environ.get("MAMORI_TEST_PG_URL")
-            if not url:
-                pytest.skip("MAMORI_TEST_PG_URL not set")
-            from mamori.store.throwaway import throwaway_postgres
-
-            db = stack.enter_context(throwaway_postgres(url, prefix="mamori_notify"))
+        (db,) = throwaway_databases(stack, backend, "mamori_notify")
         store = demo_store(tmp_path, db=db)
         add_subscription(store, "psirt", "webhook", receiver.url, secret=SECRET)
         barrier = threading.Barrier(2)

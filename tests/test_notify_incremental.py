@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from kb_support import throwaway_databases
 from mamori.notify import compute_events
 from mamori.notify import events as ev
 from mamori.store import Store
@@ -88,14 +89,7 @@ def test_same_events_as_the_previous_computation(
     tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch, backend: str
 ) -> None:
     with ExitStack() as stack:
-        dbs: list[str | None] = [None, None]
-        if backend == "postgresql":
-            url = os.environ.get("MAMORI_TEST_PG_URL")
-            if not url:
-                pytest.skip("MAMORI_TEST_PG_URL not set")
-            from mamori.store.throwaway import throwaway_postgres
-
-            dbs = [stack.enter_context(throwaway_postgres(url, prefix="mamori_notify_inc")) for _ in range(2)]
+        dbs = throwaway_databases(stack, backend, "mamori_notify_inc", 2)
         _store, new = _portfolio(tmp_path / "new", dbs[0], shared_data)
         with monkeypatch.context() as m:
             _previous(m)

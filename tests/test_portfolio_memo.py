@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from kb_support import throwaway_databases
 from mamori.portfolio import dashboard, ssvc_view, views
 from notify_support import demo_store
 
@@ -96,20 +97,12 @@ def test_an_upload_processed_in_the_server_stores_outcomes_and_counts(tmp_path: 
     of the open findings and the dashboard's counts are stored at the state the upload's run left, as a
     worker stores them after its upload job (on PostgreSQL on a thread of their own: the upload's future
     is done once they are)."""
-    import os
     from contextlib import ExitStack
 
     from mamori.portfolio import uploads as up
 
     with ExitStack() as stack:
-        db = None
-        if backend == "postgresql":
-            url = os.environ.get("MAMORI_TEST_PG_URL")
-            if not url:
-                pytest.skip("MAMORI_TEST_PG_URL not set")
-            from mamori.store.throwaway import throwaway_postgres
-
-            db = stack.enter_context(throwaway_postgres(url, prefix="mamori_memo_upload"))
+        (db,) = throwaway_databases(stack, backend, "mamori_memo_upload")
         store = stack.enter_context(demo_store(tmp_path, db=db))
         stack.callback(up.shutdown_workers, True)  # before the store closes and the database goes
         _upload_stores_outcomes_and_counts(store)
@@ -174,7 +167,6 @@ def test_a_command_line_rematch_leaves_the_dashboard_a_server_rematch_leaves(
     dashboard's counts stored, so that a process that has counted nothing (a server just started) reads
     the same dashboard after either, without deciding or counting anything."""
     import json
-    import os
     from contextlib import ExitStack
 
     from mamori.cli.main import main
@@ -184,14 +176,7 @@ def test_a_command_line_rematch_leaves_the_dashboard_a_server_rematch_leaves(
     from mamori.portfolio.context import set_context
 
     with ExitStack() as stack:
-        dbs: list[str | None] = [None, None]
-        if backend == "postgresql":
-            url = os.environ.get("MAMORI_TEST_PG_URL")
-            if not url:
-                pytest.skip("MAMORI_TEST_PG_URL not set")
-            from mamori.store.throwaway import throwaway_postgres
-
-            dbs = [stack.enter_context(throwaway_postgres(url, prefix="mamori_memo")) for _ in range(2)]
+        dbs = throwaway_databases(stack, backend, "mamori_memo", 2)
         stores = []
         for i, db in enumerate(dbs):
             folder = tmp_path / f"side{i}"
