@@ -8,14 +8,13 @@ worker died past the import's commit does not import twice.
 
 from __future__ import annotations
 
-import io
 import shutil
-import zipfile
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from bundle_support import tampered_bundle
 from jobs_support import BROKER, Workers, needs_broker, prefix, wait_for, workers
 from mamori import accounts
 from mamori.bundle.jobs import bundle_job, process_bundle_job, submit_bundle_job
@@ -42,16 +41,6 @@ def _bundle(folder: Path) -> tuple[bytes, bytes]:
     return made.data, public
 
 
-def _tampered(data: bytes) -> tuple[bytes, str]:
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        members = {i.filename: archive.read(i) for i in archive.infolist()}
-    name = next(n for n in members if n.startswith("sbom/original/"))
-    members[name] = members[name].replace(b"commons-text", b"commons-texx", 1)
-    from mamori.bundle.create import zip_bytes
-
-    return zip_bytes(members), name
-
-
 def _imports(store: Store) -> int:
     with store.engine.connect() as conn:
         return int(conn.scalar(select(func.count()).select_from(BundleImportRow)) or 0)
@@ -70,7 +59,7 @@ def test_one_import_however_often_sent_and_a_tampered_one_is_refused(
     data, public = _bundle(tmp_path)
     team = accounts.get_team(team_store, "buyers").id
     with team_store as store:
-        bad, part = _tampered(data)
+        bad, part = tampered_bundle(data)
         refused, new = submit_bundle_job(store, bad, team_id=team, who="sm", key_pem=public)
         assert new and bundle_job(store, refused).state == "queued"
         ended = process_bundle_job(store, refused)
@@ -154,7 +143,7 @@ def test_a_worker_over_rabbitmq_imports_a_bundle_once_and_refuses_a_tampered_one
     db = tmp_path / "kb.db"
     shutil.copy(knowledge_template, db)
     data, public = _bundle(tmp_path)
-    bad, part = _tampered(data)
+    bad, part = tampered_bundle(data)
     with open_store(db) as store:
         accounts.create_team(store, "buyers")
         team = accounts.get_team(store, "buyers").id

@@ -7,8 +7,6 @@ set)."""
 from __future__ import annotations
 
 import contextlib
-import io
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect, text, update
 
+from bundle_support import tampered_bundle
 from mamori import accounts
 from mamori.bundle.jobs import bundle_job, process_bundle_job, submit_bundle_job
 from mamori.bundle.tables import BundleJobRow
@@ -58,16 +57,6 @@ def _bundle(folder: Path) -> tuple[bytes, bytes]:
     from test_bundle_jobs import _bundle as signed
 
     return signed(folder)
-
-
-def _tampered(data: bytes) -> tuple[bytes, str]:
-    from mamori.bundle.create import zip_bytes
-
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        members = {i.filename: archive.read(i) for i in archive.infolist()}
-    name = next(n for n in members if n.startswith("sbom/original/"))
-    members[name] = members[name].replace(b"commons-text", b"commons-texx", 1)
-    return zip_bytes(members), name
 
 
 def test_a_phrase_is_said_again_in_either_language() -> None:
@@ -130,7 +119,7 @@ def test_an_upload_stored_before_shows_its_line(kb: Store) -> None:
 
 def test_a_refused_bundle_reads_in_each_readers_language(tmp_path: Path, worker_lang: str) -> None:
     data, public = _bundle(tmp_path)
-    tampered, part = _tampered(data)
+    tampered, part = tampered_bundle(data)
     with open_store(tmp_path / "customer.db") as store:
         team = accounts.create_team(store, "buyers")
         job_id, _new = submit_bundle_job(store, tampered, team_id=team.id, who="sm", key_pem=public)
@@ -163,7 +152,7 @@ def site(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, A
     """A team server whose team ``mine`` has a refused upload and a refused bundle, refused by a worker
     that runs in Japanese."""
     data, public = _bundle(tmp_path)
-    tampered, part = _tampered(data)
+    tampered, part = tampered_bundle(data)
     with backend_store(request.param, tmp_path) as store:
         team = accounts.create_team(store, "mine")
         add_product(store, "dropwizard")
