@@ -76,6 +76,11 @@ def test_a_phrase_is_said_again_in_either_language() -> None:
             error = InputError("s.json", _("the SBOM is empty"))
             assert phrase_text(error_data(error), "en") == "s.json: the SBOM is empty"
         assert phrase_text({"msgid": "{missing}", "values": {"x": 1}}, "en") is None  # not of the shape
+        # a stored msgid reaching into its values' attributes or items is not formatted: the line is shown
+        for reaching in ("{x.__class__}", "{x[0]}", "{x:{x.__class__}}", "{0.__class__.__mro__}"):
+            assert phrase_text({"msgid": reaching, "values": {"x": "ab"}, "args": ["ab"]}, "en") is None
+        assert phrase_text({"msgid": "{x!r} {0} {}", "values": {"x": "ab"}, "args": [1, 2]}, "en") is None
+        assert phrase_text({"msgid": "{x!r}: {n:,}", "values": {"x": "ab", "n": 1234}}, "en") == "'ab': 1,234"
         assert phrase_text("not a dict", "en") is None
         kept = refusal(InputError(None, "a line\nmade elsewhere\x1b"))
         assert (

@@ -187,13 +187,31 @@ def _neutral(value: Any) -> Any:
     return str(value) if isinstance(value, str) else value if isinstance(value, _PLAIN) else str(value)
 
 
+def _plain_fields(template: str) -> bool:
+    """Whether every replacement field of ``template`` is a bare name or position (``{name}``, ``{0}``,
+    ``{}``, with a conversion or a format spec without nested fields): a stored msgid read back from a store
+    must not reach attributes or items of the values (``{0.__class__}``)."""
+    from string import Formatter
+
+    for _literal, name, spec, _conversion in Formatter().parse(template):
+        if name is None:
+            continue
+        if (name and not (name.isidentifier() or name.isdigit())) or (spec and "{" in spec):
+            return False
+    return True
+
+
 def _said(data: Any, lang: str) -> Any:
     if not isinstance(data, dict):
         return data
     args = [_said(v, lang) for v in data.get("args") or ()]
     values = {k: _said(v, lang) for k, v in (data.get("values") or {}).items()}
     template = translate(str(data.get("msgid") or ""), lang)
-    return template.format(*args, **values) if args or values else template
+    if not (args or values):
+        return template
+    if not _plain_fields(template):
+        raise ValueError("a stored message with a field that is not a plain name")
+    return template.format(*args, **values)
 
 
 def phrase_data(text: str) -> dict[str, Any] | None:
