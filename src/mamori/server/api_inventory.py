@@ -52,6 +52,55 @@ async def audited(
     return made
 
 
+async def add_audited(
+    request: Request,
+    principal: Principal,
+    store: Store,
+    product_id: int,
+    product: str,
+    release: str,
+    fields: dict[str, Any],
+) -> dep.Deployment:
+    """Record a deployment of ``product`` ``release`` and audit it (``inventory.add``): the API's and the
+    inventory page's."""
+    return await audited(
+        request,
+        principal,
+        product_id,
+        "inventory.add",
+        lambda: dep.add_deployment(store, product, release, who=principal.name, **fields),
+        lambda m: (f"deployment:{m.id}", {"site": m.site}),
+    )
+
+
+async def update_audited(
+    request: Request, principal: Principal, store: Store, found: dep.Deployment, fields: dict[str, Any]
+) -> dep.Deployment:
+    """Change ``fields`` of a deployment and audit it (``inventory.update``): the API's and the page's."""
+    return await audited(
+        request,
+        principal,
+        found.product_id,
+        "inventory.update",
+        lambda: dep.update_deployment(store, found.id, who=principal.name, **fields),
+        lambda _: (f"deployment:{found.id}", {"fields": sorted(fields)}),
+    )
+
+
+async def retire_audited(
+    request: Request, principal: Principal, store: Store, found: dep.Deployment
+) -> dep.Deployment:
+    """Mark a deployment retired and audit it (``inventory.retire``): the API's and the page's."""
+    return await audited(
+        request,
+        principal,
+        found.product_id,
+        "inventory.retire",
+        lambda: dep.retire_deployment(store, found.id, who=principal.name),
+        lambda _: (f"deployment:{found.id}", None),
+    )
+
+
 def _scope(principal: Principal, permission: str) -> list[int] | None:
     """The product ids ``permission`` holds for; None: every product."""
     found = principal.visible_products(permission)
@@ -144,14 +193,8 @@ async def create_deployment(
     if pid is None or not principal.can("inventory.write", pid):
         raise common.unprocessable("product: one of your products", "body", "product")
     fields = body.model_dump(exclude={"product", "release"}, exclude_none=True)
-
-    def run() -> dep.Deployment:
-        return dep.add_deployment(store, body.product, body.release, who=principal.name, **fields)
-
     try:
-        made = await audited(
-            request, principal, pid, "inventory.add", run, lambda m: (f"deployment:{m.id}", {"site": m.site})
-        )
+        made = await add_audited(request, principal, store, pid, body.product, body.release, fields)
     except InputError as exc:
         raise common.unprocessable(exc.problem) from None
     return made.as_dict()
@@ -169,14 +212,7 @@ async def change_deployment(
     found = await run_in_threadpool(_visible, store, principal, deployment_id, "inventory.write")
     fields = body.model_dump(exclude_none=True)
     try:
-        changed = await audited(
-            request,
-            principal,
-            found.product_id,
-            "inventory.update",
-            lambda: dep.update_deployment(store, found.id, who=principal.name, **fields),
-            lambda _: (f"deployment:{found.id}", {"fields": sorted(fields)}),
-        )
+        changed = await update_audited(request, principal, store, found, fields)
     except InputError as exc:
         raise common.unprocessable(exc.problem) from None
     return changed.as_dict()
@@ -191,12 +227,5 @@ async def retire(
 ) -> dict[str, Any]:
     """Mark a deployment retired (it leaves the patch list)."""
     found = await run_in_threadpool(_visible, store, principal, deployment_id, "inventory.write")
-    done = await audited(
-        request,
-        principal,
-        found.product_id,
-        "inventory.retire",
-        lambda: dep.retire_deployment(store, found.id, who=principal.name),
-        lambda _: (f"deployment:{found.id}", None),
-    )
+    done = await retire_audited(request, principal, store, found)
     return done.as_dict()

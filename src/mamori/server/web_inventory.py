@@ -229,14 +229,7 @@ async def inventory_add(
     product, version, product_id = release  # type: ignore[misc]
     given = {k: v for k, v in fields.items() if v is not None}
     try:
-        made = await api.audited(
-            request,
-            principal,
-            product_id,
-            "inventory.add",
-            lambda: dep.add_deployment(store, product, version, who=principal.name, **given),
-            lambda m: (f"deployment:{m.id}", {"site": m.site}),
-        )
+        made = await api.add_audited(request, principal, store, product_id, product, version, given)
     except InputError as exc:
         message = text(lang, "inventory", "refused", problem=exc.problem)
         return await _list_page(request, principal, store, 400, message, values)
@@ -405,14 +398,7 @@ async def deployment_edit(
     if not changed:
         return RedirectResponse(f"/inventory/{found.id}?done=unchanged", 303)
     try:
-        await api.audited(
-            request,
-            principal,
-            found.product_id,
-            "inventory.update",
-            lambda: dep.update_deployment(store, found.id, who=principal.name, **changed),
-            lambda _: (f"deployment:{found.id}", {"fields": sorted(changed)}),
-        )
+        await api.update_audited(request, principal, store, found, changed)
     except InputError as exc:
         message = text(lang, "inventory", "refused", problem=exc.problem)
         return await _deployment_page(request, principal, found, 400, message, values)
@@ -429,12 +415,5 @@ async def deployment_retire(
     _allowed(principal, "inventory.write")
     found = await _deployment(store, principal, deployment_id, "inventory.write")
     if found.status != "retired":
-        await api.audited(
-            request,
-            principal,
-            found.product_id,
-            "inventory.retire",
-            lambda: dep.retire_deployment(store, found.id, who=principal.name),
-            lambda _: (f"deployment:{found.id}", None),
-        )
+        await api.retire_audited(request, principal, store, found)
     return RedirectResponse(f"/inventory/{found.id}?done=retired", 303)
