@@ -159,17 +159,26 @@ def submit_task(kind: str, **kwargs: Any) -> str:
         return str(exc.job_id) if getattr(exc, "job_id", None) else ""
 
 
+def _to_worker(task: str, what: str, **kwargs: Any) -> bool:
+    """Send ``task`` to a worker when a broker is configured (True); False: no broker, the caller does the
+    work in this process. When the broker does not answer, the job stays ``queued`` (``what`` names it in
+    the warning) and the scheduler's sweep sends it again once the broker is back."""
+    if not broker_configured():
+        return False
+    from mamori.jobs.celeryapp import BrokerUnavailable
+
+    try:
+        _dispatcher.submit(task, **kwargs)
+    except BrokerUnavailable as exc:
+        log.warning("%s waits for the message broker: %s", what, exc)
+    return True
+
+
 def start_upload(store: Any, token: str) -> None:
     """Process an accepted SBOM upload: on a worker when a broker is configured, else in this process
     (:func:`mamori.portfolio.uploads.start_processing`). When the broker does not answer, the upload stays
     ``queued`` (its status says so) and the scheduler's sweep sends it again once the broker is back."""
-    if broker_configured():
-        from mamori.jobs.celeryapp import BrokerUnavailable
-
-        try:
-            _dispatcher.submit("upload", token=token)
-        except BrokerUnavailable as exc:
-            log.warning("upload %s waits for the message broker: %s", token, exc)
+    if _to_worker("upload", f"upload {token}", token=token):
         return
     from mamori.portfolio import uploads
 
@@ -180,13 +189,7 @@ def start_bundle(store: Any, job_id: str) -> None:
     """Verify and import a received bundle (:func:`mamori.bundle.jobs.process_bundle_job`): on a worker when a
     broker is configured, else on this process's threads. When the broker does not answer, the bundle job
     stays ``queued`` and the scheduler's sweep sends it again once the broker is back."""
-    if broker_configured():
-        from mamori.jobs.celeryapp import BrokerUnavailable
-
-        try:
-            _dispatcher.submit("bundle", bundle_job=job_id)
-        except BrokerUnavailable as exc:
-            log.warning("bundle job %s waits for the message broker: %s", job_id, exc)
+    if _to_worker("bundle", f"bundle job {job_id}", bundle_job=job_id):
         return
     from mamori.bundle.jobs import process_bundle_job
 
