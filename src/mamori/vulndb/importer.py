@@ -47,7 +47,7 @@ from mamori.vulndb.messages import text as message
 from mamori.vulndb.parallel import Ahead, Decoding, decoded, fewer_collections
 from mamori.vulndb.rejected import DataWarning, Rejected
 from mamori.vulndb.shapes import type_name
-from mamori.vulndb.sources import Blob, open_input
+from mamori.vulndb.sources import Blob, InputSet, open_input
 
 if TYPE_CHECKING:
     from mamori.store import Store
@@ -159,6 +159,15 @@ class Resume:
 
     fingerprint: str
     start: Callable[[int], Iterable[Blob]]
+
+
+def resume_of(inputs: InputSet) -> Resume | None:
+    """How ``inputs`` can be resumed (its listing's fingerprint, worked out now, and its documents from
+    position n), or None when it cannot be."""
+    if inputs.start is None:
+        return None
+    fingerprint = inputs.listing()
+    return Resume(fingerprint, inputs.start) if fingerprint else None
 
 
 def checkpoint_key(origin: str, source: str | None) -> str:
@@ -573,8 +582,7 @@ def _import_path(
 ) -> ImportSummary:
     inputs = ahead.inputs if ahead is not None else open_input(p)
     strict = p.is_file() and inputs.total == 1
-    fingerprint = inputs.listing() if inputs.start else None
-    resume = Resume(fingerprint, inputs.start) if fingerprint and inputs.start else None
+    resume = resume_of(inputs)
     summary = import_blobs(
         store,
         inputs.blobs,

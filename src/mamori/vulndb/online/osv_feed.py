@@ -22,7 +22,7 @@ from mamori.errors import InputError
 from mamori.i18n import _
 from mamori.model.names import split_ecosystem
 from mamori.vulndb.coverage import CoverageClaim
-from mamori.vulndb.importer import Resume
+from mamori.vulndb.importer import resume_of
 from mamori.vulndb.online.http import Fetcher, GaveUp, conditional_headers, validators
 from mamori.vulndb.online.plan import Reporter, Step, endpoint, read_cursor
 from mamori.vulndb.sources import Blob, zip_input
@@ -108,7 +108,7 @@ def zip_steps(
             continue
         reporter.expect(inputs.total or 0)
         state = {**state, ecosystem: validators(answer)}
-        resume = Resume(listing, inputs.start) if (listing := inputs.listing()) and inputs.start else None
+        resume = resume_of(inputs)
         yield Step(where, inputs.blobs, orjson.dumps(state).decode(), inputs.total, resume, claims)
 
 

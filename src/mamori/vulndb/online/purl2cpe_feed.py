@@ -18,7 +18,7 @@ import orjson
 
 from mamori.errors import InputError
 from mamori.i18n import _
-from mamori.vulndb.importer import Resume
+from mamori.vulndb.importer import resume_of
 from mamori.vulndb.online.http import Fetcher, validators
 from mamori.vulndb.online.plan import Reporter, Step, endpoint, fetch_if_changed
 from mamori.vulndb.sources import zip_input
@@ -54,5 +54,5 @@ def steps(
     if not inputs.total:
         raise InputError(where, _("the archive holds no data/<vendor>/<product>/purls.yml: not purl2cpe"))
     reporter.expect(inputs.total or 0)
-    resume = Resume(listing, inputs.start) if (listing := inputs.listing()) and inputs.start else None
+    resume = resume_of(inputs)
     yield Step(where, inputs.blobs, orjson.dumps(validators(answer)).decode(), inputs.total, resume)

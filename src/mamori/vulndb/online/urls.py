@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from mamori.store import Store
 from mamori.vulndb.coverage import CoverageClaim
-from mamori.vulndb.importer import BATCH, ImportSummary, ProgressCallback, Resume, import_blobs
+from mamori.vulndb.importer import BATCH, ImportSummary, ProgressCallback, import_blobs, resume_of
 from mamori.vulndb.online.http import Fetcher
 from mamori.vulndb.sources import Blob, zip_input
 
@@ -27,7 +27,7 @@ def import_url(
     data = answer.content
     if data.startswith(b"PK\x03\x04"):
         inputs = zip_input(url, data)
-        resume = Resume(listing, inputs.start) if (listing := inputs.listing()) and inputs.start else None
+        resume = resume_of(inputs)
         return import_blobs(
             store,
             inputs.blobs,
